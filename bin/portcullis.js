@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// Entry point of the `portcullis` command. The gateway needs Node 24 (it runs its TypeScript
+// sources directly); when started by an older system Node, re-run under the Node 24 that the
+// project's own install brought (the `node` package in node_modules).
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const main = join(here, '..', 'src', 'cli', 'main.ts');
+const major = Number(process.versions.node.split('.')[0]);
+
+if (major >= 24) {
+  await import(main);
+} else {
+  const require = createRequire(import.meta.url);
+  let nodeBin;
+  try {
+    nodeBin = join(dirname(require.resolve('node/package.json')), 'bin', 'node');
+  } catch {
+    console.error('portcullis needs Node.js 24 or later. Run `npm ci` in the project folder first.');
+    process.exit(1);
+  }
+  const r = spawnSync(nodeBin, [main, ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}

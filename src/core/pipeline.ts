@@ -1,0 +1,71 @@
+/**
+ * Builds, validates and freezes the stage chain at startup. Order is fixed by STAGE_ORDER;
+ * a chain with an unknown, duplicated or out-of-order stage is a startup error.
+ */
+import type { RequestContext } from './context.ts';
+import { STAGE_ORDER, type Stage, type Terminal } from './stage.ts';
+
+export interface Pipeline {
+  readonly stageNames: readonly string[];
+  /** Run onRequest hooks, the terminal, then onResponse hooks. Throws what a stage throws. */
+  handle(ctx: RequestContext, terminal: Terminal): Promise<void>;
+  /** Run onFinish hooks of the stages that were entered for this context. Never throws. */
+  finish(ctx: RequestContext): Promise<void>;
+}
+
+const entered = new WeakMap<RequestContext, number>();
+
+export function createPipeline(stages: readonly Stage[]): Pipeline {
+  validateChain(stages);
+  const chain = Object.freeze([...stages]);
+  const names = Object.freeze(chain.map((s) => s.name));
+
+  return Object.freeze({
+    stageNames: names,
+
+    async handle(ctx: RequestContext, terminal: Terminal): Promise<void> {
+      for (let i = 0; i < chain.length; i++) {
+        entered.set(ctx, i + 1);
+        const stage = chain[i]!;
+        if (stage.onRequest) await stage.onRequest(ctx);
+      }
+      await terminal(ctx);
+      for (let i = chain.length - 1; i >= 0; i--) {
+        const stage = chain[i]!;
+        if (stage.onResponse) await stage.onResponse(ctx);
+      }
+    },
+
+    async finish(ctx: RequestContext): Promise<void> {
+      const count = entered.get(ctx) ?? 0;
+      entered.delete(ctx);
+      for (let i = count - 1; i >= 0; i--) {
+        const stage = chain[i]!;
+        if (!stage.onFinish) continue;
+        try {
+          await stage.onFinish(ctx);
+        } catch (err) {
+          ctx.log.error({ err, stage: stage.name, requestId: ctx.id }, 'stage onFinish failed');
+        }
+      }
+    },
+  });
+}
+
+function validateChain(stages: readonly Stage[]): void {
+  let lastRank = -1;
+  const seen = new Set<string>();
+  for (const stage of stages) {
+    const rank = STAGE_ORDER.indexOf(stage.name);
+    if (rank < 0) throw new Error(`pipeline: unknown stage "${String(stage.name)}"`);
+    if (seen.has(stage.name)) throw new Error(`pipeline: stage "${stage.name}" appears twice`);
+    if (rank < lastRank) {
+      throw new Error(`pipeline: stage "${stage.name}" must come before "${STAGE_ORDER[lastRank]}" (order: ${STAGE_ORDER.join(' → ')})`);
+    }
+    if (!stage.onRequest && !stage.onResponse && !stage.onFinish) {
+      throw new Error(`pipeline: stage "${stage.name}" has no hooks`);
+    }
+    seen.add(stage.name);
+    lastRank = rank;
+  }
+}

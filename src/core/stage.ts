@@ -1,0 +1,39 @@
+/**
+ * The Stage contract. A stage is one small module with one job. Each hook either returns
+ * (continue) or throws a GatewayError (stop: the request ends with that error).
+ *
+ * - onRequest runs in chain order before the terminal handler (the upstream call).
+ * - onResponse runs in reverse order once the terminal handler has put `ctx.response`; a
+ *   stage may wrap a streaming response (`ctx.response.stream = wrap(...)`).
+ * - onFinish runs in reverse order after the response has been fully written, failed or been
+ *   abandoned by the client, for every stage whose onRequest was entered. It must not throw;
+ *   the pipeline logs what it throws and carries on.
+ *
+ * Factories (`createXStage(opts)`) validate their options when the gateway starts, so a
+ * misconfiguration fails at startup, not on a request.
+ */
+import type { RequestContext } from './context.ts';
+
+/** The fixed order of the chain. A stage's name must be one of these. */
+export const STAGE_ORDER = [
+  'identify',
+  'validate',
+  'authorize',
+  'guard-in',
+  'limit',
+  'route',
+  'meter',
+  'audit',
+] as const;
+
+export type StageName = (typeof STAGE_ORDER)[number];
+
+export interface Stage {
+  readonly name: StageName;
+  onRequest?(ctx: RequestContext): void | Promise<void>;
+  onResponse?(ctx: RequestContext): void | Promise<void>;
+  onFinish?(ctx: RequestContext): void | Promise<void>;
+}
+
+/** The last step of the chain (Envoy's router): it calls upstream and sets `ctx.response`. */
+export type Terminal = (ctx: RequestContext) => Promise<void>;
