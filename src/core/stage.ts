@@ -14,16 +14,21 @@
  */
 import type { RequestContext } from './context.ts';
 
-/** The fixed order of the chain. A stage's name must be one of these. */
+/**
+ * The fixed order of the chain. A stage's name must be one of these. As in Envoy, response
+ * hooks run in reverse, so a stage early in the chain sees the response last.
+ */
 export const STAGE_ORDER = [
+  // Stages that must see every outcome come first: their onFinish runs last, and runs even
+  // when a later stage refused the request.
+  'audit',
+  'meter',
   'identify',
   'validate',
   'authorize',
-  'guard-in',
+  'guard',
   'limit',
   'route',
-  'meter',
-  'audit',
 ] as const;
 
 export type StageName = (typeof STAGE_ORDER)[number];

@@ -106,11 +106,6 @@ export const ERROR_CODES = {
     message: 'Invalid API key.',
     doc: 'The key is malformed, unknown, revoked or expired. The same answer is given in every case so that the response leaks nothing; the reason is in the security log.',
   },
-  'auth.model_forbidden': {
-    status: 403, openaiType: 'permission_error', anthropicType: 'permission_error',
-    message: 'This key may not use the model {model}.',
-    doc: 'The key\'s scope does not include this model.',
-  },
   // --- upstream -------------------------------------------------------------------------
   'upstream.timeout': {
     status: 504, openaiType: 'api_error', anthropicType: 'api_error',

@@ -75,11 +75,17 @@ export interface Usage {
   prompt_tokens_details?: { cached_tokens?: number };
 }
 
+/**
+ * Token log probabilities as OpenAI returns them (`{content: [...], refusal: [...]}`). Kept
+ * opaque: only OpenAI-family providers produce them, and the gateway passes them through.
+ */
+export type ChoiceLogprobs = JsonObject;
+
 export interface ChatChoice {
   index: number;
   message: { role: 'assistant'; content: string | null; tool_calls?: ToolCall[]; refusal: string | null };
   finish_reason: FinishReason | null;
-  logprobs: null;
+  logprobs: ChoiceLogprobs | null;
 }
 
 export interface ChatResponse {
@@ -103,7 +109,7 @@ export interface ChunkChoice {
   index: number;
   delta: { role?: 'assistant'; content?: string | null; tool_calls?: ToolCallDelta[]; refusal?: string | null };
   finish_reason: FinishReason | null;
-  logprobs?: null;
+  logprobs?: ChoiceLogprobs | null;
 }
 
 export interface ChatChunk {

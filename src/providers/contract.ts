@@ -122,7 +122,8 @@ export interface ProviderAdapter {
 
   /** Present when `capabilities.embeddings`. */
   embeddingsRequest?(req: EmbeddingsRequest, ctx: AdapterCallContext): UpstreamHttpRequest;
-  embeddingsResponse?(body: unknown, ctx: AdapterCallContext): EmbeddingsResponse;
+  /** `req` is the canonical request this body answers (usage estimates, encoding choice). */
+  embeddingsResponse?(body: unknown, ctx: AdapterCallContext, req: EmbeddingsRequest): EmbeddingsResponse;
 
   /**
    * Classify a non-2xx answer. `headers` are lower-cased; `body` is the parsed JSON body

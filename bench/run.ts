@@ -1,0 +1,160 @@
+/**
+ * `npm run bench`: the provider emulator called directly and through the gateway in the same
+ * run, on this machine. Prints req/s, latency percentiles, the latency the gateway adds,
+ * streaming time-to-first-token added, and the gateway's memory. A report, not a test.
+ *
+ * Env: BENCH_SECONDS (per scenario, default 5), BENCH_CONNECTIONS (default 64),
+ * BENCH_RATE (open-loop req/s, default 1000).
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DEFAULT_MOCK_KEYS } from '../src/mock-upstream/index.ts';
+import { closedLoop, openLoop, percentile, streamTimings, type LoadResult, type LoadTarget } from './load.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const CLI = join(ROOT, 'src', 'cli', 'main.ts');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const RATE = Number(process.env.BENCH_RATE ?? 1000);
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+    s.on('error', rej);
+  });
+}
+
+async function waitHealthy(url: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) throw new Error(`${url} did not come up`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function rssMiB(proc: ChildProcess): number {
+  const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+const fmt = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+function row(name: string, r: LoadResult): string {
+  return `| ${name} | ${fmt(r.rps, 0)} | ${fmt(r.p50)} | ${fmt(r.p90)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${r.requests} | ${r.errors} |`;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
+  const procs: ChildProcess[] = [];
+  try {
+    const mockPort = await freePort();
+    const mock = spawn(process.execPath, [CLI, 'mock-upstream', '--port', String(mockPort)], { stdio: 'ignore' });
+    procs.push(mock);
+    const mockUrl = `http://127.0.0.1:${mockPort}`;
+    await waitHealthy(`${mockUrl}/__mock/health`);
+
+    const gwPort = await freePort();
+    const configPath = join(dir, 'portcullis.yaml');
+    writeFileSync(configPath, [
+      'server: { host: 127.0.0.1, port: ' + gwPort + ' }',
+      'store: { path: ./state/portcullis.db }',
+      'security: { data_dir: ./state }',
+      'logging: { level: info }',
+      'providers:',
+      `  openai: { kind: openai, base_url: ${mockUrl}/openai/v1, api_key: \${BENCH_OPENAI_KEY}, allow_private_network: true, max_connections: 128 }`,
+      'models:',
+      '  gpt: { targets: [ { provider: openai, model: gpt-4o-mini } ] }',
+      '',
+    ].join('\n'));
+    const env = { ...process.env, BENCH_OPENAI_KEY: DEFAULT_MOCK_KEYS.openai };
+    const key = (JSON.parse(execFileSync(process.execPath, [CLI, 'keys', 'create', '--config', configPath, '--label', 'bench', '--json'], { env, encoding: 'utf8' })) as { key: string }).key;
+    const gateway = spawn(process.execPath, [CLI, 'start', '--config', configPath], { env, stdio: 'ignore' });
+    procs.push(gateway);
+    const gwUrl = `http://127.0.0.1:${gwPort}`;
+    await waitHealthy(`${gwUrl}/readyz`);
+    const rssIdle = rssMiB(gateway);
+
+    const messages = [{ role: 'user', content: 'Summarise the benefits of an AI gateway in one sentence.' }];
+    const direct: LoadTarget = {
+      origin: mockUrl, path: '/openai/v1/chat/completions',
+      headers: { authorization: `Bearer ${DEFAULT_MOCK_KEYS.openai}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages }),
+    };
+    const viaGateway: LoadTarget = {
+      origin: gwUrl, path: '/v1/chat/completions',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt', messages }),
+    };
+
+    // Warm both paths (JIT, connection pools).
+    await closedLoop(direct, 8, 1);
+    await closedLoop(viaGateway, 8, 1);
+
+    const dMax = await closedLoop(direct, CONNECTIONS, SECONDS);
+    const gMax = await closedLoop(viaGateway, CONNECTIONS, SECONDS);
+    const rssLoaded = rssMiB(gateway);
+    const dRate = await openLoop(direct, RATE, SECONDS);
+    const gRate = await openLoop(viaGateway, RATE, SECONDS);
+
+    const streamBody = (model: string) => JSON.stringify({ model, messages, stream: true, stream_options: { include_usage: true } });
+    const dStream = await streamTimings({ ...direct, body: streamBody('gpt-4o-mini') }, 200);
+    const gStream = await streamTimings({ ...viaGateway, body: streamBody('gpt') }, 200);
+
+    const lines = [
+      '',
+      `# Portcullis benchmark — ${new Date().toISOString()}`,
+      '',
+      `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}.`,
+      `Gateway chain: ${'identify → validate → authorize → route → upstream, meter on finish'}; access log on (info).`,
+      `Emulator, gateway and load generator share this machine (one process each).`,
+      '',
+      `## Throughput, ${CONNECTIONS} connections, ${SECONDS} s (closed loop)`,
+      '',
+      '| path | req/s | p50 ms | p90 ms | p99 ms | max ms | requests | errors |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
+      row('emulator direct', dMax),
+      row('through gateway', gMax),
+      '',
+      `Gateway throughput: ${fmt((gMax.rps / dMax.rps) * 100, 1)} % of direct (target ≥ 60 %).`,
+      '',
+      `## Fixed rate ${RATE} req/s, ${SECONDS} s (open loop, latency from scheduled send time)`,
+      '',
+      '| path | req/s | p50 ms | p90 ms | p99 ms | max ms | requests | errors |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
+      row('emulator direct', dRate),
+      row('through gateway', gRate),
+      '',
+      `Added latency: p50 ${fmt(gRate.p50 - dRate.p50, 3)} ms, p90 ${fmt(gRate.p90 - dRate.p90, 3)} ms, p99 ${fmt(gRate.p99 - dRate.p99, 3)} ms (target p99 ≤ 1 ms).`,
+      '',
+      '## Streaming, 200 sequential streams',
+      '',
+      '| path | TTFT p50 ms | TTFT p99 ms | full stream p50 ms |',
+      '| --- | --- | --- | --- |',
+      `| emulator direct | ${fmt(percentile(dStream.ttft, 50), 3)} | ${fmt(percentile(dStream.ttft, 99), 3)} | ${fmt(percentile(dStream.total, 50), 3)} |`,
+      `| through gateway | ${fmt(percentile(gStream.ttft, 50), 3)} | ${fmt(percentile(gStream.ttft, 99), 3)} | ${fmt(percentile(gStream.total, 50), 3)} |`,
+      '',
+      `Added time to first token: p50 ${fmt(percentile(gStream.ttft, 50) - percentile(dStream.ttft, 50), 3)} ms.`,
+      '',
+      `## Gateway memory`,
+      '',
+      `RSS idle ${fmt(rssIdle, 1)} MiB, after the ${CONNECTIONS}-connection run ${fmt(rssLoaded, 1)} MiB, at the end ${fmt(rssMiB(gateway), 1)} MiB.`,
+      '',
+    ];
+    process.stdout.write(lines.join('\n'));
+  } finally {
+    for (const p of procs) p.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

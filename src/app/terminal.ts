@@ -1,0 +1,66 @@
+/**
+ * The end of the chain: model listings are answered from config; chat and embeddings go to
+ * `upstream/`, which owns retries, fallback and deadlines.
+ */
+import type { RequestContext } from '../core/context.ts';
+import type { Terminal } from '../core/stage.ts';
+import type { GatewayConfig } from '../config/types.ts';
+import { gatewayError } from '../errors/gateway-error.ts';
+import type { Upstream, UpstreamCall } from '../upstream/index.ts';
+import { modelAllowed } from '../stages/authorize/model-patterns.ts';
+import { modelBody, modelsListBody } from '../surfaces/openai/render.ts';
+
+export interface TerminalOptions {
+  readonly config: GatewayConfig;
+  readonly upstream: Upstream;
+  /** Unix seconds reported as every model's `created`. */
+  readonly createdAt: number;
+}
+
+export function createTerminal(opts: TerminalOptions): Terminal {
+  return async (ctx) => {
+    const req = ctx.request;
+    if (!req) throw new Error('terminal: no request');
+    if (req.operation === 'models') {
+      ctx.response = { kind: 'json', status: 200, body: listModels(ctx, opts, req.modelId) };
+      return;
+    }
+    const route = ctx.route;
+    if (!route) throw new Error('terminal: no route (the route stage must run first)');
+    const call: UpstreamCall = {
+      requestId: ctx.id,
+      publicModel: route.publicModel,
+      route: route.config,
+      signal: ctx.signal,
+      log: ctx.log,
+      onAttempt: (a) => {
+        ctx.outcome.attempts = a.attempt;
+        ctx.outcome.target = a.target;
+      },
+    };
+    if (req.operation === 'embeddings') {
+      const r = await opts.upstream.embeddings(call, req.body);
+      ctx.outcome.target = r.target;
+      ctx.outcome.attempts = r.attempts;
+      ctx.response = { kind: 'embeddings', body: r.body };
+      return;
+    }
+    const r = await opts.upstream.chat(call, req.body);
+    ctx.outcome.target = r.target;
+    ctx.outcome.attempts = r.attempts;
+    ctx.response = r.kind === 'chat' ? { kind: 'chat', body: r.body } : { kind: 'chat-stream', stream: r.stream };
+  };
+}
+
+function listModels(ctx: RequestContext, opts: TerminalOptions, modelId: string | undefined): unknown {
+  const allowed = ctx.caller?.allowedModels ?? [];
+  if (modelId !== undefined) {
+    const route = opts.config.models.get(modelId);
+    if (!route || !modelAllowed(allowed, modelId)) throw gatewayError('model.not_found', { params: { model: modelId } });
+    return modelBody({ id: route.name, created: opts.createdAt, owned_by: route.ownedBy });
+  }
+  const visible = [...opts.config.models.values()]
+    .filter((r) => modelAllowed(allowed, r.name))
+    .map((r) => ({ id: r.name, created: opts.createdAt, owned_by: r.ownedBy }));
+  return modelsListBody(visible);
+}

@@ -1,0 +1,67 @@
+/**
+ * The `portcullis` command. One subcommand per operator task; every subcommand has --help.
+ * Exit codes: 0 success, 1 failure while running, 2 bad usage or invalid config.
+ */
+import { runStart } from './start.ts';
+import { runConfig } from './config-command.ts';
+import { runKeys } from './keys-command.ts';
+import { runMockUpstreamCli } from '../mock-upstream/cli.ts';
+import { UsageError } from './usage-error.ts';
+
+const HELP = `portcullis — a security-first AI gateway
+
+Usage: portcullis <command> [options]
+
+Commands:
+  start            Run the gateway (with no config file: the demo, with a built-in provider emulator)
+  mock-upstream    Run the provider emulator (OpenAI, Anthropic, Gemini, Mistral, OpenAI-compatible)
+  config check     Validate a config file and print a summary
+  keys             Create, list and revoke virtual API keys
+
+Run "portcullis <command> --help" for a command's options.
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        process.stdout.write(HELP);
+        return command === undefined ? 2 : 0;
+      case '--version':
+        process.stdout.write('portcullis 0.1.0\n');
+        return 0;
+      case 'start':
+        return await runStart(rest);
+      case 'mock-upstream':
+        await runMockUpstreamCli(rest);
+        return 0;
+      case 'config':
+        return await runConfig(rest);
+      case 'keys':
+        return await runKeys(rest);
+      default:
+        throw new UsageError(`unknown command "${command}"\n\n${HELP}`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`portcullis: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+const isEntry = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isEntry || process.argv[1]?.endsWith('/bin/portcullis.js') || process.argv[1]?.endsWith('/bin/portcullis')) {
+  main(process.argv.slice(2)).then(
+    (code) => { process.exitCode = code; },
+    (err: unknown) => {
+      process.stderr.write(`portcullis: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,120 @@
+import { existsSync } from 'node:fs';
+import { createGateway, type Gateway } from '../app/create-gateway.ts';
+import { loadConfig } from '../config/load.ts';
+import { ConfigError } from '../config/errors.ts';
+import type { GatewayConfig } from '../config/types.ts';
+import { createApiKey } from '../identity/api-keys.ts';
+import { resolveKeyHashSecret } from '../identity/key-secret.ts';
+import { startMockUpstream, type MockUpstream } from '../mock-upstream/index.ts';
+import { createLogger, type Logger } from '../observability/logger.ts';
+import { parseCommandArgs, parsePort } from './args.ts';
+import { DEMO_KEY_LABEL, demoBanner, demoConfig } from './demo.ts';
+import { UsageError } from './usage-error.ts';
+
+export const START_HELP = `Usage: portcullis start [--config FILE] [--demo] [--host H] [--port N] [--data-dir DIR]
+
+Runs the gateway. The config file is, in order: --config, $PORTCULLIS_CONFIG, ./portcullis.yaml.
+With none of them (or with --demo) it runs the demo: the gateway in front of the built-in
+provider emulator, state in ./data, and a demo API key printed on first run.
+
+Options:
+  --config FILE     YAML config file (see README "Configuration")
+  --demo            Run the demo even if a config file exists
+  --host H          Demo only: listen address (default 127.0.0.1)
+  --port N          Demo only: listen port (default 8080; 0 picks a free port)
+  --data-dir DIR    Demo only: state folder (default ./data)
+  -h, --help        Show this help
+
+SIGTERM or SIGINT drains in-flight requests (server.shutdown_grace_ms) and exits.
+`;
+
+export async function runStart(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    config: { type: 'string' }, demo: { type: 'boolean' }, host: { type: 'string' },
+    port: { type: 'string' }, 'data-dir': { type: 'string' },
+  }, START_HELP);
+  if (values.help) {
+    process.stdout.write(START_HELP);
+    return 0;
+  }
+  const configPath = values.demo ? undefined : (values.config ?? process.env.PORTCULLIS_CONFIG ?? (existsSync('portcullis.yaml') ? 'portcullis.yaml' : undefined));
+  if (configPath !== undefined && (values.host !== undefined || values.port !== undefined || values['data-dir'] !== undefined)) {
+    throw new UsageError('--host, --port and --data-dir apply to the demo only; set server.host/server.port in the config file');
+  }
+
+  let mock: MockUpstream | undefined;
+  let config: GatewayConfig;
+  if (configPath !== undefined) {
+    try {
+      config = loadConfig(configPath);
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`${err.message}\n`);
+        return 2;
+      }
+      throw err;
+    }
+  } else {
+    mock = await startMockUpstream({ host: '127.0.0.1', port: 0 });
+    config = demoConfig(mock, {
+      host: values.host ?? '127.0.0.1',
+      port: parsePort(values.port, '--port') ?? 8080,
+      dataDir: values['data-dir'] ?? 'data',
+    });
+  }
+
+  const log = createLogger({ level: config.logging.level });
+  let gateway: Gateway;
+  try {
+    gateway = await createGateway(config, { log });
+  } catch (err) {
+    await mock?.close();
+    throw err;
+  }
+  let url: string;
+  try {
+    url = await gateway.listen();
+  } catch (err) {
+    await gateway.close();
+    await mock?.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      process.stderr.write(`portcullis: ${config.server.host}:${config.server.port} is already in use; pick another port (--port or server.port)\n`);
+      return 1;
+    }
+    throw err;
+  }
+  if (mock) process.stdout.write(await demoKeyBanner(gateway, config, url));
+  log.info({ url, config: config.source, stages: gateway.pipeline.stageNames, models: [...config.models.keys()] }, 'listening');
+
+  await waitForSignal(log);
+  await gateway.close();
+  await mock?.close();
+  log.info('stopped');
+  log.flush();
+  return 0;
+}
+
+async function demoKeyBanner(gateway: Gateway, config: GatewayConfig, url: string): Promise<string> {
+  const keys = await gateway.store.listApiKeys({ tenantId: 'default' });
+  const existing = keys.find((k) => k.label === DEMO_KEY_LABEL && k.revokedAt === null);
+  if (existing) return demoBanner(url, undefined, existing.prefix);
+  const secret = resolveKeyHashSecret(config.security);
+  const { key } = await createApiKey(gateway.store, secret, { tenantId: 'default', label: DEMO_KEY_LABEL, allowedModels: ['*'] });
+  return demoBanner(url, key, undefined);
+}
+
+function waitForSignal(log: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      log.info({ signal }, 'shutting down: draining in-flight requests');
+      process.once(signal, () => {
+        log.warn({ signal }, 'second signal: exiting now');
+        process.exit(1);
+      });
+      resolve();
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+}

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { checkConfigFile } from './check.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'portcullis-check-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('checkConfigFile', () => {
+  it('summarises a valid file', () => {
+    const file = join(dir, 'ok.yaml');
+    writeFileSync(file, [
+      'providers:',
+      '  openai: { kind: openai, base_url: "https://api.openai.com/v1", api_key: "${OPENAI_API_KEY}" }',
+      'models:',
+      '  a: { targets: [{ provider: openai, model: x }, { provider: openai, model: y, priority: 1 }] }',
+      '  b: { targets: [{ provider: openai, model: z }] }',
+    ].join('\n'));
+    const r = checkConfigFile(file, { OPENAI_API_KEY: 'sk-x' });
+    assert.equal(r.ok, true);
+    assert.match(r.text, /providers: 1 \(openai\)/);
+    assert.match(r.text, /models: {4}2 \(a, b\)/);
+    assert.match(r.text, /targets: {3}3/);
+    assert.ok(!r.text.includes('sk-x'));
+  });
+
+  it('lists every problem of an invalid file', () => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'server: { port: -1 }\nlogging: { level: nope }\n');
+    const r = checkConfigFile(file, {});
+    assert.equal(r.ok, false);
+    assert.match(r.text, /2 problems/);
+    assert.match(r.text, /bad\.yaml:1:\d+: server\.port/);
+    assert.match(r.text, /bad\.yaml:2:\d+: logging\.level/);
+  });
+});

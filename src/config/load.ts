@@ -1,0 +1,89 @@
+/**
+ * Reads, validates and resolves the YAML config into the frozen `GatewayConfig`. Every problem
+ * in the file is collected and thrown together as one `ConfigError`; nothing is clamped or
+ * silently corrected.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, parseDocument, type Node, type YAMLError } from 'yaml';
+import { deepFreeze } from './deep-freeze.ts';
+import { ConfigError, type ConfigProblem } from './errors.ts';
+import { readLogging, readSecurity, readServer, readStore } from './read-general.ts';
+import { readModels } from './read-models.ts';
+import { readProviders } from './read-providers.ts';
+import { ConfigReader, type Located } from './reader.ts';
+import type { GatewayConfig } from './types.ts';
+
+const TOP_KEYS = ['server', 'store', 'security', 'logging', 'providers', 'models'] as const;
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+// Anchors/aliases are handy for shared retry blocks; a cap stops "billion laughs" expansion.
+const MAX_ALIAS_COUNT = 200;
+const MAX_SYNTAX_ERRORS = 5;
+
+export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const full = resolve(path);
+  let text: string;
+  try {
+    const st = statSync(full);
+    if (!st.isFile()) throw new ConfigError(full, [{ path: '', message: 'not a regular file' }]);
+    if (st.size > MAX_CONFIG_BYTES) throw new ConfigError(full, [{ path: '', message: `larger than ${MAX_CONFIG_BYTES} bytes` }]);
+    text = readFileSync(full, 'utf8');
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new ConfigError(full, [{ path: '', message: `cannot read the config file (${code})` }]);
+  }
+  return parseConfig(text, full, env, dirname(full));
+}
+
+export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv = process.env, baseDir?: string): GatewayConfig {
+  const dir = baseDir ?? (source.startsWith('<') ? process.cwd() : dirname(resolve(source)));
+  const lines = new LineCounter();
+  // prettyErrors off: the pretty form quotes the source line, which could hold a pasted secret.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const syntax = syntaxProblems(doc.errors, text, lines);
+  if (syntax.length > 0) throw new ConfigError(source, syntax);
+  try {
+    doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch {
+    throw new ConfigError(source, [{ path: '', message: `too many YAML alias expansions (more than ${MAX_ALIAS_COUNT})` }]);
+  }
+
+  const r = new ConfigReader(doc, lines);
+  const root: Located = { node: (doc.contents as Node | null) ?? null, path: '', anchor: null };
+  if (root.node === null) throw new ConfigError(source, [{ path: '', message: 'the file is empty (expected a map of settings)' }]);
+  const m = r.entries(root, TOP_KEYS);
+  const f = (key: (typeof TOP_KEYS)[number]): Located => r.field(m, root, key);
+  const secrets = { env, baseDir: dir };
+
+  const server = readServer(r, f('server'));
+  const store = readStore(r, f('store'), dir);
+  const security = readSecurity(r, f('security'), dir, secrets);
+  const logging = readLogging(r, f('logging'));
+  const providers = readProviders(r, f('providers'), secrets);
+  const models = readModels(r, f('models'), providers);
+  if (r.problems.length > 0) throw new ConfigError(source, r.problems);
+  return deepFreeze({ source, server, store, security, logging, providers, models });
+}
+
+/** The first few parser errors (one slip cascades into dozens), with quoted source text removed. */
+function syntaxProblems(errors: readonly YAMLError[], text: string, lines: LineCounter): ConfigProblem[] {
+  const hinted = new Set<number>();
+  return errors.slice(0, MAX_SYNTAX_ERRORS).map((e) => {
+    const pos = lines.linePos(e.pos[0]);
+    // The parser quotes offending source text, which may be a pasted secret.
+    let message = `YAML syntax: ${e.message.replace(/"(?:[^"\\]|\\.)*"/g, '(text omitted)')}`;
+    // `{ api_key: ${KEY} }` is the classic slip: a brace inside a flow map ends the plain scalar.
+    if (!hinted.has(pos.line) && sourceLine(text, lines, pos.line).includes('${')) {
+      hinted.add(pos.line);
+      message += ' (hint: quote ${…} references, e.g. api_key: "${KEY}")';
+    }
+    return { path: '', line: pos.line, column: pos.col, message };
+  });
+}
+
+function sourceLine(text: string, lines: LineCounter, line: number): string {
+  const start = lines.lineStarts[line - 1] ?? 0;
+  const end = lines.lineStarts[line] ?? text.length;
+  return text.slice(start, end);
+}

@@ -1,0 +1,85 @@
+/** The `server`, `store`, `security` and `logging` sections. */
+import { resolve } from 'node:path';
+import type { LogLevel } from '../observability/logger.ts';
+import { isValidCidr } from './network-checks.ts';
+import type { ConfigReader, Located } from './reader.ts';
+import { resolveSecretReference, type SecretContext } from './secrets.ts';
+import type { LoggingConfig, SecurityConfig, ServerConfig, StoreConfig } from './types.ts';
+
+export const MAX_TIMEOUT_MS = 3_600_000;
+const TIMEOUT = { min: 1, max: MAX_TIMEOUT_MS } as const;
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const MIN_KEY_HASH_SECRET_CHARS = 32;
+
+const SERVER_KEYS = [
+  'host', 'port', 'max_body_bytes', 'max_json_depth', 'request_timeout_ms', 'headers_timeout_ms',
+  'keep_alive_timeout_ms', 'shutdown_grace_ms', 'trusted_proxies',
+] as const;
+
+export function readServer(r: ConfigReader, at: Located): ServerConfig {
+  const m = r.entries(at, SERVER_KEYS);
+  const f = (key: (typeof SERVER_KEYS)[number]): Located => r.field(m, at, key);
+  const host = r.str(f('host'), '127.0.0.1');
+  if (host !== undefined && !/^[^\s\u0000-\u001f]{1,255}$/.test(host)) r.report(f('host'), 'expected a host name or IP address');
+  const requestTimeoutMs = r.int(f('request_timeout_ms'), { ...TIMEOUT, default: 30_000 });
+  const headersTimeoutMs = r.int(f('headers_timeout_ms'), { ...TIMEOUT, default: 10_000 });
+  if (requestTimeoutMs !== undefined && headersTimeoutMs !== undefined && headersTimeoutMs > requestTimeoutMs) {
+    r.report(f('headers_timeout_ms'), `must not be greater than request_timeout_ms (${requestTimeoutMs})`);
+  }
+  const trustedProxies: string[] = [];
+  for (const item of r.items(f('trusted_proxies')) ?? []) {
+    const cidr = r.str(item);
+    if (cidr === undefined) continue;
+    if (isValidCidr(cidr)) trustedProxies.push(cidr);
+    else r.report(item, 'expected an IP address or CIDR, e.g. 10.0.0.0/8');
+  }
+  return {
+    host: host ?? '',
+    port: r.int(f('port'), { min: 0, max: 65_535, default: 8080 }) ?? 0,
+    maxBodyBytes: r.int(f('max_body_bytes'), { min: 1024, max: 64 * 1024 * 1024, default: 1_048_576 }) ?? 0,
+    maxJsonDepth: r.int(f('max_json_depth'), { min: 2, max: 256, default: 32 }) ?? 0,
+    requestTimeoutMs: requestTimeoutMs ?? 0,
+    headersTimeoutMs: headersTimeoutMs ?? 0,
+    keepAliveTimeoutMs: r.int(f('keep_alive_timeout_ms'), { ...TIMEOUT, default: 5_000 }) ?? 0,
+    shutdownGraceMs: r.int(f('shutdown_grace_ms'), { min: 0, max: MAX_TIMEOUT_MS, default: 15_000 }) ?? 0,
+    trustedProxies,
+  };
+}
+
+export function readStore(r: ConfigReader, at: Located, baseDir: string): StoreConfig {
+  const m = r.entries(at, ['driver', 'path']);
+  r.oneOf(r.field(m, at, 'driver'), ['sqlite'], 'sqlite');
+  return { driver: 'sqlite', path: resolve(baseDir, readPath(r, r.field(m, at, 'path'), './data/portcullis.db')) };
+}
+
+export function readSecurity(r: ConfigReader, at: Located, baseDir: string, secrets: SecretContext): SecurityConfig {
+  const m = r.entries(at, ['key_hash_secret', 'data_dir']);
+  const secretAt = r.field(m, at, 'key_hash_secret');
+  let keyHashSecret: string | undefined;
+  if (secretAt.node !== null) {
+    const text = r.rawStr(secretAt);
+    if (text !== undefined) {
+      const res = resolveSecretReference(text, secrets);
+      if (!res.ok) r.report(secretAt, res.error);
+      else if (res.value.length < MIN_KEY_HASH_SECRET_CHARS) {
+        r.report(secretAt, `the referenced secret is shorter than ${MIN_KEY_HASH_SECRET_CHARS} characters`);
+      } else keyHashSecret = res.value;
+    }
+  }
+  return { keyHashSecret, dataDir: resolve(baseDir, readPath(r, r.field(m, at, 'data_dir'), './data')) };
+}
+
+export function readLogging(r: ConfigReader, at: Located): LoggingConfig {
+  const m = r.entries(at, ['level']);
+  return { level: r.oneOf(r.field(m, at, 'level'), LOG_LEVELS, 'info') ?? 'info' };
+}
+
+function readPath(r: ConfigReader, at: Located, fallback: string): string {
+  const p = r.str(at, fallback);
+  if (p === undefined) return fallback;
+  if (p === '' || p.includes('\u0000')) {
+    r.report(at, 'expected a non-empty file path');
+    return fallback;
+  }
+  return p;
+}

@@ -1,0 +1,92 @@
+/** The `providers` map: provider id → how to reach it. */
+import { PROVIDER_KINDS } from '../providers/contract.ts';
+import { MAX_TIMEOUT_MS } from './read-general.ts';
+import { checkBaseUrl } from './network-checks.ts';
+import type { ConfigReader, Located } from './reader.ts';
+import { containsReference, interpolate, resolveSecretReference, type SecretContext } from './secrets.ts';
+import type { ProviderConfig } from './types.ts';
+
+const PROVIDER_KEYS = [
+  'kind', 'base_url', 'api_key', 'headers', 'allow_private_network', 'max_connections', 'connect_timeout_ms',
+] as const;
+const PROVIDER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// The gateway and the HTTP client own these; a static override would break framing or routing.
+const MANAGED_HEADERS = new Set([
+  'host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer',
+  'proxy-connection', 'content-type', 'accept-encoding',
+]);
+// Headers that carry credentials must take them from a reference, like api_key.
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'x-api-key', 'api-key', 'x-goog-api-key']);
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+export function readProviders(r: ConfigReader, at: Located, secrets: SecretContext): Map<string, ProviderConfig> {
+  const out = new Map<string, ProviderConfig>();
+  if (at.node === null) return out;
+  const entries = r.entries(at, null);
+  for (const [id, spec] of entries ?? []) {
+    if (!PROVIDER_ID.test(id)) {
+      r.report(spec.anchor, 'provider ids are 1..64 characters of letters, digits, ".", "_" and "-"', spec.path);
+    }
+    out.set(id, readProvider(r, id, spec, secrets));
+  }
+  return out;
+}
+
+function readProvider(r: ConfigReader, id: string, at: Located, secrets: SecretContext): ProviderConfig {
+  if (at.node === null) r.report(at, 'expected a map with at least kind and base_url');
+  const m = r.entries(at, PROVIDER_KEYS);
+  const f = (key: (typeof PROVIDER_KEYS)[number]): Located => r.field(m, at, key);
+  const allowPrivateNetwork = r.bool(f('allow_private_network'), false);
+  let baseUrl = '';
+  const urlText = r.str(f('base_url'));
+  if (urlText !== undefined) {
+    const checked = checkBaseUrl(urlText, allowPrivateNetwork ?? false);
+    for (const e of checked.errors) r.report(f('base_url'), e);
+    baseUrl = checked.url ?? '';
+  }
+  let apiKey: string | undefined;
+  const keyAt = f('api_key');
+  if (keyAt.node !== null) {
+    const text = r.rawStr(keyAt);
+    if (text !== undefined) {
+      const res = resolveSecretReference(text, secrets);
+      if (res.ok) apiKey = res.value;
+      else r.report(keyAt, res.error);
+    }
+  }
+  return {
+    id,
+    kind: r.oneOf(f('kind'), PROVIDER_KINDS) ?? 'openai',
+    baseUrl,
+    apiKey,
+    headers: readHeaders(r, f('headers'), secrets),
+    allowPrivateNetwork: allowPrivateNetwork ?? false,
+    maxConnections: r.int(f('max_connections'), { min: 1, max: 4096, default: 64 }) ?? 0,
+    connectTimeoutMs: r.int(f('connect_timeout_ms'), { min: 1, max: MAX_TIMEOUT_MS, default: 5_000 }) ?? 0,
+  };
+}
+
+function readHeaders(r: ConfigReader, at: Located, secrets: SecretContext): Record<string, string> {
+  // fromEntries defines own properties, so a header named __proto__ cannot touch the prototype.
+  const out: [string, string][] = [];
+  const seen = new Set<string>();
+  for (const [name, valueAt] of r.entries(at, null) ?? []) {
+    const lower = name.toLowerCase();
+    if (!HEADER_NAME.test(name)) r.report(valueAt.anchor, 'not a valid HTTP header name', valueAt.path);
+    else if (MANAGED_HEADERS.has(lower)) r.report(valueAt.anchor, `header ${name} is set by the gateway and cannot be configured`, valueAt.path);
+    else if (seen.has(lower)) r.report(valueAt.anchor, `header ${name} is configured twice (names are case-insensitive)`, valueAt.path);
+    seen.add(lower);
+    const text = r.rawStr(valueAt);
+    if (text === undefined) continue;
+    if (CREDENTIAL_HEADERS.has(lower) && !containsReference(text)) {
+      r.report(valueAt, 'credential headers must take their value from ${ENV_VAR} or ${file:/path} references');
+      continue;
+    }
+    const res = interpolate(text, secrets);
+    if (!res.ok) r.report(valueAt, res.error);
+    else if (CONTROL_CHARS.test(res.value)) r.report(valueAt, 'header values must not contain control characters');
+    else out.push([name, res.value]);
+  }
+  return Object.fromEntries(out);
+}

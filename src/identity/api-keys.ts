@@ -1,0 +1,71 @@
+/**
+ * Issuing and checking API keys. Only the keyed hash is stored; the plaintext is returned once,
+ * at creation. Verification refuses malformed keys before any store access, so garbage and
+ * typos cost nothing and never reach the database.
+ */
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import type { ApiKeyRecord, Store } from '../store/store.ts';
+import { displayPrefix, generateApiKey, hashApiKey, isWellFormedApiKey } from './api-key-format.ts';
+
+export interface NewApiKey {
+  readonly tenantId: string;
+  readonly label: string;
+  readonly allowedModels: readonly string[];
+  /** ISO-8601; omitted or null for a key that does not expire. */
+  readonly expiresAt?: string | null;
+  /** Creation time; defaults to now. */
+  readonly now?: Date;
+}
+
+export type ApiKeyVerdict =
+  | { readonly ok: true; readonly record: ApiKeyRecord }
+  | { readonly ok: false; readonly reason: 'malformed' | 'unknown' | 'revoked' | 'expired' };
+
+const MAX_LABEL_CHARS = 256;
+
+export async function createApiKey(store: Store, secret: Buffer, opts: NewApiKey): Promise<{ key: string; record: ApiKeyRecord }> {
+  const now = opts.now ?? new Date();
+  if (typeof opts.tenantId !== 'string' || opts.tenantId === '') throw new TypeError('tenantId must be a non-empty string');
+  if (typeof opts.label !== 'string' || [...opts.label].length > MAX_LABEL_CHARS) {
+    throw new TypeError(`label must be a string of at most ${MAX_LABEL_CHARS} characters`);
+  }
+  if (!Array.isArray(opts.allowedModels) || !opts.allowedModels.every((m) => typeof m === 'string' && m !== '')) {
+    throw new TypeError('allowedModels must be a list of model names');
+  }
+  const expiresAt = opts.expiresAt ?? null;
+  if (expiresAt !== null) {
+    const ms = Date.parse(expiresAt);
+    if (!Number.isFinite(ms)) throw new TypeError('expiresAt must be an ISO-8601 time');
+    if (ms <= now.getTime()) throw new RangeError('expiresAt must be in the future');
+  }
+  const key = generateApiKey();
+  const record: ApiKeyRecord = {
+    id: `key_${randomUUID()}`,
+    tenantId: opts.tenantId,
+    label: opts.label,
+    prefix: displayPrefix(key),
+    hash: hashApiKey(key, secret),
+    allowedModels: [...new Set(opts.allowedModels)],
+    createdAt: now.toISOString(),
+    expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(),
+    revokedAt: null,
+    lastUsedAt: null,
+  };
+  await store.insertApiKey(record);
+  return { key, record };
+}
+
+export async function verifyApiKey(store: Store, secret: Buffer, presented: string, now: Date): Promise<ApiKeyVerdict> {
+  if (!isWellFormedApiKey(presented)) return { ok: false, reason: 'malformed' };
+  const hash = hashApiKey(presented, secret);
+  const record = await store.findApiKeyByHash(hash);
+  if (record === undefined) return { ok: false, reason: 'unknown' };
+  // The lookup matched on the hash; comparing again in constant time keeps the decision itself
+  // independent of any backend's comparison (collation, prefix index) behaviour.
+  const expected = Buffer.from(hash, 'hex');
+  const stored = Buffer.from(record.hash, 'hex');
+  if (stored.length !== expected.length || !timingSafeEqual(stored, expected)) return { ok: false, reason: 'unknown' };
+  if (record.revokedAt !== null) return { ok: false, reason: 'revoked' };
+  if (record.expiresAt !== null && !(Date.parse(record.expiresAt) > now.getTime())) return { ok: false, reason: 'expired' };
+  return { ok: true, record };
+}

@@ -1,0 +1,48 @@
+/** Keeps the most recent requests for GET /__mock/requests; credentials are never stored. */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { RecordedRequest } from './types.ts';
+
+const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'x-api-key', 'x-goog-api-key', 'api-key', 'cookie', 'proxy-authorization']);
+
+export interface RequestRecorder {
+  record(entry: Omit<RecordedRequest, 'seq'>): void;
+  list(): RecordedRequest[];
+  clear(): number;
+}
+
+export function redactHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    out[name] = CREDENTIAL_HEADERS.has(name) ? '[redacted]' : Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+/** Drops the `key` query parameter (Gemini's credential) from a request path. */
+export function redactPath(url: URL): string {
+  if (!url.searchParams.has('key')) return url.pathname + url.search;
+  const params = new URLSearchParams(url.searchParams);
+  params.delete('key');
+  const query = params.toString();
+  return url.pathname + (query.length > 0 ? `?${query}` : '');
+}
+
+export function createRequestRecorder(limit: number): RequestRecorder {
+  let entries: RecordedRequest[] = [];
+  let seq = 0;
+  return {
+    record(entry) {
+      seq++;
+      if (limit <= 0) return;
+      entries.push({ seq, ...entry });
+      if (entries.length > limit) entries.shift();
+    },
+    list: () => entries.slice(),
+    clear() {
+      const n = entries.length;
+      entries = [];
+      return n;
+    },
+  };
+}

@@ -1,0 +1,94 @@
+/** The OpenAI (and generic OpenAI-compatible) emulator: chat completions, embeddings, models. */
+import type { IncomingMessage } from 'node:http';
+import { planAnswer } from '../core/answer.ts';
+import { playStream } from '../core/event-stream.ts';
+import { sendError, type ErrorReply } from '../core/http.ts';
+import { bearerToken, nowSeconds, sameSecret, sequenceId, type Exchange, type ProviderEmulator, type RouteMatch } from '../core/provider.ts';
+import { respondJson } from '../core/respond.ts';
+import { isObject, type MockProvider } from '../core/types.ts';
+import { openAiChatBody, openAiChatEvents, type ChatAnswerIds } from './chat.ts';
+import { openAiEmbeddings } from './embeddings.ts';
+import { invalidRequest, MALFORMED_JSON_MESSAGE, MISSING_KEY_MESSAGE, openAiError, openAiFaultError, WRONG_KEY_MESSAGE } from './errors.ts';
+import { chatConversation } from './messages.ts';
+import { validateOpenAiChat } from './validate-chat.ts';
+
+const OPENAI_MODELS = ['gpt-4o', 'gpt-4o-mini', 'gpt-4.1', 'text-embedding-3-small', 'text-embedding-3-large'];
+
+export interface OpenAiEmulatorOptions {
+  readonly provider: Extract<MockProvider, 'openai' | 'openai-compatible'>;
+  readonly prefix: string;
+  /** The expected credential; '' lets requests through without one (openai-compatible). */
+  readonly key: string;
+}
+
+function modelObject(id: string): Record<string, unknown> {
+  return { id, object: 'model', created: 1_700_000_000, owned_by: 'system' };
+}
+
+async function handleChat(ex: Exchange): Promise<void> {
+  const invalid = validateOpenAiChat(ex.body);
+  if (invalid !== undefined) { sendError(ex.res, invalid); return; }
+  const body = ex.body as Record<string, unknown>;
+  const maxTokens = (body['max_completion_tokens'] ?? body['max_tokens'] ?? undefined) as number | undefined;
+  const plan = planAnswer(chatConversation(body, maxTokens ?? undefined));
+  const choices = typeof body['n'] === 'number' ? body['n'] : 1;
+  const seq = ex.nextId();
+  const ids: ChatAnswerIds = {
+    id: `chatcmpl-mock${sequenceId(seq, 12)}`,
+    created: nowSeconds(),
+    model: body['model'] as string,
+    callIds: Array.from({ length: choices }, (_, c) => plan.toolCalls.map((_call, i) => `call_mock${sequenceId(seq, 8)}${c}${i}`)),
+  };
+  const headers = { 'x-request-id': `req_mock${sequenceId(seq, 12)}` };
+  if (!ex.stream) { await respondJson(ex, openAiChatBody(plan, choices, ids), headers); return; }
+  const options = body['stream_options'];
+  const includeUsage = isObject(options) && options['include_usage'] === true;
+  await playStream(ex.res, openAiChatEvents(plan, choices, ids, includeUsage, ex.timing.chunkTokens), {
+    timing: ex.timing, signal: ex.signal, breakAfterEvents: ex.breakAfterEvents, framing: 'sse', contentType: 'text/event-stream; charset=utf-8', headers,
+  });
+}
+
+export function createOpenAiEmulator(opts: OpenAiEmulatorOptions): ProviderEmulator {
+  return {
+    provider: opts.provider,
+    prefix: opts.prefix,
+    route(method: string, subpath: string): RouteMatch | undefined {
+      if (method === 'POST' && subpath === '/chat/completions') return { endpoint: 'chat', needsBody: true };
+      if (method === 'POST' && subpath === '/embeddings') return { endpoint: 'embeddings', needsBody: true };
+      if (method === 'GET' && subpath === '/models') return { endpoint: 'models', needsBody: false };
+      const m = /^\/models\/([^/]+)$/.exec(subpath);
+      if (method === 'GET' && m !== null) return { endpoint: 'model', model: decodeURIComponent(m[1] as string), needsBody: false };
+      return undefined;
+    },
+    modelOf(route, body) {
+      if (route.model !== undefined) return route.model;
+      return isObject(body) && typeof body['model'] === 'string' ? body['model'] : undefined;
+    },
+    isStream(route, body) {
+      return route.endpoint === 'chat' && isObject(body) && body['stream'] === true;
+    },
+    checkAuth(req: IncomingMessage): ErrorReply | undefined {
+      if (opts.key === '') return undefined;
+      const token = bearerToken(req);
+      if (token === undefined) return openAiError(401, MISSING_KEY_MESSAGE, 'invalid_request_error');
+      return sameSecret(token, opts.key) ? undefined : openAiError(401, WRONG_KEY_MESSAGE, 'invalid_request_error', null, 'invalid_api_key');
+    },
+    faultError: openAiFaultError,
+    malformedJson: () => invalidRequest(MALFORMED_JSON_MESSAGE),
+    tooLarge: () => openAiError(413, 'Request too large.', 'invalid_request_error', null, 'request_too_large'),
+    notFound: (what) => openAiError(404, `Invalid URL (${what})`, 'invalid_request_error'),
+    async handle(ex) {
+      switch (ex.route.endpoint) {
+        case 'chat': return handleChat(ex);
+        case 'embeddings': {
+          const outcome = openAiEmbeddings(ex.body);
+          if (outcome.ok) await respondJson(ex, outcome.body);
+          else sendError(ex.res, outcome.error);
+          return;
+        }
+        case 'models': return respondJson(ex, { object: 'list', data: OPENAI_MODELS.map(modelObject) });
+        default: return respondJson(ex, modelObject(ex.route.model ?? ''));
+      }
+    },
+  };
+}

@@ -1,0 +1,184 @@
+/**
+ * The HTTP request handler: matches the endpoint, builds the request context, runs the stage
+ * chain and writes the result in the client's dialect. It holds no policy of its own.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { newOutcome, type RequestContext } from '../core/context.ts';
+import type { Pipeline } from '../core/pipeline.ts';
+import type { Terminal } from '../core/stage.ts';
+import { gatewayError } from '../errors/gateway-error.ts';
+import type { Logger } from '../observability/logger.ts';
+import { toMessagesResponse } from '../surfaces/anthropic/index.ts';
+import { readBody } from './read-body.ts';
+import { matchRoute, type Endpoint } from './route-table.ts';
+import { sendError, sendJson, toGatewayError } from './respond.ts';
+import { observeChunks, writeAnthropicStream, writeOpenAiStream } from './write-stream.ts';
+
+export interface Lifecycle {
+  draining: boolean;
+  /** One controller per in-flight model request; aborted when the drain deadline passes. */
+  readonly inFlight: Set<AbortController>;
+}
+
+export interface HandlerDeps {
+  readonly pipeline: Pipeline;
+  readonly terminal: Terminal;
+  readonly log: Logger;
+  readonly maxBodyBytes: number;
+  /** Resolves true when the store and config are ready to serve. */
+  readonly ready: () => Promise<boolean>;
+  readonly lifecycle: Lifecycle;
+}
+
+export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    handle(deps, req, res).catch((err: unknown) => {
+      deps.log.error({ err }, 'request handler failed');
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    });
+  };
+}
+
+async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const requestId = randomUUID();
+  const rawUrl = req.url ?? '/';
+  const q = rawUrl.indexOf('?');
+  const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
+  const method = req.method ?? 'GET';
+  const match = matchRoute(method, path);
+
+  if (match.type === 'not_found') {
+    return sendError(res, match.surface, gatewayError('request.not_found', { params: { method, path: path.slice(0, 200) } }), requestId);
+  }
+  if (match.type === 'method_not_allowed') {
+    const allowed = match.allowed.join(', ');
+    return sendError(res, match.surface, gatewayError('request.method_not_allowed', {
+      params: { method, path, allowed }, headers: { allow: allowed },
+    }), requestId);
+  }
+  const { endpoint } = match;
+  if (endpoint.kind === 'healthz') return sendJson(res, 200, { status: 'ok' }, requestId);
+  if (endpoint.kind === 'readyz') return readyz(deps, res, requestId);
+  if (deps.lifecycle.draining) {
+    return sendError(res, endpoint.surface, gatewayError('gateway.shutting_down', { headers: { connection: 'close' } }), requestId);
+  }
+  await handleModelRequest(deps, req, res, endpoint, match.modelId, requestId, path);
+}
+
+async function readyz(deps: HandlerDeps, res: ServerResponse, requestId: string): Promise<void> {
+  let ok = false;
+  try {
+    ok = !deps.lifecycle.draining && (await deps.ready());
+  } catch (err) {
+    deps.log.warn({ err }, 'readiness check failed');
+  }
+  if (ok) return sendJson(res, 200, { status: 'ready' }, requestId);
+  return sendJson(res, 503, { status: deps.lifecycle.draining ? 'draining' : 'not_ready' }, requestId);
+}
+
+async function handleModelRequest(
+  deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, endpoint: Endpoint,
+  modelId: string | undefined, requestId: string, path: string,
+): Promise<void> {
+  const controller = new AbortController();
+  deps.lifecycle.inFlight.add(controller);
+  let bodyRead: Promise<Buffer> | undefined;
+  const operation = endpoint.kind === 'embeddings' ? 'embeddings' : endpoint.kind === 'models' ? 'models' : 'chat';
+  const ctx: RequestContext = {
+    id: requestId,
+    startedAt: performance.now(),
+    receivedAt: new Date(),
+    surface: endpoint.surface,
+    operation,
+    http: { method: endpoint.method, path, headers: req.headers, remoteAddress: req.socket.remoteAddress ?? '' },
+    signal: controller.signal,
+    log: deps.log,
+    readBody: () => (bodyRead ??= readBody(req, deps.maxBodyBytes)),
+    caller: undefined,
+    request: operation === 'models' ? { operation: 'models', modelId } : undefined,
+    surfaceRequest: undefined,
+    route: undefined,
+    response: undefined,
+    outcome: newOutcome(),
+  };
+  res.on('close', () => {
+    if (!res.writableFinished) {
+      ctx.outcome.clientAborted = true;
+      controller.abort(new Error('client disconnected'));
+    }
+  });
+
+  try {
+    await deps.pipeline.handle(ctx, deps.terminal);
+    await writeResponse(res, ctx);
+  } catch (err) {
+    if (ctx.outcome.clientAborted) {
+      res.destroy();
+    } else {
+      const gerr = toGatewayError(err, requestId);
+      ctx.outcome.status = gerr.status;
+      ctx.outcome.errorCode = gerr.code;
+      if (gerr.status >= 500) ctx.log.error({ err: gerr.cause ?? gerr, code: gerr.code, internal: gerr.internal, requestId }, 'request failed');
+      else ctx.log.debug({ code: gerr.code, internal: gerr.internal, requestId }, 'request refused');
+      if (!res.headersSent) sendError(res, ctx.surface, gerr, requestId);
+      else res.destroy();
+    }
+  } finally {
+    deps.lifecycle.inFlight.delete(controller);
+    logAccess(ctx);
+    await deps.pipeline.finish(ctx);
+  }
+}
+
+async function writeResponse(res: ServerResponse, ctx: RequestContext): Promise<void> {
+  const response = ctx.response;
+  if (!response) throw new Error('the chain ended without a response');
+  switch (response.kind) {
+    case 'chat': {
+      ctx.outcome.usage = response.body.usage;
+      ctx.outcome.finishReason = response.body.choices[0]?.finish_reason;
+      ctx.outcome.status = 200;
+      const model = ctx.request?.operation === 'chat' ? ctx.request.body.model : response.body.model;
+      const body = ctx.surface === 'anthropic' ? toMessagesResponse(response.body, model) : response.body;
+      ctx.outcome.firstByteMs = performance.now() - ctx.startedAt;
+      return sendJson(res, 200, body, ctx.id);
+    }
+    case 'chat-stream': {
+      const request = ctx.request;
+      if (request?.operation !== 'chat') throw new Error('stream response without a chat request');
+      const chunks = observeChunks(ctx, response.stream);
+      if (ctx.surface === 'anthropic') return writeAnthropicStream(res, ctx, chunks, request.body.model);
+      return writeOpenAiStream(res, ctx, chunks, request.body.stream_options?.include_usage === true);
+    }
+    case 'embeddings':
+      ctx.outcome.usage = { prompt_tokens: response.body.usage.prompt_tokens, completion_tokens: 0, total_tokens: response.body.usage.total_tokens };
+      ctx.outcome.status = 200;
+      return sendJson(res, 200, response.body, ctx.id);
+    case 'json':
+      ctx.outcome.status = response.status;
+      return sendJson(res, response.status, response.body, ctx.id);
+  }
+}
+
+function logAccess(ctx: RequestContext): void {
+  const o = ctx.outcome;
+  ctx.log.info({
+    requestId: ctx.id,
+    method: ctx.http.method,
+    path: ctx.http.path,
+    status: o.status,
+    latencyMs: Math.round((performance.now() - ctx.startedAt) * 100) / 100,
+    keyId: ctx.caller?.keyId,
+    tenantId: ctx.caller?.tenantId,
+    model: ctx.route?.publicModel,
+    provider: o.target?.provider,
+    targetModel: o.target?.model,
+    attempts: o.attempts || undefined,
+    errorCode: o.errorCode,
+    promptTokens: o.usage?.prompt_tokens,
+    completionTokens: o.usage?.completion_tokens,
+    clientAborted: o.clientAborted || undefined,
+  }, 'request');
+}

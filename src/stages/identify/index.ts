@@ -1,0 +1,89 @@
+/**
+ * identify: who is calling. Accepts a virtual API key as `Authorization: Bearer <key>` (OpenAI
+ * clients) or `x-api-key: <key>` (Anthropic clients), never from the query string. Unknown,
+ * revoked, expired and malformed keys all get the same 401; the real reason goes to the
+ * security log with the key's non-secret prefix only.
+ */
+import type { Stage } from '../../core/stage.ts';
+import type { RequestContext } from '../../core/context.ts';
+import { gatewayError } from '../../errors/gateway-error.ts';
+import type { Store } from '../../store/store.ts';
+import { verifyApiKey } from '../../identity/api-keys.ts';
+import { displayPrefix, isWellFormedApiKey } from '../../identity/api-key-format.ts';
+
+export interface IdentifyOptions {
+  readonly store: Store;
+  readonly keyHashSecret: Buffer;
+  /** Record last-used time at most this often per key (a write per request would be wasteful). */
+  readonly touchIntervalMs?: number;
+  readonly now?: () => Date;
+}
+
+const MAX_CREDENTIAL_CHARS = 512;
+
+export function createIdentifyStage(opts: IdentifyOptions): Stage {
+  if (opts.keyHashSecret.length < 32) throw new Error('identify: keyHashSecret must be at least 32 bytes');
+  const touchIntervalMs = opts.touchIntervalMs ?? 60_000;
+  if (!(touchIntervalMs >= 0)) throw new Error('identify: touchIntervalMs must be >= 0');
+  const now = opts.now ?? (() => new Date());
+  const lastTouched = new Map<string, number>();
+
+  return {
+    name: 'identify',
+    async onRequest(ctx) {
+      const presented = extractCredential(ctx);
+      if (presented === undefined) throw gatewayError('auth.missing_credentials');
+      const at = now();
+      let verdict: Awaited<ReturnType<typeof verifyApiKey>>;
+      try {
+        verdict = await verifyApiKey(opts.store, opts.keyHashSecret, presented, at);
+      } catch (err) {
+        throw gatewayError('store.unavailable', { cause: err });
+      }
+      if (!verdict.ok) {
+        ctx.log.warn({
+          event: 'auth.failure', reason: verdict.reason, requestId: ctx.id, remoteAddress: ctx.http.remoteAddress,
+          keyPrefix: isWellFormedApiKey(presented) ? displayPrefix(presented) : undefined,
+        }, 'authentication failed');
+        throw gatewayError('auth.invalid_key');
+      }
+      const rec = verdict.record;
+      ctx.caller = {
+        kind: 'api_key', keyId: rec.id, keyPrefix: rec.prefix, tenantId: rec.tenantId, label: rec.label,
+        allowedModels: rec.allowedModels,
+      };
+      const t = at.getTime();
+      const last = lastTouched.get(rec.id);
+      if (last === undefined || t - last >= touchIntervalMs) {
+        lastTouched.set(rec.id, t);
+        opts.store.touchApiKey(rec.id, at.toISOString()).catch((err: unknown) => ctx.log.warn({ err, keyId: rec.id }, 'could not record key use'));
+      }
+    },
+  };
+}
+
+function headerValue(ctx: RequestContext, name: string): string | undefined {
+  const v = ctx.http.headers[name];
+  if (Array.isArray(v)) throw gatewayError('auth.invalid_key', { internal: { reason: `repeated ${name} header` } });
+  return v;
+}
+
+/** The presented credential, or undefined when none was sent. Conflicting credentials are refused. */
+export function extractCredential(ctx: RequestContext): string | undefined {
+  const authorization = headerValue(ctx, 'authorization');
+  const xApiKey = headerValue(ctx, 'x-api-key');
+  let bearer: string | undefined;
+  if (authorization !== undefined) {
+    const m = /^Bearer[ ]+(\S+)[ ]*$/i.exec(authorization);
+    if (!m) throw gatewayError('auth.invalid_key', { internal: { reason: 'authorization header is not a Bearer credential' } });
+    bearer = m[1];
+  }
+  const key = xApiKey?.trim();
+  if (bearer !== undefined && key !== undefined && bearer !== key) {
+    throw gatewayError('auth.invalid_key', { internal: { reason: 'authorization and x-api-key disagree' } });
+  }
+  const credential = bearer ?? key;
+  if (credential === undefined || credential === '') return undefined;
+  if (credential.length > MAX_CREDENTIAL_CHARS) throw gatewayError('auth.invalid_key', { internal: { reason: 'credential too long' } });
+  return credential;
+}

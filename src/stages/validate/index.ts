@@ -1,0 +1,43 @@
+/**
+ * validate: reads the body (size-capped), checks its media type and JSON shape, and turns it
+ * into the canonical request. Runs after identify so anonymous callers cost us no parsing.
+ */
+import type { Stage } from '../../core/stage.ts';
+import type { RequestContext } from '../../core/context.ts';
+import { gatewayError } from '../../errors/gateway-error.ts';
+import { parseJsonBody } from '../../surfaces/json-body.ts';
+import { parseChatRequest } from '../../surfaces/openai/chat-request.ts';
+import { parseEmbeddingsRequest } from '../../surfaces/openai/embeddings-request.ts';
+import { parseMessagesRequest } from '../../surfaces/anthropic/index.ts';
+
+export interface ValidateOptions {
+  readonly maxJsonDepth: number;
+}
+
+export function createValidateStage(opts: ValidateOptions): Stage {
+  if (!Number.isInteger(opts.maxJsonDepth) || opts.maxJsonDepth < 2) throw new Error('validate: maxJsonDepth must be an integer >= 2');
+  return {
+    name: 'validate',
+    async onRequest(ctx) {
+      if (ctx.operation === 'models') return;
+      assertJsonContentType(ctx);
+      const raw = await ctx.readBody();
+      const body = parseJsonBody(raw, { maxDepth: opts.maxJsonDepth });
+      if (ctx.operation === 'embeddings') {
+        ctx.request = { operation: 'embeddings', body: parseEmbeddingsRequest(body) };
+      } else if (ctx.surface === 'anthropic') {
+        ctx.surfaceRequest = body;
+        ctx.request = { operation: 'chat', body: parseMessagesRequest(body) };
+      } else {
+        ctx.request = { operation: 'chat', body: parseChatRequest(body) };
+      }
+    },
+  };
+}
+
+const JSON_MEDIA_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
+
+function assertJsonContentType(ctx: RequestContext): void {
+  const ct = ctx.http.headers['content-type'];
+  if (typeof ct !== 'string' || !JSON_MEDIA_TYPE.test(ct.trim())) throw gatewayError('request.unsupported_media_type');
+}

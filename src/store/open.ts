@@ -1,0 +1,15 @@
+/** Opens the configured store, migrated and ready to serve. The one place that picks a backend. */
+import type { StoreConfig } from '../config/types.ts';
+import { createSqliteStore } from './sqlite/sqlite-store.ts';
+import type { Store } from './store.ts';
+
+export async function openStore(cfg: StoreConfig): Promise<Store> {
+  const store = createSqliteStore({ path: cfg.path });
+  try {
+    await store.init();
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+  return store;
+}

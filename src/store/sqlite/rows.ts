@@ -1,0 +1,76 @@
+/** Mapping between store records and SQLite rows (snake_case columns, 0/1 booleans, JSON lists). */
+import type { SQLInputValue, SQLOutputValue } from 'node:sqlite';
+import type { ApiKeyRecord, RequestRecord } from '../store.ts';
+
+type Row = Record<string, SQLOutputValue>;
+
+export const REQUEST_COLUMNS = [
+  'id', 'time', 'time_ms', 'tenant_id', 'key_id', 'surface', 'operation', 'model', 'provider', 'target_model',
+  'status', 'error_code', 'stream', 'latency_ms', 'attempts', 'prompt_tokens', 'completion_tokens', 'total_tokens',
+] as const;
+
+export const API_KEY_COLUMNS = [
+  'id', 'tenant_id', 'label', 'prefix', 'hash', 'allowed_models', 'created_at', 'expires_at', 'revoked_at', 'last_used_at',
+] as const;
+
+/** Milliseconds since the epoch of an ISO-8601 time; throws on anything unparseable. */
+export function timeMs(iso: string, what: string): number {
+  const ms = typeof iso === 'string' ? Date.parse(iso) : Number.NaN;
+  if (!Number.isFinite(ms)) throw new TypeError(`${what} must be an ISO-8601 time`);
+  return ms;
+}
+
+export function requestParams(r: RequestRecord): SQLInputValue[] {
+  return [
+    r.id, r.time, timeMs(r.time, 'RequestRecord.time'), r.tenantId, r.keyId, r.surface, r.operation, r.model, r.provider,
+    r.targetModel, r.status, r.errorCode, r.stream ? 1 : 0, r.latencyMs, r.attempts, r.promptTokens, r.completionTokens,
+    r.totalTokens,
+  ];
+}
+
+export function requestFromRow(row: Row): RequestRecord {
+  return {
+    id: row.id as string,
+    time: row.time as string,
+    tenantId: row.tenant_id as string,
+    keyId: row.key_id as string | null,
+    surface: row.surface as RequestRecord['surface'],
+    operation: row.operation as RequestRecord['operation'],
+    model: row.model as string | null,
+    provider: row.provider as string | null,
+    targetModel: row.target_model as string | null,
+    status: row.status as number,
+    errorCode: row.error_code as string | null,
+    stream: row.stream === 1,
+    latencyMs: row.latency_ms as number,
+    attempts: row.attempts as number,
+    promptTokens: row.prompt_tokens as number | null,
+    completionTokens: row.completion_tokens as number | null,
+    totalTokens: row.total_tokens as number | null,
+  };
+}
+
+export function apiKeyParams(k: ApiKeyRecord): SQLInputValue[] {
+  if (!Array.isArray(k.allowedModels) || !k.allowedModels.every((m) => typeof m === 'string')) {
+    throw new TypeError('ApiKeyRecord.allowedModels must be a list of strings');
+  }
+  return [
+    k.id, k.tenantId, k.label, k.prefix, k.hash, JSON.stringify(k.allowedModels), k.createdAt, k.expiresAt, k.revokedAt,
+    k.lastUsedAt,
+  ];
+}
+
+export function apiKeyFromRow(row: Row): ApiKeyRecord {
+  return {
+    id: row.id as string,
+    tenantId: row.tenant_id as string,
+    label: row.label as string,
+    prefix: row.prefix as string,
+    hash: row.hash as string,
+    allowedModels: JSON.parse(row.allowed_models as string) as string[],
+    createdAt: row.created_at as string,
+    expiresAt: row.expires_at as string | null,
+    revokedAt: row.revoked_at as string | null,
+    lastUsedAt: row.last_used_at as string | null,
+  };
+}

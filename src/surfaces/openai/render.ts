@@ -1,0 +1,69 @@
+/**
+ * What an OpenAI-surface client receives: the error object, the SSE framing of a chat stream,
+ * and the model list. Shapes follow OpenAI's API reference, so the official SDKs parse them.
+ */
+import type { ChatChunk, ModelInfo } from '../../providers/canonical.ts';
+import { errorSpec, type OpenAiErrorType } from '../../errors/codes.ts';
+import type { ErrorCode } from '../../errors/codes.ts';
+import type { GatewayError } from '../../errors/gateway-error.ts';
+
+export interface OpenAiErrorBody {
+  error: { message: string; type: OpenAiErrorType; param: string | null; code: ErrorCode };
+}
+
+/** The error body, built only from the catalogue and public params: never internal detail. */
+export function openAiErrorBody(err: GatewayError): OpenAiErrorBody {
+  return {
+    error: {
+      message: err.publicMessage,
+      type: errorSpec(err.code).openaiType,
+      param: err.param ?? null,
+      code: err.code,
+    },
+  };
+}
+
+/**
+ * One SSE event. JSON.stringify escapes every CR and LF inside strings, so model output can
+ * never end the event early or forge a `data: [DONE]` line.
+ */
+export function chatChunkToSse(chunk: ChatChunk): string {
+  return `data: ${JSON.stringify(chunk)}\n\n`;
+}
+
+export const SSE_DONE = 'data: [DONE]\n\n';
+
+/**
+ * The event sent when a stream fails after the 200 and headers are out. OpenAI's SDKs read a
+ * `data:` event whose JSON has an `error` member as a failure and throw an APIError from it.
+ */
+export function streamErrorEvent(err: GatewayError): string {
+  return `data: ${JSON.stringify(openAiErrorBody(err))}\n\n`;
+}
+
+/**
+ * Applies `stream_options.include_usage` to a canonical chunk. Providers report usage whether
+ * asked or not; OpenAI sends it only on request, as a final chunk with `choices: []`, and then
+ * puts `usage: null` on every other chunk. Returns undefined for a chunk not to send.
+ */
+export function prepareChunkForClient(chunk: ChatChunk, includeUsage: boolean): ChatChunk | undefined {
+  if (includeUsage) return chunk.usage === undefined ? { ...chunk, usage: null } : chunk;
+  if (chunk.choices.length === 0) return undefined;
+  if (!('usage' in chunk)) return chunk;
+  const { usage: _dropped, ...rest } = chunk;
+  return rest;
+}
+
+export interface ModelListEntry {
+  readonly id: string;
+  readonly created: number;
+  readonly owned_by: string;
+}
+
+export function modelBody(model: ModelListEntry): ModelInfo {
+  return { id: model.id, object: 'model', created: model.created, owned_by: model.owned_by };
+}
+
+export function modelsListBody(models: readonly ModelListEntry[]): { object: 'list'; data: ModelInfo[] } {
+  return { object: 'list', data: models.map(modelBody) };
+}

@@ -1,0 +1,102 @@
+/**
+ * The only module that calls out to model providers. It owns the connection pools and the
+ * circuit breakers; each call runs the attempt loop (load balancing, fallback, retries, one
+ * deadline) and returns canonical results, or throws a GatewayError with an `upstream.*`
+ * code, or rethrows the client's abort reason when the client went away.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import type { ModelRouteConfig, ProviderConfig, TargetConfig } from '../config/types.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse } from '../providers/canonical.ts';
+import type { ProviderAdapter, ProviderKind } from '../providers/contract.ts';
+import { assertProviderAddressPolicy } from './address-guard.ts';
+import { runAttempts, type AttemptReport, type LoopDeps } from './attempt-loop.ts';
+import { createBreakerRegistry, type BreakerState } from './circuit-breaker.ts';
+import { chatAttempt, chatStreamAttempt, embeddingsAttempt, type OperationCall } from './operations.ts';
+import { createProviderPools } from './pools.ts';
+import { canonicalChunkStream } from './sse-stream.ts';
+
+export type { AttemptReport } from './attempt-loop.ts';
+export type { BreakerState } from './circuit-breaker.ts';
+export { assertProviderAddressPolicy, isPrivateOrLoopback } from './address-guard.ts';
+
+export interface UpstreamOptions {
+  providers: ReadonlyMap<string, ProviderConfig>;
+  adapterFor: (kind: ProviderKind) => ProviderAdapter;
+  log: Logger;
+  /** Injectable for deterministic tests. */
+  random?: () => number;
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Milliseconds; only differences are used (deadlines, breaker open time, latency). */
+  now?: () => number;
+}
+
+export interface UpstreamCall {
+  requestId: string;
+  publicModel: string;
+  route: ModelRouteConfig;
+  /** The client went away: abort everything. */
+  signal: AbortSignal;
+  log: Logger;
+  onAttempt?: (a: AttemptReport) => void;
+}
+
+export type ChatResult =
+  | { kind: 'chat'; body: ChatResponse; target: TargetConfig; attempts: number }
+  | { kind: 'chat-stream'; stream: AsyncIterable<ChatChunk>; target: TargetConfig; attempts: number };
+
+export interface Upstream {
+  chat(call: UpstreamCall, req: ChatRequest): Promise<ChatResult>;
+  embeddings(call: UpstreamCall, req: EmbeddingsRequest): Promise<{ body: EmbeddingsResponse; target: TargetConfig; attempts: number }>;
+  breakerStates(): Array<{ provider: string; model: string; state: BreakerState }>;
+  /** Closes the connection pools (waits for requests still in flight). */
+  close(): Promise<void>;
+}
+
+const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> => delay(ms, undefined, { signal });
+
+export function createUpstream(opts: UpstreamOptions): Upstream {
+  for (const provider of opts.providers.values()) assertProviderAddressPolicy(provider);
+  const now = opts.now ?? (() => performance.now());
+  const pools = createProviderPools(opts.providers);
+  const deps: LoopDeps = {
+    providers: opts.providers,
+    pools,
+    adapterFor: opts.adapterFor,
+    breakers: createBreakerRegistry(now),
+    random: opts.random ?? Math.random,
+    sleep: opts.sleep ?? defaultSleep,
+    now,
+  };
+  const operationCall = (call: UpstreamCall): OperationCall => ({
+    requestId: call.requestId,
+    publicModel: call.publicModel,
+    created: Math.floor(Date.now() / 1000),
+  });
+
+  return {
+    async chat(call, req) {
+      if (req.stream !== true) {
+        const r = await runAttempts(deps, call, chatAttempt(operationCall(call), req));
+        r.scope.dispose();
+        return { kind: 'chat', body: r.value, target: r.target, attempts: r.attempts };
+      }
+      const r = await runAttempts(deps, call, chatStreamAttempt(operationCall(call), req));
+      const stream = canonicalChunkStream(r.value, {
+        idleTimeoutMs: call.route.attemptTimeoutMs,
+        clientSignal: call.signal,
+        log: call.log,
+        internal: { provider: r.target.provider, model: r.target.model, attempts: r.attempts },
+        onClose: () => r.scope.dispose(),
+      });
+      return { kind: 'chat-stream', stream, target: r.target, attempts: r.attempts };
+    },
+    async embeddings(call, req) {
+      const r = await runAttempts(deps, call, embeddingsAttempt(operationCall(call), req));
+      r.scope.dispose();
+      return { body: r.value, target: r.target, attempts: r.attempts };
+    },
+    breakerStates: () => deps.breakers.states(),
+    close: () => pools.close(),
+  };
+}

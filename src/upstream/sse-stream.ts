@@ -1,0 +1,148 @@
+/**
+ * A provider's event stream as canonical chunks. The body is pulled only when the consumer
+ * asks for the next chunk, so a slow client slows the provider down (TCP backpressure)
+ * instead of filling memory; a consumer that stops iterating destroys the upstream body.
+ */
+import type { ChatChunk } from '../providers/canonical.ts';
+import type { SseEvent, StreamTranslator } from '../providers/contract.ts';
+import { gatewayError } from '../errors/gateway-error.ts';
+import type { Logger } from '../observability/logger.ts';
+import { createSseParser, type SseParser } from './sse-parser.ts';
+import type { UpstreamResponse } from './http-exchange.ts';
+
+export class StreamIdleTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`no stream event for ${ms} ms`);
+    this.name = 'StreamIdleTimeoutError';
+  }
+}
+
+/** Reads SSE events from a response body on demand. */
+export class SseEventSource {
+  readonly #res: UpstreamResponse;
+  readonly #chunks: AsyncIterator<Buffer>;
+  readonly #parser: SseParser = createSseParser();
+  readonly #queue: SseEvent[] = [];
+  #ended = false;
+
+  constructor(res: UpstreamResponse) {
+    this.#res = res;
+    this.#chunks = (res.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  }
+
+  get bodyEnded(): boolean {
+    return this.#ended;
+  }
+
+  /**
+   * The next event, or null at the end of the body. With `idleMs`, a body that sends nothing
+   * for that long is destroyed and the call rejects with StreamIdleTimeoutError.
+   */
+  async next(idleMs?: number): Promise<SseEvent | null> {
+    while (this.#queue.length === 0) {
+      if (this.#ended) return null;
+      const timer = idleMs === undefined
+        ? undefined
+        : setTimeout(() => this.#res.body.destroy(new StreamIdleTimeoutError(idleMs)), idleMs);
+      let step: IteratorResult<Buffer>;
+      try {
+        step = await this.#chunks.next();
+      } finally {
+        if (timer !== undefined) clearTimeout(timer);
+      }
+      if (step.done === true) {
+        this.#ended = true;
+        this.#queue.push(...this.#parser.end());
+      } else {
+        this.#queue.push(...this.#parser.push(step.value));
+      }
+    }
+    return this.#queue.shift() ?? null;
+  }
+
+  destroy(): void {
+    if (!this.#ended) this.#res.body.destroy();
+  }
+}
+
+/** A stream whose first event already arrived (and was translated) within the attempt timeout. */
+export interface StartedStream {
+  readonly source: SseEventSource;
+  readonly translator: StreamTranslator;
+  readonly firstChunks: ChatChunk[];
+  /** The body ended before any event; `firstChunks` already holds translator.end()'s output. */
+  readonly translatorEnded: boolean;
+}
+
+/**
+ * Waits for the first event, so that a provider that answers 200 and then sends nothing, or
+ * sends garbage, is an attempt failure that can still fall back: nothing has reached the
+ * client yet. Errors propagate to the attempt loop, which classifies them.
+ */
+export async function startStream(res: UpstreamResponse, translator: StreamTranslator): Promise<StartedStream> {
+  const source = new SseEventSource(res);
+  const first = await source.next();
+  if (first === null) return { source, translator, firstChunks: translator.end(), translatorEnded: true };
+  return { source, translator, firstChunks: translator.push(first), translatorEnded: false };
+}
+
+export interface StreamOptions {
+  readonly idleTimeoutMs: number;
+  readonly clientSignal: AbortSignal;
+  /** Internal detail for the stream_interrupted error's log entry. */
+  readonly internal: Readonly<Record<string, unknown>>;
+  readonly log: Logger;
+  /** Called once when the stream is over for any reason (releases the attempt's listeners). */
+  readonly onClose: () => void;
+}
+
+/**
+ * The canonical chunk stream handed to the server. Its cleanup runs however the consumer
+ * leaves: to the end, by `break`/`return()` (even before the first `next()`, which a bare
+ * async generator would not clean up after), or on an error.
+ */
+export function canonicalChunkStream(started: StartedStream, opts: StreamOptions): AsyncIterable<ChatChunk> {
+  let closed = false;
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    started.source.destroy();
+    opts.onClose();
+  };
+  const gen = canonicalChunks(started, { ...opts, onClose: close });
+  const iterator: AsyncIterator<ChatChunk, void, undefined> = {
+    next: () => gen.next(),
+    return: (value?: PromiseLike<void> | void) => {
+      close();
+      return gen.return(value);
+    },
+  };
+  return { [Symbol.asyncIterator]: () => iterator };
+}
+
+async function* canonicalChunks(started: StartedStream, opts: StreamOptions): AsyncGenerator<ChatChunk, void, undefined> {
+  const { source, translator } = started;
+  try {
+    yield* started.firstChunks;
+    if (started.translatorEnded) return;
+    while (!translator.done) {
+      const event = await source.next(opts.idleTimeoutMs);
+      if (event === null) break;
+      yield* translator.push(event);
+    }
+    // After the provider's terminal event nothing that follows is used; free the connection now.
+    source.destroy();
+    yield* translator.end();
+  } catch (e) {
+    if (opts.clientSignal.aborted) throw opts.clientSignal.reason;
+    const detail = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    opts.log.warn({ ...opts.internal, detail }, 'upstream stream interrupted');
+    throw gatewayError('upstream.stream_interrupted', {
+      internal: { ...opts.internal, detail },
+      cause: e,
+    });
+  } finally {
+    source.destroy();
+    opts.onClose();
+  }
+}

@@ -1,0 +1,162 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
+import { silentLogger } from '../observability/logger.ts';
+import { isGatewayError } from '../errors/gateway-error.ts';
+import type { ModelRouteConfig } from '../config/types.ts';
+import type { ChatChunk } from '../providers/canonical.ts';
+import { createUpstream, type AttemptReport, type ChatResult } from './index.ts';
+import {
+  chatRequest, fakeAdapter, json, providerConfig, recordingSleep, route, sseChunk, startFakeProvider, target, type FakeProvider, type Handler,
+} from './testing/fake-provider.ts';
+
+const streamRequest = { ...chatRequest, stream: true };
+
+function sseHead(res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+}
+
+async function setup(t: TestContext, ...handlers: Handler[]) {
+  const fakes: FakeProvider[] = await Promise.all(handlers.map((h) => startFakeProvider(h)));
+  const up = createUpstream({
+    providers: new Map(fakes.map((f, i) => [`p${i}`, providerConfig(`p${i}`, f.url)])),
+    adapterFor: () => fakeAdapter, log: silentLogger(), random: () => 0, sleep: recordingSleep().sleep,
+  });
+  t.after(async () => {
+    await Promise.all(fakes.map((f) => f.close()));
+    await up.close();
+  });
+  return { fakes, up };
+}
+
+function call(r: ModelRouteConfig, signal = new AbortController().signal, reports: AttemptReport[] = []) {
+  return { requestId: 'req-1', publicModel: 'public-model', route: r, signal, log: silentLogger(), onAttempt: (a: AttemptReport) => reports.push(a) };
+}
+
+function streamOf(r: ChatResult): AsyncIterable<ChatChunk> {
+  if (r.kind !== 'chat-stream') throw new Error(`expected a stream, got ${r.kind}`);
+  return r.stream;
+}
+
+async function collect(stream: AsyncIterable<ChatChunk>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const c of stream) out.push(c.choices[0]?.delta.content ?? '');
+  return out;
+}
+
+test('a stream passes through event by event, split oddly across network writes', async (t) => {
+  const { fakes, up } = await setup(t, (_q, res) => {
+    sseHead(res);
+    const all = sseChunk('Hel') + ': comment\r\n\r\n' + sseChunk('lo ') + sseChunk('wörld', 'stop') + 'data: [DONE]\n\n';
+    const bytes = Buffer.from(all);
+    let i = 0;
+    const tick = (): void => {
+      if (i >= bytes.length) return void res.end();
+      res.write(bytes.subarray(i, i + 7));
+      i += 7;
+      setImmediate(tick);
+    };
+    tick();
+  });
+  const r = await up.chat(call(route([target('p0')])), streamRequest);
+  assert.deepEqual(await collect(streamOf(r)), ['Hel', 'lo ', 'wörld']);
+  assert.equal(fakes[0]!.requests[0]?.headers['accept'], 'text/event-stream');
+  assert.equal(JSON.parse(fakes[0]!.requests[0]!.body).stream, true);
+});
+
+test('a non-2xx answer to a stream request is retried before the stream starts', async (t) => {
+  const { fakes, up } = await setup(t, (_q, res) => json(res, 503, {}), (_q, res) => { sseHead(res); res.end(sseChunk('ok', 'stop') + 'data: [DONE]\n\n'); });
+  const r = await up.chat(call(route([target('p0', 'm', 1, 1), target('p1', 'm', 1, 2)])), streamRequest);
+  assert.equal(r.target.provider, 'p1');
+  assert.deepEqual(await collect(streamOf(r)), ['ok']);
+  assert.equal(fakes[0]!.requests.length, 1);
+});
+
+test('a 200 that sends no first event within the attempt timeout falls back', async (t) => {
+  const { up } = await setup(t, (_q, res) => { sseHead(res); res.flushHeaders(); }, (_q, res) => { sseHead(res); res.end(sseChunk('b', 'stop') + 'data: [DONE]\n\n'); });
+  const reports: AttemptReport[] = [];
+  const r = await up.chat(call(route([target('p0', 'm', 1, 1), target('p1', 'm', 1, 2)], { attemptTimeoutMs: 100 }), undefined, reports), streamRequest);
+  assert.deepEqual(reports.map((x) => x.result), ['timeout', 'success']);
+  assert.deepEqual(await collect(streamOf(r)), ['b']);
+});
+
+test('a stream cut off before its terminal event ends with upstream.stream_interrupted, not retried', async (t) => {
+  const { fakes, up } = await setup(t, (_q, res) => { sseHead(res); res.write(sseChunk('partial')); setImmediate(() => res.socket?.destroy()); });
+  const r = await up.chat(call(route([target('p0')])), streamRequest);
+  const seen: string[] = [];
+  await assert.rejects(async () => { for await (const c of streamOf(r)) seen.push(c.choices[0]?.delta.content ?? ''); },
+    (e) => isGatewayError(e) && e.code === 'upstream.stream_interrupted');
+  assert.deepEqual(seen, ['partial']);
+  assert.equal(fakes[0]!.requests.length, 1);
+});
+
+test('a stream that ends cleanly but without [DONE] is interrupted too (translator.end throws)', async (t) => {
+  const { up } = await setup(t, (_q, res) => { sseHead(res); res.end(sseChunk('a') + sseChunk('b')); });
+  const r = await up.chat(call(route([target('p0')])), streamRequest);
+  await assert.rejects(collect(streamOf(r)), (e) => isGatewayError(e) && e.code === 'upstream.stream_interrupted');
+});
+
+test('a stream that stalls longer than the idle timeout is interrupted and its connection closed', async (t) => {
+  let closed = false;
+  const { up } = await setup(t, (req, res) => { req.socket.once('close', () => { closed = true; }); sseHead(res); res.write(sseChunk('first')); });
+  const r = await up.chat(call(route([target('p0')], { attemptTimeoutMs: 100 })), streamRequest);
+  await assert.rejects(collect(streamOf(r)), (e) => isGatewayError(e) && e.code === 'upstream.stream_interrupted');
+  while (!closed) await delay(5);
+});
+
+test('backpressure: the provider is held back while the consumer does not read; breaking out closes the upstream', async (t) => {
+  const total = 20_000;
+  const payload = 'x'.repeat(2000);
+  let written = 0;
+  let blockedOnce: () => void = () => {};
+  const blocked = new Promise<void>((resolve) => { blockedOnce = resolve; });
+  let closed = false;
+  const { up } = await setup(t, (req, res) => {
+    req.socket.once('close', () => { closed = true; });
+    sseHead(res);
+    const pump = (): void => {
+      while (written < total) {
+        written++;
+        if (!res.write(sseChunk(payload))) {
+          blockedOnce();
+          res.once('drain', pump);
+          return;
+        }
+      }
+      res.end('data: [DONE]\n\n');
+    };
+    pump();
+  });
+  const r = await up.chat(call(route([target('p0')])), streamRequest);
+  const it = streamOf(r)[Symbol.asyncIterator]();
+  assert.equal((await it.next()).value?.choices[0]?.delta.content, payload);
+  await blocked;
+  // Give a non-backpressured pipeline ample time to pull everything (40 MB over loopback).
+  await delay(300);
+  assert.ok(written < total / 2, `the provider got ahead by ${written} of ${total} events`);
+  await it.return?.();
+  while (!closed) await delay(5);
+});
+
+test('client abort mid-stream destroys the upstream body and rethrows the abort reason', async (t) => {
+  let closed = false;
+  const { up } = await setup(t, (req, res) => { req.socket.once('close', () => { closed = true; }); sseHead(res); res.write(sseChunk('one')); });
+  const client = new AbortController();
+  const r = await up.chat(call(route([target('p0')]), client.signal), streamRequest);
+  const it = streamOf(r)[Symbol.asyncIterator]();
+  assert.equal((await it.next()).value?.choices[0]?.delta.content, 'one');
+  const pending = it.next();
+  const reason = new Error('client disconnected');
+  client.abort(reason);
+  await assert.rejects(pending, (e) => e === reason);
+  while (!closed) await delay(5);
+});
+
+test('a stream handed back but never iterated still releases the upstream when returned', async (t) => {
+  let closed = false;
+  const { up } = await setup(t, (req, res) => { req.socket.once('close', () => { closed = true; }); sseHead(res); res.write(sseChunk('one')); });
+  const r = await up.chat(call(route([target('p0')])), streamRequest);
+  await streamOf(r)[Symbol.asyncIterator]().return?.();
+  while (!closed) await delay(5);
+});

@@ -1,0 +1,160 @@
+/**
+ * Integration harness: the emulator runs in the test process, the gateway runs as a real
+ * child process (`node src/cli/main.ts start --config …`), exactly as an operator runs it.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { once } from 'node:events';
+import { promisify } from 'node:util';
+import { DEFAULT_MOCK_KEYS, startMockUpstream, type MockUpstream, type MockUpstreamOptions } from '../../src/mock-upstream/index.ts';
+
+const execFileP = promisify(execFile);
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const CLI = join(ROOT, 'src', 'cli', 'main.ts');
+
+export const MOCK_ENV = {
+  MOCK_OPENAI_KEY: DEFAULT_MOCK_KEYS.openai,
+  MOCK_ANTHROPIC_KEY: DEFAULT_MOCK_KEYS.anthropic,
+  MOCK_GEMINI_KEY: DEFAULT_MOCK_KEYS.gemini,
+  MOCK_MISTRAL_KEY: DEFAULT_MOCK_KEYS.mistral,
+  MOCK_COMPAT_KEY: DEFAULT_MOCK_KEYS['openai-compatible'] || 'unused',
+};
+
+/** Providers for every family, pointing at the emulator. */
+export function providersYaml(mock: MockUpstream): string {
+  const p = (id: string, kind: string, env: string, mk: Parameters<MockUpstream['baseUrl']>[0]) =>
+    `  ${id}:\n    kind: ${kind}\n    base_url: ${mock.baseUrl(mk)}\n    api_key: \${${env}}\n    allow_private_network: true\n`;
+  return 'providers:\n'
+    + p('openai', 'openai', 'MOCK_OPENAI_KEY', 'openai')
+    + p('anthropic', 'anthropic', 'MOCK_ANTHROPIC_KEY', 'anthropic')
+    + p('gemini', 'gemini', 'MOCK_GEMINI_KEY', 'gemini')
+    + p('mistral', 'mistral', 'MOCK_MISTRAL_KEY', 'mistral')
+    + p('llama', 'openai-compatible', 'MOCK_COMPAT_KEY', 'openai-compatible');
+}
+
+/** The standard test models: one per provider family, plus embeddings and a fallback route. */
+export const STANDARD_MODELS = `models:
+  gpt:
+    targets: [ { provider: openai, model: gpt-4o-mini } ]
+  claude:
+    targets: [ { provider: anthropic, model: claude-sonnet-4-5 } ]
+  gemini:
+    targets: [ { provider: gemini, model: gemini-2.5-flash } ]
+  mistral:
+    targets: [ { provider: mistral, model: mistral-small-latest } ]
+  llama:
+    targets: [ { provider: llama, model: meta-llama/Llama-3.1-8B-Instruct } ]
+  embed:
+    type: embeddings
+    targets: [ { provider: openai, model: text-embedding-3-small } ]
+  fallback:
+    retry: { max_attempts: 3, base_delay_ms: 10, max_delay_ms: 50 }
+    targets:
+      - { provider: gemini, model: gemini-2.5-flash, priority: 0 }
+      - { provider: openai, model: gpt-4o-mini, priority: 1 }
+`;
+
+export interface RunningGateway {
+  readonly url: string;
+  readonly dir: string;
+  readonly configPath: string;
+  readonly mock: MockUpstream;
+  readonly proc: ChildProcess;
+  /** Everything the gateway wrote to stdout/stderr so far. */
+  output(): string;
+  /** Creates a virtual key through the CLI and returns it. */
+  createKey(opts?: { models?: string; label?: string }): Promise<string>;
+  cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  mockControl(path: string, method: string, body?: unknown): Promise<unknown>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface StartOptions {
+  /** Extra top-level YAML (e.g. a `server:` block); models default to STANDARD_MODELS. */
+  readonly serverYaml?: string;
+  readonly modelsYaml?: string;
+  readonly mockOptions?: MockUpstreamOptions;
+}
+
+export async function startGateway(opts: StartOptions = {}): Promise<RunningGateway> {
+  const mock = await startMockUpstream({ host: '127.0.0.1', port: 0, ...opts.mockOptions });
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-it-'));
+  const configPath = join(dir, 'portcullis.yaml');
+  const server = opts.serverYaml ?? 'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\n';
+  writeFileSync(configPath, `${server}store:\n  path: ./state/portcullis.db\nsecurity:\n  data_dir: ./state\nlogging:\n  level: info\n${providersYaml(mock)}${opts.modelsYaml ?? STANDARD_MODELS}`);
+  const env = { ...process.env, ...MOCK_ENV };
+  const proc = spawn(process.execPath, [CLI, 'start', '--config', configPath], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${out}`)), 20_000);
+    const check = () => {
+      for (const line of out.split('\n')) {
+        if (!line.startsWith('{')) continue;
+        try {
+          const j = JSON.parse(line) as { msg?: string; url?: string };
+          if (j.msg === 'listening' && j.url) {
+            clearTimeout(timer);
+            proc.stdout!.off('data', check);
+            resolveUrl(j.url);
+            return;
+          }
+        } catch { /* partial line */ }
+      }
+    };
+    proc.stdout!.on('data', check);
+    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`gateway exited with ${code}:\n${out}`)); });
+  });
+
+  const cli = async (args: string[]) => {
+    try {
+      const r = await execFileP(process.execPath, [CLI, ...args], { env, cwd: dir });
+      return { code: 0, stdout: r.stdout, stderr: r.stderr };
+    } catch (err) {
+      const e = err as { code?: number; stdout?: string; stderr?: string };
+      return { code: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+    }
+  };
+
+  return {
+    url, dir, configPath, mock, proc,
+    output: () => out,
+    cli,
+    async createKey(o = {}) {
+      const r = await cli(['keys', 'create', '--config', configPath, '--label', o.label ?? 'test', '--models', o.models ?? '*', '--json']);
+      if (r.code !== 0) throw new Error(`keys create failed: ${r.stderr}`);
+      return (JSON.parse(r.stdout) as { key: string }).key;
+    },
+    async mockControl(path, method, body) {
+      const res = await fetch(`${mock.url}${path}`, {
+        method, headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return text ? JSON.parse(text) : undefined;
+    },
+    async stop(signal = 'SIGTERM') {
+      let code: number | null = proc.exitCode;
+      if (code === null && proc.signalCode === null) {
+        proc.kill(signal);
+        [code] = (await once(proc, 'exit')) as [number | null];
+      }
+      await mock.close();
+      rmSync(dir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
+
+/** A raw HTTP call, for bad-input tests the SDKs would refuse to send. */
+export async function rawRequest(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | Buffer }) {
+  const res = await fetch(url, { method: init.method ?? 'POST', headers: init.headers, body: init.body });
+  const text = await res.text();
+  let json: unknown;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: res.status, headers: res.headers, text, json: json as any };
+}
