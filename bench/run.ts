@@ -42,6 +42,28 @@ async function waitHealthy(url: string): Promise<void> {
   }
 }
 
+/** CPU seconds (user + system) a child process has used so far. */
+function cpuSeconds(proc: ChildProcess): number {
+  const stat = readFileSync(`/proc/${proc.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return ticks / CLOCK_TICKS;
+}
+
+const CLOCK_TICKS = 100;
+
+/** Runs a scenario and measures each process's CPU time per request, in microseconds. */
+async function withCpu(procs: Record<string, ChildProcess>, run: () => Promise<LoadResult>): Promise<{ result: LoadResult; cpuUs: Record<string, number> }> {
+  const before = Object.fromEntries(Object.entries(procs).map(([k, p]) => [k, cpuSeconds(p)]));
+  const selfBefore = process.cpuUsage();
+  const result = await run();
+  const selfAfter = process.cpuUsage(selfBefore);
+  const cpuUs: Record<string, number> = {};
+  for (const [k, p] of Object.entries(procs)) cpuUs[k] = ((cpuSeconds(p) - before[k]!) * 1e6) / Math.max(1, result.requests);
+  cpuUs['load generator'] = (selfAfter.user + selfAfter.system) / Math.max(1, result.requests);
+  return { result, cpuUs };
+}
+
 function rssMiB(proc: ChildProcess): number {
   const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
@@ -71,7 +93,7 @@ async function main(): Promise<void> {
       'security: { data_dir: ./state }',
       'logging: { level: info }',
       'providers:',
-      `  openai: { kind: openai, base_url: ${mockUrl}/openai/v1, api_key: \${BENCH_OPENAI_KEY}, allow_private_network: true, max_connections: 128 }`,
+      `  openai: { kind: openai, base_url: ${mockUrl}/openai/v1, api_key: "\${BENCH_OPENAI_KEY}", allow_private_network: true, max_connections: 128 }`,
       'models:',
       '  gpt: { targets: [ { provider: openai, model: gpt-4o-mini } ] }',
       '',
@@ -100,8 +122,10 @@ async function main(): Promise<void> {
     await closedLoop(direct, 8, 1);
     await closedLoop(viaGateway, 8, 1);
 
-    const dMax = await closedLoop(direct, CONNECTIONS, SECONDS);
-    const gMax = await closedLoop(viaGateway, CONNECTIONS, SECONDS);
+    const dRun = await withCpu({ emulator: mock }, () => closedLoop(direct, CONNECTIONS, SECONDS));
+    const gRun = await withCpu({ emulator: mock, gateway }, () => closedLoop(viaGateway, CONNECTIONS, SECONDS));
+    const dMax = dRun.result;
+    const gMax = gRun.result;
     const rssLoaded = rssMiB(gateway);
     const dRate = await openLoop(direct, RATE, SECONDS);
     const gRate = await openLoop(viaGateway, RATE, SECONDS);
@@ -126,6 +150,16 @@ async function main(): Promise<void> {
       row('through gateway', gMax),
       '',
       `Gateway throughput: ${fmt((gMax.rps / dMax.rps) * 100, 1)} % of direct (target ≥ 60 %).`,
+      '',
+      'CPU time per request (µs), from /proc and process.cpuUsage() over the same runs:',
+      '',
+      '| path | emulator | gateway | load generator |',
+      '| --- | --- | --- | --- |',
+      `| emulator direct | ${fmt(dRun.cpuUs.emulator!, 0)} | - | ${fmt(dRun.cpuUs['load generator']!, 0)} |`,
+      `| through gateway | ${fmt(gRun.cpuUs.emulator!, 0)} | ${fmt(gRun.cpuUs.gateway!, 0)} | ${fmt(gRun.cpuUs['load generator']!, 0)} |`,
+      '',
+      `On ${cpus().length} cores shared by all three processes, the best the gateway path can reach is about`,
+      `(emulator + generator) / (emulator + generator + gateway) of direct: ${fmt(100 * (dRun.cpuUs.emulator! + dRun.cpuUs['load generator']!) / (dRun.cpuUs.emulator! + dRun.cpuUs['load generator']! + gRun.cpuUs.gateway!), 1)} %.`,
       '',
       `## Fixed rate ${RATE} req/s, ${SECONDS} s (open loop, latency from scheduled send time)`,
       '',

@@ -84,10 +84,13 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
     const model = em.modelOf(route, body);
     const stream = em.isStream(route, body, url);
     const authError = em.checkAuth(req, url);
-    recorder.record({ provider: em.provider, method, path: redactPath(url), model, authValid: authError === undefined, stream, headers: redactHeaders(req.headers), body });
+    const recorded = recorder.record({ provider: em.provider, method, path: redactPath(url), model, authValid: authError === undefined, stream, headers: redactHeaders(req.headers), body });
 
     const client = new AbortController();
-    res.once('close', () => client.abort());
+    res.once('close', () => {
+      if (!res.writableFinished) recorded.aborted = true;
+      client.abort();
+    });
     const signal = AbortSignal.any([lifetime.signal, client.signal]);
     if (!(await sleep(timing.latencyMs, signal))) return;
     const fault = faults.take(em.provider, model);

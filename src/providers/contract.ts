@@ -16,6 +16,7 @@ export const PROVIDER_KINDS: readonly ProviderKind[] = ['openai', 'openai-compat
 export interface ProviderCapabilities {
   readonly streaming: boolean;
   readonly tools: boolean;
+  /** Can honour `parallel_tool_calls: false` (turn parallel calls off). */
   readonly parallelToolCalls: boolean;
   readonly jsonObject: boolean;
   readonly jsonSchema: boolean;

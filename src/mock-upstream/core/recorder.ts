@@ -5,7 +5,8 @@ import type { RecordedRequest } from './types.ts';
 const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'x-api-key', 'x-goog-api-key', 'api-key', 'cookie', 'proxy-authorization']);
 
 export interface RequestRecorder {
-  record(entry: Omit<RecordedRequest, 'seq'>): void;
+  /** Records a request; the returned entry can still be marked `aborted`. */
+  record(entry: Omit<RecordedRequest, 'seq' | 'aborted'>): RecordedRequest;
   list(): RecordedRequest[];
   clear(): number;
 }
@@ -34,9 +35,11 @@ export function createRequestRecorder(limit: number): RequestRecorder {
   return {
     record(entry) {
       seq++;
-      if (limit <= 0) return;
-      entries.push({ seq, ...entry });
+      const recorded: RecordedRequest = { seq, ...entry, aborted: false };
+      if (limit <= 0) return recorded;
+      entries.push(recorded);
       if (entries.length > limit) entries.shift();
+      return recorded;
     },
     list: () => entries.slice(),
     clear() {

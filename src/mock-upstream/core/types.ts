@@ -50,6 +50,8 @@ export interface RecordedRequest {
   /** Request headers; credential headers are replaced by "[redacted]". */
   readonly headers: Readonly<Record<string, string>>;
   readonly body: unknown;
+  /** True when the caller closed the connection before the answer was complete. */
+  aborted: boolean;
 }
 
 export interface Timing {

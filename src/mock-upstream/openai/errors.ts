@@ -28,7 +28,7 @@ export function openAiFaultError(status: number, model: string | undefined, retr
     case 408: return openAiError(408, 'Request timed out.', 'timeout', null, null, retry);
     case 413: return openAiError(413, 'Request too large.', 'invalid_request_error', null, 'request_too_large');
     case 422: return openAiError(422, 'Unprocessable request.', 'invalid_request_error');
-    case 429: return openAiError(429, `Rate limit reached for ${model ?? 'default'} in organization org-mock on requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in ${retryAfterS ?? 1}s. Visit https://platform.openai.com/account/rate-limits to learn more.`, 'requests', 'requests', 'rate_limit_exceeded', { 'retry-after': String(retryAfterS ?? 1) });
+    case 429: return openAiError(429, `Rate limit reached for ${model ?? 'default'} in organization org-mock on requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in ${retryAfterS ?? 1}s. Visit https://platform.openai.com/account/rate-limits to learn more.`, 'requests', null, 'rate_limit_exceeded', { 'retry-after': String(retryAfterS ?? 1) });
     case 500: return openAiError(500, 'The server had an error while processing your request. Sorry about that!', 'server_error', null, null, retry);
     case 502: return openAiError(502, 'Bad gateway.', 'server_error', null, null, retry);
     case 503: return openAiError(503, 'The server is overloaded or not ready yet.', 'server_error', null, null, retry);

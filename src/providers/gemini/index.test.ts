@@ -11,7 +11,7 @@ describe('createGeminiAdapter', () => {
   it('declares what Gemini can and cannot do', () => {
     assert.equal(adapter.kind, 'gemini');
     assert.deepEqual({ ...adapter.capabilities }, {
-      streaming: true, tools: true, parallelToolCalls: true, jsonObject: true, jsonSchema: true, images: true,
+      streaming: true, tools: true, parallelToolCalls: false, jsonObject: true, jsonSchema: true, images: true,
       multipleChoices: true, seed: true, logprobs: false, logitBias: false, penalties: true, embeddings: true,
     });
     assert.ok(Object.isFrozen(adapter.capabilities));

@@ -73,7 +73,7 @@ export function buildGenerateContentBody(req: ChatRequest, ctx: AdapterCallConte
   const generationConfig = buildGenerationConfig(req);
   if (Object.keys(generationConfig).length > 0) body.generationConfig = generationConfig;
   // Not sent, for want of a Gemini field: `user` and `metadata` (bookkeeping only) and
-  // `parallel_tool_calls` (Gemini decides by itself whether to call functions in parallel).
+  // `parallel_tool_calls` (Gemini decides by itself; `false` is refused upstream of here, see capabilities.ts).
   return body;
 }
 

@@ -35,7 +35,8 @@ export function unsupportedFields(req: ChatRequest, caps: ProviderCapabilities):
   if (req.presence_penalty !== undefined && !caps.penalties) out.push(droppable('presence_penalty'));
   if (req.frequency_penalty !== undefined && !caps.penalties) out.push(droppable('frequency_penalty'));
   if (req.tools !== undefined && req.tools.length > 0 && !caps.tools) out.push(fixed('tools'));
-  if (req.parallel_tool_calls !== undefined && !caps.parallelToolCalls) out.push(droppable('parallel_tool_calls'));
+  // Every provider here calls tools in parallel by default; the capability is the power to turn it off.
+  if (req.parallel_tool_calls === false && !caps.parallelToolCalls) out.push(droppable('parallel_tool_calls'));
   const rf = req.response_format?.type;
   if (rf === 'json_object' && !caps.jsonObject) out.push(fixed('response_format'));
   if (rf === 'json_schema' && !caps.jsonSchema) out.push(fixed('response_format'));
