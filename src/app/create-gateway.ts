@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import type { GatewayConfig } from '../config/types.ts';
 import { createPipeline, type Pipeline } from '../core/pipeline.ts';
 import { resolveKeyHashSecret } from '../identity/key-secret.ts';
+import { createKeyVerifier } from '../identity/key-verifier.ts';
 import type { Logger } from '../observability/logger.ts';
 import { adapterFor } from '../providers/registry.ts';
 import { createRequestHandler, type Lifecycle } from '../server/handler.ts';
@@ -48,7 +49,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     upstream = createUpstream({ providers: config.providers, adapterFor, log });
     const pipeline = createPipeline([
       createMeterStage({ store }),
-      createIdentifyStage({ store, keyHashSecret }),
+      createIdentifyStage({ store, verifier: createKeyVerifier({ store, secret: keyHashSecret }) }),
       createValidateStage({ maxJsonDepth: config.server.maxJsonDepth }),
       createAuthorizeStage(),
       createRouteStage({ config, adapterFor }),

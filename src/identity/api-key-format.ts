@@ -3,7 +3,7 @@
  * CRC32 over everything before them. The checksum lets a typo or a truncated paste be refused
  * without touching the store, and lets secret scanners recognise a Portcullis key.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, type KeyObject } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 export const API_KEY_PREFIX = 'pcl_';
@@ -56,6 +56,6 @@ export function displayPrefix(key: string): string {
 }
 
 /** Hex HMAC-SHA-256 under the server secret: a stolen database alone cannot be brute-forced offline. */
-export function hashApiKey(key: string, secret: Buffer): string {
+export function hashApiKey(key: string, secret: Buffer | KeyObject): string {
   return createHmac('sha256', secret).update(key, 'utf8').digest('hex');
 }

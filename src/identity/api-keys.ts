@@ -3,7 +3,7 @@
  * at creation. Verification refuses malformed keys before any store access, so garbage and
  * typos cost nothing and never reach the database.
  */
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { ApiKeyRecord, Store } from '../store/store.ts';
 import { displayPrefix, generateApiKey, hashApiKey, isWellFormedApiKey } from './api-key-format.ts';
 
@@ -55,10 +55,14 @@ export async function createApiKey(store: Store, secret: Buffer, opts: NewApiKey
   return { key, record };
 }
 
-export async function verifyApiKey(store: Store, secret: Buffer, presented: string, now: Date): Promise<ApiKeyVerdict> {
+export async function verifyApiKey(store: Store, secret: Buffer | KeyObject, presented: string, now: Date): Promise<ApiKeyVerdict> {
   if (!isWellFormedApiKey(presented)) return { ok: false, reason: 'malformed' };
   const hash = hashApiKey(presented, secret);
-  const record = await store.findApiKeyByHash(hash);
+  return judgeApiKey(await store.findApiKeyByHash(hash), hash, now);
+}
+
+/** The decision for a looked-up record (or none), shared by every verification path. */
+export function judgeApiKey(record: ApiKeyRecord | undefined, hash: string, now: Date): ApiKeyVerdict {
   if (record === undefined) return { ok: false, reason: 'unknown' };
   // The lookup matched on the hash; comparing again in constant time keeps the decision itself
   // independent of any backend's comparison (collation, prefix index) behaviour.

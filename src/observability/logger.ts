@@ -7,12 +7,20 @@ import { pino, type Logger as PinoLogger, type DestinationStream } from 'pino';
 export type Logger = PinoLogger;
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
+/**
+ * Explicit paths, no wildcards: pino's wildcard redaction cost ~27 µs per line here against
+ * ~6 µs for explicit paths, on every request's access log. The gateway logs no header maps or
+ * credentials by design; these paths are the safety net for the places such fields could
+ * appear (a logged header map, a provider config, an error's internal detail).
+ */
+const SECRET_FIELDS = ['authorization', 'apiKey', 'api_key', 'credential', 'secret', 'password', 'token', 'key', 'cookie'];
+const CONTAINERS = ['headers', 'internal', 'provider', 'config', 'req.headers'];
+const HEADER_NAMES = ['"x-api-key"', '"x-goog-api-key"', '"proxy-authorization"', '"set-cookie"'];
+
 export const REDACT_PATHS: readonly string[] = [
-  'authorization', '*.authorization', '*.*.authorization',
-  'headers["x-api-key"]', '*.headers["x-api-key"]', '*.headers.authorization',
-  'headers.authorization', 'headers["x-goog-api-key"]', '*.headers["x-goog-api-key"]',
-  'apiKey', '*.apiKey', 'api_key', '*.api_key', 'credential', '*.credential',
-  'secret', '*.secret', 'password', '*.password', 'token', '*.token', 'key', '*.key',
+  ...SECRET_FIELDS,
+  ...CONTAINERS.flatMap((c) => SECRET_FIELDS.map((f) => `${c}.${f}`)),
+  ...['headers', 'req.headers', 'internal.headers'].flatMap((c) => HEADER_NAMES.map((h) => `${c}[${h}]`)),
 ];
 
 export function createLogger(opts: { level: LogLevel; destination?: DestinationStream; base?: Record<string, unknown> }): Logger {

@@ -8,12 +8,14 @@ import type { Stage } from '../../core/stage.ts';
 import type { RequestContext } from '../../core/context.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
 import type { Store } from '../../store/store.ts';
-import { verifyApiKey } from '../../identity/api-keys.ts';
+import type { ApiKeyVerdict } from '../../identity/api-keys.ts';
+import type { KeyVerifier } from '../../identity/key-verifier.ts';
 import { displayPrefix, isWellFormedApiKey } from '../../identity/api-key-format.ts';
 
 export interface IdentifyOptions {
+  /** Records last-used times. */
   readonly store: Store;
-  readonly keyHashSecret: Buffer;
+  readonly verifier: KeyVerifier;
   /** Record last-used time at most this often per key (a write per request would be wasteful). */
   readonly touchIntervalMs?: number;
   readonly now?: () => Date;
@@ -22,7 +24,6 @@ export interface IdentifyOptions {
 const MAX_CREDENTIAL_CHARS = 512;
 
 export function createIdentifyStage(opts: IdentifyOptions): Stage {
-  if (opts.keyHashSecret.length < 32) throw new Error('identify: keyHashSecret must be at least 32 bytes');
   const touchIntervalMs = opts.touchIntervalMs ?? 60_000;
   if (!(touchIntervalMs >= 0)) throw new Error('identify: touchIntervalMs must be >= 0');
   const now = opts.now ?? (() => new Date());
@@ -34,9 +35,9 @@ export function createIdentifyStage(opts: IdentifyOptions): Stage {
       const presented = extractCredential(ctx);
       if (presented === undefined) throw gatewayError('auth.missing_credentials');
       const at = now();
-      let verdict: Awaited<ReturnType<typeof verifyApiKey>>;
+      let verdict: ApiKeyVerdict;
       try {
-        verdict = await verifyApiKey(opts.store, opts.keyHashSecret, presented, at);
+        verdict = await opts.verifier.verify(presented, at);
       } catch (err) {
         throw gatewayError('store.unavailable', { cause: err });
       }
