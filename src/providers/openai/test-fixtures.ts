@@ -3,9 +3,11 @@
  * the way an SSE parser would (blank-line separated, `data:` lines joined, comments dropped),
  * so a fixture can be copied from a real stream as it appeared on the wire.
  */
-import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AdapterCallContext, SseEvent, StreamTranslator } from '../contract.ts';
+import { UpstreamProtocolError, type AdapterCallContext, type ProviderAdapter, type SseEvent, type StreamTranslator } from '../contract.ts';
 import type { ChatChunk } from '../canonical.ts';
 
 export function readJsonFixture<T = unknown>(dir: string, name: string): T {
@@ -98,4 +100,36 @@ export function assertCanonicalStream(chunks: readonly ChatChunk[], publicModel:
     }
   });
   for (const index of seen) if (!finished.has(index)) throw new Error(`choice ${index} never finished`);
+}
+
+/**
+ * Runs every wire sample in `<dir>/fixtures` through an OpenAI-shaped adapter (OpenAI,
+ * OpenAI-compatible, Mistral), so a fixture added later is exercised even before a dedicated
+ * test is written for it. Samples named `*broken*` or `*error-finish*` must be refused; all
+ * others must translate into a well-formed canonical result.
+ */
+export function runFixtureSuite(label: string, adapter: ProviderAdapter, dir: string): void {
+  const files = readdirSync(join(dir, 'fixtures'));
+  const ctx = testContext({ publicModel: 'public-name' });
+  const mustFail = (name: string) => /broken|error-finish/.test(name);
+  for (const name of files.filter((f) => f.endsWith('.sse'))) {
+    test(`${label} fixture ${name}`, () => {
+      const events = readSseFixture(dir, name);
+      assert.ok(events.length > 0);
+      const run = () => runStream(adapter.chatStream({ model: 'public-name', messages: [], stream: true }, ctx), events);
+      if (mustFail(name)) return void assert.throws(run, UpstreamProtocolError);
+      const chunks = run();
+      assertCanonicalStream(chunks, 'public-name');
+      assert.deepEqual(chunks.at(-1)?.choices, [], 'usage-only chunk closes the stream');
+    });
+  }
+  for (const name of files.filter((f) => f.startsWith('chat-response-'))) {
+    test(`${label} fixture ${name}`, () => {
+      const run = () => adapter.chatResponse(readJsonFixture(dir, name), ctx);
+      if (mustFail(name)) return void assert.throws(run, UpstreamProtocolError);
+      const res = run();
+      assert.equal(res.model, 'public-name');
+      assert.ok(res.choices.every((c) => c.finish_reason !== null));
+    });
+  }
 }
