@@ -79,11 +79,6 @@ export const ERROR_CODES = {
     message: 'The parameter {path} is not supported by the provider serving model {model}.',
     doc: 'The route\'s target cannot honour this parameter. Remove it, or set `unsupported_params: drop` on the route.',
   },
-  'request.header_timeout': {
-    status: 408, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error',
-    message: 'The request was not received in time.',
-    doc: 'The client took longer than `server.request_timeout_ms` to send the request.',
-  },
   // --- model and route ----------------------------------------------------------------
   'model.not_found': {
     status: 404, openaiType: 'invalid_request_error', anthropicType: 'not_found_error',
@@ -157,11 +152,6 @@ export const ERROR_CODES = {
     status: 503, openaiType: 'server_error', anthropicType: 'overloaded_error',
     message: 'The gateway is shutting down. Retry on another instance.',
     doc: 'The instance received SIGTERM and is draining.',
-  },
-  'gateway.not_ready': {
-    status: 503, openaiType: 'server_error', anthropicType: 'api_error',
-    message: 'The gateway is not ready.',
-    doc: 'Returned by /readyz when the store or config is not ready.',
   },
   'store.unavailable': {
     status: 503, openaiType: 'server_error', anthropicType: 'api_error',
