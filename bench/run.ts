@@ -92,6 +92,8 @@ async function main(): Promise<void> {
       'store: { path: ./state/portcullis.db }',
       'security: { data_dir: ./state }',
       'logging: { level: info }',
+      // Measured as operators run it: Prometheus metrics and trace context on.
+      'metrics: { port: 0 }',
       'providers:',
       `  openai: { kind: openai, base_url: ${mockUrl}/openai/v1, api_key: "\${BENCH_OPENAI_KEY}", allow_private_network: true, max_connections: 128 }`,
       'models:',
@@ -139,7 +141,7 @@ async function main(): Promise<void> {
       `# Portcullis benchmark — ${new Date().toISOString()}`,
       '',
       `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}.`,
-      `Gateway chain: ${'identify → validate → authorize → route → upstream, meter on finish'}; access log on (info).`,
+      `Gateway chain: ${'identify → validate → authorize → route → upstream, meter on finish'}; access log on (info); Prometheus metrics on (separate listener).`,
       `Emulator, gateway and load generator share this machine (one process each).`,
       '',
       `## Throughput, ${CONNECTIONS} connections, ${SECONDS} s (closed loop)`,

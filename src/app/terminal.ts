@@ -6,7 +6,8 @@ import type { RequestContext } from '../core/context.ts';
 import type { Terminal } from '../core/stage.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { gatewayError } from '../errors/gateway-error.ts';
-import type { Upstream, UpstreamCall } from '../upstream/index.ts';
+import { childTraceparent } from '../observability/trace/traceparent.ts';
+import type { AttemptReport, Upstream, UpstreamCall } from '../upstream/index.ts';
 import { modelAllowed } from '../stages/authorize/model-patterns.ts';
 import { modelBody, modelsListBody } from '../surfaces/openai/render.ts';
 
@@ -15,6 +16,8 @@ export interface TerminalOptions {
   readonly upstream: Upstream;
   /** Unix seconds reported as every model's `created`. */
   readonly createdAt: number;
+  /** Told about every upstream attempt (metrics); must not throw. */
+  readonly onAttempt?: (a: AttemptReport) => void;
 }
 
 export function createTerminal(opts: TerminalOptions): Terminal {
@@ -32,11 +35,14 @@ export function createTerminal(opts: TerminalOptions): Terminal {
       publicModel: route.publicModel,
       route: route.config,
       signal: ctx.signal,
-      log: ctx.log,
+      // Upstream logs (attempt failures, broken streams) carry the request and trace ids.
+      log: ctx.log.child({ requestId: ctx.id, traceId: ctx.traceId }),
       onAttempt: (a) => {
         ctx.outcome.attempts = a.attempt;
         ctx.outcome.target = a.target;
+        opts.onAttempt?.(a);
       },
+      traceparent: traceparentFor(ctx),
     };
     if (req.operation === 'embeddings') {
       const r = await opts.upstream.embeddings(call, req.body);
@@ -50,6 +56,14 @@ export function createTerminal(opts: TerminalOptions): Terminal {
     ctx.outcome.attempts = r.attempts;
     ctx.response = r.kind === 'chat' ? { kind: 'chat', body: r.body } : { kind: 'chat-stream', stream: r.stream };
   };
+}
+
+/** Each upstream attempt continues the request's trace as a new child span. */
+function traceparentFor(ctx: RequestContext): (() => string) | undefined {
+  const traceId = ctx.traceId;
+  if (traceId === undefined) return undefined;
+  const trace = { traceId, flags: ctx.traceFlags ?? 0 };
+  return () => childTraceparent(trace);
 }
 
 function listModels(ctx: RequestContext, opts: TerminalOptions, modelId: string | undefined): unknown {

@@ -4,8 +4,12 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { cliActor, keyCreatedEntry, keyRevokedEntry } from '../audit/key-events.ts';
+import { openConfiguredAuditLog } from '../audit/open.ts';
 import { loadConfig } from '../config/load.ts';
-import type { SecurityConfig, StoreConfig } from '../config/types.ts';
+import { defaultAuditConfig } from '../config/read-audit.ts';
+import type { AuditConfig, SecurityConfig, StoreConfig } from '../config/types.ts';
 import { createApiKey } from '../identity/api-keys.ts';
 import { resolveKeyHashSecret } from '../identity/key-secret.ts';
 import { openStore } from '../store/open.ts';
@@ -43,9 +47,12 @@ export async function runKeys(argv: string[]): Promise<number> {
     return 0;
   }
   const [sub, ...args] = positionals;
-  const { storeCfg, security } = resolveState(values.config, values['data-dir']);
+  const { storeCfg, security, audit: auditCfg } = resolveState(values.config, values['data-dir']);
   const store = await openStore(storeCfg);
+  let audit: AuditLog | undefined;
   try {
+    // Key changes are audited; opened first so a broken audit log stops the change before it happens.
+    if (sub === 'create' || sub === 'revoke') audit = await openConfiguredAuditLog(auditCfg, security.dataDir);
     switch (sub) {
       case 'create': {
         if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"`);
@@ -63,6 +70,14 @@ export async function runKeys(argv: string[]): Promise<number> {
         const { key, record } = await createApiKey(store, secret, {
           tenantId: values.tenant ?? 'default', label, allowedModels: models, ...(expiresAt ? { expiresAt } : {}),
         });
+        try {
+          await audit!.append(keyCreatedEntry(record, cliActor()));
+        } catch (err) {
+          // Fail closed: a key the audit log does not show is revoked before anyone sees it.
+          await store.revokeApiKey(record.id, new Date().toISOString());
+          process.stderr.write(`portcullis: the key was not created: the audit record could not be written (${(err as Error).message})\n`);
+          return 1;
+        }
         if (values.json) process.stdout.write(`${JSON.stringify({ key, ...publicView(record) })}\n`);
         else process.stdout.write(`Created key ${record.id} (${record.prefix}…, models: ${models.join(', ')}${expiresAt ? `, expires ${expiresAt}` : ''}).\nStore it now; it cannot be shown again:\n\n  ${key}\n\n`);
         return 0;
@@ -89,6 +104,12 @@ export async function runKeys(argv: string[]): Promise<number> {
           process.stderr.write(`portcullis: no active key with id ${id}\n`);
           return 1;
         }
+        try {
+          await audit!.append(keyRevokedEntry(id, cliActor()));
+        } catch (err) {
+          process.stderr.write(`portcullis: ${id} is revoked, but the audit record could not be written (${(err as Error).message})\n`);
+          return 1;
+        }
         process.stdout.write(`Revoked ${id}.\n`);
         return 0;
       }
@@ -96,6 +117,7 @@ export async function runKeys(argv: string[]): Promise<number> {
         throw new UsageError(`expected create, list or revoke\n\n${KEYS_HELP}`);
     }
   } finally {
+    await audit?.close();
     await store.close();
   }
 }
@@ -105,13 +127,13 @@ function publicView(k: ApiKeyRecord) {
   return rest;
 }
 
-function resolveState(configFlag: string | undefined, dataDirFlag: string | undefined): { storeCfg: StoreConfig; security: SecurityConfig } {
+function resolveState(configFlag: string | undefined, dataDirFlag: string | undefined): { storeCfg: StoreConfig; security: SecurityConfig; audit: AuditConfig } {
   const configPath = configFlag ?? process.env.PORTCULLIS_CONFIG ?? (existsSync('portcullis.yaml') && dataDirFlag === undefined ? 'portcullis.yaml' : undefined);
   if (configPath !== undefined) {
     if (dataDirFlag !== undefined) throw new UsageError('use either --config or --data-dir, not both');
     const cfg = loadConfig(configPath);
-    return { storeCfg: cfg.store, security: cfg.security };
+    return { storeCfg: cfg.store, security: cfg.security, audit: cfg.audit };
   }
   const dataDir = resolve(dataDirFlag ?? 'data');
-  return { storeCfg: { driver: 'sqlite', path: join(dataDir, 'portcullis.db') }, security: { dataDir, keyHashSecret: undefined } };
+  return { storeCfg: { driver: 'sqlite', path: join(dataDir, 'portcullis.db') }, security: { dataDir, keyHashSecret: undefined }, audit: defaultAuditConfig(dataDir) };
 }

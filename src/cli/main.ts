@@ -5,6 +5,8 @@
 import { runStart } from './start.ts';
 import { runConfig } from './config-command.ts';
 import { runKeys } from './keys-command.ts';
+import { runAudit } from './audit-command.ts';
+import { runTls } from './tls-command.ts';
 import { runMockUpstreamCli } from '../mock-upstream/cli.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -17,6 +19,8 @@ Commands:
   mock-upstream    Run the provider emulator (OpenAI, Anthropic, Gemini, Mistral, OpenAI-compatible)
   config check     Validate a config file and print a summary
   keys             Create, list and revoke virtual API keys
+  audit            Verify the tamper-evident audit log; export it by time range
+  tls self-signed  Create a key and self-signed certificate for local HTTPS
 
 Run "portcullis <command> --help" for a command's options.
 `;
@@ -43,6 +47,10 @@ export async function main(argv: string[]): Promise<number> {
         return await runConfig(rest);
       case 'keys':
         return await runKeys(rest);
+      case 'audit':
+        return await runAudit(rest);
+      case 'tls':
+        return await runTls(rest);
       default:
         throw new UsageError(`unknown command "${command}"\n\n${HELP}`);
     }

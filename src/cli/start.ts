@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createGateway, type Gateway } from '../app/create-gateway.ts';
+import { keyCreatedEntry, SYSTEM_DEMO_ACTOR } from '../audit/key-events.ts';
 import { loadConfig } from '../config/load.ts';
 import { ConfigError } from '../config/errors.ts';
 import type { GatewayConfig } from '../config/types.ts';
@@ -100,7 +101,14 @@ async function demoKeyBanner(gateway: Gateway, config: GatewayConfig, url: strin
   const existing = keys.find((k) => k.label === DEMO_KEY_LABEL && k.revokedAt === null);
   if (existing) return demoBanner(url, undefined, existing.prefix);
   const secret = resolveKeyHashSecret(config.security);
-  const { key } = await createApiKey(gateway.store, secret, { tenantId: 'default', label: DEMO_KEY_LABEL, allowedModels: ['*'] });
+  const { key, record } = await createApiKey(gateway.store, secret, { tenantId: 'default', label: DEMO_KEY_LABEL, allowedModels: ['*'] });
+  try {
+    await gateway.audit.append(keyCreatedEntry(record, SYSTEM_DEMO_ACTOR));
+  } catch (err) {
+    // Fail closed: the key is revoked unseen rather than live without an audit record.
+    await gateway.store.revokeApiKey(record.id, new Date().toISOString());
+    throw err;
+  }
   return demoBanner(url, key, undefined);
 }
 

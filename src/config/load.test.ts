@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ConfigError } from './errors.ts';
 import { loadConfig, parseConfig } from './load.ts';
+import { PAYLOAD_DEFAULTS } from './read-payload.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'portcullis-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,10 +47,12 @@ describe('parseConfig (valid files)', () => {
     assert.deepEqual(cfg.server, {
       host: '127.0.0.1', port: 8080, maxBodyBytes: 1_048_576, maxJsonDepth: 32, requestTimeoutMs: 30_000,
       headersTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000, shutdownGraceMs: 15_000, trustedProxies: [],
+      maxConnections: 4096, maxInFlight: 1024, maxRequestsPerSocket: 10_000,
     });
     assert.deepEqual(cfg.store, { driver: 'sqlite', path: join(dir, 'data', 'portcullis.db') });
     assert.deepEqual(cfg.security, { keyHashSecret: undefined, dataDir: join(dir, 'data') });
     assert.equal(cfg.logging.level, 'info');
+    assert.deepEqual(cfg.payload, PAYLOAD_DEFAULTS);
     assert.equal(cfg.providers.size, 0);
     assert.equal(cfg.models.size, 0);
   });
@@ -64,7 +67,7 @@ describe('parseConfig (valid files)', () => {
     assert.equal(cfg.source, file);
     assert.equal(cfg.server.port, 9090);
     assert.deepEqual(cfg.server.trustedProxies, ['10.0.0.0/8', '::1']);
-    assert.equal(cfg.store.path, join(dir, 'db', 'gw.sqlite'));
+    assert.deepEqual(cfg.store, { driver: 'sqlite', path: join(dir, 'db', 'gw.sqlite') });
     assert.equal(cfg.security.dataDir, join(dir, 'state'));
     assert.equal(cfg.security.keyHashSecret, 'k'.repeat(40), 'trailing newline of the secret file is trimmed');
     const openai = cfg.providers.get('openai');

@@ -8,13 +8,19 @@ import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, type Node, type YAMLError } from 'yaml';
 import { deepFreeze } from './deep-freeze.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
-import { readLogging, readSecurity, readServer, readStore } from './read-general.ts';
+import { readAudit } from './read-audit.ts';
+import { readLimits } from './read-limits.ts';
+import { readAuth } from './read-auth.ts';
+import { readLogging, readSecurity, readServer } from './read-general.ts';
 import { readModels } from './read-models.ts';
+import { readMetrics } from './read-metrics.ts';
+import { readPayload } from './read-payload.ts';
 import { readProviders } from './read-providers.ts';
+import { readStore } from './read-store.ts';
 import { ConfigReader, type Located } from './reader.ts';
 import type { GatewayConfig } from './types.ts';
 
-const TOP_KEYS = ['server', 'store', 'security', 'logging', 'providers', 'models'] as const;
+const TOP_KEYS = ['server', 'store', 'security', 'logging', 'providers', 'models', 'payload', 'auth', 'metrics', 'audit', 'limits'] as const;
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 // Anchors/aliases are handy for shared retry blocks; a cap stops "billion laughs" expansion.
 const MAX_ALIAS_COUNT = 200;
@@ -56,14 +62,23 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
   const f = (key: (typeof TOP_KEYS)[number]): Located => r.field(m, root, key);
   const secrets = { env, baseDir: dir };
 
-  const server = readServer(r, f('server'));
-  const store = readStore(r, f('store'), dir);
+  const server = readServer(r, f('server'), dir);
+  const store = readStore(r, f('store'), dir, secrets);
   const security = readSecurity(r, f('security'), dir, secrets);
+  if (store.driver === 'postgres' && security.keyHashSecret === undefined && !r.problems.some((p) => p.path === 'security.key_hash_secret')) {
+    // A secret generated into one instance's data_dir would make keys valid on that instance only.
+    r.report(r.field(undefined, f('security'), 'key_hash_secret'), 'is required with store.driver postgres (every instance must hash API keys with the same secret)');
+  }
   const logging = readLogging(r, f('logging'));
+  const payload = readPayload(r, f('payload'));
   const providers = readProviders(r, f('providers'), secrets);
   const models = readModels(r, f('models'), providers);
+  const auth = readAuth(r, f('auth'));
+  const metrics = readMetrics(r, f('metrics'), secrets, server.port);
+  const audit = readAudit(r, f('audit'), dir, security.dataDir, secrets);
+  const limits = readLimits(r, f('limits'), secrets);
   if (r.problems.length > 0) throw new ConfigError(source, r.problems);
-  return deepFreeze({ source, server, store, security, logging, providers, models });
+  return deepFreeze({ source, server, store, security, logging, payload, providers, models, auth, metrics, audit, limits });
 }
 
 /** The first few parser errors (one slip cascades into dozens), with quoted source text removed. */

@@ -1,10 +1,11 @@
-/** The `server`, `store`, `security` and `logging` sections. */
+/** The `server`, `security` and `logging` sections (`store` is in read-store.ts). */
 import { resolve } from 'node:path';
 import type { LogLevel } from '../observability/logger.ts';
 import { isValidCidr } from './network-checks.ts';
+import { readServerTls } from './read-tls.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import { resolveSecretReference, type SecretContext } from './secrets.ts';
-import type { LoggingConfig, SecurityConfig, ServerConfig, StoreConfig } from './types.ts';
+import type { LoggingConfig, SecurityConfig, ServerConfig, ServerTlsConfig } from './types.ts';
 
 export const MAX_TIMEOUT_MS = 3_600_000;
 const TIMEOUT = { min: 1, max: MAX_TIMEOUT_MS } as const;
@@ -13,10 +14,11 @@ const MIN_KEY_HASH_SECRET_CHARS = 32;
 
 const SERVER_KEYS = [
   'host', 'port', 'max_body_bytes', 'max_json_depth', 'request_timeout_ms', 'headers_timeout_ms',
-  'keep_alive_timeout_ms', 'shutdown_grace_ms', 'trusted_proxies',
+  'keep_alive_timeout_ms', 'shutdown_grace_ms', 'trusted_proxies', 'max_connections', 'max_in_flight',
+  'max_requests_per_socket', 'tls',
 ] as const;
 
-export function readServer(r: ConfigReader, at: Located): ServerConfig {
+export function readServer(r: ConfigReader, at: Located, baseDir: string = process.cwd()): ServerConfig {
   const m = r.entries(at, SERVER_KEYS);
   const f = (key: (typeof SERVER_KEYS)[number]): Located => r.field(m, at, key);
   const host = r.str(f('host'), '127.0.0.1');
@@ -43,13 +45,11 @@ export function readServer(r: ConfigReader, at: Located): ServerConfig {
     keepAliveTimeoutMs: r.int(f('keep_alive_timeout_ms'), { ...TIMEOUT, default: 5_000 }) ?? 0,
     shutdownGraceMs: r.int(f('shutdown_grace_ms'), { min: 0, max: MAX_TIMEOUT_MS, default: 15_000 }) ?? 0,
     trustedProxies,
+    maxConnections: r.int(f('max_connections'), { min: 1, max: 1_000_000, default: 4096 }) ?? 0,
+    maxInFlight: r.int(f('max_in_flight'), { min: 1, max: 1_000_000, default: 1024 }) ?? 0,
+    maxRequestsPerSocket: r.int(f('max_requests_per_socket'), { min: 0, max: 1_000_000, default: 10_000 }) ?? 0,
+    ...withTls(readServerTls(r, f('tls'), baseDir)),
   };
-}
-
-export function readStore(r: ConfigReader, at: Located, baseDir: string): StoreConfig {
-  const m = r.entries(at, ['driver', 'path']);
-  r.oneOf(r.field(m, at, 'driver'), ['sqlite'], 'sqlite');
-  return { driver: 'sqlite', path: resolve(baseDir, readPath(r, r.field(m, at, 'path'), './data/portcullis.db')) };
 }
 
 export function readSecurity(r: ConfigReader, at: Located, baseDir: string, secrets: SecretContext): SecurityConfig {
@@ -74,7 +74,7 @@ export function readLogging(r: ConfigReader, at: Located): LoggingConfig {
   return { level: r.oneOf(r.field(m, at, 'level'), LOG_LEVELS, 'info') ?? 'info' };
 }
 
-function readPath(r: ConfigReader, at: Located, fallback: string): string {
+export function readPath(r: ConfigReader, at: Located, fallback: string): string {
   const p = r.str(at, fallback);
   if (p === undefined) return fallback;
   if (p === '' || p.includes('\u0000')) {
@@ -82,4 +82,9 @@ function readPath(r: ConfigReader, at: Located, fallback: string): string {
     return fallback;
   }
   return p;
+}
+
+/** `tls` is left out (not set to undefined) on plain-HTTP listeners. */
+function withTls(tls: ServerTlsConfig | undefined): { tls?: ServerTlsConfig } {
+  return tls === undefined ? {} : { tls };
 }

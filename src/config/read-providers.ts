@@ -2,12 +2,13 @@
 import { PROVIDER_KINDS } from '../providers/contract.ts';
 import { MAX_TIMEOUT_MS } from './read-general.ts';
 import { checkBaseUrl } from './network-checks.ts';
+import { readUpstreamTls } from './read-tls.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import { containsReference, interpolate, resolveSecretReference, type SecretContext } from './secrets.ts';
 import type { ProviderConfig } from './types.ts';
 
 const PROVIDER_KEYS = [
-  'kind', 'base_url', 'api_key', 'headers', 'allow_private_network', 'max_connections', 'connect_timeout_ms',
+  'kind', 'base_url', 'api_key', 'headers', 'allow_private_network', 'max_connections', 'connect_timeout_ms', 'tls',
 ] as const;
 const PROVIDER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -55,6 +56,8 @@ function readProvider(r: ConfigReader, id: string, at: Located, secrets: SecretC
       else r.report(keyAt, res.error);
     }
   }
+  const tls = readUpstreamTls(r, f('tls'), secrets.baseDir);
+  if (tls !== undefined && baseUrl.startsWith('http:')) r.report(f('tls'), 'applies to https base URLs only (base_url is http)');
   return {
     id,
     kind: r.oneOf(f('kind'), PROVIDER_KINDS) ?? 'openai',
@@ -64,6 +67,7 @@ function readProvider(r: ConfigReader, id: string, at: Located, secrets: SecretC
     allowPrivateNetwork: allowPrivateNetwork ?? false,
     maxConnections: r.int(f('max_connections'), { min: 1, max: 4096, default: 64 }) ?? 0,
     connectTimeoutMs: r.int(f('connect_timeout_ms'), { min: 1, max: MAX_TIMEOUT_MS, default: 5_000 }) ?? 0,
+    ...(tls === undefined ? {} : { tls }),
   };
 }
 

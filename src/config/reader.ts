@@ -133,7 +133,7 @@ export class ConfigReader {
   str(at: Located, fallback?: string): string | undefined {
     const v = this.rawStr(at, fallback);
     if (v !== undefined && v.includes('${')) {
-      this.report(at, '${…} references are only allowed in api_key, key_hash_secret and header values');
+      this.report(at, '${…} references are only allowed in api_key, key_hash_secret, store.url and header values');
       return undefined;
     }
     return v;

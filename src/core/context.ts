@@ -21,18 +21,41 @@ export interface HttpRequestInfo {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   /** The client address: the socket peer (trusted-proxy handling is identity's job). */
   readonly remoteAddress: string;
+  /** The verified client certificate when the HTTPS listener asked for one (mutual TLS). */
+  readonly clientCert?: ClientCertInfo;
+}
+
+/** A client certificate the listener verified against `server.tls.client_ca_file`. */
+export interface ClientCertInfo {
+  /** Subject distinguished name, e.g. "CN=billing-service, O=Acme". */
+  readonly subject: string;
+  readonly issuer: string;
+  /** SHA-256 of the DER certificate, colon-separated upper-case hex (as openssl prints it). */
+  readonly fingerprint256: string;
+  readonly serialNumber: string;
+  readonly validTo: string;
 }
 
 /** Who is calling, set by the identify stage. Never holds the credential itself. */
 export interface Caller {
-  readonly kind: 'api_key';
+  /** How the caller authenticated: a virtual API key, or a JWT access token from a configured issuer. */
+  readonly kind: 'api_key' | 'jwt';
+  /** API keys: the key's id. JWT: `jwt:` + a short hash of issuer and subject (bounded, stable). */
   readonly keyId: string;
-  /** Non-secret display prefix of the key, for logs and security events. */
+  /** Non-secret display prefix of the key, for logs and security events (`jwt` for tokens). */
   readonly keyPrefix: string;
   readonly tenantId: string;
   readonly label: string;
   /** Model name patterns this caller may use ('*' wildcard). */
   readonly allowedModels: readonly string[];
+  /** JWT callers: the token's user claim (`sub` by default). */
+  readonly subject?: string;
+  /** JWT callers: the issuer that vouched for them. */
+  readonly issuer?: string;
+  /** JWT callers: the team claim, when the token carries one. */
+  readonly teamId?: string;
+  /** JWT callers: the token's scopes (space-separated `scope` claim or a list). */
+  readonly scopes?: readonly string[];
 }
 
 export type CanonicalRequest =
@@ -68,6 +91,15 @@ export interface Outcome {
 
 export interface RequestContext {
   readonly id: string;
+  /**
+   * W3C trace context (src/observability/trace/): the trace this request belongs to (the
+   * caller's, from a valid `traceparent`, or a new one), the gateway's span for it, and the
+   * trace-flags to propagate. Always set by the HTTP handler; optional only so hand-built
+   * contexts in unit tests need not invent them.
+   */
+  readonly traceId?: string;
+  readonly spanId?: string;
+  readonly traceFlags?: number;
   /** performance.now() at arrival. */
   readonly startedAt: number;
   readonly receivedAt: Date;
@@ -86,6 +118,11 @@ export interface RequestContext {
   surfaceRequest: unknown;
   route: ResolvedRoute | undefined;
   response: CanonicalResponse | undefined;
+  /**
+   * Headers a stage adds to a successful response (e.g. the limit stage's RateLimit fields).
+   * Lower-case names; refusals carry their headers on the GatewayError instead.
+   */
+  responseHeaders?: Record<string, string>;
   readonly outcome: Outcome;
 }
 

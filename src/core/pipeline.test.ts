@@ -60,3 +60,43 @@ test('the chain is validated at build time', () => {
   assert.throws(() => createPipeline([{ name: 'identify' }]), /no hooks/);
   assert.ok(Object.isFrozen(createPipeline([]).stageNames));
 });
+
+test('onDecision runs in chain order after every onRequest and before the terminal', async () => {
+  const calls: string[] = [];
+  const decider = (name: Stage['name']): Stage => ({
+    name,
+    onRequest() { calls.push(`${name}:req`); },
+    onDecision() { calls.push(`${name}:dec`); },
+    onFinish() { calls.push(`${name}:fin`); },
+  });
+  const p = createPipeline([decider('audit'), recorder('identify', calls), decider('route')]);
+  const c = ctx();
+  await p.handle(c, async () => { calls.push('terminal'); });
+  await p.finish(c);
+  assert.deepEqual(calls, [
+    'audit:req', 'identify:req', 'route:req', 'audit:dec', 'route:dec', 'terminal', 'identify:res',
+    'route:fin', 'identify:fin', 'audit:fin',
+  ]);
+});
+
+test('a throwing onDecision refuses the request: no terminal, every entered stage finishes', async () => {
+  const calls: string[] = [];
+  const p = createPipeline([
+    { name: 'audit', onDecision() { calls.push('audit:dec'); throw gatewayError('audit.unavailable'); }, onFinish() { calls.push('audit:fin'); } },
+    recorder('identify', calls),
+  ]);
+  const c = ctx();
+  await assert.rejects(p.handle(c, async () => { calls.push('terminal'); }), { code: 'audit.unavailable' });
+  await p.finish(c);
+  assert.deepEqual(calls, ['identify:req', 'audit:dec', 'identify:fin', 'audit:fin']);
+});
+
+test('onDecision is not reached when onRequest refuses', async () => {
+  const calls: string[] = [];
+  const p = createPipeline([
+    { name: 'audit', onDecision() { calls.push('audit:dec'); } },
+    recorder('identify', calls, 'request'),
+  ]);
+  await assert.rejects(p.handle(ctx(), async () => { calls.push('terminal'); }), { code: 'auth.invalid_key' });
+  assert.deepEqual(calls, ['identify:req']);
+});

@@ -7,7 +7,7 @@ import { STAGE_ORDER, type Stage, type Terminal } from './stage.ts';
 
 export interface Pipeline {
   readonly stageNames: readonly string[];
-  /** Run onRequest hooks, the terminal, then onResponse hooks. Throws what a stage throws. */
+  /** Run onRequest hooks, onDecision hooks, the terminal, then onResponse hooks. Throws what a stage throws. */
   handle(ctx: RequestContext, terminal: Terminal): Promise<void>;
   /** Run onFinish hooks of the stages that were entered for this context. Never throws. */
   finish(ctx: RequestContext): Promise<void>;
@@ -28,6 +28,9 @@ export function createPipeline(stages: readonly Stage[]): Pipeline {
         entered.set(ctx, i + 1);
         const stage = chain[i]!;
         if (stage.onRequest) await stage.onRequest(ctx);
+      }
+      for (const stage of chain) {
+        if (stage.onDecision) await stage.onDecision(ctx);
       }
       await terminal(ctx);
       for (let i = chain.length - 1; i >= 0; i--) {
@@ -62,7 +65,7 @@ function validateChain(stages: readonly Stage[]): void {
     if (rank < lastRank) {
       throw new Error(`pipeline: stage "${stage.name}" must come before "${STAGE_ORDER[lastRank]}" (order: ${STAGE_ORDER.join(' → ')})`);
     }
-    if (!stage.onRequest && !stage.onResponse && !stage.onFinish) {
+    if (!stage.onRequest && !stage.onDecision && !stage.onResponse && !stage.onFinish) {
       throw new Error(`pipeline: stage "${stage.name}" has no hooks`);
     }
     seen.add(stage.name);

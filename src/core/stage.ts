@@ -3,6 +3,11 @@
  * (continue) or throws a GatewayError (stop: the request ends with that error).
  *
  * - onRequest runs in chain order before the terminal handler (the upstream call).
+ * - onDecision runs in chain order once every onRequest has passed, just before the terminal:
+ *   the request is allowed, and this is where a stage commits that decision (the audit stage
+ *   writes the `allowed` record and waits for it to be durable). A throw still refuses the
+ *   request. Refusing because of what the request *is* belongs in onRequest; onDecision throws
+ *   only when the decision cannot be committed.
  * - onResponse runs in reverse order once the terminal handler has put `ctx.response`; a
  *   stage may wrap a streaming response (`ctx.response.stream = wrap(...)`).
  * - onFinish runs in reverse order after the response has been fully written, failed or been
@@ -36,6 +41,7 @@ export type StageName = (typeof STAGE_ORDER)[number];
 export interface Stage {
   readonly name: StageName;
   onRequest?(ctx: RequestContext): void | Promise<void>;
+  onDecision?(ctx: RequestContext): void | Promise<void>;
   onResponse?(ctx: RequestContext): void | Promise<void>;
   onFinish?(ctx: RequestContext): void | Promise<void>;
 }

@@ -59,6 +59,16 @@ export const ERROR_CODES = {
     message: 'The request body exceeds the limit of {limit} bytes.',
     doc: 'The body is larger than `server.max_body_bytes`.',
   },
+  'request.payload_limit': {
+    status: 413, openaiType: 'invalid_request_error', anthropicType: 'request_too_large',
+    message: 'The request exceeds this gateway\'s limit on {what}: {actual} > {limit}.',
+    doc: 'Too many messages, tools, images or embedding inputs, too much prompt text, or an inline image too large (the `payload` config section). The `param` names where.',
+  },
+  'request.output_limit': {
+    status: 400, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error',
+    message: '{path} must be at most {limit} on this gateway.',
+    doc: 'The requested output length is above `payload.max_output_tokens`.',
+  },
   'request.unsupported_media_type': {
     status: 415, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error',
     message: 'Content-Type must be application/json.',
@@ -101,6 +111,32 @@ export const ERROR_CODES = {
     message: 'Invalid API key.',
     doc: 'The key is malformed, unknown, revoked or expired. The same answer is given in every case so that the response leaks nothing; the reason is in the security log.',
   },
+  'auth.invalid_token': {
+    status: 401, openaiType: 'authentication_error', anthropicType: 'authentication_error',
+    message: 'Invalid access token.',
+    doc: 'A JWT access token was refused: bad signature, unknown issuer or key, wrong audience, expired, disallowed algorithm or header, missing tenant, or the issuer\'s keys could not be fetched. One answer for every reason (with `WWW-Authenticate: Bearer error="invalid_token"` on OpenAI routes, RFC 6750); the reason, issuer and `kid` are in the security log.',
+  },
+  // --- rate limits ----------------------------------------------------------------------
+  'limit.requests': {
+    status: 429, openaiType: 'rate_limit_error', anthropicType: 'rate_limit_error',
+    message: 'Request rate limit reached for {policy}: {limit} requests per {window}.',
+    doc: 'A `limits.rules` request rate (`requests_per_second`/`requests_per_minute`) was exceeded. `Retry-After` says when the next request fits; `RateLimit-Policy` and `RateLimit` name the limit and its state.',
+  },
+  'limit.tokens': {
+    status: 429, openaiType: 'rate_limit_error', anthropicType: 'rate_limit_error',
+    message: 'Token rate limit reached for {policy}: {limit} tokens per minute; this request reserves about {estimate}.',
+    doc: 'A `tokens_per_minute` rule has no room for this request\'s estimate (prompt ≈ characters / 4 plus `max_tokens`). Retry after `Retry-After`, or ask for fewer `max_tokens`.',
+  },
+  'limit.concurrency': {
+    status: 429, openaiType: 'rate_limit_error', anthropicType: 'rate_limit_error',
+    message: 'Too many concurrent requests for {policy}: at most {limit} at once.',
+    doc: 'A `concurrent` rule is full. Wait for a running request (for example a long stream) to finish.',
+  },
+  'limit.backend_unavailable': {
+    status: 503, openaiType: 'server_error', anthropicType: 'api_error',
+    message: 'The rate limiter is unavailable; the request was refused.',
+    doc: 'The limit backend (Redis) cannot be reached and `limits.on_backend_error` is `fail_closed` (the default), so no request passes unchecked. Set `local_fallback` to count per instance during an outage.',
+  },
   // --- upstream -------------------------------------------------------------------------
   'upstream.timeout': {
     status: 504, openaiType: 'api_error', anthropicType: 'api_error',
@@ -142,12 +178,22 @@ export const ERROR_CODES = {
     message: 'The gateway could not authenticate to the model provider.',
     doc: 'The provider answered 401/403 to the gateway\'s own credential. An operator must fix the provider credential.',
   },
+  'upstream.tls_verification_failed': {
+    status: 502, openaiType: 'api_error', anthropicType: 'api_error',
+    message: 'The model provider\'s TLS certificate could not be verified; the connection was refused.',
+    doc: 'The provider\'s certificate did not chain to a trusted CA (system roots or `tls.ca_file`), did not match its host name, or its public key matched none of `tls.pin_sha256`. Fails closed; the target is not retried for this request. The security log has the detail.',
+  },
   'upstream.stream_interrupted': {
     status: 502, openaiType: 'api_error', anthropicType: 'api_error',
     message: 'The model provider\'s stream ended unexpectedly.',
     doc: 'Sent as a final stream error event when a stream breaks after it started; streams are never retried once started.',
   },
   // --- gateway --------------------------------------------------------------------------
+  'gateway.overloaded': {
+    status: 503, openaiType: 'server_error', anthropicType: 'overloaded_error',
+    message: 'The gateway is at capacity. Retry shortly.',
+    doc: 'More model requests were in flight on this instance than `server.max_in_flight`; the request was shed before any work was done. `Retry-After` says when to retry.',
+  },
   'gateway.shutting_down': {
     status: 503, openaiType: 'server_error', anthropicType: 'overloaded_error',
     message: 'The gateway is shutting down. Retry on another instance.',
@@ -157,6 +203,11 @@ export const ERROR_CODES = {
     status: 503, openaiType: 'server_error', anthropicType: 'api_error',
     message: 'The gateway cannot reach its store; the request was refused.',
     doc: 'A security decision needed the store and it failed; Portcullis fails closed.',
+  },
+  'audit.unavailable': {
+    status: 503, openaiType: 'server_error', anthropicType: 'api_error',
+    message: 'The gateway cannot write its audit log; the request was refused.',
+    doc: 'The audit record of the decision could not be committed (disk full, file locked or unwritable); Portcullis refuses what it cannot record. An operator must fix the audit log (`audit.path`).',
   },
   'internal.error': {
     status: 500, openaiType: 'server_error', anthropicType: 'api_error',

@@ -4,12 +4,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { newOutcome, type RequestContext } from '../core/context.ts';
+import { newOutcome, type ClientCertInfo, type RequestContext } from '../core/context.ts';
 import type { Pipeline } from '../core/pipeline.ts';
 import type { Terminal } from '../core/stage.ts';
-import { gatewayError } from '../errors/gateway-error.ts';
+import { gatewayError, type GatewayError } from '../errors/gateway-error.ts';
 import type { Logger } from '../observability/logger.ts';
+import { startRequestTrace } from '../observability/trace/traceparent.ts';
 import { toMessagesResponse } from '../surfaces/anthropic/index.ts';
+import { clientCertOf } from '../tls/client-cert.ts';
 import { readBody } from './read-body.ts';
 import { matchRoute, type Endpoint } from './route-table.ts';
 import { sendError, sendJson, toGatewayError } from './respond.ts';
@@ -26,9 +28,20 @@ export interface HandlerDeps {
   readonly terminal: Terminal;
   readonly log: Logger;
   readonly maxBodyBytes: number;
+  /** Model requests in flight above which new ones are shed with 503 (load shedding). */
+  readonly maxInFlight: number;
   /** Resolves true when the store and config are ready to serve. */
   readonly ready: () => Promise<boolean>;
   readonly lifecycle: Lifecycle;
+  /** Told how each request ended (metrics); must not throw. */
+  readonly observer?: RequestObserver;
+}
+
+export interface RequestObserver {
+  /** A model request, after its access log line; `route` is the endpoint's path template. */
+  requestEnded(ctx: RequestContext, route: string): void;
+  /** A request answered before any stage ran: unknown path (`unmatched`), wrong method, draining, shed. */
+  requestRefused(route: string, status: number, code: string, durationMs: number): void;
 }
 
 export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -42,6 +55,7 @@ export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, 
 }
 
 async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const arrivedAt = performance.now();
   const requestId = randomUUID();
   const rawUrl = req.url ?? '/';
   const q = rawUrl.indexOf('?');
@@ -50,21 +64,33 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
   const match = matchRoute(method, path);
 
   if (match.type === 'not_found') {
-    return sendError(res, match.surface, gatewayError('request.not_found', { params: { method, path: path.slice(0, 200) } }), requestId);
+    return refuse(deps, res, match.surface, gatewayError('request.not_found', { params: { method, path: path.slice(0, 200) } }), requestId, 'unmatched', arrivedAt);
   }
   if (match.type === 'method_not_allowed') {
     const allowed = match.allowed.join(', ');
-    return sendError(res, match.surface, gatewayError('request.method_not_allowed', {
+    return refuse(deps, res, match.surface, gatewayError('request.method_not_allowed', {
       params: { method, path, allowed }, headers: { allow: allowed },
-    }), requestId);
+    }), requestId, 'unmatched', arrivedAt);
   }
   const { endpoint } = match;
   if (endpoint.kind === 'healthz') return sendJson(res, 200, { status: 'ok' }, requestId);
   if (endpoint.kind === 'readyz') return readyz(deps, res, requestId);
   if (deps.lifecycle.draining) {
-    return sendError(res, endpoint.surface, gatewayError('gateway.shutting_down', { headers: { connection: 'close' } }), requestId);
+    return refuse(deps, res, endpoint.surface, gatewayError('gateway.shutting_down', { headers: { connection: 'close' } }), requestId, endpoint.path, arrivedAt);
+  }
+  if (deps.lifecycle.inFlight.size >= deps.maxInFlight) {
+    // Shed before reading the body or touching the store: refusing early is what keeps the
+    // instance responsive for the requests it already accepted.
+    return refuse(deps, res, endpoint.surface, gatewayError('gateway.overloaded', { retryAfterS: 1 }), requestId, endpoint.path, arrivedAt);
   }
   await handleModelRequest(deps, req, res, endpoint, match.modelId, requestId, path);
+}
+
+function refuse(
+  deps: HandlerDeps, res: ServerResponse, surface: Endpoint['surface'], err: GatewayError, requestId: string, route: string, arrivedAt: number,
+): void {
+  sendError(res, surface, err, requestId);
+  deps.observer?.requestRefused(route, err.status, err.code, performance.now() - arrivedAt);
 }
 
 async function readyz(deps: HandlerDeps, res: ServerResponse, requestId: string): Promise<void> {
@@ -86,13 +112,17 @@ async function handleModelRequest(
   deps.lifecycle.inFlight.add(controller);
   let bodyRead: Promise<Buffer> | undefined;
   const operation = endpoint.kind === 'embeddings' ? 'embeddings' : endpoint.kind === 'models' ? 'models' : 'chat';
+  const trace = startRequestTrace(req.headers.traceparent);
   const ctx: RequestContext = {
     id: requestId,
+    traceId: trace.traceId,
+    spanId: trace.spanId,
+    traceFlags: trace.flags,
     startedAt: performance.now(),
     receivedAt: new Date(),
     surface: endpoint.surface,
     operation,
-    http: { method: endpoint.method, path, headers: req.headers, remoteAddress: req.socket.remoteAddress ?? '' },
+    http: { method: endpoint.method, path, headers: req.headers, remoteAddress: req.socket.remoteAddress ?? '', ...withClientCert(req) },
     signal: controller.signal,
     log: deps.log,
     readBody: () => (bodyRead ??= readBody(req, deps.maxBodyBytes)),
@@ -120,7 +150,7 @@ async function handleModelRequest(
       const gerr = toGatewayError(err, requestId);
       ctx.outcome.status = gerr.status;
       ctx.outcome.errorCode = gerr.code;
-      if (gerr.status >= 500) ctx.log.error({ err: gerr.cause ?? gerr, code: gerr.code, internal: gerr.internal, requestId }, 'request failed');
+      if (gerr.status >= 500) ctx.log.error({ err: gerr.cause ?? gerr, code: gerr.code, internal: gerr.internal, requestId, traceId: ctx.traceId }, 'request failed');
       else ctx.log.debug({ code: gerr.code, internal: gerr.internal, requestId }, 'request refused');
       if (!res.headersSent) sendError(res, ctx.surface, gerr, requestId);
       else res.destroy();
@@ -128,6 +158,7 @@ async function handleModelRequest(
   } finally {
     deps.lifecycle.inFlight.delete(controller);
     logAccess(ctx);
+    deps.observer?.requestEnded(ctx, endpoint.path);
     await deps.pipeline.finish(ctx);
   }
 }
@@ -143,7 +174,7 @@ async function writeResponse(res: ServerResponse, ctx: RequestContext): Promise<
       const model = ctx.request?.operation === 'chat' ? ctx.request.body.model : response.body.model;
       const body = ctx.surface === 'anthropic' ? toMessagesResponse(response.body, model) : response.body;
       ctx.outcome.firstByteMs = performance.now() - ctx.startedAt;
-      return sendJson(res, 200, body, ctx.id);
+      return sendJson(res, 200, body, ctx.id, ctx.responseHeaders);
     }
     case 'chat-stream': {
       const request = ctx.request;
@@ -155,10 +186,10 @@ async function writeResponse(res: ServerResponse, ctx: RequestContext): Promise<
     case 'embeddings':
       ctx.outcome.usage = { prompt_tokens: response.body.usage.prompt_tokens, completion_tokens: 0, total_tokens: response.body.usage.total_tokens };
       ctx.outcome.status = 200;
-      return sendJson(res, 200, response.body, ctx.id);
+      return sendJson(res, 200, response.body, ctx.id, ctx.responseHeaders);
     case 'json':
       ctx.outcome.status = response.status;
-      return sendJson(res, response.status, response.body, ctx.id);
+      return sendJson(res, response.status, response.body, ctx.id, ctx.responseHeaders);
   }
 }
 
@@ -166,11 +197,14 @@ function logAccess(ctx: RequestContext): void {
   const o = ctx.outcome;
   ctx.log.info({
     requestId: ctx.id,
+    traceId: ctx.traceId,
     method: ctx.http.method,
     path: ctx.http.path,
     status: o.status,
     latencyMs: Math.round((performance.now() - ctx.startedAt) * 100) / 100,
     keyId: ctx.caller?.keyId,
+    clientCertSubject: ctx.http.clientCert?.subject,
+    clientCertSha256: ctx.http.clientCert?.fingerprint256,
     tenantId: ctx.caller?.tenantId,
     model: ctx.route?.publicModel,
     provider: o.target?.provider,
@@ -181,4 +215,10 @@ function logAccess(ctx: RequestContext): void {
     completionTokens: o.usage?.completion_tokens,
     clientAborted: o.clientAborted || undefined,
   }, 'request');
+}
+
+/** The verified mutual-TLS client certificate, when there is one (left out otherwise). */
+function withClientCert(req: IncomingMessage): { clientCert?: ClientCertInfo } {
+  const cert = clientCertOf(req.socket);
+  return cert === undefined ? {} : { clientCert: cert };
 }

@@ -2,16 +2,19 @@
  * The HTTP listener and its shutdown. Timeouts are set from config so a slow client
  * (slowloris) cannot hold a connection open by dribbling headers or body.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 import type { ServerConfig } from '../config/types.ts';
+import { silentLogger, type Logger } from '../observability/logger.ts';
+import { createHttpsListener } from '../tls/https-listener.ts';
 import type { Lifecycle } from './handler.ts';
 
 /** Larger headers than this are refused by Node with 431 before any of our code runs. */
 export const MAX_HEADER_BYTES = 16 * 1024;
 
-export function createListener(cfg: ServerConfig, handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
-  const server = createServer({
+export function createListener(cfg: ServerConfig, handler: (req: IncomingMessage, res: ServerResponse) => void, log: Logger = silentLogger()): Server {
+  const options: ServerOptions = {
     requestTimeout: cfg.requestTimeoutMs,
     headersTimeout: Math.min(cfg.headersTimeoutMs, cfg.requestTimeoutMs),
     keepAliveTimeout: cfg.keepAliveTimeoutMs,
@@ -19,9 +22,13 @@ export function createListener(cfg: ServerConfig, handler: (req: IncomingMessage
     // Request smuggling defence: refuse requests with both Content-Length and Transfer-Encoding.
     insecureHTTPParser: false,
     requireHostHeader: true,
-  }, handler);
+  };
+  // With server.tls the same options serve HTTPS (src/tls/): TLS 1.3, HSTS, mTLS, hot reload.
+  const server: Server = cfg.tls === undefined ? createServer(options, handler) : createHttpsListener(cfg.tls, options, handler, log).server;
   // A response that outlives its request's socket (long streams) is bounded by upstream deadlines.
   server.timeout = 0;
+  server.maxConnections = cfg.maxConnections;
+  server.maxRequestsPerSocket = cfg.maxRequestsPerSocket;
   return server;
 }
 
@@ -33,7 +40,7 @@ export function listen(server: Server, host: string, port: number): Promise<stri
       server.off('error', onError);
       const addr = server.address() as AddressInfo;
       const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-      resolve(`http://${h}:${addr.port}`);
+      resolve(`${server instanceof TlsServer ? 'https' : 'http'}://${h}:${addr.port}`);
     });
   });
 }

@@ -38,7 +38,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, req
 export function sendError(res: ServerResponse, surface: Surface, err: GatewayError, requestId: string): void {
   const headers: Record<string, string> = { 'x-portcullis-error-code': err.code, ...err.headers };
   if (err.retryAfterS !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterS)));
-  if (err.status === 401 && surface === 'openai') headers['www-authenticate'] = 'Bearer realm="portcullis"';
+  // RFC 6750 §3.1: a presented but refused access token gets error="invalid_token".
+  if (err.status === 401 && surface === 'openai') {
+    headers['www-authenticate'] = err.code === 'auth.invalid_token' ? 'Bearer realm="portcullis", error="invalid_token"' : 'Bearer realm="portcullis"';
+  }
   sendJson(res, err.status, errorBody(surface, err), requestId, headers);
 }
 

@@ -25,7 +25,7 @@ function markFirstByte(ctx: RequestContext): void {
 }
 
 export async function writeOpenAiStream(res: ServerResponse, ctx: RequestContext, chunks: AsyncIterable<ChatChunk>, includeUsage: boolean): Promise<void> {
-  res.writeHead(200, sseHeaders(ctx.id));
+  res.writeHead(200, { ...ctx.responseHeaders, ...sseHeaders(ctx.id) });
   ctx.outcome.status = 200;
   try {
     for await (const chunk of chunks) {
@@ -42,7 +42,7 @@ export async function writeOpenAiStream(res: ServerResponse, ctx: RequestContext
 }
 
 export async function writeAnthropicStream(res: ServerResponse, ctx: RequestContext, chunks: AsyncIterable<ChatChunk>, model: string): Promise<void> {
-  res.writeHead(200, sseHeaders(ctx.id));
+  res.writeHead(200, { ...ctx.responseHeaders, ...sseHeaders(ctx.id) });
   ctx.outcome.status = 200;
   try {
     for await (const ev of toMessagesEvents(chunks, model, `msg_${ctx.id.replaceAll('-', '')}`)) {

@@ -6,6 +6,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import type { ConnectionOptions } from 'node:tls';
 import { buildConnector } from 'undici';
 import type { ProviderConfig } from '../config/types.ts';
 
@@ -102,10 +103,13 @@ function guardedLookup(hostname: string, options: LookupOptions, callback: Looku
  * The undici connector for one provider: literal IP hosts are checked here (Node skips
  * `lookup` for them), names are checked after resolution by the guarded lookup.
  */
-export function createGuardedConnector(cfg: ProviderConfig): buildConnector.connector {
+export function createGuardedConnector(
+  cfg: Pick<ProviderConfig, 'allowPrivateNetwork' | 'connectTimeoutMs'>, tlsOptions: ConnectionOptions & { maxCachedSessions?: number } = {},
+): buildConnector.connector {
   const timeout = cfg.connectTimeoutMs;
-  if (cfg.allowPrivateNetwork) return buildConnector({ timeout });
-  const base = buildConnector({ timeout, lookup: guardedLookup } as buildConnector.BuildOptions);
+  // tlsOptions: certificate verification, custom CA and pins (src/tls/upstream-verify.ts).
+  if (cfg.allowPrivateNetwork) return buildConnector({ ...tlsOptions, timeout });
+  const base = buildConnector({ ...tlsOptions, timeout, lookup: guardedLookup } as buildConnector.BuildOptions);
   return (options, callback) => {
     const host = options.hostname;
     if (isIP(host) !== 0 && isPrivateOrLoopback(host)) {

@@ -11,6 +11,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { ProviderAdapter, ProviderKind } from '../providers/contract.ts';
 import { UpstreamProtocolError } from '../providers/contract.ts';
 import { isAddressRefusal } from './address-guard.ts';
+import { findTlsVerificationError } from '../tls/upstream-verify.ts';
 import { openAttemptScope, type AttemptScope } from './attempt-scope.ts';
 import { planAttemptOrder } from './attempt-order.ts';
 import { retryWait } from './backoff.ts';
@@ -165,7 +166,7 @@ export async function runAttempts<T>(deps: LoopDeps, call: LoopCall, attempt: (a
 
     if (!failure.retryable) throw terminalError(failure, attempts);
     if (scope.cause() === 'deadline') throw deadlineError(failures, attempts, target);
-    if (failure.kind === 'address_refused') excluded.add(target);
+    if (failure.kind === 'address_refused' || failure.kind === 'tls_verification') excluded.add(target);
     if (failure.kind === 'bad_response' && ++badResponses >= MAX_BAD_RESPONSES) break;
   }
   throw finalError(failures, attempts);
@@ -183,6 +184,8 @@ function failureFromThrown(e: unknown, scope: AttemptScope, target: TargetConfig
   if (cause === 'attempt_timeout' || cause === 'deadline') return localFailure(target, 'timeout', cause);
   const refusal = findInCauses(e, isAddressRefusal);
   if (refusal !== undefined) return localFailure(target, 'address_refused', refusal.message);
+  const tlsFailure = findTlsVerificationError(e);
+  if (tlsFailure !== undefined) return localFailure(target, 'tls_verification', tlsFailure.message);
   if (e instanceof UpstreamProtocolError || e instanceof BodyTooLargeError) return localFailure(target, 'bad_response', e.message);
   const code = (e as { code?: unknown } | null)?.code;
   const detail = `${typeof code === 'string' ? `${code}: ` : ''}${e instanceof Error ? e.message : String(e)}`;
@@ -209,6 +212,9 @@ function logFailure(log: Logger, f: AttemptFailure, attempt: number): void {
   if (f.kind === 'address_refused') {
     log.error({ ...fields, event: 'security.upstream_address_refused' },
       'upstream address refused: provider resolves to a private/loopback address and allow_private_network is false (security misconfiguration)');
+  } else if (f.kind === 'tls_verification') {
+    log.error({ ...fields, event: 'security.upstream_tls_verification_failed' },
+      'upstream TLS certificate verification failed: refusing the connection (check the provider certificate, tls.ca_file and tls.pin_sha256)');
   } else if (f.kind === 'auth') {
     log.error(fields, 'provider rejected the gateway credential: fix the provider api_key');
   } else {

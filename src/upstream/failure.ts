@@ -14,6 +14,7 @@ export type FailureKind =
   | 'timeout'            // the attempt timeout passed (the route deadline may still allow another)
   | 'connection'         // refused, reset, socket closed before the response, DNS failure
   | 'address_refused'    // the address guard refused a private/loopback address
+  | 'tls_verification'   // the provider's certificate failed verification or pinning
   | 'bad_response';      // a 2xx the adapter could not read, or a body over the size cap
 
 export interface AttemptFailure {
@@ -45,7 +46,7 @@ export function httpFailure(target: TargetConfig, info: UpstreamErrorInfo): Atte
   };
 }
 
-export function localFailure(target: TargetConfig, kind: 'timeout' | 'connection' | 'address_refused' | 'bad_response', detail: string): AttemptFailure {
+export function localFailure(target: TargetConfig, kind: 'timeout' | 'connection' | 'address_refused' | 'tls_verification' | 'bad_response', detail: string): AttemptFailure {
   return { kind, target, status: undefined, retryable: true, retryAfterS: undefined, detail };
 }
 
@@ -98,6 +99,8 @@ export function finalError(failures: readonly AttemptFailure[], attempts: number
       return gatewayError('upstream.timeout', { internal });
     case 'bad_response':
       return gatewayError('upstream.bad_response', { internal });
+    case 'tls_verification':
+      return gatewayError('upstream.tls_verification_failed', { internal });
     default:
       return gatewayError('upstream.unavailable', { internal });
   }

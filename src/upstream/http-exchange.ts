@@ -50,11 +50,12 @@ export function prepareRequest(provider: ProviderConfig, adapter: ProviderAdapte
   };
 }
 
-export function send(agent: Agent, prepared: PreparedRequest, signal: AbortSignal): Promise<UpstreamResponse> {
+/** `traceparent`, when given, is set last: it replaces any configured header of that name. */
+export function send(agent: Agent, prepared: PreparedRequest, signal: AbortSignal, traceparent?: string): Promise<UpstreamResponse> {
   return request(prepared.url, {
     dispatcher: agent,
     method: prepared.method,
-    headers: prepared.headers,
+    headers: traceparent === undefined ? prepared.headers : { ...prepared.headers, traceparent },
     body: prepared.body ?? null,
     signal,
   });

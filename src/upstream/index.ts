@@ -39,6 +39,11 @@ export interface UpstreamCall {
   signal: AbortSignal;
   log: Logger;
   onAttempt?: (a: AttemptReport) => void;
+  /**
+   * W3C trace context: called once per attempt, its value is sent as the `traceparent` header
+   * (same trace id, a new parent id per attempt). Absent: no traceparent is sent.
+   */
+  traceparent?: (() => string) | undefined;
 }
 
 export type ChatResult =
@@ -72,6 +77,7 @@ export function createUpstream(opts: UpstreamOptions): Upstream {
     requestId: call.requestId,
     publicModel: call.publicModel,
     created: Math.floor(Date.now() / 1000),
+    traceparent: call.traceparent,
   });
 
   return {

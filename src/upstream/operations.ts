@@ -19,6 +19,8 @@ export interface OperationCall {
   readonly publicModel: string;
   /** Unix seconds, fixed for the whole request so every attempt's response agrees. */
   readonly created: number;
+  /** A fresh `traceparent` value per attempt (see UpstreamCall). */
+  readonly traceparent?: (() => string) | undefined;
 }
 
 function callContext(call: OperationCall, target: TargetConfig, provider: ProviderConfig): AdapterCallContext {
@@ -63,8 +65,8 @@ function preparedCache(call: OperationCall, build: (a: AttemptInput, ctx: Adapte
   };
 }
 
-async function jsonAttempt<T>(a: AttemptInput, prepared: PreparedRequest, read: (body: unknown) => T): Promise<AttemptOutcome<T>> {
-  const res = await send(a.agent, prepared, a.scope.signal);
+async function jsonAttempt<T>(call: OperationCall, a: AttemptInput, prepared: PreparedRequest, read: (body: unknown) => T): Promise<AttemptOutcome<T>> {
+  const res = await send(a.agent, prepared, a.scope.signal, call.traceparent?.());
   if (!isSuccess(res.statusCode)) return { ok: false, failure: await failureFromResponse(res, a.adapter, a.target) };
   const parsed = parseJsonBody(await readBodyCapped(res, MAX_RESPONSE_BYTES), a.target);
   if (!parsed.ok) return parsed;
@@ -73,7 +75,7 @@ async function jsonAttempt<T>(a: AttemptInput, prepared: PreparedRequest, read: 
 
 export function chatAttempt(call: OperationCall, req: ChatRequest): (a: AttemptInput) => Promise<AttemptOutcome<ChatResponse>> {
   const prepare = preparedCache(call, (a, ctx) => a.adapter.chatRequest(req, ctx));
-  return (a) => jsonAttempt(a, prepare(a), (body) => a.adapter.chatResponse(body, callContext(call, a.target, a.provider)));
+  return (a) => jsonAttempt(call, a, prepare(a), (body) => a.adapter.chatResponse(body, callContext(call, a.target, a.provider)));
 }
 
 export function chatStreamAttempt(call: OperationCall, req: ChatRequest): (a: AttemptInput) => Promise<AttemptOutcome<StartedStream>> {
@@ -83,7 +85,7 @@ export function chatStreamAttempt(call: OperationCall, req: ChatRequest): (a: At
     const ctx = callContext(call, a.target, a.provider);
     // A fresh translator per attempt: it holds the state of one provider stream.
     const translator = building(call, a.target, () => a.adapter.chatStream(req, ctx));
-    const res = await send(a.agent, prepared, a.scope.signal);
+    const res = await send(a.agent, prepared, a.scope.signal, call.traceparent?.());
     if (!isSuccess(res.statusCode)) return { ok: false, failure: await failureFromResponse(res, a.adapter, a.target) };
     try {
       return { ok: true, value: await startStream(res, guardedTranslator(translator)), status: res.statusCode };
@@ -99,7 +101,7 @@ export function embeddingsAttempt(call: OperationCall, req: EmbeddingsRequest): 
     if (a.adapter.embeddingsRequest === undefined) throw unsupported(call);
     return a.adapter.embeddingsRequest(req, ctx);
   });
-  return (a) => jsonAttempt(a, prepare(a), (body) => {
+  return (a) => jsonAttempt(call, a, prepare(a), (body) => {
     if (a.adapter.embeddingsResponse === undefined) throw unsupported(call);
     return a.adapter.embeddingsResponse(body, callContext(call, a.target, a.provider), req);
   });

@@ -4,6 +4,7 @@
  */
 import { Agent } from 'undici';
 import type { ProviderConfig } from '../config/types.ts';
+import { upstreamTlsOptions } from '../tls/upstream-verify.ts';
 import { createGuardedConnector } from './address-guard.ts';
 
 export interface ProviderPools {
@@ -18,7 +19,7 @@ export function createProviderPools(providers: ReadonlyMap<string, ProviderConfi
       connections: cfg.maxConnections,
       // Pipelining would let one slow generation hold up the requests queued behind it.
       pipelining: 1,
-      connect: createGuardedConnector(cfg),
+      connect: createGuardedConnector(cfg, upstreamTlsOptions(cfg)),
       // Deadlines are enforced by upstream/ with its own signals; undici's own timers would
       // race them and report the same event as a different error.
       headersTimeout: 0,

@@ -76,6 +76,14 @@ export interface StartOptions {
   readonly serverYaml?: string;
   readonly modelsYaml?: string;
   readonly mockOptions?: MockUpstreamOptions;
+  /** More entries for the `providers:` map (each indented two spaces), e.g. one behind a TLS proxy. */
+  readonly extraProvidersYaml?: string;
+  /** An `auth:` section (JWT issuers, api_keys), appended to the config. */
+  readonly authYaml?: string;
+  /** Replaces the `store:` + `security:` sections (default: SQLite and the secret under ./state). */
+  readonly stateYaml?: string;
+  /** Extra environment for the gateway and its CLI calls (e.g. DATABASE_URL). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export async function startGateway(opts: StartOptions = {}): Promise<RunningGateway> {
@@ -83,8 +91,9 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-it-'));
   const configPath = join(dir, 'portcullis.yaml');
   const server = opts.serverYaml ?? 'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\n';
-  writeFileSync(configPath, `${server}store:\n  path: ./state/portcullis.db\nsecurity:\n  data_dir: ./state\nlogging:\n  level: info\n${providersYaml(mock)}${opts.modelsYaml ?? STANDARD_MODELS}`);
-  const env = { ...process.env, ...MOCK_ENV };
+  const state = opts.stateYaml ?? 'store:\n  path: ./state/portcullis.db\nsecurity:\n  data_dir: ./state\n';
+  writeFileSync(configPath, `${server}${state}logging:\n  level: info\n${providersYaml(mock)}${opts.extraProvidersYaml ?? ''}${opts.modelsYaml ?? STANDARD_MODELS}${opts.authYaml ?? ''}`);
+  const env = { ...process.env, ...MOCK_ENV, ...opts.env };
   const proc = spawn(process.execPath, [CLI, 'start', '--config', configPath], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });

@@ -1,6 +1,7 @@
 /**
  * identify: who is calling. Accepts a virtual API key as `Authorization: Bearer <key>` (OpenAI
- * clients) or `x-api-key: <key>` (Anthropic clients), never from the query string. Unknown,
+ * clients) or `x-api-key: <key>` (Anthropic clients), never from the query string, or a JWT
+ * access token from a configured issuer (jwt-caller.ts) when the credential is shaped like one. Unknown,
  * revoked, expired and malformed keys all get the same 401; the real reason goes to the
  * security log with the key's non-secret prefix only.
  */
@@ -11,6 +12,9 @@ import type { Store } from '../../store/store.ts';
 import type { ApiKeyVerdict } from '../../identity/api-keys.ts';
 import type { KeyVerifier } from '../../identity/key-verifier.ts';
 import { displayPrefix, isWellFormedApiKey } from '../../identity/api-key-format.ts';
+import { looksLikeJwt } from '../../identity/jwt/compact.ts';
+import type { JwtVerifier } from '../../identity/jwt/verifier.ts';
+import { callerFromJwt } from './jwt-caller.ts';
 
 export interface IdentifyOptions {
   /** Records last-used times. */
@@ -19,9 +23,17 @@ export interface IdentifyOptions {
   /** Record last-used time at most this often per key (a write per request would be wasteful). */
   readonly touchIntervalMs?: number;
   readonly now?: () => Date;
+  /** JWT access tokens from configured issuers; a credential shaped like a JWT goes here. */
+  readonly jwt?: JwtVerifier;
+  /** `auth.api_keys.enabled`; default true. When false only JWTs are accepted. */
+  readonly apiKeysEnabled?: boolean;
+  /** Told the reason of every refusal (metrics): the verdict's reason, `missing_credentials` or `bad_header`. */
+  readonly onAuthFailure?: (reason: string) => void;
 }
 
 const MAX_CREDENTIAL_CHARS = 512;
+/** Anything longer is refused before any parsing (JWTs are capped at 8 KiB by their verifier). */
+const MAX_PRESENTED_CHARS = 16 * 1024;
 
 export function createIdentifyStage(opts: IdentifyOptions): Stage {
   const touchIntervalMs = opts.touchIntervalMs ?? 60_000;
@@ -32,8 +44,27 @@ export function createIdentifyStage(opts: IdentifyOptions): Stage {
   return {
     name: 'identify',
     async onRequest(ctx) {
-      const presented = extractCredential(ctx);
-      if (presented === undefined) throw gatewayError('auth.missing_credentials');
+      let presented: string | undefined;
+      try {
+        presented = extractCredential(ctx);
+      } catch (err) {
+        opts.onAuthFailure?.('bad_header');
+        throw err;
+      }
+      if (presented === undefined) {
+        opts.onAuthFailure?.('missing_credentials');
+        throw gatewayError('auth.missing_credentials');
+      }
+      if (opts.jwt !== undefined && looksLikeJwt(presented)) {
+        ctx.caller = await callerFromJwt(ctx, opts.jwt, presented, opts.onAuthFailure);
+        return;
+      }
+      if (opts.apiKeysEnabled === false || presented.length > MAX_CREDENTIAL_CHARS) {
+        const reason = opts.apiKeysEnabled === false ? 'api_keys_disabled' : 'credential_too_long';
+        ctx.log.warn({ event: 'auth.failure', reason, requestId: ctx.id, remoteAddress: ctx.http.remoteAddress }, 'authentication failed');
+        opts.onAuthFailure?.(reason);
+        throw gatewayError(opts.apiKeysEnabled === false ? 'auth.invalid_token' : 'auth.invalid_key');
+      }
       const at = now();
       let verdict: ApiKeyVerdict;
       try {
@@ -46,6 +77,7 @@ export function createIdentifyStage(opts: IdentifyOptions): Stage {
           event: 'auth.failure', reason: verdict.reason, requestId: ctx.id, remoteAddress: ctx.http.remoteAddress,
           keyPrefix: isWellFormedApiKey(presented) ? displayPrefix(presented) : undefined,
         }, 'authentication failed');
+        opts.onAuthFailure?.(verdict.reason);
         throw gatewayError('auth.invalid_key');
       }
       const rec = verdict.record;
@@ -85,6 +117,6 @@ export function extractCredential(ctx: RequestContext): string | undefined {
   }
   const credential = bearer ?? key;
   if (credential === undefined || credential === '') return undefined;
-  if (credential.length > MAX_CREDENTIAL_CHARS) throw gatewayError('auth.invalid_key', { internal: { reason: 'credential too long' } });
+  if (credential.length > MAX_PRESENTED_CHARS) throw gatewayError('auth.invalid_key', { internal: { reason: 'credential too long' } });
   return credential;
 }

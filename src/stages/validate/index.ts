@@ -9,9 +9,12 @@ import { parseJsonBody } from '../../surfaces/json-body.ts';
 import { parseChatRequest } from '../../surfaces/openai/chat-request.ts';
 import { parseEmbeddingsRequest } from '../../surfaces/openai/embeddings-request.ts';
 import { parseMessagesRequest } from '../../surfaces/anthropic/index.ts';
+import type { PayloadConfig } from '../../config/types.ts';
+import { checkChatPayload, checkEmbeddingsPayload } from './payload-caps.ts';
 
 export interface ValidateOptions {
   readonly maxJsonDepth: number;
+  readonly payload: PayloadConfig;
 }
 
 export function createValidateStage(opts: ValidateOptions): Stage {
@@ -24,13 +27,20 @@ export function createValidateStage(opts: ValidateOptions): Stage {
       const raw = await ctx.readBody();
       const body = parseJsonBody(raw, { maxDepth: opts.maxJsonDepth });
       if (ctx.operation === 'embeddings') {
-        ctx.request = { operation: 'embeddings', body: parseEmbeddingsRequest(body) };
-      } else if (ctx.surface === 'anthropic') {
-        ctx.surfaceRequest = body;
-        ctx.request = { operation: 'chat', body: parseMessagesRequest(body) };
-      } else {
-        ctx.request = { operation: 'chat', body: parseChatRequest(body) };
+        const req = parseEmbeddingsRequest(body);
+        checkEmbeddingsPayload(req, opts.payload);
+        ctx.request = { operation: 'embeddings', body: req };
+        return;
       }
+      let req;
+      if (ctx.surface === 'anthropic') {
+        ctx.surfaceRequest = body;
+        req = parseMessagesRequest(body);
+      } else {
+        req = parseChatRequest(body);
+      }
+      checkChatPayload(req, opts.payload);
+      ctx.request = { operation: 'chat', body: req };
     },
   };
 }

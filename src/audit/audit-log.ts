@@ -1,0 +1,171 @@
+/**
+ * The audit log as the rest of the gateway sees it. `append` resolves only once the record is
+ * committed with `synchronous = FULL`; if it cannot be written, `append` rejects, and callers on
+ * the request path refuse the request. Appends from the same turn of the event loop go to the
+ * writer thread in one message, and the writer commits whatever has queued in one transaction.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../observability/logger.ts';
+import { prepareEntry } from './prepare-entry.ts';
+import { createSigner, parsePrivateKeyPem } from './signing-key.ts';
+import type { AuditEntry, PreparedEntry } from './types.ts';
+import type { WriterInit, WriterReply, WriterRequest } from './writer-worker.ts';
+
+export interface AuditLogOptions {
+  readonly path: string;
+  /** PKCS#8 PEM of the Ed25519 checkpoint key. */
+  readonly signingKeyPem: string;
+  /** Sign a checkpoint after this many records … */
+  readonly checkpointEvery: number;
+  /** … or after this long, if records were added. */
+  readonly checkpointIntervalMs: number;
+  readonly log?: Logger;
+}
+
+export interface AuditLog {
+  readonly path: string;
+  /** Fingerprint of the checkpoint key's public half. */
+  readonly fingerprint: string;
+  /** Resolves once the record is durably committed; rejects with AuditUnavailableError otherwise. */
+  append(entry: AuditEntry): Promise<void>;
+  /** Signs the current head now (if anything was added since the last checkpoint). */
+  checkpoint(): Promise<void>;
+  /** False once the writer has stopped; every append is then refused. */
+  healthy(): boolean;
+  /** Commits what is queued, signs a final checkpoint and stops the writer. */
+  close(): Promise<void>;
+}
+
+export class AuditUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuditUnavailableError';
+  }
+}
+
+interface Waiter { resolve(): void; reject(err: Error): void }
+
+export async function openAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
+  if (!Number.isSafeInteger(opts.checkpointEvery) || opts.checkpointEvery < 1) throw new RangeError('checkpointEvery must be an integer ≥ 1');
+  if (!Number.isSafeInteger(opts.checkpointIntervalMs) || opts.checkpointIntervalMs < 1) throw new RangeError('checkpointIntervalMs must be an integer ≥ 1');
+  const fingerprint = createSigner(parsePrivateKeyPem(opts.signingKeyPem, 'audit.signing_key')).fingerprint;
+  const init: WriterInit = {
+    path: opts.path, signingKeyPem: opts.signingKeyPem,
+    checkpointEvery: opts.checkpointEvery, checkpointIntervalMs: opts.checkpointIntervalMs,
+  };
+  const worker = new Worker(new URL('./writer-worker.ts', import.meta.url), { workerData: init });
+
+  let nextId = 1;
+  let dead: string | undefined;
+  let closing: Promise<void> | undefined;
+  const inFlight = new Map<number, Waiter[]>();
+  let queued: Array<{ entry: PreparedEntry; waiter: Waiter }> = [];
+  let flushScheduled = false;
+  let onReady: ((err?: Error) => void) | undefined;
+
+  // The writer keeps the process alive only while something waits for it.
+  const updateRef = () => (inFlight.size > 0 || queued.length > 0 || onReady || (closing && dead === undefined) ? worker.ref() : worker.unref());
+
+  const failAll = (reason: string) => {
+    dead ??= reason;
+    const err = new AuditUnavailableError(`audit log unavailable: ${reason}`);
+    for (const waiters of inFlight.values()) for (const w of waiters) w.reject(err);
+    inFlight.clear();
+    for (const q of queued) q.waiter.reject(err);
+    queued = [];
+    onReady?.(err);
+    updateRef();
+  };
+
+  worker.on('message', (msg: WriterReply) => {
+    if (msg.type === 'ready') onReady?.();
+    else if (msg.type === 'failed') onReady?.(new AuditUnavailableError(msg.error));
+    else if (msg.type === 'warning') opts.log?.error({ auditLog: opts.path }, msg.error);
+    else {
+      const waiters = inFlight.get(msg.id) ?? [];
+      inFlight.delete(msg.id);
+      const err = msg.error === undefined ? undefined : new AuditUnavailableError(`audit write failed: ${msg.error}`);
+      for (const w of waiters) (err ? w.reject(err) : w.resolve());
+      updateRef();
+    }
+  });
+  worker.on('error', (err) => {
+    opts.log?.error({ err, auditLog: opts.path }, 'audit writer failed');
+    failAll(`writer failed: ${err.message}`);
+  });
+  worker.on('exit', (code) => {
+    if (!closing && dead === undefined) opts.log?.error({ code, auditLog: opts.path }, 'audit writer exited; model calls are refused until restart');
+    failAll(closing ? 'closed' : 'writer exited');
+  });
+
+  const send = (msg: WriterRequest, waiters: Waiter[]) => {
+    inFlight.set(msg.id, waiters);
+    worker.postMessage(msg);
+    updateRef();
+  };
+
+  const flush = () => {
+    flushScheduled = false;
+    if (queued.length === 0) return;
+    const batch = queued;
+    queued = [];
+    send({ op: 'append', id: nextId++, entries: batch.map((q) => q.entry) }, batch.map((q) => q.waiter));
+  };
+
+  const request = (op: 'checkpoint' | 'close') => new Promise<void>((resolve, reject) => {
+    if (dead !== undefined) return reject(new AuditUnavailableError(`audit log unavailable: ${dead}`));
+    flush();
+    send({ op, id: nextId++ }, [{ resolve, reject }]);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    onReady = (err) => {
+      onReady = undefined;
+      updateRef();
+      if (err) reject(err);
+      else resolve();
+    };
+    updateRef();
+  }).catch(async (err: unknown) => {
+    await worker.terminate();
+    throw err;
+  });
+
+  return {
+    path: opts.path,
+    fingerprint,
+    append(entry) {
+      if (dead !== undefined || closing) return Promise.reject(new AuditUnavailableError(`audit log unavailable: ${dead ?? 'closing'}`));
+      let prepared: PreparedEntry;
+      try {
+        prepared = prepareEntry(entry);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return new Promise<void>((resolve, reject) => {
+        queued.push({ entry: prepared, waiter: { resolve, reject } });
+        if (!flushScheduled) {
+          flushScheduled = true;
+          setImmediate(flush);
+        }
+        updateRef();
+      });
+    },
+    checkpoint: () => request('checkpoint'),
+    healthy: () => dead === undefined && !closing,
+    close() {
+      closing ??= (async () => {
+        if (dead !== undefined) return;
+        try {
+          await request('close');
+        } finally {
+          await new Promise<void>((resolve) => {
+            if (dead !== undefined) resolve();
+            else worker.once('exit', () => resolve());
+          });
+        }
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * The audit writer thread. SQLite in Node is synchronous and a durable commit waits for fsync;
+ * doing that here keeps the gateway's event loop free. Messages that arrive while a commit is
+ * under way are queued and committed together in the next transaction (group commit), so many
+ * concurrent requests share one fsync.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createChainWriter, type ChainWriter } from './chain-writer.ts';
+import { openAuditDatabaseForWriting } from './database.ts';
+import { createSigner, parsePrivateKeyPem } from './signing-key.ts';
+import type { PreparedEntry } from './types.ts';
+import type { DatabaseSync } from 'node:sqlite';
+
+export interface WriterInit {
+  readonly path: string;
+  readonly signingKeyPem: string;
+  readonly checkpointEvery: number;
+  readonly checkpointIntervalMs: number;
+}
+
+export type WriterRequest =
+  | { readonly op: 'append'; readonly id: number; readonly entries: readonly PreparedEntry[] }
+  | { readonly op: 'checkpoint'; readonly id: number }
+  | { readonly op: 'close'; readonly id: number };
+
+export type WriterReply =
+  | { readonly type: 'ready'; readonly fingerprint: string }
+  | { readonly type: 'failed'; readonly error: string }
+  | { readonly type: 'done'; readonly id: number; readonly error?: string }
+  | { readonly type: 'warning'; readonly error: string };
+
+const port = parentPort;
+if (port === null) throw new Error('writer-worker.ts must run as a worker thread');
+const init = workerData as WriterInit;
+const TIMER_CHECKPOINT = -1;
+
+let db: DatabaseSync | undefined;
+let writer: ChainWriter | undefined;
+try {
+  const signer = createSigner(parsePrivateKeyPem(init.signingKeyPem, 'audit.signing_key'));
+  db = openAuditDatabaseForWriting(init.path);
+  writer = createChainWriter(db, signer, init.checkpointEvery);
+  port.postMessage({ type: 'ready', fingerprint: signer.fingerprint } satisfies WriterReply);
+} catch (err) {
+  port.postMessage({ type: 'failed', error: (err as Error).message } satisfies WriterReply);
+}
+
+const queue: WriterRequest[] = [];
+let scheduled = false;
+const timer = setInterval(() => enqueue({ op: 'checkpoint', id: TIMER_CHECKPOINT }), init.checkpointIntervalMs);
+timer.unref();
+
+port.on('message', (msg: WriterRequest) => enqueue(msg));
+
+function enqueue(msg: WriterRequest): void {
+  queue.push(msg);
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(drain);
+  }
+}
+
+function drain(): void {
+  scheduled = false;
+  const batch = queue.splice(0);
+  let i = 0;
+  while (i < batch.length) {
+    const msg = batch[i]!;
+    if (msg.op === 'append') {
+      // Every append waiting now goes into one transaction, one fsync.
+      const appends: Array<Extract<WriterRequest, { op: 'append' }>> = [];
+      while (i < batch.length && batch[i]!.op === 'append') appends.push(batch[i++] as Extract<WriterRequest, { op: 'append' }>);
+      const error = attempt(() => writer!.append(appends.flatMap((a) => a.entries)));
+      for (const a of appends) reply({ type: 'done', id: a.id, ...(error ? { error } : {}) });
+      continue;
+    }
+    i++;
+    if (msg.op === 'checkpoint') {
+      const error = attempt(() => writer!.checkpoint());
+      if (msg.id === TIMER_CHECKPOINT) {
+        if (error) reply({ type: 'warning', error: `periodic audit checkpoint failed: ${error}` });
+      } else reply({ type: 'done', id: msg.id, ...(error ? { error } : {}) });
+    } else {
+      // close: sign the final head so a clean shutdown leaves nothing unsigned.
+      const error = attempt(() => writer!.checkpoint());
+      clearInterval(timer);
+      try { db?.close(); } catch { /* closing is best effort once the checkpoint is written */ }
+      db = undefined;
+      writer = undefined;
+      reply({ type: 'done', id: msg.id, ...(error ? { error } : {}) });
+      port!.close();
+      return;
+    }
+  }
+}
+
+function attempt(fn: () => unknown): string | undefined {
+  if (writer === undefined) return 'the audit log is not open';
+  try {
+    fn();
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+function reply(msg: WriterReply): void {
+  port!.postMessage(msg);
+}

@@ -1,0 +1,155 @@
+/**
+ * `portcullis audit`: check the tamper-evident audit log and export it. Reads the file only;
+ * never creates it or a signing key.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { openAuditDatabaseForReading } from '../audit/database.ts';
+import { EXPORT_FORMATS, exportAuditRecords, parseExportRange, type ExportFormat } from '../audit/export.ts';
+import { fingerprintOf, publicKeyFromPem, resolveSigningKeyPem } from '../audit/signing-key.ts';
+import { verifyAuditDatabase, type VerifyResult } from '../audit/verify.ts';
+import { ConfigError } from '../config/errors.ts';
+import { loadConfig } from '../config/load.ts';
+import { defaultAuditConfig } from '../config/read-audit.ts';
+import type { AuditConfig } from '../config/types.ts';
+import { parseCommandArgs } from './args.ts';
+import { UsageError } from './usage-error.ts';
+
+export const AUDIT_HELP = `Usage: portcullis audit <verify|export> [options]
+
+  audit verify [--public-key FILE]... [--json]
+      Checks the whole chain (seq continuity, every record's hash, every link) and every
+      signed checkpoint, and names the first record that was altered, deleted or inserted.
+      Exit 0: valid. Exit 1: tampered (or unreadable), with the finding. Exit 2: bad usage.
+      Checkpoints must be signed by the configured audit signing key, or by one of the
+      --public-key files (PEM; repeat for rotated keys) when given.
+  audit export --from TIME --to TIME [--format jsonl|csv]
+      Writes the records with from <= time < to to stdout, oldest first. TIME is ISO-8601
+      with a zone, or a date: 2025-01-31, 2025-01-31T12:00:00Z. Default format: jsonl.
+
+Common options:
+  --config FILE     Config file whose audit log to read (default: $PORTCULLIS_CONFIG,
+                    ./portcullis.yaml, or the demo's ./data folder)
+  --data-dir DIR    Without a config file: the demo's state folder (default ./data)
+`;
+
+export async function runAudit(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, {
+    config: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' },
+    'public-key': { type: 'string', multiple: true }, from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' },
+  }, AUDIT_HELP, true);
+  if (values.help) {
+    process.stdout.write(AUDIT_HELP);
+    return 0;
+  }
+  const [sub, ...extra] = positionals;
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"\n\n${AUDIT_HELP}`);
+  if (sub !== 'verify' && sub !== 'export') throw new UsageError(`expected verify or export\n\n${AUDIT_HELP}`);
+  let state: { audit: AuditConfig; dataDir: string };
+  try {
+    state = resolveAuditState(values.config, values['data-dir']);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return 2;
+  }
+  if (sub === 'verify') {
+    if (values.from !== undefined || values.to !== undefined || values.format !== undefined) throw new UsageError('--from, --to and --format belong to "audit export"');
+    return verify(state, values['public-key'] ?? [], values.json === true);
+  }
+  if (values['public-key'] !== undefined || values.json !== undefined) throw new UsageError('--public-key and --json belong to "audit verify"');
+  return exportRecords(state.audit.path, values.from, values.to, values.format);
+}
+
+function verify(state: { audit: AuditConfig; dataDir: string }, publicKeyFiles: readonly string[], json: boolean): number {
+  const trusted = trustedKeys(state, publicKeyFiles);
+  const path = state.audit.path;
+  let result: VerifyResult;
+  try {
+    const db = openAuditDatabaseForReading(path);
+    try {
+      result = verifyAuditDatabase(db, { trustedPublicKeys: trusted });
+    } finally {
+      db.close();
+    }
+  } catch (err) {
+    const message = (err as Error).message;
+    if (json) process.stdout.write(`${JSON.stringify({ path, ok: false, error: message })}\n`);
+    else process.stderr.write(`portcullis: ${message}\n`);
+    return 1;
+  }
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ path, ...result, trustedKeys: trusted.map(fingerprintOf) })}\n`);
+    return result.ok ? 0 : 1;
+  }
+  const lines = [`Audit log ${path}: ${result.ok ? 'VALID' : 'TAMPERED'}`];
+  if (result.finding) lines.push(`  ${result.finding.message}`, `  first bad record: seq ${result.finding.seq} (${result.finding.kind})`);
+  if (result.finding && result.finding.kind !== 'truncated' && !result.finding.kind.startsWith('checkpoint') && result.finding.kind !== 'rewritten') {
+    lines.push(`  chain intact up to seq ${result.finding.seq - 1}; trusted key(s): ${trusted.map(fingerprintOf).join(', ')}`);
+  } else {
+    lines.push(
+      `  records: ${result.records}, head seq ${result.head.seq} (hash ${result.head.hash.slice(0, 16)}…)`,
+      `  checkpoints: ${result.checkpoints}, last signed seq ${result.lastCheckpointSeq}; trusted key(s): ${trusted.map(fingerprintOf).join(', ')}`,
+    );
+  }
+  if (result.ok && result.unsignedRecords > 0) {
+    lines.push(`  ${result.unsignedRecords} record(s) after the last checkpoint are chained but not yet signed`);
+  }
+  (result.ok ? process.stdout : process.stderr).write(`${lines.join('\n')}\n`);
+  return result.ok ? 0 : 1;
+}
+
+function trustedKeys(state: { audit: AuditConfig; dataDir: string }, files: readonly string[]): string[] {
+  if (files.length > 0) {
+    return files.map((file) => {
+      let pem: string;
+      try {
+        pem = readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new UsageError(`cannot read --public-key ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+      try {
+        return publicKeyFromPem(pem, `--public-key ${file}`);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+    });
+  }
+  try {
+    return [publicKeyFromPem(resolveSigningKeyPem(state.audit.signingKeyPem, state.dataDir, { create: false }), 'audit.signing_key')];
+  } catch (err) {
+    throw new UsageError(`no trusted audit signing key: ${(err as Error).message}; pass --public-key FILE`);
+  }
+}
+
+function exportRecords(path: string, from: string | undefined, to: string | undefined, format: string | undefined): number {
+  const range = parseExportRange(from, to);
+  if (typeof range === 'string') throw new UsageError(range);
+  const fmt = (format ?? 'jsonl') as ExportFormat;
+  if (!EXPORT_FORMATS.includes(fmt)) throw new UsageError(`--format must be one of: ${EXPORT_FORMATS.join(', ')}`);
+  let db;
+  try {
+    db = openAuditDatabaseForReading(path);
+  } catch (err) {
+    process.stderr.write(`portcullis: ${(err as Error).message}\n`);
+    return 1;
+  }
+  try {
+    exportAuditRecords(db, range, fmt, (chunk) => process.stdout.write(chunk));
+  } finally {
+    db.close();
+  }
+  return 0;
+}
+
+function resolveAuditState(configFlag: string | undefined, dataDirFlag: string | undefined): { audit: AuditConfig; dataDir: string } {
+  const configPath = configFlag ?? process.env.PORTCULLIS_CONFIG ?? (existsSync('portcullis.yaml') && dataDirFlag === undefined ? 'portcullis.yaml' : undefined);
+  if (configPath !== undefined) {
+    if (dataDirFlag !== undefined) throw new UsageError('use either --config or --data-dir, not both');
+    const cfg = loadConfig(configPath);
+    return { audit: cfg.audit, dataDir: cfg.security.dataDir };
+  }
+  const dataDir = resolve(dataDirFlag ?? 'data');
+  return { audit: defaultAuditConfig(dataDir), dataDir };
+}
+

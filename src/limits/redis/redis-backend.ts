@@ -1,0 +1,199 @@
+/**
+ * Redis limit backend (node-redis): shared counters for many gateway instances. Each operation
+ * is one Lua script (EVALSHA, loaded on first use), so it is atomic on the server and costs one
+ * round trip; the scripts use the server's clock. Keys live under a configurable prefix.
+ *
+ * The client never queues commands while disconnected and every command has a timeout: when
+ * Redis is unreachable an operation fails at once with LimitBackendError (the stage then fails
+ * closed, or falls back to local counters by policy) instead of hanging requests.
+ */
+import { createClient, defineScript } from 'redis';
+import type { Logger } from '../../observability/logger.ts';
+import {
+  assertRateItems, assertSlotItems, LimitBackendError, type AcquireResult, type LimitBackend, type RateItem,
+  type RateState, type ReservationSpec, type SettleItem, type SettleOutcome, type SlotItem, type TakeResult,
+} from '../limit-backend.ts';
+import { ACQUIRE_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT, SETTLE_SCRIPT, TAKE_SCRIPT } from './scripts.ts';
+
+export interface RedisBackendOptions {
+  /** redis:// or rediss:// URL; may hold a password, so it is never logged. */
+  readonly url: string;
+  /** Prepended to every key, e.g. `portcullis:`. */
+  readonly keyPrefix: string;
+  /** Per-command timeout and connect timeout (ms). */
+  readonly timeoutMs: number;
+  readonly log: Logger;
+}
+
+type Args = readonly string[];
+
+// Scripts take a variable number of keys, so each pushes its own key count (no NUMBER_OF_KEYS).
+function script(source: string) {
+  return defineScript({
+    SCRIPT: source,
+    parseCommand(parser, keys: Args, args: Args) {
+      parser.pushKeysLength([...keys]);
+      parser.push(...args);
+    },
+    transformReply: (reply: unknown) => reply as never,
+  });
+}
+
+const SCRIPTS = {
+  limitTake: script(TAKE_SCRIPT),
+  limitSettle: script(SETTLE_SCRIPT),
+  limitAcquire: script(ACQUIRE_SCRIPT),
+  limitRenew: script(RENEW_SCRIPT),
+  limitRelease: script(RELEASE_SCRIPT),
+};
+
+export interface RedisBackend extends LimitBackend {
+  /** Resolves once connected (tests); requests never wait for it. */
+  ready(): Promise<void>;
+  /** Deletes every key under the prefix (tests clean up with it). */
+  deleteAllKeys(): Promise<number>;
+}
+
+export function createRedisBackend(opts: RedisBackendOptions): RedisBackend {
+  let parsed: URL;
+  try {
+    parsed = new URL(opts.url);
+  } catch {
+    throw new Error('limits.redis.url is not a valid URL');
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new Error('limits.redis.url must start with redis:// or rediss://');
+  if (!(Number.isSafeInteger(opts.timeoutMs) && opts.timeoutMs >= 1)) throw new Error('redis limit backend: timeoutMs must be a positive integer');
+  const { log, keyPrefix } = opts;
+
+  const client = createClient({
+    url: opts.url,
+    scripts: SCRIPTS,
+    disableOfflineQueue: true,
+    commandOptions: { timeout: opts.timeoutMs },
+    socket: {
+      connectTimeout: opts.timeoutMs,
+      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2000),
+    },
+  });
+
+  // One warning per outage, not one per reconnect attempt; the URL (with its password) is never logged.
+  let down = false;
+  client.on('error', (err: unknown) => {
+    if (down) return;
+    down = true;
+    log.warn({ event: 'limits.redis_unavailable', reason: describeError(err) }, 'Redis for rate limits is unreachable');
+  });
+  client.on('ready', () => {
+    if (down) log.info({ event: 'limits.redis_recovered' }, 'Redis for rate limits is reachable again');
+    down = false;
+  });
+
+  let connecting: Promise<void> | undefined = client.connect().then(() => undefined, () => undefined);
+  let closed = false;
+
+  const k = (key: string): string => keyPrefix + key;
+
+  async function run<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    if (closed) throw new LimitBackendError('redis limit backend is closed');
+    try {
+      return await fn();
+    } catch (err) {
+      throw new LimitBackendError(`Redis ${what} failed: ${describeError(err)}`, { cause: err });
+    }
+  }
+
+  return {
+    kind: 'redis',
+
+    async ready(): Promise<void> {
+      await connecting;
+      if (!client.isReady) throw new LimitBackendError('Redis is not reachable');
+    },
+
+    async take(items: readonly RateItem[], reservation?: ReservationSpec): Promise<TakeResult> {
+      assertRateItems(items);
+      const keys = items.map((it) => k(`rate:${it.key}`));
+      const args = [String(items.length)];
+      for (const it of items) args.push(num(it.intervalMs), num(it.capacity), num(it.cost));
+      if (reservation) {
+        keys.push(k(`res:${reservation.id}`));
+        args.push(num(reservation.amount), String(Math.ceil(reservation.ttlMs)));
+      }
+      const reply = ints(await run('take', () => client.limitTake(keys, args)), 1 + items.length * 4);
+      const states: RateState[] = items.map((_, i) => {
+        const o = 1 + i * 4;
+        const retry = reply[o + 3]!;
+        return { allowed: reply[o] === 1, remaining: reply[o + 1]!, resetMs: reply[o + 2]!, retryAfterMs: retry < 0 ? null : retry };
+      });
+      // A refused item reports retry -1 only when it can never fit; an allowed one has none.
+      return { allowed: reply[0] === 1, items: states };
+    },
+
+    async settle(id: string, items: readonly SettleItem[], reserved: number, actual: number): Promise<SettleOutcome> {
+      const keys = [k(`res:${id}`), ...items.map((it) => k(`rate:${it.key}`))];
+      const args = [num(reserved), num(actual), ...items.map((it) => num(it.intervalMs))];
+      const reply = await run('settle', () => client.limitSettle(keys, args));
+      return Number(reply) === 1 ? 'settled' : 'expired';
+    },
+
+    async acquire(items: readonly SlotItem[], leaseId: string, ttlMs: number): Promise<AcquireResult> {
+      assertSlotItems(items, ttlMs);
+      const keys = items.map((it) => k(`slots:${it.key}`));
+      const args = [leaseId, String(ttlMs), ...items.map((it) => String(it.max))];
+      const reply = ints(await run('acquire', () => client.limitAcquire(keys, args)), 1 + items.length * 2);
+      return {
+        allowed: reply[0] === 1,
+        items: items.map((_, i) => ({ allowed: reply[1 + i * 2] === 1, inUse: reply[2 + i * 2]! })),
+      };
+    },
+
+    async renew(keys: readonly string[], leaseId: string, ttlMs: number): Promise<boolean> {
+      if (keys.length === 0) return true;
+      const reply = await run('renew', () => client.limitRenew(keys.map((key) => k(`slots:${key}`)), [leaseId, String(ttlMs)]));
+      return Number(reply) === 1;
+    },
+
+    async release(keys: readonly string[], leaseId: string): Promise<void> {
+      if (keys.length === 0) return;
+      await run('release', () => client.limitRelease(keys.map((key) => k(`slots:${key}`)), [leaseId]));
+    },
+
+    async deleteAllKeys(): Promise<number> {
+      let deleted = 0;
+      for await (const batch of client.scanIterator({ MATCH: `${escapeGlob(keyPrefix)}*`, COUNT: 500 })) {
+        if (batch.length > 0) deleted += await client.del(batch);
+      }
+      return deleted;
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      connecting = undefined;
+      if (client.isReady) await client.close().catch(() => client.destroy());
+      else client.destroy();
+    },
+  };
+}
+
+function num(n: number): string {
+  return Number.isInteger(n) ? String(n) : n.toPrecision(17);
+}
+
+function ints(reply: unknown, length: number): number[] {
+  if (!Array.isArray(reply) || reply.length !== length || !reply.every((v) => typeof v === 'number')) {
+    throw new LimitBackendError('Redis answered a limit script with an unexpected reply');
+  }
+  return reply as number[];
+}
+
+function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return 'unknown error';
+  const code = (err as NodeJS.ErrnoException).code;
+  // Messages from the client may include the address; never the URL's password.
+  return code ? `${err.name} ${code}` : `${err.name}: ${err.message.slice(0, 200)}`;
+}
+
+function escapeGlob(s: string): string {
+  return s.replace(/[*?[\]\\]/g, '\\$&');
+}

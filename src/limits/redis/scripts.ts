@@ -1,0 +1,162 @@
+/**
+ * The Lua scripts of the Redis limit backend: one per operation, each atomic on the server.
+ * Every script reads the server's clock (`TIME`) so that all gateway instances agree on "now"
+ * whatever their own clocks say. The GCRA arithmetic is the same as ../gcra.ts.
+ *
+ * Numbers returned to the client are whole (Redis truncates Lua numbers to integers); TATs are
+ * stored with %.17g so that sub-millisecond intervals (high token rates) keep their precision.
+ */
+
+const NOW = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+`;
+
+/**
+ * KEYS: the n GCRA counters, then (optional) the reservation record.
+ * ARGV: n, then interval,capacity,cost per counter, then reservation amount and ttl ('' = none).
+ * Returns: allowed (1/0), then per counter: allowed, remaining, resetMs, retryAfterMs (-1 = none/never).
+ */
+export const TAKE_SCRIPT = `${NOW}
+local n = tonumber(ARGV[1])
+local eps = 1e-6
+local allowed = 1
+local out = {}
+local newtats = {}
+for i = 1, n do
+  local interval = tonumber(ARGV[(i - 1) * 3 + 2])
+  local capacity = tonumber(ARGV[(i - 1) * 3 + 3])
+  local cost = tonumber(ARGV[(i - 1) * 3 + 4])
+  local tat = tonumber(redis.call('GET', KEYS[i]) or '')
+  local base = now
+  if tat ~= nil and tat > now then base = tat end
+  local tol = capacity * interval
+  local newtat = base + cost * interval
+  if newtat - now <= tol + eps then
+    newtats[i] = newtat
+    out[#out + 1] = 1
+    out[#out + 1] = math.max(0, math.floor((tol - (newtat - now)) / interval + 1e-9))
+    out[#out + 1] = math.ceil(newtat - now)
+    out[#out + 1] = -1
+  else
+    allowed = 0
+    out[#out + 1] = 0
+    out[#out + 1] = math.max(0, math.floor((tol - (base - now)) / interval + 1e-9))
+    out[#out + 1] = math.ceil(base - now)
+    if cost > capacity then
+      out[#out + 1] = -1
+    else
+      out[#out + 1] = math.max(1, math.ceil(newtat - tol - now))
+    end
+  end
+end
+if allowed == 1 then
+  for i = 1, n do
+    local ttl = math.ceil(newtats[i] - now)
+    if ttl > 0 then
+      redis.call('SET', KEYS[i], string.format('%.17g', newtats[i]), 'PX', ttl)
+    end
+  end
+  local amount = ARGV[n * 3 + 2]
+  if amount ~= nil and amount ~= '' then
+    redis.call('SET', KEYS[n + 1], amount, 'PX', tonumber(ARGV[n * 3 + 3]))
+  end
+end
+table.insert(out, 1, allowed)
+return out
+`;
+
+/**
+ * KEYS: the reservation record, then the token counters to adjust.
+ * ARGV: reserved (the caller's copy), actual, then one interval per counter.
+ * Returns 1 when the reservation was found (exact settle), 0 when it had expired.
+ */
+export const SETTLE_SCRIPT = `${NOW}
+local rec = redis.call('GET', KEYS[1])
+local found = 0
+local delta
+if rec then
+  found = 1
+  redis.call('DEL', KEYS[1])
+  delta = tonumber(ARGV[2]) - tonumber(rec)
+else
+  delta = math.max(0, tonumber(ARGV[2]) - tonumber(ARGV[1]))
+end
+if delta ~= 0 then
+  for i = 2, #KEYS do
+    local interval = tonumber(ARGV[i + 1])
+    local tat = tonumber(redis.call('GET', KEYS[i]) or '')
+    local base = now
+    if tat ~= nil and tat > now then base = tat end
+    local nt = math.max(now, base + delta * interval)
+    local ttl = math.ceil(nt - now)
+    if ttl > 0 then
+      redis.call('SET', KEYS[i], string.format('%.17g', nt), 'PX', ttl)
+    else
+      redis.call('DEL', KEYS[i])
+    end
+  end
+end
+return found
+`;
+
+/**
+ * Concurrency slots: one sorted set per counter, member = lease id, score = lease expiry (ms).
+ * KEYS: the slot sets. ARGV: lease id, ttl ms, then max per set.
+ * Returns: allowed (1/0), then per set: allowed, in use.
+ */
+export const ACQUIRE_SCRIPT = `${NOW}
+local lease = ARGV[1]
+local ttl = tonumber(ARGV[2])
+local allowed = 1
+local out = {}
+for i = 1, #KEYS do
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
+  local held = redis.call('ZSCORE', KEYS[i], lease)
+  local count = redis.call('ZCARD', KEYS[i])
+  if held then
+    out[#out + 1] = 1
+    out[#out + 1] = count
+  elseif count < tonumber(ARGV[i + 2]) then
+    out[#out + 1] = 1
+    out[#out + 1] = count + 1
+  else
+    allowed = 0
+    out[#out + 1] = 0
+    out[#out + 1] = count
+  end
+end
+if allowed == 1 then
+  for i = 1, #KEYS do
+    redis.call('ZADD', KEYS[i], string.format('%.17g', now + ttl), lease)
+    if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
+  end
+end
+table.insert(out, 1, allowed)
+return out
+`;
+
+/** KEYS: the slot sets. ARGV: lease id, ttl ms. Returns 1 when every lease was still held. */
+export const RENEW_SCRIPT = `${NOW}
+local lease = ARGV[1]
+local ttl = tonumber(ARGV[2])
+local all = 1
+for i = 1, #KEYS do
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
+  if redis.call('ZSCORE', KEYS[i], lease) then
+    redis.call('ZADD', KEYS[i], 'XX', string.format('%.17g', now + ttl), lease)
+    if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
+  else
+    all = 0
+  end
+end
+return all
+`;
+
+/** KEYS: the slot sets. ARGV: lease id. */
+export const RELEASE_SCRIPT = `
+for i = 1, #KEYS do
+  redis.call('ZREM', KEYS[i], ARGV[1])
+end
+return 1
+`;

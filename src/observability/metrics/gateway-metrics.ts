@@ -1,0 +1,199 @@
+/**
+ * The gateway's Prometheus metrics, in a registry of its own (never prom-client's global
+ * default, so two gateways in one process, as in tests, do not share or collide).
+ *
+ * The observe* methods sit on the request path, so they stay cheap: label values are bounded
+ * lookups, and each label combination's child is created once and reused. Gauges that mirror
+ * state (in-flight requests, circuit breakers) are read at scrape time, not kept up to date
+ * per request.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { GatewayConfig } from '../../config/types.ts';
+import { createLabelBounds, type LabelBounds } from './labels.ts';
+
+export type BreakerStateName = 'closed' | 'half-open' | 'open';
+
+export interface GatewayMetricsOptions {
+  readonly config: Pick<GatewayConfig, 'models' | 'providers'>;
+  /** Read at scrape time. */
+  readonly breakerStates: () => ReadonlyArray<{ provider: string; model: string; state: BreakerStateName }>;
+  /** Model requests in flight, read at scrape time. */
+  readonly inFlight: () => number;
+  /** process_* and nodejs_* metrics (CPU, memory, GC, event-loop lag); default true. */
+  readonly defaultMetrics?: boolean;
+}
+
+export interface RequestObservation {
+  readonly route: string;
+  readonly model: string | undefined;
+  readonly provider: string | undefined;
+  readonly status: number;
+  readonly aborted: boolean;
+  readonly code: string | undefined;
+  readonly durationS: number;
+}
+
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  readonly labels: LabelBounds;
+  observeRequest(o: RequestObservation): void;
+  observeTokens(model: string | undefined, provider: string | undefined, prompt: number, completion: number): void;
+  observeStreamFirstByte(route: string, model: string | undefined, seconds: number): void;
+  observeAttempt(provider: string, targetModel: string, result: string, seconds: number): void;
+  observeAuthFailure(reason: string): void;
+  /** The exposition text and its content type. */
+  scrape(): Promise<{ contentType: string; body: string }>;
+}
+
+/** Seconds; LLM calls range from milliseconds (cached, embeddings) to minutes (long generations). */
+const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+const FIRST_BYTE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const BREAKER_VALUE: Readonly<Record<BreakerStateName, number>> = { closed: 0, 'half-open': 1, open: 2 };
+
+/** A child per label combination, created on first use and kept. */
+function childCache<C>(make: (values: string[]) => C): (...values: string[]) => C {
+  const cache = new Map<string, C>();
+  return (...values) => {
+    const key = values.join('\u0000');
+    let child = cache.get(key);
+    if (child === undefined) {
+      child = make(values);
+      cache.set(key, child);
+    }
+    return child;
+  };
+}
+
+export function createGatewayMetrics(opts: GatewayMetricsOptions): GatewayMetrics {
+  const registry = new Registry();
+  const labels = createLabelBounds(opts.config);
+  const registers = [registry];
+
+  const requests = new Counter({
+    name: 'portcullis_http_requests_total',
+    help: 'Requests answered, by endpoint, public model, provider that served it, status class and error code.',
+    labelNames: ['route', 'model', 'provider', 'status_class', 'code'] as const,
+    registers,
+  });
+  const requestDuration = new Histogram({
+    name: 'portcullis_http_request_duration_seconds',
+    help: 'Time from arrival to the end of the response (for streams: the last event).',
+    labelNames: ['route', 'model', 'status_class'] as const,
+    buckets: REQUEST_BUCKETS,
+    registers,
+  });
+  const attempts = new Counter({
+    name: 'portcullis_upstream_attempts_total',
+    help: 'Upstream attempts, by provider, provider model id and result (success or failure kind).',
+    labelNames: ['provider', 'model', 'result'] as const,
+    registers,
+  });
+  const attemptDuration = new Histogram({
+    name: 'portcullis_upstream_attempt_duration_seconds',
+    help: 'Time of one upstream attempt until its answer (for streams: until the first event).',
+    labelNames: ['provider', 'model'] as const,
+    buckets: REQUEST_BUCKETS,
+    registers,
+  });
+  const tokens = new Counter({
+    name: 'portcullis_tokens_total',
+    help: 'Tokens reported by providers, by public model, provider and direction (prompt or completion).',
+    labelNames: ['model', 'provider', 'direction'] as const,
+    registers,
+  });
+  const authFailures = new Counter({
+    name: 'portcullis_auth_failures_total',
+    help: 'Callers refused by identify, by reason.',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const firstByte = new Histogram({
+    name: 'portcullis_stream_time_to_first_byte_seconds',
+    help: 'Streams: time from arrival to the first byte sent to the client.',
+    labelNames: ['route', 'model'] as const,
+    buckets: FIRST_BYTE_BUCKETS,
+    registers,
+  });
+
+  const breakerPairs: Array<[string, string]> = [];
+  const seenPairs = new Set<string>();
+  for (const route of opts.config.models.values()) {
+    for (const t of route.targets) {
+      const key = `${t.provider}\u0000${t.model}`;
+      if (!seenPairs.has(key)) {
+        seenPairs.add(key);
+        breakerPairs.push([t.provider, t.model]);
+      }
+    }
+  }
+  new Gauge({
+    name: 'portcullis_circuit_breaker_state',
+    help: 'Circuit breaker of each configured target: 0 closed, 1 half-open, 2 open.',
+    labelNames: ['provider', 'model'] as const,
+    registers,
+    collect() {
+      const worst = new Map<string, number>();
+      for (const [p, m] of breakerPairs) worst.set(`${p}\u0000${m}`, 0);
+      for (const b of opts.breakerStates()) {
+        const key = `${labels.provider(b.provider)}\u0000${labels.targetModel(b.model)}`;
+        worst.set(key, Math.max(worst.get(key) ?? 0, BREAKER_VALUE[b.state]));
+      }
+      this.reset();
+      for (const [key, value] of worst) {
+        const [provider = '', model = ''] = key.split('\u0000');
+        this.set({ provider, model }, value);
+      }
+    },
+  });
+  new Gauge({
+    name: 'portcullis_in_flight_requests',
+    help: 'Model requests being served right now.',
+    registers,
+    collect() {
+      this.set(opts.inFlight());
+    },
+  });
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+
+  const requestChild = childCache((v) => requests.labels(...v));
+  const durationChild = childCache((v) => requestDuration.labels(...v));
+  const attemptChild = childCache((v) => attempts.labels(...v));
+  const attemptDurationChild = childCache((v) => attemptDuration.labels(...v));
+  const tokenChild = childCache((v) => tokens.labels(...v));
+  const authChild = childCache((v) => authFailures.labels(...v));
+  const firstByteChild = childCache((v) => firstByte.labels(...v));
+
+  return {
+    registry,
+    labels,
+    observeRequest(o) {
+      const route = labels.route(o.route);
+      const model = labels.model(o.model);
+      const statusClass = labels.statusClass(o.status, o.aborted);
+      requestChild(route, model, labels.provider(o.provider), statusClass, labels.code(o.code)).inc();
+      durationChild(route, model, statusClass).observe(o.durationS);
+    },
+    observeTokens(model, provider, prompt, completion) {
+      const m = labels.model(model);
+      const p = labels.provider(provider);
+      // Provider-reported numbers: a negative, NaN or 1e999 count would poison or throw.
+      if (prompt > 0 && Number.isFinite(prompt)) tokenChild(m, p, 'prompt').inc(prompt);
+      if (completion > 0 && Number.isFinite(completion)) tokenChild(m, p, 'completion').inc(completion);
+    },
+    observeStreamFirstByte(route, model, seconds) {
+      firstByteChild(labels.route(route), labels.model(model)).observe(seconds);
+    },
+    observeAttempt(provider, targetModel, result, seconds) {
+      const p = labels.provider(provider);
+      const m = labels.targetModel(targetModel);
+      attemptChild(p, m, labels.attemptResult(result)).inc();
+      attemptDurationChild(p, m).observe(seconds);
+    },
+    observeAuthFailure(reason) {
+      authChild(labels.authReason(reason)).inc();
+    },
+    async scrape() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}

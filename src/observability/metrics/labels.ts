@@ -1,0 +1,75 @@
+/**
+ * Label values are bounded so no client can grow the number of series: model and provider
+ * labels only take names from the config, error codes only catalogue codes, routes only the
+ * fixed endpoint templates. Anything else becomes "other"; a missing value is "none". Key ids,
+ * tenants and anything a client typed never become labels.
+ */
+import type { GatewayConfig } from '../../config/types.ts';
+import { ERROR_CODES } from '../../errors/codes.ts';
+
+export const OTHER = 'other';
+export const NONE = 'none';
+
+/** The public endpoint templates (src/server/route-table.ts) plus the bucket for unknown paths. */
+export const ROUTE_LABELS = [
+  '/v1/chat/completions', '/v1/messages', '/v1/embeddings', '/v1/models', '/v1/models/{id}', 'unmatched',
+] as const;
+export type RouteLabel = (typeof ROUTE_LABELS)[number];
+
+/** What an upstream attempt ended as (AttemptReport['result']). */
+export const ATTEMPT_RESULTS = [
+  'success', 'aborted', 'rate_limited', 'overloaded', 'server_error', 'bad_request', 'auth', 'payload_too_large',
+  'content_filter', 'unknown', 'timeout', 'connection', 'address_refused', 'bad_response',
+] as const;
+
+/**
+ * Why identify refused a caller: API key verdicts, header problems, and the JWT verifier's fixed
+ * reasons (src/identity/jwt/). Reasons built from claim names or library codes become "other".
+ */
+export const AUTH_FAILURE_REASONS = [
+  'missing_credentials', 'bad_header', 'malformed', 'unknown', 'revoked', 'expired', 'api_keys_disabled', 'credential_too_long',
+  'verifier_error', 'malformed_header', 'malformed_payload', 'missing_signature', 'token_too_large', 'alg_not_allowed',
+  'crit_unsupported', 'iat_in_future', 'invalid_kid', 'jwks_unavailable', 'key_error', 'missing_iss', 'unknown_issuer',
+  'unknown_kid', 'bad_signature', 'not_yet_valid', 'wrong_audience', 'wrong_issuer', 'unsupported', 'invalid_models_claim',
+  'invalid_scope_claim', 'invalid_team_claim',
+] as const;
+
+export interface LabelBounds {
+  /** Public model names (config `models.<name>`). */
+  model(name: string | undefined): string;
+  /** Provider ids (config `providers.<id>`). */
+  provider(id: string | undefined): string;
+  /** Provider-side model ids that appear as a target in the config. */
+  targetModel(name: string | undefined): string;
+  code(code: string | undefined): string;
+  route(route: string): string;
+  attemptResult(result: string): string;
+  authReason(reason: string): string;
+  statusClass(status: number, aborted: boolean): string;
+}
+
+function bounded(allowed: ReadonlySet<string>): (v: string | undefined) => string {
+  return (v) => (v === undefined ? NONE : allowed.has(v) ? v : OTHER);
+}
+
+const STATUS_CLASSES = ['unknown', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+
+export function createLabelBounds(config: Pick<GatewayConfig, 'models' | 'providers'>): LabelBounds {
+  const targetModels = new Set<string>();
+  for (const route of config.models.values()) for (const t of route.targets) targetModels.add(t.model);
+  const model = bounded(new Set(config.models.keys()));
+  const provider = bounded(new Set(config.providers.keys()));
+  const targetModel = bounded(targetModels);
+  const code = bounded(new Set(Object.keys(ERROR_CODES)));
+  const route = bounded(new Set<string>(ROUTE_LABELS));
+  const attemptResult = bounded(new Set<string>(ATTEMPT_RESULTS));
+  const authReason = bounded(new Set<string>(AUTH_FAILURE_REASONS));
+  return {
+    model, provider, targetModel, code, attemptResult, authReason,
+    route: (r) => route(r),
+    statusClass(status, aborted) {
+      if (aborted) return 'aborted';
+      return STATUS_CLASSES[Math.floor(status / 100)] ?? 'unknown';
+    },
+  };
+}

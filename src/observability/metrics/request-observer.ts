@@ -1,0 +1,63 @@
+/**
+ * Turns what the handler, the terminal and identify report into metric observations. Only
+ * names the config knows and fixed vocabularies reach labels (see labels.ts).
+ */
+import type { RequestContext } from '../../core/context.ts';
+import type { Logger } from '../logger.ts';
+import type { AttemptReport } from '../../upstream/index.ts';
+import type { GatewayMetrics } from './gateway-metrics.ts';
+
+export interface MetricsObservers {
+  /** For the handler: once per request, after the response ended. */
+  readonly request: {
+    requestEnded(ctx: RequestContext, route: string): void;
+    requestRefused(route: string, status: number, code: string, durationMs: number): void;
+  };
+  /** For the terminal: every upstream attempt. */
+  readonly attempt: (a: AttemptReport) => void;
+  /** For identify: every refused caller, with the reason it logs. */
+  readonly authFailure: (reason: string) => void;
+}
+
+/**
+ * Observers never throw into the request path: a metrics bug must not fail or skip the rest of
+ * a request's bookkeeping. A failure is logged once.
+ */
+export function createMetricsObservers(metrics: GatewayMetrics, log: Logger): MetricsObservers {
+  let reported = false;
+  const safely = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A): void => {
+    try {
+      fn(...args);
+    } catch (err) {
+      if (!reported) {
+        reported = true;
+        log.error({ err }, 'recording metrics failed (reported once)');
+      }
+    }
+  };
+  return {
+    request: {
+      requestEnded: safely((ctx: RequestContext, route: string) => {
+        const o = ctx.outcome;
+        const model = ctx.route?.publicModel;
+        const provider = o.target?.provider;
+        metrics.observeRequest({
+          route, model, provider,
+          status: o.status, aborted: o.clientAborted, code: o.errorCode,
+          durationS: (performance.now() - ctx.startedAt) / 1000,
+        });
+        if (o.usage !== undefined) metrics.observeTokens(model, provider, o.usage.prompt_tokens, o.usage.completion_tokens);
+        if (ctx.response?.kind === 'chat-stream' && o.firstByteMs !== undefined) {
+          metrics.observeStreamFirstByte(route, model, o.firstByteMs / 1000);
+        }
+      }),
+      requestRefused: safely((route: string, status: number, code: string, durationMs: number) => {
+        metrics.observeRequest({
+          route, model: undefined, provider: undefined, status, aborted: false, code, durationS: durationMs / 1000,
+        });
+      }),
+    },
+    attempt: safely((a: AttemptReport) => metrics.observeAttempt(a.target.provider, a.target.model, a.result, a.latencyMs / 1000)),
+    authFailure: safely((reason: string) => metrics.observeAuthFailure(reason)),
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * identify, token path: a credential shaped like a JWT goes to the verifier of the configured
+ * issuers. A refusal is one answer for every reason (`auth.invalid_token`, 401, RFC 6750
+ * `error="invalid_token"`); the reason, the claimed issuer and the `kid` go to the security
+ * log, never the token.
+ */
+import type { Caller, RequestContext } from '../../core/context.ts';
+import { gatewayError } from '../../errors/gateway-error.ts';
+import type { JwtVerifier } from '../../identity/jwt/verifier.ts';
+
+const MAX_LABEL_CHARS = 128;
+
+export async function callerFromJwt(
+  ctx: RequestContext, verifier: JwtVerifier, token: string, onFailure?: (reason: string) => void,
+): Promise<Caller> {
+  let verdict;
+  try {
+    verdict = await verifier.verify(token);
+  } catch (err) {
+    // The verifier turns every expected failure into a verdict; anything else still refuses.
+    verdict = { ok: false as const, reason: 'verifier_error', error: (err as Error).message };
+  }
+  if (!verdict.ok) {
+    ctx.log.warn({
+      event: 'auth.failure', method: 'jwt', reason: verdict.reason, requestId: ctx.id, remoteAddress: ctx.http.remoteAddress,
+      issuer: 'issuer' in verdict ? verdict.issuer : undefined, kid: 'kid' in verdict ? verdict.kid : undefined,
+    }, 'authentication failed');
+    onFailure?.(verdict.reason);
+    throw gatewayError('auth.invalid_token');
+  }
+  const id = verdict.identity;
+  return {
+    kind: 'jwt',
+    keyId: id.keyId,
+    keyPrefix: 'jwt',
+    tenantId: id.tenantId,
+    label: id.subject.length > MAX_LABEL_CHARS ? `${id.subject.slice(0, MAX_LABEL_CHARS)}…` : id.subject,
+    allowedModels: id.allowedModels,
+    subject: id.subject,
+    issuer: id.issuer,
+    scopes: id.scopes,
+    ...(id.teamId !== undefined ? { teamId: id.teamId } : {}),
+  };
+}

@@ -1,0 +1,197 @@
+/**
+ * The shared Store: PostgreSQL through a `pg` pool, for running several gateway instances on
+ * one database. Every value travels as a bind parameter; the only text put into SQL is the
+ * validated schema name and fixed fragments. Request records are written behind in batches
+ * (write-behind.ts): `insertRequestRecord` resolves once the record is accepted, and
+ * `listRequestRecords` and `close` flush first, so reads see every record accepted before.
+ */
+import type pg from 'pg';
+import { StoreClosedError } from '../errors.ts';
+import { StoreConflictError, type ApiKeyRecord, type RequestRecordQuery, type Store } from '../store.ts';
+import { createPool, quoteIdent, reasonOf, resolveConnectionOptions, sqlState, type ConnectionOptions } from './connection.ts';
+import { migrate, readVersion } from './migrate.ts';
+import {
+  API_KEY_COLUMNS, REQUEST_COLUMNS, apiKeyFromRow, apiKeyParams, placeholderRows, requestFromRow, requestParams, timeMs,
+} from './rows.ts';
+import { createAsyncWriteBehind, type AsyncWriteBehind } from './write-behind.ts';
+
+export interface PostgresStoreOptions extends ConnectionOptions {
+  /** Request-record batch window; 0 writes each record immediately. Default 50 ms. */
+  readonly batchWindowMs?: number;
+  /** Records per INSERT, 1..1000. Default 200. */
+  readonly maxBatch?: number;
+  /** Records waiting for the database before new ones are refused. Default 50000. */
+  readonly maxPending?: number;
+  /** Told when queued request records could not be written. Default: a process warning. */
+  readonly onWriteError?: (err: Error, lost: number) => void;
+  /** Told when an idle pooled connection fails (it is dropped; the next query reconnects). Default: a process warning. */
+  readonly onConnectionError?: (err: Error) => void;
+}
+
+const MAX_LIMIT = 10_000;
+const UNIQUE_VIOLATION = '23505';
+
+function warnLostRecords(err: Error, lost: number): void {
+  process.emitWarning(`${lost} request record(s) could not be written: ${reasonOf(err)}`, { code: 'PORTCULLIS_STORE_WRITE' });
+}
+
+function warnConnection(err: Error): void {
+  process.emitWarning(`an idle PostgreSQL connection failed: ${reasonOf(err)}`, { code: 'PORTCULLIS_STORE_CONNECTION' });
+}
+
+/** Bad data (SQLSTATE classes 22 and 23) fails one record; anything else fails them all. */
+function isItemError(err: unknown): boolean {
+  const state = sqlState(err);
+  return state !== undefined && (state.startsWith('22') || state.startsWith('23'));
+}
+
+export function createPostgresStore(opts: PostgresStoreOptions): Store {
+  const conn = resolveConnectionOptions(opts);
+  const windowMs = opts.batchWindowMs ?? 50;
+  const maxBatch = opts.maxBatch ?? 200;
+  const maxPending = opts.maxPending ?? 50_000;
+  if (!Number.isInteger(windowMs) || windowMs < 0 || windowMs > 60_000) throw new RangeError('postgres store: batchWindowMs must be an integer from 0 to 60000');
+  if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > 1000) throw new RangeError('postgres store: maxBatch must be an integer from 1 to 1000');
+  if (!Number.isInteger(maxPending) || maxPending < maxBatch) throw new RangeError('postgres store: maxPending must be an integer of at least maxBatch');
+
+  const schema = quoteIdent(conn.schema);
+  const requests = `${schema}.request_records`;
+  const keys = `${schema}.api_keys`;
+  const insertRequests = (rows: number): string =>
+    `INSERT INTO ${requests} (${REQUEST_COLUMNS.join(', ')}) VALUES ${placeholderRows(rows, REQUEST_COLUMNS.length)}`;
+  const INSERT_KEY = `INSERT INTO ${keys} (${API_KEY_COLUMNS.join(', ')}) VALUES ${placeholderRows(1, API_KEY_COLUMNS.length)}`;
+  const SELECT_REQUEST = `SELECT ${REQUEST_COLUMNS.join(', ')} FROM ${requests}`;
+  const SELECT_KEY = `SELECT ${API_KEY_COLUMNS.join(', ')} FROM ${keys}`;
+
+  let pool: pg.Pool | undefined;
+  let opening: Promise<void> | undefined;
+  let records: AsyncWriteBehind<unknown[]> | undefined;
+
+  function open(): pg.Pool {
+    if (pool === undefined) throw new StoreClosedError();
+    return pool;
+  }
+
+  async function insertRows(p: pg.Pool, rows: readonly unknown[][]): Promise<void> {
+    await p.query(insertRequests(rows.length), rows.flat());
+  }
+
+  async function start(): Promise<void> {
+    const p = createPool(conn, opts.onConnectionError ?? warnConnection);
+    try {
+      await migrate(p, conn.schema, conn.where);
+    } catch (err) {
+      await p.end().catch(() => undefined);
+      throw err;
+    }
+    pool = p;
+    records = createAsyncWriteBehind<unknown[]>({
+      maxBatch, windowMs, maxPending, isItemError,
+      writeBatch: (items) => insertRows(p, items),
+      writeOne: (item) => insertRows(p, [item]),
+      onError: opts.onWriteError ?? warnLostRecords,
+    });
+  }
+
+  const store: Store = {
+    driver: 'postgres',
+
+    async init() {
+      if (pool !== undefined) return;
+      // Concurrent init() calls on one store share a single start.
+      opening ??= start().finally(() => { opening = undefined; });
+      await opening;
+    },
+
+    async schemaVersion() {
+      return readVersion(open(), conn.schema);
+    },
+
+    async ping() {
+      await open().query('SELECT 1');
+    },
+
+    async close() {
+      if (pool === undefined) return;
+      const p = pool;
+      const queued = records;
+      pool = undefined;
+      records = undefined;
+      try {
+        await queued?.flush();
+      } finally {
+        await p.end();
+      }
+    },
+
+    async insertRequestRecord(record) {
+      const params = requestParams(record);
+      open();
+      if (windowMs === 0) await insertRows(open(), [params]);
+      else records?.add(params);
+    },
+
+    async listRequestRecords(query: RequestRecordQuery) {
+      const limit = query.limit;
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+        throw new RangeError(`limit must be an integer from 1 to ${MAX_LIMIT}`);
+      }
+      const p = open();
+      const where: string[] = [];
+      const params: unknown[] = [];
+      const bind = (fragment: string, value: unknown): void => {
+        params.push(value);
+        where.push(`${fragment} $${params.length}`);
+      };
+      if (query.since !== undefined) bind('time_ms >=', timeMs(query.since, 'since'));
+      if (query.until !== undefined) bind('time_ms <', timeMs(query.until, 'until'));
+      if (query.tenantId !== undefined) bind('tenant_id =', query.tenantId);
+      if (query.keyId !== undefined) bind('key_id =', query.keyId);
+      params.push(limit);
+      await records?.flush();
+      const sql = `${SELECT_REQUEST}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY time_ms DESC, seq DESC LIMIT $${params.length}`;
+      const r = await p.query(sql, params);
+      return r.rows.map(requestFromRow);
+    },
+
+    async insertApiKey(key: ApiKeyRecord) {
+      const params = apiKeyParams(key);
+      try {
+        await open().query(INSERT_KEY, params);
+      } catch (err) {
+        if (sqlState(err) === UNIQUE_VIOLATION) throw new StoreConflictError('an API key with this id or hash already exists');
+        throw err;
+      }
+    },
+
+    async findApiKeyByHash(hash) {
+      const r = await open().query(`${SELECT_KEY} WHERE hash = $1`, [hash]);
+      return r.rows[0] === undefined ? undefined : apiKeyFromRow(r.rows[0]);
+    },
+
+    async getApiKey(id) {
+      const r = await open().query(`${SELECT_KEY} WHERE id = $1`, [id]);
+      return r.rows[0] === undefined ? undefined : apiKeyFromRow(r.rows[0]);
+    },
+
+    async listApiKeys(query) {
+      const r = query.tenantId === undefined
+        ? await open().query(`${SELECT_KEY} ORDER BY created_at, id`)
+        : await open().query(`${SELECT_KEY} WHERE tenant_id = $1 ORDER BY created_at, id`, [query.tenantId]);
+      return r.rows.map(apiKeyFromRow);
+    },
+
+    async revokeApiKey(id, at) {
+      timeMs(at, 'revokedAt');
+      const r = await open().query(`UPDATE ${keys} SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, [at, id]);
+      return (r.rowCount ?? 0) > 0;
+    },
+
+    async touchApiKey(id, at) {
+      timeMs(at, 'lastUsedAt');
+      // Concurrent requests finish out of order (on several instances, too); last_used_at only moves forward.
+      await open().query(`UPDATE ${keys} SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)`, [at, id]);
+    },
+  };
+  return store;
+}
