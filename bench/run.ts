@@ -6,13 +6,14 @@
  * Env: BENCH_SECONDS (per scenario, default 5), BENCH_CONNECTIONS (default 64),
  * BENCH_RATE (open-loop req/s, default 1000).
  */
+import { freePort, waitHealthy } from './process-helpers.ts';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_MOCK_KEYS } from '../src/mock-upstream/index.ts';
 import { closedLoop, openLoop, percentile, streamTimings, type LoadResult, type LoadTarget } from './load.ts';
+import { limitScenarioLines, runLimitScenarios } from './limit-scenarios.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'src', 'cli', 'main.ts');
@@ -20,27 +21,6 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-    s.on('error', rej);
-  });
-}
-
-async function waitHealthy(url: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch { /* not up yet */ }
-    if (Date.now() > deadline) throw new Error(`${url} did not come up`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** CPU seconds (user + system) a child process has used so far. */
 function cpuSeconds(proc: ChildProcess): number {
@@ -135,6 +115,12 @@ async function main(): Promise<void> {
     const streamBody = (model: string) => JSON.stringify({ model, messages, stream: true, stream_options: { include_usage: true } });
     const dStream = await streamTimings({ ...direct, body: streamBody('gpt-4o-mini') }, 200);
     const gStream = await streamTimings({ ...viaGateway, body: streamBody('gpt') }, 200);
+    const rssEnd = rssMiB(gateway);
+    // Stopped first, so that each limit scenario's gateway has the CPU to itself.
+    gateway.kill('SIGTERM');
+    const limitRuns = await runLimitScenarios({
+      cli: CLI, dir, mockUrl, env, connections: CONNECTIONS, seconds: SECONDS, rate: RATE, body: viaGateway.body,
+    });
 
     const lines = [
       '',
@@ -183,7 +169,8 @@ async function main(): Promise<void> {
       '',
       `## Gateway memory`,
       '',
-      `RSS idle ${fmt(rssIdle, 1)} MiB, after the ${CONNECTIONS}-connection run ${fmt(rssLoaded, 1)} MiB, at the end ${fmt(rssMiB(gateway), 1)} MiB.`,
+      `RSS idle ${fmt(rssIdle, 1)} MiB, after the ${CONNECTIONS}-connection run ${fmt(rssLoaded, 1)} MiB, at the end ${fmt(rssEnd, 1)} MiB.`,
+      ...limitScenarioLines({ direct: dRate, plainMax: gMax, plainFixed: gRate, runs: limitRuns, connections: CONNECTIONS, seconds: SECONDS, rate: RATE }),
       '',
     ];
     process.stdout.write(lines.join('\n'));

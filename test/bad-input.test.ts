@@ -99,9 +99,10 @@ test('oversized headers are refused by the listener', async () => {
   assert.ok(res === undefined || res.status === 431);
 });
 
-test('credentials in the query string are ignored', async () => {
+test('credentials in the query string are refused, never accepted', async () => {
   const res = await rawRequest(`${gw.url}/v1/models?api_key=${key}&key=${key}`, { method: 'GET' });
-  assert.equal(res.status, 401);
+  assert.equal(res.status, 400);
+  assert.equal(res.json.error.code, 'auth.key_in_query');
 });
 
 test('after all of that, a normal request is served', async () => {

@@ -40,6 +40,7 @@ export interface AdminRequest {
 
 export interface AdminResponse {
   readonly status: number;
+  /** Sent as JSON; a string with a `content-type` header of its own is sent as it is (exports). */
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string | string[]>>;
 }

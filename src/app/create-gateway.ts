@@ -6,31 +6,48 @@
 import type { Server } from 'node:http';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { openConfiguredAuditLog } from '../audit/open.ts';
+import { createSecurityEventBus, type SecurityEventBus } from '../audit/security-events.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { createPipeline, type Pipeline } from '../core/pipeline.ts';
 import { resolveKeyHashSecret } from '../identity/key-secret.ts';
-import { createKeyVerifier } from '../identity/key-verifier.ts';
 import { createJwtVerifier, type JwtVerifier } from '../identity/jwt/verifier.ts';
+import { openOAuthServer, type OAuthServerRuntime } from '../identity/oauth/open.ts';
 import type { LimitBackend } from '../limits/limit-backend.ts';
 import { openLimitBackend } from '../limits/open.ts';
+import type { BudgetBackend } from '../limits/budgets/budget-backend.ts';
+import { openBudgetBackend } from '../limits/budgets/open-budget-backend.ts';
+import { createPriceTable } from '../cost/price-table.ts';
+import { createBudgetStage } from '../stages/budget/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createGatewayMetrics, type GatewayMetrics } from '../observability/metrics/gateway-metrics.ts';
 import { createMetricsServer, type MetricsServer } from '../observability/metrics/metrics-server.ts';
 import { createMetricsObservers } from '../observability/metrics/request-observer.ts';
 import { adapterFor } from '../providers/registry.ts';
 import { createRequestHandler, type Lifecycle } from '../server/handler.ts';
+import { createClientIpResolver } from '../server/client-ip.ts';
+import { createLockout, type Lockout } from '../identity/lockout.ts';
+import type { LockoutConfig } from '../config/types.ts';
 import { createListener, drain, listen } from '../server/listener.ts';
 import { createAuditStage } from '../stages/audit/index.ts';
 import { createAuthorizeStage } from '../stages/authorize/index.ts';
 import { createIdentifyStage } from '../stages/identify/index.ts';
 import { createLimitStage } from '../stages/limit/index.ts';
 import { createMeterStage } from '../stages/meter/index.ts';
+import { createPayloadLogStage } from '../stages/payload-log/index.ts';
+import { openConfiguredPayloadLog } from '../payload-log/open.ts';
+import type { PayloadLog } from '../payload-log/payload-log.ts';
+import { closeEnvelope } from '../crypto/open.ts';
+import { openAdminApi, type AdminApi } from '../admin/open.ts';
 import { createRouteStage } from '../stages/route/index.ts';
 import { createValidateStage } from '../stages/validate/index.ts';
 import { openStore } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
 import { assertProviderAddressPolicy, createUpstream, type Upstream } from '../upstream/index.ts';
+import { openThreatDetection, type ThreatDetection } from '../threats/open.ts';
 import { createTerminal } from './terminal.ts';
+import { openKeyVerification, type KeyVerification } from './key-verification.ts';
+import { GATEWAY_VERSION } from './version.ts';
+import { createTracer, type Tracer } from '../observability/trace/tracer.ts';
 
 export interface Gateway {
   readonly config: GatewayConfig;
@@ -41,6 +58,13 @@ export interface Gateway {
   readonly server: Server;
   /** Prometheus metrics; undefined when `metrics.enabled` is false. */
   readonly metrics: GatewayMetrics | undefined;
+  /** Security events (auth failures, lockouts, threat alerts): producers emit, detection and webhooks subscribe. */
+  readonly securityEvents: SecurityEventBus;
+  /**
+   * Call after revoking a key in the store from inside this process (admin API): evicts it from
+   * this instance's key cache and broadcasts the revocation to every instance over Redis.
+   */
+  announceKeyRevocation(keyId: string): Promise<void>;
   /** Starts listening (and the metrics listener, when enabled); resolves with the base URL. */
   listen(): Promise<string>;
   /** Drains in-flight requests (up to the configured grace) and releases everything. */
@@ -55,46 +79,94 @@ export interface GatewayDeps {
 
 export async function createGateway(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
   const { log } = deps;
+  const securityEvents = createSecurityEventBus({ log });
   for (const provider of config.providers.values()) assertProviderAddressPolicy(provider);
   const keyHashSecret = resolveKeyHashSecret(config.security);
   const store = deps.store ?? (await openStore(config.store));
   let upstream: Upstream | undefined;
   let jwt: JwtVerifier | undefined;
+  let oauth: OAuthServerRuntime | undefined;
   let audit: AuditLog | undefined;
   let limitBackend: LimitBackend | undefined;
+  let budgetBackend: BudgetBackend | undefined;
+  let keyVerification: KeyVerification | undefined;
+  let tracer: Tracer | undefined;
+  let threats: ThreatDetection | undefined;
+  let payloadLog: PayloadLog | undefined;
+  let admin: AdminApi | undefined;
   try {
     audit = await openConfiguredAuditLog(config.audit, config.security.dataDir, log);
     const auditLog = audit;
+    threats = openThreatDetection({ threats: config.threatDetection, alerts: config.alerts, bus: securityEvents, audit: auditLog, log });
+    const threatDetection = threats;
     upstream = createUpstream({ providers: config.providers, adapterFor, log });
     const up0 = upstream;
     const metrics = config.metrics.enabled
       ? createGatewayMetrics({ config, breakerStates: () => up0.breakerStates(), inFlight: () => lifecycle.inFlight.size })
       : undefined;
     const observers = metrics === undefined ? undefined : createMetricsObservers(metrics, log);
+    // The built-in authorization server (oauth_server): its tokens go through the same verifier, keys local.
+    oauth = await openOAuthServer(config, { store, serverSecret: keyHashSecret, log, events: securityEvents, lockout: lockoutFromConfig(config.auth.lockout) });
+    const oauthServer = oauth;
     // JWKS are fetched on first use, not here: an IdP that is down must not stop the gateway starting.
-    jwt = config.auth.jwt.issuers.length === 0 ? undefined : createJwtVerifier(config.auth.jwt.issuers, {
+    jwt = config.auth.jwt.issuers.length === 0 && oauthServer === undefined ? undefined : createJwtVerifier(config.auth.jwt.issuers, {
       onFetchError: (issuer, err) => log.warn({ event: 'jwks.fetch_failed', issuer, error: (err as Error).message }, 'could not fetch issuer keys'),
+      localIssuers: oauthServer === undefined ? [] : [oauthServer.localIssuer],
     });
     const jwtVerifier = jwt;
     // Redis is connected in the background: while it is unreachable, limits fail closed (or fall back) per request.
     limitBackend = config.limits.rules.length === 0 ? undefined : openLimitBackend(config.limits, log);
     const limits = limitBackend;
+    // Prices (built-in list + `pricing:`) for every request record's cost, and the budgets that spend it.
+    const prices = createPriceTable(config.pricing);
+    const priceFor = (t: { provider: string; model: string }) => {
+      const provider = config.providers.get(t.provider);
+      return provider === undefined ? undefined : prices.lookup(t.provider, provider.kind, t.model);
+    };
+    budgetBackend = config.budgets.rules.length === 0 ? undefined : openBudgetBackend(config.budgets, config.redis, log);
+    const budgets = budgetBackend;
+    // Subscribes to key revocation broadcasts in the background when a shared Redis is configured.
+    keyVerification = openKeyVerification(config, store, keyHashSecret, log);
+    // Encryption at rest: a wrong master key stops the start here; the payload log when enabled.
+    payloadLog = await openConfiguredPayloadLog(config, store, log);
+    const payloads = payloadLog;
+    const keys = keyVerification;
     const pipeline = createPipeline([
       createAuditStage({ audit: auditLog }),
-      createMeterStage({ store }),
-      createIdentifyStage({ store, jwt: jwtVerifier, apiKeysEnabled: config.auth.apiKeys.enabled, verifier: createKeyVerifier({ store, secret: keyHashSecret }), onAuthFailure: observers?.authFailure }),
+      createMeterStage({ store, priceFor }),
+      ...(payloads === undefined ? [] : [createPayloadLogStage({ payloadLog: payloads })]),
+      createIdentifyStage({
+        store, jwt: jwtVerifier, apiKeysEnabled: config.auth.apiKeys.enabled, verifier: keys.verifier, onAuthFailure: observers?.authFailure,
+        events: securityEvents, lockout: lockoutFromConfig(config.auth.lockout),
+      }),
+      ...(threatDetection.stage === undefined ? [] : [threatDetection.stage]),
       createValidateStage({ maxJsonDepth: config.server.maxJsonDepth, payload: config.payload }),
       createAuthorizeStage(),
       ...(limits === undefined ? [] : [createLimitStage({ config: config.limits, backend: limits, models: config.models })]),
+      ...(budgets === undefined ? [] : [createBudgetStage({ config: config.budgets, backend: budgets, models: config.models, priceFor, events: securityEvents })]),
       createRouteStage({ config, adapterFor }),
     ]);
-    const terminal = createTerminal({ config, upstream, createdAt: Math.floor(Date.now() / 1000), onAttempt: observers?.attempt });
+    tracer = config.tracing.enabled
+      ? createTracer(config.tracing, { log, version: GATEWAY_VERSION, providerKind: (id) => config.providers.get(id)?.kind })
+      : undefined;
+    const terminal = createTerminal({ config, upstream, createdAt: Math.floor(Date.now() / 1000), onAttempt: observers?.attempt, tracer });
     const lifecycle: Lifecycle = { draining: false, inFlight: new Set() };
+    const clientIp = createClientIpResolver(config.server.trustedProxies);
+    // The admin API (admin section): on the main listener under /admin/v1, or on its own listener.
+    admin = await openAdminApi(config, {
+      store, keyHashSecret, audit: auditLog, events: securityEvents, log, clientIp,
+      onKeyRevoked: (keyId) => keys.announceRevocation(keyId),
+    });
+    const adminApi = admin;
     const handler = createRequestHandler({
       pipeline, terminal, log, lifecycle,
       observer: observers?.request,
+      tracer,
       maxBodyBytes: config.server.maxBodyBytes,
       maxInFlight: config.server.maxInFlight,
+      clientIp,
+      extraEndpoints: oauthServer?.endpoints,
+      ...(adminApi?.onMainListener ? { admin: adminApi.onMainListener } : {}),
       ready: async () => {
         await store.ping();
         return auditLog.healthy();
@@ -107,9 +179,17 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       : createMetricsServer({ config: config.metrics, metrics, log });
     let closing: Promise<void> | undefined;
     return {
-      config, store, audit: auditLog, pipeline, server, metrics,
+      config, store, audit: auditLog, pipeline, server, metrics, securityEvents,
+      announceKeyRevocation: (keyId) => keys.announceRevocation(keyId),
       listen: async () => {
         const url = await listen(server, config.server.host, config.server.port);
+        try {
+          await adminApi?.listen();
+        } catch (err) {
+          server.close();
+          const code = (err as NodeJS.ErrnoException).code;
+          throw new Error(`admin listener could not start on ${adminApi?.config.listen?.host}:${adminApi?.config.listen?.port} (admin.listen): ${code ?? String(err)}`, { cause: err });
+        }
         if (metricsServer !== undefined) {
           try {
             const metricsUrl = await metricsServer.listen();
@@ -127,19 +207,40 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
         if (aborted > 0) log.warn({ aborted }, 'shutdown grace period passed; aborted in-flight requests');
         // After the drain, so scrapes still see the last requests finish.
         await metricsServer?.close();
+        await adminApi?.close();
         await up.close();
+        await tracer?.close(); // after the drain, so the last requests' spans are sent
         await jwtVerifier?.close();
+        oauthServer?.close();
         await limits?.close();
+        await budgets?.close();
+        await keys.close();
+        await threatDetection.close(); // dead-letters undelivered alerts; before the audit log closes
         await auditLog.close(); // signs a final checkpoint
+        payloads?.stop();
+        await closeEnvelope(store); // wipes cached data keys
         await store.close();
       })()),
     };
   } catch (err) {
     await upstream?.close().catch(() => {});
+    await tracer?.close().catch(() => {});
     await jwt?.close().catch(() => {});
+    oauth?.close();
     await limitBackend?.close().catch(() => {});
+    await budgetBackend?.close().catch(() => {});
+    await keyVerification?.close().catch(() => {});
+    await threats?.close().catch(() => {});
     await audit?.close().catch(() => {});
+    payloadLog?.stop();
+    await closeEnvelope(store).catch(() => {});
     if (!deps.store) await store.close().catch(() => {});
     throw err;
   }
+}
+
+/** In-process: each instance counts its own failures (behind a load balancer an attacker gets at most N × threshold tries). */
+function lockoutFromConfig(c: LockoutConfig): Lockout | undefined {
+  if (!c.enabled) return undefined;
+  return createLockout({ threshold: c.threshold, windowS: c.windowS, baseLockoutS: c.baseLockoutS, maxLockoutS: c.maxLockoutS, maxSubjects: c.maxSubjects });
 }

@@ -6,7 +6,8 @@ import type { RequestContext } from '../core/context.ts';
 import type { Terminal } from '../core/stage.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { gatewayError } from '../errors/gateway-error.ts';
-import { childTraceparent } from '../observability/trace/traceparent.ts';
+import { childTraceparent, formatTraceparent } from '../observability/trace/traceparent.ts';
+import type { Tracer } from '../observability/trace/tracer.ts';
 import type { AttemptReport, Upstream, UpstreamCall } from '../upstream/index.ts';
 import { modelAllowed } from '../stages/authorize/model-patterns.ts';
 import { modelBody, modelsListBody } from '../surfaces/openai/render.ts';
@@ -18,6 +19,8 @@ export interface TerminalOptions {
   readonly createdAt: number;
   /** Told about every upstream attempt (metrics); must not throw. */
   readonly onAttempt?: (a: AttemptReport) => void;
+  /** Records a span per upstream attempt for sampled requests. */
+  readonly tracer?: Tracer | undefined;
 }
 
 export function createTerminal(opts: TerminalOptions): Terminal {
@@ -41,6 +44,9 @@ export function createTerminal(opts: TerminalOptions): Terminal {
         ctx.outcome.attempts = a.attempt;
         ctx.outcome.target = a.target;
         opts.onAttempt?.(a);
+        if (ctx.spans !== undefined && opts.tracer !== undefined) {
+          ctx.spans.endAttempt(opts.tracer.attemptAttributes(ctx, a), a.result === 'success' ? undefined : `upstream.${a.result}`);
+        }
       },
       traceparent: traceparentFor(ctx),
     };
@@ -63,6 +69,9 @@ function traceparentFor(ctx: RequestContext): (() => string) | undefined {
   const traceId = ctx.traceId;
   if (traceId === undefined) return undefined;
   const trace = { traceId, flags: ctx.traceFlags ?? 0 };
+  const spans = ctx.spans;
+  // Traced: the attempt's own span id is the parent the provider sees, linking its spans to ours.
+  if (spans !== undefined) return () => formatTraceparent(traceId, spans.startAttempt(), trace.flags);
   return () => childTraceparent(trace);
 }
 

@@ -19,6 +19,8 @@ export interface AuditLogOptions {
   readonly checkpointEvery: number;
   /** … or after this long, if records were added. */
   readonly checkpointIntervalMs: number;
+  /** Prune records older than this many days (hourly, and at open); undefined keeps everything. */
+  readonly retentionDays?: number | undefined;
   readonly log?: Logger;
 }
 
@@ -52,6 +54,7 @@ export async function openAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
   const init: WriterInit = {
     path: opts.path, signingKeyPem: opts.signingKeyPem,
     checkpointEvery: opts.checkpointEvery, checkpointIntervalMs: opts.checkpointIntervalMs,
+    retentionDays: opts.retentionDays,
   };
   const worker = new Worker(new URL('./writer-worker.ts', import.meta.url), { workerData: init });
 
@@ -81,6 +84,7 @@ export async function openAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
     if (msg.type === 'ready') onReady?.();
     else if (msg.type === 'failed') onReady?.(new AuditUnavailableError(msg.error));
     else if (msg.type === 'warning') opts.log?.error({ auditLog: opts.path }, msg.error);
+    else if (msg.type === 'pruned') opts.log?.info({ event: 'audit.pruned', auditLog: opts.path, records: msg.records, throughSeq: msg.throughSeq }, 'audit retention pruned old records');
     else {
       const waiters = inFlight.get(msg.id) ?? [];
       inFlight.delete(msg.id);

@@ -28,13 +28,20 @@ export function createChainWriter(db: DatabaseSync, signer: CheckpointSigner, ch
   const insertCpStmt = db.prepare(`INSERT INTO audit_checkpoints (id, from_seq, seq, hash, hashes, time, public_key, signature)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
 
+  // After a retention prune removed everything up to the head, the chain continues from the anchor.
+  const anchorStmt = db.prepare('SELECT through_seq, through_hash, checkpoint_id FROM audit_prunes ORDER BY id DESC LIMIT 1');
+
   const readHead = (): Head => {
     const row = headStmt.get();
-    return row ? { seq: Number(row.seq), hash: String(row.hash) } : { seq: 0, hash: GENESIS_HASH };
+    if (row) return { seq: Number(row.seq), hash: String(row.hash) };
+    const anchor = anchorStmt.get();
+    return anchor ? { seq: Number(anchor.through_seq), hash: String(anchor.through_hash) } : { seq: 0, hash: GENESIS_HASH };
   };
   const lastCheckpoint = (): { id: number; seq: number } => {
     const row = lastCpStmt.get();
-    return row ? { id: Number(row.id), seq: Number(row.seq) } : { id: 0, seq: 0 };
+    if (row) return { id: Number(row.id), seq: Number(row.seq) };
+    const anchor = anchorStmt.get();
+    return anchor ? { id: Number(anchor.checkpoint_id), seq: Number(anchor.through_seq) } : { id: 0, seq: 0 };
   };
 
   const writeCheckpoint = (head: Head, last: { id: number; seq: number }): { id: number; seq: number } => {

@@ -8,7 +8,9 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
+/** Readers accept files an older gateway wrote; the writer migrates them on open. */
+const READABLE_VERSIONS: readonly number[] = [1, 2];
 const POSIX = process.platform !== 'win32';
 /** How long a write waits for another writer (the CLI appending while the gateway runs). */
 export const AUDIT_BUSY_TIMEOUT_MS = 2_000;
@@ -19,6 +21,26 @@ export class AuditOpenError extends Error {
     this.name = 'AuditOpenError';
   }
 }
+
+/**
+ * Version 2: retention anchors. Pruning old records removes the start of the chain; each
+ * prune leaves a signed anchor (the last pruned record's seq and hash, and the checkpoint that
+ * had signed it) from which verification starts. See retention.ts.
+ */
+const PRUNES_SCHEMA = `
+CREATE TABLE audit_prunes (
+  id            INTEGER PRIMARY KEY,
+  through_seq   INTEGER NOT NULL,
+  through_hash  TEXT NOT NULL,
+  checkpoint_id INTEGER NOT NULL,
+  records       INTEGER NOT NULL,
+  time          TEXT NOT NULL,
+  public_key    TEXT NOT NULL,
+  signature     TEXT NOT NULL
+) STRICT;
+CREATE TRIGGER audit_prunes_no_update BEFORE UPDATE ON audit_prunes BEGIN SELECT RAISE(ABORT, 'audit prune anchors are append-only'); END;
+CREATE TRIGGER audit_prunes_no_delete BEFORE DELETE ON audit_prunes BEGIN SELECT RAISE(ABORT, 'audit prune anchors are append-only'); END;
+`;
 
 const SCHEMA = `
 CREATE TABLE audit_records (
@@ -52,6 +74,7 @@ CREATE TRIGGER audit_records_no_update BEFORE UPDATE ON audit_records BEGIN SELE
 CREATE TRIGGER audit_records_no_delete BEFORE DELETE ON audit_records BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
 CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
 CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+${PRUNES_SCHEMA}
 PRAGMA user_version = ${SCHEMA_VERSION};
 `;
 
@@ -67,6 +90,7 @@ export function openAuditDatabaseForWriting(path: string): DatabaseSync {
     try {
       const version = userVersion(db);
       if (version === 0) db.exec(SCHEMA);
+      else if (version === 1) db.exec(`${PRUNES_SCHEMA}\nPRAGMA user_version = ${SCHEMA_VERSION};`);
       else checkVersion(version, path);
       db.exec('COMMIT');
     } catch (err) {
@@ -102,8 +126,13 @@ function userVersion(db: DatabaseSync): number {
   return Number(db.prepare('PRAGMA user_version').get()?.user_version ?? 0);
 }
 
+/** Whether the file has the retention table (readers of a version-1 file: no). */
+export function hasPruneAnchors(db: DatabaseSync): boolean {
+  return userVersion(db) >= 2;
+}
+
 function checkVersion(version: number, path: string): void {
-  if (version !== SCHEMA_VERSION) {
+  if (!READABLE_VERSIONS.includes(version)) {
     throw new AuditOpenError(`${path} has audit schema version ${version}; this Portcullis knows version ${SCHEMA_VERSION}`);
   }
 }

@@ -36,7 +36,7 @@ function parseTime(value: string | undefined, flag: string): Date | string {
   return d;
 }
 
-const CSV_HEADER = ['seq', 'time', 'actor_kind', 'actor_id', 'actor_tenant', 'action', 'target', 'decision', 'reason', 'request_id', 'metadata', 'prev_hash', 'hash'];
+export const CSV_HEADER = ['seq', 'time', 'actor_kind', 'actor_id', 'actor_tenant', 'action', 'target', 'decision', 'reason', 'request_id', 'metadata', 'prev_hash', 'hash'];
 
 /** Writes the records in the range, oldest first; returns how many were written. */
 export function exportAuditRecords(db: DatabaseSync, range: ExportRange, format: ExportFormat, write: (chunk: string) => void): number {
@@ -52,7 +52,7 @@ export function exportAuditRecords(db: DatabaseSync, range: ExportRange, format:
   return n;
 }
 
-function jsonView(r: AuditRecord) {
+export function jsonView(r: AuditRecord) {
   return {
     seq: r.seq, time: r.time,
     actor: { kind: r.actorKind, id: r.actorId, tenant: r.actorTenant },
@@ -62,7 +62,7 @@ function jsonView(r: AuditRecord) {
   };
 }
 
-function csvLine(r: AuditRecord): string {
+export function csvLine(r: AuditRecord): string {
   const cells = [r.seq, r.time, r.actorKind, r.actorId, r.actorTenant, r.action, r.target, r.decision, r.reason, r.requestId, r.metadata, r.prevHash, r.hash];
   return `${cells.map(csvCell).join(',')}\r\n`;
 }

@@ -22,7 +22,19 @@ export function keyCreatedEntry(record: ApiKeyRecord, actor: AuditActor): AuditE
     metadata: {
       tenant: record.tenantId, key_prefix: record.prefix, label: record.label.slice(0, 200),
       models: record.allowedModels.join(',').slice(0, 500), expires_at: record.expiresAt,
+      ip_allowlist: (record.ipAllowlist ?? []).join(',').slice(0, 1000) || null,
+      endpoints: record.allowedEndpoints == null ? null : record.allowedEndpoints.join(','),
+      read_only: record.readOnly === true,
+      rotated_from: record.rotatedFrom ?? null,
     },
+  };
+}
+
+/** A rotation: the new key's creation is its own `key.create` entry; this one says when the old key stops working. */
+export function keyRotatedEntry(old: ApiKeyRecord, replacement: ApiKeyRecord, actor: AuditActor): AuditEntry {
+  return {
+    actor, action: 'key.rotate', target: old.id, decision: 'allowed', reason: null, requestId: null,
+    metadata: { tenant: old.tenantId, key_prefix: old.prefix, replaced_by: replacement.id, old_expires_at: old.expiresAt },
   };
 }
 

@@ -9,6 +9,7 @@ export async function openConfiguredAuditLog(cfg: AuditConfig, dataDir: string, 
   return openAuditLog({
     path: cfg.path, signingKeyPem,
     checkpointEvery: cfg.checkpointEvery, checkpointIntervalMs: cfg.checkpointIntervalMs,
+    retentionDays: cfg.retentionDays,
     ...(log ? { log } : {}),
   });
 }

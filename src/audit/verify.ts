@@ -18,11 +18,13 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { checkpointMessage, GENESIS_HASH, recordHash, recordHashMatches } from './canonical.ts';
 import { CHECKPOINT_COLUMNS, RECORD_COLUMNS, toCheckpoint, toRecord } from './rows.ts';
+import { anchorMessage, pruneAnchors } from './retention.ts';
 import { fingerprintOf, verifySignature } from './signing-key.ts';
 
 export type FindingKind =
   | 'altered' | 'deleted' | 'inserted' | 'link_broken' | 'rewritten' | 'truncated'
-  | 'checkpoint_missing' | 'checkpoint_malformed' | 'checkpoint_untrusted' | 'checkpoint_bad_signature';
+  | 'checkpoint_missing' | 'checkpoint_malformed' | 'checkpoint_untrusted' | 'checkpoint_bad_signature'
+  | 'anchor_invalid';
 
 export interface Finding {
   readonly kind: FindingKind;
@@ -40,6 +42,8 @@ export interface VerifyResult {
   readonly lastCheckpointSeq: number;
   /** Records after the last checkpoint: chained but not yet signed. */
   readonly unsignedRecords: number;
+  /** Retention: records up to this seq were pruned under a signed anchor (0: none). */
+  readonly prunedThroughSeq: number;
   readonly finding?: Finding;
 }
 
@@ -48,11 +52,18 @@ export interface VerifyOptions {
   readonly trustedPublicKeys: readonly string[];
 }
 
+interface Start { seq: number; hash: string; checkpointId: number }
+
 export function verifyAuditDatabase(db: DatabaseSync, opts: VerifyOptions): VerifyResult {
-  const chain = verifyChain(db);
-  const summary = { records: chain.records, head: chain.head, checkpoints: 0, lastCheckpointSeq: 0 };
+  const anchors = verifyAnchors(db, opts);
+  const start = anchors.start;
+  if (anchors.finding) {
+    return { ok: false, records: 0, head: start, checkpoints: 0, lastCheckpointSeq: 0, unsignedRecords: 0, prunedThroughSeq: start.seq, finding: anchors.finding };
+  }
+  const chain = verifyChain(db, start);
+  const summary = { records: chain.records, head: chain.head, checkpoints: 0, lastCheckpointSeq: 0, prunedThroughSeq: start.seq };
   if (chain.finding) return { ok: false, ...summary, unsignedRecords: 0, finding: chain.finding };
-  const cps = verifyCheckpoints(db, chain.head, opts);
+  const cps = verifyCheckpoints(db, chain.head, opts, start);
   const unsignedRecords = Math.max(0, chain.head.seq - cps.lastSeq);
   return {
     ok: cps.finding === undefined,
@@ -66,8 +77,29 @@ export function verifyAuditDatabase(db: DatabaseSync, opts: VerifyOptions): Veri
 
 interface ChainResult { records: number; head: { seq: number; hash: string }; finding?: Finding }
 
-function verifyChain(db: DatabaseSync): ChainResult {
-  let prev = { seq: 0, hash: GENESIS_HASH };
+/**
+ * Retention anchors (retention.ts): each must be signed by a trusted key and move the start
+ * forward; the newest is where the chain starts. No anchors: the chain starts at genesis.
+ */
+function verifyAnchors(db: DatabaseSync, opts: VerifyOptions): { start: Start; finding?: Finding } {
+  const trusted = new Set(opts.trustedPublicKeys);
+  let start: Start = { seq: 0, hash: GENESIS_HASH, checkpointId: 0 };
+  let expectedId = 1;
+  for (const a of pruneAnchors(db)) {
+    const name = `retention anchor #${a.id} (records up to seq ${a.throughSeq})`;
+    const invalid = (why: string) => ({ start, finding: { kind: 'anchor_invalid' as const, seq: start.seq + 1, message: `${name} ${why}` } });
+    if (a.id !== expectedId) return invalid(`does not follow anchor #${expectedId - 1}: anchors are missing`);
+    if (!trusted.has(a.publicKey)) return invalid(`is signed by key ${fingerprintOf(a.publicKey)}, which is not a trusted audit signing key`);
+    if (!verifySignature(a.publicKey, anchorMessage(a), a.signature)) return invalid('has an invalid signature');
+    if (a.throughSeq <= start.seq || a.checkpointId <= start.checkpointId) return invalid('does not move past the previous anchor');
+    start = { seq: a.throughSeq, hash: a.throughHash, checkpointId: a.checkpointId };
+    expectedId++;
+  }
+  return { start };
+}
+
+function verifyChain(db: DatabaseSync, start: Start): ChainResult {
+  let prev = { seq: start.seq, hash: start.hash };
   let beforePrev: { seq: number; hash: string } | undefined;
   let records = 0;
   const result = (finding?: Finding): ChainResult => ({ records, head: prev, ...(finding ? { finding } : {}) });
@@ -102,11 +134,11 @@ function verifyChain(db: DatabaseSync): ChainResult {
 
 interface CheckpointResult { count: number; lastSeq: number; finding?: Finding }
 
-function verifyCheckpoints(db: DatabaseSync, head: { seq: number; hash: string }, opts: VerifyOptions): CheckpointResult {
+function verifyCheckpoints(db: DatabaseSync, head: { seq: number; hash: string }, opts: VerifyOptions, start: Start): CheckpointResult {
   const trusted = new Set(opts.trustedPublicKeys);
   const hashesIn = db.prepare('SELECT seq, hash FROM audit_records WHERE seq BETWEEN ? AND ? ORDER BY seq');
   let count = 0;
-  let last = { id: 0, seq: 0 };
+  let last = { id: start.checkpointId, seq: start.seq };
   const result = (finding?: Finding): CheckpointResult => ({ count, lastSeq: last.seq, ...(finding ? { finding } : {}) });
   for (const row of db.prepare(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY id`).iterate()) {
     const cp = toCheckpoint(row);

@@ -7,7 +7,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createChainWriter, type ChainWriter } from './chain-writer.ts';
 import { openAuditDatabaseForWriting } from './database.ts';
-import { createSigner, parsePrivateKeyPem } from './signing-key.ts';
+import { prepareEntry } from './prepare-entry.ts';
+import { pruneAuditLog } from './retention.ts';
+import { createSigner, parsePrivateKeyPem, type CheckpointSigner } from './signing-key.ts';
 import type { PreparedEntry } from './types.ts';
 import type { DatabaseSync } from 'node:sqlite';
 
@@ -16,6 +18,8 @@ export interface WriterInit {
   readonly signingKeyPem: string;
   readonly checkpointEvery: number;
   readonly checkpointIntervalMs: number;
+  /** Prune records older than this many days (whole signed ranges; retention.ts); undefined keeps all. */
+  readonly retentionDays?: number | undefined;
 }
 
 export type WriterRequest =
@@ -27,7 +31,8 @@ export type WriterReply =
   | { readonly type: 'ready'; readonly fingerprint: string }
   | { readonly type: 'failed'; readonly error: string }
   | { readonly type: 'done'; readonly id: number; readonly error?: string }
-  | { readonly type: 'warning'; readonly error: string };
+  | { readonly type: 'warning'; readonly error: string }
+  | { readonly type: 'pruned'; readonly records: number; readonly throughSeq: number };
 
 const port = parentPort;
 if (port === null) throw new Error('writer-worker.ts must run as a worker thread');
@@ -36,8 +41,9 @@ const TIMER_CHECKPOINT = -1;
 
 let db: DatabaseSync | undefined;
 let writer: ChainWriter | undefined;
+let signer: CheckpointSigner | undefined;
 try {
-  const signer = createSigner(parsePrivateKeyPem(init.signingKeyPem, 'audit.signing_key'));
+  signer = createSigner(parsePrivateKeyPem(init.signingKeyPem, 'audit.signing_key'));
   db = openAuditDatabaseForWriting(init.path);
   writer = createChainWriter(db, signer, init.checkpointEvery);
   port.postMessage({ type: 'ready', fingerprint: signer.fingerprint } satisfies WriterReply);
@@ -49,6 +55,27 @@ const queue: WriterRequest[] = [];
 let scheduled = false;
 const timer = setInterval(() => enqueue({ op: 'checkpoint', id: TIMER_CHECKPOINT }), init.checkpointIntervalMs);
 timer.unref();
+const RETENTION_EVERY_MS = 3_600_000;
+const retentionTimer = init.retentionDays === undefined ? undefined : setInterval(applyRetention, RETENTION_EVERY_MS);
+retentionTimer?.unref();
+if (init.retentionDays !== undefined && writer !== undefined) setImmediate(applyRetention);
+
+/** Prunes what retention allows, and records that it did, in the chain itself. */
+function applyRetention(): void {
+  if (db === undefined || writer === undefined || signer === undefined || init.retentionDays === undefined) return;
+  const cutoff = new Date(Date.now() - init.retentionDays * 86_400_000);
+  const error = attempt(() => {
+    const result = pruneAuditLog(db!, signer!, cutoff);
+    if (result.records === 0) return;
+    writer!.append([prepareEntry({
+      actor: { kind: 'system', id: 'retention', tenant: null },
+      action: 'audit.prune', target: null, decision: 'allowed', reason: null, requestId: null,
+      metadata: { records: result.records, through_seq: result.throughSeq, cutoff: cutoff.toISOString(), retention_days: init.retentionDays! },
+    })]);
+    reply({ type: 'pruned', records: result.records, throughSeq: result.throughSeq });
+  });
+  if (error) reply({ type: 'warning', error: `audit retention prune failed: ${error}` });
+}
 
 port.on('message', (msg: WriterRequest) => enqueue(msg));
 
@@ -84,6 +111,7 @@ function drain(): void {
       // close: sign the final head so a clean shutdown leaves nothing unsigned.
       const error = attempt(() => writer!.checkpoint());
       clearInterval(timer);
+      if (retentionTimer !== undefined) clearInterval(retentionTimer);
       try { db?.close(); } catch { /* closing is best effort once the checkpoint is written */ }
       db = undefined;
       writer = undefined;

@@ -4,9 +4,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { openAuditDatabaseForReading } from '../audit/database.ts';
+import { createChainWriter } from '../audit/chain-writer.ts';
+import { openAuditDatabaseForReading, openAuditDatabaseForWriting } from '../audit/database.ts';
+import { cliActor } from '../audit/key-events.ts';
+import { prepareEntry } from '../audit/prepare-entry.ts';
+import { pruneAuditLog } from '../audit/retention.ts';
 import { EXPORT_FORMATS, exportAuditRecords, parseExportRange, type ExportFormat } from '../audit/export.ts';
-import { fingerprintOf, publicKeyFromPem, resolveSigningKeyPem } from '../audit/signing-key.ts';
+import { createSigner, fingerprintOf, parsePrivateKeyPem, publicKeyFromPem, resolveSigningKeyPem } from '../audit/signing-key.ts';
 import { verifyAuditDatabase, type VerifyResult } from '../audit/verify.ts';
 import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
@@ -15,7 +19,7 @@ import type { AuditConfig } from '../config/types.ts';
 import { parseCommandArgs } from './args.ts';
 import { UsageError } from './usage-error.ts';
 
-export const AUDIT_HELP = `Usage: portcullis audit <verify|export> [options]
+export const AUDIT_HELP = `Usage: portcullis audit <verify|export|prune> [options]
 
   audit verify [--public-key FILE]... [--json]
       Checks the whole chain (seq continuity, every record's hash, every link) and every
@@ -26,6 +30,12 @@ export const AUDIT_HELP = `Usage: portcullis audit <verify|export> [options]
   audit export --from TIME --to TIME [--format jsonl|csv]
       Writes the records with from <= time < to to stdout, oldest first. TIME is ISO-8601
       with a zone, or a date: 2025-01-31, 2025-01-31T12:00:00Z. Default format: jsonl.
+  audit prune --before TIME
+      Removes records older than TIME, in whole ranges a checkpoint has signed, and leaves a
+      signed retention anchor that verify starts from (records after it stay verifiable;
+      deleting more is still detected). TIME must be at least 30 days ago. Safe while the
+      gateway runs. The prune itself is recorded in the log. (audit.retention_days does
+      this automatically, hourly.)
 
 Common options:
   --config FILE     Config file whose audit log to read (default: $PORTCULLIS_CONFIG,
@@ -37,6 +47,7 @@ export async function runAudit(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
     config: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' },
     'public-key': { type: 'string', multiple: true }, from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' },
+    before: { type: 'string' },
   }, AUDIT_HELP, true);
   if (values.help) {
     process.stdout.write(AUDIT_HELP);
@@ -44,7 +55,8 @@ export async function runAudit(argv: string[]): Promise<number> {
   }
   const [sub, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"\n\n${AUDIT_HELP}`);
-  if (sub !== 'verify' && sub !== 'export') throw new UsageError(`expected verify or export\n\n${AUDIT_HELP}`);
+  if (sub !== 'verify' && sub !== 'export' && sub !== 'prune') throw new UsageError(`expected verify, export or prune\n\n${AUDIT_HELP}`);
+  if (sub !== 'prune' && values.before !== undefined) throw new UsageError('--before belongs to "audit prune"');
   let state: { audit: AuditConfig; dataDir: string };
   try {
     state = resolveAuditState(values.config, values['data-dir']);
@@ -58,6 +70,10 @@ export async function runAudit(argv: string[]): Promise<number> {
     return verify(state, values['public-key'] ?? [], values.json === true);
   }
   if (values['public-key'] !== undefined || values.json !== undefined) throw new UsageError('--public-key and --json belong to "audit verify"');
+  if (sub === 'prune') {
+    if (values.from !== undefined || values.to !== undefined || values.format !== undefined) throw new UsageError('--from, --to and --format belong to "audit export"');
+    return prune(state, values.before);
+  }
   return exportRecords(state.audit.path, values.from, values.to, values.format);
 }
 
@@ -92,6 +108,7 @@ function verify(state: { audit: AuditConfig; dataDir: string }, publicKeyFiles: 
       `  checkpoints: ${result.checkpoints}, last signed seq ${result.lastCheckpointSeq}; trusted key(s): ${trusted.map(fingerprintOf).join(', ')}`,
     );
   }
+  if (result.prunedThroughSeq > 0) lines.push(`  records up to seq ${result.prunedThroughSeq} were pruned by retention (signed anchor verified)`);
   if (result.ok && result.unsignedRecords > 0) {
     lines.push(`  ${result.unsignedRecords} record(s) after the last checkpoint are chained but not yet signed`);
   }
@@ -153,3 +170,41 @@ function resolveAuditState(configFlag: string | undefined, dataDirFlag: string |
   return { audit: defaultAuditConfig(dataDir), dataDir };
 }
 
+
+const MIN_PRUNE_AGE_DAYS = 30;
+
+function prune(state: { audit: AuditConfig; dataDir: string }, before: string | undefined): number {
+  if (before === undefined) throw new UsageError('audit prune needs --before TIME');
+  const range = parseExportRange('1970-01-01', before);
+  if (typeof range === 'string') throw new UsageError(range.replaceAll('--to', '--before'));
+  const cutoff = range.to;
+  const latest = Date.now() - MIN_PRUNE_AGE_DAYS * 86_400_000;
+  if (cutoff.getTime() > latest) throw new UsageError(`--before must be at least ${MIN_PRUNE_AGE_DAYS} days ago (no later than ${new Date(latest).toISOString()})`);
+  let signer;
+  try {
+    signer = createSigner(parsePrivateKeyPem(resolveSigningKeyPem(state.audit.signingKeyPem, state.dataDir, { create: false }), 'audit.signing_key'));
+  } catch (err) {
+    process.stderr.write(`portcullis: cannot prune without the audit signing key: ${(err as Error).message}\n`);
+    return 1;
+  }
+  if (!existsSync(state.audit.path)) {
+    process.stderr.write(`portcullis: audit log ${state.audit.path} does not exist\n`);
+    return 1;
+  }
+  const db = openAuditDatabaseForWriting(state.audit.path);
+  try {
+    const result = pruneAuditLog(db, signer, cutoff);
+    if (result.records > 0) {
+      createChainWriter(db, signer, state.audit.checkpointEvery).append([prepareEntry({
+        actor: cliActor(), action: 'audit.prune', target: null, decision: 'allowed', reason: null, requestId: null,
+        metadata: { records: result.records, through_seq: result.throughSeq, cutoff: cutoff.toISOString() },
+      })]);
+    }
+    process.stdout.write(result.records === 0
+      ? `Nothing to prune before ${cutoff.toISOString()} (only whole signed ranges are pruned).\n`
+      : `Pruned ${result.records} record(s) before ${cutoff.toISOString()}; the chain now starts after seq ${result.throughSeq}.\n`);
+    return 0;
+  } finally {
+    db.close();
+  }
+}

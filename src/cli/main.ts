@@ -5,8 +5,14 @@
 import { runStart } from './start.ts';
 import { runConfig } from './config-command.ts';
 import { runKeys } from './keys-command.ts';
+import { runAdmin } from './admin-command.ts';
+import { runPayloads } from './encryption-command.ts';
+import { runTenantsCommand } from './tenants-command.ts';
 import { runAudit } from './audit-command.ts';
+import { runReport } from './report-command.ts';
+import { runAlerts } from './alerts-command.ts';
 import { runTls } from './tls-command.ts';
+import { runOAuth } from './oauth-command.ts';
 import { runMockUpstreamCli } from '../mock-upstream/cli.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -18,9 +24,15 @@ Commands:
   start            Run the gateway (with no config file: the demo, with a built-in provider emulator)
   mock-upstream    Run the provider emulator (OpenAI, Anthropic, Gemini, Mistral, OpenAI-compatible)
   config check     Validate a config file and print a summary
-  keys             Create, list and revoke virtual API keys
+  keys             Create, list and revoke virtual API keys; rotate the master and data keys
+  admin            Create admin users (password + TOTP) and reset their MFA
+  tenants          Create and list tenants; crypto-shred a tenant (destroy its data keys)
+  payloads show    Decrypt and print the logged bodies of one request (payload_log)
   audit            Verify the tamper-evident audit log; export it by time range
+  report usage     Spend and tokens by tenant, team, key, model or day (table, csv, json)
+  alerts           Send a signed test event to each alert webhook; list dead letters
   tls self-signed  Create a key and self-signed certificate for local HTTPS
+  oauth            OAuth clients (create, list, revoke) and signing-key rotation of the built-in authorization server
 
 Run "portcullis <command> --help" for a command's options.
 `;
@@ -45,10 +57,22 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'config':
         return await runConfig(rest);
+      case 'tenants':
+        return await runTenantsCommand(rest);
+      case 'payloads':
+        return await runPayloads(rest);
+      case 'admin':
+        return await runAdmin(rest);
       case 'keys':
         return await runKeys(rest);
       case 'audit':
         return await runAudit(rest);
+      case 'report':
+        return await runReport(rest);
+      case 'alerts':
+        return await runAlerts(rest);
+      case 'oauth':
+        return await runOAuth(rest);
       case 'tls':
         return await runTls(rest);
       default:

@@ -5,22 +5,31 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, type Node, type YAMLError } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, type Node, type YAMLError } from 'yaml';
 import { deepFreeze } from './deep-freeze.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
+import { readAdmin } from './read-admin.ts';
 import { readAudit } from './read-audit.ts';
+import { readAlerts } from './read-alerts.ts';
+import { readBudgets } from './read-budgets.ts';
+import { readPricing } from './read-pricing.ts';
+import { readThreatDetection } from './read-threats.ts';
 import { readLimits } from './read-limits.ts';
 import { readAuth } from './read-auth.ts';
+import { readOAuthServer } from './read-oauth.ts';
 import { readLogging, readSecurity, readServer } from './read-general.ts';
 import { readModels } from './read-models.ts';
 import { readMetrics } from './read-metrics.ts';
+import { readTracing } from './read-tracing.ts';
 import { readPayload } from './read-payload.ts';
+import { readPayloadLog } from './read-payload-log.ts';
 import { readProviders } from './read-providers.ts';
+import { readRedisSection } from './read-redis.ts';
 import { readStore } from './read-store.ts';
 import { ConfigReader, type Located } from './reader.ts';
 import type { GatewayConfig } from './types.ts';
 
-const TOP_KEYS = ['server', 'store', 'security', 'logging', 'providers', 'models', 'payload', 'auth', 'metrics', 'audit', 'limits'] as const;
+const TOP_KEYS = ['server', 'store', 'security', 'logging', 'providers', 'models', 'payload', 'auth', 'metrics', 'audit', 'limits', 'tracing', 'redis', 'oauth_server', 'threat_detection', 'alerts', 'payload_log', 'pricing', 'budgets', 'admin'] as const;
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 // Anchors/aliases are handy for shared retry blocks; a cap stops "billion laughs" expansion.
 const MAX_ALIAS_COUNT = 200;
@@ -71,14 +80,25 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
   }
   const logging = readLogging(r, f('logging'));
   const payload = readPayload(r, f('payload'));
+  const payloadLog = readPayloadLog(r, f('payload_log'));
   const providers = readProviders(r, f('providers'), secrets);
   const models = readModels(r, f('models'), providers);
-  const auth = readAuth(r, f('auth'));
+  const auth = readAuth(r, f('auth'), oauthServerRequested(f('oauth_server').node));
+  const oauthServer = readOAuthServer(r, f('oauth_server'), auth.jwt.issuers);
   const metrics = readMetrics(r, f('metrics'), secrets, server.port);
+  const tracing = readTracing(r, f('tracing'), secrets);
   const audit = readAudit(r, f('audit'), dir, security.dataDir, secrets);
-  const limits = readLimits(r, f('limits'), secrets);
+  const sharedRedis = readRedisSection(r, f('redis'), secrets);
+  const limits = readLimits(r, f('limits'), secrets, sharedRedis);
+  // The older form (limits.redis) doubles as the shared connection when there is no redis section.
+  const redis = sharedRedis ?? limits.redis;
+  const threatDetection = readThreatDetection(r, f('threat_detection'));
+  const alerts = readAlerts(r, f('alerts'), dir, security.dataDir, secrets);
+  const pricing = readPricing(r, f('pricing'), providers);
+  const budgets = readBudgets(r, f('budgets'), redis);
+  const admin = readAdmin(r, f('admin'), server);
   if (r.problems.length > 0) throw new ConfigError(source, r.problems);
-  return deepFreeze({ source, server, store, security, logging, payload, providers, models, auth, metrics, audit, limits });
+  return deepFreeze({ source, server, ...(admin !== undefined ? { admin } : {}), store, security, logging, payload, payloadLog, providers, models, auth, metrics, tracing, audit, limits, redis, ...(oauthServer !== undefined ? { oauthServer } : {}), threatDetection, alerts, pricing, budgets });
 }
 
 /** The first few parser errors (one slip cascades into dozens), with quoted source text removed. */
@@ -101,4 +121,11 @@ function sourceLine(text: string, lines: LineCounter, line: number): string {
   const start = lines.lineStarts[line - 1] ?? 0;
   const end = lines.lineStarts[line] ?? text.length;
   return text.slice(start, end);
+}
+
+/** A present `oauth_server` map without `enabled: false` (it is validated in full by readOAuthServer). */
+function oauthServerRequested(node: Node | null): boolean {
+  if (!isMap(node)) return false;
+  const enabled = node.get('enabled', true);
+  return !(isScalar(enabled) && enabled.value === false);
 }

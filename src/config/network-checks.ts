@@ -4,6 +4,7 @@
  * obvious cases (a literal private IP, plain http) before the gateway ever starts.
  */
 import { BlockList, isIP } from 'node:net';
+import { parseCidr } from '../server/ip-address.ts';
 
 const PRIVATE = new BlockList();
 for (const [net, prefix] of [
@@ -49,13 +50,24 @@ export function checkBaseUrl(text: string, allowPrivateNetwork: boolean): { url?
   return { url: url.href.replace(/\/+$/, ''), errors };
 }
 
-/** An IP address or CIDR (`10.0.0.0/8`, `::1`, `fd00::/8`). */
+/** An IP address or CIDR (`10.0.0.0/8`, `::1`, `fd00::/8`), as src/server/ip-address.ts matches them. */
 export function isValidCidr(text: string): boolean {
-  const [addr, prefix, extra] = text.split('/');
-  if (addr === undefined || extra !== undefined) return false;
-  const family = isIP(addr);
-  if (family === 0) return false;
-  if (prefix === undefined) return true;
-  if (!/^\d{1,3}$/.test(prefix)) return false;
-  return Number(prefix) <= (family === 4 ? 32 : 128);
+  return parseCidr(text) !== undefined;
+}
+
+/**
+ * An outbound URL the gateway will call (JWKS, discovery, alert webhooks): absolute, https
+ * (plain http only with allow_private_network), no credentials or fragment, no literal
+ * private host without the opt-in. Returns the reasons it is refused (empty: acceptable).
+ */
+export function outboundUrlProblems(url: URL, text: string, allowPrivateNetwork: boolean, credentialsHint = ''): string[] {
+  const problems: string[] = [];
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') problems.push('expected an https URL');
+  else if (url.protocol === 'http:' && !allowPrivateNetwork) problems.push('must use https (plain http is only allowed with allow_private_network: true)');
+  if (url.username !== '' || url.password !== '') problems.push(`must not contain credentials${credentialsHint}`);
+  if (url.hash !== '' || text.includes('#')) problems.push('must not contain a fragment');
+  if (!allowPrivateNetwork && isPrivateHostLiteral(url.hostname)) {
+    problems.push('points at a loopback/private/link-local address (set allow_private_network: true if that is intended)');
+  }
+  return problems;
 }

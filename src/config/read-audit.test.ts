@@ -14,7 +14,7 @@ const env = { K: 'sk-test' };
 
 test('defaults: audit.db in the data folder, generated key, 1000 records / 60 s', () => {
   const cfg = parseConfig(`security: { data_dir: state }\n${MODELS}`, join(dir, 'a.yaml'), env);
-  assert.deepEqual(cfg.audit, { path: join(dir, 'state', 'audit.db'), signingKeyPem: undefined, checkpointEvery: 1000, checkpointIntervalMs: 60_000 });
+  assert.deepEqual(cfg.audit, { path: join(dir, 'state', 'audit.db'), signingKeyPem: undefined, checkpointEvery: 1000, checkpointIntervalMs: 60_000, retentionDays: undefined });
 });
 
 test('a signing key reference to a PEM file is read (line breaks kept) and checked', () => {
@@ -24,6 +24,12 @@ test('a signing key reference to a PEM file is read (line breaks kept) and check
   assert.equal(cfg.audit.signingKeyPem, pem);
   assert.equal(cfg.audit.path, join(dir, 'logs', 'audit.sqlite'));
   assert.equal(cfg.audit.checkpointEvery, 5);
+});
+
+test('audit.retention_days: 30 days to 100 years, never silently shortened', () => {
+  assert.equal(parseConfig(`audit: { retention_days: 400 }\n${MODELS}`, join(dir, 'r.yaml'), env).audit.retentionDays, 400);
+  assert.match(configError(() => parseConfig(`audit: { retention_days: 7 }\n${MODELS}`, join(dir, 'r2.yaml'), env)), /audit\.retention_days: expected an integer from 30 to 36500, got 7/);
+  assert.match(configError(() => parseConfig(`audit: { retention_days: "1y" }\n${MODELS}`, join(dir, 'r3.yaml'), env)), /audit\.retention_days: expected an integer/);
 });
 
 test('bad audit settings are reported with their path; nothing is clamped; no key material echoed', () => {

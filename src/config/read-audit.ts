@@ -10,7 +10,7 @@ import type { ConfigReader, Located } from './reader.ts';
 import type { SecretContext } from './secrets.ts';
 import type { AuditConfig } from './types.ts';
 
-const AUDIT_KEYS = ['path', 'signing_key', 'checkpoint_every', 'checkpoint_interval_ms'] as const;
+const AUDIT_KEYS = ['path', 'signing_key', 'checkpoint_every', 'checkpoint_interval_ms', 'retention_days'] as const;
 const REFERENCE = /^\$\{([^}]*)\}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_PEM_BYTES = 16 * 1024;
@@ -22,6 +22,7 @@ export function defaultAuditConfig(dataDir: string): AuditConfig {
   return {
     path: join(dataDir, AUDIT_DEFAULTS.file), signingKeyPem: undefined,
     checkpointEvery: AUDIT_DEFAULTS.checkpointEvery, checkpointIntervalMs: AUDIT_DEFAULTS.checkpointIntervalMs,
+    retentionDays: undefined,
   };
 }
 
@@ -57,6 +58,8 @@ export function readAudit(r: ConfigReader, at: Located, baseDir: string, dataDir
     signingKeyPem,
     checkpointEvery: r.int(f('checkpoint_every'), { min: 1, max: 100_000, default: AUDIT_DEFAULTS.checkpointEvery }) ?? 0,
     checkpointIntervalMs: r.int(f('checkpoint_interval_ms'), { min: 1_000, max: 86_400_000, default: AUDIT_DEFAULTS.checkpointIntervalMs }) ?? 0,
+    // At least 30 days: an audit trail shorter than a month serves no investigation or audit.
+    retentionDays: f('retention_days').node === null ? undefined : r.int(f('retention_days'), { min: 30, max: 36_500 }),
   };
 }
 

@@ -6,15 +6,16 @@
  * be https unless private-network use is opted into.
  */
 import { isSeq } from 'yaml';
-import { isPrivateHostLiteral } from './network-checks.ts';
+import { outboundUrlProblems } from './network-checks.ts';
+import { readLockout } from './read-lockout.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import type { AuthConfig, JwtAlgorithm, JwtClaimNames, JwtIssuerConfig } from './types.ts';
 
-const AUTH_KEYS = ['api_keys', 'jwt'] as const;
+const AUTH_KEYS = ['api_keys', 'jwt', 'lockout'] as const;
 const JWT_KEYS = ['issuers'] as const;
 const ISSUER_KEYS = [
   'issuer', 'jwks_url', 'discovery_url', 'audience', 'algorithms', 'clock_skew_s', 'allow_private_network', 'claims',
-  'default_models', 'jwks_refresh_min_interval_s', 'jwks_cache_ttl_s',
+  'default_models', 'jwks_refresh_min_interval_s', 'jwks_cache_ttl_s', 'typ',
 ] as const;
 const CLAIM_KEYS = ['tenant', 'team', 'user', 'models', 'scope'] as const;
 const DEFAULT_CLAIMS: JwtClaimNames = { tenant: 'tenant', team: 'team', user: 'sub', models: 'models', scope: 'scope' };
@@ -27,7 +28,8 @@ const MAX_TEXT = 512;
 const MAX_MODEL_PATTERNS = 256;
 const PRINTABLE = /^[^\u0000-\u001f\u007f]+$/;
 
-export function readAuth(r: ConfigReader, at: Located): AuthConfig {
+/** `ownIssuer`: the built-in authorization server is enabled, so its tokens are a way in even with no API keys or outside issuers. */
+export function readAuth(r: ConfigReader, at: Located, ownIssuer = false): AuthConfig {
   const m = r.entries(at, AUTH_KEYS);
   const keysAt = r.field(m, at, 'api_keys');
   const keysMap = r.entries(keysAt, ['enabled']);
@@ -46,10 +48,10 @@ export function readAuth(r: ConfigReader, at: Located): AuthConfig {
     seen.add(issuer.issuer);
     issuers.push(issuer);
   }
-  if (apiKeysEnabled === false && items.length === 0) {
-    r.report(r.field(keysMap, keysAt, 'enabled'), 'api_keys are disabled and no JWT issuer is configured: nobody could authenticate');
+  if (apiKeysEnabled === false && items.length === 0 && !ownIssuer) {
+    r.report(r.field(keysMap, keysAt, 'enabled'), 'api_keys are disabled and no JWT issuer (nor oauth_server) is configured: nobody could authenticate');
   }
-  return { apiKeys: { enabled: apiKeysEnabled ?? true }, jwt: { issuers } };
+  return { apiKeys: { enabled: apiKeysEnabled ?? true }, jwt: { issuers }, lockout: readLockout(r, r.field(m, at, 'lockout')) };
 }
 
 function readIssuer(r: ConfigReader, at: Located): JwtIssuerConfig | undefined {
@@ -90,6 +92,7 @@ function readIssuer(r: ConfigReader, at: Located): JwtIssuerConfig | undefined {
     defaultModels: readModelPatterns(r, f('default_models')),
     jwksRefreshMinIntervalS: refreshMin ?? 0,
     jwksCacheTtlS: cacheTtl ?? 0,
+    ...readRequiredTyp(r, f('typ')),
   };
 }
 
@@ -104,16 +107,21 @@ function readKeySourceUrl(r: ConfigReader, at: Located, allowPrivateNetwork: boo
     r.report(at, 'expected an absolute https URL');
     return undefined;
   }
-  const errors: string[] = [];
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') errors.push('expected an https URL');
-  else if (url.protocol === 'http:' && !allowPrivateNetwork) errors.push('must use https (plain http is only allowed with allow_private_network: true)');
-  if (url.username !== '' || url.password !== '') errors.push('must not contain credentials');
-  if (url.hash !== '' || text.includes('#')) errors.push('must not contain a fragment');
-  if (!allowPrivateNetwork && isPrivateHostLiteral(url.hostname)) {
-    errors.push('points at a loopback/private address (set allow_private_network: true if that is intended)');
-  }
+  const errors = outboundUrlProblems(url, text, allowPrivateNetwork);
   for (const e of errors) r.report(at, e);
   return errors.length === 0 ? url.href : undefined;
+}
+
+/** RFC 9068 §4 `typ` check, opt-in per issuer: many IdPs still send `JWT` or nothing. */
+function readRequiredTyp(r: ConfigReader, at: Located): { requiredTyp?: string } {
+  if (at.node === null) return {};
+  const typ = r.str(at);
+  if (typ === undefined) return {};
+  if (!/^[A-Za-z0-9.+\/-]{1,64}$/.test(typ)) {
+    r.report(at, 'expected a media type such as at+jwt');
+    return {};
+  }
+  return { requiredTyp: typ };
 }
 
 function readAudiences(r: ConfigReader, at: Located): string[] {

@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import type { LogLevel } from '../observability/logger.ts';
 import { isValidCidr } from './network-checks.ts';
+import { MASTER_KEY_KEYS, readMasterKeys } from './read-master-keys.ts';
 import { readServerTls } from './read-tls.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import { resolveSecretReference, type SecretContext } from './secrets.ts';
@@ -53,7 +54,7 @@ export function readServer(r: ConfigReader, at: Located, baseDir: string = proce
 }
 
 export function readSecurity(r: ConfigReader, at: Located, baseDir: string, secrets: SecretContext): SecurityConfig {
-  const m = r.entries(at, ['key_hash_secret', 'data_dir']);
+  const m = r.entries(at, ['key_hash_secret', 'data_dir', ...MASTER_KEY_KEYS]);
   const secretAt = r.field(m, at, 'key_hash_secret');
   let keyHashSecret: string | undefined;
   if (secretAt.node !== null) {
@@ -66,7 +67,7 @@ export function readSecurity(r: ConfigReader, at: Located, baseDir: string, secr
       } else keyHashSecret = res.value;
     }
   }
-  return { keyHashSecret, dataDir: resolve(baseDir, readPath(r, r.field(m, at, 'data_dir'), './data')) };
+  return { keyHashSecret, dataDir: resolve(baseDir, readPath(r, r.field(m, at, 'data_dir'), './data')), ...readMasterKeys(r, m, at, secrets) };
 }
 
 export function readLogging(r: ConfigReader, at: Located): LoggingConfig {

@@ -27,7 +27,8 @@ export const LIMITS_DEFAULTS: LimitsConfig = Object.freeze({
   rules: Object.freeze([]) as readonly LimitRuleConfig[],
 });
 
-export function readLimits(r: ConfigReader, at: Located, secrets: SecretContext): LimitsConfig {
+/** `shared`: the top-level `redis` section, used when `limits.redis` is not given (read-redis.ts). */
+export function readLimits(r: ConfigReader, at: Located, secrets: SecretContext, shared?: RedisLimitsConfig): LimitsConfig {
   const m = r.entries(at, KEYS);
   const f = (key: (typeof KEYS)[number]): Located => r.field(m, at, key);
   const d = LIMITS_DEFAULTS;
@@ -35,10 +36,12 @@ export function readLimits(r: ConfigReader, at: Located, secrets: SecretContext)
   const redisAt = f('redis');
   let redis: RedisLimitsConfig | undefined;
   if (backend === 'redis') {
-    if (redisAt.node === null) r.report(redisAt, 'is required when backend is redis (at least url)');
-    else redis = readRedis(r, redisAt, secrets);
+    if (redisAt.node !== null && shared !== undefined) r.report(redisAt, 'is the older form of the top-level redis section; give the connection once, in redis: (remove limits.redis)');
+    else if (redisAt.node !== null) redis = readRedisConnection(r, redisAt, secrets);
+    else if (shared !== undefined) redis = shared;
+    else r.report(redisAt, 'is required when backend is redis (set the top-level redis: { url } section, or limits.redis.url)');
   } else if (redisAt.node !== null) {
-    r.report(redisAt, 'is only used with backend: redis (remove it, or set backend: redis)');
+    r.report(redisAt, 'is only used with backend: redis (remove it, or set backend: redis; the shared connection belongs in the top-level redis section)');
   }
   return {
     backend,
@@ -50,7 +53,8 @@ export function readLimits(r: ConfigReader, at: Located, secrets: SecretContext)
   };
 }
 
-function readRedis(r: ConfigReader, at: Located, secrets: SecretContext): RedisLimitsConfig | undefined {
+/** A Redis connection map ({ url, key_prefix, timeout_ms }), shared with read-redis.ts. */
+export function readRedisConnection(r: ConfigReader, at: Located, secrets: SecretContext): RedisLimitsConfig | undefined {
   const m = r.entries(at, REDIS_KEYS);
   const f = (key: (typeof REDIS_KEYS)[number]): Located => r.field(m, at, key);
   const url = readRedisUrl(r, f('url'), secrets);

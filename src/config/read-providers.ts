@@ -4,7 +4,7 @@ import { MAX_TIMEOUT_MS } from './read-general.ts';
 import { checkBaseUrl } from './network-checks.ts';
 import { readUpstreamTls } from './read-tls.ts';
 import type { ConfigReader, Located } from './reader.ts';
-import { containsReference, interpolate, resolveSecretReference, type SecretContext } from './secrets.ts';
+import { containsReference, interpolate, literalSecretShape, resolveSecretReference, type SecretContext } from './secrets.ts';
 import type { ProviderConfig } from './types.ts';
 
 const PROVIDER_KEYS = [
@@ -71,7 +71,8 @@ function readProvider(r: ConfigReader, id: string, at: Located, secrets: SecretC
   };
 }
 
-function readHeaders(r: ConfigReader, at: Located, secrets: SecretContext): Record<string, string> {
+/** Configured extra request headers; credential headers must come from references. */
+export function readHeaders(r: ConfigReader, at: Located, secrets: SecretContext): Record<string, string> {
   // fromEntries defines own properties, so a header named __proto__ cannot touch the prototype.
   const out: [string, string][] = [];
   const seen = new Set<string>();
@@ -85,6 +86,11 @@ function readHeaders(r: ConfigReader, at: Located, secrets: SecretContext): Reco
     if (text === undefined) continue;
     if (CREDENTIAL_HEADERS.has(lower) && !containsReference(text)) {
       r.report(valueAt, 'credential headers must take their value from ${ENV_VAR} or ${file:/path} references');
+      continue;
+    }
+    const shape = literalSecretShape(text);
+    if (shape !== undefined) {
+      r.report(valueAt, `looks like ${shape} written literally; secrets must come from \${ENV_VAR} or \${file:/path} references`);
       continue;
     }
     const res = interpolate(text, secrets);

@@ -116,6 +116,18 @@ export class ConfigReader {
     return v;
   }
 
+  /** A finite number (integer or decimal) within [min, max]. */
+  number(at: Located, rule: { readonly min: number; readonly max: number; readonly default?: number }): number | undefined {
+    const v = this.#scalar(at);
+    if (v === undefined) return this.#missing(at, rule.default);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < rule.min || v > rule.max) {
+      const got = typeof v === 'number' ? `got ${v}` : `got ${describe(at.node)}`;
+      this.report(at, `expected a number from ${rule.min} to ${rule.max}, ${got}`);
+      return undefined;
+    }
+    return v;
+  }
+
   bool(at: Located, fallback: boolean): boolean | undefined {
     const v = this.#scalar(at);
     if (v === undefined) return fallback;

@@ -4,6 +4,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { credentialShape } from '../core/secret-shapes.ts';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const REFERENCE = /\$\{([^}]*)\}/g;
@@ -85,4 +86,13 @@ function readSecretFile(path: string, baseDir: string): Resolved {
   const value = text.replace(/[\r\n]+$/, '');
   if (value === '') return { ok: false, error: `secret file ${full} is empty` };
   return { ok: true, value };
+}
+
+/**
+ * What kind of credential the literal part of `text` (references removed) looks like, or
+ * undefined. Used on fields that accept literal text (header values), so a pasted key is
+ * refused by `config check` and at startup instead of being read from the file.
+ */
+export function literalSecretShape(text: string): string | undefined {
+  return credentialShape(text.replace(REFERENCE, ' '), { generic: true });
 }

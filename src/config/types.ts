@@ -104,6 +104,8 @@ export interface AuditConfig {
   readonly checkpointEvery: number;
   /** …or this long after the last one, if records were added. */
   readonly checkpointIntervalMs: number;
+  /** Records older than this many days are pruned in whole signed ranges; undefined keeps everything. */
+  readonly retentionDays: number | undefined;
 }
 
 export interface SecurityConfig {
@@ -111,6 +113,23 @@ export interface SecurityConfig {
   readonly keyHashSecret: string | undefined;
   /** Folder for generated state (secret file, SQLite default). */
   readonly dataDir: string;
+  /**
+   * Master key (KEK) wrapping every data key, resolved from `security.master_key` (a `${…}`
+   * reference to base64 or hex of 32 bytes). Undefined: generated once as `<data_dir>/master.key`
+   * (embedded SQLite only; required with PostgreSQL). See src/crypto/open.ts.
+   */
+  readonly masterKey?: string;
+  /** Old master keys, accepted only to unwrap during a `keys rotate-master` (`security.previous_master_keys`). */
+  readonly previousMasterKeys?: readonly string[];
+}
+
+/** `payload_log`: encrypted request/response bodies of model calls (off by default). */
+export interface PayloadLogConfig {
+  readonly enabled: boolean;
+  /** Rows older than this many days are purged (on startup and periodically). */
+  readonly retentionDays: number;
+  /** Extra redaction regexes (JavaScript syntax), applied after the built-in ones, before encryption. */
+  readonly redact: readonly string[];
 }
 
 export interface LoggingConfig {
@@ -209,6 +228,26 @@ export interface JwtIssuerConfig {
   readonly defaultModels: readonly string[];
   readonly jwksRefreshMinIntervalS: number;
   readonly jwksCacheTtlS: number;
+  /** RFC 9068 §4: when set, the JWS `typ` header must be this (e.g. `at+jwt`; `application/` prefix accepted). */
+  readonly requiredTyp?: string;
+}
+
+/** Signature algorithms the built-in authorization server signs with (asymmetric only). */
+export type OAuthSigningAlgorithm = 'ES256' | 'EdDSA';
+
+/** `oauth_server`: the gateway as an OAuth 2.0 authorization server (client credentials). */
+export interface OAuthServerConfig {
+  /** Public base URL (`https://host[:port]`, no path): the tokens' `iss` and the endpoints' base. */
+  readonly issuer: string;
+  /** `aud` of issued access tokens (and the audience the gateway expects in its own tokens). */
+  readonly audience: string;
+  readonly tokenTtlS: number;
+  readonly signingAlgorithm: OAuthSigningAlgorithm;
+  readonly clockSkewS: number;
+  /** A private_key_jwt client assertion may be valid for at most this long (`exp - iat`, and `exp - now`). */
+  readonly assertionMaxLifetimeS: number;
+  /** How often an instance re-reads the signing keys from the store (picks up a rotation made elsewhere). */
+  readonly keyRefreshIntervalS: number;
 }
 
 /** Who a rate-limit rule counts: one counter per key, user, team, tenant, public model, or one for all. */
@@ -252,6 +291,37 @@ export interface LimitsConfig {
 export interface AuthConfig {
   readonly apiKeys: { readonly enabled: boolean };
   readonly jwt: { readonly issuers: readonly JwtIssuerConfig[] };
+  /** Brute-force lockout (`auth.lockout`). */
+  readonly lockout: LockoutConfig;
+}
+
+/** `auth.lockout`: failures per subject (source IP, key prefix, admin account) in a sliding window. */
+export interface LockoutConfig {
+  readonly enabled: boolean;
+  /** Failures inside the window that start a lockout. */
+  readonly threshold: number;
+  readonly windowS: number;
+  /** First lockout; each further one doubles up to maxLockoutS. */
+  readonly baseLockoutS: number;
+  readonly maxLockoutS: number;
+  /** Subjects tracked in memory at once (LRU), so IP spraying cannot exhaust memory. */
+  readonly maxSubjects: number;
+}
+
+/** OpenTelemetry traces exported over OTLP/HTTP JSON (`tracing`); off by default. */
+export interface TracingConfig {
+  readonly enabled: boolean;
+  /** Full OTLP traces URL ('' when disabled). */
+  readonly endpoint: string;
+  /** Extra headers for the collector (values resolved from references; never logged). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly serviceName: string;
+  /** Share of traces the gateway starts that are sampled (0–1); continued traces follow the caller's sampled flag. */
+  readonly sampleRatio: number;
+  readonly maxQueueSpans: number;
+  readonly maxBatchSpans: number;
+  readonly flushIntervalMs: number;
+  readonly exportTimeoutMs: number;
 }
 
 /** The Prometheus listener (`metrics`): separate from the public port, localhost by default. */
@@ -264,18 +334,197 @@ export interface MetricsConfig {
   readonly bearerToken: string | undefined;
 }
 
+/** What a threat-detection rule does when it fires (`threat_detection.rules.<rule>.action`). */
+export type ThreatAction = 'alert' | 'throttle' | 'suspend';
+export type ThreatSeverity = 'info' | 'warning' | 'critical';
+
+/** Settings every rule has. */
+export interface ThreatRuleBase {
+  readonly enabled: boolean;
+  readonly action: ThreatAction;
+  readonly severity: ThreatSeverity;
+  /** How long a throttle or suspension lasts. */
+  readonly durationS: number;
+  /** While throttled: requests allowed per minute (0 refuses every request until the end). */
+  readonly throttleRequestsPerMinute: number;
+}
+
+export interface WindowedThresholdRule extends ThreatRuleBase {
+  readonly threshold: number;
+  readonly windowS: number;
+}
+
+export interface CredentialStuffingRule extends ThreatRuleBase {
+  /** Distinct key prefixes / accounts failing from one address within the window. */
+  readonly distinctKeys: number;
+  readonly windowS: number;
+}
+
+export interface NewNetworkRule extends ThreatRuleBase {
+  /** A network not used by the key for this long counts as new again. */
+  readonly historyS: number;
+  /** The key must have this many requests in its history before a new network is suspicious. */
+  readonly minHistoryRequests: number;
+  readonly maxNetworksPerKey: number;
+}
+
+export interface UsageSpikeRule extends ThreatRuleBase {
+  readonly windowS: number;
+  /** Fires when a window's requests reach factor × the key's EWMA baseline … */
+  readonly factor: number;
+  /** … and at least this many. */
+  readonly minRequests: number;
+  /** EWMA span in windows (alpha = 2 / (n + 1)). */
+  readonly baselineWindows: number;
+  /** Windows a key must have been seen for before its baseline is trusted. */
+  readonly warmupWindows: number;
+}
+
+export interface ThreatDetectionConfig {
+  readonly enabled: boolean;
+  /** Per rule, the most subjects (keys, addresses, prefixes) tracked at once; the least recent are forgotten. */
+  readonly maxTrackedSubjects: number;
+  readonly rules: {
+    readonly bruteForce: WindowedThresholdRule;
+    readonly credentialStuffing: CredentialStuffingRule;
+    readonly newNetwork: NewNetworkRule;
+    readonly usageSpike: UsageSpikeRule;
+    readonly repeatedRefusals: WindowedThresholdRule;
+    readonly revokedKey: WindowedThresholdRule;
+  };
+}
+
+/** One `alerts.webhooks[]` receiver. */
+export interface WebhookConfig {
+  readonly id: string;
+  readonly url: string;
+  /** HMAC-SHA-256 key for `Portcullis-Signature`; resolved from a `${…}` reference, never logged. */
+  readonly secret: string;
+  readonly minSeverity: ThreatSeverity;
+  /** Event type patterns (`threat.*`, `auth.lockout`, `*`). */
+  readonly events: readonly string[];
+  readonly allowPrivateNetwork: boolean;
+}
+
+export interface AlertsConfig {
+  readonly webhooks: readonly WebhookConfig[];
+  /** Attempts per delivery, first included; then the event is dead-lettered. */
+  readonly maxAttempts: number;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  /** Per-attempt timeout. */
+  readonly timeoutMs: number;
+  /** Deliveries waiting at once; beyond this new ones are dropped (counted and logged). */
+  readonly queueSize: number;
+  /** JSONL file of deliveries that failed every attempt. */
+  readonly deadLetterPath: string;
+}
+
 export interface GatewayConfig {
   /** Where the config came from: a file path, or '<demo>'. */
   readonly source: string;
+  /** The admin API (`admin`); undefined or `enabled: false`: not served. */
+  readonly admin?: AdminConfig;
   readonly server: ServerConfig;
   readonly store: StoreConfig;
   readonly security: SecurityConfig;
   readonly logging: LoggingConfig;
   readonly payload: PayloadConfig;
+  /** Encrypted payload logging (`payload_log`); absent or disabled: bodies are never stored. */
+  readonly payloadLog?: PayloadLogConfig;
   readonly providers: ReadonlyMap<string, ProviderConfig>;
   readonly models: ReadonlyMap<string, ModelRouteConfig>;
   readonly auth: AuthConfig;
+  /** The built-in OAuth 2.0 authorization server (`oauth_server`); undefined when not enabled. */
+  readonly oauthServer?: OAuthServerConfig;
   readonly metrics: MetricsConfig;
+  readonly tracing: TracingConfig;
   readonly audit: AuditConfig;
   readonly limits: LimitsConfig;
+  /** The shared Redis (top-level `redis`, or the older `limits.redis`); undefined: none. */
+  readonly redis: RedisLimitsConfig | undefined;
+  /** Detection rules and their actions (src/threats/). */
+  readonly threatDetection: ThreatDetectionConfig;
+  /** Signed alert webhooks (src/alerts/). */
+  readonly alerts: AlertsConfig;
+  /** Price overrides (`pricing`) on top of the built-in price list (src/cost/). */
+  readonly pricing: PricingConfig;
+  /** Spending budgets (`budgets`, src/stages/budget/). */
+  readonly budgets: BudgetsConfig;
+}
+
+// --- cost and budgets (src/cost/, src/limits/budgets/, src/stages/budget/) -------------------
+
+/** One `pricing.models[]` entry: the price of one upstream model on one configured provider. */
+export interface PriceEntryConfig {
+  /** A provider id from `providers`. */
+  readonly provider: string;
+  /** The provider's own model id (as in a route target). */
+  readonly model: string;
+  /** Integer micro-dollars per 1M tokens (config gives USD). */
+  readonly inputMicrosPer1M: number;
+  readonly outputMicrosPer1M: number;
+  /** Prompt tokens read from the provider's cache; default: the input price. */
+  readonly cachedInputMicrosPer1M: number;
+}
+
+export interface PricingConfig {
+  /** Version string recorded with every cost computed from these entries. */
+  readonly version: string;
+  /** ISO date from which these prices apply (documentation and reports). */
+  readonly effectiveDate: string;
+  readonly models: readonly PriceEntryConfig[];
+}
+
+/** Who a budget counts: one counter per key, user (JWT subject), team or tenant. */
+export type BudgetScope = 'key' | 'user' | 'team' | 'tenant';
+
+/** A budget period: a UTC calendar day/week (Monday)/month, or a custom start + length. */
+export type BudgetPeriod =
+  | { readonly kind: 'day' | 'week' | 'month' }
+  | { readonly kind: 'custom'; readonly startMs: number; readonly lengthMs: number };
+
+/** One `budgets.rules[]` entry. */
+export interface BudgetRuleConfig {
+  /** Counter identity and the name shown in errors and events. */
+  readonly name: string;
+  readonly scope: BudgetScope;
+  /** Only this subject (a key id, user, team or tenant id); undefined: every subject, each its own budget. */
+  readonly subject: string | undefined;
+  /** Public model name pattern; undefined: every model. */
+  readonly model: string | undefined;
+  readonly period: BudgetPeriod;
+  /** Integer micro-dollars per period. */
+  readonly amountMicros: number;
+  /** Percentages (ascending) at which a `budget.threshold` security event is raised once per period. */
+  readonly alertAtPercent: readonly number[];
+  /** A model without a price: refuse (default, fail closed) or let it through uncounted. */
+  readonly unpriced: 'refuse' | 'allow';
+}
+
+export interface BudgetsConfig {
+  /** `redis` shares spend across instances (needs the top-level `redis` section). */
+  readonly backend: 'memory' | 'redis';
+  readonly onBackendError: 'fail_closed' | 'local_fallback';
+  /** Completion tokens reserved when a request sets no max_tokens. */
+  readonly defaultMaxTokens: number;
+  readonly rules: readonly BudgetRuleConfig[];
+}
+
+/** The admin API (`admin`, src/config/read-admin.ts). */
+export interface AdminConfig {
+  readonly enabled: boolean;
+  /** undefined: served on the main listener under /admin/v1; set: only on this separate listener. */
+  readonly listen: { readonly host: string; readonly port: number } | undefined;
+  /** Idle and absolute session timeouts (seconds). */
+  readonly session: { readonly idleTimeoutS: number; readonly absoluteTimeoutS: number };
+  /** Secure cookie with the `__Host-` prefix; default: true when server.tls is set. */
+  readonly secureCookie: boolean;
+  /** Origins treated as the admin API's own besides its Host (e.g. the console's public URL behind a proxy). */
+  readonly allowedOrigins: readonly string[];
+  readonly maxBodyBytes: number;
+  /** Lifetime of one-time enrolment tokens (new users, MFA resets). */
+  readonly enrolmentTtlS: number;
+  /** Failed logins per source (and per account from one source) before a lockout. */
+  readonly lockout: { readonly threshold: number; readonly windowS: number; readonly baseLockoutS: number; readonly maxLockoutS: number };
 }

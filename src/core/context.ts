@@ -3,11 +3,13 @@
  * A stage reads what earlier stages put here by name and writes only its own fields.
  */
 import type { Logger } from '../observability/logger.ts';
+import type { RequestSpans } from '../observability/trace/spans.ts';
 import type {
   ChatChunk, ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse, FinishReason, Usage,
 } from '../providers/canonical.ts';
 import type { ModelRouteConfig, TargetConfig } from '../config/types.ts';
 import type { ErrorCode } from '../errors/codes.ts';
+import type { MeteredUsage } from '../cost/meter-usage.ts';
 
 /** The API dialect the client speaks; decides request parsing, response and error shapes. */
 export type Surface = 'openai' | 'anthropic';
@@ -17,10 +19,18 @@ export interface HttpRequestInfo {
   readonly method: string;
   /** Path without the query string. */
   readonly path: string;
+  /** The raw query string without `?` ('' when none); only read to refuse credentials sent in the URL. */
+  readonly query?: string;
   /** Lower-cased header names, as Node gives them. */
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  /** The client address: the socket peer (trusted-proxy handling is identity's job). */
+  /** The socket peer, as Node reports it. */
   readonly remoteAddress: string;
+  /**
+   * The client's address after `server.trusted_proxies` handling (src/server/client-ip.ts), in
+   * canonical form (IPv4-mapped IPv6 as IPv4). Set by the HTTP handler for every request; use it,
+   * not remoteAddress, for lockout, allowlists, limits and audit. Optional only for hand-built test contexts.
+   */
+  readonly clientIp?: string;
   /** The verified client certificate when the HTTPS listener asked for one (mutual TLS). */
   readonly clientCert?: ClientCertInfo;
 }
@@ -87,6 +97,11 @@ export interface Outcome {
   firstByteMs: number | undefined;
   /** True when the client went away before the response completed. */
   clientAborted: boolean;
+  /**
+   * Tokens and cost as metered (src/cost/): set by the budget stage when it settles, so the
+   * request record shows exactly what the budget was charged; otherwise the meter computes it.
+   */
+  metered?: MeteredUsage;
 }
 
 export interface RequestContext {
@@ -100,6 +115,8 @@ export interface RequestContext {
   readonly traceId?: string;
   readonly spanId?: string;
   readonly traceFlags?: number;
+  /** The request's spans when tracing is on and the trace is sampled (src/observability/trace/). */
+  readonly spans?: RequestSpans;
   /** performance.now() at arrival. */
   readonly startedAt: number;
   readonly receivedAt: Date;

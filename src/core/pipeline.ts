@@ -3,6 +3,8 @@
  * a chain with an unknown, duplicated or out-of-order stage is a startup error.
  */
 import type { RequestContext } from './context.ts';
+import { isGatewayError } from '../errors/gateway-error.ts';
+import type { RequestSpans } from '../observability/trace/spans.ts';
 import { STAGE_ORDER, type Stage, type Terminal } from './stage.ts';
 
 export interface Pipeline {
@@ -20,10 +22,29 @@ export function createPipeline(stages: readonly Stage[]): Pipeline {
   const chain = Object.freeze([...stages]);
   const names = Object.freeze(chain.map((s) => s.name));
 
+  // The same walk with a span per hook; a separate copy so untraced requests pay nothing.
+  async function handleTraced(ctx: RequestContext, terminal: Terminal, spans: RequestSpans): Promise<void> {
+    for (let i = 0; i < chain.length; i++) {
+      entered.set(ctx, i + 1);
+      const stage = chain[i]!;
+      if (stage.onRequest) await timed(spans, stage.name, 'onRequest', () => stage.onRequest!(ctx));
+    }
+    for (const stage of chain) {
+      if (stage.onDecision) await timed(spans, stage.name, 'onDecision', () => stage.onDecision!(ctx));
+    }
+    await terminal(ctx);
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const stage = chain[i]!;
+      if (stage.onResponse) await timed(spans, stage.name, 'onResponse', () => stage.onResponse!(ctx));
+    }
+  }
+
   return Object.freeze({
     stageNames: names,
 
     async handle(ctx: RequestContext, terminal: Terminal): Promise<void> {
+      const spans = ctx.spans;
+      if (spans !== undefined) return handleTraced(ctx, terminal, spans);
       for (let i = 0; i < chain.length; i++) {
         entered.set(ctx, i + 1);
         const stage = chain[i]!;
@@ -53,6 +74,17 @@ export function createPipeline(stages: readonly Stage[]): Pipeline {
       }
     },
   });
+}
+
+async function timed(spans: RequestSpans, stage: string, hook: string, run: () => void | Promise<void>): Promise<void> {
+  const start = performance.now();
+  try {
+    await run();
+  } catch (err) {
+    spans.stage(stage, hook, start, performance.now(), isGatewayError(err) ? err.code : 'internal');
+    throw err;
+  }
+  spans.stage(stage, hook, start, performance.now());
 }
 
 function validateChain(stages: readonly Stage[]): void {

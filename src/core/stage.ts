@@ -28,11 +28,17 @@ export const STAGE_ORDER = [
   // when a later stage refused the request.
   'audit',
   'meter',
+  // Encrypted request/response bodies (when payload_log is enabled); sees the stream the client got.
+  'payload_log',
   'identify',
+  // Right after identify: a throttled or suspended caller is refused before any other work.
+  'detect',
   'validate',
   'authorize',
   'guard',
   'limit',
+  // After limit (a rate-limited request reserves no money), before route (it prices every target).
+  'budget',
   'route',
 ] as const;
 

@@ -13,6 +13,7 @@ export type OpenAiErrorType =
   | 'permission_error'
   | 'not_found_error'
   | 'rate_limit_error'
+  | 'insufficient_quota'
   | 'api_error'
   | 'server_error';
 
@@ -23,6 +24,7 @@ export type AnthropicErrorType =
   | 'permission_error'
   | 'not_found_error'
   | 'request_too_large'
+  | 'billing_error'
   | 'rate_limit_error'
   | 'api_error'
   | 'overloaded_error';
@@ -116,6 +118,38 @@ export const ERROR_CODES = {
     message: 'Invalid access token.',
     doc: 'A JWT access token was refused: bad signature, unknown issuer or key, wrong audience, expired, disallowed algorithm or header, missing tenant, or the issuer\'s keys could not be fetched. One answer for every reason (with `WWW-Authenticate: Bearer error="invalid_token"` on OpenAI routes, RFC 6750); the reason, issuer and `kid` are in the security log.',
   },
+  // --- OAuth 2.0 authorization server (src/identity/oauth/) ------------------------------
+  // Rendered as RFC 6749 §5.2 bodies: `error` is the part after `oauth.`, the message is `error_description`.
+  'oauth.invalid_request': {
+    status: 400, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error',
+    message: 'Invalid request: {detail}.',
+    doc: 'An OAuth endpoint got a request it cannot read: not `application/x-www-form-urlencoded`, a parameter missing, repeated or malformed, or credentials sent in two ways at once. The description names the parameter.',
+  },
+  'oauth.invalid_client': {
+    status: 401, openaiType: 'authentication_error', anthropicType: 'authentication_error',
+    message: 'Client authentication failed.',
+    doc: 'Unknown or revoked client, wrong secret, an auth method the client is not registered for, or a client assertion that is expired, replayed, for another audience, badly signed or with a disallowed algorithm. One answer for every reason (with `WWW-Authenticate`); the reason is in the security log. Counts toward lockout.',
+  },
+  'oauth.invalid_grant': {
+    status: 400, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error',
+    message: 'The grant is invalid: {detail}.',
+    doc: 'The client authenticated, but no token can be issued to it now: its tenant is suspended.',
+  },
+  'oauth.unsupported_grant_type': {
+    status: 400, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error',
+    message: 'Unsupported grant_type; this server supports client_credentials only.',
+    doc: '`grant_type` is not `client_credentials`, the only grant the built-in authorization server offers (machine clients).',
+  },
+  'oauth.invalid_scope': {
+    status: 400, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error',
+    message: 'The requested scope is invalid or exceeds the scopes granted to this client.',
+    doc: 'A requested scope is malformed or not among the scopes registered for the client. Ask for a subset (or omit `scope` to get all of them).',
+  },
+  'oauth.too_many_failures': {
+    status: 429, openaiType: 'rate_limit_error', anthropicType: 'rate_limit_error',
+    message: 'Too many failed client authentications. Retry later.',
+    doc: 'Brute-force protection on the OAuth endpoints: too many failed client authentications from this address or for this client id. `Retry-After` says when to try again.',
+  },
   // --- rate limits ----------------------------------------------------------------------
   'limit.requests': {
     status: 429, openaiType: 'rate_limit_error', anthropicType: 'rate_limit_error',
@@ -136,6 +170,22 @@ export const ERROR_CODES = {
     status: 503, openaiType: 'server_error', anthropicType: 'api_error',
     message: 'The rate limiter is unavailable; the request was refused.',
     doc: 'The limit backend (Redis) cannot be reached and `limits.on_backend_error` is `fail_closed` (the default), so no request passes unchecked. Set `local_fallback` to count per instance during an outage.',
+  },
+  // --- budgets (src/stages/budget/, src/limits/budgets/) ---------------------------------
+  'budget.exceeded': {
+    status: 402, openaiType: 'insufficient_quota', anthropicType: 'billing_error',
+    message: 'The {scope} budget "{budget}" is exhausted for this period ({limit} USD); it resets at {resetsAt}.',
+    doc: 'A `budgets.rules` hard limit has no room for this request\'s reserved cost (prompt estimate + `max_tokens` at the model\'s prices), or a stream outgrew its reservation past the budget (sent as a final stream error event; the spend up to there is recorded). Wait for the reset, ask for fewer `max_tokens`, or have an operator raise the budget.',
+  },
+  'budget.unpriced_model': {
+    status: 403, openaiType: 'permission_error', anthropicType: 'permission_error',
+    message: 'The {scope} budget "{budget}" cannot be checked: the model has no price configured.',
+    doc: 'A budget covers this request but the target model has neither a built-in nor a `pricing:` price, so its cost cannot be known; budgets fail closed. An operator adds a `pricing.models` entry, or sets `unpriced: allow` on the rule.',
+  },
+  'budget.backend_unavailable': {
+    status: 503, openaiType: 'server_error', anthropicType: 'api_error',
+    message: 'The budget service is unavailable; the request was refused.',
+    doc: 'The budget backend (Redis) cannot be reached and `budgets.on_backend_error` is `fail_closed` (the default), so no request passes unchecked. Set `local_fallback` to count spend per instance during an outage.',
   },
   // --- upstream -------------------------------------------------------------------------
   'upstream.timeout': {
@@ -208,6 +258,90 @@ export const ERROR_CODES = {
     status: 503, openaiType: 'server_error', anthropicType: 'api_error',
     message: 'The gateway cannot write its audit log; the request was refused.',
     doc: 'The audit record of the decision could not be committed (disk full, file locked or unwritable); Portcullis refuses what it cannot record. An operator must fix the audit log (`audit.path`).',
+  },
+  // --- threat detection (src/threats/) ----------------------------------------------------
+  'limit.adaptive_throttle': {
+    status: 429, openaiType: 'rate_limit_error', anthropicType: 'rate_limit_error',
+    message: 'Requests from this caller are temporarily throttled after unusual activity. Retry later.',
+    doc: 'A threat-detection rule with `action: throttle` fired for this key, key prefix or address (`threat_detection.rules`). While the throttle lasts the caller gets at most `throttle_requests_per_minute`; `Retry-After` says when the next request fits. The alert is in the audit log (`security.alert`).',
+  },
+  'auth.key_suspended': {
+    status: 403, openaiType: 'permission_error', anthropicType: 'permission_error',
+    message: 'This API key is temporarily suspended after suspicious activity.',
+    doc: 'A threat-detection rule with `action: suspend` fired for this key, key prefix or address. Every request is refused until the rule\'s `duration_s` has passed (`Retry-After`); an operator can see why in the audit log (`security.alert`).',
+  },
+  // --- admin resources and RBAC (src/admin/rbac.ts, src/admin/resources/) ---------------
+  'rbac.forbidden': {
+    status: 403, openaiType: 'permission_error', anthropicType: 'permission_error',
+    message: 'Your role ({role}) may not perform {action}.',
+    doc: 'The admin\'s role (or the admin API token\'s action list) does not include this action. The README\'s role table lists what each role may do.',
+  },
+  'resource.not_found': {
+    status: 404, openaiType: 'invalid_request_error', anthropicType: 'not_found_error',
+    message: 'The {resource} {id} does not exist.',
+    doc: 'No such tenant, team, key or user exists in the caller\'s scope. Objects of other tenants, other teams (team managers) or other users (developers) get this same answer, so their existence is not revealed.',
+  },
+  'resource.conflict': {
+    status: 409, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error',
+    message: 'Conflict on {resource}: {detail}.',
+    doc: 'The change clashes with what is stored (a name already taken, a team that still has keys, a key already revoked). Nothing was changed.',
+  },
+  // --- admin authentication (src/admin/server.ts, src/identity/admin/) -----------------------
+  'admin.unauthenticated': {
+    status: 401, openaiType: 'authentication_error', anthropicType: 'authentication_error',
+    message: 'Sign in first: no valid admin session or admin API token was presented.',
+    doc: 'The admin API call carried no session cookie or `Authorization: Bearer pca_…` token, or it was unknown, expired (idle or absolute session timeout), revoked, or its user is disabled. Log in again (`POST /admin/v1/session`).',
+  },
+  'admin.invalid_credentials': {
+    status: 401, openaiType: 'authentication_error', anthropicType: 'authentication_error',
+    message: 'Invalid email, password or one-time code.',
+    doc: 'Login refused. The same answer is given for an unknown email, a wrong password, a wrong/reused TOTP code or recovery code, and a disabled account, so accounts cannot be enumerated.',
+  },
+  'admin.mfa_required': {
+    status: 401, openaiType: 'authentication_error', anthropicType: 'authentication_error',
+    message: 'A one-time code is required: send totp_code or recovery_code.',
+    doc: 'Login without a second factor. MFA is mandatory for every admin; send the current 6-digit `totp_code` from the authenticator app or one unused `recovery_code`.',
+  },
+  'admin.locked_out': {
+    status: 429, openaiType: 'rate_limit_error', anthropicType: 'rate_limit_error',
+    message: 'Too many failed sign-in attempts. Retry later.',
+    doc: 'Brute-force protection: too many failed logins from this address or for this account. `Retry-After` says when to try again.',
+  },
+  'admin.csrf': {
+    status: 403, openaiType: 'permission_error', anthropicType: 'permission_error',
+    message: 'Cross-site request refused: {detail}.',
+    doc: 'A state-changing admin call authenticated by the session cookie lacked the `X-CSRF-Token` header returned at login, sent a wrong one, or came with an `Origin` other than the admin API\'s own. Nothing was changed.',
+  },
+  'admin.weak_password': {
+    status: 400, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error',
+    message: 'The password is not acceptable: {detail}.',
+    doc: 'Admin passwords must be 12 to 256 characters and not a commonly used password.',
+  },
+  'admin.enrolment_invalid': {
+    status: 401, openaiType: 'authentication_error', anthropicType: 'authentication_error',
+    message: 'The enrolment token is invalid, used or expired.',
+    doc: '`POST /admin/v1/enrolment` with a token that was never issued, was already used, or is older than its lifetime. Ask an admin to issue a new one (user creation or MFA reset).',
+  },
+  // --- virtual key hardening and proxy brute-force lockout (src/stages/identify/) ---------
+  'auth.locked_out': {
+    status: 429, openaiType: 'rate_limit_error', anthropicType: 'rate_limit_error',
+    message: 'Too many failed authentication attempts. Retry later.',
+    doc: 'Brute-force protection (`auth.lockout`): too many failed API key authentications from this address, or for this key prefix. Every request is refused, even with a valid key, until `Retry-After` seconds have passed.',
+  },
+  'auth.ip_not_allowed': {
+    status: 403, openaiType: 'permission_error', anthropicType: 'permission_error',
+    message: 'This API key may not be used from your address.',
+    doc: 'The key (or its team) has an IP allowlist and the client address is not in it. Behind a reverse proxy, make sure `server.trusted_proxies` lists it, or every client looks like the proxy.',
+  },
+  'auth.endpoint_not_allowed': {
+    status: 403, openaiType: 'permission_error', anthropicType: 'permission_error',
+    message: 'This API key may not call {endpoint}.',
+    doc: 'The key is scoped to other endpoints (`keys create --endpoints`), or is read-only (`--read-only`: the models listing only).',
+  },
+  'auth.key_in_query': {
+    status: 400, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error',
+    message: 'Credentials are not accepted in the URL query string; send "Authorization: Bearer <key>" or "x-api-key: <key>".',
+    doc: 'A query parameter such as `api_key` or `key` was sent. URLs end up in proxy logs, browser history and Referer headers, so such a key must be considered leaked: rotate it (`portcullis keys rotate`).',
   },
   'internal.error': {
     status: 500, openaiType: 'server_error', anthropicType: 'api_error',

@@ -1,3 +1,4 @@
+import { credentialShape } from '../core/secret-shapes.ts';
 import { ERROR_CODES, type ErrorCode } from './codes.ts';
 
 /** Values that may appear in the public message. Never put secrets or upstream text here. */
@@ -64,6 +65,8 @@ function fillMessage(template: string, params: PublicParams): string {
     const s = String(v);
     // Public params can echo client input (a model name, a path); keep them short and printable.
     const clean = s.replace(/[\u0000-\u001f\u007f]/g, '?');
+    // A client that pasted a credential where a name goes must not get it echoed (or logged with the message).
+    if (credentialShape(clean) !== undefined) return '(value withheld: it looks like a credential)';
     return clean.length > MAX_PARAM_CHARS ? `${clean.slice(0, MAX_PARAM_CHARS)}…` : clean;
   });
 }

@@ -60,14 +60,16 @@ describe('createApiKey / verifyApiKey', () => {
   it('says revoked once revoked, even before expiry', async () => {
     const { key, record } = await createApiKey(store, SECRET, { tenantId: 't1', label: 'r', allowedModels: [], expiresAt: '2025-02-01T00:00:00Z', now: NOW });
     await store.revokeApiKey(record.id, NOW.toISOString());
-    assert.deepEqual(await verifyApiKey(store, SECRET, key, NOW), { ok: false, reason: 'revoked' });
+    const verdict = await verifyApiKey(store, SECRET, key, NOW);
+    assert.deepEqual([verdict.ok, !verdict.ok && verdict.reason, 'record' in verdict && verdict.record.id], [false, 'revoked', record.id]);
   });
 
   it('says expired from the expiry instant on', async () => {
     const { key, record } = await createApiKey(store, SECRET, { tenantId: 't1', label: 'e', allowedModels: [], expiresAt: '2025-01-01T01:00:00Z', now: NOW });
     assert.equal(record.expiresAt, '2025-01-01T01:00:00.000Z');
     assert.equal((await verifyApiKey(store, SECRET, key, new Date('2025-01-01T00:59:59.999Z'))).ok, true);
-    assert.deepEqual(await verifyApiKey(store, SECRET, key, new Date('2025-01-01T01:00:00.000Z')), { ok: false, reason: 'expired' });
+    const verdict = await verifyApiKey(store, SECRET, key, new Date('2025-01-01T01:00:00.000Z'));
+    assert.deepEqual([verdict.ok, !verdict.ok && verdict.reason], [false, 'expired']);
   });
 
   it('refuses bad creation options', async () => {

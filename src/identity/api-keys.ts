@@ -6,6 +6,7 @@
 import { randomUUID, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { ApiKeyRecord, Store } from '../store/store.ts';
 import { displayPrefix, generateApiKey, hashApiKey, isWellFormedApiKey } from './api-key-format.ts';
+import { normalizeEndpoints, normalizeIpAllowlist } from './key-policy.ts';
 
 export interface NewApiKey {
   readonly tenantId: string;
@@ -15,11 +16,27 @@ export interface NewApiKey {
   readonly expiresAt?: string | null;
   /** Creation time; defaults to now. */
   readonly now?: Date;
+  /** The key's team (null or omitted: tenant-wide). The caller checks the team exists in the tenant. */
+  readonly teamId?: string | null;
+  /** The admin user who owns the key. */
+  readonly ownerUserId?: string | null;
+  /** Who made it: an admin user id or `cli:<os user>`. */
+  readonly createdBy?: string | null;
+  /** Source CIDRs (IPv4/IPv6) the key may be used from; omitted or empty: anywhere. Validated (key-policy.ts). */
+  readonly ipAllowlist?: readonly string[];
+  /** Endpoints the key may call (chat, embeddings, models, messages); omitted or null: all. */
+  readonly allowedEndpoints?: readonly string[] | null;
+  /** Only the models listing. */
+  readonly readOnly?: boolean;
+  /** The key this one replaces (set by rotateApiKey). */
+  readonly rotatedFrom?: string | null;
 }
 
 export type ApiKeyVerdict =
   | { readonly ok: true; readonly record: ApiKeyRecord }
-  | { readonly ok: false; readonly reason: 'malformed' | 'unknown' | 'revoked' | 'expired' };
+  | { readonly ok: false; readonly reason: 'malformed' | 'unknown' }
+  /** A real key that is refused: the record is there for the security log (key id, prefix), never for the client. */
+  | { readonly ok: false; readonly reason: 'revoked' | 'expired'; readonly record: ApiKeyRecord };
 
 const MAX_LABEL_CHARS = 256;
 
@@ -38,6 +55,8 @@ export async function createApiKey(store: Store, secret: Buffer, opts: NewApiKey
     if (!Number.isFinite(ms)) throw new TypeError('expiresAt must be an ISO-8601 time');
     if (ms <= now.getTime()) throw new RangeError('expiresAt must be in the future');
   }
+  const ipAllowlist = normalizeIpAllowlist(opts.ipAllowlist ?? []);
+  const allowedEndpoints = normalizeEndpoints(opts.allowedEndpoints);
   const key = generateApiKey();
   const record: ApiKeyRecord = {
     id: `key_${randomUUID()}`,
@@ -50,6 +69,13 @@ export async function createApiKey(store: Store, secret: Buffer, opts: NewApiKey
     expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(),
     revokedAt: null,
     lastUsedAt: null,
+    teamId: opts.teamId ?? null,
+    ownerUserId: opts.ownerUserId ?? null,
+    createdBy: opts.createdBy ?? null,
+    ipAllowlist,
+    allowedEndpoints,
+    readOnly: opts.readOnly === true,
+    rotatedFrom: opts.rotatedFrom ?? null,
   };
   await store.insertApiKey(record);
   return { key, record };
@@ -69,7 +95,7 @@ export function judgeApiKey(record: ApiKeyRecord | undefined, hash: string, now:
   const expected = Buffer.from(hash, 'hex');
   const stored = Buffer.from(record.hash, 'hex');
   if (stored.length !== expected.length || !timingSafeEqual(stored, expected)) return { ok: false, reason: 'unknown' };
-  if (record.revokedAt !== null) return { ok: false, reason: 'revoked' };
-  if (record.expiresAt !== null && !(Date.parse(record.expiresAt) > now.getTime())) return { ok: false, reason: 'expired' };
+  if (record.revokedAt !== null) return { ok: false, reason: 'revoked', record };
+  if (record.expiresAt !== null && !(Date.parse(record.expiresAt) > now.getTime())) return { ok: false, reason: 'expired', record };
   return { ok: true, record };
 }

@@ -3,7 +3,8 @@
  * up the HMAC key and a store lookup per request. The secret is turned into a KeyObject once,
  * and records that were found are cached by their hash for a short time, so a key revoked
  * from another process (the CLI, another instance) stops working within `cacheTtlMs`.
- * `invalidate` drops cached records at once (for revocations made through this process).
+ * `invalidate` drops cached records at once: revocations made through this process, and those
+ * broadcast by other processes over Redis (revocation-broadcast.ts).
  *
  * Only keys that exist are cached: caching misses would let anyone fill the cache with
  * well-formed garbage. Revoked and expired records are cached too, so a leaked revoked key
@@ -22,6 +23,11 @@ export interface KeyVerifierOptions {
   readonly maxCacheEntries?: number;
   /** Monotonic clock in ms (tests). */
   readonly clock?: () => number;
+  /**
+   * False while this instance could be missing revocation broadcasts (the Redis subscriber is
+   * down): the cache is then neither read nor filled, so every request asks the store.
+   */
+  readonly cacheUsable?: () => boolean;
 }
 
 export interface KeyVerifier {
@@ -46,17 +52,22 @@ export function createKeyVerifier(opts: KeyVerifierOptions): KeyVerifier {
   const secret: KeyObject = createSecretKey(opts.secret);
   const clock = opts.clock ?? (() => performance.now());
   const cache = new Map<string, CacheEntry>();
+  const cacheUsable = opts.cacheUsable ?? (() => true);
+  // Bumped by every invalidation: a lookup that raced with one does not cache what it read.
+  let generation = 0;
 
   return {
     async verify(presented, now) {
       if (!isWellFormedApiKey(presented)) return { ok: false, reason: 'malformed' };
       const hash = hashApiKey(presented, secret);
-      if (ttl > 0) {
+      const useCache = ttl > 0 && cacheUsable();
+      if (useCache) {
         const hit = cache.get(hash);
         if (hit !== undefined && hit.until > clock()) return judgeApiKey(hit.record, hash, now);
       }
+      const before = generation;
       const record = await opts.store.findApiKeyByHash(hash);
-      if (record !== undefined && ttl > 0) {
+      if (record !== undefined && useCache && before === generation && cacheUsable()) {
         cache.delete(hash);
         if (cache.size >= max) cache.delete(cache.keys().next().value!);
         cache.set(hash, { record, until: clock() + ttl });
@@ -64,6 +75,7 @@ export function createKeyVerifier(opts: KeyVerifierOptions): KeyVerifier {
       return judgeApiKey(record, hash, now);
     },
     invalidate(keyId) {
+      generation++;
       if (keyId === undefined) {
         cache.clear();
         return;

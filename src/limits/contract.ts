@@ -82,6 +82,23 @@ export function runLimitBackendContract(name: string, make: () => Promise<Backen
         assert.equal(r.items[0]!.retryAfterMs, null);
         assert.equal((await b.take([tokens(1000)])).allowed, true, 'the refused take consumed nothing');
       });
+
+      // A rule's counter key does not include its numbers (gcra.ts, GcraCounter): an edited limit
+      // reads the same counter at a new interval and must keep the units already used.
+      it('a limit update keeps the used units: raising it leaves them counted, lowering it refuses until they drain', async () => {
+        // 6 of 10 used at one unit per 10 s.
+        assert.equal((await b.take([{ key: 'edit', intervalMs: 10_000, capacity: 10, cost: 6 }])).allowed, true);
+        // Raised to one per second: still 6 used, so 4 left after this one is taken (not 10, not 0).
+        const raised = await b.take([{ key: 'edit', intervalMs: 1000, capacity: 10, cost: 1 }]);
+        assert.equal(raised.allowed, true);
+        assert.equal(raised.items[0]!.remaining, 3);
+        // Lowered to 5 at one per 20 s: 7 used is over the new capacity, refused for about 2 units' time.
+        const lowered = await b.take([{ key: 'edit', intervalMs: 20_000, capacity: 5, cost: 1 }]);
+        assert.equal(lowered.allowed, false);
+        assert.equal(lowered.items[0]!.remaining, 0);
+        const retry = lowered.items[0]!.retryAfterMs!;
+        assert.ok(retry > 59_000 && retry <= 60_000, `retry after ${retry} ms (7 + 1 − 5 = 3 units at 20 s)`);
+      });
     });
 
     describe('token reservations', () => {

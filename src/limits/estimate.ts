@@ -14,12 +14,23 @@ const MESSAGE_OVERHEAD_TOKENS = 4;
 const IMAGE_TOKENS = 1000;
 
 export function estimateTokens(req: CanonicalRequest, defaultMaxTokens: number): number {
-  if (req.operation === 'chat') return estimateChat(req.body, defaultMaxTokens);
-  if (req.operation === 'embeddings') return estimateEmbeddings(req.body);
-  return 0;
+  const parts = estimateTokenParts(req, defaultMaxTokens);
+  return parts.prompt + parts.completion;
 }
 
-function estimateChat(body: ChatRequest, defaultMaxTokens: number): number {
+/** The estimate split into prompt and completion (budgets price them differently). */
+export function estimateTokenParts(req: CanonicalRequest, defaultMaxTokens: number): { prompt: number; completion: number } {
+  if (req.operation === 'chat') return estimateChat(req.body, defaultMaxTokens);
+  if (req.operation === 'embeddings') return { prompt: estimateEmbeddings(req.body), completion: 0 };
+  return { prompt: 0, completion: 0 };
+}
+
+/** Completion tokens for generated text the provider did not count (≈ characters / 4). */
+export function estimateTextTokens(chars: number): number {
+  return Math.ceil(chars / CHARS_PER_TOKEN);
+}
+
+function estimateChat(body: ChatRequest, defaultMaxTokens: number): { prompt: number; completion: number } {
   let chars = 0;
   let fixed = 0;
   for (const m of body.messages) {
@@ -32,7 +43,7 @@ function estimateChat(body: ChatRequest, defaultMaxTokens: number): number {
   if (body.response_format?.type === 'json_schema') chars += JSON.stringify(body.response_format.json_schema).length;
   const prompt = Math.ceil(chars / CHARS_PER_TOKEN) + fixed;
   const completion = body.max_completion_tokens ?? body.max_tokens ?? defaultMaxTokens;
-  return prompt + completion * (body.n ?? 1);
+  return { prompt, completion: completion * (body.n ?? 1) };
 }
 
 function messageSize(m: ChatMessage): { chars: number; images: number } {

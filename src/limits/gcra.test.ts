@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { gcraAdjust, gcraDecide, type GcraParams } from './gcra.ts';
+import { gcraAdjust, gcraCarryOver, gcraDecide, type GcraParams } from './gcra.ts';
 
 /** Runs takes against one counter with an injected clock. */
 function counter(p: Omit<GcraParams, 'cost'>) {
@@ -82,5 +82,16 @@ describe('GCRA', () => {
     assert.equal(gcraAdjust(1200, 1000, 10, -100), 1000, 'refund stops at now');
     assert.equal(gcraAdjust(5000, 1000, 10, -100), 4000);
     assert.equal(gcraAdjust(500, 1000, 10, 10), 1100, 'a stale TAT counts from now');
+  });
+});
+
+describe('gcraCarryOver (a limit edited between restarts)', () => {
+  it('keeps the units used, converted to the new interval; a paid debt or an unchanged interval is left alone', () => {
+    assert.equal(gcraCarryOver(undefined, 1000, 50), undefined);
+    // 6 units of 10 s owed → 6 units of 1 s owed.
+    assert.equal(gcraCarryOver({ tat: 1000 + 60_000, intervalMs: 10_000 }, 1000, 1000), 1000 + 6000);
+    assert.equal(gcraCarryOver({ tat: 1000 + 600, intervalMs: 100 }, 1000, 2000), 1000 + 12_000);
+    assert.equal(gcraCarryOver({ tat: 900, intervalMs: 100 }, 1000, 2000), 900, 'nothing owed: nothing to convert');
+    assert.equal(gcraCarryOver({ tat: 5000, intervalMs: 100 }, 1000, 100), 5000);
   });
 });

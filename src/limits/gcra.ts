@@ -9,6 +9,26 @@
  * same arithmetic in Lua, and the contract suite checks both behave alike.
  */
 
+/**
+ * A counter's stored state: its TAT and the interval it was charged at. A rule's counter key does
+ * not include its numbers, so after a limit is edited (config reload, restart) the same counter
+ * is read with a new interval. `gcraCarryOver` keeps the *units* already used: the debt
+ * (TAT − now) is converted from the old interval to the new one. A limit update therefore never
+ * resets a counter nor grants fresh allowance: lowering a limit below what was just used refuses
+ * until the excess drains at the new rate; raising it leaves the used units counted.
+ */
+export interface GcraCounter {
+  readonly tat: number;
+  readonly intervalMs: number;
+}
+
+/** The TAT of `stored` expressed at `intervalMs` (unchanged when the interval is the same or the debt is paid). */
+export function gcraCarryOver(stored: GcraCounter | undefined, now: number, intervalMs: number): number | undefined {
+  if (stored === undefined) return undefined;
+  if (stored.tat <= now || stored.intervalMs === intervalMs) return stored.tat;
+  return now + ((stored.tat - now) / stored.intervalMs) * intervalMs;
+}
+
 /** Float slack so that exact multiples (3 × 333.33… ms) still fit. */
 export const GCRA_EPSILON_MS = 1e-6;
 

@@ -177,3 +177,21 @@ describe('control API', () => {
     assert.equal((await control('GET', 'nothing')).status, 404);
   });
 });
+
+describe('omitUsage fault (servers that ignore stream_options.include_usage)', () => {
+  it('answers whole responses and streams without any usage, once, OpenAI family only', async () => {
+    mock.addFault({ provider: 'openai', omitUsage: true, times: 2 });
+    const whole = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'count me' }] });
+    assert.equal(whole.usage, undefined);
+    assert.equal(whole.choices[0]!.message.content, 'count me');
+    const stream = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'count me' }], stream: true, stream_options: { include_usage: true } });
+    const chunks = [];
+    for await (const c of stream) chunks.push(c);
+    assert.ok(chunks.length > 2 && chunks.every((c) => c.usage === undefined || c.usage === null), 'no chunk carries usage');
+    const after = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'count me' }] });
+    assert.equal(after.usage?.completion_tokens, 2, 'the fault was used up');
+    const bad = await control('POST', 'faults', { provider: 'anthropic', omitUsage: true });
+    assert.equal(bad.status, 400);
+    assert.equal((await control('POST', 'faults', { omitUsage: 'yes' })).status, 400);
+  });
+});

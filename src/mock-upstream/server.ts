@@ -100,7 +100,7 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
     if (authError !== undefined) { sendError(res, authError); return; }
     if (parsed.kind === 'too-large') { sendError(res, { ...em.tooLarge(), headers: { ...em.tooLarge().headers, connection: 'close' } }); return; }
     if (route.needsBody && parsed.kind !== 'json') { sendError(res, em.malformedJson()); return; }
-    const exchange: Exchange = { req, res, url, route, body, model, stream, signal, timing, breakAfterEvents: fault?.breakStreamAfterEvents, nextId };
+    const exchange: Exchange = { req, res, url, route, body, model, stream, signal, timing, breakAfterEvents: fault?.breakStreamAfterEvents, omitUsage: fault?.omitUsage === true, nextId };
     await em.handle(exchange);
   }
 

@@ -10,10 +10,14 @@ import type { Terminal } from '../core/stage.ts';
 import { gatewayError, type GatewayError } from '../errors/gateway-error.ts';
 import type { Logger } from '../observability/logger.ts';
 import { startRequestTrace } from '../observability/trace/traceparent.ts';
+import type { Tracer } from '../observability/trace/tracer.ts';
 import { toMessagesResponse } from '../surfaces/anthropic/index.ts';
 import { clientCertOf } from '../tls/client-cert.ts';
+import { createClientIpResolver, type ClientIpResolver } from './client-ip.ts';
 import { readBody } from './read-body.ts';
 import { matchRoute, type Endpoint } from './route-table.ts';
+import type { ExtraEndpoints } from '../identity/oauth/oauth-server.ts';
+import type { AdminHandler } from '../admin/server.ts';
 import { sendError, sendJson, toGatewayError } from './respond.ts';
 import { observeChunks, writeAnthropicStream, writeOpenAiStream } from './write-stream.ts';
 
@@ -35,6 +39,14 @@ export interface HandlerDeps {
   readonly lifecycle: Lifecycle;
   /** Told how each request ended (metrics); must not throw. */
   readonly observer?: RequestObserver;
+  /** OpenTelemetry spans for sampled requests (`tracing.enabled`). */
+  readonly tracer?: Tracer | undefined;
+  /** Resolves the client address from the peer and X-Forwarded-For (`server.trusted_proxies`); default: no proxy trusted. */
+  readonly clientIp?: ClientIpResolver;
+  /** Endpoints served beside the model API, outside the stage chain (the OAuth server); tried first. */
+  readonly extraEndpoints?: ExtraEndpoints;
+  /** The admin API (/admin/v1), when served on this listener; outside the stage chain. */
+  readonly admin?: AdminHandler;
 }
 
 export interface RequestObserver {
@@ -43,6 +55,8 @@ export interface RequestObserver {
   /** A request answered before any stage ran: unknown path (`unmatched`), wrong method, draining, shed. */
   requestRefused(route: string, status: number, code: string, durationMs: number): void;
 }
+
+const UNTRUSTING = createClientIpResolver([]);
 
 export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
@@ -61,6 +75,11 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
   const q = rawUrl.indexOf('?');
   const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
   const method = req.method ?? 'GET';
+  if (deps.extraEndpoints !== undefined) {
+    const clientIp = (deps.clientIp ?? UNTRUSTING)(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for']);
+    if (await deps.extraEndpoints(req, res, { requestId, method, path, rawUrl, clientIp })) return;
+  }
+  if (deps.admin !== undefined && deps.admin.handles(path)) return deps.admin.handle(req, res);
   const match = matchRoute(method, path);
 
   if (match.type === 'not_found') {
@@ -112,17 +131,22 @@ async function handleModelRequest(
   deps.lifecycle.inFlight.add(controller);
   let bodyRead: Promise<Buffer> | undefined;
   const operation = endpoint.kind === 'embeddings' ? 'embeddings' : endpoint.kind === 'models' ? 'models' : 'chat';
-  const trace = startRequestTrace(req.headers.traceparent);
+  const trace = startRequestTrace(req.headers.traceparent, deps.tracer?.sampleNew);
+  const spans = deps.tracer?.begin(trace);
   const ctx: RequestContext = {
     id: requestId,
     traceId: trace.traceId,
     spanId: trace.spanId,
     traceFlags: trace.flags,
+    ...(spans === undefined ? {} : { spans }),
     startedAt: performance.now(),
     receivedAt: new Date(),
     surface: endpoint.surface,
     operation,
-    http: { method: endpoint.method, path, headers: req.headers, remoteAddress: req.socket.remoteAddress ?? '', ...withClientCert(req) },
+    http: {
+      method: endpoint.method, path, query: (req.url ?? '').slice(path.length + 1), headers: req.headers, remoteAddress: req.socket.remoteAddress ?? '',
+      clientIp: (deps.clientIp ?? UNTRUSTING)(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for']), ...withClientCert(req),
+    },
     signal: controller.signal,
     log: deps.log,
     readBody: () => (bodyRead ??= readBody(req, deps.maxBodyBytes)),
@@ -159,6 +183,7 @@ async function handleModelRequest(
     deps.lifecycle.inFlight.delete(controller);
     logAccess(ctx);
     deps.observer?.requestEnded(ctx, endpoint.path);
+    deps.tracer?.finish(ctx, endpoint.path);
     await deps.pipeline.finish(ctx);
   }
 }

@@ -23,6 +23,12 @@ export function sampleRequestRecord(overrides: Partial<RequestRecord> = {}): Req
     promptTokens: 10,
     completionTokens: 20,
     totalTokens: 30,
+    teamId: null,
+    userId: null,
+    cachedTokens: 0,
+    costMicros: 14,
+    priceVersion: 'builtin-2026-11-01',
+    usageEstimated: false,
     ...overrides,
   };
 }
@@ -41,6 +47,13 @@ export function sampleApiKeyRecord(overrides: Partial<ApiKeyRecord> = {}): ApiKe
     expiresAt: null,
     revokedAt: null,
     lastUsedAt: null,
+    teamId: null,
+    ownerUserId: null,
+    createdBy: null,
+    ipAllowlist: [],
+    allowedEndpoints: null,
+    readOnly: false,
+    rotatedFrom: null,
     ...overrides,
   };
 }

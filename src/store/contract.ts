@@ -8,6 +8,11 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { minutesAfterBase as at, sampleApiKeyRecord as key, sampleRequestRecord as rec } from './contract-fixtures.ts';
 import { StoreConflictError, type Store } from './store.ts';
+import { runEncryptionStoreContract } from './encryption-contract.ts';
+import { runAdminStoreContract } from './admin-contract.ts';
+import { runTenancyStoreContract } from './tenancy-contract.ts';
+import { runUsageStoreContract } from './usage-contract.ts';
+import { runOAuthStoreContract } from './oauth-contract.ts';
 
 export interface StoreUnderTest {
   readonly store: Store;
@@ -40,6 +45,11 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
       await s.init();
       return s;
     }
+
+    runAdminStoreContract(() => store);
+    runTenancyStoreContract(() => store);
+    runOAuthStoreContract(() => store);
+    runUsageStoreContract(() => store);
 
     describe('lifecycle', () => {
       it('applies migrations once; init is idempotent and the version is stable', async () => {
@@ -189,6 +199,62 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         await store.insertApiKey(k);
         assert.deepEqual(await store.getApiKey(k.id), k);
       });
+
+      it('round-trips key policy: IP allowlist, endpoint scope, read-only flag, rotation link', async () => {
+        const k = key({ ipAllowlist: ['10.0.0.0/8', '2001:db8::/32'], allowedEndpoints: ['chat', 'models'], readOnly: true, rotatedFrom: 'key_old' });
+        await store.insertApiKey(k);
+        assert.deepEqual(await store.getApiKey(k.id), k);
+        assert.deepEqual(await store.findApiKeyByHash(k.hash), k);
+        const open = key({ allowedEndpoints: [] });
+        await store.insertApiKey(open);
+        assert.deepEqual((await store.getApiKey(open.id))?.allowedEndpoints, []);
+      });
+
+      it('fills in the policy defaults for a record that leaves them out', async () => {
+        const { ipAllowlist: _a, allowedEndpoints: _b, readOnly: _c, rotatedFrom: _d, ...bare } = key();
+        await store.insertApiKey(bare);
+        const got = await store.getApiKey(bare.id);
+        assert.deepEqual([got?.ipAllowlist, got?.allowedEndpoints, got?.readOnly, got?.rotatedFrom], [[], null, false, null]);
+      });
+
+      it('rotates atomically: the replacement is inserted and the old key expires at the grace end', async () => {
+        const old = key({ expiresAt: at(600) });
+        await store.insertApiKey(old);
+        const next = key({ rotatedFrom: old.id, ipAllowlist: ['192.0.2.0/24'] });
+        assert.equal(await store.rotateApiKey({ oldId: old.id, oldExpiresAt: at(60), replacement: next }), true);
+        assert.equal((await store.getApiKey(old.id))?.expiresAt, at(60));
+        assert.deepEqual(await store.getApiKey(next.id), next);
+      });
+
+      it('rotation never extends the old key past its own expiry', async () => {
+        const old = key({ expiresAt: at(30) });
+        await store.insertApiKey(old);
+        assert.equal(await store.rotateApiKey({ oldId: old.id, oldExpiresAt: at(60), replacement: key() }), true);
+        assert.equal((await store.getApiKey(old.id))?.expiresAt, at(30));
+      });
+
+      it('refuses to rotate a missing or revoked key and writes nothing', async () => {
+        const revoked = key();
+        await store.insertApiKey(revoked);
+        await store.revokeApiKey(revoked.id, at(1));
+        const next = key();
+        assert.equal(await store.rotateApiKey({ oldId: revoked.id, oldExpiresAt: at(60), replacement: next }), false);
+        assert.equal(await store.rotateApiKey({ oldId: 'missing', oldExpiresAt: at(60), replacement: next }), false);
+        assert.equal(await store.getApiKey(next.id), undefined);
+        assert.equal((await store.getApiKey(revoked.id))?.expiresAt, null);
+      });
+
+      it('rolls a rotation back when the replacement conflicts, leaving the old key untouched', async () => {
+        const old = key();
+        await store.insertApiKey(old);
+        await assert.rejects(store.rotateApiKey({ oldId: old.id, oldExpiresAt: at(60), replacement: key({ hash: old.hash }) }), StoreConflictError);
+        assert.deepEqual(await store.getApiKey(old.id), old);
+      });
     });
+  });
+  // Encryption at rest (data keys, payload log): same backend, same fresh store per case.
+  runEncryptionStoreContract(name, async () => {
+    const h = await makeStore();
+    return { store: h.store, cleanup: h.cleanup };
   });
 }

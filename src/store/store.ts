@@ -3,6 +3,11 @@
  * pass `contract.ts`'s suite. Methods are async even where a backend is synchronous, so
  * callers do not change when the backend does. Records hold metadata only, never bodies.
  */
+import type { AdminStore } from './admin-records.ts';
+import type { OAuthStore } from './oauth-records.ts';
+import type { EncryptionStore } from './encryption-records.ts';
+import type { TenancyStore } from './tenancy.ts';
+import type { UsageStore } from './usage-records.ts';
 
 export interface RequestRecord {
   readonly id: string;
@@ -24,6 +29,18 @@ export interface RequestRecord {
   readonly promptTokens: number | null;
   readonly completionTokens: number | null;
   readonly totalTokens: number | null;
+  /** The caller's team (JWT team claim or the key's team), for budgets and reports. */
+  readonly teamId: string | null;
+  /** JWT callers: the user (token subject). */
+  readonly userId: string | null;
+  /** Prompt tokens read from the provider's cache (part of promptTokens). */
+  readonly cachedTokens: number | null;
+  /** Cost in integer micro-dollars; null when tokens were used but the model has no price. */
+  readonly costMicros: number | null;
+  /** Version of the price table the cost was computed with (null: no price applied). */
+  readonly priceVersion: string | null;
+  /** True when the provider reported no usage and the gateway counted the tokens itself. */
+  readonly usageEstimated: boolean;
 }
 
 export interface RequestRecordQuery {
@@ -50,9 +67,37 @@ export interface ApiKeyRecord {
   readonly expiresAt: string | null;
   readonly revokedAt: string | null;
   readonly lastUsedAt: string | null;
+  /** The team the key belongs to (null: tenant-wide, and keys made before teams existed). */
+  readonly teamId: string | null;
+  /** The admin user who owns the key (developers manage only their own keys). */
+  readonly ownerUserId: string | null;
+  /** Who made it: an admin user id, or `cli:<os user>` (null for keys made before this was kept). */
+  readonly createdBy: string | null;
+  /**
+   * Key policy (virtual key hardening). Optional so records built elsewhere still type-check; the
+   * store always returns them filled in. Source CIDRs the key may be used from ([] or absent: anywhere).
+   */
+  readonly ipAllowlist?: readonly string[];
+  /** Endpoints the key may call (null or absent: all of them). */
+  readonly allowedEndpoints?: readonly KeyEndpoint[] | null;
+  /** Only the models listing; every other endpoint is refused. */
+  readonly readOnly?: boolean;
+  /** The key this one replaced by rotation. */
+  readonly rotatedFrom?: string | null;
 }
 
-export interface Store {
+/** What an API key may be scoped to: OpenAI chat completions, embeddings, the models listing, Anthropic messages. */
+export const KEY_ENDPOINTS = ['chat', 'embeddings', 'models', 'messages'] as const;
+export type KeyEndpoint = (typeof KEY_ENDPOINTS)[number];
+
+/** A rotation, applied atomically: the replacement is inserted and the old key set to expire at `oldExpiresAt` (or earlier, if it already would). */
+export interface ApiKeyRotation {
+  readonly oldId: string;
+  readonly oldExpiresAt: string;
+  readonly replacement: ApiKeyRecord;
+}
+
+export interface Store extends AdminStore, EncryptionStore, TenancyStore, OAuthStore, UsageStore {
   readonly driver: string;
   /** Apply pending migrations. Idempotent. */
   init(): Promise<void>;
@@ -73,6 +118,11 @@ export interface Store {
   /** Returns false when no such key or already revoked (the first revocation time is kept). */
   revokeApiKey(id: string, at: string): Promise<boolean>;
   touchApiKey(id: string, at: string): Promise<void>;
+  /**
+   * Inserts the replacement and shortens the old key's life to the grace end, in one transaction.
+   * False (and nothing written) when the old key does not exist or is revoked.
+   */
+  rotateApiKey(rotation: ApiKeyRotation): Promise<boolean>;
 }
 
 export class StoreConflictError extends Error {

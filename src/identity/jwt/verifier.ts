@@ -11,6 +11,8 @@
  *  6. signature (jose), then `iss` exact, `aud` contains ours, `exp` required, `nbf` with skew
  *  7. `iat` not in the future (beyond skew)
  *  8. claims → identity (tenant and user required)
+ *  9. local issuers only (the gateway's own authorization server): the issuer's extra check
+ *     (revoked `jti`, revoked client)
  *
  * Every refusal is a verdict with a reason for the security log; the client learns nothing
  * more than "invalid token".
@@ -41,6 +43,17 @@ export interface JwtVerifierOptions {
   readonly fetchTimeoutMs?: number;
   /** Told when a JWKS or discovery fetch fails (the gateway logs it). */
   readonly onFetchError?: (issuer: string, err: unknown) => void;
+  /** Issuers whose keys are held in-process (the gateway's own authorization server): no fetch. */
+  readonly localIssuers?: readonly LocalIssuer[];
+}
+
+/** An issuer verified through the same checks, with keys from a local source instead of a JWKS URL. */
+export interface LocalIssuer {
+  /** `jwksUrl` and `discoveryUrl` are left undefined. */
+  readonly config: JwtIssuerConfig;
+  readonly keys: KeySource;
+  /** Runs after every other check passed; a string refuses the token with that reason (e.g. `token_revoked`). */
+  readonly afterVerify?: (payload: Readonly<Record<string, unknown>>) => Promise<string | undefined>;
 }
 
 const REFUSED_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const;
@@ -50,11 +63,13 @@ const MAX_LOGGED_CHARS = 200;
 interface IssuerEntry {
   readonly config: JwtIssuerConfig;
   readonly keys: KeySource;
-  readonly fetcher: JsonFetcher;
+  readonly fetcher: JsonFetcher | undefined;
+  readonly afterVerify: LocalIssuer['afterVerify'];
 }
 
 export function createJwtVerifier(issuers: readonly JwtIssuerConfig[], opts: JwtVerifierOptions = {}): JwtVerifier {
-  if (issuers.length === 0) throw new Error('jwt: at least one issuer is required');
+  const local = opts.localIssuers ?? [];
+  if (issuers.length + local.length === 0) throw new Error('jwt: at least one issuer is required');
   const now = opts.now ?? (() => new Date());
   const maxTokenBytes = opts.maxTokenBytes ?? MAX_TOKEN_BYTES;
   const byIssuer = new Map<string, IssuerEntry>();
@@ -67,7 +82,12 @@ export function createJwtVerifier(issuers: readonly JwtIssuerConfig[], opts: Jwt
       issuer: config, fetcher, now: () => now().getTime(),
       onFetchError: (err) => opts.onFetchError?.(config.issuer, err),
     });
-    byIssuer.set(config.issuer, { config, keys, fetcher });
+    byIssuer.set(config.issuer, { config, keys, fetcher, afterVerify: undefined });
+  }
+  for (const l of local) {
+    validateIssuer(l.config, true);
+    if (byIssuer.has(l.config.issuer)) throw new Error(`jwt: issuer ${l.config.issuer} is configured twice`);
+    byIssuer.set(l.config.issuer, { config: l.config, keys: l.keys, fetcher: undefined, afterVerify: l.afterVerify });
   }
 
   return {
@@ -114,6 +134,7 @@ export function createJwtVerifier(issuers: readonly JwtIssuerConfig[], opts: Jwt
           currentDate: at,
           requiredClaims: ['exp'],
           crit: {},
+          ...(cfg.requiredTyp !== undefined ? { typ: cfg.requiredTyp } : {}),
         });
         verified = result.payload as Readonly<Record<string, unknown>>;
       } catch (err) {
@@ -124,22 +145,32 @@ export function createJwtVerifier(issuers: readonly JwtIssuerConfig[], opts: Jwt
 
       const mapped = identityFromClaims(verified, cfg);
       if (!mapped.ok) return refuse(mapped.reason);
+      if (entry.afterVerify !== undefined) {
+        let extra: string | undefined;
+        try {
+          extra = await entry.afterVerify(verified);
+        } catch {
+          extra = 'check_unavailable'; // fail closed: a revocation that cannot be checked refuses the token
+        }
+        if (extra !== undefined) return refuse(extra);
+      }
       return { ok: true, identity: mapped.identity };
     },
     async close() {
-      await Promise.allSettled([...byIssuer.values()].map((e) => e.fetcher.close()));
+      await Promise.allSettled([...byIssuer.values()].map((e) => e.fetcher?.close()));
     },
   };
 }
 
 /** Startup checks: the loader guarantees these for config files; callers building issuers in code get the same guard. */
-function validateIssuer(c: JwtIssuerConfig): void {
+function validateIssuer(c: JwtIssuerConfig, local = false): void {
   const name = `jwt issuer ${JSON.stringify(c.issuer)}`;
   if (c.issuer === '') throw new Error('jwt: issuer must not be empty');
   if (c.algorithms.length === 0) throw new Error(`${name}: algorithms must not be empty`);
   for (const alg of c.algorithms) if (!ASYMMETRIC.test(alg)) throw new Error(`${name}: algorithm ${alg} is not allowed`);
   if (c.audiences.length === 0) throw new Error(`${name}: audience must not be empty`);
-  if ((c.jwksUrl === undefined) === (c.discoveryUrl === undefined)) throw new Error(`${name}: exactly one of jwksUrl and discoveryUrl`);
+  if (local && (c.jwksUrl !== undefined || c.discoveryUrl !== undefined)) throw new Error(`${name}: a local issuer has no jwksUrl or discoveryUrl`);
+  if (!local && (c.jwksUrl === undefined) === (c.discoveryUrl === undefined)) throw new Error(`${name}: exactly one of jwksUrl and discoveryUrl`);
   if (!(c.clockSkewS >= 0 && c.clockSkewS <= 300)) throw new Error(`${name}: clock skew must be 0..300 s`);
   if (!(c.jwksRefreshMinIntervalS >= 1)) throw new Error(`${name}: JWKS refresh interval must be >= 1 s`);
   if (!(c.jwksCacheTtlS >= c.jwksRefreshMinIntervalS)) throw new Error(`${name}: JWKS cache TTL must be >= the refresh interval`);

@@ -5,7 +5,7 @@
  * backend refuses to grow and fails like an unreachable store, so a flood of distinct keys
  * cannot exhaust memory and cannot reset anyone's counters either.
  */
-import { gcraAdjust, gcraDecide } from '../gcra.ts';
+import { gcraAdjust, gcraCarryOver, gcraDecide, type GcraCounter } from '../gcra.ts';
 import {
   assertRateItems, assertSlotItems, LimitBackendError, type AcquireResult, type LimitBackend, type RateItem,
   type RateState, type ReservationSpec, type SettleItem, type SettleOutcome, type SlotItem, type TakeResult,
@@ -34,7 +34,7 @@ export function createMemoryBackend(opts: MemoryBackendOptions = {}): MemoryBack
   const sweepIntervalMs = opts.sweepIntervalMs ?? 10_000;
   if (!(Number.isSafeInteger(sweepIntervalMs) && sweepIntervalMs >= 0)) throw new Error('memory limit backend: sweepIntervalMs must be >= 0');
 
-  const tats = new Map<string, number>();
+  const tats = new Map<string, GcraCounter>();
   const reservations = new Map<string, { readonly reserved: number; readonly expiresAt: number }>();
   const leases = new Map<string, Map<string, number>>();
   let closed = false;
@@ -43,7 +43,7 @@ export function createMemoryBackend(opts: MemoryBackendOptions = {}): MemoryBack
 
   function sweep(): number {
     const t = now();
-    for (const [k, tat] of tats) if (tat <= t) tats.delete(k);
+    for (const [k, c] of tats) if (c.tat <= t) tats.delete(k);
     for (const [id, r] of reservations) if (r.expiresAt <= t) reservations.delete(id);
     for (const [k, set] of leases) {
       for (const [lease, exp] of set) if (exp <= t) set.delete(lease);
@@ -86,11 +86,11 @@ export function createMemoryBackend(opts: MemoryBackendOptions = {}): MemoryBack
       assertOpen();
       assertRateItems(items);
       const t = now();
-      const decisions = items.map((it) => gcraDecide(tats.get(it.key), t, it));
+      const decisions = items.map((it) => gcraDecide(gcraCarryOver(tats.get(it.key), t, it.intervalMs), t, it));
       const allowed = decisions.every((d) => d.allowed);
       if (allowed) {
         ensureRoom(items.filter((it) => !tats.has(it.key)).length + (reservation ? 1 : 0));
-        items.forEach((it, i) => tats.set(it.key, decisions[i]!.newTat));
+        items.forEach((it, i) => tats.set(it.key, { tat: decisions[i]!.newTat, intervalMs: it.intervalMs }));
         if (reservation) reservations.set(reservation.id, { reserved: reservation.amount, expiresAt: t + reservation.ttlMs });
       }
       const states: RateState[] = decisions.map((d) => ({
@@ -109,9 +109,9 @@ export function createMemoryBackend(opts: MemoryBackendOptions = {}): MemoryBack
       if (delta !== 0) {
         ensureRoom(items.filter((it) => !tats.has(it.key)).length);
         for (const it of items) {
-          const tat = gcraAdjust(tats.get(it.key), t, it.intervalMs, delta);
+          const tat = gcraAdjust(gcraCarryOver(tats.get(it.key), t, it.intervalMs), t, it.intervalMs, delta);
           if (tat <= t) tats.delete(it.key);
-          else tats.set(it.key, tat);
+          else tats.set(it.key, { tat, intervalMs: it.intervalMs });
         }
       }
       return found ? 'settled' : 'expired';

@@ -7,7 +7,8 @@
  * Redis is unreachable an operation fails at once with LimitBackendError (the stage then fails
  * closed, or falls back to local counters by policy) instead of hanging requests.
  */
-import { createClient, defineScript } from 'redis';
+import { createClient } from 'redis';
+import { assertRedisOptions, describeRedisError, escapeGlob, keyedScript, scriptedClientOptions, watchRedisHealth } from './scripted-client.ts';
 import type { Logger } from '../../observability/logger.ts';
 import {
   assertRateItems, assertSlotItems, LimitBackendError, type AcquireResult, type LimitBackend, type RateItem,
@@ -25,26 +26,14 @@ export interface RedisBackendOptions {
   readonly log: Logger;
 }
 
-type Args = readonly string[];
 
-// Scripts take a variable number of keys, so each pushes its own key count (no NUMBER_OF_KEYS).
-function script(source: string) {
-  return defineScript({
-    SCRIPT: source,
-    parseCommand(parser, keys: Args, args: Args) {
-      parser.pushKeysLength([...keys]);
-      parser.push(...args);
-    },
-    transformReply: (reply: unknown) => reply as never,
-  });
-}
 
 const SCRIPTS = {
-  limitTake: script(TAKE_SCRIPT),
-  limitSettle: script(SETTLE_SCRIPT),
-  limitAcquire: script(ACQUIRE_SCRIPT),
-  limitRenew: script(RENEW_SCRIPT),
-  limitRelease: script(RELEASE_SCRIPT),
+  limitTake: keyedScript(TAKE_SCRIPT),
+  limitSettle: keyedScript(SETTLE_SCRIPT),
+  limitAcquire: keyedScript(ACQUIRE_SCRIPT),
+  limitRenew: keyedScript(RENEW_SCRIPT),
+  limitRelease: keyedScript(RELEASE_SCRIPT),
 };
 
 export interface RedisBackend extends LimitBackend {
@@ -55,38 +44,13 @@ export interface RedisBackend extends LimitBackend {
 }
 
 export function createRedisBackend(opts: RedisBackendOptions): RedisBackend {
-  let parsed: URL;
-  try {
-    parsed = new URL(opts.url);
-  } catch {
-    throw new Error('limits.redis.url is not a valid URL');
-  }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new Error('limits.redis.url must start with redis:// or rediss://');
-  if (!(Number.isSafeInteger(opts.timeoutMs) && opts.timeoutMs >= 1)) throw new Error('redis limit backend: timeoutMs must be a positive integer');
+  const conn = { url: opts.url, timeoutMs: opts.timeoutMs, log: opts.log, purpose: 'limits' };
+  assertRedisOptions(conn);
   const { log, keyPrefix } = opts;
 
-  const client = createClient({
-    url: opts.url,
-    scripts: SCRIPTS,
-    disableOfflineQueue: true,
-    commandOptions: { timeout: opts.timeoutMs },
-    socket: {
-      connectTimeout: opts.timeoutMs,
-      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2000),
-    },
-  });
+  const client = createClient(scriptedClientOptions(conn, SCRIPTS));
 
-  // One warning per outage, not one per reconnect attempt; the URL (with its password) is never logged.
-  let down = false;
-  client.on('error', (err: unknown) => {
-    if (down) return;
-    down = true;
-    log.warn({ event: 'limits.redis_unavailable', reason: describeError(err) }, 'Redis for rate limits is unreachable');
-  });
-  client.on('ready', () => {
-    if (down) log.info({ event: 'limits.redis_recovered' }, 'Redis for rate limits is reachable again');
-    down = false;
-  });
+  watchRedisHealth(client, conn);
 
   let connecting: Promise<void> | undefined = client.connect().then(() => undefined, () => undefined);
   let closed = false;
@@ -98,7 +62,7 @@ export function createRedisBackend(opts: RedisBackendOptions): RedisBackend {
     try {
       return await fn();
     } catch (err) {
-      throw new LimitBackendError(`Redis ${what} failed: ${describeError(err)}`, { cause: err });
+      throw new LimitBackendError(`Redis ${what} failed: ${describeRedisError(err)}`, { cause: err });
     }
   }
 
@@ -187,13 +151,4 @@ function ints(reply: unknown, length: number): number[] {
   return reply as number[];
 }
 
-function describeError(err: unknown): string {
-  if (!(err instanceof Error)) return 'unknown error';
-  const code = (err as NodeJS.ErrnoException).code;
-  // Messages from the client may include the address; never the URL's password.
-  return code ? `${err.name} ${code}` : `${err.name}: ${err.message.slice(0, 200)}`;
-}
 
-function escapeGlob(s: string): string {
-  return s.replace(/[*?[\]\\]/g, '\\$&');
-}

@@ -13,11 +13,32 @@ local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 `;
 
 /**
+ * A counter is stored as "<tat> <interval>" (see GcraCounter in ../gcra.ts). `load_tat` returns
+ * its TAT at the interval asked for, keeping the units already used when the limit was edited.
+ * A bare "<tat>" (written before the interval was stored) is read at the current interval.
+ */
+const LOAD_TAT = `
+local function load_tat(key, interval)
+  local v = redis.call('GET', key)
+  if not v then return nil end
+  local a, b = string.match(v, '^(%S+) (%S+)$')
+  local tat, iv
+  if a then tat = tonumber(a); iv = tonumber(b) else tat = tonumber(v) end
+  if tat == nil then return nil end
+  if iv ~= nil and iv > 0 and iv ~= interval and tat > now then tat = now + (tat - now) / iv * interval end
+  return tat
+end
+local function store_tat(key, tat, interval, ttl)
+  redis.call('SET', key, string.format('%.17g %.17g', tat, interval), 'PX', ttl)
+end
+`;
+
+/**
  * KEYS: the n GCRA counters, then (optional) the reservation record.
  * ARGV: n, then interval,capacity,cost per counter, then reservation amount and ttl ('' = none).
  * Returns: allowed (1/0), then per counter: allowed, remaining, resetMs, retryAfterMs (-1 = none/never).
  */
-export const TAKE_SCRIPT = `${NOW}
+export const TAKE_SCRIPT = `${NOW}${LOAD_TAT}
 local n = tonumber(ARGV[1])
 local eps = 1e-6
 local allowed = 1
@@ -27,7 +48,7 @@ for i = 1, n do
   local interval = tonumber(ARGV[(i - 1) * 3 + 2])
   local capacity = tonumber(ARGV[(i - 1) * 3 + 3])
   local cost = tonumber(ARGV[(i - 1) * 3 + 4])
-  local tat = tonumber(redis.call('GET', KEYS[i]) or '')
+  local tat = load_tat(KEYS[i], interval)
   local base = now
   if tat ~= nil and tat > now then base = tat end
   local tol = capacity * interval
@@ -54,7 +75,7 @@ if allowed == 1 then
   for i = 1, n do
     local ttl = math.ceil(newtats[i] - now)
     if ttl > 0 then
-      redis.call('SET', KEYS[i], string.format('%.17g', newtats[i]), 'PX', ttl)
+      store_tat(KEYS[i], newtats[i], tonumber(ARGV[(i - 1) * 3 + 2]), ttl)
     end
   end
   local amount = ARGV[n * 3 + 2]
@@ -71,7 +92,7 @@ return out
  * ARGV: reserved (the caller's copy), actual, then one interval per counter.
  * Returns 1 when the reservation was found (exact settle), 0 when it had expired.
  */
-export const SETTLE_SCRIPT = `${NOW}
+export const SETTLE_SCRIPT = `${NOW}${LOAD_TAT}
 local rec = redis.call('GET', KEYS[1])
 local found = 0
 local delta
@@ -85,13 +106,13 @@ end
 if delta ~= 0 then
   for i = 2, #KEYS do
     local interval = tonumber(ARGV[i + 1])
-    local tat = tonumber(redis.call('GET', KEYS[i]) or '')
+    local tat = load_tat(KEYS[i], interval)
     local base = now
     if tat ~= nil and tat > now then base = tat end
     local nt = math.max(now, base + delta * interval)
     local ttl = math.ceil(nt - now)
     if ttl > 0 then
-      redis.call('SET', KEYS[i], string.format('%.17g', nt), 'PX', ttl)
+      store_tat(KEYS[i], nt, interval, ttl)
     else
       redis.call('DEL', KEYS[i])
     end

@@ -6,7 +6,7 @@
 import { isObject, MOCK_PROVIDERS, type MockFault, type MockProvider } from './types.ts';
 
 const FAULT_STATUSES: ReadonlySet<number> = new Set([400, 401, 403, 404, 408, 413, 422, 429, 500, 502, 503, 504, 529]);
-const FAULT_KEYS: ReadonlySet<string> = new Set(['provider', 'model', 'times', 'status', 'retryAfterS', 'hangMs', 'breakStreamAfterEvents', 'dropConnection']);
+const FAULT_KEYS: ReadonlySet<string> = new Set(['provider', 'model', 'times', 'status', 'retryAfterS', 'hangMs', 'breakStreamAfterEvents', 'dropConnection', 'omitUsage']);
 const MAX_TIMES = 1_000_000;
 const MAX_HANG_MS = 10 * 60 * 1000;
 
@@ -25,7 +25,7 @@ export function validateFault(input: unknown): MockFault {
     if (!FAULT_KEYS.has(key)) throw new FaultInputError(`unknown fault field "${key}"`);
   }
   const fault: MockFault = {};
-  const { provider, model, times, status, retryAfterS, hangMs, breakStreamAfterEvents, dropConnection } = input;
+  const { provider, model, times, status, retryAfterS, hangMs, breakStreamAfterEvents, dropConnection, omitUsage } = input;
   if (provider !== undefined) {
     if (typeof provider !== 'string' || !MOCK_PROVIDERS.includes(provider as MockProvider)) {
       throw new FaultInputError(`provider must be one of ${MOCK_PROVIDERS.join(', ')}`);
@@ -61,8 +61,15 @@ export function validateFault(input: unknown): MockFault {
     if (typeof dropConnection !== 'boolean') throw new FaultInputError('dropConnection must be a boolean');
     fault.dropConnection = dropConnection;
   }
-  if (fault.status === undefined && fault.hangMs === undefined && fault.breakStreamAfterEvents === undefined && fault.dropConnection !== true) {
-    throw new FaultInputError('a fault needs at least one of status, hangMs, breakStreamAfterEvents, dropConnection');
+  if (omitUsage !== undefined) {
+    if (typeof omitUsage !== 'boolean') throw new FaultInputError('omitUsage must be a boolean');
+    if (fault.provider !== undefined && fault.provider !== 'openai' && fault.provider !== 'openai-compatible') {
+      throw new FaultInputError('omitUsage exists only for providers "openai" and "openai-compatible"');
+    }
+    fault.omitUsage = omitUsage;
+  }
+  if (fault.status === undefined && fault.hangMs === undefined && fault.breakStreamAfterEvents === undefined && fault.dropConnection !== true && fault.omitUsage !== true) {
+    throw new FaultInputError('a fault needs at least one of status, hangMs, breakStreamAfterEvents, dropConnection, omitUsage');
   }
   return fault;
 }

@@ -26,6 +26,8 @@ export interface Exchange {
   readonly signal: AbortSignal;
   readonly timing: Timing;
   readonly breakAfterEvents: number | undefined;
+  /** Answer without usage (the `omitUsage` fault; OpenAI-family emulators honour it). */
+  readonly omitUsage?: boolean;
   /** A fresh number for ids (deterministic sequence per emulator instance). */
   nextId(): number;
 }

@@ -36,6 +36,11 @@ export interface MockFault {
   breakStreamAfterEvents?: number;
   /** Destroy the socket without answering. */
   dropConnection?: boolean;
+  /**
+   * OpenAI-family only: answer without any usage, as OpenAI-compatible servers do that ignore
+   * `stream_options.include_usage` (and omit `usage` from whole responses).
+   */
+  omitUsage?: boolean;
 }
 
 export interface RecordedRequest {

@@ -40,9 +40,14 @@ async function handleChat(ex: Exchange): Promise<void> {
     callIds: Array.from({ length: choices }, (_, c) => plan.toolCalls.map((_call, i) => `call_mock${sequenceId(seq, 8)}${c}${i}`)),
   };
   const headers = { 'x-request-id': `req_mock${sequenceId(seq, 12)}` };
-  if (!ex.stream) { await respondJson(ex, openAiChatBody(plan, choices, ids), headers); return; }
+  if (!ex.stream) {
+    const answer = openAiChatBody(plan, choices, ids);
+    if (ex.omitUsage === true) delete answer['usage'];
+    await respondJson(ex, answer, headers);
+    return;
+  }
   const options = body['stream_options'];
-  const includeUsage = isObject(options) && options['include_usage'] === true;
+  const includeUsage = isObject(options) && options['include_usage'] === true && ex.omitUsage !== true;
   await playStream(ex.res, openAiChatEvents(plan, choices, ids, includeUsage, ex.timing.chunkTokens), {
     timing: ex.timing, signal: ex.signal, breakAfterEvents: ex.breakAfterEvents, framing: 'sse', contentType: 'text/event-stream; charset=utf-8', headers,
   });

@@ -32,6 +32,8 @@ export const AUTH_FAILURE_REASONS = [
   'crit_unsupported', 'iat_in_future', 'invalid_kid', 'jwks_unavailable', 'key_error', 'missing_iss', 'unknown_issuer',
   'unknown_kid', 'bad_signature', 'not_yet_valid', 'wrong_audience', 'wrong_issuer', 'unsupported', 'invalid_models_claim',
   'invalid_scope_claim', 'invalid_team_claim',
+  // API key hardening (src/stages/identify/key-caller.ts)
+  'locked_out', 'ip_not_allowed', 'endpoint_not_allowed', 'key_in_query', 'team_missing',
 ] as const;
 
 export interface LabelBounds {

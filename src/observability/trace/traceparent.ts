@@ -94,12 +94,12 @@ export function newSpanId(): string {
 
 /**
  * The request's trace: continues a valid incoming `traceparent` (same trace id, the caller's
- * span as parent, its sampled flag), otherwise starts a new trace. A new trace is not sampled:
- * the gateway records no spans itself, and the flag means "the caller may have recorded".
+ * span as parent, its sampled flag: parent-based sampling), otherwise starts a new trace,
+ * sampled only when the gateway records spans (`sampleNew`, from the tracer) and it says so.
  */
-export function startRequestTrace(header: string | readonly string[] | undefined): RequestTrace {
+export function startRequestTrace(header: string | readonly string[] | undefined, sampleNew?: () => boolean): RequestTrace {
   const incoming = parseTraceparent(header);
-  if (incoming === undefined) return { traceId: newTraceId(), spanId: newSpanId(), parentId: undefined, flags: 0 };
+  if (incoming === undefined) return { traceId: newTraceId(), spanId: newSpanId(), parentId: undefined, flags: sampleNew?.() === true ? SAMPLED_FLAG : 0 };
   return { traceId: incoming.traceId, spanId: newSpanId(), parentId: incoming.parentId, flags: incoming.flags & SAMPLED_FLAG };
 }
 

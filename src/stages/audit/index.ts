@@ -8,6 +8,7 @@
  *   as the reason. It cannot un-refuse anything; a failure here is logged as an error.
  * Records hold metadata only: who, which model, the decision and why, never prompt or answer.
  */
+import { recordableName } from '../../core/secret-shapes.ts';
 import type { AuditLog } from '../../audit/audit-log.ts';
 import type { AuditActor, AuditEntry } from '../../audit/types.ts';
 import type { RequestContext } from '../../core/context.ts';
@@ -60,7 +61,7 @@ export function entryFor(ctx: RequestContext, decision: 'allowed' | 'refused', r
     metadata: {
       surface: ctx.surface,
       operation: ctx.operation,
-      client_ip: ctx.http.remoteAddress.slice(0, 64),
+      client_ip: (ctx.http.clientIp ?? ctx.http.remoteAddress).slice(0, 64),
       key_prefix: caller?.keyPrefix ?? null,
       stream: ctx.request?.operation === 'chat' ? ctx.request.body.stream === true : null,
       ...(decision === 'refused' ? { status: ctx.outcome.status } : {}),
@@ -72,6 +73,6 @@ function targetOf(ctx: RequestContext): string | null {
   if (ctx.route) return ctx.route.publicModel;
   const req = ctx.request;
   if (!req) return null;
-  if (req.operation === 'models') return req.modelId?.slice(0, MAX_TARGET_CHARS) ?? null;
-  return typeof req.body.model === 'string' ? req.body.model.slice(0, MAX_TARGET_CHARS) : null;
+  if (req.operation === 'models') return req.modelId === undefined ? null : recordableName(req.modelId, MAX_TARGET_CHARS);
+  return typeof req.body.model === 'string' ? recordableName(req.body.model, MAX_TARGET_CHARS) : null;
 }

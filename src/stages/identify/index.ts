@@ -1,6 +1,7 @@
 /**
  * identify: who is calling. Accepts a virtual API key as `Authorization: Bearer <key>` (OpenAI
- * clients) or `x-api-key: <key>` (Anthropic clients), never from the query string, or a JWT
+ * clients) or `x-api-key: <key>` (Anthropic clients), never from the query string (a key there
+ * is refused with 400, see query-credentials.ts), or a JWT
  * access token from a configured issuer (jwt-caller.ts) when the credential is shaped like one. Unknown,
  * revoked, expired and malformed keys all get the same 401; the real reason goes to the
  * security log with the key's non-secret prefix only.
@@ -9,12 +10,14 @@ import type { Stage } from '../../core/stage.ts';
 import type { RequestContext } from '../../core/context.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
 import type { Store } from '../../store/store.ts';
-import type { ApiKeyVerdict } from '../../identity/api-keys.ts';
 import type { KeyVerifier } from '../../identity/key-verifier.ts';
-import { displayPrefix, isWellFormedApiKey } from '../../identity/api-key-format.ts';
+import type { Lockout } from '../../identity/lockout.ts';
+import { NULL_SECURITY_EVENTS, type SecurityEventSink } from '../../audit/security-events.ts';
 import { looksLikeJwt } from '../../identity/jwt/compact.ts';
 import type { JwtVerifier } from '../../identity/jwt/verifier.ts';
 import { callerFromJwt } from './jwt-caller.ts';
+import { clientIpOf, createKeyAuthenticator } from './key-caller.ts';
+import { credentialInQuery } from './query-credentials.ts';
 
 export interface IdentifyOptions {
   /** Records last-used times. */
@@ -29,6 +32,12 @@ export interface IdentifyOptions {
   readonly apiKeysEnabled?: boolean;
   /** Told the reason of every refusal (metrics): the verdict's reason, `missing_credentials` or `bad_header`. */
   readonly onAuthFailure?: (reason: string) => void;
+  /** Brute-force lockout (`auth.lockout`); undefined: none. Checked before any credential is verified. */
+  readonly lockout?: Lockout;
+  /** The gateway's security event bus (auth.failure, auth.lockout, key.revoked_used, auth.key_in_query). */
+  readonly events?: SecurityEventSink;
+  /** How long a team's IP allowlist is trusted without asking the store again (default 1000 ms). */
+  readonly teamCacheTtlMs?: number;
 }
 
 const MAX_CREDENTIAL_CHARS = 512;
@@ -39,11 +48,24 @@ export function createIdentifyStage(opts: IdentifyOptions): Stage {
   const touchIntervalMs = opts.touchIntervalMs ?? 60_000;
   if (!(touchIntervalMs >= 0)) throw new Error('identify: touchIntervalMs must be >= 0');
   const now = opts.now ?? (() => new Date());
-  const lastTouched = new Map<string, number>();
+  const teamCacheTtlMs = opts.teamCacheTtlMs ?? 1000;
+  if (!(Number.isInteger(teamCacheTtlMs) && teamCacheTtlMs >= 0 && teamCacheTtlMs <= 60_000)) throw new Error('identify: teamCacheTtlMs must be an integer 0..60000');
+  const events = opts.events ?? NULL_SECURITY_EVENTS;
+  const keys = createKeyAuthenticator({
+    store: opts.store, verifier: opts.verifier, lockout: opts.lockout, events, touchIntervalMs, teamCacheTtlMs, now,
+    onAuthFailure: opts.onAuthFailure,
+  });
 
   return {
     name: 'identify',
     async onRequest(ctx) {
+      const inQuery = credentialInQuery(ctx.http.query);
+      if (inQuery !== undefined) {
+        ctx.log.warn({ event: 'auth.key_in_query', param: inQuery, requestId: ctx.id, clientIp: clientIpOf(ctx) }, 'credential sent in the query string');
+        events.emit({ type: 'auth.key_in_query', severity: 'warning', tenantId: null, sourceIp: clientIpOf(ctx), requestId: ctx.id, detail: { param: inQuery } });
+        opts.onAuthFailure?.('key_in_query');
+        throw gatewayError('auth.key_in_query');
+      }
       let presented: string | undefined;
       try {
         presented = extractCredential(ctx);
@@ -55,6 +77,8 @@ export function createIdentifyStage(opts: IdentifyOptions): Stage {
         opts.onAuthFailure?.('missing_credentials');
         throw gatewayError('auth.missing_credentials');
       }
+      // Before any verification, for tokens too: a locked-out address gets nothing checked.
+      keys.assertNotLocked(ctx, presented);
       if (opts.jwt !== undefined && looksLikeJwt(presented)) {
         ctx.caller = await callerFromJwt(ctx, opts.jwt, presented, opts.onAuthFailure);
         return;
@@ -65,32 +89,7 @@ export function createIdentifyStage(opts: IdentifyOptions): Stage {
         opts.onAuthFailure?.(reason);
         throw gatewayError(opts.apiKeysEnabled === false ? 'auth.invalid_token' : 'auth.invalid_key');
       }
-      const at = now();
-      let verdict: ApiKeyVerdict;
-      try {
-        verdict = await opts.verifier.verify(presented, at);
-      } catch (err) {
-        throw gatewayError('store.unavailable', { cause: err });
-      }
-      if (!verdict.ok) {
-        ctx.log.warn({
-          event: 'auth.failure', reason: verdict.reason, requestId: ctx.id, remoteAddress: ctx.http.remoteAddress,
-          keyPrefix: isWellFormedApiKey(presented) ? displayPrefix(presented) : undefined,
-        }, 'authentication failed');
-        opts.onAuthFailure?.(verdict.reason);
-        throw gatewayError('auth.invalid_key');
-      }
-      const rec = verdict.record;
-      ctx.caller = {
-        kind: 'api_key', keyId: rec.id, keyPrefix: rec.prefix, tenantId: rec.tenantId, label: rec.label,
-        allowedModels: rec.allowedModels,
-      };
-      const t = at.getTime();
-      const last = lastTouched.get(rec.id);
-      if (last === undefined || t - last >= touchIntervalMs) {
-        lastTouched.set(rec.id, t);
-        opts.store.touchApiKey(rec.id, at.toISOString()).catch((err: unknown) => ctx.log.warn({ err, keyId: rec.id }, 'could not record key use'));
-      }
+      ctx.caller = await keys.authenticate(ctx, presented);
     },
   };
 }

@@ -48,4 +48,176 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX api_keys_tenant ON api_keys (tenant_id, created_at);
   `,
+  // admin users, sessions, API tokens and recovery codes (src/store/admin-records.ts).
+  `
+  CREATE TABLE admin_users (
+    id                   TEXT COLLATE "C" PRIMARY KEY,
+    tenant_id            TEXT COLLATE "C" NOT NULL,
+    team_id              TEXT COLLATE "C",
+    email                TEXT COLLATE "C" NOT NULL UNIQUE,
+    role                 TEXT NOT NULL,
+    password_hash        TEXT,
+    totp_secret          TEXT,
+    totp_last_step       BIGINT NOT NULL DEFAULT 0,
+    enrolment_hash       TEXT COLLATE "C" UNIQUE,
+    enrolment_expires_at TEXT COLLATE "C",
+    created_at           TEXT COLLATE "C" NOT NULL,
+    disabled_at          TEXT COLLATE "C"
+  );
+  CREATE INDEX admin_users_tenant ON admin_users (tenant_id, created_at);
+
+  CREATE TABLE admin_recovery_codes (
+    user_id   TEXT COLLATE "C" NOT NULL,
+    code_hash TEXT COLLATE "C" NOT NULL,
+    used_at   TEXT COLLATE "C",
+    PRIMARY KEY (user_id, code_hash)
+  );
+
+  CREATE TABLE admin_sessions (
+    id_hash      TEXT COLLATE "C" PRIMARY KEY,
+    user_id      TEXT COLLATE "C" NOT NULL,
+    tenant_id    TEXT COLLATE "C" NOT NULL,
+    created_ms   BIGINT NOT NULL,
+    last_seen_ms BIGINT NOT NULL
+  );
+  CREATE INDEX admin_sessions_user ON admin_sessions (user_id);
+
+  CREATE TABLE admin_tokens (
+    id           TEXT COLLATE "C" PRIMARY KEY,
+    user_id      TEXT COLLATE "C" NOT NULL,
+    tenant_id    TEXT COLLATE "C" NOT NULL,
+    label        TEXT NOT NULL,
+    prefix       TEXT NOT NULL,
+    hash         TEXT COLLATE "C" NOT NULL UNIQUE,
+    actions      TEXT[],
+    created_at   TEXT COLLATE "C" NOT NULL,
+    expires_at   TEXT COLLATE "C",
+    revoked_at   TEXT COLLATE "C",
+    last_used_at TEXT COLLATE "C"
+  );
+  CREATE INDEX admin_tokens_user ON admin_tokens (user_id, created_at);
+  CREATE INDEX admin_tokens_tenant ON admin_tokens (tenant_id, created_at);
+  `,
+  // (encryption at rest, src/crypto) data keys wrapped by the KEK, tombstones of shredded keys
+  // (no key material), and the encrypted payload log.
+  `
+  CREATE TABLE data_keys (
+    id          TEXT COLLATE "C" PRIMARY KEY,
+    tenant_id   TEXT COLLATE "C" NOT NULL,
+    version     INTEGER NOT NULL,
+    kek_id      TEXT COLLATE "C" NOT NULL,
+    wrapped     BYTEA NOT NULL,
+    created_at  TEXT COLLATE "C" NOT NULL,
+    encryptions BIGINT NOT NULL DEFAULT 0,
+    UNIQUE (tenant_id, version)
+  );
+  CREATE INDEX data_keys_kek ON data_keys (kek_id, id);
+
+  CREATE TABLE data_key_tombstones (
+    id          TEXT COLLATE "C" PRIMARY KEY,
+    tenant_id   TEXT COLLATE "C" NOT NULL,
+    shredded_at TEXT COLLATE "C" NOT NULL
+  );
+
+  CREATE TABLE payload_log (
+    request_id TEXT COLLATE "C" PRIMARY KEY,
+    tenant_id  TEXT COLLATE "C" NOT NULL,
+    created_at TEXT COLLATE "C" NOT NULL,
+    created_ms BIGINT NOT NULL,
+    ciphertext BYTEA NOT NULL
+  );
+  CREATE INDEX payload_log_created ON payload_log (created_ms);
+  CREATE INDEX payload_log_tenant ON payload_log (tenant_id, request_id);
+  `,
+  // tenants and teams (src/store/tenancy.ts); API keys gain their team, owner and creator.
+  `
+  CREATE TABLE tenants (
+    id         TEXT COLLATE "C" PRIMARY KEY,
+    name       TEXT COLLATE "C" NOT NULL,
+    status     TEXT NOT NULL CHECK (status IN ('active', 'suspended')),
+    created_at TEXT COLLATE "C" NOT NULL
+  );
+
+  CREATE TABLE teams (
+    id           TEXT COLLATE "C" PRIMARY KEY,
+    tenant_id    TEXT COLLATE "C" NOT NULL,
+    name         TEXT COLLATE "C" NOT NULL,
+    ip_allowlist TEXT[] NOT NULL,
+    created_at   TEXT COLLATE "C" NOT NULL,
+    UNIQUE (tenant_id, name)
+  );
+
+  ALTER TABLE api_keys ADD COLUMN team_id TEXT COLLATE "C";
+  ALTER TABLE api_keys ADD COLUMN owner_user_id TEXT COLLATE "C";
+  ALTER TABLE api_keys ADD COLUMN created_by TEXT;
+  CREATE INDEX api_keys_tenant_team ON api_keys (tenant_id, team_id);
+  CREATE INDEX api_keys_tenant_owner ON api_keys (tenant_id, owner_user_id);
+  `,
+  // OAuth 2.0 authorization server (src/store/oauth-records.ts): machine clients, signing keys
+  // (private keys envelope-encrypted), revoked access tokens, client-assertion replay cache.
+  `
+  CREATE TABLE oauth_clients (
+    client_id      TEXT COLLATE "C" PRIMARY KEY,
+    tenant_id      TEXT COLLATE "C" NOT NULL,
+    team_id        TEXT COLLATE "C",
+    name           TEXT NOT NULL,
+    auth_method    TEXT NOT NULL CHECK (auth_method IN ('client_secret_basic', 'client_secret_post', 'private_key_jwt')),
+    secret_hash    TEXT COLLATE "C",
+    jwks           TEXT,
+    scopes         TEXT[] NOT NULL,
+    allowed_models TEXT[] NOT NULL,
+    created_at     TEXT COLLATE "C" NOT NULL,
+    revoked_at     TEXT COLLATE "C"
+  );
+  CREATE INDEX oauth_clients_tenant ON oauth_clients (tenant_id, created_at);
+
+  CREATE TABLE oauth_signing_keys (
+    kid              TEXT COLLATE "C" PRIMARY KEY,
+    alg              TEXT NOT NULL,
+    public_jwk       TEXT NOT NULL,
+    private_key      TEXT,
+    created_at       TEXT COLLATE "C" NOT NULL,
+    created_ms       BIGINT NOT NULL,
+    superseded_at    TEXT COLLATE "C",
+    retire_after     TEXT COLLATE "C",
+    retire_after_ms  BIGINT,
+    retired_at       TEXT COLLATE "C"
+  );
+
+  CREATE TABLE oauth_revoked_tokens (
+    jti        TEXT COLLATE "C" PRIMARY KEY,
+    client_id  TEXT COLLATE "C" NOT NULL,
+    expires_at TEXT COLLATE "C" NOT NULL,
+    expires_ms BIGINT NOT NULL,
+    revoked_at TEXT COLLATE "C" NOT NULL
+  );
+  CREATE INDEX oauth_revoked_tokens_expiry ON oauth_revoked_tokens (expires_ms);
+
+  CREATE TABLE oauth_assertion_jtis (
+    client_id  TEXT COLLATE "C" NOT NULL,
+    jti        TEXT COLLATE "C" NOT NULL,
+    expires_ms BIGINT NOT NULL,
+    PRIMARY KEY (client_id, jti)
+  );
+  CREATE INDEX oauth_assertion_jtis_expiry ON oauth_assertion_jtis (expires_ms);
+  `,
+  // (virtual key hardening) per-key source allowlist, endpoint scope, read-only flag, rotation link.
+  `
+  ALTER TABLE api_keys ADD COLUMN ip_allowlist TEXT[] NOT NULL DEFAULT '{}';
+  ALTER TABLE api_keys ADD COLUMN allowed_endpoints TEXT[];
+  ALTER TABLE api_keys ADD COLUMN read_only BOOLEAN NOT NULL DEFAULT FALSE;
+  ALTER TABLE api_keys ADD COLUMN rotated_from TEXT COLLATE "C";
+  `,
+  // (cost and budgets, src/cost/) request records gain the caller's team and user, cached
+  // tokens, cost in integer micro-dollars, the price version and the estimated-usage flag.
+  `
+  ALTER TABLE request_records
+    ADD COLUMN team_id TEXT COLLATE "C",
+    ADD COLUMN user_id TEXT COLLATE "C",
+    ADD COLUMN cached_tokens BIGINT,
+    ADD COLUMN cost_micros BIGINT,
+    ADD COLUMN price_version TEXT,
+    ADD COLUMN usage_estimated BOOLEAN NOT NULL DEFAULT false;
+  CREATE INDEX request_records_tenant_team_time ON request_records (tenant_id, team_id, time_ms);
+  `,
 ];

@@ -9,6 +9,11 @@ import type pg from 'pg';
 import { StoreClosedError } from '../errors.ts';
 import { StoreConflictError, type ApiKeyRecord, type RequestRecordQuery, type Store } from '../store.ts';
 import { createPool, quoteIdent, reasonOf, resolveConnectionOptions, sqlState, type ConnectionOptions } from './connection.ts';
+import { createPostgresAdminMethods } from './admin-methods.ts';
+import { createPostgresOAuthMethods } from './oauth-methods.ts';
+import { createPostgresDataKeyRepository, createPostgresPayloadLog } from './encryption-records.ts';
+import { createPostgresTenancyMethods } from './tenancy-methods.ts';
+import { createPostgresUsageMethods } from './usage-methods.ts';
 import { migrate, readVersion } from './migrate.ts';
 import {
   API_KEY_COLUMNS, REQUEST_COLUMNS, apiKeyFromRow, apiKeyParams, placeholderRows, requestFromRow, requestParams, timeMs,
@@ -95,6 +100,12 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
 
   const store: Store = {
     driver: 'postgres',
+    dataKeys: createPostgresDataKeyRepository(open, conn.schema),
+    payloadLog: createPostgresPayloadLog(open, conn.schema),
+    ...createPostgresAdminMethods({ pool: open, schema }),
+    ...createPostgresTenancyMethods({ pool: open, schema }),
+    ...createPostgresUsageMethods({ pool: open, schema, flush: async () => { await records?.flush(); } }),
+    ...createPostgresOAuthMethods({ open, schema }),
 
     async init() {
       if (pool !== undefined) return;
@@ -191,6 +202,33 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
       timeMs(at, 'lastUsedAt');
       // Concurrent requests finish out of order (on several instances, too); last_used_at only moves forward.
       await open().query(`UPDATE ${keys} SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)`, [at, id]);
+    },
+
+    async rotateApiKey(rotation) {
+      const graceEndMs = timeMs(rotation.oldExpiresAt, 'oldExpiresAt');
+      const params = apiKeyParams(rotation.replacement);
+      const client = await open().connect();
+      try {
+        await client.query('BEGIN');
+        // FOR UPDATE: a concurrent revoke or second rotation of the same key waits for this one.
+        const r = await client.query(`SELECT expires_at, revoked_at FROM ${keys} WHERE id = $1 FOR UPDATE`, [rotation.oldId]);
+        const old = r.rows[0] as { expires_at: string | null; revoked_at: string | null } | undefined;
+        if (old === undefined || old.revoked_at !== null) {
+          await client.query('ROLLBACK');
+          return false;
+        }
+        const current = old.expires_at === null ? Infinity : Date.parse(old.expires_at);
+        if (graceEndMs < current) await client.query(`UPDATE ${keys} SET expires_at = $1 WHERE id = $2`, [new Date(graceEndMs).toISOString(), rotation.oldId]);
+        await client.query(INSERT_KEY, params);
+        await client.query('COMMIT');
+        return true;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        if (sqlState(err) === UNIQUE_VIOLATION) throw new StoreConflictError('an API key with this id or hash already exists');
+        throw err;
+      } finally {
+        client.release();
+      }
     },
   };
   return store;

@@ -1,15 +1,18 @@
 /** Mapping between store records and PostgreSQL rows (snake_case columns, BIGINT read back as text, TEXT[] model lists). */
-import type { ApiKeyRecord, RequestRecord } from '../store.ts';
+import type { ApiKeyRecord, KeyEndpoint, RequestRecord } from '../store.ts';
 
 type Row = Record<string, unknown>;
 
 export const REQUEST_COLUMNS = [
   'id', 'time', 'time_ms', 'tenant_id', 'key_id', 'surface', 'operation', 'model', 'provider', 'target_model',
   'status', 'error_code', 'stream', 'latency_ms', 'attempts', 'prompt_tokens', 'completion_tokens', 'total_tokens',
+  'team_id', 'user_id', 'cached_tokens', 'cost_micros', 'price_version', 'usage_estimated',
 ] as const;
 
 export const API_KEY_COLUMNS = [
   'id', 'tenant_id', 'label', 'prefix', 'hash', 'allowed_models', 'created_at', 'expires_at', 'revoked_at', 'last_used_at',
+  'team_id', 'owner_user_id', 'created_by',
+  'ip_allowlist', 'allowed_endpoints', 'read_only', 'rotated_from',
 ] as const;
 
 /** Milliseconds since the epoch of an ISO-8601 time; throws on anything unparseable. */
@@ -23,8 +26,14 @@ export function requestParams(r: RequestRecord): unknown[] {
   return [
     r.id, r.time, timeMs(r.time, 'RequestRecord.time'), r.tenantId, r.keyId, r.surface, r.operation, r.model, r.provider,
     r.targetModel, r.status, r.errorCode, r.stream, r.latencyMs, r.attempts, r.promptTokens, r.completionTokens,
-    r.totalTokens,
+    r.totalTokens, r.teamId, r.userId, r.cachedTokens, costParam(r.costMicros), r.priceVersion, r.usageEstimated === true,
   ];
+}
+
+/** Money must be whole micro-dollars: a float here would be a bug upstream, not a value to round. */
+function costParam(v: number | null): number | null {
+  if (v !== null && !Number.isSafeInteger(v)) throw new TypeError('RequestRecord.costMicros must be an integer number of micro-dollars');
+  return v;
 }
 
 /** BIGINT arrives as a string (it may exceed 2^53 in general); token counts stay far below. */
@@ -51,6 +60,12 @@ export function requestFromRow(row: Row): RequestRecord {
     promptTokens: bigint(row.prompt_tokens),
     completionTokens: bigint(row.completion_tokens),
     totalTokens: bigint(row.total_tokens),
+    teamId: row.team_id as string | null,
+    userId: row.user_id as string | null,
+    cachedTokens: bigint(row.cached_tokens),
+    costMicros: bigint(row.cost_micros),
+    priceVersion: row.price_version as string | null,
+    usageEstimated: row.usage_estimated === true,
   };
 }
 
@@ -60,6 +75,9 @@ export function apiKeyParams(k: ApiKeyRecord): unknown[] {
   }
   return [
     k.id, k.tenantId, k.label, k.prefix, k.hash, [...k.allowedModels], k.createdAt, k.expiresAt, k.revokedAt, k.lastUsedAt,
+    k.teamId ?? null, k.ownerUserId ?? null, k.createdBy ?? null,
+    [...(k.ipAllowlist ?? [])], k.allowedEndpoints == null ? null : [...k.allowedEndpoints], k.readOnly === true,
+    k.rotatedFrom ?? null,
   ];
 }
 
@@ -75,6 +93,13 @@ export function apiKeyFromRow(row: Row): ApiKeyRecord {
     expiresAt: row.expires_at as string | null,
     revokedAt: row.revoked_at as string | null,
     lastUsedAt: row.last_used_at as string | null,
+    teamId: (row.team_id ?? null) as string | null,
+    ownerUserId: (row.owner_user_id ?? null) as string | null,
+    createdBy: (row.created_by ?? null) as string | null,
+    ipAllowlist: row.ip_allowlist as string[],
+    allowedEndpoints: row.allowed_endpoints as KeyEndpoint[] | null,
+    readOnly: row.read_only === true,
+    rotatedFrom: row.rotated_from as string | null,
   };
 }
 

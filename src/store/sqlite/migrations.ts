@@ -44,4 +44,175 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX api_keys_tenant ON api_keys (tenant_id, created_at);
   `,
+  // admin users, sessions, API tokens and recovery codes (src/store/admin-records.ts).
+  `
+  CREATE TABLE admin_users (
+    id                   TEXT PRIMARY KEY,
+    tenant_id            TEXT NOT NULL,
+    team_id              TEXT,
+    email                TEXT NOT NULL UNIQUE,
+    role                 TEXT NOT NULL,
+    password_hash        TEXT,
+    totp_secret          TEXT,
+    totp_last_step       INTEGER NOT NULL DEFAULT 0,
+    enrolment_hash       TEXT UNIQUE,
+    enrolment_expires_at TEXT,
+    created_at           TEXT NOT NULL,
+    disabled_at          TEXT
+  ) STRICT;
+  CREATE INDEX admin_users_tenant ON admin_users (tenant_id, created_at);
+
+  CREATE TABLE admin_recovery_codes (
+    user_id   TEXT NOT NULL,
+    code_hash TEXT NOT NULL,
+    used_at   TEXT,
+    PRIMARY KEY (user_id, code_hash)
+  ) STRICT;
+
+  CREATE TABLE admin_sessions (
+    id_hash      TEXT PRIMARY KEY,
+    user_id      TEXT NOT NULL,
+    tenant_id    TEXT NOT NULL,
+    created_ms   INTEGER NOT NULL,
+    last_seen_ms INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX admin_sessions_user ON admin_sessions (user_id);
+
+  CREATE TABLE admin_tokens (
+    id           TEXT PRIMARY KEY,
+    user_id      TEXT NOT NULL,
+    tenant_id    TEXT NOT NULL,
+    label        TEXT NOT NULL,
+    prefix       TEXT NOT NULL,
+    hash         TEXT NOT NULL UNIQUE,
+    actions      TEXT,
+    created_at   TEXT NOT NULL,
+    expires_at   TEXT,
+    revoked_at   TEXT,
+    last_used_at TEXT
+  ) STRICT;
+  CREATE INDEX admin_tokens_user ON admin_tokens (user_id, created_at);
+  CREATE INDEX admin_tokens_tenant ON admin_tokens (tenant_id, created_at);
+  `,
+  // (encryption at rest, src/crypto) data keys wrapped by the KEK, tombstones of shredded keys
+  // (no key material), and the encrypted payload log.
+  `
+  CREATE TABLE data_keys (
+    id          TEXT    PRIMARY KEY,
+    tenant_id   TEXT    NOT NULL,
+    version     INTEGER NOT NULL,
+    kek_id      TEXT    NOT NULL,
+    wrapped     BLOB    NOT NULL,
+    created_at  TEXT    NOT NULL,
+    encryptions INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (tenant_id, version)
+  ) STRICT;
+  CREATE INDEX data_keys_kek ON data_keys (kek_id, id);
+
+  CREATE TABLE data_key_tombstones (
+    id          TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL,
+    shredded_at TEXT NOT NULL
+  ) STRICT;
+
+  CREATE TABLE payload_log (
+    request_id TEXT    PRIMARY KEY,
+    tenant_id  TEXT    NOT NULL,
+    created_at TEXT    NOT NULL,
+    created_ms INTEGER NOT NULL,
+    ciphertext BLOB    NOT NULL
+  ) STRICT;
+  CREATE INDEX payload_log_created ON payload_log (created_ms);
+  CREATE INDEX payload_log_tenant ON payload_log (tenant_id, request_id);
+  `,
+  // tenants and teams (src/store/tenancy.ts); API keys gain their team, owner and creator.
+  `
+  CREATE TABLE tenants (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    status     TEXT NOT NULL CHECK (status IN ('active', 'suspended')),
+    created_at TEXT NOT NULL
+  ) STRICT;
+
+  CREATE TABLE teams (
+    id           TEXT PRIMARY KEY,
+    tenant_id    TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    ip_allowlist TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    UNIQUE (tenant_id, name)
+  ) STRICT;
+
+  ALTER TABLE api_keys ADD COLUMN team_id TEXT;
+  ALTER TABLE api_keys ADD COLUMN owner_user_id TEXT;
+  ALTER TABLE api_keys ADD COLUMN created_by TEXT;
+  CREATE INDEX api_keys_tenant_team ON api_keys (tenant_id, team_id);
+  CREATE INDEX api_keys_tenant_owner ON api_keys (tenant_id, owner_user_id);
+  `,
+  // OAuth 2.0 authorization server (src/store/oauth-records.ts): machine clients, signing keys
+  // (private keys envelope-encrypted), revoked access tokens, client-assertion replay cache.
+  `
+  CREATE TABLE oauth_clients (
+    client_id      TEXT PRIMARY KEY,
+    tenant_id      TEXT NOT NULL,
+    team_id        TEXT,
+    name           TEXT NOT NULL,
+    auth_method    TEXT NOT NULL CHECK (auth_method IN ('client_secret_basic', 'client_secret_post', 'private_key_jwt')),
+    secret_hash    TEXT,
+    jwks           TEXT,
+    scopes         TEXT NOT NULL,
+    allowed_models TEXT NOT NULL,
+    created_at     TEXT NOT NULL,
+    revoked_at     TEXT
+  ) STRICT;
+  CREATE INDEX oauth_clients_tenant ON oauth_clients (tenant_id, created_at);
+
+  CREATE TABLE oauth_signing_keys (
+    kid              TEXT PRIMARY KEY,
+    alg              TEXT NOT NULL,
+    public_jwk       TEXT NOT NULL,
+    private_key      TEXT,
+    created_at       TEXT NOT NULL,
+    created_ms       INTEGER NOT NULL,
+    superseded_at    TEXT,
+    retire_after     TEXT,
+    retire_after_ms  INTEGER,
+    retired_at       TEXT
+  ) STRICT;
+
+  CREATE TABLE oauth_revoked_tokens (
+    jti        TEXT PRIMARY KEY,
+    client_id  TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    revoked_at TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX oauth_revoked_tokens_expiry ON oauth_revoked_tokens (expires_ms);
+
+  CREATE TABLE oauth_assertion_jtis (
+    client_id  TEXT NOT NULL,
+    jti        TEXT NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    PRIMARY KEY (client_id, jti)
+  ) STRICT;
+  CREATE INDEX oauth_assertion_jtis_expiry ON oauth_assertion_jtis (expires_ms);
+  `,
+  // (virtual key hardening) per-key source allowlist, endpoint scope, read-only flag, rotation link.
+  `
+  ALTER TABLE api_keys ADD COLUMN ip_allowlist TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE api_keys ADD COLUMN allowed_endpoints TEXT;
+  ALTER TABLE api_keys ADD COLUMN read_only INTEGER NOT NULL DEFAULT 0 CHECK (read_only IN (0, 1));
+  ALTER TABLE api_keys ADD COLUMN rotated_from TEXT;
+  `,
+  // (cost and budgets, src/cost/) request records gain the caller's team and user, cached
+  // tokens, cost in integer micro-dollars, the price version and the estimated-usage flag.
+  `
+  ALTER TABLE request_records ADD COLUMN team_id TEXT;
+  ALTER TABLE request_records ADD COLUMN user_id TEXT;
+  ALTER TABLE request_records ADD COLUMN cached_tokens INTEGER;
+  ALTER TABLE request_records ADD COLUMN cost_micros INTEGER;
+  ALTER TABLE request_records ADD COLUMN price_version TEXT;
+  ALTER TABLE request_records ADD COLUMN usage_estimated INTEGER NOT NULL DEFAULT 0 CHECK (usage_estimated IN (0, 1));
+  CREATE INDEX request_records_tenant_team_time ON request_records (tenant_id, team_id, time_ms);
+  `,
 ];

@@ -1,16 +1,19 @@
 /** Mapping between store records and SQLite rows (snake_case columns, 0/1 booleans, JSON lists). */
 import type { SQLInputValue, SQLOutputValue } from 'node:sqlite';
-import type { ApiKeyRecord, RequestRecord } from '../store.ts';
+import type { ApiKeyRecord, KeyEndpoint, RequestRecord } from '../store.ts';
 
 type Row = Record<string, SQLOutputValue>;
 
 export const REQUEST_COLUMNS = [
   'id', 'time', 'time_ms', 'tenant_id', 'key_id', 'surface', 'operation', 'model', 'provider', 'target_model',
   'status', 'error_code', 'stream', 'latency_ms', 'attempts', 'prompt_tokens', 'completion_tokens', 'total_tokens',
+  'team_id', 'user_id', 'cached_tokens', 'cost_micros', 'price_version', 'usage_estimated',
 ] as const;
 
 export const API_KEY_COLUMNS = [
   'id', 'tenant_id', 'label', 'prefix', 'hash', 'allowed_models', 'created_at', 'expires_at', 'revoked_at', 'last_used_at',
+  'team_id', 'owner_user_id', 'created_by',
+  'ip_allowlist', 'allowed_endpoints', 'read_only', 'rotated_from',
 ] as const;
 
 /** Milliseconds since the epoch of an ISO-8601 time; throws on anything unparseable. */
@@ -24,8 +27,14 @@ export function requestParams(r: RequestRecord): SQLInputValue[] {
   return [
     r.id, r.time, timeMs(r.time, 'RequestRecord.time'), r.tenantId, r.keyId, r.surface, r.operation, r.model, r.provider,
     r.targetModel, r.status, r.errorCode, r.stream ? 1 : 0, r.latencyMs, r.attempts, r.promptTokens, r.completionTokens,
-    r.totalTokens,
+    r.totalTokens, r.teamId, r.userId, r.cachedTokens, costParam(r.costMicros), r.priceVersion, r.usageEstimated ? 1 : 0,
   ];
+}
+
+/** Money must be whole micro-dollars: a float here would be a bug upstream, not a value to round. */
+function costParam(v: number | null): number | null {
+  if (v !== null && !Number.isSafeInteger(v)) throw new TypeError('RequestRecord.costMicros must be an integer number of micro-dollars');
+  return v;
 }
 
 export function requestFromRow(row: Row): RequestRecord {
@@ -47,6 +56,12 @@ export function requestFromRow(row: Row): RequestRecord {
     promptTokens: row.prompt_tokens as number | null,
     completionTokens: row.completion_tokens as number | null,
     totalTokens: row.total_tokens as number | null,
+    teamId: row.team_id as string | null,
+    userId: row.user_id as string | null,
+    cachedTokens: row.cached_tokens as number | null,
+    costMicros: row.cost_micros as number | null,
+    priceVersion: row.price_version as string | null,
+    usageEstimated: row.usage_estimated === 1,
   };
 }
 
@@ -56,7 +71,9 @@ export function apiKeyParams(k: ApiKeyRecord): SQLInputValue[] {
   }
   return [
     k.id, k.tenantId, k.label, k.prefix, k.hash, JSON.stringify(k.allowedModels), k.createdAt, k.expiresAt, k.revokedAt,
-    k.lastUsedAt,
+    k.lastUsedAt, k.teamId ?? null, k.ownerUserId ?? null, k.createdBy ?? null,
+    JSON.stringify(k.ipAllowlist ?? []), k.allowedEndpoints == null ? null : JSON.stringify(k.allowedEndpoints),
+    k.readOnly === true ? 1 : 0, k.rotatedFrom ?? null,
   ];
 }
 
@@ -72,5 +89,12 @@ export function apiKeyFromRow(row: Row): ApiKeyRecord {
     expiresAt: row.expires_at as string | null,
     revokedAt: row.revoked_at as string | null,
     lastUsedAt: row.last_used_at as string | null,
+    teamId: (row.team_id ?? null) as string | null,
+    ownerUserId: (row.owner_user_id ?? null) as string | null,
+    createdBy: (row.created_by ?? null) as string | null,
+    ipAllowlist: JSON.parse(row.ip_allowlist as string) as string[],
+    allowedEndpoints: row.allowed_endpoints === null ? null : JSON.parse(row.allowed_endpoints as string) as KeyEndpoint[],
+    readOnly: row.read_only === 1,
+    rotatedFrom: row.rotated_from as string | null,
   };
 }

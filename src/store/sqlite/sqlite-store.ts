@@ -7,6 +7,11 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { StoreClosedError } from '../errors.ts';
 import { StoreConflictError, type ApiKeyRecord, type RequestRecordQuery, type Store } from '../store.ts';
+import { createSqliteAdminMethods } from './admin-methods.ts';
+import { createSqliteOAuthMethods } from './oauth-methods.ts';
+import { createSqliteDataKeyRepository, createSqlitePayloadLog } from './encryption-records.ts';
+import { createSqliteTenancyMethods } from './tenancy-methods.ts';
+import { createSqliteUsageMethods } from './usage-methods.ts';
 import { currentVersion, openDatabase } from './open-database.ts';
 import { API_KEY_COLUMNS, REQUEST_COLUMNS, apiKeyFromRow, apiKeyParams, requestFromRow, requestParams, timeMs } from './rows.ts';
 import { createWriteBehind, type WriteBehind } from './write-behind.ts';
@@ -71,6 +76,12 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
 
   const store: Store = {
     driver: 'sqlite',
+    ...createSqliteAdminMethods({ stmt, transaction, isConflict }),
+    ...createSqliteTenancyMethods({ stmt, transaction, isConflict }),
+    ...createSqliteUsageMethods({ stmt, flush: () => records?.flush() }),
+    ...createSqliteOAuthMethods({ stmt, isConflict }),
+    dataKeys: createSqliteDataKeyRepository({ db: open, stmt, transaction, isConflict }),
+    payloadLog: createSqlitePayloadLog({ db: open, stmt, transaction, isConflict }),
 
     async init() {
       if (db !== undefined) return;
@@ -166,6 +177,26 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
       timeMs(at, 'lastUsedAt');
       // Concurrent requests finish out of order; last_used_at only moves forward.
       stmt('UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)').run(at, id, at);
+    },
+
+    async rotateApiKey(rotation) {
+      const graceEndMs = timeMs(rotation.oldExpiresAt, 'oldExpiresAt');
+      const params = apiKeyParams(rotation.replacement);
+      let rotated = false;
+      try {
+        transaction(() => {
+          const old = stmt('SELECT expires_at, revoked_at FROM api_keys WHERE id = ?').get(rotation.oldId);
+          if (old === undefined || old.revoked_at !== null) return;
+          const current = old.expires_at === null ? Infinity : Date.parse(old.expires_at as string);
+          if (graceEndMs < current) stmt('UPDATE api_keys SET expires_at = ? WHERE id = ?').run(new Date(graceEndMs).toISOString(), rotation.oldId);
+          stmt(INSERT_KEY).run(...params);
+          rotated = true;
+        });
+      } catch (err) {
+        if (isConflict(err)) throw new StoreConflictError('an API key with this id or hash already exists');
+        throw err;
+      }
+      return rotated;
     },
   };
   return store;

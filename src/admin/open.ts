@@ -1,0 +1,100 @@
+/**
+ * Assembles the admin API from config (create-gateway.ts calls this once at startup): the
+ * envelope for TOTP secrets, the identity services, every route, the handler, and, with
+ * `admin.listen`, its own listener (then the main listener does not serve /admin/v1 at all).
+ */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { SecurityEventSink } from '../audit/security-events.ts';
+import type { AdminConfig, GatewayConfig } from '../config/types.ts';
+import { openEnvelope } from '../crypto/open.ts';
+import { gatewayError } from '../errors/gateway-error.ts';
+import { createAdminIdentity, type AdminIdentity } from '../identity/admin/admin-identity.ts';
+import { createLockout } from '../identity/lockout.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { ClientIpResolver } from '../server/client-ip.ts';
+import { createListener, listen } from '../server/listener.ts';
+import type { Store } from '../store/store.ts';
+import { buildAdminRoutes } from './routes.ts';
+import { createAdminHandler, sendAdminError, type AdminHandler } from './server.ts';
+
+export interface AdminApi {
+  readonly config: AdminConfig;
+  readonly identity: AdminIdentity;
+  readonly handler: AdminHandler;
+  /** For the main listener: the handler, unless the admin API has a listener of its own. */
+  readonly onMainListener: AdminHandler | undefined;
+  /** The separate listener, when `admin.listen` is set. */
+  readonly server: Server | undefined;
+  /** Starts the separate listener (if any); resolves with its URL. */
+  listen(): Promise<string | undefined>;
+  close(): Promise<void>;
+}
+
+export interface OpenAdminOptions {
+  readonly store: Store;
+  readonly keyHashSecret: Buffer;
+  readonly audit: AuditLog;
+  readonly events: SecurityEventSink;
+  readonly log: Logger;
+  readonly clientIp?: ClientIpResolver;
+  readonly onKeyRevoked?: (keyId: string) => void | Promise<void>;
+}
+
+export async function openAdminApi(config: GatewayConfig, opts: OpenAdminOptions): Promise<AdminApi | undefined> {
+  const cfg = config.admin;
+  if (cfg === undefined || !cfg.enabled) return undefined;
+  const { store, log } = opts;
+  const envelope = await openEnvelope(config.security, store, log);
+  const append = (entry: Parameters<AuditLog['append']>[0]) => opts.audit.append(entry);
+  const identity = createAdminIdentity({
+    store, secret: opts.keyHashSecret, sealer: envelope, sessions: cfg.session, secureCookie: cfg.secureCookie,
+    enrolmentTtlS: cfg.enrolmentTtlS, audit: append, events: opts.events, log,
+    lockout: createLockout({ threshold: cfg.lockout.threshold, windowS: cfg.lockout.windowS, baseLockoutS: cfg.lockout.baseLockoutS, maxLockoutS: cfg.lockout.maxLockoutS }),
+  });
+  const routes = buildAdminRoutes({
+    store, audit: opts.audit, auditPath: config.audit.path, keyHashSecret: opts.keyHashSecret, identity,
+    ...(opts.onKeyRevoked ? { onKeyRevoked: opts.onKeyRevoked } : {}),
+  });
+  const handler = createAdminHandler({
+    routes, authenticator: identity.authenticator, secret: opts.keyHashSecret, audit: append, log,
+    // Behind a TLS-terminating proxy (secure_cookie: true) browsers send an https Origin.
+    maxBodyBytes: cfg.maxBodyBytes, https: config.server.tls !== undefined || cfg.secureCookie, allowedOrigins: cfg.allowedOrigins,
+    ...(opts.clientIp ? { clientIp: opts.clientIp } : {}),
+  });
+
+  let server: Server | undefined;
+  if (cfg.listen !== undefined) {
+    server = createListener(config.server, (req: IncomingMessage, res: ServerResponse) => {
+      const path = (req.url ?? '/').split('?')[0]!;
+      if (handler.handles(path)) {
+        handler.handle(req, res).catch((err: unknown) => {
+          log.error({ err }, 'admin request handler failed');
+          if (!res.headersSent) res.writeHead(500).end();
+          else res.destroy();
+        });
+        return;
+      }
+      sendAdminError(res, gatewayError('request.not_found', { params: { method: req.method ?? 'GET', path: path.slice(0, 200) } }), '-');
+    }, log);
+  }
+  const listener = server;
+  const listenCfg = cfg.listen;
+  return {
+    config: cfg, identity, handler, server,
+    onMainListener: listener === undefined ? handler : undefined,
+    async listen() {
+      if (listener === undefined || listenCfg === undefined) return undefined;
+      const url = await listen(listener, listenCfg.host, listenCfg.port);
+      log.info({ url: `${url}/admin/v1` }, 'admin API listening');
+      return url;
+    },
+    async close() {
+      if (listener === undefined || !listener.listening) return;
+      await new Promise<void>((resolve) => {
+        listener.close(() => resolve());
+        listener.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * The audit log of the caller's tenant (src/audit/tenant-records.ts decides which records are
+ * the tenant's): paged reading as JSON, and export of a time range as JSON Lines or CSV. An
+ * export is itself audited before any record leaves, and refused when that record cannot be
+ * written. The log is opened read-only; nothing here can change it.
+ */
+import type { DatabaseSync } from 'node:sqlite';
+import { openAuditDatabaseForReading } from '../../audit/database.ts';
+import { CSV_HEADER, EXPORT_FORMATS, csvLine, jsonView, type ExportFormat, type ExportRange } from '../../audit/export.ts';
+import { readTenantAuditRecords } from '../../audit/tenant-records.ts';
+import type { AuditRecord } from '../../audit/types.ts';
+import { gatewayError } from '../../errors/gateway-error.ts';
+import { invalid } from '../../surfaces/validation.ts';
+import type { AdminRoute } from '../types.ts';
+import { adminAuditEntry, nowOf, principalOf, recordChange, type AdminResourceDeps } from './deps.ts';
+import { emptyBody, queryParams } from './input.ts';
+
+export const MAX_PAGE = 1000;
+export const DEFAULT_PAGE = 100;
+/** An export larger than this is refused (narrow the range) rather than cut short. */
+export const MAX_EXPORT_RECORDS = 100_000;
+const DAY_MS = 86_400_000;
+const ISO_INPUT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+function time(value: string | undefined, name: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const d = ISO_INPUT.test(value) ? new Date(value) : new Date(Number.NaN);
+  if (Number.isNaN(d.getTime())) throw invalid(`query.${name}`, 'expected an ISO-8601 date or time with a zone, e.g. 2025-01-31 or 2025-01-31T12:00:00Z');
+  return d;
+}
+
+function range(q: Map<string, string>, now: Date, required: boolean): ExportRange {
+  const from = time(q.get('from'), 'from');
+  const to = time(q.get('to'), 'to');
+  if (required && from === undefined) throw invalid('query.from', 'is required');
+  if (required && to === undefined) throw invalid('query.to', 'is required');
+  const end = to ?? now;
+  const start = from ?? new Date(end.getTime() - DAY_MS);
+  if (end.getTime() <= start.getTime()) throw invalid('query.to', 'must be later than from');
+  return { from: start, to: end };
+}
+
+function positiveInt(value: string | undefined, name: string, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,16}$/.test(value) || Number(value) > max || (name === 'limit' && Number(value) < 1)) {
+    throw invalid(`query.${name}`, `expected an integer from ${name === 'limit' ? 1 : 0} to ${max}`);
+  }
+  return Number(value);
+}
+
+function withAuditDb<T>(deps: AdminResourceDeps, fn: (db: DatabaseSync) => T): T {
+  let db: DatabaseSync;
+  try {
+    db = openAuditDatabaseForReading(deps.auditPath);
+  } catch (err) {
+    throw gatewayError('audit.unavailable', { cause: err });
+  }
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+function render(records: readonly AuditRecord[], format: ExportFormat): string {
+  if (format === 'jsonl') return records.map((r) => `${JSON.stringify(jsonView(r))}\n`).join('');
+  return `${CSV_HEADER.join(',')}\r\n${records.map(csvLine).join('')}`;
+}
+
+export function createAuditRoutes(deps: AdminResourceDeps): AdminRoute[] {
+  return [
+    {
+      method: 'GET', path: '/admin/v1/audit', auth: 'principal', action: 'audit.read',
+      async handle(req) {
+        const principal = principalOf(req);
+        emptyBody(req.body);
+        const q = queryParams(req.query, ['from', 'to', 'after', 'limit']);
+        const r = range(q, nowOf(deps), false);
+        const limit = positiveInt(q.get('limit'), 'limit', MAX_PAGE) ?? DEFAULT_PAGE;
+        const afterSeq = positiveInt(q.get('after'), 'after', Number.MAX_SAFE_INTEGER) ?? 0;
+        const records = withAuditDb(deps, (db) => readTenantAuditRecords(db, { tenantId: principal.tenantId, range: r, afterSeq, limit: limit + 1 }));
+        const page = records.slice(0, limit);
+        return {
+          status: 200,
+          body: {
+            from: r.from.toISOString(), to: r.to.toISOString(),
+            data: page.map(jsonView),
+            next_after: records.length > limit ? page[page.length - 1]!.seq : null,
+          },
+        };
+      },
+    },
+    {
+      method: 'GET', path: '/admin/v1/audit/export', auth: 'principal', action: 'audit.export',
+      async handle(req) {
+        const principal = principalOf(req);
+        emptyBody(req.body);
+        const q = queryParams(req.query, ['from', 'to', 'format']);
+        const r = range(q, nowOf(deps), true);
+        const formatText = q.get('format') ?? 'jsonl';
+        if (!(EXPORT_FORMATS as readonly string[]).includes(formatText)) throw invalid('query.format', `expected one of ${EXPORT_FORMATS.join(', ')}`);
+        const format = formatText as ExportFormat;
+        const records = withAuditDb(deps, (db) =>
+          readTenantAuditRecords(db, { tenantId: principal.tenantId, range: r, limit: MAX_EXPORT_RECORDS + 1 }));
+        if (records.length > MAX_EXPORT_RECORDS) {
+          throw invalid('query.to', `the range holds more than ${MAX_EXPORT_RECORDS} records; export a shorter range`);
+        }
+        // Who took a copy of the log is itself in the log, before the copy leaves.
+        await recordChange(deps, adminAuditEntry(req, principal, 'audit.export', null, {
+          from: r.from.toISOString(), to: r.to.toISOString(), format, records: records.length,
+        }));
+        const stamp = `${r.from.toISOString().slice(0, 10)}_${r.to.toISOString().slice(0, 10)}`;
+        return {
+          status: 200,
+          headers: {
+            'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+            'content-disposition': `attachment; filename="audit_${stamp}.${format}"`,
+          },
+          body: render(records, format),
+        };
+      },
+    },
+  ];
+}

@@ -1,0 +1,42 @@
+/**
+ * Every admin API route, assembled in one place. A resource module contributes a factory
+ * `(deps) => AdminRoute[]`; add it to ADMIN_ROUTE_FACTORIES and the admin server (server.ts)
+ * serves it with authentication, CSRF, RBAC and audit applied. Route paths must be unique
+ * (checked at startup).
+ */
+import { createAuditRoutes } from './resources/audit.ts';
+import type { AdminResourceDeps } from './resources/deps.ts';
+import { createKeyRoutes } from './resources/keys.ts';
+import { createSessionRoutes, type AdminIdentityDeps } from './resources/session.ts';
+import { createTeamRoutes } from './resources/teams.ts';
+import { createTenantRoutes } from './resources/tenants.ts';
+import { createTokenRoutes } from './resources/tokens.ts';
+import { createUserRoutes } from './resources/users.ts';
+import { createUsageRoutes } from './resources/usage.ts';
+import type { AdminRoute } from './types.ts';
+
+export type AdminRouteDeps = AdminIdentityDeps;
+export type AdminRouteFactory = (deps: AdminRouteDeps) => AdminRoute[];
+
+/** Factories that need only the resource deps (no admin identity services). */
+type ResourceRouteFactory = (deps: AdminResourceDeps) => AdminRoute[];
+
+const RESOURCE_FACTORIES: readonly ResourceRouteFactory[] = [
+  // Resource engineers: add createTenantRoutes, createTeamRoutes, createKeyRoutes, … here.
+  createTenantRoutes,
+  createTeamRoutes,
+  createKeyRoutes,
+  createAuditRoutes,
+  createUsageRoutes,
+];
+
+export const ADMIN_ROUTE_FACTORIES: readonly AdminRouteFactory[] = [
+  createSessionRoutes,
+  createTokenRoutes,
+  createUserRoutes,
+  ...RESOURCE_FACTORIES,
+];
+
+export function buildAdminRoutes(deps: AdminRouteDeps): AdminRoute[] {
+  return ADMIN_ROUTE_FACTORIES.flatMap((factory) => factory(deps));
+}

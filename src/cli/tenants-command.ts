@@ -1,0 +1,97 @@
+/**
+ * `portcullis tenants`: operators bootstrap tenants here (the admin API lets a tenant's owners
+ * read and rename their own tenant, never create or list tenants). `tenants shred` belongs to
+ * encryption at rest (encryption-command.ts) and is handed over unchanged.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { cliActor } from '../audit/key-events.ts';
+import { openConfiguredAuditLog } from '../audit/open.ts';
+import { openStore } from '../store/open.ts';
+import { StoreConflictError } from '../store/store.ts';
+import type { TenantRecord } from '../store/tenancy.ts';
+import { parseCommandArgs } from './args.ts';
+import { TENANTS_HELP as SHRED_HELP, runTenants as runTenantShred } from './encryption-command.ts';
+import { resolveState } from './keys-command.ts';
+import { UsageError } from './usage-error.ts';
+
+export const TENANTS_HELP = `Usage: portcullis tenants <create|list|shred> [options]
+
+  tenants create --name NAME [--id ID]
+      Creates a tenant. ID (default: generated, ten_…) is 1-64 letters, digits, '.', '_' or '-',
+      starting with a letter or digit; keys made with "keys create --tenant ID" belong to it.
+  tenants list
+      Lists tenants (id, name, status, creation time).
+  tenants shred TENANT --yes
+      Crypto-shreds a tenant (see "portcullis tenants shred --help").
+
+Common options:
+  --config FILE     Config file whose store and audit log to use (default: $PORTCULLIS_CONFIG,
+                    ./portcullis.yaml, or the demo's ./data folder)
+  --data-dir DIR    Without a config file: the demo's state folder (default ./data)
+  --json            Machine-readable output
+`;
+
+const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+export async function runTenantsCommand(argv: string[]): Promise<number> {
+  if (argv[0] === 'shred') return runTenantShred(argv);
+  const { values, positionals } = parseCommandArgs(argv, {
+    config: { type: 'string' }, 'data-dir': { type: 'string' }, name: { type: 'string' }, id: { type: 'string' },
+    json: { type: 'boolean' },
+  }, TENANTS_HELP, true);
+  if (values.help) {
+    process.stdout.write(`${TENANTS_HELP}\n${SHRED_HELP}`);
+    return 0;
+  }
+  const [sub, ...args] = positionals;
+  if (sub !== 'create' && sub !== 'list') throw new UsageError(`expected create, list or shred\n\n${TENANTS_HELP}`);
+  if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"`);
+  if (sub === 'list' && (values.name !== undefined || values.id !== undefined)) throw new UsageError('--name and --id belong to "tenants create"');
+
+  let tenant: TenantRecord | undefined;
+  if (sub === 'create') {
+    const name = values.name?.trim();
+    if (!name || [...name].length > 100 || CONTROL.test(name)) throw new UsageError('--name is required (1-100 characters, no control characters)');
+    const id = values.id ?? `ten_${randomUUID()}`;
+    if (!TENANT_ID.test(id)) throw new UsageError(`--id "${id.slice(0, 80)}" must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+    tenant = { id, name, status: 'active', createdAt: new Date().toISOString() };
+  }
+
+  const { storeCfg, security, audit: auditCfg } = resolveState(values.config, values['data-dir']);
+  const store = await openStore(storeCfg);
+  let audit: AuditLog | undefined;
+  try {
+    if (tenant === undefined) {
+      const tenants = await store.listTenants();
+      if (values.json) process.stdout.write(`${JSON.stringify(tenants)}\n`);
+      else if (tenants.length === 0) process.stdout.write('No tenants.\n');
+      else for (const t of tenants) process.stdout.write(`${t.id}  ${JSON.stringify(t.name)}  ${t.status}  created=${t.createdAt}\n`);
+      return 0;
+    }
+    if ((await store.getTenant(tenant.id)) !== undefined) {
+      process.stderr.write(`portcullis: a tenant with id ${tenant.id} already exists\n`);
+      return 1;
+    }
+    // Recorded before it is made: no tenant can exist that the audit log does not show.
+    audit = await openConfiguredAuditLog(auditCfg, security.dataDir);
+    await audit.append({
+      actor: cliActor(), action: 'tenant.create', target: tenant.id, decision: 'allowed', reason: null, requestId: null,
+      metadata: { tenant: tenant.id, name: tenant.name },
+    });
+    try {
+      await store.insertTenant(tenant);
+    } catch (err) {
+      if (!(err instanceof StoreConflictError)) throw err;
+      process.stderr.write(`portcullis: a tenant with id ${tenant.id} already exists\n`);
+      return 1;
+    }
+    if (values.json) process.stdout.write(`${JSON.stringify(tenant)}\n`);
+    else process.stdout.write(`Created tenant ${tenant.id} (${JSON.stringify(tenant.name)}).\n`);
+    return 0;
+  } finally {
+    await audit?.close();
+    await store.close();
+  }
+}

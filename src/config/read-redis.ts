@@ -1,0 +1,17 @@
+/**
+ * The top-level `redis` section: the one Redis connection that instances of a scaled-out
+ * deployment share. Rate limits (`limits.backend: redis`) count in it and key revocations are
+ * broadcast over it (pub/sub), so a key revoked anywhere stops on every instance at once.
+ *
+ * The older form, `limits.redis`, keeps working: it is used for both purposes when `redis` is
+ * absent. Giving both is an error (two connections to reconcile is a trap, not a feature).
+ */
+import { readRedisConnection } from './read-limits.ts';
+import type { ConfigReader, Located } from './reader.ts';
+import type { SecretContext } from './secrets.ts';
+import type { RedisLimitsConfig } from './types.ts';
+
+export function readRedisSection(r: ConfigReader, at: Located, secrets: SecretContext): RedisLimitsConfig | undefined {
+  if (at.node === null) return undefined;
+  return readRedisConnection(r, at, secrets);
+}

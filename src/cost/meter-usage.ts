@@ -1,0 +1,92 @@
+/**
+ * From what a call used to what it cost. Tokens are the provider's reported usage, exactly,
+ * whenever it reported any; only when it did not (a server that ignores `stream_options`, a
+ * stream cut short, a client gone mid-stream) does the gateway count them itself: the prompt
+ * with the same estimate as reservations (≈ characters / 4) and the completion from the text it
+ * actually relayed. Such a record is marked `usageEstimated`.
+ */
+import type { CanonicalRequest } from '../core/context.ts';
+import { estimateTextTokens, estimateTokenParts } from '../limits/estimate.ts';
+import type { ChatChunk, ChatResponse, Usage } from '../providers/canonical.ts';
+import { costMicros } from './money.ts';
+import type { ModelPrice } from './price-table.ts';
+
+export interface MeteredUsage {
+  /** Reported or estimated tokens; undefined when no model work was done (or none is known). */
+  readonly usage: Usage | undefined;
+  readonly estimated: boolean;
+  /** Prompt tokens read from the provider's cache (part of prompt_tokens). */
+  readonly cachedTokens: number | null;
+  /** Integer µ$; null when tokens were used but the model has no price. 0 when nothing was used. */
+  readonly costMicros: number | null;
+  /** The price table version used; null when no price applied. */
+  readonly priceVersion: string | null;
+}
+
+/** Counts what a stream delivered, in case the provider never reports usage. */
+export interface StreamTally {
+  completionChars: number;
+  chunks: number;
+  usage: Usage | undefined;
+}
+
+export function newStreamTally(): StreamTally {
+  return { completionChars: 0, chunks: 0, usage: undefined };
+}
+
+export function tallyChunk(t: StreamTally, chunk: ChatChunk): void {
+  t.chunks++;
+  if (chunk.usage) t.usage = chunk.usage;
+  for (const c of chunk.choices) {
+    const d = c.delta;
+    if (typeof d.content === 'string') t.completionChars += d.content.length;
+    if (typeof d.refusal === 'string') t.completionChars += d.refusal.length;
+    for (const call of d.tool_calls ?? []) t.completionChars += (call.function?.name?.length ?? 0) + (call.function?.arguments?.length ?? 0);
+  }
+}
+
+/** Characters of generated text in a whole response (for a provider that sent no usage). */
+export function responseChars(body: ChatResponse): number {
+  let chars = 0;
+  for (const c of body.choices) {
+    const m = c.message;
+    if (typeof m.content === 'string') chars += m.content.length;
+    if (typeof m.refusal === 'string') chars += m.refusal.length;
+    for (const call of m.tool_calls ?? []) chars += call.function.name.length + call.function.arguments.length;
+  }
+  return chars;
+}
+
+export interface MeterInput {
+  readonly request: CanonicalRequest | undefined;
+  /** Usage the provider reported, if any. */
+  readonly reported: Usage | undefined;
+  /** Characters of completion relayed; undefined when no response was produced at all. */
+  readonly completionChars: number | undefined;
+  readonly price: ModelPrice | undefined;
+}
+
+export function meterUsage(input: MeterInput): MeteredUsage {
+  let usage = input.reported;
+  let estimated = false;
+  if (usage === undefined && input.completionChars !== undefined && input.request !== undefined && input.request.operation !== 'models') {
+    const prompt = estimateTokenParts(input.request, 0).prompt;
+    const completion = estimateTextTokens(input.completionChars);
+    usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+    estimated = true;
+  }
+  if (usage === undefined) return { usage: undefined, estimated: false, cachedTokens: null, costMicros: 0, priceVersion: null };
+  const cached = Math.min(usage.prompt_tokens_details?.cached_tokens ?? 0, usage.prompt_tokens);
+  const price = input.price;
+  if (price === undefined) return { usage, estimated, cachedTokens: cached, costMicros: null, priceVersion: null };
+  return { usage, estimated, cachedTokens: cached, costMicros: priceTokens(price, usage.prompt_tokens, cached, usage.completion_tokens), priceVersion: price.version };
+}
+
+/** Cost of a token split at a price: uncached prompt at input, cached prompt at the cache price, completion at output. */
+export function priceTokens(price: ModelPrice, prompt: number, cached: number, completion: number): number {
+  return costMicros([
+    { tokens: Math.max(0, prompt - cached), microsPer1M: price.inputMicrosPer1M },
+    { tokens: cached, microsPer1M: price.cachedInputMicrosPer1M },
+    { tokens: completion, microsPer1M: price.outputMicrosPer1M },
+  ]);
+}

@@ -1,0 +1,125 @@
+/**
+ * The one way the gateway (and its CLI) gets an Envelope: the master key (KEK) from
+ * `security.master_key`, the old ones from `security.previous_master_keys` (unwrap only, during
+ * a rotation), or a pluggable KEK provider (a KMS behind the KekProvider interface); the data
+ * keys in the configured Store. Without a configured master key (the embedded demo) one is
+ * generated once into `<data_dir>/master.key` (0600) with a warning, as key_hash_secret is.
+ *
+ * Startup fails, with a message naming the KEK ids on both sides, when a stored data key is
+ * wrapped by a KEK that is not configured: there is never a plaintext fallback.
+ */
+import { randomBytes } from 'node:crypto';
+import { linkSync, lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SecurityConfig } from '../config/types.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Store } from '../store/store.ts';
+import { CryptoError, isCryptoError } from './crypto-error.ts';
+import { createDataKeys, type DataKeysOptions } from './data-keys.ts';
+import { createEnvelope, type Envelope } from './envelope.ts';
+import type { KekProvider } from './kek/kek-provider.ts';
+import { kekFromFile } from './kek/kek-sources.ts';
+import { masterKeyFromValue } from './kek/master-key.ts';
+
+export const MASTER_KEY_FILE = 'master.key';
+export const CACHE_TTL_MS = 60_000;
+const POSIX = process.platform !== 'win32';
+
+export interface OpenEnvelopeOptions {
+  /** A KMS-backed KEK instead of `security.master_key` (the pluggable KMS interface). */
+  readonly kek?: KekProvider;
+  /** KMS-backed previous KEKs (unwrap only), in addition to `security.previous_master_keys`. */
+  readonly previousKeks?: readonly KekProvider[];
+  /** Tuning for tests (cache TTL, encryptions per key). */
+  readonly dataKeys?: Pick<DataKeysOptions, 'maxEncryptionsPerKey' | 'reservationBlock' | 'cache'>;
+}
+
+// One envelope per store, so every user in a process shares one key cache and one set of reservations.
+const opened = new WeakMap<Store, Promise<Envelope>>();
+
+export function openEnvelope(security: SecurityConfig, store: Store, log: Logger, opts: OpenEnvelopeOptions = {}): Promise<Envelope> {
+  let p = opened.get(store);
+  if (p === undefined) {
+    p = open(security, store, log, opts);
+    opened.set(store, p);
+    p.catch(() => opened.delete(store));
+  }
+  return p;
+}
+
+/** Forgets the envelope of a store being closed, wiping its cached keys. */
+export async function closeEnvelope(store: Store): Promise<void> {
+  const p = opened.get(store);
+  opened.delete(store);
+  const env = await p?.catch(() => undefined);
+  env?.dataKeys.close();
+}
+
+async function open(security: SecurityConfig, store: Store, log: Logger, opts: OpenEnvelopeOptions): Promise<Envelope> {
+  const current = opts.kek ?? currentKek(security, store.driver, log);
+  const previous = [
+    ...(security.previousMasterKeys ?? []).map((v, i) => masterKeyFromValue(v, `security.previous_master_keys[${i}]`)),
+    ...(opts.previousKeks ?? []),
+  ];
+  // Unwrapped keys are kept a minute: a tenant shredded from another process stops being readable here within it.
+  const dataKeys = createDataKeys({ cache: { ttlMs: CACHE_TTL_MS }, ...opts.dataKeys, repository: store.dataKeys, kek: current, previousKeks: previous });
+  try {
+    const check = await dataKeys.verifyKeks();
+    if (check.retired.length > 0) {
+      log.warn({ event: 'crypto.previous_master_key_unused', kekIds: check.retired },
+        'security.previous_master_keys wrap no data key any more: the rotation is complete; remove them from the config and destroy them');
+    } else if (previous.length > 0) {
+      const pending = check.inUse.filter((id) => id !== current.id);
+      if (pending.length > 0) log.info({ event: 'crypto.master_key_rotation_pending', kekIds: pending }, 'data keys still wrapped by a previous master key: run "portcullis keys rotate-master"');
+    }
+  } catch (err) {
+    dataKeys.close();
+    if (isCryptoError(err, 'wrong_kek')) {
+      throw new CryptoError('wrong_kek', `encryption at rest cannot start: ${err.message}. Check security.master_key (and security.previous_master_keys during a rotation); Portcullis never falls back to storing plaintext`, { cause: err });
+    }
+    throw err;
+  }
+  log.info({ event: 'crypto.ready', kekId: current.id, previousKekIds: previous.map((k) => k.id) }, 'encryption at rest ready');
+  return createEnvelope({ dataKeys });
+}
+
+function currentKek(security: SecurityConfig, driver: string, log: Logger): KekProvider {
+  if (security.masterKey !== undefined) return masterKeyFromValue(security.masterKey, 'security.master_key');
+  const path = join(security.dataDir, MASTER_KEY_FILE);
+  const created = ensureGeneratedKey(security.dataDir, path);
+  log.warn({ event: 'crypto.generated_master_key', path, created },
+    `no security.master_key configured: using a master key generated under the data dir. Production must configure security.master_key (and keep a copy: losing it loses every encrypted value)${driver === 'sqlite' ? '' : '; with a shared store every instance needs the same key, so instances with other generated keys will refuse to start'}`);
+  return kekFromFile(path);
+}
+
+/**
+ * Creates `<dataDir>/master.key` once: a complete temp file hard-linked into place, so two
+ * processes starting together agree on one key. True when this call created it.
+ */
+function ensureGeneratedKey(dataDir: string, path: string): boolean {
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dataDir);
+    if (!st.isDirectory()) throw new CryptoError('bad_key', `data dir ${dataDir} is not a directory`);
+    // Whoever can write the folder could swap the key file for one they know.
+    if (POSIX && (st.mode & 0o022) !== 0) {
+      throw new CryptoError('bad_key', `data dir ${dataDir} is writable by group or others (mode 0${(st.mode & 0o777).toString(8)}); run: chmod 700 ${dataDir}`);
+    }
+  } catch (err) {
+    if (err instanceof CryptoError) throw err;
+    throw new CryptoError('bad_key', `cannot create data dir ${dataDir} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+  }
+  const key = randomBytes(32);
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    writeFileSync(tmp, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    linkSync(tmp, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new CryptoError('bad_key', `cannot create ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+  } finally {
+    key.fill(0);
+    rmSync(tmp, { force: true });
+  }
+}

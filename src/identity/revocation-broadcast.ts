@@ -1,0 +1,170 @@
+/**
+ * Key revocations broadcast over Redis pub/sub, so a key revoked anywhere (the CLI, the admin
+ * API, another instance) is dropped from every instance's key cache at once instead of after
+ * the cache TTL. The channel is `<key_prefix>key-revocations`; a message is one key id.
+ *
+ * Fail safe: a broadcast missed while the subscriber is disconnected would leave a revoked key
+ * cached, so while the listener is not subscribed `isSubscribed()` is false and the key verifier
+ * bypasses its cache (every request asks the store). A PING every second notices a connection
+ * that died silently. Receiving a message only ever evicts, so anyone able to publish on the
+ * channel can cost store lookups, never let a key through.
+ *
+ * Publishing is best effort: the revocation is already in the store, so an instance that
+ * misses the broadcast still refuses the key once its cache entry expires (≤ 1 s).
+ */
+import { createClient } from 'redis';
+import type { RedisLimitsConfig } from '../config/types.ts';
+import type { Logger } from '../observability/logger.ts';
+
+export const REVOCATION_CHANNEL = 'key-revocations';
+const MAX_KEY_ID_CHARS = 256;
+const PING_INTERVAL_MS = 1000;
+
+export function revocationChannel(keyPrefix: string): string {
+  return `${keyPrefix}${REVOCATION_CHANNEL}`;
+}
+
+export interface RevocationListener {
+  /** True while subscribed: broadcasts arrive, so cached key records may be trusted. */
+  isSubscribed(): boolean;
+  /** Resolves once subscribed for the first time (tests, startup logs); rejects after `timeoutMs`. */
+  ready(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface RevocationListenerOptions {
+  readonly redis: RedisLimitsConfig;
+  /** Called with the id of every key revoked anywhere. */
+  readonly onRevoked: (keyId: string) => void;
+  /** Called whenever the listener (re)subscribes: broadcasts may have been missed before it. */
+  readonly onResubscribed?: () => void;
+  readonly log: Logger;
+  /** CLIENT SETNAME of the subscriber connection (tests find and kill it by name). */
+  readonly clientName?: string;
+}
+
+export function createRevocationListener(opts: RevocationListenerOptions): RevocationListener {
+  const { log, redis } = opts;
+  const channel = revocationChannel(redis.keyPrefix);
+  const client = createClient({
+    url: redis.url,
+    ...(opts.clientName === undefined ? {} : { name: opts.clientName }),
+    disableOfflineQueue: true,
+    pingInterval: PING_INTERVAL_MS,
+    commandOptions: { timeout: redis.timeoutMs },
+    socket: {
+      connectTimeout: redis.timeoutMs,
+      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2000),
+    },
+  });
+
+  let subscribed = false;
+  let everSubscribed = false;
+  let closed = false;
+  let waiters: Array<() => void> = [];
+
+  // One warning per outage (including one that starts before the first subscription), one line when it ends.
+  let warned = false;
+  const markDown = (reason: string): void => {
+    if (closed) return;
+    subscribed = false;
+    if (warned) return;
+    warned = true;
+    log.warn({ event: 'keys.revocation_feed_down', reason },
+      'key revocation broadcasts unavailable; API keys are checked against the store on every request until resubscribed');
+  };
+  const markUp = (): void => {
+    if (subscribed || closed || !everSubscribed || !client.isReady) return;
+    subscribed = true;
+    warned = false;
+    // Anything cached before the outage may have been revoked during it.
+    opts.onResubscribed?.();
+    log.info({ event: 'keys.revocation_feed_up' }, 'subscribed to key revocation broadcasts');
+    for (const w of waiters) w();
+    waiters = [];
+  };
+
+  // The URL may hold a password: only the error's name/code is logged.
+  client.on('error', (err: unknown) => markDown(describeError(err)));
+  client.on('end', () => markDown('connection closed'));
+  client.on('reconnecting', () => markDown('reconnecting'));
+  // node-redis resubscribes before it reports 'ready' again; a PING answer proves the link is alive.
+  client.on('ready', markUp);
+  client.on('ping-interval', markUp);
+
+  const listener = (message: string): void => {
+    if (typeof message !== 'string' || message === '' || message.length > MAX_KEY_ID_CHARS) return;
+    opts.onRevoked(message);
+  };
+
+  // connect() settles only once connected (or given up): the loop below polls instead of awaiting it.
+  client.connect().catch(() => undefined);
+  const started = (async () => {
+    for (;;) {
+      if (closed) return;
+      try {
+        if (client.isReady) {
+          await client.subscribe(channel, listener);
+          everSubscribed = true;
+          markUp();
+          return;
+        }
+      } catch (err) {
+        log.debug({ event: 'keys.revocation_subscribe_failed', reason: describeError(err) }, 'retrying the revocation subscription');
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+
+  return {
+    isSubscribed: () => subscribed,
+    ready(timeoutMs = 10_000) {
+      if (subscribed) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('not subscribed to key revocation broadcasts in time')), timeoutMs);
+        waiters.push(() => { clearTimeout(timer); resolve(); });
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      subscribed = false;
+      await started;
+      if (client.isReady) await client.close().catch(() => client.destroy());
+      else client.destroy();
+    },
+  };
+}
+
+/**
+ * Tells every instance that `keyId` was revoked. Call it after the store change, from wherever
+ * keys are revoked (CLI, admin API). Resolves with the number of instances that received it, or
+ * `undefined` when Redis could not be reached (the cache TTL bounds the delay then). Never throws.
+ */
+export async function publishKeyRevocation(redis: RedisLimitsConfig | undefined, keyId: string, log?: Logger): Promise<number | undefined> {
+  if (redis === undefined) return undefined;
+  const client = createClient({
+    url: redis.url,
+    disableOfflineQueue: true,
+    commandOptions: { timeout: redis.timeoutMs },
+    socket: { connectTimeout: redis.timeoutMs, reconnectStrategy: false },
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return await client.publish(revocationChannel(redis.keyPrefix), keyId);
+  } catch (err) {
+    log?.warn({ event: 'keys.revocation_publish_failed', reason: describeError(err) },
+      'could not broadcast a key revocation; other instances refuse the key once their key cache expires (1 s)');
+    return undefined;
+  } finally {
+    if (client.isReady) await client.close().catch(() => client.destroy());
+    else client.destroy();
+  }
+}
+
+function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return 'unknown error';
+  const code = (err as NodeJS.ErrnoException).code;
+  return code ? `${err.name} ${code}` : `${err.name}: ${err.message.slice(0, 200)}`;
+}

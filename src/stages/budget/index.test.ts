@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { SecurityEvent } from '../../audit/security-events.ts';
+import type { BudgetRuleConfig, BudgetsConfig, ModelRouteConfig, TargetConfig } from '../../config/types.ts';
+import { newOutcome, type Caller, type RequestContext } from '../../core/context.ts';
+import type { ModelPrice } from '../../cost/price-table.ts';
+import { isGatewayError, type GatewayError } from '../../errors/gateway-error.ts';
+import { BudgetBackendError, type BudgetBackend } from '../../limits/budgets/budget-backend.ts';
+import { createMemoryBudgetBackend } from '../../limits/budgets/memory-budget-backend.ts';
+import { silentLogger } from '../../observability/logger.ts';
+import type { ChatChunk } from '../../providers/canonical.ts';
+import { messagesStreamErrorEvent } from '../../surfaces/anthropic/index.ts';
+import { createBudgetStage } from './index.ts';
+
+const caller: Caller = { kind: 'jwt', keyId: 'jwt:abc', keyPrefix: 'jwt', tenantId: 'acme', label: 't', allowedModels: ['*'], subject: 'alice', issuer: 'https://idp', teamId: 'red' };
+let n = 0;
+const NOW = Date.parse('2026-03-04T12:00:00Z');
+// $1 per 1M prompt tokens = 1 µ$ per token; 2 µ$ per completion token: round numbers.
+const PRICE: ModelPrice = { inputMicrosPer1M: 1_000_000, outputMicrosPer1M: 2_000_000, cachedInputMicrosPer1M: 500_000, version: 'v', effectiveDate: '2026-01-01', source: 'config' };
+const target: TargetConfig = { provider: 'p', model: 'm', weight: 1, priority: 0 };
+const route = { name: 'gpt', type: 'chat', targets: [target], timeoutMs: 60_000 } as unknown as ModelRouteConfig;
+const unpricedRoute = { name: 'odd', type: 'chat', targets: [{ ...target, model: 'odd' }], timeoutMs: 60_000 } as unknown as ModelRouteConfig;
+const models = new Map([['gpt', route], ['odd', unpricedRoute]]);
+const priceFor = (t: TargetConfig) => (t.model === 'm' ? PRICE : undefined);
+
+function ctx(body: Record<string, unknown> = {}): RequestContext {
+  return {
+    id: `req-${++n}`, startedAt: 0, receivedAt: new Date(0), surface: 'openai', operation: 'chat',
+    http: { method: 'POST', path: '/v1/chat/completions', headers: {}, remoteAddress: '127.0.0.1' },
+    signal: new AbortController().signal, log: silentLogger(), readBody: async () => Buffer.alloc(0),
+    caller, request: { operation: 'chat', body: { model: 'gpt', messages: [{ role: 'user', content: 'hi' }], max_tokens: 10, ...body } },
+    surfaceRequest: undefined, route: undefined, response: undefined, outcome: newOutcome(),
+  };
+}
+
+const rule = (r: Partial<BudgetRuleConfig>): BudgetRuleConfig => ({
+  name: 'b', scope: 'team', subject: undefined, model: undefined, period: { kind: 'day' }, amountMicros: 100, alertAtPercent: [], unpriced: 'refuse', ...r,
+});
+const config = (rules: BudgetRuleConfig[], defaultMaxTokens = 10): BudgetsConfig => ({ backend: 'memory', onBackendError: 'fail_closed', defaultMaxTokens, rules });
+
+function setup(rules: BudgetRuleConfig[], backend: BudgetBackend = createMemoryBudgetBackend({ now: () => NOW }), defaultMaxTokens = 10) {
+  const events: SecurityEvent[] = [];
+  const stage = createBudgetStage({ config: config(rules, defaultMaxTokens), backend, models, priceFor, events: { emit: (e) => events.push(e) }, now: () => NOW });
+  return { stage, backend, events };
+}
+
+async function refusedWith(p: Promise<unknown> | unknown): Promise<GatewayError> {
+  try {
+    await p;
+  } catch (err) {
+    if (isGatewayError(err)) return err;
+    throw err;
+  }
+  assert.fail('expected a refusal');
+}
+
+function chunk(content: string, usage?: ChatChunk['usage']): ChatChunk {
+  return { id: 'c', object: 'chat.completion.chunk', created: 0, model: 'gpt', choices: usage ? [] : [{ index: 0, delta: { content }, finish_reason: null }], ...(usage ? { usage } : {}) };
+}
+async function* chunks(list: ChatChunk[]): AsyncGenerator<ChatChunk> {
+  for (const c of list) yield c;
+}
+const teamItem = (name = 'b', limit = 100) => ({ key: `${name}/20260304T000000Z/red`, limitMicros: limit, ttlMs: 1000, thresholds: [] });
+
+describe('budget stage', () => {
+  it('reserves prompt estimate + max_tokens at the prices, settles to the real cost, and records it', async () => {
+    const { stage, backend } = setup([rule({})]);
+    const c = ctx();
+    await stage.onRequest!(c);
+    // "user" + "hi" = 6 chars → 2 tokens + 4 framing = 6 prompt tokens at 1 µ$, 10 completion at 2 µ$.
+    assert.deepEqual((await backend.peek([teamItem()]))[0], { allowed: true, spentMicros: 0, heldMicros: 26, limitMicros: 100 });
+    c.outcome.target = target;
+    c.response = { kind: 'chat', body: { id: 'x', object: 'chat.completion', created: 0, model: 'gpt', choices: [{ index: 0, message: { role: 'assistant', content: 'hi', refusal: null }, finish_reason: 'stop', logprobs: null }], usage: { prompt_tokens: 9, completion_tokens: 1, total_tokens: 10 } } } as never;
+    await stage.onResponse!(c);
+    assert.deepEqual((await backend.peek([teamItem()]))[0], { allowed: true, spentMicros: 11, heldMicros: 0, limitMicros: 100 });
+    assert.deepEqual([c.outcome.metered?.costMicros, c.outcome.metered?.estimated], [11, false]);
+    await stage.onFinish!(c);
+    assert.equal((await backend.peek([teamItem()]))[0]!.spentMicros, 11, 'settled once');
+  });
+
+  it('refuses with 402 naming the scope and budget when the reservation does not fit; nothing is held', async () => {
+    const { stage, backend } = setup([rule({ name: 'small', amountMicros: 25 })]);
+    const err = await refusedWith(stage.onRequest!(ctx()));
+    assert.equal(err.code, 'budget.exceeded');
+    assert.equal(err.status, 402);
+    assert.equal(err.message, 'The team budget "small" is exhausted for this period (0.000025 USD); it resets at 2026-03-05T00:00:00.000Z.');
+    assert.equal((await backend.peek([teamItem('small', 25)]))[0]!.heldMicros, 0);
+  });
+
+  it('releases the reservation when the request fails before any output (errors, refusals by later stages)', async () => {
+    const { stage, backend } = setup([rule({})]);
+    const c = ctx();
+    await stage.onRequest!(c);
+    c.outcome.attempts = 1;
+    await stage.onFinish!(c);
+    assert.deepEqual((await backend.peek([teamItem()]))[0], { allowed: true, spentMicros: 0, heldMicros: 0, limitMicros: 100 });
+  });
+
+  it('cuts a stream that outgrows the budget with budget.exceeded (rendered per dialect) and charges what was relayed', async () => {
+    // No max_tokens: 10 default tokens reserved (26 µ$ of 40).
+    const { stage, backend } = setup([rule({ amountMicros: 40 })]);
+    const c = ctx({ max_tokens: undefined });
+    await stage.onRequest!(c);
+    c.outcome.target = target;
+    c.response = { kind: 'chat-stream', stream: chunks(Array.from({ length: 40 }, () => chunk('abcd'))) };
+    await stage.onResponse!(c);
+    let relayed = 0;
+    const err = await refusedWith((async () => {
+      for await (const _ of (c.response as { stream: AsyncIterable<ChatChunk> }).stream) relayed++;
+    })());
+    assert.equal(err.code, 'budget.exceeded');
+    assert.ok(relayed >= 10 && relayed < 40, `cut after ${relayed} chunks`);
+    const m = c.outcome.metered!;
+    assert.equal(m.estimated, true);
+    assert.equal(m.usage?.completion_tokens, relayed + 1, 'the chunk that passed the budget was generated, so it is charged');
+    const [st] = await backend.peek([teamItem('b', 40)]);
+    assert.deepEqual([st!.spentMicros, st!.heldMicros], [m.costMicros, 0]);
+    assert.equal(messagesStreamErrorEvent(err).data.error.type, 'billing_error');
+  });
+
+  it('a stream within its max_tokens is never cut, whatever the character count suggests', async () => {
+    const { stage } = setup([rule({ amountMicros: 26 })]);
+    const c = ctx({ max_tokens: 10 });
+    await stage.onRequest!(c);
+    c.outcome.target = target;
+    c.response = { kind: 'chat-stream', stream: chunks([...Array.from({ length: 10 }, () => chunk('abcdefghijklmnop')), chunk('', { prompt_tokens: 6, completion_tokens: 10, total_tokens: 16 })]) };
+    await stage.onResponse!(c);
+    for await (const _ of (c.response as { stream: AsyncIterable<ChatChunk> }).stream) { /* drain */ }
+    assert.deepEqual([c.outcome.metered?.costMicros, c.outcome.metered?.estimated], [26, false]);
+  });
+
+  it('raises budget.threshold once per threshold with the scope, spend and limit', async () => {
+    const { stage, events } = setup([rule({ alertAtPercent: [10, 50] })]);
+    for (let i = 0; i < 2; i++) {
+      const c = ctx();
+      await stage.onRequest!(c);
+      c.outcome.target = target;
+      // 6 prompt + 3 completion tokens = 12 µ$ of 100: the first crosses 10 %, the second (24 %) crosses nothing new.
+      c.response = { kind: 'chat', body: { id: 'x', object: 'chat.completion', created: 0, model: 'gpt', choices: [], usage: { prompt_tokens: 6, completion_tokens: 3, total_tokens: 9 } } } as never;
+      await stage.onResponse!(c);
+    }
+    assert.deepEqual(events.map((e) => [e.type, e.detail?.['percent'], e.detail?.['scope'], e.detail?.['scopeSubject'], e.detail?.['spentUsd'], e.detail?.['limitUsd'], e.severity, e.tenantId]),
+      [['budget.threshold', 10, 'team', 'red', '0.000012', '0.000100', 'warning', 'acme']]);
+  });
+
+  it('fails closed: an unpriced model (unless opted out) and an unreachable backend are refused', async () => {
+    const strict = setup([rule({})]);
+    const err = await refusedWith(strict.stage.onRequest!(ctx({ model: 'odd' })));
+    assert.deepEqual([err.code, err.status], ['budget.unpriced_model', 403]);
+    const lenient = setup([rule({ unpriced: 'allow' })]);
+    await lenient.stage.onRequest!(ctx({ model: 'odd' }));
+
+    const broken: BudgetBackend = {
+      kind: 'broken',
+      reserve: async () => { throw new BudgetBackendError('down'); },
+      extend: async () => { throw new BudgetBackendError('down'); },
+      settle: async () => { throw new BudgetBackendError('down'); },
+      peek: async () => { throw new BudgetBackendError('down'); },
+      close: async () => {},
+    };
+    const down = await refusedWith(setup([rule({})], broken).stage.onRequest!(ctx()));
+    assert.deepEqual([down.code, down.status], ['budget.backend_unavailable', 503]);
+  });
+
+  it('applies a rule only to its model, its subject and callers that have the scope', async () => {
+    const { stage, backend } = setup([rule({ name: 'other-team', subject: 'blue' }), rule({ name: 'claude-only', model: 'claude*' }), rule({ name: 'users', scope: 'user' })]);
+    const c = ctx();
+    await stage.onRequest!(c);
+    const [blue] = await backend.peek([{ ...teamItem('other-team'), key: 'other-team/20260304T000000Z/blue' }]);
+    assert.equal(blue!.heldMicros, 0);
+    const [user] = await backend.peek([{ ...teamItem('users'), key: `users/20260304T000000Z/${encodeURIComponent('https://idp alice')}` }]);
+    assert.equal(user!.heldMicros, 26, 'users are counted per issuer and subject');
+  });
+});

@@ -1,0 +1,60 @@
+/**
+ * From configured budget rules to the counters one request touches. A rule applies when its
+ * model filter matches the public model, its scope has a subject for this caller (a `team`
+ * budget does not apply to a caller without a team) and, when the rule names a subject, it is
+ * this caller's. Each applicable rule is one counter per subject per period.
+ */
+import { createHash } from 'node:crypto';
+import type { BudgetRuleConfig, BudgetScope } from '../../config/types.ts';
+import type { Caller } from '../../core/context.ts';
+import type { BudgetItem } from '../../limits/budgets/budget-backend.ts';
+import { periodAt, type PeriodWindow } from '../../limits/budgets/periods.ts';
+import { modelAllowed } from '../authorize/model-patterns.ts';
+
+/** Counters outlive their period by this much, so a late settle still finds them. */
+const COUNTER_MARGIN_MS = 86_400_000;
+
+export interface AppliedBudget {
+  readonly rule: BudgetRuleConfig;
+  readonly period: PeriodWindow;
+  readonly item: BudgetItem;
+}
+
+/** The subject a scope counts, as shown to operators, or undefined when the caller has none. */
+export function budgetSubject(scope: BudgetScope, caller: Caller): string | undefined {
+  switch (scope) {
+    case 'key': return caller.keyId;
+    case 'user': return caller.subject;
+    case 'team': return caller.teamId;
+    case 'tenant': return caller.tenantId;
+  }
+}
+
+export function applicableBudgets(rules: readonly BudgetRuleConfig[], caller: Caller, model: string, nowMs: number): AppliedBudget[] {
+  const out: AppliedBudget[] = [];
+  for (const rule of rules) {
+    if (rule.model !== undefined && !modelAllowed([rule.model], model)) continue;
+    const subject = budgetSubject(rule.scope, caller);
+    if (subject === undefined || subject === '') continue;
+    if (rule.subject !== undefined && rule.subject !== subject) continue;
+    // Users are scoped by issuer: the same `sub` from two issuers is two people.
+    const counted = rule.scope === 'user' ? `${caller.issuer ?? ''} ${subject}` : subject;
+    const period = periodAt(rule.period, nowMs);
+    out.push({
+      rule,
+      period,
+      item: {
+        key: `${encodeURIComponent(rule.name)}/${period.id}/${encodeSubject(counted)}`,
+        limitMicros: rule.amountMicros,
+        ttlMs: Math.max(1, period.endMs - nowMs + COUNTER_MARGIN_MS),
+        thresholds: rule.alertAtPercent,
+      },
+    });
+  }
+  return out;
+}
+
+function encodeSubject(subject: string): string {
+  if (subject.length <= 128) return encodeURIComponent(subject);
+  return `sha256-${createHash('sha256').update(subject).digest('base64url')}`;
+}

@@ -1,0 +1,67 @@
+/**
+ * Wires threat detection and alert webhooks for one gateway: the engine reads the security
+ * event bus and the detect stage's observations; firings are acted on (throttle/suspend,
+ * audit, log) and published back on the bus as `threat.<rule>`; the webhook dispatcher
+ * delivers what each webhook asked for.
+ */
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { SecurityEventBus } from '../audit/security-events.ts';
+import { createAlertDispatcher, type AlertDispatcher } from '../alerts/dispatcher.ts';
+import { createDeadLetterFile } from '../alerts/dead-letters.ts';
+import { createWebhookSender } from '../alerts/webhook-sender.ts';
+import type { AlertsConfig, ThreatDetectionConfig } from '../config/types.ts';
+import type { Stage } from '../core/stage.ts';
+import type { Logger } from '../observability/logger.ts';
+import { createDetectStage } from '../stages/detect/index.ts';
+import { createThreatEngine } from './engine.ts';
+import { createPenaltyBox } from './penalty-box.ts';
+import { createThreatResponder } from './respond.ts';
+
+export interface ThreatDetection {
+  /** Undefined when detection is disabled. */
+  readonly stage: Stage | undefined;
+  /** Undefined when no webhook is configured. */
+  readonly alerts: AlertDispatcher | undefined;
+  close(): Promise<void>;
+}
+
+export interface OpenThreatDetectionOptions {
+  readonly threats: ThreatDetectionConfig;
+  readonly alerts: AlertsConfig;
+  readonly bus: SecurityEventBus;
+  readonly audit: Pick<AuditLog, 'append'> | undefined;
+  readonly log: Logger;
+}
+
+export function openThreatDetection(opts: OpenThreatDetectionOptions): ThreatDetection {
+  const { bus, log } = opts;
+  const unsubscribe: Array<() => void> = [];
+  let dispatcher: AlertDispatcher | undefined;
+  if (opts.alerts.webhooks.length > 0) {
+    const d = createAlertDispatcher({
+      config: opts.alerts, log,
+      sender: createWebhookSender({ timeoutMs: opts.alerts.timeoutMs }),
+      deadLetters: createDeadLetterFile(opts.alerts.deadLetterPath),
+    });
+    dispatcher = d;
+    unsubscribe.push(bus.subscribe((event) => d.enqueue(event)));
+  }
+  let stage: Stage | undefined;
+  if (opts.threats.enabled) {
+    const penalties = createPenaltyBox(opts.threats.maxTrackedSubjects);
+    const engine = createThreatEngine({
+      config: opts.threats,
+      onFiring: createThreatResponder({ penalties, audit: opts.audit, events: bus, log }),
+    });
+    unsubscribe.push(bus.subscribe((event) => engine.observeEvent(event)));
+    stage = createDetectStage({ engine, penalties });
+  }
+  return {
+    stage,
+    alerts: dispatcher,
+    async close() {
+      for (const u of unsubscribe) u();
+      await dispatcher?.close();
+    },
+  };
+}
