@@ -127,7 +127,7 @@ async function main(): Promise<void> {
       `# Portcullis benchmark — ${new Date().toISOString()}`,
       '',
       `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}.`,
-      `Gateway chain: ${'identify → validate → authorize → route → upstream, meter on finish'}; access log on (info); Prometheus metrics on (separate listener).`,
+      'Gateway chain (defaults): audit (durable `allowed` record before upstream) → meter → identify (API key) → detect (threat rules) → validate → authorize → route → upstream; access log on (info); Prometheus metrics on (separate listener); tracing, payload logging, limits and budgets off.',
       `Emulator, gateway and load generator share this machine (one process each).`,
       '',
       `## Throughput, ${CONNECTIONS} connections, ${SECONDS} s (closed loop)`,
