@@ -84,6 +84,12 @@ describe('admin API: role matrix and tenant isolation over HTTP', { timeout: 180
     await store.insertApiKey(sampleApiKeyRecord({ id: 'key_victim', tenantId: 'tA', teamId: 'teamA2', ownerUserId: 'u_victim' }));
     await store.insertApiKey(sampleApiKeyRecord({ id: 'key_victim_x', tenantId: 'tA', teamId: 'teamAx', ownerUserId: 'u_victim_x' }));
     await store.insertApiKey(sampleApiKeyRecord({ id: 'key_b', tenantId: 'tB', teamId: 'teamB1', ownerUserId: 'u_b_owner' }));
+    for (const [clientId, tenantId, teamId] of [['pcc_victim', 'tA', 'teamA2'], ['pcc_victim_x', 'tA', 'teamAx'], ['pcc_b', 'tB', 'teamB1']]) {
+      await store.insertOAuthClient({
+        clientId: clientId!, tenantId: tenantId!, teamId: teamId!, name: `client ${clientId}`, authMethod: 'client_secret_basic',
+        secretHash: '0'.repeat(64), jwks: null, scopes: [], allowedModels: ['*'], createdAt: NOW, revokedAt: null,
+      });
+    }
   });
 
   after(async () => {
@@ -102,6 +108,7 @@ describe('admin API: role matrix and tenant isolation over HTTP', { timeout: 180
       teams: await store.listTeams('tA'),
       keys: (await store.listTenantApiKeys('tA')).map((k) => ({ ...k, lastUsedAt: null })),
       users: await store.listAdminUsers({ tenantId: 'tA' }),
+      oauthClients: await store.listOAuthClients({ tenantId: 'tA' }),
     });
   }
 
@@ -123,6 +130,8 @@ describe('admin API: role matrix and tenant isolation over HTTP', { timeout: 180
       ['POST', '/admin/v1/users/u_victim_x/disable'],
       ['POST', '/admin/v1/users/u_victim_x/reset-mfa'],
       ['DELETE', `/admin/v1/tokens/atk_u_owner`],
+      ['GET', '/admin/v1/oauth/clients/pcc_victim_x'],
+      ['POST', '/admin/v1/oauth/clients/pcc_victim_x/revoke'],
     ];
     const served = new Set(allRoutes().map((r) => `${r.method} ${r.path}`));
     for (const [method, path, body] of attacks) {
@@ -130,32 +139,50 @@ describe('admin API: role matrix and tenant isolation over HTTP', { timeout: 180
       assert.equal(r.status, 404, `${method} ${path} → ${r.status} ${r.code}`);
       assert.equal(r.code, 'resource.not_found', `${method} ${path}`);
       // The same answer as for an id that exists nowhere: existence in another tenant is not revealed.
-      const ghost = await api(b, method, path.replace(/tA|teamAx|key_victim_x|u_victim_x|atk_u_owner/, 'nothing_here'), body);
+      const ghost = await api(b, method, path.replace(/tA|teamAx|key_victim_x|u_victim_x|atk_u_owner|pcc_victim_x/, 'nothing_here'), body);
       assert.deepEqual([ghost.status, ghost.code], [r.status, r.code], `${method} ${path} differs from a missing id`);
       assert.doesNotMatch(JSON.stringify(r.json), /Tenant A|@example\.com/, 'the answer reveals nothing of tenant A');
     }
     // Every route that takes an id of tenant A's objects was attacked above.
-    const idRoutes = [...served].filter((s) => /\/:(tenantId|teamId|keyId|userId|tokenId)/.test(s));
-    const attacked = new Set(attacks.map(([m, p]) => `${m} ${p.replace(/\/(tA|teamAx|key_victim_x|u_victim_x|atk_u_owner)(?=\/|$)/, (_, id: string) =>
-      `/:${{ tA: 'tenantId', teamAx: 'teamId', key_victim_x: 'keyId', u_victim_x: 'userId', atk_u_owner: 'tokenId' }[id]}`)}`));
+    const idRoutes = [...served].filter((s) => /\/:(tenantId|teamId|keyId|userId|tokenId|clientId)/.test(s));
+    const attacked = new Set(attacks.map(([m, p]) => `${m} ${p.replace(/\/(tA|teamAx|key_victim_x|u_victim_x|atk_u_owner|pcc_victim_x)(?=\/|$)/, (_, id: string) =>
+      `/:${{ tA: 'tenantId', teamAx: 'teamId', key_victim_x: 'keyId', u_victim_x: 'userId', atk_u_owner: 'tokenId', pcc_victim_x: 'clientId' }[id]}`)}`));
     for (const s of idRoutes) assert.ok(attacked.has(s), `cross-tenant case missing for ${s}`);
 
-    for (const path of ['/admin/v1/teams', '/admin/v1/keys', '/admin/v1/users']) {
+    for (const path of ['/admin/v1/teams', '/admin/v1/keys', '/admin/v1/users', '/admin/v1/oauth/clients']) {
       const r = await api(b, 'GET', path);
       assert.equal(r.status, 200, path);
-      assert.doesNotMatch(JSON.stringify(r.json), /"tA"|teamA|key_victim|u_victim|u_owner/, `${path} lists nothing of tenant A`);
+      assert.doesNotMatch(JSON.stringify(r.json), /"tA"|teamA|key_victim|u_victim|u_owner|pcc_victim/, `${path} lists nothing of tenant A`);
     }
     // Tenant B's log holds its own (refused) attempts on tenant A's ids, and nothing tenant A did.
     const log = await api(b, 'GET', '/admin/v1/audit?from=2000-01-01&to=2999-01-01&limit=1000');
     const records = (log.json as { data: Array<{ actor: { tenant: string | null } }> }).data;
     assert.ok(records.length > 0);
     assert.deepEqual([...new Set(records.map((x) => x.actor.tenant))], ['tB']);
+    // A refused login to a tenant-A account is tenant A's security event, never tenant B's.
+    const login = await fetch(`${gw.url}/admin/v1/session`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'u_victim@example.com', password: 'wrong-password-123', totp_code: '000000' }),
+    });
+    assert.equal(login.status, 401);
+    type SecurityPage = { data: Array<{ action: string; target: string | null; actor: { tenant: string | null } }> };
+    const securityOf = async (t: string) =>
+      ((await api(t, 'GET', '/admin/v1/security-events?from=2000-01-01&to=2999-01-01&limit=1000')).json as SecurityPage).data;
+    let seenByA: SecurityPage['data'] = [];
+    for (let i = 0; i < 100 && !seenByA.some((x) => x.target === 'u_victim'); i++) {
+      seenByA = await securityOf(tokens.get('u_owner')!);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(seenByA.some((x) => x.action === 'admin.login' && x.target === 'u_victim'), 'tenant A sees its refused login');
+    const seenByB = await securityOf(b);
+    assert.ok(seenByB.every((x) => x.actor.tenant === 'tB'), 'tenant B sees no security event of tenant A');
+    assert.doesNotMatch(JSON.stringify(seenByB), /u_victim/);
     assert.equal(await snapshotTenantA(), before, 'tenant A is unchanged');
   });
 
   it('every route × every role: 403 rbac.forbidden exactly where the role table says no', async () => {
     const params: Record<string, string> = {
-      tenantId: 'tA', teamId: 'teamA2', keyId: 'key_victim', userId: 'u_victim', tokenId: 'atk_nobody',
+      tenantId: 'tA', teamId: 'teamA2', keyId: 'key_victim', userId: 'u_victim', tokenId: 'atk_nobody', clientId: 'pcc_victim',
     };
     const routes = allRoutes().filter((r) => r.auth === 'principal');
     assert.ok(routes.length >= 20, `only ${routes.length} principal routes`);
@@ -178,5 +205,7 @@ describe('admin API: role matrix and tenant isolation over HTTP', { timeout: 180
     assert.equal((await store.getApiKey('key_victim'))?.revokedAt, null);
     assert.ok(await store.getTeam('tA', 'teamA2'));
     assert.equal((await store.getAdminUser('u_victim'))?.disabledAt, null);
+    assert.equal((await store.getOAuthClient('pcc_victim'))?.revokedAt, null);
+    assert.equal((await store.listOAuthClients({ tenantId: 'tA' })).length, 2, 'no client was registered by the walk');
   });
 });

@@ -79,6 +79,13 @@ describe('records carry exact tokens and cost', () => {
     assert.equal(r.cost_micros, u.prompt_tokens * 1000 + u.completion_tokens * 2000);
     assert.equal(r.price_version, 'it-2026-01');
     assert.equal(r.usage_estimated, 0);
+    // The access log line carries the same tokens and cost.
+    const requestId = whole.response.headers.get('x-request-id')!;
+    const findLine = () => gw.output().split('\n').filter((l) => l.includes(`"requestId":"${requestId}"`) && l.includes('"msg":"request"')).map((l) => JSON.parse(l) as Record<string, unknown>)[0];
+    for (let i = 0; i < 100 && findLine() === undefined; i++) await new Promise((res) => setTimeout(res, 50)); // the log is written asynchronously
+    const line = findLine();
+    assert.ok(line, 'no access log line for the request');
+    assert.deepEqual([line.promptTokens, line.completionTokens, line.costMicros], [u.prompt_tokens, u.completion_tokens, r.cost_micros]);
 
     const stream = await client.chat.completions.create({ model: 'gpt', max_tokens: 20, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'streamed and metered exactly' }] }).withResponse();
     let usage: OpenAI.CompletionUsage | undefined | null;

@@ -45,7 +45,8 @@ const stateYaml = (editRpm: number) => [
   `    - { scope: key, model: edit-model, requests_per_minute: ${editRpm}, burst: 10 }`,
   '',
 ].join('\n');
-const MODELS_YAML = ['models:', ...['rate-model', 'token-model', 'slow-model', 'edit-model'].map((m) => `  ${m}:\n    targets: [ { provider: openai, model: gpt-4o-mini } ]`), ''].join('\n');
+// open-model has no limit rule: the revocation test polls it as fast as it can without running into a limit.
+const MODELS_YAML = ['models:', ...['rate-model', 'token-model', 'slow-model', 'edit-model', 'open-model'].map((m) => `  ${m}:\n    targets: [ { provider: openai, model: gpt-4o-mini } ]`), ''].join('\n');
 // Three-letter words: the gateway's estimate (chars / 4 + framing) is 2 tokens above the real prompt.
 const TOKEN_PROMPT = Array(200).fill('abc').join(' ');
 
@@ -176,7 +177,7 @@ describe('two gateway instances on one PostgreSQL and one Redis', { timeout: 300
     assert.equal(created.code, 0, created.stderr);
     const { key, id } = JSON.parse(created.stdout) as { key: string; id: string };
     // Warm b's key cache.
-    for (let i = 0; i < 3; i++) assert.equal((await chat(b, key, { model: 'rate-model' })).status, 200);
+    for (let i = 0; i < 3; i++) assert.equal((await chat(b, key, { model: 'open-model' })).status, 200);
 
     // b is polled while the CLI runs, so the measure is from the revocation's commit (revoked_at,
     // stamped just before it) to b's first refusal, whatever the CLI does after the commit.
@@ -184,7 +185,7 @@ describe('two gateway instances on one PostgreSQL and one Redis', { timeout: 300
     let stop = false;
     const poller = (async () => {
       while (refusedAt === undefined && !stop) {
-        const r = await chat(b, key, { model: 'rate-model' });
+        const r = await chat(b, key, { model: 'open-model' });
         if (r.status === 401) refusedAt = Date.now();
         else assert.equal(r.status, 200, r.text);
       }
@@ -200,7 +201,7 @@ describe('two gateway instances on one PostgreSQL and one Redis', { timeout: 300
     const refusedAfterMs = refusedAt - Date.parse(row.rows[0]!.revoked_at);
     t.diagnostic(`refused by the other instance ${refusedAfterMs} ms after the revocation was stamped`);
     assert.ok(refusedAfterMs < 1000, `refused after ${refusedAfterMs} ms`);
-    assert.equal((await chat(a, key, { model: 'rate-model' })).status, 401);
+    assert.equal((await chat(a, key, { model: 'open-model' })).status, 401);
   });
 
   test('a concurrency limit counts streams held on both instances together', async () => {

@@ -15,6 +15,8 @@ import type { Logger } from '../observability/logger.ts';
 import type { ClientIpResolver } from '../server/client-ip.ts';
 import { createListener, listen } from '../server/listener.ts';
 import type { Store } from '../store/store.ts';
+import type { TenantStatusGate } from '../identity/tenant-status.ts';
+import { keyedHash } from '../identity/admin/admin-secrets.ts';
 import { buildAdminRoutes } from './routes.ts';
 import { createAdminHandler, sendAdminError, type AdminHandler } from './server.ts';
 
@@ -39,6 +41,41 @@ export interface OpenAdminOptions {
   readonly log: Logger;
   readonly clientIp?: ClientIpResolver;
   readonly onKeyRevoked?: (keyId: string) => void | Promise<void>;
+  /** Tenant suspension: admins of a suspended tenant can neither log in nor use a session or token. */
+  readonly tenantStatus?: TenantStatusGate;
+}
+
+/**
+ * The identity services with tenant suspension applied: a login of a suspended tenant's admin is
+ * checked after the password and second factor (so the answer tells a guesser nothing), its new
+ * session is deleted and 403 `auth.tenant_suspended` returned; sessions and admin API tokens are
+ * refused the same way on every call.
+ */
+export function withTenantSuspension(identity: AdminIdentity, gate: TenantStatusGate, store: Store): AdminIdentity {
+  return {
+    ...identity,
+    login: {
+      ...identity.login,
+      async login(attempt) {
+        const result = await identity.login.login(attempt);
+        try {
+          await gate.assertActive(result.user.tenantId);
+        } catch (err) {
+          await store.deleteAdminSession(keyedHash(identity.secret, 'session', result.sessionId)).catch(() => undefined);
+          throw err;
+        }
+        return result;
+      },
+    },
+    authenticator: {
+      ...identity.authenticator,
+      async authenticate(headers) {
+        const who = await identity.authenticator.authenticate(headers);
+        if (who !== undefined) await gate.assertActive(who.principal.tenantId);
+        return who;
+      },
+    },
+  };
 }
 
 export async function openAdminApi(config: GatewayConfig, opts: OpenAdminOptions): Promise<AdminApi | undefined> {
@@ -47,13 +84,14 @@ export async function openAdminApi(config: GatewayConfig, opts: OpenAdminOptions
   const { store, log } = opts;
   const envelope = await openEnvelope(config.security, store, log);
   const append = (entry: Parameters<AuditLog['append']>[0]) => opts.audit.append(entry);
-  const identity = createAdminIdentity({
+  const baseIdentity = createAdminIdentity({
     store, secret: opts.keyHashSecret, sealer: envelope, sessions: cfg.session, secureCookie: cfg.secureCookie,
     enrolmentTtlS: cfg.enrolmentTtlS, audit: append, events: opts.events, log,
     lockout: createLockout({ threshold: cfg.lockout.threshold, windowS: cfg.lockout.windowS, baseLockoutS: cfg.lockout.baseLockoutS, maxLockoutS: cfg.lockout.maxLockoutS }),
   });
+  const identity = opts.tenantStatus === undefined ? baseIdentity : withTenantSuspension(baseIdentity, opts.tenantStatus, store);
   const routes = buildAdminRoutes({
-    store, audit: opts.audit, auditPath: config.audit.path, keyHashSecret: opts.keyHashSecret, identity,
+    store, audit: opts.audit, auditPath: config.audit.path, keyHashSecret: opts.keyHashSecret, identity, gatewayConfig: config,
     ...(opts.onKeyRevoked ? { onKeyRevoked: opts.onKeyRevoked } : {}),
   });
   const handler = createAdminHandler({

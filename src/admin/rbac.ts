@@ -36,6 +36,11 @@ export const ADMIN_ACTIONS = [
   'audit.export',
   'security_event.read',
   'usage.read',
+  // OAuth clients of the built-in authorization server (own team for team managers).
+  'client.read',
+  'client.write',
+  // Read-only views of the config file's providers and model routes (never credentials).
+  'config.read',
 ] as const;
 export type AdminAction = (typeof ADMIN_ACTIONS)[number];
 
@@ -50,11 +55,11 @@ export const ROLE_ACTIONS: Readonly<Record<AdminRole, readonly AdminAction[]>> =
   admin: ALL.filter((a) => a !== 'tenant.write'),
   security_auditor: [
     'self', 'tenant.read', 'team.read', 'user.read', 'key.read', 'key.read_own', 'token.write',
-    'audit.read', 'audit.export', 'security_event.read', 'usage.read',
+    'audit.read', 'audit.export', 'security_event.read', 'usage.read', 'client.read', 'config.read',
   ],
   team_manager: [
     'self', 'team.read', 'user.read', 'key.read', 'key.write', 'key.read_own', 'key.write_own',
-    'token.write', 'usage.read',
+    'token.write', 'usage.read', 'client.read', 'client.write', 'config.read',
   ],
   developer: ['self', 'key.read_own', 'key.write_own', 'token.write'],
   billing_viewer: ['self', 'token.write', 'usage.read'],

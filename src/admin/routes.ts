@@ -7,6 +7,9 @@
 import { createAuditRoutes } from './resources/audit.ts';
 import type { AdminResourceDeps } from './resources/deps.ts';
 import { createKeyRoutes } from './resources/keys.ts';
+import { createGatewayConfigRoutes } from './resources/gateway-config.ts';
+import { createOAuthClientRoutes } from './resources/oauth-clients.ts';
+import { createSecurityEventRoutes } from './resources/security-events.ts';
 import { createSessionRoutes, type AdminIdentityDeps } from './resources/session.ts';
 import { createTeamRoutes } from './resources/teams.ts';
 import { createTenantRoutes } from './resources/tenants.ts';
@@ -27,7 +30,10 @@ const RESOURCE_FACTORIES: readonly ResourceRouteFactory[] = [
   createTeamRoutes,
   createKeyRoutes,
   createAuditRoutes,
+  createSecurityEventRoutes,
   createUsageRoutes,
+  createOAuthClientRoutes,
+  createGatewayConfigRoutes,
 ];
 
 export const ADMIN_ROUTE_FACTORIES: readonly AdminRouteFactory[] = [

@@ -107,7 +107,7 @@ test('5xx and 429 are retried with backoff (Retry-After honoured) until delivere
   const waits = lines.filter((l) => l.event === 'alerts.retry').map((l) => l.retryInMs);
   // Backoff with jitter (random fixed at 0.5): 5 ms ceiling → 4; then Retry-After: 1 s wins over 8 ms.
   assert.deepEqual(waits, [4, 1000]);
-  assert.deepEqual(d.stats(), { queued: 0, delivered: 1, dropped: 0, deadLettered: 0 });
+  assert.deepEqual(d.stats(), { queued: 0, delivered: 1, retried: 2, dropped: 0, deadLettered: 0 });
 });
 
 test('after max_attempts the delivery is dead-lettered with its payload; a 4xx is not retried', async () => {
@@ -121,6 +121,8 @@ test('after max_attempts the delivery is dead-lettered with its payload; a 4xx i
   second.d.enqueue(alert);
   await second.d.idle();
   assert.equal(gone.got.length, 1, 'a 4xx other than 408/429 is final');
+  assert.deepEqual(d.stats(), { queued: 0, delivered: 0, retried: 2, dropped: 0, deadLettered: 1 });
+  assert.deepEqual(second.d.stats(), { queued: 0, delivered: 0, retried: 0, dropped: 0, deadLettered: 1 });
   const { letters } = readDeadLetters(path);
   assert.equal(letters.length, 1);
   assert.deepEqual([letters[0]!.webhook_id, letters[0]!.attempts, letters[0]!.last_error, letters[0]!.payload.type], ['soc', 3, 'HTTP 500', 'threat.brute_force']);
@@ -154,7 +156,7 @@ test('the queue is bounded: past queue_size deliveries are dropped and counted, 
   };
   const { d, lines } = dispatcher([hook('https://hooks.example.com/')], { queueSize: 2, sender });
   for (let i = 0; i < 5; i++) d.enqueue(alert);
-  assert.deepEqual(d.stats(), { queued: 2, delivered: 0, dropped: 3, deadLettered: 0 });
+  assert.deepEqual(d.stats(), { queued: 2, delivered: 0, retried: 0, dropped: 3, deadLettered: 0 });
   assert.equal(lines.filter((l) => l.event === 'alerts.dropped').length, 3);
   release();
   await d.idle();

@@ -16,6 +16,8 @@ import type { WebhookSender } from './webhook-sender.ts';
 export interface AlertDispatcherStats {
   readonly queued: number;
   readonly delivered: number;
+  /** Retries scheduled after a failed attempt (one delivery can be retried several times). */
+  readonly retried: number;
   readonly dropped: number;
   readonly deadLettered: number;
 }
@@ -55,6 +57,7 @@ export function createAlertDispatcher(opts: AlertDispatcherOptions): AlertDispat
   let running = 0;
   let closed = false;
   let delivered = 0;
+  let retried = 0;
   let dropped = 0;
   let deadLettered = 0;
   let idleWaiters: Array<() => void> = [];
@@ -117,6 +120,7 @@ export function createAlertDispatcher(opts: AlertDispatcherOptions): AlertDispat
       return finish(d);
     }
     const wait = Math.min(config.retryMaxMs, Math.max(backoffMs(d.attempts), result.retryAfterMs ?? 0));
+    retried += 1;
     log.warn({ event: 'alerts.retry', webhook: d.hook.id, eventId: d.payload.id, attempt: d.attempts, error: d.lastError, retryInMs: wait }, 'alert delivery failed; will retry');
     d.timer = setTimeout(() => {
       d.timer = undefined;
@@ -145,7 +149,7 @@ export function createAlertDispatcher(opts: AlertDispatcherOptions): AlertDispat
       }
       pump();
     },
-    stats: () => ({ queued: pending.size, delivered, dropped, deadLettered }),
+    stats: () => ({ queued: pending.size, delivered, retried, dropped, deadLettered }),
     idle: () => new Promise<void>((resolve) => {
       if (pending.size === 0) resolve();
       else idleWaiters.push(resolve);

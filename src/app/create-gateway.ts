@@ -6,6 +6,7 @@
 import type { Server } from 'node:http';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { openConfiguredAuditLog } from '../audit/open.ts';
+import { recordSecurityEvents } from '../audit/security-event-records.ts';
 import { createSecurityEventBus, type SecurityEventBus } from '../audit/security-events.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { createPipeline, type Pipeline } from '../core/pipeline.ts';
@@ -31,6 +32,8 @@ import { createListener, drain, listen } from '../server/listener.ts';
 import { createAuditStage } from '../stages/audit/index.ts';
 import { createAuthorizeStage } from '../stages/authorize/index.ts';
 import { createIdentifyStage } from '../stages/identify/index.ts';
+import { createTenantStatusStage } from '../stages/tenant-status/index.ts';
+import { createTenantStatusGate } from '../identity/tenant-status.ts';
 import { createLimitStage } from '../stages/limit/index.ts';
 import { createMeterStage } from '../stages/meter/index.ts';
 import { createPayloadLogStage } from '../stages/payload-log/index.ts';
@@ -97,14 +100,23 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
   try {
     audit = await openConfiguredAuditLog(config.audit, config.security.dataDir, log);
     const auditLog = audit;
+    recordSecurityEvents(securityEvents, auditLog, log);
     threats = openThreatDetection({ threats: config.threatDetection, alerts: config.alerts, bus: securityEvents, audit: auditLog, log });
     const threatDetection = threats;
     upstream = createUpstream({ providers: config.providers, adapterFor, log });
     const up0 = upstream;
     const metrics = config.metrics.enabled
-      ? createGatewayMetrics({ config, breakerStates: () => up0.breakerStates(), inFlight: () => lifecycle.inFlight.size })
+      ? createGatewayMetrics({
+        config, breakerStates: () => up0.breakerStates(), inFlight: () => lifecycle.inFlight.size,
+        alertDeliveries: () => {
+          const s = threatDetection.alerts?.stats();
+          return s === undefined ? undefined : { delivered: s.delivered, retried: s.retried, dead_lettered: s.deadLettered, dropped: s.dropped };
+        },
+      })
       : undefined;
     const observers = metrics === undefined ? undefined : createMetricsObservers(metrics, log);
+    // Lockouts and threat firings are counted from the bus, so their producers know nothing of metrics.
+    if (observers !== undefined) securityEvents.subscribe(observers.securityEvent);
     // The built-in authorization server (oauth_server): its tokens go through the same verifier, keys local.
     oauth = await openOAuthServer(config, { store, serverSecret: keyHashSecret, log, events: securityEvents, lockout: lockoutFromConfig(config.auth.lockout) });
     const oauthServer = oauth;
@@ -131,14 +143,17 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     payloadLog = await openConfiguredPayloadLog(config, store, log);
     const payloads = payloadLog;
     const keys = keyVerification;
+    // Tenant suspension: one short-lived status cache for the request path and the admin API.
+    const tenantStatus = createTenantStatusGate({ store });
     const pipeline = createPipeline([
       createAuditStage({ audit: auditLog }),
-      createMeterStage({ store, priceFor }),
+      createMeterStage({ store, priceFor, onMetered: observers?.metered }),
       ...(payloads === undefined ? [] : [createPayloadLogStage({ payloadLog: payloads })]),
       createIdentifyStage({
         store, jwt: jwtVerifier, apiKeysEnabled: config.auth.apiKeys.enabled, verifier: keys.verifier, onAuthFailure: observers?.authFailure,
-        events: securityEvents, lockout: lockoutFromConfig(config.auth.lockout),
+        events: securityEvents, lockout: lockoutFromConfig(config.auth.lockout), clientCertificates: config.auth.clientCertificates,
       }),
+      createTenantStatusStage({ gate: tenantStatus, events: securityEvents, onAuthFailure: observers?.authFailure }),
       ...(threatDetection.stage === undefined ? [] : [threatDetection.stage]),
       createValidateStage({ maxJsonDepth: config.server.maxJsonDepth, payload: config.payload }),
       createAuthorizeStage(),
@@ -154,7 +169,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     const clientIp = createClientIpResolver(config.server.trustedProxies);
     // The admin API (admin section): on the main listener under /admin/v1, or on its own listener.
     admin = await openAdminApi(config, {
-      store, keyHashSecret, audit: auditLog, events: securityEvents, log, clientIp,
+      store, keyHashSecret, audit: auditLog, events: securityEvents, log, clientIp, tenantStatus,
       onKeyRevoked: (keyId) => keys.announceRevocation(keyId),
     });
     const adminApi = admin;

@@ -26,6 +26,7 @@ export function keyCreatedEntry(record: ApiKeyRecord, actor: AuditActor): AuditE
       endpoints: record.allowedEndpoints == null ? null : record.allowedEndpoints.join(','),
       read_only: record.readOnly === true,
       rotated_from: record.rotatedFrom ?? null,
+      ...(record.clientCertSha256 != null ? { client_cert_sha256: record.clientCertSha256 } : {}),
     },
   };
 }

@@ -1,6 +1,7 @@
 /** Option parsing and listing for `portcullis keys` (create/rotate/list): key policy flags, expiry, the table. */
 import { cliActor } from '../audit/key-events.ts';
 import { DURATION_HINT, parseDurationS } from '../config/duration.ts';
+import { normaliseFingerprint } from '../identity/client-cert-directory.ts';
 import { normalizeEndpoints, normalizeIpAllowlist } from '../identity/key-policy.ts';
 import type { ApiKeyRecord, KeyEndpoint } from '../store/store.ts';
 import { UsageError } from './usage-error.ts';
@@ -50,6 +51,14 @@ export function keyPolicyFlags(
   return out;
 }
 
+/** `--cert-sha256`: bind the key to one mutual-TLS client certificate. */
+export function certBindingFlag(text: string | undefined): { clientCertSha256?: string } {
+  if (text === undefined) return {};
+  const fp = normaliseFingerprint(text);
+  if (fp === undefined) throw new UsageError('--cert-sha256 must be a SHA-256 certificate fingerprint: 32 colon-separated hex bytes (AB:CD:…) or 64 hex digits, as `openssl x509 -noout -fingerprint -sha256` prints it');
+  return { clientCertSha256: fp };
+}
+
 export function cliCreator(): string {
   return `cli:${cliActor().id ?? 'unknown'}`;
 }
@@ -59,6 +68,7 @@ export function describeScope(k: ApiKeyRecord): string {
   if (k.readOnly === true) parts.push('read-only');
   else if (k.allowedEndpoints != null) parts.push(`endpoints: ${k.allowedEndpoints.join(',')}`);
   if ((k.ipAllowlist ?? []).length > 0) parts.push(`ip: ${(k.ipAllowlist ?? []).join(',')}`);
+  if (k.clientCertSha256 != null) parts.push(`client cert: ${k.clientCertSha256}`);
   return parts.join(', ');
 }
 

@@ -13,7 +13,7 @@ import type { AuditConfig, RedisLimitsConfig, SecurityConfig, StoreConfig } from
 import { createApiKey } from '../identity/api-keys.ts';
 import { KeyRotationError, MAX_GRACE_SECONDS, rotateApiKey } from '../identity/key-rotation.ts';
 import { parseDurationS } from '../config/duration.ts';
-import { cliCreator, describeScope, formatKeyTable, keyPolicyFlags, parseExpires } from './key-flags.ts';
+import { certBindingFlag, cliCreator, describeScope, formatKeyTable, keyPolicyFlags, parseExpires } from './key-flags.ts';
 import { resolveKeyHashSecret } from '../identity/key-secret.ts';
 import { publishKeyRevocation } from '../identity/revocation-broadcast.ts';
 import { openStore } from '../store/open.ts';
@@ -25,7 +25,7 @@ import { runKeyRotation } from './encryption-command.ts';
 export const KEYS_HELP = `Usage: portcullis keys <create|list|rotate|revoke> [options]
 
   keys create --label NAME [--models PATTERNS] [--tenant ID] [--expires WHEN]
-              [--ip CIDRS] [--endpoints LIST] [--read-only]
+              [--ip CIDRS] [--endpoints LIST] [--read-only] [--cert-sha256 FINGERPRINT]
       Creates a key and prints it once. PATTERNS is a comma-separated list of model names,
       '*' allowed as a wildcard (default: *).
       --expires WHEN   a duration from now (30d, 12h, 90m) or an ISO-8601 time
@@ -35,6 +35,10 @@ export const KEYS_HELP = `Usage: portcullis keys <create|list|rotate|revoke> [op
       --endpoints LIST comma-separated: chat, embeddings, models, messages (Anthropic);
                        default: all
       --read-only      the models listing only
+      --cert-sha256 FP bind the key to one mutual-TLS client certificate: it is accepted
+                       only over HTTPS connections presenting that verified certificate
+                       (SHA-256 fingerprint, AB:CD:… or 64 hex digits; needs
+                       server.tls.client_auth). Kept across rotation.
   keys list [--tenant ID]
       Lists keys: id, prefix, label, state (active/expired/revoked), scopes (models,
       endpoints, read-only, IP allowlist), expiry, last use. Never prints a key.
@@ -66,7 +70,7 @@ export async function runKeys(argv: string[]): Promise<number> {
     config: { type: 'string' }, 'data-dir': { type: 'string' }, label: { type: 'string' }, models: { type: 'string' },
     tenant: { type: 'string' }, 'expires-in': { type: 'string' }, json: { type: 'boolean' },
     expires: { type: 'string' }, ip: { type: 'string', multiple: true }, endpoints: { type: 'string' }, 'read-only': { type: 'boolean' },
-    grace: { type: 'string' },
+    grace: { type: 'string' }, 'cert-sha256': { type: 'string' },
   }, KEYS_HELP, true);
   if (values.help) {
     process.stdout.write(KEYS_HELP);
@@ -95,9 +99,10 @@ export async function runKeys(argv: string[]): Promise<number> {
         }
         if (values.expires !== undefined) expiresAt = parseExpires(values.expires);
         const policy = keyPolicyFlags(values.ip, values.endpoints, values['read-only']);
+        const certBinding = certBindingFlag(values['cert-sha256']);
         const secret = resolveKeyHashSecret(security);
         const { key, record } = await createApiKey(store, secret, {
-          tenantId: values.tenant ?? 'default', label, allowedModels: models, ...(expiresAt ? { expiresAt } : {}), ...policy,
+          tenantId: values.tenant ?? 'default', label, allowedModels: models, ...(expiresAt ? { expiresAt } : {}), ...policy, ...certBinding,
           createdBy: cliCreator(),
         });
         try {

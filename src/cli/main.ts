@@ -26,7 +26,7 @@ Commands:
   config check     Validate a config file and print a summary
   keys             Create, list and revoke virtual API keys; rotate the master and data keys
   admin            Create admin users (password + TOTP) and reset their MFA
-  tenants          Create and list tenants; crypto-shred a tenant (destroy its data keys)
+  tenants          Create, list, suspend and resume tenants; crypto-shred a tenant (destroy its data keys)
   payloads show    Decrypt and print the logged bodies of one request (payload_log)
   audit            Verify the tamper-evident audit log; export it by time range
   report usage     Spend and tokens by tenant, team, key, model or day (table, csv, json)

@@ -83,7 +83,7 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
   const payloadLog = readPayloadLog(r, f('payload_log'));
   const providers = readProviders(r, f('providers'), secrets);
   const models = readModels(r, f('models'), providers);
-  const auth = readAuth(r, f('auth'), oauthServerRequested(f('oauth_server').node));
+  const auth = readAuth(r, f('auth'), oauthServerRequested(f('oauth_server').node), server.tls?.clientAuth ?? 'none');
   const oauthServer = readOAuthServer(r, f('oauth_server'), auth.jwt.issuers);
   const metrics = readMetrics(r, f('metrics'), secrets, server.port);
   const tracing = readTracing(r, f('tracing'), secrets);

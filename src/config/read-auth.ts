@@ -7,11 +7,12 @@
  */
 import { isSeq } from 'yaml';
 import { outboundUrlProblems } from './network-checks.ts';
+import { readClientCertificates } from './read-client-certs.ts';
 import { readLockout } from './read-lockout.ts';
 import type { ConfigReader, Located } from './reader.ts';
-import type { AuthConfig, JwtAlgorithm, JwtClaimNames, JwtIssuerConfig } from './types.ts';
+import type { AuthConfig, ClientAuthMode, JwtAlgorithm, JwtClaimNames, JwtIssuerConfig } from './types.ts';
 
-const AUTH_KEYS = ['api_keys', 'jwt', 'lockout'] as const;
+const AUTH_KEYS = ['api_keys', 'jwt', 'lockout', 'client_certificates'] as const;
 const JWT_KEYS = ['issuers'] as const;
 const ISSUER_KEYS = [
   'issuer', 'jwks_url', 'discovery_url', 'audience', 'algorithms', 'clock_skew_s', 'allow_private_network', 'claims',
@@ -28,8 +29,11 @@ const MAX_TEXT = 512;
 const MAX_MODEL_PATTERNS = 256;
 const PRINTABLE = /^[^\u0000-\u001f\u007f]+$/;
 
-/** `ownIssuer`: the built-in authorization server is enabled, so its tokens are a way in even with no API keys or outside issuers. */
-export function readAuth(r: ConfigReader, at: Located, ownIssuer = false): AuthConfig {
+/**
+ * `ownIssuer`: the built-in authorization server is enabled, so its tokens are a way in even with no API keys or outside issuers.
+ * `clientAuth`: `server.tls.client_auth`; `client_certificates` needs the listener to verify certificates.
+ */
+export function readAuth(r: ConfigReader, at: Located, ownIssuer = false, clientAuth: ClientAuthMode = 'none'): AuthConfig {
   const m = r.entries(at, AUTH_KEYS);
   const keysAt = r.field(m, at, 'api_keys');
   const keysMap = r.entries(keysAt, ['enabled']);
@@ -48,10 +52,15 @@ export function readAuth(r: ConfigReader, at: Located, ownIssuer = false): AuthC
     seen.add(issuer.issuer);
     issuers.push(issuer);
   }
-  if (apiKeysEnabled === false && items.length === 0 && !ownIssuer) {
+  const clientCertificates = readClientCertificates(r, r.field(m, at, 'client_certificates'), clientAuth);
+  const certIdentities = clientCertificates.some((c) => c.mode === 'identity');
+  if (apiKeysEnabled === false && items.length === 0 && !ownIssuer && !certIdentities) {
     r.report(r.field(keysMap, keysAt, 'enabled'), 'api_keys are disabled and no JWT issuer (nor oauth_server) is configured: nobody could authenticate');
   }
-  return { apiKeys: { enabled: apiKeysEnabled ?? true }, jwt: { issuers }, lockout: readLockout(r, r.field(m, at, 'lockout')) };
+  return {
+    apiKeys: { enabled: apiKeysEnabled ?? true }, jwt: { issuers }, lockout: readLockout(r, r.field(m, at, 'lockout')),
+    ...(clientCertificates.length > 0 ? { clientCertificates } : {}),
+  };
 }
 
 function readIssuer(r: ConfigReader, at: Located): JwtIssuerConfig | undefined {

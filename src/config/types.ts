@@ -293,6 +293,26 @@ export interface AuthConfig {
   readonly jwt: { readonly issuers: readonly JwtIssuerConfig[] };
   /** Brute-force lockout (`auth.lockout`). */
   readonly lockout: LockoutConfig;
+  /** `auth.client_certificates`: verified mTLS client certificates as identities or key bindings (empty/absent: none). */
+  readonly clientCertificates?: readonly ClientCertMappingConfig[];
+}
+
+/**
+ * One `auth.client_certificates[]` entry. Exactly one matcher is set. `identity`: a matching
+ * certificate authenticates the caller by itself. `bind`: API keys and tokens of `tenant` (and
+ * `team`, when set) are accepted only over a connection presenting a certificate matching a bind entry.
+ */
+export interface ClientCertMappingConfig {
+  /** SHA-256 of the DER certificate, normalised to colon-separated upper-case hex (as Node and openssl print it). */
+  readonly fingerprintSha256?: string;
+  /** Exact subject DN as the gateway logs it (`clientCertSubject`), e.g. `CN=billing-service, O=Acme`. */
+  readonly subject?: string;
+  readonly mode: 'identity' | 'bind';
+  readonly tenant: string;
+  readonly team?: string;
+  readonly label: string;
+  /** identity mode: the model patterns the certificate may use; empty in bind mode (the key's own scope applies). */
+  readonly allowedModels: readonly string[];
 }
 
 /** `auth.lockout`: failures per subject (source IP, key prefix, admin account) in a sliding window. */

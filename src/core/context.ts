@@ -48,8 +48,11 @@ export interface ClientCertInfo {
 
 /** Who is calling, set by the identify stage. Never holds the credential itself. */
 export interface Caller {
-  /** How the caller authenticated: a virtual API key, or a JWT access token from a configured issuer. */
-  readonly kind: 'api_key' | 'jwt';
+  /**
+   * How the caller authenticated: a virtual API key, a JWT access token from a configured issuer,
+   * or (`client_cert`) a verified mutual-TLS client certificate mapped by `auth.client_certificates`.
+   */
+  readonly kind: 'api_key' | 'jwt' | 'client_cert';
   /** API keys: the key's id. JWT: `jwt:` + a short hash of issuer and subject (bounded, stable). */
   readonly keyId: string;
   /** Non-secret display prefix of the key, for logs and security events (`jwt` for tokens). */
@@ -58,7 +61,7 @@ export interface Caller {
   readonly label: string;
   /** Model name patterns this caller may use ('*' wildcard). */
   readonly allowedModels: readonly string[];
-  /** JWT callers: the token's user claim (`sub` by default). */
+  /** JWT callers: the token's user claim (`sub` by default). Certificate callers: the certificate's subject DN. */
   readonly subject?: string;
   /** JWT callers: the issuer that vouched for them. */
   readonly issuer?: string;

@@ -31,6 +31,8 @@ export const STAGE_ORDER = [
   // Encrypted request/response bodies (when payload_log is enabled); sees the stream the client got.
   'payload_log',
   'identify',
+  // The caller's tenant must not be suspended (`portcullis tenants suspend`).
+  'tenant_status',
   // Right after identify: a throttled or suspended caller is refused before any other work.
   'detect',
   'validate',

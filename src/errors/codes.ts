@@ -343,6 +343,18 @@ export const ERROR_CODES = {
     message: 'Credentials are not accepted in the URL query string; send "Authorization: Bearer <key>" or "x-api-key: <key>".',
     doc: 'A query parameter such as `api_key` or `key` was sent. URLs end up in proxy logs, browser history and Referer headers, so such a key must be considered leaked: rotate it (`portcullis keys rotate`).',
   },
+  // --- mutual-TLS client certificates as identities (src/identity/client-cert-directory.ts) ---
+  'auth.client_cert_required': {
+    status: 401, openaiType: 'authentication_error', anthropicType: 'authentication_error',
+    message: 'This credential must be used over a mutual-TLS connection that presents its bound client certificate.',
+    doc: 'The API key or token belongs to a tenant (or team) with an `auth.client_certificates` entry in `mode: bind`, and the connection presented no verified client certificate, or one that matches none of those entries. Connect with the certificate the operator issued for it. Logged as security event `auth.failure` (reason `cert_mismatch`).',
+  },
+  // --- tenant suspension (src/identity/tenant-status.ts, src/stages/tenant-status/) -------
+  'auth.tenant_suspended': {
+    status: 403, openaiType: 'permission_error', anthropicType: 'permission_error',
+    message: 'This tenant is suspended.',
+    doc: 'An operator suspended the caller\'s tenant (`portcullis tenants suspend`). Every API key, JWT or OAuth access token mapped to the tenant, and every admin login, session and admin API token of its users, is refused until `portcullis tenants resume`. Takes effect within about a second on every instance.',
+  },
   'internal.error': {
     status: 500, openaiType: 'server_error', anthropicType: 'api_error',
     message: 'Internal gateway error (request id {requestId}).',

@@ -6,6 +6,7 @@
 import { randomUUID, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { ApiKeyRecord, Store } from '../store/store.ts';
 import { displayPrefix, generateApiKey, hashApiKey, isWellFormedApiKey } from './api-key-format.ts';
+import { normaliseFingerprint } from './client-cert-directory.ts';
 import { normalizeEndpoints, normalizeIpAllowlist } from './key-policy.ts';
 
 export interface NewApiKey {
@@ -30,6 +31,8 @@ export interface NewApiKey {
   readonly readOnly?: boolean;
   /** The key this one replaces (set by rotateApiKey). */
   readonly rotatedFrom?: string | null;
+  /** Bind the key to one mTLS client certificate (SHA-256 fingerprint, either spelling); omitted or null: unbound. */
+  readonly clientCertSha256?: string | null;
 }
 
 export type ApiKeyVerdict =
@@ -57,6 +60,11 @@ export async function createApiKey(store: Store, secret: Buffer, opts: NewApiKey
   }
   const ipAllowlist = normalizeIpAllowlist(opts.ipAllowlist ?? []);
   const allowedEndpoints = normalizeEndpoints(opts.allowedEndpoints);
+  let clientCertSha256: string | undefined;
+  if (opts.clientCertSha256 != null) {
+    clientCertSha256 = typeof opts.clientCertSha256 === 'string' ? normaliseFingerprint(opts.clientCertSha256) : undefined;
+    if (clientCertSha256 === undefined) throw new TypeError('clientCertSha256 must be a SHA-256 certificate fingerprint (32 colon-separated hex bytes or 64 hex digits)');
+  }
   const key = generateApiKey();
   const record: ApiKeyRecord = {
     id: `key_${randomUUID()}`,
@@ -76,6 +84,7 @@ export async function createApiKey(store: Store, secret: Buffer, opts: NewApiKey
     allowedEndpoints,
     readOnly: opts.readOnly === true,
     rotatedFrom: opts.rotatedFrom ?? null,
+    ...(clientCertSha256 !== undefined ? { clientCertSha256 } : {}),
   };
   await store.insertApiKey(record);
   return { key, record };

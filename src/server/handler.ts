@@ -181,10 +181,11 @@ async function handleModelRequest(
     }
   } finally {
     deps.lifecycle.inFlight.delete(controller);
-    logAccess(ctx);
     deps.observer?.requestEnded(ctx, endpoint.path);
     deps.tracer?.finish(ctx, endpoint.path);
     await deps.pipeline.finish(ctx);
+    // After the finish hooks, so the line carries what the meter priced.
+    logAccess(ctx);
   }
 }
 
@@ -236,8 +237,10 @@ function logAccess(ctx: RequestContext): void {
     targetModel: o.target?.model,
     attempts: o.attempts || undefined,
     errorCode: o.errorCode,
-    promptTokens: o.usage?.prompt_tokens,
-    completionTokens: o.usage?.completion_tokens,
+    promptTokens: o.metered?.usage?.prompt_tokens ?? o.usage?.prompt_tokens,
+    completionTokens: o.metered?.usage?.completion_tokens ?? o.usage?.completion_tokens,
+    costMicros: o.metered?.costMicros ?? undefined,
+    usageEstimated: o.metered?.estimated === true ? true : undefined,
     clientAborted: o.clientAborted || undefined,
   }, 'request');
 }

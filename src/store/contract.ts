@@ -210,6 +210,20 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         assert.deepEqual((await store.getApiKey(open.id))?.allowedEndpoints, []);
       });
 
+      it('round-trips a key bound to a client certificate, and leaves the binding out of unbound keys', async () => {
+        const fp = Array.from({ length: 32 }, (_, i) => (i + 160).toString(16).toUpperCase()).join(':');
+        const bound = key({ clientCertSha256: fp });
+        await store.insertApiKey(bound);
+        assert.deepEqual(await store.getApiKey(bound.id), bound);
+        assert.deepEqual(await store.findApiKeyByHash(bound.hash), bound);
+        const unbound = key();
+        await store.insertApiKey(unbound);
+        assert.equal('clientCertSha256' in (await store.getApiKey(unbound.id))!, false);
+        const next = key({ rotatedFrom: bound.id, clientCertSha256: fp });
+        assert.equal(await store.rotateApiKey({ oldId: bound.id, oldExpiresAt: at(60), replacement: next }), true);
+        assert.equal((await store.getApiKey(next.id))?.clientCertSha256, fp);
+      });
+
       it('fills in the policy defaults for a record that leaves them out', async () => {
         const { ipAllowlist: _a, allowedEndpoints: _b, readOnly: _c, rotatedFrom: _d, ...bare } = key();
         await store.insertApiKey(bare);

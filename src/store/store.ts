@@ -84,6 +84,12 @@ export interface ApiKeyRecord {
   readonly readOnly?: boolean;
   /** The key this one replaced by rotation. */
   readonly rotatedFrom?: string | null;
+  /**
+   * mTLS binding (`keys create --cert-sha256`): the key is accepted only over a connection whose
+   * verified client certificate has this SHA-256 fingerprint (colon-separated upper-case hex).
+   * Absent when unbound (the store leaves it out rather than returning null).
+   */
+  readonly clientCertSha256?: string | null;
 }
 
 /** What an API key may be scoped to: OpenAI chat completions, embeddings, the models listing, Anthropic messages. */

@@ -29,7 +29,7 @@ function time(value: string | undefined, name: string): Date | undefined {
   return d;
 }
 
-function range(q: Map<string, string>, now: Date, required: boolean): ExportRange {
+export function range(q: Map<string, string>, now: Date, required: boolean): ExportRange {
   const from = time(q.get('from'), 'from');
   const to = time(q.get('to'), 'to');
   if (required && from === undefined) throw invalid('query.from', 'is required');
@@ -40,7 +40,7 @@ function range(q: Map<string, string>, now: Date, required: boolean): ExportRang
   return { from: start, to: end };
 }
 
-function positiveInt(value: string | undefined, name: string, max: number): number | undefined {
+export function positiveInt(value: string | undefined, name: string, max: number): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d{1,16}$/.test(value) || Number(value) > max || (name === 'limit' && Number(value) < 1)) {
     throw invalid(`query.${name}`, `expected an integer from ${name === 'limit' ? 1 : 0} to ${max}`);
@@ -48,7 +48,7 @@ function positiveInt(value: string | undefined, name: string, max: number): numb
   return Number(value);
 }
 
-function withAuditDb<T>(deps: AdminResourceDeps, fn: (db: DatabaseSync) => T): T {
+export function withAuditDb<T>(deps: AdminResourceDeps, fn: (db: DatabaseSync) => T): T {
   let db: DatabaseSync;
   try {
     db = openAuditDatabaseForReading(deps.auditPath);

@@ -5,6 +5,7 @@
  */
 import type { AuditLog } from '../../audit/audit-log.ts';
 import type { AuditActor, AuditEntry, AuditMetadata } from '../../audit/types.ts';
+import type { GatewayConfig } from '../../config/types.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
 import type { Store } from '../../store/store.ts';
 import type { AdminPrincipal, AdminRequest } from '../types.ts';
@@ -19,6 +20,8 @@ export interface AdminResourceDeps {
   /** Told after a key is revoked (or rotated away), to drop it from every instance's key cache. */
   readonly onKeyRevoked?: (keyId: string) => void | Promise<void>;
   readonly now?: () => Date;
+  /** The running config, for the read-only provider and route listings (undefined: they answer empty lists). */
+  readonly gatewayConfig?: Pick<GatewayConfig, 'providers' | 'models'>;
 }
 
 /** The audit actor of an admin call; an admin API token is named in the metadata by `adminAuditEntry`. */

@@ -77,12 +77,24 @@ describe('admin key routes', () => {
       [{ label: 'x', allowed_endpoints: ['chat', 'admin'] }, 'allowed_endpoints[1]'],
       [{ label: 'x', read_only: 'yes' }, 'read_only'],
       [{ label: 'x', team_id: 5 }, 'team_id'],
+      [{ label: 'x', client_cert_sha256: 'AB:CD' }, 'client_cert_sha256'],
+      [{ label: 'x', client_cert_sha256: 7 }, 'client_cert_sha256'],
     ];
     for (const [body, path] of cases) {
       await assert.rejects(call(create(), admin, { body }), (e: { code: string; param?: string }) =>
         e.code === 'request.invalid' && (e.param ?? '') === path, JSON.stringify(body));
     }
     assert.deepEqual(await fx.store.listTenantApiKeys('tA'), []);
+  });
+
+  it('binds a key to a client certificate fingerprint, in canonical form', async () => {
+    const hex = 'ab'.repeat(32);
+    const r = await call(create(), admin, { body: { label: 'x', client_cert_sha256: hex } });
+    const body = r.body as KeyBody & { client_cert_sha256: string | null };
+    assert.equal(body.client_cert_sha256, Array.from({ length: 32 }, () => 'AB').join(':'));
+    assert.equal((await fx.store.getApiKey(body.id))?.clientCertSha256, body.client_cert_sha256);
+    const plain = (await call(create(), admin, { body: { label: 'y' } })).body as { client_cert_sha256: string | null };
+    assert.equal(plain.client_cert_sha256, null);
   });
 
   it('developers create, see and revoke only their own keys', async () => {

@@ -12,6 +12,7 @@ import { expectArray, expectBoolean, expectEnum, expectNumber, expectString, inv
 import { assertOwnKey, keyScope, notFound, type KeyScope } from '../rbac.ts';
 import type { AdminPrincipal, AdminRequest, AdminRoute } from '../types.ts';
 import { adminAuditEntry, assertAuditWritable, nowOf, principalOf, recordChange, type AdminResourceDeps } from './deps.ts';
+import { normaliseFingerprint } from '../../identity/client-cert-directory.ts';
 import { bodyObject, cidrList, emptyBody, optionalId, queryParams } from './input.ts';
 
 const MAX_LABEL_CHARS = 200;
@@ -24,7 +25,7 @@ export function keyView(k: ApiKeyRecord) {
     label: k.label, prefix: k.prefix, models: [...k.allowedModels],
     ip_allowlist: [...(k.ipAllowlist ?? [])], allowed_endpoints: k.allowedEndpoints ?? null, read_only: k.readOnly === true,
     created_at: k.createdAt, expires_at: k.expiresAt, revoked_at: k.revokedAt, last_used_at: k.lastUsedAt,
-    rotated_from: k.rotatedFrom ?? null,
+    rotated_from: k.rotatedFrom ?? null, client_cert_sha256: k.clientCertSha256 ?? null,
   };
 }
 
@@ -86,7 +87,7 @@ async function createKey(deps: AdminResourceDeps, req: AdminRequest) {
   const principal = principalOf(req);
   queryParams(req.query, []);
   const scope = requireScope(principal, 'write');
-  const body = bodyObject(req.body, ['label', 'models', 'expires_at', 'team_id', 'owner_user_id', 'ip_allowlist', 'allowed_endpoints', 'read_only']);
+  const body = bodyObject(req.body, ['label', 'models', 'expires_at', 'team_id', 'owner_user_id', 'ip_allowlist', 'allowed_endpoints', 'read_only', 'client_cert_sha256']);
   if (body.label === undefined) throw invalid('label', 'is required');
   const label = expectString(body.label, 'label', { minLength: 1 }).trim();
   if (label.length === 0 || [...label].length > MAX_LABEL_CHARS) throw invalid('label', `must be 1-${MAX_LABEL_CHARS} characters`);
@@ -99,11 +100,16 @@ async function createKey(deps: AdminResourceDeps, req: AdminRequest) {
     : expectArray(body.allowed_endpoints, 'allowed_endpoints', { minItems: 1, maxItems: KEY_ENDPOINTS.length })
       .map((e, i) => expectEnum(e, joinPath('allowed_endpoints', i), KEY_ENDPOINTS));
   const readOnly = body.read_only === undefined ? false : expectBoolean(body.read_only, 'read_only');
+  let clientCertSha256: string | undefined;
+  if (body.client_cert_sha256 !== undefined && body.client_cert_sha256 !== null) {
+    clientCertSha256 = normaliseFingerprint(expectString(body.client_cert_sha256, 'client_cert_sha256', { minLength: 1, maxLength: 100 }));
+    if (clientCertSha256 === undefined) throw invalid('client_cert_sha256', 'must be a SHA-256 certificate fingerprint (32 colon-separated hex bytes or 64 hex digits)');
+  }
   const { teamId, ownerUserId } = await placement(deps, principal, scope, body);
   assertAuditWritable(deps);
   const { key, record } = await createApiKey(deps.store, deps.keyHashSecret, {
     tenantId: principal.tenantId, label, allowedModels: models, expiresAt, now, teamId, ownerUserId, createdBy: principal.userId,
-    ipAllowlist, allowedEndpoints, readOnly,
+    ipAllowlist, allowedEndpoints, readOnly, ...(clientCertSha256 !== undefined ? { clientCertSha256 } : {}),
   });
   await recordChange(deps, adminAuditEntry(req, principal, 'key.create', record.id, keyAuditFacts(record)),
     () => deps.store.revokeTenantApiKey(principal.tenantId, record.id, new Date().toISOString()));

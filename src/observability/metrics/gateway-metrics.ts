@@ -9,7 +9,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { GatewayConfig } from '../../config/types.ts';
-import { createLabelBounds, type LabelBounds } from './labels.ts';
+import { ALERT_DELIVERY_RESULTS, createLabelBounds, type AlertDeliveryResult, type LabelBounds } from './labels.ts';
 
 export type BreakerStateName = 'closed' | 'half-open' | 'open';
 
@@ -19,6 +19,11 @@ export interface GatewayMetricsOptions {
   readonly breakerStates: () => ReadonlyArray<{ provider: string; model: string; state: BreakerStateName }>;
   /** Model requests in flight, read at scrape time. */
   readonly inFlight: () => number;
+  /**
+   * Alert webhook delivery totals since start, read at scrape time (the dispatcher keeps them);
+   * undefined when no webhook is configured.
+   */
+  readonly alertDeliveries?: () => Readonly<Record<AlertDeliveryResult, number>> | undefined;
   /** process_* and nodejs_* metrics (CPU, memory, GC, event-loop lag); default true. */
   readonly defaultMetrics?: boolean;
 }
@@ -41,6 +46,12 @@ export interface GatewayMetrics {
   observeStreamFirstByte(route: string, model: string | undefined, seconds: number): void;
   observeAttempt(provider: string, targetModel: string, result: string, seconds: number): void;
   observeAuthFailure(reason: string): void;
+  /** The metered cost of one request in micro-dollars (null: unpriced, not counted). */
+  observeCost(model: string | undefined, provider: string | undefined, costMicros: number | null): void;
+  /** A request refused with this code; only `limit.*` and `budget.*` codes are counted here. */
+  observeRefusal(code: string | undefined): void;
+  observeLockout(kind: string): void;
+  observeThreatFiring(rule: string, action: string): void;
   /** The exposition text and its content type. */
   scrape(): Promise<{ contentType: string; body: string }>;
 }
@@ -115,6 +126,56 @@ export function createGatewayMetrics(opts: GatewayMetricsOptions): GatewayMetric
     registers,
   });
 
+  // Kept as whole micro-dollars per series and converted at scrape time, so the exposed dollars
+  // carry no floating-point drift however many requests are added up.
+  const costMicros = new Map<string, { model: string; provider: string; micros: number }>();
+  new Counter({
+    name: 'portcullis_cost_usd_total',
+    help: 'Metered cost in US dollars (micro-dollar precision), by public model and provider; unpriced requests are not counted.',
+    labelNames: ['model', 'provider'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const c of costMicros.values()) this.inc({ model: c.model, provider: c.provider }, c.micros / 1_000_000);
+    },
+  });
+  const rateLimitRefusals = new Counter({
+    name: 'portcullis_rate_limit_refusals_total',
+    help: 'Requests refused by rate limits (limit stage, adaptive throttling), by error code.',
+    labelNames: ['code'] as const,
+    registers,
+  });
+  const budgetRefusals = new Counter({
+    name: 'portcullis_budget_refusals_total',
+    help: 'Requests refused or cut by budgets, by error code.',
+    labelNames: ['code'] as const,
+    registers,
+  });
+  const lockouts = new Counter({
+    name: 'portcullis_lockouts_total',
+    help: 'Brute-force lockouts started, by what was locked (ip, key, admin, oauth_client).',
+    labelNames: ['kind'] as const,
+    registers,
+  });
+  const threatFirings = new Counter({
+    name: 'portcullis_threat_firings_total',
+    help: 'Threat detection firings, by rule and the action taken.',
+    labelNames: ['rule', 'action'] as const,
+    registers,
+  });
+  new Counter({
+    name: 'portcullis_alert_deliveries_total',
+    help: 'Alert webhook deliveries, by result: delivered, retried (one per retry scheduled), dead_lettered, dropped (queue full).',
+    labelNames: ['result'] as const,
+    registers,
+    collect() {
+      const totals = opts.alertDeliveries?.();
+      this.reset();
+      if (totals === undefined) return;
+      for (const result of ALERT_DELIVERY_RESULTS) this.inc({ result }, totals[result]);
+    },
+  });
+
   const breakerPairs: Array<[string, string]> = [];
   const seenPairs = new Set<string>();
   for (const route of opts.config.models.values()) {
@@ -162,6 +223,10 @@ export function createGatewayMetrics(opts: GatewayMetricsOptions): GatewayMetric
   const tokenChild = childCache((v) => tokens.labels(...v));
   const authChild = childCache((v) => authFailures.labels(...v));
   const firstByteChild = childCache((v) => firstByte.labels(...v));
+  const rateLimitChild = childCache((v) => rateLimitRefusals.labels(...v));
+  const budgetChild = childCache((v) => budgetRefusals.labels(...v));
+  const lockoutChild = childCache((v) => lockouts.labels(...v));
+  const threatChild = childCache((v) => threatFirings.labels(...v));
 
   return {
     registry,
@@ -191,6 +256,27 @@ export function createGatewayMetrics(opts: GatewayMetricsOptions): GatewayMetric
     },
     observeAuthFailure(reason) {
       authChild(labels.authReason(reason)).inc();
+    },
+    observeCost(model, provider, micros) {
+      // Whole micro-dollars only: a NaN, negative or fractional value would poison the sum.
+      if (micros === null || !Number.isSafeInteger(micros) || micros <= 0) return;
+      const m = labels.model(model);
+      const p = labels.provider(provider);
+      const key = `${m}\u0000${p}`;
+      const series = costMicros.get(key);
+      if (series === undefined) costMicros.set(key, { model: m, provider: p, micros });
+      else series.micros += micros;
+    },
+    observeRefusal(code) {
+      if (code === undefined) return;
+      if (code.startsWith('limit.')) rateLimitChild(labels.limitCode(code)).inc();
+      else if (code.startsWith('budget.')) budgetChild(labels.budgetCode(code)).inc();
+    },
+    observeLockout(kind) {
+      lockoutChild(labels.lockoutKind(kind)).inc();
+    },
+    observeThreatFiring(rule, action) {
+      threatChild(labels.threatRule(rule), labels.threatAction(action)).inc();
     },
     async scrape() {
       return { contentType: registry.contentType, body: await registry.metrics() };

@@ -4,7 +4,8 @@
  * fixed endpoint templates. Anything else becomes "other"; a missing value is "none". Key ids,
  * tenants and anything a client typed never become labels.
  */
-import type { GatewayConfig } from '../../config/types.ts';
+import type { GatewayConfig, ThreatAction } from '../../config/types.ts';
+import type { RuleName } from '../../threats/types.ts';
 import { ERROR_CODES } from '../../errors/codes.ts';
 
 export const OTHER = 'other';
@@ -34,7 +35,25 @@ export const AUTH_FAILURE_REASONS = [
   'invalid_scope_claim', 'invalid_team_claim',
   // API key hardening (src/stages/identify/key-caller.ts)
   'locked_out', 'ip_not_allowed', 'endpoint_not_allowed', 'key_in_query', 'team_missing',
+  // Tenant suspension (src/stages/tenant-status/)
+  'tenant_suspended',
 ] as const;
+
+/** What a lockout locked (src/identity/lockout.ts subjects, the admin login, the OAuth client endpoint). */
+export const LOCKOUT_KINDS = ['ip', 'key', 'admin', 'oauth_client'] as const;
+
+/** Detection rules (src/threats/types.ts RuleName) and what a firing does (config ThreatAction). */
+export const THREAT_RULES = ['brute_force', 'credential_stuffing', 'new_network', 'usage_spike', 'repeated_refusals', 'revoked_key'] as const;
+export const THREAT_ACTIONS = ['alert', 'throttle', 'suspend'] as const;
+// A rule or action added without its label here would silently be counted as "other": refuse to compile.
+const RULES_COVERED: [Exclude<RuleName, (typeof THREAT_RULES)[number]>] extends [never] ? true : false = true;
+const ACTIONS_COVERED: [Exclude<ThreatAction, (typeof THREAT_ACTIONS)[number]>] extends [never] ? true : false = true;
+void RULES_COVERED;
+void ACTIONS_COVERED;
+
+/** How one alert webhook delivery attempt or delivery ended (src/alerts/dispatcher.ts). */
+export const ALERT_DELIVERY_RESULTS = ['delivered', 'retried', 'dead_lettered', 'dropped'] as const;
+export type AlertDeliveryResult = (typeof ALERT_DELIVERY_RESULTS)[number];
 
 export interface LabelBounds {
   /** Public model names (config `models.<name>`). */
@@ -48,6 +67,13 @@ export interface LabelBounds {
   attemptResult(result: string): string;
   authReason(reason: string): string;
   statusClass(status: number, aborted: boolean): string;
+  /** Catalogue codes of rate-limit refusals (`limit.*`); anything else is "other". */
+  limitCode(code: string | undefined): string;
+  /** Catalogue codes of budget refusals (`budget.*`). */
+  budgetCode(code: string | undefined): string;
+  lockoutKind(kind: string | undefined): string;
+  threatRule(rule: string | undefined): string;
+  threatAction(action: string | undefined): string;
 }
 
 function bounded(allowed: ReadonlySet<string>): (v: string | undefined) => string {
@@ -66,8 +92,14 @@ export function createLabelBounds(config: Pick<GatewayConfig, 'models' | 'provid
   const route = bounded(new Set<string>(ROUTE_LABELS));
   const attemptResult = bounded(new Set<string>(ATTEMPT_RESULTS));
   const authReason = bounded(new Set<string>(AUTH_FAILURE_REASONS));
+  const codes = Object.keys(ERROR_CODES);
+  const limitCode = bounded(new Set(codes.filter((c) => c.startsWith('limit.'))));
+  const budgetCode = bounded(new Set(codes.filter((c) => c.startsWith('budget.'))));
+  const lockoutKind = bounded(new Set<string>(LOCKOUT_KINDS));
+  const threatRule = bounded(new Set<string>(THREAT_RULES));
+  const threatAction = bounded(new Set<string>(THREAT_ACTIONS));
   return {
-    model, provider, targetModel, code, attemptResult, authReason,
+    model, provider, targetModel, code, attemptResult, authReason, limitCode, budgetCode, lockoutKind, threatRule, threatAction,
     route: (r) => route(r),
     statusClass(status, aborted) {
       if (aborted) return 'aborted';

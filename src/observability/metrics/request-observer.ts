@@ -2,7 +2,9 @@
  * Turns what the handler, the terminal and identify report into metric observations. Only
  * names the config knows and fixed vocabularies reach labels (see labels.ts).
  */
+import type { SecurityEventListener } from '../../audit/security-events.ts';
 import type { RequestContext } from '../../core/context.ts';
+import type { MeteredUsage } from '../../cost/meter-usage.ts';
 import type { Logger } from '../logger.ts';
 import type { AttemptReport } from '../../upstream/index.ts';
 import type { GatewayMetrics } from './gateway-metrics.ts';
@@ -17,6 +19,29 @@ export interface MetricsObservers {
   readonly attempt: (a: AttemptReport) => void;
   /** For identify: every refused caller, with the reason it logs. */
   readonly authFailure: (reason: string) => void;
+  /** For the meter: each request's metered tokens and cost, as recorded. */
+  readonly metered: (ctx: RequestContext, metered: MeteredUsage) => void;
+  /** For the security event bus: lockouts and threat firings. */
+  readonly securityEvent: SecurityEventListener;
+}
+
+const THREAT_PREFIX = 'threat.';
+
+/**
+ * What an `auth.lockout` event locked. Identify names the subject (`ip:…`, `key:…`); the admin
+ * login and the OAuth client endpoint say who they are through their detail fields.
+ */
+export function lockoutKindOf(detail: Readonly<Record<string, unknown>> | undefined): string {
+  if (detail === undefined) return 'other';
+  if (detail['method'] === 'oauth_client') return 'oauth_client';
+  if (detail['lockout_subject'] !== undefined) return 'admin';
+  const subject = detail['subject'];
+  if (typeof subject === 'string') {
+    const kind = subject.slice(0, subject.indexOf(':') + 1);
+    if (kind === 'ip:') return 'ip';
+    if (kind === 'key:') return 'key';
+  }
+  return 'other';
 }
 
 /**
@@ -46,6 +71,7 @@ export function createMetricsObservers(metrics: GatewayMetrics, log: Logger): Me
           status: o.status, aborted: o.clientAborted, code: o.errorCode,
           durationS: (performance.now() - ctx.startedAt) / 1000,
         });
+        metrics.observeRefusal(o.errorCode);
         if (o.usage !== undefined) metrics.observeTokens(model, provider, o.usage.prompt_tokens, o.usage.completion_tokens);
         if (ctx.response?.kind === 'chat-stream' && o.firstByteMs !== undefined) {
           metrics.observeStreamFirstByte(route, model, o.firstByteMs / 1000);
@@ -55,9 +81,20 @@ export function createMetricsObservers(metrics: GatewayMetrics, log: Logger): Me
         metrics.observeRequest({
           route, model: undefined, provider: undefined, status, aborted: false, code, durationS: durationMs / 1000,
         });
+        metrics.observeRefusal(code);
       }),
     },
     attempt: safely((a: AttemptReport) => metrics.observeAttempt(a.target.provider, a.target.model, a.result, a.latencyMs / 1000)),
     authFailure: safely((reason: string) => metrics.observeAuthFailure(reason)),
+    metered: safely((ctx: RequestContext, metered: MeteredUsage) => {
+      metrics.observeCost(ctx.route?.publicModel, ctx.outcome.target?.provider, metered.costMicros);
+    }),
+    securityEvent: safely((event: Parameters<SecurityEventListener>[0]) => {
+      if (event.type === 'auth.lockout') metrics.observeLockout(lockoutKindOf(event.detail));
+      else if (event.type.startsWith(THREAT_PREFIX)) {
+        const action = event.detail?.['action'];
+        metrics.observeThreatFiring(event.type.slice(THREAT_PREFIX.length), typeof action === 'string' ? action : 'other');
+      }
+    }),
   };
 }

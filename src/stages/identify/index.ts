@@ -4,7 +4,9 @@
  * is refused with 400, see query-credentials.ts), or a JWT
  * access token from a configured issuer (jwt-caller.ts) when the credential is shaped like one. Unknown,
  * revoked, expired and malformed keys all get the same 401; the real reason goes to the
- * security log with the key's non-secret prefix only.
+ * security log with the key's non-secret prefix only. With `auth.client_certificates`, a verified
+ * mutual-TLS client certificate can be the caller itself, or be required next to a key or token
+ * (cert-caller.ts).
  */
 import type { Stage } from '../../core/stage.ts';
 import type { RequestContext } from '../../core/context.ts';
@@ -15,6 +17,10 @@ import type { Lockout } from '../../identity/lockout.ts';
 import { NULL_SECURITY_EVENTS, type SecurityEventSink } from '../../audit/security-events.ts';
 import { looksLikeJwt } from '../../identity/jwt/compact.ts';
 import type { JwtVerifier } from '../../identity/jwt/verifier.ts';
+import type { Caller } from '../../core/context.ts';
+import type { ClientCertMappingConfig } from '../../config/types.ts';
+import { createClientCertDirectory } from '../../identity/client-cert-directory.ts';
+import { callerFromCertificate, enforceBinding } from './cert-caller.ts';
 import { callerFromJwt } from './jwt-caller.ts';
 import { clientIpOf, createKeyAuthenticator } from './key-caller.ts';
 import { credentialInQuery } from './query-credentials.ts';
@@ -38,6 +44,8 @@ export interface IdentifyOptions {
   readonly events?: SecurityEventSink;
   /** How long a team's IP allowlist is trusted without asking the store again (default 1000 ms). */
   readonly teamCacheTtlMs?: number;
+  /** `auth.client_certificates`: verified mTLS certificates as identities (`identity`) or key bindings (`bind`). */
+  readonly clientCertificates?: readonly ClientCertMappingConfig[];
 }
 
 const MAX_CREDENTIAL_CHARS = 512;
@@ -55,6 +63,8 @@ export function createIdentifyStage(opts: IdentifyOptions): Stage {
     store: opts.store, verifier: opts.verifier, lockout: opts.lockout, events, touchIntervalMs, teamCacheTtlMs, now,
     onAuthFailure: opts.onAuthFailure,
   });
+  const certs = createClientCertDirectory(opts.clientCertificates);
+  const binding = { directory: certs, events, lockout: opts.lockout, onAuthFailure: opts.onAuthFailure };
 
   return {
     name: 'identify',
@@ -74,22 +84,38 @@ export function createIdentifyStage(opts: IdentifyOptions): Stage {
         throw err;
       }
       if (presented === undefined) {
+        // A key or token, when sent, always decides; a certificate alone only in mode identity.
+        const cert = ctx.http.clientCert;
+        const entry = certs.identityFor(cert);
+        if (entry !== undefined && cert !== undefined) {
+          keys.assertNotLocked(ctx, '');
+          ctx.caller = callerFromCertificate(entry, cert);
+          return;
+        }
+        if (cert !== undefined && certs.enabled) {
+          ctx.log.info({ event: 'auth.unmapped_client_cert', clientCertSha256: cert.fingerprint256, clientCertSubject: cert.subject, requestId: ctx.id },
+            'verified client certificate is not mapped to an identity');
+        }
         opts.onAuthFailure?.('missing_credentials');
         throw gatewayError('auth.missing_credentials');
       }
       // Before any verification, for tokens too: a locked-out address gets nothing checked.
       keys.assertNotLocked(ctx, presented);
+      let caller: Caller;
       if (opts.jwt !== undefined && looksLikeJwt(presented)) {
-        ctx.caller = await callerFromJwt(ctx, opts.jwt, presented, opts.onAuthFailure);
-        return;
+        caller = await callerFromJwt(ctx, opts.jwt, presented, opts.onAuthFailure);
+      } else {
+        if (opts.apiKeysEnabled === false || presented.length > MAX_CREDENTIAL_CHARS) {
+          const reason = opts.apiKeysEnabled === false ? 'api_keys_disabled' : 'credential_too_long';
+          ctx.log.warn({ event: 'auth.failure', reason, requestId: ctx.id, remoteAddress: ctx.http.remoteAddress }, 'authentication failed');
+          opts.onAuthFailure?.(reason);
+          throw gatewayError(opts.apiKeysEnabled === false ? 'auth.invalid_token' : 'auth.invalid_key');
+        }
+        caller = await keys.authenticate(ctx, presented);
       }
-      if (opts.apiKeysEnabled === false || presented.length > MAX_CREDENTIAL_CHARS) {
-        const reason = opts.apiKeysEnabled === false ? 'api_keys_disabled' : 'credential_too_long';
-        ctx.log.warn({ event: 'auth.failure', reason, requestId: ctx.id, remoteAddress: ctx.http.remoteAddress }, 'authentication failed');
-        opts.onAuthFailure?.(reason);
-        throw gatewayError(opts.apiKeysEnabled === false ? 'auth.invalid_token' : 'auth.invalid_key');
-      }
-      ctx.caller = await keys.authenticate(ctx, presented);
+      // Bound keys and tokens also need their certificate: a stolen key alone is refused.
+      if (certs.enabled) enforceBinding(ctx, caller, binding);
+      ctx.caller = caller;
     },
   };
 }

@@ -1,6 +1,6 @@
 /**
  * identify, API key path: brute-force lockout, verification, and the key's own policy (source
- * IP allowlist of the key and its team, endpoint scope, read-only flag). The client sees one
+ * IP allowlist of the key and its team, client certificate binding, endpoint scope, read-only flag). The client sees one
  * 401 for unknown, revoked, expired and malformed keys; the reason goes to the security log and
  * the security event bus (`auth.failure`, `key.revoked_used`, `auth.lockout`), with the key's
  * non-secret prefix only.
@@ -134,6 +134,11 @@ export function createKeyAuthenticator(opts: KeyAuthOptions): KeyAuthenticator {
         // Counted on the address only: locking the key would let a thief lock its owner out.
         fail(ctx, reason, [ipSubject], rec, rec.prefix);
         throw team === null ? gatewayError('auth.invalid_key') : gatewayError('auth.ip_not_allowed');
+      }
+      if (rec.clientCertSha256 != null && ctx.http.clientCert?.fingerprint256.toUpperCase() !== rec.clientCertSha256) {
+        // Only the certificate the listener verified counts (never a header). Counted on the address only.
+        fail(ctx, 'cert_mismatch', [ipSubject], rec, rec.prefix);
+        throw gatewayError('auth.client_cert_required');
       }
       const endpoint = endpointOf(ctx.surface, ctx.operation);
       if (!endpointAllowed(rec, endpoint)) {

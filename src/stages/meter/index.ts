@@ -21,6 +21,8 @@ export interface MeterOptions {
   readonly store: Store;
   /** The price of a target (provider + upstream model); undefined: unpriced (cost recorded as null). */
   readonly priceFor?: (target: TargetConfig) => ModelPrice | undefined;
+  /** Told each request's metered usage as it is recorded (the cost metric); must not throw. */
+  readonly onMetered?: (ctx: RequestContext, metered: MeteredUsage) => void;
 }
 
 export function createMeterStage(opts: MeterOptions): Stage {
@@ -38,6 +40,8 @@ export function createMeterStage(opts: MeterOptions): Stage {
     async onFinish(ctx) {
       if (!ctx.caller) return; // anonymous refusals are security-log material, not usage
       const metered = ctx.outcome.metered ?? meter(ctx, tallies.get(ctx), priceFor);
+      opts.onMetered?.(ctx, metered);
+      ctx.outcome.metered = metered; // the access log line reports it
       await opts.store.insertRequestRecord(toRecord(ctx, metered));
     },
   };

@@ -220,4 +220,8 @@ export const MIGRATIONS: readonly string[] = [
     ADD COLUMN usage_estimated BOOLEAN NOT NULL DEFAULT false;
   CREATE INDEX request_records_tenant_team_time ON request_records (tenant_id, team_id, time_ms);
   `,
+  // (mTLS client certificates) an API key may be bound to one client certificate fingerprint.
+  `
+  ALTER TABLE api_keys ADD COLUMN client_cert_sha256 TEXT COLLATE "C";
+  `,
 ];

@@ -215,4 +215,8 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE request_records ADD COLUMN usage_estimated INTEGER NOT NULL DEFAULT 0 CHECK (usage_estimated IN (0, 1));
   CREATE INDEX request_records_tenant_team_time ON request_records (tenant_id, team_id, time_ms);
   `,
+  // (mTLS client certificates) an API key may be bound to one client certificate fingerprint.
+  `
+  ALTER TABLE api_keys ADD COLUMN client_cert_sha256 TEXT;
+  `,
 ];

@@ -13,7 +13,7 @@ export const REQUEST_COLUMNS = [
 export const API_KEY_COLUMNS = [
   'id', 'tenant_id', 'label', 'prefix', 'hash', 'allowed_models', 'created_at', 'expires_at', 'revoked_at', 'last_used_at',
   'team_id', 'owner_user_id', 'created_by',
-  'ip_allowlist', 'allowed_endpoints', 'read_only', 'rotated_from',
+  'ip_allowlist', 'allowed_endpoints', 'read_only', 'rotated_from', 'client_cert_sha256',
 ] as const;
 
 /** Milliseconds since the epoch of an ISO-8601 time; throws on anything unparseable. */
@@ -73,7 +73,7 @@ export function apiKeyParams(k: ApiKeyRecord): SQLInputValue[] {
     k.id, k.tenantId, k.label, k.prefix, k.hash, JSON.stringify(k.allowedModels), k.createdAt, k.expiresAt, k.revokedAt,
     k.lastUsedAt, k.teamId ?? null, k.ownerUserId ?? null, k.createdBy ?? null,
     JSON.stringify(k.ipAllowlist ?? []), k.allowedEndpoints == null ? null : JSON.stringify(k.allowedEndpoints),
-    k.readOnly === true ? 1 : 0, k.rotatedFrom ?? null,
+    k.readOnly === true ? 1 : 0, k.rotatedFrom ?? null, k.clientCertSha256 ?? null,
   ];
 }
 
@@ -96,5 +96,6 @@ export function apiKeyFromRow(row: Row): ApiKeyRecord {
     allowedEndpoints: row.allowed_endpoints === null ? null : JSON.parse(row.allowed_endpoints as string) as KeyEndpoint[],
     readOnly: row.read_only === 1,
     rotatedFrom: row.rotated_from as string | null,
+    ...(row.client_cert_sha256 == null ? {} : { clientCertSha256: row.client_cert_sha256 as string }),
   };
 }
