@@ -1,27 +1,11 @@
 /** Mapping between store records and SQLite rows (snake_case columns, 0/1 booleans, JSON lists). */
 import type { SQLInputValue, SQLOutputValue } from 'node:sqlite';
 import type { ApiKeyRecord, KeyEndpoint, RequestRecord } from '../store.ts';
+import { API_KEY_COLUMNS, costParam, REQUEST_COLUMNS, timeMs } from '../row-columns.ts';
+
+export { API_KEY_COLUMNS, REQUEST_COLUMNS, timeMs };
 
 type Row = Record<string, SQLOutputValue>;
-
-export const REQUEST_COLUMNS = [
-  'id', 'time', 'time_ms', 'tenant_id', 'key_id', 'surface', 'operation', 'model', 'provider', 'target_model',
-  'status', 'error_code', 'stream', 'latency_ms', 'attempts', 'prompt_tokens', 'completion_tokens', 'total_tokens',
-  'team_id', 'user_id', 'cached_tokens', 'cost_micros', 'price_version', 'usage_estimated',
-] as const;
-
-export const API_KEY_COLUMNS = [
-  'id', 'tenant_id', 'label', 'prefix', 'hash', 'allowed_models', 'created_at', 'expires_at', 'revoked_at', 'last_used_at',
-  'team_id', 'owner_user_id', 'created_by',
-  'ip_allowlist', 'allowed_endpoints', 'read_only', 'rotated_from', 'client_cert_sha256',
-] as const;
-
-/** Milliseconds since the epoch of an ISO-8601 time; throws on anything unparseable. */
-export function timeMs(iso: string, what: string): number {
-  const ms = typeof iso === 'string' ? Date.parse(iso) : Number.NaN;
-  if (!Number.isFinite(ms)) throw new TypeError(`${what} must be an ISO-8601 time`);
-  return ms;
-}
 
 export function requestParams(r: RequestRecord): SQLInputValue[] {
   return [
@@ -29,12 +13,6 @@ export function requestParams(r: RequestRecord): SQLInputValue[] {
     r.targetModel, r.status, r.errorCode, r.stream ? 1 : 0, r.latencyMs, r.attempts, r.promptTokens, r.completionTokens,
     r.totalTokens, r.teamId, r.userId, r.cachedTokens, costParam(r.costMicros), r.priceVersion, r.usageEstimated ? 1 : 0,
   ];
-}
-
-/** Money must be whole micro-dollars: a float here would be a bug upstream, not a value to round. */
-function costParam(v: number | null): number | null {
-  if (v !== null && !Number.isSafeInteger(v)) throw new TypeError('RequestRecord.costMicros must be an integer number of micro-dollars');
-  return v;
 }
 
 export function requestFromRow(row: Row): RequestRecord {
