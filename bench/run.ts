@@ -109,6 +109,17 @@ async function main(): Promise<void> {
     const dMax = dRun.result;
     const gMax = gRun.result;
     const rssLoaded = rssMiB(gateway);
+
+    // The floor: a pass-through Node proxy doing none of a gateway's work (bench/bare-proxy.ts).
+    const barePort = await freePort();
+    const bare = spawn(process.execPath, [join(ROOT, 'bench', 'bare-proxy.ts'), String(barePort), mockUrl, '/openai/v1/chat/completions', DEFAULT_MOCK_KEYS.openai], { stdio: 'ignore' });
+    procs.push(bare);
+    const bareTarget: LoadTarget = { ...viaGateway, origin: `http://127.0.0.1:${barePort}` };
+    await waitHealthy(`${bareTarget.origin}/healthz`);
+    await closedLoop(bareTarget, 8, 1);
+    const bRun = await withCpu({ emulator: mock, proxy: bare }, () => closedLoop(bareTarget, CONNECTIONS, SECONDS));
+    const bMax = bRun.result;
+    bare.kill('SIGTERM');
     const dRate = await openLoop(direct, RATE, SECONDS);
     const gRate = await openLoop(viaGateway, RATE, SECONDS);
 
@@ -136,15 +147,18 @@ async function main(): Promise<void> {
       '| --- | --- | --- | --- | --- | --- | --- | --- |',
       row('emulator direct', dMax),
       row('through gateway', gMax),
+      row('through a bare Node proxy (reference)', bMax),
       '',
       `Gateway throughput: ${fmt((gMax.rps / dMax.rps) * 100, 1)} % of direct (target ≥ 60 %).`,
+      `A bare pass-through proxy on the same Node HTTP stack (bench/bare-proxy.ts: no auth, parsing, records, logs or metrics) reaches ${fmt((bMax.rps / dMax.rps) * 100, 1)} % of direct here: the ceiling for any gateway built on it, on this machine.`,
       '',
       'CPU time per request (µs), from /proc and process.cpuUsage() over the same runs:',
       '',
-      '| path | emulator | gateway | load generator |',
+      '| path | emulator | gateway / proxy | load generator |',
       '| --- | --- | --- | --- |',
       `| emulator direct | ${fmt(dRun.cpuUs.emulator!, 0)} | - | ${fmt(dRun.cpuUs['load generator']!, 0)} |`,
       `| through gateway | ${fmt(gRun.cpuUs.emulator!, 0)} | ${fmt(gRun.cpuUs.gateway!, 0)} | ${fmt(gRun.cpuUs['load generator']!, 0)} |`,
+      `| through a bare Node proxy | ${fmt(bRun.cpuUs.emulator!, 0)} | ${fmt(bRun.cpuUs.proxy!, 0)} | ${fmt(bRun.cpuUs['load generator']!, 0)} |`,
       '',
       `On ${cpus().length} cores shared by all three processes, the best the gateway path can reach is about`,
       `(emulator + generator) / (emulator + generator + gateway) of direct: ${fmt(100 * (dRun.cpuUs.emulator! + dRun.cpuUs['load generator']!) / (dRun.cpuUs.emulator! + dRun.cpuUs['load generator']! + gRun.cpuUs.gateway!), 1)} %.`,

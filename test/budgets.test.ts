@@ -100,7 +100,7 @@ describe('records carry exact tokens and cost', () => {
     const cu = claude.data.usage!;
     // Built-in default for claude-sonnet-4-5: $3 / $15 per 1M tokens (half up to whole µ$).
     assert.equal(c.cost_micros, Math.round(cu.prompt_tokens * 3 + cu.completion_tokens * 15));
-    assert.equal(c.price_version, 'builtin-2026-11-01');
+    assert.equal(c.price_version, 'builtin-2026-12-01');
   });
 
   test('a provider that sends no usage: the gateway counts the tokens and marks the record estimated', async () => {

@@ -2,16 +2,18 @@
  * Encryption at rest, end to end through the real gateway and CLI: payload logging (redacted,
  * encrypted per tenant, readable only through `payloads show`), attacks on stored ciphertext
  * (moved to another row, truncated, tampered), data-key rotation, crypto-shredding (also
- * against a backup copy of the database taken before the shred), master-key rotation, and a
- * wrong master key at startup.
+ * against a backup copy of the database taken before the shred, which the tenant key vault
+ * makes unreadable with the master key still configured), master-key rotation, and a wrong
+ * master key at startup.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import OpenAI from 'openai';
+import { tenantKeyFileName } from '../src/crypto/vault/file-vault.ts';
 import { startGateway } from './helpers/gateway.ts';
 
 const OLD_KEY = randomBytes(32).toString('base64');
@@ -109,27 +111,58 @@ test('payload log: redacted, encrypted per tenant, rotated, shredded', { timeout
     assert.match(resumed.stdout, /0 row\(s\) re-encrypted, 2 already current/, 'a resumed run makes no new key and redoes nothing');
     assert.ok((await show(plainId)).stdout.includes(MARK));
 
-    // A backup taken before the shred (checkpointed so the copy is complete).
+    // A backup taken before the shred (checkpointed so the copy is complete), and, separately,
+    // a copy of the tenant key vault (the default file vault under the data dir).
     rows(dbPath, 'PRAGMA wal_checkpoint(FULL)');
     const backup = join(gw.dir, 'backup.db');
     copyFileSync(dbPath, backup);
+    const vaultDir = join(gw.dir, 'state', 'tenant-keys');
+    const acmeVaultFile = join(vaultDir, tenantKeyFileName('acme'));
+    assert.ok(existsSync(acmeVaultFile) && existsSync(join(vaultDir, tenantKeyFileName('globex'))), 'one shred key per tenant, in the vault');
+    cpSync(vaultDir, join(gw.dir, 'vault-backup'), { recursive: true });
     const wrapped = rows(dbPath, 'SELECT wrapped FROM data_keys WHERE tenant_id = ?', 'acme').map((row) => Buffer.from(row.wrapped as Uint8Array));
     assert.equal(wrapped.length, 2);
+    assert.ok(wrapped.every((w) => w.subarray(0, 4).equals(Buffer.from([0xc5, 0x54, 0x4b, 0x56]))), 'the stored data keys are sealed by the vault');
 
     assert.equal((await gw.cli(['tenants', 'shred', 'acme', '--config', gw.configPath])).code, 2, '--yes is required');
     const shred = await gw.cli(['tenants', 'shred', 'acme', '--yes', '--config', gw.configPath]);
     assert.equal(shred.code, 0, shred.stderr);
     assert.match(shred.stdout, /2 data key\(s\) destroyed/);
+    assert.match(shred.stdout, /Tenant shred key destroyed in the file tenant key vault/);
     r = await show(plainId);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /crypto-shredded/);
     const live = fileBytes(dbPath);
     for (const w of wrapped) assert.ok(!live.includes(w), 'no copy of a destroyed wrapped key is left in the live file or its WAL');
+    assert.equal(existsSync(acmeVaultFile), false, 'the tenant\'s shred key file is gone');
+    assert.deepEqual(readdirSync(vaultDir), [tenantKeyFileName('globex')]);
+
+    // The backup taken before the shred, right after it, with the SAME master key still configured: unreadable.
+    const base = readFileSync(gw.configPath, 'utf8');
+    const backupSame = join(gw.dir, 'backup-same-key.yaml');
+    writeFileSync(backupSame, base.replace('./state/portcullis.db', './backup.db'));
+    const fromBackupNow = await show(plainId, backupSame);
+    assert.equal(fromBackupNow.code, 1);
+    assert.match(fromBackupNow.stderr, /crypto-shredded/);
+    assert.ok(!fromBackupNow.stdout.includes(MARK) && !fromBackupNow.stderr.includes(MARK));
+    const otherFromBackup = await show(otherId, backupSame);
+    assert.equal(otherFromBackup.code, 0, otherFromBackup.stderr);
+    assert.ok(otherFromBackup.stdout.includes(`${MARK} globex`), 'the other tenant reads fine from the same backup');
+    // The documented trade-off: a copy of the VAULT taken before the shred revives the tenant, for as long as it is kept.
+    const backupWithOldVault = join(gw.dir, 'backup-old-vault.yaml');
+    writeFileSync(backupWithOldVault, base.replace('./state/portcullis.db', './backup.db').replace('  master_key: "${PCL_MASTER_KEY}"\n', '  master_key: "${PCL_MASTER_KEY}"\n  tenant_keys:\n    vault: file\n    path: ./vault-backup\n'));
+    const revived = await show(plainId, backupWithOldVault);
+    assert.equal(revived.code, 0, revived.stderr);
+    assert.ok(revived.stdout.includes(MARK));
+    // A rerun is safe and says there was nothing left.
+    const reshred = await gw.cli(['tenants', 'shred', 'acme', '--yes', '--config', gw.configPath]);
+    assert.equal(reshred.code, 0, reshred.stderr);
+    assert.match(reshred.stdout, /0 data key\(s\) destroyed/);
+    assert.match(reshred.stdout, /No tenant shred key was left in the file tenant key vault/);
 
     // Master-key rotation: new key current, old one previous; then the old one is removed.
     const rotatingCfg = join(gw.dir, 'rotating.yaml');
     const finalCfg = join(gw.dir, 'final.yaml');
-    const base = readFileSync(gw.configPath, 'utf8');
     writeFileSync(rotatingCfg, base.replace('  master_key: "${PCL_MASTER_KEY}"\n', '  master_key: "${PCL_NEW_KEY}"\n  previous_master_keys: ["${PCL_MASTER_KEY}"]\n'));
     writeFileSync(finalCfg, base.replace('  master_key: "${PCL_MASTER_KEY}"\n', '  master_key: "${PCL_NEW_KEY}"\n'));
     // Without the old key configured, the CLI refuses to start (wrong KEK), naming the KEK ids.
@@ -146,18 +179,14 @@ test('payload log: redacted, encrypted per tenant, rotated, shredded', { timeout
     assert.equal(otherShown.code, 0, otherShown.stderr);
     assert.ok(otherShown.stdout.includes(`${MARK} globex`), 'the other tenant reads fine under the new master key alone');
 
-    // The backup taken before the shred, with the old master key destroyed: unreadable.
+    // The rotation left the vault alone: the other tenant's shred key is the same file.
+    assert.deepEqual(readdirSync(vaultDir), [tenantKeyFileName('globex')]);
+    // The backup taken before the shred, with the old master key destroyed as well: still unreadable.
     const backupNew = join(gw.dir, 'backup-new.yaml');
     writeFileSync(backupNew, readFileSync(finalCfg, 'utf8').replace('./state/portcullis.db', './backup.db'));
     const fromBackup = await show(plainId, backupNew);
     assert.equal(fromBackup.code, 1);
     assert.ok(!fromBackup.stdout.includes(MARK));
-    // The limit this procedure closes: with the old key still around, the backup would be readable.
-    const backupOld = join(gw.dir, 'backup-old.yaml');
-    writeFileSync(backupOld, base.replace('./state/portcullis.db', './backup.db'));
-    const withOldKey = await show(plainId, backupOld);
-    assert.equal(withOldKey.code, 0, withOldKey.stderr);
-    assert.ok(withOldKey.stdout.includes(MARK));
   } finally {
     await gw.stop();
   }

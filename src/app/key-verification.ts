@@ -3,8 +3,10 @@
  * subscription to revocation broadcasts (identity/revocation-broadcast.ts). While that
  * subscription is down the verifier does not trust its cache (fail safe); with no Redis at all
  * the cache TTL (1 s) is what bounds how long another process's revocation takes to show.
+ * The same subscription carries tenant shreds, which wipe the tenant's cached data keys.
  */
 import type { GatewayConfig } from '../config/types.ts';
+import { forgetTenantKeys } from '../crypto/open.ts';
 import { createKeyVerifier, type KeyVerifier } from '../identity/key-verifier.ts';
 import { createRevocationListener, publishKeyRevocation, type RevocationListener } from '../identity/revocation-broadcast.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -33,6 +35,12 @@ export function openKeyVerification(config: GatewayConfig, store: Store, secret:
       redis: config.redis, log,
       onRevoked: (keyId) => verifier.invalidate(keyId),
       onResubscribed: () => verifier.invalidate(),
+      // A tenant shredded by another process: drop its cached data keys now, not after their TTL.
+      onTenantShredded: (tenantId) => {
+        void forgetTenantKeys(store, tenantId).then((open) => {
+          if (open) log.info({ event: 'crypto.tenant_keys_forgotten', tenant: tenantId }, 'tenant shredded elsewhere: its cached data keys were wiped');
+        });
+      },
     });
   }
   return {

@@ -1,7 +1,7 @@
 /**
  * `portcullis tenants`: operators bootstrap tenants here (the admin API lets a tenant's owners
- * read and rename their own tenant, never create or list tenants). `tenants shred` belongs to
- * encryption at rest (encryption-command.ts) and is handed over unchanged.
+ * read and rename their own tenant, never create or list tenants). `tenants shred` and
+ * `tenants delete` belong to encryption at rest (encryption-command.ts) and are handed over unchanged.
  */
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -15,7 +15,7 @@ import { TENANTS_HELP as SHRED_HELP, runTenants as runTenantShred } from './encr
 import { resolveState } from './keys-command.ts';
 import { UsageError } from './usage-error.ts';
 
-export const TENANTS_HELP = `Usage: portcullis tenants <create|list|suspend|resume|shred> [options]
+export const TENANTS_HELP = `Usage: portcullis tenants <create|list|suspend|resume|shred|delete> [options]
 
   tenants create --name NAME [--id ID]
       Creates a tenant. ID (default: generated, ten_…) is 1-64 letters, digits, '.', '_' or '-',
@@ -30,6 +30,9 @@ export const TENANTS_HELP = `Usage: portcullis tenants <create|list|suspend|resu
       Lifts a suspension. Audited.
   tenants shred TENANT --yes
       Crypto-shreds a tenant (see "portcullis tenants shred --help").
+  tenants delete TENANT --yes
+      Suspends the tenant, revokes all of its API keys and crypto-shreds it (see
+      "portcullis tenants delete --help").
 
 Common options:
   --config FILE     Config file whose store and audit log to use (default: $PORTCULLIS_CONFIG,
@@ -42,7 +45,7 @@ const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export async function runTenantsCommand(argv: string[]): Promise<number> {
-  if (argv[0] === 'shred') return runTenantShred(argv);
+  if (argv[0] === 'shred' || argv[0] === 'delete') return runTenantShred(argv);
   const { values, positionals } = parseCommandArgs(argv, {
     config: { type: 'string' }, 'data-dir': { type: 'string' }, name: { type: 'string' }, id: { type: 'string' },
     json: { type: 'boolean' },
@@ -57,7 +60,7 @@ export async function runTenantsCommand(argv: string[]): Promise<number> {
     if (args.length !== 1) throw new UsageError(`usage: portcullis tenants ${sub} TENANT`);
     return setTenantStatus(args[0]!, sub === 'suspend' ? 'suspended' : 'active', values);
   }
-  if (sub !== 'create' && sub !== 'list') throw new UsageError(`expected create, list, suspend, resume or shred\n\n${TENANTS_HELP}`);
+  if (sub !== 'create' && sub !== 'list') throw new UsageError(`expected create, list, suspend, resume, shred or delete\n\n${TENANTS_HELP}`);
   if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"`);
   if (sub === 'list' && (values.name !== undefined || values.id !== undefined)) throw new UsageError('--name and --id belong to "tenants create"');
 

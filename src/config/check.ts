@@ -4,6 +4,7 @@ import { ConfigError } from './errors.ts';
 import { loadConfig } from './load.ts';
 import type { SecurityConfig, StoreConfig, ThreatDetectionConfig } from './types.ts';
 import { masterKeyFromValue } from '../crypto/kek/master-key.ts';
+import { describeTenantKeys, effectiveTenantKeys, NO_VAULT_WARNING } from '../crypto/vault/open-vault.ts';
 
 export function checkConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): { ok: boolean; text: string } {
   try {
@@ -26,12 +27,14 @@ export function checkConfigFile(path: string, env: NodeJS.ProcessEnv = process.e
       `  metrics:   ${cfg.metrics.enabled ? `${cfg.metrics.host}:${cfg.metrics.port}${cfg.metrics.bearerToken === undefined ? '' : ' (bearer token)'}` : 'off'}`,
       `  auth:      api keys ${cfg.auth.apiKeys.enabled ? 'on' : 'off'}, JWT issuers ${cfg.auth.jwt.issuers.length}${list(cfg.auth.jwt.issuers.map((i) => i.issuer))}`,
       `  encryption: ${describeEncryption(cfg.security)}`,
+      `  tenant keys: ${describeTenantKeys(effectiveTenantKeys(cfg.security, cfg.store.driver), describeTarget)}`,
       `  payloads:  ${cfg.payloadLog?.enabled ? `logged encrypted, kept ${cfg.payloadLog.retentionDays} days, ${cfg.payloadLog.redact.length} extra redaction rule(s)` : 'not logged'}`,
       `  oauth:     ${cfg.oauthServer === undefined ? 'off' : `authorization server ${cfg.oauthServer.issuer} (${cfg.oauthServer.signingAlgorithm}, tokens ${cfg.oauthServer.tokenTtlS} s)`}`,
       `  threats:   ${describeThreats(cfg.threatDetection)}`,
       `  alerts:    ${cfg.alerts.webhooks.length} webhook(s)${list(cfg.alerts.webhooks.map((w) => `${w.id} → ${new URL(w.url).host}`))}`,
     ].join('\n');
-    return { ok: true, text };
+    const warnings = effectiveTenantKeys(cfg.security, cfg.store.driver).vault === 'none' ? `\nWarning: ${NO_VAULT_WARNING}` : '';
+    return { ok: true, text: text + warnings };
   } catch (err) {
     if (err instanceof ConfigError) return { ok: false, text: err.message };
     throw err;

@@ -25,6 +25,7 @@ const cases: ReadonlyArray<readonly [string, string, string, string]> = [
   ['security.master_key', `security:\n  master_key: ${MASTER}\n`, 'security.master_key', MASTER],
   ['security.previous_master_keys', `security:\n  master_key: "\${M}"\n  previous_master_keys: [${MASTER}]\n`, 'security.previous_master_keys[0]', MASTER],
   ['store.url', 'store:\n  driver: postgres\n  url: postgres://u:SECRET@db/x\n', 'store.url', SECRET],
+  ['security.tenant_keys.url', 'security:\n  tenant_keys:\n    vault: postgres\n    url: postgres://u:SECRET@db/vault\n', 'security.tenant_keys.url', SECRET],
   ['metrics.bearer_token', 'metrics:\n  enabled: true\n  bearer_token: SECRET\n', 'metrics.bearer_token', SECRET],
   ['a credential header', provider('    headers:\n      Authorization: Bearer SECRET\n'), 'providers.p.headers.Authorization', SECRET],
   ['an API key in a custom header', provider('    headers:\n      X-Upstream-Token: SECRET\n'), 'providers.p.headers["X-Upstream-Token"]', SECRET],

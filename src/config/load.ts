@@ -26,6 +26,7 @@ import { readPayloadLog } from './read-payload-log.ts';
 import { readProviders } from './read-providers.ts';
 import { readRedisSection } from './read-redis.ts';
 import { readStore } from './read-store.ts';
+import { tenantKeysStoreProblem } from './read-tenant-keys.ts';
 import { ConfigReader, type Located } from './reader.ts';
 import type { GatewayConfig } from './types.ts';
 
@@ -77,6 +78,11 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
   if (store.driver === 'postgres' && security.keyHashSecret === undefined && !r.problems.some((p) => p.path === 'security.key_hash_secret')) {
     // A secret generated into one instance's data_dir would make keys valid on that instance only.
     r.report(r.field(undefined, f('security'), 'key_hash_secret'), 'is required with store.driver postgres (every instance must hash API keys with the same secret)');
+  }
+  const vaultProblem = tenantKeysStoreProblem(security.tenantKeys, store);
+  if (vaultProblem !== undefined) {
+    const tkAt = r.field(undefined, r.field(undefined, f('security'), 'tenant_keys'), vaultProblem[0]);
+    r.report(tkAt, vaultProblem[1]);
   }
   const logging = readLogging(r, f('logging'));
   const payload = readPayload(r, f('payload'));

@@ -23,8 +23,8 @@ describe('pricing config', () => {
     assert.deepEqual(cfg.pricing, {
       version: 'acme-2026-01', effectiveDate: '2026-01-01',
       models: [
-        { provider: 'p', model: 'x', inputMicrosPer1M: 2_500_000, outputMicrosPer1M: 10_000_000, cachedInputMicrosPer1M: 1_250_000 },
-        { provider: 'p', model: 'y', inputMicrosPer1M: 75_000, outputMicrosPer1M: 0, cachedInputMicrosPer1M: 75_000 },
+        { provider: 'p', model: 'x', inputMicrosPer1M: 2_500_000, outputMicrosPer1M: 10_000_000, cachedInputMicrosPer1M: 1_250_000, cacheWriteMicrosPer1M: 2_500_000, cacheWrite1hMicrosPer1M: 2_500_000 },
+        { provider: 'p', model: 'y', inputMicrosPer1M: 75_000, outputMicrosPer1M: 0, cachedInputMicrosPer1M: 75_000, cacheWriteMicrosPer1M: 75_000, cacheWrite1hMicrosPer1M: 75_000 },
       ],
     });
   });
@@ -49,6 +49,35 @@ describe('pricing config', () => {
     assert.match(text, /pricing\.models\[2\]\.input_per_1m: expected a number/);
     assert.match(text, /pricing\.models\[2\]\.extra: unknown key/);
     assert.match(text, /pricing\.models\[4\]: a second price for provider p and model "a"/);
+  });
+
+  it('prices cache writes: Anthropic defaults to 1.25x / 2x input, explicit prices win, bad ones are refused with their path', () => {
+    const withAnthropic = (models: string): string => `${BASE}  c: { targets: [ { provider: a, model: claude-x } ] }\n`.replace('providers:\n', 'providers:\n  a: { kind: anthropic, base_url: "https://api.anthropic.com/v1", api_key: "${K}" }\n')
+      + `pricing:\n  version: v2\n  models:\n${models}`;
+    const cfg = parseConfig(withAnthropic([
+      '    - { provider: a, model: claude-x, input_per_1m: 3, output_per_1m: 15, cached_input_per_1m: 0.3 }',
+      '    - { provider: a, model: claude-y, input_per_1m: 0.8, output_per_1m: 4, cache_write_per_1m: 0.9, cache_write_1h_per_1m: 1.5 }',
+      '    - { provider: p, model: z, input_per_1m: 1, output_per_1m: 2, cache_write_1h_per_1m: 3 }',
+    ].join('\n') + '\n'), '/etc/portcullis/gw.yaml', ENV);
+    assert.deepEqual(cfg.pricing?.models.map((m) => [m.model, m.cacheWriteMicrosPer1M, m.cacheWrite1hMicrosPer1M]), [
+      ['claude-x', 3_750_000, 6_000_000],
+      ['claude-y', 900_000, 1_500_000],
+      ['z', 1_000_000, 3_000_000],
+    ]);
+    let text = '';
+    try {
+      parseConfig(withAnthropic([
+        '    - { provider: a, model: claude-x, input_per_1m: 3, output_per_1m: 15, cache_write_per_1m: -3.75, cache_write_1h_per_1m: 60000 }',
+        '    - { provider: a, model: claude-y, input_per_1m: 3, output_per_1m: 15, cache_write_per_1m: "3.75", cache_write_1h_per_1m: 0.0000001 }',
+      ].join('\n') + '\n'), '/etc/portcullis/gw.yaml', ENV);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      text = err.message;
+    }
+    assert.match(text, /pricing\.models\[0\]\.cache_write_per_1m: must not be negative, got -3\.75/);
+    assert.match(text, /pricing\.models\[0\]\.cache_write_1h_per_1m: is absurd: more than \$10000 per 1M tokens/);
+    assert.match(text, /pricing\.models\[1\]\.cache_write_per_1m: expected a number/);
+    assert.match(text, /pricing\.models\[1\]\.cache_write_1h_per_1m: has more than 6 decimal places/);
   });
 
   it('requires a version when prices are given', () => {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { LogLevel } from '../observability/logger.ts';
 import { isValidCidr } from './network-checks.ts';
 import { MASTER_KEY_KEYS, readMasterKeys } from './read-master-keys.ts';
+import { readTenantKeys } from './read-tenant-keys.ts';
 import { readServerTls } from './read-tls.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import { resolveSecretReference, type SecretContext } from './secrets.ts';
@@ -54,7 +55,7 @@ export function readServer(r: ConfigReader, at: Located, baseDir: string = proce
 }
 
 export function readSecurity(r: ConfigReader, at: Located, baseDir: string, secrets: SecretContext): SecurityConfig {
-  const m = r.entries(at, ['key_hash_secret', 'data_dir', ...MASTER_KEY_KEYS]);
+  const m = r.entries(at, ['key_hash_secret', 'data_dir', ...MASTER_KEY_KEYS, 'tenant_keys']);
   const secretAt = r.field(m, at, 'key_hash_secret');
   let keyHashSecret: string | undefined;
   if (secretAt.node !== null) {
@@ -67,7 +68,11 @@ export function readSecurity(r: ConfigReader, at: Located, baseDir: string, secr
       } else keyHashSecret = res.value;
     }
   }
-  return { keyHashSecret, dataDir: resolve(baseDir, readPath(r, r.field(m, at, 'data_dir'), './data')), ...readMasterKeys(r, m, at, secrets) };
+  const tenantKeys = readTenantKeys(r, r.field(m, at, 'tenant_keys'), baseDir, secrets);
+  return {
+    keyHashSecret, dataDir: resolve(baseDir, readPath(r, r.field(m, at, 'data_dir'), './data')), ...readMasterKeys(r, m, at, secrets),
+    ...(tenantKeys === undefined ? {} : { tenantKeys }),
+  };
 }
 
 export function readLogging(r: ConfigReader, at: Located): LoggingConfig {

@@ -1,17 +1,20 @@
 /**
  * The `pricing` section: price overrides and additions on top of the built-in list
  * (src/cost/builtin-prices.ts), per provider id and upstream model, in USD per 1M tokens.
+ * `cache_write_per_1m` / `cache_write_1h_per_1m` price prompt-cache writes; left out, they follow
+ * the provider kind's rule (Anthropic: 1.25x / 2x the input price; others: the input price).
  * Negative, non-finite, over-precise (more than 6 decimals) or absurd (> $10,000 per 1M) values
  * are rejected with their path; nothing is clamped.
  */
 import { isScalar } from 'yaml';
 import { BUILTIN_EFFECTIVE_DATE } from '../cost/builtin-prices.ts';
 import { MAX_PRICE_USD_PER_1M, usdToMicros } from '../cost/money.ts';
+import { defaultCacheWritePrices } from '../cost/price-table.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import type { PriceEntryConfig, PricingConfig, ProviderConfig } from './types.ts';
 
 const KEYS = ['version', 'effective_date', 'models'] as const;
-const ENTRY_KEYS = ['provider', 'model', 'input_per_1m', 'output_per_1m', 'cached_input_per_1m'] as const;
+const ENTRY_KEYS = ['provider', 'model', 'input_per_1m', 'output_per_1m', 'cached_input_per_1m', 'cache_write_per_1m', 'cache_write_1h_per_1m'] as const;
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9._:+-]{0,63}$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const MAX_ENTRIES = 10_000;
@@ -64,6 +67,8 @@ function readEntries(r: ConfigReader, at: Located, providers: ReadonlyMap<string
     const input = readPrice(r, f('input_per_1m'), true);
     const output = readPrice(r, f('output_per_1m'), true);
     const cached = readPrice(r, f('cached_input_per_1m'), false);
+    const cacheWrite = readPrice(r, f('cache_write_per_1m'), false);
+    const cacheWrite1h = readPrice(r, f('cache_write_1h_per_1m'), false);
     if (r.problems.length > before || provider === undefined || model === undefined || input === undefined || output === undefined) continue;
     const id = `${provider}\u0000${model}`;
     const first = seen.get(id);
@@ -72,7 +77,11 @@ function readEntries(r: ConfigReader, at: Located, providers: ReadonlyMap<string
       continue;
     }
     seen.set(id, item.path);
-    out.push({ provider, model, inputMicrosPer1M: input, outputMicrosPer1M: output, cachedInputMicrosPer1M: cached ?? input });
+    const writes = defaultCacheWritePrices(providers.get(provider)!.kind, input);
+    out.push({
+      provider, model, inputMicrosPer1M: input, outputMicrosPer1M: output, cachedInputMicrosPer1M: cached ?? input,
+      cacheWriteMicrosPer1M: cacheWrite ?? writes.fiveMinutes, cacheWrite1hMicrosPer1M: cacheWrite1h ?? writes.oneHour,
+    });
   }
   return out;
 }

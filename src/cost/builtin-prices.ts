@@ -4,11 +4,13 @@
  * short-context) prices as of the effective date below; operators should override them with
  * `pricing:` in the config for their negotiated rates and whenever a provider changes a price.
  * `cached` is the price of prompt tokens read from the provider's cache (omitted: the input price).
+ * Prompt-cache writes are priced by provider kind (src/cost/price-table.ts): Anthropic charges
+ * 1.25x the input price for a 5-minute write and 2x for a 1-hour write; others charge nothing extra.
  */
 import type { ProviderKind } from '../providers/contract.ts';
 
-export const BUILTIN_PRICE_VERSION = 'builtin-2026-11-01';
-export const BUILTIN_EFFECTIVE_DATE = '2026-11-01';
+export const BUILTIN_PRICE_VERSION = 'builtin-2026-12-01';
+export const BUILTIN_EFFECTIVE_DATE = '2026-12-01';
 
 export interface BuiltinPrice {
   readonly input: number;

@@ -17,6 +17,8 @@ export interface MeteredUsage {
   readonly estimated: boolean;
   /** Prompt tokens read from the provider's cache (part of prompt_tokens). */
   readonly cachedTokens: number | null;
+  /** Prompt tokens written to the provider's cache (part of prompt_tokens, apart from cachedTokens). */
+  readonly cacheWriteTokens: number | null;
   /** Integer µ$; null when tokens were used but the model has no price. 0 when nothing was used. */
   readonly costMicros: number | null;
   /** The price table version used; null when no price applied. */
@@ -75,18 +77,34 @@ export function meterUsage(input: MeterInput): MeteredUsage {
     usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
     estimated = true;
   }
-  if (usage === undefined) return { usage: undefined, estimated: false, cachedTokens: null, costMicros: 0, priceVersion: null };
-  const cached = Math.min(usage.prompt_tokens_details?.cached_tokens ?? 0, usage.prompt_tokens);
+  if (usage === undefined) return { usage: undefined, estimated: false, cachedTokens: null, cacheWriteTokens: null, costMicros: 0, priceVersion: null };
+  const details = usage.prompt_tokens_details;
+  const cached = Math.min(details?.cached_tokens ?? 0, usage.prompt_tokens);
+  const written = Math.min(details?.cache_write_tokens ?? 0, usage.prompt_tokens - cached);
+  const written1h = Math.min(details?.cache_write_1h_tokens ?? 0, written);
   const price = input.price;
-  if (price === undefined) return { usage, estimated, cachedTokens: cached, costMicros: null, priceVersion: null };
-  return { usage, estimated, cachedTokens: cached, costMicros: priceTokens(price, usage.prompt_tokens, cached, usage.completion_tokens), priceVersion: price.version };
+  if (price === undefined) return { usage, estimated, cachedTokens: cached, cacheWriteTokens: written, costMicros: null, priceVersion: null };
+  return {
+    usage, estimated, cachedTokens: cached, cacheWriteTokens: written,
+    costMicros: priceTokens(price, usage.prompt_tokens, cached, usage.completion_tokens, written, written1h), priceVersion: price.version,
+  };
 }
 
-/** Cost of a token split at a price: uncached prompt at input, cached prompt at the cache price, completion at output. */
-export function priceTokens(price: ModelPrice, prompt: number, cached: number, completion: number): number {
+/**
+ * Cost of a token split at a price: prompt tokens neither read from nor written to the cache at
+ * the input price, cache reads at the cached price, cache writes at the write price of their
+ * lifetime (1-hour writes are part of `written`), completion at output. Parts are clamped so
+ * that no token is priced twice.
+ */
+export function priceTokens(price: ModelPrice, prompt: number, cached: number, completion: number, written = 0, written1h = 0): number {
+  const read = Math.min(cached, prompt);
+  const writes = Math.max(0, Math.min(written, prompt - read));
+  const writes1h = Math.max(0, Math.min(written1h, writes));
   return costMicros([
-    { tokens: Math.max(0, prompt - cached), microsPer1M: price.inputMicrosPer1M },
-    { tokens: cached, microsPer1M: price.cachedInputMicrosPer1M },
+    { tokens: Math.max(0, prompt - read - writes), microsPer1M: price.inputMicrosPer1M },
+    { tokens: read, microsPer1M: price.cachedInputMicrosPer1M },
+    { tokens: writes - writes1h, microsPer1M: price.cacheWriteMicrosPer1M },
+    { tokens: writes1h, microsPer1M: price.cacheWrite1hMicrosPer1M },
     { tokens: completion, microsPer1M: price.outputMicrosPer1M },
   ]);
 }

@@ -13,6 +13,10 @@ export interface ModelPrice {
   readonly inputMicrosPer1M: number;
   readonly outputMicrosPer1M: number;
   readonly cachedInputMicrosPer1M: number;
+  /** Prompt tokens written to the provider's cache with the default (5-minute) lifetime. */
+  readonly cacheWriteMicrosPer1M: number;
+  /** Prompt tokens written to the provider's cache with a 1-hour lifetime. */
+  readonly cacheWrite1hMicrosPer1M: number;
   /** The version of the table the price came from; kept on every request record. */
   readonly version: string;
   readonly effectiveDate: string;
@@ -23,6 +27,16 @@ export interface PriceTable {
   lookup(providerId: string, kind: ProviderKind, model: string): ModelPrice | undefined;
 }
 
+/**
+ * What a prompt-cache write costs by default, from the input price (integer µ$ per 1M). Anthropic
+ * bills a 5-minute write at 1.25x and a 1-hour write at 2x the input price; the other kinds
+ * charge nothing extra for writes (and never report any).
+ */
+export function defaultCacheWritePrices(kind: ProviderKind, inputMicrosPer1M: number): { fiveMinutes: number; oneHour: number } {
+  if (kind !== 'anthropic') return { fiveMinutes: inputMicrosPer1M, oneHour: inputMicrosPer1M };
+  return { fiveMinutes: Math.round(inputMicrosPer1M * 5 / 4), oneHour: inputMicrosPer1M * 2 };
+}
+
 const DATED_SUFFIX = /-(?:\d{4}-\d{2}-\d{2}|\d{8})$/;
 
 export function createPriceTable(pricing: PricingConfig | undefined): PriceTable {
@@ -30,10 +44,13 @@ export function createPriceTable(pricing: PricingConfig | undefined): PriceTable
   for (const [kind, models] of Object.entries(BUILTIN_PRICES)) {
     for (const [model, p] of Object.entries(models)) {
       const input = micros(p.input);
+      const writes = defaultCacheWritePrices(kind as ProviderKind, input);
       builtin.set(`${kind}\u0000${model}`, {
         inputMicrosPer1M: input,
         outputMicrosPer1M: micros(p.output),
         cachedInputMicrosPer1M: p.cached === undefined ? input : micros(p.cached),
+        cacheWriteMicrosPer1M: writes.fiveMinutes,
+        cacheWrite1hMicrosPer1M: writes.oneHour,
         version: BUILTIN_PRICE_VERSION,
         effectiveDate: BUILTIN_EFFECTIVE_DATE,
         source: 'builtin',
@@ -46,6 +63,8 @@ export function createPriceTable(pricing: PricingConfig | undefined): PriceTable
       inputMicrosPer1M: e.inputMicrosPer1M,
       outputMicrosPer1M: e.outputMicrosPer1M,
       cachedInputMicrosPer1M: e.cachedInputMicrosPer1M,
+      cacheWriteMicrosPer1M: e.cacheWriteMicrosPer1M,
+      cacheWrite1hMicrosPer1M: e.cacheWrite1hMicrosPer1M,
       version: pricing!.version,
       effectiveDate: pricing!.effectiveDate,
       source: 'config',

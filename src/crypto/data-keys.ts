@@ -7,6 +7,11 @@
  * survives restarts and is shared by every instance (a crash only over-counts). NIST SP 800-38D
  * caps random 96-bit IVs at 2^32 encryptions per key; once a DEK reaches the (much lower)
  * `maxEncryptionsPerKey`, the tenant gets a new current DEK and the old one only decrypts.
+ *
+ * With a tenant key vault (vault/tenant-key-vault.ts) every wrapped DEK is also sealed under
+ * its tenant's shred key before it is stored, so reading it needs the vault entry too; a
+ * legacy unsealed DEK (stored before the vault was enabled) is still read, and re-stored
+ * sealed on the way (`sealLegacyKeys` does the same for all of them at startup).
  */
 import { hkdfSync, randomBytes, randomFillSync } from 'node:crypto';
 import { CryptoError, isCryptoError } from './crypto-error.ts';
@@ -14,6 +19,7 @@ import type { DataKeyRepository, StoredDataKey } from './data-key-repository.ts'
 import type { KekProvider } from './kek/kek-provider.ts';
 import { createKeyring, wrongKekMessage, type Keyring } from './kek/keyring.ts';
 import { createKeyCache, type CachedKey, type KeyCache } from './key-cache.ts';
+import { isSealed, type TenantKeyVault } from './vault/tenant-key-vault.ts';
 
 export const DEK_BYTES = 32;
 export const GCM_RANDOM_IV_LIMIT = 2 ** 32;
@@ -33,6 +39,8 @@ export interface DataKeysOptions {
   readonly reservationBlock?: number;
   readonly cache?: { readonly maxEntries?: number; readonly ttlMs?: number };
   readonly now?: () => number;
+  /** Seals every stored DEK under its tenant's shred key (makes shredding final for store backups). */
+  readonly vault?: TenantKeyVault;
 }
 
 export interface KekCheck {
@@ -45,6 +53,8 @@ export interface KekCheck {
 export interface DataKeys {
   readonly repository: DataKeyRepository;
   readonly keyring: Keyring;
+  /** The tenant key vault sealing the stored DEKs; undefined when none is configured. */
+  readonly vault: TenantKeyVault | undefined;
   /** Runs `use` synchronously with the tenant's current DEK, counting one encryption. */
   withCurrentKey<T>(tenantId: string, use: (dekId: string, key: CachedKey) => T): Promise<T>;
   /** Runs `use` synchronously with the DEK `dekId` (for decryption). */
@@ -66,6 +76,7 @@ export function wrapAad(key: Pick<StoredDataKey, 'id' | 'tenantId' | 'version'>)
 
 export function createDataKeys(opts: DataKeysOptions): DataKeys {
   const repo = opts.repository;
+  const vault = opts.vault;
   const keyring = createKeyring(opts.kek, opts.previousKeks);
   const max = intOption('maxEncryptionsPerKey', opts.maxEncryptionsPerKey, DEFAULT_MAX_ENCRYPTIONS_PER_KEY, 1, GCM_RANDOM_IV_LIMIT);
   const block = intOption('reservationBlock', opts.reservationBlock, Math.min(DEFAULT_RESERVATION_BLOCK, max), 1, Math.min(1_000_000, max));
@@ -94,9 +105,24 @@ export function createDataKeys(opts: DataKeysOptions): DataKeys {
     randomFillSync(dek);
     try {
       const id = randomBytes(16).toString('hex');
-      const wrapped = await keyring.current.wrap(dek, wrapAad({ id, tenantId, version }));
+      const aad = wrapAad({ id, tenantId, version });
+      const inner = await keyring.current.wrap(dek, aad);
+      const wrapped = vault === undefined ? inner : await vault.seal(tenantId, inner, aad);
       const record: StoredDataKey = { id, tenantId, version, kekId: keyring.current.id, wrapped, createdAt: new Date(now()), encryptions: 0 };
-      return (await repo.insert(record)) ? record : undefined;
+      if (!(await repo.insert(record))) return undefined;
+      if (vault !== undefined) {
+        // A shred elsewhere may have destroyed the tenant's shred key between the seal and the
+        // insert: this key could then never be opened. The shred wins: finish it and start over.
+        try {
+          (await vault.open(tenantId, wrapped, aad)).fill(0);
+        } catch (err) {
+          if (!isCryptoError(err, 'shredded')) throw err;
+          await repo.deleteAllForTenant(tenantId, new Date(now()));
+          forgetTenant(tenantId);
+          return undefined;
+        }
+      }
+      return record;
     } finally {
       dek.fill(0);
     }
@@ -141,12 +167,45 @@ export function createDataKeys(opts: DataKeysOptions): DataKeys {
       throw new CryptoError('unknown_key', `no data key ${dekId} exists`);
     }
     const kek = keyring.forUnwrap(record.kekId, `data key ${dekId} of tenant ${record.tenantId} was`);
-    const dek = await kek.unwrap(record.wrapped, wrapAad(record));
+    const aad = wrapAad(record);
+    const sealed = isSealed(record.wrapped);
+    const inner = sealed ? await openSeal(record, aad) : record.wrapped;
+    const dek = await kek.unwrap(inner, aad);
+    if (!sealed && vault !== undefined) await sealLegacy(record, aad);
     try {
       return deriveKeys(dek, record.tenantId);
     } finally {
       dek.fill(0);
     }
+  }
+
+  async function openSeal(record: StoredDataKey, aad: Buffer): Promise<Buffer> {
+    if (vault === undefined) {
+      throw new CryptoError('bad_key', `data key ${record.id} of tenant ${record.tenantId} is sealed by a tenant key vault, but none is configured (security.tenant_keys.vault is none): configure the vault that sealed it`);
+    }
+    try {
+      return await vault.open(record.tenantId, record.wrapped, aad);
+    } catch (err) {
+      if (isCryptoError(err, 'shredded')) {
+        throw new CryptoError('shredded', `data key ${record.id} of tenant ${record.tenantId} cannot be opened: the tenant's shred key was destroyed (crypto-shredded), so its data cannot be recovered (${err.message})`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /** Lazy migration: re-stores a legacy unsealed key sealed (same KEK, compare-and-set on it). Best effort: the read goes on regardless. */
+  async function sealLegacy(record: StoredDataKey, aad: Buffer): Promise<void> {
+    try {
+      const sealedBlob = await vault!.seal(record.tenantId, record.wrapped, aad);
+      await repo.replaceWrapping(record.id, record.kekId, record.kekId, sealedBlob);
+    } catch {
+      // retried on the next load and by sealLegacyKeys at the next start
+    }
+  }
+
+  function forgetTenant(tenantId: string): void {
+    reservations.delete(tenantId);
+    cache.forgetTenant(tenantId);
   }
 
   async function withKey<T>(dekId: string, use: (key: CachedKey) => T): Promise<T> {
@@ -164,6 +223,7 @@ export function createDataKeys(opts: DataKeysOptions): DataKeys {
   return {
     repository: repo,
     keyring,
+    vault,
     async withCurrentKey(tenantId, use) {
       const dekId = await reserveOne(tenantId);
       try {
@@ -193,10 +253,7 @@ export function createDataKeys(opts: DataKeysOptions): DataKeys {
         throw new CryptoError('unknown_key', `could not rotate the data key of tenant ${tenantId} (concurrent changes kept winning)`);
       });
     },
-    forgetTenant(tenantId) {
-      reservations.delete(tenantId);
-      cache.forgetTenant(tenantId);
-    },
+    forgetTenant,
     async verifyKeks() {
       const inUse = await repo.kekIdsInUse();
       const unknown = inUse.filter((id) => !keyring.ids.includes(id));
@@ -209,6 +266,29 @@ export function createDataKeys(opts: DataKeysOptions): DataKeys {
       reservations.clear();
     },
   };
+}
+
+/**
+ * Seals every stored data key that is not sealed yet (stored before the vault was enabled),
+ * so that backups taken from now on hold no key the master key alone opens. Needs no KEK: the
+ * KEK-wrapped blob is sealed as it is, under a compare-and-set on its KEK id. Idempotent.
+ */
+export async function sealLegacyKeys(repo: DataKeyRepository, vault: TenantKeyVault, pageSize = 500): Promise<number> {
+  let sealedCount = 0;
+  for (const kekId of await repo.kekIdsInUse()) {
+    let afterId: string | undefined;
+    for (;;) {
+      const page = await repo.listByKekId(kekId, afterId === undefined ? { limit: pageSize } : { afterId, limit: pageSize });
+      for (const key of page) {
+        if (isSealed(key.wrapped)) continue;
+        const blob = await vault.seal(key.tenantId, key.wrapped, wrapAad(key));
+        if (await repo.replaceWrapping(key.id, kekId, kekId, blob)) sealedCount++;
+      }
+      if (page.length < pageSize) break;
+      afterId = page[page.length - 1]!.id;
+    }
+  }
+  return sealedCount;
 }
 
 function deriveKeys(dek: Buffer, tenantId: string): CachedKey {

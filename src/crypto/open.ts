@@ -7,6 +7,11 @@
  *
  * Startup fails, with a message naming the KEK ids on both sides, when a stored data key is
  * wrapped by a KEK that is not configured: there is never a plaintext fallback.
+ *
+ * The tenant key vault (`security.tenant_keys`, vault/open-vault.ts) seals every stored data
+ * key; at startup any key stored before the vault was enabled is sealed (sealLegacyKeys), so
+ * backups taken from then on are covered by `tenants shred`. The vault is closed with the
+ * envelope.
  */
 import { randomBytes } from 'node:crypto';
 import { linkSync, lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,11 +20,13 @@ import type { SecurityConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Store } from '../store/store.ts';
 import { CryptoError, isCryptoError } from './crypto-error.ts';
-import { createDataKeys, type DataKeysOptions } from './data-keys.ts';
+import { createDataKeys, sealLegacyKeys, type DataKeysOptions } from './data-keys.ts';
 import { createEnvelope, type Envelope } from './envelope.ts';
 import type { KekProvider } from './kek/kek-provider.ts';
 import { kekFromFile } from './kek/kek-sources.ts';
 import { masterKeyFromValue } from './kek/master-key.ts';
+import { openTenantKeyVault } from './vault/open-vault.ts';
+import type { TenantKeyVault } from './vault/tenant-key-vault.ts';
 
 export const MASTER_KEY_FILE = 'master.key';
 export const CACHE_TTL_MS = 60_000;
@@ -32,6 +39,8 @@ export interface OpenEnvelopeOptions {
   readonly previousKeks?: readonly KekProvider[];
   /** Tuning for tests (cache TTL, encryptions per key). */
   readonly dataKeys?: Pick<DataKeysOptions, 'maxEncryptionsPerKey' | 'reservationBlock' | 'cache'>;
+  /** A tenant key vault instead of `security.tenant_keys` (e.g. a KMS with per-tenant keys); `null` for none. */
+  readonly vault?: TenantKeyVault | null;
 }
 
 // One envelope per store, so every user in a process shares one key cache and one set of reservations.
@@ -47,12 +56,24 @@ export function openEnvelope(security: SecurityConfig, store: Store, log: Logger
   return p;
 }
 
+/**
+ * Wipes this process's cached data keys (and encryption reservations) of a tenant shredded
+ * elsewhere, if an envelope is open for the store; a no-op otherwise. True when one was open.
+ */
+export async function forgetTenantKeys(store: Store, tenantId: string): Promise<boolean> {
+  const env = await opened.get(store)?.catch(() => undefined);
+  if (env === undefined) return false;
+  env.dataKeys.forgetTenant(tenantId);
+  return true;
+}
+
 /** Forgets the envelope of a store being closed, wiping its cached keys. */
 export async function closeEnvelope(store: Store): Promise<void> {
   const p = opened.get(store);
   opened.delete(store);
   const env = await p?.catch(() => undefined);
   env?.dataKeys.close();
+  await env?.dataKeys.vault?.close();
 }
 
 async function open(security: SecurityConfig, store: Store, log: Logger, opts: OpenEnvelopeOptions): Promise<Envelope> {
@@ -61,10 +82,18 @@ async function open(security: SecurityConfig, store: Store, log: Logger, opts: O
     ...(security.previousMasterKeys ?? []).map((v, i) => masterKeyFromValue(v, `security.previous_master_keys[${i}]`)),
     ...(opts.previousKeks ?? []),
   ];
+  const vault = opts.vault === undefined ? openTenantKeyVault(security, store.driver, log) : (opts.vault ?? undefined);
   // Unwrapped keys are kept a minute: a tenant shredded from another process stops being readable here within it.
-  const dataKeys = createDataKeys({ cache: { ttlMs: CACHE_TTL_MS }, ...opts.dataKeys, repository: store.dataKeys, kek: current, previousKeks: previous });
+  const dataKeys = createDataKeys({
+    cache: { ttlMs: CACHE_TTL_MS }, ...opts.dataKeys, repository: store.dataKeys, kek: current, previousKeks: previous,
+    ...(vault === undefined ? {} : { vault }),
+  });
   try {
     const check = await dataKeys.verifyKeks();
+    if (vault !== undefined) {
+      const sealed = await sealLegacyKeys(store.dataKeys, vault);
+      if (sealed > 0) log.info({ event: 'crypto.data_keys_sealed', count: sealed, vault: vault.kind }, `sealed ${sealed} data key(s) stored before the tenant key vault was enabled`);
+    }
     if (check.retired.length > 0) {
       log.warn({ event: 'crypto.previous_master_key_unused', kekIds: check.retired },
         'security.previous_master_keys wrap no data key any more: the rotation is complete; remove them from the config and destroy them');
@@ -74,12 +103,13 @@ async function open(security: SecurityConfig, store: Store, log: Logger, opts: O
     }
   } catch (err) {
     dataKeys.close();
+    await vault?.close();
     if (isCryptoError(err, 'wrong_kek')) {
       throw new CryptoError('wrong_kek', `encryption at rest cannot start: ${err.message}. Check security.master_key (and security.previous_master_keys during a rotation); Portcullis never falls back to storing plaintext`, { cause: err });
     }
     throw err;
   }
-  log.info({ event: 'crypto.ready', kekId: current.id, previousKekIds: previous.map((k) => k.id) }, 'encryption at rest ready');
+  log.info({ event: 'crypto.ready', kekId: current.id, previousKekIds: previous.map((k) => k.id), tenantKeyVault: vault?.kind ?? 'none' }, 'encryption at rest ready');
   return createEnvelope({ dataKeys });
 }
 

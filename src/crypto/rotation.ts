@@ -6,7 +6,9 @@
  * anywhere, a rerun lists only the keys still under the old KEK and finishes them; nothing is
  * re-encrypted and no data is touched. While it runs, gateways are configured with the new KEK
  * as current and the old one as previous, so both unwrap; once it reports `remaining: 0` the
- * old KEK can be removed and destroyed.
+ * old KEK can be removed and destroyed. With a tenant key vault the seal is outside the KEK
+ * wrap: each key is opened from its seal, re-wrapped, and sealed again under the same tenant
+ * shred key (an unsealed legacy key comes out sealed); the vault itself is not touched.
  *
  * Data keys: `rotateDataKey` gives a tenant a new current DEK (new data is encrypted under it,
  * old data keeps decrypting); `reencrypt` moves existing ciphertexts to the current DEK in
@@ -18,6 +20,7 @@ import { wrapAad, type DataKeys } from './data-keys.ts';
 import type { Binding } from './envelope-format.ts';
 import type { Envelope } from './envelope.ts';
 import type { KekProvider } from './kek/kek-provider.ts';
+import { isSealed, type TenantKeyVault } from './vault/tenant-key-vault.ts';
 
 export interface MasterKeyProgress {
   readonly rewrapped: number;
@@ -35,6 +38,8 @@ export interface MasterKeyResult extends MasterKeyProgress {
 export interface MasterKeyOptions {
   readonly batchSize?: number;
   readonly onProgress?: (p: MasterKeyProgress) => void;
+  /** The tenant key vault sealing the stored keys (required when they are sealed). */
+  readonly vault?: TenantKeyVault;
 }
 
 const MAX_PASSES = 3;
@@ -54,7 +59,7 @@ export async function rotateMasterKey(repo: DataKeyRepository, oldKek: KekProvid
       if (page.length === 0) break;
       sawAny = true;
       for (const key of page) {
-        if (await rewrap(repo, key, oldKek, newKek)) rewrapped++;
+        if (await rewrap(repo, key, oldKek, newKek, opts.vault)) rewrapped++;
         else skipped++;
       }
       afterId = page[page.length - 1]?.id;
@@ -67,11 +72,21 @@ export async function rotateMasterKey(repo: DataKeyRepository, oldKek: KekProvid
   return { rewrapped, skipped, total, remaining };
 }
 
-async function rewrap(repo: DataKeyRepository, key: StoredDataKey, oldKek: KekProvider, newKek: KekProvider): Promise<boolean> {
+async function rewrap(repo: DataKeyRepository, key: StoredDataKey, oldKek: KekProvider, newKek: KekProvider, vault: TenantKeyVault | undefined): Promise<boolean> {
   const aad = wrapAad(key);
   let dek: Buffer;
   try {
-    dek = await oldKek.unwrap(key.wrapped, aad);
+    let inner = key.wrapped;
+    if (isSealed(key.wrapped)) {
+      if (vault === undefined) throw new CryptoError('bad_key', 'it is sealed by a tenant key vault and none is configured (security.tenant_keys)');
+      try {
+        inner = await vault.open(key.tenantId, key.wrapped, aad);
+      } catch (err) {
+        if (!(err instanceof CryptoError) || err.reason !== 'shredded') throw err;
+        throw new CryptoError('shredded', `${err.message}. The key is dead (the tenant was shredded while it was being created): run "portcullis tenants shred ${key.tenantId} --yes" again to remove it`, { cause: err });
+      }
+    }
+    dek = await oldKek.unwrap(inner, aad);
   } catch (err) {
     if (err instanceof CryptoError) {
       throw new CryptoError(err.reason, `data key ${key.id} of tenant ${key.tenantId} cannot be unwrapped with KEK ${oldKek.id}: ${err.message}; the rotation stopped here, rerun after fixing it`, { cause: err });
@@ -79,7 +94,8 @@ async function rewrap(repo: DataKeyRepository, key: StoredDataKey, oldKek: KekPr
     throw err;
   }
   try {
-    const wrapped = await newKek.wrap(dek, aad);
+    const inner = await newKek.wrap(dek, aad);
+    const wrapped = vault === undefined ? inner : await vault.seal(key.tenantId, inner, aad);
     return await repo.replaceWrapping(key.id, oldKek.id, newKek.id, wrapped);
   } finally {
     dek.fill(0);

@@ -45,7 +45,7 @@ describe('crypto-shredding', () => {
     await assert.rejects(h.envelope.decrypt(cell('r1', 'gone'), ct), (e) => isCryptoError(e, 'shredded'));
   });
 
-  it('honest limit: a backup of the key repository restores readability while the KEK that wrapped it exists', async () => {
+  it('without a tenant key vault (honest limit), a backup of the key repository restores readability while the KEK that wrapped it exists (see vault/sealed-data-keys.test.ts for the vault)', async () => {
     const h = harness();
     const ct = await h.envelope.encrypt(cell('r1', 'gone'), 'recoverable');
     const keyBackup = h.repo.snapshot();

@@ -1,3 +1,4 @@
+import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { API_KEY_LENGTH, displayPrefix, generateApiKey, hashApiKey, isWellFormedApiKey } from './api-key-format.ts';
@@ -66,5 +67,21 @@ describe('API key format', () => {
     );
     const key = generateApiKey();
     assert.notEqual(hashApiKey(key, Buffer.alloc(32, 1)), hashApiKey(key, Buffer.alloc(32, 2)));
+  });
+
+  it('gives the same HMAC through the precomputed pads of a KeyObject, for short, block-size and long secrets', () => {
+    // RFC 4231 test case 2, then case 6 (a 131-byte key, hashed first), then a 64-byte key.
+    assert.equal(hashApiKey('what do ya want for nothing?', createSecretKey(Buffer.from('Jefe'))),
+      '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843');
+    assert.equal(hashApiKey('Test Using Larger Than Block-Size Key - Hash Key First', createSecretKey(Buffer.alloc(131, 0xaa))),
+      '60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54');
+    for (const len of [32, 64, 65]) {
+      const raw = randomBytes(len);
+      const obj = createSecretKey(raw);
+      for (const key of [generateApiKey(), generateApiKey(), '', 'ünïcode']) {
+        assert.equal(hashApiKey(key, obj), createHmac('sha256', raw).update(key, 'utf8').digest('hex'));
+        assert.equal(hashApiKey(key, obj), hashApiKey(key, obj), 'the cached pads are not consumed by a call');
+      }
+    }
   });
 });

@@ -13,7 +13,7 @@ import { silentLogger } from '../observability/logger.ts';
 import type { ApiKeyRecord, Store } from '../store/store.ts';
 import { createApiKey } from './api-keys.ts';
 import { createKeyVerifier, type KeyVerifier } from './key-verifier.ts';
-import { createRevocationListener, publishKeyRevocation, type RevocationListener } from './revocation-broadcast.ts';
+import { createRevocationListener, publishKeyRevocation, publishTenantShred, type RevocationListener } from './revocation-broadcast.ts';
 
 const REDIS_URL = process.env['PORTCULLIS_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const redisAt = (url: string): RedisLimitsConfig => ({ url, keyPrefix: `pcl-test-${randomUUID()}:`, timeoutMs: 500 });
@@ -137,5 +137,26 @@ describe('key revocation broadcasts over Redis', () => {
     assert.equal(t.listener.isSubscribed(), false);
     assert.equal(await publishKeyRevocation(redis, t.record.id), undefined);
     await assert.rejects(t.listener.ready(300), /not subscribed/);
+  });
+
+  test('tenant shreds travel on their own channel: they reach onTenantShredded, never onRevoked, and stay within the key prefix', async () => {
+    const redis = redisAt(REDIS_URL);
+    const revoked: string[] = [];
+    const shredded: string[] = [];
+    const listener = createRevocationListener({ redis, log: silentLogger(), onRevoked: (id) => revoked.push(id), onTenantShredded: (t) => shredded.push(t) });
+    cleanup.push(() => listener.close());
+    await listener.ready();
+    assert.equal(await publishTenantShred({ ...redis, keyPrefix: `${redis.keyPrefix}other:` }, 'elsewhere'), 0, 'another deployment hears nothing');
+    assert.equal(await publishTenantShred(redis, 'x'.repeat(10_000)), 1);
+    assert.equal(await publishTenantShred(redis, 'acme'), 1);
+    await until('the shred arrived', () => shredded.includes('acme'));
+    assert.deepEqual(shredded, ['acme'], 'oversized ids and other prefixes are ignored');
+    assert.deepEqual(revoked, [], 'a shred is not a key revocation');
+    // A listener that does not ask for shreds (a process without encryption) is not subscribed to them.
+    const keysOnly = createRevocationListener({ redis, log: silentLogger(), onRevoked: () => undefined });
+    cleanup.push(() => keysOnly.close());
+    await keysOnly.ready();
+    assert.equal(await publishTenantShred(redis, 'acme'), 1, 'only the listener that asked for shreds receives them');
+    assert.equal(await publishTenantShred(undefined, 'acme'), undefined, 'without Redis there is nothing to publish to');
   });
 });

@@ -11,17 +11,27 @@
  *
  * Publishing is best effort: the revocation is already in the store, so an instance that
  * misses the broadcast still refuses the key once its cache entry expires (≤ 1 s).
+ *
+ * The same connection carries tenant shreds on `<key_prefix>tenant-shreds` (a message is one
+ * tenant id): every instance then wipes its cached data keys of that tenant at once instead of
+ * after the data-key cache TTL (60 s). A missed one is bounded by that TTL; a forged one only
+ * costs a data-key reload.
  */
 import { createClient } from 'redis';
 import type { RedisLimitsConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
 
 export const REVOCATION_CHANNEL = 'key-revocations';
+export const TENANT_SHRED_CHANNEL = 'tenant-shreds';
 const MAX_KEY_ID_CHARS = 256;
 const PING_INTERVAL_MS = 1000;
 
 export function revocationChannel(keyPrefix: string): string {
   return `${keyPrefix}${REVOCATION_CHANNEL}`;
+}
+
+export function tenantShredChannel(keyPrefix: string): string {
+  return `${keyPrefix}${TENANT_SHRED_CHANNEL}`;
 }
 
 export interface RevocationListener {
@@ -36,6 +46,8 @@ export interface RevocationListenerOptions {
   readonly redis: RedisLimitsConfig;
   /** Called with the id of every key revoked anywhere. */
   readonly onRevoked: (keyId: string) => void;
+  /** Called with the id of every tenant crypto-shredded anywhere (subscribed only when given). */
+  readonly onTenantShredded?: (tenantId: string) => void;
   /** Called whenever the listener (re)subscribes: broadcasts may have been missed before it. */
   readonly onResubscribed?: () => void;
   readonly log: Logger;
@@ -96,6 +108,11 @@ export function createRevocationListener(opts: RevocationListenerOptions): Revoc
     if (typeof message !== 'string' || message === '' || message.length > MAX_KEY_ID_CHARS) return;
     opts.onRevoked(message);
   };
+  const onTenantShredded = opts.onTenantShredded;
+  const shredListener = (message: string): void => {
+    if (typeof message !== 'string' || message === '' || message.length > MAX_KEY_ID_CHARS) return;
+    onTenantShredded?.(message);
+  };
 
   // connect() settles only once connected (or given up): the loop below polls instead of awaiting it.
   client.connect().catch(() => undefined);
@@ -105,6 +122,7 @@ export function createRevocationListener(opts: RevocationListenerOptions): Revoc
       try {
         if (client.isReady) {
           await client.subscribe(channel, listener);
+          if (onTenantShredded !== undefined) await client.subscribe(tenantShredChannel(redis.keyPrefix), shredListener);
           everSubscribed = true;
           markUp();
           return;
@@ -143,6 +161,21 @@ export function createRevocationListener(opts: RevocationListenerOptions): Revoc
  */
 export async function publishKeyRevocation(redis: RedisLimitsConfig | undefined, keyId: string, log?: Logger): Promise<number | undefined> {
   if (redis === undefined) return undefined;
+  return publish(redis, revocationChannel(redis.keyPrefix), keyId, log, 'keys.revocation_publish_failed',
+    'could not broadcast a key revocation; other instances refuse the key once their key cache expires (1 s)');
+}
+
+/**
+ * Tells every instance that tenant `tenantId` was crypto-shredded, so each wipes its cached data
+ * keys of the tenant now. Call it after the shred. Same results as publishKeyRevocation.
+ */
+export async function publishTenantShred(redis: RedisLimitsConfig | undefined, tenantId: string, log?: Logger): Promise<number | undefined> {
+  if (redis === undefined) return undefined;
+  return publish(redis, tenantShredChannel(redis.keyPrefix), tenantId, log, 'crypto.shred_publish_failed',
+    'could not broadcast a tenant shred; other instances drop their cached data keys of the tenant when the cache expires (60 s)');
+}
+
+async function publish(redis: RedisLimitsConfig, channel: string, message: string, log: Logger | undefined, event: string, failure: string): Promise<number | undefined> {
   const client = createClient({
     url: redis.url,
     disableOfflineQueue: true,
@@ -152,10 +185,9 @@ export async function publishKeyRevocation(redis: RedisLimitsConfig | undefined,
   client.on('error', () => undefined);
   try {
     await client.connect();
-    return await client.publish(revocationChannel(redis.keyPrefix), keyId);
+    return await client.publish(channel, message);
   } catch (err) {
-    log?.warn({ event: 'keys.revocation_publish_failed', reason: describeError(err) },
-      'could not broadcast a key revocation; other instances refuse the key once their key cache expires (1 s)');
+    log?.warn({ event, reason: describeError(err) }, failure);
     return undefined;
   } finally {
     if (client.isReady) await client.close().catch(() => client.destroy());

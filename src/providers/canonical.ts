@@ -7,8 +7,16 @@
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
-export interface TextPart { type: 'text'; text: string }
-export interface ImagePart { type: 'image_url'; image_url: { url: string; detail?: 'auto' | 'low' | 'high' } }
+/**
+ * A prompt-cache breakpoint: the prompt up to and including the part (or tool, or tool result)
+ * that carries it may be cached by the provider. Only the Anthropic surface sets it (from a
+ * client's `cache_control`) and only the Anthropic adapter sends it; other adapters copy parts
+ * field by field and leave it behind. OpenAI-compatible gateways use the same extension.
+ */
+export interface CacheControl { type: 'ephemeral'; ttl?: '5m' | '1h' }
+
+export interface TextPart { type: 'text'; text: string; cache_control?: CacheControl }
+export interface ImagePart { type: 'image_url'; image_url: { url: string; detail?: 'auto' | 'low' | 'high' }; cache_control?: CacheControl }
 export type ContentPart = TextPart | ImagePart;
 
 export interface ToolCall {
@@ -26,12 +34,13 @@ export interface AssistantMessage {
   tool_calls?: ToolCall[];
   refusal?: string | null;
 }
-export interface ToolMessage { role: 'tool'; content: string | TextPart[]; tool_call_id: string }
+export interface ToolMessage { role: 'tool'; content: string | TextPart[]; tool_call_id: string; cache_control?: CacheControl }
 export type ChatMessage = SystemMessage | UserMessage | AssistantMessage | ToolMessage;
 
 export interface ToolDefinition {
   type: 'function';
   function: { name: string; description?: string; parameters?: JsonObject; strict?: boolean };
+  cache_control?: CacheControl;
 }
 
 export type ToolChoice = 'none' | 'auto' | 'required' | { type: 'function'; function: { name: string } };
@@ -72,7 +81,17 @@ export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
-  prompt_tokens_details?: { cached_tokens?: number };
+  prompt_tokens_details?: {
+    /** Prompt tokens read from the provider's prompt cache. */
+    cached_tokens?: number;
+    /**
+     * Gateway-internal, never shown to OpenAI-surface clients: prompt tokens written to the
+     * provider's prompt cache (all lifetimes; Anthropic's `cache_creation_input_tokens`).
+     */
+    cache_write_tokens?: number;
+    /** Gateway-internal: the part of cache_write_tokens written with a 1-hour lifetime. */
+    cache_write_1h_tokens?: number;
+  };
 }
 
 /**

@@ -12,6 +12,7 @@ import type { Logger } from '../observability/logger.ts';
 import { startRequestTrace } from '../observability/trace/traceparent.ts';
 import type { Tracer } from '../observability/trace/tracer.ts';
 import { toMessagesResponse } from '../surfaces/anthropic/index.ts';
+import { openAiChatBody } from '../surfaces/openai/render.ts';
 import { clientCertOf } from '../tls/client-cert.ts';
 import { createClientIpResolver, type ClientIpResolver } from './client-ip.ts';
 import { readBody } from './read-body.ts';
@@ -198,7 +199,7 @@ async function writeResponse(res: ServerResponse, ctx: RequestContext): Promise<
       ctx.outcome.finishReason = response.body.choices[0]?.finish_reason;
       ctx.outcome.status = 200;
       const model = ctx.request?.operation === 'chat' ? ctx.request.body.model : response.body.model;
-      const body = ctx.surface === 'anthropic' ? toMessagesResponse(response.body, model) : response.body;
+      const body = ctx.surface === 'anthropic' ? toMessagesResponse(response.body, model) : openAiChatBody(response.body);
       ctx.outcome.firstByteMs = performance.now() - ctx.startedAt;
       return sendJson(res, 200, body, ctx.id, ctx.responseHeaders);
     }

@@ -128,6 +128,17 @@ export function formatCidr(c: Cidr): string {
 
 /** The canonical client address text of a raw socket/header address (unchanged when unparseable). */
 export function canonicalIp(text: string): string {
+  // Asked several times per request for the same few peers: remembered, bounded (a flood of
+  // distinct addresses only clears the memo, it never grows past the bound).
+  const known = canonicalMemo.get(text);
+  if (known !== undefined) return known;
   const ip = parseIp(text);
-  return ip === undefined ? text : formatIp(ip);
+  const canonical = ip === undefined ? text : formatIp(ip);
+  if (typeof text !== 'string' || text.length > 64) return canonical;
+  if (canonicalMemo.size >= CANONICAL_MEMO_MAX) canonicalMemo.clear();
+  canonicalMemo.set(text, canonical);
+  return canonical;
 }
+
+const CANONICAL_MEMO_MAX = 4096;
+const canonicalMemo = new Map<string, string>();

@@ -26,6 +26,7 @@ export function sampleRequestRecord(overrides: Partial<RequestRecord> = {}): Req
     teamId: null,
     userId: null,
     cachedTokens: 0,
+    cacheWriteTokens: 0,
     costMicros: 14,
     priceVersion: 'builtin-2026-11-01',
     usageEstimated: false,

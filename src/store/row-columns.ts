@@ -7,7 +7,7 @@
 export const REQUEST_COLUMNS = [
   'id', 'time', 'time_ms', 'tenant_id', 'key_id', 'surface', 'operation', 'model', 'provider', 'target_model',
   'status', 'error_code', 'stream', 'latency_ms', 'attempts', 'prompt_tokens', 'completion_tokens', 'total_tokens',
-  'team_id', 'user_id', 'cached_tokens', 'cost_micros', 'price_version', 'usage_estimated',
+  'team_id', 'user_id', 'cached_tokens', 'cost_micros', 'price_version', 'usage_estimated', 'cache_write_tokens',
 ] as const;
 
 export const API_KEY_COLUMNS = [

@@ -35,6 +35,8 @@ export interface RequestRecord {
   readonly userId: string | null;
   /** Prompt tokens read from the provider's cache (part of promptTokens). */
   readonly cachedTokens: number | null;
+  /** Prompt tokens written to the provider's cache (part of promptTokens, apart from cachedTokens). */
+  readonly cacheWriteTokens: number | null;
   /** Cost in integer micro-dollars; null when tokens were used but the model has no price. */
   readonly costMicros: number | null;
   /** Version of the price table the cost was computed with (null: no price applied). */

@@ -6,10 +6,10 @@ import type { Store } from './store.ts';
 
 export function runUsageStoreContract(getStore: () => Store): void {
   describe('request records: cost fields and usage reports', () => {
-    it('round-trips the cost fields exactly: micro-dollars beyond 2^32, null cost, estimated flag, team and user', async () => {
+    it('round-trips the cost fields exactly: micro-dollars beyond 2^32, cache writes, null cost, estimated flag, team and user', async () => {
       const store = getStore();
-      const priced = rec({ teamId: 'team-a', userId: 'alice@example.com', cachedTokens: 7, costMicros: 2 ** 40 + 3, priceVersion: 'acme-2026-01', usageEstimated: true });
-      const unpriced = rec({ time: '2024-05-01T09:00:00.000Z', cachedTokens: null, costMicros: null, priceVersion: null });
+      const priced = rec({ teamId: 'team-a', userId: 'alice@example.com', cachedTokens: 7, cacheWriteTokens: 2 ** 33 + 1, costMicros: 2 ** 40 + 3, priceVersion: 'acme-2026-01', usageEstimated: true });
+      const unpriced = rec({ time: '2024-05-01T09:00:00.000Z', cachedTokens: null, cacheWriteTokens: null, costMicros: null, priceVersion: null });
       await store.insertRequestRecord(priced);
       await store.insertRequestRecord(unpriced);
       assert.deepEqual(await store.listRequestRecords({ limit: 10 }), [priced, unpriced]);

@@ -47,7 +47,18 @@ export interface SecurityConfig {
   readonly masterKey?: string;
   /** Old master keys, accepted only to unwrap during a `keys rotate-master` (`security.previous_master_keys`). */
   readonly previousMasterKeys?: readonly string[];
+  /**
+   * `security.tenant_keys`: where the per-tenant shred keys live (src/crypto/vault/). Undefined:
+   * `file` under `<data_dir>/tenant-keys` with SQLite, `none` (with a warning) with PostgreSQL.
+   */
+  readonly tenantKeys?: TenantKeysConfig;
 }
+
+/** The tenant key vault: shredding is final for store backups only with `file` or `postgres`. */
+export type TenantKeysConfig =
+  | { readonly vault: 'file'; /** Folder (resolved against the config file's folder); undefined: `<data_dir>/tenant-keys`. */ readonly path?: string }
+  | { readonly vault: 'postgres'; /** Resolved from a `${…}` reference; never logged or printed. */ readonly url: string }
+  | { readonly vault: 'none' };
 
 /** `payload_log`: encrypted request/response bodies of model calls (off by default). */
 export interface PayloadLogConfig {

@@ -49,6 +49,10 @@ export interface PriceEntryConfig {
   readonly outputMicrosPer1M: number;
   /** Prompt tokens read from the provider's cache; default: the input price. */
   readonly cachedInputMicrosPer1M: number;
+  /** Prompt tokens written to the provider's cache (5-minute lifetime); default: 1.25x input on Anthropic, else the input price. */
+  readonly cacheWriteMicrosPer1M: number;
+  /** Prompt tokens written with a 1-hour lifetime; default: 2x input on Anthropic, else the input price. */
+  readonly cacheWrite1hMicrosPer1M: number;
 }
 
 export interface PricingConfig {

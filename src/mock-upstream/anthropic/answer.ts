@@ -3,6 +3,7 @@ import type { AnswerPlan } from '../core/answer.ts';
 import type { StreamEvent } from '../core/event-stream.ts';
 import { splitIntoPieces } from '../core/tokenizer.ts';
 import type { JsonObject } from '../core/types.ts';
+import type { CacheUsage } from './prompt-cache.ts';
 
 export interface MessageIds {
   readonly id: string;
@@ -19,8 +20,20 @@ function stopReason(plan: AnswerPlan): string {
   }
 }
 
-function usage(plan: AnswerPlan, outputTokens: number): JsonObject {
-  return { input_tokens: plan.promptTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: outputTokens, service_tier: 'standard' };
+/** Without cache breakpoints the whole prompt is input. */
+function noCache(plan: AnswerPlan): CacheUsage {
+  return { input: plan.promptTokens, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0 };
+}
+
+function usage(cache: CacheUsage, outputTokens: number): JsonObject {
+  return {
+    input_tokens: cache.input,
+    cache_creation_input_tokens: cache.cacheWrite5m + cache.cacheWrite1h,
+    cache_read_input_tokens: cache.cacheRead,
+    cache_creation: { ephemeral_5m_input_tokens: cache.cacheWrite5m, ephemeral_1h_input_tokens: cache.cacheWrite1h },
+    output_tokens: outputTokens,
+    service_tier: 'standard',
+  };
 }
 
 function contentBlocks(plan: AnswerPlan, ids: MessageIds): JsonObject[] {
@@ -30,7 +43,7 @@ function contentBlocks(plan: AnswerPlan, ids: MessageIds): JsonObject[] {
   return plan.text.length > 0 ? [{ type: 'text', text: plan.text }] : [];
 }
 
-export function anthropicMessageBody(plan: AnswerPlan, ids: MessageIds): JsonObject {
+export function anthropicMessageBody(plan: AnswerPlan, ids: MessageIds, cache: CacheUsage = noCache(plan)): JsonObject {
   return {
     id: ids.id,
     type: 'message',
@@ -39,22 +52,22 @@ export function anthropicMessageBody(plan: AnswerPlan, ids: MessageIds): JsonObj
     content: contentBlocks(plan, ids),
     stop_reason: stopReason(plan),
     stop_sequence: plan.stopSequence ?? null,
-    usage: usage(plan, plan.completionTokens),
+    usage: usage(cache, plan.completionTokens),
   };
 }
 
 /**
  * message_start, then per content block: content_block_start, deltas, content_block_stop
  * (a ping follows the first block start), then message_delta with the cumulative
- * output_tokens and message_stop.
+ * output_tokens and message_stop. Input and prompt-cache counts are in message_start.
  */
-export function anthropicMessageEvents(plan: AnswerPlan, ids: MessageIds, chunkTokens: number): StreamEvent[] {
+export function anthropicMessageEvents(plan: AnswerPlan, ids: MessageIds, chunkTokens: number, cache: CacheUsage = noCache(plan)): StreamEvent[] {
   const events: StreamEvent[] = [];
   const push = (type: string, payload: JsonObject, content = false): void => {
     events.push({ event: type, data: JSON.stringify({ type, ...payload }), content });
   };
   push('message_start', {
-    message: { id: ids.id, type: 'message', role: 'assistant', model: ids.model, content: [], stop_reason: null, stop_sequence: null, usage: usage(plan, Math.min(1, plan.completionTokens)) },
+    message: { id: ids.id, type: 'message', role: 'assistant', model: ids.model, content: [], stop_reason: null, stop_sequence: null, usage: usage(cache, Math.min(1, plan.completionTokens)) },
   });
   let pinged = false;
   const ping = (): void => { if (!pinged) { pinged = true; push('ping', {}); } };

@@ -2,7 +2,7 @@
 import type { Conversation, ToolMode, ToolSpec } from '../core/answer.ts';
 import { isObject, type JsonObject } from '../core/types.ts';
 
-function blockText(block: JsonObject): string {
+export function blockText(block: JsonObject): string {
   switch (block['type']) {
     case 'text': return typeof block['text'] === 'string' ? block['text'] : '';
     case 'tool_use': return `${String(block['name'] ?? '')} ${JSON.stringify(block['input'] ?? {})}`;

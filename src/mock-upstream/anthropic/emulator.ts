@@ -8,16 +8,18 @@ import { respondJson } from '../core/respond.ts';
 import { isObject, type JsonObject } from '../core/types.ts';
 import { anthropicMessageBody, anthropicMessageEvents, type MessageIds } from './answer.ts';
 import { anthropicConversation } from './conversation.ts';
+import { createPromptCache, type PromptCache } from './prompt-cache.ts';
 import { anthropicError, anthropicFaultError, invalidRequest } from './errors.ts';
 import { checkVersion, validateMessagesRequest } from './validate.ts';
 
 const ANTHROPIC_MODELS = ['claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-opus-4-1'];
 
-async function handleMessages(ex: Exchange): Promise<void> {
+async function handleMessages(ex: Exchange, cache: PromptCache): Promise<void> {
   const invalid = checkVersion(ex.req) ?? validateMessagesRequest(ex.body);
   if (invalid !== undefined) { sendError(ex.res, invalid); return; }
   const body = ex.body as JsonObject;
   const plan = planAnswer(anthropicConversation(body));
+  const cacheUsage = cache.account(body, plan.promptTokens);
   const seq = ex.nextId();
   const ids: MessageIds = {
     id: `msg_mock${sequenceId(seq, 16)}`,
@@ -25,8 +27,8 @@ async function handleMessages(ex: Exchange): Promise<void> {
     toolUseIds: plan.toolCalls.map((_c, i) => `toolu_mock${sequenceId(seq, 14)}${i}`),
   };
   const headers = { 'request-id': `req_mock${sequenceId(seq, 20)}` };
-  if (!ex.stream) { await respondJson(ex, anthropicMessageBody(plan, ids), headers); return; }
-  await playStream(ex.res, anthropicMessageEvents(plan, ids, ex.timing.chunkTokens), {
+  if (!ex.stream) { await respondJson(ex, anthropicMessageBody(plan, ids, cacheUsage), headers); return; }
+  await playStream(ex.res, anthropicMessageEvents(plan, ids, ex.timing.chunkTokens, cacheUsage), {
     timing: ex.timing, signal: ex.signal, breakAfterEvents: ex.breakAfterEvents, framing: 'sse', contentType: 'text/event-stream; charset=utf-8', headers,
   });
 }
@@ -39,6 +41,8 @@ async function handleModels(ex: Exchange): Promise<void> {
 }
 
 export function createAnthropicEmulator(opts: { readonly prefix: string; readonly key: string }): ProviderEmulator {
+  // One prompt cache per emulator: what one request writes, the next identical prefix reads.
+  const cache = createPromptCache();
   return {
     provider: 'anthropic',
     prefix: opts.prefix,
@@ -60,6 +64,6 @@ export function createAnthropicEmulator(opts: { readonly prefix: string; readonl
     malformedJson: () => invalidRequest('There was an issue with the format of your request: the body is not valid JSON.'),
     tooLarge: () => anthropicError(413, 'request_too_large', 'Request exceeds the maximum allowed number of bytes.'),
     notFound: () => anthropicError(404, 'not_found_error', 'Not Found'),
-    handle: (ex) => (ex.route.endpoint === 'messages' ? handleMessages(ex) : handleModels(ex)),
+    handle: (ex) => (ex.route.endpoint === 'messages' ? handleMessages(ex, cache) : handleModels(ex)),
   };
 }

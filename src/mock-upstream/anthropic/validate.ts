@@ -86,6 +86,27 @@ function checkTools(body: JsonObject): ErrorReply | undefined {
   return undefined;
 }
 
+/** Prompt-cache breakpoints: `{type: "ephemeral", ttl?: "5m" | "1h"}`, at most four per request. */
+const MAX_CACHE_BREAKPOINTS = 4;
+
+function checkCacheControl(body: JsonObject): ErrorReply | undefined {
+  const blocks: Array<[string, unknown]> = [];
+  const collect = (path: string, list: unknown): void => {
+    if (Array.isArray(list)) list.forEach((b, i) => { if (isObject(b) && b['cache_control'] !== undefined) blocks.push([`${path}.${i}`, b['cache_control']]); });
+  };
+  collect('tools', body['tools']);
+  collect('system', body['system']);
+  (Array.isArray(body['messages']) ? body['messages'] : []).forEach((m, i) => { if (isObject(m)) collect(`messages.${i}.content`, m['content']); });
+  for (const [path, cc] of blocks) {
+    if (!isObject(cc) || cc['type'] !== 'ephemeral') return invalidRequest(`${path}.cache_control.type: Input should be 'ephemeral'`);
+    if (cc['ttl'] !== undefined && cc['ttl'] !== '5m' && cc['ttl'] !== '1h') return invalidRequest(`${path}.cache_control.ttl: Input should be '5m' or '1h'`);
+  }
+  if (blocks.length > MAX_CACHE_BREAKPOINTS) {
+    return invalidRequest(`A maximum of ${MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided. Found ${blocks.length}.`);
+  }
+  return undefined;
+}
+
 export function validateMessagesRequest(body: unknown): ErrorReply | undefined {
   if (!isObject(body)) return invalidRequest('Input should be a valid dictionary');
   for (const key of Object.keys(body)) {
@@ -113,5 +134,5 @@ export function validateMessagesRequest(body: unknown): ErrorReply | undefined {
   if (temperature !== undefined && (typeof temperature !== 'number' || temperature < 0 || temperature > 1)) {
     return invalidRequest('temperature: Input should be less than or equal to 1');
   }
-  return checkTools(body) ?? checkToolPairing(messages as JsonObject[]);
+  return checkTools(body) ?? checkCacheControl(body) ?? checkToolPairing(messages as JsonObject[]);
 }

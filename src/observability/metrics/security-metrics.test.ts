@@ -34,7 +34,7 @@ function servedBy(model: string | undefined, provider: string): RequestContext {
   return { startedAt: performance.now(), outcome, route: model === undefined ? undefined : { publicModel: model } } as unknown as RequestContext;
 }
 
-const metered = (costMicros: number | null): MeteredUsage => ({ usage: undefined, estimated: false, cachedTokens: null, costMicros, priceVersion: null });
+const metered = (costMicros: number | null): MeteredUsage => ({ usage: undefined, estimated: false, cachedTokens: null, cacheWriteTokens: null, costMicros, priceVersion: null });
 
 test('cost is summed in whole micro-dollars and exposed in dollars, by configured model and provider only', async () => {
   const { metrics, observers } = make();

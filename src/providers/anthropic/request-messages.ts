@@ -3,12 +3,12 @@
  * conversation, wants tool results as `tool_result` blocks in a user turn, and requires user and
  * assistant turns to alternate, so consecutive turns of the same role are merged.
  */
-import type { AssistantMessage, ChatMessage, ContentPart, TextPart } from '../canonical.ts';
+import type { AssistantMessage, CacheControl, ChatMessage, ContentPart, TextPart } from '../canonical.ts';
 import { gatewayError, type GatewayError } from '../../errors/gateway-error.ts';
 import {
   ANTHROPIC_IMAGE_MEDIA_TYPES,
-  type AnthropicContentBlock, type AnthropicImageBlock, type AnthropicImageMediaType,
-  type AnthropicMessageParam, type AnthropicTextBlock,
+  type AnthropicCacheControl, type AnthropicContentBlock, type AnthropicImageBlock, type AnthropicImageMediaType,
+  type AnthropicMessageParam, type AnthropicTextBlock, type AnthropicToolResultBlock,
 } from './wire-types.ts';
 
 export interface ConvertedMessages {
@@ -24,7 +24,14 @@ function textBlocks(content: string | TextPart[] | null | undefined): AnthropicT
   if (content === null || content === undefined) return [];
   const parts = typeof content === 'string' ? [{ type: 'text' as const, text: content }] : content;
   // Anthropic rejects empty text blocks; an empty string carries nothing anyway.
-  return parts.filter((p) => p.text !== '').map((p) => ({ type: 'text', text: p.text }));
+  return parts.filter((p) => p.text !== '').map((p) => withCacheControl<AnthropicTextBlock>({ type: 'text', text: p.text }, p.cache_control));
+}
+
+/** A client's prompt-cache breakpoint, copied field by field (the canonical type allows nothing else). */
+function withCacheControl<B extends { cache_control?: AnthropicCacheControl }>(block: B, cc: CacheControl | undefined): B {
+  if (cc === undefined) return block;
+  block.cache_control = cc.ttl === undefined ? { type: 'ephemeral' } : { type: 'ephemeral', ttl: cc.ttl };
+  return block;
 }
 
 const DATA_URL = /^data:([a-z]+\/[a-z0-9.+-]+);base64,([A-Za-z0-9+/=\s]*)$/i;
@@ -47,7 +54,7 @@ function userBlocks(content: string | ContentPart[], path: string): AnthropicCon
   if (typeof content === 'string') return textBlocks(content);
   return content.flatMap((part, i): AnthropicContentBlock[] => part.type === 'text'
     ? textBlocks([part])
-    : [imageBlock(part.image_url.url, `${path}[${i}].image_url.url`)]);
+    : [withCacheControl(imageBlock(part.image_url.url, `${path}[${i}].image_url.url`), part.cache_control)]);
 }
 
 function assistantBlocks(msg: AssistantMessage, path: string): AnthropicContentBlock[] {
@@ -98,7 +105,7 @@ export function convertMessages(messages: readonly ChatMessage[]): ConvertedMess
         break;
       case 'tool': {
         const content = typeof msg.content === 'string' ? msg.content : textBlocks(msg.content);
-        append('user', [{ type: 'tool_result', tool_use_id: msg.tool_call_id, content }]);
+        append('user', [withCacheControl<AnthropicToolResultBlock>({ type: 'tool_result', tool_use_id: msg.tool_call_id, content }, msg.cache_control)]);
         break;
       }
     }
@@ -114,7 +121,7 @@ export function convertMessages(messages: readonly ChatMessage[]): ConvertedMess
 
   let systemOut: string | AnthropicTextBlock[] | undefined;
   if (system.length === 0) systemOut = undefined;
-  else if (systemIsOneString && system.length === 1) systemOut = system[0]?.text;
+  else if (systemIsOneString && system.length === 1 && system[0]?.cache_control === undefined) systemOut = system[0]?.text;
   else systemOut = system;
   return { system: systemOut, messages: turns };
 }

@@ -189,3 +189,28 @@ test('capabilities say what Anthropic cannot do', () => {
   assert.deepEqual([c.multipleChoices, c.seed, c.logprobs, c.logitBias, c.penalties, c.embeddings], [false, false, false, false, false, false]);
   assert.equal(adapter.embeddingsRequest, undefined);
 });
+
+test('prompt-cache hints reach Anthropic on system, user, image, tool-result blocks and tools; a hinted lone system string stays a block', () => {
+  const b = body({
+    messages: [
+      { role: 'system', content: [{ type: 'text', text: 'Manual.', cache_control: { type: 'ephemeral', ttl: '1h' } }] },
+      { role: 'user', content: [
+        { type: 'text', text: 'Look.', cache_control: { type: 'ephemeral' } },
+        { type: 'image_url', image_url: { url: 'https://example.com/a.png' }, cache_control: { type: 'ephemeral', ttl: '5m' } },
+      ] },
+      { role: 'assistant', content: null, tool_calls: [{ id: 't1', type: 'function', function: { name: 'lookup', arguments: '{}' } }] },
+      { role: 'tool', tool_call_id: 't1', content: 'found', cache_control: { type: 'ephemeral' } },
+    ],
+    tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object' } }, cache_control: { type: 'ephemeral', ttl: '1h' } }],
+  });
+  assert.deepEqual(b['system'], [{ type: 'text', text: 'Manual.', cache_control: { type: 'ephemeral', ttl: '1h' } }]);
+  assert.deepEqual(b['messages'], [
+    { role: 'user', content: [
+      { type: 'text', text: 'Look.', cache_control: { type: 'ephemeral' } },
+      { type: 'image', source: { type: 'url', url: 'https://example.com/a.png' }, cache_control: { type: 'ephemeral', ttl: '5m' } },
+    ] },
+    { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'lookup', input: {} }] },
+    { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'found', cache_control: { type: 'ephemeral' } }] },
+  ]);
+  assert.deepEqual((b['tools'] as unknown[])[0], { name: 'lookup', input_schema: { type: 'object' }, cache_control: { type: 'ephemeral', ttl: '1h' } });
+});

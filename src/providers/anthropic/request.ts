@@ -53,6 +53,7 @@ function clientTools(req: ChatRequest): AnthropicTool[] {
     };
     if (t.function.description !== undefined) tool.description = t.function.description;
     if (t.function.strict !== undefined) tool.strict = t.function.strict;
+    if (t.cache_control !== undefined) tool.cache_control = t.cache_control.ttl === undefined ? { type: 'ephemeral' } : { type: 'ephemeral', ttl: t.cache_control.ttl };
     return tool;
   });
 }

@@ -4,6 +4,7 @@ import { UpstreamProtocolError, type AdapterCallContext } from '../contract.ts';
 import { createAnthropicAdapter } from './index.ts';
 import { JSON_RESPONSE_TOOL } from './json-mode.ts';
 import { readJsonFixture } from './fixtures/read-fixture.ts';
+import { readUsage, toCanonicalUsage } from './response.ts';
 
 const adapter = createAnthropicAdapter();
 const ctx: AdapterCallContext = { upstreamModel: 'claude-sonnet-4-5', publicModel: 'smart', credential: undefined, requestId: 'req1', created: 1700000000 };
@@ -31,6 +32,28 @@ test('a documented tool_use answer becomes tool_calls with JSON-string arguments
     function: { name: 'get_weather', arguments: '{"location":"San Francisco, CA","unit":"celsius"}' },
   }]);
   assert.deepEqual(res.usage, { prompt_tokens: 600, completion_tokens: 89, total_tokens: 689, prompt_tokens_details: { cached_tokens: 128 } });
+});
+
+test('cache writes count as prompt and are carried apart, with the 1-hour part from usage.cache_creation', () => {
+  const res = adapter.chatResponse(message({
+    content: [{ type: 'text', text: 'x' }],
+    usage: { input_tokens: 12, cache_read_input_tokens: 0, cache_creation_input_tokens: 3000, output_tokens: 40,
+      cache_creation: { ephemeral_5m_input_tokens: 1000, ephemeral_1h_input_tokens: 2000 } },
+  }), ctx);
+  assert.deepEqual(res.usage, { prompt_tokens: 3012, completion_tokens: 40, total_tokens: 3052, prompt_tokens_details: { cache_write_tokens: 3000, cache_write_1h_tokens: 2000 } });
+});
+
+test('readUsage: message_delta keeps earlier cache counts, a split alone still counts, a split above the total is refused', () => {
+  const c = readUsage({ input_tokens: 5, cache_creation_input_tokens: 100, cache_read_input_tokens: 7, output_tokens: 1 });
+  readUsage({ output_tokens: 9 }, c);
+  assert.deepEqual(c, { input: 5, cacheRead: 7, cacheCreation: 100, cacheCreation1h: 0, output: 9 });
+  assert.deepEqual(toCanonicalUsage(c), { prompt_tokens: 112, completion_tokens: 9, total_tokens: 121, prompt_tokens_details: { cached_tokens: 7, cache_write_tokens: 100 } });
+  const onlySplit = readUsage({ input_tokens: 1, output_tokens: 0, cache_creation: { ephemeral_5m_input_tokens: 4, ephemeral_1h_input_tokens: 6 } });
+  assert.deepEqual([onlySplit.cacheCreation, onlySplit.cacheCreation1h], [10, 6]);
+  assert.throws(() => readUsage({ input_tokens: 1, output_tokens: 0, cache_creation_input_tokens: 5, cache_creation: { ephemeral_5m_input_tokens: 4, ephemeral_1h_input_tokens: 6 } }), UpstreamProtocolError);
+  assert.throws(() => readUsage({ input_tokens: 1, output_tokens: 0, cache_creation: { ephemeral_1h_input_tokens: -1 } }), UpstreamProtocolError);
+  assert.throws(() => readUsage({ input_tokens: 1, output_tokens: 0, cache_creation: [1] }), UpstreamProtocolError);
+  assert.deepEqual(toCanonicalUsage(readUsage({ input_tokens: 3, output_tokens: 4 })), { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 });
 });
 
 test('stop reasons map to finish reasons', () => {

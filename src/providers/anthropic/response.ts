@@ -31,10 +31,18 @@ function count(v: unknown, field: string): number {
   return v;
 }
 
-/** Tokens read from or written to the prompt cache are prompt tokens too (Anthropic counts them apart). */
-export interface UsageCounts { input: number; cacheRead: number; cacheCreation: number; output: number }
+/**
+ * Tokens read from or written to the prompt cache are prompt tokens too (Anthropic counts them
+ * apart from `input_tokens`). `cacheCreation` is all writes; `cacheCreation1h` the part written
+ * with a 1-hour lifetime (`usage.cache_creation.ephemeral_1h_input_tokens`), priced higher.
+ */
+export interface UsageCounts { input: number; cacheRead: number; cacheCreation: number; cacheCreation1h: number; output: number }
 
-export function readUsage(raw: unknown, into: UsageCounts = { input: 0, cacheRead: 0, cacheCreation: 0, output: 0 }): UsageCounts {
+export function newUsageCounts(): UsageCounts {
+  return { input: 0, cacheRead: 0, cacheCreation: 0, cacheCreation1h: 0, output: 0 };
+}
+
+export function readUsage(raw: unknown, into: UsageCounts = newUsageCounts()): UsageCounts {
   if (typeof raw !== 'object' || raw === null) throw new UpstreamProtocolError('Anthropic usage is missing');
   const u = raw as Record<string, unknown>;
   // message_delta repeats only what changed; an absent or null field keeps the earlier value.
@@ -42,13 +50,28 @@ export function readUsage(raw: unknown, into: UsageCounts = { input: 0, cacheRea
   if (u['cache_read_input_tokens'] != null) into.cacheRead = count(u['cache_read_input_tokens'], 'cache_read_input_tokens');
   if (u['cache_creation_input_tokens'] != null) into.cacheCreation = count(u['cache_creation_input_tokens'], 'cache_creation_input_tokens');
   if (u['output_tokens'] != null) into.output = count(u['output_tokens'], 'output_tokens');
+  const split = u['cache_creation'];
+  if (split != null) {
+    if (typeof split !== 'object' || Array.isArray(split)) throw new UpstreamProtocolError('Anthropic usage.cache_creation is not an object');
+    const s = split as Record<string, unknown>;
+    const fiveMinutes = count(s['ephemeral_5m_input_tokens'], 'cache_creation.ephemeral_5m_input_tokens');
+    const oneHour = count(s['ephemeral_1h_input_tokens'], 'cache_creation.ephemeral_1h_input_tokens');
+    // The split adds up to cache_creation_input_tokens; a sender that gave only the split still counts.
+    if (u['cache_creation_input_tokens'] == null) into.cacheCreation = fiveMinutes + oneHour;
+    else if (fiveMinutes + oneHour > into.cacheCreation) throw new UpstreamProtocolError('Anthropic usage.cache_creation adds up to more than cache_creation_input_tokens');
+    into.cacheCreation1h = oneHour;
+  }
   return into;
 }
 
 export function toCanonicalUsage(c: UsageCounts): Usage {
   const prompt = c.input + c.cacheRead + c.cacheCreation;
   const usage: Usage = { prompt_tokens: prompt, completion_tokens: c.output, total_tokens: prompt + c.output };
-  if (c.cacheRead > 0) usage.prompt_tokens_details = { cached_tokens: c.cacheRead };
+  const details: NonNullable<Usage['prompt_tokens_details']> = {};
+  if (c.cacheRead > 0) details.cached_tokens = c.cacheRead;
+  if (c.cacheCreation > 0) details.cache_write_tokens = c.cacheCreation;
+  if (c.cacheCreation1h > 0) details.cache_write_1h_tokens = Math.min(c.cacheCreation1h, c.cacheCreation);
+  if (Object.keys(details).length > 0) usage.prompt_tokens_details = details;
   return usage;
 }
 

@@ -121,3 +121,15 @@ test('events before message_start or after message_stop are protocol errors', ()
   for (const e of readSseFixture('stream-text.sse')) done.push(e);
   assert.throws(() => done.push(ev({ type: 'message_delta', delta: { stop_reason: 'end_turn' } })), UpstreamProtocolError);
 });
+
+test('cache writes reported in message_start (with their 1-hour split) reach the usage chunk apart from reads', () => {
+  const chunks = translate([
+    ev({ type: 'message_start', message: { id: 'msg_1', type: 'message', role: 'assistant', content: [], model: 'm', stop_reason: null, stop_sequence: null,
+      usage: { input_tokens: 4, cache_creation_input_tokens: 2048, cache_read_input_tokens: 512, output_tokens: 1, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 2048 } } } }),
+    ev({ type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 6 } }),
+    ev({ type: 'message_stop' }),
+  ]);
+  assert.deepEqual(chunks.at(-1)!.usage, {
+    prompt_tokens: 2564, completion_tokens: 6, total_tokens: 2570, prompt_tokens_details: { cached_tokens: 512, cache_write_tokens: 2048, cache_write_1h_tokens: 2048 },
+  });
+});

@@ -7,7 +7,7 @@
 import type { ChatChunk, ChunkChoice, FinishReason } from '../canonical.ts';
 import { UpstreamProtocolError, type AdapterCallContext, type SseEvent, type StreamTranslator } from '../contract.ts';
 import { JSON_RESPONSE_TOOL } from './json-mode.ts';
-import { finishReasonOf, readUsage, toCanonicalUsage, type UsageCounts } from './response.ts';
+import { finishReasonOf, newUsageCounts, readUsage, toCanonicalUsage, type UsageCounts } from './response.ts';
 
 type OpenBlock =
   | { kind: 'text' }
@@ -33,7 +33,7 @@ function str(v: unknown, what: string): string {
 export function createAnthropicStreamTranslator(ctx: AdapterCallContext): StreamTranslator {
   const id = `chatcmpl-${ctx.requestId}`;
   const blocks = new Map<number, OpenBlock>();
-  const usage: UsageCounts = { input: 0, cacheRead: 0, cacheCreation: 0, output: 0 };
+  const usage: UsageCounts = newUsageCounts();
   let started = false;
   let done = false;
   let nextToolIndex = 0;

@@ -8,17 +8,21 @@ export const ANTHROPIC_VERSION = '2023-06-01';
 export type AnthropicImageMediaType = 'image/jpeg' | 'image/png' | 'image/gif' | 'image/webp';
 export const ANTHROPIC_IMAGE_MEDIA_TYPES: readonly AnthropicImageMediaType[] = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'];
 
-export interface AnthropicTextBlock { type: 'text'; text: string }
+/** A prompt-cache breakpoint (`ttl` absent: 5 minutes). */
+export interface AnthropicCacheControl { type: 'ephemeral'; ttl?: '5m' | '1h' }
+
+export interface AnthropicTextBlock { type: 'text'; text: string; cache_control?: AnthropicCacheControl }
 export type AnthropicImageSource =
   | { type: 'base64'; media_type: AnthropicImageMediaType; data: string }
   | { type: 'url'; url: string };
-export interface AnthropicImageBlock { type: 'image'; source: AnthropicImageSource }
+export interface AnthropicImageBlock { type: 'image'; source: AnthropicImageSource; cache_control?: AnthropicCacheControl }
 export interface AnthropicToolUseBlock { type: 'tool_use'; id: string; name: string; input: unknown }
 export interface AnthropicToolResultBlock {
   type: 'tool_result';
   tool_use_id: string;
   content?: string | AnthropicTextBlock[];
   is_error?: boolean;
+  cache_control?: AnthropicCacheControl;
 }
 export type AnthropicContentBlock = AnthropicTextBlock | AnthropicImageBlock | AnthropicToolUseBlock | AnthropicToolResultBlock;
 
@@ -32,6 +36,7 @@ export interface AnthropicTool {
   description?: string;
   input_schema: { type: 'object'; [key: string]: unknown };
   strict?: boolean;
+  cache_control?: AnthropicCacheControl;
 }
 
 export type AnthropicToolChoice =
@@ -62,6 +67,8 @@ export interface AnthropicUsage {
   output_tokens: number;
   cache_creation_input_tokens?: number | null;
   cache_read_input_tokens?: number | null;
+  /** How the cache writes split by lifetime; adds up to cache_creation_input_tokens. */
+  cache_creation?: { ephemeral_5m_input_tokens: number; ephemeral_1h_input_tokens: number } | null;
 }
 
 /** The `message` object of a non-streaming response (and of `message_start`). */

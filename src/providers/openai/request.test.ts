@@ -75,3 +75,21 @@ test('openai-compatible: developer becomes system and metadata stays in the gate
   assert.deepEqual(body.logit_bias, { 50256: -100 });
   assert.equal(body.logprobs, true);
 });
+
+test('openai: prompt-cache hints from the Anthropic surface are left behind (OpenAI has no such field)', () => {
+  const cc = { type: 'ephemeral' as const, ttl: '1h' as const };
+  const req: ChatRequest = {
+    model: 'm',
+    messages: [
+      { role: 'system', content: [{ type: 'text', text: 'Manual.', cache_control: cc }] },
+      { role: 'user', content: [{ type: 'text', text: 'Hi', cache_control: cc }, { type: 'image_url', image_url: { url: 'https://example.com/a.png' }, cache_control: cc }] },
+      { role: 'assistant', content: null, tool_calls: [{ id: 't1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+      { role: 'tool', tool_call_id: 't1', content: 'ok', cache_control: cc },
+    ],
+    tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } }, cache_control: cc }],
+  };
+  for (const kind of ['openai', 'openai-compatible'] as const) {
+    const http = createOpenAiAdapter(kind).chatRequest(req, testContext({ upstreamModel: 'gpt-4o' }));
+    assert.doesNotMatch(JSON.stringify(http.body), /cache_control/, kind);
+  }
+});

@@ -76,7 +76,9 @@ export function createBudgetStage(opts: BudgetStageOptions): Stage {
     const target = ctx.outcome.target;
     const metered = meterUsage({ request: ctx.request, reported, completionChars, price: target ? priceFor(target) : undefined });
     ctx.outcome.metered = metered;
-    const actual = metered.costMicros ?? (metered.usage ? priceTokens(h.worst, metered.usage.prompt_tokens, 0, metered.usage.completion_tokens) : 0);
+    const u = metered.usage;
+    // Unpriced serving target: the dearest price, cache reads at the input price, writes at theirs.
+    const actual = metered.costMicros ?? (u ? priceTokens(h.worst, u.prompt_tokens, 0, u.completion_tokens, metered.cacheWriteTokens ?? 0, u.prompt_tokens_details?.cache_write_1h_tokens ?? 0) : 0);
     try {
       const result = await backend.settle(ctx.id, h.items, h.reserved, actual);
       result.crossed.forEach((percents, i) => {

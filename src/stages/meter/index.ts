@@ -91,6 +91,7 @@ export function toRecord(ctx: RequestContext, metered?: MeteredUsage): RequestRe
     teamId: caller?.teamId ?? null,
     userId: caller?.subject?.slice(0, 256) ?? null,
     cachedTokens: metered ? metered.cachedTokens : (usage ? usage.prompt_tokens_details?.cached_tokens ?? 0 : null),
+    cacheWriteTokens: metered ? metered.cacheWriteTokens : (usage ? usage.prompt_tokens_details?.cache_write_tokens ?? 0 : null),
     costMicros: metered ? metered.costMicros : null,
     priceVersion: metered ? metered.priceVersion : null,
     usageEstimated: metered?.estimated ?? false,

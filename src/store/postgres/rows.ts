@@ -11,6 +11,7 @@ export function requestParams(r: RequestRecord): unknown[] {
     r.id, r.time, timeMs(r.time, 'RequestRecord.time'), r.tenantId, r.keyId, r.surface, r.operation, r.model, r.provider,
     r.targetModel, r.status, r.errorCode, r.stream, r.latencyMs, r.attempts, r.promptTokens, r.completionTokens,
     r.totalTokens, r.teamId, r.userId, r.cachedTokens, costParam(r.costMicros), r.priceVersion, r.usageEstimated === true,
+    r.cacheWriteTokens ?? null,
   ];
 }
 
@@ -44,6 +45,7 @@ export function requestFromRow(row: Row): RequestRecord {
     costMicros: bigint(row.cost_micros),
     priceVersion: row.price_version as string | null,
     usageEstimated: row.usage_estimated === true,
+    cacheWriteTokens: bigint(row.cache_write_tokens),
   };
 }
 

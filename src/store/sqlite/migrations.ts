@@ -219,4 +219,8 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE api_keys ADD COLUMN client_cert_sha256 TEXT;
   `,
+  // (exact prompt-cache spend) prompt tokens written to the provider's cache, priced apart.
+  `
+  ALTER TABLE request_records ADD COLUMN cache_write_tokens INTEGER;
+  `,
 ];

@@ -12,6 +12,7 @@ export function requestParams(r: RequestRecord): SQLInputValue[] {
     r.id, r.time, timeMs(r.time, 'RequestRecord.time'), r.tenantId, r.keyId, r.surface, r.operation, r.model, r.provider,
     r.targetModel, r.status, r.errorCode, r.stream ? 1 : 0, r.latencyMs, r.attempts, r.promptTokens, r.completionTokens,
     r.totalTokens, r.teamId, r.userId, r.cachedTokens, costParam(r.costMicros), r.priceVersion, r.usageEstimated ? 1 : 0,
+    r.cacheWriteTokens ?? null,
   ];
 }
 
@@ -40,6 +41,7 @@ export function requestFromRow(row: Row): RequestRecord {
     costMicros: row.cost_micros as number | null,
     priceVersion: row.price_version as string | null,
     usageEstimated: row.usage_estimated === 1,
+    cacheWriteTokens: (row.cache_write_tokens ?? null) as number | null,
   };
 }
 

@@ -97,6 +97,13 @@ test('length and content_filter finishes map to max_tokens and refusal; cached t
   assert.equal((refused.at(-2)!.data as { delta: { stop_reason: string } }).delta.stop_reason, 'refusal');
 });
 
+test('cache writes reach message_delta apart from input_tokens', async () => {
+  const events = await collect([chunk({ content: 'x' }, 'stop'), usageChunk({ prompt_tokens: 30, completion_tokens: 2, total_tokens: 32, prompt_tokens_details: { cache_write_tokens: 25 } })]);
+  assert.deepEqual((events.at(-2)!.data as { usage: unknown }).usage, {
+    input_tokens: 5, output_tokens: 2, cache_creation_input_tokens: 25, cache_creation: { ephemeral_5m_input_tokens: 25, ephemeral_1h_input_tokens: 0 },
+  });
+});
+
 test('a canonical stream that ends without a finish reason fails as interrupted, after what it had sent', async () => {
   const seen: string[] = [];
   await assert.rejects(async () => {

@@ -3,7 +3,7 @@
  * and new user input; canonically each tool result is its own `tool` message, so a turn can
  * become several messages (in the order its blocks came).
  */
-import type { AssistantMessage, ChatMessage, ContentPart, TextPart, ToolCall } from '../../providers/canonical.ts';
+import type { AssistantMessage, CacheControl, ChatMessage, ContentPart, TextPart, ToolCall, ToolMessage } from '../../providers/canonical.ts';
 import {
   expectArray, expectBoolean, expectEnum, expectObject, expectString, invalid, joinPath, optional, rejectUnknownKeys, type Json,
 } from '../validation.ts';
@@ -18,17 +18,20 @@ const TOOL_RESULT_KEYS = new Set(['type', 'tool_use_id', 'content', 'is_error', 
 const CACHE_CONTROL_KEYS = new Set(['type', 'ttl']);
 
 /**
- * Prompt-cache hints are accepted and dropped: they change what a call costs on Anthropic, never
- * what the model answers, and clients such as Claude Code send them on every request.
+ * Prompt-cache hints (clients such as Claude Code send them on every request) change what a call
+ * costs, never what the model answers. They are carried on text, image and tool-result blocks and
+ * on tools, for an Anthropic provider to send on; other providers leave them behind. A hint on a
+ * tool_use block is accepted and dropped.
  */
-export function checkCacheControl(obj: Record<string, Json>, path: string): void {
-  optional(obj, 'cache_control', path, (v, p) => {
-    if (v === null) return;
+export function checkCacheControl(obj: Record<string, Json>, path: string): CacheControl | undefined {
+  return optional(obj, 'cache_control', path, (v, p): CacheControl | undefined => {
+    if (v === null) return undefined;
     const cc = expectObject(v, p);
     rejectUnknownKeys(cc, CACHE_CONTROL_KEYS, p);
     expectEnum(cc['type'], joinPath(p, 'type'), ['ephemeral']);
-    optional(cc, 'ttl', p, (t, tp) => expectEnum(t, tp, ['5m', '1h']));
-  });
+    const ttl = optional(cc, 'ttl', p, (t, tp) => expectEnum(t, tp, ['5m', '1h'] as const));
+    return ttl === undefined ? { type: 'ephemeral' } : { type: 'ephemeral', ttl };
+  }) ?? undefined;
 }
 
 function blockType(v: Json, path: string, allowed: readonly string[]): { block: Record<string, Json>; type: string } {
@@ -39,13 +42,16 @@ function blockType(v: Json, path: string, allowed: readonly string[]): { block: 
 
 export function parseTextBlock(block: Record<string, Json>, path: string): TextPart {
   rejectUnknownKeys(block, TEXT_KEYS, path);
-  checkCacheControl(block, path);
-  return { type: 'text', text: expectString(block['text'], joinPath(path, 'text')) };
+  const cacheControl = checkCacheControl(block, path);
+  const part: TextPart = { type: 'text', text: expectString(block['text'], joinPath(path, 'text')) };
+  if (cacheControl !== undefined) part.cache_control = cacheControl;
+  return part;
 }
 
 function parseImageBlock(block: Record<string, Json>, path: string): ContentPart {
   rejectUnknownKeys(block, IMAGE_KEYS, path);
-  checkCacheControl(block, path);
+  const cacheControl = checkCacheControl(block, path);
+  const cached = (part: ContentPart): ContentPart => (cacheControl === undefined ? part : { ...part, cache_control: cacheControl });
   const sourcePath = joinPath(path, 'source');
   const source = expectObject(block['source'], sourcePath);
   const kind = expectEnum(source['type'], joinPath(sourcePath, 'type'), ['base64', 'url']);
@@ -53,13 +59,13 @@ function parseImageBlock(block: Record<string, Json>, path: string): ContentPart
     rejectUnknownKeys(source, URL_KEYS, sourcePath);
     const url = expectString(source['url'], joinPath(sourcePath, 'url'), { minLength: 1 });
     if (!/^https?:\/\//i.test(url)) throw invalid(joinPath(sourcePath, 'url'), 'must be an http(s) URL');
-    return { type: 'image_url', image_url: { url } };
+    return cached({ type: 'image_url', image_url: { url } });
   }
   rejectUnknownKeys(source, BASE64_KEYS, sourcePath);
   const mediaType = expectEnum(source['media_type'], joinPath(sourcePath, 'media_type'), IMAGE_MEDIA_TYPES);
   const data = expectString(source['data'], joinPath(sourcePath, 'data'), { minLength: 1 });
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(data)) throw invalid(joinPath(sourcePath, 'data'), 'must be base64');
-  return { type: 'image_url', image_url: { url: `data:${mediaType};base64,${data}` } };
+  return cached({ type: 'image_url', image_url: { url: `data:${mediaType};base64,${data}` } });
 }
 
 function parseToolUse(block: Record<string, Json>, path: string): ToolCall {
@@ -79,7 +85,7 @@ export const TOOL_ERROR_PREFIX = 'Error: ';
 
 function parseToolResult(block: Record<string, Json>, path: string): ChatMessage {
   rejectUnknownKeys(block, TOOL_RESULT_KEYS, path);
-  checkCacheControl(block, path);
+  let cacheControl = checkCacheControl(block, path);
   const toolCallId = expectString(block['tool_use_id'], joinPath(path, 'tool_use_id'), { minLength: 1 });
   const isError = optional(block, 'is_error', path, expectBoolean) === true;
   const contentPath = joinPath(path, 'content');
@@ -99,10 +105,14 @@ function parseToolResult(block: Record<string, Json>, path: string): ChatMessage
   if (isError) {
     const first = parts[0];
     if (first === undefined) parts = [{ type: 'text', text: TOOL_ERROR_PREFIX.trim() }];
-    else parts = [{ type: 'text', text: TOOL_ERROR_PREFIX + first.text }, ...parts.slice(1)];
+    else parts = [{ ...first, text: TOOL_ERROR_PREFIX + first.text }, ...parts.slice(1)];
   }
+  // A lone text block becomes the string content; its hint marks the same prefix end as the result's.
+  if (parts.length === 1) cacheControl ??= parts[0]?.cache_control;
   const content = parts.length === 1 && parts[0] !== undefined ? parts[0].text : parts.length === 0 ? '' : parts;
-  return { role: 'tool', tool_call_id: toolCallId, content };
+  const msg: ToolMessage = { role: 'tool', tool_call_id: toolCallId, content };
+  if (cacheControl !== undefined) msg.cache_control = cacheControl;
+  return msg;
 }
 
 export function parseUserContent(content: Json, path: string): ChatMessage[] {

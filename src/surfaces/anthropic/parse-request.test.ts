@@ -33,7 +33,7 @@ test('system, sampling, stop sequences, metadata and stream map to canonical fie
     ...base, system: [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral' } }], temperature: 0.5, top_p: 0.8,
     stop_sequences: ['\n\nHuman:'], metadata: { user_id: 'u-1' }, stream: true,
   });
-  assert.deepEqual(req.messages[0], { role: 'system', content: [{ type: 'text', text: 'Be brief.' }] });
+  assert.deepEqual(req.messages[0], { role: 'system', content: [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral' } }] });
   assert.equal(req.temperature, 0.5);
   assert.equal(req.top_p, 0.8);
   assert.deepEqual(req.stop, ['\n\nHuman:']);
@@ -155,4 +155,28 @@ test('top_k has no canonical equivalent and is refused as unsupported', () => {
   const e = errOf({ ...base, top_k: 40 });
   assert.equal(e.code, 'request.unsupported_parameter');
   assert.equal(e.param, 'top_k');
+});
+
+test('prompt-cache hints ride along on text, image and tool-result blocks and on tools; a tool_use hint is dropped', () => {
+  const req = parseMessagesRequest({
+    ...base,
+    tools: [{ name: 'lookup', input_schema: { type: 'object' }, cache_control: { type: 'ephemeral', ttl: '1h' } }],
+    messages: [
+      { role: 'user', content: [
+        { type: 'text', text: 'Look.', cache_control: { type: 'ephemeral', ttl: '5m' } },
+        { type: 'image', source: { type: 'url', url: 'https://example.com/a.png' }, cache_control: { type: 'ephemeral' } },
+      ] },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'lookup', input: {}, cache_control: { type: 'ephemeral' } }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: [{ type: 'text', text: 'found', cache_control: { type: 'ephemeral', ttl: '1h' } }] }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'again', is_error: true, cache_control: { type: 'ephemeral' } }] },
+    ],
+  });
+  assert.deepEqual(req.tools?.[0]?.cache_control, { type: 'ephemeral', ttl: '1h' });
+  assert.deepEqual(req.messages[0], { role: 'user', content: [
+    { type: 'text', text: 'Look.', cache_control: { type: 'ephemeral', ttl: '5m' } },
+    { type: 'image_url', image_url: { url: 'https://example.com/a.png' }, cache_control: { type: 'ephemeral' } },
+  ] });
+  assert.deepEqual(req.messages[1], { role: 'assistant', content: null, tool_calls: [{ id: 't1', type: 'function', function: { name: 'lookup', arguments: '{}' } }] });
+  assert.deepEqual(req.messages[2], { role: 'tool', tool_call_id: 't1', content: 'found', cache_control: { type: 'ephemeral', ttl: '1h' } });
+  assert.deepEqual(req.messages[3], { role: 'tool', tool_call_id: 't1', content: 'Error: again', cache_control: { type: 'ephemeral' } });
 });

@@ -74,7 +74,7 @@ function parseTools(v: Json): ToolDefinition[] {
     const path = joinPath('tools', i);
     const tool = expectObject(item, path);
     rejectUnknownKeys(tool, TOOL_KEYS, path);
-    checkCacheControl(tool, path);
+    const cacheControl = checkCacheControl(tool, path);
     // Anthropic's server tools (web search, code execution…) run on Anthropic only.
     optional(tool, 'type', path, (t, p) => t === null ? null : expectEnum(t, p, ['custom']));
     const name = expectString(tool['name'], joinPath(path, 'name'));
@@ -87,7 +87,9 @@ function parseTools(v: Json): ToolDefinition[] {
     if (description !== undefined) fn.description = description;
     const strict = optional(tool, 'strict', path, expectBoolean);
     if (strict !== undefined) fn.strict = strict;
-    return { type: 'function', function: fn };
+    const def: ToolDefinition = { type: 'function', function: fn };
+    if (cacheControl !== undefined) def.cache_control = cacheControl;
+    return def;
   });
 }
 

@@ -38,6 +38,15 @@ test('finish reasons map to stop reasons; cached prompt tokens are reported apar
   assert.deepEqual(cached.usage, { input_tokens: 40, output_tokens: 7, cache_read_input_tokens: 60 });
 });
 
+test('cache writes are reported apart from input_tokens, with their split by lifetime, as Anthropic does', () => {
+  const msg = { role: 'assistant' as const, content: 'x', refusal: null };
+  const usage = { prompt_tokens: 2100, completion_tokens: 9, total_tokens: 2109, prompt_tokens_details: { cached_tokens: 1000, cache_write_tokens: 1050, cache_write_1h_tokens: 50 } };
+  assert.deepEqual(toMessagesResponse(completion(msg, 'stop', usage), 'm').usage, {
+    input_tokens: 50, output_tokens: 9, cache_creation_input_tokens: 1050, cache_read_input_tokens: 1000,
+    cache_creation: { ephemeral_5m_input_tokens: 1000, ephemeral_1h_input_tokens: 50 },
+  });
+});
+
 test('a refusal is the text of the answer', () => {
   const out = toMessagesResponse(completion({ role: 'assistant', content: null, refusal: 'I cannot help with that.' }, 'content_filter'), 'm');
   assert.deepEqual(out.content, [{ type: 'text', text: 'I cannot help with that.' }]);

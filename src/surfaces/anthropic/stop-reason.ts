@@ -19,14 +19,27 @@ export function stopReasonOf(finish: FinishReason | null): MessagesStopReason {
 export interface MessagesUsage {
   input_tokens: number;
   output_tokens: number;
+  cache_creation_input_tokens?: number;
   cache_read_input_tokens?: number;
+  cache_creation?: { ephemeral_5m_input_tokens: number; ephemeral_1h_input_tokens: number };
 }
 
-/** Anthropic's `input_tokens` excludes tokens read from the prompt cache; those are reported apart. */
+/**
+ * Anthropic's `input_tokens` excludes tokens read from or written to the prompt cache; those are
+ * reported apart (`cache_read_input_tokens`, `cache_creation_input_tokens` with its split by
+ * lifetime), as Anthropic does, whichever provider served the call.
+ */
 export function usageOf(usage: Usage | null | undefined): MessagesUsage {
   if (!usage) return { input_tokens: 0, output_tokens: 0 };
-  const cached = usage.prompt_tokens_details?.cached_tokens ?? 0;
-  const out: MessagesUsage = { input_tokens: Math.max(0, usage.prompt_tokens - cached), output_tokens: usage.completion_tokens };
+  const details = usage.prompt_tokens_details;
+  const cached = Math.min(details?.cached_tokens ?? 0, usage.prompt_tokens);
+  const written = Math.min(details?.cache_write_tokens ?? 0, usage.prompt_tokens - cached);
+  const written1h = Math.min(details?.cache_write_1h_tokens ?? 0, written);
+  const out: MessagesUsage = { input_tokens: usage.prompt_tokens - cached - written, output_tokens: usage.completion_tokens };
+  if (written > 0) {
+    out.cache_creation_input_tokens = written;
+    out.cache_creation = { ephemeral_5m_input_tokens: written - written1h, ephemeral_1h_input_tokens: written1h };
+  }
   if (cached > 0) out.cache_read_input_tokens = cached;
   return out;
 }

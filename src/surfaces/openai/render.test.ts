@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import OpenAI from 'openai';
-import type { ChatChunk } from '../../providers/canonical.ts';
+import type { ChatChunk, ChatResponse } from '../../providers/canonical.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
 import {
-  chatChunkToSse, modelBody, modelsListBody, openAiErrorBody, prepareChunkForClient, SSE_DONE, streamErrorEvent,
+  chatChunkToSse, modelBody, modelsListBody, openAiChatBody, openAiErrorBody, openAiUsage, prepareChunkForClient, SSE_DONE, streamErrorEvent,
 } from './render.ts';
 import { parseChatRequest } from './chat-request.ts';
 import { jsonResponse, sdkClient, sseResponse } from './sdk-harness.ts';
@@ -132,4 +132,21 @@ test('model list and model bodies are what the SDK expects', async () => {
   assert.deepEqual(listed, ['gpt-4o', 'claude']);
   const one = await client.models.retrieve('gpt-4o');
   assert.deepEqual(one, { id: 'gpt-4o', object: 'model', created: 1715367049, owned_by: 'portcullis' });
+});
+
+test('the gateway\'s cache-write counts never reach an OpenAI client: prompt_tokens_details keeps OpenAI\'s cached_tokens only', () => {
+  const usage = { prompt_tokens: 2100, completion_tokens: 9, total_tokens: 2109, prompt_tokens_details: { cached_tokens: 1000, cache_write_tokens: 1050, cache_write_1h_tokens: 50 } };
+  assert.deepEqual(openAiUsage(usage), { prompt_tokens: 2100, completion_tokens: 9, total_tokens: 2109, prompt_tokens_details: { cached_tokens: 1000 } });
+  assert.deepEqual(openAiUsage({ ...usage, prompt_tokens_details: { cache_write_tokens: 5 } }).prompt_tokens_details, { cached_tokens: 0 });
+  const plain = { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 };
+  assert.equal(openAiUsage(plain), plain, 'usage without internal fields passes untouched');
+  const body: ChatResponse = {
+    id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'm', usage,
+    choices: [{ index: 0, message: { role: 'assistant', content: 'x', refusal: null }, finish_reason: 'stop', logprobs: null }],
+  };
+  assert.doesNotMatch(JSON.stringify(openAiChatBody(body)), /cache_write/);
+  assert.equal(body.usage?.prompt_tokens_details?.cache_write_tokens, 1050, 'the canonical body (metering) keeps them');
+  const last: ChatChunk = { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [], usage };
+  assert.doesNotMatch(JSON.stringify(prepareChunkForClient(last, true)), /cache_write/);
+  assert.equal(prepareChunkForClient(last, false), undefined);
 });
