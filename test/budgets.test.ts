@@ -12,6 +12,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import OpenAI, { APIError } from 'openai';
 import { rawRequest, STANDARD_MODELS, startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { recordOf as recordOfIn } from './helpers/records.ts';
 
 // Round prices make exact expectations readable: 1000 µ$ per prompt token, 2000 per completion token.
 const CONFIG = `server:
@@ -46,19 +47,7 @@ let gw: RunningGateway;
 before(async () => { gw = await startGateway({ serverYaml: CONFIG, modelsYaml: MODELS }); });
 after(async () => { await gw?.stop(); });
 
-async function recordOf(requestId: string): Promise<RecordRow> {
-  for (let i = 0; i < 100; i++) {
-    const db = new DatabaseSync(join(gw.dir, 'state', 'portcullis.db'), { readOnly: true });
-    try {
-      const row = db.prepare('SELECT * FROM request_records WHERE id = ?').get(requestId) as unknown as RecordRow | undefined;
-      if (row) return row;
-    } finally {
-      db.close();
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`no request record for ${requestId}`);
-}
+const recordOf = (requestId: string): Promise<RecordRow> => recordOfIn<RecordRow>(gw, requestId);
 
 const post = (key: string, path: string, body: unknown) => rawRequest(`${gw.url}${path}`, {
   headers: { authorization: `Bearer ${key}`, 'x-api-key': key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },

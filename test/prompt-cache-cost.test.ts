@@ -6,11 +6,10 @@
  * split of input, cache-write and cache-read tokens.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import { countTokens, MESSAGE_OVERHEAD_TOKENS } from '../src/mock-upstream/index.ts';
+import { recordOf as recordOfIn } from './helpers/records.ts';
 import { startGateway, type RunningGateway } from './helpers/gateway.ts';
 
 // Round prices, µ$ per token: input 1000, cache read 100, output 2000; cache writes are left to
@@ -38,19 +37,7 @@ before(async () => {
 });
 after(async () => { await gw?.stop(); });
 
-async function recordOf(requestId: string): Promise<RecordRow> {
-  for (let i = 0; i < 100; i++) {
-    const db = new DatabaseSync(join(gw.dir, 'state', 'portcullis.db'), { readOnly: true });
-    try {
-      const row = db.prepare('SELECT * FROM request_records WHERE id = ?').get(requestId) as unknown as RecordRow | undefined;
-      if (row) return row;
-    } finally {
-      db.close();
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`no request record for ${requestId}`);
-}
+const recordOf = (requestId: string): Promise<RecordRow> => recordOfIn<RecordRow>(gw, requestId);
 
 const tokens = (text: string): number => countTokens(text) + MESSAGE_OVERHEAD_TOKENS;
 

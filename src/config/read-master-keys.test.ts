@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { ConfigError } from './errors.ts';
+import { configProblems } from './test-problems.ts';
 import { parseConfig } from './load.ts';
 
-function problems(yaml: string, env: NodeJS.ProcessEnv): string {
-  try {
-    parseConfig(yaml, '<test>', env);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return err.problems.map((p) => `${p.path}: ${p.message}`).join('\n');
-  }
-  assert.fail('accepted');
-}
+const problems = (yaml: string, env: NodeJS.ProcessEnv): string => configProblems(yaml, env);
 
 describe('security.master_key and previous_master_keys', () => {
   const b64 = randomBytes(32).toString('base64');

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { checkConfigFile } from './check.ts';
-import { ConfigError } from './errors.ts';
+import { configProblems } from './test-problems.ts';
 import { parseConfig } from './load.ts';
 import { sameDatabase } from './read-tenant-keys.ts';
 
@@ -16,15 +16,7 @@ const PG = (db: string, user = 'app') => `postgres://${user}:${PW}@db.internal:5
 const PG_STORE = 'store:\n  driver: postgres\n  url: "${STORE_URL}"\nsecurity:\n  key_hash_secret: "${KHS}"\n';
 const ENV = { STORE_URL: PG('portcullis'), VAULT_URL: PG('portcullis_vault'), KHS: 'k'.repeat(40) };
 
-function problems(yaml: string, env: NodeJS.ProcessEnv = ENV): string {
-  try {
-    parseConfig(yaml, '<test>', env);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return err.problems.map((p) => `${p.path}: ${p.message}`).join('\n');
-  }
-  assert.fail('accepted');
-}
+const problems = (yaml: string, env: NodeJS.ProcessEnv = ENV): string => configProblems(yaml, env);
 
 describe('security.tenant_keys', () => {
   it('is absent by default (file under the data dir with SQLite, none with PostgreSQL, decided at open)', () => {

@@ -7,7 +7,7 @@
  */
 import type { CanonicalRequest } from '../core/context.ts';
 import { estimateTextTokens, estimateTokenParts } from '../limits/estimate.ts';
-import type { ChatChunk, ChatResponse, Usage } from '../providers/canonical.ts';
+import type { CacheControl, ChatChunk, ChatRequest, ChatResponse, Usage } from '../providers/canonical.ts';
 import { costMicros } from './money.ts';
 import type { ModelPrice } from './price-table.ts';
 
@@ -107,4 +107,28 @@ export function priceTokens(price: ModelPrice, prompt: number, cached: number, c
     { tokens: writes1h, microsPer1M: price.cacheWrite1hMicrosPer1M },
     { tokens: completion, microsPer1M: price.outputMicrosPer1M },
   ]);
+}
+
+/**
+ * The dearest prompt-cache write a request's hints (`cache_control`) can cause: `none`, `5m`
+ * or `1h`. A hold made before the call assumes the whole prompt may be written at that price,
+ * so a budget cannot be overrun by a cache write it did not reserve for.
+ */
+export function cacheWriteHint(req: ChatRequest): 'none' | '5m' | '1h' {
+  let hint: 'none' | '5m' | '1h' = 'none';
+  const see = (c: CacheControl | undefined): void => {
+    if (c === undefined) return;
+    hint = c.ttl === '1h' ? '1h' : hint === 'none' ? '5m' : hint;
+  };
+  for (const tool of req.tools ?? []) see(tool.cache_control);
+  for (const m of req.messages) {
+    if (m.role === 'tool') see(m.cache_control);
+    if (Array.isArray(m.content)) for (const part of m.content) see(part.cache_control);
+  }
+  return hint;
+}
+
+/** Worst-case cost of an estimate, cache writes included when the request asks for them. */
+export function priceEstimate(price: ModelPrice, prompt: number, completion: number, hint: 'none' | '5m' | '1h'): number {
+  return priceTokens(price, prompt, 0, completion, hint === 'none' ? 0 : prompt, hint === '1h' ? prompt : 0);
 }

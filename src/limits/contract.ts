@@ -194,5 +194,55 @@ export function runLimitBackendContract(name: string, make: () => Promise<Backen
         assert.equal((await b.acquire([slot('s', 1)], 'L1', 60_000)).allowed, true);
       });
     });
+
+    describe('admit and finish (one operation each per request)', () => {
+      const slot = (key = 's', max = 1) => ({ key, max });
+
+      it('grants slots and rates together, reserving tokens; finish settles and frees the slot', async () => {
+        const id = randomUUID();
+        const r = await b.admit([slot()], 'L1', 60_000, [req(), tokens(800)], { id, amount: 800, ttlMs: 60_000 });
+        assert.equal(r.allowed, true);
+        assert.deepEqual(r.slots, { allowed: true, items: [{ allowed: true, inUse: 1 }] });
+        assert.equal(r.rates?.allowed, true);
+        assert.deepEqual(r.rates?.items.map((i) => i.allowed), [true, true]);
+        assert.equal(r.rates?.items[0]!.remaining, 2);
+        assert.equal((await b.acquire([slot()], 'L2', 60_000)).allowed, false, 'the slot is held');
+        assert.equal((await b.take([tokens(600)])).allowed, false, 'the tokens are reserved');
+
+        assert.equal(await b.finish({ id, items: [{ key: 't', intervalMs: 60 }], reserved: 800, actual: 100 }, ['s'], 'L1'), 'settled');
+        assert.equal((await b.acquire([slot()], 'L2', 60_000)).allowed, true, 'finish freed the slot');
+        assert.equal((await b.take([tokens(600)])).allowed, true, 'finish refunded the unused estimate');
+      });
+
+      it('slots refused: no rate is consumed and no reservation recorded', async () => {
+        await b.acquire([slot()], 'other', 60_000);
+        const id = randomUUID();
+        const r = await b.admit([slot()], 'L1', 60_000, [req(), tokens(500)], { id, amount: 500, ttlMs: 60_000 });
+        assert.equal(r.allowed, false);
+        assert.deepEqual(r.slots, { allowed: false, items: [{ allowed: false, inUse: 1 }] });
+        assert.equal(r.rates, undefined);
+        assert.equal((await b.take([req()])).items[0]!.remaining, 2, 'the request rate is untouched');
+        assert.equal(await b.finish({ id, items: [{ key: 't', intervalMs: 60 }], reserved: 500, actual: 0 }, [], 'L1'), 'expired', 'nothing was reserved');
+      });
+
+      it('rates refused: the slots just granted are given back', async () => {
+        for (let i = 0; i < 3; i++) await b.take([req()]);
+        const r = await b.admit([slot('a', 1), slot('b', 1)], 'L1', 60_000, [req()]);
+        assert.equal(r.allowed, false);
+        assert.equal(r.slots.allowed, true);
+        assert.equal(r.rates?.allowed, false);
+        assert.ok((r.rates?.items[0]!.retryAfterMs ?? 0) > 0);
+        assert.equal((await b.acquire([slot('a', 1), slot('b', 1)], 'L2', 60_000)).allowed, true, 'L1 holds no slot');
+      });
+
+      it('works with only slots, only rates, or nothing to settle', async () => {
+        assert.deepEqual(await b.admit([], 'L1', 60_000, [req()]).then((r) => [r.allowed, r.slots.items.length, r.rates?.allowed]), [true, 0, true]);
+        const onlySlots = await b.admit([slot('only', 1)], 'L2', 60_000, []);
+        assert.deepEqual([onlySlots.allowed, onlySlots.rates], [true, undefined]);
+        assert.equal(await b.finish(undefined, ['only'], 'L2'), undefined);
+        assert.equal((await b.acquire([slot('only', 1)], 'L3', 60_000)).allowed, true);
+        assert.equal(await b.finish(undefined, [], 'L3'), undefined);
+      });
+    });
   });
 }

@@ -31,6 +31,8 @@ export function withLocalFallback(primary: LimitBackend, local: LimitBackend, lo
 
   return {
     kind: `${primary.kind}+local-fallback`,
+    admit: (slots, leaseId, ttlMs, rates, reservation) => call((b) => b.admit(slots, leaseId, ttlMs, rates, reservation)),
+    finish: (settle, slotKeys, leaseId) => call((b) => b.finish(settle, slotKeys, leaseId)),
     take: (items, reservation) => call((b) => b.take(items, reservation)),
     settle: (id, items, reserved, actual) => call((b) => b.settle(id, items, reserved, actual)),
     acquire: (items, leaseId, ttlMs) => call((b) => b.acquire(items, leaseId, ttlMs)),

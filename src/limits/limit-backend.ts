@@ -87,9 +87,34 @@ export interface AcquireResult {
   readonly items: readonly SlotState[];
 }
 
+/** What `admit` did: slots first; rates only when the slots were granted. */
+export interface AdmitResult {
+  /** True when every slot and every rate was granted (and all are now held/consumed). */
+  readonly allowed: boolean;
+  readonly slots: AcquireResult;
+  /** Undefined when the slots were refused (the rates were not tried) or there were no rates. */
+  readonly rates: TakeResult | undefined;
+}
+
+/** The settle part of `finish`. */
+export interface SettleSpec {
+  readonly id: string;
+  readonly items: readonly SettleItem[];
+  readonly reserved: number;
+  readonly actual: number;
+}
+
 export interface LimitBackend {
   /** `memory` or `redis`; shown in logs. */
   readonly kind: string;
+  /**
+   * What a request needs before its upstream call, in one operation (one round trip on Redis):
+   * `acquire(slots)`, then, if granted, `take(rates, reservation)`; when the take is refused the
+   * slots are given back, so a refused admit holds and consumes nothing.
+   */
+  admit(slots: readonly SlotItem[], leaseId: string, ttlMs: number, rates: readonly RateItem[], reservation?: ReservationSpec): Promise<AdmitResult>;
+  /** What a request does when it ends, in one operation: `settle` (when given), then `release(slotKeys)`. */
+  finish(settle: SettleSpec | undefined, slotKeys: readonly string[], leaseId: string): Promise<SettleOutcome | undefined>;
   /**
    * GCRA across all items, all-or-nothing. With `reservation`, its amount is recorded under its
    * id when the take is allowed (the caller passes the same amount again to `settle`).
@@ -137,4 +162,36 @@ export function assertSlotItems(items: readonly SlotItem[], ttlMs: number): void
     if (it.key === '') throw new Error('limit backend: empty key');
     if (!(Number.isSafeInteger(it.max) && it.max >= 1)) throw new Error(`limit backend: bad slot max ${it.max}`);
   }
+}
+
+/** `admit` from the separate operations, for backends where a round trip costs nothing (memory). */
+export async function composedAdmit(
+  b: Pick<LimitBackend, 'acquire' | 'take' | 'release'>,
+  slots: readonly SlotItem[], leaseId: string, ttlMs: number, rates: readonly RateItem[], reservation?: ReservationSpec,
+): Promise<AdmitResult> {
+  const granted: AcquireResult = slots.length > 0 ? await b.acquire(slots, leaseId, ttlMs) : { allowed: true, items: [] };
+  if (!granted.allowed) return { allowed: false, slots: granted, rates: undefined };
+  if (rates.length === 0) return { allowed: true, slots: granted, rates: undefined };
+  let taken: TakeResult;
+  try {
+    taken = await b.take(rates, reservation);
+  } catch (err) {
+    if (slots.length > 0) await b.release(slots.map((s) => s.key), leaseId).catch(() => undefined);
+    throw err;
+  }
+  if (!taken.allowed && slots.length > 0) await b.release(slots.map((s) => s.key), leaseId);
+  return { allowed: taken.allowed, slots: granted, rates: taken };
+}
+
+/** `finish` from the separate operations. */
+export async function composedFinish(
+  b: Pick<LimitBackend, 'settle' | 'release'>, settle: SettleSpec | undefined, slotKeys: readonly string[], leaseId: string,
+): Promise<SettleOutcome | undefined> {
+  let outcome: SettleOutcome | undefined;
+  try {
+    if (settle !== undefined) outcome = await b.settle(settle.id, settle.items, settle.reserved, settle.actual);
+  } finally {
+    if (slotKeys.length > 0) await b.release(slotKeys, leaseId);
+  }
+  return outcome;
 }

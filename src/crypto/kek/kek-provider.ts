@@ -9,8 +9,9 @@
  * performs one wrap per data key created or re-wrapped, far below the 2^32 invocations per key
  * that NIST SP 800-38D allows for random IVs.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { CryptoError } from '../crypto-error.ts';
+import { openKeyMaterial } from '../gcm-key.ts';
 
 export interface KekProvider {
   /** Public, stable identifier of the key (never the key). Stored next to every wrapped data key. */
@@ -74,21 +75,7 @@ export function createLocalKek(key: Buffer, source: string): LocalKek {
       const iv = wrapped.subarray(1, 1 + IV_BYTES);
       const tag = wrapped.subarray(wrapped.length - TAG_BYTES);
       const body = wrapped.subarray(1 + IV_BYTES, wrapped.length - TAG_BYTES);
-      const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
-      decipher.setAAD(aad);
-      decipher.setAuthTag(tag);
-      const head = decipher.update(body);
-      try {
-        decipher.final();
-      } catch (err) {
-        head.fill(0);
-        throw new CryptoError('tampered', `a data key wrapped by KEK ${id} failed authentication (modified, or moved to another record)`, { cause: err });
-      }
-      // A dedicated (non-pooled) buffer, so wiping it later touches nothing else.
-      const dek = Buffer.alloc(head.length);
-      head.copy(dek);
-      head.fill(0);
-      return dek;
+      return openKeyMaterial(key, { iv, body, tag }, aad, `a data key wrapped by KEK ${id} failed authentication (modified, or moved to another record)`);
     },
     destroy() {
       material.fill(0);

@@ -21,7 +21,8 @@
  * Backends (file, postgres, or a KMS with per-tenant keys) only store key records; this file
  * holds the one implementation of the format.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { openKeyMaterial } from '../gcm-key.ts';
 import { CryptoError } from '../crypto-error.ts';
 
 /**
@@ -171,18 +172,6 @@ function parse(sealed: Buffer, tenantId: string): SealedParts {
 }
 
 function openWith(key: Buffer, p: SealedParts, aad: Buffer, tenantId: string): Buffer {
-  const decipher = createDecipheriv('aes-256-gcm', key, p.iv, { authTagLength: GCM_TAG_BYTES });
-  decipher.setAAD(Buffer.concat([SEAL_AAD_LABEL, p.header, aad]));
-  decipher.setAuthTag(p.tag);
-  const head = decipher.update(p.body);
-  try {
-    decipher.final();
-  } catch (err) {
-    head.fill(0);
-    throw new CryptoError('tampered', `a sealed data key of tenant ${tenantId} failed authentication (modified, or moved to another record)`, { cause: err });
-  }
-  const out = Buffer.alloc(head.length);
-  head.copy(out);
-  head.fill(0);
-  return out;
+  return openKeyMaterial(key, p, Buffer.concat([SEAL_AAD_LABEL, p.header, aad]),
+    `a sealed data key of tenant ${tenantId} failed authentication (modified, or moved to another record)`);
 }

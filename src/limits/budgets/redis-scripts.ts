@@ -23,8 +23,11 @@ local function sweep(c, h, x)
     redis.call('HINCRBY', c, 'spent', int(a))
   end
 end
-local function num(c, f)
-  return tonumber(redis.call('HGET', c, f) or '0')
+-- Several fields of the counter hash in one call (every redis.call costs far more than the work).
+local function nums(c, ...)
+  local v = redis.call('HMGET', c, ...)
+  for i = 1, #v do v[i] = tonumber(v[i] or '0') end
+  return unpack(v)
 end
 local function keep(k, ttl)
   if redis.call('PTTL', k) < ttl then redis.call('PEXPIRE', k, ttl) end
@@ -46,7 +49,7 @@ local out = {}
 for i = 1, n do
   local c, h, x = KEYS[i * 3 - 2], KEYS[i * 3 - 1], KEYS[i * 3]
   sweep(c, h, x)
-  local spent, held = num(c, 'spent'), num(c, 'held')
+  local spent, held = nums(c, 'spent', 'held')
   local fits = 1
   if spent + held + amount > tonumber(ARGV[3 + i * 2]) then fits = 0; allowed = 0 end
   out[#out + 1] = fits
@@ -61,7 +64,9 @@ if allowed == 1 then
       redis.call('HINCRBY', h, id, int(amount))
       redis.call('HINCRBY', c, 'held', int(amount))
       local exp = now + rttl
-      local old = tonumber(redis.call('ZSCORE', x, id) or '0')
+      -- h and x always change together: an id not in h has no expiry in x yet.
+      local old = 0
+      if had ~= false then old = tonumber(redis.call('ZSCORE', x, id) or '0') end
       if exp > old then redis.call('ZADD', x, int(exp), id) end
       out[(i - 1) * 3 + 3] = out[(i - 1) * 3 + 3] + amount
     end
@@ -99,8 +104,7 @@ for i = 1, n do
   elseif actual > reserved then
     redis.call('HINCRBY', c, 'spent', int(actual - reserved))
   end
-  local spent = num(c, 'spent')
-  local alerted = num(c, 'alerted')
+  local spent, alerted, held = nums(c, 'spent', 'alerted', 'held')
   local crossed = {}
   for j = 1, nt do
     local p = tonumber(ARGV[a + 2 + j])
@@ -109,7 +113,7 @@ for i = 1, n do
   if #crossed > 0 then redis.call('HSET', c, 'alerted', int(crossed[#crossed])) end
   keep(c, ttl)
   out[#out + 1] = spent
-  out[#out + 1] = num(c, 'held')
+  out[#out + 1] = held
   out[#out + 1] = #crossed
   for _, p in ipairs(crossed) do out[#out + 1] = p end
   a = a + 3 + nt
@@ -124,8 +128,9 @@ local out = {}
 for i = 1, #KEYS / 3 do
   local c, h, x = KEYS[i * 3 - 2], KEYS[i * 3 - 1], KEYS[i * 3]
   sweep(c, h, x)
-  out[#out + 1] = num(c, 'spent')
-  out[#out + 1] = num(c, 'held')
+  local spent, held = nums(c, 'spent', 'held')
+  out[#out + 1] = spent
+  out[#out + 1] = held
 end
 return out
 `;

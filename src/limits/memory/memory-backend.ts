@@ -7,6 +7,7 @@
  */
 import { gcraAdjust, gcraCarryOver, gcraDecide, type GcraCounter } from '../gcra.ts';
 import {
+  composedAdmit, composedFinish,
   assertRateItems, assertSlotItems, LimitBackendError, type AcquireResult, type LimitBackend, type RateItem,
   type RateState, type ReservationSpec, type SettleItem, type SettleOutcome, type SlotItem, type TakeResult,
 } from '../limit-backend.ts';
@@ -77,8 +78,10 @@ export function createMemoryBackend(opts: MemoryBackendOptions = {}): MemoryBack
     return set;
   }
 
-  return {
+  const backend: MemoryBackend = {
     kind: 'memory',
+    admit: (slots, leaseId, ttlMs, rates, reservation) => composedAdmit(backend, slots, leaseId, ttlMs, rates, reservation),
+    finish: (settle, slotKeys, leaseId) => composedFinish(backend, settle, slotKeys, leaseId),
     sweep,
     size,
 
@@ -169,4 +172,5 @@ export function createMemoryBackend(opts: MemoryBackendOptions = {}): MemoryBack
       leases.clear();
     },
   };
+  return backend;
 }

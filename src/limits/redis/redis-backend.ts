@@ -11,10 +11,10 @@ import { createClient } from 'redis';
 import { assertRedisOptions, describeRedisError, escapeGlob, keyedScript, scriptedClientOptions, watchRedisHealth } from './scripted-client.ts';
 import type { Logger } from '../../observability/logger.ts';
 import {
-  assertRateItems, assertSlotItems, LimitBackendError, type AcquireResult, type LimitBackend, type RateItem,
+  assertRateItems, assertSlotItems, LimitBackendError, type AcquireResult, type AdmitResult, type LimitBackend, type RateItem,
   type RateState, type ReservationSpec, type SettleItem, type SettleOutcome, type SlotItem, type TakeResult,
 } from '../limit-backend.ts';
-import { ACQUIRE_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT, SETTLE_SCRIPT, TAKE_SCRIPT } from './scripts.ts';
+import { ACQUIRE_SCRIPT, ADMIT_SCRIPT, FINISH_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT, SETTLE_SCRIPT, TAKE_SCRIPT } from './scripts.ts';
 
 export interface RedisBackendOptions {
   /** redis:// or rediss:// URL; may hold a password, so it is never logged. */
@@ -34,6 +34,8 @@ const SCRIPTS = {
   limitAcquire: keyedScript(ACQUIRE_SCRIPT),
   limitRenew: keyedScript(RENEW_SCRIPT),
   limitRelease: keyedScript(RELEASE_SCRIPT),
+  limitAdmit: keyedScript(ADMIT_SCRIPT),
+  limitFinish: keyedScript(FINISH_SCRIPT),
 };
 
 export interface RedisBackend extends LimitBackend {
@@ -66,6 +68,27 @@ export function createRedisBackend(opts: RedisBackendOptions): RedisBackend {
     }
   }
 
+  // Keys and arguments of each script (also combined by the admit and finish scripts).
+  function takeCall(items: readonly RateItem[], reservation?: ReservationSpec): { keys: string[]; args: string[] } {
+    const keys = items.map((it) => k(`rate:${it.key}`));
+    const args = [String(items.length)];
+    for (const it of items) args.push(num(it.intervalMs), num(it.capacity), num(it.cost));
+    if (reservation) {
+      keys.push(k(`res:${reservation.id}`));
+      args.push(num(reservation.amount), String(Math.ceil(reservation.ttlMs)));
+    }
+    return { keys, args };
+  }
+  function settleCall(id: string, items: readonly SettleItem[], reserved: number, actual: number): { keys: string[]; args: string[] } {
+    return {
+      keys: [k(`res:${id}`), ...items.map((it) => k(`rate:${it.key}`))],
+      args: [num(reserved), num(actual), ...items.map((it) => num(it.intervalMs))],
+    };
+  }
+  function acquireCall(items: readonly SlotItem[], leaseId: string, ttlMs: number): { keys: string[]; args: string[] } {
+    return { keys: items.map((it) => k(`slots:${it.key}`)), args: [leaseId, String(ttlMs), ...items.map((it) => String(it.max))] };
+  }
+
   return {
     kind: 'redis',
 
@@ -74,41 +97,42 @@ export function createRedisBackend(opts: RedisBackendOptions): RedisBackend {
       if (!client.isReady) throw new LimitBackendError('Redis is not reachable');
     },
 
+    async admit(slots, leaseId, ttlMs, rates, reservation): Promise<AdmitResult> {
+      assertSlotItems(slots, ttlMs);
+      assertRateItems(rates);
+      const acq = acquireCall(slots, leaseId, ttlMs);
+      const tk = rates.length > 0 ? takeCall(rates, reservation) : { keys: [], args: [] };
+      const reply: unknown = await run('admit', () => client.limitAdmit([...acq.keys, ...tk.keys], [String(slots.length), ...acq.args, ...tk.args]));
+      if (!Array.isArray(reply) || reply.length !== 2) throw new LimitBackendError('Redis answered a limit script with an unexpected reply');
+      const granted: AcquireResult = slots.length > 0 ? acquireResult(slots, reply[0]) : { allowed: true, items: [] };
+      const taken = granted.allowed && rates.length > 0 ? takeResult(rates, reply[1]) : undefined;
+      return { allowed: granted.allowed && (taken?.allowed ?? true), slots: granted, rates: taken };
+    },
+
+    async finish(settle, slotKeys, leaseId): Promise<SettleOutcome | undefined> {
+      const st = settle === undefined ? { keys: [], args: [] } : settleCall(settle.id, settle.items, settle.reserved, settle.actual);
+      const keys = [...st.keys, ...slotKeys.map((key) => k(`slots:${key}`))];
+      if (keys.length === 0) return undefined;
+      const reply = Number(await run('finish', () => client.limitFinish(keys, [String(st.keys.length), ...st.args, leaseId])));
+      return reply < 0 ? undefined : reply === 1 ? 'settled' : 'expired';
+    },
+
     async take(items: readonly RateItem[], reservation?: ReservationSpec): Promise<TakeResult> {
       assertRateItems(items);
-      const keys = items.map((it) => k(`rate:${it.key}`));
-      const args = [String(items.length)];
-      for (const it of items) args.push(num(it.intervalMs), num(it.capacity), num(it.cost));
-      if (reservation) {
-        keys.push(k(`res:${reservation.id}`));
-        args.push(num(reservation.amount), String(Math.ceil(reservation.ttlMs)));
-      }
-      const reply = ints(await run('take', () => client.limitTake(keys, args)), 1 + items.length * 4);
-      const states: RateState[] = items.map((_, i) => {
-        const o = 1 + i * 4;
-        const retry = reply[o + 3]!;
-        return { allowed: reply[o] === 1, remaining: reply[o + 1]!, resetMs: reply[o + 2]!, retryAfterMs: retry < 0 ? null : retry };
-      });
-      // A refused item reports retry -1 only when it can never fit; an allowed one has none.
-      return { allowed: reply[0] === 1, items: states };
+      const { keys, args } = takeCall(items, reservation);
+      return takeResult(items, await run('take', () => client.limitTake(keys, args)));
     },
 
     async settle(id: string, items: readonly SettleItem[], reserved: number, actual: number): Promise<SettleOutcome> {
-      const keys = [k(`res:${id}`), ...items.map((it) => k(`rate:${it.key}`))];
-      const args = [num(reserved), num(actual), ...items.map((it) => num(it.intervalMs))];
+      const { keys, args } = settleCall(id, items, reserved, actual);
       const reply = await run('settle', () => client.limitSettle(keys, args));
       return Number(reply) === 1 ? 'settled' : 'expired';
     },
 
     async acquire(items: readonly SlotItem[], leaseId: string, ttlMs: number): Promise<AcquireResult> {
       assertSlotItems(items, ttlMs);
-      const keys = items.map((it) => k(`slots:${it.key}`));
-      const args = [leaseId, String(ttlMs), ...items.map((it) => String(it.max))];
-      const reply = ints(await run('acquire', () => client.limitAcquire(keys, args)), 1 + items.length * 2);
-      return {
-        allowed: reply[0] === 1,
-        items: items.map((_, i) => ({ allowed: reply[1 + i * 2] === 1, inUse: reply[2 + i * 2]! })),
-      };
+      const { keys, args } = acquireCall(items, leaseId, ttlMs);
+      return acquireResult(items, await run('acquire', () => client.limitAcquire(keys, args)));
     },
 
     async renew(keys: readonly string[], leaseId: string, ttlMs: number): Promise<boolean> {
@@ -137,6 +161,25 @@ export function createRedisBackend(opts: RedisBackendOptions): RedisBackend {
       if (client.isReady) await client.close().catch(() => client.destroy());
       else client.destroy();
     },
+  };
+}
+
+function takeResult(items: readonly RateItem[], raw: unknown): TakeResult {
+  const reply = ints(raw, 1 + items.length * 4);
+  const states: RateState[] = items.map((_, i) => {
+    const o = 1 + i * 4;
+    const retry = reply[o + 3]!;
+    return { allowed: reply[o] === 1, remaining: reply[o + 1]!, resetMs: reply[o + 2]!, retryAfterMs: retry < 0 ? null : retry };
+  });
+  // A refused item reports retry -1 only when it can never fit; an allowed one has none.
+  return { allowed: reply[0] === 1, items: states };
+}
+
+function acquireResult(items: readonly SlotItem[], raw: unknown): AcquireResult {
+  const reply = ints(raw, 1 + items.length * 2);
+  return {
+    allowed: reply[0] === 1,
+    items: items.map((_, i) => ({ allowed: reply[1 + i * 2] === 1, inUse: reply[2 + i * 2]! })),
   };
 }
 

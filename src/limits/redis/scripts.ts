@@ -181,3 +181,49 @@ for i = 1, #KEYS do
 end
 return 1
 `;
+
+/** A script body as a local function of its own KEYS and ARGV, so scripts can be combined. */
+const asFunction = (name: string, body: string) => `local function ${name}(KEYS, ARGV)\n${body}\nend\n`;
+
+/**
+ * acquire, then take, in one round trip (the two scripts above, unchanged, as functions); a
+ * refused take gives the slots back, so a refused admit holds and consumes nothing.
+ * KEYS: the ns slot sets, then the take's keys. ARGV: ns, then the acquire's ARGV (lease, ttl,
+ * ns maxima), then the take's ARGV (empty: no rates). Returns {acquire reply, take reply or {}}.
+ */
+export const ADMIT_SCRIPT = `${asFunction('acquire', ACQUIRE_SCRIPT)}${asFunction('take', TAKE_SCRIPT)}${asFunction('release', RELEASE_SCRIPT)}
+local ns = tonumber(ARGV[1])
+local skeys, sargs, rkeys, rargs = {}, {}, {}, {}
+for i = 1, ns do skeys[i] = KEYS[i] end
+for i = ns + 1, #KEYS do rkeys[#rkeys + 1] = KEYS[i] end
+for i = 2, ns + 3 do sargs[#sargs + 1] = ARGV[i] end
+for i = ns + 4, #ARGV do rargs[#rargs + 1] = ARGV[i] end
+local a = {1}
+if ns > 0 then
+  a = acquire(skeys, sargs)
+  if a[1] ~= 1 then return {a, {}} end
+end
+local t = {}
+if #rargs > 0 then
+  t = take(rkeys, rargs)
+  if t[1] ~= 1 and ns > 0 then release(skeys, {sargs[1]}) end
+end
+return {a, t}
+`;
+
+/**
+ * settle (when there is a reservation), then release, in one round trip.
+ * KEYS: the settle's keys (nk of them, 0 = no settle), then the slot sets. ARGV: nk, then the
+ * settle's ARGV (nk + 1 values), then the lease id. Returns the settle's reply, or -1 without one.
+ */
+export const FINISH_SCRIPT = `${asFunction('settle', SETTLE_SCRIPT)}${asFunction('release', RELEASE_SCRIPT)}
+local nk = tonumber(ARGV[1])
+local skeys, sargs, lkeys = {}, {}, {}
+for i = 1, nk do skeys[i] = KEYS[i] end
+for i = nk + 1, #KEYS do lkeys[#lkeys + 1] = KEYS[i] end
+if nk > 0 then for i = 2, nk + 2 do sargs[#sargs + 1] = ARGV[i] end end
+local found = -1
+if nk > 0 then found = settle(skeys, sargs) end
+if #lkeys > 0 then release(lkeys, {ARGV[#ARGV]}) end
+return found
+`;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { estimateTokenParts } from '../../limits/estimate.ts';
 import { describe, it } from 'node:test';
 import type { SecurityEvent } from '../../audit/security-events.ts';
 import type { BudgetRuleConfig, BudgetsConfig, ModelRouteConfig, TargetConfig } from '../../config/types.ts';
@@ -76,6 +77,24 @@ describe('budget stage', () => {
     assert.deepEqual([c.outcome.metered?.costMicros, c.outcome.metered?.estimated], [11, false]);
     await stage.onFinish!(c);
     assert.equal((await backend.peek([teamItem()]))[0]!.spentMicros, 11, 'settled once');
+  });
+
+  it('holds the whole prompt at the cache-write price when the request carries prompt-caching hints', async () => {
+    const premium: ModelPrice = { ...PRICE, cacheWriteMicrosPer1M: 3_000_000, cacheWrite1hMicrosPer1M: 5_000_000 };
+    const held = async (body: Record<string, unknown>): Promise<number> => {
+      const backend = createMemoryBudgetBackend({ now: () => NOW });
+      const stage = createBudgetStage({ config: config([rule({})]), backend, models, priceFor: () => premium, events: { emit: () => undefined }, now: () => NOW });
+      await stage.onRequest!(ctx(body));
+      return (await backend.peek([teamItem()]))[0]!.heldMicros;
+    };
+    const text = (ttl?: '1h') => ({ type: 'text', text: 'hi', cache_control: ttl ? { type: 'ephemeral', ttl } : { type: 'ephemeral' } });
+    // 6 prompt tokens, 10 completion tokens at 2 µ$.
+    assert.equal(await held({}), 6 * 1 + 20, 'no hint: the input price');
+    assert.equal(await held({ messages: [{ role: 'user', content: [text()] }] }), 6 * 3 + 20, 'a 5-minute hint: the write price');
+    assert.equal(await held({ messages: [{ role: 'system', content: [text('1h')] }, { role: 'user', content: 'hi' }] }), 12 * 5 + 20, 'a 1-hour hint anywhere: the 1-hour write price (12 prompt tokens for two messages)');
+    const withTool = { tools: [{ type: 'function', function: { name: 'f' }, cache_control: { type: 'ephemeral' } }] };
+    const prompt = estimateTokenParts(ctx(withTool).request!, 10).prompt;
+    assert.equal(await held(withTool), prompt * 3 + 20, 'a hint on a tool counts too');
   });
 
   it('refuses with 402 naming the scope and budget when the reservation does not fit; nothing is held', async () => {

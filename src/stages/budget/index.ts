@@ -4,8 +4,9 @@
  * otherwise.
  *
  * onRequest reserves the worst-case cost on every applicable counter, all-or-nothing: the
- * prompt estimate at the input price plus `max_tokens` (or budgets.default_max_tokens) at the
- * output price, at the dearest of the route's targets. A model without a price fails closed
+ * prompt estimate at the input price (at the cache-write price when the request carries prompt
+ * caching hints) plus `max_tokens` (or budgets.default_max_tokens) at the output price, at the
+ * dearest of the route's targets. A model without a price fails closed
  * (403 `budget.unpriced_model`) unless the rule says `unpriced: allow`.
  *
  * onResponse settles with the real cost: for a stream, as it ends (before the client sees its
@@ -22,7 +23,7 @@ import type { SecurityEventSink } from '../../audit/security-events.ts';
 import type { BudgetsConfig, ModelRouteConfig, TargetConfig } from '../../config/types.ts';
 import type { RequestContext } from '../../core/context.ts';
 import type { Stage } from '../../core/stage.ts';
-import { meterUsage, newStreamTally, priceTokens, responseChars, tallyChunk, type StreamTally } from '../../cost/meter-usage.ts';
+import { cacheWriteHint, meterUsage, newStreamTally, priceEstimate, priceTokens, responseChars, tallyChunk, type StreamTally } from '../../cost/meter-usage.ts';
 import { formatMicros } from '../../cost/money.ts';
 import type { ModelPrice } from '../../cost/price-table.ts';
 import { gatewayError, type GatewayError } from '../../errors/gateway-error.ts';
@@ -47,6 +48,8 @@ interface Held {
   /** µ$ reserved so far (grows when a stream extends it). */
   reserved: number;
   readonly promptEstimate: number;
+  /** The dearest prompt-cache write the request's hints can cause (priced into every estimate). */
+  readonly cacheHint: 'none' | '5m' | '1h';
   /** Completion tokens the request allows (max_tokens × n); a provider cannot bill more. Infinity: no cap asked. */
   readonly completionCap: number;
   /** The dearest target's price: used for the reservation and while the serving target is unknown. */
@@ -130,7 +133,7 @@ export function createBudgetStage(opts: BudgetStageOptions): Stage {
         tallyChunk(tally, chunk);
         if (!chunk.usage) {
           const completion = Math.min(h.completionCap, estimateTextTokens(tally.completionChars));
-          const running = priceTokens(servingPrice(ctx, h), h.promptEstimate, 0, completion);
+          const running = priceEstimate(servingPrice(ctx, h), h.promptEstimate, completion, h.cacheHint);
           if (running > h.reserved) await grow(ctx, h, running - h.reserved);
         }
         yield chunk;
@@ -196,10 +199,11 @@ export function createBudgetStage(opts: BudgetStageOptions): Stage {
       }
       if (budgets.length === 0) return;
       const parts = estimateTokenParts(req, config.defaultMaxTokens);
+      const cacheHint = req.operation === 'chat' ? cacheWriteHint(req.body) : 'none';
       let worst = known[0]!;
       let amount = -1;
       for (const p of known) {
-        const cost = priceTokens(p, parts.prompt, 0, parts.completion);
+        const cost = priceEstimate(p, parts.prompt, parts.completion, cacheHint);
         if (cost > amount) {
           amount = cost;
           worst = p;
@@ -220,7 +224,7 @@ export function createBudgetStage(opts: BudgetStageOptions): Stage {
       }
       const asked = req.operation === 'chat' ? req.body.max_completion_tokens ?? req.body.max_tokens : undefined;
       const completionCap = asked === undefined || req.operation !== 'chat' ? Number.POSITIVE_INFINITY : asked * (req.body.n ?? 1);
-      held.set(ctx, { budgets, items, reserved: amount, promptEstimate: parts.prompt, completionCap, worst, tally: undefined, done: false });
+      held.set(ctx, { budgets, items, reserved: amount, promptEstimate: parts.prompt, cacheHint, completionCap, worst, tally: undefined, done: false });
     },
 
     onResponse(ctx) {

@@ -98,6 +98,8 @@ describe('limit stage', () => {
   it('fails closed with 503 limit.backend_unavailable when the backend cannot answer', async () => {
     const broken: LimitBackend = {
       kind: 'broken',
+      admit: async () => { throw new LimitBackendError('down'); },
+      finish: async () => { throw new LimitBackendError('down'); },
       take: async () => { throw new LimitBackendError('down'); },
       settle: async () => { throw new LimitBackendError('down'); },
       acquire: async () => { throw new LimitBackendError('down'); },

@@ -2,11 +2,12 @@
  * limit: rate limits, token limits and concurrency, per key, user, team, tenant, model, route
  * and globally (limits.rules). Every applicable limit must pass; the tightest decides.
  *
- * onRequest: take concurrency slots (leases, renewed while the request runs), then take every
- * request rate and reserve the token estimate in one all-or-nothing backend call; if that is
- * refused, the slots are given back. onResponse settles tokens with the real usage (for a
- * stream, when it ends, before the client sees its last event) and frees the slots; onFinish
- * does whatever is left (errors, refusals by later stages, clients that went away).
+ * onRequest: one backend `admit`: concurrency slots (leases, renewed while the request runs),
+ * then every request rate and the token estimate's reservation, all-or-nothing (a refused rate
+ * gives the slots back). onResponse settles tokens with the real usage (for a stream, when it
+ * ends, before the client sees its last event) and frees the slots in one backend `finish`;
+ * onFinish does whatever is left (errors, refusals by later stages, clients that went away).
+ * With Redis that is two round trips (two scripts) per request.
  *
  * Backend unreachable: 503 `limit.backend_unavailable` (fail closed), unless the backend was
  * opened with the local fallback.
@@ -51,22 +52,15 @@ export function createLimitStage(opts: LimitStageOptions): Stage {
     h.done = true;
     if (h.renewTimer) clearInterval(h.renewTimer);
     const r = h.reservation;
-    if (r) {
-      // No usage: charge the estimate if a provider may have done the work; refund if none was asked.
-      const actual = usage ? usage.total_tokens : reachedUpstream ? r.estimate : 0;
-      try {
-        const outcome = await backend.settle(r.id, r.items, r.estimate, actual);
-        if (outcome === 'expired') ctx.log.debug({ requestId: ctx.id }, 'token reservation had expired; only an overrun was charged');
-      } catch (err) {
-        ctx.log.warn({ err, requestId: ctx.id }, 'could not settle token reservation (it stays charged at its estimate)');
-      }
-    }
-    if (h.slotKeys.length > 0) {
-      try {
-        await backend.release(h.slotKeys, h.leaseId);
-      } catch (err) {
-        ctx.log.warn({ err, requestId: ctx.id }, 'could not release concurrency slots (their lease will expire)');
-      }
+    if (!r && h.slotKeys.length === 0) return;
+    // No usage: charge the estimate if a provider may have done the work; refund if none was asked.
+    const settle = r ? { id: r.id, items: r.items, reserved: r.estimate, actual: usage ? usage.total_tokens : reachedUpstream ? r.estimate : 0 } : undefined;
+    try {
+      // One backend operation (one Redis round trip): settle the tokens and free the slots.
+      const outcome = await backend.finish(settle, h.slotKeys, h.leaseId);
+      if (outcome === 'expired') ctx.log.debug({ requestId: ctx.id }, 'token reservation had expired; only an overrun was charged');
+    } catch (err) {
+      ctx.log.warn({ err, requestId: ctx.id }, 'could not settle token reservation or release concurrency slots (the reservation stays charged at its estimate; the lease will expire)');
     }
   }
 
@@ -86,41 +80,38 @@ export function createLimitStage(opts: LimitStageOptions): Stage {
       const h: Held = { leaseId: ctx.id, slotKeys: [], renewTimer: undefined, reservation: undefined, done: false };
 
       try {
+        const rates = [...requests, ...tokens];
+        const estimate = tokens.length > 0 ? estimateTokens(req, config.defaultMaxTokens) : 0;
+        const deadline = models.get(req.body.model)?.timeoutMs ?? DEFAULT_DEADLINE_MS;
+        // Slots, then rates and the token reservation, in one backend operation (one Redis round
+        // trip); a refusal of either leaves nothing held or consumed.
+        const admitted = await backend.admit(
+          slots.map((s) => ({ key: s.key, max: s.max })), h.leaseId, leaseTtlMs,
+          rates.map((l) => ({ key: l.key, intervalMs: l.intervalMs, capacity: l.capacity, cost: l.kind === 'tokens' ? estimate : 1 })),
+          tokens.length > 0 ? { id: ctx.id, amount: estimate, ttlMs: deadline + RESERVATION_MARGIN_MS } : undefined,
+        );
+        if (!admitted.slots.allowed) {
+          const i = admitted.slots.items.findIndex((s) => !s.allowed);
+          const limit = slots[i]!;
+          throw gatewayError('limit.concurrency', {
+            params: { policy: limit.policy, limit: limit.max },
+            retryAfterS: 1,
+            headers: rateLimitHeaders(limit, { remaining: 0, resetMs: 1000 }),
+            internal: { keyId: caller.keyId, tenantId: caller.tenantId, inUse: admitted.slots.items[i]?.inUse },
+          });
+        }
+        const taken = admitted.rates;
+        const states = taken === undefined ? [] : rates.map((limit, i) => ({ limit, state: taken.items[i]! }));
+        if (taken !== undefined && !taken.allowed) throw refusal(states.filter((s) => !s.state.allowed), estimate, caller.keyId);
         if (slots.length > 0) {
-          const acquired = await backend.acquire(slots.map((s) => ({ key: s.key, max: s.max })), h.leaseId, leaseTtlMs);
-          if (!acquired.allowed) {
-            const i = acquired.items.findIndex((s) => !s.allowed);
-            const limit = slots[i]!;
-            throw gatewayError('limit.concurrency', {
-              params: { policy: limit.policy, limit: limit.max },
-              retryAfterS: 1,
-              headers: rateLimitHeaders(limit, { remaining: 0, resetMs: 1000 }),
-              internal: { keyId: caller.keyId, tenantId: caller.tenantId, inUse: acquired.items[i]?.inUse },
-            });
-          }
           h.slotKeys.push(...slots.map((s) => s.key));
           h.renewTimer = setInterval(() => renew(ctx, h), Math.max(250, Math.floor(leaseTtlMs / 3)));
           h.renewTimer.unref();
-          held.set(ctx, h);
         }
-
-        const rates = [...requests, ...tokens];
-        if (rates.length > 0) {
-          const estimate = tokens.length > 0 ? estimateTokens(req, config.defaultMaxTokens) : 0;
-          const deadline = models.get(req.body.model)?.timeoutMs ?? DEFAULT_DEADLINE_MS;
-          const taken = await backend.take(
-            rates.map((l) => ({ key: l.key, intervalMs: l.intervalMs, capacity: l.capacity, cost: l.kind === 'tokens' ? estimate : 1 })),
-            tokens.length > 0 ? { id: ctx.id, amount: estimate, ttlMs: deadline + RESERVATION_MARGIN_MS } : undefined,
-          );
-          const states = rates.map((limit, i) => ({ limit, state: taken.items[i]! }));
-          if (!taken.allowed) throw refusal(states.filter((s) => !s.state.allowed), estimate, caller.keyId);
-          if (tokens.length > 0) {
-            h.reservation = { id: ctx.id, estimate, items: tokens.map((t) => ({ key: t.key, intervalMs: t.intervalMs })) };
-            held.set(ctx, h);
-          }
-          const shown = tightest(states.filter((s) => s.limit.kind === 'requests'));
-          if (shown) ctx.responseHeaders = { ...ctx.responseHeaders, ...rateLimitHeaders(shown.limit, shown.state) };
-        }
+        if (tokens.length > 0) h.reservation = { id: ctx.id, estimate, items: tokens.map((t) => ({ key: t.key, intervalMs: t.intervalMs })) };
+        if (h.slotKeys.length > 0 || h.reservation) held.set(ctx, h);
+        const shown = tightest(states.filter((s) => s.limit.kind === 'requests'));
+        if (shown) ctx.responseHeaders = { ...ctx.responseHeaders, ...rateLimitHeaders(shown.limit, shown.state) };
       } catch (err) {
         await finalize(ctx, h, undefined, false);
         held.delete(ctx);
