@@ -4,8 +4,9 @@
  * authenticated plaintext or throws a CryptoError; it never returns partial or unauthenticated
  * bytes and never treats its input as plaintext.
  */
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { CryptoError } from './crypto-error.ts';
+import { gcmOpen } from './gcm.ts';
 import type { DataKeys } from './data-keys.ts';
 import {
   associatedData,
@@ -61,18 +62,7 @@ export function createEnvelope(opts: { readonly dataKeys: DataKeys }): Envelope 
         if (!timingSafeEqual(expected, parsed.check)) {
           throw new CryptoError('wrong_binding', `the ciphertext for ${where} was encrypted for another table, column or row (moved or copied from elsewhere)`);
         }
-        const decipher = createDecipheriv('aes-256-gcm', key.encKey, parsed.iv, { authTagLength: TAG_BYTES });
-        decipher.setAAD(associatedData(parsed.header, bindingBytes));
-        decipher.setAuthTag(parsed.tag);
-        // GCM releases bytes before the tag is checked; they are wiped unless final() authenticates them.
-        const body = decipher.update(parsed.body);
-        try {
-          decipher.final();
-        } catch (err) {
-          body.fill(0);
-          throw new CryptoError('tampered', `the ciphertext for ${where} failed authentication (modified or truncated)`, { cause: err });
-        }
-        return body;
+        return gcmOpen(key.encKey, parsed, associatedData(parsed.header, bindingBytes), `the ciphertext for ${where} failed authentication (modified or truncated)`);
       });
     },
 

@@ -11,7 +11,7 @@
  */
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { CryptoError } from '../crypto-error.ts';
-import { openKeyMaterial } from '../gcm-key.ts';
+import { gcmOpen } from '../gcm.ts';
 
 export interface KekProvider {
   /** Public, stable identifier of the key (never the key). Stored next to every wrapped data key. */
@@ -75,7 +75,7 @@ export function createLocalKek(key: Buffer, source: string): LocalKek {
       const iv = wrapped.subarray(1, 1 + IV_BYTES);
       const tag = wrapped.subarray(wrapped.length - TAG_BYTES);
       const body = wrapped.subarray(1 + IV_BYTES, wrapped.length - TAG_BYTES);
-      return openKeyMaterial(key, { iv, body, tag }, aad, `a data key wrapped by KEK ${id} failed authentication (modified, or moved to another record)`);
+      return gcmOpen(key, { iv, body, tag }, aad, `a data key wrapped by KEK ${id} failed authentication (modified, or moved to another record)`);
     },
     destroy() {
       material.fill(0);

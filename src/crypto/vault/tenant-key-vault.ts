@@ -22,7 +22,7 @@
  * holds the one implementation of the format.
  */
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { openKeyMaterial } from '../gcm-key.ts';
+import { gcmOpen } from '../gcm.ts';
 import { CryptoError } from '../crypto-error.ts';
 
 /**
@@ -172,6 +172,6 @@ function parse(sealed: Buffer, tenantId: string): SealedParts {
 }
 
 function openWith(key: Buffer, p: SealedParts, aad: Buffer, tenantId: string): Buffer {
-  return openKeyMaterial(key, p, Buffer.concat([SEAL_AAD_LABEL, p.header, aad]),
+  return gcmOpen(key, p, Buffer.concat([SEAL_AAD_LABEL, p.header, aad]),
     `a sealed data key of tenant ${tenantId} failed authentication (modified, or moved to another record)`);
 }

@@ -1,8 +1,9 @@
 /**
- * AES-256-GCM decryption of key material (a wrapped data key, a sealed one), shared by the
- * KEK (kek/kek-provider.ts) and the tenant key vault (vault/tenant-key-vault.ts): on a failed
- * tag nothing decrypted is left behind, and the result lives in a dedicated (non-pooled)
- * buffer, so the caller can wipe it without touching anything else.
+ * AES-256-GCM decryption shared by the KEK (kek/kek-provider.ts), the tenant key vault
+ * (vault/tenant-key-vault.ts) and the envelope (envelope.ts): GCM releases bytes before the
+ * tag is checked, so on a failed tag they are wiped and nothing decrypted is left behind; the
+ * result lives in a dedicated (non-pooled) buffer, so the caller can wipe it without touching
+ * anything else.
  */
 import { createDecipheriv } from 'node:crypto';
 import { CryptoError } from './crypto-error.ts';
@@ -15,8 +16,8 @@ export interface GcmParts {
   readonly tag: Buffer;
 }
 
-/** The plaintext key, or CryptoError `tampered` with `failure` as its message. */
-export function openKeyMaterial(key: Buffer, parts: GcmParts, aad: Buffer, failure: string): Buffer {
+/** The plaintext, or CryptoError `tampered` with `failure` as its message. */
+export function gcmOpen(key: Buffer, parts: GcmParts, aad: Buffer, failure: string): Buffer {
   const decipher = createDecipheriv('aes-256-gcm', key, parts.iv, { authTagLength: GCM_TAG_LENGTH });
   decipher.setAAD(aad);
   decipher.setAuthTag(parts.tag);
