@@ -1,12 +1,12 @@
 /**
- * Operator commands for encryption at rest: `keys rotate-master`, `keys rotate-data`,
- * `tenants shred` and `payloads show`. They open the configured store and envelope exactly as
- * the gateway does (src/crypto/open.ts), so a wrong master key stops them before they touch
- * anything. Rotation and shredding are audited.
+ * Operator commands for encryption at rest: `keys rotate-master`, `keys rotate-data` and
+ * `payloads show` (and, for tenant-erasure-command.ts, how they all open state). They open the
+ * configured store and envelope exactly as the gateway does (src/crypto/open.ts), so a wrong
+ * master key stops them before they touch anything. Rotation is audited.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { cliActor, keyRevokedEntry } from '../audit/key-events.ts';
+import { cliActor } from '../audit/key-events.ts';
 import { openConfiguredAuditLog } from '../audit/open.ts';
 import type { AuditEntry } from '../audit/types.ts';
 import { loadConfig } from '../config/load.ts';
@@ -18,8 +18,6 @@ import type { Envelope } from '../crypto/envelope.ts';
 import { masterKeyFromValue } from '../crypto/kek/master-key.ts';
 import { closeEnvelope, openEnvelope } from '../crypto/open.ts';
 import { reencrypt, rotateMasterKey, type EncryptedItem } from '../crypto/rotation.ts';
-import { shredTenant, type ShredResult } from '../crypto/shred.ts';
-import { publishKeyRevocation, publishTenantShred } from '../identity/revocation-broadcast.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { createPayloadLog, payloadBinding } from '../payload-log/payload-log.ts';
 import { openStore } from '../store/open.ts';
@@ -27,7 +25,7 @@ import type { Store } from '../store/store.ts';
 import { parseCommandArgs } from './args.ts';
 import { UsageError } from './usage-error.ts';
 
-const COMMON = `Common options:
+export const COMMON = `Common options:
   --config FILE     Config file whose store and master key to use (default: $PORTCULLIS_CONFIG,
                     ./portcullis.yaml, or the demo's ./data folder)
   --data-dir DIR    Without a config file: the demo's state folder (default ./data)
@@ -47,25 +45,6 @@ export const KEY_ROTATION_HELP = `Usage: portcullis keys <rotate-master|rotate-d
 
 ${COMMON}`;
 
-export const TENANTS_HELP = `Usage: portcullis tenants <shred|delete> TENANT --yes [options]
-
-  tenants shred TENANT --yes
-      Crypto-shreds the tenant: destroys all of its data keys, so every value encrypted for it
-      (payload log rows, wherever a copy lives) becomes unreadable. Irreversible. It also
-      destroys the tenant's shred key in the tenant key vault (security.tenant_keys), so
-      backups of the database taken before the shred cannot read its data either; a copy of
-      the vault taken before the shred can, for as long as it is kept. Without a vault
-      (vault: none), rotate the master key (keys rotate-master) and destroy the old one to
-      make the shred final for database backups. Safe to rerun. With a shared Redis, running
-      gateways are told to wipe their cached keys of the tenant at once.
-  tenants delete TENANT --yes
-      Deletes a tenant: suspends it (every caller and admin of it is refused within about a
-      second), revokes all of its API keys, then crypto-shreds it as above. The tenant's record
-      stays, suspended, so its id is not reused and the audit log keeps naming it. Audited;
-      safe to rerun after an interruption.
-
-${COMMON}`;
-
 export const PAYLOADS_HELP = `Usage: portcullis payloads show REQUEST_ID [options]
 
   payloads show REQUEST_ID [--json]
@@ -73,7 +52,7 @@ export const PAYLOADS_HELP = `Usage: portcullis payloads show REQUEST_ID [option
 
 ${COMMON}`;
 
-interface State {
+export interface State {
   readonly redis?: RedisLimitsConfig;
   readonly store: StoreConfig;
   readonly security: SecurityConfig;
@@ -82,7 +61,7 @@ interface State {
   readonly logLevel: 'warn' | 'error' | 'info';
 }
 
-function resolveState(configFlag: string | undefined, dataDirFlag: string | undefined): State {
+export function resolveState(configFlag: string | undefined, dataDirFlag: string | undefined): State {
   const configPath = configFlag ?? process.env.PORTCULLIS_CONFIG ?? (existsSync('portcullis.yaml') && dataDirFlag === undefined ? 'portcullis.yaml' : undefined);
   if (configPath !== undefined) {
     if (dataDirFlag !== undefined) throw new UsageError('use either --config or --data-dir, not both');
@@ -107,7 +86,7 @@ function cliLogger(): Logger {
   return createLogger({ level: 'warn', destination: process.stderr as unknown as Parameters<typeof createLogger>[0]['destination'] });
 }
 
-async function withEnvelope<T>(state: State, fn: (store: Store, envelope: Envelope) => Promise<T>): Promise<T> {
+export async function withEnvelope<T>(state: State, fn: (store: Store, envelope: Envelope) => Promise<T>): Promise<T> {
   const store = await openStore(state.store);
   try {
     const envelope = await openEnvelope(state.security, store, cliLogger());
@@ -118,7 +97,7 @@ async function withEnvelope<T>(state: State, fn: (store: Store, envelope: Envelo
   }
 }
 
-async function audited(state: State, entry: AuditEntry): Promise<void> {
+export async function audited(state: State, entry: AuditEntry): Promise<void> {
   const audit = await openConfiguredAuditLog(state.audit, state.security.dataDir);
   try {
     await audit.append(entry);
@@ -232,95 +211,6 @@ async function rotateData(state: State, tenant: string, size: number, resume: bo
     });
     process.stdout.write(`Done: ${result.reencrypted - lost} row(s) re-encrypted, ${result.alreadyCurrent} already current${lost > 0 ? `, ${lost} changed or purged meanwhile (skipped)` : ''}.\n`);
     return 0;
-  });
-}
-
-export async function runTenants(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    config: { type: 'string' }, 'data-dir': { type: 'string' }, yes: { type: 'boolean' },
-  }, TENANTS_HELP, true);
-  if (values.help) {
-    process.stdout.write(TENANTS_HELP);
-    return 0;
-  }
-  const [sub, tenant, ...extra] = positionals;
-  if (sub !== 'shred' && sub !== 'delete') throw new UsageError(`expected shred or delete\n\n${TENANTS_HELP}`);
-  if (!tenant || extra.length > 0) throw new UsageError(`usage: portcullis tenants ${sub} TENANT --yes`);
-  if (!values.yes) {
-    throw new UsageError(sub === 'shred'
-      ? `shredding destroys every encrypted value of tenant ${tenant} for good; add --yes to confirm`
-      : `deleting suspends tenant ${tenant}, revokes all of its keys and destroys every encrypted value of it for good; add --yes to confirm`);
-  }
-  const state = resolveState(values.config, values['data-dir']);
-  if (sub === 'delete') return deleteTenant(state, tenant);
-  return withEnvelope(state, async (_store, envelope) => {
-    // Audited first: a shred the log does not show must not happen.
-    await audited(state, { actor: cliActor(), action: 'crypto.shred_tenant', target: tenant.slice(0, 256), decision: 'allowed', reason: null, requestId: null });
-    const r = await shredTenant(envelope.dataKeys, tenant);
-    process.stdout.write(`Shredded tenant ${tenant}: ${r.keysDestroyed} data key(s) destroyed; its encrypted data can no longer be read.\n`);
-    await reportShred(state, r);
-    return 0;
-  });
-}
-
-/** What the shred did to backups, and the broadcast that makes running gateways drop the keys now. */
-async function reportShred(state: State, r: ShredResult): Promise<void> {
-  const told = await publishTenantShred(state.redis, r.tenantId);
-  process.stdout.write(told === undefined
-    ? 'Running gateways drop their cached copy of these keys within a minute (the key cache TTL) or on restart.\n'
-    : `Running gateways were told to drop their cached copy of these keys now (${told} subscriber(s)); any that missed it do within a minute.\n`);
-  if (r.vault === 'none') {
-    process.stdout.write('No tenant key vault is configured (security.tenant_keys): backups taken before now still hold the wrapped keys; rotate the master key (keys rotate-master) and destroy the old one to make the shred final for them.\n');
-  } else {
-    process.stdout.write(r.vaultKeyDestroyed
-      ? `Tenant shred key destroyed in the ${r.vault} tenant key vault: database backups taken before now cannot read this tenant's data either (a copy of the vault taken before now still could, for as long as it is kept).\n`
-      : `No tenant shred key was left in the ${r.vault} tenant key vault (already destroyed): database backups taken before the first shred cannot read this tenant's data.\n`);
-  }
-}
-
-/**
- * `tenants delete`: suspend, revoke every key, shred; each step is idempotent, so a rerun after
- * an interruption finishes the job. Suspension comes first so nothing new is written for the
- * tenant while its keys are being destroyed.
- */
-async function deleteTenant(state: State, tenant: string): Promise<number> {
-  return withEnvelope(state, async (store, envelope) => {
-    const before = await store.getTenant(tenant);
-    if (before === undefined) {
-      process.stderr.write(`portcullis: no tenant with id ${JSON.stringify(tenant.slice(0, 80))} (see "portcullis tenants list"; "tenants shred" destroys the data keys of an id without a tenant record)\n`);
-      return 1;
-    }
-    const audit = await openConfiguredAuditLog(state.audit, state.security.dataDir);
-    try {
-      const actor = cliActor();
-      // Audited first: a deletion the log does not show must not happen.
-      await audit.append({ actor, action: 'tenant.delete', target: tenant, decision: 'allowed', reason: null, requestId: null, metadata: { tenant, old_status: before.status } });
-      if (before.status !== 'suspended') {
-        await audit.append({ actor, action: 'tenant.suspend', target: tenant, decision: 'allowed', reason: null, requestId: null, metadata: { tenant, old_status: before.status, status: 'suspended' } });
-        if ((await store.updateTenant(tenant, { status: 'suspended' })) === undefined) {
-          process.stderr.write(`portcullis: tenant ${tenant} disappeared while it was being deleted\n`);
-          return 1;
-        }
-      }
-      let revoked = 0;
-      let unannounced = 0;
-      const at = new Date().toISOString();
-      for (const key of await store.listApiKeys({ tenantId: tenant })) {
-        if (key.revokedAt !== null) continue;
-        await audit.append(keyRevokedEntry(key.id, actor));
-        if (!(await store.revokeApiKey(key.id, at))) continue;
-        revoked++;
-        if (state.redis !== undefined && (await publishKeyRevocation(state.redis, key.id)) === undefined) unannounced++;
-      }
-      await audit.append({ actor, action: 'crypto.shred_tenant', target: tenant, decision: 'allowed', reason: null, requestId: null });
-      const r = await shredTenant(envelope.dataKeys, tenant);
-      process.stdout.write(`Deleted tenant ${tenant}: suspended, ${revoked} API key(s) revoked, ${r.keysDestroyed} data key(s) destroyed; its encrypted data can no longer be read.\n`);
-      if (unannounced > 0) process.stderr.write(`portcullis: warning: ${unannounced} revocation(s) could not be broadcast over Redis; gateways refuse those keys once their key cache expires (1 s) and the suspension within about a second\n`);
-      await reportShred(state, r);
-      return 0;
-    } finally {
-      await audit.close();
-    }
   });
 }
 

@@ -1,7 +1,7 @@
 /**
  * `portcullis tenants`: operators bootstrap tenants here (the admin API lets a tenant's owners
  * read and rename their own tenant, never create or list tenants). `tenants shred` and
- * `tenants delete` belong to encryption at rest (encryption-command.ts) and are handed over unchanged.
+ * `tenants delete` erase data (tenant-erasure-command.ts) and are handed over unchanged.
  */
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -11,7 +11,7 @@ import { openStore } from '../store/open.ts';
 import { StoreConflictError } from '../store/store.ts';
 import type { TenantRecord, TenantStatus } from '../store/tenancy.ts';
 import { parseCommandArgs } from './args.ts';
-import { TENANTS_HELP as SHRED_HELP, runTenants as runTenantShred } from './encryption-command.ts';
+import { TENANTS_HELP as SHRED_HELP, runTenants as runTenantShred } from './tenant-erasure-command.ts';
 import { resolveState } from './keys-command.ts';
 import { UsageError } from './usage-error.ts';
 
