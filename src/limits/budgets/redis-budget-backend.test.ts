@@ -4,27 +4,16 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { silentLogger } from '../../observability/logger.ts';
+import { redisUnderTest, TEST_REDIS_URL } from '../redis/test-harness.ts';
 import { BudgetBackendError } from './budget-backend.ts';
 import { runBudgetBackendContract } from './contract.ts';
 import { createMemoryBudgetBackend } from './memory-budget-backend.ts';
 import { withLocalBudgetFallback } from './open-budget-backend.ts';
 import { createRedisBudgetBackend } from './redis-budget-backend.ts';
 
-const URL = process.env['PORTCULLIS_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const URL = TEST_REDIS_URL;
 
-runBudgetBackendContract('redis', async () => {
-  const backend = createRedisBudgetBackend({ url: URL, keyPrefix: `portcullis-test:${randomUUID()}:`, timeoutMs: 2000, log: silentLogger() });
-  await backend.ready();
-  return {
-    backend,
-    advance: sleep,
-    cleanup: async () => {
-      await backend.deleteAllKeys();
-      await backend.close();
-    },
-  };
-});
+runBudgetBackendContract('redis', () => redisUnderTest((keyPrefix) => createRedisBudgetBackend({ url: URL, keyPrefix, timeoutMs: 2000, log: silentLogger() })));
 
 describe('redis budget backend specifics', () => {
   it('two clients on one Redis share a budget exactly under concurrent reservations', async () => {

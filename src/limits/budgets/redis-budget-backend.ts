@@ -6,7 +6,7 @@
  * locally by policy) instead of hanging requests. The URL (it may hold a password) is never logged.
  */
 import { createClient } from 'redis';
-import { assertRedisOptions, describeRedisError, escapeGlob, keyedScript, scriptedClientOptions, watchRedisHealth } from '../redis/scripted-client.ts';
+import { assertRedisOptions, keyedScript, scriptedClientOptions, scriptedLifecycle, watchRedisHealth } from '../redis/scripted-client.ts';
 import type { Logger } from '../../observability/logger.ts';
 import {
   assertBudgetItems, BudgetBackendError, type BudgetBackend, type BudgetItem, type BudgetSettleResult, type BudgetState,
@@ -37,26 +37,17 @@ export interface RedisBudgetBackend extends BudgetBackend {
 export function createRedisBudgetBackend(opts: RedisBudgetOptions): RedisBudgetBackend {
   const conn = { url: opts.url, timeoutMs: opts.timeoutMs, log: opts.log, purpose: 'budgets' };
   assertRedisOptions(conn);
-  const { log, keyPrefix } = opts;
+  const { keyPrefix } = opts;
 
   const client = createClient(scriptedClientOptions(conn, SCRIPTS));
   watchRedisHealth(client, conn);
-  let connecting: Promise<void> | undefined = client.connect().then(() => undefined, () => undefined);
-  let closed = false;
+  const life = scriptedLifecycle(client, keyPrefix, 'budget', (message, cause) => new BudgetBackendError(message, { cause }));
+  const run = life.run;
 
   const keysOf = (items: readonly BudgetItem[]): string[] => items.flatMap((it) => {
     const c = `${keyPrefix}budget:${it.key}`;
     return [c, `${c}:h`, `${c}:x`];
   });
-
-  async function run<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    if (closed) throw new BudgetBackendError('redis budget backend is closed');
-    try {
-      return await fn();
-    } catch (err) {
-      throw new BudgetBackendError(`Redis budget ${what} failed: ${describeRedisError(err)}`, { cause: err });
-    }
-  }
 
   async function take(id: string, items: readonly BudgetItem[], amount: number, ttlMs: number, extend: boolean): Promise<BudgetTakeResult> {
     assertBudgetItems(items, amount, ttlMs);
@@ -72,10 +63,9 @@ export function createRedisBudgetBackend(opts: RedisBudgetOptions): RedisBudgetB
   return {
     kind: 'redis',
 
-    async ready() {
-      await connecting;
-      if (!client.isReady) throw new BudgetBackendError('Redis is not reachable');
-    },
+    ready: life.ready,
+    deleteAllKeys: life.deleteAllKeys,
+    close: life.close,
 
     reserve: (id, items, amountMicros, ttlMs) => take(id, items, amountMicros, ttlMs, false),
     extend: (id, items, extraMicros, ttlMs) => take(id, items, extraMicros, ttlMs, true),
@@ -104,22 +94,6 @@ export function createRedisBudgetBackend(opts: RedisBudgetOptions): RedisBudgetB
       if (items.length === 0) return [];
       const reply = ints(await run('peek', () => client.budgetPeek(keysOf(items), [])), items.length * 2);
       return items.map((it, i) => ({ allowed: true, spentMicros: reply[i * 2]!, heldMicros: reply[i * 2 + 1]!, limitMicros: it.limitMicros }));
-    },
-
-    async deleteAllKeys() {
-      let deleted = 0;
-      for await (const batch of client.scanIterator({ MATCH: `${escapeGlob(keyPrefix)}*`, COUNT: 500 })) {
-        if (batch.length > 0) deleted += await client.del(batch);
-      }
-      return deleted;
-    },
-
-    async close() {
-      if (closed) return;
-      closed = true;
-      connecting = undefined;
-      if (client.isReady) await client.close().catch(() => client.destroy());
-      else client.destroy();
     },
   };
 }

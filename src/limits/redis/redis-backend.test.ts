@@ -7,25 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { silentLogger } from '../../observability/logger.ts';
+import { redisUnderTest, TEST_REDIS_URL } from './test-harness.ts';
 import { runLimitBackendContract } from '../contract.ts';
 import { LimitBackendError } from '../limit-backend.ts';
 import { createRedisBackend } from './redis-backend.ts';
 
-const URL = process.env['PORTCULLIS_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const URL = TEST_REDIS_URL;
 
-runLimitBackendContract('redis', async () => {
-  const backend = createRedisBackend({ url: URL, keyPrefix: `portcullis-test:${randomUUID()}:`, timeoutMs: 2000, log: silentLogger() });
-  await backend.ready();
-  return {
-    backend,
-    advance: sleep,
-    cleanup: async () => {
-      await backend.deleteAllKeys();
-      await backend.close();
-    },
-  };
-});
+runLimitBackendContract('redis', () => redisUnderTest((keyPrefix) => createRedisBackend({ url: URL, keyPrefix, timeoutMs: 2000, log: silentLogger() })));
 
 describe('redis backend specifics', () => {
   it('keeps every key under its prefix and deletes them all on cleanup', async () => {

@@ -8,7 +8,7 @@
  * closed, or falls back to local counters by policy) instead of hanging requests.
  */
 import { createClient } from 'redis';
-import { assertRedisOptions, describeRedisError, escapeGlob, keyedScript, scriptedClientOptions, watchRedisHealth } from './scripted-client.ts';
+import { assertRedisOptions, keyedScript, scriptedClientOptions, scriptedLifecycle, watchRedisHealth } from './scripted-client.ts';
 import type { Logger } from '../../observability/logger.ts';
 import {
   assertRateItems, assertSlotItems, LimitBackendError, type AcquireResult, type AdmitResult, type LimitBackend, type RateItem,
@@ -48,25 +48,15 @@ export interface RedisBackend extends LimitBackend {
 export function createRedisBackend(opts: RedisBackendOptions): RedisBackend {
   const conn = { url: opts.url, timeoutMs: opts.timeoutMs, log: opts.log, purpose: 'limits' };
   assertRedisOptions(conn);
-  const { log, keyPrefix } = opts;
+  const { keyPrefix } = opts;
 
   const client = createClient(scriptedClientOptions(conn, SCRIPTS));
 
   watchRedisHealth(client, conn);
-
-  let connecting: Promise<void> | undefined = client.connect().then(() => undefined, () => undefined);
-  let closed = false;
+  const life = scriptedLifecycle(client, keyPrefix, 'limit', (message, cause) => new LimitBackendError(message, { cause }));
+  const run = life.run;
 
   const k = (key: string): string => keyPrefix + key;
-
-  async function run<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    if (closed) throw new LimitBackendError('redis limit backend is closed');
-    try {
-      return await fn();
-    } catch (err) {
-      throw new LimitBackendError(`Redis ${what} failed: ${describeRedisError(err)}`, { cause: err });
-    }
-  }
 
   // Keys and arguments of each script (also combined by the admit and finish scripts).
   function takeCall(items: readonly RateItem[], reservation?: ReservationSpec): { keys: string[]; args: string[] } {
@@ -92,10 +82,9 @@ export function createRedisBackend(opts: RedisBackendOptions): RedisBackend {
   return {
     kind: 'redis',
 
-    async ready(): Promise<void> {
-      await connecting;
-      if (!client.isReady) throw new LimitBackendError('Redis is not reachable');
-    },
+    ready: life.ready,
+    deleteAllKeys: life.deleteAllKeys,
+    close: life.close,
 
     async admit(slots, leaseId, ttlMs, rates, reservation): Promise<AdmitResult> {
       assertSlotItems(slots, ttlMs);
@@ -144,22 +133,6 @@ export function createRedisBackend(opts: RedisBackendOptions): RedisBackend {
     async release(keys: readonly string[], leaseId: string): Promise<void> {
       if (keys.length === 0) return;
       await run('release', () => client.limitRelease(keys.map((key) => k(`slots:${key}`)), [leaseId]));
-    },
-
-    async deleteAllKeys(): Promise<number> {
-      let deleted = 0;
-      for await (const batch of client.scanIterator({ MATCH: `${escapeGlob(keyPrefix)}*`, COUNT: 500 })) {
-        if (batch.length > 0) deleted += await client.del(batch);
-      }
-      return deleted;
-    },
-
-    async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      connecting = undefined;
-      if (client.isReady) await client.close().catch(() => client.destroy());
-      else client.destroy();
     },
   };
 }

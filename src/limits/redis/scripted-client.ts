@@ -86,3 +86,60 @@ export function describeRedisError(err: unknown): string {
 export function escapeGlob(s: string): string {
   return s.replace(/[*?[\]\\]/g, '\\$&');
 }
+
+/** The part of a node-redis client the lifecycle below needs (any scripts type). */
+interface LifecycleClient {
+  connect(): Promise<unknown>;
+  readonly isReady: boolean;
+  close(): Promise<unknown>;
+  destroy(): unknown;
+  scanIterator(options: { MATCH: string; COUNT: number }): AsyncIterable<string[]>;
+  del(keys: string[]): Promise<number>;
+}
+
+export interface ScriptedLifecycle {
+  /** Runs one command, turning any failure (and use after close) into `fail(message)`. */
+  run<T>(what: string, fn: () => Promise<T>): Promise<T>;
+  /** Resolves once connected (tests); requests never wait for it. */
+  ready(): Promise<void>;
+  /** Deletes every key under the prefix (tests clean up with it). */
+  deleteAllKeys(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects a scripted client and gives the operations every scripted backend shares. `fail`
+ * builds the backend's own error (LimitBackendError, BudgetBackendError) so the stages can tell
+ * an unreachable backend from a bug.
+ */
+export function scriptedLifecycle(client: LifecycleClient, keyPrefix: string, label: 'limit' | 'budget', fail: (message: string, cause?: unknown) => Error): ScriptedLifecycle {
+  const connecting = client.connect().then(() => undefined, () => undefined);
+  let closed = false;
+  return {
+    async run(what, fn) {
+      if (closed) throw fail(`redis ${label} backend is closed`);
+      try {
+        return await fn();
+      } catch (err) {
+        throw fail(`Redis ${label} ${what} failed: ${describeRedisError(err)}`, err);
+      }
+    },
+    async ready() {
+      await connecting;
+      if (!client.isReady) throw fail('Redis is not reachable');
+    },
+    async deleteAllKeys() {
+      let deleted = 0;
+      for await (const batch of client.scanIterator({ MATCH: `${escapeGlob(keyPrefix)}*`, COUNT: 500 })) {
+        if (batch.length > 0) deleted += await client.del(batch);
+      }
+      return deleted;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (client.isReady) await client.close().catch(() => client.destroy());
+      else client.destroy();
+    },
+  };
+}
