@@ -4,12 +4,15 @@
  * put into SQL; every value is a bind parameter.
  */
 import type pg from 'pg';
-import type { AdminSessionRecord, AdminStore, AdminTokenRecord, AdminUserPatch, AdminUserRecord } from '../admin-records.ts';
+import type { AdminStore, AdminTokenRecord } from '../admin-records.ts';
 import { StoreConflictError } from '../store.ts';
 import { sqlState } from './connection.ts';
 import { placeholderRows, timeMs } from './rows.ts';
+import { checkStep, PATCH_COLUMNS, sessionFromRow, TOKEN_COLUMNS, tokenFromRow as tokenFromListRow, USER_COLUMNS, userFromRow } from '../admin-rows.ts';
 
 type Row = Record<string, unknown>;
+
+const tokenFromRow = (row: Row): AdminTokenRecord => tokenFromListRow(row, (v) => v as string[]);
 
 export interface PostgresAdminDeps {
   readonly pool: () => pg.Pool;
@@ -18,65 +21,6 @@ export interface PostgresAdminDeps {
 }
 
 const UNIQUE_VIOLATION = '23505';
-const USER_COLUMNS = [
-  'id', 'tenant_id', 'team_id', 'email', 'role', 'password_hash', 'totp_secret', 'totp_last_step', 'enrolment_hash',
-  'enrolment_expires_at', 'created_at', 'disabled_at',
-] as const;
-const TOKEN_COLUMNS = [
-  'id', 'user_id', 'tenant_id', 'label', 'prefix', 'hash', 'actions', 'created_at', 'expires_at', 'revoked_at', 'last_used_at',
-] as const;
-const PATCH_COLUMNS: ReadonlyArray<readonly [keyof AdminUserPatch, string]> = [
-  ['role', 'role'], ['teamId', 'team_id'], ['passwordHash', 'password_hash'], ['totpSecret', 'totp_secret'],
-  ['totpLastStep', 'totp_last_step'], ['enrolmentHash', 'enrolment_hash'], ['enrolmentExpiresAt', 'enrolment_expires_at'],
-  ['disabledAt', 'disabled_at'],
-];
-
-function userFromRow(row: Row): AdminUserRecord {
-  return {
-    id: row.id as string,
-    tenantId: row.tenant_id as string,
-    teamId: row.team_id as string | null,
-    email: row.email as string,
-    role: row.role as string,
-    passwordHash: row.password_hash as string | null,
-    totpSecret: row.totp_secret as string | null,
-    totpLastStep: Number(row.totp_last_step),
-    enrolmentHash: row.enrolment_hash as string | null,
-    enrolmentExpiresAt: row.enrolment_expires_at as string | null,
-    createdAt: row.created_at as string,
-    disabledAt: row.disabled_at as string | null,
-  };
-}
-
-function tokenFromRow(row: Row): AdminTokenRecord {
-  return {
-    id: row.id as string,
-    userId: row.user_id as string,
-    tenantId: row.tenant_id as string,
-    label: row.label as string,
-    prefix: row.prefix as string,
-    hash: row.hash as string,
-    actions: row.actions === null ? null : row.actions as string[],
-    createdAt: row.created_at as string,
-    expiresAt: row.expires_at as string | null,
-    revokedAt: row.revoked_at as string | null,
-    lastUsedAt: row.last_used_at as string | null,
-  };
-}
-
-function sessionFromRow(row: Row): AdminSessionRecord {
-  return {
-    idHash: row.id_hash as string,
-    userId: row.user_id as string,
-    tenantId: row.tenant_id as string,
-    createdMs: Number(row.created_ms),
-    lastSeenMs: Number(row.last_seen_ms),
-  };
-}
-
-function checkStep(step: number, what: string): void {
-  if (!Number.isSafeInteger(step) || step < 0) throw new TypeError(`${what} must be a non-negative integer`);
-}
 
 export function createPostgresAdminMethods(d: PostgresAdminDeps): AdminStore {
   const users = `${d.schema}.admin_users`;

@@ -4,10 +4,11 @@
  * Only fixed fragments and the validated schema name are put into SQL; values are bound.
  */
 import type pg from 'pg';
-import type { OAuthClientAuthMethod, OAuthClientRecord, OAuthSigningKeyRecord, OAuthStore } from '../oauth-records.ts';
+import type { OAuthClientRecord, OAuthStore } from '../oauth-records.ts';
 import { StoreConflictError } from '../store.ts';
 import { sqlState } from './connection.ts';
 import { placeholderRows, timeMs } from './rows.ts';
+import { CLIENT_COLUMNS, clientFromRow as clientFromListRow, KEY_COLUMNS, keyFromRow } from '../oauth-rows.ts';
 
 export interface PostgresOAuthDeps {
   readonly open: () => pg.Pool;
@@ -16,43 +17,9 @@ export interface PostgresOAuthDeps {
 }
 
 const UNIQUE_VIOLATION = '23505';
-const CLIENT_COLUMNS = [
-  'client_id', 'tenant_id', 'team_id', 'name', 'auth_method', 'secret_hash', 'jwks', 'scopes', 'allowed_models', 'created_at', 'revoked_at',
-] as const;
-const KEY_COLUMNS = [
-  'kid', 'alg', 'public_jwk', 'private_key', 'created_at', 'created_ms', 'superseded_at', 'retire_after', 'retire_after_ms', 'retired_at',
-] as const;
-
 type Row = Record<string, unknown>;
 
-function clientFromRow(row: Row): OAuthClientRecord {
-  return {
-    clientId: row.client_id as string,
-    tenantId: row.tenant_id as string,
-    teamId: row.team_id as string | null,
-    name: row.name as string,
-    authMethod: row.auth_method as OAuthClientAuthMethod,
-    secretHash: row.secret_hash as string | null,
-    jwks: row.jwks as string | null,
-    scopes: row.scopes as string[],
-    allowedModels: row.allowed_models as string[],
-    createdAt: row.created_at as string,
-    revokedAt: row.revoked_at as string | null,
-  };
-}
-
-function keyFromRow(row: Row): OAuthSigningKeyRecord {
-  return {
-    kid: row.kid as string,
-    alg: row.alg as string,
-    publicJwk: row.public_jwk as string,
-    privateKey: row.private_key as string | null,
-    createdAt: row.created_at as string,
-    supersededAt: row.superseded_at as string | null,
-    retireAfter: row.retire_after as string | null,
-    retiredAt: row.retired_at as string | null,
-  };
-}
+const clientFromRow = (row: Row): OAuthClientRecord => clientFromListRow(row, (v) => v as string[]);
 
 export function createPostgresOAuthMethods(deps: PostgresOAuthDeps): OAuthStore {
   const { open, schema } = deps;

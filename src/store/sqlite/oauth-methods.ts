@@ -4,9 +4,10 @@
  * with bound values; lists are JSON text, as for API keys.
  */
 import type { SQLOutputValue, StatementSync } from 'node:sqlite';
-import type { OAuthClientAuthMethod, OAuthClientRecord, OAuthSigningKeyRecord, OAuthStore } from '../oauth-records.ts';
+import type { OAuthClientRecord, OAuthStore } from '../oauth-records.ts';
 import { StoreConflictError } from '../store.ts';
 import { timeMs } from './rows.ts';
+import { CLIENT_COLUMNS, clientFromRow as clientFromListRow, KEY_COLUMNS, keyFromRow } from '../oauth-rows.ts';
 
 type Row = Record<string, SQLOutputValue>;
 
@@ -15,45 +16,12 @@ export interface SqliteOAuthDeps {
   readonly isConflict: (err: unknown) => boolean;
 }
 
-const CLIENT_COLUMNS = [
-  'client_id', 'tenant_id', 'team_id', 'name', 'auth_method', 'secret_hash', 'jwks', 'scopes', 'allowed_models', 'created_at', 'revoked_at',
-] as const;
-const KEY_COLUMNS = [
-  'kid', 'alg', 'public_jwk', 'private_key', 'created_at', 'created_ms', 'superseded_at', 'retire_after', 'retire_after_ms', 'retired_at',
-] as const;
 const SELECT_CLIENT = `SELECT ${CLIENT_COLUMNS.join(', ')} FROM oauth_clients`;
 const INSERT_CLIENT = `INSERT INTO oauth_clients (${CLIENT_COLUMNS.join(', ')}) VALUES (${CLIENT_COLUMNS.map(() => '?').join(', ')})`;
 const SELECT_KEY = `SELECT ${KEY_COLUMNS.join(', ')} FROM oauth_signing_keys`;
 const INSERT_KEY = `INSERT INTO oauth_signing_keys (${KEY_COLUMNS.join(', ')}) VALUES (${KEY_COLUMNS.map(() => '?').join(', ')})`;
 
-function clientFromRow(row: Row): OAuthClientRecord {
-  return {
-    clientId: row.client_id as string,
-    tenantId: row.tenant_id as string,
-    teamId: row.team_id as string | null,
-    name: row.name as string,
-    authMethod: row.auth_method as OAuthClientAuthMethod,
-    secretHash: row.secret_hash as string | null,
-    jwks: row.jwks as string | null,
-    scopes: JSON.parse(row.scopes as string) as string[],
-    allowedModels: JSON.parse(row.allowed_models as string) as string[],
-    createdAt: row.created_at as string,
-    revokedAt: row.revoked_at as string | null,
-  };
-}
-
-function keyFromRow(row: Row): OAuthSigningKeyRecord {
-  return {
-    kid: row.kid as string,
-    alg: row.alg as string,
-    publicJwk: row.public_jwk as string,
-    privateKey: row.private_key as string | null,
-    createdAt: row.created_at as string,
-    supersededAt: row.superseded_at as string | null,
-    retireAfter: row.retire_after as string | null,
-    retiredAt: row.retired_at as string | null,
-  };
-}
+const clientFromRow = (row: Row): OAuthClientRecord => clientFromListRow(row, (v) => JSON.parse(v as string) as string[]);
 
 export function createSqliteOAuthMethods(deps: SqliteOAuthDeps): OAuthStore {
   const { stmt, isConflict } = deps;
