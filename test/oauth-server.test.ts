@@ -102,6 +102,15 @@ describe('built-in OAuth authorization server through the real gateway', { timeo
     const done = await chat(token);
     assert.equal(done.choices[0]!.message.content, 'Hello via oauth');
     await assert.rejects(chat(token, 'claude'), (err: { status?: number }) => err.status === 404, 'models outside the client\'s list are refused');
+    // The token asked for `chat` only: the client's other endpoint scope is not in it.
+    const embed = await rawRequest(`${gw.url}/v1/embeddings`, {
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt', input: 'hi' }),
+    });
+    assert.equal(embed.status, 403, embed.text);
+    assert.equal(embed.json.error.code, 'auth.endpoint_not_allowed');
+    const listing = await rawRequest(`${gw.url}/v1/models`, { method: 'GET', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(listing.status, 403);
 
     const introspected = await rawRequest(`${gw.url}/oauth/introspect`, {
       headers: { authorization: basic(client), 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${token}`,

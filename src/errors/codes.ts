@@ -335,8 +335,8 @@ export const ERROR_CODES = {
   },
   'auth.endpoint_not_allowed': {
     status: 403, openaiType: 'permission_error', anthropicType: 'permission_error',
-    message: 'This API key may not call {endpoint}.',
-    doc: 'The key is scoped to other endpoints (`keys create --endpoints`), or is read-only (`--read-only`: the models listing only).',
+    message: 'This credential may not call {endpoint}.',
+    doc: 'The key is scoped to other endpoints (`keys create --endpoints`), or is read-only (`--read-only`: the models listing only); or the access token\'s scopes name other endpoints (`chat`, `embeddings`, `models`, `messages`).',
   },
   'auth.key_in_query': {
     status: 400, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error',

@@ -28,14 +28,14 @@ function harness(opts: { jwt?: JwtVerifier; apiKeysEnabled?: boolean }) {
   };
   const log = createLogger({ level: 'info', destination: new Writable({ write(chunk, _e, cb) { logs.push(String(chunk)); cb(); } }) as never });
   const stage = createIdentifyStage({ store: {} as Store, verifier: keyVerifier, ...opts });
-  const run = async (authorization: string) => {
-    const ctx = { id: 'req-1', http: { headers: { authorization }, remoteAddress: '192.0.2.7' }, log, caller: undefined } as unknown as RequestContext;
+  const run = async (authorization: string, surface: 'openai' | 'anthropic' = 'openai', operation: 'chat' | 'embeddings' | 'models' = 'chat') => {
+    const ctx = { id: 'req-1', surface, operation, http: { headers: { authorization }, remoteAddress: '192.0.2.7' }, log, caller: undefined } as unknown as RequestContext;
     await stage.onRequest!(ctx);
     return ctx;
   };
-  const code = async (authorization: string) => {
+  const code = async (authorization: string, surface: 'openai' | 'anthropic' = 'openai', operation: 'chat' | 'embeddings' | 'models' = 'chat') => {
     try {
-      await run(authorization);
+      await run(authorization, surface, operation);
       return 'accepted';
     } catch (err) {
       return isGatewayError(err) ? err.code : String(err);
@@ -86,6 +86,35 @@ describe('identify: JWT access tokens next to API keys', () => {
     assert.equal(await h.code('Bearer pcl_notarealkey'), 'auth.invalid_token');
     assert.equal(h.keyCalls.length, 0);
     assert.equal(await h.code(`Bearer ${await sign(key, goodClaims(ISS))}`), 'accepted');
+  });
+
+  it('a token naming endpoint scopes may call only those endpoints', async () => {
+    const h = harness({ jwt });
+    const chatOnly = `Bearer ${await sign(key, goodClaims(ISS, { scope: 'chat' }))}`;
+    assert.equal(await h.code(chatOnly, 'openai', 'chat'), 'accepted');
+    assert.equal(await h.code(chatOnly, 'openai', 'embeddings'), 'auth.endpoint_not_allowed');
+    assert.equal(await h.code(chatOnly, 'openai', 'models'), 'auth.endpoint_not_allowed');
+    // Anthropic's Messages API is its own endpoint scope, as for keys: `chat` does not open it.
+    assert.equal(await h.code(chatOnly, 'anthropic', 'chat'), 'auth.endpoint_not_allowed');
+    const listed = `Bearer ${await sign(key, goodClaims(ISS, { scope: ['messages', 'models'] }))}`;
+    assert.equal(await h.code(listed, 'anthropic', 'chat'), 'accepted');
+    assert.equal(await h.code(listed, 'anthropic', 'models'), 'accepted');
+    assert.equal(await h.code(listed, 'openai', 'chat'), 'auth.endpoint_not_allowed');
+    const refusal = h.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === 'auth.endpoint_not_allowed');
+    assert.equal(refusal?.endpoint, 'embeddings');
+    assert.ok(!h.logs.join('').includes(chatOnly.slice(7)), 'the token never reaches the log');
+  });
+
+  it('a token naming no endpoint scope is not narrowed by endpoint; unknown scopes widen nothing', async () => {
+    const h = harness({ jwt });
+    for (const scope of [undefined, 'openid profile', 'chat:write oauth:introspect']) {
+      const token = `Bearer ${await sign(key, goodClaims(ISS, { scope }))}`;
+      for (const op of ['chat', 'embeddings', 'models'] as const) assert.equal(await h.code(token, 'openai', op), 'accepted', `${scope} ${op}`);
+    }
+    // A near-miss spelling is not the endpoint scope, and does not add one to a narrowed token.
+    const narrowed = `Bearer ${await sign(key, goodClaims(ISS, { scope: 'embeddings Chat chat:* chats' }))}`;
+    assert.equal(await h.code(narrowed, 'openai', 'embeddings'), 'accepted');
+    assert.equal(await h.code(narrowed, 'openai', 'chat'), 'auth.endpoint_not_allowed');
   });
 
   it('without configured issuers, a JWT is just an invalid key', async () => {
