@@ -79,8 +79,9 @@ export async function openLoop(t: LoadTarget, rate: number, seconds: number, con
     const scheduled = started + i * interval;
     const wait = scheduled - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    // Measured from the scheduled time (queueing counts), or from the send when it went early.
-    const from = Math.max(scheduled, performance.now());
+    // Measured from the scheduled time when the send is late (queueing counts, no coordinated
+    // omission), or from the send itself when it went early (the loop only sleeps for > 1 ms).
+    const from = Math.min(scheduled, performance.now());
     inflight.push(once(pool, t).then(
       (ok) => { if (ok) latencies.push(performance.now() - from); else errors++; },
       () => { errors++; },
