@@ -47,6 +47,31 @@ describe('postgres tenant key vault', () => {
     }
   });
 
+  it('refuses a database that holds a store, however the URL names it, and writes nothing there', async () => {
+    const shared = await createTestDatabase('portcullis_test_vault_shared');
+    // A store in a non-default schema, reached through a URL that differs from the store's
+    // (`localhost` instead of 127.0.0.1): only what is in the database can tell.
+    await shared.query('CREATE SCHEMA gw');
+    for (const t of ['request_records', 'api_keys', 'schema_migrations']) await shared.query(`CREATE TABLE gw.${t} (id text)`);
+    const aliased = shared.url.replace('127.0.0.1', 'localhost');
+    const v = createPostgresVault({ url: aliased });
+    try {
+      await assert.rejects(v.seal('t', randomBytes(40), aad('t')), (e) => isCryptoError(e, 'bad_key') && /holds a Portcullis store \(schema gw\)/.test(e.message));
+      assert.equal((await shared.query('SELECT to_regclass($1) AS t', [VAULT_TABLE])).rows[0]!.t, null, 'no vault table was created');
+      // One look-alike table is not a store.
+      await shared.query('DROP TABLE gw.schema_migrations');
+      const ok = createPostgresVault({ url: aliased });
+      try {
+        await ok.seal('t', randomBytes(40), aad('t'));
+      } finally {
+        await ok.close();
+      }
+    } finally {
+      await v.close();
+      await shared.drop();
+    }
+  });
+
   it('an unreachable vault fails closed with a message that holds no password', async () => {
     const secret = `pw${randomBytes(8).toString('hex')}`;
     const v = createPostgresVault({ url: `postgres://someone:${secret}@127.0.0.1:1/nowhere`, connectTimeoutMs: 1_000 });

@@ -18,6 +18,13 @@ import { createTenantKeyVault, SHRED_KEY_BYTES, SHRED_KEY_ID_BYTES, type ShredKe
 
 export const VAULT_TABLE = 'portcullis_tenant_keys';
 
+/** A schema holding the store's request records, key and migration tables (any schema: the store's is configurable). */
+const STORE_PROBE = `SELECT n.nspname AS schema FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relname = 'request_records' AND c.relkind IN ('r', 'p')
+    AND EXISTS (SELECT 1 FROM pg_catalog.pg_class k WHERE k.relnamespace = c.relnamespace AND k.relname = 'api_keys')
+    AND EXISTS (SELECT 1 FROM pg_catalog.pg_class m WHERE m.relnamespace = c.relnamespace AND m.relname = 'schema_migrations')
+  LIMIT 1`;
+
 export interface PostgresVaultOptions {
   readonly url: string;
   readonly connectTimeoutMs?: number;
@@ -52,6 +59,15 @@ export function createPostgresVault(opts: PostgresVaultOptions): TenantKeyVault 
 
   function ensureTable(): Promise<void> {
     ready ??= (async () => {
+      // The config check compares host, port and database name; `localhost` against
+      // `127.0.0.1`, a second host name or a pooler in front would pass it. What is in the
+      // database does not depend on how it is reached: a Portcullis store there means the
+      // vault would share the store's backups, so it refuses.
+      const store = await query(STORE_PROBE, [], 'look for a store in its database');
+      if (store.rows.length > 0) {
+        throw new CryptoError('bad_key', `tenant key vault at ${where}: this database holds a Portcullis store (schema ${String(store.rows[0]!.schema)}); `
+          + 'the vault must be in a database of its own, so that store backups never hold the shred keys');
+      }
       try {
         await query(`CREATE TABLE IF NOT EXISTS ${VAULT_TABLE} (
           tenant_id text PRIMARY KEY,
@@ -60,9 +76,10 @@ export function createPostgresVault(opts: PostgresVaultOptions): TenantKeyVault 
           created_at timestamptz NOT NULL DEFAULT now()
         )`, [], 'create its table');
       } catch (err) {
-        // Two instances creating the table at once: one wins, the other sees a duplicate type.
+        // Two instances creating the table at once: one wins, the other sees a duplicate row in
+        // the catalogue (23505), a duplicate table (42P07) or a duplicate type (42710).
         const state = sqlState((err as Error).cause);
-        if (state !== '23505' && state !== '42P07') throw err;
+        if (state !== '23505' && state !== '42P07' && state !== '42710') throw err;
       }
     })().catch((err: unknown) => {
       ready = undefined;
