@@ -219,7 +219,7 @@ describe('portcullis report usage', () => {
     assert.match(table.stdout, /^model\s+requests/);
     assert.match(table.stdout, /\nTOTAL\s+\d+/);
     const csv = await gw.cli(['report', 'usage', '--config', gw.configPath, '--from', from, '--to', to, '--group-by', 'day', '--format', 'csv']);
-    assert.match(csv.stdout, /^day,requests,prompt_tokens,completion_tokens,cached_tokens,total_tokens,cost_usd,unpriced,estimated\r\n\d{4}-\d{2}-\d{2},/);
+    assert.match(csv.stdout, /^day,requests,prompt_tokens,completion_tokens,cached_tokens,cache_write_tokens,total_tokens,cost_usd,unpriced,estimated\r\n\d{4}-\d{2}-\d{2},/);
 
     const backwards = await gw.cli(['report', 'usage', '--config', gw.configPath, '--from', to, '--to', from]);
     assert.equal(backwards.code, 2);

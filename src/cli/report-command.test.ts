@@ -4,7 +4,7 @@ import type { UsageRow } from '../store/usage-records.ts';
 import { renderUsage } from './report-command.ts';
 
 const row = (group: string | null, costMicros: number, requests = 1): UsageRow => ({
-  group, requests, promptTokens: 10, completionTokens: 5, cachedTokens: 2, totalTokens: 15, costMicros, unpricedRequests: 0, estimatedRequests: 1,
+  group, requests, promptTokens: 10, completionTokens: 5, cachedTokens: 2, cacheWriteTokens: 3, totalTokens: 15, costMicros, unpricedRequests: 0, estimatedRequests: 1,
 });
 const meta = { from: '2026-01-01T00:00:00.000Z', to: '2026-02-01T00:00:00.000Z', groupBy: 'model' as const };
 
@@ -18,13 +18,13 @@ test('json: exact decimal USD and integer micro-dollars, totals summed without f
 
 test('csv: quoted per RFC 4180, formulas defused; table: aligned, control characters shown as ?', () => {
   const csv = renderUsage([row('=HYPERLINK("x")', 1), row('a,b', 2), row(null, 3)], { ...meta, format: 'csv' }).split('\r\n');
-  assert.equal(csv[0], 'model,requests,prompt_tokens,completion_tokens,cached_tokens,total_tokens,cost_usd,unpriced,estimated');
-  assert.equal(csv[1], `"'=HYPERLINK(""x"")",1,10,5,2,15,0.000001,0,1`);
-  assert.equal(csv[2], '"a,b",1,10,5,2,15,0.000002,0,1');
-  assert.equal(csv[3], ',1,10,5,2,15,0.000003,0,1');
+  assert.equal(csv[0], 'model,requests,prompt_tokens,completion_tokens,cached_tokens,cache_write_tokens,total_tokens,cost_usd,unpriced,estimated');
+  assert.equal(csv[1], `"'=HYPERLINK(""x"")",1,10,5,2,3,15,0.000001,0,1`);
+  assert.equal(csv[2], '"a,b",1,10,5,2,3,15,0.000002,0,1');
+  assert.equal(csv[3], ',1,10,5,2,3,15,0.000003,0,1');
   const table = renderUsage([row('evil\u001b[31m', 1_234_567)], { ...meta, format: 'table' });
   assert.doesNotMatch(table, /\u001b/);
   assert.match(table, /^model\s+requests\s+prompt_tokens/);
-  assert.match(table, /evil\?\[31m\s+1\s+10\s+5\s+2\s+15\s+1\.234567\s+0\s+1\n/);
-  assert.match(table, /TOTAL\s+1\s+10\s+5\s+2\s+15\s+1\.234567\s+0\s+1\n$/);
+  assert.match(table, /evil\?\[31m\s+1\s+10\s+5\s+2\s+3\s+15\s+1\.234567\s+0\s+1\n/);
+  assert.match(table, /TOTAL\s+1\s+10\s+5\s+2\s+3\s+15\s+1\.234567\s+0\s+1\n$/);
 });

@@ -88,10 +88,10 @@ function resolveStore(configFlag: string | undefined, dataDirFlag: string | unde
   return { driver: 'sqlite', path: join(resolve(dataDirFlag ?? 'data'), 'portcullis.db') };
 }
 
-const COLUMNS = ['requests', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'total_tokens', 'cost_usd', 'unpriced', 'estimated'] as const;
+const COLUMNS = ['requests', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'cache_write_tokens', 'total_tokens', 'cost_usd', 'unpriced', 'estimated'] as const;
 
 function cells(r: UsageRow): string[] {
-  return [String(r.requests), String(r.promptTokens), String(r.completionTokens), String(r.cachedTokens), String(r.totalTokens),
+  return [String(r.requests), String(r.promptTokens), String(r.completionTokens), String(r.cachedTokens), String(r.cacheWriteTokens), String(r.totalTokens),
     formatMicros(r.costMicros), String(r.unpricedRequests), String(r.estimatedRequests)];
 }
 
@@ -99,7 +99,7 @@ function total(rows: readonly UsageRow[]): UsageRow {
   const sum = (f: (r: UsageRow) => number): number => rows.reduce((a, r) => a + f(r), 0);
   return {
     group: 'TOTAL', requests: sum((r) => r.requests), promptTokens: sum((r) => r.promptTokens), completionTokens: sum((r) => r.completionTokens),
-    cachedTokens: sum((r) => r.cachedTokens), totalTokens: sum((r) => r.totalTokens),
+    cachedTokens: sum((r) => r.cachedTokens), cacheWriteTokens: sum((r) => r.cacheWriteTokens), totalTokens: sum((r) => r.totalTokens),
     costMicros: Number(rows.reduce((a, r) => a + BigInt(r.costMicros), 0n)),
     unpricedRequests: sum((r) => r.unpricedRequests), estimatedRequests: sum((r) => r.estimatedRequests),
   };
@@ -110,7 +110,7 @@ export function renderUsage(rows: readonly UsageRow[], meta: { from: string; to:
   if (meta.format === 'json') {
     const view = (r: UsageRow) => ({
       [meta.groupBy]: r.group, requests: r.requests, promptTokens: r.promptTokens, completionTokens: r.completionTokens,
-      cachedTokens: r.cachedTokens, totalTokens: r.totalTokens, costUsd: formatMicros(r.costMicros), costMicros: r.costMicros,
+      cachedTokens: r.cachedTokens, cacheWriteTokens: r.cacheWriteTokens, totalTokens: r.totalTokens, costUsd: formatMicros(r.costMicros), costMicros: r.costMicros,
       unpricedRequests: r.unpricedRequests, estimatedRequests: r.estimatedRequests,
     });
     const { [meta.groupBy]: _g, ...totals } = view(t);

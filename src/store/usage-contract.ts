@@ -22,7 +22,7 @@ export function runUsageStoreContract(getStore: () => Store): void {
     it('sums spend and tokens per group in SQL, within [since, until), restricted to a tenant', async () => {
       const store = getStore();
       const rows = [
-        rec({ time: '2024-05-01T10:00:00.000Z', tenantId: 't1', teamId: 'red', keyId: 'k1', model: 'gpt', promptTokens: 10, completionTokens: 5, totalTokens: 15, cachedTokens: 2, costMicros: 100 }),
+        rec({ time: '2024-05-01T10:00:00.000Z', tenantId: 't1', teamId: 'red', keyId: 'k1', model: 'gpt', promptTokens: 10, completionTokens: 5, totalTokens: 15, cachedTokens: 2, cacheWriteTokens: 4, costMicros: 100 }),
         rec({ time: '2024-05-01T23:59:59.999Z', tenantId: 't1', teamId: 'red', keyId: 'k2', model: 'claude', promptTokens: 1, completionTokens: 1, totalTokens: 2, cachedTokens: 0, costMicros: 2 ** 40, usageEstimated: true }),
         rec({ time: '2024-05-02T00:00:00.000Z', tenantId: 't1', teamId: null, keyId: 'k1', model: 'gpt', promptTokens: 3, completionTokens: 4, totalTokens: 7, cachedTokens: 0, costMicros: null, priceVersion: null }),
         rec({ time: '2024-05-02T01:00:00.000Z', tenantId: 't2', teamId: 'blue', keyId: 'k9', model: 'gpt', costMicros: 5 }),
@@ -42,8 +42,8 @@ export function runUsageStoreContract(getStore: () => Store): void {
       const byDay = await store.summarizeUsage({ ...range, groupBy: 'day' });
       assert.deepEqual(byDay.map((r) => [r.group, r.requests, r.costMicros]), [['2024-05-01', 3, 100 + 2 ** 40], ['2024-05-02', 2, 5]]);
       const byModel = await store.summarizeUsage({ ...range, tenantId: 't1', groupBy: 'model' });
-      assert.deepEqual(byModel.map((r) => [r.group, r.requests, r.promptTokens, r.completionTokens, r.cachedTokens]), [
-        ['claude', 1, 1, 1, 0], ['gpt', 2, 13, 9, 2], [null, 1, 0, 0, 0],
+      assert.deepEqual(byModel.map((r) => [r.group, r.requests, r.promptTokens, r.completionTokens, r.cachedTokens, r.cacheWriteTokens]), [
+        ['claude', 1, 1, 1, 0, 0], ['gpt', 2, 13, 9, 2, 4], [null, 1, 0, 0, 0, 0],
       ]);
       const byKey = await store.summarizeUsage({ ...range, groupBy: 'key' });
       assert.deepEqual(byKey.map((r) => r.group), ['k1', 'k2', 'k9']);

@@ -26,6 +26,8 @@ export interface UsageRow {
   readonly promptTokens: number;
   readonly completionTokens: number;
   readonly cachedTokens: number;
+  /** Prompt tokens written to the provider's prompt cache (Anthropic cache writes; priced apart). */
+  readonly cacheWriteTokens: number;
   readonly totalTokens: number;
   /** Integer micro-dollars over the priced records. */
   readonly costMicros: number;
@@ -45,6 +47,7 @@ export const USAGE_AGGREGATES = `COUNT(*) AS requests,
   COALESCE(SUM(prompt_tokens), 0) AS prompt_tokens,
   COALESCE(SUM(completion_tokens), 0) AS completion_tokens,
   COALESCE(SUM(cached_tokens), 0) AS cached_tokens,
+  COALESCE(SUM(cache_write_tokens), 0) AS cache_write_tokens,
   COALESCE(SUM(total_tokens), 0) AS total_tokens,
   COALESCE(SUM(cost_micros), 0) AS cost_micros,
   SUM(CASE WHEN cost_micros IS NULL AND total_tokens IS NOT NULL THEN 1 ELSE 0 END) AS unpriced,
@@ -68,6 +71,7 @@ export function usageFromRow(row: Record<string, unknown>): UsageRow {
     promptTokens: n(row.prompt_tokens),
     completionTokens: n(row.completion_tokens),
     cachedTokens: n(row.cached_tokens),
+    cacheWriteTokens: n(row.cache_write_tokens),
     totalTokens: n(row.total_tokens),
     costMicros: n(row.cost_micros),
     unpricedRequests: n(row.unpriced),

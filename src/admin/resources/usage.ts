@@ -28,7 +28,7 @@ function time(value: string | undefined, name: string): Date | undefined {
 function rowView(groupBy: UsageGroup, r: UsageRow) {
   return {
     [groupBy]: r.group, requests: r.requests, prompt_tokens: r.promptTokens, completion_tokens: r.completionTokens,
-    cached_tokens: r.cachedTokens, total_tokens: r.totalTokens, cost_usd: formatMicros(r.costMicros),
+    cached_tokens: r.cachedTokens, cache_write_tokens: r.cacheWriteTokens, total_tokens: r.totalTokens, cost_usd: formatMicros(r.costMicros),
     unpriced_requests: r.unpricedRequests, estimated_requests: r.estimatedRequests,
   };
 }
@@ -66,7 +66,7 @@ export function createUsageRoutes(deps: Pick<AdminResourceDeps, 'store' | 'now'>
       });
       const data = rows.map((r) => rowView(groupBy, r));
       if (format === 'csv') {
-        const header = Object.keys(rowView(groupBy, { group: null, requests: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, totalTokens: 0, costMicros: 0, unpricedRequests: 0, estimatedRequests: 0 }));
+        const header = Object.keys(rowView(groupBy, { group: null, requests: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, cacheWriteTokens: 0, totalTokens: 0, costMicros: 0, unpricedRequests: 0, estimatedRequests: 0 }));
         const lines = [header.join(','), ...data.map((d) => Object.values(d).map(csvCell).join(','))];
         return {
           status: 200,
