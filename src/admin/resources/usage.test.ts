@@ -43,7 +43,7 @@ describe('admin usage route', () => {
     const res = await call(usage(), principal('admin'), { query: `${range}&group_by=model&format=csv` });
     assert.match(String(res.headers?.['content-type']), /text\/csv/);
     const lines = String(res.body).trim().split('\r\n');
-    assert.equal(lines[0], 'model,requests,prompt_tokens,completion_tokens,cached_tokens,total_tokens,cost_usd,unpriced_requests,estimated_requests');
+    assert.equal(lines[0], 'model,requests,prompt_tokens,completion_tokens,cached_tokens,cache_write_tokens,total_tokens,cost_usd,unpriced_requests,estimated_requests');
     assert.ok(lines.some((l) => l.startsWith("'=cmd|calc,")), lines.join('\n'));
   });
 
