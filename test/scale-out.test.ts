@@ -10,6 +10,7 @@
  *   second (a correctness bound: the revocation is broadcast over Redis pub/sub).
  * - A concurrency limit counts streams held on both instances together.
  * - A rule whose rate is edited between restarts keeps the units already used in Redis.
+ * - Brute-force lockout counts failures on both instances together (identity/shared-lockout.ts).
  */
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -19,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
+import { request as httpRequest } from 'node:http';
 import { createRedisBackend } from '../src/limits/redis/redis-backend.ts';
 import { silentLogger } from '../src/observability/logger.ts';
 import { createTestDatabase, type TestDatabase } from '../src/store/postgres/test-database.ts';
@@ -254,6 +256,45 @@ describe('two gateway instances on one PostgreSQL and one Redis', { timeout: 300
     // 7 used of 10 → 3 left; 4 if the restart took over 30 s. A reset would say 9; keeping the
     // old debt in time (6 minutes > the new 5-minute tolerance) would have refused.
     assert.ok(left === 3 || left === 4, `remaining ${left} after the edit (${r.headers.get('ratelimit')})`);
+  });
+
+  test('brute-force lockout is shared: guesses spread over both instances lock the source out of both', async () => {
+    const key = await a.createKey({ label: 'lockout' });
+    await new Promise((r) => setTimeout(r, 300)); // b was restarted above: let it subscribe
+    // The guesser comes from its own loopback address, so earlier tests' failures do not count.
+    const from = (gw: RunningGateway, credential: string) => new Promise<{ status: number; text: string; code: string | undefined; retryAfter: number }>((resolve, reject) => {
+      const body = JSON.stringify({ model: 'open-model', messages: [{ role: 'user', content: 'hi' }] });
+      const req = httpRequest(`${gw.url}/v1/chat/completions`, {
+        method: 'POST', localAddress: '127.0.0.2', agent: false,
+        headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => { text += c; }).on('end', () => resolve({
+          status: res.statusCode ?? 0, text, code: (JSON.parse(text) as { error?: { code?: string } }).error?.code, retryAfter: Number(res.headers['retry-after']),
+        }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    {
+      // The default threshold is 10 failures per source: 5 on each instance is under it on either.
+      const statuses: number[] = [];
+      for (let i = 0; i < 10; i++) statuses.push((await from(i % 2 === 0 ? a : b, `not-a-key-${i}`)).status);
+      assert.deepEqual(statuses, Array(10).fill(401));
+      for (const gw of [a, b]) {
+        let res = await from(gw, key);
+        for (let i = 0; i < 40 && res.status !== 429; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          res = await from(gw, key);
+        }
+        assert.equal(res.status, 429, `${gw.url}: ${res.text}`);
+        assert.equal(res.code, 'auth.locked_out');
+        assert.ok(res.retryAfter >= 1);
+        // Only that source is locked out.
+        const other = await chat(gw, key, { model: 'open-model' });
+        assert.equal(other.status, 200, other.text);
+      }
+    }
   });
 });
 

@@ -10,7 +10,8 @@ import type { AdminConfig, GatewayConfig } from '../config/types.ts';
 import { openEnvelope } from '../crypto/open.ts';
 import { gatewayError } from '../errors/gateway-error.ts';
 import { createAdminIdentity, type AdminIdentity } from '../identity/admin/admin-identity.ts';
-import { createLockout } from '../identity/lockout.ts';
+import { createLockout, type Lockout } from '../identity/lockout.ts';
+import type { SharedLockouts } from '../identity/shared-lockout.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ClientIpResolver } from '../server/client-ip.ts';
 import { createListener, listen } from '../server/listener.ts';
@@ -43,6 +44,8 @@ export interface OpenAdminOptions {
   readonly onKeyRevoked?: (keyId: string) => void | Promise<void>;
   /** Tenant suspension: admins of a suspended tenant can neither log in nor use a session or token. */
   readonly tenantStatus?: TenantStatusGate;
+  /** With a shared Redis: login failures count across instances. */
+  readonly sharedLockouts?: SharedLockouts;
 }
 
 /**
@@ -87,7 +90,7 @@ export async function openAdminApi(config: GatewayConfig, opts: OpenAdminOptions
   const baseIdentity = createAdminIdentity({
     store, secret: opts.keyHashSecret, sealer: envelope, sessions: cfg.session, secureCookie: cfg.secureCookie,
     enrolmentTtlS: cfg.enrolmentTtlS, audit: append, events: opts.events, log,
-    lockout: createLockout({ threshold: cfg.lockout.threshold, windowS: cfg.lockout.windowS, baseLockoutS: cfg.lockout.baseLockoutS, maxLockoutS: cfg.lockout.maxLockoutS }),
+    lockout: adminLockout(cfg.lockout, opts.sharedLockouts),
   });
   const identity = opts.tenantStatus === undefined ? baseIdentity : withTenantSuspension(baseIdentity, opts.tenantStatus, store);
   const routes = buildAdminRoutes({
@@ -135,4 +138,9 @@ export async function openAdminApi(config: GatewayConfig, opts: OpenAdminOptions
       });
     },
   };
+}
+
+function adminLockout(c: { threshold: number; windowS: number; baseLockoutS: number; maxLockoutS: number }, shared: SharedLockouts | undefined): Lockout {
+  const local = createLockout({ threshold: c.threshold, windowS: c.windowS, baseLockoutS: c.baseLockoutS, maxLockoutS: c.maxLockoutS });
+  return shared === undefined ? local : shared.share('admin', local, c);
 }

@@ -27,6 +27,7 @@ import { adapterFor } from '../providers/registry.ts';
 import { createRequestHandler, type Lifecycle } from '../server/handler.ts';
 import { createClientIpResolver } from '../server/client-ip.ts';
 import { createLockout, type Lockout } from '../identity/lockout.ts';
+import { createSharedLockouts, type LockoutScope, type SharedLockouts } from '../identity/shared-lockout.ts';
 import type { LockoutConfig } from '../config/types.ts';
 import { createListener, drain, listen } from '../server/listener.ts';
 import { createAuditStage } from '../stages/audit/index.ts';
@@ -97,7 +98,11 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
   let threats: ThreatDetection | undefined;
   let payloadLog: PayloadLog | undefined;
   let admin: AdminApi | undefined;
+  // With a shared Redis, failures count across instances (identity/shared-lockout.ts).
+  let sharedLockouts: SharedLockouts | undefined;
   try {
+    sharedLockouts = config.redis === undefined ? undefined : createSharedLockouts({ redis: config.redis, log });
+    const lockoutFor = (scope: LockoutScope, c: LockoutConfig): Lockout | undefined => lockoutFromConfig(c, scope, sharedLockouts);
     audit = await openConfiguredAuditLog(config.audit, config.security.dataDir, log);
     const auditLog = audit;
     recordSecurityEvents(securityEvents, auditLog, log);
@@ -118,7 +123,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     // Lockouts and threat firings are counted from the bus, so their producers know nothing of metrics.
     if (observers !== undefined) securityEvents.subscribe(observers.securityEvent);
     // The built-in authorization server (oauth_server): its tokens go through the same verifier, keys local.
-    oauth = await openOAuthServer(config, { store, serverSecret: keyHashSecret, log, events: securityEvents, lockout: lockoutFromConfig(config.auth.lockout) });
+    oauth = await openOAuthServer(config, { store, serverSecret: keyHashSecret, log, events: securityEvents, lockout: lockoutFor('oauth', config.auth.lockout) });
     const oauthServer = oauth;
     // JWKS are fetched on first use, not here: an IdP that is down must not stop the gateway starting.
     jwt = config.auth.jwt.issuers.length === 0 && oauthServer === undefined ? undefined : createJwtVerifier(config.auth.jwt.issuers, {
@@ -151,7 +156,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       ...(payloads === undefined ? [] : [createPayloadLogStage({ payloadLog: payloads })]),
       createIdentifyStage({
         store, jwt: jwtVerifier, apiKeysEnabled: config.auth.apiKeys.enabled, verifier: keys.verifier, onAuthFailure: observers?.authFailure,
-        events: securityEvents, lockout: lockoutFromConfig(config.auth.lockout), clientCertificates: config.auth.clientCertificates,
+        events: securityEvents, lockout: lockoutFor('proxy', config.auth.lockout), clientCertificates: config.auth.clientCertificates,
       }),
       createTenantStatusStage({ gate: tenantStatus, events: securityEvents, onAuthFailure: observers?.authFailure }),
       ...(threatDetection.stage === undefined ? [] : [threatDetection.stage]),
@@ -170,6 +175,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     // The admin API (admin section): on the main listener under /admin/v1, or on its own listener.
     admin = await openAdminApi(config, {
       store, keyHashSecret, audit: auditLog, events: securityEvents, log, clientIp, tenantStatus,
+      ...(sharedLockouts === undefined ? {} : { sharedLockouts }),
       onKeyRevoked: (keyId) => keys.announceRevocation(keyId),
     });
     const adminApi = admin;
@@ -230,6 +236,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
         await limits?.close();
         await budgets?.close();
         await keys.close();
+        await sharedLockouts?.close();
         await threatDetection.close(); // dead-letters undelivered alerts; before the audit log closes
         await auditLog.close(); // signs a final checkpoint
         payloads?.stop();
@@ -245,6 +252,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     await limitBackend?.close().catch(() => {});
     await budgetBackend?.close().catch(() => {});
     await keyVerification?.close().catch(() => {});
+    await sharedLockouts?.close().catch(() => {});
     await threats?.close().catch(() => {});
     await audit?.close().catch(() => {});
     payloadLog?.stop();
@@ -254,8 +262,9 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
   }
 }
 
-/** In-process: each instance counts its own failures (behind a load balancer an attacker gets at most N × threshold tries). */
-function lockoutFromConfig(c: LockoutConfig): Lockout | undefined {
+/** In-process, and shared through Redis when `shared` is given (else each instance counts its own failures). */
+function lockoutFromConfig(c: LockoutConfig, scope: LockoutScope, shared: SharedLockouts | undefined): Lockout | undefined {
   if (!c.enabled) return undefined;
-  return createLockout({ threshold: c.threshold, windowS: c.windowS, baseLockoutS: c.baseLockoutS, maxLockoutS: c.maxLockoutS, maxSubjects: c.maxSubjects });
+  const local = createLockout({ threshold: c.threshold, windowS: c.windowS, baseLockoutS: c.baseLockoutS, maxLockoutS: c.maxLockoutS, maxSubjects: c.maxSubjects });
+  return shared === undefined ? local : shared.share(scope, local, c);
 }

@@ -96,6 +96,22 @@ describe('createLockout', () => {
     assert.equal(l.recordFailure(['ip:10.0.39.15']).locked, true);
   });
 
+  it('applyLock (a lockout from another instance) locks at once, is capped, never shortens and does not escalate', () => {
+    const c = clock();
+    const l = createLockout({ threshold: 2, windowS: 60, baseLockoutS: 30, maxLockoutS: 300, now: c.now });
+    l.applyLock('ip:1.2.3.4', 10_000_000);
+    assert.deepEqual(l.check(['ip:1.2.3.4']), { locked: true, retryAfterS: 300, subject: 'ip:1.2.3.4' });
+    l.applyLock('ip:1.2.3.4', 5_000);
+    assert.deepEqual(l.check(['ip:1.2.3.4']), { locked: true, retryAfterS: 300, subject: 'ip:1.2.3.4' });
+    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) l.applyLock('ip:5.6.7.8', bad);
+    assert.deepEqual(l.check(['ip:5.6.7.8']), { locked: false });
+    c.advance(300);
+    assert.deepEqual(l.check(['ip:1.2.3.4']), { locked: false });
+    // Its own next lockout is still the first: base, not doubled.
+    l.recordFailure(['ip:1.2.3.4']);
+    assert.deepEqual(l.recordFailure(['ip:1.2.3.4']), { locked: true, retryAfterS: 30, subject: 'ip:1.2.3.4' });
+  });
+
   it('rejects nonsensical options at construction', () => {
     assert.throws(() => createLockout({ threshold: 0 }), /threshold/);
     assert.throws(() => createLockout({ windowS: 1.5 }), /windowS/);

@@ -60,6 +60,12 @@ interface SubjectState {
 export interface MemoryLockout extends Lockout {
   /** Subjects currently tracked (counting or locked); never more than `maxSubjects`. */
   trackedSubjects(): number;
+  /**
+   * Locks a subject for `durationMs` from `now` (a lockout another instance started, see
+   * shared-lockout.ts). Never shortens a longer lock, never escalates this instance's level;
+   * the duration is capped at `maxLockoutS`.
+   */
+  applyLock(subject: string, durationMs: number, now?: number): void;
 }
 
 export function createLockout(opts: Partial<LockoutOptions> = {}): MemoryLockout {
@@ -147,6 +153,19 @@ export function createLockout(opts: Partial<LockoutOptions> = {}): MemoryLockout
         }
       }
       return verdictOf(subjects, now);
+    },
+    applyLock(subject, durationMs, now = clock()) {
+      if (!Number.isFinite(durationMs) || durationMs <= 0) return;
+      const until = now + Math.min(durationMs, o.maxLockoutS * 1000);
+      let s = lookup(subject);
+      if (s !== undefined) expire(subject, s, now);
+      s = lookup(subject) ?? { failures: [], level: 0, lockedUntil: 0, levelResetAt: 0 };
+      if (s.lockedUntil >= until) return;
+      s.lockedUntil = until;
+      s.failures = [];
+      s.levelResetAt = Math.max(s.levelResetAt, until + Math.max(windowMs, o.maxLockoutS * 1000));
+      counting.delete(subject);
+      store(locked, subject, s);
     },
     recordSuccess(subjects) {
       for (const subject of subjects) {
