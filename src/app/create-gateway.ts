@@ -101,7 +101,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
   // With a shared Redis, failures count across instances (identity/shared-lockout.ts).
   let sharedLockouts: SharedLockouts | undefined;
   try {
-    sharedLockouts = config.redis === undefined ? undefined : createSharedLockouts({ redis: config.redis, log });
+    const anyLockout = config.auth.lockout.enabled || config.admin?.enabled === true;
+    sharedLockouts = config.redis === undefined || !anyLockout ? undefined : createSharedLockouts({ redis: config.redis, log });
     const lockoutFor = (scope: LockoutScope, c: LockoutConfig): Lockout | undefined => lockoutFromConfig(c, scope, sharedLockouts);
     audit = await openConfiguredAuditLog(config.audit, config.security.dataDir, log);
     const auditLog = audit;
