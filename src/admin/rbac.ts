@@ -9,7 +9,7 @@
  *     managers) or ownership (developers). Out-of-scope objects answer 404 `resource.not_found`,
  *     exactly as a missing id would, so ids of other tenants, teams or users reveal nothing.
  *
- * The README's role table is checked against ROLE_ACTIONS by rbac.test.ts.
+ * The role table in docs/admin-api.md is checked against ROLE_ACTIONS by rbac.test.ts.
  */
 import { gatewayError, type GatewayError } from '../errors/gateway-error.ts';
 import { ADMIN_ROLES, type AdminPrincipal, type AdminRole } from './types.ts';
@@ -182,7 +182,7 @@ export function assertRoleAssignable(principal: AdminPrincipal, role: AdminRole)
   if (!ok) throw gatewayError('rbac.forbidden', { params: { role: principal.role, action: `assign role ${role}` } });
 }
 
-/** Markdown table of ROLE_ACTIONS (the README embeds it; rbac.test.ts compares them). */
+/** Markdown table of ROLE_ACTIONS (docs/admin-api.md embeds it; rbac.test.ts compares them). */
 export function renderRoleTable(): string {
   const header = `| action | ${ADMIN_ROLES.join(' | ')} |`;
   const rule = `| --- | ${ADMIN_ROLES.map(() => ':---:').join(' | ')} |`;

@@ -19,7 +19,7 @@ With none of them (or with --demo) it runs the demo: the gateway in front of the
 provider emulator, state in ./data, and a demo API key printed on first run.
 
 Options:
-  --config FILE     YAML config file (see README "Configuration")
+  --config FILE     YAML config file (see docs/configuration.md)
   --demo            Run the demo even if a config file exists
   --host H          Demo only: listen address (default 127.0.0.1)
   --port N          Demo only: listen port (default 8080; 0 picks a free port)

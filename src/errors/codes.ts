@@ -274,7 +274,7 @@ export const ERROR_CODES = {
   'rbac.forbidden': {
     status: 403, openaiType: 'permission_error', anthropicType: 'permission_error',
     message: 'Your role ({role}) may not perform {action}.',
-    doc: 'The admin\'s role (or the admin API token\'s action list) does not include this action. The README\'s role table lists what each role may do.',
+    doc: 'The admin\'s role (or the admin API token\'s action list) does not include this action. The role table in docs/admin-api.md lists what each role may do.',
   },
   'resource.not_found': {
     status: 404, openaiType: 'invalid_request_error', anthropicType: 'not_found_error',

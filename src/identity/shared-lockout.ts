@@ -12,7 +12,7 @@
  * A failure counted while the subject is locked there answers the remaining time, so an
  * instance that missed the broadcast learns it from its next failure for that subject.
  *
- * Limits, as documented in the README: between the threshold being reached and the broadcast
+ * Limits, as documented in docs/authentication.md: between the threshold being reached and the broadcast
  * arriving (milliseconds), and on an instance that was not subscribed when it was sent, a
  * locked subject can still get a guess checked. If Redis is unreachable, counting falls back to
  * each instance's own (one warning per outage). Anyone who can publish on the channel can lock

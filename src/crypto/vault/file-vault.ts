@@ -8,7 +8,7 @@
  * creating the same tenant's key agree on the one that got linked first. Destruction
  * overwrites the file with zeros, fsyncs it, unlinks it and fsyncs the folder. (On SSDs and
  * copy-on-write file systems the overwrite is best effort; what makes a shred final is that
- * no copy of the file outlives it: see README "Data at rest", backups.) Nothing is cached:
+ * no copy of the file outlives it: see docs/security-model.md, "Data at rest", backups.) Nothing is cached:
  * every seal and open reads the file, so a key destroyed by another process is gone here too.
  */
 import { createHash, randomBytes } from 'node:crypto';

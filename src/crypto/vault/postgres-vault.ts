@@ -2,7 +2,7 @@
  * The `postgres` tenant key vault: the shred keys in a table of their own
  * (`portcullis_tenant_keys`), in a database that must NOT be the store's database
  * (config error otherwise), so the store's backups never hold them: it is a separate backup
- * domain, to be backed up on its own schedule (README "Data at rest").
+ * domain, to be backed up on its own schedule (docs/security-model.md, "Data at rest").
  *
  * The table is created when absent. A key is created with INSERT … ON CONFLICT DO NOTHING and
  * then read back, so concurrent creators (any number of instances) agree on one key. Every

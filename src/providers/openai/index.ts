@@ -4,7 +4,7 @@ import { OPENAI_CAPABILITIES, OPENAI_COMPATIBLE_CAPABILITIES } from './capabilit
 export { createOpenAiAdapter, type OpenAiAdapterKind } from './adapter.ts';
 export { OPENAI_CAPABILITIES, OPENAI_COMPATIBLE_CAPABILITIES } from './capabilities.ts';
 
-/** Per provider kind served by this folder; read by the README's provider table. */
+/** Per provider kind served by this folder; read by the provider table in docs/providers.md. */
 export const capabilities: Readonly<Partial<Record<ProviderKind, ProviderCapabilities>>> = Object.freeze({
   openai: OPENAI_CAPABILITIES,
   'openai-compatible': OPENAI_COMPATIBLE_CAPABILITIES,

@@ -2,7 +2,7 @@
  * SQLite side of encryption at rest: the data-key repository and the payload log. A shred
  * turns on `secure_delete` and truncates the WAL afterwards, so neither the live file nor its
  * WAL keeps the bytes of a destroyed wrapped key (a copy taken *before* the shred still does:
- * see README "Crypto-shredding").
+ * see docs/security-model.md, "Crypto-shredding").
  */
 import type { DatabaseSync, SQLInputValue, SQLOutputValue, StatementSync } from 'node:sqlite';
 import type { DataKeyRepository, StoredDataKey } from '../../crypto/data-key-repository.ts';
