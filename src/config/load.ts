@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Node, type YAMLError } from 'yaml';
 import { deepFreeze } from './deep-freeze.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
+import { configSections } from './keys.ts';
 import { readAdmin } from './read-admin.ts';
 import { readAudit } from './read-audit.ts';
 import { readAlerts } from './read-alerts.ts';
@@ -30,7 +31,6 @@ import { tenantKeysStoreProblem } from './read-tenant-keys.ts';
 import { ConfigReader, type Located } from './reader.ts';
 import type { GatewayConfig } from './types.ts';
 
-const TOP_KEYS = ['server', 'store', 'security', 'logging', 'providers', 'models', 'payload', 'auth', 'metrics', 'audit', 'limits', 'tracing', 'redis', 'oauth_server', 'threat_detection', 'alerts', 'payload_log', 'pricing', 'budgets', 'admin'] as const;
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 // Anchors/aliases are handy for shared retry blocks; a cap stops "billion laughs" expansion.
 const MAX_ALIAS_COUNT = 200;
@@ -68,8 +68,9 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
   const r = new ConfigReader(doc, lines);
   const root: Located = { node: (doc.contents as Node | null) ?? null, path: '', anchor: null };
   if (root.node === null) throw new ConfigError(source, [{ path: '', message: 'the file is empty (expected a map of settings)' }]);
-  const m = r.entries(root, TOP_KEYS);
-  const f = (key: (typeof TOP_KEYS)[number]): Located => r.field(m, root, key);
+  // The top-level keys are the sections the readers declare (keys.ts registry).
+  const m = r.entries(root, configSections().map(([name]) => name));
+  const f = (key: string): Located => r.field(m, root, key);
   const secrets = { env, baseDir: dir };
 
   const server = readServer(r, f('server'), dir);

@@ -7,11 +7,13 @@
 import { isLoopbackHost } from './read-metrics.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import type { AdminConfig } from './types.ts';
+import { keysOf } from './keys.ts';
+import { ADMIN_LISTEN_SPEC, ADMIN_LOCKOUT_SPEC, ADMIN_SESSION_SPEC, ADMIN_SPEC } from './read-admin.keys.ts';
 
-const KEYS = ['enabled', 'listen', 'session', 'secure_cookie', 'allowed_origins', 'max_body_bytes', 'enrolment_ttl_s', 'lockout'] as const;
-const LISTEN_KEYS = ['host', 'port'] as const;
-const SESSION_KEYS = ['idle_timeout_s', 'absolute_timeout_s'] as const;
-const LOCKOUT_KEYS = ['threshold', 'window_s', 'base_lockout_s', 'max_lockout_s'] as const;
+const KEYS = keysOf(ADMIN_SPEC);
+const LISTEN_KEYS = keysOf(ADMIN_LISTEN_SPEC);
+const SESSION_KEYS = keysOf(ADMIN_SESSION_SPEC);
+const LOCKOUT_KEYS = keysOf(ADMIN_LOCKOUT_SPEC);
 const ORIGIN = /^https?:\/\/[a-z0-9.-]{1,253}(:\d{1,5})?$|^https?:\/\/\[[0-9a-f:.]{2,45}\](:\d{1,5})?$/;
 
 export const ADMIN_DEFAULTS = Object.freeze({

@@ -10,9 +10,11 @@ import type { ConfigReader, Located } from './reader.ts';
 import { THREAT_SEVERITIES } from './read-threats.ts';
 import { resolveSecretReference, type SecretContext } from './secrets.ts';
 import type { AlertsConfig, ThreatSeverity, WebhookConfig } from './types.ts';
+import { keysOf } from './keys.ts';
+import { ALERTS_SPEC, WEBHOOK_SPEC } from './read-alerts.keys.ts';
 
-const KEYS = ['webhooks', 'max_attempts', 'retry_base_ms', 'retry_max_ms', 'timeout_ms', 'queue_size', 'dead_letter_path'] as const;
-const WEBHOOK_KEYS = ['id', 'url', 'secret', 'min_severity', 'events', 'allow_private_network'] as const;
+const KEYS = keysOf(ALERTS_SPEC);
+const WEBHOOK_KEYS = keysOf(WEBHOOK_SPEC);
 const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 /** `*`, an exact type (`auth.lockout`) or a prefix pattern (`threat.*`). */
 const EVENT_PATTERN = /^(\*|[a-z0-9_]+(\.[a-z0-9_]+)*(\.\*)?)$/;

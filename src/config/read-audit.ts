@@ -9,8 +9,10 @@ import { parsePrivateKeyPem } from '../audit/signing-key.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import type { SecretContext } from './secrets.ts';
 import type { AuditConfig } from './types.ts';
+import { keysOf } from './keys.ts';
+import { AUDIT_SPEC } from './read-audit.keys.ts';
 
-const AUDIT_KEYS = ['path', 'signing_key', 'checkpoint_every', 'checkpoint_interval_ms', 'retention_days'] as const;
+const AUDIT_KEYS = keysOf(AUDIT_SPEC);
 const REFERENCE = /^\$\{([^}]*)\}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_PEM_BYTES = 16 * 1024;

@@ -11,14 +11,13 @@ import { readClientCertificates } from './read-client-certs.ts';
 import { readLockout } from './read-lockout.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import type { AuthConfig, ClientAuthMode, JwtAlgorithm, JwtClaimNames, JwtIssuerConfig } from './types.ts';
+import { keysOf } from './keys.ts';
+import { API_KEYS_SPEC, AUTH_SPEC, CLAIMS_SPEC, ISSUER_SPEC, JWT_SPEC } from './read-auth.keys.ts';
 
-const AUTH_KEYS = ['api_keys', 'jwt', 'lockout', 'client_certificates'] as const;
-const JWT_KEYS = ['issuers'] as const;
-const ISSUER_KEYS = [
-  'issuer', 'jwks_url', 'discovery_url', 'audience', 'algorithms', 'clock_skew_s', 'allow_private_network', 'claims',
-  'default_models', 'jwks_refresh_min_interval_s', 'jwks_cache_ttl_s', 'typ',
-] as const;
-const CLAIM_KEYS = ['tenant', 'team', 'user', 'models', 'scope'] as const;
+const AUTH_KEYS = keysOf(AUTH_SPEC);
+const JWT_KEYS = keysOf(JWT_SPEC);
+const ISSUER_KEYS = keysOf(ISSUER_SPEC);
+const CLAIM_KEYS = keysOf(CLAIMS_SPEC);
 const DEFAULT_CLAIMS: JwtClaimNames = { tenant: 'tenant', team: 'team', user: 'sub', models: 'models', scope: 'scope' };
 
 export const JWT_ALGORITHMS: readonly JwtAlgorithm[] = [
@@ -36,7 +35,7 @@ const PRINTABLE = /^[^\u0000-\u001f\u007f]+$/;
 export function readAuth(r: ConfigReader, at: Located, ownIssuer = false, clientAuth: ClientAuthMode = 'none'): AuthConfig {
   const m = r.entries(at, AUTH_KEYS);
   const keysAt = r.field(m, at, 'api_keys');
-  const keysMap = r.entries(keysAt, ['enabled']);
+  const keysMap = r.entries(keysAt, keysOf(API_KEYS_SPEC));
   const apiKeysEnabled = r.bool(r.field(keysMap, keysAt, 'enabled'), true);
   const jwtAt = r.field(m, at, 'jwt');
   const jwtMap = r.entries(jwtAt, JWT_KEYS);

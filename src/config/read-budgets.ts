@@ -9,10 +9,12 @@ import { MICROS_PER_USD, usdToMicros } from '../cost/money.ts';
 import { DURATION_HINT, parseDurationS } from './duration.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import type { BudgetPeriod, BudgetRuleConfig, BudgetScope, BudgetsConfig, RedisLimitsConfig } from './types.ts';
+import { keysOf } from './keys.ts';
+import { BUDGET_RULE_SPEC, BUDGETS_SPEC, PERIOD_SPEC } from './read-budgets.keys.ts';
 
-const KEYS = ['backend', 'on_backend_error', 'default_max_tokens', 'rules'] as const;
-const RULE_KEYS = ['name', 'scope', 'subject', 'model', 'period', 'amount_usd', 'alert_at_percent', 'unpriced'] as const;
-const PERIOD_KEYS = ['start', 'length'] as const;
+const KEYS = keysOf(BUDGETS_SPEC);
+const RULE_KEYS = keysOf(BUDGET_RULE_SPEC);
+const PERIOD_KEYS = keysOf(PERIOD_SPEC);
 export const BUDGET_SCOPES: readonly BudgetScope[] = ['key', 'user', 'team', 'tenant'];
 const NAME = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;

@@ -8,8 +8,10 @@
 import { normaliseFingerprint } from '../identity/client-cert-directory.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import type { ClientAuthMode, ClientCertMappingConfig } from './types.ts';
+import { keysOf } from './keys.ts';
+import { CLIENT_CERT_SPEC } from './read-client-certs.keys.ts';
 
-const ENTRY_KEYS = ['fingerprint_sha256', 'subject', 'tenant', 'team', 'label', 'allowed_models', 'mode'] as const;
+const ENTRY_KEYS = keysOf(CLIENT_CERT_SPEC);
 const MODES = ['identity', 'bind'] as const;
 export const MAX_CLIENT_CERTIFICATES = 1000;
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

@@ -2,23 +2,21 @@
 import { resolve } from 'node:path';
 import type { LogLevel } from '../observability/logger.ts';
 import { isValidCidr } from './network-checks.ts';
-import { MASTER_KEY_KEYS, readMasterKeys } from './read-master-keys.ts';
+import { readMasterKeys } from './read-master-keys.ts';
 import { readTenantKeys } from './read-tenant-keys.ts';
 import { readServerTls } from './read-tls.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import { resolveSecretReference, type SecretContext } from './secrets.ts';
 import type { LoggingConfig, SecurityConfig, ServerConfig, ServerTlsConfig } from './types.ts';
+import { keysOf } from './keys.ts';
+import { LOGGING_SPEC, SECURITY_SPEC, SERVER_SPEC } from './read-general.keys.ts';
 
 export const MAX_TIMEOUT_MS = 3_600_000;
 const TIMEOUT = { min: 1, max: MAX_TIMEOUT_MS } as const;
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const MIN_KEY_HASH_SECRET_CHARS = 32;
 
-const SERVER_KEYS = [
-  'host', 'port', 'max_body_bytes', 'max_json_depth', 'request_timeout_ms', 'headers_timeout_ms',
-  'keep_alive_timeout_ms', 'shutdown_grace_ms', 'trusted_proxies', 'max_connections', 'max_in_flight',
-  'max_requests_per_socket', 'tls',
-] as const;
+const SERVER_KEYS = keysOf(SERVER_SPEC);
 
 export function readServer(r: ConfigReader, at: Located, baseDir: string = process.cwd()): ServerConfig {
   const m = r.entries(at, SERVER_KEYS);
@@ -55,7 +53,7 @@ export function readServer(r: ConfigReader, at: Located, baseDir: string = proce
 }
 
 export function readSecurity(r: ConfigReader, at: Located, baseDir: string, secrets: SecretContext): SecurityConfig {
-  const m = r.entries(at, ['key_hash_secret', 'data_dir', ...MASTER_KEY_KEYS, 'tenant_keys']);
+  const m = r.entries(at, keysOf(SECURITY_SPEC));
   const secretAt = r.field(m, at, 'key_hash_secret');
   let keyHashSecret: string | undefined;
   if (secretAt.node !== null) {
@@ -76,7 +74,7 @@ export function readSecurity(r: ConfigReader, at: Located, baseDir: string, secr
 }
 
 export function readLogging(r: ConfigReader, at: Located): LoggingConfig {
-  const m = r.entries(at, ['level']);
+  const m = r.entries(at, keysOf(LOGGING_SPEC));
   return { level: r.oneOf(r.field(m, at, 'level'), LOG_LEVELS, 'info') ?? 'info' };
 }
 

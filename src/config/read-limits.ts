@@ -7,10 +7,12 @@
 import type { ConfigReader, Located } from './reader.ts';
 import { resolveSecretReference, type SecretContext } from './secrets.ts';
 import type { LimitRuleConfig, LimitScope, LimitsConfig, RedisLimitsConfig } from './types.ts';
+import { keysOf } from './keys.ts';
+import { LIMIT_RULE_SPEC, LIMITS_SPEC, REDIS_CONNECTION_SPEC } from './read-limits.keys.ts';
 
-const KEYS = ['backend', 'redis', 'on_backend_error', 'default_max_tokens', 'lease_ttl_ms', 'rules'] as const;
-const REDIS_KEYS = ['url', 'key_prefix', 'timeout_ms'] as const;
-const RULE_KEYS = ['scope', 'model', 'requests_per_second', 'requests_per_minute', 'burst', 'tokens_per_minute', 'concurrent'] as const;
+const KEYS = keysOf(LIMITS_SPEC);
+const REDIS_KEYS = keysOf(REDIS_CONNECTION_SPEC);
+const RULE_KEYS = keysOf(LIMIT_RULE_SPEC);
 export const LIMIT_SCOPES: readonly LimitScope[] = ['key', 'user', 'team', 'tenant', 'model', 'route', 'global'];
 /** Above this a limit is a typo, not a policy. */
 export const MAX_LIMIT = 1_000_000_000;

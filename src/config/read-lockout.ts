@@ -8,8 +8,10 @@ import { DEFAULT_LOCKOUT } from '../identity/lockout.ts';
 import { DURATION_HINT, parseDurationS } from './duration.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import type { LockoutConfig } from './types.ts';
+import { keysOf } from './keys.ts';
+import { LOCKOUT_SPEC } from './read-lockout.keys.ts';
 
-const LOCKOUT_KEYS = ['enabled', 'threshold', 'window', 'base_lockout', 'max_lockout', 'max_subjects'] as const;
+const LOCKOUT_KEYS = keysOf(LOCKOUT_SPEC);
 const MAX_DURATION_S = 30 * 86_400;
 
 export const DEFAULT_LOCKOUT_CONFIG: LockoutConfig = {

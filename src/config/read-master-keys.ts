@@ -8,7 +8,6 @@ import { masterKeyFromValue, masterKeyProblem } from '../crypto/kek/master-key.t
 import type { ConfigReader, Located } from './reader.ts';
 import { resolveSecretReference, type SecretContext } from './secrets.ts';
 
-export const MASTER_KEY_KEYS = ['master_key', 'previous_master_keys'] as const;
 const MAX_PREVIOUS = 8;
 
 export interface MasterKeySettings {

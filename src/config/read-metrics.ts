@@ -8,8 +8,10 @@ import { isIP } from 'node:net';
 import type { ConfigReader, Located } from './reader.ts';
 import { resolveSecretReference, type SecretContext } from './secrets.ts';
 import type { MetricsConfig } from './types.ts';
+import { keysOf } from './keys.ts';
+import { METRICS_SPEC } from './read-metrics.keys.ts';
 
-const METRICS_KEYS = ['enabled', 'host', 'port', 'bearer_token'] as const;
+const METRICS_KEYS = keysOf(METRICS_SPEC);
 export const DEFAULT_METRICS_PORT = 9464;
 const MIN_BEARER_TOKEN_CHARS = 16;
 

@@ -2,13 +2,13 @@
 import { MAX_TIMEOUT_MS } from './read-general.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import type { CircuitBreakerConfig, ModelRouteConfig, ProviderConfig, RetryConfig, TargetConfig } from './types.ts';
+import { keysOf } from './keys.ts';
+import { BREAKER_SPEC, MODEL_SPEC, RETRY_SPEC, TARGET_SPEC } from './read-models.keys.ts';
 
-const MODEL_KEYS = [
-  'type', 'targets', 'timeout_ms', 'attempt_timeout_ms', 'retry', 'circuit_breaker', 'unsupported_params', 'owned_by',
-] as const;
-const TARGET_KEYS = ['provider', 'model', 'weight', 'priority'] as const;
-const RETRY_KEYS = ['max_attempts', 'base_delay_ms', 'max_delay_ms', 'max_retry_after_ms'] as const;
-const BREAKER_KEYS = ['failure_threshold', 'open_ms'] as const;
+const MODEL_KEYS = keysOf(MODEL_SPEC);
+const TARGET_KEYS = keysOf(TARGET_SPEC);
+const RETRY_KEYS = keysOf(RETRY_SPEC);
+const BREAKER_KEYS = keysOf(BREAKER_SPEC);
 // No control, format or unassigned characters and no whitespace: names appear in logs and URLs.
 const MODEL_NAME = /^[^\p{C}\s]{1,256}$/u;
 const NAME_RULE = '1..256 printable characters without spaces';

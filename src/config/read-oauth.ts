@@ -8,11 +8,10 @@
 import { isLoopbackHost } from './read-metrics.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import type { JwtIssuerConfig, OAuthServerConfig, OAuthSigningAlgorithm } from './types.ts';
+import { keysOf } from './keys.ts';
+import { OAUTH_SPEC } from './read-oauth.keys.ts';
 
-const OAUTH_KEYS = [
-  'enabled', 'issuer', 'audience', 'token_ttl_s', 'signing_algorithm', 'clock_skew_s', 'assertion_max_lifetime_s',
-  'key_refresh_interval_s',
-] as const;
+const OAUTH_KEYS = keysOf(OAUTH_SPEC);
 export const OAUTH_SIGNING_ALGORITHMS: readonly OAuthSigningAlgorithm[] = ['ES256', 'EdDSA'];
 const PRINTABLE = /^[^\u0000-\u001f\u007f\s]{1,512}$/;
 

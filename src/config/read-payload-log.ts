@@ -5,8 +5,10 @@
  */
 import type { ConfigReader, Located } from './reader.ts';
 import type { PayloadLogConfig } from './types.ts';
+import { keysOf } from './keys.ts';
+import { PAYLOAD_LOG_SPEC } from './read-payload-log.keys.ts';
 
-const KEYS = ['enabled', 'retention_days', 'redact'] as const;
+const KEYS = keysOf(PAYLOAD_LOG_SPEC);
 const MAX_RULES = 100;
 const MAX_PATTERN_CHARS = 1000;
 

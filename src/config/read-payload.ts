@@ -4,11 +4,10 @@
  */
 import type { ConfigReader, Located } from './reader.ts';
 import type { PayloadConfig } from './types.ts';
+import { keysOf } from './keys.ts';
+import { PAYLOAD_SPEC } from './read-payload.keys.ts';
 
-const KEYS = [
-  'max_messages', 'max_prompt_chars', 'max_output_tokens', 'max_images', 'max_image_bytes', 'max_tools',
-  'max_embedding_inputs',
-] as const;
+const KEYS = keysOf(PAYLOAD_SPEC);
 
 export const PAYLOAD_DEFAULTS: PayloadConfig = Object.freeze({
   maxMessages: 1024,

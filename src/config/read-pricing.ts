@@ -12,9 +12,11 @@ import { MAX_PRICE_USD_PER_1M, usdToMicros } from '../cost/money.ts';
 import { defaultCacheWritePrices } from '../cost/price-table.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import type { PriceEntryConfig, PricingConfig, ProviderConfig } from './types.ts';
+import { keysOf } from './keys.ts';
+import { PRICE_SPEC, PRICING_SPEC } from './read-pricing.keys.ts';
 
-const KEYS = ['version', 'effective_date', 'models'] as const;
-const ENTRY_KEYS = ['provider', 'model', 'input_per_1m', 'output_per_1m', 'cached_input_per_1m', 'cache_write_per_1m', 'cache_write_1h_per_1m'] as const;
+const KEYS = keysOf(PRICING_SPEC);
+const ENTRY_KEYS = keysOf(PRICE_SPEC);
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9._:+-]{0,63}$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const MAX_ENTRIES = 10_000;

@@ -6,10 +6,10 @@ import { readUpstreamTls } from './read-tls.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import { containsReference, interpolate, literalSecretShape, resolveSecretReference, type SecretContext } from './secrets.ts';
 import type { ProviderConfig } from './types.ts';
+import { keysOf } from './keys.ts';
+import { PROVIDER_SPEC } from './read-providers.keys.ts';
 
-const PROVIDER_KEYS = [
-  'kind', 'base_url', 'api_key', 'headers', 'allow_private_network', 'max_connections', 'connect_timeout_ms', 'tls',
-] as const;
+const PROVIDER_KEYS = keysOf(PROVIDER_SPEC);
 const PROVIDER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // The gateway and the HTTP client own these; a static override would break framing or routing.

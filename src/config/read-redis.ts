@@ -10,7 +10,9 @@ import { readRedisConnection } from './read-limits.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import type { SecretContext } from './secrets.ts';
 import type { RedisLimitsConfig } from './types.ts';
+import './read-redis.keys.ts';
 
+/** The section's keys are declared in read-redis.keys.ts (REDIS_SPEC, the same as a limits.redis connection). */
 export function readRedisSection(r: ConfigReader, at: Located, secrets: SecretContext): RedisLimitsConfig | undefined {
   if (at.node === null) return undefined;
   return readRedisConnection(r, at, secrets);

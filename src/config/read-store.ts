@@ -8,6 +8,8 @@ import { readPath } from './read-general.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import { resolveSecretReference, type SecretContext } from './secrets.ts';
 import type { StoreConfig } from './types.ts';
+import { keysOf } from './keys.ts';
+import { STORE_SPEC } from './read-store.keys.ts';
 
 const DRIVERS = ['sqlite', 'postgres'] as const;
 const KEYS_BY_DRIVER = { sqlite: ['path'], postgres: ['url', 'pool_size', 'schema'] } as const;
@@ -15,7 +17,7 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 export const MAX_STORE_POOL_SIZE = 200;
 
 export function readStore(r: ConfigReader, at: Located, baseDir: string, secrets: SecretContext): StoreConfig {
-  const m = r.entries(at, ['driver', ...KEYS_BY_DRIVER.sqlite, ...KEYS_BY_DRIVER.postgres]);
+  const m = r.entries(at, keysOf(STORE_SPEC));
   const f = (key: string): Located => r.field(m, at, key);
   const driver = r.oneOf(f('driver'), DRIVERS, 'sqlite') ?? 'sqlite';
   for (const other of DRIVERS) {

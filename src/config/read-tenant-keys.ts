@@ -14,13 +14,15 @@ import { resolve } from 'node:path';
 import type { ConfigReader, Located } from './reader.ts';
 import { resolveSecretReference, type SecretContext } from './secrets.ts';
 import type { StoreConfig, TenantKeysConfig } from './types.ts';
+import { keysOf } from './keys.ts';
+import { TENANT_KEYS_SPEC } from './read-tenant-keys.keys.ts';
 
 const VAULTS = ['file', 'postgres', 'none'] as const;
 const KEYS_BY_VAULT = { file: ['path'], postgres: ['url'], none: [] } as const;
 
 export function readTenantKeys(r: ConfigReader, at: Located, baseDir: string, secrets: SecretContext): TenantKeysConfig | undefined {
   if (at.node === null) return undefined;
-  const m = r.entries(at, ['vault', 'path', 'url']);
+  const m = r.entries(at, keysOf(TENANT_KEYS_SPEC));
   if (m === undefined) return undefined;
   const f = (key: string): Located => r.field(m, at, key);
   const vault = r.oneOf(f('vault'), VAULTS);

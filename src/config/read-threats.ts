@@ -4,12 +4,14 @@
  * alert never refuses traffic, so the defaults cannot lock anyone out). Unknown keys and
  * out-of-range values are errors naming their path; nothing is clamped.
  */
+import { keysOf, type SectionSpec } from './keys.ts';
+import { THREAT_RULES_SPEC, THREATS_SPEC } from './read-threats.keys.ts';
 import type { ConfigReader, IntRule, Located } from './reader.ts';
 import type { ThreatAction, ThreatDetectionConfig, ThreatRuleBase, ThreatSeverity, WindowedThresholdRule } from './types.ts';
 
-const KEYS = ['enabled', 'max_tracked_subjects', 'rules'] as const;
-const RULE_NAMES = ['brute_force', 'credential_stuffing', 'new_network', 'usage_spike', 'repeated_refusals', 'revoked_key'] as const;
-const BASE_KEYS = ['enabled', 'action', 'severity', 'duration_s', 'throttle_requests_per_minute'] as const;
+const KEYS = keysOf(THREATS_SPEC);
+const RULE_NAMES = keysOf(THREAT_RULES_SPEC);
+type RuleName = (typeof RULE_NAMES)[number];
 export const THREAT_ACTIONS: readonly ThreatAction[] = ['alert', 'throttle', 'suspend'];
 export const THREAT_SEVERITIES: readonly ThreatSeverity[] = ['info', 'warning', 'critical'];
 
@@ -39,49 +41,49 @@ export function readThreatDetection(r: ConfigReader, at: Located): ThreatDetecti
   const f = (key: (typeof KEYS)[number]): Located => r.field(m, at, key);
   const rulesAt = f('rules');
   const rm = r.entries(rulesAt, RULE_NAMES);
-  const rule = (name: (typeof RULE_NAMES)[number]): Located => r.field(rm, rulesAt, name);
+  const rule = (name: RuleName): Located => r.field(rm, rulesAt, name);
   const dr = d.rules;
   return {
     enabled: r.bool(f('enabled'), d.enabled) ?? d.enabled,
     maxTrackedSubjects: r.int(f('max_tracked_subjects'), { min: 100, max: 1_000_000, default: d.maxTrackedSubjects }) ?? d.maxTrackedSubjects,
     rules: {
-      bruteForce: windowed(r, rule('brute_force'), dr.bruteForce),
-      credentialStuffing: readRule(r, rule('credential_stuffing'), dr.credentialStuffing, ['distinct_keys', 'window_s'], (g) => ({
+      bruteForce: windowed(r, rule('brute_force'), 'brute_force', dr.bruteForce),
+      credentialStuffing: readRule(r, rule('credential_stuffing'), 'credential_stuffing', dr.credentialStuffing, (g) => ({
         distinctKeys: g('distinct_keys', { min: 2, max: 10_000 }, dr.credentialStuffing.distinctKeys),
         windowS: g('window_s', WINDOW, dr.credentialStuffing.windowS),
       })),
-      newNetwork: readRule(r, rule('new_network'), dr.newNetwork, ['history_s', 'min_history_requests', 'max_networks_per_key'], (g) => ({
+      newNetwork: readRule(r, rule('new_network'), 'new_network', dr.newNetwork, (g) => ({
         historyS: g('history_s', { min: 60, max: 365 * DAY_S }, dr.newNetwork.historyS),
         minHistoryRequests: g('min_history_requests', { min: 1, max: 1_000_000 }, dr.newNetwork.minHistoryRequests),
         maxNetworksPerKey: g('max_networks_per_key', { min: 1, max: 1024 }, dr.newNetwork.maxNetworksPerKey),
       })),
-      usageSpike: readRule(r, rule('usage_spike'), dr.usageSpike, ['window_s', 'factor', 'min_requests', 'baseline_windows', 'warmup_windows'], (g) => ({
+      usageSpike: readRule(r, rule('usage_spike'), 'usage_spike', dr.usageSpike, (g) => ({
         windowS: g('window_s', { min: 1, max: DAY_S }, dr.usageSpike.windowS),
         factor: g('factor', { min: 2, max: 1000 }, dr.usageSpike.factor),
         minRequests: g('min_requests', { min: 1, max: 1_000_000_000 }, dr.usageSpike.minRequests),
         baselineWindows: g('baseline_windows', { min: 1, max: 10_000 }, dr.usageSpike.baselineWindows),
         warmupWindows: g('warmup_windows', { min: 0, max: 10_000 }, dr.usageSpike.warmupWindows),
       })),
-      repeatedRefusals: windowed(r, rule('repeated_refusals'), dr.repeatedRefusals),
-      revokedKey: windowed(r, rule('revoked_key'), dr.revokedKey),
+      repeatedRefusals: windowed(r, rule('repeated_refusals'), 'repeated_refusals', dr.repeatedRefusals),
+      revokedKey: windowed(r, rule('revoked_key'), 'revoked_key', dr.revokedKey),
     },
   };
 }
 
 type Getter = (key: string, rule: IntRule, fallback: number) => number;
 
-function windowed(r: ConfigReader, at: Located, d: WindowedThresholdRule): WindowedThresholdRule {
-  return readRule(r, at, d, ['threshold', 'window_s'], (g) => ({
+function windowed(r: ConfigReader, at: Located, name: RuleName, d: WindowedThresholdRule): WindowedThresholdRule {
+  return readRule(r, at, name, d, (g) => ({
     threshold: g('threshold', { min: 1, max: 1_000_000 }, d.threshold),
     windowS: g('window_s', WINDOW, d.windowS),
   }));
 }
 
-/** The settings every rule shares, plus its own (read by `own`). */
+/** The settings every rule shares, plus its own (read by `own`); its keys are declared in read-threats.keys.ts. */
 function readRule<T extends Record<string, number>>(
-  r: ConfigReader, at: Located, d: ThreatRuleBase, ownKeys: readonly string[], own: (g: Getter) => T,
+  r: ConfigReader, at: Located, name: RuleName, d: ThreatRuleBase, own: (g: Getter) => T,
 ): ThreatRuleBase & T {
-  const m = r.entries(at, [...BASE_KEYS, ...ownKeys]);
+  const m = r.entries(at, keysOf(THREAT_RULES_SPEC.keys[name] as SectionSpec<string>));
   const f = (key: string): Located => r.field(m, at, key);
   const g: Getter = (key, rule, fallback) => r.int(f(key), { ...rule, default: fallback }) ?? fallback;
   const action = r.oneOf(f('action'), THREAT_ACTIONS, d.action) ?? d.action;

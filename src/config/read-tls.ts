@@ -9,12 +9,11 @@ import { checkCaFile, checkKeyPair, checkPrivateKeyFile } from '../tls/pem-files
 import { isValidPin } from '../tls/spki-pin.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import type { ClientAuthMode, ServerTlsConfig, TlsMinVersion, UpstreamTlsConfig } from './types.ts';
+import { keysOf } from './keys.ts';
+import { SERVER_TLS_SPEC, UPSTREAM_TLS_SPEC } from './read-tls.keys.ts';
 
-const SERVER_TLS_KEYS = [
-  'cert_file', 'key_file', 'min_version', 'hsts_max_age_s', 'hsts_include_subdomains', 'client_auth',
-  'client_ca_file', 'reload',
-] as const;
-const UPSTREAM_TLS_KEYS = ['ca_file', 'ca_only', 'pin_sha256'] as const;
+const SERVER_TLS_KEYS = keysOf(SERVER_TLS_SPEC);
+const UPSTREAM_TLS_KEYS = keysOf(UPSTREAM_TLS_SPEC);
 const MIN_VERSIONS: readonly TlsMinVersion[] = ['TLSv1.3', 'TLSv1.2'];
 const CLIENT_AUTH: readonly ClientAuthMode[] = ['none', 'optional', 'required'];
 /** Two years: the longest max-age the HSTS preload list asks for, and then some. */

@@ -6,11 +6,10 @@ import { readHeaders } from './read-providers.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import type { SecretContext } from './secrets.ts';
 import type { TracingConfig } from './types.ts';
+import { keysOf } from './keys.ts';
+import { TRACING_SPEC } from './read-tracing.keys.ts';
 
-const TRACING_KEYS = [
-  'enabled', 'endpoint', 'headers', 'service_name', 'sample_ratio',
-  'max_queue_spans', 'max_batch_spans', 'flush_interval_ms', 'export_timeout_ms',
-] as const;
+const TRACING_KEYS = keysOf(TRACING_SPEC);
 
 export const TRACING_DEFAULTS = {
   serviceName: 'portcullis',
