@@ -180,9 +180,9 @@ function parseProblems(yaml: string): { path: string; message: string }[] {
 function recordEntries(yamls: readonly string[]): { path: string; allowed: readonly string[] | null }[] {
   const calls: { path: string; allowed: readonly string[] | null }[] = [];
   const original = ConfigReader.prototype.entries;
-  ConfigReader.prototype.entries = function (this: ConfigReader, at, allowed) {
-    calls.push({ path: at.path, allowed });
-    return original.call(this, at, allowed);
+  ConfigReader.prototype.entries = function (this: ConfigReader, ...args: Parameters<ConfigReader['entries']>) {
+    calls.push({ path: args[0].path, allowed: args[1] });
+    return original.apply(this, args);
   };
   try {
     for (const y of yamls) parseProblems(y);
