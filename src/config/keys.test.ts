@@ -5,7 +5,7 @@
  * - every map the readers open, they open with exactly the declared keys (a key accepted but
  *   undocumented, or documented but refused, fails), and every declared map is opened;
  * - every declared numeric range is the reader's: one past either end is refused at that path,
- *   the ends themselves are not;
+ *   the ends themselves are not; every declared choice (enum) is accepted, anything else refused;
  * - the JSON Schema accepts the full configs below and refuses a misspelt key.
  */
 import assert from 'node:assert/strict';
@@ -109,11 +109,11 @@ threat_detection:
   max_tracked_subjects: 10000
   rules:
     brute_force: { enabled: true, action: throttle, severity: warning, duration_s: 900, throttle_requests_per_minute: 6, threshold: 10, window_s: 60 }
-    credential_stuffing: { action: throttle, duration_s: 900, throttle_requests_per_minute: 6, distinct_keys: 5, window_s: 300 }
-    new_network: { action: throttle, duration_s: 900, throttle_requests_per_minute: 6, history_s: 600, min_history_requests: 20, max_networks_per_key: 32 }
-    usage_spike: { action: throttle, duration_s: 900, throttle_requests_per_minute: 6, window_s: 60, factor: 5, min_requests: 60, baseline_windows: 10, warmup_windows: 10 }
-    repeated_refusals: { action: throttle, duration_s: 900, throttle_requests_per_minute: 6, threshold: 20, window_s: 300 }
-    revoked_key: { action: throttle, duration_s: 900, throttle_requests_per_minute: 6, threshold: 1, window_s: 3600 }
+    credential_stuffing: { action: throttle, severity: critical, duration_s: 900, throttle_requests_per_minute: 6, distinct_keys: 5, window_s: 300 }
+    new_network: { action: throttle, severity: critical, duration_s: 900, throttle_requests_per_minute: 6, history_s: 600, min_history_requests: 20, max_networks_per_key: 32 }
+    usage_spike: { action: throttle, severity: critical, duration_s: 900, throttle_requests_per_minute: 6, window_s: 60, factor: 5, min_requests: 60, baseline_windows: 10, warmup_windows: 10 }
+    repeated_refusals: { action: throttle, severity: critical, duration_s: 900, throttle_requests_per_minute: 6, threshold: 20, window_s: 300 }
+    revoked_key: { action: throttle, severity: critical, duration_s: 900, throttle_requests_per_minute: 6, threshold: 1, window_s: 3600 }
 alerts:
   webhooks:
     - { id: soc, url: https://hooks.example.com/p, secret: "\${SECRET}", min_severity: warning, events: ["threat.*"], allow_private_network: false }
@@ -293,14 +293,16 @@ test('the check catches a key accepted but undocumented, and one documented but 
   assert.match(disagreements(root, fewer).join('\n'), /store\.schema: declared \(documented\) but the reader refuses it/);
 });
 
-/** For each declared numeric key, the first fixture that sets it and where. */
-function numericProbes(): { shown: string; spec: Extract<KeySpec, { kind: 'integer' | 'number' }>; yaml: string; at: (string | number)[] }[] {
-  const out: ReturnType<typeof numericProbes> = [];
+type Probe<K extends KeySpec['kind']> = { shown: string; spec: Extract<KeySpec, { kind: K }>; yaml: string; at: (string | number)[] };
+
+/** For each declared key of these kinds, the first fixture that sets it and where. */
+function probes<K extends KeySpec['kind']>(kinds: readonly K[], isSet: (v: unknown) => boolean): Probe<K>[] {
+  const out: Probe<K>[] = [];
   for (const yaml of FULL) {
     const data = parseDocument(yaml).toJS() as unknown;
     const visit = (spec: KeySpec, value: unknown, at: (string | number)[], shown: string): void => {
-      if (spec.kind === 'integer' || spec.kind === 'number') {
-        if (typeof value === 'number' && !out.some((p) => p.shown === shown)) out.push({ shown, spec, yaml, at });
+      if ((kinds as readonly string[]).includes(spec.kind)) {
+        if (isSet(value) && !out.some((p) => p.shown === shown)) out.push({ shown, spec: spec as Extract<KeySpec, { kind: K }>, yaml, at });
         return;
       }
       if (value === null || typeof value !== 'object') return;
@@ -313,8 +315,9 @@ function numericProbes(): { shown: string; spec: Extract<KeySpec, { kind: 'integ
   }
   return out;
 }
+const numericProbes = () => probes(['integer', 'number'], (v) => typeof v === 'number');
 
-function problemsWith(yaml: string, at: (string | number)[], value: number): string[] {
+function problemsWith(yaml: string, at: (string | number)[], value: number | string): string[] {
   const doc = parseDocument(yaml);
   doc.setIn(at, value);
   const path = at.reduce<string>((p, s) => childPath(p, s), '');
@@ -338,6 +341,21 @@ test('every declared numeric range is the reader\'s: the ends are accepted, one 
     for (const v of [min - step, max + step]) {
       if (problemsWith(yaml, at, v).length === 0) wrong.push(`${shown} = ${v} (outside ${min}–${max}) is accepted`);
     }
+  }
+  assert.deepEqual(wrong, []);
+});
+
+test('every declared choice is one the reader takes, and a value outside the choices is refused', () => {
+  const found = probes(['enum'], (v) => typeof v === 'string');
+  const declared = referenceRows().filter((r) => r.spec.kind === 'enum').map((r) => r.path);
+  assert.deepEqual(declared.filter((p) => !found.some((q) => q.shown === p)), [], 'choice keys no fixture sets');
+  const wrong: string[] = [];
+  for (const { shown, spec, yaml, at } of found) {
+    for (const v of spec.values) {
+      const p = problemsWith(yaml, at, v);
+      if (p.length > 0) wrong.push(`${shown} = ${v} (declared) is refused: ${p.join('; ')}`);
+    }
+    if (problemsWith(yaml, at, 'zz_not_declared').length === 0) wrong.push(`${shown} = zz_not_declared is accepted`);
   }
   assert.deepEqual(wrong, []);
 });
