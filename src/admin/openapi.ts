@@ -83,7 +83,8 @@ export function renderOpenApi(): string {
   for (const route of adminRouteTable()) {
     const doc = OPERATIONS[operationKey(route)];
     if (doc === undefined) throw new Error(`${operationKey(route)} has no entry in openapi-operations.ts`);
-    (paths[openApiPath(route.path)] ??= {})[route.method.toLowerCase()] = operation(route, doc);
+    const key = openApiPath(route.path);
+    paths[key] = { ...paths[key], [route.method.toLowerCase()]: operation(route, doc) };
   }
   const document = {
     openapi: '3.1.0',

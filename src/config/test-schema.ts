@@ -24,7 +24,9 @@ export function schemaViolations(schema: Schema, value: unknown, path = ''): str
   }
   if (Array.isArray(value)) {
     if (typeof schema.maxItems === 'number' && value.length > schema.maxItems) out.push(`${at}: more than ${schema.maxItems} items`);
-    if (schema.items !== undefined) value.forEach((v, i) => out.push(...schemaViolations(schema.items as Schema, v, `${path}[${i}]`)));
+    if (schema.items !== undefined) {
+      for (const [i, v] of value.entries()) out.push(...schemaViolations(schema.items as Schema, v, `${path}[${i}]`));
+    }
   }
   if (type === 'object' && value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const props = (schema.properties ?? {}) as Record<string, Schema>;
