@@ -1,14 +1,16 @@
 /**
  * The documentation holds together: every relative link in README.md, docs/ and examples/
  * reaches a file (and a heading, when it names one), every page of docs/ is reachable from the
- * README, nothing points outside the repository by path, and the README stays a newcomer's
+ * README, nothing points outside the repository by path, every command of `portcullis --help`
+ * is in docs/cli.md, and the README stays a newcomer's
  * page rather than growing back into the manual.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
-import { ROOT } from './helpers/gateway.ts';
+import { execFileSync } from 'node:child_process';
+import { CLI, ROOT } from './helpers/gateway.ts';
 
 const pages = [
   join(ROOT, 'README.md'),
@@ -64,4 +66,13 @@ test('architecture.md stands on its own: no reference to a document outside the 
 test('the README stays a newcomer\'s page (about 200 lines); the manual lives in docs/', () => {
   const lines = readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n').length;
   assert.ok(lines <= 250, `README.md has ${lines} lines; move detail into docs/`);
+});
+
+test('every command `portcullis --help` lists is in docs/cli.md', () => {
+  const help = execFileSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
+  const section = help.split(/^Commands:$/m)[1]?.split(/^\S/m)[0] ?? '';
+  const commands = [...section.matchAll(/^ {2}([a-z-]+)/gm)].map((m) => m[1] as string);
+  assert.ok(commands.length >= 10, `parsed ${commands.length} commands from --help`);
+  const page = readFileSync(join(ROOT, 'docs', 'cli.md'), 'utf8');
+  assert.deepEqual(commands.filter((c) => !page.includes(`portcullis ${c} `) && !page.includes(`portcullis ${c}\``)), []);
 });
