@@ -11,7 +11,12 @@
  *
  * A client uses exactly the method it registered; more than one method in a request is
  * `invalid_request`. Every failure is the same `invalid_client` to the caller; the reason goes
- * to the log. Failures count toward lockout per client id and per source address.
+ * to the log.
+ *
+ * Lockout counts failures per source address (`ip:<addr>`) and per client *from that address*
+ * (`oauth_client_ip:<id>|<addr>`), the way admin sign-in does. Never per client id alone: client
+ * ids are not secret (every token's `sub` names one), so a count shared by all addresses would
+ * let anyone lock a client out of its own credentials by guessing from elsewhere.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet } from 'jose';
@@ -63,8 +68,7 @@ interface Presented {
 
 export async function authenticateClient(deps: ClientAuthDeps, req: ClientAuthRequest): Promise<OAuthClientRecord> {
   const presented = presentedCredentials(req);
-  const subjects = [`ip:${req.remoteAddress}`];
-  if (isWellFormedClientId(presented.clientId)) subjects.push(`oauth_client:${presented.clientId}`);
+  const subjects = clientLockoutSubjects(presented.clientId, req.remoteAddress);
   const now = deps.now();
   const locked = deps.lockout?.check(subjects);
   if (locked?.locked) {
@@ -72,7 +76,8 @@ export async function authenticateClient(deps: ClientAuthDeps, req: ClientAuthRe
   }
   try {
     const client = await verify(deps, req, presented, now);
-    deps.lockout?.recordSuccess(subjects.filter((s) => s.startsWith('oauth_client:')));
+    // The address keeps its count: one valid client must not reset the guesses made on others.
+    deps.lockout?.recordSuccess(subjects.filter((s) => s.startsWith(CLIENT_FROM_ADDRESS)));
     return client;
   } catch (err) {
     if (!(err instanceof Refusal)) throw err;
@@ -81,6 +86,15 @@ export async function authenticateClient(deps: ClientAuthDeps, req: ClientAuthRe
       internal: { reason: err.reason, clientId: isWellFormedClientId(presented.clientId) ? presented.clientId : undefined, method: presented.method },
     });
   }
+}
+
+const CLIENT_FROM_ADDRESS = 'oauth_client_ip:';
+
+/** The lockout subjects of one attempt: the address, and the client as seen from that address. */
+export function clientLockoutSubjects(clientId: string, remoteAddress: string): string[] {
+  const subjects = [`ip:${remoteAddress}`];
+  if (isWellFormedClientId(clientId)) subjects.push(`${CLIENT_FROM_ADDRESS}${clientId}|${remoteAddress}`);
+  return subjects;
 }
 
 /** Which method the request used and the client id it claims; malformed or ambiguous requests are invalid_request. */

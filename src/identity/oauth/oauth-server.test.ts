@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { createLockout } from '../lockout.ts';
-import { JWT_BEARER_ASSERTION } from './client-auth.ts';
+import { clientLockoutSubjects, JWT_BEARER_ASSERTION } from './client-auth.ts';
 import { basicAuth, startOAuthHarness, TEST_ISSUER, type OAuthHarness } from './test-support.ts';
 
 const TOKEN_URL = `${TEST_ISSUER}/oauth/token`;
@@ -248,7 +248,17 @@ describe('metadata, JWKS, methods', () => {
 });
 
 describe('brute-force lockout', () => {
-  it('locks a client id after repeated failures, even against the right secret, with Retry-After', async () => {
+  it('counts a client only together with the address it was tried from, never on its own', () => {
+    const id = `pcc_${'A'.repeat(22)}`;
+    assert.deepEqual(clientLockoutSubjects(id, '198.51.100.7'), ['ip:198.51.100.7', `oauth_client_ip:${id}|198.51.100.7`]);
+    assert.deepEqual(clientLockoutSubjects('not a client id', '198.51.100.7'), ['ip:198.51.100.7']);
+    const lockout = createLockout({ threshold: 3, windowS: 60, baseLockoutS: 30, maxLockoutS: 60, now: () => 1_000_000 });
+    for (let i = 0; i < 3; i++) lockout.recordFailure(clientLockoutSubjects(id, '198.51.100.7'));
+    assert.equal(lockout.check(clientLockoutSubjects(id, '198.51.100.7')).locked, true);
+    assert.equal(lockout.check(clientLockoutSubjects(id, '203.0.113.9')).locked, false, 'the same client from elsewhere is not locked');
+  });
+
+  it('locks the address a client id was guessed from, even against the right secret, with Retry-After', async () => {
     let t = 1_000_000;
     const lh = await startOAuthHarness({ lockout: createLockout({ threshold: 3, windowS: 60, baseLockoutS: 30, maxLockoutS: 60, now: () => t }) });
     try {
