@@ -1,7 +1,9 @@
 /**
  * The role matrix, through the real gateway process and its admin HTTP server: every admin
  * route × every role, called with an admin API token of that role, must be refused with 403
- * `rbac.forbidden` exactly when src/admin/rbac.ts's table says so. Then tenant B's owner
+ * `rbac.forbidden` exactly when src/admin/rbac.ts's table says so. Then every route × every
+ * role × a token narrowed to each single action: allowed exactly where the action is the
+ * route's own or (key.read, key.write) includes it, and never beyond the role. Then tenant B's owner
  * attacks tenant A's objects on every endpoint that takes an id: each answers 404 and nothing
  * of tenant A changes.
  *
@@ -11,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { roleAllows } from '../src/admin/rbac.ts';
+import { ADMIN_ACTIONS, roleAllows, type AdminAction } from '../src/admin/rbac.ts';
 import { buildAdminRoutes, type AdminRouteDeps } from '../src/admin/routes.ts';
 import { ADMIN_ROLES, type AdminRole, type AdminRoute } from '../src/admin/types.ts';
 import { keyedHash, newAdminToken, tokenDisplayPrefix } from '../src/identity/admin/admin-secrets.ts';
@@ -30,19 +32,21 @@ describe('admin API: role matrix and tenant isolation over HTTP', { timeout: 180
   let gw: RunningGateway;
   let store: Store;
   const tokens = new Map<string, string>();
+  let narrowedTokens = 0;
 
   async function seedUser(id: string, tenantId: string, role: AdminRole, teamId: string | null): Promise<void> {
     await store.insertAdminUser(sampleAdminUser({ id, tenantId, teamId, role, email: `${id}@example.com` }));
   }
 
-  async function seedToken(userId: string, tenantId: string): Promise<string> {
+  async function seedToken(userId: string, tenantId: string, actions: string[] | null = null): Promise<string> {
     const token = newAdminToken();
+    const id = actions === null ? `atk_${userId}` : `atk_${userId}_n${++narrowedTokens}`;
     await store.insertAdminToken({
-      id: `atk_${userId}`, userId, tenantId, label: 'matrix', prefix: tokenDisplayPrefix(token),
-      hash: keyedHash(Buffer.from(KHS, 'utf8'), 'admin-token', token), actions: null, createdAt: NOW,
+      id, userId, tenantId, label: 'matrix', prefix: tokenDisplayPrefix(token),
+      hash: keyedHash(Buffer.from(KHS, 'utf8'), 'admin-token', token), actions, createdAt: NOW,
       expiresAt: null, revokedAt: null, lastUsedAt: null,
     });
-    tokens.set(userId, token);
+    if (actions === null) tokens.set(userId, token);
     return token;
   }
 
@@ -180,19 +184,32 @@ describe('admin API: role matrix and tenant isolation over HTTP', { timeout: 180
     assert.equal(await snapshotTenantA(), before, 'tenant A is unchanged');
   });
 
+  const PROBE_PARAMS: Record<string, string> = {
+    tenantId: 'tA', teamId: 'teamA2', keyId: 'key_victim', userId: 'u_victim', tokenId: 'atk_nobody', clientId: 'pcc_victim',
+  };
+
+  /** Calls a route the way the matrix walks do: a body that fails validation where RBAC lets it through, so nothing changes. */
+  function probe(token: string, route: AdminRoute): Promise<Reply> {
+    const path = route.path.replace(/:(\w+)/g, (_, name: string) => PROBE_PARAMS[name] ?? 'x');
+    const body = route.method === 'GET' || route.method === 'DELETE' ? undefined : { __matrix_probe: true };
+    return api(token, route.method, path, body);
+  }
+
+  async function assertVictimsUnchanged(): Promise<void> {
+    assert.equal((await store.getApiKey('key_victim'))?.revokedAt, null);
+    assert.ok(await store.getTeam('tA', 'teamA2'));
+    assert.equal((await store.getAdminUser('u_victim'))?.disabledAt, null);
+    assert.equal((await store.getOAuthClient('pcc_victim'))?.revokedAt, null);
+    assert.equal((await store.listOAuthClients({ tenantId: 'tA' })).length, 2, 'no client was registered by the walk');
+  }
+
   it('every route × every role: 403 rbac.forbidden exactly where the role table says no', async () => {
-    const params: Record<string, string> = {
-      tenantId: 'tA', teamId: 'teamA2', keyId: 'key_victim', userId: 'u_victim', tokenId: 'atk_nobody', clientId: 'pcc_victim',
-    };
     const routes = allRoutes().filter((r) => r.auth === 'principal');
     assert.ok(routes.length >= 20, `only ${routes.length} principal routes`);
     const mismatches: string[] = [];
     for (const route of routes) {
-      const path = route.path.replace(/:(\w+)/g, (_, name: string) => params[name] ?? 'x');
-      // A body that fails validation where RBAC lets the call through, so nothing is changed by the walk.
-      const body = route.method === 'GET' || route.method === 'DELETE' ? undefined : { __matrix_probe: true };
       for (const role of ADMIN_ROLES) {
-        const r = await api(tokens.get(`u_${role}`)!, route.method, path, body);
+        const r = await probe(tokens.get(`u_${role}`)!, route);
         const refused = r.status === 403 && r.code === 'rbac.forbidden';
         const expected = !roleAllows(role, route.action);
         if (refused !== expected || r.status === 401 || r.status >= 500) {
@@ -202,10 +219,57 @@ describe('admin API: role matrix and tenant isolation over HTTP', { timeout: 180
     }
     assert.deepEqual(mismatches, []);
     // The probes were refused (or found nothing) without a change to the victims.
-    assert.equal((await store.getApiKey('key_victim'))?.revokedAt, null);
-    assert.ok(await store.getTeam('tA', 'teamA2'));
-    assert.equal((await store.getAdminUser('u_victim'))?.disabledAt, null);
-    assert.equal((await store.getOAuthClient('pcc_victim'))?.revokedAt, null);
-    assert.equal((await store.listOAuthClients({ tenantId: 'tA' })).length, 2, 'no client was registered by the walk');
+    await assertVictimsUnchanged();
+  });
+
+  // What a token limited to one action is meant to reach, stated here independently of rbac.ts:
+  // the routes of that action, and for the tenant-wide key actions also the routes of their _own form.
+  const INTENDED_ALSO: Partial<Record<AdminAction, readonly string[]>> = { 'key.read': ['key.read_own'], 'key.write': ['key.write_own'] };
+
+  it('every route × every role × a token narrowed to each action: allowed exactly where the action reaches, never beyond the role', async () => {
+    const routes = allRoutes().filter((r) => r.auth === 'principal');
+    const mismatches: string[] = [];
+    let allowedCalls = 0;
+    for (const role of ADMIN_ROLES) {
+      for (const action of ADMIN_ACTIONS) {
+        // Seeded in the store, so also actions the role lacks (the API would refuse to mint those).
+        const token = await seedToken(`u_${role}`, 'tA', [action]);
+        for (const route of routes) {
+          const r = await probe(token, route);
+          const refused = r.status === 403 && r.code === 'rbac.forbidden';
+          const reaches = route.action === action || (INTENDED_ALSO[action]?.includes(route.action) ?? false);
+          const expected = !(reaches && roleAllows(role, route.action));
+          if (!refused) allowedCalls++;
+          if (refused !== expected || r.status === 401 || r.status >= 500) {
+            mismatches.push(`${role} token[${action}] ${route.method} ${route.path} (${route.action}): ${r.status} ${r.code ?? ''}`);
+          }
+        }
+      }
+    }
+    assert.deepEqual(mismatches, []);
+    assert.ok(allowedCalls > ADMIN_ROLES.length * 10, `the walk let calls through (${allowedCalls}), so it tested more than refusals`);
+    await assertVictimsUnchanged();
+  });
+
+  it('a token narrowed to key.read lists the whole key scope; one narrowed to key.read_own only its own keys', async () => {
+    const ids = async (token: string) => {
+      const r = await api(token, 'GET', '/admin/v1/keys');
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+      return (r.json as { data: Array<{ id: string }> }).data.map((k) => k.id).sort();
+    };
+    const ownerWide = await seedToken('u_owner', 'tA', ['key.read']);
+    assert.deepEqual(await ids(ownerWide), ['key_victim', 'key_victim_x']);
+    assert.equal((await api(ownerWide, 'GET', '/admin/v1/keys/key_victim')).status, 200);
+    assert.equal((await api(ownerWide, 'POST', '/admin/v1/keys/key_victim/revoke')).code, 'rbac.forbidden', 'reading never includes writing');
+    assert.equal((await api(ownerWide, 'GET', '/admin/v1/me')).code, 'rbac.forbidden', 'self is not implied');
+    const ownerOwn = await seedToken('u_owner', 'tA', ['key.read_own']);
+    assert.deepEqual(await ids(ownerOwn), [], 'the owner owns no key: the narrow action sees none');
+    assert.equal((await api(ownerOwn, 'GET', '/admin/v1/keys/key_victim')).status, 404);
+    // Minting: a key.read token may give its narrow form away, never the wide one from a narrow token.
+    const minter = await seedToken('u_owner', 'tA', ['key.read', 'token.write']);
+    assert.equal((await api(minter, 'POST', '/admin/v1/tokens', { label: 'narrow', actions: ['key.read_own'] })).status, 201);
+    assert.equal((await api(minter, 'POST', '/admin/v1/tokens', { label: 'wide', actions: ['key.write'] })).code, 'rbac.forbidden');
+    const narrowMinter = await seedToken('u_owner', 'tA', ['key.read_own', 'token.write']);
+    assert.equal((await api(narrowMinter, 'POST', '/admin/v1/tokens', { label: 'escalate', actions: ['key.read'] })).code, 'rbac.forbidden');
   });
 });

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { GatewayError } from '../errors/gateway-error.ts';
 import {
-  ADMIN_ACTIONS, ROLE_ACTIONS, assertAllowed, assertOwnKey, assertRoleAssignable, assertSameTenant, assertTeamScope,
-  assertUserScope, keyScope, principalAllows, renderRoleTable, roleAllows,
+  ACTION_INCLUDES, ADMIN_ACTIONS, ROLE_ACTIONS, assertAllowed, assertOwnKey, assertRoleAssignable, assertSameTenant, assertTeamScope,
+  assertUserScope, isAdminAction, keyScope, principalAllows, renderActionList, renderRoleTable, roleAllows,
 } from './rbac.ts';
 import { ADMIN_ROLES, type AdminPrincipal, type AdminRole } from './types.ts';
 
@@ -21,6 +21,44 @@ test('the role table in docs/admin-api.md is the code\'s table', () => {
   const m = /<!-- role-table:start -->\n([\s\S]*?)\n<!-- role-table:end -->/.exec(page);
   assert.ok(m, 'docs/admin-api.md has the role-table markers');
   assert.equal(m[1], renderRoleTable(), 'regenerate the table with renderRoleTable() from src/admin/rbac.ts');
+});
+
+test('the action list in docs/admin-api.md is the code\'s catalogue', () => {
+  const page = readFileSync(new URL('../../docs/admin-api.md', import.meta.url), 'utf8');
+  const m = /<!-- action-list:start -->\n([\s\S]*?)\n<!-- action-list:end -->/.exec(page);
+  assert.ok(m, 'docs/admin-api.md has the action-list markers');
+  assert.equal(m[1], renderActionList(), 'regenerate the list with renderActionList() from src/admin/rbac.ts');
+});
+
+test('a role that holds an action holds everything it includes (the role check never contradicts a token)', () => {
+  for (const role of ADMIN_ROLES) {
+    for (const [wide, narrow] of Object.entries(ACTION_INCLUDES)) {
+      if (!roleAllows(role, wide)) continue;
+      for (const a of narrow) assert.equal(roleAllows(role, a), true, `${role} holds ${wide} but not ${a}`);
+    }
+  }
+  assert.equal(isAdminAction('constructor'), false);
+  assert.equal(isAdminAction('__proto__'), false);
+});
+
+test('a token does exactly what it names: the wide key actions include their _own form, nothing else is implied', () => {
+  const token = (role: AdminRole, actions: string[]) => principal(role, { via: 'token', tokenId: 'tok', tokenActions: actions });
+  const reader = token('security_auditor', ['key.read']);
+  assert.equal(principalAllows(reader, 'key.read'), true);
+  assert.equal(principalAllows(reader, 'key.read_own'), true, 'the route GET /keys needs key.read_own');
+  assert.equal(principalAllows(reader, 'key.write_own'), false);
+  assert.equal(principalAllows(reader, 'self'), false);
+  assert.deepEqual(keyScope(reader, 'read'), { kind: 'tenant' }, 'and it sees the whole tenant');
+  const own = token('admin', ['key.read_own']);
+  assert.equal(principalAllows(own, 'key.read'), false, 'the narrow form never includes the wide one');
+  assert.deepEqual(keyScope(own, 'read'), { kind: 'own', userId: 'u1' });
+  const writer = token('team_manager', ['key.write']);
+  assert.equal(principalAllows(writer, 'key.write_own'), true);
+  assert.equal(principalAllows(writer, 'key.read_own'), false, 'writing does not include reading');
+  assert.deepEqual(keyScope(writer, 'write'), { kind: 'team', teamId: 'team1' });
+  assert.equal(principalAllows(token('developer', ['key.read']), 'key.read_own'), true, 'a role without key.read: the _own form is still its own');
+  assert.equal(principalAllows(token('billing_viewer', ['key.read']), 'key.read_own'), false, 'never beyond the role');
+  assert.equal(principalAllows(token('owner', ['constructor']), 'constructor'), false);
 });
 
 test('every role grants only catalogued actions and owner holds them all', () => {

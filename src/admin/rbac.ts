@@ -14,35 +14,45 @@
 import { gatewayError, type GatewayError } from '../errors/gateway-error.ts';
 import { ADMIN_ROLES, type AdminPrincipal, type AdminRole } from './types.ts';
 
-/** Every action an admin route can perform. `_own` variants are the narrow form of an action. */
-export const ADMIN_ACTIONS = [
-  // The caller's own account: whoami, own password, MFA, sessions. Every role.
-  'self',
-  'tenant.read',
-  'tenant.write',
-  'team.read',
-  'team.write',
-  'user.read',
-  'user.write',
-  // Gateway API keys of the whole scope (tenant; own team for team managers).
-  'key.read',
-  'key.write',
-  // Gateway API keys the caller owns.
-  'key.read_own',
-  'key.write_own',
-  // The caller's own admin API tokens (a token never exceeds its user's role).
-  'token.write',
-  'audit.read',
-  'audit.export',
-  'security_event.read',
-  'usage.read',
-  // OAuth clients of the built-in authorization server (own team for team managers).
-  'client.read',
-  'client.write',
-  // Read-only views of the config file's providers and model routes (never credentials).
-  'config.read',
-] as const;
-export type AdminAction = (typeof ADMIN_ACTIONS)[number];
+/**
+ * Every action an admin route can perform, with what it lets a principal do (docs/admin-api.md's action
+ * list is rendered from this by renderActionList and compared by rbac.test.ts).
+ */
+export const ACTION_DESCRIPTIONS = {
+  self: 'the caller\'s own account: who am I (`GET /me`), sign-out, own password (sessions only), list own admin API tokens',
+  'tenant.read': 'read the caller\'s tenant',
+  'tenant.write': 'rename the caller\'s tenant',
+  'team.read': 'read teams (a team manager: its own)',
+  'team.write': 'create, change and delete teams',
+  'user.read': 'read admin users (a team manager: its team\'s)',
+  'user.write': 'create, change, disable admin users and reset their MFA',
+  'key.read': 'read every gateway API key of the scope (the tenant; a team manager: its team); includes `key.read_own`',
+  'key.write': 'create, revoke and rotate every gateway API key of the scope; includes `key.write_own`',
+  'key.read_own': 'read the gateway API keys the caller owns',
+  'key.write_own': 'create, revoke and rotate gateway API keys the caller owns',
+  'token.write': 'create and revoke the caller\'s own admin API tokens (never beyond the caller\'s own actions)',
+  'audit.read': 'read the tenant\'s audit records',
+  'audit.export': 'download the tenant\'s audit records',
+  'security_event.read': 'read the tenant\'s security records',
+  'usage.read': 'read usage and spend (a team manager: its team\'s)',
+  'client.read': 'read OAuth clients of the built-in authorization server (a team manager: its team\'s)',
+  'client.write': 'register and revoke OAuth clients',
+  'config.read': 'read-only view of the config file\'s providers and model routes (never credentials)',
+} as const satisfies Record<string, string>;
+
+export type AdminAction = keyof typeof ACTION_DESCRIPTIONS;
+export const ADMIN_ACTIONS = Object.keys(ACTION_DESCRIPTIONS) as readonly AdminAction[];
+
+/**
+ * Actions that include narrower ones: the tenant-wide (or team-wide) form of an action reaches
+ * everything its `_own` form does, so a token limited to `key.read` may call the routes that
+ * need `key.read_own` (and then sees the whole scope). Nothing else is implied: a token does
+ * exactly what it names.
+ */
+export const ACTION_INCLUDES: Readonly<Partial<Record<AdminAction, readonly AdminAction[]>>> = Object.freeze({
+  'key.read': ['key.read_own'],
+  'key.write': ['key.write_own'],
+});
 
 const ALL: readonly AdminAction[] = ADMIN_ACTIONS;
 
@@ -70,7 +80,7 @@ const ROLE_SETS: ReadonlyMap<string, ReadonlySet<string>> = new Map(
 );
 
 export function isAdminAction(value: string): value is AdminAction {
-  return (ADMIN_ACTIONS as readonly string[]).includes(value);
+  return Object.hasOwn(ACTION_DESCRIPTIONS, value);
 }
 
 /** May this role perform this action? Unknown roles and unknown actions are refused. */
@@ -78,14 +88,21 @@ export function roleAllows(role: string, action: string): boolean {
   return ROLE_SETS.get(role)?.has(action) ?? false;
 }
 
+/** Does holding `held` grant `action` (the same action, or one it includes)? */
+export function actionGrants(held: string, action: string): boolean {
+  if (held === action) return true;
+  return isAdminAction(held) && (ACTION_INCLUDES[held]?.includes(action as AdminAction) ?? false);
+}
+
 /**
  * May this principal perform this action? The role decides; an admin API token limited to a list
- * of actions narrows it further (a token can never exceed its user's role).
+ * of actions narrows it further to what the list names (with what those include, ACTION_INCLUDES)
+ * and can never exceed its user's role.
  */
 export function principalAllows(principal: AdminPrincipal, action: string): boolean {
   if (!roleAllows(principal.role, action)) return false;
   if (principal.tokenActions === undefined) return true;
-  return principal.tokenActions.includes(action);
+  return principal.tokenActions.some((held) => actionGrants(held, action));
 }
 
 /** Throws 403 `rbac.forbidden` unless the principal may perform the action. */
@@ -180,6 +197,11 @@ export function assertUserScope(
 export function assertRoleAssignable(principal: AdminPrincipal, role: AdminRole): void {
   const ok = principal.role === 'owner' || (principal.role === 'admin' && role !== 'owner');
   if (!ok) throw gatewayError('rbac.forbidden', { params: { role: principal.role, action: `assign role ${role}` } });
+}
+
+/** Markdown list of the actions and what each allows (docs/admin-api.md embeds it; rbac.test.ts compares them). */
+export function renderActionList(): string {
+  return ADMIN_ACTIONS.map((action) => `- \`${action}\`: ${ACTION_DESCRIPTIONS[action]}`).join('\n');
 }
 
 /** Markdown table of ROLE_ACTIONS (docs/admin-api.md embeds it; rbac.test.ts compares them). */
