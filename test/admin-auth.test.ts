@@ -44,7 +44,10 @@ describe('admin API through the gateway process', { timeout: 120_000 }, () => {
     assert.match(argv.stderr, /never taken from the command line/);
     const weak = await runCli(gw, ['admin', 'create', '--config', gw.configPath, '--tenant', 'acme', '--email', 'x@example.com', '--role', 'owner'], 'password1234\n');
     assert.equal(weak.code, 1);
-    assert.match(weak.stderr, /common/);
+    assert.match(weak.stderr, /not acceptable: it is too easy to guess \(strength 1 of 4, at least 4 required\): this is similar to a commonly used password/);
+    const listed = await runCli(gw, ['admin', 'create', '--config', gw.configPath, '--tenant', 'acme', '--email', 'x@example.com', '--role', 'owner'], '1q2w3e4r5t6y\n');
+    assert.equal(listed.code, 1);
+    assert.match(listed.stderr, /not acceptable: it is on the list of commonly used and breached passwords/);
   });
 
   it('creates the first owner with `portcullis admin create`, printing MFA material once', async () => {

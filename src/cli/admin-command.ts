@@ -60,7 +60,7 @@ export async function runAdmin(argv: string[]): Promise<number> {
     role = values.role as AdminRole;
   }
   const password = sub === 'create' ? await readPassword() : undefined;
-  const weak = password === undefined ? undefined : passwordProblem(password, email);
+  const weak = password === undefined ? undefined : await passwordProblem(password, email, values.tenant === undefined ? [] : [values.tenant]);
   if (weak !== undefined) return fail(`the password is not acceptable: ${weak}`);
 
   const { storeCfg, security, audit: auditCfg } = resolveState(values.config, values['data-dir']);

@@ -315,7 +315,7 @@ export const ERROR_CODES = {
   'admin.weak_password': {
     status: 400, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error',
     message: 'The password is not acceptable: {detail}.',
-    doc: 'Admin passwords must be 12 to 256 characters and not a commonly used password.',
+    doc: 'Admin passwords must be 12 to 256 characters, not contain the email name, not be on the list of common and breached passwords, and reach zxcvbn strength 4 of 4; the message says which rule failed and why.',
   },
   'admin.enrolment_invalid': {
     status: 401, openaiType: 'authentication_error', anthropicType: 'authentication_error',

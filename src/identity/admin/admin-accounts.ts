@@ -125,7 +125,7 @@ export function createAdminAccounts(opts: AdminAccountsOptions): AdminAccounts {
         throw gatewayError('request.invalid', { params: { path: 'role', detail: `expected one of ${ADMIN_ROLES.join(', ')}` }, param: 'role' });
       }
       if (input.password !== undefined) {
-        const weak = passwordProblem(input.password, email);
+        const weak = await passwordProblem(input.password, email, [input.tenantId]);
         if (weak !== undefined) throw gatewayError('admin.weak_password', { params: { detail: weak } });
       }
       const enrolment = input.password === undefined ? issueEnrolment() : undefined;
@@ -151,7 +151,7 @@ export function createAdminAccounts(opts: AdminAccountsOptions): AdminAccounts {
         // After an MFA reset the token alone must not be enough: the user proves their password too.
         if (!(await verifyPassword(password, passwordHash))) throw gatewayError('admin.invalid_credentials');
       } else {
-        const weak = passwordProblem(password, user.email);
+        const weak = await passwordProblem(password, user.email, [user.tenantId]);
         if (weak !== undefined) throw gatewayError('admin.weak_password', { params: { detail: weak } });
         passwordHash = await hashPassword(password, cost);
       }
@@ -189,7 +189,7 @@ export function createAdminAccounts(opts: AdminAccountsOptions): AdminAccounts {
       if (user === undefined || user.passwordHash === null || !(await verifyPassword(current, user.passwordHash))) {
         throw gatewayError('admin.invalid_credentials');
       }
-      const weak = passwordProblem(next, user.email);
+      const weak = await passwordProblem(next, user.email, [user.tenantId]);
       if (weak !== undefined) throw gatewayError('admin.weak_password', { params: { detail: weak } });
       if (await verifyPassword(next, user.passwordHash)) throw gatewayError('admin.weak_password', { params: { detail: 'it is the current password' } });
       await store.updateAdminUser(userId, { passwordHash: await hashPassword(next, cost) });

@@ -28,14 +28,38 @@ describe('admin password hashing', () => {
     }
   });
 
-  it('requires 12+ characters and refuses common and padded-common passwords', () => {
-    assert.match(passwordProblem('short-pw1')!, /at least 12/);
-    assert.match(passwordProblem('password1234')!, /common/);
-    assert.match(passwordProblem('Password2024!!')!, /common/);
-    assert.match(passwordProblem('aaaaaaaaaaaaaaaa')!, /distinct/);
-    assert.match(passwordProblem('mary.smith-secure-1', 'mary.smith@example.com')!, /email/);
-    assert.match(passwordProblem(12345678901234)!, /string/);
-    assert.equal(passwordProblem('violet-anchor-meadow-41'), undefined);
-    assert.equal(passwordProblem('ünïcødé-pässwörd'), undefined);
+  it('requires 12–256 characters without control characters, and never the email name', async () => {
+    assert.match((await passwordProblem('short-pw1'))!, /at least 12/);
+    assert.match((await passwordProblem('x'.repeat(257)))!, /at most 256/);
+    assert.match((await passwordProblem('violet-anchor\nmeadow-41'))!, /control characters/);
+    assert.match((await passwordProblem(12345678901234))!, /string/);
+    assert.match((await passwordProblem('mary.smith-secure-1', 'mary.smith@example.com'))!, /email name/);
+  });
+
+  it('refuses passwords on the common and breached list, saying so', async () => {
+    assert.match((await passwordProblem('qwertyuiop12'))!, /^it is on the list of commonly used and breached passwords/);
+    assert.match((await passwordProblem('1q2w3e4r5t6y'))!, /list of commonly used and breached passwords \(this is a commonly used password\)/);
+  });
+
+  it('refuses guessable passwords with the rule and zxcvbn\'s warning: padded words, repeats, seasons, user words', async () => {
+    const cases: Array<[string, RegExp]> = [
+      ['password1234', /too easy to guess \(strength 1 of 4, at least 4 required\): this is similar to a commonly used password/],
+      ['Password2024!!', /too easy to guess \(strength 3 of 4/],
+      ['Summer2025!!', /too easy to guess/],
+      ['aaaaaaaaaaaaaaaa', /repeated characters/],
+      ['abc123abc123', /repeated patterns/],
+      ['letmein-letmein', /too easy to guess/],
+    ];
+    for (const [password, why] of cases) assert.match((await passwordProblem(password))!, why, password);
+    // The product name and the account's own words count as guessable.
+    assert.match((await passwordProblem('portcullis2026!'))!, /own email, tenant or the product name/);
+    assert.match((await passwordProblem('ZorblaxKwimtech9', 'ops@kwimtech.example', ['zorblax']))!, /too easy to guess/);
+    assert.equal(await passwordProblem('ZorblaxKwimtech9', 'ops@example.com'), undefined, 'the same password for an account with other words is fine');
+  });
+
+  it('accepts strong passwords and passphrases', async () => {
+    for (const good of ['violet-anchor-meadow-41', 'ünïcødé-pässwörd', 'correct-staple-horse-battery-9', 'Xk9#mP2$vL4q', 'trombone-quiet-47x']) {
+      assert.equal(await passwordProblem(good, 'ops@example.com'), undefined, good);
+    }
   });
 });

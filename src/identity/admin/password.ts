@@ -5,7 +5,7 @@
  * raised later without invalidating stored hashes. Verification compares in constant time.
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { COMMON_PASSWORDS, COMMON_STEMS } from './common-passwords.ts';
+import { accountWords, passwordStrength } from './password-strength.ts';
 
 export interface ScryptCost {
   /** CPU/memory cost, a power of two. */
@@ -68,20 +68,20 @@ export function dummyPasswordHash(cost: ScryptCost = DEFAULT_SCRYPT_COST): Promi
   return hashPassword(randomBytes(18).toString('base64url'), cost);
 }
 
-/** Undefined when acceptable; otherwise why not (safe to show: it never echoes the password). */
-export function passwordProblem(password: unknown, email?: string): string | undefined {
+/**
+ * Undefined when acceptable; otherwise why not (safe to show: it never echoes the password).
+ * Rules, in order: a string of 12–256 characters without control characters; not containing
+ * the email's name; not on zxcvbn-ts's list of common and breached passwords; and a zxcvbn
+ * strength of at least MIN_PASSWORD_SCORE, judged with the account's own words (email, its
+ * parts, `tenantId` and other `accountInputs`, "portcullis") as things a guesser would try.
+ */
+export async function passwordProblem(password: unknown, email?: string, accountInputs: readonly string[] = []): Promise<string | undefined> {
   if (typeof password !== 'string') return 'it must be a string';
   const chars = [...password];
   if (chars.length < MIN_PASSWORD_CHARS) return `it must be at least ${MIN_PASSWORD_CHARS} characters`;
   if (chars.length > MAX_PASSWORD_CHARS) return `it must be at most ${MAX_PASSWORD_CHARS} characters`;
   if (/[\u0000-\u001f\u007f]/.test(password)) return 'it must not contain control characters';
-  const lower = password.toLowerCase();
-  if (COMMON_PASSWORDS.has(lower)) return 'it is a commonly used password';
-  if (new Set(chars).size < 5) return 'it repeats too few distinct characters';
-  for (const stem of COMMON_STEMS) {
-    if (lower.includes(stem) && !/\p{L}/u.test(lower.replace(stem, ''))) return 'it is a common word padded with digits or symbols';
-  }
   const local = email?.toLowerCase().split('@')[0];
-  if (local !== undefined && local.length >= 4 && lower.includes(local)) return 'it must not contain the email name';
-  return undefined;
+  if (local !== undefined && local.length >= 4 && password.toLowerCase().includes(local)) return 'it must not contain the email name';
+  return (await passwordStrength(password, accountWords(email, accountInputs))).problem;
 }
