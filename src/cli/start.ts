@@ -8,6 +8,7 @@ import { createApiKey } from '../identity/api-keys.ts';
 import { resolveKeyHashSecret } from '../identity/key-secret.ts';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream/index.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
+import { providerSecretValues } from '../upstream/provider-secrets.ts';
 import { parseCommandArgs, parsePort } from './args.ts';
 import { DEMO_KEY_LABEL, demoBanner, demoConfig } from './demo.ts';
 import { UsageError } from './usage-error.ts';
@@ -64,7 +65,8 @@ export async function runStart(argv: string[]): Promise<number> {
     });
   }
 
-  const log = createLogger({ level: config.logging.level });
+  // Provider credentials are removed from every log line, whatever a provider echoes back.
+  const log = createLogger({ level: config.logging.level, secretValues: providerSecretValues(config.providers.values()) });
   let gateway: Gateway;
   try {
     gateway = await createGateway(config, { log });

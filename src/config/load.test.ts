@@ -74,6 +74,8 @@ describe('parseConfig (valid files)', () => {
     assert.deepEqual(openai, {
       id: 'openai', kind: 'openai', baseUrl: 'https://api.openai.com/v1', apiKey: 'sk-test-abc',
       headers: { 'OpenAI-Organization': 'org-123', 'X-Trace': 't-xyz' },
+      // What the header's reference resolved to: scrubbed from provider text and log lines like the api key.
+      headerSecrets: ['xyz'],
       allowPrivateNetwork: false, maxConnections: 64, connectTimeoutMs: 5000,
     });
     assert.equal(cfg.providers.get('local')?.apiKey, undefined);

@@ -56,6 +56,8 @@ function readProvider(r: ConfigReader, id: string, at: Located, secrets: SecretC
       else r.report(keyAt, res.error);
     }
   }
+  const headerSecrets: string[] = [];
+  const headers = readHeaders(r, f('headers'), secrets, headerSecrets);
   const tls = readUpstreamTls(r, f('tls'), secrets.baseDir);
   if (tls !== undefined && baseUrl.startsWith('http:')) r.report(f('tls'), 'applies to https base URLs only (base_url is http)');
   return {
@@ -63,7 +65,8 @@ function readProvider(r: ConfigReader, id: string, at: Located, secrets: SecretC
     kind: r.oneOf(f('kind'), PROVIDER_KINDS) ?? 'openai',
     baseUrl,
     apiKey,
-    headers: readHeaders(r, f('headers'), secrets),
+    headers,
+    ...(headerSecrets.length > 0 ? { headerSecrets } : {}),
     allowPrivateNetwork: allowPrivateNetwork ?? false,
     maxConnections: r.int(f('max_connections'), { min: 1, max: 4096, default: 64 }) ?? 0,
     connectTimeoutMs: r.int(f('connect_timeout_ms'), { min: 1, max: MAX_TIMEOUT_MS, default: 5_000 }) ?? 0,
@@ -71,8 +74,11 @@ function readProvider(r: ConfigReader, id: string, at: Located, secrets: SecretC
   };
 }
 
-/** Configured extra request headers; credential headers must come from references. */
-export function readHeaders(r: ConfigReader, at: Located, secrets: SecretContext): Record<string, string> {
+/**
+ * Configured extra request headers; credential headers must come from references. The values
+ * references resolved to are added to `resolvedSecrets` when given (they are credentials).
+ */
+export function readHeaders(r: ConfigReader, at: Located, secrets: SecretContext, resolvedSecrets?: string[]): Record<string, string> {
   // fromEntries defines own properties, so a header named __proto__ cannot touch the prototype.
   const out: [string, string][] = [];
   const seen = new Set<string>();
@@ -96,7 +102,15 @@ export function readHeaders(r: ConfigReader, at: Located, secrets: SecretContext
     const res = interpolate(text, secrets);
     if (!res.ok) r.report(valueAt, res.error);
     else if (CONTROL_CHARS.test(res.value)) r.report(valueAt, 'header values must not contain control characters');
-    else out.push([name, res.value]);
+    else {
+      out.push([name, res.value]);
+      if (resolvedSecrets !== undefined) {
+        for (const ref of text.match(/\$\{[^}]*\}/g) ?? []) {
+          const one = resolveSecretReference(ref, secrets);
+          if (one.ok) resolvedSecrets.push(one.value);
+        }
+      }
+    }
   }
   return Object.fromEntries(out);
 }

@@ -30,3 +30,22 @@ export function credentialShape(text: string, opts: { readonly generic?: boolean
 export function recordableName(text: string, max: number): string {
   return credentialShape(text) === undefined ? text.slice(0, max) : '(withheld: looks like a credential)';
 }
+
+const GLOBAL_SHAPES: readonly RegExp[] = [
+  /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g,
+  /(?:pcl_[0-9A-Za-z]{20,}|sk-[A-Za-z0-9_-]{16,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{30,}|gh[pousr]_[A-Za-z0-9]{30,}|xox[abprs]-[A-Za-z0-9-]{10,})/g,
+  /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi,
+];
+
+/**
+ * `text` with every credential shape (the ones credentialShape names) replaced by
+ * `[redacted]`, for text from outside (a provider's error message) about to be logged.
+ * The scheme word of a bearer/basic token is kept, so the log still says what was there.
+ */
+export function redactSecretShapes(text: string): string {
+  let out = text;
+  for (const re of GLOBAL_SHAPES) {
+    out = out.replace(re, (_m: string, scheme?: string) => (typeof scheme === 'string' ? `${scheme} [redacted]` : '[redacted]'));
+  }
+  return out;
+}

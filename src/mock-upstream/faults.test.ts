@@ -195,3 +195,27 @@ describe('omitUsage fault (servers that ignore stream_options.include_usage)', (
     assert.equal((await control('POST', 'faults', { omitUsage: 'yes' })).status, 400);
   });
 });
+
+describe('message fault (provider text in errors)', () => {
+  it('puts the given text where each provider keeps its error message', async () => {
+    const text = 'Invalid request made with API key sk-echoed0123456789abcdef';
+    const where: Record<MockProvider, (j: any) => unknown> = {
+      openai: (j) => j.error.message, 'openai-compatible': (j) => j.error.message, anthropic: (j) => j.error.message,
+      gemini: (j) => j.error.message, mistral: (j) => j.message,
+    };
+    for (const provider of MOCK_PROVIDERS) {
+      mock.addFault({ provider, status: 400, message: text });
+      const [path, body] = sample(provider);
+      const r = await postJson(mock, provider, path, body);
+      assert.equal(r.status, 400, provider);
+      assert.equal(where[provider](r.json), text, provider);
+    }
+  });
+
+  it('needs a status and a non-empty string', async () => {
+    assert.equal((await control('POST', 'faults', { message: 'x' })).status, 400);
+    assert.equal((await control('POST', 'faults', { status: 500, message: '' })).status, 400);
+    assert.equal((await control('POST', 'faults', { status: 500, message: 7 })).status, 400);
+    assert.equal((await control('POST', 'faults', { status: 500, message: 'fine' })).status, 201);
+  });
+});

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { createAnthropicEmulator } from './anthropic/emulator.ts';
 import { CONTROL_PREFIX, handleControl } from './core/control-api.ts';
 import { createFaultQueue } from './core/faults.ts';
-import { readJsonBody, sendError, sendJson, sleep } from './core/http.ts';
+import { readJsonBody, sendError, sendJson, sleep, withErrorMessage } from './core/http.ts';
 import type { Exchange, ProviderEmulator } from './core/provider.ts';
 import { createRequestRecorder, redactHeaders, redactPath } from './core/recorder.ts';
 import type { MockFault, MockProvider, MockUpstreamOptions, RecordedRequest, Timing } from './core/types.ts';
@@ -96,7 +96,11 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
     const fault = faults.take(em.provider, model);
     if (fault?.hangMs !== undefined && !(await sleep(fault.hangMs, signal))) return;
     if (fault?.dropConnection === true) { req.socket.destroy(); return; }
-    if (fault?.status !== undefined) { sendError(res, em.faultError(fault.status, model, fault.retryAfterS)); return; }
+    if (fault?.status !== undefined) {
+      const reply = em.faultError(fault.status, model, fault.retryAfterS);
+      sendError(res, fault.message === undefined ? reply : withErrorMessage(reply, fault.message));
+      return;
+    }
     if (authError !== undefined) { sendError(res, authError); return; }
     if (parsed.kind === 'too-large') { sendError(res, { ...em.tooLarge(), headers: { ...em.tooLarge().headers, connection: 'close' } }); return; }
     if (route.needsBody && parsed.kind !== 'json') { sendError(res, em.malformedJson()); return; }

@@ -3,6 +3,7 @@
  * line; code must still never pass a secret to the logger on purpose.
  */
 import { pino, type Logger as PinoLogger, type DestinationStream } from 'pino';
+import { MIN_SECRET_CHARS, REDACTED } from '../core/credential-scrubber.ts';
 
 export type Logger = PinoLogger;
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -23,7 +24,41 @@ export const REDACT_PATHS: readonly string[] = [
   ...['headers', 'req.headers', 'internal.headers'].flatMap((c) => HEADER_NAMES.map((h) => `${c}[${h}]`)),
 ];
 
-export function createLogger(opts: { level: LogLevel; destination?: DestinationStream; base?: Record<string, unknown> }): Logger {
+export interface LoggerOptions {
+  level: LogLevel;
+  destination?: DestinationStream;
+  base?: Record<string, unknown>;
+  /**
+   * Secret values (the configured provider credentials) removed from every line wherever they
+   * appear, as a last line of defence behind the scrubbing of provider text at its source
+   * (src/core/credential-scrubber.ts). Values shorter than 8 characters are ignored.
+   */
+  secretValues?: Iterable<string>;
+}
+
+/**
+ * The line writer hook that removes `values` from each serialized line: the raw value and its
+ * JSON-escaped form (a value with a quote or backslash appears escaped in the line). A few
+ * substring searches per line; no regular expression.
+ */
+export function secretValueFilter(values: Iterable<string>): ((line: string) => string) | undefined {
+  const needles = new Set<string>();
+  for (const v of values) {
+    if (typeof v !== 'string' || v.length < MIN_SECRET_CHARS) continue;
+    needles.add(v);
+    needles.add(JSON.stringify(v).slice(1, -1));
+  }
+  const sorted = [...needles].sort((a, b) => b.length - a.length);
+  if (sorted.length === 0) return undefined;
+  return (line) => {
+    let out = line;
+    for (const n of sorted) if (out.includes(n)) out = out.split(n).join(REDACTED);
+    return out;
+  };
+}
+
+export function createLogger(opts: LoggerOptions): Logger {
+  const filter = opts.secretValues === undefined ? undefined : secretValueFilter(opts.secretValues);
   return pino(
     {
       level: opts.level,
@@ -31,6 +66,7 @@ export function createLogger(opts: { level: LogLevel; destination?: DestinationS
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
+      ...(filter === undefined ? {} : { hooks: { streamWrite: filter } }),
     },
     opts.destination ?? pino.destination({ fd: 1, sync: false }),
   );

@@ -80,7 +80,7 @@ test('a refused address is not retried against the same target, falls back, and 
   ]);
   const deps = {
     providers, pools: createProviderPools(providers), adapterFor: () => fakeAdapter, breakers: createBreakerRegistry(() => 0),
-    random: () => 0, sleep: recordingSleep().sleep, now: () => performance.now(),
+    random: () => 0, sleep: recordingSleep().sleep, now: () => performance.now(), scrub: (text: string) => text,
   };
   t.after(() => deps.pools.close());
   const call = { requestId: 'r1', route: route([target('internal', 'm', 1, 1), target('good', 'm', 1, 2)], {}), signal: new AbortController().signal, log };

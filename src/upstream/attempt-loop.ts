@@ -21,6 +21,8 @@ import {
 } from './failure.ts';
 import { BodyTooLargeError } from './http-exchange.ts';
 import type { ProviderPools } from './pools.ts';
+import { scrubFailure } from './provider-secrets.ts';
+import type { Scrubber } from '../core/credential-scrubber.ts';
 
 export interface AttemptReport {
   readonly target: TargetConfig;
@@ -39,6 +41,8 @@ export interface LoopDeps {
   readonly random: () => number;
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   readonly now: () => number;
+  /** Removes provider credentials and secret shapes from failure text (provider-secrets.ts). */
+  readonly scrub: Scrubber;
 }
 
 export interface LoopCall {
@@ -158,7 +162,8 @@ export async function runAttempts<T>(deps: LoopDeps, call: LoopCall, attempt: (a
       return { value: outcome.value, target, attempts, scope };
     }
     scope.dispose();
-    const failure = outcome.failure;
+    // Provider text (and exception messages that quote it) is scrubbed before anything logs or keeps it.
+    const failure = scrubFailure(outcome.failure, deps.scrub);
     failures.push(failure);
     permit.settle(breakerOutcome(failure));
     report(call, target, attempts, failure.kind, failure.status, latencyMs);

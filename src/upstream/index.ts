@@ -14,11 +14,13 @@ import { runAttempts, type AttemptReport, type LoopDeps } from './attempt-loop.t
 import { createBreakerRegistry, type BreakerState } from './circuit-breaker.ts';
 import { chatAttempt, chatStreamAttempt, embeddingsAttempt, type OperationCall } from './operations.ts';
 import { createProviderPools } from './pools.ts';
+import { providerTextScrubber } from './provider-secrets.ts';
 import { canonicalChunkStream } from './sse-stream.ts';
 
 export type { AttemptReport } from './attempt-loop.ts';
 export type { BreakerState } from './circuit-breaker.ts';
 export { assertProviderAddressPolicy, isPrivateOrLoopback } from './address-guard.ts';
+export { providerSecretValues } from './provider-secrets.ts';
 
 export interface UpstreamOptions {
   providers: ReadonlyMap<string, ProviderConfig>;
@@ -64,6 +66,7 @@ export function createUpstream(opts: UpstreamOptions): Upstream {
   for (const provider of opts.providers.values()) assertProviderAddressPolicy(provider);
   const now = opts.now ?? (() => performance.now());
   const pools = createProviderPools(opts.providers);
+  const scrub = providerTextScrubber(opts.providers.values());
   const deps: LoopDeps = {
     providers: opts.providers,
     pools,
@@ -72,6 +75,7 @@ export function createUpstream(opts: UpstreamOptions): Upstream {
     random: opts.random ?? Math.random,
     sleep: opts.sleep ?? defaultSleep,
     now,
+    scrub,
   };
   const operationCall = (call: UpstreamCall): OperationCall => ({
     requestId: call.requestId,
@@ -92,6 +96,7 @@ export function createUpstream(opts: UpstreamOptions): Upstream {
         idleTimeoutMs: call.route.attemptTimeoutMs,
         clientSignal: call.signal,
         log: call.log,
+        scrub,
         internal: { provider: r.target.provider, model: r.target.model, attempts: r.attempts },
         onClose: () => r.scope.dispose(),
       });

@@ -5,6 +5,7 @@
  */
 import type { ChatChunk } from '../providers/canonical.ts';
 import type { SseEvent, StreamTranslator } from '../providers/contract.ts';
+import { scrubbedError, type Scrubber } from '../core/credential-scrubber.ts';
 import { gatewayError } from '../errors/gateway-error.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createSseParser, type SseParser } from './sse-parser.ts';
@@ -92,6 +93,8 @@ export interface StreamOptions {
   /** Internal detail for the stream_interrupted error's log entry. */
   readonly internal: Readonly<Record<string, unknown>>;
   readonly log: Logger;
+  /** Removes provider credentials and secret shapes from what is logged about a failure. */
+  readonly scrub: Scrubber;
   /** Called once when the stream is over for any reason (releases the attempt's listeners). */
   readonly onClose: () => void;
 }
@@ -135,11 +138,12 @@ async function* canonicalChunks(started: StartedStream, opts: StreamOptions): As
     yield* translator.end();
   } catch (e) {
     if (opts.clientSignal.aborted) throw opts.clientSignal.reason;
-    const detail = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    // The error's text may quote the provider (an error event's message): scrubbed before it is logged.
+    const detail = opts.scrub(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
     opts.log.warn({ ...opts.internal, detail }, 'upstream stream interrupted');
     throw gatewayError('upstream.stream_interrupted', {
       internal: { ...opts.internal, detail },
-      cause: e,
+      cause: scrubbedError(e, opts.scrub),
     });
   } finally {
     source.destroy();

@@ -20,6 +20,11 @@ export interface ProviderConfig {
   readonly apiKey: string | undefined;
   /** Extra static headers sent upstream (values may come from `${ENV}`). */
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * The values the `${…}` references in `headers` resolved to: credentials like `apiKey`,
+   * removed from provider text and log lines (src/upstream/provider-secrets.ts).
+   */
+  readonly headerSecrets?: readonly string[];
   /** Upstreams on loopback/private/link-local addresses are refused unless this is true. */
   readonly allowPrivateNetwork: boolean;
   readonly maxConnections: number;

@@ -6,7 +6,8 @@
 import { isObject, MOCK_PROVIDERS, type MockFault, type MockProvider } from './types.ts';
 
 const FAULT_STATUSES: ReadonlySet<number> = new Set([400, 401, 403, 404, 408, 413, 422, 429, 500, 502, 503, 504, 529]);
-const FAULT_KEYS: ReadonlySet<string> = new Set(['provider', 'model', 'times', 'status', 'retryAfterS', 'hangMs', 'breakStreamAfterEvents', 'dropConnection', 'omitUsage']);
+const FAULT_KEYS: ReadonlySet<string> = new Set(['provider', 'model', 'times', 'status', 'retryAfterS', 'hangMs', 'breakStreamAfterEvents', 'dropConnection', 'omitUsage', 'message']);
+const MAX_MESSAGE_CHARS = 4096;
 const MAX_TIMES = 1_000_000;
 const MAX_HANG_MS = 10 * 60 * 1000;
 
@@ -25,7 +26,7 @@ export function validateFault(input: unknown): MockFault {
     if (!FAULT_KEYS.has(key)) throw new FaultInputError(`unknown fault field "${key}"`);
   }
   const fault: MockFault = {};
-  const { provider, model, times, status, retryAfterS, hangMs, breakStreamAfterEvents, dropConnection, omitUsage } = input;
+  const { provider, model, times, status, retryAfterS, hangMs, breakStreamAfterEvents, dropConnection, omitUsage, message } = input;
   if (provider !== undefined) {
     if (typeof provider !== 'string' || !MOCK_PROVIDERS.includes(provider as MockProvider)) {
       throw new FaultInputError(`provider must be one of ${MOCK_PROVIDERS.join(', ')}`);
@@ -67,6 +68,13 @@ export function validateFault(input: unknown): MockFault {
       throw new FaultInputError('omitUsage exists only for providers "openai" and "openai-compatible"');
     }
     fault.omitUsage = omitUsage;
+  }
+  if (message !== undefined) {
+    if (typeof message !== 'string' || message.length === 0 || message.length > MAX_MESSAGE_CHARS) {
+      throw new FaultInputError(`message must be a string of 1 to ${MAX_MESSAGE_CHARS} characters`);
+    }
+    if (fault.status === undefined) throw new FaultInputError('message needs a status (it replaces the text of that error)');
+    fault.message = message;
   }
   if (fault.status === undefined && fault.hangMs === undefined && fault.breakStreamAfterEvents === undefined && fault.dropConnection !== true && fault.omitUsage !== true) {
     throw new FaultInputError('a fault needs at least one of status, hangMs, breakStreamAfterEvents, dropConnection, omitUsage');

@@ -10,6 +10,21 @@ export interface ErrorReply {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+/**
+ * The error with its human-readable message replaced, wherever the provider's shape keeps it:
+ * `error.message` (OpenAI, Anthropic, Gemini), `message` (Mistral) or a string `detail`.
+ */
+export function withErrorMessage(reply: ErrorReply, message: string): ErrorReply {
+  const body = reply.body as Record<string, unknown> | null;
+  if (body === null || typeof body !== 'object') return reply;
+  const error = body['error'];
+  if (error !== null && typeof error === 'object' && typeof (error as Record<string, unknown>)['message'] === 'string') {
+    return { ...reply, body: { ...body, error: { ...(error as Record<string, unknown>), message } } };
+  }
+  if (typeof body['message'] === 'string') return { ...reply, body: { ...body, message } };
+  return { ...reply, body: { ...body, detail: message } };
+}
+
 export type BodyResult =
   | { readonly kind: 'empty' }
   | { readonly kind: 'json'; readonly value: unknown }

@@ -41,6 +41,12 @@ export interface MockFault {
    * `stream_options.include_usage` (and omit `usage` from whole responses).
    */
   omitUsage?: boolean;
+  /**
+   * With `status`: the text of the provider's error message instead of the usual one (real
+   * providers put request details there; some echo the API key: "Invalid request made with
+   * API key sk-…"), to test what the caller does with provider text.
+   */
+  message?: string;
 }
 
 export interface RecordedRequest {
