@@ -67,9 +67,10 @@ parentPort!.on('message', (req: StrengthRequest) => {
   try {
     const r = zxcvbn.check(req.password, [...req.userInputs]);
     const only = r.sequence.length === 1 ? r.sequence[0] : undefined;
-    // The whole password is one entry of the common/breached list (in any case, l33t or reversed).
+    // The whole password is one entry of the common/breached list, in any case, l33t or reversed;
+    // a near miss (Levenshtein) is not "on the list" but scores low and says it is similar.
     const listed = only !== undefined && only.pattern === 'dictionary' && only.dictionaryName === 'passwords-common'
-      && only.token.length === req.password.length;
+      && only.token.length === req.password.length && (only as { levenshteinDistance?: number }).levenshteinDistance === undefined;
     reply = { id: req.id, ok: true, score: r.score, listed, warning: r.feedback.warning ?? null, suggestions: r.feedback.suggestions };
   } catch (err) {
     reply = { id: req.id, ok: false, error: err instanceof Error ? err.message : String(err) };

@@ -137,7 +137,7 @@ export async function passwordStrength(password: string, userInputs: readonly st
   if (!r.ok) throw new Error(`the password strength check failed: ${r.error}`);
   const warning = r.warning ?? undefined;
   if (r.listed) {
-    return { score: r.score, problem: `it is on the list of commonly used and breached passwords${warning === undefined ? '' : ` (${warning})`}` };
+    return { score: r.score, problem: `it is on the list of commonly used and breached passwords (or a simple variant of one)${warning === undefined ? '' : ` (${warning})`}` };
   }
   if (r.score >= MIN_PASSWORD_SCORE) return { score: r.score, problem: undefined };
   const advice = r.suggestions[0] ?? (warning === undefined ? 'make it longer, for example with several unrelated words' : undefined);
