@@ -355,6 +355,12 @@ export const ERROR_CODES = {
     message: 'This tenant is suspended.',
     doc: 'An operator suspended the caller\'s tenant (`portcullis tenants suspend`). Every API key, JWT or OAuth access token mapped to the tenant, and every admin login, session and admin API token of its users, is refused until `portcullis tenants resume`. Takes effect within about a second on every instance.',
   },
+  // --- guardrail detectors -------------------------------------------------------------
+  'guard.invalid_detector': {
+    status: 400, openaiType: 'invalid_request_error', anthropicType: 'invalid_request_error',
+    message: 'Invalid guard detector options at {path}: {detail}.',
+    doc: 'A guard detector was configured with options it cannot use (an unknown type, an unsafe or invalid deny-list pattern, a threshold out of range). Raised when the config or policy is loaded, never on a request; fix the named option.',
+  },
   'internal.error': {
     status: 500, openaiType: 'server_error', anthropicType: 'api_error',
     message: 'Internal gateway error (request id {requestId}).',

@@ -1,0 +1,28 @@
+/** Helpers the detectors share: option checks and overlap resolution. */
+import { gatewayError } from '../errors/gateway-error.ts';
+
+/** Checks a `types` option against the known types; throws a GatewayError naming the bad one. */
+export function validateTypes(types: readonly string[] | undefined, known: readonly string[], path: string): readonly string[] {
+  if (types === undefined) return known;
+  if (!Array.isArray(types)) throw gatewayError('guard.invalid_detector', { params: { path, detail: 'expected a list of types' } });
+  if (types.length === 0) throw gatewayError('guard.invalid_detector', { params: { path, detail: 'the list is empty; leave it out to find every type' } });
+  for (const [i, t] of types.entries()) {
+    if (typeof t !== 'string' || !known.includes(t)) {
+      throw gatewayError('guard.invalid_detector', { params: { path: `${path}[${i}]`, detail: `unknown type ${JSON.stringify(String(t)).slice(0, 40)}; known: ${known.join(', ')}` } });
+    }
+  }
+  return types;
+}
+
+/** Keeps the earliest-starting (then longest) of overlapping spans. Input order does not matter. */
+export function overlapFree<T extends { readonly start: number; readonly end: number }>(spans: readonly T[]): T[] {
+  const sorted = [...spans].sort((a, b) => a.start - b.start || b.end - a.end);
+  const kept: T[] = [];
+  let reach = -1;
+  for (const s of sorted) {
+    if (s.start < reach) continue;
+    kept.push(s);
+    reach = s.end;
+  }
+  return kept;
+}

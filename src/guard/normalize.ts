@@ -1,0 +1,130 @@
+/**
+ * The view of a text the detectors scan: what a reader (or a model) would see, not the code
+ * points an attacker chose. NFKC folds full-width and mathematical letters (`ｉｇｎｏｒｅ`,
+ * `𝐢𝐠𝐧𝐨𝐫𝐞`); zero-width, bidi and other invisible format characters are dropped
+ * (`ig\u200Bnore`); Unicode tag characters, which some models read as ASCII while humans see
+ * nothing, are decoded to that ASCII; Cyrillic, Greek and Armenian letters that look like Latin
+ * ones are folded to Latin inside words that are written in Latin or only in look-alikes
+ * (`іgnоrе` with Cyrillic і, о, е), so real Cyrillic or Greek text is left alone.
+ *
+ * Every character of the result keeps the span of the original it came from, so a finding in
+ * the normalized text is reported at its place in the ORIGINAL text.
+ */
+
+export interface NormalizedText {
+  /** The text to scan. */
+  readonly text: string;
+  /** Where in the original each UTF-16 unit of `text` came from: [sourceStart[i], sourceEnd[i]).
+   *  Undefined when `text` is the original unchanged (the common, all-ASCII case). */
+  readonly sourceStart: Int32Array | undefined;
+  readonly sourceEnd: Int32Array | undefined;
+  readonly originalLength: number;
+}
+
+// Invisible format characters: zero-width space/joiners, direction marks, bidi embeddings and
+// isolates, word joiner and invisible operators, BOM, soft hyphen, Mongolian vowel separator,
+// combining grapheme joiner, Arabic letter mark, Hangul fillers, variation selectors.
+function isInvisible(cp: number): boolean {
+  return (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2064)
+    || (cp >= 0x2066 && cp <= 0x206f) || cp === 0xfeff || cp === 0x00ad || cp === 0x180e || cp === 0x034f
+    || cp === 0x061c || cp === 0x115f || cp === 0x1160 || cp === 0x3164 || cp === 0xffa0
+    || (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0xe0100 && cp <= 0xe01ef) || (cp >= 0xfff9 && cp <= 0xfffb);
+}
+
+/** Look-alikes of Latin letters (Unicode confusables that NFKC leaves alone). */
+const HOMOGLYPHS: ReadonlyMap<number, string> = new Map(Object.entries({
+  // Cyrillic
+  'а': 'a', 'в': 'b', 'е': 'e', 'ѐ': 'e', 'ё': 'e', 'һ': 'h', 'і': 'i', 'ї': 'i', 'ј': 'j', 'к': 'k', 'ӏ': 'l', 'м': 'm', 'н': 'h',
+  'о': 'o', 'р': 'p', 'с': 'c', 'ѕ': 's', 'т': 't', 'у': 'y', 'ү': 'y', 'х': 'x', 'ԁ': 'd', 'ԛ': 'q', 'ԝ': 'w', 'ɡ': 'g', 'ı': 'i',
+  'А': 'A', 'В': 'B', 'Е': 'E', 'Ѕ': 'S', 'І': 'I', 'Ј': 'J', 'К': 'K', 'М': 'M', 'Н': 'H', 'О': 'O', 'Р': 'P', 'С': 'C',
+  'Т': 'T', 'У': 'Y', 'Х': 'X', 'Ү': 'Y', 'Ԁ': 'D', 'Ԛ': 'Q', 'Ԝ': 'W', 'Ӏ': 'I',
+  // Greek
+  'α': 'a', 'ε': 'e', 'ι': 'i', 'κ': 'k', 'ν': 'v', 'ο': 'o', 'ρ': 'p', 'τ': 't', 'υ': 'u', 'χ': 'x', 'γ': 'y', 'ω': 'w',
+  'Α': 'A', 'Β': 'B', 'Ε': 'E', 'Ζ': 'Z', 'Η': 'H', 'Ι': 'I', 'Κ': 'K', 'Μ': 'M', 'Ν': 'N', 'Ο': 'O', 'Ρ': 'P', 'Τ': 'T',
+  'Υ': 'Y', 'Χ': 'X',
+  // Armenian
+  'օ': 'o', 'ս': 'u', 'հ': 'h', 'ո': 'n', 'ց': 'g', 'զ': 'q', 'Տ': 'S', 'Օ': 'O',
+}).map(([k, v]) => [k.codePointAt(0)!, v]));
+
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+const COMBINING = /\p{M}/u;
+const LETTER = /\p{L}/u;
+
+/** The normalized view of `text` and the way back to it. Never throws. */
+export function normalizeForScan(text: string): NormalizedText {
+  if (ASCII_ONLY.test(text)) return { text, sourceStart: undefined, sourceEnd: undefined, originalLength: text.length };
+  const needsNfkc = text.normalize('NFKC') !== text;
+  const out: string[] = [];
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const emit = (s: string, start: number, end: number): void => {
+    for (let k = 0; k < s.length; k++) { out.push(s[k]!); starts.push(start); ends.push(end); }
+  };
+  let i = 0;
+  while (i < text.length) {
+    const cp = text.codePointAt(i)!;
+    const width = cp > 0xffff ? 2 : 1;
+    if (cp < 0x80) { out.push(text[i]!); starts.push(i); ends.push(i + 1); i += 1; continue; }
+    if (isInvisible(cp)) { i += width; continue; }
+    if (cp >= 0xe0000 && cp <= 0xe007f) {
+      if (cp >= 0xe0020 && cp <= 0xe007e) emit(String.fromCharCode(cp - 0xe0000), i, i + width);
+      i += width;
+      continue;
+    }
+    // A base character with its combining marks is normalized as one cluster (é = e + U+0301).
+    let j = i + width;
+    while (j < text.length) {
+      const next = text.codePointAt(j)!;
+      const w = next > 0xffff ? 2 : 1;
+      if (isInvisible(next)) { j += w; continue; }
+      if (!COMBINING.test(String.fromCodePoint(next))) break;
+      j += w;
+    }
+    let cluster = text.slice(i, j);
+    if (j - i > width) cluster = [...cluster].filter((c) => !isInvisible(c.codePointAt(0)!)).join('');
+    emit(needsNfkc || j - i > width ? cluster.normalize('NFKC') : cluster, i, j);
+    i = j;
+  }
+  foldHomoglyphWords(out);
+  return { text: out.join(''), sourceStart: Int32Array.from(starts), sourceEnd: Int32Array.from(ends), originalLength: text.length };
+}
+
+/** Folds look-alikes in words written in Latin letters or only in look-alikes. In place. */
+function foldHomoglyphWords(chars: string[]): void {
+  let w = 0;
+  while (w < chars.length) {
+    if (!isWordChar(chars[w]!)) { w++; continue; }
+    let end = w;
+    let latin = false;
+    let confusable = 0;
+    let letters = 0;
+    while (end < chars.length && isWordChar(chars[end]!)) {
+      const c = chars[end]!;
+      const code = c.charCodeAt(0);
+      if ((code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a)) latin = true;
+      if (HOMOGLYPHS.has(code)) confusable++;
+      if (code >= 0x80 && LETTER.test(c)) letters++;
+      end++;
+    }
+    if (confusable > 0 && (latin || confusable === letters)) {
+      for (let k = w; k < end; k++) chars[k] = HOMOGLYPHS.get(chars[k]!.charCodeAt(0)) ?? chars[k]!;
+    }
+    w = end;
+  }
+}
+
+function isWordChar(c: string): boolean {
+  const code = c.charCodeAt(0);
+  if (code < 0x80) return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+  return LETTER.test(c) || COMBINING.test(c);
+}
+
+/** The original span of the normalized span [start, end). */
+export function toOriginalSpan(n: NormalizedText, start: number, end: number): { start: number; end: number } {
+  if (n.sourceStart === undefined || n.sourceEnd === undefined) return { start, end };
+  if (end <= start) {
+    const at = start < n.sourceStart.length ? n.sourceStart[start]! : n.originalLength;
+    return { start: at, end: at };
+  }
+  return { start: n.sourceStart[start]!, end: n.sourceEnd[end - 1]! };
+}

@@ -1,0 +1,101 @@
+/**
+ * The PII detector: email addresses, phone numbers, payment cards, IBANs, US social security
+ * numbers and IP addresses, each validated (Luhn and issuer ranges, mod-97 and country length,
+ * never-issued SSN ranges, octet and group ranges) so that order numbers, dates, UUIDs, hashes
+ * and version strings are left alone. Scans the normalized view (full-width digits, zero-width
+ * characters between digits) and reports positions in the original text.
+ */
+import { isIPv6 } from 'node:net';
+import type { GuardFinding, TextDetector } from '../detector.ts';
+import { normalizeForScan, toOriginalSpan } from '../normalize.ts';
+import { overlapFree, validateTypes } from '../detector-support.ts';
+import { IBAN_LENGTHS, ibanValid } from './checksums.ts';
+import { classifyNumber } from './numbers.ts';
+
+export const PII_TYPES = ['EMAIL', 'PHONE', 'CARD', 'IBAN', 'US_SSN', 'IP_ADDRESS'] as const;
+export type PiiType = (typeof PII_TYPES)[number];
+
+export interface PiiDetectorOptions {
+  /** The types to find; all of PII_TYPES when absent. */
+  readonly types?: readonly string[];
+}
+
+// Bounded repetitions everywhere, anchored by look-behinds so a run is tried from its start
+// only: each pattern does work linear in the text.
+const EMAIL = /(?<![\w.%+-])[\w.%+-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,4}[A-Za-z]{2,24}(?![\w-]|\.[A-Za-z0-9])/g;
+const FILE_EXTENSIONS = new Set(['png', 'jpg', 'jpeg', 'gif', 'svg', 'webp', 'ico', 'bmp', 'avif', 'tiff']);
+const NUMBER = /(?<![\w.+\-/@#$€£¥])\+?\(?\d[\d \-.()]{4,28}\d/g;
+const IBAN = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){10,31}/g;
+const IPV4 = /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w|\.\d)/g;
+const IPV6 = /(?<![\w:.])(?=[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:])[0-9A-Fa-f:]{3,39}(?:\d{1,3}(?:\.\d{1,3}){3})?(?![\w:])/g;
+const VERSION_CUE = /(?:\bv|\bver\.?|\bversion|\brelease|\bbuild)\s*$/i;
+const NUMBER_TRAILER = /^(?:\w|[.\-/:,]\d)/;
+
+/** The longest span a finding covers, in visible characters (email: 64 + @ + 253). */
+const MAX_VISIBLE_SPAN = 318;
+/** Allowance for invisible characters interleaved in a match (they are skipped, not matched). */
+export const INVISIBLE_ALLOWANCE = 2;
+
+export function createPiiDetector(opts: PiiDetectorOptions = {}): TextDetector {
+  const types = new Set<PiiType>(validateTypes(opts.types, PII_TYPES, 'pii.types') as PiiType[]);
+  const want = (t: PiiType) => types.has(t);
+  const wantNumbers = want('PHONE') || want('CARD') || want('US_SSN');
+  return {
+    name: 'pii',
+    maxMatchLength: MAX_VISIBLE_SPAN * INVISIBLE_ALLOWANCE,
+    scan(original) {
+      const norm = normalizeForScan(original);
+      const text = norm.text;
+      const raw: Array<{ type: PiiType; start: number; end: number }> = [];
+      if (want('EMAIL') && text.includes('@')) {
+        for (const m of text.matchAll(EMAIL)) {
+          const tld = m[0].slice(m[0].lastIndexOf('.') + 1).toLowerCase();
+          if (!FILE_EXTENSIONS.has(tld)) raw.push({ type: 'EMAIL', start: m.index, end: m.index + m[0].length });
+        }
+      }
+      if (want('IBAN')) {
+        for (const m of text.matchAll(IBAN)) {
+          const span = ibanSpan(m[0]);
+          if (span !== undefined) raw.push({ type: 'IBAN', start: m.index, end: m.index + span });
+        }
+      }
+      if (wantNumbers) {
+        for (const m of text.matchAll(NUMBER)) {
+          const end = m.index + m[0].length;
+          if (NUMBER_TRAILER.test(text.slice(end, end + 2))) continue;
+          const kind = classifyNumber(m[0], text.slice(Math.max(0, m.index - 40), m.index));
+          if (kind !== undefined && want(kind)) raw.push({ type: kind, start: m.index, end });
+        }
+      }
+      if (want('IP_ADDRESS')) {
+        if (text.includes('.')) {
+          for (const m of text.matchAll(IPV4)) {
+            if (!VERSION_CUE.test(text.slice(Math.max(0, m.index - 12), m.index))) raw.push({ type: 'IP_ADDRESS', start: m.index, end: m.index + m[0].length });
+          }
+        }
+        if (text.includes(':')) {
+          for (const m of text.matchAll(IPV6)) {
+            if (isIPv6(m[0]) && m[0].split(':').filter((g) => g !== '').length >= 2) raw.push({ type: 'IP_ADDRESS', start: m.index, end: m.index + m[0].length });
+          }
+        }
+      }
+      return overlapFree(raw).map((f): GuardFinding => {
+        const span = toOriginalSpan(norm, f.start, f.end);
+        return { detector: 'pii', type: f.type, start: span.start, end: span.end, score: 1 };
+      });
+    },
+  };
+}
+
+/** The length of the valid IBAN at the start of `candidate` (spaces included), if any. */
+function ibanSpan(candidate: string): number | undefined {
+  const length = IBAN_LENGTHS.get(candidate.slice(0, 2));
+  if (length === undefined) return undefined;
+  let compact = '';
+  let i = 0;
+  for (; i < candidate.length && compact.length < length; i++) if (candidate[i] !== ' ') compact += candidate[i];
+  if (compact.length !== length) return undefined;
+  // The IBAN must end where a group ends, not in the middle of a longer code.
+  if (i < candidate.length && candidate[i] !== ' ') return undefined;
+  return ibanValid(compact) ? i : undefined;
+}
