@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isGatewayError } from '../../errors/gateway-error.ts';
+import { createDenyListDetector } from './index.ts';
+import { patternFacts } from './pattern-facts.ts';
+
+const spans = (d: ReturnType<typeof createDenyListDetector>, text: string) => d.scan(text).map((f) => text.slice(f.start, f.end));
+
+test('deny list: keywords match whole words, case-insensitively by default, through obfuscation', () => {
+  const d = createDenyListDetector({ name: 'projects', keywords: ['Project Falcon', 'bluebird', '猎鹰'] });
+  assert.deepEqual(spans(d, 'Status of PROJECT FALCON and Bluebird?'), ['PROJECT FALCON', 'Bluebird']);
+  assert.deepEqual(spans(d, 'bluebirds, projectfalcon, Project Falconry'), []);
+  assert.deepEqual(spans(d, 'blue\u200bbird and ｂｌｕｅｂｉｒｄ and blυebird'), ['blue\u200bbird', 'ｂｌｕｅｂｉｒｄ', 'blυebird']);
+  assert.deepEqual(spans(d, '关于猎鹰项目'), ['猎鹰']);
+  assert.equal(d.scan('bluebird')[0]?.type, 'DENY_PROJECTS');
+  assert.equal(d.scan('bluebird')[0]?.detector, 'deny_list');
+});
+
+test('deny list: caseSensitive keeps case', () => {
+  const d = createDenyListDetector({ name: 'x', keywords: ['ACME'], caseSensitive: true });
+  assert.deepEqual(spans(d, 'acme ACME Acme'), ['ACME']);
+});
+
+test('deny list: regular expressions on the linear-time engine', () => {
+  const d = createDenyListDetector({ name: 'internal', patterns: ['\\b[a-z0-9-]{1,30}\\.corp\\.example\\b', 'TICKET-\\d{3,6}', '\\bx{3}\\d'] });
+  assert.deepEqual(spans(d, 'see build-01.corp.example, ticket-1234 and XXX9'), ['build-01.corp.example', 'ticket-1234', 'XXX9']);
+  assert.deepEqual(spans(d, 'nothing to see'), []);
+});
+
+test('deny list: catastrophic patterns run in linear time instead of hanging', () => {
+  const d = createDenyListDetector({ name: 'redos', patterns: ['(a+)+$', '(x|x)*y', '(\\w+\\s?)*!'] });
+  const evil = 'a'.repeat(20_000) + 'b ' + 'x'.repeat(20_000) + ' ' + 'word '.repeat(4000) + '?';
+  const started = Date.now();
+  assert.deepEqual(d.scan(evil), []);
+  // A backtracking engine would not return at all on this input (2^20000 paths); 60 s is a
+  // hang detector on a loaded machine, not a performance assertion.
+  assert.ok(Date.now() - started < 60_000);
+});
+
+test('deny list: unsafe or invalid patterns are refused at build time, naming the pattern', () => {
+  const refuse = (opts: Parameters<typeof createDenyListDetector>[0], path: RegExp, detail: RegExp) =>
+    assert.throws(() => createDenyListDetector(opts), (e: unknown) => {
+      assert.ok(isGatewayError(e), String(e));
+      assert.equal(e.code, 'guard.invalid_detector');
+      assert.match(e.message, path);
+      assert.match(e.message, detail);
+      return true;
+    });
+  refuse({ name: 'l', patterns: ['ok', '(a)\\1'] }, /deny_lists\.l\.patterns\[1\]/, /\(a\)\\\\1.*linear-time/);
+  refuse({ name: 'l', patterns: ['(?=secret)secret'] }, /patterns\[0\]/, /look-arounds/);
+  refuse({ name: 'l', patterns: ['(unclosed'] }, /patterns\[0\]/, /unclosed/);
+  refuse({ name: 'l', patterns: ['a*'] }, /patterns\[0\]/, /empty string/);
+  refuse({ name: 'l', keywords: ['ok', ' '] }, /keywords\[1\]/, /non-empty/);
+  refuse({ name: 'bad name!', keywords: ['x'] }, /deny_list\.name/, /letters/);
+  refuse({ name: 'empty' }, /deny_lists\.empty/, /at least one/);
+});
+
+test('deny list: maxMatchLength bounds matches for stream windows', () => {
+  assert.equal(createDenyListDetector({ name: 'k', keywords: ['abc', 'abcdefgh'] }).maxMatchLength, 8 * 2);
+  assert.equal(createDenyListDetector({ name: 'p', patterns: ['TICKET-\\d{3,6}'] }).maxMatchLength, (7 + 12) * 2);
+  assert.equal(createDenyListDetector({ name: 'u', patterns: ['secret\\w+'] }).maxMatchLength, Infinity);
+});
+
+test('pattern facts: longest match and required literals', () => {
+  const cases: ReadonlyArray<readonly [string, number, readonly string[] | undefined]> = [
+    ['abc', 3, ['abc']],
+    ['TICKET-\\d{3,6}', 7 + 12, ['ticket-']],
+    ['(?:foo|barbaz)\\d?', 8, ['foo', 'barbaz']],
+    ['(?i)hello\\s+world', Infinity, ['hello']],
+    ['[a-z]{2,4}', 8, undefined],
+    ['ab|\\d+', Infinity, undefined],
+    ['x?yz{2}q', 4 + 1, undefined],
+    ['\\Qa.b*c\\E!', 6, ['a.b*c']],
+    ['(?P<n>proj)ect', 7, ['proj']], // a group ends a literal run: the longer one is kept
+    ['^secret$', 6, ['secret']],
+  ];
+  for (const [p, max, lits] of cases) {
+    const f = patternFacts(p);
+    assert.equal(f.maxLength, max, p);
+    assert.deepEqual(f.requiredLiterals, lits, p);
+  }
+});
+
+test('deny list: a pattern whose literal is absent is skipped, one whose literal is present still runs', () => {
+  const d = createDenyListDetector({ name: 'p', patterns: ['code ?name:? ?[A-Z]{4,8}', '\\d{3}-\\d{4}'] });
+  assert.deepEqual(spans(d, 'The codename: BRAVO and 555-1234'), ['codename: BRAVO', '555-1234']);
+});

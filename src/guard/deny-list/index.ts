@@ -1,0 +1,131 @@
+/**
+ * A deny list: regular expressions and keywords an operator refuses (project code names,
+ * competitor names, internal host names), reported as DENY_<NAME>. Patterns run on re2js, an
+ * RE2 engine whose time is linear in the text whatever the pattern, so a pattern cannot be a
+ * denial-of-service; what RE2 cannot guarantee linear (backreferences, look-arounds) is
+ * refused when the list is built, naming the pattern. Keywords match whole words, found in one
+ * pass for any number of them. Both run on the normalized view, so zero-width characters,
+ * full-width letters and homoglyphs do not slip a keyword past.
+ *
+ * re2js is a plain-JavaScript RE2 and costs about 0.1 ms per KB per pattern; a pattern run is
+ * skipped when the text holds none of the literals every match of that pattern contains.
+ */
+import { RE2JS } from 're2js';
+import { gatewayError } from '../../errors/gateway-error.ts';
+import type { GuardFinding, TextDetector } from '../detector.ts';
+import { overlapFree } from '../detector-support.ts';
+import { createLiteralMatcher, type LiteralMatcher } from '../literal-matcher.ts';
+import { normalizeForScan, toOriginalSpan } from '../normalize.ts';
+import { INVISIBLE_ALLOWANCE } from '../pii/index.ts';
+import { patternFacts } from './pattern-facts.ts';
+
+export interface DenyListDetectorOptions {
+  /** Names the finding type: DENY_<NAME>. Letters, digits and underscores. */
+  readonly name: string;
+  readonly patterns?: readonly string[];
+  readonly keywords?: readonly string[];
+  /** Default false: `Falcon` also matches `falcon` and `FALCON`. */
+  readonly caseSensitive?: boolean;
+}
+
+const NAME = /^[A-Za-z][A-Za-z0-9_]{0,47}$/;
+const MAX_PATTERNS = 1000;
+const MAX_PATTERN_CHARS = 1000;
+const MAX_KEYWORDS = 100_000;
+const MAX_KEYWORD_CHARS = 200;
+const WORD_CHAR = /[\p{L}\p{N}_]/u;
+
+interface CompiledPattern {
+  readonly regex: RE2JS;
+  /** Indexes into the shared literal prefilter; undefined: run on every text. */
+  readonly literalIds: readonly number[] | undefined;
+}
+
+export function createDenyListDetector(opts: DenyListDetectorOptions): TextDetector {
+  const name = typeof opts?.name === 'string' ? opts.name : '';
+  if (!NAME.test(name)) invalid('deny_list.name', 'a deny list needs a name of letters, digits and underscores (at most 48), starting with a letter');
+  const base = `deny_lists.${name}`;
+  const patterns = stringList(opts.patterns, `${base}.patterns`, MAX_PATTERNS, MAX_PATTERN_CHARS);
+  // Keywords are compared in the same normalized form as the text they are looked for in.
+  const keywords = stringList(opts.keywords, `${base}.keywords`, MAX_KEYWORDS, MAX_KEYWORD_CHARS).map((k) => normalizeForScan(k).text);
+  if (opts.caseSensitive !== undefined && typeof opts.caseSensitive !== 'boolean') invalid(`${base}.case_sensitive`, 'expected true or false');
+  if (patterns.length === 0 && keywords.length === 0) invalid(base, 'a deny list needs at least one pattern or keyword');
+  const caseSensitive = opts.caseSensitive === true;
+  const type = `DENY_${name.toUpperCase()}`;
+
+  const literals: string[] = [];
+  let maxLength = keywords.reduce((n, k) => Math.max(n, k.length), 0);
+  const compiled: CompiledPattern[] = patterns.map((p, i) => {
+    const at = `${base}.patterns[${i}]`;
+    let regex: RE2JS;
+    try {
+      regex = RE2JS.compile(p, caseSensitive ? 0 : RE2JS.CASE_INSENSITIVE);
+    } catch (e) {
+      const why = e instanceof Error ? e.message.replace(/^error parsing regexp: /, '') : 'invalid';
+      invalid(at, `pattern ${JSON.stringify(p).slice(0, 80)} is refused: ${why} (patterns run on a linear-time RE2 engine: no backreferences or look-arounds)`);
+    }
+    if (regex.matcher('').find()) invalid(at, `pattern ${JSON.stringify(p).slice(0, 80)} matches the empty string, so it would match every text`);
+    const facts = patternFacts(p);
+    maxLength = Math.max(maxLength, facts.maxLength);
+    const literalIds = facts.requiredLiterals?.map((l) => literals.push(l) - 1);
+    return { regex, literalIds };
+  });
+  const prefilter: LiteralMatcher | undefined = literals.length > 0 ? createLiteralMatcher(literals, { caseSensitive: false }) : undefined;
+  const keywordMatcher = keywords.length > 0 ? createLiteralMatcher(keywords, { caseSensitive }) : undefined;
+
+  return {
+    name: 'deny_list',
+    maxMatchLength: maxLength * INVISIBLE_ALLOWANCE,
+    scan(original) {
+      const norm = normalizeForScan(original);
+      const text = norm.text;
+      const spans: Array<{ start: number; end: number }> = [];
+      if (keywordMatcher !== undefined) {
+        for (const m of keywordMatcher.findAll(text)) if (wholeWord(text, m.start, m.end)) spans.push(m);
+      }
+      if (compiled.length > 0) {
+        const present = new Set<number>();
+        if (prefilter !== undefined) for (const m of prefilter.findAll(text)) present.add(m.index);
+        for (const p of compiled) {
+          if (p.literalIds !== undefined && !p.literalIds.some((id) => present.has(id))) continue;
+          const m = p.regex.matcher(text);
+          while (m.find()) spans.push({ start: m.start(), end: m.end() });
+        }
+      }
+      return overlapFree(spans).map((s): GuardFinding => {
+        const span = toOriginalSpan(norm, s.start, s.end);
+        return { detector: 'deny_list', type, start: span.start, end: span.end, score: 1 };
+      });
+    },
+  };
+}
+
+/** A keyword matches as a word: not inside a longer word (`ass` is not found in `class`). */
+function wholeWord(text: string, start: number, end: number): boolean {
+  const first = text[start]!;
+  const last = text[end - 1]!;
+  if (WORD_CHAR.test(first) && start > 0 && WORD_CHAR.test(text[start - 1]!) && !isCjk(first)) return false;
+  if (WORD_CHAR.test(last) && end < text.length && WORD_CHAR.test(text[end]!) && !isCjk(last)) return false;
+  return true;
+}
+
+/** Chinese and Japanese are written without spaces: a keyword there matches anywhere. */
+function isCjk(c: string): boolean {
+  const code = c.charCodeAt(0);
+  return (code >= 0x3040 && code <= 0x30ff) || (code >= 0x3400 && code <= 0x9fff) || (code >= 0xf900 && code <= 0xfaff);
+}
+
+function stringList(v: readonly string[] | undefined, path: string, maxCount: number, maxChars: number): readonly string[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) invalid(path, 'expected a list of strings');
+  if (v.length > maxCount) invalid(path, `at most ${maxCount} entries`);
+  for (const [i, s] of v.entries()) {
+    if (typeof s !== 'string' || s.trim() === '') invalid(`${path}[${i}]`, 'expected a non-empty string');
+    if (s.length > maxChars) invalid(`${path}[${i}]`, `longer than ${maxChars} characters`);
+  }
+  return v;
+}
+
+function invalid(path: string, detail: string): never {
+  throw gatewayError('guard.invalid_detector', { params: { path, detail } });
+}
