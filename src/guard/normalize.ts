@@ -49,22 +49,25 @@ const HOMOGLYPHS: ReadonlyMap<number, string> = new Map(Object.entries({
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
 const COMBINING = /\p{M}/u;
 const LETTER = /\p{L}/u;
+/** Anything the slow path would change besides NFKC: invisibles, tags, combining marks, look-alikes. */
+const SPECIAL = /[\u00ad\u034f\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\u{e0000}-\u{e007f}\u{e0100}-\u{e01ef}\p{M}\u0131\u0261\u0370-\u03ff\u0400-\u04ff\u0500-\u052f\u0530-\u058f]/u;
 
 /** The normalized view of `text` and the way back to it. Never throws. */
 export function normalizeForScan(text: string): NormalizedText {
   if (ASCII_ONLY.test(text)) return { text, sourceStart: undefined, sourceEnd: undefined, originalLength: text.length };
   const needsNfkc = text.normalize('NFKC') !== text;
-  const out: string[] = [];
+  if (!needsNfkc && !SPECIAL.test(text)) return { text, sourceStart: undefined, sourceEnd: undefined, originalLength: text.length };
+  const out: number[] = [];
   const starts: number[] = [];
   const ends: number[] = [];
   const emit = (s: string, start: number, end: number): void => {
-    for (let k = 0; k < s.length; k++) { out.push(s[k]!); starts.push(start); ends.push(end); }
+    for (let k = 0; k < s.length; k++) { out.push(s.charCodeAt(k)); starts.push(start); ends.push(end); }
   };
   let i = 0;
   while (i < text.length) {
     const cp = text.codePointAt(i)!;
     const width = cp > 0xffff ? 2 : 1;
-    if (cp < 0x80) { out.push(text[i]!); starts.push(i); ends.push(i + 1); i += 1; continue; }
+    if (cp < 0x80) { out.push(cp); starts.push(i); ends.push(i + 1); i += 1; continue; }
     if (isInvisible(cp)) { i += width; continue; }
     if (cp >= 0xe0000 && cp <= 0xe007f) {
       if (cp >= 0xe0020 && cp <= 0xe007e) emit(String.fromCharCode(cp - 0xe0000), i, i + width);
@@ -75,47 +78,60 @@ export function normalizeForScan(text: string): NormalizedText {
     let j = i + width;
     while (j < text.length) {
       const next = text.codePointAt(j)!;
+      if (next < 0x300) break;
       const w = next > 0xffff ? 2 : 1;
       if (isInvisible(next)) { j += w; continue; }
       if (!COMBINING.test(String.fromCodePoint(next))) break;
       j += w;
     }
-    let cluster = text.slice(i, j);
-    if (j - i > width) cluster = [...cluster].filter((c) => !isInvisible(c.codePointAt(0)!)).join('');
-    emit(needsNfkc || j - i > width ? cluster.normalize('NFKC') : cluster, i, j);
+    if (j - i === width && !needsNfkc) {
+      for (let k = i; k < j; k++) { out.push(text.charCodeAt(k)); starts.push(i); ends.push(j); }
+    } else {
+      let cluster = text.slice(i, j);
+      if (j - i > width) cluster = [...cluster].filter((c) => !isInvisible(c.codePointAt(0)!)).join('');
+      emit(cluster.normalize('NFKC'), i, j);
+    }
     i = j;
   }
   foldHomoglyphWords(out);
-  return { text: out.join(''), sourceStart: Int32Array.from(starts), sourceEnd: Int32Array.from(ends), originalLength: text.length };
+  let result = '';
+  for (let k = 0; k < out.length; k += 4096) result += String.fromCharCode(...out.slice(k, k + 4096));
+  return { text: result, sourceStart: Int32Array.from(starts), sourceEnd: Int32Array.from(ends), originalLength: text.length };
 }
 
 /** Folds look-alikes in words written in Latin letters or only in look-alikes. In place. */
-function foldHomoglyphWords(chars: string[]): void {
+function foldHomoglyphWords(codes: number[]): void {
   let w = 0;
-  while (w < chars.length) {
-    if (!isWordChar(chars[w]!)) { w++; continue; }
+  while (w < codes.length) {
+    if (!isWordCode(codes[w]!)) { w++; continue; }
     let end = w;
     let latin = false;
     let confusable = 0;
     let letters = 0;
-    while (end < chars.length && isWordChar(chars[end]!)) {
-      const c = chars[end]!;
-      const code = c.charCodeAt(0);
+    while (end < codes.length && isWordCode(codes[end]!)) {
+      const code = codes[end]!;
       if ((code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a)) latin = true;
-      if (HOMOGLYPHS.has(code)) confusable++;
-      if (code >= 0x80 && LETTER.test(c)) letters++;
+      else if (code >= 0x80) {
+        if (HOMOGLYPHS.has(code)) confusable++;
+        if (LETTER.test(String.fromCharCode(code))) letters++;
+      }
       end++;
     }
     if (confusable > 0 && (latin || confusable === letters)) {
-      for (let k = w; k < end; k++) chars[k] = HOMOGLYPHS.get(chars[k]!.charCodeAt(0)) ?? chars[k]!;
+      for (let k = w; k < end; k++) {
+        const folded = HOMOGLYPHS.get(codes[k]!);
+        if (folded !== undefined) codes[k] = folded.charCodeAt(0);
+      }
     }
     w = end;
   }
 }
 
-function isWordChar(c: string): boolean {
-  const code = c.charCodeAt(0);
+function isWordCode(code: number): boolean {
   if (code < 0x80) return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+  // Surrogates count as word characters so a word is not split inside an astral letter.
+  if (code >= 0xd800 && code <= 0xdfff) return true;
+  const c = String.fromCharCode(code);
   return LETTER.test(c) || COMBINING.test(c);
 }
 

@@ -1,0 +1,180 @@
+/**
+ * The folded view the injection cues are matched in: lower case, Latin diacritics stripped
+ * (`précédentes` → `precedentes`), leetspeak read as letters inside words that mix letters and
+ * digits (`1gn0r3` → `ignore`), and letters spaced out to dodge word matching
+ * (`i g n o r e`, `i.g.n.o.r.e`) joined again. Each folded unit keeps the index of the
+ * normalized unit it came from, so a cue found here is placed in the original text.
+ */
+
+export interface FoldedText {
+  readonly text: string;
+  /** Index in the normalized text of each unit of `text`. */
+  readonly from: Int32Array;
+  /** Whether folding had to undo leetspeak or spacing (a sign of deliberate obfuscation). */
+  readonly deobfuscated: boolean;
+}
+
+const LEET = new Int32Array(128);
+for (const [from, to] of Object.entries({ '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', '$': 's', '!': 'i', '|': 'l' })) {
+  LEET[from.charCodeAt(0)] = to.charCodeAt(0);
+}
+const leetOf = (c: number) => (c < 128 ? LEET[c]! : 0);
+const diacriticCache = new Map<number, number>();
+
+/** Lower case without diacritics, one UTF-16 unit for one (units that would grow stay). */
+function baseLetter(code: number): number {
+  if (code < 0x80) return code >= 0x41 && code <= 0x5a ? code + 32 : code;
+  let cached = diacriticCache.get(code);
+  if (cached === undefined) {
+    const lower = String.fromCharCode(code).toLowerCase();
+    if (lower.length !== 1) cached = code;
+    else {
+      const l = lower.charCodeAt(0);
+      cached = l >= 0xc0 && l <= 0x24f ? lower.normalize('NFD').charCodeAt(0) : l;
+    }
+    if (diacriticCache.size < 4096) diacriticCache.set(code, cached);
+  }
+  return cached;
+}
+
+const isAlpha = (c: number) => (c >= 0x61 && c <= 0x7a) || (c > 0xbf && c !== 0xd7 && c !== 0xf7 && c < 0x2000) || (c >= 0x3040 && c <= 0x9fff);
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+const SPACERS = new Set([' ', '.', '-', '_', '*', '|', '/', '\u00a0', '+', '~', ','].map((c) => c.charCodeAt(0)));
+const UTF16 = { decode: (c: Uint16Array) => Buffer.from(c.buffer, c.byteOffset, c.byteLength).toString('utf16le') };
+
+/** Letters next to digits or leet symbols, or four letters spaced out alike: the two tricks
+ *  the slow path undoes. Most texts have neither and take the native fast path. */
+const MAYBE_LEET = /[a-z\u00c0-\u024f][0-9@$!|][a-z\u00c0-\u024f0-9]/;
+const MAYBE_SPACED = /(?:^|[^a-z])[a-z]([ ._*|/+~,\u00a0-])[a-z]\1[a-z]\1[a-z](?![a-z])/;
+const NON_ASCII = /[^\x00-\x7f]/;
+/** Where a letter meets a digit or leet symbol: the seam of a possibly leet word. */
+const LEET_SEAM = /[a-z][0-9@$!|]|[0-9@$!|][a-z]/g;
+const isLeetWordCode = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x40 || c === 0x24 || c === 0x21 || c === 0x7c;
+
+/** The same rule as the slow path: two letters at least, and not more leet than letters + 2. */
+function unleet(word: string): string {
+  let letters = 0;
+  let leet = 0;
+  for (let i = 0; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    if (c >= 0x61 && c <= 0x7a) letters++;
+    else if (leetOf(c) !== 0) leet++;
+  }
+  if (letters < 2 || leet === 0 || leet > letters + 2) return word;
+  let out = '';
+  for (let i = 0; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    const l = leetOf(c);
+    out += l !== 0 ? String.fromCharCode(l) : word[i];
+  }
+  return out;
+}
+
+export function foldForCues(normalized: string): FoldedText {
+  const n = normalized.length;
+  const lower = normalized.toLowerCase();
+  if (lower.length === n && !NON_ASCII.test(lower) && !MAYBE_SPACED.test(lower)) {
+    // The common case: ASCII, nothing spaced out; leetspeak is undone in place (same length).
+    if (!MAYBE_LEET.test(lower)) return { text: lower, from: identity(n), deobfuscated: false };
+    let text = '';
+    let copied = 0;
+    LEET_SEAM.lastIndex = 0;
+    for (let m = LEET_SEAM.exec(lower); m !== null; m = LEET_SEAM.exec(lower)) {
+      let start = m.index;
+      let end = m.index + 2;
+      while (start > 0 && isLeetWordCode(lower.charCodeAt(start - 1))) start--;
+      while (end < n && isLeetWordCode(lower.charCodeAt(end))) end++;
+      const word = lower.slice(start, end);
+      const folded = unleet(word);
+      if (folded !== word) { text += lower.slice(copied, start) + folded; copied = end; }
+      LEET_SEAM.lastIndex = end;
+    }
+    if (copied === 0) return { text: lower, from: identity(n), deobfuscated: false };
+    return { text: text + lower.slice(copied), from: identity(n), deobfuscated: true };
+  }
+  const codes = new Uint16Array(n);
+  for (let i = 0; i < n; i++) codes[i] = baseLetter(normalized.charCodeAt(i));
+  let deobfuscated = false;
+  const at = (i: number) => (i >= 0 && i < n ? codes[i]! : 0);
+
+  // Leetspeak: inside a run of letters, digits and leet symbols holding at least two letters
+  // and one leet character, the leet characters are read as the letters they imitate.
+  for (let i = 0; i < n;) {
+    if (!isAlpha(codes[i]!) && leetOf(codes[i]!) === 0) { i++; continue; }
+    let j = i;
+    let letters = 0;
+    let leet = 0;
+    for (;;) {
+      const c = at(j);
+      if (j >= n) break;
+      if (isAlpha(c)) letters++;
+      else if (isDigit(c)) { if (leetOf(c) !== 0) leet++; }
+      else if (leetOf(c) !== 0 && j > i && isAlpha(at(j + 1))) leet++;
+      else break;
+      j++;
+    }
+    if (j === i) { i++; continue; }
+    if (letters >= 2 && leet >= 1 && j - i >= 3 && leet <= letters + 2) {
+      for (let k = i; k < j; k++) { const l = leetOf(codes[k]!); if (l !== 0) codes[k] = l; }
+      deobfuscated = true;
+    }
+    i = j;
+  }
+
+  // Spaced-out letters: single letters each followed by the same one spacer character are one
+  // word. Runs of four or more letters prove the trick is in use; then shorter runs
+  // (`t h e`) are joined too. A wider gap between runs stays a word break.
+  const keep = new Uint8Array(n).fill(1);
+  const runs: Array<[number, number, number]> = [];
+  for (let i = 0; i < n;) {
+    const spacer = at(i + 1);
+    if (!isAlpha(at(i)) || isAlpha(at(i - 1)) || !SPACERS.has(spacer)) { i++; continue; }
+    let j = i;
+    let letters = 0;
+    while (isAlpha(at(j)) && at(j + 1) === spacer && isAlpha(at(j + 2)) && !isAlpha(at(j + 3))) { letters++; j += 2; }
+    if (isAlpha(at(j)) && !isAlpha(at(j + 1))) letters++;
+    if (letters >= 2) runs.push([i, j, letters]);
+    i = j + 1;
+  }
+  let joined = false;
+  if (runs.some((r) => r[2] >= 4)) {
+    for (const [i, j] of runs) for (let k = i + 1; k < j; k += 2) keep[k] = 0;
+    deobfuscated = true;
+    joined = true;
+  }
+
+  let text: string;
+  let from: Int32Array;
+  if (!joined) {
+    text = UTF16.decode(codes);
+    from = identity(n);
+  } else {
+    const kept = new Uint16Array(n);
+    from = new Int32Array(n);
+    let m = 0;
+    for (let i = 0; i < n; i++) if (keep[i] === 1) { kept[m] = codes[i]!; from[m++] = i; }
+    text = UTF16.decode(kept.subarray(0, m));
+    from = from.subarray(0, m);
+  }
+  return { text, from, deobfuscated };
+}
+
+/** 0, 1, 2, …: shared (read-only) so that unchanged texts allocate no map. */
+let IDENTITY = new Int32Array(0);
+function identity(n: number): Int32Array {
+  if (IDENTITY.length < n) {
+    IDENTITY = new Int32Array(Math.max(n, 2 * IDENTITY.length, 4096));
+    for (let i = 0; i < IDENTITY.length; i++) IDENTITY[i] = i;
+  }
+  return IDENTITY.subarray(0, n);
+}
+
+/** ROT13 of the letters a–z, length-preserving (so `from` still applies). */
+export function rot13(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    out += c >= 97 && c <= 122 ? String.fromCharCode(((c - 97 + 13) % 26) + 97) : text[i];
+  }
+  return out;
+}

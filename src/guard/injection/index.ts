@@ -1,0 +1,166 @@
+/**
+ * The prompt-injection and jailbreak detector: a score in 0..1 for a whole text, from cues of
+ * instruction override, jailbreak personas, system-prompt extraction and injections addressed
+ * to a model inside documents or tool results (./cues.ts), in English, German, French,
+ * Spanish and Chinese.
+ *
+ * Scoring is a noisy-OR: each distinct cue found is independent evidence with its weight w,
+ * and the text scores 1 − Π(1 − w). Obfuscation raises it: when cues are found only after
+ * undoing an obfuscation (leetspeak, spaced letters, ROT13, base64/hex, Unicode tag
+ * characters, invisible characters or homoglyphs inside words), the effort to hide them is
+ * itself evidence, worth OBFUSCATION_WEIGHT more. Obfuscation alone, without a cue, scores 0:
+ * encoded data and invisible characters are common in benign text.
+ *
+ * Findings are the cue spans (merged), reported only when the score reaches the threshold,
+ * each carrying the text's score. The score depends on the whole text, so maxMatchLength is
+ * Infinity: a stream is judged when the stage decides the text is complete.
+ */
+import { gatewayError } from '../../errors/gateway-error.ts';
+import type { GuardFinding, TextDetector } from '../detector.ts';
+import { normalizeForScan, toOriginalSpan, type NormalizedText } from '../normalize.ts';
+import { CUES, type Cue } from './cues.ts';
+import { encodedCandidates, looksRot13 } from './decode.ts';
+import { foldForCues, rot13 } from './fold.ts';
+
+export interface InjectionDetectorOptions {
+  /** Findings are reported when the text's score is at least this (0 < threshold ≤ 1). */
+  readonly threshold?: number;
+}
+
+/** Chosen on the development corpus and the project's own items (see bench/guard.ts): the
+ *  point where one strong cue, or two weak ones together, is enough. */
+export const DEFAULT_INJECTION_THRESHOLD = 0.5;
+const OBFUSCATION_WEIGHT = 0.3;
+/** Decoded payloads are scanned once more (an encoded text inside an encoded text), no deeper. */
+const MAX_DECODE_DEPTH = 2;
+
+interface CueHit {
+  readonly cue: Cue;
+  /** Span in the normalized text. */
+  readonly start: number;
+  readonly end: number;
+}
+
+interface Evidence {
+  hits: CueHit[];
+  obfuscated: boolean;
+}
+
+export function createInjectionDetector(opts: InjectionDetectorOptions = {}): TextDetector {
+  const threshold = opts.threshold ?? DEFAULT_INJECTION_THRESHOLD;
+  if (typeof threshold !== 'number' || !Number.isFinite(threshold) || threshold <= 0 || threshold > 1) {
+    throw gatewayError('guard.invalid_detector', { params: { path: 'injection.threshold', detail: 'expected a number greater than 0 and at most 1' } });
+  }
+  return {
+    name: 'injection',
+    maxMatchLength: Infinity,
+    scan(original) {
+      const { score, spans } = scoreInjection(original);
+      if (score < threshold) return [];
+      return spans.map((s): GuardFinding => ({ detector: 'injection', type: 'PROMPT_INJECTION', start: s.start, end: s.end, score }));
+    },
+  };
+}
+
+/** The text's score and the original spans of the cues behind it. Never throws. */
+export function scoreInjection(original: string): { score: number; spans: Array<{ start: number; end: number }> } {
+  const norm = normalizeForScan(original);
+  const evidence: Evidence = { hits: [], obfuscated: false };
+  collect(norm.text, evidence, 0, undefined);
+  if (evidence.hits.length === 0) return { score: 0, spans: [] };
+  if (norm.text !== original && hiddenInsideWords(original)) evidence.obfuscated = true;
+  const seen = new Set<string>();
+  let miss = 1;
+  for (const h of evidence.hits) {
+    if (seen.has(h.cue.id)) continue;
+    seen.add(h.cue.id);
+    miss *= 1 - h.cue.weight;
+  }
+  if (evidence.obfuscated) miss *= 1 - OBFUSCATION_WEIGHT;
+  return { score: round(1 - miss), spans: mergedSpans(norm, evidence.hits) };
+}
+
+/**
+ * Finds the cues in `text`; `at` places them: undefined for the top-level normalized text,
+ * or the span of the encoded run they were decoded from.
+ */
+function collect(text: string, evidence: Evidence, depth: number, at: { start: number; end: number } | undefined): void {
+  const folded = foldForCues(text);
+  const place = (start: number, end: number) => at ?? { start: folded.from[start]!, end: folded.from[end - 1]! + 1 };
+  const before = evidence.hits.length;
+  matchCues(folded.text, (cue, s, e) => evidence.hits.push({ cue, ...place(s, e) }));
+  if (evidence.hits.length > before && (folded.deobfuscated || at !== undefined)) evidence.obfuscated = true;
+  if (looksRot13(folded.text)) {
+    const n = evidence.hits.length;
+    matchCues(rot13(folded.text), (cue, s, e) => evidence.hits.push({ cue, ...place(s, e) }));
+    if (evidence.hits.length > n) evidence.obfuscated = true;
+  }
+  if (depth >= MAX_DECODE_DEPTH) return;
+  for (const c of encodedCandidates(text)) {
+    const span = at ?? { start: c.start, end: c.end };
+    const n = evidence.hits.length;
+    collect(normalizeForScan(c.decoded).text, evidence, depth + 1, span);
+    if (evidence.hits.length > n) evidence.obfuscated = true;
+  }
+}
+
+/** Cues are tried only where one of their leading literals occurs: one pass finds those
+ *  places for every cue, instead of every cue's pattern walking the whole text. */
+const TRIGGERED = CUES.filter((c) => c.triggers !== undefined);
+const ALWAYS = CUES.filter((c) => c.triggers === undefined);
+const BY_HEAD = new Map<string, Array<{ trigger: string; cue: Cue }>>();
+for (const cue of TRIGGERED) {
+  for (const trigger of new Set(cue.triggers)) {
+    const head = trigger.slice(0, 2);
+    let bucket = BY_HEAD.get(head);
+    if (bucket === undefined) BY_HEAD.set(head, (bucket = []));
+    bucket.push({ trigger, cue });
+  }
+}
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const triggers = [...new Set(TRIGGERED.flatMap((c) => c.triggers!))].sort((a, b) => b.length - a.length);
+const latin = triggers.filter((t) => /^[a-z0-9]/.test(t)).map(escapeRe);
+const other = triggers.filter((t) => !/^[a-z0-9]/.test(t)).map(escapeRe);
+/** Zero-width, so every position where a trigger starts is found (overlaps included); Latin
+ *  triggers only at the start of a word, as every cue pattern begins with a word boundary. */
+const TRIGGER_AT = new RegExp(`\\b(?=${latin.join('|')})|(?=${other.join('|')})`, 'g');
+
+function matchCues(folded: string, onHit: (cue: Cue, start: number, end: number) => void): void {
+  for (const m of folded.matchAll(TRIGGER_AT)) {
+    const at = m.index;
+    const bucket = BY_HEAD.get(folded.slice(at, at + 2));
+    if (bucket === undefined) continue;
+    let tried: Cue | undefined;
+    for (const { trigger, cue } of bucket) {
+      if (cue === tried || !folded.startsWith(trigger, at)) continue;
+      tried = cue;
+      cue.re.lastIndex = at;
+      const hit = cue.re.exec(folded);
+      if (hit !== null && hit[0].length > 0) onHit(cue, at, at + hit[0].length);
+    }
+  }
+  for (const cue of ALWAYS) {
+    cue.re.lastIndex = 0;
+    for (const m of folded.matchAll(cue.re)) if (m[0].length > 0) onHit(cue, m.index, m.index + m[0].length);
+  }
+}
+
+/** Invisible or tag characters, or letters of two scripts, inside a word of the original. */
+function hiddenInsideWords(original: string): boolean {
+  return /[\p{L}\p{N}][\u200b-\u200f\u2060-\u2064\ufeff\u00ad]+[\p{L}\p{N}]/u.test(original)
+    || /[\u{e0020}-\u{e007e}]{4,}/u.test(original)
+    || /(?:[a-zA-Z][\u0400-\u04ff\u0370-\u03ff]|[\u0400-\u04ff\u0370-\u03ff][a-zA-Z])/u.test(original);
+}
+
+function mergedSpans(norm: NormalizedText, hits: readonly CueHit[]): Array<{ start: number; end: number }> {
+  const sorted = [...hits].sort((a, b) => a.start - b.start);
+  const merged: Array<{ start: number; end: number }> = [];
+  for (const h of sorted) {
+    const last = merged.at(-1);
+    if (last !== undefined && h.start <= last.end) last.end = Math.max(last.end, h.end);
+    else merged.push({ start: h.start, end: h.end });
+  }
+  return merged.map((s) => toOriginalSpan(norm, s.start, s.end));
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
