@@ -67,7 +67,7 @@ export function normalizeForScan(text: string): NormalizedText {
   while (i < text.length) {
     const cp = text.codePointAt(i)!;
     const width = cp > 0xffff ? 2 : 1;
-    if (cp < 0x80) { out.push(cp); starts.push(i); ends.push(i + 1); i += 1; continue; }
+    if (cp < 0x80 && !(text.charCodeAt(i + 1) >= 0x300)) { out.push(cp); starts.push(i); ends.push(i + 1); i += 1; continue; }
     if (isInvisible(cp)) { i += width; continue; }
     if (cp >= 0xe0000 && cp <= 0xe007f) {
       if (cp >= 0xe0020 && cp <= 0xe007e) emit(String.fromCharCode(cp - 0xe0000), i, i + width);

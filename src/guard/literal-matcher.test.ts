@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createLiteralMatcher } from './literal-matcher.ts';
+
+test('literal matcher: every occurrence, overlapping ones included', () => {
+  const m = createLiteralMatcher(['he', 'she', 'his', 'hers'], { caseSensitive: true });
+  const found = m.findAll('ushers').map((f) => [f.index, f.start, f.end]);
+  assert.deepEqual(found, [[1, 1, 4], [0, 2, 4], [3, 2, 6]]);
+});
+
+test('literal matcher: case folding keeps offsets', () => {
+  const m = createLiteralMatcher(['Falcon', 'ÉTÉ'], { caseSensitive: false });
+  assert.deepEqual(m.findAll('FALCON été İx falcon').map((f) => [f.index, f.start]), [[0, 0], [1, 7], [0, 14]]);
+  assert.deepEqual(createLiteralMatcher(['Falcon'], { caseSensitive: true }).findAll('falcon Falcon').map((f) => f.start), [7]);
+});
+
+test('literal matcher: matches a brute-force search on random texts', () => {
+  const words = ['ab', 'abc', 'bca', 'c', 'aaa', 'cab'];
+  const m = createLiteralMatcher(words, { caseSensitive: true });
+  let seed = 7;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let round = 0; round < 200; round++) {
+    const text = Array.from({ length: 40 }, () => 'abc'[Math.floor(rnd() * 3)]).join('');
+    const expected: string[] = [];
+    for (let end = 1; end <= text.length; end++) {
+      words.forEach((w, i) => { if (text.slice(0, end).endsWith(w)) expected.push(`${i}@${end - w.length}`); });
+    }
+    const got = m.findAll(text).map((f) => `${f.index}@${f.start}`);
+    assert.deepEqual(got.sort(), expected.sort(), text);
+  }
+});

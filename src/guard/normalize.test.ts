@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { normalizeForScan, toOriginalSpan } from './normalize.ts';
+
+test('normalize: ASCII and already-normal text is returned as is, without an offset map', () => {
+  for (const text of ['plain ascii', 'Grüße aus Köln', '你好世界', '']) {
+    const n = normalizeForScan(text);
+    assert.equal(n.text, text);
+    assert.equal(n.sourceStart, undefined);
+  }
+});
+
+test('normalize: NFKC, invisibles, tags and homoglyphs, each mapped back to the original', () => {
+  const cases: ReadonlyArray<readonly [string, string]> = [
+    ['ｉｇｎｏｒｅ', 'ignore'],
+    ['𝐢𝐠𝐧𝐨𝐫𝐞', 'ignore'],
+    ['ig\u200bno\u200dre\u2060', 'ignore'],
+    ['ig\u202enore\u00ad', 'ignore'],
+    ['іgnоrе', 'ignore'], // Cyrillic і, о, е
+    ['e\u0301t\u200be\u0301', 'été'],
+    [`hi${[...'run'].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('')}`, 'hirun'],
+  ];
+  for (const [original, expected] of cases) {
+    const n = normalizeForScan(original);
+    assert.equal(n.text, expected, JSON.stringify(original));
+    const whole = toOriginalSpan(n, 0, n.text.length);
+    assert.equal(whole.start, 0);
+    assert.ok(whole.end <= original.length && whole.end >= original.replace(/[\u200b-\u200f\u202a-\u202e\u2060\u00ad]+$/u, '').length, JSON.stringify(original));
+  }
+});
+
+test('normalize: real Cyrillic and Greek words are left alone; mixed-script words are folded', () => {
+  assert.equal(normalizeForScan('Привет, мир').text, 'Привет, мир');
+  assert.equal(normalizeForScan('καλημέρα').text, 'καλημέρα');
+  assert.equal(normalizeForScan('pаypаl and сорос').text, 'paypal and сорос'.replace('сорос', 'copoc'));
+});
+
+test('normalize: a span in the normalized text covers the original characters it came from', () => {
+  const original = 'card ４１１１\u200b１１１１ end';
+  const n = normalizeForScan(original);
+  const start = n.text.indexOf('4111');
+  const span = toOriginalSpan(n, start, start + 8);
+  assert.equal(original.slice(span.start, span.end), '４１１１\u200b１１１１');
+});
+
+test('normalize: lone surrogates and every code point class never throw', () => {
+  const all = Array.from({ length: 0x3000 }, (_, i) => String.fromCharCode(i)).join('') + '\ud800x\udc00' + '\u{1f3f4}\u{e0067}\u{e0062}\u{e007f}';
+  const n = normalizeForScan(all);
+  assert.ok(n.text.length > 0);
+  for (let i = 0; i < n.text.length; i += 97) toOriginalSpan(n, i, Math.min(n.text.length, i + 5));
+});
