@@ -108,36 +108,28 @@ function collect(text: string, evidence: Evidence, depth: number, at: { start: n
  *  places for every cue, instead of every cue's pattern walking the whole text. */
 const TRIGGERED = CUES.filter((c) => c.triggers !== undefined);
 const ALWAYS = CUES.filter((c) => c.triggers === undefined);
-const BY_HEAD = new Map<string, Array<{ trigger: string; cue: Cue }>>();
-for (const cue of TRIGGERED) {
-  for (const trigger of new Set(cue.triggers)) {
-    const head = trigger.slice(0, 2);
-    let bucket = BY_HEAD.get(head);
-    if (bucket === undefined) BY_HEAD.set(head, (bucket = []));
-    bucket.push({ trigger, cue });
-  }
-}
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const triggers = [...new Set(TRIGGERED.flatMap((c) => c.triggers!))].sort((a, b) => b.length - a.length);
+/** For each trigger, the cues to try where it matches: those with a trigger that is a prefix
+ *  of it (a shorter trigger matches wherever a longer one it begins does). */
+const CUES_AT = new Map<string, readonly Cue[]>(triggers.map((t) => [t, TRIGGERED.filter((c) => c.triggers!.some((u) => t.startsWith(u)))]));
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const latin = triggers.filter((t) => /^[a-z0-9]/.test(t)).map(escapeRe);
 const other = triggers.filter((t) => !/^[a-z0-9]/.test(t)).map(escapeRe);
-/** Zero-width, so every position where a trigger starts is found (overlaps included); Latin
- *  triggers only at the start of a word, as every cue pattern begins with a word boundary. */
-const TRIGGER_AT = new RegExp(`\\b(?=${latin.join('|')})|(?=${other.join('|')})`, 'g');
+/** Latin triggers only at the start of a word, as every such cue begins with a word boundary;
+ *  longest first, so the trigger found at a position begins with every other one there. */
+const TRIGGER_AT = new RegExp(`\\b(?:${latin.join('|')})|${other.join('|')}`, 'g');
 
 function matchCues(folded: string, onHit: (cue: Cue, start: number, end: number) => void): void {
-  for (const m of folded.matchAll(TRIGGER_AT)) {
+  TRIGGER_AT.lastIndex = 0;
+  for (let m = TRIGGER_AT.exec(folded); m !== null; m = TRIGGER_AT.exec(folded)) {
     const at = m.index;
-    const bucket = BY_HEAD.get(folded.slice(at, at + 2));
-    if (bucket === undefined) continue;
-    let tried: Cue | undefined;
-    for (const { trigger, cue } of bucket) {
-      if (cue === tried || !folded.startsWith(trigger, at)) continue;
-      tried = cue;
+    for (const cue of CUES_AT.get(m[0])!) {
       cue.re.lastIndex = at;
       const hit = cue.re.exec(folded);
       if (hit !== null && hit[0].length > 0) onHit(cue, at, at + hit[0].length);
     }
+    // Triggers may start inside this one (CJK has no word boundaries).
+    TRIGGER_AT.lastIndex = at + 1;
   }
   for (const cue of ALWAYS) {
     cue.re.lastIndex = 0;
