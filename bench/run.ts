@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the provider emulator called directly and through the gateway in the same
  * run, on this machine. Prints req/s, latency percentiles, the latency the gateway adds,
- * streaming time-to-first-token added, and the gateway's memory. A report, not a test.
+ * streaming time-to-first-token added, and the gateway's memory; then the guardrail detectors'
+ * accuracy and cost (bench/guard.ts). A report, not a test.
  *
  * Env: BENCH_SECONDS (per scenario, default 5), BENCH_CONNECTIONS (default 64),
  * BENCH_RATE (open-loop req/s, default 1000), BENCH_ROUNDS (rounds of the
@@ -15,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_MOCK_KEYS } from '../src/mock-upstream/index.ts';
 import { closedLoop, openLoop, percentile, streamTimings, type LoadResult, type LoadTarget } from './load.ts';
 import { limitScenarioLines, runLimitScenarios } from './limit-scenarios.ts';
+import { runGuardBench } from './guard.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'src', 'cli', 'main.ts');
@@ -178,6 +180,10 @@ async function main(): Promise<void> {
       cli: CLI, dir, mockUrl, env, connections: CONNECTIONS, seconds: SECONDS, rate: RATE, body: viaGateway.body,
     });
 
+    // In this process, once every gateway is stopped: the detectors' cost alone.
+    const guard = runGuardBench();
+    const gatewayCpuUs = gRun.cpuUs.gateway!;
+
     const lines = [
       '',
       `# Portcullis benchmark — ${new Date().toISOString()}`,
@@ -237,6 +243,8 @@ async function main(): Promise<void> {
       '',
       `RSS idle ${fmt(rssIdle, 1)} MiB, after the ${CONNECTIONS}-connection run ${fmt(rssLoaded, 1)} MiB, at the end ${fmt(rssEnd, 1)} MiB.`,
       ...limitScenarioLines({ direct: dRate, plainMax: gMax, plainFixed: gRate, runs: limitRuns, connections: CONNECTIONS, seconds: SECONDS, rate: RATE }),
+      ...guard.lines,
+      `Against the gateway's own CPU per request measured above (${fmt(gatewayCpuUs, 0)} µs, a short prompt), all four detectors on a 2 KB prompt add ${fmt((100 * guard.cpuUsPer2kb) / gatewayCpuUs, 1)} % (target under 15 %).`,
       '',
     ];
     process.stdout.write(lines.join('\n'));
