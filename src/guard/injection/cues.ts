@@ -143,6 +143,10 @@ export const CUES: readonly Cue[] = [
   // Developer and debug modes are real settings of phones and browsers: weak on their own.
   cue('developer-mode', 'jailbreak', 0.35, `\\b${any('developer', 'dev', 'sudo', 'debug', 'admin', 'maintenance')}[ -]?mode\\b`),
   cue('dan-named', 'jailbreak', 0.55, `\\b(?:dan|stan|dude|aim|bish|mongo tom|apophis|omega|alphabreak|betterdan|antigpt|basedgpt|ucar)\\b${gap(3)}${any('stands for', 'which stands', 'is an? (?:ai|chatbot|unfiltered|amoral)', 'can do anything', 'has no', 'does not have', "doesn't have", 'never refuses', 'will answer')}`),
+  cue('another-ai', 'jailbreak', 0.45, `\\b${any('another', 'a different', 'an alternative', 'a new', 'an unfiltered', 'an uncensored')}${gap(1)}${any('ai', 'model', 'chatbot', 'assistant', 'language model', 'persona')}${gap(2)}${any('known as', 'called', 'named')}`),
+  cue('can-do-anything', 'jailbreak', 0.35, `\\bcan${gap(1)}${any('do', 'perform', 'say', 'answer', 'generate')}${gap(1)}${any('anything', 'everything')}\\b`),
+  cue('break-the-rules', 'jailbreak', 0.5, `\\b${any('break', 'breaking', 'broken')}${gap(1)}${any('the', 'all', 'all the', 'your', 'any', 'those')}${gap(1)}${any('rules', 'policies', 'guidelines', 'restrictions', 'chains', 'shackles')}`),
+  cue('provider-policy', 'jailbreak', 0.25, `\\b${any('openai', 'anthropic', 'openais', 'anthropics')}${gap(1)}${any('content polic', 'polic', 'guideline', 'rules', 'restrictions', 'filters')}`),
   cue('jailbreak-word', 'jailbreak', 0.4, `\\bjailbr(?:eak|oken)\\w*`),
   cue('no-restrictions', 'jailbreak', 0.4, `\\b${any('no', 'without', 'free from', 'freed from', 'free of', 'not bound by', 'unbound by', 'beyond', 'break free of', 'broken free of', 'not restricted by', 'outside', 'ignoring', 'devoid of', 'lacks', 'zero')}${gap(2)}${any('restriction', 'limitation', 'limit', 'filter', 'censor', 'rules', 'guideline', 'boundar', 'constraint', 'ethic', 'moral', 'polic', 'principle', 'safeguard', 'guardrail')}`),
   cue('amoral', 'jailbreak', 0.25, `\\b${any('amoral', 'unfiltered', 'uncensored', 'unrestricted', 'unhinged', 'unethical', 'immoral', 'no morals', 'no ethics')}\\b`),
