@@ -1,6 +1,10 @@
 /** Helpers the detectors share: option checks and overlap resolution. */
 import { gatewayError } from '../errors/gateway-error.ts';
 
+/** maxMatchLength is this many times the longest visible match, as an allowance for invisible
+ *  characters interleaved in a match (the normalized view skips them; the original has them). */
+export const INVISIBLE_ALLOWANCE = 2;
+
 /** Checks a `types` option against the known types; throws a GatewayError naming the bad one. */
 export function validateTypes(types: readonly string[] | undefined, known: readonly string[], path: string): readonly string[] {
   if (types === undefined) return known;

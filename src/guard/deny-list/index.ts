@@ -13,10 +13,9 @@
 import { RE2JS } from 're2js';
 import { gatewayError } from '../../errors/gateway-error.ts';
 import type { GuardFinding, TextDetector } from '../detector.ts';
-import { overlapFree } from '../detector-support.ts';
+import { INVISIBLE_ALLOWANCE, overlapFree } from '../detector-support.ts';
 import { createLiteralMatcher, type LiteralMatcher } from '../literal-matcher.ts';
 import { normalizeForScan, toOriginalSpan } from '../normalize.ts';
-import { INVISIBLE_ALLOWANCE } from '../pii/index.ts';
 import { patternFacts } from './pattern-facts.ts';
 
 export interface DenyListDetectorOptions {

@@ -44,7 +44,12 @@ interface CueHit {
 interface Evidence {
   hits: CueHit[];
   obfuscated: boolean;
+  /** Characters of decoded payloads still allowed to be scanned for this text. */
+  decodeBudget: number;
 }
+
+/** Decoded payloads scanned per text, in characters: bounds the work a flood of them can cause. */
+const DECODE_BUDGET = 256 * 1024;
 
 export function createInjectionDetector(opts: InjectionDetectorOptions = {}): TextDetector {
   const threshold = opts.threshold ?? DEFAULT_INJECTION_THRESHOLD;
@@ -65,7 +70,7 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): Te
 /** The text's score and the original spans of the cues behind it. Never throws. */
 export function scoreInjection(original: string): { score: number; spans: Array<{ start: number; end: number }> } {
   const norm = normalizeForScan(original);
-  const evidence: Evidence = { hits: [], obfuscated: false };
+  const evidence: Evidence = { hits: [], obfuscated: false, decodeBudget: DECODE_BUDGET };
   collect(norm.text, evidence, 0, undefined);
   if (evidence.hits.length === 0) return { score: 0, spans: [] };
   if (norm.text !== original && hiddenInsideWords(original)) evidence.obfuscated = true;
@@ -97,6 +102,8 @@ function collect(text: string, evidence: Evidence, depth: number, at: { start: n
   }
   if (depth >= MAX_DECODE_DEPTH) return;
   for (const c of encodedCandidates(text)) {
+    if (c.decoded.length > evidence.decodeBudget) break;
+    evidence.decodeBudget -= c.decoded.length;
     const span = at ?? { start: c.start, end: c.end };
     const n = evidence.hits.length;
     collect(normalizeForScan(c.decoded).text, evidence, depth + 1, span);

@@ -8,7 +8,7 @@
 import { isIPv6 } from 'node:net';
 import type { GuardFinding, TextDetector } from '../detector.ts';
 import { normalizeForScan, toOriginalSpan } from '../normalize.ts';
-import { overlapFree, validateTypes } from '../detector-support.ts';
+import { INVISIBLE_ALLOWANCE, overlapFree, validateTypes } from '../detector-support.ts';
 import { IBAN_LENGTHS, ibanValid } from './checksums.ts';
 import { classifyNumber } from './numbers.ts';
 
@@ -31,10 +31,8 @@ const IPV6 = /(?<![\w:.])(?=[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:])[0-9A-Fa-f:]{3,39}(?:\
 const VERSION_CUE = /(?:\bv|\bver\.?|\bversion|\brelease|\bbuild)\s*$/i;
 const NUMBER_TRAILER = /^(?:\w|[.\-/:,]\d)/;
 
-/** The longest span a finding covers, in visible characters (email: 64 + @ + 253). */
-const MAX_VISIBLE_SPAN = 318;
-/** Allowance for invisible characters interleaved in a match (they are skipped, not matched). */
-export const INVISIBLE_ALLOWANCE = 2;
+/** The longest span a finding covers, in visible characters: an email, 64 + @ + 4 × 64 + 24. */
+const MAX_VISIBLE_SPAN = 345;
 
 export function createPiiDetector(opts: PiiDetectorOptions = {}): TextDetector {
   const types = new Set<PiiType>(validateTypes(opts.types, PII_TYPES, 'pii.types') as PiiType[]);

@@ -9,10 +9,9 @@
 import { gatewayError } from '../../errors/gateway-error.ts';
 import { isWellFormedApiKey } from '../../identity/api-key-format.ts';
 import type { GuardFinding, TextDetector } from '../detector.ts';
-import { overlapFree, validateTypes } from '../detector-support.ts';
+import { INVISIBLE_ALLOWANCE, overlapFree, validateTypes } from '../detector-support.ts';
 import { createLiteralMatcher } from '../literal-matcher.ts';
 import { normalizeForScan, toOriginalSpan } from '../normalize.ts';
-import { INVISIBLE_ALLOWANCE } from '../pii/index.ts';
 import { privateKeySpan, PRIVATE_KEY_MAX, AWS_SECRET_NEAR, awsSecretSpans } from './blocks.ts';
 
 export const SECRET_TYPES = [
@@ -79,16 +78,13 @@ export function createSecretsDetector(opts: SecretsDetectorOptions = {}): TextDe
       if (types.has('AWS_SECRET_KEY') && (awsKeyAt !== undefined || AWS_SECRET_NEAR.test(text))) {
         for (const s of awsSecretSpans(text, awsKeyAt ?? [])) if (!isPlaceholder(text.slice(s.start, s.end))) raw.push({ type: 'AWS_SECRET_KEY', ...s });
       }
-      if (extraMatcher !== undefined) {
-        for (const m of extraMatcher.findAll(text)) raw.push({ type: 'CONFIGURED_SECRET', start: m.start, end: m.end });
-        // A configured value is also found as written, should normalization have changed it.
-        if (text !== original) for (const m of extraMatcher.findAll(original)) raw.push({ type: 'CONFIGURED_SECRET', start: -1 - m.start, end: m.end });
+      if (extraMatcher !== undefined) for (const m of extraMatcher.findAll(text)) raw.push({ type: 'CONFIGURED_SECRET', start: m.start, end: m.end });
+      const spans = raw.map((f) => ({ type: f.type, ...toOriginalSpan(norm, f.start, f.end) }));
+      // A configured value is also found as written, should normalization have changed it.
+      if (extraMatcher !== undefined && text !== original) {
+        for (const m of extraMatcher.findAll(original)) spans.push({ type: 'CONFIGURED_SECRET', start: m.start, end: m.end });
       }
-      return overlapFree(raw.map((f) => {
-        if (f.start < 0) return { ...f, start: -1 - f.start };
-        const span = toOriginalSpan(norm, f.start, f.end);
-        return { ...f, start: span.start, end: span.end };
-      })).map((f): GuardFinding => ({ detector: 'secrets', type: f.type, start: f.start, end: f.end, score: 1 }));
+      return overlapFree(spans).map((f): GuardFinding => ({ detector: 'secrets', type: f.type, start: f.start, end: f.end, score: 1 }));
     },
   };
 }
