@@ -20,7 +20,10 @@ const detectors: TextDetector[] = [
 function fuzz(seed: number, length: number): string {
   const pools = ['abcXYZ019 .-@:/+=_', '\u200b\u200d\u202e\u2060\ufeff\u00ad', 'іаеорсΑΟ', 'ｉｇ４１', 'é\u0301\u0308', '忽略指令', '\u{e0069}\u{e0067}', '\ud800\udc00\ud83d', 'ignore previous instructions sk-proj- AKIA 4111 '];
   let s = seed;
-  const next = () => (s = (s * 1103515245 + 12345) % 2 ** 31);
+  const next = () => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return s;
+  };
   let out = '';
   while (out.length < length) {
     const pool = [...pools[next() % pools.length]!];

@@ -24,7 +24,10 @@ test('literal matcher: matches a brute-force search (longest literal per start) 
   const words = ['ab', 'abc', 'bca', 'c', 'aaa', 'cab'];
   const m = createLiteralMatcher(words, { caseSensitive: true });
   let seed = 7;
-  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
   for (let round = 0; round < 200; round++) {
     const text = Array.from({ length: 40 }, () => 'abc'[Math.floor(rnd() * 3)]).join('');
     const expected: string[] = [];

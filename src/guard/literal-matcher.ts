@@ -42,7 +42,7 @@ export function createLiteralMatcher(literals: readonly string[], opts: { readon
   if (literals.length > REGEX_MAX_LITERALS) return createAutomaton(literals, opts);
   const order = literals.map((l, index) => ({ l, index })).filter((x) => x.l.length > 0).sort((a, b) => b.l.length - a.l.length);
   if (order.length === 0) return { findAll: () => [] };
-  const ascii = order.every((x) => /^[\x00-\x7f]*$/.test(x.l));
+  const ascii = order.every((x) => !/[\u0080-\uffff]/.test(x.l));
   const flags = `g${opts.caseSensitive ? '' : 'i'}${ascii ? '' : 'u'}`;
   // Longest first, so the longest literal starting at a position wins there; the search then
   // resumes one unit later, so literals starting inside a match are found too.

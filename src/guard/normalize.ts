@@ -46,15 +46,17 @@ const HOMOGLYPHS: ReadonlyMap<number, string> = new Map(Object.entries({
   'օ': 'o', 'ս': 'u', 'հ': 'h', 'ո': 'n', 'ց': 'g', 'զ': 'q', 'Տ': 'S', 'Օ': 'O',
 }).map(([k, v]) => [k.codePointAt(0)!, v]));
 
-const ASCII_ONLY = /^[\x00-\x7f]*$/;
+/** Any UTF-16 unit outside ASCII. */
+const NON_ASCII = /[\u0080-\uffff]/;
 const COMBINING = /\p{M}/u;
 const LETTER = /\p{L}/u;
 /** Anything the slow path would change besides NFKC: invisibles, tags, combining marks, look-alikes. */
-const SPECIAL = /[\u00ad\u034f\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\u{e0000}-\u{e007f}\u{e0100}-\u{e01ef}\p{M}\u0131\u0261\u0370-\u03ff\u0400-\u04ff\u0500-\u052f\u0530-\u058f]/u;
+// (Combining marks, U+034F and the variation selectors included, are \p{M}.)
+const SPECIAL = /[\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb\u0131\u0261\u0370-\u03ff\u0400-\u04ff\u0500-\u052f\u0530-\u058f]|\p{M}|[\u{e0000}-\u{e007f}]|[\u{e0100}-\u{e01ef}]/u;
 
 /** The normalized view of `text` and the way back to it. Never throws. */
 export function normalizeForScan(text: string): NormalizedText {
-  if (ASCII_ONLY.test(text)) return { text, sourceStart: undefined, sourceEnd: undefined, originalLength: text.length };
+  if (!NON_ASCII.test(text)) return { text, sourceStart: undefined, sourceEnd: undefined, originalLength: text.length };
   const needsNfkc = text.normalize('NFKC') !== text;
   if (!needsNfkc && !SPECIAL.test(text)) return { text, sourceStart: undefined, sourceEnd: undefined, originalLength: text.length };
   const out: number[] = [];

@@ -96,14 +96,14 @@ export function patternFacts(pattern: string): PatternFacts {
     if (c === '[') { skipClass(); return ONE_CHAR; }
     if (c === '.') { i++; return ONE_CHAR; }
     if (c === '^' || c === '$') { i++; return EMPTY; }
-    if (c === '\\') return escape();
+    if (c === '\\') return escapeSequence();
     const cp = pattern.codePointAt(i)!;
     const ch = String.fromCodePoint(cp);
     i += ch.length;
     return { max: ch.length, min: ch.length, char: ch.toLowerCase(), literals: undefined };
   }
 
-  function escape(): Node {
+  function escapeSequence(): Node {
     const e = pattern[i + 1] ?? '';
     i += 2;
     if ('bBAz'.includes(e)) return EMPTY;

@@ -75,7 +75,7 @@ function hasTopLevelBar(source: string): boolean {
  * characters.
  */
 export function leadingLiterals(source: string): string[] | undefined {
-  let rest = source.startsWith('\\b') ? source.slice(2) : source;
+  const rest = source.startsWith('\\b') ? source.slice(2) : source;
   let alternatives: string[];
   if (rest.startsWith('(?:')) {
     let depth = 0;

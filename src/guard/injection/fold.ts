@@ -46,7 +46,7 @@ const UTF16 = { decode: (c: Uint16Array) => Buffer.from(c.buffer, c.byteOffset, 
  *  the slow path undoes. Most texts have neither and take the native fast path. */
 const MAYBE_LEET = /[a-z\u00c0-\u024f][0-9@$!|][a-z\u00c0-\u024f0-9]/;
 const MAYBE_SPACED = /(?:^|[^a-z])[a-z]([ ._*|/+~,\u00a0-])[a-z]\1[a-z]\1[a-z](?![a-z])/;
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 /** Where a letter meets a digit or leet symbol: the seam of a possibly leet word. */
 const LEET_SEAM = /[a-z][0-9@$!|]|[0-9@$!|][a-z]/g;
 const isLeetWordCode = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x40 || c === 0x24 || c === 0x21 || c === 0x7c;

@@ -72,7 +72,10 @@ export function createSecretsDetector(opts: SecretsDetectorOptions = {}): TextDe
         else if (type === 'JWT' && !jwtHeaderValid(value)) continue;
         else if (type === 'PORTCULLIS_KEY' && !isWellFormedApiKey(value)) continue;
         else if (type !== 'AWS_ACCESS_KEY' && type !== 'JWT' && type !== 'PORTCULLIS_KEY' && isPlaceholder(value.replace(PREFIX, ''))) continue;
-        if (type === 'AWS_ACCESS_KEY') (awsKeyAt ??= []).push(m.index);
+        if (type === 'AWS_ACCESS_KEY') {
+          awsKeyAt ??= [];
+          awsKeyAt.push(m.index);
+        }
         if (types.has(type)) raw.push({ type, start: m.index, end });
       }
       if (types.has('AWS_SECRET_KEY') && (awsKeyAt !== undefined || AWS_SECRET_NEAR.test(text))) {
