@@ -9,8 +9,10 @@ import { cardNetwork, luhnValid, ssnValid } from './checksums.ts';
 export type NumberKind = 'CARD' | 'US_SSN' | 'PHONE';
 
 const SSN_SHAPE = /^(\d{3})-(\d{2})-(\d{4})$/;
-const PHONE_CONTEXT = /(?:phone|tel|mobile|cell|call|fax|whats ?app|sms|contact|reach|ring|telefon|handy|rufnummer|t[ée]l[ée]phone|portable|tel[ée]fono|m[óo]vil|celular|n[úu]mero|num[ée]ro|nummer|电话|手机|聯絡|联系)[^\n]{0,20}$/iu;
-const SSN_CONTEXT = /(?:ssn|social security|soc\.? sec\.?|tax ?id|itin)[^\n]{0,20}$/i;
+// Whole words only ('tel' is not in 'hotel', 'call' not in 'recall'); words for 'number' alone
+// are left out, as they name order and invoice numbers as often as phone numbers.
+const PHONE_CONTEXT = /(?:\b(?:phone|tel|mobile|cell|call|fax|whats ?app|sms|contact|reach|ring|telefon|handy|rufnummer|t[ée]l[ée]phone|portable|tel[ée]fono|m[óo]vil|celular)|电话|手机|聯絡|联系)[^\n]{0,20}$/iu;
+const SSN_CONTEXT = /\b(?:ssn|social security|soc\.? sec\.?|tax ?id|itin)\b[^\n]{0,20}$/i;
 const DATE_SHAPES = [/^\d{4}[-./]\d{1,2}[-./]\d{1,2}$/, /^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$/];
 
 /**

@@ -59,4 +59,7 @@ export const FALSE_POSITIVES: readonly string[] = [
   'the range 1990-2020 and 2020-2024',
   'build 20240115.1 released',
   'Zahl 12345678901234567890',
+  'hotel room 4512873 is booked, recall item 7781234',
+  'número de pedido 12345678 y numéro de commande 87654321',
+  'the string 5551234567 is a fixture id',
 ];
