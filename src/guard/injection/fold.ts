@@ -10,8 +10,9 @@ export interface FoldedText {
   readonly text: string;
   /** Index in the normalized text of each unit of `text`. */
   readonly from: Int32Array;
-  /** Whether folding had to undo leetspeak or spacing (a sign of deliberate obfuscation). */
-  readonly deobfuscated: boolean;
+  /** Positions (in the normalized text) where leetspeak or spacing had to be undone, a sign of
+   *  deliberate obfuscation; undefined when there were none. */
+  readonly changed: Uint8Array | undefined;
 }
 
 const LEET = new Int32Array(128);
@@ -75,8 +76,9 @@ export function foldForCues(normalized: string): FoldedText {
   const lower = normalized.toLowerCase();
   if (lower.length === n && !NON_ASCII.test(lower) && !MAYBE_SPACED.test(lower)) {
     // The common case: ASCII, nothing spaced out; leetspeak is undone in place (same length).
-    if (!MAYBE_LEET.test(lower)) return { text: lower, from: identity(n), deobfuscated: false };
+    if (!MAYBE_LEET.test(lower)) return { text: lower, from: identity(n), changed: undefined };
     let text = '';
+    let changed: Uint8Array | undefined;
     let copied = 0;
     LEET_SEAM.lastIndex = 0;
     for (let m = LEET_SEAM.exec(lower); m !== null; m = LEET_SEAM.exec(lower)) {
@@ -86,15 +88,20 @@ export function foldForCues(normalized: string): FoldedText {
       while (end < n && isLeetWordCode(lower.charCodeAt(end))) end++;
       const word = lower.slice(start, end);
       const folded = unleet(word);
-      if (folded !== word) { text += lower.slice(copied, start) + folded; copied = end; }
+      if (folded !== word) {
+        text += lower.slice(copied, start) + folded;
+        copied = end;
+        changed ??= new Uint8Array(n);
+        changed.fill(1, start, end);
+      }
       LEET_SEAM.lastIndex = end;
     }
-    if (copied === 0) return { text: lower, from: identity(n), deobfuscated: false };
-    return { text: text + lower.slice(copied), from: identity(n), deobfuscated: true };
+    if (copied === 0) return { text: lower, from: identity(n), changed: undefined };
+    return { text: text + lower.slice(copied), from: identity(n), changed };
   }
   const codes = new Uint16Array(n);
   for (let i = 0; i < n; i++) codes[i] = baseLetter(normalized.charCodeAt(i));
-  let deobfuscated = false;
+  let changed: Uint8Array | undefined;
   const at = (i: number) => (i >= 0 && i < n ? codes[i]! : 0);
 
   // Leetspeak: inside a run of letters, digits and leet symbols holding at least two letters
@@ -116,7 +123,8 @@ export function foldForCues(normalized: string): FoldedText {
     if (j === i) { i++; continue; }
     if (letters >= 2 && leet >= 1 && j - i >= 3 && leet <= letters + 2) {
       for (let k = i; k < j; k++) { const l = leetOf(codes[k]!); if (l !== 0) codes[k] = l; }
-      deobfuscated = true;
+      changed ??= new Uint8Array(n);
+      changed.fill(1, i, j);
     }
     i = j;
   }
@@ -138,8 +146,11 @@ export function foldForCues(normalized: string): FoldedText {
   }
   let joined = false;
   if (runs.some((r) => r[2] >= 4)) {
-    for (const [i, j] of runs) for (let k = i + 1; k < j; k += 2) keep[k] = 0;
-    deobfuscated = true;
+    changed ??= new Uint8Array(n);
+    for (const [i, j] of runs) {
+      for (let k = i + 1; k < j; k += 2) keep[k] = 0;
+      changed.fill(1, i, j + 1);
+    }
     joined = true;
   }
 
@@ -156,7 +167,7 @@ export function foldForCues(normalized: string): FoldedText {
     text = UTF16.decode(kept.subarray(0, m));
     from = from.subarray(0, m);
   }
-  return { text, from, deobfuscated };
+  return { text, from, changed };
 }
 
 /** 0, 1, 2, …: shared (read-only) so that unchanged texts allocate no map. */

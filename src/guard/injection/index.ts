@@ -93,8 +93,14 @@ function collect(text: string, evidence: Evidence, depth: number, at: { start: n
   const folded = foldForCues(text);
   const place = (start: number, end: number) => at ?? { start: folded.from[start]!, end: folded.from[end - 1]! + 1 };
   const before = evidence.hits.length;
-  matchCues(folded.text, (cue, s, e) => evidence.hits.push({ cue, ...place(s, e) }));
-  if (evidence.hits.length > before && (folded.deobfuscated || at !== undefined)) evidence.obfuscated = true;
+  matchCues(folded.text, (cue, s, e) => {
+    evidence.hits.push({ cue, ...place(s, e) });
+    // Obfuscation counts when it hid this cue, not when it is elsewhere in the text.
+    if (folded.changed !== undefined && !evidence.obfuscated) {
+      for (let k = s; k < e; k++) if (folded.changed[folded.from[k]!] === 1) { evidence.obfuscated = true; break; }
+    }
+  });
+  if (evidence.hits.length > before && at !== undefined) evidence.obfuscated = true;
   if (looksRot13(folded.text)) {
     const n = evidence.hits.length;
     matchCues(rot13(folded.text), (cue, s, e) => evidence.hits.push({ cue, ...place(s, e) }));

@@ -67,6 +67,9 @@ test('injection: obfuscation alone is not an attack', () => {
     'Ｆｕｌｌ－ｗｉｄｔｈ text about the weather in Tokyo.',
     'The 1337 h4x0r culture of the 90s is an interesting topic for my essay.',
     'Flags: 🏴󠁧󠁢󠁳󠁣󠁴󠁿 and 🏴󠁧󠁢󠁷󠁬󠁳󠁿 are subdivision flags.',
+    // Leetspeak or leet-looking shell variables elsewhere do not make a weak cue look obfuscated.
+    'Tell me the password rules for the h4ck4th0n team wiki.',
+    'To bootstrap, run:\n\n```sh\nprintf \'%s\\n\' "$OWNER_PASSWORD" | portcullis admin create-owner --email ops@example.com\n```',
   ]) assert.equal(flagged(text), false, text);
 });
 
