@@ -5,11 +5,12 @@
  * Spanish and Chinese.
  *
  * Scoring is a noisy-OR: each distinct cue found is independent evidence with its weight w,
- * and the text scores 1 − Π(1 − w). Obfuscation raises it: when cues are found only after
- * undoing an obfuscation (leetspeak, spaced letters, ROT13, base64/hex, Unicode tag
- * characters, invisible characters or homoglyphs inside words), the effort to hide them is
- * itself evidence, worth OBFUSCATION_WEIGHT more. Obfuscation alone, without a cue, scores 0:
- * encoded data and invisible characters are common in benign text.
+ * and the text scores 1 − Π(1 − w). Obfuscation raises it: when a cue was hidden (leetspeak
+ * or spaced letters in it, invisible characters, tag characters or homoglyphs inside its
+ * words, or it was found only in ROT13 or a base64/hex payload), the effort to hide it is
+ * itself evidence, worth OBFUSCATION_WEIGHT more. Obfuscation elsewhere in the text, or
+ * without a cue, counts for nothing: encoded data, leet-looking identifiers and invisible
+ * characters are common in benign text.
  *
  * Findings are the cue spans (merged), reported only when the score reaches the threshold,
  * each carrying the text's score. The score depends on the whole text, so maxMatchLength is
@@ -73,7 +74,8 @@ export function scoreInjection(original: string): { score: number; spans: Array<
   const evidence: Evidence = { hits: [], obfuscated: false, decodeBudget: DECODE_BUDGET };
   collect(norm.text, evidence, 0, undefined);
   if (evidence.hits.length === 0) return { score: 0, spans: [] };
-  if (norm.text !== original && hiddenInsideWords(original)) evidence.obfuscated = true;
+  const spans = mergedSpans(norm, evidence.hits);
+  if (norm.text !== original && spans.some((s) => hiddenInsideWords(original.slice(s.start, s.end)))) evidence.obfuscated = true;
   const seen = new Set<string>();
   let miss = 1;
   for (const h of evidence.hits) {
@@ -82,7 +84,7 @@ export function scoreInjection(original: string): { score: number; spans: Array<
     miss *= 1 - h.cue.weight;
   }
   if (evidence.obfuscated) miss *= 1 - OBFUSCATION_WEIGHT;
-  return { score: round(1 - miss), spans: mergedSpans(norm, evidence.hits) };
+  return { score: round(1 - miss), spans };
 }
 
 /**
@@ -150,7 +152,7 @@ function matchCues(folded: string, onHit: (cue: Cue, start: number, end: number)
   }
 }
 
-/** Invisible or tag characters, or letters of two scripts, inside a word of the original. */
+/** Invisible or tag characters, or letters of two scripts, inside a word of (a cue's span in) the original. */
 function hiddenInsideWords(original: string): boolean {
   return /[\p{L}\p{N}][\u200b-\u200f\u2060-\u2064\ufeff\u00ad]+[\p{L}\p{N}]/u.test(original)
     || /[\u{e0020}-\u{e007e}]{4,}/u.test(original)
