@@ -4,7 +4,7 @@
  * first — and remembers which of them it was, so the failure can be named correctly.
  */
 
-export type AbortCause = 'client' | 'deadline' | 'attempt_timeout';
+export type AbortCause = 'client' | 'deadline' | 'attempt_timeout' | 'gateway';
 
 export interface AttemptScope {
   readonly signal: AbortSignal;
@@ -15,6 +15,11 @@ export interface AttemptScope {
    * idle timeout) while the signal keeps following the client.
    */
   stopTimer(): void;
+  /**
+   * End the exchange from the gateway's side (a stalled stream, a stream the gateway is done
+   * with): aborts the undici request, which closes its connection. No-op once fired.
+   */
+  abort(reason: Error): void;
   /** Release the client-signal listener and the timer. Idempotent. */
   dispose(): void;
 }
@@ -50,6 +55,7 @@ export function openAttemptScope(clientSignal: AbortSignal, attemptMs: number, d
     signal: controller.signal,
     cause: () => firedCause,
     stopTimer,
+    abort: (reason) => fire('gateway', reason),
     dispose() {
       stopTimer();
       clientSignal.removeEventListener('abort', onClientAbort);

@@ -88,7 +88,7 @@ export function chatStreamAttempt(call: OperationCall, req: ChatRequest): (a: At
     const res = await send(a.agent, prepared, a.scope.signal, call.traceparent?.());
     if (!isSuccess(res.statusCode)) return { ok: false, failure: await failureFromResponse(res, a.adapter, a.target) };
     try {
-      return { ok: true, value: await startStream(res, guardedTranslator(translator)), status: res.statusCode };
+      return { ok: true, value: await startStream(res, guardedTranslator(translator), (reason) => a.scope.abort(reason)), status: res.statusCode };
     } catch (e) {
       res.body.destroy();
       throw e;

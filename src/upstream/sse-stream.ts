@@ -1,7 +1,8 @@
 /**
  * A provider's event stream as canonical chunks. The body is pulled only when the consumer
  * asks for the next chunk, so a slow client slows the provider down (TCP backpressure)
- * instead of filling memory; a consumer that stops iterating destroys the upstream body.
+ * instead of filling memory; a stall, or a consumer that stops iterating, aborts the whole
+ * upstream exchange (the request, hence its connection), not only the body.
  */
 import type { ChatChunk } from '../providers/canonical.ts';
 import type { SseEvent, StreamTranslator } from '../providers/contract.ts';
@@ -18,16 +19,28 @@ export class StreamIdleTimeoutError extends Error {
   }
 }
 
+/** Ends the upstream exchange (the attempt's request abort); see AttemptScope.abort. */
+export type AbortExchange = (reason: Error) => void;
+
+export class StreamClosedError extends Error {
+  constructor() {
+    super('stream closed by the gateway');
+    this.name = 'StreamClosedError';
+  }
+}
+
 /** Reads SSE events from a response body on demand. */
 export class SseEventSource {
   readonly #res: UpstreamResponse;
+  readonly #abort: AbortExchange;
   readonly #chunks: AsyncIterator<Buffer>;
   readonly #parser: SseParser = createSseParser();
   readonly #queue: SseEvent[] = [];
   #ended = false;
 
-  constructor(res: UpstreamResponse) {
+  constructor(res: UpstreamResponse, abort: AbortExchange) {
     this.#res = res;
+    this.#abort = abort;
     this.#chunks = (res.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   }
 
@@ -36,15 +49,15 @@ export class SseEventSource {
   }
 
   /**
-   * The next event, or null at the end of the body. With `idleMs`, a body that sends nothing
-   * for that long is destroyed and the call rejects with StreamIdleTimeoutError.
+   * The next event, or null at the end of the body. With `idleMs`, an exchange that sends
+   * nothing for that long is aborted and the call rejects with StreamIdleTimeoutError.
    */
   async next(idleMs?: number): Promise<SseEvent | null> {
     while (this.#queue.length === 0) {
       if (this.#ended) return null;
       const timer = idleMs === undefined
         ? undefined
-        : setTimeout(() => this.#res.body.destroy(new StreamIdleTimeoutError(idleMs)), idleMs);
+        : setTimeout(() => this.#end(new StreamIdleTimeoutError(idleMs)), idleMs);
       let step: IteratorResult<Buffer>;
       try {
         step = await this.#chunks.next();
@@ -62,7 +75,16 @@ export class SseEventSource {
   }
 
   destroy(): void {
-    if (!this.#ended) this.#res.body.destroy();
+    if (!this.#ended) this.#end(new StreamClosedError());
+  }
+
+  /**
+   * Aborting the request destroys the body with `reason` (so a pending read rejects with it);
+   * the body is destroyed here too in case the request had already let go of it.
+   */
+  #end(reason: Error): void {
+    this.#abort(reason);
+    this.#res.body.destroy(reason);
   }
 }
 
@@ -80,8 +102,8 @@ export interface StartedStream {
  * sends garbage, is an attempt failure that can still fall back: nothing has reached the
  * client yet. Errors propagate to the attempt loop, which classifies them.
  */
-export async function startStream(res: UpstreamResponse, translator: StreamTranslator): Promise<StartedStream> {
-  const source = new SseEventSource(res);
+export async function startStream(res: UpstreamResponse, translator: StreamTranslator, abort: AbortExchange): Promise<StartedStream> {
+  const source = new SseEventSource(res, abort);
   const first = await source.next();
   if (first === null) return { source, translator, firstChunks: translator.end(), translatorEnded: true };
   return { source, translator, firstChunks: translator.push(first), translatorEnded: false };

@@ -8,7 +8,7 @@ import type { ModelRouteConfig } from '../config/types.ts';
 import type { ChatChunk } from '../providers/canonical.ts';
 import { createUpstream, type AttemptReport, type ChatResult } from './index.ts';
 import {
-  chatRequest, fakeAdapter, json, providerConfig, recordingSleep, route, sseChunk, startFakeProvider, target, type FakeProvider, type Handler,
+  chatBody, chatRequest, fakeAdapter, json, okChat, providerConfig, recordingSleep, route, sseChunk, startFakeProvider, target, type FakeProvider, type Handler,
 } from './testing/fake-provider.ts';
 
 const streamRequest = { ...chatRequest, stream: true };
@@ -159,4 +159,70 @@ test('a stream handed back but never iterated still releases the upstream when r
   const r = await up.chat(call(route([target('p0')])), streamRequest);
   await streamOf(r)[Symbol.asyncIterator]().return?.();
   while (!closed) await delay(5);
+});
+
+/** Polls until `check` holds; fails with `describe()` after a deadline far above any normal wait. */
+async function eventually(check: () => boolean, describe: () => string, deadlineMs = 8_000): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  while (!check()) {
+    if (Date.now() > until) assert.fail(describe());
+    await delay(20);
+  }
+}
+
+test('several streams stalling at once behind Keep-Alive: timeout=300 give every connection back', async (t) => {
+  // A provider that advertises a five-minute keep-alive and then stalls every stream: what the
+  // gateway gives up on must be closed, and nothing must be opened in its place (undici
+  // re-dispatches an aborted request to a new connection and drops it there, nodejs/undici#5845).
+  const maxConnections = 6;
+  let peak = 0;
+  const fake = await startFakeProvider((req, res) => {
+    if (req.url?.endsWith('/chat/completions') && JSON.parse(fake.requests.at(-1)!.body).stream !== true) {
+      return void json(res, 200, chatBody('warm'), { 'keep-alive': 'timeout=300' });
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'keep-alive': 'timeout=300' });
+    res.write(sseChunk('first'));
+  });
+  const countPeak = setInterval(() => { peak = Math.max(peak, fake.openSockets()); }, 2);
+  const up = createUpstream({
+    providers: new Map([['p0', providerConfig('p0', fake.url, { maxConnections })]]),
+    adapterFor: () => fakeAdapter, log: silentLogger(), random: () => 0, sleep: recordingSleep().sleep,
+  });
+  t.after(async () => {
+    clearInterval(countPeak);
+    await up.close();
+    await fake.close();
+  });
+  await up.chat(call(route([target('p0')])), chatRequest);
+  await eventually(() => fake.openSockets() === 1, () => `warm-up left ${fake.openSockets()} sockets open`);
+  const baseline = fake.openSockets();
+
+  // Two rounds of stalls, then a round of clients leaving mid-stream (the same abort path).
+  for (let round = 0; round < 3; round++) {
+    const streams = Array.from({ length: maxConnections }, async () => {
+      const client = new AbortController();
+      const r = await up.chat(call(route([target('p0')], { attemptTimeoutMs: 200 }), client.signal), streamRequest);
+      if (round < 2) {
+        await assert.rejects(collect(streamOf(r)), (e) => isGatewayError(e) && e.code === 'upstream.stream_interrupted');
+        return;
+      }
+      const it = streamOf(r)[Symbol.asyncIterator]();
+      await it.next();
+      const pending = it.next();
+      const reason = new Error('client went away');
+      client.abort(reason);
+      await assert.rejects(pending, (e) => e === reason);
+    });
+    await Promise.all(streams);
+    await eventually(() => fake.openSockets() <= baseline,
+      () => `round ${round}: ${fake.openSockets()} provider sockets still open, baseline ${baseline}`);
+  }
+  // Let any connection opened late show up before judging.
+  await delay(300);
+  assert.ok(fake.openSockets() <= baseline, `${fake.openSockets()} provider sockets open after the stalls, baseline ${baseline}`);
+  assert.ok(peak <= maxConnections, `the provider saw ${peak} connections at once, max_connections is ${maxConnections}`);
+  // The pool still works afterwards.
+  fake.handle = okChat('after');
+  const after = await up.chat(call(route([target('p0')])), chatRequest);
+  assert.equal(after.kind === 'chat' ? after.body.choices[0]?.message.content : undefined, 'after');
 });

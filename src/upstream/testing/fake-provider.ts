@@ -26,6 +26,8 @@ export interface FakeProvider {
   readonly requests: RecordedRequest[];
   /** Sockets ever accepted (a refused address never reaches this). */
   connections: number;
+  /** Sockets open right now (accepted and not yet closed). */
+  openSockets(): number;
   handle: Handler;
   close(): Promise<void>;
 }
@@ -34,6 +36,7 @@ export async function startFakeProvider(handle: Handler = okChat()): Promise<Fak
   const sockets = new Set<Socket>();
   const fake: FakeProvider = {
     url: '', port: 0, requests: [], connections: 0, handle,
+    openSockets: () => sockets.size,
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
