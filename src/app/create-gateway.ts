@@ -164,7 +164,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       createValidateStage({ maxJsonDepth: config.server.maxJsonDepth, payload: config.payload }),
       createAuthorizeStage(),
       ...(limits === undefined ? [] : [createLimitStage({ config: config.limits, backend: limits, models: config.models })]),
-      ...(budgets === undefined ? [] : [createBudgetStage({ config: config.budgets, backend: budgets, models: config.models, priceFor, events: securityEvents })]),
+      ...(budgets === undefined ? [] : [createBudgetStage({ config: config.budgets, backend: budgets, models: config.models, priceFor, providerKind: (id) => config.providers.get(id)?.kind, events: securityEvents })]),
       createRouteStage({ config, adapterFor }),
     ]);
     tracer = config.tracing.enabled

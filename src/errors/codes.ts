@@ -177,6 +177,11 @@ export const ERROR_CODES = {
     message: 'The {scope} budget "{budget}" is exhausted for this period ({limit} USD); it resets at {resetsAt}.',
     doc: 'A `budgets.rules` hard limit has no room for this request\'s reserved cost (prompt estimate + `max_tokens` at the model\'s prices), or a stream outgrew its reservation past the budget (sent as a final stream error event; the spend up to there is recorded). Wait for the reset, ask for fewer `max_tokens`, or have an operator raise the budget.',
   },
+  'budget.reservation_too_large': {
+    status: 402, openaiType: 'insufficient_quota', anthropicType: 'billing_error',
+    message: 'This request\'s worst-case cost of {reserve} USD exceeds the {remaining} USD that remains of the {scope} budget "{budget}" ({limit} USD this period); {advice}',
+    doc: 'The budget is not exhausted, but this request\'s reservation (the prompt bound plus `max_tokens` × `n`, or `budgets.default_max_tokens` when none is set, at the dearest target\'s prices) is more than what remains after spend and the reservations of requests in flight. The message names the largest `max_tokens` that would fit now, if any: ask for fewer output tokens, shorten the prompt, or wait for requests in flight to settle.',
+  },
   'budget.unpriced_model': {
     status: 403, openaiType: 'permission_error', anthropicType: 'permission_error',
     message: 'The {scope} budget "{budget}" cannot be checked: the model has no price configured.',

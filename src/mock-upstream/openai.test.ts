@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { countTokens, MESSAGE_OVERHEAD_TOKENS } from './core/tokenizer.ts';
+import { loadTokenCounter } from '../providers/openai/tokenizer.ts';
 import { DEFAULT_MOCK_KEYS, startMockUpstream, type MockUpstream } from './server.ts';
 import { parseSse, post, postJson, TIME_TOOL, WEATHER_TOOL } from './test-support.ts';
 
@@ -27,8 +28,18 @@ describe('openai chat completions', () => {
     assert.equal(res.model, 'gpt-4o');
     assert.equal(res.choices[0]?.message.content, text);
     assert.equal(res.choices[0]?.finish_reason, 'stop');
-    const expectedPrompt = ['Be brief.', 'earlier', 'ok', text].reduce((n, t) => n + countTokens(t) + MESSAGE_OVERHEAD_TOKENS, 0);
+    // An OpenAI model's prompt is counted as OpenAI counts it: its own tokenizer (o200k_base
+    // for gpt-4o), 4 tokens of framing per message and 3 priming the reply.
+    const o200k = await loadTokenCounter('o200k_base');
+    const expectedPrompt = 3 + ['Be brief.', 'earlier', 'ok', text].reduce((n, t) => n + o200k(t) + 4, 0);
     assert.deepEqual([res.usage?.prompt_tokens, res.usage?.completion_tokens, res.usage?.total_tokens], [expectedPrompt, countTokens(text), expectedPrompt + countTokens(text)]);
+  });
+
+  it('counts a model it has no tokenizer for with its own tokenizer (an OpenAI-compatible server)', async () => {
+    const compat = new OpenAI({ apiKey: DEFAULT_MOCK_KEYS['openai-compatible'], baseURL: mock.baseUrl('openai-compatible'), maxRetries: 0 });
+    const texts = ['Be brief.', 'a,b;c.d!e'];
+    const res = await compat.chat.completions.create({ model: 'meta-llama/Llama-3.1-8B-Instruct', messages: [{ role: 'system', content: texts[0]! }, { role: 'user', content: texts[1]! }] });
+    assert.equal(res.usage?.prompt_tokens, texts.reduce((n, t) => n + countTokens(t) + MESSAGE_OVERHEAD_TOKENS, 0));
   });
 
   it('streams the same answer in chunkTokens pieces, with a usage chunk and [DONE]', async () => {

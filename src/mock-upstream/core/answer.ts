@@ -25,6 +25,11 @@ export type ToolMode =
 export interface Conversation {
   /** One string per message (system included), for prompt token counting. */
   readonly messageTexts: readonly string[];
+  /**
+   * The prompt count when the emulated provider's own tokenizer is known (OpenAI models);
+   * otherwise the emulator's tokenizer counts `messageTexts`.
+   */
+  readonly promptTokens?: number | undefined;
   /** Text of the last user message that has text ('' when none). */
   readonly lastUserText: string;
   /** True when the conversation ends with a user text turn (not tool results). */
@@ -57,7 +62,7 @@ export interface AnswerPlan {
 }
 
 export function planAnswer(conv: Conversation): AnswerPlan {
-  const prompt = promptTokens(conv.messageTexts);
+  const prompt = conv.promptTokens ?? promptTokens(conv.messageTexts);
   const calls = planToolCalls(conv);
   if (calls.length > 0) {
     let completion = 0;

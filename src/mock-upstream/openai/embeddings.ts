@@ -11,7 +11,7 @@ const MAX_INPUTS = 2048;
 /** Each input as text plus its token count (token-id arrays count one token per id). */
 type Inputs = { text: string; tokens: number }[];
 
-function readInputs(input: unknown): Inputs | undefined {
+function readInputs(input: unknown, countTokens: (text: string) => number): Inputs | undefined {
   const isTokenArray = (v: unknown): v is number[] => Array.isArray(v) && v.length > 0 && v.every((x) => Number.isInteger(x));
   if (typeof input === 'string') return input.length > 0 ? [{ text: input, tokens: countTokens(input) }] : undefined;
   if (isTokenArray(input)) return [{ text: input.join(' '), tokens: input.length }];
@@ -27,11 +27,12 @@ function readInputs(input: unknown): Inputs | undefined {
 
 export type EmbeddingsOutcome = { readonly ok: true; readonly body: JsonObject } | { readonly ok: false; readonly error: ErrorReply };
 
-export function openAiEmbeddings(body: unknown): EmbeddingsOutcome {
+/** `count`: the model's own tokenizer when known (OpenAI's embedding models use cl100k_base). */
+export function openAiEmbeddings(body: unknown, count: (text: string) => number = countTokens): EmbeddingsOutcome {
   if (!isObject(body)) return { ok: false, error: invalidRequest(INVALID_INPUT) };
   if (typeof body['model'] !== 'string' || body['model'].length === 0) return { ok: false, error: invalidRequest('you must provide a model parameter') };
   if (body['input'] === undefined) return { ok: false, error: invalidRequest("Missing required parameter: 'input'.", 'input', 'missing_required_parameter') };
-  const inputs = readInputs(body['input']);
+  const inputs = readInputs(body['input'], count);
   if (inputs === undefined) return { ok: false, error: invalidRequest(INVALID_INPUT) };
   const format = body['encoding_format'] ?? 'float';
   if (format !== 'float' && format !== 'base64') {

@@ -11,6 +11,7 @@ import { openAiEmbeddings } from './embeddings.ts';
 import { invalidRequest, MALFORMED_JSON_MESSAGE, MISSING_KEY_MESSAGE, openAiError, openAiFaultError, WRONG_KEY_MESSAGE } from './errors.ts';
 import { chatConversation } from './messages.ts';
 import { validateOpenAiChat } from './validate-chat.ts';
+import { loadTokenCounter, openAiEncodingFor, type TokenCounter } from '../../providers/openai/tokenizer.ts';
 
 const OPENAI_MODELS = ['gpt-4o', 'gpt-4o-mini', 'gpt-4.1', 'text-embedding-3-small', 'text-embedding-3-large'];
 
@@ -19,6 +20,16 @@ export interface OpenAiEmulatorOptions {
   readonly prefix: string;
   /** The expected credential; '' lets requests through without one (openai-compatible). */
   readonly key: string;
+}
+
+/**
+ * OpenAI's own tokenizer for models that have one (loaded on first use), so usage matches
+ * what OpenAI would bill; other models (an OpenAI-compatible server's Llama) use the
+ * emulator's tokenizer.
+ */
+async function modelTokenizer(model: unknown): Promise<TokenCounter | undefined> {
+  const encoding = typeof model === 'string' ? openAiEncodingFor(model) : undefined;
+  return encoding === undefined ? undefined : loadTokenCounter(encoding);
 }
 
 function modelObject(id: string): Record<string, unknown> {
@@ -30,7 +41,7 @@ async function handleChat(ex: Exchange): Promise<void> {
   if (invalid !== undefined) { sendError(ex.res, invalid); return; }
   const body = ex.body as Record<string, unknown>;
   const maxTokens = (body['max_completion_tokens'] ?? body['max_tokens'] ?? undefined) as number | undefined;
-  const plan = planAnswer(chatConversation(body, maxTokens ?? undefined));
+  const plan = planAnswer(chatConversation(body, maxTokens ?? undefined, await modelTokenizer(body['model'])));
   const choices = typeof body['n'] === 'number' ? body['n'] : 1;
   const seq = ex.nextId();
   const ids: ChatAnswerIds = {
@@ -86,7 +97,8 @@ export function createOpenAiEmulator(opts: OpenAiEmulatorOptions): ProviderEmula
       switch (ex.route.endpoint) {
         case 'chat': return handleChat(ex);
         case 'embeddings': {
-          const outcome = openAiEmbeddings(ex.body);
+          const count = isObject(ex.body) ? await modelTokenizer(ex.body['model']) : undefined;
+          const outcome = openAiEmbeddings(ex.body, count);
           if (outcome.ok) await respondJson(ex, outcome.body);
           else sendError(ex.res, outcome.error);
           return;

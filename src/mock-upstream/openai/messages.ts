@@ -66,8 +66,22 @@ export function chatStops(stop: unknown): string[] {
   return [];
 }
 
-/** Builds the Conversation of an already-validated OpenAI-style chat body. */
-export function chatConversation(body: JsonObject, maxTokens: number | undefined): Conversation {
+/**
+ * OpenAI's chat accounting with the model's own tokenizer: each message is `<|im_start|>`,
+ * role, `<|im_sep|>`, its text, `<|im_end|>` (4 + text), and 3 more tokens prime the reply
+ * (OpenAI cookbook, "How to count tokens with tiktoken").
+ */
+export function openAiPromptTokens(messageTexts: readonly string[], count: (text: string) => number): number {
+  let total = 3;
+  for (const t of messageTexts) total += count(t) + 4;
+  return total;
+}
+
+/**
+ * Builds the Conversation of an already-validated OpenAI-style chat body. With `count` (the
+ * model's own tokenizer), the prompt is counted the way OpenAI counts it.
+ */
+export function chatConversation(body: JsonObject, maxTokens: number | undefined, count?: (text: string) => number): Conversation {
   const messages = (body['messages'] as unknown[]).filter(isObject);
   let lastUserText = '';
   for (let i = messages.length - 1; i >= 0; i--) {
@@ -75,8 +89,10 @@ export function chatConversation(body: JsonObject, maxTokens: number | undefined
     if (m['role'] === 'user') { lastUserText = contentText(m['content']); break; }
   }
   const last = messages[messages.length - 1];
+  const messageTexts = messages.map(countableText);
   return {
-    messageTexts: messages.map(countableText),
+    messageTexts,
+    promptTokens: count === undefined ? undefined : openAiPromptTokens(messageTexts, count),
     lastUserText,
     endsWithUserText: last !== undefined && last['role'] === 'user',
     tools: chatTools(body),

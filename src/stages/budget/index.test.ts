@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { estimateTokenParts } from '../../limits/estimate.ts';
+import { promptTokenBound } from '../../limits/prompt-bound.ts';
 import { describe, it } from 'node:test';
 import type { SecurityEvent } from '../../audit/security-events.ts';
 import type { BudgetRuleConfig, BudgetsConfig, ModelRouteConfig, TargetConfig } from '../../config/types.ts';
@@ -41,7 +41,7 @@ const config = (rules: BudgetRuleConfig[], defaultMaxTokens = 10): BudgetsConfig
 
 function setup(rules: BudgetRuleConfig[], backend: BudgetBackend = createMemoryBudgetBackend({ now: () => NOW }), defaultMaxTokens = 10) {
   const events: SecurityEvent[] = [];
-  const stage = createBudgetStage({ config: config(rules, defaultMaxTokens), backend, models, priceFor, events: { emit: (e) => events.push(e) }, now: () => NOW });
+  const stage = createBudgetStage({ config: config(rules, defaultMaxTokens), backend, models, priceFor, providerKind: () => 'mistral', events: { emit: (e) => events.push(e) }, now: () => NOW });
   return { stage, backend, events };
 }
 
@@ -68,8 +68,9 @@ describe('budget stage', () => {
     const { stage, backend } = setup([rule({})]);
     const c = ctx();
     await stage.onRequest!(c);
-    // "user" + "hi" = 6 chars → 2 tokens + 4 framing = 6 prompt tokens at 1 µ$, 10 completion at 2 µ$.
-    assert.deepEqual((await backend.peek([teamItem()]))[0], { allowed: true, spentMicros: 0, heldMicros: 26, limitMicros: 100 });
+    // Prompt bound (one token per byte, no tokenizer for this provider kind): 16 per request +
+    // 8 per message + 2 bytes of "hi" + 1 = 27 tokens at 1 µ$; 10 completion tokens at 2 µ$.
+    assert.deepEqual((await backend.peek([teamItem()]))[0], { allowed: true, spentMicros: 0, heldMicros: 47, limitMicros: 100 });
     c.outcome.target = target;
     c.response = { kind: 'chat', body: { id: 'x', object: 'chat.completion', created: 0, model: 'gpt', choices: [{ index: 0, message: { role: 'assistant', content: 'hi', refusal: null }, finish_reason: 'stop', logprobs: null }], usage: { prompt_tokens: 9, completion_tokens: 1, total_tokens: 10 } } } as never;
     await stage.onResponse!(c);
@@ -83,27 +84,48 @@ describe('budget stage', () => {
     const premium: ModelPrice = { ...PRICE, cacheWriteMicrosPer1M: 3_000_000, cacheWrite1hMicrosPer1M: 5_000_000 };
     const held = async (body: Record<string, unknown>): Promise<number> => {
       const backend = createMemoryBudgetBackend({ now: () => NOW });
-      const stage = createBudgetStage({ config: config([rule({})]), backend, models, priceFor: () => premium, events: { emit: () => undefined }, now: () => NOW });
+      const stage = createBudgetStage({ config: config([rule({ amountMicros: 1_000_000 })]), backend, models, priceFor: () => premium, providerKind: () => 'mistral', events: { emit: () => undefined }, now: () => NOW });
       await stage.onRequest!(ctx(body));
-      return (await backend.peek([teamItem()]))[0]!.heldMicros;
+      return (await backend.peek([teamItem('b', 1_000_000)]))[0]!.heldMicros;
     };
     const text = (ttl?: '1h') => ({ type: 'text', text: 'hi', cache_control: ttl ? { type: 'ephemeral', ttl } : { type: 'ephemeral' } });
-    // 6 prompt tokens, 10 completion tokens at 2 µ$.
-    assert.equal(await held({}), 6 * 1 + 20, 'no hint: the input price');
-    assert.equal(await held({ messages: [{ role: 'user', content: [text()] }] }), 6 * 3 + 20, 'a 5-minute hint: the write price');
-    assert.equal(await held({ messages: [{ role: 'system', content: [text('1h')] }, { role: 'user', content: 'hi' }] }), 12 * 5 + 20, 'a 1-hour hint anywhere: the 1-hour write price (12 prompt tokens for two messages)');
+    // 27 prompt tokens (bound), 10 completion tokens at 2 µ$.
+    assert.equal(await held({}), 27 * 1 + 20, 'no hint: the input price');
+    // A content part adds one token of separator: 28.
+    assert.equal(await held({ messages: [{ role: 'user', content: [text()] }] }), 28 * 3 + 20, 'a 5-minute hint: the write price');
+    assert.equal(await held({ messages: [{ role: 'system', content: [text('1h')] }, { role: 'user', content: 'hi' }] }), 39 * 5 + 20, 'a 1-hour hint anywhere: the 1-hour write price (39 prompt tokens for two messages)');
     const withTool = { tools: [{ type: 'function', function: { name: 'f' }, cache_control: { type: 'ephemeral' } }] };
-    const prompt = estimateTokenParts(ctx(withTool).request!, 10).prompt;
+    const prompt = await promptTokenBound(ctx(withTool).request!, { kind: 'mistral', model: 'm' });
     assert.equal(await held(withTool), prompt * 3 + 20, 'a hint on a tool counts too');
   });
 
-  it('refuses with 402 naming the scope and budget when the reservation does not fit; nothing is held', async () => {
-    const { stage, backend } = setup([rule({ name: 'small', amountMicros: 25 })]);
+  it('a budget with room, but less than the worst case, names the reservation and the max_tokens that fits; nothing is held', async () => {
+    // 47 µ$ reserved (27 prompt + 10 × 2 output) against 40: not exhausted, just too little.
+    const { stage, backend } = setup([rule({ name: 'small', amountMicros: 40 })]);
     const err = await refusedWith(stage.onRequest!(ctx()));
-    assert.equal(err.code, 'budget.exceeded');
-    assert.equal(err.status, 402);
-    assert.equal(err.message, 'The team budget "small" is exhausted for this period (0.000025 USD); it resets at 2026-03-05T00:00:00.000Z.');
-    assert.equal((await backend.peek([teamItem('small', 25)]))[0]!.heldMicros, 0);
+    assert.deepEqual([err.code, err.status], ['budget.reservation_too_large', 402]);
+    assert.equal(err.message, 'This request\'s worst-case cost of 0.000047 USD exceeds the 0.000040 USD that remains of the team budget "small" (0.000040 USD this period); lower max_tokens to 6 or less to fit.');
+    assert.equal((await backend.peek([teamItem('small', 40)]))[0]!.heldMicros, 0);
+    // The advice holds: 6 output tokens fit.
+    await stage.onRequest!(ctx({ max_tokens: 6 }));
+    // Even no output at all cannot fit a prompt larger than what remains.
+    const big = await refusedWith(stage.onRequest!(ctx({ messages: [{ role: 'user', content: 'x'.repeat(100) }] })));
+    assert.equal(big.code, 'budget.reservation_too_large');
+    assert.match(big.message, /remains of the team budget "small".*even without output tokens the prompt does not fit/);
+  });
+
+  it('a truly exhausted budget keeps its message: 402 budget.exceeded naming the scope, budget and reset', async () => {
+    const { stage, backend } = setup([rule({ name: 'small', amountMicros: 40 })]);
+    const c = ctx({ max_tokens: 6 });
+    await stage.onRequest!(c);
+    c.outcome.target = target;
+    c.response = { kind: 'chat', body: { id: 'x', object: 'chat.completion', created: 0, model: 'gpt', choices: [], usage: { prompt_tokens: 30, completion_tokens: 5, total_tokens: 35 } } } as never;
+    await stage.onResponse!(c);
+    assert.equal((await backend.peek([teamItem('small', 40)]))[0]!.spentMicros, 40);
+    const err = await refusedWith(stage.onRequest!(ctx({ max_tokens: 1 })));
+    assert.deepEqual([err.code, err.status], ['budget.exceeded', 402]);
+    assert.equal(err.message, 'The team budget "small" is exhausted for this period (0.000040 USD); it resets at 2026-03-05T00:00:00.000Z.');
+    assert.equal((await backend.peek([teamItem('small', 40)]))[0]!.heldMicros, 0);
   });
 
   it('releases the reservation when the request fails before any output (errors, refusals by later stages)', async () => {
@@ -116,8 +138,8 @@ describe('budget stage', () => {
   });
 
   it('cuts a stream that outgrows the budget with budget.exceeded (rendered per dialect) and charges what was relayed', async () => {
-    // No max_tokens: 10 default tokens reserved (26 µ$ of 40).
-    const { stage, backend } = setup([rule({ amountMicros: 40 })]);
+    // No max_tokens: 10 default tokens reserved (47 µ$ of 61).
+    const { stage, backend } = setup([rule({ amountMicros: 61 })]);
     const c = ctx({ max_tokens: undefined });
     await stage.onRequest!(c);
     c.outcome.target = target;
@@ -132,13 +154,13 @@ describe('budget stage', () => {
     const m = c.outcome.metered!;
     assert.equal(m.estimated, true);
     assert.equal(m.usage?.completion_tokens, relayed + 1, 'the chunk that passed the budget was generated, so it is charged');
-    const [st] = await backend.peek([teamItem('b', 40)]);
+    const [st] = await backend.peek([teamItem('b', 61)]);
     assert.deepEqual([st!.spentMicros, st!.heldMicros], [m.costMicros, 0]);
     assert.equal(messagesStreamErrorEvent(err).data.error.type, 'billing_error');
   });
 
   it('a stream within its max_tokens is never cut, whatever the character count suggests', async () => {
-    const { stage } = setup([rule({ amountMicros: 26 })]);
+    const { stage } = setup([rule({ amountMicros: 47 })]);
     const c = ctx({ max_tokens: 10 });
     await stage.onRequest!(c);
     c.outcome.target = target;
@@ -188,6 +210,6 @@ describe('budget stage', () => {
     const [blue] = await backend.peek([{ ...teamItem('other-team'), key: 'other-team/20260304T000000Z/blue' }]);
     assert.equal(blue!.heldMicros, 0);
     const [user] = await backend.peek([{ ...teamItem('users'), key: `users/20260304T000000Z/${encodeURIComponent('https://idp alice')}` }]);
-    assert.equal(user!.heldMicros, 26, 'users are counted per issuer and subject');
+    assert.equal(user!.heldMicros, 47, 'users are counted per issuer and subject');
   });
 });

@@ -3,11 +3,15 @@
  * budget must have room; the request is refused (402 `budget.exceeded`, before the call)
  * otherwise.
  *
- * onRequest reserves the worst-case cost on every applicable counter, all-or-nothing: the
- * prompt estimate at the input price (at the cache-write price when the request carries prompt
- * caching hints) plus `max_tokens` (or budgets.default_max_tokens) at the output price, at the
- * dearest of the route's targets. A model without a price fails closed
- * (403 `budget.unpriced_model`) unless the rule says `unpriced: allow`.
+ * onRequest reserves the worst-case cost on every applicable counter, all-or-nothing: an upper
+ * bound of the prompt's tokens for each target (src/limits/prompt-bound.ts: the model's own
+ * tokenizer, or one token per byte, plus the format's overhead) at the input price (at the
+ * cache-write price when the request carries prompt caching hints) plus `max_tokens` (or
+ * budgets.default_max_tokens) at the output price, at the dearest of the route's targets. A
+ * model without a price fails closed (403 `budget.unpriced_model`) unless the rule says
+ * `unpriced: allow`. A refusal says whether the budget is exhausted (`budget.exceeded`) or
+ * only too short for this request's worst case (`budget.reservation_too_large`, naming the
+ * amount and the largest `max_tokens` that would fit).
  *
  * onResponse settles with the real cost: for a stream, as it ends (before the client sees its
  * last event). A stream that outgrows its reservation extends it as it goes; when the budget
@@ -29,6 +33,8 @@ import type { ModelPrice } from '../../cost/price-table.ts';
 import { gatewayError, type GatewayError } from '../../errors/gateway-error.ts';
 import { BudgetBackendError, type BudgetBackend, type BudgetItem } from '../../limits/budgets/budget-backend.ts';
 import { estimateTextTokens, estimateTokenParts } from '../../limits/estimate.ts';
+import { preloadTokenizers, promptTokenBound, type TokenizedTarget } from '../../limits/prompt-bound.ts';
+import type { ProviderKind } from '../../providers/contract.ts';
 import type { ChatChunk, Usage } from '../../providers/canonical.ts';
 import { applicableBudgets, budgetSubject, type AppliedBudget } from './rules.ts';
 
@@ -38,6 +44,8 @@ export interface BudgetStageOptions {
   readonly models: ReadonlyMap<string, ModelRouteConfig>;
   /** The price of a target (provider + upstream model); undefined when it has none. */
   readonly priceFor: (target: TargetConfig) => ModelPrice | undefined;
+  /** The kind of a configured provider (which tokenizer and billing rules its targets follow). */
+  readonly providerKind: (providerId: string) => ProviderKind | undefined;
   readonly events: SecurityEventSink;
   readonly now?: () => number;
 }
@@ -64,6 +72,13 @@ const DEFAULT_DEADLINE_MS = 3_600_000;
 export function createBudgetStage(opts: BudgetStageOptions): Stage {
   const { config, backend, models, priceFor, events } = opts;
   if (config.rules.length === 0) throw new Error('budget: no rules (leave the stage out instead)');
+  const tokenized = (t: TargetConfig): TokenizedTarget => {
+    const kind = opts.providerKind(t.provider);
+    if (kind === undefined) throw new Error(`budget: route target names unknown provider ${t.provider}`);
+    return { kind, model: t.model };
+  };
+  // Loaded now, in the background, so that no request waits for a tokenizer table.
+  preloadTokenizers([...models.values()].flatMap((m) => m.targets.map(tokenized)));
   const now = opts.now ?? Date.now;
   const held = new WeakMap<RequestContext, Held>();
   const reservationTtl = (model: string): number => (models.get(model)?.timeoutMs ?? DEFAULT_DEADLINE_MS) + RESERVATION_MARGIN_MS;
@@ -120,6 +135,16 @@ export function createBudgetStage(opts: BudgetStageOptions): Stage {
   function exceeded(b: AppliedBudget, ctx: RequestContext, internal: Record<string, unknown>): GatewayError {
     return gatewayError('budget.exceeded', {
       params: { scope: b.rule.scope, budget: b.rule.name, limit: formatMicros(b.rule.amountMicros), resetsAt: new Date(b.period.endMs).toISOString() },
+      internal: { requestId: ctx.id, keyId: ctx.caller?.keyId, ...internal },
+    });
+  }
+
+  function tooLarge(b: AppliedBudget, ctx: RequestContext, reserve: number, remaining: number, fit: number, internal: Record<string, unknown>): GatewayError {
+    const advice = fit >= 1
+      ? `lower max_tokens to ${fit} or less to fit.`
+      : 'even without output tokens the prompt does not fit: shorten it, or wait for requests in flight to settle.';
+    return gatewayError('budget.reservation_too_large', {
+      params: { reserve: formatMicros(reserve), remaining: formatMicros(remaining), scope: b.rule.scope, budget: b.rule.name, limit: formatMicros(b.rule.amountMicros), advice },
       internal: { requestId: ctx.id, keyId: ctx.caller?.keyId, ...internal },
     });
   }
@@ -198,12 +223,24 @@ export function createBudgetStage(opts: BudgetStageOptions): Stage {
         if (known.length === 0) return;
       }
       if (budgets.length === 0) return;
-      const parts = estimateTokenParts(req, config.defaultMaxTokens);
+      const completion = estimateTokenParts(req, config.defaultMaxTokens).completion;
       const cacheHint = req.operation === 'chat' ? cacheWriteHint(req.body) : 'none';
       let worst = known[0]!;
       let amount = -1;
-      for (const p of known) {
-        const cost = priceEstimate(p, parts.prompt, parts.completion, cacheHint);
+      let promptBound = 0;
+      const bounds = new Map<string, number>();
+      for (const t of route.targets) {
+        const p = priceFor(t);
+        if (p === undefined) continue;
+        const tt = tokenized(t);
+        const key = `${tt.kind}\u0000${tt.model}`;
+        let prompt = bounds.get(key);
+        if (prompt === undefined) {
+          prompt = await promptTokenBound(req, tt);
+          bounds.set(key, prompt);
+        }
+        promptBound = Math.max(promptBound, prompt);
+        const cost = priceEstimate(p, prompt, completion, cacheHint);
         if (cost > amount) {
           amount = cost;
           worst = p;
@@ -220,11 +257,16 @@ export function createBudgetStage(opts: BudgetStageOptions): Stage {
       if (!r.allowed) {
         const i = r.items.findIndex((s) => !s.allowed);
         const s = r.items[i]!;
-        throw exceeded(budgets[i]!, ctx, { reserve: amount, spent: s.spentMicros, held: s.heldMicros });
+        const internal = { reserve: amount, spent: s.spentMicros, held: s.heldMicros };
+        if (s.spentMicros >= s.limitMicros) throw exceeded(budgets[i]!, ctx, internal);
+        const remaining = Math.max(0, s.limitMicros - s.spentMicros - s.heldMicros);
+        const promptCost = priceEstimate(worst, promptBound, 0, cacheHint);
+        const n = req.operation === 'chat' ? req.body.n ?? 1 : 1;
+        throw tooLarge(budgets[i]!, ctx, amount, remaining, maxTokensThatFit(remaining - promptCost, worst, n), internal);
       }
       const asked = req.operation === 'chat' ? req.body.max_completion_tokens ?? req.body.max_tokens : undefined;
       const completionCap = asked === undefined || req.operation !== 'chat' ? Number.POSITIVE_INFINITY : asked * (req.body.n ?? 1);
-      held.set(ctx, { budgets, items, reserved: amount, promptEstimate: parts.prompt, cacheHint, completionCap, worst, tally: undefined, done: false });
+      held.set(ctx, { budgets, items, reserved: amount, promptEstimate: promptBound, cacheHint, completionCap, worst, tally: undefined, done: false });
     },
 
     onResponse(ctx) {
@@ -251,4 +293,11 @@ export function createBudgetStage(opts: BudgetStageOptions): Stage {
       await settle(ctx, h, ctx.outcome.usage, h.tally?.completionChars);
     },
   };
+}
+
+/** The largest `max_tokens` whose output cost (× n) fits in `micros` at `price`; 0 when none does. */
+function maxTokensThatFit(micros: number, price: ModelPrice, n: number): number {
+  if (micros <= 0) return 0;
+  if (price.outputMicrosPer1M <= 0) return Number.MAX_SAFE_INTEGER;
+  return Math.max(0, Math.floor((micros * 1_000_000) / (price.outputMicrosPer1M * n)));
 }
