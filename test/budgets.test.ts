@@ -28,7 +28,7 @@ budgets:
   default_max_tokens: 8
   rules:
     - { name: gpt-daily, scope: key, model: gpt, period: day, amount_usd: 0.2, alert_at_percent: [50, 90] }
-    - { name: llama-daily, scope: key, model: llama, period: day, amount_usd: 0.15 }
+    - { name: llama-daily, scope: key, model: llama, period: day, amount_usd: 0.45 }
     - { name: mystery-strict, scope: tenant, model: mystery, period: month, amount_usd: 100 }
     - { name: lenient, scope: tenant, model: lenient, period: month, amount_usd: 100, unpriced: allow }
 `;
@@ -113,11 +113,12 @@ describe('records carry exact tokens and cost', () => {
 });
 
 describe('hard and soft budgets', () => {
-  test('a hard budget refuses before the call with 402 budget.exceeded naming the scope; a soft threshold raises one event', async () => {
+  test('a hard budget refuses before the call with 402 naming the reservation, what remains and the max_tokens that fits; a soft threshold raises one event', async () => {
     const key = await gw.createKey();
     const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0 });
     const before = (await gw.mockControl('/__mock/requests', 'GET') as { requests: unknown[] }).requests.length;
-    // 6 prompt + 3 completion tokens = 12,000 µ$; then 43 + 40 = 123,000 µ$: 135,000 of 200,000 (67.5 %).
+    // gpt-4o-mini prompts are billed as OpenAI counts them (o200k_base, 4 per message, 3 priming):
+    // 10 prompt + 3 completion tokens = 16,000 µ$; then 47 + 40 = 127,000 µ$: 143,000 of 200,000 (71.5 %).
     await client.chat.completions.create({ model: 'gpt', max_tokens: 10, messages: [{ role: 'user', content: 'hello budget world' }] });
     const long = 'word '.repeat(40).trim();
     await client.chat.completions.create({ model: 'gpt', max_tokens: 50, messages: [{ role: 'user', content: long }] });
@@ -125,25 +126,28 @@ describe('hard and soft budgets', () => {
       const e = thresholdEvents().filter((x) => x.detail['budget'] === 'gpt-daily' && x.detail['scopeSubject'] !== undefined);
       return e.length > 0 ? e : undefined;
     });
-    assert.deepEqual(events.map((e) => [e.detail['percent'], e.detail['scope'], e.detail['spentUsd'], e.detail['limitUsd']]), [[50, 'key', '0.135000', '0.200000']]);
+    assert.deepEqual(events.map((e) => [e.detail['percent'], e.detail['scope'], e.detail['spentUsd'], e.detail['limitUsd']]), [[50, 'key', '0.143000', '0.200000']]);
 
-    // The same long request reserves 55 × 1000 + 50 × 2000 = 155,000 µ$: more than the 65,000 left.
-    const err = await client.chat.completions.create({ model: 'gpt', max_tokens: 50, messages: [{ role: 'user', content: long }] }).then(
+    // 'hello budget world' with max_tokens 50 reserves its prompt bound (16 + 8 + 3 tokens) and
+    // 50 × 2000 µ$ = 127,000 µ$: more than the 57,000 left, but the budget is not exhausted.
+    const err = await client.chat.completions.create({ model: 'gpt', max_tokens: 50, messages: [{ role: 'user', content: 'hello budget world' }] }).then(
       () => assert.fail('a request past the hard budget passed'), (e: unknown) => e);
     assert.ok(err instanceof APIError, String(err));
     assert.equal(err.status, 402);
-    assert.equal(err.code, 'budget.exceeded');
+    assert.equal(err.code, 'budget.reservation_too_large');
     assert.equal((err.error as { type?: string }).type, 'insufficient_quota');
-    assert.match(err.message, /The key budget "gpt-daily" is exhausted for this period \(0\.200000 USD\); it resets at \d{4}-\d{2}-\d{2}T00:00:00\.000Z/);
+    assert.equal(err.message, '402 This request\'s worst-case cost of 0.127000 USD exceeds the 0.057000 USD that remains of the key budget "gpt-daily" (0.200000 USD this period); lower max_tokens to 15 or less to fit.');
     const requests = (await gw.mockControl('/__mock/requests', 'GET') as { requests: unknown[] }).requests.length;
     assert.equal(requests - before, 2, 'the refused request never reached the provider');
 
-    // A small request still fits (the refusal is about the reservation, not a lock-out) ...
+    // The advice holds: the same request with max_tokens 15 passes (16,000 µ$ spent: 159,000) ...
+    await client.chat.completions.create({ model: 'gpt', max_tokens: 15, messages: [{ role: 'user', content: 'hello budget world' }] });
+    // ... and so does a small one (the refusal is about the reservation, not a lock-out) ...
     await client.chat.completions.create({ model: 'gpt', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] });
     // ... and another key has its own budget.
     const other = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: await gw.createKey(), maxRetries: 0 });
     await other.chat.completions.create({ model: 'gpt', max_tokens: 50, messages: [{ role: 'user', content: long }] });
-    // Once per threshold per period per key: this key stays at one event, the other key (61.5 %) gets its own.
+    // Once per threshold per period per key: this key (84.5 %) stays at one event, the other key (63.5 %) gets its own.
     const fifty = await waitFor(() => {
       const e = thresholdEvents().filter((x) => x.detail['budget'] === 'gpt-daily' && x.detail['percent'] === 50);
       return e.length === 2 ? e : undefined;
@@ -156,6 +160,7 @@ describe('hard and soft budgets', () => {
     const key = await gw.createKey();
     const prompt = 'alpha '.repeat(60).trim();
     const res = await post(key, '/v1/chat/completions', { model: 'llama', stream: true, messages: [{ role: 'user', content: prompt }] });
+    // Reserved: the prompt bound (16 + 8 + 359 bytes) + 8 default tokens = 399,000 µ$ of 450,000.
     assert.equal(res.status, 200, 'the reservation (prompt + 8 default tokens) fitted');
     const events = res.text.split('\n\n').filter((e) => e.startsWith('data: ')).map((e) => e.slice(6));
     assert.ok(!events.includes('[DONE]'), 'the stream did not complete');
@@ -166,10 +171,12 @@ describe('hard and soft budgets', () => {
 
     const r = await recordOf(res.headers.get('x-request-id')!);
     assert.deepEqual([r.status, r.error_code, r.usage_estimated, r.stream], [402, 'budget.exceeded', 1, 1]);
-    assert.ok(r.completion_tokens! > 0 && r.cost_micros! >= 150_000 && r.cost_micros! < 160_000, `charged ${r.cost_micros} µ$ for ${r.completion_tokens} tokens`);
-    // The budget was charged what was recorded: nothing fits any more.
-    const next = await post(key, '/v1/chat/completions', { model: 'llama', max_tokens: 1, messages: [{ role: 'user', content: 'x' }] });
+    assert.ok(r.completion_tokens! > 0 && r.cost_micros! > 0, `charged ${r.cost_micros} µ$ for ${r.completion_tokens} tokens`);
+    // The budget was charged exactly what was recorded: a refusal names what remains.
+    const next = await post(key, '/v1/chat/completions', { model: 'llama', max_tokens: 300, messages: [{ role: 'user', content: 'x' }] });
     assert.equal(next.status, 402);
+    assert.equal(next.json.error.code, 'budget.reservation_too_large');
+    assert.ok(next.json.error.message.includes(`exceeds the ${((450_000 - r.cost_micros!) / 1e6).toFixed(6)} USD that remains`), next.json.error.message);
   });
 
   test('an Anthropic-dialect stream is reserved at its max_tokens and runs to its end within the budget', async () => {
@@ -180,11 +187,12 @@ describe('hard and soft budgets', () => {
     assert.doesNotMatch(res.text, /event: error/);
     const r = await recordOf(res.headers.get('x-request-id')!);
     assert.deepEqual([r.status, r.usage_estimated, r.completion_tokens], [200, 0, 20]);
-    // Its reservation (95 + 20 tokens = 135,000 µ$) was replaced by the real cost: 63 × 1000 + 20 × 2000.
+    // Its reservation (383 + 20 tokens = 423,000 µ$) was replaced by the real cost: 63 × 1000 + 20 × 2000.
     assert.equal(r.cost_micros, 103_000);
-    const over = await post(key, '/v1/messages', { model: 'llama', max_tokens: 60, messages: [{ role: 'user', content: 'hi' }] });
-    assert.equal(over.status, 402, '103,000 spent + 6,000 + 120,000 reserved would pass 150,000');
+    const over = await post(key, '/v1/messages', { model: 'llama', max_tokens: 200, messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(over.status, 402, '103,000 spent + 27,000 + 400,000 reserved would pass 450,000');
     assert.equal(over.json.error.type, 'billing_error');
+    assert.match(over.json.error.message, /worst-case cost of 0\.427000 USD exceeds the 0\.347000 USD that remains of the key budget "llama-daily"/);
   });
 
   test('a model without a price fails closed under a budget, unless the rule opts out (then its cost is null)', async () => {

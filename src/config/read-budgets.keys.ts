@@ -23,6 +23,6 @@ export const BUDGET_RULE_SPEC = section({
 export const BUDGETS_SPEC = configSection('budgets', section({
   backend: oneOf(['memory', 'redis'], 'memory', '`redis` shares spend across instances (needs the top-level `redis`)'),
   on_backend_error: oneOf(['fail_closed', 'local_fallback'], 'fail_closed', 'Redis unreachable: refuse with `503 budget.backend_unavailable`, or count per instance meanwhile'),
-  default_max_tokens: int(1, 10_000_000, 4096, 'completion tokens reserved when a request sets no `max_tokens`'),
+  default_max_tokens: int(1, 10_000_000, 4096, 'completion tokens reserved when a request sets no `max_tokens`; a non-streamed request under a budget is capped at it (`max_completion_tokens`)'),
   rules: list(BUDGET_RULE_SPEC, { maxItems: 1000, default: '`[]`', allowed: '≤ 1000', doc: 'every applicable rule must have room (see [Cost and budgets](limits-and-budgets.md#cost-and-budgets))' }),
 }));

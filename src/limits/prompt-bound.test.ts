@@ -76,6 +76,15 @@ describe('prompt token bound', () => {
     }
   });
 
+  it('bounds text past 32 KB in a request by its bytes, not the tokenizer (CPU stays bounded)', async () => {
+    const o200k = await loadTokenCounter('o200k_base');
+    const first = 'word '.repeat(6_000);
+    const second = 'word '.repeat(2_000);
+    const bound = await promptTokenBound(chat([{ role: 'user', content: first }, { role: 'user', content: second }]), { kind: 'openai', model: 'gpt-4o' });
+    assert.equal(bound, 16 + 8 + o200k(first) + 8 + Buffer.byteLength(second) + 1);
+    assert.ok(o200k(second) <= Buffer.byteLength(second));
+  });
+
   it('adds tools, a JSON schema, and images at the most each provider bills for one', async () => {
     const base = chat([{ role: 'user', content: 'hi' }]);
     const tools = [{ type: 'function', function: { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];

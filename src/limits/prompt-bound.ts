@@ -40,6 +40,22 @@ const ANTHROPIC_TOOL_PROMPT = 600;
 /** A text segment's bound when no tokenizer is known: one token per byte, plus a dummy prefix. */
 const byteBound: TokenCounter = (text) => Buffer.byteLength(text, 'utf8') + 1;
 
+/**
+ * Tokenizing costs about 0.1 ms per KB on the event loop; past this much text in one request
+ * the rest is bounded by its bytes instead (o200k and cl100k are byte-level BPE, so that is
+ * still an upper bound), which keeps a 2 MB prompt from stalling every other request.
+ */
+const TOKENIZE_MAX_CHARS = 32 * 1024;
+
+function budgeted(count: TokenCounter): TokenCounter {
+  let left = TOKENIZE_MAX_CHARS;
+  return (text) => {
+    if (text.length > left) return byteBound(text);
+    left -= text.length;
+    return count(text);
+  };
+}
+
 /** Starts loading the tokenizers these targets need (startup), so no request waits for it. */
 export function preloadTokenizers(targets: Iterable<TokenizedTarget>): void {
   for (const t of targets) {
@@ -52,7 +68,7 @@ export function preloadTokenizers(targets: Iterable<TokenizedTarget>): void {
 export async function promptTokenBound(req: CanonicalRequest, target: TokenizedTarget): Promise<number> {
   if (req.operation === 'models') return 0;
   const encoding = openAiEncodingFor(target.model);
-  const count = encoding === undefined ? byteBound : loadedTokenCounter(encoding) ?? await loadTokenCounter(encoding);
+  const count = encoding === undefined ? byteBound : budgeted(loadedTokenCounter(encoding) ?? await loadTokenCounter(encoding));
   return req.operation === 'chat' ? chatBound(req.body, target, count) : embeddingsBound(req.body, count);
 }
 

@@ -128,6 +128,19 @@ describe('budget stage', () => {
     assert.equal((await backend.peek([teamItem('small', 40)]))[0]!.heldMicros, 0);
   });
 
+  it('caps a whole answer that sets no maximum at the reserved default; streams and explicit maxima are left alone', async () => {
+    const { stage } = setup([rule({ amountMicros: 1_000 })], undefined, 10);
+    const whole = ctx({ max_tokens: undefined });
+    await stage.onRequest!(whole);
+    assert.equal((whole.request as { body: { max_completion_tokens?: number } }).body.max_completion_tokens, 10);
+    const stream = ctx({ max_tokens: undefined, stream: true });
+    await stage.onRequest!(stream);
+    assert.equal((stream.request as { body: { max_completion_tokens?: number } }).body.max_completion_tokens, undefined);
+    const explicit = ctx({ max_tokens: 3 });
+    await stage.onRequest!(explicit);
+    assert.deepEqual([(explicit.request as { body: { max_tokens?: number; max_completion_tokens?: number } }).body.max_tokens, (explicit.request as { body: { max_completion_tokens?: number } }).body.max_completion_tokens], [3, undefined]);
+  });
+
   it('releases the reservation when the request fails before any output (errors, refusals by later stages)', async () => {
     const { stage, backend } = setup([rule({})]);
     const c = ctx();
@@ -140,7 +153,7 @@ describe('budget stage', () => {
   it('cuts a stream that outgrows the budget with budget.exceeded (rendered per dialect) and charges what was relayed', async () => {
     // No max_tokens: 10 default tokens reserved (47 µ$ of 61).
     const { stage, backend } = setup([rule({ amountMicros: 61 })]);
-    const c = ctx({ max_tokens: undefined });
+    const c = ctx({ max_tokens: undefined, stream: true });
     await stage.onRequest!(c);
     c.outcome.target = target;
     c.response = { kind: 'chat-stream', stream: chunks(Array.from({ length: 40 }, () => chunk('abcd'))) };

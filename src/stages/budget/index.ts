@@ -11,7 +11,8 @@
  * model without a price fails closed (403 `budget.unpriced_model`) unless the rule says
  * `unpriced: allow`. A refusal says whether the budget is exhausted (`budget.exceeded`) or
  * only too short for this request's worst case (`budget.reservation_too_large`, naming the
- * amount and the largest `max_tokens` that would fit).
+ * amount and the largest `max_tokens` that would fit). A non-streamed request that sets no
+ * maximum is capped at budgets.default_max_tokens, the amount reserved for it.
  *
  * onResponse settles with the real cost: for a stream, as it ends (before the client sees its
  * last event). A stream that outgrows its reservation extends it as it goes; when the budget
@@ -263,6 +264,11 @@ export function createBudgetStage(opts: BudgetStageOptions): Stage {
         const promptCost = priceEstimate(worst, promptBound, 0, cacheHint);
         const n = req.operation === 'chat' ? req.body.n ?? 1 : 1;
         throw tooLarge(budgets[i]!, ctx, amount, remaining, maxTokensThatFit(remaining - promptCost, worst, n), internal);
+      }
+      if (req.operation === 'chat' && req.body.stream !== true && req.body.max_completion_tokens === undefined && req.body.max_tokens === undefined) {
+        // A whole answer cannot be cut once it is generated: cap it at what was reserved, so its
+        // cost can never pass the reservation (a stream instead extends its reservation as it goes).
+        req.body.max_completion_tokens = config.defaultMaxTokens;
       }
       const asked = req.operation === 'chat' ? req.body.max_completion_tokens ?? req.body.max_tokens : undefined;
       const completionCap = asked === undefined || req.operation !== 'chat' ? Number.POSITIVE_INFINITY : asked * (req.body.n ?? 1);
