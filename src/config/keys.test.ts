@@ -31,6 +31,7 @@ server:
   request_timeout_ms: 3600000
   headers_timeout_ms: 1
   keep_alive_timeout_ms: 5000
+  write_stall_timeout_ms: 30000
   shutdown_grace_ms: 15000
   trusted_proxies: [10.0.0.0/8]
   max_connections: 4096

@@ -46,7 +46,7 @@ describe('parseConfig (valid files)', () => {
     const cfg = parseConfig('logging: { level: info }\n', join(dir, 'min.yaml'), {});
     assert.deepEqual(cfg.server, {
       host: '127.0.0.1', port: 8080, maxBodyBytes: 1_048_576, maxJsonDepth: 32, requestTimeoutMs: 30_000,
-      headersTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000, shutdownGraceMs: 15_000, trustedProxies: [],
+      headersTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000, writeStallTimeoutMs: 30_000, shutdownGraceMs: 15_000, trustedProxies: [],
       maxConnections: 4096, maxInFlight: 1024, maxRequestsPerSocket: 10_000,
     });
     assert.deepEqual(cfg.store, { driver: 'sqlite', path: join(dir, 'data', 'portcullis.db') });

@@ -15,6 +15,7 @@ export const SERVER_SPEC = configSection('server', section({
   request_timeout_ms: timeout(30_000, 'whole request must arrive within this (slow clients)'),
   headers_timeout_ms: timeout(10_000, 'headers must arrive within this; at most `request_timeout_ms`'),
   keep_alive_timeout_ms: timeout(5_000, 'idle keep-alive connections are closed after this'),
+  write_stall_timeout_ms: timeout(30_000, 'a response (a stream above all) the client accepts nothing of for this long — its socket buffers full, nothing flushed — is abandoned: the connection is closed and the upstream call aborted. A client that reads slowly but steadily is never cut'),
   shutdown_grace_ms: timeout(15_000, 'on SIGTERM, in-flight requests may finish for this long', 0),
   trusted_proxies: list(str('an IPv4/IPv6 address or CIDR'), {
     default: '`[]`', allowed: 'IPv4/IPv6 addresses or CIDRs',

@@ -43,6 +43,7 @@ export function readServer(r: ConfigReader, at: Located, baseDir: string = proce
     requestTimeoutMs: requestTimeoutMs ?? 0,
     headersTimeoutMs: headersTimeoutMs ?? 0,
     keepAliveTimeoutMs: r.int(f('keep_alive_timeout_ms'), { ...TIMEOUT, default: 5_000 }) ?? 0,
+    writeStallTimeoutMs: r.int(f('write_stall_timeout_ms'), { ...TIMEOUT, default: 30_000 }) ?? 0,
     shutdownGraceMs: r.int(f('shutdown_grace_ms'), { min: 0, max: MAX_TIMEOUT_MS, default: 15_000 }) ?? 0,
     trustedProxies,
     maxConnections: r.int(f('max_connections'), { min: 1, max: 1_000_000, default: 4096 }) ?? 0,

@@ -1,6 +1,7 @@
 /**
  * The HTTP listener and its shutdown. Timeouts are set from config so a slow client
- * (slowloris) cannot hold a connection open by dribbling headers or body.
+ * (slowloris) cannot hold a connection open by dribbling headers or body, nor by not reading
+ * its response (write-stall.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +10,7 @@ import type { ServerConfig } from '../config/types.ts';
 import { silentLogger, type Logger } from '../observability/logger.ts';
 import { createHttpsListener } from '../tls/https-listener.ts';
 import type { Lifecycle } from './handler.ts';
+import { watchWriteStalls } from './write-stall.ts';
 
 /** Larger headers than this are refused by Node with 431 before any of our code runs. */
 export const MAX_HEADER_BYTES = 16 * 1024;
@@ -18,6 +20,9 @@ export function createListener(cfg: ServerConfig, handler: (req: IncomingMessage
     requestTimeout: cfg.requestTimeoutMs,
     headersTimeout: Math.min(cfg.headersTimeoutMs, cfg.requestTimeoutMs),
     keepAliveTimeout: cfg.keepAliveTimeoutMs,
+    // Node enforces the header and request deadlines only when this timer runs (default every
+    // 30 s, so a 10 s headers timeout could take 40 s); a tenth of the shorter one, at most 1 s.
+    connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(Math.min(cfg.headersTimeoutMs, cfg.requestTimeoutMs) / 10))),
     maxHeaderSize: MAX_HEADER_BYTES,
     // Request smuggling defence: refuse requests with both Content-Length and Transfer-Encoding.
     insecureHTTPParser: false,
@@ -29,6 +34,7 @@ export function createListener(cfg: ServerConfig, handler: (req: IncomingMessage
   server.timeout = 0;
   server.maxConnections = cfg.maxConnections;
   server.maxRequestsPerSocket = cfg.maxRequestsPerSocket;
+  watchWriteStalls(server, cfg.writeStallTimeoutMs);
   return server;
 }
 

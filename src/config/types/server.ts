@@ -11,6 +11,8 @@ export interface ServerConfig {
   readonly requestTimeoutMs: number;
   readonly headersTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
+  /** A response the client accepts nothing of for this long (socket buffer full) is abandoned. */
+  readonly writeStallTimeoutMs: number;
   /** SIGTERM: stop accepting, let in-flight requests finish for up to this long. */
   readonly shutdownGraceMs: number;
   /** CIDRs of reverse proxies whose X-Forwarded-For is believed. */
