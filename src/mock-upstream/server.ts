@@ -3,6 +3,7 @@
  * their own path prefixes, plus the /__mock control API. Per request it only parses the
  * body, records it, applies any queued fault and hands over to the provider's emulator.
  */
+import { loadTokenCounter } from '../providers/openai/tokenizer.ts';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAnthropicEmulator } from './anthropic/emulator.ts';
@@ -62,6 +63,9 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
     chunkTokens: nonNegativeInt(opts.chunkTokens, 'chunkTokens', 1, 1),
   };
   const keys = { ...DEFAULT_MOCK_KEYS, ...opts.keys };
+  // OpenAI models' prompts are billed with OpenAI's tokenizer; loading it takes up to a second,
+  // so it starts now (while a test starts its gateway) rather than delaying the first answer.
+  loadTokenCounter('o200k_base').catch(() => {});
   const emulators: ProviderEmulator[] = [
     createOpenAiEmulator({ provider: 'openai', prefix: MOCK_PREFIXES.openai, key: keys.openai }),
     createOpenAiEmulator({ provider: 'openai-compatible', prefix: MOCK_PREFIXES['openai-compatible'], key: keys['openai-compatible'] }),
