@@ -32,7 +32,7 @@ import { cacheWriteHint, meterUsage, newStreamTally, priceEstimate, priceTokens,
 import { formatMicros } from '../../cost/money.ts';
 import type { ModelPrice } from '../../cost/price-table.ts';
 import { gatewayError, type GatewayError } from '../../errors/gateway-error.ts';
-import { BudgetBackendError, type BudgetBackend, type BudgetItem } from '../../limits/budgets/budget-backend.ts';
+import { BudgetBackendError, type BudgetBackend, type BudgetItem, type BudgetTakeResult } from '../../limits/budgets/budget-backend.ts';
 import { estimateTextTokens, estimateTokenParts } from '../../limits/estimate.ts';
 import { preloadTokenizers, promptTokenBound, type TokenizedTarget } from '../../limits/prompt-bound.ts';
 import type { ProviderKind } from '../../providers/contract.ts';
@@ -173,7 +173,7 @@ export function createBudgetStage(opts: BudgetStageOptions): Stage {
     const ttl = reservationTtl(ctx.route?.publicModel ?? '');
     // Grow in steps (fewer backend calls); when a step does not fit, the exact need still may.
     for (const step of [Math.max(needed, Math.ceil(h.reserved / 4)), needed]) {
-      let r;
+      let r: BudgetTakeResult;
       try {
         r = await backend.extend(ctx.id, h.items, step, ttl);
       } catch (err) {
@@ -248,7 +248,7 @@ export function createBudgetStage(opts: BudgetStageOptions): Stage {
         }
       }
       const items = budgets.map((b) => b.item);
-      let r;
+      let r: BudgetTakeResult;
       try {
         r = await backend.reserve(ctx.id, items, amount, reservationTtl(req.body.model));
       } catch (err) {
