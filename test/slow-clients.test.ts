@@ -180,9 +180,10 @@ describe('slow clients are cut off by the documented bounds, memory stays flat',
       return rss;
     }
 
-    // A first round, so the baseline is a gateway whose heap has already grown to serve such
-    // streams (V8 keeps what it grew; that is not per-client memory).
-    await stallRound(3);
+    // A first round of the same size, so the baseline is a gateway whose heap has already grown
+    // to pass that much data at once (V8 keeps what it grew): what a second round adds is what
+    // slow clients cost over time.
+    await stallRound(6);
     const rssBefore = rssBytes(gw.proc.pid!);
     const rssStalled = await stallRound(6);
     const grewMb = (rssStalled - rssBefore) / 1e6;
