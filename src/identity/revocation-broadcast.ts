@@ -5,8 +5,9 @@
  *
  * Fail safe: a broadcast missed while the subscriber is disconnected would leave a revoked key
  * cached, so while the listener is not subscribed `isSubscribed()` is false and the key verifier
- * bypasses its cache (every request asks the store). A PING every second notices a connection
- * that died silently. Receiving a message only ever evicts, so anyone able to publish on the
+ * bypasses its cache (every request asks the store). A PING every second that must be answered
+ * within `redis.timeout_ms` notices a connection that died silently or a Redis that froze
+ * (watched-subscriber.ts); the connection is then replaced. Receiving a message only ever evicts, so anyone able to publish on the
  * channel can cost store lookups, never let a key through.
  *
  * Publishing is best effort: the revocation is already in the store, so an instance that
@@ -19,12 +20,13 @@
  */
 import { createClient } from 'redis';
 import type { RedisLimitsConfig } from '../config/types.ts';
+import { withDeadline } from '../limits/redis/command-guard.ts';
+import { createWatchedSubscriber } from '../limits/redis/watched-subscriber.ts';
 import type { Logger } from '../observability/logger.ts';
 
 export const REVOCATION_CHANNEL = 'key-revocations';
 export const TENANT_SHRED_CHANNEL = 'tenant-shreds';
 const MAX_KEY_ID_CHARS = 256;
-const PING_INTERVAL_MS = 1000;
 
 export function revocationChannel(keyPrefix: string): string {
   return `${keyPrefix}${REVOCATION_CHANNEL}`;
@@ -57,37 +59,19 @@ export interface RevocationListenerOptions {
 
 export function createRevocationListener(opts: RevocationListenerOptions): RevocationListener {
   const { log, redis } = opts;
-  const channel = revocationChannel(redis.keyPrefix);
-  const client = createClient({
-    url: redis.url,
-    ...(opts.clientName === undefined ? {} : { name: opts.clientName }),
-    disableOfflineQueue: true,
-    pingInterval: PING_INTERVAL_MS,
-    commandOptions: { timeout: redis.timeoutMs },
-    socket: {
-      connectTimeout: redis.timeoutMs,
-      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2000),
-    },
-  });
-
-  let subscribed = false;
-  let everSubscribed = false;
   let closed = false;
   let waiters: Array<() => void> = [];
 
   // One warning per outage (including one that starts before the first subscription), one line when it ends.
   let warned = false;
   const markDown = (reason: string): void => {
-    if (closed) return;
-    subscribed = false;
-    if (warned) return;
+    if (closed || warned) return;
     warned = true;
     log.warn({ event: 'keys.revocation_feed_down', reason },
       'key revocation broadcasts unavailable; API keys are checked against the store on every request until resubscribed');
   };
   const markUp = (): void => {
-    if (subscribed || closed || !everSubscribed || !client.isReady) return;
-    subscribed = true;
+    if (closed) return;
     warned = false;
     // Anything cached before the outage may have been revoked during it.
     opts.onResubscribed?.();
@@ -95,14 +79,6 @@ export function createRevocationListener(opts: RevocationListenerOptions): Revoc
     for (const w of waiters) w();
     waiters = [];
   };
-
-  // The URL may hold a password: only the error's name/code is logged.
-  client.on('error', (err: unknown) => markDown(describeError(err)));
-  client.on('end', () => markDown('connection closed'));
-  client.on('reconnecting', () => markDown('reconnecting'));
-  // node-redis resubscribes before it reports 'ready' again; a PING answer proves the link is alive.
-  client.on('ready', markUp);
-  client.on('ping-interval', markUp);
 
   const listener = (message: string): void => {
     if (typeof message !== 'string' || message === '' || message.length > MAX_KEY_ID_CHARS) return;
@@ -113,31 +89,19 @@ export function createRevocationListener(opts: RevocationListenerOptions): Revoc
     if (typeof message !== 'string' || message === '' || message.length > MAX_KEY_ID_CHARS) return;
     onTenantShredded?.(message);
   };
+  const channels: Array<readonly [string, (message: string) => void]> = [[revocationChannel(redis.keyPrefix), listener]];
+  if (onTenantShredded !== undefined) channels.push([tenantShredChannel(redis.keyPrefix), shredListener]);
 
-  // connect() settles only once connected (or given up): the loop below polls instead of awaiting it.
-  client.connect().catch(() => undefined);
-  const started = (async () => {
-    for (;;) {
-      if (closed) return;
-      try {
-        if (client.isReady) {
-          await client.subscribe(channel, listener);
-          if (onTenantShredded !== undefined) await client.subscribe(tenantShredChannel(redis.keyPrefix), shredListener);
-          everSubscribed = true;
-          markUp();
-          return;
-        }
-      } catch (err) {
-        log.debug({ event: 'keys.revocation_subscribe_failed', reason: describeError(err) }, 'retrying the revocation subscription');
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
+  // A frozen Redis (or a silent network cut) is noticed by an unanswered PING within redis.timeoutMs.
+  const subscriber = createWatchedSubscriber({
+    redis, channels, log, purpose: 'keys', onUp: markUp, onDown: markDown,
+    ...(opts.clientName === undefined ? {} : { name: opts.clientName }),
+  });
 
   return {
-    isSubscribed: () => subscribed,
+    isSubscribed: () => !closed && subscriber.isSubscribed(),
     ready(timeoutMs = 10_000) {
-      if (subscribed) return Promise.resolve();
+      if (subscriber.isSubscribed()) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('not subscribed to key revocation broadcasts in time')), timeoutMs);
         waiters.push(() => { clearTimeout(timer); resolve(); });
@@ -146,10 +110,7 @@ export function createRevocationListener(opts: RevocationListenerOptions): Revoc
     async close() {
       if (closed) return;
       closed = true;
-      subscribed = false;
-      await started;
-      if (client.isReady) await client.close().catch(() => client.destroy());
-      else client.destroy();
+      await subscriber.close();
     },
   };
 }
@@ -184,13 +145,16 @@ async function publish(redis: RedisLimitsConfig, channel: string, message: strin
   });
   client.on('error', () => undefined);
   try {
-    await client.connect();
-    return await client.publish(channel, message);
+    // node-redis stops timing a command once it is written: a frozen Redis must not hold the caller.
+    return await withDeadline((async () => {
+      await client.connect();
+      return client.publish(channel, message);
+    })(), redis.timeoutMs * 2, 'PUBLISH');
   } catch (err) {
     log?.warn({ event, reason: describeError(err) }, failure);
     return undefined;
   } finally {
-    if (client.isReady) await client.close().catch(() => client.destroy());
+    if (client.isReady) await withDeadline(client.close(), redis.timeoutMs, 'QUIT').catch(() => client.destroy());
     else client.destroy();
   }
 }

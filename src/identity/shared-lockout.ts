@@ -14,14 +14,15 @@
  *
  * Limits, as documented in docs/authentication.md: between the threshold being reached and the broadcast
  * arriving (milliseconds), and on an instance that was not subscribed when it was sent, a
- * locked subject can still get a guess checked. If Redis is unreachable, counting falls back to
+ * locked subject can still get a guess checked. If Redis is unreachable (or does not answer within
+ * `redis.timeout_ms`: every command has the gateway's own deadline), counting falls back to
  * each instance's own (one warning per outage). Anyone who can publish on the channel can lock
  * a subject out for at most `max_lockout`; it can never unlock one.
  */
 import { randomBytes } from 'node:crypto';
-import { createClient } from 'redis';
 import type { RedisLimitsConfig } from '../config/types.ts';
-import { describeRedisError, keyedScript, scriptedClientOptions, watchRedisHealth } from '../limits/redis/scripted-client.ts';
+import { describeRedisError, guardedScriptedClient, keyedScript } from '../limits/redis/scripted-client.ts';
+import { createWatchedSubscriber } from '../limits/redis/watched-subscriber.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Lockout, LockoutOptions, MemoryLockout } from './lockout.ts';
 
@@ -29,7 +30,6 @@ export const LOCKOUT_CHANNEL = 'lockouts';
 export const LOCKOUT_SCOPES = ['proxy', 'oauth', 'admin'] as const;
 export type LockoutScope = (typeof LOCKOUT_SCOPES)[number];
 const MAX_SUBJECT_CHARS = 320;
-const PING_INTERVAL_MS = 1000;
 
 // KEYS: failures (zset), level, lock. ARGV: threshold, window ms, base ms, max ms, channel, message head, member.
 // Returns the lock's remaining ms (0: not locked). Times are Redis's own clock, so instances' clocks do not matter.
@@ -79,16 +79,9 @@ export function createSharedLockouts(opts: SharedLockoutOptions): SharedLockouts
   const channel = lockoutChannel(redis.keyPrefix);
   const health = { url: redis.url, timeoutMs: redis.timeoutMs, log, purpose: 'lockout' };
   const scripts = { fail: keyedScript(FAIL_SCRIPT) };
-  const client = createClient({ ...scriptedClientOptions(health, scripts), ...(opts.clientName ? { name: `${opts.clientName}-cmd` } : {}) });
-  watchRedisHealth(client, health);
-  const subscriber = createClient({
-    url: redis.url, disableOfflineQueue: true, pingInterval: PING_INTERVAL_MS,
-    ...(opts.clientName ? { name: `${opts.clientName}-sub` } : {}),
-    socket: { connectTimeout: redis.timeoutMs, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2000) },
-  });
-  subscriber.on('error', () => undefined); // reported once per outage by the command client's watch
-  client.connect().catch(() => undefined);
-  subscriber.connect().catch(() => undefined);
+  // Every command has the gateway's own deadline (redis.timeout_ms): a frozen Redis costs a
+  // failure counted on this instance only, never a waiting login or request.
+  const guard = guardedScriptedClient(health, scripts, opts.clientName === undefined ? undefined : `${opts.clientName}-cmd`);
 
   const locals = new Map<LockoutScope, MemoryLockout>();
   const pending = new Set<Promise<void>>();
@@ -108,20 +101,17 @@ export function createSharedLockouts(opts: SharedLockoutOptions): SharedLockouts
   };
 
   let subscribed = false;
-  const subscribing = (async () => {
-    while (!closed) {
-      try {
-        if (subscriber.isReady) {
-          await subscriber.subscribe(channel, onMessage);
-          subscribed = true;
-          return;
-        }
-      } catch (err) {
-        log.debug({ event: 'lockout.subscribe_failed', reason: describeRedisError(err) }, 'retrying the lockout subscription');
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
+  let waiters: Array<() => void> = [];
+  const subscriber = createWatchedSubscriber({
+    redis, log, purpose: 'lockout', channels: [[channel, onMessage]],
+    ...(opts.clientName === undefined ? {} : { name: `${opts.clientName}-sub` }),
+    onUp: () => {
+      subscribed = true;
+      for (const w of waiters) w();
+      waiters = [];
+    },
+    onDown: () => undefined, // reported once per outage by the command client's watch
+  });
 
   const track = (p: Promise<void>): void => {
     pending.add(p);
@@ -142,10 +132,10 @@ export function createSharedLockouts(opts: SharedLockoutOptions): SharedLockouts
         channel, `${scope}\n${subject}\n`, `${Date.now()}:${randomBytes(6).toString('base64url')}`,
       ];
       const count = (subject: string): void => {
-        if (closed || !client.isReady || subject.length > MAX_SUBJECT_CHARS) return;
+        if (closed || !guard.usable() || subject.length > MAX_SUBJECT_CHARS) return;
         track((async () => {
           try {
-            const left = Number(await client.fail(keysOf(scope, subject), args(subject)));
+            const left = Number(await guard.run((client) => client.fail(keysOf(scope, subject), args(subject))));
             if (left > 0) local.applyLock(subject, left);
           } catch (err) {
             log.debug({ event: 'lockout.redis_failed', reason: describeRedisError(err) }, 'a failure was counted on this instance only');
@@ -161,23 +151,20 @@ export function createSharedLockouts(opts: SharedLockoutOptions): SharedLockouts
         },
         recordSuccess(subjects) {
           local.recordSuccess(subjects);
-          if (closed || !client.isReady) return;
+          if (closed || !guard.usable()) return;
           // Like the local count: the failures go, a running lockout and its level stay.
-          track(client.del(subjects.filter((s) => s.length <= MAX_SUBJECT_CHARS).map((s) => keysOf(scope, s)[0]!)).then(() => undefined, () => undefined));
+          const keys = subjects.filter((s) => s.length <= MAX_SUBJECT_CHARS).map((s) => keysOf(scope, s)[0]!);
+          if (keys.length > 0) track(guard.run((client) => client.del(keys)).then(() => undefined, () => undefined));
         },
       };
     },
     async ready(timeoutMs = 10_000) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('the lockout subscription did not come up in time')), timeoutMs);
+      if (closed) throw new Error('the shared lockout is closed');
+      if (subscribed) return;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('the lockout subscription did not come up in time')), timeoutMs);
+        waiters.push(() => { clearTimeout(timer); resolve(); });
       });
-      try {
-        await Promise.race([subscribing, timeout]);
-        if (!subscribed) throw new Error('the shared lockout is closed');
-      } finally {
-        clearTimeout(timer);
-      }
     },
     async settled() {
       while (pending.size > 0) await Promise.allSettled([...pending]);
@@ -186,10 +173,7 @@ export function createSharedLockouts(opts: SharedLockoutOptions): SharedLockouts
       if (closed) return;
       closed = true;
       await Promise.allSettled([...pending]);
-      for (const c of [client, subscriber]) {
-        if (c.isReady) await c.close().catch(() => c.destroy());
-        else c.destroy();
-      }
+      await Promise.all([guard.close(), subscriber.close()]);
     },
   };
 }

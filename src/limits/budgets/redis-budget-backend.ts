@@ -1,12 +1,12 @@
 /**
  * Redis budget backend (node-redis): spend shared by every gateway instance. Each operation is
  * one Lua script (EVALSHA), atomic on the server, one round trip. Like the limit backend, the
- * client never queues commands while disconnected and every command has a timeout, so an
- * unreachable Redis fails at once with BudgetBackendError (the stage then fails closed, or counts
- * locally by policy) instead of hanging requests. The URL (it may hold a password) is never logged.
+ * client never queues commands while disconnected and every command has the gateway's own
+ * deadline (command-guard.ts), so an unreachable or frozen Redis fails within `timeoutMs` with
+ * BudgetBackendError (the stage then fails closed, or counts locally by policy) instead of
+ * hanging requests. The URL (it may hold a password) is never logged.
  */
-import { createClient } from 'redis';
-import { assertRedisOptions, keyedScript, scriptedClientOptions, scriptedLifecycle, watchRedisHealth } from '../redis/scripted-client.ts';
+import { assertRedisOptions, keyedScript, guardedScriptedClient, scriptedLifecycle } from '../redis/scripted-client.ts';
 import type { Logger } from '../../observability/logger.ts';
 import {
   assertBudgetItems, BudgetBackendError, type BudgetBackend, type BudgetItem, type BudgetSettleResult, type BudgetState,
@@ -39,9 +39,8 @@ export function createRedisBudgetBackend(opts: RedisBudgetOptions): RedisBudgetB
   assertRedisOptions(conn);
   const { keyPrefix } = opts;
 
-  const client = createClient(scriptedClientOptions(conn, SCRIPTS));
-  watchRedisHealth(client, conn);
-  const life = scriptedLifecycle(client, keyPrefix, 'budget', (message, cause) => new BudgetBackendError(message, { cause }));
+  const guard = guardedScriptedClient(conn, SCRIPTS);
+  const life = scriptedLifecycle(guard, keyPrefix, 'budget', (message, cause) => new BudgetBackendError(message, { cause }));
   const run = life.run;
 
   const keysOf = (items: readonly BudgetItem[]): string[] => items.flatMap((it) => {
@@ -53,7 +52,7 @@ export function createRedisBudgetBackend(opts: RedisBudgetOptions): RedisBudgetB
     assertBudgetItems(items, amount, ttlMs);
     const args = [id, String(amount), String(ttlMs), extend ? '1' : '0'];
     for (const it of items) args.push(String(it.limitMicros), String(it.ttlMs));
-    const reply = ints(await run('reserve', () => client.budgetReserve(keysOf(items), args)), 1 + items.length * 3);
+    const reply = ints(await run('reserve', (client) => client.budgetReserve(keysOf(items), args)), 1 + items.length * 3);
     return {
       allowed: reply[0] === 1,
       items: items.map((it, i) => ({ allowed: reply[1 + i * 3] === 1, spentMicros: reply[2 + i * 3]!, heldMicros: reply[3 + i * 3]!, limitMicros: it.limitMicros })),
@@ -74,7 +73,7 @@ export function createRedisBudgetBackend(opts: RedisBudgetOptions): RedisBudgetB
       assertBudgetItems(items, actualMicros, 1);
       const args = [id, String(reservedMicros), String(actualMicros)];
       for (const it of items) args.push(String(it.limitMicros), String(it.ttlMs), String(it.thresholds.length), ...it.thresholds.map(String));
-      const reply = ints(await run('settle', () => client.budgetSettle(keysOf(items), args)), undefined);
+      const reply = ints(await run('settle', (client) => client.budgetSettle(keysOf(items), args)), undefined);
       let o = 1;
       const crossed: number[][] = [];
       const states: BudgetState[] = [];
@@ -92,7 +91,7 @@ export function createRedisBudgetBackend(opts: RedisBudgetOptions): RedisBudgetB
 
     async peek(items) {
       if (items.length === 0) return [];
-      const reply = ints(await run('peek', () => client.budgetPeek(keysOf(items), [])), items.length * 2);
+      const reply = ints(await run('peek', (client) => client.budgetPeek(keysOf(items), [])), items.length * 2);
       return items.map((it, i) => ({ allowed: true, spentMicros: reply[i * 2]!, heldMicros: reply[i * 2 + 1]!, limitMicros: it.limitMicros }));
     },
   };

@@ -3,12 +3,12 @@
  * is one Lua script (EVALSHA, loaded on first use), so it is atomic on the server and costs one
  * round trip; the scripts use the server's clock. Keys live under a configurable prefix.
  *
- * The client never queues commands while disconnected and every command has a timeout: when
- * Redis is unreachable an operation fails at once with LimitBackendError (the stage then fails
- * closed, or falls back to local counters by policy) instead of hanging requests.
+ * The client never queues commands while disconnected and every command has the gateway's own
+ * deadline (`timeoutMs`, command-guard.ts): when Redis is unreachable or stops answering, an
+ * operation fails within the deadline with LimitBackendError (the stage then fails closed, or
+ * falls back to local counters by policy) instead of hanging requests.
  */
-import { createClient } from 'redis';
-import { assertRedisOptions, keyedScript, scriptedClientOptions, scriptedLifecycle, watchRedisHealth } from './scripted-client.ts';
+import { assertRedisOptions, keyedScript, guardedScriptedClient, scriptedLifecycle } from './scripted-client.ts';
 import type { Logger } from '../../observability/logger.ts';
 import {
   assertRateItems, assertSlotItems, LimitBackendError, type AcquireResult, type AdmitResult, type LimitBackend, type RateItem,
@@ -21,7 +21,7 @@ export interface RedisBackendOptions {
   readonly url: string;
   /** Prepended to every key, e.g. `portcullis:`. */
   readonly keyPrefix: string;
-  /** Per-command timeout and connect timeout (ms). */
+  /** Deadline of every command, and the connect timeout (ms). */
   readonly timeoutMs: number;
   readonly log: Logger;
 }
@@ -50,10 +50,8 @@ export function createRedisBackend(opts: RedisBackendOptions): RedisBackend {
   assertRedisOptions(conn);
   const { keyPrefix } = opts;
 
-  const client = createClient(scriptedClientOptions(conn, SCRIPTS));
-
-  watchRedisHealth(client, conn);
-  const life = scriptedLifecycle(client, keyPrefix, 'limit', (message, cause) => new LimitBackendError(message, { cause }));
+  const guard = guardedScriptedClient(conn, SCRIPTS);
+  const life = scriptedLifecycle(guard, keyPrefix, 'limit', (message, cause) => new LimitBackendError(message, { cause }));
   const run = life.run;
 
   const k = (key: string): string => keyPrefix + key;
@@ -91,7 +89,7 @@ export function createRedisBackend(opts: RedisBackendOptions): RedisBackend {
       assertRateItems(rates);
       const acq = acquireCall(slots, leaseId, ttlMs);
       const tk = rates.length > 0 ? takeCall(rates, reservation) : { keys: [], args: [] };
-      const reply: unknown = await run('admit', () => client.limitAdmit([...acq.keys, ...tk.keys], [String(slots.length), ...acq.args, ...tk.args]));
+      const reply: unknown = await run('admit', (client) => client.limitAdmit([...acq.keys, ...tk.keys], [String(slots.length), ...acq.args, ...tk.args]));
       if (!Array.isArray(reply) || reply.length !== 2) throw new LimitBackendError('Redis answered a limit script with an unexpected reply');
       const granted: AcquireResult = slots.length > 0 ? acquireResult(slots, reply[0]) : { allowed: true, items: [] };
       const taken = granted.allowed && rates.length > 0 ? takeResult(rates, reply[1]) : undefined;
@@ -102,37 +100,37 @@ export function createRedisBackend(opts: RedisBackendOptions): RedisBackend {
       const st = settle === undefined ? { keys: [], args: [] } : settleCall(settle.id, settle.items, settle.reserved, settle.actual);
       const keys = [...st.keys, ...slotKeys.map((key) => k(`slots:${key}`))];
       if (keys.length === 0) return undefined;
-      const reply = Number(await run('finish', () => client.limitFinish(keys, [String(st.keys.length), ...st.args, leaseId])));
+      const reply = Number(await run('finish', (client) => client.limitFinish(keys, [String(st.keys.length), ...st.args, leaseId])));
       return reply < 0 ? undefined : reply === 1 ? 'settled' : 'expired';
     },
 
     async take(items: readonly RateItem[], reservation?: ReservationSpec): Promise<TakeResult> {
       assertRateItems(items);
       const { keys, args } = takeCall(items, reservation);
-      return takeResult(items, await run('take', () => client.limitTake(keys, args)));
+      return takeResult(items, await run('take', (client) => client.limitTake(keys, args)));
     },
 
     async settle(id: string, items: readonly SettleItem[], reserved: number, actual: number): Promise<SettleOutcome> {
       const { keys, args } = settleCall(id, items, reserved, actual);
-      const reply = await run('settle', () => client.limitSettle(keys, args));
+      const reply = await run('settle', (client) => client.limitSettle(keys, args));
       return Number(reply) === 1 ? 'settled' : 'expired';
     },
 
     async acquire(items: readonly SlotItem[], leaseId: string, ttlMs: number): Promise<AcquireResult> {
       assertSlotItems(items, ttlMs);
       const { keys, args } = acquireCall(items, leaseId, ttlMs);
-      return acquireResult(items, await run('acquire', () => client.limitAcquire(keys, args)));
+      return acquireResult(items, await run('acquire', (client) => client.limitAcquire(keys, args)));
     },
 
     async renew(keys: readonly string[], leaseId: string, ttlMs: number): Promise<boolean> {
       if (keys.length === 0) return true;
-      const reply = await run('renew', () => client.limitRenew(keys.map((key) => k(`slots:${key}`)), [leaseId, String(ttlMs)]));
+      const reply = await run('renew', (client) => client.limitRenew(keys.map((key) => k(`slots:${key}`)), [leaseId, String(ttlMs)]));
       return Number(reply) === 1;
     },
 
     async release(keys: readonly string[], leaseId: string): Promise<void> {
       if (keys.length === 0) return;
-      await run('release', () => client.limitRelease(keys.map((key) => k(`slots:${key}`)), [leaseId]));
+      await run('release', (client) => client.limitRelease(keys.map((key) => k(`slots:${key}`)), [leaseId]));
     },
   };
 }

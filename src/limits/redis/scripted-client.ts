@@ -1,11 +1,13 @@
 /**
- * What the Redis-backed counters (rate limits, budgets) share: Lua scripts with a variable
- * number of keys, a client that never queues while disconnected and times every command out
- * (so an outage fails an operation at once instead of hanging requests), one warning per
- * outage, and error descriptions that never carry the URL (it may hold a password).
+ * What the Redis-backed counters (rate limits, budgets, the shared lockout) share: Lua scripts
+ * with a variable number of keys, a client that never queues while disconnected and whose every
+ * command has the gateway's own deadline (command-guard.ts: an outage or a frozen Redis fails an
+ * operation within `timeout_ms` instead of hanging requests), one warning per outage, and error
+ * descriptions that never carry the URL (it may hold a password).
  */
-import { defineScript } from 'redis';
+import { createClient, defineScript, type RedisScripts } from 'redis';
 import type { Logger } from '../../observability/logger.ts';
+import { createCommandGuard, type CommandGuard, type GuardableClient } from './command-guard.ts';
 
 type Args = readonly string[];
 
@@ -55,23 +57,41 @@ export function scriptedClientOptions<S>(opts: ScriptedClientOptions, scripts: S
   };
 }
 
-/** Logs one warning per outage and one line when Redis is back. */
 /** The part of a client the health watch needs (any scripts type). */
 interface EventSource {
   on(event: 'error', listener: (err: unknown) => void): unknown;
   on(event: 'ready', listener: () => void): unknown;
 }
 
-export function watchRedisHealth(client: EventSource, opts: ScriptedClientOptions): void {
+/**
+ * Logs one warning per outage and one line when Redis is back. The returned function attaches
+ * the watch to a client; the state is shared, so a replaced connection does not log again.
+ */
+export function redisHealthWatch(opts: ScriptedClientOptions): (client: EventSource) => void {
   let down = false;
-  client.on('error', (err: unknown) => {
-    if (down) return;
-    down = true;
-    opts.log.warn({ event: `${opts.purpose}.redis_unavailable`, reason: describeRedisError(err) }, `Redis for ${opts.purpose} is unreachable`);
-  });
-  client.on('ready', () => {
-    if (down) opts.log.info({ event: `${opts.purpose}.redis_recovered` }, `Redis for ${opts.purpose} is reachable again`);
-    down = false;
+  return (client) => {
+    client.on('error', (err: unknown) => {
+      if (down) return;
+      down = true;
+      opts.log.warn({ event: `${opts.purpose}.redis_unavailable`, reason: describeRedisError(err) }, `Redis for ${opts.purpose} is unreachable`);
+    });
+    client.on('ready', () => {
+      if (down) opts.log.info({ event: `${opts.purpose}.redis_recovered` }, `Redis for ${opts.purpose} is reachable again`);
+      down = false;
+    });
+  };
+}
+
+/** A scripted client behind the gateway's own command deadline, its connections health-watched. */
+export function guardedScriptedClient<S extends RedisScripts>(opts: ScriptedClientOptions, scripts: S, name?: string) {
+  const watch = redisHealthWatch(opts);
+  return createCommandGuard({
+    create: () => {
+      const c = createClient({ ...scriptedClientOptions(opts, scripts), ...(name === undefined ? {} : { name }) });
+      watch(c);
+      return c;
+    },
+    timeoutMs: opts.timeoutMs, log: opts.log, purpose: opts.purpose,
   });
 }
 
@@ -88,18 +108,14 @@ export function escapeGlob(s: string): string {
 }
 
 /** The part of a node-redis client the lifecycle below needs (any scripts type). */
-interface LifecycleClient {
-  connect(): Promise<unknown>;
-  readonly isReady: boolean;
-  close(): Promise<unknown>;
-  destroy(): unknown;
+interface LifecycleClient extends GuardableClient {
   scanIterator(options: { MATCH: string; COUNT: number }): AsyncIterable<string[]>;
   del(keys: string[]): Promise<number>;
 }
 
-export interface ScriptedLifecycle {
-  /** Runs one command, turning any failure (and use after close) into `fail(message)`. */
-  run<T>(what: string, fn: () => Promise<T>): Promise<T>;
+export interface ScriptedLifecycle<C> {
+  /** Runs one command within the deadline, turning any failure (and use after close) into `fail(message)`. */
+  run<T>(what: string, fn: (client: C) => Promise<T>): Promise<T>;
   /** Resolves once connected (tests); requests never wait for it. */
   ready(): Promise<void>;
   /** Deletes every key under the prefix (tests clean up with it). */
@@ -108,38 +124,34 @@ export interface ScriptedLifecycle {
 }
 
 /**
- * Connects a scripted client and gives the operations every scripted backend shares. `fail`
- * builds the backend's own error (LimitBackendError, BudgetBackendError) so the stages can tell
- * an unreachable backend from a bug.
+ * The operations every scripted backend shares, over a guarded client. `fail` builds the
+ * backend's own error (LimitBackendError, BudgetBackendError) so the stages can tell an
+ * unreachable backend from a bug.
  */
-export function scriptedLifecycle(client: LifecycleClient, keyPrefix: string, label: 'limit' | 'budget', fail: (message: string, cause?: unknown) => Error): ScriptedLifecycle {
-  const connecting = client.connect().then(() => undefined, () => undefined);
-  let closed = false;
+export function scriptedLifecycle<C extends LifecycleClient>(guard: CommandGuard<C>, keyPrefix: string, label: 'limit' | 'budget', fail: (message: string, cause?: unknown) => Error): ScriptedLifecycle<C> {
   return {
     async run(what, fn) {
-      if (closed) throw fail(`redis ${label} backend is closed`);
       try {
-        return await fn();
+        return await guard.run(fn);
       } catch (err) {
         throw fail(`Redis ${label} ${what} failed: ${describeRedisError(err)}`, err);
       }
     },
     async ready() {
-      await connecting;
-      if (!client.isReady) throw fail('Redis is not reachable');
+      try {
+        await guard.connected();
+      } catch {
+        throw fail('Redis is not reachable');
+      }
     },
     async deleteAllKeys() {
+      const client = guard.current();
       let deleted = 0;
       for await (const batch of client.scanIterator({ MATCH: `${escapeGlob(keyPrefix)}*`, COUNT: 500 })) {
         if (batch.length > 0) deleted += await client.del(batch);
       }
       return deleted;
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      if (client.isReady) await client.close().catch(() => client.destroy());
-      else client.destroy();
-    },
+    close: () => guard.close(),
   };
 }
