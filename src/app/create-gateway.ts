@@ -86,7 +86,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
   const securityEvents = createSecurityEventBus({ log });
   for (const provider of config.providers.values()) assertProviderAddressPolicy(provider);
   const keyHashSecret = resolveKeyHashSecret(config.security);
-  const store = deps.store ?? (await openStore(config.store));
+  const store = deps.store ?? (await openStore(config.store, log));
   let upstream: Upstream | undefined;
   let jwt: JwtVerifier | undefined;
   let oauth: OAuthServerRuntime | undefined;

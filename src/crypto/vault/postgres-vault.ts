@@ -12,7 +12,8 @@
  * their retention, like any other copy of the vault.
  */
 import pg from 'pg';
-import { describeTarget, reasonOf, sqlState } from '../../store/postgres/connection.ts';
+import { CLIENT_GRACE_MS, describeTarget, reasonOf, sqlState } from '../../store/postgres/connection.ts';
+import { createGuardedPool } from '../../store/postgres/guarded-pool.ts';
 import { CryptoError } from '../crypto-error.ts';
 import { createTenantKeyVault, SHRED_KEY_BYTES, SHRED_KEY_ID_BYTES, type ShredKeyRecord, type TenantKeyVault } from './tenant-key-vault.ts';
 
@@ -36,15 +37,22 @@ export function createPostgresVault(opts: PostgresVaultOptions): TenantKeyVault 
     throw new CryptoError('bad_key', 'tenant key vault: url must be a postgres:// or postgresql:// URL');
   }
   const where = describeTarget(opts.url);
-  const pool = new pg.Pool({
+  const connectTimeoutMs = opts.connectTimeoutMs ?? 5_000;
+  const statementTimeoutMs = opts.statementTimeoutMs ?? 15_000;
+  const raw = new pg.Pool({
     connectionString: opts.url,
     max: 4,
-    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
+    connectionTimeoutMillis: connectTimeoutMs,
     idleTimeoutMillis: 30_000,
-    statement_timeout: opts.statementTimeoutMs ?? 15_000,
+    statement_timeout: statementTimeoutMs,
     application_name: 'portcullis-tenant-keys',
   });
-  pool.on('error', () => undefined); // an idle connection dying is reported by the next query
+  raw.on('error', () => undefined); // an idle connection dying is reported by the next query
+  // The store's own deadlines (a frozen vault database fails a query within the bound, never hangs it).
+  const pool = createGuardedPool({
+    pool: raw, url: opts.url, applicationName: 'portcullis-tenant-keys-probe',
+    acquireTimeoutMs: connectTimeoutMs, queryTimeoutMs: statementTimeoutMs + CLIENT_GRACE_MS,
+  });
   let ready: Promise<void> | undefined;
   let closed = false;
 

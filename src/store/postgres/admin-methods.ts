@@ -3,7 +3,7 @@
  * store object by postgres-store.ts. Only the validated schema name and fixed fragments are
  * put into SQL; every value is a bind parameter.
  */
-import type pg from 'pg';
+import type { StorePool } from './guarded-pool.ts';
 import type { AdminStore, AdminTokenRecord } from '../admin-records.ts';
 import { StoreConflictError } from '../store.ts';
 import { sqlState } from './connection.ts';
@@ -15,7 +15,7 @@ type Row = Record<string, unknown>;
 const tokenFromRow = (row: Row): AdminTokenRecord => tokenFromListRow(row, (v) => v as string[]);
 
 export interface PostgresAdminDeps {
-  readonly pool: () => pg.Pool;
+  readonly pool: () => StorePool;
   /** Already quoted. */
   readonly schema: string;
 }

@@ -18,7 +18,7 @@ export interface ConnectionOptions {
   readonly schema?: string;
   /** Bound on opening a connection and on waiting for a free one. Default 5000 ms. */
   readonly connectTimeoutMs?: number;
-  /** Server-side bound on one statement. Default 15000 ms. */
+  /** Server-side bound on one statement. Default 15000 ms. The client gives up one second later (guarded-pool.ts). */
   readonly statementTimeoutMs?: number;
 }
 
@@ -70,6 +70,9 @@ export function quoteIdent(name: string): string {
   if (!SCHEMA_NAME.test(name)) throw new TypeError('not a valid identifier');
   return `"${name}"`;
 }
+
+/** The client-side bound on one query: the server's statement timeout fires first whenever the server is reachable. */
+export const CLIENT_GRACE_MS = 1_000;
 
 export function createPool(c: ResolvedConnection, onIdleError: (err: Error) => void): pg.Pool {
   const pool = new pg.Pool({

@@ -6,6 +6,7 @@
  * key is gone from every live row and, after a master-key rotation, unwrappable from any copy.)
  */
 import type pg from 'pg';
+import type { StorePool } from './guarded-pool.ts';
 import type { DataKeyRepository, StoredDataKey } from '../../crypto/data-key-repository.ts';
 import type { PayloadLogRecord, PayloadLogRepository } from '../encryption-records.ts';
 import { StoreConflictError } from '../store.ts';
@@ -17,7 +18,7 @@ const UNIQUE_VIOLATION = '23505';
 
 type Row = Record<string, unknown>;
 
-export function createPostgresDataKeyRepository(pool: () => pg.Pool, schema: string): DataKeyRepository {
+export function createPostgresDataKeyRepository(pool: () => StorePool, schema: string): DataKeyRepository {
   const keys = `${quoteIdent(schema)}.data_keys`;
   const tombs = `${quoteIdent(schema)}.data_key_tombstones`;
   const q = async (sql: string, params: unknown[]): Promise<pg.QueryResult<Row>> => pool().query<Row>(sql, params);
@@ -86,7 +87,7 @@ export function createPostgresDataKeyRepository(pool: () => pg.Pool, schema: str
   };
 }
 
-export function createPostgresPayloadLog(pool: () => pg.Pool, schema: string): PayloadLogRepository {
+export function createPostgresPayloadLog(pool: () => StorePool, schema: string): PayloadLogRepository {
   const table = `${quoteIdent(schema)}.payload_log`;
   const q = async (sql: string, params: unknown[]): Promise<pg.QueryResult<Row>> => pool().query<Row>(sql, params);
   return {

@@ -4,15 +4,15 @@
  * after the first find nothing left to do. PostgreSQL DDL is transactional, so a failed
  * migration leaves the database as it was. A schema newer than this code is refused.
  */
-import type pg from 'pg';
+import type { StorePool, StoreClient, StoreQueryable } from './guarded-pool.ts';
 import { StoreOpenError } from '../errors.ts';
 import { quoteIdent, reasonOf } from './connection.ts';
 import { MIGRATIONS } from './migrations.ts';
 
-export async function migrate(pool: pg.Pool, schema: string, where: string): Promise<void> {
-  let client: pg.PoolClient;
+export async function migrate(pool: StorePool, schema: string, where: string, queryTimeoutMs: number): Promise<void> {
+  let client: StoreClient;
   try {
-    client = await pool.connect();
+    client = await pool.connect({ queryTimeoutMs });
   } catch (err) {
     throw new StoreOpenError(`cannot connect to PostgreSQL at ${where}: ${reasonOf(err)}`, { cause: err });
   }
@@ -35,7 +35,7 @@ export async function migrate(pool: pg.Pool, schema: string, where: string): Pro
   }
 }
 
-async function applyPending(client: pg.PoolClient, schema: string, where: string): Promise<void> {
+async function applyPending(client: StoreClient, schema: string, where: string): Promise<void> {
   // Waiting for another instance's migration must not hit the statement timeout.
   await client.query('SET LOCAL statement_timeout = 0');
   await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`portcullis.migrate.${schema}`]);
@@ -61,7 +61,7 @@ async function applyPending(client: pg.PoolClient, schema: string, where: string
   }
 }
 
-export async function readVersion(q: pg.Pool | pg.PoolClient, schema: string): Promise<number> {
+export async function readVersion(q: StoreQueryable, schema: string): Promise<number> {
   const r = await q.query<{ v: number }>(`SELECT COALESCE(MAX(version), 0)::integer AS v FROM ${quoteIdent(schema)}.schema_migrations`);
   return Number(r.rows[0]?.v ?? 0);
 }

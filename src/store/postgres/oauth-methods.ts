@@ -3,7 +3,7 @@
  * store object by postgres-store.ts, which hands over its pool accessor and the quoted schema.
  * Only fixed fragments and the validated schema name are put into SQL; values are bound.
  */
-import type pg from 'pg';
+import type { StorePool } from './guarded-pool.ts';
 import type { OAuthClientRecord, OAuthStore } from '../oauth-records.ts';
 import { StoreConflictError } from '../store.ts';
 import { sqlState } from './connection.ts';
@@ -11,7 +11,7 @@ import { placeholderRows, timeMs } from './rows.ts';
 import { CLIENT_COLUMNS, clientFromRow as clientFromListRow, KEY_COLUMNS, keyFromRow } from '../oauth-rows.ts';
 
 export interface PostgresOAuthDeps {
-  readonly open: () => pg.Pool;
+  readonly open: () => StorePool;
   /** The quoted schema name (`"portcullis"`). */
   readonly schema: string;
 }

@@ -5,10 +5,10 @@
  * (write-behind.ts): `insertRequestRecord` resolves once the record is accepted, and
  * `listRequestRecords` and `close` flush first, so reads see every record accepted before.
  */
-import type pg from 'pg';
 import { StoreClosedError } from '../errors.ts';
 import { StoreConflictError, type ApiKeyRecord, type RequestRecordQuery, type Store } from '../store.ts';
-import { createPool, quoteIdent, reasonOf, resolveConnectionOptions, sqlState, type ConnectionOptions } from './connection.ts';
+import { CLIENT_GRACE_MS, createPool, quoteIdent, reasonOf, resolveConnectionOptions, sqlState, type ConnectionOptions } from './connection.ts';
+import { createGuardedPool, type StorePool } from './guarded-pool.ts';
 import { createPostgresAdminMethods } from './admin-methods.ts';
 import { createPostgresOAuthMethods } from './oauth-methods.ts';
 import { createPostgresDataKeyRepository, createPostgresPayloadLog } from './encryption-records.ts';
@@ -31,6 +31,10 @@ export interface PostgresStoreOptions extends ConnectionOptions {
   readonly onWriteError?: (err: Error, lost: number) => void;
   /** Told when an idle pooled connection fails (it is dropped; the next query reconnects). Default: a process warning. */
   readonly onConnectionError?: (err: Error) => void;
+  /** Bound on the readiness probe and on the liveness probe of a query that waits long. Default 750 ms. */
+  readonly probeTimeoutMs?: number;
+  /** Told when the database stops answering (queries then fail at once) and when it answers again. Default: a process warning. */
+  readonly onReachability?: (reachable: boolean, reason?: string) => void;
 }
 
 const MAX_LIMIT = 10_000;
@@ -43,6 +47,13 @@ function warnLostRecords(err: Error, lost: number): void {
 function warnConnection(err: Error): void {
   process.emitWarning(`an idle PostgreSQL connection failed: ${reasonOf(err)}`, { code: 'PORTCULLIS_STORE_CONNECTION' });
 }
+
+function warnReachability(reachable: boolean, reason?: string): void {
+  if (!reachable) process.emitWarning(`PostgreSQL is not answering (${reason ?? 'unknown'}); queries fail at once until it answers again`, { code: 'PORTCULLIS_STORE_UNREACHABLE' });
+}
+
+/** Migrations may wait on another instance's advisory lock (their statement timeout is off). */
+const MIGRATION_QUERY_TIMEOUT_MS = 300_000;
 
 /** Bad data (SQLSTATE classes 22 and 23) fails one record; anything else fails them all. */
 function isItemError(err: unknown): boolean {
@@ -68,23 +79,31 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
   const SELECT_REQUEST = `SELECT ${REQUEST_COLUMNS.join(', ')} FROM ${requests}`;
   const SELECT_KEY = `SELECT ${API_KEY_COLUMNS.join(', ')} FROM ${keys}`;
 
-  let pool: pg.Pool | undefined;
+  let pool: StorePool | undefined;
   let opening: Promise<void> | undefined;
   let records: AsyncWriteBehind<unknown[]> | undefined;
 
-  function open(): pg.Pool {
+  function open(): StorePool {
     if (pool === undefined) throw new StoreClosedError();
     return pool;
   }
 
-  async function insertRows(p: pg.Pool, rows: readonly unknown[][]): Promise<void> {
+  async function insertRows(p: StorePool, rows: readonly unknown[][]): Promise<void> {
     await p.query(insertRequests(rows.length), rows.flat());
   }
 
   async function start(): Promise<void> {
-    const p = createPool(conn, opts.onConnectionError ?? warnConnection);
+    const reachability = opts.onReachability ?? warnReachability;
+    const p = createGuardedPool({
+      pool: createPool(conn, opts.onConnectionError ?? warnConnection),
+      url: conn.url, applicationName: 'portcullis-probe',
+      acquireTimeoutMs: conn.connectTimeoutMs, queryTimeoutMs: conn.statementTimeoutMs + CLIENT_GRACE_MS,
+      ...(opts.probeTimeoutMs === undefined ? {} : { probeTimeoutMs: opts.probeTimeoutMs }),
+      onUnreachable: (reason) => reachability(false, reason),
+      onReachable: () => reachability(true),
+    });
     try {
-      await migrate(p, conn.schema, conn.where);
+      await migrate(p, conn.schema, conn.where, MIGRATION_QUERY_TIMEOUT_MS);
     } catch (err) {
       await p.end().catch(() => undefined);
       throw err;
@@ -119,7 +138,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     },
 
     async ping() {
-      await open().query('SELECT 1');
+      await open().ping();
     },
 
     async close() {

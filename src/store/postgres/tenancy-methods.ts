@@ -3,7 +3,7 @@
  * object by postgres-store.ts. Only the validated schema name and fixed fragments are put into
  * SQL; every value is a bind parameter. Every query but `listTenants` filters on the tenant id.
  */
-import type pg from 'pg';
+import type { StorePool } from './guarded-pool.ts';
 import { StoreConflictError } from '../store.ts';
 import type { TeamDeletion, TeamRecord, TenancyStore, TenantRecord } from '../tenancy.ts';
 import { sqlState } from './connection.ts';
@@ -12,7 +12,7 @@ import { API_KEY_COLUMNS, apiKeyFromRow, timeMs } from './rows.ts';
 type Row = Record<string, unknown>;
 
 export interface PostgresTenancyDeps {
-  readonly pool: () => pg.Pool;
+  readonly pool: () => StorePool;
   /** Already quoted. */
   readonly schema: string;
 }

@@ -1,9 +1,9 @@
 /** PostgreSQL side of the UsageStore contract (src/store/usage-records.ts). Spread into the store by postgres-store.ts. */
-import type pg from 'pg';
+import type { StorePool } from './guarded-pool.ts';
 import { assertUsageQuery, USAGE_AGGREGATES, usageFromRow, type UsageGroup, type UsageQuery, type UsageStore } from '../usage-records.ts';
 
 export interface PostgresUsageDeps {
-  readonly pool: () => pg.Pool;
+  readonly pool: () => StorePool;
   /** The quoted schema name. */
   readonly schema: string;
   /** Writes queued request records first, so a report sees every accepted record. */
