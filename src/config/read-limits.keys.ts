@@ -11,7 +11,7 @@ export const REDIS_CONNECTION_SPEC = section({
   key_prefix: str('prefix of every key and of the pub/sub channels (`<prefix>key-revocations`, `<prefix>tenant-shreds`, `<prefix>lockouts`); give each deployment its own', {
     value: 'portcullis:', default: '`portcullis:`', allowed: '≤ 128 chars, no spaces',
   }),
-  timeout_ms: int(1, 60_000, 1000, 'connect and per-command timeout; a slower answer counts as unreachable'),
+  timeout_ms: int(1, 60_000, 1000, 'connect timeout and the gateway\'s own deadline on every Redis command (limits, budgets, lockout, revocation and shred broadcasts, the subscribers\' PINGs); a slower answer counts as unreachable (see [Frozen backends](operations.md#frozen-backends))'),
 });
 
 export const LIMIT_RULE_SPEC = section({

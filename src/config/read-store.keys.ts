@@ -7,7 +7,7 @@ export const STORE_SPEC = configSection('store', section({
   url: secret('the database; may hold a password, so never a literal, never logged (messages show `postgres://user@host:port/db`); `sslmode` etc. go in the URL; `postgres` only', {
     default: '— (required for `postgres`)', allowed: '`${…}` reference to a `postgres://` or `postgresql://` URL',
   }),
-  pool_size: int(1, 200, 10, 'connections per instance; more concurrent queries wait for a free one (at most 5 s, then the request fails closed); `postgres` only'),
+  pool_size: int(1, 200, 10, 'connections per instance; more concurrent queries wait for a free one (at most 5 s, then the request fails closed); one more per instance is the liveness probe (see [Frozen backends](operations.md#frozen-backends)); `postgres` only'),
   schema: str('schema holding the tables; created on first start if missing; `postgres` only', {
     default: '`public`', allowed: 'lower-case identifier, not `pg_…`', pattern: '^[a-z_][a-z0-9_]{0,62}$',
   }),
