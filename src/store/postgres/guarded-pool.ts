@@ -195,7 +195,13 @@ export function createGuardedPool(opts: GuardedPoolOptions): StorePool {
     return {
       query(sql, params) {
         if (released) return Promise.reject(new StoreUnavailableError('this PostgreSQL connection was dropped after a missed deadline'));
-        return guarded(timeoutMs, 'a query', () => client.query(sql, params), () => drop(new Error('no answer within the deadline')), () => undefined);
+        return guarded(timeoutMs, 'a query', () => client.query(sql, params), () => drop(new Error('no answer within the deadline')), () => undefined)
+          .catch((err: unknown) => {
+            // Refused at once during an outage: the connection may hold an open transaction
+            // whose ROLLBACK will be refused too, so it must not go back to the pool.
+            if (err instanceof StoreUnavailableError) drop(err);
+            throw err;
+          });
       },
       release: drop,
     };
