@@ -5,10 +5,11 @@
  * one is answered, and the number of commands waiting is capped.
  */
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
+import { connect, createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { createLogger } from '../../observability/logger.ts';
-import { createCommandGuard, RedisUnavailableError } from './command-guard.ts';
+import { createCommandGuard, RedisUnavailableError, withDeadline } from './command-guard.ts';
 
 class FakeClient extends EventEmitter {
   isReady = false;
@@ -65,10 +66,12 @@ describe('Redis command guard', () => {
     const { guard, world } = setup({ timeoutMs: 200 });
     await guard.connected();
     world.frozen = true;
+    let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
       guard.run((c) => c.command()).then(() => 'answered', (err: unknown) => err),
-      new Promise((r) => setTimeout(() => r('still waiting after 5 s'), 5_000)),
+      new Promise((r) => { timer = setTimeout(() => r('still waiting after 5 s'), 5_000); }),
     ]);
+    clearTimeout(timer);
     assert.ok(outcome instanceof RedisUnavailableError, String(outcome));
     assert.match(outcome.message, /within 200 ms/);
     await guard.close();
@@ -120,5 +123,28 @@ describe('Redis command guard', () => {
     assert.equal(guard.usable(), true);
     await guard.close();
     await assert.rejects(guard.run((c) => c.command()), /closed/);
+  });
+
+  it('an answer that arrived while the process was starved of CPU beats the deadline that fired meanwhile', async () => {
+    // A real socket answer, already in the kernel's buffer when the event loop comes back from a long block.
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const accepted = once(server, 'connection');
+    const sock = connect((server.address() as { port: number }).port, '127.0.0.1');
+    await once(sock, 'connect');
+    const [peer] = (await accepted) as [import('node:net').Socket];
+    try {
+      const answer = new Promise<string>((r) => sock.once('data', (d) => r(d.toString())));
+      const guarded = withDeadline(answer, 50, 'ECHO');
+      peer.write('pong');
+      const blockedUntil = Date.now() + 300; // the answer arrives during this block, the deadline passes
+      while (Date.now() < blockedUntil) { /* starve the event loop */ }
+      assert.equal(await guarded, 'pong');
+    } finally {
+      sock.destroy();
+      peer.destroy();
+      server.close();
+    }
   });
 });

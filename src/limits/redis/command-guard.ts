@@ -59,10 +59,15 @@ export interface CommandGuard<C extends GuardableClient> {
   close(): Promise<void>;
 }
 
-/** Settles like `p`, or rejects with RedisUnavailableError after `ms`. A late settlement of `p` is ignored. */
+/**
+ * Settles like `p`, or rejects with RedisUnavailableError after `ms`. A late settlement of `p` is
+ * ignored. The verdict waits for one pass of I/O after the timer (setImmediate), so an answer
+ * that arrived while this process was starved of CPU (a GC pause, a busy host) still counts:
+ * timers run before I/O callbacks in Node's event loop.
+ */
 export function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new RedisUnavailableError(`${what}: no answer from Redis within ${ms} ms`)), ms);
+    const timer = setTimeout(() => setImmediate(() => reject(new RedisUnavailableError(`${what}: no answer from Redis within ${ms} ms`))), ms);
     p.then(
       (v) => { clearTimeout(timer); resolve(v); },
       (err: unknown) => { clearTimeout(timer); reject(err); },

@@ -88,7 +88,11 @@ export function createGuardedPool(opts: GuardedPoolOptions): StorePool {
   function probe(): Promise<string | undefined> {
     probing ??= (async () => {
       let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<string>((r) => { timer = setTimeout(() => r(`no answer to a probe within ${probeTimeoutMs} ms`), probeTimeoutMs); });
+      // The verdict waits one pass of I/O after the timer: an answer that arrived while this
+      // process was starved of CPU still counts (timers run before I/O callbacks).
+      const late = new Promise<string>((r) => {
+        timer = setTimeout(() => setImmediate(() => r(`no answer to a probe within ${probeTimeoutMs} ms`)), probeTimeoutMs);
+      });
       const asked = (async () => {
         if (probeClient === undefined) {
           const c = new pg.Client({ connectionString: opts.url, connectionTimeoutMillis: probeTimeoutMs, application_name: opts.applicationName });
@@ -151,10 +155,12 @@ export function createGuardedPool(opts: GuardedPoolOptions): StorePool {
           reject(err);
         },
       };
-      const deadline = setTimeout(() => {
+      // As for the probe: one pass of I/O after the timer before the verdict.
+      const deadline = setTimeout(() => setImmediate(() => {
+        if (settled) return;
         waiter.fail(new StoreUnavailableError(`no answer from PostgreSQL to ${what} within ${deadlineMs} ms`));
         suspect();
-      }, deadlineMs);
+      }), deadlineMs);
       const suspicion = setTimeout(suspect, Math.min(suspectAfterMs, deadlineMs));
       const done = (): void => {
         clearTimeout(deadline);
