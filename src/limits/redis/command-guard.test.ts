@@ -31,7 +31,7 @@ class FakeClient extends EventEmitter {
 function logCapture() {
   const lines: Array<Record<string, unknown>> = [];
   const log = createLogger({ level: 'debug', destination: { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>); } } });
-  return { log, events: () => lines.map((l) => l['event']) };
+  return { log, events: () => lines.map((l) => l.event) };
 }
 
 function setup(opts: { timeoutMs?: number; maxInFlight?: number } = {}) {

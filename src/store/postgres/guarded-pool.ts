@@ -28,7 +28,7 @@ export const SUSPECT_AFTER_MS = 1_000;
 const PROBE_RETRY_MS = 500;
 
 export interface StoreQueryable {
-  query<R extends pg.QueryResultRow = any>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
 }
 
 /** A connection taken from the pool for a transaction; release it exactly once. */
