@@ -31,8 +31,8 @@ const STORE_BOUND_MS = 5_000;
  * Slack for a loaded machine (the suite shares two cores with other work) on top of each bound.
  * A hang lasts the whole freeze, which is held for at least FREEZE_MS, so it cannot pass.
  */
-const SLACK_MS = 4_000;
-const FREEZE_MS = 12_000;
+const SLACK_MS = 6_000;
+const FREEZE_MS = 16_000;
 
 const stateYaml = (onError: 'fail_closed' | 'local_fallback') => [
   'store:', '  driver: postgres', '  url: "${DATABASE_URL}"', '  pool_size: 2',
@@ -50,6 +50,8 @@ let pgProxy: TcpProxy;
 let redisProxy: TcpProxy;
 let closedGw: RunningGateway;
 let fallbackGw: RunningGateway;
+let metricsUrl: string;
+const METRICS_TOKEN = randomBytes(24).toString('base64url');
 
 const via = (url: string, port: number): string => {
   const u = new URL(url);
@@ -63,8 +65,18 @@ before(async () => {
   pgProxy = await startTcpProxy({ host: pg.hostname, port: Number(pg.port || 5432) });
   const redis = new URL(REDIS_URL);
   redisProxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
-  const env = { DATABASE_URL: via(db.url, pgProxy.port), TEST_REDIS_URL: via(REDIS_URL, redisProxy.port), PORTCULLIS_KEY_HASH_SECRET: KEY_HASH_SECRET };
-  closedGw = await startGateway({ stateYaml: stateYaml('fail_closed'), env });
+  const env = {
+    DATABASE_URL: via(db.url, pgProxy.port), TEST_REDIS_URL: via(REDIS_URL, redisProxy.port), PORTCULLIS_KEY_HASH_SECRET: KEY_HASH_SECRET,
+    PORTCULLIS_IT_METRICS_TOKEN: METRICS_TOKEN,
+  };
+  closedGw = await startGateway({
+    stateYaml: stateYaml('fail_closed'), env,
+    serverYaml: 'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\n'
+      + 'metrics:\n  host: 127.0.0.1\n  port: 0\n  bearer_token: "${PORTCULLIS_IT_METRICS_TOKEN}"\n',
+  });
+  const line = closedGw.output().split('\n').find((l) => l.includes('"metrics listening"'));
+  assert.ok(line, `no "metrics listening" line in:\n${closedGw.output()}`);
+  metricsUrl = (JSON.parse(line) as { url: string }).url;
   fallbackGw = await startGateway({ stateYaml: stateYaml('local_fallback'), env });
 });
 after(async () => {
@@ -82,6 +94,14 @@ function chat(gw: RunningGateway, key: string) {
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: JSON.stringify({ model: 'gpt', messages: [{ role: 'user', content: 'hi' }] }),
   });
+}
+
+/** `portcullis_backend_up{backend="…"}` on the fail_closed gateway. */
+async function backendUp(backend: string): Promise<number | undefined> {
+  const res = await fetch(metricsUrl, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  const series = `portcullis_backend_up{backend="${backend}"} `;
+  const line = (await res.text()).split('\n').find((l) => l.startsWith(series));
+  return line === undefined ? undefined : Number(line.slice(series.length));
 }
 
 async function timed<T>(p: Promise<T>): Promise<{ ms: number; value: T }> {
@@ -102,6 +122,7 @@ describe('gateways in front of frozen backends', () => {
   test('frozen Redis: fail_closed answers 503 within timeout_ms, local_fallback answers 200; both recover after the release', { timeout: 120_000 }, async (t) => {
     const [closedKey, fallbackKey] = [await closedGw.createKey(), await fallbackGw.createKey()];
     assert.equal((await chat(closedGw, closedKey)).status, 200);
+    assert.equal(await backendUp('redis_limits'), 1);
     assert.equal((await chat(fallbackGw, fallbackKey)).status, 200);
 
     redisProxy.freeze();
@@ -125,6 +146,7 @@ describe('gateways in front of frozen backends', () => {
         assert.equal((await chat(fallbackGw, fallbackKey)).status, 200);
       }
       t.diagnostic(`frozen Redis: later fail_closed requests answered in ${againMs.join(', ')} ms`);
+      assert.equal(await backendUp('redis_limits'), 0, 'the gauge shows the stalled Redis');
       // Hold the freeze long enough that a request waiting for it could not pass the bounds above.
       const left = FREEZE_MS - (performance.now() - frozenAt);
       if (left > 0) await new Promise((r) => setTimeout(r, left));
@@ -133,6 +155,7 @@ describe('gateways in front of frozen backends', () => {
       redisProxy.release();
     }
     await until('fail_closed serves again after the release', async () => (await chat(closedGw, closedKey)).status === 200);
+    assert.equal(await backendUp('redis_limits'), 1);
     assert.equal((await chat(fallbackGw, fallbackKey)).status, 200);
     assert.match(closedGw.output(), /"event":"limits\.redis_stalled"/);
     assert.match(closedGw.output(), /"event":"limits\.redis_stall_ended"/);
@@ -173,6 +196,7 @@ describe('gateways in front of frozen backends', () => {
       assert.ok(readyLater.ms < 1_000 + SLACK_MS, `/readyz answered after ${Math.round(readyLater.ms)} ms`);
       t.diagnostic(`frozen PostgreSQL: /readyz later in the outage answered in ${Math.round(readyLater.ms)} ms`);
       assert.equal(closedGw.proc.exitCode, null, 'the gateway keeps running');
+      assert.equal(await backendUp('postgres'), 0, 'the gauge shows the unreachable database');
     } finally {
       pgProxy.release();
     }
@@ -180,6 +204,7 @@ describe('gateways in front of frozen backends', () => {
       await until('ready again after the release', async () => (await rawRequest(`${gw.url}/readyz`, { method: 'GET' })).status === 200);
     }
     assert.equal((await chat(closedGw, keys[2]!)).status, 200);
+    assert.equal(await backendUp('postgres'), 1);
     assert.equal((await chat(closedGw, keys[0]!)).status, 200);
     assert.match(closedGw.output(), /"event":"store\.unreachable"/);
     assert.match(closedGw.output(), /"event":"store\.reachable"/);

@@ -44,6 +44,7 @@ import { closeEnvelope } from '../crypto/open.ts';
 import { openAdminApi, type AdminApi } from '../admin/open.ts';
 import { createRouteStage } from '../stages/route/index.ts';
 import { createValidateStage } from '../stages/validate/index.ts';
+import { backendsUp } from './backends-up.ts';
 import { openStore } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
 import { assertProviderAddressPolicy, createUpstream, type Upstream } from '../upstream/index.ts';
@@ -114,6 +115,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     const metrics = config.metrics.enabled
       ? createGatewayMetrics({
         config, breakerStates: () => up0.breakerStates(), inFlight: () => lifecycle.inFlight.size,
+        // Read at scrape time: the backends below are opened after the metrics.
+        backendsUp: () => backendsUp({ store, limits: limitBackend, budgets: budgetBackend, lockout: sharedLockouts, revocations: keyVerification?.listener }),
         alertDeliveries: () => {
           const s = threatDetection.alerts?.stats();
           return s === undefined ? undefined : { delivered: s.delivered, retried: s.retried, dead_lettered: s.deadLettered, dropped: s.dropped };

@@ -65,6 +65,8 @@ export interface SharedLockouts {
   share(scope: LockoutScope, local: MemoryLockout, opts: Pick<LockoutOptions, 'threshold' | 'windowS' | 'baseLockoutS' | 'maxLockoutS'>): Lockout;
   /** Resolves once subscribed to the broadcasts (tests, startup); rejects after `timeoutMs`. */
   ready(timeoutMs?: number): Promise<void>;
+  /** False while Redis is unreachable or known stuck for counting (read by metrics). */
+  reachable(): boolean;
   /** Settles when every Redis update started so far has (tests). */
   settled(): Promise<void>;
   close(): Promise<void>;
@@ -166,6 +168,7 @@ export function createSharedLockouts(opts: SharedLockoutOptions): SharedLockouts
         waiters.push(() => { clearTimeout(timer); resolve(); });
       });
     },
+    reachable: () => guard.usable(),
     async settled() {
       while (pending.size > 0) await Promise.allSettled([...pending]);
     },

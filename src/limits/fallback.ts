@@ -31,6 +31,7 @@ export function withLocalFallback(primary: LimitBackend, local: LimitBackend, lo
 
   return {
     kind: `${primary.kind}+local-fallback`,
+    ...(primary.reachable === undefined ? {} : { reachable: () => primary.reachable?.() ?? true }),
     admit: (slots, leaseId, ttlMs, rates, reservation) => call((b) => b.admit(slots, leaseId, ttlMs, rates, reservation)),
     finish: (settle, slotKeys, leaseId) => call((b) => b.finish(settle, slotKeys, leaseId)),
     take: (items, reservation) => call((b) => b.take(items, reservation)),

@@ -107,6 +107,8 @@ export interface SettleSpec {
 export interface LimitBackend {
   /** `memory` or `redis`; shown in logs. */
   readonly kind: string;
+  /** A shared backend: false while it is unreachable or known stuck (read by metrics). */
+  reachable?(): boolean;
   /**
    * What a request needs before its upstream call, in one operation (one round trip on Redis):
    * `acquire(slots)`, then, if granted, `take(rates, reservation)`; when the take is refused the

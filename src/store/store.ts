@@ -113,6 +113,8 @@ export interface Store extends AdminStore, EncryptionStore, TenancyStore, OAuthS
   schemaVersion(): Promise<number>;
   /** Resolves when the store can serve; rejects otherwise. Used by /readyz. */
   ping(): Promise<void>;
+  /** False while a shared database is known not to answer (PostgreSQL; read by metrics). Embedded stores have none. */
+  reachable?(): boolean;
   close(): Promise<void>;
 
   insertRequestRecord(record: RequestRecord): Promise<void>;

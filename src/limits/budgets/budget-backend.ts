@@ -48,6 +48,8 @@ export interface BudgetSettleResult {
 
 export interface BudgetBackend {
   readonly kind: string;
+  /** A shared backend: false while it is unreachable or known stuck (read by metrics). */
+  reachable?(): boolean;
   /** Reserves `amountMicros` on every item under reservation `id` (lives `ttlMs`), all-or-nothing. */
   reserve(id: string, items: readonly BudgetItem[], amountMicros: number, ttlMs: number): Promise<BudgetTakeResult>;
   /** Adds `extraMicros` to reservation `id` on every item, all-or-nothing (a stream outgrowing its estimate). */

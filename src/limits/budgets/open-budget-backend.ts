@@ -39,6 +39,7 @@ export function withLocalBudgetFallback(primary: BudgetBackend, local: BudgetBac
   }
   return {
     kind: `${primary.kind}+local-fallback`,
+    ...(primary.reachable === undefined ? {} : { reachable: () => primary.reachable?.() ?? true }),
     reserve: (id, items, amount, ttl) => call((b) => b.reserve(id, items, amount, ttl)),
     extend: (id, items, extra, ttl) => call((b) => b.extend(id, items, extra, ttl)),
     settle: (id, items, reserved, actual) => call((b) => b.settle(id, items, reserved, actual)),

@@ -61,6 +61,7 @@ export function createRedisBudgetBackend(opts: RedisBudgetOptions): RedisBudgetB
 
   return {
     kind: 'redis',
+    reachable: () => guard.usable(),
 
     ready: life.ready,
     deleteAllKeys: life.deleteAllKeys,

@@ -79,6 +79,7 @@ export function createRedisBackend(opts: RedisBackendOptions): RedisBackend {
 
   return {
     kind: 'redis',
+    reachable: () => guard.usable(),
 
     ready: life.ready,
     deleteAllKeys: life.deleteAllKeys,

@@ -20,6 +20,11 @@ export interface GatewayMetricsOptions {
   /** Model requests in flight, read at scrape time. */
   readonly inFlight: () => number;
   /**
+   * Each shared backend this instance uses (`postgres`, `redis_limits`, `redis_budgets`,
+   * `redis_lockout`, `redis_revocations`) and whether it answers now; read at scrape time.
+   */
+  readonly backendsUp?: () => ReadonlyArray<{ backend: string; up: boolean }>;
+  /**
    * Alert webhook delivery totals since start, read at scrape time (the dispatcher keeps them);
    * undefined when no webhook is configured.
    */
@@ -204,6 +209,16 @@ export function createGatewayMetrics(opts: GatewayMetricsOptions): GatewayMetric
         const [provider = '', model = ''] = key.split('\u0000');
         this.set({ provider, model }, value);
       }
+    },
+  });
+  new Gauge({
+    name: 'portcullis_backend_up',
+    help: 'Each shared backend (PostgreSQL, each use of Redis): 1 while it answers, 0 while it is unreachable or known stuck.',
+    labelNames: ['backend'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const b of opts.backendsUp?.() ?? []) this.set({ backend: b.backend }, b.up ? 1 : 0);
     },
   });
   new Gauge({

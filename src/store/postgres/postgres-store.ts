@@ -141,6 +141,8 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
       await open().ping();
     },
 
+    reachable: () => pool?.reachable() ?? false,
+
     async close() {
       if (pool === undefined) return;
       const p = pool;
