@@ -7,8 +7,8 @@
  * cached, so while the listener is not subscribed `isSubscribed()` is false and the key verifier
  * bypasses its cache (every request asks the store). A PING every second that must be answered
  * within `redis.timeout_ms` notices a connection that died silently or a Redis that froze
- * (watched-subscriber.ts); the connection is then replaced. Receiving a message only ever evicts, so anyone able to publish on the
- * channel can cost store lookups, never let a key through.
+ * (watched-subscriber.ts); the connection is then replaced. Receiving a message only ever
+ * evicts, so anyone able to publish on the channel can cost store lookups, never let a key through.
  *
  * Publishing is best effort: the revocation is already in the store, so an instance that
  * misses the broadcast still refuses the key once its cache entry expires (≤ 1 s).

@@ -65,7 +65,7 @@ export interface SharedLockouts {
   share(scope: LockoutScope, local: MemoryLockout, opts: Pick<LockoutOptions, 'threshold' | 'windowS' | 'baseLockoutS' | 'maxLockoutS'>): Lockout;
   /** Resolves once subscribed to the broadcasts (tests, startup); rejects after `timeoutMs`. */
   ready(timeoutMs?: number): Promise<void>;
-  /** False while Redis is unreachable or known stuck for counting (read by metrics). */
+  /** False while Redis is unreachable, known stuck, or the broadcasts are not subscribed (read by metrics). */
   reachable(): boolean;
   /** Settles when every Redis update started so far has (tests). */
   settled(): Promise<void>;
@@ -168,7 +168,8 @@ export function createSharedLockouts(opts: SharedLockoutOptions): SharedLockouts
         waiters.push(() => { clearTimeout(timer); resolve(); });
       });
     },
-    reachable: () => guard.usable(),
+    // The subscriber's PING each second notices a freeze even when no failure is being counted.
+    reachable: () => guard.usable() && subscriber.isSubscribed(),
     async settled() {
       while (pending.size > 0) await Promise.allSettled([...pending]);
     },
