@@ -104,7 +104,7 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
   const pricing = readPricing(r, f('pricing'), providers);
   const budgets = readBudgets(r, f('budgets'), redis);
   const admin = readAdmin(r, f('admin'), server);
-  if (r.problems.length > 0) throw new ConfigError(source, r.problems);
+  if (r.problems.length > 0) throw new ConfigError(source, r.settledProblems());
   return deepFreeze({ source, server, ...(admin !== undefined ? { admin } : {}), store, security, logging, payload, payloadLog, providers, models, auth, metrics, tracing, audit, limits, redis, ...(oauthServer !== undefined ? { oauthServer } : {}), threatDetection, alerts, pricing, budgets });
 }
 

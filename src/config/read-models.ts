@@ -64,7 +64,7 @@ function readTargets(r: ConfigReader, at: Located, providers: ReadonlyMap<string
     const provider = r.str(f('provider'));
     if (provider !== undefined && !providers.has(provider)) {
       const known = [...providers.keys()];
-      r.report(f('provider'), `unknown provider '${provider}' (${known.length ? `defined: ${known.join(', ')}` : 'no providers are defined'})`);
+      r.reportDependent(f('provider'), `providers.${provider}`, `unknown provider '${provider}' (${known.length ? `defined: ${known.join(', ')}` : 'no providers are defined'})`);
     }
     const model = r.str(f('model'));
     if (model !== undefined && !MODEL_NAME.test(model)) r.report(f('model'), `expected ${NAME_RULE}`);

@@ -62,7 +62,7 @@ function readEntries(r: ConfigReader, at: Located, providers: ReadonlyMap<string
     const provider = r.str(f('provider'));
     if (provider !== undefined && !providers.has(provider)) {
       const known = [...providers.keys()];
-      r.report(f('provider'), `unknown provider '${provider}' (${known.length ? `defined: ${known.join(', ')}` : 'no providers are defined'})`);
+      r.reportDependent(f('provider'), `providers.${provider}`, `unknown provider '${provider}' (${known.length ? `defined: ${known.join(', ')}` : 'no providers are defined'})`);
     }
     const model = r.str(f('model'));
     if (model !== undefined && (model === '' || model.length > 256 || /[\u0000-\u001f\u007f]/.test(model))) r.report(f('model'), 'expected 1..256 printable characters');

@@ -23,7 +23,7 @@ export function readStore(r: ConfigReader, at: Located, baseDir: string, secrets
   for (const other of DRIVERS) {
     if (other === driver) continue;
     for (const key of KEYS_BY_DRIVER[other]) {
-      if (m?.has(key)) r.report(f(key), `applies to driver ${other} only (driver is ${driver})`);
+      if (m?.has(key)) r.reportDependent(f(key), f('driver').path, `applies to driver ${other} only (driver is ${driver})`);
     }
   }
   if (driver === 'sqlite') {

@@ -5,6 +5,7 @@
  */
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
 import type { ConfigProblem } from './errors.ts';
+import { nearest } from './nearest.ts';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -32,6 +33,10 @@ export class ConfigReader {
   readonly problems: ConfigProblem[] = [];
   readonly #doc: Document;
   readonly #lines: LineCounter;
+  /** Paths the author most likely meant where a key or value was misspelt (see `settledProblems`). */
+  readonly #meant: string[] = [];
+  /** Problems that only hold because of another setting: problem → the setting's path. */
+  readonly #causes = new WeakMap<ConfigProblem, string>();
 
   constructor(doc: Document, lines: LineCounter) {
     this.#doc = doc;
@@ -48,6 +53,41 @@ export class ConfigReader {
     }
     const pos = this.#lines.linePos(offset);
     this.problems.push({ path: p, line: pos.line, column: pos.col, message });
+  }
+
+  /**
+   * A problem that follows from another setting (`cause`, a document path): dropped from the
+   * final report when that setting was itself misspelt, since fixing the typo changes it.
+   */
+  reportDependent(at: Located, cause: string, message: string): void {
+    this.report(at, message);
+    const added = this.problems[this.problems.length - 1];
+    if (added !== undefined) this.#causes.set(added, cause);
+  }
+
+  /**
+   * The problems to show: a misspelt key or value is reported once with its suggestion, and
+   * the noise it causes (the key it meant "is required", settings that depend on it) is left
+   * out, so the first error an operator reads is the typo.
+   */
+  settledProblems(): ConfigProblem[] {
+    if (this.#meant.length === 0) return [...this.problems];
+    const covered = (path: string): boolean => this.#meant.some((m) => path === m || path.startsWith(`${m}.`) || path.startsWith(`${m}[`));
+    return this.problems.filter((p) => {
+      if (this.#meantBy.has(p)) return true;
+      const cause = this.#causes.get(p);
+      return !covered(p.path) && (cause === undefined || !covered(cause));
+    });
+  }
+
+  /** The reports that carry a suggestion themselves: never filtered out. */
+  readonly #meantBy = new WeakSet<ConfigProblem>();
+
+  #suggest(at: Located | Node, path: string, message: string, meant: string): void {
+    this.report(at, message, path);
+    const added = this.problems[this.problems.length - 1];
+    if (added !== undefined) this.#meantBy.add(added);
+    this.#meant.push(meant);
   }
 
   reportOffset(offset: number, path: string, message: string): void {
@@ -78,7 +118,13 @@ export class ConfigReader {
       const key = keyNode.value;
       const path = childPath(at.path, key);
       if (allowed !== null && !allowed.includes(key)) {
-        this.report(keyNode, `unknown key '${key}' (expected one of: ${allowed.join(', ')})`, path);
+        const present = new Set(node.items.map((p) => (isScalar(p.key) ? p.key.value : undefined)));
+        const guess = nearest(key, allowed.filter((k) => !present.has(k)));
+        if (guess === undefined) {
+          this.report(keyNode, `unknown key '${key}' (expected one of: ${allowed.join(', ')})`, path);
+        } else {
+          this.#suggest(keyNode, path, `unknown key '${key}' (did you mean '${guess}'? expected one of: ${allowed.join(', ')})`, childPath(at.path, guess));
+        }
         continue;
       }
       out.set(key, { node: this.#deref(pair.value as Node | null), path, anchor: keyNode });
@@ -166,7 +212,9 @@ export class ConfigReader {
     const v = this.str(at, fallback);
     if (v === undefined) return undefined;
     if (!(values as readonly string[]).includes(v)) {
-      this.report(at, `expected one of: ${values.join(', ')}`);
+      const guess = nearest(v, values);
+      if (guess === undefined) this.report(at, `expected one of: ${values.join(', ')}`);
+      else this.#suggest(at, at.path, `expected one of: ${values.join(', ')} (did you mean '${guess}'?)`, at.path);
       return undefined;
     }
     return v as T;
