@@ -5,14 +5,17 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const main = join(here, '..', 'src', 'cli', 'main.ts');
 const major = Number(process.versions.node.split('.')[0]);
 
 if (major >= 24) {
-  await import(main);
+  // Call the CLI explicitly: main.ts cannot tell from process.argv[1] alone that this file is
+  // the launcher (npx and global installs run it through a link with another name).
+  const { runCli } = await import(pathToFileURL(main).href);
+  runCli(process.argv.slice(2));
 } else {
   const require = createRequire(import.meta.url);
   let nodeBin;

@@ -15,6 +15,9 @@ import { runTls } from './tls-command.ts';
 import { runOAuth } from './oauth-command.ts';
 import { runMockUpstreamCli } from '../mock-upstream/cli.ts';
 import { UsageError } from './usage-error.ts';
+import { realpathSync } from 'node:fs';
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const HELP = `portcullis — a security-first AI gateway
 
@@ -87,13 +90,49 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const isEntry = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
-if (isEntry || process.argv[1]?.endsWith('/bin/portcullis.js') || process.argv[1]?.endsWith('/bin/portcullis')) {
-  main(process.argv.slice(2)).then(
+/** Runs the CLI and sets the exit code; the launchers (bin/portcullis.js, `node src/cli/main.ts`) call this. */
+export function runCli(argv: readonly string[]): void {
+  main([...argv]).then(
     (code) => { process.exitCode = code; },
     (err: unknown) => {
       process.stderr.write(`portcullis: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exitCode = 1;
     },
   );
+}
+
+const BIN = fileURLToPath(new URL('../../bin/portcullis.js', import.meta.url));
+const SELF = fileURLToPath(import.meta.url);
+
+/**
+ * What loading this module means. Run directly (`node src/cli/main.ts`, `npm run portcullis`)
+ * it runs the CLI; loaded by bin/portcullis.js (whatever the path: npx's node_modules/.bin
+ * link, a global link, `node bin/portcullis.js`) the launcher calls `runCli` itself; imported
+ * by tests or tools, it does nothing. A process started through a file that looks like a
+ * portcullis launcher but is neither (a stale copy, a wrapper) must not exit 0 having done
+ * nothing, which is what the old path-suffix check did under npx: it fails loudly instead.
+ */
+export function entryRole(entryPath: string | undefined, isMain: boolean): 'run' | 'launcher' | 'library' | 'unrecognised' {
+  if (isMain) return 'run';
+  if (entryPath === undefined) return 'library';
+  const real = realPath(entryPath);
+  if (real === BIN) return 'launcher';
+  if (real === SELF) return 'run';
+  return /^(?:portcullis(?:\.[cm]?js)?|main\.ts)$/.test(basename(entryPath)) || /^portcullis(?:\.[cm]?js)?$/.test(basename(real)) ? 'unrecognised' : 'library';
+}
+
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+const role = entryRole(process.argv[1], import.meta.main === true);
+if (role === 'run') {
+  runCli(process.argv.slice(2));
+} else if (role === 'unrecognised') {
+  process.stderr.write(`portcullis: started through an unrecognised entry path (${process.argv[1] ?? ''}), so no command ran.\nRun ${BIN} (or a link to it, as npx and npm link make) or src/cli/main.ts.\n`);
+  process.exitCode = 2;
 }
