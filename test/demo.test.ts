@@ -4,13 +4,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { CLI } from './helpers/gateway.ts';
+import { CLI, ROOT } from './helpers/gateway.ts';
 
 async function runDemo(dataDir: string): Promise<{ url: string; banner: string; stop: () => Promise<number | null> }> {
   const proc = spawn(process.execPath, [CLI, 'start', '--demo', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dataDir });
@@ -46,6 +46,19 @@ test('the demo runs, shows its key once and refuses anonymous calls', async () =
     for (const model of ['demo-gpt', 'demo-claude', 'demo-gemini', 'demo-mistral', 'demo-llama', 'demo-fallback']) {
       const r = await client.chat.completions.create({ model, messages: [{ role: 'user', content: `hello ${model}` }] });
       assert.equal(r.choices[0]!.message.content, `hello ${model}`);
+    }
+    // The JavaScript snippet, copied from the banner as printed, runs as an ES module (.mjs).
+    const js = /^\/\/ JavaScript[\s\S]*?^console\.log\(.*\);$/m.exec(first.banner)?.[0];
+    assert.ok(js, 'JavaScript snippet printed flush left');
+    const snippetDir = mkdtempSync(join(tmpdir(), 'portcullis-snippet-'));
+    try {
+      symlinkSync(join(ROOT, 'node_modules'), join(snippetDir, 'node_modules'), 'dir');
+      writeFileSync(join(snippetDir, 'hello.mjs'), js);
+      const ran = spawnSync(process.execPath, [join(snippetDir, 'hello.mjs')], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(ran.status, 0, ran.stderr);
+      assert.equal(ran.stdout, 'Hello\n');
+    } finally {
+      rmSync(snippetDir, { recursive: true, force: true });
     }
     assert.equal(await first.stop(), 0);
 

@@ -75,27 +75,51 @@ export function demoBanner(url: string, key: string | undefined, existingPrefix:
       '',
     );
   }
+  const snippets = demoSnippets(url, shownKey);
+  // The snippets are printed flush left, without the banner's indent, so they paste as they are
+  // (an indented Python snippet fails with IndentationError).
   lines.push(
-    '  Try it:',
+    '  Try it (each snippet is ready to paste as printed):',
     '',
-    `    curl ${url}/v1/chat/completions \\`,
-    `      -H "Authorization: Bearer ${shownKey}" -H "Content-Type: application/json" \\`,
-    `      -d '{"model":"demo-gpt","messages":[{"role":"user","content":"Hello, gateway"}]}'`,
+    snippets.curl,
     '',
-    '    # Python (pip install openai)',
-    '    from openai import OpenAI',
-    `    client = OpenAI(base_url="${url}/v1", api_key="${shownKey}")`,
-    '    print(client.chat.completions.create(model="demo-claude",',
-    '          messages=[{"role": "user", "content": "Hello"}]).choices[0].message.content)',
+    snippets.python,
     '',
-    '    // JavaScript (npm install openai)',
-    "    import OpenAI from 'openai';",
-    `    const client = new OpenAI({ baseURL: '${url}/v1', apiKey: '${shownKey}' });`,
-    "    const r = await client.chat.completions.create({ model: 'demo-gemini', messages: [{ role: 'user', content: 'Hello' }] });",
-    '    console.log(r.choices[0].message.content);',
+    snippets.javascript,
     '',
     '  Calls without a valid key are refused (401). Stop with Ctrl-C.',
     '',
   );
   return lines.join('\n');
+}
+
+/** The first-call snippets of the banner: a shell command, a Python script and an ES module. */
+export function demoSnippets(url: string, key: string): { curl: string; python: string; javascript: string } {
+  return {
+    curl: [
+      `curl ${url}/v1/chat/completions \\`,
+      `  -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\`,
+      `  -d '{"model":"demo-gpt","messages":[{"role":"user","content":"Hello, gateway"}]}'`,
+    ].join('\n'),
+    python: [
+      '# Python: pip install openai, save as hello.py, run python hello.py',
+      'from openai import OpenAI',
+      '',
+      `client = OpenAI(base_url="${url}/v1", api_key="${key}")`,
+      'reply = client.chat.completions.create(',
+      '    model="demo-claude",',
+      '    messages=[{"role": "user", "content": "Hello"}],',
+      ')',
+      'print(reply.choices[0].message.content)',
+    ].join('\n'),
+    javascript: [
+      '// JavaScript, an ES module (import and top-level await): npm install openai,',
+      '// save as hello.mjs (the .mjs extension matters), run node hello.mjs',
+      "import OpenAI from 'openai';",
+      '',
+      `const client = new OpenAI({ baseURL: '${url}/v1', apiKey: '${key}' });`,
+      "const reply = await client.chat.completions.create({ model: 'demo-gemini', messages: [{ role: 'user', content: 'Hello' }] });",
+      'console.log(reply.choices[0].message.content);',
+    ].join('\n'),
+  };
 }
