@@ -2,7 +2,16 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../cli/usage-error.ts';
 import { MOCK_PROVIDERS } from './core/types.ts';
-import { startMockUpstream, type MockUpstream } from './server.ts';
+import { DEFAULT_MOCK_KEYS, MOCK_PREFIXES, startMockUpstream, type MockUpstream } from './server.ts';
+
+/** The table of what a gateway config must say to reach each emulated provider. */
+export function mockKeysTable(): string {
+  const rows = MOCK_PROVIDERS.map((p) => [p, MOCK_PREFIXES[p], DEFAULT_MOCK_KEYS[p]] as const);
+  const w0 = Math.max(8, ...rows.map((r) => r[0].length));
+  const w1 = Math.max(9, ...rows.map((r) => r[1].length));
+  const line = (a: string, b: string, c: string): string => `  ${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`;
+  return [line('provider', 'base path', 'accepted api_key'), ...rows.map((r) => line(r[0], r[1], r[2]))].join('\n');
+}
 
 export const MOCK_UPSTREAM_HELP = `portcullis mock-upstream — run the provider emulator
 
@@ -19,6 +28,21 @@ Options:
   --inter-token-ms <ms>    Streaming: delay between content events (default 0)
   --chunk-tokens <n>       Streaming: tokens per content event (default 1)
   -h, --help               Show this help
+
+Providers, where they are served and the one API key each accepts (any other key gets the
+provider's own 401, which the gateway reports as 502 upstream.misconfigured):
+
+${mockKeysTable()}
+
+A gateway config for it (base_url is http://HOST:PORT plus the base path; keys stay out of
+the file, e.g. export MOCK_OPENAI_KEY=${DEFAULT_MOCK_KEYS.openai}):
+
+  providers:
+    openai:
+      kind: openai                     # or openai-compatible, anthropic, gemini, mistral
+      base_url: http://127.0.0.1:8081${MOCK_PREFIXES.openai}
+      api_key: \${MOCK_OPENAI_KEY}
+      allow_private_network: true      # the emulator listens on a loopback address
 
 Control API on the same port: POST/GET/DELETE /__mock/faults, GET/DELETE /__mock/requests,
 GET /__mock/health.
