@@ -48,6 +48,29 @@ test('falls back to the next priority when the first target fails', async () => 
   assert.equal(calls.at(-1)!.provider, 'openai');
 });
 
+test('response headers name the provider and model that answered, after a fallback too', async () => {
+  const first = await client.chat.completions.create({ model: 'fallback', messages: [{ role: 'user', content: 'first choice' }] }).withResponse();
+  assert.equal(first.response.headers.get('x-portcullis-provider'), 'gemini');
+  assert.equal(first.response.headers.get('x-portcullis-model'), 'gemini-2.5-flash');
+  assert.equal(first.response.headers.get('x-portcullis-attempts'), '1');
+
+  await gw.mockControl('/__mock/faults', 'POST', { provider: 'gemini', status: 503, times: 10 });
+  const plain = await client.chat.completions.create({ model: 'fallback', messages: [{ role: 'user', content: 'served by the fallback' }] }).withResponse();
+  assert.equal(plain.response.headers.get('x-portcullis-provider'), 'openai');
+  assert.equal(plain.response.headers.get('x-portcullis-model'), 'gpt-4o-mini');
+  assert.ok(Number(plain.response.headers.get('x-portcullis-attempts')) >= 2);
+
+  const streamed = await client.chat.completions.create({ model: 'fallback', stream: true, messages: [{ role: 'user', content: 'streamed by the fallback' }] }).withResponse();
+  for await (const _ of streamed.data) { /* drain */ }
+  assert.equal(streamed.response.headers.get('x-portcullis-provider'), 'openai');
+  assert.equal(streamed.response.headers.get('x-portcullis-model'), 'gpt-4o-mini');
+
+  // A refusal before any upstream call names no provider.
+  const refused = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] }) });
+  assert.equal(refused.status, 404);
+  assert.equal(refused.headers.get('x-portcullis-provider'), null);
+});
+
 test('retries a 429 after the Retry-After the provider asked for', async () => {
   await gw.mockControl('/__mock/faults', 'POST', { provider: 'openai', status: 429, retryAfterS: 1, times: 1 });
   const started = Date.now();

@@ -193,6 +193,7 @@ async function handleModelRequest(
 async function writeResponse(res: ServerResponse, ctx: RequestContext): Promise<void> {
   const response = ctx.response;
   if (!response) throw new Error('the chain ended without a response');
+  if (response.kind !== 'json') ctx.responseHeaders = { ...ctx.responseHeaders, ...servedByHeaders(ctx) };
   switch (response.kind) {
     case 'chat': {
       ctx.outcome.usage = response.body.usage;
@@ -218,6 +219,21 @@ async function writeResponse(res: ServerResponse, ctx: RequestContext): Promise<
       ctx.outcome.status = response.status;
       return sendJson(res, response.status, response.body, ctx.id, ctx.responseHeaders);
   }
+}
+
+/**
+ * Which provider and model answered (after any fallback), so a client can tell without the
+ * logs: the provider's id in the config and the provider's own model name, plus the number
+ * of upstream attempts it took. Never the provider's URL or credentials.
+ */
+export function servedByHeaders(ctx: RequestContext): Record<string, string> {
+  const target = ctx.outcome.target;
+  if (target === undefined) return {};
+  return {
+    'x-portcullis-provider': target.provider,
+    'x-portcullis-model': target.model,
+    'x-portcullis-attempts': String(ctx.outcome.attempts),
+  };
 }
 
 function logAccess(ctx: RequestContext): void {
