@@ -28,3 +28,22 @@ test('csv: quoted per RFC 4180, formulas defused; table: aligned, control charac
   assert.match(table, /evil\?\[31m\s+1\s+10\s+5\s+2\s+3\s+15\s+1\.234567\s+0\s+1\n/);
   assert.match(table, /TOTAL\s+1\s+10\s+5\s+2\s+3\s+15\s+1\.234567\s+0\s+1\n$/);
 });
+
+test('by key: each key id has its label beside it (table, csv, json); a deleted key says so', () => {
+  const labels = new Map([['key_1', 'billing-service'], ['key_2', 'Ann, laptop']]);
+  const rows = [row('key_1', 1), row('key_2', 2), row('key_gone', 3), row(null, 4)];
+  const keyMeta = { ...meta, groupBy: 'key' as const, labels };
+  const table = renderUsage(rows, { ...keyMeta, format: 'table' }).split('\n');
+  assert.match(table[0]!, /^key\s+label\s+requests/);
+  assert.match(table[1]!, /^key_1\s+billing-service\s+1\s/);
+  assert.match(table[2]!, /^key_2\s+Ann, laptop\s+1\s/);
+  assert.match(table[3]!, /^key_gone\s+\(unknown key\)\s+1\s/);
+  assert.match(table[4]!, /^\(none\)\s+1\s/);
+  assert.match(table[5]!, /^TOTAL\s+4\s/);
+  const csv = renderUsage(rows, { ...keyMeta, format: 'csv' }).split('\r\n');
+  assert.equal(csv[0], 'key,label,requests,prompt_tokens,completion_tokens,cached_tokens,cache_write_tokens,total_tokens,cost_usd,unpriced,estimated');
+  assert.equal(csv[2], 'key_2,"Ann, laptop",1,10,5,2,3,15,0.000002,0,1');
+  const json = JSON.parse(renderUsage(rows, { ...keyMeta, format: 'json' })) as { rows: Array<{ key: string | null; label: string | null }>; total: Record<string, unknown> };
+  assert.deepEqual(json.rows.map((r) => [r.key, r.label]), [['key_1', 'billing-service'], ['key_2', 'Ann, laptop'], ['key_gone', '(unknown key)'], [null, null]]);
+  assert.equal('label' in json.total, false);
+});

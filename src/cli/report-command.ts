@@ -5,23 +5,28 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseExportRange } from '../audit/export.ts';
 import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
 import type { StoreConfig } from '../config/types.ts';
 import { formatMicros } from '../cost/money.ts';
 import { openStore } from '../store/open.ts';
+import type { Store } from '../store/store.ts';
 import { USAGE_GROUPS, type UsageGroup, type UsageRow } from '../store/usage-records.ts';
 import { parseCommandArgs } from './args.ts';
 import { runComplianceReport } from './report-compliance.ts';
+import { parseReportRange } from './time-range.ts';
 import { UsageError } from './usage-error.ts';
 
-export const REPORT_HELP = `Usage: portcullis report usage --from TIME --to TIME [options]
+export const REPORT_HELP = `Usage: portcullis report usage --from TIME [--to TIME] [options]
        portcullis report compliance --from TIME --to TIME [--format markdown|json] [--output FILE]
                                     (see portcullis report compliance --help)
 
   Spend and tokens of the requests with from <= time < to, summed by the store (SQLite or
-  PostgreSQL). TIME is ISO-8601 with a zone, or a date: 2026-01-31, 2026-01-31T12:00:00Z.
+  PostgreSQL). TIME is ISO-8601 with a zone, or a date: 2026-01-31, 2026-01-31T12:00:00Z,
+  or one of today, yesterday (the start of that UTC day) and now; --to defaults to now, so
+  "--from today" is today so far and "--from yesterday --to today" is all of yesterday.
+  Grouped by key, each key's label is shown beside its id; grouped by model, requests that
+  named no model show as "(no model: OPERATION)", e.g. "(no model: models)" for model lists.
   Cost is exact decimal USD; requests to models without a price count as "unpriced" (their
   cost is unknown, not zero); "estimated" counts requests whose tokens the gateway counted
   because the provider reported none.
@@ -51,7 +56,7 @@ export async function runReport(argv: string[]): Promise<number> {
   const [sub, ...extra] = positionals;
   if (sub !== 'usage') throw new UsageError(`expected "usage" or "compliance"\n\n${REPORT_HELP}`);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-  const range = parseExportRange(values.from, values.to);
+  const range = parseReportRange(values.from, values.to);
   if (typeof range === 'string') throw new UsageError(range);
   const groupBy = (values['group-by'] ?? 'tenant') as UsageGroup;
   if (!(USAGE_GROUPS as readonly string[]).includes(groupBy)) throw new UsageError(`--group-by must be one of ${USAGE_GROUPS.join(', ')}, got "${String(values['group-by']).slice(0, 64)}"`);
@@ -72,11 +77,18 @@ export async function runReport(argv: string[]): Promise<number> {
     const rows = await store.summarizeUsage({
       since: range.from.toISOString(), until: range.to.toISOString(), groupBy, ...(values.tenant === undefined ? {} : { tenantId: values.tenant }),
     });
-    process.stdout.write(renderUsage(rows, { from: range.from.toISOString(), to: range.to.toISOString(), groupBy, format }));
+    const labels = groupBy === 'key' ? await keyLabels(store, values.tenant) : undefined;
+    process.stdout.write(renderUsage(rows, { from: range.from.toISOString(), to: range.to.toISOString(), groupBy, format, ...(labels ? { labels } : {}) }));
     return 0;
   } finally {
     await store.close();
   }
+}
+
+/** Key id → label, so a report by key reads as names rather than UUIDs. */
+async function keyLabels(store: Pick<Store, 'listApiKeys'>, tenantId: string | undefined): Promise<Map<string, string>> {
+  const keys = await store.listApiKeys(tenantId === undefined ? {} : { tenantId });
+  return new Map(keys.map((k) => [k.id, k.label]));
 }
 
 function resolveStore(configFlag: string | undefined, dataDirFlag: string | undefined): StoreConfig {
@@ -105,25 +117,40 @@ function total(rows: readonly UsageRow[]): UsageRow {
   };
 }
 
-export function renderUsage(rows: readonly UsageRow[], meta: { from: string; to: string; groupBy: UsageGroup; format: Format }): string {
+export interface UsageMeta {
+  readonly from: string;
+  readonly to: string;
+  readonly groupBy: UsageGroup;
+  readonly format: Format;
+  /** With --group-by key: each key's label, shown in a column beside the id. */
+  readonly labels?: ReadonlyMap<string, string>;
+}
+
+export function renderUsage(rows: readonly UsageRow[], meta: UsageMeta): string {
   const t = total(rows);
+  const labels = meta.labels;
+  // A key that was deleted since has no label left; a row without a key has none to show.
+  const labelOf = (r: UsageRow): string => (r.group === null ? '' : (labels?.get(r.group) ?? '(unknown key)'));
   if (meta.format === 'json') {
-    const view = (r: UsageRow) => ({
-      [meta.groupBy]: r.group, requests: r.requests, promptTokens: r.promptTokens, completionTokens: r.completionTokens,
+    const view = (r: UsageRow): Record<string, unknown> => ({
+      [meta.groupBy]: r.group, ...(labels !== undefined && r !== t ? { label: r.group === null ? null : labelOf(r) } : {}),
+      requests: r.requests, promptTokens: r.promptTokens, completionTokens: r.completionTokens,
       cachedTokens: r.cachedTokens, cacheWriteTokens: r.cacheWriteTokens, totalTokens: r.totalTokens, costUsd: formatMicros(r.costMicros), costMicros: r.costMicros,
       unpricedRequests: r.unpricedRequests, estimatedRequests: r.estimatedRequests,
     });
     const { [meta.groupBy]: _g, ...totals } = view(t);
     return `${JSON.stringify({ from: meta.from, to: meta.to, groupBy: meta.groupBy, rows: rows.map(view), total: totals }, null, 2)}\n`;
   }
-  const header = [meta.groupBy, ...COLUMNS];
-  const body = rows.map((r) => [r.group ?? '(none)', ...cells(r)]);
+  const lead = (r: UsageRow, none: string): string[] => (labels === undefined ? [r.group ?? none] : [r.group ?? none, labelOf(r)]);
+  const header = labels === undefined ? [meta.groupBy, ...COLUMNS] : [meta.groupBy, 'label', ...COLUMNS];
+  const body = rows.map((r) => [...lead(r, '(none)'), ...cells(r)]);
   if (meta.format === 'csv') {
-    return [header, ...rows.map((r) => [r.group ?? '', ...cells(r)])].map((line) => line.map(csvCell).join(',')).join('\r\n') + '\r\n';
+    return [header, ...rows.map((r) => [...lead(r, ''), ...cells(r)])].map((line) => line.map(csvCell).join(',')).join('\r\n') + '\r\n';
   }
-  const all = [header, ...body, ['TOTAL', ...cells(t)]];
+  const all = [header, ...body, [...(labels === undefined ? ['TOTAL'] : ['TOTAL', '']), ...cells(t)]];
+  const text = labels === undefined ? 1 : 2;
   const widths = header.map((_, i) => Math.max(...all.map((line) => printable(line[i]!).length)));
-  const fmt = (line: string[]) => line.map((c, i) => (i === 0 ? printable(c).padEnd(widths[i]!) : printable(c).padStart(widths[i]!))).join('  ').trimEnd();
+  const fmt = (line: string[]) => line.map((c, i) => (i < text ? printable(c).padEnd(widths[i]!) : printable(c).padStart(widths[i]!))).join('  ').trimEnd();
   return `${[fmt(header), ...body.map(fmt), fmt(all[all.length - 1]!)].join('\n')}\n`;
 }
 

@@ -43,7 +43,7 @@ export function runUsageStoreContract(getStore: () => Store): void {
       assert.deepEqual(byDay.map((r) => [r.group, r.requests, r.costMicros]), [['2024-05-01', 3, 100 + 2 ** 40], ['2024-05-02', 2, 5]]);
       const byModel = await store.summarizeUsage({ ...range, tenantId: 't1', groupBy: 'model' });
       assert.deepEqual(byModel.map((r) => [r.group, r.requests, r.promptTokens, r.completionTokens, r.cachedTokens, r.cacheWriteTokens]), [
-        ['claude', 1, 1, 1, 0, 0], ['gpt', 2, 13, 9, 2, 4], [null, 1, 0, 0, 0, 0],
+        ['claude', 1, 1, 1, 0, 0], ['gpt', 2, 13, 9, 2, 4], ['(no model: chat)', 1, 0, 0, 0, 0],
       ]);
       const byKey = await store.summarizeUsage({ ...range, groupBy: 'key' });
       assert.deepEqual(byKey.map((r) => r.group), ['k1', 'k2', 'k9']);

@@ -42,6 +42,14 @@ export interface UsageStore {
   summarizeUsage(query: UsageQuery): Promise<UsageRow[]>;
 }
 
+/**
+ * The model group: requests that named no model (model lists, refusals before the body was
+ * read) are labelled by their operation, `(no model: models)`, rather than an empty name, and
+ * sorted after the named models (UNNAMED_LAST). The same SQL text for both backends.
+ */
+export const NAMED_MODEL = "COALESCE(model, '(no model: ' || operation || ')')";
+export const UNNAMED_LAST = "(grp IS NOT NULL AND grp LIKE '(no model: %')";
+
 /** The aggregate columns, the same text for both backends. */
 export const USAGE_AGGREGATES = `COUNT(*) AS requests,
   COALESCE(SUM(prompt_tokens), 0) AS prompt_tokens,

@@ -1,6 +1,6 @@
 /** PostgreSQL side of the UsageStore contract (src/store/usage-records.ts). Spread into the store by postgres-store.ts. */
 import type { StorePool } from './guarded-pool.ts';
-import { assertUsageQuery, USAGE_AGGREGATES, usageFromRow, type UsageGroup, type UsageQuery, type UsageStore } from '../usage-records.ts';
+import { assertUsageQuery, NAMED_MODEL, UNNAMED_LAST, USAGE_AGGREGATES, usageFromRow, type UsageGroup, type UsageQuery, type UsageStore } from '../usage-records.ts';
 
 export interface PostgresUsageDeps {
   readonly pool: () => StorePool;
@@ -14,7 +14,7 @@ const GROUP_EXPR: Readonly<Record<UsageGroup, string>> = {
   tenant: 'tenant_id',
   team: 'team_id',
   key: 'key_id',
-  model: 'model',
+  model: NAMED_MODEL,
   day: "to_char(to_timestamp(time_ms / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
 };
 
@@ -36,7 +36,7 @@ export function createPostgresUsageMethods(deps: PostgresUsageDeps): UsageStore 
       }
       const expr = GROUP_EXPR[q.groupBy];
       // Bytewise order like SQLite ("C" collation on the text columns; the day is ISO text).
-      const sql = `SELECT * FROM (SELECT ${expr} AS grp, ${USAGE_AGGREGATES} FROM ${deps.schema}.request_records WHERE ${where} GROUP BY 1) AS u ORDER BY grp COLLATE "C" NULLS LAST`;
+      const sql = `SELECT * FROM (SELECT ${expr} AS grp, ${USAGE_AGGREGATES} FROM ${deps.schema}.request_records WHERE ${where} GROUP BY 1) AS u ORDER BY ${UNNAMED_LAST}, grp COLLATE "C" NULLS LAST`;
       const r = await p.query(sql, params);
       return r.rows.map((row) => usageFromRow(row as Record<string, unknown>));
     },

@@ -1,6 +1,6 @@
 /** SQLite side of the UsageStore contract (src/store/usage-records.ts). Spread into the store by sqlite-store.ts. */
 import type { SQLInputValue, StatementSync } from 'node:sqlite';
-import { assertUsageQuery, USAGE_AGGREGATES, usageFromRow, type UsageGroup, type UsageQuery, type UsageStore } from '../usage-records.ts';
+import { assertUsageQuery, NAMED_MODEL, UNNAMED_LAST, USAGE_AGGREGATES, usageFromRow, type UsageGroup, type UsageQuery, type UsageStore } from '../usage-records.ts';
 
 export interface SqliteUsageDeps {
   readonly stmt: (sql: string) => StatementSync;
@@ -12,7 +12,7 @@ const GROUP_EXPR: Readonly<Record<UsageGroup, string>> = {
   tenant: 'tenant_id',
   team: 'team_id',
   key: 'key_id',
-  model: 'model',
+  model: NAMED_MODEL,
   day: "strftime('%Y-%m-%d', time_ms / 1000, 'unixepoch')",
 };
 
@@ -32,7 +32,7 @@ export function createSqliteUsageMethods(deps: SqliteUsageDeps): UsageStore {
         params.push(q.teamId);
       }
       const expr = GROUP_EXPR[q.groupBy];
-      const sql = `SELECT ${expr} AS grp, ${USAGE_AGGREGATES} FROM request_records WHERE ${where} GROUP BY grp ORDER BY grp IS NULL, grp`;
+      const sql = `SELECT ${expr} AS grp, ${USAGE_AGGREGATES} FROM request_records WHERE ${where} GROUP BY grp ORDER BY grp IS NULL, ${UNNAMED_LAST}, grp`;
       return deps.stmt(sql).all(...params).map((row) => usageFromRow(row as Record<string, unknown>));
     },
   };
