@@ -4,11 +4,13 @@
  * load every request that got a 200 has its durable `allowed` record.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
-import { startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { CLI, MOCK_ENV, startGateway, type RunningGateway } from './helpers/gateway.ts';
 
 const SERVER = 'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\naudit:\n  checkpoint_every: 50\n';
 
@@ -82,6 +84,16 @@ describe('audit log', () => {
     const exported = await gw.cli(['audit', 'export', '--config', gw.configPath, '--from', from, '--to', to, '--format', 'jsonl']);
     assert.equal(exported.code, 0, exported.stderr);
     assert.ok(exported.stdout.split('\n').some((l) => l.includes(`"request_id":"${okId}"`)));
+    // Progress goes to stderr as plain lines when it is not a terminal; stdout is only records.
+    const records = exported.stdout.trim().split('\n').length;
+    assert.match(exported.stderr, new RegExp(`^Exporting audit records: ${records}/${records} records \\(100%\\)`, 'm'));
+    assert.doesNotMatch(exported.stderr, /\r|\u001b/);
+    if (existsSync('/usr/bin/script')) {
+      // On a terminal (a pseudo-terminal from script(1)): one bar redrawn in place, with a rate.
+      const tty = spawnSync('/usr/bin/script', ['-qec', [process.execPath, CLI, 'audit', 'export', '--config', gw.configPath, '--from', from, '--to', to].map((a) => `'${a}'`).join(' '), '/dev/null'], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...MOCK_ENV, COLUMNS: '120' } });
+      assert.equal(tty.status, 0, tty.stdout);
+      assert.match(tty.stdout, new RegExp(`\\r\\u001b\\[2KExporting audit records \\[#+\\] ${records}/${records} records \\(100%\\), [\\d.,]+ records/s, in \\d+s`));
+    }
     const csv = await gw.cli(['audit', 'export', '--config', gw.configPath, '--from', from, '--to', to, '--format', 'csv']);
     assert.match(csv.stdout, /^seq,time,actor_kind/);
     const bad = await gw.cli(['audit', 'export', '--config', gw.configPath, '--from', 'last tuesday', '--to', to]);

@@ -103,6 +103,7 @@ test('payload log: redacted, encrypted per tenant, rotated, shredded', { timeout
     const rot = await gw.cli(['keys', 'rotate-data', '--tenant', 'acme', '--config', gw.configPath]);
     assert.equal(rot.code, 0, rot.stderr);
     assert.match(rot.stdout, /2 row\(s\) re-encrypted/);
+    assert.match(rot.stderr, /^Re-encrypting payload log rows: 2\/2 rows \(100%\)/m, 'plain progress lines when not on a terminal');
     const after = rows(dbPath, 'SELECT ciphertext FROM payload_log WHERE tenant_id = ?', 'acme').map((row) => dekOf(row.ciphertext as Uint8Array));
     assert.ok(after.every((id) => id !== before), 'every row moved to the new data key');
     const resumed = await gw.cli(['keys', 'rotate-data', '--tenant', 'acme', '--resume', '--config', gw.configPath]);
@@ -173,6 +174,7 @@ test('payload log: redacted, encrypted per tenant, rotated, shredded', { timeout
     const rotated = await gw.cli(['keys', 'rotate-master', '--config', rotatingCfg, '--batch-size', '1']);
     assert.equal(rotated.code, 0, rotated.stderr + rotated.stdout);
     assert.match(rotated.stdout, /remaining 0/);
+    assert.match(rotated.stderr, /^Re-wrapping data keys: (\d+)\/\1 keys \(100%\)/m);
     const again = await gw.cli(['keys', 'rotate-master', '--config', rotatingCfg]);
     assert.match(again.stdout, /re-wrapped 0, skipped 0, remaining 0/, 'a rerun has nothing left to do');
     const otherShown = await show(otherId, finalCfg);

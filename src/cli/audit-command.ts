@@ -18,6 +18,7 @@ import { defaultAuditConfig } from '../config/read-audit.ts';
 import type { AuditConfig } from '../config/types.ts';
 import { parseCommandArgs } from './args.ts';
 import { UsageError } from './usage-error.ts';
+import { createProgress } from './progress.ts';
 
 export const AUDIT_HELP = `Usage: portcullis audit <verify|export|prune> [options]
 
@@ -152,7 +153,16 @@ function exportRecords(path: string, from: string | undefined, to: string | unde
     return 1;
   }
   try {
-    exportAuditRecords(db, range, fmt, (chunk) => process.stdout.write(chunk));
+    // Progress on stderr (stdout is the export): a bar on a terminal, plain lines otherwise.
+    const count = db.prepare('SELECT COUNT(*) AS n FROM audit_records WHERE time >= ? AND time < ?').get(range.from.toISOString(), range.to.toISOString()) as { n: number | bigint };
+    const progress = createProgress({ label: 'Exporting audit records', unit: 'records', total: Number(count.n) });
+    let header = fmt === 'csv';
+    exportAuditRecords(db, range, fmt, (chunk) => {
+      process.stdout.write(chunk);
+      if (header) header = false;
+      else progress.tick();
+    });
+    progress.finish();
   } finally {
     db.close();
   }

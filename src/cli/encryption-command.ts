@@ -18,6 +18,7 @@ import type { Envelope } from '../crypto/envelope.ts';
 import { masterKeyFromValue } from '../crypto/kek/master-key.ts';
 import { closeEnvelope, openEnvelope } from '../crypto/open.ts';
 import { reencrypt, rotateMasterKey, type EncryptedItem } from '../crypto/rotation.ts';
+import { createProgress } from './progress.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { createPayloadLog, payloadBinding } from '../payload-log/payload-log.ts';
 import { openStore } from '../store/open.ts';
@@ -147,11 +148,13 @@ async function rotateMaster(state: State, size: number): Promise<number> {
       const old = masterKeyFromValue(value, `security.previous_master_keys[${i}]`);
       try {
         process.stdout.write(`Re-wrapping data keys from KEK ${old.id} to ${target.id}…\n`);
+        const progress = createProgress({ label: 'Re-wrapping data keys', unit: 'keys' });
         const r = await rotateMasterKey(store.dataKeys, old, target, {
           batchSize: size,
           ...(envelope.dataKeys.vault === undefined ? {} : { vault: envelope.dataKeys.vault }),
-          onProgress: (p) => process.stdout.write(`  ${p.rewrapped + p.skipped}/${p.total} (re-wrapped ${p.rewrapped}, skipped ${p.skipped})\n`),
+          onProgress: (p) => progress.update(p.rewrapped + p.skipped, p.total),
         });
+        progress.finish();
         total = { rewrapped: total.rewrapped + r.rewrapped, skipped: total.skipped + r.skipped, remaining: total.remaining + r.remaining };
       } finally {
         old.destroy();
@@ -193,6 +196,7 @@ async function rotateData(state: State, tenant: string, size: number, resume: bo
       }
     }
     let lost = 0;
+    const progress = createProgress({ label: 'Re-encrypting payload log rows', unit: 'rows', total: await store.payloadLog.countByTenant(tenant) });
     const result = await reencrypt(envelope, items(), {
       batchSize: size,
       save: async (batch) => {
@@ -203,8 +207,9 @@ async function rotateData(state: State, tenant: string, size: number, resume: bo
           expected.delete(item.binding.row);
         }
       },
-      onProgress: (p) => process.stdout.write(`  examined ${p.examined}, re-encrypted ${p.reencrypted}, already current ${p.alreadyCurrent}\n`),
+      onProgress: (p) => progress.update(p.examined),
     });
+    progress.finish();
     await audited(state, {
       actor: cliActor(), action: 'crypto.rotate_data_key', target: tenant.slice(0, 256), decision: 'allowed', reason: null, requestId: null,
       metadata: { data_key_version: current.version, resumed: resume, reencrypted: result.reencrypted - lost, already_current: result.alreadyCurrent },

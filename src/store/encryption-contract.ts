@@ -76,6 +76,9 @@ export function runEncryptionStoreContract(name: string, make: () => Promise<Enc
         afterId = page[page.length - 1]!.requestId;
       }
       assert.deepEqual(seen, mine.map((p) => p.requestId).sort());
+      assert.equal(await h.store.payloadLog.countByTenant('t1'), 5);
+      assert.equal(await h.store.payloadLog.countByTenant('t2'), 1);
+      assert.equal(await h.store.payloadLog.countByTenant('nobody'), 0);
     });
 
     it('replaces a ciphertext only while it is still the expected one', async () => {

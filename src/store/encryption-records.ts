@@ -31,6 +31,8 @@ export interface PayloadLogRepository {
   deleteOlderThan(beforeIso: string, limit: number): Promise<number>;
   /** The tenant's rows ordered by request id (for batch re-encryption). */
   listByTenant(tenantId: string, page: PayloadLogPage): Promise<PayloadLogRecord[]>;
+  /** How many rows the tenant has (the total a re-encryption shows progress against). */
+  countByTenant(tenantId: string): Promise<number>;
   /** Compare-and-set: replaces the ciphertext only if it is still `expected`. */
   replaceCiphertext(requestId: string, expected: Buffer, next: Buffer): Promise<boolean>;
 }

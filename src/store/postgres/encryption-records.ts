@@ -120,6 +120,10 @@ export function createPostgresPayloadLog(pool: () => StorePool, schema: string):
         : await q(`SELECT ${PAYLOAD_COLUMNS} FROM ${table} WHERE tenant_id = $1 AND request_id > $2 ORDER BY request_id LIMIT $3`, [tenantId, page.afterId, page.limit]);
       return r.rows.map(payloadFromRow);
     },
+    async countByTenant(tenantId) {
+      const r = await q(`SELECT COUNT(*) AS n FROM ${table} WHERE tenant_id = $1`, [tenantId]);
+      return Number((r.rows[0] as { n: string | number }).n);
+    },
     async replaceCiphertext(requestId, expected, next) {
       const r = await q(`UPDATE ${table} SET ciphertext = $1 WHERE request_id = $2 AND ciphertext = $3`, [next, requestId, expected]);
       return r.rowCount === 1;

@@ -114,6 +114,10 @@ export function createSqlitePayloadLog(a: SqliteAccess): PayloadLogRepository {
       const sql = `SELECT ${PAYLOAD_COLUMNS} FROM payload_log WHERE tenant_id = ?${page.afterId === undefined ? '' : ' AND request_id > ?'} ORDER BY request_id LIMIT ?`;
       return a.stmt(sql).all(...params).map(payloadFromRow);
     },
+    async countByTenant(tenantId) {
+      const row = a.stmt('SELECT COUNT(*) AS n FROM payload_log WHERE tenant_id = ?').get(tenantId) as { n: number | bigint };
+      return Number(row.n);
+    },
     async replaceCiphertext(requestId, expected, next) {
       const r = a.stmt('UPDATE payload_log SET ciphertext = ? WHERE request_id = ? AND ciphertext = ?').run(next, requestId, expected);
       return Number(r.changes) === 1;
