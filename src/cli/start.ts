@@ -9,6 +9,7 @@ import { resolveKeyHashSecret } from '../identity/key-secret.ts';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream/index.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { providerSecretValues } from '../upstream/provider-secrets.ts';
+import { LOG_FORMATS, type LogFormat } from '../observability/pretty-log.ts';
 import { parseCommandArgs, parsePort } from './args.ts';
 import { DEMO_KEY_LABEL, demoBanner, demoConfig } from './demo.ts';
 import { UsageError } from './usage-error.ts';
@@ -25,6 +26,8 @@ Options:
   --host H          Demo only: listen address (default 127.0.0.1)
   --port N          Demo only: listen port (default 8080; 0 picks a free port)
   --data-dir DIR    Demo only: state folder (default ./data)
+  --log-format F    json (one JSON object per line) or pretty (readable, coloured on a
+                    terminal, for development); overrides logging.format in the config
   -h, --help        Show this help
 
 SIGTERM or SIGINT drains in-flight requests (server.shutdown_grace_ms) and exits.
@@ -33,12 +36,14 @@ SIGTERM or SIGINT drains in-flight requests (server.shutdown_grace_ms) and exits
 export async function runStart(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     config: { type: 'string' }, demo: { type: 'boolean' }, host: { type: 'string' },
-    port: { type: 'string' }, 'data-dir': { type: 'string' },
+    port: { type: 'string' }, 'data-dir': { type: 'string' }, 'log-format': { type: 'string' },
   }, START_HELP);
   if (values.help) {
     process.stdout.write(START_HELP);
     return 0;
   }
+  const logFormat = values['log-format'] as LogFormat | undefined;
+  if (logFormat !== undefined && !(LOG_FORMATS as readonly string[]).includes(logFormat)) throw new UsageError(`--log-format must be one of ${LOG_FORMATS.join(', ')}`);
   const configPath = values.demo ? undefined : (values.config ?? process.env.PORTCULLIS_CONFIG ?? (existsSync('portcullis.yaml') ? 'portcullis.yaml' : undefined));
   if (configPath !== undefined && (values.host !== undefined || values.port !== undefined || values['data-dir'] !== undefined)) {
     throw new UsageError('--host, --port and --data-dir apply to the demo only; set server.host/server.port in the config file');
@@ -66,7 +71,7 @@ export async function runStart(argv: string[]): Promise<number> {
   }
 
   // Provider credentials are removed from every log line, whatever a provider echoes back.
-  const log = createLogger({ level: config.logging.level, secretValues: providerSecretValues(config.providers.values()) });
+  const log = createLogger({ level: config.logging.level, format: logFormat ?? config.logging.format, secretValues: providerSecretValues(config.providers.values()) });
   let gateway: Gateway;
   try {
     gateway = await createGateway(config, { log });

@@ -60,3 +60,12 @@ describe('config typos: did you mean, without follow-on noise', () => {
     assert.match(text, /unknown provider 'claude' \(defined: openai\)/);
   });
 });
+
+describe('logging.format', () => {
+  it('takes json (the default) or pretty, and suggests the nearest for a typo', async () => {
+    const { parseConfig } = await import('./load.ts');
+    assert.equal(parseConfig('server: { port: 8080 }\n', '<t>', {}).logging.format, 'json');
+    assert.equal(parseConfig('logging: { format: pretty }\n', '<t>', {}).logging.format, 'pretty');
+    assert.equal(configProblems('logging: { format: prety }\n'), "logging.format: expected one of: json, pretty (did you mean 'pretty'?)");
+  });
+});

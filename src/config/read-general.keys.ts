@@ -36,4 +36,5 @@ export const SECURITY_SPEC = configSection('security', section({
 
 export const LOGGING_SPEC = configSection('logging', section({
   level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info', 'log level'),
+  format: oneOf(['json', 'pretty'], 'json', '`json`: one JSON object per line (production, log shippers); `pretty`: one readable line per event, the level coloured on a terminal (`NO_COLOR`/`FORCE_COLOR` honoured), for development; `portcullis start --log-format` overrides it'),
 }));

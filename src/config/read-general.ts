@@ -1,6 +1,7 @@
 /** The `server`, `security` and `logging` sections (`store` is in read-store.ts). */
 import { resolve } from 'node:path';
 import type { LogLevel } from '../observability/logger.ts';
+import { LOG_FORMATS } from '../observability/pretty-log.ts';
 import { isValidCidr } from './network-checks.ts';
 import { readMasterKeys } from './read-master-keys.ts';
 import { readTenantKeys } from './read-tenant-keys.ts';
@@ -76,7 +77,10 @@ export function readSecurity(r: ConfigReader, at: Located, baseDir: string, secr
 
 export function readLogging(r: ConfigReader, at: Located): LoggingConfig {
   const m = r.entries(at, keysOf(LOGGING_SPEC));
-  return { level: r.oneOf(r.field(m, at, 'level'), LOG_LEVELS, 'info') ?? 'info' };
+  return {
+    level: r.oneOf(r.field(m, at, 'level'), LOG_LEVELS, 'info') ?? 'info',
+    format: r.oneOf(r.field(m, at, 'format'), LOG_FORMATS, 'json') ?? 'json',
+  };
 }
 
 export function readPath(r: ConfigReader, at: Located, fallback: string): string {

@@ -4,6 +4,7 @@
  */
 import { pino, type Logger as PinoLogger, type DestinationStream } from 'pino';
 import { MIN_SECRET_CHARS, REDACTED } from '../core/credential-scrubber.ts';
+import { createPrettyDestination, defaultColour, type LogFormat } from './pretty-log.ts';
 
 export type Logger = PinoLogger;
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -26,6 +27,8 @@ export const REDACT_PATHS: readonly string[] = [
 
 export interface LoggerOptions {
   level: LogLevel;
+  /** `json` (default) or `pretty`: readable lines for development (pretty-log.ts). */
+  format?: LogFormat;
   destination?: DestinationStream;
   base?: Record<string, unknown>;
   /**
@@ -59,6 +62,11 @@ export function secretValueFilter(values: Iterable<string>): ((line: string) => 
 
 export function createLogger(opts: LoggerOptions): Logger {
   const filter = opts.secretValues === undefined ? undefined : secretValueFilter(opts.secretValues);
+  const out = opts.destination ?? pino.destination({ fd: 1, sync: false });
+  // Pretty lines are rewritten from the JSON pino produced, i.e. after path redaction and the
+  // secret-value filter (the streamWrite hook runs before the destination sees the line).
+  const toTerminal = opts.destination === undefined && process.stdout.isTTY === true;
+  const destination = opts.format === 'pretty' ? createPrettyDestination(out, { colour: defaultColour(toTerminal) }) : out;
   return pino(
     {
       level: opts.level,
@@ -68,7 +76,7 @@ export function createLogger(opts: LoggerOptions): Logger {
       formatters: { level: (label) => ({ level: label }) },
       ...(filter === undefined ? {} : { hooks: { streamWrite: filter } }),
     },
-    opts.destination ?? pino.destination({ fd: 1, sync: false }),
+    destination,
   );
 }
 

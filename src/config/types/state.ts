@@ -1,5 +1,6 @@
 /** Where state lives and how it is protected: store, audit log, security secrets, payload log, logging; part of the resolved config assembled in ../types.ts. */
 import type { LogLevel } from '../../observability/logger.ts';
+import type { LogFormat } from '../../observability/pretty-log.ts';
 
 /** Where state lives: one SQLite file (the embedded default) or a PostgreSQL database shared by N instances. */
 export type StoreConfig = SqliteStoreConfig | PostgresStoreConfig;
@@ -71,4 +72,6 @@ export interface PayloadLogConfig {
 
 export interface LoggingConfig {
   readonly level: LogLevel;
+  /** `json` (one JSON object per line, the default) or `pretty` (readable, coloured on a terminal; for development). */
+  readonly format: LogFormat;
 }
