@@ -43,7 +43,7 @@ security:
   key_hash_secret: "\${SECRET}"
   data_dir: ./data
   tenant_keys: { vault: file, path: ./tk }
-logging: { level: info }
+logging: { level: info, format: json }
 payload: { max_messages: 10, max_prompt_chars: 10, max_output_tokens: 10, max_images: 1, max_image_bytes: 10, max_tools: 1, max_embedding_inputs: 1 }
 payload_log: { enabled: true, retention_days: 30, redact: ["x+"] }
 audit: { path: ./audit.db, checkpoint_every: 1000, checkpoint_interval_ms: 60000, retention_days: 90 }
