@@ -24,7 +24,7 @@ export interface RenderContext {
   readonly Chart: { readonly Name: string; readonly Version: string; readonly AppVersion: string };
 }
 
-type Node = { kind: 'text'; text: string } | { kind: 'out'; expr: string } | { kind: 'if'; cond: string; then: Node[]; else: Node[] };
+type Node = { kind: 'text'; text: string } | { kind: 'out'; expr: string } | { kind: 'if'; cond: string; whenTrue: Node[]; whenFalse: Node[] };
 
 export class TemplateError extends Error {}
 
@@ -57,7 +57,7 @@ export function parseTemplate(src: string, name = 'template'): Node[] {
   const stack: Array<{ node: Extract<Node, { kind: 'if' }>; inElse: boolean }> = [];
   const target = (): Node[] => {
     const top = stack[stack.length - 1];
-    return top === undefined ? root : top.inElse ? top.node.else : top.node.then;
+    return top === undefined ? root : top.inElse ? top.node.whenFalse : top.node.whenTrue;
   };
   for (const tok of tokenize(src)) {
     if ('text' in tok) { target().push({ kind: 'text', text: tok.text }); continue; }
@@ -69,7 +69,7 @@ export function parseTemplate(src: string, name = 'template'): Node[] {
     const word = /^(\w+)\b\s*([\s\S]*)$/.exec(a);
     const kw = word?.[1];
     if (kw === 'if') {
-      const node: Extract<Node, { kind: 'if' }> = { kind: 'if', cond: word![2]!, then: [], else: [] };
+      const node: Extract<Node, { kind: 'if' }> = { kind: 'if', cond: word![2]!, whenTrue: [], whenFalse: [] };
       target().push(node);
       stack.push({ node, inElse: false });
     } else if (kw === 'else') {
@@ -92,7 +92,7 @@ export function renderTemplate(src: string, ctx: RenderContext, name = 'template
   const run = (nodes: Node[]): string => nodes.map((n) => {
     if (n.kind === 'text') return n.text;
     if (n.kind === 'out') return toText(evalPipeline(n.expr, ctx, name));
-    return truthy(evalPipeline(n.cond, ctx, name)) ? run(n.then) : run(n.else);
+    return truthy(evalPipeline(n.cond, ctx, name)) ? run(n.whenTrue) : run(n.whenFalse);
   }).join('');
   return run(parseTemplate(src, name));
 }

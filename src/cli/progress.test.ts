@@ -19,7 +19,7 @@ suite('CLI progress', () => {
     p.finish();
     assert.equal(s.out.length, 3 + 1);
     assert.equal(s.out[0], '\r\u001b[2KRe-wrapping [##########------------------------------] 250/1,000 keys (25%), 125 keys/s, ETA 6s');
-    assert.match(s.out[1]!, /^\r\u001b\[2KRe-wrapping \[#{20}-{20}\] 500\/1,000 keys \(50%\), 125 keys\/s, ETA 4s$/);
+    assert.equal(s.out[1], `\r\u001b[2KRe-wrapping [${'#'.repeat(20)}${'-'.repeat(20)}] 500/1,000 keys (50%), 125 keys/s, ETA 4s`);
     assert.match(s.out[3]!, /\[#{40}\] 1,000\/1,000 keys \(100%\), 125 keys\/s, in 8s\n$/);
     assert.ok(s.out.every((line) => !line.slice(0, -1).includes('\n')), 'one line, redrawn');
   });

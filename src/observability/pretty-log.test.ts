@@ -12,8 +12,8 @@ describe('pretty logs', () => {
   });
 
   it('colours the level on a terminal, not elsewhere', () => {
-    assert.match(formatPrettyLine(line({ level: 'error', msg: 'boom' }), true), /\u001b\[31mERROR\u001b\[0m/);
-    assert.doesNotMatch(formatPrettyLine(line({ level: 'error', msg: 'boom' }), false), /\u001b/);
+    assert.ok(formatPrettyLine(line({ level: 'error', msg: 'boom' }), true).includes('\u001b[31mERROR\u001b[0m'));
+    assert.ok(!formatPrettyLine(line({ level: 'error', msg: 'boom' }), false).includes('\u001b'));
   });
 
   it('a client-chosen value cannot inject a newline or a terminal escape', () => {
