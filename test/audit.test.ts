@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
@@ -89,10 +89,15 @@ describe('audit log', () => {
     assert.match(exported.stderr, new RegExp(`^Exporting audit records: ${records}/${records} records \\(100%\\)`, 'm'));
     assert.ok(!exported.stderr.includes('\r') && !exported.stderr.includes('\u001b'), 'no terminal control in plain mode');
     if (existsSync('/usr/bin/script')) {
-      // On a terminal (a pseudo-terminal from script(1)): one bar redrawn in place, with a rate.
-      const tty = spawnSync('/usr/bin/script', ['-qec', [process.execPath, CLI, 'audit', 'export', '--config', gw.configPath, '--from', from, '--to', to].map((a) => `'${a}'`).join(' '), '/dev/null'], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...MOCK_ENV, COLUMNS: '120' } });
+      // Exporting to a file from a terminal (a pseudo-terminal from script(1)): one bar redrawn
+      // in place on the terminal, the records in the file only.
+      const file = join(gw.dir, 'export.jsonl');
+      const command = `${[process.execPath, CLI, 'audit', 'export', '--config', gw.configPath, '--from', from, '--to', to].map((a) => `'${a}'`).join(' ')} > '${file}'`;
+      const tty = spawnSync('/usr/bin/script', ['-qec', command, '/dev/null'], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...MOCK_ENV, COLUMNS: '120' } });
       assert.equal(tty.status, 0, tty.stdout);
-      assert.match(tty.stdout, new RegExp(`\\r\\u001b\\[2KExporting audit records \\[#+\\] ${records}/${records} records \\(100%\\), [\\d.,]+ records/s, in \\d+s`));
+      assert.match(tty.stdout, new RegExp(`\\r\\u001b\\[2KExporting audit records \\[#+\\] ${records}/${records} records \\(100%\\)(, [\\d.,]+ records/s)?, in \\d+s`));
+      assert.doesNotMatch(tty.stdout, /"request_id"/, 'records went to the file');
+      assert.ok(readFileSync(file, 'utf8').includes(`"request_id":"${okId}"`));
     }
     const csv = await gw.cli(['audit', 'export', '--config', gw.configPath, '--from', from, '--to', to, '--format', 'csv']);
     assert.match(csv.stdout, /^seq,time,actor_kind/);

@@ -155,7 +155,10 @@ function exportRecords(path: string, from: string | undefined, to: string | unde
   try {
     // Progress on stderr (stdout is the export): a bar on a terminal, plain lines otherwise.
     const count = db.prepare('SELECT COUNT(*) AS n FROM audit_records WHERE time >= ? AND time < ?').get(range.from.toISOString(), range.to.toISOString()) as { n: number | bigint };
-    const progress = createProgress({ label: 'Exporting audit records', unit: 'records', total: Number(count.n) });
+    // Records printed to the terminal are their own progress: a bar would be torn by them.
+    const progress = process.stdout.isTTY === true
+      ? { tick: () => undefined, finish: () => undefined }
+      : createProgress({ label: 'Exporting audit records', unit: 'records', total: Number(count.n) });
     let header = fmt === 'csv';
     exportAuditRecords(db, range, fmt, (chunk) => {
       process.stdout.write(chunk);
