@@ -7,6 +7,7 @@
 import { ADMIN_ROLES } from './types.ts';
 import { ADMIN_ACTIONS } from './rbac.ts';
 import { USAGE_GROUPS } from '../store/usage-records.ts';
+import { MAX_BUCKETS, MAX_GROUPS, MAX_RECORDS, SERIES_BUCKETS_S, SERIES_GROUPS } from './resources/usage-series.ts';
 
 /** A JSON Schema fragment with a description. */
 export type FieldDoc = Readonly<Record<string, unknown>> & { readonly description?: string };
@@ -178,6 +179,16 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
   'GET /admin/v1/security-events': {
     id: 'listSecurityEvents', summary: 'The tenant\'s security records from the audit log, oldest first: threat detection alerts, lockouts and other auth.* records, refused admin sign-ins',
     query: PAGE, ok: { status: 200, description: '{ data: [records], next_after }' },
+  },
+  'GET /admin/v1/usage/series': {
+    id: 'getUsageSeries', summary: 'Requests, errors, p50/p99 latency, tokens and cost per time bucket, in total and for the busiest groups (the console\'s plots; always the caller\'s tenant, a team manager: their team)',
+    description: `Reads at most ${MAX_RECORDS} request records of the range (newest first); truncated is true when it held more. The ${MAX_GROUPS} busiest groups get their own series, the rest are summed as (other).`,
+    query: {
+      from: str(`start, inclusive (${TIME}); default: 24 hours before to`), to: str(`end, exclusive (${TIME}); default: now`),
+      bucket_s: { type: 'string', enum: SERIES_BUCKETS_S.map(String), description: `bucket width in seconds; default: the narrowest giving at most ${MAX_BUCKETS} buckets` },
+      group_by: { type: 'string', enum: [...SERIES_GROUPS], description: 'default none' },
+    },
+    ok: { status: 200, description: 'buckets (start times), total, series {requests, errors, total_tokens, cost_micros, p50_ms, p99_ms} (one value per bucket), groups [{key, …the same series}]' },
   },
   'GET /admin/v1/usage': {
     id: 'getUsage', summary: 'Spend and tokens from the request records (always the caller\'s tenant; a team manager: their team)',

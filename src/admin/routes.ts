@@ -16,6 +16,7 @@ import { createTenantRoutes } from './resources/tenants.ts';
 import { createTokenRoutes } from './resources/tokens.ts';
 import { createUserRoutes } from './resources/users.ts';
 import { createUsageRoutes } from './resources/usage.ts';
+import { createUsageSeriesRoutes } from './resources/usage-series.ts';
 import type { AdminRoute } from './types.ts';
 
 export type AdminRouteDeps = AdminIdentityDeps;
@@ -32,6 +33,7 @@ const RESOURCE_FACTORIES: readonly ResourceRouteFactory[] = [
   createAuditRoutes,
   createSecurityEventRoutes,
   createUsageRoutes,
+  createUsageSeriesRoutes,
   createOAuthClientRoutes,
   createGatewayConfigRoutes,
 ];

@@ -7,7 +7,7 @@
  *   POST   /admin/v1/enrolment  {token, password} → TOTP secret and recovery codes (once)
  */
 import { gatewayError } from '../../errors/gateway-error.ts';
-import { keyedHash } from '../../identity/admin/admin-secrets.ts';
+import { csrfTokenFor, keyedHash } from '../../identity/admin/admin-secrets.ts';
 import { sessionCookie, type AdminIdentity } from '../../identity/admin/admin-identity.ts';
 import { lockoutSubjects } from '../../identity/admin/login.ts';
 import { expectString, type Json } from '../../surfaces/validation.ts';
@@ -95,6 +95,7 @@ export function createSessionRoutes(deps: AdminIdentityDeps): AdminRoute[] {
         queryParams(req.query, []);
         const user = await deps.store.getAdminUser(principal.userId);
         if (user === undefined) throw gatewayError('admin.unauthenticated');
+        const sessionId = identity.authenticator.sessionIdFrom(req.headers);
         return {
           status: 200,
           body: {
@@ -103,6 +104,8 @@ export function createSessionRoutes(deps: AdminIdentityDeps): AdminRoute[] {
             token_id: principal.tokenId ?? null,
             actions: ADMIN_ACTIONS.filter((a) => principalAllows(principal, a)),
             recovery_codes_left: await deps.store.countUnusedRecoveryCodes(user.id),
+            // A signed-in page reloaded (the console) gets its CSRF token back from the session itself.
+            ...(principal.via === 'session' && sessionId !== undefined ? { csrf_token: csrfTokenFor(identity.secret, sessionId) } : {}),
           },
         };
       },

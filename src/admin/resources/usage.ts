@@ -18,7 +18,8 @@ export const MAX_RANGE_DAYS = 366;
 const ISO_INPUT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
 const FORMATS = ['json', 'csv'] as const;
 
-function time(value: string | undefined, name: string): Date | undefined {
+/** An ISO-8601 query time (`from`, `to`), or 400 naming the parameter. */
+export function parseUsageTime(value: string | undefined, name: string): Date | undefined {
   if (value === undefined) return undefined;
   const d = ISO_INPUT.test(value) ? new Date(value) : new Date(Number.NaN);
   if (Number.isNaN(d.getTime())) throw invalid(`query.${name}`, 'expected an ISO-8601 date or time with a zone, e.g. 2025-01-31 or 2025-01-31T12:00:00Z');
@@ -47,8 +48,8 @@ export function createUsageRoutes(deps: Pick<AdminResourceDeps, 'store' | 'now'>
       emptyBody(req.body);
       const q = queryParams(req.query, ['from', 'to', 'group_by', 'format']);
       const now = deps.now?.() ?? new Date();
-      const to = time(q.get('to'), 'to') ?? now;
-      const from = time(q.get('from'), 'from') ?? new Date(to.getTime() - 30 * DAY_MS);
+      const to = parseUsageTime(q.get('to'), 'to') ?? now;
+      const from = parseUsageTime(q.get('from'), 'from') ?? new Date(to.getTime() - 30 * DAY_MS);
       if (to.getTime() <= from.getTime()) throw invalid('query.to', 'must be later than from');
       if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * DAY_MS) throw invalid('query.from', `the range is longer than ${MAX_RANGE_DAYS} days`);
       const groupBy = (q.get('group_by') ?? 'day') as UsageGroup;
