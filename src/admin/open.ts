@@ -20,6 +20,7 @@ import type { TenantStatusGate } from '../identity/tenant-status.ts';
 import { keyedHash } from '../identity/admin/admin-secrets.ts';
 import { buildAdminRoutes } from './routes.ts';
 import { createAdminHandler, sendAdminError, type AdminHandler } from './server.ts';
+import { createConsoleHandler } from '../console/serve.ts';
 
 export interface AdminApi {
   readonly config: AdminConfig;
@@ -97,17 +98,31 @@ export async function openAdminApi(config: GatewayConfig, opts: OpenAdminOptions
     store, audit: opts.audit, auditPath: config.audit.path, keyHashSecret: opts.keyHashSecret, identity, gatewayConfig: config,
     ...(opts.onKeyRevoked ? { onKeyRevoked: opts.onKeyRevoked } : {}),
   });
-  const handler = createAdminHandler({
+  const api = createAdminHandler({
     routes, authenticator: identity.authenticator, secret: opts.keyHashSecret, audit: append, log,
     // Behind a TLS-terminating proxy (secure_cookie: true) browsers send an https Origin.
     maxBodyBytes: cfg.maxBodyBytes, https: config.server.tls !== undefined || cfg.secureCookie, allowedOrigins: cfg.allowedOrigins,
     ...(opts.clientIp ? { clientIp: opts.clientIp } : {}),
   });
+  // The console (web/) beside the API, same origin, so its calls carry the session cookie.
+  const web = createConsoleHandler();
+  const handler: AdminHandler = {
+    handles: (path) => api.handles(path) || web.handles(path),
+    async handle(req, res) {
+      const path = (req.url ?? '/').split('?')[0]!;
+      if (web.handles(path)) web.handle(req, res);
+      else await api.handle(req, res);
+    },
+  };
 
   let server: Server | undefined;
   if (cfg.listen !== undefined) {
     server = createListener(config.server, (req: IncomingMessage, res: ServerResponse) => {
       const path = (req.url ?? '/').split('?')[0]!;
+      if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
+        res.writeHead(302, { location: '/console/', 'content-length': 0, 'cache-control': 'no-store' }).end();
+        return;
+      }
       if (handler.handles(path)) {
         handler.handle(req, res).catch((err: unknown) => {
           log.error({ err }, 'admin request handler failed');

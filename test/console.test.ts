@@ -1,0 +1,225 @@
+/**
+ * The console in a real browser (Debian's Chromium through playwright-core) against the real
+ * gateway process: sign-in with TOTP, the pages each role sees, a key created and shown once,
+ * revoked and then refused by the model API, a viewer without write controls whose forged write
+ * is refused, plots drawn from real requests, sign-out, CSRF and CSP, and axe-core on every page.
+ * Screenshots of the main pages go to docs/screenshots/ (shown in docs/console.md).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { base32Decode, totpCode, totpStepAt } from '../src/identity/admin/totp.ts';
+import { axeViolations, CHROMIUM, chromiumMissing, launchBrowser, type Browser } from './helpers/browser.ts';
+import { CLI, MOCK_ENV, ROOT, startGateway, type RunningGateway } from './helpers/gateway.ts';
+
+const PASSWORD = 'console-heron-lantern-8812';
+const SHOTS = join(ROOT, 'docs', 'screenshots');
+
+function createAdmin(gw: RunningGateway, email: string, role: string): Promise<{ totp_secret: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'admin', 'create', '--config', gw.configPath, '--tenant', 'acme', '--email', email, '--role', role, '--json'],
+      { cwd: gw.dir, env: { ...process.env, ...MOCK_ENV }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`admin create: ${err}`))));
+    child.stdin.end(`${PASSWORD}\n`);
+  });
+}
+
+/** A code for the next TOTP step not used yet by this user (a step is accepted once). */
+const usedSteps = new Map<string, number>();
+async function freshCode(secret: string): Promise<string> {
+  for (;;) {
+    const step = totpStepAt(Date.now());
+    if (step > (usedSteps.get(secret) ?? -1)) {
+      usedSteps.set(secret, step);
+      return totpCode(base32Decode(secret), step);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function signIn(page: Page, url: string, email: string, secret: string): Promise<void> {
+  await page.goto(`${url}/console/`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Authenticator code').fill(await freshCode(secret));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+async function chat(gw: RunningGateway, key: string, model = 'gpt'): Promise<Response> {
+  return fetch(`${gw.url}/v1/chat/completions`, {
+    method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello console' }] }),
+  });
+}
+
+describe('the console in Chromium', { timeout: 300_000 }, () => {
+  let gw: RunningGateway;
+  let browser: Browser;
+  let owner: { totp_secret: string };
+  let auditor: { totp_secret: string };
+  let appKey: string;
+
+  before(async () => {
+    assert.equal(chromiumMissing, false, `${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
+    gw = await startGateway({
+      serverYaml: 'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\nadmin:\n  session: { idle_timeout_s: 600, absolute_timeout_s: 3600 }\n',
+    });
+    const tenant = await gw.cli(['tenants', 'create', '--config', gw.configPath, '--id', 'acme', '--name', 'Acme Corp']);
+    assert.equal(tenant.code, 0, tenant.stderr);
+    owner = await createAdmin(gw, 'owner@acme.example', 'owner');
+    auditor = await createAdmin(gw, 'auditor@acme.example', 'security_auditor');
+    const made = await gw.cli(['keys', 'create', '--config', gw.configPath, '--tenant', 'acme', '--label', 'app', '--json']);
+    assert.equal(made.code, 0, made.stderr);
+    appKey = (JSON.parse(made.stdout) as { key: string }).key;
+    // Real traffic for the plots: successes, and errors (an unknown model).
+    for (let i = 0; i < 6; i++) assert.equal((await chat(gw, appKey)).status, 200);
+    for (let i = 0; i < 2; i++) assert.equal((await chat(gw, appKey, 'no-such-model')).status >= 400, true);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await gw?.stop();
+  });
+
+  it('serves the page with a strict CSP and no third-party origin', async () => {
+    const res = await fetch(`${gw.url}/console/`);
+    assert.equal(res.status, 200);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.match(csp, /script-src 'self' 'sha256-[A-Za-z0-9+/=]+'(;|$)/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/);
+    assert.doesNotMatch(await res.text(), /https?:\/\//, 'the page names no other origin');
+  });
+
+  it('signs in with TOTP and plots the requests that were made', async () => {
+    const page = await browser.newPage();
+    await signIn(page, gw.url, 'owner@acme.example', owner.totp_secret);
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    const stats = page.locator('[data-stats]');
+    await stats.waitFor();
+    assert.match(await stats.innerText(), /Requests\s+8\b/);
+    assert.match(await stats.innerText(), /Errors\s+2\b/);
+    // Five uPlot charts, each drawn on a canvas with the legend naming its series.
+    await page.locator('.chart canvas').nth(4).waitFor();
+    assert.equal(await page.locator('.chart canvas').count(), 5);
+    assert.equal(await page.locator('.chart').first().locator('.u-legend').count(), 1);
+    await page.getByLabel('Time range').selectOption('1h');
+    await page.getByLabel('Split by').selectOption('model');
+    await page.getByText('no-such-model').first().waitFor();
+    await page.screenshot({ path: join(SHOTS, 'overview.png'), fullPage: true });
+    assert.deepEqual(await axeViolations(page), [], 'axe: Overview');
+  });
+
+  it('creates a key shown exactly once, which works, and revokes it so the model API refuses it', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${gw.url}/console/#/access`);
+    await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    await page.getByLabel('Label', { exact: true }).first().waitFor();
+    const form = page.locator('[data-create-key]');
+    await form.getByLabel('Label').fill('from the console');
+    await form.getByRole('button', { name: 'Create key' }).click();
+    const secret = page.locator('[data-once-secret]');
+    await secret.waitFor();
+    const key = await secret.inputValue();
+    assert.match(key, /^pcl_/);
+    await page.getByRole('button', { name: 'Copy' }).waitFor();
+    assert.equal((await chat(gw, key)).status, 200);
+    await page.screenshot({ path: join(SHOTS, 'access.png'), fullPage: true });
+    assert.deepEqual(await axeViolations(page), [], 'axe: Access with a new key');
+    await page.getByRole('button', { name: 'Done' }).click();
+    assert.equal(await secret.count(), 0);
+    await page.reload();
+    await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    await page.getByText('from the console').waitFor();
+    assert.equal((await page.content()).includes(key), false, 'the key is never shown again');
+
+    page.once('dialog', (d) => { void d.accept(); });
+    await page.getByRole('button', { name: 'Revoke from the console' }).click();
+    await page.getByRole('row', { name: /from the console/ }).getByText('revoked').waitFor();
+    const refused = await chat(gw, key);
+    // A revoked key gets the same answer as a made-up one (nothing to learn from it).
+    assert.equal(refused.status, 401);
+    assert.equal(refused.headers.get('x-portcullis-error-code'), 'auth.invalid_key');
+  });
+
+  it('shows security events, the audit log and the traffic pages, each passing axe', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${gw.url}/console/#/security`);
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    await page.getByText('admin.key.write_own').first().waitFor();
+    assert.ok(await page.locator('#events-title').isVisible());
+    await page.screenshot({ path: join(SHOTS, 'security.png'), fullPage: true });
+    assert.deepEqual(await axeViolations(page), [], 'axe: Security');
+    await page.goto(`${gw.url}/console/#/traffic`);
+    await page.getByRole('heading', { name: 'Model routes' }).waitFor();
+    await page.getByText('gpt-4o-mini').first().waitFor();
+    await page.screenshot({ path: join(SHOTS, 'traffic.png'), fullPage: true });
+    assert.deepEqual(await axeViolations(page), [], 'axe: Traffic');
+  });
+
+  it('refuses a change without the CSRF token or from another origin', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${gw.url}/console/#/access`);
+    await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    const noToken = await page.evaluate(async () => {
+      const r = await fetch('/admin/v1/tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ label: 'x' }) });
+      return [r.status, ((await r.json()) as { error: { code: string } }).error.code];
+    });
+    assert.deepEqual(noToken, [403, 'admin.csrf']);
+    const cookie = (await browser.context.cookies(gw.url)).map((c) => `${c.name}=${c.value}`).join('; ');
+    const me = await (await fetch(`${gw.url}/admin/v1/me`, { headers: { cookie } })).json() as { csrf_token: string };
+    const crossSite = await fetch(`${gw.url}/admin/v1/tokens`, {
+      method: 'POST', body: JSON.stringify({ label: 'x' }),
+      headers: { cookie, 'x-csrf-token': me.csrf_token, origin: 'http://evil.example', 'content-type': 'application/json' },
+    });
+    assert.equal(crossSite.status, 403);
+    assert.equal(crossSite.headers.get('x-portcullis-error-code'), 'admin.csrf');
+  });
+
+  it('signs out: the session ends on the server, not only in the page', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${gw.url}/console/`);
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    const cookie = (await browser.context.cookies(gw.url)).map((c) => `${c.name}=${c.value}`).join('; ');
+    assert.equal((await fetch(`${gw.url}/admin/v1/me`, { headers: { cookie } })).status, 200);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Portcullis' }).waitFor();
+    assert.equal((await fetch(`${gw.url}/admin/v1/me`, { headers: { cookie } })).status, 401);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in to Portcullis' }).waitFor();
+    await page.screenshot({ path: join(SHOTS, 'sign-in.png') });
+    assert.deepEqual(await axeViolations(page), [], 'axe: Sign-in');
+  });
+
+  it('a security auditor sees no write controls, and a forged write is refused', async () => {
+    const page = await browser.newPage();
+    await signIn(page, gw.url, 'auditor@acme.example', auditor.totp_secret);
+    await page.goto(`${gw.url}/console/#/access`);
+    await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    await page.getByText('from the console').waitFor();
+    assert.equal(await page.getByRole('button', { name: /^(Create key|Create team|Invite|Register client|Rotate|Revoke|Delete|Disable)/ }).count(), 0);
+    assert.equal(await page.locator('[data-create-key]').count(), 0);
+    const forged = await page.evaluate(async () => {
+      const me = (await (await fetch('/admin/v1/me')).json()) as { csrf_token: string };
+      const r = await fetch('/admin/v1/keys', {
+        method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrf_token }, body: JSON.stringify({ label: 'forged' }),
+      });
+      return [r.status, ((await r.json()) as { error: { code: string } }).error.code];
+    });
+    assert.deepEqual(forged, [403, 'rbac.forbidden']);
+    assert.deepEqual(await axeViolations(page), [], 'axe: Access as auditor');
+  });
+
+  it('saw no console error and no CSP violation in any page', () => {
+    assert.deepEqual(browser.problems.filter((p) => !/status of 40[13]/.test(p)), []);
+  });
+});
