@@ -100,7 +100,7 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     assert.doesNotMatch(await res.text(), /https?:\/\//, 'the page names no other origin');
   });
 
-  it('signs in with TOTP and plots the requests that were made', async () => {
+  it('signs in with TOTP and plots the requests that were made', async (t) => {
     const page = await browser.newPage();
     await signIn(page, gw.url, 'owner@acme.example', owner.totp_secret);
     await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
@@ -112,7 +112,10 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     await page.locator('.chart canvas').nth(4).waitFor();
     assert.equal(await page.locator('.chart canvas').count(), 5);
     assert.equal(await page.locator('.chart').first().locator('.u-legend').count(), 1);
+    const shown = performance.now();
     await page.getByLabel('Time range').selectOption('1h');
+    await page.locator('.chart canvas').nth(4).waitFor();
+    t.diagnostic(`Overview re-plotted ${Math.round(performance.now() - shown)} ms after choosing a range`);
     await page.getByLabel('Split by').selectOption('model');
     await page.getByText('no-such-model').first().waitFor();
     await page.screenshot({ path: join(SHOTS, 'overview.png'), fullPage: true });
@@ -185,7 +188,7 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     assert.equal(crossSite.headers.get('x-portcullis-error-code'), 'admin.csrf');
   });
 
-  it('signs out: the session ends on the server, not only in the page', async () => {
+  it('signs out: the session ends on the server, not only in the page', async (t) => {
     const page = await browser.newPage();
     await page.goto(`${gw.url}/console/`);
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
@@ -194,8 +197,11 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in to Portcullis' }).waitFor();
     assert.equal((await fetch(`${gw.url}/admin/v1/me`, { headers: { cookie } })).status, 401);
+    const started = performance.now();
     await page.reload();
     await page.getByRole('heading', { name: 'Sign in to Portcullis' }).waitFor();
+    // Reported, not asserted: the machine is shared, and a test must not fail on speed.
+    t.diagnostic(`sign-in page usable ${Math.round(performance.now() - started)} ms after a reload`);
     await page.screenshot({ path: join(SHOTS, 'sign-in.png') });
     assert.deepEqual(await axeViolations(page), [], 'axe: Sign-in');
   });
