@@ -23,7 +23,7 @@ export function Chart({ title, times, lines, format = (v) => String(v), summary,
       scales: { x: { time: true } },
       axes: [
         { stroke: '#374151', grid: { stroke: '#e5e7eb' } },
-        { stroke: '#374151', grid: { stroke: '#e5e7eb' }, size: 70, values: (u, vals) => vals.map((v) => format(v)) },
+        { stroke: '#374151', grid: { stroke: '#e5e7eb' }, size: 86, values: (u, vals) => vals.map((v) => format(v)) },
       ],
       series: [{}, ...lines.map((l, i) => ({
         label: l.label, stroke: PALETTE[i % PALETTE.length], width: 2, spanGaps: sparse,
