@@ -159,6 +159,7 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     await page.goto(`${gw.url}/console/#/security`);
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
     await page.getByText('admin.key.write_own').first().waitFor();
+    await page.getByText('Integrity: valid').waitFor();
     assert.ok(await page.locator('#events-title').isVisible());
     await page.screenshot({ path: join(SHOTS, 'security.png'), fullPage: true });
     assert.deepEqual(await axeViolations(page), [], 'axe: Security');

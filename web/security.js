@@ -83,6 +83,18 @@ function Events() {
   </section>`;
 }
 
+function Integrity() {
+  const state = useLoad(() => api('GET', '/audit/verify'), []);
+  const v = state.data;
+  return html`<div class="integrity" data-audit-verify>
+    <${Loading} state=${state} />
+    ${v ? html`<p class=${v.ok ? 'verified' : 'error'} role="status">
+      <strong>Integrity: ${v.ok ? 'valid' : 'TAMPERED'}</strong>
+      ${v.ok ? ' (hash chain and signed checkpoints check out)' : html` (first problem: <code>${v.finding?.kind}</code>; run <code>portcullis audit verify</code> to find the record)`},
+      checked ${when(v.checked_at)}.</p>` : null}
+  </div>`;
+}
+
 function AuditLog() {
   const [range, setRange] = useState('24h');
   const [error, setError] = useState(null);
@@ -94,6 +106,7 @@ function AuditLog() {
   const rows = (state.data?.data ?? []).slice().reverse();
   return html`<section aria-labelledby="audit-title">
     <h2 id="audit-title">Audit log</h2>
+    <${Integrity} />
     <div class="toolbar">
       <${RangePicker} id="audit-range" value=${range} onChange=${setRange} />
       <button type="button" class="secondary" onClick=${() => exportAs('jsonl')}>Export JSON lines</button>

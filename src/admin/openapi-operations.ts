@@ -180,6 +180,11 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
     id: 'listSecurityEvents', summary: 'The tenant\'s security records from the audit log, oldest first: threat detection alerts, lockouts and other auth.* records, refused admin sign-ins',
     query: PAGE, ok: { status: 200, description: '{ data: [records], next_after }' },
   },
+  'GET /admin/v1/audit/verify': {
+    id: 'verifyAudit', summary: 'Whether the audit log is intact: the whole hash chain and every signed checkpoint, checked against the configured signing key (as `portcullis audit verify`)',
+    description: 'The log holds every tenant\'s records, so the answer gives no counts or record numbers; the CLI names the record. One check runs at a time and its result is reused for 60 seconds.',
+    ok: { status: 200, description: '{ ok, status: valid | tampered, checked_at, finding: { kind } | null }' },
+  },
   'GET /admin/v1/usage/series': {
     id: 'getUsageSeries', summary: 'Requests, errors, p50/p99 latency, tokens and cost per time bucket, in total and for the busiest groups (the console\'s plots; always the caller\'s tenant, a team manager: their team)',
     description: `Reads at most ${MAX_RECORDS} request records of the range (newest first); truncated is true when it held more. The ${MAX_GROUPS} busiest groups get their own series, the rest are summed as (other).`,

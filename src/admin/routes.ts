@@ -5,6 +5,7 @@
  * (checked at startup).
  */
 import { createAuditRoutes } from './resources/audit.ts';
+import { createAuditVerifyRoutes } from './resources/audit-verify.ts';
 import type { AdminResourceDeps } from './resources/deps.ts';
 import { createKeyRoutes } from './resources/keys.ts';
 import { createGatewayConfigRoutes } from './resources/gateway-config.ts';
@@ -31,6 +32,7 @@ const RESOURCE_FACTORIES: readonly ResourceRouteFactory[] = [
   createTeamRoutes,
   createKeyRoutes,
   createAuditRoutes,
+  (deps) => createAuditVerifyRoutes(deps),
   createSecurityEventRoutes,
   createUsageRoutes,
   createUsageSeriesRoutes,

@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../observability/logger.ts';
 import { prepareEntry } from './prepare-entry.ts';
-import { createSigner, parsePrivateKeyPem } from './signing-key.ts';
+import { createSigner, parsePrivateKeyPem, publicKeyFromPem } from './signing-key.ts';
 import type { AuditEntry, PreparedEntry } from './types.ts';
 import type { WriterInit, WriterReply, WriterRequest } from './writer-worker.ts';
 
@@ -28,6 +28,8 @@ export interface AuditLog {
   readonly path: string;
   /** Fingerprint of the checkpoint key's public half. */
   readonly fingerprint: string;
+  /** The checkpoint key's public half (base64 SPKI DER), which `verify` trusts. */
+  readonly publicKey?: string;
   /** Resolves once the record is durably committed; rejects with AuditUnavailableError otherwise. */
   append(entry: AuditEntry): Promise<void>;
   /** Signs the current head now (if anything was added since the last checkpoint). */
@@ -138,6 +140,7 @@ export async function openAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
   return {
     path: opts.path,
     fingerprint,
+    publicKey: publicKeyFromPem(opts.signingKeyPem, 'audit.signing_key'),
     append(entry) {
       if (dead !== undefined || closing) return Promise.reject(new AuditUnavailableError(`audit log unavailable: ${dead ?? 'closing'}`));
       let prepared: PreparedEntry;

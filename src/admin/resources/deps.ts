@@ -12,7 +12,7 @@ import type { AdminPrincipal, AdminRequest } from '../types.ts';
 
 export interface AdminResourceDeps {
   readonly store: Store;
-  readonly audit: Pick<AuditLog, 'append' | 'healthy'>;
+  readonly audit: Pick<AuditLog, 'append' | 'healthy' | 'publicKey'>;
   /** The audit log's file, read (never written) by the audit routes. */
   readonly auditPath: string;
   /** The API-key hashing secret (security.key_hash_secret). */
