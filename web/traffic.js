@@ -1,4 +1,5 @@
-// Traffic: the model routes and upstream providers the config file declares (read-only).
+// Traffic: the model routes and upstream providers the config file declares (read-only), and
+// this instance's circuit-breaker states.
 import { api } from './api.js';
 import { html, Loading, Table, useLoad } from './ui.js';
 
@@ -28,6 +29,21 @@ function Providers() {
   </section>`;
 }
 
+const STATE_BADGE = { closed: 'allowed', 'half-open': 'warn', open: 'refused' };
+
+function Breakers() {
+  const state = useLoad(() => api('GET', '/breakers'), []);
+  return html`<section aria-labelledby="breakers-title"><h2 id="breakers-title">Circuit breakers</h2>
+    <p class="muted">This instance's view: a breaker opens after its route's failure threshold and lets one trial call through when its open time is over. Only targets called since the instance started are listed.</p>
+    <div class="toolbar"><button type="button" class="secondary" onClick=${state.reload}>Refresh</button></div>
+    <${Loading} state=${state} />
+    ${state.data ? html`<${Table} caption="Circuit breakers" rowKey=${(b) => `${b.provider}/${b.model}`} rows=${state.data.data} empty="No upstream has been called yet." columns=${[
+      { label: 'Provider', value: (b) => html`<code>${b.provider}</code>` }, { label: 'Upstream model', value: (b) => html`<code>${b.model}</code>` },
+      { label: 'State', value: (b) => html`<span class=${`badge ${STATE_BADGE[b.state] ?? ''}`}>${b.state}</span>` },
+    ]} />` : null}
+  </section>`;
+}
+
 export function Traffic() {
-  return html`<${Routes} /><${Providers} />`;
+  return html`<${Routes} /><${Breakers} /><${Providers} />`;
 }

@@ -19,6 +19,7 @@ import type { Store } from '../store/store.ts';
 import type { TenantStatusGate } from '../identity/tenant-status.ts';
 import { keyedHash } from '../identity/admin/admin-secrets.ts';
 import { buildAdminRoutes } from './routes.ts';
+import type { AdminResourceDeps } from './resources/deps.ts';
 import { createAdminHandler, sendAdminError, type AdminHandler } from './server.ts';
 import { createConsoleHandler } from '../console/serve.ts';
 
@@ -47,6 +48,8 @@ export interface OpenAdminOptions {
   readonly tenantStatus?: TenantStatusGate;
   /** With a shared Redis: login failures count across instances. */
   readonly sharedLockouts?: SharedLockouts;
+  /** This instance's circuit-breaker states, for GET /admin/v1/breakers. */
+  readonly breakerStates?: AdminResourceDeps['breakerStates'];
 }
 
 /**
@@ -97,6 +100,7 @@ export async function openAdminApi(config: GatewayConfig, opts: OpenAdminOptions
   const routes = buildAdminRoutes({
     store, audit: opts.audit, auditPath: config.audit.path, keyHashSecret: opts.keyHashSecret, identity, gatewayConfig: config,
     ...(opts.onKeyRevoked ? { onKeyRevoked: opts.onKeyRevoked } : {}),
+    ...(opts.breakerStates ? { breakerStates: opts.breakerStates } : {}),
   });
   const api = createAdminHandler({
     routes, authenticator: identity.authenticator, secret: opts.keyHashSecret, audit: append, log,

@@ -205,5 +205,9 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
     ok: { status: 200, description: 'rows of requests, prompt, completion, cached, cache-write and total tokens, cost in exact decimal USD, unpriced and estimated counts' },
   },
   'GET /admin/v1/providers': { id: 'listProviders', summary: 'The configured upstream providers (read-only: set in the config file); never a credential or header value', ok: { status: 200, description: '{ data: [providers], managed_by }' } },
+  'GET /admin/v1/breakers': {
+    id: 'listBreakers', summary: 'Circuit-breaker states of the answering instance (closed, open, half-open) per provider and upstream model; only targets called since the instance started are listed',
+    ok: { status: 200, description: '{ data: [{ provider, model, state }], scope: "instance" }' },
+  },
   'GET /admin/v1/routes': { id: 'listRoutes', summary: 'The model routes: public model, targets, timeouts, retries, circuit breaker (read-only)', ok: { status: 200, description: '{ data: [routes], managed_by }' } },
 };

@@ -181,6 +181,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       store, keyHashSecret, audit: auditLog, events: securityEvents, log, clientIp, tenantStatus,
       ...(sharedLockouts === undefined ? {} : { sharedLockouts }),
       onKeyRevoked: (keyId) => keys.announceRevocation(keyId),
+      breakerStates: () => up0.breakerStates(),
     });
     const adminApi = admin;
     const handler = createRequestHandler({

@@ -22,6 +22,8 @@ export interface AdminResourceDeps {
   readonly now?: () => Date;
   /** The running config, for the read-only provider and route listings (undefined: they answer empty lists). */
   readonly gatewayConfig?: Pick<GatewayConfig, 'providers' | 'models'>;
+  /** This instance's circuit breakers (provider, upstream model, state); only targets that have been called are listed. */
+  readonly breakerStates?: () => ReadonlyArray<{ readonly provider: string; readonly model: string; readonly state: string }>;
 }
 
 /** The audit actor of an admin call; an admin API token is named in the metadata by `adminAuditEntry`. */

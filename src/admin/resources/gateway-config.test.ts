@@ -45,7 +45,29 @@ describe('admin provider and route listings', () => {
   it('is read-only and strict: unknown query parameters are refused; developers may not read it', async () => {
     assert.equal(await outcome(route(routes, 'GET', '/admin/v1/routes'), principal('owner'), { query: 'secret=1' }), 'request.invalid');
     assert.equal(await outcome(route(routes, 'GET', '/admin/v1/providers'), principal('developer')), 'rbac.forbidden');
-    assert.deepEqual(routes.map((r) => r.method), ['GET', 'GET']);
+    assert.deepEqual(routes.map((r) => r.method), ['GET', 'GET', 'GET']);
     assert.equal(safeBaseUrl('not a url'), '(invalid)');
+  });
+});
+
+describe('admin circuit-breaker listing', () => {
+  it('lists this instance\'s breakers sorted, to config readers only', async () => {
+    const states = [
+      { provider: 'openai', model: 'gpt-4o', state: 'open' }, { provider: 'anthropic', model: 'claude', state: 'closed' },
+      { provider: 'openai', model: 'gpt-4o-mini', state: 'half-open' },
+    ];
+    const breakers = route(createGatewayConfigRoutes({ breakerStates: () => states } as unknown as AdminResourceDeps), 'GET', '/admin/v1/breakers');
+    const r = await call(breakers, principal('team_manager'));
+    assert.deepEqual(r.body, {
+      scope: 'instance',
+      data: [
+        { provider: 'anthropic', model: 'claude', state: 'closed' }, { provider: 'openai', model: 'gpt-4o', state: 'open' },
+        { provider: 'openai', model: 'gpt-4o-mini', state: 'half-open' },
+      ],
+    });
+    const none = route(createGatewayConfigRoutes({} as AdminResourceDeps), 'GET', '/admin/v1/breakers');
+    assert.deepEqual((await call(none, principal('owner'))).body, { scope: 'instance', data: [] });
+    assert.equal(await outcome(breakers, principal('developer')), 'rbac.forbidden');
+    assert.equal(await outcome(breakers, principal('billing_viewer')), 'rbac.forbidden');
   });
 });

@@ -70,5 +70,15 @@ export function createGatewayConfigRoutes(deps: AdminResourceDeps): AdminRoute[]
         return { status: 200, body: { data: routes.map(routeView), managed_by: 'config file' } };
       },
     },
+    {
+      // Breakers live in each instance's memory: this is the answering instance's view.
+      method: 'GET', path: '/admin/v1/breakers', auth: 'principal', action: 'config.read',
+      async handle(req) {
+        queryParams(req.query, []);
+        emptyBody(req.body);
+        const states = (deps.breakerStates?.() ?? []).slice().sort((a, b) => a.provider.localeCompare(b.provider) || a.model.localeCompare(b.model));
+        return { status: 200, body: { data: states, scope: 'instance' } };
+      },
+    },
   ];
 }
