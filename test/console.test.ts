@@ -70,7 +70,9 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
   before(async () => {
     assert.equal(chromiumMissing, false, `${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
     gw = await startGateway({
-      serverYaml: 'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\nadmin:\n  session: { idle_timeout_s: 600, absolute_timeout_s: 3600 }\n',
+      serverYaml: 'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\nadmin:\n  session: { idle_timeout_s: 600, absolute_timeout_s: 3600 }\n'
+        + 'budgets:\n  rules:\n    - { name: tenant-month, scope: tenant, period: month, amount_usd: 100 }\n'
+        + 'limits:\n  rules:\n    - { scope: key, requests_per_minute: 600 }\n',
     });
     const tenant = await gw.cli(['tenants', 'create', '--config', gw.configPath, '--id', 'acme', '--name', 'Acme Corp']);
     assert.equal(tenant.code, 0, tenant.stderr);
@@ -166,6 +168,7 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     await page.goto(`${gw.url}/console/#/traffic`);
     await page.getByRole('heading', { name: 'Model routes' }).waitFor();
     await page.getByText('gpt-4o-mini').first().waitFor();
+    await page.getByRole('row', { name: /tenant-month/ }).getByText(/of \$100\.000000/).waitFor();
     // The requests made for the plots went through the openai target: its breaker is listed, closed.
     await page.getByRole('row', { name: /openai gpt-4o-mini closed/ }).waitFor();
     await page.screenshot({ path: join(SHOTS, 'traffic.png'), fullPage: true });

@@ -14,7 +14,7 @@ const PAGES = [
   { id: 'overview', title: 'Overview', allowed: (can) => can('usage.read'), view: Overview },
   { id: 'security', title: 'Security', allowed: (can) => can('security_event.read') || can('audit.read'), view: Security },
   { id: 'access', title: 'Access', allowed: () => true, view: Access },
-  { id: 'traffic', title: 'Traffic', allowed: (can) => can('config.read'), view: Traffic },
+  { id: 'traffic', title: 'Traffic', allowed: (can) => can('config.read') || can('usage.read'), view: Traffic },
 ];
 
 function useHash() {

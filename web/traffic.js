@@ -1,7 +1,7 @@
 // Traffic: the model routes and upstream providers the config file declares (read-only), and
 // this instance's circuit-breaker states.
 import { api } from './api.js';
-import { html, Loading, Table, useLoad } from './ui.js';
+import { html, Loading, Table, useLoad, when } from './ui.js';
 
 function Routes() {
   const state = useLoad(() => api('GET', '/routes'), []);
@@ -44,6 +44,30 @@ function Breakers() {
   </section>`;
 }
 
-export function Traffic() {
-  return html`<${Routes} /><${Breakers} /><${Providers} />`;
+function Budgets() {
+  const state = useLoad(() => api('GET', '/budgets'), []);
+  const d = state.data;
+  return html`<section aria-labelledby="budgets-title"><h2 id="budgets-title">Budgets and limits</h2>
+    <${Loading} state=${state} />
+    ${d ? html`<${Table} caption="Budgets: spend in the current period" rowKey=${(b) => `${b.rule}/${b.subject}`} rows=${d.budgets} empty="No budget rules are configured." columns=${[
+      { label: 'Budget', value: (b) => html`<code>${b.rule}</code>${b.model ? html` (model ${b.model})` : null}` },
+      { label: 'Counts', value: (b) => `${b.scope}${b.subject ? ` ${b.subject}` : ''}` },
+      { label: 'Spent of limit', value: (b) => (b.counted ? html`<span class="spend">
+          <meter min="0" max="100" low="70" high="90" optimum="0" value=${Math.min(100, b.percent_used)} aria-label=${`${b.rule} ${b.subject}: ${b.percent_used}% used`}></meter>
+          $${b.spent_usd} of $${b.limit_usd} (${b.percent_used}%)${Number(b.held_usd) > 0 ? `, $${b.held_usd} held by calls in flight` : ''}</span>`
+        : html`<span class="muted">$${b.limit_usd} per subject${b.truncated ? ` (${b.truncated} more subjects not shown)` : ' (JWT users are not listed)'}</span>`) },
+      { label: 'Period', value: (b) => (b.period ? html`${when(b.period.start)} – ${when(b.period.end)}` : '–') },
+    ]} />
+    <${Table} caption="Rate limits (per counter; the tightest applicable rule wins)" rows=${d.rate_limits} empty="No rate-limit rules are configured." columns=${[
+      { label: 'Rule', value: (r) => html`<code>${r.id}</code>` }, { label: 'Counts per', value: (r) => r.scope },
+      { label: 'Model', value: (r) => r.model ?? 'every model' },
+      { label: 'Requests', value: (r) => [r.requests_per_second && `${r.requests_per_second}/s`, r.requests_per_minute && `${r.requests_per_minute}/min`, r.burst && `burst ${r.burst}`].filter(Boolean).join(', ') || '–' },
+      { label: 'Tokens', value: (r) => (r.tokens_per_minute ? `${r.tokens_per_minute}/min` : '–') },
+      { label: 'Concurrent', value: (r) => r.concurrent ?? '–' },
+    ]} />` : null}
+  </section>`;
+}
+
+export function Traffic({ can }) {
+  return html`${can('config.read') ? html`<${Routes} /><${Breakers} />` : null}${can('usage.read') ? html`<${Budgets} />` : null}${can('config.read') ? html`<${Providers} />` : null}`;
 }

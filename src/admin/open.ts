@@ -50,6 +50,8 @@ export interface OpenAdminOptions {
   readonly sharedLockouts?: SharedLockouts;
   /** This instance's circuit-breaker states, for GET /admin/v1/breakers. */
   readonly breakerStates?: AdminResourceDeps['breakerStates'];
+  /** The budget counters (when budget rules are configured), for GET /admin/v1/budgets. */
+  readonly budgetBackend?: AdminResourceDeps['budgetBackend'];
 }
 
 /**
@@ -101,6 +103,7 @@ export async function openAdminApi(config: GatewayConfig, opts: OpenAdminOptions
     store, audit: opts.audit, auditPath: config.audit.path, keyHashSecret: opts.keyHashSecret, identity, gatewayConfig: config,
     ...(opts.onKeyRevoked ? { onKeyRevoked: opts.onKeyRevoked } : {}),
     ...(opts.breakerStates ? { breakerStates: opts.breakerStates } : {}),
+    ...(opts.budgetBackend ? { budgetBackend: opts.budgetBackend } : {}),
   });
   const api = createAdminHandler({
     routes, authenticator: identity.authenticator, secret: opts.keyHashSecret, audit: append, log,

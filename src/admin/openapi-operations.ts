@@ -185,6 +185,11 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
     description: 'The log holds every tenant\'s records, so the answer gives no counts or record numbers; the CLI names the record. One check runs at a time and its result is reused for 60 seconds.',
     ok: { status: 200, description: '{ ok, status: valid | tampered, checked_at, finding: { kind } | null }' },
   },
+  'GET /admin/v1/budgets': {
+    id: 'listBudgets', summary: 'Budgets with the current period\'s spend against them, for the caller\'s tenant, teams and active keys (a team manager: their team), and the configured rate-limit rules',
+    description: 'Spend and holds are read from the budget counters the gateway enforces. user budgets count JWT subjects, which cannot be listed: they appear with counted false. At most 500 subjects per rule.',
+    ok: { status: 200, description: '{ budgets: [{ rule, scope, subject, model, limit_usd, spent_usd, held_usd, percent_used, period: { start, end }, alert_at_percent, counted }], rate_limits: [{ id, scope, model, requests_per_second, requests_per_minute, burst, tokens_per_minute, concurrent }] }' },
+  },
   'GET /admin/v1/usage/series': {
     id: 'getUsageSeries', summary: 'Requests, errors, p50/p99 latency, tokens and cost per time bucket, in total and for the busiest groups (the console\'s plots; always the caller\'s tenant, a team manager: their team)',
     description: `Reads at most ${MAX_RECORDS} request records of the range (newest first); truncated is true when it held more. The ${MAX_GROUPS} busiest groups get their own series, the rest are summed as (other).`,

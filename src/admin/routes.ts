@@ -18,6 +18,7 @@ import { createTokenRoutes } from './resources/tokens.ts';
 import { createUserRoutes } from './resources/users.ts';
 import { createUsageRoutes } from './resources/usage.ts';
 import { createUsageSeriesRoutes } from './resources/usage-series.ts';
+import { createBudgetRoutes } from './resources/budgets.ts';
 import type { AdminRoute } from './types.ts';
 
 export type AdminRouteDeps = AdminIdentityDeps;
@@ -36,6 +37,10 @@ const RESOURCE_FACTORIES: readonly ResourceRouteFactory[] = [
   createSecurityEventRoutes,
   createUsageRoutes,
   createUsageSeriesRoutes,
+  (deps) => createBudgetRoutes({
+    store: deps.store, ...(deps.now ? { now: deps.now } : {}), ...(deps.budgetBackend ? { budgetBackend: deps.budgetBackend } : {}),
+    budgetRules: deps.gatewayConfig?.budgets?.rules ?? [], limitRules: deps.gatewayConfig?.limits?.rules ?? [],
+  }),
   createOAuthClientRoutes,
   createGatewayConfigRoutes,
 ];

@@ -182,6 +182,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       ...(sharedLockouts === undefined ? {} : { sharedLockouts }),
       onKeyRevoked: (keyId) => keys.announceRevocation(keyId),
       breakerStates: () => up0.breakerStates(),
+      ...(budgetBackend === undefined ? {} : { budgetBackend }),
     });
     const adminApi = admin;
     const handler = createRequestHandler({

@@ -8,6 +8,7 @@ import type { AuditActor, AuditEntry, AuditMetadata } from '../../audit/types.ts
 import type { GatewayConfig } from '../../config/types.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
 import type { Store } from '../../store/store.ts';
+import type { BudgetBackend } from '../../limits/budgets/budget-backend.ts';
 import type { AdminPrincipal, AdminRequest } from '../types.ts';
 
 export interface AdminResourceDeps {
@@ -21,7 +22,9 @@ export interface AdminResourceDeps {
   readonly onKeyRevoked?: (keyId: string) => void | Promise<void>;
   readonly now?: () => Date;
   /** The running config, for the read-only provider and route listings (undefined: they answer empty lists). */
-  readonly gatewayConfig?: Pick<GatewayConfig, 'providers' | 'models'>;
+  readonly gatewayConfig?: Pick<GatewayConfig, 'providers' | 'models'> & Partial<Pick<GatewayConfig, 'budgets' | 'limits'>>;
+  /** The budget counters (undefined: no budget rules), read by GET /admin/v1/budgets. */
+  readonly budgetBackend?: Pick<BudgetBackend, 'peek'>;
   /** This instance's circuit breakers (provider, upstream model, state); only targets that have been called are listed. */
   readonly breakerStates?: () => ReadonlyArray<{ readonly provider: string; readonly model: string; readonly state: string }>;
 }

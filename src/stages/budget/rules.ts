@@ -39,19 +39,24 @@ export function applicableBudgets(rules: readonly BudgetRuleConfig[], caller: Ca
     if (rule.subject !== undefined && rule.subject !== subject) continue;
     // Users are scoped by issuer: the same `sub` from two issuers is two people.
     const counted = rule.scope === 'user' ? `${caller.issuer ?? ''} ${subject}` : subject;
-    const period = periodAt(rule.period, nowMs);
-    out.push({
-      rule,
-      period,
-      item: {
-        key: `${encodeURIComponent(rule.name)}/${period.id}/${encodeSubject(counted)}`,
-        limitMicros: rule.amountMicros,
-        ttlMs: Math.max(1, period.endMs - nowMs + COUNTER_MARGIN_MS),
-        thresholds: rule.alertAtPercent,
-      },
-    });
+    out.push(budgetCounter(rule, counted, nowMs));
   }
   return out;
+}
+
+/** The counter of one rule for one subject in the period holding `nowMs` (the admin API peeks at these too). */
+export function budgetCounter(rule: BudgetRuleConfig, counted: string, nowMs: number): AppliedBudget {
+  const period = periodAt(rule.period, nowMs);
+  return {
+    rule,
+    period,
+    item: {
+      key: `${encodeURIComponent(rule.name)}/${period.id}/${encodeSubject(counted)}`,
+      limitMicros: rule.amountMicros,
+      ttlMs: Math.max(1, period.endMs - nowMs + COUNTER_MARGIN_MS),
+      thresholds: rule.alertAtPercent,
+    },
+  };
 }
 
 function encodeSubject(subject: string): string {
