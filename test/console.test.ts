@@ -108,8 +108,9 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
     const stats = page.locator('[data-stats]');
     await stats.waitFor();
-    assert.match(await stats.innerText(), /Requests\s+8\b/);
-    assert.match(await stats.innerText(), /Errors\s+2\b/);
+    const statText = await stats.innerText();
+    assert.match(statText, /Requests\s+8\b/);
+    assert.match(statText, /Errors\s+2\b/);
     // Five uPlot charts, each drawn on a canvas with the legend naming its series.
     await page.locator('.chart canvas').nth(4).waitFor();
     assert.equal(await page.locator('.chart canvas').count(), 5);

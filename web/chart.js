@@ -23,12 +23,12 @@ export function Chart({ title, times, lines, format = (v) => String(v), summary,
       scales: { x: { time: true } },
       axes: [
         { stroke: '#374151', grid: { stroke: '#e5e7eb' } },
-        { stroke: '#374151', grid: { stroke: '#e5e7eb' }, size: 86, values: (u, vals) => vals.map((v) => format(v)) },
+        { stroke: '#374151', grid: { stroke: '#e5e7eb' }, size: 86, values: (_plot, vals) => vals.map((v) => format(v)) },
       ],
       series: [{}, ...lines.map((l, i) => ({
         label: l.label, stroke: PALETTE[i % PALETTE.length], width: 2, spanGaps: sparse,
         // A bucket without requests has no latency: such series join their points, and show them.
-        points: { show: sparse || xs.length < 60, size: 6 }, value: (u, v) => (v === null || v === undefined ? '–' : format(v)),
+        points: { show: sparse || xs.length < 60, size: 6 }, value: (_plot, v) => (v === null || v === undefined ? '–' : format(v)),
       }))],
     };
     const plot = new uPlot(opts, [xs, ...lines.map((l) => l.values)], el);

@@ -77,7 +77,7 @@ export function createBudgetRoutes(deps: BudgetDeps): AdminRoute[] {
       }
       if (counters.length > 0) {
         if (deps.budgetBackend === undefined) throw gatewayError('budget.backend_unavailable');
-        let states;
+        let states: Awaited<ReturnType<BudgetBackend['peek']>>;
         try {
           states = await deps.budgetBackend.peek(counters.map((c) => c.applied.item));
         } catch (err) {

@@ -133,8 +133,8 @@ export function createUsageSeriesRoutes(deps: Pick<AdminResourceDeps, 'store' | 
         add(total, i, r);
         if (groupBy === 'none') continue;
         const k = top.has(groupKey(r, groupBy)) ? groupKey(r, groupBy) : '(other)';
-        let acc = groups.get(k);
-        if (acc === undefined) groups.set(k, (acc = newAcc(n)));
+        const acc = groups.get(k) ?? newAcc(n);
+        groups.set(k, acc);
         add(acc, i, r);
       }
       const all = records.map((r) => r.latencyMs).sort((a, b) => a - b);
