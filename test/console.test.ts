@@ -195,6 +195,22 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     assert.equal(crossSite.headers.get('x-portcullis-error-code'), 'admin.csrf');
   });
 
+  let invitation = '';
+  it('invites an admin user, whose enrolment token is shown once', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${gw.url}/console/#/access`);
+    await page.getByRole('heading', { name: 'Admin users and roles' }).waitFor();
+    await page.locator('#user-email').fill('dev@acme.example');
+    await page.locator('#user-role').selectOption('developer');
+    await page.getByRole('button', { name: 'Invite' }).click();
+    const secret = page.locator('[data-once-secret]');
+    await secret.waitFor();
+    invitation = await secret.inputValue();
+    assert.ok(invitation.length >= 20);
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('row', { name: /dev@acme\.example developer/ }).getByText('invited').waitFor();
+  });
+
   it('signs out: the session ends on the server, not only in the page', async (t) => {
     const page = await browser.newPage();
     await page.goto(`${gw.url}/console/`);
@@ -211,6 +227,40 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     t.diagnostic(`sign-in page usable ${Math.round(performance.now() - started)} ms after a reload`);
     await page.screenshot({ path: join(SHOTS, 'sign-in.png') });
     assert.deepEqual(await axeViolations(page), [], 'axe: Sign-in');
+  });
+
+  it('enrols the invited user with a QR code drawn in the page, who then signs in with TOTP', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${gw.url}/console/#/enrol`);
+    await page.getByLabel('Enrolment token').fill(invitation);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Set up' }).click();
+    const qr = page.locator('[data-qr]');
+    await qr.waitFor();
+    // A real QR code: a square of black and white modules (version ≥ 1 is 21 modules + 8 quiet, 5 px each).
+    const drawn = await qr.evaluate(`(() => {
+      const c = document.querySelector('[data-qr]');
+      const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let dark = 0;
+      for (let i = 0; i < px.length; i += 4) if (px[i] === 0) dark++;
+      return { w: c.width, h: c.height, dark, total: px.length / 4 };
+    })()`) as { w: number; h: number; dark: number; total: number };
+    assert.equal(drawn.w, drawn.h);
+    assert.ok(drawn.w >= (21 + 8) * 5, JSON.stringify(drawn));
+    assert.ok(drawn.dark > drawn.total * 0.15 && drawn.dark < drawn.total * 0.6, JSON.stringify(drawn));
+    assert.equal(await page.locator('.codes li').count(), 10);
+    const totpSecret = (await page.locator('code.secret').innerText()).trim();
+    assert.match(totpSecret, /^[A-Z2-7]{32}$/);
+    await page.screenshot({ path: join(SHOTS, 'enrolment.png'), fullPage: true });
+    assert.deepEqual(await axeViolations(page), [], 'axe: Enrolment');
+    await page.getByRole('link', { name: 'Continue to sign in' }).click();
+    await signIn(page, gw.url, 'dev@acme.example', totpSecret);
+    // A developer: no Overview, Security or Traffic; on Access only their keys and tokens.
+    assert.deepEqual(await page.getByRole('navigation').getByRole('link').allInnerTexts(), ['Access']);
+    await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    assert.equal(await page.getByRole('heading', { name: 'Admin users and roles' }).count(), 0);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Portcullis' }).waitFor();
   });
 
   it('a security auditor sees no write controls, and a forged write is refused', async () => {
@@ -232,7 +282,9 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     assert.deepEqual(await axeViolations(page), [], 'axe: Access as auditor');
   });
 
-  it('saw no console error and no CSP violation in any page', () => {
+  it('saw no console error and no CSP violation in any page, and nothing fetched from another origin', () => {
     assert.deepEqual(browser.problems.filter((p) => !/status of 40[13]/.test(p)), []);
+    assert.ok(browser.requests.length > 20);
+    assert.deepEqual(browser.requests.filter((u) => !u.startsWith(`${gw.url}/`) && !u.startsWith('blob:') && !u.startsWith('data:')), []);
   });
 });

@@ -16,6 +16,8 @@ export interface Browser {
   readonly context: BrowserContext;
   /** Console errors, page errors and CSP violations seen by any page so far. */
   readonly problems: string[];
+  /** Every URL any page requested. */
+  readonly requests: string[];
   newPage(): Promise<Page>;
   close(): Promise<void>;
 }
@@ -30,6 +32,7 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-component-update', '--disable-sync'],
   });
   const problems: string[] = [];
+  const requests: string[] = [];
   // Runs before any page script, outside the page's CSP, so it sees every violation.
   await context.addInitScript(`document.addEventListener('securitypolicyviolation', (e) => {
     console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI);
@@ -37,11 +40,12 @@ export async function launchBrowser(): Promise<Browser> {
   const watch = (page: Page) => {
     page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()} (${m.location().url})`); });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('request', (r) => { requests.push(r.url()); });
   };
   context.pages().forEach(watch);
   context.on('page', watch);
   return {
-    context, problems,
+    context, problems, requests,
     async newPage() {
       const existing = context.pages()[0];
       return existing ?? context.newPage();
