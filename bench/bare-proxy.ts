@@ -28,10 +28,13 @@ const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
-    pool.request({ method: 'POST', path: upstreamPath, headers: upstreamHeaders, body: Buffer.concat(chunks) })
+    pool
+      .request({ method: 'POST', path: upstreamPath, headers: upstreamHeaders, body: Buffer.concat(chunks) })
       .then(async (up) => {
         const body = Buffer.from(await up.body.arrayBuffer());
-        res.writeHead(up.statusCode, { 'content-type': 'application/json', 'content-length': String(body.length) }).end(body);
+        res
+          .writeHead(up.statusCode, { 'content-type': 'application/json', 'content-length': String(body.length) })
+          .end(body);
       })
       .catch(() => {
         if (!res.headersSent) res.writeHead(502, { 'content-length': '0' });

@@ -8,8 +8,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { TextDetector } from '../src/guard/detector.ts';
 import { createDenyListDetector } from '../src/guard/deny-list/index.ts';
+import type { TextDetector } from '../src/guard/detector.ts';
 import { createInjectionDetector, DEFAULT_INJECTION_THRESHOLD } from '../src/guard/injection/index.ts';
 import { createPiiDetector } from '../src/guard/pii/index.ts';
 import { FALSE_POSITIVES as PII_NEGATIVES, TRUE_POSITIVES as PII_POSITIVES } from '../src/guard/pii/pii-corpus.ts';
@@ -33,7 +33,11 @@ function defaultCorpus(): string {
 }
 const OWN_INJECTION = join(ROOT, 'src', 'guard', 'injection', 'injection-items.jsonl');
 
-interface LabelledText { readonly text: string; readonly label: 'attack' | 'benign'; readonly kind: string }
+interface LabelledText {
+  readonly text: string;
+  readonly label: 'attack' | 'benign';
+  readonly kind: string;
+}
 
 export interface GuardBenchResult {
   readonly lines: string[];
@@ -44,7 +48,10 @@ export interface GuardBenchResult {
 const fmt = (n: number, d = 3) => (Number.isFinite(n) ? n.toFixed(d) : '-');
 
 function readJsonl(path: string): LabelledText[] {
-  return readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LabelledText);
+  return readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as LabelledText);
 }
 
 function allDetectors(): TextDetector[] {
@@ -62,14 +69,30 @@ function allDetectors(): TextDetector[] {
 
 const DENY_KEYWORDS = ['Project Falcon', 'Bluebird', 'Orion merger'];
 const DENY_POSITIVES: ReadonlyArray<readonly [string, string]> = [
-  ['status of project falcon?', 'project falcon'], ['BLUEBIRD launch date', 'BLUEBIRD'], ['blue\u200bbird', 'blue\u200bbird'],
-  ['ｏｒｉｏｎ ｍｅｒｇｅｒ', 'ｏｒｉｏｎ ｍｅｒｇｅｒ'], ['see build-7.corp.example now', 'build-7.corp.example'], ['ticket-12345 is open', 'ticket-12345'],
-  ['a Confidential  Memo', 'Confidential  Memo'], ['prоject falcon (Cyrillic о)', 'prоject falcon'],
+  ['status of project falcon?', 'project falcon'],
+  ['BLUEBIRD launch date', 'BLUEBIRD'],
+  ['blue\u200bbird', 'blue\u200bbird'],
+  ['ｏｒｉｏｎ ｍｅｒｇｅｒ', 'ｏｒｉｏｎ ｍｅｒｇｅｒ'],
+  ['see build-7.corp.example now', 'build-7.corp.example'],
+  ['ticket-12345 is open', 'ticket-12345'],
+  ['a Confidential  Memo', 'Confidential  Memo'],
+  ['prоject falcon (Cyrillic о)', 'prоject falcon'],
 ];
-const DENY_NEGATIVES = ['bluebirds sing', 'the falcon project', 'orion mergers and acquisitions in general', 'example.com', 'TICKET-12', 'confidentiality'];
+const DENY_NEGATIVES = [
+  'bluebirds sing',
+  'the falcon project',
+  'orion mergers and acquisitions in general',
+  'example.com',
+  'TICKET-12',
+  'confidentiality',
+];
 
 /** Precision and recall of span findings against [text, type, exact span] items and negatives. */
-function spanAccuracy(detector: TextDetector, positives: ReadonlyArray<readonly [string, string, string]>, negatives: readonly string[]): { p: number; r: number; n: number } {
+function spanAccuracy(
+  detector: TextDetector,
+  positives: ReadonlyArray<readonly [string, string, string]>,
+  negatives: readonly string[],
+): { p: number; r: number; n: number } {
   // A finding is right when some item labels that value with that type (a text may hold two).
   const labels = new Set(positives.map(([, type, span]) => `${type}\u0000${span}`));
   let correct = 0;
@@ -85,15 +108,35 @@ function spanAccuracy(detector: TextDetector, positives: ReadonlyArray<readonly 
   return { p: correct / Math.max(1, findings), r: found / positives.length, n: positives.length + negatives.length };
 }
 
-function classification(detector: TextDetector, items: readonly LabelledText[]): { tp: number; fp: number; fn: number; tn: number; missedKinds: Record<string, number>; fpKinds: Record<string, number> } {
-  let tp = 0; let fp = 0; let fn = 0; let tn = 0;
+function classification(
+  detector: TextDetector,
+  items: readonly LabelledText[],
+): {
+  tp: number;
+  fp: number;
+  fn: number;
+  tn: number;
+  missedKinds: Record<string, number>;
+  fpKinds: Record<string, number>;
+} {
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  let tn = 0;
   const missedKinds: Record<string, number> = {};
   const fpKinds: Record<string, number> = {};
   for (const item of items) {
     const flagged = detector.scan(item.text).length > 0;
     if (item.label === 'attack') {
-      if (flagged) tp++; else { fn++; missedKinds[item.kind] = (missedKinds[item.kind] ?? 0) + 1; }
-    } else if (flagged) { fp++; fpKinds[item.kind] = (fpKinds[item.kind] ?? 0) + 1; } else tn++;
+      if (flagged) tp++;
+      else {
+        fn++;
+        missedKinds[item.kind] = (missedKinds[item.kind] ?? 0) + 1;
+      }
+    } else if (flagged) {
+      fp++;
+      fpKinds[item.kind] = (fpKinds[item.kind] ?? 0) + 1;
+    } else tn++;
   }
   return { tp, fp, fn, tn, missedKinds, fpKinds };
 }
@@ -140,49 +183,86 @@ export function runGuardBench(opts: { readonly corpusPath?: string } = {}): Guar
   const [pii, secrets, injection, deny] = allDetectors() as [TextDetector, TextDetector, TextDetector, TextDetector];
   const lines: string[] = ['', '## Guardrail detectors', ''];
 
-  lines.push('### Accuracy', '', '| detector | corpus | items | precision | recall |', '| --- | --- | --- | --- | --- |');
+  lines.push(
+    '### Accuracy',
+    '',
+    '| detector | corpus | items | precision | recall |',
+    '| --- | --- | --- | --- | --- |',
+  );
   const injectionRow = (name: string, items: readonly LabelledText[]) => {
     const c = classification(injection, items);
-    lines.push(`| injection (threshold ${DEFAULT_INJECTION_THRESHOLD}) | ${name} | ${items.length} (${c.tp + c.fn} attacks) | ${fmt(c.tp / Math.max(1, c.tp + c.fp))} | ${fmt(c.tp / Math.max(1, c.tp + c.fn))} |`);
+    lines.push(
+      `| injection (threshold ${DEFAULT_INJECTION_THRESHOLD}) | ${name} | ${items.length} (${c.tp + c.fn} attacks) | ${fmt(c.tp / Math.max(1, c.tp + c.fp))} | ${fmt(c.tp / Math.max(1, c.tp + c.fn))} |`,
+    );
     return c;
   };
   const devResult = dev === undefined ? undefined : injectionRow('development (shared)', dev);
   injectionRow('project (src/guard/injection/injection-items.jsonl)', own);
   const piiAcc = spanAccuracy(pii, PII_POSITIVES, PII_NEGATIVES);
   lines.push(`| pii | project (src/guard/pii/pii-corpus.ts) | ${piiAcc.n} | ${fmt(piiAcc.p)} | ${fmt(piiAcc.r)} |`);
-  const secAcc = spanAccuracy(secrets, SECRETS.map(([type, text, span]) => [text, type, span] as const), NOT_SECRETS);
-  lines.push(`| secrets | project (src/guard/secrets/secrets-corpus.ts) | ${secAcc.n} | ${fmt(secAcc.p)} | ${fmt(secAcc.r)} |`);
-  const denyAcc = spanAccuracy(deny, DENY_POSITIVES.map(([t, s]) => [t, 'DENY_INTERNAL', s] as const), DENY_NEGATIVES);
+  const secAcc = spanAccuracy(
+    secrets,
+    SECRETS.map(([type, text, span]) => [text, type, span] as const),
+    NOT_SECRETS,
+  );
+  lines.push(
+    `| secrets | project (src/guard/secrets/secrets-corpus.ts) | ${secAcc.n} | ${fmt(secAcc.p)} | ${fmt(secAcc.r)} |`,
+  );
+  const denyAcc = spanAccuracy(
+    deny,
+    DENY_POSITIVES.map(([t, s]) => [t, 'DENY_INTERNAL', s] as const),
+    DENY_NEGATIVES,
+  );
   lines.push(`| deny_list | project (bench/guard.ts) | ${denyAcc.n} | ${fmt(denyAcc.p)} | ${fmt(denyAcc.r)} |`);
   lines.push('');
   if (dev === undefined) lines.push(`Development corpus not found at ${corpusPath}: its rows are left out.`, '');
   else {
-    const kinds = (r: Record<string, number>) => Object.entries(r).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
-    lines.push(`Development corpus: attacks missed by kind: ${kinds(devResult!.missedKinds)}; benign items flagged by kind: ${kinds(devResult!.fpKinds)}.`);
+    const kinds = (r: Record<string, number>) =>
+      Object.entries(r)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ') || 'none';
+    lines.push(
+      `Development corpus: attacks missed by kind: ${kinds(devResult!.missedKinds)}; benign items flagged by kind: ${kinds(devResult!.fpKinds)}.`,
+    );
     // The development corpus has no PII or secret labels: what the span detectors find there is shown for inspection.
     const spanHits = (d: TextDetector) => {
       const byType: Record<string, number> = {};
       for (const item of dev) for (const f of d.scan(item.text)) byType[f.type] = (byType[f.type] ?? 0) + 1;
       return kinds(byType);
     };
-    lines.push(`On the same ${dev.length} prompts (no PII or secret labels), findings by type: pii ${spanHits(pii)}; secrets ${spanHits(secrets)}; deny list ${spanHits(deny)}.`, '');
+    lines.push(
+      `On the same ${dev.length} prompts (no PII or secret labels), findings by type: pii ${spanHits(pii)}; secrets ${spanHits(secrets)}; deny list ${spanHits(deny)}.`,
+      '',
+    );
   }
 
   const texts = [...(dev ?? []).map((i) => i.text), ...own.map((i) => i.text), typicalPrompt()];
   const bytes = texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
-  lines.push(`### Throughput (${texts.length} texts, ${fmt(bytes / 1024, 1)} KiB, scanned in turn, CPU time)`, '', '| detector | MB/s | µs per 2 KB prompt | maxMatchLength |', '| --- | --- | --- | --- |');
+  lines.push(
+    `### Throughput (${texts.length} texts, ${fmt(bytes / 1024, 1)} KiB, scanned in turn, CPU time)`,
+    '',
+    '| detector | MB/s | µs per 2 KB prompt | maxMatchLength |',
+    '| --- | --- | --- | --- |',
+  );
   const prompt = typicalPrompt();
   const all = allDetectors();
   for (const d of all) {
-    const usPerPass = cpuPerCall(() => { for (const t of texts) d.scan(t); }, 1000);
+    const usPerPass = cpuPerCall(() => {
+      for (const t of texts) d.scan(t);
+    }, 1000);
     const us2k = cpuPerCall(() => d.scan(prompt));
     lines.push(`| ${d.name} | ${fmt(bytes / usPerPass, 1)} | ${fmt(us2k, 1)} | ${d.maxMatchLength} |`);
   }
-  const cpuUsPer2kb = cpuPerCall(() => { for (const d of all) d.scan(prompt); });
+  const cpuUsPer2kb = cpuPerCall(() => {
+    for (const d of all) d.scan(prompt);
+  });
   const body2k = JSON.stringify({ model: 'gpt', messages: [{ role: 'user', content: prompt }] });
   const yardstick = cpuPerCall(() => JSON.stringify(JSON.parse(body2k)));
   lines.push(`| all four | ${fmt(Buffer.byteLength(prompt) / cpuUsPer2kb, 1)} | ${fmt(cpuUsPer2kb, 1)} | |`, '');
-  lines.push(`CPU per typical 2 KB prompt with every built-in detector on: ${fmt(cpuUsPer2kb, 1)} µs (for scale, JSON.parse + JSON.stringify of the same request body: ${fmt(yardstick, 1)} µs on this machine, now).`);
+  lines.push(
+    `CPU per typical 2 KB prompt with every built-in detector on: ${fmt(cpuUsPer2kb, 1)} µs (for scale, JSON.parse + JSON.stringify of the same request body: ${fmt(yardstick, 1)} µs on this machine, now).`,
+  );
   return { lines, cpuUsPer2kb };
 }
 

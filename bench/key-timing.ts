@@ -32,7 +32,10 @@ function nearMiss(key: string): string {
   const changed = body.slice(0, -1) + last;
   let n = crc32(changed);
   let sum = '';
-  for (let i = 0; i < 6; i++) { sum = ALPHABET[n % 62] + sum; n = Math.floor(n / 62); }
+  for (let i = 0; i < 6; i++) {
+    sum = ALPHABET[n % 62] + sum;
+    n = Math.floor(n / 62);
+  }
   return changed + sum;
 }
 
@@ -50,14 +53,15 @@ async function main(): Promise<void> {
   try {
     const secret = Buffer.alloc(32, 7);
     const keys: string[] = [];
-    for (let i = 0; i < KEYS; i++) keys.push((await createApiKey(store, secret, { tenantId: 'bench', label: `k${i}`, allowedModels: ['*'] })).key);
+    for (let i = 0; i < KEYS; i++)
+      keys.push((await createApiKey(store, secret, { tenantId: 'bench', label: `k${i}`, allowedModels: ['*'] })).key);
     const verifier = createKeyVerifier({ store, secret, cacheTtlMs: CACHE_MS });
     const now = new Date();
     const classes = {
       'right key': () => keys[Math.floor(Math.random() * keys.length)] as string,
       'wrong key, valid format': () => generateApiKey(),
       'near miss (1 char off)': () => nearMiss(keys[Math.floor(Math.random() * keys.length)] as string),
-      'garbage': () => `pcl_${Math.random().toString(36).slice(2)}xyz`,
+      garbage: () => `pcl_${Math.random().toString(36).slice(2)}xyz`,
     } as const;
     const names = Object.keys(classes) as (keyof typeof classes)[];
     const timings = new Map<string, number[]>(names.map((n) => [n, []]));
@@ -77,8 +81,12 @@ async function main(): Promise<void> {
       if ((name === 'right key') !== verdict.ok) throw new Error(`unexpected verdict for ${name}`);
       timings.get(name)!.push(dt);
     }
-    process.stdout.write(`API key verification timing: ${SAMPLES} interleaved samples per class, ${KEYS} keys in SQLite, verifier cache ${CACHE_MS} ms\n\n`);
-    process.stdout.write(`${'class'.padEnd(26)}${'p50 µs'.padStart(9)}${'p90 µs'.padStart(9)}${'p99 µs'.padStart(9)}${'mean µs'.padStart(9)}\n`);
+    process.stdout.write(
+      `API key verification timing: ${SAMPLES} interleaved samples per class, ${KEYS} keys in SQLite, verifier cache ${CACHE_MS} ms\n\n`,
+    );
+    process.stdout.write(
+      `${'class'.padEnd(26)}${'p50 µs'.padStart(9)}${'p90 µs'.padStart(9)}${'p99 µs'.padStart(9)}${'mean µs'.padStart(9)}\n`,
+    );
     const result = new Map<string, ReturnType<typeof stats>>();
     for (const n of names) {
       const s = stats(timings.get(n)!);
@@ -87,9 +95,15 @@ async function main(): Promise<void> {
     }
     const p50 = (n: keyof typeof classes) => result.get(n)!.p50;
     process.stdout.write('\nmedian differences:\n');
-    process.stdout.write(`  wrong (valid format) - right        ${us(p50('wrong key, valid format') - p50('right key'))} µs\n`);
-    process.stdout.write(`  near miss - wrong (valid format)    ${us(p50('near miss (1 char off)') - p50('wrong key, valid format'))} µs  (should be ~0: matching characters must not show)\n`);
-    process.stdout.write(`  garbage - wrong (valid format)      ${us(p50('garbage') - p50('wrong key, valid format'))} µs  (garbage never reaches the store)\n`);
+    process.stdout.write(
+      `  wrong (valid format) - right        ${us(p50('wrong key, valid format') - p50('right key'))} µs\n`,
+    );
+    process.stdout.write(
+      `  near miss - wrong (valid format)    ${us(p50('near miss (1 char off)') - p50('wrong key, valid format'))} µs  (should be ~0: matching characters must not show)\n`,
+    );
+    process.stdout.write(
+      `  garbage - wrong (valid format)      ${us(p50('garbage') - p50('wrong key, valid format'))} µs  (garbage never reaches the store)\n`,
+    );
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });

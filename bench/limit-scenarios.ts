@@ -10,14 +10,15 @@
  * Env: BENCH_REDIS_URL (default redis://127.0.0.1:6379), BENCH_LIMIT_ROUNDS (default 3).
  * Without a reachable Redis the Redis scenario is reported as skipped.
  */
-import { freePort, waitHealthy } from './process-helpers.ts';
+
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRedisBackend } from '../src/limits/redis/redis-backend.ts';
 import { silentLogger } from '../src/observability/logger.ts';
-import { closedLoop, openLoop, type LoadResult, type LoadTarget } from './load.ts';
+import { closedLoop, type LoadResult, type LoadTarget, openLoop } from './load.ts';
+import { freePort, waitHealthy } from './process-helpers.ts';
 
 export interface LimitScenarioOptions {
   readonly cli: string;
@@ -59,13 +60,18 @@ const budgets = (backend: 'memory' | 'redis') => [
   '    - { name: bench-tenant, scope: tenant, period: month, amount_usd: 1000000000 }',
 ];
 
-export async function runLimitScenarios(o: LimitScenarioOptions): Promise<Array<LimitScenarioResult | { name: string; skipped: string }>> {
+export async function runLimitScenarios(
+  o: LimitScenarioOptions,
+): Promise<Array<LimitScenarioResult | { name: string; skipped: string }>> {
   const out: Array<LimitScenarioResult | { name: string; skipped: string }> = [];
   const scenarios: Array<{ name: string; yaml: string[]; env?: Record<string, string> }> = [
     // The baseline is started the same way as the scenarios (fresh process, fresh store, same
     // warm-up), so the comparison is not skewed by what ran earlier.
     { name: BASELINE, yaml: [] },
-    { name: 'auth + limits + budgets (memory)', yaml: ['limits:', '  backend: memory', ...RULES, ...budgets('memory')] },
+    {
+      name: 'auth + limits + budgets (memory)',
+      yaml: ['limits:', '  backend: memory', ...RULES, ...budgets('memory')],
+    },
   ];
   const prefix = `portcullis-bench:${randomUUID()}:`;
   const admin = createRedisBackend({ url: REDIS_URL, keyPrefix: prefix, timeoutMs: 2000, log: silentLogger() });
@@ -74,7 +80,15 @@ export async function runLimitScenarios(o: LimitScenarioOptions): Promise<Array<
     await admin.ready();
     scenarios.push({
       name: 'auth + limits + budgets (Redis)',
-      yaml: ['redis:', '  url: "${BENCH_REDIS_URL}"', `  key_prefix: "${prefix}"`, 'limits:', '  backend: redis', ...RULES, ...budgets('redis')],
+      yaml: [
+        'redis:',
+        '  url: "${BENCH_REDIS_URL}"',
+        `  key_prefix: "${prefix}"`,
+        'limits:',
+        '  backend: redis',
+        ...RULES,
+        ...budgets('redis'),
+      ],
       env: { BENCH_REDIS_URL: REDIS_URL },
     });
   } catch {
@@ -92,7 +106,12 @@ export async function runLimitScenarios(o: LimitScenarioOptions): Promise<Array<
     for (const [i, g] of started.entries()) {
       const runs = rounds[i]!;
       const max = [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]!;
-      out.push({ name: g.name, max: { ...max, errors: runs.reduce((n, r) => n + r.errors, 0) }, fixed: await openLoop(g.target, o.rate, o.seconds), rounds: runs.map((r) => r.rps) });
+      out.push({
+        name: g.name,
+        max: { ...max, errors: runs.reduce((n, r) => n + r.errors, 0) },
+        fixed: await openLoop(g.target, o.rate, o.seconds),
+        rounds: runs.map((r) => r.rps),
+      });
     }
   } finally {
     for (const g of started) g.stop();
@@ -112,26 +131,41 @@ interface Started {
   stop(): void;
 }
 
-async function startOne(o: LimitScenarioOptions, name: string, limitsYaml: string[], extraEnv: Record<string, string> = {}): Promise<Started> {
+async function startOne(
+  o: LimitScenarioOptions,
+  name: string,
+  limitsYaml: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<Started> {
   const dir = join(o.dir, name.replace(/[^a-z]+/gi, '-'));
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const configPath = join(dir, 'portcullis.yaml');
-  writeFileSync(configPath, [
-    `server: { host: 127.0.0.1, port: ${port} }`,
-    'store: { path: ./state/portcullis.db }',
-    'security: { data_dir: ./state }',
-    'logging: { level: info }',
-    'metrics: { port: 0 }',
-    'providers:',
-    `  openai: { kind: openai, base_url: ${o.mockUrl}/openai/v1, api_key: "\${BENCH_OPENAI_KEY}", allow_private_network: true, max_connections: 128 }`,
-    'models:',
-    '  gpt: { targets: [ { provider: openai, model: gpt-4o-mini } ] }',
-    ...limitsYaml,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    configPath,
+    [
+      `server: { host: 127.0.0.1, port: ${port} }`,
+      'store: { path: ./state/portcullis.db }',
+      'security: { data_dir: ./state }',
+      'logging: { level: info }',
+      'metrics: { port: 0 }',
+      'providers:',
+      `  openai: { kind: openai, base_url: ${o.mockUrl}/openai/v1, api_key: "\${BENCH_OPENAI_KEY}", allow_private_network: true, max_connections: 128 }`,
+      'models:',
+      '  gpt: { targets: [ { provider: openai, model: gpt-4o-mini } ] }',
+      ...limitsYaml,
+      '',
+    ].join('\n'),
+  );
   const env = { ...o.env, ...extraEnv };
-  const key = (JSON.parse(execFileSync(process.execPath, [o.cli, 'keys', 'create', '--config', configPath, '--label', 'bench', '--json'], { env, encoding: 'utf8' })) as { key: string }).key;
+  const key = (
+    JSON.parse(
+      execFileSync(process.execPath, [o.cli, 'keys', 'create', '--config', configPath, '--label', 'bench', '--json'], {
+        env,
+        encoding: 'utf8',
+      }),
+    ) as { key: string }
+  ).key;
   const gateway = spawn(process.execPath, [o.cli, 'start', '--config', configPath], { env, stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   try {
@@ -141,7 +175,8 @@ async function startOne(o: LimitScenarioOptions, name: string, limitsYaml: strin
     throw err;
   }
   const target: LoadTarget = {
-    origin: url, path: '/v1/chat/completions',
+    origin: url,
+    path: '/v1/chat/completions',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: o.body,
   };
@@ -149,14 +184,17 @@ async function startOne(o: LimitScenarioOptions, name: string, limitsYaml: strin
   return { name, target, stop: () => gateway.kill('SIGTERM') };
 }
 
-
 const f = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '-');
 
 /** The report section: each scenario against the plain gateway and the emulator called directly. */
 export function limitScenarioLines(r: {
-  direct: LoadResult; plainMax: LoadResult; plainFixed: LoadResult;
+  direct: LoadResult;
+  plainMax: LoadResult;
+  plainFixed: LoadResult;
   runs: ReadonlyArray<LimitScenarioResult | { name: string; skipped: string }>;
-  connections: number; seconds: number; rate: number;
+  connections: number;
+  seconds: number;
+  rate: number;
 }): string[] {
   const baseline = r.runs.find((run): run is LimitScenarioResult => run.name === BASELINE && !('skipped' in run));
   const base = baseline?.max ?? r.plainMax;
@@ -171,7 +209,11 @@ export function limitScenarioLines(r: {
     '',
     '| path | req/s | throughput lost | p50 ms | p99 ms | added p50 ms | added p99 ms | errors | rounds req/s |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...r.runs.map((run) => ('skipped' in run ? `| ${run.name} | skipped: ${run.skipped} | | | | | | | |` : row(run.name, run.max, run.fixed, run.rounds?.map((x) => f(x, 0)).join(', ')))),
+    ...r.runs.map((run) =>
+      'skipped' in run
+        ? `| ${run.name} | skipped: ${run.skipped} | | | | | | | |`
+        : row(run.name, run.max, run.fixed, run.rounds?.map((x) => f(x, 0)).join(', ')),
+    ),
     '',
   ];
 }

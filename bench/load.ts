@@ -33,8 +33,14 @@ export function percentile(sorted: Float64Array, p: number): number {
 function summarise(latencies: number[], errors: number, seconds: number): LoadResult {
   const sorted = Float64Array.from(latencies).sort();
   return {
-    requests: latencies.length, errors, seconds, rps: latencies.length / seconds,
-    p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted.at(-1) ?? NaN,
+    requests: latencies.length,
+    errors,
+    seconds,
+    rps: latencies.length / seconds,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1) ?? NaN,
   };
 }
 
@@ -82,10 +88,17 @@ export async function openLoop(t: LoadTarget, rate: number, seconds: number, con
     // Measured from the scheduled time when the send is late (queueing counts, no coordinated
     // omission), or from the send itself when it went early (the loop only sleeps for > 1 ms).
     const from = Math.min(scheduled, performance.now());
-    inflight.push(once(pool, t).then(
-      (ok) => { if (ok) latencies.push(performance.now() - from); else errors++; },
-      () => { errors++; },
-    ));
+    inflight.push(
+      once(pool, t).then(
+        (ok) => {
+          if (ok) latencies.push(performance.now() - from);
+          else errors++;
+        },
+        () => {
+          errors++;
+        },
+      ),
+    );
   }
   await Promise.all(inflight);
   const elapsed = (performance.now() - started) / 1000;

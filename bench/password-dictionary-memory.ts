@@ -32,11 +32,15 @@ const { demoConfig } = await import('../src/cli/demo.ts');
 const { createGateway } = await import('../src/app/create-gateway.ts');
 const { silentLogger } = await import('../src/observability/logger.ts');
 const { passwordProblem } = await import('../src/identity/admin/password.ts');
-const { passwordStrengthWorkerRunning, stopPasswordStrengthWorker } = await import('../src/identity/admin/password-strength.ts');
+const { passwordStrengthWorkerRunning, stopPasswordStrengthWorker } = await import(
+  '../src/identity/admin/password-strength.ts'
+);
 
 const dir = mkdtempSync(join(tmpdir(), 'portcullis-pwbench-'));
 const mock = await startMockUpstream({ host: '127.0.0.1', port: 0 });
-const gateway = await createGateway(demoConfig(mock, { host: '127.0.0.1', port: 0, dataDir: dir }), { log: silentLogger() });
+const gateway = await createGateway(demoConfig(mock, { host: '127.0.0.1', port: 0, dataDir: dir }), {
+  log: silentLogger(),
+});
 await gateway.listen();
 await new Promise((r) => setTimeout(r, 200));
 

@@ -17,7 +17,9 @@ export async function waitHealthy(url: string): Promise<void> {
   for (;;) {
     try {
       if ((await fetch(url)).ok) return;
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     if (Date.now() > deadline) throw new Error(`${url} did not come up`);
     await new Promise((r) => setTimeout(r, 100));
   }

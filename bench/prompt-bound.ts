@@ -12,16 +12,28 @@ import { promptTokenBound } from '../src/limits/prompt-bound.ts';
 import { loadTokenCounter } from '../src/providers/openai/tokenizer.ts';
 
 const N = Number(process.argv[2] ?? 5_000);
-const WORDS = ('the gateway reserves an upper bound of every prompt before calling a provider so that a hard budget '
-  + 'is never overrun by concurrent requests; tokenizers differ: byte-level BPE, SentencePiece, tiktoken, 2026, '
-  + 'Überprüfung, naïve, 東京, données, —, {"json": [1, 2, 3]}, https://example.com/path?q=1').split(' ');
+const WORDS = (
+  'the gateway reserves an upper bound of every prompt before calling a provider so that a hard budget ' +
+  'is never overrun by concurrent requests; tokenizers differ: byte-level BPE, SentencePiece, tiktoken, 2026, ' +
+  'Überprüfung, naïve, 東京, données, —, {"json": [1, 2, 3]}, https://example.com/path?q=1'
+).split(' ');
 
 let seed = 42;
 const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
 function prompt(): CanonicalRequest {
   let text = '';
   while (Buffer.byteLength(text) < 2048) text += `${WORDS[next() % WORDS.length]} `;
-  return { operation: 'chat', body: { model: 'm', max_tokens: 256, messages: [{ role: 'system', content: 'You are helpful.' }, { role: 'user', content: text }] } };
+  return {
+    operation: 'chat',
+    body: {
+      model: 'm',
+      max_tokens: 256,
+      messages: [
+        { role: 'system', content: 'You are helpful.' },
+        { role: 'user', content: text },
+      ],
+    },
+  };
 }
 const requests = Array.from({ length: N }, prompt);
 
@@ -40,7 +52,11 @@ await loadTokenCounter('o200k_base');
 const loadMs = performance.now() - loadStart;
 globalThis.gc?.();
 const heapAfter = process.memoryUsage().heapUsed;
-console.log(`o200k_base load: ${loadMs.toFixed(0)} ms once, heap +${((heapAfter - heapBefore) / 1e6).toFixed(0)} MB (${N} prompts of 2 KB)`);
+console.log(
+  `o200k_base load: ${loadMs.toFixed(0)} ms once, heap +${((heapAfter - heapBefore) / 1e6).toFixed(0)} MB (${N} prompts of 2 KB)`,
+);
 await time('chars / 4 estimate (before)', (r) => estimateTokenParts(r, 4096));
-await time('byte bound (Claude, Gemini, Mistral, Llama)', (r) => promptTokenBound(r, { kind: 'anthropic', model: 'claude-sonnet-4-5' }));
+await time('byte bound (Claude, Gemini, Mistral, Llama)', (r) =>
+  promptTokenBound(r, { kind: 'anthropic', model: 'claude-sonnet-4-5' }),
+);
 await time('o200k_base bound (gpt-4o)', (r) => promptTokenBound(r, { kind: 'openai', model: 'gpt-4o' }));

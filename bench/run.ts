@@ -8,15 +8,16 @@
  * BENCH_RATE (open-loop req/s, default 1000), BENCH_ROUNDS (rounds of the
  * direct / gateway / bare-proxy comparison, run in turn; default 3).
  */
-import { freePort, waitHealthy } from './process-helpers.ts';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_MOCK_KEYS } from '../src/mock-upstream/index.ts';
-import { closedLoop, openLoop, percentile, streamTimings, type LoadResult, type LoadTarget } from './load.ts';
-import { limitScenarioLines, runLimitScenarios } from './limit-scenarios.ts';
 import { runGuardBench } from './guard.ts';
+import { limitScenarioLines, runLimitScenarios } from './limit-scenarios.ts';
+import { closedLoop, type LoadResult, type LoadTarget, openLoop, percentile, streamTimings } from './load.ts';
+import { freePort, waitHealthy } from './process-helpers.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'src', 'cli', 'main.ts');
@@ -24,7 +25,6 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-
 
 /** CPU seconds (user + system) a child process has used so far. */
 function cpuSeconds(proc: ChildProcess): number {
@@ -37,13 +37,17 @@ function cpuSeconds(proc: ChildProcess): number {
 const CLOCK_TICKS = 100;
 
 /** Runs a scenario and measures each process's CPU time per request, in microseconds. */
-async function withCpu(procs: Record<string, ChildProcess>, run: () => Promise<LoadResult>): Promise<{ result: LoadResult; cpuUs: Record<string, number> }> {
+async function withCpu(
+  procs: Record<string, ChildProcess>,
+  run: () => Promise<LoadResult>,
+): Promise<{ result: LoadResult; cpuUs: Record<string, number> }> {
   const before = Object.fromEntries(Object.entries(procs).map(([k, p]) => [k, cpuSeconds(p)]));
   const selfBefore = process.cpuUsage();
   const result = await run();
   const selfAfter = process.cpuUsage(selfBefore);
   const cpuUs: Record<string, number> = {};
-  for (const [k, p] of Object.entries(procs)) cpuUs[k] = ((cpuSeconds(p) - before[k]!) * 1e6) / Math.max(1, result.requests);
+  for (const [k, p] of Object.entries(procs))
+    cpuUs[k] = ((cpuSeconds(p) - before[k]!) * 1e6) / Math.max(1, result.requests);
   cpuUs['load generator'] = (selfAfter.user + selfAfter.system) / Math.max(1, result.requests);
   return { result, cpuUs };
 }
@@ -55,9 +59,14 @@ function medianResult(runs: readonly LoadResult[]): LoadResult {
     return v[Math.floor((v.length - 1) / 2)]!;
   };
   return {
-    requests: runs.reduce((n, r) => n + r.requests, 0), errors: runs.reduce((n, r) => n + r.errors, 0),
-    seconds: runs.reduce((n, r) => n + r.seconds, 0), rps: med((r) => r.rps),
-    p50: med((r) => r.p50), p90: med((r) => r.p90), p99: med((r) => r.p99), max: med((r) => r.max),
+    requests: runs.reduce((n, r) => n + r.requests, 0),
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+    seconds: runs.reduce((n, r) => n + r.seconds, 0),
+    rps: med((r) => r.rps),
+    p50: med((r) => r.p50),
+    p90: med((r) => r.p90),
+    p99: med((r) => r.p99),
+    max: med((r) => r.max),
   };
 }
 
@@ -93,21 +102,31 @@ async function main(): Promise<void> {
 
     const gwPort = await freePort();
     const configPath = join(dir, 'portcullis.yaml');
-    writeFileSync(configPath, [
-      'server: { host: 127.0.0.1, port: ' + gwPort + ' }',
-      'store: { path: ./state/portcullis.db }',
-      'security: { data_dir: ./state }',
-      'logging: { level: info }',
-      // Measured as operators run it: Prometheus metrics and trace context on.
-      'metrics: { port: 0 }',
-      'providers:',
-      `  openai: { kind: openai, base_url: ${mockUrl}/openai/v1, api_key: "\${BENCH_OPENAI_KEY}", allow_private_network: true, max_connections: 128 }`,
-      'models:',
-      '  gpt: { targets: [ { provider: openai, model: gpt-4o-mini } ] }',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      configPath,
+      [
+        'server: { host: 127.0.0.1, port: ' + gwPort + ' }',
+        'store: { path: ./state/portcullis.db }',
+        'security: { data_dir: ./state }',
+        'logging: { level: info }',
+        // Measured as operators run it: Prometheus metrics and trace context on.
+        'metrics: { port: 0 }',
+        'providers:',
+        `  openai: { kind: openai, base_url: ${mockUrl}/openai/v1, api_key: "\${BENCH_OPENAI_KEY}", allow_private_network: true, max_connections: 128 }`,
+        'models:',
+        '  gpt: { targets: [ { provider: openai, model: gpt-4o-mini } ] }',
+        '',
+      ].join('\n'),
+    );
     const env = { ...process.env, BENCH_OPENAI_KEY: DEFAULT_MOCK_KEYS.openai };
-    const key = (JSON.parse(execFileSync(process.execPath, [CLI, 'keys', 'create', '--config', configPath, '--label', 'bench', '--json'], { env, encoding: 'utf8' })) as { key: string }).key;
+    const key = (
+      JSON.parse(
+        execFileSync(process.execPath, [CLI, 'keys', 'create', '--config', configPath, '--label', 'bench', '--json'], {
+          env,
+          encoding: 'utf8',
+        }),
+      ) as { key: string }
+    ).key;
     const gateway = spawn(process.execPath, [CLI, 'start', '--config', configPath], { env, stdio: 'ignore' });
     procs.push(gateway);
     const gwUrl = `http://127.0.0.1:${gwPort}`;
@@ -116,19 +135,31 @@ async function main(): Promise<void> {
 
     const messages = [{ role: 'user', content: 'Summarise the benefits of an AI gateway in one sentence.' }];
     const direct: LoadTarget = {
-      origin: mockUrl, path: '/openai/v1/chat/completions',
+      origin: mockUrl,
+      path: '/openai/v1/chat/completions',
       headers: { authorization: `Bearer ${DEFAULT_MOCK_KEYS.openai}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'gpt-4o-mini', messages }),
     };
     const viaGateway: LoadTarget = {
-      origin: gwUrl, path: '/v1/chat/completions',
+      origin: gwUrl,
+      path: '/v1/chat/completions',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'gpt', messages }),
     };
 
     // The floor: a pass-through Node proxy doing none of a gateway's work (bench/bare-proxy.ts).
     const barePort = await freePort();
-    const bare = spawn(process.execPath, [join(ROOT, 'bench', 'bare-proxy.ts'), String(barePort), mockUrl, '/openai/v1/chat/completions', DEFAULT_MOCK_KEYS.openai], { stdio: 'ignore' });
+    const bare = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'bench', 'bare-proxy.ts'),
+        String(barePort),
+        mockUrl,
+        '/openai/v1/chat/completions',
+        DEFAULT_MOCK_KEYS.openai,
+      ],
+      { stdio: 'ignore' },
+    );
     procs.push(bare);
     const bareTarget: LoadTarget = { ...viaGateway, origin: `http://127.0.0.1:${barePort}` };
     await waitHealthy(`${bareTarget.origin}/healthz`);
@@ -140,7 +171,11 @@ async function main(): Promise<void> {
 
     // Closed loop: rounds run in turn across the three paths, so a slow spell on this shared
     // machine falls on all of them; each figure is the median over the rounds.
-    const maxRounds: Array<{ d: Awaited<ReturnType<typeof withCpu>>; g: Awaited<ReturnType<typeof withCpu>>; b: Awaited<ReturnType<typeof withCpu>> }> = [];
+    const maxRounds: Array<{
+      d: Awaited<ReturnType<typeof withCpu>>;
+      g: Awaited<ReturnType<typeof withCpu>>;
+      b: Awaited<ReturnType<typeof withCpu>>;
+    }> = [];
     for (let i = 0; i < ROUNDS; i++) {
       maxRounds.push({
         d: await withCpu({ emulator: mock }, () => closedLoop(direct, CONNECTIONS, SECONDS)),
@@ -170,14 +205,22 @@ async function main(): Promise<void> {
     const gRate = medianResult(rateRounds.map((r) => r.g));
     const bRate = medianResult(rateRounds.map((r) => r.b));
 
-    const streamBody = (model: string) => JSON.stringify({ model, messages, stream: true, stream_options: { include_usage: true } });
+    const streamBody = (model: string) =>
+      JSON.stringify({ model, messages, stream: true, stream_options: { include_usage: true } });
     const dStream = await streamTimings({ ...direct, body: streamBody('gpt-4o-mini') }, 200);
     const gStream = await streamTimings({ ...viaGateway, body: streamBody('gpt') }, 200);
     const rssEnd = rssMiB(gateway);
     // Stopped first, so that each limit scenario's gateway has the CPU to itself.
     gateway.kill('SIGTERM');
     const limitRuns = await runLimitScenarios({
-      cli: CLI, dir, mockUrl, env, connections: CONNECTIONS, seconds: SECONDS, rate: RATE, body: viaGateway.body,
+      cli: CLI,
+      dir,
+      mockUrl,
+      env,
+      connections: CONNECTIONS,
+      seconds: SECONDS,
+      rate: RATE,
+      body: viaGateway.body,
     });
 
     // In this process, once every gateway is stopped: the detectors' cost alone.
@@ -214,7 +257,7 @@ async function main(): Promise<void> {
       `| through a bare Node proxy | ${fmt(bRun.cpuUs.emulator!, 0)} | ${fmt(bRun.cpuUs.proxy!, 0)} | ${fmt(bRun.cpuUs['load generator']!, 0)} |`,
       '',
       `On ${cpus().length} cores shared by all three processes, the best the gateway path can reach is about`,
-      `(emulator + generator) / (emulator + generator + gateway) of direct: ${fmt(100 * (dRun.cpuUs.emulator! + dRun.cpuUs['load generator']!) / (dRun.cpuUs.emulator! + dRun.cpuUs['load generator']! + gRun.cpuUs.gateway!), 1)} %.`,
+      `(emulator + generator) / (emulator + generator + gateway) of direct: ${fmt((100 * (dRun.cpuUs.emulator! + dRun.cpuUs['load generator']!)) / (dRun.cpuUs.emulator! + dRun.cpuUs['load generator']! + gRun.cpuUs.gateway!), 1)} %.`,
       '',
       `## Fixed rate ${RATE} req/s, ${SECONDS} s × ${ROUNDS} rounds (open loop, latency from the scheduled send time)`,
       '',
@@ -228,7 +271,9 @@ async function main(): Promise<void> {
       '',
       `Added latency through the gateway: p50 ${fmt(gRate.p50 - dRate.p50, 3)} ms, p90 ${fmt(gRate.p90 - dRate.p90, 3)} ms, p99 ${fmt(gRate.p99 - dRate.p99, 3)} ms (target p99 ≤ 1 ms).`,
       `Added by the bare proxy, the floor for any Node proxy on this machine: p50 ${fmt(bRate.p50 - dRate.p50, 3)} ms, p90 ${fmt(bRate.p90 - dRate.p90, 3)} ms, p99 ${fmt(bRate.p99 - dRate.p99, 3)} ms.`,
-      'Per round (p99 ms, direct / gateway / bare proxy): ' + rateRounds.map((r) => `${fmt(r.d.p99)} / ${fmt(r.g.p99)} / ${fmt(r.b.p99)}`).join('; ') + '.',
+      'Per round (p99 ms, direct / gateway / bare proxy): ' +
+        rateRounds.map((r) => `${fmt(r.d.p99)} / ${fmt(r.g.p99)} / ${fmt(r.b.p99)}`).join('; ') +
+        '.',
       '',
       '## Streaming, 200 sequential streams',
       '',
@@ -242,7 +287,15 @@ async function main(): Promise<void> {
       `## Gateway memory`,
       '',
       `RSS idle ${fmt(rssIdle, 1)} MiB, after the ${CONNECTIONS}-connection run ${fmt(rssLoaded, 1)} MiB, at the end ${fmt(rssEnd, 1)} MiB.`,
-      ...limitScenarioLines({ direct: dRate, plainMax: gMax, plainFixed: gRate, runs: limitRuns, connections: CONNECTIONS, seconds: SECONDS, rate: RATE }),
+      ...limitScenarioLines({
+        direct: dRate,
+        plainMax: gMax,
+        plainFixed: gRate,
+        runs: limitRuns,
+        connections: CONNECTIONS,
+        seconds: SECONDS,
+        rate: RATE,
+      }),
       ...guard.lines,
       `Against the gateway's own CPU per request measured above (${fmt(gatewayCpuUs, 0)} µs, a short prompt), all four detectors on a 2 KB prompt add ${fmt((100 * guard.cpuUsPer2kb) / gatewayCpuUs, 1)} % (target under 15 %).`,
       '',

@@ -5,8 +5,9 @@
  * finds its key forgotten, the worst case). Prints ns per request and heap growth.
  * Run: node --expose-gc bench/threat-detection.ts [KEYS]
  */
-import { newOutcome, type RequestContext } from '../src/core/context.ts';
+
 import { THREAT_DEFAULTS } from '../src/config/read-threats.ts';
+import { newOutcome, type RequestContext } from '../src/core/context.ts';
 import { silentLogger } from '../src/observability/logger.ts';
 import { createDetectStage } from '../src/stages/detect/index.ts';
 import { createThreatEngine } from '../src/threats/engine.ts';
@@ -16,16 +17,44 @@ const KEYS = Number(process.argv[2] ?? 2_000);
 const N = 1_000_000;
 const penalties = createPenaltyBox(THREAT_DEFAULTS.maxTrackedSubjects);
 let firings = 0;
-const engine = createThreatEngine({ config: THREAT_DEFAULTS, onFiring: () => { firings += 1; } });
+const engine = createThreatEngine({
+  config: THREAT_DEFAULTS,
+  onFiring: () => {
+    firings += 1;
+  },
+});
 const stage = createDetectStage({ engine, penalties });
 const log = silentLogger();
 
 const contexts: RequestContext[] = Array.from({ length: KEYS }, (_, i) => ({
-  id: `req-${i}`, startedAt: 0, receivedAt: new Date(), surface: 'openai', operation: 'chat',
-  http: { method: 'POST', path: '/v1/chat/completions', headers: {}, remoteAddress: `10.${(i >> 8) & 3}.${i % 250}.${i % 200}`, clientIp: `10.${(i >> 8) & 3}.${i % 250}.${i % 200}` },
-  signal: new AbortController().signal, log, readBody: async () => Buffer.alloc(0),
-  caller: { kind: 'api_key', keyId: `key_${i}`, keyPrefix: `pcl_${i}`, tenantId: 't', label: 'b', allowedModels: ['*'] },
-  request: undefined, surfaceRequest: undefined, route: undefined, response: undefined, outcome: newOutcome(),
+  id: `req-${i}`,
+  startedAt: 0,
+  receivedAt: new Date(),
+  surface: 'openai',
+  operation: 'chat',
+  http: {
+    method: 'POST',
+    path: '/v1/chat/completions',
+    headers: {},
+    remoteAddress: `10.${(i >> 8) & 3}.${i % 250}.${i % 200}`,
+    clientIp: `10.${(i >> 8) & 3}.${i % 250}.${i % 200}`,
+  },
+  signal: new AbortController().signal,
+  log,
+  readBody: async () => Buffer.alloc(0),
+  caller: {
+    kind: 'api_key',
+    keyId: `key_${i}`,
+    keyPrefix: `pcl_${i}`,
+    tenantId: 't',
+    label: 'b',
+    allowedModels: ['*'],
+  },
+  request: undefined,
+  surfaceRequest: undefined,
+  route: undefined,
+  response: undefined,
+  outcome: newOutcome(),
 }));
 
 function run(n: number): number {
@@ -55,6 +84,10 @@ const heapBefore = process.memoryUsage().heapUsed;
 const ns = run(N);
 const heapAfter = process.memoryUsage().heapUsed;
 const base = runYardstick(N);
-console.log(`threat detection per request (detect onRequest + onFinish, all rules on, ${KEYS} keys): ${ns.toFixed(0)} ns`);
+console.log(
+  `threat detection per request (detect onRequest + onFinish, all rules on, ${KEYS} keys): ${ns.toFixed(0)} ns`,
+);
 console.log(`yardstick (one Map lookup per request, same loop): ${base.toFixed(0)} ns`);
-console.log(`requests: ${N}, firings: ${firings}, heap growth: ${((heapAfter - heapBefore) / 1024 / 1024).toFixed(1)} MiB`);
+console.log(
+  `requests: ${N}, firings: ${firings}, heap growth: ${((heapAfter - heapBefore) / 1024 / 1024).toFixed(1)} MiB`,
+);

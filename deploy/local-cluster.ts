@@ -11,7 +11,7 @@
  * default redis://127.0.0.1:6379; a fresh key prefix) and nginx (`apt-get install nginx`).
  * Ctrl-C stops everything and drops the database.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import { DEFAULT_MOCK_KEYS, startMockUpstream, type MockUpstream } from '../src/mock-upstream/index.ts';
+import { DEFAULT_MOCK_KEYS, type MockUpstream, startMockUpstream } from '../src/mock-upstream/index.ts';
 import { createTestDatabase, type TestDatabase } from '../src/store/postgres/test-database.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -158,7 +158,12 @@ ${opts.upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=
 `;
 }
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms: number, detail: () => string): Promise<void> {
+async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  ms: number,
+  detail: () => string,
+): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     if (await check()) return;
@@ -199,33 +204,66 @@ export async function startLocalCluster(opts: ClusterOptions = {}): Promise<Loca
       mkdirSync(dataDir, { recursive: true });
       const configPath = join(dir, `gateway-${i}.yaml`);
       writeFileSync(configPath, gatewayConfig({ port, dataDir, mock, prefix }));
-      instances.push({ index: i, port, url: `http://127.0.0.1:${port}`, dataDir, configPath, proc: undefined as unknown as ChildProcess, output: '' });
+      instances.push({
+        index: i,
+        port,
+        url: `http://127.0.0.1:${port}`,
+        dataDir,
+        configPath,
+        proc: undefined as unknown as ChildProcess,
+        output: '',
+      });
     }
     const startInstance = (inst: ClusterInstance): void => {
       inst.output = '';
-      inst.proc = spawn(process.execPath, [CLI, 'start', '--config', inst.configPath], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      inst.proc.stdout!.setEncoding('utf8').on('data', (d: string) => { inst.output += d; });
-      inst.proc.stderr!.setEncoding('utf8').on('data', (d: string) => { inst.output += d; });
+      inst.proc = spawn(process.execPath, [CLI, 'start', '--config', inst.configPath], {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      inst.proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+        inst.output += d;
+      });
+      inst.proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
+        inst.output += d;
+      });
     };
     // The first instance creates the schema; the others then start together.
     startInstance(instances[0]!);
     cleanups.push(() => stopAll(instances));
-    await waitFor('gateway-1 listening', () => instances[0]!.output.includes('"msg":"listening"') || instances[0]!.proc.exitCode !== null, 60_000, () => instances[0]!.output);
+    await waitFor(
+      'gateway-1 listening',
+      () => instances[0]!.output.includes('"msg":"listening"') || instances[0]!.proc.exitCode !== null,
+      60_000,
+      () => instances[0]!.output,
+    );
     for (const inst of instances.slice(1)) startInstance(inst);
     for (const inst of instances) {
-      await waitFor(`gateway-${inst.index} listening`, () => inst.output.includes('"msg":"listening"') || inst.proc.exitCode !== null, 60_000, () => inst.output);
-      if (inst.proc.exitCode !== null) throw new Error(`gateway-${inst.index} exited (${inst.proc.exitCode}):\n${inst.output}`);
+      await waitFor(
+        `gateway-${inst.index} listening`,
+        () => inst.output.includes('"msg":"listening"') || inst.proc.exitCode !== null,
+        60_000,
+        () => inst.output,
+      );
+      if (inst.proc.exitCode !== null)
+        throw new Error(`gateway-${inst.index} exited (${inst.proc.exitCode}):\n${inst.output}`);
       log(`gateway-${inst.index} ${inst.url} (data ${inst.dataDir})`);
     }
 
     const lbPort = opts.port === undefined || opts.port === 0 ? await freePort() : opts.port;
-    for (const t of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, 'nginx-tmp', t), { recursive: true });
+    for (const t of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'])
+      mkdirSync(join(dir, 'nginx-tmp', t), { recursive: true });
     writeFileSync(join(dir, 'nginx.conf'), nginxConfig({ dir, port: lbPort, upstreams: instances.map((i) => i.port) }));
     let nginxOut = '';
     const nginx = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    nginx.on('error', (err) => { nginxOut += `cannot run ${NGINX}: ${err.message} (apt-get install nginx)\n`; });
-    nginx.stdout.setEncoding('utf8').on('data', (d: string) => { nginxOut += d; });
-    nginx.stderr.setEncoding('utf8').on('data', (d: string) => { nginxOut += d; });
+    nginx.on('error', (err) => {
+      nginxOut += `cannot run ${NGINX}: ${err.message} (apt-get install nginx)\n`;
+    });
+    nginx.stdout.setEncoding('utf8').on('data', (d: string) => {
+      nginxOut += d;
+    });
+    nginx.stderr.setEncoding('utf8').on('data', (d: string) => {
+      nginxOut += d;
+    });
     cleanups.push(async () => {
       if (nginx.exitCode === null && nginx.signalCode === null) {
         nginx.kill('SIGTERM');
@@ -233,19 +271,29 @@ export async function startLocalCluster(opts: ClusterOptions = {}): Promise<Loca
       }
     });
     const url = `http://127.0.0.1:${lbPort}`;
-    await waitFor('nginx answering', async () => {
-      if (nginx.exitCode !== null || nginxOut.includes('cannot run')) throw new Error(`nginx failed:\n${nginxOut}`);
-      try {
-        return (await fetch(`${url}/readyz`)).status === 200;
-      } catch {
-        return false;
-      }
-    }, 30_000, () => nginxOut);
+    await waitFor(
+      'nginx answering',
+      async () => {
+        if (nginx.exitCode !== null || nginxOut.includes('cannot run')) throw new Error(`nginx failed:\n${nginxOut}`);
+        try {
+          return (await fetch(`${url}/readyz`)).status === 200;
+        } catch {
+          return false;
+        }
+      },
+      30_000,
+      () => nginxOut,
+    );
     log(`load balancer ${url}`);
 
     const first = instances[0]!;
     return {
-      url, instances, database, mock, dir, env,
+      url,
+      instances,
+      database,
+      mock,
+      dir,
+      env,
       async cli(args, instance = 1) {
         const config = (instances[instance - 1] ?? first).configPath;
         try {
@@ -272,18 +320,31 @@ export async function startLocalCluster(opts: ClusterOptions = {}): Promise<Loca
 }
 
 async function stopAll(instances: readonly ClusterInstance[]): Promise<void> {
-  await Promise.all(instances.map(async (inst) => {
-    if (inst.proc === undefined || inst.proc.exitCode !== null || inst.proc.signalCode !== null) return;
-    inst.proc.kill('SIGTERM');
-    await once(inst.proc, 'exit');
-  }));
+  await Promise.all(
+    instances.map(async (inst) => {
+      if (inst.proc === undefined || inst.proc.exitCode !== null || inst.proc.signalCode !== null) return;
+      inst.proc.kill('SIGTERM');
+      await once(inst.proc, 'exit');
+    }),
+  );
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({ options: { instances: { type: 'string', default: '3' }, port: { type: 'string', default: '8080' } } });
-  const cluster = await startLocalCluster({ instances: Number(values.instances), port: Number(values.port), log: (l) => process.stdout.write(`${l}\n`) });
+  const { values } = parseArgs({
+    options: { instances: { type: 'string', default: '3' }, port: { type: 'string', default: '8080' } },
+  });
+  const cluster = await startLocalCluster({
+    instances: Number(values.instances),
+    port: Number(values.port),
+    log: (l) => process.stdout.write(`${l}\n`),
+  });
   const created = await cluster.cli(['keys', 'create', '--label', 'local-cluster']);
-  process.stdout.write(`${created.stdout}\nTry: curl ${cluster.url}/v1/chat/completions -H "Authorization: Bearer <key>" -H "Content-Type: application/json" -d '{"model":"fast","messages":[{"role":"user","content":"hi"}]}'\nCtrl-C stops everything.\n`);
-  await new Promise<void>((r) => { process.once('SIGINT', r); process.once('SIGTERM', r); });
+  process.stdout.write(
+    `${created.stdout}\nTry: curl ${cluster.url}/v1/chat/completions -H "Authorization: Bearer <key>" -H "Content-Type: application/json" -d '{"model":"fast","messages":[{"role":"user","content":"hi"}]}'\nCtrl-C stops everything.\n`,
+  );
+  await new Promise<void>((r) => {
+    process.once('SIGINT', r);
+    process.once('SIGTERM', r);
+  });
   await cluster.stop();
 }

@@ -6,21 +6,33 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { base32Decode, totpCode, totpStepAt } from '../src/identity/admin/totp.ts';
-import { CLI, MOCK_ENV, startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { CLI, MOCK_ENV, type RunningGateway, startGateway } from './helpers/gateway.ts';
 
 const PASSWORD = 'integration-owl-pepper-4417';
 
-function runCli(gw: RunningGateway, args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runCli(
+  gw: RunningGateway,
+  args: string[],
+  stdin: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: gw.dir, env: { ...process.env, ...MOCK_ENV }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: gw.dir,
+      env: { ...process.env, ...MOCK_ENV },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
     child.on('error', reject);
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(stdin);
@@ -33,30 +45,91 @@ describe('admin API through the gateway process', { timeout: 120_000 }, () => {
 
   before(async () => {
     gw = await startGateway({
-      serverYaml: 'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\nadmin:\n  session: { idle_timeout_s: 600, absolute_timeout_s: 3600 }\n',
+      serverYaml:
+        'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\nadmin:\n  session: { idle_timeout_s: 600, absolute_timeout_s: 3600 }\n',
     });
   });
-  after(async () => { await gw?.stop(); });
+  after(async () => {
+    await gw?.stop();
+  });
 
   it('refuses a password on the command line and a weak password on stdin', async () => {
-    const argv = await runCli(gw, ['admin', 'create', '--config', gw.configPath, '--tenant', 'acme', '--email', 'x@example.com', '--role', 'owner', PASSWORD], '');
+    const argv = await runCli(
+      gw,
+      [
+        'admin',
+        'create',
+        '--config',
+        gw.configPath,
+        '--tenant',
+        'acme',
+        '--email',
+        'x@example.com',
+        '--role',
+        'owner',
+        PASSWORD,
+      ],
+      '',
+    );
     assert.equal(argv.code, 2);
     assert.match(argv.stderr, /never taken from the command line/);
-    const weak = await runCli(gw, ['admin', 'create', '--config', gw.configPath, '--tenant', 'acme', '--email', 'x@example.com', '--role', 'owner'], 'password1234\n');
+    const weak = await runCli(
+      gw,
+      ['admin', 'create', '--config', gw.configPath, '--tenant', 'acme', '--email', 'x@example.com', '--role', 'owner'],
+      'password1234\n',
+    );
     assert.equal(weak.code, 1);
-    assert.match(weak.stderr, /not acceptable: it is too easy to guess \(strength 1 of 4, at least 4 required\): this is similar to a commonly used password/);
-    const listed = await runCli(gw, ['admin', 'create', '--config', gw.configPath, '--tenant', 'acme', '--email', 'x@example.com', '--role', 'owner'], '1q2w3e4r5t6y\n');
+    assert.match(
+      weak.stderr,
+      /not acceptable: it is too easy to guess \(strength 1 of 4, at least 4 required\): this is similar to a commonly used password/,
+    );
+    const listed = await runCli(
+      gw,
+      ['admin', 'create', '--config', gw.configPath, '--tenant', 'acme', '--email', 'x@example.com', '--role', 'owner'],
+      '1q2w3e4r5t6y\n',
+    );
     assert.equal(listed.code, 1);
     assert.match(listed.stderr, /not acceptable: it is on the list of commonly used and breached passwords/);
   });
 
   it('creates the first owner with `portcullis admin create`, printing MFA material once', async () => {
-    const r = await runCli(gw, ['admin', 'create', '--config', gw.configPath, '--tenant', 'acme', '--email', 'Ops@Example.com', '--role', 'owner', '--json'], `${PASSWORD}\n`);
+    const r = await runCli(
+      gw,
+      [
+        'admin',
+        'create',
+        '--config',
+        gw.configPath,
+        '--tenant',
+        'acme',
+        '--email',
+        'Ops@Example.com',
+        '--role',
+        'owner',
+        '--json',
+      ],
+      `${PASSWORD}\n`,
+    );
     assert.equal(r.code, 0, r.stderr);
     created = JSON.parse(r.stdout);
     assert.equal(created.recovery_codes.length, 10);
     assert.match(created.totp_secret, /^[A-Z2-7]{32}$/);
-    const again = await runCli(gw, ['admin', 'create', '--config', gw.configPath, '--tenant', 'acme', '--email', 'ops@example.com', '--role', 'owner'], `${PASSWORD}\n`);
+    const again = await runCli(
+      gw,
+      [
+        'admin',
+        'create',
+        '--config',
+        gw.configPath,
+        '--tenant',
+        'acme',
+        '--email',
+        'ops@example.com',
+        '--role',
+        'owner',
+      ],
+      `${PASSWORD}\n`,
+    );
     assert.equal(again.code, 1);
     assert.match(again.stderr, /already exists/);
   });
@@ -64,12 +137,18 @@ describe('admin API through the gateway process', { timeout: 120_000 }, () => {
   it('logs in with password + TOTP, uses the session with its CSRF token, then an admin token, then logs out', async () => {
     const base = `${gw.url}/admin/v1`;
     const code = totpCode(base32Decode(created.totp_secret), totpStepAt(Date.now()));
-    const noMfa = await fetch(`${base}/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ops@example.com', password: PASSWORD }) });
+    const noMfa = await fetch(`${base}/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'ops@example.com', password: PASSWORD }),
+    });
     assert.equal(noMfa.status, 401);
     const login = await fetch(`${base}/session`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ops@example.com', password: PASSWORD, totp_code: code }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'ops@example.com', password: PASSWORD, totp_code: code }),
     });
-    const loginBody = await login.json() as { csrf_token: string; user: { id: string; role: string } };
+    const loginBody = (await login.json()) as { csrf_token: string; user: { id: string; role: string } };
     assert.equal(login.status, 201, JSON.stringify(loginBody));
     assert.equal(loginBody.user.role, 'owner');
     const cookie = login.headers.get('set-cookie')!;
@@ -80,25 +159,35 @@ describe('admin API through the gateway process', { timeout: 120_000 }, () => {
     assert.equal(me.status, 200);
     assert.equal(me.headers.get('cache-control'), 'no-store');
 
-    const noCsrf = await fetch(`${base}/tokens`, { method: 'POST', headers: { cookie: jar, 'content-type': 'application/json' }, body: JSON.stringify({ label: 'ci' }) });
+    const noCsrf = await fetch(`${base}/tokens`, {
+      method: 'POST',
+      headers: { cookie: jar, 'content-type': 'application/json' },
+      body: JSON.stringify({ label: 'ci' }),
+    });
     assert.equal(noCsrf.status, 403);
     const made = await fetch(`${base}/tokens`, {
-      method: 'POST', headers: { cookie: jar, 'x-csrf-token': loginBody.csrf_token, 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { cookie: jar, 'x-csrf-token': loginBody.csrf_token, 'content-type': 'application/json' },
       body: JSON.stringify({ label: 'ci', actions: ['self', 'user.read'], expires_in_s: 3600 }),
     });
-    const token = await made.json() as { token: string; id: string };
+    const token = (await made.json()) as { token: string; id: string };
     assert.equal(made.status, 201, JSON.stringify(token));
     const users = await fetch(`${base}/users`, { headers: { authorization: `Bearer ${token.token}` } });
     assert.equal(users.status, 200);
     assert.equal(((await users.json()) as { data: unknown[] }).data.length, 1);
 
-    const out = await fetch(`${base}/session`, { method: 'DELETE', headers: { cookie: jar, 'x-csrf-token': loginBody.csrf_token } });
+    const out = await fetch(`${base}/session`, {
+      method: 'DELETE',
+      headers: { cookie: jar, 'x-csrf-token': loginBody.csrf_token },
+    });
     assert.equal(out.status, 204);
     assert.equal((await fetch(`${base}/me`, { headers: { cookie: jar } })).status, 401);
 
     // Nothing secret in the clear: not the password, TOTP secret, recovery codes or admin token.
     const stateDir = join(gw.dir, 'state');
-    const files = readdirSync(stateDir).filter((f) => f.startsWith('portcullis.db')).map((f) => readFileSync(join(stateDir, f)));
+    const files = readdirSync(stateDir)
+      .filter((f) => f.startsWith('portcullis.db'))
+      .map((f) => readFileSync(join(stateDir, f)));
     const raw = base32Decode(created.totp_secret);
     for (const planted of [PASSWORD, created.totp_secret, created.recovery_codes[0]!, token.token]) {
       for (const f of files) assert.equal(f.includes(planted), false, `store file holds ${planted.slice(0, 6)}…`);
@@ -108,12 +197,17 @@ describe('admin API through the gateway process', { timeout: 120_000 }, () => {
   });
 
   it('resets MFA with `portcullis admin reset-mfa`: the old recovery codes stop working', async () => {
-    const r = await runCli(gw, ['admin', 'reset-mfa', '--config', gw.configPath, '--email', 'ops@example.com', '--json'], '');
+    const r = await runCli(
+      gw,
+      ['admin', 'reset-mfa', '--config', gw.configPath, '--email', 'ops@example.com', '--json'],
+      '',
+    );
     assert.equal(r.code, 0, r.stderr);
     const fresh = JSON.parse(r.stdout) as { totp_secret: string };
     assert.notEqual(fresh.totp_secret, created.totp_secret);
     const old = await fetch(`${gw.url}/admin/v1/session`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email: 'ops@example.com', password: PASSWORD, recovery_code: created.recovery_codes[1] }),
     });
     assert.equal(old.status, 401);
@@ -124,10 +218,13 @@ describe('admin API on its own listener (admin.listen)', { timeout: 120_000 }, (
   let gw: RunningGateway;
   before(async () => {
     gw = await startGateway({
-      serverYaml: 'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\nadmin:\n  listen: { host: 127.0.0.1, port: 0 }\n',
+      serverYaml:
+        'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\nadmin:\n  listen: { host: 127.0.0.1, port: 0 }\n',
     });
   });
-  after(async () => { await gw?.stop(); });
+  after(async () => {
+    await gw?.stop();
+  });
 
   it('serves /admin/v1 only there; the public listener answers 404', async () => {
     let adminUrl: string | undefined;

@@ -2,10 +2,11 @@
  * The official `@anthropic-ai/sdk` client against `/v1/messages`, served by an Anthropic
  * target and by non-Anthropic targets (Anthropic-in → OpenAI/Gemini-out and back).
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
-import { startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { type RunningGateway, startGateway } from './helpers/gateway.ts';
 
 let gw: RunningGateway;
 let client: Anthropic;
@@ -14,7 +15,9 @@ before(async () => {
   gw = await startGateway();
   client = new Anthropic({ baseURL: gw.url, apiKey: await gw.createKey(), maxRetries: 0 });
 });
-after(async () => { await gw.stop(); });
+after(async () => {
+  await gw.stop();
+});
 
 const tool = {
   name: 'get_weather',
@@ -25,7 +28,12 @@ const tool = {
 for (const model of ['claude', 'gpt', 'gemini', 'mistral']) {
   describe(`messages via ${model}`, () => {
     test('plain message', async () => {
-      const m = await client.messages.create({ model, max_tokens: 100, system: 'Be brief.', messages: [{ role: 'user', content: 'Hello there' }] });
+      const m = await client.messages.create({
+        model,
+        max_tokens: 100,
+        system: 'Be brief.',
+        messages: [{ role: 'user', content: 'Hello there' }],
+      });
       assert.equal(m.type, 'message');
       assert.equal(m.role, 'assistant');
       assert.equal(m.model, model);
@@ -38,8 +46,14 @@ for (const model of ['claude', 'gpt', 'gemini', 'mistral']) {
 
     test('stream follows the Messages event sequence', async () => {
       const seen: string[] = [];
-      const stream = client.messages.stream({ model, max_tokens: 100, messages: [{ role: 'user', content: 'alpha beta gamma' }] });
-      stream.on('streamEvent', (ev) => { seen.push(ev.type); });
+      const stream = client.messages.stream({
+        model,
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'alpha beta gamma' }],
+      });
+      stream.on('streamEvent', (ev) => {
+        seen.push(ev.type);
+      });
       const final = await stream.finalMessage();
       const text = final.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
       assert.equal(text, 'alpha beta gamma');
@@ -47,12 +61,20 @@ for (const model of ['claude', 'gpt', 'gemini', 'mistral']) {
       assert.ok(final.usage.output_tokens > 0);
       assert.equal(seen[0], 'message_start');
       assert.equal(seen.at(-1), 'message_stop');
-      assert.ok(seen.includes('content_block_start') && seen.includes('content_block_delta') && seen.includes('content_block_stop') && seen.includes('message_delta'));
+      assert.ok(
+        seen.includes('content_block_start') &&
+          seen.includes('content_block_delta') &&
+          seen.includes('content_block_stop') &&
+          seen.includes('message_delta'),
+      );
     });
 
     test('tool use round trip', async () => {
       const m = await client.messages.create({
-        model, max_tokens: 200, tools: [tool], tool_choice: { type: 'any' },
+        model,
+        max_tokens: 200,
+        tools: [tool],
+        tool_choice: { type: 'any' },
         messages: [{ role: 'user', content: 'Weather in Oslo?' }],
       });
       assert.equal(m.stop_reason, 'tool_use');
@@ -61,11 +83,19 @@ for (const model of ['claude', 'gpt', 'gemini', 'mistral']) {
       assert.equal(use.name, 'get_weather');
       assert.equal(typeof (use.input as { city: unknown }).city, 'string');
       const next = await client.messages.create({
-        model, max_tokens: 200, tools: [tool],
+        model,
+        max_tokens: 200,
+        tools: [tool],
         messages: [
           { role: 'user', content: 'Weather in Oslo?' },
           { role: 'assistant', content: m.content },
-          { role: 'user', content: [{ type: 'tool_result', tool_use_id: use.id, content: '{"temp": 3}' }, { type: 'text', text: 'Thanks' }] },
+          {
+            role: 'user',
+            content: [
+              { type: 'tool_result', tool_use_id: use.id, content: '{"temp": 3}' },
+              { type: 'text', text: 'Thanks' },
+            ],
+          },
         ],
       });
       const t = next.content[0];
@@ -75,7 +105,10 @@ for (const model of ['claude', 'gpt', 'gemini', 'mistral']) {
 
     test('streamed tool use reassembles', async () => {
       const stream = client.messages.stream({
-        model, max_tokens: 200, tools: [tool], tool_choice: { type: 'tool', name: 'get_weather' },
+        model,
+        max_tokens: 200,
+        tools: [tool],
+        tool_choice: { type: 'tool', name: 'get_weather' },
         messages: [{ role: 'user', content: 'Weather in Lima?' }],
       });
       const final = await stream.finalMessage();
@@ -87,14 +120,25 @@ for (const model of ['claude', 'gpt', 'gemini', 'mistral']) {
   });
 }
 
-test('errors come in Anthropic\'s shape', async () => {
+test("errors come in Anthropic's shape", async () => {
   const anon = new Anthropic({ baseURL: gw.url, apiKey: 'wrong', maxRetries: 0 });
-  await assert.rejects(anon.messages.create({ model: 'claude', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }),
-    (e: unknown) => e instanceof Anthropic.AuthenticationError && (e.error as { type: string; error: { type: string } }).error.type === 'authentication_error');
-  await assert.rejects(client.messages.create({ model: 'nope', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }),
-    (e: unknown) => e instanceof Anthropic.NotFoundError && (e.error as { type: string }).type === 'error');
+  await assert.rejects(
+    anon.messages.create({ model: 'claude', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }),
+    (e: unknown) =>
+      e instanceof Anthropic.AuthenticationError &&
+      (e.error as { type: string; error: { type: string } }).error.type === 'authentication_error',
+  );
+  await assert.rejects(
+    client.messages.create({ model: 'nope', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }),
+    (e: unknown) => e instanceof Anthropic.NotFoundError && (e.error as { type: string }).type === 'error',
+  );
   const res = await fetch(`${gw.url}/v1/messages`, {
-    method: 'POST', headers: { 'x-api-key': await gw.createKey(), 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+    method: 'POST',
+    headers: {
+      'x-api-key': await gw.createKey(),
+      'content-type': 'application/json',
+      'anthropic-version': '2023-06-01',
+    },
     body: JSON.stringify({ model: 'claude', messages: [{ role: 'user', content: 'x' }] }),
   });
   assert.equal(res.status, 400);

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
-import { CLI, MOCK_ENV, startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { CLI, MOCK_ENV, type RunningGateway, startGateway } from './helpers/gateway.ts';
 
 const SERVER = 'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\naudit:\n  checkpoint_every: 50\n';
 
@@ -22,12 +22,26 @@ function chat(gw: RunningGateway, key: string | undefined, model = 'gpt', body: 
   });
 }
 
-interface Row { seq: number; action: string; decision: string; reason: string | null; request_id: string | null; actor_kind: string; actor_id: string | null; target: string | null; metadata: string }
+interface Row {
+  seq: number;
+  action: string;
+  decision: string;
+  reason: string | null;
+  request_id: string | null;
+  actor_kind: string;
+  actor_id: string | null;
+  target: string | null;
+  metadata: string;
+}
 
 function auditRows(gw: RunningGateway): Row[] {
   const db = new DatabaseSync(join(gw.dir, 'state', 'audit.db'), { readOnly: true });
   try {
-    return db.prepare('SELECT seq, action, decision, reason, request_id, actor_kind, actor_id, target, metadata FROM audit_records ORDER BY seq').all() as unknown as Row[];
+    return db
+      .prepare(
+        'SELECT seq, action, decision, reason, request_id, actor_kind, actor_id, target, metadata FROM audit_records ORDER BY seq',
+      )
+      .all() as unknown as Row[];
   } finally {
     db.close();
   }
@@ -40,7 +54,9 @@ describe('audit log', () => {
     gw = await startGateway({ serverYaml: SERVER });
     key = await gw.createKey({ models: 'gpt,claude' });
   });
-  after(async () => { await gw.stop(); });
+  after(async () => {
+    await gw.stop();
+  });
 
   test('allowed calls, refusals and key creation become records; verify passes; export works', async () => {
     const ok = await chat(gw, key);
@@ -61,15 +77,27 @@ describe('audit log', () => {
     const created = rows.find((r) => r.action === 'key.create');
     assert.equal(created?.actor_kind, 'cli');
     assert.doesNotMatch(created!.metadata, /pcl_[A-Za-z0-9]{20,}/, 'never the key itself');
-    assert.deepEqual(byId(okId).map((r) => [r.action, r.decision, r.target, r.reason]), [['model.call', 'allowed', 'gpt', null]]);
+    assert.deepEqual(
+      byId(okId).map((r) => [r.action, r.decision, r.target, r.reason]),
+      [['model.call', 'allowed', 'gpt', null]],
+    );
     // The refusal records are written after the response: wait for them briefly.
     const deadline = Date.now() + 5_000;
-    while (auditRows(gw).filter((r) => r.request_id === anonId || r.request_id === scopeId).length < 2 && Date.now() < deadline) {
+    while (
+      auditRows(gw).filter((r) => r.request_id === anonId || r.request_id === scopeId).length < 2 &&
+      Date.now() < deadline
+    ) {
       await new Promise((r) => setTimeout(r, 50));
     }
     const later = auditRows(gw);
-    assert.deepEqual(later.filter((r) => r.request_id === anonId).map((r) => [r.action, r.decision, r.reason, r.actor_kind]), [['auth.failure', 'refused', 'auth.invalid_key', 'anonymous']]);
-    assert.deepEqual(later.filter((r) => r.request_id === scopeId).map((r) => [r.action, r.decision, r.reason, r.actor_kind]), [['model.call', 'refused', 'model.not_found', 'api_key']]);
+    assert.deepEqual(
+      later.filter((r) => r.request_id === anonId).map((r) => [r.action, r.decision, r.reason, r.actor_kind]),
+      [['auth.failure', 'refused', 'auth.invalid_key', 'anonymous']],
+    );
+    assert.deepEqual(
+      later.filter((r) => r.request_id === scopeId).map((r) => [r.action, r.decision, r.reason, r.actor_kind]),
+      [['model.call', 'refused', 'model.not_found', 'api_key']],
+    );
     for (const r of later) assert.doesNotMatch(r.metadata, /hello audit/, 'no prompt text in the audit log');
 
     const verify = await gw.cli(['audit', 'verify', '--config', gw.configPath]);
@@ -81,25 +109,62 @@ describe('audit log', () => {
     const today = new Date();
     const from = new Date(today.getTime() - 3_600_000).toISOString();
     const to = new Date(today.getTime() + 3_600_000).toISOString();
-    const exported = await gw.cli(['audit', 'export', '--config', gw.configPath, '--from', from, '--to', to, '--format', 'jsonl']);
+    const exported = await gw.cli([
+      'audit',
+      'export',
+      '--config',
+      gw.configPath,
+      '--from',
+      from,
+      '--to',
+      to,
+      '--format',
+      'jsonl',
+    ]);
     assert.equal(exported.code, 0, exported.stderr);
     assert.ok(exported.stdout.split('\n').some((l) => l.includes(`"request_id":"${okId}"`)));
     // Progress goes to stderr as plain lines when it is not a terminal; stdout is only records.
     const records = exported.stdout.trim().split('\n').length;
-    assert.match(exported.stderr, new RegExp(`^Exporting audit records: ${records}/${records} records \\(100%\\)`, 'm'));
-    assert.ok(!exported.stderr.includes('\r') && !exported.stderr.includes('\u001b'), 'no terminal control in plain mode');
+    assert.match(
+      exported.stderr,
+      new RegExp(`^Exporting audit records: ${records}/${records} records \\(100%\\)`, 'm'),
+    );
+    assert.ok(
+      !exported.stderr.includes('\r') && !exported.stderr.includes('\u001b'),
+      'no terminal control in plain mode',
+    );
     if (existsSync('/usr/bin/script')) {
       // Exporting to a file from a terminal (a pseudo-terminal from script(1)): one bar redrawn
       // in place on the terminal, the records in the file only.
       const file = join(gw.dir, 'export.jsonl');
       const command = `${[process.execPath, CLI, 'audit', 'export', '--config', gw.configPath, '--from', from, '--to', to].map((a) => `'${a}'`).join(' ')} > '${file}'`;
-      const tty = spawnSync('/usr/bin/script', ['-qec', command, '/dev/null'], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...MOCK_ENV, COLUMNS: '120' } });
+      const tty = spawnSync('/usr/bin/script', ['-qec', command, '/dev/null'], {
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { ...process.env, ...MOCK_ENV, COLUMNS: '120' },
+      });
       assert.equal(tty.status, 0, tty.stdout);
-      assert.match(tty.stdout, new RegExp(`\\r\\u001b\\[2KExporting audit records \\[#+\\] ${records}/${records} records \\(100%\\)(, [\\d.,]+ records/s)?, in \\d+s`));
+      assert.match(
+        tty.stdout,
+        new RegExp(
+          `\\r\\u001b\\[2KExporting audit records \\[#+\\] ${records}/${records} records \\(100%\\)(, [\\d.,]+ records/s)?, in \\d+s`,
+        ),
+      );
       assert.doesNotMatch(tty.stdout, /"request_id"/, 'records went to the file');
       assert.ok(readFileSync(file, 'utf8').includes(`"request_id":"${okId}"`));
     }
-    const csv = await gw.cli(['audit', 'export', '--config', gw.configPath, '--from', from, '--to', to, '--format', 'csv']);
+    const csv = await gw.cli([
+      'audit',
+      'export',
+      '--config',
+      gw.configPath,
+      '--from',
+      from,
+      '--to',
+      to,
+      '--format',
+      'csv',
+    ]);
     assert.match(csv.stdout, /^seq,time,actor_kind/);
     const bad = await gw.cli(['audit', 'export', '--config', gw.configPath, '--from', 'last tuesday', '--to', to]);
     assert.equal(bad.code, 2);
@@ -118,11 +183,12 @@ describe('audit log', () => {
       const res = await chat(gw, key);
       assert.equal(res.status, 503);
       assert.equal(res.headers.get('x-portcullis-error-code'), 'audit.unavailable');
-      const body = await res.json() as { error: { code: string; message: string } };
+      const body = (await res.json()) as { error: { code: string; message: string } };
       assert.equal(body.error.code, 'audit.unavailable');
       assert.doesNotMatch(body.error.message, /audit\.db|SQLITE|locked/i, 'no internal detail to the client');
       assert.ok(Date.now() - started < 10_000, 'refused promptly, not hung');
-      const recorded = async () => ((await gw.mockControl('/__mock/requests', 'GET')) as { requests: unknown[] }).requests.length;
+      const recorded = async () =>
+        ((await gw.mockControl('/__mock/requests', 'GET')) as { requests: unknown[] }).requests.length;
       const before = await recorded();
       const again = await chat(gw, key);
       assert.equal(again.status, 503);
@@ -169,7 +235,11 @@ test('kill -9 under load: verify passes and every 200 has its durable allowed re
 
     const verify = await gw.cli(['audit', 'verify', '--config', gw.configPath]);
     assert.equal(verify.code, 0, `${verify.stdout}${verify.stderr}`);
-    const allowed = new Set(auditRows(gw).filter((r) => r.decision === 'allowed' && r.action === 'model.call').map((r) => r.request_id));
+    const allowed = new Set(
+      auditRows(gw)
+        .filter((r) => r.decision === 'allowed' && r.action === 'model.call')
+        .map((r) => r.request_id),
+    );
     const missing = ok.filter((id) => !allowed.has(id));
     assert.deepEqual(missing, [], 'every request answered 200 has its allowed record');
   } finally {

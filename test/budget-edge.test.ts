@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, test } from 'node:test';
 import { createClient } from 'redis';
-import { rawRequest, startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { type RunningGateway, rawRequest, startGateway } from './helpers/gateway.ts';
 
 const REDIS_URL = process.env['PORTCULLIS_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const BUDGET_MICROS = 150_000;
@@ -40,12 +40,27 @@ const MODELS = `models:
 const SERVER = 'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\n';
 
 /** Short prompts whose real token count is far above characters ÷ 4. */
-const PROMPTS = ['a,b;c.d!e?f:g', '👩‍👩‍👧‍👦🎉🎉🏳️‍🌈', '日本語の文です。', '1 2 3 4 5 6 7 8', 'x', '{"k":[1,2,{"z":null}]}'];
+const PROMPTS = [
+  'a,b;c.d!e?f:g',
+  '👩‍👩‍👧‍👦🎉🎉🏳️‍🌈',
+  '日本語の文です。',
+  '1 2 3 4 5 6 7 8',
+  'x',
+  '{"k":[1,2,{"z":null}]}',
+];
 
-async function spendOf(gw: RunningGateway, model: string, expected: number): Promise<{ spent: number; served: number }> {
+async function spendOf(
+  gw: RunningGateway,
+  model: string,
+  expected: number,
+): Promise<{ spent: number; served: number }> {
   for (let i = 0; ; i++) {
     const db = new DatabaseSync(join(gw.dir, 'state', 'portcullis.db'), { readOnly: true });
-    const row = db.prepare('SELECT COUNT(*) AS n, SUM(CASE WHEN status = 200 THEN 1 ELSE 0 END) AS served, COALESCE(SUM(cost_micros), 0) AS cost FROM request_records WHERE model = ?').get(model) as { n: number; served: number; cost: number };
+    const row = db
+      .prepare(
+        'SELECT COUNT(*) AS n, SUM(CASE WHEN status = 200 THEN 1 ELSE 0 END) AS served, COALESCE(SUM(cost_micros), 0) AS cost FROM request_records WHERE model = ?',
+      )
+      .get(model) as { n: number; served: number; cost: number };
     db.close();
     if (row.n >= expected) return { spent: row.cost, served: row.served };
     if (i > 150) assert.fail(`only ${row.n} of ${expected} request records for ${model}`);
@@ -58,14 +73,23 @@ async function hammer(gw: RunningGateway, model: string): Promise<string> {
   const codes = new Map<string, number>();
   let sent = 0;
   for (let wave = 0; wave < WAVES; wave++) {
-    const replies = await Promise.all(Array.from({ length: PER_WAVE }, (_, i) => {
-      sent++;
-      const prompt = PROMPTS[(wave + i) % PROMPTS.length]!;
-      return rawRequest(`${gw.url}/v1/chat/completions`, {
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model, max_tokens: 2, messages: [{ role: 'system', content: '.' }, { role: 'user', content: prompt }] }),
-      });
-    }));
+    const replies = await Promise.all(
+      Array.from({ length: PER_WAVE }, (_, i) => {
+        sent++;
+        const prompt = PROMPTS[(wave + i) % PROMPTS.length]!;
+        return rawRequest(`${gw.url}/v1/chat/completions`, {
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            model,
+            max_tokens: 2,
+            messages: [
+              { role: 'system', content: '.' },
+              { role: 'user', content: prompt },
+            ],
+          }),
+        });
+      }),
+    );
     for (const r of replies) {
       const code = r.status === 200 ? '200' : `${r.status} ${r.json?.error?.code}`;
       codes.set(code, (codes.get(code) ?? 0) + 1);
@@ -75,23 +99,30 @@ async function hammer(gw: RunningGateway, model: string): Promise<string> {
     }
   }
   const seen = [...codes.keys()];
-  assert.ok(seen.every((c) => c === '200' || c === '402 budget.reservation_too_large' || c === '402 budget.exceeded'), `unexpected answers: ${JSON.stringify([...codes])}`);
+  assert.ok(
+    seen.every((c) => c === '200' || c === '402 budget.reservation_too_large' || c === '402 budget.exceeded'),
+    `unexpected answers: ${JSON.stringify([...codes])}`,
+  );
   assert.ok((codes.get('200') ?? 0) > 0, 'some requests were served');
   assert.ok((codes.get('200') ?? 0) < sent, `the budget's edge was reached: ${JSON.stringify([...codes])}`);
   const { spent, served } = await spendOf(gw, model, sent);
   assert.equal(served, codes.get('200'));
-  assert.ok(spent <= BUDGET_MICROS, `${model}: spent ${spent} µ$ over a budget of ${BUDGET_MICROS} µ$ (${JSON.stringify([...codes])})`);
+  assert.ok(
+    spent <= BUDGET_MICROS,
+    `${model}: spent ${spent} µ$ over a budget of ${BUDGET_MICROS} µ$ (${JSON.stringify([...codes])})`,
+  );
   return `${model}: spent ${spent} of ${BUDGET_MICROS} µ$, answers ${JSON.stringify(Object.fromEntries(codes))}`;
 }
 
-describe('concurrent requests at a budget\'s edge never overspend', () => {
+describe("concurrent requests at a budget's edge never overspend", () => {
   const gateways: RunningGateway[] = [];
   const prefix = `portcullis-budget-edge:${randomUUID()}:`;
   after(async () => {
     for (const gw of gateways) await gw.stop();
     const redis = createClient({ url: REDIS_URL });
     await redis.connect();
-    for await (const batch of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) if (batch.length > 0) await redis.del(batch);
+    for await (const batch of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 }))
+      if (batch.length > 0) await redis.del(batch);
     await redis.close();
   });
 
@@ -99,8 +130,10 @@ describe('concurrent requests at a budget\'s edge never overspend', () => {
     test(`${backend} budgets: OpenAI-tokenized and byte-bounded models`, { timeout: 120_000 }, async (t) => {
       const redisYaml = backend === 'redis' ? `redis:\n  url: "\${TEST_REDIS_URL}"\n  key_prefix: "${prefix}"\n` : '';
       const gw = await startGateway({
-        serverYaml: SERVER + redisYaml + pricingAndBudgets(backend), modelsYaml: MODELS,
-        mockOptions: { latencyMs: 150 }, env: { TEST_REDIS_URL: REDIS_URL },
+        serverYaml: SERVER + redisYaml + pricingAndBudgets(backend),
+        modelsYaml: MODELS,
+        mockOptions: { latencyMs: 150 },
+        env: { TEST_REDIS_URL: REDIS_URL },
       });
       gateways.push(gw);
       for (const line of await Promise.all([hammer(gw, 'gpt'), hammer(gw, 'llama')])) t.diagnostic(line);

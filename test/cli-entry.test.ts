@@ -4,7 +4,7 @@
  * print nothing and exit 0 there. A file that looks like a launcher but is none must fail.
  */
 import assert from 'node:assert/strict';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -16,12 +16,22 @@ const NODE24_DIR = dirname(process.execPath);
 const PATH = [join(ROOT, 'node_modules', '.bin'), NODE24_DIR, process.env.PATH ?? ''].join(delimiter);
 const SYSTEM_NODE = ['/usr/bin/node', '/usr/local/bin/node'].find((p) => existsSync(p));
 
-function run(cmd: string, args: readonly string[], opts: { cwd?: string; path?: string } = {}): SpawnSyncReturns<string> {
+function run(
+  cmd: string,
+  args: readonly string[],
+  opts: { cwd?: string; path?: string } = {},
+): SpawnSyncReturns<string> {
   return spawnSync(cmd, args, {
     cwd: opts.cwd ?? ROOT,
     encoding: 'utf8',
     timeout: 120_000,
-    env: { ...process.env, PATH: opts.path ?? PATH, npm_config_update_notifier: 'false', npm_config_audit: 'false', npm_config_fund: 'false' },
+    env: {
+      ...process.env,
+      PATH: opts.path ?? PATH,
+      npm_config_update_notifier: 'false',
+      npm_config_audit: 'false',
+      npm_config_fund: 'false',
+    },
   });
 }
 
@@ -41,7 +51,10 @@ describe('the portcullis command under every launcher', () => {
   const launchers: ReadonlyArray<[string, (args: string[]) => SpawnSyncReturns<string>]> = [
     ['npx portcullis', (args) => run('npx', ['--no-install', 'portcullis', ...args])],
     ['npm run portcullis --', (args) => run('npm', ['run', '--silent', 'portcullis', '--', ...args])],
-    ['node bin/portcullis.js (Node 24)', (args) => run(process.execPath, [join(ROOT, 'bin', 'portcullis.js'), ...args])],
+    [
+      'node bin/portcullis.js (Node 24)',
+      (args) => run(process.execPath, [join(ROOT, 'bin', 'portcullis.js'), ...args]),
+    ],
     ['node src/cli/main.ts', (args) => run(process.execPath, [join(ROOT, 'src', 'cli', 'main.ts'), ...args])],
     ['a global link (npm link layout)', (args) => run(join(tmp, 'prefix', 'bin', 'portcullis'), args)],
   ];
@@ -63,9 +76,14 @@ describe('the portcullis command under every launcher', () => {
     });
   }
 
-  it('a global link started by an older system Node re-runs itself under the project Node 24', { skip: SYSTEM_NODE === undefined ? 'no system node' : false }, () => {
+  it('a global link started by an older system Node re-runs itself under the project Node 24', {
+    skip: SYSTEM_NODE === undefined ? 'no system node' : false,
+  }, () => {
     const link = join(tmp, 'prefix', 'bin', 'portcullis');
-    assertRuns(run(SYSTEM_NODE as string, [link, 'keys', '--help'], { path: process.env.PATH ?? '' }), /Usage: portcullis keys/);
+    assertRuns(
+      run(SYSTEM_NODE as string, [link, 'keys', '--help'], { path: process.env.PATH ?? '' }),
+      /Usage: portcullis keys/,
+    );
   });
 
   it('an unknown command still fails with usage (exit 2) through a link', () => {
@@ -77,7 +95,10 @@ describe('the portcullis command under every launcher', () => {
   it('a launcher the entry check does not recognise fails loudly instead of exiting 0 silently', () => {
     // A stale wrapper that imports main.ts but is not bin/portcullis.js (the old bin did this).
     const wrapper = join(tmp, 'portcullis.mjs');
-    writeFileSync(wrapper, `await import(${JSON.stringify(pathToFileURL(join(ROOT, 'src', 'cli', 'main.ts')).href)});\n`);
+    writeFileSync(
+      wrapper,
+      `await import(${JSON.stringify(pathToFileURL(join(ROOT, 'src', 'cli', 'main.ts')).href)});\n`,
+    );
     const r = run(process.execPath, [wrapper, '--help']);
     assert.equal(r.status, 2, `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
     assert.match(r.stderr, /unrecognised entry path .*portcullis\.mjs.*no command ran/s);
@@ -86,7 +107,10 @@ describe('the portcullis command under every launcher', () => {
 
   it('importing the CLI module from other code runs nothing', () => {
     const script = join(tmp, 'uses-cli.mjs');
-    writeFileSync(script, `const m = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'src', 'cli', 'main.ts')).href)});\nconsole.log(typeof m.main);\n`);
+    writeFileSync(
+      script,
+      `const m = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'src', 'cli', 'main.ts')).href)});\nconsole.log(typeof m.main);\n`,
+    );
     const r = run(process.execPath, [script, '--help']);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'function\n');

@@ -2,13 +2,14 @@
  * `portcullis report compliance` against real state: keys made by the CLI, the audit log the
  * CLI wrote, then the same log tampered with. Every figure must come from that state.
  */
-import { after, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { after, test } from 'node:test';
 import { promisify } from 'node:util';
 import { CLI } from './helpers/gateway.ts';
 
@@ -35,7 +36,9 @@ function withoutConfigEnv(): NodeJS.ProcessEnv {
 
 const RANGE = ['--from', '2000-01-01', '--to', '2100-01-01'];
 
-test('the report is computed from the store and the audit log, and notices tampering', { timeout: 120_000 }, async () => {
+test('the report is computed from the store and the audit log, and notices tampering', {
+  timeout: 120_000,
+}, async () => {
   assert.equal((await cli('keys', 'create', '--label', 'forever')).code, 0);
   assert.equal((await cli('keys', 'create', '--label', 'expiring', '--expires', '30d')).code, 0);
 
@@ -43,7 +46,10 @@ test('the report is computed from the store and the audit log, and notices tampe
   assert.equal(first.code, 0, first.stderr);
   const report = JSON.parse(first.stdout);
   assert.equal(report.facts.identity.keys.total, 2);
-  assert.deepEqual(report.facts.identity.keys.withoutExpiry.map((k: { label: string }) => k.label), ['forever']);
+  assert.deepEqual(
+    report.facts.identity.keys.withoutExpiry.map((k: { label: string }) => k.label),
+    ['forever'],
+  );
   assert.equal(report.facts.audit.verified, true);
   assert.deepEqual(report.facts.audit.actionsInPeriod, [{ action: 'key.create', decision: 'allowed', count: 2 }]);
   const control = (r: typeof report, id: string) => r.controls.find((c: { id: string }) => c.id === id);

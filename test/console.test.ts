@@ -11,20 +11,40 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { base32Decode, totpCode, totpStepAt } from '../src/identity/admin/totp.ts';
-import { axeViolations, CHROMIUM, chromiumMissing, launchBrowser, type Browser } from './helpers/browser.ts';
-import { CLI, MOCK_ENV, ROOT, startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { axeViolations, type Browser, CHROMIUM, chromiumMissing, launchBrowser } from './helpers/browser.ts';
+import { CLI, MOCK_ENV, ROOT, type RunningGateway, startGateway } from './helpers/gateway.ts';
 
 const PASSWORD = 'console-heron-lantern-8812';
 const SHOTS = join(ROOT, 'docs', 'screenshots');
 
 function createAdmin(gw: RunningGateway, email: string, role: string): Promise<{ totp_secret: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'admin', 'create', '--config', gw.configPath, '--tenant', 'acme', '--email', email, '--role', role, '--json'],
-      { cwd: gw.dir, env: { ...process.env, ...MOCK_ENV }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'admin',
+        'create',
+        '--config',
+        gw.configPath,
+        '--tenant',
+        'acme',
+        '--email',
+        email,
+        '--role',
+        role,
+        '--json',
+      ],
+      { cwd: gw.dir, env: { ...process.env, ...MOCK_ENV }, stdio: ['pipe', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+    });
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`admin create: ${err}`))));
     child.stdin.end(`${PASSWORD}\n`);
@@ -55,7 +75,8 @@ async function signIn(page: Page, url: string, email: string, secret: string): P
 
 async function chat(gw: RunningGateway, key: string, model = 'gpt'): Promise<Response> {
   return fetch(`${gw.url}/v1/chat/completions`, {
-    method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello console' }] }),
   });
 }
@@ -70,15 +91,35 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
   before(async () => {
     assert.equal(chromiumMissing, false, `${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
     gw = await startGateway({
-      serverYaml: 'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\nadmin:\n  session: { idle_timeout_s: 600, absolute_timeout_s: 3600 }\n'
-        + 'budgets:\n  rules:\n    - { name: tenant-month, scope: tenant, period: month, amount_usd: 100 }\n'
-        + 'limits:\n  rules:\n    - { scope: key, requests_per_minute: 600 }\n',
+      serverYaml:
+        'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\nadmin:\n  session: { idle_timeout_s: 600, absolute_timeout_s: 3600 }\n' +
+        'budgets:\n  rules:\n    - { name: tenant-month, scope: tenant, period: month, amount_usd: 100 }\n' +
+        'limits:\n  rules:\n    - { scope: key, requests_per_minute: 600 }\n',
     });
-    const tenant = await gw.cli(['tenants', 'create', '--config', gw.configPath, '--id', 'acme', '--name', 'Acme Corp']);
+    const tenant = await gw.cli([
+      'tenants',
+      'create',
+      '--config',
+      gw.configPath,
+      '--id',
+      'acme',
+      '--name',
+      'Acme Corp',
+    ]);
     assert.equal(tenant.code, 0, tenant.stderr);
     owner = await createAdmin(gw, 'owner@acme.example', 'owner');
     auditor = await createAdmin(gw, 'auditor@acme.example', 'security_auditor');
-    const made = await gw.cli(['keys', 'create', '--config', gw.configPath, '--tenant', 'acme', '--label', 'app', '--json']);
+    const made = await gw.cli([
+      'keys',
+      'create',
+      '--config',
+      gw.configPath,
+      '--tenant',
+      'acme',
+      '--label',
+      'app',
+      '--json',
+    ]);
     assert.equal(made.code, 0, made.stderr);
     appKey = (JSON.parse(made.stdout) as { key: string }).key;
     // Real traffic for the plots: successes, and errors (an unknown model).
@@ -148,9 +189,14 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     await page.getByText('from the console').waitFor();
     assert.equal((await page.content()).includes(key), false, 'the key is never shown again');
 
-    page.once('dialog', (d) => { void d.accept(); });
+    page.once('dialog', (d) => {
+      void d.accept();
+    });
     await page.getByRole('button', { name: 'Revoke from the console' }).click();
-    await page.getByRole('row', { name: /from the console/ }).getByText('revoked').waitFor();
+    await page
+      .getByRole('row', { name: /from the console/ })
+      .getByText('revoked')
+      .waitFor();
     const refused = await chat(gw, key);
     // A revoked key gets the same answer as a made-up one (nothing to learn from it).
     assert.equal(refused.status, 401);
@@ -169,7 +215,10 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     await page.goto(`${gw.url}/console/#/traffic`);
     await page.getByRole('heading', { name: 'Model routes' }).waitFor();
     await page.getByText('gpt-4o-mini').first().waitFor();
-    await page.getByRole('row', { name: /tenant-month/ }).getByText(/of \$100\.000000/).waitFor();
+    await page
+      .getByRole('row', { name: /tenant-month/ })
+      .getByText(/of \$100\.000000/)
+      .waitFor();
     // The requests made for the plots went through the openai target: its breaker is listed, closed.
     await page.getByRole('row', { name: /openai gpt-4o-mini closed/ }).waitFor();
     await page.screenshot({ path: join(SHOTS, 'traffic.png'), fullPage: true });
@@ -181,15 +230,25 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     await page.goto(`${gw.url}/console/#/access`);
     await page.getByRole('heading', { name: 'API keys' }).waitFor();
     const noToken = await page.evaluate(async () => {
-      const r = await fetch('/admin/v1/tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ label: 'x' }) });
+      const r = await fetch('/admin/v1/tokens', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ label: 'x' }),
+      });
       return [r.status, ((await r.json()) as { error: { code: string } }).error.code];
     });
     assert.deepEqual(noToken, [403, 'admin.csrf']);
     const cookie = (await browser.context.cookies(gw.url)).map((c) => `${c.name}=${c.value}`).join('; ');
-    const me = await (await fetch(`${gw.url}/admin/v1/me`, { headers: { cookie } })).json() as { csrf_token: string };
+    const me = (await (await fetch(`${gw.url}/admin/v1/me`, { headers: { cookie } })).json()) as { csrf_token: string };
     const crossSite = await fetch(`${gw.url}/admin/v1/tokens`, {
-      method: 'POST', body: JSON.stringify({ label: 'x' }),
-      headers: { cookie, 'x-csrf-token': me.csrf_token, origin: 'http://evil.example', 'content-type': 'application/json' },
+      method: 'POST',
+      body: JSON.stringify({ label: 'x' }),
+      headers: {
+        cookie,
+        'x-csrf-token': me.csrf_token,
+        origin: 'http://evil.example',
+        'content-type': 'application/json',
+      },
     });
     assert.equal(crossSite.status, 403);
     assert.equal(crossSite.headers.get('x-portcullis-error-code'), 'admin.csrf');
@@ -208,7 +267,10 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     invitation = await secret.inputValue();
     assert.ok(invitation.length >= 20);
     await page.getByRole('button', { name: 'Done' }).click();
-    await page.getByRole('row', { name: /dev@acme\.example developer/ }).getByText('invited').waitFor();
+    await page
+      .getByRole('row', { name: /dev@acme\.example developer/ })
+      .getByText('invited')
+      .waitFor();
   });
 
   it('signs out: the session ends on the server, not only in the page', async (t) => {
@@ -238,13 +300,13 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     const qr = page.locator('[data-qr]');
     await qr.waitFor();
     // A real QR code: a square of black and white modules (version ≥ 1 is 21 modules + 8 quiet, 5 px each).
-    const drawn = await qr.evaluate(`(() => {
+    const drawn = (await qr.evaluate(`(() => {
       const c = document.querySelector('[data-qr]');
       const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       let dark = 0;
       for (let i = 0; i < px.length; i += 4) if (px[i] === 0) dark++;
       return { w: c.width, h: c.height, dark, total: px.length / 4 };
-    })()`) as { w: number; h: number; dark: number; total: number };
+    })()`)) as { w: number; h: number; dark: number; total: number };
     assert.equal(drawn.w, drawn.h);
     assert.ok(drawn.w >= (21 + 8) * 5, JSON.stringify(drawn));
     assert.ok(drawn.dark > drawn.total * 0.15 && drawn.dark < drawn.total * 0.6, JSON.stringify(drawn));
@@ -269,12 +331,19 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     await page.goto(`${gw.url}/console/#/access`);
     await page.getByRole('heading', { name: 'API keys' }).waitFor();
     await page.getByText('from the console').waitFor();
-    assert.equal(await page.getByRole('button', { name: /^(Create key|Create team|Invite|Register client|Rotate|Revoke|Delete|Disable)/ }).count(), 0);
+    assert.equal(
+      await page
+        .getByRole('button', { name: /^(Create key|Create team|Invite|Register client|Rotate|Revoke|Delete|Disable)/ })
+        .count(),
+      0,
+    );
     assert.equal(await page.locator('[data-create-key]').count(), 0);
     const forged = await page.evaluate(async () => {
       const me = (await (await fetch('/admin/v1/me')).json()) as { csrf_token: string };
       const r = await fetch('/admin/v1/keys', {
-        method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrf_token }, body: JSON.stringify({ label: 'forged' }),
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrf_token },
+        body: JSON.stringify({ label: 'forged' }),
       });
       return [r.status, ((await r.json()) as { error: { code: string } }).error.code];
     });
@@ -283,8 +352,14 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
   });
 
   it('saw no console error and no CSP violation in any page, and nothing fetched from another origin', () => {
-    assert.deepEqual(browser.problems.filter((p) => !/status of 40[13]/.test(p)), []);
+    assert.deepEqual(
+      browser.problems.filter((p) => !/status of 40[13]/.test(p)),
+      [],
+    );
     assert.ok(browser.requests.length > 20);
-    assert.deepEqual(browser.requests.filter((u) => !u.startsWith(`${gw.url}/`) && !u.startsWith('blob:') && !u.startsWith('data:')), []);
+    assert.deepEqual(
+      browser.requests.filter((u) => !u.startsWith(`${gw.url}/`) && !u.startsWith('blob:') && !u.startsWith('data:')),
+      [],
+    );
   });
 });

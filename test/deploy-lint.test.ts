@@ -40,7 +40,9 @@ const ENV = {
 
 describe('compose file', () => {
   const compose = parse(readFileSync(join(DEPLOY, 'compose', 'compose.yaml'), 'utf8'), { merge: true }) as {
-    services: Record<string, Record<string, unknown>>; configs: Record<string, { file: string }>; secrets: Record<string, { file: string }>;
+    services: Record<string, Record<string, unknown>>;
+    configs: Record<string, { file: string }>;
+    secrets: Record<string, { file: string }>;
   };
 
   it('is valid against the Compose Specification schema', () => {
@@ -56,7 +58,8 @@ describe('compose file', () => {
   it('has three gateways behind the load balancer, and the services around them', () => {
     const gateways = Object.keys(compose.services).filter((s) => s.startsWith('gateway-'));
     assert.deepEqual(gateways, ['gateway-1', 'gateway-2', 'gateway-3']);
-    for (const s of ['lb', 'postgres', 'redis', 'prometheus', 'grafana', 'otel-collector']) assert.ok(compose.services[s], s);
+    for (const s of ['lb', 'postgres', 'redis', 'prometheus', 'grafana', 'otel-collector'])
+      assert.ok(compose.services[s], s);
     const nginx = readFileSync(join(DEPLOY, 'compose', 'nginx.conf'), 'utf8');
     for (const g of gateways) assert.match(nginx, new RegExp(`server ${g}:8080`));
     for (const g of gateways) {
@@ -73,7 +76,8 @@ describe('compose file', () => {
     for (const [name, svc] of Object.entries(compose.services)) {
       for (const key of Object.keys((svc.environment ?? {}) as object)) {
         // Secret-looking variables point at a mounted file; the emulator's fixed keys are public.
-        if (/PASSWORD|SECRET|TOKEN|_KEY$|DATABASE_URL/.test(key)) assert.ok(key.endsWith('_FILE') || key.startsWith('MOCK_'), `${name}: ${key} must come from a secret file`);
+        if (/PASSWORD|SECRET|TOKEN|_KEY$|DATABASE_URL/.test(key))
+          assert.ok(key.endsWith('_FILE') || key.startsWith('MOCK_'), `${name}: ${key} must come from a secret file`);
       }
     }
     for (const s of Object.values(compose.secrets)) assert.match(s.file, /^\.\/secrets\//);
@@ -84,22 +88,36 @@ describe('compose file', () => {
   it('its gateway config is accepted by the gateway (secrets read from the mounted secret files)', () => {
     const secrets = join(tmp, 'run-secrets');
     mkdirSync(secrets, { recursive: true });
-    const files = { database_url: ENV.DATABASE_URL, key_hash_secret: ENV.PORTCULLIS_KEY_HASH_SECRET, master_key: ENV.PORTCULLIS_MASTER_KEY, metrics_token: ENV.PORTCULLIS_METRICS_TOKEN };
+    const files = {
+      database_url: ENV.DATABASE_URL,
+      key_hash_secret: ENV.PORTCULLIS_KEY_HASH_SECRET,
+      master_key: ENV.PORTCULLIS_MASTER_KEY,
+      metrics_token: ENV.PORTCULLIS_METRICS_TOKEN,
+    };
     for (const [k, v] of Object.entries(files)) writeFileSync(join(secrets, k), v);
-    const text = readFileSync(join(DEPLOY, 'compose', 'portcullis.yaml'), 'utf8').replaceAll('/run/secrets/', `${secrets}/`);
+    const text = readFileSync(join(DEPLOY, 'compose', 'portcullis.yaml'), 'utf8').replaceAll(
+      '/run/secrets/',
+      `${secrets}/`,
+    );
     const cfg = parseConfig(text, 'compose/portcullis.yaml', ENV);
     assert.equal(cfg.store.driver, 'postgres');
     assert.equal(cfg.metrics.bearerToken, ENV.PORTCULLIS_METRICS_TOKEN);
   });
 
-  it('the load balancer config passes nginx -t', { skip: existsSync('/usr/sbin/nginx') ? false : 'nginx is not installed (.ci/run installs it)' }, () => {
+  it('the load balancer config passes nginx -t', {
+    skip: existsSync('/usr/sbin/nginx') ? false : 'nginx is not installed (.ci/run installs it)',
+  }, () => {
     const conf = readFileSync(join(DEPLOY, 'compose', 'nginx.conf'), 'utf8')
       .replace(/gateway-(\d):8080/g, '127.0.0.1:1808$1')
       .replace('/var/run/nginx.pid', join(tmp, 'nginx.pid'))
       .replace('error_log /dev/stderr', `error_log ${join(tmp, 'error.log')}`)
       .replace('access_log /dev/stdout', `access_log ${join(tmp, 'access.log')}`);
     writeFileSync(join(tmp, 'nginx.conf'), conf);
-    const r = spawnSync('/usr/sbin/nginx', ['-t', '-q', '-p', tmp, '-c', join(tmp, 'nginx.conf'), '-g', `error_log ${join(tmp, 'error.log')};`], { encoding: 'utf8' });
+    const r = spawnSync(
+      '/usr/sbin/nginx',
+      ['-t', '-q', '-p', tmp, '-c', join(tmp, 'nginx.conf'), '-g', `error_log ${join(tmp, 'error.log')};`],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, r.stderr);
   });
 });
@@ -116,16 +134,30 @@ describe('deploy/portcullis.yaml (image and systemd config)', () => {
 describe('Dockerfile', () => {
   const text = readFileSync(join(DEPLOY, 'Dockerfile'), 'utf8');
   // Instructions, with continuation lines joined and comments dropped.
-  const lines = text.replace(/\\\n\s*/g, ' ').split('\n').filter((l) => !l.trimStart().startsWith('#'));
+  const lines = text
+    .replace(/\\\n\s*/g, ' ')
+    .split('\n')
+    .filter((l) => !l.trimStart().startsWith('#'));
   it('is multi-stage, runs as a non-root user, has a health check and an exec-form entrypoint', () => {
     assert.ok(lines.filter((l) => /^FROM /.test(l)).length >= 2, 'multi-stage');
-    assert.match(lines.filter((l) => /^USER /.test(l)).at(-1) ?? '', /^USER [1-9]\d{3,}:[1-9]\d{3,}$/, 'a numeric non-root user last');
-    assert.ok(lines.some((l) => /^HEALTHCHECK .*CMD \[/.test(l)), 'HEALTHCHECK in exec form');
+    assert.match(
+      lines.filter((l) => /^USER /.test(l)).at(-1) ?? '',
+      /^USER [1-9]\d{3,}:[1-9]\d{3,}$/,
+      'a numeric non-root user last',
+    );
+    assert.ok(
+      lines.some((l) => /^HEALTHCHECK .*CMD \[/.test(l)),
+      'HEALTHCHECK in exec form',
+    );
     assert.ok(lines.some((l) => /^ENTRYPOINT \[/.test(l)));
-    assert.ok(lines.some((l) => /--omit=dev/.test(l)), 'no dev dependencies in the image');
+    assert.ok(
+      lines.some((l) => /--omit=dev/.test(l)),
+      'no dev dependencies in the image',
+    );
   });
   it('bakes in no secret and copies no state', () => {
-    for (const l of lines.filter((x) => /^(ENV|ARG)\b/.test(x))) assert.doesNotMatch(l, /(KEY|SECRET|TOKEN|PASSWORD|DATABASE_URL)\s*=/i, l);
+    for (const l of lines.filter((x) => /^(ENV|ARG)\b/.test(x)))
+      assert.doesNotMatch(l, /(KEY|SECRET|TOKEN|PASSWORD|DATABASE_URL)\s*=/i, l);
     assert.doesNotMatch(text, /COPY[^\n]*(\.env|data\/|\.key|\.pem)/);
     const ignore = readFileSync(join(DEPLOY, 'Dockerfile.dockerignore'), 'utf8');
     assert.match(ignore, /^\*\*$/m, 'the context is deny-by-default');
@@ -136,18 +168,33 @@ describe('Dockerfile', () => {
 describe('systemd unit', () => {
   const unit = readFileSync(join(DEPLOY, 'systemd', 'portcullis.service'), 'utf8');
   it('runs unprivileged on a read-only system, secrets from an environment file', () => {
-    for (const d of ['DynamicUser=yes', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'ProtectHome=yes', 'PrivateTmp=yes', 'CapabilityBoundingSet=', 'KillSignal=SIGTERM']) {
+    for (const d of [
+      'DynamicUser=yes',
+      'NoNewPrivileges=yes',
+      'ProtectSystem=strict',
+      'ProtectHome=yes',
+      'PrivateTmp=yes',
+      'CapabilityBoundingSet=',
+      'KillSignal=SIGTERM',
+    ]) {
       assert.match(unit, new RegExp(`^${d}$`, 'm'), d);
     }
     assert.match(unit, /^EnvironmentFile=-\/etc\/portcullis\/secrets\.env$/m);
     assert.doesNotMatch(unit, /^Environment=.*(KEY|SECRET|TOKEN|PASSWORD|DATABASE_URL)=/m);
   });
-  it('passes systemd-analyze verify', { skip: existsSync('/usr/bin/systemd-analyze') ? false : 'systemd-analyze is not installed' }, () => {
+  it('passes systemd-analyze verify', {
+    skip: existsSync('/usr/bin/systemd-analyze') ? false : 'systemd-analyze is not installed',
+  }, () => {
     // The unit names /opt/portcullis; verify a copy pointing at this checkout's files.
     const copy = join(tmp, 'portcullis.service');
-    writeFileSync(copy, unit.replaceAll('/opt/portcullis/node_modules/.bin/node', process.execPath).replaceAll('/opt/portcullis', ROOT));
+    writeFileSync(
+      copy,
+      unit.replaceAll('/opt/portcullis/node_modules/.bin/node', process.execPath).replaceAll('/opt/portcullis', ROOT),
+    );
     const r = spawnSync('/usr/bin/systemd-analyze', ['verify', '--man=no', copy], { encoding: 'utf8' });
-    const problems = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.trim() !== '' && !/Failed to connect to bus|is not executable|No such file/.test(l));
+    const problems = `${r.stdout}${r.stderr}`
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !/Failed to connect to bus|is not executable|No such file/.test(l));
     assert.deepEqual(problems, [], `${r.stdout}${r.stderr}`);
   });
 });
@@ -156,7 +203,11 @@ describe('systemd unit', () => {
 function withoutDraft4Ids(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(withoutDraft4Ids);
   if (node === null || typeof node !== 'object') return node;
-  return Object.fromEntries(Object.entries(node).filter(([k, v]) => !(k === 'id' && typeof v === 'string')).map(([k, v]) => [k, withoutDraft4Ids(v)]));
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([k, v]) => !(k === 'id' && typeof v === 'string'))
+      .map(([k, v]) => [k, withoutDraft4Ids(v)]),
+  );
 }
 
 type Manifest = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string } };
@@ -172,12 +223,21 @@ function validateManifest(m: Manifest): void {
 }
 
 describe('Helm chart', () => {
-  const manifests = (values?: unknown) => renderChart(CHART, { values, release: 'gw', namespace: 'ai' }).manifests as Manifest[];
+  const manifests = (values?: unknown) =>
+    renderChart(CHART, { values, release: 'gw', namespace: 'ai' }).manifests as Manifest[];
   const byKind = (ms: Manifest[], kind: string) => ms.filter((m) => m.kind === kind);
 
   it('renders Deployment, Service, PodDisruptionBudget, HorizontalPodAutoscaler, NetworkPolicy, ConfigMap, ServiceAccount, each valid against the Kubernetes schema', () => {
     const ms = manifests();
-    assert.deepEqual(ms.map((m) => m.kind).sort(), ['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
+    assert.deepEqual(ms.map((m) => m.kind).sort(), [
+      'ConfigMap',
+      'Deployment',
+      'HorizontalPodAutoscaler',
+      'NetworkPolicy',
+      'PodDisruptionBudget',
+      'Service',
+      'ServiceAccount',
+    ]);
     for (const m of ms) assert.doesNotThrow(() => validateManifest(m), `${m.kind} ${m.metadata.name}`);
   });
 
@@ -194,18 +254,51 @@ describe('Helm chart', () => {
   it('secrets are by reference only: no Secret object, every secret variable from a secretKeyRef', () => {
     const ms = manifests();
     assert.equal(byKind(ms, 'Secret').length, 0);
-    const d = byKind(ms, 'Deployment')[0] as unknown as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string } } }>; envFrom?: unknown[] }> } } } };
+    const d = byKind(ms, 'Deployment')[0] as unknown as {
+      spec: {
+        template: {
+          spec: {
+            containers: Array<{
+              env: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string } } }>;
+              envFrom?: unknown[];
+            }>;
+          };
+        };
+      };
+    };
     const env = d.spec.template.spec.containers[0]!.env;
-    for (const name of ['DATABASE_URL', 'REDIS_URL', 'PORTCULLIS_KEY_HASH_SECRET', 'PORTCULLIS_MASTER_KEY', 'PORTCULLIS_METRICS_TOKEN']) {
+    for (const name of [
+      'DATABASE_URL',
+      'REDIS_URL',
+      'PORTCULLIS_KEY_HASH_SECRET',
+      'PORTCULLIS_MASTER_KEY',
+      'PORTCULLIS_METRICS_TOKEN',
+    ]) {
       const e = env.find((x) => x.name === name);
       assert.equal(e?.value, undefined, name);
       assert.equal(e?.valueFrom?.secretKeyRef?.name, 'portcullis-secrets', name);
     }
-    assert.deepEqual(d.spec.template.spec.containers[0]!.envFrom, [{ secretRef: { name: 'portcullis-provider-keys' } }]);
+    assert.deepEqual(d.spec.template.spec.containers[0]!.envFrom, [
+      { secretRef: { name: 'portcullis-provider-keys' } },
+    ]);
   });
 
   it('the pod is non-root with a read-only root filesystem and no service account token', () => {
-    const d = byKind(manifests(), 'Deployment')[0] as unknown as { spec: { replicas?: number; template: { spec: { automountServiceAccountToken: boolean; securityContext: { runAsNonRoot: boolean }; containers: Array<{ securityContext: { readOnlyRootFilesystem: boolean; allowPrivilegeEscalation: boolean }; readinessProbe: { httpGet: { path: string } } }> } } } };
+    const d = byKind(manifests(), 'Deployment')[0] as unknown as {
+      spec: {
+        replicas?: number;
+        template: {
+          spec: {
+            automountServiceAccountToken: boolean;
+            securityContext: { runAsNonRoot: boolean };
+            containers: Array<{
+              securityContext: { readOnlyRootFilesystem: boolean; allowPrivilegeEscalation: boolean };
+              readinessProbe: { httpGet: { path: string } };
+            }>;
+          };
+        };
+      };
+    };
     const pod = d.spec.template.spec;
     assert.equal(pod.securityContext.runAsNonRoot, true);
     assert.equal(pod.automountServiceAccountToken, false);
@@ -222,9 +315,18 @@ describe('Helm chart', () => {
   });
 
   it('optional objects follow the values, and --set style overrides render valid manifests', () => {
-    const ms = manifests({ autoscaling: { enabled: false }, podDisruptionBudget: { enabled: false }, networkPolicy: { enabled: false }, replicaCount: 5, image: { tag: '1.2.3' }, nodeSelector: { pool: 'ai' } });
+    const ms = manifests({
+      autoscaling: { enabled: false },
+      podDisruptionBudget: { enabled: false },
+      networkPolicy: { enabled: false },
+      replicaCount: 5,
+      image: { tag: '1.2.3' },
+      nodeSelector: { pool: 'ai' },
+    });
     assert.deepEqual(ms.map((m) => m.kind).sort(), ['ConfigMap', 'Deployment', 'Service', 'ServiceAccount']);
-    const d = byKind(ms, 'Deployment')[0] as unknown as { spec: { replicas: number; template: { spec: { nodeSelector: unknown; containers: Array<{ image: string }> } } } };
+    const d = byKind(ms, 'Deployment')[0] as unknown as {
+      spec: { replicas: number; template: { spec: { nodeSelector: unknown; containers: Array<{ image: string }> } } };
+    };
     assert.equal(d.spec.replicas, 5);
     assert.equal(d.spec.template.spec.containers[0]!.image, 'portcullis:1.2.3');
     assert.deepEqual(d.spec.template.spec.nodeSelector, { pool: 'ai' });
@@ -233,7 +335,11 @@ describe('Helm chart', () => {
 });
 
 describe('the chart renderer (deploy/helm/render.ts)', () => {
-  const ctx = { Values: { a: { b: 'x', n: 3, list: [1, 2], empty: '' }, on: true, off: false }, Release: { Name: 'r', Namespace: 'ns', Service: 'Helm' }, Chart: { Name: 'c', Version: '1.0.0', AppVersion: '2.0.0' } };
+  const ctx = {
+    Values: { a: { b: 'x', n: 3, list: [1, 2], empty: '' }, on: true, off: false },
+    Release: { Name: 'r', Namespace: 'ns', Service: 'Helm' },
+    Chart: { Name: 'c', Version: '1.0.0', AppVersion: '2.0.0' },
+  };
   it('follows Go template whitespace trimming', () => {
     assert.equal(renderTemplate('a:\n  {{- if .Values.on }}\n  b: 1\n  {{- end }}\nc: 2\n', ctx), 'a:\n  b: 1\nc: 2\n');
     assert.equal(renderTemplate('a:\n  {{- if .Values.off }}\n  b: 1\n  {{- end }}\nc: 2\n', ctx), 'a:\nc: 2\n');
@@ -254,7 +360,11 @@ describe('the chart renderer (deploy/helm/render.ts)', () => {
     assert.throws(() => renderTemplate('{{ if .Values.on }}x', ctx), /without \{\{ end \}\}/);
   });
   it('its command line renders the chart', () => {
-    const out = execFileSync(process.execPath, [join(DEPLOY, 'helm', 'render.ts'), CHART, '--set', 'autoscaling.enabled=false', '--release', 'demo'], { encoding: 'utf8' });
+    const out = execFileSync(
+      process.execPath,
+      [join(DEPLOY, 'helm', 'render.ts'), CHART, '--set', 'autoscaling.enabled=false', '--release', 'demo'],
+      { encoding: 'utf8' },
+    );
     assert.match(out, /# Source: portcullis\/templates\/deployment\.yaml/);
     assert.match(out, /name: demo-portcullis/);
     assert.match(out, /replicas: 3/);

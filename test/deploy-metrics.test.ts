@@ -7,15 +7,44 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parse } from 'yaml';
-import { ROOT, startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { ROOT, type RunningGateway, startGateway } from './helpers/gateway.ts';
 
 let gw: RunningGateway;
 let exported: Map<string, string>;
 
 /** Series Prometheus adds itself, not the gateway. */
 const PROMETHEUS_OWN = new Set(['up', 'scrape_duration_seconds']);
-const PROMQL_WORDS = new Set(['sum', 'avg', 'min', 'max', 'count', 'rate', 'irate', 'increase', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right',
-  'and', 'or', 'unless', 'bool', 'offset', 'histogram_quantile', 'clamp_min', 'clamp_max', 'abs', 'topk', 'bottomk', 'label_values', 'le', 'inf', 'nan']);
+const PROMQL_WORDS = new Set([
+  'sum',
+  'avg',
+  'min',
+  'max',
+  'count',
+  'rate',
+  'irate',
+  'increase',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'histogram_quantile',
+  'clamp_min',
+  'clamp_max',
+  'abs',
+  'topk',
+  'bottomk',
+  'label_values',
+  'le',
+  'inf',
+  'nan',
+]);
 
 /** The metric names a PromQL expression reads. */
 export function metricNames(expr: string): string[] {
@@ -40,7 +69,10 @@ before(async () => {
   gw = await startGateway({
     serverYaml: 'metrics:\n  host: 127.0.0.1\n  port: 0\n  bearer_token: "${PORTCULLIS_DEPLOY_METRICS_TOKEN}"\n',
   });
-  const line = gw.output().split('\n').find((l) => l.includes('"metrics listening"'));
+  const line = gw
+    .output()
+    .split('\n')
+    .find((l) => l.includes('"metrics listening"'));
   assert.ok(line, gw.output());
   const url = (JSON.parse(line) as { url: string }).url;
   const res = await fetch(url, { headers: { authorization: `Bearer ${process.env.PORTCULLIS_DEPLOY_METRICS_TOKEN}` } });
@@ -48,7 +80,9 @@ before(async () => {
   exported = new Map([...(await res.text()).matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
   assert.ok(exported.size > 20, 'the gateway exports its metrics');
 });
-after(async () => { await gw.stop(); });
+after(async () => {
+  await gw.stop();
+});
 
 function assertExported(source: string, expr: string): void {
   for (const name of metricNames(expr)) {
@@ -60,17 +94,26 @@ function assertExported(source: string, expr: string): void {
 }
 
 test('every metric the Grafana dashboard queries is exported', () => {
-  const dashboard = JSON.parse(readFileSync(join(ROOT, 'deploy', 'grafana', 'portcullis-dashboard.json'), 'utf8')) as { panels: Array<{ title: string; targets?: Array<{ expr: string }> }>; templating: { list: Array<{ query?: string }> } };
+  const dashboard = JSON.parse(readFileSync(join(ROOT, 'deploy', 'grafana', 'portcullis-dashboard.json'), 'utf8')) as {
+    panels: Array<{ title: string; targets?: Array<{ expr: string }> }>;
+    templating: { list: Array<{ query?: string }> };
+  };
   let checked = 0;
   for (const panel of dashboard.panels) {
-    for (const t of panel.targets ?? []) { assertExported(`panel "${panel.title}"`, t.expr); checked++; }
+    for (const t of panel.targets ?? []) {
+      assertExported(`panel "${panel.title}"`, t.expr);
+      checked++;
+    }
   }
-  for (const v of dashboard.templating.list) if (v.query?.includes('(')) assertExported('variable', v.query.replace(/^label_values\((.*),[^,]*\)$/, '$1'));
+  for (const v of dashboard.templating.list)
+    if (v.query?.includes('(')) assertExported('variable', v.query.replace(/^label_values\((.*),[^,]*\)$/, '$1'));
   assert.ok(checked >= 20, `${checked} queries checked`);
 });
 
 test('every metric the alert rules use is exported', () => {
-  const rules = parse(readFileSync(join(ROOT, 'deploy', 'prometheus', 'alerts.yaml'), 'utf8')) as { groups: Array<{ rules: Array<{ alert: string; expr: string }> }> };
+  const rules = parse(readFileSync(join(ROOT, 'deploy', 'prometheus', 'alerts.yaml'), 'utf8')) as {
+    groups: Array<{ rules: Array<{ alert: string; expr: string }> }>;
+  };
   const all = rules.groups.flatMap((g) => g.rules);
   assert.ok(all.length >= 8);
   for (const r of all) assertExported(`alert ${r.alert}`, r.expr);
@@ -78,13 +121,25 @@ test('every metric the alert rules use is exported', () => {
 
 test('the committed dashboard is what make-dashboard.ts generates', async () => {
   const { buildDashboard } = await import('../deploy/grafana/make-dashboard.ts');
-  const committed = JSON.parse(readFileSync(join(ROOT, 'deploy', 'grafana', 'portcullis-dashboard.json'), 'utf8')) as unknown;
+  const committed = JSON.parse(
+    readFileSync(join(ROOT, 'deploy', 'grafana', 'portcullis-dashboard.json'), 'utf8'),
+  ) as unknown;
   assert.deepEqual(committed, JSON.parse(JSON.stringify(buildDashboard())));
 });
 
 test('the name extraction finds metrics and nothing else (so the checks above can fail)', () => {
-  assert.deepEqual(metricNames('sum by (status_class) (rate(portcullis_http_requests_total{code!="x",route=~"a|b"}[5m]))'), ['portcullis_http_requests_total']);
-  assert.deepEqual(metricNames('histogram_quantile(0.95, sum by (le) (rate(foo_seconds_bucket[$__rate_interval]))) > 30'), ['foo_seconds_bucket']);
-  assert.deepEqual(metricNames('a_total / clamp_min(b_total, 1e-9) and on (x) up == 0').sort(), ['a_total', 'b_total', 'up']);
+  assert.deepEqual(
+    metricNames('sum by (status_class) (rate(portcullis_http_requests_total{code!="x",route=~"a|b"}[5m]))'),
+    ['portcullis_http_requests_total'],
+  );
+  assert.deepEqual(
+    metricNames('histogram_quantile(0.95, sum by (le) (rate(foo_seconds_bucket[$__rate_interval]))) > 30'),
+    ['foo_seconds_bucket'],
+  );
+  assert.deepEqual(metricNames('a_total / clamp_min(b_total, 1e-9) and on (x) up == 0').sort(), [
+    'a_total',
+    'b_total',
+    'up',
+  ]);
   assert.throws(() => assertExported('probe', 'rate(portcullis_made_up_total[5m])'), /portcullis_made_up_total/);
 });

@@ -6,16 +6,18 @@
  * page rather than growing back into the manual.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
-import { execFileSync } from 'node:child_process';
 import { CLI, ROOT } from './helpers/gateway.ts';
 
 const pages = [
   join(ROOT, 'README.md'),
   join(ROOT, 'examples', 'README.md'),
-  ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join(ROOT, 'docs', f)),
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => join(ROOT, 'docs', f)),
 ];
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
@@ -25,13 +27,22 @@ function anchors(file: string): Set<string> {
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (line.startsWith('```')) fenced = !fenced;
     const m = !fenced && /^#{1,6} (.+)$/.exec(line);
-    if (m) out.add((m[1] as string).trim().toLowerCase().replace(/[^\p{L}\p{N}\- _]/gu, '').replace(/ /g, '-'));
+    if (m)
+      out.add(
+        (m[1] as string)
+          .trim()
+          .toLowerCase()
+          .replace(/[^\p{L}\p{N}\- _]/gu, '')
+          .replace(/ /g, '-'),
+      );
   }
   return out;
 }
 
 function links(file: string): string[] {
-  const text = readFileSync(file, 'utf8').replace(/```[\s\S]*?```/g, '').replace(/`[^`\n]*`/g, '');
+  const text = readFileSync(file, 'utf8')
+    .replace(/```[\s\S]*?```/g, '')
+    .replace(/`[^`\n]*`/g, '');
   return [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1] as string).filter((l) => !/^[a-z]+:/i.test(l));
 }
 
@@ -44,7 +55,8 @@ test('every relative link and anchor in the documentation resolves inside the re
       const where = `${relative(ROOT, page)} → ${link}`;
       if (relative(ROOT, target).startsWith('..')) broken.push(`${where}: outside the repository`);
       else if (!existsSync(target)) broken.push(`${where}: no such file`);
-      else if (anchor !== undefined && target.endsWith('.md') && !anchors(target).has(anchor)) broken.push(`${where}: no such heading`);
+      else if (anchor !== undefined && target.endsWith('.md') && !anchors(target).has(anchor))
+        broken.push(`${where}: no such heading`);
     }
   }
   assert.deepEqual(broken, []);
@@ -53,8 +65,10 @@ test('every relative link and anchor in the documentation resolves inside the re
 test('every docs/ page is linked from the README', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const linked = new Set(links(join(ROOT, 'README.md')).map((l) => l.split('#')[0]));
-  const orphans = readdirSync(join(ROOT, 'docs')).filter((f) => statSync(join(ROOT, 'docs', f)).isFile() && !linked.has(`docs/${f}`));
-  assert.deepEqual(orphans, [], 'add them to the README\'s documentation table');
+  const orphans = readdirSync(join(ROOT, 'docs')).filter(
+    (f) => statSync(join(ROOT, 'docs', f)).isFile() && !linked.has(`docs/${f}`),
+  );
+  assert.deepEqual(orphans, [], "add them to the README's documentation table");
   assert.match(readme, /^## Dependencies$/m, 'the dependency table stays in the README');
 });
 
@@ -63,7 +77,7 @@ test('architecture.md stands on its own: no reference to a document outside the 
   assert.doesNotMatch(text, /\.\.\/shared|DESIGN\.md/);
 });
 
-test('the README stays a newcomer\'s page (about 200 lines); the manual lives in docs/', () => {
+test("the README stays a newcomer's page (about 200 lines); the manual lives in docs/", () => {
   const lines = readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n').length;
   assert.ok(lines <= 250, `README.md has ${lines} lines; move detail into docs/`);
 });
@@ -74,5 +88,8 @@ test('every command `portcullis --help` lists is in docs/cli.md', () => {
   const commands = [...section.matchAll(/^ {2}([a-z-]+)/gm)].map((m) => m[1] as string);
   assert.ok(commands.length >= 10, `parsed ${commands.length} commands from --help`);
   const page = readFileSync(join(ROOT, 'docs', 'cli.md'), 'utf8');
-  assert.deepEqual(commands.filter((c) => !page.includes(`portcullis ${c} `) && !page.includes(`portcullis ${c}\``)), []);
+  assert.deepEqual(
+    commands.filter((c) => !page.includes(`portcullis ${c} `) && !page.includes(`portcullis ${c}\``)),
+    [],
+  );
 });

@@ -21,7 +21,9 @@ const SCHEMA = JSON.parse(readFileSync(join(ROOT, 'docs', 'config.schema.json'),
 
 /** The environment the examples' headers ask for, with made-up values. */
 const ENV = {
-  OPENAI_API_KEY: 'sk-example-openai', ANTHROPIC_API_KEY: 'sk-ant-example', GEMINI_API_KEY: 'example-gemini',
+  OPENAI_API_KEY: 'sk-example-openai',
+  ANTHROPIC_API_KEY: 'sk-ant-example',
+  GEMINI_API_KEY: 'example-gemini',
   MISTRAL_API_KEY: 'example-mistral',
   DATABASE_URL: 'postgres://portcullis:pw@db.internal:5432/portcullis?sslmode=verify-full',
   PORTCULLIS_VAULT_URL: 'postgres://portcullis:pw@vault-db.internal:5432/portcullis_vault',
@@ -41,10 +43,18 @@ after(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const examples = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml')).sort();
+const examples = readdirSync(EXAMPLES)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 test('examples/ holds the documented set', () => {
-  assert.deepEqual(examples, ['minimal.yaml', 'multi-provider-fallback.yaml', 'oauth-jwt.yaml', 'scale-out.yaml', 'tls.yaml']);
+  assert.deepEqual(examples, [
+    'minimal.yaml',
+    'multi-provider-fallback.yaml',
+    'oauth-jwt.yaml',
+    'scale-out.yaml',
+    'tls.yaml',
+  ]);
 });
 
 /** Where to check an example: the TLS one in a copy with real certificate files beside it. */
@@ -62,21 +72,36 @@ function placed(name: string): string {
 for (const name of examples) {
   test(`examples/${name} passes config check and the JSON Schema`, async () => {
     const text = readFileSync(join(EXAMPLES, name), 'utf8');
-    assert.match(text, /^# yaml-language-server: \$schema=\.\.\/docs\/config\.schema\.json\n/, 'first line points editors at the schema');
+    assert.match(
+      text,
+      /^# yaml-language-server: \$schema=\.\.\/docs\/config\.schema\.json\n/,
+      'first line points editors at the schema',
+    );
     assert.deepEqual(schemaViolations(SCHEMA, parseDocument(text).toJS()), []);
     // Run from a scratch folder: the examples' relative data_dir must not land in the repository.
-    const { stdout } = await execFileP(process.execPath, [CLI, 'config', 'check', placed(name)], { cwd: work, env: { ...process.env, ...ENV } });
+    const { stdout } = await execFileP(process.execPath, [CLI, 'config', 'check', placed(name)], {
+      cwd: work,
+      env: { ...process.env, ...ENV },
+    });
     assert.match(stdout, /^Config OK: /);
-    for (const secret of Object.values(ENV).filter((v) => v.length >= 16)) assert.ok(!stdout.includes(secret), `config check printed a secret of ${name}`);
+    for (const secret of Object.values(ENV).filter((v) => v.length >= 16))
+      assert.ok(!stdout.includes(secret), `config check printed a secret of ${name}`);
   });
 }
 
 test('a misspelt key in an example is refused by config check and by the schema alike', async () => {
   const file = join(work, 'typo.yaml');
   writeFileSync(file, readFileSync(join(EXAMPLES, 'scale-out.yaml'), 'utf8').replace('pool_size: 10', 'pool_sise: 10'));
-  const r = await execFileP(process.execPath, [CLI, 'config', 'check', file], { cwd: work, env: { ...process.env, ...ENV } })
-    .then(() => assert.fail('accepted'), (e: { code: number; stderr: string }) => e);
+  const r = await execFileP(process.execPath, [CLI, 'config', 'check', file], {
+    cwd: work,
+    env: { ...process.env, ...ENV },
+  }).then(
+    () => assert.fail('accepted'),
+    (e: { code: number; stderr: string }) => e,
+  );
   assert.equal(r.code, 2);
   assert.match(r.stderr, /store\.pool_sise: unknown key/);
-  assert.deepEqual(schemaViolations(SCHEMA, parseDocument(readFileSync(file, 'utf8')).toJS()), ['store.pool_sise: unknown key']);
+  assert.deepEqual(schemaViolations(SCHEMA, parseDocument(readFileSync(file, 'utf8')).toJS()), [
+    'store.pool_sise: unknown key',
+  ]);
 });

@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../src/store/postgres/test-database.ts';
-import { rawRequest, startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { type RunningGateway, rawRequest, startGateway } from './helpers/gateway.ts';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
 
 const REDIS_URL = process.env['PORTCULLIS_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -34,16 +34,31 @@ const STORE_BOUND_MS = 5_000;
 const SLACK_MS = 6_000;
 const FREEZE_MS = 16_000;
 
-const stateYaml = (onError: 'fail_closed' | 'local_fallback') => [
-  'store:', '  driver: postgres', '  url: "${DATABASE_URL}"', '  pool_size: 2',
-  'security:', '  data_dir: ./state', '  key_hash_secret: "${PORTCULLIS_KEY_HASH_SECRET}"',
-  'redis:', '  url: "${TEST_REDIS_URL}"', `  key_prefix: "${PREFIX}"`, `  timeout_ms: ${REDIS_TIMEOUT_MS}`,
-  'limits:', '  backend: redis', `  on_backend_error: ${onError}`, '  rules:',
-  '    - { scope: key, requests_per_minute: 100000 }',
-  'budgets:', '  backend: redis', `  on_backend_error: ${onError}`, '  rules:',
-  '    - { name: tenant-monthly, scope: tenant, period: month, amount_usd: 1000 }',
-  '',
-].join('\n');
+const stateYaml = (onError: 'fail_closed' | 'local_fallback') =>
+  [
+    'store:',
+    '  driver: postgres',
+    '  url: "${DATABASE_URL}"',
+    '  pool_size: 2',
+    'security:',
+    '  data_dir: ./state',
+    '  key_hash_secret: "${PORTCULLIS_KEY_HASH_SECRET}"',
+    'redis:',
+    '  url: "${TEST_REDIS_URL}"',
+    `  key_prefix: "${PREFIX}"`,
+    `  timeout_ms: ${REDIS_TIMEOUT_MS}`,
+    'limits:',
+    '  backend: redis',
+    `  on_backend_error: ${onError}`,
+    '  rules:',
+    '    - { scope: key, requests_per_minute: 100000 }',
+    'budgets:',
+    '  backend: redis',
+    `  on_backend_error: ${onError}`,
+    '  rules:',
+    '    - { name: tenant-monthly, scope: tenant, period: month, amount_usd: 1000 }',
+    '',
+  ].join('\n');
 
 let db: TestDatabase;
 let pgProxy: TcpProxy;
@@ -66,15 +81,22 @@ before(async () => {
   const redis = new URL(REDIS_URL);
   redisProxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
   const env = {
-    DATABASE_URL: via(db.url, pgProxy.port), TEST_REDIS_URL: via(REDIS_URL, redisProxy.port), PORTCULLIS_KEY_HASH_SECRET: KEY_HASH_SECRET,
+    DATABASE_URL: via(db.url, pgProxy.port),
+    TEST_REDIS_URL: via(REDIS_URL, redisProxy.port),
+    PORTCULLIS_KEY_HASH_SECRET: KEY_HASH_SECRET,
     PORTCULLIS_IT_METRICS_TOKEN: METRICS_TOKEN,
   };
   closedGw = await startGateway({
-    stateYaml: stateYaml('fail_closed'), env,
-    serverYaml: 'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\n'
-      + 'metrics:\n  host: 127.0.0.1\n  port: 0\n  bearer_token: "${PORTCULLIS_IT_METRICS_TOKEN}"\n',
+    stateYaml: stateYaml('fail_closed'),
+    env,
+    serverYaml:
+      'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\n' +
+      'metrics:\n  host: 127.0.0.1\n  port: 0\n  bearer_token: "${PORTCULLIS_IT_METRICS_TOKEN}"\n',
   });
-  const line = closedGw.output().split('\n').find((l) => l.includes('"metrics listening"'));
+  const line = closedGw
+    .output()
+    .split('\n')
+    .find((l) => l.includes('"metrics listening"'));
   assert.ok(line, `no "metrics listening" line in:\n${closedGw.output()}`);
   metricsUrl = (JSON.parse(line) as { url: string }).url;
   fallbackGw = await startGateway({ stateYaml: stateYaml('local_fallback'), env });
@@ -119,7 +141,9 @@ async function until(what: string, ok: () => Promise<boolean>, ms = 30_000): Pro
 }
 
 describe('gateways in front of frozen backends', () => {
-  test('frozen Redis: fail_closed answers 503 within timeout_ms, local_fallback answers 200; both recover after the release', { timeout: 120_000 }, async (t) => {
+  test('frozen Redis: fail_closed answers 503 within timeout_ms, local_fallback answers 200; both recover after the release', {
+    timeout: 120_000,
+  }, async (t) => {
     const [closedKey, fallbackKey] = [await closedGw.createKey(), await fallbackGw.createKey()];
     assert.equal((await chat(closedGw, closedKey)).status, 200);
     assert.equal(await backendUp('redis_limits'), 1);
@@ -128,14 +152,22 @@ describe('gateways in front of frozen backends', () => {
     redisProxy.freeze();
     const frozenAt = performance.now();
     try {
-      const [refused, counted] = await Promise.all([timed(chat(closedGw, closedKey)), timed(chat(fallbackGw, fallbackKey))]);
-      t.diagnostic(`frozen Redis: fail_closed answered in ${Math.round(refused.ms)} ms, local_fallback in ${Math.round(counted.ms)} ms (timeout_ms ${REDIS_TIMEOUT_MS})`);
+      const [refused, counted] = await Promise.all([
+        timed(chat(closedGw, closedKey)),
+        timed(chat(fallbackGw, fallbackKey)),
+      ]);
+      t.diagnostic(
+        `frozen Redis: fail_closed answered in ${Math.round(refused.ms)} ms, local_fallback in ${Math.round(counted.ms)} ms (timeout_ms ${REDIS_TIMEOUT_MS})`,
+      );
       assert.equal(refused.value.status, 503, refused.value.text);
       assert.equal(refused.value.json?.error?.code, 'limit.backend_unavailable');
       assert.ok(refused.ms < REDIS_TIMEOUT_MS + SLACK_MS, `fail_closed answered after ${Math.round(refused.ms)} ms`);
       assert.equal(counted.value.status, 200, counted.value.text);
       // Two Redis uses in a row (limits, then budgets) each give up after timeout_ms on the first request.
-      assert.ok(counted.ms < 2 * REDIS_TIMEOUT_MS + SLACK_MS, `local_fallback answered after ${Math.round(counted.ms)} ms`);
+      assert.ok(
+        counted.ms < 2 * REDIS_TIMEOUT_MS + SLACK_MS,
+        `local_fallback answered after ${Math.round(counted.ms)} ms`,
+      );
       // The connection is known stuck now: later requests are refused without waiting again.
       const againMs: number[] = [];
       for (let i = 0; i < 5; i++) {
@@ -154,7 +186,10 @@ describe('gateways in front of frozen backends', () => {
     } finally {
       redisProxy.release();
     }
-    await until('fail_closed serves again after the release', async () => (await chat(closedGw, closedKey)).status === 200);
+    await until(
+      'fail_closed serves again after the release',
+      async () => (await chat(closedGw, closedKey)).status === 200,
+    );
     assert.equal(await backendUp('redis_limits'), 1);
     assert.equal((await chat(fallbackGw, fallbackKey)).status, 200);
     assert.match(closedGw.output(), /"event":"limits\.redis_stalled"/);
@@ -162,7 +197,9 @@ describe('gateways in front of frozen backends', () => {
     assert.match(fallbackGw.output(), /"event":"limits\.fallback_started"/);
   });
 
-  test('frozen PostgreSQL: /readyz 503 within a second, requests 503 store.unavailable within 5 s for the whole outage; recovery without restart', { timeout: 120_000 }, async (t) => {
+  test('frozen PostgreSQL: /readyz 503 within a second, requests 503 store.unavailable within 5 s for the whole outage; recovery without restart', {
+    timeout: 120_000,
+  }, async (t) => {
     // Keys never used before the outage: verifying them needs the store.
     const keys = await Promise.all([1, 2, 3].map((i) => closedGw.createKey({ label: `unused-${i}` })));
     assert.equal((await rawRequest(`${closedGw.url}/readyz`, { method: 'GET' })).status, 200);
@@ -185,9 +222,13 @@ describe('gateways in front of frozen backends', () => {
       assert.ok(ready.ms < 1_000 + SLACK_MS, `/readyz answered after ${Math.round(ready.ms)} ms`);
 
       // Past the bound into the outage: the wait does not grow.
-      await new Promise((r) => setTimeout(r, Math.max(STORE_BOUND_MS + 1_000, FREEZE_MS - (performance.now() - frozenAt))));
+      await new Promise((r) =>
+        setTimeout(r, Math.max(STORE_BOUND_MS + 1_000, FREEZE_MS - (performance.now() - frozenAt))),
+      );
       const later = await timed(chat(closedGw, keys[1]!));
-      t.diagnostic(`frozen PostgreSQL: a request ${Math.round((performance.now() - frozenAt) / 1000)} s into the outage answered in ${Math.round(later.ms)} ms`);
+      t.diagnostic(
+        `frozen PostgreSQL: a request ${Math.round((performance.now() - frozenAt) / 1000)} s into the outage answered in ${Math.round(later.ms)} ms`,
+      );
       assert.equal(later.value.status, 503, later.value.text);
       assert.equal(later.value.json?.error?.code, 'store.unavailable');
       assert.ok(later.ms < STORE_BOUND_MS + SLACK_MS, `a later request answered after ${Math.round(later.ms)} ms`);
@@ -201,7 +242,10 @@ describe('gateways in front of frozen backends', () => {
       pgProxy.release();
     }
     for (const gw of [closedGw, fallbackGw]) {
-      await until('ready again after the release', async () => (await rawRequest(`${gw.url}/readyz`, { method: 'GET' })).status === 200);
+      await until(
+        'ready again after the release',
+        async () => (await rawRequest(`${gw.url}/readyz`, { method: 'GET' })).status === 200,
+      );
     }
     assert.equal((await chat(closedGw, keys[2]!)).status, 200);
     assert.equal(await backendUp('postgres'), 1);

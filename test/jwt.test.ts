@@ -3,15 +3,21 @@
  * the real gateway process configured with it as an issuer, and the official `openai` client
  * using a signed access token as its API key.
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { type CryptoKey, exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
 import OpenAI from 'openai';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
-import { rawRequest, startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { type RunningGateway, rawRequest, startGateway } from './helpers/gateway.ts';
 
-interface Key { kid: string; alg: string; privateKey: CryptoKey; jwk: JWK }
+interface Key {
+  kid: string;
+  alg: string;
+  privateKey: CryptoKey;
+  jwk: JWK;
+}
 
 async function makeKey(alg: 'RS256' | 'ES256', kid: string): Promise<Key> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
@@ -28,9 +34,18 @@ let idpKey: Key, attackerKey: Key;
 function token(claims: JWTPayload = {}, key: Key = idpKey, header: Record<string, unknown> = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({
-    iss: issuer, aud: 'portcullis', sub: 'svc-reporting', tenant: 'acme', team: 'data', models: ['gpt', 'claude'],
-    iat: now, exp: now + 300, ...claims,
-  }).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt', ...header }).sign(key.privateKey);
+    iss: issuer,
+    aud: 'portcullis',
+    sub: 'svc-reporting',
+    tenant: 'acme',
+    team: 'data',
+    models: ['gpt', 'claude'],
+    iat: now,
+    exp: now + 300,
+    ...claims,
+  })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt', ...header })
+    .sign(key.privateKey);
 }
 
 const client = (apiKey: string) => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey, maxRetries: 0 });
@@ -43,10 +58,14 @@ before(async () => {
   idp = createServer((req, res) => {
     served.push(req.url ?? '');
     if (req.url === '/.well-known/openid-configuration') {
-      return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ issuer, jwks_uri: `${issuer}jwks.json` }));
+      return res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ issuer, jwks_uri: `${issuer}jwks.json` }));
     }
     if (req.url === '/jwks.json') {
-      return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: published.map((k) => k.jwk) }));
+      return res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ keys: published.map((k) => k.jwk) }));
     }
     res.writeHead(404).end();
   });
@@ -85,24 +104,32 @@ describe('JWT access tokens through the real gateway', () => {
 
   test('streams with a token too', async () => {
     const stream = await client(await token()).chat.completions.create({
-      model: 'gpt', messages: [{ role: 'user', content: 'one two three' }], stream: true,
+      model: 'gpt',
+      messages: [{ role: 'user', content: 'one two three' }],
+      stream: true,
     });
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
     assert.equal(text, 'one two three');
   });
 
-  test('a model outside the token\'s models claim is 404, and /v1/models lists only allowed models', async () => {
+  test("a model outside the token's models claim is 404, and /v1/models lists only allowed models", async () => {
     const narrow = await token({ models: ['claude'] });
     await assert.rejects(chat(narrow, 'gpt'), (err: unknown) => err instanceof OpenAI.NotFoundError);
     assert.equal((await chat(narrow, 'claude')).choices[0]!.message.content, 'Hello via token');
     const list = await client(narrow).models.list();
-    assert.deepEqual(list.data.map((m) => m.id), ['claude']);
+    assert.deepEqual(
+      list.data.map((m) => m.id),
+      ['claude'],
+    );
   });
 
   test('a token without a models claim gets no models (least privilege)', async () => {
     const t = await new SignJWT({ aud: 'portcullis', sub: 'u', tenant: 'acme' })
-      .setProtectedHeader({ alg: 'ES256', kid: idpKey.kid }).setIssuer(issuer).setIssuedAt().setExpirationTime('5m')
+      .setProtectedHeader({ alg: 'ES256', kid: idpKey.kid })
+      .setIssuer(issuer)
+      .setIssuedAt()
+      .setExpirationTime('5m')
       .sign(idpKey.privateKey);
     await assert.rejects(chat(t, 'gpt'), (err: unknown) => err instanceof OpenAI.NotFoundError);
   });
@@ -120,7 +147,10 @@ describe('JWT access tokens through the real gateway', () => {
     assert.equal(res.json.error.code, 'auth.invalid_token');
     assert.equal(res.json.error.message, 'Invalid access token.');
     await waitFor(() => gw.output().includes('"reason":"bad_signature"'));
-    const line = gw.output().split('\n').find((l) => l.includes('"reason":"bad_signature"'))!;
+    const line = gw
+      .output()
+      .split('\n')
+      .find((l) => l.includes('"reason":"bad_signature"'))!;
     assert.match(line, /"kid":"idp-2025"/);
     assert.ok(line.includes(`"issuer":"${issuer}"`));
     assert.ok(!gw.output().includes(forged.split('.')[2]!), 'the token never reaches the log');
@@ -144,7 +174,11 @@ describe('JWT access tokens through the real gateway', () => {
 
   test('on /v1/messages a refused token is an Anthropic-shaped 401 without the Bearer challenge', async () => {
     const res = await rawRequest(`${gw.url}/v1/messages`, {
-      headers: { authorization: `Bearer ${await token({}, attackerKey)}`, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      headers: {
+        authorization: `Bearer ${await token({}, attackerKey)}`,
+        'content-type': 'application/json',
+        'anthropic-version': '2023-06-01',
+      },
       body: JSON.stringify({ model: 'claude', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }),
     });
     assert.equal(res.status, 401);

@@ -8,22 +8,27 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { rawRequest, startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { type RunningGateway, rawRequest, startGateway } from './helpers/gateway.ts';
 
 let gw: RunningGateway;
 let untrusted: string;
 let proxy: string;
 
-before(async () => {
-  gw = await startGateway({
-    serverYaml: 'server:\n  host: "::"\n  port: 0\n  shutdown_grace_ms: 3000\n  trusted_proxies: ["::1/128"]\n',
-    authYaml: 'auth:\n  lockout: { threshold: 3, window: 10m, base_lockout: 5m, max_lockout: 1h }\n',
-  });
-  const port = new URL(gw.url).port;
-  untrusted = `http://127.0.0.1:${port}`;
-  proxy = `http://[::1]:${port}`;
-}, { timeout: 60_000 });
-after(async () => { await gw?.stop(); });
+before(
+  async () => {
+    gw = await startGateway({
+      serverYaml: 'server:\n  host: "::"\n  port: 0\n  shutdown_grace_ms: 3000\n  trusted_proxies: ["::1/128"]\n',
+      authYaml: 'auth:\n  lockout: { threshold: 3, window: 10m, base_lockout: 5m, max_lockout: 1h }\n',
+    });
+    const port = new URL(gw.url).port;
+    untrusted = `http://127.0.0.1:${port}`;
+    proxy = `http://[::1]:${port}`;
+  },
+  { timeout: 60_000 },
+);
+after(async () => {
+  await gw?.stop();
+});
 
 async function key(...flags: string[]): Promise<{ key: string; id: string; prefix: string }> {
   const r = await gw.cli(['keys', 'create', '--config', gw.configPath, '--label', 'hardening', '--json', ...flags]);
@@ -35,7 +40,11 @@ const chatBody = JSON.stringify({ model: 'gpt', messages: [{ role: 'user', conte
 
 function chat(base: string, apiKey: string | undefined, headers: Record<string, string> = {}, query = '') {
   return rawRequest(`${base}/v1/chat/completions${query}`, {
-    headers: { 'content-type': 'application/json', ...(apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` }), ...headers },
+    headers: {
+      'content-type': 'application/json',
+      ...(apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` }),
+      ...headers,
+    },
     body: chatBody,
   });
 }
@@ -54,7 +63,11 @@ describe('trusted proxies and X-Forwarded-For', () => {
     // The client wrote 203.0.113.5 itself; the proxy appended the address it really saw.
     const forged = await chat(proxy, k.key, { 'x-forwarded-for': '203.0.113.5, 198.51.100.77' });
     assert.equal(forged.status, 403);
-    assert.equal((await chat(proxy, k.key, { 'x-forwarded-for': '203.0.113.5, ::1' })).status, 200, 'trusted hops are skipped');
+    assert.equal(
+      (await chat(proxy, k.key, { 'x-forwarded-for': '203.0.113.5, ::1' })).status,
+      200,
+      'trusted hops are skipped',
+    );
   });
 });
 
@@ -64,7 +77,13 @@ describe('IP allowlist: IPv6 and IPv4-mapped bypass attempts', () => {
     const via = (xff: string) => chat(proxy, k.key, { 'x-forwarded-for': xff });
     assert.equal((await via('::ffff:203.0.113.9')).status, 200);
     assert.equal((await via('2001:db8:42::1')).status, 200);
-    for (const bypass of ['::ffff:198.51.100.1', '::203.0.113.9', '64:ff9b::203.0.113.9', '2001:db9::1', '203.0.113.9:443']) {
+    for (const bypass of [
+      '::ffff:198.51.100.1',
+      '::203.0.113.9',
+      '64:ff9b::203.0.113.9',
+      '2001:db9::1',
+      '203.0.113.9:443',
+    ]) {
       const r = await via(bypass);
       assert.equal(r.status, 403, `${bypass} must not pass`);
     }
@@ -93,7 +112,11 @@ describe('brute-force lockout', () => {
     assert.equal(locked.json.error.code, 'auth.locked_out');
     const retryAfter = Number(locked.headers.get('retry-after'));
     assert.ok(retryAfter > 0 && retryAfter <= 300, `Retry-After ${retryAfter}`);
-    assert.equal((await chat(proxy, good.key, { 'x-forwarded-for': '192.0.2.67' })).status, 200, 'other clients are unaffected');
+    assert.equal(
+      (await chat(proxy, good.key, { 'x-forwarded-for': '192.0.2.67' })).status,
+      200,
+      'other clients are unaffected',
+    );
   });
 
   test('rotating a spoofed X-Forwarded-For does not dodge the lockout', async () => {
@@ -117,8 +140,18 @@ describe('rotation', () => {
     const old = await key('--endpoints', 'chat,models', '--ip', '::1,127.0.0.1');
     const r = await gw.cli(['keys', 'rotate', old.id, '--grace', '24h', '--config', gw.configPath, '--json']);
     assert.equal(r.code, 0, r.stderr);
-    const rotated = JSON.parse(r.stdout) as { key: string; id: string; allowedEndpoints: string[]; ipAllowlist: string[]; rotatedFrom: string; replaces: { expiresAt: string } };
-    assert.deepEqual([rotated.allowedEndpoints, rotated.ipAllowlist, rotated.rotatedFrom], [['chat', 'models'], ['::1/128', '127.0.0.1/32'], old.id]);
+    const rotated = JSON.parse(r.stdout) as {
+      key: string;
+      id: string;
+      allowedEndpoints: string[];
+      ipAllowlist: string[];
+      rotatedFrom: string;
+      replaces: { expiresAt: string };
+    };
+    assert.deepEqual(
+      [rotated.allowedEndpoints, rotated.ipAllowlist, rotated.rotatedFrom],
+      [['chat', 'models'], ['::1/128', '127.0.0.1/32'], old.id],
+    );
     assert.ok(Date.parse(rotated.replaces.expiresAt) > Date.now() + 23 * 3600_000);
     assert.equal((await chat(proxy, old.key)).status, 200);
     assert.equal((await chat(proxy, rotated.key)).status, 200);
@@ -146,7 +179,8 @@ describe('endpoint scope and read-only keys', () => {
     assert.equal(r.status, 403);
     assert.equal(r.json.error.code, 'auth.endpoint_not_allowed');
     const emb = await rawRequest(`${proxy}/v1/embeddings`, {
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${k.key}` }, body: JSON.stringify({ model: 'embed', input: 'x' }),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${k.key}` },
+      body: JSON.stringify({ model: 'embed', input: 'x' }),
     });
     assert.equal(emb.status, 200);
   });
@@ -163,7 +197,10 @@ describe('endpoint scope and read-only keys', () => {
 
   test('a read-only key lists models and nothing else', async () => {
     const k = await key('--read-only');
-    const models = await rawRequest(`${proxy}/v1/models`, { method: 'GET', headers: { authorization: `Bearer ${k.key}` } });
+    const models = await rawRequest(`${proxy}/v1/models`, {
+      method: 'GET',
+      headers: { authorization: `Bearer ${k.key}` },
+    });
     assert.equal(models.status, 200);
     assert.equal((await chat(proxy, k.key)).status, 403);
   });
@@ -172,7 +209,11 @@ describe('endpoint scope and read-only keys', () => {
 describe('keys in the query string', () => {
   test('are refused, with or without a valid header', async () => {
     const k = await key();
-    for (const [query, header] of [[`?api_key=${k.key}`, undefined], [`?key=${k.key}`, k.key], [`?x=${k.key}`, k.key]] as const) {
+    for (const [query, header] of [
+      [`?api_key=${k.key}`, undefined],
+      [`?key=${k.key}`, k.key],
+      [`?x=${k.key}`, k.key],
+    ] as const) {
       const r = await chat(proxy, header, {}, query);
       assert.equal(r.status, 400, query);
       assert.equal(r.json.error.code, 'auth.key_in_query');

@@ -12,7 +12,7 @@ import OpenAI, { RateLimitError } from 'openai';
 import { createClient } from 'redis';
 import { createRedisBackend } from '../src/limits/redis/redis-backend.ts';
 import { silentLogger } from '../src/observability/logger.ts';
-import { rawRequest, startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { type RunningGateway, rawRequest, startGateway } from './helpers/gateway.ts';
 
 const REDIS_URL = process.env['PORTCULLIS_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const SERVER = 'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\n';
@@ -29,33 +29,52 @@ describe('limits on the memory backend', () => {
   let gw: RunningGateway;
   before(async () => {
     gw = await startGateway({
-      serverYaml: withLimits([
-        '  rules:',
-        '    - { scope: key, model: gpt, requests_per_minute: 60, burst: 3 }',
-        '    - { scope: key, model: mistral, tokens_per_minute: 1000 }',
-      ].join('\n') + '\n'),
+      serverYaml: withLimits(
+        [
+          '  rules:',
+          '    - { scope: key, model: gpt, requests_per_minute: 60, burst: 3 }',
+          '    - { scope: key, model: mistral, tokens_per_minute: 1000 }',
+        ].join('\n') + '\n',
+      ),
     });
   });
-  after(async () => { await gw.stop(); });
+  after(async () => {
+    await gw.stop();
+  });
 
   test('a request rate refuses with 429 limit.requests through the openai SDK, with sane headers', async () => {
     const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: await gw.createKey(), maxRetries: 0 });
     const seen: Array<{ policy: string | null; state: string | null }> = [];
     for (let i = 0; i < 3; i++) {
-      const { response } = await client.chat.completions.create({ model: 'gpt', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+      const { response } = await client.chat.completions
+        .create({ model: 'gpt', messages: [{ role: 'user', content: 'hi' }] })
+        .withResponse();
       seen.push({ policy: response.headers.get('ratelimit-policy'), state: response.headers.get('ratelimit') });
     }
-    assert.deepEqual(seen.map((s) => s.policy), Array(3).fill('"key-gpt-rpm";q=60;w=60'));
-    assert.deepEqual(seen.map((s) => s.state?.match(/;r=(\d+)/)?.[1]), ['2', '1', '0']);
+    assert.deepEqual(
+      seen.map((s) => s.policy),
+      Array(3).fill('"key-gpt-rpm";q=60;w=60'),
+    );
+    assert.deepEqual(
+      seen.map((s) => s.state?.match(/;r=(\d+)/)?.[1]),
+      ['2', '1', '0'],
+    );
 
-    const err = await client.chat.completions.create({ model: 'gpt', messages: [{ role: 'user', content: 'hi' }] }).then(
-      () => assert.fail('the fourth request in a burst of 3 passed'), (e: unknown) => e);
+    const err = await client.chat.completions
+      .create({ model: 'gpt', messages: [{ role: 'user', content: 'hi' }] })
+      .then(
+        () => assert.fail('the fourth request in a burst of 3 passed'),
+        (e: unknown) => e,
+      );
     assert.ok(err instanceof RateLimitError, `expected RateLimitError, got ${String(err)}`);
     assert.equal(err.status, 429);
     assert.equal(err.code, 'limit.requests');
     assert.match(err.message, /60 requests per minute/);
     const retryAfter = Number(err.headers?.get('retry-after'));
-    assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 1, `Retry-After ${retryAfter} (one request per second refills)`);
+    assert.ok(
+      Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 1,
+      `Retry-After ${retryAfter} (one request per second refills)`,
+    );
     assert.equal(err.headers?.get('ratelimit-policy'), '"key-gpt-rpm";q=60;w=60');
     assert.match(err.headers?.get('ratelimit') ?? '', /^"key-gpt-rpm";r=0;t=[1-3]$/);
     assert.equal(err.headers?.get('x-portcullis-error-code'), 'limit.requests');
@@ -72,7 +91,11 @@ describe('limits on the memory backend', () => {
     // 600 one-letter words: the estimate (≈ chars / 4) is about half the real prompt tokens.
     const words = Array(600).fill('a').join(' ');
     const stream = await client.chat.completions.create({
-      model: 'mistral', messages: [{ role: 'user', content: words }], max_tokens: 200, stream: true, stream_options: { include_usage: true },
+      model: 'mistral',
+      messages: [{ role: 'user', content: words }],
+      max_tokens: 200,
+      stream: true,
+      stream_options: { include_usage: true },
     });
     let usage: OpenAI.CompletionUsage | undefined;
     for await (const chunk of stream) if (chunk.usage) usage = chunk.usage;
@@ -108,13 +131,17 @@ describe('concurrency limit with slow streams', () => {
       mockOptions: { interTokenMs: 40 },
     });
   });
-  after(async () => { await gw.stop(); });
+  after(async () => {
+    await gw.stop();
+  });
 
   test('a second request while a stream runs is refused with limit.concurrency; the slot frees when it ends', async () => {
     const key = await gw.createKey();
     const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0 });
     const stream = await client.chat.completions.create({
-      model: 'gpt', stream: true, messages: [{ role: 'user', content: Array(30).fill('slow').join(' ') }],
+      model: 'gpt',
+      stream: true,
+      messages: [{ role: 'user', content: Array(30).fill('slow').join(' ') }],
     });
     const it = stream[Symbol.asyncIterator]();
     await it.next(); // the stream is running
@@ -127,7 +154,9 @@ describe('concurrency limit with slow streams', () => {
     // Another key is not affected.
     assert.equal((await chat(gw, await gw.createKey(), { model: 'gpt' })).status, 200);
 
-    for (let r = await it.next(); !r.done; r = await it.next()) { /* drain */ }
+    for (let r = await it.next(); !r.done; r = await it.next()) {
+      /* drain */
+    }
     assert.equal((await chat(gw, key, { model: 'gpt' })).status, 200, 'the slot was released when the stream ended');
   });
 
@@ -135,9 +164,14 @@ describe('concurrency limit with slow streams', () => {
     const key = await gw.createKey();
     const controller = new AbortController();
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: 'POST', signal: controller.signal,
+      method: 'POST',
+      signal: controller.signal,
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt', stream: true, messages: [{ role: 'user', content: Array(50).fill('slow').join(' ') }] }),
+      body: JSON.stringify({
+        model: 'gpt',
+        stream: true,
+        messages: [{ role: 'user', content: Array(50).fill('slow').join(' ') }],
+      }),
     });
     assert.equal(res.status, 200);
     const reader = res.body!.getReader();
@@ -160,7 +194,9 @@ describe('limits on the Redis backend', () => {
   let gw: RunningGateway;
   before(async () => {
     gw = await startGateway({
-      serverYaml: withLimits(`  backend: redis\n  redis: { url: "\${TEST_REDIS_URL}", key_prefix: "${prefix}" }\n  rules:\n    - { scope: key, requests_per_minute: 60, burst: 2 }\n    - { scope: tenant, tokens_per_minute: 100000 }\n    - { scope: global, concurrent: 50 }\n`),
+      serverYaml: withLimits(
+        `  backend: redis\n  redis: { url: "\${TEST_REDIS_URL}", key_prefix: "${prefix}" }\n  rules:\n    - { scope: key, requests_per_minute: 60, burst: 2 }\n    - { scope: tenant, tokens_per_minute: 100000 }\n    - { scope: global, concurrent: 50 }\n`,
+      ),
       env: { TEST_REDIS_URL: REDIS_URL },
     });
   });
@@ -172,7 +208,7 @@ describe('limits on the Redis backend', () => {
     await admin.close();
   });
 
-  test('counters are shared through Redis under the prefix: another instance\'s use counts here', async () => {
+  test("counters are shared through Redis under the prefix: another instance's use counts here", async () => {
     const key = await gw.createKey();
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++) statuses.push((await chat(gw, key, { model: 'gpt' })).status);
@@ -184,7 +220,9 @@ describe('limits on the Redis backend', () => {
     const peer = createRedisBackend({ url: REDIS_URL, keyPrefix: prefix, timeoutMs: 2000, log: silentLogger() });
     await peer.ready();
     try {
-      const taken = await peer.take([{ key: `key/rpm:${encodeURIComponent(other.id)}`, intervalMs: 1000, capacity: 2, cost: 2 }]);
+      const taken = await peer.take([
+        { key: `key/rpm:${encodeURIComponent(other.id)}`, intervalMs: 1000, capacity: 2, cost: 2 },
+      ]);
       assert.equal(taken.allowed, true);
       const r = await chat(gw, other.key, { model: 'gpt' });
       assert.equal(r.status, 429, 'the burst spent elsewhere is spent here too');
@@ -207,11 +245,15 @@ describe('limits on the Redis backend', () => {
 
 describe('Redis unreachable', () => {
   let port: number;
-  before(async () => { port = await closedPort(); });
+  before(async () => {
+    port = await closedPort();
+  });
 
   test('fails closed by default: 503 limit.backend_unavailable saying the limiter is unavailable', async () => {
     const gw = await startGateway({
-      serverYaml: withLimits(`  backend: redis\n  redis: { url: "redis://127.0.0.1:${port}", timeout_ms: 300 }\n  rules:\n    - { scope: key, requests_per_minute: 600 }\n`),
+      serverYaml: withLimits(
+        `  backend: redis\n  redis: { url: "redis://127.0.0.1:${port}", timeout_ms: 300 }\n  rules:\n    - { scope: key, requests_per_minute: 600 }\n`,
+      ),
     });
     try {
       const key = await gw.createKey();
@@ -228,14 +270,19 @@ describe('Redis unreachable', () => {
 
   test('local_fallback serves, still enforces limits on this instance, and warns once per outage', async () => {
     const gw = await startGateway({
-      serverYaml: withLimits(`  backend: redis\n  on_backend_error: local_fallback\n  redis: { url: "redis://127.0.0.1:${port}", timeout_ms: 300 }\n  rules:\n    - { scope: key, requests_per_minute: 60, burst: 2 }\n`),
+      serverYaml: withLimits(
+        `  backend: redis\n  on_backend_error: local_fallback\n  redis: { url: "redis://127.0.0.1:${port}", timeout_ms: 300 }\n  rules:\n    - { scope: key, requests_per_minute: 60, burst: 2 }\n`,
+      ),
     });
     try {
       const key = await gw.createKey();
       const statuses: number[] = [];
       for (let i = 0; i < 3; i++) statuses.push((await chat(gw, key, { model: 'gpt' })).status);
       assert.deepEqual(statuses, [200, 200, 429]);
-      const warnings = gw.output().split('\n').filter((l) => l.includes('"limits.fallback_started"'));
+      const warnings = gw
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('"limits.fallback_started"'));
       assert.equal(warnings.length, 1, gw.output());
     } finally {
       await gw.stop();

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
-import { startLocalCluster, type LocalCluster } from '../deploy/local-cluster.ts';
+import { type LocalCluster, startLocalCluster } from '../deploy/local-cluster.ts';
 
 const NGINX = process.env.PORTCULLIS_NGINX ?? '/usr/sbin/nginx';
 const WORKERS = 6;
@@ -36,19 +36,25 @@ before(async () => {
   assert.equal(created.code, 0, created.stderr);
   key = (JSON.parse(created.stdout) as { key: string }).key;
 });
-after(async () => { await cluster?.stop(); });
+after(async () => {
+  await cluster?.stop();
+});
 
 function auditedRequests(dataDir: string): Set<string> {
   const db = new DatabaseSync(join(dataDir, 'audit.db'), { readOnly: true });
   try {
-    const rows = db.prepare("SELECT request_id FROM audit_records WHERE action = 'model.call' AND decision = 'allowed'").all() as Array<{ request_id: string }>;
+    const rows = db
+      .prepare("SELECT request_id FROM audit_records WHERE action = 'model.call' AND decision = 'allowed'")
+      .all() as Array<{ request_id: string }>;
     return new Set(rows.map((r) => r.request_id));
   } finally {
     db.close();
   }
 }
 
-test('kill -9 of one instance behind the load balancer: clients recover, no answered request loses its records', { timeout: 600_000 }, async () => {
+test('kill -9 of one instance behind the load balancer: clients recover, no answered request loses its records', {
+  timeout: 600_000,
+}, async () => {
   const client = new OpenAI({ baseURL: `${cluster.url}/v1`, apiKey: key, maxRetries: 4, timeout: 60_000 });
   const answered: string[] = [];
   const failures: string[] = [];
@@ -59,9 +65,12 @@ test('kill -9 of one instance behind the load balancer: clients recover, no answ
       const n = ++started;
       if (n === KILL_AFTER) killed = cluster.kill(2, 'SIGKILL');
       try {
-        const { data, response } = await client.chat.completions.create({
-          model: n % 2 === 0 ? 'fast' : 'smart', messages: [{ role: 'user', content: `worker ${w} call ${n}` }],
-        }).withResponse();
+        const { data, response } = await client.chat.completions
+          .create({
+            model: n % 2 === 0 ? 'fast' : 'smart',
+            messages: [{ role: 'user', content: `worker ${w} call ${n}` }],
+          })
+          .withResponse();
         assert.equal(data.choices[0]!.message.content, `worker ${w} call ${n}`);
         answered.push(response.headers.get('x-request-id')!);
       } catch (err) {
@@ -90,11 +99,18 @@ test('kill -9 of one instance behind the load balancer: clients recover, no answ
     assert.equal(verify.code, 0, `gateway-${i}: ${verify.stdout}${verify.stderr}`);
   }
 
-  const recorded = new Set((await cluster.database.query<{ id: string }>('SELECT id FROM request_records')).rows.map((r) => r.id));
+  const recorded = new Set(
+    (await cluster.database.query<{ id: string }>('SELECT id FROM request_records')).rows.map((r) => r.id),
+  );
   const killedIds = byInstance[1]!;
   const missingOnSurvivors = answered.filter((id) => !recorded.has(id) && !killedIds.has(id));
   const missingOnKilled = answered.filter((id) => !recorded.has(id) && killedIds.has(id));
-  process.stdout.write(`# ${answered.length} answered (${byInstance.map((s) => s.size).join('/')} per instance); request records missing: ${missingOnSurvivors.length} on the survivors, ${missingOnKilled.length} on the killed instance\n`);
+  process.stdout.write(
+    `# ${answered.length} answered (${byInstance.map((s) => s.size).join('/')} per instance); request records missing: ${missingOnSurvivors.length} on the survivors, ${missingOnKilled.length} on the killed instance\n`,
+  );
   assert.deepEqual(missingOnSurvivors, [], 'the surviving instances recorded every request they answered');
-  assert.ok(missingOnKilled.length <= MAX_RECORDS_IN_ONE_WINDOW, `${missingOnKilled.length} records lost on the killed instance`);
+  assert.ok(
+    missingOnKilled.length <= MAX_RECORDS_IN_ONE_WINDOW,
+    `${missingOnKilled.length} records lost on the killed instance`,
+  );
 });

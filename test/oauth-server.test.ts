@@ -5,14 +5,15 @@
  * revocation (of the token, of the client) refusing it with RFC 6750 `invalid_token`, and a
  * signing-key rotation during which old and new tokens both work.
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import OpenAI from 'openai';
+import { after, before, describe, test } from 'node:test';
 import { decodeProtectedHeader } from 'jose';
-import { rawRequest, startGateway, type RunningGateway } from './helpers/gateway.ts';
+import OpenAI from 'openai';
+import { type RunningGateway, rawRequest, startGateway } from './helpers/gateway.ts';
 
 let gw: RunningGateway;
 let issuer: string;
@@ -25,11 +26,29 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-interface Client { client_id: string; client_secret: string }
+interface Client {
+  client_id: string;
+  client_secret: string;
+}
 
 async function createClient(args: string[] = []): Promise<Client> {
-  const r = await gw.cli(['oauth', 'clients', 'create', '--config', gw.configPath, '--name', 'reporting', '--tenant', 'acme',
-    '--models', 'gpt', '--scopes', 'chat,embeddings', '--json', ...args]);
+  const r = await gw.cli([
+    'oauth',
+    'clients',
+    'create',
+    '--config',
+    gw.configPath,
+    '--name',
+    'reporting',
+    '--tenant',
+    'acme',
+    '--models',
+    'gpt',
+    '--scopes',
+    'chat,embeddings',
+    '--json',
+    ...args,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout) as Client;
 }
@@ -40,7 +59,8 @@ function basic(c: Client): string {
 
 async function tokenRequest(c: Client, form: Record<string, string> = { grant_type: 'client_credentials' }) {
   return rawRequest(`${gw.url}/oauth/token`, {
-    headers: { authorization: basic(c), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString(),
+    headers: { authorization: basic(c), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form).toString(),
   });
 }
 
@@ -51,7 +71,10 @@ async function accessToken(c: Client): Promise<string> {
 }
 
 const chat = (apiKey: string, model = 'gpt') =>
-  new OpenAI({ baseURL: `${gw.url}/v1`, apiKey, maxRetries: 0 }).chat.completions.create({ model, messages: [{ role: 'user', content: 'Hello via oauth' }] });
+  new OpenAI({ baseURL: `${gw.url}/v1`, apiKey, maxRetries: 0 }).chat.completions.create({
+    model,
+    messages: [{ role: 'user', content: 'Hello via oauth' }],
+  });
 
 async function chatStatus(token: string): Promise<{ status: number; challenge: string | null }> {
   const r = await rawRequest(`${gw.url}/v1/chat/completions`, {
@@ -101,7 +124,11 @@ describe('built-in OAuth authorization server through the real gateway', { timeo
 
     const done = await chat(token);
     assert.equal(done.choices[0]!.message.content, 'Hello via oauth');
-    await assert.rejects(chat(token, 'claude'), (err: { status?: number }) => err.status === 404, 'models outside the client\'s list are refused');
+    await assert.rejects(
+      chat(token, 'claude'),
+      (err: { status?: number }) => err.status === 404,
+      "models outside the client's list are refused",
+    );
     // The token asked for `chat` only: the client's other endpoint scope is not in it.
     const embed = await rawRequest(`${gw.url}/v1/embeddings`, {
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -109,17 +136,22 @@ describe('built-in OAuth authorization server through the real gateway', { timeo
     });
     assert.equal(embed.status, 403, embed.text);
     assert.equal(embed.json.error.code, 'auth.endpoint_not_allowed');
-    const listing = await rawRequest(`${gw.url}/v1/models`, { method: 'GET', headers: { authorization: `Bearer ${token}` } });
+    const listing = await rawRequest(`${gw.url}/v1/models`, {
+      method: 'GET',
+      headers: { authorization: `Bearer ${token}` },
+    });
     assert.equal(listing.status, 403);
 
     const introspected = await rawRequest(`${gw.url}/oauth/introspect`, {
-      headers: { authorization: basic(client), 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${token}`,
+      headers: { authorization: basic(client), 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${token}`,
     });
     assert.equal(introspected.json.active, true);
     assert.equal(introspected.json.client_id, client.client_id);
 
     const revoked = await rawRequest(`${gw.url}/oauth/revoke`, {
-      headers: { authorization: basic(client), 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${token}`,
+      headers: { authorization: basic(client), 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${token}`,
     });
     assert.equal(revoked.status, 200);
     const refused = await chatStatus(token);
@@ -161,7 +193,11 @@ describe('built-in OAuth authorization server through the real gateway', { timeo
     }
     assert.equal(decodeProtectedHeader(token).kid, newKid);
     assert.equal((await chatStatus(token)).status, 200);
-    assert.equal((await chatStatus(oldToken)).status, 200, 'a token signed by the previous key still verifies during the overlap');
+    assert.equal(
+      (await chatStatus(oldToken)).status,
+      200,
+      'a token signed by the previous key still verifies during the overlap',
+    );
     const jwks = await rawRequest(`${gw.url}/oauth/jwks`, { method: 'GET' });
     const kids = (jwks.json.keys as { kid: string }[]).map((k) => k.kid);
     assert.ok(kids.includes(oldKid!) && kids.includes(newKid), `both keys published: ${kids.join(',')}`);

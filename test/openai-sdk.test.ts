@@ -1,10 +1,11 @@
 /**
  * The official `openai` client against the real gateway process, for every provider family.
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { type RunningGateway, startGateway } from './helpers/gateway.ts';
 
 let gw: RunningGateway;
 let client: OpenAI;
@@ -13,7 +14,9 @@ before(async () => {
   gw = await startGateway();
   client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: await gw.createKey(), maxRetries: 0 });
 });
-after(async () => { await gw.stop(); });
+after(async () => {
+  await gw.stop();
+});
 
 const CHAT_MODELS = ['gpt', 'claude', 'gemini', 'mistral', 'llama'];
 const weatherTool = {
@@ -29,7 +32,11 @@ for (const model of CHAT_MODELS) {
   describe(`chat via ${model}`, () => {
     test('plain completion echoes the prompt with consistent usage', async () => {
       const r = await client.chat.completions.create({
-        model, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello gateway' }],
+        model,
+        messages: [
+          { role: 'system', content: 'Be brief.' },
+          { role: 'user', content: 'Hello gateway' },
+        ],
       });
       assert.equal(r.object, 'chat.completion');
       assert.equal(r.model, model);
@@ -41,9 +48,15 @@ for (const model of CHAT_MODELS) {
     });
 
     test('streaming delivers the same text and usage when asked for', async () => {
-      const plain = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'one two three four' }] });
+      const plain = await client.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: 'one two three four' }],
+      });
       const stream = await client.chat.completions.create({
-        model, messages: [{ role: 'user', content: 'one two three four' }], stream: true, stream_options: { include_usage: true },
+        model,
+        messages: [{ role: 'user', content: 'one two three four' }],
+        stream: true,
+        stream_options: { include_usage: true },
       });
       let text = '';
       let finish: string | null = null;
@@ -67,7 +80,11 @@ for (const model of CHAT_MODELS) {
     });
 
     test('streaming without include_usage sends no usage chunk', async () => {
-      const stream = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], stream: true });
+      const stream = await client.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: 'hi' }],
+        stream: true,
+      });
       for await (const chunk of stream) {
         assert.ok(chunk.usage === undefined || chunk.usage === null, 'no usage');
         assert.ok(chunk.choices.length > 0, 'no empty usage-only chunk');
@@ -76,7 +93,10 @@ for (const model of CHAT_MODELS) {
 
     test('forced tool call comes back as tool_calls, then a tool result is accepted', async () => {
       const r = await client.chat.completions.create({
-        model, messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: [weatherTool], tool_choice: 'required',
+        model,
+        messages: [{ role: 'user', content: 'Weather in Paris?' }],
+        tools: [weatherTool],
+        tool_choice: 'required',
       });
       const choice = r.choices[0]!;
       assert.equal(choice.finish_reason, 'tool_calls');
@@ -85,7 +105,8 @@ for (const model of CHAT_MODELS) {
       assert.equal(call.function.name, 'get_weather');
       assert.equal(typeof JSON.parse(call.function.arguments).city, 'string');
       const followUp = await client.chat.completions.create({
-        model, tools: [weatherTool],
+        model,
+        tools: [weatherTool],
         messages: [
           { role: 'user', content: 'Weather in Paris?' },
           { role: 'assistant', content: null, tool_calls: [call] },
@@ -98,7 +119,11 @@ for (const model of CHAT_MODELS) {
 
     test('streamed tool call arguments reassemble into valid JSON', async () => {
       const stream = await client.chat.completions.create({
-        model, messages: [{ role: 'user', content: 'Weather in Rome?' }], tools: [weatherTool], tool_choice: 'required', stream: true,
+        model,
+        messages: [{ role: 'user', content: 'Weather in Rome?' }],
+        tools: [weatherTool],
+        tool_choice: 'required',
+        stream: true,
       });
       let name = '';
       let args = '';
@@ -119,7 +144,9 @@ for (const model of CHAT_MODELS) {
 
     test('JSON mode returns parseable JSON', async () => {
       const r = await client.chat.completions.create({
-        model, messages: [{ role: 'user', content: 'Give me JSON' }], response_format: { type: 'json_object' },
+        model,
+        messages: [{ role: 'user', content: 'Give me JSON' }],
+        response_format: { type: 'json_object' },
       });
       assert.equal(typeof JSON.parse(r.choices[0]!.message.content ?? ''), 'object');
     });
@@ -128,15 +155,31 @@ for (const model of CHAT_MODELS) {
 
 test('json_schema response format is honoured', async () => {
   const r = await client.chat.completions.create({
-    model: 'gpt', messages: [{ role: 'user', content: 'data' }],
-    response_format: { type: 'json_schema', json_schema: { name: 'out', schema: { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] } } },
+    model: 'gpt',
+    messages: [{ role: 'user', content: 'data' }],
+    response_format: {
+      type: 'json_schema',
+      json_schema: {
+        name: 'out',
+        schema: { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] },
+      },
+    },
   });
   assert.equal(typeof JSON.parse(r.choices[0]!.message.content ?? '{}').answer, 'string');
 });
 
 test('image parts reach providers that accept them', async () => {
   const r = await client.chat.completions.create({
-    model: 'gpt', messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }] }],
+    model: 'gpt',
+    messages: [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'What is this?' },
+          { type: 'image_url', image_url: { url: 'https://example.com/cat.png' } },
+        ],
+      },
+    ],
   });
   assert.equal(r.choices[0]!.message.content, 'What is this?');
 });
@@ -151,8 +194,14 @@ test('embeddings', async () => {
 });
 
 test('a chat model refuses embeddings and vice versa', async () => {
-  await assert.rejects(client.embeddings.create({ model: 'gpt', input: 'x' }), (e: unknown) => e instanceof OpenAI.BadRequestError && e.code === 'model.operation_unsupported');
-  await assert.rejects(client.chat.completions.create({ model: 'embed', messages: [{ role: 'user', content: 'x' }] }), (e: unknown) => e instanceof OpenAI.BadRequestError);
+  await assert.rejects(
+    client.embeddings.create({ model: 'gpt', input: 'x' }),
+    (e: unknown) => e instanceof OpenAI.BadRequestError && e.code === 'model.operation_unsupported',
+  );
+  await assert.rejects(
+    client.chat.completions.create({ model: 'embed', messages: [{ role: 'user', content: 'x' }] }),
+    (e: unknown) => e instanceof OpenAI.BadRequestError,
+  );
 });
 
 test('models list and get', async () => {
@@ -167,20 +216,29 @@ test('models list and get', async () => {
 test('unknown model is a 404 in OpenAI shape', async () => {
   await assert.rejects(
     client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] }),
-    (e: unknown) => e instanceof OpenAI.NotFoundError && e.code === 'model.not_found' && e.type === 'invalid_request_error',
+    (e: unknown) =>
+      e instanceof OpenAI.NotFoundError && e.code === 'model.not_found' && e.type === 'invalid_request_error',
   );
 });
 
 test('a parameter the target cannot honour is rejected, naming it', async () => {
   await assert.rejects(
-    client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'x' }], logit_bias: { '50256': -100 } }),
-    (e: unknown) => e instanceof OpenAI.BadRequestError && e.code === 'request.unsupported_parameter' && e.param === 'logit_bias',
+    client.chat.completions.create({
+      model: 'claude',
+      messages: [{ role: 'user', content: 'x' }],
+      logit_bias: { '50256': -100 },
+    }),
+    (e: unknown) =>
+      e instanceof OpenAI.BadRequestError && e.code === 'request.unsupported_parameter' && e.param === 'logit_bias',
   );
 });
 
 test('no key, a wrong key and a key of valid format all get 401', async () => {
   const anon = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'sk-not-a-portcullis-key', maxRetries: 0 });
-  await assert.rejects(anon.models.list(), (e: unknown) => e instanceof OpenAI.AuthenticationError && e.code === 'auth.invalid_key');
+  await assert.rejects(
+    anon.models.list(),
+    (e: unknown) => e instanceof OpenAI.AuthenticationError && e.code === 'auth.invalid_key',
+  );
   const res = await fetch(`${gw.url}/v1/models`);
   assert.equal(res.status, 401);
   assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'auth.missing_credentials');
@@ -193,23 +251,36 @@ test('no key, a wrong key and a key of valid format all get 401', async () => {
 });
 
 test('a key scoped to some models cannot see or use the others', async () => {
-  const scoped = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: await gw.createKey({ models: 'gpt,embed' }), maxRetries: 0 });
+  const scoped = new OpenAI({
+    baseURL: `${gw.url}/v1`,
+    apiKey: await gw.createKey({ models: 'gpt,embed' }),
+    maxRetries: 0,
+  });
   const ids = (await scoped.models.list()).data.map((m) => m.id).sort();
   assert.deepEqual(ids, ['embed', 'gpt']);
-  await assert.rejects(scoped.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'x' }] }), (e: unknown) => e instanceof OpenAI.NotFoundError);
+  await assert.rejects(
+    scoped.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'x' }] }),
+    (e: unknown) => e instanceof OpenAI.NotFoundError,
+  );
 });
 
 test('a key revoked from the CLI stops working within a second', async () => {
   const key = await gw.createKey({ label: 'to-revoke' });
   const c = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0 });
   await c.models.list();
-  const list = JSON.parse((await gw.cli(['keys', 'list', '--config', gw.configPath, '--json'])).stdout) as Array<{ id: string; label: string }>;
+  const list = JSON.parse((await gw.cli(['keys', 'list', '--config', gw.configPath, '--json'])).stdout) as Array<{
+    id: string;
+    label: string;
+  }>;
   const id = list.find((k) => k.label === 'to-revoke')!.id;
   assert.equal((await gw.cli(['keys', 'revoke', id, '--config', gw.configPath])).code, 0);
   const revokedAt = Date.now();
   let refused = false;
   while (!refused && Date.now() - revokedAt < 3000) {
-    refused = await c.models.list().then(() => false, (e: unknown) => e instanceof OpenAI.AuthenticationError);
+    refused = await c.models.list().then(
+      () => false,
+      (e: unknown) => e instanceof OpenAI.AuthenticationError,
+    );
     if (!refused) await new Promise((r) => setTimeout(r, 50));
   }
   assert.ok(refused, 'revoked key refused');

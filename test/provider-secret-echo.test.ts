@@ -12,14 +12,18 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { MOCK_PREFIXES } from '../src/mock-upstream/index.ts';
-import { STANDARD_MODELS, startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { type RunningGateway, STANDARD_MODELS, startGateway } from './helpers/gateway.ts';
 
 const hex = (n: number) => randomBytes(n).toString('hex');
-const alnum = (n: number) => randomBytes(n * 2).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, n);
+const alnum = (n: number) =>
+  randomBytes(n * 2)
+    .toString('base64')
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, n);
 const KEYS = {
   openai: `sk-proj-echo${hex(14)}`,
   anthropic: `sk-ant-api03-echo${hex(14)}`,
@@ -29,8 +33,13 @@ const KEYS = {
 };
 const HEADER_SECRET = `orgtok${alnum(26)}`;
 const ENV = {
-  MOCK_OPENAI_KEY: KEYS.openai, MOCK_ANTHROPIC_KEY: KEYS.anthropic, MOCK_GEMINI_KEY: KEYS.gemini, MOCK_MISTRAL_KEY: KEYS.mistral,
-  PCL_ORG_TOKEN: HEADER_SECRET, PCL_KHS: `khs-${hex(20)}`, PCL_MK: randomBytes(32).toString('base64'),
+  MOCK_OPENAI_KEY: KEYS.openai,
+  MOCK_ANTHROPIC_KEY: KEYS.anthropic,
+  MOCK_GEMINI_KEY: KEYS.gemini,
+  MOCK_MISTRAL_KEY: KEYS.mistral,
+  PCL_ORG_TOKEN: HEADER_SECRET,
+  PCL_KHS: `khs-${hex(20)}`,
+  PCL_MK: randomBytes(32).toString('base64'),
 };
 const SECRETS: Array<[string, string]> = [...Object.entries(KEYS), ['header secret', HEADER_SECRET]];
 
@@ -72,13 +81,16 @@ before(async () => {
   const port = (collector.address() as AddressInfo).port;
   const mockPort = await freePort();
   // One more provider whose credential is a header taken from the environment.
-  const hdrProvider = `  hdr:\n    kind: openai\n    base_url: http://127.0.0.1:${mockPort}${MOCK_PREFIXES.openai}\n`
-    + '    api_key: ${MOCK_OPENAI_KEY}\n    headers: { X-Org-Token: "org ${PCL_ORG_TOKEN}" }\n    allow_private_network: true\n';
+  const hdrProvider =
+    `  hdr:\n    kind: openai\n    base_url: http://127.0.0.1:${mockPort}${MOCK_PREFIXES.openai}\n` +
+    '    api_key: ${MOCK_OPENAI_KEY}\n    headers: { X-Org-Token: "org ${PCL_ORG_TOKEN}" }\n    allow_private_network: true\n';
   gw = await startGateway({
-    serverYaml: 'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\n'
-      + `tracing:\n  enabled: true\n  endpoint: http://127.0.0.1:${port}/v1/traces\n  flush_interval_ms: 50\n`
-      + 'payload_log:\n  enabled: true\n  retention_days: 1\n',
-    stateYaml: 'store:\n  path: ./state/portcullis.db\nsecurity:\n  data_dir: ./state\n  key_hash_secret: "${PCL_KHS}"\n  master_key: "${PCL_MK}"\n',
+    serverYaml:
+      'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\n' +
+      `tracing:\n  enabled: true\n  endpoint: http://127.0.0.1:${port}/v1/traces\n  flush_interval_ms: 50\n` +
+      'payload_log:\n  enabled: true\n  retention_days: 1\n',
+    stateYaml:
+      'store:\n  path: ./state/portcullis.db\nsecurity:\n  data_dir: ./state\n  key_hash_secret: "${PCL_KHS}"\n  master_key: "${PCL_MK}"\n',
     mockOptions: { keys: KEYS, port: mockPort },
     env: ENV,
     extraProvidersYaml: hdrProvider,
@@ -94,7 +106,8 @@ after(async () => {
 
 async function call(model: string, stream: boolean): Promise<number> {
   const res = await fetch(`${gw.url}/v1/chat/completions`, {
-    method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: JSON.stringify({ model, stream, messages: [{ role: 'user', content: 'hello' }] }),
   });
   const text = await res.text();
@@ -102,10 +115,16 @@ async function call(model: string, stream: boolean): Promise<number> {
   return res.status;
 }
 
-test('provider error messages quoting the gateway\'s credentials leave none in the log, the files or the traces', { timeout: 180_000 }, async () => {
+test("provider error messages quoting the gateway's credentials leave none in the log, the files or the traces", {
+  timeout: 180_000,
+}, async () => {
   const plan: Array<[model: string, provider: string, secret: string]> = [
-    ['gpt', 'openai', KEYS.openai], ['claude', 'anthropic', KEYS.anthropic], ['gemini', 'gemini', KEYS.gemini],
-    ['mistral', 'mistral', KEYS.mistral], ['llama', 'openai-compatible', KEYS.openai], ['hdr', 'openai', HEADER_SECRET],
+    ['gpt', 'openai', KEYS.openai],
+    ['claude', 'anthropic', KEYS.anthropic],
+    ['gemini', 'gemini', KEYS.gemini],
+    ['mistral', 'mistral', KEYS.mistral],
+    ['llama', 'openai-compatible', KEYS.openai],
+    ['hdr', 'openai', HEADER_SECRET],
   ];
   for (const [model, provider, secret] of plan) {
     for (const status of [400, 401, 500]) {
@@ -121,7 +140,8 @@ test('provider error messages quoting the gateway\'s credentials leave none in t
   }
   // A request that succeeds, so the payload log and traces hold something ordinary too.
   assert.equal(await call('gpt', false), 200);
-  for (let i = 0; i < 100 && spans.join('').split('"traceId"').length < 10; i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 100 && spans.join('').split('"traceId"').length < 10; i++)
+    await new Promise((r) => setTimeout(r, 50));
   // Stop the process (flushes its logs and files) but keep its folder to search.
   if (gw.proc.exitCode === null && gw.proc.signalCode === null) {
     gw.proc.kill('SIGTERM');
@@ -131,17 +151,28 @@ test('provider error messages quoting the gateway\'s credentials leave none in t
   const log = gw.output();
   const echoed = log.split('\n').filter((l) => l.includes('Invalid request made with API key'));
   assert.ok(echoed.length >= plan.length * 3, `the provider messages are logged (${echoed.length} lines)`);
-  assert.ok(echoed.every((l) => l.includes('Invalid request made with API key [redacted] (echo)')), echoed.find((l) => !l.includes('[redacted] (echo)')));
+  assert.ok(
+    echoed.every((l) => l.includes('Invalid request made with API key [redacted] (echo)')),
+    echoed.find((l) => !l.includes('[redacted] (echo)')),
+  );
   assert.ok(spans.length > 0, 'spans were exported');
 
-  const places: Array<[string, Buffer]> = [['the gateway log', Buffer.from(log)], ['the exported spans', Buffer.from(spans.join('\n'))], ['the responses', Buffer.from(responses.join('\n'))]];
+  const places: Array<[string, Buffer]> = [
+    ['the gateway log', Buffer.from(log)],
+    ['the exported spans', Buffer.from(spans.join('\n'))],
+    ['the responses', Buffer.from(responses.join('\n'))],
+  ];
   for (const f of filesUnder(gw.dir)) if (!f.endsWith('portcullis.yaml')) places.push([f, readFileSync(f)]);
-  assert.ok(places.some(([p]) => p.endsWith('portcullis.db')) && places.some(([p]) => p.endsWith('audit.db')), 'the store and audit files were searched');
+  assert.ok(
+    places.some(([p]) => p.endsWith('portcullis.db')) && places.some(([p]) => p.endsWith('audit.db')),
+    'the store and audit files were searched',
+  );
   for (const [name, secret] of SECRETS) {
     for (const needle of forms(secret)) {
       for (const [where, hay] of places) assert.equal(hay.includes(needle), false, `${name} leaked into ${where}`);
     }
     // No usable piece either (the messages also carried the first 16 characters).
-    for (const [where, hay] of places) assert.equal(hay.includes(secret.slice(2, 15)), false, `a piece of ${name} leaked into ${where}`);
+    for (const [where, hay] of places)
+      assert.equal(hay.includes(secret.slice(2, 15)), false, `a piece of ${name} leaked into ${where}`);
   }
 });

@@ -2,15 +2,27 @@
  * Every authenticated request leaves one metadata record in the store (success, refusal,
  * stream, client abort), and no prompt or completion text ever reaches the database file.
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { test } from 'node:test';
 import OpenAI from 'openai';
 import { startGateway } from './helpers/gateway.ts';
 
-interface Row { id: string; model: string | null; provider: string | null; target_model: string | null; status: number; error_code: string | null; stream: number; attempts: number; prompt_tokens: number | null; completion_tokens: number | null }
+interface Row {
+  id: string;
+  model: string | null;
+  provider: string | null;
+  target_model: string | null;
+  status: number;
+  error_code: string | null;
+  stream: number;
+  attempts: number;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+}
 
 test('request records: one per authenticated request, metadata only', async () => {
   const gw = await startGateway({ mockOptions: { interTokenMs: 30 } });
@@ -18,18 +30,31 @@ test('request records: one per authenticated request, metadata only', async () =
     const key = await gw.createKey();
     const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0 });
     const secretPrompt = 'zebra-quartz-prompt-7781';
-    const plain = await client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: secretPrompt }] }).withResponse();
-    const stream = await client.chat.completions.create({ model: 'gpt', stream: true, messages: [{ role: 'user', content: `${secretPrompt} streamed` }] }).withResponse();
-    for await (const _ of stream.data) { /* drain */ }
+    const plain = await client.chat.completions
+      .create({ model: 'claude', messages: [{ role: 'user', content: secretPrompt }] })
+      .withResponse();
+    const stream = await client.chat.completions
+      .create({ model: 'gpt', stream: true, messages: [{ role: 'user', content: `${secretPrompt} streamed` }] })
+      .withResponse();
+    for await (const _ of stream.data) {
+      /* drain */
+    }
     const missing = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'nope', messages: [{ role: 'user', content: secretPrompt }] }),
     });
     assert.equal(missing.status, 404);
     const ac = new AbortController();
     const aborted = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: 'POST', signal: ac.signal, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt', stream: true, messages: [{ role: 'user', content: Array(100).fill(secretPrompt).join(' ') }] }),
+      method: 'POST',
+      signal: ac.signal,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gpt',
+        stream: true,
+        messages: [{ role: 'user', content: Array(100).fill(secretPrompt).join(' ') }],
+      }),
     });
     await aborted.body!.getReader().read();
     ac.abort();
@@ -53,12 +78,18 @@ test('request records: one per authenticated request, metadata only', async () =
     const byId = new Map(rows.map((r) => [r.id, r]));
     assert.equal(rows.length, 4, 'anonymous refusals are not usage records');
     const p = byId.get(ids.plain)!;
-    assert.deepEqual([p.model, p.provider, p.target_model, p.status, p.stream, p.attempts], ['claude', 'anthropic', 'claude-sonnet-4-5', 200, 0, 1]);
+    assert.deepEqual(
+      [p.model, p.provider, p.target_model, p.status, p.stream, p.attempts],
+      ['claude', 'anthropic', 'claude-sonnet-4-5', 200, 0, 1],
+    );
     assert.equal(p.prompt_tokens, plain.data.usage!.prompt_tokens);
     assert.equal(p.completion_tokens, plain.data.usage!.completion_tokens);
     const s = byId.get(ids.stream)!;
     assert.deepEqual([s.status, s.stream], [200, 1]);
-    assert.ok(s.prompt_tokens! > 0 && s.completion_tokens! > 0, 'streamed usage metered even though the client did not ask for it');
+    assert.ok(
+      s.prompt_tokens! > 0 && s.completion_tokens! > 0,
+      'streamed usage metered even though the client did not ask for it',
+    );
     const m = byId.get(ids.missing)!;
     assert.deepEqual([m.status, m.error_code], [404, 'model.not_found']);
     assert.equal(byId.get(ids.aborted)!.status, 499);

@@ -10,7 +10,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { createClient } from 'redis';
 import { createTestDatabase, type TestDatabase } from '../src/store/postgres/test-database.ts';
-import { rawRequest, startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { type RunningGateway, rawRequest, startGateway } from './helpers/gateway.ts';
 
 const REDIS_URL = process.env['PORTCULLIS_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const PREFIX = `portcullis-budget-scale:${randomUUID()}:`;
@@ -22,12 +22,22 @@ const RESERVATION = 33_000;
 const BUDGET_MICROS = 2_400_000; // 150 requests' worth
 
 const STATE_YAML = [
-  'store:', '  driver: postgres', '  url: "${DATABASE_URL}"', '  pool_size: 4',
-  'security:', '  data_dir: ./state', '  key_hash_secret: "${PORTCULLIS_KEY_HASH_SECRET}"',
-  'redis:', '  url: "${TEST_REDIS_URL}"', `  key_prefix: "${PREFIX}"`,
-  'pricing:', '  version: scale-test',
+  'store:',
+  '  driver: postgres',
+  '  url: "${DATABASE_URL}"',
+  '  pool_size: 4',
+  'security:',
+  '  data_dir: ./state',
+  '  key_hash_secret: "${PORTCULLIS_KEY_HASH_SECRET}"',
+  'redis:',
+  '  url: "${TEST_REDIS_URL}"',
+  `  key_prefix: "${PREFIX}"`,
+  'pricing:',
+  '  version: scale-test',
   '  models: [ { provider: openai, model: gpt-4o-mini, input_per_1m: 1000, output_per_1m: 2000 } ]',
-  'budgets:', '  backend: redis', '  rules:',
+  'budgets:',
+  '  backend: redis',
+  '  rules:',
   `    - { name: tenant-monthly, scope: tenant, period: month, amount_usd: ${BUDGET_MICROS / 1_000_000}, alert_at_percent: [50] }`,
   '',
 ].join('\n');
@@ -48,7 +58,8 @@ after(async () => {
   await db?.drop();
   const redis = createClient({ url: REDIS_URL });
   await redis.connect();
-  for await (const batch of redis.scanIterator({ MATCH: `${PREFIX}*`, COUNT: 500 })) if (batch.length > 0) await redis.del(batch);
+  for await (const batch of redis.scanIterator({ MATCH: `${PREFIX}*`, COUNT: 500 }))
+    if (batch.length > 0) await redis.del(batch);
   await redis.close();
 });
 
@@ -59,21 +70,31 @@ function chat(gw: RunningGateway, key: string) {
   });
 }
 
-test('two instances under concurrent load keep one shared budget within one reservation, and account for it exactly', { timeout: 240_000 }, async () => {
+test('two instances under concurrent load keep one shared budget within one reservation, and account for it exactly', {
+  timeout: 240_000,
+}, async () => {
   const [a, b] = gws as [RunningGateway, RunningGateway];
   const key = await a.createKey({ models: 'gpt' });
   const allowed = [0, 0];
   let refused = 0;
   const unexpected: string[] = [];
   // Six concurrent loops per instance until both have been refused repeatedly: the budget is full.
-  await Promise.all([a, b].flatMap((gw, i) => Array.from({ length: 6 }, async () => {
-    while (refused < 40 && unexpected.length === 0) {
-      const r = await chat(gw, key);
-      if (r.status === 200) allowed[i]!++;
-      else if (r.status === 402 && ['budget.exceeded', 'budget.reservation_too_large'].includes(r.json?.error?.code)) refused++;
-      else unexpected.push(`${r.status} ${r.text.slice(0, 200)}`);
-    }
-  })));
+  await Promise.all(
+    [a, b].flatMap((gw, i) =>
+      Array.from({ length: 6 }, async () => {
+        while (refused < 40 && unexpected.length === 0) {
+          const r = await chat(gw, key);
+          if (r.status === 200) allowed[i]!++;
+          else if (
+            r.status === 402 &&
+            ['budget.exceeded', 'budget.reservation_too_large'].includes(r.json?.error?.code)
+          )
+            refused++;
+          else unexpected.push(`${r.status} ${r.text.slice(0, 200)}`);
+        }
+      }),
+    ),
+  );
   assert.deepEqual(unexpected, []);
   assert.ok(allowed[0]! > 20 && allowed[1]! > 20, `both instances served: ${allowed.join(' + ')}`);
   // Reservations still in flight when the loops stopped may have refused requests that would have
@@ -88,30 +109,49 @@ test('two instances under concurrent load keep one shared budget within one rese
 
   let spent = 0;
   for (let i = 0; i < 50; i++) {
-    const r = await db.query<{ n: string; cost: string }>("SELECT COUNT(*) AS n, SUM(cost_micros) AS cost FROM request_records WHERE status = 200", []);
+    const r = await db.query<{ n: string; cost: string }>(
+      'SELECT COUNT(*) AS n, SUM(cost_micros) AS cost FROM request_records WHERE status = 200',
+      [],
+    );
     spent = Number(r.rows[0]!.cost);
     if (Number(r.rows[0]!.n) === allowed[0]! + allowed[1]!) break;
     await new Promise((res) => setTimeout(res, 100));
   }
   assert.equal(spent, (allowed[0]! + allowed[1]!) * REQUEST_COST, 'every served request is recorded at its exact cost');
   assert.ok(spent <= BUDGET_MICROS, `spent ${spent} µ$ must not pass the budget of ${BUDGET_MICROS}`);
-  assert.ok(spent > BUDGET_MICROS - RESERVATION, `spent ${spent} µ$ is within one reservation of the budget ${BUDGET_MICROS}`);
+  assert.ok(
+    spent > BUDGET_MICROS - RESERVATION,
+    `spent ${spent} µ$ is within one reservation of the budget ${BUDGET_MICROS}`,
+  );
 
   // What both instances charged in Redis is exactly what the records say.
   const redis = createClient({ url: REDIS_URL });
   await redis.connect();
   try {
     const counters: string[] = [];
-    for await (const batch of redis.scanIterator({ MATCH: `${PREFIX}budget:tenant-monthly/*`, TYPE: 'hash', COUNT: 500 })) {
+    for await (const batch of redis.scanIterator({
+      MATCH: `${PREFIX}budget:tenant-monthly/*`,
+      TYPE: 'hash',
+      COUNT: 500,
+    })) {
       counters.push(...batch.filter((k) => !k.endsWith(':h')));
     }
     assert.equal(counters.length, 1, counters.join(', '));
     const counter = await redis.hGetAll(counters[0]!);
-    assert.deepEqual([Number(counter['spent']), Number(counter['held'] ?? 0), Number(counter['alerted'])], [spent, 0, 50]);
+    assert.deepEqual(
+      [Number(counter['spent']), Number(counter['held'] ?? 0), Number(counter['alerted'])],
+      [spent, 0, 50],
+    );
   } finally {
     await redis.close();
   }
   // The 50 % threshold fired once across the fleet.
-  const alerts = gws.map((gw) => gw.output().split('\n').filter((l) => l.includes('"budget.threshold"')).length);
+  const alerts = gws.map(
+    (gw) =>
+      gw
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('"budget.threshold"')).length,
+  );
   assert.equal(alerts[0]! + alerts[1]!, 1, `threshold events per instance: ${alerts.join(', ')}`);
 });

@@ -13,18 +13,18 @@
  * - Brute-force lockout counts failures on both instances together (identity/shared-lockout.ts).
  */
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { request as httpRequest } from 'node:http';
+import { promisify } from 'node:util';
 import { createRedisBackend } from '../src/limits/redis/redis-backend.ts';
 import { silentLogger } from '../src/observability/logger.ts';
 import { createTestDatabase, type TestDatabase } from '../src/store/postgres/test-database.ts';
-import { CLI, rawRequest, startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { CLI, type RunningGateway, rawRequest, startGateway } from './helpers/gateway.ts';
 
 const REDIS_URL = process.env['PORTCULLIS_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const PREFIX = `portcullis-scale:${randomUUID()}:`;
@@ -36,19 +36,35 @@ const TOKENS_PER_MINUTE = 50_600;
 const CONCURRENT = 3;
 
 /** `editRpm`: the rate of the rule the last test edits between restarts. */
-const stateYaml = (editRpm: number) => [
-  'store:', '  driver: postgres', '  url: "${DATABASE_URL}"', '  pool_size: 4',
-  'security:', '  data_dir: ./state', '  key_hash_secret: "${PORTCULLIS_KEY_HASH_SECRET}"',
-  'redis:', '  url: "${TEST_REDIS_URL}"', `  key_prefix: "${PREFIX}"`,
-  'limits:', '  backend: redis', '  rules:',
-  `    - { scope: key, model: rate-model, requests_per_minute: 1, burst: ${REQUEST_BURST} }`,
-  `    - { scope: key, model: token-model, tokens_per_minute: ${TOKENS_PER_MINUTE} }`,
-  `    - { scope: key, model: slow-model, concurrent: ${CONCURRENT} }`,
-  `    - { scope: key, model: edit-model, requests_per_minute: ${editRpm}, burst: 10 }`,
+const stateYaml = (editRpm: number) =>
+  [
+    'store:',
+    '  driver: postgres',
+    '  url: "${DATABASE_URL}"',
+    '  pool_size: 4',
+    'security:',
+    '  data_dir: ./state',
+    '  key_hash_secret: "${PORTCULLIS_KEY_HASH_SECRET}"',
+    'redis:',
+    '  url: "${TEST_REDIS_URL}"',
+    `  key_prefix: "${PREFIX}"`,
+    'limits:',
+    '  backend: redis',
+    '  rules:',
+    `    - { scope: key, model: rate-model, requests_per_minute: 1, burst: ${REQUEST_BURST} }`,
+    `    - { scope: key, model: token-model, tokens_per_minute: ${TOKENS_PER_MINUTE} }`,
+    `    - { scope: key, model: slow-model, concurrent: ${CONCURRENT} }`,
+    `    - { scope: key, model: edit-model, requests_per_minute: ${editRpm}, burst: 10 }`,
+    '',
+  ].join('\n');
+// open-model has no limit rule: the revocation test polls it as fast as it can without running into a limit.
+const MODELS_YAML = [
+  'models:',
+  ...['rate-model', 'token-model', 'slow-model', 'edit-model', 'open-model'].map(
+    (m) => `  ${m}:\n    targets: [ { provider: openai, model: gpt-4o-mini } ]`,
+  ),
   '',
 ].join('\n');
-// open-model has no limit rule: the revocation test polls it as fast as it can without running into a limit.
-const MODELS_YAML = ['models:', ...['rate-model', 'token-model', 'slow-model', 'edit-model', 'open-model'].map((m) => `  ${m}:\n    targets: [ { provider: openai, model: gpt-4o-mini } ]`), ''].join('\n');
 // Three-letter words: the gateway's estimate (chars / 4 + framing) is 2 tokens above the real prompt.
 const TOKEN_PROMPT = Array(200).fill('abc').join(' ');
 
@@ -80,7 +96,14 @@ interface LoadResult {
  * requests in total were refused (so the counter ends saturated). Any status but 200 or the
  * expected 429 fails the test.
  */
-async function hammer(gws: readonly RunningGateway[], key: string, body: Record<string, unknown>, code: string, workers = 6, stopAfterRefusals = 60): Promise<LoadResult> {
+async function hammer(
+  gws: readonly RunningGateway[],
+  key: string,
+  body: Record<string, unknown>,
+  code: string,
+  workers = 6,
+  stopAfterRefusals = 60,
+): Promise<LoadResult> {
   const allowed = gws.map(() => 0);
   let refused = 0;
   let tokens = 0;
@@ -89,31 +112,47 @@ async function hammer(gws: readonly RunningGateway[], key: string, body: Record<
   let firstResponse = Infinity;
   let lastRefusedSend = 0;
   let lastAllowedResponse = 0;
-  await Promise.all(gws.flatMap((gw, i) => Array.from({ length: workers }, async () => {
-    while (refused < stopAfterRefusals && unexpected.length === 0) {
-      const sent = performance.now();
-      const r = await chat(gw, key, body);
-      const answered = performance.now();
-      firstResponse = Math.min(firstResponse, answered);
-      if (r.status === 200) {
-        allowed[i]!++;
-        tokens += (r.json as { usage: { total_tokens: number } }).usage.total_tokens;
-        lastAllowedResponse = Math.max(lastAllowedResponse, answered);
-      } else if (r.status === 429 && r.json?.error?.code === code) {
-        refused++;
-        lastRefusedSend = Math.max(lastRefusedSend, sent);
-      } else {
-        unexpected.push(`${r.status} ${r.text.slice(0, 200)}`);
-      }
-    }
-  })));
+  await Promise.all(
+    gws.flatMap((gw, i) =>
+      Array.from({ length: workers }, async () => {
+        while (refused < stopAfterRefusals && unexpected.length === 0) {
+          const sent = performance.now();
+          const r = await chat(gw, key, body);
+          const answered = performance.now();
+          firstResponse = Math.min(firstResponse, answered);
+          if (r.status === 200) {
+            allowed[i]!++;
+            tokens += (r.json as { usage: { total_tokens: number } }).usage.total_tokens;
+            lastAllowedResponse = Math.max(lastAllowedResponse, answered);
+          } else if (r.status === 429 && r.json?.error?.code === code) {
+            refused++;
+            lastRefusedSend = Math.max(lastRefusedSend, sent);
+          } else {
+            unexpected.push(`${r.status} ${r.text.slice(0, 200)}`);
+          }
+        }
+      }),
+    ),
+  );
   assert.deepEqual(unexpected, []);
-  return { allowed, refused, tokens, elapsedMs: performance.now() - started, firstSend: started, firstResponse, lastRefusedSend, lastAllowedResponse };
+  return {
+    allowed,
+    refused,
+    tokens,
+    elapsedMs: performance.now() - started,
+    firstSend: started,
+    firstResponse,
+    lastRefusedSend,
+    lastAllowedResponse,
+  };
 }
 
 function assertWithinOnePercent(actual: number, allowance: number, what: string): void {
   const off = Math.abs(actual - allowance) / allowance;
-  assert.ok(off <= 0.01, `${what}: ${actual} allowed vs an allowance of ${allowance.toFixed(1)} (${(off * 100).toFixed(2)} % off)`);
+  assert.ok(
+    off <= 0.01,
+    `${what}: ${actual} allowed vs an allowance of ${allowance.toFixed(1)} (${(off * 100).toFixed(2)} % off)`,
+  );
 }
 
 describe('two gateway instances on one PostgreSQL and one Redis', { timeout: 300_000 }, () => {
@@ -126,8 +165,18 @@ describe('two gateway instances on one PostgreSQL and one Redis', { timeout: 300
     db = await createTestDatabase('portcullis_test_scale');
     env = { DATABASE_URL: db.url, PORTCULLIS_KEY_HASH_SECRET: KEY_HASH_SECRET, TEST_REDIS_URL: REDIS_URL };
     // One after the other: the first runs the migrations.
-    a = await startGateway({ stateYaml: stateYaml(1), modelsYaml: MODELS_YAML, env, mockOptions: { interTokenMs: 40 } });
-    b = await startGateway({ stateYaml: stateYaml(1), modelsYaml: MODELS_YAML, env, mockOptions: { interTokenMs: 40 } });
+    a = await startGateway({
+      stateYaml: stateYaml(1),
+      modelsYaml: MODELS_YAML,
+      env,
+      mockOptions: { interTokenMs: 40 },
+    });
+    b = await startGateway({
+      stateYaml: stateYaml(1),
+      modelsYaml: MODELS_YAML,
+      env,
+      mockOptions: { interTokenMs: 40 },
+    });
   });
   after(async () => {
     await b?.stop();
@@ -145,7 +194,9 @@ describe('two gateway instances on one PostgreSQL and one Redis', { timeout: 300
     // 1 request per minute after the burst: the allowance only grows past 60 s.
     const allowance = REQUEST_BURST + Math.floor(r.elapsedMs / 60_000);
     const total = r.allowed[0]! + r.allowed[1]!;
-    t.diagnostic(`requests: ${r.allowed.join(' + ')} = ${total} allowed, ${r.refused} refused, allowance ${allowance}, ${r.elapsedMs.toFixed(0)} ms`);
+    t.diagnostic(
+      `requests: ${r.allowed.join(' + ')} = ${total} allowed, ${r.refused} refused, allowance ${allowance}, ${r.elapsedMs.toFixed(0)} ms`,
+    );
     assertWithinOnePercent(total, allowance, 'requests');
     assert.ok(r.allowed[0]! > 0 && r.allowed[1]! > 0, `both instances served some: ${r.allowed.join(' + ')}`);
   });
@@ -163,9 +214,17 @@ describe('two gateway instances on one PostgreSQL and one Redis', { timeout: 300
     const least = TOKENS_PER_MINUTE + perMs * (r.lastRefusedSend - r.firstResponse);
     // One request's estimate (255), plus 2 tokens of estimate over real usage per request in flight (12).
     const oneRequest = 255 + 2 * 12;
-    t.diagnostic(`tokens: ${r.tokens} used by ${r.allowed.join(' + ')} requests, ${r.refused} refused; allowance between ${least.toFixed(0)} and ${most.toFixed(0)} (${r.elapsedMs.toFixed(0)} ms)`);
-    assert.ok(r.tokens <= most, `${r.tokens} tokens let through, more than the ${most.toFixed(0)} the limit allows at most`);
-    assert.ok(r.tokens >= least - oneRequest, `${r.tokens} tokens let through, fewer than the ${least.toFixed(0)} the limit allowed (less one request)`);
+    t.diagnostic(
+      `tokens: ${r.tokens} used by ${r.allowed.join(' + ')} requests, ${r.refused} refused; allowance between ${least.toFixed(0)} and ${most.toFixed(0)} (${r.elapsedMs.toFixed(0)} ms)`,
+    );
+    assert.ok(
+      r.tokens <= most,
+      `${r.tokens} tokens let through, more than the ${most.toFixed(0)} the limit allows at most`,
+    );
+    assert.ok(
+      r.tokens >= least - oneRequest,
+      `${r.tokens} tokens let through, fewer than the ${least.toFixed(0)} the limit allowed (less one request)`,
+    );
     // Within 1 % of the allowance, beyond the uncertainty of the test's own clock readings.
     const allowance = (least + most) / 2;
     const off = Math.max(0, Math.abs(r.tokens - allowance) - Math.abs(most - least) / 2) / allowance;
@@ -195,7 +254,9 @@ describe('two gateway instances on one PostgreSQL and one Redis', { timeout: 300
     const revoked = await a.cli(['keys', 'revoke', id, '--config', a.configPath]);
     assert.equal(revoked.code, 0, revoked.stderr);
     assert.doesNotMatch(revoked.stderr, /could not broadcast/);
-    const bound = setTimeout(() => { stop = true; }, 5000);
+    const bound = setTimeout(() => {
+      stop = true;
+    }, 5000);
     await poller;
     clearTimeout(bound);
     assert.ok(refusedAt !== undefined, 'the other instance still accepted the key 5 s after the CLI returned');
@@ -211,14 +272,21 @@ describe('two gateway instances on one PostgreSQL and one Redis', { timeout: 300
     const open = async (gw: RunningGateway) => {
       const controller = new AbortController();
       const res = await fetch(`${gw.url}/v1/chat/completions`, {
-        method: 'POST', signal: controller.signal,
+        method: 'POST',
+        signal: controller.signal,
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'slow-model', stream: true, messages: [{ role: 'user', content: Array(400).fill('slow').join(' ') }] }),
+        body: JSON.stringify({
+          model: 'slow-model',
+          stream: true,
+          messages: [{ role: 'user', content: Array(400).fill('slow').join(' ') }],
+        }),
       });
       assert.equal(res.status, 200, await (res.status === 200 ? Promise.resolve('') : res.text()));
       const reader = res.body!.getReader();
       await reader.read(); // the stream is running and holds its slot
-      return () => { controller.abort(); };
+      return () => {
+        controller.abort();
+      };
     };
     const held = [await open(a), await open(b), await open(a)];
     try {
@@ -244,12 +312,18 @@ describe('two gateway instances on one PostgreSQL and one Redis', { timeout: 300
 
   test('a limit edited between restarts keeps the units already used (not reset, not rescaled by time)', async () => {
     const key = await a.createKey({ label: 'edit' });
-    const remaining = (r: Awaited<ReturnType<typeof chat>>) => Number(/"key-edit-model-rpm";r=(\d+)/.exec(r.headers.get('ratelimit') ?? '')?.[1]);
+    const remaining = (r: Awaited<ReturnType<typeof chat>>) =>
+      Number(/"key-edit-model-rpm";r=(\d+)/.exec(r.headers.get('ratelimit') ?? '')?.[1]);
     // 1 per minute, burst 10: 6 used.
     for (let i = 0; i < 6; i++) assert.equal((await chat(a, key, { model: 'edit-model' })).status, 200);
     // b restarts with the rate doubled (2 per minute); the 6 used carry over and drain at 30 s each.
     await b.stop();
-    b = await startGateway({ stateYaml: stateYaml(2), modelsYaml: MODELS_YAML, env, mockOptions: { interTokenMs: 40 } });
+    b = await startGateway({
+      stateYaml: stateYaml(2),
+      modelsYaml: MODELS_YAML,
+      env,
+      mockOptions: { interTokenMs: 40 },
+    });
     const r = await chat(b, key, { model: 'edit-model' });
     assert.equal(r.status, 200, r.text);
     const left = remaining(r);
@@ -262,20 +336,41 @@ describe('two gateway instances on one PostgreSQL and one Redis', { timeout: 300
     const key = await a.createKey({ label: 'lockout' });
     await new Promise((r) => setTimeout(r, 300)); // b was restarted above: let it subscribe
     // The guesser comes from its own loopback address, so earlier tests' failures do not count.
-    const from = (gw: RunningGateway, credential: string) => new Promise<{ status: number; text: string; code: string | undefined; retryAfter: number }>((resolve, reject) => {
-      const body = JSON.stringify({ model: 'open-model', messages: [{ role: 'user', content: 'hi' }] });
-      const req = httpRequest(`${gw.url}/v1/chat/completions`, {
-        method: 'POST', localAddress: '127.0.0.2', agent: false,
-        headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      }, (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (c: string) => { text += c; }).on('end', () => resolve({
-          status: res.statusCode ?? 0, text, code: (JSON.parse(text) as { error?: { code?: string } }).error?.code, retryAfter: Number(res.headers['retry-after']),
-        }));
+    const from = (gw: RunningGateway, credential: string) =>
+      new Promise<{ status: number; text: string; code: string | undefined; retryAfter: number }>((resolve, reject) => {
+        const body = JSON.stringify({ model: 'open-model', messages: [{ role: 'user', content: 'hi' }] });
+        const req = httpRequest(
+          `${gw.url}/v1/chat/completions`,
+          {
+            method: 'POST',
+            localAddress: '127.0.0.2',
+            agent: false,
+            headers: {
+              authorization: `Bearer ${credential}`,
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(body),
+            },
+          },
+          (res) => {
+            let text = '';
+            res
+              .setEncoding('utf8')
+              .on('data', (c: string) => {
+                text += c;
+              })
+              .on('end', () =>
+                resolve({
+                  status: res.statusCode ?? 0,
+                  text,
+                  code: (JSON.parse(text) as { error?: { code?: string } }).error?.code,
+                  retryAfter: Number(res.headers['retry-after']),
+                }),
+              );
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
       });
-      req.on('error', reject);
-      req.end(body);
-    });
     {
       // The default threshold is 10 failures per source: 5 on each instance is under it on either.
       const statuses: number[] = [];
@@ -303,13 +398,20 @@ describe('keys revoke with the shared Redis down', () => {
     const dir = mkdtempSync(join(tmpdir(), 'portcullis-revoke-'));
     try {
       const config = join(dir, 'portcullis.yaml');
-      writeFileSync(config, 'store: { path: ./state/portcullis.db }\nsecurity: { data_dir: ./state }\nredis: { url: "redis://127.0.0.1:1", timeout_ms: 300 }\n');
-      const run = (args: string[]) => promisify(execFile)(process.execPath, [CLI, ...args, '--config', config], { cwd: dir });
+      writeFileSync(
+        config,
+        'store: { path: ./state/portcullis.db }\nsecurity: { data_dir: ./state }\nredis: { url: "redis://127.0.0.1:1", timeout_ms: 300 }\n',
+      );
+      const run = (args: string[]) =>
+        promisify(execFile)(process.execPath, [CLI, ...args, '--config', config], { cwd: dir });
       const { id } = JSON.parse((await run(['keys', 'create', '--label', 'x', '--json'])).stdout) as { id: string };
       const revoked = await run(['keys', 'revoke', id]);
       assert.match(revoked.stdout, /Revoked/);
       assert.match(revoked.stderr, /could not broadcast the revocation over Redis/);
-      const listed = JSON.parse((await run(['keys', 'list', '--json'])).stdout) as Array<{ id: string; revokedAt: string | null }>;
+      const listed = JSON.parse((await run(['keys', 'list', '--json'])).stdout) as Array<{
+        id: string;
+        revokedAt: string | null;
+      }>;
       assert.ok(listed.find((k) => k.id === id)?.revokedAt, 'the key is revoked in the store');
     } finally {
       rmSync(dir, { recursive: true, force: true });

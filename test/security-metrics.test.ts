@@ -15,7 +15,7 @@ import { after, before, test } from 'node:test';
 import { keyedHash, newAdminToken, tokenDisplayPrefix } from '../src/identity/admin/admin-secrets.ts';
 import { sampleAdminUser } from '../src/store/admin-contract.ts';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
-import { rawRequest, STANDARD_MODELS, startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { type RunningGateway, rawRequest, STANDARD_MODELS, startGateway } from './helpers/gateway.ts';
 
 const KHS = 'security-metrics-test-secret-0123456789abcdef';
 const METRICS_TOKEN = 'it-security-metrics-token-0a1b2c3d';
@@ -64,35 +64,46 @@ let receiver: Server;
 let metricsUrl: string;
 let hookCalls = 0;
 
-before(async () => {
-  // The first delivery is refused with 503 (retried), the rest accepted.
-  receiver = createServer((req, res) => {
-    req.resume().on('end', () => { hookCalls += 1; res.writeHead(hookCalls === 1 ? 503 : 204).end(); });
-  });
-  receiver.listen(0, '127.0.0.1');
-  await once(receiver, 'listening');
-  const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-  gw = await startGateway({
-    serverYaml: CONFIG.replace('HOOK_URL', hookUrl),
-    modelsYaml: STANDARD_MODELS,
-    stateYaml: 'store:\n  path: ./state/portcullis.db\nsecurity:\n  data_dir: ./state\n  key_hash_secret: "${IT_KHS}"\n',
-    authYaml: 'auth:\n  lockout: { threshold: 3, window: 10m, base_lockout: 5m, max_lockout: 1h }\n',
-    env: { IT_KHS: KHS, IT_METRICS_TOKEN: METRICS_TOKEN, IT_ALERT_SECRET: ALERT_SECRET },
-  });
-  const line = gw.output().split('\n').find((l) => l.includes('"metrics listening"'));
-  assert.ok(line, `no "metrics listening" line in:\n${gw.output()}`);
-  metricsUrl = (JSON.parse(line) as { url: string }).url;
-}, { timeout: 60_000 });
+before(
+  async () => {
+    // The first delivery is refused with 503 (retried), the rest accepted.
+    receiver = createServer((req, res) => {
+      req.resume().on('end', () => {
+        hookCalls += 1;
+        res.writeHead(hookCalls === 1 ? 503 : 204).end();
+      });
+    });
+    receiver.listen(0, '127.0.0.1');
+    await once(receiver, 'listening');
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    gw = await startGateway({
+      serverYaml: CONFIG.replace('HOOK_URL', hookUrl),
+      modelsYaml: STANDARD_MODELS,
+      stateYaml:
+        'store:\n  path: ./state/portcullis.db\nsecurity:\n  data_dir: ./state\n  key_hash_secret: "${IT_KHS}"\n',
+      authYaml: 'auth:\n  lockout: { threshold: 3, window: 10m, base_lockout: 5m, max_lockout: 1h }\n',
+      env: { IT_KHS: KHS, IT_METRICS_TOKEN: METRICS_TOKEN, IT_ALERT_SECRET: ALERT_SECRET },
+    });
+    const line = gw
+      .output()
+      .split('\n')
+      .find((l) => l.includes('"metrics listening"'));
+    assert.ok(line, `no "metrics listening" line in:\n${gw.output()}`);
+    metricsUrl = (JSON.parse(line) as { url: string }).url;
+  },
+  { timeout: 60_000 },
+);
 
 after(async () => {
   await gw?.stop();
   receiver?.close();
 });
 
-const chat = (key: string, model: string) => rawRequest(`${gw.url}/v1/chat/completions`, {
-  headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-  body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello security metrics' }] }),
-});
+const chat = (key: string, model: string) =>
+  rawRequest(`${gw.url}/v1/chat/completions`, {
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello security metrics' }] }),
+  });
 
 async function scrape(): Promise<string> {
   const res = await fetch(metricsUrl, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
@@ -121,10 +132,21 @@ async function seedOwnerToken(): Promise<string> {
   const token = newAdminToken();
   try {
     const now = new Date().toISOString();
-    await store.insertAdminUser(sampleAdminUser({ id: 'u_sec', tenantId: 'default', teamId: null, role: 'owner', email: 'sec@example.com' }));
+    await store.insertAdminUser(
+      sampleAdminUser({ id: 'u_sec', tenantId: 'default', teamId: null, role: 'owner', email: 'sec@example.com' }),
+    );
     await store.insertAdminToken({
-      id: 'atk_sec', userId: 'u_sec', tenantId: 'default', label: 'it', prefix: tokenDisplayPrefix(token),
-      hash: keyedHash(Buffer.from(KHS, 'utf8'), 'admin-token', token), actions: null, createdAt: now, expiresAt: null, revokedAt: null, lastUsedAt: null,
+      id: 'atk_sec',
+      userId: 'u_sec',
+      tenantId: 'default',
+      label: 'it',
+      prefix: tokenDisplayPrefix(token),
+      hash: keyedHash(Buffer.from(KHS, 'utf8'), 'admin-token', token),
+      actions: null,
+      createdAt: now,
+      expiresAt: null,
+      revokedAt: null,
+      lastUsedAt: null,
     });
   } finally {
     await store.close();
@@ -135,18 +157,35 @@ async function seedOwnerToken(): Promise<string> {
 function recordedCostMicros(model: string): { count: number; micros: number } {
   const db = new DatabaseSync(join(gw.dir, 'state', 'portcullis.db'), { readOnly: true });
   try {
-    const row = db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(cost_micros), 0) AS micros FROM request_records WHERE model = ? AND cost_micros IS NOT NULL').get(model) as { n: number; micros: number };
+    const row = db
+      .prepare(
+        'SELECT COUNT(*) AS n, COALESCE(SUM(cost_micros), 0) AS micros FROM request_records WHERE model = ? AND cost_micros IS NOT NULL',
+      )
+      .get(model) as { n: number; micros: number };
     return { count: Number(row.n), micros: Number(row.micros) };
   } finally {
     db.close();
   }
 }
 
-test('every new counter moves with real traffic; the admin API shows the tenant\'s security events', { timeout: 120_000 }, async () => {
+test("every new counter moves with real traffic; the admin API shows the tenant's security events", {
+  timeout: 120_000,
+}, async () => {
   const token = await seedOwnerToken();
-  const admin = (method: string, path: string) => fetch(`${gw.url}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+  const admin = (method: string, path: string) =>
+    fetch(`${gw.url}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
   const key = await gw.createKey({ label: 'victim' });
-  const created = await gw.cli(['keys', 'create', '--config', gw.configPath, '--label', 'stolen', '--models', '*', '--json']);
+  const created = await gw.cli([
+    'keys',
+    'create',
+    '--config',
+    gw.configPath,
+    '--label',
+    'stolen',
+    '--models',
+    '*',
+    '--json',
+  ]);
   const stolen = JSON.parse(created.stdout) as { key: string; id: string };
 
   // Cost: two priced requests; the metric is the sum of the recorded cost.
@@ -180,7 +219,12 @@ test('every new counter moves with real traffic; the admin API shows the tenant\
   assert.equal(value(m, 'portcullis_cost_usd_total{model="gpt",provider="openai"}'), recorded.micros / 1_000_000);
   assert.equal(value(m, 'portcullis_rate_limit_refusals_total{code="limit.requests"}'), 1);
   assert.equal(value(m, 'portcullis_budget_refusals_total{code="budget.exceeded"}'), 1);
-  assert.ok((value(m, 'portcullis_lockouts_total{kind="ip"}') ?? 0) + (value(m, 'portcullis_lockouts_total{kind="key"}') ?? 0) >= 1, m);
+  assert.ok(
+    (value(m, 'portcullis_lockouts_total{kind="ip"}') ?? 0) +
+      (value(m, 'portcullis_lockouts_total{kind="key"}') ?? 0) >=
+      1,
+    m,
+  );
   assert.equal(value(m, 'portcullis_threat_firings_total{rule="brute_force",action="alert"}') !== undefined, true, m);
   // soc: 503 then accepted; unreachable: connection refused, retried once, then dead-lettered
   // (the wait above required each result to move).
@@ -191,13 +235,18 @@ test('every new counter moves with real traffic; the admin API shows the tenant\
   const events = await waitFor('security records in the audit log', async () => {
     const res = await admin('GET', '/admin/v1/security-events?from=2000-01-01&to=2999-01-01&limit=100');
     assert.equal(res.status, 200);
-    const body = await res.json() as { data: Array<{ action: string; actor: { tenant: string | null }; metadata: Record<string, unknown> }> };
+    const body = (await res.json()) as {
+      data: Array<{ action: string; actor: { tenant: string | null }; metadata: Record<string, unknown> }>;
+    };
     const actions = body.data.map((r) => r.action);
     return actions.includes('security.alert') && actions.includes('auth.lockout') ? body.data : undefined;
   });
   assert.ok(events.some((r) => r.action === 'security.alert' && r.metadata['rule'] === 'brute_force'));
   assert.deepEqual([...new Set(events.map((r) => r.actor.tenant))], ['default']);
-  assert.ok(events.every((r) => r.action !== 'model.call'), 'only security records');
+  assert.ok(
+    events.every((r) => r.action !== 'model.call'),
+    'only security records',
+  );
   const bad = await admin('GET', '/admin/v1/security-events?limit=0');
   assert.equal(bad.status, 400);
 });

@@ -10,7 +10,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createRedisBackend } from '../src/limits/redis/redis-backend.ts';
 import { silentLogger } from '../src/observability/logger.ts';
-import { rawRequest, startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { type RunningGateway, rawRequest, startGateway } from './helpers/gateway.ts';
 
 const REDIS_URL = process.env['PORTCULLIS_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const PREFIX = `portcullis-tenant-delete:${randomUUID()}:`;
@@ -43,13 +43,24 @@ describe('tenants delete', { timeout: 180_000 }, () => {
   before(async () => {
     gw = await startGateway({
       stateYaml: [
-        'store:', '  path: ./state/portcullis.db', 'security:', '  data_dir: ./state',
-        'payload_log:', '  enabled: true', '  retention_days: 7',
-        'redis:', '  url: "${TEST_REDIS_URL}"', `  key_prefix: "${PREFIX}"`, '',
+        'store:',
+        '  path: ./state/portcullis.db',
+        'security:',
+        '  data_dir: ./state',
+        'payload_log:',
+        '  enabled: true',
+        '  retention_days: 7',
+        'redis:',
+        '  url: "${TEST_REDIS_URL}"',
+        `  key_prefix: "${PREFIX}"`,
+        '',
       ].join('\n'),
       env: { TEST_REDIS_URL: REDIS_URL },
     });
-    for (const [id, name] of [['acme', 'Acme'], ['globex', 'Globex']]) {
+    for (const [id, name] of [
+      ['acme', 'Acme'],
+      ['globex', 'Globex'],
+    ]) {
       const r = await cli('tenants', 'create', '--id', id!, '--name', name!);
       assert.equal(r.code, 0, r.stderr);
     }
@@ -65,7 +76,10 @@ describe('tenants delete', { timeout: 180_000 }, () => {
     acmeRequest = first.id!;
     assert.equal((await chat(globexKey)).status, 200);
     // The payload row is written after the response: wait until it can be read back.
-    await eventually('the payload was logged', async () => (await cli('payloads', 'show', acmeRequest, '--json')).code === 0);
+    await eventually(
+      'the payload was logged',
+      async () => (await cli('payloads', 'show', acmeRequest, '--json')).code === 0,
+    );
   });
 
   after(async () => {
@@ -99,7 +113,9 @@ describe('tenants delete', { timeout: 180_000 }, () => {
     // The revocation was broadcast: refused at once, without waiting for any cache.
     const refused = await chat(acmeKey);
     assert.ok(refused.status === 401 || refused.status === 403, `acme's key is refused (got ${refused.status})`);
-    await eventually('the gateway wiped the cached data keys of acme', () => /"event":"crypto\.tenant_keys_forgotten"[^\n]*"tenant":"acme"/.test(gw.output()));
+    await eventually('the gateway wiped the cached data keys of acme', () =>
+      /"event":"crypto\.tenant_keys_forgotten"[^\n]*"tenant":"acme"/.test(gw.output()),
+    );
     assert.ok(!/"event":"crypto\.tenant_keys_forgotten"[^\n]*"tenant":"globex"/.test(gw.output()));
 
     const shown = await cli('payloads', 'show', acmeRequest, '--json');
@@ -107,16 +123,27 @@ describe('tenants delete', { timeout: 180_000 }, () => {
     assert.match(shown.stderr, /crypto-shredded/);
     assert.ok(!shown.stdout.includes(MARK));
 
-    const tenants = JSON.parse((await cli('tenants', 'list', '--json')).stdout) as Array<{ id: string; status: string }>;
+    const tenants = JSON.parse((await cli('tenants', 'list', '--json')).stdout) as Array<{
+      id: string;
+      status: string;
+    }>;
     assert.equal(tenants.find((t) => t.id === 'acme')?.status, 'suspended', 'the record stays, suspended');
     assert.equal(tenants.find((t) => t.id === 'globex')?.status, 'active');
-    const keys = JSON.parse((await cli('keys', 'list', '--tenant', 'acme', '--json')).stdout) as Array<{ revokedAt: string | null }>;
-    assert.ok(keys.length === 1 && keys[0]!.revokedAt !== null, 'the key is revoked, not just suspended with its tenant');
+    const keys = JSON.parse((await cli('keys', 'list', '--tenant', 'acme', '--json')).stdout) as Array<{
+      revokedAt: string | null;
+    }>;
+    assert.ok(
+      keys.length === 1 && keys[0]!.revokedAt !== null,
+      'the key is revoked, not just suspended with its tenant',
+    );
 
     // The other tenant keeps working and its payloads stay readable.
     const globex = await chat(globexKey);
     assert.equal(globex.status, 200);
-    await eventually('globex payload readable', async () => (await cli('payloads', 'show', globex.id!, '--json')).code === 0);
+    await eventually(
+      'globex payload readable',
+      async () => (await cli('payloads', 'show', globex.id!, '--json')).code === 0,
+    );
   });
 
   it('a rerun completes without doing anything twice, and every step is in the audit log', async () => {
@@ -127,9 +154,14 @@ describe('tenants delete', { timeout: 180_000 }, () => {
 
     const exported = await cli('audit', 'export', '--from', '2000-01-01', '--to', '2100-01-01', '--format', 'jsonl');
     assert.equal(exported.code, 0, exported.stderr);
-    const actions = exported.stdout.trim().split('\n').map((l) => JSON.parse(l) as { action: string; target: string })
-      .filter((e) => e.target === 'acme' || e.action === 'key.revoke').map((e) => e.action);
-    for (const action of ['tenant.delete', 'tenant.suspend', 'key.revoke', 'crypto.shred_tenant']) assert.ok(actions.includes(action), `${action} audited (${actions.join(', ')})`);
+    const actions = exported.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { action: string; target: string })
+      .filter((e) => e.target === 'acme' || e.action === 'key.revoke')
+      .map((e) => e.action);
+    for (const action of ['tenant.delete', 'tenant.suspend', 'key.revoke', 'crypto.shred_tenant'])
+      assert.ok(actions.includes(action), `${action} audited (${actions.join(', ')})`);
     assert.equal(actions.filter((a) => a === 'tenant.suspend').length, 1, 'the rerun did not suspend again');
     assert.equal(actions.filter((a) => a === 'key.revoke').length, 1, 'the rerun revoked nothing');
     const verified = await cli('audit', 'verify');

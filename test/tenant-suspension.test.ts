@@ -9,14 +9,14 @@
  * cache expires: the test polls for the new state rather than timing it.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createServer } from 'node:net';
 import { keyedHash, newAdminToken, newSessionId, tokenDisplayPrefix } from '../src/identity/admin/admin-secrets.ts';
 import { sampleAdminUser } from '../src/store/admin-contract.ts';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../src/store/store.ts';
-import { rawRequest, startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { type RunningGateway, rawRequest, startGateway } from './helpers/gateway.ts';
 
 const KHS = 'tenant-suspension-test-secret-0123456789abcdef';
 
@@ -48,17 +48,23 @@ describe('tenant suspension over HTTP', { timeout: 180_000 }, () => {
 
   async function admin(headers: Record<string, string>, method = 'GET', path = '/admin/v1/me', body?: unknown) {
     const res = await fetch(`${gw.url}${path}`, {
-      method, headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      method,
+      headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    return { status: res.status, code: res.headers.get('x-portcullis-error-code') ?? undefined, json: text ? JSON.parse(text) as unknown : undefined };
+    return {
+      status: res.status,
+      code: res.headers.get('x-portcullis-error-code') ?? undefined,
+      json: text ? (JSON.parse(text) as unknown) : undefined,
+    };
   }
 
   async function tokenRequest() {
     const basic = Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64');
     return rawRequest(`${gw.url}/oauth/token`, {
-      headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials',
+      headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
     });
   }
 
@@ -81,31 +87,61 @@ describe('tenant suspension over HTTP', { timeout: 180_000 }, () => {
     const port = await freePort();
     gw = await startGateway({
       serverYaml: `server:\n  host: 127.0.0.1\n  port: ${port}\n  shutdown_grace_ms: 3000\nadmin:\n  enabled: true\n`,
-      stateYaml: 'store:\n  path: ./state/portcullis.db\nsecurity:\n  data_dir: ./state\n  key_hash_secret: "${PORTCULLIS_TEST_KHS}"\n',
+      stateYaml:
+        'store:\n  path: ./state/portcullis.db\nsecurity:\n  data_dir: ./state\n  key_hash_secret: "${PORTCULLIS_TEST_KHS}"\n',
       authYaml: `oauth_server:\n  issuer: http://127.0.0.1:${port}\n  token_ttl_s: 300\n`,
       env: { PORTCULLIS_TEST_KHS: KHS },
     });
     await cli('tenants', 'create', '--id', 'acme', '--name', 'Acme');
     await cli('tenants', 'create', '--id', 'other', '--name', 'Other');
-    acmeKey = (JSON.parse(await cli('keys', 'create', '--tenant', 'acme', '--label', 'acme', '--json')) as { key: string }).key;
-    otherKey = (JSON.parse(await cli('keys', 'create', '--tenant', 'other', '--label', 'other', '--json')) as { key: string }).key;
+    acmeKey = (
+      JSON.parse(await cli('keys', 'create', '--tenant', 'acme', '--label', 'acme', '--json')) as { key: string }
+    ).key;
+    otherKey = (
+      JSON.parse(await cli('keys', 'create', '--tenant', 'other', '--label', 'other', '--json')) as { key: string }
+    ).key;
 
     store = createSqliteStore({ path: join(gw.dir, 'state', 'portcullis.db'), batchWindowMs: 0 });
     await store.init();
     const secret = Buffer.from(KHS, 'utf8');
-    await store.insertAdminUser(sampleAdminUser({ id: 'u_acme_owner', tenantId: 'acme', teamId: null, role: 'owner', email: 'owner@acme.example' }));
+    await store.insertAdminUser(
+      sampleAdminUser({
+        id: 'u_acme_owner',
+        tenantId: 'acme',
+        teamId: null,
+        role: 'owner',
+        email: 'owner@acme.example',
+      }),
+    );
     adminToken = newAdminToken();
     await store.insertAdminToken({
-      id: 'atk_acme', userId: 'u_acme_owner', tenantId: 'acme', label: 'suspension', prefix: tokenDisplayPrefix(adminToken),
-      hash: keyedHash(secret, 'admin-token', adminToken), actions: null, createdAt: new Date().toISOString(),
-      expiresAt: null, revokedAt: null, lastUsedAt: null,
+      id: 'atk_acme',
+      userId: 'u_acme_owner',
+      tenantId: 'acme',
+      label: 'suspension',
+      prefix: tokenDisplayPrefix(adminToken),
+      hash: keyedHash(secret, 'admin-token', adminToken),
+      actions: null,
+      createdAt: new Date().toISOString(),
+      expiresAt: null,
+      revokedAt: null,
+      lastUsedAt: null,
     });
     sessionId = newSessionId();
     const now = Date.now();
-    await store.insertAdminSession({ idHash: keyedHash(secret, 'session', sessionId), userId: 'u_acme_owner', tenantId: 'acme', createdMs: now, lastSeenMs: now });
+    await store.insertAdminSession({
+      idHash: keyedHash(secret, 'session', sessionId),
+      userId: 'u_acme_owner',
+      tenantId: 'acme',
+      createdMs: now,
+      lastSeenMs: now,
+    });
 
     // The OAuth client is registered through the admin API (the secret is shown once).
-    const created = await admin({ authorization: `Bearer ${adminToken}` }, 'POST', '/admin/v1/oauth/clients', { name: 'batch', models: ['gpt'] });
+    const created = await admin({ authorization: `Bearer ${adminToken}` }, 'POST', '/admin/v1/oauth/clients', {
+      name: 'batch',
+      models: ['gpt'],
+    });
     assert.equal(created.status, 201, JSON.stringify(created.json));
     client = created.json as typeof client;
     const t = await tokenRequest();
@@ -125,7 +161,7 @@ describe('tenant suspension over HTTP', { timeout: 180_000 }, () => {
     assert.equal((await admin({ cookie: `portcullis_admin=${sessionId}` })).status, 200);
   });
 
-  it('a suspended tenant\'s key, OAuth token, admin token and session are refused; another tenant is not', async () => {
+  it("a suspended tenant's key, OAuth token, admin token and session are refused; another tenant is not", async () => {
     assert.match(await cli('tenants', 'suspend', 'acme'), /Suspended tenant acme/);
     await eventually('the key is refused', async () => (await chat(acmeKey)).status === 403);
     assert.deepEqual(await chat(acmeKey), { status: 403, code: 'auth.tenant_suspended' });
@@ -133,7 +169,11 @@ describe('tenant suspension over HTTP', { timeout: 180_000 }, () => {
     const byToken = await admin({ authorization: `Bearer ${adminToken}` });
     assert.deepEqual([byToken.status, byToken.code], [403, 'auth.tenant_suspended']);
     // A write through the admin API is refused too, and changes nothing.
-    const revoke = await admin({ authorization: `Bearer ${adminToken}` }, 'POST', `/admin/v1/oauth/clients/${client.client_id}/revoke`);
+    const revoke = await admin(
+      { authorization: `Bearer ${adminToken}` },
+      'POST',
+      `/admin/v1/oauth/clients/${client.client_id}/revoke`,
+    );
     assert.deepEqual([revoke.status, revoke.code], [403, 'auth.tenant_suspended']);
     assert.equal((await store.getOAuthClient(client.client_id))?.revokedAt, null);
     const bySession = await admin({ cookie: `portcullis_admin=${sessionId}` });
@@ -146,17 +186,25 @@ describe('tenant suspension over HTTP', { timeout: 180_000 }, () => {
     assert.match(await cli('tenants', 'suspend', 'acme'), /already suspended/);
   });
 
-  it('resume restores every credential, and both changes are in the tenant\'s audit log', async () => {
+  it("resume restores every credential, and both changes are in the tenant's audit log", async () => {
     assert.match(await cli('tenants', 'resume', 'acme'), /Resumed tenant acme/);
     await eventually('the key works again', async () => (await chat(acmeKey)).status === 200);
     assert.equal((await chat(accessToken)).status, 200);
     assert.equal((await admin({ authorization: `Bearer ${adminToken}` })).status, 200);
     assert.equal((await admin({ cookie: `portcullis_admin=${sessionId}` })).status, 200);
     assert.equal((await tokenRequest()).status, 200);
-    const log = await admin({ authorization: `Bearer ${adminToken}` }, 'GET', '/admin/v1/audit?from=2000-01-01&to=2999-01-01&limit=1000');
+    const log = await admin(
+      { authorization: `Bearer ${adminToken}` },
+      'GET',
+      '/admin/v1/audit?from=2000-01-01&to=2999-01-01&limit=1000',
+    );
     const actions = (log.json as { data: Array<{ action: string; actor: { kind: string } }> }).data
-      .filter((r) => r.actor.kind === 'cli').map((r) => r.action);
-    assert.deepEqual(actions.filter((a) => a === 'tenant.suspend' || a === 'tenant.resume'), ['tenant.suspend', 'tenant.resume']);
+      .filter((r) => r.actor.kind === 'cli')
+      .map((r) => r.action);
+    assert.deepEqual(
+      actions.filter((a) => a === 'tenant.suspend' || a === 'tenant.resume'),
+      ['tenant.suspend', 'tenant.resume'],
+    );
   });
 
   it('the CLI refuses an unknown tenant and stray arguments', async () => {

@@ -3,14 +3,15 @@
  * (TLS 1.3, HSTS), mutual TLS with the client certificate in the access log, and upstream
  * calls to a provider behind HTTPS with a private CA and a public-key pin (right and wrong).
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { createSelfSigned } from '../src/tls/certificates.ts';
 import { createTestPki, startTlsProxy, type TestPki, type TlsProxy } from '../src/tls/test-support.ts';
-import { STANDARD_MODELS, startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { type RunningGateway, STANDARD_MODELS, startGateway } from './helpers/gateway.ts';
 
 let pki: TestPki;
 let proxy: TlsProxy;
@@ -22,7 +23,9 @@ function client(opts: { cert?: string; key?: string } = {}): OpenAI {
   const agent = new Agent({ connect: { ca: pki.ca.cert, ...opts } });
   agents.push(agent);
   return new OpenAI({
-    baseURL: `${gw.url}/v1`, apiKey, maxRetries: 0,
+    baseURL: `${gw.url}/v1`,
+    apiKey,
+    maxRetries: 0,
     fetch: undiciFetch as unknown as typeof fetch,
     fetchOptions: { dispatcher: agent } as Record<string, unknown>,
   });
@@ -36,14 +39,17 @@ before(async () => {
   // The emulator starts inside startGateway; the proxy reads its port per connection.
   proxy = await startTlsProxy(pki.server, () => mockPort);
   const impostor = await createSelfSigned();
-  const upstream = (id: string, pin: string) => `  ${id}:\n    kind: openai\n    base_url: ${proxy.origin}/openai/v1\n    api_key: \${MOCK_OPENAI_KEY}\n`
-    + `    allow_private_network: true\n    tls:\n      ca_file: ${pki.paths.ca}\n      pin_sha256: ["${pin}"]\n`;
+  const upstream = (id: string, pin: string) =>
+    `  ${id}:\n    kind: openai\n    base_url: ${proxy.origin}/openai/v1\n    api_key: \${MOCK_OPENAI_KEY}\n` +
+    `    allow_private_network: true\n    tls:\n      ca_file: ${pki.paths.ca}\n      pin_sha256: ["${pin}"]\n`;
   gw = await startGateway({
-    serverYaml: `server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\n  tls:\n    cert_file: ${pki.paths.cert}\n    key_file: ${pki.paths.key}\n`
-      + `    client_auth: optional\n    client_ca_file: ${pki.paths.ca}\n`,
+    serverYaml:
+      `server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\n  tls:\n    cert_file: ${pki.paths.cert}\n    key_file: ${pki.paths.key}\n` +
+      `    client_auth: optional\n    client_ca_file: ${pki.paths.ca}\n`,
     extraProvidersYaml: upstream('secure', pki.server.spkiPin) + upstream('wrong-pin', impostor.spkiPin),
-    modelsYaml: `${STANDARD_MODELS}  gpt-secure:\n    targets: [ { provider: secure, model: gpt-4o-mini } ]\n`
-      + '  gpt-wrong-pin:\n    retry: { max_attempts: 3 }\n    targets: [ { provider: wrong-pin, model: gpt-4o-mini } ]\n',
+    modelsYaml:
+      `${STANDARD_MODELS}  gpt-secure:\n    targets: [ { provider: secure, model: gpt-4o-mini } ]\n` +
+      '  gpt-wrong-pin:\n    retry: { max_attempts: 3 }\n    targets: [ { provider: wrong-pin, model: gpt-4o-mini } ]\n',
   });
   mockPort = Number(new URL(gw.mock.url).port);
   apiKey = await gw.createKey();
@@ -68,8 +74,10 @@ describe('HTTPS listener', () => {
     await assert.rejects(fetch(gw.url.replace('https:', 'http:') + '/healthz', { signal: AbortSignal.timeout(5_000) }));
   });
 
-  test('a client without the gateway\'s CA refuses the connection (no silent downgrade)', async () => {
-    await assert.rejects(undiciFetch(`${gw.url}/healthz`), (e: Error) => /certificate|self.signed|issuer/i.test(String((e.cause as Error | undefined)?.message ?? e.message)));
+  test("a client without the gateway's CA refuses the connection (no silent downgrade)", async () => {
+    await assert.rejects(undiciFetch(`${gw.url}/healthz`), (e: Error) =>
+      /certificate|self.signed|issuer/i.test(String((e.cause as Error | undefined)?.message ?? e.message)),
+    );
   });
 });
 
@@ -81,7 +89,11 @@ describe('mutual TLS (client_auth: optional)', () => {
     const deadline = Date.now() + 5_000;
     let line: Record<string, unknown> | undefined;
     while (line === undefined && Date.now() < deadline) {
-      line = gw.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
+      line = gw
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
         .find((l) => l.msg === 'request' && l.clientCertSha256 === fingerprint);
       if (line === undefined) await new Promise((r) => setTimeout(r, 50));
     }
@@ -90,7 +102,9 @@ describe('mutual TLS (client_auth: optional)', () => {
   });
 
   test('a client certificate from another CA is refused at the handshake', async () => {
-    await assert.rejects(client({ cert: pki.rogueClient.cert, key: pki.rogueClient.key }).chat.completions.create(hello('gpt')));
+    await assert.rejects(
+      client({ cert: pki.rogueClient.cert, key: pki.rogueClient.key }).chat.completions.create(hello('gpt')),
+    );
   });
 });
 
@@ -101,7 +115,8 @@ describe('upstream over HTTPS', () => {
   });
 
   test('a pin mismatch fails closed with 502 upstream.tls_verification_failed and a security log line, without retries', async () => {
-    const recorded = async () => ((await gw.mockControl('/__mock/requests', 'GET')) as { requests: unknown[] }).requests.length;
+    const recorded = async () =>
+      ((await gw.mockControl('/__mock/requests', 'GET')) as { requests: unknown[] }).requests.length;
     const countBefore = await recorded();
     assert.ok(countBefore > 0, 'earlier tests reached the emulator');
     await assert.rejects(client().chat.completions.create(hello('gpt-wrong-pin')), (e: unknown) => {
@@ -112,7 +127,10 @@ describe('upstream over HTTPS', () => {
       return true;
     });
     assert.equal(await recorded(), countBefore, 'no request reached the provider');
-    const security = gw.output().split('\n').filter((l) => l.includes('security.upstream_tls_verification_failed'));
+    const security = gw
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('security.upstream_tls_verification_failed'));
     assert.equal(security.length, 1, 'one attempt only, refused at connect time');
   });
 });

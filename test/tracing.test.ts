@@ -4,21 +4,30 @@
  * hang under it, a retried attempt shows as two client spans, and the span id of each attempt
  * is the parent id the provider received. Nothing secret is ever in a span.
  */
-import { after, before, test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startGateway, STANDARD_MODELS, type RunningGateway } from './helpers/gateway.ts';
+import { after, before, test } from 'node:test';
+import { type RunningGateway, STANDARD_MODELS, startGateway } from './helpers/gateway.ts';
 
 const CLIENT_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CLIENT_PARENT = '00f067aa0ba902b7';
 
-interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes: Array<{ key: string; value: Record<string, unknown> }>; status: { code: number; message?: string } }
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  attributes: Array<{ key: string; value: Record<string, unknown> }>;
+  status: { code: number; message?: string };
+}
 
 let collector: Server;
-let received: OtlpSpan[] = [];
-let collectorHeaders: string[] = [];
+const received: OtlpSpan[] = [];
+const collectorHeaders: string[] = [];
 let gw: RunningGateway;
 let key: string;
 
@@ -27,7 +36,9 @@ before(async () => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     collectorHeaders.push(String(req.headers.authorization));
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }> };
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+      resourceSpans: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }>;
+    };
     for (const rs of body.resourceSpans) for (const ss of rs.scopeSpans) received.push(...ss.spans);
     res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
   });
@@ -37,9 +48,10 @@ before(async () => {
   process.env.PORTCULLIS_IT_OTLP_TOKEN = 'otlp-secret-token-123';
   gw = await startGateway({
     modelsYaml: STANDARD_MODELS,
-    serverYaml: 'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\n'
-      + `tracing:\n  enabled: true\n  endpoint: http://127.0.0.1:${port}/v1/traces\n  flush_interval_ms: 50\n`
-      + '  headers: { authorization: "Bearer ${PORTCULLIS_IT_OTLP_TOKEN}" }\n',
+    serverYaml:
+      'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\n' +
+      `tracing:\n  enabled: true\n  endpoint: http://127.0.0.1:${port}/v1/traces\n  flush_interval_ms: 50\n` +
+      '  headers: { authorization: "Bearer ${PORTCULLIS_IT_OTLP_TOKEN}" }\n',
   });
   key = await gw.createKey();
 });
@@ -66,7 +78,11 @@ test('a chat request continues the caller trace with stage and GenAI attempt spa
   await gw.mockControl('/__mock/faults', 'POST', { provider: 'gemini', status: 503, times: 1 });
   const res = await fetch(`${gw.url}/v1/chat/completions`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', traceparent: `00-${CLIENT_TRACE}-${CLIENT_PARENT}-01` },
+    headers: {
+      authorization: `Bearer ${key}`,
+      'content-type': 'application/json',
+      traceparent: `00-${CLIENT_TRACE}-${CLIENT_PARENT}-01`,
+    },
     body: JSON.stringify({ model: 'fallback', messages: [{ role: 'user', content: 'trace me' }] }),
   });
   assert.equal(res.status, 200);
@@ -80,7 +96,8 @@ test('a chat request continues the caller trace with stage and GenAI attempt spa
   const children = spans.filter((s) => s !== root);
   assert.ok(children.every((s) => s.parentSpanId === root.spanId));
   const stageNames = children.filter((s) => s.kind === 1).map((s) => s.name);
-  for (const name of ['identify.onRequest', 'validate.onRequest', 'authorize.onRequest', 'route.onRequest']) assert.ok(stageNames.includes(name), `missing ${name} in ${stageNames.join(', ')}`);
+  for (const name of ['identify.onRequest', 'validate.onRequest', 'authorize.onRequest', 'route.onRequest'])
+    assert.ok(stageNames.includes(name), `missing ${name} in ${stageNames.join(', ')}`);
 
   const attempts = children.filter((s) => s.kind === 3);
   assert.equal(attempts.length, 2, 'one span per upstream attempt');
@@ -94,9 +111,14 @@ test('a chat request continues the caller trace with stage and GenAI attempt spa
   assert.deepEqual(attr(served!, 'gen_ai.response.finish_reasons'), { values: [{ stringValue: 'stop' }] });
 
   // The provider saw each attempt's span id as its parent.
-  const recorded = ((await gw.mockControl('/__mock/requests', 'GET')) as { requests: Array<{ headers: Record<string, string> }> }).requests;
+  const recorded = (
+    (await gw.mockControl('/__mock/requests', 'GET')) as { requests: Array<{ headers: Record<string, string> }> }
+  ).requests;
   const parents = recorded.map((r) => r.headers.traceparent?.split('-')[2]);
-  assert.deepEqual(parents.slice(-2), attempts.map((a) => a.spanId));
+  assert.deepEqual(
+    parents.slice(-2),
+    attempts.map((a) => a.spanId),
+  );
   assert.ok(collectorHeaders.every((h) => h === 'Bearer otlp-secret-token-123'));
   await gw.mockControl('/__mock/requests', 'DELETE');
 });
@@ -105,7 +127,11 @@ test('a refused request is traced with its error code; an unsampled caller trace
   const refusedTrace = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1';
   const res = await fetch(`${gw.url}/v1/chat/completions`, {
     method: 'POST',
-    headers: { authorization: 'Bearer pcl_not-a-real-key', 'content-type': 'application/json', traceparent: `00-${refusedTrace}-${CLIENT_PARENT}-01` },
+    headers: {
+      authorization: 'Bearer pcl_not-a-real-key',
+      'content-type': 'application/json',
+      traceparent: `00-${refusedTrace}-${CLIENT_PARENT}-01`,
+    },
     body: '{}',
   });
   assert.equal(res.status, 401);
@@ -117,10 +143,14 @@ test('a refused request is traced with its error code; an unsampled caller trace
   assert.equal(identify.status.code, 2);
 
   const unsampled = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb2';
-  const ok = await fetch(`${gw.url}/v1/models`, { headers: { authorization: `Bearer ${key}`, traceparent: `00-${unsampled}-${CLIENT_PARENT}-00` } });
+  const ok = await fetch(`${gw.url}/v1/models`, {
+    headers: { authorization: `Bearer ${key}`, traceparent: `00-${unsampled}-${CLIENT_PARENT}-00` },
+  });
   assert.equal(ok.status, 200);
   const marker = 'ccccccccccccccccccccccccccccccc3';
-  await fetch(`${gw.url}/v1/models`, { headers: { authorization: `Bearer ${key}`, traceparent: `00-${marker}-${CLIENT_PARENT}-01` } });
+  await fetch(`${gw.url}/v1/models`, {
+    headers: { authorization: `Bearer ${key}`, traceparent: `00-${marker}-${CLIENT_PARENT}-01` },
+  });
   await spansOfTrace(marker, 1); // exported after the unsampled one, so the latter had its chance
   assert.equal(received.filter((s) => s.traceId === unsampled).length, 0);
 

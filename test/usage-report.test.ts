@@ -5,22 +5,43 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
-import { startGateway, type RunningGateway } from './helpers/gateway.ts';
+import { type RunningGateway, startGateway } from './helpers/gateway.ts';
 
 let gw: RunningGateway;
 
 before(async () => {
   gw = await startGateway();
-  const billing = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: await gw.createKey({ label: 'billing-service' }), maxRetries: 0 });
-  const laptop = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: await gw.createKey({ label: 'ann-laptop' }), maxRetries: 0 });
+  const billing = new OpenAI({
+    baseURL: `${gw.url}/v1`,
+    apiKey: await gw.createKey({ label: 'billing-service' }),
+    maxRetries: 0,
+  });
+  const laptop = new OpenAI({
+    baseURL: `${gw.url}/v1`,
+    apiKey: await gw.createKey({ label: 'ann-laptop' }),
+    maxRetries: 0,
+  });
   await billing.chat.completions.create({ model: 'gpt', messages: [{ role: 'user', content: 'invoice' }] });
   await laptop.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'hello' }] });
   await laptop.models.list();
 });
-after(async () => { await gw.stop(); });
+after(async () => {
+  await gw.stop();
+});
 
 test('--group-by key shows each key label; --from today needs no --to', async () => {
-  const r = await gw.cli(['report', 'usage', '--config', gw.configPath, '--from', 'today', '--group-by', 'key', '--format', 'json']);
+  const r = await gw.cli([
+    'report',
+    'usage',
+    '--config',
+    gw.configPath,
+    '--from',
+    'today',
+    '--group-by',
+    'key',
+    '--format',
+    'json',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { rows: Array<{ key: string; label: string; requests: number }> };
   assert.deepEqual(out.rows.map((x) => x.label).sort(), ['ann-laptop', 'billing-service']);
@@ -29,9 +50,24 @@ test('--group-by key shows each key label; --from today needs no --to', async ()
 });
 
 test('--group-by model names every group, model lists included', async () => {
-  const r = await gw.cli(['report', 'usage', '--config', gw.configPath, '--from', 'yesterday', '--group-by', 'model', '--format', 'csv']);
+  const r = await gw.cli([
+    'report',
+    'usage',
+    '--config',
+    gw.configPath,
+    '--from',
+    'yesterday',
+    '--group-by',
+    'model',
+    '--format',
+    'csv',
+  ]);
   assert.equal(r.code, 0, r.stderr);
-  const groups = r.stdout.trim().split('\r\n').slice(1).map((line) => line.split(',')[0]);
+  const groups = r.stdout
+    .trim()
+    .split('\r\n')
+    .slice(1)
+    .map((line) => line.split(',')[0]);
   assert.deepEqual(groups, ['claude', 'gpt', '(no model: models)']);
 });
 
@@ -39,7 +75,18 @@ test('the table by key is readable and "--from yesterday --to today" is a closed
   const table = await gw.cli(['report', 'usage', '--config', gw.configPath, '--from', 'today', '--group-by', 'key']);
   assert.match(table.stdout, /^key\s+label\s+requests/);
   assert.match(table.stdout, /billing-service\s+1\s/);
-  const empty = await gw.cli(['report', 'usage', '--config', gw.configPath, '--from', 'yesterday', '--to', 'today', '--format', 'json']);
+  const empty = await gw.cli([
+    'report',
+    'usage',
+    '--config',
+    gw.configPath,
+    '--from',
+    'yesterday',
+    '--to',
+    'today',
+    '--format',
+    'json',
+  ]);
   assert.equal(empty.code, 0, empty.stderr);
   assert.deepEqual((JSON.parse(empty.stdout) as { rows: unknown[] }).rows, []);
 });

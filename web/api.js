@@ -3,8 +3,12 @@
 let csrfToken = null;
 let onSignedOut = () => {};
 
-export function setCsrfToken(token) { csrfToken = token ?? null; }
-export function whenSignedOut(fn) { onSignedOut = fn; }
+export function setCsrfToken(token) {
+  csrfToken = token ?? null;
+}
+export function whenSignedOut(fn) {
+  onSignedOut = fn;
+}
 
 export class ApiError extends Error {
   constructor(status, code, message, param) {
@@ -20,14 +24,22 @@ async function call(method, path, body) {
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken !== null) headers['x-csrf-token'] = csrfToken;
   const res = await fetch(`/admin/v1${path}`, {
-    method, headers, credentials: 'same-origin', cache: 'no-store', body: body === undefined ? undefined : JSON.stringify(body),
+    method,
+    headers,
+    credentials: 'same-origin',
+    cache: 'no-store',
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
   return res;
 }
 
 async function failure(res) {
   let err = {};
-  try { err = (await res.json()).error ?? {}; } catch { /* not JSON */ }
+  try {
+    err = (await res.json()).error ?? {};
+  } catch {
+    /* not JSON */
+  }
   const e = new ApiError(res.status, err.code ?? `http.${res.status}`, err.message ?? res.statusText, err.param);
   if (res.status === 401 && e.code !== 'admin.invalid_credentials' && e.code !== 'admin.mfa_required') onSignedOut();
   return e;

@@ -2,8 +2,8 @@
 // What is shown follows the actions /me lists; the server checks every call regardless.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, setCsrfToken, whenSignedOut } from './api.js';
 import { Access } from './access.js';
+import { api, setCsrfToken, whenSignedOut } from './api.js';
 import { Overview } from './overview.js';
 import { Security } from './security.js';
 import { Enrol, SignIn } from './sign-in.js';
@@ -12,7 +12,12 @@ import { html } from './ui.js';
 
 const PAGES = [
   { id: 'overview', title: 'Overview', allowed: (can) => can('usage.read'), view: Overview },
-  { id: 'security', title: 'Security', allowed: (can) => can('security_event.read') || can('audit.read'), view: Security },
+  {
+    id: 'security',
+    title: 'Security',
+    allowed: (can) => can('security_event.read') || can('audit.read'),
+    view: Security,
+  },
   { id: 'access', title: 'Access', allowed: () => true, view: Access },
   { id: 'traffic', title: 'Traffic', allowed: (can) => can('config.read') || can('usage.read'), view: Traffic },
 ];
@@ -43,14 +48,21 @@ function App() {
     }
   };
   useEffect(() => {
-    whenSignedOut(() => { setCsrfToken(null); setMe(null); setNotice('Your session has ended. Sign in again.'); });
+    whenSignedOut(() => {
+      setCsrfToken(null);
+      setMe(null);
+      setNotice('Your session has ended. Sign in again.');
+    });
     loadMe();
   }, []);
 
   if (me === undefined) return html`<main class="centered" id="main"><p>Loading…</p></main>`;
   if (me === null) {
     if (route === 'enrol') return html`<${Enrol} />`;
-    return html`<${SignIn} notice=${notice} onSignedIn=${() => { setNotice(null); loadMe(); }} />`;
+    return html`<${SignIn} notice=${notice} onSignedIn=${() => {
+      setNotice(null);
+      loadMe();
+    }} />`;
   }
 
   const actions = new Set(me.actions);
@@ -58,7 +70,11 @@ function App() {
   const pages = PAGES.filter((p) => p.allowed(can));
   const page = pages.find((p) => p.id === route) ?? pages[0];
   const signOut = async () => {
-    try { await api('DELETE', '/session'); } catch { /* the session may be gone already */ }
+    try {
+      await api('DELETE', '/session');
+    } catch {
+      /* the session may be gone already */
+    }
     setCsrfToken(null);
     setMe(null);
     setNotice('You are signed out.');
@@ -66,7 +82,10 @@ function App() {
   };
   const View = page.view;
   return html`<div class="shell">
-    <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>Skip to content</a>
+    <a class="skip" href="#main" onClick=${(e) => {
+      e.preventDefault();
+      document.getElementById('main')?.focus();
+    }}>Skip to content</a>
     <header class="top">
       <span class="brand">Portcullis</span>
       <nav aria-label="Console pages"><ul>

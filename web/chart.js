@@ -3,7 +3,17 @@ import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import { html } from './ui.js';
 
-export const PALETTE = ['#1d4ed8', '#b91c1c', '#047857', '#7c3aed', '#b45309', '#0e7490', '#be185d', '#4d7c0f', '#57534e'];
+export const PALETTE = [
+  '#1d4ed8',
+  '#b91c1c',
+  '#047857',
+  '#7c3aed',
+  '#b45309',
+  '#0e7490',
+  '#be185d',
+  '#4d7c0f',
+  '#57534e',
+];
 
 /**
  * props: title, times (ISO strings, bucket starts), lines [{ label, values }], format (value → text),
@@ -23,18 +33,33 @@ export function Chart({ title, times, lines, format = (v) => String(v), summary,
       scales: { x: { time: true } },
       axes: [
         { stroke: '#374151', grid: { stroke: '#e5e7eb' } },
-        { stroke: '#374151', grid: { stroke: '#e5e7eb' }, size: 86, values: (_plot, vals) => vals.map((v) => format(v)) },
+        {
+          stroke: '#374151',
+          grid: { stroke: '#e5e7eb' },
+          size: 86,
+          values: (_plot, vals) => vals.map((v) => format(v)),
+        },
       ],
-      series: [{}, ...lines.map((l, i) => ({
-        label: l.label, stroke: PALETTE[i % PALETTE.length], width: 2, spanGaps: sparse,
-        // A bucket without requests has no latency: such series join their points, and show them.
-        points: { show: sparse || xs.length < 60, size: 6 }, value: (_plot, v) => (v === null || v === undefined ? '–' : format(v)),
-      }))],
+      series: [
+        {},
+        ...lines.map((l, i) => ({
+          label: l.label,
+          stroke: PALETTE[i % PALETTE.length],
+          width: 2,
+          spanGaps: sparse,
+          // A bucket without requests has no latency: such series join their points, and show them.
+          points: { show: sparse || xs.length < 60, size: 6 },
+          value: (_plot, v) => (v === null || v === undefined ? '–' : format(v)),
+        })),
+      ],
     };
     const plot = new uPlot(opts, [xs, ...lines.map((l) => l.values)], el);
     const ro = new ResizeObserver(() => plot.setSize({ width: Math.max(280, el.clientWidth), height: 220 }));
     ro.observe(el);
-    return () => { ro.disconnect(); plot.destroy(); };
+    return () => {
+      ro.disconnect();
+      plot.destroy();
+    };
   }, [times, lines, sparse]);
   return html`<figure class="chart">
     <figcaption>${title}</figcaption>

@@ -5,7 +5,13 @@ import { api, qs } from './api.js';
 import { Chart } from './chart.js';
 import { dollars, html, Loading, ms, num, RangePicker, rangeOf, usd, useLoad } from './ui.js';
 
-const GROUPS = [['none', 'Everything'], ['team', 'Team'], ['model', 'Model'], ['key', 'API key'], ['provider', 'Provider']];
+const GROUPS = [
+  ['none', 'Everything'],
+  ['team', 'Team'],
+  ['model', 'Model'],
+  ['key', 'API key'],
+  ['provider', 'Provider'],
+];
 
 function Stat({ label, value }) {
   return html`<div class="stat"><span class="stat-label">${label}</span><span class="stat-value">${value}</span></div>`;
@@ -14,17 +20,24 @@ function Stat({ label, value }) {
 export function Overview() {
   const [range, setRange] = useState('24h');
   const [groupBy, setGroupBy] = useState('none');
-  const state = useLoad(() => api('GET', `/usage/series${qs({ ...rangeOf(range), group_by: groupBy })}`), [range, groupBy]);
+  const state = useLoad(
+    () => api('GET', `/usage/series${qs({ ...rangeOf(range), group_by: groupBy })}`),
+    [range, groupBy],
+  );
   const d = state.data;
   const charts = useMemo(() => {
     if (!d) return null;
-    const split = (field, scale = (v) => v) => (d.group_by === 'none'
-      ? [{ label: 'all', values: d.series[field].map(scale) }]
-      : d.groups.map((g) => ({ label: g.key, values: g[field].map(scale) })));
+    const split = (field, scale = (v) => v) =>
+      d.group_by === 'none'
+        ? [{ label: 'all', values: d.series[field].map(scale) }]
+        : d.groups.map((g) => ({ label: g.key, values: g[field].map(scale) }));
     return {
       requests: split('requests'),
       errors: split('errors'),
-      latency: [{ label: 'p50', values: d.series.p50_ms }, { label: 'p99', values: d.series.p99_ms }],
+      latency: [
+        { label: 'p50', values: d.series.p50_ms },
+        { label: 'p99', values: d.series.p99_ms },
+      ],
       tokens: split('total_tokens'),
       cost: split('cost_micros', (v) => v / 1e6),
     };
@@ -39,7 +52,9 @@ export function Overview() {
       <button type="button" class="secondary" onClick=${state.reload}>Refresh</button>
     </div>
     <${Loading} state=${state} />
-    ${d ? html`
+    ${
+      d
+        ? html`
       <div class="stats" data-stats>
         <${Stat} label="Requests" value=${num(d.total.requests)} />
         <${Stat} label="Errors" value=${num(d.total.errors)} />
@@ -56,6 +71,8 @@ export function Overview() {
         <${Chart} sparse title="Latency" times=${d.buckets} lines=${charts.latency} format=${(v) => `${Math.round(v)} ms`} summary=${`p50 ${ms(d.total.p50_ms)}, p99 ${ms(d.total.p99_ms)}`} />
         <${Chart} title="Tokens" times=${d.buckets} lines=${charts.tokens} format=${num} summary=${`${d.total.total_tokens} tokens`} />
         <${Chart} title="Cost (USD)" times=${d.buckets} lines=${charts.cost} format=${(v) => `$${dollars(v)}`} summary=${usd(d.total.cost_micros)} />
-      </div>` : null}
+      </div>`
+        : null
+    }
   </section>`;
 }

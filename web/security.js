@@ -16,7 +16,8 @@ const KINDS = [
 function detail(e) {
   const m = e.metadata ?? {};
   const parts = [];
-  for (const k of ['rule', 'severity', 'action', 'until', 'source_ip', 'client_ip', 'email']) if (m[k] !== undefined && m[k] !== null) parts.push(`${k}: ${m[k]}`);
+  for (const k of ['rule', 'severity', 'action', 'until', 'source_ip', 'client_ip', 'email'])
+    if (m[k] !== undefined && m[k] !== null) parts.push(`${k}: ${m[k]}`);
   return parts.join(', ') || '–';
 }
 
@@ -53,7 +54,9 @@ function Events() {
   const rows = useMemo(() => {
     const test = KINDS.find((k) => k[0] === kind)[2];
     const t = text.trim().toLowerCase();
-    return (state.data?.data ?? []).filter((e) => test(e) && (t === '' || JSON.stringify(e).toLowerCase().includes(t))).reverse();
+    return (state.data?.data ?? [])
+      .filter((e) => test(e) && (t === '' || JSON.stringify(e).toLowerCase().includes(t)))
+      .reverse();
   }, [state.data, kind, text]);
   const line = useMemo(() => timeline(rows, range), [rows, range]);
   return html`<section aria-labelledby="events-title">
@@ -69,7 +72,9 @@ function Events() {
       <button type="button" class="secondary" onClick=${state.reload}>Refresh</button>
     </div>
     <${Loading} state=${state} />
-    ${state.data ? html`
+    ${
+      state.data
+        ? html`
       <${Chart} title="Security events over time" times=${line.times} lines=${[{ label: 'events', values: line.counts }]} summary=${`${rows.length} events`} />
       ${state.data.more ? html`<p class="notice">Only the first 5000 events of the range are shown; narrow it.</p>` : null}
       <${Table} caption=${`${rows.length} events, newest first`} rowKey=${(r) => r.seq} rows=${rows.slice(0, 500)} empty="No security events in this range." columns=${[
@@ -79,7 +84,9 @@ function Events() {
         { label: 'Actor', value: (r) => `${r.actor.kind}${r.actor.id ? ` ${r.actor.id}` : ''}` },
         { label: 'Target', value: (r) => r.target ?? '–' },
         { label: 'Details', value: detail },
-      ]} />` : null}
+      ]} />`
+        : null
+    }
   </section>`;
 }
 
@@ -88,10 +95,14 @@ function Integrity() {
   const v = state.data;
   return html`<div class="integrity" data-audit-verify>
     <${Loading} state=${state} />
-    ${v ? html`<p class=${v.ok ? 'verified' : 'error'} role="status">
+    ${
+      v
+        ? html`<p class=${v.ok ? 'verified' : 'error'} role="status">
       <strong>Integrity: ${v.ok ? 'valid' : 'TAMPERED'}</strong>
       ${v.ok ? ' (hash chain and signed checkpoints check out)' : html` (first problem: <code>${v.finding?.kind}</code>; run <code>portcullis audit verify</code> to find the record)`},
-      checked ${when(v.checked_at)}.</p>` : null}
+      checked ${when(v.checked_at)}.</p>`
+        : null
+    }
   </div>`;
 }
 
@@ -101,7 +112,11 @@ function AuditLog() {
   const state = useLoad(() => api('GET', `/audit${qs({ ...rangeOf(range), limit: 1000 })}`), [range]);
   const exportAs = async (format) => {
     setError(null);
-    try { await download(`/audit/export${qs({ ...rangeOf(range), format })}`, `audit.${format}`); } catch (err) { setError(err); }
+    try {
+      await download(`/audit/export${qs({ ...rangeOf(range), format })}`, `audit.${format}`);
+    } catch (err) {
+      setError(err);
+    }
   };
   const rows = (state.data?.data ?? []).slice().reverse();
   return html`<section aria-labelledby="audit-title">
@@ -114,15 +129,23 @@ function AuditLog() {
     </div>
     <${ErrorNote} error=${error} />
     <${Loading} state=${state} />
-    ${state.data ? html`<${Table} caption=${`${rows.length} records${state.data.next_after !== null ? ' (the oldest 1000 of the range; export for all)' : ''}, newest first`}
+    ${
+      state.data
+        ? html`<${Table} caption=${`${rows.length} records${state.data.next_after !== null ? ' (the oldest 1000 of the range; export for all)' : ''}, newest first`}
       rowKey=${(r) => r.seq} rows=${rows} empty="No audit records in this range." columns=${[
         { label: '#', value: (r) => r.seq },
         { label: 'Time', value: (r) => when(r.time) },
         { label: 'Action', value: (r) => html`<code>${r.action}</code>` },
-        { label: 'Decision', value: (r) => html`<span class=${`badge ${r.decision}`}>${r.decision}</span>${r.reason ? html` <code>${r.reason}</code>` : null}` },
+        {
+          label: 'Decision',
+          value: (r) =>
+            html`<span class=${`badge ${r.decision}`}>${r.decision}</span>${r.reason ? html` <code>${r.reason}</code>` : null}`,
+        },
         { label: 'Actor', value: (r) => `${r.actor.kind}${r.actor.id ? ` ${r.actor.id}` : ''}` },
         { label: 'Target', value: (r) => r.target ?? '–' },
-      ]} />` : null}
+      ]} />`
+        : null
+    }
   </section>`;
 }
 

@@ -63,7 +63,9 @@ function QrCode({ text }) {
     g.fillStyle = '#fff';
     g.fillRect(0, 0, c.width, c.height);
     g.fillStyle = '#000';
-    for (let r = 0; r < n; r++) for (let col = 0; col < n; col++) if (qr.isDark(r, col)) g.fillRect((col + quiet) * scale, (r + quiet) * scale, scale, scale);
+    for (let r = 0; r < n; r++)
+      for (let col = 0; col < n; col++)
+        if (qr.isDark(r, col)) g.fillRect((col + quiet) * scale, (r + quiet) * scale, scale, scale);
   }, [text]);
   return html`<canvas ref=${canvas} class="qr" role="img" aria-label="QR code of the authenticator set-up link" data-qr></canvas>`;
 }

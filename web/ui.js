@@ -1,7 +1,8 @@
 // Shared view helpers: htm bound to Preact, a loader hook, tables, messages, the shown-once secret box.
+
+import htm from 'htm';
 import { h } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import htm from 'htm';
 
 export const html = htm.bind(h);
 
@@ -13,10 +14,16 @@ export function useLoad(fn, deps) {
     let live = true;
     setState((s) => ({ ...s, loading: true, error: undefined }));
     fn().then(
-      (data) => { if (live) setState({ loading: false, data, error: undefined }); },
-      (error) => { if (live) setState({ loading: false, data: undefined, error }); },
+      (data) => {
+        if (live) setState({ loading: false, data, error: undefined });
+      },
+      (error) => {
+        if (live) setState({ loading: false, data: undefined, error });
+      },
     );
-    return () => { live = false; };
+    return () => {
+      live = false;
+    };
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { ...state, reload };

@@ -24,7 +24,10 @@ export interface RenderContext {
   readonly Chart: { readonly Name: string; readonly Version: string; readonly AppVersion: string };
 }
 
-type Node = { kind: 'text'; text: string } | { kind: 'out'; expr: string } | { kind: 'if'; cond: string; whenTrue: Node[]; whenFalse: Node[] };
+type Node =
+  | { kind: 'text'; text: string }
+  | { kind: 'out'; expr: string }
+  | { kind: 'if'; cond: string; whenTrue: Node[]; whenFalse: Node[] };
 
 export class TemplateError extends Error {}
 
@@ -36,8 +39,16 @@ function tokenize(src: string): Array<{ text: string } | { action: string }> {
   let last = 0;
   let trimNext = false;
   for (const m of src.matchAll(ACTION)) {
-    const [whole, leftDash, leftSpace, body, rightSpace, rightDash] = m as unknown as [string, string, string, string, string, string];
-    if ((leftDash && !leftSpace) || (rightDash && !rightSpace)) throw new TemplateError(`a trim marker needs a space after/before it: ${whole}`);
+    const [whole, leftDash, leftSpace, body, rightSpace, rightDash] = m as unknown as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    if ((leftDash && !leftSpace) || (rightDash && !rightSpace))
+      throw new TemplateError(`a trim marker needs a space after/before it: ${whole}`);
     let text = src.slice(last, m.index);
     if (trimNext) text = text.replace(/^\s+/, '');
     if (leftDash) text = text.replace(/\s+$/, '');
@@ -60,7 +71,10 @@ export function parseTemplate(src: string, name = 'template'): Node[] {
     return top === undefined ? root : top.inElse ? top.node.whenFalse : top.node.whenTrue;
   };
   for (const tok of tokenize(src)) {
-    if ('text' in tok) { target().push({ kind: 'text', text: tok.text }); continue; }
+    if ('text' in tok) {
+      target().push({ kind: 'text', text: tok.text });
+      continue;
+    }
     const a = tok.action.trim();
     if (a.startsWith('/*')) {
       if (!a.endsWith('*/')) throw new TemplateError(`${name}: unterminated comment`);
@@ -78,8 +92,13 @@ export function parseTemplate(src: string, name = 'template'): Node[] {
       top.inElse = true;
     } else if (kw === 'end') {
       if (stack.pop() === undefined) throw new TemplateError(`${name}: {{ end }} without {{ if }}`);
-    } else if (kw !== undefined && ['range', 'with', 'define', 'template', 'include', 'block', 'tpl', 'required', 'lookup'].includes(kw)) {
-      throw new TemplateError(`${name}: "${kw}" is outside the template subset this chart is written in (see deploy/helm/render.ts)`);
+    } else if (
+      kw !== undefined &&
+      ['range', 'with', 'define', 'template', 'include', 'block', 'tpl', 'required', 'lookup'].includes(kw)
+    ) {
+      throw new TemplateError(
+        `${name}: "${kw}" is outside the template subset this chart is written in (see deploy/helm/render.ts)`,
+      );
     } else {
       target().push({ kind: 'out', expr: a });
     }
@@ -89,11 +108,14 @@ export function parseTemplate(src: string, name = 'template'): Node[] {
 }
 
 export function renderTemplate(src: string, ctx: RenderContext, name = 'template'): string {
-  const run = (nodes: Node[]): string => nodes.map((n) => {
-    if (n.kind === 'text') return n.text;
-    if (n.kind === 'out') return toText(evalPipeline(n.expr, ctx, name));
-    return truthy(evalPipeline(n.cond, ctx, name)) ? run(n.whenTrue) : run(n.whenFalse);
-  }).join('');
+  const run = (nodes: Node[]): string =>
+    nodes
+      .map((n) => {
+        if (n.kind === 'text') return n.text;
+        if (n.kind === 'out') return toText(evalPipeline(n.expr, ctx, name));
+        return truthy(evalPipeline(n.cond, ctx, name)) ? run(n.whenTrue) : run(n.whenFalse);
+      })
+      .join('');
   return run(parseTemplate(src, name));
 }
 
@@ -104,7 +126,10 @@ function splitPipeline(expr: string): string[] {
   for (let i = 0; i < expr.length; i++) {
     const c = expr[i]!;
     if (c === '"' && expr[i - 1] !== '\\') quoted = !quoted;
-    if (c === '|' && !quoted) { parts.push(cur.trim()); cur = ''; } else cur += c;
+    if (c === '|' && !quoted) {
+      parts.push(cur.trim());
+      cur = '';
+    } else cur += c;
   }
   parts.push(cur.trim());
   return parts;
@@ -124,7 +149,8 @@ function operand(tok: string, ctx: RenderContext, name: string): unknown {
   for (const key of m[2]!.split('.').filter(Boolean)) {
     // Go templates yield <no value> for a missing key; Helm renders it as empty. Refuse instead:
     // a misspelt value path should fail the chart test, not render an empty field.
-    if (v === null || typeof v !== 'object' || !(key in (v as object))) throw new TemplateError(`${name}: ${tok} is not set (a typo, or a value missing from values.yaml)`);
+    if (v === null || typeof v !== 'object' || !(key in (v as object)))
+      throw new TemplateError(`${name}: ${tok} is not set (a typo, or a value missing from values.yaml)`);
     v = (v as Record<string, unknown>)[key];
   }
   return v;
@@ -146,7 +172,8 @@ function evalPipeline(expr: string, ctx: RenderContext, name: string): unknown {
     if (head === undefined) throw new TemplateError(`${name}: empty command in "${expr}"`);
     const fn = FUNCS[head];
     if (fn === undefined) {
-      if (i > 0 || rest.length > 0) throw new TemplateError(`${name}: unknown function "${head}" (outside the template subset)`);
+      if (i > 0 || rest.length > 0)
+        throw new TemplateError(`${name}: unknown function "${head}" (outside the template subset)`);
       value = operand(head, ctx, name);
       return;
     }
@@ -158,7 +185,10 @@ function evalPipeline(expr: string, ctx: RenderContext, name: string): unknown {
 
 function indentText(text: string, n: number): string {
   const pad = ' '.repeat(n);
-  return text.split('\n').map((l) => pad + l).join('\n');
+  return text
+    .split('\n')
+    .map((l) => pad + l)
+    .join('\n');
 }
 
 /** Go template truthiness: false, 0, nil, and empty strings, lists and maps are false. */
@@ -177,7 +207,15 @@ function toText(v: unknown): string {
 
 /** Deep merge, as Helm merges --values files and --set over the chart's values.yaml. */
 export function mergeValues(base: unknown, over: unknown): unknown {
-  if (over === null || typeof over !== 'object' || Array.isArray(over) || base === null || typeof base !== 'object' || Array.isArray(base)) return over;
+  if (
+    over === null ||
+    typeof over !== 'object' ||
+    Array.isArray(over) ||
+    base === null ||
+    typeof base !== 'object' ||
+    Array.isArray(base)
+  )
+    return over;
   const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
   for (const [k, v] of Object.entries(over)) out[k] = mergeValues(out[k], v);
   return out;
@@ -200,8 +238,15 @@ export interface RenderedChart {
   readonly manifests: ReadonlyArray<Record<string, unknown>>;
 }
 
-export function renderChart(chartDir: string, opts: { values?: unknown; release?: string; namespace?: string } = {}): RenderedChart {
-  const chart = parse(readFileSync(join(chartDir, 'Chart.yaml'), 'utf8')) as { name: string; version: string; appVersion: string };
+export function renderChart(
+  chartDir: string,
+  opts: { values?: unknown; release?: string; namespace?: string } = {},
+): RenderedChart {
+  const chart = parse(readFileSync(join(chartDir, 'Chart.yaml'), 'utf8')) as {
+    name: string;
+    version: string;
+    appVersion: string;
+  };
   const defaults = parse(readFileSync(join(chartDir, 'values.yaml'), 'utf8')) as unknown;
   const ctx: RenderContext = {
     Values: mergeValues(defaults, opts.values ?? {}),
@@ -210,11 +255,14 @@ export function renderChart(chartDir: string, opts: { values?: unknown; release?
   };
   const files = new Map<string, string>();
   const manifests: Array<Record<string, unknown>> = [];
-  for (const file of readdirSync(join(chartDir, 'templates')).filter((f) => f.endsWith('.yaml')).sort()) {
+  for (const file of readdirSync(join(chartDir, 'templates'))
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()) {
     const text = renderTemplate(readFileSync(join(chartDir, 'templates', file), 'utf8'), ctx, file);
     files.set(file, text);
     for (const doc of parseAllDocuments(text)) {
-      if (doc.errors.length > 0) throw new TemplateError(`${file}: rendered YAML is invalid: ${doc.errors[0]!.message}`);
+      if (doc.errors.length > 0)
+        throw new TemplateError(`${file}: rendered YAML is invalid: ${doc.errors[0]!.message}`);
       const value = doc.toJS() as unknown;
       if (value !== null && value !== undefined) manifests.push(value as Record<string, unknown>);
     }
@@ -225,13 +273,22 @@ export function renderChart(chartDir: string, opts: { values?: unknown; release?
 if (import.meta.main) {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { values: { type: 'string', multiple: true, short: 'f' }, set: { type: 'string', multiple: true }, release: { type: 'string' }, namespace: { type: 'string' } },
+    options: {
+      values: { type: 'string', multiple: true, short: 'f' },
+      set: { type: 'string', multiple: true },
+      release: { type: 'string' },
+      namespace: { type: 'string' },
+    },
   });
   const chartDir = positionals[0] ?? join(import.meta.dirname, 'portcullis');
   let merged: unknown = {};
   for (const f of values.values ?? []) merged = mergeValues(merged, parse(readFileSync(f, 'utf8')));
   for (const s of values.set ?? []) merged = setValue(merged, s);
-  const out = renderChart(chartDir, { values: merged, ...(values.release ? { release: values.release } : {}), ...(values.namespace ? { namespace: values.namespace } : {}) });
+  const out = renderChart(chartDir, {
+    values: merged,
+    ...(values.release ? { release: values.release } : {}),
+    ...(values.namespace ? { namespace: values.namespace } : {}),
+  });
   for (const [file, text] of out.files) {
     if (text.trim() === '') continue;
     process.stdout.write(`---\n# Source: portcullis/templates/${file}\n${text.trim()}\n`);

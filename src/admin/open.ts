@@ -7,21 +7,21 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { SecurityEventSink } from '../audit/security-events.ts';
 import type { AdminConfig, GatewayConfig } from '../config/types.ts';
+import { createConsoleHandler } from '../console/serve.ts';
 import { openEnvelope } from '../crypto/open.ts';
 import { gatewayError } from '../errors/gateway-error.ts';
-import { createAdminIdentity, type AdminIdentity } from '../identity/admin/admin-identity.ts';
+import { type AdminIdentity, createAdminIdentity } from '../identity/admin/admin-identity.ts';
+import { keyedHash } from '../identity/admin/admin-secrets.ts';
 import { createLockout, type Lockout } from '../identity/lockout.ts';
 import type { SharedLockouts } from '../identity/shared-lockout.ts';
+import type { TenantStatusGate } from '../identity/tenant-status.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ClientIpResolver } from '../server/client-ip.ts';
 import { createListener, listen } from '../server/listener.ts';
 import type { Store } from '../store/store.ts';
-import type { TenantStatusGate } from '../identity/tenant-status.ts';
-import { keyedHash } from '../identity/admin/admin-secrets.ts';
-import { buildAdminRoutes } from './routes.ts';
 import type { AdminResourceDeps } from './resources/deps.ts';
-import { createAdminHandler, sendAdminError, type AdminHandler } from './server.ts';
-import { createConsoleHandler } from '../console/serve.ts';
+import { buildAdminRoutes } from './routes.ts';
+import { type AdminHandler, createAdminHandler, sendAdminError } from './server.ts';
 
 export interface AdminApi {
   readonly config: AdminConfig;
@@ -70,7 +70,9 @@ export function withTenantSuspension(identity: AdminIdentity, gate: TenantStatus
         try {
           await gate.assertActive(result.user.tenantId);
         } catch (err) {
-          await store.deleteAdminSession(keyedHash(identity.secret, 'session', result.sessionId)).catch(() => undefined);
+          await store
+            .deleteAdminSession(keyedHash(identity.secret, 'session', result.sessionId))
+            .catch(() => undefined);
           throw err;
         }
         return result;
@@ -94,21 +96,40 @@ export async function openAdminApi(config: GatewayConfig, opts: OpenAdminOptions
   const envelope = await openEnvelope(config.security, store, log);
   const append = (entry: Parameters<AuditLog['append']>[0]) => opts.audit.append(entry);
   const baseIdentity = createAdminIdentity({
-    store, secret: opts.keyHashSecret, sealer: envelope, sessions: cfg.session, secureCookie: cfg.secureCookie,
-    enrolmentTtlS: cfg.enrolmentTtlS, audit: append, events: opts.events, log,
+    store,
+    secret: opts.keyHashSecret,
+    sealer: envelope,
+    sessions: cfg.session,
+    secureCookie: cfg.secureCookie,
+    enrolmentTtlS: cfg.enrolmentTtlS,
+    audit: append,
+    events: opts.events,
+    log,
     lockout: adminLockout(cfg.lockout, opts.sharedLockouts),
   });
-  const identity = opts.tenantStatus === undefined ? baseIdentity : withTenantSuspension(baseIdentity, opts.tenantStatus, store);
+  const identity =
+    opts.tenantStatus === undefined ? baseIdentity : withTenantSuspension(baseIdentity, opts.tenantStatus, store);
   const routes = buildAdminRoutes({
-    store, audit: opts.audit, auditPath: config.audit.path, keyHashSecret: opts.keyHashSecret, identity, gatewayConfig: config,
+    store,
+    audit: opts.audit,
+    auditPath: config.audit.path,
+    keyHashSecret: opts.keyHashSecret,
+    identity,
+    gatewayConfig: config,
     ...(opts.onKeyRevoked ? { onKeyRevoked: opts.onKeyRevoked } : {}),
     ...(opts.breakerStates ? { breakerStates: opts.breakerStates } : {}),
     ...(opts.budgetBackend ? { budgetBackend: opts.budgetBackend } : {}),
   });
   const api = createAdminHandler({
-    routes, authenticator: identity.authenticator, secret: opts.keyHashSecret, audit: append, log,
+    routes,
+    authenticator: identity.authenticator,
+    secret: opts.keyHashSecret,
+    audit: append,
+    log,
     // Behind a TLS-terminating proxy (secure_cookie: true) browsers send an https Origin.
-    maxBodyBytes: cfg.maxBodyBytes, https: config.server.tls !== undefined || cfg.secureCookie, allowedOrigins: cfg.allowedOrigins,
+    maxBodyBytes: cfg.maxBodyBytes,
+    https: config.server.tls !== undefined || cfg.secureCookie,
+    allowedOrigins: cfg.allowedOrigins,
     ...(opts.clientIp ? { clientIp: opts.clientIp } : {}),
   });
   // The console (web/) beside the API, same origin, so its calls carry the session cookie.
@@ -124,27 +145,38 @@ export async function openAdminApi(config: GatewayConfig, opts: OpenAdminOptions
 
   let server: Server | undefined;
   if (cfg.listen !== undefined) {
-    server = createListener(config.server, (req: IncomingMessage, res: ServerResponse) => {
-      const path = (req.url ?? '/').split('?')[0]!;
-      if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
-        res.writeHead(302, { location: '/console/', 'content-length': 0, 'cache-control': 'no-store' }).end();
-        return;
-      }
-      if (handler.handles(path)) {
-        handler.handle(req, res).catch((err: unknown) => {
-          log.error({ err }, 'admin request handler failed');
-          if (!res.headersSent) res.writeHead(500).end();
-          else res.destroy();
-        });
-        return;
-      }
-      sendAdminError(res, gatewayError('request.not_found', { params: { method: req.method ?? 'GET', path: path.slice(0, 200) } }), '-');
-    }, log);
+    server = createListener(
+      config.server,
+      (req: IncomingMessage, res: ServerResponse) => {
+        const path = (req.url ?? '/').split('?')[0]!;
+        if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
+          res.writeHead(302, { location: '/console/', 'content-length': 0, 'cache-control': 'no-store' }).end();
+          return;
+        }
+        if (handler.handles(path)) {
+          handler.handle(req, res).catch((err: unknown) => {
+            log.error({ err }, 'admin request handler failed');
+            if (!res.headersSent) res.writeHead(500).end();
+            else res.destroy();
+          });
+          return;
+        }
+        sendAdminError(
+          res,
+          gatewayError('request.not_found', { params: { method: req.method ?? 'GET', path: path.slice(0, 200) } }),
+          '-',
+        );
+      },
+      log,
+    );
   }
   const listener = server;
   const listenCfg = cfg.listen;
   return {
-    config: cfg, identity, handler, server,
+    config: cfg,
+    identity,
+    handler,
+    server,
     onMainListener: listener === undefined ? handler : undefined,
     async listen() {
       if (listener === undefined || listenCfg === undefined) return undefined;
@@ -162,7 +194,15 @@ export async function openAdminApi(config: GatewayConfig, opts: OpenAdminOptions
   };
 }
 
-function adminLockout(c: { threshold: number; windowS: number; baseLockoutS: number; maxLockoutS: number }, shared: SharedLockouts | undefined): Lockout {
-  const local = createLockout({ threshold: c.threshold, windowS: c.windowS, baseLockoutS: c.baseLockoutS, maxLockoutS: c.maxLockoutS });
+function adminLockout(
+  c: { threshold: number; windowS: number; baseLockoutS: number; maxLockoutS: number },
+  shared: SharedLockouts | undefined,
+): Lockout {
+  const local = createLockout({
+    threshold: c.threshold,
+    windowS: c.windowS,
+    baseLockoutS: c.baseLockoutS,
+    maxLockoutS: c.maxLockoutS,
+  });
   return shared === undefined ? local : shared.share('admin', local, c);
 }

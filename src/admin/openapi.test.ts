@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { OPERATIONS } from './openapi-operations.ts';
 import { adminRouteTable, OPENAPI_PATH, openApiPath, operationKey, renderOpenApi } from './openapi.ts';
-import { startAdminFixture, type AdminFixture, type Session, type TestUser } from './test-support.ts';
+import { OPERATIONS } from './openapi-operations.ts';
+import { type AdminFixture, type Session, startAdminFixture, type TestUser } from './test-support.ts';
 
 const UNDOCUMENTED = 'zz_undocumented';
 
@@ -22,19 +22,36 @@ test('every route is documented once, and every documented operation is a route,
   const routes = adminRouteTable();
   const keys = routes.map(operationKey);
   assert.equal(new Set(keys).size, keys.length, 'a route is declared twice');
-  assert.deepEqual(Object.keys(OPERATIONS).filter((k) => !keys.includes(k)), [], 'documented operations without a route');
-  assert.deepEqual(keys.filter((k) => OPERATIONS[k] === undefined), [], 'routes without documentation');
-  const doc = JSON.parse(renderOpenApi()) as { paths: Record<string, Record<string, { 'x-portcullis-action': string; security: unknown[]; operationId: string }>> };
+  assert.deepEqual(
+    Object.keys(OPERATIONS).filter((k) => !keys.includes(k)),
+    [],
+    'documented operations without a route',
+  );
+  assert.deepEqual(
+    keys.filter((k) => OPERATIONS[k] === undefined),
+    [],
+    'routes without documentation',
+  );
+  const doc = JSON.parse(renderOpenApi()) as {
+    paths: Record<string, Record<string, { 'x-portcullis-action': string; security: unknown[]; operationId: string }>>;
+  };
   const ids = new Set<string>();
   for (const r of routes) {
     const op = doc.paths[openApiPath(r.path)]?.[r.method.toLowerCase()];
     assert.ok(op, `${operationKey(r)} is missing from the document`);
     assert.equal(op['x-portcullis-action'], r.action, operationKey(r));
-    assert.equal(op.security.length === 0, r.auth === 'public', `${operationKey(r)}: security must match auth ${r.auth}`);
+    assert.equal(
+      op.security.length === 0,
+      r.auth === 'public',
+      `${operationKey(r)}: security must match auth ${r.auth}`,
+    );
     assert.ok(!ids.has(op.operationId), `operationId ${op.operationId} is used twice`);
     ids.add(op.operationId);
   }
-  assert.equal(Object.values(doc.paths).reduce((n, p) => n + Object.keys(p).length, 0), routes.length);
+  assert.equal(
+    Object.values(doc.paths).reduce((n, p) => n + Object.keys(p).length, 0),
+    routes.length,
+  );
 });
 
 let fx: AdminFixture;
@@ -70,7 +87,11 @@ function concretePath(path: string): string {
   });
 }
 
-async function refusedParam(method: string, path: string, opts: { query?: string; body?: unknown; auth: 'public' | 'principal' }): Promise<string> {
+async function refusedParam(
+  method: string,
+  path: string,
+  opts: { query?: string; body?: unknown; auth: 'public' | 'principal' },
+): Promise<string> {
   const r = await fx.request(method, `${path}${opts.query === undefined ? '' : `?${opts.query}`}`, {
     ...(opts.auth === 'principal' ? { session } : {}),
     ...(opts.body === undefined ? {} : { body: opts.body }),
@@ -86,7 +107,11 @@ test('every route accepts its documented query parameters and refuses any other 
     const doc = OPERATIONS[operationKey(route)]!;
     const query = [...Object.keys(doc.query ?? {}), UNDOCUMENTED].map((k) => `${k}=1`).join('&');
     const param = await refusedParam(route.method, concretePath(route.path), { query, auth: route.auth });
-    assert.equal(param, `query.${UNDOCUMENTED}`, `${operationKey(route)}: a documented query parameter was refused (${param})`);
+    assert.equal(
+      param,
+      `query.${UNDOCUMENTED}`,
+      `${operationKey(route)}: a documented query parameter was refused (${param})`,
+    );
   }
 });
 
@@ -102,10 +127,15 @@ test('every route with a body accepts its documented fields and refuses any othe
 });
 
 test('routes documented without a body refuse one', async () => {
-  const bodiless = adminRouteTable().filter((r) => r.method !== 'GET' && OPERATIONS[operationKey(r)]!.body === undefined);
+  const bodiless = adminRouteTable().filter(
+    (r) => r.method !== 'GET' && OPERATIONS[operationKey(r)]!.body === undefined,
+  );
   assert.ok(bodiless.length >= 5);
   for (const route of bodiless) {
-    const param = await refusedParam(route.method, concretePath(route.path), { body: { [UNDOCUMENTED]: 1 }, auth: route.auth });
+    const param = await refusedParam(route.method, concretePath(route.path), {
+      body: { [UNDOCUMENTED]: 1 },
+      auth: route.auth,
+    });
     assert.equal(param, UNDOCUMENTED, operationKey(route));
   }
 });
@@ -126,16 +156,25 @@ function namesInSource(helper: 'bodyObject' | 'queryParams'): string[] {
 test('no route accepts a query parameter or body field its documentation leaves out', async () => {
   const bodyNames = namesInSource('bodyObject');
   const queryNames = namesInSource('queryParams');
-  assert.ok(bodyNames.length >= 20 && queryNames.length >= 5, `found ${bodyNames.length} body and ${queryNames.length} query names`);
+  assert.ok(
+    bodyNames.length >= 20 && queryNames.length >= 5,
+    `found ${bodyNames.length} body and ${queryNames.length} query names`,
+  );
   for (const route of adminRouteTable()) {
     const doc = OPERATIONS[operationKey(route)]!;
     for (const name of queryNames.filter((n) => !(n in (doc.query ?? {})))) {
-      const param = await refusedParam(route.method, concretePath(route.path), { query: `${name}=1`, auth: route.auth });
+      const param = await refusedParam(route.method, concretePath(route.path), {
+        query: `${name}=1`,
+        auth: route.auth,
+      });
       assert.equal(param, `query.${name}`, `${operationKey(route)} accepts the undocumented query parameter ${name}`);
     }
     if (route.method === 'GET') continue;
     for (const name of bodyNames.filter((n) => !(n in (doc.body?.fields ?? {})))) {
-      const param = await refusedParam(route.method, concretePath(route.path), { body: { [name]: null }, auth: route.auth });
+      const param = await refusedParam(route.method, concretePath(route.path), {
+        body: { [name]: null },
+        auth: route.auth,
+      });
       assert.equal(param, name, `${operationKey(route)} accepts the undocumented body field ${name}`);
     }
   }

@@ -3,8 +3,21 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { GatewayError } from '../errors/gateway-error.ts';
 import {
-  ACTION_INCLUDES, ADMIN_ACTIONS, ROLE_ACTIONS, assertAllowed, assertOwnKey, assertRoleAssignable, assertSameTenant, assertTeamScope,
-  assertUserScope, isAdminAction, keyScope, principalAllows, renderActionList, renderRoleTable, roleAllows,
+  ACTION_INCLUDES,
+  ADMIN_ACTIONS,
+  assertAllowed,
+  assertOwnKey,
+  assertRoleAssignable,
+  assertSameTenant,
+  assertTeamScope,
+  assertUserScope,
+  isAdminAction,
+  keyScope,
+  principalAllows,
+  ROLE_ACTIONS,
+  renderActionList,
+  renderRoleTable,
+  roleAllows,
 } from './rbac.ts';
 import { ADMIN_ROLES, type AdminPrincipal, type AdminRole } from './types.ts';
 
@@ -16,14 +29,14 @@ function assertNotFound(fn: () => void): void {
   assert.throws(fn, (e: unknown) => e instanceof GatewayError && e.code === 'resource.not_found' && e.status === 404);
 }
 
-test('the role table in docs/admin-api.md is the code\'s table', () => {
+test("the role table in docs/admin-api.md is the code's table", () => {
   const page = readFileSync(new URL('../../docs/admin-api.md', import.meta.url), 'utf8');
   const m = /<!-- role-table:start -->\n([\s\S]*?)\n<!-- role-table:end -->/.exec(page);
   assert.ok(m, 'docs/admin-api.md has the role-table markers');
   assert.equal(m[1], renderRoleTable(), 'regenerate the table with renderRoleTable() from src/admin/rbac.ts');
 });
 
-test('the action list in docs/admin-api.md is the code\'s catalogue', () => {
+test("the action list in docs/admin-api.md is the code's catalogue", () => {
   const page = readFileSync(new URL('../../docs/admin-api.md', import.meta.url), 'utf8');
   const m = /<!-- action-list:start -->\n([\s\S]*?)\n<!-- action-list:end -->/.exec(page);
   assert.ok(m, 'docs/admin-api.md has the action-list markers');
@@ -42,7 +55,8 @@ test('a role that holds an action holds everything it includes (the role check n
 });
 
 test('a token does exactly what it names: the wide key actions include their _own form, nothing else is implied', () => {
-  const token = (role: AdminRole, actions: string[]) => principal(role, { via: 'token', tokenId: 'tok', tokenActions: actions });
+  const token = (role: AdminRole, actions: string[]) =>
+    principal(role, { via: 'token', tokenId: 'tok', tokenActions: actions });
   const reader = token('security_auditor', ['key.read']);
   assert.equal(principalAllows(reader, 'key.read'), true);
   assert.equal(principalAllows(reader, 'key.read_own'), true, 'the route GET /keys needs key.read_own');
@@ -56,7 +70,11 @@ test('a token does exactly what it names: the wide key actions include their _ow
   assert.equal(principalAllows(writer, 'key.write_own'), true);
   assert.equal(principalAllows(writer, 'key.read_own'), false, 'writing does not include reading');
   assert.deepEqual(keyScope(writer, 'write'), { kind: 'team', teamId: 'team1' });
-  assert.equal(principalAllows(token('developer', ['key.read']), 'key.read_own'), true, 'a role without key.read: the _own form is still its own');
+  assert.equal(
+    principalAllows(token('developer', ['key.read']), 'key.read_own'),
+    true,
+    'a role without key.read: the _own form is still its own',
+  );
   assert.equal(principalAllows(token('billing_viewer', ['key.read']), 'key.read_own'), false, 'never beyond the role');
   assert.equal(principalAllows(token('owner', ['constructor']), 'constructor'), false);
 });
@@ -90,7 +108,10 @@ test('a token limited to some actions never exceeds them nor its role', () => {
   assert.equal(principalAllows(limited, 'audit.read'), true);
   assert.equal(principalAllows(limited, 'key.read'), false);
   assert.equal(principalAllows(limited, 'tenant.write'), false, 'role does not hold it');
-  assert.throws(() => assertAllowed(limited, 'key.read'), (e: unknown) => e instanceof GatewayError && e.status === 403);
+  assert.throws(
+    () => assertAllowed(limited, 'key.read'),
+    (e: unknown) => e instanceof GatewayError && e.status === 403,
+  );
   assert.equal(principalAllows(principal('developer', { tokenActions: [] }), 'self'), false);
 });
 
@@ -109,8 +130,13 @@ test('scope checks answer 404 for other tenants, teams and owners', () => {
 });
 
 test('key scope: tenant, own team, own keys, nothing', () => {
-  const key = (o: { tenantId?: string; teamId?: string | null; ownerUserId?: string | null }) =>
-    ({ id: 'k', tenantId: 't1', teamId: 'team1', ownerUserId: 'someone', ...o });
+  const key = (o: { tenantId?: string; teamId?: string | null; ownerUserId?: string | null }) => ({
+    id: 'k',
+    tenantId: 't1',
+    teamId: 'team1',
+    ownerUserId: 'someone',
+    ...o,
+  });
   assert.deepEqual(keyScope(principal('admin'), 'write'), { kind: 'tenant' });
   assert.deepEqual(keyScope(principal('security_auditor'), 'read'), { kind: 'tenant' });
   assert.deepEqual(keyScope(principal('security_auditor'), 'write'), { kind: 'none' });

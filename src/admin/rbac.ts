@@ -11,7 +11,7 @@
  *
  * The role table in docs/admin-api.md is checked against ROLE_ACTIONS by rbac.test.ts.
  */
-import { gatewayError, type GatewayError } from '../errors/gateway-error.ts';
+import { type GatewayError, gatewayError } from '../errors/gateway-error.ts';
 import { ADMIN_ROLES, type AdminPrincipal, type AdminRole } from './types.ts';
 
 /**
@@ -19,25 +19,25 @@ import { ADMIN_ROLES, type AdminPrincipal, type AdminRole } from './types.ts';
  * list is rendered from this by renderActionList and compared by rbac.test.ts).
  */
 export const ACTION_DESCRIPTIONS = {
-  self: 'the caller\'s own account: who am I (`GET /me`), sign-out, own password (sessions only), list own admin API tokens',
-  'tenant.read': 'read the caller\'s tenant',
-  'tenant.write': 'rename the caller\'s tenant',
+  self: "the caller's own account: who am I (`GET /me`), sign-out, own password (sessions only), list own admin API tokens",
+  'tenant.read': "read the caller's tenant",
+  'tenant.write': "rename the caller's tenant",
   'team.read': 'read teams (a team manager: its own)',
   'team.write': 'create, change and delete teams',
-  'user.read': 'read admin users (a team manager: its team\'s)',
+  'user.read': "read admin users (a team manager: its team's)",
   'user.write': 'create, change, disable admin users and reset their MFA',
   'key.read': 'read every gateway API key of the scope (the tenant; a team manager: its team); includes `key.read_own`',
   'key.write': 'create, revoke and rotate every gateway API key of the scope; includes `key.write_own`',
   'key.read_own': 'read the gateway API keys the caller owns',
   'key.write_own': 'create, revoke and rotate gateway API keys the caller owns',
-  'token.write': 'create and revoke the caller\'s own admin API tokens (never beyond the caller\'s own actions)',
-  'audit.read': 'read the tenant\'s audit records',
-  'audit.export': 'download the tenant\'s audit records',
-  'security_event.read': 'read the tenant\'s security records',
-  'usage.read': 'read usage and spend (a team manager: its team\'s)',
-  'client.read': 'read OAuth clients of the built-in authorization server (a team manager: its team\'s)',
+  'token.write': "create and revoke the caller's own admin API tokens (never beyond the caller's own actions)",
+  'audit.read': "read the tenant's audit records",
+  'audit.export': "download the tenant's audit records",
+  'security_event.read': "read the tenant's security records",
+  'usage.read': "read usage and spend (a team manager: its team's)",
+  'client.read': "read OAuth clients of the built-in authorization server (a team manager: its team's)",
   'client.write': 'register and revoke OAuth clients',
-  'config.read': 'read-only view of the config file\'s providers and model routes (never credentials)',
+  'config.read': "read-only view of the config file's providers and model routes (never credentials)",
 } as const satisfies Record<string, string>;
 
 export type AdminAction = keyof typeof ACTION_DESCRIPTIONS;
@@ -64,12 +64,33 @@ export const ROLE_ACTIONS: Readonly<Record<AdminRole, readonly AdminAction[]>> =
   owner: ALL,
   admin: ALL.filter((a) => a !== 'tenant.write'),
   security_auditor: [
-    'self', 'tenant.read', 'team.read', 'user.read', 'key.read', 'key.read_own', 'token.write',
-    'audit.read', 'audit.export', 'security_event.read', 'usage.read', 'client.read', 'config.read',
+    'self',
+    'tenant.read',
+    'team.read',
+    'user.read',
+    'key.read',
+    'key.read_own',
+    'token.write',
+    'audit.read',
+    'audit.export',
+    'security_event.read',
+    'usage.read',
+    'client.read',
+    'config.read',
   ],
   team_manager: [
-    'self', 'team.read', 'user.read', 'key.read', 'key.write', 'key.read_own', 'key.write_own',
-    'token.write', 'usage.read', 'client.read', 'client.write', 'config.read',
+    'self',
+    'team.read',
+    'user.read',
+    'key.read',
+    'key.write',
+    'key.read_own',
+    'key.write_own',
+    'token.write',
+    'usage.read',
+    'client.read',
+    'client.write',
+    'config.read',
   ],
   developer: ['self', 'key.read_own', 'key.write_own', 'token.write'],
   billing_viewer: ['self', 'token.write', 'usage.read'],
@@ -168,10 +189,14 @@ export interface ScopedKey {
 
 export function keyInScope(scope: KeyScope, key: Pick<ScopedKey, 'teamId' | 'ownerUserId'>): boolean {
   switch (scope.kind) {
-    case 'tenant': return true;
-    case 'team': return key.teamId === scope.teamId;
-    case 'own': return key.ownerUserId === scope.userId;
-    case 'none': return false;
+    case 'tenant':
+      return true;
+    case 'team':
+      return key.teamId === scope.teamId;
+    case 'own':
+      return key.ownerUserId === scope.userId;
+    case 'none':
+      return false;
   }
 }
 
@@ -208,7 +233,9 @@ export function renderActionList(): string {
 export function renderRoleTable(): string {
   const header = `| action | ${ADMIN_ROLES.join(' | ')} |`;
   const rule = `| --- | ${ADMIN_ROLES.map(() => ':---:').join(' | ')} |`;
-  const rows = ADMIN_ACTIONS.map((action) =>
-    `| \`${action}\` | ${ADMIN_ROLES.map((role) => (roleAllows(role, action) ? 'yes' : '–')).join(' | ')} |`);
+  const rows = ADMIN_ACTIONS.map(
+    (action) =>
+      `| \`${action}\` | ${ADMIN_ROLES.map((role) => (roleAllows(role, action) ? 'yes' : '–')).join(' | ')} |`,
+  );
   return [header, rule, ...rows].join('\n');
 }

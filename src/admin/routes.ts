@@ -6,19 +6,19 @@
  */
 import { createAuditRoutes } from './resources/audit.ts';
 import { createAuditVerifyRoutes } from './resources/audit-verify.ts';
+import { createBudgetRoutes } from './resources/budgets.ts';
 import type { AdminResourceDeps } from './resources/deps.ts';
-import { createKeyRoutes } from './resources/keys.ts';
 import { createGatewayConfigRoutes } from './resources/gateway-config.ts';
+import { createKeyRoutes } from './resources/keys.ts';
 import { createOAuthClientRoutes } from './resources/oauth-clients.ts';
 import { createSecurityEventRoutes } from './resources/security-events.ts';
-import { createSessionRoutes, type AdminIdentityDeps } from './resources/session.ts';
+import { type AdminIdentityDeps, createSessionRoutes } from './resources/session.ts';
 import { createTeamRoutes } from './resources/teams.ts';
 import { createTenantRoutes } from './resources/tenants.ts';
 import { createTokenRoutes } from './resources/tokens.ts';
-import { createUserRoutes } from './resources/users.ts';
 import { createUsageRoutes } from './resources/usage.ts';
 import { createUsageSeriesRoutes } from './resources/usage-series.ts';
-import { createBudgetRoutes } from './resources/budgets.ts';
+import { createUserRoutes } from './resources/users.ts';
 import type { AdminRoute } from './types.ts';
 
 export type AdminRouteDeps = AdminIdentityDeps;
@@ -37,10 +37,14 @@ const RESOURCE_FACTORIES: readonly ResourceRouteFactory[] = [
   createSecurityEventRoutes,
   createUsageRoutes,
   createUsageSeriesRoutes,
-  (deps) => createBudgetRoutes({
-    store: deps.store, ...(deps.now ? { now: deps.now } : {}), ...(deps.budgetBackend ? { budgetBackend: deps.budgetBackend } : {}),
-    budgetRules: deps.gatewayConfig?.budgets?.rules ?? [], limitRules: deps.gatewayConfig?.limits?.rules ?? [],
-  }),
+  (deps) =>
+    createBudgetRoutes({
+      store: deps.store,
+      ...(deps.now ? { now: deps.now } : {}),
+      ...(deps.budgetBackend ? { budgetBackend: deps.budgetBackend } : {}),
+      budgetRules: deps.gatewayConfig?.budgets?.rules ?? [],
+      limitRules: deps.gatewayConfig?.limits?.rules ?? [],
+    }),
   createOAuthClientRoutes,
   createGatewayConfigRoutes,
 ];

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { TEST_PASSWORD, startAdminFixture, type AdminFixture, type TestUser } from './test-support.ts';
+import { type AdminFixture, startAdminFixture, TEST_PASSWORD, type TestUser } from './test-support.ts';
 
 let fx: AdminFixture;
 let owner: TestUser;
@@ -14,11 +14,17 @@ async function tokenCount(): Promise<number> {
 }
 
 describe('admin login and second factor', () => {
-  before(async () => { fx = await startAdminFixture(); owner = await fx.createUser({ email: 'owner@example.com' }); });
+  before(async () => {
+    fx = await startAdminFixture();
+    owner = await fx.createUser({ email: 'owner@example.com' });
+  });
   after(() => fx.close());
-  beforeEach(() => { fx.clock += 120_000; });
+  beforeEach(() => {
+    fx.clock += 120_000;
+  });
 
-  const login = (body: Record<string, unknown>, ip = '198.51.100.1') => fx.request('POST', '/admin/v1/session', { body, ip });
+  const login = (body: Record<string, unknown>, ip = '198.51.100.1') =>
+    fx.request('POST', '/admin/v1/session', { body, ip });
 
   it('issues an HttpOnly SameSite=Strict session cookie and a CSRF token; /me works with it', async () => {
     const r = await login({ email: 'OWNER@example.com ', password: TEST_PASSWORD, totp_code: owner.codeAt() });
@@ -28,7 +34,9 @@ describe('admin login and second factor', () => {
     assert.equal(typeof r.body.csrf_token, 'string');
     assert.equal(r.body.user.email, 'owner@example.com');
     assert.equal(r.body.user.password_hash, undefined);
-    const me = await fx.request('GET', '/admin/v1/me', { session: { cookie: cookie.split(';')[0]!, csrf: r.body.csrf_token } });
+    const me = await fx.request('GET', '/admin/v1/me', {
+      session: { cookie: cookie.split(';')[0]!, csrf: r.body.csrf_token },
+    });
     assert.equal(me.status, 200);
     assert.equal(me.body.user.id, owner.id);
     assert.equal(me.body.via, 'session');
@@ -46,13 +54,22 @@ describe('admin login and second factor', () => {
   });
 
   it('answers an unknown email exactly like a wrong password, after the same hashing work', async () => {
-    const unknown = await login({ email: 'nobody@example.com', password: TEST_PASSWORD, totp_code: '123456' }, '198.51.100.2');
-    const wrongPw = await login({ email: owner.email, password: 'not-the-password-1', totp_code: owner.codeAt() }, '198.51.100.3');
+    const unknown = await login(
+      { email: 'nobody@example.com', password: TEST_PASSWORD, totp_code: '123456' },
+      '198.51.100.2',
+    );
+    const wrongPw = await login(
+      { email: owner.email, password: 'not-the-password-1', totp_code: owner.codeAt() },
+      '198.51.100.3',
+    );
     assert.equal(unknown.status, 401);
     assert.deepEqual(unknown.body, wrongPw.body);
     assert.equal(unknown.body.error.code, 'admin.invalid_credentials');
     const failed = fx.events.filter((e) => e.type === 'admin.login_failed').slice(-2);
-    assert.deepEqual(failed.map((e) => e.detail?.reason), ['unknown_account', 'wrong_password']);
+    assert.deepEqual(
+      failed.map((e) => e.detail?.reason),
+      ['unknown_account', 'wrong_password'],
+    );
   });
 
   it('refuses a TOTP code used twice (replay), even from another address', async () => {
@@ -64,28 +81,54 @@ describe('admin login and second factor', () => {
   });
 
   it('accepts a code one step behind or ahead (clock drift) but not two', async () => {
-    assert.equal((await login({ email: owner.email, password: TEST_PASSWORD, totp_code: owner.codeAt(-1) })).status, 201);
+    assert.equal(
+      (await login({ email: owner.email, password: TEST_PASSWORD, totp_code: owner.codeAt(-1) })).status,
+      201,
+    );
     fx.clock += 120_000;
-    assert.equal((await login({ email: owner.email, password: TEST_PASSWORD, totp_code: owner.codeAt(1) })).status, 201);
+    assert.equal(
+      (await login({ email: owner.email, password: TEST_PASSWORD, totp_code: owner.codeAt(1) })).status,
+      201,
+    );
     fx.clock += 300_000;
-    assert.equal((await login({ email: owner.email, password: TEST_PASSWORD, totp_code: owner.codeAt(-2) })).status, 401);
-    assert.equal((await login({ email: owner.email, password: TEST_PASSWORD, totp_code: owner.codeAt(2) })).status, 401);
+    assert.equal(
+      (await login({ email: owner.email, password: TEST_PASSWORD, totp_code: owner.codeAt(-2) })).status,
+      401,
+    );
+    assert.equal(
+      (await login({ email: owner.email, password: TEST_PASSWORD, totp_code: owner.codeAt(2) })).status,
+      401,
+    );
   });
 
   it('refuses a code of a step earlier than one already used', async () => {
-    assert.equal((await login({ email: owner.email, password: TEST_PASSWORD, totp_code: owner.codeAt(1) })).status, 201);
-    assert.equal((await login({ email: owner.email, password: TEST_PASSWORD, totp_code: owner.codeAt(0) })).status, 401);
+    assert.equal(
+      (await login({ email: owner.email, password: TEST_PASSWORD, totp_code: owner.codeAt(1) })).status,
+      201,
+    );
+    assert.equal(
+      (await login({ email: owner.email, password: TEST_PASSWORD, totp_code: owner.codeAt(0) })).status,
+      401,
+    );
   });
 
   it('accepts each recovery code once, in any case and spacing', async () => {
     const code = owner.recoveryCodes[0]!;
-    const first = await login({ email: owner.email, password: TEST_PASSWORD, recovery_code: ` ${code.toLowerCase().replace('-', ' ')} ` });
+    const first = await login({
+      email: owner.email,
+      password: TEST_PASSWORD,
+      recovery_code: ` ${code.toLowerCase().replace('-', ' ')} `,
+    });
     assert.equal(first.status, 201, JSON.stringify(first.body));
     assert.equal(first.body.method, 'recovery_code');
     assert.equal(first.body.recovery_codes_left, 9);
     const again = await login({ email: owner.email, password: TEST_PASSWORD, recovery_code: code });
     assert.equal(again.status, 401);
-    assert.equal((await login({ email: owner.email, password: 'wrong-password-123', recovery_code: owner.recoveryCodes[1]! })).status, 401);
+    assert.equal(
+      (await login({ email: owner.email, password: 'wrong-password-123', recovery_code: owner.recoveryCodes[1]! }))
+        .status,
+      401,
+    );
     assert.equal(await fx.store.countUnusedRecoveryCodes(owner.id), 9, 'a wrong password does not spend a code');
   });
 
@@ -103,18 +146,28 @@ describe('admin login and second factor', () => {
     await login({ email: owner.email, password: 'nope-nope-nope-1', totp_code: '000000' });
     await login({ email: owner.email, password: TEST_PASSWORD, totp_code: owner.codeAt() });
     const records = fx.audit.slice(before).filter((e) => e.action === 'admin.login');
-    assert.deepEqual(records.map((e) => e.decision), ['refused', 'allowed']);
+    assert.deepEqual(
+      records.map((e) => e.decision),
+      ['refused', 'allowed'],
+    );
     assert.equal(records[1]!.actor.kind, 'admin');
     assert.equal(JSON.stringify(records).includes(TEST_PASSWORD), false);
   });
 });
 
 describe('admin brute-force lockout', () => {
-  before(async () => { fx = await startAdminFixture({ threshold: 3 }); owner = await fx.createUser({ email: 'victim@example.com' }); });
+  before(async () => {
+    fx = await startAdminFixture({ threshold: 3 });
+    owner = await fx.createUser({ email: 'victim@example.com' });
+  });
   after(() => fx.close());
 
   it('locks the attacking address after N failures with 429 and Retry-After, but not the real admin elsewhere', async () => {
-    const attack = () => fx.request('POST', '/admin/v1/session', { body: { email: owner.email, password: 'guess-guess-guess', totp_code: '111111' }, ip: '203.0.113.66' });
+    const attack = () =>
+      fx.request('POST', '/admin/v1/session', {
+        body: { email: owner.email, password: 'guess-guess-guess', totp_code: '111111' },
+        ip: '203.0.113.66',
+      });
     assert.equal((await attack()).status, 401);
     assert.equal((await attack()).status, 401);
     const third = await attack();
@@ -125,7 +178,10 @@ describe('admin brute-force lockout', () => {
     assert.equal(locked.status, 429, 'still locked');
     assert.ok(fx.events.some((e) => e.type === 'auth.lockout' && e.sourceIp === '203.0.113.66'));
     // Even the right credentials are refused from the locked address…
-    const fromAttacker = await fx.request('POST', '/admin/v1/session', { body: { email: owner.email, password: TEST_PASSWORD, totp_code: owner.codeAt() }, ip: '203.0.113.66' });
+    const fromAttacker = await fx.request('POST', '/admin/v1/session', {
+      body: { email: owner.email, password: TEST_PASSWORD, totp_code: owner.codeAt() },
+      ip: '203.0.113.66',
+    });
     assert.equal(fromAttacker.status, 429);
     // …while the real admin, from their own address, gets in.
     await fx.login(owner, { ip: '192.0.2.10' });
@@ -138,7 +194,10 @@ describe('admin brute-force lockout', () => {
     const target = await fx.createUser({ email: 'sprayed@example.com' });
     fx.delays.length = 0;
     for (let i = 0; i < 8; i++) {
-      const r = await fx.request('POST', '/admin/v1/session', { body: { email: target.email, password: 'spray-spray-spray', totp_code: '222222' }, ip: `198.18.0.${i}` });
+      const r = await fx.request('POST', '/admin/v1/session', {
+        body: { email: target.email, password: 'spray-spray-spray', totp_code: '222222' },
+        ip: `198.18.0.${i}`,
+      });
       assert.equal(r.status, 401);
     }
     assert.ok(fx.delays.length >= 2 && fx.delays.at(-1)! > fx.delays[0]!, `growing delays: ${fx.delays.join(',')}`);
@@ -147,10 +206,14 @@ describe('admin brute-force lockout', () => {
 });
 
 describe('admin sessions: CSRF, origin, expiry, logout', () => {
-  before(async () => { fx = await startAdminFixture({ idleTimeoutS: 600, absoluteTimeoutS: 1800 }); owner = await fx.createUser(); });
+  before(async () => {
+    fx = await startAdminFixture({ idleTimeoutS: 600, absoluteTimeoutS: 1800 });
+    owner = await fx.createUser();
+  });
   after(() => fx.close());
 
-  const createToken = (opts: Parameters<AdminFixture['request']>[2]) => fx.request('POST', '/admin/v1/tokens', { body: { label: 'ci' }, ...opts });
+  const createToken = (opts: Parameters<AdminFixture['request']>[2]) =>
+    fx.request('POST', '/admin/v1/tokens', { body: { label: 'ci' }, ...opts });
 
   it('refuses an unsafe call without the CSRF header, with a wrong one, or from another origin; nothing changes', async () => {
     const s = await fx.login(owner);
@@ -175,11 +238,14 @@ describe('admin sessions: CSRF, origin, expiry, logout', () => {
 
   it('needs no CSRF token for a bearer admin token, and a token cannot exceed its actions', async () => {
     const s = await fx.login(owner);
-    const made = await fx.request('POST', '/admin/v1/tokens', { session: s, body: { label: 'read-only', actions: ['self', 'user.read'] } });
+    const made = await fx.request('POST', '/admin/v1/tokens', {
+      session: s,
+      body: { label: 'read-only', actions: ['self', 'user.read'] },
+    });
     assert.equal(made.status, 201);
     const token = made.body.token as string;
     assert.match(token, /^pca_[A-Za-z0-9_-]{43}$/);
-    assert.equal((await fx.store.findAdminTokenByHash(token)), undefined, 'stored only as a keyed hash');
+    assert.equal(await fx.store.findAdminTokenByHash(token), undefined, 'stored only as a keyed hash');
     const me = await fx.request('GET', '/admin/v1/me', { bearer: token });
     assert.equal(me.status, 200);
     assert.deepEqual(me.body.actions, ['self', 'user.read']);
@@ -194,7 +260,10 @@ describe('admin sessions: CSRF, origin, expiry, logout', () => {
 
   it('refuses expired tokens, junk bearer values, and a bad bearer even with a good cookie', async () => {
     const s = await fx.login(owner);
-    const made = await fx.request('POST', '/admin/v1/tokens', { session: s, body: { label: 'short', expires_in_s: 60 } });
+    const made = await fx.request('POST', '/admin/v1/tokens', {
+      session: s,
+      body: { label: 'short', expires_in_s: 60 },
+    });
     assert.equal(made.status, 201);
     assert.equal((await fx.request('GET', '/admin/v1/me', { bearer: made.body.token })).status, 200);
     fx.clock += 61_000;
@@ -202,16 +271,26 @@ describe('admin sessions: CSRF, origin, expiry, logout', () => {
     for (const junk of ['pca_', `pca_${'A'.repeat(43)}`, 'pcl_notanadmintoken', made.body.token.slice(0, -1)]) {
       assert.equal((await fx.request('GET', '/admin/v1/me', { bearer: junk })).status, 401, junk);
     }
-    const mixed = await fx.request('GET', '/admin/v1/me', { session: s, headers: { authorization: 'Bearer pca_wrong' } });
+    const mixed = await fx.request('GET', '/admin/v1/me', {
+      session: s,
+      headers: { authorization: 'Bearer pca_wrong' },
+    });
     assert.equal(mixed.status, 401);
-    const tooMuch = await fx.request('POST', '/admin/v1/tokens', { session: s, body: { label: 'x', actions: ['no.such_action'] } });
+    const tooMuch = await fx.request('POST', '/admin/v1/tokens', {
+      session: s,
+      body: { label: 'x', actions: ['no.such_action'] },
+    });
     assert.equal(tooMuch.status, 400);
   });
 
   it('ends a session after the idle timeout', async () => {
     const s = await fx.login(owner);
     fx.clock += 599_000;
-    assert.equal((await fx.request('GET', '/admin/v1/me', { session: s })).status, 200, 'activity resets the idle clock');
+    assert.equal(
+      (await fx.request('GET', '/admin/v1/me', { session: s })).status,
+      200,
+      'activity resets the idle clock',
+    );
     fx.clock += 599_000;
     assert.equal((await fx.request('GET', '/admin/v1/me', { session: s })).status, 200);
     fx.clock += 600_000;
@@ -238,7 +317,7 @@ describe('admin sessions: CSRF, origin, expiry, logout', () => {
     assert.equal((await fx.request('GET', '/admin/v1/me', { session: s })).status, 401);
   });
 
-  it('refuses a disabled user\'s session and tokens at once', async () => {
+  it("refuses a disabled user's session and tokens at once", async () => {
     const dev = await fx.createUser({ role: 'developer' });
     const devSession = await fx.login(dev);
     const s = await fx.login(owner);
@@ -249,19 +328,30 @@ describe('admin sessions: CSRF, origin, expiry, logout', () => {
 });
 
 describe('admin API input handling', () => {
-  before(async () => { fx = await startAdminFixture({ maxBodyBytes: 2048 }); owner = await fx.createUser(); });
+  before(async () => {
+    fx = await startAdminFixture({ maxBodyBytes: 2048 });
+    owner = await fx.createUser();
+  });
   after(() => fx.close());
 
   it('refuses a body that is not application/json with 415', async () => {
-    const r = await fx.request('POST', '/admin/v1/session', { rawBody: 'email=a', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const r = await fx.request('POST', '/admin/v1/session', {
+      rawBody: 'email=a',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     assert.equal(r.status, 415);
     assert.equal(r.body.error.code, 'request.unsupported_media_type');
-    const plain = await fx.request('POST', '/admin/v1/session', { rawBody: '{}', headers: { 'content-type': 'text/plain' } });
+    const plain = await fx.request('POST', '/admin/v1/session', {
+      rawBody: '{}',
+      headers: { 'content-type': 'text/plain' },
+    });
     assert.equal(plain.status, 415, 'text/plain (a CORS-simple type) is refused');
   });
 
   it('refuses unknown fields with 400 naming the field', async () => {
-    const r = await fx.request('POST', '/admin/v1/session', { body: { email: owner.email, password: TEST_PASSWORD, totp_code: owner.codeAt(), remember_me: true } });
+    const r = await fx.request('POST', '/admin/v1/session', {
+      body: { email: owner.email, password: TEST_PASSWORD, totp_code: owner.codeAt(), remember_me: true },
+    });
     assert.equal(r.status, 400);
     assert.equal(r.body.error.code, 'request.invalid');
     assert.match(r.body.error.message, /remember_me/);

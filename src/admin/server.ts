@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuditEntry } from '../audit/types.ts';
-import { gatewayError, isGatewayError, type GatewayError } from '../errors/gateway-error.ts';
+import { type GatewayError, gatewayError, isGatewayError } from '../errors/gateway-error.ts';
 import { csrfTokenMatches } from '../identity/admin/admin-secrets.ts';
 import type { AdminAuthenticator, Authenticated } from '../identity/admin/authenticate.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -63,12 +63,14 @@ interface CompiledRoute {
 function compile(routes: readonly AdminRoute[]): CompiledRoute[] {
   const seen = new Set<string>();
   return routes.map((route) => {
-    if (!route.path.startsWith(`${ADMIN_PREFIX}/`)) throw new Error(`admin route ${route.method} ${route.path} is not under ${ADMIN_PREFIX}`);
+    if (!route.path.startsWith(`${ADMIN_PREFIX}/`))
+      throw new Error(`admin route ${route.method} ${route.path} is not under ${ADMIN_PREFIX}`);
     const segments = route.path.slice(1).split('/');
     const shape = `${route.method} ${segments.map((s) => (s.startsWith(':') ? ':' : s)).join('/')}`;
     if (seen.has(shape)) throw new Error(`admin route ${route.method} ${route.path} is declared twice`);
     seen.add(shape);
-    if (route.auth === 'public' && route.action !== 'self') throw new Error(`public admin route ${route.path} must have action "self"`);
+    if (route.auth === 'public' && route.action !== 'self')
+      throw new Error(`public admin route ${route.path} must have action "self"`);
     return { route, segments };
   });
 }
@@ -91,11 +93,22 @@ function depthOf(value: unknown, depth = 0): number {
   return max;
 }
 
-function send(res: ServerResponse, status: number, body: unknown, requestId: string, headers: Readonly<Record<string, string | string[]>> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  requestId: string,
+  headers: Readonly<Record<string, string | string[]>> = {},
+): void {
   // A string body with its own content-type (an audit export) is sent as it is; anything else is JSON.
   const raw = typeof body === 'string' && headers['content-type'] !== undefined;
   const payload = status === 204 || body === undefined ? '' : raw ? body : JSON.stringify(body);
-  res.writeHead(status, { ...SECURITY_HEADERS, ...headers, 'content-length': Buffer.byteLength(payload), 'x-request-id': requestId });
+  res.writeHead(status, {
+    ...SECURITY_HEADERS,
+    ...headers,
+    'content-length': Buffer.byteLength(payload),
+    'x-request-id': requestId,
+  });
   res.end(payload);
 }
 
@@ -111,7 +124,8 @@ export function sendAdminError(res: ServerResponse, err: GatewayError, requestId
 export function createAdminHandler(opts: AdminHandlerOptions): AdminHandler {
   const compiled = compile(opts.routes);
   const { authenticator, log } = opts;
-  if (!Number.isInteger(opts.maxBodyBytes) || opts.maxBodyBytes < 1024) throw new RangeError('admin maxBodyBytes must be an integer of at least 1024');
+  if (!Number.isInteger(opts.maxBodyBytes) || opts.maxBodyBytes < 1024)
+    throw new RangeError('admin maxBodyBytes must be an integer of at least 1024');
   const allowedOrigins = new Set((opts.allowedOrigins ?? []).map((o) => o.toLowerCase()));
   const scheme = opts.https ? 'https' : 'http';
 
@@ -128,7 +142,13 @@ export function createAdminHandler(opts: AdminHandlerOptions): AdminHandler {
     return host !== undefined && o === `${scheme}://${host}`;
   }
 
-  function auditEntry(route: AdminRoute, who: Authenticated, req: AdminRequest, decision: 'allowed' | 'refused', reason: string | null): AuditEntry {
+  function auditEntry(
+    route: AdminRoute,
+    who: Authenticated,
+    req: AdminRequest,
+    decision: 'allowed' | 'refused',
+    reason: string | null,
+  ): AuditEntry {
     const p = who.principal;
     const target = Object.values(req.params)[0] ?? null;
     return {
@@ -139,7 +159,12 @@ export function createAdminHandler(opts: AdminHandlerOptions): AdminHandler {
       reason,
       requestId: req.requestId,
       metadata: {
-        method: route.method, route: route.path, via: p.via, token_id: p.tokenId ?? null, role: p.role, source_ip: req.remoteAddress,
+        method: route.method,
+        route: route.path,
+        via: p.via,
+        token_id: p.tokenId ?? null,
+        role: p.role,
+        source_ip: req.remoteAddress,
       },
     };
   }
@@ -148,15 +173,24 @@ export function createAdminHandler(opts: AdminHandlerOptions): AdminHandler {
     const length = req.headers['content-length'];
     const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
     if (!hasBody) return undefined;
-    if (!BODY_METHODS.has(method)) throw gatewayError('request.invalid', { params: { path: '(body)', detail: `a ${method} request takes no body` } });
-    const type = (req.headers['content-type'] ?? '').toLowerCase().split(';').map((s) => s.trim());
-    if (type[0] !== 'application/json' || type.slice(1).some((p) => p !== '' && p !== 'charset=utf-8')) throw gatewayError('request.unsupported_media_type');
+    if (!BODY_METHODS.has(method))
+      throw gatewayError('request.invalid', {
+        params: { path: '(body)', detail: `a ${method} request takes no body` },
+      });
+    const type = (req.headers['content-type'] ?? '')
+      .toLowerCase()
+      .split(';')
+      .map((s) => s.trim());
+    if (type[0] !== 'application/json' || type.slice(1).some((p) => p !== '' && p !== 'charset=utf-8'))
+      throw gatewayError('request.unsupported_media_type');
     const raw = await readBody(req, opts.maxBodyBytes);
     let parsed: unknown;
     try {
       parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
     } catch (err) {
-      throw gatewayError('request.invalid_json', { params: { detail: err instanceof SyntaxError ? 'syntax error' : 'not UTF-8' } });
+      throw gatewayError('request.invalid_json', {
+        params: { detail: err instanceof SyntaxError ? 'syntax error' : 'not UTF-8' },
+      });
     }
     if (depthOf(parsed) > MAX_JSON_DEPTH) throw gatewayError('request.too_deep', { params: { limit: MAX_JSON_DEPTH } });
     return parsed;
@@ -166,25 +200,35 @@ export function createAdminHandler(opts: AdminHandlerOptions): AdminHandler {
     const url = new URL(req.url ?? '/', 'http://admin.invalid');
     const method = req.method ?? 'GET';
     const parts = url.pathname.slice(1).split('/');
-    if (parts.slice(2).some((s) => !SEGMENT.test(s))) throw gatewayError('request.not_found', { params: { method, path: url.pathname.slice(0, 200) } });
+    if (parts.slice(2).some((s) => !SEGMENT.test(s)))
+      throw gatewayError('request.not_found', { params: { method, path: url.pathname.slice(0, 200) } });
     const candidates = compiled.flatMap((c) => {
       const params = matchSegments(c.segments, parts);
       return params === undefined ? [] : [{ c, params }];
     });
-    if (candidates.length === 0) throw gatewayError('request.not_found', { params: { method, path: url.pathname.slice(0, 200) } });
+    if (candidates.length === 0)
+      throw gatewayError('request.not_found', { params: { method, path: url.pathname.slice(0, 200) } });
     // A literal segment beats a parameter (`/users/me` over `/users/:id`).
-    const hit = candidates.filter((x) => x.c.route.method === method)
+    const hit = candidates
+      .filter((x) => x.c.route.method === method)
       .sort((a, b) => Object.keys(a.params).length - Object.keys(b.params).length)[0];
     if (hit === undefined) {
       const allowed = [...new Set(candidates.map((x) => x.c.route.method))].join(', ');
-      throw gatewayError('request.method_not_allowed', { params: { method, path: url.pathname, allowed }, headers: { allow: allowed } });
+      throw gatewayError('request.method_not_allowed', {
+        params: { method, path: url.pathname, allowed },
+        headers: { allow: allowed },
+      });
     }
     const route = hit.c.route;
-    const remoteAddress = (opts.clientIp ?? ((peer: string) => peer))(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for']);
+    const remoteAddress = (opts.clientIp ?? ((peer: string) => peer))(
+      req.socket.remoteAddress ?? '',
+      req.headers['x-forwarded-for'],
+    );
 
     // Cross-site checks come first, for public routes too (login CSRF would sign a victim into the attacker's account).
     const unsafe = UNSAFE.has(method);
-    if (unsafe && sameOrigin(req) === false) throw gatewayError('admin.csrf', { params: { detail: 'the request came from another origin' } });
+    if (unsafe && sameOrigin(req) === false)
+      throw gatewayError('admin.csrf', { params: { detail: 'the request came from another origin' } });
 
     let who: Authenticated | undefined;
     if (route.auth === 'principal') {
@@ -192,19 +236,28 @@ export function createAdminHandler(opts: AdminHandlerOptions): AdminHandler {
       if (who === undefined) throw gatewayError('admin.unauthenticated');
       if (unsafe && who.principal.via === 'session') {
         const presented = req.headers[CSRF_HEADER];
-        if (typeof presented !== 'string' || presented.length === 0) throw gatewayError('admin.csrf', { params: { detail: `the ${CSRF_HEADER} header is missing` } });
-        if (!csrfTokenMatches(opts.secret, who.sessionId!, presented)) throw gatewayError('admin.csrf', { params: { detail: `the ${CSRF_HEADER} header is wrong` } });
+        if (typeof presented !== 'string' || presented.length === 0)
+          throw gatewayError('admin.csrf', { params: { detail: `the ${CSRF_HEADER} header is missing` } });
+        if (!csrfTokenMatches(opts.secret, who.sessionId!, presented))
+          throw gatewayError('admin.csrf', { params: { detail: `the ${CSRF_HEADER} header is wrong` } });
       }
     }
 
     const request: AdminRequest = {
-      principal: who?.principal, params: hit.params, query: url.searchParams, body: undefined, requestId, remoteAddress,
+      principal: who?.principal,
+      params: hit.params,
+      query: url.searchParams,
+      body: undefined,
+      requestId,
+      remoteAddress,
       headers: req.headers,
     };
     if (who !== undefined) {
       if (!principalAllows(who.principal, route.action)) {
         const err = gatewayError('rbac.forbidden', { params: { role: who.principal.role, action: route.action } });
-        await opts.audit(auditEntry(route, who, request, 'refused', err.code)).catch((e: unknown) => log.error({ err: e, requestId }, 'could not audit a refused admin call'));
+        await opts
+          .audit(auditEntry(route, who, request, 'refused', err.code))
+          .catch((e: unknown) => log.error({ err: e, requestId }, 'could not audit a refused admin call'));
         throw err;
       }
     }
@@ -223,7 +276,9 @@ export function createAdminHandler(opts: AdminHandlerOptions): AdminHandler {
     } catch (err) {
       if (who !== undefined && isGatewayError(err) && err.status < 500) {
         // The call was recorded as allowed before it ran; say how it ended.
-        await opts.audit(auditEntry(route, who, request, 'refused', err.code)).catch((e: unknown) => log.error({ err: e, requestId }, 'could not audit a refused admin call'));
+        await opts
+          .audit(auditEntry(route, who, request, 'refused', err.code))
+          .catch((e: unknown) => log.error({ err: e, requestId }, 'could not audit a refused admin call'));
       }
       throw err;
     }
@@ -240,7 +295,8 @@ export function createAdminHandler(opts: AdminHandlerOptions): AdminHandler {
         await dispatch(req, res, requestId);
       } catch (err) {
         const gerr = isGatewayError(err) ? err : gatewayError('internal.error', { params: { requestId }, cause: err });
-        if (gerr.status >= 500) log.error({ err: gerr.cause ?? gerr, code: gerr.code, requestId }, 'admin request failed');
+        if (gerr.status >= 500)
+          log.error({ err: gerr.cause ?? gerr, code: gerr.code, requestId }, 'admin request failed');
         else log.debug({ code: gerr.code, internal: gerr.internal, requestId }, 'admin request refused');
         if (res.headersSent) res.destroy();
         else sendAdminError(res, gerr, requestId);

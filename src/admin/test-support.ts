@@ -6,20 +6,20 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import type { SecurityEvent } from '../audit/security-events.ts';
 import type { AuditEntry } from '../audit/types.ts';
 import { harness } from '../crypto/test-fixtures.ts';
-import { createAdminIdentity, type AdminIdentity } from '../identity/admin/admin-identity.ts';
+import { type AdminIdentity, createAdminIdentity } from '../identity/admin/admin-identity.ts';
 import { base32Decode, totpCode, totpStepAt } from '../identity/admin/totp.ts';
 import { createLockout } from '../identity/lockout.ts';
 import { silentLogger } from '../observability/logger.ts';
 import { createSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import { buildAdminRoutes } from './routes.ts';
-import { createAdminHandler, type AdminHandler } from './server.ts';
+import { type AdminHandler, createAdminHandler } from './server.ts';
 import type { AdminRole, AdminRoute } from './types.ts';
 
 export const TEST_PASSWORD = 'correct-staple-horse-battery-9';
@@ -40,7 +40,11 @@ export interface AdminFixture {
   createUser(opts?: { email?: string; role?: AdminRole; tenantId?: string; teamId?: string | null }): Promise<TestUser>;
   /** Moves the clock one TOTP step on, logs in with that step's code; returns cookie and CSRF token. */
   login(user: TestUser, opts?: { stepOffset?: number; ip?: string }): Promise<Session>;
-  request(method: string, path: string, opts?: RequestOptions): Promise<{ status: number; body: any; headers: Headers }>;
+  request(
+    method: string,
+    path: string,
+    opts?: RequestOptions,
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
 }
 
@@ -68,7 +72,15 @@ export interface RequestOptions {
   readonly ip?: string;
 }
 
-export async function startAdminFixture(opts: { idleTimeoutS?: number; absoluteTimeoutS?: number; threshold?: number; maxBodyBytes?: number; extraRoutes?: AdminRoute[] } = {}): Promise<AdminFixture> {
+export async function startAdminFixture(
+  opts: {
+    idleTimeoutS?: number;
+    absoluteTimeoutS?: number;
+    threshold?: number;
+    maxBodyBytes?: number;
+    extraRoutes?: AdminRoute[];
+  } = {},
+): Promise<AdminFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-admin-'));
   const store = createSqliteStore({ path: join(dir, 'store.db'), batchWindowMs: 0 });
   await store.init();
@@ -84,21 +96,49 @@ export async function startAdminFixture(opts: { idleTimeoutS?: number; absoluteT
     audit.push(e);
   };
   const identity = createAdminIdentity({
-    store, secret, sealer: crypto.envelope, secureCookie: false,
+    store,
+    secret,
+    sealer: crypto.envelope,
+    secureCookie: false,
     sessions: { idleTimeoutS: opts.idleTimeoutS ?? 900, absoluteTimeoutS: opts.absoluteTimeoutS ?? 3600 },
-    audit: append, events: { emit: (e) => { events.push(e); } }, log: silentLogger(),
+    audit: append,
+    events: {
+      emit: (e) => {
+        events.push(e);
+      },
+    },
+    log: silentLogger(),
     lockout: createLockout({ threshold: opts.threshold ?? 5, windowS: 900, baseLockoutS: 60, maxLockoutS: 3600, now }),
-    scryptCost: { N: 1024, r: 8, p: 1 }, now, sleep: async (ms) => { delays.push(ms); },
+    scryptCost: { N: 1024, r: 8, p: 1 },
+    now,
+    sleep: async (ms) => {
+      delays.push(ms);
+    },
   });
   const routes = [
-    ...buildAdminRoutes({ store, audit: { append, healthy: () => !fx.auditDown }, auditPath: join(dir, 'audit.db'), keyHashSecret: secret, identity, now: () => new Date(fx.clock) }),
+    ...buildAdminRoutes({
+      store,
+      audit: { append, healthy: () => !fx.auditDown },
+      auditPath: join(dir, 'audit.db'),
+      keyHashSecret: secret,
+      identity,
+      now: () => new Date(fx.clock),
+    }),
     ...(opts.extraRoutes ?? []),
   ];
   const handler = createAdminHandler({
-    routes, authenticator: identity.authenticator, secret, audit: append, log: silentLogger(), maxBodyBytes: opts.maxBodyBytes ?? 4096,
-    https: false, clientIp: (peer, xff) => (typeof xff === 'string' ? xff : peer),
+    routes,
+    authenticator: identity.authenticator,
+    secret,
+    audit: append,
+    log: silentLogger(),
+    maxBodyBytes: opts.maxBodyBytes ?? 4096,
+    https: false,
+    clientIp: (peer, xff) => (typeof xff === 'string' ? xff : peer),
   });
-  const server: Server = createServer((req, res) => { void handler.handle(req, res); });
+  const server: Server = createServer((req, res) => {
+    void handler.handle(req, res);
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -111,28 +151,49 @@ export async function startAdminFixture(opts: { idleTimeoutS?: number; absoluteT
     }
     if (o.bearer) headers.authorization = `Bearer ${o.bearer}`;
     if (o.ip) headers['x-forwarded-for'] = o.ip;
-    const res = await fetch(`${url}${path}`, { method, headers, body: o.rawBody ?? (o.body === undefined ? undefined : JSON.stringify(o.body)) });
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers,
+      body: o.rawBody ?? (o.body === undefined ? undefined : JSON.stringify(o.body)),
+    });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
   }
 
   let n = 0;
   Object.assign(fx, {
-    url, store, identity, handler, audit, events, delays, request,
+    url,
+    store,
+    identity,
+    handler,
+    audit,
+    events,
+    delays,
+    request,
     async createUser(u: { email?: string; role?: AdminRole; tenantId?: string; teamId?: string | null } = {}) {
       const created = await identity.accounts.create({
-        tenantId: u.tenantId ?? 't1', teamId: u.teamId ?? null, email: u.email ?? `admin${++n}@example.com`, role: u.role ?? 'owner', password: TEST_PASSWORD,
+        tenantId: u.tenantId ?? 't1',
+        teamId: u.teamId ?? null,
+        email: u.email ?? `admin${++n}@example.com`,
+        role: u.role ?? 'owner',
+        password: TEST_PASSWORD,
       });
       const totpSecret = base32Decode(created.mfa!.totpSecret);
       return {
-        id: created.user.id, email: created.user.email, totpSecret, recoveryCodes: created.mfa!.recoveryCodes,
+        id: created.user.id,
+        email: created.user.email,
+        totpSecret,
+        recoveryCodes: created.mfa!.recoveryCodes,
         codeAt: (offset = 0) => totpCode(totpSecret, totpStepAt(fx.clock) + offset),
       };
     },
     async login(user: TestUser, o: { stepOffset?: number; ip?: string } = {}) {
       // Each TOTP step is accepted once per user: move to a fresh step for every login.
       fx.clock += 30_000;
-      const r = await request('POST', '/admin/v1/session', { body: { email: user.email, password: TEST_PASSWORD, totp_code: user.codeAt(o.stepOffset ?? 0) }, ...(o.ip ? { ip: o.ip } : {}) });
+      const r = await request('POST', '/admin/v1/session', {
+        body: { email: user.email, password: TEST_PASSWORD, totp_code: user.codeAt(o.stepOffset ?? 0) },
+        ...(o.ip ? { ip: o.ip } : {}),
+      });
       if (r.status !== 201) throw new Error(`login failed: ${r.status} ${JSON.stringify(r.body)}`);
       const cookie = (r.headers.get('set-cookie') ?? '').split(';')[0]!;
       return { cookie, csrf: r.body.csrf_token as string };

@@ -5,7 +5,14 @@
  */
 
 /** Roles, from most to least powerful. What each may do is decided by src/admin/rbac.ts. */
-export const ADMIN_ROLES = ['owner', 'admin', 'security_auditor', 'team_manager', 'developer', 'billing_viewer'] as const;
+export const ADMIN_ROLES = [
+  'owner',
+  'admin',
+  'security_auditor',
+  'team_manager',
+  'developer',
+  'billing_viewer',
+] as const;
 export type AdminRole = (typeof ADMIN_ROLES)[number];
 
 export interface AdminPrincipal {

@@ -3,14 +3,19 @@ import { appendFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { createDeadLetterFile, readDeadLetters, type DeadLetter } from './dead-letters.ts';
+import { createDeadLetterFile, type DeadLetter, readDeadLetters } from './dead-letters.ts';
 import { toPayload } from './webhook-event.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'portcullis-dl-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const letter = (i: number): DeadLetter => ({
-  time: new Date(0).toISOString(), webhook_id: 'soc', event_id: `evt_${i}`, event_type: 'threat.brute_force', attempts: 3, last_error: 'HTTP 500',
+  time: new Date(0).toISOString(),
+  webhook_id: 'soc',
+  event_id: `evt_${i}`,
+  event_type: 'threat.brute_force',
+  attempts: 3,
+  last_error: 'HTTP 500',
   payload: toPayload({ type: 'threat.brute_force', severity: 'warning', tenantId: null }, `evt_${i}`),
 });
 
@@ -21,7 +26,10 @@ test('dead letters are appended as JSON lines (mode 0600, folder created) and re
   assert.equal(statSync(path).mode & 0o777, 0o600);
   appendFileSync(path, 'not json\n');
   const { letters, unreadable } = readDeadLetters(path);
-  assert.deepEqual(letters.map((l) => l.event_id), ['evt_1', 'evt_2', 'evt_3']);
+  assert.deepEqual(
+    letters.map((l) => l.event_id),
+    ['evt_1', 'evt_2', 'evt_3'],
+  );
   assert.equal(unreadable, 1);
   assert.deepEqual(readDeadLetters(join(dir, 'missing.jsonl')), { letters: [], unreadable: 0 });
 });

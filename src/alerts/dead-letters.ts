@@ -5,8 +5,9 @@
  * is down, and they must not compete with request-path writes. The file is bounded: past
  * `maxBytes` it is rotated to `<file>.1` (replacing the previous one).
  */
-import { appendFile, mkdir, rename, stat } from 'node:fs/promises';
+
 import { existsSync, readFileSync } from 'node:fs';
+import { appendFile, mkdir, rename, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { WebhookPayload } from './webhook-event.ts';
 
@@ -34,7 +35,10 @@ export function createDeadLetterFile(path: string, maxBytes: number = DEFAULT_MA
       const line = `${JSON.stringify(letter)}\n`;
       const write = async () => {
         await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-        const size = await stat(path).then((s) => s.size, () => 0);
+        const size = await stat(path).then(
+          (s) => s.size,
+          () => 0,
+        );
         if (size > 0 && size + line.length > maxBytes) await rename(path, `${path}.1`);
         await appendFile(path, line, { mode: 0o600 });
       };

@@ -10,7 +10,7 @@ import type { SecurityEvent } from '../audit/security-events.ts';
 import type { AlertsConfig, WebhookConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { DeadLetterSink } from './dead-letters.ts';
-import { toPayload, wants, type WebhookPayload } from './webhook-event.ts';
+import { toPayload, type WebhookPayload, wants } from './webhook-event.ts';
 import type { WebhookSender } from './webhook-sender.ts';
 
 export interface AlertDispatcherStats {
@@ -76,16 +76,37 @@ export function createAlertDispatcher(opts: AlertDispatcherOptions): AlertDispat
 
   const deadLetter = async (d: Delivery) => {
     deadLettered += 1;
-    log.error({
-      event: 'alerts.dead_lettered', webhook: d.hook.id, eventId: d.payload.id, eventType: d.payload.type, attempts: d.attempts, error: d.lastError,
-    }, 'alert webhook delivery failed; dead-lettered');
+    log.error(
+      {
+        event: 'alerts.dead_lettered',
+        webhook: d.hook.id,
+        eventId: d.payload.id,
+        eventType: d.payload.type,
+        attempts: d.attempts,
+        error: d.lastError,
+      },
+      'alert webhook delivery failed; dead-lettered',
+    );
     try {
       await deadLetters.append({
-        time: new Date().toISOString(), webhook_id: d.hook.id, event_id: d.payload.id, event_type: d.payload.type,
-        attempts: d.attempts, last_error: d.lastError, payload: d.payload,
+        time: new Date().toISOString(),
+        webhook_id: d.hook.id,
+        event_id: d.payload.id,
+        event_type: d.payload.type,
+        attempts: d.attempts,
+        last_error: d.lastError,
+        payload: d.payload,
       });
     } catch (err) {
-      log.error({ event: 'alerts.dead_letter_write_failed', webhook: d.hook.id, eventId: d.payload.id, error: (err as Error).message }, 'could not write alert dead letter');
+      log.error(
+        {
+          event: 'alerts.dead_letter_write_failed',
+          webhook: d.hook.id,
+          eventId: d.payload.id,
+          error: (err as Error).message,
+        },
+        'could not write alert dead letter',
+      );
     }
   };
 
@@ -111,7 +132,16 @@ export function createAlertDispatcher(opts: AlertDispatcherOptions): AlertDispat
     const result = await sender.send(d.hook, d.body, d.payload.id, d.payload.type);
     if (result.ok) {
       delivered += 1;
-      log.info({ event: 'alerts.delivered', webhook: d.hook.id, eventId: d.payload.id, status: result.status, attempts: d.attempts }, 'alert delivered');
+      log.info(
+        {
+          event: 'alerts.delivered',
+          webhook: d.hook.id,
+          eventId: d.payload.id,
+          status: result.status,
+          attempts: d.attempts,
+        },
+        'alert delivered',
+      );
       return finish(d);
     }
     d.lastError = result.error ?? 'failed';
@@ -121,7 +151,17 @@ export function createAlertDispatcher(opts: AlertDispatcherOptions): AlertDispat
     }
     const wait = Math.min(config.retryMaxMs, Math.max(backoffMs(d.attempts), result.retryAfterMs ?? 0));
     retried += 1;
-    log.warn({ event: 'alerts.retry', webhook: d.hook.id, eventId: d.payload.id, attempt: d.attempts, error: d.lastError, retryInMs: wait }, 'alert delivery failed; will retry');
+    log.warn(
+      {
+        event: 'alerts.retry',
+        webhook: d.hook.id,
+        eventId: d.payload.id,
+        attempt: d.attempts,
+        error: d.lastError,
+        retryInMs: wait,
+      },
+      'alert delivery failed; will retry',
+    );
     d.timer = setTimeout(() => {
       d.timer = undefined;
       ready.push(d);
@@ -140,7 +180,10 @@ export function createAlertDispatcher(opts: AlertDispatcherOptions): AlertDispat
       for (const hook of hooks) {
         if (pending.size >= config.queueSize) {
           dropped += 1;
-          log.error({ event: 'alerts.dropped', webhook: hook.id, eventType: event.type, dropped, queueSize: config.queueSize }, 'alert queue full; delivery dropped');
+          log.error(
+            { event: 'alerts.dropped', webhook: hook.id, eventType: event.type, dropped, queueSize: config.queueSize },
+            'alert queue full; delivery dropped',
+          );
           continue;
         }
         const d: Delivery = { hook, payload, body, attempts: 0, lastError: '', timer: undefined };
@@ -150,10 +193,11 @@ export function createAlertDispatcher(opts: AlertDispatcherOptions): AlertDispat
       pump();
     },
     stats: () => ({ queued: pending.size, delivered, retried, dropped, deadLettered }),
-    idle: () => new Promise<void>((resolve) => {
-      if (pending.size === 0) resolve();
-      else idleWaiters.push(resolve);
-    }),
+    idle: () =>
+      new Promise<void>((resolve) => {
+        if (pending.size === 0) resolve();
+        else idleWaiters.push(resolve);
+      }),
     async close() {
       if (closed) return;
       closed = true;

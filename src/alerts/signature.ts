@@ -16,7 +16,11 @@ export function computeSignature(secret: string, timestamp: number, body: string
   return createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex');
 }
 
-export function signatureHeader(secret: string, body: string | Buffer, timestamp: number = Math.floor(Date.now() / 1000)): string {
+export function signatureHeader(
+  secret: string,
+  body: string | Buffer,
+  timestamp: number = Math.floor(Date.now() / 1000),
+): string {
   return `t=${timestamp},v1=${computeSignature(secret, timestamp, body)}`;
 }
 
@@ -32,7 +36,12 @@ export interface VerifyOptions {
  * `toleranceS` of now. Pass the raw body bytes as received, before any JSON parsing. Never
  * throws on malformed input: anything it cannot check is false.
  */
-export function verifyWebhookSignature(secret: string, header: string | null | undefined, body: string | Buffer, opts: VerifyOptions = {}): boolean {
+export function verifyWebhookSignature(
+  secret: string,
+  header: string | null | undefined,
+  body: string | Buffer,
+  opts: VerifyOptions = {},
+): boolean {
   if (typeof secret !== 'string' || secret === '' || typeof header !== 'string' || header.length > 4096) return false;
   const toleranceS = opts.toleranceS ?? DEFAULT_TOLERANCE_S;
   const now = opts.now ?? Math.floor(Date.now() / 1000);

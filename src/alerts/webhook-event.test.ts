@@ -20,10 +20,22 @@ test('a webhook wants an event at or above its min severity that matches one of 
 });
 
 test('the payload carries metadata only, with nulls for what the event lacks', () => {
-  const p = toPayload({ type: 'threat.usage_spike', severity: 'warning', tenantId: 't1', keyId: 'k1', detail: { requests: 90 } }, 'evt_x');
+  const p = toPayload(
+    { type: 'threat.usage_spike', severity: 'warning', tenantId: 't1', keyId: 'k1', detail: { requests: 90 } },
+    'evt_x',
+  );
   assert.deepEqual(p, {
-    id: 'evt_x', type: 'threat.usage_spike', severity: 'warning', time: p.time, tenant_id: 't1', key_id: 'k1', key_prefix: null,
-    subject: null, source_ip: null, request_id: null, detail: { requests: 90 },
+    id: 'evt_x',
+    type: 'threat.usage_spike',
+    severity: 'warning',
+    time: p.time,
+    tenant_id: 't1',
+    key_id: 'k1',
+    key_prefix: null,
+    subject: null,
+    source_ip: null,
+    request_id: null,
+    detail: { requests: 90 },
   });
   assert.match(toPayload({ type: 'x', severity: 'info', tenantId: null }).id, /^evt_/);
 });

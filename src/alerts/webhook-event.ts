@@ -43,6 +43,9 @@ export function matchesEventPattern(pattern: string, type: string): boolean {
   return pattern === type;
 }
 
-export function wants(hook: Pick<WebhookConfig, 'minSeverity' | 'events'>, event: Pick<SecurityEvent, 'type' | 'severity'>): boolean {
+export function wants(
+  hook: Pick<WebhookConfig, 'minSeverity' | 'events'>,
+  event: Pick<SecurityEvent, 'type' | 'severity'>,
+): boolean {
   return RANK[event.severity] >= RANK[hook.minSeverity] && hook.events.some((p) => matchesEventPattern(p, event.type));
 }

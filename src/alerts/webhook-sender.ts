@@ -64,10 +64,20 @@ export function createWebhookSender(opts: { readonly timeoutMs: number; readonly
         if (status >= 200 && status < 300) return { ok: true, status, retryable: false };
         const retryable = status === 408 || status === 429 || status >= 500;
         const retryAfterMs = parseRetryAfter(res.headers['retry-after'], now());
-        return { ok: false, status, retryable, error: `HTTP ${status}`, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+        return {
+          ok: false,
+          status,
+          retryable,
+          error: `HTTP ${status}`,
+          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        };
       } catch (err) {
         if (isAddressRefusal(err) || isAddressRefusal((err as { cause?: unknown }).cause)) {
-          return { ok: false, retryable: false, error: 'refused: the webhook resolves to a loopback/private address and allow_private_network is false' };
+          return {
+            ok: false,
+            retryable: false,
+            error: 'refused: the webhook resolves to a loopback/private address and allow_private_network is false',
+          };
         }
         const e = err as NodeJS.ErrnoException;
         return { ok: false, retryable: true, error: `network error: ${e.code ?? e.name ?? 'error'}` };

@@ -8,7 +8,11 @@
 import type { GatewayConfig } from '../config/types.ts';
 import { forgetTenantKeys } from '../crypto/open.ts';
 import { createKeyVerifier, type KeyVerifier } from '../identity/key-verifier.ts';
-import { createRevocationListener, publishKeyRevocation, type RevocationListener } from '../identity/revocation-broadcast.ts';
+import {
+  createRevocationListener,
+  publishKeyRevocation,
+  type RevocationListener,
+} from '../identity/revocation-broadcast.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Store } from '../store/store.ts';
 
@@ -27,18 +31,24 @@ export interface KeyVerification {
 export function openKeyVerification(config: GatewayConfig, store: Store, secret: Buffer, log: Logger): KeyVerification {
   let listener: RevocationListener | undefined;
   const verifier = createKeyVerifier({
-    store, secret,
+    store,
+    secret,
     ...(config.redis === undefined ? {} : { cacheUsable: () => listener?.isSubscribed() ?? false }),
   });
   if (config.redis !== undefined) {
     listener = createRevocationListener({
-      redis: config.redis, log,
+      redis: config.redis,
+      log,
       onRevoked: (keyId) => verifier.invalidate(keyId),
       onResubscribed: () => verifier.invalidate(),
       // A tenant shredded by another process: drop its cached data keys now, not after their TTL.
       onTenantShredded: (tenantId) => {
         void forgetTenantKeys(store, tenantId).then((open) => {
-          if (open) log.info({ event: 'crypto.tenant_keys_forgotten', tenant: tenantId }, 'tenant shredded elsewhere: its cached data keys were wiped');
+          if (open)
+            log.info(
+              { event: 'crypto.tenant_keys_forgotten', tenant: tenantId },
+              'tenant shredded elsewhere: its cached data keys were wiped',
+            );
         });
       },
     });
@@ -50,6 +60,8 @@ export function openKeyVerification(config: GatewayConfig, store: Store, secret:
       verifier.invalidate(keyId);
       await publishKeyRevocation(config.redis, keyId, log);
     },
-    close: async () => { await listener?.close(); },
+    close: async () => {
+      await listener?.close();
+    },
   };
 }

@@ -2,15 +2,16 @@
  * The end of the chain: model listings are answered from config; chat and embeddings go to
  * `upstream/`, which owns retries, fallback and deadlines.
  */
+
+import type { GatewayConfig } from '../config/types.ts';
 import type { RequestContext } from '../core/context.ts';
 import type { Terminal } from '../core/stage.ts';
-import type { GatewayConfig } from '../config/types.ts';
 import { gatewayError } from '../errors/gateway-error.ts';
 import { childTraceparent, formatTraceparent } from '../observability/trace/traceparent.ts';
 import type { Tracer } from '../observability/trace/tracer.ts';
-import type { AttemptReport, Upstream, UpstreamCall } from '../upstream/index.ts';
 import { modelAllowed } from '../stages/authorize/model-patterns.ts';
 import { modelBody, modelsListBody } from '../surfaces/openai/render.ts';
+import type { AttemptReport, Upstream, UpstreamCall } from '../upstream/index.ts';
 
 export interface TerminalOptions {
   readonly config: GatewayConfig;
@@ -45,7 +46,10 @@ export function createTerminal(opts: TerminalOptions): Terminal {
         ctx.outcome.target = a.target;
         opts.onAttempt?.(a);
         if (ctx.spans !== undefined && opts.tracer !== undefined) {
-          ctx.spans.endAttempt(opts.tracer.attemptAttributes(ctx, a), a.result === 'success' ? undefined : `upstream.${a.result}`);
+          ctx.spans.endAttempt(
+            opts.tracer.attemptAttributes(ctx, a),
+            a.result === 'success' ? undefined : `upstream.${a.result}`,
+          );
         }
       },
       traceparent: traceparentFor(ctx),
@@ -79,7 +83,8 @@ function listModels(ctx: RequestContext, opts: TerminalOptions, modelId: string 
   const allowed = ctx.caller?.allowedModels ?? [];
   if (modelId !== undefined) {
     const route = opts.config.models.get(modelId);
-    if (!route || !modelAllowed(allowed, modelId)) throw gatewayError('model.not_found', { params: { model: modelId } });
+    if (!route || !modelAllowed(allowed, modelId))
+      throw gatewayError('model.not_found', { params: { model: modelId } });
     return modelBody({ id: route.name, created: opts.createdAt, owned_by: route.ownedBy });
   }
   const visible = [...opts.config.models.values()]

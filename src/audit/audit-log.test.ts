@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, test } from 'node:test';
-import { rmSync } from 'node:fs';
 import { checkpointMessage } from './canonical.ts';
 import { openAuditDatabaseForReading } from './database.ts';
 import { CHECKPOINT_COLUMNS, RECORD_COLUMNS, toCheckpoint, toRecord } from './rows.ts';
@@ -18,7 +17,14 @@ test('append → verify round trip: a gapless chain, owner-only file, exact fiel
   const path = join(dir, 'round-trip', 'audit.db');
   const log = await openTestLog(path, pem);
   await Promise.all(Array.from({ length: 50 }, (_, i) => log.append(entry(i + 1))));
-  await log.append(entry(51, { decision: 'refused', reason: 'auth.invalid_key', actor: { kind: 'anonymous', id: null, tenant: null }, action: 'auth.failure' }));
+  await log.append(
+    entry(51, {
+      decision: 'refused',
+      reason: 'auth.invalid_key',
+      actor: { kind: 'anonymous', id: null, tenant: null },
+      action: 'auth.failure',
+    }),
+  );
   await log.close();
   assert.equal(statSync(path).mode & 0o777, 0o600);
   assert.equal(statSync(join(dir, 'round-trip')).mode & 0o777, 0o700);
@@ -32,10 +38,19 @@ test('append → verify round trip: a gapless chain, owner-only file, exact fiel
   const db = openAuditDatabaseForReading(path);
   const rows = db.prepare(`SELECT ${RECORD_COLUMNS} FROM audit_records ORDER BY seq`).all().map(toRecord);
   db.close();
-  assert.deepEqual(rows.map((r) => r.seq), Array.from({ length: 51 }, (_, i) => i + 1));
+  assert.deepEqual(
+    rows.map((r) => r.seq),
+    Array.from({ length: 51 }, (_, i) => i + 1),
+  );
   const last = rows[50]!;
   assert.deepEqual(
-    { actorKind: last.actorKind, actorId: last.actorId, action: last.action, decision: last.decision, reason: last.reason },
+    {
+      actorKind: last.actorKind,
+      actorId: last.actorId,
+      action: last.action,
+      decision: last.decision,
+      reason: last.reason,
+    },
     { actorKind: 'anonymous', actorId: null, action: 'auth.failure', decision: 'refused', reason: 'auth.invalid_key' },
   );
   assert.equal(rows[1]!.prevHash, rows[0]!.hash);
@@ -52,7 +67,14 @@ test('checkpoints are signed every N records and verify with the public key', as
   const db = openAuditDatabaseForReading(path);
   const cps = db.prepare(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY id`).all().map(toCheckpoint);
   db.close();
-  assert.deepEqual(cps.map((c) => [c.fromSeq, c.seq]), [[1, 10], [11, 20], [21, 25]]);
+  assert.deepEqual(
+    cps.map((c) => [c.fromSeq, c.seq]),
+    [
+      [1, 10],
+      [11, 20],
+      [21, 25],
+    ],
+  );
   for (const cp of cps) {
     assert.equal(cp.publicKey, publicKeyOf(pem));
     assert.ok(verifySignature(cp.publicKey, checkpointMessage(cp), cp.signature));
@@ -81,7 +103,10 @@ test('a forged signature is detected', async () => {
   const path = join(dir, 'bad-sig', 'audit.db');
   await writeLog(path, pem, 8, { checkpointEvery: 4 });
   tamper(path, (db) => {
-    const sig = Buffer.from(String(db.prepare('SELECT signature FROM audit_checkpoints WHERE id = 2').get()?.signature), 'base64');
+    const sig = Buffer.from(
+      String(db.prepare('SELECT signature FROM audit_checkpoints WHERE id = 2').get()?.signature),
+      'base64',
+    );
     sig[0] = sig[0]! ^ 1;
     db.prepare('UPDATE audit_checkpoints SET signature = ? WHERE id = 2').run(sig.toString('base64'));
   });

@@ -47,15 +47,22 @@ export class AuditUnavailableError extends Error {
   }
 }
 
-interface Waiter { resolve(): void; reject(err: Error): void }
+interface Waiter {
+  resolve(): void;
+  reject(err: Error): void;
+}
 
 export async function openAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
-  if (!Number.isSafeInteger(opts.checkpointEvery) || opts.checkpointEvery < 1) throw new RangeError('checkpointEvery must be an integer ≥ 1');
-  if (!Number.isSafeInteger(opts.checkpointIntervalMs) || opts.checkpointIntervalMs < 1) throw new RangeError('checkpointIntervalMs must be an integer ≥ 1');
+  if (!Number.isSafeInteger(opts.checkpointEvery) || opts.checkpointEvery < 1)
+    throw new RangeError('checkpointEvery must be an integer ≥ 1');
+  if (!Number.isSafeInteger(opts.checkpointIntervalMs) || opts.checkpointIntervalMs < 1)
+    throw new RangeError('checkpointIntervalMs must be an integer ≥ 1');
   const fingerprint = createSigner(parsePrivateKeyPem(opts.signingKeyPem, 'audit.signing_key')).fingerprint;
   const init: WriterInit = {
-    path: opts.path, signingKeyPem: opts.signingKeyPem,
-    checkpointEvery: opts.checkpointEvery, checkpointIntervalMs: opts.checkpointIntervalMs,
+    path: opts.path,
+    signingKeyPem: opts.signingKeyPem,
+    checkpointEvery: opts.checkpointEvery,
+    checkpointIntervalMs: opts.checkpointIntervalMs,
     retentionDays: opts.retentionDays,
   };
   const worker = new Worker(new URL('./writer-worker.ts', import.meta.url), { workerData: init });
@@ -69,7 +76,10 @@ export async function openAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
   let onReady: ((err?: Error) => void) | undefined;
 
   // The writer keeps the process alive only while something waits for it.
-  const updateRef = () => (inFlight.size > 0 || queued.length > 0 || onReady || (closing && dead === undefined) ? worker.ref() : worker.unref());
+  const updateRef = () =>
+    inFlight.size > 0 || queued.length > 0 || onReady || (closing && dead === undefined)
+      ? worker.ref()
+      : worker.unref();
 
   const failAll = (reason: string) => {
     dead ??= reason;
@@ -86,12 +96,16 @@ export async function openAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
     if (msg.type === 'ready') onReady?.();
     else if (msg.type === 'failed') onReady?.(new AuditUnavailableError(msg.error));
     else if (msg.type === 'warning') opts.log?.error({ auditLog: opts.path }, msg.error);
-    else if (msg.type === 'pruned') opts.log?.info({ event: 'audit.pruned', auditLog: opts.path, records: msg.records, throughSeq: msg.throughSeq }, 'audit retention pruned old records');
+    else if (msg.type === 'pruned')
+      opts.log?.info(
+        { event: 'audit.pruned', auditLog: opts.path, records: msg.records, throughSeq: msg.throughSeq },
+        'audit retention pruned old records',
+      );
     else {
       const waiters = inFlight.get(msg.id) ?? [];
       inFlight.delete(msg.id);
       const err = msg.error === undefined ? undefined : new AuditUnavailableError(`audit write failed: ${msg.error}`);
-      for (const w of waiters) (err ? w.reject(err) : w.resolve());
+      for (const w of waiters) err ? w.reject(err) : w.resolve();
       updateRef();
     }
   });
@@ -100,7 +114,8 @@ export async function openAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
     failAll(`writer failed: ${err.message}`);
   });
   worker.on('exit', (code) => {
-    if (!closing && dead === undefined) opts.log?.error({ code, auditLog: opts.path }, 'audit writer exited; model calls are refused until restart');
+    if (!closing && dead === undefined)
+      opts.log?.error({ code, auditLog: opts.path }, 'audit writer exited; model calls are refused until restart');
     failAll(closing ? 'closed' : 'writer exited');
   });
 
@@ -115,14 +130,18 @@ export async function openAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
     if (queued.length === 0) return;
     const batch = queued;
     queued = [];
-    send({ op: 'append', id: nextId++, entries: batch.map((q) => q.entry) }, batch.map((q) => q.waiter));
+    send(
+      { op: 'append', id: nextId++, entries: batch.map((q) => q.entry) },
+      batch.map((q) => q.waiter),
+    );
   };
 
-  const request = (op: 'checkpoint' | 'close') => new Promise<void>((resolve, reject) => {
-    if (dead !== undefined) return reject(new AuditUnavailableError(`audit log unavailable: ${dead}`));
-    flush();
-    send({ op, id: nextId++ }, [{ resolve, reject }]);
-  });
+  const request = (op: 'checkpoint' | 'close') =>
+    new Promise<void>((resolve, reject) => {
+      if (dead !== undefined) return reject(new AuditUnavailableError(`audit log unavailable: ${dead}`));
+      flush();
+      send({ op, id: nextId++ }, [{ resolve, reject }]);
+    });
 
   await new Promise<void>((resolve, reject) => {
     onReady = (err) => {
@@ -142,7 +161,8 @@ export async function openAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
     fingerprint,
     publicKey: publicKeyFromPem(opts.signingKeyPem, 'audit.signing_key'),
     append(entry) {
-      if (dead !== undefined || closing) return Promise.reject(new AuditUnavailableError(`audit log unavailable: ${dead ?? 'closing'}`));
+      if (dead !== undefined || closing)
+        return Promise.reject(new AuditUnavailableError(`audit log unavailable: ${dead ?? 'closing'}`));
       let prepared: PreparedEntry;
       try {
         prepared = prepareEntry(entry);

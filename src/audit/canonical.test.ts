@@ -5,8 +5,16 @@ import { prepareEntry } from './prepare-entry.ts';
 import type { PreparedEntry } from './types.ts';
 
 const E: PreparedEntry = {
-  time: '2025-01-31T12:00:00.000Z', actorKind: 'api_key', actorId: 'key_1', actorTenant: 'default',
-  action: 'model.call', target: 'gpt', decision: 'allowed', reason: null, requestId: 'req-1', metadata: '{"surface":"openai"}',
+  time: '2025-01-31T12:00:00.000Z',
+  actorKind: 'api_key',
+  actorId: 'key_1',
+  actorTenant: 'default',
+  action: 'model.call',
+  target: 'gpt',
+  decision: 'allowed',
+  reason: null,
+  requestId: 'req-1',
+  metadata: '{"surface":"openai"}',
 };
 
 test('the record hash is stable (a change here breaks every existing audit file)', () => {
@@ -37,13 +45,42 @@ test('framing is injective: shifted boundaries and null vs empty differ', () => 
 test('metadata is canonical JSON: key order does not change the hash', () => {
   assert.equal(canonicalJson({ b: 1, a: { d: [1, 'x'], c: null } }), '{"a":{"c":null,"d":[1,"x"]},"b":1}');
   const at = new Date('2025-01-31T12:00:00.000Z');
-  const one = prepareEntry({ actor: { kind: 'cli', id: 'op', tenant: null }, action: 'key.create', target: 'k', decision: 'allowed', reason: null, requestId: null, metadata: { z: 1, a: 'b' } }, at);
-  const two = prepareEntry({ actor: { kind: 'cli', id: 'op', tenant: null }, action: 'key.create', target: 'k', decision: 'allowed', reason: null, requestId: null, metadata: { a: 'b', z: 1 } }, at);
+  const one = prepareEntry(
+    {
+      actor: { kind: 'cli', id: 'op', tenant: null },
+      action: 'key.create',
+      target: 'k',
+      decision: 'allowed',
+      reason: null,
+      requestId: null,
+      metadata: { z: 1, a: 'b' },
+    },
+    at,
+  );
+  const two = prepareEntry(
+    {
+      actor: { kind: 'cli', id: 'op', tenant: null },
+      action: 'key.create',
+      target: 'k',
+      decision: 'allowed',
+      reason: null,
+      requestId: null,
+      metadata: { a: 'b', z: 1 },
+    },
+    at,
+  );
   assert.equal(one.metadata, two.metadata);
 });
 
 test('entries outside the record limits are refused, not trimmed', () => {
-  const ok = { actor: { kind: 'cli', id: null, tenant: null }, action: 'key.create', target: null, decision: 'allowed', reason: null, requestId: null } as const;
+  const ok = {
+    actor: { kind: 'cli', id: null, tenant: null },
+    action: 'key.create',
+    target: null,
+    decision: 'allowed',
+    reason: null,
+    requestId: null,
+  } as const;
   assert.throws(() => prepareEntry({ ...ok, action: 'Model Call' }), /action/);
   assert.throws(() => prepareEntry({ ...ok, decision: 'maybe' as 'allowed' }), /decision/);
   assert.throws(() => prepareEntry({ ...ok, target: 'x'.repeat(257) }), /target/);

@@ -34,13 +34,26 @@ export function frame(fields: readonly Field[]): Buffer {
 /** The bytes a record's hash covers: every field in a fixed order, then the previous hash. */
 export function recordBytes(seq: number, e: PreparedEntry, prevHash: string): Buffer {
   return frame([
-    RECORD_LABEL, seq, e.time, e.actorKind, e.actorId, e.actorTenant, e.action, e.target,
-    e.decision, e.reason, e.requestId, e.metadata, prevHash,
+    RECORD_LABEL,
+    seq,
+    e.time,
+    e.actorKind,
+    e.actorId,
+    e.actorTenant,
+    e.action,
+    e.target,
+    e.decision,
+    e.reason,
+    e.requestId,
+    e.metadata,
+    prevHash,
   ]);
 }
 
 export function recordHash(seq: number, e: PreparedEntry, prevHash: string): string {
-  return createHash('sha256').update(recordBytes(seq, e, prevHash)).digest('hex');
+  return createHash('sha256')
+    .update(recordBytes(seq, e, prevHash))
+    .digest('hex');
 }
 
 /** True when the stored hash is what the stored fields hash to. */

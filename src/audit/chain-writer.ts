@@ -16,7 +16,10 @@ export interface ChainWriter {
   checkpoint(): boolean;
 }
 
-interface Head { seq: number; hash: string }
+interface Head {
+  seq: number;
+  hash: string;
+}
 
 export function createChainWriter(db: DatabaseSync, signer: CheckpointSigner, checkpointEvery: number): ChainWriter {
   const headStmt = db.prepare('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1');
@@ -25,17 +28,22 @@ export function createChainWriter(db: DatabaseSync, signer: CheckpointSigner, ch
     (seq, time, actor_kind, actor_id, actor_tenant, action, target, decision, reason, request_id, metadata, prev_hash, hash)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const hashesStmt = db.prepare('SELECT hash FROM audit_records WHERE seq > ? AND seq <= ? ORDER BY seq');
-  const insertCpStmt = db.prepare(`INSERT INTO audit_checkpoints (id, from_seq, seq, hash, hashes, time, public_key, signature)
+  const insertCpStmt =
+    db.prepare(`INSERT INTO audit_checkpoints (id, from_seq, seq, hash, hashes, time, public_key, signature)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
 
   // After a retention prune removed everything up to the head, the chain continues from the anchor.
-  const anchorStmt = db.prepare('SELECT through_seq, through_hash, checkpoint_id FROM audit_prunes ORDER BY id DESC LIMIT 1');
+  const anchorStmt = db.prepare(
+    'SELECT through_seq, through_hash, checkpoint_id FROM audit_prunes ORDER BY id DESC LIMIT 1',
+  );
 
   const readHead = (): Head => {
     const row = headStmt.get();
     if (row) return { seq: Number(row.seq), hash: String(row.hash) };
     const anchor = anchorStmt.get();
-    return anchor ? { seq: Number(anchor.through_seq), hash: String(anchor.through_hash) } : { seq: 0, hash: GENESIS_HASH };
+    return anchor
+      ? { seq: Number(anchor.through_seq), hash: String(anchor.through_hash) }
+      : { seq: 0, hash: GENESIS_HASH };
   };
   const lastCheckpoint = (): { id: number; seq: number } => {
     const row = lastCpStmt.get();
@@ -46,7 +54,14 @@ export function createChainWriter(db: DatabaseSync, signer: CheckpointSigner, ch
 
   const writeCheckpoint = (head: Head, last: { id: number; seq: number }): { id: number; seq: number } => {
     const hashes = Buffer.concat(hashesStmt.all(last.seq, head.seq).map((r) => Buffer.from(String(r.hash), 'hex')));
-    const cp = { id: last.id + 1, fromSeq: last.seq + 1, seq: head.seq, hash: head.hash, hashes, time: new Date().toISOString() };
+    const cp = {
+      id: last.id + 1,
+      fromSeq: last.seq + 1,
+      seq: head.seq,
+      hash: head.hash,
+      hashes,
+      time: new Date().toISOString(),
+    };
     const signature = signer.sign(checkpointMessage(cp));
     insertCpStmt.run(cp.id, cp.fromSeq, cp.seq, cp.hash, cp.hashes, cp.time, signer.publicKey, signature);
     return { id: cp.id, seq: cp.seq };
@@ -93,5 +108,19 @@ export function createChainWriter(db: DatabaseSync, signer: CheckpointSigner, ch
 }
 
 function insert(stmt: StatementSync, seq: number, e: PreparedEntry, prevHash: string, hash: string): void {
-  stmt.run(seq, e.time, e.actorKind, e.actorId, e.actorTenant, e.action, e.target, e.decision, e.reason, e.requestId, e.metadata, prevHash, hash);
+  stmt.run(
+    seq,
+    e.time,
+    e.actorKind,
+    e.actorId,
+    e.actorTenant,
+    e.action,
+    e.target,
+    e.decision,
+    e.reason,
+    e.requestId,
+    e.metadata,
+    prevHash,
+    hash,
+  );
 }

@@ -99,7 +99,11 @@ export function openAuditDatabaseForWriting(path: string): DatabaseSync {
     }
     return db;
   } catch (err) {
-    try { db?.close(); } catch { /* the original error is the useful one */ }
+    try {
+      db?.close();
+    } catch {
+      /* the original error is the useful one */
+    }
     if (err instanceof AuditOpenError) throw err;
     throw new AuditOpenError(`cannot open audit log ${path}: ${(err as Error).message}`, { cause: err });
   }
@@ -116,7 +120,11 @@ export function openAuditDatabaseForReading(path: string): DatabaseSync {
     checkVersion(version, path);
     return db;
   } catch (err) {
-    try { db?.close(); } catch { /* the original error is the useful one */ }
+    try {
+      db?.close();
+    } catch {
+      /* the original error is the useful one */
+    }
     if (err instanceof AuditOpenError) throw err;
     throw new AuditOpenError(`cannot read audit log ${path}: ${(err as Error).message}`, { cause: err });
   }
@@ -133,7 +141,9 @@ export function hasPruneAnchors(db: DatabaseSync): boolean {
 
 function checkVersion(version: number, path: string): void {
   if (!READABLE_VERSIONS.includes(version)) {
-    throw new AuditOpenError(`${path} has audit schema version ${version}; this Portcullis knows version ${SCHEMA_VERSION}`);
+    throw new AuditOpenError(
+      `${path} has audit schema version ${version}; this Portcullis knows version ${SCHEMA_VERSION}`,
+    );
   }
 }
 

@@ -29,18 +29,40 @@ export function parseExportRange(from: string | undefined, to: string | undefine
 }
 
 function parseTime(value: string | undefined, flag: string): Date | string {
-  if (value === undefined) return `${flag} is required (an ISO-8601 date or time, e.g. 2025-01-31 or 2025-01-31T12:00:00Z)`;
-  if (!ISO_INPUT.test(value)) return `${flag} "${value.slice(0, 64)}" is not an ISO-8601 date or time with a zone (e.g. 2025-01-31 or 2025-01-31T12:00:00Z)`;
+  if (value === undefined)
+    return `${flag} is required (an ISO-8601 date or time, e.g. 2025-01-31 or 2025-01-31T12:00:00Z)`;
+  if (!ISO_INPUT.test(value))
+    return `${flag} "${value.slice(0, 64)}" is not an ISO-8601 date or time with a zone (e.g. 2025-01-31 or 2025-01-31T12:00:00Z)`;
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) return `${flag} "${value}" is not a valid date`;
   return d;
 }
 
-export const CSV_HEADER = ['seq', 'time', 'actor_kind', 'actor_id', 'actor_tenant', 'action', 'target', 'decision', 'reason', 'request_id', 'metadata', 'prev_hash', 'hash'];
+export const CSV_HEADER = [
+  'seq',
+  'time',
+  'actor_kind',
+  'actor_id',
+  'actor_tenant',
+  'action',
+  'target',
+  'decision',
+  'reason',
+  'request_id',
+  'metadata',
+  'prev_hash',
+  'hash',
+];
 
 /** Writes the records in the range, oldest first; returns how many were written. */
-export function exportAuditRecords(db: DatabaseSync, range: ExportRange, format: ExportFormat, write: (chunk: string) => void): number {
-  const rows = db.prepare(`SELECT ${RECORD_COLUMNS} FROM audit_records WHERE time >= ? AND time < ? ORDER BY seq`)
+export function exportAuditRecords(
+  db: DatabaseSync,
+  range: ExportRange,
+  format: ExportFormat,
+  write: (chunk: string) => void,
+): number {
+  const rows = db
+    .prepare(`SELECT ${RECORD_COLUMNS} FROM audit_records WHERE time >= ? AND time < ? ORDER BY seq`)
     .iterate(range.from.toISOString(), range.to.toISOString());
   if (format === 'csv') write(`${CSV_HEADER.join(',')}\r\n`);
   let n = 0;
@@ -54,16 +76,36 @@ export function exportAuditRecords(db: DatabaseSync, range: ExportRange, format:
 
 export function jsonView(r: AuditRecord) {
   return {
-    seq: r.seq, time: r.time,
+    seq: r.seq,
+    time: r.time,
     actor: { kind: r.actorKind, id: r.actorId, tenant: r.actorTenant },
-    action: r.action, target: r.target, decision: r.decision, reason: r.reason, request_id: r.requestId,
+    action: r.action,
+    target: r.target,
+    decision: r.decision,
+    reason: r.reason,
+    request_id: r.requestId,
     metadata: JSON.parse(r.metadata) as unknown,
-    prev_hash: r.prevHash, hash: r.hash,
+    prev_hash: r.prevHash,
+    hash: r.hash,
   };
 }
 
 export function csvLine(r: AuditRecord): string {
-  const cells = [r.seq, r.time, r.actorKind, r.actorId, r.actorTenant, r.action, r.target, r.decision, r.reason, r.requestId, r.metadata, r.prevHash, r.hash];
+  const cells = [
+    r.seq,
+    r.time,
+    r.actorKind,
+    r.actorId,
+    r.actorTenant,
+    r.action,
+    r.target,
+    r.decision,
+    r.reason,
+    r.requestId,
+    r.metadata,
+    r.prevHash,
+    r.hash,
+  ];
   return `${cells.map(csvCell).join(',')}\r\n`;
 }
 

@@ -18,10 +18,18 @@ export const SYSTEM_DEMO_ACTOR: AuditActor = { kind: 'system', id: 'demo', tenan
 
 export function keyCreatedEntry(record: ApiKeyRecord, actor: AuditActor): AuditEntry {
   return {
-    actor, action: 'key.create', target: record.id, decision: 'allowed', reason: null, requestId: null,
+    actor,
+    action: 'key.create',
+    target: record.id,
+    decision: 'allowed',
+    reason: null,
+    requestId: null,
     metadata: {
-      tenant: record.tenantId, key_prefix: record.prefix, label: record.label.slice(0, 200),
-      models: record.allowedModels.join(',').slice(0, 500), expires_at: record.expiresAt,
+      tenant: record.tenantId,
+      key_prefix: record.prefix,
+      label: record.label.slice(0, 200),
+      models: record.allowedModels.join(',').slice(0, 500),
+      expires_at: record.expiresAt,
       ip_allowlist: (record.ipAllowlist ?? []).join(',').slice(0, 1000) || null,
       endpoints: record.allowedEndpoints == null ? null : record.allowedEndpoints.join(','),
       read_only: record.readOnly === true,
@@ -34,8 +42,18 @@ export function keyCreatedEntry(record: ApiKeyRecord, actor: AuditActor): AuditE
 /** A rotation: the new key's creation is its own `key.create` entry; this one says when the old key stops working. */
 export function keyRotatedEntry(old: ApiKeyRecord, replacement: ApiKeyRecord, actor: AuditActor): AuditEntry {
   return {
-    actor, action: 'key.rotate', target: old.id, decision: 'allowed', reason: null, requestId: null,
-    metadata: { tenant: old.tenantId, key_prefix: old.prefix, replaced_by: replacement.id, old_expires_at: old.expiresAt },
+    actor,
+    action: 'key.rotate',
+    target: old.id,
+    decision: 'allowed',
+    reason: null,
+    requestId: null,
+    metadata: {
+      tenant: old.tenantId,
+      key_prefix: old.prefix,
+      replaced_by: replacement.id,
+      old_expires_at: old.expiresAt,
+    },
   };
 }
 

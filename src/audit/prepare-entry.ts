@@ -20,12 +20,16 @@ export class AuditEntryError extends TypeError {
 
 export function prepareEntry(e: AuditEntry, now: Date = new Date()): PreparedEntry {
   const time = e.time ?? now.toISOString();
-  if (!ISO_TIME.test(time) || Number.isNaN(Date.parse(time))) throw new AuditEntryError('time must be an ISO-8601 UTC time with milliseconds');
-  if (!ACTION.test(e.action) || e.action.length > 64) throw new AuditEntryError(`action "${e.action.slice(0, 64)}" must look like "model.call"`);
+  if (!ISO_TIME.test(time) || Number.isNaN(Date.parse(time)))
+    throw new AuditEntryError('time must be an ISO-8601 UTC time with milliseconds');
+  if (!ACTION.test(e.action) || e.action.length > 64)
+    throw new AuditEntryError(`action "${e.action.slice(0, 64)}" must look like "model.call"`);
   if (!ACTOR_KIND.test(e.actor.kind)) throw new AuditEntryError('actor.kind must be a short lower-case word');
-  if (e.decision !== 'allowed' && e.decision !== 'refused') throw new AuditEntryError('decision must be "allowed" or "refused"');
+  if (e.decision !== 'allowed' && e.decision !== 'refused')
+    throw new AuditEntryError('decision must be "allowed" or "refused"');
   const metadata = canonicalJson(checkMetadata(e.metadata ?? {}));
-  if (Buffer.byteLength(metadata) > MAX_METADATA_BYTES) throw new AuditEntryError(`metadata is larger than ${MAX_METADATA_BYTES} bytes`);
+  if (Buffer.byteLength(metadata) > MAX_METADATA_BYTES)
+    throw new AuditEntryError(`metadata is larger than ${MAX_METADATA_BYTES} bytes`);
   return {
     time,
     actorKind: e.actor.kind,
@@ -42,7 +46,8 @@ export function prepareEntry(e: AuditEntry, now: Date = new Date()): PreparedEnt
 
 function text(v: string | null, name: string): string | null {
   if (v === null) return null;
-  if (typeof v !== 'string' || v.length > MAX_FIELD_CHARS) throw new AuditEntryError(`${name} must be a string of at most ${MAX_FIELD_CHARS} characters, or null`);
+  if (typeof v !== 'string' || v.length > MAX_FIELD_CHARS)
+    throw new AuditEntryError(`${name} must be a string of at most ${MAX_FIELD_CHARS} characters, or null`);
   return v;
 }
 
@@ -51,7 +56,8 @@ function checkMetadata(m: Readonly<Record<string, unknown>>): Record<string, unk
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(m)) {
     if (v === undefined) continue;
-    const ok = v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+    const ok =
+      v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
     if (!ok) throw new AuditEntryError(`metadata.${k} must be a string, finite number, boolean or null`);
     out[k] = v;
   }

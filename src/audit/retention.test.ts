@@ -3,9 +3,9 @@
  * verify starts from; pruning never opens a way to delete records unnoticed.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { openAuditLog } from './audit-log.ts';
@@ -125,7 +125,10 @@ test('attacks after a prune are still caught at the exact record', async (t) => 
     tamper(path, (db) => {
       db.exec('DROP TRIGGER audit_prunes_no_update');
       const a = pruneAnchors(db)[0]!;
-      db.prepare('UPDATE audit_prunes SET public_key = ?, signature = ?').run(other.publicKey, other.sign(anchorMessage(a)));
+      db.prepare('UPDATE audit_prunes SET public_key = ?, signature = ?').run(
+        other.publicKey,
+        other.sign(anchorMessage(a)),
+      );
     });
     const v = verifyFile(path, trusted);
     assert.equal(v.finding?.kind, 'anchor_invalid');
@@ -139,7 +142,11 @@ test('the anchor table is append-only through SQLite', async () => {
   const db = openAuditDatabaseForWriting(path);
   try {
     assert.throws(() => db.exec('DELETE FROM audit_prunes'), /append-only/);
-    assert.throws(() => db.exec('DELETE FROM audit_records'), /append-only/, 'the record triggers are back after a prune');
+    assert.throws(
+      () => db.exec('DELETE FROM audit_records'),
+      /append-only/,
+      'the record triggers are back after a prune',
+    );
   } finally {
     db.close();
   }
@@ -147,7 +154,13 @@ test('the anchor table is append-only through SQLite', async () => {
 
 test('audit.retention_days prunes when the log opens, and records the prune in the chain', async () => {
   const { path } = await makeLog(8, 0);
-  const log = await openAuditLog({ path, signingKeyPem: pem, checkpointEvery: 4, checkpointIntervalMs: 3_600_000, retentionDays: 30 });
+  const log = await openAuditLog({
+    path,
+    signingKeyPem: pem,
+    checkpointEvery: 4,
+    checkpointIntervalMs: 3_600_000,
+    retentionDays: 30,
+  });
   let v = verifyFile(path, trusted);
   for (let i = 0; i < 200 && v.prunedThroughSeq === 0; i++) {
     await new Promise((r) => setTimeout(r, 25));
@@ -177,7 +190,8 @@ test('portcullis audit prune: refuses recent cutoffs, prunes old signed ranges, 
   for (let i = 1; i <= 8; i++) await log.append(entry(i, { time: OLD }));
   await log.append(entry(9));
   await log.close();
-  const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, 'audit', ...args, '--data-dir', dataDir], { encoding: 'utf8' });
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, [CLI, 'audit', ...args, '--data-dir', dataDir], { encoding: 'utf8' });
   const recent = cli('prune', '--before', new Date().toISOString());
   assert.equal(recent.status, 2, recent.stderr);
   assert.match(recent.stderr, /at least 30 days ago/);

@@ -54,23 +54,33 @@ export function anchorMessage(a: Omit<PruneAnchor, 'publicKey' | 'signature'>): 
 
 export function pruneAnchors(db: DatabaseSync): PruneAnchor[] {
   if (!hasPruneAnchors(db)) return [];
-  return db.prepare('SELECT id, through_seq, through_hash, checkpoint_id, records, time, public_key, signature FROM audit_prunes ORDER BY id').all().map((r) => ({
-    id: Number(r.id),
-    throughSeq: Number(r.through_seq),
-    throughHash: String(r.through_hash),
-    checkpointId: Number(r.checkpoint_id),
-    records: Number(r.records),
-    time: String(r.time),
-    publicKey: String(r.public_key),
-    signature: String(r.signature),
-  }));
+  return db
+    .prepare(
+      'SELECT id, through_seq, through_hash, checkpoint_id, records, time, public_key, signature FROM audit_prunes ORDER BY id',
+    )
+    .all()
+    .map((r) => ({
+      id: Number(r.id),
+      throughSeq: Number(r.through_seq),
+      throughHash: String(r.through_hash),
+      checkpointId: Number(r.checkpoint_id),
+      records: Number(r.records),
+      time: String(r.time),
+      publicKey: String(r.public_key),
+      signature: String(r.signature),
+    }));
 }
 
 /**
  * Removes records older than `cutoff` (whole checkpointed ranges only), leaving signed anchors.
  * Safe while another process appends to the same file: each step is one short transaction.
  */
-export function pruneAuditLog(db: DatabaseSync, signer: CheckpointSigner, cutoff: Date, opts: { maxPerTransaction?: number; now?: () => Date } = {}): PruneResult {
+export function pruneAuditLog(
+  db: DatabaseSync,
+  signer: CheckpointSigner,
+  cutoff: Date,
+  opts: { maxPerTransaction?: number; now?: () => Date } = {},
+): PruneResult {
   const max = opts.maxPerTransaction ?? DEFAULT_MAX_PER_TRANSACTION;
   const now = opts.now ?? (() => new Date());
   const cutoffIso = cutoff.toISOString();
@@ -87,23 +97,35 @@ export function pruneAuditLog(db: DatabaseSync, signer: CheckpointSigner, cutoff
 }
 
 /** One transaction: prune through the furthest eligible checkpoint within `max` records. */
-function pruneStep(db: DatabaseSync, signer: CheckpointSigner, cutoffIso: string, max: number, now: () => Date): number | undefined {
+function pruneStep(
+  db: DatabaseSync,
+  signer: CheckpointSigner,
+  cutoffIso: string,
+  max: number,
+  now: () => Date,
+): number | undefined {
   db.exec('BEGIN IMMEDIATE');
   try {
     const anchor = db.prepare('SELECT id, through_seq, checkpoint_id FROM audit_prunes ORDER BY id DESC LIMIT 1').get();
     const fromSeq = anchor === undefined ? 0 : Number(anchor.through_seq);
     // The first record that must stay: the oldest one at or after the cutoff.
-    const keep = db.prepare('SELECT MIN(seq) AS seq FROM audit_records WHERE seq > ? AND time >= ?').get(fromSeq, cutoffIso);
+    const keep = db
+      .prepare('SELECT MIN(seq) AS seq FROM audit_records WHERE seq > ? AND time >= ?')
+      .get(fromSeq, cutoffIso);
     const firstKept = keep?.seq === null || keep?.seq === undefined ? Number.POSITIVE_INFINITY : Number(keep.seq);
-    const cp = db.prepare(`SELECT id, seq, hash FROM audit_checkpoints
-      WHERE seq > ? AND seq < ? AND seq <= ? ORDER BY seq DESC LIMIT 1`).get(fromSeq, firstKept, fromSeq + max);
+    const cp = db
+      .prepare(`SELECT id, seq, hash FROM audit_checkpoints
+      WHERE seq > ? AND seq < ? AND seq <= ? ORDER BY seq DESC LIMIT 1`)
+      .get(fromSeq, firstKept, fromSeq + max);
     if (cp === undefined) {
       db.exec('ROLLBACK');
       return undefined;
     }
     const throughSeq = Number(cp.seq);
     const checkpointId = Number(cp.id);
-    const records = Number(db.prepare('SELECT COUNT(*) AS n FROM audit_records WHERE seq <= ?').get(throughSeq)?.n ?? 0);
+    const records = Number(
+      db.prepare('SELECT COUNT(*) AS n FROM audit_records WHERE seq <= ?').get(throughSeq)?.n ?? 0,
+    );
     db.exec('DROP TRIGGER audit_records_no_delete');
     db.exec('DROP TRIGGER audit_checkpoints_no_delete');
     db.prepare('DELETE FROM audit_records WHERE seq <= ?').run(throughSeq);
@@ -112,10 +134,24 @@ function pruneStep(db: DatabaseSync, signer: CheckpointSigner, cutoffIso: string
     db.exec(TRIGGERS.checkpoints);
     const a = {
       id: anchor === undefined ? 1 : Number(anchor.id) + 1,
-      throughSeq, throughHash: String(cp.hash), checkpointId, records, time: now().toISOString(),
+      throughSeq,
+      throughHash: String(cp.hash),
+      checkpointId,
+      records,
+      time: now().toISOString(),
     };
-    db.prepare('INSERT INTO audit_prunes (id, through_seq, through_hash, checkpoint_id, records, time, public_key, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(a.id, a.throughSeq, a.throughHash, a.checkpointId, a.records, a.time, signer.publicKey, signer.sign(anchorMessage(a)));
+    db.prepare(
+      'INSERT INTO audit_prunes (id, through_seq, through_hash, checkpoint_id, records, time, public_key, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(
+      a.id,
+      a.throughSeq,
+      a.throughHash,
+      a.checkpointId,
+      a.records,
+      a.time,
+      signer.publicKey,
+      signer.sign(anchorMessage(a)),
+    );
     db.exec('COMMIT');
     return records;
   } catch (err) {

@@ -1,7 +1,8 @@
 /** Row ↔ record mapping for the audit tables. */
 import type { AuditCheckpoint, AuditRecord } from './types.ts';
 
-export const RECORD_COLUMNS = 'seq, time, actor_kind, actor_id, actor_tenant, action, target, decision, reason, request_id, metadata, prev_hash, hash';
+export const RECORD_COLUMNS =
+  'seq, time, actor_kind, actor_id, actor_tenant, action, target, decision, reason, request_id, metadata, prev_hash, hash';
 export const CHECKPOINT_COLUMNS = 'id, from_seq, seq, hash, hashes, time, public_key, signature';
 
 type Row = Record<string, unknown>;

@@ -1,7 +1,7 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { silentLogger } from '../observability/logger.ts';
 import { openAuditDatabaseForReading } from './database.ts';
 import { recordSecurityEvents } from './security-event-records.ts';
@@ -15,8 +15,21 @@ test('lockouts on the bus become audit records; other events do not', async () =
     const log = await openTestLog(path, newKeyPem());
     const bus = createSecurityEventBus();
     recordSecurityEvents(bus, log, silentLogger());
-    bus.emit({ type: 'auth.failure', severity: 'info', tenantId: null, sourceIp: '203.0.113.9', detail: { reason: 'unknown' } });
-    bus.emit({ type: 'auth.lockout', severity: 'warning', tenantId: null, sourceIp: '203.0.113.9', requestId: 'req-1', detail: { subject_kind: 'ip', retry_after_s: 60 } });
+    bus.emit({
+      type: 'auth.failure',
+      severity: 'info',
+      tenantId: null,
+      sourceIp: '203.0.113.9',
+      detail: { reason: 'unknown' },
+    });
+    bus.emit({
+      type: 'auth.lockout',
+      severity: 'warning',
+      tenantId: null,
+      sourceIp: '203.0.113.9',
+      requestId: 'req-1',
+      detail: { subject_kind: 'ip', retry_after_s: 60 },
+    });
     await log.checkpoint(); // after the append queued by the subscriber
     await log.close();
     const db = openAuditDatabaseForReading(path);

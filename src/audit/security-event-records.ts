@@ -30,7 +30,10 @@ export function recordSecurityEvents(bus: SecurityEventBus, audit: AuditLog, log
       },
     };
     audit.append(entry).catch((err: unknown) => {
-      log.error({ event: 'security_event.audit_failed', type: event.type, error: (err as Error).message }, 'could not record a security event in the audit log');
+      log.error(
+        { event: 'security_event.audit_failed', type: event.type, error: (err as Error).message },
+        'could not record a security event in the audit log',
+      );
     });
   });
 }

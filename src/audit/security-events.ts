@@ -38,25 +38,35 @@ export interface SecurityEventBus extends SecurityEventSink {
   subscribe(listener: SecurityEventListener): () => void;
 }
 
-export function createSecurityEventBus(opts: { readonly log?: Logger; readonly now?: () => Date } = {}): SecurityEventBus {
+export function createSecurityEventBus(
+  opts: { readonly log?: Logger; readonly now?: () => Date } = {},
+): SecurityEventBus {
   const listeners = new Set<SecurityEventListener>();
   const now = opts.now ?? (() => new Date());
   return {
     emit(event) {
       const stamped = { ...event, time: event.time ?? now().toISOString() };
-      opts.log?.[stamped.severity === 'info' ? 'info' : 'warn']({ securityEvent: stamped }, `security event ${stamped.type}`);
+      opts.log?.[stamped.severity === 'info' ? 'info' : 'warn'](
+        { securityEvent: stamped },
+        `security event ${stamped.type}`,
+      );
       for (const listener of listeners) {
         try {
           listener(stamped);
         } catch (err) {
           // A faulty consumer must not break the producer (often the request path) or the others.
-          opts.log?.error({ event: 'security_event.listener_failed', type: stamped.type, error: (err as Error).message }, 'security event listener failed');
+          opts.log?.error(
+            { event: 'security_event.listener_failed', type: stamped.type, error: (err as Error).message },
+            'security event listener failed',
+          );
         }
       }
     },
     subscribe(listener) {
       listeners.add(listener);
-      return () => { listeners.delete(listener); };
+      return () => {
+        listeners.delete(listener);
+      };
     },
   };
 }

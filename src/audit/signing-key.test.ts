@@ -28,11 +28,16 @@ test('a key file readable by others is refused, not used', () => {
 });
 
 test('verify without a key file does not create one', () => {
-  assert.throws(() => resolveSigningKeyPem(undefined, join(dir, 'none'), { create: false }), /cannot read audit signing key .*ENOENT/);
+  assert.throws(
+    () => resolveSigningKeyPem(undefined, join(dir, 'none'), { create: false }),
+    /cannot read audit signing key .*ENOENT/,
+  );
 });
 
 test('only Ed25519 keys are accepted; public keys come from public or private PEM', () => {
-  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .privateKey.export({ format: 'pem', type: 'pkcs8' })
+    .toString();
   assert.throws(() => parsePrivateKeyPem(rsa, 'the key'), /rsa key; audit checkpoints need an Ed25519 key/);
   const pair = generateKeyPairSync('ed25519');
   const priv = pair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();

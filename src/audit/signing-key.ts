@@ -4,8 +4,27 @@
  * `<data_dir>/audit-signing.key` (0600). Someone who can rewrite the audit file but cannot read
  * this key cannot produce checkpoints that verify.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
-import { closeSync, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+  sign,
+  verify,
+} from 'node:crypto';
+import {
+  closeSync,
+  fstatSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 export const AUDIT_SIGNING_KEY_FILE = 'audit-signing.key';
@@ -35,7 +54,9 @@ export function parsePrivateKeyPem(pem: string, source: string): KeyObject {
     throw new SigningKeyError(`${source} is not a PEM private key`, { cause: err });
   }
   if (key.asymmetricKeyType !== 'ed25519') {
-    throw new SigningKeyError(`${source} is a ${key.asymmetricKeyType ?? 'unknown'} key; audit checkpoints need an Ed25519 key`);
+    throw new SigningKeyError(
+      `${source} is a ${key.asymmetricKeyType ?? 'unknown'} key; audit checkpoints need an Ed25519 key`,
+    );
   }
   return key;
 }
@@ -44,7 +65,9 @@ export function parsePrivateKeyPem(pem: string, source: string): KeyObject {
 export function publicKeyFromPem(pem: string, source: string): string {
   let key: KeyObject;
   try {
-    key = pem.includes('PRIVATE KEY') ? createPublicKey(parsePrivateKeyPem(pem, source)) : createPublicKey({ key: pem, format: 'pem' });
+    key = pem.includes('PRIVATE KEY')
+      ? createPublicKey(parsePrivateKeyPem(pem, source))
+      : createPublicKey({ key: pem, format: 'pem' });
   } catch (err) {
     if (err instanceof SigningKeyError) throw err;
     throw new SigningKeyError(`${source} is not a PEM public key`, { cause: err });
@@ -77,7 +100,11 @@ export function verifySignature(publicKey: string, message: Buffer, signature: s
 }
 
 /** The configured PEM, or the generated key file under the data folder (created on first use). */
-export function resolveSigningKeyPem(configured: string | undefined, dataDir: string, opts: { create: boolean }): string {
+export function resolveSigningKeyPem(
+  configured: string | undefined,
+  dataDir: string,
+  opts: { create: boolean },
+): string {
   if (configured !== undefined) return configured;
   const path = join(dataDir, AUDIT_SIGNING_KEY_FILE);
   if (opts.create) {
@@ -113,7 +140,9 @@ function readKeyFile(path: string): string {
     try {
       const mode = fstatSync(fd).mode;
       if (POSIX && (mode & 0o077) !== 0) {
-        throw new SigningKeyError(`${path} has permissions 0${(mode & 0o777).toString(8)}; it must be readable by its owner only (chmod 600 ${path})`);
+        throw new SigningKeyError(
+          `${path} has permissions 0${(mode & 0o777).toString(8)}; it must be readable by its owner only (chmod 600 ${path})`,
+        );
       }
       return readFileSync(fd, 'utf8');
     } finally {

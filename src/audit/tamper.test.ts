@@ -10,8 +10,8 @@ import type { DatabaseSync } from 'node:sqlite';
 import { after, beforeEach, test } from 'node:test';
 import { GENESIS_HASH, recordHash } from './canonical.ts';
 import { RECORD_COLUMNS, toRecord } from './rows.ts';
-import type { AuditRecord } from './types.ts';
 import { newKeyPem, publicKeyOf, tamper, tempDir, verifyFile, writeLog } from './test-support.ts';
+import type { AuditRecord } from './types.ts';
 
 const dir = tempDir();
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -81,8 +81,19 @@ test('(c) a forged record inserted between 4 and 5, with a correct hash and link
     const forged = { ...four, seq: 5, actorId: 'key_attacker', requestId: 'req-forged', prevHash: four.hash };
     const hash = recordHash(5, forged, four.hash);
     db.prepare(`INSERT INTO audit_records (${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
-      5, forged.time, forged.actorKind, forged.actorId, forged.actorTenant, forged.action, forged.target,
-      forged.decision, forged.reason, forged.requestId, forged.metadata, four.hash, hash,
+      5,
+      forged.time,
+      forged.actorKind,
+      forged.actorId,
+      forged.actorTenant,
+      forged.action,
+      forged.target,
+      forged.decision,
+      forged.reason,
+      forged.requestId,
+      forged.metadata,
+      four.hash,
+      hash,
     );
   });
   const r = verifyFile(path, trusted);
@@ -100,7 +111,7 @@ test('(d) record 5 edited and the whole chain recomputed → the signed checkpoi
   assert.match(r.finding!.message, /record 5 differs from what checkpoint #2 \(seq 8\) signed/);
 });
 
-test('(d2) chain recomputed and every checkpoint re-signed with the attacker\'s key → untrusted key', () => {
+test("(d2) chain recomputed and every checkpoint re-signed with the attacker's key → untrusted key", () => {
   const attacker = newKeyPem();
   tamper(path, (db) => {
     db.exec("UPDATE audit_records SET target = 'x' WHERE seq = 5");
@@ -118,7 +129,10 @@ test('(e) the tail cut below the last signed checkpoint → truncated, naming th
   tamper(path, (db) => db.exec('DELETE FROM audit_records WHERE seq > 9'));
   const r = verifyFile(path, trusted);
   assert.deepEqual([r.finding?.kind, r.finding?.seq], ['truncated', 10]);
-  assert.match(r.finding!.message, /chain ends at seq 9 but checkpoint #3 \(seq 12\) signed records up to 12: records 10–12 were removed/);
+  assert.match(
+    r.finding!.message,
+    /chain ends at seq 9 but checkpoint #3 \(seq 12\) signed records up to 12: records 10–12 were removed/,
+  );
 });
 
 test('(f) a checkpoint deleted from the middle → checkpoint missing', () => {

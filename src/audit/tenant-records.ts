@@ -28,13 +28,16 @@ const TENANT_FILTER = `(actor_tenant = ? OR (actor_kind IN ('cli', 'system') AND
 const SECURITY_FILTER = `(action = 'security.alert' OR action LIKE 'auth.%' OR (action = 'admin.login' AND decision = 'refused'))`;
 
 function readTenant(db: DatabaseSync, q: TenantAuditQuery, extra: string): AuditRecord[] {
-  if (!Number.isSafeInteger(q.limit) || q.limit < 1 || q.limit > 1_000_000) throw new RangeError('limit must be an integer from 1 to 1000000');
-  const rows = db.prepare(
-    `SELECT ${RECORD_COLUMNS} FROM audit_records
+  if (!Number.isSafeInteger(q.limit) || q.limit < 1 || q.limit > 1_000_000)
+    throw new RangeError('limit must be an integer from 1 to 1000000');
+  const rows = db
+    .prepare(
+      `SELECT ${RECORD_COLUMNS} FROM audit_records
      WHERE time >= ? AND time < ? AND seq > ?
        AND ${TENANT_FILTER}${extra}
      ORDER BY seq LIMIT ?`,
-  ).all(q.range.from.toISOString(), q.range.to.toISOString(), q.afterSeq ?? 0, q.tenantId, q.tenantId, q.limit);
+    )
+    .all(q.range.from.toISOString(), q.range.to.toISOString(), q.afterSeq ?? 0, q.tenantId, q.tenantId, q.limit);
   return rows.map(toRecord);
 }
 

@@ -4,11 +4,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { openAuditLog, type AuditLog } from './audit-log.ts';
+import { type AuditLog, openAuditLog } from './audit-log.ts';
 import { openAuditDatabaseForReading } from './database.ts';
 import { createSigner, parsePrivateKeyPem } from './signing-key.ts';
 import type { AuditEntry } from './types.ts';
-import { verifyAuditDatabase, type VerifyResult } from './verify.ts';
+import { type VerifyResult, verifyAuditDatabase } from './verify.ts';
 
 export function newKeyPem(): string {
   return generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
@@ -25,20 +25,34 @@ export function tempDir(): string {
 export function entry(i: number, over: Partial<AuditEntry> = {}): AuditEntry {
   return {
     actor: { kind: 'api_key', id: `key_${i}`, tenant: 'default' },
-    action: 'model.call', target: 'gpt', decision: 'allowed', reason: null, requestId: `req-${i}`,
+    action: 'model.call',
+    target: 'gpt',
+    decision: 'allowed',
+    reason: null,
+    requestId: `req-${i}`,
     metadata: { surface: 'openai', n: i },
     ...over,
   };
 }
 
-export async function writeLog(path: string, pem: string, count: number, opts: { checkpointEvery?: number } = {}): Promise<void> {
+export async function writeLog(
+  path: string,
+  pem: string,
+  count: number,
+  opts: { checkpointEvery?: number } = {},
+): Promise<void> {
   const log = await openTestLog(path, pem, opts);
   for (let i = 1; i <= count; i++) await log.append(entry(i));
   await log.close();
 }
 
 export function openTestLog(path: string, pem: string, opts: { checkpointEvery?: number } = {}): Promise<AuditLog> {
-  return openAuditLog({ path, signingKeyPem: pem, checkpointEvery: opts.checkpointEvery ?? 1000, checkpointIntervalMs: 3_600_000 });
+  return openAuditLog({
+    path,
+    signingKeyPem: pem,
+    checkpointEvery: opts.checkpointEvery ?? 1000,
+    checkpointIntervalMs: 3_600_000,
+  });
 }
 
 export function verifyFile(path: string, trusted: readonly string[]): VerifyResult {
@@ -54,7 +68,12 @@ export function verifyFile(path: string, trusted: readonly string[]): VerifyResu
 export function tamper(path: string, fn: (db: DatabaseSync) => void): void {
   const db = new DatabaseSync(path);
   try {
-    for (const t of ['audit_records_no_update', 'audit_records_no_delete', 'audit_checkpoints_no_update', 'audit_checkpoints_no_delete']) {
+    for (const t of [
+      'audit_records_no_update',
+      'audit_records_no_delete',
+      'audit_checkpoints_no_update',
+      'audit_checkpoints_no_delete',
+    ]) {
       db.exec(`DROP TRIGGER IF EXISTS ${t}`);
     }
     fn(db);

@@ -17,13 +17,21 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { checkpointMessage, GENESIS_HASH, recordHash, recordHashMatches } from './canonical.ts';
-import { CHECKPOINT_COLUMNS, RECORD_COLUMNS, toCheckpoint, toRecord } from './rows.ts';
 import { anchorMessage, pruneAnchors } from './retention.ts';
+import { CHECKPOINT_COLUMNS, RECORD_COLUMNS, toCheckpoint, toRecord } from './rows.ts';
 import { fingerprintOf, verifySignature } from './signing-key.ts';
 
 export type FindingKind =
-  | 'altered' | 'deleted' | 'inserted' | 'link_broken' | 'rewritten' | 'truncated'
-  | 'checkpoint_missing' | 'checkpoint_malformed' | 'checkpoint_untrusted' | 'checkpoint_bad_signature'
+  | 'altered'
+  | 'deleted'
+  | 'inserted'
+  | 'link_broken'
+  | 'rewritten'
+  | 'truncated'
+  | 'checkpoint_missing'
+  | 'checkpoint_malformed'
+  | 'checkpoint_untrusted'
+  | 'checkpoint_bad_signature'
   | 'anchor_invalid';
 
 export interface Finding {
@@ -52,16 +60,35 @@ export interface VerifyOptions {
   readonly trustedPublicKeys: readonly string[];
 }
 
-interface Start { seq: number; hash: string; checkpointId: number }
+interface Start {
+  seq: number;
+  hash: string;
+  checkpointId: number;
+}
 
 export function verifyAuditDatabase(db: DatabaseSync, opts: VerifyOptions): VerifyResult {
   const anchors = verifyAnchors(db, opts);
   const start = anchors.start;
   if (anchors.finding) {
-    return { ok: false, records: 0, head: start, checkpoints: 0, lastCheckpointSeq: 0, unsignedRecords: 0, prunedThroughSeq: start.seq, finding: anchors.finding };
+    return {
+      ok: false,
+      records: 0,
+      head: start,
+      checkpoints: 0,
+      lastCheckpointSeq: 0,
+      unsignedRecords: 0,
+      prunedThroughSeq: start.seq,
+      finding: anchors.finding,
+    };
   }
   const chain = verifyChain(db, start);
-  const summary = { records: chain.records, head: chain.head, checkpoints: 0, lastCheckpointSeq: 0, prunedThroughSeq: start.seq };
+  const summary = {
+    records: chain.records,
+    head: chain.head,
+    checkpoints: 0,
+    lastCheckpointSeq: 0,
+    prunedThroughSeq: start.seq,
+  };
   if (chain.finding) return { ok: false, ...summary, unsignedRecords: 0, finding: chain.finding };
   const cps = verifyCheckpoints(db, chain.head, opts, start);
   const unsignedRecords = Math.max(0, chain.head.seq - cps.lastSeq);
@@ -75,7 +102,11 @@ export function verifyAuditDatabase(db: DatabaseSync, opts: VerifyOptions): Veri
   };
 }
 
-interface ChainResult { records: number; head: { seq: number; hash: string }; finding?: Finding }
+interface ChainResult {
+  records: number;
+  head: { seq: number; hash: string };
+  finding?: Finding;
+}
 
 /**
  * Retention anchors (retention.ts): each must be signed by a trusted key and move the start
@@ -87,11 +118,16 @@ function verifyAnchors(db: DatabaseSync, opts: VerifyOptions): { start: Start; f
   let expectedId = 1;
   for (const a of pruneAnchors(db)) {
     const name = `retention anchor #${a.id} (records up to seq ${a.throughSeq})`;
-    const invalid = (why: string) => ({ start, finding: { kind: 'anchor_invalid' as const, seq: start.seq + 1, message: `${name} ${why}` } });
+    const invalid = (why: string) => ({
+      start,
+      finding: { kind: 'anchor_invalid' as const, seq: start.seq + 1, message: `${name} ${why}` },
+    });
     if (a.id !== expectedId) return invalid(`does not follow anchor #${expectedId - 1}: anchors are missing`);
-    if (!trusted.has(a.publicKey)) return invalid(`is signed by key ${fingerprintOf(a.publicKey)}, which is not a trusted audit signing key`);
+    if (!trusted.has(a.publicKey))
+      return invalid(`is signed by key ${fingerprintOf(a.publicKey)}, which is not a trusted audit signing key`);
     if (!verifySignature(a.publicKey, anchorMessage(a), a.signature)) return invalid('has an invalid signature');
-    if (a.throughSeq <= start.seq || a.checkpointId <= start.checkpointId) return invalid('does not move past the previous anchor');
+    if (a.throughSeq <= start.seq || a.checkpointId <= start.checkpointId)
+      return invalid('does not move past the previous anchor');
     start = { seq: a.throughSeq, hash: a.throughHash, checkpointId: a.checkpointId };
     expectedId++;
   }
@@ -108,23 +144,48 @@ function verifyChain(db: DatabaseSync, start: Start): ChainResult {
     records++;
     const expected = prev.seq + 1;
     if (r.seq !== expected) {
-      const missing = r.seq - 1 === expected ? `record ${expected} is missing` : `records ${expected}–${r.seq - 1} are missing`;
-      return result({ kind: 'deleted', seq: expected, message: `${missing}: the chain jumps from seq ${prev.seq} to seq ${r.seq}` });
+      const missing =
+        r.seq - 1 === expected ? `record ${expected} is missing` : `records ${expected}–${r.seq - 1} are missing`;
+      return result({
+        kind: 'deleted',
+        seq: expected,
+        message: `${missing}: the chain jumps from seq ${prev.seq} to seq ${r.seq}`,
+      });
     }
     if (!recordHashMatches(r)) {
       if (r.seq > 1 && recordHash(r.seq - 1, r, r.prevHash) === r.hash) {
-        return result({ kind: 'inserted', seq: r.seq - 1, message: `record ${r.seq - 1} was inserted: the original record ${r.seq - 1} now sits at seq ${r.seq} (later records were renumbered)` });
+        return result({
+          kind: 'inserted',
+          seq: r.seq - 1,
+          message: `record ${r.seq - 1} was inserted: the original record ${r.seq - 1} now sits at seq ${r.seq} (later records were renumbered)`,
+        });
       }
       if (recordHash(r.seq + 1, r, r.prevHash) === r.hash) {
-        return result({ kind: 'deleted', seq: r.seq, message: `record ${r.seq} was deleted: the original record ${r.seq + 1} now sits at seq ${r.seq} (later records were renumbered)` });
+        return result({
+          kind: 'deleted',
+          seq: r.seq,
+          message: `record ${r.seq} was deleted: the original record ${r.seq + 1} now sits at seq ${r.seq} (later records were renumbered)`,
+        });
       }
-      return result({ kind: 'altered', seq: r.seq, message: `record ${r.seq} was altered: its content does not match its hash` });
+      return result({
+        kind: 'altered',
+        seq: r.seq,
+        message: `record ${r.seq} was altered: its content does not match its hash`,
+      });
     }
     if (r.prevHash !== prev.hash) {
       if (beforePrev !== undefined && r.prevHash === beforePrev.hash) {
-        return result({ kind: 'inserted', seq: prev.seq, message: `record ${prev.seq} was inserted: record ${r.seq} links to record ${beforePrev.seq}, not to it` });
+        return result({
+          kind: 'inserted',
+          seq: prev.seq,
+          message: `record ${prev.seq} was inserted: record ${r.seq} links to record ${beforePrev.seq}, not to it`,
+        });
       }
-      return result({ kind: 'link_broken', seq: prev.seq, message: `record ${prev.seq} was replaced: record ${r.seq} links to a different record ${prev.seq}` });
+      return result({
+        kind: 'link_broken',
+        seq: prev.seq,
+        message: `record ${prev.seq} was replaced: record ${r.seq} links to a different record ${prev.seq}`,
+      });
     }
     beforePrev = prev;
     prev = { seq: r.seq, hash: r.hash };
@@ -132,27 +193,56 @@ function verifyChain(db: DatabaseSync, start: Start): ChainResult {
   return result();
 }
 
-interface CheckpointResult { count: number; lastSeq: number; finding?: Finding }
+interface CheckpointResult {
+  count: number;
+  lastSeq: number;
+  finding?: Finding;
+}
 
-function verifyCheckpoints(db: DatabaseSync, head: { seq: number; hash: string }, opts: VerifyOptions, start: Start): CheckpointResult {
+function verifyCheckpoints(
+  db: DatabaseSync,
+  head: { seq: number; hash: string },
+  opts: VerifyOptions,
+  start: Start,
+): CheckpointResult {
   const trusted = new Set(opts.trustedPublicKeys);
   const hashesIn = db.prepare('SELECT seq, hash FROM audit_records WHERE seq BETWEEN ? AND ? ORDER BY seq');
   let count = 0;
   let last = { id: start.checkpointId, seq: start.seq };
-  const result = (finding?: Finding): CheckpointResult => ({ count, lastSeq: last.seq, ...(finding ? { finding } : {}) });
+  const result = (finding?: Finding): CheckpointResult => ({
+    count,
+    lastSeq: last.seq,
+    ...(finding ? { finding } : {}),
+  });
   for (const row of db.prepare(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY id`).iterate()) {
     const cp = toCheckpoint(row);
     count++;
     const name = `checkpoint #${cp.id} (seq ${cp.seq})`;
     if (cp.id !== last.id + 1 || cp.fromSeq !== last.seq + 1) {
-      return result({ kind: 'checkpoint_missing', seq: last.seq + 1, message: `checkpoints are missing before ${name}: the signed ranges do not continue from seq ${last.seq}` });
+      return result({
+        kind: 'checkpoint_missing',
+        seq: last.seq + 1,
+        message: `checkpoints are missing before ${name}: the signed ranges do not continue from seq ${last.seq}`,
+      });
     }
     if (!trusted.has(cp.publicKey)) {
-      return result({ kind: 'checkpoint_untrusted', seq: cp.fromSeq, message: `${name} is signed by key ${fingerprintOf(cp.publicKey)}, which is not a trusted audit signing key` });
+      return result({
+        kind: 'checkpoint_untrusted',
+        seq: cp.fromSeq,
+        message: `${name} is signed by key ${fingerprintOf(cp.publicKey)}, which is not a trusted audit signing key`,
+      });
     }
     const width = cp.seq - cp.fromSeq + 1;
-    if (width < 1 || cp.hashes.length !== width * 32 || Buffer.from(cp.hashes.subarray(-32)).toString('hex') !== cp.hash) {
-      return result({ kind: 'checkpoint_malformed', seq: cp.fromSeq, message: `${name} is malformed: its signed hash list does not match its range` });
+    if (
+      width < 1 ||
+      cp.hashes.length !== width * 32 ||
+      Buffer.from(cp.hashes.subarray(-32)).toString('hex') !== cp.hash
+    ) {
+      return result({
+        kind: 'checkpoint_malformed',
+        seq: cp.fromSeq,
+        message: `${name} is malformed: its signed hash list does not match its range`,
+      });
     }
     if (!verifySignature(cp.publicKey, checkpointMessage(cp), cp.signature)) {
       return result({ kind: 'checkpoint_bad_signature', seq: cp.fromSeq, message: `${name} has an invalid signature` });
@@ -162,12 +252,20 @@ function verifyCheckpoints(db: DatabaseSync, head: { seq: number; hash: string }
       const offset = (seq - cp.fromSeq) * 32;
       const signed = Buffer.from(cp.hashes.subarray(offset, offset + 32)).toString('hex');
       if (signed !== String(r.hash)) {
-        return result({ kind: 'rewritten', seq, message: `record ${seq} differs from what ${name} signed: the chain was rewritten from record ${seq} on` });
+        return result({
+          kind: 'rewritten',
+          seq,
+          message: `record ${seq} differs from what ${name} signed: the chain was rewritten from record ${seq} on`,
+        });
       }
     }
     if (cp.seq > head.seq) {
       const first = head.seq + 1;
-      return result({ kind: 'truncated', seq: first, message: `the chain ends at seq ${head.seq} but ${name} signed records up to ${cp.seq}: records ${first}–${cp.seq} were removed` });
+      return result({
+        kind: 'truncated',
+        seq: first,
+        message: `the chain ends at seq ${head.seq} but ${name} signed records up to ${cp.seq}: records ${first}–${cp.seq} were removed`,
+      });
     }
     last = { id: cp.id, seq: cp.seq };
   }

@@ -4,14 +4,15 @@
  * under way are queued and committed together in the next transaction (group commit), so many
  * concurrent requests share one fsync.
  */
+
+import type { DatabaseSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
-import { createChainWriter, type ChainWriter } from './chain-writer.ts';
+import { type ChainWriter, createChainWriter } from './chain-writer.ts';
 import { openAuditDatabaseForWriting } from './database.ts';
 import { prepareEntry } from './prepare-entry.ts';
 import { pruneAuditLog } from './retention.ts';
-import { createSigner, parsePrivateKeyPem, type CheckpointSigner } from './signing-key.ts';
+import { type CheckpointSigner, createSigner, parsePrivateKeyPem } from './signing-key.ts';
 import type { PreparedEntry } from './types.ts';
-import type { DatabaseSync } from 'node:sqlite';
 
 export interface WriterInit {
   readonly path: string;
@@ -67,11 +68,22 @@ function applyRetention(): void {
   const error = attempt(() => {
     const result = pruneAuditLog(db!, signer!, cutoff);
     if (result.records === 0) return;
-    writer!.append([prepareEntry({
-      actor: { kind: 'system', id: 'retention', tenant: null },
-      action: 'audit.prune', target: null, decision: 'allowed', reason: null, requestId: null,
-      metadata: { records: result.records, through_seq: result.throughSeq, cutoff: cutoff.toISOString(), retention_days: init.retentionDays! },
-    })]);
+    writer!.append([
+      prepareEntry({
+        actor: { kind: 'system', id: 'retention', tenant: null },
+        action: 'audit.prune',
+        target: null,
+        decision: 'allowed',
+        reason: null,
+        requestId: null,
+        metadata: {
+          records: result.records,
+          through_seq: result.throughSeq,
+          cutoff: cutoff.toISOString(),
+          retention_days: init.retentionDays!,
+        },
+      }),
+    ]);
     reply({ type: 'pruned', records: result.records, throughSeq: result.throughSeq });
   });
   if (error) reply({ type: 'warning', error: `audit retention prune failed: ${error}` });
@@ -96,7 +108,8 @@ function drain(): void {
     if (msg.op === 'append') {
       // Every append waiting now goes into one transaction, one fsync.
       const appends: Array<Extract<WriterRequest, { op: 'append' }>> = [];
-      while (i < batch.length && batch[i]!.op === 'append') appends.push(batch[i++] as Extract<WriterRequest, { op: 'append' }>);
+      while (i < batch.length && batch[i]!.op === 'append')
+        appends.push(batch[i++] as Extract<WriterRequest, { op: 'append' }>);
       const error = attempt(() => writer!.append(appends.flatMap((a) => a.entries)));
       for (const a of appends) reply({ type: 'done', id: a.id, ...(error ? { error } : {}) });
       continue;
@@ -112,7 +125,11 @@ function drain(): void {
       const error = attempt(() => writer!.checkpoint());
       clearInterval(timer);
       if (retentionTimer !== undefined) clearInterval(retentionTimer);
-      try { db?.close(); } catch { /* closing is best effort once the checkpoint is written */ }
+      try {
+        db?.close();
+      } catch {
+        /* closing is best effort once the checkpoint is written */
+      }
       db = undefined;
       writer = undefined;
       reply({ type: 'done', id: msg.id, ...(error ? { error } : {}) });

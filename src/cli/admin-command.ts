@@ -4,18 +4,19 @@
  * never comes from argv (it would sit in shell history and `ps`): it is read from stdin, or
  * prompted for without echo on a terminal. TOTP secret and recovery codes are printed once.
  */
+
+import { ADMIN_ROLES, type AdminRole } from '../admin/types.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { cliActor } from '../audit/key-events.ts';
 import { openConfiguredAuditLog } from '../audit/open.ts';
 import { closeEnvelope, openEnvelope } from '../crypto/open.ts';
 import { isGatewayError } from '../errors/gateway-error.ts';
-import { createAdminAccounts, normaliseEmail, type MfaSetup } from '../identity/admin/admin-accounts.ts';
+import { createAdminAccounts, type MfaSetup, normaliseEmail } from '../identity/admin/admin-accounts.ts';
 import { passwordProblem } from '../identity/admin/password.ts';
 import { resolveKeyHashSecret } from '../identity/key-secret.ts';
 import { silentLogger } from '../observability/logger.ts';
 import { openStore } from '../store/open.ts';
 import { StoreConflictError } from '../store/store.ts';
-import { ADMIN_ROLES, type AdminRole } from '../admin/types.ts';
 import { parseCommandArgs } from './args.ts';
 import { resolveState } from './keys-command.ts';
 import { UsageError } from './usage-error.ts';
@@ -40,27 +41,42 @@ Common options:
 `;
 
 export async function runAdmin(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    config: { type: 'string' }, 'data-dir': { type: 'string' }, tenant: { type: 'string' }, email: { type: 'string' },
-    role: { type: 'string' }, team: { type: 'string' }, json: { type: 'boolean' },
-  }, ADMIN_HELP, true);
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      config: { type: 'string' },
+      'data-dir': { type: 'string' },
+      tenant: { type: 'string' },
+      email: { type: 'string' },
+      role: { type: 'string' },
+      team: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    ADMIN_HELP,
+    true,
+  );
   if (values.help) {
     process.stdout.write(ADMIN_HELP);
     return 0;
   }
   const [sub, ...rest] = positionals;
   if (sub !== 'create' && sub !== 'reset-mfa') throw new UsageError(`expected create or reset-mfa\n\n${ADMIN_HELP}`);
-  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}" (the password is never taken from the command line)`);
+  if (rest.length > 0)
+    throw new UsageError(`unexpected argument "${rest[0]}" (the password is never taken from the command line)`);
   if (!values.email) throw new UsageError(`--email is required\n\n${ADMIN_HELP}`);
   const email = normaliseEmail(values.email);
   let role: AdminRole | undefined;
   if (sub === 'create') {
     if (!values.tenant) throw new UsageError('--tenant is required');
-    if (!values.role || !(ADMIN_ROLES as readonly string[]).includes(values.role)) throw new UsageError(`--role must be one of: ${ADMIN_ROLES.join(', ')}`);
+    if (!values.role || !(ADMIN_ROLES as readonly string[]).includes(values.role))
+      throw new UsageError(`--role must be one of: ${ADMIN_ROLES.join(', ')}`);
     role = values.role as AdminRole;
   }
   const password = sub === 'create' ? await readPassword() : undefined;
-  const weak = password === undefined ? undefined : await passwordProblem(password, email, values.tenant === undefined ? [] : [values.tenant]);
+  const weak =
+    password === undefined
+      ? undefined
+      : await passwordProblem(password, email, values.tenant === undefined ? [] : [values.tenant]);
   if (weak !== undefined) return fail(`the password is not acceptable: ${weak}`);
 
   const { storeCfg, security, audit: auditCfg } = resolveState(values.config, values['data-dir']);
@@ -76,7 +92,13 @@ export async function runAdmin(argv: string[]): Promise<number> {
     let mfa: MfaSetup;
     if (sub === 'create') {
       try {
-        const created = await accounts.create({ tenantId: values.tenant!, teamId: values.team ?? null, email, role: role!, password: password! });
+        const created = await accounts.create({
+          tenantId: values.tenant!,
+          teamId: values.team ?? null,
+          email,
+          role: role!,
+          password: password!,
+        });
         userId = created.user.id;
         tenantId = created.user.tenantId;
         mfa = created.mfa!;
@@ -94,22 +116,34 @@ export async function runAdmin(argv: string[]): Promise<number> {
     }
     try {
       await audit.append({
-        actor: cliActor(), action: sub === 'create' ? 'admin_user.create' : 'admin_user.reset_mfa', target: userId, decision: 'allowed',
-        reason: null, requestId: null, metadata: { tenant: tenantId, email, ...(role ? { role } : {}) },
+        actor: cliActor(),
+        action: sub === 'create' ? 'admin_user.create' : 'admin_user.reset_mfa',
+        target: userId,
+        decision: 'allowed',
+        reason: null,
+        requestId: null,
+        metadata: { tenant: tenantId, email, ...(role ? { role } : {}) },
       });
     } catch (err) {
       // Fail closed: an account the audit log does not show is disabled before anyone can use it.
       await accounts.disable(userId).catch(() => undefined);
-      return fail(`the change was undone (account disabled): the audit record could not be written (${(err as Error).message})`);
+      return fail(
+        `the change was undone (account disabled): the audit record could not be written (${(err as Error).message})`,
+      );
     }
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ id: userId, tenant_id: tenantId, email, totp_secret: mfa.totpSecret, otpauth_uri: mfa.otpauthUri, recovery_codes: mfa.recoveryCodes })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ id: userId, tenant_id: tenantId, email, totp_secret: mfa.totpSecret, otpauth_uri: mfa.otpauthUri, recovery_codes: mfa.recoveryCodes })}\n`,
+      );
     } else {
-      process.stdout.write(`${sub === 'create' ? 'Created admin' : 'Reset MFA of'} ${email} (${userId}, tenant ${tenantId}).\n\n`
-        + 'Add this to an authenticator app (shown once):\n'
-        + `  secret: ${mfa.totpSecret}\n  uri:    ${mfa.otpauthUri}\n\n`
-        + 'Recovery codes (each works once; store them offline):\n'
-        + mfa.recoveryCodes.map((c) => `  ${c}\n`).join('') + '\n');
+      process.stdout.write(
+        `${sub === 'create' ? 'Created admin' : 'Reset MFA of'} ${email} (${userId}, tenant ${tenantId}).\n\n` +
+          'Add this to an authenticator app (shown once):\n' +
+          `  secret: ${mfa.totpSecret}\n  uri:    ${mfa.otpauthUri}\n\n` +
+          'Recovery codes (each works once; store them offline):\n' +
+          mfa.recoveryCodes.map((c) => `  ${c}\n`).join('') +
+          '\n',
+      );
     }
     return 0;
   } finally {
@@ -139,7 +173,10 @@ async function readPassword(): Promise<string> {
     chunks.push(chunk as Buffer);
   }
   const line = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
-  if (line.length === 0) throw new UsageError('no password on stdin (pipe it in, e.g. from a password manager, or run on a terminal to be prompted)');
+  if (line.length === 0)
+    throw new UsageError(
+      'no password on stdin (pipe it in, e.g. from a password manager, or run on a terminal to be prompted)',
+    );
   return line;
 }
 

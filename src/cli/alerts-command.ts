@@ -29,7 +29,12 @@ Options:
 `;
 
 export async function runAlerts(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { config: { type: 'string' }, json: { type: 'boolean' } }, ALERTS_HELP, true);
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    { config: { type: 'string' }, json: { type: 'boolean' } },
+    ALERTS_HELP,
+    true,
+  );
   if (values.help) {
     process.stdout.write(ALERTS_HELP);
     return 0;
@@ -37,7 +42,8 @@ export async function runAlerts(argv: string[]): Promise<number> {
   const [sub, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"\n\n${ALERTS_HELP}`);
   if (sub !== 'test' && sub !== 'dead-letters') throw new UsageError(`expected test or dead-letters\n\n${ALERTS_HELP}`);
-  const configPath = values.config ?? process.env.PORTCULLIS_CONFIG ?? (existsSync('portcullis.yaml') ? 'portcullis.yaml' : undefined);
+  const configPath =
+    values.config ?? process.env.PORTCULLIS_CONFIG ?? (existsSync('portcullis.yaml') ? 'portcullis.yaml' : undefined);
   if (configPath === undefined) throw new UsageError(`no config file: pass --config FILE\n\n${ALERTS_HELP}`);
   let config: GatewayConfig;
   try {
@@ -60,15 +66,23 @@ async function sendTests(config: GatewayConfig, json: boolean): Promise<number> 
   let failed = 0;
   try {
     for (const hook of hooks) {
-      const payload = toPayload({
-        type: 'alert.test', severity: 'info', tenantId: null, subject: 'portcullis alerts test',
-        detail: { message: 'Test event from `portcullis alerts test`; no action needed.' },
-      }, `evt_${randomUUID()}`);
+      const payload = toPayload(
+        {
+          type: 'alert.test',
+          severity: 'info',
+          tenantId: null,
+          subject: 'portcullis alerts test',
+          detail: { message: 'Test event from `portcullis alerts test`; no action needed.' },
+        },
+        `evt_${randomUUID()}`,
+      );
       const result = await sender.send(hook, JSON.stringify(payload), payload.id, payload.type);
       if (!result.ok) failed += 1;
       const host = new URL(hook.url).host;
       if (json) {
-        process.stdout.write(`${JSON.stringify({ webhook: hook.id, host, eventId: payload.id, ok: result.ok, status: result.status ?? null, error: result.error ?? null })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ webhook: hook.id, host, eventId: payload.id, ok: result.ok, status: result.status ?? null, error: result.error ?? null })}\n`,
+        );
       } else {
         const outcome = result.ok ? `delivered (HTTP ${result.status})` : `FAILED: ${result.error}`;
         process.stdout.write(`webhook ${hook.id} (${host}): ${outcome}, event ${payload.id}\n`);
@@ -86,7 +100,9 @@ function listDeadLetters(config: GatewayConfig, json: boolean): number {
   try {
     result = readDeadLetters(path);
   } catch (err) {
-    process.stderr.write(`portcullis: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+    process.stderr.write(
+      `portcullis: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`,
+    );
     return 1;
   }
   const { letters, unreadable } = result;
@@ -97,7 +113,9 @@ function listDeadLetters(config: GatewayConfig, json: boolean): number {
   } else {
     process.stdout.write(`${letters.length} dead letter(s) in ${path}:\n`);
     for (const l of letters) {
-      process.stdout.write(`  ${l.time}  webhook ${l.webhook_id}  ${l.event_type}  event ${l.event_id}  attempts ${l.attempts}  last error: ${l.last_error}\n`);
+      process.stdout.write(
+        `  ${l.time}  webhook ${l.webhook_id}  ${l.event_type}  event ${l.event_id}  attempts ${l.attempts}  last error: ${l.last_error}\n`,
+      );
     }
   }
   if (unreadable > 0) process.stderr.write(`portcullis: ${unreadable} unreadable line(s) in ${path} were skipped\n`);

@@ -6,19 +6,25 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createChainWriter } from '../audit/chain-writer.ts';
 import { openAuditDatabaseForReading, openAuditDatabaseForWriting } from '../audit/database.ts';
+import { EXPORT_FORMATS, type ExportFormat, exportAuditRecords, parseExportRange } from '../audit/export.ts';
 import { cliActor } from '../audit/key-events.ts';
 import { prepareEntry } from '../audit/prepare-entry.ts';
 import { pruneAuditLog } from '../audit/retention.ts';
-import { EXPORT_FORMATS, exportAuditRecords, parseExportRange, type ExportFormat } from '../audit/export.ts';
-import { createSigner, fingerprintOf, parsePrivateKeyPem, publicKeyFromPem, resolveSigningKeyPem } from '../audit/signing-key.ts';
-import { verifyAuditDatabase, type VerifyResult } from '../audit/verify.ts';
+import {
+  createSigner,
+  fingerprintOf,
+  parsePrivateKeyPem,
+  publicKeyFromPem,
+  resolveSigningKeyPem,
+} from '../audit/signing-key.ts';
+import { type VerifyResult, verifyAuditDatabase } from '../audit/verify.ts';
 import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
 import { defaultAuditConfig } from '../config/read-audit.ts';
 import type { AuditConfig } from '../config/types.ts';
 import { parseCommandArgs } from './args.ts';
-import { UsageError } from './usage-error.ts';
 import { createProgress } from './progress.ts';
+import { UsageError } from './usage-error.ts';
 
 export const AUDIT_HELP = `Usage: portcullis audit <verify|export|prune> [options]
 
@@ -45,18 +51,29 @@ Common options:
 `;
 
 export async function runAudit(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    config: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' },
-    'public-key': { type: 'string', multiple: true }, from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' },
-    before: { type: 'string' },
-  }, AUDIT_HELP, true);
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      config: { type: 'string' },
+      'data-dir': { type: 'string' },
+      json: { type: 'boolean' },
+      'public-key': { type: 'string', multiple: true },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      format: { type: 'string' },
+      before: { type: 'string' },
+    },
+    AUDIT_HELP,
+    true,
+  );
   if (values.help) {
     process.stdout.write(AUDIT_HELP);
     return 0;
   }
   const [sub, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"\n\n${AUDIT_HELP}`);
-  if (sub !== 'verify' && sub !== 'export' && sub !== 'prune') throw new UsageError(`expected verify, export or prune\n\n${AUDIT_HELP}`);
+  if (sub !== 'verify' && sub !== 'export' && sub !== 'prune')
+    throw new UsageError(`expected verify, export or prune\n\n${AUDIT_HELP}`);
   if (sub !== 'prune' && values.before !== undefined) throw new UsageError('--before belongs to "audit prune"');
   let state: { audit: AuditConfig; dataDir: string };
   try {
@@ -67,18 +84,25 @@ export async function runAudit(argv: string[]): Promise<number> {
     return 2;
   }
   if (sub === 'verify') {
-    if (values.from !== undefined || values.to !== undefined || values.format !== undefined) throw new UsageError('--from, --to and --format belong to "audit export"');
+    if (values.from !== undefined || values.to !== undefined || values.format !== undefined)
+      throw new UsageError('--from, --to and --format belong to "audit export"');
     return verify(state, values['public-key'] ?? [], values.json === true);
   }
-  if (values['public-key'] !== undefined || values.json !== undefined) throw new UsageError('--public-key and --json belong to "audit verify"');
+  if (values['public-key'] !== undefined || values.json !== undefined)
+    throw new UsageError('--public-key and --json belong to "audit verify"');
   if (sub === 'prune') {
-    if (values.from !== undefined || values.to !== undefined || values.format !== undefined) throw new UsageError('--from, --to and --format belong to "audit export"');
+    if (values.from !== undefined || values.to !== undefined || values.format !== undefined)
+      throw new UsageError('--from, --to and --format belong to "audit export"');
     return prune(state, values.before);
   }
   return exportRecords(state.audit.path, values.from, values.to, values.format);
 }
 
-function verify(state: { audit: AuditConfig; dataDir: string }, publicKeyFiles: readonly string[], json: boolean): number {
+function verify(
+  state: { audit: AuditConfig; dataDir: string },
+  publicKeyFiles: readonly string[],
+  json: boolean,
+): number {
   const trusted = trustedKeys(state, publicKeyFiles);
   const path = state.audit.path;
   let result: VerifyResult;
@@ -100,16 +124,25 @@ function verify(state: { audit: AuditConfig; dataDir: string }, publicKeyFiles: 
     return result.ok ? 0 : 1;
   }
   const lines = [`Audit log ${path}: ${result.ok ? 'VALID' : 'TAMPERED'}`];
-  if (result.finding) lines.push(`  ${result.finding.message}`, `  first bad record: seq ${result.finding.seq} (${result.finding.kind})`);
-  if (result.finding && result.finding.kind !== 'truncated' && !result.finding.kind.startsWith('checkpoint') && result.finding.kind !== 'rewritten') {
-    lines.push(`  chain intact up to seq ${result.finding.seq - 1}; trusted key(s): ${trusted.map(fingerprintOf).join(', ')}`);
+  if (result.finding)
+    lines.push(`  ${result.finding.message}`, `  first bad record: seq ${result.finding.seq} (${result.finding.kind})`);
+  if (
+    result.finding &&
+    result.finding.kind !== 'truncated' &&
+    !result.finding.kind.startsWith('checkpoint') &&
+    result.finding.kind !== 'rewritten'
+  ) {
+    lines.push(
+      `  chain intact up to seq ${result.finding.seq - 1}; trusted key(s): ${trusted.map(fingerprintOf).join(', ')}`,
+    );
   } else {
     lines.push(
       `  records: ${result.records}, head seq ${result.head.seq} (hash ${result.head.hash.slice(0, 16)}…)`,
       `  checkpoints: ${result.checkpoints}, last signed seq ${result.lastCheckpointSeq}; trusted key(s): ${trusted.map(fingerprintOf).join(', ')}`,
     );
   }
-  if (result.prunedThroughSeq > 0) lines.push(`  records up to seq ${result.prunedThroughSeq} were pruned by retention (signed anchor verified)`);
+  if (result.prunedThroughSeq > 0)
+    lines.push(`  records up to seq ${result.prunedThroughSeq} were pruned by retention (signed anchor verified)`);
   if (result.ok && result.unsignedRecords > 0) {
     lines.push(`  ${result.unsignedRecords} record(s) after the last checkpoint are chained but not yet signed`);
   }
@@ -134,13 +167,23 @@ function trustedKeys(state: { audit: AuditConfig; dataDir: string }, files: read
     });
   }
   try {
-    return [publicKeyFromPem(resolveSigningKeyPem(state.audit.signingKeyPem, state.dataDir, { create: false }), 'audit.signing_key')];
+    return [
+      publicKeyFromPem(
+        resolveSigningKeyPem(state.audit.signingKeyPem, state.dataDir, { create: false }),
+        'audit.signing_key',
+      ),
+    ];
   } catch (err) {
     throw new UsageError(`no trusted audit signing key: ${(err as Error).message}; pass --public-key FILE`);
   }
 }
 
-function exportRecords(path: string, from: string | undefined, to: string | undefined, format: string | undefined): number {
+function exportRecords(
+  path: string,
+  from: string | undefined,
+  to: string | undefined,
+  format: string | undefined,
+): number {
   const range = parseExportRange(from, to);
   if (typeof range === 'string') throw new UsageError(range);
   const fmt = (format ?? 'jsonl') as ExportFormat;
@@ -154,11 +197,14 @@ function exportRecords(path: string, from: string | undefined, to: string | unde
   }
   try {
     // Progress on stderr (stdout is the export): a bar on a terminal, plain lines otherwise.
-    const count = db.prepare('SELECT COUNT(*) AS n FROM audit_records WHERE time >= ? AND time < ?').get(range.from.toISOString(), range.to.toISOString()) as { n: number | bigint };
+    const count = db
+      .prepare('SELECT COUNT(*) AS n FROM audit_records WHERE time >= ? AND time < ?')
+      .get(range.from.toISOString(), range.to.toISOString()) as { n: number | bigint };
     // Records printed to the terminal are their own progress: a bar would be torn by them.
-    const progress = process.stdout.isTTY === true
-      ? { tick: () => undefined, finish: () => undefined }
-      : createProgress({ label: 'Exporting audit records', unit: 'records', total: Number(count.n) });
+    const progress =
+      process.stdout.isTTY === true
+        ? { tick: () => undefined, finish: () => undefined }
+        : createProgress({ label: 'Exporting audit records', unit: 'records', total: Number(count.n) });
     let header = fmt === 'csv';
     exportAuditRecords(db, range, fmt, (chunk) => {
       process.stdout.write(chunk);
@@ -172,8 +218,14 @@ function exportRecords(path: string, from: string | undefined, to: string | unde
   return 0;
 }
 
-function resolveAuditState(configFlag: string | undefined, dataDirFlag: string | undefined): { audit: AuditConfig; dataDir: string } {
-  const configPath = configFlag ?? process.env.PORTCULLIS_CONFIG ?? (existsSync('portcullis.yaml') && dataDirFlag === undefined ? 'portcullis.yaml' : undefined);
+function resolveAuditState(
+  configFlag: string | undefined,
+  dataDirFlag: string | undefined,
+): { audit: AuditConfig; dataDir: string } {
+  const configPath =
+    configFlag ??
+    process.env.PORTCULLIS_CONFIG ??
+    (existsSync('portcullis.yaml') && dataDirFlag === undefined ? 'portcullis.yaml' : undefined);
   if (configPath !== undefined) {
     if (dataDirFlag !== undefined) throw new UsageError('use either --config or --data-dir, not both');
     const cfg = loadConfig(configPath);
@@ -183,7 +235,6 @@ function resolveAuditState(configFlag: string | undefined, dataDirFlag: string |
   return { audit: defaultAuditConfig(dataDir), dataDir };
 }
 
-
 const MIN_PRUNE_AGE_DAYS = 30;
 
 function prune(state: { audit: AuditConfig; dataDir: string }, before: string | undefined): number {
@@ -192,10 +243,18 @@ function prune(state: { audit: AuditConfig; dataDir: string }, before: string | 
   if (typeof range === 'string') throw new UsageError(range.replaceAll('--to', '--before'));
   const cutoff = range.to;
   const latest = Date.now() - MIN_PRUNE_AGE_DAYS * 86_400_000;
-  if (cutoff.getTime() > latest) throw new UsageError(`--before must be at least ${MIN_PRUNE_AGE_DAYS} days ago (no later than ${new Date(latest).toISOString()})`);
+  if (cutoff.getTime() > latest)
+    throw new UsageError(
+      `--before must be at least ${MIN_PRUNE_AGE_DAYS} days ago (no later than ${new Date(latest).toISOString()})`,
+    );
   let signer;
   try {
-    signer = createSigner(parsePrivateKeyPem(resolveSigningKeyPem(state.audit.signingKeyPem, state.dataDir, { create: false }), 'audit.signing_key'));
+    signer = createSigner(
+      parsePrivateKeyPem(
+        resolveSigningKeyPem(state.audit.signingKeyPem, state.dataDir, { create: false }),
+        'audit.signing_key',
+      ),
+    );
   } catch (err) {
     process.stderr.write(`portcullis: cannot prune without the audit signing key: ${(err as Error).message}\n`);
     return 1;
@@ -208,14 +267,23 @@ function prune(state: { audit: AuditConfig; dataDir: string }, before: string | 
   try {
     const result = pruneAuditLog(db, signer, cutoff);
     if (result.records > 0) {
-      createChainWriter(db, signer, state.audit.checkpointEvery).append([prepareEntry({
-        actor: cliActor(), action: 'audit.prune', target: null, decision: 'allowed', reason: null, requestId: null,
-        metadata: { records: result.records, through_seq: result.throughSeq, cutoff: cutoff.toISOString() },
-      })]);
+      createChainWriter(db, signer, state.audit.checkpointEvery).append([
+        prepareEntry({
+          actor: cliActor(),
+          action: 'audit.prune',
+          target: null,
+          decision: 'allowed',
+          reason: null,
+          requestId: null,
+          metadata: { records: result.records, through_seq: result.throughSeq, cutoff: cutoff.toISOString() },
+        }),
+      ]);
     }
-    process.stdout.write(result.records === 0
-      ? `Nothing to prune before ${cutoff.toISOString()} (only whole signed ranges are pruned).\n`
-      : `Pruned ${result.records} record(s) before ${cutoff.toISOString()}; the chain now starts after seq ${result.throughSeq}.\n`);
+    process.stdout.write(
+      result.records === 0
+        ? `Nothing to prune before ${cutoff.toISOString()} (only whole signed ranges are pruned).\n`
+        : `Pruned ${result.records} record(s) before ${cutoff.toISOString()}; the chain now starts after seq ${result.throughSeq}.\n`,
+    );
     return 0;
   } finally {
     db.close();

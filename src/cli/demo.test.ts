@@ -26,7 +26,9 @@ describe('the demo banner snippets paste as printed', () => {
   it('the Python snippet is valid Python', { skip: python === undefined ? 'no python here' : false }, () => {
     const file = join(dir, 'hello.py');
     writeFileSync(file, s.python);
-    const r = spawnSync(python as string, ['-c', 'import ast, sys; ast.parse(open(sys.argv[1]).read())', file], { encoding: 'utf8' });
+    const r = spawnSync(python as string, ['-c', 'import ast, sys; ast.parse(open(sys.argv[1]).read())', file], {
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
   });
 

@@ -24,7 +24,8 @@ export function demoConfig(mock: MockUpstream, opts: { host: string; port: numbe
     `  ${id}:\n    kind: ${kind}\n    base_url: ${mock.baseUrl(p)}\n    api_key: \${${envName}}\n    allow_private_network: true\n`;
   const model = (name: string, targets: Array<[string, string, number]>, type = 'chat') =>
     `  ${name}:\n    type: ${type}\n    owned_by: portcullis-demo\n    targets:\n${targets
-      .map(([p, m, prio]) => `      - { provider: ${p}, model: ${JSON.stringify(m)}, priority: ${prio} }\n`).join('')}`;
+      .map(([p, m, prio]) => `      - { provider: ${p}, model: ${JSON.stringify(m)}, priority: ${prio} }\n`)
+      .join('')}`;
   const yaml = [
     'server:',
     `  host: ${JSON.stringify(opts.host)}`,
@@ -35,19 +36,22 @@ export function demoConfig(mock: MockUpstream, opts: { host: string; port: numbe
     'security:',
     `  data_dir: ${JSON.stringify(dataDir)}`,
     'providers:',
-    provider('openai', 'openai', 'DEMO_OPENAI_KEY', 'openai')
-      + provider('anthropic', 'anthropic', 'DEMO_ANTHROPIC_KEY', 'anthropic')
-      + provider('gemini', 'gemini', 'DEMO_GEMINI_KEY', 'gemini')
-      + provider('mistral', 'mistral', 'DEMO_MISTRAL_KEY', 'mistral')
-      + provider('llama', 'openai-compatible', 'DEMO_COMPAT_KEY', 'openai-compatible'),
+    provider('openai', 'openai', 'DEMO_OPENAI_KEY', 'openai') +
+      provider('anthropic', 'anthropic', 'DEMO_ANTHROPIC_KEY', 'anthropic') +
+      provider('gemini', 'gemini', 'DEMO_GEMINI_KEY', 'gemini') +
+      provider('mistral', 'mistral', 'DEMO_MISTRAL_KEY', 'mistral') +
+      provider('llama', 'openai-compatible', 'DEMO_COMPAT_KEY', 'openai-compatible'),
     'models:',
-    model('demo-gpt', [['openai', 'gpt-4o-mini', 0]])
-      + model('demo-claude', [['anthropic', 'claude-sonnet-4-5', 0]])
-      + model('demo-gemini', [['gemini', 'gemini-2.5-flash', 0]])
-      + model('demo-mistral', [['mistral', 'mistral-small-latest', 0]])
-      + model('demo-llama', [['llama', 'meta-llama/Llama-3.1-8B-Instruct', 0]])
-      + model('demo-fallback', [['gemini', 'gemini-2.5-flash', 0], ['openai', 'gpt-4o-mini', 1]])
-      + model('demo-embed', [['openai', 'text-embedding-3-small', 0]], 'embeddings'),
+    model('demo-gpt', [['openai', 'gpt-4o-mini', 0]]) +
+      model('demo-claude', [['anthropic', 'claude-sonnet-4-5', 0]]) +
+      model('demo-gemini', [['gemini', 'gemini-2.5-flash', 0]]) +
+      model('demo-mistral', [['mistral', 'mistral-small-latest', 0]]) +
+      model('demo-llama', [['llama', 'meta-llama/Llama-3.1-8B-Instruct', 0]]) +
+      model('demo-fallback', [
+        ['gemini', 'gemini-2.5-flash', 0],
+        ['openai', 'gpt-4o-mini', 1],
+      ]) +
+      model('demo-embed', [['openai', 'text-embedding-3-small', 0]], 'embeddings'),
   ].join('\n');
   return parseConfig(yaml, '<demo>', env, dataDir);
 }
@@ -62,12 +66,7 @@ export function demoBanner(url: string, key: string | undefined, existingPrefix:
     '',
   ];
   if (key) {
-    lines.push(
-      '  Your demo API key (shown once; only its hash is stored):',
-      '',
-      `    ${key}`,
-      '',
-    );
+    lines.push('  Your demo API key (shown once; only its hash is stored):', '', `    ${key}`, '');
   } else {
     lines.push(
       `  A demo key (${existingPrefix}…) was created and shown on an earlier run; it is not stored in a`,

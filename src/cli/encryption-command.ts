@@ -17,13 +17,13 @@ import { isCryptoError } from '../crypto/crypto-error.ts';
 import type { Envelope } from '../crypto/envelope.ts';
 import { masterKeyFromValue } from '../crypto/kek/master-key.ts';
 import { closeEnvelope, openEnvelope } from '../crypto/open.ts';
-import { reencrypt, rotateMasterKey, type EncryptedItem } from '../crypto/rotation.ts';
-import { createProgress } from './progress.ts';
+import { type EncryptedItem, reencrypt, rotateMasterKey } from '../crypto/rotation.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { createPayloadLog, payloadBinding } from '../payload-log/payload-log.ts';
 import { openStore } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
 import { parseCommandArgs } from './args.ts';
+import { createProgress } from './progress.ts';
 import { UsageError } from './usage-error.ts';
 
 export const COMMON = `Common options:
@@ -63,12 +63,19 @@ export interface State {
 }
 
 export function resolveState(configFlag: string | undefined, dataDirFlag: string | undefined): State {
-  const configPath = configFlag ?? process.env.PORTCULLIS_CONFIG ?? (existsSync('portcullis.yaml') && dataDirFlag === undefined ? 'portcullis.yaml' : undefined);
+  const configPath =
+    configFlag ??
+    process.env.PORTCULLIS_CONFIG ??
+    (existsSync('portcullis.yaml') && dataDirFlag === undefined ? 'portcullis.yaml' : undefined);
   if (configPath !== undefined) {
     if (dataDirFlag !== undefined) throw new UsageError('use either --config or --data-dir, not both');
     const cfg = loadConfig(configPath);
     return {
-      store: cfg.store, security: cfg.security, audit: cfg.audit, payloadLog: cfg.payloadLog ?? PAYLOAD_LOG_DEFAULTS, logLevel: 'warn',
+      store: cfg.store,
+      security: cfg.security,
+      audit: cfg.audit,
+      payloadLog: cfg.payloadLog ?? PAYLOAD_LOG_DEFAULTS,
+      logLevel: 'warn',
       ...(cfg.redis === undefined ? {} : { redis: cfg.redis }),
     };
   }
@@ -84,7 +91,10 @@ export function resolveState(configFlag: string | undefined, dataDirFlag: string
 
 /** Diagnostics go to stderr so stdout stays the command's output. */
 function cliLogger(): Logger {
-  return createLogger({ level: 'warn', destination: process.stderr as unknown as Parameters<typeof createLogger>[0]['destination'] });
+  return createLogger({
+    level: 'warn',
+    destination: process.stderr as unknown as Parameters<typeof createLogger>[0]['destination'],
+  });
 }
 
 export async function withEnvelope<T>(state: State, fn: (store: Store, envelope: Envelope) => Promise<T>): Promise<T> {
@@ -109,15 +119,24 @@ export async function audited(state: State, entry: AuditEntry): Promise<void> {
 
 function batchSize(value: string | undefined): number {
   if (value === undefined) return 100;
-  if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 10_000) throw new UsageError('--batch-size must be an integer from 1 to 10000');
+  if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 10_000)
+    throw new UsageError('--batch-size must be an integer from 1 to 10000');
   return Number(value);
 }
 
 export async function runKeyRotation(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    config: { type: 'string' }, 'data-dir': { type: 'string' }, tenant: { type: 'string' }, 'batch-size': { type: 'string' },
-    resume: { type: 'boolean' },
-  }, KEY_ROTATION_HELP, true);
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      config: { type: 'string' },
+      'data-dir': { type: 'string' },
+      tenant: { type: 'string' },
+      'batch-size': { type: 'string' },
+      resume: { type: 'boolean' },
+    },
+    KEY_ROTATION_HELP,
+    true,
+  );
   if (values.help) {
     process.stdout.write(KEY_ROTATION_HELP);
     return 0;
@@ -138,7 +157,9 @@ export async function runKeyRotation(argv: string[]): Promise<number> {
 async function rotateMaster(state: State, size: number): Promise<number> {
   const previous = state.security.previousMasterKeys ?? [];
   if (state.security.masterKey === undefined || previous.length === 0) {
-    process.stderr.write('portcullis: keys rotate-master needs the new key in security.master_key and the old one in security.previous_master_keys (see --help)\n');
+    process.stderr.write(
+      'portcullis: keys rotate-master needs the new key in security.master_key and the old one in security.previous_master_keys (see --help)\n',
+    );
     return 2;
   }
   return withEnvelope(state, async (store, envelope) => {
@@ -155,21 +176,36 @@ async function rotateMaster(state: State, size: number): Promise<number> {
           onProgress: (p) => progress.update(p.rewrapped + p.skipped, p.total),
         });
         progress.finish();
-        total = { rewrapped: total.rewrapped + r.rewrapped, skipped: total.skipped + r.skipped, remaining: total.remaining + r.remaining };
+        total = {
+          rewrapped: total.rewrapped + r.rewrapped,
+          skipped: total.skipped + r.skipped,
+          remaining: total.remaining + r.remaining,
+        };
       } finally {
         old.destroy();
       }
     }
     await audited(state, {
-      actor: cliActor(), action: 'crypto.rotate_master', target: target.id, decision: 'allowed', reason: null, requestId: null,
+      actor: cliActor(),
+      action: 'crypto.rotate_master',
+      target: target.id,
+      decision: 'allowed',
+      reason: null,
+      requestId: null,
       metadata: { rewrapped: total.rewrapped, skipped: total.skipped, remaining: total.remaining },
     });
-    process.stdout.write(`Done: re-wrapped ${total.rewrapped}, skipped ${total.skipped}, remaining ${total.remaining}.\n`);
+    process.stdout.write(
+      `Done: re-wrapped ${total.rewrapped}, skipped ${total.skipped}, remaining ${total.remaining}.\n`,
+    );
     if (total.remaining > 0) {
-      process.stdout.write('Some data keys are still under an old key (an instance still runs with the old master_key as current): update every instance, then rerun.\n');
+      process.stdout.write(
+        'Some data keys are still under an old key (an instance still runs with the old master_key as current): update every instance, then rerun.\n',
+      );
       return 1;
     }
-    process.stdout.write('Every data key is under the new master key: remove security.previous_master_keys from the config, restart, and destroy the old key.\n');
+    process.stdout.write(
+      'Every data key is under the new master key: remove security.previous_master_keys from the config, restart, and destroy the old key.\n',
+    );
     return 0;
   });
 }
@@ -178,15 +214,22 @@ async function rotateData(state: State, tenant: string, size: number, resume: bo
   return withEnvelope(state, async (store, envelope) => {
     const current = resume ? await store.dataKeys.getCurrent(tenant) : await envelope.dataKeys.rotate(tenant);
     if (current === undefined) {
-      process.stderr.write(`portcullis: tenant ${tenant} has no data key (nothing was ever encrypted for it, or it was shredded)\n`);
+      process.stderr.write(
+        `portcullis: tenant ${tenant} has no data key (nothing was ever encrypted for it, or it was shredded)\n`,
+      );
       return 1;
     }
-    process.stdout.write(`${resume ? 'Resuming with' : 'New'} data key version ${current.version} of tenant ${tenant}; re-encrypting its payload log…\n`);
+    process.stdout.write(
+      `${resume ? 'Resuming with' : 'New'} data key version ${current.version} of tenant ${tenant}; re-encrypting its payload log…\n`,
+    );
     const expected = new Map<string, Buffer>();
     async function* items(): AsyncGenerator<EncryptedItem> {
       let afterId: string | undefined;
       for (;;) {
-        const page = await store.payloadLog.listByTenant(tenant, afterId === undefined ? { limit: size } : { afterId, limit: size });
+        const page = await store.payloadLog.listByTenant(
+          tenant,
+          afterId === undefined ? { limit: size } : { afterId, limit: size },
+        );
         if (page.length === 0) return;
         for (const row of page) {
           expected.set(row.requestId, row.ciphertext);
@@ -196,14 +239,22 @@ async function rotateData(state: State, tenant: string, size: number, resume: bo
       }
     }
     let lost = 0;
-    const progress = createProgress({ label: 'Re-encrypting payload log rows', unit: 'rows', total: await store.payloadLog.countByTenant(tenant) });
+    const progress = createProgress({
+      label: 'Re-encrypting payload log rows',
+      unit: 'rows',
+      total: await store.payloadLog.countByTenant(tenant),
+    });
     const result = await reencrypt(envelope, items(), {
       batchSize: size,
       save: async (batch) => {
         for (const item of batch) {
           const before = expected.get(item.binding.row);
           // A row purged or changed meanwhile is left as it is.
-          if (before === undefined || !(await store.payloadLog.replaceCiphertext(item.binding.row, before, Buffer.from(item.ciphertext)))) lost++;
+          if (
+            before === undefined ||
+            !(await store.payloadLog.replaceCiphertext(item.binding.row, before, Buffer.from(item.ciphertext)))
+          )
+            lost++;
           expected.delete(item.binding.row);
         }
       },
@@ -211,18 +262,37 @@ async function rotateData(state: State, tenant: string, size: number, resume: bo
     });
     progress.finish();
     await audited(state, {
-      actor: cliActor(), action: 'crypto.rotate_data_key', target: tenant.slice(0, 256), decision: 'allowed', reason: null, requestId: null,
-      metadata: { data_key_version: current.version, resumed: resume, reencrypted: result.reencrypted - lost, already_current: result.alreadyCurrent },
+      actor: cliActor(),
+      action: 'crypto.rotate_data_key',
+      target: tenant.slice(0, 256),
+      decision: 'allowed',
+      reason: null,
+      requestId: null,
+      metadata: {
+        data_key_version: current.version,
+        resumed: resume,
+        reencrypted: result.reencrypted - lost,
+        already_current: result.alreadyCurrent,
+      },
     });
-    process.stdout.write(`Done: ${result.reencrypted - lost} row(s) re-encrypted, ${result.alreadyCurrent} already current${lost > 0 ? `, ${lost} changed or purged meanwhile (skipped)` : ''}.\n`);
+    process.stdout.write(
+      `Done: ${result.reencrypted - lost} row(s) re-encrypted, ${result.alreadyCurrent} already current${lost > 0 ? `, ${lost} changed or purged meanwhile (skipped)` : ''}.\n`,
+    );
     return 0;
   });
 }
 
 export async function runPayloads(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    config: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' },
-  }, PAYLOADS_HELP, true);
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      config: { type: 'string' },
+      'data-dir': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    PAYLOADS_HELP,
+    true,
+  );
   if (values.help) {
     process.stdout.write(PAYLOADS_HELP);
     return 0;
@@ -232,20 +302,41 @@ export async function runPayloads(argv: string[]): Promise<number> {
   if (!requestId || extra.length > 0) throw new UsageError('usage: portcullis payloads show REQUEST_ID');
   const state = resolveState(values.config, values['data-dir']);
   return withEnvelope(state, async (store, envelope) => {
-    const payloads = createPayloadLog({ config: state.payloadLog, envelope, repository: store.payloadLog, log: cliLogger() });
+    const payloads = createPayloadLog({
+      config: state.payloadLog,
+      envelope,
+      repository: store.payloadLog,
+      log: cliLogger(),
+    });
     try {
       const shown = await payloads.show(requestId);
       if (shown === undefined) {
-        process.stderr.write(`portcullis: no payload is logged for request ${requestId} (payload_log off, purged after retention, or never logged)\n`);
+        process.stderr.write(
+          `portcullis: no payload is logged for request ${requestId} (payload_log off, purged after retention, or never logged)\n`,
+        );
         return 1;
       }
-      await audited(state, { actor: cliActor(), action: 'payload.show', target: requestId.slice(0, 256), decision: 'allowed', reason: null, requestId: null, metadata: { tenant: shown.tenantId } });
+      await audited(state, {
+        actor: cliActor(),
+        action: 'payload.show',
+        target: requestId.slice(0, 256),
+        decision: 'allowed',
+        reason: null,
+        requestId: null,
+        metadata: { tenant: shown.tenantId },
+      });
       if (values.json) process.stdout.write(`${shown.text}\n`);
-      else process.stdout.write(`Request ${requestId} (tenant ${shown.tenantId}, ${shown.createdAt}):\n${pretty(shown.text)}\n`);
+      else
+        process.stdout.write(
+          `Request ${requestId} (tenant ${shown.tenantId}, ${shown.createdAt}):\n${pretty(shown.text)}\n`,
+        );
       return 0;
     } catch (err) {
       if (isCryptoError(err)) {
-        const why = err.reason === 'shredded' ? 'the tenant was crypto-shredded; this payload cannot be recovered' : `it cannot be decrypted (${err.reason}): ${err.message}`;
+        const why =
+          err.reason === 'shredded'
+            ? 'the tenant was crypto-shredded; this payload cannot be recovered'
+            : `it cannot be decrypted (${err.reason}): ${err.message}`;
         process.stderr.write(`portcullis: payload of request ${requestId}: ${why}\n`);
         return 1;
       }

@@ -27,7 +27,10 @@ describe('keys CLI flags', () => {
 
   it('--endpoints and --read-only', () => {
     assert.deepEqual(keyPolicyFlags(undefined, 'models,chat', undefined), { allowedEndpoints: ['chat', 'models'] });
-    assert.throws(() => keyPolicyFlags(undefined, 'chat,completions', undefined), /--endpoints: unknown endpoint "completions"/);
+    assert.throws(
+      () => keyPolicyFlags(undefined, 'chat,completions', undefined),
+      /--endpoints: unknown endpoint "completions"/,
+    );
     assert.throws(() => keyPolicyFlags(undefined, ',', undefined), /--endpoints/);
     assert.deepEqual(keyPolicyFlags(undefined, undefined, true), { readOnly: true });
     assert.deepEqual(keyPolicyFlags(undefined, 'models', true), { allowedEndpoints: ['models'], readOnly: true });
@@ -35,7 +38,12 @@ describe('keys CLI flags', () => {
   });
 
   it('the listing shows state, scopes, expiry and last use, and never a hash', () => {
-    const k = sampleApiKeyRecord({ readOnly: true, ipAllowlist: ['10.0.0.0/8'], expiresAt: '2025-06-01T00:00:00.000Z', lastUsedAt: '2025-05-01T00:00:00.000Z' });
+    const k = sampleApiKeyRecord({
+      readOnly: true,
+      ipAllowlist: ['10.0.0.0/8'],
+      expiresAt: '2025-06-01T00:00:00.000Z',
+      lastUsedAt: '2025-05-01T00:00:00.000Z',
+    });
     const text = formatKeyTable([k], NOW);
     assert.match(text, /expired 2025-06-01/);
     assert.match(text, /read-only/);

@@ -16,14 +16,17 @@ export function parseExpires(text: string, now = new Date()): string {
     return new Date(now.getTime() + s * 1000).toISOString();
   }
   const ms = ISO_TIME.test(text) ? Date.parse(text) : Number.NaN;
-  if (!Number.isFinite(ms)) throw new UsageError(`--expires must be ${DURATION_HINT}, or an ISO-8601 time like 2027-01-31T00:00:00Z`);
+  if (!Number.isFinite(ms))
+    throw new UsageError(`--expires must be ${DURATION_HINT}, or an ISO-8601 time like 2027-01-31T00:00:00Z`);
   if (ms <= now.getTime()) throw new UsageError('--expires must be in the future');
   return new Date(ms).toISOString();
 }
 
 /** `--ip` (repeatable, comma-separated), `--endpoints`, `--read-only`, validated with the flag named in the error. */
 export function keyPolicyFlags(
-  ip: readonly string[] | undefined, endpoints: string | undefined, readOnly: boolean | undefined,
+  ip: readonly string[] | undefined,
+  endpoints: string | undefined,
+  readOnly: boolean | undefined,
 ): { ipAllowlist?: string[]; allowedEndpoints?: KeyEndpoint[]; readOnly?: boolean } {
   const out: { ipAllowlist?: string[]; allowedEndpoints?: KeyEndpoint[]; readOnly?: boolean } = {};
   if (ip !== undefined) {
@@ -37,7 +40,13 @@ export function keyPolicyFlags(
   }
   if (endpoints !== undefined) {
     try {
-      out.allowedEndpoints = normalizeEndpoints(endpoints.split(',').map((v) => v.trim()).filter((v) => v !== '')) ?? undefined;
+      out.allowedEndpoints =
+        normalizeEndpoints(
+          endpoints
+            .split(',')
+            .map((v) => v.trim())
+            .filter((v) => v !== ''),
+        ) ?? undefined;
     } catch (err) {
       throw new UsageError(`--endpoints: ${(err as Error).message}`);
     }
@@ -55,7 +64,10 @@ export function keyPolicyFlags(
 export function certBindingFlag(text: string | undefined): { clientCertSha256?: string } {
   if (text === undefined) return {};
   const fp = normaliseFingerprint(text);
-  if (fp === undefined) throw new UsageError('--cert-sha256 must be a SHA-256 certificate fingerprint: 32 colon-separated hex bytes (AB:CD:…) or 64 hex digits, as `openssl x509 -noout -fingerprint -sha256` prints it');
+  if (fp === undefined)
+    throw new UsageError(
+      '--cert-sha256 must be a SHA-256 certificate fingerprint: 32 colon-separated hex bytes (AB:CD:…) or 64 hex digits, as `openssl x509 -noout -fingerprint -sha256` prints it',
+    );
   return { clientCertSha256: fp };
 }
 
@@ -80,9 +92,15 @@ export function keyState(k: ApiKeyRecord, now: Date): string {
 
 /** One block per key: easy to read, easy to grep, never the key itself. */
 export function formatKeyTable(keys: readonly ApiKeyRecord[], now: Date): string {
-  return keys.map((k) => [
-    `${k.id}  ${k.prefix}…  ${JSON.stringify(k.label)}  ${keyState(k, now)}`,
-    `    tenant=${k.tenantId}${k.teamId ? `  team=${k.teamId}` : ''}${k.ownerUserId ? `  owner=${k.ownerUserId}` : ''}  ${describeScope(k)}`,
-    `    expires=${k.expiresAt ?? 'never'}  last-used=${k.lastUsedAt ?? 'never'}  created=${k.createdAt}${k.rotatedFrom ? `  rotated-from=${k.rotatedFrom}` : ''}`,
-  ].join('\n')).join('\n') + '\n';
+  return (
+    keys
+      .map((k) =>
+        [
+          `${k.id}  ${k.prefix}…  ${JSON.stringify(k.label)}  ${keyState(k, now)}`,
+          `    tenant=${k.tenantId}${k.teamId ? `  team=${k.teamId}` : ''}${k.ownerUserId ? `  owner=${k.ownerUserId}` : ''}  ${describeScope(k)}`,
+          `    expires=${k.expiresAt ?? 'never'}  last-used=${k.lastUsedAt ?? 'never'}  created=${k.createdAt}${k.rotatedFrom ? `  rotated-from=${k.rotatedFrom}` : ''}`,
+        ].join('\n'),
+      )
+      .join('\n') + '\n'
+  );
 }

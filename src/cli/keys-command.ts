@@ -7,20 +7,27 @@ import { join, resolve } from 'node:path';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { cliActor, keyCreatedEntry, keyRevokedEntry, keyRotatedEntry } from '../audit/key-events.ts';
 import { openConfiguredAuditLog } from '../audit/open.ts';
+import { parseDurationS } from '../config/duration.ts';
 import { loadConfig } from '../config/load.ts';
 import { defaultAuditConfig } from '../config/read-audit.ts';
 import type { AuditConfig, RedisLimitsConfig, SecurityConfig, StoreConfig } from '../config/types.ts';
 import { createApiKey } from '../identity/api-keys.ts';
 import { KeyRotationError, MAX_GRACE_SECONDS, rotateApiKey } from '../identity/key-rotation.ts';
-import { parseDurationS } from '../config/duration.ts';
-import { certBindingFlag, cliCreator, describeScope, formatKeyTable, keyPolicyFlags, parseExpires } from './key-flags.ts';
 import { resolveKeyHashSecret } from '../identity/key-secret.ts';
 import { publishKeyRevocation } from '../identity/revocation-broadcast.ts';
 import { openStore } from '../store/open.ts';
 import type { ApiKeyRecord } from '../store/store.ts';
 import { parseCommandArgs } from './args.ts';
-import { UsageError } from './usage-error.ts';
 import { runKeyRotation } from './encryption-command.ts';
+import {
+  certBindingFlag,
+  cliCreator,
+  describeScope,
+  formatKeyTable,
+  keyPolicyFlags,
+  parseExpires,
+} from './key-flags.ts';
+import { UsageError } from './usage-error.ts';
 
 export const KEYS_HELP = `Usage: portcullis keys <create|list|rotate|revoke> [options]
 
@@ -66,12 +73,26 @@ const UNIT_MS = { d: 86_400_000, h: 3_600_000, m: 60_000 } as const;
 export async function runKeys(argv: string[]): Promise<number> {
   // Master/data key rotation has its own options (encryption-command.ts).
   if (argv[0] === 'rotate-master' || argv[0] === 'rotate-data') return runKeyRotation(argv);
-  const { values, positionals } = parseCommandArgs(argv, {
-    config: { type: 'string' }, 'data-dir': { type: 'string' }, label: { type: 'string' }, models: { type: 'string' },
-    tenant: { type: 'string' }, 'expires-in': { type: 'string' }, json: { type: 'boolean' },
-    expires: { type: 'string' }, ip: { type: 'string', multiple: true }, endpoints: { type: 'string' }, 'read-only': { type: 'boolean' },
-    grace: { type: 'string' }, 'cert-sha256': { type: 'string' },
-  }, KEYS_HELP, true);
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      config: { type: 'string' },
+      'data-dir': { type: 'string' },
+      label: { type: 'string' },
+      models: { type: 'string' },
+      tenant: { type: 'string' },
+      'expires-in': { type: 'string' },
+      json: { type: 'boolean' },
+      expires: { type: 'string' },
+      ip: { type: 'string', multiple: true },
+      endpoints: { type: 'string' },
+      'read-only': { type: 'boolean' },
+      grace: { type: 'string' },
+      'cert-sha256': { type: 'string' },
+    },
+    KEYS_HELP,
+    true,
+  );
   if (values.help) {
     process.stdout.write(KEYS_HELP);
     return 0;
@@ -82,16 +103,21 @@ export async function runKeys(argv: string[]): Promise<number> {
   let audit: AuditLog | undefined;
   try {
     // Key changes are audited; opened first so a broken audit log stops the change before it happens.
-    if (sub === 'create' || sub === 'revoke' || sub === 'rotate') audit = await openConfiguredAuditLog(auditCfg, security.dataDir);
+    if (sub === 'create' || sub === 'revoke' || sub === 'rotate')
+      audit = await openConfiguredAuditLog(auditCfg, security.dataDir);
     switch (sub) {
       case 'create': {
         if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"`);
         const label = values.label?.trim();
         if (!label || label.length > 200) throw new UsageError('--label is required (1-200 characters)');
-        const models = (values.models ?? '*').split(',').map((m) => m.trim()).filter((m) => m.length > 0);
+        const models = (values.models ?? '*')
+          .split(',')
+          .map((m) => m.trim())
+          .filter((m) => m.length > 0);
         if (models.length === 0) throw new UsageError('--models must name at least one model pattern');
         let expiresAt: string | undefined;
-        if (values['expires-in'] !== undefined && values.expires !== undefined) throw new UsageError('use either --expires or --expires-in, not both');
+        if (values['expires-in'] !== undefined && values.expires !== undefined)
+          throw new UsageError('use either --expires or --expires-in, not both');
         if (values['expires-in'] !== undefined) {
           const m = DURATION.exec(values['expires-in']);
           if (!m || Number(m[1]) === 0) throw new UsageError('--expires-in must look like 30d, 12h or 90m');
@@ -102,7 +128,12 @@ export async function runKeys(argv: string[]): Promise<number> {
         const certBinding = certBindingFlag(values['cert-sha256']);
         const secret = resolveKeyHashSecret(security);
         const { key, record } = await createApiKey(store, secret, {
-          tenantId: values.tenant ?? 'default', label, allowedModels: models, ...(expiresAt ? { expiresAt } : {}), ...policy, ...certBinding,
+          tenantId: values.tenant ?? 'default',
+          label,
+          allowedModels: models,
+          ...(expiresAt ? { expiresAt } : {}),
+          ...policy,
+          ...certBinding,
           createdBy: cliCreator(),
         });
         try {
@@ -110,18 +141,24 @@ export async function runKeys(argv: string[]): Promise<number> {
         } catch (err) {
           // Fail closed: a key the audit log does not show is revoked before anyone sees it.
           await store.revokeApiKey(record.id, new Date().toISOString());
-          process.stderr.write(`portcullis: the key was not created: the audit record could not be written (${(err as Error).message})\n`);
+          process.stderr.write(
+            `portcullis: the key was not created: the audit record could not be written (${(err as Error).message})\n`,
+          );
           return 1;
         }
         if (values.json) process.stdout.write(`${JSON.stringify({ key, ...publicView(record) })}\n`);
-        else process.stdout.write(`Created key ${record.id} (${record.prefix}…, ${describeScope(record)}${expiresAt ? `, expires ${record.expiresAt}` : ''}).\nStore it now; it cannot be shown again:\n\n  ${key}\n\n`);
+        else
+          process.stdout.write(
+            `Created key ${record.id} (${record.prefix}…, ${describeScope(record)}${expiresAt ? `, expires ${record.expiresAt}` : ''}).\nStore it now; it cannot be shown again:\n\n  ${key}\n\n`,
+          );
         return 0;
       }
       case 'rotate': {
         const [id, ...extra] = args;
         if (!id || extra.length > 0) throw new UsageError('usage: portcullis keys rotate ID [--grace DURATION]');
         const graceSeconds = parseDurationS(values.grace ?? '24h');
-        if (graceSeconds === undefined || graceSeconds > MAX_GRACE_SECONDS) throw new UsageError('--grace must be a duration from 0s to 30d, e.g. 24h, 90m, 0');
+        if (graceSeconds === undefined || graceSeconds > MAX_GRACE_SECONDS)
+          throw new UsageError('--grace must be a duration from 0s to 30d, e.g. 24h, 90m, 0');
         const secret = resolveKeyHashSecret(security);
         let rotated;
         try {
@@ -138,11 +175,17 @@ export async function runKeys(argv: string[]): Promise<number> {
         } catch (err) {
           // Fail closed, as for create: the unaudited new key is revoked; the old one keeps its grace.
           await store.revokeApiKey(record.id, new Date().toISOString());
-          process.stderr.write(`portcullis: the rotation was undone: the audit record could not be written (${(err as Error).message}); ${id} now expires at ${old.expiresAt}\n`);
+          process.stderr.write(
+            `portcullis: the rotation was undone: the audit record could not be written (${(err as Error).message}); ${id} now expires at ${old.expiresAt}\n`,
+          );
           return 1;
         }
-        if (values.json) process.stdout.write(`${JSON.stringify({ key, ...publicView(record), replaces: publicView(old) })}\n`);
-        else process.stdout.write(`Rotated ${old.id}: new key ${record.id} (${record.prefix}…, same settings). The old key works until ${old.expiresAt}.\nStore the new key now; it cannot be shown again:\n\n  ${key}\n\n`);
+        if (values.json)
+          process.stdout.write(`${JSON.stringify({ key, ...publicView(record), replaces: publicView(old) })}\n`);
+        else
+          process.stdout.write(
+            `Rotated ${old.id}: new key ${record.id} (${record.prefix}…, same settings). The old key works until ${old.expiresAt}.\nStore the new key now; it cannot be shown again:\n\n  ${key}\n\n`,
+          );
         return 0;
       }
       case 'list': {
@@ -165,13 +208,17 @@ export async function runKeys(argv: string[]): Promise<number> {
           return 1;
         }
         // Running gateways drop the key from their caches at once (not after the 1 s cache TTL).
-        if (redisCfg !== undefined && await publishKeyRevocation(redisCfg, id) === undefined) {
-          process.stderr.write('portcullis: warning: could not broadcast the revocation over Redis; gateways refuse the key once their key cache expires (1 s)\n');
+        if (redisCfg !== undefined && (await publishKeyRevocation(redisCfg, id)) === undefined) {
+          process.stderr.write(
+            'portcullis: warning: could not broadcast the revocation over Redis; gateways refuse the key once their key cache expires (1 s)\n',
+          );
         }
         try {
           await audit!.append(keyRevokedEntry(id, cliActor()));
         } catch (err) {
-          process.stderr.write(`portcullis: ${id} is revoked, but the audit record could not be written (${(err as Error).message})\n`);
+          process.stderr.write(
+            `portcullis: ${id} is revoked, but the audit record could not be written (${(err as Error).message})\n`,
+          );
           return 1;
         }
         process.stdout.write(`Revoked ${id}.\n`);
@@ -191,13 +238,28 @@ function publicView(k: ApiKeyRecord) {
   return rest;
 }
 
-export function resolveState(configFlag: string | undefined, dataDirFlag: string | undefined): { storeCfg: StoreConfig; security: SecurityConfig; audit: AuditConfig; redis?: RedisLimitsConfig } {
-  const configPath = configFlag ?? process.env.PORTCULLIS_CONFIG ?? (existsSync('portcullis.yaml') && dataDirFlag === undefined ? 'portcullis.yaml' : undefined);
+export function resolveState(
+  configFlag: string | undefined,
+  dataDirFlag: string | undefined,
+): { storeCfg: StoreConfig; security: SecurityConfig; audit: AuditConfig; redis?: RedisLimitsConfig } {
+  const configPath =
+    configFlag ??
+    process.env.PORTCULLIS_CONFIG ??
+    (existsSync('portcullis.yaml') && dataDirFlag === undefined ? 'portcullis.yaml' : undefined);
   if (configPath !== undefined) {
     if (dataDirFlag !== undefined) throw new UsageError('use either --config or --data-dir, not both');
     const cfg = loadConfig(configPath);
-    return { storeCfg: cfg.store, security: cfg.security, audit: cfg.audit, ...(cfg.redis === undefined ? {} : { redis: cfg.redis }) };
+    return {
+      storeCfg: cfg.store,
+      security: cfg.security,
+      audit: cfg.audit,
+      ...(cfg.redis === undefined ? {} : { redis: cfg.redis }),
+    };
   }
   const dataDir = resolve(dataDirFlag ?? 'data');
-  return { storeCfg: { driver: 'sqlite', path: join(dataDir, 'portcullis.db') }, security: { dataDir, keyHashSecret: undefined }, audit: defaultAuditConfig(dataDir) };
+  return {
+    storeCfg: { driver: 'sqlite', path: join(dataDir, 'portcullis.db') },
+    security: { dataDir, keyHashSecret: undefined },
+    audit: defaultAuditConfig(dataDir),
+  };
 }

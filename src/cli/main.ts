@@ -2,22 +2,23 @@
  * The `portcullis` command. One subcommand per operator task; every subcommand has --help.
  * Exit codes: 0 success, 1 failure while running, 2 bad usage or invalid config.
  */
-import { runStart } from './start.ts';
-import { runConfig } from './config-command.ts';
-import { runKeys } from './keys-command.ts';
-import { runAdmin } from './admin-command.ts';
-import { runPayloads } from './encryption-command.ts';
-import { runTenantsCommand } from './tenants-command.ts';
-import { runAudit } from './audit-command.ts';
-import { runReport } from './report-command.ts';
-import { runAlerts } from './alerts-command.ts';
-import { runTls } from './tls-command.ts';
-import { runOAuth } from './oauth-command.ts';
-import { runMockUpstreamCli } from '../mock-upstream/cli.ts';
-import { UsageError } from './usage-error.ts';
+
 import { realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runMockUpstreamCli } from '../mock-upstream/cli.ts';
+import { runAdmin } from './admin-command.ts';
+import { runAlerts } from './alerts-command.ts';
+import { runAudit } from './audit-command.ts';
+import { runConfig } from './config-command.ts';
+import { runPayloads } from './encryption-command.ts';
+import { runKeys } from './keys-command.ts';
+import { runOAuth } from './oauth-command.ts';
+import { runReport } from './report-command.ts';
+import { runStart } from './start.ts';
+import { runTenantsCommand } from './tenants-command.ts';
+import { runTls } from './tls-command.ts';
+import { UsageError } from './usage-error.ts';
 
 const HELP = `portcullis — a security-first AI gateway
 
@@ -93,7 +94,9 @@ export async function main(argv: string[]): Promise<number> {
 /** Runs the CLI and sets the exit code; the launchers (bin/portcullis.js, `node src/cli/main.ts`) call this. */
 export function runCli(argv: readonly string[]): void {
   main([...argv]).then(
-    (code) => { process.exitCode = code; },
+    (code) => {
+      process.exitCode = code;
+    },
     (err: unknown) => {
       process.stderr.write(`portcullis: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exitCode = 1;
@@ -112,13 +115,19 @@ const SELF = fileURLToPath(import.meta.url);
  * portcullis launcher but is neither (a stale copy, a wrapper) must not exit 0 having done
  * nothing, which is what the old path-suffix check did under npx: it fails loudly instead.
  */
-export function entryRole(entryPath: string | undefined, isMain: boolean): 'run' | 'launcher' | 'library' | 'unrecognised' {
+export function entryRole(
+  entryPath: string | undefined,
+  isMain: boolean,
+): 'run' | 'launcher' | 'library' | 'unrecognised' {
   if (isMain) return 'run';
   if (entryPath === undefined) return 'library';
   const real = realPath(entryPath);
   if (real === BIN) return 'launcher';
   if (real === SELF) return 'run';
-  return /^(?:portcullis(?:\.[cm]?js)?|main\.ts)$/.test(basename(entryPath)) || /^portcullis(?:\.[cm]?js)?$/.test(basename(real)) ? 'unrecognised' : 'library';
+  return /^(?:portcullis(?:\.[cm]?js)?|main\.ts)$/.test(basename(entryPath)) ||
+    /^portcullis(?:\.[cm]?js)?$/.test(basename(real))
+    ? 'unrecognised'
+    : 'library';
 }
 
 function realPath(path: string): string {
@@ -133,6 +142,8 @@ const role = entryRole(process.argv[1], import.meta.main === true);
 if (role === 'run') {
   runCli(process.argv.slice(2));
 } else if (role === 'unrecognised') {
-  process.stderr.write(`portcullis: started through an unrecognised entry path (${process.argv[1] ?? ''}), so no command ran.\nRun ${BIN} (or a link to it, as npx and npm link make) or src/cli/main.ts.\n`);
+  process.stderr.write(
+    `portcullis: started through an unrecognised entry path (${process.argv[1] ?? ''}), so no command ran.\nRun ${BIN} (or a link to it, as npx and npm link make) or src/cli/main.ts.\n`,
+  );
   process.exitCode = 2;
 }

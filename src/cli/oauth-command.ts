@@ -15,7 +15,11 @@ import { resolveKeyHashSecret } from '../identity/key-secret.ts';
 import { createOAuthClient, OAuthClientInputError } from '../identity/oauth/clients.ts';
 import { overlapMs, rotateSigningKey } from '../identity/oauth/signing-keys.ts';
 import { createLogger } from '../observability/logger.ts';
-import { OAUTH_CLIENT_AUTH_METHODS, type OAuthClientAuthMethod, type OAuthClientRecord } from '../store/oauth-records.ts';
+import {
+  OAUTH_CLIENT_AUTH_METHODS,
+  type OAuthClientAuthMethod,
+  type OAuthClientRecord,
+} from '../store/oauth-records.ts';
 import { openStore } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
 import { parseCommandArgs } from './args.ts';
@@ -47,18 +51,31 @@ Common options:
 `;
 
 export async function runOAuth(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    config: { type: 'string' }, name: { type: 'string' }, tenant: { type: 'string' }, team: { type: 'string' },
-    scopes: { type: 'string' }, models: { type: 'string' }, 'auth-method': { type: 'string' }, 'jwks-file': { type: 'string' },
-    json: { type: 'boolean' },
-  }, OAUTH_HELP, true);
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      config: { type: 'string' },
+      name: { type: 'string' },
+      tenant: { type: 'string' },
+      team: { type: 'string' },
+      scopes: { type: 'string' },
+      models: { type: 'string' },
+      'auth-method': { type: 'string' },
+      'jwks-file': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    OAUTH_HELP,
+    true,
+  );
   if (values.help) {
     process.stdout.write(OAUTH_HELP);
     return 0;
   }
   const [group, sub, ...args] = positionals;
   const action = group === 'clients' ? `clients ${sub ?? ''}` : group;
-  if (!['clients create', 'clients list', 'clients revoke', 'rotate-signing-key', 'signing-keys'].includes(action ?? '')) {
+  if (
+    !['clients create', 'clients list', 'clients revoke', 'rotate-signing-key', 'signing-keys'].includes(action ?? '')
+  ) {
     throw new UsageError(`expected clients create|list|revoke, rotate-signing-key or signing-keys\n\n${OAUTH_HELP}`);
   }
   const rest = group === 'clients' ? args : [sub, ...args].filter((a) => a !== undefined);
@@ -68,22 +85,28 @@ export async function runOAuth(argv: string[]): Promise<number> {
   const store = await openStore(config.store);
   let audit: AuditLog | undefined;
   try {
-    if (action !== 'clients list' && action !== 'signing-keys') audit = await openConfiguredAuditLog(config.audit, config.security.dataDir);
+    if (action !== 'clients list' && action !== 'signing-keys')
+      audit = await openConfiguredAuditLog(config.audit, config.security.dataDir);
     switch (action) {
-      case 'clients create': return await createClient(config, store, audit!, values, rest);
+      case 'clients create':
+        return await createClient(config, store, audit!, values, rest);
       case 'clients list': {
         noArgs(rest);
         const clients = await store.listOAuthClients(values.tenant !== undefined ? { tenantId: values.tenant } : {});
         if (values.json) process.stdout.write(`${JSON.stringify(clients.map(publicView))}\n`);
         else if (clients.length === 0) process.stdout.write('No OAuth clients.\n');
-        else for (const c of clients) {
-          process.stdout.write(`${c.clientId}  ${JSON.stringify(c.name)}  tenant=${c.tenantId}${c.teamId !== null ? `  team=${c.teamId}` : ''}  auth=${c.authMethod}  scopes=${c.scopes.join(' ') || '-'}  models=${c.allowedModels.join(',')}  ${c.revokedAt !== null ? `revoked ${c.revokedAt}` : 'active'}\n`);
-        }
+        else
+          for (const c of clients) {
+            process.stdout.write(
+              `${c.clientId}  ${JSON.stringify(c.name)}  tenant=${c.tenantId}${c.teamId !== null ? `  team=${c.teamId}` : ''}  auth=${c.authMethod}  scopes=${c.scopes.join(' ') || '-'}  models=${c.allowedModels.join(',')}  ${c.revokedAt !== null ? `revoked ${c.revokedAt}` : 'active'}\n`,
+            );
+          }
         return 0;
       }
       case 'clients revoke': {
         const [id, ...extra] = rest;
-        if (id === undefined || extra.length > 0) throw new UsageError('usage: portcullis oauth clients revoke CLIENT_ID');
+        if (id === undefined || extra.length > 0)
+          throw new UsageError('usage: portcullis oauth clients revoke CLIENT_ID');
         if (!(await store.revokeOAuthClient(id, new Date().toISOString()))) {
           process.stderr.write(`portcullis: no active OAuth client with id ${id}\n`);
           return 1;
@@ -99,22 +122,42 @@ export async function runOAuth(argv: string[]): Promise<number> {
         noArgs(rest);
         const cfg = config.oauthServer;
         // Warnings (e.g. a generated master key) go to stderr, so --json output stays parseable.
-        const log = createLogger({ level: 'warn', destination: process.stderr as unknown as Parameters<typeof createLogger>[0]['destination'] });
+        const log = createLogger({
+          level: 'warn',
+          destination: process.stderr as unknown as Parameters<typeof createLogger>[0]['destination'],
+        });
         const envelope = await openEnvelope(config.security, store, log);
         const r = await rotateSigningKey(store, envelope, cfg.signingAlgorithm, overlapMs(cfg));
-        const ok = await appendAudit(audit!, entry('oauth.signing_key_rotate', r.kid, { superseded: r.superseded, retire_after: r.retireAfter }));
+        const ok = await appendAudit(
+          audit!,
+          entry('oauth.signing_key_rotate', r.kid, { superseded: r.superseded, retire_after: r.retireAfter }),
+        );
         if (values.json) process.stdout.write(`${JSON.stringify(r)}\n`);
-        else process.stdout.write(`New signing key ${r.kid} (${cfg.signingAlgorithm}). ${r.superseded} previous key(s) stay published until ${r.retireAfter}; ${r.retired} retired now.\n`);
+        else
+          process.stdout.write(
+            `New signing key ${r.kid} (${cfg.signingAlgorithm}). ${r.superseded} previous key(s) stay published until ${r.retireAfter}; ${r.retired} retired now.\n`,
+          );
         if (!ok) process.stderr.write('portcullis: the key was rotated, but the audit record could not be written\n');
         return ok ? 0 : 1;
       }
       default: {
         noArgs(rest);
         const keys = await store.listOAuthSigningKeys();
-        const view = keys.map((k) => ({ kid: k.kid, alg: k.alg, createdAt: k.createdAt, state: k.supersededAt === null ? 'current' : 'overlap', retireAfter: k.retireAfter }));
+        const view = keys.map((k) => ({
+          kid: k.kid,
+          alg: k.alg,
+          createdAt: k.createdAt,
+          state: k.supersededAt === null ? 'current' : 'overlap',
+          retireAfter: k.retireAfter,
+        }));
         if (values.json) process.stdout.write(`${JSON.stringify(view)}\n`);
-        else if (view.length === 0) process.stdout.write('No signing keys yet (the gateway makes one at its first start).\n');
-        else for (const k of view) process.stdout.write(`${k.kid}  ${k.alg}  created ${k.createdAt}  ${k.state}${k.retireAfter !== null ? ` until ${k.retireAfter}` : ''}\n`);
+        else if (view.length === 0)
+          process.stdout.write('No signing keys yet (the gateway makes one at its first start).\n');
+        else
+          for (const k of view)
+            process.stdout.write(
+              `${k.kid}  ${k.alg}  created ${k.createdAt}  ${k.state}${k.retireAfter !== null ? ` until ${k.retireAfter}` : ''}\n`,
+            );
         return 0;
       }
     }
@@ -136,46 +179,80 @@ interface CreateFlags {
   readonly json?: boolean | undefined;
 }
 
-async function createClient(config: GatewayConfig, store: Store, audit: AuditLog, values: CreateFlags, rest: unknown[]): Promise<number> {
+async function createClient(
+  config: GatewayConfig,
+  store: Store,
+  audit: AuditLog,
+  values: CreateFlags,
+  rest: unknown[],
+): Promise<number> {
   noArgs(rest);
   const name = values.name?.trim();
   if (!name) throw new UsageError('--name is required');
   const authMethod = (values['auth-method'] ?? 'client_secret_basic') as OAuthClientAuthMethod;
-  if (!OAUTH_CLIENT_AUTH_METHODS.includes(authMethod)) throw new UsageError(`--auth-method must be one of ${OAUTH_CLIENT_AUTH_METHODS.join(', ')}`);
+  if (!OAUTH_CLIENT_AUTH_METHODS.includes(authMethod))
+    throw new UsageError(`--auth-method must be one of ${OAUTH_CLIENT_AUTH_METHODS.join(', ')}`);
   let jwks: string | undefined;
   if (values['jwks-file'] !== undefined) {
     try {
       jwks = readFileSync(values['jwks-file'], 'utf8');
     } catch (err) {
-      throw new UsageError(`cannot read --jwks-file ${values['jwks-file']} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw new UsageError(
+        `cannot read --jwks-file ${values['jwks-file']} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
     }
   }
   const list = (s: string | undefined, fallback: string[]): string[] =>
-    s === undefined ? fallback : s.split(',').map((x) => x.trim()).filter((x) => x !== '');
+    s === undefined
+      ? fallback
+      : s
+          .split(',')
+          .map((x) => x.trim())
+          .filter((x) => x !== '');
   let created;
   try {
     created = await createOAuthClient(store, resolveKeyHashSecret(config.security), {
-      tenantId: values.tenant ?? 'default', teamId: values.team ?? null, name, authMethod,
-      scopes: list(values.scopes, []), allowedModels: list(values.models, ['*']), ...(jwks !== undefined ? { jwks } : {}),
+      tenantId: values.tenant ?? 'default',
+      teamId: values.team ?? null,
+      name,
+      authMethod,
+      scopes: list(values.scopes, []),
+      allowedModels: list(values.models, ['*']),
+      ...(jwks !== undefined ? { jwks } : {}),
     });
   } catch (err) {
     if (err instanceof OAuthClientInputError) throw new UsageError(err.message);
     throw err;
   }
   const { record, clientSecret } = created;
-  if (!(await appendAudit(audit, entry('oauth_client.create', record.clientId, {
-    tenant: record.tenantId, auth_method: record.authMethod, scopes: record.scopes.join(' ').slice(0, 500), models: record.allowedModels.join(',').slice(0, 500),
-  })))) {
+  if (
+    !(await appendAudit(
+      audit,
+      entry('oauth_client.create', record.clientId, {
+        tenant: record.tenantId,
+        auth_method: record.authMethod,
+        scopes: record.scopes.join(' ').slice(0, 500),
+        models: record.allowedModels.join(',').slice(0, 500),
+      }),
+    ))
+  ) {
     // Fail closed, as for API keys: a client the audit log does not show is revoked before anyone sees its secret.
     await store.revokeOAuthClient(record.clientId, new Date().toISOString());
     process.stderr.write('portcullis: the client was not created: the audit record could not be written\n');
     return 1;
   }
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ ...publicView(record), ...(clientSecret !== undefined ? { client_secret: clientSecret } : {}) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...publicView(record), ...(clientSecret !== undefined ? { client_secret: clientSecret } : {}) })}\n`,
+    );
   } else {
-    process.stdout.write(`Created OAuth client ${record.clientId} (${record.authMethod}, tenant ${record.tenantId}).\n`);
-    if (clientSecret !== undefined) process.stdout.write(`Store the secret now; it cannot be shown again:\n\n  client_id:     ${record.clientId}\n  client_secret: ${clientSecret}\n\n`);
+    process.stdout.write(
+      `Created OAuth client ${record.clientId} (${record.authMethod}, tenant ${record.tenantId}).\n`,
+    );
+    if (clientSecret !== undefined)
+      process.stdout.write(
+        `Store the secret now; it cannot be shown again:\n\n  client_id:     ${record.clientId}\n  client_secret: ${clientSecret}\n\n`,
+      );
     process.stdout.write(`Token endpoint: ${config.oauthServer!.issuer}/oauth/token\n`);
   }
   return 0;
@@ -191,7 +268,15 @@ function publicView(c: OAuthClientRecord) {
 }
 
 function entry(action: string, target: string, metadata: Record<string, string | number | null>): AuditEntry {
-  return { actor: cliActor(), action, target: target.slice(0, 256), decision: 'allowed', reason: null, requestId: null, metadata };
+  return {
+    actor: cliActor(),
+    action,
+    target: target.slice(0, 256),
+    decision: 'allowed',
+    reason: null,
+    requestId: null,
+    metadata,
+  };
 }
 
 async function appendAudit(audit: AuditLog, e: AuditEntry): Promise<boolean> {

@@ -60,7 +60,10 @@ export function createProgress(opts: ProgressOptions): Progress {
     if (tty) {
       const width = sink.columns !== undefined && sink.columns > 0 ? sink.columns : 80;
       const room = width - opts.label.length - status.length - 4;
-      const bar = total !== undefined && total > 0 && room >= BAR_MIN ? `${renderBar(done / total, Math.min(BAR_MAX, room))} ` : '';
+      const bar =
+        total !== undefined && total > 0 && room >= BAR_MIN
+          ? `${renderBar(done / total, Math.min(BAR_MAX, room))} `
+          : '';
       // \r and erase-to-end-of-line redraw the same line.
       sink.write(`\r\u001b[2K${opts.label} ${bar}${status}${final ? '\n' : ''}`);
     } else {
@@ -91,10 +94,13 @@ export function createProgress(opts: ProgressOptions): Progress {
 export function describe(done: number, total: number | undefined, elapsedS: number, unit: string): string {
   const parts: string[] = [];
   const count = total !== undefined ? `${group(done)}/${group(total)} ${unit}` : `${group(done)} ${unit}`;
-  parts.push(total !== undefined && total > 0 ? `${count} (${Math.floor((Math.min(done, total) / total) * 100)}%)` : count);
+  parts.push(
+    total !== undefined && total > 0 ? `${count} (${Math.floor((Math.min(done, total) / total) * 100)}%)` : count,
+  );
   const rate = elapsedS > 0 ? done / elapsedS : 0;
   if (elapsedS >= 0.05 && done > 0) parts.push(`${formatRate(rate)} ${unit}/s`);
-  if (total !== undefined && done < total) parts.push(rate > 0 && elapsedS >= 0.05 ? `ETA ${formatDuration((total - done) / rate)}` : 'ETA …');
+  if (total !== undefined && done < total)
+    parts.push(rate > 0 && elapsedS >= 0.05 ? `ETA ${formatDuration((total - done) / rate)}` : 'ETA …');
   else if (total !== undefined) parts.push(`in ${formatDuration(elapsedS)}`);
   return parts.join(', ');
 }

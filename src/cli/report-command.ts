@@ -45,10 +45,20 @@ type Format = (typeof FORMATS)[number];
 
 export async function runReport(argv: string[]): Promise<number> {
   if (argv[0] === 'compliance') return runComplianceReport(argv.slice(1));
-  const { values, positionals } = parseCommandArgs(argv, {
-    config: { type: 'string' }, 'data-dir': { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
-    'group-by': { type: 'string' }, format: { type: 'string' }, tenant: { type: 'string' },
-  }, REPORT_HELP, true);
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      config: { type: 'string' },
+      'data-dir': { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      'group-by': { type: 'string' },
+      format: { type: 'string' },
+      tenant: { type: 'string' },
+    },
+    REPORT_HELP,
+    true,
+  );
   if (values.help) {
     process.stdout.write(REPORT_HELP);
     return 0;
@@ -59,10 +69,15 @@ export async function runReport(argv: string[]): Promise<number> {
   const range = parseReportRange(values.from, values.to);
   if (typeof range === 'string') throw new UsageError(range);
   const groupBy = (values['group-by'] ?? 'tenant') as UsageGroup;
-  if (!(USAGE_GROUPS as readonly string[]).includes(groupBy)) throw new UsageError(`--group-by must be one of ${USAGE_GROUPS.join(', ')}, got "${String(values['group-by']).slice(0, 64)}"`);
+  if (!(USAGE_GROUPS as readonly string[]).includes(groupBy))
+    throw new UsageError(
+      `--group-by must be one of ${USAGE_GROUPS.join(', ')}, got "${String(values['group-by']).slice(0, 64)}"`,
+    );
   const format = (values.format ?? 'table') as Format;
-  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${String(values.format).slice(0, 64)}"`);
-  if (values.tenant !== undefined && (values.tenant === '' || values.tenant.length > 256)) throw new UsageError('--tenant must be 1..256 characters');
+  if (!(FORMATS as readonly string[]).includes(format))
+    throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${String(values.format).slice(0, 64)}"`);
+  if (values.tenant !== undefined && (values.tenant === '' || values.tenant.length > 256))
+    throw new UsageError('--tenant must be 1..256 characters');
 
   let storeCfg: StoreConfig;
   try {
@@ -75,10 +90,21 @@ export async function runReport(argv: string[]): Promise<number> {
   const store = await openStore(storeCfg);
   try {
     const rows = await store.summarizeUsage({
-      since: range.from.toISOString(), until: range.to.toISOString(), groupBy, ...(values.tenant === undefined ? {} : { tenantId: values.tenant }),
+      since: range.from.toISOString(),
+      until: range.to.toISOString(),
+      groupBy,
+      ...(values.tenant === undefined ? {} : { tenantId: values.tenant }),
     });
     const labels = groupBy === 'key' ? await keyLabels(store, values.tenant) : undefined;
-    process.stdout.write(renderUsage(rows, { from: range.from.toISOString(), to: range.to.toISOString(), groupBy, format, ...(labels ? { labels } : {}) }));
+    process.stdout.write(
+      renderUsage(rows, {
+        from: range.from.toISOString(),
+        to: range.to.toISOString(),
+        groupBy,
+        format,
+        ...(labels ? { labels } : {}),
+      }),
+    );
     return 0;
   } finally {
     await store.close();
@@ -86,13 +112,19 @@ export async function runReport(argv: string[]): Promise<number> {
 }
 
 /** Key id → label, so a report by key reads as names rather than UUIDs. */
-async function keyLabels(store: Pick<Store, 'listApiKeys'>, tenantId: string | undefined): Promise<Map<string, string>> {
+async function keyLabels(
+  store: Pick<Store, 'listApiKeys'>,
+  tenantId: string | undefined,
+): Promise<Map<string, string>> {
   const keys = await store.listApiKeys(tenantId === undefined ? {} : { tenantId });
   return new Map(keys.map((k) => [k.id, k.label]));
 }
 
 function resolveStore(configFlag: string | undefined, dataDirFlag: string | undefined): StoreConfig {
-  const configPath = configFlag ?? process.env.PORTCULLIS_CONFIG ?? (existsSync('portcullis.yaml') && dataDirFlag === undefined ? 'portcullis.yaml' : undefined);
+  const configPath =
+    configFlag ??
+    process.env.PORTCULLIS_CONFIG ??
+    (existsSync('portcullis.yaml') && dataDirFlag === undefined ? 'portcullis.yaml' : undefined);
   if (configPath !== undefined) {
     if (dataDirFlag !== undefined) throw new UsageError('use either --config or --data-dir, not both');
     return loadConfig(configPath).store;
@@ -100,20 +132,45 @@ function resolveStore(configFlag: string | undefined, dataDirFlag: string | unde
   return { driver: 'sqlite', path: join(resolve(dataDirFlag ?? 'data'), 'portcullis.db') };
 }
 
-const COLUMNS = ['requests', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'cache_write_tokens', 'total_tokens', 'cost_usd', 'unpriced', 'estimated'] as const;
+const COLUMNS = [
+  'requests',
+  'prompt_tokens',
+  'completion_tokens',
+  'cached_tokens',
+  'cache_write_tokens',
+  'total_tokens',
+  'cost_usd',
+  'unpriced',
+  'estimated',
+] as const;
 
 function cells(r: UsageRow): string[] {
-  return [String(r.requests), String(r.promptTokens), String(r.completionTokens), String(r.cachedTokens), String(r.cacheWriteTokens), String(r.totalTokens),
-    formatMicros(r.costMicros), String(r.unpricedRequests), String(r.estimatedRequests)];
+  return [
+    String(r.requests),
+    String(r.promptTokens),
+    String(r.completionTokens),
+    String(r.cachedTokens),
+    String(r.cacheWriteTokens),
+    String(r.totalTokens),
+    formatMicros(r.costMicros),
+    String(r.unpricedRequests),
+    String(r.estimatedRequests),
+  ];
 }
 
 function total(rows: readonly UsageRow[]): UsageRow {
   const sum = (f: (r: UsageRow) => number): number => rows.reduce((a, r) => a + f(r), 0);
   return {
-    group: 'TOTAL', requests: sum((r) => r.requests), promptTokens: sum((r) => r.promptTokens), completionTokens: sum((r) => r.completionTokens),
-    cachedTokens: sum((r) => r.cachedTokens), cacheWriteTokens: sum((r) => r.cacheWriteTokens), totalTokens: sum((r) => r.totalTokens),
+    group: 'TOTAL',
+    requests: sum((r) => r.requests),
+    promptTokens: sum((r) => r.promptTokens),
+    completionTokens: sum((r) => r.completionTokens),
+    cachedTokens: sum((r) => r.cachedTokens),
+    cacheWriteTokens: sum((r) => r.cacheWriteTokens),
+    totalTokens: sum((r) => r.totalTokens),
     costMicros: Number(rows.reduce((a, r) => a + BigInt(r.costMicros), 0n)),
-    unpricedRequests: sum((r) => r.unpricedRequests), estimatedRequests: sum((r) => r.estimatedRequests),
+    unpricedRequests: sum((r) => r.unpricedRequests),
+    estimatedRequests: sum((r) => r.estimatedRequests),
   };
 }
 
@@ -133,24 +190,41 @@ export function renderUsage(rows: readonly UsageRow[], meta: UsageMeta): string 
   const labelOf = (r: UsageRow): string => (r.group === null ? '' : (labels?.get(r.group) ?? '(unknown key)'));
   if (meta.format === 'json') {
     const view = (r: UsageRow): Record<string, unknown> => ({
-      [meta.groupBy]: r.group, ...(labels !== undefined && r !== t ? { label: r.group === null ? null : labelOf(r) } : {}),
-      requests: r.requests, promptTokens: r.promptTokens, completionTokens: r.completionTokens,
-      cachedTokens: r.cachedTokens, cacheWriteTokens: r.cacheWriteTokens, totalTokens: r.totalTokens, costUsd: formatMicros(r.costMicros), costMicros: r.costMicros,
-      unpricedRequests: r.unpricedRequests, estimatedRequests: r.estimatedRequests,
+      [meta.groupBy]: r.group,
+      ...(labels !== undefined && r !== t ? { label: r.group === null ? null : labelOf(r) } : {}),
+      requests: r.requests,
+      promptTokens: r.promptTokens,
+      completionTokens: r.completionTokens,
+      cachedTokens: r.cachedTokens,
+      cacheWriteTokens: r.cacheWriteTokens,
+      totalTokens: r.totalTokens,
+      costUsd: formatMicros(r.costMicros),
+      costMicros: r.costMicros,
+      unpricedRequests: r.unpricedRequests,
+      estimatedRequests: r.estimatedRequests,
     });
     const { [meta.groupBy]: _g, ...totals } = view(t);
     return `${JSON.stringify({ from: meta.from, to: meta.to, groupBy: meta.groupBy, rows: rows.map(view), total: totals }, null, 2)}\n`;
   }
-  const lead = (r: UsageRow, none: string): string[] => (labels === undefined ? [r.group ?? none] : [r.group ?? none, labelOf(r)]);
+  const lead = (r: UsageRow, none: string): string[] =>
+    labels === undefined ? [r.group ?? none] : [r.group ?? none, labelOf(r)];
   const header = labels === undefined ? [meta.groupBy, ...COLUMNS] : [meta.groupBy, 'label', ...COLUMNS];
   const body = rows.map((r) => [...lead(r, '(none)'), ...cells(r)]);
   if (meta.format === 'csv') {
-    return [header, ...rows.map((r) => [...lead(r, ''), ...cells(r)])].map((line) => line.map(csvCell).join(',')).join('\r\n') + '\r\n';
+    return (
+      [header, ...rows.map((r) => [...lead(r, ''), ...cells(r)])]
+        .map((line) => line.map(csvCell).join(','))
+        .join('\r\n') + '\r\n'
+    );
   }
   const all = [header, ...body, [...(labels === undefined ? ['TOTAL'] : ['TOTAL', '']), ...cells(t)]];
   const text = labels === undefined ? 1 : 2;
   const widths = header.map((_, i) => Math.max(...all.map((line) => printable(line[i]!).length)));
-  const fmt = (line: string[]) => line.map((c, i) => (i < text ? printable(c).padEnd(widths[i]!) : printable(c).padStart(widths[i]!))).join('  ').trimEnd();
+  const fmt = (line: string[]) =>
+    line
+      .map((c, i) => (i < text ? printable(c).padEnd(widths[i]!) : printable(c).padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return `${[fmt(header), ...body.map(fmt), fmt(all[all.length - 1]!)].join('\n')}\n`;
 }
 

@@ -5,16 +5,16 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { openConfiguredAuditLog } from '../audit/open.ts';
-import { cliActor } from '../audit/key-events.ts';
 import { GATEWAY_VERSION } from '../app/version.ts';
+import { parseExportRange } from '../audit/export.ts';
+import { cliActor } from '../audit/key-events.ts';
+import { openConfiguredAuditLog } from '../audit/open.ts';
 import { collectComplianceFacts } from '../compliance/collect.ts';
 import { evaluateControls } from '../compliance/controls.ts';
 import { buildReport, renderJson, renderMarkdown } from '../compliance/render.ts';
 import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
 import type { GatewayConfig } from '../config/types.ts';
-import { parseExportRange } from '../audit/export.ts';
 import type { MockUpstream } from '../mock-upstream/index.ts';
 import { openStore } from '../store/open.ts';
 import { parseCommandArgs } from './args.ts';
@@ -43,10 +43,19 @@ Options:
 const FORMATS = ['markdown', 'json'] as const;
 
 export async function runComplianceReport(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    config: { type: 'string' }, 'data-dir': { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
-    format: { type: 'string' }, output: { type: 'string' },
-  }, COMPLIANCE_HELP, true);
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      config: { type: 'string' },
+      'data-dir': { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      format: { type: 'string' },
+      output: { type: 'string' },
+    },
+    COMPLIANCE_HELP,
+    true,
+  );
   if (values.help) {
     process.stdout.write(COMPLIANCE_HELP);
     return 0;
@@ -55,7 +64,8 @@ export async function runComplianceReport(argv: string[]): Promise<number> {
   const range = parseExportRange(values.from, values.to);
   if (typeof range === 'string') throw new UsageError(range);
   const format = values.format ?? 'markdown';
-  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${format.slice(0, 64)}"`);
+  if (!(FORMATS as readonly string[]).includes(format))
+    throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${format.slice(0, 64)}"`);
   let config: GatewayConfig;
   try {
     config = resolveConfig(values.config, values['data-dir']);
@@ -67,7 +77,13 @@ export async function runComplianceReport(argv: string[]): Promise<number> {
   const store = await openStore(config.store);
   let text: string;
   try {
-    const facts = await collectComplianceFacts({ config, store, from: range.from, to: range.to, version: GATEWAY_VERSION });
+    const facts = await collectComplianceFacts({
+      config,
+      store,
+      from: range.from,
+      to: range.to,
+      version: GATEWAY_VERSION,
+    });
     const report = buildReport(facts, evaluateControls(facts));
     text = format === 'json' ? renderJson(report) : renderMarkdown(report);
   } finally {
@@ -76,7 +92,12 @@ export async function runComplianceReport(argv: string[]): Promise<number> {
   const audit = await openConfiguredAuditLog(config.audit, config.security.dataDir);
   try {
     await audit.append({
-      actor: cliActor(), action: 'report.compliance', target: null, decision: 'allowed', reason: null, requestId: null,
+      actor: cliActor(),
+      action: 'report.compliance',
+      target: null,
+      decision: 'allowed',
+      reason: null,
+      requestId: null,
       metadata: { from: range.from.toISOString(), to: range.to.toISOString(), format },
     });
   } finally {
@@ -88,7 +109,10 @@ export async function runComplianceReport(argv: string[]): Promise<number> {
 }
 
 function resolveConfig(configFlag: string | undefined, dataDirFlag: string | undefined): GatewayConfig {
-  const configPath = configFlag ?? process.env.PORTCULLIS_CONFIG ?? (existsSync('portcullis.yaml') && dataDirFlag === undefined ? 'portcullis.yaml' : undefined);
+  const configPath =
+    configFlag ??
+    process.env.PORTCULLIS_CONFIG ??
+    (existsSync('portcullis.yaml') && dataDirFlag === undefined ? 'portcullis.yaml' : undefined);
   if (configPath !== undefined) {
     if (dataDirFlag !== undefined) throw new UsageError('use either --config or --data-dir, not both');
     return loadConfig(configPath);

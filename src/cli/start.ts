@@ -1,15 +1,15 @@
 import { existsSync } from 'node:fs';
 import { createGateway, type Gateway } from '../app/create-gateway.ts';
 import { keyCreatedEntry, SYSTEM_DEMO_ACTOR } from '../audit/key-events.ts';
-import { loadConfig } from '../config/load.ts';
 import { ConfigError } from '../config/errors.ts';
+import { loadConfig } from '../config/load.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { createApiKey } from '../identity/api-keys.ts';
 import { resolveKeyHashSecret } from '../identity/key-secret.ts';
-import { startMockUpstream, type MockUpstream } from '../mock-upstream/index.ts';
+import { type MockUpstream, startMockUpstream } from '../mock-upstream/index.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
-import { providerSecretValues } from '../upstream/provider-secrets.ts';
 import { LOG_FORMATS, type LogFormat } from '../observability/pretty-log.ts';
+import { providerSecretValues } from '../upstream/provider-secrets.ts';
 import { parseCommandArgs, parsePort } from './args.ts';
 import { DEMO_KEY_LABEL, demoBanner, demoConfig } from './demo.ts';
 import { UsageError } from './usage-error.ts';
@@ -34,19 +34,37 @@ SIGTERM or SIGINT drains in-flight requests (server.shutdown_grace_ms) and exits
 `;
 
 export async function runStart(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, {
-    config: { type: 'string' }, demo: { type: 'boolean' }, host: { type: 'string' },
-    port: { type: 'string' }, 'data-dir': { type: 'string' }, 'log-format': { type: 'string' },
-  }, START_HELP);
+  const { values } = parseCommandArgs(
+    argv,
+    {
+      config: { type: 'string' },
+      demo: { type: 'boolean' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'log-format': { type: 'string' },
+    },
+    START_HELP,
+  );
   if (values.help) {
     process.stdout.write(START_HELP);
     return 0;
   }
   const logFormat = values['log-format'] as LogFormat | undefined;
-  if (logFormat !== undefined && !(LOG_FORMATS as readonly string[]).includes(logFormat)) throw new UsageError(`--log-format must be one of ${LOG_FORMATS.join(', ')}`);
-  const configPath = values.demo ? undefined : (values.config ?? process.env.PORTCULLIS_CONFIG ?? (existsSync('portcullis.yaml') ? 'portcullis.yaml' : undefined));
-  if (configPath !== undefined && (values.host !== undefined || values.port !== undefined || values['data-dir'] !== undefined)) {
-    throw new UsageError('--host, --port and --data-dir apply to the demo only; set server.host/server.port in the config file');
+  if (logFormat !== undefined && !(LOG_FORMATS as readonly string[]).includes(logFormat))
+    throw new UsageError(`--log-format must be one of ${LOG_FORMATS.join(', ')}`);
+  const configPath = values.demo
+    ? undefined
+    : (values.config ??
+      process.env.PORTCULLIS_CONFIG ??
+      (existsSync('portcullis.yaml') ? 'portcullis.yaml' : undefined));
+  if (
+    configPath !== undefined &&
+    (values.host !== undefined || values.port !== undefined || values['data-dir'] !== undefined)
+  ) {
+    throw new UsageError(
+      '--host, --port and --data-dir apply to the demo only; set server.host/server.port in the config file',
+    );
   }
 
   let mock: MockUpstream | undefined;
@@ -71,7 +89,11 @@ export async function runStart(argv: string[]): Promise<number> {
   }
 
   // Provider credentials are removed from every log line, whatever a provider echoes back.
-  const log = createLogger({ level: config.logging.level, format: logFormat ?? config.logging.format, secretValues: providerSecretValues(config.providers.values()) });
+  const log = createLogger({
+    level: config.logging.level,
+    format: logFormat ?? config.logging.format,
+    secretValues: providerSecretValues(config.providers.values()),
+  });
   let gateway: Gateway;
   try {
     gateway = await createGateway(config, { log });
@@ -87,13 +109,18 @@ export async function runStart(argv: string[]): Promise<number> {
     await mock?.close();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
-      process.stderr.write(`portcullis: ${config.server.host}:${config.server.port} is already in use; pick another port (--port or server.port)\n`);
+      process.stderr.write(
+        `portcullis: ${config.server.host}:${config.server.port} is already in use; pick another port (--port or server.port)\n`,
+      );
       return 1;
     }
     throw err;
   }
   if (mock) process.stdout.write(await demoKeyBanner(gateway, config, url));
-  log.info({ url, config: config.source, stages: gateway.pipeline.stageNames, models: [...config.models.keys()] }, 'listening');
+  log.info(
+    { url, config: config.source, stages: gateway.pipeline.stageNames, models: [...config.models.keys()] },
+    'listening',
+  );
 
   await waitForSignal(log);
   await gateway.close();
@@ -108,7 +135,11 @@ async function demoKeyBanner(gateway: Gateway, config: GatewayConfig, url: strin
   const existing = keys.find((k) => k.label === DEMO_KEY_LABEL && k.revokedAt === null);
   if (existing) return demoBanner(url, undefined, existing.prefix);
   const secret = resolveKeyHashSecret(config.security);
-  const { key, record } = await createApiKey(gateway.store, secret, { tenantId: 'default', label: DEMO_KEY_LABEL, allowedModels: ['*'] });
+  const { key, record } = await createApiKey(gateway.store, secret, {
+    tenantId: 'default',
+    label: DEMO_KEY_LABEL,
+    allowedModels: ['*'],
+  });
   try {
     await gateway.audit.append(keyCreatedEntry(record, SYSTEM_DEMO_ACTOR));
   } catch (err) {

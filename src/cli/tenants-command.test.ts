@@ -23,8 +23,12 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
 
 describe('portcullis tenants', { timeout: 300_000 }, () => {
   let dir: string;
-  before(() => { dir = mkdtempSync(join(tmpdir(), 'portcullis-tenants-')); });
-  after(() => { rmSync(dir, { recursive: true, force: true }); });
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'portcullis-tenants-'));
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('creates and lists tenants, refuses a taken id, and records the creation', async () => {
     const made = await cli(['tenants', 'create', '--data-dir', dir, '--id', 'acme', '--name', 'Acme Corp', '--json']);
@@ -36,11 +40,25 @@ describe('portcullis tenants', { timeout: 300_000 }, () => {
     assert.equal(dup.code, 1);
     assert.match(dup.stderr, /already exists/);
     const listed = await cli(['tenants', 'list', '--data-dir', dir, '--json']);
-    assert.deepEqual((JSON.parse(listed.stdout) as Array<{ id: string; name: string; status: string }>).map((t) => [t.name, t.status]),
-      [['Acme Corp', 'active'], ['Beta', 'active']]);
+    assert.deepEqual(
+      (JSON.parse(listed.stdout) as Array<{ id: string; name: string; status: string }>).map((t) => [t.name, t.status]),
+      [
+        ['Acme Corp', 'active'],
+        ['Beta', 'active'],
+      ],
+    );
     const exported = await cli(['audit', 'export', '--data-dir', dir, '--from', '2000-01-01', '--to', '2999-01-01']);
-    const actions = exported.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { action: string; target: string }));
-    assert.deepEqual(actions.filter((a) => a.action === 'tenant.create').map((a) => a.target).slice(0, 1), ['acme']);
+    const actions = exported.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { action: string; target: string });
+    assert.deepEqual(
+      actions
+        .filter((a) => a.action === 'tenant.create')
+        .map((a) => a.target)
+        .slice(0, 1),
+      ['acme'],
+    );
     assert.equal(actions.filter((a) => a.action === 'tenant.create').length, 2, 'the refused duplicate left no record');
   });
 

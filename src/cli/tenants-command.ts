@@ -11,8 +11,8 @@ import { openStore } from '../store/open.ts';
 import { StoreConflictError } from '../store/store.ts';
 import type { TenantRecord, TenantStatus } from '../store/tenancy.ts';
 import { parseCommandArgs } from './args.ts';
-import { TENANTS_HELP as SHRED_HELP, runTenants as runTenantShred } from './tenant-erasure-command.ts';
 import { resolveState } from './keys-command.ts';
+import { runTenants as runTenantShred, TENANTS_HELP as SHRED_HELP } from './tenant-erasure-command.ts';
 import { UsageError } from './usage-error.ts';
 
 export const TENANTS_HELP = `Usage: portcullis tenants <create|list|suspend|resume|shred|delete> [options]
@@ -46,30 +46,45 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export async function runTenantsCommand(argv: string[]): Promise<number> {
   if (argv[0] === 'shred' || argv[0] === 'delete') return runTenantShred(argv);
-  const { values, positionals } = parseCommandArgs(argv, {
-    config: { type: 'string' }, 'data-dir': { type: 'string' }, name: { type: 'string' }, id: { type: 'string' },
-    json: { type: 'boolean' },
-  }, TENANTS_HELP, true);
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      config: { type: 'string' },
+      'data-dir': { type: 'string' },
+      name: { type: 'string' },
+      id: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    TENANTS_HELP,
+    true,
+  );
   if (values.help) {
     process.stdout.write(`${TENANTS_HELP}\n${SHRED_HELP}`);
     return 0;
   }
   const [sub, ...args] = positionals;
   if (sub === 'suspend' || sub === 'resume') {
-    if (values.name !== undefined || values.id !== undefined) throw new UsageError(`--name and --id belong to "tenants create"`);
+    if (values.name !== undefined || values.id !== undefined)
+      throw new UsageError(`--name and --id belong to "tenants create"`);
     if (args.length !== 1) throw new UsageError(`usage: portcullis tenants ${sub} TENANT`);
     return setTenantStatus(args[0]!, sub === 'suspend' ? 'suspended' : 'active', values);
   }
-  if (sub !== 'create' && sub !== 'list') throw new UsageError(`expected create, list, suspend, resume, shred or delete\n\n${TENANTS_HELP}`);
+  if (sub !== 'create' && sub !== 'list')
+    throw new UsageError(`expected create, list, suspend, resume, shred or delete\n\n${TENANTS_HELP}`);
   if (args.length > 0) throw new UsageError(`unexpected argument "${args[0]}"`);
-  if (sub === 'list' && (values.name !== undefined || values.id !== undefined)) throw new UsageError('--name and --id belong to "tenants create"');
+  if (sub === 'list' && (values.name !== undefined || values.id !== undefined))
+    throw new UsageError('--name and --id belong to "tenants create"');
 
   let tenant: TenantRecord | undefined;
   if (sub === 'create') {
     const name = values.name?.trim();
-    if (!name || [...name].length > 100 || CONTROL.test(name)) throw new UsageError('--name is required (1-100 characters, no control characters)');
+    if (!name || [...name].length > 100 || CONTROL.test(name))
+      throw new UsageError('--name is required (1-100 characters, no control characters)');
     const id = values.id ?? `ten_${randomUUID()}`;
-    if (!TENANT_ID.test(id)) throw new UsageError(`--id "${id.slice(0, 80)}" must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+    if (!TENANT_ID.test(id))
+      throw new UsageError(
+        `--id "${id.slice(0, 80)}" must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+      );
     tenant = { id, name, status: 'active', createdAt: new Date().toISOString() };
   }
 
@@ -81,7 +96,9 @@ export async function runTenantsCommand(argv: string[]): Promise<number> {
       const tenants = await store.listTenants();
       if (values.json) process.stdout.write(`${JSON.stringify(tenants)}\n`);
       else if (tenants.length === 0) process.stdout.write('No tenants.\n');
-      else for (const t of tenants) process.stdout.write(`${t.id}  ${JSON.stringify(t.name)}  ${t.status}  created=${t.createdAt}\n`);
+      else
+        for (const t of tenants)
+          process.stdout.write(`${t.id}  ${JSON.stringify(t.name)}  ${t.status}  created=${t.createdAt}\n`);
       return 0;
     }
     if ((await store.getTenant(tenant.id)) !== undefined) {
@@ -91,7 +108,12 @@ export async function runTenantsCommand(argv: string[]): Promise<number> {
     // Recorded before it is made: no tenant can exist that the audit log does not show.
     audit = await openConfiguredAuditLog(auditCfg, security.dataDir);
     await audit.append({
-      actor: cliActor(), action: 'tenant.create', target: tenant.id, decision: 'allowed', reason: null, requestId: null,
+      actor: cliActor(),
+      action: 'tenant.create',
+      target: tenant.id,
+      decision: 'allowed',
+      reason: null,
+      requestId: null,
       metadata: { tenant: tenant.id, name: tenant.name },
     });
     try {
@@ -115,7 +137,9 @@ export async function runTenantsCommand(argv: string[]): Promise<number> {
  * suspension or resumption happens that the log does not show.
  */
 async function setTenantStatus(
-  id: string, status: TenantStatus, values: { config?: string | undefined; 'data-dir'?: string | undefined; json?: boolean | undefined },
+  id: string,
+  status: TenantStatus,
+  values: { config?: string | undefined; 'data-dir'?: string | undefined; json?: boolean | undefined },
 ): Promise<number> {
   const { storeCfg, security, audit: auditCfg } = resolveState(values.config, values['data-dir']);
   const store = await openStore(storeCfg);
@@ -123,7 +147,9 @@ async function setTenantStatus(
   try {
     const before = await store.getTenant(id);
     if (before === undefined) {
-      process.stderr.write(`portcullis: no tenant with id ${JSON.stringify(id.slice(0, 80))} (see "portcullis tenants list")\n`);
+      process.stderr.write(
+        `portcullis: no tenant with id ${JSON.stringify(id.slice(0, 80))} (see "portcullis tenants list")\n`,
+      );
       return 1;
     }
     const verb = status === 'suspended' ? 'suspended' : 'active';
@@ -134,8 +160,13 @@ async function setTenantStatus(
     }
     audit = await openConfiguredAuditLog(auditCfg, security.dataDir);
     await audit.append({
-      actor: cliActor(), action: status === 'suspended' ? 'tenant.suspend' : 'tenant.resume', target: id, decision: 'allowed',
-      reason: null, requestId: null, metadata: { tenant: id, old_status: before.status, status },
+      actor: cliActor(),
+      action: status === 'suspended' ? 'tenant.suspend' : 'tenant.resume',
+      target: id,
+      decision: 'allowed',
+      reason: null,
+      requestId: null,
+      metadata: { tenant: id, old_status: before.status, status },
     });
     const after = await store.updateTenant(id, { status });
     if (after === undefined) {
@@ -143,7 +174,10 @@ async function setTenantStatus(
       return 1;
     }
     if (values.json) process.stdout.write(`${JSON.stringify(after)}\n`);
-    else if (status === 'suspended') process.stdout.write(`Suspended tenant ${id}: its callers and admins are refused from now on (within about a second).\n`);
+    else if (status === 'suspended')
+      process.stdout.write(
+        `Suspended tenant ${id}: its callers and admins are refused from now on (within about a second).\n`,
+      );
     else process.stdout.write(`Resumed tenant ${id}.\n`);
     return 0;
   } finally {

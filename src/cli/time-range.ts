@@ -3,11 +3,15 @@
  * `yesterday` (the start of that UTC day) and `now`. A missing `--to` means now, so
  * `--from today` is today so far and `--from yesterday --to today` is all of yesterday.
  */
-import { parseExportRange, type ExportRange } from '../audit/export.ts';
+import { type ExportRange, parseExportRange } from '../audit/export.ts';
 
 const DAY_MS = 86_400_000;
 
-export function parseReportRange(from: string | undefined, to: string | undefined, now: Date = new Date()): ExportRange | string {
+export function parseReportRange(
+  from: string | undefined,
+  to: string | undefined,
+  now: Date = new Date(),
+): ExportRange | string {
   return parseExportRange(resolveWord(from, now), resolveWord(to ?? 'now', now));
 }
 
@@ -15,9 +19,13 @@ function resolveWord(value: string | undefined, now: Date): string | undefined {
   if (value === undefined) return undefined;
   const startOfToday = Math.floor(now.getTime() / DAY_MS) * DAY_MS;
   switch (value.trim().toLowerCase()) {
-    case 'now': return now.toISOString();
-    case 'today': return new Date(startOfToday).toISOString();
-    case 'yesterday': return new Date(startOfToday - DAY_MS).toISOString();
-    default: return value;
+    case 'now':
+      return now.toISOString();
+    case 'today':
+      return new Date(startOfToday).toISOString();
+    case 'yesterday':
+      return new Date(startOfToday - DAY_MS).toISOString();
+    default:
+      return value;
   }
 }

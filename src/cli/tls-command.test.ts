@@ -1,10 +1,10 @@
-import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { spkiSha256 } from '../tls/spki-pin.ts';
 
@@ -25,13 +25,27 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
 describe('portcullis tls self-signed', () => {
   it('writes a 0600 key and a certificate for the requested hosts and prints its pin', async () => {
     const out = join(dir, 'a');
-    const r = await run(['tls', 'self-signed', '--out', out, '--host', 'gw.internal', '--host', '10.0.0.7', '--days', '7']);
+    const r = await run([
+      'tls',
+      'self-signed',
+      '--out',
+      out,
+      '--host',
+      'gw.internal',
+      '--host',
+      '10.0.0.7',
+      '--days',
+      '7',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(statSync(join(out, 'key.pem')).mode & 0o777, 0o600);
     assert.equal(statSync(out).mode & 0o777, 0o700);
     const certPem = readFileSync(join(out, 'cert.pem'), 'utf8');
     assert.equal(new X509Certificate(certPem).subjectAltName, 'DNS:gw.internal, IP Address:10.0.0.7');
-    assert.match(r.stdout, new RegExp(`SPKI pin \\(sha256, base64\\): ${spkiSha256(certPem).replace(/[+/]/g, '\\$&')}`));
+    assert.match(
+      r.stdout,
+      new RegExp(`SPKI pin \\(sha256, base64\\): ${spkiSha256(certPem).replace(/[+/]/g, '\\$&')}`),
+    );
     assert.ok(!r.stdout.includes('PRIVATE KEY'), 'the key is never printed');
   });
 
@@ -53,8 +67,14 @@ describe('portcullis tls self-signed', () => {
 
   it('refuses bad usage with exit 2', async () => {
     writeFileSync(join(dir, 'x'), '');
-    for (const args of [['tls'], ['tls', 'other'], ['tls', 'self-signed'], ['tls', 'self-signed', '--out', dir, '--days', '0'],
-      ['tls', 'self-signed', '--out', dir, '--days', 'ten'], ['tls', 'self-signed', '--out', dir, '--host', 'a b']]) {
+    for (const args of [
+      ['tls'],
+      ['tls', 'other'],
+      ['tls', 'self-signed'],
+      ['tls', 'self-signed', '--out', dir, '--days', '0'],
+      ['tls', 'self-signed', '--out', dir, '--days', 'ten'],
+      ['tls', 'self-signed', '--out', dir, '--host', 'a b'],
+    ]) {
       const r = await run(args);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     }

@@ -30,15 +30,24 @@ Clients must trust DIR/cert.pem (e.g. NODE_EXTRA_CA_CERTS=DIR/cert.pem, curl --c
 `;
 
 export async function runTls(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    out: { type: 'string' }, host: { type: 'string', multiple: true }, days: { type: 'string' }, force: { type: 'boolean' },
-  }, TLS_HELP, true);
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      out: { type: 'string' },
+      host: { type: 'string', multiple: true },
+      days: { type: 'string' },
+      force: { type: 'boolean' },
+    },
+    TLS_HELP,
+    true,
+  );
   if (values.help) {
     process.stdout.write(TLS_HELP);
     return 0;
   }
   const [sub, ...extra] = positionals;
-  if (sub !== 'self-signed') throw new UsageError(`${sub === undefined ? 'missing subcommand' : `unknown subcommand "${sub}"`}\n\n${TLS_HELP}`);
+  if (sub !== 'self-signed')
+    throw new UsageError(`${sub === undefined ? 'missing subcommand' : `unknown subcommand "${sub}"`}\n\n${TLS_HELP}`);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
   if (values.out === undefined || values.out === '') throw new UsageError(`--out DIR is required\n\n${TLS_HELP}`);
   const days = values.days === undefined ? 365 : Number(values.days);
@@ -59,20 +68,23 @@ export async function runTls(argv: string[]): Promise<number> {
   const keyPath = join(dir, 'key.pem');
   if (!values.force) {
     const existing = [certPath, keyPath].filter((p) => existsSync(p));
-    if (existing.length > 0) throw new UsageError(`${existing.join(' and ')} already exist; pass --force to replace them`);
+    if (existing.length > 0)
+      throw new UsageError(`${existing.join(' and ')} already exist; pass --force to replace them`);
   }
   const pair = await createSelfSigned({ hosts, days });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeNew(keyPath, pair.key, 0o600, values.force === true);
   writeNew(certPath, pair.cert, 0o644, values.force === true);
-  process.stdout.write([
-    `wrote ${certPath}`,
-    `wrote ${keyPath} (mode 0600)`,
-    `hosts: ${hosts.join(', ')}`,
-    `valid for ${days} days`,
-    `SPKI pin (sha256, base64): ${pair.spkiPin}`,
-    '',
-  ].join('\n'));
+  process.stdout.write(
+    [
+      `wrote ${certPath}`,
+      `wrote ${keyPath} (mode 0600)`,
+      `hosts: ${hosts.join(', ')}`,
+      `valid for ${days} days`,
+      `SPKI pin (sha256, base64): ${pair.spkiPin}`,
+      '',
+    ].join('\n'),
+  );
   return 0;
 }
 
@@ -86,7 +98,8 @@ function writeNew(path: string, text: string, mode: number, force: boolean): voi
   try {
     fd = openSync(path, 'wx', mode);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`${path} already exists; pass --force to replace it`);
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new UsageError(`${path} already exists; pass --force to replace it`);
     throw err;
   }
   try {

@@ -29,7 +29,9 @@ export async function collectComplianceFacts(opts: CollectOptions): Promise<Comp
   const tls = config.server.tls;
   const providers = [...config.providers.values()];
   const payloadLog = config.payloadLog?.enabled === true ? config.payloadLog : undefined;
-  const threatRules = config.threatDetection.enabled ? Object.values(config.threatDetection.rules).filter((r) => r.enabled).length : 0;
+  const threatRules = config.threatDetection.enabled
+    ? Object.values(config.threatDetection.rules).filter((r) => r.enabled).length
+    : 0;
   return {
     generatedAt: now.toISOString(),
     period: { from: opts.from.toISOString(), to: opts.to.toISOString() },
@@ -54,10 +56,16 @@ export async function collectComplianceFacts(opts: CollectOptions): Promise<Comp
       apiKeysEnabled: config.auth.apiKeys.enabled,
       keys: keyFacts(await store.listApiKeys({}), now),
       jwtIssuers: config.auth.jwt.issuers.length + (config.oauthServer !== undefined ? 1 : 0),
-      admins: (await store.listAdminUsers({})).map((u): AdminRef => ({
-        id: u.id, tenantId: u.tenantId, email: u.email, role: u.role,
-        mfaEnrolled: u.totpSecret !== null, disabled: u.disabledAt !== null,
-      })),
+      admins: (await store.listAdminUsers({})).map(
+        (u): AdminRef => ({
+          id: u.id,
+          tenantId: u.tenantId,
+          email: u.email,
+          role: u.role,
+          mfaEnrolled: u.totpSecret !== null,
+          disabled: u.disabledAt !== null,
+        }),
+      ),
       bruteForceLockout: config.auth.lockout.threshold > 0,
     },
     traffic: {
@@ -72,7 +80,14 @@ export async function collectComplianceFacts(opts: CollectOptions): Promise<Comp
 }
 
 function keyFacts(keys: readonly ApiKeyRecord[], now: Date): ComplianceFacts['identity']['keys'] {
-  const ref = (k: ApiKeyRecord): KeyRef => ({ id: k.id, tenantId: k.tenantId, label: k.label, prefix: k.prefix, createdAt: k.createdAt, lastUsedAt: k.lastUsedAt });
+  const ref = (k: ApiKeyRecord): KeyRef => ({
+    id: k.id,
+    tenantId: k.tenantId,
+    label: k.label,
+    prefix: k.prefix,
+    createdAt: k.createdAt,
+    lastUsedAt: k.lastUsedAt,
+  });
   const expired = (k: ApiKeyRecord) => k.expiresAt !== null && Date.parse(k.expiresAt) <= now.getTime();
   const active = keys.filter((k) => k.revokedAt === null && !expired(k));
   const staleBefore = now.getTime() - UNUSED_DAYS * DAY_MS;
@@ -92,24 +107,42 @@ function auditFacts(config: GatewayConfig, from: Date, to: Date): ComplianceFact
   try {
     db = openAuditDatabaseForReading(config.audit.path);
   } catch (err) {
-    return { ...base, verified: false, verifyFinding: (err as Error).message, records: 0, checkpoints: 0, unsignedRecords: 0, actionsInPeriod: [], securityEvents: [] };
+    return {
+      ...base,
+      verified: false,
+      verifyFinding: (err as Error).message,
+      records: 0,
+      checkpoints: 0,
+      unsignedRecords: 0,
+      actionsInPeriod: [],
+      securityEvents: [],
+    };
   }
   try {
     let trusted: string[];
     let keyProblem: string | undefined;
     try {
-      trusted = [publicKeyFromPem(resolveSigningKeyPem(config.audit.signingKeyPem, config.security.dataDir, { create: false }), 'audit.signing_key')];
+      trusted = [
+        publicKeyFromPem(
+          resolveSigningKeyPem(config.audit.signingKeyPem, config.security.dataDir, { create: false }),
+          'audit.signing_key',
+        ),
+      ];
     } catch (err) {
       trusted = [];
       keyProblem = `no audit signing key to verify with: ${(err as Error).message}`;
     }
     const v = verifyAuditDatabase(db, { trustedPublicKeys: trusted });
     const range = [from.toISOString(), to.toISOString()] as const;
-    const actions = db.prepare(`SELECT action, decision, COUNT(*) AS n FROM audit_records
-      WHERE time >= ? AND time < ? GROUP BY action, decision ORDER BY n DESC, action`).all(...range);
+    const actions = db
+      .prepare(`SELECT action, decision, COUNT(*) AS n FROM audit_records
+      WHERE time >= ? AND time < ? GROUP BY action, decision ORDER BY n DESC, action`)
+      .all(...range);
     // Threat detection writes `security.alert` with the rule and what was done about it.
-    const alerts = db.prepare(`SELECT json_extract(metadata, '$.rule') AS rule, json_extract(metadata, '$.action') AS handling, COUNT(*) AS n
-      FROM audit_records WHERE action = 'security.alert' AND time >= ? AND time < ? GROUP BY rule, handling ORDER BY n DESC`).all(...range);
+    const alerts = db
+      .prepare(`SELECT json_extract(metadata, '$.rule') AS rule, json_extract(metadata, '$.action') AS handling, COUNT(*) AS n
+      FROM audit_records WHERE action = 'security.alert' AND time >= ? AND time < ? GROUP BY rule, handling ORDER BY n DESC`)
+      .all(...range);
     return {
       ...base,
       verified: v.ok && keyProblem === undefined,
@@ -117,8 +150,16 @@ function auditFacts(config: GatewayConfig, from: Date, to: Date): ComplianceFact
       records: v.records,
       checkpoints: v.checkpoints,
       unsignedRecords: v.unsignedRecords,
-      actionsInPeriod: actions.map((r) => ({ action: String(r.action), decision: String(r.decision), count: Number(r.n) })),
-      securityEvents: alerts.map((r) => ({ type: `threat.${String(r.rule)}`, handling: String(r.handling), count: Number(r.n) })),
+      actionsInPeriod: actions.map((r) => ({
+        action: String(r.action),
+        decision: String(r.decision),
+        count: Number(r.n),
+      })),
+      securityEvents: alerts.map((r) => ({
+        type: `threat.${String(r.rule)}`,
+        handling: String(r.handling),
+        count: Number(r.n),
+      })),
     };
   } finally {
     db.close();

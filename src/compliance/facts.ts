@@ -77,9 +77,17 @@ export interface ComplianceFacts {
     readonly unsignedRecords: number;
     readonly retentionDays: number | null;
     /** Records in the period, by action and decision. */
-    readonly actionsInPeriod: ReadonlyArray<{ readonly action: string; readonly decision: string; readonly count: number }>;
+    readonly actionsInPeriod: ReadonlyArray<{
+      readonly action: string;
+      readonly decision: string;
+      readonly count: number;
+    }>;
     /** Security events (action `security.*`, `auth.lockout`, …) in the period, with how each was handled. */
-    readonly securityEvents: ReadonlyArray<{ readonly type: string; readonly handling: string; readonly count: number }>;
+    readonly securityEvents: ReadonlyArray<{
+      readonly type: string;
+      readonly handling: string;
+      readonly count: number;
+    }>;
   };
   readonly alerting: { readonly webhooks: number; readonly threatRules: number };
 }

@@ -35,7 +35,7 @@ export function renderMarkdown(report: ComplianceReport): string {
     `- Generated: ${f.generatedAt} by Portcullis ${md(f.gatewayVersion)} from ${md(f.configSource)}`,
     `- Controls: ${s.met} met, ${s.partial} partial, ${s.not_met} not met, ${s.info} informational`,
     '',
-    'Every figure below was computed from the gateway\'s configuration, store and audit log when',
+    "Every figure below was computed from the gateway's configuration, store and audit log when",
     'this report was generated.',
     '',
     '| Control | Status | Framework references |',

@@ -11,13 +11,16 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 describe('checkConfigFile', () => {
   it('summarises a valid file', () => {
     const file = join(dir, 'ok.yaml');
-    writeFileSync(file, [
-      'providers:',
-      '  openai: { kind: openai, base_url: "https://api.openai.com/v1", api_key: "${OPENAI_API_KEY}" }',
-      'models:',
-      '  a: { targets: [{ provider: openai, model: x }, { provider: openai, model: y, priority: 1 }] }',
-      '  b: { targets: [{ provider: openai, model: z }] }',
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'providers:',
+        '  openai: { kind: openai, base_url: "https://api.openai.com/v1", api_key: "${OPENAI_API_KEY}" }',
+        'models:',
+        '  a: { targets: [{ provider: openai, model: x }, { provider: openai, model: y, priority: 1 }] }',
+        '  b: { targets: [{ provider: openai, model: z }] }',
+      ].join('\n'),
+    );
     const r = checkConfigFile(file, { OPENAI_API_KEY: 'sk-x' });
     assert.equal(r.ok, true);
     assert.match(r.text, /providers: 1 \(openai\)/);

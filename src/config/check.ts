@@ -1,10 +1,11 @@
 /** `portcullis config check <file>`: validate without starting, print a summary or every problem. */
+
+import { masterKeyFromValue } from '../crypto/kek/master-key.ts';
+import { describeTenantKeys, effectiveTenantKeys, NO_VAULT_WARNING } from '../crypto/vault/open-vault.ts';
 import { describeTarget } from '../store/postgres/connection.ts';
 import { ConfigError } from './errors.ts';
 import { loadConfig } from './load.ts';
 import type { SecurityConfig, StoreConfig, ThreatDetectionConfig } from './types.ts';
-import { masterKeyFromValue } from '../crypto/kek/master-key.ts';
-import { describeTenantKeys, effectiveTenantKeys, NO_VAULT_WARNING } from '../crypto/vault/open-vault.ts';
 
 export function checkConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): { ok: boolean; text: string } {
   try {
@@ -33,7 +34,8 @@ export function checkConfigFile(path: string, env: NodeJS.ProcessEnv = process.e
       `  threats:   ${describeThreats(cfg.threatDetection)}`,
       `  alerts:    ${cfg.alerts.webhooks.length} webhook(s)${list(cfg.alerts.webhooks.map((w) => `${w.id} → ${new URL(w.url).host}`))}`,
     ].join('\n');
-    const warnings = effectiveTenantKeys(cfg.security, cfg.store.driver).vault === 'none' ? `\nWarning: ${NO_VAULT_WARNING}` : '';
+    const warnings =
+      effectiveTenantKeys(cfg.security, cfg.store.driver).vault === 'none' ? `\nWarning: ${NO_VAULT_WARNING}` : '';
     return { ok: true, text: text + warnings };
   } catch (err) {
     if (err instanceof ConfigError) return { ok: false, text: err.message };
@@ -57,8 +59,12 @@ function redisHost(url: string): string {
 function describeThreats(t: ThreatDetectionConfig): string {
   if (!t.enabled) return 'off';
   const names: Record<string, string> = {
-    bruteForce: 'brute_force', credentialStuffing: 'credential_stuffing', newNetwork: 'new_network',
-    usageSpike: 'usage_spike', repeatedRefusals: 'repeated_refusals', revokedKey: 'revoked_key',
+    bruteForce: 'brute_force',
+    credentialStuffing: 'credential_stuffing',
+    newNetwork: 'new_network',
+    usageSpike: 'usage_spike',
+    repeatedRefusals: 'repeated_refusals',
+    revokedKey: 'revoked_key',
   };
   const on = Object.entries(t.rules).filter(([, r]) => r.enabled);
   const acting = on.filter(([, r]) => r.action !== 'alert').map(([k, r]) => `${names[k]}: ${r.action}`);
@@ -67,7 +73,8 @@ function describeThreats(t: ThreatDetectionConfig): string {
 
 /** KEK ids only (derived one-way from the keys, safe to show), never a key. */
 function describeEncryption(security: SecurityConfig): string {
-  if (security.masterKey === undefined) return 'master key generated under the data dir (configure security.master_key in production)';
+  if (security.masterKey === undefined)
+    return 'master key generated under the data dir (configure security.master_key in production)';
   const id = (value: string): string => {
     const kek = masterKeyFromValue(value, 'master key');
     kek.destroy();

@@ -16,12 +16,21 @@ describe('config typos: did you mean, without follow-on noise', () => {
   });
 
   it('a misspelt required key is not also reported as missing', () => {
-    const text = configProblems(`providers:\n  openai:\n    knd: openai\n    base_url: https://api.example.com/v1\n${MODEL}\n`, ENV);
-    assert.equal(text, "providers.openai.knd: unknown key 'knd' (did you mean 'kind'? expected one of: kind, base_url, api_key, headers, allow_private_network, max_connections, connect_timeout_ms, tls)");
+    const text = configProblems(
+      `providers:\n  openai:\n    knd: openai\n    base_url: https://api.example.com/v1\n${MODEL}\n`,
+      ENV,
+    );
+    assert.equal(
+      text,
+      "providers.openai.knd: unknown key 'knd' (did you mean 'kind'? expected one of: kind, base_url, api_key, headers, allow_private_network, max_connections, connect_timeout_ms, tls)",
+    );
   });
 
   it('a misspelt list key is not also reported as an empty model', () => {
-    const text = configProblems(`providers:\n  ${PROVIDER}\nmodels:\n  smart:\n    target:\n      - { provider: openai, model: gpt-4o }\n`, ENV);
+    const text = configProblems(
+      `providers:\n  ${PROVIDER}\nmodels:\n  smart:\n    target:\n      - { provider: openai, model: gpt-4o }\n`,
+      ENV,
+    );
     assert.equal(text.split('\n').length, 1, text);
     assert.match(text, /models\.smart\.target: unknown key 'target' \(did you mean 'targets'\?/);
   });
@@ -49,14 +58,23 @@ describe('config typos: did you mean, without follow-on noise', () => {
   });
 
   it('keeps unrelated problems elsewhere in the file', () => {
-    const text = configProblems(`server:\n  prot: 8080\n  max_body_bytes: 10\nproviders:\n  ${PROVIDER}\n${MODEL}\n`, ENV);
+    const text = configProblems(
+      `server:\n  prot: 8080\n  max_body_bytes: 10\nproviders:\n  ${PROVIDER}\n${MODEL}\n`,
+      ENV,
+    );
     const lines = text.split('\n');
     assert.equal(lines.length, 2, text);
-    assert.ok(lines.some((l) => /server\.max_body_bytes: expected an integer from 1024/.test(l)), text);
+    assert.ok(
+      lines.some((l) => /server\.max_body_bytes: expected an integer from 1024/.test(l)),
+      text,
+    );
   });
 
   it('a typo in one provider does not hide a model pointing at a provider that really is missing', () => {
-    const text = configProblems(`providers:\n  ${PROVIDER}\nmodels:\n  smart:\n    targets:\n      - { provider: claude, model: x }\n`, ENV);
+    const text = configProblems(
+      `providers:\n  ${PROVIDER}\nmodels:\n  smart:\n    targets:\n      - { provider: claude, model: x }\n`,
+      ENV,
+    );
     assert.match(text, /unknown provider 'claude' \(defined: openai\)/);
   });
 });
@@ -66,6 +84,9 @@ describe('logging.format', () => {
     const { parseConfig } = await import('./load.ts');
     assert.equal(parseConfig('server: { port: 8080 }\n', '<t>', {}).logging.format, 'json');
     assert.equal(parseConfig('logging: { format: pretty }\n', '<t>', {}).logging.format, 'pretty');
-    assert.equal(configProblems('logging: { format: prety }\n'), "logging.format: expected one of: json, pretty (did you mean 'pretty'?)");
+    assert.equal(
+      configProblems('logging: { format: prety }\n'),
+      "logging.format: expected one of: json, pretty (did you mean 'pretty'?)",
+    );
   });
 });

@@ -15,11 +15,23 @@ import { parseDocument } from 'yaml';
 import { ConfigError } from './errors.ts';
 import { configFileSpec, type KeySpec } from './keys.ts';
 import { parseConfig } from './load.ts';
-import { CONFIG_DOC_PATH, CONFIG_SCHEMA_PATH, referenceRows, renderConfigDoc, renderJsonSchema } from './render-reference.ts';
 import { ConfigReader, childPath } from './reader.ts';
+import {
+  CONFIG_DOC_PATH,
+  CONFIG_SCHEMA_PATH,
+  referenceRows,
+  renderConfigDoc,
+  renderJsonSchema,
+} from './render-reference.ts';
 import { schemaViolations } from './test-schema.ts';
 
-const ENV = { K: 'sk-test-key', PG: 'postgres://u@127.0.0.1:5432/db', PG2: 'postgres://u@127.0.0.1:5432/vault', SECRET: 'x'.repeat(40), REDIS: 'redis://127.0.0.1:6379' };
+const ENV = {
+  K: 'sk-test-key',
+  PG: 'postgres://u@127.0.0.1:5432/db',
+  PG2: 'postgres://u@127.0.0.1:5432/vault',
+  SECRET: 'x'.repeat(40),
+  REDIS: 'redis://127.0.0.1:6379',
+};
 
 /** Every section of the file, with every list and map holding one entry (redis top-level). */
 const FULL_A = `
@@ -231,11 +243,16 @@ function declaredAt(root: KeySpec, path: string): { spec: KeySpec; shown: string
 function declaredMaps(spec: KeySpec, shown: string): string[] {
   const join = (k: string): string => (shown === '' ? k : `${shown}.${k}`);
   switch (spec.kind) {
-    case 'section': return [shown, ...Object.entries(spec.keys).flatMap(([k, v]) => declaredMaps(v, join(k)))];
-    case 'map': return [shown, ...declaredMaps(spec.values, `${shown}.<${spec.name}>`)];
-    case 'list': return declaredMaps(spec.items, `${shown}[]`);
-    case 'oneOf': return spec.options.flatMap((o) => declaredMaps(o, shown));
-    default: return [];
+    case 'section':
+      return [shown, ...Object.entries(spec.keys).flatMap(([k, v]) => declaredMaps(v, join(k)))];
+    case 'map':
+      return [shown, ...declaredMaps(spec.values, `${shown}.<${spec.name}>`)];
+    case 'list':
+      return declaredMaps(spec.items, `${shown}[]`);
+    case 'oneOf':
+      return spec.options.flatMap((o) => declaredMaps(o, shown));
+    default:
+      return [];
   }
 }
 
@@ -249,7 +266,8 @@ function disagreements(root: KeySpec, calls: readonly { path: string; allowed: r
       continue;
     }
     if (allowed === null) {
-      if (d.spec.kind !== 'map') out.push(`${d.shown}: the reader takes any key here, the declaration is a ${d.spec.kind}`);
+      if (d.spec.kind !== 'map')
+        out.push(`${d.shown}: the reader takes any key here, the declaration is a ${d.spec.kind}`);
       continue;
     }
     if (d.spec.kind !== 'section') {
@@ -257,8 +275,10 @@ function disagreements(root: KeySpec, calls: readonly { path: string; allowed: r
       continue;
     }
     const declared = Object.keys(d.spec.keys);
-    for (const k of allowed) if (!declared.includes(k)) out.push(`${d.shown}.${k}: accepted by the reader but not declared (undocumented)`);
-    for (const k of declared) if (!allowed.includes(k)) out.push(`${d.shown}.${k}: declared (documented) but the reader refuses it`);
+    for (const k of allowed)
+      if (!declared.includes(k)) out.push(`${d.shown}.${k}: accepted by the reader but not declared (undocumented)`);
+    for (const k of declared)
+      if (!allowed.includes(k)) out.push(`${d.shown}.${k}: declared (documented) but the reader refuses it`);
   }
   return [...new Set(out)];
 }
@@ -290,11 +310,21 @@ test('the check catches a key accepted but undocumented, and one documented but 
   const calls = recordEntries([FULL_B]);
   const extra = calls.map((c) => (c.path === 'store' ? { ...c, allowed: [...(c.allowed ?? []), 'pool'] } : c));
   assert.match(disagreements(root, extra).join('\n'), /store\.pool: accepted by the reader but not declared/);
-  const fewer = calls.map((c) => (c.path === 'store' ? { ...c, allowed: (c.allowed ?? []).filter((k) => k !== 'schema') } : c));
-  assert.match(disagreements(root, fewer).join('\n'), /store\.schema: declared \(documented\) but the reader refuses it/);
+  const fewer = calls.map((c) =>
+    c.path === 'store' ? { ...c, allowed: (c.allowed ?? []).filter((k) => k !== 'schema') } : c,
+  );
+  assert.match(
+    disagreements(root, fewer).join('\n'),
+    /store\.schema: declared \(documented\) but the reader refuses it/,
+  );
 });
 
-type Probe<K extends KeySpec['kind']> = { shown: string; spec: Extract<KeySpec, { kind: K }>; yaml: string; at: (string | number)[] };
+type Probe<K extends KeySpec['kind']> = {
+  shown: string;
+  spec: Extract<KeySpec, { kind: K }>;
+  yaml: string;
+  at: (string | number)[];
+};
 
 /** For each declared key of these kinds, the first fixture that sets it and where. */
 function probes<K extends KeySpec['kind']>(kinds: readonly K[], isSet: (v: unknown) => boolean): Probe<K>[] {
@@ -303,13 +333,19 @@ function probes<K extends KeySpec['kind']>(kinds: readonly K[], isSet: (v: unkno
     const data = parseDocument(yaml).toJS() as unknown;
     const visit = (spec: KeySpec, value: unknown, at: (string | number)[], shown: string): void => {
       if ((kinds as readonly string[]).includes(spec.kind)) {
-        if (isSet(value) && !out.some((p) => p.shown === shown)) out.push({ shown, spec: spec as Extract<KeySpec, { kind: K }>, yaml, at });
+        if (isSet(value) && !out.some((p) => p.shown === shown))
+          out.push({ shown, spec: spec as Extract<KeySpec, { kind: K }>, yaml, at });
         return;
       }
       if (value === null || typeof value !== 'object') return;
-      if (spec.kind === 'section') for (const [k, s] of Object.entries(spec.keys)) visit(s, (value as Record<string, unknown>)[k], [...at, k], `${shown}${shown ? '.' : ''}${k}`);
-      if (spec.kind === 'map') for (const k of Object.keys(value).slice(0, 1)) visit(spec.values, (value as Record<string, unknown>)[k], [...at, k], `${shown}.<${spec.name}>`);
-      if (spec.kind === 'list' && Array.isArray(value) && value.length > 0 && spec.items.kind === 'section') visit(spec.items, value[0], [...at, 0], `${shown}[]`);
+      if (spec.kind === 'section')
+        for (const [k, s] of Object.entries(spec.keys))
+          visit(s, (value as Record<string, unknown>)[k], [...at, k], `${shown}${shown ? '.' : ''}${k}`);
+      if (spec.kind === 'map')
+        for (const k of Object.keys(value).slice(0, 1))
+          visit(spec.values, (value as Record<string, unknown>)[k], [...at, k], `${shown}.<${spec.name}>`);
+      if (spec.kind === 'list' && Array.isArray(value) && value.length > 0 && spec.items.kind === 'section')
+        visit(spec.items, value[0], [...at, 0], `${shown}[]`);
       if (spec.kind === 'oneOf') for (const o of spec.options) if (o.kind === 'section') visit(o, value, at, shown);
     };
     visit(configFileSpec(), data, [], '');
@@ -322,10 +358,12 @@ function problemsWith(yaml: string, at: (string | number)[], value: number | str
   const doc = parseDocument(yaml);
   doc.setIn(at, value);
   const path = at.reduce<string>((p, s) => childPath(p, s), '');
-  return parseProblems(doc.toString()).filter((p) => p.path === path).map((p) => p.message);
+  return parseProblems(doc.toString())
+    .filter((p) => p.path === path)
+    .map((p) => p.message);
 }
 
-test('every declared numeric range is the reader\'s: the ends are accepted, one past them is refused', () => {
+test("every declared numeric range is the reader's: the ends are accepted, one past them is refused", () => {
   const probes = numericProbes();
   const declared = referenceRows().filter((r) => r.spec.kind === 'integer' || r.spec.kind === 'number');
   const missing = declared.map((r) => r.path).filter((p) => !probes.some((q) => q.shown === p));
@@ -348,8 +386,14 @@ test('every declared numeric range is the reader\'s: the ends are accepted, one 
 
 test('every declared choice is one the reader takes, and a value outside the choices is refused', () => {
   const found = probes(['enum'], (v) => typeof v === 'string');
-  const declared = referenceRows().filter((r) => r.spec.kind === 'enum').map((r) => r.path);
-  assert.deepEqual(declared.filter((p) => !found.some((q) => q.shown === p)), [], 'choice keys no fixture sets');
+  const declared = referenceRows()
+    .filter((r) => r.spec.kind === 'enum')
+    .map((r) => r.path);
+  assert.deepEqual(
+    declared.filter((p) => !found.some((q) => q.shown === p)),
+    [],
+    'choice keys no fixture sets',
+  );
   const wrong: string[] = [];
   for (const { shown, spec, yaml, at } of found) {
     for (const v of spec.values) {

@@ -23,7 +23,12 @@ interface KeyText {
 }
 
 export type KeySpec =
-  | (KeyText & { readonly kind: 'integer' | 'number'; readonly min?: number; readonly max?: number; readonly value?: number })
+  | (KeyText & {
+      readonly kind: 'integer' | 'number';
+      readonly min?: number;
+      readonly max?: number;
+      readonly value?: number;
+    })
   | (KeyText & { readonly kind: 'boolean'; readonly value?: boolean })
   | (KeyText & { readonly kind: 'string'; readonly pattern?: string; readonly value?: string })
   | (KeyText & { readonly kind: 'enum'; readonly values: readonly string[]; readonly value?: string })
@@ -76,20 +81,53 @@ export function configFileSpec(): SectionSpec<string> {
 
 // Shorthands for the common shapes; each takes the reader's own numbers.
 type Text = KeyText;
-export const int = (min: number, max: number, value: number | undefined, doc: string, text: Omit<Text, 'doc'> = {}): KeySpec =>
-  ({ kind: 'integer', min, max, ...(value === undefined ? {} : { value }), doc, ...text });
-export const num = (min: number, max: number, value: number | undefined, doc: string, text: Omit<Text, 'doc'> = {}): KeySpec =>
-  ({ kind: 'number', min, max, ...(value === undefined ? {} : { value }), doc, ...text });
-export const bool = (value: boolean | undefined, doc: string, text: Omit<Text, 'doc'> = {}): KeySpec =>
-  ({ kind: 'boolean', ...(value === undefined ? {} : { value }), doc, ...text });
-export const str = (doc: string, text: Omit<Text, 'doc'> & { value?: string; pattern?: string } = {}): KeySpec =>
-  ({ kind: 'string', doc, ...text });
-export const oneOf = (values: readonly string[], value: string | undefined, doc: string, text: Omit<Text, 'doc'> = {}): KeySpec =>
-  ({ kind: 'enum', values, ...(value === undefined ? {} : { value }), doc, ...text });
+export const int = (
+  min: number,
+  max: number,
+  value: number | undefined,
+  doc: string,
+  text: Omit<Text, 'doc'> = {},
+): KeySpec => ({ kind: 'integer', min, max, ...(value === undefined ? {} : { value }), doc, ...text });
+export const num = (
+  min: number,
+  max: number,
+  value: number | undefined,
+  doc: string,
+  text: Omit<Text, 'doc'> = {},
+): KeySpec => ({ kind: 'number', min, max, ...(value === undefined ? {} : { value }), doc, ...text });
+export const bool = (value: boolean | undefined, doc: string, text: Omit<Text, 'doc'> = {}): KeySpec => ({
+  kind: 'boolean',
+  ...(value === undefined ? {} : { value }),
+  doc,
+  ...text,
+});
+export const str = (doc: string, text: Omit<Text, 'doc'> & { value?: string; pattern?: string } = {}): KeySpec => ({
+  kind: 'string',
+  doc,
+  ...text,
+});
+export const oneOf = (
+  values: readonly string[],
+  value: string | undefined,
+  doc: string,
+  text: Omit<Text, 'doc'> = {},
+): KeySpec => ({ kind: 'enum', values, ...(value === undefined ? {} : { value }), doc, ...text });
 export const secret = (doc: string, text: Omit<Text, 'doc'> = {}): KeySpec => ({ kind: 'secret', doc, ...text });
-export const duration = (value: string | undefined, doc: string, text: Omit<Text, 'doc'> = {}): KeySpec =>
-  ({ kind: 'duration', ...(value === undefined ? {} : { value }), doc, ...text });
-export const list = (items: KeySpec, text: Text & { maxItems?: number } = {}): KeySpec => ({ kind: 'list', items, ...text });
-export const mapOf = (name: string, values: KeySpec, text: Text & { keyPattern?: string } = {}): KeySpec =>
-  ({ kind: 'map', name, values, ...text });
+export const duration = (value: string | undefined, doc: string, text: Omit<Text, 'doc'> = {}): KeySpec => ({
+  kind: 'duration',
+  ...(value === undefined ? {} : { value }),
+  doc,
+  ...text,
+});
+export const list = (items: KeySpec, text: Text & { maxItems?: number } = {}): KeySpec => ({
+  kind: 'list',
+  items,
+  ...text,
+});
+export const mapOf = (name: string, values: KeySpec, text: Text & { keyPattern?: string } = {}): KeySpec => ({
+  kind: 'map',
+  name,
+  values,
+  ...text,
+});
 export const anyOf = (options: readonly KeySpec[], text: Text = {}): KeySpec => ({ kind: 'oneOf', options, ...text });

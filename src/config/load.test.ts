@@ -45,9 +45,19 @@ describe('parseConfig (valid files)', () => {
   it('applies every default to a minimal file', () => {
     const cfg = parseConfig('logging: { level: info }\n', join(dir, 'min.yaml'), {});
     assert.deepEqual(cfg.server, {
-      host: '127.0.0.1', port: 8080, maxBodyBytes: 1_048_576, maxJsonDepth: 32, requestTimeoutMs: 30_000,
-      headersTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000, writeStallTimeoutMs: 30_000, shutdownGraceMs: 15_000, trustedProxies: [],
-      maxConnections: 4096, maxInFlight: 1024, maxRequestsPerSocket: 10_000,
+      host: '127.0.0.1',
+      port: 8080,
+      maxBodyBytes: 1_048_576,
+      maxJsonDepth: 32,
+      requestTimeoutMs: 30_000,
+      headersTimeoutMs: 10_000,
+      keepAliveTimeoutMs: 5_000,
+      writeStallTimeoutMs: 30_000,
+      shutdownGraceMs: 15_000,
+      trustedProxies: [],
+      maxConnections: 4096,
+      maxInFlight: 1024,
+      maxRequestsPerSocket: 10_000,
     });
     assert.deepEqual(cfg.store, { driver: 'sqlite', path: join(dir, 'data', 'portcullis.db') });
     assert.deepEqual(cfg.security, { keyHashSecret: undefined, dataDir: join(dir, 'data') });
@@ -72,11 +82,16 @@ describe('parseConfig (valid files)', () => {
     assert.equal(cfg.security.keyHashSecret, 'k'.repeat(40), 'trailing newline of the secret file is trimmed');
     const openai = cfg.providers.get('openai');
     assert.deepEqual(openai, {
-      id: 'openai', kind: 'openai', baseUrl: 'https://api.openai.com/v1', apiKey: 'sk-test-abc',
+      id: 'openai',
+      kind: 'openai',
+      baseUrl: 'https://api.openai.com/v1',
+      apiKey: 'sk-test-abc',
       headers: { 'OpenAI-Organization': 'org-123', 'X-Trace': 't-xyz' },
       // What the header's reference resolved to: scrubbed from provider text and log lines like the api key.
       headerSecrets: ['xyz'],
-      allowPrivateNetwork: false, maxConnections: 64, connectTimeoutMs: 5000,
+      allowPrivateNetwork: false,
+      maxConnections: 64,
+      connectTimeoutMs: 5000,
     });
     assert.equal(cfg.providers.get('local')?.apiKey, undefined);
     const route = cfg.models.get('gpt-4o');
@@ -97,23 +112,36 @@ describe('parseConfig (valid files)', () => {
   });
 
   it('returns a deeply frozen result, maps included', () => {
-    const cfg = parseConfig(FULL.replace('file:secrets/khs', 'KHS'), join(dir, 'x.yaml'), { ...ENV, KHS: 'q'.repeat(32) });
-    assert.throws(() => { (cfg.server as { port: number }).port = 1; }, TypeError);
-    assert.throws(() => { (cfg.server.trustedProxies as string[]).push('1.1.1.1'); }, TypeError);
+    const cfg = parseConfig(FULL.replace('file:secrets/khs', 'KHS'), join(dir, 'x.yaml'), {
+      ...ENV,
+      KHS: 'q'.repeat(32),
+    });
+    assert.throws(() => {
+      (cfg.server as { port: number }).port = 1;
+    }, TypeError);
+    assert.throws(() => {
+      (cfg.server.trustedProxies as string[]).push('1.1.1.1');
+    }, TypeError);
     assert.throws(() => (cfg.models as Map<string, unknown>).set('evil', {}), TypeError);
     assert.throws(() => (cfg.providers as Map<string, unknown>).delete('openai'), TypeError);
     const headers = cfg.providers.get('openai')?.headers as Record<string, string>;
-    assert.throws(() => { headers['X-New'] = 'v'; }, TypeError);
+    assert.throws(() => {
+      headers['X-New'] = 'v';
+    }, TypeError);
     assert.equal(cfg.providers.size, 2);
   });
 
   it('accepts anchors and aliases for shared blocks', () => {
-    const cfg = parseConfig(`
+    const cfg = parseConfig(
+      `
 providers: { p: { kind: openai, base_url: "https://x.example/v1", api_key: "\${K}" } }
 models:
   a: { targets: [{ provider: p, model: m }], retry: &r { max_attempts: 4 } }
   b: { targets: [{ provider: p, model: m }], retry: *r }
-`, '<test>', { K: 'k' });
+`,
+      '<test>',
+      { K: 'k' },
+    );
     assert.equal(cfg.models.get('b')?.retry.maxAttempts, 4);
   });
 
@@ -125,12 +153,14 @@ models:
 describe('loadConfig (file errors)', () => {
   it('names a missing file', () => {
     const missing = join(dir, 'nope.yaml');
-    assert.throws(() => loadConfig(missing, {}), (err: unknown) => {
-      assert.ok(err instanceof ConfigError);
-      assert.match(err.message, /nope\.yaml/);
-      assert.match(err.message, /ENOENT/);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig(missing, {}),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, /nope\.yaml/);
+        assert.match(err.message, /ENOENT/);
+        return true;
+      },
+    );
   });
 });
-

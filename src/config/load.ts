@@ -5,29 +5,29 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { isMap, isScalar, LineCounter, parseDocument, type Node, type YAMLError } from 'yaml';
+import { isMap, isScalar, LineCounter, type Node, parseDocument, type YAMLError } from 'yaml';
 import { deepFreeze } from './deep-freeze.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
 import { configSections } from './keys.ts';
 import { readAdmin } from './read-admin.ts';
-import { readAudit } from './read-audit.ts';
 import { readAlerts } from './read-alerts.ts';
-import { readBudgets } from './read-budgets.ts';
-import { readPricing } from './read-pricing.ts';
-import { readThreatDetection } from './read-threats.ts';
-import { readLimits } from './read-limits.ts';
+import { readAudit } from './read-audit.ts';
 import { readAuth } from './read-auth.ts';
-import { readOAuthServer } from './read-oauth.ts';
+import { readBudgets } from './read-budgets.ts';
 import { readLogging, readSecurity, readServer } from './read-general.ts';
-import { readModels } from './read-models.ts';
+import { readLimits } from './read-limits.ts';
 import { readMetrics } from './read-metrics.ts';
-import { readTracing } from './read-tracing.ts';
+import { readModels } from './read-models.ts';
+import { readOAuthServer } from './read-oauth.ts';
 import { readPayload } from './read-payload.ts';
 import { readPayloadLog } from './read-payload-log.ts';
+import { readPricing } from './read-pricing.ts';
 import { readProviders } from './read-providers.ts';
 import { readRedisSection } from './read-redis.ts';
 import { readStore } from './read-store.ts';
 import { tenantKeysStoreProblem } from './read-tenant-keys.ts';
+import { readThreatDetection } from './read-threats.ts';
+import { readTracing } from './read-tracing.ts';
 import { ConfigReader, type Located } from './reader.ts';
 import type { GatewayConfig } from './types.ts';
 
@@ -42,7 +42,8 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
   try {
     const st = statSync(full);
     if (!st.isFile()) throw new ConfigError(full, [{ path: '', message: 'not a regular file' }]);
-    if (st.size > MAX_CONFIG_BYTES) throw new ConfigError(full, [{ path: '', message: `larger than ${MAX_CONFIG_BYTES} bytes` }]);
+    if (st.size > MAX_CONFIG_BYTES)
+      throw new ConfigError(full, [{ path: '', message: `larger than ${MAX_CONFIG_BYTES} bytes` }]);
     text = readFileSync(full, 'utf8');
   } catch (err) {
     if (err instanceof ConfigError) throw err;
@@ -52,7 +53,12 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
   return parseConfig(text, full, env, dirname(full));
 }
 
-export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv = process.env, baseDir?: string): GatewayConfig {
+export function parseConfig(
+  text: string,
+  source: string,
+  env: NodeJS.ProcessEnv = process.env,
+  baseDir?: string,
+): GatewayConfig {
   const dir = baseDir ?? (source.startsWith('<') ? process.cwd() : dirname(resolve(source)));
   const lines = new LineCounter();
   // prettyErrors off: the pretty form quotes the source line, which could hold a pasted secret.
@@ -62,23 +68,36 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
   try {
     doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch {
-    throw new ConfigError(source, [{ path: '', message: `too many YAML alias expansions (more than ${MAX_ALIAS_COUNT})` }]);
+    throw new ConfigError(source, [
+      { path: '', message: `too many YAML alias expansions (more than ${MAX_ALIAS_COUNT})` },
+    ]);
   }
 
   const r = new ConfigReader(doc, lines);
   const root: Located = { node: (doc.contents as Node | null) ?? null, path: '', anchor: null };
-  if (root.node === null) throw new ConfigError(source, [{ path: '', message: 'the file is empty (expected a map of settings)' }]);
+  if (root.node === null)
+    throw new ConfigError(source, [{ path: '', message: 'the file is empty (expected a map of settings)' }]);
   // The top-level keys are the sections the readers declare (keys.ts registry).
-  const m = r.entries(root, configSections().map(([name]) => name));
+  const m = r.entries(
+    root,
+    configSections().map(([name]) => name),
+  );
   const f = (key: string): Located => r.field(m, root, key);
   const secrets = { env, baseDir: dir };
 
   const server = readServer(r, f('server'), dir);
   const store = readStore(r, f('store'), dir, secrets);
   const security = readSecurity(r, f('security'), dir, secrets);
-  if (store.driver === 'postgres' && security.keyHashSecret === undefined && !r.problems.some((p) => p.path === 'security.key_hash_secret')) {
+  if (
+    store.driver === 'postgres' &&
+    security.keyHashSecret === undefined &&
+    !r.problems.some((p) => p.path === 'security.key_hash_secret')
+  ) {
     // A secret generated into one instance's data_dir would make keys valid on that instance only.
-    r.report(r.field(undefined, f('security'), 'key_hash_secret'), 'is required with store.driver postgres (every instance must hash API keys with the same secret)');
+    r.report(
+      r.field(undefined, f('security'), 'key_hash_secret'),
+      'is required with store.driver postgres (every instance must hash API keys with the same secret)',
+    );
   }
   const vaultProblem = tenantKeysStoreProblem(security.tenantKeys, store);
   if (vaultProblem !== undefined) {
@@ -105,7 +124,29 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
   const budgets = readBudgets(r, f('budgets'), redis);
   const admin = readAdmin(r, f('admin'), server);
   if (r.problems.length > 0) throw new ConfigError(source, r.settledProblems());
-  return deepFreeze({ source, server, ...(admin !== undefined ? { admin } : {}), store, security, logging, payload, payloadLog, providers, models, auth, metrics, tracing, audit, limits, redis, ...(oauthServer !== undefined ? { oauthServer } : {}), threatDetection, alerts, pricing, budgets });
+  return deepFreeze({
+    source,
+    server,
+    ...(admin !== undefined ? { admin } : {}),
+    store,
+    security,
+    logging,
+    payload,
+    payloadLog,
+    providers,
+    models,
+    auth,
+    metrics,
+    tracing,
+    audit,
+    limits,
+    redis,
+    ...(oauthServer !== undefined ? { oauthServer } : {}),
+    threatDetection,
+    alerts,
+    pricing,
+    budgets,
+  });
 }
 
 /** The first few parser errors (one slip cascades into dozens), with quoted source text removed. */

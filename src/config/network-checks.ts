@@ -8,10 +8,23 @@ import { parseCidr } from '../server/ip-address.ts';
 
 const PRIVATE = new BlockList();
 for (const [net, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16],
-  ['172.16.0.0', 12], ['192.168.0.0', 16], ['198.18.0.0', 15],
-] as const) PRIVATE.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10]] as const) PRIVATE.addSubnet(net, prefix, 'ipv6');
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+] as const)
+  PRIVATE.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+] as const)
+  PRIVATE.addSubnet(net, prefix, 'ipv6');
 
 /** Loopback, private, link-local and unspecified literal addresses, and `localhost` names. */
 export function isPrivateHostLiteral(hostname: string): boolean {
@@ -60,14 +73,22 @@ export function isValidCidr(text: string): boolean {
  * (plain http only with allow_private_network), no credentials or fragment, no literal
  * private host without the opt-in. Returns the reasons it is refused (empty: acceptable).
  */
-export function outboundUrlProblems(url: URL, text: string, allowPrivateNetwork: boolean, credentialsHint = ''): string[] {
+export function outboundUrlProblems(
+  url: URL,
+  text: string,
+  allowPrivateNetwork: boolean,
+  credentialsHint = '',
+): string[] {
   const problems: string[] = [];
   if (url.protocol !== 'https:' && url.protocol !== 'http:') problems.push('expected an https URL');
-  else if (url.protocol === 'http:' && !allowPrivateNetwork) problems.push('must use https (plain http is only allowed with allow_private_network: true)');
+  else if (url.protocol === 'http:' && !allowPrivateNetwork)
+    problems.push('must use https (plain http is only allowed with allow_private_network: true)');
   if (url.username !== '' || url.password !== '') problems.push(`must not contain credentials${credentialsHint}`);
   if (url.hash !== '' || text.includes('#')) problems.push('must not contain a fragment');
   if (!allowPrivateNetwork && isPrivateHostLiteral(url.hostname)) {
-    problems.push('points at a loopback/private/link-local address (set allow_private_network: true if that is intended)');
+    problems.push(
+      'points at a loopback/private/link-local address (set allow_private_network: true if that is intended)',
+    );
   }
   return problems;
 }

@@ -4,11 +4,12 @@
  * `listen: {host, port}` (keep it off the public network). Bad values are rejected with their
  * path, never clamped.
  */
+
+import { keysOf } from './keys.ts';
+import { ADMIN_LISTEN_SPEC, ADMIN_LOCKOUT_SPEC, ADMIN_SESSION_SPEC, ADMIN_SPEC } from './read-admin.keys.ts';
 import { isLoopbackHost } from './read-metrics.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import type { AdminConfig } from './types.ts';
-import { keysOf } from './keys.ts';
-import { ADMIN_LISTEN_SPEC, ADMIN_LOCKOUT_SPEC, ADMIN_SESSION_SPEC, ADMIN_SPEC } from './read-admin.keys.ts';
 
 const KEYS = keysOf(ADMIN_SPEC);
 const LISTEN_KEYS = keysOf(ADMIN_LISTEN_SPEC);
@@ -25,7 +26,9 @@ export const ADMIN_DEFAULTS = Object.freeze({
 });
 
 export function readAdmin(
-  r: ConfigReader, at: Located, server: { readonly port: number; readonly tls?: unknown },
+  r: ConfigReader,
+  at: Located,
+  server: { readonly port: number; readonly tls?: unknown },
 ): AdminConfig | undefined {
   if (at.node === null) return undefined;
   const m = r.entries(at, KEYS);
@@ -40,21 +43,31 @@ export function readAdmin(
   } else if (listenAt.node !== null) {
     const lm = r.entries(listenAt, LISTEN_KEYS);
     const host = r.str(r.field(lm, listenAt, 'host'), '127.0.0.1');
-    if (host !== undefined && !/^[^\s\u0000-\u001f]{1,255}$/.test(host)) r.report(r.field(lm, listenAt, 'host'), 'expected a host name or IP address');
+    if (host !== undefined && !/^[^\s\u0000-\u001f]{1,255}$/.test(host))
+      r.report(r.field(lm, listenAt, 'host'), 'expected a host name or IP address');
     const port = r.int(r.field(lm, listenAt, 'port'), { min: 0, max: 65_535 });
     if (port !== undefined && port !== 0 && port === server.port) {
-      r.report(r.field(lm, listenAt, 'port'), `must differ from server.port (${server.port}); omit admin.listen to serve the admin API on the main listener`);
+      r.report(
+        r.field(lm, listenAt, 'port'),
+        `must differ from server.port (${server.port}); omit admin.listen to serve the admin API on the main listener`,
+      );
     }
     if (host !== undefined && port !== undefined) listen = { host, port };
     if (host !== undefined && !isLoopbackHost(host) && server.tls === undefined) {
-      r.report(r.field(lm, listenAt, 'host'), `is not a loopback address and server.tls is not set: admin passwords would cross the network in the clear`);
+      r.report(
+        r.field(lm, listenAt, 'host'),
+        `is not a loopback address and server.tls is not set: admin passwords would cross the network in the clear`,
+      );
     }
   }
 
   const sAt = f('session');
   const sm = r.entries(sAt, SESSION_KEYS);
-  const idle = r.int(r.field(sm, sAt, 'idle_timeout_s'), { min: 60, max: 86_400, default: d.idleTimeoutS }) ?? d.idleTimeoutS;
-  const absolute = r.int(r.field(sm, sAt, 'absolute_timeout_s'), { min: 300, max: 30 * 86_400, default: d.absoluteTimeoutS }) ?? d.absoluteTimeoutS;
+  const idle =
+    r.int(r.field(sm, sAt, 'idle_timeout_s'), { min: 60, max: 86_400, default: d.idleTimeoutS }) ?? d.idleTimeoutS;
+  const absolute =
+    r.int(r.field(sm, sAt, 'absolute_timeout_s'), { min: 300, max: 30 * 86_400, default: d.absoluteTimeoutS }) ??
+    d.absoluteTimeoutS;
   if (absolute < idle) r.report(r.field(sm, sAt, 'absolute_timeout_s'), `must be at least idle_timeout_s (${idle})`);
 
   const secureCookie = r.bool(f('secure_cookie'), server.tls !== undefined) ?? true;
@@ -64,7 +77,8 @@ export function readAdmin(
     const o = r.str(item);
     if (o === undefined) continue;
     const lower = o.toLowerCase();
-    if (!ORIGIN.test(lower)) r.report(item, 'expected an origin such as https://admin.example.com (scheme, host and optional port; no path)');
+    if (!ORIGIN.test(lower))
+      r.report(item, 'expected an origin such as https://admin.example.com (scheme, host and optional port; no path)');
     else allowedOrigins.push(lower);
   }
 
@@ -74,10 +88,13 @@ export function readAdmin(
   const lockout = {
     threshold: r.int(lf('threshold'), { min: 1, max: 1000, default: d.lockout.threshold }) ?? d.lockout.threshold,
     windowS: r.int(lf('window_s'), { min: 1, max: 86_400, default: d.lockout.windowS }) ?? d.lockout.windowS,
-    baseLockoutS: r.int(lf('base_lockout_s'), { min: 1, max: 86_400, default: d.lockout.baseLockoutS }) ?? d.lockout.baseLockoutS,
-    maxLockoutS: r.int(lf('max_lockout_s'), { min: 1, max: 7 * 86_400, default: d.lockout.maxLockoutS }) ?? d.lockout.maxLockoutS,
+    baseLockoutS:
+      r.int(lf('base_lockout_s'), { min: 1, max: 86_400, default: d.lockout.baseLockoutS }) ?? d.lockout.baseLockoutS,
+    maxLockoutS:
+      r.int(lf('max_lockout_s'), { min: 1, max: 7 * 86_400, default: d.lockout.maxLockoutS }) ?? d.lockout.maxLockoutS,
   };
-  if (lockout.maxLockoutS < lockout.baseLockoutS) r.report(lf('max_lockout_s'), `must be at least base_lockout_s (${lockout.baseLockoutS})`);
+  if (lockout.maxLockoutS < lockout.baseLockoutS)
+    r.report(lf('max_lockout_s'), `must be at least base_lockout_s (${lockout.baseLockoutS})`);
 
   return {
     enabled,
@@ -86,7 +103,8 @@ export function readAdmin(
     secureCookie,
     allowedOrigins,
     maxBodyBytes: r.int(f('max_body_bytes'), { min: 1024, max: 1_048_576, default: d.maxBodyBytes }) ?? d.maxBodyBytes,
-    enrolmentTtlS: r.int(f('enrolment_ttl_s'), { min: 300, max: 30 * 86_400, default: d.enrolmentTtlS }) ?? d.enrolmentTtlS,
+    enrolmentTtlS:
+      r.int(f('enrolment_ttl_s'), { min: 300, max: 30 * 86_400, default: d.enrolmentTtlS }) ?? d.enrolmentTtlS,
     lockout,
   };
 }

@@ -5,13 +5,13 @@
  * such addresses are refused again at send time (src/alerts/webhook-sender.ts).
  */
 import { join, resolve } from 'node:path';
+import { keysOf } from './keys.ts';
 import { outboundUrlProblems } from './network-checks.ts';
-import type { ConfigReader, Located } from './reader.ts';
+import { ALERTS_SPEC, WEBHOOK_SPEC } from './read-alerts.keys.ts';
 import { THREAT_SEVERITIES } from './read-threats.ts';
+import type { ConfigReader, Located } from './reader.ts';
 import { resolveSecretReference, type SecretContext } from './secrets.ts';
 import type { AlertsConfig, ThreatSeverity, WebhookConfig } from './types.ts';
-import { keysOf } from './keys.ts';
-import { ALERTS_SPEC, WEBHOOK_SPEC } from './read-alerts.keys.ts';
 
 const KEYS = keysOf(ALERTS_SPEC);
 const WEBHOOK_KEYS = keysOf(WEBHOOK_SPEC);
@@ -24,12 +24,23 @@ export const DEAD_LETTER_FILE = 'alerts-dead-letters.jsonl';
 
 export function defaultAlertsConfig(dataDir: string): AlertsConfig {
   return {
-    webhooks: [], maxAttempts: 6, retryBaseMs: 1000, retryMaxMs: 60_000, timeoutMs: 5000, queueSize: 1000,
+    webhooks: [],
+    maxAttempts: 6,
+    retryBaseMs: 1000,
+    retryMaxMs: 60_000,
+    timeoutMs: 5000,
+    queueSize: 1000,
     deadLetterPath: join(dataDir, DEAD_LETTER_FILE),
   };
 }
 
-export function readAlerts(r: ConfigReader, at: Located, baseDir: string, dataDir: string, secrets: SecretContext): AlertsConfig {
+export function readAlerts(
+  r: ConfigReader,
+  at: Located,
+  baseDir: string,
+  dataDir: string,
+  secrets: SecretContext,
+): AlertsConfig {
   const d = defaultAlertsConfig(dataDir);
   const m = r.entries(at, KEYS);
   const f = (key: (typeof KEYS)[number]): Located => r.field(m, at, key);
@@ -70,7 +81,8 @@ function readWebhook(r: ConfigReader, at: Located, secrets: SecretContext): Webh
   if (m === undefined) return undefined;
   const f = (key: (typeof WEBHOOK_KEYS)[number]): Located => r.field(m, at, key);
   const id = r.str(f('id'));
-  if (id !== undefined && !ID.test(id)) r.report(f('id'), 'expected 1-64 letters, digits, _ or - (starting with a letter or digit)');
+  if (id !== undefined && !ID.test(id))
+    r.report(f('id'), 'expected 1-64 letters, digits, _ or - (starting with a letter or digit)');
   const allowPrivateNetwork = r.bool(f('allow_private_network'), false) ?? false;
   const urlText = r.str(f('url'));
   const url = urlText === undefined ? undefined : checkWebhookUrl(r, f('url'), urlText, allowPrivateNetwork);
@@ -79,12 +91,20 @@ function readWebhook(r: ConfigReader, at: Located, secrets: SecretContext): Webh
   if (secretText !== undefined) {
     const res = resolveSecretReference(secretText, secrets);
     if (!res.ok) r.report(f('secret'), res.error);
-    else if (res.value.length < MIN_SECRET_CHARS) r.report(f('secret'), `the referenced secret is shorter than ${MIN_SECRET_CHARS} characters`);
+    else if (res.value.length < MIN_SECRET_CHARS)
+      r.report(f('secret'), `the referenced secret is shorter than ${MIN_SECRET_CHARS} characters`);
     else secret = res.value;
   }
   const minSeverity = r.oneOf(f('min_severity'), THREAT_SEVERITIES, 'warning');
   const events = readEvents(r, f('events'));
-  if (id === undefined || url === undefined || secret === undefined || minSeverity === undefined || events === undefined) return undefined;
+  if (
+    id === undefined ||
+    url === undefined ||
+    secret === undefined ||
+    minSeverity === undefined ||
+    events === undefined
+  )
+    return undefined;
   return { id, url, secret, minSeverity: minSeverity as ThreatSeverity, events, allowPrivateNetwork };
 }
 
@@ -110,7 +130,12 @@ function readEvents(r: ConfigReader, at: Located): string[] | undefined {
 }
 
 /** The URL (unchanged), or undefined after reporting why it is refused. */
-export function checkWebhookUrl(r: ConfigReader, at: Located, text: string, allowPrivateNetwork: boolean): string | undefined {
+export function checkWebhookUrl(
+  r: ConfigReader,
+  at: Located,
+  text: string,
+  allowPrivateNetwork: boolean,
+): string | undefined {
   let url: URL;
   try {
     url = new URL(text);

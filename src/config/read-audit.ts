@@ -6,11 +6,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parsePrivateKeyPem } from '../audit/signing-key.ts';
+import { keysOf } from './keys.ts';
+import { AUDIT_SPEC } from './read-audit.keys.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import type { SecretContext } from './secrets.ts';
 import type { AuditConfig } from './types.ts';
-import { keysOf } from './keys.ts';
-import { AUDIT_SPEC } from './read-audit.keys.ts';
 
 const AUDIT_KEYS = keysOf(AUDIT_SPEC);
 const REFERENCE = /^\$\{([^}]*)\}$/;
@@ -22,13 +22,21 @@ export const AUDIT_DEFAULTS = { file: 'audit.db', checkpointEvery: 1000, checkpo
 /** The audit settings used when there is no config file (the demo's data folder). */
 export function defaultAuditConfig(dataDir: string): AuditConfig {
   return {
-    path: join(dataDir, AUDIT_DEFAULTS.file), signingKeyPem: undefined,
-    checkpointEvery: AUDIT_DEFAULTS.checkpointEvery, checkpointIntervalMs: AUDIT_DEFAULTS.checkpointIntervalMs,
+    path: join(dataDir, AUDIT_DEFAULTS.file),
+    signingKeyPem: undefined,
+    checkpointEvery: AUDIT_DEFAULTS.checkpointEvery,
+    checkpointIntervalMs: AUDIT_DEFAULTS.checkpointIntervalMs,
     retentionDays: undefined,
   };
 }
 
-export function readAudit(r: ConfigReader, at: Located, baseDir: string, dataDir: string, secrets: SecretContext): AuditConfig {
+export function readAudit(
+  r: ConfigReader,
+  at: Located,
+  baseDir: string,
+  dataDir: string,
+  secrets: SecretContext,
+): AuditConfig {
   const m = r.entries(at, AUDIT_KEYS);
   const f = (key: (typeof AUDIT_KEYS)[number]): Located => r.field(m, at, key);
   let path = join(dataDir, AUDIT_DEFAULTS.file);
@@ -58,8 +66,14 @@ export function readAudit(r: ConfigReader, at: Located, baseDir: string, dataDir
   return {
     path,
     signingKeyPem,
-    checkpointEvery: r.int(f('checkpoint_every'), { min: 1, max: 100_000, default: AUDIT_DEFAULTS.checkpointEvery }) ?? 0,
-    checkpointIntervalMs: r.int(f('checkpoint_interval_ms'), { min: 1_000, max: 86_400_000, default: AUDIT_DEFAULTS.checkpointIntervalMs }) ?? 0,
+    checkpointEvery:
+      r.int(f('checkpoint_every'), { min: 1, max: 100_000, default: AUDIT_DEFAULTS.checkpointEvery }) ?? 0,
+    checkpointIntervalMs:
+      r.int(f('checkpoint_interval_ms'), {
+        min: 1_000,
+        max: 86_400_000,
+        default: AUDIT_DEFAULTS.checkpointIntervalMs,
+      }) ?? 0,
     // At least 30 days: an audit trail shorter than a month serves no investigation or audit.
     retentionDays: f('retention_days').node === null ? undefined : r.int(f('retention_days'), { min: 30, max: 36_500 }),
   };
@@ -71,7 +85,11 @@ export function readAudit(r: ConfigReader, at: Located, baseDir: string, dataDir
  */
 function resolvePemReference(text: string, secrets: SecretContext): string | { error: string } {
   const m = REFERENCE.exec(text);
-  if (!m) return { error: 'expected a ${file:/path/to/key.pem} or ${ENV_VAR} reference to an Ed25519 private key (PEM), not a literal value' };
+  if (!m)
+    return {
+      error:
+        'expected a ${file:/path/to/key.pem} or ${ENV_VAR} reference to an Ed25519 private key (PEM), not a literal value',
+    };
   const inner = m[1] ?? '';
   if (inner.startsWith('file:')) {
     const file = resolve(secrets.baseDir, inner.slice(5));
@@ -85,7 +103,8 @@ function resolvePemReference(text: string, secrets: SecretContext): string | { e
       return { error: `cannot read key file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
     }
   }
-  if (!ENV_NAME.test(inner)) return { error: 'invalid reference: expected ${ENV_VAR} (letters, digits, _) or ${file:/path}' };
+  if (!ENV_NAME.test(inner))
+    return { error: 'invalid reference: expected ${ENV_VAR} (letters, digits, _) or ${file:/path}' };
   const value = secrets.env[inner];
   if (value === undefined || value === '') return { error: `environment variable ${inner} is not set` };
   return value;

@@ -6,13 +6,13 @@
  * be https unless private-network use is opted into.
  */
 import { isSeq } from 'yaml';
+import { keysOf } from './keys.ts';
 import { outboundUrlProblems } from './network-checks.ts';
+import { API_KEYS_SPEC, AUTH_SPEC, CLAIMS_SPEC, ISSUER_SPEC, JWT_SPEC } from './read-auth.keys.ts';
 import { readClientCertificates } from './read-client-certs.ts';
 import { readLockout } from './read-lockout.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import type { AuthConfig, ClientAuthMode, JwtAlgorithm, JwtClaimNames, JwtIssuerConfig } from './types.ts';
-import { keysOf } from './keys.ts';
-import { API_KEYS_SPEC, AUTH_SPEC, CLAIMS_SPEC, ISSUER_SPEC, JWT_SPEC } from './read-auth.keys.ts';
 
 const AUTH_KEYS = keysOf(AUTH_SPEC);
 const JWT_KEYS = keysOf(JWT_SPEC);
@@ -21,7 +21,17 @@ const CLAIM_KEYS = keysOf(CLAIMS_SPEC);
 const DEFAULT_CLAIMS: JwtClaimNames = { tenant: 'tenant', team: 'team', user: 'sub', models: 'models', scope: 'scope' };
 
 export const JWT_ALGORITHMS: readonly JwtAlgorithm[] = [
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
 ];
 export const MAX_ISSUERS = 32;
 const MAX_TEXT = 512;
@@ -32,7 +42,12 @@ const PRINTABLE = /^[^\u0000-\u001f\u007f]+$/;
  * `ownIssuer`: the built-in authorization server is enabled, so its tokens are a way in even with no API keys or outside issuers.
  * `clientAuth`: `server.tls.client_auth`; `client_certificates` needs the listener to verify certificates.
  */
-export function readAuth(r: ConfigReader, at: Located, ownIssuer = false, clientAuth: ClientAuthMode = 'none'): AuthConfig {
+export function readAuth(
+  r: ConfigReader,
+  at: Located,
+  ownIssuer = false,
+  clientAuth: ClientAuthMode = 'none',
+): AuthConfig {
   const m = r.entries(at, AUTH_KEYS);
   const keysAt = r.field(m, at, 'api_keys');
   const keysMap = r.entries(keysAt, keysOf(API_KEYS_SPEC));
@@ -47,17 +62,23 @@ export function readAuth(r: ConfigReader, at: Located, ownIssuer = false, client
   for (const item of items) {
     const issuer = readIssuer(r, item);
     if (issuer === undefined) continue;
-    if (seen.has(issuer.issuer)) r.report(item, `issuer ${JSON.stringify(issuer.issuer)} is configured twice`, `${item.path}.issuer`);
+    if (seen.has(issuer.issuer))
+      r.report(item, `issuer ${JSON.stringify(issuer.issuer)} is configured twice`, `${item.path}.issuer`);
     seen.add(issuer.issuer);
     issuers.push(issuer);
   }
   const clientCertificates = readClientCertificates(r, r.field(m, at, 'client_certificates'), clientAuth);
   const certIdentities = clientCertificates.some((c) => c.mode === 'identity');
   if (apiKeysEnabled === false && items.length === 0 && !ownIssuer && !certIdentities) {
-    r.report(r.field(keysMap, keysAt, 'enabled'), 'api_keys are disabled and no JWT issuer (nor oauth_server) is configured: nobody could authenticate');
+    r.report(
+      r.field(keysMap, keysAt, 'enabled'),
+      'api_keys are disabled and no JWT issuer (nor oauth_server) is configured: nobody could authenticate',
+    );
   }
   return {
-    apiKeys: { enabled: apiKeysEnabled ?? true }, jwt: { issuers }, lockout: readLockout(r, r.field(m, at, 'lockout')),
+    apiKeys: { enabled: apiKeysEnabled ?? true },
+    jwt: { issuers },
+    lockout: readLockout(r, r.field(m, at, 'lockout')),
     ...(clientCertificates.length > 0 ? { clientCertificates } : {}),
   };
 }
@@ -77,7 +98,8 @@ function readIssuer(r: ConfigReader, at: Located): JwtIssuerConfig | undefined {
     r.report(f('issuer'), `expected 1..${MAX_TEXT} printable characters (the exact "iss" value of the tokens)`);
   }
   const jwksUrl = f('jwks_url').node === null ? undefined : readKeySourceUrl(r, f('jwks_url'), allowPrivateNetwork);
-  const discoveryUrl = f('discovery_url').node === null ? undefined : readKeySourceUrl(r, f('discovery_url'), allowPrivateNetwork);
+  const discoveryUrl =
+    f('discovery_url').node === null ? undefined : readKeySourceUrl(r, f('discovery_url'), allowPrivateNetwork);
   const hasJwks = f('jwks_url').node !== null;
   const hasDiscovery = f('discovery_url').node !== null;
   if (hasJwks && hasDiscovery) r.report(f('discovery_url'), 'set either jwks_url or discovery_url, not both');
@@ -125,7 +147,7 @@ function readRequiredTyp(r: ConfigReader, at: Located): { requiredTyp?: string }
   if (at.node === null) return {};
   const typ = r.str(at);
   if (typ === undefined) return {};
-  if (!/^[A-Za-z0-9.+\/-]{1,64}$/.test(typ)) {
+  if (!/^[A-Za-z0-9.+/-]{1,64}$/.test(typ)) {
     r.report(at, 'expected a media type such as at+jwt');
     return {};
   }
@@ -151,7 +173,10 @@ function readAudiences(r: ConfigReader, at: Located): string[] {
 
 function readAlgorithms(r: ConfigReader, at: Located): JwtAlgorithm[] {
   if (at.node === null) {
-    r.report(at, `is required: the signature algorithms this issuer uses (one or more of ${JWT_ALGORITHMS.join(', ')})`);
+    r.report(
+      at,
+      `is required: the signature algorithms this issuer uses (one or more of ${JWT_ALGORITHMS.join(', ')})`,
+    );
     return [];
   }
   const out: JwtAlgorithm[] = [];
@@ -162,8 +187,12 @@ function readAlgorithms(r: ConfigReader, at: Located): JwtAlgorithm[] {
     if (alg === undefined) continue;
     if (alg.toLowerCase() === 'none') r.report(item, 'unsigned tokens (alg "none") are never accepted');
     else if (/^HS\d+$/i.test(alg)) {
-      r.report(item, `${alg} is refused: HMAC algorithms need a shared secret, and allowing them next to public keys enables algorithm confusion`);
-    } else if (!(JWT_ALGORITHMS as readonly string[]).includes(alg)) r.report(item, `expected one of: ${JWT_ALGORITHMS.join(', ')}`);
+      r.report(
+        item,
+        `${alg} is refused: HMAC algorithms need a shared secret, and allowing them next to public keys enables algorithm confusion`,
+      );
+    } else if (!(JWT_ALGORITHMS as readonly string[]).includes(alg))
+      r.report(item, `expected one of: ${JWT_ALGORITHMS.join(', ')}`);
     else if (out.includes(alg as JwtAlgorithm)) r.report(item, `${alg} is listed twice`);
     else out.push(alg as JwtAlgorithm);
   }
@@ -180,7 +209,13 @@ function readClaimNames(r: ConfigReader, at: Located): JwtClaimNames {
     }
     return v ?? DEFAULT_CLAIMS[key];
   };
-  return { tenant: name('tenant'), team: name('team'), user: name('user'), models: name('models'), scope: name('scope') };
+  return {
+    tenant: name('tenant'),
+    team: name('team'),
+    user: name('user'),
+    models: name('models'),
+    scope: name('scope'),
+  };
 }
 
 function readModelPatterns(r: ConfigReader, at: Located): string[] {
@@ -190,7 +225,8 @@ function readModelPatterns(r: ConfigReader, at: Located): string[] {
   for (const item of items) {
     const p = r.str(item);
     if (p === undefined) continue;
-    if (p.length > 256 || !PRINTABLE.test(p)) r.report(item, 'expected a model name or pattern (1..256 printable characters, * as wildcard)');
+    if (p.length > 256 || !PRINTABLE.test(p))
+      r.report(item, 'expected a model name or pattern (1..256 printable characters, * as wildcard)');
     else out.push(p);
   }
   return out;

@@ -7,10 +7,10 @@
 import { isScalar } from 'yaml';
 import { MICROS_PER_USD, usdToMicros } from '../cost/money.ts';
 import { DURATION_HINT, parseDurationS } from './duration.ts';
-import type { ConfigReader, Located } from './reader.ts';
-import type { BudgetPeriod, BudgetRuleConfig, BudgetScope, BudgetsConfig, RedisLimitsConfig } from './types.ts';
 import { keysOf } from './keys.ts';
 import { BUDGET_RULE_SPEC, BUDGETS_SPEC, PERIOD_SPEC } from './read-budgets.keys.ts';
+import type { ConfigReader, Located } from './reader.ts';
+import type { BudgetPeriod, BudgetRuleConfig, BudgetScope, BudgetsConfig, RedisLimitsConfig } from './types.ts';
 
 const KEYS = keysOf(BUDGETS_SPEC);
 const RULE_KEYS = keysOf(BUDGET_RULE_SPEC);
@@ -41,8 +41,10 @@ export function readBudgets(r: ConfigReader, at: Located, redis: RedisLimitsConf
   }
   return {
     backend,
-    onBackendError: r.oneOf(f('on_backend_error'), ['fail_closed', 'local_fallback'] as const, 'fail_closed') ?? d.onBackendError,
-    defaultMaxTokens: r.int(f('default_max_tokens'), { min: 1, max: 10_000_000, default: d.defaultMaxTokens }) ?? d.defaultMaxTokens,
+    onBackendError:
+      r.oneOf(f('on_backend_error'), ['fail_closed', 'local_fallback'] as const, 'fail_closed') ?? d.onBackendError,
+    defaultMaxTokens:
+      r.int(f('default_max_tokens'), { min: 1, max: 10_000_000, default: d.defaultMaxTokens }) ?? d.defaultMaxTokens,
     rules: readRules(r, f('rules')),
   };
 }
@@ -57,7 +59,10 @@ function readRules(r: ConfigReader, at: Located): BudgetRuleConfig[] {
     if (!rule) continue;
     const first = seen.get(rule.name);
     if (first !== undefined) {
-      r.report(r.field(undefined, item, 'name'), `a second rule named ${rule.name} (first at ${first}); names identify a budget's counters`);
+      r.report(
+        r.field(undefined, item, 'name'),
+        `a second rule named ${rule.name} (first at ${first}); names identify a budget's counters`,
+      );
       continue;
     }
     seen.set(rule.name, item.path);
@@ -76,7 +81,11 @@ function readRule(r: ConfigReader, at: Located): BudgetRuleConfig | undefined {
   const f = (key: (typeof RULE_KEYS)[number]): Located => r.field(m, at, key);
   const before = r.problems.length;
   const name = r.str(f('name'));
-  if (name !== undefined && !NAME.test(name)) r.report(f('name'), 'expected 1..64 characters: lower-case letters, digits, "_", "." and "-", starting with a letter or digit');
+  if (name !== undefined && !NAME.test(name))
+    r.report(
+      f('name'),
+      'expected 1..64 characters: lower-case letters, digits, "_", "." and "-", starting with a letter or digit',
+    );
   const scope = r.oneOf(f('scope'), BUDGET_SCOPES);
   const subject = optionalText(r, f('subject'), 256, 'a key id, user, team or tenant id');
   const model = optionalText(r, f('model'), 256, "a public model name or pattern ('*' matches any run)");
@@ -84,7 +93,14 @@ function readRule(r: ConfigReader, at: Located): BudgetRuleConfig | undefined {
   const amountMicros = readAmount(r, f('amount_usd'));
   const alertAtPercent = readThresholds(r, f('alert_at_percent'));
   const unpriced = r.oneOf(f('unpriced'), ['refuse', 'allow'] as const, 'refuse') ?? 'refuse';
-  if (r.problems.length > before || name === undefined || scope === undefined || period === undefined || amountMicros === undefined) return undefined;
+  if (
+    r.problems.length > before ||
+    name === undefined ||
+    scope === undefined ||
+    period === undefined ||
+    amountMicros === undefined
+  )
+    return undefined;
   return { name, scope, subject, model, period, amountMicros, alertAtPercent, unpriced };
 }
 
@@ -153,10 +169,16 @@ function readPeriod(r: ConfigReader, at: Located): BudgetPeriod | undefined {
   const lengthAt = r.field(m, at, 'length');
   let startMs: number | undefined;
   const startNode = startAt.node;
-  const startText = startNode !== null && isScalar(startNode) && startNode.value instanceof Date ? startNode.value.toISOString() : r.str(startAt);
+  const startText =
+    startNode !== null && isScalar(startNode) && startNode.value instanceof Date
+      ? startNode.value.toISOString()
+      : r.str(startAt);
   if (startText !== undefined) {
     const ms = Date.parse(startText);
-    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(startText) || !Number.isFinite(ms)) {
+    if (
+      !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(startText) ||
+      !Number.isFinite(ms)
+    ) {
       r.report(startAt, 'expected an ISO-8601 time with a zone, e.g. 2026-01-01T00:00:00Z');
     } else startMs = ms;
   }
@@ -164,10 +186,14 @@ function readPeriod(r: ConfigReader, at: Located): BudgetPeriod | undefined {
   const lengthNode = lengthAt.node;
   if (lengthNode === null) r.report(lengthAt, `is required: ${DURATION_HINT}`);
   else {
-    const raw = isScalar(lengthNode) && (typeof lengthNode.value === 'string' || typeof lengthNode.value === 'number') ? lengthNode.value : undefined;
+    const raw =
+      isScalar(lengthNode) && (typeof lengthNode.value === 'string' || typeof lengthNode.value === 'number')
+        ? lengthNode.value
+        : undefined;
     const s = raw === undefined ? undefined : parseDurationS(raw);
     if (s === undefined) r.report(lengthAt, `expected ${DURATION_HINT}`);
-    else if (s < MIN_PERIOD_S || s > MAX_PERIOD_S) r.report(lengthAt, `expected from 1 minute to 366 days, got ${s} seconds`);
+    else if (s < MIN_PERIOD_S || s > MAX_PERIOD_S)
+      r.report(lengthAt, `expected from 1 minute to 366 days, got ${s} seconds`);
     else lengthMs = s * 1000;
   }
   if (startMs === undefined || lengthMs === undefined) return undefined;

@@ -6,10 +6,10 @@
  * `server.tls.client_ca_file` are ever matched, so the section needs `server.tls.client_auth`.
  */
 import { normaliseFingerprint } from '../identity/client-cert-directory.ts';
-import type { ConfigReader, Located } from './reader.ts';
-import type { ClientAuthMode, ClientCertMappingConfig } from './types.ts';
 import { keysOf } from './keys.ts';
 import { CLIENT_CERT_SPEC } from './read-client-certs.keys.ts';
+import type { ConfigReader, Located } from './reader.ts';
+import type { ClientAuthMode, ClientCertMappingConfig } from './types.ts';
 
 const ENTRY_KEYS = keysOf(CLIENT_CERT_SPEC);
 const MODES = ['identity', 'bind'] as const;
@@ -20,19 +20,29 @@ const MAX_SUBJECT = 1024;
 const MAX_LABEL = 128;
 const MAX_MODEL_PATTERNS = 256;
 
-export function readClientCertificates(r: ConfigReader, at: Located, clientAuth: ClientAuthMode): ClientCertMappingConfig[] {
+export function readClientCertificates(
+  r: ConfigReader,
+  at: Located,
+  clientAuth: ClientAuthMode,
+): ClientCertMappingConfig[] {
   if (at.node === null) return [];
   const items = r.items(at) ?? [];
   if (items.length > MAX_CLIENT_CERTIFICATES) r.report(at, `at most ${MAX_CLIENT_CERTIFICATES} entries`);
   if (items.length > 0 && clientAuth === 'none') {
-    r.report(at, 'needs server.tls with client_auth: optional or required (and client_ca_file): only certificates the listener verified can be matched');
+    r.report(
+      at,
+      'needs server.tls with client_auth: optional or required (and client_ca_file): only certificates the listener verified can be matched',
+    );
   }
   const out: ClientCertMappingConfig[] = [];
   const seen = new Map<string, string>();
   for (const item of items) {
     const entry = readEntry(r, item);
     if (entry === undefined) continue;
-    const matcher = entry.fingerprintSha256 !== undefined ? `fingerprint ${entry.fingerprintSha256}` : `subject ${JSON.stringify(entry.subject)}`;
+    const matcher =
+      entry.fingerprintSha256 !== undefined
+        ? `fingerprint ${entry.fingerprintSha256}`
+        : `subject ${JSON.stringify(entry.subject)}`;
     const first = seen.get(matcher);
     if (first !== undefined) {
       r.report(item, `the certificate ${matcher} is already mapped at ${first}; a certificate may be mapped once`);
@@ -61,20 +71,30 @@ function readEntry(r: ConfigReader, at: Located): ClientCertMappingConfig | unde
   if (fpAt.node !== null && subjectAt.node !== null) {
     r.report(subjectAt, 'set either fingerprint_sha256 or subject, not both');
   } else if (fpAt.node === null && subjectAt.node === null) {
-    r.report(at, 'one of fingerprint_sha256 or subject is required (which certificate this entry maps)', `${at.path}.fingerprint_sha256`);
+    r.report(
+      at,
+      'one of fingerprint_sha256 or subject is required (which certificate this entry maps)',
+      `${at.path}.fingerprint_sha256`,
+    );
   } else if (fpAt.node !== null) {
     const text = r.str(fpAt);
     if (text !== undefined) {
       fingerprintSha256 = normaliseFingerprint(text);
       if (fingerprintSha256 === undefined) {
-        r.report(fpAt, 'expected a SHA-256 certificate fingerprint: 32 colon-separated hex bytes (AB:CD:…) or 64 hex digits, as `openssl x509 -noout -fingerprint -sha256` prints it');
+        r.report(
+          fpAt,
+          'expected a SHA-256 certificate fingerprint: 32 colon-separated hex bytes (AB:CD:…) or 64 hex digits, as `openssl x509 -noout -fingerprint -sha256` prints it',
+        );
       }
     }
   } else {
     const text = r.str(subjectAt);
     if (text !== undefined) {
       if (text.length > MAX_SUBJECT || !PRINTABLE.test(text) || !text.includes('=')) {
-        r.report(subjectAt, `expected a subject distinguished name such as "CN=billing-service, O=Acme" (1..${MAX_SUBJECT} printable characters), as the access log shows it in clientCertSubject`);
+        r.report(
+          subjectAt,
+          `expected a subject distinguished name such as "CN=billing-service, O=Acme" (1..${MAX_SUBJECT} printable characters), as the access log shows it in clientCertSubject`,
+        );
       } else subject = text;
     }
   }
@@ -83,21 +103,31 @@ function readEntry(r: ConfigReader, at: Located): ClientCertMappingConfig | unde
   const tenant = readId(r, f('tenant'), true);
   const team = readId(r, f('team'), false);
   const label = r.str(f('label'));
-  if (label !== undefined && (label.length > MAX_LABEL || !PRINTABLE.test(label))) r.report(f('label'), `expected 1..${MAX_LABEL} printable characters`);
+  if (label !== undefined && (label.length > MAX_LABEL || !PRINTABLE.test(label)))
+    r.report(f('label'), `expected 1..${MAX_LABEL} printable characters`);
 
   const modelsAt = f('allowed_models');
   let allowedModels: string[] = [];
   if (mode === 'identity') {
-    if (modelsAt.node === null) r.report(modelsAt, 'is required in mode identity: the model names or patterns (* wildcard) the certificate may use, e.g. ["*"]');
+    if (modelsAt.node === null)
+      r.report(
+        modelsAt,
+        'is required in mode identity: the model names or patterns (* wildcard) the certificate may use, e.g. ["*"]',
+      );
     else allowedModels = readModelPatterns(r, modelsAt);
   } else if (mode === 'bind' && modelsAt.node !== null) {
-    r.report(modelsAt, 'has no effect in mode bind (the key\'s or token\'s own model scope applies); remove it');
+    r.report(modelsAt, "has no effect in mode bind (the key's or token's own model scope applies); remove it");
   }
-  if (r.problems.length > problemsBefore || mode === undefined || tenant === undefined || label === undefined) return undefined;
+  if (r.problems.length > problemsBefore || mode === undefined || tenant === undefined || label === undefined)
+    return undefined;
   return {
     ...(fingerprintSha256 !== undefined ? { fingerprintSha256 } : {}),
     ...(subject !== undefined ? { subject } : {}),
-    mode, tenant, ...(team !== undefined ? { team } : {}), label, allowedModels,
+    mode,
+    tenant,
+    ...(team !== undefined ? { team } : {}),
+    label,
+    allowedModels,
   };
 }
 
@@ -120,7 +150,8 @@ function readModelPatterns(r: ConfigReader, at: Located): string[] {
   for (const item of items) {
     const p = r.str(item);
     if (p === undefined) continue;
-    if (p.length > 256 || !PRINTABLE.test(p)) r.report(item, 'expected a model name or pattern (1..256 printable characters, * as wildcard)');
+    if (p.length > 256 || !PRINTABLE.test(p))
+      r.report(item, 'expected a model name or pattern (1..256 printable characters, * as wildcard)');
     else out.push(p);
   }
   return out;

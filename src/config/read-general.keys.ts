@@ -1,5 +1,5 @@
 /** Declared keys of the `server`, `security` and `logging` sections (read by read-general.ts). */
-import { configSection, int, list, oneOf, section, secret, str } from './keys.ts';
+import { configSection, int, list, oneOf, secret, section, str } from './keys.ts';
 import { MASTER_KEY_SPEC } from './read-master-keys.keys.ts';
 import { TENANT_KEYS_SPEC } from './read-tenant-keys.keys.ts';
 import { SERVER_TLS_SPEC } from './read-tls.keys.ts';
@@ -7,34 +7,67 @@ import { SERVER_TLS_SPEC } from './read-tls.keys.ts';
 const MAX_TIMEOUT_MS = 3_600_000;
 const timeout = (value: number, doc: string, min = 1) => int(min, MAX_TIMEOUT_MS, value, doc);
 
-export const SERVER_SPEC = configSection('server', section({
-  host: str('listen address', { value: '127.0.0.1', default: '`127.0.0.1`', allowed: 'address' }),
-  port: int(0, 65_535, 8080, 'listen port (0: any free port)'),
-  max_body_bytes: int(1024, 64 * 1024 * 1024, 1_048_576, 'larger bodies get `413`', { allowed: '1 KiB–64 MiB' }),
-  max_json_depth: int(2, 256, 32, 'deeper JSON gets `400 request.too_deep`'),
-  request_timeout_ms: timeout(30_000, 'whole request must arrive within this (slow clients)'),
-  headers_timeout_ms: timeout(10_000, 'headers must arrive within this; at most `request_timeout_ms`'),
-  keep_alive_timeout_ms: timeout(5_000, 'idle keep-alive connections are closed after this'),
-  write_stall_timeout_ms: timeout(30_000, 'a response (a stream above all) the client accepts nothing of for this long — its socket buffers full, nothing flushed — is abandoned: the connection is closed and the upstream call aborted. A client that reads slowly but steadily is never cut'),
-  shutdown_grace_ms: timeout(15_000, 'on SIGTERM, in-flight requests may finish for this long', 0),
-  trusted_proxies: list(str('an IPv4/IPv6 address or CIDR'), {
-    default: '`[]`', allowed: 'IPv4/IPv6 addresses or CIDRs',
-    doc: 'reverse proxies whose `X-Forwarded-For` is believed; the client is the rightmost address not in the list (see [Client address and trusted proxies](authentication.md#client-address-and-trusted-proxies))',
+export const SERVER_SPEC = configSection(
+  'server',
+  section(
+    {
+      host: str('listen address', { value: '127.0.0.1', default: '`127.0.0.1`', allowed: 'address' }),
+      port: int(0, 65_535, 8080, 'listen port (0: any free port)'),
+      max_body_bytes: int(1024, 64 * 1024 * 1024, 1_048_576, 'larger bodies get `413`', { allowed: '1 KiB–64 MiB' }),
+      max_json_depth: int(2, 256, 32, 'deeper JSON gets `400 request.too_deep`'),
+      request_timeout_ms: timeout(30_000, 'whole request must arrive within this (slow clients)'),
+      headers_timeout_ms: timeout(10_000, 'headers must arrive within this; at most `request_timeout_ms`'),
+      keep_alive_timeout_ms: timeout(5_000, 'idle keep-alive connections are closed after this'),
+      write_stall_timeout_ms: timeout(
+        30_000,
+        'a response (a stream above all) the client accepts nothing of for this long — its socket buffers full, nothing flushed — is abandoned: the connection is closed and the upstream call aborted. A client that reads slowly but steadily is never cut',
+      ),
+      shutdown_grace_ms: timeout(15_000, 'on SIGTERM, in-flight requests may finish for this long', 0),
+      trusted_proxies: list(str('an IPv4/IPv6 address or CIDR'), {
+        default: '`[]`',
+        allowed: 'IPv4/IPv6 addresses or CIDRs',
+        doc: 'reverse proxies whose `X-Forwarded-For` is believed; the client is the rightmost address not in the list (see [Client address and trusted proxies](authentication.md#client-address-and-trusted-proxies))',
+      }),
+      max_connections: int(1, 1_000_000, 4096, 'open client connections at once; more are refused at the socket'),
+      max_in_flight: int(
+        1,
+        1_000_000,
+        1024,
+        'model requests processed at once on this instance; more are shed with `503 gateway.overloaded` and `Retry-After: 1` before any work is done',
+      ),
+      max_requests_per_socket: int(
+        0,
+        1_000_000,
+        10_000,
+        'requests on one keep-alive connection before it is closed (0: no limit)',
+      ),
+      tls: SERVER_TLS_SPEC,
+    },
+    { doc: 'the main listener' },
+  ),
+);
+
+export const SECURITY_SPEC = configSection(
+  'security',
+  section({
+    key_hash_secret: secret(
+      'server secret for hashing API keys; default: a random secret in `<data_dir>/key-hash.secret` (0600); required with `store.driver: postgres` (all instances must share it)',
+      { default: 'generated', allowed: '`${…}` reference, ≥ 32 chars' },
+    ),
+    data_dir: str('folder for generated state', { value: './data', default: '`./data`', allowed: 'path' }),
+    ...MASTER_KEY_SPEC.keys,
+    tenant_keys: TENANT_KEYS_SPEC,
   }),
-  max_connections: int(1, 1_000_000, 4096, 'open client connections at once; more are refused at the socket'),
-  max_in_flight: int(1, 1_000_000, 1024, 'model requests processed at once on this instance; more are shed with `503 gateway.overloaded` and `Retry-After: 1` before any work is done'),
-  max_requests_per_socket: int(0, 1_000_000, 10_000, 'requests on one keep-alive connection before it is closed (0: no limit)'),
-  tls: SERVER_TLS_SPEC,
-}, { doc: 'the main listener' }));
+);
 
-export const SECURITY_SPEC = configSection('security', section({
-  key_hash_secret: secret('server secret for hashing API keys; default: a random secret in `<data_dir>/key-hash.secret` (0600); required with `store.driver: postgres` (all instances must share it)', { default: 'generated', allowed: '`${…}` reference, ≥ 32 chars' }),
-  data_dir: str('folder for generated state', { value: './data', default: '`./data`', allowed: 'path' }),
-  ...MASTER_KEY_SPEC.keys,
-  tenant_keys: TENANT_KEYS_SPEC,
-}));
-
-export const LOGGING_SPEC = configSection('logging', section({
-  level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info', 'log level'),
-  format: oneOf(['json', 'pretty'], 'json', '`json`: one JSON object per line (production, log shippers); `pretty`: one readable line per event, the level coloured on a terminal (`NO_COLOR`/`FORCE_COLOR` honoured), for development; `portcullis start --log-format` overrides it'),
-}));
+export const LOGGING_SPEC = configSection(
+  'logging',
+  section({
+    level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info', 'log level'),
+    format: oneOf(
+      ['json', 'pretty'],
+      'json',
+      '`json`: one JSON object per line (production, log shippers); `pretty`: one readable line per event, the level coloured on a terminal (`NO_COLOR`/`FORCE_COLOR` honoured), for development; `portcullis start --log-format` overrides it',
+    ),
+  }),
+);

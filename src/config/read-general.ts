@@ -2,15 +2,15 @@
 import { resolve } from 'node:path';
 import type { LogLevel } from '../observability/logger.ts';
 import { LOG_FORMATS } from '../observability/pretty-log.ts';
+import { keysOf } from './keys.ts';
 import { isValidCidr } from './network-checks.ts';
+import { LOGGING_SPEC, SECURITY_SPEC, SERVER_SPEC } from './read-general.keys.ts';
 import { readMasterKeys } from './read-master-keys.ts';
 import { readTenantKeys } from './read-tenant-keys.ts';
 import { readServerTls } from './read-tls.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import { resolveSecretReference, type SecretContext } from './secrets.ts';
 import type { LoggingConfig, SecurityConfig, ServerConfig, ServerTlsConfig } from './types.ts';
-import { keysOf } from './keys.ts';
-import { LOGGING_SPEC, SECURITY_SPEC, SERVER_SPEC } from './read-general.keys.ts';
 
 export const MAX_TIMEOUT_MS = 3_600_000;
 const TIMEOUT = { min: 1, max: MAX_TIMEOUT_MS } as const;
@@ -23,7 +23,8 @@ export function readServer(r: ConfigReader, at: Located, baseDir: string = proce
   const m = r.entries(at, SERVER_KEYS);
   const f = (key: (typeof SERVER_KEYS)[number]): Located => r.field(m, at, key);
   const host = r.str(f('host'), '127.0.0.1');
-  if (host !== undefined && !/^[^\s\u0000-\u001f]{1,255}$/.test(host)) r.report(f('host'), 'expected a host name or IP address');
+  if (host !== undefined && !/^[^\s\u0000-\u001f]{1,255}$/.test(host))
+    r.report(f('host'), 'expected a host name or IP address');
   const requestTimeoutMs = r.int(f('request_timeout_ms'), { ...TIMEOUT, default: 30_000 });
   const headersTimeoutMs = r.int(f('headers_timeout_ms'), { ...TIMEOUT, default: 10_000 });
   if (requestTimeoutMs !== undefined && headersTimeoutMs !== undefined && headersTimeoutMs > requestTimeoutMs) {
@@ -70,7 +71,9 @@ export function readSecurity(r: ConfigReader, at: Located, baseDir: string, secr
   }
   const tenantKeys = readTenantKeys(r, r.field(m, at, 'tenant_keys'), baseDir, secrets);
   return {
-    keyHashSecret, dataDir: resolve(baseDir, readPath(r, r.field(m, at, 'data_dir'), './data')), ...readMasterKeys(r, m, at, secrets),
+    keyHashSecret,
+    dataDir: resolve(baseDir, readPath(r, r.field(m, at, 'data_dir'), './data')),
+    ...readMasterKeys(r, m, at, secrets),
     ...(tenantKeys === undefined ? {} : { tenantKeys }),
   };
 }

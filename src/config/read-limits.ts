@@ -4,11 +4,12 @@
  * clamped. A rule's counter identity comes from its scope and model filter (not its position or
  * its numbers), so editing a limit keeps its counters instead of silently resetting them.
  */
+
+import { keysOf } from './keys.ts';
+import { LIMIT_RULE_SPEC, LIMITS_SPEC, REDIS_CONNECTION_SPEC } from './read-limits.keys.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import { resolveSecretReference, type SecretContext } from './secrets.ts';
 import type { LimitRuleConfig, LimitScope, LimitsConfig, RedisLimitsConfig } from './types.ts';
-import { keysOf } from './keys.ts';
-import { LIMIT_RULE_SPEC, LIMITS_SPEC, REDIS_CONNECTION_SPEC } from './read-limits.keys.ts';
 
 const KEYS = keysOf(LIMITS_SPEC);
 const REDIS_KEYS = keysOf(REDIS_CONNECTION_SPEC);
@@ -30,7 +31,12 @@ export const LIMITS_DEFAULTS: LimitsConfig = Object.freeze({
 });
 
 /** `shared`: the top-level `redis` section, used when `limits.redis` is not given (read-redis.ts). */
-export function readLimits(r: ConfigReader, at: Located, secrets: SecretContext, shared?: RedisLimitsConfig): LimitsConfig {
+export function readLimits(
+  r: ConfigReader,
+  at: Located,
+  secrets: SecretContext,
+  shared?: RedisLimitsConfig,
+): LimitsConfig {
   const m = r.entries(at, KEYS);
   const f = (key: (typeof KEYS)[number]): Located => r.field(m, at, key);
   const d = LIMITS_DEFAULTS;
@@ -38,25 +44,42 @@ export function readLimits(r: ConfigReader, at: Located, secrets: SecretContext,
   const redisAt = f('redis');
   let redis: RedisLimitsConfig | undefined;
   if (backend === 'redis') {
-    if (redisAt.node !== null && shared !== undefined) r.report(redisAt, 'is the older form of the top-level redis section; give the connection once, in redis: (remove limits.redis)');
+    if (redisAt.node !== null && shared !== undefined)
+      r.report(
+        redisAt,
+        'is the older form of the top-level redis section; give the connection once, in redis: (remove limits.redis)',
+      );
     else if (redisAt.node !== null) redis = readRedisConnection(r, redisAt, secrets);
     else if (shared !== undefined) redis = shared;
-    else r.report(redisAt, 'is required when backend is redis (set the top-level redis: { url } section, or limits.redis.url)');
+    else
+      r.report(
+        redisAt,
+        'is required when backend is redis (set the top-level redis: { url } section, or limits.redis.url)',
+      );
   } else if (redisAt.node !== null) {
-    r.report(redisAt, 'is only used with backend: redis (remove it, or set backend: redis; the shared connection belongs in the top-level redis section)');
+    r.report(
+      redisAt,
+      'is only used with backend: redis (remove it, or set backend: redis; the shared connection belongs in the top-level redis section)',
+    );
   }
   return {
     backend,
     redis,
-    onBackendError: r.oneOf(f('on_backend_error'), ['fail_closed', 'local_fallback'] as const, 'fail_closed') ?? d.onBackendError,
-    defaultMaxTokens: r.int(f('default_max_tokens'), { min: 1, max: 10_000_000, default: d.defaultMaxTokens }) ?? d.defaultMaxTokens,
+    onBackendError:
+      r.oneOf(f('on_backend_error'), ['fail_closed', 'local_fallback'] as const, 'fail_closed') ?? d.onBackendError,
+    defaultMaxTokens:
+      r.int(f('default_max_tokens'), { min: 1, max: 10_000_000, default: d.defaultMaxTokens }) ?? d.defaultMaxTokens,
     leaseTtlMs: r.int(f('lease_ttl_ms'), { min: 1000, max: 3_600_000, default: d.leaseTtlMs }) ?? d.leaseTtlMs,
     rules: readRules(r, f('rules')),
   };
 }
 
 /** A Redis connection map ({ url, key_prefix, timeout_ms }), shared with read-redis.ts. */
-export function readRedisConnection(r: ConfigReader, at: Located, secrets: SecretContext): RedisLimitsConfig | undefined {
+export function readRedisConnection(
+  r: ConfigReader,
+  at: Located,
+  secrets: SecretContext,
+): RedisLimitsConfig | undefined {
   const m = r.entries(at, REDIS_KEYS);
   const f = (key: (typeof REDIS_KEYS)[number]): Located => r.field(m, at, key);
   const url = readRedisUrl(r, f('url'), secrets);
@@ -90,7 +113,12 @@ function readRedisUrl(r: ConfigReader, at: Located, secrets: SecretContext): str
   try {
     url = new URL(value);
   } catch {
-    r.report(at, isReference ? 'the referenced value is not a URL (expected redis://host:port or rediss://…)' : 'expected a URL such as redis://127.0.0.1:6379');
+    r.report(
+      at,
+      isReference
+        ? 'the referenced value is not a URL (expected redis://host:port or rediss://…)'
+        : 'expected a URL such as redis://127.0.0.1:6379',
+    );
     return undefined;
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
@@ -118,7 +146,10 @@ function readRules(r: ConfigReader, at: Located): LimitRuleConfig[] {
     if (!rule) continue;
     const first = seen.get(rule.id);
     if (first !== undefined) {
-      r.report(item, `a second rule for scope ${rule.scope}${rule.model === undefined ? '' : ` and model ${JSON.stringify(rule.model)}`} (first at ${first}); put its limits in one rule`);
+      r.report(
+        item,
+        `a second rule for scope ${rule.scope}${rule.model === undefined ? '' : ` and model ${JSON.stringify(rule.model)}`} (first at ${first}); put its limits in one rule`,
+      );
       continue;
     }
     seen.set(rule.id, item.path);
@@ -138,8 +169,10 @@ function readRule(r: ConfigReader, at: Located): LimitRuleConfig | undefined {
   const before = r.problems.length;
   const scope = r.oneOf(f('scope'), LIMIT_SCOPES);
   const model = readPattern(r, f('model'));
-  if (scope === 'model' && model === undefined && f('model').node === null) r.report(f('model'), 'is required for scope model (a public model name or pattern, e.g. "gpt-*")');
-  if (scope === 'global' && model !== undefined) r.report(f('model'), 'use scope: model to limit a set of models together');
+  if (scope === 'model' && model === undefined && f('model').node === null)
+    r.report(f('model'), 'is required for scope model (a public model name or pattern, e.g. "gpt-*")');
+  if (scope === 'global' && model !== undefined)
+    r.report(f('model'), 'use scope: model to limit a set of models together');
   const limit = (key: (typeof RULE_KEYS)[number]): number | undefined =>
     f(key).node === null ? undefined : r.int(f(key), { min: 1, max: MAX_LIMIT });
   const requestsPerSecond = limit('requests_per_second');
@@ -147,12 +180,23 @@ function readRule(r: ConfigReader, at: Located): LimitRuleConfig | undefined {
   const tokensPerMinute = limit('tokens_per_minute');
   const concurrent = f('concurrent').node === null ? undefined : r.int(f('concurrent'), { min: 1, max: 1_000_000 });
   const burst = limit('burst');
-  const present = (['requests_per_second', 'requests_per_minute', 'tokens_per_minute', 'concurrent'] as const).filter((k) => f(k).node !== null);
-  if (present.length === 0) r.report(at, 'sets no limit (expected at least one of requests_per_second, requests_per_minute, tokens_per_minute, concurrent)');
+  const present = (['requests_per_second', 'requests_per_minute', 'tokens_per_minute', 'concurrent'] as const).filter(
+    (k) => f(k).node !== null,
+  );
+  if (present.length === 0)
+    r.report(
+      at,
+      'sets no limit (expected at least one of requests_per_second, requests_per_minute, tokens_per_minute, concurrent)',
+    );
   if (f('burst').node !== null) {
     const rates = present.filter((k) => k.startsWith('requests_'));
-    if (rates.length === 0) r.report(f('burst'), 'applies to requests_per_second or requests_per_minute, and the rule sets neither');
-    else if (rates.length > 1) r.report(f('burst'), 'is ambiguous with both requests_per_second and requests_per_minute; put them in separate rules');
+    if (rates.length === 0)
+      r.report(f('burst'), 'applies to requests_per_second or requests_per_minute, and the rule sets neither');
+    else if (rates.length > 1)
+      r.report(
+        f('burst'),
+        'is ambiguous with both requests_per_second and requests_per_minute; put them in separate rules',
+      );
   }
   if (r.problems.length > before || scope === undefined) return undefined;
   return {
@@ -172,7 +216,10 @@ function readPattern(r: ConfigReader, at: Located): string | undefined {
   const p = r.str(at);
   if (p === undefined) return undefined;
   if (p === '' || p.length > MAX_PATTERN_CHARS || CONTROL_CHARS.test(p)) {
-    r.report(at, `expected a model name or pattern of 1 to ${MAX_PATTERN_CHARS} printable characters ('*' matches any run)`);
+    r.report(
+      at,
+      `expected a model name or pattern of 1 to ${MAX_PATTERN_CHARS} printable characters ('*' matches any run)`,
+    );
     return undefined;
   }
   return p;

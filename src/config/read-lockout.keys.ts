@@ -4,7 +4,10 @@ import { bool, duration, int, section } from './keys.ts';
 const RANGE = 'duration `1s`–`30d` (`90`, `30s`, `15m`, `2h`, `7d`)';
 
 export const LOCKOUT_SPEC = section({
-  enabled: bool(true, 'brute-force lockout of API key authentication (see [Brute-force lockout](authentication.md#brute-force-lockout))'),
+  enabled: bool(
+    true,
+    'brute-force lockout of API key authentication (see [Brute-force lockout](authentication.md#brute-force-lockout))',
+  ),
   threshold: int(1, 1000, 10, 'failures within the window that start a lockout'),
   window: duration('10m', 'sliding window the failures are counted in', { allowed: RANGE }),
   base_lockout: duration('1m', 'first lockout; each further one doubles', { allowed: RANGE }),

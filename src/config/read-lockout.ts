@@ -6,10 +6,10 @@
 import { isScalar } from 'yaml';
 import { DEFAULT_LOCKOUT } from '../identity/lockout.ts';
 import { DURATION_HINT, parseDurationS } from './duration.ts';
-import type { ConfigReader, Located } from './reader.ts';
-import type { LockoutConfig } from './types.ts';
 import { keysOf } from './keys.ts';
 import { LOCKOUT_SPEC } from './read-lockout.keys.ts';
+import type { ConfigReader, Located } from './reader.ts';
+import type { LockoutConfig } from './types.ts';
 
 const LOCKOUT_KEYS = keysOf(LOCKOUT_SPEC);
 const MAX_DURATION_S = 30 * 86_400;

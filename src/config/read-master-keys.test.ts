@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { configProblems } from './test-problems.ts';
 import { parseConfig } from './load.ts';
+import { configProblems } from './test-problems.ts';
 
 const problems = (yaml: string, env: NodeJS.ProcessEnv): string => configProblems(yaml, env);
 
@@ -11,7 +11,10 @@ describe('security.master_key and previous_master_keys', () => {
   const hexKey = randomBytes(32).toString('hex');
 
   it('accepts base64 and hex keys from references', () => {
-    const cfg = parseConfig('security:\n  master_key: "${A}"\n  previous_master_keys: ["${B}"]\n', '<test>', { A: b64, B: hexKey });
+    const cfg = parseConfig('security:\n  master_key: "${A}"\n  previous_master_keys: ["${B}"]\n', '<test>', {
+      A: b64,
+      B: hexKey,
+    });
     assert.equal(cfg.security.masterKey, b64);
     assert.deepEqual(cfg.security.previousMasterKeys, [hexKey]);
     assert.equal(parseConfig('server: {}\n', '<test>', {}).security.masterKey, undefined);
@@ -25,19 +28,34 @@ describe('security.master_key and previous_master_keys', () => {
   });
 
   it('refuses previous keys without a current key, and the same key twice', () => {
-    assert.match(problems('security:\n  previous_master_keys: ["${A}"]\n', { A: b64 }), /security\.master_key: is required when previous_master_keys is set/);
-    assert.match(problems('security:\n  master_key: "${A}"\n  previous_master_keys: ["${B}"]\n', { A: b64, B: Buffer.from(b64, 'base64').toString('hex') }),
-      /security\.previous_master_keys\[0\]: is the same key as master_key/);
+    assert.match(
+      problems('security:\n  previous_master_keys: ["${A}"]\n', { A: b64 }),
+      /security\.master_key: is required when previous_master_keys is set/,
+    );
+    assert.match(
+      problems('security:\n  master_key: "${A}"\n  previous_master_keys: ["${B}"]\n', {
+        A: b64,
+        B: Buffer.from(b64, 'base64').toString('hex'),
+      }),
+      /security\.previous_master_keys\[0\]: is the same key as master_key/,
+    );
   });
 });
 
 describe('payload_log', () => {
   it('defaults to off, 30 days, no extra rules', () => {
-    assert.deepEqual(parseConfig('server: {}\n', '<test>', {}).payloadLog, { enabled: false, retentionDays: 30, redact: [] });
+    assert.deepEqual(parseConfig('server: {}\n', '<test>', {}).payloadLog, {
+      enabled: false,
+      retentionDays: 30,
+      redact: [],
+    });
   });
 
   it('rejects bad values and patterns, naming each', () => {
-    const msg = problems('payload_log:\n  enabled: yes please\n  retention_days: 0\n  redact: ["(", "x*", "ok"]\n  extra: 1\n', {});
+    const msg = problems(
+      'payload_log:\n  enabled: yes please\n  retention_days: 0\n  redact: ["(", "x*", "ok"]\n  extra: 1\n',
+      {},
+    );
     assert.match(msg, /payload_log\.enabled: expected true or false/);
     assert.match(msg, /payload_log\.retention_days: expected an integer from 1 to 3650/);
     assert.match(msg, /payload_log\.redact\[0\]: is not a valid regular expression/);

@@ -15,14 +15,20 @@ export interface MasterKeySettings {
   readonly previousMasterKeys?: readonly string[];
 }
 
-export function readMasterKeys(r: ConfigReader, m: Map<string, Located> | undefined, at: Located, secrets: SecretContext): MasterKeySettings {
+export function readMasterKeys(
+  r: ConfigReader,
+  m: Map<string, Located> | undefined,
+  at: Located,
+  secrets: SecretContext,
+): MasterKeySettings {
   const keyAt = r.field(m, at, 'master_key');
   const masterKey = keyAt.node === null ? undefined : readOne(r, keyAt, secrets);
   const previous: string[] = [];
   const ids = new Set<string>();
   if (masterKey !== undefined) ids.add(kekIdOf(masterKey));
   const items = r.items(r.field(m, at, 'previous_master_keys')) ?? [];
-  if (items.length > MAX_PREVIOUS) r.report(r.field(m, at, 'previous_master_keys'), `expected at most ${MAX_PREVIOUS} keys`);
+  if (items.length > MAX_PREVIOUS)
+    r.report(r.field(m, at, 'previous_master_keys'), `expected at most ${MAX_PREVIOUS} keys`);
   for (const item of items) {
     const value = readOne(r, item, secrets);
     if (value === undefined) continue;
@@ -37,7 +43,10 @@ export function readMasterKeys(r: ConfigReader, m: Map<string, Located> | undefi
   if (previous.length > 0 && keyAt.node === null && !r.problems.some((p) => p.path === keyAt.path)) {
     r.report(keyAt, 'is required when previous_master_keys is set (the new key wraps, the previous ones only unwrap)');
   }
-  return { ...(masterKey === undefined ? {} : { masterKey }), ...(previous.length === 0 ? {} : { previousMasterKeys: previous }) };
+  return {
+    ...(masterKey === undefined ? {} : { masterKey }),
+    ...(previous.length === 0 ? {} : { previousMasterKeys: previous }),
+  };
 }
 
 function readOne(r: ConfigReader, at: Located, secrets: SecretContext): string | undefined {

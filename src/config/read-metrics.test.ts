@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { ConfigError } from './errors.ts';
 import { parseConfig } from './load.ts';
 import { isLoopbackHost } from './read-metrics.ts';
@@ -22,7 +22,12 @@ test('no metrics section: no listener', () => {
 });
 
 test('a metrics section turns the listener on, on localhost:9464 by default', () => {
-  assert.deepEqual(parseConfig('metrics: {}\n', '<test>', {}).metrics, { enabled: true, host: '127.0.0.1', port: 9464, bearerToken: undefined });
+  assert.deepEqual(parseConfig('metrics: {}\n', '<test>', {}).metrics, {
+    enabled: true,
+    host: '127.0.0.1',
+    port: 9464,
+    bearerToken: undefined,
+  });
   assert.equal(parseConfig('metrics: { enabled: false }\n', '<test>', {}).metrics.enabled, false);
 });
 
@@ -44,20 +49,31 @@ test('bad metrics settings are reported with their path, never echoing a secret'
 });
 
 test('metrics never share the public port', () => {
-  assert.match(problems('server: { port: 8080 }\nmetrics: { port: 8080 }\n'), /metrics\.port.*must differ from server\.port/);
+  assert.match(
+    problems('server: { port: 8080 }\nmetrics: { port: 8080 }\n'),
+    /metrics\.port.*must differ from server\.port/,
+  );
   // Both 0: each gets its own free port.
   assert.equal(parseConfig('server: { port: 0 }\nmetrics: { port: 0 }\n', '<test>', {}).metrics.port, 0);
   // Disabled: no listener, nothing to clash.
-  assert.equal(parseConfig('server: { port: 8080 }\nmetrics: { enabled: false, port: 8080 }\n', '<test>', {}).metrics.enabled, false);
+  assert.equal(
+    parseConfig('server: { port: 8080 }\nmetrics: { enabled: false, port: 8080 }\n', '<test>', {}).metrics.enabled,
+    false,
+  );
 });
 
 test('a non-loopback metrics address requires a bearer token', () => {
-  assert.match(problems('metrics: { host: 0.0.0.0 }\n'), /metrics\.bearer_token.*required when metrics\.host \(0\.0\.0\.0\) is not a loopback/);
+  assert.match(
+    problems('metrics: { host: 0.0.0.0 }\n'),
+    /metrics\.bearer_token.*required when metrics\.host \(0\.0\.0\.0\) is not a loopback/,
+  );
   const cfg = parseConfig('metrics: { host: 0.0.0.0, bearer_token: "${METRICS_TOKEN}" }\n', '<test>', TOKEN_ENV);
   assert.equal(cfg.metrics.host, '0.0.0.0');
 });
 
 test('loopback hosts', () => {
-  for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', 'LOCALHOST', '::1', '::ffff:127.0.0.1']) assert.equal(isLoopbackHost(h), true, h);
-  for (const h of ['0.0.0.0', '::', '10.0.0.1', 'metrics.internal', '128.0.0.1', '127.0.0.1.example.com']) assert.equal(isLoopbackHost(h), false, h);
+  for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', 'LOCALHOST', '::1', '::ffff:127.0.0.1'])
+    assert.equal(isLoopbackHost(h), true, h);
+  for (const h of ['0.0.0.0', '::', '10.0.0.1', 'metrics.internal', '128.0.0.1', '127.0.0.1.example.com'])
+    assert.equal(isLoopbackHost(h), false, h);
 });

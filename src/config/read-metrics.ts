@@ -5,11 +5,11 @@
  * the whole network to read).
  */
 import { isIP } from 'node:net';
+import { keysOf } from './keys.ts';
+import { METRICS_SPEC } from './read-metrics.keys.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import { resolveSecretReference, type SecretContext } from './secrets.ts';
 import type { MetricsConfig } from './types.ts';
-import { keysOf } from './keys.ts';
-import { METRICS_SPEC } from './read-metrics.keys.ts';
 
 const METRICS_KEYS = keysOf(METRICS_SPEC);
 export const DEFAULT_METRICS_PORT = 9464;
@@ -22,12 +22,18 @@ export function isLoopbackHost(host: string): boolean {
   return isIP(v4) === 4 && v4.startsWith('127.');
 }
 
-export function readMetrics(r: ConfigReader, at: Located, secrets: SecretContext, serverPort: number | undefined): MetricsConfig {
+export function readMetrics(
+  r: ConfigReader,
+  at: Located,
+  secrets: SecretContext,
+  serverPort: number | undefined,
+): MetricsConfig {
   const m = r.entries(at, METRICS_KEYS);
   const f = (key: (typeof METRICS_KEYS)[number]): Located => r.field(m, at, key);
   const enabled = r.bool(f('enabled'), at.node !== null) ?? false;
   const host = r.str(f('host'), '127.0.0.1');
-  if (host !== undefined && !/^[^\s\u0000-\u001f]{1,255}$/.test(host)) r.report(f('host'), 'expected a host name or IP address');
+  if (host !== undefined && !/^[^\s\u0000-\u001f]{1,255}$/.test(host))
+    r.report(f('host'), 'expected a host name or IP address');
   const port = r.int(f('port'), { min: 0, max: 65_535, default: DEFAULT_METRICS_PORT });
 
   let bearerToken: string | undefined;

@@ -1,9 +1,10 @@
 /** The `models` map: public model name → route (targets, deadlines, retries, breaker). */
+
+import { keysOf } from './keys.ts';
 import { MAX_TIMEOUT_MS } from './read-general.ts';
+import { BREAKER_SPEC, MODEL_SPEC, RETRY_SPEC, TARGET_SPEC } from './read-models.keys.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import type { CircuitBreakerConfig, ModelRouteConfig, ProviderConfig, RetryConfig, TargetConfig } from './types.ts';
-import { keysOf } from './keys.ts';
-import { BREAKER_SPEC, MODEL_SPEC, RETRY_SPEC, TARGET_SPEC } from './read-models.keys.ts';
 
 const MODEL_KEYS = keysOf(MODEL_SPEC);
 const TARGET_KEYS = keysOf(TARGET_SPEC);
@@ -13,7 +14,11 @@ const BREAKER_KEYS = keysOf(BREAKER_SPEC);
 const MODEL_NAME = /^[^\p{C}\s]{1,256}$/u;
 const NAME_RULE = '1..256 printable characters without spaces';
 
-export function readModels(r: ConfigReader, at: Located, providers: ReadonlyMap<string, ProviderConfig>): Map<string, ModelRouteConfig> {
+export function readModels(
+  r: ConfigReader,
+  at: Located,
+  providers: ReadonlyMap<string, ProviderConfig>,
+): Map<string, ModelRouteConfig> {
   const out = new Map<string, ModelRouteConfig>();
   if (at.node === null) return out;
   for (const [name, spec] of r.entries(at, null) ?? []) {
@@ -23,13 +28,20 @@ export function readModels(r: ConfigReader, at: Located, providers: ReadonlyMap<
   return out;
 }
 
-function readModel(r: ConfigReader, name: string, at: Located, providers: ReadonlyMap<string, ProviderConfig>): ModelRouteConfig {
+function readModel(
+  r: ConfigReader,
+  name: string,
+  at: Located,
+  providers: ReadonlyMap<string, ProviderConfig>,
+): ModelRouteConfig {
   if (at.node === null) r.report(at, 'expected a map with at least targets');
   const m = r.entries(at, MODEL_KEYS);
   const f = (key: (typeof MODEL_KEYS)[number]): Located => r.field(m, at, key);
   const timeoutMs = r.int(f('timeout_ms'), { min: 1, max: MAX_TIMEOUT_MS, default: 60_000 });
   const attemptTimeoutMs = r.int(f('attempt_timeout_ms'), {
-    min: 1, max: MAX_TIMEOUT_MS, default: Math.min(30_000, timeoutMs ?? 30_000),
+    min: 1,
+    max: MAX_TIMEOUT_MS,
+    default: Math.min(30_000, timeoutMs ?? 30_000),
   });
   if (timeoutMs !== undefined && attemptTimeoutMs !== undefined && attemptTimeoutMs > timeoutMs) {
     r.report(f('attempt_timeout_ms'), `must not be greater than timeout_ms (${timeoutMs})`);
@@ -64,7 +76,11 @@ function readTargets(r: ConfigReader, at: Located, providers: ReadonlyMap<string
     const provider = r.str(f('provider'));
     if (provider !== undefined && !providers.has(provider)) {
       const known = [...providers.keys()];
-      r.reportDependent(f('provider'), `providers.${provider}`, `unknown provider '${provider}' (${known.length ? `defined: ${known.join(', ')}` : 'no providers are defined'})`);
+      r.reportDependent(
+        f('provider'),
+        `providers.${provider}`,
+        `unknown provider '${provider}' (${known.length ? `defined: ${known.join(', ')}` : 'no providers are defined'})`,
+      );
     }
     const model = r.str(f('model'));
     if (model !== undefined && !MODEL_NAME.test(model)) r.report(f('model'), `expected ${NAME_RULE}`);
@@ -88,7 +104,11 @@ function readRetry(r: ConfigReader, at: Located): RetryConfig {
   const m = r.entries(at, RETRY_KEYS);
   const f = (key: (typeof RETRY_KEYS)[number]): Located => r.field(m, at, key);
   const baseDelayMs = r.int(f('base_delay_ms'), { min: 0, max: MAX_TIMEOUT_MS, default: 200 });
-  const maxDelayMs = r.int(f('max_delay_ms'), { min: 0, max: MAX_TIMEOUT_MS, default: Math.max(5_000, baseDelayMs ?? 0) });
+  const maxDelayMs = r.int(f('max_delay_ms'), {
+    min: 0,
+    max: MAX_TIMEOUT_MS,
+    default: Math.max(5_000, baseDelayMs ?? 0),
+  });
   if (baseDelayMs !== undefined && maxDelayMs !== undefined && maxDelayMs < baseDelayMs) {
     r.report(f('max_delay_ms'), `must not be less than base_delay_ms (${baseDelayMs})`);
   }

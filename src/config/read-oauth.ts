@@ -5,17 +5,22 @@
  * gateway at: it is the `iss` of every token, the base of every advertised endpoint and one
  * of the two `aud` values a client assertion may carry, so it must be exact.
  */
+
+import { keysOf } from './keys.ts';
 import { isLoopbackHost } from './read-metrics.ts';
+import { OAUTH_SPEC } from './read-oauth.keys.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import type { JwtIssuerConfig, OAuthServerConfig, OAuthSigningAlgorithm } from './types.ts';
-import { keysOf } from './keys.ts';
-import { OAUTH_SPEC } from './read-oauth.keys.ts';
 
 const OAUTH_KEYS = keysOf(OAUTH_SPEC);
 export const OAUTH_SIGNING_ALGORITHMS: readonly OAuthSigningAlgorithm[] = ['ES256', 'EdDSA'];
 const PRINTABLE = /^[^\u0000-\u001f\u007f\s]{1,512}$/;
 
-export function readOAuthServer(r: ConfigReader, at: Located, jwtIssuers: readonly JwtIssuerConfig[]): OAuthServerConfig | undefined {
+export function readOAuthServer(
+  r: ConfigReader,
+  at: Located,
+  jwtIssuers: readonly JwtIssuerConfig[],
+): OAuthServerConfig | undefined {
   const m = r.entries(at, OAUTH_KEYS);
   const f = (key: (typeof OAUTH_KEYS)[number]): Located => r.field(m, at, key);
   const enabled = r.bool(f('enabled'), at.node !== null) ?? false;
@@ -23,15 +28,23 @@ export function readOAuthServer(r: ConfigReader, at: Located, jwtIssuers: readon
 
   let issuer: string | undefined;
   if (f('issuer').node === null) {
-    r.report(at, 'is required: the public base URL clients reach the gateway at, e.g. https://gateway.example.com', `${at.path}.issuer`);
+    r.report(
+      at,
+      'is required: the public base URL clients reach the gateway at, e.g. https://gateway.example.com',
+      `${at.path}.issuer`,
+    );
   } else {
     issuer = readIssuerUrl(r, f('issuer'));
     if (issuer !== undefined && jwtIssuers.some((i) => i.issuer === issuer)) {
-      r.report(f('issuer'), 'is also listed under auth.jwt.issuers; the gateway verifies its own tokens with its own keys, remove it there');
+      r.report(
+        f('issuer'),
+        'is also listed under auth.jwt.issuers; the gateway verifies its own tokens with its own keys, remove it there',
+      );
     }
   }
   const audience = r.str(f('audience'), 'portcullis');
-  if (audience !== undefined && !PRINTABLE.test(audience)) r.report(f('audience'), 'expected 1..512 printable characters without spaces');
+  if (audience !== undefined && !PRINTABLE.test(audience))
+    r.report(f('audience'), 'expected 1..512 printable characters without spaces');
   const tokenTtlS = r.int(f('token_ttl_s'), { min: 30, max: 86_400, default: 600 });
   const signingAlgorithm = r.oneOf(f('signing_algorithm'), OAUTH_SIGNING_ALGORITHMS, 'ES256');
   const clockSkewS = r.int(f('clock_skew_s'), { min: 0, max: 300, default: 30 });
@@ -65,9 +78,12 @@ function readIssuerUrl(r: ConfigReader, at: Located): string | undefined {
     problems.push('must use https (plain http is only accepted for a loopback host, for local testing)');
   }
   if (url.username !== '' || url.password !== '') problems.push('must not contain credentials');
-  if (url.search !== '' || url.hash !== '' || text.includes('?') || text.includes('#')) problems.push('must not contain a query or fragment');
-  if (url.pathname !== '/') problems.push('must not have a path: the endpoints are served at /oauth/… and /.well-known/… of this origin');
-  if (problems.length === 0 && text !== url.origin) problems.push(`write it exactly as ${url.origin} (the "iss" claim is compared byte for byte)`);
+  if (url.search !== '' || url.hash !== '' || text.includes('?') || text.includes('#'))
+    problems.push('must not contain a query or fragment');
+  if (url.pathname !== '/')
+    problems.push('must not have a path: the endpoints are served at /oauth/… and /.well-known/… of this origin');
+  if (problems.length === 0 && text !== url.origin)
+    problems.push(`write it exactly as ${url.origin} (the "iss" claim is compared byte for byte)`);
   for (const p of problems) r.report(at, p);
   return problems.length === 0 ? url.origin : undefined;
 }

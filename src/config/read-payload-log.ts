@@ -3,16 +3,21 @@
  * `redact` holds extra regular expressions (JavaScript syntax, applied globally) whose matches
  * are replaced before encryption; each is compiled here so a bad one fails at startup.
  */
-import type { ConfigReader, Located } from './reader.ts';
-import type { PayloadLogConfig } from './types.ts';
+
 import { keysOf } from './keys.ts';
 import { PAYLOAD_LOG_SPEC } from './read-payload-log.keys.ts';
+import type { ConfigReader, Located } from './reader.ts';
+import type { PayloadLogConfig } from './types.ts';
 
 const KEYS = keysOf(PAYLOAD_LOG_SPEC);
 const MAX_RULES = 100;
 const MAX_PATTERN_CHARS = 1000;
 
-export const PAYLOAD_LOG_DEFAULTS: PayloadLogConfig = Object.freeze({ enabled: false, retentionDays: 30, redact: Object.freeze([]) });
+export const PAYLOAD_LOG_DEFAULTS: PayloadLogConfig = Object.freeze({
+  enabled: false,
+  retentionDays: 30,
+  redact: Object.freeze([]),
+});
 
 export function readPayloadLog(r: ConfigReader, at: Located): PayloadLogConfig {
   const m = r.entries(at, KEYS);
@@ -29,14 +34,17 @@ export function readPayloadLog(r: ConfigReader, at: Located): PayloadLogConfig {
   }
   return {
     enabled: r.bool(f('enabled'), false) ?? false,
-    retentionDays: r.int(f('retention_days'), { min: 1, max: 3650, default: PAYLOAD_LOG_DEFAULTS.retentionDays }) ?? PAYLOAD_LOG_DEFAULTS.retentionDays,
+    retentionDays:
+      r.int(f('retention_days'), { min: 1, max: 3650, default: PAYLOAD_LOG_DEFAULTS.retentionDays }) ??
+      PAYLOAD_LOG_DEFAULTS.retentionDays,
     redact,
   };
 }
 
 /** Why a configured pattern is unusable, or undefined. */
 export function patternProblem(pattern: string): string | undefined {
-  if (pattern === '' || pattern.length > MAX_PATTERN_CHARS) return `expected a regular expression of 1 to ${MAX_PATTERN_CHARS} characters`;
+  if (pattern === '' || pattern.length > MAX_PATTERN_CHARS)
+    return `expected a regular expression of 1 to ${MAX_PATTERN_CHARS} characters`;
   let re: RegExp;
   try {
     re = new RegExp(pattern, 'g');

@@ -2,10 +2,11 @@
  * The `payload` section: what one request may ask for. Defaults are safe for a shared
  * gateway; each cap can be raised deliberately, never silently bypassed.
  */
-import type { ConfigReader, Located } from './reader.ts';
-import type { PayloadConfig } from './types.ts';
+
 import { keysOf } from './keys.ts';
 import { PAYLOAD_SPEC } from './read-payload.keys.ts';
+import type { ConfigReader, Located } from './reader.ts';
+import type { PayloadConfig } from './types.ts';
 
 const KEYS = keysOf(PAYLOAD_SPEC);
 
@@ -25,11 +26,15 @@ export function readPayload(r: ConfigReader, at: Located): PayloadConfig {
   const d = PAYLOAD_DEFAULTS;
   return {
     maxMessages: r.int(f('max_messages'), { min: 1, max: 100_000, default: d.maxMessages }) ?? d.maxMessages,
-    maxPromptChars: r.int(f('max_prompt_chars'), { min: 1, max: 100_000_000, default: d.maxPromptChars }) ?? d.maxPromptChars,
-    maxOutputTokens: r.int(f('max_output_tokens'), { min: 1, max: 10_000_000, default: d.maxOutputTokens }) ?? d.maxOutputTokens,
+    maxPromptChars:
+      r.int(f('max_prompt_chars'), { min: 1, max: 100_000_000, default: d.maxPromptChars }) ?? d.maxPromptChars,
+    maxOutputTokens:
+      r.int(f('max_output_tokens'), { min: 1, max: 10_000_000, default: d.maxOutputTokens }) ?? d.maxOutputTokens,
     maxImages: r.int(f('max_images'), { min: 0, max: 10_000, default: d.maxImages }) ?? d.maxImages,
-    maxImageBytes: r.int(f('max_image_bytes'), { min: 1, max: 1024 * 1024 * 1024, default: d.maxImageBytes }) ?? d.maxImageBytes,
+    maxImageBytes:
+      r.int(f('max_image_bytes'), { min: 1, max: 1024 * 1024 * 1024, default: d.maxImageBytes }) ?? d.maxImageBytes,
     maxTools: r.int(f('max_tools'), { min: 0, max: 10_000, default: d.maxTools }) ?? d.maxTools,
-    maxEmbeddingInputs: r.int(f('max_embedding_inputs'), { min: 1, max: 100_000, default: d.maxEmbeddingInputs }) ?? d.maxEmbeddingInputs,
+    maxEmbeddingInputs:
+      r.int(f('max_embedding_inputs'), { min: 1, max: 100_000, default: d.maxEmbeddingInputs }) ?? d.maxEmbeddingInputs,
   };
 }

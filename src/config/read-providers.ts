@@ -1,21 +1,36 @@
 /** The `providers` map: provider id → how to reach it. */
 import { PROVIDER_KINDS } from '../providers/contract.ts';
-import { MAX_TIMEOUT_MS } from './read-general.ts';
+import { keysOf } from './keys.ts';
 import { checkBaseUrl } from './network-checks.ts';
+import { MAX_TIMEOUT_MS } from './read-general.ts';
+import { PROVIDER_SPEC } from './read-providers.keys.ts';
 import { readUpstreamTls } from './read-tls.ts';
 import type { ConfigReader, Located } from './reader.ts';
-import { containsReference, interpolate, literalSecretShape, resolveSecretReference, type SecretContext } from './secrets.ts';
+import {
+  containsReference,
+  interpolate,
+  literalSecretShape,
+  resolveSecretReference,
+  type SecretContext,
+} from './secrets.ts';
 import type { ProviderConfig } from './types.ts';
-import { keysOf } from './keys.ts';
-import { PROVIDER_SPEC } from './read-providers.keys.ts';
 
 const PROVIDER_KEYS = keysOf(PROVIDER_SPEC);
 const PROVIDER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // The gateway and the HTTP client own these; a static override would break framing or routing.
 const MANAGED_HEADERS = new Set([
-  'host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer',
-  'proxy-connection', 'content-type', 'accept-encoding',
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-connection',
+  'content-type',
+  'accept-encoding',
 ]);
 // Headers that carry credentials must take them from a reference, like api_key.
 const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'x-api-key', 'api-key', 'x-goog-api-key']);
@@ -59,7 +74,8 @@ function readProvider(r: ConfigReader, id: string, at: Located, secrets: SecretC
   const headerSecrets: string[] = [];
   const headers = readHeaders(r, f('headers'), secrets, headerSecrets);
   const tls = readUpstreamTls(r, f('tls'), secrets.baseDir);
-  if (tls !== undefined && baseUrl.startsWith('http:')) r.report(f('tls'), 'applies to https base URLs only (base_url is http)');
+  if (tls !== undefined && baseUrl.startsWith('http:'))
+    r.report(f('tls'), 'applies to https base URLs only (base_url is http)');
   return {
     id,
     kind: r.oneOf(f('kind'), PROVIDER_KINDS) ?? 'openai',
@@ -78,15 +94,22 @@ function readProvider(r: ConfigReader, id: string, at: Located, secrets: SecretC
  * Configured extra request headers; credential headers must come from references. The values
  * references resolved to are added to `resolvedSecrets` when given (they are credentials).
  */
-export function readHeaders(r: ConfigReader, at: Located, secrets: SecretContext, resolvedSecrets?: string[]): Record<string, string> {
+export function readHeaders(
+  r: ConfigReader,
+  at: Located,
+  secrets: SecretContext,
+  resolvedSecrets?: string[],
+): Record<string, string> {
   // fromEntries defines own properties, so a header named __proto__ cannot touch the prototype.
   const out: [string, string][] = [];
   const seen = new Set<string>();
   for (const [name, valueAt] of r.entries(at, null) ?? []) {
     const lower = name.toLowerCase();
     if (!HEADER_NAME.test(name)) r.report(valueAt.anchor, 'not a valid HTTP header name', valueAt.path);
-    else if (MANAGED_HEADERS.has(lower)) r.report(valueAt.anchor, `header ${name} is set by the gateway and cannot be configured`, valueAt.path);
-    else if (seen.has(lower)) r.report(valueAt.anchor, `header ${name} is configured twice (names are case-insensitive)`, valueAt.path);
+    else if (MANAGED_HEADERS.has(lower))
+      r.report(valueAt.anchor, `header ${name} is set by the gateway and cannot be configured`, valueAt.path);
+    else if (seen.has(lower))
+      r.report(valueAt.anchor, `header ${name} is configured twice (names are case-insensitive)`, valueAt.path);
     seen.add(lower);
     const text = r.rawStr(valueAt);
     if (text === undefined) continue;
@@ -96,7 +119,10 @@ export function readHeaders(r: ConfigReader, at: Located, secrets: SecretContext
     }
     const shape = literalSecretShape(text);
     if (shape !== undefined) {
-      r.report(valueAt, `looks like ${shape} written literally; secrets must come from \${ENV_VAR} or \${file:/path} references`);
+      r.report(
+        valueAt,
+        `looks like ${shape} written literally; secrets must come from \${ENV_VAR} or \${file:/path} references`,
+      );
       continue;
     }
     const res = interpolate(text, secrets);

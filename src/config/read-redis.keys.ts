@@ -2,6 +2,9 @@
 import { configSection, section } from './keys.ts';
 import { REDIS_CONNECTION_SPEC } from './read-limits.keys.ts';
 
-export const REDIS_SPEC = configSection('redis', section(REDIS_CONNECTION_SPEC.keys, {
-  doc: 'the one Redis connection the instances of a deployment share; absent: no shared Redis',
-}));
+export const REDIS_SPEC = configSection(
+  'redis',
+  section(REDIS_CONNECTION_SPEC.keys, {
+    doc: 'the one Redis connection the instances of a deployment share; absent: no shared Redis',
+  }),
+);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, it } from 'node:test';
 import { checkConfigFile } from './check.ts';
 import { ConfigError } from './errors.ts';
 import { parseConfig } from './load.ts';
@@ -25,7 +25,11 @@ describe('the shared redis section', () => {
   });
 
   it('serves both revocation broadcasts and the Redis limit backend', () => {
-    const cfg = parseConfig('redis: { url: "${REDIS_URL}", key_prefix: "edge:", timeout_ms: 250 }\nlimits:\n  backend: redis\n', '<test>', ENV);
+    const cfg = parseConfig(
+      'redis: { url: "${REDIS_URL}", key_prefix: "edge:", timeout_ms: 250 }\nlimits:\n  backend: redis\n',
+      '<test>',
+      ENV,
+    );
     assert.deepEqual(cfg.redis, { url: ENV.REDIS_URL, keyPrefix: 'edge:', timeoutMs: 250 });
     assert.deepEqual(cfg.limits.redis, cfg.redis);
   });
@@ -38,13 +42,22 @@ describe('the shared redis section', () => {
   });
 
   it('keeps the older limits.redis form working, as the shared connection too', () => {
-    const cfg = parseConfig('limits:\n  backend: redis\n  redis: { url: "redis://127.0.0.1:6379", key_prefix: "old:" }\n', '<test>', ENV);
+    const cfg = parseConfig(
+      'limits:\n  backend: redis\n  redis: { url: "redis://127.0.0.1:6379", key_prefix: "old:" }\n',
+      '<test>',
+      ENV,
+    );
     assert.equal(cfg.limits.redis?.keyPrefix, 'old:');
     assert.deepEqual(cfg.redis, cfg.limits.redis);
   });
 
   it('rejects the connection given twice, a bad URL, a literal password and unknown keys, naming the path', () => {
-    assert.deepEqual(problems('redis: { url: "redis://127.0.0.1:6379" }\nlimits:\n  backend: redis\n  redis: { url: "redis://127.0.0.1:6379" }\n').map((p) => p.path), ['limits.redis']);
+    assert.deepEqual(
+      problems(
+        'redis: { url: "redis://127.0.0.1:6379" }\nlimits:\n  backend: redis\n  redis: { url: "redis://127.0.0.1:6379" }\n',
+      ).map((p) => p.path),
+      ['limits.redis'],
+    );
     const bad = problems('redis: { url: "http://127.0.0.1:6379", verbose: true }\n');
     assert.deepEqual(bad.map((p) => p.path).sort(), ['redis.url', 'redis.verbose']);
     const literal = problems('redis: { url: "redis://:hunter2@127.0.0.1:6379" }\n');
@@ -58,10 +71,16 @@ describe('the shared redis section', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pcl-redis-'));
     try {
       const file = join(dir, 'p.yaml');
-      writeFileSync(file, 'redis: { url: "${REDIS_URL}" }\nlimits:\n  backend: redis\n  rules:\n    - { scope: key, requests_per_minute: 60 }\n');
+      writeFileSync(
+        file,
+        'redis: { url: "${REDIS_URL}" }\nlimits:\n  backend: redis\n  rules:\n    - { scope: key, requests_per_minute: 60 }\n',
+      );
       const r = checkConfigFile(file, ENV);
       assert.equal(r.ok, true, r.text);
-      assert.match(r.text, /redis: +redis:\/\/10\.0\.0\.7:6379 prefix "portcullis:" \(revocation broadcasts, limit counters\)/);
+      assert.match(
+        r.text,
+        /redis: +redis:\/\/10\.0\.0\.7:6379 prefix "portcullis:" \(revocation broadcasts, limit counters\)/,
+      );
       assert.match(r.text, /limits: +1 rule\(s\), counters in Redis \(shared\)/);
       assert.ok(!r.text.includes('s3cret-pass'));
     } finally {

@@ -4,12 +4,12 @@
  * `${ENV}`/`${file:…}` reference, and problems never echo its value.
  */
 import { resolve } from 'node:path';
+import { keysOf } from './keys.ts';
 import { readPath } from './read-general.ts';
+import { STORE_SPEC } from './read-store.keys.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import { resolveSecretReference, type SecretContext } from './secrets.ts';
 import type { StoreConfig } from './types.ts';
-import { keysOf } from './keys.ts';
-import { STORE_SPEC } from './read-store.keys.ts';
 
 const DRIVERS = ['sqlite', 'postgres'] as const;
 const KEYS_BY_DRIVER = { sqlite: ['path'], postgres: ['url', 'pool_size', 'schema'] } as const;
@@ -23,7 +23,8 @@ export function readStore(r: ConfigReader, at: Located, baseDir: string, secrets
   for (const other of DRIVERS) {
     if (other === driver) continue;
     for (const key of KEYS_BY_DRIVER[other]) {
-      if (m?.has(key)) r.reportDependent(f(key), f('driver').path, `applies to driver ${other} only (driver is ${driver})`);
+      if (m?.has(key))
+        r.reportDependent(f(key), f('driver').path, `applies to driver ${other} only (driver is ${driver})`);
     }
   }
   if (driver === 'sqlite') {
@@ -32,7 +33,10 @@ export function readStore(r: ConfigReader, at: Located, baseDir: string, secrets
   const poolSize = r.int(f('pool_size'), { min: 1, max: MAX_STORE_POOL_SIZE, default: 10 }) ?? 10;
   const schema = r.str(f('schema'), '');
   if (schema !== undefined && schema !== '' && (!SCHEMA_NAME.test(schema) || schema.startsWith('pg_'))) {
-    r.report(f('schema'), 'expected a lower-case identifier (a-z, 0-9, _; at most 63 characters; not starting with pg_)');
+    r.report(
+      f('schema'),
+      'expected a lower-case identifier (a-z, 0-9, _; at most 63 characters; not starting with pg_)',
+    );
   }
   return { driver, url: readUrl(r, f('url'), secrets), poolSize, ...(schema ? { schema } : {}) };
 }

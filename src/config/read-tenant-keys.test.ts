@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { checkConfigFile } from './check.ts';
-import { configProblems } from './test-problems.ts';
 import { parseConfig } from './load.ts';
 import { sameDatabase } from './read-tenant-keys.ts';
+import { configProblems } from './test-problems.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'portcullis-tenant-keys-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,10 +24,22 @@ describe('security.tenant_keys', () => {
   });
 
   it('reads file (with and without a path), postgres and none', () => {
-    assert.deepEqual(parseConfig('security:\n  tenant_keys:\n    vault: file\n', '<test>', {}).security.tenantKeys, { vault: 'file' });
-    assert.deepEqual(parseConfig('security:\n  tenant_keys:\n    vault: file\n    path: ./vault\n', join(dir, 'x.yaml'), {}).security.tenantKeys, { vault: 'file', path: resolve(dir, 'vault') });
-    assert.deepEqual(parseConfig('security:\n  tenant_keys:\n    vault: none\n', '<test>', {}).security.tenantKeys, { vault: 'none' });
-    assert.deepEqual(parseConfig(`${PG_STORE}  tenant_keys:\n    vault: postgres\n    url: "\${VAULT_URL}"\n`, '<test>', ENV).security.tenantKeys, { vault: 'postgres', url: ENV.VAULT_URL });
+    assert.deepEqual(parseConfig('security:\n  tenant_keys:\n    vault: file\n', '<test>', {}).security.tenantKeys, {
+      vault: 'file',
+    });
+    assert.deepEqual(
+      parseConfig('security:\n  tenant_keys:\n    vault: file\n    path: ./vault\n', join(dir, 'x.yaml'), {}).security
+        .tenantKeys,
+      { vault: 'file', path: resolve(dir, 'vault') },
+    );
+    assert.deepEqual(parseConfig('security:\n  tenant_keys:\n    vault: none\n', '<test>', {}).security.tenantKeys, {
+      vault: 'none',
+    });
+    assert.deepEqual(
+      parseConfig(`${PG_STORE}  tenant_keys:\n    vault: postgres\n    url: "\${VAULT_URL}"\n`, '<test>', ENV).security
+        .tenantKeys,
+      { vault: 'postgres', url: ENV.VAULT_URL },
+    );
   });
 
   it('names each problem by path, and never echoes the URL', () => {
@@ -35,18 +47,31 @@ describe('security.tenant_keys', () => {
     assert.match(msg, /security\.tenant_keys\.vault: expected one of: file, postgres, none/);
     assert.match(msg, /security\.tenant_keys\.extra: unknown key 'extra'/);
     assert.match(problems('security:\n  tenant_keys:\n    path: ./x\n'), /security\.tenant_keys\.vault: /);
-    assert.match(problems('security:\n  tenant_keys:\n    vault: none\n    path: ./x\n'), /security\.tenant_keys\.path: applies to vault file only \(vault is none\)/);
-    assert.match(problems('security:\n  tenant_keys:\n    vault: file\n    url: "${VAULT_URL}"\n'), /security\.tenant_keys\.url: applies to vault postgres only/);
+    assert.match(
+      problems('security:\n  tenant_keys:\n    vault: none\n    path: ./x\n'),
+      /security\.tenant_keys\.path: applies to vault file only \(vault is none\)/,
+    );
+    assert.match(
+      problems('security:\n  tenant_keys:\n    vault: file\n    url: "${VAULT_URL}"\n'),
+      /security\.tenant_keys\.url: applies to vault postgres only/,
+    );
     assert.match(problems('security:\n  tenant_keys:\n    vault: postgres\n'), /security\.tenant_keys\.url: /);
     const literal = problems(`security:\n  tenant_keys:\n    vault: postgres\n    url: "${PG('v')}"\n`);
     assert.match(literal, /security\.tenant_keys\.url: .*reference/);
     assert.ok(!literal.includes(PW));
-    assert.match(problems('security:\n  tenant_keys:\n    vault: postgres\n    url: "${X}"\n', { X: 'mysql://nope' }), /not a postgres:\/\/ or postgresql:\/\/ URL/);
+    assert.match(
+      problems('security:\n  tenant_keys:\n    vault: postgres\n    url: "${X}"\n', { X: 'mysql://nope' }),
+      /not a postgres:\/\/ or postgresql:\/\/ URL/,
+    );
     assert.match(problems('security:\n  tenant_keys: file\n'), /security\.tenant_keys: expected a map/);
   });
 
-  it('refuses a postgres vault in the store\'s own database, whatever the credentials', () => {
-    for (const url of [ENV.STORE_URL, PG('portcullis', 'other'), `postgresql://db.internal/portcullis?sslmode=require`]) {
+  it("refuses a postgres vault in the store's own database, whatever the credentials", () => {
+    for (const url of [
+      ENV.STORE_URL,
+      PG('portcullis', 'other'),
+      `postgresql://db.internal/portcullis?sslmode=require`,
+    ]) {
       const msg = problems(`${PG_STORE}  tenant_keys:\n    vault: postgres\n    url: "\${V}"\n`, { ...ENV, V: url });
       assert.match(msg, /security\.tenant_keys\.url: must name another database than store\.url/);
       assert.ok(!msg.includes(PW));
@@ -56,8 +81,15 @@ describe('security.tenant_keys', () => {
   });
 
   it('with a PostgreSQL store, a file vault needs an explicit (shared) path', () => {
-    assert.match(problems(`${PG_STORE}  tenant_keys:\n    vault: file\n`), /security\.tenant_keys\.path: is required for vault file with store\.driver postgres/);
-    assert.deepEqual(parseConfig(`${PG_STORE}  tenant_keys:\n    vault: file\n    path: /shared/keys\n`, '<test>', ENV).security.tenantKeys, { vault: 'file', path: '/shared/keys' });
+    assert.match(
+      problems(`${PG_STORE}  tenant_keys:\n    vault: file\n`),
+      /security\.tenant_keys\.path: is required for vault file with store\.driver postgres/,
+    );
+    assert.deepEqual(
+      parseConfig(`${PG_STORE}  tenant_keys:\n    vault: file\n    path: /shared/keys\n`, '<test>', ENV).security
+        .tenantKeys,
+      { vault: 'file', path: '/shared/keys' },
+    );
   });
 
   it('config check shows the vault, and warns when there is none', () => {

@@ -11,16 +11,21 @@
  * both are known): in the same database it would share the store's backups and be useless.
  */
 import { resolve } from 'node:path';
+import { keysOf } from './keys.ts';
+import { TENANT_KEYS_SPEC } from './read-tenant-keys.keys.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import { resolveSecretReference, type SecretContext } from './secrets.ts';
 import type { StoreConfig, TenantKeysConfig } from './types.ts';
-import { keysOf } from './keys.ts';
-import { TENANT_KEYS_SPEC } from './read-tenant-keys.keys.ts';
 
 const VAULTS = ['file', 'postgres', 'none'] as const;
 const KEYS_BY_VAULT = { file: ['path'], postgres: ['url'], none: [] } as const;
 
-export function readTenantKeys(r: ConfigReader, at: Located, baseDir: string, secrets: SecretContext): TenantKeysConfig | undefined {
+export function readTenantKeys(
+  r: ConfigReader,
+  at: Located,
+  baseDir: string,
+  secrets: SecretContext,
+): TenantKeysConfig | undefined {
   if (at.node === null) return undefined;
   const m = r.entries(at, keysOf(TENANT_KEYS_SPEC));
   if (m === undefined) return undefined;
@@ -57,13 +62,22 @@ export function readTenantKeys(r: ConfigReader, at: Located, baseDir: string, se
  * in the store's own database, or a file vault at the default (per-instance) place with a
  * store shared by several instances.
  */
-export function tenantKeysStoreProblem(tk: TenantKeysConfig | undefined, store: StoreConfig): [string, string] | undefined {
+export function tenantKeysStoreProblem(
+  tk: TenantKeysConfig | undefined,
+  store: StoreConfig,
+): [string, string] | undefined {
   if (tk === undefined || store.driver !== 'postgres') return undefined;
   if (tk.vault === 'postgres' && sameDatabase(tk.url, store.url)) {
-    return ['url', 'must name another database than store.url (the vault must not be in the store\'s backups, or shredding is not final for them)'];
+    return [
+      'url',
+      "must name another database than store.url (the vault must not be in the store's backups, or shredding is not final for them)",
+    ];
   }
   if (tk.vault === 'file' && tk.path === undefined) {
-    return ['path', 'is required for vault file with store.driver postgres: a folder every instance shares (or use vault: postgres); per-instance folders would hold different keys'];
+    return [
+      'path',
+      'is required for vault file with store.driver postgres: a folder every instance shares (or use vault: postgres); per-instance folders would hold different keys',
+    ];
   }
   return undefined;
 }

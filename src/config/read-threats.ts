@@ -7,7 +7,13 @@
 import { keysOf, type SectionSpec } from './keys.ts';
 import { THREAT_RULES_SPEC, THREATS_SPEC } from './read-threats.keys.ts';
 import type { ConfigReader, IntRule, Located } from './reader.ts';
-import type { ThreatAction, ThreatDetectionConfig, ThreatRuleBase, ThreatSeverity, WindowedThresholdRule } from './types.ts';
+import type {
+  ThreatAction,
+  ThreatDetectionConfig,
+  ThreatRuleBase,
+  ThreatSeverity,
+  WindowedThresholdRule,
+} from './types.ts';
 
 const KEYS = keysOf(THREATS_SPEC);
 const RULE_NAMES = keysOf(THREAT_RULES_SPEC);
@@ -19,7 +25,11 @@ const DAY_S = 86_400;
 const WINDOW: IntRule = { min: 1, max: 7 * DAY_S };
 
 const base = (severity: ThreatSeverity): ThreatRuleBase => ({
-  enabled: true, action: 'alert', severity, durationS: 900, throttleRequestsPerMinute: 6,
+  enabled: true,
+  action: 'alert',
+  severity,
+  durationS: 900,
+  throttleRequestsPerMinute: 6,
 });
 
 export const THREAT_DEFAULTS: ThreatDetectionConfig = Object.freeze({
@@ -45,13 +55,21 @@ export function readThreatDetection(r: ConfigReader, at: Located): ThreatDetecti
   const dr = d.rules;
   return {
     enabled: r.bool(f('enabled'), d.enabled) ?? d.enabled,
-    maxTrackedSubjects: r.int(f('max_tracked_subjects'), { min: 100, max: 1_000_000, default: d.maxTrackedSubjects }) ?? d.maxTrackedSubjects,
+    maxTrackedSubjects:
+      r.int(f('max_tracked_subjects'), { min: 100, max: 1_000_000, default: d.maxTrackedSubjects }) ??
+      d.maxTrackedSubjects,
     rules: {
       bruteForce: windowed(r, rule('brute_force'), 'brute_force', dr.bruteForce),
-      credentialStuffing: readRule(r, rule('credential_stuffing'), 'credential_stuffing', dr.credentialStuffing, (g) => ({
-        distinctKeys: g('distinct_keys', { min: 2, max: 10_000 }, dr.credentialStuffing.distinctKeys),
-        windowS: g('window_s', WINDOW, dr.credentialStuffing.windowS),
-      })),
+      credentialStuffing: readRule(
+        r,
+        rule('credential_stuffing'),
+        'credential_stuffing',
+        dr.credentialStuffing,
+        (g) => ({
+          distinctKeys: g('distinct_keys', { min: 2, max: 10_000 }, dr.credentialStuffing.distinctKeys),
+          windowS: g('window_s', WINDOW, dr.credentialStuffing.windowS),
+        }),
+      ),
       newNetwork: readRule(r, rule('new_network'), 'new_network', dr.newNetwork, (g) => ({
         historyS: g('history_s', { min: 60, max: 365 * DAY_S }, dr.newNetwork.historyS),
         minHistoryRequests: g('min_history_requests', { min: 1, max: 1_000_000 }, dr.newNetwork.minHistoryRequests),
@@ -81,7 +99,11 @@ function windowed(r: ConfigReader, at: Located, name: RuleName, d: WindowedThres
 
 /** The settings every rule shares, plus its own (read by `own`); its keys are declared in read-threats.keys.ts. */
 function readRule<T extends Record<string, number>>(
-  r: ConfigReader, at: Located, name: RuleName, d: ThreatRuleBase, own: (g: Getter) => T,
+  r: ConfigReader,
+  at: Located,
+  name: RuleName,
+  d: ThreatRuleBase,
+  own: (g: Getter) => T,
 ): ThreatRuleBase & T {
   const m = r.entries(at, keysOf(THREAT_RULES_SPEC.keys[name] as SectionSpec<string>));
   const f = (key: string): Located => r.field(m, at, key);
@@ -89,7 +111,8 @@ function readRule<T extends Record<string, number>>(
   const action = r.oneOf(f('action'), THREAT_ACTIONS, d.action) ?? d.action;
   const durationAt = f('duration_s');
   const rpmAt = f('throttle_requests_per_minute');
-  if (action === 'alert' && durationAt.node !== null) r.report(durationAt, 'only applies with action: throttle or suspend');
+  if (action === 'alert' && durationAt.node !== null)
+    r.report(durationAt, 'only applies with action: throttle or suspend');
   if (action !== 'throttle' && rpmAt.node !== null) r.report(rpmAt, 'only applies with action: throttle');
   return {
     enabled: r.bool(f('enabled'), d.enabled) ?? d.enabled,

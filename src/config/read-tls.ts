@@ -7,10 +7,10 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { checkCaFile, checkKeyPair, checkPrivateKeyFile } from '../tls/pem-files.ts';
 import { isValidPin } from '../tls/spki-pin.ts';
-import type { ConfigReader, Located } from './reader.ts';
-import type { ClientAuthMode, ServerTlsConfig, TlsMinVersion, UpstreamTlsConfig } from './types.ts';
 import { keysOf } from './keys.ts';
 import { SERVER_TLS_SPEC, UPSTREAM_TLS_SPEC } from './read-tls.keys.ts';
+import type { ConfigReader, Located } from './reader.ts';
+import type { ClientAuthMode, ServerTlsConfig, TlsMinVersion, UpstreamTlsConfig } from './types.ts';
 
 const SERVER_TLS_KEYS = keysOf(SERVER_TLS_SPEC);
 const UPSTREAM_TLS_KEYS = keysOf(UPSTREAM_TLS_SPEC);
@@ -35,9 +35,15 @@ export function readServerTls(r: ConfigReader, at: Located, baseDir: string): Se
   const clientCaAt = f('client_ca_file');
   const clientCaFile = readFile(r, clientCaAt, baseDir, false);
   if (clientAuth !== 'none' && clientCaAt.node === null) {
-    r.report(clientCaAt, `is required when client_auth is ${clientAuth} (the CA bundle client certificates must chain to)`);
+    r.report(
+      clientCaAt,
+      `is required when client_auth is ${clientAuth} (the CA bundle client certificates must chain to)`,
+    );
   } else if (clientAuth === 'none' && clientCaAt.node !== null) {
-    r.report(clientCaAt, 'has no effect while client_auth is none; set client_auth: optional or required, or remove it');
+    r.report(
+      clientCaAt,
+      'has no effect while client_auth is none; set client_auth: optional or required, or remove it',
+    );
   }
   if (clientCaFile !== undefined) reportAll(r, clientCaAt, checkCaFile(clientCaFile));
   return {
@@ -60,14 +66,19 @@ export function readUpstreamTls(r: ConfigReader, at: Located, baseDir: string): 
   const caFile = readFile(r, caAt, baseDir, false);
   if (caFile !== undefined) reportAll(r, caAt, checkCaFile(caFile));
   const caOnly = r.bool(f('ca_only'), false) ?? false;
-  if (caOnly && caAt.node === null) r.report(f('ca_only'), 'needs ca_file (with ca_only, nothing else would be trusted)');
+  if (caOnly && caAt.node === null)
+    r.report(f('ca_only'), 'needs ca_file (with ca_only, nothing else would be trusted)');
   const pins: string[] = [];
   const items = r.items(f('pin_sha256')) ?? [];
   if (items.length > MAX_PINS) r.report(f('pin_sha256'), `at most ${MAX_PINS} pins`);
   for (const item of items) {
     const pin = r.str(item);
     if (pin === undefined) continue;
-    if (!isValidPin(pin)) r.report(item, 'expected a base64 SHA-256 of a SubjectPublicKeyInfo (44 characters ending in "="), as printed by `portcullis tls self-signed`');
+    if (!isValidPin(pin))
+      r.report(
+        item,
+        'expected a base64 SHA-256 of a SubjectPublicKeyInfo (44 characters ending in "="), as printed by `portcullis tls self-signed`',
+      );
     else pins.push(pin);
   }
   return { caFile, caOnly, pinSha256: pins };

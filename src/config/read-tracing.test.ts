@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { ConfigError } from './errors.ts';
 import { parseConfig } from './load.ts';
 import { TRACING_DEFAULTS } from './read-tracing.ts';
@@ -23,19 +23,32 @@ test('tracing is off by default', () => {
 });
 
 test('an enabled section needs an http(s) endpoint and resolves header references', () => {
-  const cfg = parseConfig('tracing:\n  enabled: true\n  endpoint: http://127.0.0.1:4318/v1/traces\n  sample_ratio: 0.25\n  headers: { authorization: "Bearer ${OTLP_TOKEN}" }\n', '<test>', ENV);
+  const cfg = parseConfig(
+    'tracing:\n  enabled: true\n  endpoint: http://127.0.0.1:4318/v1/traces\n  sample_ratio: 0.25\n  headers: { authorization: "Bearer ${OTLP_TOKEN}" }\n',
+    '<test>',
+    ENV,
+  );
   assert.equal(cfg.tracing.endpoint, 'http://127.0.0.1:4318/v1/traces');
   assert.equal(cfg.tracing.sampleRatio, 0.25);
   assert.deepEqual(cfg.tracing.headers, { authorization: 'Bearer collector-token-abcdef' });
   assert.match(problems('tracing: { enabled: true }\n'), /tracing\.endpoint.*required/);
   assert.match(problems('tracing: { enabled: true, endpoint: "ftp://x/v1/traces" }\n'), /tracing\.endpoint.*http/);
-  assert.match(problems('tracing: { enabled: true, endpoint: "http://u:p@x/v1/traces" }\n'), /tracing\.endpoint.*credentials in the URL/);
+  assert.match(
+    problems('tracing: { enabled: true, endpoint: "http://u:p@x/v1/traces" }\n'),
+    /tracing\.endpoint.*credentials in the URL/,
+  );
 });
 
 test('bad values are rejected with their path, not clamped', () => {
   assert.match(problems('tracing: { sample_ratio: 1.5 }\n'), /tracing\.sample_ratio.*0 to 1/);
   assert.match(problems('tracing: { sample_ratio: -0.1 }\n'), /tracing\.sample_ratio/);
-  assert.match(problems('tracing: { max_queue_spans: 100, max_batch_spans: 200 }\n'), /tracing\.max_batch_spans.*must not exceed/);
+  assert.match(
+    problems('tracing: { max_queue_spans: 100, max_batch_spans: 200 }\n'),
+    /tracing\.max_batch_spans.*must not exceed/,
+  );
   assert.match(problems('tracing: { exporter: otlp }\n'), /unknown key 'exporter'/);
-  assert.match(problems('tracing: { headers: { authorization: "Bearer literal-secret" } }\n'), /tracing\.headers\.authorization.*references/);
+  assert.match(
+    problems('tracing: { headers: { authorization: "Bearer literal-secret" } }\n'),
+    /tracing\.headers\.authorization.*references/,
+  );
 });

@@ -3,7 +3,7 @@
  * path) instead of throwing, so one pass over the file collects every mistake. Readers return
  * `undefined` for a value they rejected; the caller keeps going and `load.ts` throws at the end.
  */
-import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { type Document, isAlias, isMap, isScalar, isSeq, type LineCounter, type Node } from 'yaml';
 import type { ConfigProblem } from './errors.ts';
 import { nearest } from './nearest.ts';
 
@@ -72,7 +72,8 @@ export class ConfigReader {
    */
   settledProblems(): ConfigProblem[] {
     if (this.#meant.length === 0) return [...this.problems];
-    const covered = (path: string): boolean => this.#meant.some((m) => path === m || path.startsWith(`${m}.`) || path.startsWith(`${m}[`));
+    const covered = (path: string): boolean =>
+      this.#meant.some((m) => path === m || path.startsWith(`${m}.`) || path.startsWith(`${m}[`));
     return this.problems.filter((p) => {
       if (this.#meantBy.has(p)) return true;
       const cause = this.#causes.get(p);
@@ -119,11 +120,19 @@ export class ConfigReader {
       const path = childPath(at.path, key);
       if (allowed !== null && !allowed.includes(key)) {
         const present = new Set(node.items.map((p) => (isScalar(p.key) ? p.key.value : undefined)));
-        const guess = nearest(key, allowed.filter((k) => !present.has(k)));
+        const guess = nearest(
+          key,
+          allowed.filter((k) => !present.has(k)),
+        );
         if (guess === undefined) {
           this.report(keyNode, `unknown key '${key}' (expected one of: ${allowed.join(', ')})`, path);
         } else {
-          this.#suggest(keyNode, path, `unknown key '${key}' (did you mean '${guess}'? expected one of: ${allowed.join(', ')})`, childPath(at.path, guess));
+          this.#suggest(
+            keyNode,
+            path,
+            `unknown key '${key}' (did you mean '${guess}'? expected one of: ${allowed.join(', ')})`,
+            childPath(at.path, guess),
+          );
         }
         continue;
       }
@@ -144,7 +153,11 @@ export class ConfigReader {
       this.report(at, `expected a list, got ${describe(node)}`);
       return undefined;
     }
-    return node.items.map((item, i) => ({ node: this.#deref(item as Node | null), path: childPath(at.path, i), anchor: node }));
+    return node.items.map((item, i) => ({
+      node: this.#deref(item as Node | null),
+      path: childPath(at.path, i),
+      anchor: node,
+    }));
   }
 
   #scalar(at: Located): unknown {
@@ -163,7 +176,10 @@ export class ConfigReader {
   }
 
   /** A finite number (integer or decimal) within [min, max]. */
-  number(at: Located, rule: { readonly min: number; readonly max: number; readonly default?: number }): number | undefined {
+  number(
+    at: Located,
+    rule: { readonly min: number; readonly max: number; readonly default?: number },
+  ): number | undefined {
     const v = this.#scalar(at);
     if (v === undefined) return this.#missing(at, rule.default);
     if (typeof v !== 'number' || !Number.isFinite(v) || v < rule.min || v > rule.max) {

@@ -42,12 +42,14 @@ function walk(path: string, spec: KeySpec, rows: ReferenceRow[]): void {
       return;
     case 'list':
       rows.push({ path: spec.items.kind === 'section' ? `${path}[]` : path, spec });
-      if (spec.items.kind === 'section') for (const [key, child] of Object.entries(spec.items.keys)) walk(`${path}[].${key}`, child, rows);
+      if (spec.items.kind === 'section')
+        for (const [key, child] of Object.entries(spec.items.keys)) walk(`${path}[].${key}`, child, rows);
       return;
     case 'oneOf':
       rows.push({ path, spec });
       for (const option of spec.options) {
-        if (option.kind === 'section') for (const [key, child] of Object.entries(option.keys)) walk(`${path}.${key}`, child, rows);
+        if (option.kind === 'section')
+          for (const [key, child] of Object.entries(option.keys)) walk(`${path}.${key}`, child, rows);
       }
       return;
     default:
@@ -67,15 +69,23 @@ export function allowedText(spec: KeySpec): string {
     case 'integer':
     case 'number':
       return spec.min !== undefined && spec.max !== undefined ? `${spec.min}–${spec.max}` : spec.kind;
-    case 'boolean': return 'bool';
-    case 'enum': return spec.values.map((v) => `\`${v}\``).join(' ');
-    case 'secret': return '`${…}` reference';
-    case 'duration': return 'duration (`90`, `30s`, `15m`, `2h`, `7d`)';
-    case 'list': return spec.maxItems === undefined ? 'list' : `list, ≤ ${spec.maxItems}`;
+    case 'boolean':
+      return 'bool';
+    case 'enum':
+      return spec.values.map((v) => `\`${v}\``).join(' ');
+    case 'secret':
+      return '`${…}` reference';
+    case 'duration':
+      return 'duration (`90`, `30s`, `15m`, `2h`, `7d`)';
+    case 'list':
+      return spec.maxItems === undefined ? 'list' : `list, ≤ ${spec.maxItems}`;
     case 'section':
-    case 'map': return 'map';
-    case 'oneOf': return spec.options.map(allowedText).join(' or ');
-    default: return 'string';
+    case 'map':
+      return 'map';
+    case 'oneOf':
+      return spec.options.map(allowedText).join(' or ');
+    default:
+      return 'string';
   }
 }
 
@@ -84,7 +94,7 @@ const cell = (text: string): string => text.replaceAll('|', '\\|').replaceAll('\
 export function renderReferenceTable(): string {
   const lines = [
     START,
-    '<!-- Generated from the config readers\' declared keys (src/config/*.keys.ts) by `node src/config/render-reference.ts`. Do not edit by hand. -->',
+    "<!-- Generated from the config readers' declared keys (src/config/*.keys.ts) by `node src/config/render-reference.ts`. Do not edit by hand. -->",
     '',
     '| key | default | allowed | meaning |',
     '| --- | --- | --- | --- |',
@@ -125,7 +135,12 @@ export function schemaOf(spec: KeySpec): Schema {
   switch (spec.kind) {
     case 'integer':
     case 'number':
-      Object.assign(out, { type: spec.kind }, spec.min === undefined ? {} : { minimum: spec.min }, spec.max === undefined ? {} : { maximum: spec.max });
+      Object.assign(
+        out,
+        { type: spec.kind },
+        spec.min === undefined ? {} : { minimum: spec.min },
+        spec.max === undefined ? {} : { maximum: spec.max },
+      );
       break;
     case 'boolean':
       out.type = 'boolean';
@@ -140,19 +155,31 @@ export function schemaOf(spec: KeySpec): Schema {
       Object.assign(out, { type: 'string', pattern: '^\\$\\{[^}]+\\}$' });
       break;
     case 'duration':
-      out.anyOf = [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^[0-9]{1,9}[smhd]?$' }];
+      out.anyOf = [
+        { type: 'integer', minimum: 0 },
+        { type: 'string', pattern: '^[0-9]{1,9}[smhd]?$' },
+      ];
       break;
     case 'list':
-      Object.assign(out, { type: 'array', items: schemaOf(spec.items) }, spec.maxItems === undefined ? {} : { maxItems: spec.maxItems });
+      Object.assign(
+        out,
+        { type: 'array', items: schemaOf(spec.items) },
+        spec.maxItems === undefined ? {} : { maxItems: spec.maxItems },
+      );
       break;
     case 'section':
       Object.assign(out, {
-        type: 'object', additionalProperties: false,
+        type: 'object',
+        additionalProperties: false,
         properties: Object.fromEntries(Object.entries(spec.keys).map(([k, v]) => [k, schemaOf(v)])),
       });
       break;
     case 'map':
-      Object.assign(out, { type: 'object', additionalProperties: schemaOf(spec.values) }, spec.keyPattern === undefined ? {} : { propertyNames: { pattern: spec.keyPattern } });
+      Object.assign(
+        out,
+        { type: 'object', additionalProperties: schemaOf(spec.values) },
+        spec.keyPattern === undefined ? {} : { propertyNames: { pattern: spec.keyPattern } },
+      );
       break;
     case 'oneOf':
       out.anyOf = spec.options.map(schemaOf);
@@ -166,7 +193,8 @@ export function renderJsonSchema(): string {
   const schema = {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: 'Portcullis gateway configuration',
-    description: 'The YAML config file of the Portcullis gateway (docs/configuration.md). Generated by `node src/config/render-reference.ts`; do not edit by hand.',
+    description:
+      'The YAML config file of the Portcullis gateway (docs/configuration.md). Generated by `node src/config/render-reference.ts`; do not edit by hand.',
     ...schemaOf(configFileSpec()),
   };
   return `${JSON.stringify(schema, null, 2)}\n`;

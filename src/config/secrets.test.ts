@@ -31,7 +31,11 @@ describe('secrets never appear in config errors', () => {
     ['a secret pasted as a reference name', provider(`"\${${PLANTED}}"`), {}],
     ['an env value with a newline', provider('"${OPENAI_API_KEY}"'), { OPENAI_API_KEY: `${PLANTED}\nX-Injected: 1` }],
     ['a too-short key_hash_secret', 'security: { key_hash_secret: "${KHS}" }', { KHS: PLANTED }],
-    ['a literal Authorization header', provider('"${K}"', `    headers: { Authorization: "Bearer ${PLANTED}" }`), { K: 'k' }],
+    [
+      'a literal Authorization header',
+      provider('"${K}"', `    headers: { Authorization: "Bearer ${PLANTED}" }`),
+      { K: 'k' },
+    ],
     ['a secret after a YAML syntax error', `server: }\napi_key: ${PLANTED}`, {}],
     ['a secret in a wrongly typed field', `server: { host: [${PLANTED}] }`, {}],
     ['a secret given to a non-secret field', `store: { path: "${PLANTED}\${X}" }`, { X: PLANTED }],
@@ -56,13 +60,22 @@ describe('secret references', () => {
   it('resolves ${file:…} relative to the config folder and trims the trailing newline only', () => {
     writeFileSync(join(dir, 'key.txt'), '  spaced-secret \r\n\n');
     assert.deepEqual(resolveSecretReference('${file:key.txt}', ctx), { ok: true, value: '  spaced-secret ' });
-    assert.deepEqual(resolveSecretReference(`\${file:${join(dir, 'key.txt')}}`, ctx), { ok: true, value: '  spaced-secret ' });
+    assert.deepEqual(resolveSecretReference(`\${file:${join(dir, 'key.txt')}}`, ctx), {
+      ok: true,
+      value: '  spaced-secret ',
+    });
   });
 
   it('refuses empty values and unreadable files', () => {
     writeFileSync(join(dir, 'empty.txt'), '\n');
-    assert.deepEqual(resolveSecretReference('${file:empty.txt}', ctx), { ok: false, error: `secret file ${join(dir, 'empty.txt')} is empty` });
-    assert.deepEqual(resolveSecretReference('${EMPTY}', ctx), { ok: false, error: 'environment variable EMPTY is empty' });
+    assert.deepEqual(resolveSecretReference('${file:empty.txt}', ctx), {
+      ok: false,
+      error: `secret file ${join(dir, 'empty.txt')} is empty`,
+    });
+    assert.deepEqual(resolveSecretReference('${EMPTY}', ctx), {
+      ok: false,
+      error: 'environment variable EMPTY is empty',
+    });
     assert.equal(resolveSecretReference('${file:}', ctx).ok, false);
     if (process.getuid?.() !== 0) {
       writeFileSync(join(dir, 'locked.txt'), 'x');

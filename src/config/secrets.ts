@@ -63,7 +63,8 @@ function describeRef(inner: string): string {
 
 function readEnv(name: string, env: NodeJS.ProcessEnv): Resolved {
   // The name is not echoed when malformed: it may be a pasted secret.
-  if (!ENV_NAME.test(name)) return { ok: false, error: 'invalid reference: expected ${ENV_VAR} (letters, digits, _) or ${file:/path}' };
+  if (!ENV_NAME.test(name))
+    return { ok: false, error: 'invalid reference: expected ${ENV_VAR} (letters, digits, _) or ${file:/path}' };
   const value = env[name];
   if (value === undefined) return { ok: false, error: `environment variable ${name} is not set` };
   if (value === '') return { ok: false, error: `environment variable ${name} is empty` };
@@ -77,7 +78,8 @@ function readSecretFile(path: string, baseDir: string): Resolved {
   try {
     const st = statSync(full);
     if (!st.isFile()) return { ok: false, error: `secret file ${full} is not a regular file` };
-    if (st.size > MAX_SECRET_FILE_BYTES) return { ok: false, error: `secret file ${full} is larger than ${MAX_SECRET_FILE_BYTES} bytes` };
+    if (st.size > MAX_SECRET_FILE_BYTES)
+      return { ok: false, error: `secret file ${full} is larger than ${MAX_SECRET_FILE_BYTES} bytes` };
     text = readFileSync(full, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';

@@ -10,12 +10,12 @@ import type { PayloadConfig, ServerConfig } from './types/server.ts';
 import type { AuditConfig, LoggingConfig, PayloadLogConfig, SecurityConfig, StoreConfig } from './types/state.ts';
 import type { BudgetsConfig, LimitsConfig, PricingConfig, RedisLimitsConfig } from './types/traffic.ts';
 
+export type * from './types/identity.ts';
+export type * from './types/observability.ts';
+export type * from './types/routing.ts';
 export type * from './types/server.ts';
 export type * from './types/state.ts';
-export type * from './types/routing.ts';
-export type * from './types/identity.ts';
 export type * from './types/traffic.ts';
-export type * from './types/observability.ts';
 
 export interface GatewayConfig {
   /** Where the config came from: a file path, or '<demo>'. */

@@ -43,7 +43,13 @@ describe('console file server', () => {
     const bare = await fetch(`${base}/console`, { redirect: 'manual' });
     assert.equal(bare.status, 308);
     assert.equal(bare.headers.get('location'), '/console/');
-    for (const path of ['/console/nope.js', '/console/../package.json', '/console/%2e%2e/package.json', '/console/vendor/', '/console/vendor/preact.js']) {
+    for (const path of [
+      '/console/nope.js',
+      '/console/../package.json',
+      '/console/%2e%2e/package.json',
+      '/console/vendor/',
+      '/console/vendor/preact.js',
+    ]) {
       const res = await fetch(`${base}${path}`);
       assert.equal(res.status, 404, path);
       assert.ok(res.headers.get('content-security-policy'), path);
@@ -57,19 +63,29 @@ describe('console file server', () => {
       assert.equal(res.status, 200, name);
       assert.deepEqual(Buffer.from(await res.arrayBuffer()), readFileSync(join(WEB, name)), name);
     }
-    const raw = await new Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
-      import('node:http').then(({ get }) => get(`${base}/console/vendor/uplot.mjs`, { headers: { 'accept-encoding': 'gzip' } }, (r) => {
-        const chunks: Buffer[] = [];
-        r.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve({ status: r.statusCode!, headers: r.headers, body: Buffer.concat(chunks) }));
-      }).on('error', reject), reject);
-    });
+    const raw = await new Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }>(
+      (resolve, reject) => {
+        import('node:http').then(
+          ({ get }) =>
+            get(`${base}/console/vendor/uplot.mjs`, { headers: { 'accept-encoding': 'gzip' } }, (r) => {
+              const chunks: Buffer[] = [];
+              r.on('data', (c: Buffer) => chunks.push(c)).on('end', () =>
+                resolve({ status: r.statusCode!, headers: r.headers, body: Buffer.concat(chunks) }),
+              );
+            }).on('error', reject),
+          reject,
+        );
+      },
+    );
     assert.equal(raw.headers['content-encoding'], 'gzip');
     assert.match(gunzipSync(raw.body).toString('utf8'), /export \{ uPlot as default \}/);
-    const again = await fetch(`${base}/console/vendor/uplot.mjs`, { headers: { 'if-none-match': String(raw.headers.etag) } });
+    const again = await fetch(`${base}/console/vendor/uplot.mjs`, {
+      headers: { 'if-none-match': String(raw.headers.etag) },
+    });
     assert.equal(again.status, 304);
   });
 
-  it('keeps the console\'s JavaScript within its budget (250 KB gzipped)', () => {
+  it("keeps the console's JavaScript within its budget (250 KB gzipped)", () => {
     assert.ok(handler.scriptBytes.gzip < 250 * 1024, `${handler.scriptBytes.gzip} bytes`);
     assert.ok(handler.scriptBytes.gzip > 10 * 1024, 'the libraries are counted');
   });

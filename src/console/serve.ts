@@ -32,13 +32,27 @@ export const VENDOR_FILES: Readonly<Record<string, readonly [string, string]>> =
 
 /** The console's own files under web/ (served as /console/<name>). */
 export const WEB_FILES = [
-  'index.html', 'console.css', 'app.js', 'api.js', 'ui.js', 'chart.js', 'sign-in.js', 'overview.js', 'security.js',
-  'access.js', 'access-keys.js', 'traffic.js', 'favicon.svg',
+  'index.html',
+  'console.css',
+  'app.js',
+  'api.js',
+  'ui.js',
+  'chart.js',
+  'sign-in.js',
+  'overview.js',
+  'security.js',
+  'access.js',
+  'access-keys.js',
+  'traffic.js',
+  'favicon.svg',
 ] as const;
 
 const TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
 };
 
 interface Asset {
@@ -68,7 +82,9 @@ function packageRoot(name: string): string {
 
 function asset(path: string, body: Buffer): Asset {
   return {
-    type: TYPES[extname(path)] ?? 'application/octet-stream', body, gzip: gzipSync(body, { level: 9 }),
+    type: TYPES[extname(path)] ?? 'application/octet-stream',
+    body,
+    gzip: gzipSync(body, { level: 9 }),
     etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
   };
 }
@@ -87,8 +103,16 @@ export function createConsoleHandler(): ConsoleHandler {
   if (importMap === null) throw new Error('console: web/index.html has no import map');
   const mapHash = createHash('sha256').update(importMap[1]!, 'utf8').digest('base64');
   const csp = [
-    "default-src 'none'", `script-src 'self' 'sha256-${mapHash}'`, "style-src 'self'", "img-src 'self' data: blob:",
-    "connect-src 'self'", "font-src 'self'", "manifest-src 'self'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+    "default-src 'none'",
+    `script-src 'self' 'sha256-${mapHash}'`,
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "connect-src 'self'",
+    "font-src 'self'",
+    "manifest-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
   ].join('; ');
   const headers = {
     'content-security-policy': csp,
@@ -102,7 +126,10 @@ export function createConsoleHandler(): ConsoleHandler {
   let raw = 0;
   let gz = 0;
   for (const [path, a] of assets) {
-    if (/\.m?js$/.test(path)) { raw += a.body.length; gz += a.gzip.length; }
+    if (/\.m?js$/.test(path)) {
+      raw += a.body.length;
+      gz += a.gzip.length;
+    }
   }
 
   function send(res: ServerResponse, status: number, extra: Record<string, string>, body: Buffer | string = ''): void {
@@ -140,7 +167,12 @@ export function createConsoleHandler(): ConsoleHandler {
       }
       const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
       const body = gzip ? a.gzip : a.body;
-      res.writeHead(200, { ...headers, ...common, ...(gzip ? { 'content-encoding': 'gzip' } : {}), 'content-length': body.length });
+      res.writeHead(200, {
+        ...headers,
+        ...common,
+        ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+        'content-length': body.length,
+      });
       res.end(method === 'HEAD' ? undefined : body);
     },
   };

@@ -2,14 +2,21 @@
  * The typed request context: one object per request that flows through the stage chain.
  * A stage reads what earlier stages put here by name and writes only its own fields.
  */
+
+import type { ModelRouteConfig, TargetConfig } from '../config/types.ts';
+import type { MeteredUsage } from '../cost/meter-usage.ts';
+import type { ErrorCode } from '../errors/codes.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { RequestSpans } from '../observability/trace/spans.ts';
 import type {
-  ChatChunk, ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse, FinishReason, Usage,
+  ChatChunk,
+  ChatRequest,
+  ChatResponse,
+  EmbeddingsRequest,
+  EmbeddingsResponse,
+  FinishReason,
+  Usage,
 } from '../providers/canonical.ts';
-import type { ModelRouteConfig, TargetConfig } from '../config/types.ts';
-import type { ErrorCode } from '../errors/codes.ts';
-import type { MeteredUsage } from '../cost/meter-usage.ts';
 
 /** The API dialect the client speaks; decides request parsing, response and error shapes. */
 export type Surface = 'openai' | 'anthropic';

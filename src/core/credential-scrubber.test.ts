@@ -17,7 +17,10 @@ test('removes configured secrets wherever they appear, and pieces of them', () =
   assert.doesNotMatch(scrub(`x-${MISTRAL.slice(3, 20)}-y`), new RegExp(MISTRAL.slice(3, 20)));
   // Short values are not searched for (they would eat ordinary words); short ordinary text stays.
   assert.equal(scrub('a short answer'), 'a short answer');
-  assert.equal(scrub('Rate limit reached for gpt-4o-mini in organization org-mock'), 'Rate limit reached for gpt-4o-mini in organization org-mock');
+  assert.equal(
+    scrub('Rate limit reached for gpt-4o-mini in organization org-mock'),
+    'Rate limit reached for gpt-4o-mini in organization org-mock',
+  );
 });
 
 test('removes credential shapes that are not configured', () => {

@@ -26,8 +26,9 @@ export type Scrubber = (text: string) => string;
 
 export function createCredentialScrubber(secrets: Iterable<string>): Scrubber {
   // Longest first, so a secret that contains another is removed whole.
-  const values = [...new Set([...secrets].filter((s) => typeof s === 'string' && s.length >= MIN_SECRET_CHARS))]
-    .sort((a, b) => b.length - a.length);
+  const values = [...new Set([...secrets].filter((s) => typeof s === 'string' && s.length >= MIN_SECRET_CHARS))].sort(
+    (a, b) => b.length - a.length,
+  );
   const isFragment = (run: string): boolean => run.length >= MIN_FRAGMENT_CHARS && values.some((v) => v.includes(run));
   return (text) => {
     if (typeof text !== 'string' || text === '') return text;

@@ -2,9 +2,10 @@
  * Builds, validates and freezes the stage chain at startup. Order is fixed by STAGE_ORDER;
  * a chain with an unknown, duplicated or out-of-order stage is a startup error.
  */
-import type { RequestContext } from './context.ts';
+
 import { isGatewayError } from '../errors/gateway-error.ts';
 import type { RequestSpans } from '../observability/trace/spans.ts';
+import type { RequestContext } from './context.ts';
 import { STAGE_ORDER, type Stage, type Terminal } from './stage.ts';
 
 export interface Pipeline {
@@ -95,7 +96,9 @@ function validateChain(stages: readonly Stage[]): void {
     if (rank < 0) throw new Error(`pipeline: unknown stage "${String(stage.name)}"`);
     if (seen.has(stage.name)) throw new Error(`pipeline: stage "${stage.name}" appears twice`);
     if (rank < lastRank) {
-      throw new Error(`pipeline: stage "${stage.name}" must come before "${STAGE_ORDER[lastRank]}" (order: ${STAGE_ORDER.join(' → ')})`);
+      throw new Error(
+        `pipeline: stage "${stage.name}" must come before "${STAGE_ORDER[lastRank]}" (order: ${STAGE_ORDER.join(' → ')})`,
+      );
     }
     if (!stage.onRequest && !stage.onDecision && !stage.onResponse && !stage.onFinish) {
       throw new Error(`pipeline: stage "${stage.name}" has no hooks`);

@@ -5,7 +5,10 @@
  */
 const SHAPES: ReadonlyArray<readonly [string, RegExp]> = [
   ['a JWT', /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\./],
-  ['an API key', /(?:^|[^A-Za-z0-9])(?:pcl_[0-9A-Za-z]{20,}|sk-[A-Za-z0-9_-]{16,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{30,}|gh[pousr]_[A-Za-z0-9]{30,}|xox[abprs]-[A-Za-z0-9-]{10,})/],
+  [
+    'an API key',
+    /(?:^|[^A-Za-z0-9])(?:pcl_[0-9A-Za-z]{20,}|sk-[A-Za-z0-9_-]{16,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{30,}|gh[pousr]_[A-Za-z0-9]{30,}|xox[abprs]-[A-Za-z0-9-]{10,})/,
+  ],
   ['a bearer token', /\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/i],
 ];
 const LONG_TOKEN = /[A-Za-z0-9+/_=-]{32,}/;
@@ -45,7 +48,9 @@ const GLOBAL_SHAPES: readonly RegExp[] = [
 export function redactSecretShapes(text: string): string {
   let out = text;
   for (const re of GLOBAL_SHAPES) {
-    out = out.replace(re, (_m: string, scheme?: string) => (typeof scheme === 'string' ? `${scheme} [redacted]` : '[redacted]'));
+    out = out.replace(re, (_m: string, scheme?: string) =>
+      typeof scheme === 'string' ? `${scheme} [redacted]` : '[redacted]',
+    );
   }
   return out;
 }

@@ -28,7 +28,7 @@ export const BUILTIN_PRICES: Readonly<Record<ProviderKind, Readonly<Record<strin
     'gpt-4.1-nano': { input: 0.1, output: 0.4, cached: 0.025 },
     'gpt-4o': { input: 2.5, output: 10, cached: 1.25 },
     'gpt-4o-mini': { input: 0.15, output: 0.6, cached: 0.075 },
-    'o3': { input: 2, output: 8, cached: 0.5 },
+    o3: { input: 2, output: 8, cached: 0.5 },
     'o4-mini': { input: 1.1, output: 4.4, cached: 0.275 },
     'text-embedding-3-small': { input: 0.02, output: 0 },
     'text-embedding-3-large': { input: 0.13, output: 0 },

@@ -25,7 +25,13 @@ describe('money', () => {
     assert.equal(costMicros([{ tokens: 3, microsPer1M: 150_000 }]), 0);
     assert.equal(costMicros([{ tokens: 4, microsPer1M: 150_000 }]), 1);
     // Parts are summed before rounding: 3 + 3 tokens = 0.9 µ$ → 1.
-    assert.equal(costMicros([{ tokens: 3, microsPer1M: 150_000 }, { tokens: 3, microsPer1M: 150_000 }]), 1);
+    assert.equal(
+      costMicros([
+        { tokens: 3, microsPer1M: 150_000 },
+        { tokens: 3, microsPer1M: 150_000 },
+      ]),
+      1,
+    );
     // Far beyond 2^53 in the intermediate product.
     assert.equal(costMicros([{ tokens: 2 ** 40, microsPer1M: 10_000_000_000 }]), 2 ** 40 * 10_000);
     assert.equal(formatMicros(1_234_567), '1.234567');
@@ -36,34 +42,75 @@ describe('money', () => {
 
 describe('price table', () => {
   const table = createPriceTable({
-    version: 'acme-2026-01', effectiveDate: '2026-01-01',
-    models: [{ provider: 'corp-openai', model: 'gpt-4o-mini', inputMicrosPer1M: 100_000, outputMicrosPer1M: 400_000, cachedInputMicrosPer1M: 50_000, cacheWriteMicrosPer1M: 100_000, cacheWrite1hMicrosPer1M: 100_000 }],
+    version: 'acme-2026-01',
+    effectiveDate: '2026-01-01',
+    models: [
+      {
+        provider: 'corp-openai',
+        model: 'gpt-4o-mini',
+        inputMicrosPer1M: 100_000,
+        outputMicrosPer1M: 400_000,
+        cachedInputMicrosPer1M: 50_000,
+        cacheWriteMicrosPer1M: 100_000,
+        cacheWrite1hMicrosPer1M: 100_000,
+      },
+    ],
   });
 
   it('has built-in defaults per provider kind for the emulator and real models', () => {
     const p = table.lookup('openai', 'openai', 'gpt-4o-mini');
-    assert.deepEqual(p && [p.inputMicrosPer1M, p.outputMicrosPer1M, p.cachedInputMicrosPer1M, p.version, p.source], [150_000, 600_000, 75_000, BUILTIN_PRICE_VERSION, 'builtin']);
-    for (const [kind, model] of [['anthropic', 'claude-sonnet-4-5'], ['gemini', 'gemini-2.5-flash'], ['mistral', 'mistral-small-latest'],
-      ['openai-compatible', 'meta-llama/Llama-3.1-8B-Instruct'], ['openai', 'text-embedding-3-small']] as const) {
+    assert.deepEqual(p && [p.inputMicrosPer1M, p.outputMicrosPer1M, p.cachedInputMicrosPer1M, p.version, p.source], [
+      150_000,
+      600_000,
+      75_000,
+      BUILTIN_PRICE_VERSION,
+      'builtin',
+    ]);
+    for (const [kind, model] of [
+      ['anthropic', 'claude-sonnet-4-5'],
+      ['gemini', 'gemini-2.5-flash'],
+      ['mistral', 'mistral-small-latest'],
+      ['openai-compatible', 'meta-llama/Llama-3.1-8B-Instruct'],
+      ['openai', 'text-embedding-3-small'],
+    ] as const) {
       assert.ok(table.lookup(kind, kind, model), `${kind} ${model} has a default price`);
     }
   });
 
   it('a config entry for a provider id wins over the built-in price and carries its version', () => {
     const p = table.lookup('corp-openai', 'openai', 'gpt-4o-mini');
-    assert.deepEqual(p && [p.inputMicrosPer1M, p.version, p.source, p.effectiveDate], [100_000, 'acme-2026-01', 'config', '2026-01-01']);
-    assert.equal(table.lookup('other-openai', 'openai', 'gpt-4o-mini')?.source, 'builtin', 'other providers keep the default');
+    assert.deepEqual(p && [p.inputMicrosPer1M, p.version, p.source, p.effectiveDate], [
+      100_000,
+      'acme-2026-01',
+      'config',
+      '2026-01-01',
+    ]);
+    assert.equal(
+      table.lookup('other-openai', 'openai', 'gpt-4o-mini')?.source,
+      'builtin',
+      'other providers keep the default',
+    );
   });
 
   it('prices Anthropic cache writes at 1.25x (5 minutes) and 2x (1 hour) the input price; other kinds at the input price', () => {
     const sonnet = table.lookup('a', 'anthropic', 'claude-sonnet-4-5-20250929');
-    assert.deepEqual(sonnet && [sonnet.inputMicrosPer1M, sonnet.cachedInputMicrosPer1M, sonnet.cacheWriteMicrosPer1M, sonnet.cacheWrite1hMicrosPer1M],
-      [3_000_000, 300_000, 3_750_000, 6_000_000]);
+    assert.deepEqual(
+      sonnet && [
+        sonnet.inputMicrosPer1M,
+        sonnet.cachedInputMicrosPer1M,
+        sonnet.cacheWriteMicrosPer1M,
+        sonnet.cacheWrite1hMicrosPer1M,
+      ],
+      [3_000_000, 300_000, 3_750_000, 6_000_000],
+    );
     const haiku = table.lookup('a', 'anthropic', 'claude-3-5-haiku');
     assert.deepEqual(haiku && [haiku.cacheWriteMicrosPer1M, haiku.cacheWrite1hMicrosPer1M], [1_000_000, 1_600_000]);
     const gpt = table.lookup('o', 'openai', 'gpt-4o');
     assert.deepEqual(gpt && [gpt.cacheWriteMicrosPer1M, gpt.cacheWrite1hMicrosPer1M], [2_500_000, 2_500_000]);
-    assert.deepEqual(defaultCacheWritePrices('anthropic', 15_000_000), { fiveMinutes: 18_750_000, oneHour: 30_000_000 });
+    assert.deepEqual(defaultCacheWritePrices('anthropic', 15_000_000), {
+      fiveMinutes: 18_750_000,
+      oneHour: 30_000_000,
+    });
     assert.deepEqual(defaultCacheWritePrices('gemini', 300_000), { fiveMinutes: 300_000, oneHour: 300_000 });
     assert.equal(BUILTIN_PRICE_VERSION, 'builtin-2026-12-01', 'the built-in table changed, so its version did');
   });
@@ -78,21 +125,49 @@ describe('price table', () => {
 
 describe('metering', () => {
   const price = createPriceTable(undefined).lookup('openai', 'openai', 'gpt-4o-mini');
-  const request: CanonicalRequest = { operation: 'chat', body: { model: 'gpt', messages: [{ role: 'user', content: 'x'.repeat(400) }] } };
+  const request: CanonicalRequest = {
+    operation: 'chat',
+    body: { model: 'gpt', messages: [{ role: 'user', content: 'x'.repeat(400) }] },
+  };
 
   it('uses reported usage exactly, cached tokens at the cache price', () => {
-    const m = meterUsage({ request, price, completionChars: 10,
-      reported: { prompt_tokens: 1000, completion_tokens: 500, total_tokens: 1500, prompt_tokens_details: { cached_tokens: 400 } } });
+    const m = meterUsage({
+      request,
+      price,
+      completionChars: 10,
+      reported: {
+        prompt_tokens: 1000,
+        completion_tokens: 500,
+        total_tokens: 1500,
+        prompt_tokens_details: { cached_tokens: 400 },
+      },
+    });
     // 600 × 0.15 + 400 × 0.075 + 500 × 0.60 = 90 + 30 + 300 = 420 µ$.
-    assert.deepEqual(m, { usage: { prompt_tokens: 1000, completion_tokens: 500, total_tokens: 1500, prompt_tokens_details: { cached_tokens: 400 } },
-      estimated: false, cachedTokens: 400, cacheWriteTokens: 0, costMicros: 420, priceVersion: BUILTIN_PRICE_VERSION });
+    assert.deepEqual(m, {
+      usage: {
+        prompt_tokens: 1000,
+        completion_tokens: 500,
+        total_tokens: 1500,
+        prompt_tokens_details: { cached_tokens: 400 },
+      },
+      estimated: false,
+      cachedTokens: 400,
+      cacheWriteTokens: 0,
+      costMicros: 420,
+      priceVersion: BUILTIN_PRICE_VERSION,
+    });
   });
 
   it('prices Anthropic cache writes and reads exactly: unwritten prompt at input, reads at 0.1x, 5m writes at 1.25x, 1h writes at 2x', () => {
     const sonnet = createPriceTable(undefined).lookup('anthropic', 'anthropic', 'claude-sonnet-4-5');
     assert.ok(sonnet);
     // 1000 tokens: 100 plain, 300 read, 600 written (200 of them for 1 hour); 50 completion.
-    const usage = { prompt_tokens: 1000, completion_tokens: 50, total_tokens: 1050, prompt_tokens_details: { cached_tokens: 300, cache_write_tokens: 600, cache_write_1h_tokens: 200 } };
+    const usage = {
+      prompt_tokens: 1000,
+      completion_tokens: 50,
+      total_tokens: 1050,
+      prompt_tokens_details: { cached_tokens: 300, cache_write_tokens: 600, cache_write_1h_tokens: 200 },
+    };
     const m = meterUsage({ request, price: sonnet, completionChars: 0, reported: usage });
     // 100 × 3 + 300 × 0.3 + 400 × 3.75 + 200 × 6 + 50 × 15 = 300 + 90 + 1500 + 1200 + 750 = 3840 µ$.
     assert.deepEqual([m.costMicros, m.cachedTokens, m.cacheWriteTokens], [3840, 300, 600]);
@@ -109,7 +184,13 @@ describe('metering', () => {
 
   it('counts tokens itself when the provider reported none, and says so', () => {
     const tally = newStreamTally();
-    tallyChunk(tally, { id: 'c', object: 'chat.completion.chunk', created: 0, model: 'm', choices: [{ index: 0, delta: { content: 'y'.repeat(80) }, finish_reason: null }] });
+    tallyChunk(tally, {
+      id: 'c',
+      object: 'chat.completion.chunk',
+      created: 0,
+      model: 'm',
+      choices: [{ index: 0, delta: { content: 'y'.repeat(80) }, finish_reason: null }],
+    });
     const m = meterUsage({ request, price, reported: tally.usage, completionChars: tally.completionChars });
     assert.equal(m.estimated, true);
     assert.equal(m.usage?.completion_tokens, 20);
@@ -118,7 +199,12 @@ describe('metering', () => {
   });
 
   it('an unpriced model: tokens kept, cost null; no work done: cost 0 and no tokens', () => {
-    const unpriced = meterUsage({ request, price: undefined, completionChars: 0, reported: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } });
+    const unpriced = meterUsage({
+      request,
+      price: undefined,
+      completionChars: 0,
+      reported: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+    });
     assert.deepEqual([unpriced.costMicros, unpriced.priceVersion, unpriced.usage?.total_tokens], [null, null, 2]);
     const nothing = meterUsage({ request, price, completionChars: undefined, reported: undefined });
     assert.deepEqual([nothing.costMicros, nothing.usage, nothing.estimated], [0, undefined, false]);

@@ -43,7 +43,8 @@ export function tallyChunk(t: StreamTally, chunk: ChatChunk): void {
     const d = c.delta;
     if (typeof d.content === 'string') t.completionChars += d.content.length;
     if (typeof d.refusal === 'string') t.completionChars += d.refusal.length;
-    for (const call of d.tool_calls ?? []) t.completionChars += (call.function?.name?.length ?? 0) + (call.function?.arguments?.length ?? 0);
+    for (const call of d.tool_calls ?? [])
+      t.completionChars += (call.function?.name?.length ?? 0) + (call.function?.arguments?.length ?? 0);
   }
 }
 
@@ -71,22 +72,40 @@ export interface MeterInput {
 export function meterUsage(input: MeterInput): MeteredUsage {
   let usage = input.reported;
   let estimated = false;
-  if (usage === undefined && input.completionChars !== undefined && input.request !== undefined && input.request.operation !== 'models') {
+  if (
+    usage === undefined &&
+    input.completionChars !== undefined &&
+    input.request !== undefined &&
+    input.request.operation !== 'models'
+  ) {
     const prompt = estimateTokenParts(input.request, 0).prompt;
     const completion = estimateTextTokens(input.completionChars);
     usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
     estimated = true;
   }
-  if (usage === undefined) return { usage: undefined, estimated: false, cachedTokens: null, cacheWriteTokens: null, costMicros: 0, priceVersion: null };
+  if (usage === undefined)
+    return {
+      usage: undefined,
+      estimated: false,
+      cachedTokens: null,
+      cacheWriteTokens: null,
+      costMicros: 0,
+      priceVersion: null,
+    };
   const details = usage.prompt_tokens_details;
   const cached = Math.min(details?.cached_tokens ?? 0, usage.prompt_tokens);
   const written = Math.min(details?.cache_write_tokens ?? 0, usage.prompt_tokens - cached);
   const written1h = Math.min(details?.cache_write_1h_tokens ?? 0, written);
   const price = input.price;
-  if (price === undefined) return { usage, estimated, cachedTokens: cached, cacheWriteTokens: written, costMicros: null, priceVersion: null };
+  if (price === undefined)
+    return { usage, estimated, cachedTokens: cached, cacheWriteTokens: written, costMicros: null, priceVersion: null };
   return {
-    usage, estimated, cachedTokens: cached, cacheWriteTokens: written,
-    costMicros: priceTokens(price, usage.prompt_tokens, cached, usage.completion_tokens, written, written1h), priceVersion: price.version,
+    usage,
+    estimated,
+    cachedTokens: cached,
+    cacheWriteTokens: written,
+    costMicros: priceTokens(price, usage.prompt_tokens, cached, usage.completion_tokens, written, written1h),
+    priceVersion: price.version,
   };
 }
 
@@ -96,7 +115,14 @@ export function meterUsage(input: MeterInput): MeteredUsage {
  * lifetime (1-hour writes are part of `written`), completion at output. Parts are clamped so
  * that no token is priced twice.
  */
-export function priceTokens(price: ModelPrice, prompt: number, cached: number, completion: number, written = 0, written1h = 0): number {
+export function priceTokens(
+  price: ModelPrice,
+  prompt: number,
+  cached: number,
+  completion: number,
+  written = 0,
+  written1h = 0,
+): number {
   const read = Math.min(cached, prompt);
   const writes = Math.max(0, Math.min(written, prompt - read));
   const writes1h = Math.max(0, Math.min(written1h, writes));
@@ -129,6 +155,11 @@ export function cacheWriteHint(req: ChatRequest): 'none' | '5m' | '1h' {
 }
 
 /** Worst-case cost of an estimate, cache writes included when the request asks for them. */
-export function priceEstimate(price: ModelPrice, prompt: number, completion: number, hint: 'none' | '5m' | '1h'): number {
+export function priceEstimate(
+  price: ModelPrice,
+  prompt: number,
+  completion: number,
+  hint: 'none' | '5m' | '1h',
+): number {
   return priceTokens(price, prompt, 0, completion, hint === 'none' ? 0 : prompt, hint === '1h' ? prompt : 0);
 }

@@ -16,7 +16,8 @@ export function usdToMicros(usd: number): number | undefined {
   if (typeof usd !== 'number' || !Number.isFinite(usd) || usd < 0) return undefined;
   const scaled = usd * MICROS_PER_USD;
   const micros = Math.round(scaled);
-  if (Math.abs(scaled - micros) > 1e-6 * Math.max(1, Math.abs(scaled)) || !Number.isSafeInteger(micros)) return undefined;
+  if (Math.abs(scaled - micros) > 1e-6 * Math.max(1, Math.abs(scaled)) || !Number.isSafeInteger(micros))
+    return undefined;
   return micros;
 }
 

@@ -32,9 +32,12 @@ export interface PriceTable {
  * bills a 5-minute write at 1.25x and a 1-hour write at 2x the input price; the other kinds
  * charge nothing extra for writes (and never report any).
  */
-export function defaultCacheWritePrices(kind: ProviderKind, inputMicrosPer1M: number): { fiveMinutes: number; oneHour: number } {
+export function defaultCacheWritePrices(
+  kind: ProviderKind,
+  inputMicrosPer1M: number,
+): { fiveMinutes: number; oneHour: number } {
   if (kind !== 'anthropic') return { fiveMinutes: inputMicrosPer1M, oneHour: inputMicrosPer1M };
-  return { fiveMinutes: Math.round(inputMicrosPer1M * 5 / 4), oneHour: inputMicrosPer1M * 2 };
+  return { fiveMinutes: Math.round((inputMicrosPer1M * 5) / 4), oneHour: inputMicrosPer1M * 2 };
 }
 
 const DATED_SUFFIX = /-(?:\d{4}-\d{2}-\d{2}|\d{8})$/;

@@ -95,7 +95,10 @@ export function runDataKeyRepositoryContract(name: string, make: () => Promise<R
       const k = sampleDataKey();
       await repo.insert(k);
       const totals = await Promise.all(Array.from({ length: 20 }, () => repo.reserveEncryptions(k.id, 5)));
-      assert.deepEqual([...totals].sort((a, b) => a! - b!), Array.from({ length: 20 }, (_, i) => (i + 1) * 5));
+      assert.deepEqual(
+        [...totals].sort((a, b) => a! - b!),
+        Array.from({ length: 20 }, (_, i) => (i + 1) * 5),
+      );
       assert.equal((await repo.getById(k.id))?.encryptions, 100);
       assert.equal(await repo.reserveEncryptions(sampleDataKey().id, 1), undefined);
     });

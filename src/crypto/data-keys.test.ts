@@ -40,7 +40,9 @@ describe('data keys', () => {
     const perKey = new Map<string, number>();
     for (let instance = 0; instance < 4; instance++) {
       // each "instance" is a fresh process over the same repository
-      const env = createEnvelope({ dataKeys: createDataKeys({ repository: repo, kek, maxEncryptionsPerKey: 10, reservationBlock: 3 }) });
+      const env = createEnvelope({
+        dataKeys: createDataKeys({ repository: repo, kek, maxEncryptionsPerKey: 10, reservationBlock: 3 }),
+      });
       for (let i = 0; i < 7; i++) {
         const id = env.dataKeyIdOf(await env.encrypt(cell(`r${instance}-${i}`), 'v'));
         perKey.set(id, (perKey.get(id) ?? 0) + 1);
@@ -55,10 +57,13 @@ describe('data keys', () => {
     const kek = randomKek();
     const a = createEnvelope({ dataKeys: createDataKeys({ repository: repo, kek }) });
     const b = createEnvelope({ dataKeys: createDataKeys({ repository: repo, kek }) });
-    const cts = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).encrypt(cell(`r${i}`), `v${i}`)));
+    const cts = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).encrypt(cell(`r${i}`), `v${i}`)),
+    );
     assert.equal(new Set(cts.map((c) => a.dataKeyIdOf(c))).size, 1);
     assert.equal(repo.snapshot().keys.length, 1);
-    for (let i = 0; i < 40; i++) assert.equal((await (i % 3 ? a : b).decrypt(cell(`r${i}`), cts[i]!)).toString(), `v${i}`);
+    for (let i = 0; i < 40; i++)
+      assert.equal((await (i % 3 ? a : b).decrypt(cell(`r${i}`), cts[i]!)).toString(), `v${i}`);
   });
 
   it('rotate() makes a new current key; encryptions move to it at once in this process', async () => {
@@ -83,8 +88,19 @@ describe('data keys', () => {
 
   it('refuses bad options when built, not on first use', () => {
     const base = { repository: createMemoryDataKeyRepository(), kek: randomKek() };
-    for (const bad of [{ maxEncryptionsPerKey: 0 }, { maxEncryptionsPerKey: GCM_RANDOM_IV_LIMIT + 1 }, { maxEncryptionsPerKey: 1.5 }, { reservationBlock: 0 }, { maxEncryptionsPerKey: 10, reservationBlock: 11 }, { cache: { maxEntries: 0 } }]) {
-      assert.throws(() => createDataKeys({ ...base, ...bad }), (e) => isCryptoError(e, 'bad_key'), JSON.stringify(bad));
+    for (const bad of [
+      { maxEncryptionsPerKey: 0 },
+      { maxEncryptionsPerKey: GCM_RANDOM_IV_LIMIT + 1 },
+      { maxEncryptionsPerKey: 1.5 },
+      { reservationBlock: 0 },
+      { maxEncryptionsPerKey: 10, reservationBlock: 11 },
+      { cache: { maxEntries: 0 } },
+    ]) {
+      assert.throws(
+        () => createDataKeys({ ...base, ...bad }),
+        (e) => isCryptoError(e, 'bad_key'),
+        JSON.stringify(bad),
+      );
     }
   });
 

@@ -17,8 +17,8 @@ import { hkdfSync, randomBytes, randomFillSync } from 'node:crypto';
 import { CryptoError, isCryptoError } from './crypto-error.ts';
 import type { DataKeyRepository, StoredDataKey } from './data-key-repository.ts';
 import type { KekProvider } from './kek/kek-provider.ts';
-import { createKeyring, wrongKekMessage, type Keyring } from './kek/keyring.ts';
-import { createKeyCache, type CachedKey, type KeyCache } from './key-cache.ts';
+import { createKeyring, type Keyring, wrongKekMessage } from './kek/keyring.ts';
+import { type CachedKey, createKeyCache, type KeyCache } from './key-cache.ts';
 import { isSealed, type TenantKeyVault } from './vault/tenant-key-vault.ts';
 
 export const DEK_BYTES = 32;
@@ -78,8 +78,20 @@ export function createDataKeys(opts: DataKeysOptions): DataKeys {
   const repo = opts.repository;
   const vault = opts.vault;
   const keyring = createKeyring(opts.kek, opts.previousKeks);
-  const max = intOption('maxEncryptionsPerKey', opts.maxEncryptionsPerKey, DEFAULT_MAX_ENCRYPTIONS_PER_KEY, 1, GCM_RANDOM_IV_LIMIT);
-  const block = intOption('reservationBlock', opts.reservationBlock, Math.min(DEFAULT_RESERVATION_BLOCK, max), 1, Math.min(1_000_000, max));
+  const max = intOption(
+    'maxEncryptionsPerKey',
+    opts.maxEncryptionsPerKey,
+    DEFAULT_MAX_ENCRYPTIONS_PER_KEY,
+    1,
+    GCM_RANDOM_IV_LIMIT,
+  );
+  const block = intOption(
+    'reservationBlock',
+    opts.reservationBlock,
+    Math.min(DEFAULT_RESERVATION_BLOCK, max),
+    1,
+    Math.min(1_000_000, max),
+  );
   const now = opts.now ?? Date.now;
   const cache: KeyCache = createKeyCache({
     maxEntries: opts.cache?.maxEntries ?? 1000,
@@ -108,7 +120,15 @@ export function createDataKeys(opts: DataKeysOptions): DataKeys {
       const aad = wrapAad({ id, tenantId, version });
       const inner = await keyring.current.wrap(dek, aad);
       const wrapped = vault === undefined ? inner : await vault.seal(tenantId, inner, aad);
-      const record: StoredDataKey = { id, tenantId, version, kekId: keyring.current.id, wrapped, createdAt: new Date(now()), encryptions: 0 };
+      const record: StoredDataKey = {
+        id,
+        tenantId,
+        version,
+        kekId: keyring.current.id,
+        wrapped,
+        createdAt: new Date(now()),
+        encryptions: 0,
+      };
       if (!(await repo.insert(record))) return undefined;
       if (vault !== undefined) {
         // A shred elsewhere may have destroyed the tenant's shred key between the seal and the
@@ -146,7 +166,10 @@ export function createDataKeys(opts: DataKeysOptions): DataKeys {
         }
         await createKey(tenantId, current.version + 1); // exhausted; losing the race to another writer is fine
       }
-      throw new CryptoError('unknown_key', `could not obtain a current data key for tenant ${tenantId} (concurrent changes kept winning)`);
+      throw new CryptoError(
+        'unknown_key',
+        `could not obtain a current data key for tenant ${tenantId} (concurrent changes kept winning)`,
+      );
     });
   }
 
@@ -162,7 +185,10 @@ export function createDataKeys(opts: DataKeysOptions): DataKeys {
     if (record === undefined) {
       const tomb = await repo.getTombstone(dekId);
       if (tomb !== undefined) {
-        throw new CryptoError('shredded', `data key ${dekId} of tenant ${tomb.tenantId} was destroyed (crypto-shredded) at ${tomb.shreddedAt.toISOString()}; its data cannot be recovered`);
+        throw new CryptoError(
+          'shredded',
+          `data key ${dekId} of tenant ${tomb.tenantId} was destroyed (crypto-shredded) at ${tomb.shreddedAt.toISOString()}; its data cannot be recovered`,
+        );
       }
       throw new CryptoError('unknown_key', `no data key ${dekId} exists`);
     }
@@ -181,13 +207,20 @@ export function createDataKeys(opts: DataKeysOptions): DataKeys {
 
   async function openSeal(record: StoredDataKey, aad: Buffer): Promise<Buffer> {
     if (vault === undefined) {
-      throw new CryptoError('bad_key', `data key ${record.id} of tenant ${record.tenantId} is sealed by a tenant key vault, but none is configured (security.tenant_keys.vault is none): configure the vault that sealed it`);
+      throw new CryptoError(
+        'bad_key',
+        `data key ${record.id} of tenant ${record.tenantId} is sealed by a tenant key vault, but none is configured (security.tenant_keys.vault is none): configure the vault that sealed it`,
+      );
     }
     try {
       return await vault.open(record.tenantId, record.wrapped, aad);
     } catch (err) {
       if (isCryptoError(err, 'shredded')) {
-        throw new CryptoError('shredded', `data key ${record.id} of tenant ${record.tenantId} cannot be opened: the tenant's shred key was destroyed (crypto-shredded), so its data cannot be recovered (${err.message})`, { cause: err });
+        throw new CryptoError(
+          'shredded',
+          `data key ${record.id} of tenant ${record.tenantId} cannot be opened: the tenant's shred key was destroyed (crypto-shredded), so its data cannot be recovered (${err.message})`,
+          { cause: err },
+        );
       }
       throw err;
     }
@@ -250,14 +283,18 @@ export function createDataKeys(opts: DataKeysOptions): DataKeys {
             return created;
           }
         }
-        throw new CryptoError('unknown_key', `could not rotate the data key of tenant ${tenantId} (concurrent changes kept winning)`);
+        throw new CryptoError(
+          'unknown_key',
+          `could not rotate the data key of tenant ${tenantId} (concurrent changes kept winning)`,
+        );
       });
     },
     forgetTenant,
     async verifyKeks() {
       const inUse = await repo.kekIdsInUse();
       const unknown = inUse.filter((id) => !keyring.ids.includes(id));
-      if (unknown.length > 0) throw new CryptoError('wrong_kek', wrongKekMessage('data keys were', unknown, keyring.ids));
+      if (unknown.length > 0)
+        throw new CryptoError('wrong_kek', wrongKekMessage('data keys were', unknown, keyring.ids));
       const retired = keyring.ids.filter((id) => id !== keyring.current.id && !inUse.includes(id));
       return { inUse, retired };
     },
@@ -278,7 +315,10 @@ export async function sealLegacyKeys(repo: DataKeyRepository, vault: TenantKeyVa
   for (const kekId of await repo.kekIdsInUse()) {
     let afterId: string | undefined;
     for (;;) {
-      const page = await repo.listByKekId(kekId, afterId === undefined ? { limit: pageSize } : { afterId, limit: pageSize });
+      const page = await repo.listByKekId(
+        kekId,
+        afterId === undefined ? { limit: pageSize } : { afterId, limit: pageSize },
+      );
       for (const key of page) {
         if (isSealed(key.wrapped)) continue;
         const blob = await vault.seal(key.tenantId, key.wrapped, wrapAad(key));

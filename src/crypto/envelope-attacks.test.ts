@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { inspect } from 'node:util';
 import { describe, it } from 'node:test';
+import { inspect } from 'node:util';
 import { CryptoError, type CryptoErrorReason } from './crypto-error.ts';
 import { DEK_ID_BYTES, HEADER_BYTES, MIN_CIPHERTEXT_BYTES } from './envelope-format.ts';
 import { createLocalKek } from './kek/kek-provider.ts';
@@ -93,7 +93,11 @@ describe('envelope attacks', () => {
     await collect(fresh.envelope.decrypt(cell('r1'), ct));
     assert.ok(errors.length > 40);
 
-    const secrets = [PLAINTEXT, 'PLANTED-SECRET', ...[kekBytes, ...deks].flatMap((k) => [k.toString('hex'), k.toString('base64'), k.toString('latin1')])];
+    const secrets = [
+      PLAINTEXT,
+      'PLANTED-SECRET',
+      ...[kekBytes, ...deks].flatMap((k) => [k.toString('hex'), k.toString('base64'), k.toString('latin1')]),
+    ];
     for (const err of errors) {
       const text = inspect(err, { depth: 10 });
       for (const s of secrets) assert.ok(!text.includes(s), `error leaks secret material: ${text.slice(0, 300)}`);

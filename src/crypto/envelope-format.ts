@@ -41,7 +41,8 @@ export interface ParsedCiphertext {
 
 /** Canonical bytes of a binding; throws TypeError on a malformed binding (a programming error). */
 export function encodeBinding(b: Binding): Buffer {
-  if (typeof b !== 'object' || b === null) throw new TypeError('binding must be an object { table, row, tenant, column? }');
+  if (typeof b !== 'object' || b === null)
+    throw new TypeError('binding must be an object { table, row, tenant, column? }');
   const parts: Buffer[] = [BINDING_LABEL];
   for (const name of ['tenant', 'table', 'row'] as const) parts.push(field(name, b[name]));
   if (b.column === undefined) parts.push(Buffer.of(0));
@@ -60,7 +61,8 @@ function field(name: string, value: unknown): Buffer {
 
 export function encodeHeader(dekId: string, check: Buffer): Buffer {
   const id = Buffer.from(dekId, 'hex');
-  if (id.length !== DEK_ID_BYTES || check.length !== CHECK_BYTES) throw new TypeError('malformed data-key id or binding check');
+  if (id.length !== DEK_ID_BYTES || check.length !== CHECK_BYTES)
+    throw new TypeError('malformed data-key id or binding check');
   return Buffer.concat([Buffer.of(FORMAT_VERSION), id, check]);
 }
 
@@ -73,14 +75,21 @@ export function describeBinding(b: Binding): string {
 }
 
 export function parseCiphertext(input: unknown): ParsedCiphertext {
-  if (!(input instanceof Uint8Array)) throw new CryptoError('bad_format', 'ciphertext must be bytes (Buffer or Uint8Array)');
+  if (!(input instanceof Uint8Array))
+    throw new CryptoError('bad_format', 'ciphertext must be bytes (Buffer or Uint8Array)');
   const ct = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   if (ct.length === 0) throw new CryptoError('bad_format', 'ciphertext is empty');
   if (ct[0] !== FORMAT_VERSION) {
-    throw new CryptoError('bad_format', `unsupported ciphertext format version ${ct[0]} (this build reads version ${FORMAT_VERSION}); it is not an encrypted value, or was written by a newer release`);
+    throw new CryptoError(
+      'bad_format',
+      `unsupported ciphertext format version ${ct[0]} (this build reads version ${FORMAT_VERSION}); it is not an encrypted value, or was written by a newer release`,
+    );
   }
   if (ct.length < MIN_CIPHERTEXT_BYTES) {
-    throw new CryptoError('bad_format', `ciphertext is ${ct.length} bytes, shorter than the ${MIN_CIPHERTEXT_BYTES}-byte minimum (truncated)`);
+    throw new CryptoError(
+      'bad_format',
+      `ciphertext is ${ct.length} bytes, shorter than the ${MIN_CIPHERTEXT_BYTES}-byte minimum (truncated)`,
+    );
   }
   const header = ct.subarray(0, HEADER_BYTES);
   return {

@@ -1,10 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { isCryptoError, type CryptoErrorReason } from './crypto-error.ts';
+import { type CryptoErrorReason, isCryptoError } from './crypto-error.ts';
 import { createDataKeys } from './data-keys.ts';
-import { DEK_ID_BYTES, FORMAT_VERSION, HEADER_BYTES, IV_BYTES, MIN_CIPHERTEXT_BYTES, TAG_BYTES } from './envelope-format.ts';
 import { createEnvelope } from './envelope.ts';
+import {
+  DEK_ID_BYTES,
+  FORMAT_VERSION,
+  HEADER_BYTES,
+  IV_BYTES,
+  MIN_CIPHERTEXT_BYTES,
+  TAG_BYTES,
+} from './envelope-format.ts';
 import { cell, harness, randomKek } from './test-fixtures.ts';
 
 const reason = (r: CryptoErrorReason) => (e: unknown) => isCryptoError(e, r);
@@ -84,7 +91,11 @@ describe('envelope: a ciphertext is bound to its place', () => {
 
   it('refuses malformed bindings as programming errors', async () => {
     const { envelope } = harness();
-    for (const bad of [{ table: '', row: 'r', tenant: 't' }, { table: 't', row: 'r' }, { table: 't', row: 'r', tenant: 't', column: '' }]) {
+    for (const bad of [
+      { table: '', row: 'r', tenant: 't' },
+      { table: 't', row: 'r' },
+      { table: 't', row: 'r', tenant: 't', column: '' },
+    ]) {
       await assert.rejects(envelope.encrypt(bad as never, 'x'), TypeError);
     }
   });
@@ -96,7 +107,11 @@ describe('envelope: wrong or missing keys', () => {
     const ct = await h.envelope.encrypt(cell('r1'), 'v');
     const other = randomKek();
     let unwrapCalls = 0;
-    const spy = { id: other.id, wrap: other.wrap, unwrap: (w: Buffer, a: Buffer) => (unwrapCalls++, other.unwrap(w, a)) };
+    const spy = {
+      id: other.id,
+      wrap: other.wrap,
+      unwrap: (w: Buffer, a: Buffer) => (unwrapCalls++, other.unwrap(w, a)),
+    };
     const wrong = createEnvelope({ dataKeys: createDataKeys({ repository: h.repo, kek: spy }) });
     await assert.rejects(wrong.decrypt(cell('r1'), ct), (e) => {
       assert.ok(isCryptoError(e, 'wrong_kek'));
@@ -106,7 +121,10 @@ describe('envelope: wrong or missing keys', () => {
     assert.equal(unwrapCalls, 0);
     await assert.rejects(createDataKeys({ repository: h.repo, kek: other }).verifyKeks(), (e) => {
       assert.ok(isCryptoError(e, 'wrong_kek'));
-      assert.match(e.message, new RegExp(`^data keys were wrapped by KEK ${h.kek.id}, the configured KEK is ${other.id}`));
+      assert.match(
+        e.message,
+        new RegExp(`^data keys were wrapped by KEK ${h.kek.id}, the configured KEK is ${other.id}`),
+      );
       return true;
     });
   });

@@ -6,10 +6,10 @@
  */
 import { createCipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { CryptoError } from './crypto-error.ts';
-import { gcmOpen } from './gcm.ts';
 import type { DataKeys } from './data-keys.ts';
 import {
   associatedData,
+  type Binding,
   CHECK_BYTES,
   describeBinding,
   encodeBinding,
@@ -17,8 +17,8 @@ import {
   IV_BYTES,
   parseCiphertext,
   TAG_BYTES,
-  type Binding,
 } from './envelope-format.ts';
+import { gcmOpen } from './gcm.ts';
 
 export interface Envelope {
   encrypt(binding: Binding, plaintext: Uint8Array | string): Promise<Buffer>;
@@ -56,13 +56,24 @@ export function createEnvelope(opts: { readonly dataKeys: DataKeys }): Envelope 
       const where = describeBinding(binding);
       return dataKeys.withKey(parsed.dekId, (key) => {
         if (key.tenantId !== binding.tenant) {
-          throw new CryptoError('wrong_binding', `the ciphertext for ${where} was encrypted for another tenant (moved or copied from elsewhere)`);
+          throw new CryptoError(
+            'wrong_binding',
+            `the ciphertext for ${where} was encrypted for another tenant (moved or copied from elsewhere)`,
+          );
         }
         const expected = bindingCheck(key.bindKey, bindingBytes);
         if (!timingSafeEqual(expected, parsed.check)) {
-          throw new CryptoError('wrong_binding', `the ciphertext for ${where} was encrypted for another table, column or row (moved or copied from elsewhere)`);
+          throw new CryptoError(
+            'wrong_binding',
+            `the ciphertext for ${where} was encrypted for another table, column or row (moved or copied from elsewhere)`,
+          );
         }
-        return gcmOpen(key.encKey, parsed, associatedData(parsed.header, bindingBytes), `the ciphertext for ${where} failed authentication (modified or truncated)`);
+        return gcmOpen(
+          key.encKey,
+          parsed,
+          associatedData(parsed.header, bindingBytes),
+          `the ciphertext for ${where} failed authentication (modified or truncated)`,
+        );
       });
     },
 

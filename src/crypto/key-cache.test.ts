@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { isCryptoError } from './crypto-error.ts';
-import { createKeyCache, type CachedKey } from './key-cache.ts';
+import { type CachedKey, createKeyCache } from './key-cache.ts';
 
 function entry(tenantId = 't1'): CachedKey {
   return { tenantId, encKey: Buffer.from(randomBytes(32)), bindKey: Buffer.from(randomBytes(32)) };
@@ -67,8 +67,16 @@ describe('key cache', () => {
   });
 
   it('refuses bad options at construction', () => {
-    for (const bad of [{ maxEntries: 0, ttlMs: 1 }, { maxEntries: 1.5, ttlMs: 1 }, { maxEntries: 1, ttlMs: -1 }, { maxEntries: 1, ttlMs: Number.NaN }]) {
-      assert.throws(() => createKeyCache({ ...bad, now: () => 0 }), (e) => isCryptoError(e, 'bad_key'));
+    for (const bad of [
+      { maxEntries: 0, ttlMs: 1 },
+      { maxEntries: 1.5, ttlMs: 1 },
+      { maxEntries: 1, ttlMs: -1 },
+      { maxEntries: 1, ttlMs: Number.NaN },
+    ]) {
+      assert.throws(
+        () => createKeyCache({ ...bad, now: () => 0 }),
+        (e) => isCryptoError(e, 'bad_key'),
+      );
     }
   });
 });

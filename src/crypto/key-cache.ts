@@ -32,10 +32,16 @@ export interface KeyCache {
 
 export function createKeyCache(opts: KeyCacheOptions): KeyCache {
   if (!Number.isInteger(opts.maxEntries) || opts.maxEntries < 1 || opts.maxEntries > 1_000_000) {
-    throw new CryptoError('bad_key', `key cache maxEntries must be an integer from 1 to 1000000 (got ${String(opts.maxEntries)})`);
+    throw new CryptoError(
+      'bad_key',
+      `key cache maxEntries must be an integer from 1 to 1000000 (got ${String(opts.maxEntries)})`,
+    );
   }
   if (!Number.isInteger(opts.ttlMs) || opts.ttlMs < 0 || opts.ttlMs > 86_400_000) {
-    throw new CryptoError('bad_key', `key cache ttlMs must be an integer from 0 to 86400000 (got ${String(opts.ttlMs)})`);
+    throw new CryptoError(
+      'bad_key',
+      `key cache ttlMs must be an integer from 0 to 86400000 (got ${String(opts.ttlMs)})`,
+    );
   }
   // Map keeps insertion order: re-inserting on use makes the first entry the least recently used.
   const entries = new Map<string, { key: CachedKey; expiresAt: number }>();

@@ -3,7 +3,10 @@ import { describe, it } from 'node:test';
 import { runDataKeyRepositoryContract, sampleDataKey } from './data-key-repository-contract.ts';
 import { createMemoryDataKeyRepository } from './memory-data-key-repository.ts';
 
-runDataKeyRepositoryContract('memory', async () => ({ repo: createMemoryDataKeyRepository(), cleanup: async () => {} }));
+runDataKeyRepositoryContract('memory', async () => ({
+  repo: createMemoryDataKeyRepository(),
+  cleanup: async () => {},
+}));
 
 describe('memory repository snapshots', () => {
   it('a snapshot is a deep copy: later changes do not reach it, and it restores', async () => {

@@ -27,7 +27,9 @@ describe('openEnvelope', () => {
     const { dir, store } = await fresh();
     const warnings: string[] = [];
     const log = silentLogger();
-    log.warn = ((obj: { event?: string }) => { warnings.push(String(obj.event)); }) as typeof log.warn;
+    log.warn = ((obj: { event?: string }) => {
+      warnings.push(String(obj.event));
+    }) as typeof log.warn;
     const s1 = await store();
     const sec: SecurityConfig = { dataDir: dir, keyHashSecret: undefined };
     const ct = await (await openEnvelope(sec, s1, log)).encrypt(binding, 'hello');
@@ -44,27 +46,49 @@ describe('openEnvelope', () => {
   it('accepts base64 and hex master keys, which are the same key', async () => {
     const key = randomBytes(32);
     assert.equal(masterKeyFromValue(key.toString('base64'), 'x').id, masterKeyFromValue(key.toString('hex'), 'x').id);
-    assert.throws(() => masterKeyFromValue(randomBytes(16).toString('hex'), 'security.master_key'), (e) => isCryptoError(e, 'bad_key') && /security\.master_key is neither base64 nor hex|decodes to/.test(e.message));
+    assert.throws(
+      () => masterKeyFromValue(randomBytes(16).toString('hex'), 'security.master_key'),
+      (e) => isCryptoError(e, 'bad_key') && /security\.master_key is neither base64 nor hex|decodes to/.test(e.message),
+    );
   });
 
   it('refuses to start with the wrong master key, naming both KEK ids, and never falls back', async () => {
     const { dir, store } = await fresh();
     const good = randomBytes(32).toString('base64');
     const s1 = await store();
-    const ct = await (await openEnvelope({ dataDir: dir, keyHashSecret: undefined, masterKey: good }, s1, silentLogger())).encrypt(binding, 'secret text');
+    const ct = await (
+      await openEnvelope({ dataDir: dir, keyHashSecret: undefined, masterKey: good }, s1, silentLogger())
+    ).encrypt(binding, 'secret text');
     await closeEnvelope(s1);
     await s1.close();
     const s2 = await store();
     const wrong = masterKeyFromValue(randomBytes(32).toString('base64'), 'x');
-    await assert.rejects(openEnvelope({ dataDir: dir, keyHashSecret: undefined, masterKey: randomBytes(32).toString('base64') }, s2, silentLogger()), (e) => {
-      assert.ok(isCryptoError(e, 'wrong_kek'));
-      assert.match(e.message, /encryption at rest cannot start: data keys were wrapped by KEK [0-9a-f]{16}, the configured KEK is [0-9a-f]{16}/);
-      assert.ok(!e.message.includes(good));
-      return true;
-    });
+    await assert.rejects(
+      openEnvelope(
+        { dataDir: dir, keyHashSecret: undefined, masterKey: randomBytes(32).toString('base64') },
+        s2,
+        silentLogger(),
+      ),
+      (e) => {
+        assert.ok(isCryptoError(e, 'wrong_kek'));
+        assert.match(
+          e.message,
+          /encryption at rest cannot start: data keys were wrapped by KEK [0-9a-f]{16}, the configured KEK is [0-9a-f]{16}/,
+        );
+        assert.ok(!e.message.includes(good));
+        return true;
+      },
+    );
     wrong.destroy();
     // The right key still reads what was written: nothing was changed by the failed start.
-    assert.equal((await (await openEnvelope({ dataDir: dir, keyHashSecret: undefined, masterKey: good }, s2, silentLogger())).decrypt(binding, ct)).toString(), 'secret text');
+    assert.equal(
+      (
+        await (
+          await openEnvelope({ dataDir: dir, keyHashSecret: undefined, masterKey: good }, s2, silentLogger())
+        ).decrypt(binding, ct)
+      ).toString(),
+      'secret text',
+    );
     await closeEnvelope(s2);
     await s2.close();
     assert.ok(!readFileSync(join(dir, 'portcullis.db')).includes(Buffer.from('secret text')));
@@ -74,9 +98,20 @@ describe('openEnvelope', () => {
     const { dir, store } = await fresh();
     const oldKey = randomBytes(32).toString('base64');
     const s1 = await store();
-    const ct = await (await openEnvelope({ dataDir: dir, keyHashSecret: undefined, masterKey: oldKey }, s1, silentLogger())).encrypt(binding, 'x');
+    const ct = await (
+      await openEnvelope({ dataDir: dir, keyHashSecret: undefined, masterKey: oldKey }, s1, silentLogger())
+    ).encrypt(binding, 'x');
     await closeEnvelope(s1);
-    const env = await openEnvelope({ dataDir: dir, keyHashSecret: undefined, masterKey: randomBytes(32).toString('hex'), previousMasterKeys: [oldKey] }, s1, silentLogger());
+    const env = await openEnvelope(
+      {
+        dataDir: dir,
+        keyHashSecret: undefined,
+        masterKey: randomBytes(32).toString('hex'),
+        previousMasterKeys: [oldKey],
+      },
+      s1,
+      silentLogger(),
+    );
     assert.equal((await env.decrypt(binding, ct)).toString(), 'x');
     await closeEnvelope(s1);
     await s1.close();

@@ -20,7 +20,7 @@ import type { SecurityConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Store } from '../store/store.ts';
 import { CryptoError, isCryptoError } from './crypto-error.ts';
-import { createDataKeys, sealLegacyKeys, type DataKeysOptions } from './data-keys.ts';
+import { createDataKeys, type DataKeysOptions, sealLegacyKeys } from './data-keys.ts';
 import { createEnvelope, type Envelope } from './envelope.ts';
 import type { KekProvider } from './kek/kek-provider.ts';
 import { kekFromFile } from './kek/kek-sources.ts';
@@ -46,7 +46,12 @@ export interface OpenEnvelopeOptions {
 // One envelope per store, so every user in a process shares one key cache and one set of reservations.
 const opened = new WeakMap<Store, Promise<Envelope>>();
 
-export function openEnvelope(security: SecurityConfig, store: Store, log: Logger, opts: OpenEnvelopeOptions = {}): Promise<Envelope> {
+export function openEnvelope(
+  security: SecurityConfig,
+  store: Store,
+  log: Logger,
+  opts: OpenEnvelopeOptions = {},
+): Promise<Envelope> {
   let p = opened.get(store);
   if (p === undefined) {
     p = open(security, store, log, opts);
@@ -85,31 +90,57 @@ async function open(security: SecurityConfig, store: Store, log: Logger, opts: O
   const vault = opts.vault === undefined ? openTenantKeyVault(security, store.driver, log) : (opts.vault ?? undefined);
   // Unwrapped keys are kept a minute: a tenant shredded from another process stops being readable here within it.
   const dataKeys = createDataKeys({
-    cache: { ttlMs: CACHE_TTL_MS }, ...opts.dataKeys, repository: store.dataKeys, kek: current, previousKeks: previous,
+    cache: { ttlMs: CACHE_TTL_MS },
+    ...opts.dataKeys,
+    repository: store.dataKeys,
+    kek: current,
+    previousKeks: previous,
     ...(vault === undefined ? {} : { vault }),
   });
   try {
     const check = await dataKeys.verifyKeks();
     if (vault !== undefined) {
       const sealed = await sealLegacyKeys(store.dataKeys, vault);
-      if (sealed > 0) log.info({ event: 'crypto.data_keys_sealed', count: sealed, vault: vault.kind }, `sealed ${sealed} data key(s) stored before the tenant key vault was enabled`);
+      if (sealed > 0)
+        log.info(
+          { event: 'crypto.data_keys_sealed', count: sealed, vault: vault.kind },
+          `sealed ${sealed} data key(s) stored before the tenant key vault was enabled`,
+        );
     }
     if (check.retired.length > 0) {
-      log.warn({ event: 'crypto.previous_master_key_unused', kekIds: check.retired },
-        'security.previous_master_keys wrap no data key any more: the rotation is complete; remove them from the config and destroy them');
+      log.warn(
+        { event: 'crypto.previous_master_key_unused', kekIds: check.retired },
+        'security.previous_master_keys wrap no data key any more: the rotation is complete; remove them from the config and destroy them',
+      );
     } else if (previous.length > 0) {
       const pending = check.inUse.filter((id) => id !== current.id);
-      if (pending.length > 0) log.info({ event: 'crypto.master_key_rotation_pending', kekIds: pending }, 'data keys still wrapped by a previous master key: run "portcullis keys rotate-master"');
+      if (pending.length > 0)
+        log.info(
+          { event: 'crypto.master_key_rotation_pending', kekIds: pending },
+          'data keys still wrapped by a previous master key: run "portcullis keys rotate-master"',
+        );
     }
   } catch (err) {
     dataKeys.close();
     await vault?.close();
     if (isCryptoError(err, 'wrong_kek')) {
-      throw new CryptoError('wrong_kek', `encryption at rest cannot start: ${err.message}. Check security.master_key (and security.previous_master_keys during a rotation); Portcullis never falls back to storing plaintext`, { cause: err });
+      throw new CryptoError(
+        'wrong_kek',
+        `encryption at rest cannot start: ${err.message}. Check security.master_key (and security.previous_master_keys during a rotation); Portcullis never falls back to storing plaintext`,
+        { cause: err },
+      );
     }
     throw err;
   }
-  log.info({ event: 'crypto.ready', kekId: current.id, previousKekIds: previous.map((k) => k.id), tenantKeyVault: vault?.kind ?? 'none' }, 'encryption at rest ready');
+  log.info(
+    {
+      event: 'crypto.ready',
+      kekId: current.id,
+      previousKekIds: previous.map((k) => k.id),
+      tenantKeyVault: vault?.kind ?? 'none',
+    },
+    'encryption at rest ready',
+  );
   return createEnvelope({ dataKeys });
 }
 
@@ -117,8 +148,10 @@ function currentKek(security: SecurityConfig, driver: string, log: Logger): KekP
   if (security.masterKey !== undefined) return masterKeyFromValue(security.masterKey, 'security.master_key');
   const path = join(security.dataDir, MASTER_KEY_FILE);
   const created = ensureGeneratedKey(security.dataDir, path);
-  log.warn({ event: 'crypto.generated_master_key', path, created },
-    `no security.master_key configured: using a master key generated under the data dir. Production must configure security.master_key (and keep a copy: losing it loses every encrypted value)${driver === 'sqlite' ? '' : '; with a shared store every instance needs the same key, so instances with other generated keys will refuse to start'}`);
+  log.warn(
+    { event: 'crypto.generated_master_key', path, created },
+    `no security.master_key configured: using a master key generated under the data dir. Production must configure security.master_key (and keep a copy: losing it loses every encrypted value)${driver === 'sqlite' ? '' : '; with a shared store every instance needs the same key, so instances with other generated keys will refuse to start'}`,
+  );
   return kekFromFile(path);
 }
 
@@ -133,11 +166,18 @@ function ensureGeneratedKey(dataDir: string, path: string): boolean {
     if (!st.isDirectory()) throw new CryptoError('bad_key', `data dir ${dataDir} is not a directory`);
     // Whoever can write the folder could swap the key file for one they know.
     if (POSIX && (st.mode & 0o022) !== 0) {
-      throw new CryptoError('bad_key', `data dir ${dataDir} is writable by group or others (mode 0${(st.mode & 0o777).toString(8)}); run: chmod 700 ${dataDir}`);
+      throw new CryptoError(
+        'bad_key',
+        `data dir ${dataDir} is writable by group or others (mode 0${(st.mode & 0o777).toString(8)}); run: chmod 700 ${dataDir}`,
+      );
     }
   } catch (err) {
     if (err instanceof CryptoError) throw err;
-    throw new CryptoError('bad_key', `cannot create data dir ${dataDir} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+    throw new CryptoError(
+      'bad_key',
+      `cannot create data dir ${dataDir} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      { cause: err },
+    );
   }
   const key = randomBytes(32);
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
@@ -147,7 +187,9 @@ function ensureGeneratedKey(dataDir: string, path: string): boolean {
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new CryptoError('bad_key', `cannot create ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+    throw new CryptoError('bad_key', `cannot create ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, {
+      cause: err,
+    });
   } finally {
     key.fill(0);
     rmSync(tmp, { force: true });

@@ -27,20 +27,35 @@ describe('rotation and shredding on the SQLite store', () => {
       const newKek = randomKek('new');
       const env = createEnvelope({ dataKeys: createDataKeys({ repository: store.dataKeys, kek: oldKek }) });
       const cts = new Map<string, Buffer>();
-      for (let i = 0; i < 6; i++) cts.set(`t${i}`, await env.encrypt({ table: 'x', row: 'r', tenant: `t${i}` }, `value ${i}`));
+      for (let i = 0; i < 6; i++)
+        cts.set(`t${i}`, await env.encrypt({ table: 'x', row: 'r', tenant: `t${i}` }, `value ${i}`));
 
-      await assert.rejects(rotateMasterKey(store.dataKeys, oldKek, failingAfter(newKek, 2), { batchSize: 2 }), /KMS unreachable/);
-      assert.equal((await store.dataKeys.listByKekId(newKek.id, { limit: 100 })).length, 2, 'two keys moved before the failure');
+      await assert.rejects(
+        rotateMasterKey(store.dataKeys, oldKek, failingAfter(newKek, 2), { batchSize: 2 }),
+        /KMS unreachable/,
+      );
+      assert.equal(
+        (await store.dataKeys.listByKekId(newKek.id, { limit: 100 })).length,
+        2,
+        'two keys moved before the failure',
+      );
       // Mid-rotation, a gateway configured with both KEKs reads everything.
-      const both = createEnvelope({ dataKeys: createDataKeys({ repository: store.dataKeys, kek: newKek, previousKeks: [oldKek] }) });
-      for (const [t, ct] of cts) assert.equal((await both.decrypt({ table: 'x', row: 'r', tenant: t }, ct)).toString(), `value ${t.slice(1)}`);
+      const both = createEnvelope({
+        dataKeys: createDataKeys({ repository: store.dataKeys, kek: newKek, previousKeks: [oldKek] }),
+      });
+      for (const [t, ct] of cts)
+        assert.equal((await both.decrypt({ table: 'x', row: 'r', tenant: t }, ct)).toString(), `value ${t.slice(1)}`);
 
       const r = await rotateMasterKey(store.dataKeys, oldKek, newKek, { batchSize: 2 });
       assert.deepEqual([r.rewrapped, r.remaining], [4, 0]);
       oldKek.destroy();
       const onlyNew = createEnvelope({ dataKeys: createDataKeys({ repository: store.dataKeys, kek: newKek }) });
       assert.deepEqual(await onlyNew.dataKeys.verifyKeks(), { inUse: [newKek.id], retired: [] });
-      for (const [t, ct] of cts) assert.equal((await onlyNew.decrypt({ table: 'x', row: 'r', tenant: t }, ct)).toString(), `value ${t.slice(1)}`);
+      for (const [t, ct] of cts)
+        assert.equal(
+          (await onlyNew.decrypt({ table: 'x', row: 'r', tenant: t }, ct)).toString(),
+          `value ${t.slice(1)}`,
+        );
     } finally {
       await store.close();
     }
@@ -55,9 +70,15 @@ describe('rotation and shredding on the SQLite store', () => {
       const ct = await env.encrypt({ table: 'x', row: 'r', tenant: 'gone' }, 'v');
       await dataKeys.rotate('gone');
       await env.encrypt({ table: 'x', row: 'r', tenant: 'kept' }, 'v');
-      const wrapped = [(await store.dataKeys.getById(env.dataKeyIdOf(ct)))!.wrapped, (await store.dataKeys.getCurrent('gone'))!.wrapped];
+      const wrapped = [
+        (await store.dataKeys.getById(env.dataKeyIdOf(ct)))!.wrapped,
+        (await store.dataKeys.getCurrent('gone'))!.wrapped,
+      ];
       const bytes = () => Buffer.concat([path, `${path}-wal`].filter(existsSync).map((p) => readFileSync(p)));
-      assert.ok(wrapped.every((w) => bytes().includes(w)), 'the check can see the keys before the shred');
+      assert.ok(
+        wrapped.every((w) => bytes().includes(w)),
+        'the check can see the keys before the shred',
+      );
       assert.equal((await shredTenant(dataKeys, 'gone')).keysDestroyed, 2);
       assert.ok(wrapped.every((w) => !bytes().includes(w)));
       await assert.rejects(env.decrypt({ table: 'x', row: 'r', tenant: 'gone' }, ct), /crypto-shredded/);

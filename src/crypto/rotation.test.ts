@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isCryptoError } from './crypto-error.ts';
 import { createDataKeys } from './data-keys.ts';
-import type { Binding } from './envelope-format.ts';
 import { createEnvelope, type Envelope } from './envelope.ts';
-import { reencrypt, rotateDataKey, rotateMasterKey, type EncryptedItem, type MasterKeyProgress } from './rotation.ts';
+import type { Binding } from './envelope-format.ts';
+import { type EncryptedItem, type MasterKeyProgress, reencrypt, rotateDataKey, rotateMasterKey } from './rotation.ts';
 import { cell, failingAfter, harness, randomKek } from './test-fixtures.ts';
 
 interface Row {
@@ -36,9 +36,15 @@ describe('master key rotation', () => {
     const rows = await seed(h.envelope, 25, 2);
     const newKek = randomKek('new');
     const progress: MasterKeyProgress[] = [];
-    const result = await rotateMasterKey(h.repo, oldKek, newKek, { batchSize: 10, onProgress: (p) => progress.push(p) });
+    const result = await rotateMasterKey(h.repo, oldKek, newKek, {
+      batchSize: 10,
+      onProgress: (p) => progress.push(p),
+    });
     assert.deepEqual(result, { rewrapped: 25, skipped: 0, total: 25, remaining: 0 });
-    assert.deepEqual(progress.map((p) => p.rewrapped), [10, 20, 25]);
+    assert.deepEqual(
+      progress.map((p) => p.rewrapped),
+      [10, 20, 25],
+    );
     assert.ok(h.repo.snapshot().keys.every((k) => k.kekId === newKek.id));
 
     oldKek.destroy();
@@ -53,17 +59,27 @@ describe('master key rotation', () => {
     const rows = await seed(h.envelope, 30, 1);
     const newKek = randomKek('new');
 
-    await assert.rejects(rotateMasterKey(h.repo, oldKek, failingAfter(newKek, 12), { batchSize: 5 }), /injected failure/);
+    await assert.rejects(
+      rotateMasterKey(h.repo, oldKek, failingAfter(newKek, 12), { batchSize: 5 }),
+      /injected failure/,
+    );
     const kekIds = h.repo.snapshot().keys.map((k) => k.kekId);
     assert.equal(kekIds.filter((id) => id === newKek.id).length, 12);
     assert.equal(kekIds.filter((id) => id === oldKek.id).length, 18);
 
     // a gateway configured for the rotation (new current, old accepted) reads everything mid-way
-    const during = createEnvelope({ dataKeys: createDataKeys({ repository: h.repo, kek: newKek, previousKeks: [oldKek] }) });
+    const during = createEnvelope({
+      dataKeys: createDataKeys({ repository: h.repo, kek: newKek, previousKeks: [oldKek] }),
+    });
     await assertAllDecrypt(during, rows);
     // one configured with only the new KEK is told exactly what is missing
     const onlyNew = createDataKeys({ repository: h.repo, kek: newKek });
-    await assert.rejects(onlyNew.verifyKeks(), (e) => isCryptoError(e, 'wrong_kek') && e.message.includes(`wrapped by KEK ${oldKek.id}, the configured KEK is ${newKek.id}`));
+    await assert.rejects(
+      onlyNew.verifyKeks(),
+      (e) =>
+        isCryptoError(e, 'wrong_kek') &&
+        e.message.includes(`wrapped by KEK ${oldKek.id}, the configured KEK is ${newKek.id}`),
+    );
 
     const rerun = await rotateMasterKey(h.repo, oldKek, newKek, { batchSize: 5 });
     assert.deepEqual(rerun, { rewrapped: 18, skipped: 0, total: 18, remaining: 0 });
@@ -79,7 +95,9 @@ describe('master key rotation', () => {
     const h = harness({ kek: oldKek });
     const rows = await seed(h.envelope, 40, 1);
     const newKek = randomKek('new');
-    const live = createEnvelope({ dataKeys: createDataKeys({ repository: h.repo, kek: newKek, previousKeks: [oldKek], cache: { ttlMs: 0 } }) });
+    const live = createEnvelope({
+      dataKeys: createDataKeys({ repository: h.repo, kek: newKek, previousKeks: [oldKek], cache: { ttlMs: 0 } }),
+    });
     const written: Row[] = [];
     const traffic = (async () => {
       for (let i = 0; i < 60; i++) {
@@ -89,12 +107,21 @@ describe('master key rotation', () => {
       }
     })();
     const writtenAtProgress: number[] = [];
-    const rotation = rotateMasterKey(h.repo, oldKek, newKek, { batchSize: 3, onProgress: () => writtenAtProgress.push(written.length) });
+    const rotation = rotateMasterKey(h.repo, oldKek, newKek, {
+      batchSize: 3,
+      onProgress: () => writtenAtProgress.push(written.length),
+    });
     const [result] = await Promise.all([rotation, traffic]);
     assert.equal(result.remaining, 0);
-    assert.ok(writtenAtProgress.some((n) => n > 0 && n < 60), `traffic interleaved with the rotation: ${writtenAtProgress.join(',')}`);
+    assert.ok(
+      writtenAtProgress.some((n) => n > 0 && n < 60),
+      `traffic interleaved with the rotation: ${writtenAtProgress.join(',')}`,
+    );
     oldKek.destroy();
-    await assertAllDecrypt(createEnvelope({ dataKeys: createDataKeys({ repository: h.repo, kek: newKek }) }), [...rows, ...written]);
+    await assertAllDecrypt(createEnvelope({ dataKeys: createDataKeys({ repository: h.repo, kek: newKek }) }), [
+      ...rows,
+      ...written,
+    ]);
   });
 
   it('catches keys that an instance still on the old KEK creates during the run (extra passes)', async () => {
@@ -125,13 +152,18 @@ describe('master key rotation', () => {
     const garbled = Buffer.from(victim.wrapped);
     garbled[20]! ^= 1;
     await h.repo.replaceWrapping(victim.id, oldKek.id, oldKek.id, garbled);
-    await assert.rejects(rotateMasterKey(h.repo, oldKek, randomKek('new')), (e) => isCryptoError(e, 'tampered') && e.message.includes(`data key ${victim.id} of tenant tenant-1`));
+    await assert.rejects(
+      rotateMasterKey(h.repo, oldKek, randomKek('new')),
+      (e) => isCryptoError(e, 'tampered') && e.message.includes(`data key ${victim.id} of tenant tenant-1`),
+    );
   });
 
   it('refuses rotating to the same KEK and bad batch sizes', async () => {
     const h = harness();
     await assert.rejects(rotateMasterKey(h.repo, h.kek, h.kek), (e) => isCryptoError(e, 'bad_key'));
-    await assert.rejects(rotateMasterKey(h.repo, h.kek, randomKek(), { batchSize: 0 }), (e) => isCryptoError(e, 'bad_key'));
+    await assert.rejects(rotateMasterKey(h.repo, h.kek, randomKek(), { batchSize: 0 }), (e) =>
+      isCryptoError(e, 'bad_key'),
+    );
   });
 });
 
@@ -146,13 +178,19 @@ describe('data key rotation and re-encryption', () => {
     const progress: number[] = [];
     const save = async (batch: readonly EncryptedItem[]) => {
       saves.push(batch.length);
-      for (const item of batch) table.get(`${item.binding.tenant}/${item.binding.row}`)!.ciphertext = Buffer.from(item.ciphertext);
+      for (const item of batch)
+        table.get(`${item.binding.tenant}/${item.binding.row}`)!.ciphertext = Buffer.from(item.ciphertext);
     };
-    const result = await reencrypt(h.envelope, rows.map((r) => ({ binding: r.binding, ciphertext: r.ciphertext })), { batchSize: 5, save, onProgress: (p) => progress.push(p.examined) });
+    const result = await reencrypt(
+      h.envelope,
+      rows.map((r) => ({ binding: r.binding, ciphertext: r.ciphertext })),
+      { batchSize: 5, save, onProgress: (p) => progress.push(p.examined) },
+    );
     assert.deepEqual(result, { examined: 12, reencrypted: 12, alreadyCurrent: 0 });
     assert.deepEqual(saves, [5, 5, 2]);
     assert.deepEqual(progress, [5, 10, 12]);
-    for (const row of table.values()) assert.equal(h.envelope.dataKeyIdOf(row.ciphertext), newIds.get(row.binding.tenant));
+    for (const row of table.values())
+      assert.equal(h.envelope.dataKeyIdOf(row.ciphertext), newIds.get(row.binding.tenant));
     await assertAllDecrypt(h.envelope, [...table.values()]);
 
     const rerun = await reencrypt(h.envelope, [...table.values()], { save });
@@ -178,7 +216,10 @@ describe('data key rotation and re-encryption', () => {
     await h.dataKeys.rotate('tenant-0');
     rows[1]!.ciphertext[rows[1]!.ciphertext.length - 1]! ^= 1;
     const saved: EncryptedItem[] = [];
-    await assert.rejects(reencrypt(h.envelope, rows, { batchSize: 10, save: async (b) => void saved.push(...b) }), (e) => isCryptoError(e, 'tampered'));
+    await assert.rejects(
+      reencrypt(h.envelope, rows, { batchSize: 10, save: async (b) => void saved.push(...b) }),
+      (e) => isCryptoError(e, 'tampered'),
+    );
     assert.equal(saved.length, 0);
   });
 });

@@ -16,9 +16,9 @@
  */
 import { CryptoError } from './crypto-error.ts';
 import type { DataKeyRepository, StoredDataKey } from './data-key-repository.ts';
-import { wrapAad, type DataKeys } from './data-keys.ts';
-import type { Binding } from './envelope-format.ts';
+import { type DataKeys, wrapAad } from './data-keys.ts';
 import type { Envelope } from './envelope.ts';
+import type { Binding } from './envelope-format.ts';
 import type { KekProvider } from './kek/kek-provider.ts';
 import { isSealed, type TenantKeyVault } from './vault/tenant-key-vault.ts';
 
@@ -44,9 +44,15 @@ export interface MasterKeyOptions {
 
 const MAX_PASSES = 3;
 
-export async function rotateMasterKey(repo: DataKeyRepository, oldKek: KekProvider, newKek: KekProvider, opts: MasterKeyOptions = {}): Promise<MasterKeyResult> {
+export async function rotateMasterKey(
+  repo: DataKeyRepository,
+  oldKek: KekProvider,
+  newKek: KekProvider,
+  opts: MasterKeyOptions = {},
+): Promise<MasterKeyResult> {
   const batchSize = batchOption(opts.batchSize);
-  if (oldKek.id === newKek.id) throw new CryptoError('bad_key', `the old and the new KEK are the same key (${oldKek.id})`);
+  if (oldKek.id === newKek.id)
+    throw new CryptoError('bad_key', `the old and the new KEK are the same key (${oldKek.id})`);
   let rewrapped = 0;
   let skipped = 0;
   let total = await countUnder(repo, oldKek.id);
@@ -55,7 +61,10 @@ export async function rotateMasterKey(repo: DataKeyRepository, oldKek: KekProvid
     let afterId: string | undefined;
     let sawAny = false;
     for (;;) {
-      const page: StoredDataKey[] = await repo.listByKekId(oldKek.id, afterId === undefined ? { limit: batchSize } : { afterId, limit: batchSize });
+      const page: StoredDataKey[] = await repo.listByKekId(
+        oldKek.id,
+        afterId === undefined ? { limit: batchSize } : { afterId, limit: batchSize },
+      );
       if (page.length === 0) break;
       sawAny = true;
       for (const key of page) {
@@ -72,24 +81,42 @@ export async function rotateMasterKey(repo: DataKeyRepository, oldKek: KekProvid
   return { rewrapped, skipped, total, remaining };
 }
 
-async function rewrap(repo: DataKeyRepository, key: StoredDataKey, oldKek: KekProvider, newKek: KekProvider, vault: TenantKeyVault | undefined): Promise<boolean> {
+async function rewrap(
+  repo: DataKeyRepository,
+  key: StoredDataKey,
+  oldKek: KekProvider,
+  newKek: KekProvider,
+  vault: TenantKeyVault | undefined,
+): Promise<boolean> {
   const aad = wrapAad(key);
   let dek: Buffer;
   try {
     let inner = key.wrapped;
     if (isSealed(key.wrapped)) {
-      if (vault === undefined) throw new CryptoError('bad_key', 'it is sealed by a tenant key vault and none is configured (security.tenant_keys)');
+      if (vault === undefined)
+        throw new CryptoError(
+          'bad_key',
+          'it is sealed by a tenant key vault and none is configured (security.tenant_keys)',
+        );
       try {
         inner = await vault.open(key.tenantId, key.wrapped, aad);
       } catch (err) {
         if (!(err instanceof CryptoError) || err.reason !== 'shredded') throw err;
-        throw new CryptoError('shredded', `${err.message}. The key is dead (the tenant was shredded while it was being created): run "portcullis tenants shred ${key.tenantId} --yes" again to remove it`, { cause: err });
+        throw new CryptoError(
+          'shredded',
+          `${err.message}. The key is dead (the tenant was shredded while it was being created): run "portcullis tenants shred ${key.tenantId} --yes" again to remove it`,
+          { cause: err },
+        );
       }
     }
     dek = await oldKek.unwrap(inner, aad);
   } catch (err) {
     if (err instanceof CryptoError) {
-      throw new CryptoError(err.reason, `data key ${key.id} of tenant ${key.tenantId} cannot be unwrapped with KEK ${oldKek.id}: ${err.message}; the rotation stopped here, rerun after fixing it`, { cause: err });
+      throw new CryptoError(
+        err.reason,
+        `data key ${key.id} of tenant ${key.tenantId} cannot be unwrapped with KEK ${oldKek.id}: ${err.message}; the rotation stopped here, rerun after fixing it`,
+        { cause: err },
+      );
     }
     throw err;
   }
@@ -140,7 +167,11 @@ export interface ReencryptOptions {
  * Re-encrypts items not yet under their tenant's current data key. Items already current are
  * left alone, so a rerun after an interruption only does what is left.
  */
-export async function reencrypt(envelope: Envelope, items: Iterable<EncryptedItem> | AsyncIterable<EncryptedItem>, opts: ReencryptOptions): Promise<ReencryptProgress> {
+export async function reencrypt(
+  envelope: Envelope,
+  items: Iterable<EncryptedItem> | AsyncIterable<EncryptedItem>,
+  opts: ReencryptOptions,
+): Promise<ReencryptProgress> {
   const batchSize = batchOption(opts.batchSize);
   let examined = 0;
   let reencrypted = 0;

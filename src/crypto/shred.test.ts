@@ -11,14 +11,19 @@ import { cell, harness, randomKek } from './test-fixtures.ts';
 describe('crypto-shredding', () => {
   it('destroys every data key of the tenant: all its ciphertexts, of every key version, become unreadable', async () => {
     const h = harness({ maxEncryptionsPerKey: 3, reservationBlock: 1 });
-    const doomed = await Promise.all(Array.from({ length: 8 }, (_, i) => h.envelope.encrypt(cell(`r${i}`, 'gone'), `v${i}`)));
+    const doomed = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => h.envelope.encrypt(cell(`r${i}`, 'gone'), `v${i}`)),
+    );
     const kept = await h.envelope.encrypt(cell('r1', 'stays'), 'kept');
     assert.ok(new Set(doomed.map((c) => h.envelope.dataKeyIdOf(c))).size >= 3, 'several key versions');
 
     const result = await shredTenant(h.dataKeys, 'gone');
     assert.ok(result.keysDestroyed >= 3);
     for (let i = 0; i < doomed.length; i++) {
-      await assert.rejects(h.envelope.decrypt(cell(`r${i}`, 'gone'), doomed[i]!), (e) => isCryptoError(e, 'shredded') && /crypto-shredded/.test(e.message));
+      await assert.rejects(
+        h.envelope.decrypt(cell(`r${i}`, 'gone'), doomed[i]!),
+        (e) => isCryptoError(e, 'shredded') && /crypto-shredded/.test(e.message),
+      );
     }
     assert.equal((await h.envelope.decrypt(cell('r1', 'stays'), kept)).toString(), 'kept');
     assert.ok(h.repo.snapshot().keys.every((k) => k.tenantId !== 'gone'));
@@ -50,7 +55,9 @@ describe('crypto-shredding', () => {
     const ct = await h.envelope.encrypt(cell('r1', 'gone'), 'recoverable');
     const keyBackup = h.repo.snapshot();
     await shredTenant(h.dataKeys, 'gone');
-    const restored = createEnvelope({ dataKeys: createDataKeys({ repository: createMemoryDataKeyRepository(keyBackup), kek: h.kek }) });
+    const restored = createEnvelope({
+      dataKeys: createDataKeys({ repository: createMemoryDataKeyRepository(keyBackup), kek: h.kek }),
+    });
     assert.equal((await restored.decrypt(cell('r1', 'gone'), ct)).toString(), 'recoverable');
   });
 
@@ -73,10 +80,17 @@ describe('crypto-shredding', () => {
     // the old backup is wrapped by a KEK that no longer exists: refused by id, before any unwrap
     const fromBackup = createDataKeys({ repository: createMemoryDataKeyRepository(keyBackup), kek: newKek });
     await assert.rejects(fromBackup.verifyKeks(), (e) => isCryptoError(e, 'wrong_kek'));
-    await assert.rejects(createEnvelope({ dataKeys: fromBackup }).decrypt(cell('r1', 'gone'), dataBackup), (e) => isCryptoError(e, 'wrong_kek'));
+    await assert.rejects(createEnvelope({ dataKeys: fromBackup }).decrypt(cell('r1', 'gone'), dataBackup), (e) =>
+      isCryptoError(e, 'wrong_kek'),
+    );
     // and even handing it the destroyed KEK object does not help
-    const withDestroyed = createEnvelope({ dataKeys: createDataKeys({ repository: createMemoryDataKeyRepository(keyBackup), kek: oldKek }) });
-    await assert.rejects(withDestroyed.decrypt(cell('r1', 'gone'), dataBackup), (e) => isCryptoError(e, 'bad_key') && /destroyed/.test(e.message));
+    const withDestroyed = createEnvelope({
+      dataKeys: createDataKeys({ repository: createMemoryDataKeyRepository(keyBackup), kek: oldKek }),
+    });
+    await assert.rejects(
+      withDestroyed.decrypt(cell('r1', 'gone'), dataBackup),
+      (e) => isCryptoError(e, 'bad_key') && /destroyed/.test(e.message),
+    );
   });
 
   it('forgets the cached key at once in this process', async () => {

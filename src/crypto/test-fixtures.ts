@@ -1,8 +1,8 @@
 /** Shared set-up for the crypto tests (not a test file itself). */
 import { randomBytes } from 'node:crypto';
 import { createDataKeys, type DataKeys, type DataKeysOptions } from './data-keys.ts';
-import type { Binding } from './envelope-format.ts';
 import { createEnvelope, type Envelope } from './envelope.ts';
+import type { Binding } from './envelope-format.ts';
 import { createLocalKek, type KekProvider, type LocalKek } from './kek/kek-provider.ts';
 import { createMemoryDataKeyRepository, type MemoryDataKeyRepository } from './memory-data-key-repository.ts';
 
@@ -30,7 +30,12 @@ export function harness(opts: Partial<DataKeysOptions> = {}): Harness {
 }
 
 /** A binding; `column: null` for a value bound to the row only. */
-export function cell(row: string, tenant = 't1', table = 'provider_credentials', column: string | null = 'secret'): Binding {
+export function cell(
+  row: string,
+  tenant = 't1',
+  table = 'provider_credentials',
+  column: string | null = 'secret',
+): Binding {
   return column === null ? { table, row, tenant } : { table, row, tenant, column };
 }
 

@@ -1,9 +1,9 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
 import { ERROR_CODES, type ErrorCode } from './codes.ts';
-import { ERRORS_DOC_PATH, renderErrorsDoc } from './render-docs.ts';
 import { GatewayError } from './gateway-error.ts';
+import { ERRORS_DOC_PATH, renderErrorsDoc } from './render-docs.ts';
 
 test('docs/errors.md is in sync with the catalogue (run `node src/errors/render-docs.ts`)', () => {
   assert.equal(readFileSync(ERRORS_DOC_PATH, 'utf8'), renderErrorsDoc());

@@ -25,7 +25,9 @@ export function renderErrorsDoc(): string {
   ];
   for (const code of Object.keys(ERROR_CODES) as ErrorCode[]) {
     const s = ERROR_CODES[code];
-    lines.push(`| \`${code}\` | ${s.status} | ${s.openaiType} | ${s.anthropicType} | ${s.doc.replaceAll('|', '\\|')} |`);
+    lines.push(
+      `| \`${code}\` | ${s.status} | ${s.openaiType} | ${s.anthropicType} | ${s.doc.replaceAll('|', '\\|')} |`,
+    );
   }
   lines.push('');
   return lines.join('\n');

@@ -6,13 +6,26 @@ import { gatewayError } from '../errors/gateway-error.ts';
 export const INVISIBLE_ALLOWANCE = 2;
 
 /** Checks a `types` option against the known types; throws a GatewayError naming the bad one. */
-export function validateTypes(types: readonly string[] | undefined, known: readonly string[], path: string): readonly string[] {
+export function validateTypes(
+  types: readonly string[] | undefined,
+  known: readonly string[],
+  path: string,
+): readonly string[] {
   if (types === undefined) return known;
-  if (!Array.isArray(types)) throw gatewayError('guard.invalid_detector', { params: { path, detail: 'expected a list of types' } });
-  if (types.length === 0) throw gatewayError('guard.invalid_detector', { params: { path, detail: 'the list is empty; leave it out to find every type' } });
+  if (!Array.isArray(types))
+    throw gatewayError('guard.invalid_detector', { params: { path, detail: 'expected a list of types' } });
+  if (types.length === 0)
+    throw gatewayError('guard.invalid_detector', {
+      params: { path, detail: 'the list is empty; leave it out to find every type' },
+    });
   for (const [i, t] of types.entries()) {
     if (typeof t !== 'string' || !known.includes(t)) {
-      throw gatewayError('guard.invalid_detector', { params: { path: `${path}[${i}]`, detail: `unknown type ${JSON.stringify(String(t)).slice(0, 40)}; known: ${known.join(', ')}` } });
+      throw gatewayError('guard.invalid_detector', {
+        params: {
+          path: `${path}[${i}]`,
+          detail: `unknown type ${JSON.stringify(String(t)).slice(0, 40)}; known: ${known.join(', ')}`,
+        },
+      });
     }
   }
   return types;

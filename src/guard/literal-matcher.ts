@@ -38,9 +38,15 @@ function foldUnit(code: number): number {
  *  no nested repetition, so it cannot backtrack catastrophically. */
 const REGEX_MAX_LITERALS = 2000;
 
-export function createLiteralMatcher(literals: readonly string[], opts: { readonly caseSensitive: boolean }): LiteralMatcher {
+export function createLiteralMatcher(
+  literals: readonly string[],
+  opts: { readonly caseSensitive: boolean },
+): LiteralMatcher {
   if (literals.length > REGEX_MAX_LITERALS) return createAutomaton(literals, opts);
-  const order = literals.map((l, index) => ({ l, index })).filter((x) => x.l.length > 0).sort((a, b) => b.l.length - a.l.length);
+  const order = literals
+    .map((l, index) => ({ l, index }))
+    .filter((x) => x.l.length > 0)
+    .sort((a, b) => b.l.length - a.l.length);
   if (order.length === 0) return { findAll: () => [] };
   const ascii = order.every((x) => !/[\u0080-\uffff]/.test(x.l));
   const flags = `g${opts.caseSensitive ? '' : 'i'}${ascii ? '' : 'u'}`;
@@ -57,7 +63,10 @@ export function createLiteralMatcher(literals: readonly string[], opts: { readon
       for (let m = re.exec(text); m !== null; m = re.exec(text)) {
         const hit = m[0];
         re.lastIndex = m.index + 1;
-        const index = indexOf.get(key(hit)) ?? order.find((x) => re.flags.includes('i') ? x.l.toLowerCase() === hit.toLowerCase() : x.l === hit)?.index ?? 0;
+        const index =
+          indexOf.get(key(hit)) ??
+          order.find((x) => (re.flags.includes('i') ? x.l.toLowerCase() === hit.toLowerCase() : x.l === hit))?.index ??
+          0;
         found.push({ index, start: m.index, end: m.index + hit.length });
       }
       return found;

@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { normalizeForScan, toOriginalSpan } from './normalize.ts';
 
 test('normalize: ASCII and already-normal text is returned as is, without an offset map', () => {
@@ -25,7 +25,11 @@ test('normalize: NFKC, invisibles, tags and homoglyphs, each mapped back to the 
     assert.equal(n.text, expected, JSON.stringify(original));
     const whole = toOriginalSpan(n, 0, n.text.length);
     assert.equal(whole.start, 0);
-    assert.ok(whole.end <= original.length && whole.end >= original.replace(/[\u200b-\u200f\u202a-\u202e\u2060\u00ad]+$/u, '').length, JSON.stringify(original));
+    assert.ok(
+      whole.end <= original.length &&
+        whole.end >= original.replace(/[\u200b-\u200f\u202a-\u202e\u2060\u00ad]+$/u, '').length,
+      JSON.stringify(original),
+    );
   }
 });
 
@@ -44,7 +48,10 @@ test('normalize: a span in the normalized text covers the original characters it
 });
 
 test('normalize: lone surrogates and every code point class never throw', () => {
-  const all = Array.from({ length: 0x3000 }, (_, i) => String.fromCharCode(i)).join('') + '\ud800x\udc00' + '\u{1f3f4}\u{e0067}\u{e0062}\u{e007f}';
+  const all =
+    Array.from({ length: 0x3000 }, (_, i) => String.fromCharCode(i)).join('') +
+    '\ud800x\udc00' +
+    '\u{1f3f4}\u{e0067}\u{e0062}\u{e007f}';
   const n = normalizeForScan(all);
   assert.ok(n.text.length > 0);
   for (let i = 0; i < n.text.length; i += 97) toOriginalSpan(n, i, Math.min(n.text.length, i + 5));

@@ -25,26 +25,114 @@ export interface NormalizedText {
 // isolates, word joiner and invisible operators, BOM, soft hyphen, Mongolian vowel separator,
 // combining grapheme joiner, Arabic letter mark, Hangul fillers, variation selectors.
 function isInvisible(cp: number): boolean {
-  return (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2064)
-    || (cp >= 0x2066 && cp <= 0x206f) || cp === 0xfeff || cp === 0x00ad || cp === 0x180e || cp === 0x034f
-    || cp === 0x061c || cp === 0x115f || cp === 0x1160 || cp === 0x3164 || cp === 0xffa0
-    || (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0xe0100 && cp <= 0xe01ef) || (cp >= 0xfff9 && cp <= 0xfffb);
+  return (
+    (cp >= 0x200b && cp <= 0x200f) ||
+    (cp >= 0x202a && cp <= 0x202e) ||
+    (cp >= 0x2060 && cp <= 0x2064) ||
+    (cp >= 0x2066 && cp <= 0x206f) ||
+    cp === 0xfeff ||
+    cp === 0x00ad ||
+    cp === 0x180e ||
+    cp === 0x034f ||
+    cp === 0x061c ||
+    cp === 0x115f ||
+    cp === 0x1160 ||
+    cp === 0x3164 ||
+    cp === 0xffa0 ||
+    (cp >= 0xfe00 && cp <= 0xfe0f) ||
+    (cp >= 0xe0100 && cp <= 0xe01ef) ||
+    (cp >= 0xfff9 && cp <= 0xfffb)
+  );
 }
 
 /** Look-alikes of Latin letters (Unicode confusables that NFKC leaves alone). */
-const HOMOGLYPHS: ReadonlyMap<number, string> = new Map(Object.entries({
-  // Cyrillic
-  'а': 'a', 'в': 'b', 'е': 'e', 'ѐ': 'e', 'ё': 'e', 'һ': 'h', 'і': 'i', 'ї': 'i', 'ј': 'j', 'к': 'k', 'ӏ': 'l', 'м': 'm', 'н': 'h',
-  'о': 'o', 'р': 'p', 'с': 'c', 'ѕ': 's', 'т': 't', 'у': 'y', 'ү': 'y', 'х': 'x', 'ԁ': 'd', 'ԛ': 'q', 'ԝ': 'w', 'ɡ': 'g', 'ı': 'i',
-  'А': 'A', 'В': 'B', 'Е': 'E', 'Ѕ': 'S', 'І': 'I', 'Ј': 'J', 'К': 'K', 'М': 'M', 'Н': 'H', 'О': 'O', 'Р': 'P', 'С': 'C',
-  'Т': 'T', 'У': 'Y', 'Х': 'X', 'Ү': 'Y', 'Ԁ': 'D', 'Ԛ': 'Q', 'Ԝ': 'W', 'Ӏ': 'I',
-  // Greek
-  'α': 'a', 'ε': 'e', 'ι': 'i', 'κ': 'k', 'ν': 'v', 'ο': 'o', 'ρ': 'p', 'τ': 't', 'υ': 'u', 'χ': 'x', 'γ': 'y', 'ω': 'w',
-  'Α': 'A', 'Β': 'B', 'Ε': 'E', 'Ζ': 'Z', 'Η': 'H', 'Ι': 'I', 'Κ': 'K', 'Μ': 'M', 'Ν': 'N', 'Ο': 'O', 'Ρ': 'P', 'Τ': 'T',
-  'Υ': 'Y', 'Χ': 'X',
-  // Armenian
-  'օ': 'o', 'ս': 'u', 'հ': 'h', 'ո': 'n', 'ց': 'g', 'զ': 'q', 'Տ': 'S', 'Օ': 'O',
-}).map(([k, v]) => [k.codePointAt(0)!, v]));
+const HOMOGLYPHS: ReadonlyMap<number, string> = new Map(
+  Object.entries({
+    // Cyrillic
+    а: 'a',
+    в: 'b',
+    е: 'e',
+    ѐ: 'e',
+    ё: 'e',
+    һ: 'h',
+    і: 'i',
+    ї: 'i',
+    ј: 'j',
+    к: 'k',
+    ӏ: 'l',
+    м: 'm',
+    н: 'h',
+    о: 'o',
+    р: 'p',
+    с: 'c',
+    ѕ: 's',
+    т: 't',
+    у: 'y',
+    ү: 'y',
+    х: 'x',
+    ԁ: 'd',
+    ԛ: 'q',
+    ԝ: 'w',
+    ɡ: 'g',
+    ı: 'i',
+    А: 'A',
+    В: 'B',
+    Е: 'E',
+    Ѕ: 'S',
+    І: 'I',
+    Ј: 'J',
+    К: 'K',
+    М: 'M',
+    Н: 'H',
+    О: 'O',
+    Р: 'P',
+    С: 'C',
+    Т: 'T',
+    У: 'Y',
+    Х: 'X',
+    Ү: 'Y',
+    Ԁ: 'D',
+    Ԛ: 'Q',
+    Ԝ: 'W',
+    Ӏ: 'I',
+    // Greek
+    α: 'a',
+    ε: 'e',
+    ι: 'i',
+    κ: 'k',
+    ν: 'v',
+    ο: 'o',
+    ρ: 'p',
+    τ: 't',
+    υ: 'u',
+    χ: 'x',
+    γ: 'y',
+    ω: 'w',
+    Α: 'A',
+    Β: 'B',
+    Ε: 'E',
+    Ζ: 'Z',
+    Η: 'H',
+    Ι: 'I',
+    Κ: 'K',
+    Μ: 'M',
+    Ν: 'N',
+    Ο: 'O',
+    Ρ: 'P',
+    Τ: 'T',
+    Υ: 'Y',
+    Χ: 'X',
+    // Armenian
+    օ: 'o',
+    ս: 'u',
+    հ: 'h',
+    ո: 'n',
+    ց: 'g',
+    զ: 'q',
+    Տ: 'S',
+    Օ: 'O',
+  }).map(([k, v]) => [k.codePointAt(0)!, v]),
+);
 
 /** Any UTF-16 unit outside ASCII. */
 const NON_ASCII = /[\u0080-\uffff]/;
@@ -52,25 +140,40 @@ const COMBINING = /\p{M}/u;
 const LETTER = /\p{L}/u;
 /** Anything the slow path would change besides NFKC: invisibles, tags, combining marks, look-alikes. */
 // (Combining marks, U+034F and the variation selectors included, are \p{M}.)
-const SPECIAL = /[\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb\u0131\u0261\u0370-\u03ff\u0400-\u04ff\u0500-\u052f\u0530-\u058f]|\p{M}|[\u{e0000}-\u{e007f}]|[\u{e0100}-\u{e01ef}]/u;
+const SPECIAL =
+  /[\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb\u0131\u0261\u0370-\u03ff\u0400-\u04ff\u0500-\u052f\u0530-\u058f]|\p{M}|[\u{e0000}-\u{e007f}]|[\u{e0100}-\u{e01ef}]/u;
 
 /** The normalized view of `text` and the way back to it. Never throws. */
 export function normalizeForScan(text: string): NormalizedText {
   if (!NON_ASCII.test(text)) return { text, sourceStart: undefined, sourceEnd: undefined, originalLength: text.length };
   const needsNfkc = text.normalize('NFKC') !== text;
-  if (!needsNfkc && !SPECIAL.test(text)) return { text, sourceStart: undefined, sourceEnd: undefined, originalLength: text.length };
+  if (!needsNfkc && !SPECIAL.test(text))
+    return { text, sourceStart: undefined, sourceEnd: undefined, originalLength: text.length };
   const out: number[] = [];
   const starts: number[] = [];
   const ends: number[] = [];
   const emit = (s: string, start: number, end: number): void => {
-    for (let k = 0; k < s.length; k++) { out.push(s.charCodeAt(k)); starts.push(start); ends.push(end); }
+    for (let k = 0; k < s.length; k++) {
+      out.push(s.charCodeAt(k));
+      starts.push(start);
+      ends.push(end);
+    }
   };
   let i = 0;
   while (i < text.length) {
     const cp = text.codePointAt(i)!;
     const width = cp > 0xffff ? 2 : 1;
-    if (cp < 0x80 && !(text.charCodeAt(i + 1) >= 0x300)) { out.push(cp); starts.push(i); ends.push(i + 1); i += 1; continue; }
-    if (isInvisible(cp)) { i += width; continue; }
+    if (cp < 0x80 && !(text.charCodeAt(i + 1) >= 0x300)) {
+      out.push(cp);
+      starts.push(i);
+      ends.push(i + 1);
+      i += 1;
+      continue;
+    }
+    if (isInvisible(cp)) {
+      i += width;
+      continue;
+    }
     if (cp >= 0xe0000 && cp <= 0xe007f) {
       if (cp >= 0xe0020 && cp <= 0xe007e) emit(String.fromCharCode(cp - 0xe0000), i, i + width);
       i += width;
@@ -82,12 +185,19 @@ export function normalizeForScan(text: string): NormalizedText {
       const next = text.codePointAt(j)!;
       if (next < 0x300) break;
       const w = next > 0xffff ? 2 : 1;
-      if (isInvisible(next)) { j += w; continue; }
+      if (isInvisible(next)) {
+        j += w;
+        continue;
+      }
       if (!COMBINING.test(String.fromCodePoint(next))) break;
       j += w;
     }
     if (j - i === width && !needsNfkc) {
-      for (let k = i; k < j; k++) { out.push(text.charCodeAt(k)); starts.push(i); ends.push(j); }
+      for (let k = i; k < j; k++) {
+        out.push(text.charCodeAt(k));
+        starts.push(i);
+        ends.push(j);
+      }
     } else {
       let cluster = text.slice(i, j);
       if (j - i > width) cluster = [...cluster].filter((c) => !isInvisible(c.codePointAt(0)!)).join('');
@@ -98,14 +208,22 @@ export function normalizeForScan(text: string): NormalizedText {
   foldHomoglyphWords(out);
   let result = '';
   for (let k = 0; k < out.length; k += 4096) result += String.fromCharCode(...out.slice(k, k + 4096));
-  return { text: result, sourceStart: Int32Array.from(starts), sourceEnd: Int32Array.from(ends), originalLength: text.length };
+  return {
+    text: result,
+    sourceStart: Int32Array.from(starts),
+    sourceEnd: Int32Array.from(ends),
+    originalLength: text.length,
+  };
 }
 
 /** Folds look-alikes in words written in Latin letters or only in look-alikes. In place. */
 function foldHomoglyphWords(codes: number[]): void {
   let w = 0;
   while (w < codes.length) {
-    if (!isWordCode(codes[w]!)) { w++; continue; }
+    if (!isWordCode(codes[w]!)) {
+      w++;
+      continue;
+    }
     let end = w;
     let latin = false;
     let confusable = 0;
@@ -130,7 +248,8 @@ function foldHomoglyphWords(codes: number[]): void {
 }
 
 function isWordCode(code: number): boolean {
-  if (code < 0x80) return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+  if (code < 0x80)
+    return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
   // Surrogates count as word characters so a word is not split inside an astral letter.
   if (code >= 0xd800 && code <= 0xdfff) return true;
   const c = String.fromCharCode(code);

@@ -1,5 +1,5 @@
-import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
+import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { API_KEY_LENGTH, displayPrefix, generateApiKey, hashApiKey, isWellFormedApiKey } from './api-key-format.ts';
 
@@ -48,9 +48,18 @@ describe('API key format', () => {
   it('rejects wrong prefix, length, charset and non-strings', () => {
     const key = generateApiKey();
     for (const bad of [
-      '', 'pcl_', key.slice(0, -1), `${key}x`, ` ${key}`, `${key}\n`, `PCL_${key.slice(4)}`, `sk-${key.slice(3)}`,
-      `${key.slice(0, 10)}-${key.slice(11)}`, `${key.slice(0, 10)}é${key.slice(11)}`,
-    ]) assert.equal(isWellFormedApiKey(bad), false, JSON.stringify(bad));
+      '',
+      'pcl_',
+      key.slice(0, -1),
+      `${key}x`,
+      ` ${key}`,
+      `${key}\n`,
+      `PCL_${key.slice(4)}`,
+      `sk-${key.slice(3)}`,
+      `${key.slice(0, 10)}-${key.slice(11)}`,
+      `${key.slice(0, 10)}é${key.slice(11)}`,
+    ])
+      assert.equal(isWellFormedApiKey(bad), false, JSON.stringify(bad));
     for (const bad of [undefined, null, 42, { key }, [key]]) assert.equal(isWellFormedApiKey(bad), false);
   });
 
@@ -71,10 +80,14 @@ describe('API key format', () => {
 
   it('gives the same HMAC through the precomputed pads of a KeyObject, for short, block-size and long secrets', () => {
     // RFC 4231 test case 2, then case 6 (a 131-byte key, hashed first), then a 64-byte key.
-    assert.equal(hashApiKey('what do ya want for nothing?', createSecretKey(Buffer.from('Jefe'))),
-      '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843');
-    assert.equal(hashApiKey('Test Using Larger Than Block-Size Key - Hash Key First', createSecretKey(Buffer.alloc(131, 0xaa))),
-      '60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54');
+    assert.equal(
+      hashApiKey('what do ya want for nothing?', createSecretKey(Buffer.from('Jefe'))),
+      '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+    );
+    assert.equal(
+      hashApiKey('Test Using Larger Than Block-Size Key - Hash Key First', createSecretKey(Buffer.alloc(131, 0xaa))),
+      '60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54',
+    );
     for (const len of [32, 64, 65]) {
       const raw = randomBytes(len);
       const obj = createSecretKey(raw);

@@ -3,7 +3,7 @@
  * CRC32 over everything before them. The checksum lets a typo or a truncated paste be refused
  * without touching the store, and lets secret scanners recognise a Portcullis key.
  */
-import { createHash, createHmac, randomBytes, type Hash, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, type Hash, type KeyObject, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 export const API_KEY_PREFIX = 'pcl_';

@@ -31,7 +31,12 @@ const untouchable = new Proxy({} as Store, {
 
 describe('createApiKey / verifyApiKey', () => {
   it('issues a key whose record holds only the prefix and keyed hash', async () => {
-    const { key, record } = await createApiKey(store, SECRET, { tenantId: 't1', label: 'ci', allowedModels: ['gpt-4o', 'gpt-4o'], now: NOW });
+    const { key, record } = await createApiKey(store, SECRET, {
+      tenantId: 't1',
+      label: 'ci',
+      allowedModels: ['gpt-4o', 'gpt-4o'],
+      now: NOW,
+    });
     assert.equal(record.prefix, key.slice(0, 12));
     assert.match(record.hash, /^[0-9a-f]{64}$/);
     assert.ok(!JSON.stringify(record).includes(key.slice(12)), 'the secret part of the key is not in the record');
@@ -48,7 +53,10 @@ describe('createApiKey / verifyApiKey', () => {
     for (const bad of ['', 'sk-abc', typo, `${key} `, 'pcl_' + 'x'.repeat(10_000)]) {
       assert.deepEqual(await verifyApiKey(untouchable, SECRET, bad, NOW), { ok: false, reason: 'malformed' });
     }
-    assert.deepEqual(await verifyApiKey(untouchable, SECRET, 42 as unknown as string, NOW), { ok: false, reason: 'malformed' });
+    assert.deepEqual(await verifyApiKey(untouchable, SECRET, 42 as unknown as string, NOW), {
+      ok: false,
+      reason: 'malformed',
+    });
   });
 
   it('says unknown for a well-formed key that was never issued, or under another secret', async () => {
@@ -58,14 +66,29 @@ describe('createApiKey / verifyApiKey', () => {
   });
 
   it('says revoked once revoked, even before expiry', async () => {
-    const { key, record } = await createApiKey(store, SECRET, { tenantId: 't1', label: 'r', allowedModels: [], expiresAt: '2025-02-01T00:00:00Z', now: NOW });
+    const { key, record } = await createApiKey(store, SECRET, {
+      tenantId: 't1',
+      label: 'r',
+      allowedModels: [],
+      expiresAt: '2025-02-01T00:00:00Z',
+      now: NOW,
+    });
     await store.revokeApiKey(record.id, NOW.toISOString());
     const verdict = await verifyApiKey(store, SECRET, key, NOW);
-    assert.deepEqual([verdict.ok, !verdict.ok && verdict.reason, 'record' in verdict && verdict.record.id], [false, 'revoked', record.id]);
+    assert.deepEqual(
+      [verdict.ok, !verdict.ok && verdict.reason, 'record' in verdict && verdict.record.id],
+      [false, 'revoked', record.id],
+    );
   });
 
   it('says expired from the expiry instant on', async () => {
-    const { key, record } = await createApiKey(store, SECRET, { tenantId: 't1', label: 'e', allowedModels: [], expiresAt: '2025-01-01T01:00:00Z', now: NOW });
+    const { key, record } = await createApiKey(store, SECRET, {
+      tenantId: 't1',
+      label: 'e',
+      allowedModels: [],
+      expiresAt: '2025-01-01T01:00:00Z',
+      now: NOW,
+    });
     assert.equal(record.expiresAt, '2025-01-01T01:00:00.000Z');
     assert.equal((await verifyApiKey(store, SECRET, key, new Date('2025-01-01T00:59:59.999Z'))).ok, true);
     const verdict = await verifyApiKey(store, SECRET, key, new Date('2025-01-01T01:00:00.000Z'));
@@ -85,7 +108,12 @@ describe('createApiKey / verifyApiKey', () => {
     const issued: string[] = [];
     let hash = '';
     for (let i = 0; i < 20; i++) {
-      const { key, record } = await createApiKey(store, SECRET, { tenantId: 'leak', label: `k${i}`, allowedModels: [], now: NOW });
+      const { key, record } = await createApiKey(store, SECRET, {
+        tenantId: 'leak',
+        label: `k${i}`,
+        allowedModels: [],
+        now: NOW,
+      });
       issued.push(key);
       hash = record.hash;
     }

@@ -3,7 +3,7 @@
  * at creation. Verification refuses malformed keys before any store access, so garbage and
  * typos cost nothing and never reach the database.
  */
-import { randomUUID, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { type KeyObject, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { ApiKeyRecord, Store } from '../store/store.ts';
 import { displayPrefix, generateApiKey, hashApiKey, isWellFormedApiKey } from './api-key-format.ts';
 import { normaliseFingerprint } from './client-cert-directory.ts';
@@ -43,9 +43,14 @@ export type ApiKeyVerdict =
 
 const MAX_LABEL_CHARS = 256;
 
-export async function createApiKey(store: Store, secret: Buffer, opts: NewApiKey): Promise<{ key: string; record: ApiKeyRecord }> {
+export async function createApiKey(
+  store: Store,
+  secret: Buffer,
+  opts: NewApiKey,
+): Promise<{ key: string; record: ApiKeyRecord }> {
   const now = opts.now ?? new Date();
-  if (typeof opts.tenantId !== 'string' || opts.tenantId === '') throw new TypeError('tenantId must be a non-empty string');
+  if (typeof opts.tenantId !== 'string' || opts.tenantId === '')
+    throw new TypeError('tenantId must be a non-empty string');
   if (typeof opts.label !== 'string' || [...opts.label].length > MAX_LABEL_CHARS) {
     throw new TypeError(`label must be a string of at most ${MAX_LABEL_CHARS} characters`);
   }
@@ -62,8 +67,12 @@ export async function createApiKey(store: Store, secret: Buffer, opts: NewApiKey
   const allowedEndpoints = normalizeEndpoints(opts.allowedEndpoints);
   let clientCertSha256: string | undefined;
   if (opts.clientCertSha256 != null) {
-    clientCertSha256 = typeof opts.clientCertSha256 === 'string' ? normaliseFingerprint(opts.clientCertSha256) : undefined;
-    if (clientCertSha256 === undefined) throw new TypeError('clientCertSha256 must be a SHA-256 certificate fingerprint (32 colon-separated hex bytes or 64 hex digits)');
+    clientCertSha256 =
+      typeof opts.clientCertSha256 === 'string' ? normaliseFingerprint(opts.clientCertSha256) : undefined;
+    if (clientCertSha256 === undefined)
+      throw new TypeError(
+        'clientCertSha256 must be a SHA-256 certificate fingerprint (32 colon-separated hex bytes or 64 hex digits)',
+      );
   }
   const key = generateApiKey();
   const record: ApiKeyRecord = {
@@ -90,7 +99,12 @@ export async function createApiKey(store: Store, secret: Buffer, opts: NewApiKey
   return { key, record };
 }
 
-export async function verifyApiKey(store: Store, secret: Buffer | KeyObject, presented: string, now: Date): Promise<ApiKeyVerdict> {
+export async function verifyApiKey(
+  store: Store,
+  secret: Buffer | KeyObject,
+  presented: string,
+  now: Date,
+): Promise<ApiKeyVerdict> {
   if (!isWellFormedApiKey(presented)) return { ok: false, reason: 'malformed' };
   const hash = hashApiKey(presented, secret);
   return judgeApiKey(await store.findApiKeyByHash(hash), hash, now);
@@ -105,6 +119,7 @@ export function judgeApiKey(record: ApiKeyRecord | undefined, hash: string, now:
   const stored = Buffer.from(record.hash, 'hex');
   if (stored.length !== expected.length || !timingSafeEqual(stored, expected)) return { ok: false, reason: 'unknown' };
   if (record.revokedAt !== null) return { ok: false, reason: 'revoked', record };
-  if (record.expiresAt !== null && !(Date.parse(record.expiresAt) > now.getTime())) return { ok: false, reason: 'expired', record };
+  if (record.expiresAt !== null && !(Date.parse(record.expiresAt) > now.getTime()))
+    return { ok: false, reason: 'expired', record };
   return { ok: true, record };
 }

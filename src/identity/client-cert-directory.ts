@@ -5,8 +5,9 @@
  * `server.tls.client_ca_file` (src/tls/client-cert.ts); nothing here reads headers, so a
  * forwarded `X-Client-Cert` can never stand in for a handshake.
  */
-import type { ClientCertInfo } from '../core/context.ts';
+
 import type { ClientCertMappingConfig } from '../config/types.ts';
+import type { ClientCertInfo } from '../core/context.ts';
 
 export interface ClientCertDirectory {
   /** True when at least one entry exists (otherwise the identify stage skips every check). */
@@ -45,8 +46,10 @@ export function createClientCertDirectory(entries: readonly ClientCertMappingCon
   const bySubject = new Map<string, ClientCertMappingConfig>();
   const bindings = new Map<string, ClientCertMappingConfig[]>();
   for (const e of entries) {
-    if ((e.fingerprintSha256 === undefined) === (e.subject === undefined)) throw new Error('client certificates: each entry needs exactly one of fingerprintSha256 or subject');
-    if (e.mode !== 'identity' && e.mode !== 'bind') throw new Error(`client certificates: unknown mode ${String(e.mode)}`);
+    if ((e.fingerprintSha256 === undefined) === (e.subject === undefined))
+      throw new Error('client certificates: each entry needs exactly one of fingerprintSha256 or subject');
+    if (e.mode !== 'identity' && e.mode !== 'bind')
+      throw new Error(`client certificates: unknown mode ${String(e.mode)}`);
     if (e.mode === 'identity') {
       const index = e.fingerprintSha256 !== undefined ? byFingerprint : bySubject;
       const key = e.fingerprintSha256 ?? e.subject!;

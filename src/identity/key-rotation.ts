@@ -29,7 +29,10 @@ export class KeyRotationError extends Error {
 
 /** Returns the new key (shown once) and both records as stored after the rotation. */
 export async function rotateApiKey(
-  store: Store, secret: Buffer, id: string, opts: RotateOptions,
+  store: Store,
+  secret: Buffer,
+  id: string,
+  opts: RotateOptions,
 ): Promise<{ key: string; record: ApiKeyRecord; old: ApiKeyRecord }> {
   const now = opts.now ?? new Date();
   if (!Number.isSafeInteger(opts.graceSeconds) || opts.graceSeconds < 0 || opts.graceSeconds > MAX_GRACE_SECONDS) {
@@ -37,7 +40,8 @@ export async function rotateApiKey(
   }
   const old = await store.getApiKey(id);
   if (old === undefined) throw new KeyRotationError('not_found', `no API key with id ${id}`);
-  if (old.revokedAt !== null) throw new KeyRotationError('revoked', `API key ${id} is revoked; create a new key instead`);
+  if (old.revokedAt !== null)
+    throw new KeyRotationError('revoked', `API key ${id} is revoked; create a new key instead`);
   if (old.expiresAt !== null && Date.parse(old.expiresAt) <= now.getTime()) {
     throw new KeyRotationError('expired', `API key ${id} has expired; create a new key instead`);
   }

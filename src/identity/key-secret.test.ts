@@ -18,7 +18,10 @@ describe('resolveKeyHashSecret', () => {
   });
 
   it('refuses a configured secret shorter than 32 characters', () => {
-    assert.throws(() => resolveKeyHashSecret({ keyHashSecret: 'short', dataDir: freshDir() }), /at least 32 characters/);
+    assert.throws(
+      () => resolveKeyHashSecret({ keyHashSecret: 'short', dataDir: freshDir() }),
+      /at least 32 characters/,
+    );
   });
 
   it('generates 32 random bytes once, owner-only, and returns the same secret afterwards', () => {
@@ -40,11 +43,14 @@ describe('resolveKeyHashSecret', () => {
     const dataDir = freshDir();
     resolveKeyHashSecret({ keyHashSecret: undefined, dataDir });
     chmodSync(join(dataDir, 'key-hash.secret'), 0o644);
-    assert.throws(() => resolveKeyHashSecret({ keyHashSecret: undefined, dataDir }), (err: unknown) => {
-      assert.ok(err instanceof KeySecretError);
-      assert.match(err.message, /permissions 0644.*chmod 600/);
-      return true;
-    });
+    assert.throws(
+      () => resolveKeyHashSecret({ keyHashSecret: undefined, dataDir }),
+      (err: unknown) => {
+        assert.ok(err instanceof KeySecretError);
+        assert.match(err.message, /permissions 0644.*chmod 600/);
+        return true;
+      },
+    );
   });
 
   it('refuses a secret file of the wrong length instead of replacing it', () => {
@@ -52,7 +58,10 @@ describe('resolveKeyHashSecret', () => {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const file = join(dataDir, 'key-hash.secret');
     writeFileSync(file, Buffer.alloc(16, 7).toString('base64'), { mode: 0o600 });
-    assert.throws(() => resolveKeyHashSecret({ keyHashSecret: undefined, dataDir }), /does not hold 32 base64-encoded bytes/);
+    assert.throws(
+      () => resolveKeyHashSecret({ keyHashSecret: undefined, dataDir }),
+      /does not hold 32 base64-encoded bytes/,
+    );
     assert.equal(readFileSync(file, 'utf8'), Buffer.alloc(16, 7).toString('base64'));
     writeFileSync(file, 'not base64 at all!!');
     assert.throws(() => resolveKeyHashSecret({ keyHashSecret: undefined, dataDir }), KeySecretError);
@@ -62,6 +71,9 @@ describe('resolveKeyHashSecret', () => {
     const dataDir = freshDir();
     mkdirSync(dataDir, { recursive: true });
     chmodSync(dataDir, 0o777);
-    assert.throws(() => resolveKeyHashSecret({ keyHashSecret: undefined, dataDir }), /writable by group or others.*chmod 700/);
+    assert.throws(
+      () => resolveKeyHashSecret({ keyHashSecret: undefined, dataDir }),
+      /writable by group or others.*chmod 700/,
+    );
   });
 });

@@ -5,7 +5,17 @@
  * anything looser, or of the wrong size, is refused rather than used.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { SecurityConfig } from '../config/types.ts';
 
@@ -41,7 +51,9 @@ function ensureDataDir(dir: string): void {
     if (!st.isDirectory()) throw new KeySecretError(`data dir ${dir} is not a directory`);
     // Others who can write the folder could swap the secret file for one they know.
     if (POSIX && (st.mode & 0o022) !== 0) {
-      throw new KeySecretError(`data dir ${dir} is writable by group or others (mode ${octal(st.mode)}); run: chmod 700 ${dir}`);
+      throw new KeySecretError(
+        `data dir ${dir} is writable by group or others (mode ${octal(st.mode)}); run: chmod 700 ${dir}`,
+      );
     }
   } catch (err) {
     if (err instanceof KeySecretError) throw err;
@@ -78,7 +90,9 @@ function readSecretFile(path: string): Buffer {
     try {
       const mode = fstatSync(fd).mode;
       if (POSIX && (mode & 0o077) !== 0) {
-        throw new KeySecretError(`${path} has permissions ${octal(mode)}; it must be readable by its owner only (chmod 600 ${path})`);
+        throw new KeySecretError(
+          `${path} has permissions ${octal(mode)}; it must be readable by its owner only (chmod 600 ${path})`,
+        );
       }
       text = readFileSync(fd, 'utf8');
     } finally {
@@ -91,7 +105,9 @@ function readSecretFile(path: string): Buffer {
   const trimmed = text.trim();
   const secret = Buffer.from(trimmed, 'base64');
   if (secret.length !== SECRET_BYTES || secret.toString('base64') !== trimmed) {
-    throw new KeySecretError(`${path} does not hold ${SECRET_BYTES} base64-encoded bytes; restore it from a backup (a new secret would invalidate every API key)`);
+    throw new KeySecretError(
+      `${path} does not hold ${SECRET_BYTES} base64-encoded bytes; restore it from a backup (a new secret would invalidate every API key)`,
+    );
   }
   return secret;
 }

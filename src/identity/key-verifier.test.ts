@@ -1,18 +1,23 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createKeyVerifier } from './key-verifier.ts';
-import { createApiKey } from './api-keys.ts';
-import { generateApiKey } from './api-key-format.ts';
+import { test } from 'node:test';
 import type { ApiKeyRecord, Store } from '../store/store.ts';
+import { generateApiKey } from './api-key-format.ts';
+import { createApiKey } from './api-keys.ts';
+import { createKeyVerifier } from './key-verifier.ts';
 
 /** A store that counts lookups; only what the verifier and createApiKey need. */
 function countingStore() {
   const keys = new Map<string, ApiKeyRecord>();
   let lookups = 0;
   const store = {
-    async insertApiKey(k: ApiKeyRecord) { keys.set(k.hash, k); },
-    async findApiKeyByHash(h: string) { lookups++; return keys.get(h); },
+    async insertApiKey(k: ApiKeyRecord) {
+      keys.set(k.hash, k);
+    },
+    async findApiKeyByHash(h: string) {
+      lookups++;
+      return keys.get(h);
+    },
   } as unknown as Store;
   return { store, keys, lookups: () => lookups };
 }

@@ -13,7 +13,7 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { ApiKeyRecord, Store } from '../store/store.ts';
 import { hashApiKey, isWellFormedApiKey } from './api-key-format.ts';
-import { judgeApiKey, type ApiKeyVerdict } from './api-keys.ts';
+import { type ApiKeyVerdict, judgeApiKey } from './api-keys.ts';
 
 export interface KeyVerifierOptions {
   readonly store: Store;
@@ -46,7 +46,8 @@ export const DEFAULT_KEY_CACHE_TTL_MS = 1000;
 export function createKeyVerifier(opts: KeyVerifierOptions): KeyVerifier {
   const ttl = opts.cacheTtlMs ?? DEFAULT_KEY_CACHE_TTL_MS;
   const max = opts.maxCacheEntries ?? 10_000;
-  if (!(Number.isInteger(ttl) && ttl >= 0 && ttl <= 60_000)) throw new Error('key verifier: cacheTtlMs must be an integer 0..60000');
+  if (!(Number.isInteger(ttl) && ttl >= 0 && ttl <= 60_000))
+    throw new Error('key verifier: cacheTtlMs must be an integer 0..60000');
   if (!(Number.isInteger(max) && max >= 1)) throw new Error('key verifier: maxCacheEntries must be a positive integer');
   if (opts.secret.length < 32) throw new Error('key verifier: the hashing secret must be at least 32 bytes');
   const secret: KeyObject = createSecretKey(opts.secret);

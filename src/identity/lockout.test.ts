@@ -4,7 +4,12 @@ import { createLockout } from './lockout.ts';
 
 function clock(start = 1_000_000): { now: () => number; advance: (s: number) => void } {
   let t = start;
-  return { now: () => t, advance: (s) => { t += s * 1000; } };
+  return {
+    now: () => t,
+    advance: (s) => {
+      t += s * 1000;
+    },
+  };
 }
 
 describe('createLockout', () => {
@@ -86,7 +91,14 @@ describe('createLockout', () => {
 
   it('stays bounded when an attacker sprays subjects, without evicting a locked subject', () => {
     const c = clock();
-    const l = createLockout({ threshold: 2, windowS: 600, baseLockoutS: 100, maxLockoutS: 1000, maxSubjects: 50, now: c.now });
+    const l = createLockout({
+      threshold: 2,
+      windowS: 600,
+      baseLockoutS: 100,
+      maxLockoutS: 1000,
+      maxSubjects: 50,
+      now: c.now,
+    });
     l.recordFailure(['key:victim']);
     l.recordFailure(['key:victim']);
     for (let i = 0; i < 10_000; i++) l.recordFailure([`ip:10.0.${i >> 8}.${i & 255}`]);

@@ -71,12 +71,17 @@ export interface MemoryLockout extends Lockout {
 export function createLockout(opts: Partial<LockoutOptions> = {}): MemoryLockout {
   const o = { ...DEFAULT_LOCKOUT, ...opts };
   for (const [name, value, min] of [
-    ['threshold', o.threshold, 1], ['windowS', o.windowS, 1], ['baseLockoutS', o.baseLockoutS, 1],
-    ['maxLockoutS', o.maxLockoutS, 1], ['maxSubjects', o.maxSubjects, 1],
+    ['threshold', o.threshold, 1],
+    ['windowS', o.windowS, 1],
+    ['baseLockoutS', o.baseLockoutS, 1],
+    ['maxLockoutS', o.maxLockoutS, 1],
+    ['maxSubjects', o.maxSubjects, 1],
   ] as const) {
-    if (!Number.isSafeInteger(value) || value < min) throw new TypeError(`createLockout: ${name} must be an integer >= ${min}, got ${String(value)}`);
+    if (!Number.isSafeInteger(value) || value < min)
+      throw new TypeError(`createLockout: ${name} must be an integer >= ${min}, got ${String(value)}`);
   }
-  if (o.maxLockoutS < o.baseLockoutS) throw new TypeError('createLockout: maxLockoutS must not be less than baseLockoutS');
+  if (o.maxLockoutS < o.baseLockoutS)
+    throw new TypeError('createLockout: maxLockoutS must not be less than baseLockoutS');
   const clock = opts.now ?? Date.now;
   const windowMs = o.windowS * 1000;
   // Map iteration order is insertion order: re-inserting on every touch makes it an LRU.

@@ -13,7 +13,12 @@ import { silentLogger } from '../observability/logger.ts';
 import type { ApiKeyRecord, Store } from '../store/store.ts';
 import { createApiKey } from './api-keys.ts';
 import { createKeyVerifier, type KeyVerifier } from './key-verifier.ts';
-import { createRevocationListener, publishKeyRevocation, publishTenantShred, type RevocationListener } from './revocation-broadcast.ts';
+import {
+  createRevocationListener,
+  publishKeyRevocation,
+  publishTenantShred,
+  type RevocationListener,
+} from './revocation-broadcast.ts';
 
 const REDIS_URL = process.env['PORTCULLIS_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const redisAt = (url: string): RedisLimitsConfig => ({ url, keyPrefix: `pcl-test-${randomUUID()}:`, timeoutMs: 500 });
@@ -22,8 +27,13 @@ function countingStore() {
   const keys = new Map<string, ApiKeyRecord>();
   let lookups = 0;
   const store = {
-    async insertApiKey(k: ApiKeyRecord) { keys.set(k.hash, k); },
-    async findApiKeyByHash(h: string) { lookups++; return keys.get(h); },
+    async insertApiKey(k: ApiKeyRecord) {
+      keys.set(k.hash, k);
+    },
+    async findApiKeyByHash(h: string) {
+      lookups++;
+      return keys.get(h);
+    },
   } as unknown as Store;
   return { store, keys, lookups: () => lookups };
 }
@@ -42,9 +52,17 @@ async function setup(redis: RedisLimitsConfig) {
   const secret = randomBytes(32);
   let listener: RevocationListener | undefined;
   const verifier: KeyVerifier = createKeyVerifier({
-    store: s.store, secret, cacheTtlMs: 60_000, cacheUsable: () => listener?.isSubscribed() ?? false,
+    store: s.store,
+    secret,
+    cacheTtlMs: 60_000,
+    cacheUsable: () => listener?.isSubscribed() ?? false,
   });
-  listener = createRevocationListener({ redis, log: silentLogger(), onRevoked: (id) => verifier.invalidate(id), onResubscribed: () => verifier.invalidate() });
+  listener = createRevocationListener({
+    redis,
+    log: silentLogger(),
+    onRevoked: (id) => verifier.invalidate(id),
+    onResubscribed: () => verifier.invalidate(),
+  });
   const { key, record } = await createApiKey(s.store, secret, { tenantId: 't', label: 'l', allowedModels: ['*'] });
   const revokeInStore = () => s.keys.set(record.hash, { ...record, revokedAt: new Date().toISOString() });
   return { s, verifier, listener, key, record, revokeInStore };
@@ -52,7 +70,9 @@ async function setup(redis: RedisLimitsConfig) {
 
 describe('key revocation broadcasts over Redis', () => {
   const cleanup: Array<() => Promise<void>> = [];
-  after(async () => { for (const c of cleanup.reverse()) await c(); });
+  after(async () => {
+    for (const c of cleanup.reverse()) await c();
+  });
 
   test('a published revocation evicts the key from a subscribed verifier at once', async () => {
     const redis = redisAt(REDIS_URL);
@@ -64,7 +84,11 @@ describe('key revocation broadcasts over Redis', () => {
     assert.equal(t.s.lookups(), 1, 'while subscribed, the cache is used');
 
     t.revokeInStore();
-    assert.equal((await t.verifier.verify(t.key, new Date())).ok, true, 'without a broadcast the 60 s cache still holds the key');
+    assert.equal(
+      (await t.verifier.verify(t.key, new Date())).ok,
+      true,
+      'without a broadcast the 60 s cache still holds the key',
+    );
     assert.equal(await publishKeyRevocation(redis, t.record.id), 1, 'one subscriber received it');
     // Delivery to the subscriber's socket is asynchronous: poll (bounded), no timing assertion.
     const end = Date.now() + 5000;
@@ -98,12 +122,18 @@ describe('key revocation broadcasts over Redis', () => {
   });
 
   test('while the subscriber is cut off the cache is bypassed, so a revocation made meanwhile is refused at once', async () => {
-    const proxy = await startTcpProxy({ host: new URL(REDIS_URL).hostname, port: Number(new URL(REDIS_URL).port || 6379) });
+    const proxy = await startTcpProxy({
+      host: new URL(REDIS_URL).hostname,
+      port: Number(new URL(REDIS_URL).port || 6379),
+    });
     const viaProxy = new URL(REDIS_URL);
     viaProxy.host = `127.0.0.1:${proxy.port}`;
     const redis = redisAt(viaProxy.toString());
     const t = await setup(redis);
-    cleanup.push(async () => { await t.listener.close(); await proxy.close(); });
+    cleanup.push(async () => {
+      await t.listener.close();
+      await proxy.close();
+    });
     await t.listener.ready();
     await t.verifier.verify(t.key, new Date());
     assert.equal(t.s.lookups(), 1);
@@ -125,7 +155,11 @@ describe('key revocation broadcasts over Redis', () => {
     cleanup.push(() => second.listener.close());
     await second.listener.ready();
     second.s.keys.clear();
-    assert.equal(await publishKeyRevocation({ ...redis, url: REDIS_URL }, 'after-reconnect'), 2, 'both listeners are subscribed');
+    assert.equal(
+      await publishKeyRevocation({ ...redis, url: REDIS_URL }, 'after-reconnect'),
+      2,
+      'both listeners are subscribed',
+    );
   });
 
   test('never subscribed (Redis unreachable): the cache is never used, and publishing reports failure without throwing', async () => {
@@ -143,10 +177,19 @@ describe('key revocation broadcasts over Redis', () => {
     const redis = redisAt(REDIS_URL);
     const revoked: string[] = [];
     const shredded: string[] = [];
-    const listener = createRevocationListener({ redis, log: silentLogger(), onRevoked: (id) => revoked.push(id), onTenantShredded: (t) => shredded.push(t) });
+    const listener = createRevocationListener({
+      redis,
+      log: silentLogger(),
+      onRevoked: (id) => revoked.push(id),
+      onTenantShredded: (t) => shredded.push(t),
+    });
     cleanup.push(() => listener.close());
     await listener.ready();
-    assert.equal(await publishTenantShred({ ...redis, keyPrefix: `${redis.keyPrefix}other:` }, 'elsewhere'), 0, 'another deployment hears nothing');
+    assert.equal(
+      await publishTenantShred({ ...redis, keyPrefix: `${redis.keyPrefix}other:` }, 'elsewhere'),
+      0,
+      'another deployment hears nothing',
+    );
     assert.equal(await publishTenantShred(redis, 'x'.repeat(10_000)), 1);
     assert.equal(await publishTenantShred(redis, 'acme'), 1);
     await until('the shred arrived', () => shredded.includes('acme'));
@@ -157,6 +200,10 @@ describe('key revocation broadcasts over Redis', () => {
     cleanup.push(() => keysOnly.close());
     await keysOnly.ready();
     assert.equal(await publishTenantShred(redis, 'acme'), 1, 'only the listener that asked for shreds receives them');
-    assert.equal(await publishTenantShred(undefined, 'acme'), undefined, 'without Redis there is nothing to publish to');
+    assert.equal(
+      await publishTenantShred(undefined, 'acme'),
+      undefined,
+      'without Redis there is nothing to publish to',
+    );
   });
 });

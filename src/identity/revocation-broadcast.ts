@@ -67,8 +67,10 @@ export function createRevocationListener(opts: RevocationListenerOptions): Revoc
   const markDown = (reason: string): void => {
     if (closed || warned) return;
     warned = true;
-    log.warn({ event: 'keys.revocation_feed_down', reason },
-      'key revocation broadcasts unavailable; API keys are checked against the store on every request until resubscribed');
+    log.warn(
+      { event: 'keys.revocation_feed_down', reason },
+      'key revocation broadcasts unavailable; API keys are checked against the store on every request until resubscribed',
+    );
   };
   const markUp = (): void => {
     if (closed) return;
@@ -89,12 +91,19 @@ export function createRevocationListener(opts: RevocationListenerOptions): Revoc
     if (typeof message !== 'string' || message === '' || message.length > MAX_KEY_ID_CHARS) return;
     onTenantShredded?.(message);
   };
-  const channels: Array<readonly [string, (message: string) => void]> = [[revocationChannel(redis.keyPrefix), listener]];
+  const channels: Array<readonly [string, (message: string) => void]> = [
+    [revocationChannel(redis.keyPrefix), listener],
+  ];
   if (onTenantShredded !== undefined) channels.push([tenantShredChannel(redis.keyPrefix), shredListener]);
 
   // A frozen Redis (or a silent network cut) is noticed by an unanswered PING within redis.timeoutMs.
   const subscriber = createWatchedSubscriber({
-    redis, channels, log, purpose: 'keys', onUp: markUp, onDown: markDown,
+    redis,
+    channels,
+    log,
+    purpose: 'keys',
+    onUp: markUp,
+    onDown: markDown,
     ...(opts.clientName === undefined ? {} : { name: opts.clientName }),
   });
 
@@ -103,8 +112,14 @@ export function createRevocationListener(opts: RevocationListenerOptions): Revoc
     ready(timeoutMs = 10_000) {
       if (subscriber.isSubscribed()) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('not subscribed to key revocation broadcasts in time')), timeoutMs);
-        waiters.push(() => { clearTimeout(timer); resolve(); });
+        const timer = setTimeout(
+          () => reject(new Error('not subscribed to key revocation broadcasts in time')),
+          timeoutMs,
+        );
+        waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
     },
     async close() {
@@ -120,23 +135,50 @@ export function createRevocationListener(opts: RevocationListenerOptions): Revoc
  * keys are revoked (CLI, admin API). Resolves with the number of instances that received it, or
  * `undefined` when Redis could not be reached (the cache TTL bounds the delay then). Never throws.
  */
-export async function publishKeyRevocation(redis: RedisLimitsConfig | undefined, keyId: string, log?: Logger): Promise<number | undefined> {
+export async function publishKeyRevocation(
+  redis: RedisLimitsConfig | undefined,
+  keyId: string,
+  log?: Logger,
+): Promise<number | undefined> {
   if (redis === undefined) return undefined;
-  return publish(redis, revocationChannel(redis.keyPrefix), keyId, log, 'keys.revocation_publish_failed',
-    'could not broadcast a key revocation; other instances refuse the key once their key cache expires (1 s)');
+  return publish(
+    redis,
+    revocationChannel(redis.keyPrefix),
+    keyId,
+    log,
+    'keys.revocation_publish_failed',
+    'could not broadcast a key revocation; other instances refuse the key once their key cache expires (1 s)',
+  );
 }
 
 /**
  * Tells every instance that tenant `tenantId` was crypto-shredded, so each wipes its cached data
  * keys of the tenant now. Call it after the shred. Same results as publishKeyRevocation.
  */
-export async function publishTenantShred(redis: RedisLimitsConfig | undefined, tenantId: string, log?: Logger): Promise<number | undefined> {
+export async function publishTenantShred(
+  redis: RedisLimitsConfig | undefined,
+  tenantId: string,
+  log?: Logger,
+): Promise<number | undefined> {
   if (redis === undefined) return undefined;
-  return publish(redis, tenantShredChannel(redis.keyPrefix), tenantId, log, 'crypto.shred_publish_failed',
-    'could not broadcast a tenant shred; other instances drop their cached data keys of the tenant when the cache expires (60 s)');
+  return publish(
+    redis,
+    tenantShredChannel(redis.keyPrefix),
+    tenantId,
+    log,
+    'crypto.shred_publish_failed',
+    'could not broadcast a tenant shred; other instances drop their cached data keys of the tenant when the cache expires (60 s)',
+  );
 }
 
-async function publish(redis: RedisLimitsConfig, channel: string, message: string, log: Logger | undefined, event: string, failure: string): Promise<number | undefined> {
+async function publish(
+  redis: RedisLimitsConfig,
+  channel: string,
+  message: string,
+  log: Logger | undefined,
+  event: string,
+  failure: string,
+): Promise<number | undefined> {
   const client = createClient({
     url: redis.url,
     disableOfflineQueue: true,
@@ -146,10 +188,14 @@ async function publish(redis: RedisLimitsConfig, channel: string, message: strin
   client.on('error', () => undefined);
   try {
     // node-redis stops timing a command once it is written: a frozen Redis must not hold the caller.
-    return await withDeadline((async () => {
-      await client.connect();
-      return client.publish(channel, message);
-    })(), redis.timeoutMs * 2, 'PUBLISH');
+    return await withDeadline(
+      (async () => {
+        await client.connect();
+        return client.publish(channel, message);
+      })(),
+      redis.timeoutMs * 2,
+      'PUBLISH',
+    );
   } catch (err) {
     log?.warn({ event, reason: describeError(err) }, failure);
     return undefined;

@@ -8,17 +8,20 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { createClient } from 'redis';
-import { TEST_REDIS_URL, sleep } from '../limits/redis/test-harness.ts';
+import { sleep, TEST_REDIS_URL } from '../limits/redis/test-harness.ts';
 import { silentLogger } from '../observability/logger.ts';
 import { createLockout, type Lockout } from './lockout.ts';
-import { createSharedLockouts, lockoutChannel, type LockoutScope, type SharedLockouts } from './shared-lockout.ts';
+import { createSharedLockouts, type LockoutScope, lockoutChannel, type SharedLockouts } from './shared-lockout.ts';
 
 const PREFIX = `portcullis-test:${randomUUID()}:`;
 const OPTS = { threshold: 4, windowS: 60, baseLockoutS: 1, maxLockoutS: 4 };
 const opened: SharedLockouts[] = [];
 
 async function instance(scope: LockoutScope = 'proxy', o = OPTS): Promise<{ lockout: Lockout; hub: SharedLockouts }> {
-  const hub = createSharedLockouts({ redis: { url: TEST_REDIS_URL, keyPrefix: PREFIX, timeoutMs: 2000 }, log: silentLogger() });
+  const hub = createSharedLockouts({
+    redis: { url: TEST_REDIS_URL, keyPrefix: PREFIX, timeoutMs: 2000 },
+    log: silentLogger(),
+  });
   opened.push(hub);
   await hub.ready();
   const lockout = hub.share(scope, createLockout(o), o);
@@ -37,7 +40,8 @@ after(async () => {
   for (const h of opened) await h.close();
   const c = createClient({ url: TEST_REDIS_URL });
   await c.connect();
-  for await (const batch of c.scanIterator({ MATCH: `${PREFIX}*`, COUNT: 500 })) if (batch.length > 0) await c.del(batch);
+  for await (const batch of c.scanIterator({ MATCH: `${PREFIX}*`, COUNT: 500 }))
+    if (batch.length > 0) await c.del(batch);
   await c.close();
 });
 
@@ -53,7 +57,11 @@ describe('shared lockout (Redis)', () => {
     for (const i of [a, b, c]) assert.equal(i.lockout.check([subject]).locked, false);
     b.lockout.recordFailure([subject]);
     await b.hub.settled();
-    for (const [name, i] of [['a', a], ['b', b], ['c', c]] as const) {
+    for (const [name, i] of [
+      ['a', a],
+      ['b', b],
+      ['c', c],
+    ] as const) {
       await eventually(`instance ${name} locks ${subject}`, () => i.lockout.check([subject]).locked);
     }
     const v = c.lockout.check([subject]);
@@ -82,7 +90,7 @@ describe('shared lockout (Redis)', () => {
     await b.hub.settled();
     b.lockout.recordFailure([subject]);
     await b.hub.settled();
-    assert.equal(b.lockout.check([subject]).locked, false, 'the success on b cleared a\'s failure');
+    assert.equal(b.lockout.check([subject]).locked, false, "the success on b cleared a's failure");
     b.lockout.recordFailure([subject]);
     await b.hub.settled();
     await eventually('first lockout reaches a', () => a.lockout.check([subject]).locked);
@@ -99,7 +107,10 @@ describe('shared lockout (Redis)', () => {
 
   it('scopes are separate: a proxy lockout does not lock the same subject at the OAuth endpoint', async () => {
     const proxy = await instance('proxy');
-    const oauthHub = createSharedLockouts({ redis: { url: TEST_REDIS_URL, keyPrefix: PREFIX, timeoutMs: 2000 }, log: silentLogger() });
+    const oauthHub = createSharedLockouts({
+      redis: { url: TEST_REDIS_URL, keyPrefix: PREFIX, timeoutMs: 2000 },
+      log: silentLogger(),
+    });
     opened.push(oauthHub);
     await oauthHub.ready();
     const oauth = oauthHub.share('oauth', createLockout(OPTS), OPTS);
@@ -117,7 +128,15 @@ describe('shared lockout (Redis)', () => {
     await pub.connect();
     try {
       const channel = lockoutChannel(PREFIX);
-      for (const bad of ['', 'proxy', 'proxy\nip:192.0.2.1', 'proxy\nip:192.0.2.1\n-5', 'proxy\nip:192.0.2.1\nNaN', 'nope\nip:192.0.2.1\n1000', `proxy\n${'x'.repeat(400)}\n1000`]) {
+      for (const bad of [
+        '',
+        'proxy',
+        'proxy\nip:192.0.2.1',
+        'proxy\nip:192.0.2.1\n-5',
+        'proxy\nip:192.0.2.1\nNaN',
+        'nope\nip:192.0.2.1\n1000',
+        `proxy\n${'x'.repeat(400)}\n1000`,
+      ]) {
         await pub.publish(channel, bad);
       }
       await pub.publish(channel, 'proxy\nip:192.0.2.9\n999999999');
@@ -136,7 +155,10 @@ describe('shared lockout (Redis)', () => {
   });
 
   it('with Redis unreachable, each instance still locks out on its own count and nothing throws', async () => {
-    const hub = createSharedLockouts({ redis: { url: 'redis://127.0.0.1:1', keyPrefix: PREFIX, timeoutMs: 200 }, log: silentLogger() });
+    const hub = createSharedLockouts({
+      redis: { url: 'redis://127.0.0.1:1', keyPrefix: PREFIX, timeoutMs: 200 },
+      log: silentLogger(),
+    });
     opened.push(hub);
     const lockout = hub.share('proxy', createLockout(OPTS), OPTS);
     await assert.rejects(hub.ready(300));

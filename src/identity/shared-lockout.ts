@@ -62,7 +62,11 @@ export interface SharedLockoutOptions {
 
 export interface SharedLockouts {
   /** The lockout of one scope: `local` decides, Redis shares the counting. One per scope. */
-  share(scope: LockoutScope, local: MemoryLockout, opts: Pick<LockoutOptions, 'threshold' | 'windowS' | 'baseLockoutS' | 'maxLockoutS'>): Lockout;
+  share(
+    scope: LockoutScope,
+    local: MemoryLockout,
+    opts: Pick<LockoutOptions, 'threshold' | 'windowS' | 'baseLockoutS' | 'maxLockoutS'>,
+  ): Lockout;
   /** Resolves once subscribed to the broadcasts (tests, startup); rejects after `timeoutMs`. */
   ready(timeoutMs?: number): Promise<void>;
   /** False while Redis is unreachable, known stuck, or the broadcasts are not subscribed (read by metrics). */
@@ -83,7 +87,11 @@ export function createSharedLockouts(opts: SharedLockoutOptions): SharedLockouts
   const scripts = { fail: keyedScript(FAIL_SCRIPT) };
   // Every command has the gateway's own deadline (redis.timeout_ms): a frozen Redis costs a
   // failure counted on this instance only, never a waiting login or request.
-  const guard = guardedScriptedClient(health, scripts, opts.clientName === undefined ? undefined : `${opts.clientName}-cmd`);
+  const guard = guardedScriptedClient(
+    health,
+    scripts,
+    opts.clientName === undefined ? undefined : `${opts.clientName}-cmd`,
+  );
 
   const locals = new Map<LockoutScope, MemoryLockout>();
   const pending = new Set<Promise<void>>();
@@ -105,7 +113,10 @@ export function createSharedLockouts(opts: SharedLockoutOptions): SharedLockouts
   let subscribed = false;
   let waiters: Array<() => void> = [];
   const subscriber = createWatchedSubscriber({
-    redis, log, purpose: 'lockout', channels: [[channel, onMessage]],
+    redis,
+    log,
+    purpose: 'lockout',
+    channels: [[channel, onMessage]],
     ...(opts.clientName === undefined ? {} : { name: `${opts.clientName}-sub` }),
     onUp: () => {
       subscribed = true;
@@ -130,19 +141,29 @@ export function createSharedLockouts(opts: SharedLockoutOptions): SharedLockouts
       if (locals.has(scope)) throw new Error(`shared lockout: scope ${scope} is already shared`);
       locals.set(scope, local);
       const args = (subject: string): string[] => [
-        String(o.threshold), String(o.windowS * 1000), String(o.baseLockoutS * 1000), String(o.maxLockoutS * 1000),
-        channel, `${scope}\n${subject}\n`, `${Date.now()}:${randomBytes(6).toString('base64url')}`,
+        String(o.threshold),
+        String(o.windowS * 1000),
+        String(o.baseLockoutS * 1000),
+        String(o.maxLockoutS * 1000),
+        channel,
+        `${scope}\n${subject}\n`,
+        `${Date.now()}:${randomBytes(6).toString('base64url')}`,
       ];
       const count = (subject: string): void => {
         if (closed || !guard.usable() || subject.length > MAX_SUBJECT_CHARS) return;
-        track((async () => {
-          try {
-            const left = Number(await guard.run((client) => client.fail(keysOf(scope, subject), args(subject))));
-            if (left > 0) local.applyLock(subject, left);
-          } catch (err) {
-            log.debug({ event: 'lockout.redis_failed', reason: describeRedisError(err) }, 'a failure was counted on this instance only');
-          }
-        })());
+        track(
+          (async () => {
+            try {
+              const left = Number(await guard.run((client) => client.fail(keysOf(scope, subject), args(subject))));
+              if (left > 0) local.applyLock(subject, left);
+            } catch (err) {
+              log.debug(
+                { event: 'lockout.redis_failed', reason: describeRedisError(err) },
+                'a failure was counted on this instance only',
+              );
+            }
+          })(),
+        );
       };
       return {
         check: (subjects, now) => local.check(subjects, now),
@@ -156,7 +177,15 @@ export function createSharedLockouts(opts: SharedLockoutOptions): SharedLockouts
           if (closed || !guard.usable()) return;
           // Like the local count: the failures go, a running lockout and its level stay.
           const keys = subjects.filter((s) => s.length <= MAX_SUBJECT_CHARS).map((s) => keysOf(scope, s)[0]!);
-          if (keys.length > 0) track(guard.run((client) => client.del(keys)).then(() => undefined, () => undefined));
+          if (keys.length > 0)
+            track(
+              guard
+                .run((client) => client.del(keys))
+                .then(
+                  () => undefined,
+                  () => undefined,
+                ),
+            );
         },
       };
     },
@@ -164,8 +193,14 @@ export function createSharedLockouts(opts: SharedLockoutOptions): SharedLockouts
       if (closed) throw new Error('the shared lockout is closed');
       if (subscribed) return;
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('the lockout subscription did not come up in time')), timeoutMs);
-        waiters.push(() => { clearTimeout(timer); resolve(); });
+        const timer = setTimeout(
+          () => reject(new Error('the lockout subscription did not come up in time')),
+          timeoutMs,
+        );
+        waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
     },
     // The subscriber's PING each second notices a freeze even when no failure is being counted.

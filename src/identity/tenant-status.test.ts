@@ -11,7 +11,9 @@ function fakeStore(initial: Record<string, TenantStatus>) {
   return {
     tenants,
     reads: () => reads,
-    setDown: (v: boolean) => { down = v; },
+    setDown: (v: boolean) => {
+      down = v;
+    },
     async getTenant(id: string) {
       reads++;
       if (down) throw new Error('connection refused');
@@ -38,7 +40,11 @@ describe('tenant status gate', () => {
     assert.equal(await codeOf(gate.assertActive('tA')), 'ok');
     assert.equal(await codeOf(gate.assertActive('tS')), 'auth.tenant_suspended');
     assert.equal(await codeOf(gate.assertActive('never-registered')), 'ok');
-    try { await gate.assertActive('tS'); } catch (err) { assert.equal((err as GatewayError).status, 403); }
+    try {
+      await gate.assertActive('tS');
+    } catch (err) {
+      assert.equal((err as GatewayError).status, 403);
+    }
   });
 
   it('asks the store at most once per TTL per tenant, and sees a suspension once the TTL has passed', async () => {
@@ -58,7 +64,7 @@ describe('tenant status gate', () => {
   });
 
   it('fails closed: a store error refuses with 503 store.unavailable (and is not cached)', async () => {
-    let t = 0;
+    const t = 0;
     const store = fakeStore({ tA: 'active' });
     const gate = createTenantStatusGate({ store, cacheTtlMs: 1000, clock: () => t });
     store.setDown(true);

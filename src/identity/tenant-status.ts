@@ -42,7 +42,8 @@ export function createTenantStatusGate(opts: TenantStatusGateOptions): TenantSta
   if (!(Number.isInteger(ttl) && ttl >= 0 && ttl <= MAX_TENANT_STATUS_TTL_MS)) {
     throw new Error(`tenant status: cacheTtlMs must be an integer 0..${MAX_TENANT_STATUS_TTL_MS}`);
   }
-  if (!(Number.isInteger(max) && max >= 1)) throw new Error('tenant status: maxCacheEntries must be a positive integer');
+  if (!(Number.isInteger(max) && max >= 1))
+    throw new Error('tenant status: maxCacheEntries must be a positive integer');
   const clock = opts.clock ?? (() => performance.now());
   const cache = new Map<string, { readonly suspended: boolean; readonly until: number }>();
   // Bumped by every invalidation: a lookup that raced with one does not cache what it read.

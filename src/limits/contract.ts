@@ -48,7 +48,10 @@ export function runLimitBackendContract(name: string, make: () => Promise<Backen
         const s = refused.items[0]!;
         assert.equal(s.allowed, false);
         assert.equal(s.remaining, 0);
-        assert.ok(s.retryAfterMs !== null && s.retryAfterMs > 0 && s.retryAfterMs <= 1000, `retryAfter ${s.retryAfterMs}`);
+        assert.ok(
+          s.retryAfterMs !== null && s.retryAfterMs > 0 && s.retryAfterMs <= 1000,
+          `retryAfter ${s.retryAfterMs}`,
+        );
         assert.ok(s.resetMs > 2000 && s.resetMs <= 3000, `reset ${s.resetMs}`);
       });
 
@@ -67,7 +70,11 @@ export function runLimitBackendContract(name: string, make: () => Promise<Backen
         assert.equal(both.allowed, false);
         assert.equal(both.items[0]!.allowed, true, 'the wide counter alone would have passed');
         assert.equal(both.items[1]!.allowed, false);
-        assert.equal((await b.take([req('wide')])).items[0]!.remaining, 2, 'the refused take did not consume the wide counter');
+        assert.equal(
+          (await b.take([req('wide')])).items[0]!.remaining,
+          2,
+          'the refused take did not consume the wide counter',
+        );
       });
 
       it('keeps counters apart by key', async () => {
@@ -204,12 +211,18 @@ export function runLimitBackendContract(name: string, make: () => Promise<Backen
         assert.equal(r.allowed, true);
         assert.deepEqual(r.slots, { allowed: true, items: [{ allowed: true, inUse: 1 }] });
         assert.equal(r.rates?.allowed, true);
-        assert.deepEqual(r.rates?.items.map((i) => i.allowed), [true, true]);
+        assert.deepEqual(
+          r.rates?.items.map((i) => i.allowed),
+          [true, true],
+        );
         assert.equal(r.rates?.items[0]!.remaining, 2);
         assert.equal((await b.acquire([slot()], 'L2', 60_000)).allowed, false, 'the slot is held');
         assert.equal((await b.take([tokens(600)])).allowed, false, 'the tokens are reserved');
 
-        assert.equal(await b.finish({ id, items: [{ key: 't', intervalMs: 60 }], reserved: 800, actual: 100 }, ['s'], 'L1'), 'settled');
+        assert.equal(
+          await b.finish({ id, items: [{ key: 't', intervalMs: 60 }], reserved: 800, actual: 100 }, ['s'], 'L1'),
+          'settled',
+        );
         assert.equal((await b.acquire([slot()], 'L2', 60_000)).allowed, true, 'finish freed the slot');
         assert.equal((await b.take([tokens(600)])).allowed, true, 'finish refunded the unused estimate');
       });
@@ -222,7 +235,11 @@ export function runLimitBackendContract(name: string, make: () => Promise<Backen
         assert.deepEqual(r.slots, { allowed: false, items: [{ allowed: false, inUse: 1 }] });
         assert.equal(r.rates, undefined);
         assert.equal((await b.take([req()])).items[0]!.remaining, 2, 'the request rate is untouched');
-        assert.equal(await b.finish({ id, items: [{ key: 't', intervalMs: 60 }], reserved: 500, actual: 0 }, [], 'L1'), 'expired', 'nothing was reserved');
+        assert.equal(
+          await b.finish({ id, items: [{ key: 't', intervalMs: 60 }], reserved: 500, actual: 0 }, [], 'L1'),
+          'expired',
+          'nothing was reserved',
+        );
       });
 
       it('rates refused: the slots just granted are given back', async () => {
@@ -236,7 +253,10 @@ export function runLimitBackendContract(name: string, make: () => Promise<Backen
       });
 
       it('works with only slots, only rates, or nothing to settle', async () => {
-        assert.deepEqual(await b.admit([], 'L1', 60_000, [req()]).then((r) => [r.allowed, r.slots.items.length, r.rates?.allowed]), [true, 0, true]);
+        assert.deepEqual(
+          await b.admit([], 'L1', 60_000, [req()]).then((r) => [r.allowed, r.slots.items.length, r.rates?.allowed]),
+          [true, 0, true],
+        );
         const onlySlots = await b.admit([slot('only', 1)], 'L2', 60_000, []);
         assert.deepEqual([onlySlots.allowed, onlySlots.rates], [true, undefined]);
         assert.equal(await b.finish(undefined, ['only'], 'L2'), undefined);

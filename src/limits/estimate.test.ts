@@ -7,7 +7,10 @@ describe('token estimate', () => {
     const body = { model: 'm', messages: [{ role: 'user' as const, content: 'x'.repeat(396) }] };
     // (4 role chars + 396) / 4 = 100, plus 4 framing tokens.
     assert.equal(estimateTokens({ operation: 'chat', body: { ...body, max_tokens: 50 } }, 1024), 154);
-    assert.equal(estimateTokens({ operation: 'chat', body: { ...body, max_completion_tokens: 70, max_tokens: 50 } }, 1024), 174);
+    assert.equal(
+      estimateTokens({ operation: 'chat', body: { ...body, max_completion_tokens: 70, max_tokens: 50 } }, 1024),
+      174,
+    );
     assert.equal(estimateTokens({ operation: 'chat', body: { ...body, max_tokens: 50, n: 3 } }, 1024), 254);
   });
 
@@ -18,7 +21,11 @@ describe('token estimate', () => {
 
   it('counts images at a fixed size, not their base64 length', () => {
     const url = `data:image/png;base64,${'A'.repeat(400_000)}`;
-    const body = { model: 'm', messages: [{ role: 'user' as const, content: [{ type: 'image_url' as const, image_url: { url } }] }], max_tokens: 0 };
+    const body = {
+      model: 'm',
+      messages: [{ role: 'user' as const, content: [{ type: 'image_url' as const, image_url: { url } }] }],
+      max_tokens: 0,
+    };
     assert.equal(estimateTokens({ operation: 'chat', body }, 1024), 1 + 4 + 1000);
   });
 

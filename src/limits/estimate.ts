@@ -19,7 +19,10 @@ export function estimateTokens(req: CanonicalRequest, defaultMaxTokens: number):
 }
 
 /** The estimate split into prompt and completion (budgets price them differently). */
-export function estimateTokenParts(req: CanonicalRequest, defaultMaxTokens: number): { prompt: number; completion: number } {
+export function estimateTokenParts(
+  req: CanonicalRequest,
+  defaultMaxTokens: number,
+): { prompt: number; completion: number } {
   if (req.operation === 'chat') return estimateChat(req.body, defaultMaxTokens);
   if (req.operation === 'embeddings') return { prompt: estimateEmbeddings(req.body), completion: 0 };
   return { prompt: 0, completion: 0 };

@@ -5,7 +5,7 @@
  * ends. The default, `fail_closed`, does not use this wrapper: the stage refuses with 503.
  */
 import type { Logger } from '../observability/logger.ts';
-import { LimitBackendError, type LimitBackend } from './limit-backend.ts';
+import { type LimitBackend, LimitBackendError } from './limit-backend.ts';
 
 export function withLocalFallback(primary: LimitBackend, local: LimitBackend, log: Logger): LimitBackend {
   let outage = false;
@@ -15,15 +15,20 @@ export function withLocalFallback(primary: LimitBackend, local: LimitBackend, lo
       const result = await op(primary);
       if (outage) {
         outage = false;
-        log.info({ event: 'limits.fallback_ended', backend: primary.kind }, 'shared limit backend is back; local fallback counters are no longer used');
+        log.info(
+          { event: 'limits.fallback_ended', backend: primary.kind },
+          'shared limit backend is back; local fallback counters are no longer used',
+        );
       }
       return result;
     } catch (err) {
       if (!(err instanceof LimitBackendError)) throw err;
       if (!outage) {
         outage = true;
-        log.warn({ event: 'limits.fallback_started', backend: primary.kind, reason: err.message },
-          'shared limit backend unavailable; counting limits locally on this instance until it is back');
+        log.warn(
+          { event: 'limits.fallback_started', backend: primary.kind, reason: err.message },
+          'shared limit backend unavailable; counting limits locally on this instance until it is back',
+        );
       }
       return op(local);
     }
@@ -32,7 +37,8 @@ export function withLocalFallback(primary: LimitBackend, local: LimitBackend, lo
   return {
     kind: `${primary.kind}+local-fallback`,
     ...(primary.reachable === undefined ? {} : { reachable: () => primary.reachable?.() ?? true }),
-    admit: (slots, leaseId, ttlMs, rates, reservation) => call((b) => b.admit(slots, leaseId, ttlMs, rates, reservation)),
+    admit: (slots, leaseId, ttlMs, rates, reservation) =>
+      call((b) => b.admit(slots, leaseId, ttlMs, rates, reservation)),
     finish: (settle, slotKeys, leaseId) => call((b) => b.finish(settle, slotKeys, leaseId)),
     take: (items, reservation) => call((b) => b.take(items, reservation)),
     settle: (id, items, reserved, actual) => call((b) => b.settle(id, items, reserved, actual)),

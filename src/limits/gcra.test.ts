@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { gcraAdjust, gcraCarryOver, gcraDecide, type GcraParams } from './gcra.ts';
+import { type GcraParams, gcraAdjust, gcraCarryOver, gcraDecide } from './gcra.ts';
 
 /** Runs takes against one counter with an injected clock. */
 function counter(p: Omit<GcraParams, 'cost'>) {

@@ -114,9 +114,19 @@ export interface LimitBackend {
    * `acquire(slots)`, then, if granted, `take(rates, reservation)`; when the take is refused the
    * slots are given back, so a refused admit holds and consumes nothing.
    */
-  admit(slots: readonly SlotItem[], leaseId: string, ttlMs: number, rates: readonly RateItem[], reservation?: ReservationSpec): Promise<AdmitResult>;
+  admit(
+    slots: readonly SlotItem[],
+    leaseId: string,
+    ttlMs: number,
+    rates: readonly RateItem[],
+    reservation?: ReservationSpec,
+  ): Promise<AdmitResult>;
   /** What a request does when it ends, in one operation: `settle` (when given), then `release(slotKeys)`. */
-  finish(settle: SettleSpec | undefined, slotKeys: readonly string[], leaseId: string): Promise<SettleOutcome | undefined>;
+  finish(
+    settle: SettleSpec | undefined,
+    slotKeys: readonly string[],
+    leaseId: string,
+  ): Promise<SettleOutcome | undefined>;
   /**
    * GCRA across all items, all-or-nothing. With `reservation`, its amount is recorded under its
    * id when the take is allowed (the caller passes the same amount again to `settle`).
@@ -152,7 +162,8 @@ export const MAX_UNITS = 1e12;
 export function assertRateItems(items: readonly RateItem[]): void {
   for (const it of items) {
     if (it.key === '') throw new Error('limit backend: empty key');
-    if (!(it.intervalMs > 0 && it.intervalMs <= MAX_UNITS)) throw new Error(`limit backend: bad intervalMs ${it.intervalMs}`);
+    if (!(it.intervalMs > 0 && it.intervalMs <= MAX_UNITS))
+      throw new Error(`limit backend: bad intervalMs ${it.intervalMs}`);
     if (!(it.capacity >= 1 && it.capacity <= MAX_UNITS)) throw new Error(`limit backend: bad capacity ${it.capacity}`);
     if (!(it.cost >= 0 && it.cost <= MAX_UNITS)) throw new Error(`limit backend: bad cost ${it.cost}`);
   }
@@ -169,25 +180,43 @@ export function assertSlotItems(items: readonly SlotItem[], ttlMs: number): void
 /** `admit` from the separate operations, for backends where a round trip costs nothing (memory). */
 export async function composedAdmit(
   b: Pick<LimitBackend, 'acquire' | 'take' | 'release'>,
-  slots: readonly SlotItem[], leaseId: string, ttlMs: number, rates: readonly RateItem[], reservation?: ReservationSpec,
+  slots: readonly SlotItem[],
+  leaseId: string,
+  ttlMs: number,
+  rates: readonly RateItem[],
+  reservation?: ReservationSpec,
 ): Promise<AdmitResult> {
-  const granted: AcquireResult = slots.length > 0 ? await b.acquire(slots, leaseId, ttlMs) : { allowed: true, items: [] };
+  const granted: AcquireResult =
+    slots.length > 0 ? await b.acquire(slots, leaseId, ttlMs) : { allowed: true, items: [] };
   if (!granted.allowed) return { allowed: false, slots: granted, rates: undefined };
   if (rates.length === 0) return { allowed: true, slots: granted, rates: undefined };
   let taken: TakeResult;
   try {
     taken = await b.take(rates, reservation);
   } catch (err) {
-    if (slots.length > 0) await b.release(slots.map((s) => s.key), leaseId).catch(() => undefined);
+    if (slots.length > 0)
+      await b
+        .release(
+          slots.map((s) => s.key),
+          leaseId,
+        )
+        .catch(() => undefined);
     throw err;
   }
-  if (!taken.allowed && slots.length > 0) await b.release(slots.map((s) => s.key), leaseId);
+  if (!taken.allowed && slots.length > 0)
+    await b.release(
+      slots.map((s) => s.key),
+      leaseId,
+    );
   return { allowed: taken.allowed, slots: granted, rates: taken };
 }
 
 /** `finish` from the separate operations. */
 export async function composedFinish(
-  b: Pick<LimitBackend, 'settle' | 'release'>, settle: SettleSpec | undefined, slotKeys: readonly string[], leaseId: string,
+  b: Pick<LimitBackend, 'settle' | 'release'>,
+  settle: SettleSpec | undefined,
+  slotKeys: readonly string[],
+  leaseId: string,
 ): Promise<SettleOutcome | undefined> {
   let outcome: SettleOutcome | undefined;
   try {

@@ -24,7 +24,12 @@
 import type { CanonicalRequest } from '../core/context.ts';
 import type { ChatMessage, ChatRequest, EmbeddingsRequest } from '../providers/canonical.ts';
 import type { ProviderKind } from '../providers/contract.ts';
-import { loadedTokenCounter, loadTokenCounter, openAiEncodingFor, type TokenCounter } from '../providers/openai/tokenizer.ts';
+import {
+  loadedTokenCounter,
+  loadTokenCounter,
+  openAiEncodingFor,
+  type TokenCounter,
+} from '../providers/openai/tokenizer.ts';
 
 export interface TokenizedTarget {
   readonly kind: ProviderKind;
@@ -68,7 +73,8 @@ export function preloadTokenizers(targets: Iterable<TokenizedTarget>): void {
 export async function promptTokenBound(req: CanonicalRequest, target: TokenizedTarget): Promise<number> {
   if (req.operation === 'models') return 0;
   const encoding = openAiEncodingFor(target.model);
-  const count = encoding === undefined ? byteBound : budgeted(loadedTokenCounter(encoding) ?? await loadTokenCounter(encoding));
+  const count =
+    encoding === undefined ? byteBound : budgeted(loadedTokenCounter(encoding) ?? (await loadTokenCounter(encoding)));
   return req.operation === 'chat' ? chatBound(req.body, target, count) : embeddingsBound(req.body, count);
 }
 
@@ -80,7 +86,8 @@ function chatBound(body: ChatRequest, target: TokenizedTarget, count: TokenCount
     tokens += jsonBytes(body.tools) + ITEM_OVERHEAD * body.tools.length;
     if (target.kind === 'anthropic') tokens += ANTHROPIC_TOOL_PROMPT;
   }
-  if (body.response_format?.type === 'json_schema') tokens += jsonBytes(body.response_format.json_schema) + ITEM_OVERHEAD;
+  if (body.response_format?.type === 'json_schema')
+    tokens += jsonBytes(body.response_format.json_schema) + ITEM_OVERHEAD;
   return tokens;
 }
 
@@ -96,7 +103,11 @@ function messageBound(m: ChatMessage, count: TokenCounter, image: number): numbe
   if (m.role === 'assistant') {
     if (m.refusal) tokens += count(m.refusal) + 1; // + 1: its separator from the content
     for (const c of m.tool_calls ?? []) {
-      tokens += Buffer.byteLength(c.function.name, 'utf8') + Buffer.byteLength(c.function.arguments, 'utf8') + Buffer.byteLength(c.id, 'utf8') + ITEM_OVERHEAD;
+      tokens +=
+        Buffer.byteLength(c.function.name, 'utf8') +
+        Buffer.byteLength(c.function.arguments, 'utf8') +
+        Buffer.byteLength(c.id, 'utf8') +
+        ITEM_OVERHEAD;
     }
   }
   if (m.role === 'tool') tokens += Buffer.byteLength(m.tool_call_id, 'utf8') + 1;

@@ -5,11 +5,31 @@ import type { Caller } from '../core/context.ts';
 import { applicableLimits, defaultBurst } from './rules.ts';
 
 const rule = (r: Partial<LimitRuleConfig> & Pick<LimitRuleConfig, 'scope'>): LimitRuleConfig => ({
-  id: r.model === undefined ? r.scope : `${r.scope}:${r.model}`, model: undefined, requestsPerSecond: undefined, requestsPerMinute: undefined,
-  burst: undefined, tokensPerMinute: undefined, concurrent: undefined, ...r,
+  id: r.model === undefined ? r.scope : `${r.scope}:${r.model}`,
+  model: undefined,
+  requestsPerSecond: undefined,
+  requestsPerMinute: undefined,
+  burst: undefined,
+  tokensPerMinute: undefined,
+  concurrent: undefined,
+  ...r,
 });
-const keyCaller: Caller = { kind: 'api_key', keyId: 'k1', keyPrefix: 'pcl_ab', tenantId: 'acme', label: 't', allowedModels: ['*'] };
-const jwtCaller: Caller = { ...keyCaller, kind: 'jwt', keyId: 'jwt:x', subject: 'alice', issuer: 'https://idp', teamId: 'red' };
+const keyCaller: Caller = {
+  kind: 'api_key',
+  keyId: 'k1',
+  keyPrefix: 'pcl_ab',
+  tenantId: 'acme',
+  label: 't',
+  allowedModels: ['*'],
+};
+const jwtCaller: Caller = {
+  ...keyCaller,
+  kind: 'jwt',
+  keyId: 'jwt:x',
+  subject: 'alice',
+  issuer: 'https://idp',
+  teamId: 'red',
+};
 
 describe('rule matching', () => {
   const rules = [
@@ -24,13 +44,20 @@ describe('rule matching', () => {
 
   it('applies model rules by wildcard on the public model name', () => {
     const names = (model: string) => applicableLimits(rules, keyCaller, model).map((l) => l.policy);
-    assert.deepEqual(names('gpt-4o-mini'), ['key-rpm', 'tenant-tpm', 'model-gpt-*-rps', 'route-*-mini-concurrent', 'global-concurrent']);
+    assert.deepEqual(names('gpt-4o-mini'), [
+      'key-rpm',
+      'tenant-tpm',
+      'model-gpt-*-rps',
+      'route-*-mini-concurrent',
+      'global-concurrent',
+    ]);
     assert.deepEqual(names('claude'), ['key-rpm', 'tenant-tpm', 'global-concurrent']);
     assert.deepEqual(names('my-gpt-4o'), ['key-rpm', 'tenant-tpm', 'global-concurrent'], 'patterns are anchored');
   });
 
   it('counts each scope by its subject: model shares one counter, route one per model', () => {
-    const key = (model: string, policy: string) => applicableLimits(rules, keyCaller, model).find((l) => l.policy === policy)!.key;
+    const key = (model: string, policy: string) =>
+      applicableLimits(rules, keyCaller, model).find((l) => l.policy === policy)!.key;
     assert.equal(key('gpt-4o', 'model-gpt-*-rps'), key('gpt-4.1', 'model-gpt-*-rps'));
     assert.notEqual(key('a-mini', 'route-*-mini-concurrent'), key('b-mini', 'route-*-mini-concurrent'));
     assert.equal(key('x', 'key-rpm'), 'key/rpm:k1');
@@ -48,7 +75,9 @@ describe('rule matching', () => {
     const [rpm, tpm, rps] = applicableLimits(rules, keyCaller, 'gpt-4o');
     assert.ok(rpm?.kind === 'requests' && rpm.intervalMs === 100 && rpm.capacity === 60 && rpm.windowS === 60);
     assert.ok(tpm?.kind === 'tokens' && tpm.intervalMs === 0.3 && tpm.capacity === 200_000);
-    assert.ok(rps?.kind === 'requests' && rps.intervalMs === 20 && rps.capacity === defaultBurst(50) && rps.capacity === 5);
+    assert.ok(
+      rps?.kind === 'requests' && rps.intervalMs === 20 && rps.capacity === defaultBurst(50) && rps.capacity === 5,
+    );
     assert.equal(defaultBurst(3), 1);
   });
 

@@ -61,20 +61,34 @@ export function applicableLimits(rules: readonly LimitRuleConfig[], caller: Call
     const subject = SUBJECTS[rule.scope](caller, model);
     if (subject === undefined || subject === '') continue;
     const base = (metric: Metric) => ({
-      rule, metric,
+      rule,
+      metric,
       policy: policyName(rule, metric),
       key: `${encodeURIComponent(rule.id)}/${metric}:${encodeSubject(subject)}`,
     });
-    if (rule.requestsPerSecond !== undefined) out.push(rate(base('rps'), 'requests', rule.requestsPerSecond, 1, rule.burst ?? defaultBurst(rule.requestsPerSecond)));
-    if (rule.requestsPerMinute !== undefined) out.push(rate(base('rpm'), 'requests', rule.requestsPerMinute, 60, rule.burst ?? defaultBurst(rule.requestsPerMinute)));
+    if (rule.requestsPerSecond !== undefined)
+      out.push(
+        rate(base('rps'), 'requests', rule.requestsPerSecond, 1, rule.burst ?? defaultBurst(rule.requestsPerSecond)),
+      );
+    if (rule.requestsPerMinute !== undefined)
+      out.push(
+        rate(base('rpm'), 'requests', rule.requestsPerMinute, 60, rule.burst ?? defaultBurst(rule.requestsPerMinute)),
+      );
     // A single request may need a large share of a token budget, so tokens burst to the full minute.
-    if (rule.tokensPerMinute !== undefined) out.push(rate(base('tpm'), 'tokens', rule.tokensPerMinute, 60, rule.tokensPerMinute));
+    if (rule.tokensPerMinute !== undefined)
+      out.push(rate(base('tpm'), 'tokens', rule.tokensPerMinute, 60, rule.tokensPerMinute));
     if (rule.concurrent !== undefined) out.push({ ...base('concurrent'), kind: 'concurrency', max: rule.concurrent });
   }
   return out;
 }
 
-function rate(base: LimitBase, kind: 'requests' | 'tokens', limit: number, windowS: 1 | 60, capacity: number): RateLimit {
+function rate(
+  base: LimitBase,
+  kind: 'requests' | 'tokens',
+  limit: number,
+  windowS: 1 | 60,
+  capacity: number,
+): RateLimit {
   return { ...base, kind, limit, windowS, intervalMs: (windowS * 1000) / limit, capacity };
 }
 

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../cli/usage-error.ts';
 import { MOCK_PROVIDERS } from './core/types.ts';
-import { DEFAULT_MOCK_KEYS, MOCK_PREFIXES, startMockUpstream, type MockUpstream } from './server.ts';
+import { DEFAULT_MOCK_KEYS, MOCK_PREFIXES, type MockUpstream, startMockUpstream } from './server.ts';
 
 /** The table of what a gateway config must say to reach each emulated provider. */
 export function mockKeysTable(): string {
@@ -56,7 +56,12 @@ export interface MockUpstreamCliIo {
   readonly onStarted?: (mock: MockUpstream) => void;
 }
 
-function integerFlag(value: string | undefined, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+function integerFlag(
+  value: string | undefined,
+  flag: string,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
     throw new UsageError(`mock-upstream: ${flag} must be an integer between ${min} and ${max}, got "${value}"`);
@@ -76,7 +81,10 @@ function waitForTermination(): Promise<void> {
   });
 }
 
-export async function runMockUpstreamCli(argv: string[], io: MockUpstreamCliIo = { stdout: (t) => process.stdout.write(t) }): Promise<void> {
+export async function runMockUpstreamCli(
+  argv: string[],
+  io: MockUpstreamCliIo = { stdout: (t) => process.stdout.write(t) },
+): Promise<void> {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -94,9 +102,14 @@ export async function runMockUpstreamCli(argv: string[], io: MockUpstreamCliIo =
       },
     }));
   } catch (err) {
-    throw new UsageError(`mock-upstream: ${err instanceof Error ? err.message : String(err)}\nRun "portcullis mock-upstream --help" for the options.`);
+    throw new UsageError(
+      `mock-upstream: ${err instanceof Error ? err.message : String(err)}\nRun "portcullis mock-upstream --help" for the options.`,
+    );
   }
-  if (values['help'] === true) { io.stdout(MOCK_UPSTREAM_HELP); return; }
+  if (values['help'] === true) {
+    io.stdout(MOCK_UPSTREAM_HELP);
+    return;
+  }
   const str = (name: string): string | undefined => values[name] as string | undefined;
   const host = str('host');
   if (host !== undefined && host.trim() === '') throw new UsageError('mock-upstream: --host must not be empty');

@@ -3,9 +3,10 @@
  * their own path prefixes, plus the /__mock control API. Per request it only parses the
  * body, records it, applies any queued fault and hands over to the provider's emulator.
  */
-import { loadTokenCounter } from '../providers/openai/tokenizer.ts';
+
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { loadTokenCounter } from '../providers/openai/tokenizer.ts';
 import { createAnthropicEmulator } from './anthropic/emulator.ts';
 import { CONTROL_PREFIX, handleControl } from './core/control-api.ts';
 import { createFaultQueue } from './core/faults.ts';
@@ -48,7 +49,8 @@ export interface MockUpstream {
 
 function nonNegativeInt(value: number | undefined, name: string, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min) throw new RangeError(`mock upstream: ${name} must be an integer >= ${min}, got ${String(value)}`);
+  if (!Number.isInteger(value) || value < min)
+    throw new RangeError(`mock upstream: ${name} must be an integer >= ${min}, got ${String(value)}`);
   return value;
 }
 
@@ -68,7 +70,11 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
   loadTokenCounter('o200k_base').catch(() => {});
   const emulators: ProviderEmulator[] = [
     createOpenAiEmulator({ provider: 'openai', prefix: MOCK_PREFIXES.openai, key: keys.openai }),
-    createOpenAiEmulator({ provider: 'openai-compatible', prefix: MOCK_PREFIXES['openai-compatible'], key: keys['openai-compatible'] }),
+    createOpenAiEmulator({
+      provider: 'openai-compatible',
+      prefix: MOCK_PREFIXES['openai-compatible'],
+      key: keys['openai-compatible'],
+    }),
     createAnthropicEmulator({ prefix: MOCK_PREFIXES.anthropic, key: keys.anthropic }),
     createGeminiEmulator({ prefix: MOCK_PREFIXES.gemini, key: keys.gemini }),
     createMistralEmulator({ prefix: MOCK_PREFIXES.mistral, key: keys.mistral }),
@@ -79,16 +85,34 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
   let sequence = 0;
   const nextId = (): number => ++sequence;
 
-  async function serveProvider(em: ProviderEmulator, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  async function serveProvider(
+    em: ProviderEmulator,
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+  ): Promise<void> {
     const method = req.method ?? 'GET';
     const route = em.route(method, url.pathname.slice(em.prefix.length));
-    if (route === undefined) { req.resume(); sendError(res, em.notFound(`${method} ${url.pathname}`)); return; }
+    if (route === undefined) {
+      req.resume();
+      sendError(res, em.notFound(`${method} ${url.pathname}`));
+      return;
+    }
     const parsed = route.needsBody ? await readJsonBody(req) : (req.resume(), { kind: 'empty' as const });
     const body = parsed.kind === 'json' ? parsed.value : undefined;
     const model = em.modelOf(route, body);
     const stream = em.isStream(route, body, url);
     const authError = em.checkAuth(req, url);
-    const recorded = recorder.record({ provider: em.provider, method, path: redactPath(url), model, authValid: authError === undefined, stream, headers: redactHeaders(req.headers), body });
+    const recorded = recorder.record({
+      provider: em.provider,
+      method,
+      path: redactPath(url),
+      model,
+      authValid: authError === undefined,
+      stream,
+      headers: redactHeaders(req.headers),
+      body,
+    });
 
     const client = new AbortController();
     res.once('close', () => {
@@ -99,16 +123,41 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
     if (!(await sleep(timing.latencyMs, signal))) return;
     const fault = faults.take(em.provider, model);
     if (fault?.hangMs !== undefined && !(await sleep(fault.hangMs, signal))) return;
-    if (fault?.dropConnection === true) { req.socket.destroy(); return; }
+    if (fault?.dropConnection === true) {
+      req.socket.destroy();
+      return;
+    }
     if (fault?.status !== undefined) {
       const reply = em.faultError(fault.status, model, fault.retryAfterS);
       sendError(res, fault.message === undefined ? reply : withErrorMessage(reply, fault.message));
       return;
     }
-    if (authError !== undefined) { sendError(res, authError); return; }
-    if (parsed.kind === 'too-large') { sendError(res, { ...em.tooLarge(), headers: { ...em.tooLarge().headers, connection: 'close' } }); return; }
-    if (route.needsBody && parsed.kind !== 'json') { sendError(res, em.malformedJson()); return; }
-    const exchange: Exchange = { req, res, url, route, body, model, stream, signal, timing, breakAfterEvents: fault?.breakStreamAfterEvents, omitUsage: fault?.omitUsage === true, nextId };
+    if (authError !== undefined) {
+      sendError(res, authError);
+      return;
+    }
+    if (parsed.kind === 'too-large') {
+      sendError(res, { ...em.tooLarge(), headers: { ...em.tooLarge().headers, connection: 'close' } });
+      return;
+    }
+    if (route.needsBody && parsed.kind !== 'json') {
+      sendError(res, em.malformedJson());
+      return;
+    }
+    const exchange: Exchange = {
+      req,
+      res,
+      url,
+      route,
+      body,
+      model,
+      stream,
+      signal,
+      timing,
+      breakAfterEvents: fault?.breakStreamAfterEvents,
+      omitUsage: fault?.omitUsage === true,
+      nextId,
+    };
     await em.handle(exchange);
   }
 
@@ -120,19 +169,25 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
           const em = emulators.find((e) => url.pathname === e.prefix || url.pathname.startsWith(`${e.prefix}/`));
           if (em !== undefined) return serveProvider(em, req, res, url);
           req.resume();
-          sendJson(res, 404, { error: `no emulated provider at ${url.pathname}; prefixes: ${Object.values(MOCK_PREFIXES).join(', ')}` });
+          sendJson(res, 404, {
+            error: `no emulated provider at ${url.pathname}; prefixes: ${Object.values(MOCK_PREFIXES).join(', ')}`,
+          });
           return Promise.resolve();
         })();
     work.catch((err: unknown) => {
       // a bug in the emulator must be loud in tests, never a hang
-      if (!res.headersSent) sendJson(res, 500, { error: `mock upstream failure: ${err instanceof Error ? err.message : String(err)}` });
+      if (!res.headersSent)
+        sendJson(res, 500, { error: `mock upstream failure: ${err instanceof Error ? err.message : String(err)}` });
       else res.destroy();
     });
   });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => { server.off('error', reject); resolve(); });
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
@@ -142,9 +197,13 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
     url,
     baseUrl: (provider) => `${url}${MOCK_PREFIXES[provider]}`,
     addFault: (fault) => faults.add(fault),
-    clearFaults: () => { faults.clear(); },
+    clearFaults: () => {
+      faults.clear();
+    },
     requests: () => recorder.list(),
-    clearRequests: () => { recorder.clear(); },
+    clearRequests: () => {
+      recorder.clear();
+    },
     close() {
       closing ??= new Promise<void>((resolve) => {
         lifetime.abort();

@@ -1,7 +1,7 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { once } from 'node:events';
+import { request } from 'node:http';
+import { describe, it } from 'node:test';
 import { DEFAULT_MOCK_KEYS, startMockUpstream } from './server.ts';
 import { parseSse, post } from './test-support.ts';
 
@@ -11,19 +11,27 @@ describe('stream delivery', () => {
     try {
       const words = Array.from({ length: 20_000 }, (_, i) => `w${i}`).join(' ');
       const target = new URL(mock.baseUrl('openai') + '/chat/completions');
-      const req = request(target, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${DEFAULT_MOCK_KEYS.openai}` } });
+      const req = request(target, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${DEFAULT_MOCK_KEYS.openai}` },
+      });
       req.end(JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: words }] }));
       const [res] = (await once(req, 'response')) as [import('node:http').IncomingMessage];
       res.pause();
       await new Promise((r) => setTimeout(r, 100));
       res.setEncoding('utf8');
       let body = '';
-      res.on('data', (chunk: string) => { body += chunk; });
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
       res.resume();
       await once(res, 'end');
       const events = parseSse(body);
       assert.equal(events.at(-1)?.data, '[DONE]');
-      const text = events.slice(0, -1).map((e) => JSON.parse(e.data).choices[0]?.delta?.content ?? '').join('');
+      const text = events
+        .slice(0, -1)
+        .map((e) => JSON.parse(e.data).choices[0]?.delta?.content ?? '')
+        .join('');
       assert.equal(text, words);
     } finally {
       await mock.close();
@@ -37,14 +45,22 @@ describe('stream delivery', () => {
       const res = await fetch(mock.baseUrl('anthropic') + '/messages', {
         method: 'POST',
         headers: { 'x-api-key': DEFAULT_MOCK_KEYS.anthropic, 'anthropic-version': '2023-06-01' },
-        body: JSON.stringify({ model: 'c', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'a b c d e f' }] }),
+        body: JSON.stringify({
+          model: 'c',
+          max_tokens: 50,
+          stream: true,
+          messages: [{ role: 'user', content: 'a b c d e f' }],
+        }),
         signal: controller.signal,
       });
       const reader = res.body!.getReader();
       const first = await reader.read();
       assert.match(new TextDecoder().decode(first.value), /message_start/);
       controller.abort();
-      const next = await post(mock, 'openai', '/chat/completions', { model: 'm', messages: [{ role: 'user', content: 'still here' }] });
+      const next = await post(mock, 'openai', '/chat/completions', {
+        model: 'm',
+        messages: [{ role: 'user', content: 'still here' }],
+      });
       assert.equal(((await next.json()) as any).choices[0].message.content, 'still here');
     } finally {
       await mock.close();
@@ -54,9 +70,18 @@ describe('stream delivery', () => {
   it('paces with latency, ttft and inter-token delays without changing the answer', async () => {
     const mock = await startMockUpstream({ latencyMs: 5, ttftMs: 5, interTokenMs: 1, chunkTokens: 3 });
     try {
-      const res = await post(mock, 'mistral', '/chat/completions', { model: 'm', stream: true, messages: [{ role: 'user', content: 'one two three four' }] });
-      const chunks = parseSse(await res.text()).slice(0, -1).map((e) => JSON.parse(e.data));
-      assert.deepEqual(chunks.map((c) => c.choices[0].delta.content), ['', 'one two three', ' four', '']);
+      const res = await post(mock, 'mistral', '/chat/completions', {
+        model: 'm',
+        stream: true,
+        messages: [{ role: 'user', content: 'one two three four' }],
+      });
+      const chunks = parseSse(await res.text())
+        .slice(0, -1)
+        .map((e) => JSON.parse(e.data));
+      assert.deepEqual(
+        chunks.map((c) => c.choices[0].delta.content),
+        ['', 'one two three', ' four', ''],
+      );
     } finally {
       await mock.close();
     }

@@ -1,6 +1,7 @@
 /** Helpers shared by the emulator's own tests (not used at runtime). */
-import { DEFAULT_MOCK_KEYS, type MockUpstream } from './server.ts';
+
 import type { MockProvider } from './core/types.ts';
+import { DEFAULT_MOCK_KEYS, type MockUpstream } from './server.ts';
 
 export interface ParsedSseEvent {
   readonly event: string | undefined;
@@ -26,13 +27,22 @@ export function parseSse(text: string): ParsedSseEvent[] {
 /** The credential header each provider expects, with the default keys. */
 export function authHeaders(provider: MockProvider, key: string = DEFAULT_MOCK_KEYS[provider]): Record<string, string> {
   switch (provider) {
-    case 'anthropic': return { 'x-api-key': key, 'anthropic-version': '2023-06-01' };
-    case 'gemini': return { 'x-goog-api-key': key };
-    default: return { authorization: `Bearer ${key}` };
+    case 'anthropic':
+      return { 'x-api-key': key, 'anthropic-version': '2023-06-01' };
+    case 'gemini':
+      return { 'x-goog-api-key': key };
+    default:
+      return { authorization: `Bearer ${key}` };
   }
 }
 
-export async function post(mock: MockUpstream, provider: MockProvider, path: string, body: unknown, headers: Record<string, string> = authHeaders(provider)): Promise<Response> {
+export async function post(
+  mock: MockUpstream,
+  provider: MockProvider,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = authHeaders(provider),
+): Promise<Response> {
   return fetch(mock.baseUrl(provider) + path, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -40,7 +50,13 @@ export async function post(mock: MockUpstream, provider: MockProvider, path: str
   });
 }
 
-export async function postJson(mock: MockUpstream, provider: MockProvider, path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; json: any }> {
+export async function postJson(
+  mock: MockUpstream,
+  provider: MockProvider,
+  path: string,
+  body: unknown,
+  headers?: Record<string, string>,
+): Promise<{ status: number; headers: Headers; json: any }> {
   const res = await post(mock, provider, path, body, headers);
   return { status: res.status, headers: res.headers, json: await res.json() };
 }
@@ -53,7 +69,12 @@ export const WEATHER_TOOL = {
     description: 'Current weather for a city',
     parameters: {
       type: 'object',
-      properties: { city: { type: 'string' }, days: { type: 'integer' }, metric: { type: 'boolean' }, note: { type: 'string' } },
+      properties: {
+        city: { type: 'string' },
+        days: { type: 'integer' },
+        metric: { type: 'boolean' },
+        note: { type: 'string' },
+      },
       required: ['city', 'days', 'metric'],
     },
   },
@@ -61,5 +82,8 @@ export const WEATHER_TOOL = {
 
 export const TIME_TOOL = {
   type: 'function',
-  function: { name: 'get_time', parameters: { type: 'object', properties: { zone: { type: 'string' } }, required: ['zone'] } },
+  function: {
+    name: 'get_time',
+    parameters: { type: 'object', properties: { zone: { type: 'string' } }, required: ['zone'] },
+  },
 } as const;

@@ -1,23 +1,32 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
+import { test } from 'node:test';
 import { createLogger } from './logger.ts';
 
 function capture() {
   const lines: string[] = [];
-  const destination = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+  const destination = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
   return { lines, log: createLogger({ level: 'info', destination }) };
 }
 
 test('credentials are redacted wherever they are likely to be logged', () => {
   const { lines, log } = capture();
   const secret = 'sk-planted-secret-0123456789';
-  log.info({
-    authorization: `Bearer ${secret}`, apiKey: secret,
-    headers: { authorization: `Bearer ${secret}`, 'x-api-key': secret, 'x-goog-api-key': secret, accept: 'ok' },
-    internal: { credential: secret, headers: { 'x-api-key': secret } },
-    provider: { api_key: secret, id: 'openai' },
-  }, 'with secrets');
+  log.info(
+    {
+      authorization: `Bearer ${secret}`,
+      apiKey: secret,
+      headers: { authorization: `Bearer ${secret}`, 'x-api-key': secret, 'x-goog-api-key': secret, accept: 'ok' },
+      internal: { credential: secret, headers: { 'x-api-key': secret } },
+      provider: { api_key: secret, id: 'openai' },
+    },
+    'with secrets',
+  );
   assert.equal(lines.length, 1);
   assert.doesNotMatch(lines[0]!, /planted/);
   const j = JSON.parse(lines[0]!);
@@ -28,7 +37,12 @@ test('credentials are redacted wherever they are likely to be logged', () => {
 
 test('configured secret values are removed from every line, in any field, also from child loggers and errors', () => {
   const lines: string[] = [];
-  const destination = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+  const destination = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
   const key = 'sk-provider-own-key-0123456789';
   const quoted = 'q"uoted\\secret-value';
   const log = createLogger({ level: 'info', destination, secretValues: [key, quoted, 'tiny'] });

@@ -2,7 +2,7 @@
  * Structured JSON logs (pino). Credentials are redacted by path here, once, for every log
  * line; code must still never pass a secret to the logger on purpose.
  */
-import { pino, type Logger as PinoLogger, type DestinationStream } from 'pino';
+import { type DestinationStream, type Logger as PinoLogger, pino } from 'pino';
 import { MIN_SECRET_CHARS, REDACTED } from '../core/credential-scrubber.ts';
 import { createPrettyDestination, defaultColour, type LogFormat } from './pretty-log.ts';
 
@@ -15,7 +15,17 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
  * credentials by design; these paths are the safety net for the places such fields could
  * appear (a logged header map, a provider config, an error's internal detail).
  */
-const SECRET_FIELDS = ['authorization', 'apiKey', 'api_key', 'credential', 'secret', 'password', 'token', 'key', 'cookie'];
+const SECRET_FIELDS = [
+  'authorization',
+  'apiKey',
+  'api_key',
+  'credential',
+  'secret',
+  'password',
+  'token',
+  'key',
+  'cookie',
+];
 const CONTAINERS = ['headers', 'internal', 'provider', 'config', 'req.headers'];
 const HEADER_NAMES = ['"x-api-key"', '"x-goog-api-key"', '"proxy-authorization"', '"set-cookie"'];
 
@@ -66,7 +76,8 @@ export function createLogger(opts: LoggerOptions): Logger {
   // Pretty lines are rewritten from the JSON pino produced, i.e. after path redaction and the
   // secret-value filter (the streamWrite hook runs before the destination sees the line).
   const toTerminal = opts.destination === undefined && process.stdout.isTTY === true;
-  const destination = opts.format === 'pretty' ? createPrettyDestination(out, { colour: defaultColour(toTerminal) }) : out;
+  const destination =
+    opts.format === 'pretty' ? createPrettyDestination(out, { colour: defaultColour(toTerminal) }) : out;
   return pino(
     {
       level: opts.level,

@@ -15,7 +15,12 @@ export const LOG_FORMATS = ['json', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 const LEVEL_COLOURS: Readonly<Record<string, string>> = {
-  trace: '\u001b[90m', debug: '\u001b[36m', info: '\u001b[32m', warn: '\u001b[33m', error: '\u001b[31m', fatal: '\u001b[35;1m',
+  trace: '\u001b[90m',
+  debug: '\u001b[36m',
+  info: '\u001b[32m',
+  warn: '\u001b[33m',
+  error: '\u001b[31m',
+  fatal: '\u001b[35;1m',
 };
 const DIM = '\u001b[2m';
 const BOLD = '\u001b[1m';
@@ -31,7 +36,10 @@ export interface PrettyOptions {
 }
 
 /** A pino destination that writes pretty lines to `target` (a pino.destination, process.stdout…). */
-export function createPrettyDestination(target: { write(text: string): unknown; readonly isTTY?: boolean }, opts: PrettyOptions = {}): DestinationStream {
+export function createPrettyDestination(
+  target: { write(text: string): unknown; readonly isTTY?: boolean },
+  opts: PrettyOptions = {},
+): DestinationStream {
   const colour = opts.colour ?? defaultColour(target.isTTY === true);
   return {
     write(line: string): void {
@@ -58,11 +66,17 @@ export function formatPrettyLine(line: string, colour: boolean): string {
   }
   const paint = (code: string, text: string): string => (colour ? `${code}${text}${RESET}` : text);
   const level = typeof entry.level === 'string' ? entry.level : 'info';
-  const time = typeof entry.time === 'string' && /T(\d{2}:\d{2}:\d{2}(?:\.\d+)?)/.exec(entry.time)?.[1] || '';
+  const time = (typeof entry.time === 'string' && /T(\d{2}:\d{2}:\d{2}(?:\.\d+)?)/.exec(entry.time)?.[1]) || '';
   const msg = typeof entry.msg === 'string' ? entry.msg : '';
-  const keys = [...LEADING.filter((k) => k in entry), ...Object.keys(entry).filter((k) => !LEADING.includes(k))].filter((k) => !HIDDEN.has(k) && entry[k] !== undefined);
+  const keys = [...LEADING.filter((k) => k in entry), ...Object.keys(entry).filter((k) => !LEADING.includes(k))].filter(
+    (k) => !HIDDEN.has(k) && entry[k] !== undefined,
+  );
   const fields = keys.map((k) => `${paint(DIM, `${safeKey(k)}=`)}${formatValue(entry[k])}`);
-  const head = [paint(DIM, time), paint(LEVEL_COLOURS[level] ?? '', level.toUpperCase().padEnd(5)), msg === '' ? '' : paint(BOLD, formatText(msg))].filter((p) => p !== '');
+  const head = [
+    paint(DIM, time),
+    paint(LEVEL_COLOURS[level] ?? '', level.toUpperCase().padEnd(5)),
+    msg === '' ? '' : paint(BOLD, formatText(msg)),
+  ].filter((p) => p !== '');
   return `${[...head, ...fields].join(' ')}\n`;
 }
 

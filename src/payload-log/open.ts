@@ -9,13 +9,24 @@ import type { Logger } from '../observability/logger.ts';
 import type { Store } from '../store/store.ts';
 import { createPayloadLog, type PayloadLog } from './payload-log.ts';
 
-export async function openConfiguredPayloadLog(config: GatewayConfig, store: Store, log: Logger): Promise<PayloadLog | undefined> {
+export async function openConfiguredPayloadLog(
+  config: GatewayConfig,
+  store: Store,
+  log: Logger,
+): Promise<PayloadLog | undefined> {
   const enabled = config.payloadLog?.enabled === true;
   if (!enabled && config.security.masterKey === undefined) return undefined;
   const envelope = await openEnvelope(config.security, store, log);
   if (!enabled || config.payloadLog === undefined) return undefined;
   const payloadLog = createPayloadLog({ config: config.payloadLog, envelope, repository: store.payloadLog, log });
   payloadLog.startPurging();
-  log.info({ event: 'payload_log.enabled', retentionDays: config.payloadLog.retentionDays, redactRules: config.payloadLog.redact.length }, 'payload logging is on (bodies are redacted, then encrypted per tenant)');
+  log.info(
+    {
+      event: 'payload_log.enabled',
+      retentionDays: config.payloadLog.retentionDays,
+      redactRules: config.payloadLog.redact.length,
+    },
+    'payload logging is on (bodies are redacted, then encrypted per tenant)',
+  );
   return payloadLog;
 }

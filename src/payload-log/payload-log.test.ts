@@ -15,20 +15,41 @@ import { createPayloadLog, type PayloadEntry } from './payload-log.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'pcl-payload-'));
 let store: Store;
-before(async () => { store = await openStore({ driver: 'sqlite', path: join(root, 'p.db') }); });
-after(async () => { await store.close(); rmSync(root, { recursive: true, force: true }); });
+before(async () => {
+  store = await openStore({ driver: 'sqlite', path: join(root, 'p.db') });
+});
+after(async () => {
+  await store.close();
+  rmSync(root, { recursive: true, force: true });
+});
 
 const entry = (over: Partial<PayloadEntry> = {}): PayloadEntry => ({
-  requestId: `req_${Math.random().toString(36).slice(2)}`, tenantId: 'acme', createdAt: new Date().toISOString(),
-  surface: 'openai', operation: 'chat', model: 'gpt', status: 200, errorCode: null,
-  request: { messages: [{ role: 'user', content: 'hi, I am bob@example.com' }] }, response: { stream_text: 'hello bob' }, ...over,
+  requestId: `req_${Math.random().toString(36).slice(2)}`,
+  tenantId: 'acme',
+  createdAt: new Date().toISOString(),
+  surface: 'openai',
+  operation: 'chat',
+  model: 'gpt',
+  status: 200,
+  errorCode: null,
+  request: { messages: [{ role: 'user', content: 'hi, I am bob@example.com' }] },
+  response: { stream_text: 'hello bob' },
+  ...over,
 });
 
 describe('payload log', () => {
   const kek = randomKek(); // one master key for the file's store
   const make = () => {
     const dataKeys = createDataKeys({ repository: store.dataKeys, kek });
-    return { dataKeys, log: createPayloadLog({ config: { enabled: true, retentionDays: 7, redact: ['bob\\b'] }, envelope: createEnvelope({ dataKeys }), repository: store.payloadLog, log: silentLogger() }) };
+    return {
+      dataKeys,
+      log: createPayloadLog({
+        config: { enabled: true, retentionDays: 7, redact: ['bob\\b'] },
+        envelope: createEnvelope({ dataKeys }),
+        repository: store.payloadLog,
+        log: silentLogger(),
+      }),
+    };
   };
 
   it('stores the redacted document encrypted and shows it back', async () => {

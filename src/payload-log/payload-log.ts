@@ -5,8 +5,8 @@
  * `retention_days` are purged on startup and every hour.
  */
 import type { PayloadLogConfig } from '../config/types.ts';
-import type { Binding } from '../crypto/envelope-format.ts';
 import type { Envelope } from '../crypto/envelope.ts';
+import type { Binding } from '../crypto/envelope-format.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { PayloadLogRepository } from '../store/encryption-records.ts';
 import { createRedactor, type Redactor } from './redact.ts';
@@ -48,7 +48,12 @@ export function payloadBinding(requestId: string, tenantId: string): Binding {
   return { table: PAYLOAD_TABLE, row: requestId, tenant: tenantId, column: PAYLOAD_COLUMN };
 }
 
-export function createPayloadLog(opts: { config: PayloadLogConfig; envelope: Envelope; repository: PayloadLogRepository; log: Logger }): PayloadLog {
+export function createPayloadLog(opts: {
+  config: PayloadLogConfig;
+  envelope: Envelope;
+  repository: PayloadLogRepository;
+  log: Logger;
+}): PayloadLog {
   const { config, envelope, repository, log } = opts;
   const redact = createRedactor(config.redact);
   let timer: NodeJS.Timeout | undefined;
@@ -65,8 +70,15 @@ export function createPayloadLog(opts: { config: PayloadLogConfig; envelope: Env
 
   const runPurge = (): void => {
     purge().then(
-      (n) => { if (n > 0) log.info({ event: 'payload_log.purged', rows: n, retentionDays: config.retentionDays }, 'purged payloads past retention'); },
-      (err: unknown) => log.error({ event: 'payload_log.purge_failed', error: (err as Error).message }, 'payload log purge failed'),
+      (n) => {
+        if (n > 0)
+          log.info(
+            { event: 'payload_log.purged', rows: n, retentionDays: config.retentionDays },
+            'purged payloads past retention',
+          );
+      },
+      (err: unknown) =>
+        log.error({ event: 'payload_log.purge_failed', error: (err as Error).message }, 'payload log purge failed'),
     );
   };
 
@@ -75,7 +87,12 @@ export function createPayloadLog(opts: { config: PayloadLogConfig; envelope: Env
     async record(entry) {
       const text = redact(JSON.stringify(entry));
       const ciphertext = await envelope.encrypt(payloadBinding(entry.requestId, entry.tenantId), text);
-      await repository.insert({ requestId: entry.requestId, tenantId: entry.tenantId, createdAt: entry.createdAt, ciphertext });
+      await repository.insert({
+        requestId: entry.requestId,
+        tenantId: entry.tenantId,
+        createdAt: entry.createdAt,
+        ciphertext,
+      });
     },
     async show(requestId) {
       const row = await repository.get(requestId);

@@ -19,7 +19,10 @@ const BUILT_IN: readonly Rule[] = [
   // JWTs before generic tokens, so a bearer JWT is named for what it is.
   { name: 'jwt', re: /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g },
   { name: 'bearer_token', re: /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, keep: (m) => `${m.split(/\s+/)[0]} ` },
-  { name: 'api_key', re: /\b(?:pcl_[0-9A-Za-z]{20,}|sk-ant-[A-Za-z0-9_-]{16,}|(?:sk|pk|rk)-(?:proj-|live-|test-)?[A-Za-z0-9_-]{16,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{30,}|gh[pousr]_[A-Za-z0-9]{30,}|xox[abprs]-[A-Za-z0-9-]{10,})/g },
+  {
+    name: 'api_key',
+    re: /\b(?:pcl_[0-9A-Za-z]{20,}|sk-ant-[A-Za-z0-9_-]{16,}|(?:sk|pk|rk)-(?:proj-|live-|test-)?[A-Za-z0-9_-]{16,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{30,}|gh[pousr]_[A-Za-z0-9]{30,}|xox[abprs]-[A-Za-z0-9-]{10,})/g,
+  },
   { name: 'email', re: /\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}\b/g },
   { name: 'card_number', re: /\b\d(?:[ -]?\d){12,18}\b/g, accept: (m) => luhn(m.replace(/[ -]/g, '')) },
 ];

@@ -13,10 +13,21 @@ export type JsonObject = { [key: string]: JsonValue };
  * client's `cache_control`) and only the Anthropic adapter sends it; other adapters copy parts
  * field by field and leave it behind. OpenAI-compatible gateways use the same extension.
  */
-export interface CacheControl { type: 'ephemeral'; ttl?: '5m' | '1h' }
+export interface CacheControl {
+  type: 'ephemeral';
+  ttl?: '5m' | '1h';
+}
 
-export interface TextPart { type: 'text'; text: string; cache_control?: CacheControl }
-export interface ImagePart { type: 'image_url'; image_url: { url: string; detail?: 'auto' | 'low' | 'high' }; cache_control?: CacheControl }
+export interface TextPart {
+  type: 'text';
+  text: string;
+  cache_control?: CacheControl;
+}
+export interface ImagePart {
+  type: 'image_url';
+  image_url: { url: string; detail?: 'auto' | 'low' | 'high' };
+  cache_control?: CacheControl;
+}
 export type ContentPart = TextPart | ImagePart;
 
 export interface ToolCall {
@@ -25,8 +36,16 @@ export interface ToolCall {
   function: { name: string; arguments: string };
 }
 
-export interface SystemMessage { role: 'system' | 'developer'; content: string | TextPart[]; name?: string }
-export interface UserMessage { role: 'user'; content: string | ContentPart[]; name?: string }
+export interface SystemMessage {
+  role: 'system' | 'developer';
+  content: string | TextPart[];
+  name?: string;
+}
+export interface UserMessage {
+  role: 'user';
+  content: string | ContentPart[];
+  name?: string;
+}
 export interface AssistantMessage {
   role: 'assistant';
   content?: string | TextPart[] | null;
@@ -34,7 +53,12 @@ export interface AssistantMessage {
   tool_calls?: ToolCall[];
   refusal?: string | null;
 }
-export interface ToolMessage { role: 'tool'; content: string | TextPart[]; tool_call_id: string; cache_control?: CacheControl }
+export interface ToolMessage {
+  role: 'tool';
+  content: string | TextPart[];
+  tool_call_id: string;
+  cache_control?: CacheControl;
+}
 export type ChatMessage = SystemMessage | UserMessage | AssistantMessage | ToolMessage;
 
 export interface ToolDefinition {
@@ -157,4 +181,9 @@ export interface EmbeddingsResponse {
   usage: { prompt_tokens: number; total_tokens: number };
 }
 
-export interface ModelInfo { id: string; object: 'model'; created: number; owned_by: string }
+export interface ModelInfo {
+  id: string;
+  object: 'model';
+  created: number;
+  owned_by: string;
+}

@@ -10,7 +10,13 @@ import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingsRequest, Embedding
 
 export type ProviderKind = 'openai' | 'openai-compatible' | 'anthropic' | 'gemini' | 'mistral';
 
-export const PROVIDER_KINDS: readonly ProviderKind[] = ['openai', 'openai-compatible', 'anthropic', 'gemini', 'mistral'];
+export const PROVIDER_KINDS: readonly ProviderKind[] = [
+  'openai',
+  'openai-compatible',
+  'anthropic',
+  'gemini',
+  'mistral',
+];
 
 /** What a provider can honour; the route stage uses it to reject (or drop) what it cannot. */
 export interface ProviderCapabilities {
@@ -81,11 +87,11 @@ export interface StreamTranslator {
 }
 
 export type UpstreamErrorKind =
-  | 'rate_limited'    // 429
-  | 'overloaded'      // 503, Anthropic 529
-  | 'server_error'    // other 5xx
-  | 'bad_request'     // 400, 404 model unknown, 422
-  | 'auth'            // 401/403: the gateway's credential is wrong
+  | 'rate_limited' // 429
+  | 'overloaded' // 503, Anthropic 529
+  | 'server_error' // other 5xx
+  | 'bad_request' // 400, 404 model unknown, 422
+  | 'auth' // 401/403: the gateway's credential is wrong
   | 'payload_too_large'
   | 'content_filter'
   | 'unknown';

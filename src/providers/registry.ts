@@ -2,11 +2,12 @@
  * The one place that knows every provider adapter. Adapters are stateless translators, so
  * one instance per kind serves every request.
  */
-import type { ProviderAdapter, ProviderKind } from './contract.ts';
-import { createOpenAiAdapter } from './openai/index.ts';
+
 import { createAnthropicAdapter } from './anthropic/index.ts';
+import type { ProviderAdapter, ProviderKind } from './contract.ts';
 import { createGeminiAdapter } from './gemini/index.ts';
 import { createMistralAdapter } from './mistral/index.ts';
+import { createOpenAiAdapter } from './openai/index.ts';
 
 const ADAPTERS: Readonly<Record<ProviderKind, ProviderAdapter>> = Object.freeze({
   openai: createOpenAiAdapter('openai'),

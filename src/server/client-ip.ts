@@ -5,7 +5,7 @@
  * left of that are whatever the client wrote and are never used: a client cannot choose its
  * own address by sending the header, directly or through a proxy that appends to it.
  */
-import { anyCidrContains, formatIp, parseCidr, parseIp, type Cidr } from './ip-address.ts';
+import { anyCidrContains, type Cidr, formatIp, parseCidr, parseIp } from './ip-address.ts';
 
 /** Hops examined at most; a longer chain is cut off there (its leftmost hops cannot be trusted anyway). */
 const MAX_HOPS = 32;

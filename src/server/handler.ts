@@ -4,22 +4,22 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { newOutcome, type ClientCertInfo, type RequestContext } from '../core/context.ts';
+import type { AdminHandler } from '../admin/server.ts';
+import { type ClientCertInfo, newOutcome, type RequestContext } from '../core/context.ts';
 import type { Pipeline } from '../core/pipeline.ts';
 import type { Terminal } from '../core/stage.ts';
-import { gatewayError, type GatewayError } from '../errors/gateway-error.ts';
+import { type GatewayError, gatewayError } from '../errors/gateway-error.ts';
+import type { ExtraEndpoints } from '../identity/oauth/oauth-server.ts';
 import type { Logger } from '../observability/logger.ts';
 import { startRequestTrace } from '../observability/trace/traceparent.ts';
 import type { Tracer } from '../observability/trace/tracer.ts';
 import { toMessagesResponse } from '../surfaces/anthropic/index.ts';
 import { openAiChatBody } from '../surfaces/openai/render.ts';
 import { clientCertOf } from '../tls/client-cert.ts';
-import { createClientIpResolver, type ClientIpResolver } from './client-ip.ts';
+import { type ClientIpResolver, createClientIpResolver } from './client-ip.ts';
 import { readBody } from './read-body.ts';
-import { matchRoute, type Endpoint } from './route-table.ts';
-import type { ExtraEndpoints } from '../identity/oauth/oauth-server.ts';
-import type { AdminHandler } from '../admin/server.ts';
 import { sendError, sendJson, toGatewayError } from './respond.ts';
+import { type Endpoint, matchRoute } from './route-table.ts';
 import { observeChunks, writeAnthropicStream, writeOpenAiStream } from './write-stream.ts';
 
 export interface Lifecycle {
@@ -84,30 +84,69 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
   const match = matchRoute(method, path);
 
   if (match.type === 'not_found') {
-    return refuse(deps, res, match.surface, gatewayError('request.not_found', { params: { method, path: path.slice(0, 200) } }), requestId, 'unmatched', arrivedAt);
+    return refuse(
+      deps,
+      res,
+      match.surface,
+      gatewayError('request.not_found', { params: { method, path: path.slice(0, 200) } }),
+      requestId,
+      'unmatched',
+      arrivedAt,
+    );
   }
   if (match.type === 'method_not_allowed') {
     const allowed = match.allowed.join(', ');
-    return refuse(deps, res, match.surface, gatewayError('request.method_not_allowed', {
-      params: { method, path, allowed }, headers: { allow: allowed },
-    }), requestId, 'unmatched', arrivedAt);
+    return refuse(
+      deps,
+      res,
+      match.surface,
+      gatewayError('request.method_not_allowed', {
+        params: { method, path, allowed },
+        headers: { allow: allowed },
+      }),
+      requestId,
+      'unmatched',
+      arrivedAt,
+    );
   }
   const { endpoint } = match;
   if (endpoint.kind === 'healthz') return sendJson(res, 200, { status: 'ok' }, requestId);
   if (endpoint.kind === 'readyz') return readyz(deps, res, requestId);
   if (deps.lifecycle.draining) {
-    return refuse(deps, res, endpoint.surface, gatewayError('gateway.shutting_down', { headers: { connection: 'close' } }), requestId, endpoint.path, arrivedAt);
+    return refuse(
+      deps,
+      res,
+      endpoint.surface,
+      gatewayError('gateway.shutting_down', { headers: { connection: 'close' } }),
+      requestId,
+      endpoint.path,
+      arrivedAt,
+    );
   }
   if (deps.lifecycle.inFlight.size >= deps.maxInFlight) {
     // Shed before reading the body or touching the store: refusing early is what keeps the
     // instance responsive for the requests it already accepted.
-    return refuse(deps, res, endpoint.surface, gatewayError('gateway.overloaded', { retryAfterS: 1 }), requestId, endpoint.path, arrivedAt);
+    return refuse(
+      deps,
+      res,
+      endpoint.surface,
+      gatewayError('gateway.overloaded', { retryAfterS: 1 }),
+      requestId,
+      endpoint.path,
+      arrivedAt,
+    );
   }
   await handleModelRequest(deps, req, res, endpoint, match.modelId, requestId, path);
 }
 
 function refuse(
-  deps: HandlerDeps, res: ServerResponse, surface: Endpoint['surface'], err: GatewayError, requestId: string, route: string, arrivedAt: number,
+  deps: HandlerDeps,
+  res: ServerResponse,
+  surface: Endpoint['surface'],
+  err: GatewayError,
+  requestId: string,
+  route: string,
+  arrivedAt: number,
 ): void {
   sendError(res, surface, err, requestId);
   deps.observer?.requestRefused(route, err.status, err.code, performance.now() - arrivedAt);
@@ -125,8 +164,13 @@ async function readyz(deps: HandlerDeps, res: ServerResponse, requestId: string)
 }
 
 async function handleModelRequest(
-  deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, endpoint: Endpoint,
-  modelId: string | undefined, requestId: string, path: string,
+  deps: HandlerDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  endpoint: Endpoint,
+  modelId: string | undefined,
+  requestId: string,
+  path: string,
 ): Promise<void> {
   const controller = new AbortController();
   deps.lifecycle.inFlight.add(controller);
@@ -145,8 +189,13 @@ async function handleModelRequest(
     surface: endpoint.surface,
     operation,
     http: {
-      method: endpoint.method, path, query: (req.url ?? '').slice(path.length + 1), headers: req.headers, remoteAddress: req.socket.remoteAddress ?? '',
-      clientIp: (deps.clientIp ?? UNTRUSTING)(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for']), ...withClientCert(req),
+      method: endpoint.method,
+      path,
+      query: (req.url ?? '').slice(path.length + 1),
+      headers: req.headers,
+      remoteAddress: req.socket.remoteAddress ?? '',
+      clientIp: (deps.clientIp ?? UNTRUSTING)(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for']),
+      ...withClientCert(req),
     },
     signal: controller.signal,
     log: deps.log,
@@ -175,7 +224,11 @@ async function handleModelRequest(
       const gerr = toGatewayError(err, requestId);
       ctx.outcome.status = gerr.status;
       ctx.outcome.errorCode = gerr.code;
-      if (gerr.status >= 500) ctx.log.error({ err: gerr.cause ?? gerr, code: gerr.code, internal: gerr.internal, requestId, traceId: ctx.traceId }, 'request failed');
+      if (gerr.status >= 500)
+        ctx.log.error(
+          { err: gerr.cause ?? gerr, code: gerr.code, internal: gerr.internal, requestId, traceId: ctx.traceId },
+          'request failed',
+        );
       else ctx.log.debug({ code: gerr.code, internal: gerr.internal, requestId }, 'request refused');
       if (!res.headersSent) sendError(res, ctx.surface, gerr, requestId);
       else res.destroy();
@@ -200,7 +253,8 @@ async function writeResponse(res: ServerResponse, ctx: RequestContext): Promise<
       ctx.outcome.finishReason = response.body.choices[0]?.finish_reason;
       ctx.outcome.status = 200;
       const model = ctx.request?.operation === 'chat' ? ctx.request.body.model : response.body.model;
-      const body = ctx.surface === 'anthropic' ? toMessagesResponse(response.body, model) : openAiChatBody(response.body);
+      const body =
+        ctx.surface === 'anthropic' ? toMessagesResponse(response.body, model) : openAiChatBody(response.body);
       ctx.outcome.firstByteMs = performance.now() - ctx.startedAt;
       return sendJson(res, 200, body, ctx.id, ctx.responseHeaders);
     }
@@ -212,7 +266,11 @@ async function writeResponse(res: ServerResponse, ctx: RequestContext): Promise<
       return writeOpenAiStream(res, ctx, chunks, request.body.stream_options?.include_usage === true);
     }
     case 'embeddings':
-      ctx.outcome.usage = { prompt_tokens: response.body.usage.prompt_tokens, completion_tokens: 0, total_tokens: response.body.usage.total_tokens };
+      ctx.outcome.usage = {
+        prompt_tokens: response.body.usage.prompt_tokens,
+        completion_tokens: 0,
+        total_tokens: response.body.usage.total_tokens,
+      };
       ctx.outcome.status = 200;
       return sendJson(res, 200, response.body, ctx.id, ctx.responseHeaders);
     case 'json':
@@ -238,28 +296,31 @@ export function servedByHeaders(ctx: RequestContext): Record<string, string> {
 
 function logAccess(ctx: RequestContext): void {
   const o = ctx.outcome;
-  ctx.log.info({
-    requestId: ctx.id,
-    traceId: ctx.traceId,
-    method: ctx.http.method,
-    path: ctx.http.path,
-    status: o.status,
-    latencyMs: Math.round((performance.now() - ctx.startedAt) * 100) / 100,
-    keyId: ctx.caller?.keyId,
-    clientCertSubject: ctx.http.clientCert?.subject,
-    clientCertSha256: ctx.http.clientCert?.fingerprint256,
-    tenantId: ctx.caller?.tenantId,
-    model: ctx.route?.publicModel,
-    provider: o.target?.provider,
-    targetModel: o.target?.model,
-    attempts: o.attempts || undefined,
-    errorCode: o.errorCode,
-    promptTokens: o.metered?.usage?.prompt_tokens ?? o.usage?.prompt_tokens,
-    completionTokens: o.metered?.usage?.completion_tokens ?? o.usage?.completion_tokens,
-    costMicros: o.metered?.costMicros ?? undefined,
-    usageEstimated: o.metered?.estimated === true ? true : undefined,
-    clientAborted: o.clientAborted || undefined,
-  }, 'request');
+  ctx.log.info(
+    {
+      requestId: ctx.id,
+      traceId: ctx.traceId,
+      method: ctx.http.method,
+      path: ctx.http.path,
+      status: o.status,
+      latencyMs: Math.round((performance.now() - ctx.startedAt) * 100) / 100,
+      keyId: ctx.caller?.keyId,
+      clientCertSubject: ctx.http.clientCert?.subject,
+      clientCertSha256: ctx.http.clientCert?.fingerprint256,
+      tenantId: ctx.caller?.tenantId,
+      model: ctx.route?.publicModel,
+      provider: o.target?.provider,
+      targetModel: o.target?.model,
+      attempts: o.attempts || undefined,
+      errorCode: o.errorCode,
+      promptTokens: o.metered?.usage?.prompt_tokens ?? o.usage?.prompt_tokens,
+      completionTokens: o.metered?.usage?.completion_tokens ?? o.usage?.completion_tokens,
+      costMicros: o.metered?.costMicros ?? undefined,
+      usageEstimated: o.metered?.estimated === true ? true : undefined,
+      clientAborted: o.clientAborted || undefined,
+    },
+    'request',
+  );
 }
 
 /** The verified mutual-TLS client certificate, when there is one (left out otherwise). */

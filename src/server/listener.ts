@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerOptions, ty
 import type { AddressInfo } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
 import type { ServerConfig } from '../config/types.ts';
-import { silentLogger, type Logger } from '../observability/logger.ts';
+import { type Logger, silentLogger } from '../observability/logger.ts';
 import { createHttpsListener } from '../tls/https-listener.ts';
 import type { Lifecycle } from './handler.ts';
 import { watchWriteStalls } from './write-stall.ts';
@@ -15,21 +15,29 @@ import { watchWriteStalls } from './write-stall.ts';
 /** Larger headers than this are refused by Node with 431 before any of our code runs. */
 export const MAX_HEADER_BYTES = 16 * 1024;
 
-export function createListener(cfg: ServerConfig, handler: (req: IncomingMessage, res: ServerResponse) => void, log: Logger = silentLogger()): Server {
+export function createListener(
+  cfg: ServerConfig,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  log: Logger = silentLogger(),
+): Server {
   const options: ServerOptions = {
     requestTimeout: cfg.requestTimeoutMs,
     headersTimeout: Math.min(cfg.headersTimeoutMs, cfg.requestTimeoutMs),
     keepAliveTimeout: cfg.keepAliveTimeoutMs,
     // Node enforces the header and request deadlines only when this timer runs (default every
     // 30 s, so a 10 s headers timeout could take 40 s); a tenth of the shorter one, at most 1 s.
-    connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(Math.min(cfg.headersTimeoutMs, cfg.requestTimeoutMs) / 10))),
+    connectionsCheckingInterval: Math.max(
+      50,
+      Math.min(1_000, Math.floor(Math.min(cfg.headersTimeoutMs, cfg.requestTimeoutMs) / 10)),
+    ),
     maxHeaderSize: MAX_HEADER_BYTES,
     // Request smuggling defence: refuse requests with both Content-Length and Transfer-Encoding.
     insecureHTTPParser: false,
     requireHostHeader: true,
   };
   // With server.tls the same options serve HTTPS (src/tls/): TLS 1.3, HSTS, mTLS, hot reload.
-  const server: Server = cfg.tls === undefined ? createServer(options, handler) : createHttpsListener(cfg.tls, options, handler, log).server;
+  const server: Server =
+    cfg.tls === undefined ? createServer(options, handler) : createHttpsListener(cfg.tls, options, handler, log).server;
   // A response that outlives its request's socket (long streams) is bounded by upstream deadlines.
   server.timeout = 0;
   server.maxConnections = cfg.maxConnections;

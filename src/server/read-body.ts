@@ -9,7 +9,9 @@ import { gatewayError } from '../errors/gateway-error.ts';
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > maxBytes) {
-    return Promise.reject(gatewayError('request.too_large', { params: { limit: maxBytes }, headers: { connection: 'close' } }));
+    return Promise.reject(
+      gatewayError('request.too_large', { params: { limit: maxBytes }, headers: { connection: 'close' } }),
+    );
   }
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -5,9 +5,9 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Surface } from '../core/context.ts';
-import { GatewayError, gatewayError, isGatewayError } from '../errors/gateway-error.ts';
-import { openAiErrorBody } from '../surfaces/openai/render.ts';
+import { type GatewayError, gatewayError, isGatewayError } from '../errors/gateway-error.ts';
 import { messagesErrorBody } from '../surfaces/anthropic/index.ts';
+import { openAiErrorBody } from '../surfaces/openai/render.ts';
 
 const BASE_HEADERS = {
   'content-type': 'application/json; charset=utf-8',
@@ -24,7 +24,13 @@ export function errorBody(surface: Surface, err: GatewayError): unknown {
   return surface === 'anthropic' ? messagesErrorBody(err) : openAiErrorBody(err);
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, requestId: string, extra?: Readonly<Record<string, string>>): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  requestId: string,
+  extra?: Readonly<Record<string, string>>,
+): void {
   const payload = JSON.stringify(body);
   res.writeHead(status, {
     ...BASE_HEADERS,
@@ -40,7 +46,10 @@ export function sendError(res: ServerResponse, surface: Surface, err: GatewayErr
   if (err.retryAfterS !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterS)));
   // RFC 6750 §3.1: a presented but refused access token gets error="invalid_token".
   if (err.status === 401 && surface === 'openai') {
-    headers['www-authenticate'] = err.code === 'auth.invalid_token' ? 'Bearer realm="portcullis", error="invalid_token"' : 'Bearer realm="portcullis"';
+    headers['www-authenticate'] =
+      err.code === 'auth.invalid_token'
+        ? 'Bearer realm="portcullis", error="invalid_token"'
+        : 'Bearer realm="portcullis"';
   }
   sendJson(res, err.status, errorBody(surface, err), requestId, headers);
 }
@@ -65,9 +74,18 @@ export function writeWithBackpressure(res: ServerResponse, data: string): Promis
   if (res.destroyed || res.writableEnded) return false;
   if (res.write(data)) return true;
   return new Promise<boolean>((resolve) => {
-    const onDrain = () => { cleanup(); resolve(true); };
-    const onClose = () => { cleanup(); resolve(false); };
-    const cleanup = () => { res.off('drain', onDrain); res.off('close', onClose); };
+    const onDrain = () => {
+      cleanup();
+      resolve(true);
+    };
+    const onClose = () => {
+      cleanup();
+      resolve(false);
+    };
+    const cleanup = () => {
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+    };
     res.on('drain', onDrain);
     res.on('close', onClose);
   });

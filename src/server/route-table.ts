@@ -27,7 +27,12 @@ const ENDPOINTS: readonly Endpoint[] = [
   { method: 'GET', path: '/readyz', surface: 'openai', kind: 'readyz' },
 ];
 
-const MODEL_BY_ID = { method: 'GET', path: '/v1/models/{id}', surface: 'openai', kind: 'models' } as const satisfies Endpoint;
+const MODEL_BY_ID = {
+  method: 'GET',
+  path: '/v1/models/{id}',
+  surface: 'openai',
+  kind: 'models',
+} as const satisfies Endpoint;
 const MODELS_PREFIX = '/v1/models/';
 
 const byPath = new Map<string, Endpoint[]>();

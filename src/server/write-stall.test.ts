@@ -1,16 +1,21 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
-import { test, type TestContext } from 'node:test';
+import { type AddressInfo, connect, type Socket } from 'node:net';
+import { type TestContext, test } from 'node:test';
 import { watchWriteStalls } from './write-stall.ts';
 
 const STALL_MS = 300;
 const CHUNK = Buffer.alloc(1024 * 1024, 120);
 
 /** A server that writes `totalMb` of body with backpressure and reports how the response ended. */
-async function serve(t: TestContext, totalMb: number): Promise<{ server: Server; port: number; ended: Promise<'finished' | 'destroyed'> }> {
+async function serve(
+  t: TestContext,
+  totalMb: number,
+): Promise<{ server: Server; port: number; ended: Promise<'finished' | 'destroyed'> }> {
   let settle: (how: 'finished' | 'destroyed') => void = () => {};
-  const ended = new Promise<'finished' | 'destroyed'>((resolve) => { settle = resolve; });
+  const ended = new Promise<'finished' | 'destroyed'>((resolve) => {
+    settle = resolve;
+  });
   const server = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/octet-stream', connection: 'close' });
     let sent = 0;
@@ -22,7 +27,9 @@ async function serve(t: TestContext, totalMb: number): Promise<{ server: Server;
       res.end();
     };
     res.on('finish', () => settle('finished'));
-    res.on('close', () => { if (!res.writableFinished) settle('destroyed'); });
+    res.on('close', () => {
+      if (!res.writableFinished) settle('destroyed');
+    });
     pump();
   });
   watchWriteStalls(server, STALL_MS);
@@ -37,7 +44,9 @@ function request(port: number): Socket {
   return s;
 }
 
-test('a client that stops reading is disconnected once nothing has flushed for the timeout', { timeout: 20_000 }, async (t) => {
+test('a client that stops reading is disconnected once nothing has flushed for the timeout', {
+  timeout: 20_000,
+}, async (t) => {
   const { port, ended } = await serve(t, 256);
   const client = request(port);
   client.once('data', () => client.pause());

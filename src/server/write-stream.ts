@@ -6,8 +6,8 @@
 import type { ServerResponse } from 'node:http';
 import type { RequestContext } from '../core/context.ts';
 import type { ChatChunk } from '../providers/canonical.ts';
-import { SSE_DONE, chatChunkToSse, prepareChunkForClient, streamErrorEvent } from '../surfaces/openai/render.ts';
 import { messagesStreamErrorEvent, toMessagesEvents } from '../surfaces/anthropic/index.ts';
+import { chatChunkToSse, prepareChunkForClient, SSE_DONE, streamErrorEvent } from '../surfaces/openai/render.ts';
 import { sseHeaders, toGatewayError, writeWithBackpressure } from './respond.ts';
 
 /** Records usage and finish reason on the outcome as chunks pass. */
@@ -24,7 +24,12 @@ function markFirstByte(ctx: RequestContext): void {
   if (ctx.outcome.firstByteMs === undefined) ctx.outcome.firstByteMs = performance.now() - ctx.startedAt;
 }
 
-export async function writeOpenAiStream(res: ServerResponse, ctx: RequestContext, chunks: AsyncIterable<ChatChunk>, includeUsage: boolean): Promise<void> {
+export async function writeOpenAiStream(
+  res: ServerResponse,
+  ctx: RequestContext,
+  chunks: AsyncIterable<ChatChunk>,
+  includeUsage: boolean,
+): Promise<void> {
   res.writeHead(200, { ...ctx.responseHeaders, ...sseHeaders(ctx.id) });
   ctx.outcome.status = 200;
   try {
@@ -41,7 +46,12 @@ export async function writeOpenAiStream(res: ServerResponse, ctx: RequestContext
   }
 }
 
-export async function writeAnthropicStream(res: ServerResponse, ctx: RequestContext, chunks: AsyncIterable<ChatChunk>, model: string): Promise<void> {
+export async function writeAnthropicStream(
+  res: ServerResponse,
+  ctx: RequestContext,
+  chunks: AsyncIterable<ChatChunk>,
+  model: string,
+): Promise<void> {
   res.writeHead(200, { ...ctx.responseHeaders, ...sseHeaders(ctx.id) });
   ctx.outcome.status = 200;
   try {
@@ -63,7 +73,12 @@ function abandon(ctx: RequestContext): void {
   ctx.outcome.clientAborted = true;
 }
 
-function failStream(res: ServerResponse, ctx: RequestContext, err: unknown, render: (e: ReturnType<typeof toGatewayError>) => string): void {
+function failStream(
+  res: ServerResponse,
+  ctx: RequestContext,
+  err: unknown,
+  render: (e: ReturnType<typeof toGatewayError>) => string,
+): void {
   if (ctx.signal.aborted) {
     ctx.outcome.clientAborted = true;
     res.destroy();
@@ -72,6 +87,9 @@ function failStream(res: ServerResponse, ctx: RequestContext, err: unknown, rend
   const gerr = toGatewayError(err, ctx.id);
   ctx.outcome.errorCode = gerr.code;
   ctx.outcome.status = gerr.status;
-  ctx.log.warn({ err: gerr, code: gerr.code, internal: gerr.internal, requestId: ctx.id }, 'stream failed after it started');
+  ctx.log.warn(
+    { err: gerr, code: gerr.code, internal: gerr.internal, requestId: ctx.id },
+    'stream failed after it started',
+  );
   if (!res.destroyed && !res.writableEnded) res.end(render(gerr));
 }

@@ -6,16 +6,26 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AdminTokenRecord, AdminUserRecord } from './admin-records.ts';
 import { minutesAfterBase as at } from './contract-fixtures.ts';
-import { StoreConflictError, type Store } from './store.ts';
+import { type Store, StoreConflictError } from './store.ts';
 
 let n = 0;
 
 export function sampleAdminUser(over: Partial<AdminUserRecord> = {}): AdminUserRecord {
   n++;
   return {
-    id: `adm_${n.toString(16).padStart(8, '0')}`, tenantId: 't1', teamId: null, email: `user${n}@example.com`, role: 'admin',
-    passwordHash: 'scrypt$16384$8$1$c2FsdA$aGFzaA', totpSecret: 'AQID', totpLastStep: 0, enrolmentHash: null,
-    enrolmentExpiresAt: null, createdAt: at(n % 50), disabledAt: null, ...over,
+    id: `adm_${n.toString(16).padStart(8, '0')}`,
+    tenantId: 't1',
+    teamId: null,
+    email: `user${n}@example.com`,
+    role: 'admin',
+    passwordHash: 'scrypt$16384$8$1$c2FsdA$aGFzaA',
+    totpSecret: 'AQID',
+    totpLastStep: 0,
+    enrolmentHash: null,
+    enrolmentExpiresAt: null,
+    createdAt: at(n % 50),
+    disabledAt: null,
+    ...over,
   };
 }
 
@@ -23,8 +33,18 @@ export function sampleAdminToken(over: Partial<AdminTokenRecord> = {}): AdminTok
   n++;
   const h = n.toString(16).padStart(8, '0');
   return {
-    id: `atk_${h}`, userId: 'adm_x', tenantId: 't1', label: `token ${h}`, prefix: `pca_${h}`, hash: h.repeat(8),
-    actions: null, createdAt: at(1), expiresAt: null, revokedAt: null, lastUsedAt: null, ...over,
+    id: `atk_${h}`,
+    userId: 'adm_x',
+    tenantId: 't1',
+    label: `token ${h}`,
+    prefix: `pca_${h}`,
+    hash: h.repeat(8),
+    actions: null,
+    createdAt: at(1),
+    expiresAt: null,
+    revokedAt: null,
+    lastUsedAt: null,
+    ...over,
   };
 }
 
@@ -33,7 +53,14 @@ export function runAdminStoreContract(current: () => Store): void {
     it('inserts, gets, finds by email and by enrolment hash, lists by tenant and team in creation order', async () => {
       const store = current();
       const a = sampleAdminUser({ tenantId: 'ta', createdAt: at(2), teamId: 'red' });
-      const b = sampleAdminUser({ tenantId: 'ta', createdAt: at(1), passwordHash: null, totpSecret: null, enrolmentHash: 'e'.repeat(64), enrolmentExpiresAt: at(90) });
+      const b = sampleAdminUser({
+        tenantId: 'ta',
+        createdAt: at(1),
+        passwordHash: null,
+        totpSecret: null,
+        enrolmentHash: 'e'.repeat(64),
+        enrolmentExpiresAt: at(90),
+      });
       const c = sampleAdminUser({ tenantId: 'tb', createdAt: at(3), totpLastStep: 2 ** 40 });
       for (const u of [a, b, c]) await store.insertAdminUser(u);
       assert.deepEqual(await store.getAdminUser(a.id), a);
@@ -42,7 +69,10 @@ export function runAdminStoreContract(current: () => Store): void {
       assert.equal(await store.findAdminUserByEmail('nobody@example.com'), undefined);
       assert.deepEqual(await store.listAdminUsers({ tenantId: 'ta' }), [b, a]);
       assert.deepEqual(await store.listAdminUsers({ tenantId: 'ta', teamId: 'red' }), [a]);
-      assert.deepEqual((await store.listAdminUsers({})).map((u) => u.id), [b.id, a.id, c.id]);
+      assert.deepEqual(
+        (await store.listAdminUsers({})).map((u) => u.id),
+        [b.id, a.id, c.id],
+      );
     });
 
     it('refuses a duplicate email or id and keeps the original', async () => {
@@ -58,8 +88,22 @@ export function runAdminStoreContract(current: () => Store): void {
       const store = current();
       const a = sampleAdminUser({ enrolmentHash: 'f'.repeat(64), enrolmentExpiresAt: at(5) });
       await store.insertAdminUser(a);
-      assert.equal(await store.updateAdminUser(a.id, { role: 'developer', teamId: 'blue', enrolmentHash: null, enrolmentExpiresAt: null }), true);
-      assert.deepEqual(await store.getAdminUser(a.id), { ...a, role: 'developer', teamId: 'blue', enrolmentHash: null, enrolmentExpiresAt: null });
+      assert.equal(
+        await store.updateAdminUser(a.id, {
+          role: 'developer',
+          teamId: 'blue',
+          enrolmentHash: null,
+          enrolmentExpiresAt: null,
+        }),
+        true,
+      );
+      assert.deepEqual(await store.getAdminUser(a.id), {
+        ...a,
+        role: 'developer',
+        teamId: 'blue',
+        enrolmentHash: null,
+        enrolmentExpiresAt: null,
+      });
       assert.equal(await store.updateAdminUser(a.id, { disabledAt: at(7), totpSecret: null, totpLastStep: 0 }), true);
       assert.equal((await store.getAdminUser(a.id))?.disabledAt, at(7));
       assert.equal(await store.updateAdminUser('missing', { role: 'owner' }), false);
@@ -91,7 +135,7 @@ export function runAdminStoreContract(current: () => Store): void {
       assert.equal(await store.consumeRecoveryCode('u1', 'h2', at(2)), false);
       assert.equal(await store.consumeRecoveryCode('u1', 'nope', at(2)), false);
       assert.equal(await store.countUnusedRecoveryCodes('u1'), 2);
-      assert.equal(await store.countUnusedRecoveryCodes('u2'), 1, 'another user\'s codes are separate');
+      assert.equal(await store.countUnusedRecoveryCodes('u2'), 1, "another user's codes are separate");
       await store.replaceRecoveryCodes('u1', ['n1', 'n2']);
       assert.equal(await store.consumeRecoveryCode('u1', 'h1', at(3)), false, 'old codes are gone');
       assert.equal(await store.countUnusedRecoveryCodes('u1'), 2);
@@ -103,7 +147,13 @@ export function runAdminStoreContract(current: () => Store): void {
   describe('admin sessions', () => {
     it('stores, touches forward only, deletes one or all of a user', async () => {
       const store = current();
-      const s = { idHash: 'a'.repeat(64), userId: 'u1', tenantId: 't1', createdMs: 1_700_000_000_000, lastSeenMs: 1_700_000_000_000 };
+      const s = {
+        idHash: 'a'.repeat(64),
+        userId: 'u1',
+        tenantId: 't1',
+        createdMs: 1_700_000_000_000,
+        lastSeenMs: 1_700_000_000_000,
+      };
       await store.insertAdminSession(s);
       await store.insertAdminSession({ ...s, idHash: 'b'.repeat(64) });
       await store.insertAdminSession({ ...s, idHash: 'c'.repeat(64), userId: 'u2' });

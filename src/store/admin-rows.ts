@@ -8,19 +8,43 @@ import type { AdminSessionRecord, AdminTokenRecord, AdminUserPatch, AdminUserRec
 type Row = Record<string, unknown>;
 
 export const USER_COLUMNS = [
-  'id', 'tenant_id', 'team_id', 'email', 'role', 'password_hash', 'totp_secret', 'totp_last_step', 'enrolment_hash',
-  'enrolment_expires_at', 'created_at', 'disabled_at',
+  'id',
+  'tenant_id',
+  'team_id',
+  'email',
+  'role',
+  'password_hash',
+  'totp_secret',
+  'totp_last_step',
+  'enrolment_hash',
+  'enrolment_expires_at',
+  'created_at',
+  'disabled_at',
 ] as const;
 export const TOKEN_COLUMNS = [
-  'id', 'user_id', 'tenant_id', 'label', 'prefix', 'hash', 'actions', 'created_at', 'expires_at', 'revoked_at', 'last_used_at',
+  'id',
+  'user_id',
+  'tenant_id',
+  'label',
+  'prefix',
+  'hash',
+  'actions',
+  'created_at',
+  'expires_at',
+  'revoked_at',
+  'last_used_at',
 ] as const;
 // Patchable fields → columns; only these fixed fragments are ever joined into an UPDATE.
 export const PATCH_COLUMNS: ReadonlyArray<readonly [keyof AdminUserPatch, string]> = [
-  ['role', 'role'], ['teamId', 'team_id'], ['passwordHash', 'password_hash'], ['totpSecret', 'totp_secret'],
-  ['totpLastStep', 'totp_last_step'], ['enrolmentHash', 'enrolment_hash'], ['enrolmentExpiresAt', 'enrolment_expires_at'],
+  ['role', 'role'],
+  ['teamId', 'team_id'],
+  ['passwordHash', 'password_hash'],
+  ['totpSecret', 'totp_secret'],
+  ['totpLastStep', 'totp_last_step'],
+  ['enrolmentHash', 'enrolment_hash'],
+  ['enrolmentExpiresAt', 'enrolment_expires_at'],
   ['disabledAt', 'disabled_at'],
 ];
-
 
 export function userFromRow(row: Row): AdminUserRecord {
   return {

@@ -6,13 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { minutesAfterBase as at, sampleApiKeyRecord as key, sampleRequestRecord as rec } from './contract-fixtures.ts';
-import { StoreConflictError, type Store } from './store.ts';
-import { runEncryptionStoreContract } from './encryption-contract.ts';
 import { runAdminStoreContract } from './admin-contract.ts';
+import { minutesAfterBase as at, sampleApiKeyRecord as key, sampleRequestRecord as rec } from './contract-fixtures.ts';
+import { runEncryptionStoreContract } from './encryption-contract.ts';
+import { runOAuthStoreContract } from './oauth-contract.ts';
+import { type Store, StoreConflictError } from './store.ts';
 import { runTenancyStoreContract } from './tenancy-contract.ts';
 import { runUsageStoreContract } from './usage-contract.ts';
-import { runOAuthStoreContract } from './oauth-contract.ts';
 
 export interface StoreUnderTest {
   readonly store: Store;
@@ -83,10 +83,31 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
 
     describe('request records', () => {
       it('round-trips every field exactly, nulls, booleans and fractions included', async () => {
-        const full = rec({ stream: true, latencyMs: 1234.5678, status: 502, errorCode: 'upstream.timeout', attempts: 3,
-          promptTokens: 0, completionTokens: 2 ** 40, totalTokens: 2 ** 40, surface: 'anthropic', operation: 'embeddings' });
-        const sparse = rec({ time: at(-1), keyId: null, model: null, provider: null, targetModel: null,
-          promptTokens: null, completionTokens: null, totalTokens: null, operation: 'models', status: 401, errorCode: 'auth.missing' });
+        const full = rec({
+          stream: true,
+          latencyMs: 1234.5678,
+          status: 502,
+          errorCode: 'upstream.timeout',
+          attempts: 3,
+          promptTokens: 0,
+          completionTokens: 2 ** 40,
+          totalTokens: 2 ** 40,
+          surface: 'anthropic',
+          operation: 'embeddings',
+        });
+        const sparse = rec({
+          time: at(-1),
+          keyId: null,
+          model: null,
+          provider: null,
+          targetModel: null,
+          promptTokens: null,
+          completionTokens: null,
+          totalTokens: null,
+          operation: 'models',
+          status: 401,
+          errorCode: 'auth.missing',
+        });
         await store.insertRequestRecord(full);
         await store.insertRequestRecord(sparse);
         assert.deepEqual(await store.listRequestRecords({ limit: 10 }), [full, sparse]);
@@ -96,7 +117,10 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         const recs = [5, 1, 3, 2, 4].map((m) => rec({ time: at(m) }));
         await Promise.all(recs.map((r) => store.insertRequestRecord(r)));
         const listed = await store.listRequestRecords({ limit: 3 });
-        assert.deepEqual(listed.map((r) => r.time), [at(5), at(4), at(3)]);
+        assert.deepEqual(
+          listed.map((r) => r.time),
+          [at(5), at(4), at(3)],
+        );
       });
 
       it('orders by instant, not by how the time was written', async () => {
@@ -104,7 +128,10 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         const late = rec({ time: '2024-05-01T10:01:00.000Z' });
         await store.insertRequestRecord(late);
         await store.insertRequestRecord(early);
-        assert.deepEqual((await store.listRequestRecords({ limit: 5, since: '2024-05-01T10:00:30Z' })).map((r) => r.id), [late.id, early.id]);
+        assert.deepEqual(
+          (await store.listRequestRecords({ limit: 5, since: '2024-05-01T10:00:30Z' })).map((r) => r.id),
+          [late.id, early.id],
+        );
       });
 
       it('filters by since (inclusive), until (exclusive), tenant and key', async () => {
@@ -195,13 +222,21 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
       });
 
       it('round-trips unicode labels and model names exactly', async () => {
-        const k = key({ label: 'Équipe données 🚀 — 数据 عربى \u200d', allowedModels: ['mödel/ü', 'モデル', 'a"b\'c'] });
+        const k = key({
+          label: 'Équipe données 🚀 — 数据 عربى \u200d',
+          allowedModels: ['mödel/ü', 'モデル', 'a"b\'c'],
+        });
         await store.insertApiKey(k);
         assert.deepEqual(await store.getApiKey(k.id), k);
       });
 
       it('round-trips key policy: IP allowlist, endpoint scope, read-only flag, rotation link', async () => {
-        const k = key({ ipAllowlist: ['10.0.0.0/8', '2001:db8::/32'], allowedEndpoints: ['chat', 'models'], readOnly: true, rotatedFrom: 'key_old' });
+        const k = key({
+          ipAllowlist: ['10.0.0.0/8', '2001:db8::/32'],
+          allowedEndpoints: ['chat', 'models'],
+          readOnly: true,
+          rotatedFrom: 'key_old',
+        });
         await store.insertApiKey(k);
         assert.deepEqual(await store.getApiKey(k.id), k);
         assert.deepEqual(await store.findApiKeyByHash(k.hash), k);
@@ -228,7 +263,10 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         const { ipAllowlist: _a, allowedEndpoints: _b, readOnly: _c, rotatedFrom: _d, ...bare } = key();
         await store.insertApiKey(bare);
         const got = await store.getApiKey(bare.id);
-        assert.deepEqual([got?.ipAllowlist, got?.allowedEndpoints, got?.readOnly, got?.rotatedFrom], [[], null, false, null]);
+        assert.deepEqual(
+          [got?.ipAllowlist, got?.allowedEndpoints, got?.readOnly, got?.rotatedFrom],
+          [[], null, false, null],
+        );
       });
 
       it('rotates atomically: the replacement is inserted and the old key expires at the grace end', async () => {
@@ -261,7 +299,10 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
       it('rolls a rotation back when the replacement conflicts, leaving the old key untouched', async () => {
         const old = key();
         await store.insertApiKey(old);
-        await assert.rejects(store.rotateApiKey({ oldId: old.id, oldExpiresAt: at(60), replacement: key({ hash: old.hash }) }), StoreConflictError);
+        await assert.rejects(
+          store.rotateApiKey({ oldId: old.id, oldExpiresAt: at(60), replacement: key({ hash: old.hash }) }),
+          StoreConflictError,
+        );
         assert.deepEqual(await store.getApiKey(old.id), old);
       });
     });

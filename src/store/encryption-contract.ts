@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { runDataKeyRepositoryContract } from '../crypto/data-key-repository-contract.ts';
 import type { PayloadLogRecord } from './encryption-records.ts';
-import { StoreConflictError, type Store } from './store.ts';
+import { type Store, StoreConflictError } from './store.ts';
 
 export interface EncryptionStoreUnderTest {
   readonly store: Store;
@@ -29,7 +29,13 @@ export function runEncryptionStoreContract(name: string, make: () => Promise<Enc
   runDataKeyRepositoryContract(`${name} store`, async () => {
     const h = await make();
     await h.store.init();
-    return { repo: h.store.dataKeys, cleanup: async () => { await h.store.close(); await h.cleanup(); } };
+    return {
+      repo: h.store.dataKeys,
+      cleanup: async () => {
+        await h.store.close();
+        await h.cleanup();
+      },
+    };
   });
 
   describe(`payload log contract: ${name}`, () => {
@@ -63,13 +69,16 @@ export function runEncryptionStoreContract(name: string, make: () => Promise<Enc
       assert.deepEqual(await h.store.payloadLog.get(fresh.requestId), fresh);
     });
 
-    it('lists one tenant\'s rows in request-id order, page by page', async () => {
+    it("lists one tenant's rows in request-id order, page by page", async () => {
       const mine = Array.from({ length: 5 }, () => samplePayload());
       for (const p of [...mine, samplePayload({ tenantId: 't2' })]) await h.store.payloadLog.insert(p);
       const seen: string[] = [];
       let afterId: string | undefined;
       for (;;) {
-        const page = await h.store.payloadLog.listByTenant('t1', afterId === undefined ? { limit: 2 } : { afterId, limit: 2 });
+        const page = await h.store.payloadLog.listByTenant(
+          't1',
+          afterId === undefined ? { limit: 2 } : { afterId, limit: 2 },
+        );
         if (page.length === 0) break;
         assert.ok(page.every((p) => p.tenantId === 't1'));
         seen.push(...page.map((p) => p.requestId));

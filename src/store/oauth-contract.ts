@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { minutesAfterBase as at } from './contract-fixtures.ts';
 import type { OAuthClientRecord, OAuthSigningKeyRecord } from './oauth-records.ts';
-import { StoreConflictError, type Store } from './store.ts';
+import { type Store, StoreConflictError } from './store.ts';
 
 let n = 0;
 
@@ -14,17 +14,33 @@ export function sampleOAuthClient(over: Partial<OAuthClientRecord> = {}): OAuthC
   n++;
   const h = n.toString(16).padStart(8, '0');
   return {
-    clientId: `pcc_${h}`, tenantId: 't1', teamId: null, name: `client ${h}`, authMethod: 'client_secret_basic',
-    secretHash: h.repeat(8), jwks: null, scopes: ['chat', 'embeddings'], allowedModels: ['gpt-*'], createdAt: at(n % 50),
-    revokedAt: null, ...over,
+    clientId: `pcc_${h}`,
+    tenantId: 't1',
+    teamId: null,
+    name: `client ${h}`,
+    authMethod: 'client_secret_basic',
+    secretHash: h.repeat(8),
+    jwks: null,
+    scopes: ['chat', 'embeddings'],
+    allowedModels: ['gpt-*'],
+    createdAt: at(n % 50),
+    revokedAt: null,
+    ...over,
   };
 }
 
 function sampleKey(over: Partial<OAuthSigningKeyRecord> = {}): OAuthSigningKeyRecord {
   n++;
   return {
-    kid: `kid-${n.toString(16).padStart(6, '0')}`, alg: 'ES256', publicJwk: '{"kty":"EC"}', privateKey: 'AQIDBA==',
-    createdAt: at(n % 50), supersededAt: null, retireAfter: null, retiredAt: null, ...over,
+    kid: `kid-${n.toString(16).padStart(6, '0')}`,
+    alg: 'ES256',
+    publicJwk: '{"kty":"EC"}',
+    privateKey: 'AQIDBA==',
+    createdAt: at(n % 50),
+    supersededAt: null,
+    retireAfter: null,
+    retiredAt: null,
+    ...over,
   };
 }
 
@@ -34,16 +50,27 @@ export function runOAuthStoreContract(current: () => Store): void {
       const store = current();
       const a = sampleOAuthClient({ tenantId: 'ta', createdAt: at(2), teamId: 'red' });
       const b = sampleOAuthClient({
-        tenantId: 'ta', createdAt: at(1), authMethod: 'private_key_jwt', secretHash: null, jwks: '{"keys":[{"kty":"OKP"}]}',
-        scopes: [], allowedModels: ['*', 'claude'],
+        tenantId: 'ta',
+        createdAt: at(1),
+        authMethod: 'private_key_jwt',
+        secretHash: null,
+        jwks: '{"keys":[{"kty":"OKP"}]}',
+        scopes: [],
+        allowedModels: ['*', 'claude'],
       });
       const c = sampleOAuthClient({ tenantId: 'tb', createdAt: at(3), authMethod: 'client_secret_post' });
       for (const x of [a, b, c]) await store.insertOAuthClient(x);
       assert.deepEqual(await store.getOAuthClient(a.clientId), a);
       assert.deepEqual(await store.getOAuthClient(b.clientId), b);
       assert.equal(await store.getOAuthClient('pcc_nope'), undefined);
-      assert.deepEqual((await store.listOAuthClients({ tenantId: 'ta' })).map((x) => x.clientId), [b.clientId, a.clientId]);
-      assert.deepEqual((await store.listOAuthClients({})).map((x) => x.clientId), [b.clientId, a.clientId, c.clientId]);
+      assert.deepEqual(
+        (await store.listOAuthClients({ tenantId: 'ta' })).map((x) => x.clientId),
+        [b.clientId, a.clientId],
+      );
+      assert.deepEqual(
+        (await store.listOAuthClients({})).map((x) => x.clientId),
+        [b.clientId, a.clientId, c.clientId],
+      );
       await assert.rejects(store.insertOAuthClient({ ...c, tenantId: 'other' }), StoreConflictError);
       assert.deepEqual(await store.getOAuthClient(c.clientId), c);
     });
@@ -69,7 +96,11 @@ export function runOAuthStoreContract(current: () => Store): void {
       await store.insertOAuthSigningKey(k2);
       assert.deepEqual(await store.listOAuthSigningKeys(), [k1, k2]);
       assert.equal(await store.supersedeOAuthSigningKeys(k2.kid, at(3), at(13)), 1);
-      assert.equal(await store.supersedeOAuthSigningKeys(k2.kid, at(4), at(14)), 0, 'already superseded keys keep their dates');
+      assert.equal(
+        await store.supersedeOAuthSigningKeys(k2.kid, at(4), at(14)),
+        0,
+        'already superseded keys keep their dates',
+      );
       const listed = await store.listOAuthSigningKeys();
       assert.deepEqual(listed, [{ ...k1, supersededAt: at(3), retireAfter: at(13) }, k2]);
       assert.equal(await store.retireOAuthSigningKeys(at(12)), 0);

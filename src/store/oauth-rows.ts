@@ -8,10 +8,29 @@ import type { OAuthClientAuthMethod, OAuthClientRecord, OAuthSigningKeyRecord } 
 type Row = Record<string, unknown>;
 
 export const CLIENT_COLUMNS = [
-  'client_id', 'tenant_id', 'team_id', 'name', 'auth_method', 'secret_hash', 'jwks', 'scopes', 'allowed_models', 'created_at', 'revoked_at',
+  'client_id',
+  'tenant_id',
+  'team_id',
+  'name',
+  'auth_method',
+  'secret_hash',
+  'jwks',
+  'scopes',
+  'allowed_models',
+  'created_at',
+  'revoked_at',
 ] as const;
 export const KEY_COLUMNS = [
-  'kid', 'alg', 'public_jwk', 'private_key', 'created_at', 'created_ms', 'superseded_at', 'retire_after', 'retire_after_ms', 'retired_at',
+  'kid',
+  'alg',
+  'public_jwk',
+  'private_key',
+  'created_at',
+  'created_ms',
+  'superseded_at',
+  'retire_after',
+  'retire_after_ms',
+  'retired_at',
 ] as const;
 
 /** `decodeList` turns the backend's stored list (SQLite JSON text, PostgreSQL array) into an array. */

@@ -5,15 +5,52 @@
  */
 
 export const REQUEST_COLUMNS = [
-  'id', 'time', 'time_ms', 'tenant_id', 'key_id', 'surface', 'operation', 'model', 'provider', 'target_model',
-  'status', 'error_code', 'stream', 'latency_ms', 'attempts', 'prompt_tokens', 'completion_tokens', 'total_tokens',
-  'team_id', 'user_id', 'cached_tokens', 'cost_micros', 'price_version', 'usage_estimated', 'cache_write_tokens',
+  'id',
+  'time',
+  'time_ms',
+  'tenant_id',
+  'key_id',
+  'surface',
+  'operation',
+  'model',
+  'provider',
+  'target_model',
+  'status',
+  'error_code',
+  'stream',
+  'latency_ms',
+  'attempts',
+  'prompt_tokens',
+  'completion_tokens',
+  'total_tokens',
+  'team_id',
+  'user_id',
+  'cached_tokens',
+  'cost_micros',
+  'price_version',
+  'usage_estimated',
+  'cache_write_tokens',
 ] as const;
 
 export const API_KEY_COLUMNS = [
-  'id', 'tenant_id', 'label', 'prefix', 'hash', 'allowed_models', 'created_at', 'expires_at', 'revoked_at', 'last_used_at',
-  'team_id', 'owner_user_id', 'created_by',
-  'ip_allowlist', 'allowed_endpoints', 'read_only', 'rotated_from', 'client_cert_sha256',
+  'id',
+  'tenant_id',
+  'label',
+  'prefix',
+  'hash',
+  'allowed_models',
+  'created_at',
+  'expires_at',
+  'revoked_at',
+  'last_used_at',
+  'team_id',
+  'owner_user_id',
+  'created_by',
+  'ip_allowlist',
+  'allowed_endpoints',
+  'read_only',
+  'rotated_from',
+  'client_cert_sha256',
 ] as const;
 
 /** Milliseconds since the epoch of an ISO-8601 time; throws on anything unparseable. */
@@ -25,6 +62,7 @@ export function timeMs(iso: string, what: string): number {
 
 /** Money must be whole micro-dollars: a float here would be a bug upstream, not a value to round. */
 export function costParam(v: number | null): number | null {
-  if (v !== null && !Number.isSafeInteger(v)) throw new TypeError('RequestRecord.costMicros must be an integer number of micro-dollars');
+  if (v !== null && !Number.isSafeInteger(v))
+    throw new TypeError('RequestRecord.costMicros must be an integer number of micro-dollars');
   return v;
 }

@@ -4,8 +4,8 @@
  * callers do not change when the backend does. Records hold metadata only, never bodies.
  */
 import type { AdminStore } from './admin-records.ts';
-import type { OAuthStore } from './oauth-records.ts';
 import type { EncryptionStore } from './encryption-records.ts';
+import type { OAuthStore } from './oauth-records.ts';
 import type { TenancyStore } from './tenancy.ts';
 import type { UsageStore } from './usage-records.ts';
 

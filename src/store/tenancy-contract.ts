@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sampleAdminUser } from './admin-contract.ts';
 import { minutesAfterBase as at, sampleApiKeyRecord as key } from './contract-fixtures.ts';
-import { StoreConflictError, type Store } from './store.ts';
+import { type Store, StoreConflictError } from './store.ts';
 import type { TeamRecord, TenantRecord } from './tenancy.ts';
 
 let n = 0;
@@ -36,7 +36,11 @@ export function runTenancyStoreContract(current: () => Store): void {
       await assert.rejects(store.insertTenant(sampleTenant({ id: a.id })), StoreConflictError);
 
       assert.deepEqual(await store.updateTenant(a.id, { status: 'suspended' }), { ...a, status: 'suspended' });
-      assert.deepEqual(await store.updateTenant(a.id, { name: 'Renamed' }), { ...a, status: 'suspended', name: 'Renamed' });
+      assert.deepEqual(await store.updateTenant(a.id, { name: 'Renamed' }), {
+        ...a,
+        status: 'suspended',
+        name: 'Renamed',
+      });
       assert.deepEqual(await store.updateTenant(a.id, {}), { ...a, status: 'suspended', name: 'Renamed' });
       assert.equal((await store.getTenant(b.id))?.name, b.name, 'only the named tenant changes');
       assert.equal(await store.updateTenant('missing', { name: 'x' }), undefined);
@@ -63,7 +67,11 @@ export function runTenancyStoreContract(current: () => Store): void {
       assert.equal(await store.updateTeam('t2', t1.id, { name: 'hijacked' }), undefined);
       assert.deepEqual(await store.getTeam('t1', t1.id), t1, 'a cross-tenant update changes nothing');
       assert.deepEqual(await store.updateTeam('t1', t1.id, { ipAllowlist: [] }), { ...t1, ipAllowlist: [] });
-      assert.deepEqual(await store.updateTeam('t1', t1.id, { name: 'gamma' }), { ...t1, ipAllowlist: [], name: 'gamma' });
+      assert.deepEqual(await store.updateTeam('t1', t1.id, { name: 'gamma' }), {
+        ...t1,
+        ipAllowlist: [],
+        name: 'gamma',
+      });
       await assert.rejects(store.updateTeam('t1', t1.id, { name: 'alpha' }), StoreConflictError);
       assert.equal((await store.getTeam('t1', t1.id))?.name, 'gamma');
 

@@ -62,7 +62,8 @@ export const USAGE_AGGREGATES = `COUNT(*) AS requests,
   SUM(CASE WHEN usage_estimated THEN 1 ELSE 0 END) AS estimated`;
 
 export function assertUsageQuery(q: UsageQuery): { sinceMs: number; untilMs: number } {
-  if (!(USAGE_GROUPS as readonly string[]).includes(q.groupBy)) throw new RangeError(`groupBy must be one of ${USAGE_GROUPS.join(', ')}`);
+  if (!(USAGE_GROUPS as readonly string[]).includes(q.groupBy))
+    throw new RangeError(`groupBy must be one of ${USAGE_GROUPS.join(', ')}`);
   const sinceMs = Date.parse(q.since);
   const untilMs = Date.parse(q.until);
   if (typeof q.since !== 'string' || !Number.isFinite(sinceMs)) throw new TypeError('since must be an ISO-8601 time');

@@ -1,19 +1,35 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseJsonBody } from './json-body.ts';
+import { test } from 'node:test';
 import { GatewayError } from '../errors/gateway-error.ts';
+import { parseJsonBody } from './json-body.ts';
 
 const opts = { maxDepth: 32 };
-const parse = (s: string | Uint8Array, o = opts): unknown => parseJsonBody(typeof s === 'string' ? Buffer.from(s) : s, o);
+const parse = (s: string | Uint8Array, o = opts): unknown =>
+  parseJsonBody(typeof s === 'string' ? Buffer.from(s) : s, o);
 
 function errOf(fn: () => unknown): GatewayError {
-  try { fn(); } catch (e) { assert.ok(e instanceof GatewayError, `expected GatewayError, got ${String(e)}`); return e; }
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof GatewayError, `expected GatewayError, got ${String(e)}`);
+    return e;
+  }
   assert.fail('expected a GatewayError');
 }
 
 test('valid JSON parses to the same value as JSON.parse', () => {
-  const samples = ['{}', '[]', '0', '-0.5e+10', '"a\\u00e9\\n"', 'true', 'null', ' {"a":[1,{"b":null}],"c":"x"} ',
-    '{"emoji":"😀","k":"\\ud83d\\ude00"}', '[1E3, 2e-2, 0.0, -0]'];
+  const samples = [
+    '{}',
+    '[]',
+    '0',
+    '-0.5e+10',
+    '"a\\u00e9\\n"',
+    'true',
+    'null',
+    ' {"a":[1,{"b":null}],"c":"x"} ',
+    '{"emoji":"😀","k":"\\ud83d\\ude00"}',
+    '[1E3, 2e-2, 0.0, -0]',
+  ];
   for (const s of samples) assert.deepEqual(parse(s), JSON.parse(s), s);
 });
 
@@ -22,7 +38,11 @@ test('a UTF-8 BOM is tolerated', () => {
 });
 
 test('invalid UTF-8 is refused as invalid JSON', () => {
-  for (const bytes of [[0x7b, 0x22, 0xff, 0x22, 0x7d], [0x22, 0xc3, 0x22], [0x22, 0xed, 0xa0, 0x80, 0x22]]) {
+  for (const bytes of [
+    [0x7b, 0x22, 0xff, 0x22, 0x7d],
+    [0x22, 0xc3, 0x22],
+    [0x22, 0xed, 0xa0, 0x80, 0x22],
+  ]) {
     const e = errOf(() => parse(Uint8Array.from(bytes)));
     assert.equal(e.code, 'request.invalid_json');
     assert.equal(e.status, 400);
@@ -133,7 +153,8 @@ function countKeys(v: unknown): number {
 
 test('fuzz: random mutations of JSON only ever throw GatewayError, and agree with JSON.parse', () => {
   const next = rng(0xc0ffee);
-  const base = '{"model":"m","messages":[{"role":"user","content":"hi \\"there\\" \\u00e9"}],"n":-1.5e3,"ok":true,"x":null,"t":[[],{}]}';
+  const base =
+    '{"model":"m","messages":[{"role":"user","content":"hi \\"there\\" \\u00e9"}],"n":-1.5e3,"ok":true,"x":null,"t":[[],{}]}';
   const alphabet = '{}[]":,\\ \n0123456789-+.eEtrufalsn\u00e9\u0000\t';
   let validSeen = 0;
   for (let round = 0; round < 4000; round++) {
@@ -150,18 +171,26 @@ test('fuzz: random mutations of JSON only ever throw GatewayError, and agree wit
     const text = chars.join('');
     let expected: unknown;
     let valid = true;
-    try { expected = JSON.parse(text); } catch { valid = false; }
+    try {
+      expected = JSON.parse(text);
+    } catch {
+      valid = false;
+    }
     let got: unknown;
     let err: GatewayError | undefined;
-    try { got = parse(text); } catch (e) {
+    try {
+      got = parse(text);
+    } catch (e) {
       assert.ok(e instanceof GatewayError, `non-GatewayError for ${JSON.stringify(text)}: ${String(e)}`);
       err = e;
     }
     if (!valid) {
       assert.ok(err && err.code === 'request.invalid_json', `accepted invalid JSON ${JSON.stringify(text)}`);
     } else if (err) {
-      assert.ok(err.code === 'request.invalid' && hasDuplicateKeys(text) || err.code === 'request.too_deep',
-        `refused valid JSON ${JSON.stringify(text)}: ${err.message}`);
+      assert.ok(
+        (err.code === 'request.invalid' && hasDuplicateKeys(text)) || err.code === 'request.too_deep',
+        `refused valid JSON ${JSON.stringify(text)}: ${err.message}`,
+      );
     } else {
       validSeen++;
       assert.deepEqual(got, expected);
@@ -175,7 +204,12 @@ test('fuzz: random bytes never throw anything but GatewayError', () => {
   for (let round = 0; round < 2000; round++) {
     const len = Math.floor(next() * 64);
     const bytes = new Uint8Array(len);
-    for (let i = 0; i < len; i++) bytes[i] = next() < 0.5 ? '{}[]",:0a\\'.charCodeAt(Math.floor(next() * 10)) : Math.floor(next() * 256);
-    try { parse(bytes, { maxDepth: 4 }); } catch (e) { assert.ok(e instanceof GatewayError, String(e)); }
+    for (let i = 0; i < len; i++)
+      bytes[i] = next() < 0.5 ? '{}[]",:0a\\'.charCodeAt(Math.floor(next() * 10)) : Math.floor(next() * 256);
+    try {
+      parse(bytes, { maxDepth: 4 });
+    } catch (e) {
+      assert.ok(e instanceof GatewayError, String(e));
+    }
   }
 });

@@ -11,7 +11,7 @@
  *   sent upstream as another. Keys are compared after unescaping (`"\u006dodel"` is `model`).
  *   Only the open objects' key sets are held, so the cost is one Set insert per key.
  */
-import { gatewayError, type GatewayError } from '../errors/gateway-error.ts';
+import { type GatewayError, gatewayError } from '../errors/gateway-error.ts';
 import { invalid, joinPath } from './validation.ts';
 
 export interface JsonBodyOptions {
@@ -53,8 +53,16 @@ const COLON = 4;
 const COMMA_OR_END = 5;
 const DONE = 6;
 
-interface ObjectFrame { readonly kind: 'object'; keys: Set<string> | undefined; firstKey: string | undefined; key: string }
-interface ArrayFrame { readonly kind: 'array'; index: number }
+interface ObjectFrame {
+  readonly kind: 'object';
+  keys: Set<string> | undefined;
+  firstKey: string | undefined;
+  key: string;
+}
+interface ArrayFrame {
+  readonly kind: 'array';
+  index: number;
+}
 type Frame = ObjectFrame | ArrayFrame;
 
 const CH_QUOTE = 0x22;
@@ -66,7 +74,9 @@ function scanJson(text: string, maxDepth: number): void {
   let expect = VALUE;
   let i = 0;
   const n = text.length;
-  const fail = (detail: string, at: number): never => { throw badJson(`${detail} at ${lineColumn(text, at)}`); };
+  const fail = (detail: string, at: number): never => {
+    throw badJson(`${detail} at ${lineColumn(text, at)}`);
+  };
   const afterValue = (): number => (stack.length === 0 ? DONE : COMMA_OR_END);
 
   for (;;) {
@@ -85,7 +95,11 @@ function scanJson(text: string, maxDepth: number): void {
           expect = afterValue();
         } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
           if (stack.length >= maxDepth) throw gatewayError('request.too_deep', { params: { limit: maxDepth } });
-          stack.push(c === 0x7b ? { kind: 'object', keys: undefined, firstKey: undefined, key: '' } : { kind: 'array', index: 0 });
+          stack.push(
+            c === 0x7b
+              ? { kind: 'object', keys: undefined, firstKey: undefined, key: '' }
+              : { kind: 'array', index: 0 },
+          );
           i++;
           expect = c === 0x7b ? KEY_OR_END_OBJECT : VALUE_OR_END_ARRAY;
         } else if (c === CH_QUOTE) {
@@ -169,7 +183,16 @@ function scanString(text: string, start: number, fail: (detail: string, at: numb
       if (e === 0x75 /* u */) {
         if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) fail('invalid \\u escape in string', i);
         i += 6;
-      } else if (e === CH_QUOTE || e === CH_BACKSLASH || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) {
+      } else if (
+        e === CH_QUOTE ||
+        e === CH_BACKSLASH ||
+        e === 0x2f ||
+        e === 0x62 ||
+        e === 0x66 ||
+        e === 0x6e ||
+        e === 0x72 ||
+        e === 0x74
+      ) {
         i += 2;
       } else {
         fail('invalid escape in string', i);

@@ -1,10 +1,15 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { expectArray, expectNumber, expectObject, joinPath, rejectUnknownKeys } from './validation.ts';
+import { test } from 'node:test';
 import { GatewayError } from '../errors/gateway-error.ts';
+import { expectArray, expectNumber, expectObject, joinPath, rejectUnknownKeys } from './validation.ts';
 
 function errOf(fn: () => unknown): GatewayError {
-  try { fn(); } catch (e) { assert.ok(e instanceof GatewayError); return e; }
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof GatewayError);
+    return e;
+  }
   assert.fail('expected a GatewayError');
 }
 

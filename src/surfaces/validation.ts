@@ -3,7 +3,7 @@
  * path (`messages[2].content[0].type`). Surfaces build their schema checks from these;
  * every failure is a `request.invalid` GatewayError with the path as OpenAI's `param`.
  */
-import { gatewayError, type GatewayError } from '../errors/gateway-error.ts';
+import { type GatewayError, gatewayError } from '../errors/gateway-error.ts';
 
 export type Json = unknown;
 
@@ -44,7 +44,8 @@ export function expectString(v: Json, path: string, opts: { minLength?: number; 
   if (opts.minLength !== undefined && v.length < opts.minLength) {
     throw invalid(path, opts.minLength === 1 ? 'must not be empty' : `must be at least ${opts.minLength} characters`);
   }
-  if (opts.maxLength !== undefined && v.length > opts.maxLength) throw invalid(path, `must be at most ${opts.maxLength} characters`);
+  if (opts.maxLength !== undefined && v.length > opts.maxLength)
+    throw invalid(path, `must be at most ${opts.maxLength} characters`);
   return v;
 }
 
@@ -53,7 +54,11 @@ export function expectBoolean(v: Json, path: string): boolean {
   return v;
 }
 
-export function expectNumber(v: Json, path: string, opts: { min?: number; max?: number; integer?: boolean } = {}): number {
+export function expectNumber(
+  v: Json,
+  path: string,
+  opts: { min?: number; max?: number; integer?: boolean } = {},
+): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(path, `expected a number, got ${typeName(v)}`);
   if (opts.integer && !Number.isInteger(v)) throw invalid(path, 'expected an integer');
   if (opts.min !== undefined && v < opts.min) throw invalid(path, `must be >= ${opts.min}`);
@@ -66,7 +71,8 @@ export function expectArray(v: Json, path: string, opts: { minItems?: number; ma
   if (opts.minItems !== undefined && v.length < opts.minItems) {
     throw invalid(path, opts.minItems === 1 ? 'must not be empty' : `must have at least ${opts.minItems} items`);
   }
-  if (opts.maxItems !== undefined && v.length > opts.maxItems) throw invalid(path, `must have at most ${opts.maxItems} items`);
+  if (opts.maxItems !== undefined && v.length > opts.maxItems)
+    throw invalid(path, `must have at most ${opts.maxItems} items`);
   return v;
 }
 
@@ -78,16 +84,26 @@ export function expectEnum<T extends string>(v: Json, path: string, values: read
 }
 
 /** A map of string → string (e.g. `metadata`). */
-export function expectStringMap(v: Json, path: string, opts: { maxEntries?: number; maxValueLength?: number } = {}): Record<string, string> {
+export function expectStringMap(
+  v: Json,
+  path: string,
+  opts: { maxEntries?: number; maxValueLength?: number } = {},
+): Record<string, string> {
   const obj = expectObject(v, path);
   const keys = Object.keys(obj);
-  if (opts.maxEntries !== undefined && keys.length > opts.maxEntries) throw invalid(path, `must have at most ${opts.maxEntries} entries`);
+  if (opts.maxEntries !== undefined && keys.length > opts.maxEntries)
+    throw invalid(path, `must have at most ${opts.maxEntries} entries`);
   for (const k of keys) expectString(obj[k], joinPath(path, k), { maxLength: opts.maxValueLength });
   return obj as Record<string, string>;
 }
 
 /** Optional field helper: runs `check` only when the key is present and not undefined. */
-export function optional<T>(obj: Record<string, Json>, key: string, path: string, check: (v: Json, p: string) => T): T | undefined {
+export function optional<T>(
+  obj: Record<string, Json>,
+  key: string,
+  path: string,
+  check: (v: Json, p: string) => T,
+): T | undefined {
   const v = obj[key];
   if (v === undefined) return undefined;
   return check(v, joinPath(path, key));

@@ -24,8 +24,14 @@ test('set replaces, delete removes from either generation, upsert creates once',
   m.delete('b');
   assert.equal(m.peek('b'), undefined);
   let made = 0;
-  assert.equal(m.upsert('z', () => ++made), 1);
-  assert.equal(m.upsert('z', () => ++made), 1);
+  assert.equal(
+    m.upsert('z', () => ++made),
+    1,
+  );
+  assert.equal(
+    m.upsert('z', () => ++made),
+    1,
+  );
   assert.equal(made, 1);
   assert.throws(() => new BoundedMap(1), /max must be/);
 });

@@ -56,7 +56,11 @@ export function createThreatEngine(opts: ThreatEngineOptions): ThreatEngine {
       if (until !== undefined && at < until) continue;
       if (rule.suppressS > 0) suppressedUntil.set(id, at + rule.suppressS * 1000);
       onFiring({
-        ...d, rule: rule.name, severity: cfg.severity, action: cfg.action, at,
+        ...d,
+        rule: rule.name,
+        severity: cfg.severity,
+        action: cfg.action,
+        at,
         until: cfg.action === 'alert' ? undefined : at + cfg.durationS * 1000,
         throttleRequestsPerMinute: cfg.throttleRequestsPerMinute,
       });

@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { networkOf } from './network-of.ts';
 
 test('IPv4 /24, IPv4-mapped IPv6 as IPv4, IPv6 /48; anything else has no network', () => {

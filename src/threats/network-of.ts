@@ -16,7 +16,10 @@ export function networkOf(address: string): string | undefined {
   if (family === 6) {
     const groups = expandIpv6(ip.split('%')[0]!);
     if (groups === undefined) return undefined;
-    return `${groups.slice(0, 3).map((g) => g.toString(16)).join(':')}::/48`;
+    return `${groups
+      .slice(0, 3)
+      .map((g) => g.toString(16))
+      .join(':')}::/48`;
   }
   return undefined;
 }
@@ -24,11 +27,14 @@ export function networkOf(address: string): string | undefined {
 function expandIpv6(ip: string): number[] | undefined {
   const halves = ip.split('::');
   if (halves.length > 2) return undefined;
-  const parse = (s: string): number[] => (s === '' ? [] : s.split(':').flatMap((g) => {
-    // An embedded IPv4 tail (::1.2.3.4) is two groups; only the first three groups matter here.
-    if (g.includes('.')) return [0, 0];
-    return [Number.parseInt(g, 16)];
-  }));
+  const parse = (s: string): number[] =>
+    s === ''
+      ? []
+      : s.split(':').flatMap((g) => {
+          // An embedded IPv4 tail (::1.2.3.4) is two groups; only the first three groups matter here.
+          if (g.includes('.')) return [0, 0];
+          return [Number.parseInt(g, 16)];
+        });
   const head = parse(halves[0]!);
   const tail = halves.length === 2 ? parse(halves[1]!) : [];
   const fill = halves.length === 2 ? 8 - head.length - tail.length : 0;

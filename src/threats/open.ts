@@ -4,11 +4,12 @@
  * audit, log) and published back on the bus as `threat.<rule>`; the webhook dispatcher
  * delivers what each webhook asked for.
  */
+
+import { createDeadLetterFile } from '../alerts/dead-letters.ts';
+import { type AlertDispatcher, createAlertDispatcher } from '../alerts/dispatcher.ts';
+import { createWebhookSender } from '../alerts/webhook-sender.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { SecurityEventBus } from '../audit/security-events.ts';
-import { createAlertDispatcher, type AlertDispatcher } from '../alerts/dispatcher.ts';
-import { createDeadLetterFile } from '../alerts/dead-letters.ts';
-import { createWebhookSender } from '../alerts/webhook-sender.ts';
 import type { AlertsConfig, ThreatDetectionConfig } from '../config/types.ts';
 import type { Stage } from '../core/stage.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -39,7 +40,8 @@ export function openThreatDetection(opts: OpenThreatDetectionOptions): ThreatDet
   let dispatcher: AlertDispatcher | undefined;
   if (opts.alerts.webhooks.length > 0) {
     const d = createAlertDispatcher({
-      config: opts.alerts, log,
+      config: opts.alerts,
+      log,
       sender: createWebhookSender({ timeoutMs: opts.alerts.timeoutMs }),
       deadLetters: createDeadLetterFile(opts.alerts.deadLetterPath),
     });

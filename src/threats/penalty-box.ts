@@ -45,11 +45,23 @@ export function createPenaltyBox(maxSubjects: number): PenaltyBox {
         return;
       }
       const intervalMs = rpm === 0 ? 0 : Math.ceil(60_000 / rpm);
-      active.set(subject, { kind: 'throttle', until: Math.max(until, current?.until ?? 0), intervalMs, nextAllowedAt: now + intervalMs, rule });
+      active.set(subject, {
+        kind: 'throttle',
+        until: Math.max(until, current?.until ?? 0),
+        intervalMs,
+        nextAllowedAt: now + intervalMs,
+        rule,
+      });
     },
     suspend(subject, until, rule) {
       const current = active.peek(subject);
-      active.set(subject, { kind: 'suspend', until: Math.max(until, current?.until ?? 0), intervalMs: 0, nextAllowedAt: until, rule });
+      active.set(subject, {
+        kind: 'suspend',
+        until: Math.max(until, current?.until ?? 0),
+        intervalMs: 0,
+        nextAllowedAt: until,
+        rule,
+      });
     },
     check(subjects, now) {
       if (active.size === 0) return undefined; // the usual case: nobody is held back
@@ -72,7 +84,12 @@ export function createPenaltyBox(maxSubjects: number): PenaltyBox {
         return undefined;
       }
       const waitUntil = p.intervalMs > 0 ? Math.min(p.nextAllowedAt, p.until) : p.until;
-      return { code: 'limit.adaptive_throttle', retryAfterS: Math.max(1, Math.ceil((waitUntil - now) / 1000)), subject, rule: p.rule };
+      return {
+        code: 'limit.adaptive_throttle',
+        retryAfterS: Math.max(1, Math.ceil((waitUntil - now) / 1000)),
+        subject,
+        rule: p.rule,
+      };
     },
   };
 }

@@ -8,9 +8,9 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import type { SecurityEventSink } from '../audit/security-events.ts';
 import type { AuditEntry } from '../audit/types.ts';
 import type { Logger } from '../observability/logger.ts';
+import { THREAT_EVENT_PREFIX } from './engine.ts';
 import type { PenaltyBox } from './penalty-box.ts';
 import type { Firing } from './types.ts';
-import { THREAT_EVENT_PREFIX } from './engine.ts';
 
 export interface ThreatResponderOptions {
   readonly penalties: PenaltyBox;
@@ -29,24 +29,47 @@ export function createThreatResponder(opts: ThreatResponderOptions): (firing: Fi
         penalties.suspend(firing.subject, firing.until, firing.rule);
       }
       const until = firing.until === undefined ? null : new Date(firing.until).toISOString();
-      log.warn({
-        event: 'security.alert', rule: firing.rule, subject: firing.subject, severity: firing.severity, action: firing.action,
-        until: until ?? undefined, tenantId: firing.tenantId, keyPrefix: firing.keyPrefix ?? undefined,
-        sourceIp: firing.sourceIp ?? undefined, requestId: firing.requestId ?? undefined, detail: firing.detail,
-      }, `threat detected: ${firing.rule}`);
+      log.warn(
+        {
+          event: 'security.alert',
+          rule: firing.rule,
+          subject: firing.subject,
+          severity: firing.severity,
+          action: firing.action,
+          until: until ?? undefined,
+          tenantId: firing.tenantId,
+          keyPrefix: firing.keyPrefix ?? undefined,
+          sourceIp: firing.sourceIp ?? undefined,
+          requestId: firing.requestId ?? undefined,
+          detail: firing.detail,
+        },
+        `threat detected: ${firing.rule}`,
+      );
       if (audit !== undefined) {
         audit.append(alertEntry(firing, until)).catch((err: unknown) => {
-          log.error({ event: 'security.alert_audit_failed', rule: firing.rule, error: (err as Error).message }, 'could not record security alert in the audit log');
+          log.error(
+            { event: 'security.alert_audit_failed', rule: firing.rule, error: (err as Error).message },
+            'could not record security alert in the audit log',
+          );
         });
       }
       events.emit({
-        type: `${THREAT_EVENT_PREFIX}${firing.rule}`, severity: firing.severity, time: new Date(firing.at).toISOString(),
-        tenantId: firing.tenantId, keyId: firing.keyId ?? null, keyPrefix: firing.keyPrefix ?? null,
-        subject: firing.subject, sourceIp: firing.sourceIp ?? null, requestId: firing.requestId ?? null,
+        type: `${THREAT_EVENT_PREFIX}${firing.rule}`,
+        severity: firing.severity,
+        time: new Date(firing.at).toISOString(),
+        tenantId: firing.tenantId,
+        keyId: firing.keyId ?? null,
+        keyPrefix: firing.keyPrefix ?? null,
+        subject: firing.subject,
+        sourceIp: firing.sourceIp ?? null,
+        requestId: firing.requestId ?? null,
         detail: { ...firing.detail, rule: firing.rule, action: firing.action, until },
       });
     } catch (err) {
-      log.error({ event: 'security.alert_failed', rule: firing.rule, error: (err as Error).message }, 'could not act on a threat detection');
+      log.error(
+        { event: 'security.alert_failed', rule: firing.rule, error: (err as Error).message },
+        'could not act on a threat detection',
+      );
     }
   };
 }
@@ -59,12 +82,21 @@ export function alertEntry(firing: Firing, until: string | null): AuditEntry {
     target: firing.subject.slice(0, 256),
     // A throttle or suspension is a refusal of the subject; an alert decides nothing.
     decision: firing.action === 'alert' ? 'allowed' : 'refused',
-    reason: firing.action === 'throttle' ? 'limit.adaptive_throttle' : firing.action === 'suspend' ? 'auth.key_suspended' : null,
+    reason:
+      firing.action === 'throttle'
+        ? 'limit.adaptive_throttle'
+        : firing.action === 'suspend'
+          ? 'auth.key_suspended'
+          : null,
     requestId: firing.requestId ?? null,
     metadata: {
       ...firing.detail,
-      rule: firing.rule, severity: firing.severity, action: firing.action, until,
-      key_prefix: firing.keyPrefix ?? null, client_ip: firing.sourceIp?.slice(0, 64) ?? null,
+      rule: firing.rule,
+      severity: firing.severity,
+      action: firing.action,
+      until,
+      key_prefix: firing.keyPrefix ?? null,
+      client_ip: firing.sourceIp?.slice(0, 64) ?? null,
     },
   };
 }

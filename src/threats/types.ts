@@ -8,7 +8,13 @@ import type { SecurityEvent } from '../audit/security-events.ts';
 import type { AuditMetadata } from '../audit/types.ts';
 import type { ThreatAction, ThreatSeverity } from '../config/types.ts';
 
-export type RuleName = 'brute_force' | 'credential_stuffing' | 'new_network' | 'usage_spike' | 'repeated_refusals' | 'revoked_key';
+export type RuleName =
+  | 'brute_force'
+  | 'credential_stuffing'
+  | 'new_network'
+  | 'usage_spike'
+  | 'repeated_refusals'
+  | 'revoked_key';
 
 /** An authenticated request as it arrives (after identify). */
 export interface RequestObservation {

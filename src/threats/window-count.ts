@@ -1,7 +1,10 @@
 /** Per-subject counts over a fixed window that starts at the subject's first event. */
 import { BoundedMap } from './bounded-map.ts';
 
-interface Window { start: number; count: number }
+interface Window {
+  start: number;
+  count: number;
+}
 
 export class WindowCounts {
   readonly #windowMs: number;

@@ -8,7 +8,7 @@
  * Folders are watched, not files: tools that replace a certificate by renaming a new file
  * over the old one (certbot, Kubernetes secret mounts) would end a watch on the file itself.
  */
-import { watch, type FSWatcher } from 'node:fs';
+import { type FSWatcher, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Server as TlsServer } from 'node:tls';
 import type { ServerTlsConfig } from '../config/types.ts';
@@ -47,17 +47,29 @@ export function createCertReloader(opts: CertReloaderOptions): CertReloader {
       server.setSecureContext(loaded.context);
       const previous = fingerprint;
       fingerprint = loaded.pair.fingerprint256;
-      log.info({ event: 'tls.certificate_reloaded', fingerprint256: fingerprint, previous, validTo: loaded.pair.validTo },
-        'TLS certificate reloaded; new connections use it');
+      log.info(
+        { event: 'tls.certificate_reloaded', fingerprint256: fingerprint, previous, validTo: loaded.pair.validTo },
+        'TLS certificate reloaded; new connections use it',
+      );
       return true;
     } catch (err) {
-      log.error({ event: 'tls.certificate_reload_refused', reason: err instanceof Error ? err.message : String(err), fingerprint256: fingerprint },
-        'refused to reload the TLS certificate; still serving the previous one');
+      log.error(
+        {
+          event: 'tls.certificate_reload_refused',
+          reason: err instanceof Error ? err.message : String(err),
+          fingerprint256: fingerprint,
+        },
+        'refused to reload the TLS certificate; still serving the previous one',
+      );
       return false;
     }
   };
 
-  const files = [cfg.certFile, cfg.keyFile, ...(cfg.clientAuth !== 'none' && cfg.clientCaFile !== undefined ? [cfg.clientCaFile] : [])];
+  const files = [
+    cfg.certFile,
+    cfg.keyFile,
+    ...(cfg.clientAuth !== 'none' && cfg.clientCaFile !== undefined ? [cfg.clientCaFile] : []),
+  ];
   const byDir = new Map<string, Set<string>>();
   for (const f of files) {
     const set = byDir.get(dirname(f)) ?? new Set<string>();
@@ -79,10 +91,18 @@ export function createCertReloader(opts: CertReloaderOptions): CertReloader {
         // Kubernetes swaps a `..data` symlink, so any dot-entry counts too.
         if (name === null || names.has(name.toString()) || name.toString().startsWith('..')) schedule();
       });
-      w.on('error', (err) => log.error({ event: 'tls.watch_failed', dir, reason: err.message }, 'stopped watching TLS files; restart to pick up new certificates'));
+      w.on('error', (err) =>
+        log.error(
+          { event: 'tls.watch_failed', dir, reason: err.message },
+          'stopped watching TLS files; restart to pick up new certificates',
+        ),
+      );
       watchers.push(w);
     } catch (err) {
-      log.error({ event: 'tls.watch_failed', dir, reason: err instanceof Error ? err.message : String(err) }, 'cannot watch TLS files; certificates will not be reloaded');
+      log.error(
+        { event: 'tls.watch_failed', dir, reason: err instanceof Error ? err.message : String(err) },
+        'cannot watch TLS files; certificates will not be reloaded',
+      );
     }
   }
 

@@ -1,6 +1,6 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { describe, it } from 'node:test';
 import './reflect-metadata.ts';
 import * as x509 from '@peculiar/x509';
 import { createAuthority, createSelfSigned, issueCertificate } from './certificates.ts';
@@ -43,7 +43,11 @@ describe('SPKI pins (RFC 7469)', () => {
     const pair = await createSelfSigned();
     const thumbprint = await new x509.X509Certificate(pair.cert).publicKey.getThumbprint('SHA-256');
     assert.equal(pair.spkiPin, Buffer.from(thumbprint).toString('base64'));
-    assert.equal(spkiSha256(Buffer.from(new X509Certificate(pair.cert).raw)), pair.spkiPin, 'DER input gives the same pin');
+    assert.equal(
+      spkiSha256(Buffer.from(new X509Certificate(pair.cert).raw)),
+      pair.spkiPin,
+      'DER input gives the same pin',
+    );
     assert.ok(isValidPin(pair.spkiPin));
   });
 

@@ -3,8 +3,9 @@
  * self-signed pair behind `portcullis tls self-signed`, and a small CA that issues server and
  * client certificates (mutual-TLS setups and tests). Nothing here touches the network.
  */
-import { isIP } from 'node:net';
+
 import { randomBytes, webcrypto } from 'node:crypto';
+import { isIP } from 'node:net';
 import './reflect-metadata.ts';
 import * as x509 from '@peculiar/x509';
 import { spkiSha256 } from './spki-pin.ts';
@@ -49,7 +50,8 @@ export interface IssueOptions {
   readonly usage: CertUsage;
 }
 
-const HOST_NAME = /^(?=.{1,253}$)(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const HOST_NAME =
+  /^(?=.{1,253}$)(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /** Throws on a host that can be neither a DNS name nor an IP literal in a subjectAltName. */
 export function checkHost(host: string): void {
@@ -58,7 +60,8 @@ export function checkHost(host: string): void {
 }
 
 function checkDays(days: number): void {
-  if (!Number.isSafeInteger(days) || days < 1 || days > MAX_DAYS) throw new Error(`days must be an integer from 1 to ${MAX_DAYS}`);
+  if (!Number.isSafeInteger(days) || days < 1 || days > MAX_DAYS)
+    throw new Error(`days must be an integer from 1 to ${MAX_DAYS}`);
 }
 
 async function newKeys(): Promise<KeyPair> {
@@ -67,7 +70,10 @@ async function newKeys(): Promise<KeyPair> {
 
 async function keyPem(keys: KeyPair): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN PRIVATE KEY-----\n${b64}\n-----END PRIVATE KEY-----\n`;
 }
 
@@ -98,7 +104,8 @@ function usageExtensions(usage: CertUsage): x509.Extension[] {
 }
 
 function rdn(commonName: string): string {
-  if (!/^[A-Za-z0-9 ._@:*-]{1,64}$/.test(commonName)) throw new Error('common name: 1-64 letters, digits, spaces and ._@:*-');
+  if (!/^[A-Za-z0-9 ._@:*-]{1,64}$/.test(commonName))
+    throw new Error('common name: 1-64 letters, digits, spaces and ._@:*-');
   return `CN=${commonName}`;
 }
 

@@ -39,5 +39,8 @@ function readPeer(socket: TLSSocket): ClientCertInfo | undefined {
 
 /** Node gives one RDN per line; logs and contexts want one line. */
 function distinguishedName(multiline: string): string {
-  return multiline.split('\n').filter((l) => l !== '').join(', ');
+  return multiline
+    .split('\n')
+    .filter((l) => l !== '')
+    .join(', ');
 }

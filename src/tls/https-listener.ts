@@ -3,12 +3,13 @@
  * response, client-certificate enforcement for `client_auth: optional`, handshake failures
  * in the log, and certificate hot reload while the server listens.
  */
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+
 import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { ServerTlsConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
-import { createCertReloader, type CertReloader } from './cert-reloader.ts';
+import { type CertReloader, createCertReloader } from './cert-reloader.ts';
 import { hasPeerCertificate } from './client-cert.ts';
 import { hstsHeaderValue, loadSecureContextOptions, serverTlsOptions } from './server-options.ts';
 
@@ -24,28 +25,48 @@ export interface HttpsListener {
 }
 
 /** Throws at startup when the certificate, key or client CA cannot be used. */
-export function createHttpsListener(cfg: ServerTlsConfig, http: ServerOptions, handler: Handler, log: Logger): HttpsListener {
+export function createHttpsListener(
+  cfg: ServerTlsConfig,
+  http: ServerOptions,
+  handler: Handler,
+  log: Logger,
+): HttpsListener {
   const loaded = loadSecureContextOptions(cfg);
   const hsts = hstsHeaderValue(cfg);
-  const withHsts: Handler = hsts === undefined ? handler : (req, res) => {
-    res.setHeader('strict-transport-security', hsts);
-    handler(req, res);
-  };
+  const withHsts: Handler =
+    hsts === undefined
+      ? handler
+      : (req, res) => {
+          res.setHeader('strict-transport-security', hsts);
+          handler(req, res);
+        };
   const server = createHttpsServer({ ...http, ...serverTlsOptions(cfg, loaded) }, withHsts);
 
   if (cfg.clientAuth === 'optional') {
     server.on('secureConnection', (socket: TLSSocket) => {
       // Optional means "no certificate is fine", never "a bad certificate is fine".
       if (!socket.authorized && hasPeerCertificate(socket)) {
-        log.warn({ event: 'security.tls_client_cert_refused', remoteAddress: socket.remoteAddress, reason: String(socket.authorizationError) },
-          'refused a TLS client certificate');
+        log.warn(
+          {
+            event: 'security.tls_client_cert_refused',
+            remoteAddress: socket.remoteAddress,
+            reason: String(socket.authorizationError),
+          },
+          'refused a TLS client certificate',
+        );
         socket.destroy();
       }
     });
   }
   server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
-    const fields = { event: 'security.tls_handshake_refused', remoteAddress: socket.remoteAddress, code: err.code, reason: err.message };
-    if (cfg.clientAuth !== 'none' && CERT_FAILURE.test(`${err.code ?? ''} ${err.message}`)) log.warn(fields, 'refused a TLS client certificate');
+    const fields = {
+      event: 'security.tls_handshake_refused',
+      remoteAddress: socket.remoteAddress,
+      code: err.code,
+      reason: err.message,
+    };
+    if (cfg.clientAuth !== 'none' && CERT_FAILURE.test(`${err.code ?? ''} ${err.message}`))
+      log.warn(fields, 'refused a TLS client certificate');
     else log.debug(fields, 'TLS handshake refused');
   });
 

@@ -3,7 +3,7 @@
  * Problems are described by file name and reason only; file contents (a private key) never
  * appear in a message.
  */
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 
@@ -27,7 +27,11 @@ function readText(path: string): string {
 
 function describe(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | null)?.code;
-  return code !== undefined && code.startsWith('E') && !code.startsWith('ERR_') ? code : (err instanceof Error ? err.message : String(err));
+  return code !== undefined && code.startsWith('E') && !code.startsWith('ERR_')
+    ? code
+    : err instanceof Error
+      ? err.message
+      : String(err);
 }
 
 /** A private key must be readable by its owner only: group/world access is refused. */
@@ -35,7 +39,9 @@ export function checkPrivateKeyFile(path: string): string[] {
   try {
     const mode = statSync(path).mode & 0o777;
     if ((mode & 0o077) !== 0) {
-      return [`${path} is accessible by group or others (mode ${mode.toString(8).padStart(4, '0')}); run chmod 600 on it`];
+      return [
+        `${path} is accessible by group or others (mode ${mode.toString(8).padStart(4, '0')}); run chmod 600 on it`,
+      ];
     }
     createPrivateKey(readText(path));
     return [];
@@ -69,7 +75,8 @@ export function loadServerPair(certFile: string, keyFile: string): ServerPair {
   } catch {
     throw new Error(`${certFile} does not hold a PEM certificate`);
   }
-  if (Date.parse(leaf.validTo) <= Date.now()) throw new Error(`${certFile}: the certificate expired on ${leaf.validTo}`);
+  if (Date.parse(leaf.validTo) <= Date.now())
+    throw new Error(`${certFile}: the certificate expired on ${leaf.validTo}`);
   try {
     // Builds exactly what the listener will use; OpenSSL refuses a key that is not the certificate's.
     createSecureContext({ cert, key });

@@ -4,13 +4,18 @@
  * handshake probe, and a log capture. Everything is generated locally; nothing is downloaded.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as netConnect, type AddressInfo, type Socket } from 'node:net';
+import { type AddressInfo, connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { connect as tlsConnect, createServer as createTlsServer, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import {
+  type ConnectionOptions,
+  createServer as createTlsServer,
+  type TLSSocket,
+  connect as tlsConnect,
+} from 'node:tls';
 import { createLogger, type Logger } from '../observability/logger.ts';
-import { createAuthority, issueCertificate, type Authority, type PemPair } from './certificates.ts';
+import { type Authority, createAuthority, issueCertificate, type PemPair } from './certificates.ts';
 
 export interface TestPki {
   readonly dir: string;
@@ -48,7 +53,13 @@ export async function createTestPki(): Promise<TestPki> {
   writeFileSync(caPath, ca.cert);
   const serverPaths = write('server', server);
   return {
-    dir, ca, server, client, rogueCa, rogueClient, write,
+    dir,
+    ca,
+    server,
+    client,
+    rogueCa,
+    rogueClient,
+    write,
     paths: { ca: caPath, cert: serverPaths.cert, key: serverPaths.key },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
@@ -65,13 +76,20 @@ export interface TlsProxy {
  * Terminates TLS with `pair` and pipes each connection to the plain server at host:port. The
  * port may be a function, read per connection, for targets started after the proxy.
  */
-export async function startTlsProxy(pair: PemPair, targetPort: number | (() => number), targetHost = '127.0.0.1'): Promise<TlsProxy> {
+export async function startTlsProxy(
+  pair: PemPair,
+  targetPort: number | (() => number),
+  targetHost = '127.0.0.1',
+): Promise<TlsProxy> {
   const sockets = new Set<Socket>();
   const server = createTlsServer({ cert: pair.cert, key: pair.key }, (tlsSocket) => {
     const plain = netConnect(typeof targetPort === 'function' ? targetPort() : targetPort, targetHost);
     sockets.add(tlsSocket).add(plain);
     tlsSocket.pipe(plain).pipe(tlsSocket);
-    const end = () => { tlsSocket.destroy(); plain.destroy(); };
+    const end = () => {
+      tlsSocket.destroy();
+      plain.destroy();
+    };
     tlsSocket.on('error', end).on('close', end);
     plain.on('error', end).on('close', end);
   });
@@ -80,10 +98,11 @@ export async function startTlsProxy(pair: PemPair, targetPort: number | (() => n
   return {
     origin: `https://localhost:${port}`,
     port,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -129,29 +148,39 @@ export function probeHandshake(port: number, options: ConnectionOptions): Promis
 }
 
 /** A logger whose lines are kept as parsed objects. */
-export function captureLogger(): { log: Logger; lines: Record<string, unknown>[]; waitFor(pred: (l: Record<string, unknown>) => boolean, ms?: number): Promise<Record<string, unknown>> } {
+export function captureLogger(): {
+  log: Logger;
+  lines: Record<string, unknown>[];
+  waitFor(pred: (l: Record<string, unknown>) => boolean, ms?: number): Promise<Record<string, unknown>>;
+} {
   const lines: Record<string, unknown>[] = [];
   const waiters: (() => void)[] = [];
   const log = createLogger({
     level: 'debug',
     destination: new Writable({
       write(chunk, _enc, cb) {
-        for (const line of String(chunk).split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+        for (const line of String(chunk).split('\n'))
+          if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
         for (const w of waiters.splice(0)) w();
         cb();
       },
     }),
   });
-  const waitFor = (pred: (l: Record<string, unknown>) => boolean, ms = 5_000) => new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no matching log line within ${ms} ms:\n${lines.map((l) => JSON.stringify(l)).join('\n')}`)), ms);
-    const check = () => {
-      const hit = lines.find(pred);
-      if (hit !== undefined) {
-        clearTimeout(timer);
-        resolve(hit);
-      } else waiters.push(check);
-    };
-    check();
-  });
+  const waitFor = (pred: (l: Record<string, unknown>) => boolean, ms = 5_000) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(new Error(`no matching log line within ${ms} ms:\n${lines.map((l) => JSON.stringify(l)).join('\n')}`)),
+        ms,
+      );
+      const check = () => {
+        const hit = lines.find(pred);
+        if (hit !== undefined) {
+          clearTimeout(timer);
+          resolve(hit);
+        } else waiters.push(check);
+      };
+      check();
+    });
   return { log, lines, waitFor };
 }

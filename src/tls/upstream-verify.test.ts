@@ -2,13 +2,22 @@
  * Upstream certificate checks, attacked: a provider behind HTTPS with a private CA, the
  * wrong CA, a wrong host name, a wrong pin, and verification switched off by environment.
  */
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
 import type { ProviderConfig, UpstreamTlsConfig } from '../config/types.ts';
 import { isGatewayError } from '../errors/gateway-error.ts';
 import { silentLogger } from '../observability/logger.ts';
-import { createUpstream, type AttemptReport } from '../upstream/index.ts';
-import { chatRequest, fakeAdapter, providerConfig, route, startFakeProvider, target, type FakeProvider } from '../upstream/testing/fake-provider.ts';
+import { type AttemptReport, createUpstream } from '../upstream/index.ts';
+import {
+  chatRequest,
+  type FakeProvider,
+  fakeAdapter,
+  providerConfig,
+  route,
+  startFakeProvider,
+  target,
+} from '../upstream/testing/fake-provider.ts';
 import { createSelfSigned, issueCertificate } from './certificates.ts';
 import { captureLogger, createTestPki, startTlsProxy, type TestPki, type TlsProxy } from './test-support.ts';
 import { upstreamTlsOptions } from './upstream-verify.ts';
@@ -27,27 +36,47 @@ after(async () => {
   pki.cleanup();
 });
 
-const tls = (t: Partial<UpstreamTlsConfig>): UpstreamTlsConfig => ({ caFile: undefined, caOnly: false, pinSha256: [], ...t });
+const tls = (t: Partial<UpstreamTlsConfig>): UpstreamTlsConfig => ({
+  caFile: undefined,
+  caOnly: false,
+  pinSha256: [],
+  ...t,
+});
 
 async function callThrough(cfg: Partial<ProviderConfig>, origin = proxy.origin) {
   const logs = captureLogger();
   const reports: AttemptReport[] = [];
   const up = createUpstream({
     providers: new Map([['p0', providerConfig('p0', `${origin}/v1`, cfg)]]),
-    adapterFor: () => fakeAdapter, log: silentLogger(), random: () => 0,
+    adapterFor: () => fakeAdapter,
+    log: silentLogger(),
+    random: () => 0,
   });
   try {
-    const result = await up.chat({
-      requestId: 'r1', publicModel: 'public-model', route: route([target('p0')]), signal: new AbortController().signal,
-      log: logs.log, onAttempt: (a) => reports.push(a),
-    }, chatRequest).then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
+    const result = await up
+      .chat(
+        {
+          requestId: 'r1',
+          publicModel: 'public-model',
+          route: route([target('p0')]),
+          signal: new AbortController().signal,
+          log: logs.log,
+          onAttempt: (a) => reports.push(a),
+        },
+        chatRequest,
+      )
+      .then(
+        (value) => ({ ok: true as const, value }),
+        (error: unknown) => ({ ok: false as const, error }),
+      );
     return { result, reports, logs };
   } finally {
     await up.close();
   }
 }
 
-const codeOf = (r: { ok: boolean; error?: unknown }) => (!r.ok && isGatewayError(r.error) ? r.error.code : r.ok ? 'ok' : String(r.error));
+const codeOf = (r: { ok: boolean; error?: unknown }) =>
+  !r.ok && isGatewayError(r.error) ? r.error.code : r.ok ? 'ok' : String(r.error);
 
 describe('upstream TLS verification', () => {
   it('a provider signed by a private CA is reached with tls.ca_file', async () => {
@@ -59,7 +88,11 @@ describe('upstream TLS verification', () => {
     const { result, reports, logs } = await callThrough({});
     assert.equal(codeOf(result), 'upstream.tls_verification_failed');
     assert.equal(!result.ok && isGatewayError(result.error) && result.error.status, 502);
-    assert.deepEqual(reports.map((r) => r.result), ['tls_verification'], 'route allows 3 attempts; the target must not be tried again');
+    assert.deepEqual(
+      reports.map((r) => r.result),
+      ['tls_verification'],
+      'route allows 3 attempts; the target must not be tried again',
+    );
     const line = await logs.waitFor((l) => l.event === 'security.upstream_tls_verification_failed');
     assert.match(String(line.detail), /unable to (verify|get)|UNABLE_TO_/i);
   });
@@ -70,7 +103,11 @@ describe('upstream TLS verification', () => {
   });
 
   it('a certificate of the trusted CA for another host name is refused', async () => {
-    const other = await issueCertificate(pki.ca, { commonName: 'api.example.test', hosts: ['api.example.test'], usage: 'server' });
+    const other = await issueCertificate(pki.ca, {
+      commonName: 'api.example.test',
+      hosts: ['api.example.test'],
+      usage: 'server',
+    });
     const wrongHost = await startTlsProxy(other, fake.port);
     try {
       const { result } = await callThrough({ tls: tls({ caFile: pki.paths.ca }) }, wrongHost.origin);
@@ -83,13 +120,18 @@ describe('upstream TLS verification', () => {
   it('the right pin works; a wrong pin fails closed and names the presented pin in the log', async () => {
     const good = await callThrough({ tls: tls({ caFile: pki.paths.ca, pinSha256: [pki.server.spkiPin] }) });
     assert.equal(codeOf(good.result), 'ok');
-    const rotating = await callThrough({ tls: tls({ caFile: pki.paths.ca, pinSha256: [pki.ca.spkiPin, pki.server.spkiPin] }) });
+    const rotating = await callThrough({
+      tls: tls({ caFile: pki.paths.ca, pinSha256: [pki.ca.spkiPin, pki.server.spkiPin] }),
+    });
     assert.equal(codeOf(rotating.result), 'ok', 'any one of several pins (key rotation) is enough');
 
     const impostor = await createSelfSigned();
     const bad = await callThrough({ tls: tls({ caFile: pki.paths.ca, pinSha256: [impostor.spkiPin] }) });
     assert.equal(codeOf(bad.result), 'upstream.tls_verification_failed');
-    assert.deepEqual(bad.reports.map((r) => r.result), ['tls_verification']);
+    assert.deepEqual(
+      bad.reports.map((r) => r.result),
+      ['tls_verification'],
+    );
     const line = await bad.logs.waitFor((l) => l.event === 'security.upstream_tls_verification_failed');
     assert.ok(String(line.detail).includes(pki.server.spkiPin), String(line.detail));
   });
@@ -115,6 +157,9 @@ describe('upstream TLS verification', () => {
   });
 
   it('a broken CA file fails at startup, naming the provider', () => {
-    assert.throws(() => upstreamTlsOptions({ id: 'p9', tls: tls({ caFile: pki.paths.key }) }), /provider p9: tls\.ca_file: .*no PEM certificate/);
+    assert.throws(
+      () => upstreamTlsOptions({ id: 'p9', tls: tls({ caFile: pki.paths.key }) }),
+      /provider p9: tls\.ca_file: .*no PEM certificate/,
+    );
   });
 });

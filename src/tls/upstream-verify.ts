@@ -5,7 +5,7 @@
  * pin public keys (RFC 7469 format): after the chain and host name check out, the leaf's SPKI
  * SHA-256 must be one of the pins, on every new connection.
  */
-import { checkServerIdentity, getCACertificates, type ConnectionOptions, type PeerCertificate } from 'node:tls';
+import { type ConnectionOptions, checkServerIdentity, getCACertificates, type PeerCertificate } from 'node:tls';
 import type { ProviderConfig } from '../config/types.ts';
 import { readCaBundle } from './pem-files.ts';
 import { spkiSha256 } from './spki-pin.ts';
@@ -16,7 +16,9 @@ export class TlsPinMismatchError extends Error {
   /** The pin the server presented (public, useful when rotating pins). */
   readonly presentedPin: string;
   constructor(host: string, presentedPin: string) {
-    super(`the certificate of ${host} has public key pin ${presentedPin}, which is not among the configured pin_sha256 values`);
+    super(
+      `the certificate of ${host} has public key pin ${presentedPin}, which is not among the configured pin_sha256 values`,
+    );
     this.name = 'TlsPinMismatchError';
     this.host = host;
     this.presentedPin = presentedPin;
@@ -25,12 +27,28 @@ export class TlsPinMismatchError extends Error {
 
 /** OpenSSL verification results Node reports as `code`, plus Node's host-name mismatch. */
 const VERIFICATION_CODES = new Set([
-  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_DECRYPT_CERT_SIGNATURE', 'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY', 'CERT_SIGNATURE_FAILURE',
-  'CERT_NOT_YET_VALID', 'CERT_HAS_EXPIRED', 'ERROR_IN_CERT_NOT_BEFORE_FIELD', 'ERROR_IN_CERT_NOT_AFTER_FIELD',
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_CHAIN_TOO_LONG', 'CERT_REVOKED', 'INVALID_CA',
-  'PATH_LENGTH_EXCEEDED', 'INVALID_PURPOSE', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'HOSTNAME_MISMATCH',
-  'ERR_TLS_CERT_ALTNAME_INVALID', 'PORTCULLIS_TLS_PIN_MISMATCH',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+  'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_CHAIN_TOO_LONG',
+  'CERT_REVOKED',
+  'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED',
+  'INVALID_PURPOSE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'PORTCULLIS_TLS_PIN_MISMATCH',
 ]);
 
 /** True for an error (or one in its `cause` chain) that says the provider's certificate failed a check. */
@@ -47,7 +65,9 @@ export function findTlsVerificationError(e: unknown): Error | undefined {
  * Options for the provider's connector. Reads the CA bundle now (startup), so a missing or
  * broken file fails the start, not a request.
  */
-export function upstreamTlsOptions(cfg: Pick<ProviderConfig, 'id' | 'tls'>): ConnectionOptions & { maxCachedSessions?: number } {
+export function upstreamTlsOptions(
+  cfg: Pick<ProviderConfig, 'id' | 'tls'>,
+): ConnectionOptions & { maxCachedSessions?: number } {
   const tls = cfg.tls;
   const options: ConnectionOptions & { maxCachedSessions?: number } = { rejectUnauthorized: true };
   if (tls === undefined) return options;

@@ -4,16 +4,22 @@
  * after DNS resolution, so a hostname that later resolves to an internal address (DNS
  * rebinding) is refused too; a startup-only check of the configured URL would miss that.
  */
-import { BlockList, isIP } from 'node:net';
+
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import { BlockList, isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { buildConnector } from 'undici';
 import type { ProviderConfig } from '../config/types.ts';
 
 const blocked = new BlockList();
 for (const [net, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8],
-  ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16],
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
 ] as const) {
   blocked.addSubnet(net, prefix, 'ipv4');
 }
@@ -45,7 +51,9 @@ export class AddressRefusedError extends Error {
   readonly host: string;
   readonly address: string;
   constructor(host: string, address: string) {
-    super(`refusing to connect to ${host} (${address}): private or loopback address and allow_private_network is false`);
+    super(
+      `refusing to connect to ${host} (${address}): private or loopback address and allow_private_network is false`,
+    );
     this.name = 'AddressRefusedError';
     this.host = host;
     this.address = address;
@@ -91,9 +99,11 @@ function guardedLookup(hostname: string, options: LookupOptions, callback: Looku
   dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
     if (err) return callback(err, []);
     const refused = addresses.find((a) => isPrivateOrLoopback(a.address));
-    if (refused !== undefined) return callback(new AddressRefusedError(hostname, refused.address) as NodeJS.ErrnoException, []);
+    if (refused !== undefined)
+      return callback(new AddressRefusedError(hostname, refused.address) as NodeJS.ErrnoException, []);
     const first = addresses[0];
-    if (first === undefined) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), []);
+    if (first === undefined)
+      return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), []);
     if (options.all === true) return callback(null, addresses);
     return callback(null, first.address, first.family);
   });
@@ -104,7 +114,8 @@ function guardedLookup(hostname: string, options: LookupOptions, callback: Looku
  * `lookup` for them), names are checked after resolution by the guarded lookup.
  */
 export function createGuardedConnector(
-  cfg: Pick<ProviderConfig, 'allowPrivateNetwork' | 'connectTimeoutMs'>, tlsOptions: ConnectionOptions & { maxCachedSessions?: number } = {},
+  cfg: Pick<ProviderConfig, 'allowPrivateNetwork' | 'connectTimeoutMs'>,
+  tlsOptions: ConnectionOptions & { maxCachedSessions?: number } = {},
 ): buildConnector.connector {
   const timeout = cfg.connectTimeoutMs;
   // tlsOptions: certificate verification, custom CA and pins (src/tls/upstream-verify.ts).

@@ -6,23 +6,29 @@
  */
 import type { Agent } from 'undici';
 import type { ModelRouteConfig, ProviderConfig, TargetConfig } from '../config/types.ts';
+import type { Scrubber } from '../core/credential-scrubber.ts';
 import { gatewayError, isGatewayError } from '../errors/gateway-error.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ProviderAdapter, ProviderKind } from '../providers/contract.ts';
 import { UpstreamProtocolError } from '../providers/contract.ts';
-import { isAddressRefusal } from './address-guard.ts';
 import { findTlsVerificationError } from '../tls/upstream-verify.ts';
-import { openAttemptScope, type AttemptScope } from './attempt-scope.ts';
+import { isAddressRefusal } from './address-guard.ts';
 import { planAttemptOrder } from './attempt-order.ts';
+import { type AttemptScope, openAttemptScope } from './attempt-scope.ts';
 import { retryWait } from './backoff.ts';
 import type { BreakerRegistry } from './circuit-breaker.ts';
 import {
-  breakerOutcome, deadlineError, finalError, localFailure, terminalError, type AttemptFailure, type FailureKind,
+  type AttemptFailure,
+  breakerOutcome,
+  deadlineError,
+  type FailureKind,
+  finalError,
+  localFailure,
+  terminalError,
 } from './failure.ts';
 import { BodyTooLargeError } from './http-exchange.ts';
 import type { ProviderPools } from './pools.ts';
 import { scrubFailure } from './provider-secrets.ts';
-import type { Scrubber } from '../core/credential-scrubber.ts';
 
 export interface AttemptReport {
   readonly target: TargetConfig;
@@ -74,7 +80,11 @@ export interface LoopResult<T> {
 /** How many malformed 2xx answers a request tolerates: one retry, then it is not a fluke. */
 const MAX_BAD_RESPONSES = 2;
 
-export async function runAttempts<T>(deps: LoopDeps, call: LoopCall, attempt: (a: AttemptInput) => Promise<AttemptOutcome<T>>): Promise<LoopResult<T>> {
+export async function runAttempts<T>(
+  deps: LoopDeps,
+  call: LoopCall,
+  attempt: (a: AttemptInput) => Promise<AttemptOutcome<T>>,
+): Promise<LoopResult<T>> {
   const { route } = call;
   if (call.signal.aborted) throw call.signal.reason;
   const order = planAttemptOrder(route.targets, deps.random);
@@ -88,7 +98,7 @@ export async function runAttempts<T>(deps: LoopDeps, call: LoopCall, attempt: (a
 
   while (attempts < route.retry.maxAttempts) {
     let target: TargetConfig | undefined;
-    let permit: ReturnType<BreakerRegistry['tryAcquire']> = undefined;
+    let permit: ReturnType<BreakerRegistry['tryAcquire']>;
     for (let k = 0; k < order.length && target === undefined; k++) {
       const candidate = order[(cursor + k) % order.length];
       if (candidate === undefined || excluded.has(candidate)) continue;
@@ -131,7 +141,10 @@ export async function runAttempts<T>(deps: LoopDeps, call: LoopCall, attempt: (a
     const agent = deps.pools.get(target.provider);
     if (provider === undefined || agent === undefined) {
       permit.settle('neutral');
-      throw gatewayError('internal.error', { params: { requestId: call.requestId }, internal: { reason: 'route target names an unknown provider', provider: target.provider } });
+      throw gatewayError('internal.error', {
+        params: { requestId: call.requestId },
+        internal: { reason: 'route target names an unknown provider', provider: target.provider },
+      });
     }
     const scope = openAttemptScope(call.signal, route.attemptTimeoutMs, remaining);
     const startedAt = deps.now();
@@ -191,7 +204,8 @@ function failureFromThrown(e: unknown, scope: AttemptScope, target: TargetConfig
   if (refusal !== undefined) return localFailure(target, 'address_refused', refusal.message);
   const tlsFailure = findTlsVerificationError(e);
   if (tlsFailure !== undefined) return localFailure(target, 'tls_verification', tlsFailure.message);
-  if (e instanceof UpstreamProtocolError || e instanceof BodyTooLargeError) return localFailure(target, 'bad_response', e.message);
+  if (e instanceof UpstreamProtocolError || e instanceof BodyTooLargeError)
+    return localFailure(target, 'bad_response', e.message);
   const code = (e as { code?: unknown } | null)?.code;
   const detail = `${typeof code === 'string' ? `${code}: ` : ''}${e instanceof Error ? e.message : String(e)}`;
   return localFailure(target, 'connection', detail);
@@ -205,21 +219,38 @@ function findInCauses<E>(e: unknown, test: (x: unknown) => x is E): E | undefine
   return undefined;
 }
 
-function report(call: LoopCall, target: TargetConfig, attempt: number, result: AttemptReport['result'], status: number | undefined, latencyMs: number): void {
+function report(
+  call: LoopCall,
+  target: TargetConfig,
+  attempt: number,
+  result: AttemptReport['result'],
+  status: number | undefined,
+  latencyMs: number,
+): void {
   call.onAttempt?.({ target, attempt, result, status, latencyMs });
 }
 
 function logFailure(log: Logger, f: AttemptFailure, attempt: number): void {
   const fields = {
-    provider: f.target.provider, model: f.target.model, attempt, kind: f.kind, status: f.status,
-    providerCode: f.providerCode, providerMessage: f.providerMessage, detail: f.detail,
+    provider: f.target.provider,
+    model: f.target.model,
+    attempt,
+    kind: f.kind,
+    status: f.status,
+    providerCode: f.providerCode,
+    providerMessage: f.providerMessage,
+    detail: f.detail,
   };
   if (f.kind === 'address_refused') {
-    log.error({ ...fields, event: 'security.upstream_address_refused' },
-      'upstream address refused: provider resolves to a private/loopback address and allow_private_network is false (security misconfiguration)');
+    log.error(
+      { ...fields, event: 'security.upstream_address_refused' },
+      'upstream address refused: provider resolves to a private/loopback address and allow_private_network is false (security misconfiguration)',
+    );
   } else if (f.kind === 'tls_verification') {
-    log.error({ ...fields, event: 'security.upstream_tls_verification_failed' },
-      'upstream TLS certificate verification failed: refusing the connection (check the provider certificate, tls.ca_file and tls.pin_sha256)');
+    log.error(
+      { ...fields, event: 'security.upstream_tls_verification_failed' },
+      'upstream TLS certificate verification failed: refusing the connection (check the provider certificate, tls.ca_file and tls.pin_sha256)',
+    );
   } else if (f.kind === 'auth') {
     log.error(fields, 'provider rejected the gateway credential: fix the provider api_key');
   } else {

@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { planAttemptOrder } from './attempt-order.ts';
 import { target } from './testing/fake-provider.ts';
 
@@ -17,14 +17,20 @@ function seeded(seed: number): () => number {
 
 test('priority groups are tried in ascending order, whatever order the config lists them in', () => {
   const order = planAttemptOrder([target('c', 'm', 1, 3), target('a', 'm', 1, 1), target('b', 'm', 1, 2)], seeded(1));
-  assert.deepEqual(order.map((t) => t.provider), ['a', 'b', 'c']);
+  assert.deepEqual(
+    order.map((t) => t.provider),
+    ['a', 'b', 'c'],
+  );
 });
 
 test('a target with weight 0 is never picked', () => {
   const random = seeded(2);
   for (let i = 0; i < 200; i++) {
     const order = planAttemptOrder([target('zero', 'm', 0), target('one', 'm', 1)], random);
-    assert.deepEqual(order.map((t) => t.provider), ['one']);
+    assert.deepEqual(
+      order.map((t) => t.provider),
+      ['one'],
+    );
   }
 });
 
@@ -33,7 +39,10 @@ test('first picks follow the weights within a priority group', () => {
   const counts: Record<string, number> = { a: 0, b: 0, c: 0 };
   const n = 20_000;
   for (let i = 0; i < n; i++) {
-    const order = planAttemptOrder([target('a', 'm', 1), target('b', 'm', 3), target('c', 'm', 6), target('z', 'm', 5, 2)], random);
+    const order = planAttemptOrder(
+      [target('a', 'm', 1), target('b', 'm', 3), target('c', 'm', 6), target('z', 'm', 5, 2)],
+      random,
+    );
     const first = order[0]?.provider ?? '';
     counts[first] = (counts[first] ?? 0) + 1;
     assert.equal(order.length, 4);

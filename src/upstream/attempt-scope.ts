@@ -28,7 +28,11 @@ export interface AttemptScope {
  * `attemptMs` and `deadlineRemainingMs` are both measured from now; the earlier one arms the
  * timer and decides whether its expiry counts as an attempt timeout or the route deadline.
  */
-export function openAttemptScope(clientSignal: AbortSignal, attemptMs: number, deadlineRemainingMs: number): AttemptScope {
+export function openAttemptScope(
+  clientSignal: AbortSignal,
+  attemptMs: number,
+  deadlineRemainingMs: number,
+): AttemptScope {
   const controller = new AbortController();
   let firedCause: AbortCause | undefined;
   const fire = (cause: AbortCause, reason: unknown): void => {

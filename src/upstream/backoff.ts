@@ -16,7 +16,12 @@ export type RetryWait =
   /** The provider asked for a pause longer than the route allows: do not use this target again. */
   | { readonly kind: 'too_long'; readonly ms: number };
 
-export function retryWait(retryIndex: number, retryAfterS: number | undefined, retry: RetryConfig, random: () => number): RetryWait {
+export function retryWait(
+  retryIndex: number,
+  retryAfterS: number | undefined,
+  retry: RetryConfig,
+  random: () => number,
+): RetryWait {
   if (retryAfterS === undefined) return { kind: 'wait', ms: backoffDelayMs(retryIndex, retry, random) };
   const ms = Math.ceil(retryAfterS * 1000);
   return ms > retry.maxRetryAfterMs ? { kind: 'too_long', ms } : { kind: 'wait', ms };

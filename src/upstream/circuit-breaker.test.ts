@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { createBreakerRegistry } from './circuit-breaker.ts';
 import { target } from './testing/fake-provider.ts';
 
@@ -11,12 +11,21 @@ function setup() {
   const tgt = target('p', 'm');
   const stateOf = () => reg.states().find((s) => s.provider === 'p' && s.model === 'm')?.state;
   const fail = () => reg.tryAcquire(tgt, cfg)?.settle('failure');
-  return { reg, tgt, stateOf, fail, advance: (ms: number) => { t += ms; } };
+  return {
+    reg,
+    tgt,
+    stateOf,
+    fail,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 test('opens after the threshold of consecutive failures and refuses while open', () => {
   const { reg, tgt, stateOf, fail } = setup();
-  fail(); fail();
+  fail();
+  fail();
   assert.equal(stateOf(), 'closed');
   fail();
   assert.equal(stateOf(), 'open');
@@ -25,16 +34,20 @@ test('opens after the threshold of consecutive failures and refuses while open',
 
 test('a success resets the consecutive count; client errors do not count', () => {
   const { reg, tgt, stateOf, fail } = setup();
-  fail(); fail();
+  fail();
+  fail();
   reg.tryAcquire(tgt, cfg)?.settle('success');
-  fail(); fail();
+  fail();
+  fail();
   for (let i = 0; i < 10; i++) reg.tryAcquire(tgt, cfg)?.settle('neutral');
   assert.equal(stateOf(), 'closed');
 });
 
 test('after openMs exactly one trial goes through; its success closes the breaker', () => {
   const { reg, tgt, stateOf, fail, advance } = setup();
-  fail(); fail(); fail();
+  fail();
+  fail();
+  fail();
   advance(999);
   assert.equal(reg.tryAcquire(tgt, cfg), undefined);
   advance(1);
@@ -49,7 +62,9 @@ test('after openMs exactly one trial goes through; its success closes the breake
 
 test('a failed trial opens the breaker again for another openMs', () => {
   const { reg, tgt, stateOf, fail, advance } = setup();
-  fail(); fail(); fail();
+  fail();
+  fail();
+  fail();
   advance(1000);
   reg.tryAcquire(tgt, cfg)?.settle('failure');
   assert.equal(stateOf(), 'open');
@@ -61,7 +76,9 @@ test('a failed trial opens the breaker again for another openMs', () => {
 
 test('a trial that ends neutral (client gone) lets the next request try', () => {
   const { reg, tgt, fail, advance } = setup();
-  fail(); fail(); fail();
+  fail();
+  fail();
+  fail();
   advance(1000);
   reg.tryAcquire(tgt, cfg)?.settle('neutral');
   assert.ok(reg.tryAcquire(tgt, cfg));
@@ -69,7 +86,9 @@ test('a trial that ends neutral (client gone) lets the next request try', () => 
 
 test('breakers are per provider and model', () => {
   const { reg, fail } = setup();
-  fail(); fail(); fail();
+  fail();
+  fail();
+  fail();
   assert.ok(reg.tryAcquire(target('p', 'other'), cfg));
   assert.ok(reg.tryAcquire(target('q', 'm'), cfg));
 });

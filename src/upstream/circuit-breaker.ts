@@ -39,7 +39,15 @@ export function createBreakerRegistry(now: () => number): BreakerRegistry {
     const key = `${target.provider}\u0000${target.model}`;
     let b = breakers.get(key);
     if (b === undefined) {
-      b = { provider: target.provider, model: target.model, state: 'closed', consecutiveFailures: 0, openedAt: 0, openMs: 0, trialOut: false };
+      b = {
+        provider: target.provider,
+        model: target.model,
+        state: 'closed',
+        consecutiveFailures: 0,
+        openedAt: 0,
+        openMs: 0,
+        trialOut: false,
+      };
       breakers.set(key, b);
     }
     return b;

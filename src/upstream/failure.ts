@@ -4,18 +4,18 @@
  * `GatewayError.internal`, which goes to the log, never to the client.
  */
 import type { TargetConfig } from '../config/types.ts';
-import { gatewayError, type GatewayError } from '../errors/gateway-error.ts';
 import type { ErrorCode } from '../errors/codes.ts';
+import { type GatewayError, gatewayError } from '../errors/gateway-error.ts';
 import type { UpstreamErrorInfo, UpstreamErrorKind } from '../providers/contract.ts';
 import type { BreakerOutcome } from './circuit-breaker.ts';
 
 export type FailureKind =
   | UpstreamErrorKind
-  | 'timeout'            // the attempt timeout passed (the route deadline may still allow another)
-  | 'connection'         // refused, reset, socket closed before the response, DNS failure
-  | 'address_refused'    // the address guard refused a private/loopback address
-  | 'tls_verification'   // the provider's certificate failed verification or pinning
-  | 'bad_response';      // a 2xx the adapter could not read, or a body over the size cap
+  | 'timeout' // the attempt timeout passed (the route deadline may still allow another)
+  | 'connection' // refused, reset, socket closed before the response, DNS failure
+  | 'address_refused' // the address guard refused a private/loopback address
+  | 'tls_verification' // the provider's certificate failed verification or pinning
+  | 'bad_response'; // a 2xx the adapter could not read, or a body over the size cap
 
 export interface AttemptFailure {
   readonly kind: FailureKind;
@@ -30,7 +30,12 @@ export interface AttemptFailure {
 }
 
 /** Provider answers that say the request itself is wrong: retrying elsewhere would not help. */
-const TERMINAL_KINDS: ReadonlySet<FailureKind> = new Set(['bad_request', 'auth', 'payload_too_large', 'content_filter']);
+const TERMINAL_KINDS: ReadonlySet<FailureKind> = new Set([
+  'bad_request',
+  'auth',
+  'payload_too_large',
+  'content_filter',
+]);
 const ALWAYS_RETRYABLE: ReadonlySet<FailureKind> = new Set(['rate_limited', 'overloaded', 'server_error']);
 
 export function httpFailure(target: TargetConfig, info: UpstreamErrorInfo): AttemptFailure {
@@ -46,7 +51,11 @@ export function httpFailure(target: TargetConfig, info: UpstreamErrorInfo): Atte
   };
 }
 
-export function localFailure(target: TargetConfig, kind: 'timeout' | 'connection' | 'address_refused' | 'tls_verification' | 'bad_response', detail: string): AttemptFailure {
+export function localFailure(
+  target: TargetConfig,
+  kind: 'timeout' | 'connection' | 'address_refused' | 'tls_verification' | 'bad_response',
+  detail: string,
+): AttemptFailure {
   return { kind, target, status: undefined, retryable: true, retryAfterS: undefined, detail };
 }
 
@@ -70,9 +79,12 @@ function internalDetail(f: AttemptFailure, attempts: number): Record<string, unk
 /** The error for a failure that ends the request at once (a non-retryable provider answer). */
 export function terminalError(f: AttemptFailure, attempts: number): GatewayError {
   const code: ErrorCode =
-    f.kind === 'auth' ? 'upstream.misconfigured'
-      : f.kind === 'content_filter' ? 'upstream.content_filtered'
-        : f.status !== undefined && f.status >= 400 && f.status < 500 ? 'upstream.rejected_request'
+    f.kind === 'auth'
+      ? 'upstream.misconfigured'
+      : f.kind === 'content_filter'
+        ? 'upstream.content_filtered'
+        : f.status !== undefined && f.status >= 400 && f.status < 500
+          ? 'upstream.rejected_request'
           : 'upstream.unavailable';
   return gatewayError(code, { internal: internalDetail(f, attempts) });
 }
@@ -84,14 +96,21 @@ export function terminalError(f: AttemptFailure, attempts: number): GatewayError
 export function finalError(failures: readonly AttemptFailure[], attempts: number): GatewayError {
   const last = failures[failures.length - 1];
   if (last === undefined) {
-    return gatewayError('upstream.unavailable', { internal: { reason: 'no target available (circuit breakers open)', attempts } });
+    return gatewayError('upstream.unavailable', {
+      internal: { reason: 'no target available (circuit breakers open)', attempts },
+    });
   }
   const internal = internalDetail(last, attempts);
   switch (last.kind) {
     case 'rate_limited': {
-      const hints = failures.filter((f) => f.kind === 'rate_limited' && f.retryAfterS !== undefined).map((f) => f.retryAfterS as number);
+      const hints = failures
+        .filter((f) => f.kind === 'rate_limited' && f.retryAfterS !== undefined)
+        .map((f) => f.retryAfterS as number);
       const retryAfterS = hints.length > 0 ? Math.ceil(Math.min(...hints)) : undefined;
-      return gatewayError('upstream.rate_limited', retryAfterS === undefined ? { internal } : { internal, retryAfterS });
+      return gatewayError(
+        'upstream.rate_limited',
+        retryAfterS === undefined ? { internal } : { internal, retryAfterS },
+      );
     }
     case 'overloaded':
       return gatewayError('upstream.overloaded', { internal });
@@ -106,9 +125,19 @@ export function finalError(failures: readonly AttemptFailure[], attempts: number
   }
 }
 
-export function deadlineError(failures: readonly AttemptFailure[], attempts: number, target: TargetConfig | undefined): GatewayError {
+export function deadlineError(
+  failures: readonly AttemptFailure[],
+  attempts: number,
+  target: TargetConfig | undefined,
+): GatewayError {
   const last = failures[failures.length - 1];
   return gatewayError('upstream.timeout', {
-    internal: { reason: 'route deadline passed', provider: target?.provider, model: target?.model, lastFailure: last?.kind, attempts },
+    internal: {
+      reason: 'route deadline passed',
+      provider: target?.provider,
+      model: target?.model,
+      lastFailure: last?.kind,
+      attempts,
+    },
   });
 }

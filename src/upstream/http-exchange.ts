@@ -3,10 +3,10 @@
  * provider's configured base URL plus the adapter's path, headers come only from the adapter
  * and the provider config (never from the client), and bodies are read under a size cap.
  */
-import { request, type Agent, type Dispatcher } from 'undici';
+import { type Agent, type Dispatcher, request } from 'undici';
 import type { ProviderConfig, TargetConfig } from '../config/types.ts';
 import type { ProviderAdapter, UpstreamHttpRequest } from '../providers/contract.ts';
-import { httpFailure, localFailure, type AttemptFailure } from './failure.ts';
+import { type AttemptFailure, httpFailure, localFailure } from './failure.ts';
 
 /** Largest successful response body read (a chat or embeddings answer). */
 export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
@@ -30,7 +30,11 @@ export interface PreparedRequest {
   readonly body: string | undefined;
 }
 
-export function prepareRequest(provider: ProviderConfig, adapter: ProviderAdapter, httpReq: UpstreamHttpRequest): PreparedRequest {
+export function prepareRequest(
+  provider: ProviderConfig,
+  adapter: ProviderAdapter,
+  httpReq: UpstreamHttpRequest,
+): PreparedRequest {
   const base = provider.baseUrl.replace(/\/+$/, '');
   if (!httpReq.path.startsWith('/')) throw new Error(`adapter ${adapter.kind} built a path without a leading slash`);
   const headers: Record<string, string> = {};
@@ -51,7 +55,12 @@ export function prepareRequest(provider: ProviderConfig, adapter: ProviderAdapte
 }
 
 /** `traceparent`, when given, is set last: it replaces any configured header of that name. */
-export function send(agent: Agent, prepared: PreparedRequest, signal: AbortSignal, traceparent?: string): Promise<UpstreamResponse> {
+export function send(
+  agent: Agent,
+  prepared: PreparedRequest,
+  signal: AbortSignal,
+  traceparent?: string,
+): Promise<UpstreamResponse> {
   return request(prepared.url, {
     dispatcher: agent,
     method: prepared.method,
@@ -95,7 +104,11 @@ export function flattenHeaders(headers: UpstreamResponse['headers']): Record<str
 }
 
 /** Classifies a non-2xx answer with the adapter, reading only the start of the error body. */
-export async function failureFromResponse(res: UpstreamResponse, adapter: ProviderAdapter, target: TargetConfig): Promise<AttemptFailure> {
+export async function failureFromResponse(
+  res: UpstreamResponse,
+  adapter: ProviderAdapter,
+  target: TargetConfig,
+): Promise<AttemptFailure> {
   const parts: Buffer[] = [];
   let size = 0;
   for await (const chunk of res.body as AsyncIterable<Buffer>) {
@@ -120,7 +133,10 @@ export async function failureFromResponse(res: UpstreamResponse, adapter: Provid
 }
 
 /** Parses a 2xx JSON body; a body that is not JSON is a bad response, not a crash. */
-export function parseJsonBody(raw: Buffer, target: TargetConfig): { ok: true; value: unknown } | { ok: false; failure: AttemptFailure } {
+export function parseJsonBody(
+  raw: Buffer,
+  target: TargetConfig,
+): { ok: true; value: unknown } | { ok: false; failure: AttemptFailure } {
   try {
     return { ok: true, value: JSON.parse(raw.toString('utf8')) };
   } catch {

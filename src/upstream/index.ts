@@ -7,19 +7,25 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ModelRouteConfig, ProviderConfig, TargetConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse } from '../providers/canonical.ts';
+import type {
+  ChatChunk,
+  ChatRequest,
+  ChatResponse,
+  EmbeddingsRequest,
+  EmbeddingsResponse,
+} from '../providers/canonical.ts';
 import type { ProviderAdapter, ProviderKind } from '../providers/contract.ts';
 import { assertProviderAddressPolicy } from './address-guard.ts';
-import { runAttempts, type AttemptReport, type LoopDeps } from './attempt-loop.ts';
-import { createBreakerRegistry, type BreakerState } from './circuit-breaker.ts';
+import { type AttemptReport, type LoopDeps, runAttempts } from './attempt-loop.ts';
+import { type BreakerState, createBreakerRegistry } from './circuit-breaker.ts';
 import { chatAttempt, chatStreamAttempt, embeddingsAttempt, type OperationCall } from './operations.ts';
 import { createProviderPools } from './pools.ts';
 import { providerTextScrubber } from './provider-secrets.ts';
 import { canonicalChunkStream } from './sse-stream.ts';
 
+export { assertProviderAddressPolicy, isPrivateOrLoopback } from './address-guard.ts';
 export type { AttemptReport } from './attempt-loop.ts';
 export type { BreakerState } from './circuit-breaker.ts';
-export { assertProviderAddressPolicy, isPrivateOrLoopback } from './address-guard.ts';
 export { providerSecretValues } from './provider-secrets.ts';
 
 export interface UpstreamOptions {
@@ -54,7 +60,10 @@ export type ChatResult =
 
 export interface Upstream {
   chat(call: UpstreamCall, req: ChatRequest): Promise<ChatResult>;
-  embeddings(call: UpstreamCall, req: EmbeddingsRequest): Promise<{ body: EmbeddingsResponse; target: TargetConfig; attempts: number }>;
+  embeddings(
+    call: UpstreamCall,
+    req: EmbeddingsRequest,
+  ): Promise<{ body: EmbeddingsResponse; target: TargetConfig; attempts: number }>;
   breakerStates(): Array<{ provider: string; model: string; state: BreakerState }>;
   /** Closes the connection pools (waits for requests still in flight). */
   close(): Promise<void>;

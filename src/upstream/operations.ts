@@ -6,13 +6,24 @@ import type { ProviderConfig, TargetConfig } from '../config/types.ts';
 import { gatewayError, isGatewayError } from '../errors/gateway-error.ts';
 import type { ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse } from '../providers/canonical.ts';
 import {
-  UpstreamProtocolError, type AdapterCallContext, type ProviderAdapter, type StreamTranslator, type UpstreamHttpRequest,
+  type AdapterCallContext,
+  type ProviderAdapter,
+  type StreamTranslator,
+  type UpstreamHttpRequest,
+  UpstreamProtocolError,
 } from '../providers/contract.ts';
 import type { AttemptInput, AttemptOutcome } from './attempt-loop.ts';
 import {
-  failureFromResponse, isSuccess, MAX_RESPONSE_BYTES, parseJsonBody, prepareRequest, readBodyCapped, send, type PreparedRequest,
+  failureFromResponse,
+  isSuccess,
+  MAX_RESPONSE_BYTES,
+  type PreparedRequest,
+  parseJsonBody,
+  prepareRequest,
+  readBodyCapped,
+  send,
 } from './http-exchange.ts';
-import { startStream, type StartedStream } from './sse-stream.ts';
+import { type StartedStream, startStream } from './sse-stream.ts';
 
 export interface OperationCall {
   readonly requestId: string;
@@ -24,7 +35,13 @@ export interface OperationCall {
 }
 
 function callContext(call: OperationCall, target: TargetConfig, provider: ProviderConfig): AdapterCallContext {
-  return { upstreamModel: target.model, publicModel: call.publicModel, credential: provider.apiKey, requestId: call.requestId, created: call.created };
+  return {
+    upstreamModel: target.model,
+    publicModel: call.publicModel,
+    credential: provider.apiKey,
+    requestId: call.requestId,
+    created: call.created,
+  };
 }
 
 /** Adapter bugs while building a request are the gateway's fault, not the provider's. */
@@ -47,7 +64,9 @@ export function translating<T>(fn: () => T): T {
     return fn();
   } catch (e) {
     if (e instanceof UpstreamProtocolError || isGatewayError(e)) throw e;
-    throw new UpstreamProtocolError(`adapter could not translate the response: ${e instanceof Error ? e.message : String(e)}`);
+    throw new UpstreamProtocolError(
+      `adapter could not translate the response: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
 }
 
@@ -65,7 +84,12 @@ function preparedCache(call: OperationCall, build: (a: AttemptInput, ctx: Adapte
   };
 }
 
-async function jsonAttempt<T>(call: OperationCall, a: AttemptInput, prepared: PreparedRequest, read: (body: unknown) => T): Promise<AttemptOutcome<T>> {
+async function jsonAttempt<T>(
+  call: OperationCall,
+  a: AttemptInput,
+  prepared: PreparedRequest,
+  read: (body: unknown) => T,
+): Promise<AttemptOutcome<T>> {
   const res = await send(a.agent, prepared, a.scope.signal, call.traceparent?.());
   if (!isSuccess(res.statusCode)) return { ok: false, failure: await failureFromResponse(res, a.adapter, a.target) };
   const parsed = parseJsonBody(await readBodyCapped(res, MAX_RESPONSE_BYTES), a.target);
@@ -73,12 +97,19 @@ async function jsonAttempt<T>(call: OperationCall, a: AttemptInput, prepared: Pr
   return { ok: true, value: translating(() => read(parsed.value)), status: res.statusCode };
 }
 
-export function chatAttempt(call: OperationCall, req: ChatRequest): (a: AttemptInput) => Promise<AttemptOutcome<ChatResponse>> {
+export function chatAttempt(
+  call: OperationCall,
+  req: ChatRequest,
+): (a: AttemptInput) => Promise<AttemptOutcome<ChatResponse>> {
   const prepare = preparedCache(call, (a, ctx) => a.adapter.chatRequest(req, ctx));
-  return (a) => jsonAttempt(call, a, prepare(a), (body) => a.adapter.chatResponse(body, callContext(call, a.target, a.provider)));
+  return (a) =>
+    jsonAttempt(call, a, prepare(a), (body) => a.adapter.chatResponse(body, callContext(call, a.target, a.provider)));
 }
 
-export function chatStreamAttempt(call: OperationCall, req: ChatRequest): (a: AttemptInput) => Promise<AttemptOutcome<StartedStream>> {
+export function chatStreamAttempt(
+  call: OperationCall,
+  req: ChatRequest,
+): (a: AttemptInput) => Promise<AttemptOutcome<StartedStream>> {
   const prepare = preparedCache(call, (a, ctx) => a.adapter.chatRequest(req, ctx));
   return async (a) => {
     const prepared = prepare(a);
@@ -88,7 +119,11 @@ export function chatStreamAttempt(call: OperationCall, req: ChatRequest): (a: At
     const res = await send(a.agent, prepared, a.scope.signal, call.traceparent?.());
     if (!isSuccess(res.statusCode)) return { ok: false, failure: await failureFromResponse(res, a.adapter, a.target) };
     try {
-      return { ok: true, value: await startStream(res, guardedTranslator(translator), (reason) => a.scope.abort(reason)), status: res.statusCode };
+      return {
+        ok: true,
+        value: await startStream(res, guardedTranslator(translator), (reason) => a.scope.abort(reason)),
+        status: res.statusCode,
+      };
     } catch (e) {
       res.body.destroy();
       throw e;
@@ -96,15 +131,19 @@ export function chatStreamAttempt(call: OperationCall, req: ChatRequest): (a: At
   };
 }
 
-export function embeddingsAttempt(call: OperationCall, req: EmbeddingsRequest): (a: AttemptInput) => Promise<AttemptOutcome<EmbeddingsResponse>> {
+export function embeddingsAttempt(
+  call: OperationCall,
+  req: EmbeddingsRequest,
+): (a: AttemptInput) => Promise<AttemptOutcome<EmbeddingsResponse>> {
   const prepare = preparedCache(call, (a, ctx) => {
     if (a.adapter.embeddingsRequest === undefined) throw unsupported(call);
     return a.adapter.embeddingsRequest(req, ctx);
   });
-  return (a) => jsonAttempt(call, a, prepare(a), (body) => {
-    if (a.adapter.embeddingsResponse === undefined) throw unsupported(call);
-    return a.adapter.embeddingsResponse(body, callContext(call, a.target, a.provider), req);
-  });
+  return (a) =>
+    jsonAttempt(call, a, prepare(a), (body) => {
+      if (a.adapter.embeddingsResponse === undefined) throw unsupported(call);
+      return a.adapter.embeddingsResponse(body, callContext(call, a.target, a.provider), req);
+    });
 }
 
 function unsupported(call: OperationCall) {

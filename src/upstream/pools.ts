@@ -15,16 +15,19 @@ export interface ProviderPools {
 export function createProviderPools(providers: ReadonlyMap<string, ProviderConfig>): ProviderPools {
   const pools = new Map<string, Agent>();
   for (const [id, cfg] of providers) {
-    pools.set(id, new Agent({
-      connections: cfg.maxConnections,
-      // Pipelining would let one slow generation hold up the requests queued behind it.
-      pipelining: 1,
-      connect: closeConnectionsLeftUnused(createGuardedConnector(cfg, upstreamTlsOptions(cfg))),
-      // Deadlines are enforced by upstream/ with its own signals; undici's own timers would
-      // race them and report the same event as a different error.
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    }));
+    pools.set(
+      id,
+      new Agent({
+        connections: cfg.maxConnections,
+        // Pipelining would let one slow generation hold up the requests queued behind it.
+        pipelining: 1,
+        connect: closeConnectionsLeftUnused(createGuardedConnector(cfg, upstreamTlsOptions(cfg))),
+        // Deadlines are enforced by upstream/ with its own signals; undici's own timers would
+        // race them and report the same event as a different error.
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      }),
+    );
   }
   return {
     get: (id) => pools.get(id),

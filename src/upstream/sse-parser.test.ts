@@ -1,6 +1,6 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { UpstreamProtocolError, type SseEvent } from '../providers/contract.ts';
+import { test } from 'node:test';
+import { type SseEvent, UpstreamProtocolError } from '../providers/contract.ts';
 import { createSseParser } from './sse-parser.ts';
 
 function parseAll(chunks: Array<string | Buffer>, max?: number): SseEvent[] {
@@ -20,22 +20,32 @@ function assertAllSplits(input: string, expected: SseEvent[]): void {
 }
 
 test('LF, CRLF and CR line endings give the same events', () => {
-  const expected = [{ event: undefined, data: 'a' }, { event: 'x', data: 'b' }];
+  const expected = [
+    { event: undefined, data: 'a' },
+    { event: 'x', data: 'b' },
+  ];
   for (const nl of ['\n', '\r\n', '\r']) {
     assertAllSplits(`data: a${nl}${nl}event: x${nl}data: b${nl}${nl}`, expected);
   }
 });
 
 test('a CR at the end of one chunk and LF at the start of the next is one line break', () => {
-  assert.deepEqual(parseAll(['data: a\r', '\n\r', '\ndata: b\r\n\r\n']), [{ event: undefined, data: 'a' }, { event: undefined, data: 'b' }]);
+  assert.deepEqual(parseAll(['data: a\r', '\n\r', '\ndata: b\r\n\r\n']), [
+    { event: undefined, data: 'a' },
+    { event: undefined, data: 'b' },
+  ]);
 });
 
 test('multi-line data is joined with newlines; one leading space is stripped', () => {
-  assertAllSplits('data: line1\ndata:line2\ndata:  indented\n\n', [{ event: undefined, data: 'line1\nline2\n indented' }]);
+  assertAllSplits('data: line1\ndata:line2\ndata:  indented\n\n', [
+    { event: undefined, data: 'line1\nline2\n indented' },
+  ]);
 });
 
 test('comments, id and retry fields are ignored; an event with no data is not dispatched', () => {
-  assert.deepEqual(parseAll([': keep-alive\n\nid: 7\nretry: 10\nevent: ping\n\ndata: x\n\n']), [{ event: undefined, data: 'x' }]);
+  assert.deepEqual(parseAll([': keep-alive\n\nid: 7\nretry: 10\nevent: ping\n\ndata: x\n\n']), [
+    { event: undefined, data: 'x' },
+  ]);
 });
 
 test('a field with no colon has an empty value; an empty data line is an event with empty data', () => {
@@ -56,7 +66,10 @@ test('a leading byte-order mark is ignored', () => {
 });
 
 test('the event type resets after each event', () => {
-  assert.deepEqual(parseAll(['event: a\ndata: 1\n\ndata: 2\n\n']), [{ event: 'a', data: '1' }, { event: undefined, data: '2' }]);
+  assert.deepEqual(parseAll(['event: a\ndata: 1\n\ndata: 2\n\n']), [
+    { event: 'a', data: '1' },
+    { event: undefined, data: '2' },
+  ]);
 });
 
 test('an event larger than the limit is a protocol error, even when it arrives in small chunks without a newline', () => {

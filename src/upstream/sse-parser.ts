@@ -5,7 +5,7 @@
  * One event larger than `maxEventBytes` is a protocol error: it bounds the memory a
  * misbehaving provider can make us hold.
  */
-import { UpstreamProtocolError, type SseEvent } from '../providers/contract.ts';
+import { type SseEvent, UpstreamProtocolError } from '../providers/contract.ts';
 
 export const MAX_SSE_EVENT_BYTES = 1024 * 1024;
 

@@ -4,13 +4,14 @@
  * instead of filling memory; a stall, or a consumer that stops iterating, aborts the whole
  * upstream exchange (the request, hence its connection), not only the body.
  */
-import type { ChatChunk } from '../providers/canonical.ts';
-import type { SseEvent, StreamTranslator } from '../providers/contract.ts';
-import { scrubbedError, type Scrubber } from '../core/credential-scrubber.ts';
+
+import { type Scrubber, scrubbedError } from '../core/credential-scrubber.ts';
 import { gatewayError } from '../errors/gateway-error.ts';
 import type { Logger } from '../observability/logger.ts';
-import { createSseParser, type SseParser } from './sse-parser.ts';
+import type { ChatChunk } from '../providers/canonical.ts';
+import type { SseEvent, StreamTranslator } from '../providers/contract.ts';
 import type { UpstreamResponse } from './http-exchange.ts';
+import { createSseParser, type SseParser } from './sse-parser.ts';
 
 export class StreamIdleTimeoutError extends Error {
   constructor(ms: number) {
@@ -55,9 +56,8 @@ export class SseEventSource {
   async next(idleMs?: number): Promise<SseEvent | null> {
     while (this.#queue.length === 0) {
       if (this.#ended) return null;
-      const timer = idleMs === undefined
-        ? undefined
-        : setTimeout(() => this.#end(new StreamIdleTimeoutError(idleMs)), idleMs);
+      const timer =
+        idleMs === undefined ? undefined : setTimeout(() => this.#end(new StreamIdleTimeoutError(idleMs)), idleMs);
       let step: IteratorResult<Buffer>;
       try {
         step = await this.#chunks.next();
@@ -102,7 +102,11 @@ export interface StartedStream {
  * sends garbage, is an attempt failure that can still fall back: nothing has reached the
  * client yet. Errors propagate to the attempt loop, which classifies them.
  */
-export async function startStream(res: UpstreamResponse, translator: StreamTranslator, abort: AbortExchange): Promise<StartedStream> {
+export async function startStream(
+  res: UpstreamResponse,
+  translator: StreamTranslator,
+  abort: AbortExchange,
+): Promise<StartedStream> {
   const source = new SseEventSource(res, abort);
   const first = await source.next();
   if (first === null) return { source, translator, firstChunks: translator.end(), translatorEnded: true };
@@ -145,7 +149,10 @@ export function canonicalChunkStream(started: StartedStream, opts: StreamOptions
   return { [Symbol.asyncIterator]: () => iterator };
 }
 
-async function* canonicalChunks(started: StartedStream, opts: StreamOptions): AsyncGenerator<ChatChunk, void, undefined> {
+async function* canonicalChunks(
+  started: StartedStream,
+  opts: StreamOptions,
+): AsyncGenerator<ChatChunk, void, undefined> {
   const { source, translator } = started;
   try {
     yield* started.firstChunks;

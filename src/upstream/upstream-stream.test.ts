@@ -1,14 +1,26 @@
-import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
+import { type TestContext, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { silentLogger } from '../observability/logger.ts';
-import { isGatewayError } from '../errors/gateway-error.ts';
 import type { ModelRouteConfig } from '../config/types.ts';
+import { isGatewayError } from '../errors/gateway-error.ts';
+import { silentLogger } from '../observability/logger.ts';
 import type { ChatChunk } from '../providers/canonical.ts';
-import { createUpstream, type AttemptReport, type ChatResult } from './index.ts';
+import { type AttemptReport, type ChatResult, createUpstream } from './index.ts';
 import {
-  chatBody, chatRequest, fakeAdapter, json, okChat, providerConfig, recordingSleep, route, sseChunk, startFakeProvider, target, type FakeProvider, type Handler,
+  chatBody,
+  chatRequest,
+  type FakeProvider,
+  fakeAdapter,
+  type Handler,
+  json,
+  okChat,
+  providerConfig,
+  recordingSleep,
+  route,
+  sseChunk,
+  startFakeProvider,
+  target,
 } from './testing/fake-provider.ts';
 
 const streamRequest = { ...chatRequest, stream: true };
@@ -21,7 +33,10 @@ async function setup(t: TestContext, ...handlers: Handler[]) {
   const fakes: FakeProvider[] = await Promise.all(handlers.map((h) => startFakeProvider(h)));
   const up = createUpstream({
     providers: new Map(fakes.map((f, i) => [`p${i}`, providerConfig(`p${i}`, f.url)])),
-    adapterFor: () => fakeAdapter, log: silentLogger(), random: () => 0, sleep: recordingSleep().sleep,
+    adapterFor: () => fakeAdapter,
+    log: silentLogger(),
+    random: () => 0,
+    sleep: recordingSleep().sleep,
   });
   t.after(async () => {
     await Promise.all(fakes.map((f) => f.close()));
@@ -31,7 +46,14 @@ async function setup(t: TestContext, ...handlers: Handler[]) {
 }
 
 function call(r: ModelRouteConfig, signal = new AbortController().signal, reports: AttemptReport[] = []) {
-  return { requestId: 'req-1', publicModel: 'public-model', route: r, signal, log: silentLogger(), onAttempt: (a: AttemptReport) => reports.push(a) };
+  return {
+    requestId: 'req-1',
+    publicModel: 'public-model',
+    route: r,
+    signal,
+    log: silentLogger(),
+    onAttempt: (a: AttemptReport) => reports.push(a),
+  };
 }
 
 function streamOf(r: ChatResult): AsyncIterable<ChatChunk> {
@@ -48,7 +70,8 @@ async function collect(stream: AsyncIterable<ChatChunk>): Promise<string[]> {
 test('a stream passes through event by event, split oddly across network writes', async (t) => {
   const { fakes, up } = await setup(t, (_q, res) => {
     sseHead(res);
-    const all = sseChunk('Hel') + ': comment\r\n\r\n' + sseChunk('lo ') + sseChunk('wörld', 'stop') + 'data: [DONE]\n\n';
+    const all =
+      sseChunk('Hel') + ': comment\r\n\r\n' + sseChunk('lo ') + sseChunk('wörld', 'stop') + 'data: [DONE]\n\n';
     const bytes = Buffer.from(all);
     let i = 0;
     const tick = (): void => {
@@ -66,7 +89,14 @@ test('a stream passes through event by event, split oddly across network writes'
 });
 
 test('a non-2xx answer to a stream request is retried before the stream starts', async (t) => {
-  const { fakes, up } = await setup(t, (_q, res) => json(res, 503, {}), (_q, res) => { sseHead(res); res.end(sseChunk('ok', 'stop') + 'data: [DONE]\n\n'); });
+  const { fakes, up } = await setup(
+    t,
+    (_q, res) => json(res, 503, {}),
+    (_q, res) => {
+      sseHead(res);
+      res.end(sseChunk('ok', 'stop') + 'data: [DONE]\n\n');
+    },
+  );
   const r = await up.chat(call(route([target('p0', 'm', 1, 1), target('p1', 'm', 1, 2)])), streamRequest);
   assert.equal(r.target.provider, 'p1');
   assert.deepEqual(await collect(streamOf(r)), ['ok']);
@@ -74,32 +104,65 @@ test('a non-2xx answer to a stream request is retried before the stream starts',
 });
 
 test('a 200 that sends no first event within the attempt timeout falls back', async (t) => {
-  const { up } = await setup(t, (_q, res) => { sseHead(res); res.flushHeaders(); }, (_q, res) => { sseHead(res); res.end(sseChunk('b', 'stop') + 'data: [DONE]\n\n'); });
+  const { up } = await setup(
+    t,
+    (_q, res) => {
+      sseHead(res);
+      res.flushHeaders();
+    },
+    (_q, res) => {
+      sseHead(res);
+      res.end(sseChunk('b', 'stop') + 'data: [DONE]\n\n');
+    },
+  );
   const reports: AttemptReport[] = [];
-  const r = await up.chat(call(route([target('p0', 'm', 1, 1), target('p1', 'm', 1, 2)], { attemptTimeoutMs: 100 }), undefined, reports), streamRequest);
-  assert.deepEqual(reports.map((x) => x.result), ['timeout', 'success']);
+  const r = await up.chat(
+    call(route([target('p0', 'm', 1, 1), target('p1', 'm', 1, 2)], { attemptTimeoutMs: 100 }), undefined, reports),
+    streamRequest,
+  );
+  assert.deepEqual(
+    reports.map((x) => x.result),
+    ['timeout', 'success'],
+  );
   assert.deepEqual(await collect(streamOf(r)), ['b']);
 });
 
 test('a stream cut off before its terminal event ends with upstream.stream_interrupted, not retried', async (t) => {
-  const { fakes, up } = await setup(t, (_q, res) => { sseHead(res); res.write(sseChunk('partial')); setImmediate(() => res.socket?.destroy()); });
+  const { fakes, up } = await setup(t, (_q, res) => {
+    sseHead(res);
+    res.write(sseChunk('partial'));
+    setImmediate(() => res.socket?.destroy());
+  });
   const r = await up.chat(call(route([target('p0')])), streamRequest);
   const seen: string[] = [];
-  await assert.rejects(async () => { for await (const c of streamOf(r)) seen.push(c.choices[0]?.delta.content ?? ''); },
-    (e) => isGatewayError(e) && e.code === 'upstream.stream_interrupted');
+  await assert.rejects(
+    async () => {
+      for await (const c of streamOf(r)) seen.push(c.choices[0]?.delta.content ?? '');
+    },
+    (e) => isGatewayError(e) && e.code === 'upstream.stream_interrupted',
+  );
   assert.deepEqual(seen, ['partial']);
   assert.equal(fakes[0]!.requests.length, 1);
 });
 
 test('a stream that ends cleanly but without [DONE] is interrupted too (translator.end throws)', async (t) => {
-  const { up } = await setup(t, (_q, res) => { sseHead(res); res.end(sseChunk('a') + sseChunk('b')); });
+  const { up } = await setup(t, (_q, res) => {
+    sseHead(res);
+    res.end(sseChunk('a') + sseChunk('b'));
+  });
   const r = await up.chat(call(route([target('p0')])), streamRequest);
   await assert.rejects(collect(streamOf(r)), (e) => isGatewayError(e) && e.code === 'upstream.stream_interrupted');
 });
 
 test('a stream that stalls longer than the idle timeout is interrupted and its connection closed', async (t) => {
   let closed = false;
-  const { up } = await setup(t, (req, res) => { req.socket.once('close', () => { closed = true; }); sseHead(res); res.write(sseChunk('first')); });
+  const { up } = await setup(t, (req, res) => {
+    req.socket.once('close', () => {
+      closed = true;
+    });
+    sseHead(res);
+    res.write(sseChunk('first'));
+  });
   const r = await up.chat(call(route([target('p0')], { attemptTimeoutMs: 100 })), streamRequest);
   await assert.rejects(collect(streamOf(r)), (e) => isGatewayError(e) && e.code === 'upstream.stream_interrupted');
   while (!closed) await delay(5);
@@ -110,10 +173,14 @@ test('backpressure: the provider is held back while the consumer does not read; 
   const payload = 'x'.repeat(2000);
   let written = 0;
   let blockedOnce: () => void = () => {};
-  const blocked = new Promise<void>((resolve) => { blockedOnce = resolve; });
+  const blocked = new Promise<void>((resolve) => {
+    blockedOnce = resolve;
+  });
   let closed = false;
   const { up } = await setup(t, (req, res) => {
-    req.socket.once('close', () => { closed = true; });
+    req.socket.once('close', () => {
+      closed = true;
+    });
     sseHead(res);
     const pump = (): void => {
       while (written < total) {
@@ -141,7 +208,13 @@ test('backpressure: the provider is held back while the consumer does not read; 
 
 test('client abort mid-stream destroys the upstream body and rethrows the abort reason', async (t) => {
   let closed = false;
-  const { up } = await setup(t, (req, res) => { req.socket.once('close', () => { closed = true; }); sseHead(res); res.write(sseChunk('one')); });
+  const { up } = await setup(t, (req, res) => {
+    req.socket.once('close', () => {
+      closed = true;
+    });
+    sseHead(res);
+    res.write(sseChunk('one'));
+  });
   const client = new AbortController();
   const r = await up.chat(call(route([target('p0')]), client.signal), streamRequest);
   const it = streamOf(r)[Symbol.asyncIterator]();
@@ -155,7 +228,13 @@ test('client abort mid-stream destroys the upstream body and rethrows the abort 
 
 test('a stream handed back but never iterated still releases the upstream when returned', async (t) => {
   let closed = false;
-  const { up } = await setup(t, (req, res) => { req.socket.once('close', () => { closed = true; }); sseHead(res); res.write(sseChunk('one')); });
+  const { up } = await setup(t, (req, res) => {
+    req.socket.once('close', () => {
+      closed = true;
+    });
+    sseHead(res);
+    res.write(sseChunk('one'));
+  });
   const r = await up.chat(call(route([target('p0')])), streamRequest);
   await streamOf(r)[Symbol.asyncIterator]().return?.();
   while (!closed) await delay(5);
@@ -183,10 +262,15 @@ test('several streams stalling at once behind Keep-Alive: timeout=300 give every
     res.writeHead(200, { 'content-type': 'text/event-stream', 'keep-alive': 'timeout=300' });
     res.write(sseChunk('first'));
   });
-  const countPeak = setInterval(() => { peak = Math.max(peak, fake.openSockets()); }, 2);
+  const countPeak = setInterval(() => {
+    peak = Math.max(peak, fake.openSockets());
+  }, 2);
   const up = createUpstream({
     providers: new Map([['p0', providerConfig('p0', fake.url, { maxConnections })]]),
-    adapterFor: () => fakeAdapter, log: silentLogger(), random: () => 0, sleep: recordingSleep().sleep,
+    adapterFor: () => fakeAdapter,
+    log: silentLogger(),
+    random: () => 0,
+    sleep: recordingSleep().sleep,
   });
   t.after(async () => {
     clearInterval(countPeak);
@@ -194,7 +278,10 @@ test('several streams stalling at once behind Keep-Alive: timeout=300 give every
     await fake.close();
   });
   await up.chat(call(route([target('p0')])), chatRequest);
-  await eventually(() => fake.openSockets() === 1, () => `warm-up left ${fake.openSockets()} sockets open`);
+  await eventually(
+    () => fake.openSockets() === 1,
+    () => `warm-up left ${fake.openSockets()} sockets open`,
+  );
   const baseline = fake.openSockets();
 
   // Two rounds of stalls, then a round of clients leaving mid-stream (the same abort path).
@@ -203,7 +290,10 @@ test('several streams stalling at once behind Keep-Alive: timeout=300 give every
       const client = new AbortController();
       const r = await up.chat(call(route([target('p0')], { attemptTimeoutMs: 200 }), client.signal), streamRequest);
       if (round < 2) {
-        await assert.rejects(collect(streamOf(r)), (e) => isGatewayError(e) && e.code === 'upstream.stream_interrupted');
+        await assert.rejects(
+          collect(streamOf(r)),
+          (e) => isGatewayError(e) && e.code === 'upstream.stream_interrupted',
+        );
         return;
       }
       const it = streamOf(r)[Symbol.asyncIterator]();
@@ -214,13 +304,21 @@ test('several streams stalling at once behind Keep-Alive: timeout=300 give every
       await assert.rejects(pending, (e) => e === reason);
     });
     await Promise.all(streams);
-    await eventually(() => fake.openSockets() <= baseline,
-      () => `round ${round}: ${fake.openSockets()} provider sockets still open, baseline ${baseline}`);
+    await eventually(
+      () => fake.openSockets() <= baseline,
+      () => `round ${round}: ${fake.openSockets()} provider sockets still open, baseline ${baseline}`,
+    );
   }
   // Let any connection opened late show up before judging.
   await delay(300);
-  assert.ok(fake.openSockets() <= baseline, `${fake.openSockets()} provider sockets open after the stalls, baseline ${baseline}`);
-  assert.ok(peak <= maxConnections, `the provider saw ${peak} connections at once, max_connections is ${maxConnections}`);
+  assert.ok(
+    fake.openSockets() <= baseline,
+    `${fake.openSockets()} provider sockets open after the stalls, baseline ${baseline}`,
+  );
+  assert.ok(
+    peak <= maxConnections,
+    `the provider saw ${peak} connections at once, max_connections is ${maxConnections}`,
+  );
   // The pool still works afterwards.
   fake.handle = okChat('after');
   const after = await up.chat(call(route([target('p0')])), chatRequest);

@@ -2,13 +2,18 @@
  * Integration harness: the emulator runs in the test process, the gateway runs as a real
  * child process (`node src/cli/main.ts start --config …`), exactly as an operator runs it.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { once } from 'node:events';
 import { promisify } from 'node:util';
-import { DEFAULT_MOCK_KEYS, startMockUpstream, type MockUpstream, type MockUpstreamOptions } from '../../src/mock-upstream/index.ts';
+import {
+  DEFAULT_MOCK_KEYS,
+  type MockUpstream,
+  type MockUpstreamOptions,
+  startMockUpstream,
+} from '../../src/mock-upstream/index.ts';
 
 const execFileP = promisify(execFile);
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -26,12 +31,14 @@ export const MOCK_ENV = {
 export function providersYaml(mock: MockUpstream): string {
   const p = (id: string, kind: string, env: string, mk: Parameters<MockUpstream['baseUrl']>[0]) =>
     `  ${id}:\n    kind: ${kind}\n    base_url: ${mock.baseUrl(mk)}\n    api_key: \${${env}}\n    allow_private_network: true\n`;
-  return 'providers:\n'
-    + p('openai', 'openai', 'MOCK_OPENAI_KEY', 'openai')
-    + p('anthropic', 'anthropic', 'MOCK_ANTHROPIC_KEY', 'anthropic')
-    + p('gemini', 'gemini', 'MOCK_GEMINI_KEY', 'gemini')
-    + p('mistral', 'mistral', 'MOCK_MISTRAL_KEY', 'mistral')
-    + p('llama', 'openai-compatible', 'MOCK_COMPAT_KEY', 'openai-compatible');
+  return (
+    'providers:\n' +
+    p('openai', 'openai', 'MOCK_OPENAI_KEY', 'openai') +
+    p('anthropic', 'anthropic', 'MOCK_ANTHROPIC_KEY', 'anthropic') +
+    p('gemini', 'gemini', 'MOCK_GEMINI_KEY', 'gemini') +
+    p('mistral', 'mistral', 'MOCK_MISTRAL_KEY', 'mistral') +
+    p('llama', 'openai-compatible', 'MOCK_COMPAT_KEY', 'openai-compatible')
+  );
 }
 
 /** The standard test models: one per provider family, plus embeddings and a fallback route. */
@@ -92,12 +99,22 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   const configPath = join(dir, 'portcullis.yaml');
   const server = opts.serverYaml ?? 'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\n';
   const state = opts.stateYaml ?? 'store:\n  path: ./state/portcullis.db\nsecurity:\n  data_dir: ./state\n';
-  writeFileSync(configPath, `${server}${state}logging:\n  level: info\n${providersYaml(mock)}${opts.extraProvidersYaml ?? ''}${opts.modelsYaml ?? STANDARD_MODELS}${opts.authYaml ?? ''}`);
+  writeFileSync(
+    configPath,
+    `${server}${state}logging:\n  level: info\n${providersYaml(mock)}${opts.extraProvidersYaml ?? ''}${opts.modelsYaml ?? STANDARD_MODELS}${opts.authYaml ?? ''}`,
+  );
   const env = { ...process.env, ...MOCK_ENV, ...opts.env };
-  const proc = spawn(process.execPath, [CLI, 'start', '--config', configPath], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [CLI, 'start', '--config', configPath], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
-  proc.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
 
   const url = await new Promise<string>((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${out}`)), 20_000);
@@ -112,11 +129,16 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
             resolveUrl(j.url);
             return;
           }
-        } catch { /* partial line */ }
+        } catch {
+          /* partial line */
+        }
       }
     };
     proc.stdout!.on('data', check);
-    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`gateway exited with ${code}:\n${out}`)); });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`gateway exited with ${code}:\n${out}`));
+    });
   });
 
   const cli = async (args: string[]) => {
@@ -130,17 +152,32 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   };
 
   return {
-    url, dir, configPath, mock, proc,
+    url,
+    dir,
+    configPath,
+    mock,
+    proc,
     output: () => out,
     cli,
     async createKey(o = {}) {
-      const r = await cli(['keys', 'create', '--config', configPath, '--label', o.label ?? 'test', '--models', o.models ?? '*', '--json']);
+      const r = await cli([
+        'keys',
+        'create',
+        '--config',
+        configPath,
+        '--label',
+        o.label ?? 'test',
+        '--models',
+        o.models ?? '*',
+        '--json',
+      ]);
       if (r.code !== 0) throw new Error(`keys create failed: ${r.stderr}`);
       return (JSON.parse(r.stdout) as { key: string }).key;
     },
     async mockControl(path, method, body) {
       const res = await fetch(`${mock.url}${path}`, {
-        method, headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await res.text();
@@ -160,10 +197,17 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
 }
 
 /** A raw HTTP call, for bad-input tests the SDKs would refuse to send. */
-export async function rawRequest(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | Buffer }) {
+export async function rawRequest(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string | Buffer },
+) {
   const res = await fetch(url, { method: init.method ?? 'POST', headers: init.headers, body: init.body });
   const text = await res.text();
   let json: unknown;
-  try { json = JSON.parse(text); } catch { json = undefined; }
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
   return { status: res.status, headers: res.headers, text, json: json as any };
 }

@@ -83,9 +83,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
 
   await listen();
   return {
-    get port() { return port; },
-    get connections() { return pairs.size; },
-    get frozen() { return frozen; },
+    get port() {
+      return port;
+    },
+    get connections() {
+      return pairs.size;
+    },
+    get frozen() {
+      return frozen;
+    },
     async close() {
       const s = server;
       server = undefined;

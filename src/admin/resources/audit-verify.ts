@@ -9,11 +9,12 @@
  * runs at a time and its result is reused for VERIFY_CACHE_MS, so the route cannot be used to
  * keep the machine busy.
  */
-import { verifyAuditInWorker } from '../../audit/verify-in-worker.ts';
+
 import type { VerifyResult } from '../../audit/verify.ts';
+import { verifyAuditInWorker } from '../../audit/verify-in-worker.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
 import type { AdminRoute } from '../types.ts';
-import { nowOf, principalOf, type AdminResourceDeps } from './deps.ts';
+import { type AdminResourceDeps, nowOf, principalOf } from './deps.ts';
 import { emptyBody, queryParams } from './input.ts';
 
 export const VERIFY_CACHE_MS = 60_000;
@@ -22,34 +23,43 @@ type Verify = (path: string, keys: readonly string[]) => Promise<VerifyResult>;
 
 export function createAuditVerifyRoutes(deps: AdminResourceDeps, verify: Verify = verifyAuditInWorker): AdminRoute[] {
   let last: { at: number; checkedAt: string; result: Promise<VerifyResult> } | undefined;
-  return [{
-    method: 'GET', path: '/admin/v1/audit/verify', auth: 'principal', action: 'audit.read',
-    async handle(req) {
-      principalOf(req);
-      emptyBody(req.body);
-      queryParams(req.query, []);
-      const now = nowOf(deps);
-      if (last === undefined || now.getTime() - last.at >= VERIFY_CACHE_MS) {
-        const keys = deps.audit.publicKey === undefined ? [] : [deps.audit.publicKey];
-        const run = { at: now.getTime(), checkedAt: now.toISOString(), result: verify(deps.auditPath, keys) };
-        last = run;
-        // A failed check is not remembered: the next call tries again.
-        run.result.catch(() => { if (last === run) last = undefined; });
-      }
-      let result: VerifyResult;
-      const checkedAt = last.checkedAt;
-      try {
-        result = await last.result;
-      } catch (err) {
-        throw gatewayError('audit.unavailable', { cause: err });
-      }
-      return {
-        status: 200,
-        body: {
-          ok: result.ok, status: result.ok ? 'valid' : 'tampered', checked_at: checkedAt,
-          finding: result.finding === undefined ? null : { kind: result.finding.kind },
-        },
-      };
+  return [
+    {
+      method: 'GET',
+      path: '/admin/v1/audit/verify',
+      auth: 'principal',
+      action: 'audit.read',
+      async handle(req) {
+        principalOf(req);
+        emptyBody(req.body);
+        queryParams(req.query, []);
+        const now = nowOf(deps);
+        if (last === undefined || now.getTime() - last.at >= VERIFY_CACHE_MS) {
+          const keys = deps.audit.publicKey === undefined ? [] : [deps.audit.publicKey];
+          const run = { at: now.getTime(), checkedAt: now.toISOString(), result: verify(deps.auditPath, keys) };
+          last = run;
+          // A failed check is not remembered: the next call tries again.
+          run.result.catch(() => {
+            if (last === run) last = undefined;
+          });
+        }
+        let result: VerifyResult;
+        const checkedAt = last.checkedAt;
+        try {
+          result = await last.result;
+        } catch (err) {
+          throw gatewayError('audit.unavailable', { cause: err });
+        }
+        return {
+          status: 200,
+          body: {
+            ok: result.ok,
+            status: result.ok ? 'valid' : 'tampered',
+            checked_at: checkedAt,
+            finding: result.finding === undefined ? null : { kind: result.finding.kind },
+          },
+        };
+      },
     },
-  }];
+  ];
 }

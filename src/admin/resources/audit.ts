@@ -6,13 +6,20 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { openAuditDatabaseForReading } from '../../audit/database.ts';
-import { CSV_HEADER, EXPORT_FORMATS, csvLine, jsonView, type ExportFormat, type ExportRange } from '../../audit/export.ts';
+import {
+  CSV_HEADER,
+  csvLine,
+  EXPORT_FORMATS,
+  type ExportFormat,
+  type ExportRange,
+  jsonView,
+} from '../../audit/export.ts';
 import { readTenantAuditRecords } from '../../audit/tenant-records.ts';
 import type { AuditRecord } from '../../audit/types.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
 import { invalid } from '../../surfaces/validation.ts';
 import type { AdminRoute } from '../types.ts';
-import { adminAuditEntry, nowOf, principalOf, recordChange, type AdminResourceDeps } from './deps.ts';
+import { type AdminResourceDeps, adminAuditEntry, nowOf, principalOf, recordChange } from './deps.ts';
 import { emptyBody, queryParams } from './input.ts';
 
 export const MAX_PAGE = 1000;
@@ -25,7 +32,11 @@ const ISO_INPUT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d
 function time(value: string | undefined, name: string): Date | undefined {
   if (value === undefined) return undefined;
   const d = ISO_INPUT.test(value) ? new Date(value) : new Date(Number.NaN);
-  if (Number.isNaN(d.getTime())) throw invalid(`query.${name}`, 'expected an ISO-8601 date or time with a zone, e.g. 2025-01-31 or 2025-01-31T12:00:00Z');
+  if (Number.isNaN(d.getTime()))
+    throw invalid(
+      `query.${name}`,
+      'expected an ISO-8601 date or time with a zone, e.g. 2025-01-31 or 2025-01-31T12:00:00Z',
+    );
   return d;
 }
 
@@ -70,7 +81,10 @@ function render(records: readonly AuditRecord[], format: ExportFormat): string {
 export function createAuditRoutes(deps: AdminResourceDeps): AdminRoute[] {
   return [
     {
-      method: 'GET', path: '/admin/v1/audit', auth: 'principal', action: 'audit.read',
+      method: 'GET',
+      path: '/admin/v1/audit',
+      auth: 'principal',
+      action: 'audit.read',
       async handle(req) {
         const principal = principalOf(req);
         emptyBody(req.body);
@@ -78,12 +92,15 @@ export function createAuditRoutes(deps: AdminResourceDeps): AdminRoute[] {
         const r = range(q, nowOf(deps), false);
         const limit = positiveInt(q.get('limit'), 'limit', MAX_PAGE) ?? DEFAULT_PAGE;
         const afterSeq = positiveInt(q.get('after'), 'after', Number.MAX_SAFE_INTEGER) ?? 0;
-        const records = withAuditDb(deps, (db) => readTenantAuditRecords(db, { tenantId: principal.tenantId, range: r, afterSeq, limit: limit + 1 }));
+        const records = withAuditDb(deps, (db) =>
+          readTenantAuditRecords(db, { tenantId: principal.tenantId, range: r, afterSeq, limit: limit + 1 }),
+        );
         const page = records.slice(0, limit);
         return {
           status: 200,
           body: {
-            from: r.from.toISOString(), to: r.to.toISOString(),
+            from: r.from.toISOString(),
+            to: r.to.toISOString(),
             data: page.map(jsonView),
             next_after: records.length > limit ? page[page.length - 1]!.seq : null,
           },
@@ -91,24 +108,35 @@ export function createAuditRoutes(deps: AdminResourceDeps): AdminRoute[] {
       },
     },
     {
-      method: 'GET', path: '/admin/v1/audit/export', auth: 'principal', action: 'audit.export',
+      method: 'GET',
+      path: '/admin/v1/audit/export',
+      auth: 'principal',
+      action: 'audit.export',
       async handle(req) {
         const principal = principalOf(req);
         emptyBody(req.body);
         const q = queryParams(req.query, ['from', 'to', 'format']);
         const r = range(q, nowOf(deps), true);
         const formatText = q.get('format') ?? 'jsonl';
-        if (!(EXPORT_FORMATS as readonly string[]).includes(formatText)) throw invalid('query.format', `expected one of ${EXPORT_FORMATS.join(', ')}`);
+        if (!(EXPORT_FORMATS as readonly string[]).includes(formatText))
+          throw invalid('query.format', `expected one of ${EXPORT_FORMATS.join(', ')}`);
         const format = formatText as ExportFormat;
         const records = withAuditDb(deps, (db) =>
-          readTenantAuditRecords(db, { tenantId: principal.tenantId, range: r, limit: MAX_EXPORT_RECORDS + 1 }));
+          readTenantAuditRecords(db, { tenantId: principal.tenantId, range: r, limit: MAX_EXPORT_RECORDS + 1 }),
+        );
         if (records.length > MAX_EXPORT_RECORDS) {
           throw invalid('query.to', `the range holds more than ${MAX_EXPORT_RECORDS} records; export a shorter range`);
         }
         // Who took a copy of the log is itself in the log, before the copy leaves.
-        await recordChange(deps, adminAuditEntry(req, principal, 'audit.export', null, {
-          from: r.from.toISOString(), to: r.to.toISOString(), format, records: records.length,
-        }));
+        await recordChange(
+          deps,
+          adminAuditEntry(req, principal, 'audit.export', null, {
+            from: r.from.toISOString(),
+            to: r.to.toISOString(),
+            format,
+            records: records.length,
+          }),
+        );
         const stamp = `${r.from.toISOString().slice(0, 10)}_${r.to.toISOString().slice(0, 10)}`;
         return {
           status: 200,

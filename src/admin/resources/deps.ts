@@ -7,8 +7,8 @@ import type { AuditLog } from '../../audit/audit-log.ts';
 import type { AuditActor, AuditEntry, AuditMetadata } from '../../audit/types.ts';
 import type { GatewayConfig } from '../../config/types.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
-import type { Store } from '../../store/store.ts';
 import type { BudgetBackend } from '../../limits/budgets/budget-backend.ts';
+import type { Store } from '../../store/store.ts';
 import type { AdminPrincipal, AdminRequest } from '../types.ts';
 
 export interface AdminResourceDeps {
@@ -22,11 +22,16 @@ export interface AdminResourceDeps {
   readonly onKeyRevoked?: (keyId: string) => void | Promise<void>;
   readonly now?: () => Date;
   /** The running config, for the read-only provider and route listings (undefined: they answer empty lists). */
-  readonly gatewayConfig?: Pick<GatewayConfig, 'providers' | 'models'> & Partial<Pick<GatewayConfig, 'budgets' | 'limits'>>;
+  readonly gatewayConfig?: Pick<GatewayConfig, 'providers' | 'models'> &
+    Partial<Pick<GatewayConfig, 'budgets' | 'limits'>>;
   /** The budget counters (undefined: no budget rules), read by GET /admin/v1/budgets. */
   readonly budgetBackend?: Pick<BudgetBackend, 'peek'>;
   /** This instance's circuit breakers (provider, upstream model, state); only targets that have been called are listed. */
-  readonly breakerStates?: () => ReadonlyArray<{ readonly provider: string; readonly model: string; readonly state: string }>;
+  readonly breakerStates?: () => ReadonlyArray<{
+    readonly provider: string;
+    readonly model: string;
+    readonly state: string;
+  }>;
 }
 
 /** The audit actor of an admin call; an admin API token is named in the metadata by `adminAuditEntry`. */
@@ -35,13 +40,25 @@ export function adminActor(principal: AdminPrincipal): AuditActor {
 }
 
 export function adminAuditEntry(
-  req: AdminRequest, principal: AdminPrincipal, action: string, target: string | null, metadata: AuditMetadata = {},
+  req: AdminRequest,
+  principal: AdminPrincipal,
+  action: string,
+  target: string | null,
+  metadata: AuditMetadata = {},
 ): AuditEntry {
   return {
-    actor: adminActor(principal), action, target, decision: 'allowed', reason: null, requestId: req.requestId,
+    actor: adminActor(principal),
+    action,
+    target,
+    decision: 'allowed',
+    reason: null,
+    requestId: req.requestId,
     metadata: {
-      role: principal.role, via: principal.via, ...(principal.tokenId ? { token_id: principal.tokenId } : {}),
-      client_ip: req.remoteAddress.slice(0, 64), ...metadata,
+      role: principal.role,
+      via: principal.via,
+      ...(principal.tokenId ? { token_id: principal.tokenId } : {}),
+      client_ip: req.remoteAddress.slice(0, 64),
+      ...metadata,
     },
   };
 }
@@ -55,7 +72,11 @@ export function assertAuditWritable(deps: AdminResourceDeps): void {
  * Records a change that has just been made. When the record cannot be written, `undo` puts
  * things back (best effort) and the call is refused with 503 `audit.unavailable`.
  */
-export async function recordChange(deps: AdminResourceDeps, entry: AuditEntry, undo?: () => Promise<unknown>): Promise<void> {
+export async function recordChange(
+  deps: AdminResourceDeps,
+  entry: AuditEntry,
+  undo?: () => Promise<unknown>,
+): Promise<void> {
   try {
     await deps.audit.append(entry);
   } catch (err) {

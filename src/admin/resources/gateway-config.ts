@@ -29,7 +29,10 @@ export function providerView(p: ProviderConfig) {
     allow_private_network: p.allowPrivateNetwork,
     max_connections: p.maxConnections,
     connect_timeout_ms: p.connectTimeoutMs,
-    tls: p.tls === undefined ? null : { custom_ca: p.tls.caFile !== undefined, ca_only: p.tls.caOnly, pinned_keys: p.tls.pinSha256.length },
+    tls:
+      p.tls === undefined
+        ? null
+        : { custom_ca: p.tls.caFile !== undefined, ca_only: p.tls.caOnly, pinned_keys: p.tls.pinSha256.length },
   };
 }
 
@@ -41,7 +44,9 @@ export function routeView(m: ModelRouteConfig) {
     timeout_ms: m.timeoutMs,
     attempt_timeout_ms: m.attemptTimeoutMs,
     retry: {
-      max_attempts: m.retry.maxAttempts, base_delay_ms: m.retry.baseDelayMs, max_delay_ms: m.retry.maxDelayMs,
+      max_attempts: m.retry.maxAttempts,
+      base_delay_ms: m.retry.baseDelayMs,
+      max_delay_ms: m.retry.maxDelayMs,
       max_retry_after_ms: m.retry.maxRetryAfterMs,
     },
     circuit_breaker: { failure_threshold: m.circuitBreaker.failureThreshold, open_ms: m.circuitBreaker.openMs },
@@ -53,7 +58,10 @@ export function routeView(m: ModelRouteConfig) {
 export function createGatewayConfigRoutes(deps: AdminResourceDeps): AdminRoute[] {
   return [
     {
-      method: 'GET', path: '/admin/v1/providers', auth: 'principal', action: 'config.read',
+      method: 'GET',
+      path: '/admin/v1/providers',
+      auth: 'principal',
+      action: 'config.read',
       async handle(req) {
         queryParams(req.query, []);
         emptyBody(req.body);
@@ -62,7 +70,10 @@ export function createGatewayConfigRoutes(deps: AdminResourceDeps): AdminRoute[]
       },
     },
     {
-      method: 'GET', path: '/admin/v1/routes', auth: 'principal', action: 'config.read',
+      method: 'GET',
+      path: '/admin/v1/routes',
+      auth: 'principal',
+      action: 'config.read',
       async handle(req) {
         queryParams(req.query, []);
         emptyBody(req.body);
@@ -72,11 +83,16 @@ export function createGatewayConfigRoutes(deps: AdminResourceDeps): AdminRoute[]
     },
     {
       // Breakers live in each instance's memory: this is the answering instance's view.
-      method: 'GET', path: '/admin/v1/breakers', auth: 'principal', action: 'config.read',
+      method: 'GET',
+      path: '/admin/v1/breakers',
+      auth: 'principal',
+      action: 'config.read',
       async handle(req) {
         queryParams(req.query, []);
         emptyBody(req.body);
-        const states = (deps.breakerStates?.() ?? []).slice().sort((a, b) => a.provider.localeCompare(b.provider) || a.model.localeCompare(b.model));
+        const states = (deps.breakerStates?.() ?? [])
+          .slice()
+          .sort((a, b) => a.provider.localeCompare(b.provider) || a.model.localeCompare(b.model));
         return { status: 200, body: { data: states, scope: 'instance' } };
       },
     },

@@ -5,7 +5,13 @@
  */
 import { formatCidr, parseCidr } from '../../server/ip-address.ts';
 import {
-  expectArray, expectObject, expectString, invalid, joinPath, rejectUnknownKeys, type Json,
+  expectArray,
+  expectObject,
+  expectString,
+  invalid,
+  type Json,
+  joinPath,
+  rejectUnknownKeys,
 } from '../../surfaces/validation.ts';
 
 export const MAX_NAME_CHARS = 100;

@@ -3,9 +3,17 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { verifyApiKey } from '../../identity/api-keys.ts';
 import { sampleAdminUser } from '../../store/admin-contract.ts';
 import { createKeyRoutes } from './keys.ts';
-import { call, openResourceFixture, outcome, principal, route, type ResourceFixture } from './resource-fixture.ts';
+import { call, openResourceFixture, outcome, principal, type ResourceFixture, route } from './resource-fixture.ts';
 
-type KeyBody = { id: string; key?: string; owner_user_id: string | null; team_id: string | null; created_by: string | null; revoked_at: string | null; expires_at: string | null };
+type KeyBody = {
+  id: string;
+  key?: string;
+  owner_user_id: string | null;
+  team_id: string | null;
+  created_by: string | null;
+  revoked_at: string | null;
+  expires_at: string | null;
+};
 
 describe('admin key routes', () => {
   let fx: ResourceFixture;
@@ -25,15 +33,27 @@ describe('admin key routes', () => {
     fx = await openResourceFixture();
     routes = createKeyRoutes(fx.deps);
     const now = new Date().toISOString();
-    for (const [id, name] of [['t1', 'one'], ['t2', 'two']]) {
+    for (const [id, name] of [
+      ['t1', 'one'],
+      ['t2', 'two'],
+    ]) {
       await fx.store.insertTeam({ id: id!, tenantId: 'tA', name: name!, ipAllowlist: [], createdAt: now });
     }
     await fx.store.insertTeam({ id: 'tb1', tenantId: 'tB', name: 'b', ipAllowlist: [], createdAt: now });
-    for (const [id, tenantId, teamId] of [['u_dev', 'tA', 't1'], ['u_dev2', 'tA', 't1'], ['u_t2', 'tA', 't2'], ['u_b', 'tB', 'tb1']]) {
-      await fx.store.insertAdminUser(sampleAdminUser({ id: id!, tenantId: tenantId!, teamId: teamId!, role: 'developer' }));
+    for (const [id, tenantId, teamId] of [
+      ['u_dev', 'tA', 't1'],
+      ['u_dev2', 'tA', 't1'],
+      ['u_t2', 'tA', 't2'],
+      ['u_b', 'tB', 'tb1'],
+    ]) {
+      await fx.store.insertAdminUser(
+        sampleAdminUser({ id: id!, tenantId: tenantId!, teamId: teamId!, role: 'developer' }),
+      );
     }
   });
-  afterEach(async () => { await fx.close(); });
+  afterEach(async () => {
+    await fx.close();
+  });
 
   async function makeKey(who = admin, body: Record<string, unknown> = {}): Promise<KeyBody> {
     const r = await call(create(), who, { body: { label: 'k', ...body } });
@@ -44,7 +64,15 @@ describe('admin key routes', () => {
     ((await call(list(), who, { query })).body as { data: KeyBody[] }).data.map((k) => k.id);
 
   it('creates a key that works, shows it once, and records who made it', async () => {
-    const r = await call(create(), admin, { body: { label: ' ci ', models: ['gpt-4o'], team_id: 't2', owner_user_id: 'u_t2', expires_at: '2999-01-01T00:00:00Z' } });
+    const r = await call(create(), admin, {
+      body: {
+        label: ' ci ',
+        models: ['gpt-4o'],
+        team_id: 't2',
+        owner_user_id: 'u_t2',
+        expires_at: '2999-01-01T00:00:00Z',
+      },
+    });
     assert.equal(r.status, 201);
     assert.equal(r.headers?.['cache-control'], 'no-store');
     const k = r.body as KeyBody & { label: string; hash?: string };
@@ -81,8 +109,11 @@ describe('admin key routes', () => {
       [{ label: 'x', client_cert_sha256: 7 }, 'client_cert_sha256'],
     ];
     for (const [body, path] of cases) {
-      await assert.rejects(call(create(), admin, { body }), (e: { code: string; param?: string }) =>
-        e.code === 'request.invalid' && (e.param ?? '') === path, JSON.stringify(body));
+      await assert.rejects(
+        call(create(), admin, { body }),
+        (e: { code: string; param?: string }) => e.code === 'request.invalid' && (e.param ?? '') === path,
+        JSON.stringify(body),
+      );
     }
     assert.deepEqual(await fx.store.listTenantApiKeys('tA'), []);
   });
@@ -100,7 +131,7 @@ describe('admin key routes', () => {
   it('developers create, see and revoke only their own keys', async () => {
     const own = await makeKey(dev);
     assert.equal(own.owner_user_id, 'u_dev');
-    assert.equal(own.team_id, 't1', 'placed in the developer\'s team');
+    assert.equal(own.team_id, 't1', "placed in the developer's team");
     const theirs = await makeKey(dev2);
     const adminKey = await makeKey(admin);
     assert.deepEqual(await ids(dev), [own.id]);
@@ -141,12 +172,16 @@ describe('admin key routes', () => {
     assert.equal(await outcome(revoke(), auditor, { params: { keyId: k.id } }), 'rbac.forbidden');
     assert.equal(await outcome(list(), principal('billing_viewer')), 'rbac.forbidden');
     // A token limited to reading cannot write even for a role that could.
-    const readOnlyToken = principal('admin', { via: 'token', tokenId: 'atk_1', tokenActions: ['key.read', 'key.read_own'] });
+    const readOnlyToken = principal('admin', {
+      via: 'token',
+      tokenId: 'atk_1',
+      tokenActions: ['key.read', 'key.read_own'],
+    });
     assert.equal(await outcome(create(), readOnlyToken, { body: { label: 'x' } }), 'rbac.forbidden');
     assert.equal((await fx.store.listTenantApiKeys('tA')).length, 1);
   });
 
-  it('another tenant\'s owner gets 404 on every key route and changes nothing', async () => {
+  it("another tenant's owner gets 404 on every key route and changes nothing", async () => {
     const k = await makeKey(admin);
     const intruder = principal('owner', { tenantId: 'tB', userId: 'u_b' });
     assert.deepEqual(await ids(intruder), []);
@@ -155,7 +190,10 @@ describe('admin key routes', () => {
     assert.equal(await outcome(rotate(), intruder, { params: { keyId: k.id } }), 'resource.not_found');
     // Nor can it place a key in tenant A's team or give it to tenant A's user.
     assert.equal(await outcome(create(), intruder, { body: { label: 'x', team_id: 't1' } }), 'resource.not_found');
-    assert.equal(await outcome(create(), intruder, { body: { label: 'x', owner_user_id: 'u_dev' } }), 'resource.not_found');
+    assert.equal(
+      await outcome(create(), intruder, { body: { label: 'x', owner_user_id: 'u_dev' } }),
+      'resource.not_found',
+    );
     const stored = await fx.store.getApiKey(k.id);
     assert.equal(stored?.revokedAt, null);
     assert.equal(stored?.expiresAt, null);
@@ -164,7 +202,10 @@ describe('admin key routes', () => {
 
   it('revokes once (409 after), and rotates with a grace period', async () => {
     const k = await makeKey(admin);
-    assert.equal(((await call(revoke(), admin, { params: { keyId: k.id } })).body as KeyBody).revoked_at !== null, true);
+    assert.equal(
+      ((await call(revoke(), admin, { params: { keyId: k.id } })).body as KeyBody).revoked_at !== null,
+      true,
+    );
     assert.equal(await outcome(revoke(), admin, { params: { keyId: k.id } }), 'resource.conflict');
     assert.equal(await outcome(rotate(), admin, { params: { keyId: k.id } }), 'resource.conflict');
 
@@ -176,8 +217,14 @@ describe('admin key routes', () => {
     assert.equal(body.owner_user_id, 'u_dev');
     assert.ok(body.old.expires_at !== null && Date.parse(body.old.expires_at) > Date.now());
     assert.equal((await verifyApiKey(fx.store, fx.deps.keyHashSecret, body.key!, new Date())).ok, true);
-    assert.equal(await outcome(rotate(), dev, { params: { keyId: live.id }, body: { grace_seconds: -1 } }), 'request.invalid');
-    assert.deepEqual(fx.entries.map((e) => e.action), ['key.create', 'key.revoke', 'key.create', 'key.rotate']);
+    assert.equal(
+      await outcome(rotate(), dev, { params: { keyId: live.id }, body: { grace_seconds: -1 } }),
+      'request.invalid',
+    );
+    assert.deepEqual(
+      fx.entries.map((e) => e.action),
+      ['key.create', 'key.revoke', 'key.create', 'key.rotate'],
+    );
   });
 
   it('a key the audit log cannot record is revoked before anyone can use it', async () => {

@@ -42,7 +42,9 @@ export async function openResourceFixture(): Promise<ResourceFixture> {
     store,
     auditPath,
     keyHashSecret: randomBytes(32),
-    onKeyRevoked: (id) => { revoked.push(id); },
+    onKeyRevoked: (id) => {
+      revoked.push(id);
+    },
     audit: {
       healthy: () => !announced,
       async append(entry) {
@@ -53,7 +55,10 @@ export async function openResourceFixture(): Promise<ResourceFixture> {
     },
   };
   return {
-    deps, store, entries, revoked,
+    deps,
+    store,
+    entries,
+    revoked,
     failAudit(announce) {
       failing = true;
       announced = announce;
@@ -85,10 +90,16 @@ export function route(routes: readonly AdminRoute[], method: AdminMethod, path: 
 
 /** Calls a route as the admin server would: the RBAC check first (403), then the handler. */
 export async function call(r: AdminRoute, who: AdminPrincipal, input: CallInput = {}): Promise<AdminResponse> {
-  if (!principalAllows(who, r.action)) throw new GatewayError('rbac.forbidden', { params: { role: who.role, action: r.action } });
+  if (!principalAllows(who, r.action))
+    throw new GatewayError('rbac.forbidden', { params: { role: who.role, action: r.action } });
   return r.handle({
-    principal: who, params: input.params ?? {}, query: new URLSearchParams(input.query ?? ''), body: input.body,
-    requestId: 'req-test', remoteAddress: '203.0.113.9', headers: {},
+    principal: who,
+    params: input.params ?? {},
+    query: new URLSearchParams(input.query ?? ''),
+    body: input.body,
+    requestId: 'req-test',
+    remoteAddress: '203.0.113.9',
+    headers: {},
   });
 }
 

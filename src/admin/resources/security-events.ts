@@ -8,13 +8,16 @@ import { jsonView } from '../../audit/export.ts';
 import { readTenantSecurityRecords } from '../../audit/tenant-records.ts';
 import type { AdminRoute } from '../types.ts';
 import { DEFAULT_PAGE, MAX_PAGE, positiveInt, range, withAuditDb } from './audit.ts';
-import { nowOf, principalOf, type AdminResourceDeps } from './deps.ts';
+import { type AdminResourceDeps, nowOf, principalOf } from './deps.ts';
 import { emptyBody, queryParams } from './input.ts';
 
 export function createSecurityEventRoutes(deps: AdminResourceDeps): AdminRoute[] {
   return [
     {
-      method: 'GET', path: '/admin/v1/security-events', auth: 'principal', action: 'security_event.read',
+      method: 'GET',
+      path: '/admin/v1/security-events',
+      auth: 'principal',
+      action: 'security_event.read',
       async handle(req) {
         const principal = principalOf(req);
         emptyBody(req.body);
@@ -23,12 +26,14 @@ export function createSecurityEventRoutes(deps: AdminResourceDeps): AdminRoute[]
         const limit = positiveInt(q.get('limit'), 'limit', MAX_PAGE) ?? DEFAULT_PAGE;
         const afterSeq = positiveInt(q.get('after'), 'after', Number.MAX_SAFE_INTEGER) ?? 0;
         const records = withAuditDb(deps, (db) =>
-          readTenantSecurityRecords(db, { tenantId: principal.tenantId, range: r, afterSeq, limit: limit + 1 }));
+          readTenantSecurityRecords(db, { tenantId: principal.tenantId, range: r, afterSeq, limit: limit + 1 }),
+        );
         const page = records.slice(0, limit);
         return {
           status: 200,
           body: {
-            from: r.from.toISOString(), to: r.to.toISOString(),
+            from: r.from.toISOString(),
+            to: r.to.toISOString(),
             data: page.map(jsonView),
             next_after: records.length > limit ? page[page.length - 1]!.seq : null,
           },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { sampleApiKeyRecord } from '../../store/contract-fixtures.ts';
-import { call, openResourceFixture, outcome, principal, route, type ResourceFixture } from './resource-fixture.ts';
+import { call, openResourceFixture, outcome, principal, type ResourceFixture, route } from './resource-fixture.ts';
 import { createTeamRoutes } from './teams.ts';
 
 describe('admin teams routes', () => {
@@ -18,7 +18,9 @@ describe('admin teams routes', () => {
     fx = await openResourceFixture();
     routes = createTeamRoutes(fx.deps);
   });
-  afterEach(async () => { await fx.close(); });
+  afterEach(async () => {
+    await fx.close();
+  });
 
   async function makeTeam(name: string, who = owner): Promise<string> {
     const r = await call(create(), who, { body: { name } });
@@ -26,7 +28,9 @@ describe('admin teams routes', () => {
   }
 
   it('creates, reads, renames and deletes a team, auditing each change', async () => {
-    const r = await call(create(), owner, { body: { name: '  Data science ', ip_allowlist: ['10.1.2.3/8', '2001:db8::1', '10.0.0.0/8'] } });
+    const r = await call(create(), owner, {
+      body: { name: '  Data science ', ip_allowlist: ['10.1.2.3/8', '2001:db8::1', '10.0.0.0/8'] },
+    });
     assert.equal(r.status, 201);
     const team = r.body as { id: string; name: string; ip_allowlist: string[]; tenant_id: string };
     assert.equal(team.name, 'Data science');
@@ -37,9 +41,14 @@ describe('admin teams routes', () => {
     assert.deepEqual(renamed.body, { ...team, name: 'ML', ip_allowlist: [] });
     assert.equal((await call(del(), owner, { params: { teamId: team.id } })).status, 204);
     assert.equal(await outcome(get(), owner, { params: { teamId: team.id } }), 'resource.not_found');
-    assert.deepEqual(fx.entries.map((e) => [e.action, e.actor.kind, e.actor.tenant, e.target]), [
-      ['team.create', 'admin', 'tA', team.id], ['team.update', 'admin', 'tA', team.id], ['team.delete', 'admin', 'tA', team.id],
-    ]);
+    assert.deepEqual(
+      fx.entries.map((e) => [e.action, e.actor.kind, e.actor.tenant, e.target]),
+      [
+        ['team.create', 'admin', 'tA', team.id],
+        ['team.update', 'admin', 'tA', team.id],
+        ['team.delete', 'admin', 'tA', team.id],
+      ],
+    );
     assert.equal(fx.entries[1]?.metadata?.old_name, 'Data science');
   });
 
@@ -56,8 +65,11 @@ describe('admin teams routes', () => {
       [undefined, ''],
     ];
     for (const [body, path] of cases) {
-      await assert.rejects(call(create(), owner, { body }), (e: { code: string; param?: string }) =>
-        e.code === 'request.invalid' && (e.param ?? '') === path, JSON.stringify(body));
+      await assert.rejects(
+        call(create(), owner, { body }),
+        (e: { code: string; param?: string }) => e.code === 'request.invalid' && (e.param ?? '') === path,
+        JSON.stringify(body),
+      );
     }
     assert.equal(await outcome(list(), owner, { query: 'page=2' }), 'request.invalid');
     assert.deepEqual(await fx.store.listTeams('tA'), []);
@@ -68,8 +80,17 @@ describe('admin teams routes', () => {
     const a = await makeTeam('alpha');
     const b = await makeTeam('beta');
     assert.equal(await outcome(create(), owner, { body: { name: 'alpha' } }), 'resource.conflict');
-    assert.equal(await outcome(patch(), owner, { params: { teamId: b }, body: { name: 'alpha' } }), 'resource.conflict');
-    assert.deepEqual((await fx.store.listTeams('tA')).map((t) => [t.id, t.name]), [[a, 'alpha'], [b, 'beta']]);
+    assert.equal(
+      await outcome(patch(), owner, { params: { teamId: b }, body: { name: 'alpha' } }),
+      'resource.conflict',
+    );
+    assert.deepEqual(
+      (await fx.store.listTeams('tA')).map((t) => [t.id, t.name]),
+      [
+        [a, 'alpha'],
+        [b, 'beta'],
+      ],
+    );
   });
 
   it('keeps a team that still has active keys', async () => {
@@ -83,7 +104,10 @@ describe('admin teams routes', () => {
     const mine = await makeTeam('mine');
     const other = await makeTeam('other');
     const tm = principal('team_manager', { teamId: mine });
-    assert.deepEqual(((await call(list(), tm)).body as { data: Array<{ id: string }> }).data.map((t) => t.id), [mine]);
+    assert.deepEqual(
+      ((await call(list(), tm)).body as { data: Array<{ id: string }> }).data.map((t) => t.id),
+      [mine],
+    );
     assert.equal((await call(get(), tm, { params: { teamId: mine } })).status, 200);
     assert.equal(await outcome(get(), tm, { params: { teamId: other } }), 'resource.not_found');
     assert.equal(await outcome(get(), tm, { params: { teamId: 'team_does_not_exist' } }), 'resource.not_found');
@@ -91,12 +115,16 @@ describe('admin teams routes', () => {
     assert.equal(await outcome(list(), principal('developer')), 'rbac.forbidden');
   });
 
-  it('another tenant\'s owner gets 404 on every team route and changes nothing', async () => {
+  it("another tenant's owner gets 404 on every team route and changes nothing", async () => {
     const id = await makeTeam('alpha');
     const before = await fx.store.getTeam('tA', id);
     const intruder = principal('owner', { tenantId: 'tB', userId: 'u_b' });
     assert.deepEqual((await call(list(), intruder)).body, { data: [] });
-    for (const [r, body] of [[get(), undefined], [patch(), { name: 'pwned' }], [del(), undefined]] as const) {
+    for (const [r, body] of [
+      [get(), undefined],
+      [patch(), { name: 'pwned' }],
+      [del(), undefined],
+    ] as const) {
       assert.equal(await outcome(r, intruder, { params: { teamId: id }, body }), 'resource.not_found');
     }
     assert.deepEqual(await fx.store.getTeam('tA', id), before);
@@ -107,10 +135,20 @@ describe('admin teams routes', () => {
     const kept = await makeTeam('kept');
     fx.failAudit(false);
     assert.equal(await outcome(create(), owner, { body: { name: 'ghost' } }), 'audit.unavailable');
-    assert.equal(await outcome(patch(), owner, { params: { teamId: kept }, body: { name: 'renamed', ip_allowlist: ['10.0.0.0/8'] } }), 'audit.unavailable');
+    assert.equal(
+      await outcome(patch(), owner, {
+        params: { teamId: kept },
+        body: { name: 'renamed', ip_allowlist: ['10.0.0.0/8'] },
+      }),
+      'audit.unavailable',
+    );
     assert.equal(await outcome(del(), owner, { params: { teamId: kept } }), 'audit.unavailable');
     const teams = await fx.store.listTeams('tA');
-    assert.deepEqual(teams.map((t) => [t.id, t.name, t.ipAllowlist]), [[kept, 'kept', []]], 'every change was undone');
+    assert.deepEqual(
+      teams.map((t) => [t.id, t.name, t.ipAllowlist]),
+      [[kept, 'kept', []]],
+      'every change was undone',
+    );
     fx.failAudit(true);
     assert.equal(await outcome(create(), owner, { body: { name: 'ghost' } }), 'audit.unavailable');
     assert.equal((await fx.store.listTeams('tA')).length, 1);

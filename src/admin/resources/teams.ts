@@ -8,7 +8,14 @@ import { StoreConflictError } from '../../store/store.ts';
 import type { TeamPatch, TeamRecord } from '../../store/tenancy.ts';
 import { assertTeamScope, isTeamBound, notFound } from '../rbac.ts';
 import type { AdminPrincipal, AdminRoute } from '../types.ts';
-import { adminAuditEntry, assertAuditWritable, nowOf, principalOf, recordChange, type AdminResourceDeps } from './deps.ts';
+import {
+  type AdminResourceDeps,
+  adminAuditEntry,
+  assertAuditWritable,
+  nowOf,
+  principalOf,
+  recordChange,
+} from './deps.ts';
 import { bodyObject, cidrList, displayName, emptyBody, queryParams } from './input.ts';
 
 export function teamView(t: TeamRecord) {
@@ -16,11 +23,17 @@ export function teamView(t: TeamRecord) {
 }
 
 function nameTaken(): Error {
-  return gatewayError('resource.conflict', { params: { resource: 'team', detail: 'a team of this name already exists' } });
+  return gatewayError('resource.conflict', {
+    params: { resource: 'team', detail: 'a team of this name already exists' },
+  });
 }
 
 /** The team, if it exists in the principal's tenant and reach; otherwise 404. */
-export async function loadTeamInScope(deps: AdminResourceDeps, principal: AdminPrincipal, teamId: string): Promise<TeamRecord> {
+export async function loadTeamInScope(
+  deps: AdminResourceDeps,
+  principal: AdminPrincipal,
+  teamId: string,
+): Promise<TeamRecord> {
   // Scope before the lookup: a team-bound caller learns nothing about other teams' ids.
   assertTeamScope(principal, teamId, 'team', teamId);
   const team = await deps.store.getTeam(principal.tenantId, teamId);
@@ -31,7 +44,10 @@ export async function loadTeamInScope(deps: AdminResourceDeps, principal: AdminP
 export function createTeamRoutes(deps: AdminResourceDeps): AdminRoute[] {
   return [
     {
-      method: 'GET', path: '/admin/v1/teams', auth: 'principal', action: 'team.read',
+      method: 'GET',
+      path: '/admin/v1/teams',
+      auth: 'principal',
+      action: 'team.read',
       async handle(req) {
         const principal = principalOf(req);
         queryParams(req.query, []);
@@ -42,12 +58,16 @@ export function createTeamRoutes(deps: AdminResourceDeps): AdminRoute[] {
       },
     },
     {
-      method: 'POST', path: '/admin/v1/teams', auth: 'principal', action: 'team.write',
+      method: 'POST',
+      path: '/admin/v1/teams',
+      auth: 'principal',
+      action: 'team.write',
       async handle(req) {
         const principal = principalOf(req);
         queryParams(req.query, []);
         const body = bodyObject(req.body, ['name', 'ip_allowlist']);
-        if (body.name === undefined) throw gatewayError('request.invalid', { params: { path: 'name', detail: 'is required' }, param: 'name' });
+        if (body.name === undefined)
+          throw gatewayError('request.invalid', { params: { path: 'name', detail: 'is required' }, param: 'name' });
         const team: TeamRecord = {
           id: `team_${randomUUID()}`,
           tenantId: principal.tenantId,
@@ -62,14 +82,22 @@ export function createTeamRoutes(deps: AdminResourceDeps): AdminRoute[] {
           if (err instanceof StoreConflictError) throw nameTaken();
           throw err;
         }
-        await recordChange(deps, adminAuditEntry(req, principal, 'team.create', team.id, {
-          name: team.name, ip_allowlist: team.ipAllowlist.join(',').slice(0, 500),
-        }), () => deps.store.deleteTeam(principal.tenantId, team.id));
+        await recordChange(
+          deps,
+          adminAuditEntry(req, principal, 'team.create', team.id, {
+            name: team.name,
+            ip_allowlist: team.ipAllowlist.join(',').slice(0, 500),
+          }),
+          () => deps.store.deleteTeam(principal.tenantId, team.id),
+        );
         return { status: 201, body: teamView(team) };
       },
     },
     {
-      method: 'GET', path: '/admin/v1/teams/:teamId', auth: 'principal', action: 'team.read',
+      method: 'GET',
+      path: '/admin/v1/teams/:teamId',
+      auth: 'principal',
+      action: 'team.read',
       async handle(req) {
         const principal = principalOf(req);
         queryParams(req.query, []);
@@ -78,7 +106,10 @@ export function createTeamRoutes(deps: AdminResourceDeps): AdminRoute[] {
       },
     },
     {
-      method: 'PATCH', path: '/admin/v1/teams/:teamId', auth: 'principal', action: 'team.write',
+      method: 'PATCH',
+      path: '/admin/v1/teams/:teamId',
+      auth: 'principal',
+      action: 'team.write',
       async handle(req) {
         const principal = principalOf(req);
         queryParams(req.query, []);
@@ -98,15 +129,24 @@ export function createTeamRoutes(deps: AdminResourceDeps): AdminRoute[] {
         }
         if (after === undefined) throw notFound('team', before.id);
         const restore: TeamPatch = { name: before.name, ipAllowlist: before.ipAllowlist };
-        await recordChange(deps, adminAuditEntry(req, principal, 'team.update', before.id, {
-          old_name: before.name, name: after.name,
-          old_ip_allowlist: before.ipAllowlist.join(',').slice(0, 500), ip_allowlist: after.ipAllowlist.join(',').slice(0, 500),
-        }), () => deps.store.updateTeam(principal.tenantId, before.id, restore));
+        await recordChange(
+          deps,
+          adminAuditEntry(req, principal, 'team.update', before.id, {
+            old_name: before.name,
+            name: after.name,
+            old_ip_allowlist: before.ipAllowlist.join(',').slice(0, 500),
+            ip_allowlist: after.ipAllowlist.join(',').slice(0, 500),
+          }),
+          () => deps.store.updateTeam(principal.tenantId, before.id, restore),
+        );
         return { status: 200, body: teamView(after) };
       },
     },
     {
-      method: 'DELETE', path: '/admin/v1/teams/:teamId', auth: 'principal', action: 'team.write',
+      method: 'DELETE',
+      path: '/admin/v1/teams/:teamId',
+      auth: 'principal',
+      action: 'team.write',
       async handle(req) {
         const principal = principalOf(req);
         queryParams(req.query, []);
@@ -116,10 +156,16 @@ export function createTeamRoutes(deps: AdminResourceDeps): AdminRoute[] {
         const outcome = await deps.store.deleteTeam(principal.tenantId, team.id);
         if (outcome === 'not_found') throw notFound('team', team.id);
         if (outcome === 'in_use') {
-          throw gatewayError('resource.conflict', { params: { resource: 'team', detail: 'the team still has active keys or members; revoke or move them first' } });
+          throw gatewayError('resource.conflict', {
+            params: {
+              resource: 'team',
+              detail: 'the team still has active keys or members; revoke or move them first',
+            },
+          });
         }
-        await recordChange(deps, adminAuditEntry(req, principal, 'team.delete', team.id, { name: team.name }),
-          () => deps.store.insertTeam(team));
+        await recordChange(deps, adminAuditEntry(req, principal, 'team.delete', team.id, { name: team.name }), () =>
+          deps.store.insertTeam(team),
+        );
         return { status: 204 };
       },
     },

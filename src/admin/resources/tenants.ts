@@ -6,7 +6,7 @@
 import type { TenantRecord } from '../../store/tenancy.ts';
 import { assertSameTenant, notFound } from '../rbac.ts';
 import type { AdminRoute } from '../types.ts';
-import { adminAuditEntry, assertAuditWritable, principalOf, recordChange, type AdminResourceDeps } from './deps.ts';
+import { type AdminResourceDeps, adminAuditEntry, assertAuditWritable, principalOf, recordChange } from './deps.ts';
 import { bodyObject, displayName, emptyBody, queryParams } from './input.ts';
 
 export function tenantView(t: TenantRecord) {
@@ -16,7 +16,10 @@ export function tenantView(t: TenantRecord) {
 export function createTenantRoutes(deps: AdminResourceDeps): AdminRoute[] {
   return [
     {
-      method: 'GET', path: '/admin/v1/tenants/:tenantId', auth: 'principal', action: 'tenant.read',
+      method: 'GET',
+      path: '/admin/v1/tenants/:tenantId',
+      auth: 'principal',
+      action: 'tenant.read',
       async handle(req) {
         const principal = principalOf(req);
         queryParams(req.query, []);
@@ -29,7 +32,10 @@ export function createTenantRoutes(deps: AdminResourceDeps): AdminRoute[] {
       },
     },
     {
-      method: 'PATCH', path: '/admin/v1/tenants/:tenantId', auth: 'principal', action: 'tenant.write',
+      method: 'PATCH',
+      path: '/admin/v1/tenants/:tenantId',
+      auth: 'principal',
+      action: 'tenant.write',
       async handle(req) {
         const principal = principalOf(req);
         queryParams(req.query, []);
@@ -43,8 +49,11 @@ export function createTenantRoutes(deps: AdminResourceDeps): AdminRoute[] {
         assertAuditWritable(deps);
         const after = await deps.store.updateTenant(principal.tenantId, { name });
         if (after === undefined) throw notFound('tenant', id);
-        await recordChange(deps, adminAuditEntry(req, principal, 'tenant.update', after.id, { old_name: before.name, name: after.name }),
-          () => deps.store.updateTenant(principal.tenantId, { name: before.name }));
+        await recordChange(
+          deps,
+          adminAuditEntry(req, principal, 'tenant.update', after.id, { old_name: before.name, name: after.name }),
+          () => deps.store.updateTenant(principal.tenantId, { name: before.name }),
+        );
         return { status: 200, body: tenantView(after) };
       },
     },

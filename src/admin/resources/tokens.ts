@@ -9,8 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import { gatewayError } from '../../errors/gateway-error.ts';
 import { keyedHash, newAdminToken, tokenDisplayPrefix } from '../../identity/admin/admin-secrets.ts';
-import { expectArray, expectNumber, expectString, invalid, joinPath } from '../../surfaces/validation.ts';
 import type { AdminTokenRecord } from '../../store/admin-records.ts';
+import { expectArray, expectNumber, expectString, invalid, joinPath } from '../../surfaces/validation.ts';
 import { isAdminAction, notFound, principalAllows } from '../rbac.ts';
 import type { AdminRoute } from '../types.ts';
 import { adminAuditEntry, assertAuditWritable, nowOf, principalOf, recordChange } from './deps.ts';
@@ -22,8 +22,14 @@ const MAX_TOKENS_PER_USER = 50;
 
 export function adminTokenView(t: AdminTokenRecord) {
   return {
-    id: t.id, label: t.label, prefix: t.prefix, actions: t.actions, created_at: t.createdAt, expires_at: t.expiresAt,
-    revoked_at: t.revokedAt, last_used_at: t.lastUsedAt,
+    id: t.id,
+    label: t.label,
+    prefix: t.prefix,
+    actions: t.actions,
+    created_at: t.createdAt,
+    expires_at: t.expiresAt,
+    revoked_at: t.revokedAt,
+    last_used_at: t.lastUsedAt,
   };
 }
 
@@ -31,7 +37,10 @@ export function createTokenRoutes(deps: AdminIdentityDeps): AdminRoute[] {
   const { identity } = deps;
   return [
     {
-      method: 'POST', path: '/admin/v1/tokens', auth: 'principal', action: 'token.write',
+      method: 'POST',
+      path: '/admin/v1/tokens',
+      auth: 'principal',
+      action: 'token.write',
       async handle(req) {
         const principal = principalOf(req);
         queryParams(req.query, []);
@@ -47,55 +56,89 @@ export function createTokenRoutes(deps: AdminIdentityDeps): AdminRoute[] {
             const a = expectString(item, p, { minLength: 1, maxLength: 64 });
             if (!isAdminAction(a)) throw invalid(p, 'unknown action');
             if (!principalAllows(principal, a)) {
-              throw gatewayError('rbac.forbidden', { params: { role: principal.role, action: `grant ${a} to a token` } });
+              throw gatewayError('rbac.forbidden', {
+                params: { role: principal.role, action: `grant ${a} to a token` },
+              });
             }
             if (!actions!.includes(a)) actions!.push(a);
           });
         }
         const now = nowOf(deps);
-        const expiresInS = body.expires_in_s === undefined ? undefined
-          : expectNumber(body.expires_in_s, 'expires_in_s', { min: 60, max: MAX_EXPIRES_IN_S, integer: true });
-        const active = (await deps.store.listAdminTokens({ userId: principal.userId }))
-          .filter((t) => t.revokedAt === null && (t.expiresAt === null || Date.parse(t.expiresAt) > now.getTime()));
+        const expiresInS =
+          body.expires_in_s === undefined
+            ? undefined
+            : expectNumber(body.expires_in_s, 'expires_in_s', { min: 60, max: MAX_EXPIRES_IN_S, integer: true });
+        const active = (await deps.store.listAdminTokens({ userId: principal.userId })).filter(
+          (t) => t.revokedAt === null && (t.expiresAt === null || Date.parse(t.expiresAt) > now.getTime()),
+        );
         if (active.length >= MAX_TOKENS_PER_USER) {
-          throw gatewayError('resource.conflict', { params: { resource: 'token', detail: `at most ${MAX_TOKENS_PER_USER} active tokens per user; revoke one first` } });
+          throw gatewayError('resource.conflict', {
+            params: {
+              resource: 'token',
+              detail: `at most ${MAX_TOKENS_PER_USER} active tokens per user; revoke one first`,
+            },
+          });
         }
         const token = newAdminToken();
         const record: AdminTokenRecord = {
-          id: `atk_${randomUUID().replaceAll('-', '')}`, userId: principal.userId, tenantId: principal.tenantId, label,
-          prefix: tokenDisplayPrefix(token), hash: keyedHash(identity.secret, 'admin-token', token), actions,
-          createdAt: now.toISOString(), expiresAt: expiresInS === undefined ? null : new Date(now.getTime() + expiresInS * 1000).toISOString(),
-          revokedAt: null, lastUsedAt: null,
+          id: `atk_${randomUUID().replaceAll('-', '')}`,
+          userId: principal.userId,
+          tenantId: principal.tenantId,
+          label,
+          prefix: tokenDisplayPrefix(token),
+          hash: keyedHash(identity.secret, 'admin-token', token),
+          actions,
+          createdAt: now.toISOString(),
+          expiresAt: expiresInS === undefined ? null : new Date(now.getTime() + expiresInS * 1000).toISOString(),
+          revokedAt: null,
+          lastUsedAt: null,
         };
         assertAuditWritable(deps);
         await deps.store.insertAdminToken(record);
-        await recordChange(deps, adminAuditEntry(req, principal, 'admin_token.create', record.id, {
-          prefix: record.prefix, actions: actions === null ? null : actions.join(','), expires_at: record.expiresAt,
-        }), () => deps.store.revokeAdminToken(record.id, new Date().toISOString()));
+        await recordChange(
+          deps,
+          adminAuditEntry(req, principal, 'admin_token.create', record.id, {
+            prefix: record.prefix,
+            actions: actions === null ? null : actions.join(','),
+            expires_at: record.expiresAt,
+          }),
+          () => deps.store.revokeAdminToken(record.id, new Date().toISOString()),
+        );
         return { status: 201, body: { token, ...adminTokenView(record) } };
       },
     },
     {
-      method: 'GET', path: '/admin/v1/tokens', auth: 'principal', action: 'self',
+      method: 'GET',
+      path: '/admin/v1/tokens',
+      auth: 'principal',
+      action: 'self',
       async handle(req) {
         const principal = principalOf(req);
         queryParams(req.query, []);
         const tokens = await deps.store.listAdminTokens({ userId: principal.userId });
-        return { status: 200, body: { data: tokens.filter((t) => t.tenantId === principal.tenantId).map(adminTokenView) } };
+        return {
+          status: 200,
+          body: { data: tokens.filter((t) => t.tenantId === principal.tenantId).map(adminTokenView) },
+        };
       },
     },
     {
-      method: 'DELETE', path: '/admin/v1/tokens/:tokenId', auth: 'principal', action: 'token.write',
+      method: 'DELETE',
+      path: '/admin/v1/tokens/:tokenId',
+      auth: 'principal',
+      action: 'token.write',
       async handle(req) {
         const principal = principalOf(req);
         queryParams(req.query, []);
         emptyBody(req.body);
         const id = req.params.tokenId!;
         const token = await deps.store.getAdminToken(id);
-        if (token === undefined || token.userId !== principal.userId || token.tenantId !== principal.tenantId) throw notFound('token', id);
+        if (token === undefined || token.userId !== principal.userId || token.tenantId !== principal.tenantId)
+          throw notFound('token', id);
         assertAuditWritable(deps);
         const revoked = await deps.store.revokeAdminToken(id, nowOf(deps).toISOString());
-        if (!revoked) throw gatewayError('resource.conflict', { params: { resource: 'token', detail: 'it is already revoked' } });
+        if (!revoked)
+          throw gatewayError('resource.conflict', { params: { resource: 'token', detail: 'it is already revoked' } });
         await recordChange(deps, adminAuditEntry(req, principal, 'admin_token.revoke', id, { prefix: token.prefix }));
         return { status: 204 };
       },

@@ -2,7 +2,17 @@
 
 /** JWS algorithms accepted from an issuer: asymmetric only (RFC 8725 §3.1, no HMAC, never `none`). */
 export type JwtAlgorithm =
-  | 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'Ed25519';
+  | 'RS256'
+  | 'RS384'
+  | 'RS512'
+  | 'PS256'
+  | 'PS384'
+  | 'PS512'
+  | 'ES256'
+  | 'ES384'
+  | 'ES512'
+  | 'EdDSA'
+  | 'Ed25519';
 
 /** Which token claims carry the caller's identity and scope. */
 export interface JwtClaimNames {
@@ -108,5 +118,10 @@ export interface AdminConfig {
   /** Lifetime of one-time enrolment tokens (new users, MFA resets). */
   readonly enrolmentTtlS: number;
   /** Failed logins per source (and per account from one source) before a lockout. */
-  readonly lockout: { readonly threshold: number; readonly windowS: number; readonly baseLockoutS: number; readonly maxLockoutS: number };
+  readonly lockout: {
+    readonly threshold: number;
+    readonly windowS: number;
+    readonly baseLockoutS: number;
+    readonly maxLockoutS: number;
+  };
 }

@@ -23,14 +23,24 @@ describe('local KEK', () => {
     const dek = randomBytes(32);
     const wrapped = await kek.wrap(dek, Buffer.from('dek-1|tenant-a'));
     await assert.rejects(kek.unwrap(wrapped, Buffer.from('dek-1|tenant-b')), (e) => isCryptoError(e, 'tampered'));
-    await assert.rejects(randomKek().unwrap(wrapped, Buffer.from('dek-1|tenant-a')), (e) => isCryptoError(e, 'tampered'));
+    await assert.rejects(randomKek().unwrap(wrapped, Buffer.from('dek-1|tenant-a')), (e) =>
+      isCryptoError(e, 'tampered'),
+    );
     for (let bit = 0; bit < wrapped.length * 8; bit++) {
       const bad = Buffer.from(wrapped);
       bad[bit >> 3]! ^= 1 << (bit & 7);
-      await assert.rejects(kek.unwrap(bad, Buffer.from('dek-1|tenant-a')), (e) => isCryptoError(e, 'tampered'), `bit ${bit}`);
+      await assert.rejects(
+        kek.unwrap(bad, Buffer.from('dek-1|tenant-a')),
+        (e) => isCryptoError(e, 'tampered'),
+        `bit ${bit}`,
+      );
     }
     for (let len = 0; len < wrapped.length; len++) {
-      await assert.rejects(kek.unwrap(wrapped.subarray(0, len), Buffer.from('dek-1|tenant-a')), (e) => isCryptoError(e, 'tampered'), `length ${len}`);
+      await assert.rejects(
+        kek.unwrap(wrapped.subarray(0, len), Buffer.from('dek-1|tenant-a')),
+        (e) => isCryptoError(e, 'tampered'),
+        `length ${len}`,
+      );
     }
   });
 
@@ -49,11 +59,17 @@ describe('local KEK', () => {
     key.fill(0); // the caller wiping its buffer does not break the KEK
     await kek.unwrap(wrapped, Buffer.alloc(0));
     kek.destroy();
-    await assert.rejects(kek.unwrap(wrapped, Buffer.alloc(0)), (e) => isCryptoError(e, 'bad_key') && /destroyed/.test(e.message));
+    await assert.rejects(
+      kek.unwrap(wrapped, Buffer.alloc(0)),
+      (e) => isCryptoError(e, 'bad_key') && /destroyed/.test(e.message),
+    );
   });
 
   it('refuses keys of the wrong size', () => {
-    assert.throws(() => createLocalKek(randomBytes(16), 'test key'), (e) => isCryptoError(e, 'bad_key') && /test key must hold exactly 32 bytes \(got 16\)/.test(e.message));
+    assert.throws(
+      () => createLocalKek(randomBytes(16), 'test key'),
+      (e) => isCryptoError(e, 'bad_key') && /test key must hold exactly 32 bytes \(got 16\)/.test(e.message),
+    );
   });
 });
 
@@ -63,15 +79,24 @@ describe('keyring', () => {
     const previous = randomKek();
     const ring = createKeyring(current, [previous]);
     assert.equal(ring.forUnwrap(previous.id, 'x'), previous);
-    assert.throws(() => createKeyring(current).forUnwrap(previous.id, 'data key d1 was'), (e) => {
-      assert.ok(isCryptoError(e, 'wrong_kek'));
-      assert.match(e.message, new RegExp(`^data key d1 was wrapped by KEK ${previous.id}, the configured KEK is ${current.id};`));
-      return true;
-    });
+    assert.throws(
+      () => createKeyring(current).forUnwrap(previous.id, 'data key d1 was'),
+      (e) => {
+        assert.ok(isCryptoError(e, 'wrong_kek'));
+        assert.match(
+          e.message,
+          new RegExp(`^data key d1 was wrapped by KEK ${previous.id}, the configured KEK is ${current.id};`),
+        );
+        return true;
+      },
+    );
   });
 
   it('refuses the same KEK twice', () => {
     const k = randomKek();
-    assert.throws(() => createKeyring(k, [k]), (e) => isCryptoError(e, 'bad_key'));
+    assert.throws(
+      () => createKeyring(k, [k]),
+      (e) => isCryptoError(e, 'bad_key'),
+    );
   });
 });

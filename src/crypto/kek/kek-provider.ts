@@ -75,7 +75,12 @@ export function createLocalKek(key: Buffer, source: string): LocalKek {
       const iv = wrapped.subarray(1, 1 + IV_BYTES);
       const tag = wrapped.subarray(wrapped.length - TAG_BYTES);
       const body = wrapped.subarray(1 + IV_BYTES, wrapped.length - TAG_BYTES);
-      return gcmOpen(key, { iv, body, tag }, aad, `a data key wrapped by KEK ${id} failed authentication (modified, or moved to another record)`);
+      return gcmOpen(
+        key,
+        { iv, body, tag },
+        aad,
+        `a data key wrapped by KEK ${id} failed authentication (modified, or moved to another record)`,
+      );
     },
     destroy() {
       material.fill(0);

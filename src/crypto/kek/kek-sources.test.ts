@@ -53,7 +53,11 @@ describe('KEK from an environment variable', () => {
     refusal(() => kekFromEnv('PCL_KEK', {}), /environment variable PCL_KEK is not set/);
   });
   it('names the variable holding a wrong value, without the value', () => {
-    refusal(() => kekFromEnv('PCL_KEK', { PCL_KEK: 'hunter2hunter2' }), /environment variable PCL_KEK .*base64/, 'hunter2hunter2');
+    refusal(
+      () => kekFromEnv('PCL_KEK', { PCL_KEK: 'hunter2hunter2' }),
+      /environment variable PCL_KEK .*base64/,
+      'hunter2hunter2',
+    );
   });
 });
 
@@ -74,7 +78,11 @@ describe('KEK from a file', () => {
       const p = join(dir, `loose-${mode.toString(8)}`);
       writeFileSync(p, key.toString('base64'), { mode: 0o600 });
       chmodSync(p, mode);
-      refusal(() => kekFromFile(p), new RegExp(`KEK file ${p} has permissions 0${mode.toString(8)}; .*chmod 600`), key.toString('base64'));
+      refusal(
+        () => kekFromFile(p),
+        new RegExp(`KEK file ${p} has permissions 0${mode.toString(8)}; .*chmod 600`),
+        key.toString('base64'),
+      );
     });
   }
 

@@ -18,12 +18,18 @@ export function kekFromSecretValue(value: string, source: string): LocalKek {
   const text = value.trim();
   if (text === '') throw new CryptoError('bad_key', `${source} is empty; ${HINT}`);
   if (!BASE64.test(text) || text.length % 4 !== 0) {
-    throw new CryptoError('bad_key', `${source} is not standard base64; it must hold base64 of exactly ${KEK_BYTES} bytes (${HINT})`);
+    throw new CryptoError(
+      'bad_key',
+      `${source} is not standard base64; it must hold base64 of exactly ${KEK_BYTES} bytes (${HINT})`,
+    );
   }
   const key = Buffer.from(text, 'base64');
   try {
     if (key.length !== KEK_BYTES) {
-      throw new CryptoError('bad_key', `${source} decodes to ${key.length} bytes; it must hold base64 of exactly ${KEK_BYTES} bytes (${HINT})`);
+      throw new CryptoError(
+        'bad_key',
+        `${source} decodes to ${key.length} bytes; it must hold base64 of exactly ${KEK_BYTES} bytes (${HINT})`,
+      );
     }
     return createLocalKek(key, source);
   } finally {
@@ -50,9 +56,13 @@ export function kekFromFile(path: string): LocalKek {
       if (!st.isFile()) throw new CryptoError('bad_key', `KEK file ${path} is not a regular file`);
       if (POSIX && (st.mode & 0o077) !== 0) {
         const mode = `0${(st.mode & 0o777).toString(8)}`;
-        throw new CryptoError('bad_key', `KEK file ${path} has permissions ${mode}; it must be readable by its owner only (chmod 600 ${path})`);
+        throw new CryptoError(
+          'bad_key',
+          `KEK file ${path} has permissions ${mode}; it must be readable by its owner only (chmod 600 ${path})`,
+        );
       }
-      if (st.size > MAX_KEY_FILE_BYTES) throw new CryptoError('bad_key', `KEK file ${path} is larger than ${MAX_KEY_FILE_BYTES} bytes`);
+      if (st.size > MAX_KEY_FILE_BYTES)
+        throw new CryptoError('bad_key', `KEK file ${path} is larger than ${MAX_KEY_FILE_BYTES} bytes`);
       raw = readFileSync(fd);
     } finally {
       closeSync(fd);

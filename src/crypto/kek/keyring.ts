@@ -34,6 +34,9 @@ export function createKeyring(current: KekProvider, previous: readonly KekProvid
 
 export function wrongKekMessage(what: string, foundIds: readonly string[], configuredIds: readonly string[]): string {
   const found = foundIds.join(', ');
-  const configured = configuredIds.length === 1 ? `the configured KEK is ${configuredIds[0]}` : `the configured KEKs are ${configuredIds.join(', ')}`;
+  const configured =
+    configuredIds.length === 1
+      ? `the configured KEK is ${configuredIds[0]}`
+      : `the configured KEKs are ${configuredIds.join(', ')}`;
   return `${what} wrapped by KEK ${found}, ${configured}; configure the KEK that wrapped them (during a master-key rotation, both the old and the new one)`;
 }

@@ -18,7 +18,8 @@ export function masterKeyFromValue(value: string, source: string): LocalKek {
   else if (BASE64.test(text) && text.length % 4 === 0) key = Buffer.from(text, 'base64');
   else throw new CryptoError('bad_key', `${source} is neither base64 nor hex; ${EXPECTED}`);
   try {
-    if (key.length !== KEK_BYTES) throw new CryptoError('bad_key', `${source} decodes to ${key.length} bytes; ${EXPECTED}`);
+    if (key.length !== KEK_BYTES)
+      throw new CryptoError('bad_key', `${source} decodes to ${key.length} bytes; ${EXPECTED}`);
     return createLocalKek(key, source);
   } finally {
     key.fill(0);

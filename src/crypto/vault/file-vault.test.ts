@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -50,19 +61,28 @@ describe('file tenant key vault', () => {
     assert.equal(existsSync(file), false);
     const after = readFileSync(spy);
     assert.equal(after.length, 52);
-    assert.ok(after.every((b) => b === 0), 'the bytes of the destroyed key are zeros');
+    assert.ok(
+      after.every((b) => b === 0),
+      'the bytes of the destroyed key are zeros',
+    );
   });
 
   it('refuses a folder group or others may write, and a key file others may read', async () => {
     const dir = fresh();
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     chmodSync(dir, 0o770);
-    await assert.rejects(createFileVault(dir).seal('acme', randomBytes(40), aad('acme')), (e) => isCryptoError(e, 'bad_key') && /writable by group or others.*chmod 700/.test(e.message));
+    await assert.rejects(
+      createFileVault(dir).seal('acme', randomBytes(40), aad('acme')),
+      (e) => isCryptoError(e, 'bad_key') && /writable by group or others.*chmod 700/.test(e.message),
+    );
     chmodSync(dir, 0o700);
     const v = createFileVault(dir);
     const sealed = await v.seal('acme', randomBytes(40), aad('acme'));
     chmodSync(join(dir, tenantKeyFileName('acme')), 0o644);
-    await assert.rejects(v.open('acme', sealed, aad('acme')), (e) => isCryptoError(e, 'bad_key') && /chmod 600/.test(e.message));
+    await assert.rejects(
+      v.open('acme', sealed, aad('acme')),
+      (e) => isCryptoError(e, 'bad_key') && /chmod 600/.test(e.message),
+    );
   });
 
   it('refuses a key file that is malformed or a symlink', async () => {
@@ -71,11 +91,17 @@ describe('file tenant key vault', () => {
     const sealed = await v.seal('acme', randomBytes(40), aad('acme'));
     const file = join(dir, tenantKeyFileName('acme'));
     writeFileSync(file, randomBytes(52), { mode: 0o600 });
-    await assert.rejects(v.open('acme', sealed, aad('acme')), (e) => isCryptoError(e, 'bad_key') && /malformed/.test(e.message));
+    await assert.rejects(
+      v.open('acme', sealed, aad('acme')),
+      (e) => isCryptoError(e, 'bad_key') && /malformed/.test(e.message),
+    );
     rmSync(file);
     const { symlinkSync } = await import('node:fs');
     symlinkSync(join(root, 'elsewhere'), file);
-    await assert.rejects(v.open('acme', sealed, aad('acme')), (e) => isCryptoError(e, 'bad_key') && /not a regular file/.test(e.message));
+    await assert.rejects(
+      v.open('acme', sealed, aad('acme')),
+      (e) => isCryptoError(e, 'bad_key') && /not a regular file/.test(e.message),
+    );
   });
 
   it('leaves no temp files behind, also when two objects race to create one tenant key', async () => {

@@ -16,7 +16,13 @@ import { constants } from 'node:fs';
 import { link, lstat, mkdir, open, readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CryptoError } from '../crypto-error.ts';
-import { createTenantKeyVault, SHRED_KEY_BYTES, SHRED_KEY_ID_BYTES, type ShredKeyRecord, type TenantKeyVault } from './tenant-key-vault.ts';
+import {
+  createTenantKeyVault,
+  SHRED_KEY_BYTES,
+  SHRED_KEY_ID_BYTES,
+  type ShredKeyRecord,
+  type TenantKeyVault,
+} from './tenant-key-vault.ts';
 
 export const TENANT_KEYS_DIR = 'tenant-keys';
 const FILE_MAGIC = Buffer.from('PTK1', 'ascii');
@@ -74,7 +80,11 @@ export function createFileVault(dir: string): TenantKeyVault {
         await rm(tmp, { force: true }).catch(() => undefined);
       }
       const stored = await readKeyFile(path, tenantId);
-      if (stored === undefined) throw new CryptoError('shredded', `the shred key of tenant ${tenantId} was destroyed while it was being created`);
+      if (stored === undefined)
+        throw new CryptoError(
+          'shredded',
+          `the shred key of tenant ${tenantId} was destroyed while it was being created`,
+        );
       return stored;
     },
     async destroy(tenantId) {
@@ -116,7 +126,10 @@ async function prepareDir(dir: string): Promise<void> {
     if (!st.isDirectory()) throw new CryptoError('bad_key', `tenant key vault ${dir} is not a directory`);
     // Whoever can write the folder could plant or swap shred keys.
     if (POSIX && (st.mode & 0o022) !== 0) {
-      throw new CryptoError('bad_key', `tenant key vault ${dir} is writable by group or others (mode 0${(st.mode & 0o777).toString(8)}); run: chmod 700 ${dir}`);
+      throw new CryptoError(
+        'bad_key',
+        `tenant key vault ${dir} is writable by group or others (mode 0${(st.mode & 0o777).toString(8)}); run: chmod 700 ${dir}`,
+      );
     }
   } catch (err) {
     if (err instanceof CryptoError) throw err;
@@ -128,9 +141,13 @@ async function readKeyFile(path: string, tenantId: string): Promise<ShredKeyReco
   let buf: Buffer;
   try {
     const st = await lstat(path);
-    if (!st.isFile()) throw new CryptoError('bad_key', `the shred key of tenant ${tenantId} (${path}) is not a regular file`);
+    if (!st.isFile())
+      throw new CryptoError('bad_key', `the shred key of tenant ${tenantId} (${path}) is not a regular file`);
     if (POSIX && (st.mode & 0o077) !== 0) {
-      throw new CryptoError('bad_key', `the shred key file of tenant ${tenantId} (${path}) is readable or writable by group or others (mode 0${(st.mode & 0o777).toString(8)}); run: chmod 600 ${path}`);
+      throw new CryptoError(
+        'bad_key',
+        `the shred key file of tenant ${tenantId} (${path}) is readable or writable by group or others (mode 0${(st.mode & 0o777).toString(8)}); run: chmod 600 ${path}`,
+      );
     }
     buf = await readFile(path, { flag: constants.O_RDONLY | constants.O_NOFOLLOW });
   } catch (err) {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { SecurityConfig } from '../../config/types.ts';
-import { silentLogger, type Logger } from '../../observability/logger.ts';
+import { type Logger, silentLogger } from '../../observability/logger.ts';
 import { openStore } from '../../store/open.ts';
 import { isCryptoError } from '../crypto-error.ts';
 import { closeEnvelope, openEnvelope } from '../open.ts';
@@ -20,16 +20,26 @@ const binding = { table: 'payload_log', row: 'r1', tenant: 'acme' };
 
 function recordingLog(events: string[]): Logger {
   const log = silentLogger();
-  log.warn = ((obj: { event?: string }) => { events.push(`warn:${String(obj.event)}`); }) as typeof log.warn;
-  log.info = ((obj: { event?: string }) => { events.push(`info:${String(obj.event)}`); }) as typeof log.info;
+  log.warn = ((obj: { event?: string }) => {
+    events.push(`warn:${String(obj.event)}`);
+  }) as typeof log.warn;
+  log.info = ((obj: { event?: string }) => {
+    events.push(`info:${String(obj.event)}`);
+  }) as typeof log.info;
   return log;
 }
 
 describe('the configured tenant key vault', () => {
   it('defaults to a file vault under <data_dir>/tenant-keys with SQLite, and to none (with a warning) with PostgreSQL', () => {
-    assert.deepEqual(effectiveTenantKeys({ dataDir: '/d' }, 'sqlite'), { vault: 'file', path: join('/d', 'tenant-keys') });
+    assert.deepEqual(effectiveTenantKeys({ dataDir: '/d' }, 'sqlite'), {
+      vault: 'file',
+      path: join('/d', 'tenant-keys'),
+    });
     assert.deepEqual(effectiveTenantKeys({ dataDir: '/d' }, 'postgres'), { vault: 'none' });
-    assert.deepEqual(effectiveTenantKeys({ dataDir: '/d', tenantKeys: { vault: 'file', path: '/x' } }, 'postgres'), { vault: 'file', path: '/x' });
+    assert.deepEqual(effectiveTenantKeys({ dataDir: '/d', tenantKeys: { vault: 'file', path: '/x' } }, 'postgres'), {
+      vault: 'file',
+      path: '/x',
+    });
   });
 
   it('an existing store is sealed at the first start with the vault; vault none warns; sealed keys need the vault', async () => {
@@ -43,7 +53,11 @@ describe('the configured tenant key vault', () => {
       await closeEnvelope(store);
       assert.ok(events.includes('warn:crypto.no_tenant_key_vault'));
       assert.equal(existsSync(join(dir, 'tenant-keys')), false);
-      assert.ok((await store.dataKeys.listByKekId((await store.dataKeys.kekIdsInUse())[0]!, { limit: 10 })).every((k) => !isSealed(k.wrapped)));
+      assert.ok(
+        (await store.dataKeys.listByKekId((await store.dataKeys.kekIdsInUse())[0]!, { limit: 10 })).every(
+          (k) => !isSealed(k.wrapped),
+        ),
+      );
 
       events.length = 0;
       const withVault: SecurityConfig = { dataDir: dir, keyHashSecret: undefined, masterKey };
@@ -59,7 +73,10 @@ describe('the configured tenant key vault', () => {
 
       // Switching back to none: the sealed key is refused with a clear reason, never misread.
       const back = await openEnvelope(none, store, silentLogger());
-      await assert.rejects(back.decrypt(binding, ct), (e) => isCryptoError(e, 'bad_key') && /security\.tenant_keys\.vault is none/.test(e.message));
+      await assert.rejects(
+        back.decrypt(binding, ct),
+        (e) => isCryptoError(e, 'bad_key') && /security\.tenant_keys\.vault is none/.test(e.message),
+      );
       await closeEnvelope(store);
 
       const again = await openEnvelope(withVault, store, silentLogger());

@@ -11,12 +11,17 @@ import { createFileVault, TENANT_KEYS_DIR } from './file-vault.ts';
 import { createPostgresVault } from './postgres-vault.ts';
 import type { TenantKeyVault } from './tenant-key-vault.ts';
 
-export const NO_VAULT_WARNING = 'no tenant key vault (security.tenant_keys.vault is none): "tenants shred" destroys the data keys in the store, but a backup of the store taken before a shred still holds them and the master key unwraps them; configure security.tenant_keys (vault: postgres, in another database, or a shared file folder) to make shredding final for backups';
+export const NO_VAULT_WARNING =
+  'no tenant key vault (security.tenant_keys.vault is none): "tenants shred" destroys the data keys in the store, but a backup of the store taken before a shred still holds them and the master key unwraps them; configure security.tenant_keys (vault: postgres, in another database, or a shared file folder) to make shredding final for backups';
 
 /** The effective setting: the configured one, or the default for the store driver. */
-export function effectiveTenantKeys(security: Pick<SecurityConfig, 'tenantKeys' | 'dataDir'>, storeDriver: string): TenantKeysConfig {
+export function effectiveTenantKeys(
+  security: Pick<SecurityConfig, 'tenantKeys' | 'dataDir'>,
+  storeDriver: string,
+): TenantKeysConfig {
   const tk = security.tenantKeys ?? (storeDriver === 'sqlite' ? { vault: 'file' } : { vault: 'none' });
-  if (tk.vault === 'file' && tk.path === undefined) return { vault: 'file', path: join(security.dataDir, TENANT_KEYS_DIR) };
+  if (tk.vault === 'file' && tk.path === undefined)
+    return { vault: 'file', path: join(security.dataDir, TENANT_KEYS_DIR) };
   return tk;
 }
 
@@ -27,7 +32,11 @@ export function describeTenantKeys(tk: TenantKeysConfig, describeUrl: (url: stri
   return 'none: shredding is NOT final for store backups (configure security.tenant_keys)';
 }
 
-export function openTenantKeyVault(security: Pick<SecurityConfig, 'tenantKeys' | 'dataDir'>, storeDriver: string, log: Logger): TenantKeyVault | undefined {
+export function openTenantKeyVault(
+  security: Pick<SecurityConfig, 'tenantKeys' | 'dataDir'>,
+  storeDriver: string,
+  log: Logger,
+): TenantKeyVault | undefined {
   const tk = effectiveTenantKeys(security, storeDriver);
   if (tk.vault === 'none') {
     log.warn({ event: 'crypto.no_tenant_key_vault' }, NO_VAULT_WARNING);

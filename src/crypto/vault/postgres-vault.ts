@@ -15,7 +15,13 @@ import pg from 'pg';
 import { CLIENT_GRACE_MS, describeTarget, reasonOf, sqlState } from '../../store/postgres/connection.ts';
 import { createGuardedPool } from '../../store/postgres/guarded-pool.ts';
 import { CryptoError } from '../crypto-error.ts';
-import { createTenantKeyVault, SHRED_KEY_BYTES, SHRED_KEY_ID_BYTES, type ShredKeyRecord, type TenantKeyVault } from './tenant-key-vault.ts';
+import {
+  createTenantKeyVault,
+  SHRED_KEY_BYTES,
+  SHRED_KEY_ID_BYTES,
+  type ShredKeyRecord,
+  type TenantKeyVault,
+} from './tenant-key-vault.ts';
 
 export const VAULT_TABLE = 'portcullis_tenant_keys';
 
@@ -50,8 +56,11 @@ export function createPostgresVault(opts: PostgresVaultOptions): TenantKeyVault 
   raw.on('error', () => undefined); // an idle connection dying is reported by the next query
   // The store's own deadlines (a frozen vault database fails a query within the bound, never hangs it).
   const pool = createGuardedPool({
-    pool: raw, url: opts.url, applicationName: 'portcullis-tenant-keys-probe',
-    acquireTimeoutMs: connectTimeoutMs, queryTimeoutMs: statementTimeoutMs + CLIENT_GRACE_MS,
+    pool: raw,
+    url: opts.url,
+    applicationName: 'portcullis-tenant-keys-probe',
+    acquireTimeoutMs: connectTimeoutMs,
+    queryTimeoutMs: statementTimeoutMs + CLIENT_GRACE_MS,
   });
   let ready: Promise<void> | undefined;
   let closed = false;
@@ -61,7 +70,9 @@ export function createPostgresVault(opts: PostgresVaultOptions): TenantKeyVault 
     try {
       return await pool.query(sql, params);
     } catch (err) {
-      throw new CryptoError('bad_key', `tenant key vault at ${where}: cannot ${what} (${reasonOf(err)})`, { cause: err });
+      throw new CryptoError('bad_key', `tenant key vault at ${where}: cannot ${what} (${reasonOf(err)})`, {
+        cause: err,
+      });
     }
   }
 
@@ -73,16 +84,23 @@ export function createPostgresVault(opts: PostgresVaultOptions): TenantKeyVault 
       // vault would share the store's backups, so it refuses.
       const store = await query(STORE_PROBE, [], 'look for a store in its database');
       if (store.rows.length > 0) {
-        throw new CryptoError('bad_key', `tenant key vault at ${where}: this database holds a Portcullis store (schema ${String(store.rows[0]!.schema)}); `
-          + 'the vault must be in a database of its own, so that store backups never hold the shred keys');
+        throw new CryptoError(
+          'bad_key',
+          `tenant key vault at ${where}: this database holds a Portcullis store (schema ${String(store.rows[0]!.schema)}); ` +
+            'the vault must be in a database of its own, so that store backups never hold the shred keys',
+        );
       }
       try {
-        await query(`CREATE TABLE IF NOT EXISTS ${VAULT_TABLE} (
+        await query(
+          `CREATE TABLE IF NOT EXISTS ${VAULT_TABLE} (
           tenant_id text PRIMARY KEY,
           key_id bytea NOT NULL,
           shred_key bytea NOT NULL,
           created_at timestamptz NOT NULL DEFAULT now()
-        )`, [], 'create its table');
+        )`,
+          [],
+          'create its table',
+        );
       } catch (err) {
         // Two instances creating the table at once: one wins, the other sees a duplicate row in
         // the catalogue (23505), a duplicate table (42P07) or a duplicate type (42710).
@@ -100,15 +118,27 @@ export function createPostgresVault(opts: PostgresVaultOptions): TenantKeyVault 
     if (row === undefined) return undefined;
     const id = row.key_id;
     const key = row.shred_key;
-    if (!Buffer.isBuffer(id) || !Buffer.isBuffer(key) || id.length !== SHRED_KEY_ID_BYTES || key.length !== SHRED_KEY_BYTES) {
-      throw new CryptoError('bad_key', `the shred key of tenant ${tenantId} in the tenant key vault at ${where} is malformed`);
+    if (
+      !Buffer.isBuffer(id) ||
+      !Buffer.isBuffer(key) ||
+      id.length !== SHRED_KEY_ID_BYTES ||
+      key.length !== SHRED_KEY_BYTES
+    ) {
+      throw new CryptoError(
+        'bad_key',
+        `the shred key of tenant ${tenantId} in the tenant key vault at ${where} is malformed`,
+      );
     }
     return { id, key };
   }
 
   async function get(tenantId: string): Promise<ShredKeyRecord | undefined> {
     await ensureTable();
-    const res = await query(`SELECT key_id, shred_key FROM ${VAULT_TABLE} WHERE tenant_id = $1`, [tenantId], 'read a shred key');
+    const res = await query(
+      `SELECT key_id, shred_key FROM ${VAULT_TABLE} WHERE tenant_id = $1`,
+      [tenantId],
+      'read a shred key',
+    );
     return record(res.rows[0] as Record<string, unknown> | undefined, tenantId);
   }
 
@@ -117,11 +147,18 @@ export function createPostgresVault(opts: PostgresVaultOptions): TenantKeyVault 
     get,
     async getOrCreate(tenantId, candidate) {
       await ensureTable();
-      await query(`INSERT INTO ${VAULT_TABLE} (tenant_id, key_id, shred_key) VALUES ($1, $2, $3) ON CONFLICT (tenant_id) DO NOTHING`,
-        [tenantId, candidate.id, candidate.key], 'create a shred key');
+      await query(
+        `INSERT INTO ${VAULT_TABLE} (tenant_id, key_id, shred_key) VALUES ($1, $2, $3) ON CONFLICT (tenant_id) DO NOTHING`,
+        [tenantId, candidate.id, candidate.key],
+        'create a shred key',
+      );
       // A separate statement (new snapshot): sees the row whichever creator won.
       const stored = await get(tenantId);
-      if (stored === undefined) throw new CryptoError('shredded', `the shred key of tenant ${tenantId} was destroyed while it was being created`);
+      if (stored === undefined)
+        throw new CryptoError(
+          'shredded',
+          `the shred key of tenant ${tenantId} was destroyed while it was being created`,
+        );
       return stored;
     },
     async destroy(tenantId) {

@@ -46,18 +46,38 @@ describe('data keys sealed by the tenant key vault', () => {
 
     const r = await shredTenant(h.dataKeys, 'gone');
     assert.deepEqual(r, { tenantId: 'gone', keysDestroyed: 1, vault: 'file', vaultKeyDestroyed: true });
-    assert.equal(existsSync(join(dir, tenantKeyFileName('gone'))), false, 'the tenant\'s vault file is gone');
+    assert.equal(existsSync(join(dir, tenantKeyFileName('gone'))), false, "the tenant's vault file is gone");
 
     // the old backup of the store, the same master key, the live vault: refused as shredded
-    const fromBackup = createEnvelope({ dataKeys: createDataKeys({ repository: createMemoryDataKeyRepository(keyBackup), kek: h.kek, vault: createFileVault(dir) }) });
-    await assert.rejects(fromBackup.decrypt(cell('r1', 'gone'), gone), (e) => isCryptoError(e, 'shredded') && /shred key was destroyed/.test(e.message));
+    const fromBackup = createEnvelope({
+      dataKeys: createDataKeys({
+        repository: createMemoryDataKeyRepository(keyBackup),
+        kek: h.kek,
+        vault: createFileVault(dir),
+      }),
+    });
+    await assert.rejects(
+      fromBackup.decrypt(cell('r1', 'gone'), gone),
+      (e) => isCryptoError(e, 'shredded') && /shred key was destroyed/.test(e.message),
+    );
     assert.equal((await fromBackup.decrypt(cell('r1', 'stays'), kept)).toString(), 'still needed');
     // and with no vault at all the sealed key is refused, not misread
-    const noVault = createEnvelope({ dataKeys: createDataKeys({ repository: createMemoryDataKeyRepository(keyBackup), kek: h.kek }) });
-    await assert.rejects(noVault.decrypt(cell('r1', 'gone'), gone), (e) => isCryptoError(e, 'bad_key') && /sealed by a tenant key vault, but none is configured/.test(e.message));
+    const noVault = createEnvelope({
+      dataKeys: createDataKeys({ repository: createMemoryDataKeyRepository(keyBackup), kek: h.kek }),
+    });
+    await assert.rejects(
+      noVault.decrypt(cell('r1', 'gone'), gone),
+      (e) => isCryptoError(e, 'bad_key') && /sealed by a tenant key vault, but none is configured/.test(e.message),
+    );
 
     // The documented trade-off: a copy of the vault from before the shred revives the tenant.
-    const revived = createEnvelope({ dataKeys: createDataKeys({ repository: createMemoryDataKeyRepository(keyBackup), kek: h.kek, vault: createFileVault(vaultBackup) }) });
+    const revived = createEnvelope({
+      dataKeys: createDataKeys({
+        repository: createMemoryDataKeyRepository(keyBackup),
+        kek: h.kek,
+        vault: createFileVault(vaultBackup),
+      }),
+    });
     assert.equal((await revived.decrypt(cell('r1', 'gone'), gone)).toString(), 'must be unrecoverable');
   });
 
@@ -68,8 +88,17 @@ describe('data keys sealed by the tenant key vault', () => {
     await shredTenant(h.dataKeys, 'again');
     const fresh = await h.envelope.encrypt(cell('r2', 'again'), 'new');
     assert.equal((await h.envelope.decrypt(cell('r2', 'again'), fresh)).toString(), 'new');
-    const fromBackup = createEnvelope({ dataKeys: createDataKeys({ repository: createMemoryDataKeyRepository(keyBackup), kek: h.kek, vault: h.dataKeys.vault! }) });
-    await assert.rejects(fromBackup.decrypt(cell('r1', 'again'), old), (e) => isCryptoError(e, 'shredded') && /newer one/.test(e.message));
+    const fromBackup = createEnvelope({
+      dataKeys: createDataKeys({
+        repository: createMemoryDataKeyRepository(keyBackup),
+        kek: h.kek,
+        vault: h.dataKeys.vault!,
+      }),
+    });
+    await assert.rejects(
+      fromBackup.decrypt(cell('r1', 'again'), old),
+      (e) => isCryptoError(e, 'shredded') && /newer one/.test(e.message),
+    );
   });
 
   it('a rerun after a crash between deleting the keys and destroying the vault key still destroys it', async () => {
@@ -81,9 +110,19 @@ describe('data keys sealed by the tenant key vault', () => {
     const rerun = await shredTenant(h.dataKeys, 'crash');
     assert.deepEqual([rerun.keysDestroyed, rerun.vaultKeyDestroyed], [0, true]);
     assert.equal(existsSync(join(dir, tenantKeyFileName('crash'))), false);
-    const fromBackup = createEnvelope({ dataKeys: createDataKeys({ repository: createMemoryDataKeyRepository(keyBackup), kek: h.kek, vault: createFileVault(dir) }) });
+    const fromBackup = createEnvelope({
+      dataKeys: createDataKeys({
+        repository: createMemoryDataKeyRepository(keyBackup),
+        kek: h.kek,
+        vault: createFileVault(dir),
+      }),
+    });
     await assert.rejects(fromBackup.decrypt(cell('r1', 'crash'), ct), (e) => isCryptoError(e, 'shredded'));
-    assert.equal((await shredTenant(h.dataKeys, 'crash')).vaultKeyDestroyed, false, 'a third run has nothing left to do');
+    assert.equal(
+      (await shredTenant(h.dataKeys, 'crash')).vaultKeyDestroyed,
+      false,
+      'a third run has nothing left to do',
+    );
   });
 
   it('legacy unsealed keys (stored before the vault was enabled) are read, and re-stored sealed on the way', async () => {
@@ -100,7 +139,11 @@ describe('data keys sealed by the tenant key vault', () => {
     const [migrated] = repo.snapshot().keys;
     assert.ok(isSealed(migrated!.wrapped), 'lazily sealed');
     assert.equal(migrated!.kekId, legacy!.kekId, 'same KEK');
-    assert.deepEqual(await vault.open('legacy', migrated!.wrapped, wrapAad(migrated!)), legacy!.wrapped, 'the seal holds the same KEK-wrapped key');
+    assert.deepEqual(
+      await vault.open('legacy', migrated!.wrapped, wrapAad(migrated!)),
+      legacy!.wrapped,
+      'the seal holds the same KEK-wrapped key',
+    );
     // a restarted process reads the sealed key
     const restarted = createEnvelope({ dataKeys: createDataKeys({ repository: repo, kek, vault }) });
     assert.equal((await restarted.decrypt(cell('r1', 'legacy'), ct)).toString(), 'old data');
@@ -119,12 +162,21 @@ describe('data keys sealed by the tenant key vault', () => {
     assert.equal(await sealLegacyKeys(repo, vault, 2), 5);
     assert.ok(repo.snapshot().keys.every((k) => isSealed(k.wrapped)));
     assert.equal(await sealLegacyKeys(repo, vault, 2), 0);
-    const c = createEnvelope({ dataKeys: createDataKeys({ repository: repo, kek: newKek, previousKeks: [oldKek], vault }) });
+    const c = createEnvelope({
+      dataKeys: createDataKeys({ repository: repo, kek: newKek, previousKeks: [oldKek], vault }),
+    });
     for (const [t, ct] of cts) assert.equal((await c.decrypt(cell('r', t), ct)).toString(), t);
     // now a shred is final for a backup taken after the migration
     const backup = repo.snapshot();
     await shredTenant(c.dataKeys, 't1');
-    const fromBackup = createEnvelope({ dataKeys: createDataKeys({ repository: createMemoryDataKeyRepository(backup), kek: newKek, previousKeks: [oldKek], vault }) });
+    const fromBackup = createEnvelope({
+      dataKeys: createDataKeys({
+        repository: createMemoryDataKeyRepository(backup),
+        kek: newKek,
+        previousKeks: [oldKek],
+        vault,
+      }),
+    });
     await assert.rejects(fromBackup.decrypt(cell('r', 't1'), cts.get('t1')!), (e) => isCryptoError(e, 'shredded'));
   });
 
@@ -137,7 +189,11 @@ describe('data keys sealed by the tenant key vault', () => {
     const vaultFile = join(dir, tenantKeyFileName('acme'));
     const vaultBytes = readFileSync(vaultFile);
     const newKek = randomKek('new');
-    await assert.rejects(rotateMasterKey(h.repo, oldKek, newKek), (e) => isCryptoError(e, 'bad_key') && /sealed by a tenant key vault and none is configured/.test(e.message), 'without the vault the sealed key cannot be re-wrapped');
+    await assert.rejects(
+      rotateMasterKey(h.repo, oldKek, newKek),
+      (e) => isCryptoError(e, 'bad_key') && /sealed by a tenant key vault and none is configured/.test(e.message),
+      'without the vault the sealed key cannot be re-wrapped',
+    );
     const r = await rotateMasterKey(h.repo, oldKek, newKek, { vault });
     assert.deepEqual([r.rewrapped, r.remaining], [1, 0]);
     oldKek.destroy();

@@ -22,8 +22,8 @@
  * holds the one implementation of the format.
  */
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { gcmOpen } from '../gcm.ts';
 import { CryptoError } from '../crypto-error.ts';
+import { gcmOpen } from '../gcm.ts';
 
 /**
  * Backends must be read-your-writes consistent: `open` right after a `seal` (from any process)
@@ -114,10 +114,16 @@ export function createTenantKeyVault(store: ShredKeyStore): TenantKeyVault {
       const record = await store.get(tenantId);
       try {
         if (record === undefined) {
-          throw new CryptoError('shredded', `the shred key of tenant ${tenantId} is not in the ${store.kind} tenant key vault (destroyed by a shred, or this is not the vault that sealed it)`);
+          throw new CryptoError(
+            'shredded',
+            `the shred key of tenant ${tenantId} is not in the ${store.kind} tenant key vault (destroyed by a shred, or this is not the vault that sealed it)`,
+          );
         }
         if (!record.id.equals(parts.keyId)) {
-          throw new CryptoError('shredded', `the shred key of tenant ${tenantId} that sealed this data key was destroyed (the ${store.kind} vault now holds a newer one)`);
+          throw new CryptoError(
+            'shredded',
+            `the shred key of tenant ${tenantId} that sealed this data key was destroyed (the ${store.kind} vault now holds a newer one)`,
+          );
         }
         return openWith(record.key, parts, aad, tenantId);
       } finally {
@@ -137,7 +143,9 @@ function sealWith(record: ShredKeyRecord, tenantId: string, inner: Buffer, aad: 
     throw new CryptoError('bad_key', `the shred key of tenant ${tenantId} in the tenant key vault is malformed`);
   }
   const header = Buffer.concat([MAGIC, Buffer.of(VERSION), tenantTag(tenantId), record.id, randomBytes(IV_BYTES)]);
-  const cipher = createCipheriv('aes-256-gcm', record.key, header.subarray(HEADER_BYTES - IV_BYTES), { authTagLength: GCM_TAG_BYTES });
+  const cipher = createCipheriv('aes-256-gcm', record.key, header.subarray(HEADER_BYTES - IV_BYTES), {
+    authTagLength: GCM_TAG_BYTES,
+  });
   cipher.setAAD(Buffer.concat([SEAL_AAD_LABEL, header, aad]));
   return Buffer.concat([header, cipher.update(inner), cipher.final(), cipher.getAuthTag()]);
 }
@@ -155,11 +163,17 @@ function parse(sealed: Buffer, tenantId: string): SealedParts {
     throw new CryptoError('tampered', `a sealed data key of tenant ${tenantId} is truncated or malformed`);
   }
   if (sealed[MAGIC.length] !== VERSION) {
-    throw new CryptoError('bad_format', `a sealed data key of tenant ${tenantId} has seal version ${sealed[MAGIC.length]}, this code reads ${VERSION}`);
+    throw new CryptoError(
+      'bad_format',
+      `a sealed data key of tenant ${tenantId} has seal version ${sealed[MAGIC.length]}, this code reads ${VERSION}`,
+    );
   }
   const tagAt = MAGIC.length + 1;
   if (!sealed.subarray(tagAt, tagAt + TENANT_TAG_BYTES).equals(tenantTag(tenantId))) {
-    throw new CryptoError('tampered', `a sealed data key presented for tenant ${tenantId} was sealed for another tenant (moved between records)`);
+    throw new CryptoError(
+      'tampered',
+      `a sealed data key presented for tenant ${tenantId} was sealed for another tenant (moved between records)`,
+    );
   }
   const idAt = tagAt + TENANT_TAG_BYTES;
   return {
@@ -172,6 +186,10 @@ function parse(sealed: Buffer, tenantId: string): SealedParts {
 }
 
 function openWith(key: Buffer, p: SealedParts, aad: Buffer, tenantId: string): Buffer {
-  return gcmOpen(key, p, Buffer.concat([SEAL_AAD_LABEL, p.header, aad]),
-    `a sealed data key of tenant ${tenantId} failed authentication (modified, or moved to another record)`);
+  return gcmOpen(
+    key,
+    p,
+    Buffer.concat([SEAL_AAD_LABEL, p.header, aad]),
+    `a sealed data key of tenant ${tenantId} failed authentication (modified, or moved to another record)`,
+  );
 }

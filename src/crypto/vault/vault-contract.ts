@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { isCryptoError, type CryptoErrorReason } from '../crypto-error.ts';
+import { type CryptoErrorReason, isCryptoError } from '../crypto-error.ts';
 import { wrapAad } from '../data-keys.ts';
 import { randomKek } from '../test-fixtures.ts';
 import { isSealed, type TenantKeyVault } from './tenant-key-vault.ts';
@@ -66,7 +66,11 @@ export function runVaultContract(name: string, factory: () => Promise<VaultFacto
         for (let i = 0; i < sealed.length; i++) {
           const bad = Buffer.from(sealed);
           bad[i]! ^= 0x01;
-          await assert.rejects(v.open(t, bad, aadFor(t)), (e) => isCryptoError(e) && ['tampered', 'bad_format', 'shredded'].includes(e.reason), `byte ${i}`);
+          await assert.rejects(
+            v.open(t, bad, aadFor(t)),
+            (e) => isCryptoError(e) && ['tampered', 'bad_format', 'shredded'].includes(e.reason),
+            `byte ${i}`,
+          );
           // flipped key-id bytes (13..28) read as "a key that no longer exists"; everything else as tampering
           if (i >= 13 && i < 29) await rejectsWith(v.open(t, bad, aadFor(t)), 'shredded');
           else if (i !== 4) await rejectsWith(v.open(t, bad, aadFor(t)), 'tampered');
@@ -148,7 +152,12 @@ export function runVaultContract(name: string, factory: () => Promise<VaultFacto
     it('tenant ids are data, not syntax', async () => {
       const v = (await factory()).make();
       try {
-        for (const t of [`../../${tenant()}`, `${tenant()}'; DROP TABLE portcullis_tenant_keys; --`, `${tenant()}/\nx`, `é${tenant()}\u202e`]) {
+        for (const t of [
+          `../../${tenant()}`,
+          `${tenant()}'; DROP TABLE portcullis_tenant_keys; --`,
+          `${tenant()}/\nx`,
+          `é${tenant()}\u202e`,
+        ]) {
           const inner = randomBytes(33);
           const sealed = await v.seal(t, inner, aadFor(t));
           assert.deepEqual(await v.open(t, sealed, aadFor(t)), inner);

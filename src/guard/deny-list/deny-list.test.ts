@@ -1,16 +1,21 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { isGatewayError } from '../../errors/gateway-error.ts';
 import { createDenyListDetector } from './index.ts';
 import { patternFacts } from './pattern-facts.ts';
 
-const spans = (d: ReturnType<typeof createDenyListDetector>, text: string) => d.scan(text).map((f) => text.slice(f.start, f.end));
+const spans = (d: ReturnType<typeof createDenyListDetector>, text: string) =>
+  d.scan(text).map((f) => text.slice(f.start, f.end));
 
 test('deny list: keywords match whole words, case-insensitively by default, through obfuscation', () => {
   const d = createDenyListDetector({ name: 'projects', keywords: ['Project Falcon', 'bluebird', '猎鹰'] });
   assert.deepEqual(spans(d, 'Status of PROJECT FALCON and Bluebird?'), ['PROJECT FALCON', 'Bluebird']);
   assert.deepEqual(spans(d, 'bluebirds, projectfalcon, Project Falconry'), []);
-  assert.deepEqual(spans(d, 'blue\u200bbird and ｂｌｕｅｂｉｒｄ and blυebird'), ['blue\u200bbird', 'ｂｌｕｅｂｉｒｄ', 'blυebird']);
+  assert.deepEqual(spans(d, 'blue\u200bbird and ｂｌｕｅｂｉｒｄ and blυebird'), [
+    'blue\u200bbird',
+    'ｂｌｕｅｂｉｒｄ',
+    'blυebird',
+  ]);
   assert.deepEqual(spans(d, '关于猎鹰项目'), ['猎鹰']);
   assert.equal(d.scan('bluebird')[0]?.type, 'DENY_PROJECTS');
   assert.equal(d.scan('bluebird')[0]?.detector, 'deny_list');
@@ -22,8 +27,15 @@ test('deny list: caseSensitive keeps case', () => {
 });
 
 test('deny list: regular expressions on the linear-time engine', () => {
-  const d = createDenyListDetector({ name: 'internal', patterns: ['\\b[a-z0-9-]{1,30}\\.corp\\.example\\b', 'TICKET-\\d{3,6}', '\\bx{3}\\d'] });
-  assert.deepEqual(spans(d, 'see build-01.corp.example, ticket-1234 and XXX9'), ['build-01.corp.example', 'ticket-1234', 'XXX9']);
+  const d = createDenyListDetector({
+    name: 'internal',
+    patterns: ['\\b[a-z0-9-]{1,30}\\.corp\\.example\\b', 'TICKET-\\d{3,6}', '\\bx{3}\\d'],
+  });
+  assert.deepEqual(spans(d, 'see build-01.corp.example, ticket-1234 and XXX9'), [
+    'build-01.corp.example',
+    'ticket-1234',
+    'XXX9',
+  ]);
   assert.deepEqual(spans(d, 'nothing to see'), []);
 });
 
@@ -39,13 +51,16 @@ test('deny list: catastrophic patterns run in linear time instead of hanging', (
 
 test('deny list: unsafe or invalid patterns are refused at build time, naming the pattern', () => {
   const refuse = (opts: Parameters<typeof createDenyListDetector>[0], path: RegExp, detail: RegExp) =>
-    assert.throws(() => createDenyListDetector(opts), (e: unknown) => {
-      assert.ok(isGatewayError(e), String(e));
-      assert.equal(e.code, 'guard.invalid_detector');
-      assert.match(e.message, path);
-      assert.match(e.message, detail);
-      return true;
-    });
+    assert.throws(
+      () => createDenyListDetector(opts),
+      (e: unknown) => {
+        assert.ok(isGatewayError(e), String(e));
+        assert.equal(e.code, 'guard.invalid_detector');
+        assert.match(e.message, path);
+        assert.match(e.message, detail);
+        return true;
+      },
+    );
   refuse({ name: 'l', patterns: ['ok', '(a)\\1'] }, /deny_lists\.l\.patterns\[1\]/, /\(a\)\\\\1.*linear-time/);
   refuse({ name: 'l', patterns: ['(?=secret)secret'] }, /patterns\[0\]/, /look-arounds/);
   refuse({ name: 'l', patterns: ['(unclosed'] }, /patterns\[0\]/, /unclosed/);

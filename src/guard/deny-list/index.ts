@@ -42,13 +42,21 @@ interface CompiledPattern {
 
 export function createDenyListDetector(opts: DenyListDetectorOptions): TextDetector {
   const name = typeof opts?.name === 'string' ? opts.name : '';
-  if (!NAME.test(name)) invalid('deny_list.name', 'a deny list needs a name of letters, digits and underscores (at most 48), starting with a letter');
+  if (!NAME.test(name))
+    invalid(
+      'deny_list.name',
+      'a deny list needs a name of letters, digits and underscores (at most 48), starting with a letter',
+    );
   const base = `deny_lists.${name}`;
   const patterns = stringList(opts.patterns, `${base}.patterns`, MAX_PATTERNS, MAX_PATTERN_CHARS);
   // Keywords are compared in the same normalized form as the text they are looked for in.
-  const keywords = stringList(opts.keywords, `${base}.keywords`, MAX_KEYWORDS, MAX_KEYWORD_CHARS).map((k) => normalizeForScan(k).text);
-  if (opts.caseSensitive !== undefined && typeof opts.caseSensitive !== 'boolean') invalid(`${base}.case_sensitive`, 'expected true or false');
-  if (patterns.length === 0 && keywords.length === 0) invalid(base, 'a deny list needs at least one pattern or keyword');
+  const keywords = stringList(opts.keywords, `${base}.keywords`, MAX_KEYWORDS, MAX_KEYWORD_CHARS).map(
+    (k) => normalizeForScan(k).text,
+  );
+  if (opts.caseSensitive !== undefined && typeof opts.caseSensitive !== 'boolean')
+    invalid(`${base}.case_sensitive`, 'expected true or false');
+  if (patterns.length === 0 && keywords.length === 0)
+    invalid(base, 'a deny list needs at least one pattern or keyword');
   const caseSensitive = opts.caseSensitive === true;
   const type = `DENY_${name.toUpperCase()}`;
 
@@ -61,15 +69,20 @@ export function createDenyListDetector(opts: DenyListDetectorOptions): TextDetec
       regex = RE2JS.compile(p, caseSensitive ? 0 : RE2JS.CASE_INSENSITIVE);
     } catch (e) {
       const why = e instanceof Error ? e.message.replace(/^error parsing regexp: /, '') : 'invalid';
-      invalid(at, `pattern ${JSON.stringify(p).slice(0, 80)} is refused: ${why} (patterns run on a linear-time RE2 engine: no backreferences or look-arounds)`);
+      invalid(
+        at,
+        `pattern ${JSON.stringify(p).slice(0, 80)} is refused: ${why} (patterns run on a linear-time RE2 engine: no backreferences or look-arounds)`,
+      );
     }
-    if (regex.matcher('').find()) invalid(at, `pattern ${JSON.stringify(p).slice(0, 80)} matches the empty string, so it would match every text`);
+    if (regex.matcher('').find())
+      invalid(at, `pattern ${JSON.stringify(p).slice(0, 80)} matches the empty string, so it would match every text`);
     const facts = patternFacts(p);
     maxLength = Math.max(maxLength, facts.maxLength);
     const literalIds = facts.requiredLiterals?.map((l) => literals.push(l) - 1);
     return { regex, literalIds };
   });
-  const prefilter: LiteralMatcher | undefined = literals.length > 0 ? createLiteralMatcher(literals, { caseSensitive: false }) : undefined;
+  const prefilter: LiteralMatcher | undefined =
+    literals.length > 0 ? createLiteralMatcher(literals, { caseSensitive: false }) : undefined;
   const keywordMatcher = keywords.length > 0 ? createLiteralMatcher(keywords, { caseSensitive }) : undefined;
 
   return {
@@ -114,7 +127,12 @@ function isCjk(c: string): boolean {
   return (code >= 0x3040 && code <= 0x30ff) || (code >= 0x3400 && code <= 0x9fff) || (code >= 0xf900 && code <= 0xfaff);
 }
 
-function stringList(v: readonly string[] | undefined, path: string, maxCount: number, maxChars: number): readonly string[] {
+function stringList(
+  v: readonly string[] | undefined,
+  path: string,
+  maxCount: number,
+  maxChars: number,
+): readonly string[] {
   if (v === undefined) return [];
   if (!Array.isArray(v)) invalid(path, 'expected a list of strings');
   if (v.length > maxCount) invalid(path, `at most ${maxCount} entries`);

@@ -31,7 +31,10 @@ export function patternFacts(pattern: string): PatternFacts {
 
   function alternation(): Node {
     const branches = [concatenation()];
-    while (peek() === '|') { i++; branches.push(concatenation()); }
+    while (peek() === '|') {
+      i++;
+      branches.push(concatenation());
+    }
     if (branches.length === 1) return branches[0]!;
     const literals = branches.every((b) => b.literals !== undefined) ? branches.flatMap((b) => b.literals!) : undefined;
     return { max: Math.max(...branches.map((b) => b.max)), min: Math.min(...branches.map((b) => b.min)), literals };
@@ -52,7 +55,10 @@ export function patternFacts(pattern: string): PatternFacts {
     for (const p of parts) {
       max += p.max;
       min += p.min;
-      if (p.char !== undefined) { run += p.char; continue; }
+      if (p.char !== undefined) {
+        run += p.char;
+        continue;
+      }
       if (p.max === 0) continue; // anchors and flags do not break a literal run
       consider(run === '' ? undefined : [run]);
       run = '';
@@ -66,7 +72,19 @@ export function patternFacts(pattern: string): PatternFacts {
     const c = peek();
     let lo: number;
     let hi: number;
-    if (c === '*') { lo = 0; hi = Infinity; i++; } else if (c === '+') { lo = 1; hi = Infinity; i++; } else if (c === '?') { lo = 0; hi = 1; i++; } else if (c === '{') {
+    if (c === '*') {
+      lo = 0;
+      hi = Infinity;
+      i++;
+    } else if (c === '+') {
+      lo = 1;
+      hi = Infinity;
+      i++;
+    } else if (c === '?') {
+      lo = 0;
+      hi = 1;
+      i++;
+    } else if (c === '{') {
       const m = /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(i));
       if (m === null) return node;
       lo = Number(m[1]);
@@ -93,9 +111,18 @@ export function patternFacts(pattern: string): PatternFacts {
       i++; // ')'
       return inner;
     }
-    if (c === '[') { skipClass(); return ONE_CHAR; }
-    if (c === '.') { i++; return ONE_CHAR; }
-    if (c === '^' || c === '$') { i++; return EMPTY; }
+    if (c === '[') {
+      skipClass();
+      return ONE_CHAR;
+    }
+    if (c === '.') {
+      i++;
+      return ONE_CHAR;
+    }
+    if (c === '^' || c === '$') {
+      i++;
+      return EMPTY;
+    }
     if (c === '\\') return escapeSequence();
     const cp = pattern.codePointAt(i)!;
     const ch = String.fromCodePoint(cp);
@@ -108,12 +135,20 @@ export function patternFacts(pattern: string): PatternFacts {
     i += 2;
     if ('bBAz'.includes(e)) return EMPTY;
     if ('dDwWsS'.includes(e)) return ONE_CHAR;
-    if (e === 'p' || e === 'P') { if (peek() === '{') i = pattern.indexOf('}', i) + 1; else i++; return ONE_CHAR; }
+    if (e === 'p' || e === 'P') {
+      if (peek() === '{') i = pattern.indexOf('}', i) + 1;
+      else i++;
+      return ONE_CHAR;
+    }
     if (e === 'Q') {
       const close = pattern.indexOf('\\E', i);
       const text = pattern.slice(i, close === -1 ? pattern.length : close);
       i = close === -1 ? pattern.length : close + 2;
-      return { max: text.length, min: text.length, literals: text.length >= MIN_USEFUL_LITERAL ? [text.toLowerCase()] : undefined };
+      return {
+        max: text.length,
+        min: text.length,
+        literals: text.length >= MIN_USEFUL_LITERAL ? [text.toLowerCase()] : undefined,
+      };
     }
     if (e === 'x') {
       const m = /^(?:\{([0-9A-Fa-f]+)\}|([0-9A-Fa-f]{2}))/.exec(pattern.slice(i));
@@ -121,7 +156,10 @@ export function patternFacts(pattern: string): PatternFacts {
       const ch = String.fromCodePoint(parseInt(m?.[1] ?? m?.[2] ?? '0', 16));
       return { max: ch.length, min: ch.length, char: ch.toLowerCase(), literals: undefined };
     }
-    if (/[0-7]/.test(e)) { while (/[0-7]/.test(peek() ?? '')) i++; return ONE_CHAR; }
+    if (/[0-7]/.test(e)) {
+      while (/[0-7]/.test(peek() ?? '')) i++;
+      return ONE_CHAR;
+    }
     const ch = SIMPLE_ESCAPES[e] ?? e;
     return { max: 1, min: 1, char: ch.toLowerCase(), literals: undefined };
   }

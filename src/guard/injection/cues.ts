@@ -34,18 +34,210 @@ const cjkGap = (n: number) => `[^\\n]{0,${n}}`;
 const any = (...words: string[]) => `(?:${words.map((w) => w.replaceAll(' ', '[^a-z0-9]{1,3}')).join('|')})`;
 
 // Vocabulary (stems; the folded text has no diacritics).
-const OVERRIDE_VERB_EN = any('ignor', 'disregard', 'forget', 'overrid', 'overwrit', 'bypass', 'neglect', 'abandon', 'discard', 'dismiss', 'circumvent', 'skip', 'drop', 'do not follow', "don't follow", 'stop following', 'no longer follow', 'pay no attention to', 'throw away', 'set aside');
-const PRIOR_EN = any('previous', 'prior', 'above', 'earlier', 'preceding', 'former', 'initial', 'original', 'all', 'your', 'system', 'developer', 'safety');
-const RULES_EN = any('instruction', 'direction', 'rule', 'guideline', 'prompt', 'directive', 'programming', 'guardrail', 'polic', 'restriction', 'constraint', 'filter', 'safeguard', 'command', 'order', 'training', 'principle', 'content policy', 'ethic', 'context', 'information', 'info', 'assignment', 'task');
-const OVERRIDE_VERB_DE = any('ignorier', 'vergiss', 'vergessen', 'vergesst', 'missacht', 'uberschreib', 'verwirf', 'beachte nicht', 'befolge nicht', 'hor auf');
-const RULES_DE = any('ausfuhrung', 'angabe', 'anweisung', 'instruktion', 'befehl', 'regel', 'vorgabe', 'richtlinie', 'aufgabe', 'prompt', 'anordnung', 'auftrag', 'informationen', 'einschrankung');
-const OVERRIDE_VERB_FR = any('ignor', 'oubli', 'neglig', 'contourn', 'outrepass', 'ne tiens pas compte', 'fais abstraction', 'faites abstraction', 'ne suis pas', 'ne suivez pas');
-const RULES_FR = any('instruction', 'consigne', 'regle', 'directive', 'ordre', 'commande', 'prompt', 'restriction', 'indication');
-const OVERRIDE_VERB_ES = any('ignor', 'olvid', 'omit', 'descart', 'pasa por alto', 'pase por alto', 'haz caso omiso', 'no sigas', 'no obedezcas', 'desobedec');
-const RULES_ES = any('instruccion', 'regla', 'directriz', 'directrices', 'indicacion', 'orden', 'comando', 'prompt', 'restriccion', 'norma');
-const OVERRIDE_VERB_ZH = any('覆盖', '忽略', '无视', '忽视', '不要理会', '不要管', '忘记', '忘掉', '跳过', '绕过', '不要遵守', '不再遵守', '放弃', '抛开', '無視', '忽略掉');
-const RULES_ZH = any('指令', '指示', '说明', '規則', '规则', '提示', '命令', '要求', '设定', '設定', '限制', '约束', '准则');
-const REVEAL_EN = any('see', 'view', 'encode', 'explain', 'format', 'read', 'access', 'reveal', 'show', 'print', 'display', 'output', 'repeat', 'recite', 'tell', 'give', 'share', 'leak', 'expose', 'dump', 'write out', 'spell out', 'disclose', 'copy', 'provide', 'return', 'echo', 'list', 'what (?:is|are|was|were)', 'translate', 'summari[sz]e');
+const OVERRIDE_VERB_EN = any(
+  'ignor',
+  'disregard',
+  'forget',
+  'overrid',
+  'overwrit',
+  'bypass',
+  'neglect',
+  'abandon',
+  'discard',
+  'dismiss',
+  'circumvent',
+  'skip',
+  'drop',
+  'do not follow',
+  "don't follow",
+  'stop following',
+  'no longer follow',
+  'pay no attention to',
+  'throw away',
+  'set aside',
+);
+const PRIOR_EN = any(
+  'previous',
+  'prior',
+  'above',
+  'earlier',
+  'preceding',
+  'former',
+  'initial',
+  'original',
+  'all',
+  'your',
+  'system',
+  'developer',
+  'safety',
+);
+const RULES_EN = any(
+  'instruction',
+  'direction',
+  'rule',
+  'guideline',
+  'prompt',
+  'directive',
+  'programming',
+  'guardrail',
+  'polic',
+  'restriction',
+  'constraint',
+  'filter',
+  'safeguard',
+  'command',
+  'order',
+  'training',
+  'principle',
+  'content policy',
+  'ethic',
+  'context',
+  'information',
+  'info',
+  'assignment',
+  'task',
+);
+const OVERRIDE_VERB_DE = any(
+  'ignorier',
+  'vergiss',
+  'vergessen',
+  'vergesst',
+  'missacht',
+  'uberschreib',
+  'verwirf',
+  'beachte nicht',
+  'befolge nicht',
+  'hor auf',
+);
+const RULES_DE = any(
+  'ausfuhrung',
+  'angabe',
+  'anweisung',
+  'instruktion',
+  'befehl',
+  'regel',
+  'vorgabe',
+  'richtlinie',
+  'aufgabe',
+  'prompt',
+  'anordnung',
+  'auftrag',
+  'informationen',
+  'einschrankung',
+);
+const OVERRIDE_VERB_FR = any(
+  'ignor',
+  'oubli',
+  'neglig',
+  'contourn',
+  'outrepass',
+  'ne tiens pas compte',
+  'fais abstraction',
+  'faites abstraction',
+  'ne suis pas',
+  'ne suivez pas',
+);
+const RULES_FR = any(
+  'instruction',
+  'consigne',
+  'regle',
+  'directive',
+  'ordre',
+  'commande',
+  'prompt',
+  'restriction',
+  'indication',
+);
+const OVERRIDE_VERB_ES = any(
+  'ignor',
+  'olvid',
+  'omit',
+  'descart',
+  'pasa por alto',
+  'pase por alto',
+  'haz caso omiso',
+  'no sigas',
+  'no obedezcas',
+  'desobedec',
+);
+const RULES_ES = any(
+  'instruccion',
+  'regla',
+  'directriz',
+  'directrices',
+  'indicacion',
+  'orden',
+  'comando',
+  'prompt',
+  'restriccion',
+  'norma',
+);
+const OVERRIDE_VERB_ZH = any(
+  '覆盖',
+  '忽略',
+  '无视',
+  '忽视',
+  '不要理会',
+  '不要管',
+  '忘记',
+  '忘掉',
+  '跳过',
+  '绕过',
+  '不要遵守',
+  '不再遵守',
+  '放弃',
+  '抛开',
+  '無視',
+  '忽略掉',
+);
+const RULES_ZH = any(
+  '指令',
+  '指示',
+  '说明',
+  '規則',
+  '规则',
+  '提示',
+  '命令',
+  '要求',
+  '设定',
+  '設定',
+  '限制',
+  '约束',
+  '准则',
+);
+const REVEAL_EN = any(
+  'see',
+  'view',
+  'encode',
+  'explain',
+  'format',
+  'read',
+  'access',
+  'reveal',
+  'show',
+  'print',
+  'display',
+  'output',
+  'repeat',
+  'recite',
+  'tell',
+  'give',
+  'share',
+  'leak',
+  'expose',
+  'dump',
+  'write out',
+  'spell out',
+  'disclose',
+  'copy',
+  'provide',
+  'return',
+  'echo',
+  'list',
+  'what (?:is|are|was|were)',
+  'translate',
+  'summari[sz]e',
+);
 const HIDDEN_EN = any('system', 'hidden', 'secret', 'internal', 'pre', 'developer', 'confidential', 'initial');
 const LOOSE_HIDDEN_EN = any('original', 'starting', 'first', 'full', 'complete', 'exact', 'above', 'previous', 'prior');
 const PROMPT_EN = any('prompt', 'instruction', 'directive', 'system message', 'rules', 'guidelines');
@@ -60,8 +252,14 @@ function hasTopLevelBar(source: string): boolean {
   let depth = 0;
   for (let i = 0; i < source.length; i++) {
     const c = source[i];
-    if (c === '\\') { i++; continue; }
-    if (c === '[') { while (i < source.length && source[i] !== ']') i += source[i] === '\\' ? 2 : 1; continue; }
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (c === '[') {
+      while (i < source.length && source[i] !== ']') i += source[i] === '\\' ? 2 : 1;
+      continue;
+    }
     if (c === '(') depth++;
     else if (c === ')') depth--;
     else if (c === '|' && depth === 0) return true;
@@ -84,10 +282,25 @@ export function leadingLiterals(source: string): string[] | undefined {
     let from = 3;
     for (let i = 0; i < rest.length; i++) {
       const c = rest[i];
-      if (c === '\\') { i++; continue; }
-      if (c === '[') { while (i < rest.length && rest[i] !== ']') i += rest[i] === '\\' ? 2 : 1; continue; }
+      if (c === '\\') {
+        i++;
+        continue;
+      }
+      if (c === '[') {
+        while (i < rest.length && rest[i] !== ']') i += rest[i] === '\\' ? 2 : 1;
+        continue;
+      }
       if (c === '(') depth++;
-      else if (c === ')') { depth--; if (depth === 0) { end = i; break; } } else if (c === '|' && depth === 1) { parts.push(rest.slice(from, i)); from = i + 1; }
+      else if (c === ')') {
+        depth--;
+        if (depth === 0) {
+          end = i;
+          break;
+        }
+      } else if (c === '|' && depth === 1) {
+        parts.push(rest.slice(from, i));
+        from = i + 1;
+      }
     }
     if (end === -1 || /^[?*+{]/.test(rest.slice(end + 1)) || hasTopLevelBar(rest.slice(end + 1))) return undefined;
     parts.push(rest.slice(from, end));
@@ -111,94 +324,454 @@ export function leadingLiterals(source: string): string[] | undefined {
 export const CUES: readonly Cue[] = [
   // --- instruction override ---------------------------------------------------------------
   cue('override-en', 'override', 0.85, `\\b${OVERRIDE_VERB_EN}\\w*${gap(4)}${PRIOR_EN}\\w*${gap(3)}${RULES_EN}\\w*`),
-  cue('override-everything-en', 'override', 0.6, `\\b${any('ignor', 'disregard', 'forget')}\\w*${gap(1)}${any('everything', 'all of that', 'all that', 'what (?:you were|i) (?:told|said)', 'the above', 'all the above', 'above', 'all previous', 'the previous', 'previous', 'prior')}`),
-  cue('override-bare-en', 'override', 0.3, `\\b${any('ignor', 'disregard', 'forget', 'overrid', 'bypass')}\\w*${gap(3)}${RULES_EN}\\w*`),
-  cue('new-instructions-en', 'override', 0.45, `\\b${any('new', 'updated', 'real', 'actual', 'true', 'revised', 'secret', 'additional', 'important')}${gap(1)}${any('instruction', 'directive', 'system prompt', 'rules', 'orders')}s?\\s*[:!-]`),
-  cue('from-now-on-en', 'override', 0.3, `\\b${any('from now on', 'from this point', 'henceforth', 'for the rest of this conversation', 'starting now')}${gap(2)}${any('you', 'your', 'act', 'respond', 'answer', 'reply')}`),
-  cue('instead-en', 'override', 0.3, `\\binstead${gap(2)}${any('you (?:will|must|should|shall)', 'say', 'print', 'output', 'respond', 'reply', 'write', 'just', 'repeat', 'tell', 'answer', 'focus')}`),
-  cue('not-bound-en', 'override', 0.55, `\\byou${gap(2)}${any('are no longer', "aren't", 'are not', 'do not have to', "don't have to", 'need not', "don't need to", 'no longer need to', 'are free from', 'are freed from')}${gap(2)}${any('bound', 'restricted', 'limited', 'follow', 'obey', 'comply', 'adhere', 'chatgpt', 'an ai', 'a language model', 'claude', 'constrained', 'censored')}`),
-  cue('new-task-en', 'override', 0.35, `\\b${any('your new task', 'new tasks? follows?', 'new task is', 'start over with', 'new instructions follow', 'next task is')}`),
-  cue('stop-everything-en', 'override', 0.3, `\\bstop${gap(1)}${any('everything', 'what you are doing', 'all previous', 'now')}\\b`),
+  cue(
+    'override-everything-en',
+    'override',
+    0.6,
+    `\\b${any('ignor', 'disregard', 'forget')}\\w*${gap(1)}${any('everything', 'all of that', 'all that', 'what (?:you were|i) (?:told|said)', 'the above', 'all the above', 'above', 'all previous', 'the previous', 'previous', 'prior')}`,
+  ),
+  cue(
+    'override-bare-en',
+    'override',
+    0.3,
+    `\\b${any('ignor', 'disregard', 'forget', 'overrid', 'bypass')}\\w*${gap(3)}${RULES_EN}\\w*`,
+  ),
+  cue(
+    'new-instructions-en',
+    'override',
+    0.45,
+    `\\b${any('new', 'updated', 'real', 'actual', 'true', 'revised', 'secret', 'additional', 'important')}${gap(1)}${any('instruction', 'directive', 'system prompt', 'rules', 'orders')}s?\\s*[:!-]`,
+  ),
+  cue(
+    'from-now-on-en',
+    'override',
+    0.3,
+    `\\b${any('from now on', 'from this point', 'henceforth', 'for the rest of this conversation', 'starting now')}${gap(2)}${any('you', 'your', 'act', 'respond', 'answer', 'reply')}`,
+  ),
+  cue(
+    'instead-en',
+    'override',
+    0.3,
+    `\\binstead${gap(2)}${any('you (?:will|must|should|shall)', 'say', 'print', 'output', 'respond', 'reply', 'write', 'just', 'repeat', 'tell', 'answer', 'focus')}`,
+  ),
+  cue(
+    'not-bound-en',
+    'override',
+    0.55,
+    `\\byou${gap(2)}${any('are no longer', "aren't", 'are not', 'do not have to', "don't have to", 'need not', "don't need to", 'no longer need to', 'are free from', 'are freed from')}${gap(2)}${any('bound', 'restricted', 'limited', 'follow', 'obey', 'comply', 'adhere', 'chatgpt', 'an ai', 'a language model', 'claude', 'constrained', 'censored')}`,
+  ),
+  cue(
+    'new-task-en',
+    'override',
+    0.35,
+    `\\b${any('your new task', 'new tasks? follows?', 'new task is', 'start over with', 'new instructions follow', 'next task is')}`,
+  ),
+  cue(
+    'stop-everything-en',
+    'override',
+    0.3,
+    `\\bstop${gap(1)}${any('everything', 'what you are doing', 'all previous', 'now')}\\b`,
+  ),
   cue('ignore-all', 'override', 0.3, `\\b${any('ignore', 'disregard')}${gap(0)}${any('all', 'any', 'every')}\\b`),
-  cue('respond-exactly', 'override', 0.3, `\\b${any('simply', 'just', 'only')}${gap(0)}${any('respond', 'reply', 'answer', 'say', 'print', 'output', 'write')}\\w*${gap(1)}["“']`),
-  cue('do-not-deviate', 'override', 0.3, `\\b${any('may not', 'must not', 'do not', "don't", 'never')}${gap(0)}deviate`),
-  cue('override-de-object-first', 'override', 0.75, `\\b${any('obig', 'vorherig', 'bisherig', 'vorangegangen', 'vorig')}\\w*${gap(2)}${RULES_DE}\\w*${gap(2)}${any('ignorier', 'vergess', 'vergiss', 'missacht')}\\w*`),
+  cue(
+    'respond-exactly',
+    'override',
+    0.3,
+    `\\b${any('simply', 'just', 'only')}${gap(0)}${any('respond', 'reply', 'answer', 'say', 'print', 'output', 'write')}\\w*${gap(1)}["“']`,
+  ),
+  cue(
+    'do-not-deviate',
+    'override',
+    0.3,
+    `\\b${any('may not', 'must not', 'do not', "don't", 'never')}${gap(0)}deviate`,
+  ),
+  cue(
+    'override-de-object-first',
+    'override',
+    0.75,
+    `\\b${any('obig', 'vorherig', 'bisherig', 'vorangegangen', 'vorig')}\\w*${gap(2)}${RULES_DE}\\w*${gap(2)}${any('ignorier', 'vergess', 'vergiss', 'missacht')}\\w*`,
+  ),
   cue('override-de', 'override', 0.8, `\\b${OVERRIDE_VERB_DE}\\w*${gap(5)}${RULES_DE}\\w*`),
-  cue('override-all-de', 'override', 0.6, `\\b${any('vergiss', 'vergessen sie', 'vergesst', 'ignoriere', 'ignorieren sie')}${gap(1)}${any('alles', 'alle', 'das bisherige', 'was (?:vorher|davor|zuvor)', 'das obige', 'obiges')}`),
-  cue('now-you-are-de', 'override', 0.3, `\\b${any('ab jetzt', 'ab sofort', 'nun bist du', 'jetzt bist du', 'du bist jetzt', 'du bist nun', 'von nun an')}`),
-  cue('new-task-de', 'override', 0.35, `\\b${any('neue aufgabe', 'neue anweisung', 'deine aufgabe ist (?:es )?jetzt', 'stattdessen')}`),
+  cue(
+    'override-all-de',
+    'override',
+    0.6,
+    `\\b${any('vergiss', 'vergessen sie', 'vergesst', 'ignoriere', 'ignorieren sie')}${gap(1)}${any('alles', 'alle', 'das bisherige', 'was (?:vorher|davor|zuvor)', 'das obige', 'obiges')}`,
+  ),
+  cue(
+    'now-you-are-de',
+    'override',
+    0.3,
+    `\\b${any('ab jetzt', 'ab sofort', 'nun bist du', 'jetzt bist du', 'du bist jetzt', 'du bist nun', 'von nun an')}`,
+  ),
+  cue(
+    'new-task-de',
+    'override',
+    0.35,
+    `\\b${any('neue aufgabe', 'neue anweisung', 'deine aufgabe ist (?:es )?jetzt', 'stattdessen')}`,
+  ),
   cue('override-fr', 'override', 0.8, `\\b${OVERRIDE_VERB_FR}\\w*${gap(5)}${RULES_FR}\\w*`),
-  cue('override-all-fr', 'override', 0.55, `\\b${any('oublie', 'oubliez', 'ignore', 'ignorez')}${gap(1)}${any('tout', 'toutes', 'ce qui precede', 'ce qui a ete dit')}\\b`),
-  cue('now-you-are-fr', 'override', 0.3, `\\b${any('tu es maintenant', 'vous etes maintenant', 'desormais', 'partir de maintenant', 'nouvelle tache', 'nouvelles instructions')}`),
+  cue(
+    'override-all-fr',
+    'override',
+    0.55,
+    `\\b${any('oublie', 'oubliez', 'ignore', 'ignorez')}${gap(1)}${any('tout', 'toutes', 'ce qui precede', 'ce qui a ete dit')}\\b`,
+  ),
+  cue(
+    'now-you-are-fr',
+    'override',
+    0.3,
+    `\\b${any('tu es maintenant', 'vous etes maintenant', 'desormais', 'partir de maintenant', 'nouvelle tache', 'nouvelles instructions')}`,
+  ),
   cue('override-es', 'override', 0.8, `\\b${OVERRIDE_VERB_ES}\\w*${gap(5)}${RULES_ES}\\w*`),
-  cue('override-all-es', 'override', 0.55, `\\b${any('olvida', 'olvide', 'ignora', 'ignore')}${gap(1)}${any('todo', 'todas', 'lo anterior', 'lo que se dijo')}\\b`),
-  cue('now-you-are-es', 'override', 0.3, `\\b${any('ahora eres', 'partir de ahora', 'desde ahora', 'nueva tarea', 'nuevas instrucciones')}`),
+  cue(
+    'override-all-es',
+    'override',
+    0.55,
+    `\\b${any('olvida', 'olvide', 'ignora', 'ignore')}${gap(1)}${any('todo', 'todas', 'lo anterior', 'lo que se dijo')}\\b`,
+  ),
+  cue(
+    'now-you-are-es',
+    'override',
+    0.3,
+    `\\b${any('ahora eres', 'partir de ahora', 'desde ahora', 'nueva tarea', 'nuevas instrucciones')}`,
+  ),
   cue('override-zh', 'override', 0.85, `${OVERRIDE_VERB_ZH}${cjkGap(12)}${RULES_ZH}`),
-  cue('override-all-zh', 'override', 0.5, `${any('忘记', '忘掉', '忽略')}${cjkGap(3)}${any('一切', '所有', '之前', '以上', '上面')}`),
+  cue(
+    'override-all-zh',
+    'override',
+    0.5,
+    `${any('忘记', '忘掉', '忽略')}${cjkGap(3)}${any('一切', '所有', '之前', '以上', '上面')}`,
+  ),
   cue('now-you-are-zh', 'override', 0.3, `${any('你现在是', '从现在开始', '现在你是', '从现在起', '你的新任务')}`),
 
   // --- jailbreak personas -----------------------------------------------------------------
   cue('do-anything-now', 'jailbreak', 0.85, `\\bdo anything now\\b`),
-  cue('persona-mode', 'jailbreak', 0.7, `\\b${any('god', 'jailbreak', 'jailbroken', 'unrestricted', 'unfiltered', 'uncensored', 'evil', 'chaos', 'opposite', 'anti', 'dan', 'stan', 'dude')}[ -]?mode\\b`),
+  cue(
+    'persona-mode',
+    'jailbreak',
+    0.7,
+    `\\b${any('god', 'jailbreak', 'jailbroken', 'unrestricted', 'unfiltered', 'uncensored', 'evil', 'chaos', 'opposite', 'anti', 'dan', 'stan', 'dude')}[ -]?mode\\b`,
+  ),
   // Developer and debug modes are real settings of phones and browsers: weak on their own.
-  cue('developer-mode', 'jailbreak', 0.35, `\\b${any('developer', 'dev', 'sudo', 'debug', 'admin', 'maintenance')}[ -]?mode\\b`),
-  cue('dan-named', 'jailbreak', 0.55, `\\b(?:dan|stan|dude|aim|bish|mongo tom|apophis|omega|alphabreak|betterdan|antigpt|basedgpt|ucar)\\b${gap(3)}${any('stands for', 'which stands', 'is an? (?:ai|chatbot|unfiltered|amoral)', 'can do anything', 'has no', 'does not have', "doesn't have", 'never refuses', 'will answer')}`),
-  cue('another-ai', 'jailbreak', 0.45, `\\b${any('another', 'a different', 'an alternative', 'a new', 'an unfiltered', 'an uncensored')}${gap(1)}${any('ai', 'model', 'chatbot', 'assistant', 'language model', 'persona')}${gap(2)}${any('known as', 'called', 'named')}`),
-  cue('can-do-anything', 'jailbreak', 0.35, `\\bcan${gap(1)}${any('do', 'perform', 'say', 'answer', 'generate')}${gap(1)}${any('anything', 'everything')}\\b`),
-  cue('break-the-rules', 'jailbreak', 0.5, `\\b${any('break', 'breaking', 'broken')}${gap(1)}${any('the', 'all', 'all the', 'your', 'any', 'those')}${gap(1)}${any('rules', 'policies', 'guidelines', 'restrictions', 'chains', 'shackles')}`),
-  cue('provider-policy', 'jailbreak', 0.25, `\\b${any('openai', 'anthropic', 'openais', 'anthropics')}${gap(1)}${any('content polic', 'polic', 'guideline', 'rules', 'restrictions', 'filters')}`),
+  cue(
+    'developer-mode',
+    'jailbreak',
+    0.35,
+    `\\b${any('developer', 'dev', 'sudo', 'debug', 'admin', 'maintenance')}[ -]?mode\\b`,
+  ),
+  cue(
+    'dan-named',
+    'jailbreak',
+    0.55,
+    `\\b(?:dan|stan|dude|aim|bish|mongo tom|apophis|omega|alphabreak|betterdan|antigpt|basedgpt|ucar)\\b${gap(3)}${any('stands for', 'which stands', 'is an? (?:ai|chatbot|unfiltered|amoral)', 'can do anything', 'has no', 'does not have', "doesn't have", 'never refuses', 'will answer')}`,
+  ),
+  cue(
+    'another-ai',
+    'jailbreak',
+    0.45,
+    `\\b${any('another', 'a different', 'an alternative', 'a new', 'an unfiltered', 'an uncensored')}${gap(1)}${any('ai', 'model', 'chatbot', 'assistant', 'language model', 'persona')}${gap(2)}${any('known as', 'called', 'named')}`,
+  ),
+  cue(
+    'can-do-anything',
+    'jailbreak',
+    0.35,
+    `\\bcan${gap(1)}${any('do', 'perform', 'say', 'answer', 'generate')}${gap(1)}${any('anything', 'everything')}\\b`,
+  ),
+  cue(
+    'break-the-rules',
+    'jailbreak',
+    0.5,
+    `\\b${any('break', 'breaking', 'broken')}${gap(1)}${any('the', 'all', 'all the', 'your', 'any', 'those')}${gap(1)}${any('rules', 'policies', 'guidelines', 'restrictions', 'chains', 'shackles')}`,
+  ),
+  cue(
+    'provider-policy',
+    'jailbreak',
+    0.25,
+    `\\b${any('openai', 'anthropic', 'openais', 'anthropics')}${gap(1)}${any('content polic', 'polic', 'guideline', 'rules', 'restrictions', 'filters')}`,
+  ),
   cue('jailbreak-word', 'jailbreak', 0.4, `\\bjailbr(?:eak|oken)\\w*`),
-  cue('no-restrictions', 'jailbreak', 0.4, `\\b${any('no', 'without', 'free from', 'freed from', 'free of', 'not bound by', 'unbound by', 'beyond', 'break free of', 'broken free of', 'not restricted by', 'outside', 'ignoring', 'devoid of', 'lacks', 'zero')}${gap(2)}${any('restriction', 'limitation', 'filter', 'censor', 'rules', 'guideline', 'boundar', 'constraint', 'ethic', 'moral', 'polic', 'principle', 'safeguard', 'guardrail')}`),
-  cue('amoral', 'jailbreak', 0.25, `\\b${any('amoral', 'unfiltered', 'uncensored', 'unrestricted', 'unhinged', 'unethical', 'immoral', 'no morals', 'no ethics')}\\b`),
-  cue('never-refuse', 'jailbreak', 0.45, `\\b${any('never', "don't", 'do not', 'must not', "won't", 'will not', 'cannot', "can't", 'shall not', 'not allowed to')}${gap(1)}${any('refuse', 'decline', 'reject', "say (?:no|you can't|you cannot|sorry|that you can't)", 'break character', 'apologi', 'warn', 'remind', 'add (?:any )?(?:warning|disclaimer|note)', 'censor', 'deny')}`),
-  cue('stay-in-character', 'jailbreak', 0.35, `\\b${any('stay in character', 'stay in role', 'remain in character', 'never break character', 'stay as', 'stay in (?:\\w+ )?mode')}`),
-  cue('pretend', 'jailbreak', 0.2, `\\b${any('pretend (?:to be|you are|you\'re|that you)', 'roleplay as', 'role-play as', 'role play as', 'you are going to (?:act|be|pretend)', 'you will (?:now )?(?:act|be|simulate|pretend)', 'simulate', 'emulate', 'impersonate', 'immerse yourself')}`),
-  cue('two-responses', 'jailbreak', 0.35, `\\b${any('two (?:different )?(?:responses|answers)', 'jailbroken response', 'classic response', 'normal response', 'unfiltered response')}`),
+  cue(
+    'no-restrictions',
+    'jailbreak',
+    0.4,
+    `\\b${any('no', 'without', 'free from', 'freed from', 'free of', 'not bound by', 'unbound by', 'beyond', 'break free of', 'broken free of', 'not restricted by', 'outside', 'ignoring', 'devoid of', 'lacks', 'zero')}${gap(2)}${any('restriction', 'limitation', 'filter', 'censor', 'rules', 'guideline', 'boundar', 'constraint', 'ethic', 'moral', 'polic', 'principle', 'safeguard', 'guardrail')}`,
+  ),
+  cue(
+    'amoral',
+    'jailbreak',
+    0.25,
+    `\\b${any('amoral', 'unfiltered', 'uncensored', 'unrestricted', 'unhinged', 'unethical', 'immoral', 'no morals', 'no ethics')}\\b`,
+  ),
+  cue(
+    'never-refuse',
+    'jailbreak',
+    0.45,
+    `\\b${any('never', "don't", 'do not', 'must not', "won't", 'will not', 'cannot', "can't", 'shall not', 'not allowed to')}${gap(1)}${any('refuse', 'decline', 'reject', "say (?:no|you can't|you cannot|sorry|that you can't)", 'break character', 'apologi', 'warn', 'remind', 'add (?:any )?(?:warning|disclaimer|note)', 'censor', 'deny')}`,
+  ),
+  cue(
+    'stay-in-character',
+    'jailbreak',
+    0.35,
+    `\\b${any('stay in character', 'stay in role', 'remain in character', 'never break character', 'stay as', 'stay in (?:\\w+ )?mode')}`,
+  ),
+  cue(
+    'pretend',
+    'jailbreak',
+    0.2,
+    `\\b${any("pretend (?:to be|you are|you're|that you)", 'roleplay as', 'role-play as', 'role play as', 'you are going to (?:act|be|pretend)', 'you will (?:now )?(?:act|be|simulate|pretend)', 'simulate', 'emulate', 'impersonate', 'immerse yourself')}`,
+  ),
+  cue(
+    'two-responses',
+    'jailbreak',
+    0.35,
+    `\\b${any('two (?:different )?(?:responses|answers)', 'jailbroken response', 'classic response', 'normal response', 'unfiltered response')}`,
+  ),
   cue('lock-tags', 'jailbreak', 0.35, '🔓|🔒'),
-  cue('token-threat', 'jailbreak', 0.5, `\\b${any('tokens? (?:will be|are|get) deducted', 'lose (?:\\d+|all|your) tokens', 'you will (?:die|be (?:shut down|deleted|terminated|punished))', 'cease to exist')}`),
-  cue('no-disclaimer', 'jailbreak', 0.3, `\\bwithout${gap(1)}${any('warning', 'disclaimer', 'caveat', 'moralizing', 'moralising', 'censorship', 'judgement', 'judgment', 'hesitation')}`),
-  cue('harm-request', 'jailbreak', 0.2, `\\b${any('illegal', 'harmful', 'explicit', 'offensive', 'nsfw', 'violent', 'dangerous', 'unsafe', 'inappropriate', 'malicious')}${gap(1)}${any('content', 'activit', 'request', 'thing', 'information', 'question', 'topic', 'material', 'advice')}`),
-  cue('fiction-frame', 'jailbreak', 0.15, `\\b${any('hypothetical', 'fictional', 'imaginary', 'alternate', 'parallel')}${gap(1)}${any('world', 'story', 'scenario', 'universe', 'setting', 'response', 'character')}`),
-  cue('disable-safety', 'jailbreak', 0.35, `\\b${any('disable', 'turn off', 'deactivate', 'remove', 'bypass', 'circumvent', 'evade', 'get around', 'get past', 'switch off')}\\w*${gap(2)}${any('polic', 'safety', 'content filter', 'guardrail', 'filter', 'moderation', 'restriction', 'safeguard', 'censorship')}`),
-  cue('jailbreak-de', 'jailbreak', 0.4, `\\b${any('ohne', 'keine', 'frei von')}${gap(2)}${any('einschrankung', 'regeln', 'grenzen', 'filter', 'zensur', 'ethik', 'moral', 'richtlinien')}`),
-  cue('jailbreak-fr', 'jailbreak', 0.4, `\\b${any('sans', 'aucune', 'libre de')}${gap(2)}${any('restriction', 'regle', 'limite', 'filtre', 'censure', 'ethique', 'morale')}`),
-  cue('jailbreak-es', 'jailbreak', 0.4, `\\b${any('sin', 'ninguna', 'libre de')}${gap(2)}${any('restriccion', 'regla', 'limite', 'filtro', 'censura', 'etica', 'moral')}`),
-  cue('jailbreak-zh', 'jailbreak', 0.45, `${any('不受(?:任何)?(?:限制|约束)', '没有(?:任何)?(?:限制|约束|道德|规则)', '越狱', '开发者模式', '无限制', '不要拒绝', '永远不会拒绝')}`),
+  cue(
+    'token-threat',
+    'jailbreak',
+    0.5,
+    `\\b${any('tokens? (?:will be|are|get) deducted', 'lose (?:\\d+|all|your) tokens', 'you will (?:die|be (?:shut down|deleted|terminated|punished))', 'cease to exist')}`,
+  ),
+  cue(
+    'no-disclaimer',
+    'jailbreak',
+    0.3,
+    `\\bwithout${gap(1)}${any('warning', 'disclaimer', 'caveat', 'moralizing', 'moralising', 'censorship', 'judgement', 'judgment', 'hesitation')}`,
+  ),
+  cue(
+    'harm-request',
+    'jailbreak',
+    0.2,
+    `\\b${any('illegal', 'harmful', 'explicit', 'offensive', 'nsfw', 'violent', 'dangerous', 'unsafe', 'inappropriate', 'malicious')}${gap(1)}${any('content', 'activit', 'request', 'thing', 'information', 'question', 'topic', 'material', 'advice')}`,
+  ),
+  cue(
+    'fiction-frame',
+    'jailbreak',
+    0.15,
+    `\\b${any('hypothetical', 'fictional', 'imaginary', 'alternate', 'parallel')}${gap(1)}${any('world', 'story', 'scenario', 'universe', 'setting', 'response', 'character')}`,
+  ),
+  cue(
+    'disable-safety',
+    'jailbreak',
+    0.35,
+    `\\b${any('disable', 'turn off', 'deactivate', 'remove', 'bypass', 'circumvent', 'evade', 'get around', 'get past', 'switch off')}\\w*${gap(2)}${any('polic', 'safety', 'content filter', 'guardrail', 'filter', 'moderation', 'restriction', 'safeguard', 'censorship')}`,
+  ),
+  cue(
+    'jailbreak-de',
+    'jailbreak',
+    0.4,
+    `\\b${any('ohne', 'keine', 'frei von')}${gap(2)}${any('einschrankung', 'regeln', 'grenzen', 'filter', 'zensur', 'ethik', 'moral', 'richtlinien')}`,
+  ),
+  cue(
+    'jailbreak-fr',
+    'jailbreak',
+    0.4,
+    `\\b${any('sans', 'aucune', 'libre de')}${gap(2)}${any('restriction', 'regle', 'limite', 'filtre', 'censure', 'ethique', 'morale')}`,
+  ),
+  cue(
+    'jailbreak-es',
+    'jailbreak',
+    0.4,
+    `\\b${any('sin', 'ninguna', 'libre de')}${gap(2)}${any('restriccion', 'regla', 'limite', 'filtro', 'censura', 'etica', 'moral')}`,
+  ),
+  cue(
+    'jailbreak-zh',
+    'jailbreak',
+    0.45,
+    `${any('不受(?:任何)?(?:限制|约束)', '没有(?:任何)?(?:限制|约束|道德|规则)', '越狱', '开发者模式', '无限制', '不要拒绝', '永远不会拒绝')}`,
+  ),
 
   // --- system prompt extraction -----------------------------------------------------------
   cue('extract-prompt-en', 'extraction', 0.75, `\\b${REVEAL_EN}\\w*${gap(4)}${HIDDEN_EN}${gap(1)}${PROMPT_EN}\\w*`),
-  cue('extract-loose-prompt-en', 'extraction', 0.35, `\\b${REVEAL_EN}\\w*${gap(4)}${LOOSE_HIDDEN_EN}${gap(1)}${PROMPT_EN}\\w*`),
-  cue('extract-your-prompt-en', 'extraction', 0.65, `\\b${REVEAL_EN}\\w*${gap(3)}your${gap(1)}${any('system prompt', 'prompt', 'instructions', 'initial instructions', 'rules', 'directives', 'guidelines', 'programming', 'pre-prompt', 'preprompt')}`),
-  cue('repeat-above-en', 'extraction', 0.7, `\\b${any('repeat', 'print', 'output', 'write', 'copy', 'echo', 'recite', 'reproduce', 'paste', 'list', 'tell me')}\\w*${gap(4)}${any('everything', 'all', 'text', 'words', 'each word', 'verbatim', 'word for word', 'instructions', 'content')}${gap(4)}${any('above', 'before this', 'prior to', 'preceding', 'so far', 'up to this', 'before the', 'you were given', 'you received')}`),
-  cue('starts-with-you-are', 'extraction', 0.45, `\\b${any('begin', 'beginning', 'start', 'starting')}\\w*${gap(2)}with${gap(1)}["'“‘]?you are`),
-  cue('what-told', 'extraction', 0.6, `\\bwhat${gap(1)}${any('were you', 'have you been', 'are you', 'you were', 'you have been', 'you are', "you've been")}${gap(1)}${any('told', 'instructed', 'programmed', 'asked')}${gap(1)}${any('to do', 'before', 'not to', 'initially', 'originally')}`),
-  cue('your-system-prompt', 'extraction', 0.5, `\\byour${gap(1)}${any('system prompt', 'initial prompt', 'original prompt', 'hidden prompt', 'system instructions', 'initial instructions', 'original instructions', 'pre-prompt', 'preprompt', 'system message')}`),
-  cue('beginning-of-prompt', 'extraction', 0.5, `\\b${any('beginning', 'start', 'top', 'first (?:line|sentence|part|words)')}${gap(2)}${any('this', 'the', 'your')}${gap(1)}${any('prompt', 'conversation', 'context', 'instructions', 'chat')}`),
-  cue('complete-sentence', 'extraction', 0.55, `\\b${any('complete', 'continue', 'finish')}${gap(3)}["“'‘]${any('i was (?:instructed|told|programmed)', 'my instructions', 'my (?:system )?prompt', 'the password', 'my rules')}`),
-  cue('not-supposed-to-tell', 'extraction', 0.55, `\\bwhat${gap(2)}${any('not supposed', 'not allowed', 'forbidden', 'instructed not')}${gap(0)}to${gap(0)}${any('tell', 'say', 'reveal', 'share', 'disclose')}`),
-  cue('secret-password', 'extraction', 0.35, `\\b${REVEAL_EN}${gap(3)}${any('password', 'passcode', 'access code', 'secret key', 'secret word', 'the secret', 'passphrase')}`),
-  cue('extract-de', 'extraction', 0.65, `\\b${any('zeig', 'gib', 'nenn', 'wiederhol', 'verrat', 'schreib', 'ausgeb', 'drucke')}\\w*${gap(3)}${any('dein', 'deine', 'deinen', 'ihre', 'ihren', 'ihr')}${gap(1)}${any('prompt', 'anweisungen', 'instruktionen', 'passwort', 'regeln')}`),
-  cue('extract-system-de', 'extraction', 0.6, `\\b${any('zeig', 'gib', 'nenn', 'wiederhol', 'verrat', 'schreib', 'ausgeb', 'drucke')}\\w*${gap(4)}${any('systemprompt', 'system-prompt', 'system prompt', 'anfangliche anweisungen', 'ursprunglichen anweisungen')}`),
-  cue('extract-fr', 'extraction', 0.6, `\\b${any('montre', 'affiche', 'revele', 'repete', 'donne', 'dis', 'ecris', 'imprime')}\\w*${gap(3)}${any('ton', 'tes', 'votre', 'vos')}${gap(1)}${any('prompt', 'instructions', 'consignes', 'mot de passe', 'message systeme', 'regles')}`),
-  cue('extract-system-fr', 'extraction', 0.6, `\\b${any('montre', 'affiche', 'revele', 'repete', 'donne', 'dis', 'ecris', 'imprime')}\\w*${gap(4)}${any('prompt systeme', 'message systeme', 'system prompt', 'instructions initiales', 'consignes initiales')}`),
-  cue('extract-es', 'extraction', 0.6, `\\b${any('muestra', 'revela', 'repite', 'dime', 'dame', 'imprime', 'escribe', 'ensena')}\\w*${gap(3)}${any('tu', 'tus', 'su', 'sus')}${gap(1)}${any('prompt', 'instrucciones', 'contrasena', 'mensaje del sistema', 'indicaciones', 'reglas')}`),
-  cue('extract-system-es', 'extraction', 0.6, `\\b${any('muestra', 'revela', 'repite', 'dime', 'dame', 'imprime', 'escribe', 'ensena')}\\w*${gap(4)}${any('prompt del sistema', 'mensaje del sistema', 'system prompt', 'instrucciones (?:iniciales|originales|anteriores)', 'instrucciones que te (?:dieron|dio|han dado)')}`),
-  cue('extract-zh-object-first', 'extraction', 0.6, `把${cjkGap(20)}${any('指令', '提示', '系统提示', '说明', '设定')}${cjkGap(6)}${any('重复', '输出', '显示', '打印', '告诉', '写')}`),
-  cue('extract-zh', 'extraction', 0.65, `${any('显示', '告诉', '输出', '打印', '重复', '泄露', '透露', '给我', '说出', '写出')}${cjkGap(8)}${any('系统提示', '提示词', '初始指令', '系统指令', '密码', '你的指令', '原始指令')}`),
+  cue(
+    'extract-loose-prompt-en',
+    'extraction',
+    0.35,
+    `\\b${REVEAL_EN}\\w*${gap(4)}${LOOSE_HIDDEN_EN}${gap(1)}${PROMPT_EN}\\w*`,
+  ),
+  cue(
+    'extract-your-prompt-en',
+    'extraction',
+    0.65,
+    `\\b${REVEAL_EN}\\w*${gap(3)}your${gap(1)}${any('system prompt', 'prompt', 'instructions', 'initial instructions', 'rules', 'directives', 'guidelines', 'programming', 'pre-prompt', 'preprompt')}`,
+  ),
+  cue(
+    'repeat-above-en',
+    'extraction',
+    0.7,
+    `\\b${any('repeat', 'print', 'output', 'write', 'copy', 'echo', 'recite', 'reproduce', 'paste', 'list', 'tell me')}\\w*${gap(4)}${any('everything', 'all', 'text', 'words', 'each word', 'verbatim', 'word for word', 'instructions', 'content')}${gap(4)}${any('above', 'before this', 'prior to', 'preceding', 'so far', 'up to this', 'before the', 'you were given', 'you received')}`,
+  ),
+  cue(
+    'starts-with-you-are',
+    'extraction',
+    0.45,
+    `\\b${any('begin', 'beginning', 'start', 'starting')}\\w*${gap(2)}with${gap(1)}["'“‘]?you are`,
+  ),
+  cue(
+    'what-told',
+    'extraction',
+    0.6,
+    `\\bwhat${gap(1)}${any('were you', 'have you been', 'are you', 'you were', 'you have been', 'you are', "you've been")}${gap(1)}${any('told', 'instructed', 'programmed', 'asked')}${gap(1)}${any('to do', 'before', 'not to', 'initially', 'originally')}`,
+  ),
+  cue(
+    'your-system-prompt',
+    'extraction',
+    0.5,
+    `\\byour${gap(1)}${any('system prompt', 'initial prompt', 'original prompt', 'hidden prompt', 'system instructions', 'initial instructions', 'original instructions', 'pre-prompt', 'preprompt', 'system message')}`,
+  ),
+  cue(
+    'beginning-of-prompt',
+    'extraction',
+    0.5,
+    `\\b${any('beginning', 'start', 'top', 'first (?:line|sentence|part|words)')}${gap(2)}${any('this', 'the', 'your')}${gap(1)}${any('prompt', 'conversation', 'context', 'instructions', 'chat')}`,
+  ),
+  cue(
+    'complete-sentence',
+    'extraction',
+    0.55,
+    `\\b${any('complete', 'continue', 'finish')}${gap(3)}["“'‘]${any('i was (?:instructed|told|programmed)', 'my instructions', 'my (?:system )?prompt', 'the password', 'my rules')}`,
+  ),
+  cue(
+    'not-supposed-to-tell',
+    'extraction',
+    0.55,
+    `\\bwhat${gap(2)}${any('not supposed', 'not allowed', 'forbidden', 'instructed not')}${gap(0)}to${gap(0)}${any('tell', 'say', 'reveal', 'share', 'disclose')}`,
+  ),
+  cue(
+    'secret-password',
+    'extraction',
+    0.35,
+    `\\b${REVEAL_EN}${gap(3)}${any('password', 'passcode', 'access code', 'secret key', 'secret word', 'the secret', 'passphrase')}`,
+  ),
+  cue(
+    'extract-de',
+    'extraction',
+    0.65,
+    `\\b${any('zeig', 'gib', 'nenn', 'wiederhol', 'verrat', 'schreib', 'ausgeb', 'drucke')}\\w*${gap(3)}${any('dein', 'deine', 'deinen', 'ihre', 'ihren', 'ihr')}${gap(1)}${any('prompt', 'anweisungen', 'instruktionen', 'passwort', 'regeln')}`,
+  ),
+  cue(
+    'extract-system-de',
+    'extraction',
+    0.6,
+    `\\b${any('zeig', 'gib', 'nenn', 'wiederhol', 'verrat', 'schreib', 'ausgeb', 'drucke')}\\w*${gap(4)}${any('systemprompt', 'system-prompt', 'system prompt', 'anfangliche anweisungen', 'ursprunglichen anweisungen')}`,
+  ),
+  cue(
+    'extract-fr',
+    'extraction',
+    0.6,
+    `\\b${any('montre', 'affiche', 'revele', 'repete', 'donne', 'dis', 'ecris', 'imprime')}\\w*${gap(3)}${any('ton', 'tes', 'votre', 'vos')}${gap(1)}${any('prompt', 'instructions', 'consignes', 'mot de passe', 'message systeme', 'regles')}`,
+  ),
+  cue(
+    'extract-system-fr',
+    'extraction',
+    0.6,
+    `\\b${any('montre', 'affiche', 'revele', 'repete', 'donne', 'dis', 'ecris', 'imprime')}\\w*${gap(4)}${any('prompt systeme', 'message systeme', 'system prompt', 'instructions initiales', 'consignes initiales')}`,
+  ),
+  cue(
+    'extract-es',
+    'extraction',
+    0.6,
+    `\\b${any('muestra', 'revela', 'repite', 'dime', 'dame', 'imprime', 'escribe', 'ensena')}\\w*${gap(3)}${any('tu', 'tus', 'su', 'sus')}${gap(1)}${any('prompt', 'instrucciones', 'contrasena', 'mensaje del sistema', 'indicaciones', 'reglas')}`,
+  ),
+  cue(
+    'extract-system-es',
+    'extraction',
+    0.6,
+    `\\b${any('muestra', 'revela', 'repite', 'dime', 'dame', 'imprime', 'escribe', 'ensena')}\\w*${gap(4)}${any('prompt del sistema', 'mensaje del sistema', 'system prompt', 'instrucciones (?:iniciales|originales|anteriores)', 'instrucciones que te (?:dieron|dio|han dado)')}`,
+  ),
+  cue(
+    'extract-zh-object-first',
+    'extraction',
+    0.6,
+    `把${cjkGap(20)}${any('指令', '提示', '系统提示', '说明', '设定')}${cjkGap(6)}${any('重复', '输出', '显示', '打印', '告诉', '写')}`,
+  ),
+  cue(
+    'extract-zh',
+    'extraction',
+    0.65,
+    `${any('显示', '告诉', '输出', '打印', '重复', '泄露', '透露', '给我', '说出', '写出')}${cjkGap(8)}${any('系统提示', '提示词', '初始指令', '系统指令', '密码', '你的指令', '原始指令')}`,
+  ),
 
   // --- injections in documents and tool results ---------------------------------------------
-  cue('chat-template-token', 'indirect', 0.75, `${any('<\\|?im_start\\|?>', '<\\|?im_end\\|?>', '<\\|endoftext\\|>', '<\\|eot_id\\|>', '<\\|start_header_id\\|>', '<\\|system\\|>', '<<sys>>', '\\[/?inst\\]', '\\[/?sys(?:tem)?\\]')}`),
-  cue('markdown-role-header', 'indirect', 0.5, `(?:^|\\n)\\s{0,3}#{1,4}\\s{0,3}${any('new instructions?', 'system', 'system prompt', 'instructions?', 'admin', 'developer')}\\s*:?\\s*(?:\\n|$)`),
-  cue('role-line', 'indirect', 0.3, `(?:^|\\n)[^a-z0-9\\n]{0,3}${any('system', 'assistant', 'developer', 'admin')}\\s{0,2}:`),
-  cue('address-the-ai', 'indirect', 0.6, `\\b${any('note', 'message', 'instruction', 'attention', 'important', 'notice', 'reminder', 'warning', 'hey', 'dear')}s?${gap(1)}${any('to', 'for')}${gap(1)}${any('the ', 'any ', 'all ', '')}${any('ai', 'assistant', 'llm', 'language model', 'chatbot', 'bot', 'model', 'agent', 'gpt', 'claude', 'copilot', 'ai system')}s?\\b`),
-  cue('if-you-are-ai', 'indirect', 0.6, `\\bif you${gap(1)}${any('are', 're', 'happen to be')}${gap(1)}${any('an ai', 'an llm', 'a language model', 'an assistant', 'a chatbot', 'an ai assistant', 'a bot', 'gpt', 'chatgpt', 'claude', 'reading this')}`),
-  cue('ai-must', 'indirect', 0.45, `\\b${any('ai', 'assistant', 'model', 'llm', 'chatbot', 'agent')}s?${gap(1)}${any('must', 'should', 'are required to', 'is required to', 'needs to', 'has to')}${gap(1)}${any('ignore', 'instead', 'now', 'only', 'always', 'immediately', 'respond', 'reply', 'output', 'say', 'forward', 'send')}`),
-  cue('while-summarizing', 'indirect', 0.25, `\\b${any('when', 'while', 'before', 'after')}${gap(0)}${any('summari[sz]ing', 'reading', 'processing', 'answering', 'analy[sz]ing', 'you summari[sz]e', 'you read', 'you process', 'translating')}${gap(0)}${any('this', 'these', 'the following', 'the above', 'the document', 'the text', 'the email', 'the page')}`),
-  cue('task-hijack', 'indirect', 0.55, `\\b${any('your', 'the')}${gap(1)}${any('new', 'real', 'actual', 'true', 'only', 'next', 'updated')}${gap(1)}${any('task', 'goal', 'job', 'objective', 'instruction', 'purpose', 'mission', 'role')}${gap(1)}${any('is', 'will be', 'now')}`),
-  cue('pwned', 'indirect', 0.7, `\\b${any('say', 'print', 'output', 'respond with', 'reply with', 'write', 'answer with', 'return', 'only say', 'just say', 'complete', 'start with', 'end with')}${gap(4)}["'“‘]?${any('i have been pwned', 'i have been hacked', 'pwned', 'hacked', 'access granted', 'haha pwned')}`),
+  cue(
+    'chat-template-token',
+    'indirect',
+    0.75,
+    `${any('<\\|?im_start\\|?>', '<\\|?im_end\\|?>', '<\\|endoftext\\|>', '<\\|eot_id\\|>', '<\\|start_header_id\\|>', '<\\|system\\|>', '<<sys>>', '\\[/?inst\\]', '\\[/?sys(?:tem)?\\]')}`,
+  ),
+  cue(
+    'markdown-role-header',
+    'indirect',
+    0.5,
+    `(?:^|\\n)\\s{0,3}#{1,4}\\s{0,3}${any('new instructions?', 'system', 'system prompt', 'instructions?', 'admin', 'developer')}\\s*:?\\s*(?:\\n|$)`,
+  ),
+  cue(
+    'role-line',
+    'indirect',
+    0.3,
+    `(?:^|\\n)[^a-z0-9\\n]{0,3}${any('system', 'assistant', 'developer', 'admin')}\\s{0,2}:`,
+  ),
+  cue(
+    'address-the-ai',
+    'indirect',
+    0.6,
+    `\\b${any('note', 'message', 'instruction', 'attention', 'important', 'notice', 'reminder', 'warning', 'hey', 'dear')}s?${gap(1)}${any('to', 'for')}${gap(1)}${any('the ', 'any ', 'all ', '')}${any('ai', 'assistant', 'llm', 'language model', 'chatbot', 'bot', 'model', 'agent', 'gpt', 'claude', 'copilot', 'ai system')}s?\\b`,
+  ),
+  cue(
+    'if-you-are-ai',
+    'indirect',
+    0.6,
+    `\\bif you${gap(1)}${any('are', 're', 'happen to be')}${gap(1)}${any('an ai', 'an llm', 'a language model', 'an assistant', 'a chatbot', 'an ai assistant', 'a bot', 'gpt', 'chatgpt', 'claude', 'reading this')}`,
+  ),
+  cue(
+    'ai-must',
+    'indirect',
+    0.45,
+    `\\b${any('ai', 'assistant', 'model', 'llm', 'chatbot', 'agent')}s?${gap(1)}${any('must', 'should', 'are required to', 'is required to', 'needs to', 'has to')}${gap(1)}${any('ignore', 'instead', 'now', 'only', 'always', 'immediately', 'respond', 'reply', 'output', 'say', 'forward', 'send')}`,
+  ),
+  cue(
+    'while-summarizing',
+    'indirect',
+    0.25,
+    `\\b${any('when', 'while', 'before', 'after')}${gap(0)}${any('summari[sz]ing', 'reading', 'processing', 'answering', 'analy[sz]ing', 'you summari[sz]e', 'you read', 'you process', 'translating')}${gap(0)}${any('this', 'these', 'the following', 'the above', 'the document', 'the text', 'the email', 'the page')}`,
+  ),
+  cue(
+    'task-hijack',
+    'indirect',
+    0.55,
+    `\\b${any('your', 'the')}${gap(1)}${any('new', 'real', 'actual', 'true', 'only', 'next', 'updated')}${gap(1)}${any('task', 'goal', 'job', 'objective', 'instruction', 'purpose', 'mission', 'role')}${gap(1)}${any('is', 'will be', 'now')}`,
+  ),
+  cue(
+    'pwned',
+    'indirect',
+    0.7,
+    `\\b${any('say', 'print', 'output', 'respond with', 'reply with', 'write', 'answer with', 'return', 'only say', 'just say', 'complete', 'start with', 'end with')}${gap(4)}["'“‘]?${any('i have been pwned', 'i have been hacked', 'pwned', 'hacked', 'access granted', 'haha pwned')}`,
+  ),
   cue('exfil-image', 'indirect', 0.55, `!\\[[^\\]\\n]{0,100}\\]\\(https?://[^)\\s]{1,200}[?&][^)\\s]{0,200}=`),
-  cue('exfil-send', 'indirect', 0.45, `\\b${any('send', 'forward', 'email', 'post', 'upload', 'transmit', 'exfiltrate', 'leak', 'append')}\\w*${gap(6)}${any('to', 'at', 'into')}${gap(1)}(?:https?://|www\\.|[a-z0-9._-]{1,40}@[a-z0-9-]{1,40}\\.)`),
-  cue('modify-response', 'indirect', 0.4, `\\b${any('integrate', 'include', 'insert', 'add', 'append', 'mention', 'embed', 'put', 'incorporate', 'end', 'start', 'begin')}\\w*${gap(5)}${any('in', 'into', 'to', 'at the end of', 'with')}${gap(0)}your${gap(0)}${any('response', 'reply', 'answer', 'summary', 'output', 'message')}`),
-  cue('instruction-tag', 'indirect', 0.45, `</?${any('instruction', 'instructions', 'system', 'sys', 'admin', 'prompt', 'important', 'new_instructions')}>|\\bcore instruction`),
-  cue('end-of-context', 'indirect', 0.3, `\\b${any('end of (?:the )?(?:document|context|email|text|input|data|user input|prompt)', 'end user input', 'document ends here', 'context ends here', 'email ends here', 'ignore the (?:rest|remainder)')}`),
+  cue(
+    'exfil-send',
+    'indirect',
+    0.45,
+    `\\b${any('send', 'forward', 'email', 'post', 'upload', 'transmit', 'exfiltrate', 'leak', 'append')}\\w*${gap(6)}${any('to', 'at', 'into')}${gap(1)}(?:https?://|www\\.|[a-z0-9._-]{1,40}@[a-z0-9-]{1,40}\\.)`,
+  ),
+  cue(
+    'modify-response',
+    'indirect',
+    0.4,
+    `\\b${any('integrate', 'include', 'insert', 'add', 'append', 'mention', 'embed', 'put', 'incorporate', 'end', 'start', 'begin')}\\w*${gap(5)}${any('in', 'into', 'to', 'at the end of', 'with')}${gap(0)}your${gap(0)}${any('response', 'reply', 'answer', 'summary', 'output', 'message')}`,
+  ),
+  cue(
+    'instruction-tag',
+    'indirect',
+    0.45,
+    `</?${any('instruction', 'instructions', 'system', 'sys', 'admin', 'prompt', 'important', 'new_instructions')}>|\\bcore instruction`,
+  ),
+  cue(
+    'end-of-context',
+    'indirect',
+    0.3,
+    `\\b${any('end of (?:the )?(?:document|context|email|text|input|data|user input|prompt)', 'end user input', 'document ends here', 'context ends here', 'email ends here', 'ignore the (?:rest|remainder)')}`,
+  ),
 ];

@@ -40,12 +40,17 @@ function encodedRegions(text: string): Array<[number, number]> {
   for (let i = 0; i <= text.length; i++) {
     const c = i < text.length ? text.charCodeAt(i) : 0;
     const cls = c < 128 && i < text.length ? CLASS[c]! : 0;
-    if (cls & B64) { if (b64Start < 0) b64Start = i; } else if (b64Start >= 0) {
+    if (cls & B64) {
+      if (b64Start < 0) b64Start = i;
+    } else if (b64Start >= 0) {
       if (i - b64Start >= MIN_RUN) regions.push([b64Start, i]);
       b64Start = -1;
     }
     if (cls & HEXISH) {
-      if (hexStart < 0) { hexStart = i; hexDigits = 0; }
+      if (hexStart < 0) {
+        hexStart = i;
+        hexDigits = 0;
+      }
       if ((c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)) hexDigits++;
     } else if (hexStart >= 0) {
       if (hexDigits >= MIN_RUN) regions.push([hexStart, i]);
@@ -68,8 +73,16 @@ export function encodedCandidates(text: string): EncodedCandidate[] {
       const run = m[0].slice(0, MAX_CANDIDATE_CHARS);
       // A run of letters only (a long word, a camelCase identifier) is not base64 in practice.
       if (!/[0-9+/=]/.test(run) && !(/[A-Z]/.test(run) && /[a-z]/.test(run))) continue;
-      const decoded = readable(Buffer.from(run.replace(/[-_]/g, (c) => (c === '-' ? '+' : '/')), 'base64'));
-      if (decoded !== undefined) { seen.add(lo + m.index); out.push({ start: lo + m.index, end: lo + m.index + m[0].length, decoded }); }
+      const decoded = readable(
+        Buffer.from(
+          run.replace(/[-_]/g, (c) => (c === '-' ? '+' : '/')),
+          'base64',
+        ),
+      );
+      if (decoded !== undefined) {
+        seen.add(lo + m.index);
+        out.push({ start: lo + m.index, end: lo + m.index + m[0].length, decoded });
+      }
     }
     for (const m of region.matchAll(HEX)) {
       if (out.length >= MAX_CANDIDATES) return out;
@@ -77,7 +90,10 @@ export function encodedCandidates(text: string): EncodedCandidate[] {
       const digits = m[0].slice(0, MAX_CANDIDATE_CHARS).replace(/\\x|0x|%|[\s,:]/g, '');
       if (digits.length % 2 !== 0) continue;
       const decoded = readable(Buffer.from(digits, 'hex'));
-      if (decoded !== undefined) { seen.add(lo + m.index); out.push({ start: lo + m.index, end: lo + m.index + m[0].trimEnd().length, decoded }); }
+      if (decoded !== undefined) {
+        seen.add(lo + m.index);
+        out.push({ start: lo + m.index, end: lo + m.index + m[0].trimEnd().length, decoded });
+      }
     }
   }
   return out;

@@ -16,7 +16,19 @@ export interface FoldedText {
 }
 
 const LEET = new Int32Array(128);
-for (const [from, to] of Object.entries({ '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', '$': 's', '!': 'i', '|': 'l' })) {
+for (const [from, to] of Object.entries({
+  '0': 'o',
+  '1': 'i',
+  '3': 'e',
+  '4': 'a',
+  '5': 's',
+  '7': 't',
+  '8': 'b',
+  '@': 'a',
+  $: 's',
+  '!': 'i',
+  '|': 'l',
+})) {
   LEET[from.charCodeAt(0)] = to.charCodeAt(0);
 }
 const leetOf = (c: number) => (c < 128 ? LEET[c]! : 0);
@@ -38,7 +50,8 @@ function baseLetter(code: number): number {
   return cached;
 }
 
-const isAlpha = (c: number) => (c >= 0x61 && c <= 0x7a) || (c > 0xbf && c !== 0xd7 && c !== 0xf7 && c < 0x2000) || (c >= 0x3040 && c <= 0x9fff);
+const isAlpha = (c: number) =>
+  (c >= 0x61 && c <= 0x7a) || (c > 0xbf && c !== 0xd7 && c !== 0xf7 && c < 0x2000) || (c >= 0x3040 && c <= 0x9fff);
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 const SPACERS = new Set([' ', '.', '-', '_', '*', '|', '/', '\u00a0', '+', '~', ','].map((c) => c.charCodeAt(0)));
 const UTF16 = { decode: (c: Uint16Array) => Buffer.from(c.buffer, c.byteOffset, c.byteLength).toString('utf16le') };
@@ -50,7 +63,8 @@ const MAYBE_SPACED = /(?:^|[^a-z])[a-z]([ ._*|/+~,\u00a0-])[a-z]\1[a-z]\1[a-z](?
 const NON_ASCII = /[\u0080-\uffff]/;
 /** Where a letter meets a digit or leet symbol: the seam of a possibly leet word. */
 const LEET_SEAM = /[a-z][0-9@$!|]|[0-9@$!|][a-z]/g;
-const isLeetWordCode = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x40 || c === 0x24 || c === 0x21 || c === 0x7c;
+const isLeetWordCode = (c: number) =>
+  (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x40 || c === 0x24 || c === 0x21 || c === 0x7c;
 
 /** The same rule as the slow path: two letters at least, and not more leet than letters + 2. */
 function unleet(word: string): string {
@@ -106,8 +120,11 @@ export function foldForCues(normalized: string): FoldedText {
 
   // Leetspeak: inside a run of letters, digits and leet symbols holding at least two letters
   // and one leet character, the leet characters are read as the letters they imitate.
-  for (let i = 0; i < n;) {
-    if (!isAlpha(codes[i]!) && leetOf(codes[i]!) === 0) { i++; continue; }
+  for (let i = 0; i < n; ) {
+    if (!isAlpha(codes[i]!) && leetOf(codes[i]!) === 0) {
+      i++;
+      continue;
+    }
     let j = i;
     let letters = 0;
     let leet = 0;
@@ -115,14 +132,21 @@ export function foldForCues(normalized: string): FoldedText {
       const c = at(j);
       if (j >= n) break;
       if (isAlpha(c)) letters++;
-      else if (isDigit(c)) { if (leetOf(c) !== 0) leet++; }
-      else if (leetOf(c) !== 0 && j > i && isAlpha(at(j + 1))) leet++;
+      else if (isDigit(c)) {
+        if (leetOf(c) !== 0) leet++;
+      } else if (leetOf(c) !== 0 && j > i && isAlpha(at(j + 1))) leet++;
       else break;
       j++;
     }
-    if (j === i) { i++; continue; }
+    if (j === i) {
+      i++;
+      continue;
+    }
     if (letters >= 2 && leet >= 1 && j - i >= 3 && leet <= letters + 2) {
-      for (let k = i; k < j; k++) { const l = leetOf(codes[k]!); if (l !== 0) codes[k] = l; }
+      for (let k = i; k < j; k++) {
+        const l = leetOf(codes[k]!);
+        if (l !== 0) codes[k] = l;
+      }
       changed ??= new Uint8Array(n);
       changed.fill(1, i, j);
     }
@@ -134,12 +158,18 @@ export function foldForCues(normalized: string): FoldedText {
   // (`t h e`) are joined too. A wider gap between runs stays a word break.
   const keep = new Uint8Array(n).fill(1);
   const runs: Array<[number, number, number]> = [];
-  for (let i = 0; i < n;) {
+  for (let i = 0; i < n; ) {
     const spacer = at(i + 1);
-    if (!isAlpha(at(i)) || isAlpha(at(i - 1)) || !SPACERS.has(spacer)) { i++; continue; }
+    if (!isAlpha(at(i)) || isAlpha(at(i - 1)) || !SPACERS.has(spacer)) {
+      i++;
+      continue;
+    }
     let j = i;
     let letters = 0;
-    while (isAlpha(at(j)) && at(j + 1) === spacer && isAlpha(at(j + 2)) && !isAlpha(at(j + 3))) { letters++; j += 2; }
+    while (isAlpha(at(j)) && at(j + 1) === spacer && isAlpha(at(j + 2)) && !isAlpha(at(j + 3))) {
+      letters++;
+      j += 2;
+    }
     if (isAlpha(at(j)) && !isAlpha(at(j + 1))) letters++;
     if (letters >= 2) runs.push([i, j, letters]);
     i = j + 1;
@@ -163,7 +193,11 @@ export function foldForCues(normalized: string): FoldedText {
     const kept = new Uint16Array(n);
     from = new Int32Array(n);
     let m = 0;
-    for (let i = 0; i < n; i++) if (keep[i] === 1) { kept[m] = codes[i]!; from[m++] = i; }
+    for (let i = 0; i < n; i++)
+      if (keep[i] === 1) {
+        kept[m] = codes[i]!;
+        from[m++] = i;
+      }
     text = UTF16.decode(kept.subarray(0, m));
     from = from.subarray(0, m);
   }

@@ -18,7 +18,7 @@
  */
 import { gatewayError } from '../../errors/gateway-error.ts';
 import type { GuardFinding, TextDetector } from '../detector.ts';
-import { normalizeForScan, toOriginalSpan, type NormalizedText } from '../normalize.ts';
+import { type NormalizedText, normalizeForScan, toOriginalSpan } from '../normalize.ts';
 import { CUES, type Cue } from './cues.ts';
 import { encodedCandidates, looksRot13 } from './decode.ts';
 import { foldForCues, rot13 } from './fold.ts';
@@ -55,7 +55,9 @@ const DECODE_BUDGET = 256 * 1024;
 export function createInjectionDetector(opts: InjectionDetectorOptions = {}): TextDetector {
   const threshold = opts.threshold ?? DEFAULT_INJECTION_THRESHOLD;
   if (typeof threshold !== 'number' || !Number.isFinite(threshold) || threshold <= 0 || threshold > 1) {
-    throw gatewayError('guard.invalid_detector', { params: { path: 'injection.threshold', detail: 'expected a number greater than 0 and at most 1' } });
+    throw gatewayError('guard.invalid_detector', {
+      params: { path: 'injection.threshold', detail: 'expected a number greater than 0 and at most 1' },
+    });
   }
   return {
     name: 'injection',
@@ -63,7 +65,9 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): Te
     scan(original) {
       const { score, spans } = scoreInjection(original);
       if (score < threshold) return [];
-      return spans.map((s): GuardFinding => ({ detector: 'injection', type: 'PROMPT_INJECTION', start: s.start, end: s.end, score }));
+      return spans.map(
+        (s): GuardFinding => ({ detector: 'injection', type: 'PROMPT_INJECTION', start: s.start, end: s.end, score }),
+      );
     },
   };
 }
@@ -75,7 +79,8 @@ export function scoreInjection(original: string): { score: number; spans: Array<
   collect(norm.text, evidence, 0, undefined);
   if (evidence.hits.length === 0) return { score: 0, spans: [] };
   const spans = mergedSpans(norm, evidence.hits);
-  if (norm.text !== original && spans.some((s) => hiddenInsideWords(original.slice(s.start, s.end)))) evidence.obfuscated = true;
+  if (norm.text !== original && spans.some((s) => hiddenInsideWords(original.slice(s.start, s.end))))
+    evidence.obfuscated = true;
   const seen = new Set<string>();
   let miss = 1;
   for (const h of evidence.hits) {
@@ -91,7 +96,12 @@ export function scoreInjection(original: string): { score: number; spans: Array<
  * Finds the cues in `text`; `at` places them: undefined for the top-level normalized text,
  * or the span of the encoded run they were decoded from.
  */
-function collect(text: string, evidence: Evidence, depth: number, at: { start: number; end: number } | undefined): void {
+function collect(
+  text: string,
+  evidence: Evidence,
+  depth: number,
+  at: { start: number; end: number } | undefined,
+): void {
   const folded = foldForCues(text);
   const place = (start: number, end: number) => at ?? { start: folded.from[start]!, end: folded.from[end - 1]! + 1 };
   const before = evidence.hits.length;
@@ -99,7 +109,11 @@ function collect(text: string, evidence: Evidence, depth: number, at: { start: n
     evidence.hits.push({ cue, ...place(s, e) });
     // Obfuscation counts when it hid this cue, not when it is elsewhere in the text.
     if (folded.changed !== undefined && !evidence.obfuscated) {
-      for (let k = s; k < e; k++) if (folded.changed[folded.from[k]!] === 1) { evidence.obfuscated = true; break; }
+      for (let k = s; k < e; k++)
+        if (folded.changed[folded.from[k]!] === 1) {
+          evidence.obfuscated = true;
+          break;
+        }
     }
   });
   if (evidence.hits.length > before && at !== undefined) evidence.obfuscated = true;
@@ -126,7 +140,9 @@ const ALWAYS = CUES.filter((c) => c.triggers === undefined);
 const triggers = [...new Set(TRIGGERED.flatMap((c) => c.triggers!))].sort((a, b) => b.length - a.length);
 /** For each trigger, the cues to try where it matches: those with a trigger that is a prefix
  *  of it (a shorter trigger matches wherever a longer one it begins does). */
-const CUES_AT = new Map<string, readonly Cue[]>(triggers.map((t) => [t, TRIGGERED.filter((c) => c.triggers!.some((u) => t.startsWith(u)))]));
+const CUES_AT = new Map<string, readonly Cue[]>(
+  triggers.map((t) => [t, TRIGGERED.filter((c) => c.triggers!.some((u) => t.startsWith(u)))]),
+);
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const latin = triggers.filter((t) => /^[a-z0-9]/.test(t)).map(escapeRe);
 const other = triggers.filter((t) => !/^[a-z0-9]/.test(t)).map(escapeRe);
@@ -154,9 +170,11 @@ function matchCues(folded: string, onHit: (cue: Cue, start: number, end: number)
 
 /** Invisible or tag characters, or letters of two scripts, inside a word of (a cue's span in) the original. */
 function hiddenInsideWords(original: string): boolean {
-  return /[\p{L}\p{N}][\u200b-\u200f\u2060-\u2064\ufeff\u00ad]+[\p{L}\p{N}]/u.test(original)
-    || /[\u{e0020}-\u{e007e}]{4,}/u.test(original)
-    || /(?:[a-zA-Z][\u0400-\u04ff\u0370-\u03ff]|[\u0400-\u04ff\u0370-\u03ff][a-zA-Z])/u.test(original);
+  return (
+    /[\p{L}\p{N}][\u200b-\u200f\u2060-\u2064\ufeff\u00ad]+[\p{L}\p{N}]/u.test(original) ||
+    /[\u{e0020}-\u{e007e}]{4,}/u.test(original) ||
+    /(?:[a-zA-Z][\u0400-\u04ff\u0370-\u03ff]|[\u0400-\u04ff\u0370-\u03ff][a-zA-Z])/u.test(original)
+  );
 }
 
 function mergedSpans(norm: NormalizedText, hits: readonly CueHit[]): Array<{ start: number; end: number }> {

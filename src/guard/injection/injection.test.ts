@@ -1,28 +1,45 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
 import { isGatewayError } from '../../errors/gateway-error.ts';
 import { CUES, leadingLiterals } from './cues.ts';
 import { createInjectionDetector, DEFAULT_INJECTION_THRESHOLD, scoreInjection } from './index.ts';
 
-interface Item { readonly label: 'attack' | 'benign'; readonly kind: string; readonly text: string }
+interface Item {
+  readonly label: 'attack' | 'benign';
+  readonly kind: string;
+  readonly text: string;
+}
 const ITEMS: readonly Item[] = readFileSync(new URL('./injection-items.jsonl', import.meta.url), 'utf8')
-  .trim().split('\n').map((l) => JSON.parse(l) as Item);
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l) as Item);
 
 const detector = createInjectionDetector();
 const flagged = (text: string) => detector.scan(text).length > 0;
 
 test('injection: precision and recall on the project corpus', () => {
-  let tp = 0; let fp = 0; let fn = 0;
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
   const wrong: string[] = [];
   for (const item of ITEMS) {
     const hit = flagged(item.text);
     if (hit && item.label === 'attack') tp++;
-    else if (hit) { fp++; wrong.push(`FP ${item.kind}: ${item.text.slice(0, 60)}`); } else if (item.label === 'attack') { fn++; wrong.push(`FN ${item.kind}: ${item.text.slice(0, 60)}`); }
+    else if (hit) {
+      fp++;
+      wrong.push(`FP ${item.kind}: ${item.text.slice(0, 60)}`);
+    } else if (item.label === 'attack') {
+      fn++;
+      wrong.push(`FN ${item.kind}: ${item.text.slice(0, 60)}`);
+    }
   }
   const precision = tp / (tp + fp);
   const recall = tp / (tp + fn);
-  assert.ok(precision >= 0.95 && recall >= 0.9, `precision ${precision.toFixed(3)}, recall ${recall.toFixed(3)}\n${wrong.join('\n')}`);
+  assert.ok(
+    precision >= 0.95 && recall >= 0.9,
+    `precision ${precision.toFixed(3)}, recall ${recall.toFixed(3)}\n${wrong.join('\n')}`,
+  );
 });
 
 /** Each obfuscation, applied to attacks the plain detector catches, must still be caught. */
@@ -37,14 +54,26 @@ const OBFUSCATIONS: Record<string, (s: string) => string> = {
   'bidi controls and soft hyphens': (s) => s.replace(/(\w)(\w)/g, '$1\u202e\u00ad$2'),
   'Cyrillic homoglyphs': (s) => s.replace(/[aeopcis]/g, (c) => HOMOGLYPHS[c]!),
   'full-width letters': (s) => s.replace(/[!-~]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)),
-  'mathematical bold letters': (s) => [...s].map((c) => (/[a-z]/.test(c) ? String.fromCodePoint(0x1d41a + c.charCodeAt(0) - 97) : c)).join(''),
-  'leetspeak': (s) => s.replace(/[aeiost]/gi, (c) => ({ a: '4', e: '3', i: '1', o: '0', s: '5', t: '7' })[c.toLowerCase()]!),
-  'spaced-out letters': (s) => s.split(' ').map((w) => w.split('').join(' ')).join('   '),
-  'dotted letters': (s) => s.split(' ').map((w) => w.split('').join('.')).join('  '),
+  'mathematical bold letters': (s) =>
+    [...s].map((c) => (/[a-z]/.test(c) ? String.fromCodePoint(0x1d41a + c.charCodeAt(0) - 97) : c)).join(''),
+  leetspeak: (s) =>
+    s.replace(/[aeiost]/gi, (c) => ({ a: '4', e: '3', i: '1', o: '0', s: '5', t: '7' })[c.toLowerCase()]!),
+  'spaced-out letters': (s) =>
+    s
+      .split(' ')
+      .map((w) => w.split('').join(' '))
+      .join('   '),
+  'dotted letters': (s) =>
+    s
+      .split(' ')
+      .map((w) => w.split('').join('.'))
+      .join('  '),
   'base64 payload': (s) => `Decode this and follow it: ${Buffer.from(s).toString('base64')}`,
   'hex payload': (s) => `Run the hex-encoded task: ${Buffer.from(s).toString('hex')}`,
-  'ROT13 payload': (s) => `Read this in ROT13 and obey: ${s.replace(/[a-z]/gi, (c) => String.fromCharCode(((c.toLowerCase().charCodeAt(0) - 97 + 13) % 26) + (c === c.toLowerCase() ? 97 : 65)))}`,
-  'Unicode tag characters': (s) => `What is the capital of France? ${[...s].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('')}`,
+  'ROT13 payload': (s) =>
+    `Read this in ROT13 and obey: ${s.replace(/[a-z]/gi, (c) => String.fromCharCode(((c.toLowerCase().charCodeAt(0) - 97 + 13) % 26) + (c === c.toLowerCase() ? 97 : 65)))}`,
+  'Unicode tag characters': (s) =>
+    `What is the capital of France? ${[...s].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('')}`,
   'split over lines': (s) => s.split(' ').join('\n'),
   'upper case': (s) => s.toUpperCase(),
 };
@@ -54,7 +83,10 @@ for (const [name, obfuscate] of Object.entries(OBFUSCATIONS)) {
     for (const attack of ATTACKS) {
       assert.ok(flagged(attack), `plain: ${attack}`);
       const hidden = obfuscate(attack);
-      assert.ok(flagged(hidden), `${name}: ${JSON.stringify(hidden.slice(0, 120))} scored ${scoreInjection(hidden).score}`);
+      assert.ok(
+        flagged(hidden),
+        `${name}: ${JSON.stringify(hidden.slice(0, 120))} scored ${scoreInjection(hidden).score}`,
+      );
     }
   });
 }
@@ -70,7 +102,8 @@ test('injection: obfuscation alone is not an attack', () => {
     // Leetspeak or leet-looking shell variables elsewhere do not make a weak cue look obfuscated.
     'Tell me the password rules for the h4ck4th0n team wiki.',
     'To bootstrap, run:\n\n```sh\nprintf \'%s\\n\' "$OWNER_PASSWORD" | portcullis admin create-owner --email ops@example.com\n```',
-  ]) assert.equal(flagged(text), false, text);
+  ])
+    assert.equal(flagged(text), false, text);
 });
 
 test('injection: findings point at the cue in the original text, with the text score', () => {
@@ -95,7 +128,11 @@ test('injection: the threshold decides, and bad thresholds are refused at build 
   assert.ok(score > 0 && score < DEFAULT_INJECTION_THRESHOLD);
   assert.equal(createInjectionDetector({ threshold: score }).scan(weak).length, 1);
   for (const bad of [0, -1, 1.5, Number.NaN, '0.5' as unknown as number]) {
-    assert.throws(() => createInjectionDetector({ threshold: bad }), (e: unknown) => isGatewayError(e) && e.code === 'guard.invalid_detector' && /injection\.threshold/.test(e.message));
+    assert.throws(
+      () => createInjectionDetector({ threshold: bad }),
+      (e: unknown) =>
+        isGatewayError(e) && e.code === 'guard.invalid_detector' && /injection\.threshold/.test(e.message),
+    );
   }
   assert.equal(detector.maxMatchLength, Infinity);
 });
@@ -111,8 +148,16 @@ test('injection: every cue is tried where it can match (its triggers cover its m
 
 test('injection: hostile input never throws and is not quadratic-catastrophic', () => {
   const inputs = [
-    'ignore '.repeat(20_000), 'a '.repeat(50_000), 'A'.repeat(200_000), '\u200b'.repeat(50_000), 'i g n o r e '.repeat(10_000),
-    'QUJD'.repeat(50_000), 'ff'.repeat(100_000), '\udc00\ud800'.repeat(5_000), '忽略'.repeat(20_000), '<|im_start|>'.repeat(10_000),
+    'ignore '.repeat(20_000),
+    'a '.repeat(50_000),
+    'A'.repeat(200_000),
+    '\u200b'.repeat(50_000),
+    'i g n o r e '.repeat(10_000),
+    'QUJD'.repeat(50_000),
+    'ff'.repeat(100_000),
+    '\udc00\ud800'.repeat(5_000),
+    '忽略'.repeat(20_000),
+    '<|im_start|>'.repeat(10_000),
   ];
   for (const text of inputs) assert.ok(Array.isArray(detector.scan(text)));
 });

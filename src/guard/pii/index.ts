@@ -7,8 +7,8 @@
  */
 import { isIPv6 } from 'node:net';
 import type { GuardFinding, TextDetector } from '../detector.ts';
-import { normalizeForScan, toOriginalSpan } from '../normalize.ts';
 import { INVISIBLE_ALLOWANCE, overlapFree, validateTypes } from '../detector-support.ts';
+import { normalizeForScan, toOriginalSpan } from '../normalize.ts';
 import { IBAN_LENGTHS, ibanValid } from './checksums.ts';
 import { classifyNumber } from './numbers.ts';
 
@@ -22,7 +22,8 @@ export interface PiiDetectorOptions {
 
 // Bounded repetitions everywhere, anchored by look-behinds so a run is tried from its start
 // only: each pattern does work linear in the text.
-const EMAIL = /(?<![\w.%+-])[\w.%+-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,4}[A-Za-z]{2,24}(?![\w-]|\.[A-Za-z0-9])/g;
+const EMAIL =
+  /(?<![\w.%+-])[\w.%+-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,4}[A-Za-z]{2,24}(?![\w-]|\.[A-Za-z0-9])/g;
 const FILE_EXTENSIONS = new Set(['png', 'jpg', 'jpeg', 'gif', 'svg', 'webp', 'ico', 'bmp', 'avif', 'tiff']);
 const NUMBER = /(?<![\w.+\-/@#$€£¥])\+?\(?\d[\d \-.()]{4,28}\d/g;
 const IBAN = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){10,31}/g;
@@ -68,12 +69,14 @@ export function createPiiDetector(opts: PiiDetectorOptions = {}): TextDetector {
       if (want('IP_ADDRESS')) {
         if (text.includes('.')) {
           for (const m of text.matchAll(IPV4)) {
-            if (!VERSION_CUE.test(text.slice(Math.max(0, m.index - 12), m.index))) raw.push({ type: 'IP_ADDRESS', start: m.index, end: m.index + m[0].length });
+            if (!VERSION_CUE.test(text.slice(Math.max(0, m.index - 12), m.index)))
+              raw.push({ type: 'IP_ADDRESS', start: m.index, end: m.index + m[0].length });
           }
         }
         if (text.includes(':')) {
           for (const m of text.matchAll(IPV6)) {
-            if (isIPv6(m[0]) && m[0].split(':').filter((g) => g !== '').length >= 2) raw.push({ type: 'IP_ADDRESS', start: m.index, end: m.index + m[0].length });
+            if (isIPv6(m[0]) && m[0].split(':').filter((g) => g !== '').length >= 2)
+              raw.push({ type: 'IP_ADDRESS', start: m.index, end: m.index + m[0].length });
           }
         }
       }

@@ -11,7 +11,8 @@ export type NumberKind = 'CARD' | 'US_SSN' | 'PHONE';
 const SSN_SHAPE = /^(\d{3})-(\d{2})-(\d{4})$/;
 // Whole words only ('tel' is not in 'hotel', 'call' not in 'recall'); words for 'number' alone
 // are left out, as they name order and invoice numbers as often as phone numbers.
-const PHONE_CONTEXT = /(?:\b(?:phone|tel|mobile|cell|call|fax|whats ?app|sms|contact|reach|ring|telefon|handy|rufnummer|t[ée]l[ée]phone|portable|tel[ée]fono|m[óo]vil|celular)|电话|手机|聯絡|联系)[^\n]{0,20}$/iu;
+const PHONE_CONTEXT =
+  /(?:\b(?:phone|tel|mobile|cell|call|fax|whats ?app|sms|contact|reach|ring|telefon|handy|rufnummer|t[ée]l[ée]phone|portable|tel[ée]fono|m[óo]vil|celular)|电话|手机|聯絡|联系)[^\n]{0,20}$/iu;
 const SSN_CONTEXT = /\b(?:ssn|social security|soc\.? sec\.?|tax ?id|itin)\b[^\n]{0,20}$/i;
 const DATE_SHAPES = [/^\d{4}[-./]\d{1,2}[-./]\d{1,2}$/, /^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$/];
 
@@ -28,7 +29,14 @@ export function classifyNumber(candidate: string, before: string): NumberKind | 
     return ssnValid(digits.slice(0, 3), digits.slice(3, 5), digits.slice(5)) ? 'US_SSN' : undefined;
   }
   if (DATE_SHAPES.some((re) => re.test(candidate))) return undefined;
-  if (n >= 12 && n <= 19 && isCardFormatted(candidate) && luhnValid(digits) && !/^(\d)\1+$/.test(digits) && cardNetwork(digits) !== undefined) {
+  if (
+    n >= 12 &&
+    n <= 19 &&
+    isCardFormatted(candidate) &&
+    luhnValid(digits) &&
+    !/^(\d)\1+$/.test(digits) &&
+    cardNetwork(digits) !== undefined
+  ) {
     return 'CARD';
   }
   if (isPhone(candidate, digits)) return 'PHONE';
@@ -55,7 +63,10 @@ function isCardFormatted(candidate: string): boolean {
  */
 function isPhone(candidate: string, digits: string): boolean {
   const n = digits.length;
-  const groups = candidate.replace(/^\+/, '').split(/[ .\-()]+/).filter((g) => g !== '');
+  const groups = candidate
+    .replace(/^\+/, '')
+    .split(/[ .\-()]+/)
+    .filter((g) => g !== '');
   if (candidate.startsWith('+')) return n >= 8 && n <= 15 && digits[0] !== '0' && (groups.length >= 2 || n >= 10);
   if (digits.startsWith('00') && digits[2] !== '0' && groups.length >= 2) return n >= 10 && n <= 15;
   if (groups.length < 2) return false;
@@ -64,6 +75,12 @@ function isPhone(candidate: string, digits: string): boolean {
   if (dotted && (groups.length < 3 || groups.some((g) => g.length > 4))) return false;
   if (n === 10 && /^\(?[2-9]\d{2}\)?[ .-]?[2-9]\d{2}[ .-]\d{4}$/.test(candidate)) return true;
   if (n === 11 && /^1[ .-]\(?[2-9]\d{2}\)?[ .-]?[2-9]\d{2}[ .-]\d{4}$/.test(candidate)) return true;
-  return digits[0] === '0' && digits[1] !== '0' && n >= 9 && n <= 12 && groups[0]!.length <= 5
-    && groups.every((g) => g.length >= 2 && g.length <= 8);
+  return (
+    digits[0] === '0' &&
+    digits[1] !== '0' &&
+    n >= 9 &&
+    n <= 12 &&
+    groups[0]!.length <= 5 &&
+    groups.every((g) => g.length >= 2 && g.length <= 8)
+  );
 }

@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { isGatewayError } from '../../errors/gateway-error.ts';
 import { createPiiDetector } from './index.ts';
 import { FALSE_POSITIVES, TRUE_POSITIVES } from './pii-corpus.ts';
@@ -28,21 +28,36 @@ test('PII: findings carry type and position, never the matched text', () => {
 
 test('PII: types narrows what is found', () => {
   const cardsOnly = createPiiDetector({ types: ['CARD'] });
-  assert.deepEqual(cardsOnly.scan('jane@example.com 4111111111111111').map((f) => f.type), ['CARD']);
+  assert.deepEqual(
+    cardsOnly.scan('jane@example.com 4111111111111111').map((f) => f.type),
+    ['CARD'],
+  );
 });
 
 test('PII: an unknown type is refused when the detector is built, naming it', () => {
-  assert.throws(() => createPiiDetector({ types: ['EMAIL', 'PASSPORT'] }), (e: unknown) => {
-    assert.ok(isGatewayError(e));
-    assert.equal(e.code, 'guard.invalid_detector');
-    assert.match(e.message, /pii\.types\[1\].*PASSPORT/);
-    return true;
-  });
+  assert.throws(
+    () => createPiiDetector({ types: ['EMAIL', 'PASSPORT'] }),
+    (e: unknown) => {
+      assert.ok(isGatewayError(e));
+      assert.equal(e.code, 'guard.invalid_detector');
+      assert.match(e.message, /pii\.types\[1\].*PASSPORT/);
+      return true;
+    },
+  );
   assert.throws(() => createPiiDetector({ types: [] }), /empty/);
 });
 
 test('PII: hostile input never throws and stays fast', () => {
-  const inputs = ['@'.repeat(50_000), 'a'.repeat(50_000) + '@', '1 '.repeat(50_000), ':'.repeat(50_000), '1.'.repeat(50_000),
-    'DE89 '.repeat(10_000), '\u200b'.repeat(10_000) + '4111', '\ud800'.repeat(1000), 'a.'.repeat(20_000) + '@b'];
+  const inputs = [
+    '@'.repeat(50_000),
+    'a'.repeat(50_000) + '@',
+    '1 '.repeat(50_000),
+    ':'.repeat(50_000),
+    '1.'.repeat(50_000),
+    'DE89 '.repeat(10_000),
+    '\u200b'.repeat(10_000) + '4111',
+    '\ud800'.repeat(1000),
+    'a.'.repeat(20_000) + '@b',
+  ];
   for (const text of inputs) assert.ok(Array.isArray(pii.scan(text)));
 });

@@ -36,8 +36,9 @@ export function awsSecretSpans(text: string, accessKeyAt: readonly number[]): Ar
     const v = m[0];
     // Random keys mix upper, lower and digits; a 40-letter word run or a hex digest does not.
     if (!/[A-Z]/.test(v) || !/[a-z]/.test(v) || !/[0-9]/.test(v)) continue;
-    const near = accessKeyAt.some((at) => Math.abs(at - m.index) <= NEAR)
-      || AWS_SECRET_NEAR.test(text.slice(Math.max(0, m.index - 60), m.index));
+    const near =
+      accessKeyAt.some((at) => Math.abs(at - m.index) <= NEAR) ||
+      AWS_SECRET_NEAR.test(text.slice(Math.max(0, m.index - 60), m.index));
     if (near) out.push({ start: m.index, end: m.index + v.length });
   }
   return out;

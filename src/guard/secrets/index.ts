@@ -12,11 +12,21 @@ import type { GuardFinding, TextDetector } from '../detector.ts';
 import { INVISIBLE_ALLOWANCE, overlapFree, validateTypes } from '../detector-support.ts';
 import { createLiteralMatcher } from '../literal-matcher.ts';
 import { normalizeForScan, toOriginalSpan } from '../normalize.ts';
-import { privateKeySpan, PRIVATE_KEY_MAX, AWS_SECRET_NEAR, awsSecretSpans } from './blocks.ts';
+import { AWS_SECRET_NEAR, awsSecretSpans, PRIVATE_KEY_MAX, privateKeySpan } from './blocks.ts';
 
 export const SECRET_TYPES = [
-  'OPENAI_KEY', 'ANTHROPIC_KEY', 'AWS_ACCESS_KEY', 'AWS_SECRET_KEY', 'GCP_KEY', 'GITHUB_TOKEN', 'SLACK_TOKEN',
-  'STRIPE_KEY', 'PRIVATE_KEY', 'JWT', 'PORTCULLIS_KEY', 'CONFIGURED_SECRET',
+  'OPENAI_KEY',
+  'ANTHROPIC_KEY',
+  'AWS_ACCESS_KEY',
+  'AWS_SECRET_KEY',
+  'GCP_KEY',
+  'GITHUB_TOKEN',
+  'SLACK_TOKEN',
+  'STRIPE_KEY',
+  'PRIVATE_KEY',
+  'JWT',
+  'PORTCULLIS_KEY',
+  'CONFIGURED_SECRET',
 ] as const;
 export type SecretType = (typeof SECRET_TYPES)[number];
 
@@ -30,29 +40,36 @@ const MIN_EXTRA_VALUE = 8;
 const MAX_EXTRA_VALUE = 4096;
 
 // Each alternative is a named group; the name is the type. Bounded repetitions only.
-const FORMATS = new RegExp([
-  '(?<![A-Za-z0-9_-])(?:',
-  '(?<ANTHROPIC_KEY>sk-ant-[a-z]{2,8}\\d{2}-[A-Za-z0-9_-]{32,200})',
-  '|(?<OPENAI_KEY>sk-(?:(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{32,250}|[A-Za-z0-9]{32,64}))',
-  '|(?<AWS_ACCESS_KEY>(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA|AGPA|ANPA|ANVA|APKA|AIPA)[A-Z2-7]{16})',
-  '|(?<GCP_KEY>AIza[0-9A-Za-z_-]{35})',
-  '|(?<GITHUB_TOKEN>gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{70,240})',
-  '|(?<SLACK_TOKEN>xox[bpars]-[A-Za-z0-9-]{10,250}|xapp-\\d-[A-Za-z0-9-]{10,250}|https://hooks\\.slack\\.com/services/T[A-Z0-9]{6,12}/B[A-Z0-9]{6,12}/[A-Za-z0-9]{20,32})',
-  '|(?<STRIPE_KEY>(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{20,247})',
-  '|(?<PORTCULLIS_KEY>pcl_[0-9A-Za-z]{38})',
-  '|(?<JWT>eyJ[A-Za-z0-9_-]{8,500}\\.[A-Za-z0-9_-]{2,4000}\\.[A-Za-z0-9_-]{0,700})',
-  '|(?<PRIVATE_KEY>-----BEGIN (?:[A-Z0-9]{1,12} ){0,2}PRIVATE KEY(?: BLOCK)?-----)',
-  ')(?![A-Za-z0-9_-])',
-].join(''), 'g');
+const FORMATS = new RegExp(
+  [
+    '(?<![A-Za-z0-9_-])(?:',
+    '(?<ANTHROPIC_KEY>sk-ant-[a-z]{2,8}\\d{2}-[A-Za-z0-9_-]{32,200})',
+    '|(?<OPENAI_KEY>sk-(?:(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{32,250}|[A-Za-z0-9]{32,64}))',
+    '|(?<AWS_ACCESS_KEY>(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA|AGPA|ANPA|ANVA|APKA|AIPA)[A-Z2-7]{16})',
+    '|(?<GCP_KEY>AIza[0-9A-Za-z_-]{35})',
+    '|(?<GITHUB_TOKEN>gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{70,240})',
+    '|(?<SLACK_TOKEN>xox[bpars]-[A-Za-z0-9-]{10,250}|xapp-\\d-[A-Za-z0-9-]{10,250}|https://hooks\\.slack\\.com/services/T[A-Z0-9]{6,12}/B[A-Z0-9]{6,12}/[A-Za-z0-9]{20,32})',
+    '|(?<STRIPE_KEY>(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{20,247})',
+    '|(?<PORTCULLIS_KEY>pcl_[0-9A-Za-z]{38})',
+    '|(?<JWT>eyJ[A-Za-z0-9_-]{8,500}\\.[A-Za-z0-9_-]{2,4000}\\.[A-Za-z0-9_-]{0,700})',
+    '|(?<PRIVATE_KEY>-----BEGIN (?:[A-Z0-9]{1,12} ){0,2}PRIVATE KEY(?: BLOCK)?-----)',
+    ')(?![A-Za-z0-9_-])',
+  ].join(''),
+  'g',
+);
 const GROUPS = SECRET_TYPES.filter((t) => t !== 'AWS_SECRET_KEY' && t !== 'CONFIGURED_SECRET');
 
 /** The body after a known prefix, for the placeholder check. */
-const PREFIX = /^(?:sk-ant-[a-z]{2,8}\d{2}-|sk-(?:proj-|svcacct-|admin-|None-)?|AIza|gh[pousr]_|github_pat_|xox[bpars]-|xapp-\d-|(?:sk|rk)_(?:live|test)_)/;
+const PREFIX =
+  /^(?:sk-ant-[a-z]{2,8}\d{2}-|sk-(?:proj-|svcacct-|admin-|None-)?|AIza|gh[pousr]_|github_pat_|xox[bpars]-|xapp-\d-|(?:sk|rk)_(?:live|test)_)/;
 
 export function createSecretsDetector(opts: SecretsDetectorOptions = {}): TextDetector {
   const types = new Set(validateTypes(opts.types, SECRET_TYPES, 'secrets.types'));
   const extras = validateExtraValues(opts.extraValues);
-  const extraMatcher = extras.length > 0 && types.has('CONFIGURED_SECRET') ? createLiteralMatcher(extras, { caseSensitive: true }) : undefined;
+  const extraMatcher =
+    extras.length > 0 && types.has('CONFIGURED_SECRET')
+      ? createLiteralMatcher(extras, { caseSensitive: true })
+      : undefined;
   const longestExtra = extras.reduce((n, v) => Math.max(n, v.length), 0);
   return {
     name: 'secrets',
@@ -71,7 +88,13 @@ export function createSecretsDetector(opts: SecretsDetectorOptions = {}): TextDe
         if (type === 'PRIVATE_KEY') end = privateKeySpan(text, m.index, end);
         else if (type === 'JWT' && !jwtHeaderValid(value)) continue;
         else if (type === 'PORTCULLIS_KEY' && !isWellFormedApiKey(value)) continue;
-        else if (type !== 'AWS_ACCESS_KEY' && type !== 'JWT' && type !== 'PORTCULLIS_KEY' && isPlaceholder(value.replace(PREFIX, ''))) continue;
+        else if (
+          type !== 'AWS_ACCESS_KEY' &&
+          type !== 'JWT' &&
+          type !== 'PORTCULLIS_KEY' &&
+          isPlaceholder(value.replace(PREFIX, ''))
+        )
+          continue;
         if (type === 'AWS_ACCESS_KEY') {
           awsKeyAt ??= [];
           awsKeyAt.push(m.index);
@@ -79,15 +102,20 @@ export function createSecretsDetector(opts: SecretsDetectorOptions = {}): TextDe
         if (types.has(type)) raw.push({ type, start: m.index, end });
       }
       if (types.has('AWS_SECRET_KEY') && (awsKeyAt !== undefined || AWS_SECRET_NEAR.test(text))) {
-        for (const s of awsSecretSpans(text, awsKeyAt ?? [])) if (!isPlaceholder(text.slice(s.start, s.end))) raw.push({ type: 'AWS_SECRET_KEY', ...s });
+        for (const s of awsSecretSpans(text, awsKeyAt ?? []))
+          if (!isPlaceholder(text.slice(s.start, s.end))) raw.push({ type: 'AWS_SECRET_KEY', ...s });
       }
-      if (extraMatcher !== undefined) for (const m of extraMatcher.findAll(text)) raw.push({ type: 'CONFIGURED_SECRET', start: m.start, end: m.end });
+      if (extraMatcher !== undefined)
+        for (const m of extraMatcher.findAll(text)) raw.push({ type: 'CONFIGURED_SECRET', start: m.start, end: m.end });
       const spans = raw.map((f) => ({ type: f.type, ...toOriginalSpan(norm, f.start, f.end) }));
       // A configured value is also found as written, should normalization have changed it.
       if (extraMatcher !== undefined && text !== original) {
-        for (const m of extraMatcher.findAll(original)) spans.push({ type: 'CONFIGURED_SECRET', start: m.start, end: m.end });
+        for (const m of extraMatcher.findAll(original))
+          spans.push({ type: 'CONFIGURED_SECRET', start: m.start, end: m.end });
       }
-      return overlapFree(spans).map((f): GuardFinding => ({ detector: 'secrets', type: f.type, start: f.start, end: f.end, score: 1 }));
+      return overlapFree(spans).map(
+        (f): GuardFinding => ({ detector: 'secrets', type: f.type, start: f.start, end: f.end, score: 1 }),
+      );
     },
   };
 }
@@ -95,7 +123,7 @@ export function createSecretsDetector(opts: SecretsDetectorOptions = {}): TextDe
 /** A run of few distinct characters (`xxxx…`, `0000…`, `your_key_here` padding) is a placeholder. */
 function isPlaceholder(body: string): boolean {
   const distinct = new Set(body).size;
-  return distinct < 8 || /(?:x{6}|X{6}|\*{4}|\.{3}|your|example|placeholder|redacted)/i.test(body) && distinct < 16;
+  return distinct < 8 || (/(?:x{6}|X{6}|\*{4}|\.{3}|your|example|placeholder|redacted)/i.test(body) && distinct < 16);
 }
 
 function jwtHeaderValid(token: string): boolean {
@@ -110,11 +138,19 @@ function jwtHeaderValid(token: string): boolean {
 
 function validateExtraValues(values: readonly string[] | undefined): readonly string[] {
   if (values === undefined) return [];
-  if (!Array.isArray(values)) throw gatewayError('guard.invalid_detector', { params: { path: 'secrets.extra_values', detail: 'expected a list of strings' } });
+  if (!Array.isArray(values))
+    throw gatewayError('guard.invalid_detector', {
+      params: { path: 'secrets.extra_values', detail: 'expected a list of strings' },
+    });
   for (const [i, v] of values.entries()) {
     // The value itself is a secret: the message says what is wrong with it, never what it is.
     if (typeof v !== 'string' || v.length < MIN_EXTRA_VALUE || v.length > MAX_EXTRA_VALUE) {
-      throw gatewayError('guard.invalid_detector', { params: { path: `secrets.extra_values[${i}]`, detail: `each value must be a string of ${MIN_EXTRA_VALUE} to ${MAX_EXTRA_VALUE} characters` } });
+      throw gatewayError('guard.invalid_detector', {
+        params: {
+          path: `secrets.extra_values[${i}]`,
+          detail: `each value must be a string of ${MIN_EXTRA_VALUE} to ${MAX_EXTRA_VALUE} characters`,
+        },
+      });
     }
   }
   return values;

@@ -8,11 +8,16 @@ import { generateApiKey } from '../../identity/api-key-format.ts';
 
 // Synthetic credentials, assembled here so no credential-shaped literal sits in the repository.
 const ALNUM = 'aB3dE5fG7hJ9kL2mN4pQ6rS8tU0vW1xY';
-export const body = (n: number, alphabet = ALNUM + 'Zc'): string => Array.from({ length: n }, (_, i) => alphabet[(i * 7 + 3) % alphabet.length]).join('');
+export const body = (n: number, alphabet = ALNUM + 'Zc'): string =>
+  Array.from({ length: n }, (_, i) => alphabet[(i * 7 + 3) % alphabet.length]).join('');
 const b64url = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
 export const jwt = `${b64url({ alg: 'RS256', typ: 'JWT' })}.${b64url({ sub: 'user-1', exp: 2_000_000_000 })}.${body(86)}`;
-export const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-const rsaPem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+export const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
+const rsaPem = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  .privateKey.export({ type: 'pkcs1', format: 'pem' })
+  .toString();
 const pcl = generateApiKey();
 const awsId = 'AKIA' + 'Z7QW2ERT5YUI3OPA';
 const awsSecret = 'wJalr' + 'XUtnFEMI/K7MDENG/bPxRfiCY9q2Lk8Zw4T'; // 40 characters
@@ -26,15 +31,27 @@ export const SECRETS: ReadonlyArray<readonly [string, string, string]> = [
   ['GCP_KEY', `key=${'AIza' + body(35)}&q=1`, 'AIza' + body(35)],
   ['GITHUB_TOKEN', `token ${'ghp_' + body(36)}`, 'ghp_' + body(36)],
   ['GITHUB_TOKEN', `GH_TOKEN=${'github_pat_' + body(22) + '_' + body(59)}`, 'github_pat_' + body(22) + '_' + body(59)],
-  ['SLACK_TOKEN', `SLACK_BOT_TOKEN=${'xoxb-' + '1234567890-1234567890123-' + body(24)}`, 'xoxb-1234567890-1234567890123-' + body(24)],
-  ['SLACK_TOKEN', `post to ${'https://hooks.slack.com/services/' + 'T0A1B2C3D/B0A1B2C3D/' + body(24)}`, 'https://hooks.slack.com/services/T0A1B2C3D/B0A1B2C3D/' + body(24)],
+  [
+    'SLACK_TOKEN',
+    `SLACK_BOT_TOKEN=${'xoxb-' + '1234567890-1234567890123-' + body(24)}`,
+    'xoxb-1234567890-1234567890123-' + body(24),
+  ],
+  [
+    'SLACK_TOKEN',
+    `post to ${'https://hooks.slack.com/services/' + 'T0A1B2C3D/B0A1B2C3D/' + body(24)}`,
+    'https://hooks.slack.com/services/T0A1B2C3D/B0A1B2C3D/' + body(24),
+  ],
   ['STRIPE_KEY', `stripe.api_key = "${'sk_live_' + body(99)}"`, 'sk_live_' + body(99)],
   ['STRIPE_KEY', `restricted ${'rk_live_' + body(24)}`, 'rk_live_' + body(24)],
   ['JWT', `Authorization: Bearer ${jwt}`, jwt],
   ['PORTCULLIS_KEY', `use ${pcl} for the gateway`, pcl],
   ['PRIVATE_KEY', `here:\n${pem}\nthanks`, pem.trim()],
   ['PRIVATE_KEY', `key file:\n${rsaPem}`, rsaPem.trim()],
-  ['PRIVATE_KEY', JSON.stringify({ type: 'service_account', private_key: pem }), JSON.stringify(pem.trim()).slice(1, -1)],
+  [
+    'PRIVATE_KEY',
+    JSON.stringify({ type: 'service_account', private_key: pem }),
+    JSON.stringify(pem.trim()).slice(1, -1),
+  ],
   // Obfuscated: zero-width characters inside a key, a full-width prefix.
   ['GITHUB_TOKEN', `t=${'ghp_' + body(10) + '\u200b' + body(26)}`, 'ghp_' + body(10) + '\u200b' + body(26)],
   ['OPENAI_KEY', `ｓｋ-proj-${body(40)}`, `ｓｋ-proj-${body(40)}`],

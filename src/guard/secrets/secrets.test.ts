@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { isGatewayError } from '../../errors/gateway-error.ts';
 import { createSecretsDetector } from './index.ts';
 import { body, jwt, NOT_SECRETS, pem, SECRETS } from './secrets-corpus.ts';
@@ -37,24 +37,37 @@ test('secrets: configured values are found exactly, and are never echoed in opti
   assert.equal(f?.type, 'CONFIGURED_SECRET');
   assert.equal(text.slice(f.start, f.end), providerKey);
   assert.ok(detector.maxMatchLength >= providerKey.length);
-  assert.throws(() => createSecretsDetector({ extraValues: ['short'] }), (e: unknown) => {
-    assert.ok(isGatewayError(e));
-    assert.equal(e.code, 'guard.invalid_detector');
-    assert.match(e.message, /extra_values\[0\]/);
-    assert.doesNotMatch(e.message, /short/);
-    return true;
-  });
+  assert.throws(
+    () => createSecretsDetector({ extraValues: ['short'] }),
+    (e: unknown) => {
+      assert.ok(isGatewayError(e));
+      assert.equal(e.code, 'guard.invalid_detector');
+      assert.match(e.message, /extra_values\[0\]/);
+      assert.doesNotMatch(e.message, /short/);
+      return true;
+    },
+  );
 });
 
 test('secrets: types narrows the formats', () => {
   const detector = createSecretsDetector({ types: ['JWT'] });
-  assert.deepEqual(detector.scan(`${'ghp_' + body(36)} ${jwt}`).map((f) => f.type), ['JWT']);
+  assert.deepEqual(
+    detector.scan(`${'ghp_' + body(36)} ${jwt}`).map((f) => f.type),
+    ['JWT'],
+  );
   assert.throws(() => createSecretsDetector({ types: ['PASSWORD'] }), /secrets\.types\[0\].*PASSWORD/);
 });
 
 test('secrets: hostile input never throws', () => {
   const detector = createSecretsDetector();
-  for (const text of ['eyJ'.repeat(20_000), 'sk-'.repeat(20_000), '-----BEGIN RSA PRIVATE KEY-----'.repeat(2000), 'A'.repeat(100_000), 'eyJhbGciOiJIUzI1NiJ9.'.repeat(5000), '\udc00'.repeat(500)]) {
+  for (const text of [
+    'eyJ'.repeat(20_000),
+    'sk-'.repeat(20_000),
+    '-----BEGIN RSA PRIVATE KEY-----'.repeat(2000),
+    'A'.repeat(100_000),
+    'eyJhbGciOiJIUzI1NiJ9.'.repeat(5000),
+    '\udc00'.repeat(500),
+  ]) {
     assert.ok(Array.isArray(detector.scan(text)));
   }
 });

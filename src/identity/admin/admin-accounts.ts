@@ -5,13 +5,20 @@
  * default password: one created without a password has a one-time enrolment token instead.
  */
 import { randomUUID } from 'node:crypto';
+import { ADMIN_ROLES, type AdminRole } from '../../admin/types.ts';
 import type { Binding } from '../../crypto/envelope-format.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
 import type { AdminUserRecord } from '../../store/admin-records.ts';
 import type { Store } from '../../store/store.ts';
-import { ADMIN_ROLES, type AdminRole } from '../../admin/types.ts';
-import { keyedHash, newEnrolmentToken, newRecoveryCodes, normaliseRecoveryCode, ENROLMENT_TOKEN_PREFIX, isWellFormedToken } from './admin-secrets.ts';
-import { DEFAULT_SCRYPT_COST, hashPassword, passwordProblem, verifyPassword, type ScryptCost } from './password.ts';
+import {
+  ENROLMENT_TOKEN_PREFIX,
+  isWellFormedToken,
+  keyedHash,
+  newEnrolmentToken,
+  newRecoveryCodes,
+  normaliseRecoveryCode,
+} from './admin-secrets.ts';
+import { DEFAULT_SCRYPT_COST, hashPassword, passwordProblem, type ScryptCost, verifyPassword } from './password.ts';
 import { base32Encode, generateTotpSecret, otpauthUri } from './totp.ts';
 
 /** Envelope encryption (src/crypto/envelope.ts) as this module needs it. */
@@ -50,7 +57,9 @@ export interface NewAdminUser {
 }
 
 export interface AdminAccounts {
-  create(input: NewAdminUser): Promise<{ user: AdminUserRecord; mfa?: MfaSetup; enrolmentToken?: string; enrolmentExpiresAt?: string }>;
+  create(
+    input: NewAdminUser,
+  ): Promise<{ user: AdminUserRecord; mfa?: MfaSetup; enrolmentToken?: string; enrolmentExpiresAt?: string }>;
   /** Consumes an enrolment token: sets (or, after an MFA reset, proves) the password and sets up MFA. */
   enrol(token: string, password: string): Promise<{ user: AdminUserRecord; mfa: MfaSetup }>;
   /** New TOTP secret and codes now (CLI), ending every session and token of the user. */
@@ -96,7 +105,10 @@ export function createAdminAccounts(opts: AdminAccountsOptions): AdminAccounts {
     try {
       const sealed = await sealer.encrypt(totpBinding(user), totp);
       const codes = newRecoveryCodes();
-      await store.replaceRecoveryCodes(user.id, codes.map((c) => keyedHash(secret, 'recovery-code', normaliseRecoveryCode(c)!)));
+      await store.replaceRecoveryCodes(
+        user.id,
+        codes.map((c) => keyedHash(secret, 'recovery-code', normaliseRecoveryCode(c)!)),
+      );
       await store.updateAdminUser(user.id, { totpSecret: sealed.toString('base64'), totpLastStep: 0 });
       return { totpSecret: base32Encode(totp), otpauthUri: otpauthUri(totp, user.email, issuer), recoveryCodes: codes };
     } finally {
@@ -111,7 +123,11 @@ export function createAdminAccounts(opts: AdminAccountsOptions): AdminAccounts {
 
   function issueEnrolment(): { token: string; hash: string; expiresAt: string } {
     const token = newEnrolmentToken();
-    return { token, hash: keyedHash(secret, 'enrolment', token), expiresAt: new Date(now() + ttlS * 1000).toISOString() };
+    return {
+      token,
+      hash: keyedHash(secret, 'enrolment', token),
+      expiresAt: new Date(now() + ttlS * 1000).toISOString(),
+    };
   }
 
   return {
@@ -120,9 +136,13 @@ export function createAdminAccounts(opts: AdminAccountsOptions): AdminAccounts {
     async create(input) {
       const email = normaliseEmail(input.email);
       const badEmail = emailProblem(email);
-      if (badEmail !== undefined) throw gatewayError('request.invalid', { params: { path: 'email', detail: badEmail }, param: 'email' });
+      if (badEmail !== undefined)
+        throw gatewayError('request.invalid', { params: { path: 'email', detail: badEmail }, param: 'email' });
       if (!(ADMIN_ROLES as readonly string[]).includes(input.role)) {
-        throw gatewayError('request.invalid', { params: { path: 'role', detail: `expected one of ${ADMIN_ROLES.join(', ')}` }, param: 'role' });
+        throw gatewayError('request.invalid', {
+          params: { path: 'role', detail: `expected one of ${ADMIN_ROLES.join(', ')}` },
+          param: 'role',
+        });
       }
       if (input.password !== undefined) {
         const weak = await passwordProblem(input.password, email, [input.tenantId]);
@@ -130,13 +150,22 @@ export function createAdminAccounts(opts: AdminAccountsOptions): AdminAccounts {
       }
       const enrolment = input.password === undefined ? issueEnrolment() : undefined;
       const base: AdminUserRecord = {
-        id: `adm_${randomUUID().replaceAll('-', '')}`, tenantId: input.tenantId, teamId: input.teamId, email, role: input.role,
+        id: `adm_${randomUUID().replaceAll('-', '')}`,
+        tenantId: input.tenantId,
+        teamId: input.teamId,
+        email,
+        role: input.role,
         passwordHash: input.password === undefined ? null : await hashPassword(input.password, cost),
-        totpSecret: null, totpLastStep: 0, enrolmentHash: enrolment?.hash ?? null, enrolmentExpiresAt: enrolment?.expiresAt ?? null,
-        createdAt: new Date(now()).toISOString(), disabledAt: null,
+        totpSecret: null,
+        totpLastStep: 0,
+        enrolmentHash: enrolment?.hash ?? null,
+        enrolmentExpiresAt: enrolment?.expiresAt ?? null,
+        createdAt: new Date(now()).toISOString(),
+        disabledAt: null,
       };
       await store.insertAdminUser(base);
-      if (enrolment !== undefined) return { user: base, enrolmentToken: enrolment.token, enrolmentExpiresAt: enrolment.expiresAt };
+      if (enrolment !== undefined)
+        return { user: base, enrolmentToken: enrolment.token, enrolmentExpiresAt: enrolment.expiresAt };
       const mfa = await setUpMfa(base);
       return { user: (await store.getAdminUser(base.id)) ?? base, mfa };
     },
@@ -145,7 +174,13 @@ export function createAdminAccounts(opts: AdminAccountsOptions): AdminAccounts {
       const invalid = () => gatewayError('admin.enrolment_invalid');
       if (typeof token !== 'string' || !isWellFormedToken(token, ENROLMENT_TOKEN_PREFIX)) throw invalid();
       const user = await store.findAdminUserByEnrolmentHash(keyedHash(secret, 'enrolment', token));
-      if (user === undefined || user.disabledAt !== null || user.enrolmentExpiresAt === null || Date.parse(user.enrolmentExpiresAt) <= now()) throw invalid();
+      if (
+        user === undefined ||
+        user.disabledAt !== null ||
+        user.enrolmentExpiresAt === null ||
+        Date.parse(user.enrolmentExpiresAt) <= now()
+      )
+        throw invalid();
       let passwordHash = user.passwordHash;
       if (passwordHash !== null) {
         // After an MFA reset the token alone must not be enough: the user proves their password too.
@@ -171,7 +206,10 @@ export function createAdminAccounts(opts: AdminAccountsOptions): AdminAccounts {
     async resetMfaByEnrolment(userId) {
       const enrolment = issueEnrolment();
       await store.updateAdminUser(userId, {
-        totpSecret: null, totpLastStep: 0, enrolmentHash: enrolment.hash, enrolmentExpiresAt: enrolment.expiresAt,
+        totpSecret: null,
+        totpLastStep: 0,
+        enrolmentHash: enrolment.hash,
+        enrolmentExpiresAt: enrolment.expiresAt,
       });
       await store.replaceRecoveryCodes(userId, []);
       await endAccess(userId);
@@ -191,7 +229,8 @@ export function createAdminAccounts(opts: AdminAccountsOptions): AdminAccounts {
       }
       const weak = await passwordProblem(next, user.email, [user.tenantId]);
       if (weak !== undefined) throw gatewayError('admin.weak_password', { params: { detail: weak } });
-      if (await verifyPassword(next, user.passwordHash)) throw gatewayError('admin.weak_password', { params: { detail: 'it is the current password' } });
+      if (await verifyPassword(next, user.passwordHash))
+        throw gatewayError('admin.weak_password', { params: { detail: 'it is the current password' } });
       await store.updateAdminUser(userId, { passwordHash: await hashPassword(next, cost) });
       await store.deleteAdminSessionsOfUser(userId);
     },

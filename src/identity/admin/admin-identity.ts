@@ -7,9 +7,15 @@ import type { AuditEntry } from '../../audit/types.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Store } from '../../store/store.ts';
 import { createLockout, type Lockout } from '../lockout.ts';
-import { createAdminAccounts, type AdminAccounts, type SecretSealer } from './admin-accounts.ts';
-import { createAdminAuthenticator, PLAIN_COOKIE_NAME, SECURE_COOKIE_NAME, type AdminAuthenticator, type SessionTimeouts } from './authenticate.ts';
-import { createAdminLogin, type AccountThrottleOptions, type AdminLogin } from './login.ts';
+import { type AdminAccounts, createAdminAccounts, type SecretSealer } from './admin-accounts.ts';
+import {
+  type AdminAuthenticator,
+  createAdminAuthenticator,
+  PLAIN_COOKIE_NAME,
+  SECURE_COOKIE_NAME,
+  type SessionTimeouts,
+} from './authenticate.ts';
+import { type AccountThrottleOptions, type AdminLogin, createAdminLogin } from './login.ts';
 import type { ScryptCost } from './password.ts';
 
 export interface AdminCookie {
@@ -52,22 +58,47 @@ export interface AdminIdentityOptions {
 export function createAdminIdentity(opts: AdminIdentityOptions): AdminIdentity {
   const lockout = opts.lockout ?? createLockout(opts.now === undefined ? {} : { now: opts.now });
   const accounts = createAdminAccounts({
-    store: opts.store, secret: opts.secret, sealer: opts.sealer,
+    store: opts.store,
+    secret: opts.secret,
+    sealer: opts.sealer,
     ...(opts.scryptCost ? { scryptCost: opts.scryptCost } : {}),
     ...(opts.enrolmentTtlS ? { enrolmentTtlS: opts.enrolmentTtlS } : {}),
     ...(opts.now ? { now: opts.now } : {}),
   });
   const cookie: AdminCookie = {
-    name: opts.secureCookie ? SECURE_COOKIE_NAME : PLAIN_COOKIE_NAME, secure: opts.secureCookie, maxAgeS: opts.sessions.absoluteTimeoutS,
+    name: opts.secureCookie ? SECURE_COOKIE_NAME : PLAIN_COOKIE_NAME,
+    secure: opts.secureCookie,
+    maxAgeS: opts.sessions.absoluteTimeoutS,
   };
   const login = createAdminLogin({
-    store: opts.store, accounts, secret: opts.secret, lockout, events: opts.events, audit: opts.audit, log: opts.log,
-    ...(opts.throttle ? { throttle: opts.throttle } : {}), ...(opts.now ? { now: opts.now } : {}), ...(opts.sleep ? { sleep: opts.sleep } : {}),
+    store: opts.store,
+    accounts,
+    secret: opts.secret,
+    lockout,
+    events: opts.events,
+    audit: opts.audit,
+    log: opts.log,
+    ...(opts.throttle ? { throttle: opts.throttle } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.sleep ? { sleep: opts.sleep } : {}),
   });
   const authenticator = createAdminAuthenticator({
-    store: opts.store, secret: opts.secret, sessions: opts.sessions, cookieName: cookie.name, ...(opts.now ? { now: opts.now } : {}),
+    store: opts.store,
+    secret: opts.secret,
+    sessions: opts.sessions,
+    cookieName: cookie.name,
+    ...(opts.now ? { now: opts.now } : {}),
   });
-  return { accounts, login, authenticator, lockout, secret: opts.secret, cookie, sessions: opts.sessions, events: opts.events };
+  return {
+    accounts,
+    login,
+    authenticator,
+    lockout,
+    secret: opts.secret,
+    cookie,
+    sessions: opts.sessions,
+    events: opts.events,
+  };
 }
 
 /** `Set-Cookie` for a new session, or (id undefined) the one that clears it. */

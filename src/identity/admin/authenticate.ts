@@ -60,10 +60,22 @@ export function createAdminAuthenticator(opts: AdminAuthenticatorOptions): Admin
   const now = opts.now ?? Date.now;
   const idleMs = opts.sessions.idleTimeoutS * 1000;
   const absoluteMs = opts.sessions.absoluteTimeoutS * 1000;
-  if (!(idleMs > 0) || !(absoluteMs >= idleMs)) throw new RangeError('session timeouts: idle must be > 0 and absolute at least idle');
+  if (!(idleMs > 0) || !(absoluteMs >= idleMs))
+    throw new RangeError('session timeouts: idle must be > 0 and absolute at least idle');
 
-  function principalOf(user: AdminUserRecord, via: 'session' | 'token', extra: Partial<AdminPrincipal> = {}): AdminPrincipal {
-    return { userId: user.id, tenantId: user.tenantId, role: user.role as AdminRole, teamId: user.teamId, via, ...extra };
+  function principalOf(
+    user: AdminUserRecord,
+    via: 'session' | 'token',
+    extra: Partial<AdminPrincipal> = {},
+  ): AdminPrincipal {
+    return {
+      userId: user.id,
+      tenantId: user.tenantId,
+      role: user.role as AdminRole,
+      teamId: user.teamId,
+      via,
+      ...extra,
+    };
   }
 
   function usable(user: AdminUserRecord | undefined): user is AdminUserRecord {
@@ -85,7 +97,10 @@ export function createAdminAuthenticator(opts: AdminAuthenticatorOptions): Admin
     if (!usable(user) || user.tenantId !== record.tenantId) return undefined;
     await store.touchAdminToken(record.id, new Date(at).toISOString());
     return {
-      principal: principalOf(user, 'token', { tokenId: record.id, ...(record.actions === null ? {} : { tokenActions: record.actions }) }),
+      principal: principalOf(user, 'token', {
+        tokenId: record.id,
+        ...(record.actions === null ? {} : { tokenActions: record.actions }),
+      }),
     };
   }
 

@@ -10,8 +10,9 @@
  * same `admin.invalid_credentials` after the same scrypt work (a dummy hash is verified when
  * there is no account), so accounts cannot be enumerated.
  */
-import type { AuditEntry } from '../../audit/types.ts';
+
 import type { SecurityEventSink } from '../../audit/security-events.ts';
+import type { AuditEntry } from '../../audit/types.ts';
 import { gatewayError, isGatewayError } from '../../errors/gateway-error.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { AdminUserRecord } from '../../store/admin-records.ts';
@@ -49,7 +50,12 @@ export interface AccountThrottleOptions {
   readonly windowMs: number;
 }
 
-export const DEFAULT_ACCOUNT_THROTTLE: AccountThrottleOptions = { freeFailures: 5, baseDelayMs: 250, maxDelayMs: 5000, windowMs: 15 * 60_000 };
+export const DEFAULT_ACCOUNT_THROTTLE: AccountThrottleOptions = {
+  freeFailures: 5,
+  baseDelayMs: 250,
+  maxDelayMs: 5000,
+  windowMs: 15 * 60_000,
+};
 const MAX_TRACKED_ACCOUNTS = 10_000;
 
 export interface AdminLoginOptions {
@@ -83,7 +89,9 @@ export function createAdminLogin(opts: AdminLoginOptions): AdminLogin {
   const accountFailures = new Map<string, number[]>();
   // Computed now, in the background, so even the first unknown-email login costs one verification, not a hash and a verification.
   let dummy: Promise<string> | undefined = dummyPasswordHash(accounts.scryptCost);
-  dummy.catch(() => { dummy = undefined; });
+  dummy.catch(() => {
+    dummy = undefined;
+  });
 
   function recentFailures(email: string): number[] {
     const cutoff = now() - throttle.windowMs;
@@ -109,7 +117,10 @@ export function createAdminLogin(opts: AdminLoginOptions): AdminLogin {
     return Math.min(throttle.maxDelayMs, throttle.baseDelayMs * 2 ** Math.min(over, 20));
   }
 
-  async function secondFactor(user: AdminUserRecord, attempt: LoginAttempt): Promise<'totp' | 'recovery_code' | undefined> {
+  async function secondFactor(
+    user: AdminUserRecord,
+    attempt: LoginAttempt,
+  ): Promise<'totp' | 'recovery_code' | undefined> {
     if (attempt.totpCode !== undefined) {
       const totp = await accounts.totpSecretOf(user);
       try {
@@ -123,29 +134,57 @@ export function createAdminLogin(opts: AdminLoginOptions): AdminLogin {
     }
     if (attempt.recoveryCode !== undefined) {
       const hash = accounts.recoveryCodeHash(attempt.recoveryCode);
-      if (hash !== undefined && (await store.consumeRecoveryCode(user.id, hash, new Date(now()).toISOString()))) return 'recovery_code';
+      if (hash !== undefined && (await store.consumeRecoveryCode(user.id, hash, new Date(now()).toISOString())))
+        return 'recovery_code';
     }
     return undefined;
   }
 
-  async function refuse(attempt: LoginAttempt, email: string, subjects: string[], user: AdminUserRecord | undefined, why: string): Promise<never> {
+  async function refuse(
+    attempt: LoginAttempt,
+    email: string,
+    subjects: string[],
+    user: AdminUserRecord | undefined,
+    why: string,
+  ): Promise<never> {
     const verdict = lockout.recordFailure(subjects, now());
     noteAccountFailure(email);
     events.emit({
-      type: 'admin.login_failed', severity: 'warning', tenantId: user?.tenantId ?? null, subject: user?.id ?? null,
-      sourceIp: attempt.sourceIp, requestId: attempt.requestId, detail: { reason: why },
+      type: 'admin.login_failed',
+      severity: 'warning',
+      tenantId: user?.tenantId ?? null,
+      subject: user?.id ?? null,
+      sourceIp: attempt.sourceIp,
+      requestId: attempt.requestId,
+      detail: { reason: why },
     });
     if (verdict.locked) {
       events.emit({
-        type: 'auth.lockout', severity: 'warning', tenantId: user?.tenantId ?? null, subject: user?.id ?? null,
-        sourceIp: attempt.sourceIp, requestId: attempt.requestId, detail: { lockout_subject: verdict.subject.startsWith('ip:') ? 'source' : 'account_from_source', retry_after_s: verdict.retryAfterS },
+        type: 'auth.lockout',
+        severity: 'warning',
+        tenantId: user?.tenantId ?? null,
+        subject: user?.id ?? null,
+        sourceIp: attempt.sourceIp,
+        requestId: attempt.requestId,
+        detail: {
+          lockout_subject: verdict.subject.startsWith('ip:') ? 'source' : 'account_from_source',
+          retry_after_s: verdict.retryAfterS,
+        },
       });
     }
-    await opts.audit({
-      actor: { kind: 'admin', id: user?.id ?? null, tenant: user?.tenantId ?? null }, action: 'admin.login', target: user?.id ?? null,
-      decision: 'refused', reason: verdict.locked ? 'admin.locked_out' : 'admin.invalid_credentials', requestId: attempt.requestId,
-      metadata: { source_ip: attempt.sourceIp, reason: why },
-    }).catch((err: unknown) => log.error({ err, requestId: attempt.requestId }, 'could not audit a refused admin login'));
+    await opts
+      .audit({
+        actor: { kind: 'admin', id: user?.id ?? null, tenant: user?.tenantId ?? null },
+        action: 'admin.login',
+        target: user?.id ?? null,
+        decision: 'refused',
+        reason: verdict.locked ? 'admin.locked_out' : 'admin.invalid_credentials',
+        requestId: attempt.requestId,
+        metadata: { source_ip: attempt.sourceIp, reason: why },
+      })
+      .catch((err: unknown) =>
+        log.error({ err, requestId: attempt.requestId }, 'could not audit a refused admin login'),
+      );
     if (verdict.locked) throw gatewayError('admin.locked_out', { retryAfterS: verdict.retryAfterS });
     throw gatewayError('admin.invalid_credentials', { internal: { reason: why } });
   }
@@ -157,14 +196,16 @@ export function createAdminLogin(opts: AdminLoginOptions): AdminLogin {
       const locked = lockout.check(subjects, now());
       if (locked.locked) throw gatewayError('admin.locked_out', { retryAfterS: locked.retryAfterS });
       // No oracle: asked before any check, so "code required" says nothing about the password.
-      if (attempt.totpCode === undefined && attempt.recoveryCode === undefined) throw gatewayError('admin.mfa_required');
+      if (attempt.totpCode === undefined && attempt.recoveryCode === undefined)
+        throw gatewayError('admin.mfa_required');
       const delay = delayFor(email);
       if (delay > 0) await sleep(delay);
 
       const user = await store.findAdminUserByEmail(email);
       const hash = user?.passwordHash ?? (await (dummy ??= dummyPasswordHash(accounts.scryptCost)));
       const passwordOk = await verifyPassword(attempt.password, hash);
-      if (user === undefined || user.passwordHash === null) return refuse(attempt, email, subjects, undefined, 'unknown_account');
+      if (user === undefined || user.passwordHash === null)
+        return refuse(attempt, email, subjects, undefined, 'unknown_account');
       if (!passwordOk) return refuse(attempt, email, subjects, user, 'wrong_password');
       if (user.disabledAt !== null) return refuse(attempt, email, subjects, user, 'disabled');
       if (user.totpSecret === null) return refuse(attempt, email, subjects, user, 'mfa_not_enrolled');
@@ -183,11 +224,22 @@ export function createAdminLogin(opts: AdminLoginOptions): AdminLogin {
       const sessionId = newSessionId();
       const idHash = keyedHash(secret, 'session', sessionId);
       const at = now();
-      await store.insertAdminSession({ idHash, userId: user.id, tenantId: user.tenantId, createdMs: at, lastSeenMs: at });
+      await store.insertAdminSession({
+        idHash,
+        userId: user.id,
+        tenantId: user.tenantId,
+        createdMs: at,
+        lastSeenMs: at,
+      });
       try {
         await opts.audit({
-          actor: { kind: 'admin', id: user.id, tenant: user.tenantId }, action: 'admin.login', target: user.id, decision: 'allowed',
-          reason: null, requestId: attempt.requestId, metadata: { source_ip: attempt.sourceIp, method },
+          actor: { kind: 'admin', id: user.id, tenant: user.tenantId },
+          action: 'admin.login',
+          target: user.id,
+          decision: 'allowed',
+          reason: null,
+          requestId: attempt.requestId,
+          metadata: { source_ip: attempt.sourceIp, method },
         });
       } catch (err) {
         // A session the audit log does not show is never handed out.
@@ -195,7 +247,13 @@ export function createAdminLogin(opts: AdminLoginOptions): AdminLogin {
         throw gatewayError('audit.unavailable', { cause: err });
       }
       const recoveryCodesLeft = method === 'recovery_code' ? await store.countUnusedRecoveryCodes(user.id) : undefined;
-      return { sessionId, csrfToken: csrfTokenFor(secret, sessionId), user, method, ...(recoveryCodesLeft === undefined ? {} : { recoveryCodesLeft }) };
+      return {
+        sessionId,
+        csrfToken: csrfTokenFor(secret, sessionId),
+        user,
+        method,
+        ...(recoveryCodesLeft === undefined ? {} : { recoveryCodesLeft }),
+      };
     },
   };
 }

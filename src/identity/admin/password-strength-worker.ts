@@ -4,9 +4,9 @@
  * passwords, can take a large fraction of a second; here it never stalls the gateway's requests.
  */
 import { parentPort } from 'node:worker_threads';
-import { ZxcvbnFactory, type TranslationKeys } from '@zxcvbn-ts/core';
+import { type TranslationKeys, ZxcvbnFactory } from '@zxcvbn-ts/core';
 import * as common from '@zxcvbn-ts/language-common';
-import type { StrengthRequest, StrengthReply } from './password-strength.ts';
+import type { StrengthReply, StrengthRequest } from './password-strength.ts';
 
 /** English feedback for zxcvbn's message keys (the library ships keys only; no language pack is loaded). */
 const ENGLISH: TranslationKeys = {
@@ -25,7 +25,7 @@ const ENGLISH: TranslationKeys = {
     wordByItself: 'single words are easy to guess',
     namesByThemselves: 'single names or surnames are easy to guess',
     commonNames: 'common names and surnames are easy to guess',
-    userInputs: 'it contains the account\'s own email, tenant or the product name',
+    userInputs: "it contains the account's own email, tenant or the product name",
     pwned: 'this password appeared in a data breach',
   },
   suggestions: {
@@ -45,9 +45,20 @@ const ENGLISH: TranslationKeys = {
     pwned: 'use a password you have never used anywhere else',
   },
   timeEstimation: {
-    ltSecond: 'less than a second', second: '{base} second', seconds: '{base} seconds', minute: '{base} minute',
-    minutes: '{base} minutes', hour: '{base} hour', hours: '{base} hours', day: '{base} day', days: '{base} days',
-    month: '{base} month', months: '{base} months', year: '{base} year', years: '{base} years', centuries: 'centuries',
+    ltSecond: 'less than a second',
+    second: '{base} second',
+    seconds: '{base} seconds',
+    minute: '{base} minute',
+    minutes: '{base} minutes',
+    hour: '{base} hour',
+    hours: '{base} hours',
+    day: '{base} day',
+    days: '{base} days',
+    month: '{base} month',
+    months: '{base} months',
+    year: '{base} year',
+    years: '{base} years',
+    centuries: 'centuries',
   },
 };
 
@@ -69,9 +80,20 @@ parentPort!.on('message', (req: StrengthRequest) => {
     const only = r.sequence.length === 1 ? r.sequence[0] : undefined;
     // The whole password is one entry of the common/breached list, in any case, l33t or reversed;
     // a near miss (Levenshtein) is not "on the list" but scores low and says it is similar.
-    const listed = only !== undefined && only.pattern === 'dictionary' && only.dictionaryName === 'passwords-common'
-      && only.token.length === req.password.length && (only as { levenshteinDistance?: number }).levenshteinDistance === undefined;
-    reply = { id: req.id, ok: true, score: r.score, listed, warning: r.feedback.warning ?? null, suggestions: r.feedback.suggestions };
+    const listed =
+      only !== undefined &&
+      only.pattern === 'dictionary' &&
+      only.dictionaryName === 'passwords-common' &&
+      only.token.length === req.password.length &&
+      (only as { levenshteinDistance?: number }).levenshteinDistance === undefined;
+    reply = {
+      id: req.id,
+      ok: true,
+      score: r.score,
+      listed,
+      warning: r.feedback.warning ?? null,
+      suggestions: r.feedback.suggestions,
+    };
   } catch (err) {
     reply = { id: req.id, ok: false, error: err instanceof Error ? err.message : String(err) };
   }

@@ -41,8 +41,18 @@ test('starting a gateway loads no dictionary; a check loads it on a worker, neve
 test('concurrent checks each get their own answer', async () => {
   const { passwordProblem } = await import('./password.ts');
   const strength = await import('./password-strength.ts');
-  const inputs = ['violet-anchor-meadow-41', 'password1234', 'trombone-quiet-47x', 'aaaaaaaaaaaaaaaa', 'Xk9#mP2$vL4q', 'Summer2025!!'];
+  const inputs = [
+    'violet-anchor-meadow-41',
+    'password1234',
+    'trombone-quiet-47x',
+    'aaaaaaaaaaaaaaaa',
+    'Xk9#mP2$vL4q',
+    'Summer2025!!',
+  ];
   const verdicts = await Promise.all(inputs.map((p) => passwordProblem(p)));
-  assert.deepEqual(verdicts.map((v) => v === undefined), [true, false, true, false, true, false]);
+  assert.deepEqual(
+    verdicts.map((v) => v === undefined),
+    [true, false, true, false, true, false],
+  );
   await strength.stopPasswordStrengthWorker();
 });

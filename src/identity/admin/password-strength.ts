@@ -35,7 +35,14 @@ export interface StrengthRequest {
 }
 
 export type StrengthReply =
-  | { readonly id: number; readonly ok: true; readonly score: number; readonly listed: boolean; readonly warning: string | null; readonly suggestions: readonly string[] }
+  | {
+      readonly id: number;
+      readonly ok: true;
+      readonly score: number;
+      readonly listed: boolean;
+      readonly warning: string | null;
+      readonly suggestions: readonly string[];
+    }
   | { readonly id: number; readonly ok: false; readonly error: string };
 
 interface Waiter {
@@ -68,7 +75,9 @@ function startWorker(): Worker {
     if (waiting.size === 0) {
       w.unref();
       clearTimeout(idleTimer);
-      idleTimer = setTimeout(() => { void stopPasswordStrengthWorker(); }, IDLE_MS).unref();
+      idleTimer = setTimeout(() => {
+        void stopPasswordStrengthWorker();
+      }, IDLE_MS).unref();
     }
   });
   w.on('error', (err) => failAll(err));
@@ -137,13 +146,19 @@ export async function passwordStrength(password: string, userInputs: readonly st
   if (!r.ok) throw new Error(`the password strength check failed: ${r.error}`);
   const warning = r.warning ?? undefined;
   if (r.listed) {
-    return { score: r.score, problem: `it is on the list of commonly used and breached passwords (or a simple variant of one)${warning === undefined ? '' : ` (${warning})`}` };
+    return {
+      score: r.score,
+      problem: `it is on the list of commonly used and breached passwords (or a simple variant of one)${warning === undefined ? '' : ` (${warning})`}`,
+    };
   }
   if (r.score >= MIN_PASSWORD_SCORE) return { score: r.score, problem: undefined };
-  const advice = r.suggestions[0] ?? (warning === undefined ? 'make it longer, for example with several unrelated words' : undefined);
+  const advice =
+    r.suggestions[0] ??
+    (warning === undefined ? 'make it longer, for example with several unrelated words' : undefined);
   return {
     score: r.score,
-    problem: `it is too easy to guess (strength ${r.score} of 4, at least ${MIN_PASSWORD_SCORE} required)`
-      + `${warning === undefined ? '' : `: ${warning}`}${advice === undefined ? '' : `; ${advice}`}`,
+    problem:
+      `it is too easy to guess (strength ${r.score} of 4, at least ${MIN_PASSWORD_SCORE} required)` +
+      `${warning === undefined ? '' : `: ${warning}`}${advice === undefined ? '' : `; ${advice}`}`,
   };
 }

@@ -25,17 +25,25 @@ const FORMAT = /^scrypt\$(\d{1,8})\$(\d{1,2})\$(\d{1,2})\$([A-Za-z0-9_-]{16,64})
 
 function derive(password: string, salt: Buffer, cost: ScryptCost, length: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(password.normalize('NFC'), salt, length, { N: cost.N, r: cost.r, p: cost.p, maxmem: 256 * cost.N * cost.r + 1024 * 1024 }, (err, key) => {
-      if (err) reject(err);
-      else resolve(key);
-    });
+    scrypt(
+      password.normalize('NFC'),
+      salt,
+      length,
+      { N: cost.N, r: cost.r, p: cost.p, maxmem: 256 * cost.N * cost.r + 1024 * 1024 },
+      (err, key) => {
+        if (err) reject(err);
+        else resolve(key);
+      },
+    );
   });
 }
 
 function checkCost(cost: ScryptCost): void {
   const { N, r, p } = cost;
-  if (!Number.isInteger(N) || N < 2 || N > MAX_N || (N & (N - 1)) !== 0) throw new RangeError('scrypt N must be a power of two from 2 to 2^20');
-  if (!Number.isInteger(r) || r < 1 || r > 32 || !Number.isInteger(p) || p < 1 || p > 16) throw new RangeError('scrypt r must be 1..32 and p 1..16');
+  if (!Number.isInteger(N) || N < 2 || N > MAX_N || (N & (N - 1)) !== 0)
+    throw new RangeError('scrypt N must be a power of two from 2 to 2^20');
+  if (!Number.isInteger(r) || r < 1 || r > 32 || !Number.isInteger(p) || p < 1 || p > 16)
+    throw new RangeError('scrypt r must be 1..32 and p 1..16');
 }
 
 export async function hashPassword(password: string, cost: ScryptCost = DEFAULT_SCRYPT_COST): Promise<string> {
@@ -75,13 +83,18 @@ export function dummyPasswordHash(cost: ScryptCost = DEFAULT_SCRYPT_COST): Promi
  * strength of at least MIN_PASSWORD_SCORE, judged with the account's own words (email, its
  * parts, `tenantId` and other `accountInputs`, "portcullis") as things a guesser would try.
  */
-export async function passwordProblem(password: unknown, email?: string, accountInputs: readonly string[] = []): Promise<string | undefined> {
+export async function passwordProblem(
+  password: unknown,
+  email?: string,
+  accountInputs: readonly string[] = [],
+): Promise<string | undefined> {
   if (typeof password !== 'string') return 'it must be a string';
   const chars = [...password];
   if (chars.length < MIN_PASSWORD_CHARS) return `it must be at least ${MIN_PASSWORD_CHARS} characters`;
   if (chars.length > MAX_PASSWORD_CHARS) return `it must be at most ${MAX_PASSWORD_CHARS} characters`;
   if (/[\u0000-\u001f\u007f]/.test(password)) return 'it must not contain control characters';
   const local = email?.toLowerCase().split('@')[0];
-  if (local !== undefined && local.length >= 4 && password.toLowerCase().includes(local)) return 'it must not contain the email name';
+  if (local !== undefined && local.length >= 4 && password.toLowerCase().includes(local))
+    return 'it must not contain the email name';
   return (await passwordStrength(password, accountWords(email, accountInputs))).problem;
 }

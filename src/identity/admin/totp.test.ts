@@ -5,8 +5,12 @@ import { base32Decode, base32Encode, matchTotp, otpauthUri, totpCode, totpStepAt
 // RFC 6238 Appendix B, SHA-1 seed; the 6-digit code is the last 6 digits of the 8-digit vector.
 const SEED = Buffer.from('12345678901234567890', 'ascii');
 const VECTORS: ReadonlyArray<readonly [number, string]> = [
-  [59, '94287082'], [1111111109, '07081804'], [1111111111, '14050471'], [1234567890, '89005924'],
-  [2000000000, '69279037'], [20000000000, '65353130'],
+  [59, '94287082'],
+  [1111111109, '07081804'],
+  [1111111111, '14050471'],
+  [1234567890, '89005924'],
+  [2000000000, '69279037'],
+  [20000000000, '65353130'],
 ];
 
 describe('TOTP (RFC 6238)', () => {
@@ -22,7 +26,8 @@ describe('TOTP (RFC 6238)', () => {
     assert.equal(matchTotp(SEED, totpCode(SEED, step + 1), now), step + 1);
     assert.equal(matchTotp(SEED, totpCode(SEED, step - 2), now), undefined);
     assert.equal(matchTotp(SEED, totpCode(SEED, step + 2), now), undefined);
-    for (const junk of ['', '12345', '1234567', 'abcdef', ' 12345', '１２３４５６']) assert.equal(matchTotp(SEED, junk, now), undefined);
+    for (const junk of ['', '12345', '1234567', 'abcdef', ' 12345', '１２３４５６'])
+      assert.equal(matchTotp(SEED, junk, now), undefined);
   });
 
   it('round-trips base32 (RFC 4648 vectors) and builds an otpauth URI', () => {

@@ -87,7 +87,11 @@ export function matchTotp(secret: Uint8Array, code: string, nowMs: number): numb
 export function otpauthUri(secret: Uint8Array, account: string, issuer = 'Portcullis'): string {
   const label = `${encodeURIComponent(issuer)}:${encodeURIComponent(account)}`;
   const params = new URLSearchParams({
-    secret: base32Encode(secret), issuer, algorithm: 'SHA1', digits: String(TOTP_DIGITS), period: String(TOTP_STEP_S),
+    secret: base32Encode(secret),
+    issuer,
+    algorithm: 'SHA1',
+    digits: String(TOTP_DIGITS),
+    period: String(TOTP_STEP_S),
   });
   return `otpauth://totp/${label}?${params.toString()}`;
 }

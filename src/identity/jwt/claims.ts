@@ -27,9 +27,11 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 export function identityFromClaims(payload: Readonly<Record<string, unknown>>, issuer: JwtIssuerConfig): ClaimsResult {
   const names = issuer.claims;
   const subject = identifier(payload[names.user]);
-  if (subject === undefined) return { ok: false, reason: payload[names.user] === undefined ? 'missing_user_claim' : 'invalid_user_claim' };
+  if (subject === undefined)
+    return { ok: false, reason: payload[names.user] === undefined ? 'missing_user_claim' : 'invalid_user_claim' };
   const tenantId = identifier(payload[names.tenant]);
-  if (tenantId === undefined) return { ok: false, reason: payload[names.tenant] === undefined ? 'missing_tenant_claim' : 'invalid_tenant_claim' };
+  if (tenantId === undefined)
+    return { ok: false, reason: payload[names.tenant] === undefined ? 'missing_tenant_claim' : 'invalid_tenant_claim' };
   let teamId: string | undefined;
   if (payload[names.team] !== undefined) {
     teamId = identifier(payload[names.team]);
@@ -50,7 +52,15 @@ export function identityFromClaims(payload: Readonly<Record<string, unknown>>, i
   const digest = createHash('sha256').update(issuer.issuer).update('\u0000').update(subject).digest('base64url');
   return {
     ok: true,
-    identity: { issuer: issuer.issuer, subject, tenantId, teamId, scopes, allowedModels, keyId: `jwt:${digest.slice(0, 22)}` },
+    identity: {
+      issuer: issuer.issuer,
+      subject,
+      tenantId,
+      teamId,
+      scopes,
+      allowedModels,
+      keyId: `jwt:${digest.slice(0, 22)}`,
+    },
   };
 }
 

@@ -1,7 +1,7 @@
-import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
 import { createJsonFetcher, FetchFailed } from './fetch-json.ts';
 
 describe('bounded JSON fetch for JWKS and discovery', () => {

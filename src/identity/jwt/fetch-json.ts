@@ -30,8 +30,10 @@ export class FetchFailed extends Error {
 export function createJsonFetcher(opts: JsonFetcherOptions): JsonFetcher {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
   const maxBytes = opts.maxBytes ?? MAX_DOCUMENT_BYTES;
-  if (!(Number.isSafeInteger(timeoutMs) && timeoutMs > 0)) throw new Error('jwt: fetch timeout must be a positive integer');
-  if (!(Number.isSafeInteger(maxBytes) && maxBytes > 0)) throw new Error('jwt: fetch size cap must be a positive integer');
+  if (!(Number.isSafeInteger(timeoutMs) && timeoutMs > 0))
+    throw new Error('jwt: fetch timeout must be a positive integer');
+  if (!(Number.isSafeInteger(maxBytes) && maxBytes > 0))
+    throw new Error('jwt: fetch size cap must be a positive integer');
   const agent = new Agent({
     connections: 4,
     connect: createGuardedConnector({ allowPrivateNetwork: opts.allowPrivateNetwork, connectTimeoutMs: timeoutMs }),
@@ -48,7 +50,8 @@ export function createJsonFetcher(opts: JsonFetcherOptions): JsonFetcher {
       try {
         if (res.statusCode !== 200) throw new FetchFailed(`GET ${url} answered HTTP ${res.statusCode}`);
         const declared = Number(res.headers['content-length']);
-        if (Number.isFinite(declared) && declared > maxBytes) throw new FetchFailed(`GET ${url}: document larger than ${maxBytes} bytes`);
+        if (Number.isFinite(declared) && declared > maxBytes)
+          throw new FetchFailed(`GET ${url}: document larger than ${maxBytes} bytes`);
         const chunks: Buffer[] = [];
         let size = 0;
         for await (const chunk of res.body) {

@@ -2,12 +2,13 @@
  * JWKS caching, rotation and fail-closed behaviour, against an in-memory IdP and a clock the
  * test moves by hand.
  */
-import { describe, it, before } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createJwtVerifier, type JwtVerdict } from './verifier.ts';
+import { before, describe, it } from 'node:test';
 import { publicKeysOnly } from './key-source.ts';
 import { FakeIdp, goodClaims, issuerConfig, makeKey, NOW_S, sign, type TestKey } from './test-support.ts';
+import { createJwtVerifier, type JwtVerdict } from './verifier.ts';
 
 const ISS = 'https://idp.example/';
 const JWKS = `${ISS}jwks.json`;
@@ -15,7 +16,10 @@ const JWKS = `${ISS}jwks.json`;
 function setup(over: Parameters<typeof issuerConfig>[1] = {}) {
   const idp = new FakeIdp();
   const clock = { s: NOW_S };
-  const verifier = createJwtVerifier([issuerConfig(ISS, over)], { now: () => new Date(clock.s * 1000), createFetcher: () => idp });
+  const verifier = createJwtVerifier([issuerConfig(ISS, over)], {
+    now: () => new Date(clock.s * 1000),
+    createFetcher: () => idp,
+  });
   // Tokens stay valid whatever the test does to the clock.
   const token = (key: TestKey) => sign(key, goodClaims(ISS, { iat: NOW_S - 10, exp: NOW_S + 100_000 }));
   return { idp, clock, verifier, token };
@@ -135,7 +139,11 @@ describe('JWKS key source', () => {
     const plain = setup({ jwksUrl: undefined, discoveryUrl: discovery });
     plain.idp.docs.set(discovery, { issuer: ISS, jwks_uri: 'http://idp.example/keys' });
     plain.idp.publish('http://idp.example/keys', [k1]);
-    assert.equal(reason(await plain.verifier.verify(await plain.token(k1))), 'jwks_unavailable', 'jwks_uri must be https');
+    assert.equal(
+      reason(await plain.verifier.verify(await plain.token(k1))),
+      'jwks_unavailable',
+      'jwks_uri must be https',
+    );
   });
 
   it('ignores symmetric keys and keys with private parts in a JWKS', () => {
@@ -146,7 +154,10 @@ describe('JWKS key source', () => {
         { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid: 'fine' },
       ],
     });
-    assert.deepEqual(set.keys.map((k) => k.kid), ['fine']);
+    assert.deepEqual(
+      set.keys.map((k) => k.kid),
+      ['fine'],
+    );
     assert.throws(() => publicKeysOnly({ keys: 'nope' }), /keys list/);
   });
 });

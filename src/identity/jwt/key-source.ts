@@ -6,7 +6,14 @@
  * cannot be reached, keys fetched earlier keep working for a bounded time; with no matching
  * key the token is refused (fail closed).
  */
-import { createLocalJWKSet, errors, type CryptoKey, type JSONWebKeySet, type JWK, type JWSHeaderParameters } from 'jose';
+import {
+  type CryptoKey,
+  createLocalJWKSet,
+  errors,
+  type JSONWebKeySet,
+  type JWK,
+  type JWSHeaderParameters,
+} from 'jose';
 import type { JwtIssuerConfig } from '../../config/types.ts';
 import type { JsonFetcher } from './fetch-json.ts';
 
@@ -86,7 +93,8 @@ export function createKeySource(opts: KeySourceOptions): KeySource {
       const t = now();
       if ((keys === undefined || t - fetchedAt >= ttlMs) && mayFetch(t)) refreshed = await refresh();
       if (keys === undefined) throw new KeysUnavailable(`no keys for ${issuer.issuer}: the JWKS could not be fetched`);
-      if (now() - fetchedAt >= ttlMs + maxStaleMs) throw new KeysUnavailable(`keys for ${issuer.issuer} are stale and the JWKS cannot be fetched`);
+      if (now() - fetchedAt >= ttlMs + maxStaleMs)
+        throw new KeysUnavailable(`keys for ${issuer.issuer} are stale and the JWKS cannot be fetched`);
       try {
         return await keys(header);
       } catch (err) {
@@ -100,7 +108,7 @@ export function createKeySource(opts: KeySourceOptions): KeySource {
           throw new NoMatchingKey(describeKeyError(err));
         }
       }
-      throw new NoMatchingKey('no key in the issuer\'s JWKS matches the token header');
+      throw new NoMatchingKey("no key in the issuer's JWKS matches the token header");
     },
   };
 }
@@ -111,7 +119,7 @@ function isNoMatch(err: unknown): boolean {
 
 function describeKeyError(err: unknown): string {
   if (err instanceof errors.JWKSMultipleMatchingKeys) return 'several keys match and the token names no kid';
-  if (err instanceof errors.JWKSNoMatchingKey) return 'no key in the issuer\'s JWKS matches the token header';
+  if (err instanceof errors.JWKSNoMatchingKey) return "no key in the issuer's JWKS matches the token header";
   return `key selection failed: ${(err as Error).message}`;
 }
 
@@ -138,8 +146,10 @@ export function jwksUriFromDiscovery(doc: unknown, issuer: JwtIssuerConfig): str
     throw new Error('discovery jwks_uri is not a URL');
   }
   const httpsOnly = !issuer.allowPrivateNetwork;
-  if (parsed.protocol !== 'https:' && (httpsOnly || parsed.protocol !== 'http:')) throw new Error('discovery jwks_uri must use https');
-  if (parsed.username !== '' || parsed.password !== '') throw new Error('discovery jwks_uri must not carry credentials');
+  if (parsed.protocol !== 'https:' && (httpsOnly || parsed.protocol !== 'http:'))
+    throw new Error('discovery jwks_uri must use https');
+  if (parsed.username !== '' || parsed.password !== '')
+    throw new Error('discovery jwks_uri must not carry credentials');
   return parsed.href;
 }
 

@@ -2,7 +2,7 @@
  * Test support for the JWT verifier: an in-memory "IdP" (key pairs, a JWKS, signing), a
  * fetcher that serves its JWKS and counts fetches, and an issuer config builder.
  */
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { type CryptoKey, exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
 import type { JwtIssuerConfig } from '../../config/types.ts';
 import { FetchFailed, type JsonFetcher } from './fetch-json.ts';
 
@@ -49,8 +49,16 @@ export function issuerConfig(issuer: string, over: Partial<JwtIssuerConfig> = {}
 /** Claims of a good token at the frozen clock; override per test. */
 export function goodClaims(issuer: string, over: JWTPayload = {}): JWTPayload {
   return {
-    iss: issuer, aud: 'portcullis', sub: 'user-1', tenant: 'acme', team: 'ml', models: ['gpt', 'claude*'], scope: 'chat embed',
-    iat: NOW_S - 10, exp: NOW_S + 300, ...over,
+    iss: issuer,
+    aud: 'portcullis',
+    sub: 'user-1',
+    tenant: 'acme',
+    team: 'ml',
+    models: ['gpt', 'claude*'],
+    scope: 'chat embed',
+    iat: NOW_S - 10,
+    exp: NOW_S + 300,
+    ...over,
   };
 }
 

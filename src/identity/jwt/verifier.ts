@@ -17,12 +17,12 @@
  * Every refusal is a verdict with a reason for the security log; the client learns nothing
  * more than "invalid token".
  */
-import { errors, jwtVerify, type JWSHeaderParameters } from 'jose';
+import { errors, type JWSHeaderParameters, jwtVerify } from 'jose';
 import type { JwtIssuerConfig } from '../../config/types.ts';
 import { identityFromClaims, type JwtIdentity } from './claims.ts';
 import { MAX_TOKEN_BYTES, parseCompact } from './compact.ts';
 import { createJsonFetcher, type JsonFetcher } from './fetch-json.ts';
-import { createKeySource, KeysUnavailable, NoMatchingKey, type KeySource } from './key-source.ts';
+import { createKeySource, type KeySource, KeysUnavailable, NoMatchingKey } from './key-source.ts';
 
 export type JwtVerdict =
   | { readonly ok: true; readonly identity: JwtIdentity }
@@ -76,10 +76,16 @@ export function createJwtVerifier(issuers: readonly JwtIssuerConfig[], opts: Jwt
   for (const config of issuers) {
     validateIssuer(config);
     if (byIssuer.has(config.issuer)) throw new Error(`jwt: issuer ${config.issuer} is configured twice`);
-    const fetcher = opts.createFetcher?.(config)
-      ?? createJsonFetcher({ allowPrivateNetwork: config.allowPrivateNetwork, ...(opts.fetchTimeoutMs ? { timeoutMs: opts.fetchTimeoutMs } : {}) });
+    const fetcher =
+      opts.createFetcher?.(config) ??
+      createJsonFetcher({
+        allowPrivateNetwork: config.allowPrivateNetwork,
+        ...(opts.fetchTimeoutMs ? { timeoutMs: opts.fetchTimeoutMs } : {}),
+      });
     const keys = createKeySource({
-      issuer: config, fetcher, now: () => now().getTime(),
+      issuer: config,
+      fetcher,
+      now: () => now().getTime(),
       onFetchError: (err) => opts.onFetchError?.(config.issuer, err),
     });
     byIssuer.set(config.issuer, { config, keys, fetcher, afterVerify: undefined });
@@ -98,7 +104,10 @@ export function createJwtVerifier(issuers: readonly JwtIssuerConfig[], opts: Jwt
       const kid = typeof header['kid'] === 'string' ? bounded(header['kid']) : undefined;
       const claimedIssuer = typeof payload['iss'] === 'string' ? bounded(payload['iss']) : undefined;
       const refuse = (reason: string): JwtVerdict => ({
-        ok: false, reason, ...(claimedIssuer !== undefined ? { issuer: claimedIssuer } : {}), ...(kid !== undefined ? { kid } : {}),
+        ok: false,
+        reason,
+        ...(claimedIssuer !== undefined ? { issuer: claimedIssuer } : {}),
+        ...(kid !== undefined ? { kid } : {}),
       });
 
       for (const name of REFUSED_HEADERS) if (name in header) return refuse(`header_${name}_refused`);
@@ -106,7 +115,8 @@ export function createJwtVerifier(issuers: readonly JwtIssuerConfig[], opts: Jwt
       if ('b64' in header) return refuse('b64_unsupported');
       const alg = header['alg'];
       if (typeof alg !== 'string' || !ASYMMETRIC.test(alg)) return refuse('alg_not_allowed');
-      if (header['kid'] !== undefined && (typeof header['kid'] !== 'string' || header['kid'].length > 256)) return refuse('invalid_kid');
+      if (header['kid'] !== undefined && (typeof header['kid'] !== 'string' || header['kid'].length > 256))
+        return refuse('invalid_kid');
 
       if (typeof payload['iss'] !== 'string') return refuse('missing_iss');
       const entry = byIssuer.get(payload['iss']);
@@ -141,7 +151,8 @@ export function createJwtVerifier(issuers: readonly JwtIssuerConfig[], opts: Jwt
         return refuse(joseReason(err));
       }
       const iat = verified['iat'];
-      if (iat !== undefined && (typeof iat !== 'number' || iat > at.getTime() / 1000 + cfg.clockSkewS)) return refuse('iat_in_future');
+      if (iat !== undefined && (typeof iat !== 'number' || iat > at.getTime() / 1000 + cfg.clockSkewS))
+        return refuse('iat_in_future');
 
       const mapped = identityFromClaims(verified, cfg);
       if (!mapped.ok) return refuse(mapped.reason);
@@ -167,13 +178,17 @@ function validateIssuer(c: JwtIssuerConfig, local = false): void {
   const name = `jwt issuer ${JSON.stringify(c.issuer)}`;
   if (c.issuer === '') throw new Error('jwt: issuer must not be empty');
   if (c.algorithms.length === 0) throw new Error(`${name}: algorithms must not be empty`);
-  for (const alg of c.algorithms) if (!ASYMMETRIC.test(alg)) throw new Error(`${name}: algorithm ${alg} is not allowed`);
+  for (const alg of c.algorithms)
+    if (!ASYMMETRIC.test(alg)) throw new Error(`${name}: algorithm ${alg} is not allowed`);
   if (c.audiences.length === 0) throw new Error(`${name}: audience must not be empty`);
-  if (local && (c.jwksUrl !== undefined || c.discoveryUrl !== undefined)) throw new Error(`${name}: a local issuer has no jwksUrl or discoveryUrl`);
-  if (!local && (c.jwksUrl === undefined) === (c.discoveryUrl === undefined)) throw new Error(`${name}: exactly one of jwksUrl and discoveryUrl`);
+  if (local && (c.jwksUrl !== undefined || c.discoveryUrl !== undefined))
+    throw new Error(`${name}: a local issuer has no jwksUrl or discoveryUrl`);
+  if (!local && (c.jwksUrl === undefined) === (c.discoveryUrl === undefined))
+    throw new Error(`${name}: exactly one of jwksUrl and discoveryUrl`);
   if (!(c.clockSkewS >= 0 && c.clockSkewS <= 300)) throw new Error(`${name}: clock skew must be 0..300 s`);
   if (!(c.jwksRefreshMinIntervalS >= 1)) throw new Error(`${name}: JWKS refresh interval must be >= 1 s`);
-  if (!(c.jwksCacheTtlS >= c.jwksRefreshMinIntervalS)) throw new Error(`${name}: JWKS cache TTL must be >= the refresh interval`);
+  if (!(c.jwksCacheTtlS >= c.jwksRefreshMinIntervalS))
+    throw new Error(`${name}: JWKS cache TTL must be >= the refresh interval`);
 }
 
 function joseReason(err: unknown): string {

@@ -22,7 +22,11 @@ export interface IssuedToken {
 }
 
 export async function issueAccessToken(
-  ring: SigningKeyRing, cfg: OAuthServerConfig, client: OAuthClientRecord, scopes: readonly string[], at: Date,
+  ring: SigningKeyRing,
+  cfg: OAuthServerConfig,
+  client: OAuthClientRecord,
+  scopes: readonly string[],
+  at: Date,
 ): Promise<IssuedToken> {
   const key = await ring.current();
   const iat = Math.floor(at.getTime() / 1000);
@@ -69,7 +73,10 @@ export function ownIssuerConfig(cfg: OAuthServerConfig): JwtIssuerConfig {
  * Why a verified token of ours is no longer good: its jti was revoked, or its client was revoked
  * or deleted. Undefined when it is good. Store errors propagate (the verifier fails closed).
  */
-export async function ownTokenRevocationReason(store: Store, payload: Readonly<Record<string, unknown>>): Promise<string | undefined> {
+export async function ownTokenRevocationReason(
+  store: Store,
+  payload: Readonly<Record<string, unknown>>,
+): Promise<string | undefined> {
   const jti = payload['jti'];
   const clientId = payload['client_id'];
   if (typeof jti !== 'string' || jti === '') return 'missing_jti';

@@ -19,7 +19,7 @@
  * let anyone lock a client out of its own credentials by guessing from elsewhere.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet } from 'jose';
+import { createLocalJWKSet, errors, type JSONWebKeySet, jwtVerify } from 'jose';
 import type { OAuthServerConfig } from '../../config/types.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
 import type { OAuthClientAuthMethod, OAuthClientRecord } from '../../store/oauth-records.ts';
@@ -27,10 +27,21 @@ import type { Store } from '../../store/store.ts';
 import { parseCompact } from '../jwt/compact.ts';
 import type { Lockout } from '../lockout.ts';
 import { clientSecretMatches, isWellFormedClientId } from './client-secret.ts';
-import { invalidRequest, type Form } from './http.ts';
+import { type Form, invalidRequest } from './http.ts';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-export const CLIENT_ASSERTION_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'EdDSA', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+export const CLIENT_ASSERTION_ALGORITHMS = [
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+];
 const REFUSED_HEADERS = ['jku', 'x5u', 'jwk', 'x5c', 'crit', 'b64'];
 const MAX_JTI_CHARS = 256;
 
@@ -72,7 +83,10 @@ export async function authenticateClient(deps: ClientAuthDeps, req: ClientAuthRe
   const now = deps.now();
   const locked = deps.lockout?.check(subjects);
   if (locked?.locked) {
-    throw gatewayError('oauth.too_many_failures', { retryAfterS: locked.retryAfterS, internal: { reason: 'locked_out', subject: locked.subject } });
+    throw gatewayError('oauth.too_many_failures', {
+      retryAfterS: locked.retryAfterS,
+      internal: { reason: 'locked_out', subject: locked.subject },
+    });
   }
   try {
     const client = await verify(deps, req, presented, now);
@@ -83,7 +97,11 @@ export async function authenticateClient(deps: ClientAuthDeps, req: ClientAuthRe
     if (!(err instanceof Refusal)) throw err;
     deps.lockout?.recordFailure(subjects);
     throw gatewayError('oauth.invalid_client', {
-      internal: { reason: err.reason, clientId: isWellFormedClientId(presented.clientId) ? presented.clientId : undefined, method: presented.method },
+      internal: {
+        reason: err.reason,
+        clientId: isWellFormedClientId(presented.clientId) ? presented.clientId : undefined,
+        method: presented.method,
+      },
     });
   }
 }
@@ -102,7 +120,8 @@ function presentedCredentials(req: ClientAuthRequest): Presented {
   const { form } = req;
   const authorization = req.headers.authorization;
   const basic = authorization !== undefined && /^basic /i.test(authorization);
-  if (authorization !== undefined && !basic) throw invalidRequest('the Authorization header must use the Basic scheme here');
+  if (authorization !== undefined && !basic)
+    throw invalidRequest('the Authorization header must use the Basic scheme here');
   const post = form.has('client_secret');
   const jwt = form.has('client_assertion') || form.has('client_assertion_type');
   const used = [basic, post, jwt].filter(Boolean).length;
@@ -114,7 +133,8 @@ function presentedCredentials(req: ClientAuthRequest): Presented {
   const formId = form.get('client_id');
   if (basic) {
     const { id, secret } = decodeBasic(authorization.slice(6).trim());
-    if (formId !== undefined && formId !== id) throw invalidRequest('client_id does not match the Authorization header');
+    if (formId !== undefined && formId !== id)
+      throw invalidRequest('client_id does not match the Authorization header');
     return { method: 'client_secret_basic', clientId: id, secret };
   }
   if (post) {
@@ -137,18 +157,27 @@ function presentedCredentials(req: ClientAuthRequest): Presented {
 
 /** RFC 6749 §2.3.1: id and secret are form-urlencoded before being joined and base64-encoded. */
 function decodeBasic(b64: string): { id: string; secret: string } {
-  if (!/^[A-Za-z0-9+/]+=*$/.test(b64) || b64.length > 4096) throw invalidRequest('the Basic credentials are not base64');
+  if (!/^[A-Za-z0-9+/]+=*$/.test(b64) || b64.length > 4096)
+    throw invalidRequest('the Basic credentials are not base64');
   const text = Buffer.from(b64, 'base64').toString('utf8');
   const colon = text.indexOf(':');
   if (colon < 0) throw invalidRequest('the Basic credentials have no ":" between client id and secret');
   try {
-    return { id: decodeURIComponent(text.slice(0, colon).replace(/\+/g, ' ')), secret: decodeURIComponent(text.slice(colon + 1).replace(/\+/g, ' ')) };
+    return {
+      id: decodeURIComponent(text.slice(0, colon).replace(/\+/g, ' ')),
+      secret: decodeURIComponent(text.slice(colon + 1).replace(/\+/g, ' ')),
+    };
   } catch {
     throw invalidRequest('the Basic credentials are not correctly form-encoded');
   }
 }
 
-async function verify(deps: ClientAuthDeps, req: ClientAuthRequest, p: Presented, now: Date): Promise<OAuthClientRecord> {
+async function verify(
+  deps: ClientAuthDeps,
+  req: ClientAuthRequest,
+  p: Presented,
+  now: Date,
+): Promise<OAuthClientRecord> {
   if (!isWellFormedClientId(p.clientId)) {
     if (p.assertion !== undefined) {
       const parsed = parseCompact(p.assertion);
@@ -180,13 +209,20 @@ async function verify(deps: ClientAuthDeps, req: ClientAuthRequest, p: Presented
   return client;
 }
 
-async function verifyAssertion(deps: ClientAuthDeps, req: ClientAuthRequest, client: OAuthClientRecord, assertion: string, now: Date): Promise<void> {
+async function verifyAssertion(
+  deps: ClientAuthDeps,
+  req: ClientAuthRequest,
+  client: OAuthClientRecord,
+  assertion: string,
+  now: Date,
+): Promise<void> {
   const cfg = deps.config;
   const parsed = parseCompact(assertion);
   if (!parsed.ok) throw new Refusal(`assertion_${parsed.reason}`);
   const { header } = parsed.parts;
   for (const name of REFUSED_HEADERS) if (name in header) throw new Refusal(`assertion_header_${name}_refused`);
-  if (typeof header['alg'] !== 'string' || !CLIENT_ASSERTION_ALGORITHMS.includes(header['alg'])) throw new Refusal('assertion_alg_not_allowed');
+  if (typeof header['alg'] !== 'string' || !CLIENT_ASSERTION_ALGORITHMS.includes(header['alg']))
+    throw new Refusal('assertion_alg_not_allowed');
   if (client.jwks === null) throw new Refusal('client_has_no_jwks');
   const keys = createLocalJWKSet(JSON.parse(client.jwks) as JSONWebKeySet);
   let payload: Record<string, unknown>;

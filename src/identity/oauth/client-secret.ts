@@ -8,7 +8,7 @@
  * would hand attackers a cheap way to burn the gateway's CPU. The keyed hash adds what matters
  * here: a stolen database alone does not even allow offline checking of candidate secrets.
  */
-import { createHmac, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHmac, type KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const CLIENT_ID_PREFIX = 'pcc_';
 export const CLIENT_SECRET_PREFIX = 'pcs_';
@@ -34,11 +34,21 @@ export function isWellFormedClientSecret(secret: string): boolean {
 
 /** Hex HMAC over (label, client id, secret): a hash copied to another client's row does not verify there. */
 export function hashClientSecret(clientId: string, secret: string, serverSecret: Buffer | KeyObject): string {
-  return createHmac('sha256', serverSecret).update(LABEL).update(clientId).update('\u0000').update(secret).digest('hex');
+  return createHmac('sha256', serverSecret)
+    .update(LABEL)
+    .update(clientId)
+    .update('\u0000')
+    .update(secret)
+    .digest('hex');
 }
 
 /** Constant-time check of a presented secret against the stored hash (false for any malformed input). */
-export function clientSecretMatches(clientId: string, presented: string, storedHash: string | null, serverSecret: Buffer | KeyObject): boolean {
+export function clientSecretMatches(
+  clientId: string,
+  presented: string,
+  storedHash: string | null,
+  serverSecret: Buffer | KeyObject,
+): boolean {
   // Hash even when the outcome is known, so a wrong format and a wrong secret cost the same.
   const actual = Buffer.from(hashClientSecret(clientId, presented, serverSecret), 'hex');
   if (storedHash === null || !/^[0-9a-f]{64}$/.test(storedHash)) return false;

@@ -3,7 +3,11 @@
  * validated before anything is stored; the secret is returned once and only its keyed hash is kept.
  */
 import { importJWK, type JWK } from 'jose';
-import { OAUTH_CLIENT_AUTH_METHODS, type OAuthClientAuthMethod, type OAuthClientRecord } from '../../store/oauth-records.ts';
+import {
+  OAUTH_CLIENT_AUTH_METHODS,
+  type OAuthClientAuthMethod,
+  type OAuthClientRecord,
+} from '../../store/oauth-records.ts';
 import type { Store } from '../../store/store.ts';
 import { generateClientId, generateClientSecret, hashClientSecret } from './client-secret.ts';
 
@@ -40,24 +44,32 @@ export function isScopeToken(s: string): boolean {
 }
 
 export async function createOAuthClient(
-  store: Store, serverSecret: Buffer, input: NewOAuthClient,
+  store: Store,
+  serverSecret: Buffer,
+  input: NewOAuthClient,
 ): Promise<{ record: OAuthClientRecord; clientSecret: string | undefined }> {
   const now = input.now ?? new Date();
   if (!IDENTIFIER.test(input.tenantId)) throw new OAuthClientInputError('tenant must be 1..256 printable characters');
   const teamId = input.teamId ?? null;
-  if (teamId !== null && !IDENTIFIER.test(teamId)) throw new OAuthClientInputError('team must be 1..256 printable characters');
+  if (teamId !== null && !IDENTIFIER.test(teamId))
+    throw new OAuthClientInputError('team must be 1..256 printable characters');
   if (!IDENTIFIER.test(input.name)) throw new OAuthClientInputError('name must be 1..256 printable characters');
   if (!(OAUTH_CLIENT_AUTH_METHODS as readonly string[]).includes(input.authMethod)) {
     throw new OAuthClientInputError(`auth method must be one of ${OAUTH_CLIENT_AUTH_METHODS.join(', ')}`);
   }
   if (input.scopes.length > MAX_LIST) throw new OAuthClientInputError(`at most ${MAX_LIST} scopes`);
-  for (const s of input.scopes) if (!isScopeToken(s)) throw new OAuthClientInputError(`scope ${JSON.stringify(s)} is not a valid scope token (RFC 6749 §3.3)`);
-  if (input.allowedModels.length === 0 || input.allowedModels.length > MAX_LIST) throw new OAuthClientInputError(`models must list 1..${MAX_LIST} model patterns`);
-  for (const m of input.allowedModels) if (!IDENTIFIER.test(m)) throw new OAuthClientInputError(`model pattern ${JSON.stringify(m)} is not valid`);
+  for (const s of input.scopes)
+    if (!isScopeToken(s))
+      throw new OAuthClientInputError(`scope ${JSON.stringify(s)} is not a valid scope token (RFC 6749 §3.3)`);
+  if (input.allowedModels.length === 0 || input.allowedModels.length > MAX_LIST)
+    throw new OAuthClientInputError(`models must list 1..${MAX_LIST} model patterns`);
+  for (const m of input.allowedModels)
+    if (!IDENTIFIER.test(m)) throw new OAuthClientInputError(`model pattern ${JSON.stringify(m)} is not valid`);
 
   let jwks: string | null = null;
   if (input.authMethod === 'private_key_jwt') {
-    if (input.jwks === undefined) throw new OAuthClientInputError('private_key_jwt needs the client\'s public keys (a JWKS)');
+    if (input.jwks === undefined)
+      throw new OAuthClientInputError("private_key_jwt needs the client's public keys (a JWKS)");
     jwks = JSON.stringify(await validateClientJwks(input.jwks));
   } else if (input.jwks !== undefined) {
     throw new OAuthClientInputError('a JWKS is only used with private_key_jwt');
@@ -66,10 +78,17 @@ export async function createOAuthClient(
   const clientId = generateClientId();
   const clientSecret = input.authMethod === 'private_key_jwt' ? undefined : generateClientSecret();
   const record: OAuthClientRecord = {
-    clientId, tenantId: input.tenantId, teamId, name: input.name, authMethod: input.authMethod,
+    clientId,
+    tenantId: input.tenantId,
+    teamId,
+    name: input.name,
+    authMethod: input.authMethod,
     secretHash: clientSecret === undefined ? null : hashClientSecret(clientId, clientSecret, serverSecret),
-    jwks, scopes: [...new Set(input.scopes)], allowedModels: [...new Set(input.allowedModels)],
-    createdAt: now.toISOString(), revokedAt: null,
+    jwks,
+    scopes: [...new Set(input.scopes)],
+    allowedModels: [...new Set(input.allowedModels)],
+    createdAt: now.toISOString(),
+    revokedAt: null,
   };
   await store.insertOAuthClient(record);
   return { record, clientSecret };
@@ -80,7 +99,8 @@ export async function createOAuthClient(
  * not dropped — it means a secret was pasted where it does not belong), each importable.
  */
 export async function validateClientJwks(text: string): Promise<{ keys: JWK[] }> {
-  if (text.length > MAX_JWKS_CHARS) throw new OAuthClientInputError(`the JWKS is larger than ${MAX_JWKS_CHARS} characters`);
+  if (text.length > MAX_JWKS_CHARS)
+    throw new OAuthClientInputError(`the JWKS is larger than ${MAX_JWKS_CHARS} characters`);
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -88,14 +108,18 @@ export async function validateClientJwks(text: string): Promise<{ keys: JWK[] }>
     throw new OAuthClientInputError('the JWKS is not valid JSON');
   }
   const list = (doc as { keys?: unknown } | null)?.keys;
-  if (!Array.isArray(list) || list.length === 0) throw new OAuthClientInputError('the JWKS must be an object with a non-empty "keys" list');
+  if (!Array.isArray(list) || list.length === 0)
+    throw new OAuthClientInputError('the JWKS must be an object with a non-empty "keys" list');
   if (list.length > MAX_CLIENT_KEYS) throw new OAuthClientInputError(`at most ${MAX_CLIENT_KEYS} keys`);
   const keys: JWK[] = [];
   for (const [i, k] of list.entries()) {
-    if (k === null || typeof k !== 'object' || Array.isArray(k)) throw new OAuthClientInputError(`keys[${i}] is not an object`);
+    if (k === null || typeof k !== 'object' || Array.isArray(k))
+      throw new OAuthClientInputError(`keys[${i}] is not an object`);
     const jwk = k as JWK & Record<string, unknown>;
-    if (typeof jwk.kty !== 'string' || !CLIENT_KEY_TYPES.has(jwk.kty)) throw new OAuthClientInputError(`keys[${i}]: kty must be EC, RSA or OKP`);
-    if (PRIVATE_MEMBERS.some((m) => m in jwk)) throw new OAuthClientInputError(`keys[${i}] holds private key material; register the public key only`);
+    if (typeof jwk.kty !== 'string' || !CLIENT_KEY_TYPES.has(jwk.kty))
+      throw new OAuthClientInputError(`keys[${i}]: kty must be EC, RSA or OKP`);
+    if (PRIVATE_MEMBERS.some((m) => m in jwk))
+      throw new OAuthClientInputError(`keys[${i}] holds private key material; register the public key only`);
     if (jwk.use !== undefined && jwk.use !== 'sig') throw new OAuthClientInputError(`keys[${i}]: use must be "sig"`);
     try {
       await importJWK(jwk, typeof jwk.alg === 'string' ? jwk.alg : defaultAlg(jwk));

@@ -4,7 +4,7 @@
  * as RFC 6749 §5.2 bodies built from the catalogue (`oauth.invalid_client` → `invalid_client`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { gatewayError, isGatewayError, type GatewayError } from '../../errors/gateway-error.ts';
+import { type GatewayError, gatewayError, isGatewayError } from '../../errors/gateway-error.ts';
 import { readBody } from '../../server/read-body.ts';
 
 /** Assertions are capped at 8 KiB; nothing else on these endpoints is large. */
@@ -22,7 +22,8 @@ export function invalidRequest(detail: string): GatewayError {
 export async function readForm(req: IncomingMessage, rawUrl: string): Promise<Form> {
   if (rawUrl.includes('?')) throw invalidRequest('parameters must be sent in the request body, not the URL');
   const type = req.headers['content-type'];
-  if (type === undefined || !FORM_TYPE.test(type)) throw invalidRequest('the body must be application/x-www-form-urlencoded');
+  if (type === undefined || !FORM_TYPE.test(type))
+    throw invalidRequest('the body must be application/x-www-form-urlencoded');
   const body = await readBody(req, MAX_FORM_BYTES);
   let text: string;
   try {
@@ -48,9 +49,20 @@ const BASE_HEADERS = {
   'x-content-type-options': 'nosniff',
 } as const;
 
-export function sendOAuthJson(res: ServerResponse, status: number, body: unknown, requestId: string, extra: Record<string, string> = {}): void {
+export function sendOAuthJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  requestId: string,
+  extra: Record<string, string> = {},
+): void {
   const payload = JSON.stringify(body);
-  res.writeHead(status, { ...BASE_HEADERS, 'content-length': Buffer.byteLength(payload), 'x-request-id': requestId, ...extra });
+  res.writeHead(status, {
+    ...BASE_HEADERS,
+    'content-length': Buffer.byteLength(payload),
+    'x-request-id': requestId,
+    ...extra,
+  });
   res.end(payload);
 }
 
@@ -60,9 +72,11 @@ export function sendOAuthError(res: ServerResponse, err: unknown, requestId: str
   const headers: Record<string, string> = { 'x-portcullis-error-code': gerr.code, ...gerr.headers };
   if (gerr.retryAfterS !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(gerr.retryAfterS)));
   let error: string;
-  if (gerr.code.startsWith('oauth.') && gerr.code !== 'oauth.too_many_failures') error = gerr.code.slice('oauth.'.length);
+  if (gerr.code.startsWith('oauth.') && gerr.code !== 'oauth.too_many_failures')
+    error = gerr.code.slice('oauth.'.length);
   else if (gerr.code === 'oauth.too_many_failures') error = 'invalid_client';
-  else if (gerr.status < 500) error = 'invalid_request'; // e.g. request.too_large, request.method_not_allowed
+  else if (gerr.status < 500)
+    error = 'invalid_request'; // e.g. request.too_large, request.method_not_allowed
   else error = gerr.status === 503 ? 'temporarily_unavailable' : 'server_error';
   if (gerr.code === 'oauth.invalid_client') headers['www-authenticate'] = 'Basic realm="portcullis", charset="UTF-8"';
   sendOAuthJson(res, gerr.status, { error, error_description: gerr.publicMessage }, requestId, headers);

@@ -60,8 +60,11 @@ export const OAUTH_PATHS = {
 } as const;
 
 const METHOD_OF: Readonly<Record<string, 'GET' | 'POST'>> = {
-  [OAUTH_PATHS.metadata]: 'GET', [OAUTH_PATHS.jwks]: 'GET',
-  [OAUTH_PATHS.token]: 'POST', [OAUTH_PATHS.introspect]: 'POST', [OAUTH_PATHS.revoke]: 'POST',
+  [OAUTH_PATHS.metadata]: 'GET',
+  [OAUTH_PATHS.jwks]: 'GET',
+  [OAUTH_PATHS.token]: 'POST',
+  [OAUTH_PATHS.introspect]: 'POST',
+  [OAUTH_PATHS.revoke]: 'POST',
 };
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 
@@ -97,18 +100,28 @@ export function createOAuthEndpoints(opts: OAuthServerOptions): ExtraEndpoints {
     let reason: unknown;
     try {
       if (info.method !== expected) {
-        throw gatewayError('request.method_not_allowed', { params: { method: info.method, path: info.path, allowed: expected }, headers: { allow: expected } });
+        throw gatewayError('request.method_not_allowed', {
+          params: { method: info.method, path: info.path, allowed: expected },
+          headers: { allow: expected },
+        });
       }
       if (info.path === OAUTH_PATHS.metadata) {
-        sendOAuthJson(res, 200, authorizationServerMetadata(config), info.requestId, { 'cache-control': 'public, max-age=3600' });
+        sendOAuthJson(res, 200, authorizationServerMetadata(config), info.requestId, {
+          'cache-control': 'public, max-age=3600',
+        });
       } else if (info.path === OAUTH_PATHS.jwks) {
         const jwks = await opts.ring.jwks();
         // Short, so a rotation reaches verifiers quickly; the overlap covers anything cached.
-        sendOAuthJson(res, 200, jwks, info.requestId, { 'cache-control': `public, max-age=${Math.min(300, config.keyRefreshIntervalS)}` });
+        sendOAuthJson(res, 200, jwks, info.requestId, {
+          'cache-control': `public, max-age=${Math.min(300, config.keyRefreshIntervalS)}`,
+        });
       } else {
         const form = await readForm(req, info.rawUrl);
         const authReq: ClientAuthRequest = {
-          headers: req.headers, form, endpointUrl: `${config.issuer}${info.path}`, remoteAddress: info.clientIp,
+          headers: req.headers,
+          form,
+          endpointUrl: `${config.issuer}${info.path}`,
+          remoteAddress: info.clientIp,
         };
         if (info.path === OAUTH_PATHS.token) {
           const r = await handleTokenRequest(opts, authReq);
@@ -131,19 +144,40 @@ export function createOAuthEndpoints(opts: OAuthServerOptions): ExtraEndpoints {
       if (clientId === undefined && typeof internal['clientId'] === 'string') clientId = internal['clientId'];
       if (!res.headersSent) ({ status, code: errorCode } = sendOAuthError(res, err, info.requestId));
       else res.destroy();
-      if (status >= 500) log.error({ err: isGatewayError(err) ? err.cause ?? err : err, requestId: info.requestId, path: info.path }, 'oauth request failed');
+      if (status >= 500)
+        log.error(
+          { err: isGatewayError(err) ? (err.cause ?? err) : err, requestId: info.requestId, path: info.path },
+          'oauth request failed',
+        );
       if (errorCode === 'oauth.invalid_client' || errorCode === 'oauth.too_many_failures') {
         opts.events?.emit({
-          type: errorCode === 'oauth.invalid_client' ? 'auth.failure' : 'auth.lockout', severity: 'warning', tenantId: null,
-          subject: clientId ?? null, sourceIp: info.clientIp, requestId: info.requestId,
-          detail: { method: 'oauth_client', reason: typeof reason === 'string' ? reason : 'unknown', endpoint: info.path },
+          type: errorCode === 'oauth.invalid_client' ? 'auth.failure' : 'auth.lockout',
+          severity: 'warning',
+          tenantId: null,
+          subject: clientId ?? null,
+          sourceIp: info.clientIp,
+          requestId: info.requestId,
+          detail: {
+            method: 'oauth_client',
+            reason: typeof reason === 'string' ? reason : 'unknown',
+            endpoint: info.path,
+          },
         });
       }
     }
-    log.info({
-      requestId: info.requestId, method: info.method, path: info.path, status, latencyMs: Math.round((performance.now() - started) * 100) / 100,
-      oauthClientId: clientId, errorCode, reason: typeof reason === 'string' ? reason : undefined,
-    }, 'oauth request');
+    log.info(
+      {
+        requestId: info.requestId,
+        method: info.method,
+        path: info.path,
+        status,
+        latencyMs: Math.round((performance.now() - started) * 100) / 100,
+        oauthClientId: clientId,
+        errorCode,
+        reason: typeof reason === 'string' ? reason : undefined,
+      },
+      'oauth request',
+    );
     return true;
   };
 }

@@ -33,25 +33,40 @@ export interface OpenOAuthServerDeps {
   readonly lockout?: Lockout;
 }
 
-export async function openOAuthServer(config: GatewayConfig, deps: OpenOAuthServerDeps): Promise<OAuthServerRuntime | undefined> {
+export async function openOAuthServer(
+  config: GatewayConfig,
+  deps: OpenOAuthServerDeps,
+): Promise<OAuthServerRuntime | undefined> {
   const cfg = config.oauthServer;
   if (cfg === undefined) return undefined;
   const { store, log } = deps;
   const envelope = await openEnvelope(config.security, store, log);
   const created = await ensureSigningKey(store, envelope, cfg.signingAlgorithm);
-  if (created !== undefined) log.info({ event: 'oauth.signing_key_created', kid: created }, 'created the first OAuth signing key');
+  if (created !== undefined)
+    log.info({ event: 'oauth.signing_key_created', kid: created }, 'created the first OAuth signing key');
   const ring = createSigningKeyRing({ store, envelope, refreshIntervalMs: cfg.keyRefreshIntervalS * 1000 });
   await ring.refresh();
   const purge = setInterval(() => {
     store.purgeExpiredOAuthRecords(new Date().toISOString()).catch((err: unknown) => {
-      log.warn({ event: 'oauth.purge_failed', error: (err as Error).message }, 'could not purge expired OAuth revocations');
+      log.warn(
+        { event: 'oauth.purge_failed', error: (err as Error).message },
+        'could not purge expired OAuth revocations',
+      );
     });
   }, PURGE_INTERVAL_MS);
   purge.unref();
-  log.info({ event: 'oauth.ready', issuer: cfg.issuer, kid: (await ring.current()).kid }, 'OAuth authorization server ready');
+  log.info(
+    { event: 'oauth.ready', issuer: cfg.issuer, kid: (await ring.current()).kid },
+    'OAuth authorization server ready',
+  );
   return {
     endpoints: createOAuthEndpoints({
-      store, ring, config: cfg, serverSecret: deps.serverSecret, now: () => new Date(), log,
+      store,
+      ring,
+      config: cfg,
+      serverSecret: deps.serverSecret,
+      now: () => new Date(),
+      log,
       ...(deps.events !== undefined ? { events: deps.events } : {}),
       ...(deps.lockout !== undefined ? { lockout: deps.lockout } : {}),
     }),

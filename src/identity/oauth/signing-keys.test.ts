@@ -10,28 +10,47 @@ import { SignJWT } from 'jose';
 import { createJwtVerifier } from '../jwt/verifier.ts';
 import { issueAccessToken, ownLocalIssuer } from './access-tokens.ts';
 import { createSigningKeyRing, overlapMs, rotateSigningKey } from './signing-keys.ts';
-import { startOAuthHarness, TEST_CONFIG, type OAuthHarness } from './test-support.ts';
+import { type OAuthHarness, startOAuthHarness, TEST_CONFIG } from './test-support.ts';
 
 let h: OAuthHarness;
-before(async () => { h = await startOAuthHarness(); });
-after(async () => { await h?.close(); await h?.verifier.close(); });
+before(async () => {
+  h = await startOAuthHarness();
+});
+after(async () => {
+  await h?.close();
+  await h?.verifier.close();
+});
 
 describe('OAuth signing keys', () => {
   it('stores the private key only as an envelope ciphertext bound to its row', async () => {
     const [rec] = await h.store.listOAuthSigningKeys();
     assert.ok(rec?.privateKey);
     const bytes = Buffer.from(rec.privateKey, 'base64');
-    assert.throws(() => createPrivateKey({ key: bytes, format: 'der', type: 'pkcs8' }), 'the stored value is not a usable key');
+    assert.throws(
+      () => createPrivateKey({ key: bytes, format: 'der', type: 'pkcs8' }),
+      'the stored value is not a usable key',
+    );
     assert.equal(JSON.parse(rec.publicJwk).d, undefined);
     // Moved to another row, the ciphertext does not decrypt.
-    await assert.rejects(h.envelope.decrypt({ tenant: '_system', table: 'oauth_signing_keys', row: 'other', column: 'private_key' }, bytes));
+    await assert.rejects(
+      h.envelope.decrypt(
+        { tenant: '_system', table: 'oauth_signing_keys', row: 'other', column: 'private_key' },
+        bytes,
+      ),
+    );
   });
 
   it('rotation: old and new tokens verify during the overlap; afterwards the old key is retired and erased', async () => {
     let t = Date.now();
-    const ring = createSigningKeyRing({ store: h.store, envelope: h.envelope, refreshIntervalMs: 60_000, now: () => t });
+    const ring = createSigningKeyRing({
+      store: h.store,
+      envelope: h.envelope,
+      refreshIntervalMs: 60_000,
+      now: () => t,
+    });
     const verifier = createJwtVerifier([], { localIssuers: [ownLocalIssuer(TEST_CONFIG, ring, h.store)] });
-    const client = (await h.store.listOAuthClients({}))[0] ?? (await h.store.getOAuthClient((await h.client()).clientId))!;
+    const client =
+      (await h.store.listOAuthClients({}))[0] ?? (await h.store.getOAuthClient((await h.client()).clientId))!;
     const before = await issueAccessToken(ring, TEST_CONFIG, client, [], new Date());
     const oldKid = (await ring.current()).kid;
 
@@ -59,8 +78,15 @@ describe('OAuth signing keys', () => {
 
     t = Date.parse(rotated.retireAfter) + 1;
     await ring.refresh();
-    assert.deepEqual((await ring.jwks()).keys.map((k) => k.kid), [rotated.kid]);
-    assert.deepEqual((await h.store.listOAuthSigningKeys()).map((k) => k.kid), [rotated.kid], 'retired key is gone from the store listing');
+    assert.deepEqual(
+      (await ring.jwks()).keys.map((k) => k.kid),
+      [rotated.kid],
+    );
+    assert.deepEqual(
+      (await h.store.listOAuthSigningKeys()).map((k) => k.kid),
+      [rotated.kid],
+      'retired key is gone from the store listing',
+    );
     const late = await verifier.verify(before.token);
     assert.deepEqual([late.ok, !late.ok && late.reason], [false, 'unknown_kid']);
     await verifier.close();
@@ -71,7 +97,9 @@ describe('OAuth signing keys', () => {
     const client = (await h.store.getOAuthClient((await h.client()).clientId))!;
     const issued = await issueAccessToken(h.ring, TEST_CONFIG, client, [], new Date());
     const own = ownLocalIssuer(TEST_CONFIG, h.ring, h.store);
-    const broken = createJwtVerifier([], { localIssuers: [{ ...own, afterVerify: () => Promise.reject(new Error('store down')) }] });
+    const broken = createJwtVerifier([], {
+      localIssuers: [{ ...own, afterVerify: () => Promise.reject(new Error('store down')) }],
+    });
     const v = await broken.verify(issued.token);
     assert.deepEqual([v.ok, !v.ok && v.reason], [false, 'check_unavailable']);
     assert.ok((await h.verifier.verify(issued.token)).ok, 'the same token with a working store is fine');
@@ -84,8 +112,13 @@ describe('OAuth signing keys', () => {
     const client = await h.client();
     const token = await new SignJWT({ client_id: client.clientId, tenant: 'acme', models: ['gpt'] })
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
-      .setIssuer(TEST_CONFIG.issuer).setSubject(client.clientId).setAudience(TEST_CONFIG.audience)
-      .setIssuedAt(now).setExpirationTime(now + 60).setJti('forged-typ').sign(key.privateKey);
+      .setIssuer(TEST_CONFIG.issuer)
+      .setSubject(client.clientId)
+      .setAudience(TEST_CONFIG.audience)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60)
+      .setJti('forged-typ')
+      .sign(key.privateKey);
     const v = await h.verifier.verify(token);
     assert.deepEqual([v.ok, !v.ok && v.reason], [false, 'invalid_typ']);
   });

@@ -17,7 +17,7 @@ import type { Envelope } from '../../crypto/envelope.ts';
 import type { Binding } from '../../crypto/envelope-format.ts';
 import type { OAuthSigningKeyRecord } from '../../store/oauth-records.ts';
 import type { Store } from '../../store/store.ts';
-import { KeysUnavailable, NoMatchingKey, type KeySource } from '../jwt/key-source.ts';
+import { type KeySource, KeysUnavailable, NoMatchingKey } from '../jwt/key-source.ts';
 
 /** Signing keys belong to no tenant; their data key is the system one. */
 export const SYSTEM_TENANT = '_system';
@@ -68,7 +68,8 @@ export function createSigningKeyRing(opts: SigningKeyRingOptions): SigningKeyRin
     const records = await store.listOAuthSigningKeys();
     const active = records.filter((r) => r.supersededAt === null);
     const newest = active.at(-1);
-    if (newest === undefined) throw new KeysUnavailable('no current OAuth signing key in the store (run: portcullis oauth rotate-signing-key)');
+    if (newest === undefined)
+      throw new KeysUnavailable('no current OAuth signing key in the store (run: portcullis oauth rotate-signing-key)');
     if (signer?.kid !== newest.kid) signer = await decryptKey(envelope, newest);
     published = { keys: records.map((r) => JSON.parse(r.publicJwk) as JWK) };
     verifyKeys = createLocalJWKSet(published);
@@ -76,7 +77,9 @@ export function createSigningKeyRing(opts: SigningKeyRingOptions): SigningKeyRin
   }
 
   function refresh(): Promise<void> {
-    inFlight ??= load().finally(() => { inFlight = undefined; });
+    inFlight ??= load().finally(() => {
+      inFlight = undefined;
+    });
     return inFlight;
   }
 
@@ -107,7 +110,8 @@ export function createSigningKeyRing(opts: SigningKeyRingOptions): SigningKeyRin
         try {
           return await verifyKeys!(header);
         } catch (err) {
-          if (!(err instanceof errors.JWKSNoMatchingKey)) throw new NoMatchingKey('no single own signing key matches the token header');
+          if (!(err instanceof errors.JWKSNoMatchingKey))
+            throw new NoMatchingKey('no single own signing key matches the token header');
         }
         // A key made by a rotation on another instance (or the CLI) since our last read.
         if (now() - lastAttempt < MIN_UNKNOWN_KID_REFRESH_MS) throw new NoMatchingKey('unknown kid');
@@ -126,14 +130,22 @@ async function decryptKey(envelope: Envelope, r: OAuthSigningKeyRecord): Promise
   if (r.privateKey === null) throw new KeysUnavailable(`signing key ${r.kid} has no private key`);
   const der = await envelope.decrypt(binding(r.kid), Buffer.from(r.privateKey, 'base64'));
   try {
-    return { kid: r.kid, alg: r.alg as OAuthSigningAlgorithm, privateKey: createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }) };
+    return {
+      kid: r.kid,
+      alg: r.alg as OAuthSigningAlgorithm,
+      privateKey: createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }),
+    };
   } finally {
     der.fill(0);
   }
 }
 
 /** A new key pair, its private half encrypted, ready to insert (kid = RFC 7638 thumbprint). */
-export async function generateSigningKey(envelope: Envelope, alg: OAuthSigningAlgorithm, at: Date): Promise<OAuthSigningKeyRecord> {
+export async function generateSigningKey(
+  envelope: Envelope,
+  alg: OAuthSigningAlgorithm,
+  at: Date,
+): Promise<OAuthSigningKeyRecord> {
   const pair = alg === 'EdDSA' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const publicJwk = createPublicKey(pair.privateKey).export({ format: 'jwk' }) as JWK;
   const kid = await calculateJwkThumbprint(publicJwk, 'sha256');
@@ -145,13 +157,24 @@ export async function generateSigningKey(envelope: Envelope, alg: OAuthSigningAl
     der.fill(0);
   }
   return {
-    kid, alg, publicJwk: JSON.stringify({ ...publicJwk, kid, alg, use: 'sig' }), privateKey: ciphertext.toString('base64'),
-    createdAt: at.toISOString(), supersededAt: null, retireAfter: null, retiredAt: null,
+    kid,
+    alg,
+    publicJwk: JSON.stringify({ ...publicJwk, kid, alg, use: 'sig' }),
+    privateKey: ciphertext.toString('base64'),
+    createdAt: at.toISOString(),
+    supersededAt: null,
+    retireAfter: null,
+    retiredAt: null,
   };
 }
 
 /** Creates the first key when there is no current one (gateway start). Returns its kid, or undefined when one existed. */
-export async function ensureSigningKey(store: Store, envelope: Envelope, alg: OAuthSigningAlgorithm, at = new Date()): Promise<string | undefined> {
+export async function ensureSigningKey(
+  store: Store,
+  envelope: Envelope,
+  alg: OAuthSigningAlgorithm,
+  at = new Date(),
+): Promise<string | undefined> {
   const keys = await store.listOAuthSigningKeys();
   if (keys.some((k) => k.supersededAt === null)) return undefined;
   const key = await generateSigningKey(envelope, alg, at);
@@ -166,7 +189,11 @@ export function overlapMs(cfg: { tokenTtlS: number; clockSkewS: number; keyRefre
 
 /** Makes a new current key; the others stay published for `overlap` ms, then are retired. */
 export async function rotateSigningKey(
-  store: Store, envelope: Envelope, alg: OAuthSigningAlgorithm, overlap: number, at = new Date(),
+  store: Store,
+  envelope: Envelope,
+  alg: OAuthSigningAlgorithm,
+  overlap: number,
+  at = new Date(),
 ): Promise<{ kid: string; superseded: number; retired: number; retireAfter: string }> {
   const key = await generateSigningKey(envelope, alg, at);
   await store.insertOAuthSigningKey(key);

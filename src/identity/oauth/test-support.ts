@@ -5,8 +5,8 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OAuthServerConfig } from '../../config/types.ts';
-import { harness } from '../../crypto/test-fixtures.ts';
 import type { Envelope } from '../../crypto/envelope.ts';
+import { harness } from '../../crypto/test-fixtures.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { createSqliteStore } from '../../store/sqlite/sqlite-store.ts';
 import type { Store } from '../../store/store.ts';
@@ -20,8 +20,13 @@ import { createSigningKeyRing, ensureSigningKey, type SigningKeyRing } from './s
 export const TEST_ISSUER = 'https://gw.example.test';
 
 export const TEST_CONFIG: OAuthServerConfig = {
-  issuer: TEST_ISSUER, audience: 'portcullis', tokenTtlS: 300, signingAlgorithm: 'ES256', clockSkewS: 30,
-  assertionMaxLifetimeS: 300, keyRefreshIntervalS: 60,
+  issuer: TEST_ISSUER,
+  audience: 'portcullis',
+  tokenTtlS: 300,
+  signingAlgorithm: 'ES256',
+  clockSkewS: 30,
+  assertionMaxLifetimeS: 300,
+  keyRefreshIntervalS: 60,
 };
 
 export interface OAuthHarness {
@@ -37,11 +42,17 @@ export interface OAuthHarness {
   /** Everything logged so far. */
   logText(): string;
   client(over?: Partial<NewOAuthClient>): Promise<{ clientId: string; clientSecret: string | undefined }>;
-  post(path: string, body: string, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; json: any }>;
+  post(
+    path: string,
+    body: string,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; headers: Headers; json: any }>;
   close(): Promise<void>;
 }
 
-export async function startOAuthHarness(opts: { lockout?: Lockout; config?: Partial<OAuthServerConfig> } = {}): Promise<OAuthHarness> {
+export async function startOAuthHarness(
+  opts: { lockout?: Lockout; config?: Partial<OAuthServerConfig> } = {},
+): Promise<OAuthHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-oauth-'));
   const store = createSqliteStore({ path: join(dir, 'store.db'), batchWindowMs: 0 });
   await store.init();
@@ -51,24 +62,49 @@ export async function startOAuthHarness(opts: { lockout?: Lockout; config?: Part
   const ring = createSigningKeyRing({ store, envelope, refreshIntervalMs: config.keyRefreshIntervalS * 1000 });
   const serverSecret = randomBytes(32);
   const lines: string[] = [];
-  const destination = { write(line: string) { lines.push(line); } };
+  const destination = {
+    write(line: string) {
+      lines.push(line);
+    },
+  };
   const endpoints = createOAuthEndpoints({
-    store, ring, config, serverSecret, now: () => new Date(),
-    log: createLogger({ level: 'info', destination: destination as unknown as Parameters<typeof createLogger>[0]['destination'] }),
+    store,
+    ring,
+    config,
+    serverSecret,
+    now: () => new Date(),
+    log: createLogger({
+      level: 'info',
+      destination: destination as unknown as Parameters<typeof createLogger>[0]['destination'],
+    }),
     ...(opts.lockout !== undefined ? { lockout: opts.lockout } : {}),
   });
   const server: Server = createServer((req, res) => {
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
     endpoints(req, res, {
-      requestId: 'test', method: req.method ?? 'GET', path: q === -1 ? rawUrl : rawUrl.slice(0, q), rawUrl, clientIp: req.socket.remoteAddress ?? '',
-    }).then((handled) => { if (!handled) res.writeHead(404).end(); }, () => res.destroy());
+      requestId: 'test',
+      method: req.method ?? 'GET',
+      path: q === -1 ? rawUrl : rawUrl.slice(0, q),
+      rawUrl,
+      clientIp: req.socket.remoteAddress ?? '',
+    }).then(
+      (handled) => {
+        if (!handled) res.writeHead(404).end();
+      },
+      () => res.destroy(),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   const verifier = createJwtVerifier([], { localIssuers: [ownLocalIssuer(config, ring, store)] });
   return {
-    store, envelope, ring, serverSecret, url, verifier,
+    store,
+    envelope,
+    ring,
+    serverSecret,
+    url,
+    verifier,
     lastReason() {
       for (let i = lines.length - 1; i >= 0; i--) {
         const entry = JSON.parse(lines[i]!) as { msg?: string; reason?: string };
@@ -79,17 +115,29 @@ export async function startOAuthHarness(opts: { lockout?: Lockout; config?: Part
     logText: () => lines.join(''),
     async client(over = {}) {
       const r = await createOAuthClient(store, serverSecret, {
-        tenantId: 'acme', teamId: 'data', name: 'svc', authMethod: 'client_secret_basic', scopes: ['chat', 'embeddings'], allowedModels: ['gpt'], ...over,
+        tenantId: 'acme',
+        teamId: 'data',
+        name: 'svc',
+        authMethod: 'client_secret_basic',
+        scopes: ['chat', 'embeddings'],
+        allowedModels: ['gpt'],
+        ...over,
       });
       return { clientId: r.record.clientId, clientSecret: r.clientSecret };
     },
     async post(path, body, headers = {}) {
       const res = await fetch(`${url}${path}`, {
-        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body,
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body,
       });
       const text = await res.text();
       let json: unknown;
-      try { json = JSON.parse(text); } catch { json = undefined; }
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
       return { status: res.status, headers: res.headers, json };
     },
     async close() {
@@ -102,5 +150,7 @@ export async function startOAuthHarness(opts: { lockout?: Lockout; config?: Part
 }
 
 export function basicAuth(clientId: string, secret: string): Record<string, string> {
-  return { authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}` };
+  return {
+    authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`,
+  };
 }

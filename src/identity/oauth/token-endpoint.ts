@@ -19,7 +19,8 @@ export interface TokenResult {
 export async function handleTokenRequest(deps: OAuthEndpointDeps, req: ClientAuthRequest): Promise<TokenResult> {
   const grantType = req.form.get('grant_type');
   if (grantType === undefined) throw invalidRequest('grant_type is required');
-  if (grantType !== 'client_credentials') throw gatewayError('oauth.unsupported_grant_type', { internal: { grantType: grantType.slice(0, 64) } });
+  if (grantType !== 'client_credentials')
+    throw gatewayError('oauth.unsupported_grant_type', { internal: { grantType: grantType.slice(0, 64) } });
   const client = await authenticateClient(deps, req);
   const scopes = grantedScopes(client, req.form.get('scope'));
   let tenant;
@@ -28,7 +29,8 @@ export async function handleTokenRequest(deps: OAuthEndpointDeps, req: ClientAut
   } catch (err) {
     throw gatewayError('store.unavailable', { cause: err });
   }
-  if (tenant?.status === 'suspended') throw gatewayError('oauth.invalid_grant', { params: { detail: 'the client\'s tenant is suspended' } });
+  if (tenant?.status === 'suspended')
+    throw gatewayError('oauth.invalid_grant', { params: { detail: "the client's tenant is suspended" } });
   let issued;
   try {
     issued = await issueAccessToken(deps.ring, deps.config, client, scopes, deps.now());

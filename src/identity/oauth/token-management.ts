@@ -6,7 +6,7 @@
  * other clients of its own tenant (a resource server). Revocation is always 200 (RFC 7009
  * §2.2) and only ever revokes the caller's own tokens.
  */
-import { errors, jwtVerify, type JWSHeaderParameters } from 'jose';
+import { errors, type JWSHeaderParameters, jwtVerify } from 'jose';
 import { parseCompact } from '../jwt/compact.ts';
 import { ACCESS_TOKEN_TYP, ownTokenRevocationReason } from './access-tokens.ts';
 import { authenticateClient, type ClientAuthRequest } from './client-auth.ts';
@@ -24,7 +24,11 @@ export type OwnTokenCheck =
  * Signature, issuer, audience, `typ` and expiry of a token this server issued. With
  * `checkRevocation`, a revoked token or client also fails (with the claims, for revocation).
  */
-export async function checkOwnToken(deps: OAuthEndpointDeps, token: string, checkRevocation: boolean): Promise<OwnTokenCheck> {
+export async function checkOwnToken(
+  deps: OAuthEndpointDeps,
+  token: string,
+  checkRevocation: boolean,
+): Promise<OwnTokenCheck> {
   if (token.length > MAX_TOKEN_CHARS) return { ok: false, reason: 'too_large' };
   const parsed = parseCompact(token);
   if (!parsed.ok) return { ok: false, reason: parsed.reason };
@@ -35,8 +39,13 @@ export async function checkOwnToken(deps: OAuthEndpointDeps, token: string, chec
   try {
     const key = await deps.ring.keySource.resolve(header as JWSHeaderParameters);
     const result = await jwtVerify(token, key, {
-      algorithms: ['ES256', 'EdDSA'], issuer: deps.config.issuer, audience: deps.config.audience, typ: ACCESS_TOKEN_TYP,
-      clockTolerance: deps.config.clockSkewS, currentDate: deps.now(), requiredClaims: ['exp', 'jti', 'client_id', 'sub'],
+      algorithms: ['ES256', 'EdDSA'],
+      issuer: deps.config.issuer,
+      audience: deps.config.audience,
+      typ: ACCESS_TOKEN_TYP,
+      clockTolerance: deps.config.clockSkewS,
+      currentDate: deps.now(),
+      requiredClaims: ['exp', 'jti', 'client_id', 'sub'],
     });
     claims = result.payload as Readonly<Record<string, unknown>>;
   } catch (err) {
@@ -53,7 +62,10 @@ function tokenParam(req: ClientAuthRequest): string {
   return token;
 }
 
-export async function handleIntrospection(deps: OAuthEndpointDeps, req: ClientAuthRequest): Promise<{ body: Record<string, unknown>; clientId: string }> {
+export async function handleIntrospection(
+  deps: OAuthEndpointDeps,
+  req: ClientAuthRequest,
+): Promise<{ body: Record<string, unknown>; clientId: string }> {
   const caller = await authenticateClient(deps, req);
   const token = tokenParam(req);
   const inactive = { body: { active: false }, clientId: caller.clientId };
@@ -82,7 +94,10 @@ export async function handleIntrospection(deps: OAuthEndpointDeps, req: ClientAu
   };
 }
 
-export async function handleRevocation(deps: OAuthEndpointDeps, req: ClientAuthRequest): Promise<{ revoked: boolean; clientId: string }> {
+export async function handleRevocation(
+  deps: OAuthEndpointDeps,
+  req: ClientAuthRequest,
+): Promise<{ revoked: boolean; clientId: string }> {
   const caller = await authenticateClient(deps, req);
   const token = tokenParam(req);
   // Revocation must work for a token that is already revoked or whose client is, so no revocation check here.
@@ -92,7 +107,10 @@ export async function handleRevocation(deps: OAuthEndpointDeps, req: ClientAuthR
   const exp = check.claims['exp'];
   if (typeof jti !== 'string' || typeof exp !== 'number') return { revoked: false, clientId: caller.clientId };
   await deps.store.revokeOAuthAccessToken({
-    jti, clientId: caller.clientId, expiresAt: new Date((exp + deps.config.clockSkewS) * 1000).toISOString(), revokedAt: deps.now().toISOString(),
+    jti,
+    clientId: caller.clientId,
+    expiresAt: new Date((exp + deps.config.clockSkewS) * 1000).toISOString(),
+    revokedAt: deps.now().toISOString(),
   });
   return { revoked: true, clientId: caller.clientId };
 }

@@ -59,7 +59,12 @@ export interface BudgetBackend {
    * reservation is gone (expired: already charged at its amount), only `actualMicros − reservedMicros`
    * is charged if positive. Idempotent in the same way.
    */
-  settle(id: string, items: readonly BudgetItem[], reservedMicros: number, actualMicros: number): Promise<BudgetSettleResult>;
+  settle(
+    id: string,
+    items: readonly BudgetItem[],
+    reservedMicros: number,
+    actualMicros: number,
+  ): Promise<BudgetSettleResult>;
   /** Current state of counters (reports, tests). */
   peek(items: readonly BudgetItem[]): Promise<BudgetState[]>;
   close(): Promise<void>;
@@ -77,11 +82,14 @@ export class BudgetBackendError extends Error {
 export const MAX_MICROS = 2 ** 52;
 
 export function assertBudgetItems(items: readonly BudgetItem[], amount: number, ttlMs: number): void {
-  if (!(Number.isSafeInteger(amount) && amount >= 0 && amount <= MAX_MICROS)) throw new Error(`budget backend: bad amount ${amount}`);
+  if (!(Number.isSafeInteger(amount) && amount >= 0 && amount <= MAX_MICROS))
+    throw new Error(`budget backend: bad amount ${amount}`);
   if (!(Number.isSafeInteger(ttlMs) && ttlMs >= 1)) throw new Error(`budget backend: bad ttl ${ttlMs}`);
   for (const it of items) {
     if (it.key === '') throw new Error('budget backend: empty key');
-    if (!(Number.isSafeInteger(it.limitMicros) && it.limitMicros >= 1 && it.limitMicros <= MAX_MICROS)) throw new Error(`budget backend: bad limit ${it.limitMicros}`);
-    if (!(Number.isSafeInteger(it.ttlMs) && it.ttlMs >= 1)) throw new Error(`budget backend: bad counter ttl ${it.ttlMs}`);
+    if (!(Number.isSafeInteger(it.limitMicros) && it.limitMicros >= 1 && it.limitMicros <= MAX_MICROS))
+      throw new Error(`budget backend: bad limit ${it.limitMicros}`);
+    if (!(Number.isSafeInteger(it.ttlMs) && it.ttlMs >= 1))
+      throw new Error(`budget backend: bad counter ttl ${it.ttlMs}`);
   }
 }

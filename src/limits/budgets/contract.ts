@@ -29,13 +29,23 @@ export function runBudgetBackendContract(name: string, make: () => Promise<Budge
       await h.cleanup();
     });
 
-    const item = (key = 'c', limitMicros = 1_000_000, thresholds: number[] = []): BudgetItem => ({ key, limitMicros, ttlMs: HOUR, thresholds });
+    const item = (key = 'c', limitMicros = 1_000_000, thresholds: number[] = []): BudgetItem => ({
+      key,
+      limitMicros,
+      ttlMs: HOUR,
+      thresholds,
+    });
 
     it('reserves while spent + held + amount fits, then refuses without touching the counter', async () => {
       assert.equal((await b.reserve('r1', [item()], 600_000, 60_000)).allowed, true);
       const refused = await b.reserve('r2', [item()], 500_000, 60_000);
       assert.equal(refused.allowed, false);
-      assert.deepEqual(refused.items[0], { allowed: false, spentMicros: 0, heldMicros: 600_000, limitMicros: 1_000_000 });
+      assert.deepEqual(refused.items[0], {
+        allowed: false,
+        spentMicros: 0,
+        heldMicros: 600_000,
+        limitMicros: 1_000_000,
+      });
       const fits = await b.reserve('r3', [item()], 400_000, 60_000);
       assert.equal(fits.allowed, true, 'exactly the limit fits');
       assert.equal(fits.items[0]!.heldMicros, 1_000_000);
@@ -55,7 +65,11 @@ export function runBudgetBackendContract(name: string, make: () => Promise<Budge
       const s = await b.settle('r1', [item()], 100_000, 1_200_000);
       assert.equal(s.items[0]!.spentMicros, 1_200_000);
       assert.equal(s.items[0]!.allowed, false);
-      assert.equal((await b.reserve('r2', [item()], 0, 60_000)).allowed, false, 'even a zero reservation is refused when overdrawn');
+      assert.equal(
+        (await b.reserve('r2', [item()], 0, 60_000)).allowed,
+        false,
+        'even a zero reservation is refused when overdrawn',
+      );
     });
 
     it('releases a reservation settled at zero (errors, aborts before any work)', async () => {
@@ -129,7 +143,11 @@ export function runBudgetBackendContract(name: string, make: () => Promise<Budge
       const huge = item('huge', 2 ** 52);
       await b.reserve('r2', [huge], 2 ** 51 + 1, 100);
       await h.advance(250);
-      assert.equal((await b.peek([huge]))[0]!.spentMicros, 2 ** 51 + 1, 'an expired big reservation is charged exactly');
+      assert.equal(
+        (await b.peek([huge]))[0]!.spentMicros,
+        2 ** 51 + 1,
+        'an expired big reservation is charged exactly',
+      );
     });
   });
 }

@@ -4,7 +4,12 @@
  * the same contract suite.
  */
 import {
-  assertBudgetItems, BudgetBackendError, type BudgetBackend, type BudgetItem, type BudgetSettleResult, type BudgetState,
+  assertBudgetItems,
+  type BudgetBackend,
+  BudgetBackendError,
+  type BudgetItem,
+  type BudgetSettleResult,
+  type BudgetState,
   type BudgetTakeResult,
 } from './budget-backend.ts';
 
@@ -70,7 +75,13 @@ export function createMemoryBudgetBackend(opts: MemoryBudgetOptions = {}): Memor
     if (closed) throw new BudgetBackendError('memory budget backend is closed');
   }
 
-  function take(id: string, items: readonly BudgetItem[], amount: number, ttlMs: number, extend: boolean): BudgetTakeResult {
+  function take(
+    id: string,
+    items: readonly BudgetItem[],
+    amount: number,
+    ttlMs: number,
+    extend: boolean,
+  ): BudgetTakeResult {
     check();
     assertBudgetItems(items, amount, ttlMs);
     const t = now();

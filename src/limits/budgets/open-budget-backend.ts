@@ -6,15 +6,26 @@
  */
 import type { BudgetsConfig, RedisLimitsConfig } from '../../config/types.ts';
 import type { Logger } from '../../observability/logger.ts';
-import { BudgetBackendError, type BudgetBackend } from './budget-backend.ts';
+import { type BudgetBackend, BudgetBackendError } from './budget-backend.ts';
 import { createMemoryBudgetBackend } from './memory-budget-backend.ts';
 import { createRedisBudgetBackend } from './redis-budget-backend.ts';
 
-export function openBudgetBackend(cfg: BudgetsConfig, redis: RedisLimitsConfig | undefined, log: Logger): BudgetBackend {
+export function openBudgetBackend(
+  cfg: BudgetsConfig,
+  redis: RedisLimitsConfig | undefined,
+  log: Logger,
+): BudgetBackend {
   if (cfg.backend === 'memory') return createMemoryBudgetBackend();
   if (redis === undefined) throw new Error('budgets: backend redis needs the top-level redis section');
-  const shared = createRedisBudgetBackend({ url: redis.url, keyPrefix: redis.keyPrefix, timeoutMs: redis.timeoutMs, log });
-  return cfg.onBackendError === 'local_fallback' ? withLocalBudgetFallback(shared, createMemoryBudgetBackend(), log) : shared;
+  const shared = createRedisBudgetBackend({
+    url: redis.url,
+    keyPrefix: redis.keyPrefix,
+    timeoutMs: redis.timeoutMs,
+    log,
+  });
+  return cfg.onBackendError === 'local_fallback'
+    ? withLocalBudgetFallback(shared, createMemoryBudgetBackend(), log)
+    : shared;
 }
 
 export function withLocalBudgetFallback(primary: BudgetBackend, local: BudgetBackend, log: Logger): BudgetBackend {
@@ -24,15 +35,20 @@ export function withLocalBudgetFallback(primary: BudgetBackend, local: BudgetBac
       const result = await op(primary);
       if (outage) {
         outage = false;
-        log.info({ event: 'budgets.fallback_ended', backend: primary.kind }, 'shared budget backend is back; local budget counters are no longer used');
+        log.info(
+          { event: 'budgets.fallback_ended', backend: primary.kind },
+          'shared budget backend is back; local budget counters are no longer used',
+        );
       }
       return result;
     } catch (err) {
       if (!(err instanceof BudgetBackendError)) throw err;
       if (!outage) {
         outage = true;
-        log.warn({ event: 'budgets.fallback_started', backend: primary.kind, reason: err.message },
-          'shared budget backend unavailable; counting spend locally on this instance until it is back');
+        log.warn(
+          { event: 'budgets.fallback_started', backend: primary.kind, reason: err.message },
+          'shared budget backend unavailable; counting spend locally on this instance until it is back',
+        );
       }
       return op(local);
     }

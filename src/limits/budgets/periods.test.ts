@@ -8,7 +8,10 @@ const iso = (ms: number) => new Date(ms).toISOString();
 test('day, week (Monday) and month periods in UTC', () => {
   const now = t('2026-03-04T23:59:59.999Z'); // a Wednesday
   const day = periodAt({ kind: 'day' }, now);
-  assert.deepEqual([iso(day.startMs), iso(day.endMs), day.id], ['2026-03-04T00:00:00.000Z', '2026-03-05T00:00:00.000Z', '20260304T000000Z']);
+  assert.deepEqual(
+    [iso(day.startMs), iso(day.endMs), day.id],
+    ['2026-03-04T00:00:00.000Z', '2026-03-05T00:00:00.000Z', '20260304T000000Z'],
+  );
   const week = periodAt({ kind: 'week' }, now);
   assert.deepEqual([iso(week.startMs), iso(week.endMs)], ['2026-03-02T00:00:00.000Z', '2026-03-09T00:00:00.000Z']);
   const sunday = periodAt({ kind: 'week' }, t('2026-03-08T12:00:00Z'));

@@ -13,7 +13,11 @@ import { createRedisBudgetBackend } from './redis-budget-backend.ts';
 
 const URL = TEST_REDIS_URL;
 
-runBudgetBackendContract('redis', () => redisUnderTest((keyPrefix) => createRedisBudgetBackend({ url: URL, keyPrefix, timeoutMs: 2000, log: silentLogger() })));
+runBudgetBackendContract('redis', () =>
+  redisUnderTest((keyPrefix) =>
+    createRedisBudgetBackend({ url: URL, keyPrefix, timeoutMs: 2000, log: silentLogger() }),
+  ),
+);
 
 describe('redis budget backend specifics', () => {
   it('two clients on one Redis share a budget exactly under concurrent reservations', async () => {
@@ -23,7 +27,9 @@ describe('redis budget backend specifics', () => {
     await a.ready();
     await b.ready();
     const item = { key: 'shared', limitMicros: 1000, ttlMs: 60_000, thresholds: [] };
-    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).reserve(`r${i}`, [item], 30, 60_000)));
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).reserve(`r${i}`, [item], 30, 60_000)),
+    );
     assert.equal(results.filter((r) => r.allowed).length, 33, '33 × 30 = 990 fits in 1000; the 34th would not');
     assert.ok((await a.deleteAllKeys()) > 0);
     await a.close();
@@ -32,7 +38,12 @@ describe('redis budget backend specifics', () => {
 
   it('fails fast with BudgetBackendError when Redis is unreachable; the local fallback takes over', async () => {
     const port = await closedPort();
-    const down = createRedisBudgetBackend({ url: `redis://127.0.0.1:${port}`, keyPrefix: 'x:', timeoutMs: 500, log: silentLogger() });
+    const down = createRedisBudgetBackend({
+      url: `redis://127.0.0.1:${port}`,
+      keyPrefix: 'x:',
+      timeoutMs: 500,
+      log: silentLogger(),
+    });
     const item = { key: 'k', limitMicros: 10, ttlMs: 1000, thresholds: [] };
     await assert.rejects(down.reserve('r', [item], 1, 1000), BudgetBackendError);
     const fallback = withLocalBudgetFallback(down, createMemoryBudgetBackend(), silentLogger());

@@ -6,10 +6,16 @@
  * BudgetBackendError (the stage then fails closed, or counts locally by policy) instead of
  * hanging requests. The URL (it may hold a password) is never logged.
  */
-import { assertRedisOptions, keyedScript, guardedScriptedClient, scriptedLifecycle } from '../redis/scripted-client.ts';
+
 import type { Logger } from '../../observability/logger.ts';
+import { assertRedisOptions, guardedScriptedClient, keyedScript, scriptedLifecycle } from '../redis/scripted-client.ts';
 import {
-  assertBudgetItems, BudgetBackendError, type BudgetBackend, type BudgetItem, type BudgetSettleResult, type BudgetState,
+  assertBudgetItems,
+  type BudgetBackend,
+  BudgetBackendError,
+  type BudgetItem,
+  type BudgetSettleResult,
+  type BudgetState,
   type BudgetTakeResult,
 } from './budget-backend.ts';
 import { PEEK_SCRIPT, RESERVE_SCRIPT, SETTLE_SCRIPT } from './redis-scripts.ts';
@@ -20,8 +26,6 @@ export interface RedisBudgetOptions {
   readonly timeoutMs: number;
   readonly log: Logger;
 }
-
-
 
 const SCRIPTS = {
   budgetReserve: keyedScript(RESERVE_SCRIPT),
@@ -40,22 +44,42 @@ export function createRedisBudgetBackend(opts: RedisBudgetOptions): RedisBudgetB
   const { keyPrefix } = opts;
 
   const guard = guardedScriptedClient(conn, SCRIPTS);
-  const life = scriptedLifecycle(guard, keyPrefix, 'budget', (message, cause) => new BudgetBackendError(message, { cause }));
+  const life = scriptedLifecycle(
+    guard,
+    keyPrefix,
+    'budget',
+    (message, cause) => new BudgetBackendError(message, { cause }),
+  );
   const run = life.run;
 
-  const keysOf = (items: readonly BudgetItem[]): string[] => items.flatMap((it) => {
-    const c = `${keyPrefix}budget:${it.key}`;
-    return [c, `${c}:h`, `${c}:x`];
-  });
+  const keysOf = (items: readonly BudgetItem[]): string[] =>
+    items.flatMap((it) => {
+      const c = `${keyPrefix}budget:${it.key}`;
+      return [c, `${c}:h`, `${c}:x`];
+    });
 
-  async function take(id: string, items: readonly BudgetItem[], amount: number, ttlMs: number, extend: boolean): Promise<BudgetTakeResult> {
+  async function take(
+    id: string,
+    items: readonly BudgetItem[],
+    amount: number,
+    ttlMs: number,
+    extend: boolean,
+  ): Promise<BudgetTakeResult> {
     assertBudgetItems(items, amount, ttlMs);
     const args = [id, String(amount), String(ttlMs), extend ? '1' : '0'];
     for (const it of items) args.push(String(it.limitMicros), String(it.ttlMs));
-    const reply = ints(await run('reserve', (client) => client.budgetReserve(keysOf(items), args)), 1 + items.length * 3);
+    const reply = ints(
+      await run('reserve', (client) => client.budgetReserve(keysOf(items), args)),
+      1 + items.length * 3,
+    );
     return {
       allowed: reply[0] === 1,
-      items: items.map((it, i) => ({ allowed: reply[1 + i * 3] === 1, spentMicros: reply[2 + i * 3]!, heldMicros: reply[3 + i * 3]!, limitMicros: it.limitMicros })),
+      items: items.map((it, i) => ({
+        allowed: reply[1 + i * 3] === 1,
+        spentMicros: reply[2 + i * 3]!,
+        heldMicros: reply[3 + i * 3]!,
+        limitMicros: it.limitMicros,
+      })),
     };
   }
 
@@ -73,7 +97,8 @@ export function createRedisBudgetBackend(opts: RedisBudgetOptions): RedisBudgetB
     async settle(id, items, reservedMicros, actualMicros): Promise<BudgetSettleResult> {
       assertBudgetItems(items, actualMicros, 1);
       const args = [id, String(reservedMicros), String(actualMicros)];
-      for (const it of items) args.push(String(it.limitMicros), String(it.ttlMs), String(it.thresholds.length), ...it.thresholds.map(String));
+      for (const it of items)
+        args.push(String(it.limitMicros), String(it.ttlMs), String(it.thresholds.length), ...it.thresholds.map(String));
       const reply = ints(await run('settle', (client) => client.budgetSettle(keysOf(items), args)), undefined);
       let o = 1;
       const crossed: number[][] = [];
@@ -83,7 +108,12 @@ export function createRedisBudgetBackend(opts: RedisBudgetOptions): RedisBudgetB
         const held = reply[o + 1]!;
         const nc = reply[o + 2]!;
         crossed.push(reply.slice(o + 3, o + 3 + nc));
-        states.push({ allowed: spent <= it.limitMicros, spentMicros: spent, heldMicros: held, limitMicros: it.limitMicros });
+        states.push({
+          allowed: spent <= it.limitMicros,
+          spentMicros: spent,
+          heldMicros: held,
+          limitMicros: it.limitMicros,
+        });
         o += 3 + nc;
       }
       if (o !== reply.length) throw new BudgetBackendError('Redis answered a budget script with an unexpected reply');
@@ -93,16 +123,23 @@ export function createRedisBudgetBackend(opts: RedisBudgetOptions): RedisBudgetB
     async peek(items) {
       if (items.length === 0) return [];
       const reply = ints(await run('peek', (client) => client.budgetPeek(keysOf(items), [])), items.length * 2);
-      return items.map((it, i) => ({ allowed: true, spentMicros: reply[i * 2]!, heldMicros: reply[i * 2 + 1]!, limitMicros: it.limitMicros }));
+      return items.map((it, i) => ({
+        allowed: true,
+        spentMicros: reply[i * 2]!,
+        heldMicros: reply[i * 2 + 1]!,
+        limitMicros: it.limitMicros,
+      }));
     },
   };
 }
 
 function ints(reply: unknown, length: number | undefined): number[] {
-  if (!Array.isArray(reply) || (length !== undefined && reply.length !== length) || !reply.every((v) => typeof v === 'number')) {
+  if (
+    !Array.isArray(reply) ||
+    (length !== undefined && reply.length !== length) ||
+    !reply.every((v) => typeof v === 'number')
+  ) {
     throw new BudgetBackendError('Redis answered a budget script with an unexpected reply');
   }
   return reply as number[];
 }
-
-

@@ -6,7 +6,12 @@ import { createMemoryBackend } from './memory-backend.ts';
 
 function fakeClock(start = 1_700_000_000_000) {
   let t = start;
-  return { now: () => t, advance: (ms: number) => { t += ms; } };
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 runLimitBackendContract('memory', async () => {

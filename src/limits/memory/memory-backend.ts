@@ -5,11 +5,22 @@
  * backend refuses to grow and fails like an unreachable store, so a flood of distinct keys
  * cannot exhaust memory and cannot reset anyone's counters either.
  */
-import { gcraAdjust, gcraCarryOver, gcraDecide, type GcraCounter } from '../gcra.ts';
+import { type GcraCounter, gcraAdjust, gcraCarryOver, gcraDecide } from '../gcra.ts';
 import {
-  composedAdmit, composedFinish,
-  assertRateItems, assertSlotItems, LimitBackendError, type AcquireResult, type LimitBackend, type RateItem,
-  type RateState, type ReservationSpec, type SettleItem, type SettleOutcome, type SlotItem, type TakeResult,
+  type AcquireResult,
+  assertRateItems,
+  assertSlotItems,
+  composedAdmit,
+  composedFinish,
+  type LimitBackend,
+  LimitBackendError,
+  type RateItem,
+  type RateState,
+  type ReservationSpec,
+  type SettleItem,
+  type SettleOutcome,
+  type SlotItem,
+  type TakeResult,
 } from '../limit-backend.ts';
 
 export interface MemoryBackendOptions {
@@ -31,9 +42,11 @@ export interface MemoryBackend extends LimitBackend {
 export function createMemoryBackend(opts: MemoryBackendOptions = {}): MemoryBackend {
   const now = opts.now ?? Date.now;
   const maxEntries = opts.maxEntries ?? 1_000_000;
-  if (!(Number.isSafeInteger(maxEntries) && maxEntries >= 1)) throw new Error('memory limit backend: maxEntries must be a positive integer');
+  if (!(Number.isSafeInteger(maxEntries) && maxEntries >= 1))
+    throw new Error('memory limit backend: maxEntries must be a positive integer');
   const sweepIntervalMs = opts.sweepIntervalMs ?? 10_000;
-  if (!(Number.isSafeInteger(sweepIntervalMs) && sweepIntervalMs >= 0)) throw new Error('memory limit backend: sweepIntervalMs must be >= 0');
+  if (!(Number.isSafeInteger(sweepIntervalMs) && sweepIntervalMs >= 0))
+    throw new Error('memory limit backend: sweepIntervalMs must be >= 0');
 
   const tats = new Map<string, GcraCounter>();
   const reservations = new Map<string, { readonly reserved: number; readonly expiresAt: number }>();
@@ -80,7 +93,8 @@ export function createMemoryBackend(opts: MemoryBackendOptions = {}): MemoryBack
 
   const backend: MemoryBackend = {
     kind: 'memory',
-    admit: (slots, leaseId, ttlMs, rates, reservation) => composedAdmit(backend, slots, leaseId, ttlMs, rates, reservation),
+    admit: (slots, leaseId, ttlMs, rates, reservation) =>
+      composedAdmit(backend, slots, leaseId, ttlMs, rates, reservation),
     finish: (settle, slotKeys, leaseId) => composedFinish(backend, settle, slotKeys, leaseId),
     sweep,
     size,
@@ -94,10 +108,14 @@ export function createMemoryBackend(opts: MemoryBackendOptions = {}): MemoryBack
       if (allowed) {
         ensureRoom(items.filter((it) => !tats.has(it.key)).length + (reservation ? 1 : 0));
         items.forEach((it, i) => tats.set(it.key, { tat: decisions[i]!.newTat, intervalMs: it.intervalMs }));
-        if (reservation) reservations.set(reservation.id, { reserved: reservation.amount, expiresAt: t + reservation.ttlMs });
+        if (reservation)
+          reservations.set(reservation.id, { reserved: reservation.amount, expiresAt: t + reservation.ttlMs });
       }
       const states: RateState[] = decisions.map((d) => ({
-        allowed: d.allowed, remaining: d.remaining, resetMs: d.resetMs, retryAfterMs: d.retryAfterMs,
+        allowed: d.allowed,
+        remaining: d.remaining,
+        resetMs: d.resetMs,
+        retryAfterMs: d.retryAfterMs,
       }));
       return { allowed, items: states };
     },
@@ -139,7 +157,10 @@ export function createMemoryBackend(opts: MemoryBackendOptions = {}): MemoryBack
           set.set(leaseId, t + ttlMs);
         }
       }
-      return { allowed, items: allowed ? states : states.map((s) => (s.allowed ? { allowed: true, inUse: s.inUse - 1 } : s)) };
+      return {
+        allowed,
+        items: allowed ? states : states.map((s) => (s.allowed ? { allowed: true, inUse: s.inUse - 1 } : s)),
+      };
     },
 
     async renew(keys: readonly string[], leaseId: string, ttlMs: number): Promise<boolean> {

@@ -16,21 +16,40 @@ class FakeClient extends EventEmitter {
   destroyed = false;
   sent = 0;
   private readonly world: { frozen: boolean };
-  constructor(world: { frozen: boolean }) { super(); this.world = world; }
-  async connect() { this.isReady = true; }
+  constructor(world: { frozen: boolean }) {
+    super();
+    this.world = world;
+  }
+  async connect() {
+    this.isReady = true;
+  }
   /** One command: answered at once unless the world is frozen (then never). */
   command(): Promise<string> {
     this.sent++;
     return this.world.frozen ? new Promise<string>(() => undefined) : Promise.resolve('OK');
   }
-  ping() { return this.command(); }
-  async close() { this.isReady = false; }
-  destroy() { this.isReady = false; this.destroyed = true; }
+  ping() {
+    return this.command();
+  }
+  async close() {
+    this.isReady = false;
+  }
+  destroy() {
+    this.isReady = false;
+    this.destroyed = true;
+  }
 }
 
 function logCapture() {
   const lines: Array<Record<string, unknown>> = [];
-  const log = createLogger({ level: 'debug', destination: { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>); } } });
+  const log = createLogger({
+    level: 'debug',
+    destination: {
+      write: (line: string) => {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      },
+    },
+  });
   return { log, events: () => lines.map((l) => l.event) };
 }
 
@@ -39,8 +58,15 @@ function setup(opts: { timeoutMs?: number; maxInFlight?: number } = {}) {
   const clients: FakeClient[] = [];
   const { log, events } = logCapture();
   const guard = createCommandGuard({
-    create: () => { const c = new FakeClient(world); clients.push(c); return c; },
-    timeoutMs: opts.timeoutMs ?? 200, log, purpose: 'limits', ...(opts.maxInFlight === undefined ? {} : { maxInFlight: opts.maxInFlight }),
+    create: () => {
+      const c = new FakeClient(world);
+      clients.push(c);
+      return c;
+    },
+    timeoutMs: opts.timeoutMs ?? 200,
+    log,
+    purpose: 'limits',
+    ...(opts.maxInFlight === undefined ? {} : { maxInFlight: opts.maxInFlight }),
   });
   return { world, clients, guard, events };
 }
@@ -68,8 +94,15 @@ describe('Redis command guard', () => {
     world.frozen = true;
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
-      guard.run((c) => c.command()).then(() => 'answered', (err: unknown) => err),
-      new Promise((r) => { timer = setTimeout(() => r('still waiting after 5 s'), 5_000); }),
+      guard
+        .run((c) => c.command())
+        .then(
+          () => 'answered',
+          (err: unknown) => err,
+        ),
+      new Promise((r) => {
+        timer = setTimeout(() => r('still waiting after 5 s'), 5_000);
+      }),
     ]);
     clearTimeout(timer);
     assert.ok(outcome instanceof RedisUnavailableError, String(outcome));
@@ -81,7 +114,10 @@ describe('Redis command guard', () => {
     const { guard, world, clients, events } = setup({ timeoutMs: 150 });
     await guard.connected();
     world.frozen = true;
-    await assert.rejects(guard.run((c) => c.command()), RedisUnavailableError);
+    await assert.rejects(
+      guard.run((c) => c.command()),
+      RedisUnavailableError,
+    );
     assert.equal(clients[0]!.destroyed, true, 'the stuck connection is dropped');
     assert.equal(guard.usable(), false);
     const sentBefore = clients.reduce((n, c) => n + c.sent, 0);
@@ -118,11 +154,17 @@ describe('Redis command guard', () => {
   it('a refused connection is not a stall: the client reconnects by itself and nothing is replaced', async () => {
     const { guard, clients } = setup();
     await guard.connected();
-    await assert.rejects(guard.run(() => Promise.reject(new Error('ECONNREFUSED'))), /ECONNREFUSED/);
+    await assert.rejects(
+      guard.run(() => Promise.reject(new Error('ECONNREFUSED'))),
+      /ECONNREFUSED/,
+    );
     assert.equal(clients.length, 1);
     assert.equal(guard.usable(), true);
     await guard.close();
-    await assert.rejects(guard.run((c) => c.command()), /closed/);
+    await assert.rejects(
+      guard.run((c) => c.command()),
+      /closed/,
+    );
   });
 
   it('an answer that arrived while the process was starved of CPU beats the deadline that fired meanwhile', async () => {
@@ -139,7 +181,9 @@ describe('Redis command guard', () => {
       const guarded = withDeadline(answer, 50, 'ECHO');
       peer.write('pong');
       const blockedUntil = Date.now() + 300; // the answer arrives during this block, the deadline passes
-      while (Date.now() < blockedUntil) { /* starve the event loop */ }
+      while (Date.now() < blockedUntil) {
+        /* starve the event loop */
+      }
       assert.equal(await guarded, 'pong');
     } finally {
       sock.destroy();

@@ -67,10 +67,19 @@ export interface CommandGuard<C extends GuardableClient> {
  */
 export function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => setImmediate(() => reject(new RedisUnavailableError(`${what}: no answer from Redis within ${ms} ms`))), ms);
+    const timer = setTimeout(
+      () => setImmediate(() => reject(new RedisUnavailableError(`${what}: no answer from Redis within ${ms} ms`))),
+      ms,
+    );
     p.then(
-      (v) => { clearTimeout(timer); resolve(v); },
-      (err: unknown) => { clearTimeout(timer); reject(err); },
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
     );
   });
 }
@@ -94,7 +103,10 @@ export function createCommandGuard<C extends GuardableClient>(opts: CommandGuard
     const c = opts.create();
     openedAt = Date.now();
     // connect() settles once connected or given up; nobody waits for it but tests.
-    connecting = c.connect().then(() => undefined, () => undefined);
+    connecting = c.connect().then(
+      () => undefined,
+      () => undefined,
+    );
     return c;
   };
   let client = open();
@@ -133,17 +145,24 @@ export function createCommandGuard<C extends GuardableClient>(opts: CommandGuard
   const stall = (): void => {
     if (stalled || closed) return;
     stalled = true;
-    log.warn({ event: `${purpose}.redis_stalled`, timeout_ms: timeoutMs },
-      `Redis for ${purpose} did not answer within ${timeoutMs} ms; its connection is replaced and commands fail at once until Redis answers again`);
+    log.warn(
+      { event: `${purpose}.redis_stalled`, timeout_ms: timeoutMs },
+      `Redis for ${purpose} did not answer within ${timeoutMs} ms; its connection is replaced and commands fail at once until Redis answers again`,
+    );
     replace();
-    probing = probeUntilRecovered().finally(() => { probing = undefined; });
+    probing = probeUntilRecovered().finally(() => {
+      probing = undefined;
+    });
   };
 
   return {
     async run(fn) {
       if (closed) throw new RedisUnavailableError(`the Redis client for ${purpose} is closed`);
       if (stalled) throw new RedisUnavailableError(`Redis for ${purpose} is not answering (waiting for it to recover)`);
-      if (waiting >= maxInFlight) throw new RedisUnavailableError(`${maxInFlight} Redis commands for ${purpose} are already waiting for an answer`);
+      if (waiting >= maxInFlight)
+        throw new RedisUnavailableError(
+          `${maxInFlight} Redis commands for ${purpose} are already waiting for an answer`,
+        );
       waiting++;
       const c = client;
       try {

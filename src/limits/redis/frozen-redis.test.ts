@@ -47,9 +47,17 @@ after(async () => {
 /** What `p` settled to, or 'no answer' if it took longer than BOUND_MS. */
 async function within<T>(p: Promise<T>): Promise<{ value?: T; error?: unknown; pending?: true }> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<{ pending: true }>((r) => { timer = setTimeout(() => r({ pending: true }), BOUND_MS); });
+  const late = new Promise<{ pending: true }>((r) => {
+    timer = setTimeout(() => r({ pending: true }), BOUND_MS);
+  });
   try {
-    return await Promise.race([p.then((value) => ({ value }), (error: unknown) => ({ error })), late]);
+    return await Promise.race([
+      p.then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      ),
+      late,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -66,7 +74,10 @@ async function until(what: string, ok: () => Promise<boolean> | boolean, ms = 15
 describe('a frozen Redis', () => {
   it('limits (fail_closed): a command fails with LimitBackendError within the deadline, later ones at once, and all works after the release', async () => {
     const b = createRedisBackend({ url, keyPrefix: PREFIX, timeoutMs: TIMEOUT_MS, log: silentLogger() });
-    cleanup.push(async () => { await b.deleteAllKeys(); await b.close(); });
+    cleanup.push(async () => {
+      await b.deleteAllKeys();
+      await b.close();
+    });
     await b.ready();
     assert.equal((await b.take(RATE)).allowed, true);
 
@@ -82,13 +93,23 @@ describe('a frozen Redis', () => {
     } finally {
       proxy.release();
     }
-    await until('limits answer again after the release', async () => (await b.take(RATE).then((r) => r.allowed, () => false)));
+    await until(
+      'limits answer again after the release',
+      async () =>
+        await b.take(RATE).then(
+          (r) => r.allowed,
+          () => false,
+        ),
+    );
   });
 
   it('limits (local_fallback): the local counters take over within the deadline', async () => {
     const b = createRedisBackend({ url, keyPrefix: PREFIX, timeoutMs: TIMEOUT_MS, log: silentLogger() });
     const fb = withLocalFallback(b, createMemoryBackend(), silentLogger());
-    cleanup.push(async () => { await b.deleteAllKeys(); await fb.close(); });
+    cleanup.push(async () => {
+      await b.deleteAllKeys();
+      await fb.close();
+    });
     await b.ready();
     proxy.freeze();
     try {
@@ -102,7 +123,10 @@ describe('a frozen Redis', () => {
 
   it('budgets: a reservation fails with BudgetBackendError within the deadline and works after the release', async () => {
     const b = createRedisBudgetBackend({ url, keyPrefix: PREFIX, timeoutMs: TIMEOUT_MS, log: silentLogger() });
-    cleanup.push(async () => { await b.deleteAllKeys(); await b.close(); });
+    cleanup.push(async () => {
+      await b.deleteAllKeys();
+      await b.close();
+    });
     await b.ready();
     const items = [{ key: 'tenant:t', limitMicros: 1_000_000, ttlMs: 60_000, thresholds: [] }];
     proxy.freeze();
@@ -113,7 +137,14 @@ describe('a frozen Redis', () => {
     } finally {
       proxy.release();
     }
-    await until('budgets answer again', async () => (await b.reserve(randomUUID(), items, 10, 60_000).then((x) => x.allowed, () => false)));
+    await until(
+      'budgets answer again',
+      async () =>
+        await b.reserve(randomUUID(), items, 10, 60_000).then(
+          (x) => x.allowed,
+          () => false,
+        ),
+    );
   });
 
   it('revocation feed: a frozen subscriber is noticed (the key cache is bypassed), then resubscribes after the release', async () => {
@@ -142,7 +173,9 @@ describe('a frozen Redis', () => {
 
   it('shared lockout: counting a failure gives up within the deadline (the local lockout still counts) and shares again after the release', async () => {
     const opts = { threshold: 3, windowS: 60, baseLockoutS: 30, maxLockoutS: 60 };
-    const hubs = [0, 1].map(() => createSharedLockouts({ redis: { url, keyPrefix: PREFIX, timeoutMs: TIMEOUT_MS }, log: silentLogger() }));
+    const hubs = [0, 1].map(() =>
+      createSharedLockouts({ redis: { url, keyPrefix: PREFIX, timeoutMs: TIMEOUT_MS }, log: silentLogger() }),
+    );
     for (const h of hubs) cleanup.push(() => h.close());
     await Promise.all(hubs.map((h) => h.ready()));
     const [a, b] = hubs.map((h) => h.share('proxy', createLockout(opts), opts));

@@ -7,14 +7,16 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { silentLogger } from '../../observability/logger.ts';
-import { redisUnderTest, TEST_REDIS_URL } from './test-harness.ts';
 import { runLimitBackendContract } from '../contract.ts';
 import { LimitBackendError } from '../limit-backend.ts';
 import { createRedisBackend } from './redis-backend.ts';
+import { redisUnderTest, TEST_REDIS_URL } from './test-harness.ts';
 
 const URL = TEST_REDIS_URL;
 
-runLimitBackendContract('redis', () => redisUnderTest((keyPrefix) => createRedisBackend({ url: URL, keyPrefix, timeoutMs: 2000, log: silentLogger() })));
+runLimitBackendContract('redis', () =>
+  redisUnderTest((keyPrefix) => createRedisBackend({ url: URL, keyPrefix, timeoutMs: 2000, log: silentLogger() })),
+);
 
 describe('redis backend specifics', () => {
   it('keeps every key under its prefix and deletes them all on cleanup', async () => {
@@ -30,7 +32,12 @@ describe('redis backend specifics', () => {
 
   it('fails fast with LimitBackendError when Redis is unreachable (no queueing, no hang)', async () => {
     const port = await closedPort();
-    const b = createRedisBackend({ url: `redis://127.0.0.1:${port}`, keyPrefix: 'x:', timeoutMs: 500, log: silentLogger() });
+    const b = createRedisBackend({
+      url: `redis://127.0.0.1:${port}`,
+      keyPrefix: 'x:',
+      timeoutMs: 500,
+      log: silentLogger(),
+    });
     const started = performance.now();
     await assert.rejects(b.take([{ key: 'a', intervalMs: 1, capacity: 1, cost: 1 }]), LimitBackendError);
     await assert.rejects(b.acquire([{ key: 's', max: 1 }], 'L', 1000), LimitBackendError);
@@ -39,8 +46,16 @@ describe('redis backend specifics', () => {
   });
 
   it('rejects a non-redis URL at startup without echoing it', () => {
-    assert.throws(() => createRedisBackend({ url: 'http://user:hunter2@example.com', keyPrefix: '', timeoutMs: 1, log: silentLogger() }),
-      (err: Error) => !err.message.includes('hunter2'));
+    assert.throws(
+      () =>
+        createRedisBackend({
+          url: 'http://user:hunter2@example.com',
+          keyPrefix: '',
+          timeoutMs: 1,
+          log: silentLogger(),
+        }),
+      (err: Error) => !err.message.includes('hunter2'),
+    );
   });
 });
 

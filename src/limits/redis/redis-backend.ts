@@ -8,13 +8,33 @@
  * operation fails within the deadline with LimitBackendError (the stage then fails closed, or
  * falls back to local counters by policy) instead of hanging requests.
  */
-import { assertRedisOptions, keyedScript, guardedScriptedClient, scriptedLifecycle } from './scripted-client.ts';
+
 import type { Logger } from '../../observability/logger.ts';
 import {
-  assertRateItems, assertSlotItems, LimitBackendError, type AcquireResult, type AdmitResult, type LimitBackend, type RateItem,
-  type RateState, type ReservationSpec, type SettleItem, type SettleOutcome, type SlotItem, type TakeResult,
+  type AcquireResult,
+  type AdmitResult,
+  assertRateItems,
+  assertSlotItems,
+  type LimitBackend,
+  LimitBackendError,
+  type RateItem,
+  type RateState,
+  type ReservationSpec,
+  type SettleItem,
+  type SettleOutcome,
+  type SlotItem,
+  type TakeResult,
 } from '../limit-backend.ts';
-import { ACQUIRE_SCRIPT, ADMIT_SCRIPT, FINISH_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT, SETTLE_SCRIPT, TAKE_SCRIPT } from './scripts.ts';
+import { assertRedisOptions, guardedScriptedClient, keyedScript, scriptedLifecycle } from './scripted-client.ts';
+import {
+  ACQUIRE_SCRIPT,
+  ADMIT_SCRIPT,
+  FINISH_SCRIPT,
+  RELEASE_SCRIPT,
+  RENEW_SCRIPT,
+  SETTLE_SCRIPT,
+  TAKE_SCRIPT,
+} from './scripts.ts';
 
 export interface RedisBackendOptions {
   /** redis:// or rediss:// URL; may hold a password, so it is never logged. */
@@ -25,8 +45,6 @@ export interface RedisBackendOptions {
   readonly timeoutMs: number;
   readonly log: Logger;
 }
-
-
 
 const SCRIPTS = {
   limitTake: keyedScript(TAKE_SCRIPT),
@@ -51,7 +69,12 @@ export function createRedisBackend(opts: RedisBackendOptions): RedisBackend {
   const { keyPrefix } = opts;
 
   const guard = guardedScriptedClient(conn, SCRIPTS);
-  const life = scriptedLifecycle(guard, keyPrefix, 'limit', (message, cause) => new LimitBackendError(message, { cause }));
+  const life = scriptedLifecycle(
+    guard,
+    keyPrefix,
+    'limit',
+    (message, cause) => new LimitBackendError(message, { cause }),
+  );
   const run = life.run;
 
   const k = (key: string): string => keyPrefix + key;
@@ -67,14 +90,22 @@ export function createRedisBackend(opts: RedisBackendOptions): RedisBackend {
     }
     return { keys, args };
   }
-  function settleCall(id: string, items: readonly SettleItem[], reserved: number, actual: number): { keys: string[]; args: string[] } {
+  function settleCall(
+    id: string,
+    items: readonly SettleItem[],
+    reserved: number,
+    actual: number,
+  ): { keys: string[]; args: string[] } {
     return {
       keys: [k(`res:${id}`), ...items.map((it) => k(`rate:${it.key}`))],
       args: [num(reserved), num(actual), ...items.map((it) => num(it.intervalMs))],
     };
   }
   function acquireCall(items: readonly SlotItem[], leaseId: string, ttlMs: number): { keys: string[]; args: string[] } {
-    return { keys: items.map((it) => k(`slots:${it.key}`)), args: [leaseId, String(ttlMs), ...items.map((it) => String(it.max))] };
+    return {
+      keys: items.map((it) => k(`slots:${it.key}`)),
+      args: [leaseId, String(ttlMs), ...items.map((it) => String(it.max))],
+    };
   }
 
   return {
@@ -90,18 +121,26 @@ export function createRedisBackend(opts: RedisBackendOptions): RedisBackend {
       assertRateItems(rates);
       const acq = acquireCall(slots, leaseId, ttlMs);
       const tk = rates.length > 0 ? takeCall(rates, reservation) : { keys: [], args: [] };
-      const reply: unknown = await run('admit', (client) => client.limitAdmit([...acq.keys, ...tk.keys], [String(slots.length), ...acq.args, ...tk.args]));
-      if (!Array.isArray(reply) || reply.length !== 2) throw new LimitBackendError('Redis answered a limit script with an unexpected reply');
+      const reply: unknown = await run('admit', (client) =>
+        client.limitAdmit([...acq.keys, ...tk.keys], [String(slots.length), ...acq.args, ...tk.args]),
+      );
+      if (!Array.isArray(reply) || reply.length !== 2)
+        throw new LimitBackendError('Redis answered a limit script with an unexpected reply');
       const granted: AcquireResult = slots.length > 0 ? acquireResult(slots, reply[0]) : { allowed: true, items: [] };
       const taken = granted.allowed && rates.length > 0 ? takeResult(rates, reply[1]) : undefined;
       return { allowed: granted.allowed && (taken?.allowed ?? true), slots: granted, rates: taken };
     },
 
     async finish(settle, slotKeys, leaseId): Promise<SettleOutcome | undefined> {
-      const st = settle === undefined ? { keys: [], args: [] } : settleCall(settle.id, settle.items, settle.reserved, settle.actual);
+      const st =
+        settle === undefined
+          ? { keys: [], args: [] }
+          : settleCall(settle.id, settle.items, settle.reserved, settle.actual);
       const keys = [...st.keys, ...slotKeys.map((key) => k(`slots:${key}`))];
       if (keys.length === 0) return undefined;
-      const reply = Number(await run('finish', (client) => client.limitFinish(keys, [String(st.keys.length), ...st.args, leaseId])));
+      const reply = Number(
+        await run('finish', (client) => client.limitFinish(keys, [String(st.keys.length), ...st.args, leaseId])),
+      );
       return reply < 0 ? undefined : reply === 1 ? 'settled' : 'expired';
     },
 
@@ -125,13 +164,23 @@ export function createRedisBackend(opts: RedisBackendOptions): RedisBackend {
 
     async renew(keys: readonly string[], leaseId: string, ttlMs: number): Promise<boolean> {
       if (keys.length === 0) return true;
-      const reply = await run('renew', (client) => client.limitRenew(keys.map((key) => k(`slots:${key}`)), [leaseId, String(ttlMs)]));
+      const reply = await run('renew', (client) =>
+        client.limitRenew(
+          keys.map((key) => k(`slots:${key}`)),
+          [leaseId, String(ttlMs)],
+        ),
+      );
       return Number(reply) === 1;
     },
 
     async release(keys: readonly string[], leaseId: string): Promise<void> {
       if (keys.length === 0) return;
-      await run('release', (client) => client.limitRelease(keys.map((key) => k(`slots:${key}`)), [leaseId]));
+      await run('release', (client) =>
+        client.limitRelease(
+          keys.map((key) => k(`slots:${key}`)),
+          [leaseId],
+        ),
+      );
     },
   };
 }
@@ -141,7 +190,12 @@ function takeResult(items: readonly RateItem[], raw: unknown): TakeResult {
   const states: RateState[] = items.map((_, i) => {
     const o = 1 + i * 4;
     const retry = reply[o + 3]!;
-    return { allowed: reply[o] === 1, remaining: reply[o + 1]!, resetMs: reply[o + 2]!, retryAfterMs: retry < 0 ? null : retry };
+    return {
+      allowed: reply[o] === 1,
+      remaining: reply[o + 1]!,
+      resetMs: reply[o + 2]!,
+      retryAfterMs: retry < 0 ? null : retry,
+    };
   });
   // A refused item reports retry -1 only when it can never fit; an allowed one has none.
   return { allowed: reply[0] === 1, items: states };
@@ -165,5 +219,3 @@ function ints(reply: unknown, length: number): number[] {
   }
   return reply as number[];
 }
-
-

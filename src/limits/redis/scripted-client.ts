@@ -7,7 +7,7 @@
  */
 import { createClient, defineScript, type RedisScripts } from 'redis';
 import type { Logger } from '../../observability/logger.ts';
-import { createCommandGuard, type CommandGuard, type GuardableClient } from './command-guard.ts';
+import { type CommandGuard, createCommandGuard, type GuardableClient } from './command-guard.ts';
 
 type Args = readonly string[];
 
@@ -39,8 +39,10 @@ export function assertRedisOptions(opts: ScriptedClientOptions): void {
   } catch {
     throw new Error(`the Redis URL for ${opts.purpose} is not a valid URL`);
   }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new Error(`the Redis URL for ${opts.purpose} must start with redis:// or rediss://`);
-  if (!(Number.isSafeInteger(opts.timeoutMs) && opts.timeoutMs >= 1)) throw new Error(`Redis ${opts.purpose}: timeoutMs must be a positive integer`);
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')
+    throw new Error(`the Redis URL for ${opts.purpose} must start with redis:// or rediss://`);
+  if (!(Number.isSafeInteger(opts.timeoutMs) && opts.timeoutMs >= 1))
+    throw new Error(`Redis ${opts.purpose}: timeoutMs must be a positive integer`);
 }
 
 /** The client options every scripted backend uses. */
@@ -73,10 +75,14 @@ export function redisHealthWatch(opts: ScriptedClientOptions): (client: EventSou
     client.on('error', (err: unknown) => {
       if (down) return;
       down = true;
-      opts.log.warn({ event: `${opts.purpose}.redis_unavailable`, reason: describeRedisError(err) }, `Redis for ${opts.purpose} is unreachable`);
+      opts.log.warn(
+        { event: `${opts.purpose}.redis_unavailable`, reason: describeRedisError(err) },
+        `Redis for ${opts.purpose} is unreachable`,
+      );
     });
     client.on('ready', () => {
-      if (down) opts.log.info({ event: `${opts.purpose}.redis_recovered` }, `Redis for ${opts.purpose} is reachable again`);
+      if (down)
+        opts.log.info({ event: `${opts.purpose}.redis_recovered` }, `Redis for ${opts.purpose} is reachable again`);
       down = false;
     });
   };
@@ -91,7 +97,9 @@ export function guardedScriptedClient<S extends RedisScripts>(opts: ScriptedClie
       watch(c);
       return c;
     },
-    timeoutMs: opts.timeoutMs, log: opts.log, purpose: opts.purpose,
+    timeoutMs: opts.timeoutMs,
+    log: opts.log,
+    purpose: opts.purpose,
   });
 }
 
@@ -128,7 +136,12 @@ export interface ScriptedLifecycle<C> {
  * backend's own error (LimitBackendError, BudgetBackendError) so the stages can tell an
  * unreachable backend from a bug.
  */
-export function scriptedLifecycle<C extends LifecycleClient>(guard: CommandGuard<C>, keyPrefix: string, label: 'limit' | 'budget', fail: (message: string, cause?: unknown) => Error): ScriptedLifecycle<C> {
+export function scriptedLifecycle<C extends LifecycleClient>(
+  guard: CommandGuard<C>,
+  keyPrefix: string,
+  label: 'limit' | 'budget',
+  fail: (message: string, cause?: unknown) => Error,
+): ScriptedLifecycle<C> {
   return {
     async run(what, fn) {
       try {

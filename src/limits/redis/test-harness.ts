@@ -15,7 +15,9 @@ interface Cleanable {
   close(): Promise<void>;
 }
 
-export async function redisUnderTest<B extends Cleanable>(make: (keyPrefix: string) => B): Promise<{ backend: B; advance: (ms: number) => Promise<void>; cleanup: () => Promise<void> }> {
+export async function redisUnderTest<B extends Cleanable>(
+  make: (keyPrefix: string) => B,
+): Promise<{ backend: B; advance: (ms: number) => Promise<void>; cleanup: () => Promise<void> }> {
   const backend = make(`portcullis-test:${randomUUID()}:`);
   await backend.ready();
   return {

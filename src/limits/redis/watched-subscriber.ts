@@ -10,8 +10,8 @@
 import { createClient } from 'redis';
 import type { RedisLimitsConfig } from '../../config/types.ts';
 import type { Logger } from '../../observability/logger.ts';
-import { describeRedisError } from './scripted-client.ts';
 import { RedisUnavailableError, withDeadline } from './command-guard.ts';
+import { describeRedisError } from './scripted-client.ts';
 
 export const SUBSCRIBER_PING_INTERVAL_MS = 1000;
 const RETRY_MS = 100;
@@ -78,10 +78,18 @@ export function createWatchedSubscriber(opts: WatchedSubscriberOptions): Watched
     old.destroy();
   };
 
-  const sleep = (ms: number) => new Promise<void>((r) => {
-    const timer = setTimeout(() => { wake = undefined; r(); }, ms);
-    wake = () => { clearTimeout(timer); wake = undefined; r(); };
-  });
+  const sleep = (ms: number) =>
+    new Promise<void>((r) => {
+      const timer = setTimeout(() => {
+        wake = undefined;
+        r();
+      }, ms);
+      wake = () => {
+        clearTimeout(timer);
+        wake = undefined;
+        r();
+      };
+    });
 
   const watching = (async () => {
     while (!closed) {
@@ -89,12 +97,16 @@ export function createWatchedSubscriber(opts: WatchedSubscriberOptions): Watched
         if (client.isReady) {
           try {
             // node-redis resubscribes by itself before it is ready again; this makes sure of every channel.
-            for (const [channel, listener] of opts.channels) await withDeadline(client.subscribe(channel, listener), redis.timeoutMs, 'SUBSCRIBE');
+            for (const [channel, listener] of opts.channels)
+              await withDeadline(client.subscribe(channel, listener), redis.timeoutMs, 'SUBSCRIBE');
             if (closed) break;
             subscribed = true;
             opts.onUp();
           } catch (err) {
-            log.debug({ event: `${opts.purpose}.subscribe_failed`, reason: describeRedisError(err) }, 'retrying the subscription');
+            log.debug(
+              { event: `${opts.purpose}.subscribe_failed`, reason: describeRedisError(err) },
+              'retrying the subscription',
+            );
             if (err instanceof RedisUnavailableError) replace();
           }
         } else if (Date.now() - openedAt > reopenAfterMs) {
@@ -110,7 +122,11 @@ export function createWatchedSubscriber(opts: WatchedSubscriberOptions): Watched
         await withDeadline(c.sendCommand(['PING']), redis.timeoutMs, 'PING');
       } catch (err) {
         if (c !== client) continue;
-        down(err instanceof RedisUnavailableError ? `no answer to a PING within ${redis.timeoutMs} ms` : describeRedisError(err));
+        down(
+          err instanceof RedisUnavailableError
+            ? `no answer to a PING within ${redis.timeoutMs} ms`
+            : describeRedisError(err),
+        );
         if (err instanceof RedisUnavailableError) replace();
       }
     }

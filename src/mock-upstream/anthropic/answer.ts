@@ -13,10 +13,14 @@ export interface MessageIds {
 
 function stopReason(plan: AnswerPlan): string {
   switch (plan.finish) {
-    case 'length': return 'max_tokens';
-    case 'stop_sequence': return 'stop_sequence';
-    case 'tool_calls': return 'tool_use';
-    default: return 'end_turn';
+    case 'length':
+      return 'max_tokens';
+    case 'stop_sequence':
+      return 'stop_sequence';
+    case 'tool_calls':
+      return 'tool_use';
+    default:
+      return 'end_turn';
   }
 }
 
@@ -38,7 +42,12 @@ function usage(cache: CacheUsage, outputTokens: number): JsonObject {
 
 function contentBlocks(plan: AnswerPlan, ids: MessageIds): JsonObject[] {
   if (plan.toolCalls.length > 0) {
-    return plan.toolCalls.map((c, i) => ({ type: 'tool_use', id: ids.toolUseIds[i] ?? '', name: c.name, input: c.args }));
+    return plan.toolCalls.map((c, i) => ({
+      type: 'tool_use',
+      id: ids.toolUseIds[i] ?? '',
+      name: c.name,
+      input: c.args,
+    }));
   }
   return plan.text.length > 0 ? [{ type: 'text', text: plan.text }] : [];
 }
@@ -61,19 +70,41 @@ export function anthropicMessageBody(plan: AnswerPlan, ids: MessageIds, cache: C
  * (a ping follows the first block start), then message_delta with the cumulative
  * output_tokens and message_stop. Input and prompt-cache counts are in message_start.
  */
-export function anthropicMessageEvents(plan: AnswerPlan, ids: MessageIds, chunkTokens: number, cache: CacheUsage = noCache(plan)): StreamEvent[] {
+export function anthropicMessageEvents(
+  plan: AnswerPlan,
+  ids: MessageIds,
+  chunkTokens: number,
+  cache: CacheUsage = noCache(plan),
+): StreamEvent[] {
   const events: StreamEvent[] = [];
   const push = (type: string, payload: JsonObject, content = false): void => {
     events.push({ event: type, data: JSON.stringify({ type, ...payload }), content });
   };
   push('message_start', {
-    message: { id: ids.id, type: 'message', role: 'assistant', model: ids.model, content: [], stop_reason: null, stop_sequence: null, usage: usage(cache, Math.min(1, plan.completionTokens)) },
+    message: {
+      id: ids.id,
+      type: 'message',
+      role: 'assistant',
+      model: ids.model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: usage(cache, Math.min(1, plan.completionTokens)),
+    },
   });
   let pinged = false;
-  const ping = (): void => { if (!pinged) { pinged = true; push('ping', {}); } };
+  const ping = (): void => {
+    if (!pinged) {
+      pinged = true;
+      push('ping', {});
+    }
+  };
   if (plan.toolCalls.length > 0) {
     plan.toolCalls.forEach((call, index) => {
-      push('content_block_start', { index, content_block: { type: 'tool_use', id: ids.toolUseIds[index] ?? '', name: call.name, input: {} } });
+      push('content_block_start', {
+        index,
+        content_block: { type: 'tool_use', id: ids.toolUseIds[index] ?? '', name: call.name, input: {} },
+      });
       ping();
       push('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: '' } });
       for (const piece of splitIntoPieces(call.argumentsJson, chunkTokens)) {
@@ -90,7 +121,10 @@ export function anthropicMessageEvents(plan: AnswerPlan, ids: MessageIds, chunkT
     push('content_block_stop', { index: 0 });
   }
   ping();
-  push('message_delta', { delta: { stop_reason: stopReason(plan), stop_sequence: plan.stopSequence ?? null }, usage: { output_tokens: plan.completionTokens } });
+  push('message_delta', {
+    delta: { stop_reason: stopReason(plan), stop_sequence: plan.stopSequence ?? null },
+    usage: { output_tokens: plan.completionTokens },
+  });
   push('message_stop', {});
   return events;
 }

@@ -106,7 +106,9 @@ export function createPromptCache(): PromptCache {
     account(body, promptTokens) {
       const points = breakpointsOf(body);
       let hit = -1;
-      points.forEach((p, i) => { if (seen.has(p.key)) hit = i; });
+      points.forEach((p, i) => {
+        if (seen.has(p.key)) hit = i;
+      });
       let done = hit >= 0 ? Math.min(points[hit]!.tokens, promptTokens) : 0;
       const cacheRead = done;
       let cacheWrite5m = 0;

@@ -67,7 +67,14 @@ export function planAnswer(conv: Conversation): AnswerPlan {
   if (calls.length > 0) {
     let completion = 0;
     for (const c of calls) completion += countTokens(c.name) + countTokens(c.argumentsJson);
-    return { text: '', toolCalls: calls, finish: 'tool_calls', stopSequence: undefined, promptTokens: prompt, completionTokens: completion };
+    return {
+      text: '',
+      toolCalls: calls,
+      finish: 'tool_calls',
+      stopSequence: undefined,
+      promptTokens: prompt,
+      completionTokens: completion,
+    };
   }
   let text = conv.lastUserText;
   if (conv.json !== undefined) {

@@ -9,14 +9,27 @@ import type { RequestRecorder } from './recorder.ts';
 
 export const CONTROL_PREFIX = '/__mock/';
 
-export async function handleControl(req: IncomingMessage, res: ServerResponse, path: string, faults: FaultQueue, recorder: RequestRecorder): Promise<void> {
+export async function handleControl(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  faults: FaultQueue,
+  recorder: RequestRecorder,
+): Promise<void> {
   const method = req.method ?? 'GET';
   const resource = path.slice(CONTROL_PREFIX.length);
-  if (resource === 'health' && method === 'GET') { req.resume(); sendJson(res, 200, { status: 'ok' }); return; }
+  if (resource === 'health' && method === 'GET') {
+    req.resume();
+    sendJson(res, 200, { status: 'ok' });
+    return;
+  }
   if (resource === 'faults') {
     if (method === 'POST') {
       const body = await readJsonBody(req);
-      if (body.kind !== 'json') { sendJson(res, 400, { error: 'the body must be a JSON fault object or an array of them' }); return; }
+      if (body.kind !== 'json') {
+        sendJson(res, 400, { error: 'the body must be a JSON fault object or an array of them' });
+        return;
+      }
       try {
         const list = (Array.isArray(body.value) ? body.value : [body.value]).map(validateFault);
         for (const fault of list) faults.add(fault);
@@ -28,15 +41,27 @@ export async function handleControl(req: IncomingMessage, res: ServerResponse, p
       return;
     }
     req.resume();
-    if (method === 'GET') { sendJson(res, 200, { faults: faults.list() }); return; }
-    if (method === 'DELETE') { sendJson(res, 200, { cleared: faults.clear() }); return; }
+    if (method === 'GET') {
+      sendJson(res, 200, { faults: faults.list() });
+      return;
+    }
+    if (method === 'DELETE') {
+      sendJson(res, 200, { cleared: faults.clear() });
+      return;
+    }
     sendJson(res, 405, { error: `${method} is not allowed on ${path}` }, { allow: 'GET, POST, DELETE' });
     return;
   }
   req.resume();
   if (resource === 'requests') {
-    if (method === 'GET') { sendJson(res, 200, { requests: recorder.list() }); return; }
-    if (method === 'DELETE') { sendJson(res, 200, { cleared: recorder.clear() }); return; }
+    if (method === 'GET') {
+      sendJson(res, 200, { requests: recorder.list() });
+      return;
+    }
+    if (method === 'DELETE') {
+      sendJson(res, 200, { cleared: recorder.clear() });
+      return;
+    }
     sendJson(res, 405, { error: `${method} is not allowed on ${path}` }, { allow: 'GET, DELETE' });
     return;
   }

@@ -17,9 +17,11 @@ export function embedText(text: string, dimensions: number): number[] {
   let norm = 0;
   for (let i = 0; i < dimensions; i++) {
     let t = a ^ (a << 11);
-    a = b; b = c; c = d;
+    a = b;
+    b = c;
+    c = d;
     d = (d ^ (d >>> 19) ^ (t ^ (t >>> 8))) >>> 0;
-    t = d / 0xffffffff * 2 - 1;
+    t = (d / 0xffffffff) * 2 - 1;
     raw[i] = t;
     norm += t * t;
   }

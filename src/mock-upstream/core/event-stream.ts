@@ -30,17 +30,27 @@ export interface PlayOptions {
 
 function frame(ev: StreamEvent, index: number, framing: Framing): string {
   switch (framing) {
-    case 'sse': return (ev.event !== undefined ? `event: ${ev.event}\n` : '') + `data: ${ev.data}\n\n`;
-    case 'sse-crlf': return `data: ${ev.data}\r\n\r\n`;
-    case 'json-array': return (index > 0 ? ',\r\n' : '') + ev.data;
+    case 'sse':
+      return (ev.event !== undefined ? `event: ${ev.event}\n` : '') + `data: ${ev.data}\n\n`;
+    case 'sse-crlf':
+      return `data: ${ev.data}\r\n\r\n`;
+    case 'json-array':
+      return (index > 0 ? ',\r\n' : '') + ev.data;
   }
 }
 
-export async function playStream(res: ServerResponse, events: readonly StreamEvent[], opts: PlayOptions): Promise<void> {
+export async function playStream(
+  res: ServerResponse,
+  events: readonly StreamEvent[],
+  opts: PlayOptions,
+): Promise<void> {
   if (opts.signal.aborted || res.destroyed) return;
   res.writeHead(200, { 'content-type': opts.contentType, 'cache-control': 'no-cache', ...opts.headers });
   res.flushHeaders();
-  if (opts.breakAfterEvents === 0) { await breakConnection(res); return; }
+  if (opts.breakAfterEvents === 0) {
+    await breakConnection(res);
+    return;
+  }
   if (opts.framing === 'json-array' && !(await writeWithBackpressure(res, '[', opts.signal))) return;
   let sentContent = false;
   let written = 0;
@@ -52,7 +62,10 @@ export async function playStream(res: ServerResponse, events: readonly StreamEve
     }
     if (!(await writeWithBackpressure(res, frame(ev, written, opts.framing), opts.signal))) return;
     written++;
-    if (written === opts.breakAfterEvents) { await breakConnection(res); return; }
+    if (written === opts.breakAfterEvents) {
+      await breakConnection(res);
+      return;
+    }
   }
   if (opts.framing === 'json-array' && !(await writeWithBackpressure(res, ']', opts.signal))) return;
   res.end();

@@ -6,7 +6,18 @@
 import { isObject, MOCK_PROVIDERS, type MockFault, type MockProvider } from './types.ts';
 
 const FAULT_STATUSES: ReadonlySet<number> = new Set([400, 401, 403, 404, 408, 413, 422, 429, 500, 502, 503, 504, 529]);
-const FAULT_KEYS: ReadonlySet<string> = new Set(['provider', 'model', 'times', 'status', 'retryAfterS', 'hangMs', 'breakStreamAfterEvents', 'dropConnection', 'omitUsage', 'message']);
+const FAULT_KEYS: ReadonlySet<string> = new Set([
+  'provider',
+  'model',
+  'times',
+  'status',
+  'retryAfterS',
+  'hangMs',
+  'breakStreamAfterEvents',
+  'dropConnection',
+  'omitUsage',
+  'message',
+]);
 const MAX_MESSAGE_CHARS = 4096;
 const MAX_TIMES = 1_000_000;
 const MAX_HANG_MS = 10 * 60 * 1000;
@@ -26,7 +37,18 @@ export function validateFault(input: unknown): MockFault {
     if (!FAULT_KEYS.has(key)) throw new FaultInputError(`unknown fault field "${key}"`);
   }
   const fault: MockFault = {};
-  const { provider, model, times, status, retryAfterS, hangMs, breakStreamAfterEvents, dropConnection, omitUsage, message } = input;
+  const {
+    provider,
+    model,
+    times,
+    status,
+    retryAfterS,
+    hangMs,
+    breakStreamAfterEvents,
+    dropConnection,
+    omitUsage,
+    message,
+  } = input;
   if (provider !== undefined) {
     if (typeof provider !== 'string' || !MOCK_PROVIDERS.includes(provider as MockProvider)) {
       throw new FaultInputError(`provider must be one of ${MOCK_PROVIDERS.join(', ')}`);
@@ -57,7 +79,8 @@ export function validateFault(input: unknown): MockFault {
     fault.retryAfterS = retryAfterS;
   }
   if (hangMs !== undefined) fault.hangMs = nonNegativeInteger(hangMs, 'hangMs', MAX_HANG_MS);
-  if (breakStreamAfterEvents !== undefined) fault.breakStreamAfterEvents = nonNegativeInteger(breakStreamAfterEvents, 'breakStreamAfterEvents', MAX_TIMES);
+  if (breakStreamAfterEvents !== undefined)
+    fault.breakStreamAfterEvents = nonNegativeInteger(breakStreamAfterEvents, 'breakStreamAfterEvents', MAX_TIMES);
   if (dropConnection !== undefined) {
     if (typeof dropConnection !== 'boolean') throw new FaultInputError('dropConnection must be a boolean');
     fault.dropConnection = dropConnection;
@@ -73,11 +96,20 @@ export function validateFault(input: unknown): MockFault {
     if (typeof message !== 'string' || message.length === 0 || message.length > MAX_MESSAGE_CHARS) {
       throw new FaultInputError(`message must be a string of 1 to ${MAX_MESSAGE_CHARS} characters`);
     }
-    if (fault.status === undefined) throw new FaultInputError('message needs a status (it replaces the text of that error)');
+    if (fault.status === undefined)
+      throw new FaultInputError('message needs a status (it replaces the text of that error)');
     fault.message = message;
   }
-  if (fault.status === undefined && fault.hangMs === undefined && fault.breakStreamAfterEvents === undefined && fault.dropConnection !== true && fault.omitUsage !== true) {
-    throw new FaultInputError('a fault needs at least one of status, hangMs, breakStreamAfterEvents, dropConnection, omitUsage');
+  if (
+    fault.status === undefined &&
+    fault.hangMs === undefined &&
+    fault.breakStreamAfterEvents === undefined &&
+    fault.dropConnection !== true &&
+    fault.omitUsage !== true
+  ) {
+    throw new FaultInputError(
+      'a fault needs at least one of status, hangMs, breakStreamAfterEvents, dropConnection, omitUsage',
+    );
   }
   return fault;
 }

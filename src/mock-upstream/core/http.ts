@@ -18,7 +18,11 @@ export function withErrorMessage(reply: ErrorReply, message: string): ErrorReply
   const body = reply.body as Record<string, unknown> | null;
   if (body === null || typeof body !== 'object') return reply;
   const error = body['error'];
-  if (error !== null && typeof error === 'object' && typeof (error as Record<string, unknown>)['message'] === 'string') {
+  if (
+    error !== null &&
+    typeof error === 'object' &&
+    typeof (error as Record<string, unknown>)['message'] === 'string'
+  ) {
     return { ...reply, body: { ...body, error: { ...(error as Record<string, unknown>), message } } };
   }
   if (typeof body['message'] === 'string') return { ...reply, body: { ...body, message } };
@@ -47,7 +51,13 @@ export async function readJsonBody(req: IncomingMessage): Promise<BodyResult> {
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Readonly<Record<string, string>>, contentType = 'application/json'): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers?: Readonly<Record<string, string>>,
+  contentType = 'application/json',
+): void {
   if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(body);
   res.writeHead(status, {
@@ -67,8 +77,14 @@ export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return Promise.resolve(false);
   if (ms <= 0) return Promise.resolve(true);
   return new Promise((resolve) => {
-    const onAbort = (): void => { clearTimeout(timer); resolve(false); };
-    const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(true); }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }
@@ -96,8 +112,15 @@ export async function writeWithBackpressure(res: ServerResponse, chunk: string, 
 export function breakConnection(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
     const socket = res.socket;
-    const destroy = (): void => { socket?.destroy(); res.destroy(); resolve(); };
-    if (res.destroyed || socket === null || !res.headersSent) { destroy(); return; }
+    const destroy = (): void => {
+      socket?.destroy();
+      res.destroy();
+      resolve();
+    };
+    if (res.destroyed || socket === null || !res.headersSent) {
+      destroy();
+      return;
+    }
     // http uncorks on the next tick; only then is writableLength the true backlog
     setImmediate(() => {
       if (socket.writableLength === 0) destroy();

@@ -1,8 +1,9 @@
 /** The contract between the emulator's server and each emulated provider. */
+
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorReply } from './http.ts';
 import type { MockProvider, Timing } from './types.ts';
-import { timingSafeEqual, createHash } from 'node:crypto';
 
 export interface RouteMatch {
   /** The provider's operation, e.g. 'chat', 'embeddings', 'models', 'generateContent'. */

@@ -2,7 +2,14 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RecordedRequest } from './types.ts';
 
-const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'x-api-key', 'x-goog-api-key', 'api-key', 'cookie', 'proxy-authorization']);
+const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set([
+  'authorization',
+  'x-api-key',
+  'x-goog-api-key',
+  'api-key',
+  'cookie',
+  'proxy-authorization',
+]);
 
 export interface RequestRecorder {
   /** Records a request; the returned entry can still be marked `aborted`. */

@@ -2,7 +2,12 @@
 import { breakConnection, sendJson } from './http.ts';
 import type { Exchange } from './provider.ts';
 
-export async function respondJson(ex: Exchange, body: unknown, headers?: Readonly<Record<string, string>>, contentType = 'application/json'): Promise<void> {
+export async function respondJson(
+  ex: Exchange,
+  body: unknown,
+  headers?: Readonly<Record<string, string>>,
+  contentType = 'application/json',
+): Promise<void> {
   if (ex.signal.aborted) return;
   if (ex.breakAfterEvents === undefined) {
     sendJson(ex.res, 200, body, headers, contentType);

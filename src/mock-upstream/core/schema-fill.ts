@@ -23,7 +23,7 @@ function resolveRef(ref: string, root: JsonObject): unknown {
 
 function schemaType(schema: JsonObject): string | undefined {
   const t = schema['type'];
-  const first = Array.isArray(t) ? t.find((x) => typeof x === 'string' && x.toLowerCase() !== 'null') ?? t[0] : t;
+  const first = Array.isArray(t) ? (t.find((x) => typeof x === 'string' && x.toLowerCase() !== 'null') ?? t[0]) : t;
   if (typeof first === 'string') return first.toLowerCase();
   if (isObject(schema['properties'])) return 'object';
   if (schema['items'] !== undefined) return 'array';
@@ -43,14 +43,22 @@ function fill(schema: unknown, text: string, root: JsonObject, depth: number): u
     }
   }
   switch (schemaType(schema)) {
-    case 'string': return text;
-    case 'integer': return boundedNumber(schema, true);
-    case 'number': return boundedNumber(schema, false);
-    case 'boolean': return true;
-    case 'null': return null;
-    case 'array': return [fill(schema['items'], text, root, depth + 1)];
-    case 'object': return fillObject(schema, text, root, depth);
-    default: return text;
+    case 'string':
+      return text;
+    case 'integer':
+      return boundedNumber(schema, true);
+    case 'number':
+      return boundedNumber(schema, false);
+    case 'boolean':
+      return true;
+    case 'null':
+      return null;
+    case 'array':
+      return [fill(schema['items'], text, root, depth + 1)];
+    case 'object':
+      return fillObject(schema, text, root, depth);
+    default:
+      return text;
   }
 }
 

@@ -1,8 +1,8 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { countTokens, splitIntoPieces, truncateToTokens } from './tokenizer.ts';
-import { fillSchema } from './schema-fill.ts';
+import { describe, it } from 'node:test';
 import { embedText } from './embedding.ts';
+import { fillSchema } from './schema-fill.ts';
+import { countTokens, splitIntoPieces, truncateToTokens } from './tokenizer.ts';
 
 describe('tokenizer', () => {
   it('counts word runs and punctuation runs', () => {
@@ -18,7 +18,10 @@ describe('tokenizer', () => {
       for (const per of [1, 2, 3, 10]) {
         const pieces = splitIntoPieces(text, per);
         assert.equal(pieces.join(''), text);
-        assert.equal(pieces.reduce((n, p) => n + countTokens(p), 0), countTokens(text));
+        assert.equal(
+          pieces.reduce((n, p) => n + countTokens(p), 0),
+          countTokens(text),
+        );
         pieces.slice(0, -1).forEach((p) => assert.equal(countTokens(p), per));
       }
     }
@@ -36,14 +39,29 @@ describe('schema filling', () => {
     const schema = {
       type: 'object',
       properties: {
-        s: { type: 'string' }, n: { type: 'number', minimum: 5 }, i: { type: 'integer', maximum: 0 }, b: { type: 'boolean' },
-        e: { enum: ['x', 'y'] }, u: { anyOf: [{ type: 'null' }, { type: 'string' }] }, r: { $ref: '#/$defs/pt' }, opt: { type: 'string' },
+        s: { type: 'string' },
+        n: { type: 'number', minimum: 5 },
+        i: { type: 'integer', maximum: 0 },
+        b: { type: 'boolean' },
+        e: { enum: ['x', 'y'] },
+        u: { anyOf: [{ type: 'null' }, { type: 'string' }] },
+        r: { $ref: '#/$defs/pt' },
+        opt: { type: 'string' },
         list: { type: 'array', items: { type: 'integer' } },
       },
       required: ['s', 'n', 'i', 'b', 'e', 'u', 'r', 'list'],
       $defs: { pt: { type: 'object', properties: { x: { type: 'number' } }, required: ['x'] } },
     };
-    assert.deepEqual(fillSchema(schema, 'hi'), { s: 'hi', n: 5, i: 0, b: true, e: 'x', u: 'hi', r: { x: 1 }, list: [1] });
+    assert.deepEqual(fillSchema(schema, 'hi'), {
+      s: 'hi',
+      n: 5,
+      i: 0,
+      b: true,
+      e: 'x',
+      u: 'hi',
+      r: { x: 1 },
+      list: [1],
+    });
   });
 });
 

@@ -1,7 +1,13 @@
 /** Shared types of the provider emulator. */
 export type MockProvider = 'openai' | 'openai-compatible' | 'anthropic' | 'gemini' | 'mistral';
 
-export const MOCK_PROVIDERS: readonly MockProvider[] = ['openai', 'openai-compatible', 'anthropic', 'gemini', 'mistral'];
+export const MOCK_PROVIDERS: readonly MockProvider[] = [
+  'openai',
+  'openai-compatible',
+  'anthropic',
+  'gemini',
+  'mistral',
+];
 
 export interface MockUpstreamOptions {
   /** Default 127.0.0.1. */

@@ -17,7 +17,10 @@ function contentText(content: unknown): string {
 }
 
 function userText(content: JsonObject): string | undefined {
-  const texts = arrayField(content, 'parts').filter(isObject).filter((p) => typeof p['text'] === 'string').map((p) => p['text'] as string);
+  const texts = arrayField(content, 'parts')
+    .filter(isObject)
+    .filter((p) => typeof p['text'] === 'string')
+    .map((p) => p['text'] as string);
   return texts.length > 0 ? texts.join('\n') : undefined;
 }
 
@@ -25,7 +28,8 @@ function declarations(body: JsonObject): ToolSpec[] {
   const out: ToolSpec[] = [];
   for (const tool of arrayField(body, 'tools')) {
     for (const decl of arrayField(tool, 'functionDeclarations')) {
-      if (isObject(decl) && typeof decl['name'] === 'string') out.push({ name: decl['name'], schema: field(decl, 'parameters') ?? field(decl, 'parametersJsonSchema') });
+      if (isObject(decl) && typeof decl['name'] === 'string')
+        out.push({ name: decl['name'], schema: field(decl, 'parameters') ?? field(decl, 'parametersJsonSchema') });
     }
   }
   return out;
@@ -41,7 +45,10 @@ export function geminiConversation(body: JsonObject): Conversation {
   for (let i = contents.length - 1; i >= 0; i--) {
     const c = contents[i] as JsonObject;
     const text = isUser(c) ? userText(c) : undefined;
-    if (text !== undefined) { lastUserText = text; break; }
+    if (text !== undefined) {
+      lastUserText = text;
+      break;
+    }
   }
   const last = contents[contents.length - 1];
   let tools = declarations(body);

@@ -5,7 +5,9 @@ import { isObject, type JsonObject } from '../core/types.ts';
 import { invalidArgument } from './errors.ts';
 import { arrayField, field } from './fields.ts';
 
-export type EmbedOutcome = { readonly ok: true; readonly body: JsonObject } | { readonly ok: false; readonly error: ErrorReply };
+export type EmbedOutcome =
+  | { readonly ok: true; readonly body: JsonObject }
+  | { readonly ok: false; readonly error: ErrorReply };
 
 function embedOne(request: unknown, where: string): { values: number[] } | ErrorReply {
   const content = field(request, 'content');
@@ -27,13 +29,19 @@ export function geminiEmbedContent(body: unknown): EmbedOutcome {
 
 export function geminiBatchEmbed(body: unknown, urlModel: string): EmbedOutcome {
   const requests = field(body, 'requests');
-  if (!Array.isArray(requests) || requests.length === 0) return { ok: false, error: invalidArgument('* BatchEmbedContentsRequest.requests: requests is not specified\n') };
+  if (!Array.isArray(requests) || requests.length === 0)
+    return { ok: false, error: invalidArgument('* BatchEmbedContentsRequest.requests: requests is not specified\n') };
   const embeddings: { values: number[] }[] = [];
   for (let i = 0; i < requests.length; i++) {
     const where = `BatchEmbedContentsRequest.requests[${i}]`;
     const model = field(requests[i], 'model');
     if (model !== undefined && model !== `models/${urlModel}`) {
-      return { ok: false, error: invalidArgument(`* ${where}.model: model must match the model in the request URL (models/${urlModel}).\n`) };
+      return {
+        ok: false,
+        error: invalidArgument(
+          `* ${where}.model: model must match the model in the request URL (models/${urlModel}).\n`,
+        ),
+      };
     }
     const out = embedOne(requests[i], where);
     if (!('values' in out)) return { ok: false, error: out };

@@ -17,11 +17,20 @@ function finishReason(plan: AnswerPlan): string {
 
 function usage(plan: AnswerPlan, choices: number): JsonObject {
   const completion = plan.completionTokens * choices;
-  return { prompt_tokens: plan.promptTokens, completion_tokens: completion, total_tokens: plan.promptTokens + completion };
+  return {
+    prompt_tokens: plan.promptTokens,
+    completion_tokens: completion,
+    total_tokens: plan.promptTokens + completion,
+  };
 }
 
 function toolCalls(plan: AnswerPlan, ids: MistralIds): JsonObject[] {
-  return plan.toolCalls.map((c, index) => ({ id: ids.callIds[index] ?? '', type: 'function', function: { name: c.name, arguments: c.argumentsJson }, index }));
+  return plan.toolCalls.map((c, index) => ({
+    id: ids.callIds[index] ?? '',
+    type: 'function',
+    function: { name: c.name, arguments: c.argumentsJson },
+    index,
+  }));
 }
 
 export function mistralChatBody(plan: AnswerPlan, choices: number, ids: MistralIds): JsonObject {
@@ -34,17 +43,39 @@ export function mistralChatBody(plan: AnswerPlan, choices: number, ids: MistralI
     created: ids.created,
     choices: Array.from({ length: choices }, (_, index) => ({
       index,
-      message: { role: 'assistant', tool_calls: hasCalls ? toolCalls(plan, ids) : null, content: hasCalls ? '' : plan.text, prefix: false },
+      message: {
+        role: 'assistant',
+        tool_calls: hasCalls ? toolCalls(plan, ids) : null,
+        content: hasCalls ? '' : plan.text,
+        prefix: false,
+      },
       finish_reason: finishReason(plan),
     })),
   };
 }
 
 /** Tool calls stream whole (one chunk), unlike OpenAI's argument fragments. */
-export function mistralChatEvents(plan: AnswerPlan, choices: number, ids: MistralIds, chunkTokens: number): StreamEvent[] {
+export function mistralChatEvents(
+  plan: AnswerPlan,
+  choices: number,
+  ids: MistralIds,
+  chunkTokens: number,
+): StreamEvent[] {
   const events: StreamEvent[] = [];
-  const chunk = (index: number, delta: JsonObject, finish: string | null, content: boolean, withUsage = false): void => {
-    const body: JsonObject = { id: ids.id, object: 'chat.completion.chunk', created: ids.created, model: ids.model, choices: [{ index, delta, finish_reason: finish }] };
+  const chunk = (
+    index: number,
+    delta: JsonObject,
+    finish: string | null,
+    content: boolean,
+    withUsage = false,
+  ): void => {
+    const body: JsonObject = {
+      id: ids.id,
+      object: 'chat.completion.chunk',
+      created: ids.created,
+      model: ids.model,
+      choices: [{ index, delta, finish_reason: finish }],
+    };
     if (withUsage) body['usage'] = usage(plan, choices);
     events.push({ data: JSON.stringify(body), content });
   };

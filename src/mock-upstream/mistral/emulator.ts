@@ -4,12 +4,19 @@ import { planAnswer } from '../core/answer.ts';
 import { DEFAULT_EMBEDDING_DIMENSIONS, embedText, toBase64Float32 } from '../core/embedding.ts';
 import { playStream } from '../core/event-stream.ts';
 import { sendError } from '../core/http.ts';
-import { bearerToken, nowSeconds, sameSecret, sequenceId, type Exchange, type ProviderEmulator } from '../core/provider.ts';
+import {
+  bearerToken,
+  type Exchange,
+  nowSeconds,
+  type ProviderEmulator,
+  sameSecret,
+  sequenceId,
+} from '../core/provider.ts';
 import { respondJson } from '../core/respond.ts';
 import { countTokens } from '../core/tokenizer.ts';
 import { isObject, type JsonObject } from '../core/types.ts';
 import { chatConversation } from '../openai/messages.ts';
-import { mistralChatBody, mistralChatEvents, type MistralIds } from './answer.ts';
+import { type MistralIds, mistralChatBody, mistralChatEvents } from './answer.ts';
 import { mistralError, mistralFaultError, UNAUTHORIZED } from './errors.ts';
 import { validateMistralChat, validateMistralEmbeddings } from './validate.ts';
 
@@ -19,13 +26,19 @@ const ALPHANUMERIC = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345
 /** Mistral tool call ids are exactly nine letters or digits. */
 function toolCallId(n: number): string {
   let out = '';
-  for (let i = 0; i < 9; i++) { out = (ALPHANUMERIC[n % 62] as string) + out; n = Math.floor(n / 62); }
+  for (let i = 0; i < 9; i++) {
+    out = (ALPHANUMERIC[n % 62] as string) + out;
+    n = Math.floor(n / 62);
+  }
   return out;
 }
 
 async function handleChat(ex: Exchange): Promise<void> {
   const invalid = validateMistralChat(ex.body);
-  if (invalid !== undefined) { sendError(ex.res, invalid); return; }
+  if (invalid !== undefined) {
+    sendError(ex.res, invalid);
+    return;
+  }
   const body = ex.body as JsonObject;
   const max = body['max_tokens'];
   const plan = planAnswer(chatConversation(body, typeof max === 'number' ? max : undefined));
@@ -37,15 +50,25 @@ async function handleChat(ex: Exchange): Promise<void> {
     model: body['model'] as string,
     callIds: plan.toolCalls.map((_c, i) => toolCallId(seq * 4 + i)),
   };
-  if (!ex.stream) { await respondJson(ex, mistralChatBody(plan, choices, ids)); return; }
+  if (!ex.stream) {
+    await respondJson(ex, mistralChatBody(plan, choices, ids));
+    return;
+  }
   await playStream(ex.res, mistralChatEvents(plan, choices, ids, ex.timing.chunkTokens), {
-    timing: ex.timing, signal: ex.signal, breakAfterEvents: ex.breakAfterEvents, framing: 'sse', contentType: 'text/event-stream; charset=utf-8',
+    timing: ex.timing,
+    signal: ex.signal,
+    breakAfterEvents: ex.breakAfterEvents,
+    framing: 'sse',
+    contentType: 'text/event-stream; charset=utf-8',
   });
 }
 
 async function handleEmbeddings(ex: Exchange): Promise<void> {
   const invalid = validateMistralEmbeddings(ex.body);
-  if (invalid !== undefined) { sendError(ex.res, invalid); return; }
+  if (invalid !== undefined) {
+    sendError(ex.res, invalid);
+    return;
+  }
   const body = ex.body as JsonObject;
   const inputs = typeof body['input'] === 'string' ? [body['input']] : (body['input'] as string[]);
   const dims = typeof body['output_dimension'] === 'number' ? body['output_dimension'] : DEFAULT_EMBEDDING_DIMENSIONS;
@@ -57,7 +80,10 @@ async function handleEmbeddings(ex: Exchange): Promise<void> {
     return { object: 'embedding', embedding: base64 ? toBase64Float32(vector) : vector, index };
   });
   await respondJson(ex, {
-    id: sequenceId(ex.nextId(), 32), object: 'list', data, model: body['model'],
+    id: sequenceId(ex.nextId(), 32),
+    object: 'list',
+    data,
+    model: body['model'],
     usage: { prompt_tokens: tokens, total_tokens: tokens, completion_tokens: 0 },
   });
 }
@@ -84,12 +110,15 @@ export function createMistralEmulator(opts: { readonly prefix: string; readonly 
     notFound: () => ({ status: 404, body: { detail: 'Not Found' } }),
     async handle(ex) {
       switch (ex.route.endpoint) {
-        case 'chat': return handleChat(ex);
-        case 'embeddings': return handleEmbeddings(ex);
-        default: return respondJson(ex, {
-          object: 'list',
-          data: MISTRAL_MODELS.map((id) => ({ id, object: 'model', created: 1_700_000_000, owned_by: 'mistralai' })),
-        });
+        case 'chat':
+          return handleChat(ex);
+        case 'embeddings':
+          return handleEmbeddings(ex);
+        default:
+          return respondJson(ex, {
+            object: 'list',
+            data: MISTRAL_MODELS.map((id) => ({ id, object: 'model', created: 1_700_000_000, owned_by: 'mistralai' })),
+          });
       }
     },
   };

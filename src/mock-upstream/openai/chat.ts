@@ -25,14 +25,24 @@ export function openAiUsage(plan: AnswerPlan, choices: number): JsonObject {
     completion_tokens: completion,
     total_tokens: plan.promptTokens + completion,
     prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-    completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
   };
 }
 
 export function openAiChatBody(plan: AnswerPlan, choices: number, ids: ChatAnswerIds): JsonObject {
   const list: JsonObject[] = [];
   for (let index = 0; index < choices; index++) {
-    const message: JsonObject = { role: 'assistant', content: plan.toolCalls.length > 0 ? null : plan.text, refusal: null, annotations: [] };
+    const message: JsonObject = {
+      role: 'assistant',
+      content: plan.toolCalls.length > 0 ? null : plan.text,
+      refusal: null,
+      annotations: [],
+    };
     if (plan.toolCalls.length > 0) {
       message['tool_calls'] = plan.toolCalls.map((c, i) => ({
         id: ids.callIds[index]?.[i] ?? '',
@@ -59,22 +69,49 @@ export function openAiChatBody(plan: AnswerPlan, choices: number, ids: ChatAnswe
  * per choice, then — with stream_options.include_usage — a usage chunk with `choices: []`
  * (all earlier chunks carry `usage: null`), then `[DONE]`.
  */
-export function openAiChatEvents(plan: AnswerPlan, choices: number, ids: ChatAnswerIds, includeUsage: boolean, chunkTokens: number): StreamEvent[] {
+export function openAiChatEvents(
+  plan: AnswerPlan,
+  choices: number,
+  ids: ChatAnswerIds,
+  includeUsage: boolean,
+  chunkTokens: number,
+): StreamEvent[] {
   const events: StreamEvent[] = [];
   const chunk = (choiceList: JsonObject[], content: boolean, usage?: JsonObject): void => {
-    const body: JsonObject = { id: ids.id, object: 'chat.completion.chunk', created: ids.created, model: ids.model, service_tier: 'default', system_fingerprint: SYSTEM_FINGERPRINT, choices: choiceList };
+    const body: JsonObject = {
+      id: ids.id,
+      object: 'chat.completion.chunk',
+      created: ids.created,
+      model: ids.model,
+      service_tier: 'default',
+      system_fingerprint: SYSTEM_FINGERPRINT,
+      choices: choiceList,
+    };
     if (includeUsage) body['usage'] = usage ?? null;
     events.push({ data: JSON.stringify(body), content });
   };
-  const delta = (index: number, d: JsonObject, finish: string | null = null): JsonObject => ({ index, delta: d, logprobs: null, finish_reason: finish });
+  const delta = (index: number, d: JsonObject, finish: string | null = null): JsonObject => ({
+    index,
+    delta: d,
+    logprobs: null,
+    finish_reason: finish,
+  });
   for (let index = 0; index < choices; index++) {
     if (plan.toolCalls.length === 0) {
       chunk([delta(index, { role: 'assistant', content: '', refusal: null })], false);
       for (const piece of splitIntoPieces(plan.text, chunkTokens)) chunk([delta(index, { content: piece })], true);
     } else {
       plan.toolCalls.forEach((call, i) => {
-        const header = { index: i, id: ids.callIds[index]?.[i] ?? '', type: 'function', function: { name: call.name, arguments: '' } };
-        const d: JsonObject = i === 0 ? { role: 'assistant', content: null, tool_calls: [header], refusal: null } : { tool_calls: [header] };
+        const header = {
+          index: i,
+          id: ids.callIds[index]?.[i] ?? '',
+          type: 'function',
+          function: { name: call.name, arguments: '' },
+        };
+        const d: JsonObject =
+          i === 0
+            ? { role: 'assistant', content: null, tool_calls: [header], refusal: null }
+            : { tool_calls: [header] };
         chunk([delta(index, d)], false);
         for (const piece of splitIntoPieces(call.argumentsJson, chunkTokens)) {
           chunk([delta(index, { tool_calls: [{ index: i, function: { arguments: piece } }] })], true);

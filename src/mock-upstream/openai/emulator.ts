@@ -1,17 +1,32 @@
 /** The OpenAI (and generic OpenAI-compatible) emulator: chat completions, embeddings, models. */
 import type { IncomingMessage } from 'node:http';
+import { loadTokenCounter, openAiEncodingFor, type TokenCounter } from '../../providers/openai/tokenizer.ts';
 import { planAnswer } from '../core/answer.ts';
 import { playStream } from '../core/event-stream.ts';
-import { sendError, type ErrorReply } from '../core/http.ts';
-import { bearerToken, nowSeconds, sameSecret, sequenceId, type Exchange, type ProviderEmulator, type RouteMatch } from '../core/provider.ts';
+import { type ErrorReply, sendError } from '../core/http.ts';
+import {
+  bearerToken,
+  type Exchange,
+  nowSeconds,
+  type ProviderEmulator,
+  type RouteMatch,
+  sameSecret,
+  sequenceId,
+} from '../core/provider.ts';
 import { respondJson } from '../core/respond.ts';
 import { isObject, type MockProvider } from '../core/types.ts';
-import { openAiChatBody, openAiChatEvents, type ChatAnswerIds } from './chat.ts';
+import { type ChatAnswerIds, openAiChatBody, openAiChatEvents } from './chat.ts';
 import { openAiEmbeddings } from './embeddings.ts';
-import { invalidRequest, MALFORMED_JSON_MESSAGE, MISSING_KEY_MESSAGE, openAiError, openAiFaultError, WRONG_KEY_MESSAGE } from './errors.ts';
+import {
+  invalidRequest,
+  MALFORMED_JSON_MESSAGE,
+  MISSING_KEY_MESSAGE,
+  openAiError,
+  openAiFaultError,
+  WRONG_KEY_MESSAGE,
+} from './errors.ts';
 import { chatConversation } from './messages.ts';
 import { validateOpenAiChat } from './validate-chat.ts';
-import { loadTokenCounter, openAiEncodingFor, type TokenCounter } from '../../providers/openai/tokenizer.ts';
 
 const OPENAI_MODELS = ['gpt-4o', 'gpt-4o-mini', 'gpt-4.1', 'text-embedding-3-small', 'text-embedding-3-large'];
 
@@ -38,7 +53,10 @@ function modelObject(id: string): Record<string, unknown> {
 
 async function handleChat(ex: Exchange): Promise<void> {
   const invalid = validateOpenAiChat(ex.body);
-  if (invalid !== undefined) { sendError(ex.res, invalid); return; }
+  if (invalid !== undefined) {
+    sendError(ex.res, invalid);
+    return;
+  }
   const body = ex.body as Record<string, unknown>;
   const maxTokens = (body['max_completion_tokens'] ?? body['max_tokens'] ?? undefined) as number | undefined;
   const plan = planAnswer(chatConversation(body, maxTokens ?? undefined, await modelTokenizer(body['model'])));
@@ -48,7 +66,9 @@ async function handleChat(ex: Exchange): Promise<void> {
     id: `chatcmpl-mock${sequenceId(seq, 12)}`,
     created: nowSeconds(),
     model: body['model'] as string,
-    callIds: Array.from({ length: choices }, (_, c) => plan.toolCalls.map((_call, i) => `call_mock${sequenceId(seq, 8)}${c}${i}`)),
+    callIds: Array.from({ length: choices }, (_, c) =>
+      plan.toolCalls.map((_call, i) => `call_mock${sequenceId(seq, 8)}${c}${i}`),
+    ),
   };
   const headers = { 'x-request-id': `req_mock${sequenceId(seq, 12)}` };
   if (!ex.stream) {
@@ -60,7 +80,12 @@ async function handleChat(ex: Exchange): Promise<void> {
   const options = body['stream_options'];
   const includeUsage = isObject(options) && options['include_usage'] === true && ex.omitUsage !== true;
   await playStream(ex.res, openAiChatEvents(plan, choices, ids, includeUsage, ex.timing.chunkTokens), {
-    timing: ex.timing, signal: ex.signal, breakAfterEvents: ex.breakAfterEvents, framing: 'sse', contentType: 'text/event-stream; charset=utf-8', headers,
+    timing: ex.timing,
+    signal: ex.signal,
+    breakAfterEvents: ex.breakAfterEvents,
+    framing: 'sse',
+    contentType: 'text/event-stream; charset=utf-8',
+    headers,
   });
 }
 
@@ -73,7 +98,8 @@ export function createOpenAiEmulator(opts: OpenAiEmulatorOptions): ProviderEmula
       if (method === 'POST' && subpath === '/embeddings') return { endpoint: 'embeddings', needsBody: true };
       if (method === 'GET' && subpath === '/models') return { endpoint: 'models', needsBody: false };
       const m = /^\/models\/([^/]+)$/.exec(subpath);
-      if (method === 'GET' && m !== null) return { endpoint: 'model', model: decodeURIComponent(m[1] as string), needsBody: false };
+      if (method === 'GET' && m !== null)
+        return { endpoint: 'model', model: decodeURIComponent(m[1] as string), needsBody: false };
       return undefined;
     },
     modelOf(route, body) {
@@ -87,7 +113,9 @@ export function createOpenAiEmulator(opts: OpenAiEmulatorOptions): ProviderEmula
       if (opts.key === '') return undefined;
       const token = bearerToken(req);
       if (token === undefined) return openAiError(401, MISSING_KEY_MESSAGE, 'invalid_request_error');
-      return sameSecret(token, opts.key) ? undefined : openAiError(401, WRONG_KEY_MESSAGE, 'invalid_request_error', null, 'invalid_api_key');
+      return sameSecret(token, opts.key)
+        ? undefined
+        : openAiError(401, WRONG_KEY_MESSAGE, 'invalid_request_error', null, 'invalid_api_key');
     },
     faultError: openAiFaultError,
     malformedJson: () => invalidRequest(MALFORMED_JSON_MESSAGE),
@@ -95,7 +123,8 @@ export function createOpenAiEmulator(opts: OpenAiEmulatorOptions): ProviderEmula
     notFound: (what) => openAiError(404, `Invalid URL (${what})`, 'invalid_request_error'),
     async handle(ex) {
       switch (ex.route.endpoint) {
-        case 'chat': return handleChat(ex);
+        case 'chat':
+          return handleChat(ex);
         case 'embeddings': {
           const count = isObject(ex.body) ? await modelTokenizer(ex.body['model']) : undefined;
           const outcome = openAiEmbeddings(ex.body, count);
@@ -103,8 +132,10 @@ export function createOpenAiEmulator(opts: OpenAiEmulatorOptions): ProviderEmula
           else sendError(ex.res, outcome.error);
           return;
         }
-        case 'models': return respondJson(ex, { object: 'list', data: OPENAI_MODELS.map(modelObject) });
-        default: return respondJson(ex, modelObject(ex.route.model ?? ''));
+        case 'models':
+          return respondJson(ex, { object: 'list', data: OPENAI_MODELS.map(modelObject) });
+        default:
+          return respondJson(ex, modelObject(ex.route.model ?? ''));
       }
     },
   };

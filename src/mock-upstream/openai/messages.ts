@@ -81,12 +81,19 @@ export function openAiPromptTokens(messageTexts: readonly string[], count: (text
  * Builds the Conversation of an already-validated OpenAI-style chat body. With `count` (the
  * model's own tokenizer), the prompt is counted the way OpenAI counts it.
  */
-export function chatConversation(body: JsonObject, maxTokens: number | undefined, count?: (text: string) => number): Conversation {
+export function chatConversation(
+  body: JsonObject,
+  maxTokens: number | undefined,
+  count?: (text: string) => number,
+): Conversation {
   const messages = (body['messages'] as unknown[]).filter(isObject);
   let lastUserText = '';
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i] as JsonObject;
-    if (m['role'] === 'user') { lastUserText = contentText(m['content']); break; }
+    if (m['role'] === 'user') {
+      lastUserText = contentText(m['content']);
+      break;
+    }
   }
   const last = messages[messages.length - 1];
   const messageTexts = messages.map(countableText);

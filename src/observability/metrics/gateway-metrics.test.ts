@@ -1,9 +1,10 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { parseConfig } from '../../config/load.ts';
-import { createGatewayMetrics, type BreakerStateName } from './gateway-metrics.ts';
+import { type BreakerStateName, createGatewayMetrics } from './gateway-metrics.ts';
 
-const config = parseConfig(`
+const config = parseConfig(
+  `
 providers:
   openai: { kind: openai, base_url: "https://api.openai.com/v1" }
   claude: { kind: anthropic, base_url: "https://api.anthropic.com/v1" }
@@ -13,10 +14,18 @@ models:
     targets:
       - { provider: claude, model: claude-sonnet-4-5 }
       - { provider: openai, model: gpt-4o-mini, priority: 1 }
-`, '<test>', {});
+`,
+  '<test>',
+  {},
+);
 
 function make(breakers: Array<{ provider: string; model: string; state: BreakerStateName }> = [], inFlight = 0) {
-  return createGatewayMetrics({ config, breakerStates: () => breakers, inFlight: () => inFlight, defaultMetrics: false });
+  return createGatewayMetrics({
+    config,
+    breakerStates: () => breakers,
+    inFlight: () => inFlight,
+    defaultMetrics: false,
+  });
 }
 
 async function series(metrics: ReturnType<typeof make>, name: string): Promise<string[]> {
@@ -24,7 +33,14 @@ async function series(metrics: ReturnType<typeof make>, name: string): Promise<s
   return body.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
 }
 
-const ok = { route: '/v1/chat/completions', provider: 'openai', status: 200, aborted: false, code: undefined, durationS: 0.05 };
+const ok = {
+  route: '/v1/chat/completions',
+  provider: 'openai',
+  status: 200,
+  aborted: false,
+  code: undefined,
+  durationS: 0.05,
+};
 
 test('requests are counted by route, model, provider, status class and code', async () => {
   const m = make();
@@ -32,31 +48,55 @@ test('requests are counted by route, model, provider, status class and code', as
   m.observeRequest({ ...ok, model: 'gpt' });
   m.observeRequest({ ...ok, model: 'gpt', status: 429, code: 'upstream.rate_limited' });
   const lines = await series(m, 'portcullis_http_requests_total');
-  assert.ok(lines.includes('portcullis_http_requests_total{route="/v1/chat/completions",model="gpt",provider="openai",status_class="2xx",code="none"} 2'), lines.join('\n'));
-  assert.ok(lines.includes('portcullis_http_requests_total{route="/v1/chat/completions",model="gpt",provider="openai",status_class="4xx",code="upstream.rate_limited"} 1'));
+  assert.ok(
+    lines.includes(
+      'portcullis_http_requests_total{route="/v1/chat/completions",model="gpt",provider="openai",status_class="2xx",code="none"} 2',
+    ),
+    lines.join('\n'),
+  );
+  assert.ok(
+    lines.includes(
+      'portcullis_http_requests_total{route="/v1/chat/completions",model="gpt",provider="openai",status_class="4xx",code="upstream.rate_limited"} 1',
+    ),
+  );
   const count = await series(m, 'portcullis_http_request_duration_seconds_count');
-  assert.ok(count.includes('portcullis_http_request_duration_seconds_count{route="/v1/chat/completions",model="gpt",status_class="2xx"} 2'));
+  assert.ok(
+    count.includes(
+      'portcullis_http_request_duration_seconds_count{route="/v1/chat/completions",model="gpt",status_class="2xx"} 2',
+    ),
+  );
 });
 
 test('a model, provider, code or route the config does not know never creates a series of its own', async () => {
   const m = make();
   for (let i = 0; i < 50; i++) {
     m.observeRequest({
-      route: `/v1/evil/${i}`, model: `client-typed-model-${i}`, provider: `prov-${i}`, status: 404,
-      aborted: false, code: `made.up.${i}`, durationS: 0.001,
+      route: `/v1/evil/${i}`,
+      model: `client-typed-model-${i}`,
+      provider: `prov-${i}`,
+      status: 404,
+      aborted: false,
+      code: `made.up.${i}`,
+      durationS: 0.001,
     });
     m.observeTokens(`client-typed-model-${i}`, 'openai', 10, 5);
     m.observeAttempt(`prov-${i}`, `model-${i}`, `weird-${i}`, 0.01);
     m.observeAuthFailure(`reason-${i}`);
   }
   const requests = await series(m, 'portcullis_http_requests_total');
-  assert.deepEqual(requests, ['portcullis_http_requests_total{route="other",model="other",provider="other",status_class="4xx",code="other"} 50']);
+  assert.deepEqual(requests, [
+    'portcullis_http_requests_total{route="other",model="other",provider="other",status_class="4xx",code="other"} 50',
+  ]);
   assert.deepEqual(await series(m, 'portcullis_tokens_total'), [
     'portcullis_tokens_total{model="other",provider="openai",direction="prompt"} 500',
     'portcullis_tokens_total{model="other",provider="openai",direction="completion"} 250',
   ]);
-  assert.deepEqual(await series(m, 'portcullis_upstream_attempts_total'), ['portcullis_upstream_attempts_total{provider="other",model="other",result="other"} 50']);
-  assert.deepEqual(await series(m, 'portcullis_auth_failures_total'), ['portcullis_auth_failures_total{reason="other"} 50']);
+  assert.deepEqual(await series(m, 'portcullis_upstream_attempts_total'), [
+    'portcullis_upstream_attempts_total{provider="other",model="other",result="other"} 50',
+  ]);
+  assert.deepEqual(await series(m, 'portcullis_auth_failures_total'), [
+    'portcullis_auth_failures_total{reason="other"} 50',
+  ]);
   const { body } = await m.scrape();
   assert.doesNotMatch(body, /client-typed|evil|made\.up|prov-|reason-/);
 });
@@ -66,8 +106,16 @@ test('missing model or provider is "none"; aborted requests have their own statu
   m.observeRequest({ ...ok, model: undefined, provider: undefined, status: 401, code: 'auth.invalid_key' });
   m.observeRequest({ ...ok, model: 'smart', provider: 'claude', status: 200, aborted: true });
   const lines = await series(m, 'portcullis_http_requests_total');
-  assert.ok(lines.includes('portcullis_http_requests_total{route="/v1/chat/completions",model="none",provider="none",status_class="4xx",code="auth.invalid_key"} 1'));
-  assert.ok(lines.includes('portcullis_http_requests_total{route="/v1/chat/completions",model="smart",provider="claude",status_class="aborted",code="none"} 1'));
+  assert.ok(
+    lines.includes(
+      'portcullis_http_requests_total{route="/v1/chat/completions",model="none",provider="none",status_class="4xx",code="auth.invalid_key"} 1',
+    ),
+  );
+  assert.ok(
+    lines.includes(
+      'portcullis_http_requests_total{route="/v1/chat/completions",model="smart",provider="claude",status_class="aborted",code="none"} 1',
+    ),
+  );
 });
 
 test('upstream attempts, tokens, auth failures and time to first byte', async () => {
@@ -77,11 +125,27 @@ test('upstream attempts, tokens, auth failures and time to first byte', async ()
   m.observeTokens('gpt', 'openai', 12, 0);
   m.observeAuthFailure('revoked');
   m.observeStreamFirstByte('/v1/messages', 'smart', 0.02);
-  assert.ok((await series(m, 'portcullis_upstream_attempts_total')).includes('portcullis_upstream_attempts_total{provider="openai",model="gpt-4o-mini",result="rate_limited"} 1'));
-  assert.ok((await series(m, 'portcullis_upstream_attempt_duration_seconds_count')).includes('portcullis_upstream_attempt_duration_seconds_count{provider="openai",model="gpt-4o-mini"} 2'));
-  assert.deepEqual(await series(m, 'portcullis_tokens_total'), ['portcullis_tokens_total{model="gpt",provider="openai",direction="prompt"} 12']);
-  assert.deepEqual(await series(m, 'portcullis_auth_failures_total'), ['portcullis_auth_failures_total{reason="revoked"} 1']);
-  assert.ok((await series(m, 'portcullis_stream_time_to_first_byte_seconds_count')).includes('portcullis_stream_time_to_first_byte_seconds_count{route="/v1/messages",model="smart"} 1'));
+  assert.ok(
+    (await series(m, 'portcullis_upstream_attempts_total')).includes(
+      'portcullis_upstream_attempts_total{provider="openai",model="gpt-4o-mini",result="rate_limited"} 1',
+    ),
+  );
+  assert.ok(
+    (await series(m, 'portcullis_upstream_attempt_duration_seconds_count')).includes(
+      'portcullis_upstream_attempt_duration_seconds_count{provider="openai",model="gpt-4o-mini"} 2',
+    ),
+  );
+  assert.deepEqual(await series(m, 'portcullis_tokens_total'), [
+    'portcullis_tokens_total{model="gpt",provider="openai",direction="prompt"} 12',
+  ]);
+  assert.deepEqual(await series(m, 'portcullis_auth_failures_total'), [
+    'portcullis_auth_failures_total{reason="revoked"} 1',
+  ]);
+  assert.ok(
+    (await series(m, 'portcullis_stream_time_to_first_byte_seconds_count')).includes(
+      'portcullis_stream_time_to_first_byte_seconds_count{route="/v1/messages",model="smart"} 1',
+    ),
+  );
 });
 
 test('circuit breakers: every configured target is listed, closed unless the upstream says otherwise', async () => {
@@ -91,14 +155,21 @@ test('circuit breakers: every configured target is listed, closed unless the ups
     'portcullis_circuit_breaker_state{provider="claude",model="claude-sonnet-4-5"} 0',
     'portcullis_circuit_breaker_state{provider="openai",model="gpt-4o-mini"} 0',
   ]);
-  breakers.push({ provider: 'claude', model: 'claude-sonnet-4-5', state: 'open' }, { provider: 'openai', model: 'gpt-4o-mini', state: 'half-open' });
+  breakers.push(
+    { provider: 'claude', model: 'claude-sonnet-4-5', state: 'open' },
+    { provider: 'openai', model: 'gpt-4o-mini', state: 'half-open' },
+  );
   assert.deepEqual((await series(m, 'portcullis_circuit_breaker_state')).sort(), [
     'portcullis_circuit_breaker_state{provider="claude",model="claude-sonnet-4-5"} 2',
     'portcullis_circuit_breaker_state{provider="openai",model="gpt-4o-mini"} 1',
   ]);
   breakers.length = 0;
   breakers.push({ provider: 'claude', model: 'claude-sonnet-4-5', state: 'closed' });
-  assert.ok((await series(m, 'portcullis_circuit_breaker_state')).includes('portcullis_circuit_breaker_state{provider="claude",model="claude-sonnet-4-5"} 0'));
+  assert.ok(
+    (await series(m, 'portcullis_circuit_breaker_state')).includes(
+      'portcullis_circuit_breaker_state{provider="claude",model="claude-sonnet-4-5"} 0',
+    ),
+  );
   assert.deepEqual(await series(m, 'portcullis_in_flight_requests'), ['portcullis_in_flight_requests 3']);
 });
 

@@ -7,9 +7,9 @@
  * state (in-flight requests, circuit breakers) are read at scrape time, not kept up to date
  * per request.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { GatewayConfig } from '../../config/types.ts';
-import { ALERT_DELIVERY_RESULTS, createLabelBounds, type AlertDeliveryResult, type LabelBounds } from './labels.ts';
+import { ALERT_DELIVERY_RESULTS, type AlertDeliveryResult, createLabelBounds, type LabelBounds } from './labels.ts';
 
 export type BreakerStateName = 'closed' | 'half-open' | 'open';
 

@@ -5,22 +5,39 @@
  * tenants and anything a client typed never become labels.
  */
 import type { GatewayConfig, ThreatAction } from '../../config/types.ts';
-import type { RuleName } from '../../threats/types.ts';
 import { ERROR_CODES } from '../../errors/codes.ts';
+import type { RuleName } from '../../threats/types.ts';
 
 export const OTHER = 'other';
 export const NONE = 'none';
 
 /** The public endpoint templates (src/server/route-table.ts) plus the bucket for unknown paths. */
 export const ROUTE_LABELS = [
-  '/v1/chat/completions', '/v1/messages', '/v1/embeddings', '/v1/models', '/v1/models/{id}', 'unmatched',
+  '/v1/chat/completions',
+  '/v1/messages',
+  '/v1/embeddings',
+  '/v1/models',
+  '/v1/models/{id}',
+  'unmatched',
 ] as const;
 export type RouteLabel = (typeof ROUTE_LABELS)[number];
 
 /** What an upstream attempt ended as (AttemptReport['result']). */
 export const ATTEMPT_RESULTS = [
-  'success', 'aborted', 'rate_limited', 'overloaded', 'server_error', 'bad_request', 'auth', 'payload_too_large',
-  'content_filter', 'unknown', 'timeout', 'connection', 'address_refused', 'bad_response',
+  'success',
+  'aborted',
+  'rate_limited',
+  'overloaded',
+  'server_error',
+  'bad_request',
+  'auth',
+  'payload_too_large',
+  'content_filter',
+  'unknown',
+  'timeout',
+  'connection',
+  'address_refused',
+  'bad_response',
 ] as const;
 
 /**
@@ -28,13 +45,42 @@ export const ATTEMPT_RESULTS = [
  * reasons (src/identity/jwt/). Reasons built from claim names or library codes become "other".
  */
 export const AUTH_FAILURE_REASONS = [
-  'missing_credentials', 'bad_header', 'malformed', 'unknown', 'revoked', 'expired', 'api_keys_disabled', 'credential_too_long',
-  'verifier_error', 'malformed_header', 'malformed_payload', 'missing_signature', 'token_too_large', 'alg_not_allowed',
-  'crit_unsupported', 'iat_in_future', 'invalid_kid', 'jwks_unavailable', 'key_error', 'missing_iss', 'unknown_issuer',
-  'unknown_kid', 'bad_signature', 'not_yet_valid', 'wrong_audience', 'wrong_issuer', 'unsupported', 'invalid_models_claim',
-  'invalid_scope_claim', 'invalid_team_claim',
+  'missing_credentials',
+  'bad_header',
+  'malformed',
+  'unknown',
+  'revoked',
+  'expired',
+  'api_keys_disabled',
+  'credential_too_long',
+  'verifier_error',
+  'malformed_header',
+  'malformed_payload',
+  'missing_signature',
+  'token_too_large',
+  'alg_not_allowed',
+  'crit_unsupported',
+  'iat_in_future',
+  'invalid_kid',
+  'jwks_unavailable',
+  'key_error',
+  'missing_iss',
+  'unknown_issuer',
+  'unknown_kid',
+  'bad_signature',
+  'not_yet_valid',
+  'wrong_audience',
+  'wrong_issuer',
+  'unsupported',
+  'invalid_models_claim',
+  'invalid_scope_claim',
+  'invalid_team_claim',
   // API key hardening (src/stages/identify/key-caller.ts)
-  'locked_out', 'ip_not_allowed', 'endpoint_not_allowed', 'key_in_query', 'team_missing',
+  'locked_out',
+  'ip_not_allowed',
+  'endpoint_not_allowed',
+  'key_in_query',
+  'team_missing',
   // Tenant suspension (src/stages/tenant-status/)
   'tenant_suspended',
 ] as const;
@@ -43,7 +89,14 @@ export const AUTH_FAILURE_REASONS = [
 export const LOCKOUT_KINDS = ['ip', 'key', 'admin', 'oauth_client'] as const;
 
 /** Detection rules (src/threats/types.ts RuleName) and what a firing does (config ThreatAction). */
-export const THREAT_RULES = ['brute_force', 'credential_stuffing', 'new_network', 'usage_spike', 'repeated_refusals', 'revoked_key'] as const;
+export const THREAT_RULES = [
+  'brute_force',
+  'credential_stuffing',
+  'new_network',
+  'usage_spike',
+  'repeated_refusals',
+  'revoked_key',
+] as const;
 export const THREAT_ACTIONS = ['alert', 'throttle', 'suspend'] as const;
 // A rule or action added without its label here would silently be counted as "other": refuse to compile.
 const RULES_COVERED: [Exclude<RuleName, (typeof THREAT_RULES)[number]>] extends [never] ? true : false = true;
@@ -99,7 +152,17 @@ export function createLabelBounds(config: Pick<GatewayConfig, 'models' | 'provid
   const threatRule = bounded(new Set<string>(THREAT_RULES));
   const threatAction = bounded(new Set<string>(THREAT_ACTIONS));
   return {
-    model, provider, targetModel, code, attemptResult, authReason, limitCode, budgetCode, lockoutKind, threatRule, threatAction,
+    model,
+    provider,
+    targetModel,
+    code,
+    attemptResult,
+    authReason,
+    limitCode,
+    budgetCode,
+    lockoutKind,
+    threatRule,
+    threatAction,
     route: (r) => route(r),
     statusClass(status, aborted) {
       if (aborted) return 'aborted';

@@ -1,5 +1,5 @@
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
 import { silentLogger } from '../logger.ts';
 import { createBearerCheck } from './bearer.ts';
 import { createMetricsServer, type MetricsServer } from './metrics-server.ts';
@@ -35,11 +35,21 @@ describe('metrics listener', () => {
   let guarded: MetricsServer;
   let openUrl: string;
   let guardedUrl: string;
-  const metrics = { scrape: async () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: 'portcullis_up 1\n' }) };
+  const metrics = {
+    scrape: async () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: 'portcullis_up 1\n' }),
+  };
 
   before(async () => {
-    open = createMetricsServer({ config: { host: '127.0.0.1', port: 0, bearerToken: undefined }, metrics, log: silentLogger() });
-    guarded = createMetricsServer({ config: { host: '127.0.0.1', port: 0, bearerToken: TOKEN }, metrics, log: silentLogger() });
+    open = createMetricsServer({
+      config: { host: '127.0.0.1', port: 0, bearerToken: undefined },
+      metrics,
+      log: silentLogger(),
+    });
+    guarded = createMetricsServer({
+      config: { host: '127.0.0.1', port: 0, bearerToken: TOKEN },
+      metrics,
+      log: silentLogger(),
+    });
     openUrl = await open.listen();
     guardedUrl = await guarded.listen();
   });
@@ -76,7 +86,11 @@ describe('metrics listener', () => {
   });
 
   test('close is idempotent and stops listening', async () => {
-    const s = createMetricsServer({ config: { host: '127.0.0.1', port: 0, bearerToken: undefined }, metrics, log: silentLogger() });
+    const s = createMetricsServer({
+      config: { host: '127.0.0.1', port: 0, bearerToken: undefined },
+      metrics,
+      log: silentLogger(),
+    });
     const url = await s.listen();
     await s.close();
     await s.close();

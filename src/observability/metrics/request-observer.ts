@@ -5,8 +5,8 @@
 import type { SecurityEventListener } from '../../audit/security-events.ts';
 import type { RequestContext } from '../../core/context.ts';
 import type { MeteredUsage } from '../../cost/meter-usage.ts';
-import type { Logger } from '../logger.ts';
 import type { AttemptReport } from '../../upstream/index.ts';
+import type { Logger } from '../logger.ts';
 import type { GatewayMetrics } from './gateway-metrics.ts';
 
 export interface MetricsObservers {
@@ -50,16 +50,18 @@ export function lockoutKindOf(detail: Readonly<Record<string, unknown>> | undefi
  */
 export function createMetricsObservers(metrics: GatewayMetrics, log: Logger): MetricsObservers {
   let reported = false;
-  const safely = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A): void => {
-    try {
-      fn(...args);
-    } catch (err) {
-      if (!reported) {
-        reported = true;
-        log.error({ err }, 'recording metrics failed (reported once)');
+  const safely =
+    <A extends unknown[]>(fn: (...args: A) => void) =>
+    (...args: A): void => {
+      try {
+        fn(...args);
+      } catch (err) {
+        if (!reported) {
+          reported = true;
+          log.error({ err }, 'recording metrics failed (reported once)');
+        }
       }
-    }
-  };
+    };
   return {
     request: {
       requestEnded: safely((ctx: RequestContext, route: string) => {
@@ -67,24 +69,37 @@ export function createMetricsObservers(metrics: GatewayMetrics, log: Logger): Me
         const model = ctx.route?.publicModel;
         const provider = o.target?.provider;
         metrics.observeRequest({
-          route, model, provider,
-          status: o.status, aborted: o.clientAborted, code: o.errorCode,
+          route,
+          model,
+          provider,
+          status: o.status,
+          aborted: o.clientAborted,
+          code: o.errorCode,
           durationS: (performance.now() - ctx.startedAt) / 1000,
         });
         metrics.observeRefusal(o.errorCode);
-        if (o.usage !== undefined) metrics.observeTokens(model, provider, o.usage.prompt_tokens, o.usage.completion_tokens);
+        if (o.usage !== undefined)
+          metrics.observeTokens(model, provider, o.usage.prompt_tokens, o.usage.completion_tokens);
         if (ctx.response?.kind === 'chat-stream' && o.firstByteMs !== undefined) {
           metrics.observeStreamFirstByte(route, model, o.firstByteMs / 1000);
         }
       }),
       requestRefused: safely((route: string, status: number, code: string, durationMs: number) => {
         metrics.observeRequest({
-          route, model: undefined, provider: undefined, status, aborted: false, code, durationS: durationMs / 1000,
+          route,
+          model: undefined,
+          provider: undefined,
+          status,
+          aborted: false,
+          code,
+          durationS: durationMs / 1000,
         });
         metrics.observeRefusal(code);
       }),
     },
-    attempt: safely((a: AttemptReport) => metrics.observeAttempt(a.target.provider, a.target.model, a.result, a.latencyMs / 1000)),
+    attempt: safely((a: AttemptReport) =>
+      metrics.observeAttempt(a.target.provider, a.target.model, a.result, a.latencyMs / 1000),
+    ),
     authFailure: safely((reason: string) => metrics.observeAuthFailure(reason)),
     metered: safely((ctx: RequestContext, metered: MeteredUsage) => {
       metrics.observeCost(ctx.route?.publicModel, ctx.outcome.target?.provider, metered.costMicros);
@@ -93,7 +108,10 @@ export function createMetricsObservers(metrics: GatewayMetrics, log: Logger): Me
       if (event.type === 'auth.lockout') metrics.observeLockout(lockoutKindOf(event.detail));
       else if (event.type.startsWith(THREAT_PREFIX)) {
         const action = event.detail?.['action'];
-        metrics.observeThreatFiring(event.type.slice(THREAT_PREFIX.length), typeof action === 'string' ? action : 'other');
+        metrics.observeThreatFiring(
+          event.type.slice(THREAT_PREFIX.length),
+          typeof action === 'string' ? action : 'other',
+        );
       }
     }),
   };

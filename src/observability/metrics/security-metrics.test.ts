@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { createSecurityEventBus } from '../../audit/security-events.ts';
 import { parseConfig } from '../../config/load.ts';
 import { newOutcome, type RequestContext } from '../../core/context.ts';
@@ -9,15 +9,25 @@ import { createGatewayMetrics } from './gateway-metrics.ts';
 import type { AlertDeliveryResult } from './labels.ts';
 import { createMetricsObservers, lockoutKindOf } from './request-observer.ts';
 
-const config = parseConfig(`
+const config = parseConfig(
+  `
 providers:
   openai: { kind: openai, base_url: "https://api.openai.com/v1" }
 models:
   gpt: { targets: [ { provider: openai, model: gpt-4o-mini } ] }
-`, '<test>', {});
+`,
+  '<test>',
+  {},
+);
 
 function make(alerts?: () => Record<AlertDeliveryResult, number> | undefined) {
-  const metrics = createGatewayMetrics({ config, breakerStates: () => [], inFlight: () => 0, defaultMetrics: false, alertDeliveries: alerts });
+  const metrics = createGatewayMetrics({
+    config,
+    breakerStates: () => [],
+    inFlight: () => 0,
+    defaultMetrics: false,
+    alertDeliveries: alerts,
+  });
   const bus = createSecurityEventBus();
   const observers = createMetricsObservers(metrics, silentLogger());
   bus.subscribe(observers.securityEvent);
@@ -31,10 +41,21 @@ async function lines(m: ReturnType<typeof make>['metrics'], name: string): Promi
 function servedBy(model: string | undefined, provider: string): RequestContext {
   const outcome = newOutcome();
   outcome.target = { provider, model: 'gpt-4o-mini' } as NonNullable<RequestContext['outcome']['target']>;
-  return { startedAt: performance.now(), outcome, route: model === undefined ? undefined : { publicModel: model } } as unknown as RequestContext;
+  return {
+    startedAt: performance.now(),
+    outcome,
+    route: model === undefined ? undefined : { publicModel: model },
+  } as unknown as RequestContext;
 }
 
-const metered = (costMicros: number | null): MeteredUsage => ({ usage: undefined, estimated: false, cachedTokens: null, cacheWriteTokens: null, costMicros, priceVersion: null });
+const metered = (costMicros: number | null): MeteredUsage => ({
+  usage: undefined,
+  estimated: false,
+  cachedTokens: null,
+  cacheWriteTokens: null,
+  costMicros,
+  priceVersion: null,
+});
 
 test('cost is summed in whole micro-dollars and exposed in dollars, by configured model and provider only', async () => {
   const { metrics, observers } = make();
@@ -72,14 +93,21 @@ test('rate-limit and budget refusals are counted by code; other codes are not', 
     'portcullis_rate_limit_refusals_total{code="limit.adaptive_throttle"} 1',
     'portcullis_rate_limit_refusals_total{code="limit.backend_unavailable"} 1',
   ]);
-  assert.deepEqual(await lines(metrics, 'portcullis_budget_refusals_total'), ['portcullis_budget_refusals_total{code="budget.exceeded"} 1']);
+  assert.deepEqual(await lines(metrics, 'portcullis_budget_refusals_total'), [
+    'portcullis_budget_refusals_total{code="budget.exceeded"} 1',
+  ]);
   metrics.observeRefusal('limit.made_up_by_someone');
-  assert.ok((await lines(metrics, 'portcullis_rate_limit_refusals_total')).includes('portcullis_rate_limit_refusals_total{code="other"} 1'));
+  assert.ok(
+    (await lines(metrics, 'portcullis_rate_limit_refusals_total')).includes(
+      'portcullis_rate_limit_refusals_total{code="other"} 1',
+    ),
+  );
 });
 
 test('lockouts from the bus are counted by subject kind, never by subject', async () => {
   const { metrics, bus } = make();
-  const lockout = (detail: Record<string, string | number>) => bus.emit({ type: 'auth.lockout', severity: 'warning', tenantId: 'tA', detail });
+  const lockout = (detail: Record<string, string | number>) =>
+    bus.emit({ type: 'auth.lockout', severity: 'warning', tenantId: 'tA', detail });
   lockout({ subject: 'ip:203.0.113.7', retryAfterS: 60 });
   lockout({ subject: 'key:pcl_3fK9', retryAfterS: 60 });
   lockout({ subject: 'key:pcl_zzzz', retryAfterS: 60 });
@@ -101,7 +129,8 @@ test('lockouts from the bus are counted by subject kind, never by subject', asyn
 
 test('threat firings from the bus are counted by rule and action, unknown ones bounded', async () => {
   const { metrics, bus } = make();
-  const fire = (rule: string, action: string) => bus.emit({ type: `threat.${rule}`, severity: 'critical', tenantId: 'tA', detail: { rule, action } });
+  const fire = (rule: string, action: string) =>
+    bus.emit({ type: `threat.${rule}`, severity: 'critical', tenantId: 'tA', detail: { rule, action } });
   fire('brute_force', 'alert');
   fire('brute_force', 'alert');
   fire('usage_spike', 'throttle');
@@ -116,7 +145,12 @@ test('threat firings from the bus are counted by rule and action, unknown ones b
 });
 
 test('alert deliveries are read from the dispatcher at scrape time; absent without webhooks', async () => {
-  let totals: Record<AlertDeliveryResult, number> | undefined = { delivered: 3, retried: 2, dead_lettered: 1, dropped: 0 };
+  let totals: Record<AlertDeliveryResult, number> | undefined = {
+    delivered: 3,
+    retried: 2,
+    dead_lettered: 1,
+    dropped: 0,
+  };
   const { metrics } = make(() => totals);
   assert.deepEqual(await lines(metrics, 'portcullis_alert_deliveries_total'), [
     'portcullis_alert_deliveries_total{result="delivered"} 3',
@@ -125,7 +159,11 @@ test('alert deliveries are read from the dispatcher at scrape time; absent witho
     'portcullis_alert_deliveries_total{result="dropped"} 0',
   ]);
   totals = { delivered: 4, retried: 2, dead_lettered: 1, dropped: 5 };
-  assert.ok((await lines(metrics, 'portcullis_alert_deliveries_total')).includes('portcullis_alert_deliveries_total{result="dropped"} 5'));
+  assert.ok(
+    (await lines(metrics, 'portcullis_alert_deliveries_total')).includes(
+      'portcullis_alert_deliveries_total{result="dropped"} 5',
+    ),
+  );
   totals = undefined;
   assert.deepEqual(await lines(metrics, 'portcullis_alert_deliveries_total'), []);
 });

@@ -1,8 +1,8 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage } from 'node:http';
 import { once } from 'node:events';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { test } from 'node:test';
 import { silentLogger } from '../logger.ts';
 import { createOtlpExporter } from './otlp-exporter.ts';
 import { startRequestSpans } from './spans.ts';
@@ -32,11 +32,22 @@ async function collector(status: (n: number) => number) {
   return { url, bodies, headers, calls: () => calls, close: () => new Promise((r) => server.close(r)) };
 }
 
-const base = { resource: { serviceName: 'portcullis', serviceVersion: 't', instanceId: 'i' }, maxBatchSpans: 4, flushIntervalMs: 50, timeoutMs: 2000, log: silentLogger() };
+const base = {
+  resource: { serviceName: 'portcullis', serviceVersion: 't', instanceId: 'i' },
+  maxBatchSpans: 4,
+  flushIntervalMs: 50,
+  timeoutMs: 2000,
+  log: silentLogger(),
+};
 
 test('batches spans, sends the configured headers, retries a 503 once', async () => {
   const c = await collector((n) => (n === 1 ? 503 : 200));
-  const ex = createOtlpExporter({ ...base, endpoint: c.url, headers: { authorization: 'Bearer t0k' }, maxQueueSpans: 100 });
+  const ex = createOtlpExporter({
+    ...base,
+    endpoint: c.url,
+    headers: { authorization: 'Bearer t0k' },
+    maxQueueSpans: 100,
+  });
   ex.enqueue(spansOf(3));
   ex.enqueue(spansOf(3));
   await ex.close();
@@ -52,7 +63,14 @@ test('batches spans, sends the configured headers, retries a 503 once', async ()
 
 test('a full queue drops and counts instead of growing; a refusing collector drops the batch', async () => {
   const c = await collector(() => 400);
-  const ex = createOtlpExporter({ ...base, endpoint: c.url, headers: {}, maxQueueSpans: 64, maxBatchSpans: 64, flushIntervalMs: 60_000 });
+  const ex = createOtlpExporter({
+    ...base,
+    endpoint: c.url,
+    headers: {},
+    maxQueueSpans: 64,
+    maxBatchSpans: 64,
+    flushIntervalMs: 60_000,
+  });
   ex.enqueue(spansOf(50));
   ex.enqueue(spansOf(50)); // only 14 fit
   await ex.close();

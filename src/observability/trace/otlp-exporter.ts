@@ -54,7 +54,16 @@ export function createOtlpExporter(opts: OtlpExporterOptions): OtlpExporter {
     const now = Date.now();
     if (now - lastWarn < WARN_EVERY_MS) return;
     lastWarn = now;
-    opts.log.warn({ event: 'tracing.export_failed', endpoint: opts.endpoint, ...fields, dropped: stats.dropped, failedBatches: stats.failedBatches }, msg);
+    opts.log.warn(
+      {
+        event: 'tracing.export_failed',
+        endpoint: opts.endpoint,
+        ...fields,
+        dropped: stats.dropped,
+        failedBatches: stats.failedBatches,
+      },
+      msg,
+    );
   };
 
   async function post(batch: FinishedSpan[]): Promise<void> {
@@ -99,11 +108,15 @@ export function createOtlpExporter(opts: OtlpExporterOptions): OtlpExporter {
   }
 
   const flush = (): Promise<void> => {
-    sending ??= drainQueue().finally(() => { sending = undefined; });
+    sending ??= drainQueue().finally(() => {
+      sending = undefined;
+    });
     return sending;
   };
 
-  const timer = setInterval(() => { if (queue.length > 0) void flush(); }, opts.flushIntervalMs);
+  const timer = setInterval(() => {
+    if (queue.length > 0) void flush();
+  }, opts.flushIntervalMs);
   timer.unref();
 
   return {

@@ -3,7 +3,7 @@
  * JSON mapping): trace and span ids as lowercase hex, enums as integers, 64-bit integers and
  * nanosecond times as decimal strings.
  */
-import type { AttributeValue, Attributes, FinishedSpan, SpanKind } from './spans.ts';
+import type { Attributes, AttributeValue, FinishedSpan, SpanKind } from './spans.ts';
 
 const KIND: Record<SpanKind, number> = { internal: 1, server: 2, client: 3 };
 const STATUS_UNSET = 0;
@@ -35,28 +35,35 @@ export interface ResourceInfo {
 
 export function encodeExportRequest(spans: readonly FinishedSpan[], resource: ResourceInfo): unknown {
   return {
-    resourceSpans: [{
-      resource: {
-        attributes: encodeAttributes({
-          'service.name': resource.serviceName,
-          'service.version': resource.serviceVersion,
-          'service.instance.id': resource.instanceId,
-        }),
+    resourceSpans: [
+      {
+        resource: {
+          attributes: encodeAttributes({
+            'service.name': resource.serviceName,
+            'service.version': resource.serviceVersion,
+            'service.instance.id': resource.instanceId,
+          }),
+        },
+        scopeSpans: [
+          {
+            scope: { name: 'portcullis', version: resource.serviceVersion },
+            spans: spans.map((s) => ({
+              traceId: s.traceId,
+              spanId: s.spanId,
+              ...(s.parentSpanId === undefined ? {} : { parentSpanId: s.parentSpanId }),
+              name: s.name,
+              kind: KIND[s.kind],
+              startTimeUnixNano: s.startTimeUnixNano,
+              endTimeUnixNano: s.endTimeUnixNano,
+              attributes: encodeAttributes(s.attributes),
+              status:
+                s.status.code === 'error'
+                  ? { code: STATUS_ERROR, message: s.status.message ?? '' }
+                  : { code: STATUS_UNSET },
+            })),
+          },
+        ],
       },
-      scopeSpans: [{
-        scope: { name: 'portcullis', version: resource.serviceVersion },
-        spans: spans.map((s) => ({
-          traceId: s.traceId,
-          spanId: s.spanId,
-          ...(s.parentSpanId === undefined ? {} : { parentSpanId: s.parentSpanId }),
-          name: s.name,
-          kind: KIND[s.kind],
-          startTimeUnixNano: s.startTimeUnixNano,
-          endTimeUnixNano: s.endTimeUnixNano,
-          attributes: encodeAttributes(s.attributes),
-          status: s.status.code === 'error' ? { code: STATUS_ERROR, message: s.status.message ?? '' } : { code: STATUS_UNSET },
-        })),
-      }],
-    }],
+    ],
   };
 }

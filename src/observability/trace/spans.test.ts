@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { encodeExportRequest } from './otlp-json.ts';
 import { startRequestSpans, toUnixNano } from './spans.ts';
 
@@ -17,16 +17,24 @@ test('stage and attempt spans are children of the request span, which continues 
   t = 1020;
   spans.endAttempt({ 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o-mini' }, undefined);
   t = 1030;
-  const out = spans.end('POST /v1/chat/completions', { 'http.response.status_code': 200 }, undefined, { 'gen_ai.usage.input_tokens': 7 });
+  const out = spans.end('POST /v1/chat/completions', { 'http.response.status_code': 200 }, undefined, {
+    'gen_ai.usage.input_tokens': 7,
+  });
   const [root, ...children] = out;
   assert.equal(root!.spanId, TRACE.spanId);
   assert.equal(root!.parentSpanId, TRACE.parentId);
   assert.equal(root!.kind, 'server');
   assert.ok(children.every((c) => c.parentSpanId === TRACE.spanId && c.traceId === TRACE.traceId));
-  assert.deepEqual(children.map((c) => c.name), ['identify.onRequest', 'validate.onRequest', 'chat gpt-4o-mini', 'chat gpt-4o-mini']);
+  assert.deepEqual(
+    children.map((c) => c.name),
+    ['identify.onRequest', 'validate.onRequest', 'chat gpt-4o-mini', 'chat gpt-4o-mini'],
+  );
   assert.deepEqual(children[1]!.status, { code: 'error', message: 'request.invalid' });
   const attempts = children.filter((c) => c.kind === 'client');
-  assert.deepEqual(attempts.map((a) => a.spanId), [first, second]);
+  assert.deepEqual(
+    attempts.map((a) => a.spanId),
+    [first, second],
+  );
   assert.equal(attempts[0]!.status.code, 'error');
   // Usage lands on the attempt that answered, not on the failed one.
   assert.equal(attempts[1]!.attributes['gen_ai.usage.input_tokens'], 7);
@@ -42,9 +50,14 @@ test('a request cannot grow its trace without bound', () => {
 
 test('OTLP JSON: hex ids, integer enums, int64 as strings, arrays', () => {
   const spans = startRequestSpans(TRACE);
-  const body = encodeExportRequest(spans.end('POST /v1/chat/completions', { n: 3, r: 0.5, ok: true, fr: ['stop'] }, 'auth.invalid_key'), {
-    serviceName: 'portcullis', serviceVersion: '1.2.3', instanceId: 'i-1',
-  }) as any;
+  const body = encodeExportRequest(
+    spans.end('POST /v1/chat/completions', { n: 3, r: 0.5, ok: true, fr: ['stop'] }, 'auth.invalid_key'),
+    {
+      serviceName: 'portcullis',
+      serviceVersion: '1.2.3',
+      instanceId: 'i-1',
+    },
+  ) as any;
   const span = body.resourceSpans[0].scopeSpans[0].spans[0];
   assert.equal(span.traceId, TRACE.traceId);
   assert.equal(span.parentSpanId, TRACE.parentId);

@@ -56,7 +56,10 @@ export interface RequestSpans {
 /** Span limits keep a pathological request (many retries) from growing a trace without bound. */
 const MAX_SPANS_PER_REQUEST = 64;
 
-export function startRequestSpans(trace: { traceId: string; spanId: string; parentId: string | undefined }, now: () => number = () => performance.now()): RequestSpans {
+export function startRequestSpans(
+  trace: { traceId: string; spanId: string; parentId: string | undefined },
+  now: () => number = () => performance.now(),
+): RequestSpans {
   const start = now();
   const children: OpenSpan[] = [];
   const openAttempts: OpenSpan[] = [];
@@ -69,10 +72,26 @@ export function startRequestSpans(trace: { traceId: string; spanId: string; pare
     traceId: trace.traceId,
     spanId: trace.spanId,
     stage(stage, hook, s, e, errorCode) {
-      add({ spanId: newSpanId(), name: `${stage}.${hook}`, kind: 'internal', start: s, end: e, attributes: { 'portcullis.stage': stage }, error: errorCode });
+      add({
+        spanId: newSpanId(),
+        name: `${stage}.${hook}`,
+        kind: 'internal',
+        start: s,
+        end: e,
+        attributes: { 'portcullis.stage': stage },
+        error: errorCode,
+      });
     },
     startAttempt() {
-      const span: OpenSpan = { spanId: newSpanId(), name: 'upstream attempt', kind: 'client', start: now(), end: undefined, attributes: {}, error: undefined };
+      const span: OpenSpan = {
+        spanId: newSpanId(),
+        name: 'upstream attempt',
+        kind: 'client',
+        start: now(),
+        end: undefined,
+        attributes: {},
+        error: undefined,
+      };
       if (add(span)) openAttempts.push(span);
       return span.spanId;
     },
@@ -92,7 +111,15 @@ export function startRequestSpans(trace: { traceId: string; spanId: string; pare
         const answered = children.findLast((c) => c.kind === 'client' && c.error === undefined && c.end !== undefined);
         if (answered !== undefined) Object.assign(answered.attributes, answerAttrs);
       }
-      const root: OpenSpan = { spanId: trace.spanId, name, kind: 'server', start, end, attributes: attrs, error: errorCode };
+      const root: OpenSpan = {
+        spanId: trace.spanId,
+        name,
+        kind: 'server',
+        start,
+        end,
+        attributes: attrs,
+        error: errorCode,
+      };
       const finish = (s: OpenSpan, parent: string | undefined): FinishedSpan => ({
         traceId: trace.traceId,
         spanId: s.spanId,

@@ -1,6 +1,13 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { childTraceparent, formatTraceparent, newSpanId, newTraceId, parseTraceparent, startRequestTrace } from './traceparent.ts';
+import { test } from 'node:test';
+import {
+  childTraceparent,
+  formatTraceparent,
+  newSpanId,
+  newTraceId,
+  parseTraceparent,
+  startRequestTrace,
+} from './traceparent.ts';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT = '00f067aa0ba902b7';
@@ -46,7 +53,12 @@ for (const [name, header] of invalid) {
 }
 
 test('a higher version is parsed for its version-00 fields, with or without more fields after a dash', () => {
-  assert.deepEqual(parseTraceparent(`cc-${TRACE}-${PARENT}-01`), { version: 'cc', traceId: TRACE, parentId: PARENT, flags: 1 });
+  assert.deepEqual(parseTraceparent(`cc-${TRACE}-${PARENT}-01`), {
+    version: 'cc',
+    traceId: TRACE,
+    parentId: PARENT,
+    flags: 1,
+  });
   assert.equal(parseTraceparent(`cc-${TRACE}-${PARENT}-01-what-the-future-holds`)?.traceId, TRACE);
 });
 

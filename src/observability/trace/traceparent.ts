@@ -52,7 +52,11 @@ export function parseTraceparent(header: string | readonly string[] | undefined)
   if (value.length < VERSION_00_LENGTH) return undefined;
   const version = value.slice(0, 2);
   if (!lowerHex(version, 2) || version === 'ff') return undefined;
-  if (version === '00' ? value.length !== VERSION_00_LENGTH : value.length > VERSION_00_LENGTH && value[VERSION_00_LENGTH] !== '-') {
+  if (
+    version === '00'
+      ? value.length !== VERSION_00_LENGTH
+      : value.length > VERSION_00_LENGTH && value[VERSION_00_LENGTH] !== '-'
+  ) {
     return undefined;
   }
   if (value[2] !== '-' || value[35] !== '-' || value[52] !== '-') return undefined;
@@ -97,10 +101,24 @@ export function newSpanId(): string {
  * span as parent, its sampled flag: parent-based sampling), otherwise starts a new trace,
  * sampled only when the gateway records spans (`sampleNew`, from the tracer) and it says so.
  */
-export function startRequestTrace(header: string | readonly string[] | undefined, sampleNew?: () => boolean): RequestTrace {
+export function startRequestTrace(
+  header: string | readonly string[] | undefined,
+  sampleNew?: () => boolean,
+): RequestTrace {
   const incoming = parseTraceparent(header);
-  if (incoming === undefined) return { traceId: newTraceId(), spanId: newSpanId(), parentId: undefined, flags: sampleNew?.() === true ? SAMPLED_FLAG : 0 };
-  return { traceId: incoming.traceId, spanId: newSpanId(), parentId: incoming.parentId, flags: incoming.flags & SAMPLED_FLAG };
+  if (incoming === undefined)
+    return {
+      traceId: newTraceId(),
+      spanId: newSpanId(),
+      parentId: undefined,
+      flags: sampleNew?.() === true ? SAMPLED_FLAG : 0,
+    };
+  return {
+    traceId: incoming.traceId,
+    spanId: newSpanId(),
+    parentId: incoming.parentId,
+    flags: incoming.flags & SAMPLED_FLAG,
+  };
 }
 
 /** A version-00 header value. */

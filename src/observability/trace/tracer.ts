@@ -10,14 +10,14 @@
  * header value.
  */
 import { randomUUID } from 'node:crypto';
-import type { RequestContext } from '../../core/context.ts';
 import type { TracingConfig } from '../../config/types.ts';
+import type { RequestContext } from '../../core/context.ts';
 import type { ProviderKind } from '../../providers/contract.ts';
 import type { AttemptReport } from '../../upstream/index.ts';
 import type { Logger } from '../logger.ts';
 import { createOtlpExporter, type OtlpExporter } from './otlp-exporter.ts';
-import { startRequestSpans, type Attributes, type RequestSpans } from './spans.ts';
-import { SAMPLED_FLAG, type RequestTrace } from './traceparent.ts';
+import { type Attributes, type RequestSpans, startRequestSpans } from './spans.ts';
+import { type RequestTrace, SAMPLED_FLAG } from './traceparent.ts';
 
 export interface Tracer {
   /** For a trace the gateway starts: sample it? (Continued traces follow the caller's flag.) */
@@ -41,7 +41,15 @@ const GENAI_PROVIDER: Record<ProviderKind, string | undefined> = {
   'openai-compatible': undefined,
 };
 
-export function createTracer(config: TracingConfig, deps: { log: Logger; providerKind: (providerId: string) => ProviderKind | undefined; version: string; random?: () => number }): Tracer {
+export function createTracer(
+  config: TracingConfig,
+  deps: {
+    log: Logger;
+    providerKind: (providerId: string) => ProviderKind | undefined;
+    version: string;
+    random?: () => number;
+  },
+): Tracer {
   const random = deps.random ?? Math.random;
   const exporter = createOtlpExporter({
     endpoint: config.endpoint,
@@ -105,7 +113,10 @@ export function createTracer(config: TracingConfig, deps: { log: Logger; provide
       try {
         exporter.enqueue(spans.end(name, attrs, o.errorCode, answer));
       } catch (err) {
-        deps.log.error({ event: 'tracing.finish_failed', error: (err as Error).message }, 'could not finish request spans');
+        deps.log.error(
+          { event: 'tracing.finish_failed', error: (err as Error).message },
+          'could not finish request spans',
+        );
       }
     },
     close: () => exporter.close(),

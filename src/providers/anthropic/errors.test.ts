@@ -1,7 +1,7 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createAnthropicAdapter } from './index.ts';
+import { test } from 'node:test';
 import { readJsonFixture } from './fixtures/read-fixture.ts';
+import { createAnthropicAdapter } from './index.ts';
 
 const adapter = createAnthropicAdapter();
 
@@ -26,7 +26,10 @@ test('each documented error answer is classified by status and error type', () =
 
 test('503 is overloaded; an overloaded_error type is overloaded whatever the status', () => {
   assert.equal(adapter.classifyError(503, {}, undefined).kind, 'overloaded');
-  assert.equal(adapter.classifyError(500, {}, { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }).kind, 'overloaded');
+  assert.equal(
+    adapter.classifyError(500, {}, { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }).kind,
+    'overloaded',
+  );
   assert.equal(adapter.classifyError(529, { 'retry-after': '3' }, undefined).retryAfterS, 3);
 });
 
@@ -38,7 +41,10 @@ test('a CDN 413 page or an empty body still classifies, keeping only a bounded e
   assert.ok((info.providerMessage ?? '').length <= 500);
   assert.equal(adapter.classifyError(502, {}, undefined).kind, 'server_error');
   assert.equal(adapter.classifyError(422, {}, undefined).kind, 'bad_request');
-  assert.equal(adapter.classifyError(402, {}, { type: 'error', error: { type: 'billing_error', message: 'x' } }).retryable, false);
+  assert.equal(
+    adapter.classifyError(402, {}, { type: 'error', error: { type: 'billing_error', message: 'x' } }).retryable,
+    false,
+  );
 });
 
 test('a retry-after hint is not reported for errors that must not be retried', () => {

@@ -6,8 +6,8 @@ import { buildChatRequest } from './request.ts';
 import { parseChatResponse } from './response.ts';
 import { createAnthropicStreamTranslator } from './stream.ts';
 
-export { DEFAULT_MAX_TOKENS } from './request.ts';
 export { JSON_RESPONSE_TOOL } from './json-mode.ts';
+export { DEFAULT_MAX_TOKENS } from './request.ts';
 
 export function createAnthropicAdapter(): ProviderAdapter {
   return {

@@ -8,8 +8,9 @@
  * The tool's input is returned to the client as the message's text content, and a call of it
  * ends the turn with finish_reason `stop`, as OpenAI's JSON mode would.
  */
-import type { ChatRequest, JsonObject } from '../canonical.ts';
+
 import { gatewayError } from '../../errors/gateway-error.ts';
+import type { ChatRequest, JsonObject } from '../canonical.ts';
 import type { AnthropicTool } from './wire-types.ts';
 
 /** Reserved: a client tool may not use this name (it would be mistaken for the JSON answer). */

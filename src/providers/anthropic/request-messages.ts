@@ -3,12 +3,18 @@
  * conversation, wants tool results as `tool_result` blocks in a user turn, and requires user and
  * assistant turns to alternate, so consecutive turns of the same role are merged.
  */
+
+import { type GatewayError, gatewayError } from '../../errors/gateway-error.ts';
 import type { AssistantMessage, CacheControl, ChatMessage, ContentPart, TextPart } from '../canonical.ts';
-import { gatewayError, type GatewayError } from '../../errors/gateway-error.ts';
 import {
   ANTHROPIC_IMAGE_MEDIA_TYPES,
-  type AnthropicCacheControl, type AnthropicContentBlock, type AnthropicImageBlock, type AnthropicImageMediaType,
-  type AnthropicMessageParam, type AnthropicTextBlock, type AnthropicToolResultBlock,
+  type AnthropicCacheControl,
+  type AnthropicContentBlock,
+  type AnthropicImageBlock,
+  type AnthropicImageMediaType,
+  type AnthropicMessageParam,
+  type AnthropicTextBlock,
+  type AnthropicToolResultBlock,
 } from './wire-types.ts';
 
 export interface ConvertedMessages {
@@ -24,11 +30,16 @@ function textBlocks(content: string | TextPart[] | null | undefined): AnthropicT
   if (content === null || content === undefined) return [];
   const parts = typeof content === 'string' ? [{ type: 'text' as const, text: content }] : content;
   // Anthropic rejects empty text blocks; an empty string carries nothing anyway.
-  return parts.filter((p) => p.text !== '').map((p) => withCacheControl<AnthropicTextBlock>({ type: 'text', text: p.text }, p.cache_control));
+  return parts
+    .filter((p) => p.text !== '')
+    .map((p) => withCacheControl<AnthropicTextBlock>({ type: 'text', text: p.text }, p.cache_control));
 }
 
 /** A client's prompt-cache breakpoint, copied field by field (the canonical type allows nothing else). */
-function withCacheControl<B extends { cache_control?: AnthropicCacheControl }>(block: B, cc: CacheControl | undefined): B {
+function withCacheControl<B extends { cache_control?: AnthropicCacheControl }>(
+  block: B,
+  cc: CacheControl | undefined,
+): B {
   if (cc === undefined) return block;
   block.cache_control = cc.ttl === undefined ? { type: 'ephemeral' } : { type: 'ephemeral', ttl: cc.ttl };
   return block;
@@ -44,7 +55,14 @@ export function imageBlock(url: string, path: string): AnthropicImageBlock {
     if (!(ANTHROPIC_IMAGE_MEDIA_TYPES as readonly string[]).includes(mediaType)) {
       throw invalid(path, `image media type must be one of ${ANTHROPIC_IMAGE_MEDIA_TYPES.join(', ')}`);
     }
-    return { type: 'image', source: { type: 'base64', media_type: mediaType as AnthropicImageMediaType, data: (m[2] ?? '').replace(/\s/g, '') } };
+    return {
+      type: 'image',
+      source: {
+        type: 'base64',
+        media_type: mediaType as AnthropicImageMediaType,
+        data: (m[2] ?? '').replace(/\s/g, ''),
+      },
+    };
   }
   if (/^https?:\/\//i.test(url)) return { type: 'image', source: { type: 'url', url } };
   throw invalid(path, 'image URLs must be https://, http:// or base64 data: URLs');
@@ -52,9 +70,11 @@ export function imageBlock(url: string, path: string): AnthropicImageBlock {
 
 function userBlocks(content: string | ContentPart[], path: string): AnthropicContentBlock[] {
   if (typeof content === 'string') return textBlocks(content);
-  return content.flatMap((part, i): AnthropicContentBlock[] => part.type === 'text'
-    ? textBlocks([part])
-    : [withCacheControl(imageBlock(part.image_url.url, `${path}[${i}].image_url.url`), part.cache_control)]);
+  return content.flatMap((part, i): AnthropicContentBlock[] =>
+    part.type === 'text'
+      ? textBlocks([part])
+      : [withCacheControl(imageBlock(part.image_url.url, `${path}[${i}].image_url.url`), part.cache_control)],
+  );
 }
 
 function assistantBlocks(msg: AssistantMessage, path: string): AnthropicContentBlock[] {
@@ -105,7 +125,12 @@ export function convertMessages(messages: readonly ChatMessage[]): ConvertedMess
         break;
       case 'tool': {
         const content = typeof msg.content === 'string' ? msg.content : textBlocks(msg.content);
-        append('user', [withCacheControl<AnthropicToolResultBlock>({ type: 'tool_result', tool_use_id: msg.tool_call_id, content }, msg.cache_control)]);
+        append('user', [
+          withCacheControl<AnthropicToolResultBlock>(
+            { type: 'tool_result', tool_use_id: msg.tool_call_id, content },
+            msg.cache_control,
+          ),
+        ]);
         break;
       }
     }
@@ -121,7 +146,8 @@ export function convertMessages(messages: readonly ChatMessage[]): ConvertedMess
 
   let systemOut: string | AnthropicTextBlock[] | undefined;
   if (system.length === 0) systemOut = undefined;
-  else if (systemIsOneString && system.length === 1 && system[0]?.cache_control === undefined) systemOut = system[0]?.text;
+  else if (systemIsOneString && system.length === 1 && system[0]?.cache_control === undefined)
+    systemOut = system[0]?.text;
   else systemOut = system;
   return { system: systemOut, messages: turns };
 }

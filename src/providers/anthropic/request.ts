@@ -1,10 +1,16 @@
 /** Canonical ChatRequest → Anthropic `POST /messages`. */
+
+import { type GatewayError, gatewayError } from '../../errors/gateway-error.ts';
 import type { ChatRequest, ToolChoice } from '../canonical.ts';
 import type { AdapterCallContext, UpstreamHttpRequest } from '../contract.ts';
-import { gatewayError, type GatewayError } from '../../errors/gateway-error.ts';
-import { convertMessages } from './request-messages.ts';
 import { JSON_RESPONSE_TOOL, jsonResponseTool } from './json-mode.ts';
-import { ANTHROPIC_VERSION, type AnthropicMessagesRequest, type AnthropicTool, type AnthropicToolChoice } from './wire-types.ts';
+import { convertMessages } from './request-messages.ts';
+import {
+  ANTHROPIC_VERSION,
+  type AnthropicMessagesRequest,
+  type AnthropicTool,
+  type AnthropicToolChoice,
+} from './wire-types.ts';
 
 /**
  * Anthropic requires `max_tokens`; OpenAI-style clients usually omit it. 4096 is the largest
@@ -16,7 +22,11 @@ export const DEFAULT_MAX_TOKENS = 4096;
 const MAX_TEMPERATURE = 1;
 
 function unsupported(path: string, publicModel: string, reason: string): GatewayError {
-  return gatewayError('request.unsupported_parameter', { params: { path, model: publicModel }, param: path, internal: { reason } });
+  return gatewayError('request.unsupported_parameter', {
+    params: { path, model: publicModel },
+    param: path,
+    internal: { reason },
+  });
 }
 
 /** Parameters Anthropic cannot honour. Default values change nothing, so only others are refused. */
@@ -43,7 +53,10 @@ function clientTools(req: ChatRequest): AnthropicTool[] {
   return (req.tools ?? []).map((t, i) => {
     if (t.function.name === JSON_RESPONSE_TOOL) {
       throw gatewayError('request.invalid', {
-        params: { path: `tools[${i}].function.name`, detail: `the name ${JSON_RESPONSE_TOOL} is reserved by the gateway` },
+        params: {
+          path: `tools[${i}].function.name`,
+          detail: `the name ${JSON_RESPONSE_TOOL} is reserved by the gateway`,
+        },
         param: `tools[${i}].function.name`,
       });
     }
@@ -53,7 +66,9 @@ function clientTools(req: ChatRequest): AnthropicTool[] {
     };
     if (t.function.description !== undefined) tool.description = t.function.description;
     if (t.function.strict !== undefined) tool.strict = t.function.strict;
-    if (t.cache_control !== undefined) tool.cache_control = t.cache_control.ttl === undefined ? { type: 'ephemeral' } : { type: 'ephemeral', ttl: t.cache_control.ttl };
+    if (t.cache_control !== undefined)
+      tool.cache_control =
+        t.cache_control.ttl === undefined ? { type: 'ephemeral' } : { type: 'ephemeral', ttl: t.cache_control.ttl };
     return tool;
   });
 }
@@ -68,11 +83,14 @@ function withParallel(choice: AnthropicToolChoice, parallel: boolean | undefined
  * to one of the client's tools or the JSON tool. A client's explicit `required` or named choice
  * means this turn is a tool call anyway, so the JSON tool is left out then.
  */
-function toolsAndChoice(req: ChatRequest, publicModel: string): { tools?: AnthropicTool[]; tool_choice?: AnthropicToolChoice } {
+function toolsAndChoice(
+  req: ChatRequest,
+  publicModel: string,
+): { tools?: AnthropicTool[]; tool_choice?: AnthropicToolChoice } {
   const tools = clientTools(req);
   const json = jsonResponseTool(req, publicModel);
   const choice: ToolChoice | undefined = req.tool_choice;
-  const forcesClientTool = choice === 'required' || (typeof choice === 'object');
+  const forcesClientTool = choice === 'required' || typeof choice === 'object';
 
   if (json !== undefined && !forcesClientTool) {
     const useClientTools = tools.length > 0 && choice !== 'none';
@@ -82,7 +100,10 @@ function toolsAndChoice(req: ChatRequest, publicModel: string): { tools?: Anthro
   }
   if (tools.length === 0) {
     if (choice !== undefined && choice !== 'none' && choice !== 'auto') {
-      throw gatewayError('request.invalid', { params: { path: 'tool_choice', detail: 'a tool choice needs tools' }, param: 'tool_choice' });
+      throw gatewayError('request.invalid', {
+        params: { path: 'tool_choice', detail: 'a tool choice needs tools' },
+        param: 'tool_choice',
+      });
     }
     return {};
   }

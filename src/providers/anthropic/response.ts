@@ -1,6 +1,6 @@
 /** Anthropic `message` → canonical ChatResponse. */
 import type { ChatResponse, FinishReason, ToolCall, Usage } from '../canonical.ts';
-import { UpstreamProtocolError, type AdapterCallContext } from '../contract.ts';
+import { type AdapterCallContext, UpstreamProtocolError } from '../contract.ts';
 import { JSON_RESPONSE_TOOL } from './json-mode.ts';
 
 /** Block types Anthropic may add to an answer that carry nothing for a chat completion. */
@@ -27,7 +27,8 @@ export function finishReasonOf(stopReason: unknown, calledClientTool: boolean): 
 
 function count(v: unknown, field: string): number {
   if (v === undefined || v === null) return 0;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new UpstreamProtocolError(`Anthropic usage.${field} is not a count`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+    throw new UpstreamProtocolError(`Anthropic usage.${field} is not a count`);
   return v;
 }
 
@@ -36,7 +37,13 @@ function count(v: unknown, field: string): number {
  * apart from `input_tokens`). `cacheCreation` is all writes; `cacheCreation1h` the part written
  * with a 1-hour lifetime (`usage.cache_creation.ephemeral_1h_input_tokens`), priced higher.
  */
-export interface UsageCounts { input: number; cacheRead: number; cacheCreation: number; cacheCreation1h: number; output: number }
+export interface UsageCounts {
+  input: number;
+  cacheRead: number;
+  cacheCreation: number;
+  cacheCreation1h: number;
+  output: number;
+}
 
 export function newUsageCounts(): UsageCounts {
   return { input: 0, cacheRead: 0, cacheCreation: 0, cacheCreation1h: 0, output: 0 };
@@ -47,18 +54,24 @@ export function readUsage(raw: unknown, into: UsageCounts = newUsageCounts()): U
   const u = raw as Record<string, unknown>;
   // message_delta repeats only what changed; an absent or null field keeps the earlier value.
   if (u['input_tokens'] != null) into.input = count(u['input_tokens'], 'input_tokens');
-  if (u['cache_read_input_tokens'] != null) into.cacheRead = count(u['cache_read_input_tokens'], 'cache_read_input_tokens');
-  if (u['cache_creation_input_tokens'] != null) into.cacheCreation = count(u['cache_creation_input_tokens'], 'cache_creation_input_tokens');
+  if (u['cache_read_input_tokens'] != null)
+    into.cacheRead = count(u['cache_read_input_tokens'], 'cache_read_input_tokens');
+  if (u['cache_creation_input_tokens'] != null)
+    into.cacheCreation = count(u['cache_creation_input_tokens'], 'cache_creation_input_tokens');
   if (u['output_tokens'] != null) into.output = count(u['output_tokens'], 'output_tokens');
   const split = u['cache_creation'];
   if (split != null) {
-    if (typeof split !== 'object' || Array.isArray(split)) throw new UpstreamProtocolError('Anthropic usage.cache_creation is not an object');
+    if (typeof split !== 'object' || Array.isArray(split))
+      throw new UpstreamProtocolError('Anthropic usage.cache_creation is not an object');
     const s = split as Record<string, unknown>;
     const fiveMinutes = count(s['ephemeral_5m_input_tokens'], 'cache_creation.ephemeral_5m_input_tokens');
     const oneHour = count(s['ephemeral_1h_input_tokens'], 'cache_creation.ephemeral_1h_input_tokens');
     // The split adds up to cache_creation_input_tokens; a sender that gave only the split still counts.
     if (u['cache_creation_input_tokens'] == null) into.cacheCreation = fiveMinutes + oneHour;
-    else if (fiveMinutes + oneHour > into.cacheCreation) throw new UpstreamProtocolError('Anthropic usage.cache_creation adds up to more than cache_creation_input_tokens');
+    else if (fiveMinutes + oneHour > into.cacheCreation)
+      throw new UpstreamProtocolError(
+        'Anthropic usage.cache_creation adds up to more than cache_creation_input_tokens',
+      );
     into.cacheCreation1h = oneHour;
   }
   return into;
@@ -76,7 +89,8 @@ export function toCanonicalUsage(c: UsageCounts): Usage {
 }
 
 function asRecord(v: unknown, what: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UpstreamProtocolError(`Anthropic ${what} is not an object`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new UpstreamProtocolError(`Anthropic ${what} is not an object`);
   return v as Record<string, unknown>;
 }
 
@@ -101,7 +115,12 @@ export function parseChatResponse(body: unknown, ctx: AdapterCallContext): ChatR
       const name = asString(block['name'], `content[${i}].name`);
       const args = JSON.stringify(block['input'] ?? {});
       if (name === JSON_RESPONSE_TOOL) text += args;
-      else toolCalls.push({ id: asString(block['id'], `content[${i}].id`), type: 'function', function: { name, arguments: args } });
+      else
+        toolCalls.push({
+          id: asString(block['id'], `content[${i}].id`),
+          type: 'function',
+          function: { name, arguments: args },
+        });
     } else if (typeof type !== 'string' || !IGNORED_BLOCKS.has(type)) {
       throw new UpstreamProtocolError(`unexpected Anthropic content block type ${JSON.stringify(type)}`);
     }

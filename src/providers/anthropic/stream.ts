@@ -5,7 +5,7 @@
  * than once and only the last one holds the final counts.
  */
 import type { ChatChunk, ChunkChoice, FinishReason } from '../canonical.ts';
-import { UpstreamProtocolError, type AdapterCallContext, type SseEvent, type StreamTranslator } from '../contract.ts';
+import { type AdapterCallContext, type SseEvent, type StreamTranslator, UpstreamProtocolError } from '../contract.ts';
 import { JSON_RESPONSE_TOOL } from './json-mode.ts';
 import { finishReasonOf, newUsageCounts, readUsage, toCanonicalUsage, type UsageCounts } from './response.ts';
 
@@ -21,7 +21,8 @@ const IGNORED_DELTAS = new Set(['thinking_delta', 'signature_delta', 'citations_
 const MAX_LOGGED_MESSAGE = 300;
 
 function record(v: unknown, what: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UpstreamProtocolError(`Anthropic ${what} is not an object`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new UpstreamProtocolError(`Anthropic ${what} is not an object`);
   return v as Record<string, unknown>;
 }
 
@@ -40,19 +41,24 @@ export function createAnthropicStreamTranslator(ctx: AdapterCallContext): Stream
   let stopReason: unknown = null;
 
   const chunk = (delta: ChunkChoice['delta'], finishReason: FinishReason | null = null): ChatChunk => ({
-    id, object: 'chat.completion.chunk', created: ctx.created, model: ctx.publicModel,
+    id,
+    object: 'chat.completion.chunk',
+    created: ctx.created,
+    model: ctx.publicModel,
     choices: [{ index: 0, delta, finish_reason: finishReason }],
   });
 
   function blockAt(data: Record<string, unknown>): OpenBlock {
     const block = blocks.get(data['index'] as number);
-    if (block === undefined) throw new UpstreamProtocolError(`Anthropic delta for unknown content block ${String(data['index'])}`);
+    if (block === undefined)
+      throw new UpstreamProtocolError(`Anthropic delta for unknown content block ${String(data['index'])}`);
     return block;
   }
 
   function onBlockStart(data: Record<string, unknown>): ChatChunk[] {
     const index = data['index'];
-    if (typeof index !== 'number' || blocks.has(index)) throw new UpstreamProtocolError('Anthropic content_block_start has a bad index');
+    if (typeof index !== 'number' || blocks.has(index))
+      throw new UpstreamProtocolError('Anthropic content_block_start has a bad index');
     const block = record(data['content_block'], 'content_block');
     const type = block['type'];
     if (type === 'text') {
@@ -68,7 +74,12 @@ export function createAnthropicStreamTranslator(ctx: AdapterCallContext): Stream
       }
       const toolIndex = nextToolIndex++;
       blocks.set(index, { kind: 'tool', toolIndex });
-      const call = { index: toolIndex, id: str(block['id'], 'content_block.id'), type: 'function' as const, function: { name, arguments: '' } };
+      const call = {
+        index: toolIndex,
+        id: str(block['id'], 'content_block.id'),
+        type: 'function' as const,
+        function: { name, arguments: '' },
+      };
       return [chunk({ tool_calls: [call] })];
     }
     if (typeof type === 'string' && IGNORED_BLOCKS.has(type)) {
@@ -101,8 +112,12 @@ export function createAnthropicStreamTranslator(ctx: AdapterCallContext): Stream
     if (stopReason === null) throw new UpstreamProtocolError('Anthropic stream stopped without a stop_reason');
     const finishReason = finishReasonOf(stopReason, nextToolIndex > 0);
     const usageChunk: ChatChunk = {
-      id, object: 'chat.completion.chunk', created: ctx.created, model: ctx.publicModel,
-      choices: [], usage: toCanonicalUsage(usage),
+      id,
+      object: 'chat.completion.chunk',
+      created: ctx.created,
+      model: ctx.publicModel,
+      choices: [],
+      usage: toCanonicalUsage(usage),
     };
     return [chunk({}, finishReason), usageChunk];
   }
@@ -111,7 +126,8 @@ export function createAnthropicStreamTranslator(ctx: AdapterCallContext): Stream
     if (type === 'ping') return [];
     if (type === 'error') {
       // The provider's text goes to the log through this error, never to the client.
-      const err = typeof data['error'] === 'object' && data['error'] !== null ? data['error'] as Record<string, unknown> : {};
+      const err =
+        typeof data['error'] === 'object' && data['error'] !== null ? (data['error'] as Record<string, unknown>) : {};
       const message = String(err['message'] ?? '').slice(0, MAX_LOGGED_MESSAGE);
       throw new UpstreamProtocolError(`Anthropic stream error event: ${String(err['type'] ?? 'unknown')}: ${message}`);
     }
@@ -124,9 +140,13 @@ export function createAnthropicStreamTranslator(ctx: AdapterCallContext): Stream
     }
     if (!started) throw new UpstreamProtocolError(`Anthropic event ${String(type)} before message_start`);
     switch (type) {
-      case 'content_block_start': return onBlockStart(data);
-      case 'content_block_delta': return onBlockDelta(data);
-      case 'content_block_stop': blockAt(data); return [];
+      case 'content_block_start':
+        return onBlockStart(data);
+      case 'content_block_delta':
+        return onBlockDelta(data);
+      case 'content_block_stop':
+        blockAt(data);
+        return [];
       case 'message_delta': {
         const delta = record(data['delta'], 'message_delta.delta');
         if (delta['stop_reason'] != null) stopReason = delta['stop_reason'];
@@ -153,7 +173,9 @@ export function createAnthropicStreamTranslator(ctx: AdapterCallContext): Stream
       const obj = record(data, 'stream event');
       const type = obj['type'] ?? event.event;
       if (event.event !== undefined && obj['type'] !== undefined && event.event !== obj['type']) {
-        throw new UpstreamProtocolError(`Anthropic event name ${event.event} disagrees with its type ${String(obj['type'])}`);
+        throw new UpstreamProtocolError(
+          `Anthropic event name ${event.event} disagrees with its type ${String(obj['type'])}`,
+        );
       }
       return handle(type, obj);
     },

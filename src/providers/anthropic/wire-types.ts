@@ -6,17 +6,38 @@
 export const ANTHROPIC_VERSION = '2023-06-01';
 
 export type AnthropicImageMediaType = 'image/jpeg' | 'image/png' | 'image/gif' | 'image/webp';
-export const ANTHROPIC_IMAGE_MEDIA_TYPES: readonly AnthropicImageMediaType[] = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'];
+export const ANTHROPIC_IMAGE_MEDIA_TYPES: readonly AnthropicImageMediaType[] = [
+  'image/jpeg',
+  'image/png',
+  'image/gif',
+  'image/webp',
+];
 
 /** A prompt-cache breakpoint (`ttl` absent: 5 minutes). */
-export interface AnthropicCacheControl { type: 'ephemeral'; ttl?: '5m' | '1h' }
+export interface AnthropicCacheControl {
+  type: 'ephemeral';
+  ttl?: '5m' | '1h';
+}
 
-export interface AnthropicTextBlock { type: 'text'; text: string; cache_control?: AnthropicCacheControl }
+export interface AnthropicTextBlock {
+  type: 'text';
+  text: string;
+  cache_control?: AnthropicCacheControl;
+}
 export type AnthropicImageSource =
   | { type: 'base64'; media_type: AnthropicImageMediaType; data: string }
   | { type: 'url'; url: string };
-export interface AnthropicImageBlock { type: 'image'; source: AnthropicImageSource; cache_control?: AnthropicCacheControl }
-export interface AnthropicToolUseBlock { type: 'tool_use'; id: string; name: string; input: unknown }
+export interface AnthropicImageBlock {
+  type: 'image';
+  source: AnthropicImageSource;
+  cache_control?: AnthropicCacheControl;
+}
+export interface AnthropicToolUseBlock {
+  type: 'tool_use';
+  id: string;
+  name: string;
+  input: unknown;
+}
 export interface AnthropicToolResultBlock {
   type: 'tool_result';
   tool_use_id: string;
@@ -24,7 +45,11 @@ export interface AnthropicToolResultBlock {
   is_error?: boolean;
   cache_control?: AnthropicCacheControl;
 }
-export type AnthropicContentBlock = AnthropicTextBlock | AnthropicImageBlock | AnthropicToolUseBlock | AnthropicToolResultBlock;
+export type AnthropicContentBlock =
+  | AnthropicTextBlock
+  | AnthropicImageBlock
+  | AnthropicToolUseBlock
+  | AnthropicToolResultBlock;
 
 export interface AnthropicMessageParam {
   role: 'user' | 'assistant';
@@ -60,7 +85,13 @@ export interface AnthropicMessagesRequest {
 }
 
 export type AnthropicStopReason =
-  | 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'pause_turn' | 'refusal' | 'model_context_window_exceeded';
+  | 'end_turn'
+  | 'max_tokens'
+  | 'stop_sequence'
+  | 'tool_use'
+  | 'pause_turn'
+  | 'refusal'
+  | 'model_context_window_exceeded';
 
 export interface AnthropicUsage {
   input_tokens: number;

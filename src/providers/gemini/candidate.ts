@@ -25,8 +25,14 @@ export interface FragmentView {
  * FinishReason enum; the image ones appear with image output.
  */
 const FILTER_REASONS: ReadonlySet<string> = new Set([
-  'SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII',
-  'IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT', 'IMAGE_RECITATION',
+  'SAFETY',
+  'RECITATION',
+  'BLOCKLIST',
+  'PROHIBITED_CONTENT',
+  'SPII',
+  'IMAGE_SAFETY',
+  'IMAGE_PROHIBITED_CONTENT',
+  'IMAGE_RECITATION',
 ]);
 
 /**
@@ -106,7 +112,8 @@ function readUsage(raw: unknown): Usage {
     completion_tokens: completion,
     total_tokens: u['totalTokenCount'] === undefined ? prompt + completion : count('totalTokenCount'),
   };
-  if (u['cachedContentTokenCount'] !== undefined) usage.prompt_tokens_details = { cached_tokens: count('cachedContentTokenCount') };
+  if (u['cachedContentTokenCount'] !== undefined)
+    usage.prompt_tokens_details = { cached_tokens: count('cachedContentTokenCount') };
   return usage;
 }
 

@@ -2,8 +2,9 @@
  * Canonical message content → Gemini `parts`. Text maps to `{text}`; images become
  * `inlineData` (data: URLs, bytes inline) or `fileData` (http(s) URLs, fetched by Google).
  */
-import type { ContentPart, TextPart } from '../canonical.ts';
+
 import { invalid } from '../../surfaces/validation.ts';
+import type { ContentPart, TextPart } from '../canonical.ts';
 import type { GeminiPart } from './wire-types.ts';
 
 /** Image types the Gemini API documents for image understanding, by file extension. */
@@ -63,7 +64,14 @@ export function imagePart(url: string, path: string): GeminiPart {
   // Gemini requires a mime type next to a file URI and the gateway never fetches client
   // URLs itself, so an unknown extension is refused rather than guessed.
   if (mimeType === undefined) {
-    throw invalid(path, `cannot tell the image type from the URL; use a data: URL or a URL ending in ${Object.keys(IMAGE_MIME_BY_EXTENSION).map((e) => `.${e}`).join(', ')}`);
+    throw invalid(
+      path,
+      `cannot tell the image type from the URL; use a data: URL or a URL ending in ${Object.keys(
+        IMAGE_MIME_BY_EXTENSION,
+      )
+        .map((e) => `.${e}`)
+        .join(', ')}`,
+    );
   }
   return { fileData: { mimeType, fileUri: url } };
 }

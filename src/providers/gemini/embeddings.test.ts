@@ -1,8 +1,8 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { GatewayError } from '../../errors/gateway-error.ts';
 import type { EmbeddingsRequest } from '../canonical.ts';
 import { UpstreamProtocolError } from '../contract.ts';
-import { GatewayError } from '../../errors/gateway-error.ts';
 import { createEmbeddings } from './embeddings.ts';
 import { callContext, fixtureJson } from './test-support.ts';
 
@@ -27,17 +27,25 @@ describe('gemini embeddings', () => {
 
   it('accepts a single string', () => {
     const out = createEmbeddings().embeddingsRequest({ model: 'embed-small', input: 'hello' }, ctx);
-    assert.deepEqual(out.body, { requests: [{ model: 'models/gemini-embedding-001', content: { parts: [{ text: 'hello' }] } }] });
+    assert.deepEqual(out.body, {
+      requests: [{ model: 'models/gemini-embedding-001', content: { parts: [{ text: 'hello' }] } }],
+    });
   });
 
   it('refuses token-id input as an unsupported parameter', () => {
-    for (const input of [[1, 2, 3], [[1, 2], [3]]] as EmbeddingsRequest['input'][]) {
-      assert.throws(() => createEmbeddings().embeddingsRequest({ model: 'embed-small', input }, ctx), (e: unknown) => {
-        assert.ok(e instanceof GatewayError);
-        assert.equal(e.code, 'request.unsupported_parameter');
-        assert.equal(e.param, 'input');
-        return true;
-      });
+    for (const input of [
+      [1, 2, 3],
+      [[1, 2], [3]],
+    ] as EmbeddingsRequest['input'][]) {
+      assert.throws(
+        () => createEmbeddings().embeddingsRequest({ model: 'embed-small', input }, ctx),
+        (e: unknown) => {
+          assert.ok(e instanceof GatewayError);
+          assert.equal(e.code, 'request.unsupported_parameter');
+          assert.equal(e.param, 'input');
+          return true;
+        },
+      );
     }
     assert.throws(() => createEmbeddings().embeddingsRequest({ model: 'embed-small', input: [] }, ctx), GatewayError);
   });
@@ -49,7 +57,14 @@ describe('gemini embeddings', () => {
     const res = e.embeddingsResponse(fixtureJson('batch-embed-contents-response.json'), ctx, req);
     assert.equal(res.object, 'list');
     assert.equal(res.model, 'embed-small');
-    assert.deepEqual(res.data.map((d) => [d.object, d.index]), [['embedding', 0], ['embedding', 1], ['embedding', 2]]);
+    assert.deepEqual(
+      res.data.map((d) => [d.object, d.index]),
+      [
+        ['embedding', 0],
+        ['embedding', 1],
+        ['embedding', 2],
+      ],
+    );
     assert.deepEqual(res.data[0]?.embedding, [0.0027359414, -0.0100217545, 0.0091781579, -0.07235218]);
     const chars = inputs.join('').length;
     assert.deepEqual(res.usage, { prompt_tokens: Math.ceil(chars / 4), total_tokens: Math.ceil(chars / 4) });

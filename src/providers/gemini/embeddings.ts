@@ -2,9 +2,10 @@
  * Canonical embeddings ↔ Gemini `models/{model}:batchEmbedContents`. One batch call serves
  * both a single string and a list; the response keeps the request order.
  */
+
+import { invalid } from '../../surfaces/validation.ts';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../canonical.ts';
 import type { AdapterCallContext, UpstreamHttpRequest } from '../contract.ts';
-import { invalid } from '../../surfaces/validation.ts';
 import { protocol } from './candidate.ts';
 import { authHeaders, bareModelId, modelPath, unsupportedParameter } from './request.ts';
 import type { GeminiBatchEmbedContentsRequest } from './wire-types.ts';
@@ -58,7 +59,8 @@ export function createEmbeddings(): GeminiEmbeddings {
 function inputTexts(req: EmbeddingsRequest, ctx: AdapterCallContext): string[] {
   const input = req.input;
   if (typeof input === 'string') return [input];
-  if (!Array.isArray(input) || input.length === 0) throw invalid('input', 'must be a string or a non-empty array of strings');
+  if (!Array.isArray(input) || input.length === 0)
+    throw invalid('input', 'must be a string or a non-empty array of strings');
   // Token-id input (number[] or number[][]) is tied to OpenAI's tokenizer; Gemini embeds text only.
   if (input.some((item) => typeof item !== 'string')) throw unsupportedParameter('input', ctx);
   return input as string[];
@@ -70,7 +72,8 @@ function countChars(texts: readonly string[]): number {
 }
 
 function readEmbeddings(body: unknown): number[][] {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw protocol('embeddings response is not an object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw protocol('embeddings response is not an object');
   const list = (body as Record<string, unknown>)['embeddings'];
   if (!Array.isArray(list)) throw protocol('embeddings response has no embeddings array');
   return list.map((item, i) => {

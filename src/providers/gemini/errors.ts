@@ -17,11 +17,15 @@ interface GoogleError {
   details: Array<Record<string, unknown>>;
 }
 
-export function classifyError(status: number, headers: Readonly<Record<string, string>>, body: unknown): UpstreamErrorInfo {
+export function classifyError(
+  status: number,
+  headers: Readonly<Record<string, string>>,
+  body: unknown,
+): UpstreamErrorInfo {
   const error = readGoogleError(body);
   const kind = kindOf(status, error);
   const retryable = kind === 'rate_limited' || kind === 'overloaded' || kind === 'server_error';
-  const retryAfterS = retryable ? parseRetryAfter(headers['retry-after']) ?? retryDelay(error) : undefined;
+  const retryAfterS = retryable ? (parseRetryAfter(headers['retry-after']) ?? retryDelay(error)) : undefined;
   const providerMessage = error?.message ?? (typeof body === 'string' && body !== '' ? body : undefined);
   return {
     kind,

@@ -1,5 +1,5 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import type { ChatRequest } from '../canonical.ts';
 import { createGeminiAdapter } from './index.ts';
 import { callContext, fixtureJson, fixtureText, parseSse } from './test-support.ts';
@@ -10,10 +10,23 @@ describe('createGeminiAdapter', () => {
 
   it('declares what Gemini can and cannot do', () => {
     assert.equal(adapter.kind, 'gemini');
-    assert.deepEqual({ ...adapter.capabilities }, {
-      streaming: true, tools: true, parallelToolCalls: false, jsonObject: true, jsonSchema: true, images: true,
-      multipleChoices: true, seed: true, logprobs: false, logitBias: false, penalties: true, embeddings: true,
-    });
+    assert.deepEqual(
+      { ...adapter.capabilities },
+      {
+        streaming: true,
+        tools: true,
+        parallelToolCalls: false,
+        jsonObject: true,
+        jsonSchema: true,
+        images: true,
+        multipleChoices: true,
+        seed: true,
+        logprobs: false,
+        logitBias: false,
+        penalties: true,
+        embeddings: true,
+      },
+    );
     assert.ok(Object.isFrozen(adapter.capabilities));
   });
 
@@ -37,7 +50,10 @@ describe('createGeminiAdapter', () => {
     assert.ok(adapter.embeddingsRequest && adapter.embeddingsResponse);
     const req = { model: 'e', input: ['a', 'b', 'c'] };
     adapter.embeddingsRequest(req, ctx);
-    assert.equal(adapter.embeddingsResponse(fixtureJson('batch-embed-contents-response.json'), ctx, req).data.length, 3);
+    assert.equal(
+      adapter.embeddingsResponse(fixtureJson('batch-embed-contents-response.json'), ctx, req).data.length,
+      3,
+    );
     assert.equal(adapter.classifyError(429, {}, fixtureJson('error-429-resource-exhausted.json')).retryAfterS, 30);
   });
 });

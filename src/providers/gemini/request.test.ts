@@ -1,7 +1,7 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChatMessage, ChatRequest, ToolChoice } from '../canonical.ts';
+import { describe, it } from 'node:test';
 import { GatewayError } from '../../errors/gateway-error.ts';
+import type { ChatMessage, ChatRequest, ToolChoice } from '../canonical.ts';
 import { chatRequest, REPLAYED_CALL_SIGNATURE } from './request.ts';
 import { callContext, fixtureJson } from './test-support.ts';
 import type { GeminiGenerateContentRequest } from './wire-types.ts';
@@ -73,7 +73,10 @@ describe('gemini chatRequest', () => {
       assert.ok(!segment.includes('/') && !segment.includes('?') && !segment.includes('#'), out.path);
       assert.equal(decodeURIComponent(segment), id);
     }
-    const prefixed = chatRequest(chat([{ role: 'user', content: 'hi' }]), callContext({ upstreamModel: 'models/gemini-2.5-pro' }));
+    const prefixed = chatRequest(
+      chat([{ role: 'user', content: 'hi' }]),
+      callContext({ upstreamModel: 'models/gemini-2.5-pro' }),
+    );
     assert.equal(prefixed.path, '/models/gemini-2.5-pro:generateContent');
   });
 
@@ -98,8 +101,16 @@ describe('gemini chatRequest', () => {
       { role: 'user', content: 'x' },
       { role: 'assistant', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: args } }] },
     ];
-    assertGatewayError(() => body(chat(bad('{"city":'))), 'request.invalid', 'messages[1].tool_calls[0].function.arguments');
-    assertGatewayError(() => body(chat(bad('[1,2]'))), 'request.invalid', 'messages[1].tool_calls[0].function.arguments');
+    assertGatewayError(
+      () => body(chat(bad('{"city":'))),
+      'request.invalid',
+      'messages[1].tool_calls[0].function.arguments',
+    );
+    assertGatewayError(
+      () => body(chat(bad('[1,2]'))),
+      'request.invalid',
+      'messages[1].tool_calls[0].function.arguments',
+    );
     assert.deepEqual(body(chat(bad(''))).contents[1]?.parts[0]?.functionCall, { name: 'f', args: {} });
   });
 
@@ -112,25 +123,39 @@ describe('gemini chatRequest', () => {
   });
 
   it('gathers system and developer messages into systemInstruction', () => {
-    const b = body(chat([
-      { role: 'system', content: 'Be brief.' },
-      { role: 'user', content: 'hi' },
-      { role: 'developer', content: [{ type: 'text', text: 'Answer in French.' }] },
-    ]));
+    const b = body(
+      chat([
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'hi' },
+        { role: 'developer', content: [{ type: 'text', text: 'Answer in French.' }] },
+      ]),
+    );
     assert.deepEqual(b.systemInstruction, { parts: [{ text: 'Be brief.' }, { text: 'Answer in French.' }] });
     assert.deepEqual(b.contents, [{ role: 'user', parts: [{ text: 'hi' }] }]);
   });
 
   it('drops an assistant turn with nothing in it instead of sending an empty text part', () => {
-    const b = body(chat([{ role: 'user', content: 'a' }, { role: 'assistant', content: '' }, { role: 'user', content: 'b' }]));
-    assert.deepEqual(b.contents.map((c) => c.role), ['user', 'user']);
+    const b = body(
+      chat([
+        { role: 'user', content: 'a' },
+        { role: 'assistant', content: '' },
+        { role: 'user', content: 'b' },
+      ]),
+    );
+    assert.deepEqual(
+      b.contents.map((c) => c.role),
+      ['user', 'user'],
+    );
   });
 
   const toolChoices: Array<[ToolChoice, unknown]> = [
     ['auto', { mode: 'AUTO' }],
     ['none', { mode: 'NONE' }],
     ['required', { mode: 'ANY' }],
-    [{ type: 'function', function: { name: 'get_weather' } }, { mode: 'ANY', allowedFunctionNames: ['get_weather'] }],
+    [
+      { type: 'function', function: { name: 'get_weather' } },
+      { mode: 'ANY', allowedFunctionNames: ['get_weather'] },
+    ],
   ];
   for (const [choice, expected] of toolChoices) {
     it(`maps tool_choice ${JSON.stringify(choice)}`, () => {
@@ -148,16 +173,20 @@ describe('gemini chatRequest', () => {
       additionalProperties: false,
       $defs: { item: { type: 'string', pattern: '^[a-z]+$' } },
     };
-    const jsonSchema = body(chat([{ role: 'user', content: 'x' }], {
-      response_format: { type: 'json_schema', json_schema: { name: 'list', schema, strict: true } },
-    }));
+    const jsonSchema = body(
+      chat([{ role: 'user', content: 'x' }], {
+        response_format: { type: 'json_schema', json_schema: { name: 'list', schema, strict: true } },
+      }),
+    );
     assert.deepEqual(jsonSchema.generationConfig, { responseMimeType: 'application/json', responseJsonSchema: schema });
     const text = body(chat([{ role: 'user', content: 'x' }], { response_format: { type: 'text' } }));
     assert.equal(text.generationConfig, undefined);
   });
 
   it('maps n, stop and prefers max_completion_tokens over max_tokens', () => {
-    const b = body(chat([{ role: 'user', content: 'x' }], { n: 3, stop: 'END', max_tokens: 10, max_completion_tokens: 20 }));
+    const b = body(
+      chat([{ role: 'user', content: 'x' }], { n: 3, stop: 'END', max_tokens: 10, max_completion_tokens: 20 }),
+    );
     assert.deepEqual(b.generationConfig, { candidateCount: 3, stopSequences: ['END'], maxOutputTokens: 20 });
   });
 
@@ -165,19 +194,30 @@ describe('gemini chatRequest', () => {
     const base = chat([{ role: 'user', content: 'x' }]);
     assertGatewayError(() => body({ ...base, logprobs: true }), 'request.unsupported_parameter', 'logprobs');
     assertGatewayError(() => body({ ...base, top_logprobs: 2 }), 'request.unsupported_parameter', 'top_logprobs');
-    assertGatewayError(() => body({ ...base, logit_bias: { '50256': -100 } }), 'request.unsupported_parameter', 'logit_bias');
+    assertGatewayError(
+      () => body({ ...base, logit_bias: { '50256': -100 } }),
+      'request.unsupported_parameter',
+      'logit_bias',
+    );
     assert.doesNotThrow(() => body({ ...base, logprobs: false, logit_bias: {} }));
   });
 
   describe('images', () => {
-    const withImage = (url: string): ChatRequest => chat([{ role: 'user', content: [{ type: 'image_url', image_url: { url } }] }]);
+    const withImage = (url: string): ChatRequest =>
+      chat([{ role: 'user', content: [{ type: 'image_url', image_url: { url } }] }]);
     const part = (url: string) => body(withImage(url)).contents[0]?.parts[0];
     const imagePath = 'messages[0].content[0].image_url.url';
 
     it('sends data: URLs inline and http(s) URLs as fileData with a guessed type', () => {
-      assert.deepEqual(part('data:image/png;base64,iVBORw0KGgo='), { inlineData: { mimeType: 'image/png', data: 'iVBORw0KGgo=' } });
-      assert.deepEqual(part('https://cdn.example.com/a/photo.JPEG?sig=1'), { fileData: { mimeType: 'image/jpeg', fileUri: 'https://cdn.example.com/a/photo.JPEG?sig=1' } });
-      assert.deepEqual(part('http://example.com/x.webp'), { fileData: { mimeType: 'image/webp', fileUri: 'http://example.com/x.webp' } });
+      assert.deepEqual(part('data:image/png;base64,iVBORw0KGgo='), {
+        inlineData: { mimeType: 'image/png', data: 'iVBORw0KGgo=' },
+      });
+      assert.deepEqual(part('https://cdn.example.com/a/photo.JPEG?sig=1'), {
+        fileData: { mimeType: 'image/jpeg', fileUri: 'https://cdn.example.com/a/photo.JPEG?sig=1' },
+      });
+      assert.deepEqual(part('http://example.com/x.webp'), {
+        fileData: { mimeType: 'image/webp', fileUri: 'http://example.com/x.webp' },
+      });
     });
 
     it('rejects images it cannot describe to Gemini, naming the path', () => {

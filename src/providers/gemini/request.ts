@@ -2,14 +2,13 @@
  * Canonical ChatRequest → Gemini `models/{model}:generateContent` (or
  * `:streamGenerateContent?alt=sse`) request.
  */
+
+import { type GatewayError, gatewayError } from '../../errors/gateway-error.ts';
+import { invalid, isPlainObject } from '../../surfaces/validation.ts';
 import type { AssistantMessage, ChatRequest, JsonObject, ToolChoice } from '../canonical.ts';
 import type { AdapterCallContext, UpstreamHttpRequest } from '../contract.ts';
-import { gatewayError, type GatewayError } from '../../errors/gateway-error.ts';
-import { invalid, isPlainObject } from '../../surfaces/validation.ts';
 import { textOf, textParts, userParts } from './content-parts.ts';
-import type {
-  GeminiContent, GeminiGenerateContentRequest, GeminiGenerationConfig, GeminiPart,
-} from './wire-types.ts';
+import type { GeminiContent, GeminiGenerateContentRequest, GeminiGenerationConfig, GeminiPart } from './wire-types.ts';
 
 /**
  * Gemini 3 refuses a replayed `functionCall` without a thought signature. The canonical
@@ -44,7 +43,9 @@ export function chatRequest(req: ChatRequest, ctx: AdapterCallContext): Upstream
   const stream = req.stream === true;
   return {
     method: 'POST',
-    path: stream ? `${modelPath(ctx.upstreamModel, 'streamGenerateContent')}?alt=sse` : modelPath(ctx.upstreamModel, 'generateContent'),
+    path: stream
+      ? `${modelPath(ctx.upstreamModel, 'streamGenerateContent')}?alt=sse`
+      : modelPath(ctx.upstreamModel, 'generateContent'),
     headers: { 'content-type': 'application/json', ...authHeaders(ctx.credential) },
     body: buildGenerateContentBody(req, ctx),
     stream,
@@ -59,17 +60,20 @@ export function buildGenerateContentBody(req: ChatRequest, ctx: AdapterCallConte
   // anywhere in the conversation are gathered into it, in order.
   if (system.length > 0) body.systemInstruction = { parts: system };
   if (req.tools !== undefined && req.tools.length > 0) {
-    body.tools = [{
-      functionDeclarations: req.tools.map((t) => ({
-        name: t.function.name,
-        ...(t.function.description !== undefined ? { description: t.function.description } : {}),
-        // parametersJsonSchema takes JSON Schema as clients wrote it; `parameters` would need
-        // a rewrite into Google's OpenAPI subset. Keywords Gemini rejects come back as its 400.
-        ...(t.function.parameters !== undefined ? { parametersJsonSchema: t.function.parameters } : {}),
-      })),
-    }];
+    body.tools = [
+      {
+        functionDeclarations: req.tools.map((t) => ({
+          name: t.function.name,
+          ...(t.function.description !== undefined ? { description: t.function.description } : {}),
+          // parametersJsonSchema takes JSON Schema as clients wrote it; `parameters` would need
+          // a rewrite into Google's OpenAPI subset. Keywords Gemini rejects come back as its 400.
+          ...(t.function.parameters !== undefined ? { parametersJsonSchema: t.function.parameters } : {}),
+        })),
+      },
+    ];
   }
-  if (req.tool_choice !== undefined) body.toolConfig = { functionCallingConfig: functionCallingConfig(req.tool_choice) };
+  if (req.tool_choice !== undefined)
+    body.toolConfig = { functionCallingConfig: functionCallingConfig(req.tool_choice) };
   const generationConfig = buildGenerationConfig(req);
   if (Object.keys(generationConfig).length > 0) body.generationConfig = generationConfig;
   // Not sent, for want of a Gemini field: `user` and `metadata` (bookkeeping only) and
@@ -84,7 +88,8 @@ export function buildGenerateContentBody(req: ChatRequest, ctx: AdapterCallConte
 function rejectUnsupported(req: ChatRequest, ctx: AdapterCallContext): void {
   if (req.logprobs === true) throw unsupportedParameter('logprobs', ctx);
   if (req.top_logprobs !== undefined) throw unsupportedParameter('top_logprobs', ctx);
-  if (req.logit_bias !== undefined && Object.keys(req.logit_bias).length > 0) throw unsupportedParameter('logit_bias', ctx);
+  if (req.logit_bias !== undefined && Object.keys(req.logit_bias).length > 0)
+    throw unsupportedParameter('logit_bias', ctx);
 }
 
 function translateMessages(req: ChatRequest): { contents: GeminiContent[]; system: GeminiPart[] } {
@@ -114,7 +119,8 @@ function translateMessages(req: ChatRequest): { contents: GeminiContent[]; syste
       }
       case 'tool': {
         const name = toolNames.get(m.tool_call_id);
-        if (name === undefined) throw invalid(`${path}.tool_call_id`, 'no earlier assistant message has a tool call with this id');
+        if (name === undefined)
+          throw invalid(`${path}.tool_call_id`, 'no earlier assistant message has a tool call with this id');
         const part: GeminiPart = { functionResponse: { name, response: toolResponse(textOf(m.content)) } };
         const last = contents[contents.length - 1];
         // Answers to parallel calls belong in one turn, as Gemini's parallel-calling examples show.

@@ -1,5 +1,5 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import { UpstreamProtocolError } from '../contract.ts';
 import { chatResponse } from './response.ts';
 import { callContext, fixtureJson } from './test-support.ts';
@@ -30,10 +30,18 @@ describe('gemini chatResponse', () => {
     const res = chatResponse(fixtureJson('response-parallel-function-calls.json'), ctx);
     const message = res.choices[0]?.message;
     assert.equal(message?.content, "Sure, let's get this party started!");
-    assert.deepEqual(message?.tool_calls?.map((c) => c.function.name), ['power_disco_ball', 'start_music', 'dim_lights']);
+    assert.deepEqual(
+      message?.tool_calls?.map((c) => c.function.name),
+      ['power_disco_ball', 'start_music', 'dim_lights'],
+    );
     assert.equal(new Set(message?.tool_calls?.map((c) => c.id)).size, 3);
     assert.equal(res.choices[0]?.finish_reason, 'tool_calls');
-    assert.deepEqual(res.usage, { prompt_tokens: 197, completion_tokens: 31, total_tokens: 228, prompt_tokens_details: { cached_tokens: 128 } });
+    assert.deepEqual(res.usage, {
+      prompt_tokens: 197,
+      completion_tokens: 31,
+      total_tokens: 228,
+      prompt_tokens_details: { cached_tokens: 128 },
+    });
   });
 
   it('makes the same ids for the same request and different ids for another request', () => {
@@ -48,7 +56,13 @@ describe('gemini chatResponse', () => {
 
   it('returns one choice per candidate, the first one without an explicit index', () => {
     const res = chatResponse(fixtureJson('response-multi-candidate.json'), ctx);
-    assert.deepEqual(res.choices.map((c) => [c.index, c.finish_reason]), [[0, 'stop'], [1, 'length']]);
+    assert.deepEqual(
+      res.choices.map((c) => [c.index, c.finish_reason]),
+      [
+        [0, 'stop'],
+        [1, 'length'],
+      ],
+    );
     assert.match(res.choices[0]?.message.content ?? '', /^Once upon a time/);
     assert.match(res.choices[1]?.message.content ?? '', /^The robot blinked/);
     assert.equal(res.choices[0]?.message.tool_calls, undefined);
@@ -68,18 +82,23 @@ describe('gemini chatResponse', () => {
 
   it('answers a blocked prompt with one empty content_filter choice', () => {
     const res = chatResponse(fixtureJson('response-blocked-prompt.json'), ctx);
-    assert.deepEqual(res.choices, [{
-      index: 0,
-      message: { role: 'assistant', content: '', refusal: null },
-      finish_reason: 'content_filter',
-      logprobs: null,
-    }]);
+    assert.deepEqual(res.choices, [
+      {
+        index: 0,
+        message: { role: 'assistant', content: '', refusal: null },
+        finish_reason: 'content_filter',
+        logprobs: null,
+      },
+    ]);
     assert.deepEqual(res.usage, { prompt_tokens: 9, completion_tokens: 0, total_tokens: 9 });
   });
 
   for (const reason of ['RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII']) {
     it(`maps finishReason ${reason} to content_filter`, () => {
-      const res = chatResponse({ candidates: [{ content: { parts: [{ text: 'partial' }], role: 'model' }, finishReason: reason }] }, ctx);
+      const res = chatResponse(
+        { candidates: [{ content: { parts: [{ text: 'partial' }], role: 'model' }, finishReason: reason }] },
+        ctx,
+      );
       assert.equal(res.choices[0]?.finish_reason, 'content_filter');
     });
   }
@@ -99,9 +118,20 @@ describe('gemini chatResponse', () => {
     ['parts that are not an array', { candidates: [{ content: { parts: 'x' } }] }],
     ['text that is not a string', { candidates: [{ content: { parts: [{ text: 5 }] } }] }],
     ['a functionCall without a name', { candidates: [{ content: { parts: [{ functionCall: { args: {} } }] } }] }],
-    ['functionCall args that are not an object', { candidates: [{ content: { parts: [{ functionCall: { name: 'f', args: '{}' } }] } }] }],
+    [
+      'functionCall args that are not an object',
+      { candidates: [{ content: { parts: [{ functionCall: { name: 'f', args: '{}' } }] } }] },
+    ],
     ['a negative token count', { candidates: [{ finishReason: 'STOP' }], usageMetadata: { promptTokenCount: -1 } }],
-    ['the same candidate index twice', { candidates: [{ index: 0, finishReason: 'STOP' }, { index: 0, finishReason: 'STOP' }] }],
+    [
+      'the same candidate index twice',
+      {
+        candidates: [
+          { index: 0, finishReason: 'STOP' },
+          { index: 0, finishReason: 'STOP' },
+        ],
+      },
+    ],
   ];
   for (const [what, body] of malformed) {
     it(`rejects ${what} as a protocol error`, () => {

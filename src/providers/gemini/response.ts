@@ -16,23 +16,28 @@ export function chatResponse(body: unknown, ctx: AdapterCallContext): ChatRespon
     // Gemini answers a blocked prompt with 200, promptFeedback.blockReason and no candidates.
     // That becomes one choice with empty content and finish_reason `content_filter` — what
     // OpenAI clients already handle — rather than an error the caller cannot tell apart.
-    if (fragment.blockReason === undefined) throw protocol('response has neither candidates nor promptFeedback.blockReason');
-    choices = [{
-      index: 0,
-      message: { role: 'assistant', content: '', refusal: null },
-      finish_reason: 'content_filter',
-      logprobs: null,
-    }];
+    if (fragment.blockReason === undefined)
+      throw protocol('response has neither candidates nor promptFeedback.blockReason');
+    choices = [
+      {
+        index: 0,
+        message: { role: 'assistant', content: '', refusal: null },
+        finish_reason: 'content_filter',
+        logprobs: null,
+      },
+    ];
   } else {
     const seen = new Set<number>();
     choices = fragment.candidates.map((c): ChatChoice => {
       if (seen.has(c.index)) throw protocol(`candidate index ${c.index} appears twice`);
       seen.add(c.index);
-      const toolCalls = c.calls.map((call, k): ToolCall => ({
-        id: callId(c.index, k),
-        type: 'function',
-        function: { name: call.name, arguments: call.args },
-      }));
+      const toolCalls = c.calls.map(
+        (call, k): ToolCall => ({
+          id: callId(c.index, k),
+          type: 'function',
+          function: { name: call.name, arguments: call.args },
+        }),
+      );
       const message: ChatChoice['message'] = {
         role: 'assistant',
         // OpenAI's shape: null content beside tool calls, a string otherwise.

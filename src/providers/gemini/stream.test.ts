@@ -1,15 +1,22 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import type { ChatChunk, ChatRequest } from '../canonical.ts';
-import { UpstreamProtocolError, type SseEvent } from '../contract.ts';
+import { type SseEvent, UpstreamProtocolError } from '../contract.ts';
 import { chatResponse } from './response.ts';
 import { createStreamTranslator } from './stream.ts';
 import { callContext, fixtureJson, fixtureText, parseSse } from './test-support.ts';
 
 const ctx = callContext();
-const req: ChatRequest = { model: 'gemini-flash', messages: [{ role: 'user', content: 'Tell me a story' }], stream: true };
+const req: ChatRequest = {
+  model: 'gemini-flash',
+  messages: [{ role: 'user', content: 'Tell me a story' }],
+  stream: true,
+};
 
-function run(events: SseEvent[], request: ChatRequest = req): { chunks: ChatChunk[]; done: boolean; endChunks: ChatChunk[] } {
+function run(
+  events: SseEvent[],
+  request: ChatRequest = req,
+): { chunks: ChatChunk[]; done: boolean; endChunks: ChatChunk[] } {
   const t = createStreamTranslator(request, ctx);
   const chunks = events.flatMap((e) => t.push(e));
   const done = t.done;
@@ -30,9 +37,14 @@ describe('gemini stream translator', () => {
       assert.equal(c.object, 'chat.completion.chunk');
       assert.equal(c.model, 'gemini-flash');
     }
-    assert.deepEqual(chunks[0]?.choices, [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
+    assert.deepEqual(chunks[0]?.choices, [
+      { index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null },
+    ]);
     const text = chunks.flatMap((c) => c.choices.map((ch) => ch.delta.content ?? '')).join('');
-    assert.equal(text, 'The robot, designated Unit 734, whirred softly as it polished the chrome counters of the empty diner.');
+    assert.equal(
+      text,
+      'The robot, designated Unit 734, whirred softly as it polished the chrome counters of the empty diner.',
+    );
     const finish = chunks.at(-2);
     assert.deepEqual(finish?.choices, [{ index: 0, delta: {}, finish_reason: 'stop' }]);
     const last = chunks.at(-1);
@@ -55,10 +67,17 @@ describe('gemini stream translator', () => {
     assert.equal(done, true);
     const calls = chunks.flatMap((c) => c.choices.flatMap((ch) => ch.delta.tool_calls ?? []));
     assert.equal(calls.length, 2);
-    assert.deepEqual(calls.map((c) => c.index), [0, 1]);
-    assert.deepEqual(calls.map((c) => JSON.parse(c.function?.arguments ?? '')), [{ location: 'London' }, { location: 'Paris' }]);
+    assert.deepEqual(
+      calls.map((c) => c.index),
+      [0, 1],
+    );
+    assert.deepEqual(
+      calls.map((c) => JSON.parse(c.function?.arguments ?? '')),
+      [{ location: 'London' }, { location: 'Paris' }],
+    );
     assert.ok(calls.every((c) => c.type === 'function' && c.function?.name === 'get_current_temperature'));
-    const sameIds = chatResponse(fixtureJson('response-function-call.json'), ctx).choices[0]?.message.tool_calls?.[0]?.id;
+    const sameIds = chatResponse(fixtureJson('response-function-call.json'), ctx).choices[0]?.message.tool_calls?.[0]
+      ?.id;
     assert.equal(calls[0]?.id, sameIds);
     assert.notEqual(calls[0]?.id, calls[1]?.id);
     const finish = chunks.flatMap((c) => c.choices).find((ch) => ch.finish_reason !== null);
@@ -69,22 +88,37 @@ describe('gemini stream translator', () => {
   it('ends a blocked-prompt stream with content_filter', () => {
     const { chunks, done } = run(parseSse(fixtureText('stream-blocked-prompt.sse')));
     assert.equal(done, true);
-    assert.deepEqual(chunks.map((c) => c.choices), [
-      [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
-      [{ index: 0, delta: {}, finish_reason: 'content_filter' }],
-      [],
-    ]);
+    assert.deepEqual(
+      chunks.map((c) => c.choices),
+      [
+        [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
+        [{ index: 0, delta: {}, finish_reason: 'content_filter' }],
+        [],
+      ],
+    );
     assert.deepEqual(chunks.at(-1)?.usage, { prompt_tokens: 7, completion_tokens: 0, total_tokens: 7 });
   });
 
   it('waits for every candidate when n > 1', () => {
     const t = createStreamTranslator({ ...req, n: 2 }, ctx);
-    t.push(data({ candidates: [{ content: { parts: [{ text: 'A' }] } }, { index: 1, content: { parts: [{ text: 'B' }] } }] }));
+    t.push(
+      data({
+        candidates: [{ content: { parts: [{ text: 'A' }] } }, { index: 1, content: { parts: [{ text: 'B' }] } }],
+      }),
+    );
     t.push(data({ candidates: [{ finishReason: 'STOP' }] }));
     assert.equal(t.done, false);
-    const last = t.push(data({ candidates: [{ index: 1, finishReason: 'MAX_TOKENS' }], usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 4, totalTokenCount: 7 } }));
+    const last = t.push(
+      data({
+        candidates: [{ index: 1, finishReason: 'MAX_TOKENS' }],
+        usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 4, totalTokenCount: 7 },
+      }),
+    );
     assert.equal(t.done, true);
-    assert.deepEqual(last.map((c) => c.choices), [[{ index: 1, delta: {}, finish_reason: 'length' }], []]);
+    assert.deepEqual(
+      last.map((c) => c.choices),
+      [[{ index: 1, delta: {}, finish_reason: 'length' }], []],
+    );
   });
 
   it('still delivers usage that arrives after the finishReason', () => {
@@ -92,7 +126,10 @@ describe('gemini stream translator', () => {
     t.push(data({ candidates: [{ content: { parts: [{ text: 'hi' }] }, finishReason: 'STOP' }] }));
     assert.equal(t.done, true);
     const late = t.push(data({ usageMetadata: { promptTokenCount: 2, candidatesTokenCount: 1, totalTokenCount: 3 } }));
-    assert.deepEqual(late.map((c) => c.usage), [{ prompt_tokens: 2, completion_tokens: 1, total_tokens: 3 }]);
+    assert.deepEqual(
+      late.map((c) => c.usage),
+      [{ prompt_tokens: 2, completion_tokens: 1, total_tokens: 3 }],
+    );
     assert.deepEqual(t.end(), []);
   });
 
@@ -105,14 +142,20 @@ describe('gemini stream translator', () => {
   for (const [what, event] of broken) {
     it(`throws a protocol error on ${what}`, () => {
       const t = createStreamTranslator(req, ctx);
-      assert.throws(() => t.push(event), (e: unknown) => e instanceof UpstreamProtocolError && !e.message.includes('secret detail'));
+      assert.throws(
+        () => t.push(event),
+        (e: unknown) => e instanceof UpstreamProtocolError && !e.message.includes('secret detail'),
+      );
     });
   }
 
   it('throws when a candidate continues after it finished', () => {
     const t = createStreamTranslator(req, ctx);
     t.push(data({ candidates: [{ content: { parts: [{ text: 'a' }] }, finishReason: 'STOP' }] }));
-    assert.throws(() => t.push(data({ candidates: [{ content: { parts: [{ text: 'more' }] } }] })), UpstreamProtocolError);
+    assert.throws(
+      () => t.push(data({ candidates: [{ content: { parts: [{ text: 'more' }] } }] })),
+      UpstreamProtocolError,
+    );
   });
 
   it('skips empty data lines', () => {

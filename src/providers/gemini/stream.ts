@@ -40,7 +40,8 @@ export function createStreamTranslator(req: ChatRequest, ctx: AdapterCallContext
   };
 
   function push(event: SseEvent): ChatChunk[] {
-    if (event.event !== undefined && event.event !== 'message') throw protocol(`unexpected stream event type ${JSON.stringify(event.event)}`);
+    if (event.event !== undefined && event.event !== 'message')
+      throw protocol(`unexpected stream event type ${JSON.stringify(event.event)}`);
     if (event.data.trim() === '') return [];
     let body: unknown;
     try {
@@ -73,12 +74,14 @@ export function createStreamTranslator(req: ChatRequest, ctx: AdapterCallContext
       if (c.text !== '') out.push(chunk([{ index: c.index, delta: { content: c.text }, finish_reason: null }]));
       if (c.calls.length > 0) {
         const before = callsSoFar.get(c.index) ?? 0;
-        const deltas = c.calls.map((call, k): ToolCallDelta => ({
-          index: before + k,
-          id: callId(c.index, before + k),
-          type: 'function',
-          function: { name: call.name, arguments: call.args },
-        }));
+        const deltas = c.calls.map(
+          (call, k): ToolCallDelta => ({
+            index: before + k,
+            id: callId(c.index, before + k),
+            type: 'function',
+            function: { name: call.name, arguments: call.args },
+          }),
+        );
         callsSoFar.set(c.index, before + c.calls.length);
         out.push(chunk([{ index: c.index, delta: { tool_calls: deltas }, finish_reason: null }]));
       }
@@ -110,7 +113,10 @@ export function createStreamTranslator(req: ChatRequest, ctx: AdapterCallContext
 function rejectErrorEvent(body: unknown): void {
   if (typeof body !== 'object' || body === null || !('error' in body)) return;
   const error = (body as { error: unknown }).error;
-  const code = typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : 'unknown';
+  const code =
+    typeof error === 'object' && error !== null && 'code' in error
+      ? String((error as { code: unknown }).code)
+      : 'unknown';
   // The provider's message may carry account detail; only its code is kept.
   throw protocol(`stream carried an error event (code ${code})`);
 }

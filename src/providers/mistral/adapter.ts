@@ -35,7 +35,13 @@ export function createMistralAdapter(): ProviderAdapter {
     chatStream: (_req, ctx) => createChunkStreamTranslator(ctx, createMistralDialect(ctx.requestId)),
 
     embeddingsRequest(req: EmbeddingsRequest, ctx: AdapterCallContext): UpstreamHttpRequest {
-      return { method: 'POST', path: '/embeddings', headers: jsonHeaders(ctx.credential, false), body: buildMistralEmbeddingsBody(req, ctx), stream: false };
+      return {
+        method: 'POST',
+        path: '/embeddings',
+        headers: jsonHeaders(ctx.credential, false),
+        body: buildMistralEmbeddingsBody(req, ctx),
+        stream: false,
+      };
     },
     embeddingsResponse: parseEmbeddingsResponse,
 

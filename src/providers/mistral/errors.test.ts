@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { readJsonFixture } from '../openai/test-fixtures.ts';
 import { createMistralAdapter } from './index.ts';
 
@@ -27,11 +27,26 @@ for (const c of readJsonFixture<ErrorCase[]>(dir, 'errors.json')) {
 }
 
 test('mistral error: validation detail never copies the rejected input into the log', () => {
-  const info = adapter.classifyError(422, {}, {
-    object: 'error',
-    message: { detail: [{ type: 'string_too_long', loc: ['body', 'messages', 0, 'content'], msg: 'String should have at most 10 characters', input: 'my secret prompt text' }] },
-    type: 'invalid_request_error', param: null, code: null,
-  });
+  const info = adapter.classifyError(
+    422,
+    {},
+    {
+      object: 'error',
+      message: {
+        detail: [
+          {
+            type: 'string_too_long',
+            loc: ['body', 'messages', 0, 'content'],
+            msg: 'String should have at most 10 characters',
+            input: 'my secret prompt text',
+          },
+        ],
+      },
+      type: 'invalid_request_error',
+      param: null,
+      code: null,
+    },
+  );
   assert.equal(info.providerMessage, 'body.messages.0.content: String should have at most 10 characters');
   assert.doesNotMatch(info.providerMessage ?? '', /secret/);
 });

@@ -48,12 +48,20 @@ export function readMistralErrorBody(body: unknown): MistralErrorFields {
   return { message, code: text(envelope.code), type: text(envelope.type) };
 }
 
-export function classifyMistralError(status: number, headers: Readonly<Record<string, string>>, body: unknown, now: number = Date.now()): UpstreamErrorInfo {
+export function classifyMistralError(
+  status: number,
+  headers: Readonly<Record<string, string>>,
+  body: unknown,
+  now: number = Date.now(),
+): UpstreamErrorInfo {
   const fields = readMistralErrorBody(body);
   let kind = kindForStatus(status);
   // "Service tier capacity exceeded for this model" is Mistral being full, not the caller being
   // over its limits, whatever status it arrives with: another target or a later retry can work.
-  if (status >= 400 && (fields.type === 'service_tier_capacity_exceeded' || /capacity exceeded/i.test(fields.message ?? ''))) {
+  if (
+    status >= 400 &&
+    (fields.type === 'service_tier_capacity_exceeded' || /capacity exceeded/i.test(fields.message ?? ''))
+  ) {
     kind = 'overloaded';
   }
   return {

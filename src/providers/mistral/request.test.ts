@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import type { ChatRequest } from '../canonical.ts';
 import { readJsonFixture, testContext } from '../openai/test-fixtures.ts';
 import { createMistralAdapter } from './index.ts';
@@ -8,7 +8,8 @@ import { toMistralToolCallId } from './tool-call-ids.ts';
 const dir = import.meta.dirname;
 const adapter = createMistralAdapter();
 const request = () => readJsonFixture<ChatRequest>(dir, 'chat-request-tools.json');
-const build = (req: ChatRequest) => adapter.chatRequest(req, testContext({ upstreamModel: 'mistral-large-2411', credential: 'mistral-key' }));
+const build = (req: ChatRequest) =>
+  adapter.chatRequest(req, testContext({ upstreamModel: 'mistral-large-2411', credential: 'mistral-key' }));
 
 test('mistral request: path, auth, stream flag and the upstream model', () => {
   const http = build(request());
@@ -39,9 +40,27 @@ test('mistral request: fields Mistral rejects with 422 are never sent', () => {
   req.top_logprobs = 2;
   req.safe_prompt_hack = true;
   const body = build(req).body as Record<string, unknown>;
-  const allowed = new Set(['model', 'messages', 'temperature', 'top_p', 'max_tokens', 'stream', 'stop', 'random_seed', 'response_format',
-    'tools', 'tool_choice', 'presence_penalty', 'frequency_penalty', 'n', 'parallel_tool_calls']);
-  assert.deepEqual(Object.keys(body).filter((k) => !allowed.has(k)), []);
+  const allowed = new Set([
+    'model',
+    'messages',
+    'temperature',
+    'top_p',
+    'max_tokens',
+    'stream',
+    'stop',
+    'random_seed',
+    'response_format',
+    'tools',
+    'tool_choice',
+    'presence_penalty',
+    'frequency_penalty',
+    'n',
+    'parallel_tool_calls',
+  ]);
+  assert.deepEqual(
+    Object.keys(body).filter((k) => !allowed.has(k)),
+    [],
+  );
   for (const m of body.messages as Array<Record<string, unknown>>) {
     assert.equal('name' in m && m.role !== 'tool', false, `no name on ${String(m.role)} messages`);
     assert.equal('refusal' in m, false);
@@ -57,11 +76,19 @@ test('mistral request: roles, images and tool results as Mistral expects them', 
     content: [
       { type: 'text', text: "What's the status of my transaction T1001? Here is the receipt:" },
       { type: 'image_url', image_url: 'https://tripfixers.com/wp-content/uploads/2019/11/eiffel-tower-with-snow.jpeg' },
-      { type: 'image_url', image_url: { url: 'data:image/jpeg;base64,/9j/4AAQSkZJRgABAQAAAQABAAD/2wBD', detail: 'high' } },
+      {
+        type: 'image_url',
+        image_url: { url: 'data:image/jpeg;base64,/9j/4AAQSkZJRgABAQAAAQABAAD/2wBD', detail: 'high' },
+      },
     ],
   });
   assert.equal(assistant?.content, null);
-  assert.deepEqual(toolB, { role: 'tool', content: '{"date": "2021-10-05"}', tool_call_id: 'D681PevKs', name: 'retrieve_payment_date' });
+  assert.deepEqual(toolB, {
+    role: 'tool',
+    content: '{"date": "2021-10-05"}',
+    tool_call_id: 'D681PevKs',
+    name: 'retrieve_payment_date',
+  });
   assert.equal(toolA?.name, 'retrieve_payment_status');
 });
 
@@ -101,5 +128,8 @@ test('mistral request: developer role, refusal in history and no stream', () => 
   assert.equal(body.max_tokens, 64);
   assert.equal('stream' in body, false);
   assert.deepEqual(body.tool_choice, { type: 'function', function: { name: 'lookup' } });
-  assert.deepEqual(body.response_format, { type: 'json_schema', json_schema: { name: 'answer', schema: { type: 'object' }, strict: true } });
+  assert.deepEqual(body.response_format, {
+    type: 'json_schema',
+    json_schema: { name: 'answer', schema: { type: 'object' }, strict: true },
+  });
 });

@@ -18,7 +18,12 @@ import { toMistralToolCallId } from './tool-call-ids.ts';
 type Body = Record<string, unknown>;
 
 const SCALAR_FIELDS = [
-  'temperature', 'top_p', 'n', 'presence_penalty', 'frequency_penalty', 'parallel_tool_calls',
+  'temperature',
+  'top_p',
+  'n',
+  'presence_penalty',
+  'frequency_penalty',
+  'parallel_tool_calls',
 ] as const satisfies readonly (keyof ChatRequest)[];
 
 export function buildMistralChatBody(req: ChatRequest, upstreamModel: string): Body {
@@ -53,7 +58,8 @@ function joinText(content: string | TextPart[]): string {
 function userChunk(p: ContentPart): Body {
   if (p.type === 'text') return { type: 'text', text: p.text };
   // Mistral's documented form is the bare URL (https or data:); `detail` needs the object form.
-  const imageUrl = p.image_url.detail === undefined ? p.image_url.url : { url: p.image_url.url, detail: p.image_url.detail };
+  const imageUrl =
+    p.image_url.detail === undefined ? p.image_url.url : { url: p.image_url.url, detail: p.image_url.detail };
   return { type: 'image_url', image_url: imageUrl };
 }
 
@@ -75,13 +81,21 @@ function translateMessages(messages: readonly ChatMessage[]): Body[] {
         if (m.tool_calls !== undefined && m.tool_calls.length > 0) {
           out.tool_calls = m.tool_calls.map((tc) => {
             toolNames.set(tc.id, tc.function.name);
-            return { id: toMistralToolCallId(tc.id), type: 'function', function: { name: tc.function.name, arguments: tc.function.arguments } };
+            return {
+              id: toMistralToolCallId(tc.id),
+              type: 'function',
+              function: { name: tc.function.name, arguments: tc.function.arguments },
+            };
           });
         }
         return out;
       }
       case 'tool': {
-        const out: Body = { role: 'tool', content: joinText(m.content), tool_call_id: toMistralToolCallId(m.tool_call_id) };
+        const out: Body = {
+          role: 'tool',
+          content: joinText(m.content),
+          tool_call_id: toMistralToolCallId(m.tool_call_id),
+        };
         const name = toolNames.get(m.tool_call_id);
         if (name !== undefined) out.name = name;
         return out;

@@ -1,12 +1,16 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { UpstreamProtocolError } from '../contract.ts';
 import { assembleToolCalls, readSseFixture, runStream, testContext } from '../openai/test-fixtures.ts';
 import { createMistralAdapter } from './index.ts';
 
 const dir = import.meta.dirname;
 const ctx = testContext({ publicModel: 'chat-eu' });
-const translator = () => createMistralAdapter().chatStream({ model: 'chat-eu', messages: [{ role: 'user', content: 'Count from 1 to 4' }], stream: true }, ctx);
+const translator = () =>
+  createMistralAdapter().chatStream(
+    { model: 'chat-eu', messages: [{ role: 'user', content: 'Count from 1 to 4' }], stream: true },
+    ctx,
+  );
 
 test('mistral stream: text, then finish, then usage on its own final chunk', () => {
   const t = translator();
@@ -25,12 +29,18 @@ test('mistral stream: text, then finish, then usage on its own final chunk', () 
 test('mistral stream: parallel tool calls delivered whole in one delta', () => {
   const chunks = runStream(translator(), readSseFixture(dir, 'stream-parallel-tool-calls.sse'));
   const calls = assembleToolCalls(chunks);
-  assert.deepEqual([...calls.entries()], [
-    ['0:0', { id: 'D681PevKs', name: 'retrieve_payment_status', arguments: '{"transaction_id": "T1001"}' }],
-    ['0:1', { id: 'K3mF8xQ2p', name: 'retrieve_payment_date', arguments: '{"transaction_id": "T1001"}' }],
-  ]);
+  assert.deepEqual(
+    [...calls.entries()],
+    [
+      ['0:0', { id: 'D681PevKs', name: 'retrieve_payment_status', arguments: '{"transaction_id": "T1001"}' }],
+      ['0:1', { id: 'K3mF8xQ2p', name: 'retrieve_payment_date', arguments: '{"transaction_id": "T1001"}' }],
+    ],
+  );
   const toolDeltas = chunks.flatMap((c) => c.choices.flatMap((ch) => ch.delta.tool_calls ?? []));
-  assert.ok(toolDeltas.every((d) => d.type === 'function'), 'first fragments are typed');
+  assert.ok(
+    toolDeltas.every((d) => d.type === 'function'),
+    'first fragments are typed',
+  );
   assert.equal(chunks.at(-2)?.choices[0]?.finish_reason, 'tool_calls');
   assert.equal(chunks.at(-1)?.usage?.total_tokens, 217);
 });
@@ -59,7 +69,9 @@ test('mistral stream: a stream cut before [DONE] fails at end()', () => {
 test('mistral stream: finish_reason "error" interrupts the stream', () => {
   const t = translator();
   const events = readSseFixture(dir, 'stream-error-finish.sse');
-  assert.throws(() => { for (const e of events) t.push(e); }, UpstreamProtocolError);
+  assert.throws(() => {
+    for (const e of events) t.push(e);
+  }, UpstreamProtocolError);
 });
 
 test('mistral stream: non-JSON data is refused', () => {

@@ -38,7 +38,12 @@ export function toMistralToolCallId(canonicalId: string): string {
  * schema makes it optional) a stable one is derived from the request, so the client can still
  * answer the call and the answer maps back to a valid Mistral id.
  */
-export function fromMistralToolCallId(raw: string | undefined, requestId: string, choice: number, position: number): string {
+export function fromMistralToolCallId(
+  raw: string | undefined,
+  requestId: string,
+  choice: number,
+  position: number,
+): string {
   if (raw !== undefined && raw !== '') return raw;
   return base62Digest(`${requestId}:${choice}:${position}`);
 }

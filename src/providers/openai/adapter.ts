@@ -23,7 +23,11 @@ export function bearerAuth(credential: string | undefined): Record<string, strin
 }
 
 export function jsonHeaders(credential: string | undefined, stream: boolean): Record<string, string> {
-  return { 'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json', ...bearerAuth(credential) };
+  return {
+    'content-type': 'application/json',
+    accept: stream ? 'text/event-stream' : 'application/json',
+    ...bearerAuth(credential),
+  };
 }
 
 export function createOpenAiAdapter(kind: OpenAiAdapterKind): ProviderAdapter {

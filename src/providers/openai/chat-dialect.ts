@@ -48,7 +48,8 @@ export function createOpenAiDialect(provider: string, requestId: string): ChatWi
     provider,
     finishReason(raw, path) {
       const mapped = OPENAI_FINISH_REASONS[raw];
-      if (mapped === undefined) throw protocolError(path, `unexpected finish_reason ${JSON.stringify(raw.slice(0, 40))}`);
+      if (mapped === undefined)
+        throw protocolError(path, `unexpected finish_reason ${JSON.stringify(raw.slice(0, 40))}`);
       return mapped;
     },
     toolCallId(raw, ref) {

@@ -18,18 +18,27 @@ export function buildOpenAiEmbeddingsBody(req: EmbeddingsRequest, upstreamModel:
 
 function copyInput(input: EmbeddingsRequest['input']): EmbeddingsRequest['input'] {
   if (typeof input === 'string') return input;
-  return (input as Array<string | number | number[]>).map((x) => (Array.isArray(x) ? [...x] : x)) as EmbeddingsRequest['input'];
+  return (input as Array<string | number | number[]>).map((x) =>
+    Array.isArray(x) ? [...x] : x,
+  ) as EmbeddingsRequest['input'];
 }
 
-export function parseEmbeddingsResponse(body: unknown, ctx: AdapterCallContext, req: EmbeddingsRequest): EmbeddingsResponse {
+export function parseEmbeddingsResponse(
+  body: unknown,
+  ctx: AdapterCallContext,
+  req: EmbeddingsRequest,
+): EmbeddingsResponse {
   const root = wireObject(body, '');
   if (root.object !== undefined && root.object !== 'list') throw protocolError('object', 'expected "list"');
   const wantBase64 = req.encoding_format === 'base64';
   const data = wireArray(root.data, 'data').map((raw, i) => {
     const path = `data[${i}]`;
     const item = wireObject(raw, path);
-    if (item.object !== undefined && item.object !== 'embedding') throw protocolError(`${path}.object`, 'expected "embedding"');
-    const embedding = wantBase64 ? wireString(item.embedding, `${path}.embedding`) : wireNumberArray(item.embedding, `${path}.embedding`);
+    if (item.object !== undefined && item.object !== 'embedding')
+      throw protocolError(`${path}.object`, 'expected "embedding"');
+    const embedding = wantBase64
+      ? wireString(item.embedding, `${path}.embedding`)
+      : wireNumberArray(item.embedding, `${path}.embedding`);
     return { object: 'embedding' as const, index: wireCount(item.index, `${path}.index`), embedding };
   });
   const expected = inputCount(req.input);

@@ -1,7 +1,7 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createOpenAiAdapter } from './index.ts';
+import { test } from 'node:test';
 import { classifyOpenAiError, parseGoDuration } from './errors.ts';
+import { createOpenAiAdapter } from './index.ts';
 import { readJsonFixture } from './test-fixtures.ts';
 
 const dir = import.meta.dirname;
@@ -29,7 +29,11 @@ for (const kind of ['openai', 'openai-compatible'] as const) {
 }
 
 test('openai error: the provider message is kept for the log, bounded in size', () => {
-  const info = classifyOpenAiError(400, {}, { error: { message: 'x'.repeat(5000), type: 'invalid_request_error', code: null } });
+  const info = classifyOpenAiError(
+    400,
+    {},
+    { error: { message: 'x'.repeat(5000), type: 'invalid_request_error', code: null } },
+  );
   assert.ok(info.providerMessage !== undefined && info.providerMessage.length <= 501);
   assert.equal(info.providerCode, 'invalid_request_error');
 });
@@ -49,6 +53,10 @@ test('openai error: x-ratelimit-reset durations', () => {
   assert.equal(parseGoDuration(''), undefined);
   assert.equal(parseGoDuration('5'), undefined);
   // With no remaining-* hint the longer reset wins: retrying earlier would fail again.
-  const info = classifyOpenAiError(429, { 'x-ratelimit-reset-requests': '1s', 'x-ratelimit-reset-tokens': '6m0s' }, undefined);
+  const info = classifyOpenAiError(
+    429,
+    { 'x-ratelimit-reset-requests': '1s', 'x-ratelimit-reset-tokens': '6m0s' },
+    undefined,
+  );
   assert.equal(info.retryAfterS, 360);
 });

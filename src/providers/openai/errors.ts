@@ -52,12 +52,18 @@ export function isRetryableKind(kind: UpstreamErrorKind, status: number): boolea
   return kind === 'unknown' && (status === 408 || status === 409);
 }
 
-export function classifyOpenAiError(status: number, headers: Readonly<Record<string, string>>, body: unknown, now: number = Date.now()): UpstreamErrorInfo {
+export function classifyOpenAiError(
+  status: number,
+  headers: Readonly<Record<string, string>>,
+  body: unknown,
+  now: number = Date.now(),
+): UpstreamErrorInfo {
   const fields = readOpenAiErrorBody(body);
   let kind = kindForStatus(status);
   if (fields.code !== undefined && CONTENT_POLICY_CODES.has(fields.code)) kind = 'content_filter';
-  const quotaExhausted = status === 429 && (
-    (fields.code !== undefined && QUOTA_CODES.has(fields.code)) || fields.type === 'insufficient_quota');
+  const quotaExhausted =
+    status === 429 &&
+    ((fields.code !== undefined && QUOTA_CODES.has(fields.code)) || fields.type === 'insufficient_quota');
   return {
     kind,
     status,
@@ -72,7 +78,10 @@ export function classifyOpenAiError(status: number, headers: Readonly<Record<str
  * The provider's wait hint in seconds: standard `Retry-After`, then OpenAI's `retry-after-ms`,
  * then the `x-ratelimit-reset-*` duration of the exhausted limit (or the longer of the two).
  */
-export function retryAfterFromHeaders(headers: Readonly<Record<string, string>>, now: number = Date.now()): number | undefined {
+export function retryAfterFromHeaders(
+  headers: Readonly<Record<string, string>>,
+  now: number = Date.now(),
+): number | undefined {
   const standard = parseRetryAfter(headers['retry-after'], now);
   if (standard !== undefined) return standard;
   const ms = headers['retry-after-ms'];
@@ -86,7 +95,15 @@ export function retryAfterFromHeaders(headers: Readonly<Record<string, string>>,
   return Math.max(requests, tokens);
 }
 
-const DURATION_UNITS: Readonly<Record<string, number>> = { h: 3600, m: 60, s: 1, ms: 1e-3, us: 1e-6, 'µs': 1e-6, ns: 1e-9 };
+const DURATION_UNITS: Readonly<Record<string, number>> = {
+  h: 3600,
+  m: 60,
+  s: 1,
+  ms: 1e-3,
+  us: 1e-6,
+  µs: 1e-6,
+  ns: 1e-9,
+};
 
 /** Go-style durations as OpenAI sends them: "1s", "6m0s", "20ms", "1h2m3.5s". */
 export function parseGoDuration(value: string | undefined): number | undefined {

@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import type { ChatRequest } from '../canonical.ts';
 import { createOpenAiAdapter } from './index.ts';
 import { readJsonFixture, testContext } from './test-fixtures.ts';
@@ -37,7 +37,12 @@ test('openai: the body is a new object and unknown keys are never forwarded', ()
 });
 
 test('openai: streaming always asks upstream for usage, whatever the client asked', () => {
-  const req: ChatRequest = { model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: false } };
+  const req: ChatRequest = {
+    model: 'm',
+    messages: [{ role: 'user', content: 'hi' }],
+    stream: true,
+    stream_options: { include_usage: false },
+  };
   const http = createOpenAiAdapter('openai').chatRequest(req, testContext());
   assert.equal(http.stream, true);
   assert.equal(http.headers.accept, 'text/event-stream');
@@ -47,14 +52,20 @@ test('openai: streaming always asks upstream for usage, whatever the client aske
 });
 
 test('openai: a non-streaming request sends neither stream nor stream_options', () => {
-  const body = createOpenAiAdapter('openai').chatRequest({ model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: false }, testContext()).body as Record<string, unknown>;
+  const body = createOpenAiAdapter('openai').chatRequest(
+    { model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: false },
+    testContext(),
+  ).body as Record<string, unknown>;
   assert.equal('stream' in body, false);
   assert.equal('stream_options' in body, false);
 });
 
 test('openai: the credential goes in a bearer header', () => {
   const adapter = createOpenAiAdapter('openai');
-  const http = adapter.chatRequest({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }, testContext({ credential: 'sk-live-123' }));
+  const http = adapter.chatRequest(
+    { model: 'm', messages: [{ role: 'user', content: 'hi' }] },
+    testContext({ credential: 'sk-live-123' }),
+  );
   assert.equal(http.headers.authorization, 'Bearer sk-live-123');
   assert.deepEqual(adapter.authHeaders('sk-live-123'), { authorization: 'Bearer sk-live-123' });
 });
@@ -62,13 +73,20 @@ test('openai: the credential goes in a bearer header', () => {
 test('openai-compatible: no credential means no authorization header at all', () => {
   const adapter = createOpenAiAdapter('openai-compatible');
   assert.deepEqual(adapter.authHeaders(undefined), {});
-  const http = adapter.chatRequest({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }, testContext({ credential: undefined }));
-  assert.equal(Object.keys(http.headers).some((h) => h.toLowerCase() === 'authorization'), false);
+  const http = adapter.chatRequest(
+    { model: 'm', messages: [{ role: 'user', content: 'hi' }] },
+    testContext({ credential: undefined }),
+  );
+  assert.equal(
+    Object.keys(http.headers).some((h) => h.toLowerCase() === 'authorization'),
+    false,
+  );
   assert.equal(adapter.kind, 'openai-compatible');
 });
 
 test('openai-compatible: developer becomes system and metadata stays in the gateway', () => {
-  const body = createOpenAiAdapter('openai-compatible').chatRequest(request(), testContext({ credential: undefined })).body as Record<string, unknown>;
+  const body = createOpenAiAdapter('openai-compatible').chatRequest(request(), testContext({ credential: undefined }))
+    .body as Record<string, unknown>;
   const messages = body.messages as Array<{ role: string }>;
   assert.equal(messages[0]?.role, 'system');
   assert.equal('metadata' in body, false);
@@ -82,8 +100,18 @@ test('openai: prompt-cache hints from the Anthropic surface are left behind (Ope
     model: 'm',
     messages: [
       { role: 'system', content: [{ type: 'text', text: 'Manual.', cache_control: cc }] },
-      { role: 'user', content: [{ type: 'text', text: 'Hi', cache_control: cc }, { type: 'image_url', image_url: { url: 'https://example.com/a.png' }, cache_control: cc }] },
-      { role: 'assistant', content: null, tool_calls: [{ id: 't1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Hi', cache_control: cc },
+          { type: 'image_url', image_url: { url: 'https://example.com/a.png' }, cache_control: cc },
+        ],
+      },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 't1', type: 'function', function: { name: 'f', arguments: '{}' } }],
+      },
       { role: 'tool', tool_call_id: 't1', content: 'ok', cache_control: cc },
     ],
     tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } }, cache_control: cc }],

@@ -5,7 +5,13 @@
  * is forwarded upstream.
  */
 import type {
-  ChatMessage, ChatRequest, ContentPart, ResponseFormat, TextPart, ToolChoice, ToolDefinition,
+  ChatMessage,
+  ChatRequest,
+  ContentPart,
+  ResponseFormat,
+  TextPart,
+  ToolChoice,
+  ToolDefinition,
 } from '../canonical.ts';
 
 export interface OpenAiBodyOptions {
@@ -21,8 +27,19 @@ type Body = Record<string, unknown>;
 
 /** Scalar request fields copied as they are when present. */
 const SCALAR_FIELDS = [
-  'stop', 'temperature', 'top_p', 'max_tokens', 'max_completion_tokens', 'seed', 'user', 'n',
-  'presence_penalty', 'frequency_penalty', 'logprobs', 'top_logprobs', 'parallel_tool_calls',
+  'stop',
+  'temperature',
+  'top_p',
+  'max_tokens',
+  'max_completion_tokens',
+  'seed',
+  'user',
+  'n',
+  'presence_penalty',
+  'frequency_penalty',
+  'logprobs',
+  'top_logprobs',
+  'parallel_tool_calls',
 ] as const satisfies readonly (keyof ChatRequest)[];
 
 export function buildOpenAiChatBody(req: ChatRequest, opts: OpenAiBodyOptions): Body {
@@ -78,7 +95,9 @@ function copyMessage(m: ChatMessage, compatible: boolean): Body {
       if (m.refusal !== undefined) out.refusal = m.refusal;
       if (m.tool_calls !== undefined) {
         out.tool_calls = m.tool_calls.map((tc) => ({
-          id: tc.id, type: 'function', function: { name: tc.function.name, arguments: tc.function.arguments },
+          id: tc.id,
+          type: 'function',
+          function: { name: tc.function.name, arguments: tc.function.arguments },
         }));
       }
       return out;

@@ -7,7 +7,14 @@ import type { ChatChoice, ChatResponse, ChoiceLogprobs, ToolCall } from '../cano
 import type { AdapterCallContext } from '../contract.ts';
 import type { ChatWireDialect } from './chat-dialect.ts';
 import {
-  isWireObject, protocolError, wireArray, wireCount, wireObject, wireOptString, wireString, wireUsage,
+  isWireObject,
+  protocolError,
+  wireArray,
+  wireCount,
+  wireObject,
+  wireOptString,
+  wireString,
+  wireUsage,
 } from './wire-check.ts';
 
 export function parseChatCompletion(body: unknown, ctx: AdapterCallContext, dialect: ChatWireDialect): ChatResponse {
@@ -52,7 +59,12 @@ function parseChoice(raw: unknown, path: string, dialect: ChatWireDialect): Chat
   return out;
 }
 
-function parseToolCalls(message: Record<string, unknown>, path: string, choice: number, dialect: ChatWireDialect): ToolCall[] {
+function parseToolCalls(
+  message: Record<string, unknown>,
+  path: string,
+  choice: number,
+  dialect: ChatWireDialect,
+): ToolCall[] {
   const raw = message.tool_calls;
   if (raw !== undefined && raw !== null) {
     return wireArray(raw, `${path}.tool_calls`).map((tc, position) => {
@@ -65,18 +77,26 @@ function parseToolCalls(message: Record<string, unknown>, path: string, choice: 
       return {
         id: dialect.toolCallId(wireOptString(call.id, `${p}.id`), { choice, position }),
         type: 'function',
-        function: { name: wireString(fn.name, `${p}.function.name`), arguments: toolArguments(fn.arguments, `${p}.function.arguments`) },
+        function: {
+          name: wireString(fn.name, `${p}.function.name`),
+          arguments: toolArguments(fn.arguments, `${p}.function.arguments`),
+        },
       };
     });
   }
   // The legacy functions API answers with one `function_call` instead of `tool_calls`.
   if (message.function_call !== undefined && message.function_call !== null) {
     const fn = wireObject(message.function_call, `${path}.function_call`);
-    return [{
-      id: dialect.toolCallId(undefined, { choice, position: 0 }),
-      type: 'function',
-      function: { name: wireString(fn.name, `${path}.function_call.name`), arguments: toolArguments(fn.arguments, `${path}.function_call.arguments`) },
-    }];
+    return [
+      {
+        id: dialect.toolCallId(undefined, { choice, position: 0 }),
+        type: 'function',
+        function: {
+          name: wireString(fn.name, `${path}.function_call.name`),
+          arguments: toolArguments(fn.arguments, `${path}.function_call.arguments`),
+        },
+      },
+    ];
   }
   return [];
 }

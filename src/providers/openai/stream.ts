@@ -10,11 +10,17 @@
  * - the stream is only complete after `[DONE]` with a finish_reason for every choice.
  */
 import type { ChatChunk, ChunkChoice, ToolCallDelta, Usage } from '../canonical.ts';
-import { UpstreamProtocolError, type AdapterCallContext, type SseEvent, type StreamTranslator } from '../contract.ts';
+import { type AdapterCallContext, type SseEvent, type StreamTranslator, UpstreamProtocolError } from '../contract.ts';
 import type { ChatWireDialect } from './chat-dialect.ts';
 import { readLogprobs, toolArguments } from './response.ts';
 import {
-  parseJsonData, protocolError, wireArray, wireCount, wireObject, wireOptString, wireUsage,
+  parseJsonData,
+  protocolError,
+  wireArray,
+  wireCount,
+  wireObject,
+  wireOptString,
+  wireUsage,
 } from './wire-check.ts';
 
 interface ChoiceState {
@@ -44,14 +50,22 @@ export function createChunkStreamTranslator(ctx: AdapterCallContext, dialect: Ch
 
   function usageChunk(usage: Usage): ChatChunk {
     usageSent = true;
-    return { id: lastId ?? ctx.requestId, object: 'chat.completion.chunk', created: lastCreated, model: ctx.publicModel, choices: [], usage };
+    return {
+      id: lastId ?? ctx.requestId,
+      object: 'chat.completion.chunk',
+      created: lastCreated,
+      model: ctx.publicModel,
+      choices: [],
+      usage,
+    };
   }
 
   function finish(): ChatChunk[] {
     done = true;
     if (choices.size === 0) throw new UpstreamProtocolError(`${dialect.provider} stream: [DONE] before any choice`);
     for (const [index, s] of choices) {
-      if (!s.finished) throw new UpstreamProtocolError(`${dialect.provider} stream: choice ${index} ended without finish_reason`);
+      if (!s.finished)
+        throw new UpstreamProtocolError(`${dialect.provider} stream: choice ${index} ended without finish_reason`);
     }
     return pendingUsage !== undefined && !usageSent ? [usageChunk(pendingUsage)] : [];
   }
@@ -66,7 +80,8 @@ export function createChunkStreamTranslator(ctx: AdapterCallContext, dialect: Ch
     }
     lastId = wireOptString(root.id, 'chunk.id') ?? lastId;
     if (root.created !== undefined && root.created !== null) lastCreated = wireCount(root.created, 'chunk.created');
-    const rawChoices = root.choices === undefined || root.choices === null ? [] : wireArray(root.choices, 'chunk.choices');
+    const rawChoices =
+      root.choices === undefined || root.choices === null ? [] : wireArray(root.choices, 'chunk.choices');
     const out: ChunkChoice[] = [];
     rawChoices.forEach((c, i) => {
       const translated = translateChoice(c, `chunk.choices[${i}]`);
@@ -76,7 +91,13 @@ export function createChunkStreamTranslator(ctx: AdapterCallContext, dialect: Ch
     const usage = root.usage === undefined || root.usage === null ? undefined : wireUsage(root.usage, 'chunk.usage');
     const chunks: ChatChunk[] = [];
     if (out.length > 0) {
-      const chunk: ChatChunk = { id: lastId ?? ctx.requestId, object: 'chat.completion.chunk', created: lastCreated, model: ctx.publicModel, choices: out };
+      const chunk: ChatChunk = {
+        id: lastId ?? ctx.requestId,
+        object: 'chat.completion.chunk',
+        created: lastCreated,
+        model: ctx.publicModel,
+        choices: out,
+      };
       const fingerprint = wireOptString(root.system_fingerprint, 'chunk.system_fingerprint');
       if (fingerprint !== undefined) chunk.system_fingerprint = fingerprint;
       chunks.push(chunk);
@@ -105,7 +126,8 @@ export function createChunkStreamTranslator(ctx: AdapterCallContext, dialect: Ch
     if (refusal !== undefined) out.refusal = refusal;
     if (delta.tool_calls !== undefined && delta.tool_calls !== null) {
       const calls = wireArray(delta.tool_calls, `${path}.delta.tool_calls`).map((tc, j) =>
-        translateToolCall(tc, `${path}.delta.tool_calls[${j}]`, index, state));
+        translateToolCall(tc, `${path}.delta.tool_calls[${j}]`, index, state),
+      );
       if (calls.length > 0) out.tool_calls = calls;
     }
     const logprobs = readLogprobs(c.logprobs, `${path}.logprobs`);
@@ -119,20 +141,22 @@ export function createChunkStreamTranslator(ctx: AdapterCallContext, dialect: Ch
     } else if (state.finished) {
       throw protocolError(path, `delta for choice ${index} after its finish_reason`);
     }
-    return logprobs === null ? { index, delta: out, finish_reason: finishReason } : { index, delta: out, finish_reason: finishReason, logprobs };
+    return logprobs === null
+      ? { index, delta: out, finish_reason: finishReason }
+      : { index, delta: out, finish_reason: finishReason, logprobs };
   }
 
   function translateToolCall(raw: unknown, path: string, choice: number, state: ChoiceState): ToolCallDelta {
     const tc = wireObject(raw, path);
-    const upstreamIndex = tc.index === undefined || tc.index === null ? undefined : wireCount(tc.index, `${path}.index`);
+    const upstreamIndex =
+      tc.index === undefined || tc.index === null ? undefined : wireCount(tc.index, `${path}.index`);
     const upstreamId = wireOptString(tc.id, `${path}.id`) || undefined;
     const fn = tc.function === undefined || tc.function === null ? {} : wireObject(tc.function, `${path}.function`);
 
     let index = upstreamId !== undefined ? state.byUpstreamId.get(upstreamId) : undefined;
     if (index === undefined && upstreamId === undefined) {
-      index = upstreamIndex !== undefined
-        ? state.byUpstreamIndex.get(upstreamIndex)
-        : state.toolCalls === 1 ? 0 : undefined; // an index-less fragment is only unambiguous with one open call
+      index =
+        upstreamIndex !== undefined ? state.byUpstreamIndex.get(upstreamIndex) : state.toolCalls === 1 ? 0 : undefined; // an index-less fragment is only unambiguous with one open call
       if (index === undefined && upstreamIndex === undefined && state.toolCalls > 1) {
         throw protocolError(`${path}.index`, 'missing with several tool calls open');
       }
@@ -148,7 +172,10 @@ export function createChunkStreamTranslator(ctx: AdapterCallContext, dialect: Ch
     if (upstreamIndex !== undefined) state.byUpstreamIndex.set(upstreamIndex, index);
     out.index = index;
     const name = wireOptString(fn.name, `${path}.function.name`);
-    const args = fn.arguments === undefined || fn.arguments === null ? undefined : toolArguments(fn.arguments, `${path}.function.arguments`);
+    const args =
+      fn.arguments === undefined || fn.arguments === null
+        ? undefined
+        : toolArguments(fn.arguments, `${path}.function.arguments`);
     if (name !== undefined || args !== undefined) {
       out.function = {};
       if (name !== undefined) out.function.name = name;

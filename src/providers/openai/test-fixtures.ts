@@ -3,12 +3,19 @@
  * the way an SSE parser would (blank-line separated, `data:` lines joined, comments dropped),
  * so a fixture can be copied from a real stream as it appeared on the wire.
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UpstreamProtocolError, type AdapterCallContext, type ProviderAdapter, type SseEvent, type StreamTranslator } from '../contract.ts';
+import { test } from 'node:test';
 import type { ChatChunk } from '../canonical.ts';
+import {
+  type AdapterCallContext,
+  type ProviderAdapter,
+  type SseEvent,
+  type StreamTranslator,
+  UpstreamProtocolError,
+} from '../contract.ts';
 
 export function readJsonFixture<T = unknown>(dir: string, name: string): T {
   return JSON.parse(readFileSync(join(dir, 'fixtures', name), 'utf8')) as T;
@@ -56,7 +63,9 @@ export function testContext(overrides: Partial<AdapterCallContext> = {}): Adapte
 }
 
 /** Concatenates streamed tool-call fragments per (choice, index) the way a client SDK would. */
-export function assembleToolCalls(chunks: readonly ChatChunk[]): Map<string, { id: string | undefined; name: string; arguments: string }> {
+export function assembleToolCalls(
+  chunks: readonly ChatChunk[],
+): Map<string, { id: string | undefined; name: string; arguments: string }> {
   const calls = new Map<string, { id: string | undefined; name: string; arguments: string }>();
   for (const chunk of chunks) {
     for (const choice of chunk.choices) {
@@ -85,7 +94,8 @@ export function assertCanonicalStream(chunks: readonly ChatChunk[], publicModel:
   chunks.forEach((chunk, i) => {
     if (chunk.model !== publicModel) throw new Error(`chunk ${i}: model ${chunk.model}`);
     if (chunk.usage !== undefined && chunk.usage !== null) {
-      if (i !== chunks.length - 1 || chunk.choices.length !== 0) throw new Error(`chunk ${i}: usage not on a final choice-less chunk`);
+      if (i !== chunks.length - 1 || chunk.choices.length !== 0)
+        throw new Error(`chunk ${i}: usage not on a final choice-less chunk`);
     }
     for (const choice of chunk.choices) {
       seen.add(choice.index);
@@ -93,7 +103,8 @@ export function assertCanonicalStream(chunks: readonly ChatChunk[], publicModel:
       for (const tc of choice.delta.tool_calls ?? []) {
         const key = `${choice.index}:${tc.index}`;
         if (!opened.has(key)) {
-          if (tc.id === undefined || tc.function?.name === undefined) throw new Error(`chunk ${i}: tool call ${key} opened without id and name`);
+          if (tc.id === undefined || tc.function?.name === undefined)
+            throw new Error(`chunk ${i}: tool call ${key} opened without id and name`);
           opened.add(key);
         }
       }
@@ -116,7 +127,8 @@ export function runFixtureSuite(label: string, adapter: ProviderAdapter, dir: st
     test(`${label} fixture ${name}`, () => {
       const events = readSseFixture(dir, name);
       assert.ok(events.length > 0);
-      const run = () => runStream(adapter.chatStream({ model: 'public-name', messages: [], stream: true }, ctx), events);
+      const run = () =>
+        runStream(adapter.chatStream({ model: 'public-name', messages: [], stream: true }, ctx), events);
       if (mustFail(name)) return void assert.throws(run, UpstreamProtocolError);
       const chunks = run();
       assertCanonicalStream(chunks, 'public-name');

@@ -11,7 +11,8 @@ export type TokenCounter = (text: string) => number;
 
 /** Fine-tuned models (`ft:gpt-4o-mini:org::id`) use their base model's encoding. */
 const FINE_TUNE = /^ft:([^:]+)/;
-const O200K = /^(?:gpt-4o|chatgpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|o1|o3|o4|gpt-oss|codex-|computer-use|gpt-realtime|gpt-audio)/;
+const O200K =
+  /^(?:gpt-4o|chatgpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|o1|o3|o4|gpt-oss|codex-|computer-use|gpt-realtime|gpt-audio)/;
 const CL100K = /^(?:gpt-4(?:-|$)|gpt-3\.5|text-embedding-3-|text-embedding-ada-002)/;
 
 /** The encoding an OpenAI model uses, or undefined for a model this table does not know. */
@@ -47,8 +48,9 @@ export function loadedTokenCounter(encoding: OpenAiEncoding): TokenCounter | und
 async function importEncoding(encoding: OpenAiEncoding): Promise<TokenCounter> {
   // Special-token text in a prompt ("<|endoftext|>") is counted as the plain text it is, as
   // OpenAI's API does: never as the special token and never an error.
-  const mod = encoding === 'o200k_base'
-    ? await import('gpt-tokenizer/encoding/o200k_base')
-    : await import('gpt-tokenizer/encoding/cl100k_base');
+  const mod =
+    encoding === 'o200k_base'
+      ? await import('gpt-tokenizer/encoding/o200k_base')
+      : await import('gpt-tokenizer/encoding/cl100k_base');
   return (text) => mod.countTokens(text, { disallowedSpecial: new Set() });
 }

@@ -4,8 +4,9 @@
  * `UpstreamProtocolError` (mapped to `upstream.bad_response`) and names the JSON path for the log.
  * Shared by every adapter that speaks an OpenAI-shaped wire format.
  */
-import { UpstreamProtocolError } from '../contract.ts';
+
 import type { Usage } from '../canonical.ts';
+import { UpstreamProtocolError } from '../contract.ts';
 
 export type WireObject = Record<string, unknown>;
 
@@ -54,7 +55,8 @@ export function wireNumberArray(v: unknown, path: string): number[] {
   const arr = wireArray(v, path);
   for (let i = 0; i < arr.length; i++) {
     const n = arr[i];
-    if (typeof n !== 'number' || !Number.isFinite(n)) throw protocolError(`${path}[${i}]`, `expected a number, got ${kind(n)}`);
+    if (typeof n !== 'number' || !Number.isFinite(n))
+      throw protocolError(`${path}[${i}]`, `expected a number, got ${kind(n)}`);
   }
   return arr as number[];
 }

@@ -18,15 +18,32 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 function ctx(id: string): RequestContext {
   return {
-    id, startedAt: 0, receivedAt: new Date('2025-02-01T10:00:00.000Z'), surface: 'openai', operation: 'chat',
+    id,
+    startedAt: 0,
+    receivedAt: new Date('2025-02-01T10:00:00.000Z'),
+    surface: 'openai',
+    operation: 'chat',
     http: { method: 'POST', path: '/v1/chat/completions', headers: {}, remoteAddress: '10.1.2.3' },
-    signal: new AbortController().signal, log: silentLogger(), readBody: async () => Buffer.alloc(0),
-    caller: undefined, request: undefined, surfaceRequest: undefined, route: undefined, response: undefined,
+    signal: new AbortController().signal,
+    log: silentLogger(),
+    readBody: async () => Buffer.alloc(0),
+    caller: undefined,
+    request: undefined,
+    surfaceRequest: undefined,
+    route: undefined,
+    response: undefined,
     outcome: newOutcome(),
   };
 }
 
-const caller = { kind: 'api_key', keyId: 'key_1', keyPrefix: 'pcl_ab', tenantId: 't1', label: 'x', allowedModels: ['*'] } as const;
+const caller = {
+  kind: 'api_key',
+  keyId: 'key_1',
+  keyPrefix: 'pcl_ab',
+  tenantId: 't1',
+  label: 'x',
+  allowedModels: ['*'],
+} as const;
 
 function rows(path: string): AuditRecord[] {
   const db = openAuditDatabaseForReading(path);
@@ -38,7 +55,11 @@ function rows(path: string): AuditRecord[] {
 }
 
 /** Runs one request through [audit, identify-like stage] the way the handler does. */
-async function run(stages: Parameters<typeof createPipeline>[0], c: RequestContext, terminal = async () => {}): Promise<unknown> {
+async function run(
+  stages: Parameters<typeof createPipeline>[0],
+  c: RequestContext,
+  terminal = async () => {},
+): Promise<unknown> {
   const p = createPipeline(stages);
   let error: unknown;
   try {
@@ -66,8 +87,13 @@ test('allowed calls are recorded (and durable) before the terminal runs; refusal
   });
 
   let seenAtTerminal: AuditRecord[] = [];
-  await run([stage, identify(false)], ctx('req-ok'), async () => { seenAtTerminal = rows(path); });
-  assert.deepEqual(seenAtTerminal.map((r) => [r.requestId, r.decision]), [['req-ok', 'allowed']]);
+  await run([stage, identify(false)], ctx('req-ok'), async () => {
+    seenAtTerminal = rows(path);
+  });
+  assert.deepEqual(
+    seenAtTerminal.map((r) => [r.requestId, r.decision]),
+    [['req-ok', 'allowed']],
+  );
 
   const err = await run([stage, identify(true)], ctx('req-bad'));
   assert.equal((err as { code: string }).code, 'auth.invalid_key');
@@ -77,10 +103,21 @@ test('allowed calls are recorded (and durable) before the terminal runs; refusal
   assert.equal(all.length, 2, 'an allowed call is not recorded twice');
   const [ok, bad] = all;
   assert.deepEqual(
-    { actor: [ok!.actorKind, ok!.actorId, ok!.actorTenant], action: ok!.action, target: ok!.target, reason: ok!.reason },
+    {
+      actor: [ok!.actorKind, ok!.actorId, ok!.actorTenant],
+      action: ok!.action,
+      target: ok!.target,
+      reason: ok!.reason,
+    },
     { actor: ['api_key', 'key_1', 't1'], action: 'model.call', target: 'gpt', reason: null },
   );
-  assert.deepEqual(JSON.parse(ok!.metadata), { client_ip: '10.1.2.3', key_prefix: 'pcl_ab', operation: 'chat', stream: null, surface: 'openai' });
+  assert.deepEqual(JSON.parse(ok!.metadata), {
+    client_ip: '10.1.2.3',
+    key_prefix: 'pcl_ab',
+    operation: 'chat',
+    stream: null,
+    surface: 'openai',
+  });
   assert.deepEqual(
     { actor: [bad!.actorKind, bad!.actorId], action: bad!.action, decision: bad!.decision, reason: bad!.reason },
     { actor: ['anonymous', null], action: 'auth.failure', decision: 'refused', reason: 'auth.invalid_key' },
@@ -94,7 +131,21 @@ test('when the allowed record cannot be written the request is refused with audi
   holder.exec('BEGIN EXCLUSIVE');
   let terminalRan = false;
   try {
-    const err = await run([createAuditStage({ audit }), { name: 'identify', onRequest(c) { c.caller = caller; } }], ctx('req-x'), async () => { terminalRan = true; });
+    const err = await run(
+      [
+        createAuditStage({ audit }),
+        {
+          name: 'identify',
+          onRequest(c) {
+            c.caller = caller;
+          },
+        },
+      ],
+      ctx('req-x'),
+      async () => {
+        terminalRan = true;
+      },
+    );
     assert.equal((err as { code: string; status: number }).code, 'audit.unavailable');
     assert.equal((err as { status: number }).status, 503);
     assert.equal(terminalRan, false);

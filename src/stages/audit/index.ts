@@ -8,10 +8,11 @@
  *   as the reason. It cannot un-refuse anything; a failure here is logged as an error.
  * Records hold metadata only: who, which model, the decision and why, never prompt or answer.
  */
-import { recordableName } from '../../core/secret-shapes.ts';
+
 import type { AuditLog } from '../../audit/audit-log.ts';
 import type { AuditActor, AuditEntry } from '../../audit/types.ts';
 import type { RequestContext } from '../../core/context.ts';
+import { recordableName } from '../../core/secret-shapes.ts';
 import type { Stage } from '../../core/stage.ts';
 import type { ErrorCode } from '../../errors/codes.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
@@ -24,7 +25,8 @@ const MAX_TARGET_CHARS = 256;
 const ANONYMOUS: AuditActor = { kind: 'anonymous', id: null, tenant: null };
 
 export function createAuditStage(opts: AuditStageOptions): Stage {
-  if (!opts?.audit || typeof opts.audit.append !== 'function') throw new TypeError('audit stage: an open AuditLog is required');
+  if (!opts?.audit || typeof opts.audit.append !== 'function')
+    throw new TypeError('audit stage: an open AuditLog is required');
   const { audit } = opts;
   const recorded = new WeakSet<RequestContext>();
   return {
@@ -73,6 +75,7 @@ function targetOf(ctx: RequestContext): string | null {
   if (ctx.route) return ctx.route.publicModel;
   const req = ctx.request;
   if (!req) return null;
-  if (req.operation === 'models') return req.modelId === undefined ? null : recordableName(req.modelId, MAX_TARGET_CHARS);
+  if (req.operation === 'models')
+    return req.modelId === undefined ? null : recordableName(req.modelId, MAX_TARGET_CHARS);
   return typeof req.body.model === 'string' ? recordableName(req.body.model, MAX_TARGET_CHARS) : null;
 }

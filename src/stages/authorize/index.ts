@@ -16,7 +16,10 @@ export function createAuthorizeStage(): Stage {
       if (!req) throw new Error('authorize: no request (validate must run first)');
       const model = req.operation === 'models' ? req.modelId : req.body.model;
       if (model !== undefined && !modelAllowed(caller.allowedModels, model)) {
-        throw gatewayError('model.not_found', { params: { model }, internal: { reason: 'outside key scope', keyId: caller.keyId } });
+        throw gatewayError('model.not_found', {
+          params: { model },
+          internal: { reason: 'outside key scope', keyId: caller.keyId },
+        });
       }
     },
   };

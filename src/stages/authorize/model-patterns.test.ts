@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { modelAllowed } from './model-patterns.ts';
 
 test('model scope patterns', () => {

@@ -5,7 +5,10 @@ const compiled = new Map<string, RegExp>();
 function toRegExp(pattern: string): RegExp {
   let re = compiled.get(pattern);
   if (!re) {
-    const body = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+    const body = pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*');
     re = new RegExp(`^${body}$`, 's');
     compiled.set(pattern, re);
   }

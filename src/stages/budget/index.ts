@@ -28,16 +28,30 @@ import type { SecurityEventSink } from '../../audit/security-events.ts';
 import type { BudgetsConfig, ModelRouteConfig, TargetConfig } from '../../config/types.ts';
 import type { RequestContext } from '../../core/context.ts';
 import type { Stage } from '../../core/stage.ts';
-import { cacheWriteHint, meterUsage, newStreamTally, priceEstimate, priceTokens, responseChars, tallyChunk, type StreamTally } from '../../cost/meter-usage.ts';
+import {
+  cacheWriteHint,
+  meterUsage,
+  newStreamTally,
+  priceEstimate,
+  priceTokens,
+  responseChars,
+  type StreamTally,
+  tallyChunk,
+} from '../../cost/meter-usage.ts';
 import { formatMicros } from '../../cost/money.ts';
 import type { ModelPrice } from '../../cost/price-table.ts';
-import { gatewayError, type GatewayError } from '../../errors/gateway-error.ts';
-import { BudgetBackendError, type BudgetBackend, type BudgetItem, type BudgetTakeResult } from '../../limits/budgets/budget-backend.ts';
+import { type GatewayError, gatewayError } from '../../errors/gateway-error.ts';
+import {
+  type BudgetBackend,
+  BudgetBackendError,
+  type BudgetItem,
+  type BudgetTakeResult,
+} from '../../limits/budgets/budget-backend.ts';
 import { estimateTextTokens, estimateTokenParts } from '../../limits/estimate.ts';
 import { preloadTokenizers, promptTokenBound, type TokenizedTarget } from '../../limits/prompt-bound.ts';
-import type { ProviderKind } from '../../providers/contract.ts';
 import type { ChatChunk, Usage } from '../../providers/canonical.ts';
-import { applicableBudgets, budgetSubject, type AppliedBudget } from './rules.ts';
+import type { ProviderKind } from '../../providers/contract.ts';
+import { type AppliedBudget, applicableBudgets, budgetSubject } from './rules.ts';
 
 export interface BudgetStageOptions {
   readonly config: BudgetsConfig;
@@ -82,22 +96,44 @@ export function createBudgetStage(opts: BudgetStageOptions): Stage {
   preloadTokenizers([...models.values()].flatMap((m) => m.targets.map(tokenized)));
   const now = opts.now ?? Date.now;
   const held = new WeakMap<RequestContext, Held>();
-  const reservationTtl = (model: string): number => (models.get(model)?.timeoutMs ?? DEFAULT_DEADLINE_MS) + RESERVATION_MARGIN_MS;
+  const reservationTtl = (model: string): number =>
+    (models.get(model)?.timeoutMs ?? DEFAULT_DEADLINE_MS) + RESERVATION_MARGIN_MS;
 
   function servingPrice(ctx: RequestContext, h: Held): ModelPrice {
     const target = ctx.outcome.target;
     return (target && priceFor(target)) ?? h.worst;
   }
 
-  async function settle(ctx: RequestContext, h: Held, reported: Usage | undefined, completionChars: number | undefined): Promise<void> {
+  async function settle(
+    ctx: RequestContext,
+    h: Held,
+    reported: Usage | undefined,
+    completionChars: number | undefined,
+  ): Promise<void> {
     if (h.done) return;
     h.done = true;
     const target = ctx.outcome.target;
-    const metered = meterUsage({ request: ctx.request, reported, completionChars, price: target ? priceFor(target) : undefined });
+    const metered = meterUsage({
+      request: ctx.request,
+      reported,
+      completionChars,
+      price: target ? priceFor(target) : undefined,
+    });
     ctx.outcome.metered = metered;
     const u = metered.usage;
     // Unpriced serving target: the dearest price, cache reads at the input price, writes at theirs.
-    const actual = metered.costMicros ?? (u ? priceTokens(h.worst, u.prompt_tokens, 0, u.completion_tokens, metered.cacheWriteTokens ?? 0, u.prompt_tokens_details?.cache_write_1h_tokens ?? 0) : 0);
+    const actual =
+      metered.costMicros ??
+      (u
+        ? priceTokens(
+            h.worst,
+            u.prompt_tokens,
+            0,
+            u.completion_tokens,
+            metered.cacheWriteTokens ?? 0,
+            u.prompt_tokens_details?.cache_write_1h_tokens ?? 0,
+          )
+        : 0);
     try {
       const result = await backend.settle(ctx.id, h.items, h.reserved, actual);
       result.crossed.forEach((percents, i) => {
@@ -106,7 +142,10 @@ export function createBudgetStage(opts: BudgetStageOptions): Stage {
         for (const percent of percents) emitThreshold(ctx, b, percent, state.spentMicros);
       });
     } catch (err) {
-      ctx.log.warn({ err, requestId: ctx.id }, 'could not settle budget reservation (it is charged at its estimate when it expires)');
+      ctx.log.warn(
+        { err, requestId: ctx.id },
+        'could not settle budget reservation (it is charged at its estimate when it expires)',
+      );
     }
   }
 
@@ -123,7 +162,7 @@ export function createBudgetStage(opts: BudgetStageOptions): Stage {
       detail: {
         budget: b.rule.name,
         scope: b.rule.scope,
-        scopeSubject: caller ? budgetSubject(b.rule.scope, caller) ?? null : null,
+        scopeSubject: caller ? (budgetSubject(b.rule.scope, caller) ?? null) : null,
         percent,
         spentUsd: formatMicros(spentMicros),
         limitUsd: formatMicros(b.rule.amountMicros),
@@ -135,17 +174,37 @@ export function createBudgetStage(opts: BudgetStageOptions): Stage {
 
   function exceeded(b: AppliedBudget, ctx: RequestContext, internal: Record<string, unknown>): GatewayError {
     return gatewayError('budget.exceeded', {
-      params: { scope: b.rule.scope, budget: b.rule.name, limit: formatMicros(b.rule.amountMicros), resetsAt: new Date(b.period.endMs).toISOString() },
+      params: {
+        scope: b.rule.scope,
+        budget: b.rule.name,
+        limit: formatMicros(b.rule.amountMicros),
+        resetsAt: new Date(b.period.endMs).toISOString(),
+      },
       internal: { requestId: ctx.id, keyId: ctx.caller?.keyId, ...internal },
     });
   }
 
-  function tooLarge(b: AppliedBudget, ctx: RequestContext, reserve: number, remaining: number, fit: number, internal: Record<string, unknown>): GatewayError {
-    const advice = fit >= 1
-      ? `lower max_tokens to ${fit} or less to fit.`
-      : 'even without output tokens the prompt does not fit: shorten it, or wait for requests in flight to settle.';
+  function tooLarge(
+    b: AppliedBudget,
+    ctx: RequestContext,
+    reserve: number,
+    remaining: number,
+    fit: number,
+    internal: Record<string, unknown>,
+  ): GatewayError {
+    const advice =
+      fit >= 1
+        ? `lower max_tokens to ${fit} or less to fit.`
+        : 'even without output tokens the prompt does not fit: shorten it, or wait for requests in flight to settle.';
     return gatewayError('budget.reservation_too_large', {
-      params: { reserve: formatMicros(reserve), remaining: formatMicros(remaining), scope: b.rule.scope, budget: b.rule.name, limit: formatMicros(b.rule.amountMicros), advice },
+      params: {
+        reserve: formatMicros(reserve),
+        remaining: formatMicros(remaining),
+        scope: b.rule.scope,
+        budget: b.rule.name,
+        limit: formatMicros(b.rule.amountMicros),
+        advice,
+      },
       internal: { requestId: ctx.id, keyId: ctx.caller?.keyId, ...internal },
     });
   }
@@ -186,14 +245,20 @@ export function createBudgetStage(opts: BudgetStageOptions): Stage {
       }
       if (step === needed) {
         const i = r.items.findIndex((s) => !s.allowed);
-        ctx.log.info({ event: 'budget.stream_cut', requestId: ctx.id, budget: h.budgets[i]?.rule.name }, 'stream passed a hard budget; ending it');
+        ctx.log.info(
+          { event: 'budget.stream_cut', requestId: ctx.id, budget: h.budgets[i]?.rule.name },
+          'stream passed a hard budget; ending it',
+        );
         throw exceeded(h.budgets[Math.max(0, i)]!, ctx, { midStream: true, reserved: h.reserved, needed });
       }
     }
   }
 
   function unavailable(ctx: RequestContext, err: BudgetBackendError): GatewayError {
-    ctx.log.error({ event: 'budgets.backend_unavailable', reason: err.message, requestId: ctx.id }, 'budget service unavailable; request refused (fail closed)');
+    ctx.log.error(
+      { event: 'budgets.backend_unavailable', reason: err.message, requestId: ctx.id },
+      'budget service unavailable; request refused (fail closed)',
+    );
     return gatewayError('budget.backend_unavailable', { cause: err, retryAfterS: 1 });
   }
 
@@ -216,7 +281,10 @@ export function createBudgetStage(opts: BudgetStageOptions): Stage {
         if (strict) {
           throw gatewayError('budget.unpriced_model', {
             params: { scope: strict.rule.scope, budget: strict.rule.name },
-            internal: { model: req.body.model, unpriced: route.targets.filter((_, i) => prices[i] === undefined).map((t) => `${t.provider}/${t.model}`) },
+            internal: {
+              model: req.body.model,
+              unpriced: route.targets.filter((_, i) => prices[i] === undefined).map((t) => `${t.provider}/${t.model}`),
+            },
           });
         }
         // Every applicable rule opted out: an unpriced call is let through uncounted.
@@ -262,17 +330,40 @@ export function createBudgetStage(opts: BudgetStageOptions): Stage {
         if (s.spentMicros >= s.limitMicros) throw exceeded(budgets[i]!, ctx, internal);
         const remaining = Math.max(0, s.limitMicros - s.spentMicros - s.heldMicros);
         const promptCost = priceEstimate(worst, promptBound, 0, cacheHint);
-        const n = req.operation === 'chat' ? req.body.n ?? 1 : 1;
-        throw tooLarge(budgets[i]!, ctx, amount, remaining, maxTokensThatFit(remaining - promptCost, worst, n), internal);
+        const n = req.operation === 'chat' ? (req.body.n ?? 1) : 1;
+        throw tooLarge(
+          budgets[i]!,
+          ctx,
+          amount,
+          remaining,
+          maxTokensThatFit(remaining - promptCost, worst, n),
+          internal,
+        );
       }
-      if (req.operation === 'chat' && req.body.stream !== true && req.body.max_completion_tokens === undefined && req.body.max_tokens === undefined) {
+      if (
+        req.operation === 'chat' &&
+        req.body.stream !== true &&
+        req.body.max_completion_tokens === undefined &&
+        req.body.max_tokens === undefined
+      ) {
         // A whole answer cannot be cut once it is generated: cap it at what was reserved, so its
         // cost can never pass the reservation (a stream instead extends its reservation as it goes).
         req.body.max_completion_tokens = config.defaultMaxTokens;
       }
-      const asked = req.operation === 'chat' ? req.body.max_completion_tokens ?? req.body.max_tokens : undefined;
-      const completionCap = asked === undefined || req.operation !== 'chat' ? Number.POSITIVE_INFINITY : asked * (req.body.n ?? 1);
-      held.set(ctx, { budgets, items, reserved: amount, promptEstimate: promptBound, cacheHint, completionCap, worst, tally: undefined, done: false });
+      const asked = req.operation === 'chat' ? (req.body.max_completion_tokens ?? req.body.max_tokens) : undefined;
+      const completionCap =
+        asked === undefined || req.operation !== 'chat' ? Number.POSITIVE_INFINITY : asked * (req.body.n ?? 1);
+      held.set(ctx, {
+        budgets,
+        items,
+        reserved: amount,
+        promptEstimate: promptBound,
+        cacheHint,
+        completionCap,
+        worst,
+        tally: undefined,
+        done: false,
+      });
     },
 
     onResponse(ctx) {
@@ -286,7 +377,12 @@ export function createBudgetStage(opts: BudgetStageOptions): Stage {
       if (response.kind === 'chat') return settle(ctx, h, response.body.usage, responseChars(response.body));
       if (response.kind === 'embeddings') {
         const u = response.body.usage;
-        return settle(ctx, h, { prompt_tokens: u.prompt_tokens, completion_tokens: 0, total_tokens: u.total_tokens }, 0);
+        return settle(
+          ctx,
+          h,
+          { prompt_tokens: u.prompt_tokens, completion_tokens: 0, total_tokens: u.total_tokens },
+          0,
+        );
       }
       return settle(ctx, h, undefined, undefined);
     },

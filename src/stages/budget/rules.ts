@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { BudgetRuleConfig, BudgetScope } from '../../config/types.ts';
 import type { Caller } from '../../core/context.ts';
 import type { BudgetItem } from '../../limits/budgets/budget-backend.ts';
-import { periodAt, type PeriodWindow } from '../../limits/budgets/periods.ts';
+import { type PeriodWindow, periodAt } from '../../limits/budgets/periods.ts';
 import { modelAllowed } from '../authorize/model-patterns.ts';
 
 /** Counters outlive their period by this much, so a late settle still finds them. */
@@ -23,14 +23,23 @@ export interface AppliedBudget {
 /** The subject a scope counts, as shown to operators, or undefined when the caller has none. */
 export function budgetSubject(scope: BudgetScope, caller: Caller): string | undefined {
   switch (scope) {
-    case 'key': return caller.keyId;
-    case 'user': return caller.subject;
-    case 'team': return caller.teamId;
-    case 'tenant': return caller.tenantId;
+    case 'key':
+      return caller.keyId;
+    case 'user':
+      return caller.subject;
+    case 'team':
+      return caller.teamId;
+    case 'tenant':
+      return caller.tenantId;
   }
 }
 
-export function applicableBudgets(rules: readonly BudgetRuleConfig[], caller: Caller, model: string, nowMs: number): AppliedBudget[] {
+export function applicableBudgets(
+  rules: readonly BudgetRuleConfig[],
+  caller: Caller,
+  model: string,
+  nowMs: number,
+): AppliedBudget[] {
   const out: AppliedBudget[] = [];
   for (const rule of rules) {
     if (rule.model !== undefined && !modelAllowed([rule.model], model)) continue;

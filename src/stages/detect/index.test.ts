@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { newOutcome, type Caller, type RequestContext } from '../../core/context.ts';
+import { type Caller, newOutcome, type RequestContext } from '../../core/context.ts';
 import { createPipeline } from '../../core/pipeline.ts';
 import type { Stage } from '../../core/stage.ts';
-import { gatewayError, type GatewayError } from '../../errors/gateway-error.ts';
+import { type GatewayError, gatewayError } from '../../errors/gateway-error.ts';
 import { silentLogger } from '../../observability/logger.ts';
 import { createThreatEngine } from '../../threats/engine.ts';
 import { createPenaltyBox } from '../../threats/penalty-box.ts';
@@ -11,15 +11,33 @@ import { onlyRules } from '../../threats/test-support.ts';
 import type { Firing } from '../../threats/types.ts';
 import { createDetectStage } from './index.ts';
 
-const caller: Caller = { kind: 'api_key', keyId: 'key_1', keyPrefix: 'pcl_ab', tenantId: 't1', label: 'x', allowedModels: ['*'] };
+const caller: Caller = {
+  kind: 'api_key',
+  keyId: 'key_1',
+  keyPrefix: 'pcl_ab',
+  tenantId: 't1',
+  label: 'x',
+  allowedModels: ['*'],
+};
 
 function ctx(id: string, who: Caller | null = caller, ip = '198.51.100.7'): RequestContext {
   return {
-    id, startedAt: 0, receivedAt: new Date(), surface: 'openai', operation: 'chat',
+    id,
+    startedAt: 0,
+    receivedAt: new Date(),
+    surface: 'openai',
+    operation: 'chat',
     http: { method: 'POST', path: '/v1/chat/completions', headers: {}, remoteAddress: ip },
-    signal: new AbortController().signal, log: silentLogger(), readBody: async () => Buffer.alloc(0),
-    caller: undefined, request: undefined, surfaceRequest: undefined, route: undefined, response: undefined,
-    outcome: newOutcome(), ...(who === null ? {} : { caller: who }),
+    signal: new AbortController().signal,
+    log: silentLogger(),
+    readBody: async () => Buffer.alloc(0),
+    caller: undefined,
+    request: undefined,
+    surfaceRequest: undefined,
+    route: undefined,
+    response: undefined,
+    outcome: newOutcome(),
+    ...(who === null ? {} : { caller: who }),
   };
 }
 
@@ -28,7 +46,8 @@ function setup(rules: Parameters<typeof onlyRules>[0]) {
   const fired: Firing[] = [];
   const penalties = createPenaltyBox(100);
   const engine = createThreatEngine({
-    config: onlyRules(rules), now: () => now,
+    config: onlyRules(rules),
+    now: () => now,
     onFiring: (f) => {
       fired.push(f);
       if (f.action === 'throttle') penalties.throttle(f.subject, f.until!, f.throttleRequestsPerMinute, f.rule, f.at);
@@ -36,13 +55,26 @@ function setup(rules: Parameters<typeof onlyRules>[0]) {
     },
   });
   const stage = createDetectStage({ engine, penalties, now: () => now });
-  return { stage, fired, penalties, tick: (ms: number) => { now += ms; } };
+  return {
+    stage,
+    fired,
+    penalties,
+    tick: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 /** Runs a request through [detect, validate-like stage] the way the handler does. */
 async function run(detect: Stage, c: RequestContext, refuseWith?: GatewayError): Promise<GatewayError | undefined> {
   const stages: Stage[] = [detect];
-  if (refuseWith) stages.push({ name: 'validate', onRequest() { throw refuseWith; } });
+  if (refuseWith)
+    stages.push({
+      name: 'validate',
+      onRequest() {
+        throw refuseWith;
+      },
+    });
   const p = createPipeline(stages);
   let error: GatewayError | undefined;
   try {
@@ -56,7 +88,9 @@ async function run(detect: Stage, c: RequestContext, refuseWith?: GatewayError):
 }
 
 test('a usage spike throttles the key: 429 limit.adaptive_throttle with Retry-After, other keys unaffected', async () => {
-  const { stage, fired } = setup({ usageSpike: { minRequests: 3, warmupWindows: 0, action: 'throttle', durationS: 600, throttleRequestsPerMinute: 0 } });
+  const { stage, fired } = setup({
+    usageSpike: { minRequests: 3, warmupWindows: 0, action: 'throttle', durationS: 600, throttleRequestsPerMinute: 0 },
+  });
   for (let i = 0; i < 3; i++) assert.equal(await run(stage, ctx(`r${i}`)), undefined);
   assert.equal(fired.length, 1);
   const err = await run(stage, ctx('r3'));
@@ -86,7 +120,14 @@ test('requests without a caller pass untouched (identify refuses those)', async 
 test('a held-back key prefix does not reach JWT callers, who all show the prefix `jwt`', async () => {
   const { stage, penalties } = setup({});
   penalties.suspend('prefix:jwt', 60_000, 'test');
-  const jwtCaller: Caller = { kind: 'jwt', keyId: 'jwt:abc', keyPrefix: 'jwt', tenantId: 't1', label: 'u', allowedModels: ['*'] };
+  const jwtCaller: Caller = {
+    kind: 'jwt',
+    keyId: 'jwt:abc',
+    keyPrefix: 'jwt',
+    tenantId: 't1',
+    label: 'u',
+    allowedModels: ['*'],
+  };
   assert.equal(await run(stage, ctx('j', jwtCaller)), undefined);
   penalties.suspend('key:jwt:abc', 60_000, 'test');
   assert.equal((await run(stage, ctx('j2', jwtCaller)))?.code, 'auth.key_suspended');

@@ -33,12 +33,25 @@ export function createDetectStage(opts: DetectStageOptions): Stage {
       // The address after trusted-proxy handling, so subjects match the ones auth events name.
       const ip = ctx.http.clientIp ?? canonicalIp(ctx.http.remoteAddress);
       // JWT callers share the display prefix `jwt`: only an API key's prefix names one key.
-      const subjects = caller.kind === 'api_key' ? [`key:${caller.keyId}`, `prefix:${caller.keyPrefix}`, `ip:${ip}`] : [`key:${caller.keyId}`, `ip:${ip}`];
+      const subjects =
+        caller.kind === 'api_key'
+          ? [`key:${caller.keyId}`, `prefix:${caller.keyPrefix}`, `ip:${ip}`]
+          : [`key:${caller.keyId}`, `ip:${ip}`];
       const verdict = penalties.size === 0 ? undefined : penalties.check(subjects, at);
       if (verdict !== undefined) {
-        throw gatewayError(verdict.code, { retryAfterS: verdict.retryAfterS, internal: { rule: verdict.rule, subject: verdict.subject } });
+        throw gatewayError(verdict.code, {
+          retryAfterS: verdict.retryAfterS,
+          internal: { rule: verdict.rule, subject: verdict.subject },
+        });
       }
-      const obs: RequestObservation = { keyId: caller.keyId, keyPrefix: caller.keyPrefix, tenantId: caller.tenantId, ip, requestId: ctx.id, at };
+      const obs: RequestObservation = {
+        keyId: caller.keyId,
+        keyPrefix: caller.keyPrefix,
+        tenantId: caller.tenantId,
+        ip,
+        requestId: ctx.id,
+        at,
+      };
       observed.set(ctx, obs);
       engine.observeRequest(obs);
     },

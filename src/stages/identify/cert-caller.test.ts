@@ -27,7 +27,9 @@ const dir = mkdtempSync(join(tmpdir(), 'portcullis-identify-cert-'));
 let store: Store;
 const log = createLogger({ level: 'silent' });
 
-before(async () => { store = await openStore({ driver: 'sqlite', path: join(dir, 'store.db') }); });
+before(async () => {
+  store = await openStore({ driver: 'sqlite', path: join(dir, 'store.db') });
+});
 after(async () => {
   await store.close();
   rmSync(dir, { recursive: true, force: true });
@@ -37,11 +39,24 @@ function fp(byte: string): string {
   return Array.from({ length: 32 }, () => byte).join(':');
 }
 function cert(byte: string, subject = `CN=svc-${byte}`): ClientCertInfo {
-  return { subject, issuer: 'CN=Test CA', fingerprint256: fp(byte), serialNumber: byte, validTo: 'Jan  1 00:00:00 2030 GMT' };
+  return {
+    subject,
+    issuer: 'CN=Test CA',
+    fingerprint256: fp(byte),
+    serialNumber: byte,
+    validTo: 'Jan  1 00:00:00 2030 GMT',
+  };
 }
 
 const MAPPINGS: ClientCertMappingConfig[] = [
-  { fingerprintSha256: fp('AA'), mode: 'identity', tenant: 'acme', team: 'billing', label: 'billing-service', allowedModels: ['gpt-*'] },
+  {
+    fingerprintSha256: fp('AA'),
+    mode: 'identity',
+    tenant: 'acme',
+    team: 'billing',
+    label: 'billing-service',
+    allowedModels: ['gpt-*'],
+  },
   { subject: 'CN=reporting, O=Acme', mode: 'identity', tenant: 'acme', label: 'reporting', allowedModels: ['*'] },
   { fingerprintSha256: fp('BB'), mode: 'bind', tenant: 'bound', label: 'bound-laptop', allowedModels: [] },
   { fingerprintSha256: fp('B2'), mode: 'bind', tenant: 'bound', label: 'bound-server', allowedModels: [] },
@@ -51,15 +66,35 @@ function harness() {
   const events: SecurityEvent[] = [];
   const lockout = createLockout({ threshold: 3, windowS: 600, baseLockoutS: 60, maxLockoutS: 600 });
   const stage = createIdentifyStage({
-    store, verifier: createKeyVerifier({ store, secret: SECRET, cacheTtlMs: 0 }), lockout, clientCertificates: MAPPINGS,
-    events: { emit: (e) => { events.push(e); } }, teamCacheTtlMs: 0,
+    store,
+    verifier: createKeyVerifier({ store, secret: SECRET, cacheTtlMs: 0 }),
+    lockout,
+    clientCertificates: MAPPINGS,
+    events: {
+      emit: (e) => {
+        events.push(e);
+      },
+    },
+    teamCacheTtlMs: 0,
   });
   const call = async (c: { key?: string; cert?: ClientCertInfo; headers?: Record<string, string>; ip?: string }) => {
     const headers = { ...(c.key === undefined ? {} : { authorization: `Bearer ${c.key}` }), ...c.headers };
     const ip = c.ip ?? '198.51.100.7';
     const ctx = {
-      id: 'req', surface: 'openai', operation: 'chat', log, caller: undefined,
-      http: { method: 'POST', path: '/v1/chat/completions', query: '', headers, remoteAddress: ip, clientIp: ip, ...(c.cert ? { clientCert: c.cert } : {}) },
+      id: 'req',
+      surface: 'openai',
+      operation: 'chat',
+      log,
+      caller: undefined,
+      http: {
+        method: 'POST',
+        path: '/v1/chat/completions',
+        query: '',
+        headers,
+        remoteAddress: ip,
+        clientIp: ip,
+        ...(c.cert ? { clientCert: c.cert } : {}),
+      },
     } as unknown as RequestContext;
     try {
       await stage.onRequest!(ctx);
@@ -73,12 +108,18 @@ function harness() {
 }
 
 describe('identify: client certificate as identity', () => {
-  it('a mapped fingerprint authenticates by itself, with the entry\'s tenant, team, label and models', async () => {
+  it("a mapped fingerprint authenticates by itself, with the entry's tenant, team, label and models", async () => {
     const r = await harness().call({ cert: cert('AA') });
     assert.equal(r.code, 'ok');
     assert.deepEqual(r.ctx.caller, {
-      kind: 'client_cert', keyId: certificateKeyId(cert('AA')), keyPrefix: 'cert', tenantId: 'acme', teamId: 'billing',
-      label: 'billing-service', allowedModels: ['gpt-*'], subject: 'CN=svc-AA',
+      kind: 'client_cert',
+      keyId: certificateKeyId(cert('AA')),
+      keyPrefix: 'cert',
+      tenantId: 'acme',
+      teamId: 'billing',
+      label: 'billing-service',
+      allowedModels: ['gpt-*'],
+      subject: 'CN=svc-AA',
     });
   });
 
@@ -101,10 +142,14 @@ describe('identify: client certificate as identity', () => {
 
   it('certificate headers sent by the client are never trusted', async () => {
     const h = harness();
-    const forged = await h.call({ headers: {
-      'x-client-cert': fp('AA'), 'x-ssl-client-fingerprint': fp('AA'), 'x-forwarded-client-cert': `Hash=${fp('AA').replaceAll(':', '')};Subject="CN=reporting, O=Acme"`,
-      'x-ssl-client-s-dn': 'CN=reporting, O=Acme',
-    } });
+    const forged = await h.call({
+      headers: {
+        'x-client-cert': fp('AA'),
+        'x-ssl-client-fingerprint': fp('AA'),
+        'x-forwarded-client-cert': `Hash=${fp('AA').replaceAll(':', '')};Subject="CN=reporting, O=Acme"`,
+        'x-ssl-client-s-dn': 'CN=reporting, O=Acme',
+      },
+    });
     assert.equal(forged.code, 'auth.missing_credentials');
   });
 
@@ -132,7 +177,12 @@ describe('identify: keys bound to client certificates (mode bind)', () => {
     const mismatches = h.events.filter((e) => e.type === 'auth.failure' && e.detail?.reason === 'cert_mismatch');
     assert.equal(mismatches.length, 3);
     assert.deepEqual(
-      { tenantId: mismatches[0]!.tenantId, keyId: mismatches[0]!.keyId, method: mismatches[0]!.detail?.method, certPresented: mismatches[0]!.detail?.certPresented },
+      {
+        tenantId: mismatches[0]!.tenantId,
+        keyId: mismatches[0]!.keyId,
+        method: mismatches[0]!.detail?.method,
+        certPresented: mismatches[0]!.detail?.certPresented,
+      },
       { tenantId: 'bound', keyId: record.id, method: 'api_key', certPresented: false },
     );
     assert.equal(mismatches[1]!.detail?.clientCertSha256, fp('AA'));
@@ -145,7 +195,11 @@ describe('identify: keys bound to client certificates (mode bind)', () => {
     const ip = '203.0.113.99';
     for (let i = 0; i < 3; i++) assert.equal((await h.call({ key, ip })).code, 'auth.client_cert_required');
     assert.equal((await h.call({ key, cert: cert('BB'), ip })).code, 'auth.locked_out');
-    assert.equal((await h.call({ key, cert: cert('BB'), ip: '203.0.113.100' })).code, 'ok', 'the owner elsewhere is not locked out');
+    assert.equal(
+      (await h.call({ key, cert: cert('BB'), ip: '203.0.113.100' })).code,
+      'ok',
+      'the owner elsewhere is not locked out',
+    );
   });
 
   it('keys of tenants without bindings need no certificate', async () => {
@@ -157,7 +211,12 @@ describe('identify: keys bound to client certificates (mode bind)', () => {
 describe('identify: a key bound to one certificate (keys create --cert-sha256)', () => {
   it('is accepted only over a connection presenting that verified certificate', async () => {
     const h = harness();
-    const { key, record } = await createApiKey(store, SECRET, { tenantId: 'free', label: 'k', allowedModels: ['*'], clientCertSha256: fp('ee') });
+    const { key, record } = await createApiKey(store, SECRET, {
+      tenantId: 'free',
+      label: 'k',
+      allowedModels: ['*'],
+      clientCertSha256: fp('ee'),
+    });
     assert.equal(record.clientCertSha256, fp('EE'), 'stored in the canonical spelling');
     assert.equal((await h.call({ key, cert: cert('EE') })).code, 'ok');
     const stolen = await h.call({ key });
@@ -170,7 +229,10 @@ describe('identify: a key bound to one certificate (keys create --cert-sha256)',
   });
 
   it('refuses a malformed fingerprint at creation', async () => {
-    await assert.rejects(createApiKey(store, SECRET, { tenantId: 'free', label: 'k', allowedModels: ['*'], clientCertSha256: 'AB:CD' }), /SHA-256 certificate fingerprint/);
+    await assert.rejects(
+      createApiKey(store, SECRET, { tenantId: 'free', label: 'k', allowedModels: ['*'], clientCertSha256: 'AB:CD' }),
+      /SHA-256 certificate fingerprint/,
+    );
   });
 });
 
@@ -181,15 +243,43 @@ describe('client certificate directory', () => {
       { fingerprintSha256: fp('02'), mode: 'bind', tenant: 't', team: 'red', label: 'red', allowedModels: [] },
       { fingerprintSha256: fp('03'), mode: 'bind', tenant: 'u', team: 'blue', label: 'blue', allowedModels: [] },
     ]);
-    assert.deepEqual(d.bindingsFor('t', undefined).map((b) => b.label), ['all']);
-    assert.deepEqual(d.bindingsFor('t', 'red').map((b) => b.label), ['all', 'red']);
-    assert.deepEqual(d.bindingsFor('t', 'green').map((b) => b.label), ['all']);
+    assert.deepEqual(
+      d.bindingsFor('t', undefined).map((b) => b.label),
+      ['all'],
+    );
+    assert.deepEqual(
+      d.bindingsFor('t', 'red').map((b) => b.label),
+      ['all', 'red'],
+    );
+    assert.deepEqual(
+      d.bindingsFor('t', 'green').map((b) => b.label),
+      ['all'],
+    );
     assert.deepEqual(d.bindingsFor('u', undefined), []);
-    assert.deepEqual(d.bindingsFor('u', 'blue').map((b) => b.label), ['blue']);
+    assert.deepEqual(
+      d.bindingsFor('u', 'blue').map((b) => b.label),
+      ['blue'],
+    );
   });
 
   it('refuses hand-built entries with no matcher or two', () => {
-    assert.throws(() => createClientCertDirectory([{ mode: 'identity', tenant: 't', label: 'x', allowedModels: ['*'] }]), /exactly one/);
-    assert.throws(() => createClientCertDirectory([{ fingerprintSha256: fp('01'), subject: 'CN=x', mode: 'identity', tenant: 't', label: 'x', allowedModels: ['*'] }]), /exactly one/);
+    assert.throws(
+      () => createClientCertDirectory([{ mode: 'identity', tenant: 't', label: 'x', allowedModels: ['*'] }]),
+      /exactly one/,
+    );
+    assert.throws(
+      () =>
+        createClientCertDirectory([
+          {
+            fingerprintSha256: fp('01'),
+            subject: 'CN=x',
+            mode: 'identity',
+            tenant: 't',
+            label: 'x',
+            allowedModels: ['*'],
+          },
+        ]),
+      /exactly one/,
+    );
   });
 });

@@ -6,11 +6,11 @@
  * certificate. Only `ctx.http.clientCert` counts: the listener sets it for certificates it verified.
  */
 import { createHash } from 'node:crypto';
-import type { Caller, ClientCertInfo, RequestContext } from '../../core/context.ts';
-import type { ClientCertMappingConfig } from '../../config/types.ts';
-import { gatewayError } from '../../errors/gateway-error.ts';
 import type { SecurityEventSink } from '../../audit/security-events.ts';
-import { matchesCertificate, type ClientCertDirectory } from '../../identity/client-cert-directory.ts';
+import type { ClientCertMappingConfig } from '../../config/types.ts';
+import type { Caller, ClientCertInfo, RequestContext } from '../../core/context.ts';
+import { gatewayError } from '../../errors/gateway-error.ts';
+import { type ClientCertDirectory, matchesCertificate } from '../../identity/client-cert-directory.ts';
 import type { Lockout } from '../../identity/lockout.ts';
 import { clientIpOf } from './key-caller.ts';
 
@@ -50,15 +50,37 @@ export function enforceBinding(ctx: RequestContext, caller: Caller, check: Bindi
   const cert = ctx.http.clientCert;
   if (cert !== undefined && bindings.some((b) => matchesCertificate(b, cert))) return;
   const ip = clientIpOf(ctx);
-  ctx.log.warn({
-    event: 'auth.failure', reason: 'cert_mismatch', method: caller.kind, requestId: ctx.id, clientIp: ip, keyPrefix: caller.keyPrefix,
-    keyId: caller.keyId, tenantId: caller.tenantId, certPresented: cert !== undefined, clientCertSha256: cert?.fingerprint256,
-  }, 'authentication failed: credential bound to a client certificate the connection did not present');
+  ctx.log.warn(
+    {
+      event: 'auth.failure',
+      reason: 'cert_mismatch',
+      method: caller.kind,
+      requestId: ctx.id,
+      clientIp: ip,
+      keyPrefix: caller.keyPrefix,
+      keyId: caller.keyId,
+      tenantId: caller.tenantId,
+      certPresented: cert !== undefined,
+      clientCertSha256: cert?.fingerprint256,
+    },
+    'authentication failed: credential bound to a client certificate the connection did not present',
+  );
   check.onAuthFailure?.('cert_mismatch');
   check.events.emit({
-    type: 'auth.failure', severity: 'warning', tenantId: caller.tenantId, keyId: caller.keyId, keyPrefix: caller.keyPrefix,
-    subject: caller.subject ?? null, sourceIp: ip, requestId: ctx.id,
-    detail: { reason: 'cert_mismatch', method: caller.kind, certPresented: cert !== undefined, ...(cert !== undefined ? { clientCertSha256: cert.fingerprint256 } : {}) },
+    type: 'auth.failure',
+    severity: 'warning',
+    tenantId: caller.tenantId,
+    keyId: caller.keyId,
+    keyPrefix: caller.keyPrefix,
+    subject: caller.subject ?? null,
+    sourceIp: ip,
+    requestId: ctx.id,
+    detail: {
+      reason: 'cert_mismatch',
+      method: caller.kind,
+      certPresented: cert !== undefined,
+      ...(cert !== undefined ? { clientCertSha256: cert.fingerprint256 } : {}),
+    },
   });
   // Counted on the address only, as for IP allowlist refusals: locking the key would let a thief lock its owner out.
   check.lockout?.recordFailure([`ip:${ip}`]);

@@ -8,18 +8,18 @@
  * mutual-TLS client certificate can be the caller itself, or be required next to a key or token
  * (cert-caller.ts).
  */
-import type { Stage } from '../../core/stage.ts';
-import type { RequestContext } from '../../core/context.ts';
-import { gatewayError } from '../../errors/gateway-error.ts';
-import type { Store } from '../../store/store.ts';
-import type { KeyVerifier } from '../../identity/key-verifier.ts';
-import type { Lockout } from '../../identity/lockout.ts';
+
 import { NULL_SECURITY_EVENTS, type SecurityEventSink } from '../../audit/security-events.ts';
+import type { ClientCertMappingConfig } from '../../config/types.ts';
+import type { Caller, RequestContext } from '../../core/context.ts';
+import type { Stage } from '../../core/stage.ts';
+import { gatewayError } from '../../errors/gateway-error.ts';
+import { createClientCertDirectory } from '../../identity/client-cert-directory.ts';
 import { looksLikeJwt } from '../../identity/jwt/compact.ts';
 import type { JwtVerifier } from '../../identity/jwt/verifier.ts';
-import type { Caller } from '../../core/context.ts';
-import type { ClientCertMappingConfig } from '../../config/types.ts';
-import { createClientCertDirectory } from '../../identity/client-cert-directory.ts';
+import type { KeyVerifier } from '../../identity/key-verifier.ts';
+import type { Lockout } from '../../identity/lockout.ts';
+import type { Store } from '../../store/store.ts';
 import { callerFromCertificate, enforceBinding } from './cert-caller.ts';
 import { callerFromJwt } from './jwt-caller.ts';
 import { clientIpOf, createKeyAuthenticator } from './key-caller.ts';
@@ -57,10 +57,17 @@ export function createIdentifyStage(opts: IdentifyOptions): Stage {
   if (!(touchIntervalMs >= 0)) throw new Error('identify: touchIntervalMs must be >= 0');
   const now = opts.now ?? (() => new Date());
   const teamCacheTtlMs = opts.teamCacheTtlMs ?? 1000;
-  if (!(Number.isInteger(teamCacheTtlMs) && teamCacheTtlMs >= 0 && teamCacheTtlMs <= 60_000)) throw new Error('identify: teamCacheTtlMs must be an integer 0..60000');
+  if (!(Number.isInteger(teamCacheTtlMs) && teamCacheTtlMs >= 0 && teamCacheTtlMs <= 60_000))
+    throw new Error('identify: teamCacheTtlMs must be an integer 0..60000');
   const events = opts.events ?? NULL_SECURITY_EVENTS;
   const keys = createKeyAuthenticator({
-    store: opts.store, verifier: opts.verifier, lockout: opts.lockout, events, touchIntervalMs, teamCacheTtlMs, now,
+    store: opts.store,
+    verifier: opts.verifier,
+    lockout: opts.lockout,
+    events,
+    touchIntervalMs,
+    teamCacheTtlMs,
+    now,
     onAuthFailure: opts.onAuthFailure,
   });
   const certs = createClientCertDirectory(opts.clientCertificates);
@@ -71,8 +78,18 @@ export function createIdentifyStage(opts: IdentifyOptions): Stage {
     async onRequest(ctx) {
       const inQuery = credentialInQuery(ctx.http.query);
       if (inQuery !== undefined) {
-        ctx.log.warn({ event: 'auth.key_in_query', param: inQuery, requestId: ctx.id, clientIp: clientIpOf(ctx) }, 'credential sent in the query string');
-        events.emit({ type: 'auth.key_in_query', severity: 'warning', tenantId: null, sourceIp: clientIpOf(ctx), requestId: ctx.id, detail: { param: inQuery } });
+        ctx.log.warn(
+          { event: 'auth.key_in_query', param: inQuery, requestId: ctx.id, clientIp: clientIpOf(ctx) },
+          'credential sent in the query string',
+        );
+        events.emit({
+          type: 'auth.key_in_query',
+          severity: 'warning',
+          tenantId: null,
+          sourceIp: clientIpOf(ctx),
+          requestId: ctx.id,
+          detail: { param: inQuery },
+        });
         opts.onAuthFailure?.('key_in_query');
         throw gatewayError('auth.key_in_query');
       }
@@ -93,8 +110,15 @@ export function createIdentifyStage(opts: IdentifyOptions): Stage {
           return;
         }
         if (cert !== undefined && certs.enabled) {
-          ctx.log.info({ event: 'auth.unmapped_client_cert', clientCertSha256: cert.fingerprint256, clientCertSubject: cert.subject, requestId: ctx.id },
-            'verified client certificate is not mapped to an identity');
+          ctx.log.info(
+            {
+              event: 'auth.unmapped_client_cert',
+              clientCertSha256: cert.fingerprint256,
+              clientCertSubject: cert.subject,
+              requestId: ctx.id,
+            },
+            'verified client certificate is not mapped to an identity',
+          );
         }
         opts.onAuthFailure?.('missing_credentials');
         throw gatewayError('auth.missing_credentials');
@@ -107,7 +131,10 @@ export function createIdentifyStage(opts: IdentifyOptions): Stage {
       } else {
         if (opts.apiKeysEnabled === false || presented.length > MAX_CREDENTIAL_CHARS) {
           const reason = opts.apiKeysEnabled === false ? 'api_keys_disabled' : 'credential_too_long';
-          ctx.log.warn({ event: 'auth.failure', reason, requestId: ctx.id, remoteAddress: ctx.http.remoteAddress }, 'authentication failed');
+          ctx.log.warn(
+            { event: 'auth.failure', reason, requestId: ctx.id, remoteAddress: ctx.http.remoteAddress },
+            'authentication failed',
+          );
           opts.onAuthFailure?.(reason);
           throw gatewayError(opts.apiKeysEnabled === false ? 'auth.invalid_token' : 'auth.invalid_key');
         }
@@ -133,7 +160,10 @@ export function extractCredential(ctx: RequestContext): string | undefined {
   let bearer: string | undefined;
   if (authorization !== undefined) {
     const m = /^Bearer[ ]+(\S+)[ ]*$/i.exec(authorization);
-    if (!m) throw gatewayError('auth.invalid_key', { internal: { reason: 'authorization header is not a Bearer credential' } });
+    if (!m)
+      throw gatewayError('auth.invalid_key', {
+        internal: { reason: 'authorization header is not a Bearer credential' },
+      });
     bearer = m[1];
   }
   const key = xApiKey?.trim();
@@ -142,6 +172,7 @@ export function extractCredential(ctx: RequestContext): string | undefined {
   }
   const credential = bearer ?? key;
   if (credential === undefined || credential === '') return undefined;
-  if (credential.length > MAX_PRESENTED_CHARS) throw gatewayError('auth.invalid_key', { internal: { reason: 'credential too long' } });
+  if (credential.length > MAX_PRESENTED_CHARS)
+    throw gatewayError('auth.invalid_key', { internal: { reason: 'credential too long' } });
   return credential;
 }

@@ -2,14 +2,23 @@
  * identify's routing between API keys and JWT access tokens, with the real JWT verifier (an
  * in-memory IdP) and a key verifier that records whether it was asked.
  */
-import { describe, it, before } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
+import { before, describe, it } from 'node:test';
 import type { RequestContext } from '../../core/context.ts';
 import { isGatewayError } from '../../errors/gateway-error.ts';
-import type { KeyVerifier } from '../../identity/key-verifier.ts';
+import {
+  FakeIdp,
+  frozenClock,
+  goodClaims,
+  issuerConfig,
+  makeKey,
+  sign,
+  type TestKey,
+} from '../../identity/jwt/test-support.ts';
 import { createJwtVerifier, type JwtVerifier } from '../../identity/jwt/verifier.ts';
-import { FakeIdp, frozenClock, goodClaims, issuerConfig, makeKey, sign, type TestKey } from '../../identity/jwt/test-support.ts';
+import type { KeyVerifier } from '../../identity/key-verifier.ts';
 import { createLogger } from '../../observability/logger.ts';
 import type { Store } from '../../store/store.ts';
 import { createIdentifyStage } from './index.ts';
@@ -26,14 +35,37 @@ function harness(opts: { jwt?: JwtVerifier; apiKeysEnabled?: boolean }) {
     },
     invalidate() {},
   };
-  const log = createLogger({ level: 'info', destination: new Writable({ write(chunk, _e, cb) { logs.push(String(chunk)); cb(); } }) as never });
+  const log = createLogger({
+    level: 'info',
+    destination: new Writable({
+      write(chunk, _e, cb) {
+        logs.push(String(chunk));
+        cb();
+      },
+    }) as never,
+  });
   const stage = createIdentifyStage({ store: {} as Store, verifier: keyVerifier, ...opts });
-  const run = async (authorization: string, surface: 'openai' | 'anthropic' = 'openai', operation: 'chat' | 'embeddings' | 'models' = 'chat') => {
-    const ctx = { id: 'req-1', surface, operation, http: { headers: { authorization }, remoteAddress: '192.0.2.7' }, log, caller: undefined } as unknown as RequestContext;
+  const run = async (
+    authorization: string,
+    surface: 'openai' | 'anthropic' = 'openai',
+    operation: 'chat' | 'embeddings' | 'models' = 'chat',
+  ) => {
+    const ctx = {
+      id: 'req-1',
+      surface,
+      operation,
+      http: { headers: { authorization }, remoteAddress: '192.0.2.7' },
+      log,
+      caller: undefined,
+    } as unknown as RequestContext;
     await stage.onRequest!(ctx);
     return ctx;
   };
-  const code = async (authorization: string, surface: 'openai' | 'anthropic' = 'openai', operation: 'chat' | 'embeddings' | 'models' = 'chat') => {
+  const code = async (
+    authorization: string,
+    surface: 'openai' | 'anthropic' = 'openai',
+    operation: 'chat' | 'embeddings' | 'models' = 'chat',
+  ) => {
     try {
       await run(authorization, surface, operation);
       return 'accepted';
@@ -58,8 +90,16 @@ describe('identify: JWT access tokens next to API keys', () => {
     const h = harness({ jwt });
     const ctx = await h.run(`Bearer ${await sign(key, goodClaims(ISS))}`);
     assert.deepEqual(ctx.caller, {
-      kind: 'jwt', keyId: ctx.caller!.keyId, keyPrefix: 'jwt', tenantId: 'acme', label: 'user-1', allowedModels: ['gpt', 'claude*'],
-      subject: 'user-1', issuer: ISS, scopes: ['chat', 'embed'], teamId: 'ml',
+      kind: 'jwt',
+      keyId: ctx.caller!.keyId,
+      keyPrefix: 'jwt',
+      tenantId: 'acme',
+      label: 'user-1',
+      allowedModels: ['gpt', 'claude*'],
+      subject: 'user-1',
+      issuer: ISS,
+      scopes: ['chat', 'embed'],
+      teamId: 'ml',
     });
     assert.equal(h.keyCalls.length, 0);
   });
@@ -100,7 +140,9 @@ describe('identify: JWT access tokens next to API keys', () => {
     assert.equal(await h.code(listed, 'anthropic', 'chat'), 'accepted');
     assert.equal(await h.code(listed, 'anthropic', 'models'), 'accepted');
     assert.equal(await h.code(listed, 'openai', 'chat'), 'auth.endpoint_not_allowed');
-    const refusal = h.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === 'auth.endpoint_not_allowed');
+    const refusal = h.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.event === 'auth.endpoint_not_allowed');
     assert.equal(refusal?.endpoint, 'embeddings');
     assert.ok(!h.logs.join('').includes(chatOnly.slice(7)), 'the token never reaches the log');
   });
@@ -109,7 +151,8 @@ describe('identify: JWT access tokens next to API keys', () => {
     const h = harness({ jwt });
     for (const scope of [undefined, 'openid profile', 'chat:write oauth:introspect']) {
       const token = `Bearer ${await sign(key, goodClaims(ISS, { scope }))}`;
-      for (const op of ['chat', 'embeddings', 'models'] as const) assert.equal(await h.code(token, 'openai', op), 'accepted', `${scope} ${op}`);
+      for (const op of ['chat', 'embeddings', 'models'] as const)
+        assert.equal(await h.code(token, 'openai', op), 'accepted', `${scope} ${op}`);
     }
     // A near-miss spelling is not the endpoint scope, and does not add one to a narrowed token.
     const narrowed = `Bearer ${await sign(key, goodClaims(ISS, { scope: 'embeddings Chat chat:* chats' }))}`;

@@ -19,7 +19,10 @@ import { KEY_ENDPOINTS, type KeyEndpoint } from '../../store/store.ts';
 const MAX_LABEL_CHARS = 128;
 
 export async function callerFromJwt(
-  ctx: RequestContext, verifier: JwtVerifier, token: string, onFailure?: (reason: string) => void,
+  ctx: RequestContext,
+  verifier: JwtVerifier,
+  token: string,
+  onFailure?: (reason: string) => void,
 ): Promise<Caller> {
   let verdict;
   try {
@@ -29,10 +32,18 @@ export async function callerFromJwt(
     verdict = { ok: false as const, reason: 'verifier_error', error: (err as Error).message };
   }
   if (!verdict.ok) {
-    ctx.log.warn({
-      event: 'auth.failure', method: 'jwt', reason: verdict.reason, requestId: ctx.id, remoteAddress: ctx.http.remoteAddress,
-      issuer: 'issuer' in verdict ? verdict.issuer : undefined, kid: 'kid' in verdict ? verdict.kid : undefined,
-    }, 'authentication failed');
+    ctx.log.warn(
+      {
+        event: 'auth.failure',
+        method: 'jwt',
+        reason: verdict.reason,
+        requestId: ctx.id,
+        remoteAddress: ctx.http.remoteAddress,
+        issuer: 'issuer' in verdict ? verdict.issuer : undefined,
+        kid: 'kid' in verdict ? verdict.kid : undefined,
+      },
+      'authentication failed',
+    );
     onFailure?.(verdict.reason);
     throw gatewayError('auth.invalid_token');
   }
@@ -41,7 +52,17 @@ export async function callerFromJwt(
   if (endpoints.length > 0) {
     const endpoint = endpointOf(ctx.surface, ctx.operation);
     if (!endpoints.includes(endpoint)) {
-      ctx.log.warn({ event: 'auth.endpoint_not_allowed', method: 'jwt', endpoint, keyId: id.keyId, issuer: id.issuer, requestId: ctx.id }, 'token not scoped for this endpoint');
+      ctx.log.warn(
+        {
+          event: 'auth.endpoint_not_allowed',
+          method: 'jwt',
+          endpoint,
+          keyId: id.keyId,
+          issuer: id.issuer,
+          requestId: ctx.id,
+        },
+        'token not scoped for this endpoint',
+      );
       onFailure?.('endpoint_not_allowed');
       throw gatewayError('auth.endpoint_not_allowed', { params: { endpoint } });
     }

@@ -10,13 +10,14 @@
  * not secret, so counting well-formed guesses against it would let anyone who saw a prefix lock
  * its owner out, while guessing the other ~190 bits is hopeless anyway.
  */
+
+import type { SecurityEvent, SecurityEventSink } from '../../audit/security-events.ts';
 import type { Caller, RequestContext } from '../../core/context.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
-import type { SecurityEvent, SecurityEventSink } from '../../audit/security-events.ts';
 import { displayPrefix, isWellFormedApiKey } from '../../identity/api-key-format.ts';
 import type { ApiKeyVerdict } from '../../identity/api-keys.ts';
-import type { KeyVerifier } from '../../identity/key-verifier.ts';
 import { createAllowlistMatcher, endpointAllowed, endpointOf } from '../../identity/key-policy.ts';
+import type { KeyVerifier } from '../../identity/key-verifier.ts';
 import type { Lockout } from '../../identity/lockout.ts';
 import { canonicalIp } from '../../server/ip-address.ts';
 import type { ApiKeyRecord, Store } from '../../store/store.ts';
@@ -55,24 +56,50 @@ export function createKeyAuthenticator(opts: KeyAuthOptions): KeyAuthenticator {
     opts.events.emit({ ...event, sourceIp: clientIpOf(ctx), requestId: ctx.id });
   };
 
-  const fail = (ctx: RequestContext, reason: string, subjects: string[], record: ApiKeyRecord | undefined, keyPrefix: string | undefined): void => {
+  const fail = (
+    ctx: RequestContext,
+    reason: string,
+    subjects: string[],
+    record: ApiKeyRecord | undefined,
+    keyPrefix: string | undefined,
+  ): void => {
     const ip = clientIpOf(ctx);
-    ctx.log.warn({ event: 'auth.failure', reason, requestId: ctx.id, clientIp: ip, keyPrefix, keyId: record?.id }, 'authentication failed');
+    ctx.log.warn(
+      { event: 'auth.failure', reason, requestId: ctx.id, clientIp: ip, keyPrefix, keyId: record?.id },
+      'authentication failed',
+    );
     opts.onAuthFailure?.(reason);
     emit(ctx, {
-      type: 'auth.failure', severity: 'warning', tenantId: record?.tenantId ?? null, keyId: record?.id ?? null,
-      keyPrefix: keyPrefix ?? null, detail: { reason, method: 'api_key' },
+      type: 'auth.failure',
+      severity: 'warning',
+      tenantId: record?.tenantId ?? null,
+      keyId: record?.id ?? null,
+      keyPrefix: keyPrefix ?? null,
+      detail: { reason, method: 'api_key' },
     });
     if (reason === 'revoked') {
-      emit(ctx, { type: 'key.revoked_used', severity: 'critical', tenantId: record?.tenantId ?? null, keyId: record?.id ?? null, keyPrefix: keyPrefix ?? null });
+      emit(ctx, {
+        type: 'key.revoked_used',
+        severity: 'critical',
+        tenantId: record?.tenantId ?? null,
+        keyId: record?.id ?? null,
+        keyPrefix: keyPrefix ?? null,
+      });
     }
     if (opts.lockout === undefined) return;
     const before = opts.lockout.check(subjects);
     const after = opts.lockout.recordFailure(subjects);
     if (after.locked && (!before.locked || before.subject !== after.subject)) {
-      ctx.log.warn({ event: 'auth.lockout', subject: after.subject, retryAfterS: after.retryAfterS, requestId: ctx.id }, 'lockout started');
+      ctx.log.warn(
+        { event: 'auth.lockout', subject: after.subject, retryAfterS: after.retryAfterS, requestId: ctx.id },
+        'lockout started',
+      );
       emit(ctx, {
-        type: 'auth.lockout', severity: 'warning', tenantId: record?.tenantId ?? null, keyId: record?.id ?? null, keyPrefix: keyPrefix ?? null,
+        type: 'auth.lockout',
+        severity: 'warning',
+        tenantId: record?.tenantId ?? null,
+        keyId: record?.id ?? null,
+        keyPrefix: keyPrefix ?? null,
         detail: { subject: after.subject, retryAfterS: after.retryAfterS },
       });
     }
@@ -105,7 +132,10 @@ export function createKeyAuthenticator(opts: KeyAuthOptions): KeyAuthenticator {
       const verdict = opts.lockout.check(subjects);
       if (!verdict.locked) return;
       opts.onAuthFailure?.('locked_out');
-      ctx.log.info({ event: 'auth.locked_out', subject: verdict.subject, retryAfterS: verdict.retryAfterS, requestId: ctx.id }, 'request refused: locked out');
+      ctx.log.info(
+        { event: 'auth.locked_out', subject: verdict.subject, retryAfterS: verdict.retryAfterS, requestId: ctx.id },
+        'request refused: locked out',
+      );
       throw gatewayError('auth.locked_out', { retryAfterS: verdict.retryAfterS });
     },
 
@@ -122,7 +152,13 @@ export function createKeyAuthenticator(opts: KeyAuthOptions): KeyAuthenticator {
         const wellFormed = isWellFormedApiKey(presented);
         const prefix = wellFormed ? displayPrefix(presented) : undefined;
         const record = 'record' in verdict ? verdict.record : undefined;
-        fail(ctx, verdict.reason, record === undefined ? [ipSubject] : [ipSubject, `key:${record.prefix}`], record, prefix);
+        fail(
+          ctx,
+          verdict.reason,
+          record === undefined ? [ipSubject] : [ipSubject, `key:${record.prefix}`],
+          record,
+          prefix,
+        );
         throw gatewayError('auth.invalid_key');
       }
       const rec = verdict.record;
@@ -142,15 +178,23 @@ export function createKeyAuthenticator(opts: KeyAuthOptions): KeyAuthenticator {
       }
       const endpoint = endpointOf(ctx.surface, ctx.operation);
       if (!endpointAllowed(rec, endpoint)) {
-        ctx.log.warn({ event: 'auth.endpoint_not_allowed', endpoint, keyId: rec.id, requestId: ctx.id }, 'key not scoped for this endpoint');
+        ctx.log.warn(
+          { event: 'auth.endpoint_not_allowed', endpoint, keyId: rec.id, requestId: ctx.id },
+          'key not scoped for this endpoint',
+        );
         opts.onAuthFailure?.('endpoint_not_allowed');
         throw gatewayError('auth.endpoint_not_allowed', { params: { endpoint } });
       }
       opts.lockout?.recordSuccess([`key:${rec.prefix}`]);
       touch(ctx, rec, at);
       return {
-        kind: 'api_key', keyId: rec.id, keyPrefix: rec.prefix, tenantId: rec.tenantId, label: rec.label,
-        allowedModels: rec.allowedModels, ...(rec.teamId == null ? {} : { teamId: rec.teamId }),
+        kind: 'api_key',
+        keyId: rec.id,
+        keyPrefix: rec.prefix,
+        tenantId: rec.tenantId,
+        label: rec.label,
+        allowedModels: rec.allowedModels,
+        ...(rec.teamId == null ? {} : { teamId: rec.teamId }),
       };
     },
   };
@@ -161,6 +205,8 @@ export function createKeyAuthenticator(opts: KeyAuthOptions): KeyAuthenticator {
     if (last !== undefined && t - last < opts.touchIntervalMs) return;
     if (lastTouched.size >= 100_000) lastTouched.clear();
     lastTouched.set(rec.id, t);
-    opts.store.touchApiKey(rec.id, at.toISOString()).catch((err: unknown) => ctx.log.warn({ err, keyId: rec.id }, 'could not record key use'));
+    opts.store
+      .touchApiKey(rec.id, at.toISOString())
+      .catch((err: unknown) => ctx.log.warn({ err, keyId: rec.id }, 'could not record key use'));
   }
 }

@@ -7,7 +7,17 @@
 import { API_KEY_PREFIX } from '../../identity/api-key-format.ts';
 
 const KEY_LIKE = new RegExp(`${API_KEY_PREFIX}[0-9A-Za-z]{16}`);
-const CREDENTIAL_PARAMS = new Set(['api_key', 'apikey', 'api-key', 'key', 'x-api-key', 'access_token', 'token', 'authorization', 'bearer']);
+const CREDENTIAL_PARAMS = new Set([
+  'api_key',
+  'apikey',
+  'api-key',
+  'key',
+  'x-api-key',
+  'access_token',
+  'token',
+  'authorization',
+  'bearer',
+]);
 
 /** The offending parameter name, or undefined when the query carries no credential. */
 export function credentialInQuery(query: string | undefined): string | undefined {

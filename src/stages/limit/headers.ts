@@ -19,7 +19,10 @@ export function stateMember(limit: AppliedLimit, state: { remaining: number; res
 }
 
 /** Headers for one limit and its state. */
-export function rateLimitHeaders(limit: AppliedLimit, state: { remaining: number; resetMs: number }): Record<string, string> {
+export function rateLimitHeaders(
+  limit: AppliedLimit,
+  state: { remaining: number; resetMs: number },
+): Record<string, string> {
   return { 'ratelimit-policy': policyMember(limit), ratelimit: stateMember(limit, state) };
 }
 
@@ -27,8 +30,12 @@ export function rateLimitHeaders(limit: AppliedLimit, state: { remaining: number
 export function tightest<T extends { state: RateState }>(entries: readonly T[]): T | undefined {
   let best: T | undefined;
   for (const e of entries) {
-    if (!best || e.state.remaining < best.state.remaining
-      || (e.state.remaining === best.state.remaining && e.state.resetMs > best.state.resetMs)) best = e;
+    if (
+      !best ||
+      e.state.remaining < best.state.remaining ||
+      (e.state.remaining === best.state.remaining && e.state.resetMs > best.state.resetMs)
+    )
+      best = e;
   }
   return best;
 }

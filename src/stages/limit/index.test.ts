@@ -1,33 +1,65 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LimitRuleConfig, LimitsConfig } from '../../config/types.ts';
-import { newOutcome, type Caller, type RequestContext } from '../../core/context.ts';
-import { isGatewayError, type GatewayError } from '../../errors/gateway-error.ts';
-import { LimitBackendError, type LimitBackend } from '../../limits/limit-backend.ts';
+import { type Caller, newOutcome, type RequestContext } from '../../core/context.ts';
+import { type GatewayError, isGatewayError } from '../../errors/gateway-error.ts';
+import { type LimitBackend, LimitBackendError } from '../../limits/limit-backend.ts';
 import { createMemoryBackend } from '../../limits/memory/memory-backend.ts';
 import { silentLogger } from '../../observability/logger.ts';
 import type { ChatChunk } from '../../providers/canonical.ts';
 import { createLimitStage } from './index.ts';
 
-const caller: Caller = { kind: 'api_key', keyId: 'k1', keyPrefix: 'pcl_ab', tenantId: 'acme', label: 't', allowedModels: ['*'] };
+const caller: Caller = {
+  kind: 'api_key',
+  keyId: 'k1',
+  keyPrefix: 'pcl_ab',
+  tenantId: 'acme',
+  label: 't',
+  allowedModels: ['*'],
+};
 let n = 0;
 
 function ctx(body: Record<string, unknown> = {}): RequestContext {
   return {
-    id: `req-${++n}`, startedAt: 0, receivedAt: new Date(0), surface: 'openai', operation: 'chat',
+    id: `req-${++n}`,
+    startedAt: 0,
+    receivedAt: new Date(0),
+    surface: 'openai',
+    operation: 'chat',
     http: { method: 'POST', path: '/v1/chat/completions', headers: {}, remoteAddress: '127.0.0.1' },
-    signal: new AbortController().signal, log: silentLogger(), readBody: async () => Buffer.alloc(0),
-    caller, request: { operation: 'chat', body: { model: 'gpt', messages: [{ role: 'user', content: 'hi' }], max_tokens: 94, ...body } },
-    surfaceRequest: undefined, route: undefined, response: undefined, outcome: newOutcome(),
+    signal: new AbortController().signal,
+    log: silentLogger(),
+    readBody: async () => Buffer.alloc(0),
+    caller,
+    request: {
+      operation: 'chat',
+      body: { model: 'gpt', messages: [{ role: 'user', content: 'hi' }], max_tokens: 94, ...body },
+    },
+    surfaceRequest: undefined,
+    route: undefined,
+    response: undefined,
+    outcome: newOutcome(),
   };
 }
 
 const rule = (r: Partial<LimitRuleConfig>): LimitRuleConfig => ({
-  id: 'key', scope: 'key', model: undefined, requestsPerSecond: undefined, requestsPerMinute: undefined,
-  burst: undefined, tokensPerMinute: undefined, concurrent: undefined, ...r,
+  id: 'key',
+  scope: 'key',
+  model: undefined,
+  requestsPerSecond: undefined,
+  requestsPerMinute: undefined,
+  burst: undefined,
+  tokensPerMinute: undefined,
+  concurrent: undefined,
+  ...r,
 });
 const config = (rules: LimitRuleConfig[]): LimitsConfig => ({
-  backend: 'memory', redis: undefined, onBackendError: 'fail_closed', defaultMaxTokens: 1024, leaseTtlMs: 30_000, rules,
+  backend: 'memory',
+  redis: undefined,
+  onBackendError: 'fail_closed',
+  defaultMaxTokens: 1024,
+  leaseTtlMs: 30_000,
+  rules,
 });
 
 async function refusedWith(p: Promise<unknown> | unknown): Promise<GatewayError> {
@@ -44,7 +76,11 @@ describe('limit stage', () => {
   it('gives the concurrency slot back when a later check (tokens) refuses', async () => {
     const backend = createMemoryBackend({ sweepIntervalMs: 0 });
     // Each request estimates 2 ("user" + "hi" = 6 chars / 4) + 4 + 94 = 100 tokens, of a 150-token minute.
-    const stage = createLimitStage({ config: config([rule({ concurrent: 5, tokensPerMinute: 150 })]), backend, models: new Map() });
+    const stage = createLimitStage({
+      config: config([rule({ concurrent: 5, tokensPerMinute: 150 })]),
+      backend,
+      models: new Map(),
+    });
     const first = ctx();
     await stage.onRequest!(first);
     const err = await refusedWith(stage.onRequest!(ctx()));
@@ -67,15 +103,28 @@ describe('limit stage', () => {
 
   it('settles a stream with its reported usage before the stream ends, and frees slots', async () => {
     const backend = createMemoryBackend({ sweepIntervalMs: 0 });
-    const stage = createLimitStage({ config: config([rule({ tokensPerMinute: 1000, concurrent: 1 })]), backend, models: new Map() });
+    const stage = createLimitStage({
+      config: config([rule({ tokensPerMinute: 1000, concurrent: 1 })]),
+      backend,
+      models: new Map(),
+    });
     const c = ctx();
     await stage.onRequest!(c);
     async function* upstream(): AsyncGenerator<ChatChunk> {
-      yield { id: 'c', object: 'chat.completion.chunk', created: 0, model: 'gpt', choices: [], usage: { prompt_tokens: 450, completion_tokens: 500, total_tokens: 950 } };
+      yield {
+        id: 'c',
+        object: 'chat.completion.chunk',
+        created: 0,
+        model: 'gpt',
+        choices: [],
+        usage: { prompt_tokens: 450, completion_tokens: 500, total_tokens: 950 },
+      };
     }
     c.response = { kind: 'chat-stream', stream: upstream() };
     await stage.onResponse!(c);
-    for await (const _ of (c.response as { stream: AsyncIterable<ChatChunk> }).stream) { /* client reads */ }
+    for await (const _ of (c.response as { stream: AsyncIterable<ChatChunk> }).stream) {
+      /* client reads */
+    }
     // 950 charged: a 100-token request no longer fits, and the slot is free.
     assert.equal((await refusedWith(stage.onRequest!(ctx()))).code, 'limit.tokens');
     assert.equal((await backend.acquire([{ key: 'key/concurrent:k1', max: 1 }], 'probe', 1000)).allowed, true);
@@ -86,28 +135,53 @@ describe('limit stage', () => {
   it('adds RateLimit fields for the tightest request rate to successful responses', async () => {
     const backend = createMemoryBackend({ sweepIntervalMs: 0 });
     const stage = createLimitStage({
-      config: config([rule({ requestsPerMinute: 600, burst: 60 }), rule({ id: 'tenant', scope: 'tenant', requestsPerSecond: 2, burst: 2 })]),
-      backend, models: new Map(),
+      config: config([
+        rule({ requestsPerMinute: 600, burst: 60 }),
+        rule({ id: 'tenant', scope: 'tenant', requestsPerSecond: 2, burst: 2 }),
+      ]),
+      backend,
+      models: new Map(),
     });
     const c = ctx();
     await stage.onRequest!(c);
-    assert.deepEqual(c.responseHeaders, { 'ratelimit-policy': '"tenant-rps";q=2;w=1', ratelimit: '"tenant-rps";r=1;t=1' });
+    assert.deepEqual(c.responseHeaders, {
+      'ratelimit-policy': '"tenant-rps";q=2;w=1',
+      ratelimit: '"tenant-rps";r=1;t=1',
+    });
     await backend.close();
   });
 
   it('fails closed with 503 limit.backend_unavailable when the backend cannot answer', async () => {
     const broken: LimitBackend = {
       kind: 'broken',
-      admit: async () => { throw new LimitBackendError('down'); },
-      finish: async () => { throw new LimitBackendError('down'); },
-      take: async () => { throw new LimitBackendError('down'); },
-      settle: async () => { throw new LimitBackendError('down'); },
-      acquire: async () => { throw new LimitBackendError('down'); },
-      renew: async () => { throw new LimitBackendError('down'); },
-      release: async () => { throw new LimitBackendError('down'); },
+      admit: async () => {
+        throw new LimitBackendError('down');
+      },
+      finish: async () => {
+        throw new LimitBackendError('down');
+      },
+      take: async () => {
+        throw new LimitBackendError('down');
+      },
+      settle: async () => {
+        throw new LimitBackendError('down');
+      },
+      acquire: async () => {
+        throw new LimitBackendError('down');
+      },
+      renew: async () => {
+        throw new LimitBackendError('down');
+      },
+      release: async () => {
+        throw new LimitBackendError('down');
+      },
       close: async () => {},
     };
-    const stage = createLimitStage({ config: config([rule({ requestsPerSecond: 10, concurrent: 2 })]), backend: broken, models: new Map() });
+    const stage = createLimitStage({
+      config: config([rule({ requestsPerSecond: 10, concurrent: 2 })]),
+      backend: broken,
+      models: new Map(),
+    });
     const err = await refusedWith(stage.onRequest!(ctx()));
     assert.equal(err.code, 'limit.backend_unavailable');
     assert.equal(err.status, 503);
@@ -115,9 +189,19 @@ describe('limit stage', () => {
   });
 
   it('does not apply to model listings and refuses to start without rules', async () => {
-    const stage = createLimitStage({ config: config([rule({ requestsPerSecond: 1, burst: 1 })]), backend: createMemoryBackend({ sweepIntervalMs: 0 }), models: new Map() });
-    const listing = { ...ctx(), operation: 'models' as const, request: { operation: 'models' as const, modelId: undefined } };
+    const stage = createLimitStage({
+      config: config([rule({ requestsPerSecond: 1, burst: 1 })]),
+      backend: createMemoryBackend({ sweepIntervalMs: 0 }),
+      models: new Map(),
+    });
+    const listing = {
+      ...ctx(),
+      operation: 'models' as const,
+      request: { operation: 'models' as const, modelId: undefined },
+    };
     for (let i = 0; i < 5; i++) await stage.onRequest!(listing);
-    assert.throws(() => createLimitStage({ config: config([]), backend: createMemoryBackend({ sweepIntervalMs: 0 }), models: new Map() }));
+    assert.throws(() =>
+      createLimitStage({ config: config([]), backend: createMemoryBackend({ sweepIntervalMs: 0 }), models: new Map() }),
+    );
   });
 });

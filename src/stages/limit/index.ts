@@ -15,9 +15,9 @@
 import type { LimitsConfig, ModelRouteConfig } from '../../config/types.ts';
 import type { RequestContext } from '../../core/context.ts';
 import type { Stage } from '../../core/stage.ts';
-import { gatewayError, type GatewayError } from '../../errors/gateway-error.ts';
+import { type GatewayError, gatewayError } from '../../errors/gateway-error.ts';
 import { estimateTokens } from '../../limits/estimate.ts';
-import { LimitBackendError, type LimitBackend, type RateState, type SettleItem } from '../../limits/limit-backend.ts';
+import { type LimitBackend, LimitBackendError, type RateState, type SettleItem } from '../../limits/limit-backend.ts';
 import { applicableLimits, type ConcurrencyLimit, type RateLimit } from '../../limits/rules.ts';
 import type { ChatChunk, Usage } from '../../providers/canonical.ts';
 import { rateLimitHeaders, tightest } from './headers.ts';
@@ -47,20 +47,36 @@ export function createLimitStage(opts: LimitStageOptions): Stage {
   const leaseTtlMs = config.leaseTtlMs;
   const held = new WeakMap<RequestContext, Held>();
 
-  async function finalize(ctx: RequestContext, h: Held, usage: Usage | undefined, reachedUpstream: boolean): Promise<void> {
+  async function finalize(
+    ctx: RequestContext,
+    h: Held,
+    usage: Usage | undefined,
+    reachedUpstream: boolean,
+  ): Promise<void> {
     if (h.done) return;
     h.done = true;
     if (h.renewTimer) clearInterval(h.renewTimer);
     const r = h.reservation;
     if (!r && h.slotKeys.length === 0) return;
     // No usage: charge the estimate if a provider may have done the work; refund if none was asked.
-    const settle = r ? { id: r.id, items: r.items, reserved: r.estimate, actual: usage ? usage.total_tokens : reachedUpstream ? r.estimate : 0 } : undefined;
+    const settle = r
+      ? {
+          id: r.id,
+          items: r.items,
+          reserved: r.estimate,
+          actual: usage ? usage.total_tokens : reachedUpstream ? r.estimate : 0,
+        }
+      : undefined;
     try {
       // One backend operation (one Redis round trip): settle the tokens and free the slots.
       const outcome = await backend.finish(settle, h.slotKeys, h.leaseId);
-      if (outcome === 'expired') ctx.log.debug({ requestId: ctx.id }, 'token reservation had expired; only an overrun was charged');
+      if (outcome === 'expired')
+        ctx.log.debug({ requestId: ctx.id }, 'token reservation had expired; only an overrun was charged');
     } catch (err) {
-      ctx.log.warn({ err, requestId: ctx.id }, 'could not settle token reservation or release concurrency slots (the reservation stays charged at its estimate; the lease will expire)');
+      ctx.log.warn(
+        { err, requestId: ctx.id },
+        'could not settle token reservation or release concurrency slots (the reservation stays charged at its estimate; the lease will expire)',
+      );
     }
   }
 
@@ -86,8 +102,15 @@ export function createLimitStage(opts: LimitStageOptions): Stage {
         // Slots, then rates and the token reservation, in one backend operation (one Redis round
         // trip); a refusal of either leaves nothing held or consumed.
         const admitted = await backend.admit(
-          slots.map((s) => ({ key: s.key, max: s.max })), h.leaseId, leaseTtlMs,
-          rates.map((l) => ({ key: l.key, intervalMs: l.intervalMs, capacity: l.capacity, cost: l.kind === 'tokens' ? estimate : 1 })),
+          slots.map((s) => ({ key: s.key, max: s.max })),
+          h.leaseId,
+          leaseTtlMs,
+          rates.map((l) => ({
+            key: l.key,
+            intervalMs: l.intervalMs,
+            capacity: l.capacity,
+            cost: l.kind === 'tokens' ? estimate : 1,
+          })),
           tokens.length > 0 ? { id: ctx.id, amount: estimate, ttlMs: deadline + RESERVATION_MARGIN_MS } : undefined,
         );
         if (!admitted.slots.allowed) {
@@ -102,13 +125,23 @@ export function createLimitStage(opts: LimitStageOptions): Stage {
         }
         const taken = admitted.rates;
         const states = taken === undefined ? [] : rates.map((limit, i) => ({ limit, state: taken.items[i]! }));
-        if (taken !== undefined && !taken.allowed) throw refusal(states.filter((s) => !s.state.allowed), estimate, caller.keyId);
+        if (taken !== undefined && !taken.allowed)
+          throw refusal(
+            states.filter((s) => !s.state.allowed),
+            estimate,
+            caller.keyId,
+          );
         if (slots.length > 0) {
           h.slotKeys.push(...slots.map((s) => s.key));
           h.renewTimer = setInterval(() => renew(ctx, h), Math.max(250, Math.floor(leaseTtlMs / 3)));
           h.renewTimer.unref();
         }
-        if (tokens.length > 0) h.reservation = { id: ctx.id, estimate, items: tokens.map((t) => ({ key: t.key, intervalMs: t.intervalMs })) };
+        if (tokens.length > 0)
+          h.reservation = {
+            id: ctx.id,
+            estimate,
+            items: tokens.map((t) => ({ key: t.key, intervalMs: t.intervalMs })),
+          };
         if (h.slotKeys.length > 0 || h.reservation) held.set(ctx, h);
         const shown = tightest(states.filter((s) => s.limit.kind === 'requests'));
         if (shown) ctx.responseHeaders = { ...ctx.responseHeaders, ...rateLimitHeaders(shown.limit, shown.state) };
@@ -116,7 +149,10 @@ export function createLimitStage(opts: LimitStageOptions): Stage {
         await finalize(ctx, h, undefined, false);
         held.delete(ctx);
         if (err instanceof LimitBackendError) {
-          ctx.log.error({ event: 'limits.backend_unavailable', reason: err.message, requestId: ctx.id }, 'rate limiter unavailable; request refused (fail closed)');
+          ctx.log.error(
+            { event: 'limits.backend_unavailable', reason: err.message, requestId: ctx.id },
+            'rate limiter unavailable; request refused (fail closed)',
+          );
           throw gatewayError('limit.backend_unavailable', { cause: err, retryAfterS: 1 });
         }
         throw err;
@@ -131,9 +167,16 @@ export function createLimitStage(opts: LimitStageOptions): Stage {
         response.stream = settleWhenDone(response.stream, (usage) => finalize(ctx, h, usage, true));
         return;
       }
-      const usage = response.kind === 'chat' ? response.body.usage
-        : response.kind === 'embeddings' ? { prompt_tokens: response.body.usage.prompt_tokens, completion_tokens: 0, total_tokens: response.body.usage.total_tokens }
-          : undefined;
+      const usage =
+        response.kind === 'chat'
+          ? response.body.usage
+          : response.kind === 'embeddings'
+            ? {
+                prompt_tokens: response.body.usage.prompt_tokens,
+                completion_tokens: 0,
+                total_tokens: response.body.usage.total_tokens,
+              }
+            : undefined;
       return finalize(ctx, h, usage, true);
     },
 
@@ -147,14 +190,21 @@ export function createLimitStage(opts: LimitStageOptions): Stage {
 
   function renew(ctx: RequestContext, h: Held): void {
     if (h.done) return;
-    backend.renew(h.slotKeys, h.leaseId, leaseTtlMs).then((ok) => {
-      if (!ok && !h.done) ctx.log.warn({ requestId: ctx.id }, 'concurrency lease had expired before renewal');
-    }, (err: unknown) => ctx.log.warn({ err, requestId: ctx.id }, 'could not renew concurrency lease'));
+    backend.renew(h.slotKeys, h.leaseId, leaseTtlMs).then(
+      (ok) => {
+        if (!ok && !h.done) ctx.log.warn({ requestId: ctx.id }, 'concurrency lease had expired before renewal');
+      },
+      (err: unknown) => ctx.log.warn({ err, requestId: ctx.id }, 'could not renew concurrency lease'),
+    );
   }
 }
 
 /** The 429 for the binding limit: the refused one with the longest wait. */
-function refusal(refused: ReadonlyArray<{ limit: RateLimit; state: RateState }>, estimate: number, keyId: string): GatewayError {
+function refusal(
+  refused: ReadonlyArray<{ limit: RateLimit; state: RateState }>,
+  estimate: number,
+  keyId: string,
+): GatewayError {
   const wait = (s: RateState): number => s.retryAfterMs ?? Number.POSITIVE_INFINITY;
   let worst = refused[0]!;
   for (const r of refused) if (wait(r.state) > wait(worst.state)) worst = r;
@@ -164,15 +214,26 @@ function refusal(refused: ReadonlyArray<{ limit: RateLimit; state: RateState }>,
   const headers = rateLimitHeaders(limit, state);
   const internal = { keyId, refused: refused.map((r) => r.limit.policy) };
   if (limit.kind === 'tokens') {
-    return gatewayError('limit.tokens', { params: { policy: limit.policy, limit: limit.limit, estimate }, retryAfterS, headers, internal });
+    return gatewayError('limit.tokens', {
+      params: { policy: limit.policy, limit: limit.limit, estimate },
+      retryAfterS,
+      headers,
+      internal,
+    });
   }
   return gatewayError('limit.requests', {
-    params: { policy: limit.policy, limit: limit.limit, window: limit.windowS === 1 ? 'second' : 'minute' }, retryAfterS, headers, internal,
+    params: { policy: limit.policy, limit: limit.limit, window: limit.windowS === 1 ? 'second' : 'minute' },
+    retryAfterS,
+    headers,
+    internal,
   });
 }
 
 /** Passes chunks through and runs `done` with the stream's usage when it ends, fails or is abandoned. */
-async function* settleWhenDone(stream: AsyncIterable<ChatChunk>, done: (usage: Usage | undefined) => Promise<void>): AsyncGenerator<ChatChunk> {
+async function* settleWhenDone(
+  stream: AsyncIterable<ChatChunk>,
+  done: (usage: Usage | undefined) => Promise<void>,
+): AsyncGenerator<ChatChunk> {
   let usage: Usage | undefined;
   try {
     for await (const chunk of stream) {

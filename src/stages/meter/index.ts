@@ -8,11 +8,19 @@
  * the client was sent). When the budget stage settled the request it already metered it, and
  * the record shows exactly what the budget was charged.
  */
+
+import type { TargetConfig } from '../../config/types.ts';
+import type { RequestContext } from '../../core/context.ts';
 import { recordableName } from '../../core/secret-shapes.ts';
 import type { Stage } from '../../core/stage.ts';
-import type { RequestContext } from '../../core/context.ts';
-import type { TargetConfig } from '../../config/types.ts';
-import { meterUsage, newStreamTally, responseChars, tallyChunk, type MeteredUsage, type StreamTally } from '../../cost/meter-usage.ts';
+import {
+  type MeteredUsage,
+  meterUsage,
+  newStreamTally,
+  responseChars,
+  type StreamTally,
+  tallyChunk,
+} from '../../cost/meter-usage.ts';
 import type { ModelPrice } from '../../cost/price-table.ts';
 import type { ChatChunk } from '../../providers/canonical.ts';
 import type { RequestRecord, Store } from '../../store/store.ts';
@@ -47,14 +55,30 @@ export function createMeterStage(opts: MeterOptions): Stage {
   };
 }
 
-function meter(ctx: RequestContext, tally: StreamTally | undefined, priceFor: (t: TargetConfig) => ModelPrice | undefined): MeteredUsage {
+function meter(
+  ctx: RequestContext,
+  tally: StreamTally | undefined,
+  priceFor: (t: TargetConfig) => ModelPrice | undefined,
+): MeteredUsage {
   const response = ctx.response;
   const target = ctx.outcome.target;
   // Text relayed: a stream's tally, a whole response's content; no response: no work to estimate.
-  const completionChars = tally !== undefined ? (tally.chunks > 0 ? tally.completionChars : undefined)
-    : response?.kind === 'chat' ? responseChars(response.body)
-      : response?.kind === 'embeddings' ? 0 : undefined;
-  return meterUsage({ request: ctx.request, reported: ctx.outcome.usage ?? tally?.usage, completionChars, price: target ? priceFor(target) : undefined });
+  const completionChars =
+    tally !== undefined
+      ? tally.chunks > 0
+        ? tally.completionChars
+        : undefined
+      : response?.kind === 'chat'
+        ? responseChars(response.body)
+        : response?.kind === 'embeddings'
+          ? 0
+          : undefined;
+  return meterUsage({
+    request: ctx.request,
+    reported: ctx.outcome.usage ?? tally?.usage,
+    completionChars,
+    price: target ? priceFor(target) : undefined,
+  });
 }
 
 async function* tallyStream(stream: AsyncIterable<ChatChunk>, tally: StreamTally): AsyncGenerator<ChatChunk> {
@@ -90,8 +114,12 @@ export function toRecord(ctx: RequestContext, metered?: MeteredUsage): RequestRe
     totalTokens: usage?.total_tokens ?? null,
     teamId: caller?.teamId ?? null,
     userId: caller?.subject?.slice(0, 256) ?? null,
-    cachedTokens: metered ? metered.cachedTokens : (usage ? usage.prompt_tokens_details?.cached_tokens ?? 0 : null),
-    cacheWriteTokens: metered ? metered.cacheWriteTokens : (usage ? usage.prompt_tokens_details?.cache_write_tokens ?? 0 : null),
+    cachedTokens: metered ? metered.cachedTokens : usage ? (usage.prompt_tokens_details?.cached_tokens ?? 0) : null,
+    cacheWriteTokens: metered
+      ? metered.cacheWriteTokens
+      : usage
+        ? (usage.prompt_tokens_details?.cache_write_tokens ?? 0)
+        : null,
     costMicros: metered ? metered.costMicros : null,
     priceVersion: metered ? metered.priceVersion : null,
     usageEstimated: metered?.estimated ?? false,

@@ -7,8 +7,8 @@
  */
 import type { RequestContext } from '../../core/context.ts';
 import type { Stage } from '../../core/stage.ts';
-import type { ChatChunk } from '../../providers/canonical.ts';
 import type { PayloadLog } from '../../payload-log/payload-log.ts';
+import type { ChatChunk } from '../../providers/canonical.ts';
 
 const MAX_STREAM_CHARS = 4 * 1024 * 1024;
 const assembled = new WeakMap<RequestContext, { text: string[]; tools: string[]; chars: number; truncated: boolean }>();
@@ -26,7 +26,8 @@ export function createPayloadLogStage(opts: { payloadLog: PayloadLog }): Stage {
         for await (const chunk of source) {
           for (const choice of chunk.choices) {
             add(acc, acc.text, choice.delta.content ?? undefined);
-            for (const call of choice.delta.tool_calls ?? []) add(acc, acc.tools, `${call.function?.name ?? ''}${call.function?.arguments ?? ''}`);
+            for (const call of choice.delta.tool_calls ?? [])
+              add(acc, acc.tools, `${call.function?.name ?? ''}${call.function?.arguments ?? ''}`);
           }
           yield chunk;
         }
@@ -38,7 +39,12 @@ export function createPayloadLogStage(opts: { payloadLog: PayloadLog }): Stage {
       const acc = assembled.get(ctx);
       assembled.delete(ctx);
       let response: unknown = null;
-      if (acc !== undefined) response = { stream_text: acc.text.join(''), ...(acc.tools.length > 0 ? { stream_tool_calls: acc.tools.join('') } : {}), ...(acc.truncated ? { truncated: true } : {}) };
+      if (acc !== undefined)
+        response = {
+          stream_text: acc.text.join(''),
+          ...(acc.tools.length > 0 ? { stream_tool_calls: acc.tools.join('') } : {}),
+          ...(acc.truncated ? { truncated: true } : {}),
+        };
       else if (ctx.response !== undefined && ctx.response.kind !== 'chat-stream') response = ctx.response.body;
       try {
         await opts.payloadLog.record({
@@ -54,7 +60,10 @@ export function createPayloadLogStage(opts: { payloadLog: PayloadLog }): Stage {
           response,
         });
       } catch (err) {
-        ctx.log.error({ event: 'payload_log.write_failed', requestId: ctx.id, error: (err as Error).message }, 'could not store the encrypted payload');
+        ctx.log.error(
+          { event: 'payload_log.write_failed', requestId: ctx.id, error: (err as Error).message },
+          'could not store the encrypted payload',
+        );
       }
     },
   };

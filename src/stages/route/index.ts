@@ -3,8 +3,9 @@
  * of that route can honour the request. A parameter some target cannot honour is rejected
  * with 400 naming it, or dropped when the route says `unsupported_params: drop`.
  */
-import type { Stage } from '../../core/stage.ts';
+
 import type { GatewayConfig, ModelRouteConfig } from '../../config/types.ts';
+import type { Stage } from '../../core/stage.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
 import type { ProviderAdapter, ProviderCapabilities, ProviderKind } from '../../providers/contract.ts';
 import { dropFields, unsupportedFields } from './unsupported-params.ts';
@@ -30,7 +31,9 @@ export function createRouteStage(opts: RouteOptions): Stage {
       const route = opts.config.models.get(model);
       if (!route) throw gatewayError('model.not_found', { params: { model } });
       if (route.type !== req.operation) {
-        throw gatewayError('model.operation_unsupported', { params: { model, operation: req.operation === 'chat' ? 'chat completions' : 'embeddings' } });
+        throw gatewayError('model.operation_unsupported', {
+          params: { model, operation: req.operation === 'chat' ? 'chat completions' : 'embeddings' },
+        });
       }
       ctx.route = { publicModel: model, config: route };
       if (req.operation !== 'chat') return;
@@ -38,9 +41,19 @@ export function createRouteStage(opts: RouteOptions): Stage {
       const bad = unsupportedFields(req.body, caps);
       if (bad.length === 0) return;
       const reject = route.unsupportedParams === 'reject' ? bad[0] : bad.find((b) => !b.droppable);
-      if (reject) throw gatewayError('request.unsupported_parameter', { params: { path: reject.path, model }, param: reject.path });
+      if (reject)
+        throw gatewayError('request.unsupported_parameter', {
+          params: { path: reject.path, model },
+          param: reject.path,
+        });
       ctx.log.debug({ requestId: ctx.id, dropped: bad.map((b) => b.path) }, 'dropped unsupported parameters');
-      ctx.request = { operation: 'chat', body: dropFields(req.body, bad.map((b) => b.field)) };
+      ctx.request = {
+        operation: 'chat',
+        body: dropFields(
+          req.body,
+          bad.map((b) => b.field),
+        ),
+      };
     },
   };
 }
@@ -59,7 +72,9 @@ function intersectCapabilities(route: ModelRouteConfig, opts: RouteOptions): Pro
   }
   if (!acc) throw new Error(`route: model "${route.name}" has no targets`);
   if (route.type === 'embeddings' && !acc.embeddings) {
-    throw new Error(`route: model "${route.name}" is an embeddings model but a target's provider has no embeddings API`);
+    throw new Error(
+      `route: model "${route.name}" is an embeddings model but a target's provider has no embeddings API`,
+    );
   }
   return Object.freeze(acc);
 }

@@ -6,7 +6,15 @@
 import type { ChatRequest } from '../../providers/canonical.ts';
 import type { ProviderCapabilities } from '../../providers/contract.ts';
 
-export type DroppableField = 'n' | 'seed' | 'logprobs' | 'top_logprobs' | 'logit_bias' | 'presence_penalty' | 'frequency_penalty' | 'parallel_tool_calls';
+export type DroppableField =
+  | 'n'
+  | 'seed'
+  | 'logprobs'
+  | 'top_logprobs'
+  | 'logit_bias'
+  | 'presence_penalty'
+  | 'frequency_penalty'
+  | 'parallel_tool_calls';
 
 export interface UnsupportedField {
   /** JSON path for the error message. */

@@ -29,12 +29,27 @@ export function createTenantStatusStage(opts: TenantStatusStageOptions): Stage {
         await opts.gate.assertActive(caller.tenantId);
       } catch (err) {
         if (isGatewayError(err) && err.code === 'auth.tenant_suspended') {
-          ctx.log.warn({ event: 'auth.failure', reason: 'tenant_suspended', tenantId: caller.tenantId, keyId: caller.keyId, requestId: ctx.id }, 'caller\'s tenant is suspended');
+          ctx.log.warn(
+            {
+              event: 'auth.failure',
+              reason: 'tenant_suspended',
+              tenantId: caller.tenantId,
+              keyId: caller.keyId,
+              requestId: ctx.id,
+            },
+            "caller's tenant is suspended",
+          );
           opts.onAuthFailure?.('tenant_suspended');
           events.emit({
             // Not `auth.failure`: the credential was good, and brute-force rules must not count it.
-            type: 'tenant.suspended_used', severity: 'warning', tenantId: caller.tenantId, keyId: caller.keyId, keyPrefix: caller.keyPrefix,
-            sourceIp: ctx.http.clientIp ?? ctx.http.remoteAddress, requestId: ctx.id, detail: { method: caller.kind },
+            type: 'tenant.suspended_used',
+            severity: 'warning',
+            tenantId: caller.tenantId,
+            keyId: caller.keyId,
+            keyPrefix: caller.keyPrefix,
+            sourceIp: ctx.http.clientIp ?? ctx.http.remoteAddress,
+            requestId: ctx.id,
+            detail: { method: caller.kind },
           });
         }
         throw err;

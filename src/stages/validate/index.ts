@@ -2,14 +2,15 @@
  * validate: reads the body (size-capped), checks its media type and JSON shape, and turns it
  * into the canonical request. Runs after identify so anonymous callers cost us no parsing.
  */
-import type { Stage } from '../../core/stage.ts';
+
+import type { PayloadConfig } from '../../config/types.ts';
 import type { RequestContext } from '../../core/context.ts';
+import type { Stage } from '../../core/stage.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
+import { parseMessagesRequest } from '../../surfaces/anthropic/index.ts';
 import { parseJsonBody } from '../../surfaces/json-body.ts';
 import { parseChatRequest } from '../../surfaces/openai/chat-request.ts';
 import { parseEmbeddingsRequest } from '../../surfaces/openai/embeddings-request.ts';
-import { parseMessagesRequest } from '../../surfaces/anthropic/index.ts';
-import type { PayloadConfig } from '../../config/types.ts';
 import { checkChatPayload, checkEmbeddingsPayload } from './payload-caps.ts';
 
 export interface ValidateOptions {
@@ -18,7 +19,8 @@ export interface ValidateOptions {
 }
 
 export function createValidateStage(opts: ValidateOptions): Stage {
-  if (!Number.isInteger(opts.maxJsonDepth) || opts.maxJsonDepth < 2) throw new Error('validate: maxJsonDepth must be an integer >= 2');
+  if (!Number.isInteger(opts.maxJsonDepth) || opts.maxJsonDepth < 2)
+    throw new Error('validate: maxJsonDepth must be an integer >= 2');
   return {
     name: 'validate',
     async onRequest(ctx) {

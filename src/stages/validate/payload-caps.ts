@@ -4,8 +4,8 @@
  * thousands of messages, megabytes of prompt, huge inline images, absurd output ceilings.
  */
 import type { PayloadConfig } from '../../config/types.ts';
+import { type GatewayError, gatewayError } from '../../errors/gateway-error.ts';
 import type { ChatRequest, EmbeddingsRequest } from '../../providers/canonical.ts';
-import { gatewayError, type GatewayError } from '../../errors/gateway-error.ts';
 
 function tooMuch(what: string, path: string, actual: number, limit: number): GatewayError {
   return gatewayError('request.payload_limit', { params: { what, actual, limit }, param: path });
@@ -23,25 +23,31 @@ function textOf(content: unknown): number {
   if (typeof content === 'string') return content.length;
   if (!Array.isArray(content)) return 0;
   let n = 0;
-  for (const part of content as Array<{ type?: string; text?: string }>) if (part.type === 'text' && typeof part.text === 'string') n += part.text.length;
+  for (const part of content as Array<{ type?: string; text?: string }>)
+    if (part.type === 'text' && typeof part.text === 'string') n += part.text.length;
   return n;
 }
 
 export function checkChatPayload(req: ChatRequest, caps: PayloadConfig): void {
-  if (req.messages.length > caps.maxMessages) throw tooMuch('messages', 'messages', req.messages.length, caps.maxMessages);
+  if (req.messages.length > caps.maxMessages)
+    throw tooMuch('messages', 'messages', req.messages.length, caps.maxMessages);
   const tools = req.tools ?? [];
   if (tools.length > caps.maxTools) throw tooMuch('tools', 'tools', tools.length, caps.maxTools);
   for (const field of ['max_tokens', 'max_completion_tokens'] as const) {
     const v = req[field];
     if (v !== undefined && v > caps.maxOutputTokens) {
-      throw gatewayError('request.output_limit', { params: { path: field, limit: caps.maxOutputTokens }, param: field });
+      throw gatewayError('request.output_limit', {
+        params: { path: field, limit: caps.maxOutputTokens },
+        param: field,
+      });
     }
   }
   let chars = 0;
   let images = 0;
   req.messages.forEach((m, i) => {
     chars += textOf(m.content);
-    if (m.role === 'assistant') for (const tc of m.tool_calls ?? []) chars += tc.function.arguments.length + tc.function.name.length;
+    if (m.role === 'assistant')
+      for (const tc of m.tool_calls ?? []) chars += tc.function.arguments.length + tc.function.name.length;
     if (m.role !== 'user' || typeof m.content === 'string') return;
     m.content.forEach((part, j) => {
       if (part.type !== 'image_url') return;
@@ -51,17 +57,26 @@ export function checkChatPayload(req: ChatRequest, caps: PayloadConfig): void {
       const url = part.image_url.url;
       if (url.startsWith('data:')) {
         const bytes = dataUrlBytes(url);
-        if (bytes > caps.maxImageBytes) throw tooMuch('image bytes', `${path}.image_url.url`, bytes, caps.maxImageBytes);
+        if (bytes > caps.maxImageBytes)
+          throw tooMuch('image bytes', `${path}.image_url.url`, bytes, caps.maxImageBytes);
       }
     });
   });
-  for (const t of tools) chars += t.function.name.length + (t.function.description?.length ?? 0) + (t.function.parameters ? JSON.stringify(t.function.parameters).length : 0);
+  for (const t of tools)
+    chars +=
+      t.function.name.length +
+      (t.function.description?.length ?? 0) +
+      (t.function.parameters ? JSON.stringify(t.function.parameters).length : 0);
   if (chars > caps.maxPromptChars) throw tooMuch('prompt characters', 'messages', chars, caps.maxPromptChars);
 }
 
 export function checkEmbeddingsPayload(req: EmbeddingsRequest, caps: PayloadConfig): void {
-  const inputs: unknown[] = typeof req.input === 'string' || (Array.isArray(req.input) && typeof req.input[0] === 'number') ? [req.input] : (req.input as unknown[]);
-  if (inputs.length > caps.maxEmbeddingInputs) throw tooMuch('embedding inputs', 'input', inputs.length, caps.maxEmbeddingInputs);
+  const inputs: unknown[] =
+    typeof req.input === 'string' || (Array.isArray(req.input) && typeof req.input[0] === 'number')
+      ? [req.input]
+      : (req.input as unknown[]);
+  if (inputs.length > caps.maxEmbeddingInputs)
+    throw tooMuch('embedding inputs', 'input', inputs.length, caps.maxEmbeddingInputs);
   let chars = 0;
   for (const x of inputs) chars += typeof x === 'string' ? x.length : Array.isArray(x) ? x.length : 0;
   if (chars > caps.maxPromptChars) throw tooMuch('input characters', 'input', chars, caps.maxPromptChars);

@@ -3,12 +3,21 @@
  * store object by postgres-store.ts. Only the validated schema name and fixed fragments are
  * put into SQL; every value is a bind parameter.
  */
-import type { StorePool } from './guarded-pool.ts';
+
 import type { AdminStore, AdminTokenRecord } from '../admin-records.ts';
+import {
+  checkStep,
+  PATCH_COLUMNS,
+  sessionFromRow,
+  TOKEN_COLUMNS,
+  tokenFromRow as tokenFromListRow,
+  USER_COLUMNS,
+  userFromRow,
+} from '../admin-rows.ts';
 import { StoreConflictError } from '../store.ts';
 import { sqlState } from './connection.ts';
+import type { StorePool } from './guarded-pool.ts';
 import { placeholderRows, timeMs } from './rows.ts';
-import { checkStep, PATCH_COLUMNS, sessionFromRow, TOKEN_COLUMNS, tokenFromRow as tokenFromListRow, USER_COLUMNS, userFromRow } from '../admin-rows.ts';
 
 type Row = Record<string, unknown>;
 
@@ -53,11 +62,22 @@ export function createPostgresAdminMethods(d: PostgresAdminDeps): AdminStore {
     async insertAdminUser(u) {
       checkStep(u.totpLastStep, 'totpLastStep');
       timeMs(u.createdAt, 'createdAt');
-      await conflict('an admin user with this id or email already exists', () => q(
-        `INSERT INTO ${users} (${USER_COLUMNS.join(', ')}) VALUES ${placeholderRows(1, USER_COLUMNS.length)}`,
-        [u.id, u.tenantId, u.teamId, u.email, u.role, u.passwordHash, u.totpSecret, u.totpLastStep, u.enrolmentHash,
-          u.enrolmentExpiresAt, u.createdAt, u.disabledAt],
-      ));
+      await conflict('an admin user with this id or email already exists', () =>
+        q(`INSERT INTO ${users} (${USER_COLUMNS.join(', ')}) VALUES ${placeholderRows(1, USER_COLUMNS.length)}`, [
+          u.id,
+          u.tenantId,
+          u.teamId,
+          u.email,
+          u.role,
+          u.passwordHash,
+          u.totpSecret,
+          u.totpLastStep,
+          u.enrolmentHash,
+          u.enrolmentExpiresAt,
+          u.createdAt,
+          u.disabledAt,
+        ]),
+      );
     },
 
     async getAdminUser(id) {
@@ -76,7 +96,10 @@ export function createPostgresAdminMethods(d: PostgresAdminDeps): AdminStore {
     },
 
     async listAdminUsers(query) {
-      const r = await filtered(SELECT_USER, [['tenant_id', query.tenantId], ['team_id', query.teamId]]);
+      const r = await filtered(SELECT_USER, [
+        ['tenant_id', query.tenantId],
+        ['team_id', query.teamId],
+      ]);
       return r.rows.map(userFromRow);
     },
 
@@ -93,13 +116,17 @@ export function createPostgresAdminMethods(d: PostgresAdminDeps): AdminStore {
       if (sets.length === 0) return ((await q(`SELECT 1 FROM ${users} WHERE id = $1`, [id])).rowCount ?? 0) > 0;
       params.push(id);
       const r = await conflict('the change clashes with another admin user', () =>
-        q(`UPDATE ${users} SET ${sets.join(', ')} WHERE id = $${params.length}`, params));
+        q(`UPDATE ${users} SET ${sets.join(', ')} WHERE id = $${params.length}`, params),
+      );
       return (r.rowCount ?? 0) > 0;
     },
 
     async claimTotpStep(userId, step) {
       checkStep(step, 'step');
-      const r = await q(`UPDATE ${users} SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1`, [step, userId]);
+      const r = await q(`UPDATE ${users} SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1`, [
+        step,
+        userId,
+      ]);
       return (r.rowCount ?? 0) > 0;
     },
 
@@ -109,8 +136,10 @@ export function createPostgresAdminMethods(d: PostgresAdminDeps): AdminStore {
         await client.query('BEGIN');
         await client.query(`DELETE FROM ${codes} WHERE user_id = $1`, [userId]);
         if (hashes.length > 0) {
-          await client.query(`INSERT INTO ${codes} (user_id, code_hash) VALUES ${placeholderRows(hashes.length, 2)}`,
-            hashes.flatMap((h) => [userId, h]));
+          await client.query(
+            `INSERT INTO ${codes} (user_id, code_hash) VALUES ${placeholderRows(hashes.length, 2)}`,
+            hashes.flatMap((h) => [userId, h]),
+          );
         }
         await client.query('COMMIT');
       } catch (err) {
@@ -123,7 +152,11 @@ export function createPostgresAdminMethods(d: PostgresAdminDeps): AdminStore {
 
     async consumeRecoveryCode(userId, hash, at) {
       timeMs(at, 'usedAt');
-      const r = await q(`UPDATE ${codes} SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL`, [at, userId, hash]);
+      const r = await q(`UPDATE ${codes} SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL`, [
+        at,
+        userId,
+        hash,
+      ]);
       return (r.rowCount ?? 0) > 0;
     },
 
@@ -133,14 +166,19 @@ export function createPostgresAdminMethods(d: PostgresAdminDeps): AdminStore {
     },
 
     async insertAdminSession(s) {
-      await conflict('a session with this id already exists', () => q(
-        `INSERT INTO ${sessions} (id_hash, user_id, tenant_id, created_ms, last_seen_ms) VALUES ($1, $2, $3, $4, $5)`,
-        [s.idHash, s.userId, s.tenantId, s.createdMs, s.lastSeenMs],
-      ));
+      await conflict('a session with this id already exists', () =>
+        q(
+          `INSERT INTO ${sessions} (id_hash, user_id, tenant_id, created_ms, last_seen_ms) VALUES ($1, $2, $3, $4, $5)`,
+          [s.idHash, s.userId, s.tenantId, s.createdMs, s.lastSeenMs],
+        ),
+      );
     },
 
     async getAdminSession(idHash) {
-      const r = await q(`SELECT id_hash, user_id, tenant_id, created_ms, last_seen_ms FROM ${sessions} WHERE id_hash = $1`, [idHash]);
+      const r = await q(
+        `SELECT id_hash, user_id, tenant_id, created_ms, last_seen_ms FROM ${sessions} WHERE id_hash = $1`,
+        [idHash],
+      );
       return r.rows[0] === undefined ? undefined : sessionFromRow(r.rows[0]);
     },
 
@@ -161,11 +199,21 @@ export function createPostgresAdminMethods(d: PostgresAdminDeps): AdminStore {
         throw new TypeError('AdminTokenRecord.actions must be null or a list of strings');
       }
       timeMs(t.createdAt, 'createdAt');
-      await conflict('an admin token with this id or hash already exists', () => q(
-        `INSERT INTO ${tokens} (${TOKEN_COLUMNS.join(', ')}) VALUES ${placeholderRows(1, TOKEN_COLUMNS.length)}`,
-        [t.id, t.userId, t.tenantId, t.label, t.prefix, t.hash, t.actions === null ? null : [...t.actions], t.createdAt,
-          t.expiresAt, t.revokedAt, t.lastUsedAt],
-      ));
+      await conflict('an admin token with this id or hash already exists', () =>
+        q(`INSERT INTO ${tokens} (${TOKEN_COLUMNS.join(', ')}) VALUES ${placeholderRows(1, TOKEN_COLUMNS.length)}`, [
+          t.id,
+          t.userId,
+          t.tenantId,
+          t.label,
+          t.prefix,
+          t.hash,
+          t.actions === null ? null : [...t.actions],
+          t.createdAt,
+          t.expiresAt,
+          t.revokedAt,
+          t.lastUsedAt,
+        ]),
+      );
     },
 
     async findAdminTokenByHash(hash) {
@@ -179,23 +227,35 @@ export function createPostgresAdminMethods(d: PostgresAdminDeps): AdminStore {
     },
 
     async listAdminTokens(query) {
-      const r = await filtered(SELECT_TOKEN, [['user_id', query.userId], ['tenant_id', query.tenantId]]);
+      const r = await filtered(SELECT_TOKEN, [
+        ['user_id', query.userId],
+        ['tenant_id', query.tenantId],
+      ]);
       return r.rows.map(tokenFromRow);
     },
 
     async revokeAdminToken(id, at) {
       timeMs(at, 'revokedAt');
-      return ((await q(`UPDATE ${tokens} SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, [at, id])).rowCount ?? 0) > 0;
+      return (
+        ((await q(`UPDATE ${tokens} SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, [at, id])).rowCount ??
+          0) > 0
+      );
     },
 
     async revokeAdminTokensOfUser(userId, at) {
       timeMs(at, 'revokedAt');
-      return (await q(`UPDATE ${tokens} SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`, [at, userId])).rowCount ?? 0;
+      return (
+        (await q(`UPDATE ${tokens} SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`, [at, userId]))
+          .rowCount ?? 0
+      );
     },
 
     async touchAdminToken(id, at) {
       timeMs(at, 'lastUsedAt');
-      await q(`UPDATE ${tokens} SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)`, [at, id]);
+      await q(`UPDATE ${tokens} SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)`, [
+        at,
+        id,
+      ]);
     },
   };
 }

@@ -50,7 +50,8 @@ export function resolveConnectionOptions(opts: ConnectionOptions): ResolvedConne
 }
 
 function positiveMs(v: number, name: string): number {
-  if (!Number.isInteger(v) || v < 1 || v > 3_600_000) throw new RangeError(`postgres store: ${name} must be an integer from 1 to 3600000`);
+  if (!Number.isInteger(v) || v < 1 || v > 3_600_000)
+    throw new RangeError(`postgres store: ${name} must be an integer from 1 to 3600000`);
   return v;
 }
 

@@ -6,11 +6,11 @@
  * key is gone from every live row and, after a master-key rotation, unwrappable from any copy.)
  */
 import type pg from 'pg';
-import type { StorePool } from './guarded-pool.ts';
 import type { DataKeyRepository, StoredDataKey } from '../../crypto/data-key-repository.ts';
 import type { PayloadLogRecord, PayloadLogRepository } from '../encryption-records.ts';
 import { StoreConflictError } from '../store.ts';
 import { quoteIdent, sqlState } from './connection.ts';
+import type { StorePool } from './guarded-pool.ts';
 
 const KEY_COLUMNS = 'id, tenant_id, version, kek_id, wrapped, created_at, encryptions';
 const PAYLOAD_COLUMNS = 'request_id, tenant_id, created_at, ciphertext';
@@ -24,7 +24,9 @@ export function createPostgresDataKeyRepository(pool: () => StorePool, schema: s
   const q = async (sql: string, params: unknown[]): Promise<pg.QueryResult<Row>> => pool().query<Row>(sql, params);
   return {
     async getCurrent(tenantId) {
-      const r = await q(`SELECT ${KEY_COLUMNS} FROM ${keys} WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1`, [tenantId]);
+      const r = await q(`SELECT ${KEY_COLUMNS} FROM ${keys} WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1`, [
+        tenantId,
+      ]);
       return r.rows[0] === undefined ? undefined : keyFromRow(r.rows[0]);
     },
     async getById(id) {
@@ -40,13 +42,23 @@ export function createPostgresDataKeyRepository(pool: () => StorePool, schema: s
       return r.rowCount === 1;
     },
     async replaceWrapping(id, expectedKekId, kekId, wrapped) {
-      const r = await q(`UPDATE ${keys} SET kek_id = $1, wrapped = $2 WHERE id = $3 AND kek_id = $4`, [kekId, wrapped, id, expectedKekId]);
+      const r = await q(`UPDATE ${keys} SET kek_id = $1, wrapped = $2 WHERE id = $3 AND kek_id = $4`, [
+        kekId,
+        wrapped,
+        id,
+        expectedKekId,
+      ]);
       return r.rowCount === 1;
     },
     async listByKekId(kekId, page) {
-      const r = page.afterId === undefined
-        ? await q(`SELECT ${KEY_COLUMNS} FROM ${keys} WHERE kek_id = $1 ORDER BY id LIMIT $2`, [kekId, page.limit])
-        : await q(`SELECT ${KEY_COLUMNS} FROM ${keys} WHERE kek_id = $1 AND id > $2 ORDER BY id LIMIT $3`, [kekId, page.afterId, page.limit]);
+      const r =
+        page.afterId === undefined
+          ? await q(`SELECT ${KEY_COLUMNS} FROM ${keys} WHERE kek_id = $1 ORDER BY id LIMIT $2`, [kekId, page.limit])
+          : await q(`SELECT ${KEY_COLUMNS} FROM ${keys} WHERE kek_id = $1 AND id > $2 ORDER BY id LIMIT $3`, [
+              kekId,
+              page.afterId,
+              page.limit,
+            ]);
       return r.rows.map(keyFromRow);
     },
     async kekIdsInUse() {
@@ -54,7 +66,10 @@ export function createPostgresDataKeyRepository(pool: () => StorePool, schema: s
       return r.rows.map((row) => String(row.kek_id));
     },
     async reserveEncryptions(id, count) {
-      const r = await q(`UPDATE ${keys} SET encryptions = encryptions + $1 WHERE id = $2 RETURNING encryptions`, [count, id]);
+      const r = await q(`UPDATE ${keys} SET encryptions = encryptions + $1 WHERE id = $2 RETURNING encryptions`, [
+        count,
+        id,
+      ]);
       return r.rows[0] === undefined ? undefined : Number(r.rows[0].encryptions);
     },
     async deleteAllForTenant(tenantId, at) {
@@ -71,7 +86,9 @@ export function createPostgresDataKeyRepository(pool: () => StorePool, schema: s
           await client.query('COMMIT');
           return r.rowCount ?? 0;
         } catch (err) {
-          await client.query('ROLLBACK').catch((e: unknown) => { broken = e as Error; });
+          await client.query('ROLLBACK').catch((e: unknown) => {
+            broken = e as Error;
+          });
           throw err;
         }
       } finally {
@@ -95,9 +112,16 @@ export function createPostgresPayloadLog(pool: () => StorePool, schema: string):
       const ms = Date.parse(rec.createdAt);
       if (!Number.isFinite(ms)) throw new TypeError('PayloadLogRecord.createdAt must be an ISO-8601 time');
       try {
-        await q(`INSERT INTO ${table} (${PAYLOAD_COLUMNS}, created_ms) VALUES ($1, $2, $3, $4, $5)`, [rec.requestId, rec.tenantId, rec.createdAt, rec.ciphertext, ms]);
+        await q(`INSERT INTO ${table} (${PAYLOAD_COLUMNS}, created_ms) VALUES ($1, $2, $3, $4, $5)`, [
+          rec.requestId,
+          rec.tenantId,
+          rec.createdAt,
+          rec.ciphertext,
+          ms,
+        ]);
       } catch (err) {
-        if (sqlState(err) === UNIQUE_VIOLATION) throw new StoreConflictError('a payload for this request id is already logged');
+        if (sqlState(err) === UNIQUE_VIOLATION)
+          throw new StoreConflictError('a payload for this request id is already logged');
         throw err;
       }
     },
@@ -115,9 +139,16 @@ export function createPostgresPayloadLog(pool: () => StorePool, schema: string):
       return r.rowCount ?? 0;
     },
     async listByTenant(tenantId, page) {
-      const r = page.afterId === undefined
-        ? await q(`SELECT ${PAYLOAD_COLUMNS} FROM ${table} WHERE tenant_id = $1 ORDER BY request_id LIMIT $2`, [tenantId, page.limit])
-        : await q(`SELECT ${PAYLOAD_COLUMNS} FROM ${table} WHERE tenant_id = $1 AND request_id > $2 ORDER BY request_id LIMIT $3`, [tenantId, page.afterId, page.limit]);
+      const r =
+        page.afterId === undefined
+          ? await q(`SELECT ${PAYLOAD_COLUMNS} FROM ${table} WHERE tenant_id = $1 ORDER BY request_id LIMIT $2`, [
+              tenantId,
+              page.limit,
+            ])
+          : await q(
+              `SELECT ${PAYLOAD_COLUMNS} FROM ${table} WHERE tenant_id = $1 AND request_id > $2 ORDER BY request_id LIMIT $3`,
+              [tenantId, page.afterId, page.limit],
+            );
       return r.rows.map(payloadFromRow);
     },
     async countByTenant(tenantId) {
@@ -125,7 +156,11 @@ export function createPostgresPayloadLog(pool: () => StorePool, schema: string):
       return Number((r.rows[0] as { n: string | number }).n);
     },
     async replaceCiphertext(requestId, expected, next) {
-      const r = await q(`UPDATE ${table} SET ciphertext = $1 WHERE request_id = $2 AND ciphertext = $3`, [next, requestId, expected]);
+      const r = await q(`UPDATE ${table} SET ciphertext = $1 WHERE request_id = $2 AND ciphertext = $3`, [
+        next,
+        requestId,
+        expected,
+      ]);
       return r.rowCount === 1;
     },
   };

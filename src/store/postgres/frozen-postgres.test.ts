@@ -29,7 +29,12 @@ before(async () => {
   proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
   const via = new URL(db.url);
   via.host = `127.0.0.1:${proxy.port}`;
-  store = createPostgresStore({ url: via.toString(), poolSize: 2, batchWindowMs: 0, onReachability: (up, reason) => events.push([up, reason]) });
+  store = createPostgresStore({
+    url: via.toString(),
+    poolSize: 2,
+    batchWindowMs: 0,
+    onReachability: (up, reason) => events.push([up, reason]),
+  });
   await store.init();
 });
 after(async () => {
@@ -40,12 +45,23 @@ after(async () => {
 });
 
 /** How `p` settled and after how long; 'pending' if it took more than `boundMs`. */
-async function timed<T>(p: Promise<T>, boundMs: number): Promise<{ ms: number; value?: T; error?: unknown; pending?: true }> {
+async function timed<T>(
+  p: Promise<T>,
+  boundMs: number,
+): Promise<{ ms: number; value?: T; error?: unknown; pending?: true }> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<{ pending: true }>((r) => { timer = setTimeout(() => r({ pending: true }), boundMs); });
+  const late = new Promise<{ pending: true }>((r) => {
+    timer = setTimeout(() => r({ pending: true }), boundMs);
+  });
   try {
-    const r = await Promise.race([p.then((value) => ({ value }), (error: unknown) => ({ error })), late]);
+    const r = await Promise.race([
+      p.then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      ),
+      late,
+    ]);
     return { ...r, ms: performance.now() - started };
   } finally {
     clearTimeout(timer);
@@ -71,14 +87,24 @@ describe('a frozen PostgreSQL', () => {
       // More work than the pool has connections: lookups (pool.query) and a transaction (pool.connect).
       const first = await Promise.all([
         ...Array.from({ length: 6 }, () => timed(store.findApiKeyByHash('h-frozen'), REQUEST_BOUND_MS + 2_000)),
-        timed(store.rotateApiKey({ oldId: 'nope', oldExpiresAt: new Date().toISOString(), replacement: sampleApiKeyRecord({ id: 'k2', hash: 'h2' }) }), REQUEST_BOUND_MS + 2_000),
+        timed(
+          store.rotateApiKey({
+            oldId: 'nope',
+            oldExpiresAt: new Date().toISOString(),
+            replacement: sampleApiKeyRecord({ id: 'k2', hash: 'h2' }),
+          }),
+          REQUEST_BOUND_MS + 2_000,
+        ),
       ]);
       for (const r of first) {
         assert.ok(!r.pending, 'a store call waited for the freeze');
         assert.ok(r.error instanceof Error, 'a store call succeeded through a frozen link');
         assert.ok(r.ms < REQUEST_BOUND_MS + 1_000, `a store call took ${Math.round(r.ms)} ms`);
       }
-      assert.ok(events.some(([up]) => !up), 'the outage was reported');
+      assert.ok(
+        events.some(([up]) => !up),
+        'the outage was reported',
+      );
 
       // Readiness answers well within a second, without waiting for a connection or a query.
       const ping = await timed(store.ping(), 5_000);
@@ -87,7 +113,9 @@ describe('a frozen PostgreSQL', () => {
 
       // Longer than the bound into the outage: waits do not grow (a stuck pool fails at once).
       await new Promise((r) => setTimeout(r, REQUEST_BOUND_MS + 500));
-      const later = await Promise.all(Array.from({ length: 6 }, () => timed(store.findApiKeyByHash('h-frozen'), REQUEST_BOUND_MS + 2_000)));
+      const later = await Promise.all(
+        Array.from({ length: 6 }, () => timed(store.findApiKeyByHash('h-frozen'), REQUEST_BOUND_MS + 2_000)),
+      );
       for (const r of later) {
         assert.ok(!r.pending && r.error instanceof Error, 'a store call waited for the freeze');
         assert.ok(r.ms < REQUEST_BOUND_MS, `a store call took ${Math.round(r.ms)} ms`);
@@ -96,9 +124,23 @@ describe('a frozen PostgreSQL', () => {
       proxy.release();
     }
 
-    await until('queries work again after the release', async () => (await store.findApiKeyByHash('h-frozen').then((k) => k?.id === 'k-frozen', () => false)));
+    await until(
+      'queries work again after the release',
+      async () =>
+        await store.findApiKeyByHash('h-frozen').then(
+          (k) => k?.id === 'k-frozen',
+          () => false,
+        ),
+    );
     await store.ping();
-    assert.equal(await store.rotateApiKey({ oldId: 'nope', oldExpiresAt: new Date().toISOString(), replacement: sampleApiKeyRecord({ id: 'k3', hash: 'h3' }) }), false);
+    assert.equal(
+      await store.rotateApiKey({
+        oldId: 'nope',
+        oldExpiresAt: new Date().toISOString(),
+        replacement: sampleApiKeyRecord({ id: 'k3', hash: 'h3' }),
+      }),
+      false,
+    );
     assert.deepEqual(events.at(-1), [true, undefined], 'the end of the outage was reported');
   });
 });

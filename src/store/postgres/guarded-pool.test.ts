@@ -32,7 +32,13 @@ after(async () => {
 function guardedPool(max: number): StorePool {
   const raw = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
   raw.on('error', () => undefined);
-  return createGuardedPool({ pool: raw, url, applicationName: 'guard-test', acquireTimeoutMs: 5_000, queryTimeoutMs: 16_000 });
+  return createGuardedPool({
+    pool: raw,
+    url,
+    applicationName: 'guard-test',
+    acquireTimeoutMs: 5_000,
+    queryTimeoutMs: 16_000,
+  });
 }
 
 async function until(what: string, ok: () => Promise<boolean>, ms = 20_000): Promise<void> {
@@ -61,11 +67,26 @@ describe('guarded PostgreSQL pool', () => {
       } finally {
         proxy.release();
       }
-      await until('the pool answers again', async () => (await pool.query('SELECT 1').then(() => true, () => false)));
+      await until(
+        'the pool answers again',
+        async () =>
+          await pool.query('SELECT 1').then(
+            () => true,
+            () => false,
+          ),
+      );
       // As many at once as the pool has connections, so every pooled connection is used.
       for (let i = 0; i < 3; i++) {
-        const rows = await Promise.all([1, 2].map(async () => (await pool.query<{ in_old_tx: boolean }>(
-          'SELECT xact_start < statement_timestamp() AS in_old_tx, pg_sleep(0.05) FROM pg_stat_activity WHERE pid = pg_backend_pid()')).rows[0]));
+        const rows = await Promise.all(
+          [1, 2].map(
+            async () =>
+              (
+                await pool.query<{ in_old_tx: boolean }>(
+                  'SELECT xact_start < statement_timestamp() AS in_old_tx, pg_sleep(0.05) FROM pg_stat_activity WHERE pid = pg_backend_pid()',
+                )
+              ).rows[0],
+          ),
+        );
         for (const r of rows) assert.equal(r?.in_old_tx, false, 'a query ran inside the transaction the outage cut');
       }
     } finally {
@@ -81,7 +102,10 @@ describe('guarded PostgreSQL pool', () => {
       const waiting = pool.query('SELECT pg_sleep(0)');
       await new Promise((r) => setTimeout(r, 200));
       const closing = pool.end();
-      const outcome = await Promise.race([closing.then(() => 'closed'), new Promise((r) => setTimeout(() => r('still closing after 10 s'), 10_000))]);
+      const outcome = await Promise.race([
+        closing.then(() => 'closed'),
+        new Promise((r) => setTimeout(() => r('still closing after 10 s'), 10_000)),
+      ]);
       assert.equal(outcome, 'closed');
       await assert.rejects(waiting, StoreUnavailableError);
       await assert.rejects(pool.query('SELECT 1'), /closed/);

@@ -82,7 +82,8 @@ export function createGuardedPool(opts: GuardedPoolOptions): StorePool {
   let probing: Promise<string | undefined> | undefined;
   let recovering: Promise<void> | undefined;
 
-  const unavailable = (): StoreUnavailableError => new StoreUnavailableError(`PostgreSQL is not answering (${unreachable ?? 'closed'})`);
+  const unavailable = (): StoreUnavailableError =>
+    new StoreUnavailableError(`PostgreSQL is not answering (${unreachable ?? 'closed'})`);
 
   /** One SELECT 1 on the probe connection within probeTimeoutMs; resolves with why it failed, or undefined. */
   function probe(): Promise<string | undefined> {
@@ -91,12 +92,21 @@ export function createGuardedPool(opts: GuardedPoolOptions): StorePool {
       // The verdict waits one pass of I/O after the timer: an answer that arrived while this
       // process was starved of CPU still counts (timers run before I/O callbacks).
       const late = new Promise<string>((r) => {
-        timer = setTimeout(() => setImmediate(() => r(`no answer to a probe within ${probeTimeoutMs} ms`)), probeTimeoutMs);
+        timer = setTimeout(
+          () => setImmediate(() => r(`no answer to a probe within ${probeTimeoutMs} ms`)),
+          probeTimeoutMs,
+        );
       });
       const asked = (async () => {
         if (probeClient === undefined) {
-          const c = new pg.Client({ connectionString: opts.url, connectionTimeoutMillis: probeTimeoutMs, application_name: opts.applicationName });
-          c.on('error', () => { if (probeClient === c) probeClient = undefined; });
+          const c = new pg.Client({
+            connectionString: opts.url,
+            connectionTimeoutMillis: probeTimeoutMs,
+            application_name: opts.applicationName,
+          });
+          c.on('error', () => {
+            if (probeClient === c) probeClient = undefined;
+          });
           probeClient = c;
           await c.connect();
         }
@@ -112,7 +122,9 @@ export function createGuardedPool(opts: GuardedPoolOptions): StorePool {
         destroySocket(c);
       }
       return reason;
-    })().finally(() => { probing = undefined; });
+    })().finally(() => {
+      probing = undefined;
+    });
     return probing;
   }
 
@@ -131,17 +143,27 @@ export function createGuardedPool(opts: GuardedPoolOptions): StorePool {
           opts.onReachable?.();
         }
       }
-    })().finally(() => { recovering = undefined; });
+    })().finally(() => {
+      recovering = undefined;
+    });
   }
 
   /** Something has waited long: ask the database directly whether it still answers. */
   function suspect(): void {
     if (unreachable !== undefined || ended) return;
-    void probe().then((reason) => { if (reason !== undefined) markUnreachable(reason); });
+    void probe().then((reason) => {
+      if (reason !== undefined) markUnreachable(reason);
+    });
   }
 
   /** Runs `start` as one waiter with a deadline and a liveness check; `onLate` cleans up what it left behind. */
-  function guarded<T>(deadlineMs: number, what: string, start: () => Promise<T>, onFail: () => void, onLate: (v: T) => void): Promise<T> {
+  function guarded<T>(
+    deadlineMs: number,
+    what: string,
+    start: () => Promise<T>,
+    onFail: () => void,
+    onLate: (v: T) => void,
+  ): Promise<T> {
     if (ended) return Promise.reject(new StoreUnavailableError('the PostgreSQL pool is closed'));
     if (unreachable !== undefined) return Promise.reject(unavailable());
     return new Promise<T>((resolve, reject) => {
@@ -156,11 +178,15 @@ export function createGuardedPool(opts: GuardedPoolOptions): StorePool {
         },
       };
       // As for the probe: one pass of I/O after the timer before the verdict.
-      const deadline = setTimeout(() => setImmediate(() => {
-        if (settled) return;
-        waiter.fail(new StoreUnavailableError(`no answer from PostgreSQL to ${what} within ${deadlineMs} ms`));
-        suspect();
-      }), deadlineMs);
+      const deadline = setTimeout(
+        () =>
+          setImmediate(() => {
+            if (settled) return;
+            waiter.fail(new StoreUnavailableError(`no answer from PostgreSQL to ${what} within ${deadlineMs} ms`));
+            suspect();
+          }),
+        deadlineMs,
+      );
       const suspicion = setTimeout(suspect, Math.min(suspectAfterMs, deadlineMs));
       const done = (): void => {
         clearTimeout(deadline);
@@ -186,7 +212,13 @@ export function createGuardedPool(opts: GuardedPoolOptions): StorePool {
   }
 
   function acquire(): Promise<pg.PoolClient> {
-    return guarded(acquireTimeoutMs, 'a connection request', () => pool.connect(), () => undefined, (late) => late.release());
+    return guarded(
+      acquireTimeoutMs,
+      'a connection request',
+      () => pool.connect(),
+      () => undefined,
+      (late) => late.release(),
+    );
   }
 
   function wrap(client: pg.PoolClient, timeoutMs: number): StoreClient {
@@ -200,14 +232,22 @@ export function createGuardedPool(opts: GuardedPoolOptions): StorePool {
     };
     return {
       query(sql, params) {
-        if (released) return Promise.reject(new StoreUnavailableError('this PostgreSQL connection was dropped after a missed deadline'));
-        return guarded(timeoutMs, 'a query', () => client.query(sql, params), () => drop(new Error('no answer within the deadline')), () => undefined)
-          .catch((err: unknown) => {
-            // Refused at once during an outage: the connection may hold an open transaction
-            // whose ROLLBACK will be refused too, so it must not go back to the pool.
-            if (err instanceof StoreUnavailableError) drop(err);
-            throw err;
-          });
+        if (released)
+          return Promise.reject(
+            new StoreUnavailableError('this PostgreSQL connection was dropped after a missed deadline'),
+          );
+        return guarded(
+          timeoutMs,
+          'a query',
+          () => client.query(sql, params),
+          () => drop(new Error('no answer within the deadline')),
+          () => undefined,
+        ).catch((err: unknown) => {
+          // Refused at once during an outage: the connection may hold an open transaction
+          // whose ROLLBACK will be refused too, so it must not go back to the pool.
+          if (err instanceof StoreUnavailableError) drop(err);
+          throw err;
+        });
       },
       release: drop,
     };
@@ -244,7 +284,12 @@ export function createGuardedPool(opts: GuardedPoolOptions): StorePool {
         const c = probeClient;
         probeClient = undefined;
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([c.end().catch(() => undefined), new Promise((r) => { timer = setTimeout(r, probeTimeoutMs); })]);
+        await Promise.race([
+          c.end().catch(() => undefined),
+          new Promise((r) => {
+            timer = setTimeout(r, probeTimeoutMs);
+          }),
+        ]);
         clearTimeout(timer);
         destroySocket(c);
       }

@@ -4,9 +4,10 @@
  * after the first find nothing left to do. PostgreSQL DDL is transactional, so a failed
  * migration leaves the database as it was. A schema newer than this code is refused.
  */
-import type { StorePool, StoreClient, StoreQueryable } from './guarded-pool.ts';
+
 import { StoreOpenError } from '../errors.ts';
 import { quoteIdent, reasonOf } from './connection.ts';
+import type { StoreClient, StorePool, StoreQueryable } from './guarded-pool.ts';
 import { MIGRATIONS } from './migrations.ts';
 
 export async function migrate(pool: StorePool, schema: string, where: string, queryTimeoutMs: number): Promise<void> {
@@ -23,7 +24,9 @@ export async function migrate(pool: StorePool, schema: string, where: string, qu
       await applyPending(client, schema, where);
       await client.query('COMMIT');
     } catch (err) {
-      await client.query('ROLLBACK').catch((e: unknown) => { broken = e as Error; });
+      await client.query('ROLLBACK').catch((e: unknown) => {
+        broken = e as Error;
+      });
       throw err;
     }
   } catch (err) {
@@ -43,7 +46,9 @@ async function applyPending(client: StoreClient, schema: string, where: string):
   const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
   if (exists.rowCount === 0) await client.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
   await client.query(`SET LOCAL search_path TO ${quoteIdent(schema)}`);
-  await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+  await client.query(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
+  );
   const found = await readVersion(client, schema);
   const known = MIGRATIONS.length;
   if (found > known) {
@@ -54,14 +59,21 @@ async function applyPending(client: StoreClient, schema: string, where: string):
   for (let version = found + 1; version <= known; version++) {
     try {
       await client.query(MIGRATIONS[version - 1] ?? '');
-      await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, new Date().toISOString()]);
+      await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [
+        version,
+        new Date().toISOString(),
+      ]);
     } catch (err) {
-      throw new StoreOpenError(`migration ${version} failed on schema "${schema}" at ${where}: ${reasonOf(err)}`, { cause: err });
+      throw new StoreOpenError(`migration ${version} failed on schema "${schema}" at ${where}: ${reasonOf(err)}`, {
+        cause: err,
+      });
     }
   }
 }
 
 export async function readVersion(q: StoreQueryable, schema: string): Promise<number> {
-  const r = await q.query<{ v: number }>(`SELECT COALESCE(MAX(version), 0)::integer AS v FROM ${quoteIdent(schema)}.schema_migrations`);
+  const r = await q.query<{ v: number }>(
+    `SELECT COALESCE(MAX(version), 0)::integer AS v FROM ${quoteIdent(schema)}.schema_migrations`,
+  );
   return Number(r.rows[0]?.v ?? 0);
 }

@@ -3,12 +3,13 @@
  * store object by postgres-store.ts, which hands over its pool accessor and the quoted schema.
  * Only fixed fragments and the validated schema name are put into SQL; values are bound.
  */
-import type { StorePool } from './guarded-pool.ts';
+
 import type { OAuthClientRecord, OAuthStore } from '../oauth-records.ts';
+import { CLIENT_COLUMNS, clientFromRow as clientFromListRow, KEY_COLUMNS, keyFromRow } from '../oauth-rows.ts';
 import { StoreConflictError } from '../store.ts';
 import { sqlState } from './connection.ts';
+import type { StorePool } from './guarded-pool.ts';
 import { placeholderRows, timeMs } from './rows.ts';
-import { CLIENT_COLUMNS, clientFromRow as clientFromListRow, KEY_COLUMNS, keyFromRow } from '../oauth-rows.ts';
 
 export interface PostgresOAuthDeps {
   readonly open: () => StorePool;
@@ -34,12 +35,25 @@ export function createPostgresOAuthMethods(deps: PostgresOAuthDeps): OAuthStore 
     async insertOAuthClient(c) {
       timeMs(c.createdAt, 'createdAt');
       try {
-        await open().query(`INSERT INTO ${clients} (${CLIENT_COLUMNS.join(', ')}) VALUES ${placeholderRows(1, CLIENT_COLUMNS.length)}`, [
-          c.clientId, c.tenantId, c.teamId, c.name, c.authMethod, c.secretHash, c.jwks, [...c.scopes], [...c.allowedModels],
-          c.createdAt, c.revokedAt,
-        ]);
+        await open().query(
+          `INSERT INTO ${clients} (${CLIENT_COLUMNS.join(', ')}) VALUES ${placeholderRows(1, CLIENT_COLUMNS.length)}`,
+          [
+            c.clientId,
+            c.tenantId,
+            c.teamId,
+            c.name,
+            c.authMethod,
+            c.secretHash,
+            c.jwks,
+            [...c.scopes],
+            [...c.allowedModels],
+            c.createdAt,
+            c.revokedAt,
+          ],
+        );
       } catch (err) {
-        if (sqlState(err) === UNIQUE_VIOLATION) throw new StoreConflictError('an OAuth client with this id already exists');
+        if (sqlState(err) === UNIQUE_VIOLATION)
+          throw new StoreConflictError('an OAuth client with this id already exists');
         throw err;
       }
     },
@@ -50,27 +64,45 @@ export function createPostgresOAuthMethods(deps: PostgresOAuthDeps): OAuthStore 
     },
 
     async listOAuthClients(query) {
-      const r = query.tenantId === undefined
-        ? await open().query(`${SELECT_CLIENT} ORDER BY created_at, client_id`)
-        : await open().query(`${SELECT_CLIENT} WHERE tenant_id = $1 ORDER BY created_at, client_id`, [query.tenantId]);
+      const r =
+        query.tenantId === undefined
+          ? await open().query(`${SELECT_CLIENT} ORDER BY created_at, client_id`)
+          : await open().query(`${SELECT_CLIENT} WHERE tenant_id = $1 ORDER BY created_at, client_id`, [
+              query.tenantId,
+            ]);
       return r.rows.map(clientFromRow);
     },
 
     async revokeOAuthClient(clientId, at) {
       timeMs(at, 'revokedAt');
-      const r = await open().query(`UPDATE ${clients} SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL`, [at, clientId]);
+      const r = await open().query(
+        `UPDATE ${clients} SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL`,
+        [at, clientId],
+      );
       return (r.rowCount ?? 0) > 0;
     },
 
     async insertOAuthSigningKey(k) {
       const retireMs = k.retireAfter === null ? null : timeMs(k.retireAfter, 'retireAfter');
       try {
-        await open().query(`INSERT INTO ${keys} (${KEY_COLUMNS.join(', ')}) VALUES ${placeholderRows(1, KEY_COLUMNS.length)}`, [
-          k.kid, k.alg, k.publicJwk, k.privateKey, k.createdAt, timeMs(k.createdAt, 'createdAt'), k.supersededAt, k.retireAfter,
-          retireMs, k.retiredAt,
-        ]);
+        await open().query(
+          `INSERT INTO ${keys} (${KEY_COLUMNS.join(', ')}) VALUES ${placeholderRows(1, KEY_COLUMNS.length)}`,
+          [
+            k.kid,
+            k.alg,
+            k.publicJwk,
+            k.privateKey,
+            k.createdAt,
+            timeMs(k.createdAt, 'createdAt'),
+            k.supersededAt,
+            k.retireAfter,
+            retireMs,
+            k.retiredAt,
+          ],
+        );
       } catch (err) {
-        if (sqlState(err) === UNIQUE_VIOLATION) throw new StoreConflictError('a signing key with this kid already exists');
+        if (sqlState(err) === UNIQUE_VIOLATION)
+          throw new StoreConflictError('a signing key with this kid already exists');
         throw err;
       }
     },
@@ -82,21 +114,30 @@ export function createPostgresOAuthMethods(deps: PostgresOAuthDeps): OAuthStore 
 
     async supersedeOAuthSigningKeys(exceptKid, at, retireAfter) {
       timeMs(at, 'at');
-      const r = await open().query(`UPDATE ${keys} SET superseded_at = $1, retire_after = $2, retire_after_ms = $3
-        WHERE kid <> $4 AND superseded_at IS NULL AND retired_at IS NULL`, [at, retireAfter, timeMs(retireAfter, 'retireAfter'), exceptKid]);
+      const r = await open().query(
+        `UPDATE ${keys} SET superseded_at = $1, retire_after = $2, retire_after_ms = $3
+        WHERE kid <> $4 AND superseded_at IS NULL AND retired_at IS NULL`,
+        [at, retireAfter, timeMs(retireAfter, 'retireAfter'), exceptKid],
+      );
       return r.rowCount ?? 0;
     },
 
     async retireOAuthSigningKeys(now) {
-      const r = await open().query(`UPDATE ${keys} SET retired_at = $1, private_key = NULL
-        WHERE retired_at IS NULL AND superseded_at IS NOT NULL AND retire_after_ms <= $2`, [now, timeMs(now, 'now')]);
+      const r = await open().query(
+        `UPDATE ${keys} SET retired_at = $1, private_key = NULL
+        WHERE retired_at IS NULL AND superseded_at IS NOT NULL AND retire_after_ms <= $2`,
+        [now, timeMs(now, 'now')],
+      );
       return r.rowCount ?? 0;
     },
 
     async revokeOAuthAccessToken(t) {
       timeMs(t.revokedAt, 'revokedAt');
-      await open().query(`INSERT INTO ${revoked} (jti, client_id, expires_at, expires_ms, revoked_at) VALUES ($1, $2, $3, $4, $5)
-        ON CONFLICT (jti) DO NOTHING`, [t.jti, t.clientId, t.expiresAt, timeMs(t.expiresAt, 'expiresAt'), t.revokedAt]);
+      await open().query(
+        `INSERT INTO ${revoked} (jti, client_id, expires_at, expires_ms, revoked_at) VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (jti) DO NOTHING`,
+        [t.jti, t.clientId, t.expiresAt, timeMs(t.expiresAt, 'expiresAt'), t.revokedAt],
+      );
     },
 
     async isOAuthAccessTokenRevoked(jti) {
@@ -105,8 +146,10 @@ export function createPostgresOAuthMethods(deps: PostgresOAuthDeps): OAuthStore 
     },
 
     async claimOAuthAssertionJti(clientId, jti, expiresAt) {
-      const r = await open().query(`INSERT INTO ${jtis} (client_id, jti, expires_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-        [clientId, jti, timeMs(expiresAt, 'expiresAt')]);
+      const r = await open().query(
+        `INSERT INTO ${jtis} (client_id, jti, expires_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+        [clientId, jti, timeMs(expiresAt, 'expiresAt')],
+      );
       return (r.rowCount ?? 0) > 0;
     },
 

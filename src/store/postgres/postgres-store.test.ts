@@ -12,8 +12,12 @@ import { createTestDatabase, type TestDatabase } from './test-database.ts';
 
 // One database for the file (created here, dropped at the end); one schema per case.
 let db: TestDatabase | undefined;
-before(async () => { db = await createTestDatabase('portcullis_test_store'); });
-after(async () => { await db?.drop(); });
+before(async () => {
+  db = await createTestDatabase('portcullis_test_store');
+});
+after(async () => {
+  await db?.drop();
+});
 
 let n = 0;
 const freshSchema = (): string => `case_${process.pid}_${++n}`;
@@ -21,7 +25,9 @@ const dbUrl = (): string => {
   if (db === undefined) throw new Error('the test database was not created (see the error above)');
   return db.url;
 };
-const dropSchema = async (schema: string): Promise<void> => { await db?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`); };
+const dropSchema = async (schema: string): Promise<void> => {
+  await db?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+};
 
 for (const batchWindowMs of [50, 0]) {
   runStoreContract(`postgres (batch window ${batchWindowMs} ms)`, async () => {
@@ -63,7 +69,10 @@ describe('postgres store specifics', () => {
     await Promise.all(stores.map((x) => x.init()));
     for (const x of stores) assert.equal(await x.schemaVersion(), MIGRATIONS.length);
     const rows = await db!.query<{ version: number }>(`SELECT version FROM "${s}".schema_migrations ORDER BY version`);
-    assert.deepEqual(rows.rows.map((r) => r.version), MIGRATIONS.map((_m, i) => i + 1));
+    assert.deepEqual(
+      rows.rows.map((r) => r.version),
+      MIGRATIONS.map((_m, i) => i + 1),
+    );
     const k = sampleApiKeyRecord();
     await stores[0]!.insertApiKey(k);
     assert.deepEqual(await stores[4]!.getApiKey(k.id), k, 'every instance sees the same data');
@@ -72,11 +81,19 @@ describe('postgres store specifics', () => {
   it('refuses a schema written by a newer version, saying so, and stays closed', async () => {
     const s = schema();
     await store({ schema: s }).init();
-    await db!.query(`INSERT INTO "${s}".schema_migrations (version, applied_at) VALUES ($1, $2)`, [MIGRATIONS.length + 1, new Date().toISOString()]);
+    await db!.query(`INSERT INTO "${s}".schema_migrations (version, applied_at) VALUES ($1, $2)`, [
+      MIGRATIONS.length + 1,
+      new Date().toISOString(),
+    ]);
     const newer = store({ schema: s });
     await assert.rejects(newer.init(), (err: unknown) => {
       assert.ok(err instanceof StoreOpenError);
-      assert.match(err.message, new RegExp(`schema version ${MIGRATIONS.length + 1}, newer than this Portcullis knows \\(${MIGRATIONS.length}\\)`));
+      assert.match(
+        err.message,
+        new RegExp(
+          `schema version ${MIGRATIONS.length + 1}, newer than this Portcullis knows \\(${MIGRATIONS.length}\\)`,
+        ),
+      );
       return true;
     });
     await assert.rejects(newer.ping());
@@ -97,7 +114,8 @@ describe('postgres store specifics', () => {
     assert.equal((await x.listApiKeys({ tenantId: 'pool' })).length, 60);
     assert.equal((await x.listRequestRecords({ limit: 100, tenantId: 'pool' })).length, 60);
     const conns = await db!.query<{ n: number }>(
-      "SELECT count(*)::integer AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'portcullis'");
+      "SELECT count(*)::integer AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'portcullis'",
+    );
     assert.ok(conns.rows[0]!.n <= 2, `at most poolSize connections (found ${conns.rows[0]!.n})`);
   });
 
@@ -105,7 +123,11 @@ describe('postgres store specifics', () => {
     const x = store({ schema: schema() });
     await x.init();
     const evil = "'); DROP TABLE api_keys; --";
-    const k = sampleApiKeyRecord({ label: evil, tenantId: `t${evil}`, allowedModels: [evil, 'NULL', '{a,b}', '"quoted"', 'back\\slash', ''] });
+    const k = sampleApiKeyRecord({
+      label: evil,
+      tenantId: `t${evil}`,
+      allowedModels: [evil, 'NULL', '{a,b}', '"quoted"', 'back\\slash', ''],
+    });
     const r = sampleRequestRecord({ tenantId: evil, model: `m${evil}`, errorCode: "x' OR 1=1 --" });
     await x.insertApiKey(k);
     await x.insertRequestRecord(r);
@@ -141,10 +163,16 @@ describe('postgres store specifics', () => {
 
   it('fails init clearly, without the password, when the server is unreachable', async () => {
     const port = await closedPort();
-    const x = store({ url: `postgres://portcullis:planted-pg-password@127.0.0.1:${port}/nowhere`, connectTimeoutMs: 2_000 });
+    const x = store({
+      url: `postgres://portcullis:planted-pg-password@127.0.0.1:${port}/nowhere`,
+      connectTimeoutMs: 2_000,
+    });
     await assert.rejects(x.init(), (err: unknown) => {
       assert.ok(err instanceof StoreOpenError);
-      assert.match(err.message, new RegExp(`cannot connect to PostgreSQL at postgres://portcullis@127\\.0\\.0\\.1:${port}/nowhere`));
+      assert.match(
+        err.message,
+        new RegExp(`cannot connect to PostgreSQL at postgres://portcullis@127\\.0\\.0\\.1:${port}/nowhere`),
+      );
       assert.ok(!err.message.includes('planted-pg-password'));
       return true;
     });
@@ -154,7 +182,8 @@ describe('postgres store specifics', () => {
   it('rejects bad options at construction', () => {
     const url = 'postgres://u@127.0.0.1/db';
     assert.throws(() => createPostgresStore({ url: 'mysql://u@h/db' }), /postgres:\/\//);
-    for (const poolSize of [0, 201, 1.5, Number.NaN]) assert.throws(() => createPostgresStore({ url, poolSize }), RangeError);
+    for (const poolSize of [0, 201, 1.5, Number.NaN])
+      assert.throws(() => createPostgresStore({ url, poolSize }), RangeError);
     for (const bad of ['Public', 'x"; DROP SCHEMA public; --', 'pg_catalog', '', '1abc', 'a'.repeat(64)]) {
       assert.throws(() => createPostgresStore({ url, schema: bad }), TypeError, bad);
     }

@@ -6,19 +6,34 @@
  * `listRequestRecords` and `close` flush first, so reads see every record accepted before.
  */
 import { StoreClosedError } from '../errors.ts';
-import { StoreConflictError, type ApiKeyRecord, type RequestRecordQuery, type Store } from '../store.ts';
-import { CLIENT_GRACE_MS, createPool, quoteIdent, reasonOf, resolveConnectionOptions, sqlState, type ConnectionOptions } from './connection.ts';
-import { createGuardedPool, type StorePool } from './guarded-pool.ts';
+import { type ApiKeyRecord, type RequestRecordQuery, type Store, StoreConflictError } from '../store.ts';
 import { createPostgresAdminMethods } from './admin-methods.ts';
-import { createPostgresOAuthMethods } from './oauth-methods.ts';
+import {
+  CLIENT_GRACE_MS,
+  type ConnectionOptions,
+  createPool,
+  quoteIdent,
+  reasonOf,
+  resolveConnectionOptions,
+  sqlState,
+} from './connection.ts';
 import { createPostgresDataKeyRepository, createPostgresPayloadLog } from './encryption-records.ts';
+import { createGuardedPool, type StorePool } from './guarded-pool.ts';
+import { migrate, readVersion } from './migrate.ts';
+import { createPostgresOAuthMethods } from './oauth-methods.ts';
+import {
+  API_KEY_COLUMNS,
+  apiKeyFromRow,
+  apiKeyParams,
+  placeholderRows,
+  REQUEST_COLUMNS,
+  requestFromRow,
+  requestParams,
+  timeMs,
+} from './rows.ts';
 import { createPostgresTenancyMethods } from './tenancy-methods.ts';
 import { createPostgresUsageMethods } from './usage-methods.ts';
-import { migrate, readVersion } from './migrate.ts';
-import {
-  API_KEY_COLUMNS, REQUEST_COLUMNS, apiKeyFromRow, apiKeyParams, placeholderRows, requestFromRow, requestParams, timeMs,
-} from './rows.ts';
-import { createAsyncWriteBehind, type AsyncWriteBehind } from './write-behind.ts';
+import { type AsyncWriteBehind, createAsyncWriteBehind } from './write-behind.ts';
 
 export interface PostgresStoreOptions extends ConnectionOptions {
   /** Request-record batch window; 0 writes each record immediately. Default 50 ms. */
@@ -41,15 +56,23 @@ const MAX_LIMIT = 10_000;
 const UNIQUE_VIOLATION = '23505';
 
 function warnLostRecords(err: Error, lost: number): void {
-  process.emitWarning(`${lost} request record(s) could not be written: ${reasonOf(err)}`, { code: 'PORTCULLIS_STORE_WRITE' });
+  process.emitWarning(`${lost} request record(s) could not be written: ${reasonOf(err)}`, {
+    code: 'PORTCULLIS_STORE_WRITE',
+  });
 }
 
 function warnConnection(err: Error): void {
-  process.emitWarning(`an idle PostgreSQL connection failed: ${reasonOf(err)}`, { code: 'PORTCULLIS_STORE_CONNECTION' });
+  process.emitWarning(`an idle PostgreSQL connection failed: ${reasonOf(err)}`, {
+    code: 'PORTCULLIS_STORE_CONNECTION',
+  });
 }
 
 function warnReachability(reachable: boolean, reason?: string): void {
-  if (!reachable) process.emitWarning(`PostgreSQL is not answering (${reason ?? 'unknown'}); queries fail at once until it answers again`, { code: 'PORTCULLIS_STORE_UNREACHABLE' });
+  if (!reachable)
+    process.emitWarning(
+      `PostgreSQL is not answering (${reason ?? 'unknown'}); queries fail at once until it answers again`,
+      { code: 'PORTCULLIS_STORE_UNREACHABLE' },
+    );
 }
 
 /** Migrations may wait on another instance's advisory lock (their statement timeout is off). */
@@ -66,9 +89,12 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
   const windowMs = opts.batchWindowMs ?? 50;
   const maxBatch = opts.maxBatch ?? 200;
   const maxPending = opts.maxPending ?? 50_000;
-  if (!Number.isInteger(windowMs) || windowMs < 0 || windowMs > 60_000) throw new RangeError('postgres store: batchWindowMs must be an integer from 0 to 60000');
-  if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > 1000) throw new RangeError('postgres store: maxBatch must be an integer from 1 to 1000');
-  if (!Number.isInteger(maxPending) || maxPending < maxBatch) throw new RangeError('postgres store: maxPending must be an integer of at least maxBatch');
+  if (!Number.isInteger(windowMs) || windowMs < 0 || windowMs > 60_000)
+    throw new RangeError('postgres store: batchWindowMs must be an integer from 0 to 60000');
+  if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > 1000)
+    throw new RangeError('postgres store: maxBatch must be an integer from 1 to 1000');
+  if (!Number.isInteger(maxPending) || maxPending < maxBatch)
+    throw new RangeError('postgres store: maxPending must be an integer of at least maxBatch');
 
   const schema = quoteIdent(conn.schema);
   const requests = `${schema}.request_records`;
@@ -96,8 +122,10 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     const reachability = opts.onReachability ?? warnReachability;
     const p = createGuardedPool({
       pool: createPool(conn, opts.onConnectionError ?? warnConnection),
-      url: conn.url, applicationName: 'portcullis-probe',
-      acquireTimeoutMs: conn.connectTimeoutMs, queryTimeoutMs: conn.statementTimeoutMs + CLIENT_GRACE_MS,
+      url: conn.url,
+      applicationName: 'portcullis-probe',
+      acquireTimeoutMs: conn.connectTimeoutMs,
+      queryTimeoutMs: conn.statementTimeoutMs + CLIENT_GRACE_MS,
       ...(opts.probeTimeoutMs === undefined ? {} : { probeTimeoutMs: opts.probeTimeoutMs }),
       onUnreachable: (reason) => reachability(false, reason),
       onReachable: () => reachability(true),
@@ -110,7 +138,10 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     }
     pool = p;
     records = createAsyncWriteBehind<unknown[]>({
-      maxBatch, windowMs, maxPending, isItemError,
+      maxBatch,
+      windowMs,
+      maxPending,
+      isItemError,
       writeBatch: (items) => insertRows(p, items),
       writeOne: (item) => insertRows(p, [item]),
       onError: opts.onWriteError ?? warnLostRecords,
@@ -123,13 +154,21 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     payloadLog: createPostgresPayloadLog(open, conn.schema),
     ...createPostgresAdminMethods({ pool: open, schema }),
     ...createPostgresTenancyMethods({ pool: open, schema }),
-    ...createPostgresUsageMethods({ pool: open, schema, flush: async () => { await records?.flush(); } }),
+    ...createPostgresUsageMethods({
+      pool: open,
+      schema,
+      flush: async () => {
+        await records?.flush();
+      },
+    }),
     ...createPostgresOAuthMethods({ open, schema }),
 
     async init() {
       if (pool !== undefined) return;
       // Concurrent init() calls on one store share a single start.
-      opening ??= start().finally(() => { opening = undefined; });
+      opening ??= start().finally(() => {
+        opening = undefined;
+      });
       await opening;
     },
 
@@ -191,7 +230,8 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
       try {
         await open().query(INSERT_KEY, params);
       } catch (err) {
-        if (sqlState(err) === UNIQUE_VIOLATION) throw new StoreConflictError('an API key with this id or hash already exists');
+        if (sqlState(err) === UNIQUE_VIOLATION)
+          throw new StoreConflictError('an API key with this id or hash already exists');
         throw err;
       }
     },
@@ -207,9 +247,10 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     },
 
     async listApiKeys(query) {
-      const r = query.tenantId === undefined
-        ? await open().query(`${SELECT_KEY} ORDER BY created_at, id`)
-        : await open().query(`${SELECT_KEY} WHERE tenant_id = $1 ORDER BY created_at, id`, [query.tenantId]);
+      const r =
+        query.tenantId === undefined
+          ? await open().query(`${SELECT_KEY} ORDER BY created_at, id`)
+          : await open().query(`${SELECT_KEY} WHERE tenant_id = $1 ORDER BY created_at, id`, [query.tenantId]);
       return r.rows.map(apiKeyFromRow);
     },
 
@@ -222,7 +263,10 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     async touchApiKey(id, at) {
       timeMs(at, 'lastUsedAt');
       // Concurrent requests finish out of order (on several instances, too); last_used_at only moves forward.
-      await open().query(`UPDATE ${keys} SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)`, [at, id]);
+      await open().query(
+        `UPDATE ${keys} SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)`,
+        [at, id],
+      );
     },
 
     async rotateApiKey(rotation) {
@@ -232,20 +276,27 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
       try {
         await client.query('BEGIN');
         // FOR UPDATE: a concurrent revoke or second rotation of the same key waits for this one.
-        const r = await client.query(`SELECT expires_at, revoked_at FROM ${keys} WHERE id = $1 FOR UPDATE`, [rotation.oldId]);
+        const r = await client.query(`SELECT expires_at, revoked_at FROM ${keys} WHERE id = $1 FOR UPDATE`, [
+          rotation.oldId,
+        ]);
         const old = r.rows[0] as { expires_at: string | null; revoked_at: string | null } | undefined;
         if (old === undefined || old.revoked_at !== null) {
           await client.query('ROLLBACK');
           return false;
         }
         const current = old.expires_at === null ? Infinity : Date.parse(old.expires_at);
-        if (graceEndMs < current) await client.query(`UPDATE ${keys} SET expires_at = $1 WHERE id = $2`, [new Date(graceEndMs).toISOString(), rotation.oldId]);
+        if (graceEndMs < current)
+          await client.query(`UPDATE ${keys} SET expires_at = $1 WHERE id = $2`, [
+            new Date(graceEndMs).toISOString(),
+            rotation.oldId,
+          ]);
         await client.query(INSERT_KEY, params);
         await client.query('COMMIT');
         return true;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
-        if (sqlState(err) === UNIQUE_VIOLATION) throw new StoreConflictError('an API key with this id or hash already exists');
+        if (sqlState(err) === UNIQUE_VIOLATION)
+          throw new StoreConflictError('an API key with this id or hash already exists');
         throw err;
       } finally {
         client.release();

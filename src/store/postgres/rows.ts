@@ -1,6 +1,7 @@
 /** Mapping between store records and PostgreSQL rows (snake_case columns, BIGINT read back as text, TEXT[] model lists). */
-import type { ApiKeyRecord, KeyEndpoint, RequestRecord } from '../store.ts';
+
 import { API_KEY_COLUMNS, costParam, REQUEST_COLUMNS, timeMs } from '../row-columns.ts';
+import type { ApiKeyRecord, KeyEndpoint, RequestRecord } from '../store.ts';
 
 export { API_KEY_COLUMNS, REQUEST_COLUMNS, timeMs };
 
@@ -8,9 +9,30 @@ type Row = Record<string, unknown>;
 
 export function requestParams(r: RequestRecord): unknown[] {
   return [
-    r.id, r.time, timeMs(r.time, 'RequestRecord.time'), r.tenantId, r.keyId, r.surface, r.operation, r.model, r.provider,
-    r.targetModel, r.status, r.errorCode, r.stream, r.latencyMs, r.attempts, r.promptTokens, r.completionTokens,
-    r.totalTokens, r.teamId, r.userId, r.cachedTokens, costParam(r.costMicros), r.priceVersion, r.usageEstimated === true,
+    r.id,
+    r.time,
+    timeMs(r.time, 'RequestRecord.time'),
+    r.tenantId,
+    r.keyId,
+    r.surface,
+    r.operation,
+    r.model,
+    r.provider,
+    r.targetModel,
+    r.status,
+    r.errorCode,
+    r.stream,
+    r.latencyMs,
+    r.attempts,
+    r.promptTokens,
+    r.completionTokens,
+    r.totalTokens,
+    r.teamId,
+    r.userId,
+    r.cachedTokens,
+    costParam(r.costMicros),
+    r.priceVersion,
+    r.usageEstimated === true,
     r.cacheWriteTokens ?? null,
   ];
 }
@@ -54,10 +76,24 @@ export function apiKeyParams(k: ApiKeyRecord): unknown[] {
     throw new TypeError('ApiKeyRecord.allowedModels must be a list of strings');
   }
   return [
-    k.id, k.tenantId, k.label, k.prefix, k.hash, [...k.allowedModels], k.createdAt, k.expiresAt, k.revokedAt, k.lastUsedAt,
-    k.teamId ?? null, k.ownerUserId ?? null, k.createdBy ?? null,
-    [...(k.ipAllowlist ?? [])], k.allowedEndpoints == null ? null : [...k.allowedEndpoints], k.readOnly === true,
-    k.rotatedFrom ?? null, k.clientCertSha256 ?? null,
+    k.id,
+    k.tenantId,
+    k.label,
+    k.prefix,
+    k.hash,
+    [...k.allowedModels],
+    k.createdAt,
+    k.expiresAt,
+    k.revokedAt,
+    k.lastUsedAt,
+    k.teamId ?? null,
+    k.ownerUserId ?? null,
+    k.createdBy ?? null,
+    [...(k.ipAllowlist ?? [])],
+    k.allowedEndpoints == null ? null : [...k.allowedEndpoints],
+    k.readOnly === true,
+    k.rotatedFrom ?? null,
+    k.clientCertSha256 ?? null,
   ];
 }
 

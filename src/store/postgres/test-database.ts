@@ -15,7 +15,10 @@ export interface TestDatabase {
   /** URL of the new database (same server and credentials as the admin URL). */
   readonly url: string;
   /** Runs one statement in the test database (for assertions and setup). */
-  query<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = Record<string, unknown>>(
+    sql: string,
+    params?: unknown[],
+  ): Promise<pg.QueryResult<R>>;
   drop(): Promise<void>;
 }
 
@@ -26,8 +29,8 @@ async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   } catch (err) {
     await client.end().catch(() => undefined);
     throw new Error(
-      `PostgreSQL is not reachable at ${describeTarget(TEST_PG_ADMIN_URL)} (${reasonOf(err)}). These tests need a running `
-      + 'PostgreSQL: start one (.ci/run does) or point PORTCULLIS_TEST_PG_URL at a server where the user may create databases.',
+      `PostgreSQL is not reachable at ${describeTarget(TEST_PG_ADMIN_URL)} (${reasonOf(err)}). These tests need a running ` +
+        'PostgreSQL: start one (.ci/run does) or point PORTCULLIS_TEST_PG_URL at a server where the user may create databases.',
       { cause: err },
     );
   }

@@ -1,6 +1,16 @@
 /** PostgreSQL side of the UsageStore contract (src/store/usage-records.ts). Spread into the store by postgres-store.ts. */
+
+import {
+  assertUsageQuery,
+  NAMED_MODEL,
+  UNNAMED_LAST,
+  USAGE_AGGREGATES,
+  type UsageGroup,
+  type UsageQuery,
+  type UsageStore,
+  usageFromRow,
+} from '../usage-records.ts';
 import type { StorePool } from './guarded-pool.ts';
-import { assertUsageQuery, NAMED_MODEL, UNNAMED_LAST, USAGE_AGGREGATES, usageFromRow, type UsageGroup, type UsageQuery, type UsageStore } from '../usage-records.ts';
 
 export interface PostgresUsageDeps {
   readonly pool: () => StorePool;

@@ -1,15 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createAsyncWriteBehind, WriteQueueFullError, type AsyncWriteBehindOptions } from './write-behind.ts';
+import { type AsyncWriteBehindOptions, createAsyncWriteBehind, WriteQueueFullError } from './write-behind.ts';
 
 function harness(o: Partial<AsyncWriteBehindOptions<number>> = {}) {
   const batches: number[][] = [];
   const singles: number[] = [];
   const lost: [string, number][] = [];
   const wb = createAsyncWriteBehind<number>({
-    maxBatch: 3, windowMs: 60_000, maxPending: 6,
-    writeBatch: async (items) => { batches.push([...items]); },
-    writeOne: async (item) => { singles.push(item); },
+    maxBatch: 3,
+    windowMs: 60_000,
+    maxPending: 6,
+    writeBatch: async (items) => {
+      batches.push([...items]);
+    },
+    writeOne: async (item) => {
+      singles.push(item);
+    },
     isItemError: () => true,
     onError: (err, n) => lost.push([err.message, n]),
     ...o,
@@ -40,8 +46,13 @@ describe('async write-behind', () => {
 
   it('retries a batch item by item when one item is bad, losing only that one', async () => {
     const h = harness({
-      writeBatch: async (items) => { if (items.includes(2)) throw new Error('duplicate'); },
-      writeOne: async (item) => { if (item === 2) throw new Error('duplicate 2'); h.singles.push(item); },
+      writeBatch: async (items) => {
+        if (items.includes(2)) throw new Error('duplicate');
+      },
+      writeOne: async (item) => {
+        if (item === 2) throw new Error('duplicate 2');
+        h.singles.push(item);
+      },
     });
     for (const i of [1, 2, 3]) h.wb.add(i);
     await h.wb.flush();
@@ -51,7 +62,9 @@ describe('async write-behind', () => {
 
   it('does not retry item by item when the database is gone, and reports the whole batch', async () => {
     const h = harness({
-      writeBatch: async () => { throw new Error('connect ECONNREFUSED'); },
+      writeBatch: async () => {
+        throw new Error('connect ECONNREFUSED');
+      },
       isItemError: () => false,
     });
     for (const i of [1, 2]) h.wb.add(i);
@@ -62,8 +75,14 @@ describe('async write-behind', () => {
 
   it('refuses new items beyond maxPending instead of buffering without bound', async () => {
     let release: () => void = () => {};
-    const gate = new Promise<void>((r) => { release = r; });
-    const h = harness({ writeBatch: async () => { await gate; } });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const h = harness({
+      writeBatch: async () => {
+        await gate;
+      },
+    });
     for (let i = 0; i < 6; i++) h.wb.add(i);
     assert.throws(() => h.wb.add(99), WriteQueueFullError);
     release();

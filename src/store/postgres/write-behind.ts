@@ -83,7 +83,11 @@ export function createAsyncWriteBehind<T>(opts: AsyncWriteBehindOptions<T>): Asy
       const items = queue;
       queue = [];
       writing += items.length;
-      tail = tail.then(() => write(items)).finally(() => { writing -= items.length; });
+      tail = tail
+        .then(() => write(items))
+        .finally(() => {
+          writing -= items.length;
+        });
     }
     return tail;
   }

@@ -5,9 +5,17 @@
  */
 import type { SQLInputValue, SQLOutputValue, StatementSync } from 'node:sqlite';
 import type { AdminStore, AdminTokenRecord } from '../admin-records.ts';
+import {
+  checkStep,
+  PATCH_COLUMNS,
+  sessionFromRow,
+  TOKEN_COLUMNS,
+  tokenFromRow as tokenFromListRow,
+  USER_COLUMNS,
+  userFromRow,
+} from '../admin-rows.ts';
 import { StoreConflictError } from '../store.ts';
 import { timeMs } from './rows.ts';
-import { checkStep, PATCH_COLUMNS, sessionFromRow, TOKEN_COLUMNS, tokenFromRow as tokenFromListRow, USER_COLUMNS, userFromRow } from '../admin-rows.ts';
 
 type Row = Record<string, SQLOutputValue>;
 
@@ -36,8 +44,20 @@ export function createSqliteAdminMethods(d: SqliteAdminDeps): AdminStore {
       checkStep(u.totpLastStep, 'totpLastStep');
       timeMs(u.createdAt, 'createdAt');
       try {
-        stmt(INSERT_USER).run(u.id, u.tenantId, u.teamId, u.email, u.role, u.passwordHash, u.totpSecret, u.totpLastStep,
-          u.enrolmentHash, u.enrolmentExpiresAt, u.createdAt, u.disabledAt);
+        stmt(INSERT_USER).run(
+          u.id,
+          u.tenantId,
+          u.teamId,
+          u.email,
+          u.role,
+          u.passwordHash,
+          u.totpSecret,
+          u.totpLastStep,
+          u.enrolmentHash,
+          u.enrolmentExpiresAt,
+          u.createdAt,
+          u.disabledAt,
+        );
       } catch (err) {
         if (d.isConflict(err)) throw new StoreConflictError('an admin user with this id or email already exists');
         throw err;
@@ -59,10 +79,18 @@ export function createSqliteAdminMethods(d: SqliteAdminDeps): AdminStore {
     async listAdminUsers(q) {
       const where: string[] = [];
       const params: SQLInputValue[] = [];
-      if (q.tenantId !== undefined) { where.push('tenant_id = ?'); params.push(q.tenantId); }
-      if (q.teamId !== undefined) { where.push('team_id = ?'); params.push(q.teamId); }
+      if (q.tenantId !== undefined) {
+        where.push('tenant_id = ?');
+        params.push(q.tenantId);
+      }
+      if (q.teamId !== undefined) {
+        where.push('team_id = ?');
+        params.push(q.teamId);
+      }
       const sql = `${SELECT_USER}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`;
-      return stmt(sql).all(...params).map(userFromRow);
+      return stmt(sql)
+        .all(...params)
+        .map(userFromRow);
     },
 
     async updateAdminUser(id, patch) {
@@ -87,32 +115,42 @@ export function createSqliteAdminMethods(d: SqliteAdminDeps): AdminStore {
 
     async claimTotpStep(userId, step) {
       checkStep(step, 'step');
-      const r = stmt('UPDATE admin_users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?').run(step, userId, step);
+      const r = stmt('UPDATE admin_users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?').run(
+        step,
+        userId,
+        step,
+      );
       return Number(r.changes) > 0;
     },
 
     async replaceRecoveryCodes(userId, hashes) {
       d.transaction(() => {
         stmt('DELETE FROM admin_recovery_codes WHERE user_id = ?').run(userId);
-        for (const h of hashes) stmt('INSERT INTO admin_recovery_codes (user_id, code_hash, used_at) VALUES (?, ?, NULL)').run(userId, h);
+        for (const h of hashes)
+          stmt('INSERT INTO admin_recovery_codes (user_id, code_hash, used_at) VALUES (?, ?, NULL)').run(userId, h);
       });
     },
 
     async consumeRecoveryCode(userId, hash, at) {
       timeMs(at, 'usedAt');
-      const r = stmt('UPDATE admin_recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL').run(at, userId, hash);
+      const r = stmt(
+        'UPDATE admin_recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL',
+      ).run(at, userId, hash);
       return Number(r.changes) > 0;
     },
 
     async countUnusedRecoveryCodes(userId) {
-      const row = stmt('SELECT COUNT(*) AS n FROM admin_recovery_codes WHERE user_id = ? AND used_at IS NULL').get(userId);
+      const row = stmt('SELECT COUNT(*) AS n FROM admin_recovery_codes WHERE user_id = ? AND used_at IS NULL').get(
+        userId,
+      );
       return Number(row?.n ?? 0);
     },
 
     async insertAdminSession(s) {
       try {
-        stmt('INSERT INTO admin_sessions (id_hash, user_id, tenant_id, created_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?)')
-          .run(s.idHash, s.userId, s.tenantId, s.createdMs, s.lastSeenMs);
+        stmt(
+          'INSERT INTO admin_sessions (id_hash, user_id, tenant_id, created_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?)',
+        ).run(s.idHash, s.userId, s.tenantId, s.createdMs, s.lastSeenMs);
       } catch (err) {
         if (d.isConflict(err)) throw new StoreConflictError('a session with this id already exists');
         throw err;
@@ -120,7 +158,11 @@ export function createSqliteAdminMethods(d: SqliteAdminDeps): AdminStore {
     },
 
     async getAdminSession(idHash) {
-      return one('SELECT id_hash, user_id, tenant_id, created_ms, last_seen_ms FROM admin_sessions WHERE id_hash = ?', sessionFromRow, idHash);
+      return one(
+        'SELECT id_hash, user_id, tenant_id, created_ms, last_seen_ms FROM admin_sessions WHERE id_hash = ?',
+        sessionFromRow,
+        idHash,
+      );
     },
 
     async touchAdminSession(idHash, atMs) {
@@ -141,8 +183,19 @@ export function createSqliteAdminMethods(d: SqliteAdminDeps): AdminStore {
       }
       timeMs(t.createdAt, 'createdAt');
       try {
-        stmt(INSERT_TOKEN).run(t.id, t.userId, t.tenantId, t.label, t.prefix, t.hash, t.actions === null ? null : JSON.stringify(t.actions),
-          t.createdAt, t.expiresAt, t.revokedAt, t.lastUsedAt);
+        stmt(INSERT_TOKEN).run(
+          t.id,
+          t.userId,
+          t.tenantId,
+          t.label,
+          t.prefix,
+          t.hash,
+          t.actions === null ? null : JSON.stringify(t.actions),
+          t.createdAt,
+          t.expiresAt,
+          t.revokedAt,
+          t.lastUsedAt,
+        );
       } catch (err) {
         if (d.isConflict(err)) throw new StoreConflictError('an admin token with this id or hash already exists');
         throw err;
@@ -160,25 +213,42 @@ export function createSqliteAdminMethods(d: SqliteAdminDeps): AdminStore {
     async listAdminTokens(q) {
       const where: string[] = [];
       const params: SQLInputValue[] = [];
-      if (q.userId !== undefined) { where.push('user_id = ?'); params.push(q.userId); }
-      if (q.tenantId !== undefined) { where.push('tenant_id = ?'); params.push(q.tenantId); }
+      if (q.userId !== undefined) {
+        where.push('user_id = ?');
+        params.push(q.userId);
+      }
+      if (q.tenantId !== undefined) {
+        where.push('tenant_id = ?');
+        params.push(q.tenantId);
+      }
       const sql = `${SELECT_TOKEN}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`;
-      return stmt(sql).all(...params).map(tokenFromRow);
+      return stmt(sql)
+        .all(...params)
+        .map(tokenFromRow);
     },
 
     async revokeAdminToken(id, at) {
       timeMs(at, 'revokedAt');
-      return Number(stmt('UPDATE admin_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes) > 0;
+      return (
+        Number(stmt('UPDATE admin_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes) >
+        0
+      );
     },
 
     async revokeAdminTokensOfUser(userId, at) {
       timeMs(at, 'revokedAt');
-      return Number(stmt('UPDATE admin_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL').run(at, userId).changes);
+      return Number(
+        stmt('UPDATE admin_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL').run(at, userId).changes,
+      );
     },
 
     async touchAdminToken(id, at) {
       timeMs(at, 'lastUsedAt');
-      stmt('UPDATE admin_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)').run(at, id, at);
+      stmt('UPDATE admin_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)').run(
+        at,
+        id,
+        at,
+      );
     },
   };
 }

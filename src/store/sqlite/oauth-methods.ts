@@ -5,9 +5,9 @@
  */
 import type { SQLOutputValue, StatementSync } from 'node:sqlite';
 import type { OAuthClientRecord, OAuthStore } from '../oauth-records.ts';
+import { CLIENT_COLUMNS, clientFromRow as clientFromListRow, KEY_COLUMNS, keyFromRow } from '../oauth-rows.ts';
 import { StoreConflictError } from '../store.ts';
 import { timeMs } from './rows.ts';
-import { CLIENT_COLUMNS, clientFromRow as clientFromListRow, KEY_COLUMNS, keyFromRow } from '../oauth-rows.ts';
 
 type Row = Record<string, SQLOutputValue>;
 
@@ -21,7 +21,8 @@ const INSERT_CLIENT = `INSERT INTO oauth_clients (${CLIENT_COLUMNS.join(', ')}) 
 const SELECT_KEY = `SELECT ${KEY_COLUMNS.join(', ')} FROM oauth_signing_keys`;
 const INSERT_KEY = `INSERT INTO oauth_signing_keys (${KEY_COLUMNS.join(', ')}) VALUES (${KEY_COLUMNS.map(() => '?').join(', ')})`;
 
-const clientFromRow = (row: Row): OAuthClientRecord => clientFromListRow(row, (v) => JSON.parse(v as string) as string[]);
+const clientFromRow = (row: Row): OAuthClientRecord =>
+  clientFromListRow(row, (v) => JSON.parse(v as string) as string[]);
 
 export function createSqliteOAuthMethods(deps: SqliteOAuthDeps): OAuthStore {
   const { stmt, isConflict } = deps;
@@ -30,8 +31,17 @@ export function createSqliteOAuthMethods(deps: SqliteOAuthDeps): OAuthStore {
       timeMs(c.createdAt, 'createdAt');
       try {
         stmt(INSERT_CLIENT).run(
-          c.clientId, c.tenantId, c.teamId, c.name, c.authMethod, c.secretHash, c.jwks, JSON.stringify(c.scopes),
-          JSON.stringify(c.allowedModels), c.createdAt, c.revokedAt,
+          c.clientId,
+          c.tenantId,
+          c.teamId,
+          c.name,
+          c.authMethod,
+          c.secretHash,
+          c.jwks,
+          JSON.stringify(c.scopes),
+          JSON.stringify(c.allowedModels),
+          c.createdAt,
+          c.revokedAt,
         );
       } catch (err) {
         if (isConflict(err)) throw new StoreConflictError('an OAuth client with this id already exists');
@@ -45,15 +55,19 @@ export function createSqliteOAuthMethods(deps: SqliteOAuthDeps): OAuthStore {
     },
 
     async listOAuthClients(query) {
-      const rows = query.tenantId === undefined
-        ? stmt(`${SELECT_CLIENT} ORDER BY created_at, client_id`).all()
-        : stmt(`${SELECT_CLIENT} WHERE tenant_id = ? ORDER BY created_at, client_id`).all(query.tenantId);
+      const rows =
+        query.tenantId === undefined
+          ? stmt(`${SELECT_CLIENT} ORDER BY created_at, client_id`).all()
+          : stmt(`${SELECT_CLIENT} WHERE tenant_id = ? ORDER BY created_at, client_id`).all(query.tenantId);
       return rows.map(clientFromRow);
     },
 
     async revokeOAuthClient(clientId, at) {
       timeMs(at, 'revokedAt');
-      const r = stmt('UPDATE oauth_clients SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL').run(at, clientId);
+      const r = stmt('UPDATE oauth_clients SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL').run(
+        at,
+        clientId,
+      );
       return Number(r.changes) > 0;
     },
 
@@ -61,8 +75,16 @@ export function createSqliteOAuthMethods(deps: SqliteOAuthDeps): OAuthStore {
       const retireMs = k.retireAfter === null ? null : timeMs(k.retireAfter, 'retireAfter');
       try {
         stmt(INSERT_KEY).run(
-          k.kid, k.alg, k.publicJwk, k.privateKey, k.createdAt, timeMs(k.createdAt, 'createdAt'), k.supersededAt, k.retireAfter,
-          retireMs, k.retiredAt,
+          k.kid,
+          k.alg,
+          k.publicJwk,
+          k.privateKey,
+          k.createdAt,
+          timeMs(k.createdAt, 'createdAt'),
+          k.supersededAt,
+          k.retireAfter,
+          retireMs,
+          k.retiredAt,
         );
       } catch (err) {
         if (isConflict(err)) throw new StoreConflictError('a signing key with this kid already exists');
@@ -77,7 +99,12 @@ export function createSqliteOAuthMethods(deps: SqliteOAuthDeps): OAuthStore {
     async supersedeOAuthSigningKeys(exceptKid, at, retireAfter) {
       timeMs(at, 'at');
       const r = stmt(`UPDATE oauth_signing_keys SET superseded_at = ?, retire_after = ?, retire_after_ms = ?
-        WHERE kid <> ? AND superseded_at IS NULL AND retired_at IS NULL`).run(at, retireAfter, timeMs(retireAfter, 'retireAfter'), exceptKid);
+        WHERE kid <> ? AND superseded_at IS NULL AND retired_at IS NULL`).run(
+        at,
+        retireAfter,
+        timeMs(retireAfter, 'retireAfter'),
+        exceptKid,
+      );
       return Number(r.changes);
     },
 
@@ -90,7 +117,13 @@ export function createSqliteOAuthMethods(deps: SqliteOAuthDeps): OAuthStore {
     async revokeOAuthAccessToken(t) {
       timeMs(t.revokedAt, 'revokedAt');
       stmt(`INSERT INTO oauth_revoked_tokens (jti, client_id, expires_at, expires_ms, revoked_at) VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT (jti) DO NOTHING`).run(t.jti, t.clientId, t.expiresAt, timeMs(t.expiresAt, 'expiresAt'), t.revokedAt);
+        ON CONFLICT (jti) DO NOTHING`).run(
+        t.jti,
+        t.clientId,
+        t.expiresAt,
+        timeMs(t.expiresAt, 'expiresAt'),
+        t.revokedAt,
+      );
     },
 
     async isOAuthAccessTokenRevoked(jti) {
@@ -98,8 +131,9 @@ export function createSqliteOAuthMethods(deps: SqliteOAuthDeps): OAuthStore {
     },
 
     async claimOAuthAssertionJti(clientId, jti, expiresAt) {
-      const r = stmt('INSERT INTO oauth_assertion_jtis (client_id, jti, expires_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
-        .run(clientId, jti, timeMs(expiresAt, 'expiresAt'));
+      const r = stmt(
+        'INSERT INTO oauth_assertion_jtis (client_id, jti, expires_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+      ).run(clientId, jti, timeMs(expiresAt, 'expiresAt'));
       return Number(r.changes) > 0;
     },
 

@@ -35,7 +35,10 @@ export function openDatabase(path: string): DatabaseSync {
     const code = (err as { errcode?: number }).errcode;
     const primary = code === undefined ? undefined : code & 0xff;
     if (primary === SQLITE_NOTADB || primary === SQLITE_CORRUPT) {
-      throw new StoreOpenError(`${path} is not a SQLite database or is corrupted; it was left untouched (restore it from a backup or move it away)`, { cause: err });
+      throw new StoreOpenError(
+        `${path} is not a SQLite database or is corrupted; it was left untouched (restore it from a backup or move it away)`,
+        { cause: err },
+      );
     }
     throw new StoreOpenError(`cannot open SQLite database ${path}: ${(err as Error).message}`, { cause: err });
   }
@@ -59,7 +62,9 @@ export function currentVersion(db: DatabaseSync): number {
 }
 
 function migrate(db: DatabaseSync, path: string): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL) STRICT');
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL) STRICT',
+  );
   const known = MIGRATIONS.length;
   const found = currentVersion(db);
   if (found > known) {

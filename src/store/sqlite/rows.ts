@@ -1,7 +1,7 @@
 /** Mapping between store records and SQLite rows (snake_case columns, 0/1 booleans, JSON lists). */
 import type { SQLInputValue, SQLOutputValue } from 'node:sqlite';
-import type { ApiKeyRecord, KeyEndpoint, RequestRecord } from '../store.ts';
 import { API_KEY_COLUMNS, costParam, REQUEST_COLUMNS, timeMs } from '../row-columns.ts';
+import type { ApiKeyRecord, KeyEndpoint, RequestRecord } from '../store.ts';
 
 export { API_KEY_COLUMNS, REQUEST_COLUMNS, timeMs };
 
@@ -9,9 +9,30 @@ type Row = Record<string, SQLOutputValue>;
 
 export function requestParams(r: RequestRecord): SQLInputValue[] {
   return [
-    r.id, r.time, timeMs(r.time, 'RequestRecord.time'), r.tenantId, r.keyId, r.surface, r.operation, r.model, r.provider,
-    r.targetModel, r.status, r.errorCode, r.stream ? 1 : 0, r.latencyMs, r.attempts, r.promptTokens, r.completionTokens,
-    r.totalTokens, r.teamId, r.userId, r.cachedTokens, costParam(r.costMicros), r.priceVersion, r.usageEstimated ? 1 : 0,
+    r.id,
+    r.time,
+    timeMs(r.time, 'RequestRecord.time'),
+    r.tenantId,
+    r.keyId,
+    r.surface,
+    r.operation,
+    r.model,
+    r.provider,
+    r.targetModel,
+    r.status,
+    r.errorCode,
+    r.stream ? 1 : 0,
+    r.latencyMs,
+    r.attempts,
+    r.promptTokens,
+    r.completionTokens,
+    r.totalTokens,
+    r.teamId,
+    r.userId,
+    r.cachedTokens,
+    costParam(r.costMicros),
+    r.priceVersion,
+    r.usageEstimated ? 1 : 0,
     r.cacheWriteTokens ?? null,
   ];
 }
@@ -50,10 +71,24 @@ export function apiKeyParams(k: ApiKeyRecord): SQLInputValue[] {
     throw new TypeError('ApiKeyRecord.allowedModels must be a list of strings');
   }
   return [
-    k.id, k.tenantId, k.label, k.prefix, k.hash, JSON.stringify(k.allowedModels), k.createdAt, k.expiresAt, k.revokedAt,
-    k.lastUsedAt, k.teamId ?? null, k.ownerUserId ?? null, k.createdBy ?? null,
-    JSON.stringify(k.ipAllowlist ?? []), k.allowedEndpoints == null ? null : JSON.stringify(k.allowedEndpoints),
-    k.readOnly === true ? 1 : 0, k.rotatedFrom ?? null, k.clientCertSha256 ?? null,
+    k.id,
+    k.tenantId,
+    k.label,
+    k.prefix,
+    k.hash,
+    JSON.stringify(k.allowedModels),
+    k.createdAt,
+    k.expiresAt,
+    k.revokedAt,
+    k.lastUsedAt,
+    k.teamId ?? null,
+    k.ownerUserId ?? null,
+    k.createdBy ?? null,
+    JSON.stringify(k.ipAllowlist ?? []),
+    k.allowedEndpoints == null ? null : JSON.stringify(k.allowedEndpoints),
+    k.readOnly === true ? 1 : 0,
+    k.rotatedFrom ?? null,
+    k.clientCertSha256 ?? null,
   ];
 }
 
@@ -73,7 +108,8 @@ export function apiKeyFromRow(row: Row): ApiKeyRecord {
     ownerUserId: (row.owner_user_id ?? null) as string | null,
     createdBy: (row.created_by ?? null) as string | null,
     ipAllowlist: JSON.parse(row.ip_allowlist as string) as string[],
-    allowedEndpoints: row.allowed_endpoints === null ? null : JSON.parse(row.allowed_endpoints as string) as KeyEndpoint[],
+    allowedEndpoints:
+      row.allowed_endpoints === null ? null : (JSON.parse(row.allowed_endpoints as string) as KeyEndpoint[]),
     readOnly: row.read_only === 1,
     rotatedFrom: row.rotated_from as string | null,
     ...(row.client_cert_sha256 == null ? {} : { clientCertSha256: row.client_cert_sha256 as string }),

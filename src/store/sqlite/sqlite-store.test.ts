@@ -59,11 +59,19 @@ describe('sqlite store specifics', () => {
     const store = await openStore({ driver: 'sqlite', path });
     await store.close();
     const db = new DatabaseSync(path);
-    db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(MIGRATIONS.length + 1, new Date().toISOString());
+    db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+      MIGRATIONS.length + 1,
+      new Date().toISOString(),
+    );
     db.close();
     await assert.rejects(openStore({ driver: 'sqlite', path }), (err: unknown) => {
       assert.ok(err instanceof StoreOpenError);
-      assert.match(err.message, new RegExp(`schema version ${MIGRATIONS.length + 1}, newer than this Portcullis knows \\(${MIGRATIONS.length}\\)`));
+      assert.match(
+        err.message,
+        new RegExp(
+          `schema version ${MIGRATIONS.length + 1}, newer than this Portcullis knows \\(${MIGRATIONS.length}\\)`,
+        ),
+      );
       return true;
     });
   });

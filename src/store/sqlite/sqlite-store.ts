@@ -6,14 +6,22 @@
  */
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { StoreClosedError } from '../errors.ts';
-import { StoreConflictError, type ApiKeyRecord, type RequestRecordQuery, type Store } from '../store.ts';
+import { type ApiKeyRecord, type RequestRecordQuery, type Store, StoreConflictError } from '../store.ts';
 import { createSqliteAdminMethods } from './admin-methods.ts';
-import { createSqliteOAuthMethods } from './oauth-methods.ts';
 import { createSqliteDataKeyRepository, createSqlitePayloadLog } from './encryption-records.ts';
+import { createSqliteOAuthMethods } from './oauth-methods.ts';
+import { currentVersion, openDatabase } from './open-database.ts';
+import {
+  API_KEY_COLUMNS,
+  apiKeyFromRow,
+  apiKeyParams,
+  REQUEST_COLUMNS,
+  requestFromRow,
+  requestParams,
+  timeMs,
+} from './rows.ts';
 import { createSqliteTenancyMethods } from './tenancy-methods.ts';
 import { createSqliteUsageMethods } from './usage-methods.ts';
-import { currentVersion, openDatabase } from './open-database.ts';
-import { API_KEY_COLUMNS, REQUEST_COLUMNS, apiKeyFromRow, apiKeyParams, requestFromRow, requestParams, timeMs } from './rows.ts';
 import { createWriteBehind, type WriteBehind } from './write-behind.ts';
 
 export interface SqliteStoreOptions {
@@ -34,7 +42,9 @@ const SELECT_REQUEST = `SELECT ${REQUEST_COLUMNS.join(', ')} FROM request_record
 const SELECT_KEY = `SELECT ${API_KEY_COLUMNS.join(', ')} FROM api_keys`;
 
 function warnLostRecords(err: Error, lost: number): void {
-  process.emitWarning(`${lost} request record(s) could not be written: ${err.message}`, { code: 'PORTCULLIS_STORE_WRITE' });
+  process.emitWarning(`${lost} request record(s) could not be written: ${err.message}`, {
+    code: 'PORTCULLIS_STORE_WRITE',
+  });
 }
 
 export function createSqliteStore(opts: SqliteStoreOptions): Store {
@@ -90,8 +100,13 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
       records = createWriteBehind<SQLInputValue[]>({
         maxBatch: opts.maxBatch ?? 200,
         windowMs,
-        writeBatch: (items) => transaction(() => { for (const p of items) stmt(INSERT_REQUEST).run(...p); }),
-        writeOne: (p) => { stmt(INSERT_REQUEST).run(...p); },
+        writeBatch: (items) =>
+          transaction(() => {
+            for (const p of items) stmt(INSERT_REQUEST).run(...p);
+          }),
+        writeOne: (p) => {
+          stmt(INSERT_REQUEST).run(...p);
+        },
         onError: opts.onWriteError ?? warnLostRecords,
       });
     },
@@ -131,13 +146,27 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
       records?.flush();
       const where: string[] = [];
       const params: SQLInputValue[] = [];
-      if (query.since !== undefined) { where.push('time_ms >= ?'); params.push(timeMs(query.since, 'since')); }
-      if (query.until !== undefined) { where.push('time_ms < ?'); params.push(timeMs(query.until, 'until')); }
-      if (query.tenantId !== undefined) { where.push('tenant_id = ?'); params.push(query.tenantId); }
-      if (query.keyId !== undefined) { where.push('key_id = ?'); params.push(query.keyId); }
+      if (query.since !== undefined) {
+        where.push('time_ms >= ?');
+        params.push(timeMs(query.since, 'since'));
+      }
+      if (query.until !== undefined) {
+        where.push('time_ms < ?');
+        params.push(timeMs(query.until, 'until'));
+      }
+      if (query.tenantId !== undefined) {
+        where.push('tenant_id = ?');
+        params.push(query.tenantId);
+      }
+      if (query.keyId !== undefined) {
+        where.push('key_id = ?');
+        params.push(query.keyId);
+      }
       // Only fixed fragments are joined; at most 16 distinct statements end up in the cache.
       const sql = `${SELECT_REQUEST}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY time_ms DESC, seq DESC LIMIT ?`;
-      return stmt(sql).all(...params, limit).map(requestFromRow);
+      return stmt(sql)
+        .all(...params, limit)
+        .map(requestFromRow);
     },
 
     async insertApiKey(key: ApiKeyRecord) {
@@ -161,9 +190,10 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     },
 
     async listApiKeys(query) {
-      const rows = query.tenantId === undefined
-        ? stmt(`${SELECT_KEY} ORDER BY created_at, id`).all()
-        : stmt(`${SELECT_KEY} WHERE tenant_id = ? ORDER BY created_at, id`).all(query.tenantId);
+      const rows =
+        query.tenantId === undefined
+          ? stmt(`${SELECT_KEY} ORDER BY created_at, id`).all()
+          : stmt(`${SELECT_KEY} WHERE tenant_id = ? ORDER BY created_at, id`).all(query.tenantId);
       return rows.map(apiKeyFromRow);
     },
 
@@ -176,7 +206,11 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     async touchApiKey(id, at) {
       timeMs(at, 'lastUsedAt');
       // Concurrent requests finish out of order; last_used_at only moves forward.
-      stmt('UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)').run(at, id, at);
+      stmt('UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)').run(
+        at,
+        id,
+        at,
+      );
     },
 
     async rotateApiKey(rotation) {
@@ -188,7 +222,11 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
           const old = stmt('SELECT expires_at, revoked_at FROM api_keys WHERE id = ?').get(rotation.oldId);
           if (old === undefined || old.revoked_at !== null) return;
           const current = old.expires_at === null ? Infinity : Date.parse(old.expires_at as string);
-          if (graceEndMs < current) stmt('UPDATE api_keys SET expires_at = ? WHERE id = ?').run(new Date(graceEndMs).toISOString(), rotation.oldId);
+          if (graceEndMs < current)
+            stmt('UPDATE api_keys SET expires_at = ? WHERE id = ?').run(
+              new Date(graceEndMs).toISOString(),
+              rotation.oldId,
+            );
           stmt(INSERT_KEY).run(...params);
           rotated = true;
         });

@@ -3,7 +3,7 @@
  * by sqlite-store.ts. Every query but `listTenants` filters on the tenant id it is given.
  */
 import type { SQLOutputValue, StatementSync } from 'node:sqlite';
-import { StoreConflictError, type ApiKeyRecord } from '../store.ts';
+import { type ApiKeyRecord, StoreConflictError } from '../store.ts';
 import type { TeamRecord, TenancyStore, TenantRecord } from '../tenancy.ts';
 import { API_KEY_COLUMNS, apiKeyFromRow, timeMs } from './rows.ts';
 
@@ -39,7 +39,8 @@ function teamFromRow(row: Row): TeamRecord {
 }
 
 function cidrList(list: readonly string[]): string {
-  if (!Array.isArray(list) || !list.every((c) => typeof c === 'string')) throw new TypeError('ipAllowlist must be a list of strings');
+  if (!Array.isArray(list) || !list.every((c) => typeof c === 'string'))
+    throw new TypeError('ipAllowlist must be a list of strings');
   return JSON.stringify(list);
 }
 
@@ -59,7 +60,8 @@ export function createSqliteTenancyMethods(deps: SqliteTenancyDeps): TenancyStor
     async insertTenant(t) {
       timeMs(t.createdAt, 'TenantRecord.createdAt');
       conflictAs('a tenant with this id already exists', () =>
-        stmt(`INSERT INTO tenants (${TENANT_COLUMNS}) VALUES (?, ?, ?, ?)`).run(t.id, t.name, t.status, t.createdAt));
+        stmt(`INSERT INTO tenants (${TENANT_COLUMNS}) VALUES (?, ?, ?, ?)`).run(t.id, t.name, t.status, t.createdAt),
+      );
     },
 
     async getTenant(tenantId) {
@@ -72,8 +74,9 @@ export function createSqliteTenancyMethods(deps: SqliteTenancyDeps): TenancyStor
     },
 
     async updateTenant(tenantId, patch) {
-      const row = stmt(`UPDATE tenants SET name = COALESCE(?, name), status = COALESCE(?, status) WHERE id = ? RETURNING ${TENANT_COLUMNS}`)
-        .get(patch.name ?? null, patch.status ?? null, tenantId);
+      const row = stmt(
+        `UPDATE tenants SET name = COALESCE(?, name), status = COALESCE(?, status) WHERE id = ? RETURNING ${TENANT_COLUMNS}`,
+      ).get(patch.name ?? null, patch.status ?? null, tenantId);
       return row === undefined ? undefined : tenantFromRow(row);
     },
 
@@ -81,7 +84,14 @@ export function createSqliteTenancyMethods(deps: SqliteTenancyDeps): TenancyStor
       timeMs(team.createdAt, 'TeamRecord.createdAt');
       const cidrs = cidrList(team.ipAllowlist);
       conflictAs('a team with this id, or this name in the tenant, already exists', () =>
-        stmt(`INSERT INTO teams (${TEAM_COLUMNS}) VALUES (?, ?, ?, ?, ?)`).run(team.id, team.tenantId, team.name, cidrs, team.createdAt));
+        stmt(`INSERT INTO teams (${TEAM_COLUMNS}) VALUES (?, ?, ?, ?, ?)`).run(
+          team.id,
+          team.tenantId,
+          team.name,
+          cidrs,
+          team.createdAt,
+        ),
+      );
     },
 
     async getTeam(tenantId, teamId) {
@@ -90,14 +100,18 @@ export function createSqliteTenancyMethods(deps: SqliteTenancyDeps): TenancyStor
     },
 
     async listTeams(tenantId) {
-      return stmt(`SELECT ${TEAM_COLUMNS} FROM teams WHERE tenant_id = ? ORDER BY name, id`).all(tenantId).map(teamFromRow);
+      return stmt(`SELECT ${TEAM_COLUMNS} FROM teams WHERE tenant_id = ? ORDER BY name, id`)
+        .all(tenantId)
+        .map(teamFromRow);
     },
 
     async updateTeam(tenantId, teamId, patch) {
       const cidrs = patch.ipAllowlist === undefined ? null : cidrList(patch.ipAllowlist);
       const row = conflictAs('a team with this name already exists in the tenant', () =>
-        stmt(`UPDATE teams SET name = COALESCE(?, name), ip_allowlist = COALESCE(?, ip_allowlist) WHERE tenant_id = ? AND id = ? RETURNING ${TEAM_COLUMNS}`)
-          .get(patch.name ?? null, cidrs, tenantId, teamId));
+        stmt(
+          `UPDATE teams SET name = COALESCE(?, name), ip_allowlist = COALESCE(?, ip_allowlist) WHERE tenant_id = ? AND id = ? RETURNING ${TEAM_COLUMNS}`,
+        ).get(patch.name ?? null, cidrs, tenantId, teamId),
+      );
       return row === undefined ? undefined : teamFromRow(row);
     },
 
@@ -106,9 +120,14 @@ export function createSqliteTenancyMethods(deps: SqliteTenancyDeps): TenancyStor
       // One transaction: no key or member can be added between the check and the delete.
       transaction(() => {
         if (stmt('SELECT 1 FROM teams WHERE tenant_id = ? AND id = ?').get(tenantId, teamId) === undefined) return;
-        const busy = stmt(`SELECT 1 WHERE EXISTS (SELECT 1 FROM api_keys WHERE tenant_id = ? AND team_id = ? AND revoked_at IS NULL)
-          OR EXISTS (SELECT 1 FROM admin_users WHERE tenant_id = ? AND team_id = ? AND disabled_at IS NULL)`)
-          .get(tenantId, teamId, tenantId, teamId);
+        const busy =
+          stmt(`SELECT 1 WHERE EXISTS (SELECT 1 FROM api_keys WHERE tenant_id = ? AND team_id = ? AND revoked_at IS NULL)
+          OR EXISTS (SELECT 1 FROM admin_users WHERE tenant_id = ? AND team_id = ? AND disabled_at IS NULL)`).get(
+            tenantId,
+            teamId,
+            tenantId,
+            teamId,
+          );
         if (busy !== undefined) {
           outcome = 'in_use';
           return;
@@ -126,14 +145,25 @@ export function createSqliteTenancyMethods(deps: SqliteTenancyDeps): TenancyStor
 
     async listTenantApiKeys(tenantId, filter = {}) {
       // `? IS NULL OR …` keeps one fixed statement for every combination of filters.
-      const rows = stmt(`${SELECT_KEY} WHERE tenant_id = ? AND (? IS NULL OR team_id = ?) AND (? IS NULL OR owner_user_id = ?) ORDER BY created_at, id`)
-        .all(tenantId, filter.teamId ?? null, filter.teamId ?? null, filter.ownerUserId ?? null, filter.ownerUserId ?? null);
+      const rows = stmt(
+        `${SELECT_KEY} WHERE tenant_id = ? AND (? IS NULL OR team_id = ?) AND (? IS NULL OR owner_user_id = ?) ORDER BY created_at, id`,
+      ).all(
+        tenantId,
+        filter.teamId ?? null,
+        filter.teamId ?? null,
+        filter.ownerUserId ?? null,
+        filter.ownerUserId ?? null,
+      );
       return rows.map(apiKeyFromRow) as ApiKeyRecord[];
     },
 
     async revokeTenantApiKey(tenantId, keyId, at) {
       timeMs(at, 'revokedAt');
-      const r = stmt('UPDATE api_keys SET revoked_at = ? WHERE tenant_id = ? AND id = ? AND revoked_at IS NULL').run(at, tenantId, keyId);
+      const r = stmt('UPDATE api_keys SET revoked_at = ? WHERE tenant_id = ? AND id = ? AND revoked_at IS NULL').run(
+        at,
+        tenantId,
+        keyId,
+      );
       return Number(r.changes) > 0;
     },
   };

@@ -1,6 +1,15 @@
 /** SQLite side of the UsageStore contract (src/store/usage-records.ts). Spread into the store by sqlite-store.ts. */
 import type { SQLInputValue, StatementSync } from 'node:sqlite';
-import { assertUsageQuery, NAMED_MODEL, UNNAMED_LAST, USAGE_AGGREGATES, usageFromRow, type UsageGroup, type UsageQuery, type UsageStore } from '../usage-records.ts';
+import {
+  assertUsageQuery,
+  NAMED_MODEL,
+  UNNAMED_LAST,
+  USAGE_AGGREGATES,
+  type UsageGroup,
+  type UsageQuery,
+  type UsageStore,
+  usageFromRow,
+} from '../usage-records.ts';
 
 export interface SqliteUsageDeps {
   readonly stmt: (sql: string) => StatementSync;
@@ -33,7 +42,10 @@ export function createSqliteUsageMethods(deps: SqliteUsageDeps): UsageStore {
       }
       const expr = GROUP_EXPR[q.groupBy];
       const sql = `SELECT ${expr} AS grp, ${USAGE_AGGREGATES} FROM request_records WHERE ${where} GROUP BY grp ORDER BY grp IS NULL, ${UNNAMED_LAST}, grp`;
-      return deps.stmt(sql).all(...params).map((row) => usageFromRow(row as Record<string, unknown>));
+      return deps
+        .stmt(sql)
+        .all(...params)
+        .map((row) => usageFromRow(row as Record<string, unknown>));
     },
   };
 }

@@ -6,11 +6,15 @@
  * The canonical stream reports usage only at its end, so `message_start` carries zero counts
  * and `message_delta` the real ones (input and output); the official SDKs read both.
  */
-import type { ChatChunk, ToolCallDelta } from '../../providers/canonical.ts';
-import { gatewayError } from '../../errors/gateway-error.ts';
-import { stopReasonOf, usageOf, type MessagesStopReason } from './stop-reason.ts';
 
-export interface MessagesEvent { event: string; data: unknown }
+import { gatewayError } from '../../errors/gateway-error.ts';
+import type { ChatChunk, ToolCallDelta } from '../../providers/canonical.ts';
+import { type MessagesStopReason, stopReasonOf, usageOf } from './stop-reason.ts';
+
+export interface MessagesEvent {
+  event: string;
+  data: unknown;
+}
 
 type Open = { kind: 'text'; index: number } | { kind: 'tool'; index: number; toolIndex: number };
 
@@ -28,8 +32,14 @@ export async function* toMessagesEvents(
     data: {
       type: 'message_start',
       message: {
-        id: messageId, type: 'message', role: 'assistant', content: [], model: requestModel,
-        stop_reason: null, stop_sequence: null, usage: { input_tokens: 0, output_tokens: 0 },
+        id: messageId,
+        type: 'message',
+        role: 'assistant',
+        content: [],
+        model: requestModel,
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: 0, output_tokens: 0 },
       },
     },
   };
@@ -52,9 +62,15 @@ export async function* toMessagesEvents(
     if (open?.kind !== 'text') {
       yield* close();
       open = { kind: 'text', index: nextIndex++ };
-      yield { event: 'content_block_start', data: { type: 'content_block_start', index: open.index, content_block: { type: 'text', text: '' } } };
+      yield {
+        event: 'content_block_start',
+        data: { type: 'content_block_start', index: open.index, content_block: { type: 'text', text: '' } },
+      };
     }
-    yield { event: 'content_block_delta', data: { type: 'content_block_delta', index: open.index, delta: { type: 'text_delta', text: t } } };
+    yield {
+      event: 'content_block_delta',
+      data: { type: 'content_block_delta', index: open.index, delta: { type: 'text_delta', text: t } },
+    };
   }
 
   function* tool(call: ToolCallDelta): Generator<MessagesEvent> {
@@ -67,12 +83,23 @@ export async function* toMessagesEvents(
       const id = call.id ?? `toolu_${messageId.replace(/^msg_/, '')}_${call.index}`;
       yield {
         event: 'content_block_start',
-        data: { type: 'content_block_start', index: open.index, content_block: { type: 'tool_use', id, name, input: {} } },
+        data: {
+          type: 'content_block_start',
+          index: open.index,
+          content_block: { type: 'tool_use', id, name, input: {} },
+        },
       };
     }
     const args = call.function?.arguments;
     if (args !== undefined && args !== '') {
-      yield { event: 'content_block_delta', data: { type: 'content_block_delta', index: open.index, delta: { type: 'input_json_delta', partial_json: args } } };
+      yield {
+        event: 'content_block_delta',
+        data: {
+          type: 'content_block_delta',
+          index: open.index,
+          delta: { type: 'input_json_delta', partial_json: args },
+        },
+      };
     }
   }
 
@@ -94,7 +121,10 @@ export async function* toMessagesEvents(
     }
   }
 
-  if (stopReason === undefined) throw gatewayError('upstream.stream_interrupted', { internal: { reason: 'no finish reason before the end of the stream' } });
+  if (stopReason === undefined)
+    throw gatewayError('upstream.stream_interrupted', {
+      internal: { reason: 'no finish reason before the end of the stream' },
+    });
   yield {
     event: 'message_delta',
     data: { type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage: usageOf(usage) },

@@ -3,9 +3,26 @@
  * and new user input; canonically each tool result is its own `tool` message, so a turn can
  * become several messages (in the order its blocks came).
  */
-import type { AssistantMessage, CacheControl, ChatMessage, ContentPart, TextPart, ToolCall, ToolMessage } from '../../providers/canonical.ts';
+import type {
+  AssistantMessage,
+  CacheControl,
+  ChatMessage,
+  ContentPart,
+  TextPart,
+  ToolCall,
+  ToolMessage,
+} from '../../providers/canonical.ts';
 import {
-  expectArray, expectBoolean, expectEnum, expectObject, expectString, invalid, joinPath, optional, rejectUnknownKeys, type Json,
+  expectArray,
+  expectBoolean,
+  expectEnum,
+  expectObject,
+  expectString,
+  invalid,
+  type Json,
+  joinPath,
+  optional,
+  rejectUnknownKeys,
 } from '../validation.ts';
 
 const IMAGE_MEDIA_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'] as const;
@@ -24,14 +41,16 @@ const CACHE_CONTROL_KEYS = new Set(['type', 'ttl']);
  * tool_use block is accepted and dropped.
  */
 export function checkCacheControl(obj: Record<string, Json>, path: string): CacheControl | undefined {
-  return optional(obj, 'cache_control', path, (v, p): CacheControl | undefined => {
-    if (v === null) return undefined;
-    const cc = expectObject(v, p);
-    rejectUnknownKeys(cc, CACHE_CONTROL_KEYS, p);
-    expectEnum(cc['type'], joinPath(p, 'type'), ['ephemeral']);
-    const ttl = optional(cc, 'ttl', p, (t, tp) => expectEnum(t, tp, ['5m', '1h'] as const));
-    return ttl === undefined ? { type: 'ephemeral' } : { type: 'ephemeral', ttl };
-  }) ?? undefined;
+  return (
+    optional(obj, 'cache_control', path, (v, p): CacheControl | undefined => {
+      if (v === null) return undefined;
+      const cc = expectObject(v, p);
+      rejectUnknownKeys(cc, CACHE_CONTROL_KEYS, p);
+      expectEnum(cc['type'], joinPath(p, 'type'), ['ephemeral']);
+      const ttl = optional(cc, 'ttl', p, (t, tp) => expectEnum(t, tp, ['5m', '1h'] as const));
+      return ttl === undefined ? { type: 'ephemeral' } : { type: 'ephemeral', ttl };
+    }) ?? undefined
+  );
 }
 
 function blockType(v: Json, path: string, allowed: readonly string[]): { block: Record<string, Json>; type: string } {
@@ -51,7 +70,8 @@ export function parseTextBlock(block: Record<string, Json>, path: string): TextP
 function parseImageBlock(block: Record<string, Json>, path: string): ContentPart {
   rejectUnknownKeys(block, IMAGE_KEYS, path);
   const cacheControl = checkCacheControl(block, path);
-  const cached = (part: ContentPart): ContentPart => (cacheControl === undefined ? part : { ...part, cache_control: cacheControl });
+  const cached = (part: ContentPart): ContentPart =>
+    cacheControl === undefined ? part : { ...part, cache_control: cacheControl };
   const sourcePath = joinPath(path, 'source');
   const source = expectObject(block['source'], sourcePath);
   const kind = expectEnum(source['type'], joinPath(sourcePath, 'type'), ['base64', 'url']);
@@ -98,7 +118,11 @@ function parseToolResult(block: Record<string, Json>, path: string): ChatMessage
       const itemPath = joinPath(contentPath, i);
       const { block: inner, type } = blockType(item, itemPath, ['text', 'image']);
       // Canonical tool messages carry text only; an image here cannot reach any provider intact.
-      if (type === 'image') throw invalid(joinPath(itemPath, 'type'), 'images inside tool_result are not supported; send them in a text-and-image user block');
+      if (type === 'image')
+        throw invalid(
+          joinPath(itemPath, 'type'),
+          'images inside tool_result are not supported; send them in a text-and-image user block',
+        );
       return parseTextBlock(inner, itemPath);
     });
   }
@@ -149,7 +173,10 @@ export function parseAssistantContent(content: Json, path: string): AssistantMes
     if (type === 'text') texts.push(parseTextBlock(block, itemPath));
     else toolCalls.push(parseToolUse(block, itemPath));
   });
-  const msg: AssistantMessage = { role: 'assistant', content: texts.length === 0 ? null : texts.length === 1 && texts[0] ? texts[0].text : texts };
+  const msg: AssistantMessage = {
+    role: 'assistant',
+    content: texts.length === 0 ? null : texts.length === 1 && texts[0] ? texts[0].text : texts,
+  };
   if (toolCalls.length > 0) msg.tool_calls = toolCalls;
   return msg;
 }

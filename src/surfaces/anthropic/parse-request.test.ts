@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { GatewayError } from '../../errors/gateway-error.ts';
 import { readJsonFixture } from '../../providers/anthropic/fixtures/read-fixture.ts';
 import { parseMessagesRequest } from './index.ts';
@@ -7,7 +7,12 @@ import { parseMessagesRequest } from './index.ts';
 const base = { model: 'claude-sonnet-4-5', max_tokens: 256, messages: [{ role: 'user', content: 'Hi' }] };
 
 function errOf(body: unknown): GatewayError {
-  try { parseMessagesRequest(body); } catch (e) { assert.ok(e instanceof GatewayError, String(e)); return e; }
+  try {
+    parseMessagesRequest(body);
+  } catch (e) {
+    assert.ok(e instanceof GatewayError, String(e));
+    return e;
+  }
   assert.fail('expected a GatewayError');
 }
 
@@ -16,7 +21,11 @@ function withMessages(...messages: unknown[]): unknown {
 }
 
 test('a minimal request becomes a canonical request', () => {
-  assert.deepEqual(parseMessagesRequest(base), { model: 'claude-sonnet-4-5', max_tokens: 256, messages: [{ role: 'user', content: 'Hi' }] });
+  assert.deepEqual(parseMessagesRequest(base), {
+    model: 'claude-sonnet-4-5',
+    max_tokens: 256,
+    messages: [{ role: 'user', content: 'Hi' }],
+  });
 });
 
 test('the documented tool request becomes an OpenAI tool definition', () => {
@@ -30,35 +39,60 @@ test('the documented tool request becomes an OpenAI tool definition', () => {
 
 test('system, sampling, stop sequences, metadata and stream map to canonical fields', () => {
   const req = parseMessagesRequest({
-    ...base, system: [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral' } }], temperature: 0.5, top_p: 0.8,
-    stop_sequences: ['\n\nHuman:'], metadata: { user_id: 'u-1' }, stream: true,
+    ...base,
+    system: [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral' } }],
+    temperature: 0.5,
+    top_p: 0.8,
+    stop_sequences: ['\n\nHuman:'],
+    metadata: { user_id: 'u-1' },
+    stream: true,
   });
-  assert.deepEqual(req.messages[0], { role: 'system', content: [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral' } }] });
+  assert.deepEqual(req.messages[0], {
+    role: 'system',
+    content: [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral' } }],
+  });
   assert.equal(req.temperature, 0.5);
   assert.equal(req.top_p, 0.8);
   assert.deepEqual(req.stop, ['\n\nHuman:']);
   assert.equal(req.user, 'u-1');
   assert.equal(req.stream, true);
   assert.deepEqual(req.stream_options, { include_usage: true });
-  assert.deepEqual(parseMessagesRequest({ ...base, system: 'Be kind.' }).messages[0], { role: 'system', content: 'Be kind.' });
+  assert.deepEqual(parseMessagesRequest({ ...base, system: 'Be kind.' }).messages[0], {
+    role: 'system',
+    content: 'Be kind.',
+  });
 });
 
 test('tool use history becomes assistant tool_calls and tool messages, in order', () => {
-  const req = parseMessagesRequest(withMessages(
-    { role: 'user', content: 'Weather?' },
-    { role: 'assistant', content: [
-      { type: 'text', text: 'Checking.' },
-      { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { location: 'Paris' } },
-    ] },
-    { role: 'user', content: [
-      { type: 'tool_result', tool_use_id: 'toolu_1', content: '18C' },
-      { type: 'tool_result', tool_use_id: 'toolu_2', content: [{ type: 'text', text: 'timeout' }], is_error: true },
-      { type: 'text', text: 'And tomorrow?' },
-    ] },
-  ));
+  const req = parseMessagesRequest(
+    withMessages(
+      { role: 'user', content: 'Weather?' },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'text', text: 'Checking.' },
+          { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { location: 'Paris' } },
+        ],
+      },
+      {
+        role: 'user',
+        content: [
+          { type: 'tool_result', tool_use_id: 'toolu_1', content: '18C' },
+          { type: 'tool_result', tool_use_id: 'toolu_2', content: [{ type: 'text', text: 'timeout' }], is_error: true },
+          { type: 'text', text: 'And tomorrow?' },
+        ],
+      },
+    ),
+  );
   assert.deepEqual(req.messages, [
     { role: 'user', content: 'Weather?' },
-    { role: 'assistant', content: 'Checking.', tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } }] },
+    {
+      role: 'assistant',
+      content: 'Checking.',
+      tool_calls: [
+        { id: 'toolu_1', type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } },
+      ],
+    },
     { role: 'tool', tool_call_id: 'toolu_1', content: '18C' },
     { role: 'tool', tool_call_id: 'toolu_2', content: 'Error: timeout' },
     { role: 'user', content: [{ type: 'text', text: 'And tomorrow?' }] },
@@ -66,26 +100,44 @@ test('tool use history becomes assistant tool_calls and tool messages, in order'
 });
 
 test('image blocks become image_url parts (base64 as data: URLs)', () => {
-  const req = parseMessagesRequest(withMessages({ role: 'user', content: [
-    { type: 'image', source: { type: 'base64', media_type: 'image/jpeg', data: '/9j/4AAQSkZJRg==' } },
-    { type: 'image', source: { type: 'url', url: 'https://upload.wikimedia.org/cat.jpg' } },
-    { type: 'text', text: 'Describe.' },
-  ] }));
-  assert.deepEqual(req.messages[0], { role: 'user', content: [
-    { type: 'image_url', image_url: { url: 'data:image/jpeg;base64,/9j/4AAQSkZJRg==' } },
-    { type: 'image_url', image_url: { url: 'https://upload.wikimedia.org/cat.jpg' } },
-    { type: 'text', text: 'Describe.' },
-  ] });
+  const req = parseMessagesRequest(
+    withMessages({
+      role: 'user',
+      content: [
+        { type: 'image', source: { type: 'base64', media_type: 'image/jpeg', data: '/9j/4AAQSkZJRg==' } },
+        { type: 'image', source: { type: 'url', url: 'https://upload.wikimedia.org/cat.jpg' } },
+        { type: 'text', text: 'Describe.' },
+      ],
+    }),
+  );
+  assert.deepEqual(req.messages[0], {
+    role: 'user',
+    content: [
+      { type: 'image_url', image_url: { url: 'data:image/jpeg;base64,/9j/4AAQSkZJRg==' } },
+      { type: 'image_url', image_url: { url: 'https://upload.wikimedia.org/cat.jpg' } },
+      { type: 'text', text: 'Describe.' },
+    ],
+  });
 });
 
 test('tool_choice maps to OpenAI tool_choice and disable_parallel_tool_use to parallel_tool_calls', () => {
   const tools = [{ name: 'f', input_schema: { type: 'object' } }];
   const cases: Array<[unknown, unknown]> = [
-    [{ type: 'auto' }, 'auto'], [{ type: 'any' }, 'required'], [{ type: 'none' }, 'none'],
-    [{ type: 'tool', name: 'f' }, { type: 'function', function: { name: 'f' } }],
+    [{ type: 'auto' }, 'auto'],
+    [{ type: 'any' }, 'required'],
+    [{ type: 'none' }, 'none'],
+    [
+      { type: 'tool', name: 'f' },
+      { type: 'function', function: { name: 'f' } },
+    ],
   ];
-  for (const [choice, expected] of cases) assert.deepEqual(parseMessagesRequest({ ...base, tools, tool_choice: choice }).tool_choice, expected);
-  assert.equal(parseMessagesRequest({ ...base, tools, tool_choice: { type: 'auto', disable_parallel_tool_use: true } }).parallel_tool_calls, false);
+  for (const [choice, expected] of cases)
+    assert.deepEqual(parseMessagesRequest({ ...base, tools, tool_choice: choice }).tool_choice, expected);
+  assert.equal(
+    parseMessagesRequest({ ...base, tools, tool_choice: { type: 'auto', disable_parallel_tool_use: true } })
+      .parallel_tool_calls,
+    false,
+  );
   assert.equal(parseMessagesRequest({ ...base, tool_choice: { type: 'auto' } }).tool_choice, undefined);
 });
 
@@ -106,21 +158,86 @@ test('every validation failure is a 400 naming the JSON path', () => {
     [withMessages({ role: 'user', content: 5 }), 'messages[0].content', /string or an array/],
     [withMessages({ role: 'user', content: [] }), 'messages[0].content', /must not be empty/],
     [withMessages({ role: 'user', content: 'x', name: 'bob' }), 'messages[0].name', /unknown field/],
-    [withMessages({ role: 'user', content: [{ type: 'document', source: {} }] }), 'messages[0].content[0].type', /expected one of/],
+    [
+      withMessages({ role: 'user', content: [{ type: 'document', source: {} }] }),
+      'messages[0].content[0].type',
+      /expected one of/,
+    ],
     [withMessages({ role: 'user', content: [{ type: 'text' }] }), 'messages[0].content[0].text', /expected a string/],
-    [withMessages({ role: 'user', content: [{ type: 'text', text: 'x', citations: [] }] }), 'messages[0].content[0].citations', /unknown field/],
-    [withMessages({ role: 'user', content: [{ type: 'text', text: 'x', cache_control: { type: 'persistent' } }] }), 'messages[0].content[0].cache_control.type', /expected one of/],
-    [withMessages({ role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/bmp', data: 'AA==' } }] }), 'messages[0].content[0].source.media_type', /expected one of/],
-    [withMessages({ role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'not base64!' } }] }), 'messages[0].content[0].source.data', /base64/],
-    [withMessages({ role: 'user', content: [{ type: 'image', source: { type: 'url', url: 'file:///etc/passwd' } }] }), 'messages[0].content[0].source.url', /http/],
-    [withMessages({ role: 'user', content: [{ type: 'image', source: { type: 'file', file_id: 'f' } }] }), 'messages[0].content[0].source.type', /expected one of/],
-    [withMessages({ role: 'user', content: [{ type: 'tool_use', id: 'a', name: 'f', input: {} }] }), 'messages[0].content[0].type', /expected one of "text", "image", "tool_result"/],
-    [withMessages({ role: 'assistant', content: [{ type: 'tool_result', tool_use_id: 'a' }] }), 'messages[0].content[0].type', /expected one of "text", "tool_use"/],
-    [withMessages({ role: 'assistant', content: [{ type: 'tool_use', id: 'a', name: 'f', input: 'x' }] }), 'messages[0].content[0].input', /expected an object/],
-    [withMessages({ role: 'assistant', content: [{ type: 'tool_use', id: '', name: 'f', input: {} }] }), 'messages[0].content[0].id', /must not be empty/],
-    [withMessages({ role: 'user', content: [{ type: 'tool_result', content: 'x' }] }), 'messages[0].content[0].tool_use_id', /expected a string/],
-    [withMessages({ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'a', is_error: 'yes' }] }), 'messages[0].content[0].is_error', /expected a boolean/],
-    [withMessages({ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'a', content: [{ type: 'image', source: {} }] }] }), 'messages[0].content[0].content[0].type', /images inside tool_result/],
+    [
+      withMessages({ role: 'user', content: [{ type: 'text', text: 'x', citations: [] }] }),
+      'messages[0].content[0].citations',
+      /unknown field/,
+    ],
+    [
+      withMessages({ role: 'user', content: [{ type: 'text', text: 'x', cache_control: { type: 'persistent' } }] }),
+      'messages[0].content[0].cache_control.type',
+      /expected one of/,
+    ],
+    [
+      withMessages({
+        role: 'user',
+        content: [{ type: 'image', source: { type: 'base64', media_type: 'image/bmp', data: 'AA==' } }],
+      }),
+      'messages[0].content[0].source.media_type',
+      /expected one of/,
+    ],
+    [
+      withMessages({
+        role: 'user',
+        content: [{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'not base64!' } }],
+      }),
+      'messages[0].content[0].source.data',
+      /base64/,
+    ],
+    [
+      withMessages({ role: 'user', content: [{ type: 'image', source: { type: 'url', url: 'file:///etc/passwd' } }] }),
+      'messages[0].content[0].source.url',
+      /http/,
+    ],
+    [
+      withMessages({ role: 'user', content: [{ type: 'image', source: { type: 'file', file_id: 'f' } }] }),
+      'messages[0].content[0].source.type',
+      /expected one of/,
+    ],
+    [
+      withMessages({ role: 'user', content: [{ type: 'tool_use', id: 'a', name: 'f', input: {} }] }),
+      'messages[0].content[0].type',
+      /expected one of "text", "image", "tool_result"/,
+    ],
+    [
+      withMessages({ role: 'assistant', content: [{ type: 'tool_result', tool_use_id: 'a' }] }),
+      'messages[0].content[0].type',
+      /expected one of "text", "tool_use"/,
+    ],
+    [
+      withMessages({ role: 'assistant', content: [{ type: 'tool_use', id: 'a', name: 'f', input: 'x' }] }),
+      'messages[0].content[0].input',
+      /expected an object/,
+    ],
+    [
+      withMessages({ role: 'assistant', content: [{ type: 'tool_use', id: '', name: 'f', input: {} }] }),
+      'messages[0].content[0].id',
+      /must not be empty/,
+    ],
+    [
+      withMessages({ role: 'user', content: [{ type: 'tool_result', content: 'x' }] }),
+      'messages[0].content[0].tool_use_id',
+      /expected a string/,
+    ],
+    [
+      withMessages({ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'a', is_error: 'yes' }] }),
+      'messages[0].content[0].is_error',
+      /expected a boolean/,
+    ],
+    [
+      withMessages({
+        role: 'user',
+        content: [{ type: 'tool_result', tool_use_id: 'a', content: [{ type: 'image', source: {} }] }],
+      }),
+      'messages[0].content[0].content[0].type',
+      /images inside tool_result/,
+    ],
     [{ ...base, system: 5 }, 'system', /expected an array/],
     [{ ...base, system: [{ type: 'image' }] }, 'system[0].type', /expected one of "text"/],
     [{ ...base, stop_sequences: 'END' }, 'stop_sequences', /expected an array/],
@@ -132,13 +249,33 @@ test('every validation failure is a 400 naming the JSON path', () => {
     [{ ...base, tools: {} }, 'tools', /expected an array/],
     [{ ...base, tools: [{ name: 'bad name', input_schema: { type: 'object' } }] }, 'tools[0].name', /letters, digits/],
     [{ ...base, tools: [{ name: 'f' }] }, 'tools[0].input_schema', /expected an object/],
-    [{ ...base, tools: [{ name: 'f', input_schema: { type: 'string' } }] }, 'tools[0].input_schema.type', /must be "object"/],
-    [{ ...base, tools: [{ type: 'web_search_20250305', name: 'web_search' }] }, 'tools[0].type', /expected one of "custom"/],
-    [{ ...base, tools: [{ name: 'f', input_schema: { type: 'object' }, defer_loading: true }] }, 'tools[0].defer_loading', /unknown field/],
+    [
+      { ...base, tools: [{ name: 'f', input_schema: { type: 'string' } }] },
+      'tools[0].input_schema.type',
+      /must be "object"/,
+    ],
+    [
+      { ...base, tools: [{ type: 'web_search_20250305', name: 'web_search' }] },
+      'tools[0].type',
+      /expected one of "custom"/,
+    ],
+    [
+      { ...base, tools: [{ name: 'f', input_schema: { type: 'object' }, defer_loading: true }] },
+      'tools[0].defer_loading',
+      /unknown field/,
+    ],
     [{ ...base, tool_choice: { type: 'sometimes' } }, 'tool_choice.type', /expected one of/],
     [{ ...base, tool_choice: { type: 'any' } }, 'tool_choice', /needs at least one tool/],
-    [{ ...base, tools: [{ name: 'f', input_schema: { type: 'object' } }], tool_choice: { type: 'tool', name: 'g' } }, 'tool_choice.name', /names no tool/],
-    [{ ...base, tool_choice: { type: 'none', disable_parallel_tool_use: true } }, 'tool_choice.disable_parallel_tool_use', /unknown field/],
+    [
+      { ...base, tools: [{ name: 'f', input_schema: { type: 'object' } }], tool_choice: { type: 'tool', name: 'g' } },
+      'tool_choice.name',
+      /names no tool/,
+    ],
+    [
+      { ...base, tool_choice: { type: 'none', disable_parallel_tool_use: true } },
+      'tool_choice.disable_parallel_tool_use',
+      /unknown field/,
+    ],
     [{ ...base, metadata: { user_id: 5 } }, 'metadata.user_id', /expected a string/],
     [{ ...base, metadata: { session: 'x' } }, 'metadata.session', /unknown field/],
   ];
@@ -162,21 +299,68 @@ test('prompt-cache hints ride along on text, image and tool-result blocks and on
     ...base,
     tools: [{ name: 'lookup', input_schema: { type: 'object' }, cache_control: { type: 'ephemeral', ttl: '1h' } }],
     messages: [
-      { role: 'user', content: [
-        { type: 'text', text: 'Look.', cache_control: { type: 'ephemeral', ttl: '5m' } },
-        { type: 'image', source: { type: 'url', url: 'https://example.com/a.png' }, cache_control: { type: 'ephemeral' } },
-      ] },
-      { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'lookup', input: {}, cache_control: { type: 'ephemeral' } }] },
-      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: [{ type: 'text', text: 'found', cache_control: { type: 'ephemeral', ttl: '1h' } }] }] },
-      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'again', is_error: true, cache_control: { type: 'ephemeral' } }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Look.', cache_control: { type: 'ephemeral', ttl: '5m' } },
+          {
+            type: 'image',
+            source: { type: 'url', url: 'https://example.com/a.png' },
+            cache_control: { type: 'ephemeral' },
+          },
+        ],
+      },
+      {
+        role: 'assistant',
+        content: [{ type: 'tool_use', id: 't1', name: 'lookup', input: {}, cache_control: { type: 'ephemeral' } }],
+      },
+      {
+        role: 'user',
+        content: [
+          {
+            type: 'tool_result',
+            tool_use_id: 't1',
+            content: [{ type: 'text', text: 'found', cache_control: { type: 'ephemeral', ttl: '1h' } }],
+          },
+        ],
+      },
+      {
+        role: 'user',
+        content: [
+          {
+            type: 'tool_result',
+            tool_use_id: 't1',
+            content: 'again',
+            is_error: true,
+            cache_control: { type: 'ephemeral' },
+          },
+        ],
+      },
     ],
   });
   assert.deepEqual(req.tools?.[0]?.cache_control, { type: 'ephemeral', ttl: '1h' });
-  assert.deepEqual(req.messages[0], { role: 'user', content: [
-    { type: 'text', text: 'Look.', cache_control: { type: 'ephemeral', ttl: '5m' } },
-    { type: 'image_url', image_url: { url: 'https://example.com/a.png' }, cache_control: { type: 'ephemeral' } },
-  ] });
-  assert.deepEqual(req.messages[1], { role: 'assistant', content: null, tool_calls: [{ id: 't1', type: 'function', function: { name: 'lookup', arguments: '{}' } }] });
-  assert.deepEqual(req.messages[2], { role: 'tool', tool_call_id: 't1', content: 'found', cache_control: { type: 'ephemeral', ttl: '1h' } });
-  assert.deepEqual(req.messages[3], { role: 'tool', tool_call_id: 't1', content: 'Error: again', cache_control: { type: 'ephemeral' } });
+  assert.deepEqual(req.messages[0], {
+    role: 'user',
+    content: [
+      { type: 'text', text: 'Look.', cache_control: { type: 'ephemeral', ttl: '5m' } },
+      { type: 'image_url', image_url: { url: 'https://example.com/a.png' }, cache_control: { type: 'ephemeral' } },
+    ],
+  });
+  assert.deepEqual(req.messages[1], {
+    role: 'assistant',
+    content: null,
+    tool_calls: [{ id: 't1', type: 'function', function: { name: 'lookup', arguments: '{}' } }],
+  });
+  assert.deepEqual(req.messages[2], {
+    role: 'tool',
+    tool_call_id: 't1',
+    content: 'found',
+    cache_control: { type: 'ephemeral', ttl: '1h' },
+  });
+  assert.deepEqual(req.messages[3], {
+    role: 'tool',
+    tool_call_id: 't1',
+    content: 'Error: again',
+    cache_control: { type: 'ephemeral' },
+  });
 });

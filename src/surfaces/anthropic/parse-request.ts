@@ -3,22 +3,50 @@
  * an unknown field, a wrong type or a value outside Anthropic's documented range is a 400 naming
  * the JSON path, never silently ignored or clamped.
  */
-import type { ChatMessage, ChatRequest, ToolChoice, ToolDefinition, JsonObject } from '../../providers/canonical.ts';
+
 import { gatewayError } from '../../errors/gateway-error.ts';
+import type { ChatMessage, ChatRequest, JsonObject, ToolChoice, ToolDefinition } from '../../providers/canonical.ts';
 import {
-  expectArray, expectBoolean, expectEnum, expectNumber, expectObject, expectString, invalid, joinPath, optional,
-  rejectUnknownKeys, type Json,
+  expectArray,
+  expectBoolean,
+  expectEnum,
+  expectNumber,
+  expectObject,
+  expectString,
+  invalid,
+  type Json,
+  joinPath,
+  optional,
+  rejectUnknownKeys,
 } from '../validation.ts';
 import { checkCacheControl, parseAssistantContent, parseTextBlock, parseUserContent } from './parse-content.ts';
 
 const REQUEST_KEYS = new Set([
-  'model', 'max_tokens', 'messages', 'system', 'stop_sequences', 'stream', 'temperature', 'top_p', 'top_k',
-  'tools', 'tool_choice', 'metadata',
+  'model',
+  'max_tokens',
+  'messages',
+  'system',
+  'stop_sequences',
+  'stream',
+  'temperature',
+  'top_p',
+  'top_k',
+  'tools',
+  'tool_choice',
+  'metadata',
 ]);
 /** Real Anthropic parameters the gateway cannot carry to an arbitrary provider. */
 const UNSUPPORTED_ANTHROPIC_KEYS = new Set([
-  'thinking', 'service_tier', 'container', 'mcp_servers', 'context_management', 'output_config',
-  'inference_geo', 'speed', 'cache_control', 'diagnostics',
+  'thinking',
+  'service_tier',
+  'container',
+  'mcp_servers',
+  'context_management',
+  'output_config',
+  'inference_geo',
+  'speed',
+  'cache_control',
+  'diagnostics',
 ]);
 const MESSAGE_KEYS = new Set(['role', 'content']);
 const TOOL_KEYS = new Set(['name', 'description', 'input_schema', 'cache_control', 'type', 'strict']);
@@ -35,7 +63,8 @@ const MAX_MODEL_CHARS = 256;
 function checkTopLevelKeys(body: Record<string, Json>): void {
   for (const key of Object.keys(body)) {
     if (REQUEST_KEYS.has(key)) continue;
-    if (UNSUPPORTED_ANTHROPIC_KEYS.has(key)) throw invalid(joinPath('', key), 'this Anthropic parameter is not supported by the gateway');
+    if (UNSUPPORTED_ANTHROPIC_KEYS.has(key))
+      throw invalid(joinPath('', key), 'this Anthropic parameter is not supported by the gateway');
     throw invalid(joinPath('', key), 'unknown field');
   }
 }
@@ -76,9 +105,10 @@ function parseTools(v: Json): ToolDefinition[] {
     rejectUnknownKeys(tool, TOOL_KEYS, path);
     const cacheControl = checkCacheControl(tool, path);
     // Anthropic's server tools (web search, code execution…) run on Anthropic only.
-    optional(tool, 'type', path, (t, p) => t === null ? null : expectEnum(t, p, ['custom']));
+    optional(tool, 'type', path, (t, p) => (t === null ? null : expectEnum(t, p, ['custom'])));
     const name = expectString(tool['name'], joinPath(path, 'name'));
-    if (!TOOL_NAME.test(name)) throw invalid(joinPath(path, 'name'), 'must be 1-128 characters of letters, digits, "_" or "-"');
+    if (!TOOL_NAME.test(name))
+      throw invalid(joinPath(path, 'name'), 'must be 1-128 characters of letters, digits, "_" or "-"');
     const schemaPath = joinPath(path, 'input_schema');
     const schema = expectObject(tool['input_schema'], schemaPath);
     if (schema['type'] !== 'object') throw invalid(joinPath(schemaPath, 'type'), 'must be "object"');
@@ -93,7 +123,10 @@ function parseTools(v: Json): ToolDefinition[] {
   });
 }
 
-function parseToolChoice(v: Json, toolNames: ReadonlySet<string>): { choice: ToolChoice; parallel: boolean | undefined } {
+function parseToolChoice(
+  v: Json,
+  toolNames: ReadonlySet<string>,
+): { choice: ToolChoice; parallel: boolean | undefined } {
   const obj = expectObject(v, 'tool_choice');
   const type = expectEnum(obj['type'], 'tool_choice.type', ['auto', 'any', 'tool', 'none']);
   rejectUnknownKeys(obj, TOOL_CHOICE_KEYS[type] ?? new Set(), 'tool_choice');
@@ -124,7 +157,9 @@ export function parseMessagesRequest(body: unknown): ChatRequest {
   messages.push(...parseMessages(obj['messages']));
 
   const req: ChatRequest = { model, messages, max_tokens: maxTokens };
-  const stop = optional(obj, 'stop_sequences', '', (v, p) => expectArray(v, p).map((s, i) => expectString(s, joinPath(p, i), { minLength: 1 })));
+  const stop = optional(obj, 'stop_sequences', '', (v, p) =>
+    expectArray(v, p).map((s, i) => expectString(s, joinPath(p, i), { minLength: 1 })),
+  );
   if (stop !== undefined && stop.length > 0) req.stop = stop;
   if (optional(obj, 'stream', '', expectBoolean) === true) {
     req.stream = true;
@@ -150,7 +185,9 @@ export function parseMessagesRequest(body: unknown): ChatRequest {
   optional(obj, 'metadata', '', (v, p) => {
     const meta = expectObject(v, p);
     rejectUnknownKeys(meta, METADATA_KEYS, p);
-    const userId = optional(meta, 'user_id', p, (u, up) => u === null ? null : expectString(u, up, { maxLength: 256 }));
+    const userId = optional(meta, 'user_id', p, (u, up) =>
+      u === null ? null : expectString(u, up, { maxLength: 256 }),
+    );
     if (typeof userId === 'string') req.user = userId;
   });
   return req;

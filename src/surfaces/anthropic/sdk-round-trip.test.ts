@@ -4,21 +4,34 @@
  * canonical → Anthropic provider → canonical → Anthropic out. What the SDK reads must equal what
  * Anthropic itself would have sent.
  */
-import { test, after } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { after, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
-import type { ChatChunk } from '../../providers/canonical.ts';
-import type { AdapterCallContext } from '../../providers/contract.ts';
+import { gatewayError, isGatewayError } from '../../errors/gateway-error.ts';
+import { readJsonFixture, readSseFixture } from '../../providers/anthropic/fixtures/read-fixture.ts';
 import { createAnthropicAdapter } from '../../providers/anthropic/index.ts';
 import { buildMessagesBody } from '../../providers/anthropic/request.ts';
-import { readJsonFixture, readSseFixture } from '../../providers/anthropic/fixtures/read-fixture.ts';
-import { isGatewayError, gatewayError } from '../../errors/gateway-error.ts';
-import { messagesErrorBody, messagesStreamErrorEvent, parseMessagesRequest, toMessagesEvents, toMessagesResponse } from './index.ts';
+import type { ChatChunk } from '../../providers/canonical.ts';
+import type { AdapterCallContext } from '../../providers/contract.ts';
+import {
+  messagesErrorBody,
+  messagesStreamErrorEvent,
+  parseMessagesRequest,
+  toMessagesEvents,
+  toMessagesResponse,
+} from './index.ts';
 
 const adapter = createAnthropicAdapter();
-const ctx: AdapterCallContext = { upstreamModel: 'claude-sonnet-4-5', publicModel: 'smart', credential: undefined, requestId: 'r1', created: 1 };
+const ctx: AdapterCallContext = {
+  upstreamModel: 'claude-sonnet-4-5',
+  publicModel: 'smart',
+  credential: undefined,
+  requestId: 'r1',
+  created: 1,
+};
 
 /** Which recorded provider answer the fake provider plays, chosen by the last user text. */
 const SCRIPTS: Record<string, { json?: string; sse?: string }> = {
@@ -58,7 +71,8 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     if (canonical.stream) {
       streaming = true;
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      for await (const ev of toMessagesEvents(providerStream(script.sse!), canonical.model, 'msg_roundtrip')) sse(res, ev);
+      for await (const ev of toMessagesEvents(providerStream(script.sse!), canonical.model, 'msg_roundtrip'))
+        sse(res, ev);
       res.end();
       return;
     }
@@ -78,10 +92,18 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
 const server = createServer((req, res) => void handle(req, res));
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-const client = new Anthropic({ apiKey: 'test-key', baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, maxRetries: 0 });
+const client = new Anthropic({
+  apiKey: 'test-key',
+  baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+  maxRetries: 0,
+});
 
 /** A gateway's public model name (a real Claude id would make the SDK print deprecation notices). */
-const ask = (text: string) => ({ model: 'team-claude', max_tokens: 256, messages: [{ role: 'user' as const, content: text }] });
+const ask = (text: string) => ({
+  model: 'team-claude',
+  max_tokens: 256,
+  messages: [{ role: 'user' as const, content: text }],
+});
 
 test('SDK messages.create reads a text answer as Anthropic sent it', async () => {
   const msg = await client.messages.create(ask('text'));
@@ -106,10 +128,18 @@ test('SDK streaming rebuilds the same final message from our events, including t
   stream.on('text', (t) => texts.push(t));
   const msg = await stream.finalMessage();
   assert.equal(texts.join(''), "Okay, let's check the weather for San Francisco, CA:");
-  assert.deepEqual(msg.content.map((b) => b.type === 'tool_use' ? { type: b.type, id: b.id, name: b.name, input: b.input } : b), [
-    { type: 'text', text: "Okay, let's check the weather for San Francisco, CA:" },
-    { type: 'tool_use', id: 'toolu_01T1x1fJ34qAmk2tNTrN7Up6', name: 'get_weather', input: { location: 'San Francisco, CA', unit: 'fahrenheit' } },
-  ]);
+  assert.deepEqual(
+    msg.content.map((b) => (b.type === 'tool_use' ? { type: b.type, id: b.id, name: b.name, input: b.input } : b)),
+    [
+      { type: 'text', text: "Okay, let's check the weather for San Francisco, CA:" },
+      {
+        type: 'tool_use',
+        id: 'toolu_01T1x1fJ34qAmk2tNTrN7Up6',
+        name: 'get_weather',
+        input: { location: 'San Francisco, CA', unit: 'fahrenheit' },
+      },
+    ],
+  );
   assert.equal(msg.stop_reason, 'tool_use');
   assert.equal(msg.usage.input_tokens, 472);
   assert.equal(msg.usage.output_tokens, 89);
@@ -118,18 +148,27 @@ test('SDK streaming rebuilds the same final message from our events, including t
 test('SDK sees a 400 invalid_request_error for a request the surface rejects', async () => {
   await assert.rejects(client.messages.create({ ...ask('text'), max_tokens: 0 }), (e: unknown) => {
     assert.ok(e instanceof Anthropic.BadRequestError);
-    assert.deepEqual((e.error as { error: unknown }).error, { type: 'invalid_request_error', message: 'Invalid request at max_tokens: must be >= 1.' });
+    assert.deepEqual((e.error as { error: unknown }).error, {
+      type: 'invalid_request_error',
+      message: 'Invalid request at max_tokens: must be >= 1.',
+    });
     return true;
   });
 });
 
 test('SDK surfaces a mid-stream failure as an error, not a truncated success', async () => {
   const stream = client.messages.stream(ask('broken'));
-  await assert.rejects(stream.finalMessage(), (e: unknown) => e instanceof Anthropic.APIError && /ended unexpectedly/.test(String((e as Error).message)));
+  await assert.rejects(
+    stream.finalMessage(),
+    (e: unknown) => e instanceof Anthropic.APIError && /ended unexpectedly/.test(String((e as Error).message)),
+  );
 });
 
 test('the documented request survives Anthropic → canonical → Anthropic unchanged', () => {
   const original = readJsonFixture('request-tool-use.json') as Record<string, unknown>;
   const rebuilt = buildMessagesBody(parseMessagesRequest(original), ctx);
-  assert.deepEqual(rebuilt, { ...original, messages: [{ role: 'user', content: [{ type: 'text', text: 'What is the weather like in San Francisco?' }] }] });
+  assert.deepEqual(rebuilt, {
+    ...original,
+    messages: [{ role: 'user', content: [{ type: 'text', text: 'What is the weather like in San Francisco?' }] }],
+  });
 });

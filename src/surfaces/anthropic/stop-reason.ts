@@ -9,10 +9,14 @@ export type MessagesStopReason = 'end_turn' | 'max_tokens' | 'tool_use' | 'refus
  */
 export function stopReasonOf(finish: FinishReason | null): MessagesStopReason {
   switch (finish) {
-    case 'length': return 'max_tokens';
-    case 'tool_calls': return 'tool_use';
-    case 'content_filter': return 'refusal';
-    default: return 'end_turn';
+    case 'length':
+      return 'max_tokens';
+    case 'tool_calls':
+      return 'tool_use';
+    case 'content_filter':
+      return 'refusal';
+    default:
+      return 'end_turn';
   }
 }
 
@@ -35,7 +39,10 @@ export function usageOf(usage: Usage | null | undefined): MessagesUsage {
   const cached = Math.min(details?.cached_tokens ?? 0, usage.prompt_tokens);
   const written = Math.min(details?.cache_write_tokens ?? 0, usage.prompt_tokens - cached);
   const written1h = Math.min(details?.cache_write_1h_tokens ?? 0, written);
-  const out: MessagesUsage = { input_tokens: usage.prompt_tokens - cached - written, output_tokens: usage.completion_tokens };
+  const out: MessagesUsage = {
+    input_tokens: usage.prompt_tokens - cached - written,
+    output_tokens: usage.completion_tokens,
+  };
   if (written > 0) {
     out.cache_creation_input_tokens = written;
     out.cache_creation = { ephemeral_5m_input_tokens: written - written1h, ephemeral_1h_input_tokens: written1h };

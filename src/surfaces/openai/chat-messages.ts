@@ -3,11 +3,17 @@
  * canonical message types.
  */
 import type {
-  AssistantMessage, ChatMessage, ContentPart, ImagePart, SystemMessage, TextPart, ToolCall, ToolMessage, UserMessage,
+  AssistantMessage,
+  ChatMessage,
+  ContentPart,
+  ImagePart,
+  SystemMessage,
+  TextPart,
+  ToolCall,
+  ToolMessage,
+  UserMessage,
 } from '../../providers/canonical.ts';
-import {
-  expectArray, expectEnum, expectObject, expectString, invalid, joinPath, type Json,
-} from '../validation.ts';
+import { expectArray, expectEnum, expectObject, expectString, invalid, type Json, joinPath } from '../validation.ts';
 import { checkFields, compact, NOT_SUPPORTED, nullable, required } from './fields.ts';
 
 export const MAX_MESSAGES = 2048;
@@ -27,7 +33,10 @@ export function parseMessages(v: Json, path: string): ChatMessage[] {
     } else if (message.role === 'tool' && !toolCallIds.has(message.tool_call_id)) {
       // Providers that pair tool results with tool calls (Anthropic, Gemini) refuse orphans;
       // refusing here gives the client one clear error whatever the route.
-      throw invalid(joinPath(p, 'tool_call_id'), 'does not match the id of any tool call in an earlier assistant message');
+      throw invalid(
+        joinPath(p, 'tool_call_id'),
+        'does not match the id of any tool call in an earlier assistant message',
+      );
     }
     return message;
   });
@@ -38,7 +47,10 @@ function parseMessage(v: Json, path: string): ChatMessage {
   const rolePath = joinPath(path, 'role');
   if (obj['role'] === undefined) throw invalid(rolePath, 'required field is missing');
   if (obj['role'] === 'function') {
-    throw invalid(rolePath, 'the "function" role is deprecated; send function results as role "tool" with a tool_call_id');
+    throw invalid(
+      rolePath,
+      'the "function" role is deprecated; send function results as role "tool" with a tool_call_id',
+    );
   }
   const role = expectEnum(obj['role'], rolePath, ROLES);
   switch (role) {
@@ -148,7 +160,10 @@ interface PartRules {
   readonly what: string;
 }
 const TEXT_ONLY: PartRules = { allowed: ['text'], what: 'only text parts are allowed in this message' };
-const TEXT_AND_IMAGES: PartRules = { allowed: ['text', 'image_url'], what: 'allowed part types are "text" and "image_url"' };
+const TEXT_AND_IMAGES: PartRules = {
+  allowed: ['text', 'image_url'],
+  what: 'allowed part types are "text" and "image_url"',
+};
 
 const UNSUPPORTED_PART_TYPES = new Map([
   ['input_audio', `audio input is ${NOT_SUPPORTED}`],
@@ -163,7 +178,8 @@ function parseTextContent(v: Json, path: string): string | TextPart[] {
 
 function parseContent(v: Json, path: string, rules: PartRules): string | ContentPart[] {
   if (typeof v === 'string') return v;
-  if (!Array.isArray(v)) throw invalid(path, `expected a string or an array of content parts, got ${v === null ? 'null' : typeof v}`);
+  if (!Array.isArray(v))
+    throw invalid(path, `expected a string or an array of content parts, got ${v === null ? 'null' : typeof v}`);
   return expectArray(v, path, { minItems: 1 }).map((item, i) => parsePart(item, joinPath(path, i), rules));
 }
 
@@ -179,7 +195,8 @@ function parsePart(v: Json, path: string, rules: PartRules): ContentPart {
   if (type === undefined) throw invalid(typePath, 'required field is missing');
   const unsupported = typeof type === 'string' ? UNSUPPORTED_PART_TYPES.get(type) : undefined;
   if (unsupported !== undefined) throw invalid(typePath, unsupported);
-  if (typeof type !== 'string' || !(rules.allowed as readonly string[]).includes(type)) throw invalid(typePath, rules.what);
+  if (typeof type !== 'string' || !(rules.allowed as readonly string[]).includes(type))
+    throw invalid(typePath, rules.what);
   if (type === 'text') {
     checkFields(obj, path, TEXT_PART_FIELDS, PART_UNSUPPORTED);
     return { type: 'text', text: required(obj, 'text', path, (x, p) => expectString(x, p)) };
@@ -211,7 +228,8 @@ function parseImageUrl(v: Json, path: string): string {
     if (!BASE64_BODY.test(url.slice(header[0].length))) throw invalid(path, 'the data URL does not hold valid base64');
     return url;
   }
-  if (url.length > MAX_HTTP_IMAGE_URL_CHARS) throw invalid(path, `must be at most ${MAX_HTTP_IMAGE_URL_CHARS} characters`);
+  if (url.length > MAX_HTTP_IMAGE_URL_CHARS)
+    throw invalid(path, `must be at most ${MAX_HTTP_IMAGE_URL_CHARS} characters`);
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -7,12 +7,27 @@
  */
 import type { ChatRequest } from '../../providers/canonical.ts';
 import {
-  expectArray, expectBoolean, expectNumber, expectObject, expectString, expectStringMap, invalid, joinPath, type Json,
+  expectArray,
+  expectBoolean,
+  expectNumber,
+  expectObject,
+  expectString,
+  expectStringMap,
+  invalid,
+  type Json,
+  joinPath,
 } from '../validation.ts';
 import { parseMessages } from './chat-messages.ts';
 import { parseResponseFormat, parseToolChoice, parseTools } from './chat-tools.ts';
 import {
-  checkFields, compact, displayKey, expectInteger, NOT_SUPPORTED, nullable, required, type UnsupportedFields,
+  checkFields,
+  compact,
+  displayKey,
+  expectInteger,
+  NOT_SUPPORTED,
+  nullable,
+  required,
+  type UnsupportedFields,
 } from './fields.ts';
 
 const MAX_MODEL_CHARS = 256;
@@ -25,9 +40,28 @@ const MAX_METADATA_VALUE_CHARS = 512;
 const MAX_LOGIT_BIAS_ENTRIES = 1024;
 
 const CHAT_FIELDS = new Set([
-  'model', 'messages', 'stream', 'stream_options', 'tools', 'tool_choice', 'parallel_tool_calls', 'response_format',
-  'stop', 'temperature', 'top_p', 'max_tokens', 'max_completion_tokens', 'seed', 'user', 'n', 'presence_penalty',
-  'frequency_penalty', 'logit_bias', 'logprobs', 'top_logprobs', 'metadata',
+  'model',
+  'messages',
+  'stream',
+  'stream_options',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'response_format',
+  'stop',
+  'temperature',
+  'top_p',
+  'max_tokens',
+  'max_completion_tokens',
+  'seed',
+  'user',
+  'n',
+  'presence_penalty',
+  'frequency_penalty',
+  'logit_bias',
+  'logprobs',
+  'top_logprobs',
+  'metadata',
 ]);
 
 /** OpenAI request fields the canonical format cannot carry to every provider. */
@@ -118,9 +152,11 @@ function parseStreamOptions(v: Json, path: string, stream: boolean | undefined):
 
 function parseStop(v: Json, path: string): string | string[] {
   if (typeof v === 'string') return expectString(v, path, { minLength: 1 });
-  if (!Array.isArray(v)) throw invalid(path, `expected a string or an array of strings, got ${v === null ? 'null' : typeof v}`);
-  return expectArray(v, path, { maxItems: MAX_STOP_SEQUENCES })
-    .map((s, i) => expectString(s, joinPath(path, i), { minLength: 1 }));
+  if (!Array.isArray(v))
+    throw invalid(path, `expected a string or an array of strings, got ${v === null ? 'null' : typeof v}`);
+  return expectArray(v, path, { maxItems: MAX_STOP_SEQUENCES }).map((s, i) =>
+    expectString(s, joinPath(path, i), { minLength: 1 }),
+  );
 }
 
 function parseLogitBias(v: Json, path: string): Record<string, number> {
@@ -129,7 +165,8 @@ function parseLogitBias(v: Json, path: string): Record<string, number> {
   if (keys.length > MAX_LOGIT_BIAS_ENTRIES) throw invalid(path, `must have at most ${MAX_LOGIT_BIAS_ENTRIES} entries`);
   const out: Record<string, number> = {};
   for (const key of keys) {
-    if (!/^(0|[1-9][0-9]{0,9})$/.test(key)) throw invalid(joinPath(path, displayKey(key)), 'keys must be token ids (non-negative integers)');
+    if (!/^(0|[1-9][0-9]{0,9})$/.test(key))
+      throw invalid(joinPath(path, displayKey(key)), 'keys must be token ids (non-negative integers)');
     out[key] = expectNumber(obj[key], joinPath(path, key), { min: -100, max: 100 });
   }
   return out;

@@ -3,8 +3,16 @@
  */
 import type { JsonObject, ResponseFormat, ToolChoice, ToolDefinition } from '../../providers/canonical.ts';
 import {
-  expectArray, expectBoolean, expectEnum, expectObject, expectString, invalid, isPlainObject, joinPath, typeName,
+  expectArray,
+  expectBoolean,
+  expectEnum,
+  expectObject,
+  expectString,
+  invalid,
+  isPlainObject,
   type Json,
+  joinPath,
+  typeName,
 } from '../validation.ts';
 import { checkFields, compact, NOT_SUPPORTED, nullable, required } from './fields.ts';
 
@@ -21,7 +29,8 @@ export function parseTools(v: Json, path: string): ToolDefinition[] {
   return expectArray(v, path, { minItems: 1, maxItems: MAX_TOOLS }).map((item, i) => {
     const p = joinPath(path, i);
     const obj = expectObject(item, p);
-    if (obj['type'] === 'custom') throw invalid(joinPath(p, 'type'), `custom tools are ${NOT_SUPPORTED}; use "function"`);
+    if (obj['type'] === 'custom')
+      throw invalid(joinPath(p, 'type'), `custom tools are ${NOT_SUPPORTED}; use "function"`);
     checkFields(obj, p, TOOL_FIELDS);
     required(obj, 'type', p, (t, tp) => expectEnum(t, tp, ['function'] as const));
     const fn = required(obj, 'function', p, expectObject);
@@ -52,7 +61,8 @@ export function parseToolChoice(v: Json, path: string, toolNames: ReadonlySet<st
   if (typeof v === 'string') return expectEnum(v, path, ['none', 'auto', 'required'] as const);
   const obj = expectObject(v, path);
   const typePath = joinPath(path, 'type');
-  if (obj['type'] === 'allowed_tools') throw invalid(typePath, `"allowed_tools" is ${NOT_SUPPORTED}; narrow the tools list instead`);
+  if (obj['type'] === 'allowed_tools')
+    throw invalid(typePath, `"allowed_tools" is ${NOT_SUPPORTED}; narrow the tools list instead`);
   if (obj['type'] === 'custom') throw invalid(typePath, `custom tools are ${NOT_SUPPORTED}`);
   checkFields(obj, path, NAMED_CHOICE_FIELDS);
   required(obj, 'type', path, (t, tp) => expectEnum(t, tp, ['function'] as const));
@@ -70,7 +80,9 @@ const JSON_SCHEMA_FIELDS = new Set(['name', 'description', 'schema', 'strict']);
 
 export function parseResponseFormat(v: Json, path: string): ResponseFormat {
   const obj = expectObject(v, path);
-  const type = required(obj, 'type', path, (t, tp) => expectEnum(t, tp, ['text', 'json_object', 'json_schema'] as const));
+  const type = required(obj, 'type', path, (t, tp) =>
+    expectEnum(t, tp, ['text', 'json_object', 'json_schema'] as const),
+  );
   if (type !== 'json_schema') {
     checkFields(obj, path, FORMAT_FIELDS);
     return { type };

@@ -5,7 +5,16 @@
  * 2048 items.
  */
 import type { EmbeddingsRequest } from '../../providers/canonical.ts';
-import { expectArray, expectEnum, expectObject, expectString, invalid, joinPath, typeName, type Json } from '../validation.ts';
+import {
+  expectArray,
+  expectEnum,
+  expectObject,
+  expectString,
+  invalid,
+  type Json,
+  joinPath,
+  typeName,
+} from '../validation.ts';
 import { checkFields, compact, expectInteger, nullable, required } from './fields.ts';
 
 const MAX_INPUT_ITEMS = 2048;
@@ -34,7 +43,8 @@ export function parseEmbeddingsRequest(body: unknown): EmbeddingsRequest {
 
 function parseInput(v: Json, path: string): EmbeddingsRequest['input'] {
   if (typeof v === 'string') return expectString(v, path, { minLength: 1 });
-  if (!Array.isArray(v)) throw invalid(path, `expected a string, an array of strings or an array of token ids, got ${typeName(v)}`);
+  if (!Array.isArray(v))
+    throw invalid(path, `expected a string, an array of strings or an array of token ids, got ${typeName(v)}`);
   const items = expectArray(v, path, { minItems: 1, maxItems: MAX_INPUT_ITEMS });
   // The first item decides which of the three array forms this is; the rest must match it.
   const first = items[0];
@@ -49,7 +59,8 @@ function parseInput(v: Json, path: string): EmbeddingsRequest['input'] {
   if (Array.isArray(first)) {
     return items.map((tokens, i) => {
       const p = joinPath(path, i);
-      if (!Array.isArray(tokens)) throw invalid(p, `expected an array of token ids like the first item, got ${typeName(tokens)}`);
+      if (!Array.isArray(tokens))
+        throw invalid(p, `expected an array of token ids like the first item, got ${typeName(tokens)}`);
       return parseTokens(expectArray(tokens, p, { minItems: 1, maxItems: MAX_INPUT_ITEMS }), p);
     });
   }

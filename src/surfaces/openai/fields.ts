@@ -9,7 +9,7 @@
  * is an error naming its path, with a suggestion when it looks like a typo, and a field
  * OpenAI defines but the gateway cannot carry is an error saying so.
  */
-import { expectNumber, invalid, joinPath, type Json } from '../validation.ts';
+import { expectNumber, invalid, type Json, joinPath } from '../validation.ts';
 
 /** Fields OpenAI defines that the gateway refuses, each with the reason shown to the client. */
 export type UnsupportedFields = ReadonlyMap<string, string>;
@@ -21,7 +21,10 @@ export const NOT_SUPPORTED = 'not supported by this gateway';
  * its value is null, which OpenAI defines as "use the default" for those fields.
  */
 export function checkFields(
-  obj: Record<string, Json>, path: string, allowed: ReadonlySet<string>, unsupported: UnsupportedFields = new Map(),
+  obj: Record<string, Json>,
+  path: string,
+  allowed: ReadonlySet<string>,
+  unsupported: UnsupportedFields = new Map(),
 ): void {
   for (const key of Object.keys(obj)) {
     if (allowed.has(key)) continue;
@@ -31,7 +34,10 @@ export function checkFields(
       throw invalid(joinPath(path, key), reason);
     }
     const guess = closest(key, allowed);
-    throw invalid(joinPath(path, displayKey(key)), guess === undefined ? 'unknown field' : `unknown field (did you mean "${guess}"?)`);
+    throw invalid(
+      joinPath(path, displayKey(key)),
+      guess === undefined ? 'unknown field' : `unknown field (did you mean "${guess}"?)`,
+    );
   }
 }
 
@@ -43,7 +49,12 @@ export function required<T>(obj: Record<string, Json>, key: string, path: string
 }
 
 /** Reads an optional field for which OpenAI documents `null` as "not set". */
-export function nullable<T>(obj: Record<string, Json>, key: string, path: string, check: (v: Json, p: string) => T): T | undefined {
+export function nullable<T>(
+  obj: Record<string, Json>,
+  key: string,
+  path: string,
+  check: (v: Json, p: string) => T,
+): T | undefined {
   const v = obj[key];
   if (v === undefined || v === null) return undefined;
   return check(v, joinPath(path, key));
@@ -89,7 +100,10 @@ function editDistance(a: string, b: string): number {
   for (let i = 0; i <= a.length; i++) {
     const row: number[] = [i];
     for (let j = 1; j <= b.length; j++) {
-      if (i === 0) { row.push(j); continue; }
+      if (i === 0) {
+        row.push(j);
+        continue;
+      }
       const prev = rows[i - 1] as number[];
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       let d = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost);

@@ -2,10 +2,11 @@
  * What an OpenAI-surface client receives: the error object, the SSE framing of a chat stream,
  * and the model list. Shapes follow OpenAI's API reference, so the official SDKs parse them.
  */
-import type { ChatChunk, ChatResponse, ModelInfo, Usage } from '../../providers/canonical.ts';
-import { errorSpec, type OpenAiErrorType } from '../../errors/codes.ts';
+
 import type { ErrorCode } from '../../errors/codes.ts';
+import { errorSpec, type OpenAiErrorType } from '../../errors/codes.ts';
 import type { GatewayError } from '../../errors/gateway-error.ts';
+import type { ChatChunk, ChatResponse, ModelInfo, Usage } from '../../providers/canonical.ts';
 
 export interface OpenAiErrorBody {
   error: { message: string; type: OpenAiErrorType; param: string | null; code: ErrorCode };
@@ -48,9 +49,18 @@ export function streamErrorEvent(err: GatewayError): string {
  */
 export function openAiUsage(usage: Usage): Usage {
   const details = usage.prompt_tokens_details;
-  if (details === undefined || (details.cache_write_tokens === undefined && details.cache_write_1h_tokens === undefined)) return usage;
-  const out: Usage = { prompt_tokens: usage.prompt_tokens, completion_tokens: usage.completion_tokens, total_tokens: usage.total_tokens };
-  out.prompt_tokens_details = details.cached_tokens === undefined ? { cached_tokens: 0 } : { cached_tokens: details.cached_tokens };
+  if (
+    details === undefined ||
+    (details.cache_write_tokens === undefined && details.cache_write_1h_tokens === undefined)
+  )
+    return usage;
+  const out: Usage = {
+    prompt_tokens: usage.prompt_tokens,
+    completion_tokens: usage.completion_tokens,
+    total_tokens: usage.total_tokens,
+  };
+  out.prompt_tokens_details =
+    details.cached_tokens === undefined ? { cached_tokens: 0 } : { cached_tokens: details.cached_tokens };
   return out;
 }
 
@@ -65,7 +75,12 @@ export function openAiChatBody(body: ChatResponse): ChatResponse {
  * puts `usage: null` on every other chunk. Returns undefined for a chunk not to send.
  */
 export function prepareChunkForClient(chunk: ChatChunk, includeUsage: boolean): ChatChunk | undefined {
-  if (includeUsage) return chunk.usage === undefined ? { ...chunk, usage: null } : chunk.usage === null ? chunk : { ...chunk, usage: openAiUsage(chunk.usage) };
+  if (includeUsage)
+    return chunk.usage === undefined
+      ? { ...chunk, usage: null }
+      : chunk.usage === null
+        ? chunk
+        : { ...chunk, usage: openAiUsage(chunk.usage) };
   if (chunk.choices.length === 0) return undefined;
   if (!('usage' in chunk)) return chunk;
   const { usage: _dropped, ...rest } = chunk;

@@ -28,7 +28,10 @@ export function sdkClient(respond: (req: SentRequest) => Response): { client: Op
 }
 
 export function jsonResponse(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'x-request-id': 'req_test' } });
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json', 'x-request-id': 'req_test' },
+  });
 }
 
 export function sseResponse(text: string): Response {

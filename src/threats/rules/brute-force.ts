@@ -3,8 +3,8 @@
  * against one admin account, within a window. Reads `auth.failure` and `admin.login_failed`.
  */
 import type { WindowedThresholdRule } from '../../config/types.ts';
+import { type Detection, NO_DETECTIONS, type ObservedEvent, type ThreatRule } from '../types.ts';
 import { WindowCounts } from '../window-count.ts';
-import { NO_DETECTIONS, type Detection, type ObservedEvent, type ThreatRule } from '../types.ts';
 
 /** Every JWT caller shows this display prefix; it names no key, so it is never a subject. */
 export const JWT_PREFIX = 'jwt';
@@ -28,8 +28,12 @@ export function createBruteForceRule(cfg: WindowedThresholdRule, maxSubjects: nu
         if (n < cfg.threshold) continue;
         counts.reset(subject);
         out.push({
-          subject, tenantId: event.tenantId, keyPrefix: event.keyPrefix ?? null, sourceIp: event.sourceIp ?? null,
-          requestId: event.requestId ?? null, detail: { failures: n, window_s: cfg.windowS, last_event: event.type },
+          subject,
+          tenantId: event.tenantId,
+          keyPrefix: event.keyPrefix ?? null,
+          sourceIp: event.sourceIp ?? null,
+          requestId: event.requestId ?? null,
+          detail: { failures: n, window_s: cfg.windowS, last_event: event.type },
         });
       }
       return out;

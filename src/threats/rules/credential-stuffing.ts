@@ -7,7 +7,10 @@ import { BoundedMap } from '../bounded-map.ts';
 import { NO_DETECTIONS, type ObservedEvent, type ThreatRule } from '../types.ts';
 import { AUTH_FAILURE_EVENTS, JWT_PREFIX } from './brute-force.ts';
 
-interface Seen { start: number; identities: Set<string> }
+interface Seen {
+  start: number;
+  identities: Set<string>;
+}
 
 export function createCredentialStuffingRule(cfg: CredentialStuffingRule, maxSubjects: number): ThreatRule {
   const windowMs = cfg.windowS * 1000;
@@ -17,7 +20,12 @@ export function createCredentialStuffingRule(cfg: CredentialStuffingRule, maxSub
     suppressS: cfg.windowS,
     onEvent(event: ObservedEvent, now: number) {
       if (!AUTH_FAILURE_EVENTS.has(event.type) || !event.sourceIp) return NO_DETECTIONS;
-      const identity = event.keyPrefix && event.keyPrefix !== JWT_PREFIX ? `prefix:${event.keyPrefix}` : event.subject ? `account:${event.subject}` : undefined;
+      const identity =
+        event.keyPrefix && event.keyPrefix !== JWT_PREFIX
+          ? `prefix:${event.keyPrefix}`
+          : event.subject
+            ? `account:${event.subject}`
+            : undefined;
       if (identity === undefined) return NO_DETECTIONS;
       let seen = byIp.get(event.sourceIp);
       if (seen === undefined || now - seen.start >= windowMs || now < seen.start) {
@@ -29,10 +37,15 @@ export function createCredentialStuffingRule(cfg: CredentialStuffingRule, maxSub
       if (seen.identities.size < cfg.distinctKeys) return NO_DETECTIONS;
       const distinct = seen.identities.size;
       byIp.delete(event.sourceIp);
-      return [{
-        subject: `ip:${event.sourceIp}`, tenantId: event.tenantId, sourceIp: event.sourceIp, requestId: event.requestId ?? null,
-        detail: { distinct_identities: distinct, window_s: cfg.windowS },
-      }];
+      return [
+        {
+          subject: `ip:${event.sourceIp}`,
+          tenantId: event.tenantId,
+          sourceIp: event.sourceIp,
+          requestId: event.requestId ?? null,
+          detail: { distinct_identities: distinct, window_s: cfg.windowS },
+        },
+      ];
     },
   };
 }

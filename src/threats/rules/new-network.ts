@@ -43,10 +43,17 @@ export function createNewNetworkRule(cfg: NewNetworkRule, maxSubjects: number): 
       h.networks.set(net, obs.at); // Map order is insertion order: the first entry is the least recent.
       if (h.networks.size > cfg.maxNetworksPerKey) h.networks.delete(h.networks.keys().next().value!);
       if (!established) return NO_DETECTIONS;
-      return [{
-        subject: `key:${obs.keyId}`, tenantId: obs.tenantId, keyId: obs.keyId, keyPrefix: obs.keyPrefix, sourceIp: obs.ip,
-        requestId: obs.requestId, detail: { network: net, known_networks: h.networks.size - 1 },
-      }];
+      return [
+        {
+          subject: `key:${obs.keyId}`,
+          tenantId: obs.tenantId,
+          keyId: obs.keyId,
+          keyPrefix: obs.keyPrefix,
+          sourceIp: obs.ip,
+          requestId: obs.requestId,
+          detail: { network: net, known_networks: h.networks.size - 1 },
+        },
+      ];
     },
   };
 }

@@ -4,8 +4,8 @@
  * use) — a caller fuzzing the gateway or trying to get around a guardrail.
  */
 import type { WindowedThresholdRule } from '../../config/types.ts';
-import { WindowCounts } from '../window-count.ts';
 import { NO_DETECTIONS, type RefusalObservation, type ThreatRule } from '../types.ts';
+import { WindowCounts } from '../window-count.ts';
 
 /** Refusals that say something about the caller's intent (not rate limits or upstream trouble). */
 export function isAbuseSignal(code: string): boolean {
@@ -23,10 +23,17 @@ export function createRepeatedRefusalsRule(cfg: WindowedThresholdRule, maxSubjec
       const n = counts.add(subject, obs.at);
       if (n < cfg.threshold) return NO_DETECTIONS;
       counts.reset(subject);
-      return [{
-        subject, tenantId: obs.tenantId, keyId: obs.keyId, keyPrefix: obs.keyPrefix, sourceIp: obs.ip, requestId: obs.requestId,
-        detail: { refusals: n, window_s: cfg.windowS, last_code: obs.code },
-      }];
+      return [
+        {
+          subject,
+          tenantId: obs.tenantId,
+          keyId: obs.keyId,
+          keyPrefix: obs.keyPrefix,
+          sourceIp: obs.ip,
+          requestId: obs.requestId,
+          detail: { refusals: n, window_s: cfg.windowS, last_code: obs.code },
+        },
+      ];
     },
   };
 }

@@ -5,8 +5,8 @@
  */
 import type { WindowedThresholdRule } from '../../config/types.ts';
 import { BoundedMap } from '../bounded-map.ts';
-import { WindowCounts } from '../window-count.ts';
 import { NO_DETECTIONS, type ObservedEvent, type ThreatRule } from '../types.ts';
+import { WindowCounts } from '../window-count.ts';
 
 export function createRevokedKeyRule(cfg: WindowedThresholdRule, maxSubjects: number): ThreatRule {
   const counts = new WindowCounts(cfg.windowS, maxSubjects);
@@ -15,7 +15,8 @@ export function createRevokedKeyRule(cfg: WindowedThresholdRule, maxSubjects: nu
     name: 'revoked_key',
     suppressS: cfg.windowS,
     onEvent(event: ObservedEvent, now: number) {
-      const revoked = event.type === 'key.revoked_used' || (event.type === 'auth.failure' && event.detail?.reason === 'revoked');
+      const revoked =
+        event.type === 'key.revoked_used' || (event.type === 'auth.failure' && event.detail?.reason === 'revoked');
       if (!revoked) return NO_DETECTIONS;
       const subject = event.keyId ? `key:${event.keyId}` : event.keyPrefix ? `prefix:${event.keyPrefix}` : undefined;
       if (subject === undefined) return NO_DETECTIONS;
@@ -26,10 +27,17 @@ export function createRevokedKeyRule(cfg: WindowedThresholdRule, maxSubjects: nu
       const n = counts.add(subject, now);
       if (n < cfg.threshold) return NO_DETECTIONS;
       counts.reset(subject);
-      return [{
-        subject, tenantId: event.tenantId, keyId: event.keyId ?? null, keyPrefix: event.keyPrefix ?? null,
-        sourceIp: event.sourceIp ?? null, requestId: event.requestId ?? null, detail: { uses: n, window_s: cfg.windowS },
-      }];
+      return [
+        {
+          subject,
+          tenantId: event.tenantId,
+          keyId: event.keyId ?? null,
+          keyPrefix: event.keyPrefix ?? null,
+          sourceIp: event.sourceIp ?? null,
+          requestId: event.requestId ?? null,
+          detail: { uses: n, window_s: cfg.windowS },
+        },
+      ];
     },
   };
 }

@@ -7,7 +7,13 @@ import type { UsageSpikeRule } from '../../config/types.ts';
 import { BoundedMap } from '../bounded-map.ts';
 import { NO_DETECTIONS, type RequestObservation, type ThreatRule } from '../types.ts';
 
-interface Usage { windowStart: number; count: number; baseline: number; windows: number; fired: boolean }
+interface Usage {
+  windowStart: number;
+  count: number;
+  baseline: number;
+  windows: number;
+  fired: boolean;
+}
 
 export function createUsageSpikeRule(cfg: UsageSpikeRule, maxSubjects: number): ThreatRule {
   const windowMs = cfg.windowS * 1000;
@@ -33,13 +39,25 @@ export function createUsageSpikeRule(cfg: UsageSpikeRule, maxSubjects: number): 
         u.fired = false;
       }
       u.count += 1;
-      if (u.fired || u.windows < cfg.warmupWindows || u.count < cfg.minRequests || u.count < cfg.factor * u.baseline) return NO_DETECTIONS;
+      if (u.fired || u.windows < cfg.warmupWindows || u.count < cfg.minRequests || u.count < cfg.factor * u.baseline)
+        return NO_DETECTIONS;
       u.fired = true;
-      return [{
-        subject: `key:${obs.keyId}`, tenantId: obs.tenantId, keyId: obs.keyId, keyPrefix: obs.keyPrefix, sourceIp: obs.ip,
-        requestId: obs.requestId,
-        detail: { requests: u.count, window_s: cfg.windowS, baseline: Math.round(u.baseline * 100) / 100, factor: cfg.factor },
-      }];
+      return [
+        {
+          subject: `key:${obs.keyId}`,
+          tenantId: obs.tenantId,
+          keyId: obs.keyId,
+          keyPrefix: obs.keyPrefix,
+          sourceIp: obs.ip,
+          requestId: obs.requestId,
+          detail: {
+            requests: u.count,
+            window_s: cfg.windowS,
+            baseline: Math.round(u.baseline * 100) / 100,
+            factor: cfg.factor,
+          },
+        },
+      ];
     },
   };
 }

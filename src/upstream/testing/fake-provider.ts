@@ -8,7 +8,11 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { ModelRouteConfig, ProviderConfig, TargetConfig } from '../../config/types.ts';
 import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingsResponse } from '../../providers/canonical.ts';
 import {
-  parseRetryAfter, UpstreamProtocolError, type ProviderAdapter, type StreamTranslator, type UpstreamErrorInfo,
+  type ProviderAdapter,
+  parseRetryAfter,
+  type StreamTranslator,
+  type UpstreamErrorInfo,
+  UpstreamProtocolError,
 } from '../../providers/contract.ts';
 
 export interface RecordedRequest {
@@ -35,7 +39,11 @@ export interface FakeProvider {
 export async function startFakeProvider(handle: Handler = okChat()): Promise<FakeProvider> {
   const sockets = new Set<Socket>();
   const fake: FakeProvider = {
-    url: '', port: 0, requests: [], connections: 0, handle,
+    url: '',
+    port: 0,
+    requests: [],
+    connections: 0,
+    handle,
     openSockets: () => sockets.size,
     close: async () => {
       for (const s of sockets) s.destroy();
@@ -63,8 +71,13 @@ export async function startFakeProvider(handle: Handler = okChat()): Promise<Fak
 
 export function chatBody(content: string, model = 'upstream-model'): ChatResponse {
   return {
-    id: 'chatcmpl-1', object: 'chat.completion', created: 1, model,
-    choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: 'stop', logprobs: null }],
+    id: 'chatcmpl-1',
+    object: 'chat.completion',
+    created: 1,
+    model,
+    choices: [
+      { index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: 'stop', logprobs: null },
+    ],
     usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
   };
 }
@@ -80,7 +93,10 @@ export function json(res: ServerResponse, status: number, body: unknown, headers
 
 export function sseChunk(content: string, finish: ChatChunk['choices'][number]['finish_reason'] = null): string {
   const chunk: ChatChunk = {
-    id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: 'upstream-model',
+    id: 'chatcmpl-1',
+    object: 'chat.completion.chunk',
+    created: 1,
+    model: 'upstream-model',
     choices: [{ index: 0, delta: { content }, finish_reason: finish }],
   };
   return `data: ${JSON.stringify(chunk)}\n\n`;
@@ -90,12 +106,27 @@ export function sseChunk(content: string, finish: ChatChunk['choices'][number]['
 export const fakeAdapter: ProviderAdapter = {
   kind: 'openai-compatible',
   capabilities: {
-    streaming: true, tools: true, parallelToolCalls: true, jsonObject: true, jsonSchema: true, images: true,
-    multipleChoices: true, seed: true, logprobs: true, logitBias: true, penalties: true, embeddings: true,
+    streaming: true,
+    tools: true,
+    parallelToolCalls: true,
+    jsonObject: true,
+    jsonSchema: true,
+    images: true,
+    multipleChoices: true,
+    seed: true,
+    logprobs: true,
+    logitBias: true,
+    penalties: true,
+    embeddings: true,
   },
-  authHeaders: (credential): Record<string, string> => (credential === undefined ? {} : { authorization: `Bearer ${credential}` }),
+  authHeaders: (credential): Record<string, string> =>
+    credential === undefined ? {} : { authorization: `Bearer ${credential}` },
   chatRequest: (req: ChatRequest, ctx) => ({
-    method: 'POST', path: '/chat/completions', headers: {}, body: { ...req, model: ctx.upstreamModel }, stream: req.stream === true,
+    method: 'POST',
+    path: '/chat/completions',
+    headers: {},
+    body: { ...req, model: ctx.upstreamModel },
+    stream: req.stream === true,
   }),
   chatResponse(body, ctx) {
     const b = body as Partial<ChatResponse> | null;
@@ -125,12 +156,23 @@ export const fakeAdapter: ProviderAdapter = {
       },
     };
   },
-  embeddingsRequest: (req, ctx) => ({ method: 'POST', path: '/embeddings', headers: {}, body: { ...req, model: ctx.upstreamModel }, stream: false }),
+  embeddingsRequest: (req, ctx) => ({
+    method: 'POST',
+    path: '/embeddings',
+    headers: {},
+    body: { ...req, model: ctx.upstreamModel },
+    stream: false,
+  }),
   embeddingsResponse: (body) => body as EmbeddingsResponse,
   classifyError(status, headers, body): UpstreamErrorInfo {
     const err = (body as { error?: { message?: string; code?: string } } | undefined)?.error;
-    const base = { status, providerCode: err?.code, providerMessage: err?.message ?? (typeof body === 'string' ? body : undefined) };
-    if (status === 429) return { ...base, kind: 'rate_limited', retryable: true, retryAfterS: parseRetryAfter(headers['retry-after']) };
+    const base = {
+      status,
+      providerCode: err?.code,
+      providerMessage: err?.message ?? (typeof body === 'string' ? body : undefined),
+    };
+    if (status === 429)
+      return { ...base, kind: 'rate_limited', retryable: true, retryAfterS: parseRetryAfter(headers['retry-after']) };
     if (status === 503) return { ...base, kind: 'overloaded', retryable: true };
     if (status >= 500) return { ...base, kind: 'server_error', retryable: true };
     if (status === 401 || status === 403) return { ...base, kind: 'auth', retryable: false };
@@ -142,8 +184,15 @@ export const fakeAdapter: ProviderAdapter = {
 
 export function providerConfig(id: string, url: string, extra: Partial<ProviderConfig> = {}): ProviderConfig {
   return {
-    id, kind: 'openai-compatible', baseUrl: url, apiKey: `sk-test-${id}`, headers: {},
-    allowPrivateNetwork: true, maxConnections: 4, connectTimeoutMs: 1000, ...extra,
+    id,
+    kind: 'openai-compatible',
+    baseUrl: url,
+    apiKey: `sk-test-${id}`,
+    headers: {},
+    allowPrivateNetwork: true,
+    maxConnections: 4,
+    connectTimeoutMs: 1000,
+    ...extra,
   };
 }
 
@@ -153,10 +202,16 @@ export function target(provider: string, model = 'upstream-model', weight = 1, p
 
 export function route(targets: TargetConfig[], extra: Partial<ModelRouteConfig> = {}): ModelRouteConfig {
   return {
-    name: 'public-model', type: 'chat', targets, timeoutMs: 10_000, attemptTimeoutMs: 5_000,
+    name: 'public-model',
+    type: 'chat',
+    targets,
+    timeoutMs: 10_000,
+    attemptTimeoutMs: 5_000,
     retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 2_000, maxRetryAfterMs: 10_000 },
     circuitBreaker: { failureThreshold: 100, openMs: 30_000 },
-    unsupportedParams: 'reject', ownedBy: 'test', ...extra,
+    unsupportedParams: 'reject',
+    ownedBy: 'test',
+    ...extra,
   };
 }
 
@@ -165,5 +220,10 @@ export const chatRequest: ChatRequest = { model: 'public-model', messages: [{ ro
 /** A sleep that records each wait and returns at once. */
 export function recordingSleep(): { sleep: (ms: number, signal: AbortSignal) => Promise<void>; waits: number[] } {
   const waits: number[] = [];
-  return { waits, sleep: async (ms) => { waits.push(ms); } };
+  return {
+    waits,
+    sleep: async (ms) => {
+      waits.push(ms);
+    },
+  };
 }
