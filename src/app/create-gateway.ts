@@ -44,6 +44,9 @@ import { createPayloadLogStage } from '../stages/payload-log/index.ts';
 import { createRouteStage } from '../stages/route/index.ts';
 import { createTenantStatusStage } from '../stages/tenant-status/index.ts';
 import { createValidateStage } from '../stages/validate/index.ts';
+import { createGuardStage } from '../stages/guard/index.ts';
+import { compilePolicies } from '../guard/policy.ts';
+import { createJudgeTransport } from '../guard/judge/transport.ts';
 import { openStore } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
 import { openThreatDetection, type ThreatDetection } from '../threats/open.ts';
@@ -186,6 +189,13 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     const keys = keyVerification;
     // Tenant suspension: one short-lived status cache for the request path and the admin API.
     const tenantStatus = createTenantStatusGate({ store });
+    // Guardrails: every detector is built here, once; judges reach their model route through upstream.
+    const guardPolicies = compilePolicies(config.guardrails, {
+      providerKeys: [...config.providers.values()].flatMap((p) =>
+        p.apiKey === undefined || p.apiKey === '' ? [] : [p.apiKey],
+      ),
+      judgeTransport: createJudgeTransport(config.models, up0, log),
+    });
     const pipeline = createPipeline([
       createAuditStage({ audit: auditLog }),
       createMeterStage({ store, priceFor, onMetered: observers?.metered }),
@@ -204,6 +214,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       ...(threatDetection.stage === undefined ? [] : [threatDetection.stage]),
       createValidateStage({ maxJsonDepth: config.server.maxJsonDepth, payload: config.payload }),
       createAuthorizeStage(),
+      ...(guardPolicies.length === 0 ? [] : [createGuardStage({ policies: guardPolicies, events: securityEvents })]),
       ...(limits === undefined
         ? []
         : [createLimitStage({ config: config.limits, backend: limits, models: config.models })]),

@@ -32,6 +32,7 @@ export function checkConfigFile(path: string, env: NodeJS.ProcessEnv = process.e
       `  payloads:  ${cfg.payloadLog?.enabled ? `logged encrypted, kept ${cfg.payloadLog.retentionDays} days, ${cfg.payloadLog.redact.length} extra redaction rule(s)` : 'not logged'}`,
       `  oauth:     ${cfg.oauthServer === undefined ? 'off' : `authorization server ${cfg.oauthServer.issuer} (${cfg.oauthServer.signingAlgorithm}, tokens ${cfg.oauthServer.tokenTtlS} s)`}`,
       `  threats:   ${describeThreats(cfg.threatDetection)}`,
+      `  guardrails: ${!cfg.guardrails.enabled ? 'off' : `${cfg.guardrails.policies.length} polic${cfg.guardrails.policies.length === 1 ? 'y' : 'ies'}${list(cfg.guardrails.policies.map((p) => `${p.name}: ${p.detectors.map((d) => `${d.detector}/${d.action}`).join(' ')}`))}`}`,
       `  alerts:    ${cfg.alerts.webhooks.length} webhook(s)${list(cfg.alerts.webhooks.map((w) => `${w.id} → ${new URL(w.url).host}`))}`,
     ].join('\n');
     const warnings =
@@ -65,6 +66,7 @@ function describeThreats(t: ThreatDetectionConfig): string {
     usageSpike: 'usage_spike',
     repeatedRefusals: 'repeated_refusals',
     revokedKey: 'revoked_key',
+    guardViolations: 'guard_violations',
   };
   const on = Object.entries(t.rules).filter(([, r]) => r.enabled);
   const acting = on.filter(([, r]) => r.action !== 'alert').map(([k, r]) => `${names[k]}: ${r.action}`);

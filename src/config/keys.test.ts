@@ -127,6 +127,17 @@ threat_detection:
     usage_spike: { action: throttle, severity: critical, duration_s: 900, throttle_requests_per_minute: 6, window_s: 60, factor: 5, min_requests: 60, baseline_windows: 10, warmup_windows: 10 }
     repeated_refusals: { action: throttle, severity: critical, duration_s: 900, throttle_requests_per_minute: 6, threshold: 20, window_s: 300 }
     revoked_key: { action: throttle, severity: critical, duration_s: 900, throttle_requests_per_minute: 6, threshold: 1, window_s: 3600 }
+    guard_violations: { action: throttle, severity: critical, duration_s: 900, throttle_requests_per_minute: 6, threshold: 10, window_s: 300 }
+guardrails:
+  enabled: true
+  policies:
+    - name: p1
+      match: { models: ["*"], tenants: [acme], teams: [t], keys: [key_1] }
+      detectors:
+        - { detector: injection, on: [input], action: block, on_error: block, threshold: 0.5 }
+        - { detector: pii, action: redact, types: [EMAIL] }
+        - { detector: secrets, action: block, provider_keys: true }
+        - { detector: deny_list, name: words, patterns: ["foo[0-9]+"], keywords: [bar], case_sensitive: false, action: flag }
 alerts:
   webhooks:
     - { id: soc, url: https://hooks.example.com/p, secret: "\${SECRET}", min_severity: warning, events: ["threat.*"], allow_private_network: false }
@@ -176,6 +187,11 @@ limits:
 budgets:
   rules:
     - { name: b1, scope: team, period: day, amount_usd: 5 }
+guardrails:
+  policies:
+    - name: judged
+      detectors:
+        - { detector: judge, model: m, format: llama_guard, timeout_ms: 2000, categories: [S1], action: block, on: [output], on_error: allow }
 `;
 const FULL = [FULL_A, FULL_B];
 

@@ -25,6 +25,7 @@ import { readPricing } from './read-pricing.ts';
 import { readProviders } from './read-providers.ts';
 import { readRedisSection } from './read-redis.ts';
 import { readStore } from './read-store.ts';
+import { readGuardrails } from '../guard/config.ts';
 import { tenantKeysStoreProblem } from './read-tenant-keys.ts';
 import { readThreatDetection } from './read-threats.ts';
 import { readTracing } from './read-tracing.ts';
@@ -123,6 +124,10 @@ export function parseConfig(
   const pricing = readPricing(r, f('pricing'), providers);
   const budgets = readBudgets(r, f('budgets'), redis);
   const admin = readAdmin(r, f('admin'), server);
+  const providerKeys = [...providers.values()]
+    .map((p) => p.apiKey)
+    .filter((k): k is string => k !== undefined && k.length > 0);
+  const guardrails = readGuardrails(r, f('guardrails'), models, providerKeys);
   if (r.problems.length > 0) throw new ConfigError(source, r.settledProblems());
   return deepFreeze({
     source,
@@ -146,6 +151,7 @@ export function parseConfig(
     alerts,
     pricing,
     budgets,
+    guardrails,
   });
 }
 

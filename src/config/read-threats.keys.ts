@@ -70,6 +70,11 @@ export const THREAT_RULES_SPEC = section({
     'requests of one key refused by validation or a guardrail',
   ),
   revoked_key: rule('critical', { threshold: threshold(1), window_s: windowS(3600) }, 'uses of a revoked key'),
+  guard_violations: rule(
+    'warning',
+    { threshold: threshold(10), window_s: windowS(300) },
+    'requests of one key on which a guardrail acted (blocked, redacted or flagged; `guard.violation` events, a request counts once)',
+  ),
 });
 
 export const THREATS_SPEC = configSection(

@@ -42,6 +42,7 @@ export const THREAT_DEFAULTS: ThreatDetectionConfig = Object.freeze({
     usageSpike: { ...base('warning'), windowS: 60, factor: 5, minRequests: 60, baselineWindows: 10, warmupWindows: 10 },
     repeatedRefusals: { ...base('warning'), threshold: 20, windowS: 300 },
     revokedKey: { ...base('critical'), threshold: 1, windowS: 3600 },
+    guardViolations: { ...base('warning'), threshold: 10, windowS: 300 },
   }),
 });
 
@@ -84,6 +85,7 @@ export function readThreatDetection(r: ConfigReader, at: Located): ThreatDetecti
       })),
       repeatedRefusals: windowed(r, rule('repeated_refusals'), 'repeated_refusals', dr.repeatedRefusals),
       revokedKey: windowed(r, rule('revoked_key'), 'revoked_key', dr.revokedKey),
+      guardViolations: windowed(r, rule('guard_violations'), 'guard_violations', dr.guardViolations),
     },
   };
 }

@@ -8,6 +8,7 @@ import type { AlertsConfig, MetricsConfig, ThreatDetectionConfig, TracingConfig 
 import type { ModelRouteConfig, ProviderConfig } from './types/routing.ts';
 import type { PayloadConfig, ServerConfig } from './types/server.ts';
 import type { AuditConfig, LoggingConfig, PayloadLogConfig, SecurityConfig, StoreConfig } from './types/state.ts';
+import type { GuardrailsConfig } from '../guard/config.ts';
 import type { BudgetsConfig, LimitsConfig, PricingConfig, RedisLimitsConfig } from './types/traffic.ts';
 
 export type * from './types/identity.ts';
@@ -48,4 +49,6 @@ export interface GatewayConfig {
   readonly pricing: PricingConfig;
   /** Spending budgets (`budgets`, src/stages/budget/). */
   readonly budgets: BudgetsConfig;
+  /** Guardrail policies (`guardrails`, src/guard/config.ts): detectors and actions per route, team, key or tenant. */
+  readonly guardrails: GuardrailsConfig;
 }

@@ -112,6 +112,11 @@ export interface Outcome {
    * request record shows exactly what the budget was charged; otherwise the meter computes it.
    */
   metered?: MeteredUsage;
+  /**
+   * Guardrail detectors that fired on this request, as `detector:action` (`pii:redact`,
+   * `injection:block`, `judge:error`), set by the guard stage; the request record stores them.
+   */
+  guard?: string[];
 }
 
 export interface RequestContext {

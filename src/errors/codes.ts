@@ -352,6 +352,49 @@ export const ERROR_CODES = {
     message: 'The gateway cannot write its audit log; the request was refused.',
     doc: 'The audit record of the decision could not be committed (disk full, file locked or unwritable); Portcullis refuses what it cannot record. An operator must fix the audit log (`audit.path`).',
   },
+  // --- guardrails (src/stages/guard/, src/guard/) -------------------------------------------
+  'guard.prompt_injection': {
+    status: 400,
+    openaiType: 'invalid_request_error',
+    anthropicType: 'invalid_request_error',
+    message: 'The {where} was blocked by the {detector} guardrail (found: {types}).',
+    doc: 'A `guardrails` policy with `action: block` found a prompt-injection or jailbreak attempt (instruction override, role-play jailbreak, system-prompt extraction, an injection hidden in a document or tool result). The message names the detector and finding types, never the text. On a stream the answer ends with this error event and the offending text is never sent.',
+  },
+  'guard.pii': {
+    status: 400,
+    openaiType: 'invalid_request_error',
+    anthropicType: 'invalid_request_error',
+    message: 'The {where} was blocked by the {detector} guardrail (found: {types}).',
+    doc: 'A `guardrails` policy with `action: block` found personal data (email, phone, card, IBAN, national id, IP address) in the request or the answer. Remove it, or ask for `action: redact`.',
+  },
+  'guard.secret': {
+    status: 400,
+    openaiType: 'invalid_request_error',
+    anthropicType: 'invalid_request_error',
+    message: 'The {where} was blocked by the {detector} guardrail (found: {types}).',
+    doc: 'A `guardrails` policy with `action: block` found a credential (provider or cloud key, private key block, JWT, a Portcullis key) in the request or the answer. Rotate the credential if it was real.',
+  },
+  'guard.deny_list': {
+    status: 400,
+    openaiType: 'invalid_request_error',
+    anthropicType: 'invalid_request_error',
+    message: 'The {where} was blocked by the {detector} guardrail (found: {types}).',
+    doc: "A term or pattern from a policy's deny list (`detector: deny_list`) appeared in the request or the answer.",
+  },
+  'guard.unsafe_content': {
+    status: 400,
+    openaiType: 'invalid_request_error',
+    anthropicType: 'invalid_request_error',
+    message: 'The {where} was blocked by the {detector} guardrail (found: {types}).',
+    doc: "The policy's judge model (Llama Guard or a moderation endpoint) rated the request or the answer unsafe in a category the policy counts.",
+  },
+  'guard.unavailable': {
+    status: 503,
+    openaiType: 'server_error',
+    anthropicType: 'api_error',
+    message: 'A guardrail ({detector}) could not check this request; it was refused.',
+    doc: 'A detector failed or its judge did not answer within `timeout_ms`; guardrails fail closed. The failure is logged, counted and raised as a `guard.unavailable` security event. An operator can set `on_error: allow` on that detector to let traffic through unchecked instead.',
+  },
   // --- threat detection (src/threats/) ----------------------------------------------------
   'limit.adaptive_throttle': {
     status: 429,

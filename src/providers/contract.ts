@@ -133,6 +133,12 @@ export interface ProviderAdapter {
   embeddingsResponse?(body: unknown, ctx: AdapterCallContext, req: EmbeddingsRequest): EmbeddingsResponse;
 
   /**
+   * OpenAI family only: a moderation request (`POST /moderations`), which a guardrail judge
+   * uses. Its answer is handed back as parsed JSON; the judge reads the verdict.
+   */
+  moderationsRequest?(input: readonly string[], ctx: AdapterCallContext): UpstreamHttpRequest;
+
+  /**
    * Classify a non-2xx answer. `headers` are lower-cased; `body` is the parsed JSON body
    * (or the raw text when it was not JSON, or undefined when empty).
    */

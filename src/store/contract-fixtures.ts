@@ -30,6 +30,7 @@ export function sampleRequestRecord(overrides: Partial<RequestRecord> = {}): Req
     costMicros: 14,
     priceVersion: 'builtin-2026-11-01',
     usageEstimated: false,
+    guardDetectors: null,
     ...overrides,
   };
 }

@@ -94,6 +94,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
           totalTokens: 2 ** 40,
           surface: 'anthropic',
           operation: 'embeddings',
+          guardDetectors: 'deny_list:competitors:flag,injection:block,pii:redact',
         });
         const sparse = rec({
           time: at(-1),
@@ -111,6 +112,20 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         await store.insertRequestRecord(full);
         await store.insertRequestRecord(sparse);
         assert.deepEqual(await store.listRequestRecords({ limit: 10 }), [full, sparse]);
+      });
+
+      it('stores which guard detectors fired, and refuses anything that is not a detector:action list', async () => {
+        await assert.rejects(
+          store.insertRequestRecord(rec({ guardDetectors: 'pii:redact,bob@example.com' })),
+          TypeError,
+        );
+        await assert.rejects(store.insertRequestRecord(rec({ guardDetectors: 'pii:shout' })), TypeError);
+        const r = rec({ guardDetectors: 'judge:error' });
+        await store.insertRequestRecord(r);
+        assert.equal(
+          (await store.listRequestRecords({ limit: 5 })).find((x) => x.id === r.id)?.guardDetectors,
+          'judge:error',
+        );
       });
 
       it('lists newest first and honours the limit', async () => {

@@ -30,6 +30,7 @@ export const REQUEST_COLUMNS = [
   'price_version',
   'usage_estimated',
   'cache_write_tokens',
+  'guard_detectors',
 ] as const;
 
 export const API_KEY_COLUMNS = [
@@ -58,6 +59,17 @@ export function timeMs(iso: string, what: string): number {
   const ms = typeof iso === 'string' ? Date.parse(iso) : Number.NaN;
   if (!Number.isFinite(ms)) throw new TypeError(`${what} must be an ISO-8601 time`);
   return ms;
+}
+
+const GUARD_LIST =
+  /^[a-z_]+(:[a-z0-9_-]+)?:(block|redact|flag|error)(,[a-z_]+(:[a-z0-9_-]+)?:(block|redact|flag|error))*$/;
+
+/** Guard detectors that fired, `pii:redact,deny_list:competitors:block`: names and actions only, never text. */
+export function guardParam(v: string | null | undefined): string | null {
+  if (v === undefined || v === null || v === '') return null;
+  if (v.length > 1024 || !GUARD_LIST.test(v))
+    throw new TypeError('RequestRecord.guardDetectors must be a comma-separated detector:action list');
+  return v;
 }
 
 /** Money must be whole micro-dollars: a float here would be a bug upstream, not a value to round. */

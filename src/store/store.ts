@@ -43,6 +43,11 @@ export interface RequestRecord {
   readonly priceVersion: string | null;
   /** True when the provider reported no usage and the gateway counted the tokens itself. */
   readonly usageEstimated: boolean;
+  /**
+   * Guardrail detectors that fired, comma-separated `detector:action` (`pii:redact,injection:block`,
+   * `judge:error` for a failed judge); null when none did. Types and text are never stored here.
+   */
+  readonly guardDetectors?: string | null;
 }
 
 export interface RequestRecordQuery {

@@ -14,7 +14,8 @@ export type RuleName =
   | 'new_network'
   | 'usage_spike'
   | 'repeated_refusals'
-  | 'revoked_key';
+  | 'revoked_key'
+  | 'guard_violations';
 
 /** An authenticated request as it arrives (after identify). */
 export interface RequestObservation {

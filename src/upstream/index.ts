@@ -18,7 +18,13 @@ import type { ProviderAdapter, ProviderKind } from '../providers/contract.ts';
 import { assertProviderAddressPolicy } from './address-guard.ts';
 import { type AttemptReport, type LoopDeps, runAttempts } from './attempt-loop.ts';
 import { type BreakerState, createBreakerRegistry } from './circuit-breaker.ts';
-import { chatAttempt, chatStreamAttempt, embeddingsAttempt, type OperationCall } from './operations.ts';
+import {
+  chatAttempt,
+  chatStreamAttempt,
+  embeddingsAttempt,
+  moderationsAttempt,
+  type OperationCall,
+} from './operations.ts';
 import { createProviderPools } from './pools.ts';
 import { providerTextScrubber } from './provider-secrets.ts';
 import { canonicalChunkStream } from './sse-stream.ts';
@@ -64,6 +70,11 @@ export interface Upstream {
     call: UpstreamCall,
     req: EmbeddingsRequest,
   ): Promise<{ body: EmbeddingsResponse; target: TargetConfig; attempts: number }>;
+  /** OpenAI-family targets only: the moderation endpoint's parsed answer (a guardrail judge's verdict). */
+  moderations(
+    call: UpstreamCall,
+    input: readonly string[],
+  ): Promise<{ body: unknown; target: TargetConfig; attempts: number }>;
   breakerStates(): Array<{ provider: string; model: string; state: BreakerState }>;
   /** Closes the connection pools (waits for requests still in flight). */
   close(): Promise<void>;
@@ -113,6 +124,11 @@ export function createUpstream(opts: UpstreamOptions): Upstream {
     },
     async embeddings(call, req) {
       const r = await runAttempts(deps, call, embeddingsAttempt(operationCall(call), req));
+      r.scope.dispose();
+      return { body: r.value, target: r.target, attempts: r.attempts };
+    },
+    async moderations(call, input) {
+      const r = await runAttempts(deps, call, moderationsAttempt(operationCall(call), input));
       r.scope.dispose();
       return { body: r.value, target: r.target, attempts: r.attempts };
     },

@@ -146,8 +146,20 @@ export function embeddingsAttempt(
     });
 }
 
-function unsupported(call: OperationCall) {
-  return gatewayError('model.operation_unsupported', { params: { model: call.publicModel, operation: 'embeddings' } });
+/** A moderation call (guardrail judge): the provider's JSON answer as it came. */
+export function moderationsAttempt(
+  call: OperationCall,
+  input: readonly string[],
+): (a: AttemptInput) => Promise<AttemptOutcome<unknown>> {
+  const prepare = preparedCache(call, (a, ctx) => {
+    if (a.adapter.moderationsRequest === undefined) throw unsupported(call, 'moderations');
+    return a.adapter.moderationsRequest(input, ctx);
+  });
+  return (a) => jsonAttempt(call, a, prepare(a), (body) => body);
+}
+
+function unsupported(call: OperationCall, operation = 'embeddings') {
+  return gatewayError('model.operation_unsupported', { params: { model: call.publicModel, operation } });
 }
 
 /** Adapter bugs on stream events surface as protocol errors, like malformed events do. */

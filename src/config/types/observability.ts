@@ -84,6 +84,8 @@ export interface ThreatDetectionConfig {
     readonly usageSpike: UsageSpikeRule;
     readonly repeatedRefusals: WindowedThresholdRule;
     readonly revokedKey: WindowedThresholdRule;
+    /** `guard.violation` events (any guardrail action) per key. */
+    readonly guardViolations: WindowedThresholdRule;
   };
 }
 

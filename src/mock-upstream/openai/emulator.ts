@@ -27,6 +27,8 @@ import {
 } from './errors.ts';
 import { chatConversation } from './messages.ts';
 import { validateOpenAiChat } from './validate-chat.ts';
+import { isLlamaGuardModel, llamaGuardAnswer, moderationAnswer, ratedText } from '../core/judge.ts';
+import { countTokens } from '../core/tokenizer.ts';
 
 const OPENAI_MODELS = ['gpt-4o', 'gpt-4o-mini', 'gpt-4.1', 'text-embedding-3-small', 'text-embedding-3-large'];
 
@@ -59,7 +61,20 @@ async function handleChat(ex: Exchange): Promise<void> {
   }
   const body = ex.body as Record<string, unknown>;
   const maxTokens = (body['max_completion_tokens'] ?? body['max_tokens'] ?? undefined) as number | undefined;
-  const plan = planAnswer(chatConversation(body, maxTokens ?? undefined, await modelTokenizer(body['model'])));
+  const planned = planAnswer(chatConversation(body, maxTokens ?? undefined, await modelTokenizer(body['model'])));
+  // A Llama Guard model answers with its verdict on the last message, whatever it is asked.
+  const verdict = isLlamaGuardModel(body['model']) ? llamaGuardAnswer(ratedText(body)) : undefined;
+  const plan =
+    verdict === undefined
+      ? planned
+      : {
+          ...planned,
+          text: verdict,
+          toolCalls: [],
+          finish: 'stop' as const,
+          stopSequence: undefined,
+          completionTokens: countTokens(verdict),
+        };
   const choices = typeof body['n'] === 'number' ? body['n'] : 1;
   const seq = ex.nextId();
   const ids: ChatAnswerIds = {
@@ -96,6 +111,7 @@ export function createOpenAiEmulator(opts: OpenAiEmulatorOptions): ProviderEmula
     route(method: string, subpath: string): RouteMatch | undefined {
       if (method === 'POST' && subpath === '/chat/completions') return { endpoint: 'chat', needsBody: true };
       if (method === 'POST' && subpath === '/embeddings') return { endpoint: 'embeddings', needsBody: true };
+      if (method === 'POST' && subpath === '/moderations') return { endpoint: 'moderations', needsBody: true };
       if (method === 'GET' && subpath === '/models') return { endpoint: 'models', needsBody: false };
       const m = /^\/models\/([^/]+)$/.exec(subpath);
       if (method === 'GET' && m !== null)
@@ -130,6 +146,12 @@ export function createOpenAiEmulator(opts: OpenAiEmulatorOptions): ProviderEmula
           const outcome = openAiEmbeddings(ex.body, count);
           if (outcome.ok) await respondJson(ex, outcome.body);
           else sendError(ex.res, outcome.error);
+          return;
+        }
+        case 'moderations': {
+          const outcome = moderationAnswer(ex.body, `modr-mock${sequenceId(ex.nextId(), 12)}`);
+          if (outcome.ok) await respondJson(ex, outcome.body);
+          else sendError(ex.res, invalidRequest(outcome.message));
           return;
         }
         case 'models':

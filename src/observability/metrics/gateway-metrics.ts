@@ -9,7 +9,13 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { GatewayConfig } from '../../config/types.ts';
-import { ALERT_DELIVERY_RESULTS, type AlertDeliveryResult, createLabelBounds, type LabelBounds } from './labels.ts';
+import {
+  ALERT_DELIVERY_RESULTS,
+  type AlertDeliveryResult,
+  createLabelBounds,
+  type LabelBounds,
+  OTHER,
+} from './labels.ts';
 
 export type BreakerStateName = 'closed' | 'half-open' | 'open';
 
@@ -57,6 +63,8 @@ export interface GatewayMetrics {
   observeRefusal(code: string | undefined): void;
   observeLockout(kind: string): void;
   observeThreatFiring(rule: string, action: string): void;
+  /** A guardrail decision: detector kind, what it did (block/redact/flag, or allowed/blocked after an error), direction, public model. */
+  observeGuardDecision(detector: string, action: string, direction: string, model: string | undefined): void;
   /** The exposition text and its content type. */
   scrape(): Promise<{ contentType: string; body: string }>;
 }
@@ -168,6 +176,13 @@ export function createGatewayMetrics(opts: GatewayMetricsOptions): GatewayMetric
     labelNames: ['rule', 'action'] as const,
     registers,
   });
+  const guardDecisions = new Counter({
+    name: 'portcullis_guard_decisions_total',
+    help: 'Guardrail decisions, by detector, action (block, redact, flag; error_blocked/error_allowed when the detector failed), direction and model route.',
+    labelNames: ['detector', 'action', 'direction', 'model'] as const,
+    registers,
+  });
+  const guardChild = childCache((v) => guardDecisions.labels(...v));
   new Counter({
     name: 'portcullis_alert_deliveries_total',
     help: 'Alert webhook deliveries, by result: delivered, retried (one per retry scheduled), dead_lettered, dropped (queue full).',
@@ -292,6 +307,14 @@ export function createGatewayMetrics(opts: GatewayMetricsOptions): GatewayMetric
     },
     observeThreatFiring(rule, action) {
       threatChild(labels.threatRule(rule), labels.threatAction(action)).inc();
+    },
+    observeGuardDecision(detector, action, direction, model) {
+      guardChild(
+        labels.guardDetector(detector),
+        labels.guardAction(action),
+        direction === 'input' || direction === 'output' ? direction : OTHER,
+        labels.model(model),
+      ).inc();
     },
     async scrape() {
       return { contentType: registry.contentType, body: await registry.metrics() };

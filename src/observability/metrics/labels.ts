@@ -96,6 +96,7 @@ export const THREAT_RULES = [
   'usage_spike',
   'repeated_refusals',
   'revoked_key',
+  'guard_violations',
 ] as const;
 export const THREAT_ACTIONS = ['alert', 'throttle', 'suspend'] as const;
 // A rule or action added without its label here would silently be counted as "other": refuse to compile.
@@ -103,6 +104,10 @@ const RULES_COVERED: [Exclude<RuleName, (typeof THREAT_RULES)[number]>] extends 
 const ACTIONS_COVERED: [Exclude<ThreatAction, (typeof THREAT_ACTIONS)[number]>] extends [never] ? true : false = true;
 void RULES_COVERED;
 void ACTIONS_COVERED;
+
+/** Guardrail detector kinds (src/guard/config.ts) and what a decision did. */
+export const GUARD_DETECTOR_LABELS = ['pii', 'secrets', 'injection', 'deny_list', 'judge'] as const;
+export const GUARD_ACTION_LABELS = ['block', 'redact', 'flag', 'error_blocked', 'error_allowed'] as const;
 
 /** How one alert webhook delivery attempt or delivery ended (src/alerts/dispatcher.ts). */
 export const ALERT_DELIVERY_RESULTS = ['delivered', 'retried', 'dead_lettered', 'dropped'] as const;
@@ -127,6 +132,8 @@ export interface LabelBounds {
   lockoutKind(kind: string | undefined): string;
   threatRule(rule: string | undefined): string;
   threatAction(action: string | undefined): string;
+  guardDetector(kind: string | undefined): string;
+  guardAction(action: string | undefined): string;
 }
 
 function bounded(allowed: ReadonlySet<string>): (v: string | undefined) => string {
@@ -151,6 +158,8 @@ export function createLabelBounds(config: Pick<GatewayConfig, 'models' | 'provid
   const lockoutKind = bounded(new Set<string>(LOCKOUT_KINDS));
   const threatRule = bounded(new Set<string>(THREAT_RULES));
   const threatAction = bounded(new Set<string>(THREAT_ACTIONS));
+  const guardDetector = bounded(new Set<string>(GUARD_DETECTOR_LABELS));
+  const guardAction = bounded(new Set<string>(GUARD_ACTION_LABELS));
   return {
     model,
     provider,
@@ -163,6 +172,8 @@ export function createLabelBounds(config: Pick<GatewayConfig, 'models' | 'provid
     lockoutKind,
     threatRule,
     threatAction,
+    guardDetector,
+    guardAction,
     route: (r) => route(r),
     statusClass(status, aborted) {
       if (aborted) return 'aborted';

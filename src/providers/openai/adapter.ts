@@ -62,6 +62,16 @@ export function createOpenAiAdapter(kind: OpenAiAdapterKind): ProviderAdapter {
     },
     embeddingsResponse: parseEmbeddingsResponse,
 
+    moderationsRequest(input: readonly string[], ctx: AdapterCallContext): UpstreamHttpRequest {
+      return {
+        method: 'POST',
+        path: '/moderations',
+        headers: jsonHeaders(ctx.credential, false),
+        body: { model: ctx.upstreamModel, input: [...input] },
+        stream: false,
+      };
+    },
+
     classifyError: (status, headers, body) => classifyOpenAiError(status, headers, body),
   };
 }

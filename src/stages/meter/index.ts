@@ -123,5 +123,6 @@ export function toRecord(ctx: RequestContext, metered?: MeteredUsage): RequestRe
     costMicros: metered ? metered.costMicros : null,
     priceVersion: metered ? metered.priceVersion : null,
     usageEstimated: metered?.estimated ?? false,
+    guardDetectors: o.guard === undefined || o.guard.length === 0 ? null : [...o.guard].sort().join(','),
   };
 }

@@ -1,6 +1,6 @@
 /** Mapping between store records and PostgreSQL rows (snake_case columns, BIGINT read back as text, TEXT[] model lists). */
 
-import { API_KEY_COLUMNS, costParam, REQUEST_COLUMNS, timeMs } from '../row-columns.ts';
+import { API_KEY_COLUMNS, costParam, guardParam, REQUEST_COLUMNS, timeMs } from '../row-columns.ts';
 import type { ApiKeyRecord, KeyEndpoint, RequestRecord } from '../store.ts';
 
 export { API_KEY_COLUMNS, REQUEST_COLUMNS, timeMs };
@@ -34,6 +34,7 @@ export function requestParams(r: RequestRecord): unknown[] {
     r.priceVersion,
     r.usageEstimated === true,
     r.cacheWriteTokens ?? null,
+    guardParam(r.guardDetectors),
   ];
 }
 
@@ -68,6 +69,7 @@ export function requestFromRow(row: Row): RequestRecord {
     priceVersion: row.price_version as string | null,
     usageEstimated: row.usage_estimated === true,
     cacheWriteTokens: bigint(row.cache_write_tokens),
+    guardDetectors: (row.guard_detectors ?? null) as string | null,
   };
 }
 

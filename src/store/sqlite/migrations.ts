@@ -223,4 +223,8 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE request_records ADD COLUMN cache_write_tokens INTEGER;
   `,
+  // (guardrails, src/stages/guard/) which detectors fired on the request, and what they did.
+  `
+  ALTER TABLE request_records ADD COLUMN guard_detectors TEXT;
+  `,
 ];

@@ -1,6 +1,6 @@
 /** Mapping between store records and SQLite rows (snake_case columns, 0/1 booleans, JSON lists). */
 import type { SQLInputValue, SQLOutputValue } from 'node:sqlite';
-import { API_KEY_COLUMNS, costParam, REQUEST_COLUMNS, timeMs } from '../row-columns.ts';
+import { API_KEY_COLUMNS, costParam, guardParam, REQUEST_COLUMNS, timeMs } from '../row-columns.ts';
 import type { ApiKeyRecord, KeyEndpoint, RequestRecord } from '../store.ts';
 
 export { API_KEY_COLUMNS, REQUEST_COLUMNS, timeMs };
@@ -34,6 +34,7 @@ export function requestParams(r: RequestRecord): SQLInputValue[] {
     r.priceVersion,
     r.usageEstimated ? 1 : 0,
     r.cacheWriteTokens ?? null,
+    guardParam(r.guardDetectors),
   ];
 }
 
@@ -63,6 +64,7 @@ export function requestFromRow(row: Row): RequestRecord {
     priceVersion: row.price_version as string | null,
     usageEstimated: row.usage_estimated === 1,
     cacheWriteTokens: (row.cache_write_tokens ?? null) as number | null,
+    guardDetectors: (row.guard_detectors ?? null) as string | null,
   };
 }
 
