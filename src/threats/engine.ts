@@ -12,6 +12,7 @@ import { createCredentialStuffingRule } from './rules/credential-stuffing.ts';
 import { createNewNetworkRule } from './rules/new-network.ts';
 import { createRepeatedRefusalsRule } from './rules/repeated-refusals.ts';
 import { createRevokedKeyRule } from './rules/revoked-key.ts';
+import { createGuardViolationsRule } from './rules/guard-violations.ts';
 import { createUsageSpikeRule } from './rules/usage-spike.ts';
 import type { Detection, Firing, ObservedEvent, RefusalObservation, RequestObservation, ThreatRule } from './types.ts';
 
@@ -42,6 +43,7 @@ export function createThreatEngine(opts: ThreatEngineOptions): ThreatEngine {
     [createUsageSpikeRule(c.usageSpike, max), c.usageSpike],
     [createRepeatedRefusalsRule(c.repeatedRefusals, max), c.repeatedRefusals],
     [createRevokedKeyRule(c.revokedKey, max), c.revokedKey],
+    [createGuardViolationsRule(c.guardViolations, max), c.guardViolations],
   ];
   const active = config.enabled ? candidates.filter(([, cfg]) => cfg.enabled) : [];
   const eventRules = active.filter(([r]) => r.onEvent !== undefined);

@@ -8,6 +8,7 @@ import type { MeteredUsage } from '../../cost/meter-usage.ts';
 import type { AttemptReport } from '../../upstream/index.ts';
 import type { Logger } from '../logger.ts';
 import type { GatewayMetrics } from './gateway-metrics.ts';
+import { OTHER } from './labels.ts';
 
 export interface MetricsObservers {
   /** For the handler: once per request, after the response ended. */
@@ -106,7 +107,16 @@ export function createMetricsObservers(metrics: GatewayMetrics, log: Logger): Me
     }),
     securityEvent: safely((event: Parameters<SecurityEventListener>[0]) => {
       if (event.type === 'auth.lockout') metrics.observeLockout(lockoutKindOf(event.detail));
-      else if (event.type.startsWith(THREAT_PREFIX)) {
+      else if (event.type === 'guard.violation' || event.type === 'guard.unavailable') {
+        const d = event.detail ?? {};
+        const action = event.type === 'guard.unavailable' ? `error_${String(d['action'])}` : d['action'];
+        metrics.observeGuardDecision(
+          String(d['kind']),
+          typeof action === 'string' ? action : OTHER,
+          String(d['direction']),
+          typeof d['model'] === 'string' ? d['model'] : undefined,
+        );
+      } else if (event.type.startsWith(THREAT_PREFIX)) {
         const action = event.detail?.['action'];
         metrics.observeThreatFiring(
           event.type.slice(THREAT_PREFIX.length),

@@ -167,3 +167,22 @@ test('alert deliveries are read from the dispatcher at scrape time; absent witho
   totals = undefined;
   assert.deepEqual(await lines(metrics, 'portcullis_alert_deliveries_total'), []);
 });
+
+test('guard decisions from the bus are counted by detector, action, direction and model route, all bounded', async () => {
+  const { metrics, bus } = make();
+  const decide = (type: string, detail: Record<string, string>) =>
+    bus.emit({ type, severity: 'info', tenantId: 'tA', detail });
+  decide('guard.violation', { kind: 'pii', action: 'redact', direction: 'input', model: 'gpt' });
+  decide('guard.violation', { kind: 'pii', action: 'redact', direction: 'input', model: 'gpt' });
+  decide('guard.violation', { kind: 'injection', action: 'block', direction: 'input', model: 'gpt' });
+  decide('guard.unavailable', { kind: 'judge', action: 'blocked', direction: 'output', model: 'gpt' });
+  decide('guard.unavailable', { kind: 'judge', action: 'allowed', direction: 'input', model: 'gpt' });
+  decide('guard.violation', { kind: 'telepathy', action: 'smite', direction: 'sideways', model: 'client-typed' });
+  assert.deepEqual(await lines(metrics, 'portcullis_guard_decisions_total'), [
+    'portcullis_guard_decisions_total{detector="pii",action="redact",direction="input",model="gpt"} 2',
+    'portcullis_guard_decisions_total{detector="injection",action="block",direction="input",model="gpt"} 1',
+    'portcullis_guard_decisions_total{detector="judge",action="error_blocked",direction="output",model="gpt"} 1',
+    'portcullis_guard_decisions_total{detector="judge",action="error_allowed",direction="input",model="gpt"} 1',
+    'portcullis_guard_decisions_total{detector="other",action="other",direction="other",model="other"} 1',
+  ]);
+});

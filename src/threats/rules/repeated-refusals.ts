@@ -7,8 +7,12 @@ import type { WindowedThresholdRule } from '../../config/types.ts';
 import { NO_DETECTIONS, type RefusalObservation, type ThreatRule } from '../types.ts';
 import { WindowCounts } from '../window-count.ts';
 
-/** Refusals that say something about the caller's intent (not rate limits or upstream trouble). */
+/**
+ * Refusals that say something about the caller's intent (not rate limits or upstream trouble).
+ * `guard.unavailable` is the gateway's own failure (a judge down), not the caller's doing.
+ */
 export function isAbuseSignal(code: string): boolean {
+  if (code === 'guard.unavailable') return false;
   return code.startsWith('request.') || code.startsWith('guard') || code === 'model.not_found';
 }
 
