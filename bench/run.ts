@@ -18,6 +18,7 @@ import { runGuardBench } from './guard.ts';
 import { limitScenarioLines, runLimitScenarios } from './limit-scenarios.ts';
 import { closedLoop, type LoadResult, type LoadTarget, openLoop, percentile, streamTimings } from './load.ts';
 import { freePort, waitHealthy } from './process-helpers.ts';
+import { runGuardStageBench } from './guard-scenarios.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'src', 'cli', 'main.ts');
@@ -222,6 +223,7 @@ async function main(): Promise<void> {
       rate: RATE,
       body: viaGateway.body,
     });
+    const guardStageLines = await runGuardStageBench({ cli: CLI, dir, mockUrl, env, seconds: SECONDS });
 
     // In this process, once every gateway is stopped: the detectors' cost alone.
     const guard = runGuardBench();
@@ -298,6 +300,7 @@ async function main(): Promise<void> {
       }),
       ...guard.lines,
       `Against the gateway's own CPU per request measured above (${fmt(gatewayCpuUs, 0)} µs, a short prompt), all four detectors on a 2 KB prompt add ${fmt((100 * guard.cpuUsPer2kb) / gatewayCpuUs, 1)} % (target under 15 %).`,
+      ...guardStageLines,
       '',
     ];
     process.stdout.write(lines.join('\n'));

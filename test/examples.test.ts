@@ -49,6 +49,7 @@ const examples = readdirSync(EXAMPLES)
 
 test('examples/ holds the documented set', () => {
   assert.deepEqual(examples, [
+    'guardrails.yaml',
     'minimal.yaml',
     'multi-provider-fallback.yaml',
     'oauth-jwt.yaml',

@@ -89,6 +89,8 @@ export interface StartOptions {
   readonly authYaml?: string;
   /** Replaces the `store:` + `security:` sections (default: SQLite and the secret under ./state). */
   readonly stateYaml?: string;
+  /** More top-level sections appended to the config (e.g. `guardrails:`, `threat_detection:`). */
+  readonly extraYaml?: string;
   /** Extra environment for the gateway and its CLI calls (e.g. DATABASE_URL). */
   readonly env?: Readonly<Record<string, string>>;
 }
@@ -101,7 +103,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   const state = opts.stateYaml ?? 'store:\n  path: ./state/portcullis.db\nsecurity:\n  data_dir: ./state\n';
   writeFileSync(
     configPath,
-    `${server}${state}logging:\n  level: info\n${providersYaml(mock)}${opts.extraProvidersYaml ?? ''}${opts.modelsYaml ?? STANDARD_MODELS}${opts.authYaml ?? ''}`,
+    `${server}${state}logging:\n  level: info\n${providersYaml(mock)}${opts.extraProvidersYaml ?? ''}${opts.modelsYaml ?? STANDARD_MODELS}${opts.authYaml ?? ''}${opts.extraYaml ?? ''}`,
   );
   const env = { ...process.env, ...MOCK_ENV, ...opts.env };
   const proc = spawn(process.execPath, [CLI, 'start', '--config', configPath], {

@@ -1,0 +1,308 @@
+/**
+ * The cost of guardrails, for `npm run bench`: one gateway with two routes to the same
+ * emulator model, `plain` (no policy) and `guarded` (every built-in text detector on input and
+ * output, action `flag`, so nothing is refused and the whole text is always scanned), loaded
+ * in interleaved rounds with a typical 2 KB prompt that the emulator echoes back (so the
+ * answer is 2 KB of output to guard too). Reported: the gateway's CPU per request on each
+ * route (from /proc), the added time to first token on streams, and the detectors' scan
+ * throughput measured in process (MB/s of text).
+ *
+ * Env: BENCH_GUARD_ROUNDS (default 3).
+ */
+import { freePort, waitHealthy } from './process-helpers.ts';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseConfig } from '../src/config/load.ts';
+import { compilePolicies } from '../src/guard/policy.ts';
+import { TEXT_DETECTOR_FACTORIES } from '../src/guard/registry.ts';
+import { Pool } from 'undici';
+import { closedLoop, percentile, type LoadTarget } from './load.ts';
+
+export interface GuardBenchOptions {
+  readonly cli: string;
+  readonly dir: string;
+  readonly mockUrl: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly seconds: number;
+}
+
+const ROUNDS = Number(process.env.BENCH_GUARD_ROUNDS ?? 3);
+const CONNECTIONS = 16;
+const STREAMS = 100;
+const PACED_STREAMS = 15;
+/** The paced emulator: a model that starts after 50 ms and streams a token every 2 ms (500 tokens/s). */
+const PACED = { ttftMs: 50, interTokenMs: 2 };
+
+/** About 2 KB of ordinary prompt text: instructions, a pasted document, a question. No PII. */
+export const PROMPT_2KB = [
+  'You are a helpful assistant for an online bookshop. Answer in a friendly tone and keep answers short.',
+  "Here is the customer's previous conversation with our support team, for context:",
+  'The customer asked whether the hardcover edition of the novel they ordered last month can be exchanged for the paperback,',
+  'because the hardcover is too heavy to read on the train. Our agent explained that exchanges are possible within thirty days',
+  'of delivery when the book is unread, and that the price difference is refunded to the original payment method within a week.',
+  'The customer then asked about shipping times to the countryside, and whether a parcel locker can be chosen as the address.',
+  'The agent said standard shipping takes three to five working days, express one to two, and parcel lockers are supported.',
+  'Please also summarise our return policy: items can be returned within thirty days, must be in their original condition,',
+  'and the customer pays return shipping unless the item was damaged or wrong. Gift cards and e-books cannot be returned.',
+  'Finally, the customer wants a recommendation: a light, funny novel set in a small town, under three hundred pages, ideally',
+  'part of a series so they can keep reading on their commute. Suggest two or three titles with one sentence on each, and',
+  'mention whether they are available in paperback. Do not invent prices. If you are unsure about availability, say so.',
+  'Write the answer as a short friendly message that could be sent by email, with a greeting and a sign-off from the team.',
+  'Question: can I exchange my hardcover for the paperback, how long will shipping take, and what would you recommend?',
+]
+  .join(' ')
+  .padEnd(2048, ' Thank you.')
+  .slice(0, 2048);
+
+function cpuSeconds(proc: ChildProcess): number {
+  const stat = readFileSync(`/proc/${proc.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function detectorYaml(kind: string, on = ''): string {
+  return kind === 'deny_list'
+    ? `        - { detector: deny_list, name: bench, keywords: [project-nightingale, codename-kestrel], patterns: ["acct-[0-9]{6,12}"], action: flag${on} }`
+    : `        - { detector: ${kind}, action: flag${on} }`;
+}
+
+function guardrailsYaml(): string[] {
+  const kinds = Object.keys(TEXT_DETECTOR_FACTORIES);
+  return [
+    'guardrails:',
+    '  policies:',
+    '    - name: bench',
+    '      match: { models: [guarded] }',
+    '      detectors:',
+    ...kinds.map((k) => detectorYaml(k)),
+    '    - name: bench-input',
+    '      match: { models: [guarded-input] }',
+    '      detectors:',
+    ...kinds.map((k) => detectorYaml(k, ', on: [input]')),
+    // Paced routes: one output detector each, to show the time to first token each one costs.
+    ...kinds.flatMap((k) => [
+      `    - name: paced-${k.replace('_', '-')}`,
+      `      match: { models: [paced-${k}] }`,
+      '      detectors:',
+      detectorYaml(k, ', on: [output]'),
+    ]),
+  ];
+}
+
+/** Time to the first SSE event that carries answer text (not the role-only opening chunk), in ms. */
+async function contentTimings(t: LoadTarget, n: number): Promise<Float64Array> {
+  const pool = new Pool(t.origin, { connections: 1 });
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const start = performance.now();
+    const res = await pool.request({ method: 'POST', path: t.path, headers: t.headers, body: t.body });
+    let first = 0;
+    let buffered = '';
+    for await (const chunk of res.body) {
+      if (first !== 0) continue;
+      buffered += (chunk as Buffer).toString('utf8');
+      if (/"content":"[^"]/.test(buffered)) first = performance.now() - start;
+    }
+    out[i] = first;
+  }
+  await pool.close();
+  return out.sort();
+}
+
+export async function runGuardStageBench(o: GuardBenchOptions): Promise<string[]> {
+  const kinds = Object.keys(TEXT_DETECTOR_FACTORIES);
+  if (kinds.length === 0) return ['', '## Guardrails', '', 'Skipped: no built-in text detector in this build.'];
+  const pacedPort = await freePort();
+  const paced = spawn(
+    process.execPath,
+    [
+      o.cli,
+      'mock-upstream',
+      '--port',
+      String(pacedPort),
+      '--ttft-ms',
+      String(PACED.ttftMs),
+      '--inter-token-ms',
+      String(PACED.interTokenMs),
+    ],
+    { stdio: 'ignore' },
+  );
+  try {
+    await waitHealthy(`http://127.0.0.1:${pacedPort}/__mock/health`);
+    return await runWith(o, kinds, `http://127.0.0.1:${pacedPort}`);
+  } finally {
+    paced.kill('SIGTERM');
+  }
+}
+
+async function runWith(o: GuardBenchOptions, kinds: readonly string[], pacedUrl: string): Promise<string[]> {
+  const port = await freePort();
+  const configPath = join(o.dir, 'guard-bench.yaml');
+  const yaml = [
+    `server: { host: 127.0.0.1, port: ${port} }`,
+    'store: { path: ./guard-state/portcullis.db }',
+    'security: { data_dir: ./guard-state }',
+    'logging: { level: warn }',
+    'providers:',
+    `  openai: { kind: openai, base_url: ${o.mockUrl}/openai/v1, api_key: "\${BENCH_OPENAI_KEY}", allow_private_network: true, max_connections: 64 }`,
+    `  paced: { kind: openai, base_url: ${pacedUrl}/openai/v1, api_key: "\${BENCH_OPENAI_KEY}", allow_private_network: true }`,
+    'models:',
+    '  plain: { targets: [ { provider: openai, model: gpt-4o-mini } ] }',
+    '  guarded: { targets: [ { provider: openai, model: gpt-4o-mini } ] }',
+    '  guarded-input: { targets: [ { provider: openai, model: gpt-4o-mini } ] }',
+    '  paced-plain: { targets: [ { provider: paced, model: gpt-4o-mini } ] }',
+    ...kinds.map((k) => `  paced-${k}: { targets: [ { provider: paced, model: gpt-4o-mini } ] }`),
+    ...guardrailsYaml(),
+    '',
+  ].join('\n');
+  writeFileSync(configPath, yaml);
+  const key = (
+    JSON.parse(
+      execFileSync(process.execPath, [o.cli, 'keys', 'create', '--config', configPath, '--label', 'bench', '--json'], {
+        env: o.env,
+        encoding: 'utf8',
+        cwd: o.dir,
+      }),
+    ) as { key: string }
+  ).key;
+  const gateway = spawn(process.execPath, [o.cli, 'start', '--config', configPath], {
+    env: o.env,
+    stdio: 'ignore',
+    cwd: o.dir,
+  });
+  try {
+    const origin = `http://127.0.0.1:${port}`;
+    await waitHealthy(`${origin}/readyz`);
+    const target = (model: string, stream = false): LoadTarget => ({
+      origin,
+      path: '/v1/chat/completions',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model,
+        messages: [{ role: 'user', content: PROMPT_2KB }],
+        ...(stream ? { stream: true } : {}),
+      }),
+    });
+    await closedLoop(target('plain'), 4, 1);
+    await closedLoop(target('guarded'), 4, 1);
+    await closedLoop(target('guarded-input'), 4, 1);
+    type Route = 'plain' | 'guarded-input' | 'guarded';
+    const cpu: Record<Route, number[]> = { plain: [], 'guarded-input': [], guarded: [] };
+    const errors: Record<Route, number> = { plain: 0, 'guarded-input': 0, guarded: 0 };
+    for (let i = 0; i < ROUNDS; i++) {
+      for (const route of ['plain', 'guarded-input', 'guarded'] as const) {
+        const before = cpuSeconds(gateway);
+        const r = await closedLoop(target(route), CONNECTIONS, o.seconds);
+        cpu[route].push(((cpuSeconds(gateway) - before) * 1e6) / Math.max(1, r.requests));
+        errors[route] += r.errors;
+      }
+    }
+    const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)]!;
+    const plainCpu = med(cpu.plain);
+    const guardedCpu = med(cpu.guarded);
+    const inputCpu = med(cpu['guarded-input']);
+    const sPlain = await contentTimings(target('plain', true), STREAMS);
+    const sGuarded = await contentTimings(target('guarded', true), STREAMS);
+    const pacedRoutes = ['plain', ...kinds];
+    const pacedTtft = new Map<string, Float64Array>();
+    for (const k of pacedRoutes) pacedTtft.set(k, await contentTimings(target(`paced-${k}`, true), PACED_STREAMS));
+    const windows = holdBacks(kinds);
+    const scan = scanThroughput(kinds);
+    const ttft = (s: Float64Array, p: number) => percentile(s, p);
+    const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+    return [
+      '',
+      '## Guardrails',
+      '',
+      `Detectors on (action flag, nothing refused): ${kinds.join(', ')}. Prompt: ${PROMPT_2KB.length} characters, echoed back by the emulator (so with output guards ${PROMPT_2KB.length * 2} characters are scanned per request). ${CONNECTIONS} connections, ${o.seconds} s × ${ROUNDS} interleaved rounds; errors: plain ${errors.plain}, input ${errors['guarded-input']}, input and output ${errors.guarded}.`,
+      '',
+      '| route | gateway CPU µs/request (median of rounds) | rounds |',
+      '| --- | --- | --- |',
+      `| no guardrails | ${fmt(plainCpu, 0)} | ${cpu.plain.map((v) => fmt(v, 0)).join(' / ')} |`,
+      `| all built-in detectors on the input | ${fmt(inputCpu, 0)} | ${cpu['guarded-input'].map((v) => fmt(v, 0)).join(' / ')} |`,
+      `| all built-in detectors on input and output | ${fmt(guardedCpu, 0)} | ${cpu.guarded.map((v) => fmt(v, 0)).join(' / ')} |`,
+      '',
+      `Added CPU per request for the 2 KB prompt (input guards): ${fmt(inputCpu - plainCpu, 0)} µs, ${fmt(((inputCpu - plainCpu) / plainCpu) * 100)} % of the gateway's own CPU per request (target under 15 %); with the 2 KB answer guarded too: ${fmt(guardedCpu - plainCpu, 0)} µs, ${fmt(((guardedCpu - plainCpu) / plainCpu) * 100)} %.`,
+      '',
+      `Time to the first answer text on streams (${STREAMS} sequential each; the emulator sends the whole answer at once, so this is the guard's processing; output guards hold back the longest match any detector can make, ${scan.holdBack} characters here):`,
+      '',
+      '| route | first text p50 ms | p99 ms |',
+      '| --- | --- | --- |',
+      `| no guardrails | ${fmt(ttft(sPlain, 50), 3)} | ${fmt(ttft(sPlain, 99), 3)} |`,
+      `| all built-in detectors | ${fmt(ttft(sGuarded, 50), 3)} | ${fmt(ttft(sGuarded, 99), 3)} |`,
+      '',
+      `Added time to first token with an instant model: p50 ${fmt(ttft(sGuarded, 50) - ttft(sPlain, 50), 3)} ms.`,
+      '',
+      `With a paced model (first token after ${PACED.ttftMs} ms, then one token every ${PACED.interTokenMs} ms; ${PACED_STREAMS} streams of the ${PROMPT_2KB.length}-character answer per route, one output detector each), the first text waits for a window's worth of answer:`,
+      '',
+      '| output detector | hold-back window (characters) | first text p50 ms | added p50 ms |',
+      '| --- | --- | --- | --- |',
+      ...pacedRoutes.map((k) => {
+        const t = pacedTtft.get(k)!;
+        return `| ${k === 'plain' ? 'none' : k} | ${k === 'plain' ? 0 : windows.get(k)} | ${fmt(ttft(t, 50), 1)} | ${k === 'plain' ? '-' : fmt(ttft(t, 50) - ttft(pacedTtft.get('plain')!, 50), 1)} |`;
+      }),
+      '',
+      'Scan throughput in process (the same 2 KB text, each detector alone and all together):',
+      '',
+      '| detector | MB/s | µs per 2 KB |',
+      '| --- | --- | --- |',
+      ...scan.rows.map((r) => `| ${r.name} | ${fmt(r.mbps)} | ${fmt(r.usPer2k)} |`),
+    ];
+  } finally {
+    gateway.kill('SIGTERM');
+  }
+}
+
+/** Each detector's window (its maxMatchLength) as the stream guard uses it. */
+function holdBacks(kinds: readonly string[]): Map<string, number> {
+  const policy = compileBenchPolicy();
+  return new Map(policy.input.map((e, i) => [kinds[i] ?? e.id, e.text!.maxMatchLength]));
+}
+
+function compileBenchPolicy() {
+  const cfg = parseConfig(
+    [
+      'providers:',
+      '  p: { kind: openai, base_url: "https://api.openai.com/v1", api_key: "${K}" }',
+      'models:',
+      '  m: { targets: [ { provider: p, model: gpt-4o } ] }',
+      ...guardrailsYaml()
+        .slice(0, 5 + Object.keys(TEXT_DETECTOR_FACTORIES).length)
+        .map((l) => l.replace('[guarded]', '[m]')),
+      '',
+    ].join('\n'),
+    '<bench>',
+    { K: 'sk-bench-0123456789abcdef' },
+  );
+  return compilePolicies(cfg.guardrails, { providerKeys: ['sk-bench-0123456789abcdef'] })[0]!;
+}
+
+function scanThroughput(kinds: readonly string[]): {
+  rows: Array<{ name: string; mbps: number; usPer2k: number }>;
+  holdBack: number;
+} {
+  const policy = compileBenchPolicy();
+  const detectors = policy.input.map((e) => e.text!);
+  const rows: Array<{ name: string; mbps: number; usPer2k: number }> = [];
+  const time = (scan: (t: string) => unknown): number => {
+    for (let i = 0; i < 200; i++) scan(PROMPT_2KB);
+    const n = 2000;
+    const start = performance.now();
+    for (let i = 0; i < n; i++) scan(PROMPT_2KB);
+    return ((performance.now() - start) * 1000) / n;
+  };
+  for (const [i, d] of detectors.entries()) {
+    const us = time((t) => d.scan(t));
+    rows.push({ name: kinds[i] ?? d.name, usPer2k: us, mbps: PROMPT_2KB.length / us });
+  }
+  const all = time((t) => {
+    for (const d of detectors) d.scan(t);
+  });
+  rows.push({ name: 'all together', usPer2k: all, mbps: PROMPT_2KB.length / all });
+  const finite = detectors.map((d) => d.maxMatchLength).filter(Number.isFinite);
+  const holdBack = detectors.some((d) => !Number.isFinite(d.maxMatchLength))
+    ? Number.POSITIVE_INFINITY
+    : Math.max(1, ...finite);
+  return { rows, holdBack };
+}
