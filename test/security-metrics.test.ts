@@ -196,13 +196,18 @@ test("every new counter moves with real traffic; the admin API shows the tenant'
   });
   assert.ok(recorded.micros > 0);
 
-  // A rate limit (burst 1) and a budget (0.01 $ against an 8-token worst case of 0.016 $) refuse.
+  // A rate limit (burst 1) and a budget (0.01 $ against an 8-token worst case of 0.016 $) refuse; the
+  // budget is not spent, so the refusal says the worst case does not fit rather than "exhausted".
   assert.equal((await chat(key, 'mistral')).status, 200);
   const limited = await chat(key, 'mistral');
   assert.equal(limited.status, 429);
   assert.equal(limited.json.error.code, 'limit.requests');
   const budget = await chat(key, 'llama');
-  assert.equal(budget.json?.error?.code, 'budget.exceeded', `llama: ${budget.status} ${JSON.stringify(budget.json)}`);
+  assert.equal(
+    budget.json?.error?.code,
+    'budget.reservation_too_large',
+    `llama: ${budget.status} ${JSON.stringify(budget.json)}`,
+  );
 
   // A revoked key tried again and again (failures the tenant owns): the client is locked out and the rule fires.
   assert.equal((await admin('POST', `/admin/v1/keys/${stolen.id}/revoke`)).status, 200);
@@ -218,7 +223,7 @@ test("every new counter moves with real traffic; the admin API shows the tenant'
   });
   assert.equal(value(m, 'portcullis_cost_usd_total{model="gpt",provider="openai"}'), recorded.micros / 1_000_000);
   assert.equal(value(m, 'portcullis_rate_limit_refusals_total{code="limit.requests"}'), 1);
-  assert.equal(value(m, 'portcullis_budget_refusals_total{code="budget.exceeded"}'), 1);
+  assert.equal(value(m, 'portcullis_budget_refusals_total{code="budget.reservation_too_large"}'), 1);
   assert.ok(
     (value(m, 'portcullis_lockouts_total{kind="ip"}') ?? 0) +
       (value(m, 'portcullis_lockouts_total{kind="key"}') ?? 0) >=
