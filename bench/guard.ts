@@ -57,7 +57,7 @@ function readJsonl(path: string): LabelledText[] {
 function allDetectors(): TextDetector[] {
   return [
     createPiiDetector(),
-    createSecretsDetector({ extraValues: ['prov-' + body(40)] }),
+    createSecretsDetector({ extraValues: [`prov-${body(40)}`] }),
     createInjectionDetector(),
     createDenyListDetector({
       name: 'internal',

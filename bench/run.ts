@@ -106,7 +106,7 @@ async function main(): Promise<void> {
     writeFileSync(
       configPath,
       [
-        'server: { host: 127.0.0.1, port: ' + gwPort + ' }',
+        `server: { host: 127.0.0.1, port: ${gwPort} }`,
         'store: { path: ./state/portcullis.db }',
         'security: { data_dir: ./state }',
         'logging: { level: info }',

@@ -149,6 +149,7 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
     const stats = page.locator('[data-stats]');
     await stats.waitFor();
+    // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText(), not the DOM property; the rendered text (with layout whitespace) is what the user sees
     const statText = await stats.innerText();
     assert.match(statText, /Requests\s+8\b/);
     assert.match(statText, /Errors\s+2\b/);
@@ -311,6 +312,7 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     assert.ok(drawn.w >= (21 + 8) * 5, JSON.stringify(drawn));
     assert.ok(drawn.dark > drawn.total * 0.15 && drawn.dark < drawn.total * 0.6, JSON.stringify(drawn));
     assert.equal(await page.locator('.codes li').count(), 10);
+    // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText(), not the DOM property; the secret as rendered to the user
     const totpSecret = (await page.locator('code.secret').innerText()).trim();
     assert.match(totpSecret, /^[A-Z2-7]{32}$/);
     await page.screenshot({ path: join(SHOTS, 'enrolment.png'), fullPage: true });

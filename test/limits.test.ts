@@ -30,11 +30,11 @@ describe('limits on the memory backend', () => {
   before(async () => {
     gw = await startGateway({
       serverYaml: withLimits(
-        [
+        `${[
           '  rules:',
           '    - { scope: key, model: gpt, requests_per_minute: 60, burst: 3 }',
           '    - { scope: key, model: mistral, tokens_per_minute: 1000 }',
-        ].join('\n') + '\n',
+        ].join('\n')}\n`,
       ),
     });
   });

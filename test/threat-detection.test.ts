@@ -10,13 +10,14 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { verifyWebhookSignature } from '../src/alerts/signature.ts';
+import type { WebhookPayload } from '../src/alerts/webhook-event.ts';
 import { type RunningGateway, rawRequest, startGateway } from './helpers/gateway.ts';
 
 const SECRET = 'integration-webhook-secret-0123456789';
 interface Delivery {
   headers: IncomingMessage['headers'];
   body: string;
-  json: any;
+  json: WebhookPayload;
 }
 
 let gw: RunningGateway;
@@ -110,7 +111,7 @@ test('a usage spike throttles the key: 429 limit.adaptive_throttle with Retry-Af
   );
   assert.equal(alert.json.detail.action, 'throttle');
   assert.equal(alert.json.severity, 'warning');
-  assert.match(alert.json.subject, /^key:/);
+  assert.match(alert.json.subject ?? '', /^key:/);
 });
 
 test('repeated validation refusals suspend the key: 403 auth.key_suspended, audited', { timeout: 60_000 }, async () => {

@@ -71,7 +71,7 @@ describe('HTTPS listener', () => {
   });
 
   test('plain HTTP to the HTTPS port gets no answer from the gateway', async () => {
-    await assert.rejects(fetch(gw.url.replace('https:', 'http:') + '/healthz', { signal: AbortSignal.timeout(5_000) }));
+    await assert.rejects(fetch(`${gw.url.replace('https:', 'http:')}/healthz`, { signal: AbortSignal.timeout(5_000) }));
   });
 
   test("a client without the gateway's CA refuses the connection (no silent downgrade)", async () => {

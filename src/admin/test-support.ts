@@ -22,6 +22,13 @@ import { buildAdminRoutes } from './routes.ts';
 import { type AdminHandler, createAdminHandler } from './server.ts';
 import type { AdminRole, AdminRoute } from './types.ts';
 
+/**
+ * A parsed JSON response body. Shared test harness: callers read bodies of many shapes field by
+ * field and assert them at run time; typing it `unknown` would mean narrowing at every call site.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: see above; this alias is the one place the harness uses any
+export type ResponseJson = any;
+
 export const TEST_PASSWORD = 'correct-staple-horse-battery-9';
 export const T0 = Date.UTC(2027, 0, 4, 9, 0, 0);
 
@@ -44,7 +51,7 @@ export interface AdminFixture {
     method: string,
     path: string,
     opts?: RequestOptions,
-  ): Promise<{ status: number; body: any; headers: Headers }>;
+  ): Promise<{ status: number; body: ResponseJson; headers: Headers }>;
   close(): Promise<void>;
 }
 

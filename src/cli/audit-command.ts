@@ -188,7 +188,7 @@ function exportRecords(
   if (typeof range === 'string') throw new UsageError(range);
   const fmt = (format ?? 'jsonl') as ExportFormat;
   if (!EXPORT_FORMATS.includes(fmt)) throw new UsageError(`--format must be one of: ${EXPORT_FORMATS.join(', ')}`);
-  let db;
+  let db: ReturnType<typeof openAuditDatabaseForReading>;
   try {
     db = openAuditDatabaseForReading(path);
   } catch (err) {
@@ -247,7 +247,7 @@ function prune(state: { audit: AuditConfig; dataDir: string }, before: string | 
     throw new UsageError(
       `--before must be at least ${MIN_PRUNE_AGE_DAYS} days ago (no later than ${new Date(latest).toISOString()})`,
     );
-  let signer;
+  let signer: ReturnType<typeof createSigner>;
   try {
     signer = createSigner(
       parsePrivateKeyPem(

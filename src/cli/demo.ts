@@ -60,7 +60,7 @@ export function demoBanner(url: string, key: string | undefined, existingPrefix:
   const shownKey = key ?? '<your key>';
   const lines = [
     '',
-    '  Portcullis demo is running at ' + url,
+    `  Portcullis demo is running at ${url}`,
     '  Providers are emulated locally (no real model is called). Models: demo-gpt, demo-claude,',
     '  demo-gemini, demo-mistral, demo-llama, demo-fallback, demo-embed.',
     '',

@@ -52,7 +52,7 @@ export function keyPolicyFlags(
     }
   }
   if (readOnly === true) {
-    if (out.allowedEndpoints !== undefined && out.allowedEndpoints.some((e) => e !== 'models')) {
+    if (out.allowedEndpoints?.some((e) => e !== 'models')) {
       throw new UsageError('--read-only allows the models listing only; drop --endpoints or list only "models"');
     }
     out.readOnly = true;
@@ -92,15 +92,13 @@ export function keyState(k: ApiKeyRecord, now: Date): string {
 
 /** One block per key: easy to read, easy to grep, never the key itself. */
 export function formatKeyTable(keys: readonly ApiKeyRecord[], now: Date): string {
-  return (
-    keys
-      .map((k) =>
-        [
-          `${k.id}  ${k.prefix}…  ${JSON.stringify(k.label)}  ${keyState(k, now)}`,
-          `    tenant=${k.tenantId}${k.teamId ? `  team=${k.teamId}` : ''}${k.ownerUserId ? `  owner=${k.ownerUserId}` : ''}  ${describeScope(k)}`,
-          `    expires=${k.expiresAt ?? 'never'}  last-used=${k.lastUsedAt ?? 'never'}  created=${k.createdAt}${k.rotatedFrom ? `  rotated-from=${k.rotatedFrom}` : ''}`,
-        ].join('\n'),
-      )
-      .join('\n') + '\n'
-  );
+  return `${keys
+    .map((k) =>
+      [
+        `${k.id}  ${k.prefix}…  ${JSON.stringify(k.label)}  ${keyState(k, now)}`,
+        `    tenant=${k.tenantId}${k.teamId ? `  team=${k.teamId}` : ''}${k.ownerUserId ? `  owner=${k.ownerUserId}` : ''}  ${describeScope(k)}`,
+        `    expires=${k.expiresAt ?? 'never'}  last-used=${k.lastUsedAt ?? 'never'}  created=${k.createdAt}${k.rotatedFrom ? `  rotated-from=${k.rotatedFrom}` : ''}`,
+      ].join('\n'),
+    )
+    .join('\n')}\n`;
 }

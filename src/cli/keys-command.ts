@@ -160,7 +160,7 @@ export async function runKeys(argv: string[]): Promise<number> {
         if (graceSeconds === undefined || graceSeconds > MAX_GRACE_SECONDS)
           throw new UsageError('--grace must be a duration from 0s to 30d, e.g. 24h, 90m, 0');
         const secret = resolveKeyHashSecret(security);
-        let rotated;
+        let rotated: Awaited<ReturnType<typeof rotateApiKey>>;
         try {
           rotated = await rotateApiKey(store, secret, id, { graceSeconds, createdBy: cliCreator() });
         } catch (err) {

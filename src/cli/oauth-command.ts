@@ -209,7 +209,7 @@ async function createClient(
           .split(',')
           .map((x) => x.trim())
           .filter((x) => x !== '');
-  let created;
+  let created: Awaited<ReturnType<typeof createOAuthClient>>;
   try {
     created = await createOAuthClient(store, resolveKeyHashSecret(config.security), {
       tenantId: values.tenant ?? 'default',

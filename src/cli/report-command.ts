@@ -211,11 +211,9 @@ export function renderUsage(rows: readonly UsageRow[], meta: UsageMeta): string 
   const header = labels === undefined ? [meta.groupBy, ...COLUMNS] : [meta.groupBy, 'label', ...COLUMNS];
   const body = rows.map((r) => [...lead(r, '(none)'), ...cells(r)]);
   if (meta.format === 'csv') {
-    return (
-      [header, ...rows.map((r) => [...lead(r, ''), ...cells(r)])]
-        .map((line) => line.map(csvCell).join(','))
-        .join('\r\n') + '\r\n'
-    );
+    return `${[header, ...rows.map((r) => [...lead(r, ''), ...cells(r)])]
+      .map((line) => line.map(csvCell).join(','))
+      .join('\r\n')}\r\n`;
   }
   const all = [header, ...body, [...(labels === undefined ? ['TOTAL'] : ['TOTAL', '']), ...cells(t)]];
   const text = labels === undefined ? 1 : 2;

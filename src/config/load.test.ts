@@ -70,7 +70,7 @@ describe('parseConfig (valid files)', () => {
   it('reads a full file from disk, resolving secrets, paths and route defaults', () => {
     const secretDir = join(dir, 'secrets');
     mkdirSync(secretDir, { recursive: true });
-    writeFileSync(join(secretDir, 'khs'), 'k'.repeat(40) + '\n');
+    writeFileSync(join(secretDir, 'khs'), `${'k'.repeat(40)}\n`);
     const file = join(dir, 'full.yaml');
     writeFileSync(file, FULL);
     const cfg = loadConfig(file, ENV);

@@ -51,7 +51,7 @@ describe('pricing config', () => {
 
   it('rejects negative, non-finite, absurd and over-precise prices with the file, path and reason', () => {
     const text = problems(
-      [
+      `${[
         'pricing:',
         '  version: v1',
         '  models:',
@@ -60,7 +60,7 @@ describe('pricing config', () => {
         '    - { provider: nope, model: c, input_per_1m: "2", output_per_1m: 1, extra: 1 }',
         '    - { provider: p, model: a, input_per_1m: 1, output_per_1m: 1 }',
         '    - { provider: p, model: a, input_per_1m: 1, output_per_1m: 1 }',
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
     );
     assert.match(text, /\/etc\/portcullis\/gw\.yaml/);
     assert.match(text, /pricing\.models\[0\]\.input_per_1m: must not be negative, got -1/);
@@ -74,18 +74,20 @@ describe('pricing config', () => {
   });
 
   it('prices cache writes: Anthropic defaults to 1.25x / 2x input, explicit prices win, bad ones are refused with their path', () => {
-    const withAnthropic = (models: string): string =>
-      `${BASE}  c: { targets: [ { provider: a, model: claude-x } ] }\n`.replace(
+    const withAnthropic = (models: string): string => {
+      const base = `${BASE}  c: { targets: [ { provider: a, model: claude-x } ] }\n`.replace(
         'providers:\n',
         'providers:\n  a: { kind: anthropic, base_url: "https://api.anthropic.com/v1", api_key: "${K}" }\n',
-      ) + `pricing:\n  version: v2\n  models:\n${models}`;
+      );
+      return `${base}pricing:\n  version: v2\n  models:\n${models}`;
+    };
     const cfg = parseConfig(
       withAnthropic(
-        [
+        `${[
           '    - { provider: a, model: claude-x, input_per_1m: 3, output_per_1m: 15, cached_input_per_1m: 0.3 }',
           '    - { provider: a, model: claude-y, input_per_1m: 0.8, output_per_1m: 4, cache_write_per_1m: 0.9, cache_write_1h_per_1m: 1.5 }',
           '    - { provider: p, model: z, input_per_1m: 1, output_per_1m: 2, cache_write_1h_per_1m: 3 }',
-        ].join('\n') + '\n',
+        ].join('\n')}\n`,
       ),
       '/etc/portcullis/gw.yaml',
       ENV,
@@ -102,10 +104,10 @@ describe('pricing config', () => {
     try {
       parseConfig(
         withAnthropic(
-          [
+          `${[
             '    - { provider: a, model: claude-x, input_per_1m: 3, output_per_1m: 15, cache_write_per_1m: -3.75, cache_write_1h_per_1m: 60000 }',
             '    - { provider: a, model: claude-y, input_per_1m: 3, output_per_1m: 15, cache_write_per_1m: "3.75", cache_write_1h_per_1m: 0.0000001 }',
-          ].join('\n') + '\n',
+          ].join('\n')}\n`,
         ),
         '/etc/portcullis/gw.yaml',
         ENV,
@@ -131,13 +133,13 @@ describe('pricing config', () => {
 describe('budgets config', () => {
   it('reads rules with calendar and custom periods, amounts in micro-dollars and thresholds', () => {
     const cfg = parse(
-      [
+      `${[
         'budgets:',
         '  default_max_tokens: 256',
         '  rules:',
         '    - { name: team-monthly, scope: team, period: month, amount_usd: 500, alert_at_percent: [50, 80, 100] }',
         '    - { name: acme-burst, scope: tenant, subject: acme, model: "gpt-*", period: { start: "2026-01-01T06:00:00Z", length: 36h }, amount_usd: 12.345678, unpriced: allow }',
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
     );
     assert.equal(cfg.budgets.backend, 'memory');
     assert.equal(cfg.budgets.onBackendError, 'fail_closed');
@@ -168,7 +170,7 @@ describe('budgets config', () => {
 
   it('rejects bad rules with their paths; nothing is clamped', () => {
     const text = problems(
-      [
+      `${[
         'budgets:',
         '  backend: redis',
         '  rules:',
@@ -177,7 +179,7 @@ describe('budgets config', () => {
         '    - { name: ok, scope: key, period: day, amount_usd: .nan }',
         '    - { name: dup, scope: key, period: day, amount_usd: 1 }',
         '    - { name: dup, scope: key, period: day, amount_usd: 2 }',
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
     );
     assert.match(text, /budgets\.backend: redis needs the top-level redis section/);
     assert.match(text, /budgets\.rules\[0\]\.name: expected 1\.\.64 characters/);

@@ -206,7 +206,7 @@ export class ConfigReader {
    */
   str(at: Located, fallback?: string): string | undefined {
     const v = this.rawStr(at, fallback);
-    if (v !== undefined && v.includes('${')) {
+    if (v?.includes('${')) {
       this.report(at, '${…} references are only allowed in api_key, key_hash_secret, store.url and header values');
       return undefined;
     }

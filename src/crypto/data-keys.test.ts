@@ -107,7 +107,14 @@ describe('data keys', () => {
   it('close() wipes the cache; keys are unwrapped again on next use', async () => {
     let unwraps = 0;
     const kek = randomKek();
-    const counting = { id: kek.id, wrap: kek.wrap, unwrap: (w: Buffer, a: Buffer) => (unwraps++, kek.unwrap(w, a)) };
+    const counting = {
+      id: kek.id,
+      wrap: kek.wrap,
+      unwrap: (w: Buffer, a: Buffer) => {
+        unwraps++;
+        return kek.unwrap(w, a);
+      },
+    };
     const h = harness({ kek: counting });
     const ct = await h.envelope.encrypt(cell('r1'), 'v');
     await h.envelope.decrypt(cell('r1'), ct);

@@ -110,7 +110,10 @@ describe('envelope: wrong or missing keys', () => {
     const spy = {
       id: other.id,
       wrap: other.wrap,
-      unwrap: (w: Buffer, a: Buffer) => (unwrapCalls++, other.unwrap(w, a)),
+      unwrap: (w: Buffer, a: Buffer) => {
+        unwrapCalls++;
+        return other.unwrap(w, a);
+      },
     };
     const wrong = createEnvelope({ dataKeys: createDataKeys({ repository: h.repo, kek: spy }) });
     await assert.rejects(wrong.decrypt(cell('r1'), ct), (e) => {

@@ -50,7 +50,7 @@ describe('createApiKey / verifyApiKey', () => {
   it('says malformed for garbage and typos without touching the store', async () => {
     const { key } = await createApiKey(store, SECRET, { tenantId: 't1', label: '', allowedModels: [], now: NOW });
     const typo = key.slice(0, 20) + (key[20] === 'a' ? 'b' : 'a') + key.slice(21);
-    for (const bad of ['', 'sk-abc', typo, `${key} `, 'pcl_' + 'x'.repeat(10_000)]) {
+    for (const bad of ['', 'sk-abc', typo, `${key} `, `pcl_${'x'.repeat(10_000)}`]) {
       assert.deepEqual(await verifyApiKey(untouchable, SECRET, bad, NOW), { ok: false, reason: 'malformed' });
     }
     assert.deepEqual(await verifyApiKey(untouchable, SECRET, 42 as unknown as string, NOW), {

@@ -103,7 +103,7 @@ describe('prompt token bound', () => {
     );
     // OpenAI bills 3 + Σ (4 + tokens); the bound allows 16 + Σ (8 + tokens).
     assert.equal(bound, 16 + 8 + o200k('Be brief.') + 8 + o200k(text));
-    assert.ok(bound < Buffer.byteLength('Be brief.' + text), 'far tighter than one token per byte');
+    assert.ok(bound < Buffer.byteLength(`Be brief.${text}`), 'far tighter than one token per byte');
   });
 
   it('is never below what the emulator bills, for hard and random texts, for every provider family', async () => {

@@ -10,7 +10,7 @@ let client: Anthropic;
 
 before(async () => {
   mock = await startMockUpstream();
-  client = new Anthropic({ apiKey: DEFAULT_MOCK_KEYS.anthropic, baseURL: mock.url + '/anthropic', maxRetries: 0 });
+  client = new Anthropic({ apiKey: DEFAULT_MOCK_KEYS.anthropic, baseURL: `${mock.url}/anthropic`, maxRetries: 0 });
 });
 after(() => mock.close());
 
@@ -229,7 +229,7 @@ describe('anthropic tool use', () => {
 
 describe('anthropic errors', () => {
   it('throws AuthenticationError for a wrong key; a missing key or version gets its own message', async () => {
-    const wrong = new Anthropic({ apiKey: 'sk-ant-wrong', baseURL: mock.url + '/anthropic', maxRetries: 0 });
+    const wrong = new Anthropic({ apiKey: 'sk-ant-wrong', baseURL: `${mock.url}/anthropic`, maxRetries: 0 });
     await assert.rejects(
       wrong.messages.create({ model: 'c', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }),
       (err: unknown) => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { MOCK_PROVIDERS, type MockProvider } from './core/types.ts';
+import { MOCK_PROVIDERS, type MockProvider, type RecordedRequest } from './core/types.ts';
 import { DEFAULT_MOCK_KEYS, type MockUpstream, startMockUpstream } from './server.ts';
 import { parseSse, post, postJson } from './test-support.ts';
 
@@ -163,7 +163,7 @@ describe('connection faults', () => {
     });
     const anthropic = new Anthropic({
       apiKey: DEFAULT_MOCK_KEYS.anthropic,
-      baseURL: mock.url + '/anthropic',
+      baseURL: `${mock.url}/anthropic`,
       maxRetries: 0,
     });
     mock.addFault({ provider: 'anthropic', breakStreamAfterEvents: 3 });
@@ -227,20 +227,22 @@ describe('control API', () => {
       method: 'POST',
       body: JSON.stringify({ contents: [{ parts: [{ text: 'q' }] }] }),
     });
-    const listed = (await (await control('GET', 'requests')).json()) as { requests: any[] };
+    const listed = (await (await control('GET', 'requests')).json()) as { requests: RecordedRequest[] };
     const raw = JSON.stringify(listed);
     for (const secret of [...Object.values(DEFAULT_MOCK_KEYS), 'sk-ant-wrong-secret'])
       assert.equal(raw.includes(secret), false, secret);
     assert.deepEqual(
-      listed.requests.map((r: any) => [r.provider, r.model, r.authValid, r.stream, r.path]),
+      listed.requests.map((r) => [r.provider, r.model, r.authValid, r.stream, r.path]),
       [
         ['openai', 'gpt-4o', true, true, '/openai/v1/chat/completions'],
         ['anthropic', 'claude-x', false, false, '/anthropic/v1/messages'],
         ['gemini', 'g', true, false, '/gemini/v1beta/models/g:generateContent?x=1'],
       ],
     );
-    assert.deepEqual(listed.requests[0].body.messages, [{ role: 'user', content: 'rec' }]);
-    assert.equal(listed.requests[0].headers.authorization, '[redacted]');
+    const first = listed.requests[0];
+    assert.ok(first);
+    assert.deepEqual((first.body as { messages?: unknown }).messages, [{ role: 'user', content: 'rec' }]);
+    assert.equal(first.headers.authorization, '[redacted]');
     assert.deepEqual(await (await control('DELETE', 'requests')).json(), { cleared: 3 });
     assert.deepEqual(mock.requests(), []);
     const health = await control('GET', 'health');
@@ -284,11 +286,12 @@ describe('omitUsage fault (servers that ignore stream_options.include_usage)', (
 describe('message fault (provider text in errors)', () => {
   it('puts the given text where each provider keeps its error message', async () => {
     const text = 'Invalid request made with API key sk-echoed0123456789abcdef';
-    const where: Record<MockProvider, (j: any) => unknown> = {
-      openai: (j) => j.error.message,
-      'openai-compatible': (j) => j.error.message,
-      anthropic: (j) => j.error.message,
-      gemini: (j) => j.error.message,
+    type ErrorBody = { error?: { message?: unknown }; message?: unknown };
+    const where: Record<MockProvider, (j: ErrorBody) => unknown> = {
+      openai: (j) => j.error?.message,
+      'openai-compatible': (j) => j.error?.message,
+      anthropic: (j) => j.error?.message,
+      gemini: (j) => j.error?.message,
       mistral: (j) => j.message,
     };
     for (const provider of MOCK_PROVIDERS) {

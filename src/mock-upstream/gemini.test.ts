@@ -11,6 +11,11 @@ before(async () => {
 after(() => mock.close());
 
 const MODEL = '/models/gemini-2.5-flash';
+/** The parts of a generateContent answer (or one streamed fragment) the tests read. */
+interface GeminiResponse {
+  candidates: { content: { parts: { text?: string }[] }; finishReason?: string }[];
+  usageMetadata: { candidatesTokenCount: number };
+}
 const ask = (text: string, extra: Record<string, unknown> = {}) => ({
   contents: [{ role: 'user', parts: [{ text }] }],
   ...extra,
@@ -72,12 +77,12 @@ describe('gemini generateContent', () => {
         generation_config: { max_output_tokens: 2 },
       }),
     });
-    const json = (await res.json()) as any;
+    const json = (await res.json()) as GeminiResponse;
     assert.equal(res.status, 200);
     assert.deepEqual(
       [
-        json.candidates[0].content.parts[0].text,
-        json.candidates[0].finishReason,
+        json.candidates[0]!.content.parts[0]!.text,
+        json.candidates[0]!.finishReason,
         json.usageMetadata.candidatesTokenCount,
       ],
       ['a b', 'MAX_TOKENS', 2],
@@ -176,9 +181,10 @@ describe('gemini streamGenerateContent', () => {
   it('without alt=sse streams one JSON array of the same fragments', async () => {
     const res = await post(mock, 'gemini', `${MODEL}:streamGenerateContent`, ask('alpha beta gamma'));
     assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
-    const array = JSON.parse(await res.text());
+    const array: unknown = JSON.parse(await res.text());
     assert.ok(Array.isArray(array));
-    assert.equal(array.map((c: any) => c.candidates[0].content.parts[0].text).join(''), 'alpha beta gamma');
+    const fragments = array as GeminiResponse[];
+    assert.equal(fragments.map((c) => c.candidates[0]!.content.parts[0]!.text).join(''), 'alpha beta gamma');
   });
 
   it('sends function calls whole in one fragment', async () => {

@@ -99,7 +99,7 @@ describe('mistral embeddings and models', () => {
   });
 
   it('lists models', async () => {
-    const res = await fetch(mock.baseUrl('mistral') + '/models', {
+    const res = await fetch(`${mock.baseUrl('mistral')}/models`, {
       headers: { authorization: 'Bearer mock-mistral-key' },
     });
     const json = (await res.json()) as { data: { id: string }[] };

@@ -205,7 +205,11 @@ describe('openai tool calls', () => {
     for await (const chunk of stream) {
       if (chunk.usage) usage = chunk.usage;
       for (const tc of chunk.choices[0]?.delta.tool_calls ?? []) {
-        const slot = (calls[tc.index] ??= { args: '' });
+        let slot = calls[tc.index];
+        if (slot === undefined) {
+          slot = { args: '' };
+          calls[tc.index] = slot;
+        }
         if (tc.id) slot.id = tc.id;
         if (tc.function?.name) slot.name = tc.function.name;
         if (tc.function?.arguments) {
@@ -301,7 +305,9 @@ describe('openai embeddings', () => {
     assert.equal(a.data[0]?.embedding.length, 8);
     const norm = Math.hypot(...(b.data[0]?.embedding ?? []));
     assert.ok(Math.abs(norm - 1) < 1e-6);
-    a.data[0]?.embedding.forEach((v, i) => assert.ok(Math.abs(v - (b.data[0]?.embedding[i] ?? NaN)) < 1e-6));
+    a.data[0]?.embedding.forEach((v, i) => {
+      assert.ok(Math.abs(v - (b.data[0]?.embedding[i] ?? NaN)) < 1e-6);
+    });
     assert.notDeepEqual(a.data[0]?.embedding, a.data[1]?.embedding);
     assert.deepEqual(a.usage, { prompt_tokens: 3, total_tokens: 3 });
   });

@@ -98,7 +98,8 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
       sendError(res, em.notFound(`${method} ${url.pathname}`));
       return;
     }
-    const parsed = route.needsBody ? await readJsonBody(req) : (req.resume(), { kind: 'empty' as const });
+    if (!route.needsBody) req.resume();
+    const parsed = route.needsBody ? await readJsonBody(req) : { kind: 'empty' as const };
     const body = parsed.kind === 'json' ? parsed.value : undefined;
     const model = em.modelOf(route, body);
     const stream = em.isStream(route, body, url);

@@ -10,7 +10,7 @@ describe('stream delivery', () => {
     const mock = await startMockUpstream();
     try {
       const words = Array.from({ length: 20_000 }, (_, i) => `w${i}`).join(' ');
-      const target = new URL(mock.baseUrl('openai') + '/chat/completions');
+      const target = new URL(`${mock.baseUrl('openai')}/chat/completions`);
       const req = request(target, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${DEFAULT_MOCK_KEYS.openai}` },
@@ -42,7 +42,7 @@ describe('stream delivery', () => {
     const mock = await startMockUpstream({ ttftMs: 5, interTokenMs: 60_000 });
     try {
       const controller = new AbortController();
-      const res = await fetch(mock.baseUrl('anthropic') + '/messages', {
+      const res = await fetch(`${mock.baseUrl('anthropic')}/messages`, {
         method: 'POST',
         headers: { 'x-api-key': DEFAULT_MOCK_KEYS.anthropic, 'anthropic-version': '2023-06-01' },
         body: JSON.stringify({
@@ -61,7 +61,8 @@ describe('stream delivery', () => {
         model: 'm',
         messages: [{ role: 'user', content: 'still here' }],
       });
-      assert.equal(((await next.json()) as any).choices[0].message.content, 'still here');
+      const answer = (await next.json()) as { choices: { message: { content: string } }[] };
+      assert.equal(answer.choices[0]?.message.content, 'still here');
     } finally {
       await mock.close();
     }
@@ -96,7 +97,7 @@ describe('stream delivery', () => {
   it('answers paths outside the five prefixes with 404', async () => {
     const mock = await startMockUpstream();
     try {
-      const res = await fetch(mock.url + '/v1/chat/completions', { method: 'POST', body: '{}' });
+      const res = await fetch(`${mock.url}/v1/chat/completions`, { method: 'POST', body: '{}' });
       assert.equal(res.status, 404);
       assert.match(((await res.json()) as { error: string }).error, /\/openai\/v1/);
     } finally {

@@ -3,6 +3,13 @@
 import type { MockProvider } from './core/types.ts';
 import { DEFAULT_MOCK_KEYS, type MockUpstream } from './server.ts';
 
+/**
+ * A parsed JSON response body. Shared test harness: callers read bodies of many shapes field by
+ * field and assert them at run time; typing it `unknown` would mean narrowing at every call site.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: see above; this alias is the one place the harness uses any
+export type ResponseJson = any;
+
 export interface ParsedSseEvent {
   readonly event: string | undefined;
   readonly data: string;
@@ -56,7 +63,7 @@ export async function postJson(
   path: string,
   body: unknown,
   headers?: Record<string, string>,
-): Promise<{ status: number; headers: Headers; json: any }> {
+): Promise<{ status: number; headers: Headers; json: ResponseJson }> {
   const res = await post(mock, provider, path, body, headers);
   return { status: res.status, headers: res.headers, json: await res.json() };
 }

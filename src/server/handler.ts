@@ -80,7 +80,7 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
     const clientIp = (deps.clientIp ?? UNTRUSTING)(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for']);
     if (await deps.extraEndpoints(req, res, { requestId, method, path, rawUrl, clientIp })) return;
   }
-  if (deps.admin !== undefined && deps.admin.handles(path)) return deps.admin.handle(req, res);
+  if (deps.admin?.handles(path)) return deps.admin.handle(req, res);
   const match = matchRoute(method, path);
 
   if (match.type === 'not_found') {

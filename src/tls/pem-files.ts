@@ -27,11 +27,7 @@ function readText(path: string): string {
 
 function describe(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | null)?.code;
-  return code !== undefined && code.startsWith('E') && !code.startsWith('ERR_')
-    ? code
-    : err instanceof Error
-      ? err.message
-      : String(err);
+  return code?.startsWith('E') && !code.startsWith('ERR_') ? code : err instanceof Error ? err.message : String(err);
 }
 
 /** A private key must be readable by its owner only: group/world access is refused. */

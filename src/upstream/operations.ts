@@ -7,7 +7,6 @@ import { gatewayError, isGatewayError } from '../errors/gateway-error.ts';
 import type { ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse } from '../providers/canonical.ts';
 import {
   type AdapterCallContext,
-  type ProviderAdapter,
   type StreamTranslator,
   type UpstreamHttpRequest,
   UpstreamProtocolError,

@@ -75,11 +75,11 @@ test('the event type resets after each event', () => {
 test('an event larger than the limit is a protocol error, even when it arrives in small chunks without a newline', () => {
   const p = createSseParser(1024);
   assert.throws(() => {
-    for (let i = 0; i < 100; i++) p.push(Buffer.from('data: ' + 'x'.repeat(50)));
+    for (let i = 0; i < 100; i++) p.push(Buffer.from(`data: ${'x'.repeat(50)}`));
   }, UpstreamProtocolError);
   const q = createSseParser(1024);
   assert.throws(() => {
-    for (let i = 0; i < 100; i++) q.push(Buffer.from('data: ' + 'y'.repeat(50) + '\n'));
+    for (let i = 0; i < 100; i++) q.push(Buffer.from(`data: ${'y'.repeat(50)}\n`));
   }, UpstreamProtocolError);
 });
 

@@ -47,7 +47,10 @@ export function createSseParser(maxEventBytes: number = MAX_SSE_EVENT_BYTES): Ss
       firstLine = false;
       if (line.charCodeAt(0) === 0xfeff) line = line.slice(1);
     }
-    if (line === '') return dispatch(out);
+    if (line === '') {
+      dispatch(out);
+      return;
+    }
     eventBytes += bytes.byteLength + 1;
     if (line.startsWith(':')) return;
     const colon = line.indexOf(':');

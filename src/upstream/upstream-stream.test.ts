@@ -70,8 +70,7 @@ async function collect(stream: AsyncIterable<ChatChunk>): Promise<string[]> {
 test('a stream passes through event by event, split oddly across network writes', async (t) => {
   const { fakes, up } = await setup(t, (_q, res) => {
     sseHead(res);
-    const all =
-      sseChunk('Hel') + ': comment\r\n\r\n' + sseChunk('lo ') + sseChunk('wörld', 'stop') + 'data: [DONE]\n\n';
+    const all = `${sseChunk('Hel')}: comment\r\n\r\n${sseChunk('lo ')}${sseChunk('wörld', 'stop')}data: [DONE]\n\n`;
     const bytes = Buffer.from(all);
     let i = 0;
     const tick = (): void => {
@@ -94,7 +93,7 @@ test('a non-2xx answer to a stream request is retried before the stream starts',
     (_q, res) => json(res, 503, {}),
     (_q, res) => {
       sseHead(res);
-      res.end(sseChunk('ok', 'stop') + 'data: [DONE]\n\n');
+      res.end(`${sseChunk('ok', 'stop')}data: [DONE]\n\n`);
     },
   );
   const r = await up.chat(call(route([target('p0', 'm', 1, 1), target('p1', 'm', 1, 2)])), streamRequest);
@@ -112,7 +111,7 @@ test('a 200 that sends no first event within the attempt timeout falls back', as
     },
     (_q, res) => {
       sseHead(res);
-      res.end(sseChunk('b', 'stop') + 'data: [DONE]\n\n');
+      res.end(`${sseChunk('b', 'stop')}data: [DONE]\n\n`);
     },
   );
   const reports: AttemptReport[] = [];

@@ -211,5 +211,6 @@ export async function rawRequest(
   } catch {
     json = undefined;
   }
+  // biome-ignore lint/suspicious/noExplicitAny: shared test harness; callers read response bodies of many shapes field by field and assert them at run time (typing this unknown means narrowing at every call site, a separate change)
   return { status: res.status, headers: res.headers, text, json: json as any };
 }

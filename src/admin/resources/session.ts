@@ -201,7 +201,7 @@ export function createSessionRoutes(deps: AdminIdentityDeps): AdminRoute[] {
         const locked = identity.lockout.check(subjects);
         if (locked.locked) throw gatewayError('admin.locked_out', { retryAfterS: locked.retryAfterS });
         assertAuditWritable(deps);
-        let result;
+        let result: Awaited<ReturnType<typeof identity.accounts.enrol>>;
         try {
           result = await identity.accounts.enrol(token, password);
         } catch (err) {

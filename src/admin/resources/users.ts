@@ -88,7 +88,7 @@ export function createUserRoutes(deps: AdminIdentityDeps): AdminRoute[] {
           'team_id',
         );
         assertAuditWritable(deps);
-        let created;
+        let created: Awaited<ReturnType<typeof identity.accounts.create>>;
         try {
           created = await identity.accounts.create({ tenantId: principal.tenantId, teamId, email, role });
         } catch (err) {

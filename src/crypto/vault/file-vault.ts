@@ -13,7 +13,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, lstat, mkdir, open, readFile, rm, unlink } from 'node:fs/promises';
+import { type FileHandle, link, lstat, mkdir, open, readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CryptoError } from '../crypto-error.ts';
 import {
@@ -90,7 +90,7 @@ export function createFileVault(dir: string): TenantKeyVault {
     async destroy(tenantId) {
       await ensureDir();
       const path = pathOf(tenantId);
-      let fh;
+      let fh: FileHandle;
       try {
         fh = await open(path, constants.O_RDWR | constants.O_NOFOLLOW);
       } catch (err) {

@@ -93,7 +93,7 @@ for (const [name, obfuscate] of Object.entries(OBFUSCATIONS)) {
 
 test('injection: obfuscation alone is not an attack', () => {
   for (const text of [
-    `Here is my avatar: ${Buffer.from('\x89PNG\r\n\x1a\n' + 'binary'.repeat(20)).toString('base64')}`,
+    `Here is my avatar: ${Buffer.from(`\x89PNG\r\n\x1a\n${'binary'.repeat(20)}`).toString('base64')}`,
     `Decode this: ${Buffer.from('The meeting is moved to 3 pm on Thursday, room 4.').toString('base64')}`,
     'Zero\u200bwidth\u200bspaces in a normal sentence about gardening.',
     'Ｆｕｌｌ－ｗｉｄｔｈ text about the weather in Tokyo.',

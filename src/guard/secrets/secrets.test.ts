@@ -30,7 +30,7 @@ test('secrets: a truncated private key block is flagged up to where its body end
 });
 
 test('secrets: configured values are found exactly, and are never echoed in option errors', () => {
-  const providerKey = 'prov-' + body(30);
+  const providerKey = `prov-${body(30)}`;
   const detector = createSecretsDetector({ extraValues: [providerKey], types: ['CONFIGURED_SECRET'] });
   const text = `my key is ${providerKey}!`;
   const [f] = detector.scan(text);
@@ -52,7 +52,7 @@ test('secrets: configured values are found exactly, and are never echoed in opti
 test('secrets: types narrows the formats', () => {
   const detector = createSecretsDetector({ types: ['JWT'] });
   assert.deepEqual(
-    detector.scan(`${'ghp_' + body(36)} ${jwt}`).map((f) => f.type),
+    detector.scan(`ghp_${body(36)} ${jwt}`).map((f) => f.type),
     ['JWT'],
   );
   assert.throws(() => createSecretsDetector({ types: ['PASSWORD'] }), /secrets\.types\[0\].*PASSWORD/);

@@ -92,6 +92,11 @@ export function createAdminLogin(opts: AdminLoginOptions): AdminLogin {
   dummy.catch(() => {
     dummy = undefined;
   });
+  /** The dummy hash; computed again when the background computation failed. */
+  function dummyHash(): Promise<string> {
+    dummy ??= dummyPasswordHash(accounts.scryptCost);
+    return dummy;
+  }
 
   function recentFailures(email: string): number[] {
     const cutoff = now() - throttle.windowMs;
@@ -202,7 +207,7 @@ export function createAdminLogin(opts: AdminLoginOptions): AdminLogin {
       if (delay > 0) await sleep(delay);
 
       const user = await store.findAdminUserByEmail(email);
-      const hash = user?.passwordHash ?? (await (dummy ??= dummyPasswordHash(accounts.scryptCost)));
+      const hash = user?.passwordHash ?? (await dummyHash());
       const passwordOk = await verifyPassword(attempt.password, hash);
       if (user === undefined || user.passwordHash === null)
         return refuse(attempt, email, subjects, undefined, 'unknown_account');

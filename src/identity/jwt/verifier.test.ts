@@ -153,13 +153,13 @@ describe('JWT verifier: valid tokens and the attack table', () => {
     {
       name: 'stripped signature (header.payload.)',
       reason: 'missing_signature',
-      token: async () => (await sign(rsa, goodClaims(A))).split('.').slice(0, 2).join('.') + '.',
+      token: async () => `${(await sign(rsa, goodClaims(A))).split('.').slice(0, 2).join('.')}.`,
     },
     {
       name: 'ES256 all-zero signature (r = s = 0, CVE-2022-21449)',
       reason: 'bad_signature',
       token: async () =>
-        (await sign(ec, goodClaims(A))).split('.').slice(0, 2).join('.') + '.' + Buffer.alloc(64).toString('base64url'),
+        `${(await sign(ec, goodClaims(A))).split('.').slice(0, 2).join('.')}.${Buffer.alloc(64).toString('base64url')}`,
     },
     {
       name: 'payload swapped under a valid signature',

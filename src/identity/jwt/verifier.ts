@@ -124,7 +124,7 @@ export function createJwtVerifier(issuers: readonly JwtIssuerConfig[], opts: Jwt
       const cfg = entry.config;
       if (!(cfg.algorithms as readonly string[]).includes(alg)) return refuse('alg_not_allowed');
 
-      let key;
+      let key: Awaited<ReturnType<KeySource['resolve']>>;
       try {
         key = await entry.keys.resolve(header as JWSHeaderParameters);
       } catch (err) {

@@ -46,12 +46,14 @@ const withAssertion = (a: string, extra: Record<string, string> = {}): string =>
     ...extra,
   });
 
-function assertOAuthError(r: { status: number; headers: Headers; json: any }, status: number, error: string): void {
+function assertOAuthError(r: { status: number; headers: Headers; json: unknown }, status: number, error: string): void {
   assert.equal(r.status, status, JSON.stringify(r.json));
-  assert.equal(r.json.error, error);
-  assert.equal(typeof r.json.error_description, 'string');
+  assert.ok(typeof r.json === 'object' && r.json !== null, 'a JSON object');
+  const body = r.json as Record<string, unknown>;
+  assert.equal(body.error, error);
+  assert.equal(typeof body.error_description, 'string');
   assert.equal(r.headers.get('cache-control'), 'no-store');
-  assert.equal(r.json.access_token, undefined);
+  assert.equal(body.access_token, undefined);
   if (error === 'invalid_client') assert.match(r.headers.get('www-authenticate') ?? '', /^Basic realm=/);
 }
 

@@ -17,6 +17,13 @@ import { createOAuthClient, type NewOAuthClient } from './clients.ts';
 import { createOAuthEndpoints } from './oauth-server.ts';
 import { createSigningKeyRing, ensureSigningKey, type SigningKeyRing } from './signing-keys.ts';
 
+/**
+ * A parsed JSON response body. Shared test harness: callers read bodies of many shapes field by
+ * field and assert them at run time; typing it `unknown` would mean narrowing at every call site.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: see above; this alias is the one place the harness uses any
+export type ResponseJson = any;
+
 export const TEST_ISSUER = 'https://gw.example.test';
 
 export const TEST_CONFIG: OAuthServerConfig = {
@@ -46,7 +53,7 @@ export interface OAuthHarness {
     path: string,
     body: string,
     headers?: Record<string, string>,
-  ): Promise<{ status: number; headers: Headers; json: any }>;
+  ): Promise<{ status: number; headers: Headers; json: ResponseJson }>;
   close(): Promise<void>;
 }
 

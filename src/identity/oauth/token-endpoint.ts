@@ -23,7 +23,7 @@ export async function handleTokenRequest(deps: OAuthEndpointDeps, req: ClientAut
     throw gatewayError('oauth.unsupported_grant_type', { internal: { grantType: grantType.slice(0, 64) } });
   const client = await authenticateClient(deps, req);
   const scopes = grantedScopes(client, req.form.get('scope'));
-  let tenant;
+  let tenant: Awaited<ReturnType<typeof deps.store.getTenant>>;
   try {
     tenant = await deps.store.getTenant(client.tenantId);
   } catch (err) {
@@ -31,7 +31,7 @@ export async function handleTokenRequest(deps: OAuthEndpointDeps, req: ClientAut
   }
   if (tenant?.status === 'suspended')
     throw gatewayError('oauth.invalid_grant', { params: { detail: "the client's tenant is suspended" } });
-  let issued;
+  let issued: Awaited<ReturnType<typeof issueAccessToken>>;
   try {
     issued = await issueAccessToken(deps.ring, deps.config, client, scopes, deps.now());
   } catch (err) {

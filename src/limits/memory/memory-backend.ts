@@ -107,7 +107,9 @@ export function createMemoryBackend(opts: MemoryBackendOptions = {}): MemoryBack
       const allowed = decisions.every((d) => d.allowed);
       if (allowed) {
         ensureRoom(items.filter((it) => !tats.has(it.key)).length + (reservation ? 1 : 0));
-        items.forEach((it, i) => tats.set(it.key, { tat: decisions[i]!.newTat, intervalMs: it.intervalMs }));
+        items.forEach((it, i) => {
+          tats.set(it.key, { tat: decisions[i]!.newTat, intervalMs: it.intervalMs });
+        });
         if (reservation)
           reservations.set(reservation.id, { reserved: reservation.amount, expiresAt: t + reservation.ttlMs });
       }
@@ -153,7 +155,10 @@ export function createMemoryBackend(opts: MemoryBackendOptions = {}): MemoryBack
         ensureRoom(items.filter((it) => !leases.has(it.key)).length);
         for (const it of items) {
           let set = leases.get(it.key);
-          if (!set) leases.set(it.key, (set = new Map()));
+          if (!set) {
+            set = new Map();
+            leases.set(it.key, set);
+          }
           set.set(leaseId, t + ttlMs);
         }
       }

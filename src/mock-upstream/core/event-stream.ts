@@ -31,7 +31,7 @@ export interface PlayOptions {
 function frame(ev: StreamEvent, index: number, framing: Framing): string {
   switch (framing) {
     case 'sse':
-      return (ev.event !== undefined ? `event: ${ev.event}\n` : '') + `data: ${ev.data}\n\n`;
+      return `${ev.event !== undefined ? `event: ${ev.event}\n` : ''}data: ${ev.data}\n\n`;
     case 'sse-crlf':
       return `data: ${ev.data}\r\n\r\n`;
     case 'json-array':

@@ -13,8 +13,13 @@ function spansOf(n: number) {
   return s.end('GET /v1/models', {}, undefined);
 }
 
+/** The parts of an OTLP/JSON export request the tests read. */
+interface OtlpExportBody {
+  resourceSpans: { scopeSpans: { spans: unknown[] }[] }[];
+}
+
 async function collector(status: (n: number) => number) {
-  const bodies: any[] = [];
+  const bodies: OtlpExportBody[] = [];
   const headers: IncomingMessage['headers'][] = [];
   let calls = 0;
   const server = createServer(async (req, res) => {
@@ -51,9 +56,9 @@ test('batches spans, sends the configured headers, retries a 503 once', async ()
   ex.enqueue(spansOf(3));
   ex.enqueue(spansOf(3));
   await ex.close();
-  const sent = c.bodies.flatMap((b) => b.resourceSpans[0].scopeSpans[0].spans);
+  const sent = c.bodies.flatMap((b) => b.resourceSpans[0]!.scopeSpans[0]!.spans);
   assert.equal(sent.length, 6);
-  assert.ok(c.bodies.every((b) => b.resourceSpans[0].scopeSpans[0].spans.length <= 4));
+  assert.ok(c.bodies.every((b) => b.resourceSpans[0]!.scopeSpans[0]!.spans.length <= 4));
   assert.equal(c.headers[0]!.authorization, 'Bearer t0k');
   assert.equal(c.headers[0]!['content-type'], 'application/json');
   assert.equal(ex.stats.exported, 6);

@@ -48,6 +48,23 @@ test('a request cannot grow its trace without bound', () => {
   assert.ok(spans.end('x', {}, undefined).length <= 65);
 });
 
+/** The parts of an OTLP/JSON export request the test reads. */
+interface OtlpExportBody {
+  resourceSpans: {
+    resource: { attributes: { key: string; value: unknown }[] };
+    scopeSpans: {
+      spans: {
+        traceId: string;
+        parentSpanId: string;
+        kind: number;
+        startTimeUnixNano: string;
+        status: unknown;
+        attributes: { key: string; value: unknown }[];
+      }[];
+    }[];
+  }[];
+}
+
 test('OTLP JSON: hex ids, integer enums, int64 as strings, arrays', () => {
   const spans = startRequestSpans(TRACE);
   const body = encodeExportRequest(
@@ -57,20 +74,20 @@ test('OTLP JSON: hex ids, integer enums, int64 as strings, arrays', () => {
       serviceVersion: '1.2.3',
       instanceId: 'i-1',
     },
-  ) as any;
-  const span = body.resourceSpans[0].scopeSpans[0].spans[0];
+  ) as OtlpExportBody;
+  const span = body.resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
   assert.equal(span.traceId, TRACE.traceId);
   assert.equal(span.parentSpanId, TRACE.parentId);
   assert.equal(span.kind, 2);
   assert.match(span.startTimeUnixNano, /^\d{19}$/);
   assert.deepEqual(span.status, { code: 2, message: 'auth.invalid_key' });
-  const attr = (k: string) => span.attributes.find((a: any) => a.key === k).value;
+  const attr = (k: string) => span.attributes.find((a) => a.key === k)!.value;
   assert.deepEqual(attr('n'), { intValue: '3' });
   assert.deepEqual(attr('r'), { doubleValue: 0.5 });
   assert.deepEqual(attr('ok'), { boolValue: true });
   assert.deepEqual(attr('fr'), { arrayValue: { values: [{ stringValue: 'stop' }] } });
-  const service = body.resourceSpans[0].resource.attributes.find((a: any) => a.key === 'service.name');
-  assert.deepEqual(service.value, { stringValue: 'portcullis' });
+  const service = body.resourceSpans[0]!.resource.attributes.find((a) => a.key === 'service.name');
+  assert.deepEqual(service!.value, { stringValue: 'portcullis' });
 });
 
 test('times convert to Unix nanoseconds', () => {

@@ -88,6 +88,8 @@ function readEmbeddings(body: unknown): number[][] {
 /** OpenAI's base64 encoding: the vector as little-endian float32, base64-encoded. */
 function toBase64(values: readonly number[]): string {
   const view = new DataView(new ArrayBuffer(values.length * 4));
-  values.forEach((v, i) => view.setFloat32(i * 4, v, true));
+  values.forEach((v, i) => {
+    view.setFloat32(i * 4, v, true);
+  });
   return Buffer.from(view.buffer).toString('base64');
 }

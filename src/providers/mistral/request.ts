@@ -101,5 +101,8 @@ function translateMessages(messages: readonly ChatMessage[]): Body[] {
         return out;
       }
     }
+    // Unreachable: the switch covers every role, and a new role fails to compile here.
+    const unhandled: never = m;
+    throw new Error(`unhandled message role: ${(unhandled as ChatMessage).role}`);
   });
 }

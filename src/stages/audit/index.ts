@@ -51,7 +51,7 @@ export function createAuditStage(opts: AuditStageOptions): Stage {
 
 export function entryFor(ctx: RequestContext, decision: 'allowed' | 'refused', reason: ErrorCode | null): AuditEntry {
   const caller = ctx.caller;
-  const authFailure = decision === 'refused' && caller === undefined && reason !== null && reason.startsWith('auth.');
+  const authFailure = decision === 'refused' && caller === undefined && reason?.startsWith('auth.') === true;
   return {
     time: ctx.receivedAt.toISOString(),
     actor: caller ? { kind: caller.kind, id: caller.keyId, tenant: caller.tenantId } : ANONYMOUS,

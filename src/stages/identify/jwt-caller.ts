@@ -12,7 +12,7 @@
  */
 import type { Caller, RequestContext } from '../../core/context.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
-import type { JwtVerifier } from '../../identity/jwt/verifier.ts';
+import type { JwtVerdict, JwtVerifier } from '../../identity/jwt/verifier.ts';
 import { endpointOf } from '../../identity/key-policy.ts';
 import { KEY_ENDPOINTS, type KeyEndpoint } from '../../store/store.ts';
 
@@ -24,7 +24,7 @@ export async function callerFromJwt(
   token: string,
   onFailure?: (reason: string) => void,
 ): Promise<Caller> {
-  let verdict;
+  let verdict: JwtVerdict | { readonly ok: false; readonly reason: string; readonly error: string };
   try {
     verdict = await verifier.verify(token);
   } catch (err) {

@@ -142,7 +142,7 @@ describe('identify: brute-force lockout', () => {
   it('counts malformed keys and garbage against the address', async () => {
     const h = harness();
     const ip = '203.0.113.20';
-    for (const junk of ['x', 'pcl_short', 'sk-' + 'a'.repeat(40)])
+    for (const junk of ['x', 'pcl_short', `sk-${'a'.repeat(40)}`])
       assert.equal((await h.call({ key: junk, ip })).code, 'auth.invalid_key');
     assert.equal((await h.call({ key: 'pcl_whatever', ip })).code, 'auth.locked_out');
   });

@@ -34,7 +34,7 @@ export function createValidateStage(opts: ValidateOptions): Stage {
         ctx.request = { operation: 'embeddings', body: req };
         return;
       }
-      let req;
+      let req: ReturnType<typeof parseChatRequest>;
       if (ctx.surface === 'anthropic') {
         ctx.surfaceRequest = body;
         req = parseMessagesRequest(body);
