@@ -9,15 +9,16 @@
  *
  * Env: BENCH_GUARD_ROUNDS (default 3).
  */
-import { freePort, waitHealthy } from './process-helpers.ts';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Pool } from 'undici';
 import { parseConfig } from '../src/config/load.ts';
 import { compilePolicies } from '../src/guard/policy.ts';
 import { TEXT_DETECTOR_FACTORIES } from '../src/guard/registry.ts';
-import { Pool } from 'undici';
-import { closedLoop, percentile, type LoadTarget } from './load.ts';
+import { closedLoop, type LoadTarget, percentile } from './load.ts';
+import { freePort, waitHealthy } from './process-helpers.ts';
 
 export interface GuardBenchOptions {
   readonly cli: string;

@@ -15,10 +15,10 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_MOCK_KEYS } from '../src/mock-upstream/index.ts';
 import { runGuardBench } from './guard.ts';
+import { runGuardStageBench } from './guard-scenarios.ts';
 import { limitScenarioLines, runLimitScenarios } from './limit-scenarios.ts';
 import { closedLoop, type LoadResult, type LoadTarget, openLoop, percentile, streamTimings } from './load.ts';
 import { freePort, waitHealthy } from './process-helpers.ts';
-import { runGuardStageBench } from './guard-scenarios.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'src', 'cli', 'main.ts');

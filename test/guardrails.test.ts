@@ -4,14 +4,15 @@
  * that keeps the request's structure, a hanging judge, a deny list built to backtrack, a key
  * that keeps probing, and what the official SDKs see.
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import OpenAI from 'openai';
+import { after, before, describe, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
-import { CLI, rawRequest, STANDARD_MODELS, startGateway, type RunningGateway } from './helpers/gateway.ts';
+import OpenAI from 'openai';
+import { CLI, type RunningGateway, rawRequest, STANDARD_MODELS, startGateway } from './helpers/gateway.ts';
 import { recordOf } from './helpers/records.ts';
 
 const CARD = '4111 1111 1111 1111';
@@ -238,7 +239,11 @@ describe('redaction before the provider sees the request', () => {
     });
     assert.equal(r.status, 200, r.text);
     const sent = gw.mock.requests().find((q) => q.model === 'gpt-4o-mini')!.body as {
-      messages: Array<Record<string, any>>;
+      messages: Array<{
+        role: string;
+        content: string | Array<{ text: string }>;
+        tool_calls?: Array<{ function: { arguments: string } }>;
+      }>;
     };
     const wire = JSON.stringify(sent);
     for (const leak of ['bob@example.com', 'ops@example.com', '4111', secret])
@@ -249,8 +254,11 @@ describe('redaction before the provider sees the request', () => {
       ['system', 'user', 'assistant', 'tool', 'user'],
     );
     assert.equal(sent.messages[0]!['content'], 'Support agent. Escalations: [EMAIL_1]');
-    assert.match(sent.messages[1]!['content'][0].text, /^I am \[EMAIL_2\], card \[CARD_1\], key \[[A-Z_]+_1\]$/);
-    assert.deepEqual(JSON.parse(sent.messages[2]!['tool_calls'][0].function.arguments), {
+    assert.match(
+      (sent.messages[1]!['content'] as Array<{ text: string }>)[0]!.text,
+      /^I am \[EMAIL_2\], card \[CARD_1\], key \[[A-Z_]+_1\]$/,
+    );
+    assert.deepEqual(JSON.parse(sent.messages[2]!['tool_calls']![0]!.function.arguments), {
       email: '[EMAIL_2]',
       note: 'vip',
     });

@@ -3,12 +3,13 @@
  * camelCase result of `loadConfig` after validation, defaults and `${…}` secret resolution.
  * Everything here is frozen at startup.
  */
+
+import type { GuardrailsConfig } from '../guard/config.ts';
 import type { AdminConfig, AuthConfig, OAuthServerConfig } from './types/identity.ts';
 import type { AlertsConfig, MetricsConfig, ThreatDetectionConfig, TracingConfig } from './types/observability.ts';
 import type { ModelRouteConfig, ProviderConfig } from './types/routing.ts';
 import type { PayloadConfig, ServerConfig } from './types/server.ts';
 import type { AuditConfig, LoggingConfig, PayloadLogConfig, SecurityConfig, StoreConfig } from './types/state.ts';
-import type { GuardrailsConfig } from '../guard/config.ts';
 import type { BudgetsConfig, LimitsConfig, PricingConfig, RedisLimitsConfig } from './types/traffic.ts';
 
 export type * from './types/identity.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LineCounter, parseDocument, type Node } from 'yaml';
+import { LineCounter, type Node, parseDocument } from 'yaml';
 import { ConfigReader } from '../config/reader.ts';
 import type { ModelRouteConfig } from '../config/types.ts';
 import { gatewayError } from '../errors/gateway-error.ts';

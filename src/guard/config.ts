@@ -6,16 +6,17 @@
  * the detector here (an unsafe deny-list pattern is refused with its line and path), so a bad
  * policy stops the start, never a request. Unknown keys are errors; nothing is clamped.
  */
+
+import { keysOf } from '../config/keys.ts';
 import type { ConfigReader, Located } from '../config/reader.ts';
 import type { ModelRouteConfig } from '../config/types.ts';
 import { isGatewayError } from '../errors/gateway-error.ts';
-import { keysOf } from '../config/keys.ts';
 import { GUARD_DETECTOR_SPEC, GUARD_POLICY_SPEC, GUARDRAILS_SPEC } from './config.keys.ts';
 import {
   buildTextDetector,
-  textDetectorAvailable,
-  TEXT_DETECTOR_FACTORIES,
   type DetectorFactories,
+  TEXT_DETECTOR_FACTORIES,
+  textDetectorAvailable,
 } from './registry.ts';
 
 export type GuardAction = 'block' | 'redact' | 'flag';

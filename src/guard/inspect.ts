@@ -5,13 +5,14 @@
  * `redact` findings replaced by placeholders. Text detectors run first; judges are only asked
  * when no text detector has already refused, since a judge costs a model call.
  */
-import { gatewayError, type GatewayError } from '../errors/gateway-error.ts';
+
 import type { ErrorCode } from '../errors/codes.ts';
+import { type GatewayError, gatewayError } from '../errors/gateway-error.ts';
 import type { GuardAction, GuardDetectorKind, GuardDirection } from './config.ts';
 import type { GuardFinding } from './detector.ts';
 import { JudgeFailure, type JudgeInput } from './judge/index.ts';
 import type { GuardEntry } from './policy.ts';
-import { redactText, type Placeholders } from './redact.ts';
+import { type Placeholders, redactText } from './redact.ts';
 import type { TextField } from './text-fields.ts';
 
 export interface LocatedFinding {

@@ -5,8 +5,8 @@
  * is asynchronous and needs the upstream module (src/guard/judge/).
  */
 import type { GuardDetectorConfig, GuardDetectorKind } from './config.ts';
-import type { TextDetector } from './detector.ts';
 import { createDenyListDetector } from './deny-list/index.ts';
+import type { TextDetector } from './detector.ts';
 import { createInjectionDetector } from './injection/index.ts';
 import { createPiiDetector } from './pii/index.ts';
 import { createSecretsDetector } from './secrets/index.ts';

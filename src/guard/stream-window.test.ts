@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { isGatewayError } from '../errors/gateway-error.ts';
 import { createPlaceholders } from './redact.ts';
 import { createStreamWindow } from './stream-window.ts';

@@ -16,9 +16,9 @@
  */
 import type { GatewayError } from '../errors/gateway-error.ts';
 import type { GuardFinding } from './detector.ts';
-import { refusalFor, type EntryOutcome, type LocatedFinding } from './inspect.ts';
+import { type EntryOutcome, type LocatedFinding, refusalFor } from './inspect.ts';
 import type { GuardEntry } from './policy.ts';
-import { redactText, type Placeholders } from './redact.ts';
+import { type Placeholders, redactText } from './redact.ts';
 
 export const CONTEXT_CHARS = 32;
 const MIN_STEP = 16;

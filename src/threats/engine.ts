@@ -9,10 +9,10 @@ import type { ThreatDetectionConfig, ThreatRuleBase } from '../config/types.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { createBruteForceRule } from './rules/brute-force.ts';
 import { createCredentialStuffingRule } from './rules/credential-stuffing.ts';
+import { createGuardViolationsRule } from './rules/guard-violations.ts';
 import { createNewNetworkRule } from './rules/new-network.ts';
 import { createRepeatedRefusalsRule } from './rules/repeated-refusals.ts';
 import { createRevokedKeyRule } from './rules/revoked-key.ts';
-import { createGuardViolationsRule } from './rules/guard-violations.ts';
 import { createUsageSpikeRule } from './rules/usage-spike.ts';
 import type { Detection, Firing, ObservedEvent, RefusalObservation, RequestObservation, ThreatRule } from './types.ts';
 

@@ -2,11 +2,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseConfig } from '../../config/load.ts';
+import { DEFAULT_MOCK_KEYS, type MockUpstream, startMockUpstream } from '../../mock-upstream/index.ts';
 import { silentLogger } from '../../observability/logger.ts';
 import { adapterFor } from '../../providers/registry.ts';
 import { createUpstream, type Upstream } from '../../upstream/index.ts';
-import { DEFAULT_MOCK_KEYS, startMockUpstream, type MockUpstream } from '../../mock-upstream/index.ts';
-import { createJudge, JudgeFailure, type Judge } from './index.ts';
+import { createJudge, type Judge, JudgeFailure } from './index.ts';
 import { createJudgeTransport } from './transport.ts';
 import { parseLlamaGuardAnswer, parseModerationAnswer } from './verdicts.ts';
 

@@ -3,9 +3,10 @@
  * the detector contract: a card-number finder (13–19 digits, spaces or dashes between groups,
  * Luhn-checked), an email finder and a whole-text keyword scorer with maxMatchLength Infinity.
  */
+
+import type { GuardAction, GuardDetectorKind, GuardOnError } from '../config.ts';
 import type { GuardFinding, TextDetector } from '../detector.ts';
 import type { GuardEntry } from '../policy.ts';
-import type { GuardAction, GuardDetectorKind, GuardOnError } from '../config.ts';
 
 export function luhnOk(digits: string): boolean {
   let sum = 0;

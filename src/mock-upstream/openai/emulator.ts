@@ -4,6 +4,7 @@ import { loadTokenCounter, openAiEncodingFor, type TokenCounter } from '../../pr
 import { planAnswer } from '../core/answer.ts';
 import { playStream } from '../core/event-stream.ts';
 import { type ErrorReply, sendError } from '../core/http.ts';
+import { isLlamaGuardModel, llamaGuardAnswer, moderationAnswer, ratedText } from '../core/judge.ts';
 import {
   bearerToken,
   type Exchange,
@@ -14,6 +15,7 @@ import {
   sequenceId,
 } from '../core/provider.ts';
 import { respondJson } from '../core/respond.ts';
+import { countTokens } from '../core/tokenizer.ts';
 import { isObject, type MockProvider } from '../core/types.ts';
 import { type ChatAnswerIds, openAiChatBody, openAiChatEvents } from './chat.ts';
 import { openAiEmbeddings } from './embeddings.ts';
@@ -27,8 +29,6 @@ import {
 } from './errors.ts';
 import { chatConversation } from './messages.ts';
 import { validateOpenAiChat } from './validate-chat.ts';
-import { isLlamaGuardModel, llamaGuardAnswer, moderationAnswer, ratedText } from '../core/judge.ts';
-import { countTokens } from '../core/tokenizer.ts';
 
 const OPENAI_MODELS = ['gpt-4o', 'gpt-4o-mini', 'gpt-4.1', 'text-embedding-3-small', 'text-embedding-3-large'];
 

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SecurityEvent } from '../../audit/security-events.ts';
-import { newOutcome, type Caller, type CanonicalRequest, type RequestContext } from '../../core/context.ts';
-import { isGatewayError, type GatewayError } from '../../errors/gateway-error.ts';
-import type { GuardEntry, CompiledPolicy } from '../../guard/policy.ts';
+import { type Caller, type CanonicalRequest, newOutcome, type RequestContext } from '../../core/context.ts';
+import { type GatewayError, isGatewayError } from '../../errors/gateway-error.ts';
+import { type Judge, JudgeFailure } from '../../guard/judge/index.ts';
+import type { CompiledPolicy, GuardEntry } from '../../guard/policy.ts';
 import {
   entry,
   fakeCardDetector,
@@ -12,7 +13,6 @@ import {
   fakePiiDetector,
   throwingDetector,
 } from '../../guard/testing/fake-detectors.ts';
-import { JudgeFailure, type Judge } from '../../guard/judge/index.ts';
 import { silentLogger } from '../../observability/logger.ts';
 import type { ChatChunk, ChatRequest, ChatResponse } from '../../providers/canonical.ts';
 import { createGuardStage } from './index.ts';

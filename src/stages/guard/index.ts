@@ -10,8 +10,8 @@
 import type { SecurityEventSink } from '../../audit/security-events.ts';
 import type { RequestContext } from '../../core/context.ts';
 import type { Stage } from '../../core/stage.ts';
-import { applyRedactions, askJudges, refusalFor, scanText, type EntryOutcome } from '../../guard/inspect.ts';
-import { selectPolicy, type CompiledPolicy, type GuardEntry } from '../../guard/policy.ts';
+import { applyRedactions, askJudges, type EntryOutcome, refusalFor, scanText } from '../../guard/inspect.ts';
+import { type CompiledPolicy, type GuardEntry, selectPolicy } from '../../guard/policy.ts';
 import { createPlaceholders, type Placeholders } from '../../guard/redact.ts';
 import {
   chatRequestFields,

@@ -6,7 +6,7 @@
  */
 import type { SecurityEventSink, SecuritySeverity } from '../../audit/security-events.ts';
 import type { RequestContext } from '../../core/context.ts';
-import { describeFindings, outcomeAction, typesOf, type EntryOutcome } from '../../guard/inspect.ts';
+import { describeFindings, type EntryOutcome, outcomeAction, typesOf } from '../../guard/inspect.ts';
 import { GUARD_VIOLATION_EVENT } from '../../threats/rules/guard-violations.ts';
 
 export const GUARD_UNAVAILABLE_EVENT = 'guard.unavailable';

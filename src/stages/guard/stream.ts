@@ -7,11 +7,12 @@
  * another text, the previous window is flushed first. With a judge on the output the whole
  * answer is held until the provider has finished, then rated, then released.
  */
-import type { ChatChunk, ChunkChoice, ToolCallDelta } from '../../providers/canonical.ts';
-import { askJudges, refusalFor, type EntryOutcome } from '../../guard/inspect.ts';
+
+import { askJudges, type EntryOutcome, refusalFor } from '../../guard/inspect.ts';
 import type { GuardEntry } from '../../guard/policy.ts';
 import type { Placeholders } from '../../guard/redact.ts';
 import { createStreamWindow, type StreamWindow } from '../../guard/stream-window.ts';
+import type { ChatChunk, ChunkChoice, ToolCallDelta } from '../../providers/canonical.ts';
 
 export interface StreamGuardOptions {
   readonly entries: readonly GuardEntry[];

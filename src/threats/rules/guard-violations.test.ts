@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createGuardViolationsRule } from './guard-violations.ts';
 import type { ObservedEvent } from '../types.ts';
+import { createGuardViolationsRule } from './guard-violations.ts';
 
 const ev = (requestId: string, keyId = 'key_1', type = 'guard.violation'): ObservedEvent => ({
   type,

@@ -7,8 +7,8 @@
  */
 import type { WindowedThresholdRule } from '../../config/types.ts';
 import { BoundedMap } from '../bounded-map.ts';
-import { WindowCounts } from '../window-count.ts';
 import { NO_DETECTIONS, type ObservedEvent, type ThreatRule } from '../types.ts';
+import { WindowCounts } from '../window-count.ts';
 
 export const GUARD_VIOLATION_EVENT = 'guard.violation';
 
