@@ -4,8 +4,13 @@ import type { Logger } from '../observability/logger.ts';
 import { type AuditLog, openAuditLog } from './audit-log.ts';
 import { resolveSigningKeyPem } from './signing-key.ts';
 
-export async function openConfiguredAuditLog(cfg: AuditConfig, dataDir: string, log?: Logger): Promise<AuditLog> {
-  const signingKeyPem = resolveSigningKeyPem(cfg.signingKeyPem, dataDir, { create: true });
+/**
+ * `dataDir` is kept for the callers' sake: where a generated key lives comes from `cfg`
+ * (`audit.key_dir`, outside the log's folder). With a logger, a key still in the legacy place
+ * beside the log is moved out and the move is logged.
+ */
+export async function openConfiguredAuditLog(cfg: AuditConfig, _dataDir: string, log?: Logger): Promise<AuditLog> {
+  const signingKeyPem = resolveSigningKeyPem(cfg.signingKeyPem, cfg, { create: true, ...(log ? { log } : {}) });
   return openAuditLog({
     path: cfg.path,
     signingKeyPem,

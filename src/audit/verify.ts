@@ -12,8 +12,12 @@
  * - the chain recomputed after an edit: consistent by itself, but a signed checkpoint holds the
  *   original hash of the first rewritten record (rewritten);
  * - the tail cut off: a signed checkpoint covers records that are no longer there (truncated).
- * Records after the last checkpoint are protected by the chain only: removing them from the end
- * is not detectable until the next checkpoint, which is why checkpoints are also time-based.
+ * - a forged record appended at the end, correctly chained: nothing signs it (unsigned_tail).
+ * The chain has no secret, so anyone who can write the file can extend it; only a checkpoint
+ * signature vouches for records. Records after the last checkpoint are therefore a failure
+ * unless the caller accepts an unsigned tail (a live gateway signs its head every
+ * `checkpoint_interval_ms`, so a tail is normal while it runs); removing them from the end is
+ * not detectable either, which is why checkpoints are also time-based.
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { checkpointMessage, GENESIS_HASH, recordHash, recordHashMatches } from './canonical.ts';
@@ -22,17 +26,9 @@ import { CHECKPOINT_COLUMNS, RECORD_COLUMNS, toCheckpoint, toRecord } from './ro
 import { fingerprintOf, verifySignature } from './signing-key.ts';
 
 export type FindingKind =
-  | 'altered'
-  | 'deleted'
-  | 'inserted'
-  | 'link_broken'
-  | 'rewritten'
-  | 'truncated'
-  | 'checkpoint_missing'
-  | 'checkpoint_malformed'
-  | 'checkpoint_untrusted'
-  | 'checkpoint_bad_signature'
-  | 'anchor_invalid';
+  | 'altered' | 'deleted' | 'inserted' | 'link_broken' | 'rewritten' | 'truncated'
+  | 'checkpoint_missing' | 'checkpoint_malformed' | 'checkpoint_untrusted' | 'checkpoint_bad_signature'
+  | 'anchor_invalid' | 'unsigned_tail';
 
 export interface Finding {
   readonly kind: FindingKind;
@@ -58,6 +54,11 @@ export interface VerifyResult {
 export interface VerifyOptions {
   /** Base64 SPKI DER public keys whose checkpoint signatures are accepted. */
   readonly trustedPublicKeys: readonly string[];
+  /**
+   * Accept records after the last signed checkpoint (reported in `unsignedRecords`). Without
+   * it they are an `unsigned_tail` finding: nothing vouches for them, so they may be forged.
+   */
+  readonly allowUnsignedTail?: boolean;
 }
 
 interface Start {
@@ -92,13 +93,23 @@ export function verifyAuditDatabase(db: DatabaseSync, opts: VerifyOptions): Veri
   if (chain.finding) return { ok: false, ...summary, unsignedRecords: 0, finding: chain.finding };
   const cps = verifyCheckpoints(db, chain.head, opts, start);
   const unsignedRecords = Math.max(0, chain.head.seq - cps.lastSeq);
+  const finding = cps.finding ?? (unsignedRecords > 0 && opts.allowUnsignedTail !== true ? unsignedTail(cps.lastSeq, chain.head.seq) : undefined);
   return {
-    ok: cps.finding === undefined,
+    ok: finding === undefined,
     ...summary,
     checkpoints: cps.count,
     lastCheckpointSeq: cps.lastSeq,
     unsignedRecords,
-    ...(cps.finding ? { finding: cps.finding } : {}),
+    ...(finding ? { finding } : {}),
+  };
+}
+
+export function unsignedTail(lastSignedSeq: number, headSeq: number): Finding {
+  const first = lastSignedSeq + 1;
+  const which = first === headSeq ? `record ${first} comes` : `records ${first}–${headSeq} come`;
+  return {
+    kind: 'unsigned_tail', seq: first,
+    message: `${which} after the last signed checkpoint (seq ${lastSignedSeq}): no signature vouches for ${first === headSeq ? 'it' : 'them'}, so ${first === headSeq ? 'it' : 'they'} may be forged. A running gateway signs its head every audit.checkpoint_interval_ms and at shutdown; verify again then, or accept the tail with --allow-unsigned-tail`,
   };
 }
 

@@ -28,13 +28,18 @@ import { UsageError } from './usage-error.ts';
 
 export const AUDIT_HELP = `Usage: portcullis audit <verify|export|prune> [options]
 
-  audit verify [--public-key FILE]... [--json]
+  audit verify [--public-key FILE]... [--allow-unsigned-tail] [--file AUDIT_DB] [--json]
       Checks the whole chain (seq continuity, every record's hash, every link) and every
       signed checkpoint, and names the first record that was altered, deleted or inserted.
-      Exit 0: valid. Exit 1: tampered (or unreadable), with the finding. Exit 2: bad usage.
-      Checkpoints must be signed by the configured audit signing key, or by one of the
-      --public-key files (PEM; repeat for rotated keys) when given.
-  audit export --from TIME --to TIME [--format jsonl|csv]
+      Records after the last signed checkpoint are unsigned: nothing vouches for them (the
+      chain has no secret, so a forged record can be chained on), and verify fails on them
+      unless --allow-unsigned-tail is given. A running gateway signs its head every
+      audit.checkpoint_interval_ms and at shutdown, so a tail is normal while it runs.
+      Exit 0: valid. Exit 1: tampered, unsigned tail (or unreadable), with the finding.
+      Exit 2: bad usage. Checkpoints must be signed by the configured audit signing key, or
+      by one of the --public-key files (PEM; repeat for rotated keys) when given.
+      --file checks that SQLite audit file instead of the configured log.
+  audit export --from TIME --to TIME [--format jsonl|csv] [--file AUDIT_DB]
       Writes the records with from <= time < to to stdout, oldest first. TIME is ISO-8601
       with a zone, or a date: 2025-01-31, 2025-01-31T12:00:00Z. Default format: jsonl.
   audit prune --before TIME
@@ -51,21 +56,11 @@ Common options:
 `;
 
 export async function runAudit(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(
-    argv,
-    {
-      config: { type: 'string' },
-      'data-dir': { type: 'string' },
-      json: { type: 'boolean' },
-      'public-key': { type: 'string', multiple: true },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      format: { type: 'string' },
-      before: { type: 'string' },
-    },
-    AUDIT_HELP,
-    true,
-  );
+  const { values, positionals } = parseCommandArgs(argv, {
+    config: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' },
+    'public-key': { type: 'string', multiple: true }, from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' },
+    before: { type: 'string' }, 'allow-unsigned-tail': { type: 'boolean' }, file: { type: 'string' },
+  }, AUDIT_HELP, true);
   if (values.help) {
     process.stdout.write(AUDIT_HELP);
     return 0;
@@ -83,13 +78,17 @@ export async function runAudit(argv: string[]): Promise<number> {
     process.stderr.write(`${err.message}\n`);
     return 2;
   }
-  if (sub === 'verify') {
-    if (values.from !== undefined || values.to !== undefined || values.format !== undefined)
-      throw new UsageError('--from, --to and --format belong to "audit export"');
-    return verify(state, values['public-key'] ?? [], values.json === true);
+  if (values.file !== undefined) {
+    if (sub === 'prune') throw new UsageError('--file belongs to "audit verify" and "audit export"');
+    state = { ...state, audit: { ...state.audit, path: resolve(values.file), postgres: undefined } };
   }
-  if (values['public-key'] !== undefined || values.json !== undefined)
-    throw new UsageError('--public-key and --json belong to "audit verify"');
+  if (sub === 'verify') {
+    if (values.from !== undefined || values.to !== undefined || values.format !== undefined) throw new UsageError('--from, --to and --format belong to "audit export"');
+    return verify(state, values['public-key'] ?? [], values.json === true, values['allow-unsigned-tail'] === true);
+  }
+  if (values['public-key'] !== undefined || values.json !== undefined || values['allow-unsigned-tail'] !== undefined) {
+    throw new UsageError('--public-key, --allow-unsigned-tail and --json belong to "audit verify"');
+  }
   if (sub === 'prune') {
     if (values.from !== undefined || values.to !== undefined || values.format !== undefined)
       throw new UsageError('--from, --to and --format belong to "audit export"');
@@ -98,18 +97,14 @@ export async function runAudit(argv: string[]): Promise<number> {
   return exportRecords(state.audit.path, values.from, values.to, values.format);
 }
 
-function verify(
-  state: { audit: AuditConfig; dataDir: string },
-  publicKeyFiles: readonly string[],
-  json: boolean,
-): number {
+function verify(state: { audit: AuditConfig; dataDir: string }, publicKeyFiles: readonly string[], json: boolean, allowUnsignedTail: boolean): number {
   const trusted = trustedKeys(state, publicKeyFiles);
   const path = state.audit.path;
   let result: VerifyResult;
   try {
     const db = openAuditDatabaseForReading(path);
     try {
-      result = verifyAuditDatabase(db, { trustedPublicKeys: trusted });
+      result = verifyAuditDatabase(db, { trustedPublicKeys: trusted, allowUnsignedTail });
     } finally {
       db.close();
     }
@@ -124,17 +119,11 @@ function verify(
     return result.ok ? 0 : 1;
   }
   const lines = [`Audit log ${path}: ${result.ok ? 'VALID' : 'TAMPERED'}`];
-  if (result.finding)
-    lines.push(`  ${result.finding.message}`, `  first bad record: seq ${result.finding.seq} (${result.finding.kind})`);
-  if (
-    result.finding &&
-    result.finding.kind !== 'truncated' &&
-    !result.finding.kind.startsWith('checkpoint') &&
-    result.finding.kind !== 'rewritten'
-  ) {
-    lines.push(
-      `  chain intact up to seq ${result.finding.seq - 1}; trusted key(s): ${trusted.map(fingerprintOf).join(', ')}`,
-    );
+  if (result.finding) lines.push(`  ${result.finding.message}`, `  first bad record: seq ${result.finding.seq} (${result.finding.kind})`);
+  const chainFinding = result.finding !== undefined && !['truncated', 'rewritten', 'unsigned_tail'].includes(result.finding.kind) && !result.finding.kind.startsWith('checkpoint');
+  if (result.finding?.kind === 'unsigned_tail') lines[0] = `Audit log ${path}: UNSIGNED TAIL`;
+  if (chainFinding && result.finding) {
+    lines.push(`  chain intact up to seq ${result.finding.seq - 1}; trusted key(s): ${trusted.map(fingerprintOf).join(', ')}`);
   } else {
     lines.push(
       `  records: ${result.records}, head seq ${result.head.seq} (hash ${result.head.hash.slice(0, 16)}…)`,
@@ -144,7 +133,7 @@ function verify(
   if (result.prunedThroughSeq > 0)
     lines.push(`  records up to seq ${result.prunedThroughSeq} were pruned by retention (signed anchor verified)`);
   if (result.ok && result.unsignedRecords > 0) {
-    lines.push(`  ${result.unsignedRecords} record(s) after the last checkpoint are chained but not yet signed`);
+    lines.push(`  ${result.unsignedRecords} record(s) after the last checkpoint are chained but not signed (accepted: --allow-unsigned-tail)`);
   }
   (result.ok ? process.stdout : process.stderr).write(`${lines.join('\n')}\n`);
   return result.ok ? 0 : 1;
@@ -167,12 +156,7 @@ function trustedKeys(state: { audit: AuditConfig; dataDir: string }, files: read
     });
   }
   try {
-    return [
-      publicKeyFromPem(
-        resolveSigningKeyPem(state.audit.signingKeyPem, state.dataDir, { create: false }),
-        'audit.signing_key',
-      ),
-    ];
+    return [publicKeyFromPem(resolveSigningKeyPem(state.audit.signingKeyPem, state.audit, { create: false }), 'audit.signing_key')];
   } catch (err) {
     throw new UsageError(`no trusted audit signing key: ${(err as Error).message}; pass --public-key FILE`);
   }
@@ -249,12 +233,7 @@ function prune(state: { audit: AuditConfig; dataDir: string }, before: string | 
     );
   let signer;
   try {
-    signer = createSigner(
-      parsePrivateKeyPem(
-        resolveSigningKeyPem(state.audit.signingKeyPem, state.dataDir, { create: false }),
-        'audit.signing_key',
-      ),
-    );
+    signer = createSigner(parsePrivateKeyPem(resolveSigningKeyPem(state.audit.signingKeyPem, state.audit, { create: false }), 'audit.signing_key'));
   } catch (err) {
     process.stderr.write(`portcullis: cannot prune without the audit signing key: ${(err as Error).message}\n`);
     return 1;
@@ -267,17 +246,13 @@ function prune(state: { audit: AuditConfig; dataDir: string }, before: string | 
   try {
     const result = pruneAuditLog(db, signer, cutoff);
     if (result.records > 0) {
-      createChainWriter(db, signer, state.audit.checkpointEvery).append([
-        prepareEntry({
-          actor: cliActor(),
-          action: 'audit.prune',
-          target: null,
-          decision: 'allowed',
-          reason: null,
-          requestId: null,
-          metadata: { records: result.records, through_seq: result.throughSeq, cutoff: cutoff.toISOString() },
-        }),
-      ]);
+      const writer = createChainWriter(db, signer, state.audit.checkpointEvery);
+      writer.append([prepareEntry({
+        actor: cliActor(), action: 'audit.prune', target: null, decision: 'allowed', reason: null, requestId: null,
+        metadata: { records: result.records, through_seq: result.throughSeq, cutoff: cutoff.toISOString() },
+      })]);
+      // Leave nothing unsigned behind: verify fails on an unsigned tail.
+      writer.checkpoint();
     }
     process.stdout.write(
       result.records === 0

@@ -122,12 +122,7 @@ function auditFacts(config: GatewayConfig, from: Date, to: Date): ComplianceFact
     let trusted: string[];
     let keyProblem: string | undefined;
     try {
-      trusted = [
-        publicKeyFromPem(
-          resolveSigningKeyPem(config.audit.signingKeyPem, config.security.dataDir, { create: false }),
-          'audit.signing_key',
-        ),
-      ];
+      trusted = [publicKeyFromPem(resolveSigningKeyPem(config.audit.signingKeyPem, config.audit, { create: false }), 'audit.signing_key')];
     } catch (err) {
       trusted = [];
       keyProblem = `no audit signing key to verify with: ${(err as Error).message}`;
