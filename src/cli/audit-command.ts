@@ -23,6 +23,8 @@ import { loadConfig } from '../config/load.ts';
 import { defaultAuditConfig } from '../config/read-audit.ts';
 import type { AuditConfig } from '../config/types.ts';
 import { parseCommandArgs } from './args.ts';
+import { exportPostgres, prunePostgres, verifyPostgres } from './audit-postgres.ts';
+import { UsageError } from './usage-error.ts';
 import { createProgress } from './progress.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -84,6 +86,9 @@ export async function runAudit(argv: string[]): Promise<number> {
   }
   if (sub === 'verify') {
     if (values.from !== undefined || values.to !== undefined || values.format !== undefined) throw new UsageError('--from, --to and --format belong to "audit export"');
+    if (state.audit.postgres !== undefined) {
+      return verifyPostgres(state.audit.postgres, trustedKeys(state, values['public-key'] ?? []), values.json === true, values['allow-unsigned-tail'] === true);
+    }
     return verify(state, values['public-key'] ?? [], values.json === true, values['allow-unsigned-tail'] === true);
   }
   if (values['public-key'] !== undefined || values.json !== undefined || values['allow-unsigned-tail'] !== undefined) {
@@ -94,7 +99,18 @@ export async function runAudit(argv: string[]): Promise<number> {
       throw new UsageError('--from, --to and --format belong to "audit export"');
     return prune(state, values.before);
   }
+  if (state.audit.postgres !== undefined) {
+    const range = parseExportRange(values.from, values.to);
+    if (typeof range === 'string') throw new UsageError(range);
+    return exportPostgres(state.audit.postgres, range, exportFormat(values.format));
+  }
   return exportRecords(state.audit.path, values.from, values.to, values.format);
+}
+
+function exportFormat(format: string | undefined): ExportFormat {
+  const fmt = (format ?? 'jsonl') as ExportFormat;
+  if (!EXPORT_FORMATS.includes(fmt)) throw new UsageError(`--format must be one of: ${EXPORT_FORMATS.join(', ')}`);
+  return fmt;
 }
 
 function verify(state: { audit: AuditConfig; dataDir: string }, publicKeyFiles: readonly string[], json: boolean, allowUnsignedTail: boolean): number {
@@ -170,8 +186,7 @@ function exportRecords(
 ): number {
   const range = parseExportRange(from, to);
   if (typeof range === 'string') throw new UsageError(range);
-  const fmt = (format ?? 'jsonl') as ExportFormat;
-  if (!EXPORT_FORMATS.includes(fmt)) throw new UsageError(`--format must be one of: ${EXPORT_FORMATS.join(', ')}`);
+  const fmt = exportFormat(format);
   let db;
   try {
     db = openAuditDatabaseForReading(path);
@@ -221,7 +236,7 @@ function resolveAuditState(
 
 const MIN_PRUNE_AGE_DAYS = 30;
 
-function prune(state: { audit: AuditConfig; dataDir: string }, before: string | undefined): number {
+async function prune(state: { audit: AuditConfig; dataDir: string }, before: string | undefined): Promise<number> {
   if (before === undefined) throw new UsageError('audit prune needs --before TIME');
   const range = parseExportRange('1970-01-01', before);
   if (typeof range === 'string') throw new UsageError(range.replaceAll('--to', '--before'));
@@ -238,6 +253,7 @@ function prune(state: { audit: AuditConfig; dataDir: string }, before: string | 
     process.stderr.write(`portcullis: cannot prune without the audit signing key: ${(err as Error).message}\n`);
     return 1;
   }
+  if (state.audit.postgres !== undefined) return prunePostgres({ ...state.audit, postgres: state.audit.postgres }, state.dataDir, signer, cutoff);
   if (!existsSync(state.audit.path)) {
     process.stderr.write(`portcullis: audit log ${state.audit.path} does not exist\n`);
     return 1;
