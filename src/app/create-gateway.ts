@@ -116,11 +116,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     const auditLog = audit;
     recordSecurityEvents(securityEvents, auditLog, log);
     threats = openThreatDetection({
-      threats: config.threatDetection,
-      alerts: config.alerts,
-      bus: securityEvents,
-      audit: auditLog,
-      log,
+      threats: config.threatDetection, alerts: config.alerts, bus: securityEvents, audit: auditLog, log,
+      recordDeadLetters: config.audit.postgres !== undefined,
     });
     const threatDetection = threats;
     upstream = createUpstream({ providers: config.providers, adapterFor, log });

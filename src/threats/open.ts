@@ -10,6 +10,10 @@ import { type AlertDispatcher, createAlertDispatcher } from '../alerts/dispatche
 import { createWebhookSender } from '../alerts/webhook-sender.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { SecurityEventBus } from '../audit/security-events.ts';
+import { createAlertDispatcher, type AlertDispatcher } from '../alerts/dispatcher.ts';
+import { createDeadLetterFile } from '../alerts/dead-letters.ts';
+import { withDeadLetterRecords } from '../alerts/dead-letter-records.ts';
+import { createWebhookSender } from '../alerts/webhook-sender.ts';
 import type { AlertsConfig, ThreatDetectionConfig } from '../config/types.ts';
 import type { Stage } from '../core/stage.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -32,6 +36,8 @@ export interface OpenThreatDetectionOptions {
   readonly bus: SecurityEventBus;
   readonly audit: Pick<AuditLog, 'append'> | undefined;
   readonly log: Logger;
+  /** Shared store: dead letters are also audit records, so every instance's are read in one place. */
+  readonly recordDeadLetters?: boolean;
 }
 
 export function openThreatDetection(opts: OpenThreatDetectionOptions): ThreatDetection {
@@ -43,7 +49,9 @@ export function openThreatDetection(opts: OpenThreatDetectionOptions): ThreatDet
       config: opts.alerts,
       log,
       sender: createWebhookSender({ timeoutMs: opts.alerts.timeoutMs }),
-      deadLetters: createDeadLetterFile(opts.alerts.deadLetterPath),
+      deadLetters: opts.recordDeadLetters === true && opts.audit !== undefined
+        ? withDeadLetterRecords(createDeadLetterFile(opts.alerts.deadLetterPath), opts.audit, log)
+        : createDeadLetterFile(opts.alerts.deadLetterPath),
     });
     dispatcher = d;
     unsubscribe.push(bus.subscribe((event) => d.enqueue(event)));

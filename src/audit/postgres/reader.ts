@@ -30,6 +30,8 @@ export interface PgAuditReader {
   tenantRecords(q: TenantAuditQuery, securityOnly: boolean): Promise<AuditRecord[]>;
   /** Every record with from ≤ time < to, oldest id first, page by page. */
   eachInRange(range: ExportRange, fn: (r: AuditRecord) => void): Promise<number>;
+  /** The newest `limit` records with this action, across chains, oldest first. */
+  withAction(action: string, limit: number): Promise<AuditRecord[]>;
   periodCounts(range: ExportRange): Promise<{ actions: Array<{ action: string; decision: string; count: number }>; alerts: Array<{ rule: string; handling: string; count: number }> }>;
   close(): Promise<void>;
 }
@@ -71,6 +73,10 @@ export function openPgAuditReader(cfg: { url: string; schema: string }): PgAudit
         }
         if (r.rows.length < PAGE) return n;
       }
+    },
+    async withAction(action, limit) {
+      const r = await pool.query(`SELECT ${COLUMNS} FROM ${t.records} WHERE action = $1 ORDER BY id DESC LIMIT $2`, [action, limit]);
+      return r.rows.map(toPgRecord).reverse();
     },
     async periodCounts(range) {
       const params = [range.from.toISOString(), range.to.toISOString()];

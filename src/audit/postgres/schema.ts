@@ -41,6 +41,7 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX audit_records_time ON audit_records (time, id);
   CREATE INDEX audit_records_tenant ON audit_records (actor_tenant, id);
   CREATE INDEX audit_records_request ON audit_records (request_id);
+  CREATE INDEX audit_records_action ON audit_records (action, id);
   CREATE TABLE audit_checkpoints (
     chain_id   TEXT COLLATE "C" NOT NULL,
     id         BIGINT NOT NULL,
