@@ -118,6 +118,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     threats = openThreatDetection({
       threats: config.threatDetection, alerts: config.alerts, bus: securityEvents, audit: auditLog, log,
       recordDeadLetters: config.audit.postgres !== undefined,
+      ...(config.audit.postgres !== undefined ? { sharedPenalties: config.audit.postgres } : {}),
     });
     const threatDetection = threats;
     upstream = createUpstream({ providers: config.providers, adapterFor, log });

@@ -26,6 +26,8 @@ export interface AuditLogOptions {
 
 export interface AuditLog {
   readonly path: string;
+  /** PostgreSQL: the chain this process appends to (one per instance); undefined for the SQLite file. */
+  readonly chainId?: string;
   /** Fingerprint of the checkpoint key's public half. */
   readonly fingerprint: string;
   /** The checkpoint key's public half (base64 SPKI DER), which `verify` trusts. */

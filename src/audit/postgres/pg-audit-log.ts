@@ -154,6 +154,7 @@ export async function openPgAuditLog(opts: PgAuditLogOptions): Promise<AuditLog>
   let closed: Promise<void> | undefined;
   return {
     get path() { return `${where} (schema ${opts.schema}, audit chain ${chainId})`; },
+    get chainId() { return chainId; },
     fingerprint: signer.fingerprint,
     append(entry: AuditEntry) {
       if (closing) return Promise.reject(new AuditUnavailableError('audit log unavailable: closing'));

@@ -32,6 +32,8 @@ export interface PgAuditReader {
   eachInRange(range: ExportRange, fn: (r: AuditRecord) => void): Promise<number>;
   /** The newest `limit` records with this action, across chains, oldest first. */
   withAction(action: string, limit: number): Promise<AuditRecord[]>;
+  /** Threat responses (throttle/suspend `security.alert` records) with a global id above `afterId`, oldest first. */
+  penaltiesAfter(afterId: number, limit: number): Promise<AuditRecord[]>;
   periodCounts(range: ExportRange): Promise<{ actions: Array<{ action: string; decision: string; count: number }>; alerts: Array<{ rule: string; handling: string; count: number }> }>;
   close(): Promise<void>;
 }
@@ -77,6 +79,10 @@ export function openPgAuditReader(cfg: { url: string; schema: string }): PgAudit
     async withAction(action, limit) {
       const r = await pool.query(`SELECT ${COLUMNS} FROM ${t.records} WHERE action = $1 ORDER BY id DESC LIMIT $2`, [action, limit]);
       return r.rows.map(toPgRecord).reverse();
+    },
+    async penaltiesAfter(afterId, limit) {
+      const r = await pool.query(`SELECT ${COLUMNS} FROM ${t.records} WHERE action = 'security.alert' AND id > $1 AND decision = 'refused' ORDER BY id LIMIT $2`, [afterId, limit]);
+      return r.rows.map(toPgRecord);
     },
     async periodCounts(range) {
       const params = [range.from.toISOString(), range.to.toISOString()];
