@@ -8,6 +8,8 @@
  *   record in one, a correctly chained forged record appended to another).
  * - kill -9 of an instance under load loses no record of a request it answered; its chain's
  *   unsigned tail is reported as such, and signed by the next process that takes the chain.
+ * - A key suspended by threat detection on one instance is refused by the other, and an alert
+ *   delivery that one instance dead-lettered is listed by `alerts dead-letters` on the other.
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -201,5 +203,66 @@ describe('audit log in PostgreSQL across two instances', { timeout: 180_000 }, (
     const text = await one.cli(['audit', 'verify', '--config', one.configPath]);
     assert.match(text.stderr, new RegExp(`first bad record of chain ${first}: seq 2 \\(altered\\)`));
     assert.match(text.stderr, new RegExp(`first bad record of chain ${second}: seq ${forged.seq} \\(unsigned_tail\\)`));
+  });
+});
+
+describe('threat responses and dead letters across two instances on PostgreSQL', { timeout: 180_000 }, () => {
+  let db: TestDatabase;
+  let one: RunningGateway;
+  let two: RunningGateway;
+  const threats = `threat_detection:
+  rules:
+    brute_force: { enabled: false }
+    credential_stuffing: { enabled: false }
+    new_network: { enabled: false }
+    usage_spike: { enabled: false }
+    repeated_refusals: { threshold: 3, window_s: 600, action: suspend, duration_s: 300 }
+alerts:
+  max_attempts: 1
+  webhooks:
+    - { id: unreachable, url: "http://127.0.0.1:1/hook", secret: "\${ALERT_SECRET}", allow_private_network: true }
+`;
+  const start = () => startGateway({
+    serverYaml: SERVER + threats, stateYaml: STATE,
+    env: { DATABASE_URL: db.url, PORTCULLIS_KEY_HASH_SECRET: KHS, PORTCULLIS_MASTER_KEY: MASTER, ALERT_SECRET: 'integration-webhook-secret-0123456789' },
+  });
+  before(async () => {
+    db = await createTestDatabase('portcullis_threat_it');
+    one = await start();
+    two = await start();
+  });
+  after(async () => {
+    await one?.stop();
+    await two?.stop();
+    await db?.drop();
+  });
+
+  test('a key suspended on one instance is refused on the other; the dead letter is seen from both', async () => {
+    const key = await one.createKey();
+    const call = (gw: RunningGateway, messages: unknown) => rawRequest(`${gw.url}/v1/chat/completions`, {
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt', messages }),
+    });
+    assert.equal((await call(one, [{ role: 'user', content: 'hi' }])).status, 200);
+    for (let i = 0; i < 3; i++) assert.equal((await call(two, 'not a list')).status, 400);
+    assert.equal((await call(two, [{ role: 'user', content: 'hi' }])).status, 403, 'suspended where it was detected');
+    let status = 200;
+    const deadline = Date.now() + 15_000;
+    while (status === 200 && Date.now() < deadline) {
+      const r = await call(one, [{ role: 'user', content: 'hi' }]);
+      status = r.status;
+      if (status === 200) await new Promise((res) => setTimeout(res, 200));
+      else assert.equal((r.json as { error: { code: string } }).error.code, 'auth.key_suspended');
+    }
+    assert.equal(status, 403, 'the other instance refuses the suspended key too');
+
+    let shared: Array<{ webhook_id: string; event_type: string; source?: string }> = [];
+    while (Date.now() < deadline + 15_000 && !shared.some((l) => l.source === 'audit_log')) {
+      const listed = await one.cli(['alerts', 'dead-letters', '--config', one.configPath, '--json']);
+      assert.equal(listed.code, 0, listed.stderr);
+      shared = listed.stdout.trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as (typeof shared)[number]);
+      if (!shared.some((l) => l.source === 'audit_log')) await new Promise((res) => setTimeout(res, 200));
+    }
+    const letter = shared.find((l) => l.source === 'audit_log');
+    assert.deepEqual([letter?.webhook_id, letter?.event_type], ['unreachable', 'threat.repeated_refusals'], 'instance two\'s dead letter is listed through instance one');
   });
 });

@@ -55,7 +55,7 @@ export interface PgChainWriter {
 const LOCK_NAMESPACE = 'portcullis.audit.chain';
 
 export async function openPgChainWriter(o: PgChainWriterOptions): Promise<PgChainWriter> {
-  const timeoutMs = o.timeoutMs ?? 10_000;
+  const timeoutMs = o.timeoutMs ?? 5_000;
   const client = new pg.Client({
     connectionString: o.url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs,
     application_name: 'portcullis-audit', keepAlive: true,
