@@ -134,6 +134,14 @@ describe('audit log in PostgreSQL across two instances', { timeout: 180_000 }, (
     }
     for (const id of [...ids.one, ...ids.two]) assert.ok(paged.has(id), `${id} is reached by paging`);
 
+    // The CLI export reads every chain; CSV leads with the chain.
+    const exported = await two.cli(['audit', 'export', '--config', two.configPath, '--from', '2000-01-01', '--to', '2999-01-01']);
+    assert.equal(exported.code, 0, exported.stderr);
+    const lines = exported.stdout.trim().split('\n').map((l) => JSON.parse(l) as { chain: string; request_id: string | null });
+    for (const id of [...ids.one, ...ids.two]) assert.ok(lines.some((l) => l.request_id === id), `${id} is exported`);
+    const csv = await two.cli(['audit', 'export', '--config', two.configPath, '--from', '2000-01-01', '--to', '2999-01-01', '--format', 'csv']);
+    assert.match(csv.stdout, /^chain,seq,time,actor_kind/);
+
     // Both instances run: their newest records are not signed yet, and strict verify says so.
     const strict = await verify(one);
     assert.equal(strict.code, 1);
