@@ -51,6 +51,10 @@ export const AUDIT_HELP = `Usage: portcullis audit <verify|export|prune> [option
       gateway runs. The prune itself is recorded in the log. (audit.retention_days does
       this automatically, hourly.)
 
+With store.driver postgres the log is in the database: one hash chain per gateway instance.
+verify checks every chain and names the first bad record of each; export reads all chains
+(each record names its chain); prune works across them.
+
 Common options:
   --config FILE     Config file whose audit log to read (default: $PORTCULLIS_CONFIG,
                     ./portcullis.yaml, or the demo's ./data folder)
