@@ -95,6 +95,11 @@ describe('audit log', () => {
     );
     for (const r of later) assert.doesNotMatch(r.metadata, /hello audit/, 'no prompt text in the audit log');
 
+    // The generated signing key sits outside the log's folder, and production is told to configure one.
+    assert.ok(existsSync(join(gw.dir, 'state-keys', 'audit-signing.key')));
+    assert.ok(!existsSync(join(gw.dir, 'state', 'audit-signing.key')));
+    assert.match(gw.output(), /"event":"audit\.generated_signing_key".*audit\.signing_key is not configured/);
+
     // The three requests' records are chained but not signed yet: strict verify says so and fails.
     const strict = await gw.cli(['audit', 'verify', '--config', gw.configPath]);
     assert.equal(strict.code, 1, strict.stdout);
