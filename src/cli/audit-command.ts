@@ -3,6 +3,7 @@
  * never creates it or a signing key.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import type { DatabaseSync } from 'node:sqlite';
 import { resolve } from 'node:path';
 import { createChainWriter } from '../audit/chain-writer.ts';
 import { openAuditDatabaseForReading, openAuditDatabaseForWriting } from '../audit/database.ts';
@@ -10,14 +11,9 @@ import { EXPORT_FORMATS, type ExportFormat, exportAuditRecords, parseExportRange
 import { cliActor } from '../audit/key-events.ts';
 import { prepareEntry } from '../audit/prepare-entry.ts';
 import { pruneAuditLog } from '../audit/retention.ts';
-import {
-  createSigner,
-  fingerprintOf,
-  parsePrivateKeyPem,
-  publicKeyFromPem,
-  resolveSigningKeyPem,
-} from '../audit/signing-key.ts';
-import { type VerifyResult, verifyAuditDatabase } from '../audit/verify.ts';
+import { EXPORT_FORMATS, exportAuditRecords, parseExportRange, type ExportFormat } from '../audit/export.ts';
+import { type CheckpointSigner, createSigner, fingerprintOf, parsePrivateKeyPem, publicKeyFromPem, resolveSigningKeyPem } from '../audit/signing-key.ts';
+import { verifyAuditDatabase, type VerifyResult } from '../audit/verify.ts';
 import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
 import { defaultAuditConfig } from '../config/read-audit.ts';
@@ -191,7 +187,7 @@ function exportRecords(
   const range = parseExportRange(from, to);
   if (typeof range === 'string') throw new UsageError(range);
   const fmt = exportFormat(format);
-  let db;
+  let db: DatabaseSync;
   try {
     db = openAuditDatabaseForReading(path);
   } catch (err) {
@@ -246,11 +242,8 @@ async function prune(state: { audit: AuditConfig; dataDir: string }, before: str
   if (typeof range === 'string') throw new UsageError(range.replaceAll('--to', '--before'));
   const cutoff = range.to;
   const latest = Date.now() - MIN_PRUNE_AGE_DAYS * 86_400_000;
-  if (cutoff.getTime() > latest)
-    throw new UsageError(
-      `--before must be at least ${MIN_PRUNE_AGE_DAYS} days ago (no later than ${new Date(latest).toISOString()})`,
-    );
-  let signer;
+  if (cutoff.getTime() > latest) throw new UsageError(`--before must be at least ${MIN_PRUNE_AGE_DAYS} days ago (no later than ${new Date(latest).toISOString()})`);
+  let signer: CheckpointSigner;
   try {
     signer = createSigner(parsePrivateKeyPem(resolveSigningKeyPem(state.audit.signingKeyPem, state.audit, { create: false }), 'audit.signing_key'));
   } catch (err) {

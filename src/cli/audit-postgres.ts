@@ -9,7 +9,7 @@ import { openConfiguredAuditLog } from '../audit/open.ts';
 import { csvLine, CHAIN_CSV_HEADER, jsonView, type ExportFormat, type ExportRange } from '../audit/export.ts';
 import { auditTables } from '../audit/postgres/framing.ts';
 import { openPgAuditReader, type ChainVerifyResult } from '../audit/postgres/reader.ts';
-import { prunePgAuditLog } from '../audit/postgres/retention.ts';
+import { prunePgAuditLog, type PgPruneResult } from '../audit/postgres/retention.ts';
 import { migrateAuditSchema } from '../audit/postgres/schema.ts';
 import { fingerprintOf, type CheckpointSigner } from '../audit/signing-key.ts';
 import type { AuditConfig, AuditPostgresConfig } from '../config/types.ts';
@@ -65,7 +65,7 @@ export async function prunePostgres(audit: AuditConfig & { postgres: AuditPostgr
   const where = describeTarget(cfg.url);
   const client = new pg.Client({ connectionString: cfg.url, connectionTimeoutMillis: 5_000, application_name: 'portcullis-audit-prune' });
   client.on('error', () => undefined);
-  let result;
+  let result: PgPruneResult;
   try {
     await client.connect();
     await migrateAuditSchema(client, cfg.schema, where);

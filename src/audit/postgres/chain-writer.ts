@@ -137,7 +137,7 @@ export async function openPgChainWriter(o: PgChainWriterOptions): Promise<PgChai
         seq++;
         const hash = recordHash(seq, e, prev);
         const values = [seq, e.time, e.actorKind, e.actorId, e.actorTenant, e.action, e.target, e.decision, e.reason, e.requestId, e.metadata, prev, hash];
-        values.forEach((v, i) => cols[i]!.push(v));
+        for (let i = 0; i < values.length; i++) cols[i]!.push(values[i]);
         hashes.push(Buffer.from(hash, 'hex'));
         prev = hash;
       }
