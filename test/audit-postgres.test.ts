@@ -42,7 +42,7 @@ const STATE = [
 
 interface Page { data: Array<{ chain?: string; seq: number; action: string; decision: string; request_id: string | null; target: string | null }>; next_after: number | null }
 
-describe('audit log in PostgreSQL across two instances', { timeout: 180_000 }, () => {
+describe('audit log in PostgreSQL across two instances', { timeout: 400_000 }, () => {
   let db: TestDatabase;
   let one: RunningGateway;
   let two: RunningGateway;
@@ -214,7 +214,7 @@ describe('audit log in PostgreSQL across two instances', { timeout: 180_000 }, (
   });
 });
 
-describe('threat responses and dead letters across two instances on PostgreSQL', { timeout: 180_000 }, () => {
+describe('threat responses and dead letters across two instances on PostgreSQL', { timeout: 400_000 }, () => {
   let db: TestDatabase;
   let one: RunningGateway;
   let two: RunningGateway;
