@@ -32,6 +32,9 @@ const keyDir = mkdtempSync(join(tmpdir(), 'portcullis-audit-pg-key-'));
 const KEY_FILE = join(keyDir, 'audit-signing.pem');
 writeFileSync(KEY_FILE, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), { mode: 0o600 });
 
+// Both suites use the key; it goes when the file is done.
+after(() => rmSync(keyDir, { recursive: true, force: true }));
+
 const SERVER = 'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\nadmin:\n  enabled: true\n'
   // No timed checkpoint during the test: what is unsigned is what the test expects to be.
   + `audit:\n  signing_key: "\${file:${KEY_FILE}}"\n  checkpoint_every: 1000\n  checkpoint_interval_ms: 3600000\n`;
@@ -73,7 +76,6 @@ describe('audit log in PostgreSQL across two instances', { timeout: 400_000 }, (
     await one?.stop();
     await two?.stop();
     await db?.drop();
-    rmSync(keyDir, { recursive: true, force: true });
   });
 
   const chat = async (gw: RunningGateway) => {
