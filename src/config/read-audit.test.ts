@@ -35,6 +35,8 @@ test('with store.driver postgres the audit log lives in the database: audit.path
   const penv = { ...env, DB: 'postgres://u@h/db', S: 'x'.repeat(43) };
   const cfg = parseConfig(`${pg}${MODELS}`, join(dir, 'p.yaml'), penv);
   assert.deepEqual(cfg.audit.postgres, { url: 'postgres://u@h/db', schema: 'public' });
+  // No log in the data folder with PostgreSQL: a generated key stays on the instance's one writable volume.
+  assert.equal(cfg.audit.generatedKeyPath, join(dir, 'data', 'keys', 'audit-signing.key'));
   assert.match(configError(() => parseConfig(`${pg}audit: { path: a.db }\n${MODELS}`, join(dir, 'p2.yaml'), penv)), /audit\.path: applies to store\.driver sqlite only/);
 });
 

@@ -23,9 +23,14 @@ const MAX_PEM_BYTES = 16 * 1024;
 /** Records between signatures are at most this old: a forged record at the end fails verify within this window. */
 export const AUDIT_DEFAULTS = { file: 'audit.db', checkpointEvery: 1000, checkpointIntervalMs: 5_000 } as const;
 
-/** The generated key's default folder: a sibling of the data folder, so copying one does not copy the other. */
-export function defaultKeyDir(dataDir: string): string {
-  return join(dirname(dataDir), `${basename(dataDir) || 'data'}-keys`);
+/**
+ * The generated key's default folder. With the SQLite log (in the data folder): a sibling of the
+ * data folder, so copying one does not copy the other. With PostgreSQL the log is in the
+ * database and the data folder holds none of it, so the key stays in `<data_dir>/keys`: the
+ * one place a container (read-only root file system, one writable state volume) can write.
+ */
+export function defaultKeyDir(dataDir: string, driver: StoreConfig['driver'] = 'sqlite'): string {
+  return driver === 'postgres' ? join(dataDir, 'keys') : join(dirname(dataDir), `${basename(dataDir) || 'data'}-keys`);
 }
 
 /** The audit settings used when there is no config file (the demo's data folder). */
@@ -55,7 +60,7 @@ export function readAudit(r: ConfigReader, at: Located, baseDir: string, dataDir
     else if (p !== undefined && (p === '' || p.includes('\u0000'))) r.report(pathAt, 'expected a non-empty file path');
     else if (p !== undefined) path = resolve(baseDir, p);
   }
-  let keyDir = defaultKeyDir(dataDir);
+  let keyDir = defaultKeyDir(dataDir, store?.driver);
   const keyDirAt = f('key_dir');
   if (keyDirAt.node !== null) {
     const p = r.str(keyDirAt);
