@@ -9,8 +9,9 @@
  * forking the chain, and the log reopens from what is stored.
  *
  * A restarted instance takes over a chain whose lock is free (its previous owner exited or
- * died), so the number of chains stays at the number of instances that ever ran at once. A
- * chain taken over with records after its last checkpoint (kill -9) gets them signed at once.
+ * died), so the number of chains stays at the number of instances that ever ran at once. At
+ * open, records after the last checkpoint (kill -9) are signed, on the chain taken and on every
+ * other chain whose lock is free.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -77,8 +78,9 @@ export async function openPgChainWriter(o: PgChainWriterOptions): Promise<PgChai
     (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1), hashtext($2)) AS ok', [lockSpace, chain])).rows[0]?.ok === true;
 
   let chainId: string | undefined;
+  let known: string[] = [];
   try {
-    const known = (await client.query<{ chain_id: string }>(`SELECT chain_id FROM ${t.chains} ORDER BY created_at, chain_id`)).rows.map((r) => r.chain_id);
+    known = (await client.query<{ chain_id: string }>(`SELECT chain_id FROM ${t.chains} ORDER BY created_at, chain_id`)).rows.map((r) => r.chain_id);
     const order = o.preferChain !== undefined && known.includes(o.preferChain) ? [o.preferChain, ...known.filter((c) => c !== o.preferChain)] : known;
     for (const c of order) {
       if (await tryLock(c)) {
@@ -189,15 +191,42 @@ export async function openPgChainWriter(o: PgChainWriterOptions): Promise<PgChai
       await client.end().catch(() => undefined);
     },
   };
-  // A tail a crashed owner left unsigned: sign it now rather than at the next interval.
-  if (head.seq > last.seq) {
-    try {
-      const n = await writer.checkpoint();
-      return { ...writer, signedAtOpen: n };
-    } catch (err) {
-      await writer.close();
-      throw new Error(`cannot sign the unsigned tail of audit chain ${chain} at ${o.where}: ${reasonOf(err)}`, { cause: err });
+  // Tails that crashed owners left unsigned, on this chain and on every other chain no live
+  // instance holds: sign them now rather than leave them until someone takes that chain.
+  try {
+    let signed = head.seq > last.seq ? await writer.checkpoint() : 0;
+    for (const other of known) {
+      if (other === chain || !(await tryLock(other))) continue;
+      try {
+        signed += await signTail(client, t, o.signer, other);
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1), hashtext($2))', [lockSpace, other]);
+      }
     }
+    return signed === 0 ? writer : { ...writer, signedAtOpen: signed };
+  } catch (err) {
+    await writer.close();
+    throw new Error(`cannot sign the unsigned tails of audit chains at ${o.where}: ${reasonOf(err)}`, { cause: err });
   }
-  return writer;
+}
+
+/** Signs the records after the last checkpoint of a chain this session holds the lock of; returns how many. */
+async function signTail(client: pg.Client, t: AuditTables, signer: CheckpointSigner, chain: string): Promise<number> {
+  const cpRow = (await client.query(`SELECT id, seq FROM ${t.checkpoints} WHERE chain_id = $1 ORDER BY id DESC LIMIT 1`, [chain])).rows[0];
+  const anchorRow = cpRow !== undefined ? undefined
+    : (await client.query(`SELECT through_seq, checkpoint_id FROM ${t.prunes} WHERE chain_id = $1 ORDER BY id DESC LIMIT 1`, [chain])).rows[0];
+  const last = cpRow !== undefined ? { id: Number(cpRow.id), seq: Number(cpRow.seq) }
+    : anchorRow !== undefined ? { id: Number(anchorRow.checkpoint_id), seq: Number(anchorRow.through_seq) } : { id: 0, seq: 0 };
+  const rows = (await client.query(`SELECT seq, hash FROM ${t.records} WHERE chain_id = $1 AND seq > $2 ORDER BY seq`, [chain, last.seq])).rows;
+  // Only a contiguous tail is signed: a gap is for verify to name, not for a signature to cover.
+  if (rows.length === 0 || rows.some((r, i) => Number(r.seq) !== last.seq + 1 + i)) return 0;
+  const lastRow = rows[rows.length - 1]!;
+  const cp = {
+    id: last.id + 1, fromSeq: last.seq + 1, seq: Number(lastRow.seq), hash: String(lastRow.hash),
+    hashes: Buffer.concat(rows.map((r) => Buffer.from(String(r.hash), 'hex'))), time: new Date().toISOString(),
+  };
+  await client.query(`INSERT INTO ${t.checkpoints} (chain_id, id, from_seq, seq, hash, hashes, time, public_key, signature)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+  [chain, cp.id, cp.fromSeq, cp.seq, cp.hash, cp.hashes, cp.time, signer.publicKey, signer.sign(chainCheckpointMessage(chain, cp))]);
+  return rows.length;
 }

@@ -69,6 +69,15 @@ test('a writer that dies without closing leaves an unsigned tail; the next write
   assert.deepEqual([next.chainId, next.signedAtOpen], [w.chainId, 3]);
   await next.close();
   assert.ok((await verify()).every((c) => c.ok));
+  // Whichever chain the next writer takes, it signs every abandoned chain's tail.
+  const dying = await openPgChainWriter({ url: db.url, schema: 'public', where: 'test', signer, checkpointEvery: 1000 });
+  const busy = await openPgChainWriter({ url: db.url, schema: 'public', where: 'test', signer, checkpointEvery: 1000 });
+  await dying.append([entry(7), entry(8)].map((e) => ({ ...e, time: new Date().toISOString(), actorKind: e.actor.kind, actorId: e.actor.id, actorTenant: e.actor.tenant, metadata: '{}' })));
+  await dying.client.end();
+  const sealer = await openPgChainWriter({ url: db.url, schema: 'public', where: 'test', signer, checkpointEvery: 1000 });
+  assert.equal(sealer.signedAtOpen, 2);
+  await Promise.all([sealer.close(), busy.close()]);
+  assert.ok((await verify()).every((c) => c.ok));
 });
 
 test('tampering is named per chain: a record altered in one, a correctly chained record forged onto the end of another', async () => {
