@@ -28,21 +28,25 @@ async function run(name: string, log: AuditLog): Promise<void> {
   let next = 0;
   const before = statements;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < RECORDS) {
-      const i = next++;
-      const s = performance.now();
-      await log.append(entry(i));
-      latencies.push(performance.now() - s);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < RECORDS) {
+        const i = next++;
+        const s = performance.now();
+        await log.append(entry(i));
+        latencies.push(performance.now() - s);
+      }
+    }),
+  );
   const seconds = (performance.now() - t0) / 1000;
   const sent = statements - before;
   await log.close();
   latencies.sort((a, b) => a - b);
   const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!.toFixed(2);
   const perRecord = name === 'postgres' ? `, ${sent} statements (${(sent / RECORDS).toFixed(3)} per record)` : '';
-  console.log(`${name.padEnd(8)} ${RECORDS} records, ${CONCURRENCY} concurrent: ${(RECORDS / seconds).toFixed(0)} records/s, append p50 ${p(0.5)} ms, p99 ${p(0.99)} ms${perRecord}`);
+  console.log(
+    `${name.padEnd(8)} ${RECORDS} records, ${CONCURRENCY} concurrent: ${(RECORDS / seconds).toFixed(0)} records/s, append p50 ${p(0.5)} ms, p99 ${p(0.99)} ms${perRecord}`,
+  );
 }
 
 const pem = newKeyPem();
@@ -50,7 +54,16 @@ const dir = tempDir();
 const db = await createTestDatabase('portcullis_audit_bench');
 try {
   await run('sqlite', await openTestLog(join(dir, 'audit.db'), pem));
-  await run('postgres', await openPgAuditLog({ url: db.url, schema: 'public', signingKeyPem: pem, checkpointEvery: 1000, checkpointIntervalMs: 5_000 }));
+  await run(
+    'postgres',
+    await openPgAuditLog({
+      url: db.url,
+      schema: 'public',
+      signingKeyPem: pem,
+      checkpointEvery: 1000,
+      checkpointIntervalMs: 5_000,
+    }),
+  );
 } finally {
   await db.drop();
   rmSync(dir, { recursive: true, force: true });

@@ -11,7 +11,7 @@
  * default redis://127.0.0.1:6379; a fresh key prefix) and nginx (`apt-get install nginx`).
  * Ctrl-C stops everything and drops the database.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -194,7 +194,9 @@ export async function startLocalCluster(opts: ClusterOptions = {}): Promise<Loca
       PORTCULLIS_KEY_HASH_SECRET: randomBytes(32).toString('base64url'),
       PORTCULLIS_MASTER_KEY: randomBytes(32).toString('base64'),
       // One checkpoint key for every instance's audit chain, as production configures it.
-      PORTCULLIS_AUDIT_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+      PORTCULLIS_AUDIT_SIGNING_KEY: generateKeyPairSync('ed25519')
+        .privateKey.export({ format: 'pem', type: 'pkcs8' })
+        .toString(),
       MOCK_OPENAI_KEY: DEFAULT_MOCK_KEYS.openai,
       MOCK_ANTHROPIC_KEY: DEFAULT_MOCK_KEYS.anthropic,
     };

@@ -13,7 +13,8 @@ import { after, before, describe, test } from 'node:test';
 import { CLI, MOCK_ENV, type RunningGateway, startGateway } from './helpers/gateway.ts';
 
 // No timed checkpoint during a test (1 h): what is signed is what these tests make signed.
-const SERVER = 'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\naudit:\n  checkpoint_every: 50\n  checkpoint_interval_ms: 3600000\n';
+const SERVER =
+  'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\naudit:\n  checkpoint_every: 50\n  checkpoint_interval_ms: 3600000\n';
 
 function chat(gw: RunningGateway, key: string | undefined, model = 'gpt', body: Record<string, unknown> = {}) {
   return fetch(`${gw.url}/v1/chat/completions`, {
@@ -27,7 +28,17 @@ function pick(o: Record<string, unknown>, keys: readonly string[]): Record<strin
   return Object.fromEntries(keys.map((k) => [k, o[k]]));
 }
 
-interface Row { seq: number; action: string; decision: string; reason: string | null; request_id: string | null; actor_kind: string; actor_id: string | null; target: string | null; metadata: string }
+interface Row {
+  seq: number;
+  action: string;
+  decision: string;
+  reason: string | null;
+  request_id: string | null;
+  actor_kind: string;
+  actor_id: string | null;
+  target: string | null;
+  metadata: string;
+}
 
 function auditRows(gw: RunningGateway): Row[] {
   const db = new DatabaseSync(join(gw.dir, 'state', 'audit.db'), { readOnly: true });
@@ -110,7 +121,10 @@ describe('audit log', () => {
     assert.match(verify.stdout, /VALID/);
     assert.match(verify.stdout, /3 record\(s\) after the last checkpoint are chained but not signed/);
     const json = await gw.cli(['audit', 'verify', '--config', gw.configPath, '--json', '--allow-unsigned-tail']);
-    assert.deepEqual(pick(JSON.parse(json.stdout) as Record<string, unknown>, ['ok', 'unsignedRecords']), { ok: true, unsignedRecords: 3 });
+    assert.deepEqual(pick(JSON.parse(json.stdout) as Record<string, unknown>, ['ok', 'unsignedRecords']), {
+      ok: true,
+      unsignedRecords: 3,
+    });
 
     const today = new Date();
     const from = new Date(today.getTime() - 3_600_000).toISOString();
@@ -247,7 +261,11 @@ test('kill -9 under load: verify passes and every 200 has its durable allowed re
     const strict = await gw.cli(['audit', 'verify', '--config', gw.configPath, '--json']);
     assert.equal(strict.code, 0, `${strict.stdout}${strict.stderr}`);
     assert.equal((JSON.parse(strict.stdout) as { unsignedRecords: number }).unsignedRecords, 0);
-    const allowed = new Set(auditRows(gw).filter((r) => r.decision === 'allowed' && r.action === 'model.call').map((r) => r.request_id));
+    const allowed = new Set(
+      auditRows(gw)
+        .filter((r) => r.decision === 'allowed' && r.action === 'model.call')
+        .map((r) => r.request_id),
+    );
     const missing = ok.filter((id) => !allowed.has(id));
     assert.deepEqual(missing, [], 'every request answered 200 has its allowed record');
   } finally {

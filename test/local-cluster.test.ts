@@ -42,7 +42,8 @@ after(async () => {
 /** The allowed model calls in the audit log, by chain (one chain per instance). */
 async function auditedRequests(): Promise<Map<string, Set<string>>> {
   const rows = await cluster.database.query<{ chain_id: string; request_id: string }>(
-    "SELECT chain_id, request_id FROM audit_records WHERE action = 'model.call' AND decision = 'allowed'");
+    "SELECT chain_id, request_id FROM audit_records WHERE action = 'model.call' AND decision = 'allowed'",
+  );
   const byChain = new Map<string, Set<string>>();
   for (const r of rows.rows) {
     if (!byChain.has(r.chain_id)) byChain.set(r.chain_id, new Set());
@@ -51,9 +52,14 @@ async function auditedRequests(): Promise<Map<string, Set<string>>> {
   return byChain;
 }
 
-interface VerifyReport { ok: boolean; chains: Array<{ chain: string; ok: boolean; unsignedRecords: number; finding?: { kind: string } }> }
+interface VerifyReport {
+  ok: boolean;
+  chains: Array<{ chain: string; ok: boolean; unsignedRecords: number; finding?: { kind: string } }>;
+}
 
-test('kill -9 of one instance behind the load balancer: clients recover, no answered request loses its records', { timeout: 600_000 }, async () => {
+test('kill -9 of one instance behind the load balancer: clients recover, no answered request loses its records', {
+  timeout: 600_000,
+}, async () => {
   const client = new OpenAI({ baseURL: `${cluster.url}/v1`, apiKey: key, maxRetries: 4, timeout: 60_000 });
   const answered: string[] = [];
   const failures: string[] = [];
@@ -97,7 +103,10 @@ test('kill -9 of one instance behind the load balancer: clients recover, no answ
   const strict = await cluster.cli(['audit', 'verify', '--json'], 1);
   const report = JSON.parse(strict.stdout) as VerifyReport;
   const unsigned = report.chains.filter((c) => c.finding?.kind === 'unsigned_tail');
-  assert.ok(report.chains.every((c) => c.ok || c.finding?.kind === 'unsigned_tail'), strict.stdout);
+  assert.ok(
+    report.chains.every((c) => c.ok || c.finding?.kind === 'unsigned_tail'),
+    strict.stdout,
+  );
   assert.ok(unsigned.length <= 1, 'only the killed instance left an unsigned tail');
   const lenient = await cluster.cli(['audit', 'verify', '--json', '--allow-unsigned-tail'], 1);
   assert.equal(lenient.code, 0, `${lenient.stdout}${lenient.stderr}`);
@@ -107,12 +116,16 @@ test('kill -9 of one instance behind the load balancer: clients recover, no answ
   const after = await cluster.cli(['audit', 'verify', '--json'], 1);
   assert.equal(after.code, 0, `${after.stdout}${after.stderr}`);
 
-  const recorded = new Set((await cluster.database.query<{ id: string }>('SELECT id FROM request_records')).rows.map((r) => r.id));
+  const recorded = new Set(
+    (await cluster.database.query<{ id: string }>('SELECT id FROM request_records')).rows.map((r) => r.id),
+  );
   // The killed instance's chain: the one with the unsigned tail (when the kill left one).
   const killedIds = unsigned.length === 1 ? byChain.get(unsigned[0]!.chain)! : new Set<string>();
   const missingOnSurvivors = answered.filter((id) => !recorded.has(id) && !killedIds.has(id));
   const missingOnKilled = answered.filter((id) => !recorded.has(id) && killedIds.has(id));
-  process.stdout.write(`# ${answered.length} answered (${[...byChain.values()].map((s) => s.size).join('/')} per instance); request records missing: ${missingOnSurvivors.length} on the survivors, ${missingOnKilled.length} on the killed instance\n`);
+  process.stdout.write(
+    `# ${answered.length} answered (${[...byChain.values()].map((s) => s.size).join('/')} per instance); request records missing: ${missingOnSurvivors.length} on the survivors, ${missingOnKilled.length} on the killed instance\n`,
+  );
   assert.deepEqual(missingOnSurvivors, [], 'the surviving instances recorded every request they answered');
   assert.ok(
     missingOnKilled.length <= MAX_RECORDS_IN_ONE_WINDOW,

@@ -108,11 +108,17 @@ export async function openAdminApi(config: GatewayConfig, opts: OpenAdminOptions
     log,
     lockout: adminLockout(cfg.lockout, opts.sharedLockouts),
   });
-  const identity = opts.tenantStatus === undefined ? baseIdentity : withTenantSuspension(baseIdentity, opts.tenantStatus, store);
+  const identity =
+    opts.tenantStatus === undefined ? baseIdentity : withTenantSuspension(baseIdentity, opts.tenantStatus, store);
   // With PostgreSQL the audit routes read every instance's chain, not a local file.
   const auditReader = config.audit.postgres === undefined ? undefined : openPgAuditReader(config.audit.postgres);
   const routes = buildAdminRoutes({
-    store, audit: opts.audit, auditPath: config.audit.path, keyHashSecret: opts.keyHashSecret, identity, gatewayConfig: config,
+    store,
+    audit: opts.audit,
+    auditPath: config.audit.path,
+    keyHashSecret: opts.keyHashSecret,
+    identity,
+    gatewayConfig: config,
     ...(auditReader ? { auditReader } : {}),
     ...(opts.onKeyRevoked ? { onKeyRevoked: opts.onKeyRevoked } : {}),
     ...(opts.breakerStates ? { breakerStates: opts.breakerStates } : {}),

@@ -112,11 +112,16 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       lockoutFromConfig(c, scope, sharedLockouts);
     audit = await openConfiguredAuditLog(config.audit, config.security.dataDir, log);
     const keyWarning = config.source === '<demo>' ? undefined : generatedKeyWarning(config.audit);
-    if (keyWarning !== undefined) log.warn({ event: 'audit.generated_signing_key', path: config.audit.generatedKeyPath }, keyWarning);
+    if (keyWarning !== undefined)
+      log.warn({ event: 'audit.generated_signing_key', path: config.audit.generatedKeyPath }, keyWarning);
     const auditLog = audit;
     recordSecurityEvents(securityEvents, auditLog, log);
     threats = openThreatDetection({
-      threats: config.threatDetection, alerts: config.alerts, bus: securityEvents, audit: auditLog, log,
+      threats: config.threatDetection,
+      alerts: config.alerts,
+      bus: securityEvents,
+      audit: auditLog,
+      log,
       recordDeadLetters: config.audit.postgres !== undefined,
       ...(config.audit.postgres !== undefined ? { sharedPenalties: config.audit.postgres } : {}),
     });

@@ -98,8 +98,16 @@ export async function openAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
     if (msg.type === 'ready') onReady?.();
     else if (msg.type === 'failed') onReady?.(new AuditUnavailableError(msg.error));
     else if (msg.type === 'warning') opts.log?.error({ auditLog: opts.path }, msg.error);
-    else if (msg.type === 'tail_signed') opts.log?.info({ event: 'audit.tail_signed', auditLog: opts.path, records: msg.records }, `signed ${msg.records} audit record(s) that an earlier run left after its last checkpoint`);
-    else if (msg.type === 'pruned') opts.log?.info({ event: 'audit.pruned', auditLog: opts.path, records: msg.records, throughSeq: msg.throughSeq }, 'audit retention pruned old records');
+    else if (msg.type === 'tail_signed')
+      opts.log?.info(
+        { event: 'audit.tail_signed', auditLog: opts.path, records: msg.records },
+        `signed ${msg.records} audit record(s) that an earlier run left after its last checkpoint`,
+      );
+    else if (msg.type === 'pruned')
+      opts.log?.info(
+        { event: 'audit.pruned', auditLog: opts.path, records: msg.records, throughSeq: msg.throughSeq },
+        'audit retention pruned old records',
+      );
     else {
       const waiters = inFlight.get(msg.id) ?? [];
       inFlight.delete(msg.id);

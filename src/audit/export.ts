@@ -77,7 +77,8 @@ export function exportAuditRecords(
 export function jsonView(r: AuditRecord) {
   return {
     ...(r.chain === undefined ? {} : { chain: r.chain }),
-    seq: r.seq, time: r.time,
+    seq: r.seq,
+    time: r.time,
     actor: { kind: r.actorKind, id: r.actorId, tenant: r.actorTenant },
     action: r.action,
     target: r.target,
@@ -94,7 +95,22 @@ export function jsonView(r: AuditRecord) {
 export const CHAIN_CSV_HEADER = ['chain', ...CSV_HEADER];
 
 export function csvLine(r: AuditRecord): string {
-  const cells = [...(r.chain === undefined ? [] : [r.chain]), r.seq, r.time, r.actorKind, r.actorId, r.actorTenant, r.action, r.target, r.decision, r.reason, r.requestId, r.metadata, r.prevHash, r.hash];
+  const cells = [
+    ...(r.chain === undefined ? [] : [r.chain]),
+    r.seq,
+    r.time,
+    r.actorKind,
+    r.actorId,
+    r.actorTenant,
+    r.action,
+    r.target,
+    r.decision,
+    r.reason,
+    r.requestId,
+    r.metadata,
+    r.prevHash,
+    r.hash,
+  ];
   return `${cells.map(csvCell).join(',')}\r\n`;
 }
 

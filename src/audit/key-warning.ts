@@ -9,12 +9,16 @@ import type { AuditConfig } from '../config/types.ts';
 
 export function generatedKeyWarning(audit: AuditConfig): string | undefined {
   if (audit.signingKeyPem !== undefined) return undefined;
-  const where = existsSync(audit.generatedKeyPath) || !existsSync(audit.legacyKeyPath)
-    ? audit.generatedKeyPath
-    : `${audit.legacyKeyPath}, beside the audit log (moved to ${audit.generatedKeyPath} at the next start)`;
-  const shared = audit.postgres === undefined
-    ? ''
-    : '; with store.driver postgres every instance generates its own key, so verify needs each instance\'s public key';
-  return `audit.signing_key is not configured: audit checkpoints are signed with a key generated on this machine (${where})${shared}. `
-    + 'Whoever can read that file can sign a forged log; in production set audit.signing_key to a ${file:…} or ${ENV} reference kept off the machines that hold the data';
+  const where =
+    existsSync(audit.generatedKeyPath) || !existsSync(audit.legacyKeyPath)
+      ? audit.generatedKeyPath
+      : `${audit.legacyKeyPath}, beside the audit log (moved to ${audit.generatedKeyPath} at the next start)`;
+  const shared =
+    audit.postgres === undefined
+      ? ''
+      : "; with store.driver postgres every instance generates its own key, so verify needs each instance's public key";
+  return (
+    `audit.signing_key is not configured: audit checkpoints are signed with a key generated on this machine (${where})${shared}. ` +
+    'Whoever can read that file can sign a forged log; in production set audit.signing_key to a ${file:…} or ${ENV} reference kept off the machines that hold the data'
+  );
 }

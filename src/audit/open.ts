@@ -1,7 +1,7 @@
 /** Opens the audit log a config describes, resolving (or generating) its signing key. */
 import type { AuditConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
-import { openAuditLog, type AuditLog } from './audit-log.ts';
+import { type AuditLog, openAuditLog } from './audit-log.ts';
 import { openPgAuditLog } from './postgres/pg-audit-log.ts';
 import { resolveSigningKeyPem } from './signing-key.ts';
 
@@ -15,8 +15,11 @@ export async function openConfiguredAuditLog(cfg: AuditConfig, _dataDir: string,
   if (cfg.postgres !== undefined) {
     // The shared store: this process appends to its own chain among the instances' chains.
     return openPgAuditLog({
-      url: cfg.postgres.url, schema: cfg.postgres.schema, signingKeyPem,
-      checkpointEvery: cfg.checkpointEvery, checkpointIntervalMs: cfg.checkpointIntervalMs,
+      url: cfg.postgres.url,
+      schema: cfg.postgres.schema,
+      signingKeyPem,
+      checkpointEvery: cfg.checkpointEvery,
+      checkpointIntervalMs: cfg.checkpointIntervalMs,
       retentionDays: cfg.retentionDays,
       ...(log ? { log } : {}),
     });

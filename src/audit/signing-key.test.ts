@@ -13,14 +13,19 @@ const paths = (dataDir: string) => defaultAuditConfig(dataDir);
 /** A logger that keeps what was warned. */
 function recordingLog(): { log: Logger; warnings: Array<{ event?: string; msg: string }> } {
   const warnings: Array<{ event?: string; msg: string }> = [];
-  const log = { warn: (o: { event?: string }, msg: string) => warnings.push({ ...o, msg }), info() {}, error() {}, debug() {} } as unknown as Logger;
+  const log = {
+    warn: (o: { event?: string }, msg: string) => warnings.push({ ...o, msg }),
+    info() {},
+    error() {},
+    debug() {},
+  } as unknown as Logger;
   return { log, warnings };
 }
 
 const dir = tempDir();
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('a key is generated once, owner-only, outside the log\'s folder, and reused', () => {
+test("a key is generated once, owner-only, outside the log's folder, and reused", () => {
   const dataDir = join(dir, 'data');
   const first = resolveSigningKeyPem(undefined, paths(dataDir), { create: true });
   const second = resolveSigningKeyPem(undefined, paths(dataDir), { create: true });
@@ -42,7 +47,10 @@ test('a key file readable by others is refused, not used', () => {
 });
 
 test('verify without a key file does not create one', () => {
-  assert.throws(() => resolveSigningKeyPem(undefined, paths(join(dir, 'none')), { create: false }), /cannot read audit signing key .*ENOENT/);
+  assert.throws(
+    () => resolveSigningKeyPem(undefined, paths(join(dir, 'none')), { create: false }),
+    /cannot read audit signing key .*ENOENT/,
+  );
   assert.equal(existsSync(join(dir, 'none-keys')), false);
 });
 
@@ -56,12 +64,22 @@ test('a key an older version generated beside the log is moved out on start, wit
   assert.equal(resolveSigningKeyPem(undefined, paths(dataDir), { create: false }), pem);
   assert.equal(existsSync(legacy), true);
   const { log, warnings } = recordingLog();
-  assert.equal(resolveSigningKeyPem(undefined, paths(dataDir), { create: true, log }), pem, 'the same key keeps signing');
+  assert.equal(
+    resolveSigningKeyPem(undefined, paths(dataDir), { create: true, log }),
+    pem,
+    'the same key keeps signing',
+  );
   assert.equal(existsSync(legacy), false, 'no longer beside the log');
   assert.equal(readFileSync(paths(dataDir).generatedKeyPath, 'utf8'), pem);
   assert.equal(statSync(paths(dataDir).generatedKeyPath).mode & 0o777, 0o600);
-  assert.deepEqual(warnings.map((w) => w.event), ['audit.signing_key_moved']);
-  assert.match(warnings[0]!.msg, /moved the audit signing key from .*old\/audit-signing\.key .* to .*old-keys\/audit-signing\.key/);
+  assert.deepEqual(
+    warnings.map((w) => w.event),
+    ['audit.signing_key_moved'],
+  );
+  assert.match(
+    warnings[0]!.msg,
+    /moved the audit signing key from .*old\/audit-signing\.key .* to .*old-keys\/audit-signing\.key/,
+  );
   assert.equal(resolveSigningKeyPem(undefined, paths(dataDir), { create: false }), pem);
 });
 
@@ -73,7 +91,10 @@ test('when an older key differs from the one in use, the one in use stays and th
   const { log, warnings } = recordingLog();
   assert.equal(resolveSigningKeyPem(undefined, paths(dataDir), { create: true, log }), current);
   assert.equal(existsSync(join(dataDir, AUDIT_SIGNING_KEY_FILE)), true);
-  assert.deepEqual(warnings.map((w) => w.event), ['audit.signing_key_legacy_left']);
+  assert.deepEqual(
+    warnings.map((w) => w.event),
+    ['audit.signing_key_legacy_left'],
+  );
 });
 
 test('only Ed25519 keys are accepted; public keys come from public or private PEM', () => {

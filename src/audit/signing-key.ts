@@ -6,8 +6,29 @@
  * checkpoints that verify. Older versions generated the key beside the log
  * (`<data_dir>/audit-signing.key`); the first start that finds it there moves it.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+  sign,
+  verify,
+} from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from '../observability/logger.ts';
 
@@ -100,7 +121,11 @@ export interface ResolveKeyOptions {
  * the legacy place beside the log is moved out when `create` is set, and read in place otherwise
  * (verify and export never change files).
  */
-export function resolveSigningKeyPem(configured: string | undefined, paths: GeneratedKeyPaths, opts: ResolveKeyOptions): string {
+export function resolveSigningKeyPem(
+  configured: string | undefined,
+  paths: GeneratedKeyPaths,
+  opts: ResolveKeyOptions,
+): string {
   if (configured !== undefined) return configured;
   const { generatedKeyPath: path, legacyKeyPath: legacy } = paths;
   if (!opts.create) return readKeyFile(existsSync(path) || !existsSync(legacy) ? path : legacy);
@@ -108,7 +133,10 @@ export function resolveSigningKeyPem(configured: string | undefined, paths: Gene
   if (legacy !== path && existsSync(legacy)) moveLegacyKey(legacy, path, opts.log);
   const created = tryCreate(path);
   if (created !== undefined) {
-    opts.log?.warn({ event: 'audit.signing_key_generated', path }, `generated the audit signing key at ${path}; keep a copy elsewhere (verify needs its public half) and configure audit.signing_key in production`);
+    opts.log?.warn(
+      { event: 'audit.signing_key_generated', path },
+      `generated the audit signing key at ${path}; keep a copy elsewhere (verify needs its public half) and configure audit.signing_key in production`,
+    );
     return created;
   }
   return readKeyFile(path);
@@ -126,18 +154,26 @@ function moveLegacyKey(legacy: string, path: string, log: Logger | undefined): v
       rmSync(legacy, { force: true });
       return;
     }
-    log?.warn({ event: 'audit.signing_key_legacy_left', legacy, path }, `an older audit signing key is still at ${legacy}, beside the audit log, and differs from the one in use (${path}); keep its public half to verify old checkpoints (audit verify --public-key), then destroy it`);
+    log?.warn(
+      { event: 'audit.signing_key_legacy_left', legacy, path },
+      `an older audit signing key is still at ${legacy}, beside the audit log, and differs from the one in use (${path}); keep its public half to verify old checkpoints (audit verify --public-key), then destroy it`,
+    );
     return;
   }
   try {
     linkSync(legacy, path);
   } catch (err) {
-    if (code(err) !== 'EXDEV') throw new SigningKeyError(`cannot move the audit signing key from ${legacy} to ${path} (${code(err)})`, { cause: err });
+    if (code(err) !== 'EXDEV')
+      throw new SigningKeyError(`cannot move the audit signing key from ${legacy} to ${path} (${code(err)})`, {
+        cause: err,
+      });
     writeFileSync(path, pem, { mode: 0o600, flag: 'wx' });
   }
   unlinkSync(legacy);
-  log?.warn({ event: 'audit.signing_key_moved', from: legacy, to: path },
-    `moved the audit signing key from ${legacy} (beside the audit log) to ${path}: a copy of the log's folder no longer carries the key that vouches for it`);
+  log?.warn(
+    { event: 'audit.signing_key_moved', from: legacy, to: path },
+    `moved the audit signing key from ${legacy} (beside the audit log) to ${path}: a copy of the log's folder no longer carries the key that vouches for it`,
+  );
 }
 
 /** Complete temp file, then a hard link into place: concurrent starters agree on one key. */

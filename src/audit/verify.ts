@@ -21,15 +21,24 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { checkpointMessage, GENESIS_HASH, recordHash, recordHashMatches } from './canonical.ts';
+import { anchorMessage, type PruneAnchor, pruneAnchors } from './retention.ts';
 import { CHECKPOINT_COLUMNS, RECORD_COLUMNS, toCheckpoint, toRecord } from './rows.ts';
-import { anchorMessage, pruneAnchors, type PruneAnchor } from './retention.ts';
 import { fingerprintOf, verifySignature } from './signing-key.ts';
 import type { AuditCheckpoint, AuditRecord } from './types.ts';
 
 export type FindingKind =
-  | 'altered' | 'deleted' | 'inserted' | 'link_broken' | 'rewritten' | 'truncated'
-  | 'checkpoint_missing' | 'checkpoint_malformed' | 'checkpoint_untrusted' | 'checkpoint_bad_signature'
-  | 'anchor_invalid' | 'unsigned_tail';
+  | 'altered'
+  | 'deleted'
+  | 'inserted'
+  | 'link_broken'
+  | 'rewritten'
+  | 'truncated'
+  | 'checkpoint_missing'
+  | 'checkpoint_malformed'
+  | 'checkpoint_untrusted'
+  | 'checkpoint_bad_signature'
+  | 'anchor_invalid'
+  | 'unsigned_tail';
 
 export interface Finding {
   readonly kind: FindingKind;
@@ -62,7 +71,11 @@ export interface VerifyOptions {
   readonly allowUnsignedTail?: boolean;
 }
 
-export interface Start { seq: number; hash: string; checkpointId: number }
+export interface Start {
+  seq: number;
+  hash: string;
+  checkpointId: number;
+}
 
 /** How signed messages are framed: the SQLite file's, or a PostgreSQL chain's (which names the chain). */
 export interface MessageFraming {
@@ -100,20 +113,48 @@ export function verifyAuditDatabase(db: DatabaseSync, opts: VerifyOptions): Veri
 }
 
 export function anchorFailure(start: Start, finding: Finding): VerifyResult {
-  return { ok: false, records: 0, head: start, checkpoints: 0, lastCheckpointSeq: 0, unsignedRecords: 0, prunedThroughSeq: start.seq, finding };
+  return {
+    ok: false,
+    records: 0,
+    head: start,
+    checkpoints: 0,
+    lastCheckpointSeq: 0,
+    unsignedRecords: 0,
+    prunedThroughSeq: start.seq,
+    finding,
+  };
 }
 
 export function chainFailure(start: Start, chain: ChainStep, finding: Finding): VerifyResult {
-  return { ok: false, records: chain.records, head: chain.head, checkpoints: 0, lastCheckpointSeq: 0, unsignedRecords: 0, prunedThroughSeq: start.seq, finding };
+  return {
+    ok: false,
+    records: chain.records,
+    head: chain.head,
+    checkpoints: 0,
+    lastCheckpointSeq: 0,
+    unsignedRecords: 0,
+    prunedThroughSeq: start.seq,
+    finding,
+  };
 }
 
 /** The result once chain and checkpoints were walked: a checkpoint finding, else an unsigned tail unless accepted. */
-export function summarise(start: Start, chain: ChainStep, cps: CheckpointStep, cpFinding: Finding | undefined, opts: VerifyOptions): VerifyResult {
+export function summarise(
+  start: Start,
+  chain: ChainStep,
+  cps: CheckpointStep,
+  cpFinding: Finding | undefined,
+  opts: VerifyOptions,
+): VerifyResult {
   const unsignedRecords = Math.max(0, chain.head.seq - cps.lastSeq);
-  const finding = cpFinding ?? (unsignedRecords > 0 && opts.allowUnsignedTail !== true ? unsignedTail(cps.lastSeq, chain.head.seq) : undefined);
+  const finding =
+    cpFinding ??
+    (unsignedRecords > 0 && opts.allowUnsignedTail !== true ? unsignedTail(cps.lastSeq, chain.head.seq) : undefined);
   return {
     ok: finding === undefined,
-    records: chain.records, head: chain.head, prunedThroughSeq: start.seq,
+    records: chain.records,
+    head: chain.head,
+    prunedThroughSeq: start.seq,
     checkpoints: cps.count,
     lastCheckpointSeq: cps.lastSeq,
     unsignedRecords,
@@ -125,7 +166,8 @@ export function unsignedTail(lastSignedSeq: number, headSeq: number): Finding {
   const first = lastSignedSeq + 1;
   const which = first === headSeq ? `record ${first} comes` : `records ${first}–${headSeq} come`;
   return {
-    kind: 'unsigned_tail', seq: first,
+    kind: 'unsigned_tail',
+    seq: first,
     message: `${which} after the last signed checkpoint (seq ${lastSignedSeq}): no signature vouches for ${first === headSeq ? 'it' : 'them'}, so ${first === headSeq ? 'it' : 'they'} may be forged. A running gateway signs its head every audit.checkpoint_interval_ms and at shutdown; verify again then, or accept the tail with --allow-unsigned-tail`,
   };
 }
@@ -134,19 +176,30 @@ export function unsignedTail(lastSignedSeq: number, headSeq: number): Finding {
  * Retention anchors (retention.ts): each must be signed by a trusted key and move the start
  * forward; the newest is where the chain starts. No anchors: the chain starts at genesis.
  */
-export function createAnchorStep(opts: VerifyOptions, framing: MessageFraming): { readonly start: Start; push(a: PruneAnchor): Finding | undefined } {
+export function createAnchorStep(
+  opts: VerifyOptions,
+  framing: MessageFraming,
+): { readonly start: Start; push(a: PruneAnchor): Finding | undefined } {
   const trusted = new Set(opts.trustedPublicKeys);
   let start: Start = { seq: 0, hash: GENESIS_HASH, checkpointId: 0 };
   let expectedId = 1;
   return {
-    get start() { return start; },
+    get start() {
+      return start;
+    },
     push(a) {
       const name = `retention anchor #${a.id} (records up to seq ${a.throughSeq})`;
-      const invalid = (why: string): Finding => ({ kind: 'anchor_invalid', seq: start.seq + 1, message: `${name} ${why}` });
+      const invalid = (why: string): Finding => ({
+        kind: 'anchor_invalid',
+        seq: start.seq + 1,
+        message: `${name} ${why}`,
+      });
       if (a.id !== expectedId) return invalid(`does not follow anchor #${expectedId - 1}: anchors are missing`);
-      if (!trusted.has(a.publicKey)) return invalid(`is signed by key ${fingerprintOf(a.publicKey)}, which is not a trusted audit signing key`);
+      if (!trusted.has(a.publicKey))
+        return invalid(`is signed by key ${fingerprintOf(a.publicKey)}, which is not a trusted audit signing key`);
       if (!verifySignature(a.publicKey, framing.anchor(a), a.signature)) return invalid('has an invalid signature');
-      if (a.throughSeq <= start.seq || a.checkpointId <= start.checkpointId) return invalid('does not move past the previous anchor');
+      if (a.throughSeq <= start.seq || a.checkpointId <= start.checkpointId)
+        return invalid('does not move past the previous anchor');
       start = { seq: a.throughSeq, hash: a.throughHash, checkpointId: a.checkpointId };
       expectedId++;
       return undefined;
@@ -166,29 +219,58 @@ export function createChainStep(start: Start): ChainStep {
   let beforePrev: { seq: number; hash: string } | undefined;
   let records = 0;
   return {
-    get records() { return records; },
-    get head() { return prev; },
+    get records() {
+      return records;
+    },
+    get head() {
+      return prev;
+    },
     push(r) {
       records++;
       const expected = prev.seq + 1;
       if (r.seq !== expected) {
-        const missing = r.seq - 1 === expected ? `record ${expected} is missing` : `records ${expected}–${r.seq - 1} are missing`;
-        return { kind: 'deleted', seq: expected, message: `${missing}: the chain jumps from seq ${prev.seq} to seq ${r.seq}` };
+        const missing =
+          r.seq - 1 === expected ? `record ${expected} is missing` : `records ${expected}–${r.seq - 1} are missing`;
+        return {
+          kind: 'deleted',
+          seq: expected,
+          message: `${missing}: the chain jumps from seq ${prev.seq} to seq ${r.seq}`,
+        };
       }
       if (!recordHashMatches(r)) {
         if (r.seq > 1 && recordHash(r.seq - 1, r, r.prevHash) === r.hash) {
-          return { kind: 'inserted', seq: r.seq - 1, message: `record ${r.seq - 1} was inserted: the original record ${r.seq - 1} now sits at seq ${r.seq} (later records were renumbered)` };
+          return {
+            kind: 'inserted',
+            seq: r.seq - 1,
+            message: `record ${r.seq - 1} was inserted: the original record ${r.seq - 1} now sits at seq ${r.seq} (later records were renumbered)`,
+          };
         }
         if (recordHash(r.seq + 1, r, r.prevHash) === r.hash) {
-          return { kind: 'deleted', seq: r.seq, message: `record ${r.seq} was deleted: the original record ${r.seq + 1} now sits at seq ${r.seq} (later records were renumbered)` };
+          return {
+            kind: 'deleted',
+            seq: r.seq,
+            message: `record ${r.seq} was deleted: the original record ${r.seq + 1} now sits at seq ${r.seq} (later records were renumbered)`,
+          };
         }
-        return { kind: 'altered', seq: r.seq, message: `record ${r.seq} was altered: its content does not match its hash` };
+        return {
+          kind: 'altered',
+          seq: r.seq,
+          message: `record ${r.seq} was altered: its content does not match its hash`,
+        };
       }
       if (r.prevHash !== prev.hash) {
         if (beforePrev !== undefined && r.prevHash === beforePrev.hash) {
-          return { kind: 'inserted', seq: prev.seq, message: `record ${prev.seq} was inserted: record ${r.seq} links to record ${beforePrev.seq}, not to it` };
+          return {
+            kind: 'inserted',
+            seq: prev.seq,
+            message: `record ${prev.seq} was inserted: record ${r.seq} links to record ${beforePrev.seq}, not to it`,
+          };
         }
-        return { kind: 'link_broken', seq: prev.seq, message: `record ${prev.seq} was replaced: record ${r.seq} links to a different record ${prev.seq}` };
+        return {
+          kind: 'link_broken',
+          seq: prev.seq,
+          message: `record ${prev.seq} was replaced: record ${r.seq} links to a different record ${prev.seq}`,
+        };
       }
       beforePrev = prev;
       prev = { seq: r.seq, hash: r.hash };
@@ -208,26 +290,51 @@ export interface CheckpointStep {
   end(cp: AuditCheckpoint): Finding | undefined;
 }
 
-export function createCheckpointStep(head: { seq: number; hash: string }, opts: VerifyOptions, start: Start, framing: MessageFraming): CheckpointStep {
+export function createCheckpointStep(
+  head: { seq: number; hash: string },
+  opts: VerifyOptions,
+  start: Start,
+  framing: MessageFraming,
+): CheckpointStep {
   const trusted = new Set(opts.trustedPublicKeys);
   let count = 0;
   let last = { id: start.checkpointId, seq: start.seq };
   const nameOf = (cp: AuditCheckpoint) => `checkpoint #${cp.id} (seq ${cp.seq})`;
   return {
-    get count() { return count; },
-    get lastSeq() { return last.seq; },
+    get count() {
+      return count;
+    },
+    get lastSeq() {
+      return last.seq;
+    },
     begin(cp) {
       count++;
       const name = nameOf(cp);
       if (cp.id !== last.id + 1 || cp.fromSeq !== last.seq + 1) {
-        return { kind: 'checkpoint_missing', seq: last.seq + 1, message: `checkpoints are missing before ${name}: the signed ranges do not continue from seq ${last.seq}` };
+        return {
+          kind: 'checkpoint_missing',
+          seq: last.seq + 1,
+          message: `checkpoints are missing before ${name}: the signed ranges do not continue from seq ${last.seq}`,
+        };
       }
       if (!trusted.has(cp.publicKey)) {
-        return { kind: 'checkpoint_untrusted', seq: cp.fromSeq, message: `${name} is signed by key ${fingerprintOf(cp.publicKey)}, which is not a trusted audit signing key` };
+        return {
+          kind: 'checkpoint_untrusted',
+          seq: cp.fromSeq,
+          message: `${name} is signed by key ${fingerprintOf(cp.publicKey)}, which is not a trusted audit signing key`,
+        };
       }
       const width = cp.seq - cp.fromSeq + 1;
-      if (width < 1 || cp.hashes.length !== width * 32 || Buffer.from(cp.hashes.subarray(-32)).toString('hex') !== cp.hash) {
-        return { kind: 'checkpoint_malformed', seq: cp.fromSeq, message: `${name} is malformed: its signed hash list does not match its range` };
+      if (
+        width < 1 ||
+        cp.hashes.length !== width * 32 ||
+        Buffer.from(cp.hashes.subarray(-32)).toString('hex') !== cp.hash
+      ) {
+        return {
+          kind: 'checkpoint_malformed',
+          seq: cp.fromSeq,
+          message: `${name} is malformed: its signed hash list does not match its range`,
+        };
       }
       if (!verifySignature(cp.publicKey, framing.checkpoint(cp), cp.signature)) {
         return { kind: 'checkpoint_bad_signature', seq: cp.fromSeq, message: `${name} has an invalid signature` };
@@ -238,14 +345,22 @@ export function createCheckpointStep(head: { seq: number; hash: string }, opts: 
       const offset = (seq - cp.fromSeq) * 32;
       const signedHash = Buffer.from(cp.hashes.subarray(offset, offset + 32)).toString('hex');
       if (signedHash !== hash) {
-        return { kind: 'rewritten', seq, message: `record ${seq} differs from what ${nameOf(cp)} signed: the chain was rewritten from record ${seq} on` };
+        return {
+          kind: 'rewritten',
+          seq,
+          message: `record ${seq} differs from what ${nameOf(cp)} signed: the chain was rewritten from record ${seq} on`,
+        };
       }
       return undefined;
     },
     end(cp) {
       if (cp.seq > head.seq) {
         const first = head.seq + 1;
-        return { kind: 'truncated', seq: first, message: `the chain ends at seq ${head.seq} but ${nameOf(cp)} signed records up to ${cp.seq}: records ${first}–${cp.seq} were removed` };
+        return {
+          kind: 'truncated',
+          seq: first,
+          message: `the chain ends at seq ${head.seq} but ${nameOf(cp)} signed records up to ${cp.seq}: records ${first}–${cp.seq} were removed`,
+        };
       }
       last = { id: cp.id, seq: cp.seq };
       return undefined;

@@ -6,11 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readDeadLetters } from '../alerts/dead-letters.ts';
 import { DEAD_LETTER_ACTION, letterOfRecord } from '../alerts/dead-letter-records.ts';
-import { openPgAuditReader } from '../audit/postgres/reader.ts';
+import { readDeadLetters } from '../alerts/dead-letters.ts';
 import { toPayload } from '../alerts/webhook-event.ts';
 import { createWebhookSender } from '../alerts/webhook-sender.ts';
+import { openPgAuditReader } from '../audit/postgres/reader.ts';
 import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
 import type { GatewayConfig } from '../config/types.ts';
@@ -58,7 +58,9 @@ export async function runAlerts(argv: string[]): Promise<number> {
   }
   if (sub === 'test') return sendTests(config, values.json === true);
   const local = listDeadLetters(config, values.json === true);
-  return config.audit.postgres === undefined || local !== 0 ? local : listSharedDeadLetters(config, values.json === true);
+  return config.audit.postgres === undefined || local !== 0
+    ? local
+    : listSharedDeadLetters(config, values.json === true);
 }
 
 /** With PostgreSQL: every instance's dead letters, from the shared audit log (dead-letter-records.ts). */
@@ -69,14 +71,20 @@ async function listSharedDeadLetters(config: GatewayConfig, json: boolean): Prom
     if (json) {
       for (const l of letters) process.stdout.write(`${JSON.stringify({ ...l, source: 'audit_log' })}\n`);
     } else {
-      process.stdout.write(`${letters.length} dead letter(s) of every instance in the shared audit log (${reader.where}):\n`);
+      process.stdout.write(
+        `${letters.length} dead letter(s) of every instance in the shared audit log (${reader.where}):\n`,
+      );
       for (const l of letters) {
-        process.stdout.write(`  ${l.time}  webhook ${l.webhook_id}  ${l.event_type}  event ${l.event_id}  attempts ${l.attempts}  last error: ${l.last_error}  (chain ${l.instance_chain})\n`);
+        process.stdout.write(
+          `  ${l.time}  webhook ${l.webhook_id}  ${l.event_type}  event ${l.event_id}  attempts ${l.attempts}  last error: ${l.last_error}  (chain ${l.instance_chain})\n`,
+        );
       }
     }
     return 0;
   } catch (err) {
-    process.stderr.write(`portcullis: cannot read dead letters from the audit log at ${reader.where}: ${(err as Error).message}\n`);
+    process.stderr.write(
+      `portcullis: cannot read dead letters from the audit log at ${reader.where}: ${(err as Error).message}\n`,
+    );
     return 1;
   } finally {
     await reader.close().catch(() => undefined);

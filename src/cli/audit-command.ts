@@ -3,24 +3,29 @@
  * never creates it or a signing key.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type { DatabaseSync } from 'node:sqlite';
 import { resolve } from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
 import { createChainWriter } from '../audit/chain-writer.ts';
 import { openAuditDatabaseForReading, openAuditDatabaseForWriting } from '../audit/database.ts';
 import { EXPORT_FORMATS, type ExportFormat, exportAuditRecords, parseExportRange } from '../audit/export.ts';
 import { cliActor } from '../audit/key-events.ts';
 import { prepareEntry } from '../audit/prepare-entry.ts';
 import { pruneAuditLog } from '../audit/retention.ts';
-import { EXPORT_FORMATS, exportAuditRecords, parseExportRange, type ExportFormat } from '../audit/export.ts';
-import { type CheckpointSigner, createSigner, fingerprintOf, parsePrivateKeyPem, publicKeyFromPem, resolveSigningKeyPem } from '../audit/signing-key.ts';
-import { verifyAuditDatabase, type VerifyResult } from '../audit/verify.ts';
+import {
+  type CheckpointSigner,
+  createSigner,
+  fingerprintOf,
+  parsePrivateKeyPem,
+  publicKeyFromPem,
+  resolveSigningKeyPem,
+} from '../audit/signing-key.ts';
+import { type VerifyResult, verifyAuditDatabase } from '../audit/verify.ts';
 import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
 import { defaultAuditConfig } from '../config/read-audit.ts';
 import type { AuditConfig } from '../config/types.ts';
 import { parseCommandArgs } from './args.ts';
 import { exportPostgres, prunePostgres, verifyPostgres } from './audit-postgres.ts';
-import { UsageError } from './usage-error.ts';
 import { createProgress } from './progress.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -58,11 +63,23 @@ Common options:
 `;
 
 export async function runAudit(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    config: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' },
-    'public-key': { type: 'string', multiple: true }, from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' },
-    before: { type: 'string' }, 'allow-unsigned-tail': { type: 'boolean' }, file: { type: 'string' },
-  }, AUDIT_HELP, true);
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      config: { type: 'string' },
+      'data-dir': { type: 'string' },
+      json: { type: 'boolean' },
+      'public-key': { type: 'string', multiple: true },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      format: { type: 'string' },
+      before: { type: 'string' },
+      'allow-unsigned-tail': { type: 'boolean' },
+      file: { type: 'string' },
+    },
+    AUDIT_HELP,
+    true,
+  );
   if (values.help) {
     process.stdout.write(AUDIT_HELP);
     return 0;
@@ -85,9 +102,15 @@ export async function runAudit(argv: string[]): Promise<number> {
     state = { ...state, audit: { ...state.audit, path: resolve(values.file), postgres: undefined } };
   }
   if (sub === 'verify') {
-    if (values.from !== undefined || values.to !== undefined || values.format !== undefined) throw new UsageError('--from, --to and --format belong to "audit export"');
+    if (values.from !== undefined || values.to !== undefined || values.format !== undefined)
+      throw new UsageError('--from, --to and --format belong to "audit export"');
     if (state.audit.postgres !== undefined) {
-      return verifyPostgres(state.audit.postgres, trustedKeys(state, values['public-key'] ?? []), values.json === true, values['allow-unsigned-tail'] === true);
+      return verifyPostgres(
+        state.audit.postgres,
+        trustedKeys(state, values['public-key'] ?? []),
+        values.json === true,
+        values['allow-unsigned-tail'] === true,
+      );
     }
     return verify(state, values['public-key'] ?? [], values.json === true, values['allow-unsigned-tail'] === true);
   }
@@ -113,7 +136,12 @@ function exportFormat(format: string | undefined): ExportFormat {
   return fmt;
 }
 
-function verify(state: { audit: AuditConfig; dataDir: string }, publicKeyFiles: readonly string[], json: boolean, allowUnsignedTail: boolean): number {
+function verify(
+  state: { audit: AuditConfig; dataDir: string },
+  publicKeyFiles: readonly string[],
+  json: boolean,
+  allowUnsignedTail: boolean,
+): number {
   const trusted = trustedKeys(state, publicKeyFiles);
   const path = state.audit.path;
   let result: VerifyResult;
@@ -135,11 +163,17 @@ function verify(state: { audit: AuditConfig; dataDir: string }, publicKeyFiles: 
     return result.ok ? 0 : 1;
   }
   const lines = [`Audit log ${path}: ${result.ok ? 'VALID' : 'TAMPERED'}`];
-  if (result.finding) lines.push(`  ${result.finding.message}`, `  first bad record: seq ${result.finding.seq} (${result.finding.kind})`);
-  const chainFinding = result.finding !== undefined && !['truncated', 'rewritten', 'unsigned_tail'].includes(result.finding.kind) && !result.finding.kind.startsWith('checkpoint');
+  if (result.finding)
+    lines.push(`  ${result.finding.message}`, `  first bad record: seq ${result.finding.seq} (${result.finding.kind})`);
+  const chainFinding =
+    result.finding !== undefined &&
+    !['truncated', 'rewritten', 'unsigned_tail'].includes(result.finding.kind) &&
+    !result.finding.kind.startsWith('checkpoint');
   if (result.finding?.kind === 'unsigned_tail') lines[0] = `Audit log ${path}: UNSIGNED TAIL`;
   if (chainFinding && result.finding) {
-    lines.push(`  chain intact up to seq ${result.finding.seq - 1}; trusted key(s): ${trusted.map(fingerprintOf).join(', ')}`);
+    lines.push(
+      `  chain intact up to seq ${result.finding.seq - 1}; trusted key(s): ${trusted.map(fingerprintOf).join(', ')}`,
+    );
   } else {
     lines.push(
       `  records: ${result.records}, head seq ${result.head.seq} (hash ${result.head.hash.slice(0, 16)}…)`,
@@ -149,7 +183,9 @@ function verify(state: { audit: AuditConfig; dataDir: string }, publicKeyFiles: 
   if (result.prunedThroughSeq > 0)
     lines.push(`  records up to seq ${result.prunedThroughSeq} were pruned by retention (signed anchor verified)`);
   if (result.ok && result.unsignedRecords > 0) {
-    lines.push(`  ${result.unsignedRecords} record(s) after the last checkpoint are chained but not signed (accepted: --allow-unsigned-tail)`);
+    lines.push(
+      `  ${result.unsignedRecords} record(s) after the last checkpoint are chained but not signed (accepted: --allow-unsigned-tail)`,
+    );
   }
   (result.ok ? process.stdout : process.stderr).write(`${lines.join('\n')}\n`);
   return result.ok ? 0 : 1;
@@ -172,7 +208,12 @@ function trustedKeys(state: { audit: AuditConfig; dataDir: string }, files: read
     });
   }
   try {
-    return [publicKeyFromPem(resolveSigningKeyPem(state.audit.signingKeyPem, state.audit, { create: false }), 'audit.signing_key')];
+    return [
+      publicKeyFromPem(
+        resolveSigningKeyPem(state.audit.signingKeyPem, state.audit, { create: false }),
+        'audit.signing_key',
+      ),
+    ];
   } catch (err) {
     throw new UsageError(`no trusted audit signing key: ${(err as Error).message}; pass --public-key FILE`);
   }
@@ -242,15 +283,24 @@ async function prune(state: { audit: AuditConfig; dataDir: string }, before: str
   if (typeof range === 'string') throw new UsageError(range.replaceAll('--to', '--before'));
   const cutoff = range.to;
   const latest = Date.now() - MIN_PRUNE_AGE_DAYS * 86_400_000;
-  if (cutoff.getTime() > latest) throw new UsageError(`--before must be at least ${MIN_PRUNE_AGE_DAYS} days ago (no later than ${new Date(latest).toISOString()})`);
+  if (cutoff.getTime() > latest)
+    throw new UsageError(
+      `--before must be at least ${MIN_PRUNE_AGE_DAYS} days ago (no later than ${new Date(latest).toISOString()})`,
+    );
   let signer: CheckpointSigner;
   try {
-    signer = createSigner(parsePrivateKeyPem(resolveSigningKeyPem(state.audit.signingKeyPem, state.audit, { create: false }), 'audit.signing_key'));
+    signer = createSigner(
+      parsePrivateKeyPem(
+        resolveSigningKeyPem(state.audit.signingKeyPem, state.audit, { create: false }),
+        'audit.signing_key',
+      ),
+    );
   } catch (err) {
     process.stderr.write(`portcullis: cannot prune without the audit signing key: ${(err as Error).message}\n`);
     return 1;
   }
-  if (state.audit.postgres !== undefined) return prunePostgres({ ...state.audit, postgres: state.audit.postgres }, state.dataDir, signer, cutoff);
+  if (state.audit.postgres !== undefined)
+    return prunePostgres({ ...state.audit, postgres: state.audit.postgres }, state.dataDir, signer, cutoff);
   if (!existsSync(state.audit.path)) {
     process.stderr.write(`portcullis: audit log ${state.audit.path} does not exist\n`);
     return 1;
@@ -260,10 +310,17 @@ async function prune(state: { audit: AuditConfig; dataDir: string }, before: str
     const result = pruneAuditLog(db, signer, cutoff);
     if (result.records > 0) {
       const writer = createChainWriter(db, signer, state.audit.checkpointEvery);
-      writer.append([prepareEntry({
-        actor: cliActor(), action: 'audit.prune', target: null, decision: 'allowed', reason: null, requestId: null,
-        metadata: { records: result.records, through_seq: result.throughSeq, cutoff: cutoff.toISOString() },
-      })]);
+      writer.append([
+        prepareEntry({
+          actor: cliActor(),
+          action: 'audit.prune',
+          target: null,
+          decision: 'allowed',
+          reason: null,
+          requestId: null,
+          metadata: { records: result.records, through_seq: result.throughSeq, cutoff: cutoff.toISOString() },
+        }),
+      ]);
       // Leave nothing unsigned behind: verify fails on an unsigned tail.
       writer.checkpoint();
     }

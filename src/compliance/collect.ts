@@ -5,11 +5,11 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { openAuditDatabaseForReading } from '../audit/database.ts';
+import { openPgAuditReader } from '../audit/postgres/reader.ts';
 import { publicKeyFromPem, resolveSigningKeyPem } from '../audit/signing-key.ts';
 import { verifyAuditDatabase } from '../audit/verify.ts';
-import { openPgAuditReader } from '../audit/postgres/reader.ts';
-import { describeTarget } from '../store/postgres/connection.ts';
 import type { GatewayConfig } from '../config/types.ts';
+import { describeTarget } from '../store/postgres/connection.ts';
 import type { ApiKeyRecord, Store } from '../store/store.ts';
 import type { AdminRef, ComplianceFacts, KeyRef } from './facts.ts';
 
@@ -76,7 +76,10 @@ export async function collectComplianceFacts(opts: CollectOptions): Promise<Comp
       maxBodyBytes: config.server.maxBodyBytes,
       maxInFlight: config.server.maxInFlight,
     },
-    audit: config.audit.postgres === undefined ? auditFacts(config, opts.from, opts.to) : await postgresAuditFacts(config, opts.from, opts.to),
+    audit:
+      config.audit.postgres === undefined
+        ? auditFacts(config, opts.from, opts.to)
+        : await postgresAuditFacts(config, opts.from, opts.to),
     alerting: { webhooks: config.alerts.webhooks.length, threatRules },
   };
 }
@@ -110,13 +113,21 @@ function keyFacts(keys: readonly ApiKeyRecord[], now: Date): ComplianceFacts['id
  */
 async function postgresAuditFacts(config: GatewayConfig, from: Date, to: Date): Promise<ComplianceFacts['audit']> {
   const pgCfg = config.audit.postgres!;
-  const base = { path: `postgres ${describeTarget(pgCfg.url)} (schema ${pgCfg.schema})`, retentionDays: config.audit.retentionDays ?? null };
+  const base = {
+    path: `postgres ${describeTarget(pgCfg.url)} (schema ${pgCfg.schema})`,
+    retentionDays: config.audit.retentionDays ?? null,
+  };
   const reader = openPgAuditReader(pgCfg);
   try {
     let trusted: string[];
     let keyProblem: string | undefined;
     try {
-      trusted = [publicKeyFromPem(resolveSigningKeyPem(config.audit.signingKeyPem, config.audit, { create: false }), 'audit.signing_key')];
+      trusted = [
+        publicKeyFromPem(
+          resolveSigningKeyPem(config.audit.signingKeyPem, config.audit, { create: false }),
+          'audit.signing_key',
+        ),
+      ];
     } catch (err) {
       trusted = [];
       keyProblem = `no audit signing key to verify with: ${(err as Error).message}`;
@@ -135,7 +146,16 @@ async function postgresAuditFacts(config: GatewayConfig, from: Date, to: Date): 
       securityEvents: counts.alerts.map((a) => ({ type: `threat.${a.rule}`, handling: a.handling, count: a.count })),
     };
   } catch (err) {
-    return { ...base, verified: false, verifyFinding: (err as Error).message, records: 0, checkpoints: 0, unsignedRecords: 0, actionsInPeriod: [], securityEvents: [] };
+    return {
+      ...base,
+      verified: false,
+      verifyFinding: (err as Error).message,
+      records: 0,
+      checkpoints: 0,
+      unsignedRecords: 0,
+      actionsInPeriod: [],
+      securityEvents: [],
+    };
   } finally {
     await reader.close().catch(() => undefined);
   }
@@ -162,7 +182,12 @@ function auditFacts(config: GatewayConfig, from: Date, to: Date): ComplianceFact
     let trusted: string[];
     let keyProblem: string | undefined;
     try {
-      trusted = [publicKeyFromPem(resolveSigningKeyPem(config.audit.signingKeyPem, config.audit, { create: false }), 'audit.signing_key')];
+      trusted = [
+        publicKeyFromPem(
+          resolveSigningKeyPem(config.audit.signingKeyPem, config.audit, { create: false }),
+          'audit.signing_key',
+        ),
+      ];
     } catch (err) {
       trusted = [];
       keyProblem = `no audit signing key to verify with: ${(err as Error).message}`;

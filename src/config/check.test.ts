@@ -45,10 +45,15 @@ describe('checkConfigFile', () => {
     writeFileSync(file, 'security: { data_dir: ./state }\n');
     const r = checkConfigFile(file, {});
     assert.equal(r.ok, true);
-    assert.match(r.text, new RegExp(`audit: +sqlite .*state.audit\\.db, generated key .*state-keys.audit-signing\\.key`));
-    assert.match(r.text, /Warning: audit\.signing_key is not configured: .*generated on this machine .*state-keys.audit-signing\.key.*in production set audit\.signing_key/);
+    assert.match(r.text, /audit: +sqlite .*state.audit\.db, generated key .*state-keys.audit-signing\.key/);
+    assert.match(
+      r.text,
+      /Warning: audit\.signing_key is not configured: .*generated on this machine .*state-keys.audit-signing\.key.*in production set audit\.signing_key/,
+    );
     const pem = join(dir, 'audit.pem');
-    writeFileSync(pem, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), { mode: 0o600 });
+    writeFileSync(pem, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), {
+      mode: 0o600,
+    });
     const configured = join(dir, 'audit-configured.yaml');
     writeFileSync(configured, 'security: { data_dir: ./state }\naudit: { signing_key: "${file:audit.pem}" }\n');
     const c = checkConfigFile(configured, {});

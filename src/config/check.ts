@@ -1,14 +1,12 @@
 /** `portcullis config check <file>`: validate without starting, print a summary or every problem. */
 
+import { generatedKeyWarning } from '../audit/key-warning.ts';
 import { masterKeyFromValue } from '../crypto/kek/master-key.ts';
 import { describeTenantKeys, effectiveTenantKeys, NO_VAULT_WARNING } from '../crypto/vault/open-vault.ts';
 import { describeTarget } from '../store/postgres/connection.ts';
 import { ConfigError } from './errors.ts';
 import { loadConfig } from './load.ts';
 import type { GatewayConfig, SecurityConfig, StoreConfig, ThreatDetectionConfig } from './types.ts';
-import { masterKeyFromValue } from '../crypto/kek/master-key.ts';
-import { generatedKeyWarning } from '../audit/key-warning.ts';
-import { describeTenantKeys, effectiveTenantKeys, NO_VAULT_WARNING } from '../crypto/vault/open-vault.ts';
 
 export function checkConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): { ok: boolean; text: string } {
   try {
@@ -40,8 +38,9 @@ export function checkConfigFile(path: string, env: NodeJS.ProcessEnv = process.e
       `  alerts:    ${cfg.alerts.webhooks.length} webhook(s)${list(cfg.alerts.webhooks.map((w) => `${w.id} → ${new URL(w.url).host}`))}`,
     ].join('\n');
     const auditKeyWarning = generatedKeyWarning(cfg.audit);
-    const warnings = (effectiveTenantKeys(cfg.security, cfg.store.driver).vault === 'none' ? `\nWarning: ${NO_VAULT_WARNING}` : '')
-      + (auditKeyWarning === undefined ? '' : `\nWarning: ${auditKeyWarning}`);
+    const warnings =
+      (effectiveTenantKeys(cfg.security, cfg.store.driver).vault === 'none' ? `\nWarning: ${NO_VAULT_WARNING}` : '') +
+      (auditKeyWarning === undefined ? '' : `\nWarning: ${auditKeyWarning}`);
     return { ok: true, text: text + warnings };
   } catch (err) {
     if (err instanceof ConfigError) return { ok: false, text: err.message };
@@ -50,7 +49,10 @@ export function checkConfigFile(path: string, env: NodeJS.ProcessEnv = process.e
 }
 
 function describeAudit(audit: GatewayConfig['audit']): string {
-  const where = audit.postgres === undefined ? `sqlite ${audit.path}` : `postgres (schema ${audit.postgres.schema}, one hash chain per instance)`;
+  const where =
+    audit.postgres === undefined
+      ? `sqlite ${audit.path}`
+      : `postgres (schema ${audit.postgres.schema}, one hash chain per instance)`;
   const key = audit.signingKeyPem === undefined ? `generated key ${audit.generatedKeyPath}` : 'configured signing key';
   return `${where}, ${key}, head signed every ${audit.checkpointEvery} records or ${audit.checkpointIntervalMs} ms`;
 }

@@ -9,11 +9,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { AUDIT_SIGNING_KEY_FILE, parsePrivateKeyPem } from '../audit/signing-key.ts';
+import { keysOf } from './keys.ts';
+import { AUDIT_SPEC } from './read-audit.keys.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import type { SecretContext } from './secrets.ts';
 import type { AuditConfig, StoreConfig } from './types.ts';
-import { keysOf } from './keys.ts';
-import { AUDIT_SPEC } from './read-audit.keys.ts';
 
 const AUDIT_KEYS = keysOf(AUDIT_SPEC);
 const REFERENCE = /^\$\{([^}]*)\}$/;
@@ -36,9 +36,12 @@ export function defaultKeyDir(dataDir: string, driver: StoreConfig['driver'] = '
 /** The audit settings used when there is no config file (the demo's data folder). */
 export function defaultAuditConfig(dataDir: string): AuditConfig {
   return {
-    path: join(dataDir, AUDIT_DEFAULTS.file), signingKeyPem: undefined,
-    generatedKeyPath: join(defaultKeyDir(dataDir), AUDIT_SIGNING_KEY_FILE), legacyKeyPath: join(dataDir, AUDIT_SIGNING_KEY_FILE),
-    checkpointEvery: AUDIT_DEFAULTS.checkpointEvery, checkpointIntervalMs: AUDIT_DEFAULTS.checkpointIntervalMs,
+    path: join(dataDir, AUDIT_DEFAULTS.file),
+    signingKeyPem: undefined,
+    generatedKeyPath: join(defaultKeyDir(dataDir), AUDIT_SIGNING_KEY_FILE),
+    legacyKeyPath: join(dataDir, AUDIT_SIGNING_KEY_FILE),
+    checkpointEvery: AUDIT_DEFAULTS.checkpointEvery,
+    checkpointIntervalMs: AUDIT_DEFAULTS.checkpointIntervalMs,
     retentionDays: undefined,
   };
 }
@@ -49,14 +52,25 @@ function within(outer: string, inner: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
-export function readAudit(r: ConfigReader, at: Located, baseDir: string, dataDir: string, secrets: SecretContext, store?: StoreConfig): AuditConfig {
+export function readAudit(
+  r: ConfigReader,
+  at: Located,
+  baseDir: string,
+  dataDir: string,
+  secrets: SecretContext,
+  store?: StoreConfig,
+): AuditConfig {
   const m = r.entries(at, AUDIT_KEYS);
   const f = (key: (typeof AUDIT_KEYS)[number]): Located => r.field(m, at, key);
   let path = join(dataDir, AUDIT_DEFAULTS.file);
   const pathAt = f('path');
   if (pathAt.node !== null) {
     const p = r.str(pathAt);
-    if (store?.driver === 'postgres') r.report(pathAt, 'applies to store.driver sqlite only: with postgres the audit log lives in the database (an older file can still be checked with "audit verify --file")');
+    if (store?.driver === 'postgres')
+      r.report(
+        pathAt,
+        'applies to store.driver sqlite only: with postgres the audit log lives in the database (an older file can still be checked with "audit verify --file")',
+      );
     else if (p !== undefined && (p === '' || p.includes('\u0000'))) r.report(pathAt, 'expected a non-empty file path');
     else if (p !== undefined) path = resolve(baseDir, p);
   }
@@ -67,8 +81,15 @@ export function readAudit(r: ConfigReader, at: Located, baseDir: string, dataDir
     if (p !== undefined && (p === '' || p.includes('\u0000'))) r.report(keyDirAt, 'expected a non-empty folder path');
     else if (p !== undefined) keyDir = resolve(baseDir, p);
   }
-  if (store?.driver !== 'postgres' && within(dirname(path), keyDir) && !r.problems.some((p) => p.path === keyDirAt.path || p.path === pathAt.path)) {
-    r.report(keyDirAt, `the generated signing key would sit in the audit log's folder ${dirname(path)}: whoever copies or can write that folder could forge checkpoints; choose a folder outside it (or set audit.signing_key)`);
+  if (
+    store?.driver !== 'postgres' &&
+    within(dirname(path), keyDir) &&
+    !r.problems.some((p) => p.path === keyDirAt.path || p.path === pathAt.path)
+  ) {
+    r.report(
+      keyDirAt,
+      `the generated signing key would sit in the audit log's folder ${dirname(path)}: whoever copies or can write that folder could forge checkpoints; choose a folder outside it (or set audit.signing_key)`,
+    );
   }
   let signingKeyPem: string | undefined;
   const keyAt = f('signing_key');
@@ -93,8 +114,14 @@ export function readAudit(r: ConfigReader, at: Located, baseDir: string, dataDir
     signingKeyPem,
     generatedKeyPath: join(keyDir, AUDIT_SIGNING_KEY_FILE),
     legacyKeyPath: join(dataDir, AUDIT_SIGNING_KEY_FILE),
-    checkpointEvery: r.int(f('checkpoint_every'), { min: 1, max: 100_000, default: AUDIT_DEFAULTS.checkpointEvery }) ?? 0,
-    checkpointIntervalMs: r.int(f('checkpoint_interval_ms'), { min: 1_000, max: 86_400_000, default: AUDIT_DEFAULTS.checkpointIntervalMs }) ?? 0,
+    checkpointEvery:
+      r.int(f('checkpoint_every'), { min: 1, max: 100_000, default: AUDIT_DEFAULTS.checkpointEvery }) ?? 0,
+    checkpointIntervalMs:
+      r.int(f('checkpoint_interval_ms'), {
+        min: 1_000,
+        max: 86_400_000,
+        default: AUDIT_DEFAULTS.checkpointIntervalMs,
+      }) ?? 0,
     // At least 30 days: an audit trail shorter than a month serves no investigation or audit.
     retentionDays: f('retention_days').node === null ? undefined : r.int(f('retention_days'), { min: 30, max: 36_500 }),
   };

@@ -5,17 +5,14 @@
  * delivers what each webhook asked for.
  */
 
+import { withDeadLetterRecords } from '../alerts/dead-letter-records.ts';
 import { createDeadLetterFile } from '../alerts/dead-letters.ts';
 import { type AlertDispatcher, createAlertDispatcher } from '../alerts/dispatcher.ts';
 import { createWebhookSender } from '../alerts/webhook-sender.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
-import type { SecurityEventBus } from '../audit/security-events.ts';
-import { createAlertDispatcher, type AlertDispatcher } from '../alerts/dispatcher.ts';
-import { createDeadLetterFile } from '../alerts/dead-letters.ts';
-import { withDeadLetterRecords } from '../alerts/dead-letter-records.ts';
-import { createWebhookSender } from '../alerts/webhook-sender.ts';
-import type { AlertsConfig, AuditPostgresConfig, ThreatDetectionConfig } from '../config/types.ts';
 import { openPgAuditReader } from '../audit/postgres/reader.ts';
+import type { SecurityEventBus } from '../audit/security-events.ts';
+import type { AlertsConfig, AuditPostgresConfig, ThreatDetectionConfig } from '../config/types.ts';
 import type { Stage } from '../core/stage.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createDetectStage } from '../stages/detect/index.ts';
@@ -53,9 +50,10 @@ export function openThreatDetection(opts: OpenThreatDetectionOptions): ThreatDet
       config: opts.alerts,
       log,
       sender: createWebhookSender({ timeoutMs: opts.alerts.timeoutMs }),
-      deadLetters: opts.recordDeadLetters === true && opts.audit !== undefined
-        ? withDeadLetterRecords(createDeadLetterFile(opts.alerts.deadLetterPath), opts.audit, log)
-        : createDeadLetterFile(opts.alerts.deadLetterPath),
+      deadLetters:
+        opts.recordDeadLetters === true && opts.audit !== undefined
+          ? withDeadLetterRecords(createDeadLetterFile(opts.alerts.deadLetterPath), opts.audit, log)
+          : createDeadLetterFile(opts.alerts.deadLetterPath),
     });
     dispatcher = d;
     unsubscribe.push(bus.subscribe((event) => d.enqueue(event)));

@@ -12,8 +12,16 @@ const NOW = Date.parse('2026-03-01T12:00:00.000Z');
 
 function firing(over: Partial<Firing>): Firing {
   return {
-    rule: 'brute_force', severity: 'critical', subject: 'key:k1', tenantId: 't1', at: NOW, action: 'suspend', until: NOW + 60_000,
-    throttleRequestsPerMinute: 6, detail: {}, ...over,
+    rule: 'brute_force',
+    severity: 'critical',
+    subject: 'key:k1',
+    tenantId: 't1',
+    at: NOW,
+    action: 'suspend',
+    until: NOW + 60_000,
+    throttleRequestsPerMinute: 6,
+    detail: {},
+    ...over,
   } as Firing;
 }
 
@@ -33,8 +41,17 @@ test('a suspension or throttle another instance decided is applied here; our own
   ];
   const asked: number[] = [];
   const sharing = shareAuditedPenalties({
-    source: { penaltiesAfter: async (after) => { asked.push(after); return records.filter((r) => r.cursor! > after); } },
-    penalties, ownChain: () => 'ch_me', log: silentLogger(), now: () => NOW, intervalMs: 3_600_000,
+    source: {
+      penaltiesAfter: async (after) => {
+        asked.push(after);
+        return records.filter((r) => r.cursor! > after);
+      },
+    },
+    penalties,
+    ownChain: () => 'ch_me',
+    log: silentLogger(),
+    now: () => NOW,
+    intervalMs: 3_600_000,
   });
   try {
     await new Promise((r) => setImmediate(r));
@@ -54,8 +71,17 @@ test('a database that does not answer leaves the local penalties alone and is re
   const penalties = createPenaltyBox(10);
   let up = false;
   const sharing = shareAuditedPenalties({
-    source: { penaltiesAfter: async () => { if (!up) throw new Error('down'); return [recordOf(firing({}), 'ch_other', 1)]; } },
-    penalties, ownChain: () => 'ch_me', log: silentLogger(), now: () => NOW, intervalMs: 3_600_000,
+    source: {
+      penaltiesAfter: async () => {
+        if (!up) throw new Error('down');
+        return [recordOf(firing({}), 'ch_other', 1)];
+      },
+    },
+    penalties,
+    ownChain: () => 'ch_me',
+    log: silentLogger(),
+    now: () => NOW,
+    intervalMs: 3_600_000,
   });
   try {
     assert.equal(await sharing.poll(), 0);

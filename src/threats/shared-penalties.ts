@@ -39,7 +39,8 @@ export function shareAuditedPenalties(o: SharedPenaltyOptions): { poll(): Promis
     if (r.target === null || Number.isNaN(until) || until <= now()) return false;
     const rule = typeof m.rule === 'string' ? m.rule : 'shared';
     if (m.action === 'suspend') o.penalties.suspend(r.target, until, rule);
-    else if (m.action === 'throttle' && typeof m.throttle_rpm === 'number') o.penalties.throttle(r.target, until, m.throttle_rpm, rule, now());
+    else if (m.action === 'throttle' && typeof m.throttle_rpm === 'number')
+      o.penalties.throttle(r.target, until, m.throttle_rpm, rule, now());
     else return false;
     return true;
   };
@@ -56,17 +57,27 @@ export function shareAuditedPenalties(o: SharedPenaltyOptions): { poll(): Promis
         }
         if (page.length < PAGE) break;
       }
-      if (failing) o.log.info({ event: 'threats.shared_penalties_recovered' }, 'reading other instances\' throttles and suspensions again');
+      if (failing)
+        o.log.info(
+          { event: 'threats.shared_penalties_recovered' },
+          "reading other instances' throttles and suspensions again",
+        );
       failing = false;
     } catch (err) {
-      if (!failing) o.log.error({ event: 'threats.shared_penalties_failed', error: (err as Error).message }, 'cannot read other instances\' throttles and suspensions; they apply on their own instance only until the database answers');
+      if (!failing)
+        o.log.error(
+          { event: 'threats.shared_penalties_failed', error: (err as Error).message },
+          "cannot read other instances' throttles and suspensions; they apply on their own instance only until the database answers",
+        );
       failing = true;
     } finally {
       busy = false;
     }
     return applied;
   };
-  const timer = setInterval(() => { void poll(); }, o.intervalMs ?? 1_000);
+  const timer = setInterval(() => {
+    void poll();
+  }, o.intervalMs ?? 1_000);
   timer.unref();
   void poll();
   return { poll, close: () => clearInterval(timer) };

@@ -137,7 +137,10 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
       }
     };
     proc.stdout!.on('data', check);
-    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`gateway exited with ${code}:\n${out}`)); });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`gateway exited with ${code}:\n${out}`));
+    });
   }).catch(async (err: unknown) => {
     // A gateway that did not start must not leave its emulator listening (the test file would never exit).
     proc.kill('SIGKILL');

@@ -6,8 +6,20 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { openAuditDatabaseForReading } from '../../audit/database.ts';
-import { CHAIN_CSV_HEADER, CSV_HEADER, EXPORT_FORMATS, csvLine, jsonView, type ExportFormat, type ExportRange } from '../../audit/export.ts';
-import { readTenantAuditRecords, readTenantSecurityRecords, type TenantAuditQuery } from '../../audit/tenant-records.ts';
+import {
+  CHAIN_CSV_HEADER,
+  CSV_HEADER,
+  csvLine,
+  EXPORT_FORMATS,
+  type ExportFormat,
+  type ExportRange,
+  jsonView,
+} from '../../audit/export.ts';
+import {
+  readTenantAuditRecords,
+  readTenantSecurityRecords,
+  type TenantAuditQuery,
+} from '../../audit/tenant-records.ts';
 import type { AuditRecord } from '../../audit/types.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
 import { invalid } from '../../surfaces/validation.ts';
@@ -71,7 +83,11 @@ export function withAuditDb<T>(deps: AdminResourceDeps, fn: (db: DatabaseSync) =
  * every instance's chain in PostgreSQL, or the SQLite file. `afterSeq` is the paging cursor
  * (`next_after`): a record's seq in the file, its global id across chains in PostgreSQL.
  */
-export async function readTenant(deps: AdminResourceDeps, q: TenantAuditQuery, securityOnly: boolean): Promise<AuditRecord[]> {
+export async function readTenant(
+  deps: AdminResourceDeps,
+  q: TenantAuditQuery,
+  securityOnly: boolean,
+): Promise<AuditRecord[]> {
   if (deps.auditReader !== undefined) {
     try {
       return await deps.auditReader.tenantRecords(q, securityOnly);
@@ -107,7 +123,11 @@ export function createAuditRoutes(deps: AdminResourceDeps): AdminRoute[] {
         const r = range(q, nowOf(deps), false);
         const limit = positiveInt(q.get('limit'), 'limit', MAX_PAGE) ?? DEFAULT_PAGE;
         const afterSeq = positiveInt(q.get('after'), 'after', Number.MAX_SAFE_INTEGER) ?? 0;
-        const records = await readTenant(deps, { tenantId: principal.tenantId, range: r, afterSeq, limit: limit + 1 }, false);
+        const records = await readTenant(
+          deps,
+          { tenantId: principal.tenantId, range: r, afterSeq, limit: limit + 1 },
+          false,
+        );
         const page = records.slice(0, limit);
         return {
           status: 200,
@@ -134,7 +154,11 @@ export function createAuditRoutes(deps: AdminResourceDeps): AdminRoute[] {
         if (!(EXPORT_FORMATS as readonly string[]).includes(formatText))
           throw invalid('query.format', `expected one of ${EXPORT_FORMATS.join(', ')}`);
         const format = formatText as ExportFormat;
-        const records = await readTenant(deps, { tenantId: principal.tenantId, range: r, limit: MAX_EXPORT_RECORDS + 1 }, false);
+        const records = await readTenant(
+          deps,
+          { tenantId: principal.tenantId, range: r, limit: MAX_EXPORT_RECORDS + 1 },
+          false,
+        );
         if (records.length > MAX_EXPORT_RECORDS) {
           throw invalid('query.to', `the range holds more than ${MAX_EXPORT_RECORDS} records; export a shorter range`);
         }

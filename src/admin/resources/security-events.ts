@@ -7,7 +7,7 @@
 import { jsonView } from '../../audit/export.ts';
 import type { AdminRoute } from '../types.ts';
 import { cursorOf, DEFAULT_PAGE, MAX_PAGE, positiveInt, range, readTenant } from './audit.ts';
-import { nowOf, principalOf, type AdminResourceDeps } from './deps.ts';
+import { type AdminResourceDeps, nowOf, principalOf } from './deps.ts';
 import { emptyBody, queryParams } from './input.ts';
 
 export function createSecurityEventRoutes(deps: AdminResourceDeps): AdminRoute[] {
@@ -24,7 +24,11 @@ export function createSecurityEventRoutes(deps: AdminResourceDeps): AdminRoute[]
         const r = range(q, nowOf(deps), false);
         const limit = positiveInt(q.get('limit'), 'limit', MAX_PAGE) ?? DEFAULT_PAGE;
         const afterSeq = positiveInt(q.get('after'), 'after', Number.MAX_SAFE_INTEGER) ?? 0;
-        const records = await readTenant(deps, { tenantId: principal.tenantId, range: r, afterSeq, limit: limit + 1 }, true);
+        const records = await readTenant(
+          deps,
+          { tenantId: principal.tenantId, range: r, afterSeq, limit: limit + 1 },
+          true,
+        );
         const page = records.slice(0, limit);
         return {
           status: 200,

@@ -20,7 +20,7 @@ import { quoteIdent, reasonOf } from '../../store/postgres/connection.ts';
 import { GENESIS_HASH, recordHash } from '../canonical.ts';
 import type { CheckpointSigner } from '../signing-key.ts';
 import type { PreparedEntry } from '../types.ts';
-import { auditTables, chainCheckpointMessage, type AuditTables } from './framing.ts';
+import { type AuditTables, auditTables, chainCheckpointMessage } from './framing.ts';
 import { migrateAuditSchema } from './schema.ts';
 
 export interface PgChainWriterOptions {
@@ -58,12 +58,17 @@ const LOCK_NAMESPACE = 'portcullis.audit.chain';
 export async function openPgChainWriter(o: PgChainWriterOptions): Promise<PgChainWriter> {
   const timeoutMs = o.timeoutMs ?? 5_000;
   const client = new pg.Client({
-    connectionString: o.url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs,
-    application_name: 'portcullis-audit', keepAlive: true,
+    connectionString: o.url,
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+    application_name: 'portcullis-audit',
+    keepAlive: true,
   });
   let broken: Error | undefined;
   // Without a listener a dropped connection would crash the process.
-  client.on('error', (err) => { broken ??= err; });
+  client.on('error', (err) => {
+    broken ??= err;
+  });
   try {
     await client.connect();
     await client.query('SET synchronous_commit = on');
@@ -75,13 +80,23 @@ export async function openPgChainWriter(o: PgChainWriterOptions): Promise<PgChai
   const t = auditTables(quoteIdent(o.schema));
   const lockSpace = `${LOCK_NAMESPACE}.${o.schema}`;
   const tryLock = async (chain: string) =>
-    (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1), hashtext($2)) AS ok', [lockSpace, chain])).rows[0]?.ok === true;
+    (
+      await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1), hashtext($2)) AS ok', [
+        lockSpace,
+        chain,
+      ])
+    ).rows[0]?.ok === true;
 
   let chainId: string | undefined;
   let known: string[] = [];
   try {
-    known = (await client.query<{ chain_id: string }>(`SELECT chain_id FROM ${t.chains} ORDER BY created_at, chain_id`)).rows.map((r) => r.chain_id);
-    const order = o.preferChain !== undefined && known.includes(o.preferChain) ? [o.preferChain, ...known.filter((c) => c !== o.preferChain)] : known;
+    known = (
+      await client.query<{ chain_id: string }>(`SELECT chain_id FROM ${t.chains} ORDER BY created_at, chain_id`)
+    ).rows.map((r) => r.chain_id);
+    const order =
+      o.preferChain !== undefined && known.includes(o.preferChain)
+        ? [o.preferChain, ...known.filter((c) => c !== o.preferChain)]
+        : known;
     for (const c of order) {
       if (await tryLock(c)) {
         chainId = c;
@@ -91,8 +106,11 @@ export async function openPgChainWriter(o: PgChainWriterOptions): Promise<PgChai
     if (chainId === undefined) {
       const fresh = `ch_${randomBytes(6).toString('hex')}`;
       if (!(await tryLock(fresh))) throw new Error('could not lock a new audit chain');
-      await client.query(`INSERT INTO ${t.chains} (chain_id, created_at, created_by) VALUES ($1, $2, $3)`,
-        [fresh, new Date().toISOString(), `${hostname().slice(0, 64)} pid ${process.pid}`]);
+      await client.query(`INSERT INTO ${t.chains} (chain_id, created_at, created_by) VALUES ($1, $2, $3)`, [
+        fresh,
+        new Date().toISOString(),
+        `${hostname().slice(0, 64)} pid ${process.pid}`,
+      ]);
       chainId = fresh;
     }
   } catch (err) {
@@ -102,21 +120,49 @@ export async function openPgChainWriter(o: PgChainWriterOptions): Promise<PgChai
   const chain = chainId;
 
   // The chain's state, as stored.
-  const headRow = (await client.query(`SELECT seq, hash FROM ${t.records} WHERE chain_id = $1 ORDER BY seq DESC LIMIT 1`, [chain])).rows[0];
-  const cpRow = (await client.query(`SELECT id, seq FROM ${t.checkpoints} WHERE chain_id = $1 ORDER BY id DESC LIMIT 1`, [chain])).rows[0];
-  const anchorRow = (await client.query(`SELECT through_seq, through_hash, checkpoint_id FROM ${t.prunes} WHERE chain_id = $1 ORDER BY id DESC LIMIT 1`, [chain])).rows[0];
-  const head = headRow !== undefined ? { seq: Number(headRow.seq), hash: String(headRow.hash) }
-    : anchorRow !== undefined ? { seq: Number(anchorRow.through_seq), hash: String(anchorRow.through_hash) } : { seq: 0, hash: GENESIS_HASH };
-  let last = cpRow !== undefined ? { id: Number(cpRow.id), seq: Number(cpRow.seq) }
-    : anchorRow !== undefined ? { id: Number(anchorRow.checkpoint_id), seq: Number(anchorRow.through_seq) } : { id: 0, seq: 0 };
+  const headRow = (
+    await client.query(`SELECT seq, hash FROM ${t.records} WHERE chain_id = $1 ORDER BY seq DESC LIMIT 1`, [chain])
+  ).rows[0];
+  const cpRow = (
+    await client.query(`SELECT id, seq FROM ${t.checkpoints} WHERE chain_id = $1 ORDER BY id DESC LIMIT 1`, [chain])
+  ).rows[0];
+  const anchorRow = (
+    await client.query(
+      `SELECT through_seq, through_hash, checkpoint_id FROM ${t.prunes} WHERE chain_id = $1 ORDER BY id DESC LIMIT 1`,
+      [chain],
+    )
+  ).rows[0];
+  const head =
+    headRow !== undefined
+      ? { seq: Number(headRow.seq), hash: String(headRow.hash) }
+      : anchorRow !== undefined
+        ? { seq: Number(anchorRow.through_seq), hash: String(anchorRow.through_hash) }
+        : { seq: 0, hash: GENESIS_HASH };
+  let last =
+    cpRow !== undefined
+      ? { id: Number(cpRow.id), seq: Number(cpRow.seq) }
+      : anchorRow !== undefined
+        ? { id: Number(anchorRow.checkpoint_id), seq: Number(anchorRow.through_seq) }
+        : { id: 0, seq: 0 };
   // Hashes of the records since the last checkpoint: what the next checkpoint signs.
-  let pending: Buffer[] = (await client.query(`SELECT hash FROM ${t.records} WHERE chain_id = $1 AND seq > $2 ORDER BY seq`, [chain, last.seq]))
-    .rows.map((r) => Buffer.from(String(r.hash), 'hex'));
+  let pending: Buffer[] = (
+    await client.query(`SELECT hash FROM ${t.records} WHERE chain_id = $1 AND seq > $2 ORDER BY seq`, [chain, last.seq])
+  ).rows.map((r) => Buffer.from(String(r.hash), 'hex'));
 
   const checkpointRow = () => {
-    const cp = { id: last.id + 1, fromSeq: last.seq + 1, seq: head.seq, hash: head.hash, hashes: Buffer.concat(pending), time: new Date().toISOString() };
+    const cp = {
+      id: last.id + 1,
+      fromSeq: last.seq + 1,
+      seq: head.seq,
+      hash: head.hash,
+      hashes: Buffer.concat(pending),
+      time: new Date().toISOString(),
+    };
     const signature = o.signer.sign(chainCheckpointMessage(chain, cp));
-    return { cp, params: [chain, cp.id, cp.fromSeq, cp.seq, cp.hash, cp.hashes, cp.time, o.signer.publicKey, signature] };
+    return {
+      cp,
+      params: [chain, cp.id, cp.fromSeq, cp.seq, cp.hash, cp.hashes, cp.time, o.signer.publicKey, signature],
+    };
   };
   const afterCheckpoint = (cp: { id: number; seq: number }) => {
     last = { id: cp.id, seq: cp.seq };
@@ -138,7 +184,21 @@ export async function openPgChainWriter(o: PgChainWriterOptions): Promise<PgChai
       for (const e of entries) {
         seq++;
         const hash = recordHash(seq, e, prev);
-        const values = [seq, e.time, e.actorKind, e.actorId, e.actorTenant, e.action, e.target, e.decision, e.reason, e.requestId, e.metadata, prev, hash];
+        const values = [
+          seq,
+          e.time,
+          e.actorKind,
+          e.actorId,
+          e.actorTenant,
+          e.action,
+          e.target,
+          e.decision,
+          e.reason,
+          e.requestId,
+          e.metadata,
+          prev,
+          hash,
+        ];
         for (let i = 0; i < values.length; i++) cols[i]!.push(values[i]);
         hashes.push(Buffer.from(hash, 'hex'));
         prev = hash;
@@ -156,10 +216,13 @@ export async function openPgChainWriter(o: PgChainWriterOptions): Promise<PgChai
         if (signed === undefined) await client.query(insert, params);
         else {
           const p = params.length;
-          await client.query(`WITH r AS (${insert} RETURNING 1),
+          await client.query(
+            `WITH r AS (${insert} RETURNING 1),
             c AS (INSERT INTO ${t.checkpoints} (chain_id, id, from_seq, seq, hash, hashes, time, public_key, signature)
                   VALUES (${signed.params.map((_, i) => `$${p + i + 1}`).join(', ')}) RETURNING 1)
-            SELECT (SELECT count(*) FROM r) AS n, (SELECT count(*) FROM c) AS c`, [...params, ...signed.params]);
+            SELECT (SELECT count(*) FROM r) AS n, (SELECT count(*) FROM c) AS c`,
+            [...params, ...signed.params],
+          );
           afterCheckpoint(signed.cp);
         }
       } catch (err) {
@@ -176,8 +239,11 @@ export async function openPgChainWriter(o: PgChainWriterOptions): Promise<PgChai
       if (head.seq <= last.seq) return 0;
       const { cp, params } = checkpointRow();
       try {
-        await client.query(`INSERT INTO ${t.checkpoints} (chain_id, id, from_seq, seq, hash, hashes, time, public_key, signature)
-          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, params);
+        await client.query(
+          `INSERT INTO ${t.checkpoints} (chain_id, id, from_seq, seq, hash, hashes, time, public_key, signature)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+          params,
+        );
       } catch (err) {
         broken ??= err as Error;
         throw err;
@@ -187,7 +253,9 @@ export async function openPgChainWriter(o: PgChainWriterOptions): Promise<PgChai
       return n;
     },
     async close() {
-      await client.query('SELECT pg_advisory_unlock(hashtext($1), hashtext($2))', [lockSpace, chain]).catch(() => undefined);
+      await client
+        .query('SELECT pg_advisory_unlock(hashtext($1), hashtext($2))', [lockSpace, chain])
+        .catch(() => undefined);
       await client.end().catch(() => undefined);
     },
   };
@@ -212,21 +280,55 @@ export async function openPgChainWriter(o: PgChainWriterOptions): Promise<PgChai
 
 /** Signs the records after the last checkpoint of a chain this session holds the lock of; returns how many. */
 async function signTail(client: pg.Client, t: AuditTables, signer: CheckpointSigner, chain: string): Promise<number> {
-  const cpRow = (await client.query(`SELECT id, seq FROM ${t.checkpoints} WHERE chain_id = $1 ORDER BY id DESC LIMIT 1`, [chain])).rows[0];
-  const anchorRow = cpRow !== undefined ? undefined
-    : (await client.query(`SELECT through_seq, checkpoint_id FROM ${t.prunes} WHERE chain_id = $1 ORDER BY id DESC LIMIT 1`, [chain])).rows[0];
-  const last = cpRow !== undefined ? { id: Number(cpRow.id), seq: Number(cpRow.seq) }
-    : anchorRow !== undefined ? { id: Number(anchorRow.checkpoint_id), seq: Number(anchorRow.through_seq) } : { id: 0, seq: 0 };
-  const rows = (await client.query(`SELECT seq, hash FROM ${t.records} WHERE chain_id = $1 AND seq > $2 ORDER BY seq`, [chain, last.seq])).rows;
+  const cpRow = (
+    await client.query(`SELECT id, seq FROM ${t.checkpoints} WHERE chain_id = $1 ORDER BY id DESC LIMIT 1`, [chain])
+  ).rows[0];
+  const anchorRow =
+    cpRow !== undefined
+      ? undefined
+      : (
+          await client.query(
+            `SELECT through_seq, checkpoint_id FROM ${t.prunes} WHERE chain_id = $1 ORDER BY id DESC LIMIT 1`,
+            [chain],
+          )
+        ).rows[0];
+  const last =
+    cpRow !== undefined
+      ? { id: Number(cpRow.id), seq: Number(cpRow.seq) }
+      : anchorRow !== undefined
+        ? { id: Number(anchorRow.checkpoint_id), seq: Number(anchorRow.through_seq) }
+        : { id: 0, seq: 0 };
+  const rows = (
+    await client.query(`SELECT seq, hash FROM ${t.records} WHERE chain_id = $1 AND seq > $2 ORDER BY seq`, [
+      chain,
+      last.seq,
+    ])
+  ).rows;
   // Only a contiguous tail is signed: a gap is for verify to name, not for a signature to cover.
   if (rows.length === 0 || rows.some((r, i) => Number(r.seq) !== last.seq + 1 + i)) return 0;
   const lastRow = rows[rows.length - 1]!;
   const cp = {
-    id: last.id + 1, fromSeq: last.seq + 1, seq: Number(lastRow.seq), hash: String(lastRow.hash),
-    hashes: Buffer.concat(rows.map((r) => Buffer.from(String(r.hash), 'hex'))), time: new Date().toISOString(),
+    id: last.id + 1,
+    fromSeq: last.seq + 1,
+    seq: Number(lastRow.seq),
+    hash: String(lastRow.hash),
+    hashes: Buffer.concat(rows.map((r) => Buffer.from(String(r.hash), 'hex'))),
+    time: new Date().toISOString(),
   };
-  await client.query(`INSERT INTO ${t.checkpoints} (chain_id, id, from_seq, seq, hash, hashes, time, public_key, signature)
+  await client.query(
+    `INSERT INTO ${t.checkpoints} (chain_id, id, from_seq, seq, hash, hashes, time, public_key, signature)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-  [chain, cp.id, cp.fromSeq, cp.seq, cp.hash, cp.hashes, cp.time, signer.publicKey, signer.sign(chainCheckpointMessage(chain, cp))]);
+    [
+      chain,
+      cp.id,
+      cp.fromSeq,
+      cp.seq,
+      cp.hash,
+      cp.hashes,
+      cp.time,
+      signer.publicKey,
+      signer.sign(chainCheckpointMessage(chain, cp)),
+    ],
+  );
   return rows.length;
 }

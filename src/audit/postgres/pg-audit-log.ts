@@ -6,9 +6,10 @@
  * commit), so concurrent requests share one round trip. A timer signs the head every
  * `checkpoint_interval_ms`; close signs the final head and frees the chain.
  */
-import { describeTarget } from '../../store/postgres/connection.ts';
+
 import type { Logger } from '../../observability/logger.ts';
-import { AuditUnavailableError, type AuditLog } from '../audit-log.ts';
+import { describeTarget } from '../../store/postgres/connection.ts';
+import { type AuditLog, AuditUnavailableError } from '../audit-log.ts';
 import { prepareEntry } from '../prepare-entry.ts';
 import { createSigner, parsePrivateKeyPem } from '../signing-key.ts';
 import type { AuditEntry, PreparedEntry } from '../types.ts';
@@ -29,18 +30,36 @@ export interface PgAuditLogOptions {
 const MAX_BATCH = 2_000;
 const RETENTION_EVERY_MS = 3_600_000;
 
-interface Waiter { resolve(): void; reject(err: Error): void }
+interface Waiter {
+  resolve(): void;
+  reject(err: Error): void;
+}
 
 export async function openPgAuditLog(opts: PgAuditLogOptions): Promise<AuditLog> {
-  if (!Number.isSafeInteger(opts.checkpointEvery) || opts.checkpointEvery < 1) throw new RangeError('checkpointEvery must be an integer ≥ 1');
-  if (!Number.isSafeInteger(opts.checkpointIntervalMs) || opts.checkpointIntervalMs < 1) throw new RangeError('checkpointIntervalMs must be an integer ≥ 1');
+  if (!Number.isSafeInteger(opts.checkpointEvery) || opts.checkpointEvery < 1)
+    throw new RangeError('checkpointEvery must be an integer ≥ 1');
+  if (!Number.isSafeInteger(opts.checkpointIntervalMs) || opts.checkpointIntervalMs < 1)
+    throw new RangeError('checkpointIntervalMs must be an integer ≥ 1');
   const signer = createSigner(parsePrivateKeyPem(opts.signingKeyPem, 'audit.signing_key'));
   const where = describeTarget(opts.url);
   const open = async (preferChain?: string): Promise<PgChainWriter> => {
-    const w = await openPgChainWriter({ url: opts.url, schema: opts.schema, where, signer, checkpointEvery: opts.checkpointEvery, ...(preferChain ? { preferChain } : {}) });
-    opts.log?.info({ event: 'audit.chain_leased', chain: w.chainId, auditLog: where }, `audit log: appending to chain ${w.chainId}`);
+    const w = await openPgChainWriter({
+      url: opts.url,
+      schema: opts.schema,
+      where,
+      signer,
+      checkpointEvery: opts.checkpointEvery,
+      ...(preferChain ? { preferChain } : {}),
+    });
+    opts.log?.info(
+      { event: 'audit.chain_leased', chain: w.chainId, auditLog: where },
+      `audit log: appending to chain ${w.chainId}`,
+    );
     if (w.signedAtOpen > 0) {
-      opts.log?.info({ event: 'audit.tail_signed', chain: w.chainId, records: w.signedAtOpen }, `signed ${w.signedAtOpen} audit record(s) that an earlier run left after its last checkpoint`);
+      opts.log?.info(
+        { event: 'audit.tail_signed', chain: w.chainId, records: w.signedAtOpen },
+        `signed ${w.signedAtOpen} audit record(s) that an earlier run left after its last checkpoint`,
+      );
     }
     return w;
   };
@@ -53,7 +72,7 @@ export async function openPgAuditLog(opts: PgAuditLogOptions): Promise<AuditLog>
   let chainId = writer.chainId;
   let failing: string | undefined;
   let closing = false;
-  let queue: Array<{ entry: PreparedEntry; waiter: Waiter }> = [];
+  const queue: Array<{ entry: PreparedEntry; waiter: Waiter }> = [];
   let checkpointWanted = false;
   let pruneWanted = opts.retentionDays !== undefined;
   let running: Promise<void> | undefined;
@@ -61,7 +80,7 @@ export async function openPgAuditLog(opts: PgAuditLogOptions): Promise<AuditLog>
 
   /** The writer, reopened (same chain if free) after a failure. */
   const current = async (): Promise<PgChainWriter> => {
-    if (writer !== undefined && writer.usable()) return writer;
+    if (writer?.usable()) return writer;
     if (writer !== undefined) await writer.close();
     writer = undefined;
     writer = await open(chainId);
@@ -70,7 +89,10 @@ export async function openPgAuditLog(opts: PgAuditLogOptions): Promise<AuditLog>
   };
   const fail = (err: unknown) => {
     failing = (err as Error).message;
-    opts.log?.error({ event: 'audit.write_failed', auditLog: where, chain: chainId, error: failing }, 'audit log write failed');
+    opts.log?.error(
+      { event: 'audit.write_failed', auditLog: where, chain: chainId, error: failing },
+      'audit log write failed',
+    );
   };
 
   const step = async (): Promise<boolean> => {
@@ -107,15 +129,31 @@ export async function openPgAuditLog(opts: PgAuditLogOptions): Promise<AuditLog>
         if (result.records > 0) {
           queue.push({
             entry: prepareEntry({
-              actor: { kind: 'system', id: 'retention', tenant: null }, action: 'audit.prune', target: null, decision: 'allowed', reason: null, requestId: null,
-              metadata: { records: result.records, chains: result.chains, cutoff: cutoff.toISOString(), retention_days: opts.retentionDays },
+              actor: { kind: 'system', id: 'retention', tenant: null },
+              action: 'audit.prune',
+              target: null,
+              decision: 'allowed',
+              reason: null,
+              requestId: null,
+              metadata: {
+                records: result.records,
+                chains: result.chains,
+                cutoff: cutoff.toISOString(),
+                retention_days: opts.retentionDays,
+              },
             }),
             waiter: { resolve() {}, reject() {} },
           });
-          opts.log?.info({ event: 'audit.pruned', auditLog: where, records: result.records, chains: result.chains }, 'audit retention pruned old records');
+          opts.log?.info(
+            { event: 'audit.pruned', auditLog: where, records: result.records, chains: result.chains },
+            'audit retention pruned old records',
+          );
         }
       } catch (err) {
-        opts.log?.error({ event: 'audit.prune_failed', auditLog: where, error: (err as Error).message }, 'audit retention prune failed');
+        opts.log?.error(
+          { event: 'audit.prune_failed', auditLog: where, error: (err as Error).message },
+          'audit retention prune failed',
+        );
       }
       return true;
     }
@@ -126,7 +164,9 @@ export async function openPgAuditLog(opts: PgAuditLogOptions): Promise<AuditLog>
     scheduled = false;
     if (running !== undefined) return;
     running = (async () => {
-      while (await step()) { /* drain: what arrived meanwhile goes in the next statement */ }
+      while (await step()) {
+        /* drain: what arrived meanwhile goes in the next statement */
+      }
     })().finally(() => {
       running = undefined;
       if (queue.length > 0 || checkpointWanted) schedule();
@@ -144,17 +184,24 @@ export async function openPgAuditLog(opts: PgAuditLogOptions): Promise<AuditLog>
     schedule();
   }, opts.checkpointIntervalMs);
   timer.unref();
-  const retentionTimer = opts.retentionDays === undefined ? undefined : setInterval(() => {
-    pruneWanted = true;
-    schedule();
-  }, RETENTION_EVERY_MS);
+  const retentionTimer =
+    opts.retentionDays === undefined
+      ? undefined
+      : setInterval(() => {
+          pruneWanted = true;
+          schedule();
+        }, RETENTION_EVERY_MS);
   retentionTimer?.unref();
   if (pruneWanted) schedule();
 
   let closed: Promise<void> | undefined;
   return {
-    get path() { return `${where} (schema ${opts.schema}, audit chain ${chainId})`; },
-    get chainId() { return chainId; },
+    get path() {
+      return `${where} (schema ${opts.schema}, audit chain ${chainId})`;
+    },
+    get chainId() {
+      return chainId;
+    },
     fingerprint: signer.fingerprint,
     append(entry: AuditEntry) {
       if (closing) return Promise.reject(new AuditUnavailableError('audit log unavailable: closing'));
@@ -187,7 +234,7 @@ export async function openPgAuditLog(opts: PgAuditLogOptions): Promise<AuditLog>
           await (running ?? new Promise((r) => setImmediate(r)));
         }
         try {
-          if (writer !== undefined && writer.usable()) await writer.checkpoint();
+          if (writer?.usable()) await writer.checkpoint();
         } catch (err) {
           fail(err);
         } finally {

@@ -98,19 +98,31 @@ export async function migrateAuditSchema(client: pg.ClientBase, schema: string, 
     const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
     if (exists.rowCount === 0) await client.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
     await client.query(`SET LOCAL search_path TO ${quoteIdent(schema)}`);
-    await client.query('CREATE TABLE IF NOT EXISTS audit_schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
-    const found = Number((await client.query<{ v: number }>('SELECT COALESCE(MAX(version), 0)::integer AS v FROM audit_schema_migrations')).rows[0]?.v ?? 0);
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS audit_schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
+    );
+    const found = Number(
+      (await client.query<{ v: number }>('SELECT COALESCE(MAX(version), 0)::integer AS v FROM audit_schema_migrations'))
+        .rows[0]?.v ?? 0,
+    );
     if (found > MIGRATIONS.length) {
-      throw new AuditSchemaError(`the audit tables in schema "${schema}" on ${where} have version ${found}, newer than this Portcullis knows (${MIGRATIONS.length})`);
+      throw new AuditSchemaError(
+        `the audit tables in schema "${schema}" on ${where} have version ${found}, newer than this Portcullis knows (${MIGRATIONS.length})`,
+      );
     }
     for (let version = found + 1; version <= MIGRATIONS.length; version++) {
       await client.query(MIGRATIONS[version - 1] ?? '');
-      await client.query('INSERT INTO audit_schema_migrations (version, applied_at) VALUES ($1, $2)', [version, new Date().toISOString()]);
+      await client.query('INSERT INTO audit_schema_migrations (version, applied_at) VALUES ($1, $2)', [
+        version,
+        new Date().toISOString(),
+      ]);
     }
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     if (err instanceof AuditSchemaError) throw err;
-    throw new AuditSchemaError(`cannot prepare the audit tables in schema "${schema}" on ${where}: ${reasonOf(err)}`, { cause: err });
+    throw new AuditSchemaError(`cannot prepare the audit tables in schema "${schema}" on ${where}: ${reasonOf(err)}`, {
+      cause: err,
+    });
   }
 }
