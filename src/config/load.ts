@@ -6,6 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, LineCounter, type Node, parseDocument, type YAMLError } from 'yaml';
+import { readGuardrails } from '../guard/config.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
 import { configSections } from './keys.ts';
@@ -25,7 +26,6 @@ import { readPricing } from './read-pricing.ts';
 import { readProviders } from './read-providers.ts';
 import { readRedisSection } from './read-redis.ts';
 import { readStore } from './read-store.ts';
-import { readGuardrails } from '../guard/config.ts';
 import { tenantKeysStoreProblem } from './read-tenant-keys.ts';
 import { readThreatDetection } from './read-threats.ts';
 import { readTracing } from './read-tracing.ts';

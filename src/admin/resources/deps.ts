@@ -18,7 +18,7 @@ export interface AdminResourceDeps {
   /** The audit log's file, read (never written) by the audit routes. */
   readonly auditPath: string;
   /** With `store.driver: postgres`: the audit log's chains in the database, read instead of the file. */
-  readonly auditReader?: Pick<PgAuditReader, 'tenantRecords'>;
+  readonly auditReader?: Pick<PgAuditReader, 'tenantRecords' | 'verifyChains'>;
   /** The API-key hashing secret (security.key_hash_secret). */
   readonly keyHashSecret: Buffer;
   /** Told after a key is revoked (or rotated away), to drop it from every instance's key cache. */

@@ -203,6 +203,7 @@ export async function openPgAuditLog(opts: PgAuditLogOptions): Promise<AuditLog>
       return chainId;
     },
     fingerprint: signer.fingerprint,
+    publicKey: signer.publicKey,
     append(entry: AuditEntry) {
       if (closing) return Promise.reject(new AuditUnavailableError('audit log unavailable: closing'));
       let prepared: PreparedEntry;
