@@ -12,7 +12,7 @@
  * Ctrl-C stops everything and drops the database.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -31,7 +31,7 @@ export interface ClusterInstance {
   readonly index: number;
   readonly port: number;
   readonly url: string;
-  /** This instance's security.data_dir (its audit log is data/audit.db). */
+  /** This instance's security.data_dir (its audit log is in PostgreSQL: one hash chain per instance). */
   readonly dataDir: string;
   readonly configPath: string;
   proc: ChildProcess;
@@ -87,6 +87,8 @@ security:
   data_dir: ${JSON.stringify(opts.dataDir)}
   key_hash_secret: "\${PORTCULLIS_KEY_HASH_SECRET}"
   master_key: "\${PORTCULLIS_MASTER_KEY}"
+audit:
+  signing_key: "\${PORTCULLIS_AUDIT_SIGNING_KEY}"
 redis:
   url: "\${REDIS_URL}"
   key_prefix: "${opts.prefix}"
@@ -191,6 +193,10 @@ export async function startLocalCluster(opts: ClusterOptions = {}): Promise<Loca
       REDIS_URL: opts.redisUrl ?? process.env.PORTCULLIS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
       PORTCULLIS_KEY_HASH_SECRET: randomBytes(32).toString('base64url'),
       PORTCULLIS_MASTER_KEY: randomBytes(32).toString('base64'),
+      // One checkpoint key for every instance's audit chain, as production configures it.
+      PORTCULLIS_AUDIT_SIGNING_KEY: generateKeyPairSync('ed25519')
+        .privateKey.export({ format: 'pem', type: 'pkcs8' })
+        .toString(),
       MOCK_OPENAI_KEY: DEFAULT_MOCK_KEYS.openai,
       MOCK_ANTHROPIC_KEY: DEFAULT_MOCK_KEYS.anthropic,
     };

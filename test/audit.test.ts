@@ -12,7 +12,9 @@ import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import { CLI, MOCK_ENV, type RunningGateway, startGateway } from './helpers/gateway.ts';
 
-const SERVER = 'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\naudit:\n  checkpoint_every: 50\n';
+// No timed checkpoint during a test (1 h): what is signed is what these tests make signed.
+const SERVER =
+  'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\naudit:\n  checkpoint_every: 50\n  checkpoint_interval_ms: 3600000\n';
 
 function chat(gw: RunningGateway, key: string | undefined, model = 'gpt', body: Record<string, unknown> = {}) {
   return fetch(`${gw.url}/v1/chat/completions`, {
@@ -20,6 +22,10 @@ function chat(gw: RunningGateway, key: string | undefined, model = 'gpt', body: 
     headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
     body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello audit' }], ...body }),
   });
+}
+
+function pick(o: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.map((k) => [k, o[k]]));
 }
 
 interface Row {
@@ -100,11 +106,25 @@ describe('audit log', () => {
     );
     for (const r of later) assert.doesNotMatch(r.metadata, /hello audit/, 'no prompt text in the audit log');
 
-    const verify = await gw.cli(['audit', 'verify', '--config', gw.configPath]);
+    // The generated signing key sits outside the log's folder, and production is told to configure one.
+    assert.ok(existsSync(join(gw.dir, 'state-keys', 'audit-signing.key')));
+    assert.ok(!existsSync(join(gw.dir, 'state', 'audit-signing.key')));
+    assert.match(gw.output(), /"event":"audit\.generated_signing_key".*audit\.signing_key is not configured/);
+
+    // The three requests' records are chained but not signed yet: strict verify says so and fails.
+    const strict = await gw.cli(['audit', 'verify', '--config', gw.configPath]);
+    assert.equal(strict.code, 1, strict.stdout);
+    assert.match(strict.stderr, /UNSIGNED TAIL/);
+    assert.match(strict.stderr, /come after the last signed checkpoint .*--allow-unsigned-tail/);
+    const verify = await gw.cli(['audit', 'verify', '--config', gw.configPath, '--allow-unsigned-tail']);
     assert.equal(verify.code, 0, verify.stderr);
     assert.match(verify.stdout, /VALID/);
-    const json = await gw.cli(['audit', 'verify', '--config', gw.configPath, '--json']);
-    assert.equal((JSON.parse(json.stdout) as { ok: boolean }).ok, true);
+    assert.match(verify.stdout, /3 record\(s\) after the last checkpoint are chained but not signed/);
+    const json = await gw.cli(['audit', 'verify', '--config', gw.configPath, '--json', '--allow-unsigned-tail']);
+    assert.deepEqual(pick(JSON.parse(json.stdout) as Record<string, unknown>, ['ok', 'unsignedRecords']), {
+      ok: true,
+      unsignedRecords: 3,
+    });
 
     const today = new Date();
     const from = new Date(today.getTime() - 3_600_000).toISOString();
@@ -233,8 +253,14 @@ test('kill -9 under load: verify passes and every 200 has its durable allowed re
     assert.equal(gw.proc.signalCode, 'SIGKILL');
     assert.ok(ok.length >= 60, `at least 60 requests succeeded before the kill (got ${ok.length})`);
 
-    const verify = await gw.cli(['audit', 'verify', '--config', gw.configPath]);
+    // What the killed process had not signed yet is reported as such (never as valid) …
+    const verify = await gw.cli(['audit', 'verify', '--config', gw.configPath, '--allow-unsigned-tail']);
     assert.equal(verify.code, 0, `${verify.stdout}${verify.stderr}`);
+    // … and the next process that opens the log signs it.
+    await gw.createKey();
+    const strict = await gw.cli(['audit', 'verify', '--config', gw.configPath, '--json']);
+    assert.equal(strict.code, 0, `${strict.stdout}${strict.stderr}`);
+    assert.equal((JSON.parse(strict.stdout) as { unsignedRecords: number }).unsignedRecords, 0);
     const allowed = new Set(
       auditRows(gw)
         .filter((r) => r.decision === 'allowed' && r.action === 'model.call')

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +32,9 @@ const ENV = {
   PORTCULLIS_KEY_HASH_SECRET: 'k'.repeat(48),
   PORTCULLIS_MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
   PORTCULLIS_METRICS_TOKEN: 'm'.repeat(24),
+  PORTCULLIS_AUDIT_SIGNING_KEY: generateKeyPairSync('ed25519')
+    .privateKey.export({ format: 'pem', type: 'pkcs8' })
+    .toString(),
 };
 
 const work = mkdtempSync(join(tmpdir(), 'portcullis-examples-'));

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AuditLog } from '../audit/audit-log.ts';
+import { openPgAuditReader } from '../audit/postgres/reader.ts';
 import type { SecurityEventSink } from '../audit/security-events.ts';
 import type { AdminConfig, GatewayConfig } from '../config/types.ts';
 import { createConsoleHandler } from '../console/serve.ts';
@@ -109,6 +110,8 @@ export async function openAdminApi(config: GatewayConfig, opts: OpenAdminOptions
   });
   const identity =
     opts.tenantStatus === undefined ? baseIdentity : withTenantSuspension(baseIdentity, opts.tenantStatus, store);
+  // With PostgreSQL the audit routes read every instance's chain, not a local file.
+  const auditReader = config.audit.postgres === undefined ? undefined : openPgAuditReader(config.audit.postgres);
   const routes = buildAdminRoutes({
     store,
     audit: opts.audit,
@@ -116,6 +119,7 @@ export async function openAdminApi(config: GatewayConfig, opts: OpenAdminOptions
     keyHashSecret: opts.keyHashSecret,
     identity,
     gatewayConfig: config,
+    ...(auditReader ? { auditReader } : {}),
     ...(opts.onKeyRevoked ? { onKeyRevoked: opts.onKeyRevoked } : {}),
     ...(opts.breakerStates ? { breakerStates: opts.breakerStates } : {}),
     ...(opts.budgetBackend ? { budgetBackend: opts.budgetBackend } : {}),
@@ -185,6 +189,7 @@ export async function openAdminApi(config: GatewayConfig, opts: OpenAdminOptions
       return url;
     },
     async close() {
+      await auditReader?.close().catch(() => undefined);
       if (listener === undefined || !listener.listening) return;
       await new Promise<void>((resolve) => {
         listener.close(() => resolve());

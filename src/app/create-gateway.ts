@@ -6,6 +6,7 @@
 import type { Server } from 'node:http';
 import { type AdminApi, openAdminApi } from '../admin/open.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
+import { generatedKeyWarning } from '../audit/key-warning.ts';
 import { openConfiguredAuditLog } from '../audit/open.ts';
 import { recordSecurityEvents } from '../audit/security-event-records.ts';
 import { createSecurityEventBus, type SecurityEventBus } from '../audit/security-events.ts';
@@ -110,6 +111,9 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     const lockoutFor = (scope: LockoutScope, c: LockoutConfig): Lockout | undefined =>
       lockoutFromConfig(c, scope, sharedLockouts);
     audit = await openConfiguredAuditLog(config.audit, config.security.dataDir, log);
+    const keyWarning = config.source === '<demo>' ? undefined : generatedKeyWarning(config.audit);
+    if (keyWarning !== undefined)
+      log.warn({ event: 'audit.generated_signing_key', path: config.audit.generatedKeyPath }, keyWarning);
     const auditLog = audit;
     recordSecurityEvents(securityEvents, auditLog, log);
     threats = openThreatDetection({
@@ -118,6 +122,8 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       bus: securityEvents,
       audit: auditLog,
       log,
+      recordDeadLetters: config.audit.postgres !== undefined,
+      ...(config.audit.postgres !== undefined ? { sharedPenalties: config.audit.postgres } : {}),
     });
     const threatDetection = threats;
     upstream = createUpstream({ providers: config.providers, adapterFor, log });

@@ -26,6 +26,8 @@ export interface AuditLogOptions {
 
 export interface AuditLog {
   readonly path: string;
+  /** PostgreSQL: the chain this process appends to (one per instance); undefined for the SQLite file. */
+  readonly chainId?: string;
   /** Fingerprint of the checkpoint key's public half. */
   readonly fingerprint: string;
   /** The checkpoint key's public half (base64 SPKI DER), which `verify` trusts. */
@@ -96,6 +98,11 @@ export async function openAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
     if (msg.type === 'ready') onReady?.();
     else if (msg.type === 'failed') onReady?.(new AuditUnavailableError(msg.error));
     else if (msg.type === 'warning') opts.log?.error({ auditLog: opts.path }, msg.error);
+    else if (msg.type === 'tail_signed')
+      opts.log?.info(
+        { event: 'audit.tail_signed', auditLog: opts.path, records: msg.records },
+        `signed ${msg.records} audit record(s) that an earlier run left after its last checkpoint`,
+      );
     else if (msg.type === 'pruned')
       opts.log?.info(
         { event: 'audit.pruned', auditLog: opts.path, records: msg.records, throughSeq: msg.throughSeq },

@@ -12,8 +12,8 @@ import type { PreparedEntry } from './types.ts';
 export interface ChainWriter {
   /** Appends the entries in one committed transaction; returns the new head seq. Throws (and rolls back) on failure. */
   append(entries: readonly PreparedEntry[]): number;
-  /** Signs the current head if records were added since the last checkpoint. Returns true when it wrote one. */
-  checkpoint(): boolean;
+  /** Signs the current head if records were added since the last checkpoint. Returns how many records it signed (0: none). */
+  checkpoint(): number;
 }
 
 interface Head {
@@ -99,9 +99,9 @@ export function createChainWriter(db: DatabaseSync, signer: CheckpointSigner, ch
       return inTransaction(() => {
         const head = readHead();
         const last = lastCheckpoint();
-        if (head.seq <= last.seq) return false;
+        if (head.seq <= last.seq) return 0;
         writeCheckpoint(head, last);
-        return true;
+        return head.seq - last.seq;
       });
     },
   };

@@ -76,6 +76,7 @@ export function exportAuditRecords(
 
 export function jsonView(r: AuditRecord) {
   return {
+    ...(r.chain === undefined ? {} : { chain: r.chain }),
     seq: r.seq,
     time: r.time,
     actor: { kind: r.actorKind, id: r.actorId, tenant: r.actorTenant },
@@ -90,8 +91,12 @@ export function jsonView(r: AuditRecord) {
   };
 }
 
+/** PostgreSQL exports lead with the chain each record belongs to. */
+export const CHAIN_CSV_HEADER = ['chain', ...CSV_HEADER];
+
 export function csvLine(r: AuditRecord): string {
   const cells = [
+    ...(r.chain === undefined ? [] : [r.chain]),
     r.seq,
     r.time,
     r.actorKind,

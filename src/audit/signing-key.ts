@@ -1,8 +1,10 @@
 /**
  * The Ed25519 key that signs checkpoints. It lives apart from the audit file: from config
  * (`audit.signing_key: "${file:…}"`, PKCS#8 PEM) or generated once into
- * `<data_dir>/audit-signing.key` (0600). Someone who can rewrite the audit file but cannot read
- * this key cannot produce checkpoints that verify.
+ * `<audit.key_dir>/audit-signing.key` (0600; by default `<data_dir>-keys/`, outside the log's
+ * folder). Someone who can rewrite the audit file but cannot read this key cannot produce
+ * checkpoints that verify. Older versions generated the key beside the log
+ * (`<data_dir>/audit-signing.key`); the first start that finds it there moves it.
  */
 import {
   createHash,
@@ -16,6 +18,7 @@ import {
 } from 'node:crypto';
 import {
   closeSync,
+  existsSync,
   fstatSync,
   linkSync,
   lstatSync,
@@ -23,9 +26,11 @@ import {
   openSync,
   readFileSync,
   rmSync,
+  unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
+import type { Logger } from '../observability/logger.ts';
 
 export const AUDIT_SIGNING_KEY_FILE = 'audit-signing.key';
 const POSIX = process.platform !== 'win32';
@@ -99,20 +104,76 @@ export function verifySignature(publicKey: string, message: Buffer, signature: s
   }
 }
 
-/** The configured PEM, or the generated key file under the data folder (created on first use). */
+/** Where a generated key is kept, and where older versions kept it. */
+export interface GeneratedKeyPaths {
+  readonly generatedKeyPath: string;
+  readonly legacyKeyPath: string;
+}
+
+export interface ResolveKeyOptions {
+  /** Create the key (and move a legacy one) when missing: the gateway and writing commands. Readers never create. */
+  readonly create: boolean;
+  readonly log?: Logger;
+}
+
+/**
+ * The configured PEM, or the generated key (created on first use with `create`). A key found at
+ * the legacy place beside the log is moved out when `create` is set, and read in place otherwise
+ * (verify and export never change files).
+ */
 export function resolveSigningKeyPem(
   configured: string | undefined,
-  dataDir: string,
-  opts: { create: boolean },
+  paths: GeneratedKeyPaths,
+  opts: ResolveKeyOptions,
 ): string {
   if (configured !== undefined) return configured;
-  const path = join(dataDir, AUDIT_SIGNING_KEY_FILE);
-  if (opts.create) {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const created = tryCreate(path);
-    if (created !== undefined) return created;
+  const { generatedKeyPath: path, legacyKeyPath: legacy } = paths;
+  if (!opts.create) return readKeyFile(existsSync(path) || !existsSync(legacy) ? path : legacy);
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (legacy !== path && existsSync(legacy)) moveLegacyKey(legacy, path, opts.log);
+  const created = tryCreate(path);
+  if (created !== undefined) {
+    opts.log?.warn(
+      { event: 'audit.signing_key_generated', path },
+      `generated the audit signing key at ${path}; keep a copy elsewhere (verify needs its public half) and configure audit.signing_key in production`,
+    );
+    return created;
   }
   return readKeyFile(path);
+}
+
+/**
+ * Moves a key generated beside the log by an older version: hard link into the new place, then
+ * unlink the old name (a copy when they are on different file systems). When both exist and
+ * differ, the new one stays in use and the old one is left for the operator, with a warning.
+ */
+function moveLegacyKey(legacy: string, path: string, log: Logger | undefined): void {
+  const pem = readKeyFile(legacy);
+  if (existsSync(path)) {
+    if (readKeyFile(path) === pem) {
+      rmSync(legacy, { force: true });
+      return;
+    }
+    log?.warn(
+      { event: 'audit.signing_key_legacy_left', legacy, path },
+      `an older audit signing key is still at ${legacy}, beside the audit log, and differs from the one in use (${path}); keep its public half to verify old checkpoints (audit verify --public-key), then destroy it`,
+    );
+    return;
+  }
+  try {
+    linkSync(legacy, path);
+  } catch (err) {
+    if (code(err) !== 'EXDEV')
+      throw new SigningKeyError(`cannot move the audit signing key from ${legacy} to ${path} (${code(err)})`, {
+        cause: err,
+      });
+    writeFileSync(path, pem, { mode: 0o600, flag: 'wx' });
+  }
+  unlinkSync(legacy);
+  log?.warn(
+    { event: 'audit.signing_key_moved', from: legacy, to: path },
+    `moved the audit signing key from ${legacy} (beside the audit log) to ${path}: a copy of the log's folder no longer carries the key that vouches for it`,
+  );
 }
 
 /** Complete temp file, then a hard link into place: concurrent starters agree on one key. */

@@ -9,8 +9,12 @@ import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { after, beforeEach, test } from 'node:test';
 import { GENESIS_HASH, recordHash } from './canonical.ts';
+import { createChainWriter } from './chain-writer.ts';
+import { openAuditDatabaseForWriting } from './database.ts';
+import { prepareEntry } from './prepare-entry.ts';
 import { RECORD_COLUMNS, toRecord } from './rows.ts';
-import { newKeyPem, publicKeyOf, tamper, tempDir, verifyFile, writeLog } from './test-support.ts';
+import { createSigner, parsePrivateKeyPem } from './signing-key.ts';
+import { entry, newKeyPem, openTestLog, publicKeyOf, tamper, tempDir, verifyFile, writeLog } from './test-support.ts';
 import type { AuditRecord } from './types.ts';
 
 const dir = tempDir();
@@ -133,6 +137,78 @@ test('(e) the tail cut below the last signed checkpoint → truncated, naming th
     r.finding!.message,
     /chain ends at seq 9 but checkpoint #3 \(seq 12\) signed records up to 12: records 10–12 were removed/,
   );
+});
+
+test('(g) a forged record appended after the last checkpoint, correctly chained → unsigned tail, verify fails', () => {
+  tamper(path, (db) => {
+    const last = records(db).at(-1)!;
+    const forged = {
+      ...last,
+      seq: 13,
+      actorId: 'key_attacker',
+      requestId: 'req-forged',
+      target: 'gpt-forged',
+      prevHash: last.hash,
+    };
+    const hash = recordHash(13, forged, last.hash);
+    db.prepare(`INSERT INTO audit_records (${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+      13,
+      forged.time,
+      forged.actorKind,
+      forged.actorId,
+      forged.actorTenant,
+      forged.action,
+      forged.target,
+      forged.decision,
+      forged.reason,
+      forged.requestId,
+      forged.metadata,
+      last.hash,
+      hash,
+    );
+  });
+  const r = verifyFile(path, trusted);
+  assert.equal(r.ok, false, 'nothing signs the forged record, so it must not verify');
+  assert.deepEqual(
+    [r.finding?.kind, r.finding?.seq, r.unsignedRecords, r.lastCheckpointSeq],
+    ['unsigned_tail', 13, 1, 12],
+  );
+  assert.match(
+    r.finding!.message,
+    /record 13 comes after the last signed checkpoint \(seq 12\).*may be forged.*--allow-unsigned-tail/,
+  );
+  // Accepting an unsigned tail is an explicit choice, and the count still says what is unsigned.
+  const accepted = verifyFile(path, trusted, { allowUnsignedTail: true });
+  assert.deepEqual([accepted.ok, accepted.unsignedRecords], [true, 1]);
+});
+
+/** Appends records the way a process killed before its next checkpoint leaves them: chained, unsigned. */
+function appendUnsigned(count: number): void {
+  const db = openAuditDatabaseForWriting(path);
+  try {
+    createChainWriter(db, createSigner(parsePrivateKeyPem(pem, 'k')), 1000).append(
+      Array.from({ length: count }, (_, i) => prepareEntry(entry(100 + i))),
+    );
+  } finally {
+    db.close();
+  }
+}
+
+test('(g2) a tail a crashed run left unsigned is signed by the next open', async () => {
+  appendUnsigned(3);
+  assert.equal(verifyFile(path, trusted).finding?.kind, 'unsigned_tail');
+  await (await openTestLog(path, pem)).close();
+  const r = verifyFile(path, trusted);
+  assert.deepEqual([r.ok, r.unsignedRecords, r.head.seq], [true, 0, 15]);
+});
+
+test('(g3) signing a broken unsigned tail does not hide it: verify still names the altered record', async () => {
+  appendUnsigned(3);
+  tamper(path, (db) => db.exec("UPDATE audit_records SET target = 'x' WHERE seq = 14"));
+  const log = await openTestLog(path, pem);
+  await log.close();
+  const r = verifyFile(path, trusted);
+  assert.deepEqual([r.finding?.kind, r.finding?.seq], ['altered', 14]);
 });
 
 test('(f) a checkpoint deleted from the middle → checkpoint missing', () => {

@@ -55,10 +55,14 @@ export function openTestLog(path: string, pem: string, opts: { checkpointEvery?:
   });
 }
 
-export function verifyFile(path: string, trusted: readonly string[]): VerifyResult {
+export function verifyFile(
+  path: string,
+  trusted: readonly string[],
+  opts: { allowUnsignedTail?: boolean } = {},
+): VerifyResult {
   const db = openAuditDatabaseForReading(path);
   try {
-    return verifyAuditDatabase(db, { trustedPublicKeys: trusted });
+    return verifyAuditDatabase(db, { trustedPublicKeys: trusted, ...opts });
   } finally {
     db.close();
   }

@@ -48,6 +48,10 @@ export interface PreparedEntry {
 
 /** A stored record: the entry plus its place in the chain. */
 export interface AuditRecord extends PreparedEntry {
+  /** PostgreSQL: the chain (one per instance) the record belongs to; undefined in the SQLite file. */
+  readonly chain?: string;
+  /** Position in a read across every chain, for paging (PostgreSQL: a global id; SQLite: seq). Not hashed. */
+  readonly cursor?: number;
   readonly seq: number;
   /** Hex SHA-256 of the previous record (64 zeros for the first). */
   readonly prevHash: string;

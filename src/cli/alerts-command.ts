@@ -6,9 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { DEAD_LETTER_ACTION, letterOfRecord } from '../alerts/dead-letter-records.ts';
 import { readDeadLetters } from '../alerts/dead-letters.ts';
 import { toPayload } from '../alerts/webhook-event.ts';
 import { createWebhookSender } from '../alerts/webhook-sender.ts';
+import { openPgAuditReader } from '../audit/postgres/reader.ts';
 import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
 import type { GatewayConfig } from '../config/types.ts';
@@ -20,7 +22,8 @@ export const ALERTS_HELP = `Usage: portcullis alerts <test|dead-letters> [option
   alerts test            Sends a signed "alert.test" event to every webhook in alerts.webhooks
                          (one attempt each) and prints each receiver's answer.
                          Exit 0: all delivered. Exit 1: at least one failed.
-  alerts dead-letters    Lists deliveries that failed every attempt (alerts.dead_letter_path),
+  alerts dead-letters    Lists deliveries that failed every attempt (alerts.dead_letter_path;
+                         with store.driver postgres also every instance's, from the audit log),
                          oldest first.
 
 Options:
@@ -53,7 +56,39 @@ export async function runAlerts(argv: string[]): Promise<number> {
     process.stderr.write(`${err.message}\n`);
     return 2;
   }
-  return sub === 'test' ? sendTests(config, values.json === true) : listDeadLetters(config, values.json === true);
+  if (sub === 'test') return sendTests(config, values.json === true);
+  const local = listDeadLetters(config, values.json === true);
+  return config.audit.postgres === undefined || local !== 0
+    ? local
+    : listSharedDeadLetters(config, values.json === true);
+}
+
+/** With PostgreSQL: every instance's dead letters, from the shared audit log (dead-letter-records.ts). */
+async function listSharedDeadLetters(config: GatewayConfig, json: boolean): Promise<number> {
+  const reader = openPgAuditReader(config.audit.postgres!);
+  try {
+    const letters = (await reader.withAction(DEAD_LETTER_ACTION, 10_000)).map(letterOfRecord);
+    if (json) {
+      for (const l of letters) process.stdout.write(`${JSON.stringify({ ...l, source: 'audit_log' })}\n`);
+    } else {
+      process.stdout.write(
+        `${letters.length} dead letter(s) of every instance in the shared audit log (${reader.where}):\n`,
+      );
+      for (const l of letters) {
+        process.stdout.write(
+          `  ${l.time}  webhook ${l.webhook_id}  ${l.event_type}  event ${l.event_id}  attempts ${l.attempts}  last error: ${l.last_error}  (chain ${l.instance_chain})\n`,
+        );
+      }
+    }
+    return 0;
+  } catch (err) {
+    process.stderr.write(
+      `portcullis: cannot read dead letters from the audit log at ${reader.where}: ${(err as Error).message}\n`,
+    );
+    return 1;
+  } finally {
+    await reader.close().catch(() => undefined);
+  }
 }
 
 async function sendTests(config: GatewayConfig, json: boolean): Promise<number> {

@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
 import { createChainWriter } from '../audit/chain-writer.ts';
 import { openAuditDatabaseForReading, openAuditDatabaseForWriting } from '../audit/database.ts';
 import { EXPORT_FORMATS, type ExportFormat, exportAuditRecords, parseExportRange } from '../audit/export.ts';
@@ -11,6 +12,7 @@ import { cliActor } from '../audit/key-events.ts';
 import { prepareEntry } from '../audit/prepare-entry.ts';
 import { pruneAuditLog } from '../audit/retention.ts';
 import {
+  type CheckpointSigner,
   createSigner,
   fingerprintOf,
   parsePrivateKeyPem,
@@ -23,18 +25,24 @@ import { loadConfig } from '../config/load.ts';
 import { defaultAuditConfig } from '../config/read-audit.ts';
 import type { AuditConfig } from '../config/types.ts';
 import { parseCommandArgs } from './args.ts';
+import { exportPostgres, prunePostgres, verifyPostgres } from './audit-postgres.ts';
 import { createProgress } from './progress.ts';
 import { UsageError } from './usage-error.ts';
 
 export const AUDIT_HELP = `Usage: portcullis audit <verify|export|prune> [options]
 
-  audit verify [--public-key FILE]... [--json]
+  audit verify [--public-key FILE]... [--allow-unsigned-tail] [--file AUDIT_DB] [--json]
       Checks the whole chain (seq continuity, every record's hash, every link) and every
       signed checkpoint, and names the first record that was altered, deleted or inserted.
-      Exit 0: valid. Exit 1: tampered (or unreadable), with the finding. Exit 2: bad usage.
-      Checkpoints must be signed by the configured audit signing key, or by one of the
-      --public-key files (PEM; repeat for rotated keys) when given.
-  audit export --from TIME --to TIME [--format jsonl|csv]
+      Records after the last signed checkpoint are unsigned: nothing vouches for them (the
+      chain has no secret, so a forged record can be chained on), and verify fails on them
+      unless --allow-unsigned-tail is given. A running gateway signs its head every
+      audit.checkpoint_interval_ms and at shutdown, so a tail is normal while it runs.
+      Exit 0: valid. Exit 1: tampered, unsigned tail (or unreadable), with the finding.
+      Exit 2: bad usage. Checkpoints must be signed by the configured audit signing key, or
+      by one of the --public-key files (PEM; repeat for rotated keys) when given.
+      --file checks that SQLite audit file instead of the configured log.
+  audit export --from TIME --to TIME [--format jsonl|csv] [--file AUDIT_DB]
       Writes the records with from <= time < to to stdout, oldest first. TIME is ISO-8601
       with a zone, or a date: 2025-01-31, 2025-01-31T12:00:00Z. Default format: jsonl.
   audit prune --before TIME
@@ -43,6 +51,10 @@ export const AUDIT_HELP = `Usage: portcullis audit <verify|export|prune> [option
       deleting more is still detected). TIME must be at least 30 days ago. Safe while the
       gateway runs. The prune itself is recorded in the log. (audit.retention_days does
       this automatically, hourly.)
+
+With store.driver postgres the log is in the database: one hash chain per gateway instance.
+verify checks every chain and names the first bad record of each; export reads all chains
+(each record names its chain); prune works across them.
 
 Common options:
   --config FILE     Config file whose audit log to read (default: $PORTCULLIS_CONFIG,
@@ -62,6 +74,8 @@ export async function runAudit(argv: string[]): Promise<number> {
       to: { type: 'string' },
       format: { type: 'string' },
       before: { type: 'string' },
+      'allow-unsigned-tail': { type: 'boolean' },
+      file: { type: 'string' },
     },
     AUDIT_HELP,
     true,
@@ -83,25 +97,50 @@ export async function runAudit(argv: string[]): Promise<number> {
     process.stderr.write(`${err.message}\n`);
     return 2;
   }
+  if (values.file !== undefined) {
+    if (sub === 'prune') throw new UsageError('--file belongs to "audit verify" and "audit export"');
+    state = { ...state, audit: { ...state.audit, path: resolve(values.file), postgres: undefined } };
+  }
   if (sub === 'verify') {
     if (values.from !== undefined || values.to !== undefined || values.format !== undefined)
       throw new UsageError('--from, --to and --format belong to "audit export"');
-    return verify(state, values['public-key'] ?? [], values.json === true);
+    if (state.audit.postgres !== undefined) {
+      return verifyPostgres(
+        state.audit.postgres,
+        trustedKeys(state, values['public-key'] ?? []),
+        values.json === true,
+        values['allow-unsigned-tail'] === true,
+      );
+    }
+    return verify(state, values['public-key'] ?? [], values.json === true, values['allow-unsigned-tail'] === true);
   }
-  if (values['public-key'] !== undefined || values.json !== undefined)
-    throw new UsageError('--public-key and --json belong to "audit verify"');
+  if (values['public-key'] !== undefined || values.json !== undefined || values['allow-unsigned-tail'] !== undefined) {
+    throw new UsageError('--public-key, --allow-unsigned-tail and --json belong to "audit verify"');
+  }
   if (sub === 'prune') {
     if (values.from !== undefined || values.to !== undefined || values.format !== undefined)
       throw new UsageError('--from, --to and --format belong to "audit export"');
     return prune(state, values.before);
   }
+  if (state.audit.postgres !== undefined) {
+    const range = parseExportRange(values.from, values.to);
+    if (typeof range === 'string') throw new UsageError(range);
+    return exportPostgres(state.audit.postgres, range, exportFormat(values.format));
+  }
   return exportRecords(state.audit.path, values.from, values.to, values.format);
+}
+
+function exportFormat(format: string | undefined): ExportFormat {
+  const fmt = (format ?? 'jsonl') as ExportFormat;
+  if (!EXPORT_FORMATS.includes(fmt)) throw new UsageError(`--format must be one of: ${EXPORT_FORMATS.join(', ')}`);
+  return fmt;
 }
 
 function verify(
   state: { audit: AuditConfig; dataDir: string },
   publicKeyFiles: readonly string[],
   json: boolean,
+  allowUnsignedTail: boolean,
 ): number {
   const trusted = trustedKeys(state, publicKeyFiles);
   const path = state.audit.path;
@@ -109,7 +148,7 @@ function verify(
   try {
     const db = openAuditDatabaseForReading(path);
     try {
-      result = verifyAuditDatabase(db, { trustedPublicKeys: trusted });
+      result = verifyAuditDatabase(db, { trustedPublicKeys: trusted, allowUnsignedTail });
     } finally {
       db.close();
     }
@@ -126,12 +165,12 @@ function verify(
   const lines = [`Audit log ${path}: ${result.ok ? 'VALID' : 'TAMPERED'}`];
   if (result.finding)
     lines.push(`  ${result.finding.message}`, `  first bad record: seq ${result.finding.seq} (${result.finding.kind})`);
-  if (
-    result.finding &&
-    result.finding.kind !== 'truncated' &&
-    !result.finding.kind.startsWith('checkpoint') &&
-    result.finding.kind !== 'rewritten'
-  ) {
+  const chainFinding =
+    result.finding !== undefined &&
+    !['truncated', 'rewritten', 'unsigned_tail'].includes(result.finding.kind) &&
+    !result.finding.kind.startsWith('checkpoint');
+  if (result.finding?.kind === 'unsigned_tail') lines[0] = `Audit log ${path}: UNSIGNED TAIL`;
+  if (chainFinding && result.finding) {
     lines.push(
       `  chain intact up to seq ${result.finding.seq - 1}; trusted key(s): ${trusted.map(fingerprintOf).join(', ')}`,
     );
@@ -144,7 +183,9 @@ function verify(
   if (result.prunedThroughSeq > 0)
     lines.push(`  records up to seq ${result.prunedThroughSeq} were pruned by retention (signed anchor verified)`);
   if (result.ok && result.unsignedRecords > 0) {
-    lines.push(`  ${result.unsignedRecords} record(s) after the last checkpoint are chained but not yet signed`);
+    lines.push(
+      `  ${result.unsignedRecords} record(s) after the last checkpoint are chained but not signed (accepted: --allow-unsigned-tail)`,
+    );
   }
   (result.ok ? process.stdout : process.stderr).write(`${lines.join('\n')}\n`);
   return result.ok ? 0 : 1;
@@ -169,7 +210,7 @@ function trustedKeys(state: { audit: AuditConfig; dataDir: string }, files: read
   try {
     return [
       publicKeyFromPem(
-        resolveSigningKeyPem(state.audit.signingKeyPem, state.dataDir, { create: false }),
+        resolveSigningKeyPem(state.audit.signingKeyPem, state.audit, { create: false }),
         'audit.signing_key',
       ),
     ];
@@ -186,9 +227,8 @@ function exportRecords(
 ): number {
   const range = parseExportRange(from, to);
   if (typeof range === 'string') throw new UsageError(range);
-  const fmt = (format ?? 'jsonl') as ExportFormat;
-  if (!EXPORT_FORMATS.includes(fmt)) throw new UsageError(`--format must be one of: ${EXPORT_FORMATS.join(', ')}`);
-  let db: ReturnType<typeof openAuditDatabaseForReading>;
+  const fmt = exportFormat(format);
+  let db: DatabaseSync;
   try {
     db = openAuditDatabaseForReading(path);
   } catch (err) {
@@ -237,7 +277,7 @@ function resolveAuditState(
 
 const MIN_PRUNE_AGE_DAYS = 30;
 
-function prune(state: { audit: AuditConfig; dataDir: string }, before: string | undefined): number {
+async function prune(state: { audit: AuditConfig; dataDir: string }, before: string | undefined): Promise<number> {
   if (before === undefined) throw new UsageError('audit prune needs --before TIME');
   const range = parseExportRange('1970-01-01', before);
   if (typeof range === 'string') throw new UsageError(range.replaceAll('--to', '--before'));
@@ -247,11 +287,11 @@ function prune(state: { audit: AuditConfig; dataDir: string }, before: string | 
     throw new UsageError(
       `--before must be at least ${MIN_PRUNE_AGE_DAYS} days ago (no later than ${new Date(latest).toISOString()})`,
     );
-  let signer: ReturnType<typeof createSigner>;
+  let signer: CheckpointSigner;
   try {
     signer = createSigner(
       parsePrivateKeyPem(
-        resolveSigningKeyPem(state.audit.signingKeyPem, state.dataDir, { create: false }),
+        resolveSigningKeyPem(state.audit.signingKeyPem, state.audit, { create: false }),
         'audit.signing_key',
       ),
     );
@@ -259,6 +299,8 @@ function prune(state: { audit: AuditConfig; dataDir: string }, before: string | 
     process.stderr.write(`portcullis: cannot prune without the audit signing key: ${(err as Error).message}\n`);
     return 1;
   }
+  if (state.audit.postgres !== undefined)
+    return prunePostgres({ ...state.audit, postgres: state.audit.postgres }, state.dataDir, signer, cutoff);
   if (!existsSync(state.audit.path)) {
     process.stderr.write(`portcullis: audit log ${state.audit.path} does not exist\n`);
     return 1;
@@ -267,7 +309,8 @@ function prune(state: { audit: AuditConfig; dataDir: string }, before: string | 
   try {
     const result = pruneAuditLog(db, signer, cutoff);
     if (result.records > 0) {
-      createChainWriter(db, signer, state.audit.checkpointEvery).append([
+      const writer = createChainWriter(db, signer, state.audit.checkpointEvery);
+      writer.append([
         prepareEntry({
           actor: cliActor(),
           action: 'audit.prune',
@@ -278,6 +321,8 @@ function prune(state: { audit: AuditConfig; dataDir: string }, before: string | 
           metadata: { records: result.records, through_seq: result.throughSeq, cutoff: cutoff.toISOString() },
         }),
       ]);
+      // Leave nothing unsigned behind: verify fails on an unsigned tail.
+      writer.checkpoint();
     }
     process.stdout.write(
       result.records === 0

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,5 +38,26 @@ describe('checkConfigFile', () => {
     assert.match(r.text, /2 problems/);
     assert.match(r.text, /bad\.yaml:1:\d+: server\.port/);
     assert.match(r.text, /bad\.yaml:2:\d+: logging\.level/);
+  });
+
+  it('warns when the audit signing key is generated on the machine, and says where it is', () => {
+    const file = join(dir, 'audit-key.yaml');
+    writeFileSync(file, 'security: { data_dir: ./state }\n');
+    const r = checkConfigFile(file, {});
+    assert.equal(r.ok, true);
+    assert.match(r.text, /audit: +sqlite .*state.audit\.db, generated key .*state-keys.audit-signing\.key/);
+    assert.match(
+      r.text,
+      /Warning: audit\.signing_key is not configured: .*generated on this machine .*state-keys.audit-signing\.key.*in production set audit\.signing_key/,
+    );
+    const pem = join(dir, 'audit.pem');
+    writeFileSync(pem, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), {
+      mode: 0o600,
+    });
+    const configured = join(dir, 'audit-configured.yaml');
+    writeFileSync(configured, 'security: { data_dir: ./state }\naudit: { signing_key: "${file:audit.pem}" }\n');
+    const c = checkConfigFile(configured, {});
+    assert.match(c.text, /configured signing key/);
+    assert.doesNotMatch(c.text, /audit\.signing_key is not configured/);
   });
 });

@@ -1,11 +1,12 @@
 /** `portcullis config check <file>`: validate without starting, print a summary or every problem. */
 
+import { generatedKeyWarning } from '../audit/key-warning.ts';
 import { masterKeyFromValue } from '../crypto/kek/master-key.ts';
 import { describeTenantKeys, effectiveTenantKeys, NO_VAULT_WARNING } from '../crypto/vault/open-vault.ts';
 import { describeTarget } from '../store/postgres/connection.ts';
 import { ConfigError } from './errors.ts';
 import { loadConfig } from './load.ts';
-import type { SecurityConfig, StoreConfig, ThreatDetectionConfig } from './types.ts';
+import type { GatewayConfig, SecurityConfig, StoreConfig, ThreatDetectionConfig } from './types.ts';
 
 export function checkConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): { ok: boolean; text: string } {
   try {
@@ -29,19 +30,31 @@ export function checkConfigFile(path: string, env: NodeJS.ProcessEnv = process.e
       `  auth:      api keys ${cfg.auth.apiKeys.enabled ? 'on' : 'off'}, JWT issuers ${cfg.auth.jwt.issuers.length}${list(cfg.auth.jwt.issuers.map((i) => i.issuer))}`,
       `  encryption: ${describeEncryption(cfg.security)}`,
       `  tenant keys: ${describeTenantKeys(effectiveTenantKeys(cfg.security, cfg.store.driver), describeTarget)}`,
+      `  audit:     ${describeAudit(cfg.audit)}`,
       `  payloads:  ${cfg.payloadLog?.enabled ? `logged encrypted, kept ${cfg.payloadLog.retentionDays} days, ${cfg.payloadLog.redact.length} extra redaction rule(s)` : 'not logged'}`,
       `  oauth:     ${cfg.oauthServer === undefined ? 'off' : `authorization server ${cfg.oauthServer.issuer} (${cfg.oauthServer.signingAlgorithm}, tokens ${cfg.oauthServer.tokenTtlS} s)`}`,
       `  threats:   ${describeThreats(cfg.threatDetection)}`,
       `  guardrails: ${!cfg.guardrails.enabled ? 'off' : `${cfg.guardrails.policies.length} polic${cfg.guardrails.policies.length === 1 ? 'y' : 'ies'}${list(cfg.guardrails.policies.map((p) => `${p.name}: ${p.detectors.map((d) => `${d.detector}/${d.action}`).join(' ')}`))}`}`,
       `  alerts:    ${cfg.alerts.webhooks.length} webhook(s)${list(cfg.alerts.webhooks.map((w) => `${w.id} → ${new URL(w.url).host}`))}`,
     ].join('\n');
+    const auditKeyWarning = generatedKeyWarning(cfg.audit);
     const warnings =
-      effectiveTenantKeys(cfg.security, cfg.store.driver).vault === 'none' ? `\nWarning: ${NO_VAULT_WARNING}` : '';
+      (effectiveTenantKeys(cfg.security, cfg.store.driver).vault === 'none' ? `\nWarning: ${NO_VAULT_WARNING}` : '') +
+      (auditKeyWarning === undefined ? '' : `\nWarning: ${auditKeyWarning}`);
     return { ok: true, text: text + warnings };
   } catch (err) {
     if (err instanceof ConfigError) return { ok: false, text: err.message };
     throw err;
   }
+}
+
+function describeAudit(audit: GatewayConfig['audit']): string {
+  const where =
+    audit.postgres === undefined
+      ? `sqlite ${audit.path}`
+      : `postgres (schema ${audit.postgres.schema}, one hash chain per instance)`;
+  const key = audit.signingKeyPem === undefined ? `generated key ${audit.generatedKeyPath}` : 'configured signing key';
+  return `${where}, ${key}, head signed every ${audit.checkpointEvery} records or ${audit.checkpointIntervalMs} ms`;
 }
 
 /** The URL may hold a password: only user, host, port and database are shown. */

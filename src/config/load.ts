@@ -114,7 +114,7 @@ export function parseConfig(
   const oauthServer = readOAuthServer(r, f('oauth_server'), auth.jwt.issuers);
   const metrics = readMetrics(r, f('metrics'), secrets, server.port);
   const tracing = readTracing(r, f('tracing'), secrets);
-  const audit = readAudit(r, f('audit'), dir, security.dataDir, secrets);
+  const audit = readAudit(r, f('audit'), dir, security.dataDir, secrets, store);
   const sharedRedis = readRedisSection(r, f('redis'), secrets);
   const limits = readLimits(r, f('limits'), secrets, sharedRedis);
   // The older form (limits.redis) doubles as the shared connection when there is no redis section.

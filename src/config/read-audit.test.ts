@@ -13,15 +13,55 @@ const MODELS =
   'providers:\n  p: { kind: openai, base_url: "https://api.openai.com/v1", api_key: "${K}" }\nmodels:\n  m: { targets: [ { provider: p, model: x } ] }\n';
 const env = { K: 'sk-test' };
 
-test('defaults: audit.db in the data folder, generated key, 1000 records / 60 s', () => {
+test('defaults: audit.db in the data folder, generated key in a folder beside it, 1000 records / 5 s', () => {
   const cfg = parseConfig(`security: { data_dir: state }\n${MODELS}`, join(dir, 'a.yaml'), env);
   assert.deepEqual(cfg.audit, {
     path: join(dir, 'state', 'audit.db'),
     signingKeyPem: undefined,
+    generatedKeyPath: join(dir, 'state-keys', 'audit-signing.key'),
+    legacyKeyPath: join(dir, 'state', 'audit-signing.key'),
     checkpointEvery: 1000,
-    checkpointIntervalMs: 60_000,
+    checkpointIntervalMs: 5_000,
     retentionDays: undefined,
   });
+});
+
+test("audit.key_dir moves the generated key; it may not be the audit log's folder or inside it", () => {
+  const cfg = parseConfig(
+    `security: { data_dir: state }\naudit: { key_dir: /etc/portcullis/keys }\n${MODELS}`,
+    join(dir, 'k.yaml'),
+    env,
+  );
+  assert.equal(cfg.audit.generatedKeyPath, '/etc/portcullis/keys/audit-signing.key');
+  assert.match(
+    configError(() =>
+      parseConfig(
+        `security: { data_dir: state }\naudit: { key_dir: state/keys }\n${MODELS}`,
+        join(dir, 'k2.yaml'),
+        env,
+      ),
+    ),
+    /audit\.key_dir: the generated signing key would sit in the audit log's folder .*state/,
+  );
+  assert.match(
+    configError(() =>
+      parseConfig(`audit: { path: logs/audit.db, key_dir: logs }\n${MODELS}`, join(dir, 'k3.yaml'), env),
+    ),
+    /audit\.key_dir: the generated signing key would sit/,
+  );
+});
+
+test('with store.driver postgres the audit log lives in the database: audit.path is refused', () => {
+  const pg = 'store: { driver: postgres, url: "${DB}" }\nsecurity: { key_hash_secret: "${S}" }\n';
+  const penv = { ...env, DB: 'postgres://u@h/db', S: 'x'.repeat(43) };
+  const cfg = parseConfig(`${pg}${MODELS}`, join(dir, 'p.yaml'), penv);
+  assert.deepEqual(cfg.audit.postgres, { url: 'postgres://u@h/db', schema: 'public' });
+  // No log in the data folder with PostgreSQL: a generated key stays on the instance's one writable volume.
+  assert.equal(cfg.audit.generatedKeyPath, join(dir, 'data', 'keys', 'audit-signing.key'));
+  assert.match(
+    configError(() => parseConfig(`${pg}audit: { path: a.db }\n${MODELS}`, join(dir, 'p2.yaml'), penv)),
+    /audit\.path: applies to store\.driver sqlite only/,
+  );
 });
 
 test('a signing key reference to a PEM file is read (line breaks kept) and checked', () => {

@@ -5,18 +5,21 @@
  * delivers what each webhook asked for.
  */
 
+import { withDeadLetterRecords } from '../alerts/dead-letter-records.ts';
 import { createDeadLetterFile } from '../alerts/dead-letters.ts';
 import { type AlertDispatcher, createAlertDispatcher } from '../alerts/dispatcher.ts';
 import { createWebhookSender } from '../alerts/webhook-sender.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
+import { openPgAuditReader } from '../audit/postgres/reader.ts';
 import type { SecurityEventBus } from '../audit/security-events.ts';
-import type { AlertsConfig, ThreatDetectionConfig } from '../config/types.ts';
+import type { AlertsConfig, AuditPostgresConfig, ThreatDetectionConfig } from '../config/types.ts';
 import type { Stage } from '../core/stage.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createDetectStage } from '../stages/detect/index.ts';
 import { createThreatEngine } from './engine.ts';
 import { createPenaltyBox } from './penalty-box.ts';
 import { createThreatResponder } from './respond.ts';
+import { shareAuditedPenalties } from './shared-penalties.ts';
 
 export interface ThreatDetection {
   /** Undefined when detection is disabled. */
@@ -30,8 +33,12 @@ export interface OpenThreatDetectionOptions {
   readonly threats: ThreatDetectionConfig;
   readonly alerts: AlertsConfig;
   readonly bus: SecurityEventBus;
-  readonly audit: Pick<AuditLog, 'append'> | undefined;
+  readonly audit: Pick<AuditLog, 'append' | 'chainId'> | undefined;
   readonly log: Logger;
+  /** Shared store: dead letters are also audit records, so every instance's are read in one place. */
+  readonly recordDeadLetters?: boolean;
+  /** Shared store: throttles and suspensions other instances decided are read from the audit log and applied here. */
+  readonly sharedPenalties?: AuditPostgresConfig;
 }
 
 export function openThreatDetection(opts: OpenThreatDetectionOptions): ThreatDetection {
@@ -43,7 +50,10 @@ export function openThreatDetection(opts: OpenThreatDetectionOptions): ThreatDet
       config: opts.alerts,
       log,
       sender: createWebhookSender({ timeoutMs: opts.alerts.timeoutMs }),
-      deadLetters: createDeadLetterFile(opts.alerts.deadLetterPath),
+      deadLetters:
+        opts.recordDeadLetters === true && opts.audit !== undefined
+          ? withDeadLetterRecords(createDeadLetterFile(opts.alerts.deadLetterPath), opts.audit, log)
+          : createDeadLetterFile(opts.alerts.deadLetterPath),
     });
     dispatcher = d;
     unsubscribe.push(bus.subscribe((event) => d.enqueue(event)));
@@ -57,6 +67,14 @@ export function openThreatDetection(opts: OpenThreatDetectionOptions): ThreatDet
     });
     unsubscribe.push(bus.subscribe((event) => engine.observeEvent(event)));
     stage = createDetectStage({ engine, penalties });
+    if (opts.sharedPenalties !== undefined) {
+      const reader = openPgAuditReader(opts.sharedPenalties);
+      const sharing = shareAuditedPenalties({ source: reader, penalties, ownChain: () => opts.audit?.chainId, log });
+      unsubscribe.push(() => {
+        sharing.close();
+        void reader.close().catch(() => undefined);
+      });
+    }
   }
   return {
     stage,

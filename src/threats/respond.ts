@@ -95,6 +95,8 @@ export function alertEntry(firing: Firing, until: string | null): AuditEntry {
       severity: firing.severity,
       action: firing.action,
       until,
+      // What another instance needs to apply the same throttle (threats/shared-penalties.ts).
+      ...(firing.action === 'throttle' ? { throttle_rpm: firing.throttleRequestsPerMinute } : {}),
       key_prefix: firing.keyPrefix ?? null,
       client_ip: firing.sourceIp?.slice(0, 64) ?? null,
     },

@@ -141,6 +141,12 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
       clearTimeout(timer);
       reject(new Error(`gateway exited with ${code}:\n${out}`));
     });
+  }).catch(async (err: unknown) => {
+    // A gateway that did not start must not leave its emulator listening (the test file would never exit).
+    proc.kill('SIGKILL');
+    await mock.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
   });
 
   const cli = async (args: string[]) => {

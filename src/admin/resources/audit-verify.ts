@@ -19,6 +19,16 @@ import { emptyBody, queryParams } from './input.ts';
 
 export const VERIFY_CACHE_MS = 60_000;
 
+const EMPTY: VerifyResult = {
+  ok: true,
+  records: 0,
+  head: { seq: 0, hash: '' },
+  checkpoints: 0,
+  lastCheckpointSeq: 0,
+  unsignedRecords: 0,
+  prunedThroughSeq: 0,
+};
+
 type Verify = (path: string, keys: readonly string[]) => Promise<VerifyResult>;
 
 export function createAuditVerifyRoutes(deps: AdminResourceDeps, verify: Verify = verifyAuditInWorker): AdminRoute[] {
@@ -36,7 +46,15 @@ export function createAuditVerifyRoutes(deps: AdminResourceDeps, verify: Verify 
         const now = nowOf(deps);
         if (last === undefined || now.getTime() - last.at >= VERIFY_CACHE_MS) {
           const keys = deps.audit.publicKey === undefined ? [] : [deps.audit.publicKey];
-          const run = { at: now.getTime(), checkedAt: now.toISOString(), result: verify(deps.auditPath, keys) };
+          // With PostgreSQL: every instance's chain; the first bad one decides (kinds only, as for the file).
+          const reader = deps.auditReader;
+          const result =
+            reader === undefined
+              ? verify(deps.auditPath, keys)
+              : reader
+                  .verifyChains({ trustedPublicKeys: keys, allowUnsignedTail: true })
+                  .then((chains) => chains.find((c) => !c.ok) ?? chains[0] ?? EMPTY);
+          const run = { at: now.getTime(), checkedAt: now.toISOString(), result };
           last = run;
           // A failed check is not remembered: the next call tries again.
           run.result.catch(() => {

@@ -7,6 +7,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { openAuditDatabaseForReading } from '../../audit/database.ts';
 import {
+  CHAIN_CSV_HEADER,
   CSV_HEADER,
   csvLine,
   EXPORT_FORMATS,
@@ -14,7 +15,11 @@ import {
   type ExportRange,
   jsonView,
 } from '../../audit/export.ts';
-import { readTenantAuditRecords } from '../../audit/tenant-records.ts';
+import {
+  readTenantAuditRecords,
+  readTenantSecurityRecords,
+  type TenantAuditQuery,
+} from '../../audit/tenant-records.ts';
 import type { AuditRecord } from '../../audit/types.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
 import { invalid } from '../../surfaces/validation.ts';
@@ -73,9 +78,35 @@ export function withAuditDb<T>(deps: AdminResourceDeps, fn: (db: DatabaseSync) =
   }
 }
 
+/**
+ * The tenant's records (or only its security records), from whichever backend holds the log:
+ * every instance's chain in PostgreSQL, or the SQLite file. `afterSeq` is the paging cursor
+ * (`next_after`): a record's seq in the file, its global id across chains in PostgreSQL.
+ */
+export async function readTenant(
+  deps: AdminResourceDeps,
+  q: TenantAuditQuery,
+  securityOnly: boolean,
+): Promise<AuditRecord[]> {
+  if (deps.auditReader !== undefined) {
+    try {
+      return await deps.auditReader.tenantRecords(q, securityOnly);
+    } catch (err) {
+      throw gatewayError('audit.unavailable', { cause: err });
+    }
+  }
+  return withAuditDb(deps, (db) => (securityOnly ? readTenantSecurityRecords : readTenantAuditRecords)(db, q));
+}
+
+/** The paging cursor of the last record shown. */
+export function cursorOf(r: AuditRecord): number {
+  return r.cursor ?? r.seq;
+}
+
 function render(records: readonly AuditRecord[], format: ExportFormat): string {
   if (format === 'jsonl') return records.map((r) => `${JSON.stringify(jsonView(r))}\n`).join('');
-  return `${CSV_HEADER.join(',')}\r\n${records.map(csvLine).join('')}`;
+  const header = records[0]?.chain === undefined ? CSV_HEADER : CHAIN_CSV_HEADER;
+  return `${header.join(',')}\r\n${records.map(csvLine).join('')}`;
 }
 
 export function createAuditRoutes(deps: AdminResourceDeps): AdminRoute[] {
@@ -92,8 +123,10 @@ export function createAuditRoutes(deps: AdminResourceDeps): AdminRoute[] {
         const r = range(q, nowOf(deps), false);
         const limit = positiveInt(q.get('limit'), 'limit', MAX_PAGE) ?? DEFAULT_PAGE;
         const afterSeq = positiveInt(q.get('after'), 'after', Number.MAX_SAFE_INTEGER) ?? 0;
-        const records = withAuditDb(deps, (db) =>
-          readTenantAuditRecords(db, { tenantId: principal.tenantId, range: r, afterSeq, limit: limit + 1 }),
+        const records = await readTenant(
+          deps,
+          { tenantId: principal.tenantId, range: r, afterSeq, limit: limit + 1 },
+          false,
         );
         const page = records.slice(0, limit);
         return {
@@ -102,7 +135,7 @@ export function createAuditRoutes(deps: AdminResourceDeps): AdminRoute[] {
             from: r.from.toISOString(),
             to: r.to.toISOString(),
             data: page.map(jsonView),
-            next_after: records.length > limit ? page[page.length - 1]!.seq : null,
+            next_after: records.length > limit ? cursorOf(page[page.length - 1]!) : null,
           },
         };
       },
@@ -121,8 +154,10 @@ export function createAuditRoutes(deps: AdminResourceDeps): AdminRoute[] {
         if (!(EXPORT_FORMATS as readonly string[]).includes(formatText))
           throw invalid('query.format', `expected one of ${EXPORT_FORMATS.join(', ')}`);
         const format = formatText as ExportFormat;
-        const records = withAuditDb(deps, (db) =>
-          readTenantAuditRecords(db, { tenantId: principal.tenantId, range: r, limit: MAX_EXPORT_RECORDS + 1 }),
+        const records = await readTenant(
+          deps,
+          { tenantId: principal.tenantId, range: r, limit: MAX_EXPORT_RECORDS + 1 },
+          false,
         );
         if (records.length > MAX_EXPORT_RECORDS) {
           throw invalid('query.to', `the range holds more than ${MAX_EXPORT_RECORDS} records; export a shorter range`);

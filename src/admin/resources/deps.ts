@@ -4,6 +4,7 @@
  * undone (where it can be) and refused, so the admin API never does what it cannot record.
  */
 import type { AuditLog } from '../../audit/audit-log.ts';
+import type { PgAuditReader } from '../../audit/postgres/reader.ts';
 import type { AuditActor, AuditEntry, AuditMetadata } from '../../audit/types.ts';
 import type { GatewayConfig } from '../../config/types.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
@@ -16,6 +17,8 @@ export interface AdminResourceDeps {
   readonly audit: Pick<AuditLog, 'append' | 'healthy' | 'publicKey'>;
   /** The audit log's file, read (never written) by the audit routes. */
   readonly auditPath: string;
+  /** With `store.driver: postgres`: the audit log's chains in the database, read instead of the file. */
+  readonly auditReader?: Pick<PgAuditReader, 'tenantRecords' | 'verifyChains'>;
   /** The API-key hashing secret (security.key_hash_secret). */
   readonly keyHashSecret: Buffer;
   /** Told after a key is revoked (or rotated away), to drop it from every instance's key cache. */

@@ -5,9 +5,8 @@
  * same tenant rule applies as for the audit routes (src/audit/tenant-records.ts).
  */
 import { jsonView } from '../../audit/export.ts';
-import { readTenantSecurityRecords } from '../../audit/tenant-records.ts';
 import type { AdminRoute } from '../types.ts';
-import { DEFAULT_PAGE, MAX_PAGE, positiveInt, range, withAuditDb } from './audit.ts';
+import { cursorOf, DEFAULT_PAGE, MAX_PAGE, positiveInt, range, readTenant } from './audit.ts';
 import { type AdminResourceDeps, nowOf, principalOf } from './deps.ts';
 import { emptyBody, queryParams } from './input.ts';
 
@@ -25,8 +24,10 @@ export function createSecurityEventRoutes(deps: AdminResourceDeps): AdminRoute[]
         const r = range(q, nowOf(deps), false);
         const limit = positiveInt(q.get('limit'), 'limit', MAX_PAGE) ?? DEFAULT_PAGE;
         const afterSeq = positiveInt(q.get('after'), 'after', Number.MAX_SAFE_INTEGER) ?? 0;
-        const records = withAuditDb(deps, (db) =>
-          readTenantSecurityRecords(db, { tenantId: principal.tenantId, range: r, afterSeq, limit: limit + 1 }),
+        const records = await readTenant(
+          deps,
+          { tenantId: principal.tenantId, range: r, afterSeq, limit: limit + 1 },
+          true,
         );
         const page = records.slice(0, limit);
         return {
@@ -35,7 +36,7 @@ export function createSecurityEventRoutes(deps: AdminResourceDeps): AdminRoute[]
             from: r.from.toISOString(),
             to: r.to.toISOString(),
             data: page.map(jsonView),
-            next_after: records.length > limit ? page[page.length - 1]!.seq : null,
+            next_after: records.length > limit ? cursorOf(page[page.length - 1]!) : null,
           },
         };
       },
