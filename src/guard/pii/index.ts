@@ -32,8 +32,20 @@ const IPV6 = /(?<![\w:.])(?=[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:])[0-9A-Fa-f:]{3,39}(?:\
 const VERSION_CUE = /(?:\bv|\bver\.?|\bversion|\brelease|\bbuild)\s*$/i;
 const NUMBER_TRAILER = /^(?:\w|[.\-/:,]\d)/;
 
-/** The longest span a finding covers, in visible characters: an email, 64 + @ + 4 × 64 + 24. */
-const MAX_VISIBLE_SPAN = 345;
+/**
+ * The longest span a finding of each type covers, in visible characters, including the cue a
+ * bare number needs in front of it (so a window keeps the cue with the digits): an email is
+ * 64 + @ + 4 × 64 + 24; a number run 31 plus a cue of up to 15 characters and 20 between;
+ * an IBAN 4 + 31 × 2; an IPv6 address 39 + an embedded IPv4 16.
+ */
+const MAX_VISIBLE_SPAN: Readonly<Record<PiiType, number>> = {
+  EMAIL: 345,
+  PHONE: 80,
+  CARD: 80,
+  US_SSN: 80,
+  IBAN: 66,
+  IP_ADDRESS: 56,
+};
 
 export function createPiiDetector(opts: PiiDetectorOptions = {}): TextDetector {
   const types = new Set<PiiType>(validateTypes(opts.types, PII_TYPES, 'pii.types') as PiiType[]);
@@ -41,7 +53,7 @@ export function createPiiDetector(opts: PiiDetectorOptions = {}): TextDetector {
   const wantNumbers = want('PHONE') || want('CARD') || want('US_SSN');
   return {
     name: 'pii',
-    maxMatchLength: MAX_VISIBLE_SPAN * INVISIBLE_ALLOWANCE,
+    maxMatchLength: Math.max(...[...types].map((t) => MAX_VISIBLE_SPAN[t])) * INVISIBLE_ALLOWANCE,
     scan(original) {
       const norm = normalizeForScan(original);
       const text = norm.text;

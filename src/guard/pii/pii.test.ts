@@ -61,3 +61,9 @@ test('PII: hostile input never throws and stays fast', () => {
   ];
   for (const text of inputs) assert.ok(Array.isArray(pii.scan(text)));
 });
+
+test('pii maxMatchLength follows the configured types: emails need the longest window', () => {
+  assert.equal(createPiiDetector().maxMatchLength, 345 * 2);
+  assert.equal(createPiiDetector({ types: ['CARD'] }).maxMatchLength, 80 * 2);
+  assert.equal(createPiiDetector({ types: ['CARD', 'IBAN', 'IP_ADDRESS'] }).maxMatchLength, 80 * 2);
+});
