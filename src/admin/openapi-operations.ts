@@ -7,6 +7,8 @@
 
 import { USAGE_GROUPS } from '../store/usage-records.ts';
 import { ADMIN_ACTIONS } from './rbac.ts';
+import { COMPLIANCE_FORMATS } from './resources/compliance.ts';
+import { GUARD_DECISION_ACTIONS, GUARD_MAX_PAGE, GUARD_MAX_RECORDS } from './resources/guard-decisions.ts';
 import { MAX_BUCKETS, MAX_GROUPS, MAX_RECORDS, SERIES_BUCKETS_S, SERIES_GROUPS } from './resources/usage-series.ts';
 import { ADMIN_ROLES } from './types.ts';
 
@@ -350,6 +352,42 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
       "The tenant's security records from the audit log, oldest first: threat detection alerts, lockouts and other auth.* records, refused admin sign-ins",
     query: PAGE,
     ok: { status: 200, description: '{ data: [records], next_after }' },
+  },
+  'GET /admin/v1/guard/decisions': {
+    id: 'listGuardDecisions',
+    summary:
+      "Guardrail decisions in the tenant's traffic, newest first: each request a guardrail acted on, with the detectors and what they did (block, redact, flag, error), never the matched text",
+    description: `Read from the request records (at most ${GUARD_MAX_RECORDS} of the range; truncated is true when it held more). counts and timeline cover every matching request of the range; data is the newest limit of them.`,
+    query: {
+      ...RANGE,
+      detector: str('only this detector id (as in the guard policy, e.g. pii, injection, deny_list:competitors)'),
+      action: { type: 'string', enum: [...GUARD_DECISION_ACTIONS], description: 'only decisions with this action' },
+      model: str('only requests for this public model name'),
+      key_id: str('only requests made with this API key id'),
+      limit: {
+        type: 'string',
+        pattern: '^[0-9]+$',
+        description: `requests listed, 1–${GUARD_MAX_PAGE} (default 100)`,
+      },
+    },
+    ok: {
+      status: 200,
+      description:
+        '{ from, to, total, truncated, counts: [{ detector, action, count }], timeline: { buckets, requests }, data: [{ request_id, time, key_id, team_id, model, status, error_code, decisions: [{ detector, action }] }] }',
+    },
+  },
+  'GET /admin/v1/compliance/report': {
+    id: 'getComplianceReport',
+    summary:
+      "The compliance evidence report (SOC 2, ISO 27001, GDPR controls) for the caller's tenant, as `portcullis report compliance` writes it, as a download; taking it is audited (report.compliance) first",
+    description:
+      "Keys, admin users and the period's audit records are the tenant's; the configuration and the audit chain's integrity are gateway-wide.",
+    query: {
+      from: str(`start of the period, inclusive (${TIME}); required`),
+      to: str(`end of the period, exclusive (${TIME}); required`),
+      format: { type: 'string', enum: [...COMPLIANCE_FORMATS], description: 'default markdown' },
+    },
+    ok: { status: 200, description: 'Markdown or JSON', download: true },
   },
   'GET /admin/v1/audit/verify': {
     id: 'verifyAudit',

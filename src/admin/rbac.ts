@@ -37,6 +37,8 @@ export const ACTION_DESCRIPTIONS = {
   'usage.read': "read usage and spend (a team manager: its team's)",
   'client.read': "read OAuth clients of the built-in authorization server (a team manager: its team's)",
   'client.write': 'register and revoke OAuth clients',
+  'compliance.read':
+    "take the tenant's compliance evidence report (its keys, admin users and audit records, with the gateway's configuration); taking it is audited",
   'config.read': "read-only view of the config file's providers and model routes (never credentials)",
 } as const satisfies Record<string, string>;
 
@@ -76,6 +78,7 @@ export const ROLE_ACTIONS: Readonly<Record<AdminRole, readonly AdminAction[]>> =
     'security_event.read',
     'usage.read',
     'client.read',
+    'compliance.read',
     'config.read',
   ],
   team_manager: [

@@ -7,8 +7,10 @@
 import { createAuditRoutes } from './resources/audit.ts';
 import { createAuditVerifyRoutes } from './resources/audit-verify.ts';
 import { createBudgetRoutes } from './resources/budgets.ts';
+import { createComplianceRoutes } from './resources/compliance.ts';
 import type { AdminResourceDeps } from './resources/deps.ts';
 import { createGatewayConfigRoutes } from './resources/gateway-config.ts';
+import { createGuardDecisionRoutes } from './resources/guard-decisions.ts';
 import { createKeyRoutes } from './resources/keys.ts';
 import { createOAuthClientRoutes } from './resources/oauth-clients.ts';
 import { createSecurityEventRoutes } from './resources/security-events.ts';
@@ -35,6 +37,8 @@ const RESOURCE_FACTORIES: readonly ResourceRouteFactory[] = [
   createAuditRoutes,
   (deps) => createAuditVerifyRoutes(deps),
   createSecurityEventRoutes,
+  createGuardDecisionRoutes,
+  createComplianceRoutes,
   createUsageRoutes,
   createUsageSeriesRoutes,
   (deps) =>

@@ -23,11 +23,23 @@ export interface CollectOptions {
   readonly to: Date;
   readonly version: string;
   readonly now?: Date;
+  /**
+   * One tenant's report (the admin API's): keys, admin users and the period's audit counts are
+   * that tenant's only; the configuration and the audit chain's integrity stay gateway-wide.
+   * `periodCounts` then supplies the tenant's audit counts (read through the tenant rule of
+   * src/audit/tenant-records.ts), replacing the gateway-wide ones.
+   */
+  readonly tenant?: {
+    readonly id: string;
+    readonly periodCounts: () => Promise<Pick<ComplianceFacts['audit'], 'actionsInPeriod' | 'securityEvents'>>;
+  };
 }
 
 export async function collectComplianceFacts(opts: CollectOptions): Promise<ComplianceFacts> {
   const { config, store } = opts;
   const now = opts.now ?? new Date();
+  const tenantId = opts.tenant?.id;
+  const scoped = tenantId === undefined ? {} : { tenantId };
   const tls = config.server.tls;
   const providers = [...config.providers.values()];
   const payloadLog = config.payloadLog?.enabled === true ? config.payloadLog : undefined;
@@ -37,6 +49,7 @@ export async function collectComplianceFacts(opts: CollectOptions): Promise<Comp
   return {
     generatedAt: now.toISOString(),
     period: { from: opts.from.toISOString(), to: opts.to.toISOString() },
+    ...(tenantId === undefined ? {} : { tenantId }),
     gatewayVersion: opts.version,
     configSource: config.source,
     transport: {
@@ -56,9 +69,9 @@ export async function collectComplianceFacts(opts: CollectOptions): Promise<Comp
     },
     identity: {
       apiKeysEnabled: config.auth.apiKeys.enabled,
-      keys: keyFacts(await store.listApiKeys({}), now),
+      keys: keyFacts(await store.listApiKeys(scoped), now),
       jwtIssuers: config.auth.jwt.issuers.length + (config.oauthServer !== undefined ? 1 : 0),
-      admins: (await store.listAdminUsers({})).map(
+      admins: (await store.listAdminUsers(scoped)).map(
         (u): AdminRef => ({
           id: u.id,
           tenantId: u.tenantId,
@@ -76,12 +89,16 @@ export async function collectComplianceFacts(opts: CollectOptions): Promise<Comp
       maxBodyBytes: config.server.maxBodyBytes,
       maxInFlight: config.server.maxInFlight,
     },
-    audit:
-      config.audit.postgres === undefined
-        ? auditFacts(config, opts.from, opts.to)
-        : await postgresAuditFacts(config, opts.from, opts.to),
+    audit: await scopedAuditFacts(opts),
     alerting: { webhooks: config.alerts.webhooks.length, threatRules },
   };
+}
+
+async function scopedAuditFacts(opts: CollectOptions): Promise<ComplianceFacts['audit']> {
+  const { config, from, to } = opts;
+  const all =
+    config.audit.postgres === undefined ? auditFacts(config, from, to) : await postgresAuditFacts(config, from, to);
+  return opts.tenant === undefined ? all : { ...all, ...(await opts.tenant.periodCounts()) };
 }
 
 function keyFacts(keys: readonly ApiKeyRecord[], now: Date): ComplianceFacts['identity']['keys'] {

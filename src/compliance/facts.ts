@@ -25,6 +25,8 @@ export interface AdminRef {
 export interface ComplianceFacts {
   readonly generatedAt: string;
   readonly period: { readonly from: string; readonly to: string };
+  /** Set when the report covers one tenant (keys, admin users, the period's audit counts); absent: the whole gateway. */
+  readonly tenantId?: string;
   readonly gatewayVersion: string;
   readonly configSource: string;
   readonly transport: {

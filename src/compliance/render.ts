@@ -32,6 +32,9 @@ export function renderMarkdown(report: ComplianceReport): string {
     '# Portcullis compliance evidence report',
     '',
     `- Period: ${f.period.from} to ${f.period.to}`,
+    f.tenantId === undefined
+      ? '- Scope: the whole gateway'
+      : `- Scope: tenant ${md(f.tenantId)} (its keys, admin users and audit records; configuration and the audit chain's integrity are gateway-wide)`,
     `- Generated: ${f.generatedAt} by Portcullis ${md(f.gatewayVersion)} from ${md(f.configSource)}`,
     `- Controls: ${s.met} met, ${s.partial} partial, ${s.not_met} not met, ${s.info} informational`,
     '',

@@ -14,6 +14,7 @@ import { invalid } from '../../surfaces/validation.ts';
 import type { AdminRoute } from '../types.ts';
 import { type AdminResourceDeps, principalOf } from './deps.ts';
 import { emptyBody, queryParams } from './input.ts';
+import { readRequestRange } from './request-pages.ts';
 import { MAX_RANGE_DAYS, parseUsageTime } from './usage.ts';
 
 const DAY_MS = 86_400_000;
@@ -25,7 +26,6 @@ export const MAX_BUCKETS = 500;
 export const MAX_RECORDS = 100_000;
 /** Groups with a series of their own; the rest are summed as `(other)`. */
 export const MAX_GROUPS = 8;
-const PAGE = 10_000;
 
 type SeriesGroup = (typeof SERIES_GROUPS)[number];
 
@@ -128,35 +128,13 @@ export function createUsageSeriesRoutes(deps: Pick<AdminResourceDeps, 'store' | 
           teamId = principal.teamId;
         }
 
-        const records: RequestRecord[] = [];
-        const seen = new Set<string>();
-        let until = to.toISOString();
-        let truncated = false;
-        for (;;) {
-          const page = await deps.store.listRequestRecords({
-            since: from.toISOString(),
-            until,
-            tenantId: principal.tenantId,
-            limit: PAGE,
-          });
-          for (const r of page) {
-            if (seen.has(r.id)) continue;
-            seen.add(r.id);
-            if (teamId === undefined || r.teamId === teamId) records.push(r);
-          }
-          if (page.length < PAGE) break;
-          if (seen.size >= MAX_RECORDS) {
-            truncated = true;
-            break;
-          }
-          // The next page ends at this one's oldest time; records sharing that instant are read again and skipped by id.
-          const oldest = page[page.length - 1]!.time;
-          if (oldest === until) {
-            truncated = true;
-            break;
-          }
-          until = oldest;
-        }
+        const { records, truncated } = await readRequestRange(deps.store, {
+          tenantId: principal.tenantId,
+          from,
+          to,
+          max: MAX_RECORDS,
+          ...(teamId === undefined ? {} : { keep: (r: RequestRecord) => r.teamId === teamId }),
+        });
 
         const total = newAcc(n);
         const groups = new Map<string, Acc>();
