@@ -15,7 +15,7 @@ const PAGES = [
   {
     id: 'security',
     title: 'Security',
-    allowed: (can) => can('security_event.read') || can('audit.read'),
+    allowed: (can) => can('security_event.read') || can('audit.read') || can('compliance.read'),
     view: Security,
   },
   { id: 'access', title: 'Access', allowed: () => true, view: Access },

@@ -64,7 +64,7 @@ export function Overview() {
         <${Stat} label="Cost" value=${usd(d.total.cost_micros)} />
       </div>
       ${d.truncated ? html`<p class="notice">The range holds more than ${num(d.records)} requests; the oldest buckets are incomplete. Narrow the range.</p>` : null}
-      <p class="muted">Buckets of ${d.bucket_s >= 3600 ? `${d.bucket_s / 3600} h` : `${d.bucket_s / 60} min`}${d.team_id ? `, team ${d.team_id}` : ''}.</p>
+      <p class="muted">Buckets of ${d.bucket_s >= 3600 ? `${d.bucket_s / 3600} h` : `${d.bucket_s / 60} min`}; tenant <code>${d.tenant_id}</code>${d.team_id ? html`, team <code>${d.team_id}</code>` : ''} (an administrator sees their own tenant).</p>
       <div class="charts">
         <${Chart} title="Requests" times=${d.buckets} lines=${charts.requests} format=${num} summary=${`${d.total.requests} requests`} />
         <${Chart} title="Errors (status 400 and above)" times=${d.buckets} lines=${charts.errors} format=${num} summary=${`${d.total.errors} errors`} />

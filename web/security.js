@@ -1,8 +1,9 @@
 // Security: security events (threat alerts, lockouts, failed sign-ins) with filters and a
-// timeline, and the audit log with its export.
+// timeline, guardrail decisions, the audit log with its export, and the compliance report.
 import { useMemo, useState } from 'preact/hooks';
 import { api, download, qs } from './api.js';
 import { Chart } from './chart.js';
+import { ComplianceReport, GuardDecisions } from './security-guard.js';
 import { ErrorNote, html, Loading, RangePicker, rangeOf, Table, useLoad, when } from './ui.js';
 
 const KINDS = [
@@ -150,5 +151,7 @@ function AuditLog() {
 }
 
 export function Security({ can }) {
-  return html`${can('security_event.read') ? html`<${Events} />` : null}${can('audit.read') ? html`<${AuditLog} />` : null}`;
+  return html`${can('security_event.read') ? html`<${Events} /><${GuardDecisions} />` : null}${
+    can('audit.read') ? html`<${AuditLog} />` : null
+  }${can('compliance.read') ? html`<${ComplianceReport} />` : null}`;
 }

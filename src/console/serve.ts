@@ -41,6 +41,7 @@ export const WEB_FILES = [
   'sign-in.js',
   'overview.js',
   'security.js',
+  'security-guard.js',
   'access.js',
   'access-keys.js',
   'traffic.js',
