@@ -102,6 +102,7 @@ export async function openAdminApi(config: GatewayConfig, opts: OpenAdminOptions
     sealer: envelope,
     sessions: cfg.session,
     secureCookie: cfg.secureCookie,
+    ...(config.server.hideProductName === true ? { neutralCookieName: true } : {}),
     enrolmentTtlS: cfg.enrolmentTtlS,
     audit: append,
     events: opts.events,

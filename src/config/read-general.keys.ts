@@ -1,5 +1,5 @@
 /** Declared keys of the `server`, `security` and `logging` sections (read by read-general.ts). */
-import { configSection, int, list, oneOf, secret, section, str } from './keys.ts';
+import { bool, configSection, int, list, oneOf, secret, section, str } from './keys.ts';
 import { MASTER_KEY_SPEC } from './read-master-keys.keys.ts';
 import { TENANT_KEYS_SPEC } from './read-tenant-keys.keys.ts';
 import { SERVER_TLS_SPEC } from './read-tls.keys.ts';
@@ -40,6 +40,10 @@ export const SERVER_SPEC = configSection(
         1_000_000,
         10_000,
         'requests on one keep-alive connection before it is closed (0: no limit)',
+      ),
+      hide_product_name: bool(
+        false,
+        'responses do not name the product, for operators who do not want the gateway fingerprinted: `x-portcullis-*` headers are sent as `x-*` (`x-error-code`, `x-provider`, `x-model`, `x-attempts`), auth challenges say `realm="api"` / `realm="admin"`, and the admin session cookie is `admin_session`. Applies to the main and the admin listener. No `Server`, `X-Powered-By` or version header is sent either way',
       ),
       tls: SERVER_TLS_SPEC,
     },

@@ -51,6 +51,7 @@ export function readServer(r: ConfigReader, at: Located, baseDir: string = proce
     maxConnections: r.int(f('max_connections'), { min: 1, max: 1_000_000, default: 4096 }) ?? 0,
     maxInFlight: r.int(f('max_in_flight'), { min: 1, max: 1_000_000, default: 1024 }) ?? 0,
     maxRequestsPerSocket: r.int(f('max_requests_per_socket'), { min: 0, max: 1_000_000, default: 10_000 }) ?? 0,
+    ...(r.bool(f('hide_product_name'), false) === true ? { hideProductName: true } : {}),
     ...withTls(readServerTls(r, f('tls'), baseDir)),
   };
 }

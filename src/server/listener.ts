@@ -10,6 +10,7 @@ import type { ServerConfig } from '../config/types.ts';
 import { type Logger, silentLogger } from '../observability/logger.ts';
 import { createHttpsListener } from '../tls/https-listener.ts';
 import type { Lifecycle } from './handler.ts';
+import { NeutralServerResponse } from './neutral-response.ts';
 import { watchWriteStalls } from './write-stall.ts';
 
 /** Larger headers than this are refused by Node with 431 before any of our code runs. */
@@ -34,6 +35,8 @@ export function createListener(
     // Request smuggling defence: refuse requests with both Content-Length and Transfer-Encoding.
     insecureHTTPParser: false,
     requireHostHeader: true,
+    // server.hide_product_name: every response of this listener is written without the product's name.
+    ...(cfg.hideProductName === true ? { ServerResponse: NeutralServerResponse } : {}),
   };
   // With server.tls the same options serve HTTPS (src/tls/): TLS 1.3, HSTS, mTLS, hot reload.
   const server: Server =

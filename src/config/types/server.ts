@@ -23,6 +23,11 @@ export interface ServerConfig {
   readonly maxInFlight: number;
   /** Requests served on one keep-alive connection before it is closed (0: no limit). */
   readonly maxRequestsPerSocket: number;
+  /**
+   * `server.hide_product_name`: responses do not name the product (`x-portcullis-*` headers
+   * renamed `x-*`, neutral auth realms, a neutral admin cookie name). Absent: false.
+   */
+  readonly hideProductName?: boolean;
   /** Present when the listener serves HTTPS (`server.tls`). */
   readonly tls?: ServerTlsConfig;
 }

@@ -11,6 +11,8 @@ import { type AdminAccounts, createAdminAccounts, type SecretSealer } from './ad
 import {
   type AdminAuthenticator,
   createAdminAuthenticator,
+  NEUTRAL_PLAIN_COOKIE_NAME,
+  NEUTRAL_SECURE_COOKIE_NAME,
   PLAIN_COOKIE_NAME,
   SECURE_COOKIE_NAME,
   type SessionTimeouts,
@@ -43,6 +45,8 @@ export interface AdminIdentityOptions {
   readonly sealer: SecretSealer;
   readonly sessions: SessionTimeouts;
   readonly secureCookie: boolean;
+  /** `server.hide_product_name`: the session cookie's name does not name the product. */
+  readonly neutralCookieName?: boolean;
   readonly enrolmentTtlS?: number;
   readonly audit: (entry: AuditEntry) => Promise<void>;
   readonly events: SecurityEventSink;
@@ -66,7 +70,13 @@ export function createAdminIdentity(opts: AdminIdentityOptions): AdminIdentity {
     ...(opts.now ? { now: opts.now } : {}),
   });
   const cookie: AdminCookie = {
-    name: opts.secureCookie ? SECURE_COOKIE_NAME : PLAIN_COOKIE_NAME,
+    name: opts.neutralCookieName
+      ? opts.secureCookie
+        ? NEUTRAL_SECURE_COOKIE_NAME
+        : NEUTRAL_PLAIN_COOKIE_NAME
+      : opts.secureCookie
+        ? SECURE_COOKIE_NAME
+        : PLAIN_COOKIE_NAME,
     secure: opts.secureCookie,
     maxAgeS: opts.sessions.absoluteTimeoutS,
   };

@@ -39,6 +39,9 @@ export interface AdminAuthenticator {
 
 export const SECURE_COOKIE_NAME = '__Host-portcullis_admin';
 export const PLAIN_COOKIE_NAME = 'portcullis_admin';
+/** The same cookies without the product's name (`server.hide_product_name`). */
+export const NEUTRAL_SECURE_COOKIE_NAME = '__Host-admin_session';
+export const NEUTRAL_PLAIN_COOKIE_NAME = 'admin_session';
 
 export function cookieValue(header: string | string[] | undefined, name: string): string | undefined {
   const text = Array.isArray(header) ? header.join('; ') : header;
