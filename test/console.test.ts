@@ -400,6 +400,16 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     assert.deepEqual(await page.getByRole('navigation').getByRole('link').allInnerTexts(), ['Access']);
     await page.getByRole('heading', { name: 'API keys' }).waitFor();
     assert.equal(await page.getByRole('heading', { name: 'Admin users and roles' }).count(), 0);
+    // The pages it does not see are refused by the server too, not only hidden.
+    const forgedReads = await page.evaluate(async () => {
+      const out: Array<[string, number, string]> = [];
+      for (const path of ['/admin/v1/guard/decisions', '/admin/v1/compliance/report?from=2020-01-01&to=2030-01-01']) {
+        const r = await fetch(path);
+        out.push([path, r.status, ((await r.json()) as { error: { code: string } }).error.code]);
+      }
+      return out;
+    });
+    for (const [path, status, code] of forgedReads) assert.deepEqual([status, code], [403, 'rbac.forbidden'], path);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in to Portcullis' }).waitFor();
   });
