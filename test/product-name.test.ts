@@ -47,7 +47,7 @@ async function seen(where: string, res: Response): Promise<Seen> {
 }
 
 /** Node's own answer to a request it cannot parse (before any of our code runs). */
-function malformed(url: string): Promise<Seen> {
+function malformed(url: string, where = 'malformed request'): Promise<Seen> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname, () => socket.end('GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n'));
@@ -60,7 +60,7 @@ function malformed(url: string): Promise<Seen> {
       const [head = ''] = text.split('\r\n\r\n');
       const [statusLine = '', ...lines] = head.split('\r\n');
       resolve({
-        where: 'malformed request',
+        where,
         status: Number(statusLine.split(' ')[1]),
         headers: lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
       });
@@ -70,7 +70,26 @@ function malformed(url: string): Promise<Seen> {
 
 const FINGERPRINT = /^(server|x-powered-by|x-aspnet-version|x-aspnetmvc-version|x-runtime|x-generator|via)$|version/i;
 
-async function exercise(gw: RunningGateway, key: string, owner: { totp_secret: string }): Promise<Seen[]> {
+/** The admin listener's origin: its own (`admin.listen`, logged when it starts) or the main one. */
+async function adminOrigin(gw: RunningGateway, separate: boolean): Promise<string> {
+  if (!separate) return new URL(gw.url).origin;
+  for (let i = 0; i < 100; i++) {
+    for (const line of gw.output().split('\n')) {
+      if (!line.startsWith('{')) continue;
+      const j = JSON.parse(line) as { msg?: string; url?: string };
+      if (j.msg === 'admin API listening' && j.url) return new URL(j.url).origin;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the admin listener did not log its URL');
+}
+
+async function exercise(
+  gw: RunningGateway,
+  admin: string,
+  key: string,
+  owner: { totp_secret: string },
+): Promise<Seen[]> {
   const u = gw.url;
   const json = { 'content-type': 'application/json' };
   const chat = (k: string, model = 'gpt') =>
@@ -80,7 +99,7 @@ async function exercise(gw: RunningGateway, key: string, owner: { totp_secret: s
       body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
     });
   const code = totpCode(base32Decode(owner.totp_secret), totpStepAt(Date.now()));
-  const login = await fetch(`${u}/admin/v1/session`, {
+  const login = await fetch(`${admin}/admin/v1/session`, {
     method: 'POST',
     headers: json,
     body: JSON.stringify({ email: 'o@x.example', password: PASSWORD, totp_code: code }),
@@ -114,44 +133,55 @@ async function exercise(gw: RunningGateway, key: string, owner: { totp_secret: s
     ),
     await seen('unknown path', await fetch(`${u}/v2/nothing`)),
     await seen('health', await fetch(`${u}/healthz`)),
-    await seen('admin without a session', await fetch(`${u}/admin/v1/me`)),
+    await seen('admin without a session', await fetch(`${admin}/admin/v1/me`)),
     await seen(
       'admin wrong password',
-      await fetch(`${u}/admin/v1/session`, {
+      await fetch(`${admin}/admin/v1/session`, {
         method: 'POST',
         headers: json,
         body: JSON.stringify({ email: 'o@x.example', password: 'wrong-password-entirely', totp_code: '000000' }),
       }),
     ),
     loginSeen,
-    await seen('admin me', await fetch(`${u}/admin/v1/me`, { headers: { cookie } })),
+    await seen('admin me', await fetch(`${admin}/admin/v1/me`, { headers: { cookie } })),
     await seen(
       'admin forbidden without CSRF',
-      await fetch(`${u}/admin/v1/teams`, {
+      await fetch(`${admin}/admin/v1/teams`, {
         method: 'POST',
         headers: { ...json, cookie },
         body: JSON.stringify({ name: 'x' }),
       }),
     ),
-    await seen('console page', await fetch(`${u}/console/`)),
-    await seen('console script', await fetch(`${u}/console/app.js`)),
-    await seen('console missing file', await fetch(`${u}/console/nope.js`)),
-    await seen('console wrong method', await fetch(`${u}/console/`, { method: 'POST' })),
+    await seen('console page', await fetch(`${admin}/console/`)),
+    await seen('console script', await fetch(`${admin}/console/app.js`)),
+    await seen('console missing file', await fetch(`${admin}/console/nope.js`)),
+    await seen('console wrong method', await fetch(`${admin}/console/`, { method: 'POST' })),
+    await seen('root of the admin origin', await fetch(`${admin}/`, { redirect: 'manual' })),
     await malformed(u),
+    await malformed(admin, 'malformed request (admin origin)'),
   ];
 }
 
-for (const hidden of [false, true]) {
-  describe(`response headers ${hidden ? 'with' : 'without'} server.hide_product_name`, { timeout: 120_000 }, () => {
+const VARIANTS = [
+  { hidden: false, separate: false },
+  { hidden: true, separate: false },
+  { hidden: true, separate: true },
+] as const;
+
+for (const { hidden, separate } of VARIANTS) {
+  const name = `response headers ${hidden ? 'with' : 'without'} server.hide_product_name${separate ? ', admin API on its own listener' : ''}`;
+  describe(name, { timeout: 120_000 }, () => {
     let gw: RunningGateway;
     let answers: Seen[];
 
     before(async () => {
       gw = await startGateway({
-        serverYaml: `server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\n${hidden ? '  hide_product_name: true\n' : ''}admin: {}\n`,
+        serverYaml: `server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\n${hidden ? '  hide_product_name: true\n' : ''}${
+          separate ? 'admin:\n  listen: { host: 127.0.0.1, port: 0 }\n' : 'admin: {}\n'
+        }`,
       });
       const owner = await createOwner(gw);
-      answers = await exercise(gw, await gw.createKey(), owner);
+      answers = await exercise(gw, await adminOrigin(gw, separate), await gw.createKey(), owner);
     });
     after(async () => {
       await gw?.stop();
@@ -178,7 +208,9 @@ for (const hidden of [false, true]) {
         'console script': 200,
         'console missing file': 404,
         'console wrong method': 405,
+        'root of the admin origin': separate ? 302 : 404,
         'malformed request': 400,
+        'malformed request (admin origin)': 400,
       });
     });
 
