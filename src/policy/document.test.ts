@@ -260,6 +260,16 @@ describe('reading a policy document', () => {
     assert.deepEqual(v.document, { alerts: { max_attempts: 3 } });
   });
 
+  it('cannot switch the two-person rule off: the policy section itself is bootstrap', () => {
+    const problems = problemsOf(() =>
+      readPolicyDocument('policy:\n  require_approval: false\n', 'sneaky.yaml', bootstrap, ENV),
+    );
+    assert.deepEqual(
+      problems.map((p) => [p.path, p.line]),
+      [['policy', 1]],
+    );
+  });
+
   it('refuses bootstrap settings in a demo-like bootstrap too (no file, `<demo>` source)', () => {
     const demo: Bootstrap = { data: { server: { port: 1 } }, source: '<demo>', baseDir: '/tmp' };
     const problems = problemsOf(() => readPolicyDocument('store: { driver: sqlite }', 'x', demo, ENV));
