@@ -266,9 +266,8 @@ function refuseReferences(
     return;
   }
   if (isSeq(node))
-    node.items.forEach((item, i) =>
-      refuseReferences(item as Node | null, childPath(path, i), allowed, lines, problems),
-    );
+    for (const [i, item] of node.items.entries())
+      refuseReferences(item as Node | null, childPath(path, i), allowed, lines, problems);
 }
 
 /** Adds the bootstrap sections (and BOOTSTRAP_FIELDS inside policy sections) to the document. */
