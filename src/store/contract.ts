@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { runAdminStoreContract } from './admin-contract.ts';
 import { minutesAfterBase as at, sampleApiKeyRecord as key, sampleRequestRecord as rec } from './contract-fixtures.ts';
+import { runDecisionInputsContract } from './decision-inputs-contract.ts';
 import { runEncryptionStoreContract } from './encryption-contract.ts';
 import { runOAuthStoreContract } from './oauth-contract.ts';
 import { type Store, StoreConflictError } from './store.ts';
@@ -50,6 +51,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
     runTenancyStoreContract(() => store);
     runOAuthStoreContract(() => store);
     runUsageStoreContract(() => store);
+    runDecisionInputsContract(() => store);
 
     describe('lifecycle', () => {
       it('applies migrations once; init is idempotent and the version is stable', async () => {

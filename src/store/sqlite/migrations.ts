@@ -227,4 +227,9 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE request_records ADD COLUMN guard_detectors TEXT;
   `,
+  // (policy dry-run, src/policy/replay.ts) what the policy decision read about the request, as
+  // JSON (counts, sizes, token estimate, caller kind, network class; never text), for replays.
+  `
+  ALTER TABLE request_records ADD COLUMN decision_inputs TEXT;
+  `,
 ];
