@@ -11,6 +11,7 @@ import { minutesAfterBase as at, sampleApiKeyRecord as key, sampleRequestRecord 
 import { runDecisionInputsContract } from './decision-inputs-contract.ts';
 import { runEncryptionStoreContract } from './encryption-contract.ts';
 import { runOAuthStoreContract } from './oauth-contract.ts';
+import { runPolicyStoreContract } from './policy-contract.ts';
 import { type Store, StoreConflictError } from './store.ts';
 import { runTenancyStoreContract } from './tenancy-contract.ts';
 import { runUsageStoreContract } from './usage-contract.ts';
@@ -51,6 +52,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
     runTenancyStoreContract(() => store);
     runOAuthStoreContract(() => store);
     runUsageStoreContract(() => store);
+    runPolicyStoreContract(() => store);
     runDecisionInputsContract(() => store);
 
     describe('lifecycle', () => {
