@@ -52,6 +52,8 @@ export interface TraceStep {
 
 export interface ReplayedDecision {
   readonly recordId: string;
+  /** The public model asked for. */
+  readonly model: string | null;
   readonly verdict: Verdict;
   readonly code: ErrorCode | null;
   readonly stage: StageName | null;
@@ -195,6 +197,7 @@ export function createReplayer(config: GatewayConfig, callers: CallerDirectory):
           : undefined;
       return {
         recordId: record.id,
+        model: record.model,
         verdict: refusal === undefined ? 'allowed' : verdictOf(refusal.code),
         code: refusal?.code ?? null,
         stage: trace.find((s) => s.result === 'refused')?.stage ?? null,
