@@ -14,6 +14,7 @@ import { runConfig } from './config-command.ts';
 import { runPayloads } from './encryption-command.ts';
 import { runKeys } from './keys-command.ts';
 import { runOAuth } from './oauth-command.ts';
+import { runPolicyDryRun, runPolicyExplain } from './policy-dry-run-command.ts';
 import { runReport } from './report-command.ts';
 import { runStart } from './start.ts';
 import { runTenantsCommand } from './tenants-command.ts';
@@ -36,6 +37,7 @@ Commands:
   report usage     Spend and tokens by tenant, team, key, model or day (table, csv, json)
   alerts           Send a signed test event to each alert webhook; list dead letters
   tls self-signed  Create a key and self-signed certificate for local HTTPS
+  policy           dry-run a candidate policy on recorded traffic; explain one request's decision
   oauth            OAuth clients (create, list, revoke) and signing-key rotation of the built-in authorization server
 
 Run "portcullis <command> --help" for a command's options.
@@ -79,6 +81,10 @@ export async function main(argv: string[]): Promise<number> {
         return await runOAuth(rest);
       case 'tls':
         return await runTls(rest);
+      case 'policy':
+        if (rest[0] === 'dry-run') return await runPolicyDryRun(rest.slice(1));
+        if (rest[0] === 'explain') return await runPolicyExplain(rest.slice(1));
+        throw new UsageError('policy: expected dry-run or explain');
       default:
         throw new UsageError(`unknown command "${command}"\n\n${HELP}`);
     }

@@ -1,0 +1,236 @@
+/**
+ * Dry-run on real traffic, end to end: real requests go through a real gateway under policy A
+ * (some of them refused), `portcullis policy dry-run B` replays the recorded window under A and
+ * under B, and then B is made the active policy (the gateway restarted on the same store with
+ * B) and the same requests are sent again. The dry-run's counts for B, per verdict and per
+ * error code, must equal what the real pipeline decided under B; its counts for A must equal
+ * what A decided. `policy explain` traces one request under B.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { providersYaml, type RunningGateway, rawRequest, startGateway } from './helpers/gateway.ts';
+
+const SERVER = 'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\n';
+const MODELS_A = `models:
+  gpt:
+    targets: [ { provider: openai, model: gpt-4o-mini } ]
+  mistral:
+    targets: [ { provider: mistral, model: mistral-small-latest } ]
+  llama:
+    targets: [ { provider: llama, model: meta-llama/Llama-3.1-8B-Instruct } ]
+  embed:
+    type: embeddings
+    targets: [ { provider: openai, model: text-embedding-3-small } ]
+`;
+const POLICY_A = 'limits:\n  rules:\n    - { scope: key, model: gpt, requests_per_minute: 6, burst: 3 }\n';
+// B: gpt's burst cut to 2, a token limit on mistral, llama withdrawn, a lower output cap, and
+// embeddings moved to another upstream model with a price of its own.
+const MODELS_B = `models:
+  gpt:
+    targets: [ { provider: openai, model: gpt-4o-mini } ]
+  mistral:
+    targets: [ { provider: mistral, model: mistral-small-latest } ]
+  embed:
+    type: embeddings
+    targets: [ { provider: openai, model: text-embedding-3-large } ]
+`;
+const POLICY_B = `limits:
+  rules:
+    - { scope: key, model: gpt, requests_per_minute: 6, burst: 2 }
+    - { scope: key, model: mistral, tokens_per_minute: 120 }
+payload:
+  max_output_tokens: 2000
+`;
+
+interface Sent {
+  readonly status: number;
+  readonly code: string | null;
+}
+
+/** The traffic, in a fixed order, sent one request after another. */
+async function sendTraffic(gw: RunningGateway, k1: string, k2: string): Promise<Sent[]> {
+  const chat = (key: string, body: Record<string, unknown>) =>
+    rawRequest(`${gw.url}/v1/chat/completions`, {
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'Say hello in French.' }], ...body }),
+    });
+  const embed = (key: string) =>
+    rawRequest(`${gw.url}/v1/embeddings`, {
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'embed', input: ['one', 'two'] }),
+    });
+  const plan: Array<() => ReturnType<typeof rawRequest>> = [
+    ...Array.from({ length: 5 }, () => () => chat(k1, { model: 'gpt' })),
+    () => chat(k2, { model: 'gpt', max_tokens: 50 }),
+    () => chat(k2, { model: 'mistral', max_tokens: 100 }),
+    () => chat(k2, { model: 'gpt', max_tokens: 3000 }),
+    () => chat(k2, { model: 'mistral', max_tokens: 100 }),
+    () => chat(k2, { model: 'llama' }),
+    () => chat(k2, { model: 'mistral', max_tokens: 100, stream: true }),
+    () => embed(k1),
+    () => chat(k2, { model: 'gpt' }),
+  ];
+  const out: Sent[] = [];
+  for (const send of plan) {
+    const res = await send();
+    out.push({ status: res.status, code: res.status < 400 ? null : String(res.json?.error?.code) });
+  }
+  return out;
+}
+
+function tally(sent: readonly Sent[]) {
+  const byCode: Record<string, number> = {};
+  let allowed = 0;
+  let throttled = 0;
+  let refused = 0;
+  for (const s of sent) {
+    if (s.code === null) {
+      allowed++;
+      continue;
+    }
+    byCode[s.code] = (byCode[s.code] ?? 0) + 1;
+    if (s.code.startsWith('limit.')) throttled++;
+    else refused++;
+  }
+  return { allowed, refused, throttled, byCode };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('policy dry-run against the real pipeline', { timeout: 120_000 }, () => {
+  let gwA: RunningGateway;
+  let gwB: RunningGateway | undefined;
+  let underA: Sent[];
+  let k1: string;
+  let k2: string;
+  let k2Id: string;
+  let candidatePath: string;
+
+  before(async () => {
+    gwA = await startGateway({ serverYaml: `${SERVER}${POLICY_A}`, modelsYaml: MODELS_A });
+    k1 = await gwA.createKey({ label: 'one' });
+    const created = await gwA.cli([
+      'keys',
+      'create',
+      '--config',
+      gwA.configPath,
+      '--label',
+      'two',
+      '--models',
+      '*',
+      '--json',
+    ]);
+    const j = JSON.parse(created.stdout) as { key: string; id: string };
+    k2 = j.key;
+    k2Id = j.id;
+    underA = await sendTraffic(gwA, k1, k2);
+    // The candidate document: policy sections only (providers are policy too).
+    candidatePath = join(gwA.dir, 'candidate.yaml');
+    writeFileSync(candidatePath, `${providersYaml(gwA.mock)}${MODELS_B}${POLICY_B}`);
+    await sleep(300); // request records are written in small batches
+  });
+  after(async () => {
+    await gwB?.stop();
+    await gwA.stop();
+  });
+
+  test('policy A refused some of the traffic', () => {
+    assert.deepEqual(tally(underA), { allowed: 11, refused: 0, throttled: 2, byCode: { 'limit.requests': 2 } });
+  });
+
+  test('the dry-run of B predicts exactly what B decides on the same requests', async () => {
+    const run = await gwA.cli([
+      'policy',
+      'dry-run',
+      candidatePath,
+      '--config',
+      gwA.configPath,
+      '--since',
+      '1h',
+      '--json',
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const report = JSON.parse(run.stdout) as {
+      sample: { records: number; replayed: number; truncated: boolean; skipped: Record<string, number> };
+      active: ReturnType<typeof tally>;
+      candidate: ReturnType<typeof tally>;
+      fidelity: { matching: number; compared: number };
+      rules: Array<{ rule: string; refused: number; throttled: number; rerouted: number; released: number }>;
+      keys: Array<{ id: string; changed: number }>;
+    };
+    assert.deepEqual(
+      [report.sample.records, report.sample.replayed, report.sample.truncated, report.sample.skipped],
+      [underA.length, underA.length, false, {}],
+    );
+    assert.deepEqual(report.active, tally(underA), 'the replay of A agrees with what A decided');
+    assert.deepEqual(report.fidelity, { matching: underA.length, compared: underA.length });
+
+    // Now make B the active policy: the same store (same keys), fresh counters, and send again.
+    // (The process only: the state folder stays for B; gwA.stop() removes it at the end.)
+    gwA.proc.kill('SIGTERM');
+    await once(gwA.proc, 'exit');
+    gwB = await startGateway({
+      serverYaml: SERVER,
+      stateYaml: `store:\n  path: ${join(gwA.dir, 'state', 'portcullis.db')}\nsecurity:\n  data_dir: ${join(gwA.dir, 'state')}\n`,
+      modelsYaml: MODELS_B,
+      extraYaml: POLICY_B,
+    });
+    const underB = await sendTraffic(gwB, k1, k2);
+    const real = tally(underB);
+    assert.ok(real.throttled > 0 && real.refused > 0, `B refuses and throttles: ${JSON.stringify(real)}`);
+    assert.deepEqual(report.candidate, real, 'dry-run counts equal what the real pipeline decided under B');
+
+    const rule = (name: string) => report.rules.find((r) => r.rule === name);
+    assert.equal(rule('key-gpt-rpm')?.throttled, 1, 'one more gpt request throttled by the smaller burst');
+    assert.equal(rule('payload:max_output_tokens')?.refused, 1);
+    assert.equal(rule('route:llama')?.refused, 1);
+    assert.equal(rule('route:embed')?.rerouted, 1);
+    assert.ok((rule('key-mistral-tpm')?.throttled ?? 0) >= 1, 'the new token limit throttles, settled with real usage');
+    assert.equal(report.keys[0]?.id, k2Id, 'the key that sent most of the affected requests comes first');
+  });
+
+  test('explain traces one request under the candidate: stage, rule, limits', async () => {
+    const requestPath = join(gwA.dir, 'request.json');
+    writeFileSync(
+      requestPath,
+      JSON.stringify({ model: 'gpt', max_tokens: 3000, messages: [{ role: 'user', content: 'hi' }] }),
+    );
+    const configPath = gwB?.configPath ?? gwA.configPath;
+    const refused = await gwA.cli([
+      'policy',
+      'explain',
+      '--request',
+      requestPath,
+      '--key',
+      k2Id,
+      '--policy',
+      candidatePath,
+      '--config',
+      configPath,
+      '--json',
+    ]);
+    assert.equal(refused.code, 0, refused.stderr);
+    const e = JSON.parse(refused.stdout) as { verdict: string; stage: string; rule: string; code: string };
+    assert.deepEqual(
+      [e.verdict, e.stage, e.rule, e.code],
+      ['refused', 'validate', 'payload:max_output_tokens', 'request.output_limit'],
+    );
+
+    writeFileSync(
+      requestPath,
+      JSON.stringify({ model: 'gpt', max_tokens: 30, messages: [{ role: 'user', content: 'hi' }] }),
+    );
+    const table = await gwA.cli(['policy', 'explain', '--request', requestPath, '--key', k2Id, '--config', configPath]);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /ALLOWED/);
+    assert.match(table.stdout, /limit\s+passed/);
+    assert.match(table.stdout, /key-gpt-rpm: 6 requests per minute \(burst 2\)/);
+
+    const bad = await gwA.cli(['policy', 'dry-run', requestPath, '--config', configPath]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /model: 'model' is not policy|not policy/);
+  });
+});
