@@ -53,6 +53,8 @@ export interface OpenAdminOptions {
   readonly breakerStates?: AdminResourceDeps['breakerStates'];
   /** The budget counters (when budget rules are configured), for GET /admin/v1/budgets. */
   readonly budgetBackend?: AdminResourceDeps['budgetBackend'];
+  /** Live policy operations, for the /admin/v1/policy routes. */
+  readonly policy?: AdminResourceDeps['policy'];
 }
 
 /**
@@ -123,6 +125,7 @@ export async function openAdminApi(config: GatewayConfig, opts: OpenAdminOptions
     ...(opts.onKeyRevoked ? { onKeyRevoked: opts.onKeyRevoked } : {}),
     ...(opts.breakerStates ? { breakerStates: opts.breakerStates } : {}),
     ...(opts.budgetBackend ? { budgetBackend: opts.budgetBackend } : {}),
+    ...(opts.policy ? { policy: opts.policy } : {}),
   });
   const api = createAdminHandler({
     routes,

@@ -33,6 +33,9 @@ import { createMetricsObservers } from '../observability/metrics/request-observe
 import { createTracer, type Tracer } from '../observability/trace/tracer.ts';
 import { openConfiguredPayloadLog } from '../payload-log/open.ts';
 import type { PayloadLog } from '../payload-log/payload-log.ts';
+import { publishPolicyActivation } from '../policy/announce.ts';
+import type { Bootstrap } from '../policy/document.ts';
+import { createPolicyService, type PolicyService, type PolicyServiceOptions } from '../policy/service.ts';
 import { adapterFor } from '../providers/registry.ts';
 import { createClientIpResolver } from '../server/client-ip.ts';
 import { createRequestHandler, type Lifecycle } from '../server/handler.ts';
@@ -68,6 +71,8 @@ export interface Gateway {
   readonly metrics: GatewayMetrics | undefined;
   /** Security events (auth failures, lockouts, threat alerts): producers emit, detection and webhooks subscribe. */
   readonly securityEvents: SecurityEventBus;
+  /** Live policy operations (src/policy/service.ts); undefined without a bootstrap. */
+  readonly policy: PolicyService | undefined;
   /**
    * Call after revoking a key in the store from inside this process (admin API): evicts it from
    * this instance's key cache and broadcasts the revocation to every instance over Redis.
@@ -83,6 +88,10 @@ export interface GatewayDeps {
   readonly log: Logger;
   /** Use this store instead of opening the configured one (tests); it is closed with the gateway. */
   readonly store?: Store;
+  /** The config file without its policy sections (src/policy/document.ts); without it the policy routes answer 403. */
+  readonly bootstrap?: Bootstrap;
+  /** Told when a policy version becomes active through this process (admin API): the running gateway switches to it. */
+  readonly onPolicyActivated?: PolicyServiceOptions['onActivated'];
 }
 
 export async function createGateway(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
@@ -254,6 +263,18 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
     });
     const lifecycle: Lifecycle = { draining: false, inFlight: new Set() };
     const clientIp = createClientIpResolver(config.server.trustedProxies);
+    // Live policy operations: versions in the store, announced over Redis, audited like every change.
+    const policy =
+      deps.bootstrap === undefined
+        ? undefined
+        : createPolicyService({
+            store,
+            bootstrap: deps.bootstrap,
+            requireApproval: config.policy.requireApproval,
+            audit: (entry) => auditLog.append(entry),
+            publish: (n) => publishPolicyActivation(config.redis, n, log),
+            ...(deps.onPolicyActivated === undefined ? {} : { onActivated: deps.onPolicyActivated }),
+          });
     // The admin API (admin section): on the main listener under /admin/v1, or on its own listener.
     admin = await openAdminApi(config, {
       store,
@@ -267,6 +288,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       onKeyRevoked: (keyId) => keys.announceRevocation(keyId),
       breakerStates: () => up0.breakerStates(),
       ...(budgetBackend === undefined ? {} : { budgetBackend }),
+      ...(policy === undefined ? {} : { policy: { service: policy, operatorTenant: config.policy.operatorTenant } }),
     });
     const adminApi = admin;
     const handler = createRequestHandler({
@@ -299,6 +321,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       server,
       metrics,
       securityEvents,
+      policy,
       announceKeyRevocation: (keyId) => keys.announceRevocation(keyId),
       listen: async () => {
         const url = await listen(server, config.server.host, config.server.port);
