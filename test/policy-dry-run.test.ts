@@ -8,12 +8,19 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { keyedHash, newAdminToken, tokenDisplayPrefix } from '../src/identity/admin/admin-secrets.ts';
+import { sampleAdminUser } from '../src/store/admin-contract.ts';
+import { createSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { providersYaml, type RunningGateway, rawRequest, startGateway } from './helpers/gateway.ts';
 
-const SERVER = 'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\n';
+const SERVER =
+  'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\nadmin:\n  enabled: true\npolicy:\n  operator_tenant: ops\n';
+const KHS = 'policy-dry-run-test-secret-0123456789abcdef';
+const state = (dir: string) =>
+  `store:\n  path: ${join(dir, 'state', 'portcullis.db')}\nsecurity:\n  data_dir: ${join(dir, 'state')}\n  key_hash_secret: "\${PORTCULLIS_TEST_KHS}"\n`;
 const MODELS_A = `models:
   gpt:
     targets: [ { provider: openai, model: gpt-4o-mini } ]
@@ -108,9 +115,57 @@ describe('policy dry-run against the real pipeline', { timeout: 120_000 }, () =>
   let k2: string;
   let k2Id: string;
   let candidatePath: string;
+  let adminReport: { candidate: unknown; active: unknown } | undefined;
+  const tokens: Record<'admin' | 'auditor' | 'outsider', string> = { admin: '', auditor: '', outsider: '' };
+
+  /** Admin users straight into the store: an admin and an auditor of the operator tenant, an admin elsewhere. */
+  async function seedAdmins(): Promise<void> {
+    const store = createSqliteStore({ path: join(gwA.dir, 'state', 'portcullis.db'), batchWindowMs: 0 });
+    await store.init();
+    const now = new Date().toISOString();
+    const seeds = [
+      ['admin', 'ops', 'admin'],
+      ['auditor', 'ops', 'security_auditor'],
+      ['outsider', 'other', 'owner'],
+    ] as const;
+    for (const [who, tenantId, role] of seeds) {
+      const user = sampleAdminUser({ tenantId, role, email: `${who}@example.com` });
+      await store.insertAdminUser(user);
+      const token = newAdminToken();
+      await store.insertAdminToken({
+        id: `atk_${who}`,
+        userId: user.id,
+        tenantId,
+        label: who,
+        prefix: tokenDisplayPrefix(token),
+        hash: keyedHash(Buffer.from(KHS, 'utf8'), 'admin-token', token),
+        actions: null,
+        createdAt: now,
+        expiresAt: null,
+        revokedAt: null,
+        lastUsedAt: null,
+      });
+      tokens[who] = token;
+    }
+    await store.close();
+  }
+
+  async function admin(who: keyof typeof tokens, path: string, body: unknown) {
+    const res = await rawRequest(`${gwA.url}${path}`, {
+      headers: { authorization: `Bearer ${tokens[who]}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, code: res.json?.error?.code as string | undefined, json: res.json };
+  }
 
   before(async () => {
-    gwA = await startGateway({ serverYaml: `${SERVER}${POLICY_A}`, modelsYaml: MODELS_A });
+    gwA = await startGateway({
+      serverYaml: `${SERVER}${POLICY_A}`,
+      stateYaml:
+        'store:\n  path: ./state/portcullis.db\nsecurity:\n  data_dir: ./state\n  key_hash_secret: "${PORTCULLIS_TEST_KHS}"\n',
+      modelsYaml: MODELS_A,
+      env: { PORTCULLIS_TEST_KHS: KHS },
+    });
     k1 = await gwA.createKey({ label: 'one' });
     const created = await gwA.cli([
       'keys',
@@ -130,6 +185,7 @@ describe('policy dry-run against the real pipeline', { timeout: 120_000 }, () =>
     // The candidate document: policy sections only (providers are policy too).
     candidatePath = join(gwA.dir, 'candidate.yaml');
     writeFileSync(candidatePath, `${providersYaml(gwA.mock)}${MODELS_B}${POLICY_B}`);
+    await seedAdmins();
     await sleep(300); // request records are written in small batches
   });
   after(async () => {
@@ -139,6 +195,41 @@ describe('policy dry-run against the real pipeline', { timeout: 120_000 }, () =>
 
   test('policy A refused some of the traffic', () => {
     assert.deepEqual(tally(underA), { allowed: 11, refused: 0, throttled: 2, byCode: { 'limit.requests': 2 } });
+  });
+
+  test('the admin API dry-run is role-checked, refuses an invalid document with every problem, and answers JSON', async () => {
+    const document = readFileSync(candidatePath, 'utf8');
+    const byAuditor = await admin('auditor', '/admin/v1/policy/dry-run', { document, since: '1h' });
+    assert.deepEqual([byAuditor.status, byAuditor.code], [403, 'rbac.forbidden'], 'dry-run needs policy.propose');
+    const byOutsider = await admin('outsider', '/admin/v1/policy/dry-run', { document, since: '1h' });
+    assert.deepEqual([byOutsider.status, byOutsider.code], [403, 'policy.operator_only']);
+    const invalidDoc = await admin('admin', '/admin/v1/policy/dry-run', {
+      document: 'limits:\n  rules:\n    - { scope: planet, requests_per_minute: -1 }\nserver: { port: 1 }\n',
+    });
+    assert.deepEqual([invalidDoc.status, invalidDoc.code], [400, 'policy.invalid']);
+    const paths = (invalidDoc.json.error.details as Array<{ path: string }>).map((d) => d.path);
+    assert.ok(paths.includes('server') && paths.some((p) => p.startsWith('limits.rules[0]')), JSON.stringify(paths));
+    const badWindow = await admin('admin', '/admin/v1/policy/dry-run', { document, since: 'last week' });
+    assert.deepEqual([badWindow.status, badWindow.code], [400, 'request.invalid']);
+
+    const ok = await admin('admin', '/admin/v1/policy/dry-run', { document, since: '1h', max_records: 1000 });
+    assert.equal(ok.status, 200, JSON.stringify(ok.json));
+    assert.equal(ok.json.sample.records, underA.length);
+    assert.deepEqual(ok.json.active, tally(underA));
+    adminReport = ok.json;
+
+    const explained = await admin('auditor', '/admin/v1/policy/explain', {
+      request: { model: 'llama', messages: [{ role: 'user', content: 'hi' }] },
+      key_id: k2Id,
+      document,
+    });
+    assert.equal(explained.status, 200, JSON.stringify(explained.json));
+    assert.deepEqual(
+      [explained.json.verdict, explained.json.stage, explained.json.rule, explained.json.code],
+      ['refused', 'route', 'route:llama', 'model.not_found'],
+    );
+    const noKey = await admin('auditor', '/admin/v1/policy/explain', { request: {}, key_id: 'key_nope' });
+    assert.deepEqual([noKey.status, noKey.code], [404, 'resource.not_found']);
   });
 
   test('the dry-run of B predicts exactly what B decides on the same requests', async () => {
@@ -174,7 +265,8 @@ describe('policy dry-run against the real pipeline', { timeout: 120_000 }, () =>
     await once(gwA.proc, 'exit');
     gwB = await startGateway({
       serverYaml: SERVER,
-      stateYaml: `store:\n  path: ${join(gwA.dir, 'state', 'portcullis.db')}\nsecurity:\n  data_dir: ${join(gwA.dir, 'state')}\n`,
+      stateYaml: state(gwA.dir),
+      env: { PORTCULLIS_TEST_KHS: KHS },
       modelsYaml: MODELS_B,
       extraYaml: POLICY_B,
     });
@@ -182,6 +274,7 @@ describe('policy dry-run against the real pipeline', { timeout: 120_000 }, () =>
     const real = tally(underB);
     assert.ok(real.throttled > 0 && real.refused > 0, `B refuses and throttles: ${JSON.stringify(real)}`);
     assert.deepEqual(report.candidate, real, 'dry-run counts equal what the real pipeline decided under B');
+    assert.deepEqual(adminReport?.candidate, real, 'and so do the admin API counts');
 
     const rule = (name: string) => report.rules.find((r) => r.rule === name);
     assert.equal(rule('key-gpt-rpm')?.throttled, 1, 'one more gpt request throttled by the smaller burst');
@@ -230,7 +323,7 @@ describe('policy dry-run against the real pipeline', { timeout: 120_000 }, () =>
     assert.match(table.stdout, /key-gpt-rpm: 6 requests per minute \(burst 2\)/);
 
     const bad = await gwA.cli(['policy', 'dry-run', requestPath, '--config', configPath]);
-    assert.equal(bad.code, 2);
+    assert.equal(bad.code, 1);
     assert.match(bad.stderr, /model: 'model' is not policy|not policy/);
   });
 });

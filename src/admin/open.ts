@@ -121,6 +121,7 @@ export async function openAdminApi(config: GatewayConfig, opts: OpenAdminOptions
     keyHashSecret: opts.keyHashSecret,
     identity,
     gatewayConfig: config,
+    runningConfig: () => config,
     ...(auditReader ? { auditReader } : {}),
     ...(opts.onKeyRevoked ? { onKeyRevoked: opts.onKeyRevoked } : {}),
     ...(opts.breakerStates ? { breakerStates: opts.breakerStates } : {}),

@@ -24,7 +24,7 @@ export const DRY_RUN_HELP = `Usage: portcullis policy dry-run FILE [--since 24h]
   policy document FILE (policy sections only, as for policy apply), each with fresh counters,
   and reports what the candidate would change: per rule, the requests it would refuse,
   throttle, let through, reroute or price differently, and the most affected keys and teams.
-  Requests are replayed from their records' decision inputs (counts and sizes, never text);
+  An invalid document exits 1 naming every problem. Requests are replayed from their records' decision inputs (counts and sizes, never text);
   the sample is the window's most recent records, at most --max-records of them.
 
 Options:
@@ -132,7 +132,7 @@ export async function runPolicyDryRun(argv: string[]): Promise<number> {
     throw new UsageError('--tenant must be 1..256 characters');
   return withGateway(values.config, async (c) => {
     const candidate = readCandidate(file, c);
-    if (candidate === undefined) return 2;
+    if (candidate === undefined) return 1;
     const active = await activePolicy(c.store, c.bootstrap, c.fileConfig);
     const report = await dryRun({
       store: c.store,
@@ -206,7 +206,7 @@ export async function runPolicyExplain(argv: string[]): Promise<number> {
       policy = active.version === undefined ? 'active (config file)' : `active (version ${active.version})`;
     } else {
       const candidate = readCandidate(policyPath, c);
-      if (candidate === undefined) return 2;
+      if (candidate === undefined) return 1;
       config = candidate;
       policy = `candidate (${policyPath})`;
     }

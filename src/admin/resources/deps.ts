@@ -32,6 +32,8 @@ export interface AdminResourceDeps {
   readonly budgetBackend?: Pick<BudgetBackend, 'peek'>;
   /** Live policy operations (src/policy/service.ts); undefined: the policy routes answer 403 `policy.operator_only`. */
   readonly policy?: AdminPolicyDeps;
+  /** The full config this instance runs (the active policy), for policy dry-run and explain. */
+  readonly runningConfig?: () => GatewayConfig;
   /** This instance's circuit breakers (provider, upstream model, state); only targets that have been called are listed. */
   readonly breakerStates?: () => ReadonlyArray<{
     readonly provider: string;
