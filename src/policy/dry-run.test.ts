@@ -182,3 +182,27 @@ test('explain names the stage, the rule and every limit that applies', async () 
   });
   assert.deepEqual([garbage.verdict, garbage.stage, garbage.code], ['refused', 'validate', 'request.invalid_json']);
 });
+
+test('a looser candidate releases what the active policy throttled', async () => {
+  const report = await dryRun({
+    store,
+    active: cfg(`${GPT_ON_OPENAI}limits:\n  rules:\n    - { scope: team, requests_per_minute: 6, burst: 1 }\n`),
+    candidate: cfg(GPT_ON_OPENAI),
+    ...window,
+  });
+  // red (key-a): 1 of 6 passes, then one per 10 s; blue (key-b): 1 of 2.
+  assert.deepEqual([report.active.throttled, report.candidate.throttled], [6, 0]);
+  assert.deepEqual(
+    report.rules.map((r) => [r.rule, r.released, r.throttled]),
+    [['team-rpm', 6, 0]],
+  );
+  assert.deepEqual(
+    report.teams.map((t) => [t.id, t.changed]),
+    [
+      ['red', 5],
+      ['blue', 1],
+    ],
+  );
+  // The recorded traffic was all allowed: the active replay disagrees for the 6 it throttles.
+  assert.deepEqual(report.fidelity, { matching: 2, compared: 8 });
+});

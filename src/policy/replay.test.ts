@@ -129,3 +129,20 @@ test('payload caps and key scopes refuse from the recorded shape; records withou
   );
   assert.deepEqual([skipped.get(old.id), skipped.get(gone.id)], ['no_inputs', 'unknown_key']);
 });
+
+test('a budget is spent by recorded usage at the policy price and refuses once exhausted', async () => {
+  // $1 per 1M tokens in and out: each request costs 15 + 20 = 35 µ$; the reservation bounds the
+  // prompt by its bytes plus format overhead, and the completion by max_tokens (100).
+  const cfg = config(
+    'pricing:\n  version: t1\n  models:\n    - { provider: mistral, model: mistral-small-latest, input_per_1m: 1, output_per_1m: 1 }\nbudgets:\n  rules:\n    - { name: small-daily, scope: key, model: small, period: day, amount_usd: 0.0003 }\n',
+  );
+  const records = Array.from({ length: 10 }, (_, i) =>
+    rec(i, { model: 'small', provider: 'mistral', targetModel: 'mistral-small-latest' }),
+  );
+  const { decisions } = await replayRecords(cfg, records, callers);
+  const codes = records.map((r) => decisions.get(r.id)?.code ?? 'ok');
+  // Each reserves its worst case (the prompt's byte bound with the format allowance, plus 100
+  // completion tokens: over 140 µ$) and spends 35; after four, 160 µ$ are left, too little to reserve.
+  assert.deepEqual(codes, [...Array(4).fill('ok'), ...Array(6).fill('budget.reservation_too_large')]);
+  assert.equal(decisions.get(records[0]!.id)?.costMicros, 35);
+});
