@@ -327,8 +327,11 @@ async function callerOf(
   return { ...base, kind: 'client_cert', keyPrefix: 'cert', allowedModels: entry.allowedModels };
 }
 
+/** One silent logger for every replayed context (a logger per request would cost more than the replay). */
+const SILENT = silentLogger();
+const NEVER_ABORTED = new AbortController().signal;
+
 function replayContext(record: RequestRecord, caller: Caller, request: CanonicalRequest): RequestContext {
-  const controller = new AbortController();
   return {
     id: `replay-${record.id}`,
     startedAt: 0,
@@ -336,8 +339,8 @@ function replayContext(record: RequestRecord, caller: Caller, request: Canonical
     surface: record.surface,
     operation: record.operation,
     http: { method: 'POST', path: '/replay', headers: {}, remoteAddress: '' },
-    signal: controller.signal,
-    log: silentLogger(),
+    signal: NEVER_ABORTED,
+    log: SILENT,
     readBody: () => Promise.reject(new Error('replay: no body')),
     caller,
     request,
