@@ -14,7 +14,7 @@ import { runConfig } from './config-command.ts';
 import { runPayloads } from './encryption-command.ts';
 import { runKeys } from './keys-command.ts';
 import { runOAuth } from './oauth-command.ts';
-import { runPolicyDryRun, runPolicyExplain } from './policy-dry-run-command.ts';
+import { runPolicyCommand } from './policy-command.ts';
 import { runReport } from './report-command.ts';
 import { runStart } from './start.ts';
 import { runTenantsCommand } from './tenants-command.ts';
@@ -32,12 +32,12 @@ Commands:
   keys             Create, list and revoke virtual API keys; rotate the master and data keys
   admin            Create admin users (password + TOTP) and reset their MFA
   tenants          Create, list, suspend and resume tenants; crypto-shred a tenant (destroy its data keys)
+  policy           Live policy: show, history, validate, diff, dry-run, explain, propose, approve, reject, apply, rollback
   payloads show    Decrypt and print the logged bodies of one request (payload_log)
   audit            Verify the tamper-evident audit log; export it by time range
   report usage     Spend and tokens by tenant, team, key, model or day (table, csv, json)
   alerts           Send a signed test event to each alert webhook; list dead letters
   tls self-signed  Create a key and self-signed certificate for local HTTPS
-  policy           dry-run a candidate policy on recorded traffic; explain one request's decision
   oauth            OAuth clients (create, list, revoke) and signing-key rotation of the built-in authorization server
 
 Run "portcullis <command> --help" for a command's options.
@@ -65,6 +65,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runConfig(rest);
       case 'tenants':
         return await runTenantsCommand(rest);
+      case 'policy':
+        return await runPolicyCommand(rest);
       case 'payloads':
         return await runPayloads(rest);
       case 'admin':
@@ -81,10 +83,6 @@ export async function main(argv: string[]): Promise<number> {
         return await runOAuth(rest);
       case 'tls':
         return await runTls(rest);
-      case 'policy':
-        if (rest[0] === 'dry-run') return await runPolicyDryRun(rest.slice(1));
-        if (rest[0] === 'explain') return await runPolicyExplain(rest.slice(1));
-        throw new UsageError('policy: expected dry-run or explain');
       default:
         throw new UsageError(`unknown command "${command}"\n\n${HELP}`);
     }

@@ -131,7 +131,8 @@ export function createPolicyService(opts: PolicyServiceOptions): PolicyService {
 
   async function mustActive(): Promise<PolicyVersion> {
     const active = await store.activePolicyVersion();
-    if (active === undefined) throw gatewayError('policy.not_found', { params: { version: 'active' } });
+    if (active === undefined)
+      throw gatewayError('policy.not_found', { params: { version: '"active" (none is active yet)' } });
     return active;
   }
 
@@ -442,7 +443,8 @@ export function createPolicyService(opts: PolicyServiceOptions): PolicyService {
       return audited('rollback', actor, o.to, async () => {
         const comment = checkComment(o.comment);
         const active = await store.activePolicyVersion();
-        if (active === undefined) throw gatewayError('policy.not_found', { params: { version: 'active' } });
+        if (active === undefined)
+          throw gatewayError('policy.not_found', { params: { version: '"active" (none is active yet)' } });
         if (o.to !== undefined) return rollbackTo('rollback', await must(o.to), active, comment, actor);
         // The version that was active before the current one: the latest activation among the superseded.
         const earlier = (await store.listPolicyVersions({ limit: 1000 }))
@@ -450,7 +452,7 @@ export function createPolicyService(opts: PolicyServiceOptions): PolicyService {
           .sort((a, b) => Date.parse(b.activatedAt ?? '') - Date.parse(a.activatedAt ?? '') || b.number - a.number);
         const previous = earlier[0];
         if (previous === undefined)
-          throw gatewayError('policy.not_found', { params: { version: `before ${active.number}` } });
+          throw gatewayError('policy.not_found', { params: { version: `active before ${active.number}` } });
         return rollbackTo('rollback', previous, active, comment, actor);
       });
     },
