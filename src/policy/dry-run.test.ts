@@ -206,3 +206,33 @@ test('a looser candidate releases what the active policy throttled', async () =>
   // The recorded traffic was all allowed: the active replay disagrees for the 6 it throttles.
   assert.deepEqual(report.fidelity, { matching: 2, compared: 8 });
 });
+
+test('fidelity compares only what a replay decides; a tenant filter keeps to that tenant', async () => {
+  const at = (s: number) => new Date(t0 + 10_000 + s * 1000).toISOString();
+  const base = {
+    tenantId: 'tenant-f',
+    keyId: 'key-a',
+    model: 'gpt',
+    provider: 'openai',
+    targetModel: 'gpt-4o-mini',
+    decisionInputs: inputs,
+  };
+  for (const [s, status, errorCode] of [
+    [0, 504, 'upstream.timeout'],
+    [1, 400, 'guard.pii'],
+    [2, 429, 'limit.requests'],
+  ] as const)
+    await store.insertRequestRecord(sampleRequestRecord({ ...base, time: at(s), status, errorCode }));
+  const report = await dryRun({
+    store,
+    active: cfg(GPT_ON_OPENAI),
+    candidate: cfg(GPT_ON_OPENAI),
+    ...window,
+    tenantId: 'tenant-f',
+  });
+  assert.equal(report.sample.records, 3);
+  // The upstream failure was allowed by the policy (agrees); the guard refusal is not compared;
+  // the recorded throttle disagrees with a replay that has no limits.
+  assert.deepEqual(report.fidelity, { matching: 1, compared: 2 });
+  assert.equal(report.changed, 0);
+});

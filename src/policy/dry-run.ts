@@ -218,14 +218,16 @@ function count(
   if (d.code !== null) into.byCode[d.code] = (into.byCode[d.code] ?? 0) + 1;
 }
 
-/** The recorded verdict when it was a policy decision the replay makes (undefined: identify, guard, upstream…). */
+/**
+ * The recorded verdict, when the replay makes that decision too: refused or throttled by a
+ * replayed stage, or allowed (served, or failed by the provider after the policy let it
+ * through). Undefined for what a replay cannot see (identify, guardrails, threat detection, a
+ * backend that was down).
+ */
 function recordedVerdict(r: RequestRecord): Verdict | undefined {
   if (r.errorCode === null) return r.status < 400 || r.status === 499 ? 'allowed' : undefined;
-  return REPLAYED_CODES.has(r.errorCode as ErrorCode)
-    ? verdictOf(r.errorCode)
-    : r.status >= 500
-      ? 'allowed'
-      : undefined;
+  if (REPLAYED_CODES.has(r.errorCode as ErrorCode)) return verdictOf(r.errorCode);
+  return r.errorCode.startsWith('upstream.') ? 'allowed' : undefined;
 }
 
 const REPLAYED_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
