@@ -4,15 +4,19 @@
  * under B, and then B is made the active policy (the gateway restarted on the same store with
  * B) and the same requests are sent again. The dry-run's counts for B, per verdict and per
  * error code, must equal what the real pipeline decided under B; its counts for A must equal
- * what A decided. `policy explain` traces one request under B.
+ * what A decided. `policy explain` traces one request under B. The same again with the records
+ * and keys in PostgreSQL and the live counters in Redis.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { createClient } from 'redis';
 import { keyedHash, newAdminToken, tokenDisplayPrefix } from '../src/identity/admin/admin-secrets.ts';
 import { sampleAdminUser } from '../src/store/admin-contract.ts';
+import { createTestDatabase, type TestDatabase } from '../src/store/postgres/test-database.ts';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { providersYaml, type RunningGateway, rawRequest, startGateway } from './helpers/gateway.ts';
 
@@ -325,5 +329,62 @@ describe('policy dry-run against the real pipeline', { timeout: 120_000 }, () =>
     const bad = await gwA.cli(['policy', 'dry-run', requestPath, '--config', configPath]);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /model: 'model' is not policy|not policy/);
+  });
+});
+
+describe('policy dry-run on PostgreSQL with Redis counters', { timeout: 120_000 }, () => {
+  const REDIS_URL = process.env.PORTCULLIS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const run = randomBytes(4).toString('hex');
+  const pgState =
+    'store:\n  driver: postgres\n  url: "${DATABASE_URL}"\n  pool_size: 4\nsecurity:\n  data_dir: ./state\n  key_hash_secret: "${PORTCULLIS_TEST_KHS}"\n';
+  // Each policy's gateway counts in Redis under its own prefix, so B starts from fresh counters as a replay does.
+  const redisYaml = (prefix: string) => `redis: { url: "\${TEST_REDIS_URL}", key_prefix: "${prefix}" }\n`;
+  const withRedisBackend = (policy: string) => policy.replace('limits:\n', 'limits:\n  backend: redis\n');
+  let db: TestDatabase;
+  let gwA: RunningGateway;
+  let gwB: RunningGateway | undefined;
+  before(async () => {
+    db = await createTestDatabase('portcullis_test_dryrun');
+  });
+  after(async () => {
+    await gwB?.stop();
+    await gwA?.stop();
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    for (const k of await redis.keys(`pdr-${run}-*`)) await redis.del(k);
+    await redis.close();
+    await db?.drop();
+  });
+
+  test('the dry-run counts equal what B decides, with the records and keys in PostgreSQL', async () => {
+    const env = { DATABASE_URL: db.url, PORTCULLIS_TEST_KHS: KHS, TEST_REDIS_URL: REDIS_URL };
+    gwA = await startGateway({
+      serverYaml: `${SERVER}${redisYaml(`pdr-${run}-a:`)}${withRedisBackend(POLICY_A)}`,
+      stateYaml: pgState,
+      modelsYaml: MODELS_A,
+      env,
+    });
+    const k1 = await gwA.createKey({ label: 'one' });
+    const k2 = await gwA.createKey({ label: 'two' });
+    const underA = await sendTraffic(gwA, k1, k2);
+    assert.deepEqual(tally(underA).byCode, { 'limit.requests': 2 });
+    const candidatePath = join(gwA.dir, 'candidate.yaml');
+    writeFileSync(candidatePath, `${providersYaml(gwA.mock)}${MODELS_B}${withRedisBackend(POLICY_B)}`);
+    await sleep(300);
+    const dry = await gwA.cli(['policy', 'dry-run', candidatePath, '--config', gwA.configPath, '--json']);
+    assert.equal(dry.code, 0, dry.stderr);
+    const report = JSON.parse(dry.stdout) as { active: unknown; candidate: unknown; sample: { records: number } };
+    assert.equal(report.sample.records, underA.length);
+    assert.deepEqual(report.active, tally(underA));
+
+    gwB = await startGateway({
+      serverYaml: `${SERVER}${redisYaml(`pdr-${run}-b:`)}`,
+      stateYaml: pgState,
+      modelsYaml: MODELS_B,
+      extraYaml: withRedisBackend(POLICY_B),
+      env,
+    });
+    const underB = await sendTraffic(gwB, k1, k2);
+    assert.deepEqual(report.candidate, tally(underB));
   });
 });
