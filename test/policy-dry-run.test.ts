@@ -249,7 +249,13 @@ describe('policy dry-run against the real pipeline', { timeout: 120_000 }, () =>
     ]);
     assert.equal(run.code, 0, run.stderr);
     const report = JSON.parse(run.stdout) as {
-      sample: { records: number; replayed: number; truncated: boolean; skipped: Record<string, number> };
+      sample: {
+        records: number;
+        replayed: number;
+        truncated: boolean;
+        skipped: Record<string, number>;
+        assumedUsage: number;
+      };
       active: ReturnType<typeof tally>;
       candidate: ReturnType<typeof tally>;
       fidelity: { matching: number; compared: number };
@@ -262,6 +268,7 @@ describe('policy dry-run against the real pipeline', { timeout: 120_000 }, () =>
     );
     assert.deepEqual(report.active, tally(underA), 'the replay of A agrees with what A decided');
     assert.deepEqual(report.fidelity, { matching: underA.length, compared: underA.length });
+    assert.equal(report.sample.assumedUsage, 0, 'B lets through nothing that A refused');
 
     // Now make B the active policy: the same store (same keys), fresh counters, and send again.
     // (The process only: the state folder stays for B; gwA.stop() removes it at the end.)

@@ -235,6 +235,11 @@ export function renderDryRun(r: DryRunReport, activeName: string, candidate: str
     `Dry-run of ${candidate} against ${activeName}`,
     `Window ${r.window.since} .. ${r.window.until}: ${s.records} record(s) (most ${s.maxRecords}${s.truncated ? '; the window held more, older ones left out' : ''}), ${s.replayed} replayed${skipped === '' ? '' : `, skipped: ${skipped}`}`,
     `Active replay agrees with the recorded decision for ${r.fidelity.matching} of ${r.fidelity.compared} request(s)`,
+    ...(s.assumedUsage === 0
+      ? []
+      : [
+          `${s.assumedUsage} request(s) the candidate lets through reached no provider when recorded: their usage is taken as the prompt estimate`,
+        ]),
     '',
     table(
       ['policy', 'allowed', 'refused', 'throttled'],

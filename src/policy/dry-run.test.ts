@@ -192,6 +192,7 @@ test('a looser candidate releases what the active policy throttled', async () =>
   });
   // red (key-a): 1 of 6 passes, then one per 10 s; blue (key-b): 1 of 2.
   assert.deepEqual([report.active.throttled, report.candidate.throttled], [6, 0]);
+  assert.equal(report.sample.assumedUsage, 0, 'the released requests have recorded usage');
   assert.deepEqual(
     report.rules.map((r) => [r.rule, r.released, r.throttled]),
     [['team-rpm', 6, 0]],

@@ -77,6 +77,11 @@ export interface DryRunReport {
     readonly newest: string | null;
     readonly replayed: number;
     readonly skipped: Readonly<Partial<Record<NotReplayable, number>>>;
+    /**
+     * Requests the candidate lets through that reached no provider when recorded: their usage
+     * is unknown and is taken as the prompt estimate with no completion.
+     */
+    readonly assumedUsage: number;
   };
   readonly active: VerdictCounts;
   readonly candidate: VerdictCounts;
@@ -124,6 +129,7 @@ export async function dryRun(opts: DryRunOptions): Promise<DryRunReport> {
   const candidateCounts = newCounts();
   let changed = 0;
   let matching = 0;
+  let assumedUsage = 0;
   let compared = 0;
   for (const r of records) {
     const a = before.decisions.get(r.id);
@@ -135,6 +141,7 @@ export async function dryRun(opts: DryRunOptions): Promise<DryRunReport> {
     }
     count(activeCounts, a);
     count(candidateCounts, c);
+    if (c.verdict === 'allowed' && c.usageAssumed) assumedUsage++;
     const recorded = recordedVerdict(r);
     if (recorded !== undefined) {
       compared++;
@@ -155,6 +162,7 @@ export async function dryRun(opts: DryRunOptions): Promise<DryRunReport> {
       oldest: records.at(-1)?.time ?? null,
       newest: records[0]?.time ?? null,
       replayed: before.decisions.size,
+      assumedUsage,
       skipped,
     },
     active: activeCounts,

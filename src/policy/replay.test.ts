@@ -146,3 +146,23 @@ test('a budget is spent by recorded usage at the policy price and refuses once e
   assert.deepEqual(codes, [...Array(4).fill('ok'), ...Array(6).fill('budget.reservation_too_large')]);
   assert.equal(decisions.get(records[0]!.id)?.costMicros, 35);
 });
+
+test('a request recorded without usage (refused live) is settled with its prompt estimate and says so', async () => {
+  const cfg = config('limits:\n  rules:\n    - { scope: key, tokens_per_minute: 40 }\n');
+  const refusedLive = {
+    status: 429,
+    errorCode: 'limit.requests',
+    promptTokens: null,
+    completionTokens: null,
+    totalTokens: null,
+    decisionInputs: { ...inputs, maxTokens: 5 },
+  };
+  const records = [rec(0, refusedLive), rec(0.1, refusedLive)];
+  const { decisions } = await replayRecords(cfg, records, callers);
+  const [a, b] = records.map((r) => decisions.get(r.id)!);
+  assert.deepEqual([a?.verdict, a?.usageAssumed], ['allowed', true]);
+  // The first settles at its 15-token prompt estimate: 15 + (15 + 5) = 35 <= 40, so the second fits too.
+  assert.equal(b?.verdict, 'allowed');
+  const third = await replayRecords(cfg, [...records, rec(0.2, refusedLive)], callers);
+  assert.equal([...third.decisions.values()].filter((d) => d.verdict === 'throttled').length, 1);
+});
