@@ -110,8 +110,8 @@ export async function dryRun(opts: DryRunOptions): Promise<DryRunReport> {
       return p;
     },
   };
-  const before = await replayRecords(opts.active, records, callers);
-  const after = await replayRecords(opts.candidate, records, callers);
+  const before = await replayRecords(opts.active, records, callers, { fullTrace: false });
+  const after = await replayRecords(opts.candidate, records, callers, { fullTrace: false });
 
   const rules = new Map<string, MutableEffect>();
   const effect = (rule: string, stage: string): MutableEffect => {

@@ -95,7 +95,13 @@ interface Pending {
   readonly done: Promise<void>;
 }
 
-export function createReplayer(config: GatewayConfig, callers: CallerDirectory): Replayer {
+export interface ReplayOptions {
+  /** Keep every stage's step in each decision's trace (explain); otherwise only the refusing step. Default true. */
+  readonly fullTrace?: boolean;
+}
+
+export function createReplayer(config: GatewayConfig, callers: CallerDirectory, options: ReplayOptions = {}): Replayer {
+  const fullTrace = options.fullTrace ?? true;
   let clock = 0;
   const now = () => clock;
   const prices = createPriceTable(config.pricing);
@@ -133,11 +139,25 @@ export function createReplayer(config: GatewayConfig, callers: CallerDirectory):
   const traced = stages.map((s) => tracing(s));
   const pipeline = createPipeline(traced.map((t) => t.stage));
   const traces = new WeakMap<RequestContext, TraceStep[]>();
-  for (const t of traced) t.onStep((ctx, step) => traces.get(ctx)?.push(step));
+  for (const t of traced)
+    t.onStep((ctx, step) => {
+      if (fullTrace || step.result === 'refused') traces.get(ctx)?.push(step);
+    });
+  /** Requests still running, ordered by their recorded end. */
   const pending: Pending[] = [];
 
+  function hold(p: Pending): void {
+    let lo = 0;
+    let hi = pending.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (pending[mid]!.endMs <= p.endMs) lo = mid + 1;
+      else hi = mid;
+    }
+    pending.splice(lo, 0, p);
+  }
+
   async function advanceTo(ms: number): Promise<void> {
-    pending.sort((a, b) => a.endMs - b.endMs);
     while (pending.length > 0 && pending[0]!.endMs <= ms) {
       const p = pending.shift()!;
       clock = Math.max(clock, p.endMs);
@@ -182,7 +202,7 @@ export function createReplayer(config: GatewayConfig, callers: CallerDirectory):
         const done = drainStream(response.stream)
           .catch(() => {})
           .then(() => pipeline.finish(ctx));
-        pending.push({ endMs: startMs + Math.max(0, record.latencyMs), release, done });
+        hold({ endMs: startMs + Math.max(0, record.latencyMs), release, done });
       } else {
         if (isGatewayError(error)) ctx.outcome.errorCode = error.code;
         await pipeline.finish(ctx);
@@ -219,8 +239,9 @@ export async function replayRecords(
   config: GatewayConfig,
   records: readonly RequestRecord[],
   callers: CallerDirectory,
+  options: ReplayOptions = {},
 ): Promise<ReplayResult> {
-  const replayer = createReplayer(config, callers);
+  const replayer = createReplayer(config, callers, options);
   const ordered = [...records].sort((a, b) => Date.parse(a.time) - Date.parse(b.time) || a.id.localeCompare(b.id));
   const decisions = new Map<string, ReplayedDecision>();
   const skipped = new Map<string, NotReplayable>();
