@@ -270,10 +270,19 @@ describe('policy dry-run against the real pipeline', { timeout: 120_000 }, () =>
     assert.deepEqual(report.fidelity, { matching: underA.length, compared: underA.length });
     assert.equal(report.sample.assumedUsage, 0, 'B lets through nothing that A refused');
 
-    // Now make B the active policy: the same store (same keys), fresh counters, and send again.
-    // (The process only: the state folder stays for B; gwA.stop() removes it at the end.)
+    // Now make B the active policy: applied as a version in the store, and a gateway restarted
+    // on the same store (same keys) with B in its file, so it runs B with fresh counters whether
+    // it takes its policy from the file or from the store. (The process only: the state folder
+    // stays for B; gwA.stop() removes it at the end.)
     gwA.proc.kill('SIGTERM');
     await once(gwA.proc, 'exit');
+    const applied = await gwA.cli(['policy', 'apply', candidatePath, '--config', gwA.configPath, '--comment', 'B']);
+    assert.equal(applied.code, 0, applied.stderr);
+    // With B stored as the active version, a dry-run of B against it changes nothing.
+    const again = await gwA.cli(['policy', 'dry-run', candidatePath, '--config', gwA.configPath, '--json']);
+    assert.equal(again.code, 0, again.stderr);
+    const same = JSON.parse(again.stdout) as { active_policy: number | null; changed: number; rules: unknown[] };
+    assert.deepEqual([typeof same.active_policy, same.changed, same.rules], ['number', 0, []]);
     gwB = await startGateway({
       serverYaml: SERVER,
       stateYaml: state(gwA.dir),
@@ -384,6 +393,9 @@ describe('policy dry-run on PostgreSQL with Redis counters', { timeout: 120_000 
     assert.equal(report.sample.records, underA.length);
     assert.deepEqual(report.active, tally(underA));
 
+    // B becomes the active version in the store, and a gateway with B in its file runs it.
+    const applied = await gwA.cli(['policy', 'apply', candidatePath, '--config', gwA.configPath, '--comment', 'B']);
+    assert.equal(applied.code, 0, applied.stderr);
     gwB = await startGateway({
       serverYaml: `${SERVER}${redisYaml(`pdr-${run}-b:`)}`,
       stateYaml: pgState,

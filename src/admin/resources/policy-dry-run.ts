@@ -37,17 +37,23 @@ export function createPolicyDryRunRoutes(deps: AdminResourceDeps): AdminRoute[] 
     return policy.service;
   }
 
-  /** The policy this instance runs; without the accessor, the store's active version composed here. */
+  /**
+   * The active policy: the store's active version composed with this instance's bootstrap (what
+   * every instance runs once it has loaded it), or, before any version is stored, the config
+   * this instance started with.
+   */
   async function active(svc: PolicyService): Promise<{ config: GatewayConfig; version: number | null }> {
     const stored = await svc.show().catch((err: unknown) => {
       if (isGatewayError(err) && err.code === 'policy.not_found') return undefined;
       throw err;
     });
+    if (stored !== undefined) {
+      const composed = await svc.validate(stored.document, `policy version ${stored.number}`);
+      return { config: composed.valid.config, version: stored.number };
+    }
     const running = deps.runningConfig?.();
-    if (running !== undefined) return { config: running, version: stored?.number ?? null };
-    if (stored === undefined) throw gatewayError('policy.not_found', { params: { version: 'active' } });
-    const composed = await svc.validate(stored.document, `policy version ${stored.number}`);
-    return { config: composed.valid.config, version: stored.number };
+    if (running === undefined) throw gatewayError('policy.not_found', { params: { version: 'active' } });
+    return { config: running, version: null };
   }
 
   return [
