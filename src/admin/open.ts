@@ -123,6 +123,7 @@ export async function openAdminApi(config: GatewayConfig, opts: OpenAdminOptions
     identity,
     gatewayConfig: config,
     fullConfig: config,
+    runningConfig: () => config,
     ...(auditReader ? { auditReader } : {}),
     ...(opts.onKeyRevoked ? { onKeyRevoked: opts.onKeyRevoked } : {}),
     ...(opts.breakerStates ? { breakerStates: opts.breakerStates } : {}),

@@ -555,6 +555,50 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
     ok: { status: 200, description: '{ changed, version, previous, changes, diff_sha256, local_error? }' },
     errors: [409],
   },
+  'POST /admin/v1/policy/dry-run': {
+    id: 'dryRunPolicy',
+    summary:
+      "Replays the window's recorded requests under the active policy and the candidate (fresh counters, no request text) and reports per rule what the candidate would refuse, throttle, let through, reroute or price differently, and the most affected keys and teams (docs/policy-dry-run.md). Changes nothing",
+    body: {
+      fields: {
+        document: { type: ['string', 'object'], description: POLICY_DOCUMENT },
+        since: str(
+          'window start: a duration back from until (30m, 24h, 7d) or an ISO-8601 time; default 24h, at most 31 days',
+        ),
+        until: str('window end, ISO-8601; default now'),
+        max_records: int('most records replayed (the most recent of the window); default 50000', 1, 200_000),
+        tenant: str("only this tenant's requests"),
+      },
+      required: ['document'],
+    },
+    ok: {
+      status: 200,
+      description:
+        '{ active_policy, candidate_sha256, window, sample, active, candidate, changed, fidelity, rules, keys, teams }',
+    },
+  },
+  'POST /admin/v1/policy/explain': {
+    id: 'explainPolicyDecision',
+    summary:
+      'The decision trace of one request body under the active policy (or a candidate document): each stage, the rule that refused, the limits, budgets and targets that apply. Counters start empty',
+    body: {
+      fields: {
+        request: { type: 'object', description: 'the request body, as the client would send it' },
+        key_id: str('the id of the API key the request is sent with'),
+        document: {
+          type: ['string', 'object'],
+          description: `a candidate instead of the active policy: ${POLICY_DOCUMENT}`,
+        },
+        surface: str('openai (default) or anthropic', { enum: ['openai', 'anthropic'] }),
+        endpoint: str('chat (default) or embeddings', { enum: ['chat', 'embeddings'] }),
+      },
+      required: ['request', 'key_id'],
+    },
+    ok: {
+      status: 200,
+      description: '{ policy, key, model, verdict, code, stage, rule, message, target, steps, applies }',
+    },
+  },
   'POST /admin/v1/policy/rollback': {
     id: 'rollbackPolicy',
     summary: 'Makes a new version equal to version `to` (default: the one active before the current) and applies it',

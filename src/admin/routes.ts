@@ -14,6 +14,7 @@ import { createGuardDecisionRoutes } from './resources/guard-decisions.ts';
 import { createKeyRoutes } from './resources/keys.ts';
 import { createOAuthClientRoutes } from './resources/oauth-clients.ts';
 import { createPolicyRoutes } from './resources/policy.ts';
+import { createPolicyDryRunRoutes } from './resources/policy-dry-run.ts';
 import { createSecurityEventRoutes } from './resources/security-events.ts';
 import { type AdminIdentityDeps, createSessionRoutes } from './resources/session.ts';
 import { createTeamRoutes } from './resources/teams.ts';
@@ -53,6 +54,7 @@ const RESOURCE_FACTORIES: readonly ResourceRouteFactory[] = [
   createOAuthClientRoutes,
   createGatewayConfigRoutes,
   createPolicyRoutes,
+  createPolicyDryRunRoutes,
 ];
 
 export const ADMIN_ROUTE_FACTORIES: readonly AdminRouteFactory[] = [

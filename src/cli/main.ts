@@ -32,7 +32,7 @@ Commands:
   keys             Create, list and revoke virtual API keys; rotate the master and data keys
   admin            Create admin users (password + TOTP) and reset their MFA
   tenants          Create, list, suspend and resume tenants; crypto-shred a tenant (destroy its data keys)
-  policy           Live policy: show, history, validate, diff, propose, approve, reject, apply, rollback
+  policy           Live policy: show, history, validate, diff, dry-run, explain, propose, approve, reject, apply, rollback
   payloads show    Decrypt and print the logged bodies of one request (payload_log)
   audit            Verify the tamper-evident audit log; export it by time range
   report usage     Spend and tokens by tenant, team, key, model or day (table, csv, json)

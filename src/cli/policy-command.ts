@@ -21,6 +21,7 @@ import { diffPolicy, type PolicyChange, parseStoredDocument, splitConfigFile } f
 import { type ApplyResult, createPolicyService, type PolicyActor, type PolicyService } from '../policy/service.ts';
 import { openStore } from '../store/open.ts';
 import { parseCommandArgs } from './args.ts';
+import { runPolicyDryRun, runPolicyExplain } from './policy-dry-run-command.ts';
 import { UsageError } from './usage-error.ts';
 
 export const POLICY_HELP = `Usage: portcullis policy <command> [options]
@@ -31,6 +32,11 @@ export const POLICY_HELP = `Usage: portcullis policy <command> [options]
   policy validate FILE                check a policy document; every problem with line and path
   policy diff A B                     what changes from A to B, by path (A, B: a version
                                       number, "active", or a FILE)
+  policy dry-run FILE [--since 24h]   replay recorded traffic under FILE and the active policy:
+                                      what FILE would refuse, throttle, reroute or reprice, per
+                                      rule (see portcullis policy dry-run --help)
+  policy explain --request FILE --key ID [--policy FILE]
+                                      the decision trace of one request (see --help)
   policy propose FILE --comment TEXT  store a version for review
   policy approve N                    approve a proposal (never your own)
   policy reject N --reason TEXT       reject a proposal
@@ -101,6 +107,9 @@ function resolveConfigPath(flag: string | undefined): string {
 }
 
 export async function runPolicyCommand(argv: string[]): Promise<number> {
+  // Read-only subcommands with options of their own (src/cli/policy-dry-run-command.ts).
+  if (argv[0] === 'dry-run') return runPolicyDryRun(argv.slice(1));
+  if (argv[0] === 'explain') return runPolicyExplain(argv.slice(1));
   const { values, positionals } = parseCommandArgs(
     argv,
     {

@@ -8,6 +8,7 @@ import type { MeteredUsage } from '../cost/meter-usage.ts';
 import type { ErrorCode } from '../errors/codes.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { RequestSpans } from '../observability/trace/spans.ts';
+import type { DecisionInputs } from '../policy/decision-inputs.ts';
 import type {
   ChatChunk,
   ChatRequest,
@@ -148,6 +149,12 @@ export interface RequestContext {
   request: CanonicalRequest | undefined;
   /** Set by the validate stage for Anthropic-surface requests: the client's original body. */
   surfaceRequest: unknown;
+  /**
+   * Set by the validate stage: what policy decisions read about the request (counts, sizes,
+   * the token estimate; never text), as the client sent it. The request record keeps it so the
+   * request can be replayed against another policy (src/policy/replay.ts).
+   */
+  decisionInputs?: DecisionInputs;
   route: ResolvedRoute | undefined;
   response: CanonicalResponse | undefined;
   /**

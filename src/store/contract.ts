@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { runAdminStoreContract } from './admin-contract.ts';
 import { minutesAfterBase as at, sampleApiKeyRecord as key, sampleRequestRecord as rec } from './contract-fixtures.ts';
+import { runDecisionInputsContract } from './decision-inputs-contract.ts';
 import { runEncryptionStoreContract } from './encryption-contract.ts';
 import { runOAuthStoreContract } from './oauth-contract.ts';
 import { runPolicyStoreContract } from './policy-contract.ts';
@@ -52,6 +53,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
     runOAuthStoreContract(() => store);
     runUsageStoreContract(() => store);
     runPolicyStoreContract(() => store);
+    runDecisionInputsContract(() => store);
 
     describe('lifecycle', () => {
       it('applies migrations once; init is idempotent and the version is stable', async () => {

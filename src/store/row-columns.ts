@@ -4,6 +4,8 @@
  * value encoding (SQLite 0/1 and JSON lists; PostgreSQL booleans, arrays and BIGINT text).
  */
 
+import { assertDecisionInputs, type DecisionInputs } from '../policy/decision-inputs.ts';
+
 export const REQUEST_COLUMNS = [
   'id',
   'time',
@@ -31,6 +33,7 @@ export const REQUEST_COLUMNS = [
   'usage_estimated',
   'cache_write_tokens',
   'guard_detectors',
+  'decision_inputs',
 ] as const;
 
 export const API_KEY_COLUMNS = [
@@ -70,6 +73,22 @@ export function guardParam(v: string | null | undefined): string | null {
   if (v.length > 1024 || !GUARD_LIST.test(v))
     throw new TypeError('RequestRecord.guardDetectors must be a comma-separated detector:action list');
   return v;
+}
+
+/** Decision inputs as stored: checked JSON text (src/policy/decision-inputs.ts), or null. */
+export function decisionInputsParam(v: DecisionInputs | null | undefined): string | null {
+  if (v === undefined || v === null) return null;
+  return JSON.stringify(assertDecisionInputs(v));
+}
+
+/** Stored text back to decision inputs; a row that does not check out is read as none (not replayable). */
+export function decisionInputsFromColumn(v: unknown): DecisionInputs | null {
+  if (typeof v !== 'string') return null;
+  try {
+    return assertDecisionInputs(JSON.parse(v));
+  } catch {
+    return null;
+  }
 }
 
 /** Money must be whole micro-dollars: a float here would be a bug upstream, not a value to round. */

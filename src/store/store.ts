@@ -4,6 +4,7 @@
  * callers do not change when the backend does. Records hold metadata only, never bodies.
  */
 import type { PolicyStore } from '../policy/contract.ts';
+import type { DecisionInputs } from '../policy/decision-inputs.ts';
 import type { AdminStore } from './admin-records.ts';
 import type { EncryptionStore } from './encryption-records.ts';
 import type { OAuthStore } from './oauth-records.ts';
@@ -49,6 +50,12 @@ export interface RequestRecord {
    * `judge:error` for a failed judge); null when none did. Types and text are never stored here.
    */
   readonly guardDetectors?: string | null;
+  /**
+   * What the policy decision read (counts, sizes, the token estimate, the caller's kind and
+   * network class; never text), for replaying the request against a candidate policy
+   * (`policy dry-run`). Null for model listings and requests refused before their body was read.
+   */
+  readonly decisionInputs?: DecisionInputs | null;
 }
 
 export interface RequestRecordQuery {

@@ -34,6 +34,8 @@ export interface AdminResourceDeps {
   readonly budgetBackend?: Pick<BudgetBackend, 'peek'>;
   /** Live policy operations (src/policy/service.ts); undefined: the policy routes answer 403 `policy.operator_only`. */
   readonly policy?: AdminPolicyDeps;
+  /** The full config this instance started with: the active policy for dry-run and explain before any version is stored. */
+  readonly runningConfig?: () => GatewayConfig;
   /** This instance's circuit breakers (provider, upstream model, state); only targets that have been called are listed. */
   readonly breakerStates?: () => ReadonlyArray<{
     readonly provider: string;

@@ -7,6 +7,7 @@ import type { PayloadConfig } from '../../config/types.ts';
 import type { RequestContext } from '../../core/context.ts';
 import type { Stage } from '../../core/stage.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
+import { decisionInputsOf } from '../../policy/decision-inputs.ts';
 import { parseMessagesRequest } from '../../surfaces/anthropic/index.ts';
 import { parseJsonBody } from '../../surfaces/json-body.ts';
 import { parseChatRequest } from '../../surfaces/openai/chat-request.ts';
@@ -30,8 +31,9 @@ export function createValidateStage(opts: ValidateOptions): Stage {
       const body = parseJsonBody(raw, { maxDepth: opts.maxJsonDepth });
       if (ctx.operation === 'embeddings') {
         const req = parseEmbeddingsRequest(body);
-        checkEmbeddingsPayload(req, opts.payload);
         ctx.request = { operation: 'embeddings', body: req };
+        noteInputs(ctx);
+        checkEmbeddingsPayload(req, opts.payload);
         return;
       }
       let req: ReturnType<typeof parseChatRequest>;
@@ -41,10 +43,16 @@ export function createValidateStage(opts: ValidateOptions): Stage {
       } else {
         req = parseChatRequest(body);
       }
-      checkChatPayload(req, opts.payload);
       ctx.request = { operation: 'chat', body: req };
+      noteInputs(ctx);
+      checkChatPayload(req, opts.payload);
     },
   };
+}
+
+/** Kept before the payload caps run, so a request they refuse can be replayed against other caps. */
+function noteInputs(ctx: RequestContext): void {
+  ctx.decisionInputs = decisionInputsOf(ctx.request, ctx.caller, ctx.http.clientIp ?? ctx.http.remoteAddress);
 }
 
 const JSON_MEDIA_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;

@@ -42,12 +42,8 @@ export function checkChatPayload(req: ChatRequest, caps: PayloadConfig): void {
       });
     }
   }
-  let chars = 0;
   let images = 0;
   req.messages.forEach((m, i) => {
-    chars += textOf(m.content);
-    if (m.role === 'assistant')
-      for (const tc of m.tool_calls ?? []) chars += tc.function.arguments.length + tc.function.name.length;
     if (m.role !== 'user' || typeof m.content === 'string') return;
     m.content.forEach((part, j) => {
       if (part.type !== 'image_url') return;
@@ -62,22 +58,55 @@ export function checkChatPayload(req: ChatRequest, caps: PayloadConfig): void {
       }
     });
   });
-  for (const t of tools)
+  const chars = chatPromptChars(req);
+  if (chars > caps.maxPromptChars) throw tooMuch('prompt characters', 'messages', chars, caps.maxPromptChars);
+}
+
+/** The prompt characters the cap counts: message text, tool-call names and arguments, tool definitions. */
+export function chatPromptChars(req: ChatRequest): number {
+  let chars = 0;
+  for (const m of req.messages) {
+    chars += textOf(m.content);
+    if (m.role === 'assistant')
+      for (const tc of m.tool_calls ?? []) chars += tc.function.arguments.length + tc.function.name.length;
+  }
+  for (const t of req.tools ?? [])
     chars +=
       t.function.name.length +
       (t.function.description?.length ?? 0) +
       (t.function.parameters ? JSON.stringify(t.function.parameters).length : 0);
-  if (chars > caps.maxPromptChars) throw tooMuch('prompt characters', 'messages', chars, caps.maxPromptChars);
+  return chars;
 }
 
-export function checkEmbeddingsPayload(req: EmbeddingsRequest, caps: PayloadConfig): void {
+/** Image parts in user messages, and the largest inline (data: URL) one's decoded bytes. */
+export function chatImages(req: ChatRequest): { count: number; largestBytes: number } {
+  let count = 0;
+  let largestBytes = 0;
+  for (const m of req.messages) {
+    if (m.role !== 'user' || typeof m.content === 'string') continue;
+    for (const part of m.content) {
+      if (part.type !== 'image_url') continue;
+      count++;
+      if (part.image_url.url.startsWith('data:'))
+        largestBytes = Math.max(largestBytes, dataUrlBytes(part.image_url.url));
+    }
+  }
+  return { count, largestBytes };
+}
+
+/** The inputs the embeddings caps count: how many, and their characters (token arrays by length). */
+export function embeddingsSize(req: EmbeddingsRequest): { inputs: number; chars: number } {
   const inputs: unknown[] =
     typeof req.input === 'string' || (Array.isArray(req.input) && typeof req.input[0] === 'number')
       ? [req.input]
       : (req.input as unknown[]);
-  if (inputs.length > caps.maxEmbeddingInputs)
-    throw tooMuch('embedding inputs', 'input', inputs.length, caps.maxEmbeddingInputs);
   let chars = 0;
   for (const x of inputs) chars += typeof x === 'string' ? x.length : Array.isArray(x) ? x.length : 0;
+  return { inputs: inputs.length, chars };
+}
+
+export function checkEmbeddingsPayload(req: EmbeddingsRequest, caps: PayloadConfig): void {
+  const { inputs, chars } = embeddingsSize(req);
+  if (inputs > caps.maxEmbeddingInputs) throw tooMuch('embedding inputs', 'input', inputs, caps.maxEmbeddingInputs);
   if (chars > caps.maxPromptChars) throw tooMuch('input characters', 'input', chars, caps.maxPromptChars);
 }

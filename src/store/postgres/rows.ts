@@ -1,6 +1,14 @@
 /** Mapping between store records and PostgreSQL rows (snake_case columns, BIGINT read back as text, TEXT[] model lists). */
 
-import { API_KEY_COLUMNS, costParam, guardParam, REQUEST_COLUMNS, timeMs } from '../row-columns.ts';
+import {
+  API_KEY_COLUMNS,
+  costParam,
+  decisionInputsFromColumn,
+  decisionInputsParam,
+  guardParam,
+  REQUEST_COLUMNS,
+  timeMs,
+} from '../row-columns.ts';
 import type { ApiKeyRecord, KeyEndpoint, RequestRecord } from '../store.ts';
 
 export { API_KEY_COLUMNS, REQUEST_COLUMNS, timeMs };
@@ -35,6 +43,7 @@ export function requestParams(r: RequestRecord): unknown[] {
     r.usageEstimated === true,
     r.cacheWriteTokens ?? null,
     guardParam(r.guardDetectors),
+    decisionInputsParam(r.decisionInputs),
   ];
 }
 
@@ -70,6 +79,7 @@ export function requestFromRow(row: Row): RequestRecord {
     usageEstimated: row.usage_estimated === true,
     cacheWriteTokens: bigint(row.cache_write_tokens),
     guardDetectors: (row.guard_detectors ?? null) as string | null,
+    decisionInputs: decisionInputsFromColumn(row.decision_inputs),
   };
 }
 
