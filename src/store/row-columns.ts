@@ -31,6 +31,7 @@ export const REQUEST_COLUMNS = [
   'usage_estimated',
   'cache_write_tokens',
   'guard_detectors',
+  'api',
 ] as const;
 
 export const API_KEY_COLUMNS = [

@@ -6,6 +6,7 @@
 import type { AdminStore } from './admin-records.ts';
 import type { EncryptionStore } from './encryption-records.ts';
 import type { OAuthStore } from './oauth-records.ts';
+import type { PromptApiStore } from './prompt-api-records.ts';
 import type { TenancyStore } from './tenancy.ts';
 import type { UsageStore } from './usage-records.ts';
 
@@ -48,6 +49,11 @@ export interface RequestRecord {
    * `judge:error` for a failed judge); null when none did. Types and text are never stored here.
    */
   readonly guardDetectors?: string | null;
+  /**
+   * Prompt API calls (src/apis/): the API's name, for `report usage --group-by api`. Absent for
+   * every other request (the store leaves it out rather than returning null).
+   */
+  readonly api?: string | null;
 }
 
 export interface RequestRecordQuery {
@@ -110,7 +116,7 @@ export interface ApiKeyRotation {
   readonly replacement: ApiKeyRecord;
 }
 
-export interface Store extends AdminStore, EncryptionStore, TenancyStore, OAuthStore, UsageStore {
+export interface Store extends AdminStore, EncryptionStore, TenancyStore, OAuthStore, UsageStore, PromptApiStore {
   readonly driver: string;
   /** Apply pending migrations. Idempotent. */
   init(): Promise<void>;

@@ -35,6 +35,7 @@ export function requestParams(r: RequestRecord): unknown[] {
     r.usageEstimated === true,
     r.cacheWriteTokens ?? null,
     guardParam(r.guardDetectors),
+    r.api ?? null,
   ];
 }
 
@@ -70,6 +71,7 @@ export function requestFromRow(row: Row): RequestRecord {
     usageEstimated: row.usage_estimated === true,
     cacheWriteTokens: bigint(row.cache_write_tokens),
     guardDetectors: (row.guard_detectors ?? null) as string | null,
+    ...(row.api == null ? {} : { api: row.api as string }),
   };
 }
 

@@ -35,6 +35,7 @@ export function requestParams(r: RequestRecord): SQLInputValue[] {
     r.usageEstimated ? 1 : 0,
     r.cacheWriteTokens ?? null,
     guardParam(r.guardDetectors),
+    r.api ?? null,
   ];
 }
 
@@ -65,6 +66,7 @@ export function requestFromRow(row: Row): RequestRecord {
     usageEstimated: row.usage_estimated === 1,
     cacheWriteTokens: (row.cache_write_tokens ?? null) as number | null,
     guardDetectors: (row.guard_detectors ?? null) as string | null,
+    ...(row.api == null ? {} : { api: row.api as string }),
   };
 }
 
