@@ -118,6 +118,7 @@ export async function openAdminApi(config: GatewayConfig, opts: OpenAdminOptions
     auditPath: config.audit.path,
     keyHashSecret: opts.keyHashSecret,
     identity,
+    events: opts.events,
     gatewayConfig: config,
     ...(auditReader ? { auditReader } : {}),
     ...(opts.onKeyRevoked ? { onKeyRevoked: opts.onKeyRevoked } : {}),

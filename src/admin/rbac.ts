@@ -38,6 +38,14 @@ export const ACTION_DESCRIPTIONS = {
   'client.read': "read OAuth clients of the built-in authorization server (a team manager: its team's)",
   'client.write': 'register and revoke OAuth clients',
   'config.read': "read-only view of the config file's providers and model routes (never credentials)",
+  'api.read':
+    "read the tenant's prompt APIs, versions and subscriptions (team-bound roles: tenant-wide APIs and their own team's)",
+  'api.write': "create prompt APIs and draft versions (team-bound roles: for their own team's APIs)",
+  'api.publish':
+    "publish, deprecate and retire versions and rotate opaque paths (team-bound roles: their own team's APIs)",
+  'subscription.request': 'request a subscription to a prompt API for a team (team-bound roles: their own team)',
+  'subscription.decide':
+    "approve, reject, suspend, resume and revoke subscriptions to APIs the caller's team owns (tenant-wide roles: any); never the caller's own team's request",
 } as const satisfies Record<string, string>;
 
 export type AdminAction = keyof typeof ACTION_DESCRIPTIONS;
@@ -77,6 +85,7 @@ export const ROLE_ACTIONS: Readonly<Record<AdminRole, readonly AdminAction[]>> =
     'usage.read',
     'client.read',
     'config.read',
+    'api.read',
   ],
   team_manager: [
     'self',
@@ -91,8 +100,13 @@ export const ROLE_ACTIONS: Readonly<Record<AdminRole, readonly AdminAction[]>> =
     'client.read',
     'client.write',
     'config.read',
+    'api.read',
+    'api.write',
+    'api.publish',
+    'subscription.request',
+    'subscription.decide',
   ],
-  developer: ['self', 'key.read_own', 'key.write_own', 'token.write'],
+  developer: ['self', 'key.read_own', 'key.write_own', 'token.write', 'api.read', 'api.write', 'subscription.request'],
   billing_viewer: ['self', 'token.write', 'usage.read'],
 });
 
