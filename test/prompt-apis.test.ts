@@ -11,6 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -75,7 +76,7 @@ interface Reply {
 }
 
 function suite(backend: 'sqlite' | 'postgres'): void {
-  describe(`prompt APIs on ${backend}`, { timeout: 240_000 }, () => {
+  describe(`prompt APIs on ${backend}`, { timeout: 480_000 }, () => {
     let gw: RunningGateway;
     let store: Store;
     let db: TestDatabase | undefined;
@@ -604,6 +605,46 @@ function suite(backend: 'sqlite' | 'postgres'): void {
       const view = await ok(await admin('u_owner_mgr', 'GET', `/apis/${id}`));
       assert.equal(view.json.paths.length, 2);
       assert.equal(view.json.paths.find((p: { path: string }) => p.path === second.json.path).expires_at, null);
+    });
+
+    it('the CLI manages APIs and subscriptions through the same rules', async () => {
+      const cli = (...args: string[]) => gw.cli([...args, '--config', gw.configPath, '--tenant', 'tA']);
+      const file = join(gw.dir, 'translate.json');
+      writeFileSync(file, JSON.stringify({ ...ECHO, messages: [{ role: 'user', content: 'Translate: {{text}}' }] }));
+      assert.equal((await cli('apis', 'create', 'translate', '--owner-team', 'team_owner')).code, 0);
+      const version = await cli('apis', 'version', 'translate', '--definition', file, '--json');
+      assert.equal(version.code, 0, version.stderr);
+      assert.equal(JSON.parse(version.stdout).version, '1.0');
+      assert.equal((await cli('apis', 'publish', 'translate', '1.0')).code, 0);
+      const req = await cli(
+        'subscriptions',
+        'request',
+        'translate',
+        '--team',
+        'team_consumer',
+        '--reason',
+        'localise tickets',
+        '--rpm',
+        '10',
+        '--monthly-quota',
+        '100',
+        '--json',
+      );
+      assert.equal(req.code, 0, req.stderr);
+      const subId = JSON.parse(req.stdout).id as string;
+      assert.equal((await invoke('consumer', '/apis/translate/v1', { text: 'hallo' })).status, 403);
+      // The operator who asked cannot decide it too; the owner team's manager can.
+      const self = await cli('subscriptions', 'approve', subId);
+      assert.equal(self.code, 1);
+      assert.match(self.stderr, /cannot be decided by its own consumer team or requester/);
+      await ok(await admin('u_owner_mgr', 'POST', `/subscriptions/${subId}/approve`));
+      const r = await ok(await invoke('consumer', '/apis/translate/v1', { text: 'hallo' }));
+      assert.equal(r.json.output, 'Translate: hallo');
+      const shown = await cli('apis', 'show', 'translate');
+      assert.match(shown.stdout, /v1\.0 {2}published/);
+      const bad = await cli('apis', 'version', 'translate', '--definition', file, '--major', '9');
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /the next major version is 2/);
     });
 
     it('usage and cost per API: report usage --group-by api', async () => {
