@@ -175,7 +175,9 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
       arrivedAt,
     );
   }
-  await handleModelRequest(deps, req, res, endpoint, match.modelId, requestId, path, apiTarget);
+  // An opaque path stays out of access logs, traces and audit records: they see its template.
+  const shownPath = apiTarget?.kind === 'opaque' ? endpoint.path : path;
+  await handleModelRequest(deps, req, res, endpoint, match.modelId, requestId, shownPath, apiTarget);
 }
 
 function refuse(
@@ -236,7 +238,7 @@ async function handleModelRequest(
     http: {
       method: endpoint.method,
       path,
-      query: (req.url ?? '').slice(path.length + 1),
+      query: queryOf(req.url ?? ''),
       headers: req.headers,
       remoteAddress: req.socket.remoteAddress ?? '',
       clientIp: (deps.clientIp ?? UNTRUSTING)(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for']),
@@ -371,6 +373,12 @@ function logAccess(ctx: RequestContext): void {
     },
     'request',
   );
+}
+
+/** The raw query string without `?` ('' when none). */
+function queryOf(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? '' : url.slice(q + 1);
 }
 
 /** The verified mutual-TLS client certificate, when there is one (left out otherwise). */
