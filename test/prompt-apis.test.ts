@@ -551,6 +551,11 @@ function suite(backend: 'sqlite' | 'postgres'): void {
           .required,
         ['text', 'lang'],
       );
+      const one = (await ok(await call(keys.get('consumer')!, 'GET', '/apis/sentiment/openapi.json'))).json;
+      assert.deepEqual(Object.keys(one.paths), ['/apis/sentiment/v2']);
+      assert.equal(one.info.title, 'sentiment');
+      const notMine = await call(keys.get('b')!, 'GET', '/apis/sentiment/openapi.json');
+      assert.deepEqual([notMine.status, notMine.code], [404, 'api.not_found']);
       const bDoc = (await ok(await call(keys.get('b')!, 'GET', '/apis/openapi.json'))).json;
       assert.deepEqual(bDoc.paths, {});
       for (const path of ['/apis/sentiment/v2', '/apis/internal/v1']) {

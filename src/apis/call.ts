@@ -18,7 +18,8 @@ import { type LoadedDefinition, loadDefinition } from './definition.ts';
 export type ApiRouteTarget =
   | { readonly kind: 'named'; readonly name: string; readonly major: number }
   | { readonly kind: 'opaque'; readonly path: ApiPathRecord }
-  | { readonly kind: 'catalog'; readonly format: 'list' | 'openapi' };
+  /** `GET /apis`, `GET /apis/openapi.json`, or one API's document (`GET /apis/{name}/openapi.json`). */
+  | { readonly kind: 'catalog'; readonly format: 'list' | 'openapi'; readonly name?: string };
 
 export interface ResolvedApiCall {
   readonly api: PromptApiRecord;

@@ -12,7 +12,7 @@ import type { ChatResponse, Usage } from '../providers/canonical.ts';
 import type { Store } from '../store/store.ts';
 import { catalogFor, catalogView } from './catalog.ts';
 import { type SchemaIssue, validateValue } from './json-schema.ts';
-import { catalogOpenApi } from './openapi.ts';
+import { apiOpenApi, catalogOpenApi } from './openapi.ts';
 
 export interface PromptApiTerminalOptions {
   readonly inner: Terminal;
@@ -65,6 +65,13 @@ export function createPromptApiTerminal(opts: PromptApiTerminalOptions): Termina
       const caller = ctx.caller;
       if (!caller) throw new Error('prompt api terminal: no caller');
       const entries = await catalogFor(opts.store, caller);
+      const name = pa.target.name;
+      if (name !== undefined) {
+        const entry = entries.find((e) => e.name === name);
+        if (entry === undefined) throw gatewayError('api.not_found', { params: { api: name } });
+        ctx.response = { kind: 'json', status: 200, body: apiOpenApi(entry) };
+        return;
+      }
       ctx.response = {
         kind: 'json',
         status: 200,

@@ -11,7 +11,7 @@ export type EndpointKind = Operation | 'healthz' | 'readyz' | 'prompt_api' | 'ap
 export type ApiPathMatch =
   | { readonly kind: 'named'; readonly name: string; readonly major: number }
   | { readonly kind: 'opaque'; readonly path: string }
-  | { readonly kind: 'catalog'; readonly format: 'list' | 'openapi' };
+  | { readonly kind: 'catalog'; readonly format: 'list' | 'openapi'; readonly name?: string };
 
 export interface Endpoint {
   readonly method: 'GET' | 'POST';
@@ -43,6 +43,13 @@ const API_CALL = { method: 'POST', path: '/apis/{name}/v{major}', surface: 'open
 const API_OPAQUE = { method: 'POST', path: '/x/{path}', surface: 'openai', kind: 'prompt_api' } as const;
 const API_LIST = { method: 'GET', path: '/apis', surface: 'openai', kind: 'api_catalog' } as const;
 const API_OPENAPI = { method: 'GET', path: '/apis/openapi.json', surface: 'openai', kind: 'api_catalog' } as const;
+const API_ONE_OPENAPI = {
+  method: 'GET',
+  path: '/apis/{name}/openapi.json',
+  surface: 'openai',
+  kind: 'api_catalog',
+} as const;
+const API_OPENAPI_PATH = /^\/apis\/([a-z0-9][a-z0-9-]{0,62})\/openapi\.json$/;
 /** API names: lower-case letters, digits and '-', as the admin API accepts them. */
 export const API_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const API_CALL_PATH = /^\/apis\/([a-z0-9][a-z0-9-]{0,62})\/v([1-9][0-9]{0,5})$/;
@@ -102,6 +109,16 @@ function matchApiPath(method: string, path: string): RouteMatch | undefined {
       endpoint,
       modelId: undefined,
       api: { kind: 'catalog', format: path === '/apis' ? 'list' : 'openapi' },
+    };
+  }
+  const one = API_OPENAPI_PATH.exec(path);
+  if (one !== null) {
+    if (method !== 'GET') return allowOnly('GET');
+    return {
+      type: 'endpoint',
+      endpoint: API_ONE_OPENAPI,
+      modelId: undefined,
+      api: { kind: 'catalog', format: 'openapi', name: one[1]! },
     };
   }
   const named = API_CALL_PATH.exec(path);
