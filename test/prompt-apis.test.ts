@@ -160,6 +160,8 @@ function suite(backend: 'sqlite' | 'postgres'): void {
       await once(receiver, 'listening');
       const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
       const alerts = `alerts:\n  webhooks:\n    - { id: owners, url: "${hookUrl}", secret: "\${HOOK_SECRET}", allow_private_network: true, min_severity: info, events: ["api.*"] }\n`;
+      const guardrails =
+        'guardrails:\n  policies:\n    - name: codenames\n      match: { models: [gpt] }\n      detectors:\n        - { detector: deny_list, name: codenames, keywords: [bluebird], action: block, on: [input] }\n';
       const env: Record<string, string> = { PORTCULLIS_TEST_KHS: KHS, HOOK_SECRET };
       let stateYaml: string;
       if (backend === 'postgres') {
@@ -174,7 +176,7 @@ function suite(backend: 'sqlite' | 'postgres'): void {
       gw = await startGateway({
         serverYaml: 'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\nadmin:\n  enabled: true\n',
         stateYaml,
-        extraYaml: alerts,
+        extraYaml: alerts + guardrails,
         env,
       });
       store =
@@ -423,6 +425,11 @@ function suite(backend: 'sqlite' | 'postgres'): void {
         assert.equal(sent.messages[0]!.content, 'House rules: be brief. The secret word is tulip.');
         assert.equal(sent.messages[1]!.content, `Text: ${text}`, 'inserted verbatim, never expanded');
       }
+      // Guardrails see the rendered prompt: a blocked word in a variable never reaches the provider.
+      await gw.mockControl('/__mock/requests', 'DELETE');
+      const blocked = await invoke('owner', '/apis/echo/v1', { text: 'the bluebird project' });
+      assert.deepEqual([blocked.status, blocked.code], [400, 'guard.deny_list']);
+      assert.equal((await upstreamBodies()).length, 0, 'the provider never saw it');
       // The stream form of a text API: SSE text events, then one done event.
       const res = await fetch(`${gw.url}/apis/echo/v1`, {
         method: 'POST',
