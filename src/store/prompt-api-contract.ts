@@ -196,6 +196,15 @@ export function runPromptApiStoreContract(current: () => Store): void {
       );
     });
 
+    it('plan counters: concurrent takes never pass the limit', async () => {
+      const store = current();
+      const takes = [{ bucket: 'm:2026-12', limit: 5, expiresMs: 10_000 }];
+      const verdicts = await Promise.all(
+        Array.from({ length: 20 }, () => store.takeSubscriptionCalls('s-race', takes, 0)),
+      );
+      assert.equal(verdicts.filter((v) => v.allowed).length, 5);
+    });
+
     it('paths: rotation keeps the old path for its grace, lookups by path', async () => {
       const store = current();
       const p1 = { path: 'a'.repeat(24), tenantId: 't1', apiId: 'api_1', major: 1, createdAt: at(1), expiresAt: null };
