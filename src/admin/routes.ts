@@ -4,6 +4,8 @@
  * serves it with authentication, CSRF, RBAC and audit applied. Route paths must be unique
  * (checked at startup).
  */
+
+import { createApiSubscriptionRoutes } from './resources/api-subscriptions.ts';
 import { createAuditRoutes } from './resources/audit.ts';
 import { createAuditVerifyRoutes } from './resources/audit-verify.ts';
 import { createBudgetRoutes } from './resources/budgets.ts';
@@ -49,6 +51,7 @@ const RESOURCE_FACTORIES: readonly ResourceRouteFactory[] = [
   createOAuthClientRoutes,
   createGatewayConfigRoutes,
   createPromptApiRoutes,
+  createApiSubscriptionRoutes,
 ];
 
 export const ADMIN_ROUTE_FACTORIES: readonly AdminRouteFactory[] = [

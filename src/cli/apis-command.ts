@@ -5,7 +5,8 @@
  * event is recorded. The CLI acts as a tenant-wide operator (it belongs to no team).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { apiView, pathView, subscriptionView, versionView } from '../admin/resources/prompt-apis.ts';
+import { subscriptionView } from '../admin/resources/api-subscriptions.ts';
+import { apiView, pathView, versionView } from '../admin/resources/prompt-apis.ts';
 import { catalogFor } from '../apis/catalog.ts';
 import { apiOpenApi } from '../apis/openapi.ts';
 import { createApiService } from '../apis/service.ts';

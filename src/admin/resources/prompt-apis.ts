@@ -1,36 +1,25 @@
 /**
- * Prompt APIs in the admin API: definitions, versions and their lifecycle, opaque paths, and
- * subscriptions with approval. Changes go through src/apis/service.ts (audited before they are
- * made, each raising an `api.*` security event). Tenant-wide roles reach every API of the tenant;
- * team managers and developers see tenant-wide APIs and their own team's, and change only their
- * own team's (an API they cannot see answers 404, one they can see but do not own 403).
+ * Prompt APIs in the admin API: definitions, versions and their lifecycle, opaque paths (the
+ * subscriptions are in api-subscriptions.ts; who reaches what in prompt-api-access.ts). Changes
+ * go through src/apis/service.ts: audited before they are made, each raising an `api.*`
+ * security event.
  */
-
 import { catalogFor } from '../../apis/catalog.ts';
 import { apiOpenApi } from '../../apis/openapi.ts';
-import { createApiService } from '../../apis/service.ts';
 import type { Caller } from '../../core/context.ts';
-import { gatewayError } from '../../errors/gateway-error.ts';
 import { API_NAME } from '../../server/route-table.ts';
 import {
   API_VISIBILITIES,
   type ApiPathRecord,
-  type ApiSubscriptionRecord,
   type PromptApiRecord,
   type PromptApiVersionRecord,
 } from '../../store/prompt-api-records.ts';
 import { expectEnum, expectNumber, expectString, invalid, type Json } from '../../surfaces/validation.ts';
 import { isTeamBound, notFound } from '../rbac.ts';
-import type { AdminPrincipal, AdminRequest, AdminRoute } from '../types.ts';
-import {
-  type AdminResourceDeps,
-  adminAuditEntry,
-  assertAuditWritable,
-  nowOf,
-  principalOf,
-  recordChange,
-} from './deps.ts';
+import type { AdminRoute } from '../types.ts';
+import { type AdminResourceDeps, principalOf } from './deps.ts';
 import { bodyObject, emptyBody, queryParams } from './input.ts';
+import { actorOf, createApiAccess, owns, visible } from './prompt-api-access.ts';
 
 export function apiView(a: PromptApiRecord) {
   return {
@@ -60,36 +49,11 @@ export function versionView(v: PromptApiVersionRecord) {
   };
 }
 
-export function subscriptionView(s: ApiSubscriptionRecord) {
-  return {
-    id: s.id,
-    api_id: s.apiId,
-    consumer_team_id: s.consumerTeamId,
-    state: s.state,
-    reason: s.reason,
-    plan: { requests_per_minute: s.planRpm, monthly_quota: s.planMonthlyQuota },
-    requested_by: s.requestedBy,
-    decided_by: s.decidedBy,
-    decision_reason: s.decisionReason,
-    created_at: s.createdAt,
-    updated_at: s.updatedAt,
-  };
-}
-
 export function pathView(p: ApiPathRecord) {
   return { path: `/x/${p.path}`, major: p.major, created_at: p.createdAt, expires_at: p.expiresAt };
 }
 
 const MAX_DESCRIPTION = 2000;
-const MAX_REASON = 500;
-
-function visible(principal: AdminPrincipal, api: PromptApiRecord): boolean {
-  return !isTeamBound(principal.role) || api.visibility === 'tenant' || principal.teamId === api.ownerTeamId;
-}
-
-function owns(principal: AdminPrincipal, api: PromptApiRecord): boolean {
-  return !isTeamBound(principal.role) || (principal.teamId !== null && principal.teamId === api.ownerTeamId);
-}
 
 function description(v: Json, path: string): string {
   const s = expectString(v, path, { maxLength: MAX_DESCRIPTION });
@@ -97,54 +61,8 @@ function description(v: Json, path: string): string {
   return s.trim();
 }
 
-function reasonText(v: Json, path: string): string {
-  const s = expectString(v, path, { minLength: 1, maxLength: MAX_REASON }).trim();
-  if (s === '' || /[\u0000-\u001f\u007f]/.test(s))
-    throw invalid(path, 'must be 1-500 characters without control characters');
-  return s;
-}
-
 export function createPromptApiRoutes(deps: AdminResourceDeps): AdminRoute[] {
-  const models = deps.gatewayConfig?.models;
-  const serviceFor = (req: AdminRequest, principal: AdminPrincipal) =>
-    createApiService({
-      store: deps.store,
-      knownModel: (name) => models?.has(name) ?? false,
-      events: deps.events ?? { emit() {} },
-      now: () => nowOf(deps),
-      record: async (action, target, metadata) => {
-        assertAuditWritable(deps);
-        await recordChange(deps, adminAuditEntry(req, principal, action, target, metadata));
-      },
-    });
-  const actorOf = (p: AdminPrincipal) => ({ id: p.userId, teamId: p.teamId });
-
-  async function loadApi(
-    req: AdminRequest,
-    mode: 'read' | 'own',
-  ): Promise<{ principal: AdminPrincipal; api: PromptApiRecord }> {
-    const principal = principalOf(req);
-    const id = req.params.apiId ?? '';
-    const api = await deps.store.getPromptApi(principal.tenantId, id);
-    if (api === undefined || !visible(principal, api)) throw notFound('api', id);
-    if (mode === 'own' && !owns(principal, api))
-      throw gatewayError('rbac.forbidden', {
-        params: { role: principal.role, action: `change API ${api.name} (owned by another team)` },
-      });
-    return { principal, api };
-  }
-
-  async function loadSubscription(req: AdminRequest) {
-    const principal = principalOf(req);
-    const id = req.params.subscriptionId ?? '';
-    const sub = await deps.store.getApiSubscription(principal.tenantId, id);
-    if (sub === undefined) throw notFound('subscription', id);
-    const api = await deps.store.getPromptApi(principal.tenantId, sub.apiId);
-    if (api === undefined) throw notFound('subscription', id);
-    const involved = owns(principal, api) || principal.teamId === sub.consumerTeamId;
-    if (!involved) throw notFound('subscription', id);
-    return { principal, sub, api };
-  }
+  const { serviceFor, loadApi } = createApiAccess(deps);
 
   const lifecycle = (action: 'publish' | 'deprecate' | 'retire', fields: string[]): AdminRoute => ({
     method: 'POST',
@@ -170,24 +88,6 @@ export function createPromptApiRoutes(deps: AdminResourceDeps): AdminRoute[] {
         actorOf(principal),
       );
       return { status: 200, body: versionView(v) };
-    },
-  });
-
-  const decide = (action: 'approve' | 'reject' | 'suspend' | 'resume' | 'revoke'): AdminRoute => ({
-    method: 'POST',
-    path: `/admin/v1/subscriptions/:subscriptionId/${action}`,
-    auth: 'principal',
-    action: 'subscription.decide',
-    async handle(req) {
-      queryParams(req.query, []);
-      const { principal, sub, api } = await loadSubscription(req);
-      if (!owns(principal, api))
-        throw gatewayError('api.self_approval', { internal: { actor: principal.userId, subscription: sub.id } });
-      const body = req.body === undefined || req.body === null ? {} : bodyObject(req.body, ['reason']);
-      const reason = body.reason === undefined ? null : reasonText(body.reason, 'reason');
-      if (action === 'reject' && reason === null) throw invalid('reason', 'is required to reject');
-      const after = await serviceFor(req, principal).decideSubscription(api, sub, action, reason, actorOf(principal));
-      return { status: 200, body: subscriptionView(after) };
     },
   });
 
@@ -362,94 +262,5 @@ export function createPromptApiRoutes(deps: AdminResourceDeps): AdminRoute[] {
         return { status: 201, body: pathView(p) };
       },
     },
-    {
-      method: 'GET',
-      path: '/admin/v1/apis/:apiId/subscriptions',
-      auth: 'principal',
-      action: 'api.read',
-      async handle(req) {
-        queryParams(req.query, []);
-        emptyBody(req.body);
-        const { principal, api } = await loadApi(req, 'read');
-        const subs = await deps.store.listApiSubscriptions(api.tenantId, { apiId: api.id });
-        const mine = owns(principal, api) ? subs : subs.filter((s) => s.consumerTeamId === principal.teamId);
-        return { status: 200, body: { data: mine.map(subscriptionView) } };
-      },
-    },
-    {
-      method: 'POST',
-      path: '/admin/v1/apis/:apiId/subscriptions',
-      auth: 'principal',
-      action: 'subscription.request',
-      async handle(req) {
-        queryParams(req.query, []);
-        const { principal, api } = await loadApi(req, 'read');
-        const body = bodyObject(req.body, ['team_id', 'reason', 'requests_per_minute', 'monthly_quota']);
-        const teamId =
-          body.team_id === undefined
-            ? principal.teamId
-            : expectString(body.team_id, 'team_id', { minLength: 1, maxLength: 200 });
-        if (teamId === null) throw invalid('team_id', 'is required (the consumer team)');
-        if (isTeamBound(principal.role) && teamId !== principal.teamId)
-          throw invalid('team_id', 'must be your own team');
-        if (body.reason === undefined) throw invalid('reason', 'is required');
-        if (body.requests_per_minute === undefined) throw invalid('requests_per_minute', 'is required');
-        if (body.monthly_quota === undefined) throw invalid('monthly_quota', 'is required');
-        const sub = await serviceFor(req, principal).requestSubscription(
-          api,
-          {
-            consumerTeamId: teamId,
-            reason: reasonText(body.reason, 'reason'),
-            planRpm: expectNumber(body.requests_per_minute, 'requests_per_minute', {
-              min: 1,
-              max: 1_000_000,
-              integer: true,
-            }),
-            planMonthlyQuota: expectNumber(body.monthly_quota, 'monthly_quota', {
-              min: 1,
-              max: 1_000_000_000,
-              integer: true,
-            }),
-          },
-          actorOf(principal),
-        );
-        return { status: 201, body: subscriptionView(sub) };
-      },
-    },
-    {
-      method: 'GET',
-      path: '/admin/v1/subscriptions',
-      auth: 'principal',
-      action: 'api.read',
-      async handle(req) {
-        const principal = principalOf(req);
-        queryParams(req.query, []);
-        emptyBody(req.body);
-        const subs = await deps.store.listApiSubscriptions(principal.tenantId);
-        if (!isTeamBound(principal.role)) return { status: 200, body: { data: subs.map(subscriptionView) } };
-        const owned = new Set(
-          (await deps.store.listPromptApis(principal.tenantId)).filter((a) => owns(principal, a)).map((a) => a.id),
-        );
-        const mine = subs.filter((s) => owned.has(s.apiId) || s.consumerTeamId === principal.teamId);
-        return { status: 200, body: { data: mine.map(subscriptionView) } };
-      },
-    },
-    {
-      method: 'GET',
-      path: '/admin/v1/subscriptions/:subscriptionId',
-      auth: 'principal',
-      action: 'api.read',
-      async handle(req) {
-        queryParams(req.query, []);
-        emptyBody(req.body);
-        const { sub } = await loadSubscription(req);
-        return { status: 200, body: subscriptionView(sub) };
-      },
-    },
-    decide('approve'),
-    decide('reject'),
-    decide('suspend'),
-    decide('resume'),
-    decide('revoke'),
   ];
 }
