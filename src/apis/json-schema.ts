@@ -3,7 +3,10 @@
  * purpose: every keyword listed here is enforced, and a schema using any other keyword is refused
  * when the API is defined, so a schema never *looks* stricter than what is checked. No `$ref`, no
  * remote anything. Errors name the JSON path of the offending value (`variables.items[2]`).
+ * `pattern` runs on re2js (RE2: time linear in the text, no backreferences or look-arounds), so
+ * an API owner's pattern cannot be turned into a denial of service by a caller's input.
  */
+import { RE2JS } from 're2js';
 
 export type JsonSchema = Readonly<Record<string, unknown>>;
 
@@ -101,15 +104,32 @@ export function checkSchema(schema: unknown, path: string, depth = 0): SchemaIss
       });
     else
       try {
-        new RegExp(p, 'u');
+        compiledPattern(p);
       } catch {
-        out.push({ path: joinPath(path, 'pattern'), message: 'is not a valid regular expression' });
+        out.push({
+          path: joinPath(path, 'pattern'),
+          message: 'is not a valid RE2 regular expression (no backreferences or look-arounds)',
+        });
       }
   }
   for (const k of ['description', 'title'] as const)
     if (schema[k] !== undefined && typeof schema[k] !== 'string')
       out.push({ path: joinPath(path, k), message: 'must be a string' });
   return out;
+}
+
+const PATTERNS = new Map<string, RE2JS>();
+const MAX_CACHED_PATTERNS = 1000;
+
+/** Compiled once per pattern text (bounded cache); throws on a pattern RE2 does not accept. */
+function compiledPattern(p: string): RE2JS {
+  let re = PATTERNS.get(p);
+  if (re === undefined) {
+    re = RE2JS.compile(p);
+    if (PATTERNS.size >= MAX_CACHED_PATTERNS) PATTERNS.clear();
+    PATTERNS.set(p, re);
+  }
+  return re;
 }
 
 function typeOf(v: unknown): string {
@@ -168,7 +188,7 @@ function walk(schema: JsonSchema, v: unknown, path: string, out: SchemaIssue[]):
       out.push({ path: at, message: `must be at least ${schema.minLength} characters` });
     if (typeof schema.maxLength === 'number' && len > schema.maxLength)
       out.push({ path: at, message: `must be at most ${schema.maxLength} characters` });
-    if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(v))
+    if (typeof schema.pattern === 'string' && !compiledPattern(schema.pattern).matcher(v).find())
       out.push({ path: at, message: `must match the pattern ${schema.pattern}` });
   }
   if (typeof v === 'number') {

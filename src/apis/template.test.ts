@@ -52,6 +52,11 @@ test('schemas: unsupported keywords are refused; values are checked with their J
     's.properties.a.type',
   );
   assert.equal(checkSchema({ pattern: '(' }, 's')[0]!.path, 's.pattern');
+  assert.equal(checkSchema({ pattern: '(a)\\1' }, 's')[0]!.path, 's.pattern', 'no backreferences (RE2)');
+  // A pattern that backtracks catastrophically in a backtracking engine runs in linear time here.
+  const started = performance.now();
+  assert.equal(validateValue({ type: 'string', pattern: '^(a+)+$' }, `${'a'.repeat(5000)}!`, 'v').length, 1);
+  assert.ok(performance.now() - started < 2000, 'no catastrophic backtracking');
   const schema = {
     type: 'object',
     required: ['text'],
