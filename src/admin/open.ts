@@ -121,6 +121,7 @@ export async function openAdminApi(config: GatewayConfig, opts: OpenAdminOptions
     auditPath: config.audit.path,
     keyHashSecret: opts.keyHashSecret,
     identity,
+    events: opts.events,
     gatewayConfig: config,
     fullConfig: config,
     runningConfig: () => config,

@@ -612,4 +612,181 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
     ok: { status: 200, description: '{ changed, version, previous, changes, diff_sha256, local_error? }' },
     errors: [409],
   },
+  // --- prompt APIs and subscriptions (prompt-apis.ts; docs/prompt-apis.md)
+  'GET /admin/v1/apis': {
+    id: 'listApis',
+    summary: "The tenant's prompt APIs the caller may see",
+    ok: { status: 200, description: '{ data: [apis] }' },
+  },
+  'POST /admin/v1/apis': {
+    id: 'createApi',
+    summary: 'Create a prompt API (its versions are added as drafts)',
+    body: {
+      fields: {
+        name: str('1–63 lower-case letters, digits or -; the {name} of /apis/{name}/v{major}', {
+          pattern: '^[a-z0-9][a-z0-9-]{0,62}$',
+        }),
+        owner_team_id: str("the owning team (default: the caller's team; team-bound roles: only their own)"),
+        visibility: { type: 'string', enum: ['team', 'tenant'], description: 'default tenant' },
+        description: str('at most 2000 characters'),
+      },
+      required: ['name'],
+    },
+    ok: { status: 201, description: 'the API' },
+    errors: [409],
+  },
+  'GET /admin/v1/apis/:apiId': {
+    id: 'getApi',
+    summary: 'One API with its versions (drafts for the owner team) and opaque paths (owner team)',
+    ok: { status: 200, description: 'the API' },
+  },
+  'PATCH /admin/v1/apis/:apiId': {
+    id: 'updateApi',
+    summary: "Change an API's description or visibility",
+    body: {
+      fields: {
+        description: str('at most 2000 characters'),
+        visibility: {
+          type: 'string',
+          enum: ['team', 'tenant'],
+          description: 'team: only the owner team sees and calls it',
+        },
+      },
+    },
+    ok: { status: 200, description: 'the API' },
+  },
+  'GET /admin/v1/apis/:apiId/openapi.json': {
+    id: 'getApiOpenApi',
+    summary: "The API's generated OpenAPI 3.1 document",
+    ok: { status: 200, description: 'an OpenAPI 3.1 document' },
+  },
+  'POST /admin/v1/apis/:apiId/versions': {
+    id: 'createApiVersion',
+    summary: 'Add a draft version: the next minor of a major, or a new major',
+    description:
+      'A new minor must accept every input the published versions of its major accept (else 409 api.breaking_change).',
+    body: {
+      fields: {
+        major: int('the major version (default: the newest; the next one to start a new major)', 1, 999_999),
+        definition: {
+          type: 'object',
+          description:
+            'model, messages (the template), parameters, input_schema, output_schema, examples (docs/prompt-apis.md)',
+        },
+      },
+      required: ['definition'],
+    },
+    ok: { status: 201, description: 'the version' },
+    errors: [409],
+  },
+  'PUT /admin/v1/apis/:apiId/versions/:version': {
+    id: 'updateApiDraft',
+    summary: "Replace a draft's definition (published versions are immutable: 409)",
+    body: { fields: { definition: { type: 'object', description: 'the whole definition' } }, required: ['definition'] },
+    ok: { status: 200, description: 'the version' },
+    errors: [409],
+  },
+  'POST /admin/v1/apis/:apiId/versions/:version/publish': {
+    id: 'publishApiVersion',
+    summary: 'Publish a draft (from now on immutable)',
+    ok: { status: 200, description: 'the version' },
+    errors: [409],
+  },
+  'POST /admin/v1/apis/:apiId/versions/:version/deprecate': {
+    id: 'deprecateApiVersion',
+    summary: 'Deprecate a published version: calls get Deprecation, Sunset and Link headers',
+    body: {
+      fields: {
+        sunset_at: str('planned retirement (ISO-8601, future), sent as Sunset'),
+        successor: str('v{major} that replaces it, sent as Link rel=successor-version', { pattern: '^v[1-9][0-9]*$' }),
+      },
+      optional: true,
+    },
+    ok: { status: 200, description: 'the version' },
+    errors: [409],
+  },
+  'POST /admin/v1/apis/:apiId/versions/:version/retire': {
+    id: 'retireApiVersion',
+    summary: 'Retire a deprecated version: calls get 410 naming the successor',
+    body: { fields: { successor: str('v{major} that replaces it', { pattern: '^v[1-9][0-9]*$' }) }, optional: true },
+    ok: { status: 200, description: 'the version' },
+    errors: [409],
+  },
+  'POST /admin/v1/apis/:apiId/paths': {
+    id: 'rotateApiPath',
+    summary: 'A new opaque path /x/{random} for a major; older paths answer until the grace ends, then 404',
+    body: {
+      fields: {
+        major: int('the major version served at the path', 1, 999_999),
+        grace_seconds: int('how long the previous paths keep answering (default 86400)', 0, 2_592_000),
+      },
+      required: ['major'],
+    },
+    ok: { status: 201, description: 'the new path' },
+  },
+  'GET /admin/v1/apis/:apiId/subscriptions': {
+    id: 'listApiSubscriptions',
+    summary: "An API's subscriptions (the owner team: all; others: their own team's)",
+    ok: { status: 200, description: '{ data: [subscriptions] }' },
+  },
+  'POST /admin/v1/apis/:apiId/subscriptions': {
+    id: 'requestApiSubscription',
+    summary: 'Request access for a consumer team, with a reason and a plan; the owner team decides',
+    body: {
+      fields: {
+        team_id: str("the consumer team (default: the caller's; team-bound roles: only their own)"),
+        reason: str('why the team needs it, 1–500 characters'),
+        requests_per_minute: int('the plan: requests per minute for all the team’s keys', 1, 1_000_000),
+        monthly_quota: int('the plan: calls per calendar month (UTC)', 1, 1_000_000_000),
+      },
+      required: ['reason', 'requests_per_minute', 'monthly_quota'],
+    },
+    ok: { status: 201, description: 'the subscription (pending)' },
+    errors: [409],
+  },
+  'GET /admin/v1/subscriptions': {
+    id: 'listSubscriptions',
+    summary: 'Subscriptions the caller may see (team-bound roles: to their APIs and of their team)',
+    ok: { status: 200, description: '{ data: [subscriptions] }' },
+  },
+  'GET /admin/v1/subscriptions/:subscriptionId': {
+    id: 'getSubscription',
+    summary: 'One subscription',
+    ok: { status: 200, description: 'the subscription' },
+  },
+  'POST /admin/v1/subscriptions/:subscriptionId/approve': {
+    id: 'approveSubscription',
+    summary: 'Approve a pending request (never by the consumer team or the requester)',
+    body: { fields: { reason: str('1–500 characters, recorded and shown to the consumer') }, optional: true },
+    ok: { status: 200, description: 'the subscription' },
+    errors: [409],
+  },
+  'POST /admin/v1/subscriptions/:subscriptionId/reject': {
+    id: 'rejectSubscription',
+    summary: 'Reject a pending request (a reason is required)',
+    body: { fields: { reason: str('1–500 characters, recorded and shown to the consumer') }, optional: true },
+    ok: { status: 200, description: 'the subscription' },
+    errors: [409],
+  },
+  'POST /admin/v1/subscriptions/:subscriptionId/suspend': {
+    id: 'suspendSubscription',
+    summary: 'Suspend an approved subscription at once',
+    body: { fields: { reason: str('1–500 characters, recorded and shown to the consumer') }, optional: true },
+    ok: { status: 200, description: 'the subscription' },
+    errors: [409],
+  },
+  'POST /admin/v1/subscriptions/:subscriptionId/resume': {
+    id: 'resumeSubscription',
+    summary: 'Resume a suspended subscription',
+    body: { fields: { reason: str('1–500 characters, recorded and shown to the consumer') }, optional: true },
+    ok: { status: 200, description: 'the subscription' },
+    errors: [409],
+  },
+  'POST /admin/v1/subscriptions/:subscriptionId/revoke': {
+    id: 'revokeSubscription',
+    summary: 'Revoke a subscription for good',
+    body: { fields: { reason: str('1–500 characters, recorded and shown to the consumer') }, optional: true },
+    ok: { status: 200, description: 'the subscription' },
+    errors: [409],
+  },
 };

@@ -73,6 +73,17 @@ before(async () => {
   ids.clientId = ((await ok('/admin/v1/oauth/clients', { name: 'billing' })).client_id ?? '') as string;
   ids.userId = ((await ok('/admin/v1/users', { email: 'dev@example.com', role: 'admin' })).user as { id: string }).id;
   ids.tokenId = (await ok('/admin/v1/tokens', { label: 'automation' })).id as string;
+  ids.apiId = (await ok('/admin/v1/apis', { name: 'sentiment', owner_team_id: ids.teamId })).id as string;
+  const consumer = (await ok('/admin/v1/teams', { name: 'consumers' })).id as string;
+  ids.subscriptionId = (
+    await ok(`/admin/v1/apis/${ids.apiId}/subscriptions`, {
+      team_id: consumer,
+      reason: 'tickets',
+      requests_per_minute: 10,
+      monthly_quota: 100,
+    })
+  ).id as string;
+  ids.version = '1.0';
   const me = await fx.request('GET', '/admin/v1/me', { session });
   ids.tenantId = (me.body as { user: { tenant_id: string } }).user.tenant_id;
   ids.number = '1';

@@ -45,6 +45,14 @@ export const ACTION_DESCRIPTIONS = {
   'policy.propose': 'propose a policy version for review (operator tenant only)',
   'policy.approve': 'approve or reject a proposed policy version; never one the caller proposed (operator tenant only)',
   'policy.apply': 'apply a policy document or version, roll back (operator tenant only)',
+  'api.read':
+    "read the tenant's prompt APIs, versions and subscriptions (team-bound roles: tenant-wide APIs and their own team's)",
+  'api.write': "create prompt APIs and draft versions (team-bound roles: for their own team's APIs)",
+  'api.publish':
+    "publish, deprecate and retire versions and rotate opaque paths (team-bound roles: their own team's APIs)",
+  'subscription.request': 'request a subscription to a prompt API for a team (team-bound roles: their own team)',
+  'subscription.decide':
+    "approve, reject, suspend, resume and revoke subscriptions to APIs the caller's team owns (tenant-wide roles: any); never the caller's own team's request",
 } as const satisfies Record<string, string>;
 
 export type AdminAction = keyof typeof ACTION_DESCRIPTIONS;
@@ -86,6 +94,7 @@ export const ROLE_ACTIONS: Readonly<Record<AdminRole, readonly AdminAction[]>> =
     'compliance.read',
     'config.read',
     'policy.read',
+    'api.read',
   ],
   team_manager: [
     'self',
@@ -100,8 +109,13 @@ export const ROLE_ACTIONS: Readonly<Record<AdminRole, readonly AdminAction[]>> =
     'client.read',
     'client.write',
     'config.read',
+    'api.read',
+    'api.write',
+    'api.publish',
+    'subscription.request',
+    'subscription.decide',
   ],
-  developer: ['self', 'key.read_own', 'key.write_own', 'token.write'],
+  developer: ['self', 'key.read_own', 'key.write_own', 'token.write', 'api.read', 'api.write', 'subscription.request'],
   billing_viewer: ['self', 'token.write', 'usage.read'],
 });
 

@@ -4,6 +4,8 @@
  * serves it with authentication, CSRF, RBAC and audit applied. Route paths must be unique
  * (checked at startup).
  */
+
+import { createApiSubscriptionRoutes } from './resources/api-subscriptions.ts';
 import { createAuditRoutes } from './resources/audit.ts';
 import { createAuditVerifyRoutes } from './resources/audit-verify.ts';
 import { createBudgetRoutes } from './resources/budgets.ts';
@@ -15,6 +17,7 @@ import { createKeyRoutes } from './resources/keys.ts';
 import { createOAuthClientRoutes } from './resources/oauth-clients.ts';
 import { createPolicyRoutes } from './resources/policy.ts';
 import { createPolicyDryRunRoutes } from './resources/policy-dry-run.ts';
+import { createPromptApiRoutes } from './resources/prompt-apis.ts';
 import { createSecurityEventRoutes } from './resources/security-events.ts';
 import { type AdminIdentityDeps, createSessionRoutes } from './resources/session.ts';
 import { createTeamRoutes } from './resources/teams.ts';
@@ -55,6 +58,8 @@ const RESOURCE_FACTORIES: readonly ResourceRouteFactory[] = [
   createGatewayConfigRoutes,
   createPolicyRoutes,
   createPolicyDryRunRoutes,
+  createPromptApiRoutes,
+  createApiSubscriptionRoutes,
 ];
 
 export const ADMIN_ROUTE_FACTORIES: readonly AdminRouteFactory[] = [

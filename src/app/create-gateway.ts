@@ -5,6 +5,8 @@
  */
 import type { Server } from 'node:http';
 import { type AdminApi, openAdminApi } from '../admin/open.ts';
+import { createPromptApiStage } from '../apis/stage.ts';
+import { createPromptApiTerminal } from '../apis/terminal.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { generatedKeyWarning } from '../audit/key-warning.ts';
 import { openConfiguredAuditLog } from '../audit/open.ts';
@@ -228,6 +230,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       createTenantStatusStage({ gate: tenantStatus, events: securityEvents, onAuthFailure: observers?.authFailure }),
       ...(threatDetection.stage === undefined ? [] : [threatDetection.stage]),
       createValidateStage({ maxJsonDepth: config.server.maxJsonDepth, payload: config.payload }),
+      createPromptApiStage({ store, maxJsonDepth: config.server.maxJsonDepth }),
       createAuthorizeStage(),
       ...(guardPolicies.length === 0 ? [] : [createGuardStage({ policies: guardPolicies, events: securityEvents })]),
       ...(limits === undefined
@@ -254,12 +257,16 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
           providerKind: (id) => config.providers.get(id)?.kind,
         })
       : undefined;
-    const terminal = createTerminal({
-      config,
-      upstream,
-      createdAt: Math.floor(Date.now() / 1000),
-      onAttempt: observers?.attempt,
-      tracer,
+    // Prompt APIs (src/apis/): the catalog is answered, and output schemas enforced, around the upstream call.
+    const terminal = createPromptApiTerminal({
+      store,
+      inner: createTerminal({
+        config,
+        upstream,
+        createdAt: Math.floor(Date.now() / 1000),
+        onAttempt: observers?.attempt,
+        tracer,
+      }),
     });
     const lifecycle: Lifecycle = { draining: false, inFlight: new Set() };
     const clientIp = createClientIpResolver(config.server.trustedProxies);
@@ -302,6 +309,7 @@ export async function createGateway(config: GatewayConfig, deps: GatewayDeps): P
       maxInFlight: config.server.maxInFlight,
       clientIp,
       extraEndpoints: oauthServer?.endpoints,
+      apiPaths: (path) => store.findApiPath(path),
       ...(adminApi?.onMainListener ? { admin: adminApi.onMainListener } : {}),
       ready: async () => {
         await store.ping();

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { runMockUpstreamCli } from '../mock-upstream/cli.ts';
 import { runAdmin } from './admin-command.ts';
 import { runAlerts } from './alerts-command.ts';
+import { runApisCommand } from './apis-command.ts';
 import { runAudit } from './audit-command.ts';
 import { runConfig } from './config-command.ts';
 import { runPayloads } from './encryption-command.ts';
@@ -35,10 +36,12 @@ Commands:
   policy           Live policy: show, history, validate, diff, dry-run, explain, propose, approve, reject, apply, rollback
   payloads show    Decrypt and print the logged bodies of one request (payload_log)
   audit            Verify the tamper-evident audit log; export it by time range
-  report usage     Spend and tokens by tenant, team, key, model or day (table, csv, json)
+  report usage     Spend and tokens by tenant, team, key, model, day or prompt API (table, csv, json)
   alerts           Send a signed test event to each alert webhook; list dead letters
   tls self-signed  Create a key and self-signed certificate for local HTTPS
   oauth            OAuth clients (create, list, revoke) and signing-key rotation of the built-in authorization server
+  apis             Prompt APIs: create, add versions, publish, deprecate, retire, rotate opaque paths
+  subscriptions    Subscriptions to prompt APIs: request, approve, reject, suspend, resume, revoke
 
 Run "portcullis <command> --help" for a command's options.
 `;
@@ -81,6 +84,10 @@ export async function main(argv: string[]): Promise<number> {
         return await runAlerts(rest);
       case 'oauth':
         return await runOAuth(rest);
+      case 'apis':
+        return await runApisCommand('apis', rest);
+      case 'subscriptions':
+        return await runApisCommand('subscriptions', rest);
       case 'tls':
         return await runTls(rest);
       default:

@@ -1,6 +1,6 @@
 /**
  * `portcullis report usage`: spend and tokens from the request records, aggregated by the
- * store's own SQL (SQLite or PostgreSQL), grouped by tenant, team, key, model or UTC day.
+ * store's own SQL (SQLite or PostgreSQL), grouped by tenant, team, key, model, UTC day or prompt API.
  * Reads only; money is printed as exact decimal USD from integer micro-dollars.
  */
 import { existsSync } from 'node:fs';
@@ -32,7 +32,7 @@ export const REPORT_HELP = `Usage: portcullis report usage --from TIME [--to TIM
   because the provider reported none.
 
 Options:
-  --group-by G      tenant, team, key, model or day (UTC); default tenant
+  --group-by G      tenant, team, key, model, day (UTC) or api (prompt APIs); default tenant
   --format F        table (default), csv or json
   --tenant ID       Only this tenant's requests
   --config FILE     Config file whose store to read (default: $PORTCULLIS_CONFIG,

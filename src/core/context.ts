@@ -3,6 +3,7 @@
  * A stage reads what earlier stages put here by name and writes only its own fields.
  */
 
+import type { PromptApiContext } from '../apis/call.ts';
 import type { ModelRouteConfig, TargetConfig } from '../config/types.ts';
 import type { MeteredUsage } from '../cost/meter-usage.ts';
 import type { ErrorCode } from '../errors/codes.ts';
@@ -162,6 +163,8 @@ export interface RequestContext {
    * Lower-case names; refusals carry their headers on the GatewayError instead.
    */
   responseHeaders?: Record<string, string>;
+  /** Prompt-API requests (`/apis…`, `/x/…`, src/apis/): what was asked for, then what it resolved to. */
+  promptApi?: PromptApiContext;
   readonly outcome: Outcome;
 }
 

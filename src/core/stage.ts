@@ -36,6 +36,9 @@ export const STAGE_ORDER = [
   // Right after identify: a throttled or suspended caller is refused before any other work.
   'detect',
   'validate',
+  // Prompt APIs (src/apis/): resolves the API version, checks the caller's right to it and its
+  // plan, validates the variables and renders the template into the chat request.
+  'prompt_api',
   'authorize',
   'guard',
   'limit',

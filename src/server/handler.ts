@@ -5,6 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdminHandler } from '../admin/server.ts';
+import type { ApiRouteTarget } from '../apis/call.ts';
+import { writeApiAnswer, writeApiStream } from '../apis/respond.ts';
 import { type ClientCertInfo, newOutcome, type RequestContext } from '../core/context.ts';
 import type { Pipeline } from '../core/pipeline.ts';
 import type { Terminal } from '../core/stage.ts';
@@ -13,6 +15,7 @@ import type { ExtraEndpoints } from '../identity/oauth/oauth-server.ts';
 import type { Logger } from '../observability/logger.ts';
 import { startRequestTrace } from '../observability/trace/traceparent.ts';
 import type { Tracer } from '../observability/trace/tracer.ts';
+import type { ApiPathRecord } from '../store/prompt-api-records.ts';
 import { toMessagesResponse } from '../surfaces/anthropic/index.ts';
 import { openAiChatBody } from '../surfaces/openai/render.ts';
 import { clientCertOf } from '../tls/client-cert.ts';
@@ -48,6 +51,8 @@ export interface HandlerDeps {
   readonly extraEndpoints?: ExtraEndpoints;
   /** The admin API (/admin/v1), when served on this listener; outside the stage chain. */
   readonly admin?: AdminHandler;
+  /** Looks up a prompt API's opaque path (`/x/{path}`); absent: every such path is unknown. */
+  readonly apiPaths?: (path: string) => Promise<ApiPathRecord | undefined>;
 }
 
 export interface RequestObserver {
@@ -110,6 +115,40 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
     );
   }
   const { endpoint } = match;
+  let apiTarget: ApiRouteTarget | undefined;
+  if (match.api?.kind === 'opaque') {
+    // Resolved before anything else: an unknown or expired opaque path must be indistinguishable
+    // from any other unknown path (same status, body, headers and metrics route), credentials or not.
+    const record = await deps.apiPaths?.(match.api.path);
+    if (record === undefined || (record.expiresAt !== null && Date.parse(record.expiresAt) <= Date.now())) {
+      return refuse(
+        deps,
+        res,
+        'openai',
+        gatewayError('request.not_found', { params: { method, path: path.slice(0, 200) } }),
+        requestId,
+        'unmatched',
+        arrivedAt,
+      );
+    }
+    if (method !== 'POST') {
+      return refuse(
+        deps,
+        res,
+        'openai',
+        gatewayError('request.method_not_allowed', {
+          params: { method, path, allowed: 'POST' },
+          headers: { allow: 'POST' },
+        }),
+        requestId,
+        endpoint.path,
+        arrivedAt,
+      );
+    }
+    apiTarget = { kind: 'opaque', path: record };
+  } else if (match.api !== undefined) {
+    apiTarget = match.api;
+  }
   if (endpoint.kind === 'healthz') return sendJson(res, 200, { status: 'ok' }, requestId);
   if (endpoint.kind === 'readyz') return readyz(deps, res, requestId);
   if (deps.lifecycle.draining) {
@@ -136,7 +175,9 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
       arrivedAt,
     );
   }
-  await handleModelRequest(deps, req, res, endpoint, match.modelId, requestId, path);
+  // An opaque path stays out of access logs, traces and audit records: they see its template.
+  const shownPath = apiTarget?.kind === 'opaque' ? endpoint.path : path;
+  await handleModelRequest(deps, req, res, endpoint, match.modelId, requestId, shownPath, apiTarget);
 }
 
 function refuse(
@@ -171,11 +212,17 @@ async function handleModelRequest(
   modelId: string | undefined,
   requestId: string,
   path: string,
+  apiTarget: ApiRouteTarget | undefined,
 ): Promise<void> {
   const controller = new AbortController();
   deps.lifecycle.inFlight.add(controller);
   let bodyRead: Promise<Buffer> | undefined;
-  const operation = endpoint.kind === 'embeddings' ? 'embeddings' : endpoint.kind === 'models' ? 'models' : 'chat';
+  const operation =
+    endpoint.kind === 'embeddings'
+      ? 'embeddings'
+      : endpoint.kind === 'models' || endpoint.kind === 'api_catalog'
+        ? 'models'
+        : 'chat';
   const trace = startRequestTrace(req.headers.traceparent, deps.tracer?.sampleNew);
   const spans = deps.tracer?.begin(trace);
   const ctx: RequestContext = {
@@ -191,7 +238,7 @@ async function handleModelRequest(
     http: {
       method: endpoint.method,
       path,
-      query: (req.url ?? '').slice(path.length + 1),
+      query: queryOf(req.url ?? ''),
       headers: req.headers,
       remoteAddress: req.socket.remoteAddress ?? '',
       clientIp: (deps.clientIp ?? UNTRUSTING)(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for']),
@@ -205,6 +252,7 @@ async function handleModelRequest(
     surfaceRequest: undefined,
     route: undefined,
     response: undefined,
+    ...(apiTarget === undefined ? {} : { promptApi: { target: apiTarget } }),
     outcome: newOutcome(),
   };
   res.on('close', () => {
@@ -247,6 +295,10 @@ async function writeResponse(res: ServerResponse, ctx: RequestContext): Promise<
   const response = ctx.response;
   if (!response) throw new Error('the chain ended without a response');
   if (response.kind !== 'json') ctx.responseHeaders = { ...ctx.responseHeaders, ...servedByHeaders(ctx) };
+  const api = ctx.promptApi?.resolved;
+  if (api !== undefined && response.kind === 'chat') return writeApiAnswer(res, ctx, api, response.body);
+  if (api !== undefined && response.kind === 'chat-stream')
+    return writeApiStream(res, ctx, api, observeChunks(ctx, response.stream));
   switch (response.kind) {
     case 'chat': {
       ctx.outcome.usage = response.body.usage;
@@ -321,6 +373,12 @@ function logAccess(ctx: RequestContext): void {
     },
     'request',
   );
+}
+
+/** The raw query string without `?` ('' when none). */
+function queryOf(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? '' : url.slice(q + 1);
 }
 
 /** The verified mutual-TLS client certificate, when there is one (left out otherwise). */

@@ -12,6 +12,7 @@ import { runDecisionInputsContract } from './decision-inputs-contract.ts';
 import { runEncryptionStoreContract } from './encryption-contract.ts';
 import { runOAuthStoreContract } from './oauth-contract.ts';
 import { runPolicyStoreContract } from './policy-contract.ts';
+import { runPromptApiStoreContract } from './prompt-api-contract.ts';
 import { type Store, StoreConflictError } from './store.ts';
 import { runTenancyStoreContract } from './tenancy-contract.ts';
 import { runUsageStoreContract } from './usage-contract.ts';
@@ -54,6 +55,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
     runUsageStoreContract(() => store);
     runPolicyStoreContract(() => store);
     runDecisionInputsContract(() => store);
+    runPromptApiStoreContract(() => store);
 
     describe('lifecycle', () => {
       it('applies migrations once; init is idempotent and the version is stable', async () => {

@@ -34,6 +34,7 @@ export const REQUEST_COLUMNS = [
   'cache_write_tokens',
   'guard_detectors',
   'decision_inputs',
+  'api',
 ] as const;
 
 export const API_KEY_COLUMNS = [

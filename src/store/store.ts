@@ -8,6 +8,7 @@ import type { DecisionInputs } from '../policy/decision-inputs.ts';
 import type { AdminStore } from './admin-records.ts';
 import type { EncryptionStore } from './encryption-records.ts';
 import type { OAuthStore } from './oauth-records.ts';
+import type { PromptApiStore } from './prompt-api-records.ts';
 import type { TenancyStore } from './tenancy.ts';
 import type { UsageStore } from './usage-records.ts';
 
@@ -56,6 +57,11 @@ export interface RequestRecord {
    * (`policy dry-run`). Null for model listings and requests refused before their body was read.
    */
   readonly decisionInputs?: DecisionInputs | null;
+  /**
+   * Prompt API calls (src/apis/): the API's name, for `report usage --group-by api`. Absent for
+   * every other request (the store leaves it out rather than returning null).
+   */
+  readonly api?: string | null;
 }
 
 export interface RequestRecordQuery {
@@ -118,7 +124,14 @@ export interface ApiKeyRotation {
   readonly replacement: ApiKeyRecord;
 }
 
-export interface Store extends AdminStore, EncryptionStore, TenancyStore, OAuthStore, UsageStore, PolicyStore {
+export interface Store
+  extends AdminStore,
+    EncryptionStore,
+    TenancyStore,
+    OAuthStore,
+    UsageStore,
+    PolicyStore,
+    PromptApiStore {
   readonly driver: string;
   /** Apply pending migrations. Idempotent. */
   init(): Promise<void>;

@@ -4,7 +4,7 @@
  * picked from a fixed table, never built from input; every value is a bound parameter.
  */
 
-export const USAGE_GROUPS = ['tenant', 'team', 'key', 'model', 'day'] as const;
+export const USAGE_GROUPS = ['tenant', 'team', 'key', 'model', 'day', 'api'] as const;
 export type UsageGroup = (typeof USAGE_GROUPS)[number];
 
 export interface UsageQuery {

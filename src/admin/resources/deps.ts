@@ -5,6 +5,7 @@
  */
 import type { AuditLog } from '../../audit/audit-log.ts';
 import type { PgAuditReader } from '../../audit/postgres/reader.ts';
+import type { SecurityEventSink } from '../../audit/security-events.ts';
 import type { AuditActor, AuditEntry, AuditMetadata } from '../../audit/types.ts';
 import type { GatewayConfig } from '../../config/types.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
@@ -25,6 +26,8 @@ export interface AdminResourceDeps {
   /** Told after a key is revoked (or rotated away), to drop it from every instance's key cache. */
   readonly onKeyRevoked?: (keyId: string) => void | Promise<void>;
   readonly now?: () => Date;
+  /** Security events raised by admin changes (prompt-API lifecycle and subscriptions); absent: not raised. */
+  readonly events?: SecurityEventSink;
   /** The running config, for the read-only provider and route listings (undefined: they answer empty lists). */
   readonly gatewayConfig?: Pick<GatewayConfig, 'providers' | 'models'> &
     Partial<Pick<GatewayConfig, 'budgets' | 'limits'>>;

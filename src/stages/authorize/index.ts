@@ -12,6 +12,9 @@ export function createAuthorizeStage(): Stage {
     onRequest(ctx) {
       const caller = ctx.caller;
       if (!caller) throw new Error('authorize: no caller (identify must run first)');
+      // Prompt APIs: the right to the API was checked by the prompt_api stage (owner team or an
+      // approved subscription); the API's owner chose the model, not the caller.
+      if (ctx.promptApi !== undefined) return;
       const req = ctx.request;
       if (!req) throw new Error('authorize: no request (validate must run first)');
       const model = req.operation === 'models' ? req.modelId : req.body.model;

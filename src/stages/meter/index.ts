@@ -125,5 +125,6 @@ export function toRecord(ctx: RequestContext, metered?: MeteredUsage): RequestRe
     usageEstimated: metered?.estimated ?? false,
     guardDetectors: o.guard === undefined || o.guard.length === 0 ? null : [...o.guard].sort().join(','),
     decisionInputs: ctx.decisionInputs ?? null,
+    ...(ctx.promptApi?.resolved === undefined ? {} : { api: ctx.promptApi.resolved.api.name }),
   };
 }

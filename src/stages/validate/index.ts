@@ -26,6 +26,8 @@ export function createValidateStage(opts: ValidateOptions): Stage {
     name: 'validate',
     async onRequest(ctx) {
       if (ctx.operation === 'models') return;
+      // Prompt-API calls carry `{variables}`, not a chat body: the prompt_api stage reads them.
+      if (ctx.promptApi !== undefined) return;
       assertJsonContentType(ctx);
       const raw = await ctx.readBody();
       const body = parseJsonBody(raw, { maxDepth: opts.maxJsonDepth });

@@ -271,4 +271,74 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE request_records ADD COLUMN decision_inputs TEXT;
   `,
+  // (prompt APIs, src/apis/) templates published as endpoints: definitions, versions with a
+  // lifecycle, subscriptions with approval, plan counters, opaque paths; request records name the API.
+  `
+  ALTER TABLE request_records ADD COLUMN api TEXT COLLATE "C";
+  CREATE INDEX request_records_api_time ON request_records (api, time_ms) WHERE api IS NOT NULL;
+
+  CREATE TABLE prompt_apis (
+    id            TEXT COLLATE "C" PRIMARY KEY,
+    tenant_id     TEXT COLLATE "C" NOT NULL,
+    name          TEXT COLLATE "C" NOT NULL,
+    owner_team_id TEXT COLLATE "C" NOT NULL,
+    visibility    TEXT NOT NULL CHECK (visibility IN ('team', 'tenant')),
+    description   TEXT NOT NULL,
+    created_at    TEXT COLLATE "C" NOT NULL,
+    created_by    TEXT,
+    UNIQUE (tenant_id, name)
+  );
+
+  CREATE TABLE prompt_api_versions (
+    api_id        TEXT COLLATE "C" NOT NULL,
+    tenant_id     TEXT COLLATE "C" NOT NULL,
+    major         INTEGER NOT NULL,
+    minor         INTEGER NOT NULL,
+    state         TEXT NOT NULL CHECK (state IN ('draft', 'published', 'deprecated', 'retired')),
+    definition    TEXT NOT NULL,
+    created_at    TEXT COLLATE "C" NOT NULL,
+    published_at  TEXT COLLATE "C",
+    deprecated_at TEXT COLLATE "C",
+    sunset_at     TEXT COLLATE "C",
+    retired_at    TEXT COLLATE "C",
+    successor     TEXT,
+    PRIMARY KEY (api_id, major, minor)
+  );
+
+  CREATE TABLE prompt_api_subscriptions (
+    id                 TEXT COLLATE "C" PRIMARY KEY,
+    tenant_id          TEXT COLLATE "C" NOT NULL,
+    api_id             TEXT COLLATE "C" NOT NULL,
+    consumer_team_id   TEXT COLLATE "C" NOT NULL,
+    state              TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'rejected', 'suspended', 'revoked')),
+    reason             TEXT NOT NULL,
+    plan_rpm           INTEGER NOT NULL,
+    plan_monthly_quota BIGINT NOT NULL,
+    requested_by       TEXT NOT NULL,
+    decided_by         TEXT,
+    decision_reason    TEXT,
+    created_at         TEXT COLLATE "C" NOT NULL,
+    updated_at         TEXT COLLATE "C" NOT NULL
+  );
+  CREATE INDEX prompt_api_subscriptions_api ON prompt_api_subscriptions (tenant_id, api_id, consumer_team_id);
+
+  CREATE TABLE prompt_api_counters (
+    subscription_id TEXT COLLATE "C" NOT NULL,
+    bucket          TEXT COLLATE "C" NOT NULL,
+    count           BIGINT NOT NULL,
+    expires_ms      BIGINT NOT NULL,
+    PRIMARY KEY (subscription_id, bucket)
+  );
+
+  CREATE TABLE prompt_api_paths (
+    path       TEXT COLLATE "C" PRIMARY KEY,
+    tenant_id  TEXT COLLATE "C" NOT NULL,
+    api_id     TEXT COLLATE "C" NOT NULL,
+    major      INTEGER NOT NULL,
+    created_at TEXT COLLATE "C" NOT NULL,
+    expires_at TEXT COLLATE "C",
+    expires_ms BIGINT
+  );
+  CREATE INDEX prompt_api_paths_api ON prompt_api_paths (tenant_id, api_id);
+  `,
 ];

@@ -22,6 +22,7 @@ import { createGuardedPool, type StorePool } from './guarded-pool.ts';
 import { migrate, readVersion } from './migrate.ts';
 import { createPostgresOAuthMethods } from './oauth-methods.ts';
 import { createPostgresPolicyMethods } from './policy-methods.ts';
+import { createPostgresPromptApiMethods } from './prompt-api-methods.ts';
 import {
   API_KEY_COLUMNS,
   apiKeyFromRow,
@@ -164,6 +165,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     }),
     ...createPostgresOAuthMethods({ open, schema }),
     ...createPostgresPolicyMethods({ pool: open, schema }),
+    ...createPostgresPromptApiMethods({ open, schema }),
 
     async init() {
       if (pool !== undefined) return;

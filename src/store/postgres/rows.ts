@@ -44,6 +44,7 @@ export function requestParams(r: RequestRecord): unknown[] {
     r.cacheWriteTokens ?? null,
     guardParam(r.guardDetectors),
     decisionInputsParam(r.decisionInputs),
+    r.api ?? null,
   ];
 }
 
@@ -80,6 +81,7 @@ export function requestFromRow(row: Row): RequestRecord {
     cacheWriteTokens: bigint(row.cache_write_tokens),
     guardDetectors: (row.guard_detectors ?? null) as string | null,
     decisionInputs: decisionInputsFromColumn(row.decision_inputs),
+    ...(row.api == null ? {} : { api: row.api as string }),
   };
 }
 

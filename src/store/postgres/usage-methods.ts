@@ -26,6 +26,7 @@ const GROUP_EXPR: Readonly<Record<UsageGroup, string>> = {
   key: 'key_id',
   model: NAMED_MODEL,
   day: "to_char(to_timestamp(time_ms / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+  api: 'api',
 };
 
 export function createPostgresUsageMethods(deps: PostgresUsageDeps): UsageStore {

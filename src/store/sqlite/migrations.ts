@@ -266,4 +266,74 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE request_records ADD COLUMN decision_inputs TEXT;
   `,
+  // (prompt APIs, src/apis/) templates published as endpoints: definitions, versions with a
+  // lifecycle, subscriptions with approval, plan counters, opaque paths; request records name the API.
+  `
+  ALTER TABLE request_records ADD COLUMN api TEXT;
+  CREATE INDEX request_records_api_time ON request_records (api, time_ms) WHERE api IS NOT NULL;
+
+  CREATE TABLE prompt_apis (
+    id            TEXT PRIMARY KEY,
+    tenant_id     TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    owner_team_id TEXT NOT NULL,
+    visibility    TEXT NOT NULL CHECK (visibility IN ('team', 'tenant')),
+    description   TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    created_by    TEXT,
+    UNIQUE (tenant_id, name)
+  ) STRICT;
+
+  CREATE TABLE prompt_api_versions (
+    api_id        TEXT NOT NULL,
+    tenant_id     TEXT NOT NULL,
+    major         INTEGER NOT NULL,
+    minor         INTEGER NOT NULL,
+    state         TEXT NOT NULL CHECK (state IN ('draft', 'published', 'deprecated', 'retired')),
+    definition    TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    published_at  TEXT,
+    deprecated_at TEXT,
+    sunset_at     TEXT,
+    retired_at    TEXT,
+    successor     TEXT,
+    PRIMARY KEY (api_id, major, minor)
+  ) STRICT;
+
+  CREATE TABLE prompt_api_subscriptions (
+    id                 TEXT PRIMARY KEY,
+    tenant_id          TEXT NOT NULL,
+    api_id             TEXT NOT NULL,
+    consumer_team_id   TEXT NOT NULL,
+    state              TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'rejected', 'suspended', 'revoked')),
+    reason             TEXT NOT NULL,
+    plan_rpm           INTEGER NOT NULL,
+    plan_monthly_quota INTEGER NOT NULL,
+    requested_by       TEXT NOT NULL,
+    decided_by         TEXT,
+    decision_reason    TEXT,
+    created_at         TEXT NOT NULL,
+    updated_at         TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX prompt_api_subscriptions_api ON prompt_api_subscriptions (tenant_id, api_id, consumer_team_id);
+
+  CREATE TABLE prompt_api_counters (
+    subscription_id TEXT NOT NULL,
+    bucket          TEXT NOT NULL,
+    count           INTEGER NOT NULL,
+    expires_ms      INTEGER NOT NULL,
+    PRIMARY KEY (subscription_id, bucket)
+  ) STRICT;
+
+  CREATE TABLE prompt_api_paths (
+    path       TEXT PRIMARY KEY,
+    tenant_id  TEXT NOT NULL,
+    api_id     TEXT NOT NULL,
+    major      INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT,
+    expires_ms INTEGER
+  ) STRICT;
+  CREATE INDEX prompt_api_paths_api ON prompt_api_paths (tenant_id, api_id);
+  `,
 ];

@@ -44,6 +44,7 @@ export function requestParams(r: RequestRecord): SQLInputValue[] {
     r.cacheWriteTokens ?? null,
     guardParam(r.guardDetectors),
     decisionInputsParam(r.decisionInputs),
+    r.api ?? null,
   ];
 }
 
@@ -75,6 +76,7 @@ export function requestFromRow(row: Row): RequestRecord {
     cacheWriteTokens: (row.cache_write_tokens ?? null) as number | null,
     guardDetectors: (row.guard_detectors ?? null) as string | null,
     decisionInputs: decisionInputsFromColumn(row.decision_inputs),
+    ...(row.api == null ? {} : { api: row.api as string }),
   };
 }
 

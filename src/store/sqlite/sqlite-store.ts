@@ -12,6 +12,7 @@ import { createSqliteDataKeyRepository, createSqlitePayloadLog } from './encrypt
 import { createSqliteOAuthMethods } from './oauth-methods.ts';
 import { currentVersion, openDatabase } from './open-database.ts';
 import { createSqlitePolicyMethods } from './policy-methods.ts';
+import { createSqlitePromptApiMethods } from './prompt-api-methods.ts';
 import {
   API_KEY_COLUMNS,
   apiKeyFromRow,
@@ -92,6 +93,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     ...createSqliteUsageMethods({ stmt, flush: () => records?.flush() }),
     ...createSqliteOAuthMethods({ stmt, isConflict }),
     ...createSqlitePolicyMethods({ stmt, transaction }),
+    ...createSqlitePromptApiMethods({ stmt, transaction, isConflict }),
     dataKeys: createSqliteDataKeyRepository({ db: open, stmt, transaction, isConflict }),
     payloadLog: createSqlitePayloadLog({ db: open, stmt, transaction, isConflict }),
 

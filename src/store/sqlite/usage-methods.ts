@@ -23,6 +23,7 @@ const GROUP_EXPR: Readonly<Record<UsageGroup, string>> = {
   key: 'key_id',
   model: NAMED_MODEL,
   day: "strftime('%Y-%m-%d', time_ms / 1000, 'unixepoch')",
+  api: 'api',
 };
 
 export function createSqliteUsageMethods(deps: SqliteUsageDeps): UsageStore {
