@@ -61,15 +61,6 @@ function budgeted(count: TokenCounter): TokenCounter {
   };
 }
 
-/** Starts loading the tokenizers these targets need (startup), so no request waits for it. */
-export function preloadTokenizers(targets: Iterable<TokenizedTarget>): void {
-  for (const t of targets) {
-    const encoding = openAiEncodingFor(t.model);
-    // A failed load is reported by the request that needs it (and retried there).
-    if (encoding !== undefined) loadTokenCounter(encoding).catch(() => {});
-  }
-}
-
 /**
  * `bytes` bounds every text segment by its UTF-8 length even where the model's tokenizer is
  * known: still an upper bound (see above), several times looser for English text, and nearly

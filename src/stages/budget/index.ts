@@ -48,12 +48,7 @@ import {
   type BudgetTakeResult,
 } from '../../limits/budgets/budget-backend.ts';
 import { estimateTextTokens, estimateTokenParts } from '../../limits/estimate.ts';
-import {
-  type BoundMode,
-  preloadTokenizers,
-  promptTokenBound,
-  type TokenizedTarget,
-} from '../../limits/prompt-bound.ts';
+import { type BoundMode, promptTokenBound, type TokenizedTarget } from '../../limits/prompt-bound.ts';
 import type { ChatChunk, Usage } from '../../providers/canonical.ts';
 import type { ProviderKind } from '../../providers/contract.ts';
 import { type AppliedBudget, applicableBudgets, budgetSubject } from './rules.ts';
@@ -97,8 +92,9 @@ export function createBudgetStage(opts: BudgetStageOptions): Stage {
     if (kind === undefined) throw new Error(`budget: route target names unknown provider ${t.provider}`);
     return { kind, model: t.model };
   };
-  // Loaded now, in the background, so that no request waits for a tokenizer table.
-  preloadTokenizers([...models.values()].flatMap((m) => m.targets.map(tokenized)));
+  // No tokenizer is loaded at startup: reservations are made with the byte bound, and the
+  // model's tokenizer (about 17 MB of heap) is loaded the first time one of them does not fit;
+  // that request waits for the load (0.5–1 s, once).
   const now = opts.now ?? Date.now;
   const held = new WeakMap<RequestContext, Held>();
   const reservationTtl = (model: string): number =>
