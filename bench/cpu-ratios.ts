@@ -16,7 +16,9 @@
  * spread (min–max) beside it.
  *
  * Env: BENCH_CPU_SECONDS (per load, default 5), BENCH_CPU_ROUNDS (default 3),
- * BENCH_CPU_CONNECTIONS (default 32).
+ * BENCH_CPU_CONNECTIONS (default 32), BENCH_CPU_BASELINE (another checkout of the project, an
+ * earlier commit say: its gateways are started too and loaded in the same rounds, so a change
+ * is compared with what it changed under the same load on the machine).
  */
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -55,6 +57,8 @@ export interface CpuRatioOptions {
   readonly seconds: number;
   readonly rounds: number;
   readonly connections: number;
+  /** The CLI of another checkout whose gateways are measured in the same rounds. */
+  readonly baselineCli?: string | undefined;
 }
 
 interface Measured {
@@ -113,7 +117,13 @@ function gatewayYaml(port: number, mockUrl: string, full: boolean): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function startGateway(o: CpuRatioOptions, name: string, full: boolean, env: NodeJS.ProcessEnv): Promise<Gateway> {
+async function startGateway(
+  o: CpuRatioOptions,
+  name: string,
+  full: boolean,
+  env: NodeJS.ProcessEnv,
+  cli = o.cli,
+): Promise<Gateway> {
   const dir = join(o.dir, name.replace(/\W+/g, '-'));
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
@@ -121,14 +131,14 @@ async function startGateway(o: CpuRatioOptions, name: string, full: boolean, env
   writeFileSync(configPath, gatewayYaml(port, o.mockUrl, full));
   const key = (
     JSON.parse(
-      execFileSync(process.execPath, [o.cli, 'keys', 'create', '--config', configPath, '--label', 'bench', '--json'], {
+      execFileSync(process.execPath, [cli, 'keys', 'create', '--config', configPath, '--label', 'bench', '--json'], {
         env,
         encoding: 'utf8',
         cwd: dir,
       }),
     ) as { key: string }
   ).key;
-  const proc = spawn(process.execPath, [o.cli, 'start', '--config', configPath], { env, stdio: 'ignore', cwd: dir });
+  const proc = spawn(process.execPath, [cli, 'start', '--config', configPath], { env, stdio: 'ignore', cwd: dir });
   const url = `http://127.0.0.1:${port}`;
   await waitHealthy(`${url}/readyz`);
   return { name, proc, url, key, rssIdle: Number.NaN, rssLoaded: 0 };
@@ -181,23 +191,42 @@ export async function runCpuRatios(o: CpuRatioOptions): Promise<string[]> {
     gateways.push(plain);
     const full = await startGateway(o, 'full chain', true, env);
     gateways.push(full);
+    const base =
+      o.baselineCli === undefined
+        ? undefined
+        : {
+            plain: await startGateway(o, 'baseline plain pass-through', false, env, o.baselineCli),
+            full: await startGateway(o, 'baseline full chain', true, env, o.baselineCli),
+          };
+    if (base !== undefined) gateways.push(base.plain, base.full);
     const emu = (stream: boolean) =>
       chatTarget(o.mockUrl, '/openai/v1/chat/completions', DEFAULT_MOCK_KEYS.openai, 'gpt-4o-mini', stream);
     const via = (g: Gateway, stream: boolean) => chatTarget(g.url, '/v1/chat/completions', g.key, 'gpt', stream);
 
     // Warm-up (JIT, pools, the store's first writes), then the idle RSS.
-    for (const t of [emu(false), emu(true), via(plain, false), via(full, false), via(full, true), via(plain, true)])
+    for (const t of [emu(false), emu(true), ...gateways.flatMap((g) => [via(g, false), via(g, true)])])
       await closedLoop(t, 4, 1);
     await new Promise((r) => setTimeout(r, 1000));
     for (const g of gateways) g.rssIdle = procRssMiB(g.proc.pid!);
 
-    const scenarios: Array<{ name: string; target: LoadTarget; gw?: Gateway; base: 'json' | 'stream' }> = [
+    type Scenario = { name: string; target: LoadTarget; gw?: Gateway; base: 'json' | 'stream' };
+    const of = (g: Gateway, stream: boolean): Scenario => ({
+      name: `${g.name}, ${stream ? 'stream' : 'JSON'}`,
+      target: via(g, stream),
+      gw: g,
+      base: stream ? 'stream' : 'json',
+    });
+    const scenarios: Scenario[] = [
       { name: 'emulator direct, JSON', target: emu(false), base: 'json' },
-      { name: 'plain pass-through, JSON', target: via(plain, false), gw: plain, base: 'json' },
-      { name: 'full chain, JSON', target: via(full, false), gw: full, base: 'json' },
+      of(plain, false),
+      ...(base === undefined ? [] : [of(base.plain, false)]),
+      of(full, false),
+      ...(base === undefined ? [] : [of(base.full, false)]),
       { name: 'emulator direct, stream', target: emu(true), base: 'stream' },
-      { name: 'plain pass-through, stream', target: via(plain, true), gw: plain, base: 'stream' },
-      { name: 'full chain, stream', target: via(full, true), gw: full, base: 'stream' },
+      of(plain, true),
+      ...(base === undefined ? [] : [of(base.plain, true)]),
+      of(full, true),
+      ...(base === undefined ? [] : [of(base.full, true)]),
     ];
     const results = scenarios.map(() => [] as Measured[]);
     const ratios = scenarios.map(() => [] as number[]);
@@ -279,6 +308,10 @@ async function main(): Promise<void> {
       seconds: SECONDS,
       rounds: ROUNDS,
       connections: CONNECTIONS,
+      baselineCli:
+        process.env.BENCH_CPU_BASELINE === undefined
+          ? undefined
+          : join(resolve(process.env.BENCH_CPU_BASELINE), 'src', 'cli', 'main.ts'),
     });
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
