@@ -13,7 +13,7 @@ export function freePort(): Promise<number> {
 }
 
 export async function waitHealthy(url: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     try {
       if ((await fetch(url)).ok) return;

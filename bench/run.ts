@@ -14,6 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_MOCK_KEYS } from '../src/mock-upstream/index.ts';
+import { runCpuRatios } from './cpu-ratios.ts';
 import { runGuardBench } from './guard.ts';
 import { runGuardStageBench } from './guard-scenarios.ts';
 import { limitScenarioLines, runLimitScenarios } from './limit-scenarios.ts';
@@ -224,6 +225,16 @@ async function main(): Promise<void> {
       body: viaGateway.body,
     });
     const guardStageLines = await runGuardStageBench({ cli: CLI, dir, mockUrl, env, seconds: SECONDS });
+    // The issue-14 ratios: gateway CPU per request against the emulator's own, plain and full chain, JSON and streams.
+    const cpuRatioLines = await runCpuRatios({
+      cli: CLI,
+      dir: join(dir, 'cpu-ratios'),
+      mockUrl,
+      mock,
+      seconds: Number(process.env.BENCH_CPU_SECONDS ?? SECONDS),
+      rounds: Number(process.env.BENCH_CPU_ROUNDS ?? ROUNDS),
+      connections: Number(process.env.BENCH_CPU_CONNECTIONS ?? 32),
+    });
 
     // In this process, once every gateway is stopped: the detectors' cost alone.
     const guard = runGuardBench();
@@ -301,6 +312,7 @@ async function main(): Promise<void> {
       ...guard.lines,
       `Against the gateway's own CPU per request measured above (${fmt(gatewayCpuUs, 0)} µs, a short prompt), all four detectors on a 2 KB prompt add ${fmt((100 * guard.cpuUsPer2kb) / gatewayCpuUs, 1)} % (target under 15 %).`,
       ...guardStageLines,
+      ...cpuRatioLines,
       '',
     ];
     process.stdout.write(lines.join('\n'));

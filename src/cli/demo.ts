@@ -6,8 +6,8 @@
 import { resolve } from 'node:path';
 import { parseConfig } from '../config/load.ts';
 import type { GatewayConfig } from '../config/types.ts';
+import { DEFAULT_MOCK_KEYS } from '../mock-upstream/constants.ts';
 import type { MockUpstream } from '../mock-upstream/index.ts';
-import { DEFAULT_MOCK_KEYS } from '../mock-upstream/index.ts';
 
 export const DEMO_KEY_LABEL = 'demo';
 

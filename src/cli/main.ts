@@ -6,20 +6,6 @@
 import { realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runMockUpstreamCli } from '../mock-upstream/cli.ts';
-import { runAdmin } from './admin-command.ts';
-import { runAlerts } from './alerts-command.ts';
-import { runApisCommand } from './apis-command.ts';
-import { runAudit } from './audit-command.ts';
-import { runConfig } from './config-command.ts';
-import { runPayloads } from './encryption-command.ts';
-import { runKeys } from './keys-command.ts';
-import { runOAuth } from './oauth-command.ts';
-import { runPolicyCommand } from './policy-command.ts';
-import { runReport } from './report-command.ts';
-import { runStart } from './start.ts';
-import { runTenantsCommand } from './tenants-command.ts';
-import { runTls } from './tls-command.ts';
 import { UsageError } from './usage-error.ts';
 
 const HELP = `portcullis — a security-first AI gateway
@@ -46,6 +32,10 @@ Commands:
 Run "portcullis <command> --help" for a command's options.
 `;
 
+/**
+ * Each command's module is loaded only when that command runs: `start` does not carry the
+ * code (and the dependencies) of every operator command in its memory.
+ */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -60,36 +50,36 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write('portcullis 0.1.0\n');
         return 0;
       case 'start':
-        return await runStart(rest);
+        return await (await import('./start.ts')).runStart(rest);
       case 'mock-upstream':
-        await runMockUpstreamCli(rest);
+        await (await import('../mock-upstream/cli.ts')).runMockUpstreamCli(rest);
         return 0;
       case 'config':
-        return await runConfig(rest);
+        return await (await import('./config-command.ts')).runConfig(rest);
       case 'tenants':
-        return await runTenantsCommand(rest);
+        return await (await import('./tenants-command.ts')).runTenantsCommand(rest);
       case 'policy':
-        return await runPolicyCommand(rest);
+        return await (await import('./policy-command.ts')).runPolicyCommand(rest);
       case 'payloads':
-        return await runPayloads(rest);
+        return await (await import('./encryption-command.ts')).runPayloads(rest);
       case 'admin':
-        return await runAdmin(rest);
+        return await (await import('./admin-command.ts')).runAdmin(rest);
       case 'keys':
-        return await runKeys(rest);
+        return await (await import('./keys-command.ts')).runKeys(rest);
       case 'audit':
-        return await runAudit(rest);
+        return await (await import('./audit-command.ts')).runAudit(rest);
       case 'report':
-        return await runReport(rest);
+        return await (await import('./report-command.ts')).runReport(rest);
       case 'alerts':
-        return await runAlerts(rest);
+        return await (await import('./alerts-command.ts')).runAlerts(rest);
       case 'oauth':
-        return await runOAuth(rest);
+        return await (await import('./oauth-command.ts')).runOAuth(rest);
       case 'apis':
-        return await runApisCommand('apis', rest);
+        return await (await import('./apis-command.ts')).runApisCommand('apis', rest);
       case 'subscriptions':
-        return await runApisCommand('subscriptions', rest);
+        return await (await import('./apis-command.ts')).runApisCommand('subscriptions', rest);
       case 'tls':
-        return await runTls(rest);
+        return await (await import('./tls-command.ts')).runTls(rest);
       default:
         throw new UsageError(`unknown command "${command}"\n\n${HELP}`);
     }

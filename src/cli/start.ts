@@ -6,7 +6,7 @@ import { loadConfig, parseConfig } from '../config/load.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { createApiKey } from '../identity/api-keys.ts';
 import { resolveKeyHashSecret } from '../identity/key-secret.ts';
-import { type MockUpstream, startMockUpstream } from '../mock-upstream/index.ts';
+import type { MockUpstream } from '../mock-upstream/index.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { LOG_FORMATS, type LogFormat } from '../observability/pretty-log.ts';
 import { type Bootstrap, splitConfigFile, splitConfigText } from '../policy/document.ts';
@@ -84,6 +84,8 @@ export async function runStart(argv: string[]): Promise<number> {
       throw err;
     }
   } else {
+    // Loaded only for the demo: a gateway in front of real providers never carries the emulator.
+    const { startMockUpstream } = await import('../mock-upstream/index.ts');
     mock = await startMockUpstream({ host: '127.0.0.1', port: 0 });
     const demo = demoConfigSource(mock, {
       host: values.host ?? '127.0.0.1',

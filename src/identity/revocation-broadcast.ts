@@ -18,9 +18,9 @@
  * after the data-key cache TTL (60 s). A missed one is bounded by that TTL; a forged one only
  * costs a data-key reload.
  */
-import { createClient } from 'redis';
 import type { RedisLimitsConfig } from '../config/types.ts';
 import { withDeadline } from '../limits/redis/command-guard.ts';
+import { redisModule } from '../limits/redis/redis-module.ts';
 import { createWatchedSubscriber } from '../limits/redis/watched-subscriber.ts';
 import type { Logger } from '../observability/logger.ts';
 
@@ -180,7 +180,7 @@ export async function publishMessage(
   event: string,
   failure: string,
 ): Promise<number | undefined> {
-  const client = createClient({
+  const client = redisModule().createClient({
     url: redis.url,
     disableOfflineQueue: true,
     commandOptions: { timeout: redis.timeoutMs },

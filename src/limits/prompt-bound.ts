@@ -61,18 +61,21 @@ function budgeted(count: TokenCounter): TokenCounter {
   };
 }
 
-/** Starts loading the tokenizers these targets need (startup), so no request waits for it. */
-export function preloadTokenizers(targets: Iterable<TokenizedTarget>): void {
-  for (const t of targets) {
-    const encoding = openAiEncodingFor(t.model);
-    // A failed load is reported by the request that needs it (and retried there).
-    if (encoding !== undefined) loadTokenCounter(encoding).catch(() => {});
-  }
-}
+/**
+ * `bytes` bounds every text segment by its UTF-8 length even where the model's tokenizer is
+ * known: still an upper bound (see above), several times looser for English text, and nearly
+ * free. The budget stage reserves with it first and tokenizes only when that reservation does
+ * not fit.
+ */
+export type BoundMode = 'exact' | 'bytes';
 
-export async function promptTokenBound(req: CanonicalRequest, target: TokenizedTarget): Promise<number> {
+export async function promptTokenBound(
+  req: CanonicalRequest,
+  target: TokenizedTarget,
+  mode: BoundMode = 'exact',
+): Promise<number> {
   if (req.operation === 'models') return 0;
-  const encoding = openAiEncodingFor(target.model);
+  const encoding = mode === 'bytes' ? undefined : openAiEncodingFor(target.model);
   const count =
     encoding === undefined ? byteBound : budgeted(loadedTokenCounter(encoding) ?? (await loadTokenCounter(encoding)));
   return req.operation === 'chat' ? chatBound(req.body, target, count) : embeddingsBound(req.body, count);

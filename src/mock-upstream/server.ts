@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { loadTokenCounter } from '../providers/openai/tokenizer.ts';
 import { createAnthropicEmulator } from './anthropic/emulator.ts';
+import { DEFAULT_MOCK_KEYS, MOCK_PREFIXES } from './constants.ts';
 import { CONTROL_PREFIX, handleControl } from './core/control-api.ts';
 import { createFaultQueue } from './core/faults.ts';
 import { readJsonBody, sendError, sendJson, sleep, withErrorMessage } from './core/http.ts';
@@ -18,21 +19,7 @@ import { createGeminiEmulator } from './gemini/emulator.ts';
 import { createMistralEmulator } from './mistral/emulator.ts';
 import { createOpenAiEmulator } from './openai/emulator.ts';
 
-export const DEFAULT_MOCK_KEYS: Readonly<Record<MockProvider, string>> = Object.freeze({
-  openai: 'sk-mock-openai',
-  'openai-compatible': 'sk-mock-compatible',
-  anthropic: 'sk-ant-mock',
-  gemini: 'mock-gemini-key',
-  mistral: 'mock-mistral-key',
-});
-
-export const MOCK_PREFIXES: Readonly<Record<MockProvider, string>> = Object.freeze({
-  openai: '/openai/v1',
-  'openai-compatible': '/compat/v1',
-  anthropic: '/anthropic/v1',
-  gemini: '/gemini/v1beta',
-  mistral: '/mistral/v1',
-});
+export { DEFAULT_MOCK_KEYS, MOCK_PREFIXES };
 
 export interface MockUpstream {
   /** http://HOST:PORT */

@@ -30,6 +30,14 @@ export class StreamClosedError extends Error {
   }
 }
 
+/**
+ * After the provider's terminal event, what is left of the body (a `[DONE]` line, the chunked
+ * terminator) is read and dropped so that the connection goes back to the pool; a provider
+ * that keeps sending past these bounds has its exchange cut, as before.
+ */
+const DRAIN_MAX_BYTES = 64 * 1024;
+const DRAIN_MAX_MS = 2000;
+
 /** Reads SSE events from a response body on demand. */
 export class SseEventSource {
   readonly #res: UpstreamResponse;
@@ -38,6 +46,7 @@ export class SseEventSource {
   readonly #parser: SseParser = createSseParser();
   readonly #queue: SseEvent[] = [];
   #ended = false;
+  #releasing = false;
 
   constructor(res: UpstreamResponse, abort: AbortExchange) {
     this.#res = res;
@@ -74,8 +83,46 @@ export class SseEventSource {
     return this.#queue.shift() ?? null;
   }
 
+  /** Ends the exchange now (and closes its connection), unless the body already ended or is being released. */
   destroy(): void {
-    if (!this.#ended) this.#end(new StreamClosedError());
+    if (!this.#ended && !this.#releasing) this.#end(new StreamClosedError());
+  }
+
+  /**
+   * The consumer needs nothing more (the terminal event was read). Instead of cutting the
+   * exchange, the rest of the body is read in the background and dropped, within
+   * DRAIN_MAX_BYTES and DRAIN_MAX_MS, so that undici keeps the connection for the next request
+   * (a stream no longer costs a new TCP connection, and a TLS handshake). Past either bound
+   * the exchange is cut as destroy() does. A client abort still reaches the request through
+   * the attempt's signal until the stream's scope is disposed.
+   */
+  release(): void {
+    if (this.#ended || this.#releasing) return;
+    this.#releasing = true;
+    void this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    const timer = setTimeout(() => this.#end(new StreamClosedError()), DRAIN_MAX_MS).unref();
+    let bytes = 0;
+    try {
+      for (;;) {
+        const step = await this.#chunks.next();
+        if (step.done === true) {
+          this.#ended = true;
+          return;
+        }
+        bytes += step.value.byteLength;
+        if (bytes > DRAIN_MAX_BYTES) {
+          this.#end(new StreamClosedError());
+          return;
+        }
+      }
+    } catch {
+      // The exchange was cut (a bound, a client abort): its connection is closed, nothing is owed.
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
@@ -162,8 +209,9 @@ async function* canonicalChunks(
       if (event === null) break;
       yield* translator.push(event);
     }
-    // After the provider's terminal event nothing that follows is used; free the connection now.
-    source.destroy();
+    // After the provider's terminal event nothing that follows is used: the rest of the body
+    // is drained in the background so the connection is reused (SseEventSource.release).
+    source.release();
     yield* translator.end();
   } catch (e) {
     if (opts.clientSignal.aborted) throw opts.clientSignal.reason;

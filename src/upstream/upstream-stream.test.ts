@@ -323,3 +323,51 @@ test('several streams stalling at once behind Keep-Alive: timeout=300 give every
   const after = await up.chat(call(route([target('p0')])), chatRequest);
   assert.equal(after.kind === 'chat' ? after.body.choices[0]?.message.content : undefined, 'after');
 });
+
+test('streams read to the end give their connection back for the next request', async (t) => {
+  let finished = 0;
+  const { fakes, up } = await setup(t, (_q, res) => {
+    res.on('finish', () => finished++);
+    sseHead(res);
+    res.write(sseChunk('a'));
+    // The terminal event ([DONE]) and the end of the body in separate writes: the end arrives
+    // after the translator is done and is drained, not cut.
+    setImmediate(() => {
+      res.write(`${sseChunk('b', 'stop')}data: [DONE]\n\n`);
+      setTimeout(() => res.end(), 5);
+    });
+  });
+  for (let i = 0; i < 5; i++) {
+    const r = await up.chat(call(route([target('p0')])), streamRequest);
+    assert.deepEqual(await collect(streamOf(r)), ['a', 'b']);
+    // The drain ends in the background once the body's end arrives; let it land.
+    await eventually(
+      () => finished === i + 1,
+      () => `stream ${i}: the provider did not finish its answer`,
+    );
+    await delay(50);
+    assert.equal(fakes[0]!.openSockets(), 1, `stream ${i}: the connection was closed`);
+  }
+  assert.equal(fakes[0]!.requests.length, 5);
+  assert.equal(fakes[0]!.connections, 1, 'every stream went over the same keep-alive connection');
+});
+
+test('a provider that keeps sending after the terminal event has its exchange cut', async (t) => {
+  const { fakes, up } = await setup(t, (_q, res) => {
+    sseHead(res);
+    res.write(`${sseChunk('a', 'stop')}data: [DONE]\n\n`);
+    // 8 KiB of comments every few ms, never ending: past the drain's byte bound.
+    const junk = `: ${'x'.repeat(8192)}\n\n`;
+    const timer = setInterval(() => {
+      if (res.destroyed) return clearInterval(timer);
+      res.write(junk);
+    }, 2);
+    res.on('close', () => clearInterval(timer));
+  });
+  const r = await up.chat(call(route([target('p0')])), streamRequest);
+  assert.deepEqual(await collect(streamOf(r)), ['a']);
+  await eventually(
+    () => fakes[0]!.openSockets() === 0,
+    () => `${fakes[0]!.openSockets()} sockets still open to a provider that never ends its body`,
+  );
+});

@@ -15,8 +15,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import pg from 'pg';
+import type pg from 'pg';
 import { quoteIdent, reasonOf } from '../../store/postgres/connection.ts';
+import { pgModule } from '../../store/postgres/pg-module.ts';
 import { GENESIS_HASH, recordHash } from '../canonical.ts';
 import type { CheckpointSigner } from '../signing-key.ts';
 import type { PreparedEntry } from '../types.ts';
@@ -57,7 +58,7 @@ const LOCK_NAMESPACE = 'portcullis.audit.chain';
 
 export async function openPgChainWriter(o: PgChainWriterOptions): Promise<PgChainWriter> {
   const timeoutMs = o.timeoutMs ?? 5_000;
-  const client = new pg.Client({
+  const client = new (pgModule().Client)({
     connectionString: o.url,
     connectionTimeoutMillis: timeoutMs,
     query_timeout: timeoutMs,

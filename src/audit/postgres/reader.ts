@@ -3,8 +3,9 @@
  * compliance report. Reads page by keyset (at most PAGE rows in memory), never lock, and never
  * write. Records of all chains are read in the order of their global `id`.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { describeTarget, quoteIdent } from '../../store/postgres/connection.ts';
+import { pgModule } from '../../store/postgres/pg-module.ts';
 import type { ExportRange } from '../export.ts';
 import type { PruneAnchor } from '../retention.ts';
 import { toCheckpoint, toRecord } from '../rows.ts';
@@ -57,7 +58,7 @@ const TENANT_FILTER = `(actor_tenant = $4 OR (actor_kind IN ('cli', 'system') AN
 const SECURITY_FILTER = `(action = 'security.alert' OR action LIKE 'auth.%' OR (action = 'admin.login' AND decision = 'refused'))`;
 
 export function openPgAuditReader(cfg: { url: string; schema: string }): PgAuditReader {
-  const pool = new pg.Pool({
+  const pool = new (pgModule().Pool)({
     connectionString: cfg.url,
     max: 2,
     connectionTimeoutMillis: 5_000,

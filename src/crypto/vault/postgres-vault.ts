@@ -11,9 +11,10 @@
  * and in its WAL, so the vault database's WAL archive and backups hold a destroyed key for
  * their retention, like any other copy of the vault.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { CLIENT_GRACE_MS, describeTarget, reasonOf, sqlState } from '../../store/postgres/connection.ts';
 import { createGuardedPool } from '../../store/postgres/guarded-pool.ts';
+import { pgModule } from '../../store/postgres/pg-module.ts';
 import { CryptoError } from '../crypto-error.ts';
 import {
   createTenantKeyVault,
@@ -45,7 +46,7 @@ export function createPostgresVault(opts: PostgresVaultOptions): TenantKeyVault 
   const where = describeTarget(opts.url);
   const connectTimeoutMs = opts.connectTimeoutMs ?? 5_000;
   const statementTimeoutMs = opts.statementTimeoutMs ?? 15_000;
-  const raw = new pg.Pool({
+  const raw = new (pgModule().Pool)({
     connectionString: opts.url,
     max: 4,
     connectionTimeoutMillis: connectTimeoutMs,

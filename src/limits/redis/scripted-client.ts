@@ -5,9 +5,10 @@
  * operation within `timeout_ms` instead of hanging requests), one warning per outage, and error
  * descriptions that never carry the URL (it may hold a password).
  */
-import { createClient, defineScript, type RedisScripts } from 'redis';
+import type { RedisScripts } from 'redis';
 import type { Logger } from '../../observability/logger.ts';
 import { type CommandGuard, createCommandGuard, type GuardableClient } from './command-guard.ts';
+import { defineScript, redisModule } from './redis-module.ts';
 
 type Args = readonly string[];
 
@@ -93,7 +94,10 @@ export function guardedScriptedClient<S extends RedisScripts>(opts: ScriptedClie
   const watch = redisHealthWatch(opts);
   return createCommandGuard({
     create: () => {
-      const c = createClient({ ...scriptedClientOptions(opts, scripts), ...(name === undefined ? {} : { name }) });
+      const c = redisModule().createClient({
+        ...scriptedClientOptions(opts, scripts),
+        ...(name === undefined ? {} : { name }),
+      });
       watch(c);
       return c;
     },

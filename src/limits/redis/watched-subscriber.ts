@@ -7,10 +7,10 @@
  * new one, which subscribes again as soon as Redis answers. Used by the key revocation feed and
  * the shared lockout (their own logs say what being down means for them).
  */
-import { createClient } from 'redis';
 import type { RedisLimitsConfig } from '../../config/types.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { RedisUnavailableError, withDeadline } from './command-guard.ts';
+import { redisModule } from './redis-module.ts';
 import { describeRedisError } from './scripted-client.ts';
 
 export const SUBSCRIBER_PING_INTERVAL_MS = 1000;
@@ -51,7 +51,7 @@ export function createWatchedSubscriber(opts: WatchedSubscriberOptions): Watched
   };
 
   const open = () => {
-    const c = createClient({
+    const c = redisModule().createClient({
       url: redis.url,
       ...(opts.name === undefined ? {} : { name: opts.name }),
       disableOfflineQueue: true,

@@ -184,6 +184,44 @@ describe('budget stage', () => {
     assert.equal((await backend.peek([teamItem()]))[0]!.spentMicros, 11, 'settled once');
   });
 
+  it('reserves with the byte bound when it fits, and tokenizes only when it does not', async () => {
+    // An OpenAI model with a known tokenizer: "hello " × 200 is 1,200 bytes but ~200 tokens.
+    const gptTarget: TargetConfig = { provider: 'p', model: 'gpt-4o-mini', weight: 1, priority: 0 };
+    const gptRoute = { ...route, targets: [gptTarget] } as unknown as ModelRouteConfig;
+    const body = { messages: [{ role: 'user', content: 'hello '.repeat(200) }], max_tokens: 10 };
+    const req = { operation: 'chat' as const, body: { model: 'gpt', ...body } };
+    const bytes = await promptTokenBound(req as never, { kind: 'openai', model: 'gpt-4o-mini' }, 'bytes');
+    const exact = await promptTokenBound(req as never, { kind: 'openai', model: 'gpt-4o-mini' });
+    assert.ok(exact < bytes / 4, `exact ${exact}, bytes ${bytes}`);
+    const stageFor = (limit: number) => {
+      const backend = createMemoryBudgetBackend({ now: () => NOW });
+      const stage = createBudgetStage({
+        config: config([rule({ amountMicros: limit })]),
+        backend,
+        models: new Map([['gpt', gptRoute]]),
+        priceFor: () => PRICE,
+        providerKind: () => 'openai',
+        events: { emit: () => {} },
+        now: () => NOW,
+      });
+      return { stage, backend };
+    };
+    // Plenty of room: the loose bound is held (no tokenizer run).
+    const roomy = stageFor(1_000_000);
+    await roomy.stage.onRequest!(ctx(body));
+    assert.equal((await roomy.backend.peek([teamItem('b', 1_000_000)]))[0]!.heldMicros, bytes + 20);
+    // Room for the exact bound only: admitted, holding the exact bound.
+    const tight = stageFor(exact + 20 + 5);
+    await tight.stage.onRequest!(ctx(body));
+    assert.equal((await tight.backend.peek([teamItem('b', exact + 25)]))[0]!.heldMicros, exact + 20);
+    // Not even the exact bound fits: refused on the exact figures, nothing held.
+    const full = stageFor(exact + 10);
+    const err = await refusedWith(full.stage.onRequest!(ctx(body)));
+    assert.equal(err.code, 'budget.reservation_too_large');
+    assert.match(err.message, new RegExp(`${(exact + 20) / 1_000_000}`));
+    assert.equal((await full.backend.peek([teamItem('b', exact + 10)]))[0]!.heldMicros, 0);
+  });
+
   it('holds the whole prompt at the cache-write price when the request carries prompt-caching hints', async () => {
     const premium: ModelPrice = { ...PRICE, cacheWriteMicrosPer1M: 3_000_000, cacheWrite1hMicrosPer1M: 5_000_000 };
     const held = async (body: Record<string, unknown>): Promise<number> => {

@@ -48,7 +48,7 @@ import {
   type BudgetTakeResult,
 } from '../../limits/budgets/budget-backend.ts';
 import { estimateTextTokens, estimateTokenParts } from '../../limits/estimate.ts';
-import { preloadTokenizers, promptTokenBound, type TokenizedTarget } from '../../limits/prompt-bound.ts';
+import { type BoundMode, promptTokenBound, type TokenizedTarget } from '../../limits/prompt-bound.ts';
 import type { ChatChunk, Usage } from '../../providers/canonical.ts';
 import type { ProviderKind } from '../../providers/contract.ts';
 import { type AppliedBudget, applicableBudgets, budgetSubject } from './rules.ts';
@@ -92,8 +92,9 @@ export function createBudgetStage(opts: BudgetStageOptions): Stage {
     if (kind === undefined) throw new Error(`budget: route target names unknown provider ${t.provider}`);
     return { kind, model: t.model };
   };
-  // Loaded now, in the background, so that no request waits for a tokenizer table.
-  preloadTokenizers([...models.values()].flatMap((m) => m.targets.map(tokenized)));
+  // No tokenizer is loaded at startup: reservations are made with the byte bound, and the
+  // model's tokenizer (about 17 MB of heap) is loaded the first time one of them does not fit;
+  // that request waits for the load (0.5–1 s, once).
   const now = opts.now ?? Date.now;
   const held = new WeakMap<RequestContext, Held>();
   const reservationTtl = (model: string): number =>
@@ -294,34 +295,52 @@ export function createBudgetStage(opts: BudgetStageOptions): Stage {
       if (budgets.length === 0) return;
       const completion = estimateTokenParts(req, config.defaultMaxTokens).completion;
       const cacheHint = req.operation === 'chat' ? cacheWriteHint(req.body) : 'none';
-      let worst = known[0]!;
-      let amount = -1;
-      let promptBound = 0;
-      const bounds = new Map<string, number>();
-      for (const t of route.targets) {
-        const p = priceFor(t);
-        if (p === undefined) continue;
-        const tt = tokenized(t);
-        const key = `${tt.kind}\u0000${tt.model}`;
-        let prompt = bounds.get(key);
-        if (prompt === undefined) {
-          prompt = await promptTokenBound(req, tt);
-          bounds.set(key, prompt);
+      // The dearest target's cost with the prompt bounded by `mode` (prompt-bound.ts).
+      const estimate = async (mode: BoundMode) => {
+        let worst = known[0]!;
+        let amount = -1;
+        let promptBound = 0;
+        const bounds = new Map<string, number>();
+        for (const t of route.targets) {
+          const p = priceFor(t);
+          if (p === undefined) continue;
+          const tt = tokenized(t);
+          const key = `${tt.kind}\u0000${tt.model}`;
+          let prompt = bounds.get(key);
+          if (prompt === undefined) {
+            prompt = await promptTokenBound(req, tt, mode);
+            bounds.set(key, prompt);
+          }
+          promptBound = Math.max(promptBound, prompt);
+          const cost = priceEstimate(p, prompt, completion, cacheHint);
+          if (cost > amount) {
+            amount = cost;
+            worst = p;
+          }
         }
-        promptBound = Math.max(promptBound, prompt);
-        const cost = priceEstimate(p, prompt, completion, cacheHint);
-        if (cost > amount) {
-          amount = cost;
-          worst = p;
-        }
-      }
+        return { worst, amount, promptBound };
+      };
       const items = budgets.map((b) => b.item);
-      let r: BudgetTakeResult;
-      try {
-        r = await backend.reserve(ctx.id, items, amount, reservationTtl(req.body.model));
-      } catch (err) {
-        if (err instanceof BudgetBackendError) throw unavailable(ctx, err);
-        throw err;
+      const reserve = async (amount: number): Promise<BudgetTakeResult> => {
+        try {
+          return await backend.reserve(ctx.id, items, amount, reservationTtl(req.body.model));
+        } catch (err) {
+          if (err instanceof BudgetBackendError) throw unavailable(ctx, err);
+          throw err;
+        }
+      };
+      // Bytes first: tokenizing costs more than the rest of the stage, and the byte bound is
+      // still an upper bound, so a reservation that fits with it is safe. Only one that does
+      // not fit is worked out again with the model's tokenizer (a refusal is decided on the
+      // exact bound, never the loose one).
+      let { worst, amount, promptBound } = await estimate('bytes');
+      let r = await reserve(amount);
+      if (!r.allowed) {
+        const exact = await estimate('exact');
+        if (exact.amount < amount) {
+          ({ worst, amount, promptBound } = exact);
+          r = await reserve(amount);
+        }
       }
       if (!r.allowed) {
         const i = r.items.findIndex((s) => !s.allowed);

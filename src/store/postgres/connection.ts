@@ -3,7 +3,8 @@
  * database is named in messages. The URL may carry a password, so it is never printed as
  * given: messages use `describeTarget`, which keeps only user, host, port and database.
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { pgModule } from './pg-module.ts';
 
 /** Unquoted-style identifiers only (lower case), so the name means the same quoted or not. */
 export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -76,7 +77,7 @@ export function quoteIdent(name: string): string {
 export const CLIENT_GRACE_MS = 1_000;
 
 export function createPool(c: ResolvedConnection, onIdleError: (err: Error) => void): pg.Pool {
-  const pool = new pg.Pool({
+  const pool = new (pgModule().Pool)({
     connectionString: c.url,
     max: c.poolSize,
     connectionTimeoutMillis: c.connectTimeoutMs,
@@ -102,5 +103,5 @@ export function reasonOf(err: unknown): string {
 
 /** SQLSTATE of a server error, when there is one. */
 export function sqlState(err: unknown): string | undefined {
-  return err instanceof pg.DatabaseError ? err.code : undefined;
+  return err instanceof pgModule().DatabaseError ? err.code : undefined;
 }

@@ -19,9 +19,10 @@
  * Failures are StoreUnavailableError (callers answer `503 store.unavailable`).
  */
 import type { Socket } from 'node:net';
-import pg from 'pg';
+import type pg from 'pg';
 import { StoreUnavailableError } from '../errors.ts';
 import { reasonOf } from './connection.ts';
+import { pgModule } from './pg-module.ts';
 
 export const PROBE_TIMEOUT_MS = 750;
 export const SUSPECT_AFTER_MS = 1_000;
@@ -99,7 +100,7 @@ export function createGuardedPool(opts: GuardedPoolOptions): StorePool {
       });
       const asked = (async () => {
         if (probeClient === undefined) {
-          const c = new pg.Client({
+          const c = new (pgModule().Client)({
             connectionString: opts.url,
             connectionTimeoutMillis: probeTimeoutMs,
             application_name: opts.applicationName,

@@ -1,0 +1,323 @@
+/**
+ * `npm run bench:cpu` (and a section of `npm run bench`): the gateway's CPU per request as a
+ * ratio to the provider emulator's own CPU per request, both read from /proc in the same run,
+ * so the figure says how much the gateway costs relative to the upstream whatever the speed
+ * or load of the machine. Scenarios, each loaded closed-loop and interleaved in rounds:
+ *
+ * - emulator direct (plain JSON chat and streamed chat): the denominators;
+ * - plain pass-through: API key auth with the defaults (durable audit record, threat
+ *   detection, access log), no limits, budgets or metrics sections;
+ * - full chain: the same plus a JWT issuer, rate limits, budgets (memory backend, far above
+ *   what the run spends) and Prometheus metrics;
+ * - streams through the full chain.
+ *
+ * Also the gateways' RSS idle (after start and a short warm-up) and loaded (the largest seen
+ * after a load). Every round's ratio is printed; the reported figure is the median, with the
+ * spread (min–max) beside it.
+ *
+ * Env: BENCH_CPU_SECONDS (per load, default 5), BENCH_CPU_ROUNDS (default 3),
+ * BENCH_CPU_CONNECTIONS (default 32), BENCH_CPU_BASELINE (another checkout of the project, an
+ * earlier commit say: its gateways are started too and loaded in the same rounds, so a change
+ * is compared with what it changed under the same load on the machine).
+ */
+
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_MOCK_KEYS } from '../src/mock-upstream/index.ts';
+import { closedLoop, type LoadResult, type LoadTarget } from './load.ts';
+import { freePort, waitHealthy } from './process-helpers.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const CLI = join(ROOT, 'src', 'cli', 'main.ts');
+const SECONDS = Number(process.env.BENCH_CPU_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_CPU_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CPU_CONNECTIONS ?? 32);
+
+/** CPU seconds (user + system) a process has used so far, from /proc (100 Hz ticks). */
+export function procCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+export function procRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) / 1024;
+}
+
+export interface CpuRatioOptions {
+  readonly cli: string;
+  readonly dir: string;
+  readonly mockUrl: string;
+  /** The emulator process, whose CPU is the denominator. */
+  readonly mock: ChildProcess;
+  readonly seconds: number;
+  readonly rounds: number;
+  readonly connections: number;
+  /** The CLI of another checkout whose gateways are measured in the same rounds. */
+  readonly baselineCli?: string | undefined;
+}
+
+interface Measured {
+  readonly load: LoadResult;
+  /** µs per request. */
+  readonly emulatorUs: number;
+  readonly gatewayUs: number;
+}
+
+interface Gateway {
+  readonly name: string;
+  readonly proc: ChildProcess;
+  readonly url: string;
+  readonly key: string;
+  rssIdle: number;
+  rssLoaded: number;
+}
+
+const MESSAGES = [{ role: 'user', content: 'Summarise the benefits of an AI gateway in one sentence.' }];
+
+function gatewayYaml(port: number, mockUrl: string, full: boolean): string {
+  const lines = [
+    `server: { host: 127.0.0.1, port: ${port} }`,
+    'store: { path: ./state/portcullis.db }',
+    'security: { data_dir: ./state }',
+    'logging: { level: info }',
+    'providers:',
+    `  openai: { kind: openai, base_url: ${mockUrl}/openai/v1, api_key: "\${BENCH_OPENAI_KEY}", allow_private_network: true, max_connections: 128 }`,
+    'models:',
+    '  gpt: { targets: [ { provider: openai, model: gpt-4o-mini } ] }',
+  ];
+  if (full) {
+    lines.push(
+      'metrics: { port: 0 }',
+      // Configured, never fetched: the load authenticates with an API key (JWKS are fetched on first use).
+      'auth:',
+      '  jwt:',
+      '    issuers:',
+      '      - issuer: https://idp.bench.invalid/',
+      '        jwks_url: https://idp.bench.invalid/jwks.json',
+      '        audience: portcullis',
+      '        algorithms: [ES256]',
+      'limits:',
+      '  backend: memory',
+      '  rules:',
+      '    - { scope: key, requests_per_second: 1000000 }',
+      '    - { scope: tenant, tokens_per_minute: 1000000000 }',
+      '    - { scope: global, concurrent: 100000 }',
+      'budgets:',
+      '  backend: memory',
+      '  rules:',
+      '    - { name: bench-key, scope: key, period: day, amount_usd: 1000000 }',
+      '    - { name: bench-tenant, scope: tenant, period: month, amount_usd: 1000000000 }',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function startGateway(
+  o: CpuRatioOptions,
+  name: string,
+  full: boolean,
+  env: NodeJS.ProcessEnv,
+  cli = o.cli,
+): Promise<Gateway> {
+  const dir = join(o.dir, name.replace(/\W+/g, '-'));
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const configPath = join(dir, 'portcullis.yaml');
+  writeFileSync(configPath, gatewayYaml(port, o.mockUrl, full));
+  const key = (
+    JSON.parse(
+      execFileSync(process.execPath, [cli, 'keys', 'create', '--config', configPath, '--label', 'bench', '--json'], {
+        env,
+        encoding: 'utf8',
+        cwd: dir,
+      }),
+    ) as { key: string }
+  ).key;
+  const proc = spawn(process.execPath, [cli, 'start', '--config', configPath], { env, stdio: 'ignore', cwd: dir });
+  const url = `http://127.0.0.1:${port}`;
+  await waitHealthy(`${url}/readyz`);
+  return { name, proc, url, key, rssIdle: Number.NaN, rssLoaded: 0 };
+}
+
+function chatTarget(origin: string, path: string, auth: string, model: string, stream: boolean): LoadTarget {
+  return {
+    origin,
+    path,
+    headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' },
+    body: JSON.stringify(
+      stream
+        ? { model, messages: MESSAGES, stream: true, stream_options: { include_usage: true } }
+        : { model, messages: MESSAGES },
+    ),
+  };
+}
+
+async function measure(o: CpuRatioOptions, target: LoadTarget, gateway: ChildProcess | undefined): Promise<Measured> {
+  const mockPid = o.mock.pid!;
+  const e0 = procCpuSeconds(mockPid);
+  const g0 = gateway === undefined ? 0 : procCpuSeconds(gateway.pid!);
+  const load = await closedLoop(target, o.connections, o.seconds);
+  const n = Math.max(1, load.requests);
+  return {
+    load,
+    emulatorUs: ((procCpuSeconds(mockPid) - e0) * 1e6) / n,
+    gatewayUs: gateway === undefined ? 0 : ((procCpuSeconds(gateway.pid!) - g0) * 1e6) / n,
+  };
+}
+
+const median = (v: readonly number[]): number => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length === 0
+    ? Number.NaN
+    : s.length % 2 === 1
+      ? s[(s.length - 1) / 2]!
+      : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const f = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : '-');
+const spread = (v: readonly number[], d = 1): string =>
+  `${f(median(v), d)} (${f(Math.min(...v), d)}–${f(Math.max(...v), d)})`;
+
+/** Runs the scenarios against an emulator that is already up; returns the report's lines. */
+export async function runCpuRatios(o: CpuRatioOptions): Promise<string[]> {
+  const env = { ...process.env, BENCH_OPENAI_KEY: DEFAULT_MOCK_KEYS.openai };
+  const gateways: Gateway[] = [];
+  try {
+    const plain = await startGateway(o, 'plain pass-through', false, env);
+    gateways.push(plain);
+    const full = await startGateway(o, 'full chain', true, env);
+    gateways.push(full);
+    const base =
+      o.baselineCli === undefined
+        ? undefined
+        : {
+            plain: await startGateway(o, 'baseline plain pass-through', false, env, o.baselineCli),
+            full: await startGateway(o, 'baseline full chain', true, env, o.baselineCli),
+          };
+    if (base !== undefined) gateways.push(base.plain, base.full);
+    const emu = (stream: boolean) =>
+      chatTarget(o.mockUrl, '/openai/v1/chat/completions', DEFAULT_MOCK_KEYS.openai, 'gpt-4o-mini', stream);
+    const via = (g: Gateway, stream: boolean) => chatTarget(g.url, '/v1/chat/completions', g.key, 'gpt', stream);
+
+    // Warm-up (JIT, pools, the store's first writes), then the idle RSS.
+    for (const t of [emu(false), emu(true), ...gateways.flatMap((g) => [via(g, false), via(g, true)])])
+      await closedLoop(t, 4, 1);
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const g of gateways) g.rssIdle = procRssMiB(g.proc.pid!);
+
+    type Scenario = { name: string; target: LoadTarget; gw?: Gateway; base: 'json' | 'stream' };
+    const of = (g: Gateway, stream: boolean): Scenario => ({
+      name: `${g.name}, ${stream ? 'stream' : 'JSON'}`,
+      target: via(g, stream),
+      gw: g,
+      base: stream ? 'stream' : 'json',
+    });
+    const scenarios: Scenario[] = [
+      { name: 'emulator direct, JSON', target: emu(false), base: 'json' },
+      of(plain, false),
+      ...(base === undefined ? [] : [of(base.plain, false)]),
+      of(full, false),
+      ...(base === undefined ? [] : [of(base.full, false)]),
+      { name: 'emulator direct, stream', target: emu(true), base: 'stream' },
+      of(plain, true),
+      ...(base === undefined ? [] : [of(base.plain, true)]),
+      of(full, true),
+      ...(base === undefined ? [] : [of(base.full, true)]),
+    ];
+    const results = scenarios.map(() => [] as Measured[]);
+    const ratios = scenarios.map(() => [] as number[]);
+    for (let round = 0; round < o.rounds; round++) {
+      const base: Record<'json' | 'stream', number> = { json: Number.NaN, stream: Number.NaN };
+      for (const [i, sc] of scenarios.entries()) {
+        const m = await measure(o, sc.target, sc.gw?.proc);
+        results[i]!.push(m);
+        if (sc.gw === undefined) base[sc.base] = m.emulatorUs;
+        else {
+          ratios[i]!.push(m.gatewayUs / base[sc.base]);
+          sc.gw.rssLoaded = Math.max(sc.gw.rssLoaded, procRssMiB(sc.gw.proc.pid!));
+        }
+      }
+    }
+
+    const lines = [
+      '',
+      `## Gateway CPU per request as a ratio to the emulator's (${o.connections} connections, ${o.seconds} s × ${o.rounds} rounds)`,
+      '',
+      `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average at the end ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' / ')}; Node ${process.version}. Emulator, gateways and load generator share it.`,
+      'CPU from /proc (user + system) over each load; the ratio divides the gateway’s CPU per request by the emulator’s own, called directly in the same round. Median (min–max) over the rounds.',
+      '',
+      '| scenario | req/s | emulator µs/req | gateway µs/req | × emulator CPU | errors |',
+      '| --- | --- | --- | --- | --- | --- |',
+    ];
+    for (const [i, sc] of scenarios.entries()) {
+      const r = results[i]!;
+      lines.push(
+        `| ${sc.name} | ${f(median(r.map((m) => m.load.rps)), 0)} | ${spread(
+          r.map((m) => m.emulatorUs),
+          0,
+        )} | ${
+          sc.gw === undefined
+            ? '-'
+            : spread(
+                r.map((m) => m.gatewayUs),
+                0,
+              )
+        } | ${sc.gw === undefined ? '1' : spread(ratios[i]!, 2)} | ${r.reduce((n, m) => n + m.load.errors, 0)} |`,
+      );
+    }
+    lines.push(
+      '',
+      'Per round (× emulator CPU): ' +
+        scenarios
+          .map((sc, i) =>
+            sc.gw === undefined ? undefined : `${sc.name} ${ratios[i]!.map((x) => f(x, 2)).join(' / ')}`,
+          )
+          .filter((s) => s !== undefined)
+          .join('; ') +
+        '.',
+      '',
+      '| gateway | RSS idle MiB | RSS loaded MiB (largest after a load) |',
+      '| --- | --- | --- |',
+      ...gateways.map((g) => `| ${g.name} | ${f(g.rssIdle)} | ${f(g.rssLoaded)} |`),
+      '',
+    );
+    return lines;
+  } finally {
+    for (const g of gateways) g.proc.kill('SIGTERM');
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-cpu-'));
+  const mockPort = await freePort();
+  const mock = spawn(process.execPath, [CLI, 'mock-upstream', '--port', String(mockPort)], { stdio: 'ignore' });
+  try {
+    const mockUrl = `http://127.0.0.1:${mockPort}`;
+    await waitHealthy(`${mockUrl}/__mock/health`);
+    const lines = await runCpuRatios({
+      cli: CLI,
+      dir,
+      mockUrl,
+      mock,
+      seconds: SECONDS,
+      rounds: ROUNDS,
+      connections: CONNECTIONS,
+      baselineCli:
+        process.env.BENCH_CPU_BASELINE === undefined
+          ? undefined
+          : join(resolve(process.env.BENCH_CPU_BASELINE), 'src', 'cli', 'main.ts'),
+    });
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    mock.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
