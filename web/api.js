@@ -11,11 +11,12 @@ export function whenSignedOut(fn) {
 }
 
 export class ApiError extends Error {
-  constructor(status, code, message, param) {
+  constructor(status, code, message, param, details) {
     super(message);
     this.status = status;
     this.code = code;
     this.param = param;
+    this.details = details;
   }
 }
 
@@ -40,7 +41,13 @@ async function failure(res) {
   } catch {
     /* not JSON */
   }
-  const e = new ApiError(res.status, err.code ?? `http.${res.status}`, err.message ?? res.statusText, err.param);
+  const e = new ApiError(
+    res.status,
+    err.code ?? `http.${res.status}`,
+    err.message ?? res.statusText,
+    err.param,
+    err.details,
+  );
   if (res.status === 401 && e.code !== 'admin.invalid_credentials' && e.code !== 'admin.mfa_required') onSignedOut();
   return e;
 }

@@ -45,6 +45,7 @@ export const WEB_FILES = [
   'access.js',
   'access-keys.js',
   'traffic.js',
+  'policies.js',
   'favicon.svg',
 ] as const;
 
