@@ -34,7 +34,7 @@ const limitsYaml = (rpm: number) => `limits:\n  rules:\n    - { scope: key, requ
 const policyDocument = (gw: RunningGateway, rpm: number) =>
   providersYaml(gw.mock) + STANDARD_MODELS + BUDGETS + limitsYaml(rpm) + GUARDRAILS;
 
-function createAdmin(gw: RunningGateway, email: string, role: string): Promise<{ totp_secret: string }> {
+function createAdmin(gw: RunningGateway, email: string, role: string, team?: string): Promise<{ totp_secret: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -50,6 +50,7 @@ function createAdmin(gw: RunningGateway, email: string, role: string): Promise<{
         email,
         '--role',
         role,
+        ...(team === undefined ? [] : ['--team', team]),
         '--json',
       ],
       { cwd: gw.dir, env: { ...process.env, ...MOCK_ENV }, stdio: ['pipe', 'pipe', 'pipe'] },
@@ -482,8 +483,8 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     assert.deepEqual(await axeViolations(page), [], 'axe: Enrolment');
     await page.getByRole('link', { name: 'Continue to sign in' }).click();
     await signIn(page, gw.url, 'dev@acme.example', totpSecret);
-    // A developer: no Overview, Security or Traffic; on Access only their keys and tokens.
-    assert.deepEqual(await page.getByRole('navigation').getByRole('link').allInnerTexts(), ['Access']);
+    // A developer: no Overview, Security, Traffic or Policies; on Access only their keys and tokens.
+    assert.deepEqual(await page.getByRole('navigation').getByRole('link').allInnerTexts(), ['Access', 'Portal']);
     await page.getByRole('heading', { name: 'API keys' }).waitFor();
     assert.equal(await page.getByRole('heading', { name: 'Admin users and roles' }).count(), 0);
     // The pages it does not see are refused by the server too, not only hidden.
@@ -546,6 +547,99 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     });
     assert.deepEqual(forged, [403, 'rbac.forbidden']);
     assert.deepEqual(await axeViolations(page), [], 'axe: Policies as auditor');
+  });
+
+  it('a subscription to a prompt API is requested in the Portal and approved there by its owner; try-it calls the API', async () => {
+    // The owner sets up two teams, a published API owned by one, and a key of the other.
+    const ownerPage = await browser.newPage();
+    await ownerPage.goto(`${gw.url}/console/`);
+    await ownerPage.getByRole('button', { name: 'Sign out' }).click(); // the auditor of the test before
+    await signIn(ownerPage, gw.url, 'owner@acme.example', owner.totp_secret);
+    const cookie = (await browser.context.cookies(gw.url)).map((c) => `${c.name}=${c.value}`).join('; ');
+    const { csrf_token } = (await (await fetch(`${gw.url}/admin/v1/me`, { headers: { cookie } })).json()) as {
+      csrf_token: string;
+    };
+    const post = async (path: string, body: unknown) => {
+      const r = await fetch(`${gw.url}/admin/v1${path}`, {
+        method: 'POST',
+        headers: { cookie, 'x-csrf-token': csrf_token, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.ok(r.ok, `${path}: ${r.status} ${await r.clone().text()}`);
+      return (await r.json()) as Record<string, string>;
+    };
+    const writers = (await post('/teams', { name: 'writers' })).id!;
+    const readers = (await post('/teams', { name: 'readers' })).id!;
+    const apiId = (
+      await post('/apis', { name: 'summarise', owner_team_id: writers, description: 'One-line summaries' })
+    ).id!;
+    await post(`/apis/${apiId}/versions`, {
+      major: 1,
+      definition: {
+        model: 'gpt',
+        messages: [{ role: 'user', content: 'Summarise in one line: {{text}}' }],
+        input_schema: {
+          type: 'object',
+          required: ['text'],
+          additionalProperties: false,
+          properties: { text: { type: 'string', minLength: 1, maxLength: 2000 } },
+        },
+        examples: [{ variables: { text: 'The quarterly report is late.' }, output: 'Report late.' }],
+      },
+    });
+    await post(`/apis/${apiId}/versions/1.0/publish`, {});
+    const readersKey = (await post('/keys', { label: 'readers app', team_id: readers })).key!;
+    await ownerPage.getByRole('button', { name: 'Sign out' }).click();
+    await ownerPage.getByRole('heading', { name: 'Sign in to Portcullis' }).waitFor();
+
+    // A developer of the consuming team: the catalog with schema and example, a request, no decision buttons.
+    const reader = await createAdmin(gw, 'reader@acme.example', 'developer', readers);
+    const page = await browser.newPage();
+    await signIn(page, gw.url, 'reader@acme.example', reader.totp_secret);
+    await page.goto(`${gw.url}/console/#/portal`);
+    const card = page.getByRole('article', { name: 'summarise' });
+    await card.getByText('One-line summaries').waitFor();
+    await card.getByRole('row', { name: /1\.0 published gpt/ }).waitFor();
+    await card.getByText('Input schema of summarise 1.0').click();
+    await card.getByText('"maxLength": 2000').waitFor();
+    await card.getByRole('table', { name: 'Examples of summarise 1.0' }).getByText('Report late.').waitFor();
+    // Not subscribed yet: the API refuses the team's key.
+    await card.getByText('Try it').click();
+    await card.getByLabel('API key').fill(readersKey);
+    await card.getByRole('button', { name: 'Call' }).click();
+    await card.getByText('HTTP 403 api.subscription_required').waitFor();
+    const request = card.locator('[data-request-subscription]');
+    await request.getByLabel('Reason').fill('summaries for the support inbox');
+    await request.getByLabel('Requests per minute').fill('30');
+    await request.getByRole('button', { name: 'Request subscription' }).click();
+    await card.getByText(`Requested for team ${readers}: pending.`).waitFor();
+    const subs = page.locator('section[aria-labelledby="subs-title"]');
+    await subs
+      .getByRole('row', { name: /summarise .* pending 30\/min, 10,000\/month summaries for the support inbox/ })
+      .waitFor();
+    assert.equal(await subs.getByRole('button').count(), 0, 'the consumer cannot decide its own request');
+    assert.deepEqual(await axeViolations(page), [], 'axe: Portal as a developer');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Portcullis' }).waitFor();
+
+    // The owner approves it in the Portal; the same key is now served through the try-it panel.
+    await signIn(page, gw.url, 'owner@acme.example', owner.totp_secret);
+    await page.goto(`${gw.url}/console/#/portal`);
+    await subs.getByRole('button', { name: `Approve summarise for ${readers}` }).click();
+    await subs.getByRole('row', { name: /summarise .* approved 30\/min/ }).waitFor();
+    const ownerCard = page.getByRole('article', { name: 'summarise' });
+    await ownerCard.getByText('Try it').click();
+    await ownerCard.getByLabel('API key').fill(readersKey);
+    await ownerCard.getByRole('button', { name: 'Call' }).click();
+    await ownerCard.getByText('HTTP 200').waitFor();
+    await ownerCard.getByText('"api_version": "1.0"').waitFor();
+    assert.equal((await page.content()).includes(readersKey), false, 'the pasted key is not in the page text');
+    await page.screenshot({ path: join(SHOTS, 'portal.png'), fullPage: true });
+    assert.deepEqual(await axeViolations(page), [], 'axe: Portal as the owner');
+    const stored = await page.evaluate(
+      () => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }),
+    );
+    assert.equal(stored.includes('pcl_'), false, 'the key is not stored by the page');
   });
 
   it('saw no console error and no CSP violation in any page, and nothing fetched from another origin', () => {

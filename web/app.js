@@ -6,6 +6,7 @@ import { Access } from './access.js';
 import { api, setCsrfToken, whenSignedOut } from './api.js';
 import { Overview } from './overview.js';
 import { Policies } from './policies.js';
+import { Portal } from './portal.js';
 import { Security } from './security.js';
 import { Enrol, SignIn } from './sign-in.js';
 import { Traffic } from './traffic.js';
@@ -22,6 +23,7 @@ const PAGES = [
   { id: 'access', title: 'Access', allowed: () => true, view: Access },
   { id: 'traffic', title: 'Traffic', allowed: (can) => can('config.read') || can('usage.read'), view: Traffic },
   { id: 'policies', title: 'Policies', allowed: (can) => can('policy.read'), view: Policies },
+  { id: 'portal', title: 'Portal', allowed: (can) => can('api.read'), view: Portal },
 ];
 
 function useHash() {

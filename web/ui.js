@@ -44,7 +44,8 @@ export function Loading({ state }) {
 /** columns: [{ label, value: (row) => vnode|string }] */
 export function Table({ caption, columns, rows, empty = 'Nothing here yet.', rowKey = (r) => r.id }) {
   if (!rows || rows.length === 0) return html`<p class="muted">${empty}</p>`;
-  return html`<div class="table-wrap"><table>
+  // A wide table scrolls sideways: its region takes keyboard focus so it can be scrolled without a mouse.
+  return html`<div class="table-wrap" tabindex="0" role="region" aria-label=${caption ?? 'table'}><table>
     <caption class=${caption ? '' : 'sr-only'}>${caption ?? 'table'}</caption>
     <thead><tr>${columns.map((c) => html`<th scope="col">${c.label}</th>`)}</tr></thead>
     <tbody>${rows.map((r) => html`<tr key=${rowKey(r)}>${columns.map((c) => html`<td>${c.value(r)}</td>`)}</tr>`)}</tbody>

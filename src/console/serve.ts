@@ -46,6 +46,7 @@ export const WEB_FILES = [
   'access-keys.js',
   'traffic.js',
   'policies.js',
+  'portal.js',
   'favicon.svg',
 ] as const;
 
