@@ -34,7 +34,12 @@ const limitsYaml = (rpm: number) => `limits:\n  rules:\n    - { scope: key, requ
 const policyDocument = (gw: RunningGateway, rpm: number) =>
   providersYaml(gw.mock) + STANDARD_MODELS + BUDGETS + limitsYaml(rpm) + GUARDRAILS;
 
-function createAdmin(gw: RunningGateway, email: string, role: string, team?: string): Promise<{ totp_secret: string }> {
+function createAdmin(
+  gw: RunningGateway,
+  email: string,
+  role: string,
+  { team, tenant = 'acme' }: { team?: string; tenant?: string } = {},
+): Promise<{ totp_secret: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -45,7 +50,7 @@ function createAdmin(gw: RunningGateway, email: string, role: string, team?: str
         '--config',
         gw.configPath,
         '--tenant',
-        'acme',
+        tenant,
         '--email',
         email,
         '--role',
@@ -593,7 +598,7 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     await ownerPage.getByRole('heading', { name: 'Sign in to Portcullis' }).waitFor();
 
     // A developer of the consuming team: the catalog with schema and example, a request, no decision buttons.
-    const reader = await createAdmin(gw, 'reader@acme.example', 'developer', readers);
+    const reader = await createAdmin(gw, 'reader@acme.example', 'developer', { team: readers });
     const page = await browser.newPage();
     await signIn(page, gw.url, 'reader@acme.example', reader.totp_secret);
     await page.goto(`${gw.url}/console/#/portal`);
@@ -640,6 +645,34 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
       () => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }),
     );
     assert.equal(stored.includes('pcl_'), false, 'the key is not stored by the page');
+  });
+
+  it("explains to an owner of another tenant that policy is the operator tenant's, and the server refuses them", async () => {
+    const made = await gw.cli(['tenants', 'create', '--config', gw.configPath, '--id', 'globex', '--name', 'Globex']);
+    assert.equal(made.code, 0, made.stderr);
+    const other = await createAdmin(gw, 'owner@globex.example', 'owner', { tenant: 'globex' });
+    const page = await browser.newPage();
+    await page.goto(`${gw.url}/console/`);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(page, gw.url, 'owner@globex.example', other.totp_secret);
+    await page.goto(`${gw.url}/console/#/policies`);
+    await page
+      .locator('[data-operator-only]')
+      .getByText(/only admins of the operator tenant/)
+      .waitFor();
+    assert.equal(await page.getByRole('heading', { name: 'History' }).count(), 0);
+    assert.equal(await page.getByRole('button', { name: /^(Propose|Apply|Approve|Reject|Roll back)/ }).count(), 0);
+    const forged = await page.evaluate(async () => {
+      const me = (await (await fetch('/admin/v1/me')).json()) as { csrf_token: string };
+      const r = await fetch('/admin/v1/policy/rollback', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrf_token },
+        body: JSON.stringify({}),
+      });
+      return [r.status, ((await r.json()) as { error: { code: string } }).error.code];
+    });
+    assert.deepEqual(forged, [403, 'policy.operator_only']);
+    assert.deepEqual(await axeViolations(page), [], 'axe: Policies for another tenant');
   });
 
   it('saw no console error and no CSP violation in any page, and nothing fetched from another origin', () => {
