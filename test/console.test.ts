@@ -413,6 +413,43 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     assert.equal(active.document.limits.rules[0]!.requests_per_minute, 1200);
     assert.equal((await chat(gw, appKey)).status, 200, 'the model API still serves under the new version');
     assert.deepEqual(await axeViolations(page), [], 'axe: Policies with a diff');
+    // A second proposal: its author may not approve it (the server refuses; the page shows why), but may reject it.
+    await candidate.getByLabel('Document').fill(policyDocument(gw, 900));
+    await candidate.getByLabel('Comment').fill('a middle limit');
+    await candidate.getByRole('button', { name: 'Propose' }).click();
+    const secondNote = page.getByText(/^Proposed as version \d+ \(1 changes\)/);
+    await secondNote.waitFor();
+    const second = Number(/version (\d+)/.exec((await secondNote.textContent()) ?? '')?.[1]);
+    await page.getByRole('button', { name: `Approve ${second}` }).click();
+    await page.getByText('policy.self_approval').waitFor();
+    page.once('dialog', (d) => {
+      void d.accept('superseded by the doubled limit');
+    });
+    await page.getByRole('button', { name: `Reject ${second}` }).click();
+    await page
+      .getByRole('row', { name: new RegExp(`^${second} rejected .*: superseded by the doubled limit`) })
+      .waitFor();
+    // Roll back: a new version with the baseline's document becomes active.
+    page.once('dialog', (d) => {
+      void d.accept('back to the file');
+    });
+    await page.getByRole('button', { name: 'Roll back', exact: true }).click();
+    const rolled = page.getByText(/^Rolled back: version \d+ is active \(1 changes\)/);
+    await rolled.waitFor();
+    const back = (await (await fetch(`${gw.url}/admin/v1/policy`, { headers: { cookie } })).json()) as {
+      number: number;
+      sha256: string;
+      document: { limits: { rules: Array<{ requests_per_minute: number }> } };
+    };
+    const base = (await (
+      await fetch(`${gw.url}/admin/v1/policy/versions/${baseline}`, { headers: { cookie } })
+    ).json()) as {
+      sha256: string;
+    };
+    assert.ok(back.number > second);
+    assert.equal(back.sha256, base.sha256, 'the rollback has the baseline document');
+    assert.equal(back.document.limits.rules[0]!.requests_per_minute, 600);
+    await page.getByRole('row', { name: new RegExp(`^${back.number} active .*back to the file`) }).waitFor();
   });
 
   let invitation = '';
@@ -536,7 +573,8 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     const page = await browser.newPage();
     await page.goto(`${gw.url}/console/#/policies`);
     await page.getByRole('heading', { name: 'History' }).waitFor();
-    await page.getByRole('row', { name: /active .*double the key limit/ }).waitFor();
+    await page.getByRole('row', { name: /superseded .*double the key limit/ }).waitFor();
+    await page.getByRole('row', { name: /active .*back to the file/ }).waitFor();
     assert.equal(
       await page.getByRole('button', { name: /^(Propose|Apply|Approve|Reject|Roll back|Dry-run)/ }).count(),
       0,
