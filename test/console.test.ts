@@ -109,6 +109,7 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
   let browser: Browser;
   let owner: { totp_secret: string };
   let auditor: { totp_secret: string };
+  let colleague: { totp_secret: string };
   let appKey: string;
 
   before(async () => {
@@ -134,6 +135,7 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     assert.equal(tenant.code, 0, tenant.stderr);
     owner = await createAdmin(gw, 'owner@acme.example', 'owner');
     auditor = await createAdmin(gw, 'auditor@acme.example', 'security_auditor');
+    colleague = await createAdmin(gw, 'colleague@acme.example', 'admin');
     const made = await gw.cli([
       'keys',
       'create',
@@ -452,6 +454,37 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     await page.getByRole('row', { name: new RegExp(`^${back.number} active .*back to the file`) }).waitFor();
   });
 
+  it('a proposal is approved in the page by another admin, who then applies it', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${gw.url}/console/#/policies`);
+    const candidate = page.locator('[data-candidate]');
+    await candidate.getByLabel('Document').fill(policyDocument(gw, 700));
+    await candidate.getByLabel('Comment').fill('reviewed by a colleague');
+    await candidate.getByRole('button', { name: 'Propose' }).click();
+    const note = page.getByText(/^Proposed as version \d+/);
+    await note.waitFor();
+    const n = Number(/version (\d+)/.exec((await note.textContent()) ?? '')?.[1]);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Portcullis' }).waitFor();
+    await signIn(page, gw.url, 'colleague@acme.example', colleague.totp_secret);
+    await page.goto(`${gw.url}/console/#/policies`);
+    await page.getByRole('button', { name: `Approve ${n}` }).click();
+    await page.getByText(`Version ${n} approved.`).waitFor();
+    await page
+      .getByRole('row', { name: new RegExp(`^${n} proposed .*reviewed by a colleague approved by admin user`) })
+      .waitFor();
+    assert.equal(await page.getByRole('button', { name: `Approve ${n}` }).count(), 0, 'approved once');
+    page.once('dialog', (d) => {
+      void d.accept();
+    });
+    await page.getByRole('button', { name: `Apply ${n}` }).click();
+    await page.getByText(`Version ${n} is active (1 changes).`).waitFor();
+    await page.getByRole('row', { name: new RegExp(`^${n} active .*reviewed by a colleague`) }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Portcullis' }).waitFor();
+    await signIn(page, gw.url, 'owner@acme.example', owner.totp_secret);
+  });
+
   let invitation = '';
   it('invites an admin user, whose enrolment token is shown once', async () => {
     const page = await browser.newPage();
@@ -574,7 +607,7 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     await page.goto(`${gw.url}/console/#/policies`);
     await page.getByRole('heading', { name: 'History' }).waitFor();
     await page.getByRole('row', { name: /superseded .*double the key limit/ }).waitFor();
-    await page.getByRole('row', { name: /active .*back to the file/ }).waitFor();
+    await page.getByRole('row', { name: /active .*reviewed by a colleague/ }).waitFor();
     assert.equal(
       await page.getByRole('button', { name: /^(Propose|Apply|Approve|Reject|Roll back|Dry-run)/ }).count(),
       0,
