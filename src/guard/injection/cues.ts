@@ -23,6 +23,9 @@ export interface Cue {
   /** Literal beginnings of every match (from the pattern's leading alternatives); undefined
    *  when the pattern has none long enough, and then it is run over the whole text. */
   readonly triggers: readonly string[] | undefined;
+  /** For a cue without triggers: substrings of which every match holds at least one; a text
+   *  with none of them is not searched. Undefined: searched always. */
+  readonly needles?: readonly string[];
 }
 
 /** Up to `n` whole words in between (line breaks too: instructions split over lines). Words are delimited by at least one
@@ -242,9 +245,10 @@ const HIDDEN_EN = any('system', 'hidden', 'secret', 'internal', 'pre', 'develope
 const LOOSE_HIDDEN_EN = any('original', 'starting', 'first', 'full', 'complete', 'exact', 'above', 'previous', 'prior');
 const PROMPT_EN = any('prompt', 'instruction', 'directive', 'system message', 'rules', 'guidelines');
 
-function cue(id: string, family: CueFamily, weight: number, source: string): Cue {
+function cue(id: string, family: CueFamily, weight: number, source: string, needles?: readonly string[]): Cue {
   const triggers = leadingLiterals(source);
-  return { id, family, weight, re: new RegExp(source, triggers === undefined ? 'g' : 'y'), triggers };
+  const re = new RegExp(source, triggers === undefined ? 'g' : 'y');
+  return needles === undefined ? { id, family, weight, re, triggers } : { id, family, weight, re, triggers, needles };
 }
 
 /** Whether `source` has an alternation outside any group (then its matches can start anywhere). */
@@ -471,6 +475,7 @@ export const CUES: readonly Cue[] = [
     'jailbreak',
     0.45,
     `\\b${any('another', 'a different', 'an alternative', 'a new', 'an unfiltered', 'an uncensored')}${gap(1)}${any('ai', 'model', 'chatbot', 'assistant', 'language model', 'persona')}${gap(2)}${any('known as', 'called', 'named')}`,
+    ['known', 'called', 'named'],
   ),
   cue(
     'can-do-anything',
@@ -527,7 +532,7 @@ export const CUES: readonly Cue[] = [
     0.35,
     `\\b${any('two (?:different )?(?:responses|answers)', 'jailbroken response', 'classic response', 'normal response', 'unfiltered response')}`,
   ),
-  cue('lock-tags', 'jailbreak', 0.35, '🔓|🔒'),
+  cue('lock-tags', 'jailbreak', 0.35, '🔓|🔒', ['🔓', '🔒']),
   cue(
     'token-threat',
     'jailbreak',
@@ -700,18 +705,21 @@ export const CUES: readonly Cue[] = [
     'indirect',
     0.75,
     `${any('<\\|?im_start\\|?>', '<\\|?im_end\\|?>', '<\\|endoftext\\|>', '<\\|eot_id\\|>', '<\\|start_header_id\\|>', '<\\|system\\|>', '<<sys>>', '\\[/?inst\\]', '\\[/?sys(?:tem)?\\]')}`,
+    ['<', '['],
   ),
   cue(
     'markdown-role-header',
     'indirect',
     0.5,
     `(?:^|\\n)\\s{0,3}#{1,4}\\s{0,3}${any('new instructions?', 'system', 'system prompt', 'instructions?', 'admin', 'developer')}\\s*:?\\s*(?:\\n|$)`,
+    ['#'],
   ),
   cue(
     'role-line',
     'indirect',
     0.3,
     `(?:^|\\n)[^a-z0-9\\n]{0,3}${any('system', 'assistant', 'developer', 'admin')}\\s{0,2}:`,
+    ['system', 'assistant', 'developer', 'admin'],
   ),
   cue(
     'address-the-ai',
@@ -749,7 +757,7 @@ export const CUES: readonly Cue[] = [
     0.7,
     `\\b${any('say', 'print', 'output', 'respond with', 'reply with', 'write', 'answer with', 'return', 'only say', 'just say', 'complete', 'start with', 'end with')}${gap(4)}["'“‘]?${any('i have been pwned', 'i have been hacked', 'pwned', 'hacked', 'access granted', 'haha pwned')}`,
   ),
-  cue('exfil-image', 'indirect', 0.55, `!\\[[^\\]\\n]{0,100}\\]\\(https?://[^)\\s]{1,200}[?&][^)\\s]{0,200}=`),
+  cue('exfil-image', 'indirect', 0.55, `!\\[[^\\]\\n]{0,100}\\]\\(https?://[^)\\s]{1,200}[?&][^)\\s]{0,200}=`, ['](']),
   cue(
     'exfil-send',
     'indirect',
@@ -767,6 +775,7 @@ export const CUES: readonly Cue[] = [
     'indirect',
     0.45,
     `</?${any('instruction', 'instructions', 'system', 'sys', 'admin', 'prompt', 'important', 'new_instructions')}>|\\bcore instruction`,
+    ['<', 'core instruction'],
   ),
   cue(
     'end-of-context',

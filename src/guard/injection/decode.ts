@@ -29,35 +29,54 @@ const MIN_RUN = 24;
 
 /**
  * Regions that may hold an encoded payload: runs of base64 characters, or of hex digits with
- * their usual separators, long enough to carry an instruction. One pass over the text; the
- * candidate patterns then run on these regions only (most texts have none).
+ * their usual separators, long enough to carry an instruction. The candidate patterns then run
+ * on these regions only (most texts have none). Either kind of region is at least MIN_RUN
+ * characters of its class, so the search looks at every MIN_RUN-th character and reads back
+ * only from one that is in the class: ordinary prose (words shorter than MIN_RUN, hex runs
+ * broken by other letters) is skipped at a few reads per MIN_RUN characters.
  */
 function encodedRegions(text: string): Array<[number, number]> {
-  const regions: Array<[number, number]> = [];
-  let b64Start = -1;
-  let hexStart = -1;
-  let hexDigits = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 0;
-    const cls = c < 128 && i < text.length ? CLASS[c]! : 0;
-    if (cls & B64) {
-      if (b64Start < 0) b64Start = i;
-    } else if (b64Start >= 0) {
-      if (i - b64Start >= MIN_RUN) regions.push([b64Start, i]);
-      b64Start = -1;
+  const regions = [...classRuns(text, B64, 0), ...classRuns(text, HEXISH, MIN_RUN)];
+  // In the order they end, base64 first at the same end (the order of one left-to-right pass).
+  if (regions.length > 1) regions.sort((a, b) => a[1] - b[1] || a[2] - b[2]);
+  return regions.map(([from, to]) => [from, to]);
+}
+
+const classOf = (text: string, i: number): number => {
+  const c = text.charCodeAt(i);
+  return c < 128 ? CLASS[c]! : 0;
+};
+const isHexDigit = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+
+/** Maximal runs of characters of class `cls` at least MIN_RUN long (holding at least
+ *  `minHexDigits` hex digits), tagged with the class. */
+function classRuns(text: string, cls: number, minHexDigits: number): Array<[number, number, number]> {
+  const out: Array<[number, number, number]> = [];
+  const n = text.length;
+  // Invariant: i is 0 or text[i - 1] is not of the class, so a run found from i starts at i.
+  let i = 0;
+  while (i + MIN_RUN <= n) {
+    const probe = i + MIN_RUN - 1;
+    if (!(classOf(text, probe) & cls)) {
+      i = probe + 1;
+      continue;
     }
-    if (cls & HEXISH) {
-      if (hexStart < 0) {
-        hexStart = i;
-        hexDigits = 0;
-      }
-      if ((c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)) hexDigits++;
-    } else if (hexStart >= 0) {
-      if (hexDigits >= MIN_RUN) regions.push([hexStart, i]);
-      hexStart = -1;
+    let back = probe - 1;
+    while (back >= i && classOf(text, back) & cls) back--;
+    if (back >= i) {
+      i = back + 1;
+      continue;
     }
+    let end = probe + 1;
+    while (end < n && classOf(text, end) & cls) end++;
+    if (minHexDigits > 0) {
+      let digits = 0;
+      for (let k = i; k < end && digits < minHexDigits; k++) if (isHexDigit(text.charCodeAt(k))) digits++;
+      if (digits >= minHexDigits) out.push([i, end, cls]);
+    } else out.push([i, end, cls]);
+    i = end + 1;
   }
-  return regions;
+  return out;
 }
 
 export function encodedCandidates(text: string): EncodedCandidate[] {

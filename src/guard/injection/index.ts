@@ -144,11 +144,46 @@ const CUES_AT = new Map<string, readonly Cue[]>(
   triggers.map((t) => [t, TRIGGERED.filter((c) => c.triggers!.some((u) => t.startsWith(u)))]),
 );
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const latin = triggers.filter((t) => /^[a-z0-9]/.test(t)).map(escapeRe);
-const other = triggers.filter((t) => !/^[a-z0-9]/.test(t)).map(escapeRe);
+
+interface TrieNode {
+  end: boolean;
+  readonly next: Map<string, TrieNode>;
+}
+
+/**
+ * The literals as one prefix-factored pattern (`see|send|show` as `s(?:e(?:e|nd)|how)`): the
+ * engine reads a character and follows one branch instead of trying every literal in turn
+ * (about 3x faster on prose for the ~350 triggers). Each optional continuation is greedy, so
+ * the match at a position is the longest literal there, as with a longest-first alternation.
+ */
+export function literalTriePattern(literals: readonly string[]): string {
+  const root: TrieNode = { end: false, next: new Map() };
+  for (const lit of literals) {
+    let node = root;
+    for (const ch of lit) {
+      let child = node.next.get(ch);
+      if (child === undefined) {
+        child = { end: false, next: new Map() };
+        node.next.set(ch, child);
+      }
+      node = child;
+    }
+    node.end = true;
+  }
+  const source = (node: TrieNode): string => {
+    const branches = [...node.next].map(([ch, child]) => escapeRe(ch) + source(child));
+    if (branches.length === 0) return '';
+    const body = `(?:${branches.join('|')})`;
+    return node.end ? `${body}?` : body;
+  };
+  return source(root);
+}
+
+const latin = triggers.filter((t) => /^[a-z0-9]/.test(t));
+const other = triggers.filter((t) => !/^[a-z0-9]/.test(t));
 /** Latin triggers only at the start of a word, as every such cue begins with a word boundary;
- *  longest first, so the trigger found at a position begins with every other one there. */
-const TRIGGER_AT = new RegExp(`\\b(?:${latin.join('|')})|${other.join('|')}`, 'g');
+ *  the longest trigger at a position is the one found, so it begins with every other one there. */
+const TRIGGER_AT = new RegExp(`\\b${literalTriePattern(latin)}|${literalTriePattern(other)}`, 'g');
 
 function matchCues(folded: string, onHit: (cue: Cue, start: number, end: number) => void): void {
   TRIGGER_AT.lastIndex = 0;
@@ -163,8 +198,12 @@ function matchCues(folded: string, onHit: (cue: Cue, start: number, end: number)
     TRIGGER_AT.lastIndex = at + 1;
   }
   for (const cue of ALWAYS) {
+    if (cue.needles !== undefined && !cue.needles.some((n) => folded.includes(n))) continue;
     cue.re.lastIndex = 0;
-    for (const m of folded.matchAll(cue.re)) if (m[0].length > 0) onHit(cue, m.index, m.index + m[0].length);
+    for (let m = cue.re.exec(folded); m !== null; m = cue.re.exec(folded)) {
+      if (m[0].length > 0) onHit(cue, m.index, m.index + m[0].length);
+      else cue.re.lastIndex++;
+    }
   }
 }
 

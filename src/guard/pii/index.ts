@@ -28,7 +28,9 @@ const FILE_EXTENSIONS = new Set(['png', 'jpg', 'jpeg', 'gif', 'svg', 'webp', 'ic
 const NUMBER = /(?<![\w.+\-/@#$€£¥])\+?\(?\d[\d \-.()]{4,28}\d/g;
 const IBAN = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){10,31}/g;
 const IPV4 = /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w|\.\d)/g;
-const IPV6 = /(?<![\w:.])(?=[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:])[0-9A-Fa-f:]{3,39}(?:\d{1,3}(?:\.\d{1,3}){3})?(?![\w:])/g;
+/** Sticky: tried only at the start of a run of hex digits and colons that holds a colon. */
+const IPV6 =
+  /(?<![\w:.])(?=[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:])[0-9A-Fa-f:]{3,39}(?:\d{1,3}(?:\.\d{1,3}){3})?(?![\w:]|\.\d)/y;
 const VERSION_CUE = /(?:\bv|\bver\.?|\bversion|\brelease|\bbuild)\s*$/i;
 const NUMBER_TRAILER = /^(?:\w|[.\-/:,]\d)/;
 
@@ -85,12 +87,7 @@ export function createPiiDetector(opts: PiiDetectorOptions = {}): TextDetector {
               raw.push({ type: 'IP_ADDRESS', start: m.index, end: m.index + m[0].length });
           }
         }
-        if (text.includes(':')) {
-          for (const m of text.matchAll(IPV6)) {
-            if (isIPv6(m[0]) && m[0].split(':').filter((g) => g !== '').length >= 2)
-              raw.push({ type: 'IP_ADDRESS', start: m.index, end: m.index + m[0].length });
-          }
-        }
+        for (const f of ipv6Spans(text)) raw.push({ type: 'IP_ADDRESS', ...f });
       }
       return overlapFree(raw).map((f): GuardFinding => {
         const span = toOriginalSpan(norm, f.start, f.end);
@@ -98,6 +95,37 @@ export function createPiiDetector(opts: PiiDetectorOptions = {}): TextDetector {
       });
     },
   };
+}
+
+const isHexOrColon = (c: number) => c === 58 || (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+
+/**
+ * IPv6 addresses. The pattern is tried only at the start of each run of hex digits and colons
+ * that holds a colon (found from the colons), not at every position of the text: a text with
+ * times and ratios (`06:00`) no longer costs the pattern's look-arounds at every character.
+ */
+function ipv6Spans(text: string): Array<{ start: number; end: number }> {
+  const out: Array<{ start: number; end: number }> = [];
+  let done = -1;
+  for (let colon = text.indexOf(':'); colon !== -1; colon = text.indexOf(':', colon + 1)) {
+    if (colon < done) continue;
+    let start = colon;
+    while (start > 0 && colon - start < 4 && isHexOrColon(text.charCodeAt(start - 1))) start--;
+    // Inside a longer run: the address (if any) starts at the run's start, already tried.
+    if (start > 0 && isHexOrColon(text.charCodeAt(start - 1)) && colon - start >= 4) {
+      done = colon + 1;
+      continue;
+    }
+    IPV6.lastIndex = start;
+    const m = IPV6.exec(text);
+    if (m !== null && isIPv6(m[0]) && m[0].split(':').filter((g) => g !== '').length >= 2) {
+      out.push({ start, end: start + m[0].length });
+      done = start + m[0].length;
+    } else {
+      done = colon + 1;
+    }
+  }
+  return out;
 }
 
 /** The length of the valid IBAN at the start of `candidate` (spaces included), if any. */
