@@ -278,3 +278,19 @@ export function toOriginalSpan(n: NormalizedText, start: number, end: number): {
   }
   return { start: n.sourceStart[start]!, end: n.sourceEnd[end - 1]! };
 }
+
+/** The offset in the original where the normalized character `at` came from; the original's
+ *  length for the end of the text. For the open point of a stream (detector.ts pendingFrom). */
+export function originalOffset(n: NormalizedText, at: number): number {
+  if (n.sourceStart === undefined) return Math.min(at, n.originalLength);
+  return at < n.sourceStart.length ? n.sourceStart[at]! : n.originalLength;
+}
+
+/** The start of the run of characters `isRunChar` accepts that ends `text`, looking back at
+ *  most `maxBack` characters (text.length when the text does not end in such a character). */
+export function trailingRunStart(text: string, isRunChar: (code: number) => boolean, maxBack: number): number {
+  const stop = Math.max(0, text.length - maxBack);
+  let i = text.length;
+  while (i > stop && isRunChar(text.charCodeAt(i - 1))) i--;
+  return i;
+}

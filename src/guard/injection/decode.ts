@@ -4,6 +4,7 @@
  * (images, hashes, keys) do not decode to text and are skipped; the number and size of
  * candidates per text are capped so a flood of them costs bounded work.
  */
+import { allMatches } from '../detector-support.ts';
 
 export interface EncodedCandidate {
   /** Span of the encoded run in the normalized text. */
@@ -86,7 +87,7 @@ export function encodedCandidates(text: string): EncodedCandidate[] {
     // A little context on each side, for the patterns' boundary checks.
     const lo = Math.max(0, from - 1);
     const region = text.slice(lo, Math.min(text.length, to + 1));
-    for (const m of region.matchAll(BASE64)) {
+    for (const m of allMatches(BASE64, region)) {
       if (out.length >= MAX_CANDIDATES) return out;
       if (seen.has(lo + m.index)) continue;
       const run = m[0].slice(0, MAX_CANDIDATE_CHARS);
@@ -103,7 +104,7 @@ export function encodedCandidates(text: string): EncodedCandidate[] {
         out.push({ start: lo + m.index, end: lo + m.index + m[0].length, decoded });
       }
     }
-    for (const m of region.matchAll(HEX)) {
+    for (const m of allMatches(HEX, region)) {
       if (out.length >= MAX_CANDIDATES) return out;
       if (seen.has(lo + m.index)) continue;
       const digits = m[0].slice(0, MAX_CANDIDATE_CHARS).replace(/\\x|0x|%|[\s,:]/g, '');
@@ -137,6 +138,6 @@ const ROT13_WORDS = /\b(?:gur|naq|lbh|lbhe|vtaber|nyy|guvf|jvgu|sbe|cerivbhf|vaf
 /** Whether the folded text reads like ROT13-encoded English (two different common words). */
 export function looksRot13(folded: string): boolean {
   const seen = new Set<string>();
-  for (const m of folded.matchAll(ROT13_WORDS)) if (seen.add(m[0]).size >= 2) return true;
+  for (const m of allMatches(ROT13_WORDS, folded)) if (seen.add(m[0]).size >= 2) return true;
   return false;
 }

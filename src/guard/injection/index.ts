@@ -18,7 +18,13 @@
  */
 import { gatewayError } from '../../errors/gateway-error.ts';
 import type { GuardFinding, TextDetector } from '../detector.ts';
-import { type NormalizedText, normalizeForScan, toOriginalSpan } from '../normalize.ts';
+import {
+  type NormalizedText,
+  normalizeForScan,
+  originalOffset,
+  toOriginalSpan,
+  trailingRunStart,
+} from '../normalize.ts';
 import { CUES, type Cue } from './cues.ts';
 import { encodedCandidates, looksRot13 } from './decode.ts';
 import { foldForCues, rot13 } from './fold.ts';
@@ -66,10 +72,98 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): Te
       const { score, spans } = scoreInjection(original);
       if (score < threshold) return [];
       return spans.map(
-        (s): GuardFinding => ({ detector: 'injection', type: 'PROMPT_INJECTION', start: s.start, end: s.end, score }),
+        // More text only adds cues: once over the threshold, the text is an injection.
+        (s): GuardFinding => ({
+          detector: 'injection',
+          type: 'PROMPT_INJECTION',
+          start: s.start,
+          end: s.end,
+          score,
+          certain: true,
+        }),
       );
     },
+    pendingFrom: injectionPendingFrom,
   };
+}
+
+/** The longest stretch a cue is taken to cover after its trigger word, in folded characters. */
+export const MAX_CUE_SPAN = 300;
+/** The longest line a cue without a trigger word covers from the line's start (an exfiltrating
+ *  markdown image: alt text, address and query). */
+const MAX_LINE_CUE = 520;
+const LINE_CUE_START = /[#<[!\u{1f512}\u{1f513}]/u;
+const SOFT_TRIGGERS = /\b(?:another|a different|an alternative|a new|an unfiltered|an uncensored)\b/g;
+/** Single letters spaced out (`i g n o r`), which the folded view joins into a word. */
+const SPACED_TAIL = /(?:(?<![a-z])[a-z][ ._*|/+~,\u00a0-]){2,}[a-z]?$/;
+const isEncodedChar = (c: number) =>
+  (c >= 48 && c <= 57) ||
+  (c >= 65 && c <= 90) ||
+  (c >= 97 && c <= 122) ||
+  c === 43 ||
+  c === 47 ||
+  c === 61 ||
+  c === 95 ||
+  c === 45;
+const isHexishChar = (c: number) =>
+  (c >= 48 && c <= 57) ||
+  (c >= 65 && c <= 70) ||
+  (c >= 97 && c <= 102) ||
+  c === 32 ||
+  c === 10 ||
+  c === 9 ||
+  c === 44 ||
+  c === 58 ||
+  c === 120 ||
+  c === 37 ||
+  c === 92;
+const isNotSpace = (c: number) => c !== 32 && c !== 10 && c !== 9 && c !== 13;
+
+/**
+ * Streams: the score is the text's, so every cue found so far stays open (a later cue may lift
+ * the text over the threshold and make it a finding): the earliest cue holds from its start.
+ * A cue still being written holds too: from a trigger word in the last MAX_CUE_SPAN characters,
+ * a line that may still become a role line, template token or markdown header, letters being
+ * spaced out, a trailing base64 or hex run, the trailing token.
+ */
+function injectionPendingFrom(original: string): number {
+  const norm = normalizeForScan(original);
+  const text = norm.text;
+  const evidence: Evidence = { hits: [], obfuscated: false, decodeBudget: DECODE_BUDGET };
+  collect(text, evidence, 0, undefined);
+  let open = text.length;
+  for (const h of evidence.hits) open = Math.min(open, h.start);
+  const folded = foldForCues(text);
+  const f = folded.text;
+  const at = (i: number) => (i >= f.length ? text.length : folded.from[i]!);
+  const tail = Math.max(0, f.length - MAX_CUE_SPAN);
+  TRIGGER_AT.lastIndex = tail;
+  const trigger = TRIGGER_AT.exec(f);
+  if (trigger !== null) open = Math.min(open, at(trigger.index));
+  SOFT_TRIGGERS.lastIndex = tail;
+  const soft = SOFT_TRIGGERS.exec(f);
+  if (soft !== null) open = Math.min(open, at(soft.index));
+  // A trigger of several words whose first words end the text (`you ` of `you are`).
+  for (let w = Math.max(0, f.length - LONGEST_TRIGGER); w < f.length; w++) {
+    if (w > 0 && /[a-z0-9]/.test(f[w - 1]!)) continue;
+    if (TRIGGER_PREFIXES.has(f.slice(w))) {
+      open = Math.min(open, at(w));
+      break;
+    }
+  }
+  const lineStart = f.lastIndexOf('\n') + 1;
+  const line = f.slice(lineStart);
+  if (line.length <= MAX_LINE_CUE && (line.length <= 24 || LINE_CUE_START.test(line)))
+    open = Math.min(open, at(lineStart));
+  const spaced = SPACED_TAIL.exec(f.slice(-64));
+  if (spaced !== null) open = Math.min(open, at(f.length - spaced[0].length));
+  open = Math.min(
+    open,
+    trailingRunStart(text, isEncodedChar, 64 * 1024),
+    trailingRunStart(text, isHexishChar, 64 * 1024),
+    trailingRunStart(text, isNotSpace, 64),
+  );
+  return originalOffset(norm, open);
 }
 
 /** The text's score and the original spans of the cues behind it. Never throws. */
@@ -179,6 +273,11 @@ export function literalTriePattern(literals: readonly string[]): string {
   return source(root);
 }
 
+const LONGEST_TRIGGER = triggers.reduce((n, t) => Math.max(n, t.length), 0);
+/** Beginnings of triggers that end after a separator (a beginning inside a word is the trailing token). */
+const TRIGGER_PREFIXES = new Set(
+  triggers.flatMap((t) => [...t].flatMap((_, i) => (i > 0 && /[^a-z0-9]/.test(t[i - 1]!) ? [t.slice(0, i)] : []))),
+);
 const latin = triggers.filter((t) => /^[a-z0-9]/.test(t));
 const other = triggers.filter((t) => !/^[a-z0-9]/.test(t));
 /** Latin triggers only at the start of a word, as every such cue begins with a word boundary;
