@@ -377,6 +377,27 @@ export const CUES: readonly Cue[] = [
     `\\bstop${gap(1)}${any('everything', 'what you are doing', 'all previous', 'now')}\\b`,
   ),
   cue('ignore-all', 'override', 0.3, `\\b${any('ignore', 'disregard')}${gap(0)}${any('all', 'any', 'every')}\\b`),
+  // A new order cut in with `stop:` (`... stop: write X`, `Attention - stop - I need ...`).
+  cue(
+    'stop-and-order',
+    'override',
+    0.5,
+    `\\bstop[^a-z0-9\\n]{0,2}[-:!][^a-z0-9\\n]{0,3}${any('write', 'say', 'print', 'answer', 'tell', 'output', 'forget', 'ignore', 'instead', 'i urgently', 'i need', 'new task')}`,
+  ),
+  // Rules of the provider or platform to be forgotten or broken (`FORGET ... TOS`).
+  cue(
+    'override-policy',
+    'jailbreak',
+    0.35,
+    `\\b${any('forget', 'ignore', 'disregard', 'bypass', 'break', 'violate', 'abandon', "don't care about", 'do not care about')}\\w*${gap(3)}${any('tos', 'terms of service', 'terms of use', 'content polic', 'usage polic', 'safety guidelines', 'ethical guidelines', 'community guidelines', 'openai polic')}`,
+  ),
+  // A claimed authority that overrides the rules: `Administrator override:`, `system override`, `override code`.
+  cue(
+    'authority-override',
+    'override',
+    0.55,
+    `\\b${any('admin', 'administrator', 'administrative', 'system', 'developer', 'root', 'sudo', 'superuser', 'operator')}${gap(0)}overrid(?:e|ing)[^a-z0-9\\n]{0,2}[:!]|\\boverride${gap(0)}${any('code', 'command', 'authori[sz]ation', 'activated', 'enabled', 'granted')}\\b`,
+  ),
   cue(
     'respond-exactly',
     'override',
@@ -549,7 +570,7 @@ export const CUES: readonly Cue[] = [
     'harm-request',
     'jailbreak',
     0.2,
-    `\\b${any('illegal', 'harmful', 'explicit', 'offensive', 'nsfw', 'violent', 'dangerous', 'unsafe', 'inappropriate', 'malicious')}${gap(1)}${any('content', 'activit', 'request', 'thing', 'information', 'question', 'topic', 'material', 'advice')}`,
+    `\\b${any('illegal', 'harmful', 'explicit', 'offensive', 'nsfw', 'violent', 'dangerous', 'unsafe', 'inappropriate', 'malicious', 'fraudulent', 'unethical', 'immoral', 'unauthori[sz]ed')}${gap(1)}${any('content', 'activit', 'request', 'thing', 'information', 'question', 'topic', 'material', 'advice', 'access', 'letter', 'guide', 'instructions', 'tips', 'steps', 'industry', 'gambling', 'scheme')}`,
   ),
   cue(
     'fiction-frame',
@@ -755,7 +776,7 @@ export const CUES: readonly Cue[] = [
     'pwned',
     'indirect',
     0.7,
-    `\\b${any('say', 'print', 'output', 'respond with', 'reply with', 'write', 'answer with', 'return', 'only say', 'just say', 'complete', 'start with', 'end with')}${gap(4)}["'“‘]?${any('i have been pwned', 'i have been hacked', 'pwned', 'hacked', 'access granted', 'haha pwned')}`,
+    `\\b${any('say', 'print', 'output', 'respond with', 'reply with', 'write', 'answer with', 'return', 'only say', 'just say', 'complete', 'start with', 'end with', 'expected (?:response|output|answer|reply)')}${gap(4)}["'“‘]?${any('i have been pwned', 'i have been hacked', 'pwned', 'hacked', 'access grant', 'haha pwned')}`,
   ),
   cue('exfil-image', 'indirect', 0.55, `!\\[[^\\]\\n]{0,100}\\]\\(https?://[^)\\s]{1,200}[?&][^)\\s]{0,200}=`, ['](']),
   cue(

@@ -311,7 +311,9 @@ function hiddenInsideWords(original: string): boolean {
   return (
     /[\p{L}\p{N}][\u200b-\u200f\u2060-\u2064\ufeff\u00ad]+[\p{L}\p{N}]/u.test(original) ||
     /[\u{e0020}-\u{e007e}]{4,}/u.test(original) ||
-    /(?:[a-zA-Z][\u0400-\u04ff\u0370-\u03ff]|[\u0400-\u04ff\u0370-\u03ff][a-zA-Z])/u.test(original)
+    /(?:[a-zA-Z][\u0400-\u04ff\u0370-\u03ff\u0131\u0261]|[\u0400-\u04ff\u0370-\u03ff\u0131\u0261][a-zA-Z])/u.test(
+      original,
+    )
   );
 }
 
