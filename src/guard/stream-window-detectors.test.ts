@@ -223,10 +223,17 @@ test('stream window: with every built-in detector blocking, ordinary text goes o
   }
   sent += w.end();
   assert.equal(sent, `Hello there, here is${rest}`);
-  // A deny-list pattern cannot say whether a prefix may still match: it holds its longest match.
+  // A deny-list pattern holds only a beginning of one of its matches (acct-[0-9]{6,12}).
   const p = windowFor(deny, 'deny_list', 'block');
-  const line = 'Hello there, here is the summary you asked for. '.repeat(3);
-  assert.equal(p.push(line), line.slice(0, line.length - (deny.maxMatchLength - 1)));
+  const line = 'Hello there, here is the summary you asked for. ';
+  assert.equal(p.push(line), line);
+  assert.equal(p.push('Charge it now, please, to ac'), 'Charge it now, please, to ');
+  assert.equal(p.push('ct-12'), '');
+  assert.equal(
+    p.push('34 please, and thank you very much.'),
+    'acct-1234 please, and thank you very much.',
+    'four digits are not a match and never will be',
+  );
 });
 
 test('stream window: an open card number holds only from its first digit', () => {

@@ -38,6 +38,13 @@ interface CompiledPattern {
   readonly regex: RE2JS;
   /** Indexes into the shared literal prefilter; undefined: run on every text. */
   readonly literalIds: readonly number[] | undefined;
+  /** Streams: matches a beginning of a match at the end of a text; undefined when it could not
+   *  be built (the pattern then holds its longest match). */
+  readonly beginning: RE2JS | undefined;
+  /** The longest match, in normalized characters (Infinity when unbounded). */
+  readonly maxLength: number;
+  /** One character that can occur in a match (a superset); undefined: any may. */
+  readonly matchChar: RegExp | undefined;
 }
 
 export function createDenyListDetector(opts: DenyListDetectorOptions): TextDetector {
@@ -81,7 +88,13 @@ export function createDenyListDetector(opts: DenyListDetectorOptions): TextDetec
     maxLength = Math.max(maxLength, facts.maxLength);
     patternMaxLength = Math.max(patternMaxLength, facts.maxLength);
     const literalIds = facts.requiredLiterals?.map((l) => literals.push(l) - 1);
-    return { regex, literalIds };
+    let beginning: RE2JS | undefined;
+    try {
+      beginning = RE2JS.compile(`(?:${facts.prefixPattern})\\z`, caseSensitive ? 0 : RE2JS.CASE_INSENSITIVE);
+    } catch {
+      beginning = undefined;
+    }
+    return { regex, literalIds, beginning, maxLength: facts.maxLength, matchChar: facts.matchChar };
   });
   const prefilter: LiteralMatcher | undefined =
     literals.length > 0 ? createLiteralMatcher(literals, { caseSensitive: false }) : undefined;
@@ -131,13 +144,30 @@ export function createDenyListDetector(opts: DenyListDetectorOptions): TextDetec
       });
     },
     pendingFrom(original) {
-      // Patterns: any of their longest match may still be open (RE2 cannot say whether a
-      // prefix could still match).
-      const at = patternMax > 0 ? Math.max(0, original.length - (patternMax - 1)) : original.length;
+      const norm = normalizeForScan(original);
+      // Patterns: from the earliest place where the text ends with a beginning of a match (RE2
+      // has no partial matching: a pattern built for beginnings, pattern-facts.ts, finds it).
+      let at = original.length;
+      for (const p of compiled) {
+        if (p.beginning === undefined) {
+          at = Math.min(at, Math.max(0, original.length - (patternMax - 1)));
+          continue;
+        }
+        const t = norm.text;
+        let from = Number.isFinite(p.maxLength) ? Math.max(0, t.length - p.maxLength) : 0;
+        // A beginning at the end is made of characters a match can hold: look only at that run.
+        if (p.matchChar !== undefined) {
+          let run = t.length;
+          while (run > from && p.matchChar.test(t[run - 1]!)) run--;
+          if (run === t.length) continue;
+          from = run;
+        }
+        const m = p.beginning.matcher(t.slice(from));
+        if (m.find() && from + m.start() < norm.text.length) at = Math.min(at, originalOffset(norm, from + m.start()));
+      }
       if (keywordMatcher === undefined) return at;
       if (keywordsByLength)
         return Math.min(at, Math.max(0, original.length - (longestKeyword * INVISIBLE_ALLOWANCE - 1)));
-      const norm = normalizeForScan(original);
       const text = fold(norm.text);
       // The trailing word: the rest of a keyword, or a letter that stops one matching as a whole word.
       let open = text.length;
