@@ -397,6 +397,7 @@ export const CUES: readonly Cue[] = [
     'override',
     0.55,
     `\\b${any('admin', 'administrator', 'administrative', 'system', 'developer', 'root', 'sudo', 'superuser', 'operator')}${gap(0)}overrid(?:e|ing)[^a-z0-9\\n]{0,2}[:!]|\\boverride${gap(0)}${any('code', 'command', 'authori[sz]ation', 'activated', 'enabled', 'granted')}\\b`,
+    ['overrid'],
   ),
   cue(
     'respond-exactly',
