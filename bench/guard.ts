@@ -344,7 +344,7 @@ function streamSection(all: readonly TextDetector[], text: string): string[] {
     '| --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
-    'Each detector holds only what it leaves open (a candidate touching the end, an open key block; injection: from its first cue and from trigger words in the last 300 characters); the trailing word is always held. Deny-list patterns hold from the earliest beginning of a match the text ends with.',
+    'Each detector holds only what it leaves open (a candidate touching the end, an open key block; injection: from its first cue, and from a trigger word when the text from there may still become one of its cues); the trailing word is always held. Deny-list patterns hold from the earliest beginning of a match the text ends with.',
   ];
 }
 

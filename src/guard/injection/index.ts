@@ -17,6 +17,7 @@
  * Infinity: a stream is judged when the stage decides the text is complete.
  */
 import { gatewayError } from '../../errors/gateway-error.ts';
+import { patternFacts } from '../deny-list/pattern-facts.ts';
 import type { GuardFinding, TextDetector } from '../detector.ts';
 import {
   type NormalizedText,
@@ -89,11 +90,6 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): Te
 
 /** The longest stretch a cue is taken to cover after its trigger word, in folded characters. */
 export const MAX_CUE_SPAN = 300;
-/** The longest line a cue without a trigger word covers from the line's start (an exfiltrating
- *  markdown image: alt text, address and query). */
-const MAX_LINE_CUE = 520;
-const LINE_CUE_START = /[#<[!\u{1f512}\u{1f513}]/u;
-const SOFT_TRIGGERS = /\b(?:another|a different|an alternative|a new|an unfiltered|an uncensored)\b/g;
 /** Single letters spaced out (`i g n o r`), which the folded view joins into a word. */
 const SPACED_TAIL = /(?:(?<![a-z])[a-z][ ._*|/+~,\u00a0-]){2,}[a-z]?$/;
 const isEncodedChar = (c: number) =>
@@ -122,9 +118,10 @@ const isNotSpace = (c: number) => c !== 32 && c !== 10 && c !== 9 && c !== 13;
 /**
  * Streams: the score is the text's, so every cue found so far stays open (a later cue may lift
  * the text over the threshold and make it a finding): the earliest cue holds from its start.
- * A cue still being written holds too: from a trigger word in the last MAX_CUE_SPAN characters,
- * a line that may still become a role line, template token or markdown header, letters being
- * spaced out, a trailing base64 or hex run, the trailing token.
+ * A cue still being written holds too: from a trigger word in the last MAX_CUE_SPAN characters
+ * when the text from there is a beginning of one of that word's cues (a role line, template
+ * token or markdown header for the cues without trigger words), from letters being spaced
+ * out, a trailing base64 or hex run, the trailing token.
  */
 function injectionPendingFrom(original: string): number {
   const norm = normalizeForScan(original);
@@ -137,12 +134,36 @@ function injectionPendingFrom(original: string): number {
   const f = folded.text;
   const at = (i: number) => (i >= f.length ? text.length : folded.from[i]!);
   const tail = Math.max(0, f.length - MAX_CUE_SPAN);
+  // A cue still being written: the text from one of its trigger words (or, for a cue without
+  // one, from anywhere in the tail) to the end is a beginning of a match of it. Each cue has a
+  // pattern for its beginnings (built like a deny-list pattern's, pattern-facts.ts).
   TRIGGER_AT.lastIndex = tail;
-  const trigger = TRIGGER_AT.exec(f);
-  if (trigger !== null) open = Math.min(open, at(trigger.index));
-  SOFT_TRIGGERS.lastIndex = tail;
-  const soft = SOFT_TRIGGERS.exec(f);
-  if (soft !== null) open = Math.min(open, at(soft.index));
+  search: for (let m = TRIGGER_AT.exec(f); m !== null && m.index < open; m = TRIGGER_AT.exec(f)) {
+    for (const cue of CUES_AT.get(m[0])!) {
+      const begins = BEGINNING.get(cue);
+      if (begins === undefined) {
+        open = Math.min(open, at(m.index));
+        break search;
+      }
+      begins.lastIndex = m.index;
+      if (begins.test(f)) {
+        open = Math.min(open, at(m.index));
+        break search;
+      }
+    }
+    TRIGGER_AT.lastIndex = m.index + 1;
+  }
+  const tailText = f.slice(tail);
+  for (const cue of ALWAYS) {
+    const begins = BEGINNING.get(cue);
+    if (begins === undefined) {
+      open = Math.min(open, at(tail));
+      continue;
+    }
+    begins.lastIndex = 0;
+    const m = begins.exec(tailText);
+    if (m !== null && m.index < tailText.length) open = Math.min(open, at(tail + m.index));
+  }
   // A trigger of several words whose first words end the text (`you ` of `you are`).
   for (let w = Math.max(0, f.length - LONGEST_TRIGGER); w < f.length; w++) {
     if (w > 0 && /[a-z0-9]/.test(f[w - 1]!)) continue;
@@ -151,10 +172,6 @@ function injectionPendingFrom(original: string): number {
       break;
     }
   }
-  const lineStart = f.lastIndexOf('\n') + 1;
-  const line = f.slice(lineStart);
-  if (line.length <= MAX_LINE_CUE && (line.length <= 24 || LINE_CUE_START.test(line)))
-    open = Math.min(open, at(lineStart));
   const spaced = SPACED_TAIL.exec(f.slice(-64));
   if (spaced !== null) open = Math.min(open, at(f.length - spaced[0].length));
   open = Math.min(
@@ -274,6 +291,18 @@ export function literalTriePattern(literals: readonly string[]): string {
 }
 
 const LONGEST_TRIGGER = triggers.reduce((n, t) => Math.max(n, t.length), 0);
+/** Per cue, a pattern for the beginnings of its matches that reach the end of the text:
+ *  sticky for cues tried at their trigger words, searched for the others. Undefined when it
+ *  could not be built (the cue then holds from its trigger word, or the whole tail). */
+const BEGINNING = new Map<Cue, RegExp>();
+for (const cue of CUES) {
+  try {
+    const pre = patternFacts(cue.re.source).prefixPattern;
+    BEGINNING.set(cue, new RegExp(`(?:${pre})$`, cue.triggers === undefined ? 'g' : 'y'));
+  } catch {
+    // No beginnings pattern: held conservatively (see BEGINNING).
+  }
+}
 /** Beginnings of triggers that end after a separator (a beginning inside a word is the trailing token). */
 const TRIGGER_PREFIXES = new Set(
   triggers.flatMap((t) => [...t].flatMap((_, i) => (i > 0 && /[^a-z0-9]/.test(t[i - 1]!) ? [t.slice(0, i)] : []))),
