@@ -53,6 +53,11 @@ export interface OpenAdminOptions {
   readonly breakerStates?: AdminResourceDeps['breakerStates'];
   /** The budget counters (when budget rules are configured), for GET /admin/v1/budgets. */
   readonly budgetBackend?: AdminResourceDeps['budgetBackend'];
+  /**
+   * The policy sections of the running snapshot (live policy swaps them); default: those of
+   * `config`, fixed.
+   */
+  readonly liveConfig?: AdminResourceDeps['gatewayConfig'];
 }
 
 /**
@@ -118,7 +123,7 @@ export async function openAdminApi(config: GatewayConfig, opts: OpenAdminOptions
     auditPath: config.audit.path,
     keyHashSecret: opts.keyHashSecret,
     identity,
-    gatewayConfig: config,
+    gatewayConfig: opts.liveConfig ?? config,
     ...(auditReader ? { auditReader } : {}),
     ...(opts.onKeyRevoked ? { onKeyRevoked: opts.onKeyRevoked } : {}),
     ...(opts.breakerStates ? { breakerStates: opts.breakerStates } : {}),

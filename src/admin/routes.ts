@@ -42,8 +42,13 @@ const RESOURCE_FACTORIES: readonly ResourceRouteFactory[] = [
       store: deps.store,
       ...(deps.now ? { now: deps.now } : {}),
       ...(deps.budgetBackend ? { budgetBackend: deps.budgetBackend } : {}),
-      budgetRules: deps.gatewayConfig?.budgets?.rules ?? [],
-      limitRules: deps.gatewayConfig?.limits?.rules ?? [],
+      // Read on each request: a live policy apply changes them.
+      get budgetRules() {
+        return deps.gatewayConfig?.budgets?.rules ?? [];
+      },
+      get limitRules() {
+        return deps.gatewayConfig?.limits?.rules ?? [];
+      },
     }),
   createOAuthClientRoutes,
   createGatewayConfigRoutes,

@@ -31,6 +31,7 @@ export function sampleRequestRecord(overrides: Partial<RequestRecord> = {}): Req
     priceVersion: 'builtin-2026-11-01',
     usageEstimated: false,
     guardDetectors: null,
+    policyVersion: null,
     ...overrides,
   };
 }

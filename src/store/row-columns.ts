@@ -31,6 +31,7 @@ export const REQUEST_COLUMNS = [
   'usage_estimated',
   'cache_write_tokens',
   'guard_detectors',
+  'policy_version',
 ] as const;
 
 export const API_KEY_COLUMNS = [
@@ -69,6 +70,14 @@ export function guardParam(v: string | null | undefined): string | null {
   if (v === undefined || v === null || v === '') return null;
   if (v.length > 1024 || !GUARD_LIST.test(v))
     throw new TypeError('RequestRecord.guardDetectors must be a comma-separated detector:action list');
+  return v;
+}
+
+/** The live policy version a request ran under: a positive integer, or null (none loaded, or an older record). */
+export function policyVersionParam(v: number | null | undefined): number | null {
+  if (v === undefined || v === null) return null;
+  if (!Number.isSafeInteger(v) || v < 1)
+    throw new TypeError('RequestRecord.policyVersion must be a positive integer policy version number');
   return v;
 }
 

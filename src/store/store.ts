@@ -48,6 +48,11 @@ export interface RequestRecord {
    * `judge:error` for a failed judge); null when none did. Types and text are never stored here.
    */
   readonly guardDetectors?: string | null;
+  /**
+   * The live policy version (src/policy/) the request ran under, so any decision can be traced
+   * to the policy that made it; null when the instance had none loaded (or for older records).
+   */
+  readonly policyVersion?: number | null;
 }
 
 export interface RequestRecordQuery {

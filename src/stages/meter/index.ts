@@ -124,5 +124,6 @@ export function toRecord(ctx: RequestContext, metered?: MeteredUsage): RequestRe
     priceVersion: metered ? metered.priceVersion : null,
     usageEstimated: metered?.estimated ?? false,
     guardDetectors: o.guard === undefined || o.guard.length === 0 ? null : [...o.guard].sort().join(','),
+    policyVersion: ctx.policyVersion ?? null,
   };
 }

@@ -232,4 +232,8 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE request_records ADD COLUMN guard_detectors TEXT;
   `,
+  // (live policy, src/policy/) the policy version each request ran under.
+  `
+  ALTER TABLE request_records ADD COLUMN policy_version BIGINT;
+  `,
 ];

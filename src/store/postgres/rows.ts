@@ -1,6 +1,6 @@
 /** Mapping between store records and PostgreSQL rows (snake_case columns, BIGINT read back as text, TEXT[] model lists). */
 
-import { API_KEY_COLUMNS, costParam, guardParam, REQUEST_COLUMNS, timeMs } from '../row-columns.ts';
+import { API_KEY_COLUMNS, costParam, guardParam, policyVersionParam, REQUEST_COLUMNS, timeMs } from '../row-columns.ts';
 import type { ApiKeyRecord, KeyEndpoint, RequestRecord } from '../store.ts';
 
 export { API_KEY_COLUMNS, REQUEST_COLUMNS, timeMs };
@@ -35,6 +35,7 @@ export function requestParams(r: RequestRecord): unknown[] {
     r.usageEstimated === true,
     r.cacheWriteTokens ?? null,
     guardParam(r.guardDetectors),
+    policyVersionParam(r.policyVersion),
   ];
 }
 
@@ -70,6 +71,7 @@ export function requestFromRow(row: Row): RequestRecord {
     usageEstimated: row.usage_estimated === true,
     cacheWriteTokens: bigint(row.cache_write_tokens),
     guardDetectors: (row.guard_detectors ?? null) as string | null,
+    policyVersion: bigint(row.policy_version),
   };
 }
 

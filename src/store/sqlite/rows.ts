@@ -1,6 +1,6 @@
 /** Mapping between store records and SQLite rows (snake_case columns, 0/1 booleans, JSON lists). */
 import type { SQLInputValue, SQLOutputValue } from 'node:sqlite';
-import { API_KEY_COLUMNS, costParam, guardParam, REQUEST_COLUMNS, timeMs } from '../row-columns.ts';
+import { API_KEY_COLUMNS, costParam, guardParam, policyVersionParam, REQUEST_COLUMNS, timeMs } from '../row-columns.ts';
 import type { ApiKeyRecord, KeyEndpoint, RequestRecord } from '../store.ts';
 
 export { API_KEY_COLUMNS, REQUEST_COLUMNS, timeMs };
@@ -35,6 +35,7 @@ export function requestParams(r: RequestRecord): SQLInputValue[] {
     r.usageEstimated ? 1 : 0,
     r.cacheWriteTokens ?? null,
     guardParam(r.guardDetectors),
+    policyVersionParam(r.policyVersion),
   ];
 }
 
@@ -65,6 +66,7 @@ export function requestFromRow(row: Row): RequestRecord {
     usageEstimated: row.usage_estimated === 1,
     cacheWriteTokens: (row.cache_write_tokens ?? null) as number | null,
     guardDetectors: (row.guard_detectors ?? null) as string | null,
+    policyVersion: (row.policy_version ?? null) as number | null,
   };
 }
 
