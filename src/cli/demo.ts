@@ -12,6 +12,15 @@ import { DEFAULT_MOCK_KEYS } from '../mock-upstream/index.ts';
 export const DEMO_KEY_LABEL = 'demo';
 
 export function demoConfig(mock: MockUpstream, opts: { host: string; port: number; dataDir: string }): GatewayConfig {
+  const { yaml, env, dataDir } = demoConfigSource(mock, opts);
+  return parseConfig(yaml, '<demo>', env, dataDir);
+}
+
+/** The demo's config text, the environment its `${…}` references name, and its data folder (for the policy seed too). */
+export function demoConfigSource(
+  mock: MockUpstream,
+  opts: { host: string; port: number; dataDir: string },
+): { yaml: string; env: Record<string, string>; dataDir: string } {
   const dataDir = resolve(opts.dataDir);
   const env = {
     DEMO_OPENAI_KEY: DEFAULT_MOCK_KEYS.openai,
@@ -53,7 +62,7 @@ export function demoConfig(mock: MockUpstream, opts: { host: string; port: numbe
       ]) +
       model('demo-embed', [['openai', 'text-embedding-3-small', 0]], 'embeddings'),
   ].join('\n');
-  return parseConfig(yaml, '<demo>', env, dataDir);
+  return { yaml, env, dataDir };
 }
 
 export function demoBanner(url: string, key: string | undefined, existingPrefix: string | undefined): string {

@@ -5,8 +5,9 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { isMap, isScalar, LineCounter, type Node, parseDocument, type YAMLError } from 'yaml';
+import { type Document, isMap, isScalar, LineCounter, type Node, parseDocument, type YAMLError } from 'yaml';
 import { readGuardrails } from '../guard/config.ts';
+import { readPolicyConfig } from '../policy/config.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
 import { configSections } from './keys.ts';
@@ -39,19 +40,22 @@ const MAX_SYNTAX_ERRORS = 5;
 
 export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const full = resolve(path);
-  let text: string;
+  return parseConfig(readConfigText(full), full, env, dirname(full));
+}
+
+/** The text of a config (or policy) file: a regular file of at most 4 MiB, read as UTF-8. */
+export function readConfigText(full: string): string {
   try {
     const st = statSync(full);
     if (!st.isFile()) throw new ConfigError(full, [{ path: '', message: 'not a regular file' }]);
     if (st.size > MAX_CONFIG_BYTES)
       throw new ConfigError(full, [{ path: '', message: `larger than ${MAX_CONFIG_BYTES} bytes` }]);
-    text = readFileSync(full, 'utf8');
+    return readFileSync(full, 'utf8');
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw new ConfigError(full, [{ path: '', message: `cannot read the config file (${code})` }]);
   }
-  return parseConfig(text, full, env, dirname(full));
 }
 
 export function parseConfig(
@@ -61,6 +65,15 @@ export function parseConfig(
   baseDir?: string,
 ): GatewayConfig {
   const dir = baseDir ?? (source.startsWith('<') ? process.cwd() : dirname(resolve(source)));
+  const { doc, lines } = parseConfigText(text, source);
+  return readConfigDocument(doc, lines, source, env, dir);
+}
+
+/**
+ * YAML (or JSON) text → a document with positions. Syntax errors (the first few, quoted source
+ * text removed) and alias bombs are thrown as one ConfigError; the document is not yet read.
+ */
+export function parseConfigText(text: string, source: string): { doc: Document; lines: LineCounter } {
   const lines = new LineCounter();
   // prettyErrors off: the pretty form quotes the source line, which could hold a pasted secret.
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
@@ -73,7 +86,26 @@ export function parseConfig(
       { path: '', message: `too many YAML alias expansions (more than ${MAX_ALIAS_COUNT})` },
     ]);
   }
+  return { doc, lines };
+}
 
+/** Plain data of a parsed document (maps as objects), with the same alias cap as parsing. */
+export function documentData(doc: Document): unknown {
+  return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+}
+
+/**
+ * Runs every section's reader over a parsed document: what parseConfig does after parsing, and
+ * what the policy document code (src/policy/document.ts) calls on a document it composed from
+ * the bootstrap part and a policy version. Problems carry positions from `lines`.
+ */
+export function readConfigDocument(
+  doc: Document,
+  lines: LineCounter,
+  source: string,
+  env: NodeJS.ProcessEnv,
+  dir: string,
+): GatewayConfig {
   const r = new ConfigReader(doc, lines);
   const root: Located = { node: (doc.contents as Node | null) ?? null, path: '', anchor: null };
   if (root.node === null)
@@ -128,6 +160,7 @@ export function parseConfig(
     .map((p) => p.apiKey)
     .filter((k): k is string => k !== undefined && k.length > 0);
   const guardrails = readGuardrails(r, f('guardrails'), models, providerKeys);
+  const policy = readPolicyConfig(r, f('policy'));
   if (r.problems.length > 0) throw new ConfigError(source, r.settledProblems());
   return deepFreeze({
     source,
@@ -152,6 +185,7 @@ export function parseConfig(
     pricing,
     budgets,
     guardrails,
+    policy,
   });
 }
 

@@ -5,6 +5,7 @@
  */
 
 import type { GuardrailsConfig } from '../guard/config.ts';
+import type { PolicyConfig } from '../policy/config.ts';
 import type { AdminConfig, AuthConfig, OAuthServerConfig } from './types/identity.ts';
 import type { AlertsConfig, MetricsConfig, ThreatDetectionConfig, TracingConfig } from './types/observability.ts';
 import type { ModelRouteConfig, ProviderConfig } from './types/routing.ts';
@@ -52,4 +53,6 @@ export interface GatewayConfig {
   readonly budgets: BudgetsConfig;
   /** Guardrail policies (`guardrails`, src/guard/config.ts): detectors and actions per route, team, key or tenant. */
   readonly guardrails: GuardrailsConfig;
+  /** Live policy (`policy`, bootstrap): the two-person rule, store poll and heartbeat periods. */
+  readonly policy: PolicyConfig;
 }

@@ -10,6 +10,7 @@ import { runAdminStoreContract } from './admin-contract.ts';
 import { minutesAfterBase as at, sampleApiKeyRecord as key, sampleRequestRecord as rec } from './contract-fixtures.ts';
 import { runEncryptionStoreContract } from './encryption-contract.ts';
 import { runOAuthStoreContract } from './oauth-contract.ts';
+import { runPolicyStoreContract } from './policy-contract.ts';
 import { type Store, StoreConflictError } from './store.ts';
 import { runTenancyStoreContract } from './tenancy-contract.ts';
 import { runUsageStoreContract } from './usage-contract.ts';
@@ -50,6 +51,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
     runTenancyStoreContract(() => store);
     runOAuthStoreContract(() => store);
     runUsageStoreContract(() => store);
+    runPolicyStoreContract(() => store);
 
     describe('lifecycle', () => {
       it('applies migrations once; init is idempotent and the version is stable', async () => {

@@ -3,6 +3,7 @@
  * pass `contract.ts`'s suite. Methods are async even where a backend is synchronous, so
  * callers do not change when the backend does. Records hold metadata only, never bodies.
  */
+import type { PolicyStore } from '../policy/contract.ts';
 import type { AdminStore } from './admin-records.ts';
 import type { EncryptionStore } from './encryption-records.ts';
 import type { OAuthStore } from './oauth-records.ts';
@@ -115,7 +116,7 @@ export interface ApiKeyRotation {
   readonly replacement: ApiKeyRecord;
 }
 
-export interface Store extends AdminStore, EncryptionStore, TenancyStore, OAuthStore, UsageStore {
+export interface Store extends AdminStore, EncryptionStore, TenancyStore, OAuthStore, UsageStore, PolicyStore {
   readonly driver: string;
   /** Apply pending migrations. Idempotent. */
   init(): Promise<void>;

@@ -232,6 +232,40 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE request_records ADD COLUMN guard_detectors TEXT;
   `,
+  // (live policy, src/policy/) immutable policy versions and the instances' heartbeats.
+  // At most one version is active (the partial unique index); numbers are never reused.
+  `
+  CREATE TABLE policy_versions (
+    number          BIGINT PRIMARY KEY,
+    parent          BIGINT,
+    sha256          TEXT COLLATE "C" NOT NULL,
+    document        TEXT NOT NULL,
+    author_kind     TEXT NOT NULL CHECK (author_kind IN ('admin_user', 'admin_token', 'cli', 'file_seed')),
+    author_id       TEXT COLLATE "C" NOT NULL,
+    created_at      TEXT COLLATE "C" NOT NULL,
+    comment         TEXT NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('proposed', 'active', 'superseded', 'rejected')),
+    decided_by_kind TEXT CHECK (decided_by_kind IN ('admin_user', 'admin_token', 'cli', 'file_seed')),
+    decided_by_id   TEXT COLLATE "C",
+    decided_at      TEXT COLLATE "C",
+    decision_reason TEXT,
+    activated_at    TEXT COLLATE "C"
+  );
+  CREATE UNIQUE INDEX policy_versions_one_active ON policy_versions (state) WHERE state = 'active';
+
+  CREATE TABLE policy_heartbeats (
+    instance_id    TEXT COLLATE "C" PRIMARY KEY,
+    host           TEXT NOT NULL,
+    pid            INTEGER NOT NULL,
+    started_at     TEXT COLLATE "C" NOT NULL,
+    seen_at        TEXT COLLATE "C" NOT NULL,
+    seen_ms        BIGINT NOT NULL,
+    active_version BIGINT,
+    failed_version BIGINT,
+    failure        TEXT
+  );
+  CREATE INDEX policy_heartbeats_seen ON policy_heartbeats (seen_ms);
+  `,
   // (live policy, src/policy/) the policy version each request ran under.
   `
   ALTER TABLE request_records ADD COLUMN policy_version BIGINT;

@@ -21,6 +21,7 @@ import { createPostgresDataKeyRepository, createPostgresPayloadLog } from './enc
 import { createGuardedPool, type StorePool } from './guarded-pool.ts';
 import { migrate, readVersion } from './migrate.ts';
 import { createPostgresOAuthMethods } from './oauth-methods.ts';
+import { createPostgresPolicyMethods } from './policy-methods.ts';
 import {
   API_KEY_COLUMNS,
   apiKeyFromRow,
@@ -162,6 +163,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
       },
     }),
     ...createPostgresOAuthMethods({ open, schema }),
+    ...createPostgresPolicyMethods({ pool: open, schema }),
 
     async init() {
       if (pool !== undefined) return;

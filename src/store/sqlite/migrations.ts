@@ -227,6 +227,40 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE request_records ADD COLUMN guard_detectors TEXT;
   `,
+  // (live policy, src/policy/) immutable policy versions and the instances' heartbeats.
+  // At most one version is active (the partial unique index); numbers are never reused.
+  `
+  CREATE TABLE policy_versions (
+    number          INTEGER PRIMARY KEY,
+    parent          INTEGER,
+    sha256          TEXT    NOT NULL,
+    document        TEXT    NOT NULL,
+    author_kind     TEXT    NOT NULL CHECK (author_kind IN ('admin_user', 'admin_token', 'cli', 'file_seed')),
+    author_id       TEXT    NOT NULL,
+    created_at      TEXT    NOT NULL,
+    comment         TEXT    NOT NULL,
+    state           TEXT    NOT NULL CHECK (state IN ('proposed', 'active', 'superseded', 'rejected')),
+    decided_by_kind TEXT CHECK (decided_by_kind IN ('admin_user', 'admin_token', 'cli', 'file_seed')),
+    decided_by_id   TEXT,
+    decided_at      TEXT,
+    decision_reason TEXT,
+    activated_at    TEXT
+  ) STRICT;
+  CREATE UNIQUE INDEX policy_versions_one_active ON policy_versions (state) WHERE state = 'active';
+
+  CREATE TABLE policy_heartbeats (
+    instance_id    TEXT PRIMARY KEY,
+    host           TEXT    NOT NULL,
+    pid            INTEGER NOT NULL,
+    started_at     TEXT    NOT NULL,
+    seen_at        TEXT    NOT NULL,
+    seen_ms        INTEGER NOT NULL,
+    active_version INTEGER,
+    failed_version INTEGER,
+    failure        TEXT
+  ) STRICT;
+  CREATE INDEX policy_heartbeats_seen ON policy_heartbeats (seen_ms);
+  `,
   // (live policy, src/policy/) the policy version each request ran under.
   `
   ALTER TABLE request_records ADD COLUMN policy_version INTEGER;

@@ -11,6 +11,7 @@ import { createSqliteAdminMethods } from './admin-methods.ts';
 import { createSqliteDataKeyRepository, createSqlitePayloadLog } from './encryption-records.ts';
 import { createSqliteOAuthMethods } from './oauth-methods.ts';
 import { currentVersion, openDatabase } from './open-database.ts';
+import { createSqlitePolicyMethods } from './policy-methods.ts';
 import {
   API_KEY_COLUMNS,
   apiKeyFromRow,
@@ -90,6 +91,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     ...createSqliteTenancyMethods({ stmt, transaction, isConflict }),
     ...createSqliteUsageMethods({ stmt, flush: () => records?.flush() }),
     ...createSqliteOAuthMethods({ stmt, isConflict }),
+    ...createSqlitePolicyMethods({ stmt, transaction }),
     dataKeys: createSqliteDataKeyRepository({ db: open, stmt, transaction, isConflict }),
     payloadLog: createSqlitePayloadLog({ db: open, stmt, transaction, isConflict }),
 

@@ -1,0 +1,29 @@
+/** Declared keys of the bootstrap `policy` section (read by src/policy/config.ts). */
+import { bool, configSection, int, section } from '../config/keys.ts';
+
+export const POLICY_CONFIG_SPEC = configSection(
+  'policy',
+  section(
+    {
+      require_approval: bool(
+        false,
+        'two-person rule: a proposed policy version must be approved by another admin before it is applied (`policy approve`); a policy document cannot switch it off, only this file can',
+      ),
+      poll_interval_ms: int(
+        200,
+        60_000,
+        1000,
+        'how often each instance asks the store for the active policy version number (the fallback when Redis pub/sub is not configured, or misses a message)',
+      ),
+      heartbeat_interval_ms: int(
+        1000,
+        300_000,
+        5000,
+        'how often each instance records its heartbeat and running policy version in the store; an instance unseen for 3 intervals is no longer listed as live',
+      ),
+    },
+    {
+      doc: 'live policy (see [Live policy](policy.md)): versions of the policy sections kept in the store; this section is bootstrap, read at start',
+    },
+  ),
+);
