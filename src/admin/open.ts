@@ -58,6 +58,8 @@ export interface OpenAdminOptions {
    * `config`, fixed.
    */
   readonly liveConfig?: AdminResourceDeps['gatewayConfig'];
+  /** Live policy's heartbeat period: enables GET /admin/v1/policy/status. */
+  readonly policyHeartbeatMs?: number;
 }
 
 /**
@@ -124,6 +126,7 @@ export async function openAdminApi(config: GatewayConfig, opts: OpenAdminOptions
     keyHashSecret: opts.keyHashSecret,
     identity,
     gatewayConfig: opts.liveConfig ?? config,
+    ...(opts.policyHeartbeatMs === undefined ? {} : { policyHeartbeatMs: opts.policyHeartbeatMs }),
     ...(auditReader ? { auditReader } : {}),
     ...(opts.onKeyRevoked ? { onKeyRevoked: opts.onKeyRevoked } : {}),
     ...(opts.breakerStates ? { breakerStates: opts.breakerStates } : {}),

@@ -38,6 +38,7 @@ export const ACTION_DESCRIPTIONS = {
   'client.read': "read OAuth clients of the built-in authorization server (a team manager: its team's)",
   'client.write': 'register and revoke OAuth clients',
   'config.read': "read-only view of the config file's providers and model routes (never credentials)",
+  'policy.read': 'read live policy: which version each gateway instance runs',
 } as const satisfies Record<string, string>;
 
 export type AdminAction = keyof typeof ACTION_DESCRIPTIONS;
@@ -77,6 +78,7 @@ export const ROLE_ACTIONS: Readonly<Record<AdminRole, readonly AdminAction[]>> =
     'usage.read',
     'client.read',
     'config.read',
+    'policy.read',
   ],
   team_manager: [
     'self',

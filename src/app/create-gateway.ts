@@ -3,7 +3,9 @@
  * frozen stage chain and the listener. Everything that can be misconfigured fails here, at
  * startup, not on a request.
  */
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
+import { hostname } from 'node:os';
 import { openAdminApi } from '../admin/open.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { generatedKeyWarning } from '../audit/key-warning.ts';
@@ -24,8 +26,10 @@ import { createMetricsObservers } from '../observability/metrics/request-observe
 import { createTracer } from '../observability/trace/tracer.ts';
 import { openConfiguredPayloadLog } from '../payload-log/open.ts';
 import type { PolicyTarget } from '../policy/contract.ts';
+import { type FileReload, reloadPolicyFile, resolveStartupPolicy } from '../policy/live.ts';
 import { buildGatewayRuntime, lockoutFromConfig, type RuntimeBootstrap } from '../policy/runtime.ts';
 import { createPolicyApplier, createRuntimeSwitch, type RuntimeSwitch } from '../policy/swap.ts';
+import { announcePolicyVersion, type PolicySync, startPolicySync, thisInstance } from '../policy/sync.ts';
 import { createClientIpResolver } from '../server/client-ip.ts';
 import { createRequestHandler, type Lifecycle } from '../server/handler.ts';
 import { createListener, drain, listen } from '../server/listener.ts';
@@ -56,6 +60,13 @@ export interface Gateway {
   readonly policy: PolicyTarget & { lastApplyMs(): number | undefined };
   /** The runtime snapshots (current and draining). */
   readonly runtimes: RuntimeSwitch;
+  /** Following the store's active policy version; undefined without live policy. */
+  readonly policySync: PolicySync | undefined;
+  /**
+   * SIGHUP: re-reads the config file's policy sections and, when valid and different, makes
+   * them the active version everywhere. Undefined result: no live policy (nothing to do).
+   */
+  reloadPolicyFile(): Promise<FileReload | undefined>;
   /**
    * Call after revoking a key in the store from inside this process (admin API): evicts it from
    * this instance's key cache and broadcasts the revocation to every instance over Redis.
@@ -71,6 +82,11 @@ export interface GatewayDeps {
   readonly log: Logger;
   /** Use this store instead of opening the configured one (tests); it is closed with the gateway. */
   readonly store?: Store;
+  /**
+   * Live policy versions (src/policy/live.ts): start on the store's active version (seeded from
+   * the file) and follow new ones. Default: on when the config came from a file, off for the demo.
+   */
+  readonly livePolicy?: boolean;
 }
 
 export async function createGateway(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
@@ -96,7 +112,11 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
   // A store handed in by the caller is closed with the gateway, but not by a start that failed.
   opened.push('store', store, (s) => (deps.store === undefined || started ? s.close() : undefined));
   opened.defer('envelope', () => closeEnvelope(store)); // wipes cached data keys, before the store closes
+  // The version to start on: the store's active one (the file seeds the first). Throws when it cannot be built here.
+  const livePolicy = deps.livePolicy ?? !config.source.startsWith('<');
+  const startup = livePolicy ? await resolveStartupPolicy({ path: config.source, store, log }) : undefined;
   let runtimes: RuntimeSwitch | undefined;
+  let sync: PolicySync | undefined;
   let keyVerification: KeyVerification | undefined;
   const anyLockout = config.auth.lockout.enabled || config.admin?.enabled === true;
   // With a shared Redis, failures count across instances (identity/shared-lockout.ts).
@@ -116,7 +136,10 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
   const lifecycle: Lifecycle = { draining: false, inFlight: new Set() };
   const metrics = config.metrics.enabled
     ? createGatewayMetrics({
-        config,
+        config: startup?.config ?? config,
+        ...(startup === undefined
+          ? {}
+          : { policyVersions: () => ({ active: runtimes?.current().policy?.number, failed: sync?.status().failed }) }),
         breakerStates: () => runtimes?.current().upstream.breakerStates() ?? [],
         inFlight: () => lifecycle.inFlight.size,
         // Read at scrape time: the backends below are opened after the metrics.
@@ -185,7 +208,13 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
     createdAt: Math.floor(Date.now() / 1000),
     sharedPenalties: config.audit.postgres,
   };
-  const switcher = createRuntimeSwitch(await buildGatewayRuntime(config, bootstrap));
+  const switcher = createRuntimeSwitch(
+    await buildGatewayRuntime(
+      startup?.config ?? config,
+      bootstrap,
+      startup === undefined ? {} : { policy: startup.policy },
+    ),
+  );
   runtimes = switcher;
   // After the drain, and before the audit log: dead-letters undelivered alerts, closes pools and backends.
   opened.defer('runtime snapshots', () => switcher.close());
@@ -194,6 +223,25 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
     log,
     build: (next, version, previous) => buildGatewayRuntime(next, bootstrap, { policy: version, previous }),
   });
+  if (startup !== undefined) {
+    sync = opened.push(
+      'policy sync',
+      startPolicySync({
+        store,
+        target: policy,
+        bootstrap: startup.bootstrap,
+        redis: config.redis,
+        pollIntervalMs: config.policy.pollIntervalMs,
+        heartbeatIntervalMs: config.policy.heartbeatIntervalMs,
+        instance: thisInstance(`${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`),
+        log,
+        events: securityEvents,
+        onResult: (result) => metrics?.observePolicyApply(result),
+      }),
+      (s) => s.close(),
+    );
+  }
+  const policySync = sync;
   const liveConfig = liveGatewayConfig(() => switcher.current().config);
   const clientIp = createClientIpResolver(config.server.trustedProxies);
   // The admin API (admin section): on the main listener under /admin/v1, or on its own listener.
@@ -206,6 +254,7 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
     clientIp,
     tenantStatus,
     liveConfig,
+    ...(startup === undefined ? {} : { policyHeartbeatMs: config.policy.heartbeatIntervalMs }),
     ...(sharedLockouts === undefined ? {} : { sharedLockouts }),
     onKeyRevoked: (keyId) => keys.announceRevocation(keyId),
     breakerStates: () => switcher.current().upstream.breakerStates(),
@@ -270,6 +319,16 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
     securityEvents,
     policy,
     runtimes: switcher,
+    policySync,
+    async reloadPolicyFile() {
+      if (startup === undefined || policySync === undefined) return undefined;
+      const r = await reloadPolicyFile({ path: config.source, store, log, bootstrap: startup.bootstrap });
+      if (r.result === 'applied') {
+        await policySync.check();
+        await announcePolicyVersion(config.redis, r.version, log);
+      }
+      return r;
+    },
     announceKeyRevocation: (keyId) => keys.announceRevocation(keyId),
     listen: async () => {
       const url = await listen(server, config.server.host, config.server.port);

@@ -27,6 +27,8 @@ export interface AdminResourceDeps {
   /** The running config, for the read-only provider and route listings (undefined: they answer empty lists). */
   readonly gatewayConfig?: Pick<GatewayConfig, 'providers' | 'models'> &
     Partial<Pick<GatewayConfig, 'budgets' | 'limits'>>;
+  /** Live policy heartbeat period (`policy.heartbeat_interval_ms`; default its default), for GET /admin/v1/policy/status. */
+  readonly policyHeartbeatMs?: number;
   /** The budget counters (undefined: no budget rules), read by GET /admin/v1/budgets. */
   readonly budgetBackend?: Pick<BudgetBackend, 'peek'>;
   /** This instance's circuit breakers (provider, upstream model, state); only targets that have been called are listed. */
