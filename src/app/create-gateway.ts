@@ -323,10 +323,9 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
     async reloadPolicyFile() {
       if (startup === undefined || policySync === undefined) return undefined;
       const r = await reloadPolicyFile({ path: config.source, store, log, bootstrap: startup.bootstrap });
-      if (r.result === 'applied') {
-        await policySync.check();
-        await announcePolicyVersion(config.redis, r.version, log);
-      }
+      // The other instances are told at once; this one builds meanwhile.
+      if (r.result === 'applied')
+        await Promise.all([announcePolicyVersion(config.redis, r.version, log), policySync.check()]);
       return r;
     },
     announceKeyRevocation: (keyId) => keys.announceRevocation(keyId),

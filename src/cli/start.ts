@@ -158,6 +158,7 @@ async function demoKeyBanner(gateway: Gateway, config: GatewayConfig, url: strin
 
 /** SIGHUP: the config file's policy, re-read; every outcome is one log line. */
 async function reloadOnHangup(gateway: Gateway, log: Logger): Promise<void> {
+  const started = performance.now();
   try {
     const r = await gateway.reloadPolicyFile();
     if (r === undefined)
@@ -176,7 +177,12 @@ async function reloadOnHangup(gateway: Gateway, log: Logger): Promise<void> {
       );
     else
       log.info(
-        { event: 'policy.reloaded', version: r.version, previous: r.previous },
+        {
+          event: 'policy.reloaded',
+          version: r.version,
+          previous: r.previous,
+          ms: Math.round(performance.now() - started),
+        },
         `SIGHUP: policy version ${r.version} made from the config file and applied`,
       );
   } catch (err) {

@@ -101,10 +101,15 @@ export async function reloadPolicyFile(
   let document: PolicyDocument;
   let sha256: string;
   try {
-    // The whole file through the config readers first: problems point at the file's lines.
-    loadConfig(opts.path, env);
     const split = splitConfigFile(opts.path);
-    const valid = readPolicyDocument(canonicalJson(split.document), opts.path, opts.bootstrap, env);
+    let valid: ReturnType<typeof readPolicyDocument>;
+    try {
+      valid = readPolicyDocument(canonicalJson(split.document), opts.path, opts.bootstrap, env);
+    } catch (err) {
+      // Read the whole file again so every problem points at the file's own lines and columns.
+      loadConfig(opts.path, env);
+      throw err;
+    }
     if (canonicalJson(split.bootstrap.data) !== canonicalJson(opts.bootstrap.data))
       opts.log.warn(
         { event: 'policy.bootstrap_changed', file: opts.path },
