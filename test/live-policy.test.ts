@@ -15,8 +15,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { keyedHash, newAdminToken, tokenDisplayPrefix } from '../src/identity/admin/admin-secrets.ts';
 import { DEFAULT_MOCK_KEYS, type MockUpstream, startMockUpstream } from '../src/mock-upstream/index.ts';
+import { publishPolicyActivation } from '../src/policy/announce.ts';
 import { canonicalJson, parseStoredDocument, sha256Hex } from '../src/policy/document.ts';
-import { announcePolicyVersion } from '../src/policy/sync.ts';
 import { sampleAdminUser } from '../src/store/admin-contract.ts';
 import { createPostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { createTestDatabase, type TestDatabase } from '../src/store/postgres/test-database.ts';
@@ -29,7 +29,7 @@ const KHS = randomBytes(32).toString('base64url');
 // The emulator's own key, under a variable only A has at first.
 const EXTRA_KEY = DEFAULT_MOCK_KEYS.openai;
 const SERVER =
-  'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\nadmin:\n  enabled: true\nmetrics:\n  host: 127.0.0.1\n  port: 0\npolicy:\n  poll_interval_ms: 1000\n  heartbeat_interval_ms: 1000\n';
+  'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\nadmin:\n  enabled: true\nmetrics:\n  host: 127.0.0.1\n  port: 0\npolicy:\n  operator_tenant: ops\n  poll_interval_ms: 1000\n  heartbeat_interval_ms: 1000\n';
 const STATE = [
   'store:',
   '  driver: postgres',
@@ -268,7 +268,7 @@ describe('live policy on two instances (PostgreSQL + Redis)', () => {
       comment: 'a provider whose key only A has',
     });
     assert.ok(await store.activatePolicyVersion(v.number, 2, new Date().toISOString()));
-    await announcePolicyVersion({ url: REDIS_URL, keyPrefix: PREFIX, timeoutMs: 1000 }, v.number);
+    await publishPolicyActivation({ url: REDIS_URL, keyPrefix: PREFIX, timeoutMs: 1000 }, v.number);
 
     await until('A to serve the new route', 3000, async () =>
       (await chat(a, 'extra')).status === 200 ? true : undefined,

@@ -60,6 +60,8 @@ export interface OpenAdminOptions {
   readonly liveConfig?: AdminResourceDeps['gatewayConfig'];
   /** Live policy's heartbeat period: enables GET /admin/v1/policy/status. */
   readonly policyHeartbeatMs?: number;
+  /** Live policy operations, for the /admin/v1/policy routes. */
+  readonly policy?: AdminResourceDeps['policy'];
 }
 
 /**
@@ -131,6 +133,7 @@ export async function openAdminApi(config: GatewayConfig, opts: OpenAdminOptions
     ...(opts.onKeyRevoked ? { onKeyRevoked: opts.onKeyRevoked } : {}),
     ...(opts.breakerStates ? { breakerStates: opts.breakerStates } : {}),
     ...(opts.budgetBackend ? { budgetBackend: opts.budgetBackend } : {}),
+    ...(opts.policy ? { policy: opts.policy } : {}),
   });
   const api = createAdminHandler({
     routes,

@@ -66,6 +66,9 @@ const IP_ALLOWLIST = strings('IPv4/IPv6 addresses or CIDR ranges (at most 100); 
   maxItems: 100,
 });
 
+const POLICY_DOCUMENT =
+  'the policy sections (providers, models, auth, limits, budgets, pricing, payload, threat_detection, alerts, guardrails) as YAML or JSON text (problems are located in it), or as an object';
+
 export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
   // --- sign-in, sessions, tokens (src/admin/resources/session.ts, tokens.ts)
   'POST /admin/v1/session': {
@@ -433,5 +436,108 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
     id: 'listRoutes',
     summary: 'The model routes: public model, targets, timeouts, retries, circuit breaker (read-only)',
     ok: { status: 200, description: '{ data: [routes], managed_by }' },
+  },
+  // Live policy (docs/policy.md): admins of policy.operator_tenant only (403 policy.operator_only otherwise).
+  'GET /admin/v1/policy': {
+    id: 'showActivePolicy',
+    summary: 'The active policy version with its document (`${…}` references, never secret values)',
+    ok: { status: 200, description: '{ number, parent, state, sha256, author, created_at, comment, …, document }' },
+  },
+  'GET /admin/v1/policy/versions': {
+    id: 'listPolicyVersions',
+    summary: 'Policy versions, newest first (history), without their documents',
+    query: {
+      limit: { type: 'string', pattern: '^[0-9]+$', description: 'versions per page, 1–1000 (default 50)' },
+      before: {
+        type: 'string',
+        pattern: '^[0-9]+$',
+        description: 'only versions numbered below this (the next_before of the previous page)',
+      },
+    },
+    ok: { status: 200, description: '{ data: [versions], next_before }' },
+  },
+  'GET /admin/v1/policy/versions/:number': {
+    id: 'showPolicyVersion',
+    summary: 'Policy version N with its document',
+    params: { number: 'the version number' },
+    ok: { status: 200, description: 'the version, with document' },
+  },
+  'GET /admin/v1/policy/diff': {
+    id: 'diffPolicyVersions',
+    summary: 'Semantic diff between two versions, by path (added, removed, changed)',
+    query: {
+      from: str('a version number or `active`', { pattern: '^([0-9]+|active)$' }),
+      to: str('a version number or `active`', { pattern: '^([0-9]+|active)$' }),
+    },
+    ok: { status: 200, description: '{ changes: [{ path, kind, before?, after? }] }' },
+  },
+  'POST /admin/v1/policy/validate': {
+    id: 'validatePolicy',
+    summary:
+      'Validates a candidate document with the config readers; 400 policy.invalid lists every problem (path, line, column) in error.details. Stores nothing',
+    body: {
+      fields: { document: { type: ['string', 'object'], description: POLICY_DOCUMENT } },
+      required: ['document'],
+    },
+    ok: { status: 200, description: '{ valid: true, sha256, active, changes }' },
+  },
+  'POST /admin/v1/policy/versions': {
+    id: 'proposePolicy',
+    summary: 'Proposes a version for review (stored as proposed; the diff against the active version is returned)',
+    body: {
+      fields: {
+        document: { type: ['string', 'object'], description: POLICY_DOCUMENT },
+        comment: str('why (at most 2000 characters)'),
+      },
+      required: ['document'],
+    },
+    ok: { status: 201, description: '{ changed, version, previous, changes, diff_sha256 }' },
+  },
+  'POST /admin/v1/policy/versions/:number/approve': {
+    id: 'approvePolicyVersion',
+    summary: 'Approves a proposed version (two-person rule: never one the caller proposed, 403 policy.self_approval)',
+    params: { number: 'the version number' },
+    ok: { status: 200, description: 'the version' },
+    errors: [409],
+  },
+  'POST /admin/v1/policy/versions/:number/reject': {
+    id: 'rejectPolicyVersion',
+    summary: 'Rejects a proposed version, with a reason',
+    params: { number: 'the version number' },
+    body: { fields: { reason: str('why (at most 2000 characters)') }, required: ['reason'] },
+    ok: { status: 200, description: 'the version' },
+    errors: [409],
+  },
+  'POST /admin/v1/policy/apply': {
+    id: 'applyPolicy',
+    summary:
+      'Makes a document (a new version) or a stored version active on every instance; an unchanged document is a no-op (changed: false). With policy.require_approval only an approved version can be applied',
+    body: {
+      fields: {
+        document: { type: ['string', 'object'], description: POLICY_DOCUMENT },
+        version: { type: 'integer', minimum: 1, description: 'a stored version (instead of document)' },
+        if_version: {
+          type: 'integer',
+          minimum: 1,
+          description: 'apply only if this is still the active version (else 409 policy.version_conflict)',
+        },
+        comment: str('why (at most 2000 characters)'),
+      },
+    },
+    ok: { status: 200, description: '{ changed, version, previous, changes, diff_sha256, local_error? }' },
+    errors: [409],
+  },
+  'POST /admin/v1/policy/rollback': {
+    id: 'rollbackPolicy',
+    summary: 'Makes a new version equal to version `to` (default: the one active before the current) and applies it',
+    body: {
+      fields: {
+        to: { type: 'integer', minimum: 1, description: 'a version that was active before' },
+        comment: str('why (at most 2000 characters)'),
+      },
+      optional: true,
+    },
+    ok: { status: 200, description: '{ changed, version, previous, changes, diff_sha256, local_error? }' },
+    errors: [409],
   },
 };

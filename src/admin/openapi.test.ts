@@ -75,6 +75,7 @@ before(async () => {
   ids.tokenId = (await ok('/admin/v1/tokens', { label: 'automation' })).id as string;
   const me = await fx.request('GET', '/admin/v1/me', { session });
   ids.tenantId = (me.body as { user: { tenant_id: string } }).user.tenant_id;
+  ids.number = '1';
   for (const [k, v] of Object.entries(ids)) assert.ok(typeof v === 'string' && v.length > 0, `fixture ${k}`);
 });
 after(() => fx.close());

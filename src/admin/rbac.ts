@@ -38,7 +38,11 @@ export const ACTION_DESCRIPTIONS = {
   'client.read': "read OAuth clients of the built-in authorization server (a team manager: its team's)",
   'client.write': 'register and revoke OAuth clients',
   'config.read': "read-only view of the config file's providers and model routes (never credentials)",
-  'policy.read': 'read live policy: which version each gateway instance runs',
+  'policy.read':
+    'read the gateway-wide policy: versions, history, diffs, validation (admins of `policy.operator_tenant` only)',
+  'policy.propose': 'propose a policy version for review (operator tenant only)',
+  'policy.approve': 'approve or reject a proposed policy version; never one the caller proposed (operator tenant only)',
+  'policy.apply': 'apply a policy document or version, roll back (operator tenant only)',
 } as const satisfies Record<string, string>;
 
 export type AdminAction = keyof typeof ACTION_DESCRIPTIONS;

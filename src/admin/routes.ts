@@ -11,6 +11,7 @@ import type { AdminResourceDeps } from './resources/deps.ts';
 import { createGatewayConfigRoutes } from './resources/gateway-config.ts';
 import { createKeyRoutes } from './resources/keys.ts';
 import { createOAuthClientRoutes } from './resources/oauth-clients.ts';
+import { createPolicyRoutes } from './resources/policy.ts';
 import { createPolicyStatusRoutes } from './resources/policy-status.ts';
 import { createSecurityEventRoutes } from './resources/security-events.ts';
 import { type AdminIdentityDeps, createSessionRoutes } from './resources/session.ts';
@@ -53,6 +54,7 @@ const RESOURCE_FACTORIES: readonly ResourceRouteFactory[] = [
     }),
   createOAuthClientRoutes,
   createGatewayConfigRoutes,
+  createPolicyRoutes,
   createPolicyStatusRoutes,
 ];
 

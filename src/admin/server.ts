@@ -116,8 +116,9 @@ export function sendAdminError(res: ServerResponse, err: GatewayError, requestId
   const headers: Record<string, string> = { 'x-portcullis-error-code': err.code, ...err.headers };
   if (err.retryAfterS !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterS)));
   if (err.status === 401) headers['www-authenticate'] = 'Bearer realm="portcullis-admin"';
-  const error: Record<string, string> = { code: err.code, message: err.publicMessage };
+  const error: Record<string, unknown> = { code: err.code, message: err.publicMessage };
   if (err.param !== undefined) error.param = err.param;
+  if (err.details !== undefined) error.details = err.details;
   send(res, err.status, { error }, requestId, headers);
 }
 

@@ -25,11 +25,14 @@ import { createMetricsServer, type MetricsServer } from '../observability/metric
 import { createMetricsObservers } from '../observability/metrics/request-observer.ts';
 import { createTracer } from '../observability/trace/tracer.ts';
 import { openConfiguredPayloadLog } from '../payload-log/open.ts';
-import type { PolicyTarget } from '../policy/contract.ts';
+import { publishPolicyActivation } from '../policy/announce.ts';
+import type { PolicyTarget, PolicyVersion } from '../policy/contract.ts';
+import type { Bootstrap } from '../policy/document.ts';
 import { type FileReload, reloadPolicyFile, resolveStartupPolicy } from '../policy/live.ts';
 import { buildGatewayRuntime, lockoutFromConfig, type RuntimeBootstrap } from '../policy/runtime.ts';
+import { createPolicyService, type PolicyService } from '../policy/service.ts';
 import { createPolicyApplier, createRuntimeSwitch, type RuntimeSwitch } from '../policy/swap.ts';
-import { announcePolicyVersion, type PolicySync, startPolicySync, thisInstance } from '../policy/sync.ts';
+import { type PolicySync, startPolicySync, thisInstance } from '../policy/sync.ts';
 import { createClientIpResolver } from '../server/client-ip.ts';
 import { createRequestHandler, type Lifecycle } from '../server/handler.ts';
 import { createListener, drain, listen } from '../server/listener.ts';
@@ -56,8 +59,10 @@ export interface Gateway {
   readonly metrics: GatewayMetrics | undefined;
   /** Security events (auth failures, lockouts, threat alerts): producers emit, detection and webhooks subscribe. */
   readonly securityEvents: SecurityEventBus;
+  /** Live policy operations (src/policy/service.ts); undefined without a bootstrap. */
+  readonly policy: PolicyService | undefined;
   /** Applies a policy version to this instance: builds a new runtime snapshot beside the running one, then swaps. */
-  readonly policy: PolicyTarget & { lastApplyMs(): number | undefined };
+  readonly policyTarget: PolicyTarget & { lastApplyMs(): number | undefined };
   /** The runtime snapshots (current and draining). */
   readonly runtimes: RuntimeSwitch;
   /** Following the store's active policy version; undefined without live policy. */
@@ -82,9 +87,12 @@ export interface GatewayDeps {
   readonly log: Logger;
   /** Use this store instead of opening the configured one (tests); it is closed with the gateway. */
   readonly store?: Store;
+  /** The config file without its policy sections (src/policy/document.ts); without it the policy routes answer 403. */
+  readonly bootstrap?: Bootstrap;
   /**
    * Live policy versions (src/policy/live.ts): start on the store's active version (seeded from
-   * the file) and follow new ones. Default: on when the config came from a file, off for the demo.
+   * the file) and follow new ones. Default: on when a bootstrap is given and the config came
+   * from a file; off for the demo (its policy routes still apply versions to this process).
    */
   readonly livePolicy?: boolean;
 }
@@ -113,7 +121,7 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
   opened.push('store', store, (s) => (deps.store === undefined || started ? s.close() : undefined));
   opened.defer('envelope', () => closeEnvelope(store)); // wipes cached data keys, before the store closes
   // The version to start on: the store's active one (the file seeds the first). Throws when it cannot be built here.
-  const livePolicy = deps.livePolicy ?? !config.source.startsWith('<');
+  const livePolicy = deps.livePolicy ?? (deps.bootstrap !== undefined && !config.source.startsWith('<'));
   const startup = livePolicy ? await resolveStartupPolicy({ path: config.source, store, log }) : undefined;
   let runtimes: RuntimeSwitch | undefined;
   let sync: PolicySync | undefined;
@@ -218,7 +226,7 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
   runtimes = switcher;
   // After the drain, and before the audit log: dead-letters undelivered alerts, closes pools and backends.
   opened.defer('runtime snapshots', () => switcher.close());
-  const policy = createPolicyApplier({
+  const policyTarget = createPolicyApplier({
     runtimes: switcher,
     log,
     build: (next, version, previous) => buildGatewayRuntime(next, bootstrap, { policy: version, previous }),
@@ -228,7 +236,7 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
       'policy sync',
       startPolicySync({
         store,
-        target: policy,
+        target: policyTarget,
         bootstrap: startup.bootstrap,
         redis: config.redis,
         pollIntervalMs: config.policy.pollIntervalMs,
@@ -242,6 +250,28 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
     );
   }
   const policySync = sync;
+  // Live policy operations: versions in the store, announced over Redis, audited like every change.
+  const policy =
+    deps.bootstrap === undefined
+      ? undefined
+      : createPolicyService({
+          store,
+          bootstrap: deps.bootstrap,
+          requireApproval: config.policy.requireApproval,
+          audit: (entry) => auditLog.append(entry),
+          publish: (n) => publishPolicyActivation(config.redis, n, log),
+          // This instance switches at once (the others on the announcement or their next poll).
+          onActivated: (version, composed) => adoptHere(version, composed),
+        });
+  async function adoptHere(version: PolicyVersion, composed: GatewayConfig): Promise<void> {
+    if (policySync === undefined) {
+      await policyTarget.applyPolicy(composed, { number: version.number, sha256: version.sha256 });
+      return;
+    }
+    await policySync.check();
+    const s = policySync.status();
+    if (s.failed === version.number) throw new Error(s.failure ?? 'this instance could not build the version');
+  }
   const liveConfig = liveGatewayConfig(() => switcher.current().config);
   const clientIp = createClientIpResolver(config.server.trustedProxies);
   // The admin API (admin section): on the main listener under /admin/v1, or on its own listener.
@@ -255,6 +285,7 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
     tenantStatus,
     liveConfig,
     ...(startup === undefined ? {} : { policyHeartbeatMs: config.policy.heartbeatIntervalMs }),
+    ...(policy === undefined ? {} : { policy: { service: policy, operatorTenant: config.policy.operatorTenant } }),
     ...(sharedLockouts === undefined ? {} : { sharedLockouts }),
     onKeyRevoked: (keyId) => keys.announceRevocation(keyId),
     breakerStates: () => switcher.current().upstream.breakerStates(),
@@ -318,6 +349,7 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
     metrics,
     securityEvents,
     policy,
+    policyTarget,
     runtimes: switcher,
     policySync,
     async reloadPolicyFile() {
@@ -325,7 +357,7 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
       const r = await reloadPolicyFile({ path: config.source, store, log, bootstrap: startup.bootstrap });
       // The other instances are told at once; this one builds meanwhile.
       if (r.result === 'applied')
-        await Promise.all([announcePolicyVersion(config.redis, r.version, log), policySync.check()]);
+        await Promise.all([publishPolicyActivation(config.redis, r.version, log), policySync.check()]);
       return r;
     },
     announceKeyRevocation: (keyId) => keys.announceRevocation(keyId),

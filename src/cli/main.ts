@@ -14,6 +14,7 @@ import { runConfig } from './config-command.ts';
 import { runPayloads } from './encryption-command.ts';
 import { runKeys } from './keys-command.ts';
 import { runOAuth } from './oauth-command.ts';
+import { runPolicyCommand } from './policy-command.ts';
 import { runReport } from './report-command.ts';
 import { runStart } from './start.ts';
 import { runTenantsCommand } from './tenants-command.ts';
@@ -31,6 +32,7 @@ Commands:
   keys             Create, list and revoke virtual API keys; rotate the master and data keys
   admin            Create admin users (password + TOTP) and reset their MFA
   tenants          Create, list, suspend and resume tenants; crypto-shred a tenant (destroy its data keys)
+  policy           Live policy: show, history, validate, diff, propose, approve, reject, apply, rollback
   payloads show    Decrypt and print the logged bodies of one request (payload_log)
   audit            Verify the tamper-evident audit log; export it by time range
   report usage     Spend and tokens by tenant, team, key, model or day (table, csv, json)
@@ -63,6 +65,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runConfig(rest);
       case 'tenants':
         return await runTenantsCommand(rest);
+      case 'policy':
+        return await runPolicyCommand(rest);
       case 'payloads':
         return await runPayloads(rest);
       case 'admin':

@@ -2,16 +2,17 @@ import { existsSync } from 'node:fs';
 import { createGateway, type Gateway } from '../app/create-gateway.ts';
 import { keyCreatedEntry, SYSTEM_DEMO_ACTOR } from '../audit/key-events.ts';
 import { ConfigError } from '../config/errors.ts';
-import { loadConfig } from '../config/load.ts';
+import { loadConfig, parseConfig } from '../config/load.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { createApiKey } from '../identity/api-keys.ts';
 import { resolveKeyHashSecret } from '../identity/key-secret.ts';
 import { type MockUpstream, startMockUpstream } from '../mock-upstream/index.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { LOG_FORMATS, type LogFormat } from '../observability/pretty-log.ts';
+import { type Bootstrap, splitConfigFile, splitConfigText } from '../policy/document.ts';
 import { providerSecretValues } from '../upstream/provider-secrets.ts';
 import { parseCommandArgs, parsePort } from './args.ts';
-import { DEMO_KEY_LABEL, demoBanner, demoConfig } from './demo.ts';
+import { DEMO_KEY_LABEL, demoBanner, demoConfigSource } from './demo.ts';
 import { UsageError } from './usage-error.ts';
 
 export const START_HELP = `Usage: portcullis start [--config FILE] [--demo] [--host H] [--port N] [--data-dir DIR]
@@ -72,9 +73,12 @@ export async function runStart(argv: string[]): Promise<number> {
 
   let mock: MockUpstream | undefined;
   let config: GatewayConfig;
+  // The config file without its policy sections: what a policy version is composed with (docs/policy.md).
+  let bootstrap: Bootstrap;
   if (configPath !== undefined) {
     try {
       config = loadConfig(configPath);
+      bootstrap = splitConfigFile(configPath).bootstrap;
     } catch (err) {
       if (err instanceof ConfigError) {
         process.stderr.write(`${err.message}\n`);
@@ -84,11 +88,13 @@ export async function runStart(argv: string[]): Promise<number> {
     }
   } else {
     mock = await startMockUpstream({ host: '127.0.0.1', port: 0 });
-    config = demoConfig(mock, {
+    const demo = demoConfigSource(mock, {
       host: values.host ?? '127.0.0.1',
       port: parsePort(values.port, '--port') ?? 8080,
       dataDir: values['data-dir'] ?? 'data',
     });
+    config = parseConfig(demo.yaml, '<demo>', demo.env, demo.dataDir);
+    bootstrap = { ...splitConfigText(demo.yaml, '<demo>', demo.dataDir).bootstrap, env: demo.env };
   }
 
   // Provider credentials are removed from every log line, whatever a provider echoes back.
@@ -99,7 +105,7 @@ export async function runStart(argv: string[]): Promise<number> {
   });
   let gateway: Gateway;
   try {
-    gateway = await createGateway(config, { log });
+    gateway = await createGateway(config, { log, bootstrap });
   } catch (err) {
     await mock?.close();
     throw err;

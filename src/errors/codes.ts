@@ -432,6 +432,56 @@ export const ERROR_CODES = {
     message: 'Conflict on {resource}: {detail}.',
     doc: 'The change clashes with what is stored (a name already taken, a team that still has keys, a key already revoked). Nothing was changed.',
   },
+  // --- live policy operations (src/policy/service.ts, docs/policy.md) ---------------------
+  'policy.invalid': {
+    status: 400,
+    openaiType: 'invalid_request_error',
+    anthropicType: 'invalid_request_error',
+    message: 'The policy document is invalid ({count} problem(s)); first: {first}.',
+    doc: 'The candidate document failed validation: a bootstrap section or field in it, an unknown key, a value out of range, a literal secret, a syntax error. The response lists every problem in `error.details` (path, line, column, message); the CLI prints them all. Nothing was stored or changed.',
+  },
+  'policy.not_found': {
+    status: 404,
+    openaiType: 'invalid_request_error',
+    anthropicType: 'not_found_error',
+    message: 'Policy version {version} does not exist.',
+    doc: 'No such policy version (or no version is active yet, or there is no earlier version to roll back to). `policy history` lists them.',
+  },
+  'policy.version_conflict': {
+    status: 409,
+    openaiType: 'invalid_request_error',
+    anthropicType: 'invalid_request_error',
+    message: 'The active policy version is {active}: {detail}. Nothing was changed.',
+    doc: 'Optimistic concurrency: `--if-version N` (`if_version`) named a version that is no longer active, another apply won the race, or a proposal was made on top of a version that has since been replaced. Read the active version (`policy show`), merge, and try again.',
+  },
+  'policy.wrong_state': {
+    status: 409,
+    openaiType: 'invalid_request_error',
+    anthropicType: 'invalid_request_error',
+    message: 'Policy version {version} is {state}: {detail}.',
+    doc: "The operation does not fit the version's state: approving or rejecting one that is not proposed (or already approved), applying a rejected one, rolling back to one that was never active.",
+  },
+  'policy.approval_required': {
+    status: 403,
+    openaiType: 'permission_error',
+    anthropicType: 'permission_error',
+    message: "Policy changes need another admin's approval (policy.require_approval): {detail}.",
+    doc: 'The two-person rule is on (`policy.require_approval` in the config file). Propose the document (`policy propose`), have another admin approve it (`policy approve N`), then apply the version (`policy apply N`).',
+  },
+  'policy.self_approval': {
+    status: 403,
+    openaiType: 'permission_error',
+    anthropicType: 'permission_error',
+    message: 'You proposed policy version {version}; another admin must approve it.',
+    doc: 'The two-person rule: the author of a proposal (the same admin user, whether through a session or an admin API token; the same OS user for the CLI) cannot approve it.',
+  },
+  'policy.operator_only': {
+    status: 403,
+    openaiType: 'permission_error',
+    anthropicType: 'permission_error',
+    message: 'Policy is gateway-wide: only admins of the operator tenant may read or change it.',
+    doc: 'The policy routes are for the admins of the tenant named by `policy.operator_tenant` in the config file (when it is not set, for nobody through the admin API; the CLI on the host still works). Admins of other tenants cannot see or change gateway-wide policy.',
+  },
   // --- admin authentication (src/admin/server.ts, src/identity/admin/) -----------------------
   'admin.unauthenticated': {
     status: 401,

@@ -15,6 +15,11 @@ export interface GatewayErrorOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** Internal detail for the log only. */
   readonly internal?: Readonly<Record<string, unknown>>;
+  /**
+   * Public structured detail sent by the admin API as `error.details` (e.g. every problem of an
+   * invalid policy document: path, line, column, message). Never secrets or upstream text.
+   */
+  readonly details?: ReadonlyArray<Readonly<Record<string, string | number>>>;
   readonly cause?: unknown;
 }
 
@@ -27,6 +32,7 @@ export class GatewayError extends Error {
   readonly retryAfterS: number | undefined;
   readonly headers: Readonly<Record<string, string>>;
   readonly internal: Readonly<Record<string, unknown>>;
+  readonly details: ReadonlyArray<Readonly<Record<string, string | number>>> | undefined;
 
   constructor(code: ErrorCode, opts: GatewayErrorOptions = {}) {
     const spec = ERROR_CODES[code];
@@ -39,6 +45,7 @@ export class GatewayError extends Error {
     this.retryAfterS = opts.retryAfterS;
     this.headers = opts.headers ?? {};
     this.internal = opts.internal ?? {};
+    this.details = opts.details;
   }
 
   /** The message safe to send to a client. */

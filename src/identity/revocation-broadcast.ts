@@ -141,7 +141,7 @@ export async function publishKeyRevocation(
   log?: Logger,
 ): Promise<number | undefined> {
   if (redis === undefined) return undefined;
-  return publish(
+  return publishMessage(
     redis,
     revocationChannel(redis.keyPrefix),
     keyId,
@@ -161,7 +161,7 @@ export async function publishTenantShred(
   log?: Logger,
 ): Promise<number | undefined> {
   if (redis === undefined) return undefined;
-  return publish(
+  return publishMessage(
     redis,
     tenantShredChannel(redis.keyPrefix),
     tenantId,
@@ -171,7 +171,8 @@ export async function publishTenantShred(
   );
 }
 
-async function publish(
+/** One PUBLISH on a short-lived connection, bounded by the Redis timeout; failures are logged as `event`, never thrown. */
+export async function publishMessage(
   redis: RedisLimitsConfig,
   channel: string,
   message: string,

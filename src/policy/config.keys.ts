@@ -1,5 +1,5 @@
 /** Declared keys of the bootstrap `policy` section (read by src/policy/config.ts). */
-import { bool, configSection, int, section } from '../config/keys.ts';
+import { bool, configSection, int, section, str } from '../config/keys.ts';
 
 export const POLICY_CONFIG_SPEC = configSection(
   'policy',
@@ -8,6 +8,10 @@ export const POLICY_CONFIG_SPEC = configSection(
       require_approval: bool(
         false,
         'two-person rule: a proposed policy version must be approved by another admin before it is applied (`policy approve`); a policy document cannot switch it off, only this file can',
+      ),
+      operator_tenant: str(
+        'the tenant whose owners and admins may read and change the gateway-wide policy through the admin API (its roles decide who reads, proposes, approves, applies); unset: nobody through the admin API, the CLI on the host only',
+        { default: '—', allowed: 'a tenant id' },
       ),
       poll_interval_ms: int(
         200,

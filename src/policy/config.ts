@@ -10,6 +10,8 @@ import { POLICY_CONFIG_SPEC } from './config.keys.ts';
 export interface PolicyConfig {
   /** A proposal needs another admin's approval before it is applied. */
   readonly requireApproval: boolean;
+  /** The tenant whose admins may use the policy routes of the admin API; undefined: none may. */
+  readonly operatorTenant: string | undefined;
   /** Store poll for the active version number (the fallback to Redis pub/sub). */
   readonly pollIntervalMs: number;
   /** Heartbeat period; an instance unseen for 3 periods is not live. */
@@ -18,18 +20,33 @@ export interface PolicyConfig {
 
 export const POLICY_CONFIG_DEFAULTS: PolicyConfig = Object.freeze({
   requireApproval: false,
+  operatorTenant: undefined,
   pollIntervalMs: 1000,
   heartbeatIntervalMs: 5000,
 });
 
 const KEYS = keysOf(POLICY_CONFIG_SPEC);
+const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export function readPolicyConfig(r: ConfigReader, at: Located): PolicyConfig {
   const m = r.entries(at, KEYS);
   const f = (key: (typeof KEYS)[number]): Located => r.field(m, at, key);
   const d = POLICY_CONFIG_DEFAULTS;
+  const tenantAt = f('operator_tenant');
+  let operatorTenant: string | undefined;
+  if (tenantAt.node !== null) {
+    operatorTenant = r.str(tenantAt);
+    if (operatorTenant !== undefined && !TENANT_ID.test(operatorTenant)) {
+      r.report(
+        tenantAt,
+        "expected a tenant id (1-64 letters, digits, '.', '_' or '-', starting with a letter or digit)",
+      );
+      operatorTenant = undefined;
+    }
+  }
   return {
     requireApproval: r.bool(f('require_approval'), d.requireApproval) ?? d.requireApproval,
+    operatorTenant,
     pollIntervalMs:
       r.int(f('poll_interval_ms'), { min: 200, max: 60_000, default: d.pollIntervalMs }) ?? d.pollIntervalMs,
     heartbeatIntervalMs:

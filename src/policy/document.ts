@@ -42,6 +42,8 @@ export interface Bootstrap {
   readonly source: string;
   /** Relative paths in the bootstrap and in `${file:…}` references resolve from here. */
   readonly baseDir: string;
+  /** Where `${…}` references resolve when no environment is passed (default: process.env; the demo sets its own). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface ConfigSplit {
@@ -108,7 +110,7 @@ export function readPolicyDocument(
   text: string,
   source: string,
   bootstrap: Bootstrap,
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv = bootstrap.env ?? process.env,
 ): ValidPolicy {
   const { doc, lines } = parseConfigText(text, source);
   const problems: ConfigProblem[] = [];
@@ -143,7 +145,7 @@ export function readPolicyDocument(
 export function composeConfig(
   bootstrap: Bootstrap,
   document: string,
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv = bootstrap.env ?? process.env,
   source = 'policy document',
 ): GatewayConfig {
   return readPolicyDocument(document, source, bootstrap, env).config;

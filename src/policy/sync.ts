@@ -13,10 +13,8 @@
  * is on this host); the next version, or a restart, is the way forward.
  */
 import { hostname } from 'node:os';
-import { createClient } from 'redis';
 import type { SecurityEventSink } from '../audit/security-events.ts';
 import type { RedisLimitsConfig } from '../config/types.ts';
-import { withDeadline } from '../limits/redis/command-guard.ts';
 import { createWatchedSubscriber, type WatchedSubscriber } from '../limits/redis/watched-subscriber.ts';
 import type { Logger } from '../observability/logger.ts';
 import { POLICY_CHANNEL, type PolicyStore, type PolicyTarget } from './contract.ts';
@@ -196,42 +194,6 @@ export function startPolicySync(opts: PolicySyncOptions): PolicySync {
       await running;
     },
   };
-}
-
-/**
- * Tells every instance that version `number` is now active. Best effort: an instance that
- * misses it adopts the version at its next store poll. Never throws.
- */
-export async function announcePolicyVersion(
-  redis: RedisLimitsConfig | undefined,
-  number: number,
-  log?: Logger,
-): Promise<void> {
-  if (redis === undefined) return;
-  const client = createClient({
-    url: redis.url,
-    disableOfflineQueue: true,
-    commandOptions: { timeout: redis.timeoutMs },
-    socket: { connectTimeout: redis.timeoutMs, reconnectStrategy: false },
-  });
-  client.on('error', () => undefined);
-  try {
-    await withDeadline(
-      (async () => {
-        await client.connect();
-        await client.publish(POLICY_CHANNEL, String(number));
-      })(),
-      redis.timeoutMs * 2,
-      'PUBLISH',
-    );
-  } catch (err) {
-    log?.warn(
-      { event: 'policy.announce_failed', reason: (err as Error).message },
-      'could not announce the policy version; instances adopt it at their next store poll',
-    );
-  } finally {
-    client.destroy();
-  }
 }
 
 /** The reason a version failed, without secret values (config problems name paths and variables only). */

@@ -11,6 +11,7 @@ import { gatewayError } from '../../errors/gateway-error.ts';
 import type { BudgetBackend } from '../../limits/budgets/budget-backend.ts';
 import type { Store } from '../../store/store.ts';
 import type { AdminPrincipal, AdminRequest } from '../types.ts';
+import type { AdminPolicyDeps } from './policy.ts';
 
 export interface AdminResourceDeps {
   readonly store: Store;
@@ -31,6 +32,8 @@ export interface AdminResourceDeps {
   readonly policyHeartbeatMs?: number;
   /** The budget counters (undefined: no budget rules), read by GET /admin/v1/budgets. */
   readonly budgetBackend?: Pick<BudgetBackend, 'peek'>;
+  /** Live policy operations (src/policy/service.ts); undefined: the policy routes answer 403 `policy.operator_only`. */
+  readonly policy?: AdminPolicyDeps;
   /** This instance's circuit breakers (provider, upstream model, state); only targets that have been called are listed. */
   readonly breakerStates?: () => ReadonlyArray<{
     readonly provider: string;

@@ -2,11 +2,13 @@
  * GET /admin/v1/policy/status: which live policy version each instance runs. Every instance
  * writes a heartbeat into the store (src/policy/sync.ts) with its active version and the newest
  * version it could not build; an instance unseen for three heartbeat periods is not listed.
- * Gateway-wide, like the provider and route listings.
+ * Gateway-wide, so (like the other policy routes) only admins of `policy.operator_tenant` may
+ * read it; others get 403 `policy.operator_only`.
  */
+import { gatewayError } from '../../errors/gateway-error.ts';
 import { POLICY_CONFIG_DEFAULTS } from '../../policy/config.ts';
 import type { AdminRoute } from '../types.ts';
-import type { AdminResourceDeps } from './deps.ts';
+import { type AdminResourceDeps, principalOf } from './deps.ts';
 import { emptyBody, queryParams } from './input.ts';
 
 /** Heartbeats older than this many periods are of instances that stopped. */
@@ -23,6 +25,13 @@ export function createPolicyStatusRoutes(deps: AdminResourceDeps): AdminRoute[] 
       async handle(req) {
         queryParams(req.query, []);
         emptyBody(req.body);
+        // Gateway-wide, like every policy route: admins of the operator tenant only.
+        const p = principalOf(req);
+        const operator = deps.policy?.operatorTenant;
+        if (operator === undefined || p.tenantId !== operator)
+          throw gatewayError('policy.operator_only', {
+            internal: { tenantId: p.tenantId, operatorTenant: operator ?? null },
+          });
         const now = (deps.now?.() ?? new Date()).getTime();
         const [active, beats] = await Promise.all([
           deps.store.activePolicyNumber(),
