@@ -2,9 +2,10 @@
  * Live policy across two real gateway processes sharing one PostgreSQL database (created here,
  * dropped after), one Redis and one provider emulator (so both run the same config text):
  *
- * - a limit applied on instance A (its config file edited, SIGHUP) is enforced by instance B
- *   within 2 s, while a stream B began before the apply runs to its end under the old snapshot;
- *   request records and access log lines carry the version each request ran under;
+ * - a limit applied through instance A's admin API is enforced by instance B within 2 s, while a
+ *   stream B began before the apply runs to its end under the old snapshot; request records and
+ *   access log lines carry the version each request ran under;
+ * - SIGHUP on A makes its edited file the active version everywhere; an invalid file changes nothing;
  * - a version B cannot build (an environment variable missing there) leaves B on the previous
  *   version, and B says so: log line, metrics, GET /admin/v1/policy/status;
  * - B restarted (with the variable) comes back on the store's active version, not its file's.
@@ -15,8 +16,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { keyedHash, newAdminToken, tokenDisplayPrefix } from '../src/identity/admin/admin-secrets.ts';
 import { DEFAULT_MOCK_KEYS, type MockUpstream, startMockUpstream } from '../src/mock-upstream/index.ts';
-import { publishPolicyActivation } from '../src/policy/announce.ts';
-import { canonicalJson, parseStoredDocument, sha256Hex } from '../src/policy/document.ts';
 import { sampleAdminUser } from '../src/store/admin-contract.ts';
 import { createPostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { createTestDatabase, type TestDatabase } from '../src/store/postgres/test-database.ts';
@@ -85,13 +84,11 @@ describe('live policy on two instances (PostgreSQL + Redis)', () => {
     key = await a.createKey();
     const now = new Date().toISOString();
     await store.insertTenant({ id: 'ops', name: 'Ops', status: 'active', createdAt: now });
-    await store.insertAdminUser(
-      sampleAdminUser({ id: 'u_auditor', tenantId: 'ops', teamId: null, role: 'security_auditor' }),
-    );
+    await store.insertAdminUser(sampleAdminUser({ id: 'u_ops', tenantId: 'ops', teamId: null, role: 'admin' }));
     adminToken = newAdminToken();
     await store.insertAdminToken({
-      id: 'atk_auditor',
-      userId: 'u_auditor',
+      id: 'atk_ops',
+      userId: 'u_ops',
       tenantId: 'ops',
       label: 'live policy test',
       prefix: tokenDisplayPrefix(adminToken),
@@ -123,6 +120,20 @@ describe('live policy on two instances (PostgreSQL + Redis)', () => {
       .split('\n')
       .filter((l) => l.includes('"msg":"request"'))
       .map((l) => JSON.parse(l) as { requestId: string; status: number; policyVersion?: number });
+  const admin = async (gw: RunningGateway, method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${gw.url}/admin/v1${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${adminToken}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    assert.equal(res.status, 200, text);
+    // biome-ignore lint/suspicious/noExplicitAny: admin API answers read field by field below
+    return JSON.parse(text) as any;
+  };
   const status = async (gw: RunningGateway) => {
     const res = await fetch(`${gw.url}/admin/v1/policy/status`, { headers: { authorization: `Bearer ${adminToken}` } });
     assert.equal(res.status, 200, await res.clone().text());
@@ -159,7 +170,7 @@ describe('live policy on two instances (PostgreSQL + Redis)', () => {
     assert.equal((await chat(b)).status, 200);
   });
 
-  test('a limit applied on A is enforced by B within 2 s; a stream B began before runs to its end on the old version', async (t) => {
+  test("a limit applied through A's admin API is enforced by B within 2 s; a stream B began before runs to its end on the old version", async (t) => {
     const stream = await fetch(`${b.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
@@ -177,12 +188,15 @@ describe('live policy on two instances (PostgreSQL + Redis)', () => {
     const decoder = new TextDecoder();
     let text = decoder.decode((await reader.read()).value, { stream: true }); // the stream is running
 
-    writeFileSync(
-      a.configPath,
-      `${readFileSync(a.configPath, 'utf8')}limits:\n  rules:\n    - { scope: key, model: gpt, requests_per_minute: 1, burst: 1 }\n`,
-    );
+    const { document } = await admin(a, 'GET', '/policy');
     const applied = performance.now();
-    a.proc.kill('SIGHUP');
+    const result = await admin(a, 'POST', '/policy/apply', {
+      document: { ...document, limits: { rules: [{ scope: 'key', model: 'gpt', requests_per_minute: 1, burst: 1 }] } },
+      if_version: 1,
+      comment: 'throttle gpt',
+    });
+    assert.equal(result.version.number, 2);
+    assert.equal(result.local_error, undefined);
     const refused = await until('B to refuse', 5000, async () => {
       const r = await chat(b);
       return r.status === 429 ? r : undefined;
@@ -219,6 +233,14 @@ describe('live policy on two instances (PostgreSQL + Redis)', () => {
     });
     assert.equal(Number(records.find((r) => r.id === streamId)?.policy_version), 1);
     assert.equal(Number(records.find((r) => r.id !== streamId)?.policy_version), 2);
+  });
+
+  test('SIGHUP on A makes its edited file the active version on both; an invalid file changes nothing', async (t) => {
+    writeFileSync(
+      a.configPath,
+      `${readFileSync(a.configPath, 'utf8')}limits:\n  rules:\n    - { scope: key, model: gpt, requests_per_minute: 1, burst: 2 }\n`,
+    );
+    a.proc.kill('SIGHUP');
     const reloaded = await until('A to log the reload', 3000, async () =>
       a
         .output()
@@ -226,10 +248,14 @@ describe('live policy on two instances (PostgreSQL + Redis)', () => {
         .find((l) => l.includes('"event":"policy.reloaded"')),
     );
     t.diagnostic(`A: ${reloaded}`);
-  });
+    assert.equal(await store.activePolicyNumber(), 3);
+    assert.equal((await store.activePolicyVersion())?.author.kind, 'file_seed');
+    await until('both instances on version 3', 3000, async () => {
+      const st = await status(a);
+      return st.instances.filter((i) => i.active_version === 3).length === 2 ? true : undefined;
+    });
 
-  test('an invalid file on SIGHUP changes nothing and the log says why', async () => {
-    writeFileSync(a.configPath, readFileSync(a.configPath, 'utf8').replace('burst: 1 }', 'burst: 1, bogus: 2 }'));
+    writeFileSync(a.configPath, readFileSync(a.configPath, 'utf8').replace('burst: 2 }', 'burst: 2, bogus: 2 }'));
     a.proc.kill('SIGHUP');
     const line = await until('the invalid-file log line', 3000, async () =>
       a
@@ -238,38 +264,30 @@ describe('live policy on two instances (PostgreSQL + Redis)', () => {
         .find((l) => l.includes('"event":"policy.reload_invalid"')),
     );
     assert.match(line, /limits\.rules\[0\]\.bogus/);
-    assert.equal(await store.activePolicyNumber(), 2);
+    assert.equal(await store.activePolicyNumber(), 3);
   });
 
   test('an instance missing an environment variable stays on the old version and reports it', async () => {
-    const active = await store.activePolicyVersion();
-    assert.equal(active?.number, 2);
-    const doc = parseStoredDocument(active.document) as Record<string, Record<string, unknown>>;
-    const next = {
-      ...doc,
-      providers: {
-        ...doc.providers,
-        extra: {
-          kind: 'openai',
-          base_url: mock.baseUrl('openai'),
-          api_key: '${EXTRA_KEY}',
-          allow_private_network: true,
+    const { document, number: before } = await admin(a, 'GET', '/policy');
+    assert.equal(before, 3);
+    const result = await admin(a, 'POST', '/policy/apply', {
+      document: {
+        ...document,
+        providers: {
+          ...document.providers,
+          extra: {
+            kind: 'openai',
+            base_url: mock.baseUrl('openai'),
+            api_key: '${EXTRA_KEY}',
+            allow_private_network: true,
+          },
         },
+        models: { ...document.models, extra: { targets: [{ provider: 'extra', model: 'gpt-4o-mini' }] } },
       },
-      models: { ...doc.models, extra: { targets: [{ provider: 'extra', model: 'gpt-4o-mini' }] } },
-    };
-    const canonical = canonicalJson(next);
-    const v = await store.insertPolicyVersion({
-      parent: 2,
-      sha256: sha256Hex(canonical),
-      document: canonical,
-      author: { kind: 'cli', id: 'live-policy-test' },
-      createdAt: new Date().toISOString(),
       comment: 'a provider whose key only A has',
     });
-    assert.ok(await store.activatePolicyVersion(v.number, 2, new Date().toISOString()));
-    await publishPolicyActivation({ url: REDIS_URL, keyPrefix: PREFIX, timeoutMs: 1000 }, v.number);
-
+    const v = result.version as { number: number };
+    assert.equal(result.local_error, undefined, 'A has the variable');
     await until('A to serve the new route', 3000, async () =>
       (await chat(a, 'extra')).status === 200 ? true : undefined,
     );
@@ -278,13 +296,13 @@ describe('live policy on two instances (PostgreSQL + Redis)', () => {
       const me = st.instances.find((i) => i.pid === b.proc.pid);
       return me?.failed_version === v.number ? me : undefined;
     });
-    assert.equal(mine.active_version, 2);
+    assert.equal(mine.active_version, 3);
     assert.equal(mine.in_sync, false);
     assert.match(mine.failure ?? '', /EXTRA_KEY/);
     assert.ok(!JSON.stringify(await status(a)).includes(EXTRA_KEY), 'no secret value in the status');
-    assert.equal((await chat(b, 'extra')).status, 404, 'B still runs version 2');
+    assert.equal((await chat(b, 'extra')).status, 404, 'B still runs version 3');
     const m = await metricsOf(b);
-    assert.match(m, /^portcullis_policy_active_version 2$/m);
+    assert.match(m, /^portcullis_policy_active_version 3$/m);
     assert.match(m, new RegExp(`^portcullis_policy_failed_version ${v.number}$`, 'm'));
     assert.match(m, /^portcullis_policy_applies_total\{result="failed"\} 1$/m);
     assert.match(b.output(), /"event":"policy.apply_failed"/);
