@@ -122,7 +122,9 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
   opened.defer('envelope', () => closeEnvelope(store)); // wipes cached data keys, before the store closes
   // The version to start on: the store's active one (the file seeds the first). Throws when it cannot be built here.
   const livePolicy = deps.livePolicy ?? (deps.bootstrap !== undefined && !config.source.startsWith('<'));
-  const startup = livePolicy ? await resolveStartupPolicy({ path: config.source, store, log }) : undefined;
+  const startup = livePolicy
+    ? await resolveStartupPolicy({ path: config.source, store, log, fileConfig: config })
+    : undefined;
   let runtimes: RuntimeSwitch | undefined;
   let sync: PolicySync | undefined;
   let keyVerification: KeyVerification | undefined;
@@ -268,7 +270,7 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
       await policyTarget.applyPolicy(composed, { number: version.number, sha256: version.sha256 });
       return;
     }
-    await policySync.check();
+    await policySync.check({ number: version.number, config: composed });
     const s = policySync.status();
     if (s.failed === version.number) throw new Error(s.failure ?? 'this instance could not build the version');
   }

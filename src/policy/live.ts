@@ -17,6 +17,7 @@ import {
   canonicalJson,
   composeConfig,
   type PolicyDocument,
+  policySha256,
   readPolicyDocument,
   sha256Hex,
   splitConfigFile,
@@ -42,11 +43,17 @@ export interface LivePolicyFileOptions {
  * Throws when the active version cannot be built here: an instance does not serve a policy
  * older than the one the fleet runs.
  */
-export async function resolveStartupPolicy(opts: LivePolicyFileOptions): Promise<StartupPolicy> {
+export async function resolveStartupPolicy(
+  opts: LivePolicyFileOptions & {
+    /** The file, already read and validated by the caller (loadConfig): reused when the store runs the same policy. */
+    readonly fileConfig: GatewayConfig;
+  },
+): Promise<StartupPolicy> {
   const { store, log } = opts;
   const env = opts.env ?? process.env;
   const split = splitConfigFile(opts.path);
-  const fromFile = readPolicyDocument(canonicalJson(split.document), opts.path, split.bootstrap, env);
+  // Hashing needs no second read of the readers: the caller validated the whole file.
+  const fromFile = { document: split.document, sha256: policySha256(split.document) };
   let active = await store.activePolicyVersion();
   if (active === undefined || (active.author.kind === 'file_seed' && active.sha256 !== fromFile.sha256)) {
     const made = await activateDocument(opts, fromFile.document, active, {
@@ -71,7 +78,7 @@ export async function resolveStartupPolicy(opts: LivePolicyFileOptions): Promise
   try {
     config =
       active.sha256 === fromFile.sha256
-        ? fromFile.config
+        ? opts.fileConfig
         : composeConfig(split.bootstrap, active.document, env, `policy version ${active.number}`);
   } catch (err) {
     throw new Error(

@@ -14,7 +14,7 @@
  */
 import { hostname } from 'node:os';
 import type { SecurityEventSink } from '../audit/security-events.ts';
-import type { RedisLimitsConfig } from '../config/types.ts';
+import type { GatewayConfig, RedisLimitsConfig } from '../config/types.ts';
 import { createWatchedSubscriber, type WatchedSubscriber } from '../limits/redis/watched-subscriber.ts';
 import type { Logger } from '../observability/logger.ts';
 import { POLICY_CHANNEL, type PolicyStore, type PolicyTarget } from './contract.ts';
@@ -55,9 +55,17 @@ export interface PolicySyncOptions {
   readonly onResult?: (result: 'applied' | 'failed', status: PolicySyncStatus) => void;
 }
 
+export interface KnownVersion {
+  readonly number: number;
+  readonly config: GatewayConfig;
+}
+
 export interface PolicySync {
-  /** Looks at the store's active number now and adopts it if it is new (serialised; never throws). */
-  check(): Promise<void>;
+  /**
+   * Looks at the store's active number now and adopts it if it is new (serialised; never throws).
+   * `known`: the config of a version this process has just composed (its own apply), not composed again.
+   */
+  check(known?: KnownVersion): Promise<void>;
   status(): PolicySyncStatus;
   /** Writes this instance's heartbeat now (never throws). */
   heartbeat(): Promise<void>;
@@ -94,6 +102,7 @@ export function startPolicySync(opts: PolicySyncOptions): PolicySync {
     }
   }
 
+  let known: KnownVersion | undefined;
   async function adopt(): Promise<void> {
     const n = await store.activePolicyNumber();
     if (n === undefined || n === active() || n === failed) return;
@@ -101,7 +110,10 @@ export function startPolicySync(opts: PolicySyncOptions): PolicySync {
     // Superseded between the two reads: the next check sees the newer one.
     if (version === undefined || version.state !== 'active') return;
     try {
-      const config = composeConfig(opts.bootstrap, version.document, opts.env ?? process.env, `policy version ${n}`);
+      const config =
+        known?.number === n
+          ? known.config
+          : composeConfig(opts.bootstrap, version.document, opts.env ?? process.env, `policy version ${n}`);
       await opts.target.applyPolicy(config, { number: n, sha256: version.sha256 });
       failed = undefined;
       failure = undefined;
@@ -130,8 +142,9 @@ export function startPolicySync(opts: PolicySyncOptions): PolicySync {
     await heartbeat();
   }
 
-  function check(): Promise<void> {
+  function check(version?: KnownVersion): Promise<void> {
     if (closed) return Promise.resolve();
+    if (version !== undefined) known = version;
     if (running !== undefined) {
       again = true;
       return running;
