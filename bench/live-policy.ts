@@ -8,7 +8,8 @@
  * 2. A real gateway under steady open-loop load while its policy (the same 1,000 rules) is
  *    applied 10 times (the config file rewritten, SIGHUP): every request must succeed.
  *
- * Env: BENCH_POLICY_RULES (default 1000), BENCH_POLICY_APPLIES (default 10).
+ * Env: BENCH_POLICY_RULES (default 1000), BENCH_POLICY_APPLIES (default 10), BENCH_POLICY_RATE
+ * (req/s of the steady load, default 100).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,8 @@ import { freePort, waitHealthy } from './process-helpers.ts';
 
 const RULES = Number(process.env.BENCH_POLICY_RULES ?? 1000);
 const APPLIES = Number(process.env.BENCH_POLICY_APPLIES ?? 10);
+/** Steady, not saturating: the point is failed requests during applies, not throughput. */
+const RATE = Number(process.env.BENCH_POLICY_RATE ?? 100);
 
 export interface LivePolicyBenchOptions {
   readonly cli: string;
@@ -167,18 +170,22 @@ async function appliesUnderLoad(opts: LivePolicyBenchOptions): Promise<string[]>
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: opts.body,
     };
-    const seconds = Math.max(opts.seconds, APPLIES);
-    const rate = Math.min(opts.rate, 300);
+    const seconds = Math.max(opts.seconds, 2 * APPLIES);
+    const rate = Math.min(opts.rate, RATE);
     const load = openLoop(target, rate, seconds);
+    const reloaded = () => out.split('\n').filter((l) => l.includes('"event":"policy.reloaded"'));
     const gap = (seconds * 1000) / (APPLIES + 1);
+    const started = performance.now();
     for (let i = 1; i <= APPLIES; i++) {
-      await delay(gap);
+      // Spread over the run; each apply waits for the previous one to have taken effect.
+      await delay(Math.max(0, started + i * gap - performance.now()));
       write(60 + i);
       gateway.kill('SIGHUP');
+      const deadline = performance.now() + 30_000;
+      while (reloaded().length < i && performance.now() < deadline) await delay(20);
     }
     const result = await load;
-    await delay(500);
-    const applied = out.split('\n').filter((l) => l.includes('"event":"policy.reloaded"'));
+    const applied = reloaded();
     const ms = applied.map((l) => (JSON.parse(l) as { ms: number }).ms);
     return [
       '',
@@ -205,9 +212,18 @@ if (import.meta.main) {
   const { mkdtempSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { resolve } = await import('node:path');
-  const { DEFAULT_MOCK_KEYS, startMockUpstream } = await import('../src/mock-upstream/index.ts');
+  const { DEFAULT_MOCK_KEYS } = await import('../src/mock-upstream/index.ts');
   const cli = join(resolve(import.meta.dirname, '..'), 'src', 'cli', 'main.ts');
-  const mock = await startMockUpstream({ host: '127.0.0.1', port: 0 });
+  // Its own process, as in bench/run.ts: the load generator keeps this one.
+  const mockPort = await freePort();
+  const mockProc = spawn(process.execPath, [cli, 'mock-upstream', '--port', String(mockPort)], { stdio: 'ignore' });
+  const mock = {
+    url: `http://127.0.0.1:${mockPort}`,
+    close: async () => {
+      mockProc.kill('SIGTERM');
+    },
+  };
+  await waitHealthy(`${mock.url}/__mock/health`);
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-policy-'));
   const env = { ...process.env, BENCH_OPENAI_KEY: DEFAULT_MOCK_KEYS.openai };
   try {

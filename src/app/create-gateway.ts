@@ -337,6 +337,7 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
     if (aborted > 0) log.warn({ aborted }, 'shutdown grace period passed; aborted in-flight requests');
   });
   started = true;
+  let reloads: Promise<unknown> = Promise.resolve();
   return {
     get config() {
       return switcher.current().config;
@@ -354,13 +355,22 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
     policyTarget,
     runtimes: switcher,
     policySync,
-    async reloadPolicyFile() {
-      if (startup === undefined || policySync === undefined) return undefined;
-      const r = await reloadPolicyFile({ path: config.source, store, log, bootstrap: startup.bootstrap });
-      // The other instances are told at once; this one builds meanwhile.
-      if (r.result === 'applied')
-        await Promise.all([publishPolicyActivation(config.redis, r.version, log), policySync.check()]);
-      return r;
+    reloadPolicyFile() {
+      if (startup === undefined || policySync === undefined) return Promise.resolve(undefined);
+      const sync = policySync;
+      // One at a time: a second SIGHUP waits for the first and then reads the file as it is then.
+      const run = reloads.then(async () => {
+        const r = await reloadPolicyFile({ path: config.source, store, log, bootstrap: startup.bootstrap });
+        // The other instances are told at once; this one builds meanwhile (from the config just read).
+        if (r.result === 'applied')
+          await Promise.all([
+            publishPolicyActivation(config.redis, r.version, log),
+            sync.check({ number: r.version, config: r.config }),
+          ]);
+        return r;
+      });
+      reloads = run.catch(() => undefined);
+      return run;
     },
     announceKeyRevocation: (keyId) => keys.announceRevocation(keyId),
     listen: async () => {

@@ -91,7 +91,13 @@ export async function resolveStartupPolicy(
 
 export type FileReload =
   | { readonly result: 'unchanged'; readonly version: number | undefined }
-  | { readonly result: 'applied'; readonly version: number; readonly previous: number | undefined }
+  | {
+      readonly result: 'applied';
+      readonly version: number;
+      readonly previous: number | undefined;
+      /** The composed config of the new version (this instance builds it without reading it again). */
+      readonly config: GatewayConfig;
+    }
   | { readonly result: 'invalid'; readonly reason: string }
   | { readonly result: 'conflict'; readonly reason: string };
 
@@ -107,6 +113,7 @@ export async function reloadPolicyFile(
   const env = opts.env ?? process.env;
   let document: PolicyDocument;
   let sha256: string;
+  let config: GatewayConfig;
   try {
     const split = splitConfigFile(opts.path);
     let valid: ReturnType<typeof readPolicyDocument>;
@@ -124,6 +131,7 @@ export async function reloadPolicyFile(
       );
     document = valid.document;
     sha256 = valid.sha256;
+    config = valid.config;
   } catch (err) {
     return { result: 'invalid', reason: (err as Error).message };
   }
@@ -135,7 +143,7 @@ export async function reloadPolicyFile(
   });
   if (made === undefined)
     return { result: 'conflict', reason: 'another version became active meanwhile; send SIGHUP again' };
-  return { result: 'applied', version: made.number, previous: active?.number };
+  return { result: 'applied', version: made.number, previous: active?.number, config };
 }
 
 /** Inserts the document as a version and activates it over `parent` (undefined when the race was lost). */
