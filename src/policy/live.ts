@@ -8,9 +8,9 @@
  * the admin API or the CLI is never overwritten by the file at start (the file's differing
  * policy is reported and ignored; SIGHUP applies it explicitly).
  */
-import { loadConfig } from '../config/load.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
+import { composeFileOffThread } from './compose-off-thread.ts';
 import type { ActivePolicyRef, PolicyAuthor, PolicyStore, PolicyVersion } from './contract.ts';
 import {
   type Bootstrap,
@@ -18,7 +18,6 @@ import {
   composeConfig,
   type PolicyDocument,
   policySha256,
-  readPolicyDocument,
   sha256Hex,
   splitConfigFile,
 } from './document.ts';
@@ -115,16 +114,9 @@ export async function reloadPolicyFile(
   let sha256: string;
   let config: GatewayConfig;
   try {
-    const split = splitConfigFile(opts.path);
-    let valid: ReturnType<typeof readPolicyDocument>;
-    try {
-      valid = readPolicyDocument(canonicalJson(split.document), opts.path, opts.bootstrap, env);
-    } catch (err) {
-      // Read the whole file again so every problem points at the file's own lines and columns.
-      loadConfig(opts.path, env);
-      throw err;
-    }
-    if (canonicalJson(split.bootstrap.data) !== canonicalJson(opts.bootstrap.data))
+    // Every config reader over the file, on a worker thread: requests keep being served meanwhile.
+    const valid = await composeFileOffThread(opts.bootstrap, opts.path, env);
+    if (canonicalJson(valid.bootstrapData) !== canonicalJson(opts.bootstrap.data))
       opts.log.warn(
         { event: 'policy.bootstrap_changed', file: opts.path },
         'bootstrap settings in the config file changed; they take effect at the next restart',

@@ -17,8 +17,9 @@ import type { SecurityEventSink } from '../audit/security-events.ts';
 import type { GatewayConfig, RedisLimitsConfig } from '../config/types.ts';
 import { createWatchedSubscriber, type WatchedSubscriber } from '../limits/redis/watched-subscriber.ts';
 import type { Logger } from '../observability/logger.ts';
+import { composeOffThread } from './compose-off-thread.ts';
 import { POLICY_CHANNEL, type PolicyStore, type PolicyTarget } from './contract.ts';
-import { type Bootstrap, composeConfig } from './document.ts';
+import type { Bootstrap } from './document.ts';
 
 const MAX_FAILURE_CHARS = 2000;
 
@@ -110,10 +111,18 @@ export function startPolicySync(opts: PolicySyncOptions): PolicySync {
     // Superseded between the two reads: the next check sees the newer one.
     if (version === undefined || version.state !== 'active') return;
     try {
+      // Read and composed on a worker thread: the requests this instance serves do not wait for it.
       const config =
         known?.number === n
           ? known.config
-          : composeConfig(opts.bootstrap, version.document, opts.env ?? process.env, `policy version ${n}`);
+          : (
+              await composeOffThread(
+                opts.bootstrap,
+                version.document,
+                `policy version ${n}`,
+                opts.env ?? opts.bootstrap.env ?? process.env,
+              )
+            ).config;
       await opts.target.applyPolicy(config, { number: n, sha256: version.sha256 });
       failed = undefined;
       failure = undefined;
