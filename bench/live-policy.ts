@@ -182,6 +182,7 @@ async function appliesUnderLoad(opts: LivePolicyBenchOptions): Promise<string[]>
     };
     const seconds = Math.max(opts.seconds, 2 * APPLIES);
     const rate = Math.min(opts.rate, RATE);
+    await openLoop(target, rate, 3); // warm-up (JIT, pools): not reported
     // The same load without applies first: what the applies add is the difference.
     const baseline = await openLoop(target, rate, seconds);
     const load = openLoop(target, rate, seconds);
