@@ -36,6 +36,7 @@ export function checkConfigFile(path: string, env: NodeJS.ProcessEnv = process.e
       `  threats:   ${describeThreats(cfg.threatDetection)}`,
       `  guardrails: ${!cfg.guardrails.enabled ? 'off' : `${cfg.guardrails.policies.length} polic${cfg.guardrails.policies.length === 1 ? 'y' : 'ies'}${list(cfg.guardrails.policies.map((p) => `${p.name}: ${p.detectors.map((d) => `${d.detector}/${d.action}`).join(' ')}`))}`}`,
       `  alerts:    ${cfg.alerts.webhooks.length} webhook(s)${list(cfg.alerts.webhooks.map((w) => `${w.id} → ${new URL(w.url).host}`))}`,
+      `  policy:    live versions in the store; ${cfg.policy.requireApproval ? 'two-person rule on' : 'no approval required'}; admin API ${cfg.policy.operatorTenant === undefined ? 'off (no policy.operator_tenant; CLI only)' : `for tenant ${cfg.policy.operatorTenant}`}`,
     ].join('\n');
     const auditKeyWarning = generatedKeyWarning(cfg.audit);
     const warnings =

@@ -167,7 +167,7 @@ admin:
   max_body_bytes: 65536
   enrolment_ttl_s: 86400
   lockout: { threshold: 5, window_s: 900, base_lockout_s: 1, max_lockout_s: 604800 }
-policy: { require_approval: true, operator_tenant: ops, poll_interval_ms: 1000, heartbeat_interval_ms: 5000 }
+policy: { require_approval: true, operator_tenant: ops, allowed_references: [K], poll_interval_ms: 1000, heartbeat_interval_ms: 5000 }
 `;
 
 /** What FULL_A cannot show at once: PostgreSQL store and vault, and limits.redis. */

@@ -1,5 +1,5 @@
 /** Declared keys of the bootstrap `policy` section (read by src/policy/config.ts). */
-import { bool, configSection, int, section, str } from '../config/keys.ts';
+import { bool, configSection, int, list, section, str } from '../config/keys.ts';
 
 export const POLICY_CONFIG_SPEC = configSection(
   'policy',
@@ -12,6 +12,14 @@ export const POLICY_CONFIG_SPEC = configSection(
       operator_tenant: str(
         'the tenant whose owners and admins may read and change the gateway-wide policy through the admin API (its roles decide who reads, proposes, approves, applies); unset: nobody through the admin API, the CLI on the host only',
         { default: '—', allowed: 'a tenant id' },
+      ),
+      allowed_references: list(
+        str('a reference name as written inside `${…}`: `OPENAI_API_KEY`, `file:/run/secrets/key`'),
+        {
+          doc: "the `${…}` references a policy version may use besides those already in this file's policy sections; any other (the master key, the database URL, …) is refused, so a policy change cannot send a bootstrap secret to a provider",
+          default: '`[]`',
+          maxItems: 1000,
+        },
       ),
       poll_interval_ms: int(
         200,

@@ -12,6 +12,8 @@ export interface PolicyConfig {
   readonly requireApproval: boolean;
   /** The tenant whose admins may use the policy routes of the admin API; undefined: none may. */
   readonly operatorTenant: string | undefined;
+  /** `${…}` references a policy version may use besides those in the file's policy sections. */
+  readonly allowedReferences: readonly string[];
   /** Store poll for the active version number (the fallback to Redis pub/sub). */
   readonly pollIntervalMs: number;
   /** Heartbeat period; an instance unseen for 3 periods is not live. */
@@ -21,6 +23,7 @@ export interface PolicyConfig {
 export const POLICY_CONFIG_DEFAULTS: PolicyConfig = Object.freeze({
   requireApproval: false,
   operatorTenant: undefined,
+  allowedReferences: Object.freeze([]),
   pollIntervalMs: 1000,
   heartbeatIntervalMs: 5000,
 });
@@ -44,9 +47,19 @@ export function readPolicyConfig(r: ConfigReader, at: Located): PolicyConfig {
       operatorTenant = undefined;
     }
   }
+  const allowedReferences: string[] = [];
+  for (const item of r.items(f('allowed_references')) ?? []) {
+    const ref = r.rawStr(item);
+    if (ref === undefined) continue;
+    if (ref === '' || ref.length > 512 || /[{}$\s]/.test(ref))
+      r.report(item, 'expected a reference name as written inside ${…} (no braces, no spaces), e.g. OPENAI_API_KEY');
+    else allowedReferences.push(ref);
+  }
+  if (allowedReferences.length > 1000) r.report(f('allowed_references'), 'at most 1000 references');
   return {
     requireApproval: r.bool(f('require_approval'), d.requireApproval) ?? d.requireApproval,
     operatorTenant,
+    allowedReferences,
     pollIntervalMs:
       r.int(f('poll_interval_ms'), { min: 200, max: 60_000, default: d.pollIntervalMs }) ?? d.pollIntervalMs,
     heartbeatIntervalMs:

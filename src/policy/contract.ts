@@ -31,7 +31,7 @@ export type PolicyState = 'proposed' | 'active' | 'superseded' | 'rejected';
 /** Who made a version: an admin user (session), an admin token, or the CLI on the host. */
 export interface PolicyAuthor {
   readonly kind: 'admin_user' | 'admin_token' | 'cli' | 'file_seed';
-  /** User id, token id, OS user name or the file path. */
+  /** User id, `<user id>/<token id>` for an admin API token (the two-person rule compares the user), OS user name or the file path. */
   readonly id: string;
 }
 

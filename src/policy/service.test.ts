@@ -166,6 +166,13 @@ describe('policy service', () => {
     assert.equal(await store.activePolicyNumber(), 1);
     assert.equal((await store.listPolicyVersions({})).length, 1);
     await refusal(svc.propose(bad, 'bad.yaml', 'x', alice), 'policy.invalid');
+    // A credential pasted as a key name is not echoed back.
+    const pasted = await refusal(
+      svc.apply({ text: 'payload: { sk-live-0123456789abcdefghij: 1 }', source: 'p.yaml' }, {}, alice),
+      'policy.invalid',
+    );
+    assert.equal(JSON.stringify(pasted.details).includes('sk-live-0123456789abcdefghij'), false);
+    assert.equal(pasted.message.includes('sk-live-0123456789abcdefghij'), false);
     assert.equal((await store.listPolicyVersions({})).length, 1);
   });
 

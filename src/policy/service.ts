@@ -13,6 +13,7 @@
 import type { AuditActor, AuditEntry, AuditMetadata } from '../audit/types.ts';
 import { ConfigError } from '../config/errors.ts';
 import type { GatewayConfig } from '../config/types.ts';
+import { credentialShape } from '../core/secret-shapes.ts';
 import { GatewayError, gatewayError } from '../errors/gateway-error.ts';
 import type { PolicyAuthor, PolicyStore, PolicyVersion } from './contract.ts';
 import {
@@ -84,19 +85,23 @@ export interface PolicyService {
 /** At most this many problems travel in `error.details` (a document can hold thousands of mistakes). */
 const MAX_DETAILS = 200;
 
+const withheld = (text: string): string =>
+  credentialShape(text) === undefined ? text : '(withheld: it looks like a credential)';
+
 /** A ConfigError as the catalogue's 400, every problem listed (paths, positions, messages: no values). */
 export function invalidPolicy(err: ConfigError): GatewayError {
   const first = err.problems[0];
   return gatewayError('policy.invalid', {
     params: {
       count: err.problems.length,
-      first: first === undefined ? '(none)' : `${first.path || '(document)'}: ${first.message}`,
+      first: first === undefined ? '(none)' : withheld(`${first.path || '(document)'}: ${first.message}`),
     },
+    // Messages name keys the caller wrote; one that looks like a pasted credential is withheld.
     details: err.problems.slice(0, MAX_DETAILS).map((p) => ({
-      path: p.path,
+      path: withheld(p.path),
       ...(p.line === undefined ? {} : { line: p.line }),
       ...(p.column === undefined ? {} : { column: p.column }),
-      message: p.message,
+      message: withheld(p.message),
     })),
   });
 }
