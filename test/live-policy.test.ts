@@ -28,7 +28,7 @@ const KHS = randomBytes(32).toString('base64url');
 // The emulator's own key, under a variable only A has at first.
 const EXTRA_KEY = DEFAULT_MOCK_KEYS.openai;
 const SERVER =
-  'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\nadmin:\n  enabled: true\nmetrics:\n  host: 127.0.0.1\n  port: 0\npolicy:\n  operator_tenant: ops\n  poll_interval_ms: 1000\n  heartbeat_interval_ms: 1000\n';
+  'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\nadmin:\n  enabled: true\nmetrics:\n  host: 127.0.0.1\n  port: 0\npolicy:\n  operator_tenant: ops\n  allowed_references: [EXTRA_KEY]\n  poll_interval_ms: 1000\n  heartbeat_interval_ms: 1000\n';
 const STATE = [
   'store:',
   '  driver: postgres',

@@ -35,7 +35,14 @@ describe('composing a policy on the worker thread', () => {
       assert.match(err.message, /limits\.rules\[0\]\.bogus/);
       return true;
     });
-    const again = await composeOffThread(bootstrap, canonicalJson(document), 'policy version 3', env);
+    // A reference the file's policy sections do not use is refused there as here.
+    const foreign = JSON.parse(canonicalJson(document)) as { providers: { p: Record<string, unknown> } };
+    foreign.providers.p.api_key = '${MASTER_KEY}';
+    await assert.rejects(
+      composeOffThread(bootstrap, JSON.stringify(foreign), 'policy version 3', { ...env, MASTER_KEY: 'x'.repeat(32) }),
+      /MASTER_KEY\} is not allowed in policy/,
+    );
+    const again = await composeOffThread(bootstrap, canonicalJson(document), 'policy version 4', env);
     assert.equal(again.config.models.size, 1);
   });
 });

@@ -45,7 +45,14 @@ export function composeFileOffThread(
 
 /** The bootstrap as plain data (its `env`, when set, is the demo's own and travels as a copy). */
 function plain(b: Bootstrap): Bootstrap {
-  return { data: b.data, source: b.source, baseDir: b.baseDir, ...(b.env === undefined ? {} : { env: { ...b.env } }) };
+  return {
+    data: b.data,
+    source: b.source,
+    baseDir: b.baseDir,
+    ...(b.env === undefined ? {} : { env: { ...b.env } }),
+    // The allow-list of `${…}` references must travel too: without it the readers would resolve any.
+    ...(b.references === undefined ? {} : { references: [...b.references] }),
+  };
 }
 
 interface Reply {
