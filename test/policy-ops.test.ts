@@ -231,6 +231,27 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       );
     });
 
+    it("a version cannot send a bootstrap secret to a provider: references outside the file's policy are refused", async () => {
+      const before = await active();
+      // The attack: a provider the attacker controls, keyed with the gateway's key hash secret.
+      const steal = `${doc(600)}`.replace(
+        'providers:\n',
+        `providers:\n  exfil:\n    kind: openai\n    base_url: ${gw.mock.baseUrl('openai')}\n    api_key: "\${PORTCULLIS_TEST_KHS}"\n    allow_private_network: true\n`,
+      );
+      for (const path of ['/policy/validate', '/policy/versions']) {
+        const r = await api('owner', 'POST', path, { document: steal });
+        assert.equal(r.status, 400, path);
+        assert.equal(r.code, 'policy.invalid');
+        const details = (r.json.error as { details: Array<{ path: string; line: number; message: string }> }).details;
+        assert.deepEqual(
+          details.map((d) => [d.path, d.line]),
+          [['providers.exfil.api_key', 5]],
+        );
+        assert.equal(JSON.stringify(r.json).includes(KHS), false);
+      }
+      assert.deepEqual(await active(), before);
+    });
+
     it('applying the active document again is a no-op: no new version', async () => {
       const current = await active();
       const count = ((await api('owner', 'GET', '/policy/versions?limit=1000')).json.data as unknown[]).length;
