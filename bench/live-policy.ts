@@ -72,7 +72,12 @@ async function buildAndSwap(opts: LivePolicyBenchOptions): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
   const env = { ...opts.env };
   const bootstrapText = `server: { host: 127.0.0.1, port: 0 }\nstore: { path: ${dir}/s.db }\nsecurity: { data_dir: ${dir} }\n`;
-  const { bootstrap } = splitConfigText(bootstrapText, join(dir, 'bootstrap.yaml'), dir);
+  // Split from a whole file, as a gateway does: its policy sections' `${…}` references are the allowed ones.
+  const { bootstrap } = splitConfigText(
+    bootstrapText + policyYaml(opts.mockUrl, 60),
+    join(dir, 'portcullis.yaml'),
+    dir,
+  );
   const store = createSqliteStore({ path: join(dir, 's.db') });
   await store.init();
   const boot: RuntimeBootstrap = {
