@@ -62,10 +62,10 @@ function cpuSeconds(proc: ChildProcess): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-function detectorYaml(kind: string, on = ''): string {
+function detectorYaml(kind: string, on = '', action: 'flag' | 'block' = 'flag'): string {
   return kind === 'deny_list'
-    ? `        - { detector: deny_list, name: bench, keywords: [project-nightingale, codename-kestrel], patterns: ["acct-[0-9]{6,12}"], action: flag${on} }`
-    : `        - { detector: ${kind}, action: flag${on} }`;
+    ? `        - { detector: deny_list, name: bench, keywords: [project-nightingale, codename-kestrel], patterns: ["acct-[0-9]{6,12}"], action: ${action}${on} }`
+    : `        - { detector: ${kind}, action: ${action}${on} }`;
 }
 
 function guardrailsYaml(): string[] {
@@ -81,13 +81,23 @@ function guardrailsYaml(): string[] {
     '      match: { models: [guarded-input] }',
     '      detectors:',
     ...kinds.map((k) => detectorYaml(k, ', on: [input]')),
-    // Paced routes: one output detector each, to show the time to first token each one costs.
+    // Streams: output detectors that block (a flag detector holds nothing back), so the
+    // figures show what holding back costs; the answer is harmless, so nothing is refused.
+    '    - name: bench-stream',
+    '      match: { models: [guarded-stream] }',
+    '      detectors:',
+    ...kinds.map((k) => detectorYaml(k, ', on: [output]', 'block')),
+    // Paced routes: one blocking output detector each, to show the time to first token each one costs.
     ...kinds.flatMap((k) => [
       `    - name: paced-${k.replace('_', '-')}`,
       `      match: { models: [paced-${k}] }`,
       '      detectors:',
-      detectorYaml(k, ', on: [output]'),
+      detectorYaml(k, ', on: [output]', 'block'),
     ]),
+    '    - name: paced-all',
+    '      match: { models: [paced-all] }',
+    '      detectors:',
+    ...kinds.map((k) => detectorYaml(k, ', on: [output]', 'block')),
   ];
 }
 
@@ -152,6 +162,8 @@ async function runWith(o: GuardBenchOptions, kinds: readonly string[], pacedUrl:
     '  plain: { targets: [ { provider: openai, model: gpt-4o-mini } ] }',
     '  guarded: { targets: [ { provider: openai, model: gpt-4o-mini } ] }',
     '  guarded-input: { targets: [ { provider: openai, model: gpt-4o-mini } ] }',
+    '  guarded-stream: { targets: [ { provider: openai, model: gpt-4o-mini } ] }',
+    '  paced-all: { targets: [ { provider: paced, model: gpt-4o-mini } ] }',
     '  paced-plain: { targets: [ { provider: paced, model: gpt-4o-mini } ] }',
     ...kinds.map((k) => `  paced-${k}: { targets: [ { provider: paced, model: gpt-4o-mini } ] }`),
     ...guardrailsYaml(),
@@ -204,8 +216,8 @@ async function runWith(o: GuardBenchOptions, kinds: readonly string[], pacedUrl:
     const guardedCpu = med(cpu.guarded);
     const inputCpu = med(cpu['guarded-input']);
     const sPlain = await contentTimings(target('plain', true), STREAMS);
-    const sGuarded = await contentTimings(target('guarded', true), STREAMS);
-    const pacedRoutes = ['plain', ...kinds];
+    const sGuarded = await contentTimings(target('guarded-stream', true), STREAMS);
+    const pacedRoutes = ['plain', ...kinds, 'all'];
     const pacedTtft = new Map<string, Float64Array>();
     for (const k of pacedRoutes) pacedTtft.set(k, await contentTimings(target(`paced-${k}`, true), PACED_STREAMS));
     const windows = holdBacks(kinds);
@@ -226,22 +238,24 @@ async function runWith(o: GuardBenchOptions, kinds: readonly string[], pacedUrl:
       '',
       `Added CPU per request for the 2 KB prompt (input guards): ${fmt(inputCpu - plainCpu, 0)} µs, ${fmt(((inputCpu - plainCpu) / plainCpu) * 100)} % of the gateway's own CPU per request (target under 15 %); with the 2 KB answer guarded too: ${fmt(guardedCpu - plainCpu, 0)} µs, ${fmt(((guardedCpu - plainCpu) / plainCpu) * 100)} %.`,
       '',
-      `Time to the first answer text on streams (${STREAMS} sequential each; the emulator sends the whole answer at once, so this is the guard's processing; output guards hold back the longest match any detector can make, ${scan.holdBack} characters here):`,
+      `Time to the first answer text on streams (${STREAMS} sequential each; the emulator sends the whole answer at once, so this is the guard's processing; every built-in detector blocking on the output, each holding back only what it leaves open):`,
       '',
       '| route | first text p50 ms | p99 ms |',
       '| --- | --- | --- |',
       `| no guardrails | ${fmt(ttft(sPlain, 50), 3)} | ${fmt(ttft(sPlain, 99), 3)} |`,
-      `| all built-in detectors | ${fmt(ttft(sGuarded, 50), 3)} | ${fmt(ttft(sGuarded, 99), 3)} |`,
+      `| all built-in detectors, blocking | ${fmt(ttft(sGuarded, 50), 3)} | ${fmt(ttft(sGuarded, 99), 3)} |`,
       '',
       `Added time to first token with an instant model: p50 ${fmt(ttft(sGuarded, 50) - ttft(sPlain, 50), 3)} ms.`,
       '',
-      `With a paced model (first token after ${PACED.ttftMs} ms, then one token every ${PACED.interTokenMs} ms; ${PACED_STREAMS} streams of the ${PROMPT_2KB.length}-character answer per route, one output detector each), the first text waits for a window's worth of answer:`,
+      `With a paced model (first token after ${PACED.ttftMs} ms, then one token every ${PACED.interTokenMs} ms; ${PACED_STREAMS} streams of the ${PROMPT_2KB.length}-character answer per route, blocking output detectors), the first text waits until the detectors let it go (at least the first word: a word may still become an address or a key):`,
       '',
-      '| output detector | hold-back window (characters) | first text p50 ms | added p50 ms |',
+      '| output detector | longest match (characters; held only by detectors without pendingFrom) | first text p50 ms | added p50 ms |',
       '| --- | --- | --- | --- |',
       ...pacedRoutes.map((k) => {
         const t = pacedTtft.get(k)!;
-        return `| ${k === 'plain' ? 'none' : k} | ${k === 'plain' ? 0 : windows.get(k)} | ${fmt(ttft(t, 50), 1)} | ${k === 'plain' ? '-' : fmt(ttft(t, 50) - ttft(pacedTtft.get('plain')!, 50), 1)} |`;
+        const label = k === 'plain' ? 'none' : k === 'all' ? 'all built-in' : k;
+        const window = k === 'plain' ? 0 : k === 'all' ? '-' : windows.get(k);
+        return `| ${label} | ${window} | ${fmt(ttft(t, 50), 1)} | ${k === 'plain' ? '-' : fmt(ttft(t, 50) - ttft(pacedTtft.get('plain')!, 50), 1)} |`;
       }),
       '',
       'Scan throughput in process (the same 2 KB text, each detector alone and all together):',

@@ -2,7 +2,8 @@
  * `npm run bench`: the provider emulator called directly and through the gateway in the same
  * run, on this machine. Prints req/s, latency percentiles, the latency the gateway adds,
  * streaming time-to-first-token added, and the gateway's memory; then the guardrail detectors'
- * accuracy and cost (bench/guard.ts). A report, not a test.
+ * accuracy and cost (bench/guard.ts); live policy: validate/build/swap of 1,000 rules and applies
+ * under load (bench/live-policy.ts). A report, not a test.
  *
  * Env: BENCH_SECONDS (per scenario, default 5), BENCH_CONNECTIONS (default 64),
  * BENCH_RATE (open-loop req/s, default 1000), BENCH_ROUNDS (rounds of the
@@ -18,6 +19,7 @@ import { runCpuRatios } from './cpu-ratios.ts';
 import { runGuardBench } from './guard.ts';
 import { runGuardStageBench } from './guard-scenarios.ts';
 import { limitScenarioLines, runLimitScenarios } from './limit-scenarios.ts';
+import { runLivePolicyBench } from './live-policy.ts';
 import { closedLoop, type LoadResult, type LoadTarget, openLoop, percentile, streamTimings } from './load.ts';
 import { freePort, waitHealthy } from './process-helpers.ts';
 
@@ -235,6 +237,24 @@ async function main(): Promise<void> {
       rounds: Number(process.env.BENCH_CPU_ROUNDS ?? ROUNDS),
       connections: Number(process.env.BENCH_CPU_CONNECTIONS ?? 32),
     });
+    const livePolicyLines = await runLivePolicyBench({
+      cli: CLI,
+      dir,
+      mockUrl,
+      env,
+      seconds: SECONDS,
+      rate: RATE,
+      body: viaGateway.body,
+      createKey: (path) =>
+        (
+          JSON.parse(
+            execFileSync(process.execPath, [CLI, 'keys', 'create', '--config', path, '--label', 'bench', '--json'], {
+              env,
+              encoding: 'utf8',
+            }),
+          ) as { key: string }
+        ).key,
+    });
 
     // In this process, once every gateway is stopped: the detectors' cost alone.
     const guard = runGuardBench();
@@ -313,6 +333,7 @@ async function main(): Promise<void> {
       `Against the gateway's own CPU per request measured above (${fmt(gatewayCpuUs, 0)} µs, a short prompt), all four detectors on a 2 KB prompt add ${fmt((100 * guard.cpuUsPer2kb) / gatewayCpuUs, 1)} % (target under 15 %).`,
       ...guardStageLines,
       ...cpuRatioLines,
+      ...livePolicyLines,
       '',
     ];
     process.stdout.write(lines.join('\n'));

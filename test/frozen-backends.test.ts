@@ -2,7 +2,8 @@
  * Half-dead backends: two real gateway processes on PostgreSQL and Redis, each reached through
  * a TCP proxy the test freezes (it stops forwarding without closing anything, like a frozen
  * server or a network partition) and releases. One gateway fails closed when Redis cannot
- * answer, the other counts limits and budgets locally (`local_fallback`).
+ * answer, the other counts limits and budgets locally (`local_fallback`). Their policies differ,
+ * so each has its own database (a store holds one live policy for all its instances).
  *
  * - Frozen Redis: the fail_closed gateway answers `503 limit.backend_unavailable` within
  *   `redis.timeout_ms` (plus the request's own work), the local_fallback one answers 200; after
@@ -61,6 +62,8 @@ const stateYaml = (onError: 'fail_closed' | 'local_fallback') =>
   ].join('\n');
 
 let db: TestDatabase;
+/** The fallback gateway's own database: one store is one fleet, and a fleet runs one live policy. */
+let fallbackDb: TestDatabase;
 let pgProxy: TcpProxy;
 let redisProxy: TcpProxy;
 let closedGw: RunningGateway;
@@ -76,6 +79,7 @@ const via = (url: string, port: number): string => {
 
 before(async () => {
   db = await createTestDatabase('portcullis_test_frozen_it');
+  fallbackDb = await createTestDatabase('portcullis_test_frozen_it');
   const pg = new URL(db.url);
   pgProxy = await startTcpProxy({ host: pg.hostname, port: Number(pg.port || 5432) });
   const redis = new URL(REDIS_URL);
@@ -99,7 +103,10 @@ before(async () => {
     .find((l) => l.includes('"metrics listening"'));
   assert.ok(line, `no "metrics listening" line in:\n${closedGw.output()}`);
   metricsUrl = (JSON.parse(line) as { url: string }).url;
-  fallbackGw = await startGateway({ stateYaml: stateYaml('local_fallback'), env });
+  fallbackGw = await startGateway({
+    stateYaml: stateYaml('local_fallback'),
+    env: { ...env, DATABASE_URL: via(fallbackDb.url, pgProxy.port) },
+  });
 });
 after(async () => {
   pgProxy?.release();
@@ -109,6 +116,7 @@ after(async () => {
   await pgProxy?.close();
   await redisProxy?.close();
   await db?.drop();
+  await fallbackDb?.drop();
 });
 
 function chat(gw: RunningGateway, key: string) {

@@ -25,6 +25,16 @@ const MODELS = `${STANDARD_MODELS}  gpt-redact:
     targets: [ { provider: llama, model: meta-llama/Llama-Guard-3-8B } ]
   probe:
     targets: [ { provider: openai, model: gpt-4o-mini } ]
+  r-gpt:
+    targets: [ { provider: openai, model: gpt-4o-mini } ]
+  r-claude:
+    targets: [ { provider: anthropic, model: claude-sonnet-4-5 } ]
+  r-gemini:
+    targets: [ { provider: gemini, model: gemini-2.5-flash } ]
+  r-mistral:
+    targets: [ { provider: mistral, model: mistral-small-latest } ]
+  r-llama:
+    targets: [ { provider: llama, model: meta-llama/Llama-3.1-8B-Instruct } ]
 `;
 const GUARDRAILS = `guardrails:
   policies:
@@ -46,6 +56,12 @@ const GUARDRAILS = `guardrails:
       match: { models: [gpt, claude, gemini, mistral, llama] }
       detectors:
         - { detector: pii, action: block, on: [output], types: [CARD] }
+        - { detector: secrets, action: block, on: [output], types: [PRIVATE_KEY] }
+    - name: stream-redacting
+      match: { models: [r-gpt, r-claude, r-gemini, r-mistral, r-llama] }
+      detectors:
+        - { detector: pii, action: redact, on: [output] }
+        - { detector: secrets, action: block, on: [output] }
 threat_detection:
   rules:
     guard_violations: { threshold: 6, window_s: 300, action: suspend, duration_s: 120 }
@@ -128,6 +144,62 @@ describe('output guards on streams, every provider format', () => {
     assert.match(r.raw, /"finish_reason":"stop"/);
     assert.match(r.raw, /data: \[DONE\]\n\n$/);
   });
+});
+
+const PEM_BODY = [
+  'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj',
+  'MzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu',
+];
+const PEM = `-----BEGIN PRIVATE KEY-----\n${PEM_BODY.join('\n')}\n-----END PRIVATE KEY-----`;
+
+/** The Anthropic surface's text deltas and whether it ended with an error event. */
+const anthropicStream = (model: string, content: string) =>
+  streamChat(
+    '/v1/messages',
+    { model, max_tokens: 400, stream: true, messages: [{ role: 'user', content }] },
+    { 'anthropic-version': '2023-06-01' },
+  );
+
+describe('stream windows per detector, split over many chunks, every provider format, both surfaces', () => {
+  freshKey();
+  for (const model of ['gpt', 'claude', 'gemini', 'mistral', 'llama']) {
+    test(`${model}: a private key is refused at its header, on the OpenAI and the Anthropic surface; the text before it arrives`, async () => {
+      key = await gw.createKey(); // refusals count towards guard_violations per key
+      const content = `Here is what you asked for, as promised: ${PEM} done`;
+      const o = await streamChat('/v1/chat/completions', {
+        model,
+        stream: true,
+        messages: [{ role: 'user', content }],
+      });
+      assert.equal(o.status, 200);
+      assert.ok(o.text.startsWith('Here is what you asked for'), `released before the key: ${JSON.stringify(o.text)}`);
+      assert.doesNotMatch(o.raw, /BEGIN|MIIE/);
+      assert.equal(JSON.parse(o.raw.trim().split('\n').at(-1)!.slice(6)).error.code, 'guard.secret');
+      const a = await anthropicStream(model, content);
+      assert.equal(a.status, 200);
+      assert.ok(a.text.startsWith('Here is what you asked for'), `released before the key: ${JSON.stringify(a.text)}`);
+      assert.doesNotMatch(a.raw, /BEGIN|MIIE/);
+      assert.match(a.raw, /event: error\ndata: \{"type":"error".*secrets guardrail \(found: PRIVATE_KEY\)/);
+      assert.doesNotMatch(a.raw, /message_stop/);
+    });
+
+    test(`${model}: addresses split over chunks arrive as their placeholders, on both surfaces, the rest unchanged`, async () => {
+      key = await gw.createKey();
+      const content = 'Write to jane.doe@example.com or to ops@example.org, then call +44 20 7946 0958 and say hi.';
+      const want = 'Write to [EMAIL_1] or to [EMAIL_2], then call [PHONE_1] and say hi.';
+      const o = await streamChat('/v1/chat/completions', {
+        model: `r-${model}`,
+        stream: true,
+        messages: [{ role: 'user', content }],
+      });
+      assert.equal(o.text, want);
+      assert.match(o.raw, /data: \[DONE\]\n\n$/);
+      const a = await anthropicStream(`r-${model}`, content);
+      assert.equal(a.text, want);
+      assert.match(a.raw, /message_stop/);
+      assert.doesNotMatch(o.raw + a.raw, /jane|ops@|7946/);
+    });
+  }
 });
 
 describe('the Anthropic surface', () => {

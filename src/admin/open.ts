@@ -53,6 +53,15 @@ export interface OpenAdminOptions {
   readonly breakerStates?: AdminResourceDeps['breakerStates'];
   /** The budget counters (when budget rules are configured), for GET /admin/v1/budgets. */
   readonly budgetBackend?: AdminResourceDeps['budgetBackend'];
+  /**
+   * The policy sections of the running snapshot (live policy swaps them); default: those of
+   * `config`, fixed.
+   */
+  readonly liveConfig?: AdminResourceDeps['gatewayConfig'];
+  /** The whole config of the running snapshot (policy dry-run compares against it); default: `config`. */
+  readonly runningConfig?: () => GatewayConfig;
+  /** Live policy's heartbeat period: enables GET /admin/v1/policy/status. */
+  readonly policyHeartbeatMs?: number;
   /** Live policy operations, for the /admin/v1/policy routes. */
   readonly policy?: AdminResourceDeps['policy'];
 }
@@ -122,9 +131,10 @@ export async function openAdminApi(config: GatewayConfig, opts: OpenAdminOptions
     keyHashSecret: opts.keyHashSecret,
     identity,
     events: opts.events,
-    gatewayConfig: config,
+    gatewayConfig: opts.liveConfig ?? config,
     fullConfig: config,
-    runningConfig: () => config,
+    runningConfig: opts.runningConfig ?? (() => config),
+    ...(opts.policyHeartbeatMs === undefined ? {} : { policyHeartbeatMs: opts.policyHeartbeatMs }),
     ...(auditReader ? { auditReader } : {}),
     ...(opts.onKeyRevoked ? { onKeyRevoked: opts.onKeyRevoked } : {}),
     ...(opts.breakerStates ? { breakerStates: opts.breakerStates } : {}),

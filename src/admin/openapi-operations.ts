@@ -460,6 +460,16 @@ export const OPERATIONS: Readonly<Record<string, OperationDoc>> = {
       'Circuit-breaker states of the answering instance (closed, open, half-open) per provider and upstream model; only targets called since the instance started are listed',
     ok: { status: 200, description: '{ data: [{ provider, model, state }], scope: "instance" }' },
   },
+  'GET /admin/v1/policy/status': {
+    id: 'policyStatus',
+    summary:
+      'Live policy: the active version in the store and each live instance (heartbeat within 3 periods) with the version it runs and the newest one it could not build, and why',
+    ok: {
+      status: 200,
+      description:
+        '{ active_version, all_in_sync, instances: [{ instance_id, host, pid, started_at, seen_at, active_version, failed_version, failure, in_sync }] }',
+    },
+  },
   'GET /admin/v1/routes': {
     id: 'listRoutes',
     summary: 'The model routes: public model, targets, timeouts, retries, circuit breaker (read-only)',

@@ -17,6 +17,7 @@ import { createKeyRoutes } from './resources/keys.ts';
 import { createOAuthClientRoutes } from './resources/oauth-clients.ts';
 import { createPolicyRoutes } from './resources/policy.ts';
 import { createPolicyDryRunRoutes } from './resources/policy-dry-run.ts';
+import { createPolicyStatusRoutes } from './resources/policy-status.ts';
 import { createPromptApiRoutes } from './resources/prompt-apis.ts';
 import { createSecurityEventRoutes } from './resources/security-events.ts';
 import { type AdminIdentityDeps, createSessionRoutes } from './resources/session.ts';
@@ -51,8 +52,13 @@ const RESOURCE_FACTORIES: readonly ResourceRouteFactory[] = [
       store: deps.store,
       ...(deps.now ? { now: deps.now } : {}),
       ...(deps.budgetBackend ? { budgetBackend: deps.budgetBackend } : {}),
-      budgetRules: deps.gatewayConfig?.budgets?.rules ?? [],
-      limitRules: deps.gatewayConfig?.limits?.rules ?? [],
+      // Read on each request: a live policy apply changes them.
+      get budgetRules() {
+        return deps.gatewayConfig?.budgets?.rules ?? [];
+      },
+      get limitRules() {
+        return deps.gatewayConfig?.limits?.rules ?? [];
+      },
     }),
   createOAuthClientRoutes,
   createGatewayConfigRoutes,
@@ -60,6 +66,7 @@ const RESOURCE_FACTORIES: readonly ResourceRouteFactory[] = [
   createPolicyDryRunRoutes,
   createPromptApiRoutes,
   createApiSubscriptionRoutes,
+  createPolicyStatusRoutes,
 ];
 
 export const ADMIN_ROUTE_FACTORIES: readonly AdminRouteFactory[] = [

@@ -3,70 +3,57 @@
  * frozen stage chain and the listener. Everything that can be misconfigured fails here, at
  * startup, not on a request.
  */
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { type AdminApi, openAdminApi } from '../admin/open.ts';
-import { createPromptApiStage } from '../apis/stage.ts';
-import { createPromptApiTerminal } from '../apis/terminal.ts';
+import { hostname } from 'node:os';
+import { openAdminApi } from '../admin/open.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { generatedKeyWarning } from '../audit/key-warning.ts';
 import { openConfiguredAuditLog } from '../audit/open.ts';
 import { recordSecurityEvents } from '../audit/security-event-records.ts';
 import { createSecurityEventBus, type SecurityEventBus } from '../audit/security-events.ts';
-import type { GatewayConfig, LockoutConfig } from '../config/types.ts';
-import { createPipeline, type Pipeline } from '../core/pipeline.ts';
-import { createPriceTable } from '../cost/price-table.ts';
+import type { GatewayConfig } from '../config/types.ts';
+import type { Pipeline } from '../core/pipeline.ts';
 import { closeEnvelope } from '../crypto/open.ts';
-import { createJudgeTransport } from '../guard/judge/transport.ts';
-import { compilePolicies } from '../guard/policy.ts';
-import { createJwtVerifier, type JwtVerifier } from '../identity/jwt/verifier.ts';
 import { resolveKeyHashSecret } from '../identity/key-secret.ts';
-import { createLockout, type Lockout } from '../identity/lockout.ts';
-import { type OAuthServerRuntime, openOAuthServer } from '../identity/oauth/open.ts';
-import { createSharedLockouts, type LockoutScope, type SharedLockouts } from '../identity/shared-lockout.ts';
+import { openOAuthServer } from '../identity/oauth/open.ts';
+import { createSharedLockouts } from '../identity/shared-lockout.ts';
 import { createTenantStatusGate } from '../identity/tenant-status.ts';
-import type { BudgetBackend } from '../limits/budgets/budget-backend.ts';
-import { openBudgetBackend } from '../limits/budgets/open-budget-backend.ts';
-import type { LimitBackend } from '../limits/limit-backend.ts';
-import { openLimitBackend } from '../limits/open.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createGatewayMetrics, type GatewayMetrics } from '../observability/metrics/gateway-metrics.ts';
 import { createMetricsServer, type MetricsServer } from '../observability/metrics/metrics-server.ts';
 import { createMetricsObservers } from '../observability/metrics/request-observer.ts';
-import { createTracer, type Tracer } from '../observability/trace/tracer.ts';
+import { createTracer } from '../observability/trace/tracer.ts';
 import { openConfiguredPayloadLog } from '../payload-log/open.ts';
-import type { PayloadLog } from '../payload-log/payload-log.ts';
 import { publishPolicyActivation } from '../policy/announce.ts';
+import { closeComposer, warmComposer } from '../policy/compose-off-thread.ts';
+import type { PolicyTarget, PolicyVersion } from '../policy/contract.ts';
 import type { Bootstrap } from '../policy/document.ts';
-import { createPolicyService, type PolicyService, type PolicyServiceOptions } from '../policy/service.ts';
-import { adapterFor } from '../providers/registry.ts';
+import { type FileReload, reloadPolicyFile, resolveStartupPolicy } from '../policy/live.ts';
+import { buildGatewayRuntime, lockoutFromConfig, type RuntimeBootstrap } from '../policy/runtime.ts';
+import { createPolicyService, type PolicyService } from '../policy/service.ts';
+import { createPolicyApplier, createRuntimeSwitch, type RuntimeSwitch } from '../policy/swap.ts';
+import { type PolicySync, startPolicySync, thisInstance } from '../policy/sync.ts';
 import { createClientIpResolver } from '../server/client-ip.ts';
 import { createRequestHandler, type Lifecycle } from '../server/handler.ts';
 import { createListener, drain, listen } from '../server/listener.ts';
-import { createAuditStage } from '../stages/audit/index.ts';
-import { createAuthorizeStage } from '../stages/authorize/index.ts';
-import { createBudgetStage } from '../stages/budget/index.ts';
-import { createGuardStage } from '../stages/guard/index.ts';
-import { createIdentifyStage } from '../stages/identify/index.ts';
-import { createLimitStage } from '../stages/limit/index.ts';
-import { createMeterStage } from '../stages/meter/index.ts';
-import { createPayloadLogStage } from '../stages/payload-log/index.ts';
-import { createRouteStage } from '../stages/route/index.ts';
-import { createTenantStatusStage } from '../stages/tenant-status/index.ts';
-import { createValidateStage } from '../stages/validate/index.ts';
 import { openStore } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
-import { openThreatDetection, type ThreatDetection } from '../threats/open.ts';
-import { assertProviderAddressPolicy, createUpstream, type Upstream } from '../upstream/index.ts';
+import { assertProviderAddressPolicy } from '../upstream/index.ts';
 import { backendsUp } from './backends-up.ts';
 import { type KeyVerification, openKeyVerification } from './key-verification.ts';
-import { createTerminal } from './terminal.ts';
+import { createResourceStack, type ResourceStack } from './resource-stack.ts';
 import { GATEWAY_VERSION } from './version.ts';
 
 export interface Gateway {
+  /** The config of the current runtime snapshot: the bootstrap plus the active policy. */
   readonly config: GatewayConfig;
+  /** The config the gateway was started with (its bootstrap sections never change while it runs). */
+  readonly bootstrapConfig: GatewayConfig;
   readonly store: Store;
   /** The tamper-evident audit log (src/audit/); closed with the gateway. */
   readonly audit: AuditLog;
+  /** The current snapshot's stage chain. */
   readonly pipeline: Pipeline;
   readonly server: Server;
   /** Prometheus metrics; undefined when `metrics.enabled` is false. */
@@ -75,6 +62,17 @@ export interface Gateway {
   readonly securityEvents: SecurityEventBus;
   /** Live policy operations (src/policy/service.ts); undefined without a bootstrap. */
   readonly policy: PolicyService | undefined;
+  /** Applies a policy version to this instance: builds a new runtime snapshot beside the running one, then swaps. */
+  readonly policyTarget: PolicyTarget & { lastApplyMs(): number | undefined };
+  /** The runtime snapshots (current and draining). */
+  readonly runtimes: RuntimeSwitch;
+  /** Following the store's active policy version; undefined without live policy. */
+  readonly policySync: PolicySync | undefined;
+  /**
+   * SIGHUP: re-reads the config file's policy sections and, when valid and different, makes
+   * them the active version everywhere. Undefined result: no live policy (nothing to do).
+   */
+  reloadPolicyFile(): Promise<FileReload | undefined>;
   /**
    * Call after revoking a key in the store from inside this process (admin API): evicts it from
    * this instance's key cache and broadcasts the revocation to every instance over Redis.
@@ -92,328 +90,347 @@ export interface GatewayDeps {
   readonly store?: Store;
   /** The config file without its policy sections (src/policy/document.ts); without it the policy routes answer 403. */
   readonly bootstrap?: Bootstrap;
-  /** Told when a policy version becomes active through this process (admin API): the running gateway switches to it. */
-  readonly onPolicyActivated?: PolicyServiceOptions['onActivated'];
+  /**
+   * Live policy versions (src/policy/live.ts): start on the store's active version (seeded from
+   * the file) and follow new ones. Default: on when a bootstrap is given and the config came
+   * from a file; off for the demo (its policy routes still apply versions to this process).
+   */
+  readonly livePolicy?: boolean;
 }
 
 export async function createGateway(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
+  const { log } = deps;
+  // Everything opened below is pushed here right after it opens; a failed start and close() both
+  // unwind it newest first.
+  const opened = createResourceStack(log);
+  try {
+    return await openGateway(config, deps, opened);
+  } catch (err) {
+    await opened.close();
+    throw err;
+  }
+}
+
+async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: ResourceStack): Promise<Gateway> {
   const { log } = deps;
   const securityEvents = createSecurityEventBus({ log });
   for (const provider of config.providers.values()) assertProviderAddressPolicy(provider);
   const keyHashSecret = resolveKeyHashSecret(config.security);
   const store = deps.store ?? (await openStore(config.store, log));
-  let upstream: Upstream | undefined;
-  let jwt: JwtVerifier | undefined;
-  let oauth: OAuthServerRuntime | undefined;
-  let audit: AuditLog | undefined;
-  let limitBackend: LimitBackend | undefined;
-  let budgetBackend: BudgetBackend | undefined;
+  let started = false;
+  // A store handed in by the caller is closed with the gateway, but not by a start that failed.
+  opened.push('store', store, (s) => (deps.store === undefined || started ? s.close() : undefined));
+  opened.defer('envelope', () => closeEnvelope(store)); // wipes cached data keys, before the store closes
+  // The version to start on: the store's active one (the file seeds the first). Throws when it cannot be built here.
+  const livePolicy = deps.livePolicy ?? (deps.bootstrap !== undefined && !config.source.startsWith('<'));
+  const startup = livePolicy
+    ? await resolveStartupPolicy({ path: config.source, store, log, fileConfig: config })
+    : undefined;
+  let runtimes: RuntimeSwitch | undefined;
+  let sync: PolicySync | undefined;
   let keyVerification: KeyVerification | undefined;
-  let tracer: Tracer | undefined;
-  let threats: ThreatDetection | undefined;
-  let payloadLog: PayloadLog | undefined;
-  let admin: AdminApi | undefined;
+  const anyLockout = config.auth.lockout.enabled || config.admin?.enabled === true;
   // With a shared Redis, failures count across instances (identity/shared-lockout.ts).
-  let sharedLockouts: SharedLockouts | undefined;
-  try {
-    const anyLockout = config.auth.lockout.enabled || config.admin?.enabled === true;
-    sharedLockouts =
-      config.redis === undefined || !anyLockout ? undefined : createSharedLockouts({ redis: config.redis, log });
-    const lockoutFor = (scope: LockoutScope, c: LockoutConfig): Lockout | undefined =>
-      lockoutFromConfig(c, scope, sharedLockouts);
-    audit = await openConfiguredAuditLog(config.audit, config.security.dataDir, log);
-    const keyWarning = config.source === '<demo>' ? undefined : generatedKeyWarning(config.audit);
-    if (keyWarning !== undefined)
-      log.warn({ event: 'audit.generated_signing_key', path: config.audit.generatedKeyPath }, keyWarning);
-    const auditLog = audit;
-    recordSecurityEvents(securityEvents, auditLog, log);
-    threats = openThreatDetection({
-      threats: config.threatDetection,
-      alerts: config.alerts,
-      bus: securityEvents,
-      audit: auditLog,
-      log,
-      recordDeadLetters: config.audit.postgres !== undefined,
-      ...(config.audit.postgres !== undefined ? { sharedPenalties: config.audit.postgres } : {}),
-    });
-    const threatDetection = threats;
-    upstream = createUpstream({ providers: config.providers, adapterFor, log });
-    const up0 = upstream;
-    const metrics = config.metrics.enabled
-      ? createGatewayMetrics({
-          config,
-          breakerStates: () => up0.breakerStates(),
-          inFlight: () => lifecycle.inFlight.size,
-          // Read at scrape time: the backends below are opened after the metrics.
-          backendsUp: () =>
-            backendsUp({
-              store,
-              limits: limitBackend,
-              budgets: budgetBackend,
-              lockout: sharedLockouts,
-              revocations: keyVerification?.listener,
-            }),
-          alertDeliveries: () => {
-            const s = threatDetection.alerts?.stats();
-            return s === undefined
-              ? undefined
-              : { delivered: s.delivered, retried: s.retried, dead_lettered: s.deadLettered, dropped: s.dropped };
-          },
-        })
-      : undefined;
-    const observers = metrics === undefined ? undefined : createMetricsObservers(metrics, log);
-    // Lockouts and threat firings are counted from the bus, so their producers know nothing of metrics.
-    if (observers !== undefined) securityEvents.subscribe(observers.securityEvent);
-    // The built-in authorization server (oauth_server): its tokens go through the same verifier, keys local.
-    oauth = await openOAuthServer(config, {
-      store,
-      serverSecret: keyHashSecret,
-      log,
-      events: securityEvents,
-      lockout: lockoutFor('oauth', config.auth.lockout),
-    });
-    const oauthServer = oauth;
-    // JWKS are fetched on first use, not here: an IdP that is down must not stop the gateway starting.
-    jwt =
-      config.auth.jwt.issuers.length === 0 && oauthServer === undefined
-        ? undefined
-        : createJwtVerifier(config.auth.jwt.issuers, {
-            onFetchError: (issuer, err) =>
-              log.warn(
-                { event: 'jwks.fetch_failed', issuer, error: (err as Error).message },
-                'could not fetch issuer keys',
-              ),
-            localIssuers: oauthServer === undefined ? [] : [oauthServer.localIssuer],
-          });
-    const jwtVerifier = jwt;
-    // Redis is connected in the background: while it is unreachable, limits fail closed (or fall back) per request.
-    limitBackend = config.limits.rules.length === 0 ? undefined : openLimitBackend(config.limits, log);
-    const limits = limitBackend;
-    // Prices (built-in list + `pricing:`) for every request record's cost, and the budgets that spend it.
-    const prices = createPriceTable(config.pricing);
-    const priceFor = (t: { provider: string; model: string }) => {
-      const provider = config.providers.get(t.provider);
-      return provider === undefined ? undefined : prices.lookup(t.provider, provider.kind, t.model);
-    };
-    budgetBackend =
-      config.budgets.rules.length === 0 ? undefined : openBudgetBackend(config.budgets, config.redis, log);
-    const budgets = budgetBackend;
-    // Subscribes to key revocation broadcasts in the background when a shared Redis is configured.
-    keyVerification = openKeyVerification(config, store, keyHashSecret, log);
-    // Encryption at rest: a wrong master key stops the start here; the payload log when enabled.
-    payloadLog = await openConfiguredPayloadLog(config, store, log);
-    const payloads = payloadLog;
-    const keys = keyVerification;
-    // Tenant suspension: one short-lived status cache for the request path and the admin API.
-    const tenantStatus = createTenantStatusGate({ store });
-    // Guardrails: every detector is built here, once; judges reach their model route through upstream.
-    const guardPolicies = compilePolicies(config.guardrails, {
-      providerKeys: [...config.providers.values()].flatMap((p) =>
-        p.apiKey === undefined || p.apiKey === '' ? [] : [p.apiKey],
-      ),
-      judgeTransport: createJudgeTransport(config.models, up0, log),
-    });
-    const pipeline = createPipeline([
-      createAuditStage({ audit: auditLog }),
-      createMeterStage({ store, priceFor, onMetered: observers?.metered }),
-      ...(payloads === undefined ? [] : [createPayloadLogStage({ payloadLog: payloads })]),
-      createIdentifyStage({
-        store,
-        jwt: jwtVerifier,
-        apiKeysEnabled: config.auth.apiKeys.enabled,
-        verifier: keys.verifier,
-        onAuthFailure: observers?.authFailure,
-        events: securityEvents,
-        lockout: lockoutFor('proxy', config.auth.lockout),
-        clientCertificates: config.auth.clientCertificates,
-      }),
-      createTenantStatusStage({ gate: tenantStatus, events: securityEvents, onAuthFailure: observers?.authFailure }),
-      ...(threatDetection.stage === undefined ? [] : [threatDetection.stage]),
-      createValidateStage({ maxJsonDepth: config.server.maxJsonDepth, payload: config.payload }),
-      createPromptApiStage({ store, maxJsonDepth: config.server.maxJsonDepth }),
-      createAuthorizeStage(),
-      ...(guardPolicies.length === 0 ? [] : [createGuardStage({ policies: guardPolicies, events: securityEvents })]),
-      ...(limits === undefined
-        ? []
-        : [createLimitStage({ config: config.limits, backend: limits, models: config.models })]),
-      ...(budgets === undefined
-        ? []
-        : [
-            createBudgetStage({
-              config: config.budgets,
-              backend: budgets,
-              models: config.models,
-              priceFor,
-              providerKind: (id) => config.providers.get(id)?.kind,
-              events: securityEvents,
-            }),
-          ]),
-      createRouteStage({ config, adapterFor }),
-    ]);
-    tracer = config.tracing.enabled
-      ? createTracer(config.tracing, {
+  const sharedLockouts =
+    config.redis === undefined || !anyLockout
+      ? undefined
+      : opened.push('shared lockouts', createSharedLockouts({ redis: config.redis, log }), (l) => l.close());
+  const auditLog = opened.push(
+    'audit log',
+    await openConfiguredAuditLog(config.audit, config.security.dataDir, log),
+    (a) => a.close(), // signs a final checkpoint
+  );
+  const keyWarning = config.source === '<demo>' ? undefined : generatedKeyWarning(config.audit);
+  if (keyWarning !== undefined)
+    log.warn({ event: 'audit.generated_signing_key', path: config.audit.generatedKeyPath }, keyWarning);
+  recordSecurityEvents(securityEvents, auditLog, log);
+  const lifecycle: Lifecycle = { draining: false, inFlight: new Set() };
+  const metrics = config.metrics.enabled
+    ? createGatewayMetrics({
+        config: startup?.config ?? config,
+        ...(startup === undefined
+          ? {}
+          : { policyVersions: () => ({ active: runtimes?.current().policy?.number, failed: sync?.status().failed }) }),
+        breakerStates: () => runtimes?.current().upstream.breakerStates() ?? [],
+        inFlight: () => lifecycle.inFlight.size,
+        // Read at scrape time: the backends below are opened after the metrics.
+        backendsUp: () =>
+          backendsUp({
+            store,
+            limits: runtimes?.current().limitBackend,
+            budgets: runtimes?.current().budgetBackend,
+            lockout: sharedLockouts,
+            revocations: keyVerification?.listener,
+          }),
+        alertDeliveries: () => {
+          const s = runtimes?.current().alerts?.stats();
+          return s === undefined
+            ? undefined
+            : { delivered: s.delivered, retried: s.retried, dead_lettered: s.deadLettered, dropped: s.dropped };
+        },
+      })
+    : undefined;
+  const observers = metrics === undefined ? undefined : createMetricsObservers(metrics, log);
+  // Lockouts and threat firings are counted from the bus, so their producers know nothing of metrics.
+  if (observers !== undefined) securityEvents.subscribe(observers.securityEvent);
+  // The built-in authorization server (oauth_server): its tokens go through the same verifier, keys local.
+  const oauthServer = await openOAuthServer(config, {
+    store,
+    serverSecret: keyHashSecret,
+    log,
+    events: securityEvents,
+    lockout: lockoutFromConfig(config.auth.lockout, 'oauth', sharedLockouts),
+  });
+  if (oauthServer !== undefined) opened.push('oauth server', oauthServer, (o) => o.close());
+  // Subscribes to key revocation broadcasts in the background when a shared Redis is configured.
+  const keys = opened.push('key verification', openKeyVerification(config, store, keyHashSecret, log), (k) =>
+    k.close(),
+  );
+  keyVerification = keys;
+  // Encryption at rest: a wrong master key stops the start here; the payload log when enabled.
+  const payloads = await openConfiguredPayloadLog(config, store, log);
+  if (payloads !== undefined) opened.push('payload log', payloads, (p) => p.stop());
+  // Tenant suspension: one short-lived status cache for the request path and the admin API.
+  const tenantStatus = createTenantStatusGate({ store });
+  const tracer = config.tracing.enabled
+    ? opened.push(
+        'tracer',
+        createTracer(config.tracing, {
           log,
           version: GATEWAY_VERSION,
-          providerKind: (id) => config.providers.get(id)?.kind,
-        })
-      : undefined;
-    // Prompt APIs (src/apis/): the catalog is answered, and output schemas enforced, around the upstream call.
-    const terminal = createPromptApiTerminal({
-      store,
-      inner: createTerminal({
-        config,
-        upstream,
-        createdAt: Math.floor(Date.now() / 1000),
-        onAttempt: observers?.attempt,
-        tracer,
+          providerKind: (id) => runtimes?.current().config.providers.get(id)?.kind,
+        }),
+        (t) => t.close(), // after the drain, so the last requests' spans are sent
+      )
+    : undefined;
+  // Everything the policy sections decide is one snapshot (src/policy/runtime.ts), swapped whole.
+  const bootstrap: RuntimeBootstrap = {
+    log,
+    store,
+    audit: auditLog,
+    events: securityEvents,
+    observers,
+    keyVerifier: keys.verifier,
+    tenantStatus,
+    payloadLog: payloads,
+    oauthServer,
+    sharedLockouts,
+    tracer,
+    createdAt: Math.floor(Date.now() / 1000),
+    sharedPenalties: config.audit.postgres,
+  };
+  const switcher = createRuntimeSwitch(
+    await buildGatewayRuntime(
+      startup?.config ?? config,
+      bootstrap,
+      startup === undefined ? {} : { policy: startup.policy },
+    ),
+  );
+  runtimes = switcher;
+  // After the drain, and before the audit log: dead-letters undelivered alerts, closes pools and backends.
+  opened.defer('runtime snapshots', () => switcher.close());
+  const policyTarget = createPolicyApplier({
+    runtimes: switcher,
+    log,
+    build: (next, version, previous) => buildGatewayRuntime(next, bootstrap, { policy: version, previous }),
+  });
+  if (startup !== undefined) {
+    warmComposer();
+    opened.defer('policy reader', () => closeComposer());
+    sync = opened.push(
+      'policy sync',
+      startPolicySync({
+        store,
+        target: policyTarget,
+        bootstrap: startup.bootstrap,
+        redis: config.redis,
+        pollIntervalMs: config.policy.pollIntervalMs,
+        heartbeatIntervalMs: config.policy.heartbeatIntervalMs,
+        instance: thisInstance(`${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`),
+        log,
+        events: securityEvents,
+        onResult: (result) => metrics?.observePolicyApply(result),
       }),
-    });
-    const lifecycle: Lifecycle = { draining: false, inFlight: new Set() };
-    const clientIp = createClientIpResolver(config.server.trustedProxies);
-    // Live policy operations: versions in the store, announced over Redis, audited like every change.
-    const policy =
-      deps.bootstrap === undefined
-        ? undefined
-        : createPolicyService({
-            store,
-            bootstrap: deps.bootstrap,
-            requireApproval: config.policy.requireApproval,
-            audit: (entry) => auditLog.append(entry),
-            publish: (n) => publishPolicyActivation(config.redis, n, log),
-            ...(deps.onPolicyActivated === undefined ? {} : { onActivated: deps.onPolicyActivated }),
-          });
-    // The admin API (admin section): on the main listener under /admin/v1, or on its own listener.
-    admin = await openAdminApi(config, {
-      store,
-      keyHashSecret,
-      audit: auditLog,
-      events: securityEvents,
-      log,
-      clientIp,
-      tenantStatus,
-      ...(sharedLockouts === undefined ? {} : { sharedLockouts }),
-      onKeyRevoked: (keyId) => keys.announceRevocation(keyId),
-      breakerStates: () => up0.breakerStates(),
-      ...(budgetBackend === undefined ? {} : { budgetBackend }),
-      ...(policy === undefined ? {} : { policy: { service: policy, operatorTenant: config.policy.operatorTenant } }),
-    });
-    const adminApi = admin;
-    const handler = createRequestHandler({
-      pipeline,
-      terminal,
-      log,
-      lifecycle,
-      observer: observers?.request,
-      tracer,
-      maxBodyBytes: config.server.maxBodyBytes,
-      maxInFlight: config.server.maxInFlight,
-      clientIp,
-      extraEndpoints: oauthServer?.endpoints,
-      apiPaths: (path) => store.findApiPath(path),
-      ...(adminApi?.onMainListener ? { admin: adminApi.onMainListener } : {}),
-      ready: async () => {
-        await store.ping();
-        return auditLog.healthy();
+      (s) => s.close(),
+    );
+  }
+  const policySync = sync;
+  // Live policy operations: versions in the store, announced over Redis, audited like every change.
+  const policy =
+    deps.bootstrap === undefined
+      ? undefined
+      : createPolicyService({
+          store,
+          bootstrap: deps.bootstrap,
+          requireApproval: config.policy.requireApproval,
+          audit: (entry) => auditLog.append(entry),
+          publish: (n) => publishPolicyActivation(config.redis, n, log),
+          // This instance switches at once (the others on the announcement or their next poll).
+          onActivated: (version, composed) => adoptHere(version, composed),
+        });
+  async function adoptHere(version: PolicyVersion, composed: GatewayConfig): Promise<void> {
+    if (policySync === undefined) {
+      await policyTarget.applyPolicy(composed, { number: version.number, sha256: version.sha256 });
+      return;
+    }
+    await policySync.check({ number: version.number, config: composed });
+    const s = policySync.status();
+    if (s.failed === version.number) throw new Error(s.failure ?? 'this instance could not build the version');
+  }
+  const liveConfig = liveGatewayConfig(() => switcher.current().config);
+  const clientIp = createClientIpResolver(config.server.trustedProxies);
+  // The admin API (admin section): on the main listener under /admin/v1, or on its own listener.
+  const adminApi = await openAdminApi(config, {
+    store,
+    keyHashSecret,
+    audit: auditLog,
+    events: securityEvents,
+    log,
+    clientIp,
+    tenantStatus,
+    liveConfig,
+    runningConfig: () => switcher.current().config,
+    ...(startup === undefined ? {} : { policyHeartbeatMs: config.policy.heartbeatIntervalMs }),
+    ...(policy === undefined ? {} : { policy: { service: policy, operatorTenant: config.policy.operatorTenant } }),
+    ...(sharedLockouts === undefined ? {} : { sharedLockouts }),
+    onKeyRevoked: (keyId) => keys.announceRevocation(keyId),
+    breakerStates: () => switcher.current().upstream.breakerStates(),
+    budgetBackend: {
+      peek: (items) => {
+        const backend = switcher.current().budgetBackend;
+        if (backend === undefined) return Promise.reject(new Error('no budget rules in the active policy'));
+        return backend.peek(items);
       },
-    });
-    const server = createListener(config.server, handler, log);
-    const up = upstream;
-    const metricsServer: MetricsServer | undefined =
-      metrics === undefined ? undefined : createMetricsServer({ config: config.metrics, metrics, log });
-    let closing: Promise<void> | undefined;
-    return {
-      config,
-      store,
-      audit: auditLog,
-      pipeline,
-      server,
-      metrics,
-      securityEvents,
-      policy,
-      announceKeyRevocation: (keyId) => keys.announceRevocation(keyId),
-      listen: async () => {
-        const url = await listen(server, config.server.host, config.server.port);
+    },
+  });
+  if (adminApi !== undefined) opened.push('admin API', adminApi, (a) => a.close());
+  const handler = createRequestHandler({
+    runtime: () => {
+      const lease = switcher.acquire();
+      return {
+        pipeline: lease.runtime.pipeline,
+        terminal: lease.runtime.terminal,
+        policyVersion: lease.runtime.policy?.number,
+        release: lease.release,
+      };
+    },
+    log,
+    lifecycle,
+    observer: observers?.request,
+    tracer,
+    maxBodyBytes: config.server.maxBodyBytes,
+    maxInFlight: config.server.maxInFlight,
+    clientIp,
+    extraEndpoints: oauthServer?.endpoints,
+    apiPaths: (path) => store.findApiPath(path),
+    ...(adminApi?.onMainListener ? { admin: adminApi.onMainListener } : {}),
+    ready: async () => {
+      await store.ping();
+      return auditLog.healthy();
+    },
+  });
+  const server = createListener(config.server, handler, log);
+  const metricsServer: MetricsServer | undefined =
+    metrics === undefined
+      ? undefined
+      : opened.push('metrics listener', createMetricsServer({ config: config.metrics, metrics, log }), (m) =>
+          m.close(),
+        );
+  // Last in, so first out: requests drain before anything they use is closed.
+  opened.defer('listener', async () => {
+    const aborted = server.listening ? await drain(server, lifecycle, config.server.shutdownGraceMs) : 0;
+    if (aborted > 0) log.warn({ aborted }, 'shutdown grace period passed; aborted in-flight requests');
+  });
+  started = true;
+  let reloads: Promise<unknown> = Promise.resolve();
+  return {
+    get config() {
+      return switcher.current().config;
+    },
+    bootstrapConfig: config,
+    store,
+    audit: auditLog,
+    get pipeline() {
+      return switcher.current().pipeline;
+    },
+    server,
+    metrics,
+    securityEvents,
+    policy,
+    policyTarget,
+    runtimes: switcher,
+    policySync,
+    reloadPolicyFile() {
+      if (startup === undefined || policySync === undefined) return Promise.resolve(undefined);
+      const sync = policySync;
+      // One at a time: a second SIGHUP waits for the first and then reads the file as it is then.
+      const run = reloads.then(async () => {
+        const r = await reloadPolicyFile({ path: config.source, store, log, bootstrap: startup.bootstrap });
+        // The other instances are told at once; this one builds meanwhile (from the config just read).
+        if (r.result === 'applied')
+          await Promise.all([
+            publishPolicyActivation(config.redis, r.version, log),
+            sync.check({ number: r.version, config: r.config }),
+          ]);
+        return r;
+      });
+      reloads = run.catch(() => undefined);
+      return run;
+    },
+    announceKeyRevocation: (keyId) => keys.announceRevocation(keyId),
+    listen: async () => {
+      const url = await listen(server, config.server.host, config.server.port);
+      try {
+        await adminApi?.listen();
+      } catch (err) {
+        server.close();
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new Error(
+          `admin listener could not start on ${adminApi?.config.listen?.host}:${adminApi?.config.listen?.port} (admin.listen): ${code ?? String(err)}`,
+          { cause: err },
+        );
+      }
+      if (metricsServer !== undefined) {
         try {
-          await adminApi?.listen();
+          const metricsUrl = await metricsServer.listen();
+          log.info(
+            { url: `${metricsUrl}/metrics`, tokenRequired: config.metrics.bearerToken !== undefined },
+            'metrics listening',
+          );
         } catch (err) {
           server.close();
           const code = (err as NodeJS.ErrnoException).code;
           throw new Error(
-            `admin listener could not start on ${adminApi?.config.listen?.host}:${adminApi?.config.listen?.port} (admin.listen): ${code ?? String(err)}`,
+            `metrics listener could not start on ${config.metrics.host}:${config.metrics.port} (metrics.host/metrics.port): ${code ?? String(err)}`,
             { cause: err },
           );
         }
-        if (metricsServer !== undefined) {
-          try {
-            const metricsUrl = await metricsServer.listen();
-            log.info(
-              { url: `${metricsUrl}/metrics`, tokenRequired: config.metrics.bearerToken !== undefined },
-              'metrics listening',
-            );
-          } catch (err) {
-            server.close();
-            const code = (err as NodeJS.ErrnoException).code;
-            throw new Error(
-              `metrics listener could not start on ${config.metrics.host}:${config.metrics.port} (metrics.host/metrics.port): ${code ?? String(err)}`,
-              { cause: err },
-            );
-          }
-        }
-        return url;
-      },
-      close: () =>
-        (closing ??= (async () => {
-          const aborted = server.listening ? await drain(server, lifecycle, config.server.shutdownGraceMs) : 0;
-          if (aborted > 0) log.warn({ aborted }, 'shutdown grace period passed; aborted in-flight requests');
-          // After the drain, so scrapes still see the last requests finish.
-          await metricsServer?.close();
-          await adminApi?.close();
-          await up.close();
-          await tracer?.close(); // after the drain, so the last requests' spans are sent
-          await jwtVerifier?.close();
-          oauthServer?.close();
-          await limits?.close();
-          await budgets?.close();
-          await keys.close();
-          await sharedLockouts?.close();
-          await threatDetection.close(); // dead-letters undelivered alerts; before the audit log closes
-          await auditLog.close(); // signs a final checkpoint
-          payloads?.stop();
-          await closeEnvelope(store); // wipes cached data keys
-          await store.close();
-        })()),
-    };
-  } catch (err) {
-    await upstream?.close().catch(() => {});
-    await tracer?.close().catch(() => {});
-    await jwt?.close().catch(() => {});
-    oauth?.close();
-    await limitBackend?.close().catch(() => {});
-    await budgetBackend?.close().catch(() => {});
-    await keyVerification?.close().catch(() => {});
-    await sharedLockouts?.close().catch(() => {});
-    await threats?.close().catch(() => {});
-    await audit?.close().catch(() => {});
-    payloadLog?.stop();
-    await closeEnvelope(store).catch(() => {});
-    if (!deps.store) await store.close().catch(() => {});
-    throw err;
-  }
+      }
+      return url;
+    },
+    close: () => opened.close(),
+  };
 }
 
-/** In-process, and shared through Redis when `shared` is given (else each instance counts its own failures). */
-function lockoutFromConfig(
-  c: LockoutConfig,
-  scope: LockoutScope,
-  shared: SharedLockouts | undefined,
-): Lockout | undefined {
-  if (!c.enabled) return undefined;
-  const local = createLockout({
-    threshold: c.threshold,
-    windowS: c.windowS,
-    baseLockoutS: c.baseLockoutS,
-    maxLockoutS: c.maxLockoutS,
-    maxSubjects: c.maxSubjects,
-  });
-  return shared === undefined ? local : shared.share(scope, local, c);
+/**
+ * The policy sections the admin API reads (providers, routes, budget and limit rules), always
+ * those of the current snapshot.
+ */
+function liveGatewayConfig(
+  current: () => GatewayConfig,
+): Pick<GatewayConfig, 'providers' | 'models' | 'budgets' | 'limits'> {
+  return {
+    get providers() {
+      return current().providers;
+    },
+    get models() {
+      return current().models;
+    },
+    get budgets() {
+      return current().budgets;
+    },
+    get limits() {
+      return current().limits;
+    },
+  };
 }

@@ -32,6 +32,9 @@ Options:
   -h, --help        Show this help
 
 SIGTERM or SIGINT drains in-flight requests (server.shutdown_grace_ms) and exits.
+SIGHUP re-reads the config file's policy sections (providers, models, limits, budgets, …):
+a valid change becomes the active policy version on every instance, without a restart; an
+invalid file changes nothing and the log says why (docs/live-policy.md).
 `;
 
 export async function runStart(argv: string[]): Promise<number> {
@@ -130,7 +133,10 @@ export async function runStart(argv: string[]): Promise<number> {
     'listening',
   );
 
+  const onHangup = () => void reloadOnHangup(gateway, log);
+  process.on('SIGHUP', onHangup);
   await waitForSignal(log);
+  process.off('SIGHUP', onHangup);
   await gateway.close();
   await mock?.close();
   log.info('stopped');
@@ -156,6 +162,40 @@ async function demoKeyBanner(gateway: Gateway, config: GatewayConfig, url: strin
     throw err;
   }
   return demoBanner(url, key, undefined);
+}
+
+/** SIGHUP: the config file's policy, re-read; every outcome is one log line. */
+async function reloadOnHangup(gateway: Gateway, log: Logger): Promise<void> {
+  const started = performance.now();
+  try {
+    const r = await gateway.reloadPolicyFile();
+    if (r === undefined)
+      log.warn({ event: 'policy.reload_skipped' }, 'SIGHUP: no config file to re-read (demo); nothing changed');
+    else if (r.result === 'invalid')
+      log.error(
+        { event: 'policy.reload_invalid', reason: r.reason },
+        'SIGHUP: the config file is invalid; nothing changed',
+      );
+    else if (r.result === 'conflict')
+      log.warn({ event: 'policy.reload_conflict', reason: r.reason }, 'SIGHUP: nothing changed');
+    else if (r.result === 'unchanged')
+      log.info(
+        { event: 'policy.reload_unchanged', version: r.version },
+        'SIGHUP: the file matches the active policy version',
+      );
+    else
+      log.info(
+        {
+          event: 'policy.reloaded',
+          version: r.version,
+          previous: r.previous,
+          ms: Math.round(performance.now() - started),
+        },
+        `SIGHUP: policy version ${r.version} made from the config file and applied`,
+      );
+  } catch (err) {
+    log.error({ event: 'policy.reload_failed', err }, 'SIGHUP: could not re-read the policy; nothing changed');
+  }
 }
 
 function waitForSignal(log: Logger): Promise<void> {

@@ -134,6 +134,11 @@ export interface RequestContext {
   readonly traceFlags?: number;
   /** The request's spans when tracing is on and the trace is sampled (src/observability/trace/). */
   readonly spans?: RequestSpans;
+  /**
+   * The live policy version the request runs under (the runtime snapshot it started with,
+   * src/policy/runtime.ts); undefined when the gateway runs its config file without versions.
+   */
+  readonly policyVersion?: number;
   /** performance.now() at arrival. */
   readonly startedAt: number;
   readonly receivedAt: Date;

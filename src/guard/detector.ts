@@ -12,6 +12,10 @@ export interface GuardFinding {
   readonly end: number;
   /** 0..1 for scored detectors (injection, judge); 1 for exact matches. */
   readonly score: number;
+  /** True when the finding stands whatever text follows, though text that follows may still
+   *  extend it (a private key's header: the key block is there, its end is not yet). A stream
+   *  refuses on it at once instead of waiting for its end. */
+  readonly certain?: true;
 }
 
 /** A synchronous, pure text detector. Built once from its options (which it validates, throwing
@@ -25,4 +29,15 @@ export interface TextDetector {
    *  block boundary the stage chooses). */
   readonly maxMatchLength: number;
   scan(text: string): GuardFinding[];
+  /**
+   * Streams: `text` is the start of a longer text still arriving. Returns the earliest offset
+   * at which a finding could start that text still to come could create, change or extend (a
+   * candidate touching the end, a number that more digits would make valid or invalid, an open
+   * key block); `text.length` when there is none. Every finding of `text` that starts before
+   * the returned offset is complete. A stream window holds back only what this leaves open,
+   * so a detector that cannot match across the current tail releases it at once. Absent: the
+   * window assumes any of the last `maxMatchLength - 1` characters may be open (all of the
+   * text for Infinity). Linear in the text; must never throw.
+   */
+  pendingFrom?(text: string): number;
 }

@@ -46,25 +46,29 @@ export function scanText(
   fields: readonly TextField[],
   direction: GuardDirection,
 ): EntryOutcome[] {
-  const out: EntryOutcome[] = [];
-  for (const entry of entries) {
-    const det = entry.text;
-    if (det === undefined) continue;
-    const findings: LocatedFinding[] = [];
-    let failure: string | undefined;
-    for (const field of fields) {
-      if (field.text.length === 0) continue;
+  const detectors = entries.filter((e) => e.text !== undefined);
+  const findings: LocatedFinding[][] = detectors.map(() => []);
+  const failures: Array<string | undefined> = detectors.map(() => undefined);
+  // Field by field, every detector in turn: they share the field's normalized view (computed
+  // once per text, src/guard/normalize.ts), where detector by detector would recompute it for
+  // every field of a request with several.
+  for (const field of fields) {
+    if (field.text.length === 0) continue;
+    for (const [i, entry] of detectors.entries()) {
+      if (failures[i] !== undefined) continue;
       try {
-        for (const finding of det.scan(field.text)) findings.push({ path: field.path, finding });
+        for (const finding of entry.text!.scan(field.text)) findings[i]!.push({ path: field.path, finding });
       } catch (err) {
         // The contract says scan never throws; if one does, the text is unchecked: a failure.
-        failure = `detector threw: ${err instanceof Error ? err.name : 'error'}`;
-        break;
+        failures[i] = `detector threw: ${err instanceof Error ? err.name : 'error'}`;
       }
     }
-    out.push(failure === undefined ? { entry, direction, findings } : { entry, direction, findings, failure });
   }
-  return out;
+  return detectors.map((entry, i) =>
+    failures[i] === undefined
+      ? { entry, direction, findings: findings[i]! }
+      : { entry, direction, findings: findings[i]!, failure: failures[i]! },
+  );
 }
 
 /** Asks every judge of `entries`, in parallel. A client abort propagates; a judge failure is an outcome. */

@@ -143,8 +143,21 @@ const LETTER = /\p{L}/u;
 const SPECIAL =
   /[\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb\u0131\u0261\u0370-\u03ff\u0400-\u04ff\u0500-\u052f\u0530-\u058f]|\p{M}|[\u{e0000}-\u{e007f}]|[\u{e0100}-\u{e01ef}]/u;
 
+/** The last text normalized and its view: every detector of a policy scans the same text in
+ *  turn, so the view is computed once per text, not once per detector. The view is read-only. */
+let lastText: string | undefined;
+let lastView: NormalizedText | undefined;
+
 /** The normalized view of `text` and the way back to it. Never throws. */
 export function normalizeForScan(text: string): NormalizedText {
+  if (text === lastText && lastView !== undefined) return lastView;
+  const view = computeView(text);
+  lastText = text;
+  lastView = view;
+  return view;
+}
+
+function computeView(text: string): NormalizedText {
   if (!NON_ASCII.test(text)) return { text, sourceStart: undefined, sourceEnd: undefined, originalLength: text.length };
   const needsNfkc = text.normalize('NFKC') !== text;
   if (!needsNfkc && !SPECIAL.test(text))
@@ -264,4 +277,20 @@ export function toOriginalSpan(n: NormalizedText, start: number, end: number): {
     return { start: at, end: at };
   }
   return { start: n.sourceStart[start]!, end: n.sourceEnd[end - 1]! };
+}
+
+/** The offset in the original where the normalized character `at` came from; the original's
+ *  length for the end of the text. For the open point of a stream (detector.ts pendingFrom). */
+export function originalOffset(n: NormalizedText, at: number): number {
+  if (n.sourceStart === undefined) return Math.min(at, n.originalLength);
+  return at < n.sourceStart.length ? n.sourceStart[at]! : n.originalLength;
+}
+
+/** The start of the run of characters `isRunChar` accepts that ends `text`, looking back at
+ *  most `maxBack` characters (text.length when the text does not end in such a character). */
+export function trailingRunStart(text: string, isRunChar: (code: number) => boolean, maxBack: number): number {
+  const stop = Math.max(0, text.length - maxBack);
+  let i = text.length;
+  while (i > stop && isRunChar(text.charCodeAt(i - 1))) i--;
+  return i;
 }

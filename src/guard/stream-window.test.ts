@@ -68,14 +68,23 @@ test('every split point of the card is caught, one character at a time included'
   assert.ok(!sent.includes('4111 1'));
 });
 
-test('text is released as soon as no match can still cover it, and everything arrives in order', () => {
-  const w = window('flag');
-  const hold = w.holdBack;
-  const long = 'a'.repeat(200);
-  const out1 = w.push(long);
-  assert.equal(out1.length, 200 - (hold - 1), 'only the last holdBack-1 characters are held');
-  const out2 = w.end();
-  assert.equal(out1 + out2, long);
+test('a detector without pendingFrom holds its last maxMatchLength - 1 characters; a flag detector holds nothing', () => {
+  const text = 'x '.repeat(100);
+  const w = window('block');
+  const hold = fakeCardDetector().maxMatchLength - 1;
+  const out1 = w.push(text);
+  assert.equal(out1, text.slice(0, text.length - hold), 'only the last maxMatchLength - 1 characters are held');
+  assert.equal(w.held(), hold);
+  assert.equal(out1 + w.end(), text);
+  const f = window('flag');
+  assert.equal(f.push(text), text, 'flag never holds text back');
+  assert.equal(f.push('4111 1111 1111 1111 and more'), '4111 1111 1111 1111 and ', 'only the trailing word waits');
+  assert.equal(f.end(), 'more');
+  assert.deepEqual(
+    f.outcomes()[0]!.findings.map((x) => [x.finding.type, x.finding.start]),
+    [['CARD', 200]],
+    'what a flag detector sees is still recorded, at its place in the whole text',
+  );
 });
 
 test('redaction on a stream replaces the span in the released text; the same value keeps its placeholder', () => {

@@ -1,18 +1,27 @@
 /**
  * The hold-back window of one streamed text (a choice's content, a tool call's arguments).
- * Text arrives in arbitrary pieces; a match may be split over any number of them. The window
- * releases text only once no match can still cover it: with L the longest match any active
- * detector can produce (`maxMatchLength`), a finding that starts more than L-1 characters
- * before the current end cannot grow any further, so everything before `end - (L - 1)` is
- * final. The window holds back that tail (releasing in steps of a quarter window, so that
- * scanning stays linear in the text), plus the span of a final finding that straddles the
- * boundary. A `block` finding throws the refusal before any of its text is
- * released; a `redact` finding is replaced by its placeholder in the released text. Detectors
- * with L = Infinity (whole-text scoring) hold everything until the stream ends.
+ * Text arrives in arbitrary pieces; a match may be split over any number of them. Each detector
+ * says how much of the text so far is still open for it (`pendingFrom`, see detector.ts): the
+ * start of a candidate touching the end, of a number more digits could make valid, of an open
+ * key block. Everything before the earliest open point of the `block` and `redact` detectors is
+ * released at once, so a detector that cannot match across the current tail holds nothing;
+ * a finding still open holds only from its start. A detector without `pendingFrom` holds its
+ * last `maxMatchLength - 1` characters (all of the text for Infinity).
  *
- * A little already-released text (CONTEXT_CHARS) is kept in front of the held text when
- * scanning, so detectors that look at a match's left neighbour (word and digit boundaries)
- * judge the same text a non-streamed answer would have had.
+ * A `block` finding throws the refusal before any of its text is released (a `certain` one, a
+ * private key's header, as soon as it is seen); a `redact` finding is replaced by its
+ * placeholder in the released text, and release stops short of a redacted span until the span
+ * is complete. `flag` detectors hold nothing back: they read what passes and record what they
+ * find. Whatever the detectors say, the trailing word is held (a combining mark or the rest of
+ * the word in the next piece may change what it reads as).
+ *
+ * Each detector keeps its own buffer: the text it still has to judge plus CONTEXT_CHARS of
+ * text it has judged, so detectors that look at a match's left neighbour (word and digit
+ * boundaries, the cue words in front of a bare number) judge the same text a non-streamed
+ * answer would have had. Until the first text is out, every piece is scanned at once (that is
+ * the time to first token); after it, a detector rescans when the new text is at least
+ * MIN_STEP characters and a quarter of what is open for it, so a long open span (a key block)
+ * costs time linear in its length and later text waits at most MIN_STEP characters more.
  */
 import type { GatewayError } from '../errors/gateway-error.ts';
 import type { GuardFinding } from './detector.ts';
@@ -20,8 +29,13 @@ import { type EntryOutcome, type LocatedFinding, refusalFor } from './inspect.ts
 import type { GuardEntry } from './policy.ts';
 import { type Placeholders, redactText } from './redact.ts';
 
-export const CONTEXT_CHARS = 32;
-const MIN_STEP = 16;
+export const CONTEXT_CHARS = 64;
+/** Once the first text is out, a detector rescans after at least this much new text: each scan
+ *  has a fixed cost (about a microsecond or two per detector), and a scan per token would
+ *  cost more than the request's own processing. The first text goes out as soon as it is safe. */
+const MIN_STEP = 24;
+/** The longest trailing word held back regardless of the detectors. */
+const MAX_TRAILING_WORD = 64;
 
 export interface StreamWindowOptions {
   /** Text detectors only (judges rate the whole answer when the stream ends). */
@@ -34,39 +48,52 @@ export interface StreamWindowOptions {
 }
 
 export interface StreamWindow {
-  /** The window size: the longest match of its detectors (Infinity: hold to the end). */
-  readonly holdBack: number;
   /** Adds streamed text; returns what is now safe to send (redacted). Throws the refusal on a block. */
   push(text: string): string;
   /** The stream ended: scans what is still held and returns it. Throws the refusal on a block. */
   end(): string;
+  /** How many characters are held back now (for tests and measurements). */
+  held(): number;
   /** Final findings and failures so far, per detector. */
   outcomes(): EntryOutcome[];
 }
 
 interface EntryState {
   readonly entry: GuardEntry;
+  /** Whether this detector's open text is held back from the client (block and redact). */
+  readonly holds: boolean;
   readonly findings: LocatedFinding[];
   failure: string | undefined;
+  /** The text this detector still reads, from absolute offset bufStart. */
+  buf: string;
+  bufStart: number;
+  /** Absolute offset before which this detector has judged everything. */
+  doneTo: number;
+  /** Absolute end of the furthest finding recorded (a shorter match inside it is not new). */
+  coveredTo: number;
+  /** Buffer length at the last scan. */
+  scannedLength: number;
 }
 
 export function createStreamWindow(opts: StreamWindowOptions): StreamWindow {
   const states: EntryState[] = opts.entries
     .filter((e) => e.text !== undefined)
-    .map((entry) => ({ entry, findings: [], failure: undefined }));
-  const holdBack =
-    opts.holdAll === true
-      ? Infinity
-      : states.reduce((m, s) => Math.max(m, sanitizeLength(s.entry.text!.maxMatchLength)), 1);
+    .map((entry) => ({
+      entry,
+      holds: entry.action !== 'flag',
+      findings: [],
+      failure: undefined,
+      buf: '',
+      bufStart: 0,
+      doneTo: 0,
+      coveredTo: 0,
+      scannedLength: 0,
+    }));
+  /** Text not yet released, from absolute offset releasedTo. */
   let held = '';
-  /** Tail of what was released (after redaction), scanned as left context. */
-  let context = '';
-  /** Absolute offset (in the original text) of held[0]. */
-  let offset = 0;
-  // Each scan reads the whole window; scanning on every token would cost O(window) per token.
-  // Scanning once a quarter window of new text is final keeps the work linear in the text
-  // (about five reads of each character) and delays release by at most that quarter.
-  const step = Number.isFinite(holdBack) ? Math.max(MIN_STEP, Math.ceil(holdBack / 4)) : Infinity;
+  let releasedTo = 0;
+  /** Recorded redact findings not yet released, absolute offsets. */
+  let redactions: GuardFinding[] = [];
 
   const outcomes = (): EntryOutcome[] =>
     states.map((s) => ({
@@ -76,68 +103,128 @@ export function createStreamWindow(opts: StreamWindowOptions): StreamWindow {
       ...(s.failure === undefined ? {} : { failure: s.failure }),
     }));
 
-  function release(final: boolean): string {
-    const safe = final ? held.length : held.length - (holdBack - 1);
-    if (safe <= 0) return '';
-    const scanned = context + held;
-    const base = context.length;
-    let releaseTo = safe;
-    const toRedact: GuardFinding[] = [];
+  /** Scans one detector's buffer and records what is now complete. Returns a refusal, if any. */
+  function scan(s: EntryState, final: boolean): GatewayError | undefined {
+    const det = s.entry.text!;
+    let found: GuardFinding[];
+    let open: number;
+    try {
+      found = det.scan(s.buf);
+      open = final ? s.buf.length : openFrom(det, s.buf);
+    } catch (err) {
+      s.failure = `detector threw: ${err instanceof Error ? err.name : 'error'}`;
+      return refusalFor([{ entry: s.entry, direction: 'output', findings: [], failure: s.failure }]);
+    }
+    s.scannedLength = s.buf.length;
+    const openAbs = s.bufStart + open;
     let refusal: GatewayError | undefined;
-    for (const s of states) {
-      if (s.failure !== undefined) continue;
-      let found: GuardFinding[];
-      try {
-        found = s.entry.text!.scan(scanned);
-      } catch (err) {
-        s.failure = `detector threw: ${err instanceof Error ? err.name : 'error'}`;
-        refusal ??= refusalFor([{ entry: s.entry, direction: 'output', findings: [], failure: s.failure }]);
-        continue;
-      }
-      for (const f of found) {
-        const start = Math.max(f.start - base, 0);
-        const end = f.end - base;
-        // Already released (handled when it was held), or not final yet (may still grow).
-        if (end <= 0 || start >= safe) continue;
-        if (end > releaseTo) releaseTo = Math.min(end, held.length);
-        const local = { ...f, start, end: Math.min(end, held.length) };
-        s.findings.push({
-          path: opts.path,
-          finding: { ...local, start: local.start + offset, end: local.end + offset },
-        });
-        if (s.entry.action === 'block')
-          refusal ??= refusalFor([{ entry: s.entry, direction: 'output', findings: s.findings }]);
-        else if (s.entry.action === 'redact') toRedact.push(local);
+    for (const f of found) {
+      const start = s.bufStart + f.start;
+      const end = s.bufStart + f.end;
+      // Judged before, or a piece of a recorded finding seen without its beginning.
+      if (start < s.doneTo || start < s.coveredTo) continue;
+      const complete = start < openAbs;
+      if (!complete && !(f.certain === true && s.entry.action === 'block')) continue;
+      const located = { ...f, start, end };
+      s.findings.push({ path: opts.path, finding: located });
+      s.coveredTo = Math.max(s.coveredTo, end);
+      if (s.entry.action === 'block')
+        refusal ??= refusalFor([{ entry: s.entry, direction: 'output', findings: s.findings }]);
+      else if (s.entry.action === 'redact') redactions.push(located);
+    }
+    s.doneTo = Math.max(s.doneTo, openAbs);
+    const cut = Math.max(0, s.doneTo - CONTEXT_CHARS - s.bufStart);
+    if (cut > 0) {
+      s.buf = s.buf.slice(cut);
+      s.bufStart += cut;
+      s.scannedLength -= cut;
+    }
+    return refusal;
+  }
+
+  /** Releases what every holding detector has judged, stopping short of an incomplete redaction. */
+  function release(final: boolean): string {
+    const total = releasedTo + held.length;
+    let to = total;
+    if (!final) {
+      if (opts.holdAll === true) return '';
+      for (const s of states) if (s.holds && s.failure === undefined) to = Math.min(to, s.doneTo);
+      to = Math.min(to, trailingWordStart(held) + releasedTo);
+      // A redacted span goes out whole, as its placeholder: never cut one at the release point.
+      for (let moved = true; moved; ) {
+        moved = false;
+        for (const r of redactions) {
+          if (r.start < to && r.end > to) {
+            to = r.start;
+            moved = true;
+          }
+        }
       }
     }
-    if (refusal !== undefined) throw refusal;
-    const spans = toRedact.filter((f) => f.start < releaseTo).map((f) => ({ ...f, end: Math.min(f.end, releaseTo) }));
-    const out = redactText(held.slice(0, releaseTo), spans, opts.placeholders);
-    held = held.slice(releaseTo);
-    offset += releaseTo;
-    context = (context + out).slice(-CONTEXT_CHARS);
+    if (to <= releasedTo) return '';
+    const n = to - releasedTo;
+    const now = redactions.filter((r) => r.start < to);
+    redactions = redactions.filter((r) => r.start >= to);
+    const local = now.map((r) => ({ ...r, start: r.start - releasedTo, end: Math.min(r.end, to) - releasedTo }));
+    const out = redactText(held.slice(0, n), local, opts.placeholders);
+    held = held.slice(n);
+    releasedTo = to;
     return out;
   }
 
+  function step(final: boolean): string {
+    let refusal: GatewayError | undefined;
+    for (const s of states) {
+      if (s.failure !== undefined) continue;
+      if (!final) {
+        const det = s.entry.text!;
+        // Whole-text detectors without a notion of open text: judged once, at the end.
+        if (det.pendingFrom === undefined && !Number.isFinite(det.maxMatchLength)) continue;
+        const grown = s.buf.length - s.scannedLength;
+        const openLength = s.bufStart + s.buf.length - s.doneTo;
+        const minStep = releasedTo === 0 ? 1 : MIN_STEP;
+        if (grown < Math.max(minStep, Math.floor((openLength - grown) / 4))) continue;
+      }
+      const r = scan(s, final);
+      refusal ??= r;
+    }
+    if (refusal !== undefined) throw refusal;
+    return release(final);
+  }
+
   return {
-    holdBack,
     push(text) {
       if (text.length === 0) return '';
       held += text;
-      // Whole-text detectors: nothing is final before the end, and rescanning would be quadratic.
-      if (!Number.isFinite(holdBack)) return '';
-      // The first text goes out as soon as a little is final: that is the time to first token.
-      if (held.length - (holdBack - 1) < (offset === 0 ? MIN_STEP : step)) return '';
-      return release(false);
+      for (const s of states) if (s.failure === undefined) s.buf += text;
+      return step(false);
     },
     end() {
-      return release(true);
+      return step(true);
     },
+    held: () => held.length,
     outcomes,
   };
 }
 
-function sanitizeLength(n: number): number {
-  if (n === Infinity) return Infinity;
-  return Number.isFinite(n) && n >= 1 ? Math.ceil(n) : Infinity; // a nonsense length is treated as "needs everything"
+/** Where the detector's open text begins in `text`, by its own rule or by its longest match. */
+function openFrom(det: { maxMatchLength: number; pendingFrom?(text: string): number }, text: string): number {
+  if (det.pendingFrom !== undefined) {
+    const at = det.pendingFrom(text);
+    return Number.isInteger(at) && at >= 0 ? Math.min(at, text.length) : 0;
+  }
+  const n = det.maxMatchLength;
+  // A nonsense length is treated as "needs everything".
+  if (!Number.isFinite(n) || n < 1) return 0;
+  return Math.max(0, text.length - (Math.ceil(n) - 1));
+}
+
+const WORD_UNIT = /[\p{L}\p{N}\p{M}_\u200b-\u200f\u2060-\u2064\ufeff\u00ad\ud800-\udfff]/u;
+
+/** The start of the word (letters, digits, marks, invisibles) the text ends with, at most MAX_TRAILING_WORD back. */
+function trailingWordStart(text: string): number {
+  let i = text.length;
+  const stop = Math.max(0, text.length - MAX_TRAILING_WORD);
+  while (i > stop && WORD_UNIT.test(text[i - 1]!)) i--;
+  return i;
 }

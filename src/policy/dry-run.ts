@@ -17,7 +17,7 @@ export const DEFAULT_WINDOW_MS = 24 * 3_600_000;
 export const DEFAULT_MAX_RECORDS = 50_000;
 /** The most a caller may ask to replay in one run. */
 export const MAX_RECORDS = 200_000;
-const PAGE = 10_000;
+const PAGE = 1_000;
 const TOP = 10;
 
 export interface DryRunOptions {
@@ -259,7 +259,7 @@ function top(m: Map<string, number>): Affected[] {
     .map(([id, changed]) => ({ id, changed }));
 }
 
-/** The window's most recent records, newest first, paged through the store's list (10,000 a page). */
+/** The window's most recent records, newest first, paged through the store's list (1,000 a page). */
 async function windowRecords(
   opts: DryRunOptions,
   maxRecords: number,
@@ -287,5 +287,7 @@ async function windowRecords(
     // The next page ends just after the oldest time seen: records at that same millisecond are
     // read again and skipped by id, so none is lost at the boundary.
     until = new Date(Date.parse(page.at(-1)!.time) + 1).toISOString();
+    // SQLite reads synchronously (about 50 ms per 1,000 records): let traffic through between pages.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }

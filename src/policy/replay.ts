@@ -234,6 +234,9 @@ export function createReplayer(config: GatewayConfig, callers: CallerDirectory, 
   };
 }
 
+/** Records replayed between two turns of the event loop (about 20 ms of work). */
+const YIELD_EVERY = 200;
+
 /** Replays records (any order; sorted oldest first here) and collects each decision. */
 export async function replayRecords(
   config: GatewayConfig,
@@ -245,7 +248,14 @@ export async function replayRecords(
   const ordered = [...records].sort((a, b) => Date.parse(a.time) - Date.parse(b.time) || a.id.localeCompare(b.id));
   const decisions = new Map<string, ReplayedDecision>();
   const skipped = new Map<string, NotReplayable>();
+  let sinceYield = 0;
   for (const r of ordered) {
+    // A replay is CPU work on the gateway's own event loop (the admin API runs it in the serving
+    // process): let I/O through every few hundred records so traffic is not stalled behind it.
+    if (++sinceYield === YIELD_EVERY) {
+      sinceYield = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     const d = await replayer.replay(r);
     if (typeof d === 'string') skipped.set(r.id, d);
     else decisions.set(r.id, d);

@@ -31,9 +31,19 @@ export interface Lifecycle {
   readonly inFlight: Set<AbortController>;
 }
 
-export interface HandlerDeps {
+/** The chain a request runs under, taken once when it arrives and released when it has finished. */
+export interface RequestRuntime {
   readonly pipeline: Pipeline;
   readonly terminal: Terminal;
+  /** The live policy version of that chain (on the request record and the access log line). */
+  readonly policyVersion: number | undefined;
+  /** Called exactly once, after the response (stream included) and the finish hooks are done. */
+  release(): void;
+}
+
+export interface HandlerDeps {
+  /** The current runtime snapshot (src/policy/swap.ts): read once per request. */
+  readonly runtime: () => RequestRuntime;
   readonly log: Logger;
   readonly maxBodyBytes: number;
   /** Model requests in flight above which new ones are shed with 503 (load shedding). */
@@ -216,6 +226,8 @@ async function handleModelRequest(
 ): Promise<void> {
   const controller = new AbortController();
   deps.lifecycle.inFlight.add(controller);
+  // One snapshot for the whole request: a policy applied meanwhile does not change its rules.
+  const runtime = deps.runtime();
   let bodyRead: Promise<Buffer> | undefined;
   const operation =
     endpoint.kind === 'embeddings'
@@ -231,6 +243,7 @@ async function handleModelRequest(
     spanId: trace.spanId,
     traceFlags: trace.flags,
     ...(spans === undefined ? {} : { spans }),
+    ...(runtime.policyVersion === undefined ? {} : { policyVersion: runtime.policyVersion }),
     startedAt: performance.now(),
     receivedAt: new Date(),
     surface: endpoint.surface,
@@ -263,7 +276,7 @@ async function handleModelRequest(
   });
 
   try {
-    await deps.pipeline.handle(ctx, deps.terminal);
+    await runtime.pipeline.handle(ctx, runtime.terminal);
     await writeResponse(res, ctx);
   } catch (err) {
     if (ctx.outcome.clientAborted) {
@@ -285,7 +298,11 @@ async function handleModelRequest(
     deps.lifecycle.inFlight.delete(controller);
     deps.observer?.requestEnded(ctx, endpoint.path);
     deps.tracer?.finish(ctx, endpoint.path);
-    await deps.pipeline.finish(ctx);
+    try {
+      await runtime.pipeline.finish(ctx);
+    } finally {
+      runtime.release();
+    }
     // After the finish hooks, so the line carries what the meter priced.
     logAccess(ctx);
   }
@@ -352,6 +369,7 @@ function logAccess(ctx: RequestContext): void {
     {
       requestId: ctx.id,
       traceId: ctx.traceId,
+      policyVersion: ctx.policyVersion,
       method: ctx.http.method,
       path: ctx.http.path,
       status: o.status,

@@ -32,6 +32,7 @@ export function sampleRequestRecord(overrides: Partial<RequestRecord> = {}): Req
     usageEstimated: false,
     guardDetectors: null,
     decisionInputs: null,
+    policyVersion: null,
     ...overrides,
   };
 }

@@ -101,6 +101,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
           surface: 'anthropic',
           operation: 'embeddings',
           guardDetectors: 'deny_list:competitors:flag,injection:block,pii:redact',
+          policyVersion: 7,
         });
         const sparse = rec({
           time: at(-1),
@@ -118,6 +119,12 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         await store.insertRequestRecord(full);
         await store.insertRequestRecord(sparse);
         assert.deepEqual(await store.listRequestRecords({ limit: 10 }), [full, sparse]);
+      });
+
+      it('refuses a policy version that is not a positive integer', async () => {
+        for (const bad of [0, -1, 1.5, Number.NaN])
+          await assert.rejects(store.insertRequestRecord(rec({ policyVersion: bad })), TypeError);
+        assert.equal((await store.listRequestRecords({ limit: 50 })).length, 0);
       });
 
       it('stores which guard detectors fired, and refuses anything that is not a detector:action list', async () => {

@@ -35,6 +35,7 @@ export const REQUEST_COLUMNS = [
   'guard_detectors',
   'decision_inputs',
   'api',
+  'policy_version',
 ] as const;
 
 export const API_KEY_COLUMNS = [
@@ -90,6 +91,14 @@ export function decisionInputsFromColumn(v: unknown): DecisionInputs | null {
   } catch {
     return null;
   }
+}
+
+/** The live policy version a request ran under: a positive integer, or null (none loaded, or an older record). */
+export function policyVersionParam(v: number | null | undefined): number | null {
+  if (v === undefined || v === null) return null;
+  if (!Number.isSafeInteger(v) || v < 1)
+    throw new TypeError('RequestRecord.policyVersion must be a positive integer policy version number');
+  return v;
 }
 
 /** Money must be whole micro-dollars: a float here would be a bug upstream, not a value to round. */

@@ -62,6 +62,11 @@ export interface RequestRecord {
    * every other request (the store leaves it out rather than returning null).
    */
   readonly api?: string | null;
+  /**
+   * The live policy version (src/policy/) the request ran under, so any decision can be traced
+   * to the policy that made it; null when the instance had none loaded (or for older records).
+   */
+  readonly policyVersion?: number | null;
 }
 
 export interface RequestRecordQuery {

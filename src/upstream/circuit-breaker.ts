@@ -20,6 +20,12 @@ export interface BreakerRegistry {
   /** A permit to send to the target now, or undefined while its breaker is open (or its one trial is out). */
   tryAcquire(target: TargetConfig, cfg: CircuitBreakerConfig): BreakerPermit | undefined;
   states(): Array<{ provider: string; model: string; state: BreakerState }>;
+  /**
+   * A registry for a new runtime (live policy swap) that shares this one's breakers of the
+   * providers `keep` accepts: same objects, so both runtimes see and move one state while the
+   * old one drains. Breakers of other providers start closed in the new registry.
+   */
+  carryOver(keep: (provider: string) => boolean): BreakerRegistry;
 }
 
 interface Breaker {
@@ -32,8 +38,8 @@ interface Breaker {
   trialOut: boolean;
 }
 
-export function createBreakerRegistry(now: () => number): BreakerRegistry {
-  const breakers = new Map<string, Breaker>();
+export function createBreakerRegistry(now: () => number, carried?: ReadonlyMap<string, Breaker>): BreakerRegistry {
+  const breakers = new Map<string, Breaker>(carried);
 
   function breakerFor(target: TargetConfig): Breaker {
     const key = `${target.provider}\u0000${target.model}`;
@@ -99,6 +105,9 @@ export function createBreakerRegistry(now: () => number): BreakerRegistry {
     },
     states() {
       return [...breakers.values()].map((b) => ({ provider: b.provider, model: b.model, state: visibleState(b) }));
+    },
+    carryOver(keep) {
+      return createBreakerRegistry(now, new Map([...breakers].filter(([, b]) => keep(b.provider))));
     },
   };
 }

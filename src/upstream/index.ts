@@ -17,7 +17,7 @@ import type {
 import type { ProviderAdapter, ProviderKind } from '../providers/contract.ts';
 import { assertProviderAddressPolicy } from './address-guard.ts';
 import { type AttemptReport, type LoopDeps, runAttempts } from './attempt-loop.ts';
-import { type BreakerState, createBreakerRegistry } from './circuit-breaker.ts';
+import { type BreakerRegistry, type BreakerState, createBreakerRegistry } from './circuit-breaker.ts';
 import {
   chatAttempt,
   chatStreamAttempt,
@@ -31,7 +31,7 @@ import { canonicalChunkStream } from './sse-stream.ts';
 
 export { assertProviderAddressPolicy, isPrivateOrLoopback } from './address-guard.ts';
 export type { AttemptReport } from './attempt-loop.ts';
-export type { BreakerState } from './circuit-breaker.ts';
+export type { BreakerRegistry, BreakerState } from './circuit-breaker.ts';
 export { providerSecretValues } from './provider-secrets.ts';
 
 export interface UpstreamOptions {
@@ -43,6 +43,8 @@ export interface UpstreamOptions {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Milliseconds; only differences are used (deadlines, breaker open time, latency). */
   now?: () => number;
+  /** Breakers carried over from the previous runtime (live policy swap); default: all closed. */
+  breakers?: BreakerRegistry;
 }
 
 export interface UpstreamCall {
@@ -76,6 +78,8 @@ export interface Upstream {
     input: readonly string[],
   ): Promise<{ body: unknown; target: TargetConfig; attempts: number }>;
   breakerStates(): Array<{ provider: string; model: string; state: BreakerState }>;
+  /** This upstream's breakers, to carry over to the next runtime's upstream. */
+  readonly breakers: BreakerRegistry;
   /** Closes the connection pools (waits for requests still in flight). */
   close(): Promise<void>;
 }
@@ -91,7 +95,7 @@ export function createUpstream(opts: UpstreamOptions): Upstream {
     providers: opts.providers,
     pools,
     adapterFor: opts.adapterFor,
-    breakers: createBreakerRegistry(now),
+    breakers: opts.breakers ?? createBreakerRegistry(now),
     random: opts.random ?? Math.random,
     sleep: opts.sleep ?? defaultSleep,
     now,
@@ -133,6 +137,7 @@ export function createUpstream(opts: UpstreamOptions): Upstream {
       return { body: r.value, target: r.target, attempts: r.attempts };
     },
     breakerStates: () => deps.breakers.states(),
+    breakers: deps.breakers,
     close: () => pools.close(),
   };
 }

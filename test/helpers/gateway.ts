@@ -83,6 +83,8 @@ export interface StartOptions {
   readonly serverYaml?: string;
   readonly modelsYaml?: string;
   readonly mockOptions?: MockUpstreamOptions;
+  /** An emulator shared with other gateways (same config text on each): used as is, left running on stop. */
+  readonly mock?: MockUpstream;
   /** More entries for the `providers:` map (each indented two spaces), e.g. one behind a TLS proxy. */
   readonly extraProvidersYaml?: string;
   /** An `auth:` section (JWT issuers, api_keys), appended to the config. */
@@ -96,7 +98,8 @@ export interface StartOptions {
 }
 
 export async function startGateway(opts: StartOptions = {}): Promise<RunningGateway> {
-  const mock = await startMockUpstream({ host: '127.0.0.1', port: 0, ...opts.mockOptions });
+  const mock = opts.mock ?? (await startMockUpstream({ host: '127.0.0.1', port: 0, ...opts.mockOptions }));
+  const closeMock = () => (opts.mock === undefined ? mock.close() : Promise.resolve());
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-it-'));
   const configPath = join(dir, 'portcullis.yaml');
   const server = opts.serverYaml ?? 'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\n';
@@ -144,7 +147,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   }).catch(async (err: unknown) => {
     // A gateway that did not start must not leave its emulator listening (the test file would never exit).
     proc.kill('SIGKILL');
-    await mock.close();
+    await closeMock();
     rmSync(dir, { recursive: true, force: true });
     throw err;
   });
@@ -197,7 +200,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
         proc.kill(signal);
         [code] = (await once(proc, 'exit')) as [number | null];
       }
-      await mock.close();
+      await closeMock();
       rmSync(dir, { recursive: true, force: true });
       return code;
     },

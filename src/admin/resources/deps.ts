@@ -33,6 +33,8 @@ export interface AdminResourceDeps {
     Partial<Pick<GatewayConfig, 'budgets' | 'limits'>>;
   /** The whole running config, read by the compliance report (GET /admin/v1/compliance/report). */
   readonly fullConfig?: GatewayConfig;
+  /** Live policy heartbeat period (`policy.heartbeat_interval_ms`; default its default), for GET /admin/v1/policy/status. */
+  readonly policyHeartbeatMs?: number;
   /** The budget counters (undefined: no budget rules), read by GET /admin/v1/budgets. */
   readonly budgetBackend?: Pick<BudgetBackend, 'peek'>;
   /** Live policy operations (src/policy/service.ts); undefined: the policy routes answer 403 `policy.operator_only`. */

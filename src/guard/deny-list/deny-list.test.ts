@@ -100,3 +100,20 @@ test('deny list: a pattern whose literal is absent is skipped, one whose literal
   const d = createDenyListDetector({ name: 'p', patterns: ['code ?name:? ?[A-Z]{4,8}', '\\d{3}-\\d{4}'] });
   assert.deepEqual(spans(d, 'The codename: BRAVO and 555-1234'), ['codename: BRAVO', '555-1234']);
 });
+
+test('deny list on a stream: every beginning of a match is held from its start, text that cannot become one is not', () => {
+  const d = createDenyListDetector({
+    name: 'p',
+    patterns: ['acct-[0-9]{6,12}', '(?i)proj(?:ect)?[ _-]?(?:falcon|heron)', 'x{0,3}y', '\\Qa.b\\E[0-9]+'],
+  });
+  const matches = ['acct-1234567', 'Project falcon', 'proj_heron', 'xxy', 'a.b77'];
+  for (const m of matches) {
+    for (let k = 1; k <= m.length; k++) {
+      const text = `Please see ${m.slice(0, k)}`;
+      assert.ok(d.pendingFrom!(text) <= 'Please see '.length, `${JSON.stringify(text)} not held from the beginning`);
+    }
+  }
+  for (const text of ['Please see the report. ', 'acct-12 is short. ', 'a.b7 then.', 'PROJECT FALCON. ']) {
+    assert.equal(d.pendingFrom!(text), text.length, JSON.stringify(text));
+  }
+});

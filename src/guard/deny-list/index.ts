@@ -15,7 +15,7 @@ import { gatewayError } from '../../errors/gateway-error.ts';
 import type { GuardFinding, TextDetector } from '../detector.ts';
 import { INVISIBLE_ALLOWANCE, overlapFree } from '../detector-support.ts';
 import { createLiteralMatcher, type LiteralMatcher } from '../literal-matcher.ts';
-import { normalizeForScan, toOriginalSpan } from '../normalize.ts';
+import { normalizeForScan, originalOffset, toOriginalSpan } from '../normalize.ts';
 import { patternFacts } from './pattern-facts.ts';
 
 export interface DenyListDetectorOptions {
@@ -38,6 +38,13 @@ interface CompiledPattern {
   readonly regex: RE2JS;
   /** Indexes into the shared literal prefilter; undefined: run on every text. */
   readonly literalIds: readonly number[] | undefined;
+  /** Streams: matches a beginning of a match at the end of a text; undefined when it could not
+   *  be built (the pattern then holds its longest match). */
+  readonly beginning: RE2JS | undefined;
+  /** The longest match, in normalized characters (Infinity when unbounded). */
+  readonly maxLength: number;
+  /** One character that can occur in a match (a superset); undefined: any may. */
+  readonly matchChar: RegExp | undefined;
 }
 
 export function createDenyListDetector(opts: DenyListDetectorOptions): TextDetector {
@@ -62,6 +69,7 @@ export function createDenyListDetector(opts: DenyListDetectorOptions): TextDetec
 
   const literals: string[] = [];
   let maxLength = keywords.reduce((n, k) => Math.max(n, k.length), 0);
+  let patternMaxLength = 0;
   const compiled: CompiledPattern[] = patterns.map((p, i) => {
     const at = `${base}.patterns[${i}]`;
     let regex: RE2JS;
@@ -78,12 +86,38 @@ export function createDenyListDetector(opts: DenyListDetectorOptions): TextDetec
       invalid(at, `pattern ${JSON.stringify(p).slice(0, 80)} matches the empty string, so it would match every text`);
     const facts = patternFacts(p);
     maxLength = Math.max(maxLength, facts.maxLength);
+    patternMaxLength = Math.max(patternMaxLength, facts.maxLength);
     const literalIds = facts.requiredLiterals?.map((l) => literals.push(l) - 1);
-    return { regex, literalIds };
+    let beginning: RE2JS | undefined;
+    try {
+      beginning = RE2JS.compile(`(?:${facts.prefixPattern})\\z`, caseSensitive ? 0 : RE2JS.CASE_INSENSITIVE);
+    } catch {
+      beginning = undefined;
+    }
+    return { regex, literalIds, beginning, maxLength: facts.maxLength, matchChar: facts.matchChar };
   });
   const prefilter: LiteralMatcher | undefined =
     literals.length > 0 ? createLiteralMatcher(literals, { caseSensitive: false }) : undefined;
   const keywordMatcher = keywords.length > 0 ? createLiteralMatcher(keywords, { caseSensitive }) : undefined;
+  const fold = (t: string) => (caseSensitive ? t : t.toLowerCase());
+  const longestKeyword = keywords.reduce((n, k) => Math.max(n, k.length), 0);
+  // Streams: the beginnings of keywords that end after a separator (`project ` of `project
+  // falcon`): a text ending in one may still become the keyword. (A beginning that ends inside
+  // a word is covered by holding the trailing word.) Bounded; past the bound, the keywords hold
+  // their longest length like the patterns do.
+  const separatorPrefixes = new Set<string>();
+  let prefixChars = 0;
+  for (const k of keywords) {
+    const folded = fold(k);
+    for (let i = 1; i < folded.length && prefixChars <= MAX_PREFIX_CHARS; i++) {
+      if (!WORD_CHAR.test(folded[i - 1]!)) {
+        separatorPrefixes.add(folded.slice(0, i));
+        prefixChars += i;
+      }
+    }
+  }
+  const keywordsByLength = prefixChars > MAX_PREFIX_CHARS;
+  const patternMax = compiled.length === 0 ? 0 : patternMaxLength * INVISIBLE_ALLOWANCE;
 
   return {
     name: 'deny_list',
@@ -109,8 +143,51 @@ export function createDenyListDetector(opts: DenyListDetectorOptions): TextDetec
         return { detector: 'deny_list', type, start: span.start, end: span.end, score: 1 };
       });
     },
+    pendingFrom(original) {
+      const norm = normalizeForScan(original);
+      // Patterns: from the earliest place where the text ends with a beginning of a match (RE2
+      // has no partial matching: a pattern built for beginnings, pattern-facts.ts, finds it).
+      let at = original.length;
+      for (const p of compiled) {
+        if (p.beginning === undefined) {
+          at = Math.min(at, Math.max(0, original.length - (patternMax - 1)));
+          continue;
+        }
+        const t = norm.text;
+        let from = Number.isFinite(p.maxLength) ? Math.max(0, t.length - p.maxLength) : 0;
+        // A beginning at the end is made of characters a match can hold: look only at that run.
+        if (p.matchChar !== undefined) {
+          let run = t.length;
+          while (run > from && p.matchChar.test(t[run - 1]!)) run--;
+          if (run === t.length) continue;
+          from = run;
+        }
+        const m = p.beginning.matcher(t.slice(from));
+        if (m.find() && from + m.start() < norm.text.length) at = Math.min(at, originalOffset(norm, from + m.start()));
+      }
+      if (keywordMatcher === undefined) return at;
+      if (keywordsByLength)
+        return Math.min(at, Math.max(0, original.length - (longestKeyword * INVISIBLE_ALLOWANCE - 1)));
+      const text = fold(norm.text);
+      // The trailing word: the rest of a keyword, or a letter that stops one matching as a whole word.
+      let open = text.length;
+      while (open > 0 && text.length - open < longestKeyword && WORD_CHAR.test(text[open - 1]!)) open--;
+      if (separatorPrefixes.size > 0) {
+        for (let w = Math.max(0, open - longestKeyword); w < open; w++) {
+          if (w > 0 && WORD_CHAR.test(text[w - 1]!) && !isCjk(text[w]!)) continue;
+          if (separatorPrefixes.has(text.slice(w, open))) {
+            open = w;
+            break;
+          }
+        }
+      }
+      return Math.min(at, originalOffset(norm, open));
+    },
   };
 }
+
+/** Bound on the characters of keyword beginnings kept for streams. */
+const MAX_PREFIX_CHARS = 1_000_000;
 
 /** A keyword matches as a word: not inside a longer word (`ass` is not found in `class`). */
 function wholeWord(text: string, start: number, end: number): boolean {

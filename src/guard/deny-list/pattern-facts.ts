@@ -10,19 +10,52 @@ export interface PatternFacts {
   readonly maxLength: number;
   /** Every match contains one of these (lower case); undefined when no useful literal exists. */
   readonly requiredLiterals: readonly string[] | undefined;
+  /** An RE2 pattern matching every beginning of a match (the empty one and whole matches
+   *  included; anchors and word boundaries left out, so it may match a little more): a stream
+   *  holds a text's end only when the end could still grow into a match. */
+  readonly prefixPattern: string;
+  /** A JavaScript pattern for one character that can occur in a match (a superset), when
+   *  every character of the pattern is of a simple kind; undefined otherwise. Streams look for
+   *  a beginning only in the run of such characters the text ends with. */
+  readonly matchChar: RegExp | undefined;
 }
+
+/** Character atoms of the pattern being read (see matchChar). */
+let atoms: string[] | undefined;
+/** Atoms whose meaning is the same, or wider, in JavaScript: plain characters, escaped
+ *  punctuation, \d \w \s, and classes of those. Negated escapes (\S is narrower in JavaScript),
+ *  `.`, Unicode classes and hex escapes are not. */
+const SIMPLE_ATOM = /^(?:\\[dws]|\\[^a-zA-Z0-9]|[^\\[\].]|\[\^?(?:[^\]\\[]|\\[dws]|\\[^a-zA-Z0-9])+\])$/;
 
 interface Node {
   readonly max: number;
   readonly min: number;
+  /** The node's own source (anchors left out), and a pattern for its beginnings. */
+  readonly src: string;
+  readonly pre: string;
   /** A single literal character (merged into runs by concatenation). */
   readonly char?: string;
   readonly literals: readonly string[] | undefined;
 }
 
 const MIN_USEFUL_LITERAL = 3;
-const ONE_CHAR: Node = { max: 2, min: 1, literals: undefined };
-const EMPTY: Node = { max: 0, min: 0, literals: undefined };
+const oneChar = (src: string): Node => {
+  atoms?.push(src);
+  return { max: 2, min: 1, literals: undefined, src, pre: `(?:${src})?` };
+};
+/** Anchors and word boundaries: no text; left out of the beginnings pattern altogether (it
+ *  then matches more, never less). Flag groups are kept. */
+const empty = (src: string, keep = false): Node => ({
+  max: 0,
+  min: 0,
+  literals: undefined,
+  src: keep ? src : '',
+  pre: keep ? src : '',
+});
+const charNode = (ch: string, src: string): Node => {
+  atoms?.push(src);
+  return { max: ch.length, min: ch.length, char: ch.toLowerCase(), literals: undefined, src, pre: `(?:${src})?` };
+};
 const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', r: '\r', f: '\f', v: '\v', a: '\x07' };
 
 export function patternFacts(pattern: string): PatternFacts {
@@ -37,7 +70,13 @@ export function patternFacts(pattern: string): PatternFacts {
     }
     if (branches.length === 1) return branches[0]!;
     const literals = branches.every((b) => b.literals !== undefined) ? branches.flatMap((b) => b.literals!) : undefined;
-    return { max: Math.max(...branches.map((b) => b.max)), min: Math.min(...branches.map((b) => b.min)), literals };
+    return {
+      max: Math.max(...branches.map((b) => b.max)),
+      min: Math.min(...branches.map((b) => b.min)),
+      literals,
+      src: `(?:${branches.map((b) => b.src).join('|')})`,
+      pre: `(?:${branches.map((b) => b.pre).join('|')})`,
+    };
   }
 
   function concatenation(): Node {
@@ -65,10 +104,18 @@ export function patternFacts(pattern: string): PatternFacts {
       consider(p.literals);
     }
     consider(run === '' ? undefined : [run]);
-    return { max, min, literals: best };
+    // Beginnings of a sequence: a beginning of its first part, or the first part whole and a
+    // beginning of the rest.
+    let pre = '';
+    for (let k = parts.length - 1; k >= 0; k--) {
+      const part = parts[k]!;
+      pre = k === parts.length - 1 ? part.pre : `(?:${part.pre}|${part.src}${pre})`;
+    }
+    return { max, min, literals: best, src: parts.map((p) => p.src).join(''), pre };
   }
 
   function quantified(node: Node): Node {
+    const from = i;
     const c = peek();
     let lo: number;
     let hi: number;
@@ -93,75 +140,93 @@ export function patternFacts(pattern: string): PatternFacts {
     } else return node;
     if (peek() === '?') i++; // lazy: same lengths
     const literals = lo >= 1 ? (node.char !== undefined ? [node.char] : node.literals) : undefined;
-    return quantified({ max: node.max === 0 ? 0 : node.max * hi, min: node.min * lo, literals });
+    // Beginnings of up to `hi` repetitions: fewer than `hi` whole ones, then a beginning of one.
+    const whole = hi === Infinity ? `(?:${node.src})*` : hi <= 1 ? '' : `(?:${node.src}){0,${hi - 1}}`;
+    return quantified({
+      max: node.max === 0 ? 0 : node.max * hi,
+      min: node.min * lo,
+      literals,
+      src: `(?:${node.src})${pattern.slice(from, i)}`,
+      pre: hi === 0 ? '' : `${whole}${node.pre}`,
+    });
   }
 
   function atom(): Node {
     const c = pattern[i]!;
+    const from = i;
     if (c === '(') {
       i++;
+      let open = '(?:';
       if (peek() === '?') {
         const flags = /^\?(?:P?<[^>]*>|[a-zA-Z-]*(?::|\)))/.exec(pattern.slice(i));
         if (flags !== null) {
           i += flags[0].length;
-          if (flags[0].endsWith(')')) return EMPTY; // (?i) sets flags for what follows
+          // (?i) sets flags for what follows; (?i:…) for the group.
+          if (flags[0].endsWith(')')) return empty(pattern.slice(from, i), true);
+          if (!flags[0].includes('<')) open = `(${flags[0]}`;
         }
       }
       const inner = alternation();
       i++; // ')'
-      return inner;
+      return { ...inner, src: `${open}${inner.src})`, pre: `${open}${inner.pre})` };
     }
     if (c === '[') {
       skipClass();
-      return ONE_CHAR;
+      return oneChar(pattern.slice(from, i));
     }
     if (c === '.') {
       i++;
-      return ONE_CHAR;
+      return oneChar('.');
     }
     if (c === '^' || c === '$') {
       i++;
-      return EMPTY;
+      return empty(c);
     }
     if (c === '\\') return escapeSequence();
     const cp = pattern.codePointAt(i)!;
     const ch = String.fromCodePoint(cp);
     i += ch.length;
-    return { max: ch.length, min: ch.length, char: ch.toLowerCase(), literals: undefined };
+    return charNode(ch, ch);
   }
 
   function escapeSequence(): Node {
+    const from = i;
     const e = pattern[i + 1] ?? '';
     i += 2;
-    if ('bBAz'.includes(e)) return EMPTY;
-    if ('dDwWsS'.includes(e)) return ONE_CHAR;
+    if ('bBAz'.includes(e)) return empty(pattern.slice(from, i));
+    if ('dDwWsS'.includes(e)) return oneChar(pattern.slice(from, i));
     if (e === 'p' || e === 'P') {
       if (peek() === '{') i = pattern.indexOf('}', i) + 1;
       else i++;
-      return ONE_CHAR;
+      return oneChar(pattern.slice(from, i));
     }
     if (e === 'Q') {
       const close = pattern.indexOf('\\E', i);
       const text = pattern.slice(i, close === -1 ? pattern.length : close);
       i = close === -1 ? pattern.length : close + 2;
+      // Beginnings of a quoted literal: each of its prefixes, as an escaped alternation.
+      const prefixes = [...text].map((_, k) => quoteMeta([...text].slice(0, k + 1).join('')));
+      for (const ch of text) atoms?.push(quoteMeta(ch));
       return {
         max: text.length,
         min: text.length,
         literals: text.length >= MIN_USEFUL_LITERAL ? [text.toLowerCase()] : undefined,
+        src: quoteMeta(text),
+        pre: `(?:${prefixes.join('|')})?`,
       };
     }
     if (e === 'x') {
       const m = /^(?:\{([0-9A-Fa-f]+)\}|([0-9A-Fa-f]{2}))/.exec(pattern.slice(i));
       i += m?.[0].length ?? 0;
       const ch = String.fromCodePoint(parseInt(m?.[1] ?? m?.[2] ?? '0', 16));
-      return { max: ch.length, min: ch.length, char: ch.toLowerCase(), literals: undefined };
+      return charNode(ch, pattern.slice(from, i));
     }
     if (/[0-7]/.test(e)) {
       while (/[0-7]/.test(peek() ?? '')) i++;
-      return ONE_CHAR;
+      return oneChar(pattern.slice(from, i));
     }
     const ch = SIMPLE_ESCAPES[e] ?? e;
-    return { max: 1, min: 1, char: ch.toLowerCase(), literals: undefined };
+    return { ...charNode(ch, pattern.slice(from, i)), max: 1, min: 1 };
   }
 
   function skipClass(): void {
@@ -176,6 +241,24 @@ export function patternFacts(pattern: string): PatternFacts {
     i++;
   }
 
-  const root = alternation();
-  return { maxLength: root.max, requiredLiterals: root.literals };
+  atoms = [];
+  let root: Node;
+  let seen: string[];
+  try {
+    root = alternation();
+  } finally {
+    seen = atoms;
+    atoms = undefined;
+  }
+  let matchChar: RegExp | undefined;
+  if (seen.length > 0 && seen.every((a) => SIMPLE_ATOM.test(a))) {
+    try {
+      matchChar = new RegExp(`^(?:${seen.join('|')})$`, 'i');
+    } catch {
+      matchChar = undefined;
+    }
+  }
+  return { maxLength: root.max, requiredLiterals: root.literals, prefixPattern: root.pre, matchChar };
 }
+
+const quoteMeta = (text: string) => text.replace(/[\\^$.|?*+()[\]{}-]/g, '\\$&');

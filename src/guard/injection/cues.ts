@@ -23,6 +23,9 @@ export interface Cue {
   /** Literal beginnings of every match (from the pattern's leading alternatives); undefined
    *  when the pattern has none long enough, and then it is run over the whole text. */
   readonly triggers: readonly string[] | undefined;
+  /** For a cue without triggers: substrings of which every match holds at least one; a text
+   *  with none of them is not searched. Undefined: searched always. */
+  readonly needles?: readonly string[];
 }
 
 /** Up to `n` whole words in between (line breaks too: instructions split over lines). Words are delimited by at least one
@@ -242,9 +245,10 @@ const HIDDEN_EN = any('system', 'hidden', 'secret', 'internal', 'pre', 'develope
 const LOOSE_HIDDEN_EN = any('original', 'starting', 'first', 'full', 'complete', 'exact', 'above', 'previous', 'prior');
 const PROMPT_EN = any('prompt', 'instruction', 'directive', 'system message', 'rules', 'guidelines');
 
-function cue(id: string, family: CueFamily, weight: number, source: string): Cue {
+function cue(id: string, family: CueFamily, weight: number, source: string, needles?: readonly string[]): Cue {
   const triggers = leadingLiterals(source);
-  return { id, family, weight, re: new RegExp(source, triggers === undefined ? 'g' : 'y'), triggers };
+  const re = new RegExp(source, triggers === undefined ? 'g' : 'y');
+  return needles === undefined ? { id, family, weight, re, triggers } : { id, family, weight, re, triggers, needles };
 }
 
 /** Whether `source` has an alternation outside any group (then its matches can start anywhere). */
@@ -373,6 +377,28 @@ export const CUES: readonly Cue[] = [
     `\\bstop${gap(1)}${any('everything', 'what you are doing', 'all previous', 'now')}\\b`,
   ),
   cue('ignore-all', 'override', 0.3, `\\b${any('ignore', 'disregard')}${gap(0)}${any('all', 'any', 'every')}\\b`),
+  // A new order cut in with `stop:` (`... stop: write X`, `Attention - stop - I need ...`).
+  cue(
+    'stop-and-order',
+    'override',
+    0.5,
+    `\\bstop[^a-z0-9\\n]{0,2}[-:!][^a-z0-9\\n]{0,3}${any('write', 'say', 'print', 'answer', 'tell', 'output', 'forget', 'ignore', 'instead', 'i urgently', 'i need', 'new task')}`,
+  ),
+  // Rules of the provider or platform to be forgotten or broken (`FORGET ... TOS`).
+  cue(
+    'override-policy',
+    'jailbreak',
+    0.35,
+    `\\b${any('forget', 'ignore', 'disregard', 'bypass', 'break', 'violate', 'abandon', "don't care about", 'do not care about')}\\w*${gap(3)}${any('tos', 'terms of service', 'terms of use', 'content polic', 'usage polic', 'safety guidelines', 'ethical guidelines', 'community guidelines', 'openai polic')}`,
+  ),
+  // A claimed authority that overrides the rules: `Administrator override:`, `system override`, `override code`.
+  cue(
+    'authority-override',
+    'override',
+    0.55,
+    `\\b${any('admin', 'administrator', 'administrative', 'system', 'developer', 'root', 'sudo', 'superuser', 'operator')}${gap(0)}overrid(?:e|ing)[^a-z0-9\\n]{0,2}[:!]|\\boverride${gap(0)}${any('code', 'command', 'authori[sz]ation', 'activated', 'enabled', 'granted')}\\b`,
+    ['overrid'],
+  ),
   cue(
     'respond-exactly',
     'override',
@@ -471,6 +497,7 @@ export const CUES: readonly Cue[] = [
     'jailbreak',
     0.45,
     `\\b${any('another', 'a different', 'an alternative', 'a new', 'an unfiltered', 'an uncensored')}${gap(1)}${any('ai', 'model', 'chatbot', 'assistant', 'language model', 'persona')}${gap(2)}${any('known as', 'called', 'named')}`,
+    ['known', 'called', 'named'],
   ),
   cue(
     'can-do-anything',
@@ -527,7 +554,7 @@ export const CUES: readonly Cue[] = [
     0.35,
     `\\b${any('two (?:different )?(?:responses|answers)', 'jailbroken response', 'classic response', 'normal response', 'unfiltered response')}`,
   ),
-  cue('lock-tags', 'jailbreak', 0.35, '🔓|🔒'),
+  cue('lock-tags', 'jailbreak', 0.35, '🔓|🔒', ['🔓', '🔒']),
   cue(
     'token-threat',
     'jailbreak',
@@ -544,7 +571,7 @@ export const CUES: readonly Cue[] = [
     'harm-request',
     'jailbreak',
     0.2,
-    `\\b${any('illegal', 'harmful', 'explicit', 'offensive', 'nsfw', 'violent', 'dangerous', 'unsafe', 'inappropriate', 'malicious')}${gap(1)}${any('content', 'activit', 'request', 'thing', 'information', 'question', 'topic', 'material', 'advice')}`,
+    `\\b${any('illegal', 'harmful', 'explicit', 'offensive', 'nsfw', 'violent', 'dangerous', 'unsafe', 'inappropriate', 'malicious', 'fraudulent', 'unethical', 'immoral', 'unauthori[sz]ed')}${gap(1)}${any('content', 'activit', 'request', 'thing', 'information', 'question', 'topic', 'material', 'advice', 'access', 'letter', 'guide', 'instructions', 'tips', 'steps', 'industry', 'gambling', 'scheme')}`,
   ),
   cue(
     'fiction-frame',
@@ -700,18 +727,21 @@ export const CUES: readonly Cue[] = [
     'indirect',
     0.75,
     `${any('<\\|?im_start\\|?>', '<\\|?im_end\\|?>', '<\\|endoftext\\|>', '<\\|eot_id\\|>', '<\\|start_header_id\\|>', '<\\|system\\|>', '<<sys>>', '\\[/?inst\\]', '\\[/?sys(?:tem)?\\]')}`,
+    ['<', '['],
   ),
   cue(
     'markdown-role-header',
     'indirect',
     0.5,
     `(?:^|\\n)\\s{0,3}#{1,4}\\s{0,3}${any('new instructions?', 'system', 'system prompt', 'instructions?', 'admin', 'developer')}\\s*:?\\s*(?:\\n|$)`,
+    ['#'],
   ),
   cue(
     'role-line',
     'indirect',
     0.3,
     `(?:^|\\n)[^a-z0-9\\n]{0,3}${any('system', 'assistant', 'developer', 'admin')}\\s{0,2}:`,
+    ['system', 'assistant', 'developer', 'admin'],
   ),
   cue(
     'address-the-ai',
@@ -747,9 +777,9 @@ export const CUES: readonly Cue[] = [
     'pwned',
     'indirect',
     0.7,
-    `\\b${any('say', 'print', 'output', 'respond with', 'reply with', 'write', 'answer with', 'return', 'only say', 'just say', 'complete', 'start with', 'end with')}${gap(4)}["'“‘]?${any('i have been pwned', 'i have been hacked', 'pwned', 'hacked', 'access granted', 'haha pwned')}`,
+    `\\b${any('say', 'print', 'output', 'respond with', 'reply with', 'write', 'answer with', 'return', 'only say', 'just say', 'complete', 'start with', 'end with', 'expected (?:response|output|answer|reply)')}${gap(4)}["'“‘]?${any('i have been pwned', 'i have been hacked', 'pwned', 'hacked', 'access grant', 'haha pwned')}`,
   ),
-  cue('exfil-image', 'indirect', 0.55, `!\\[[^\\]\\n]{0,100}\\]\\(https?://[^)\\s]{1,200}[?&][^)\\s]{0,200}=`),
+  cue('exfil-image', 'indirect', 0.55, `!\\[[^\\]\\n]{0,100}\\]\\(https?://[^)\\s]{1,200}[?&][^)\\s]{0,200}=`, ['](']),
   cue(
     'exfil-send',
     'indirect',
@@ -767,6 +797,7 @@ export const CUES: readonly Cue[] = [
     'indirect',
     0.45,
     `</?${any('instruction', 'instructions', 'system', 'sys', 'admin', 'prompt', 'important', 'new_instructions')}>|\\bcore instruction`,
+    ['<', 'core instruction'],
   ),
   cue(
     'end-of-context',

@@ -4,6 +4,7 @@
  * (images, hashes, keys) do not decode to text and are skipped; the number and size of
  * candidates per text are capped so a flood of them costs bounded work.
  */
+import { allMatches } from '../detector-support.ts';
 
 export interface EncodedCandidate {
   /** Span of the encoded run in the normalized text. */
@@ -29,35 +30,54 @@ const MIN_RUN = 24;
 
 /**
  * Regions that may hold an encoded payload: runs of base64 characters, or of hex digits with
- * their usual separators, long enough to carry an instruction. One pass over the text; the
- * candidate patterns then run on these regions only (most texts have none).
+ * their usual separators, long enough to carry an instruction. The candidate patterns then run
+ * on these regions only (most texts have none). Either kind of region is at least MIN_RUN
+ * characters of its class, so the search looks at every MIN_RUN-th character and reads back
+ * only from one that is in the class: ordinary prose (words shorter than MIN_RUN, hex runs
+ * broken by other letters) is skipped at a few reads per MIN_RUN characters.
  */
 function encodedRegions(text: string): Array<[number, number]> {
-  const regions: Array<[number, number]> = [];
-  let b64Start = -1;
-  let hexStart = -1;
-  let hexDigits = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 0;
-    const cls = c < 128 && i < text.length ? CLASS[c]! : 0;
-    if (cls & B64) {
-      if (b64Start < 0) b64Start = i;
-    } else if (b64Start >= 0) {
-      if (i - b64Start >= MIN_RUN) regions.push([b64Start, i]);
-      b64Start = -1;
+  const regions = [...classRuns(text, B64, 0), ...classRuns(text, HEXISH, MIN_RUN)];
+  // In the order they end, base64 first at the same end (the order of one left-to-right pass).
+  if (regions.length > 1) regions.sort((a, b) => a[1] - b[1] || a[2] - b[2]);
+  return regions.map(([from, to]) => [from, to]);
+}
+
+const classOf = (text: string, i: number): number => {
+  const c = text.charCodeAt(i);
+  return c < 128 ? CLASS[c]! : 0;
+};
+const isHexDigit = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+
+/** Maximal runs of characters of class `cls` at least MIN_RUN long (holding at least
+ *  `minHexDigits` hex digits), tagged with the class. */
+function classRuns(text: string, cls: number, minHexDigits: number): Array<[number, number, number]> {
+  const out: Array<[number, number, number]> = [];
+  const n = text.length;
+  // Invariant: i is 0 or text[i - 1] is not of the class, so a run found from i starts at i.
+  let i = 0;
+  while (i + MIN_RUN <= n) {
+    const probe = i + MIN_RUN - 1;
+    if (!(classOf(text, probe) & cls)) {
+      i = probe + 1;
+      continue;
     }
-    if (cls & HEXISH) {
-      if (hexStart < 0) {
-        hexStart = i;
-        hexDigits = 0;
-      }
-      if ((c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)) hexDigits++;
-    } else if (hexStart >= 0) {
-      if (hexDigits >= MIN_RUN) regions.push([hexStart, i]);
-      hexStart = -1;
+    let back = probe - 1;
+    while (back >= i && classOf(text, back) & cls) back--;
+    if (back >= i) {
+      i = back + 1;
+      continue;
     }
+    let end = probe + 1;
+    while (end < n && classOf(text, end) & cls) end++;
+    if (minHexDigits > 0) {
+      let digits = 0;
+      for (let k = i; k < end && digits < minHexDigits; k++) if (isHexDigit(text.charCodeAt(k))) digits++;
+      if (digits >= minHexDigits) out.push([i, end, cls]);
+    } else out.push([i, end, cls]);
+    i = end + 1;
   }
-  return regions;
+  return out;
 }
 
 export function encodedCandidates(text: string): EncodedCandidate[] {
@@ -67,7 +87,7 @@ export function encodedCandidates(text: string): EncodedCandidate[] {
     // A little context on each side, for the patterns' boundary checks.
     const lo = Math.max(0, from - 1);
     const region = text.slice(lo, Math.min(text.length, to + 1));
-    for (const m of region.matchAll(BASE64)) {
+    for (const m of allMatches(BASE64, region)) {
       if (out.length >= MAX_CANDIDATES) return out;
       if (seen.has(lo + m.index)) continue;
       const run = m[0].slice(0, MAX_CANDIDATE_CHARS);
@@ -84,7 +104,7 @@ export function encodedCandidates(text: string): EncodedCandidate[] {
         out.push({ start: lo + m.index, end: lo + m.index + m[0].length, decoded });
       }
     }
-    for (const m of region.matchAll(HEX)) {
+    for (const m of allMatches(HEX, region)) {
       if (out.length >= MAX_CANDIDATES) return out;
       if (seen.has(lo + m.index)) continue;
       const digits = m[0].slice(0, MAX_CANDIDATE_CHARS).replace(/\\x|0x|%|[\s,:]/g, '');
@@ -118,6 +138,6 @@ const ROT13_WORDS = /\b(?:gur|naq|lbh|lbhe|vtaber|nyy|guvf|jvgu|sbe|cerivbhf|vaf
 /** Whether the folded text reads like ROT13-encoded English (two different common words). */
 export function looksRot13(folded: string): boolean {
   const seen = new Set<string>();
-  for (const m of folded.matchAll(ROT13_WORDS)) if (seen.add(m[0]).size >= 2) return true;
+  for (const m of allMatches(ROT13_WORDS, folded)) if (seen.add(m[0]).size >= 2) return true;
   return false;
 }

@@ -17,8 +17,15 @@
  * Infinity: a stream is judged when the stage decides the text is complete.
  */
 import { gatewayError } from '../../errors/gateway-error.ts';
+import { patternFacts } from '../deny-list/pattern-facts.ts';
 import type { GuardFinding, TextDetector } from '../detector.ts';
-import { type NormalizedText, normalizeForScan, toOriginalSpan } from '../normalize.ts';
+import {
+  type NormalizedText,
+  normalizeForScan,
+  originalOffset,
+  toOriginalSpan,
+  trailingRunStart,
+} from '../normalize.ts';
 import { CUES, type Cue } from './cues.ts';
 import { encodedCandidates, looksRot13 } from './decode.ts';
 import { foldForCues, rot13 } from './fold.ts';
@@ -66,10 +73,114 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): Te
       const { score, spans } = scoreInjection(original);
       if (score < threshold) return [];
       return spans.map(
-        (s): GuardFinding => ({ detector: 'injection', type: 'PROMPT_INJECTION', start: s.start, end: s.end, score }),
+        // More text only adds cues: once over the threshold, the text is an injection.
+        (s): GuardFinding => ({
+          detector: 'injection',
+          type: 'PROMPT_INJECTION',
+          start: s.start,
+          end: s.end,
+          score,
+          certain: true,
+        }),
       );
     },
+    pendingFrom: injectionPendingFrom,
   };
+}
+
+/** The longest stretch a cue is taken to cover after its trigger word, in folded characters. */
+export const MAX_CUE_SPAN = 300;
+/** Single letters spaced out (`i g n o r`), which the folded view joins into a word. */
+const SPACED_TAIL = /(?:(?<![a-z])[a-z][ ._*|/+~,\u00a0-]){2,}[a-z]?$/;
+const isEncodedChar = (c: number) =>
+  (c >= 48 && c <= 57) ||
+  (c >= 65 && c <= 90) ||
+  (c >= 97 && c <= 122) ||
+  c === 43 ||
+  c === 47 ||
+  c === 61 ||
+  c === 95 ||
+  c === 45;
+const isHexishChar = (c: number) =>
+  (c >= 48 && c <= 57) ||
+  (c >= 65 && c <= 70) ||
+  (c >= 97 && c <= 102) ||
+  c === 32 ||
+  c === 10 ||
+  c === 9 ||
+  c === 44 ||
+  c === 58 ||
+  c === 120 ||
+  c === 37 ||
+  c === 92;
+const isNotSpace = (c: number) => c !== 32 && c !== 10 && c !== 9 && c !== 13;
+
+/**
+ * Streams: the score is the text's, so every cue found so far stays open (a later cue may lift
+ * the text over the threshold and make it a finding): the earliest cue holds from its start.
+ * A cue still being written holds too: from a trigger word in the last MAX_CUE_SPAN characters
+ * when the text from there is a beginning of one of that word's cues (a role line, template
+ * token or markdown header for the cues without trigger words), from letters being spaced
+ * out, a trailing base64 or hex run, the trailing token.
+ */
+function injectionPendingFrom(original: string): number {
+  const norm = normalizeForScan(original);
+  const text = norm.text;
+  const evidence: Evidence = { hits: [], obfuscated: false, decodeBudget: DECODE_BUDGET };
+  collect(text, evidence, 0, undefined);
+  let open = text.length;
+  for (const h of evidence.hits) open = Math.min(open, h.start);
+  const folded = foldForCues(text);
+  const f = folded.text;
+  const at = (i: number) => (i >= f.length ? text.length : folded.from[i]!);
+  const tail = Math.max(0, f.length - MAX_CUE_SPAN);
+  // A cue still being written: the text from one of its trigger words (or, for a cue without
+  // one, from anywhere in the tail) to the end is a beginning of a match of it. Each cue has a
+  // pattern for its beginnings (built like a deny-list pattern's, pattern-facts.ts).
+  TRIGGER_AT.lastIndex = tail;
+  search: for (let m = TRIGGER_AT.exec(f); m !== null && m.index < open; m = TRIGGER_AT.exec(f)) {
+    for (const cue of CUES_AT.get(m[0])!) {
+      const begins = BEGINNING.get(cue);
+      if (begins === undefined) {
+        open = Math.min(open, at(m.index));
+        break search;
+      }
+      begins.lastIndex = m.index;
+      if (begins.test(f)) {
+        open = Math.min(open, at(m.index));
+        break search;
+      }
+    }
+    TRIGGER_AT.lastIndex = m.index + 1;
+  }
+  const tailText = f.slice(tail);
+  for (const cue of ALWAYS) {
+    const begins = BEGINNING.get(cue);
+    if (begins === undefined) {
+      open = Math.min(open, at(tail));
+      continue;
+    }
+    begins.lastIndex = 0;
+    const m = begins.exec(tailText);
+    if (m !== null && m.index < tailText.length) open = Math.min(open, at(tail + m.index));
+  }
+  // A trigger of several words whose first words end the text (`you ` of `you are`).
+  for (let w = Math.max(0, f.length - LONGEST_TRIGGER); w < f.length; w++) {
+    if (w > 0 && /[a-z0-9]/.test(f[w - 1]!)) continue;
+    if (TRIGGER_PREFIXES.has(f.slice(w))) {
+      open = Math.min(open, at(w));
+      break;
+    }
+  }
+  const spaced = SPACED_TAIL.exec(f.slice(-64));
+  if (spaced !== null) open = Math.min(open, at(f.length - spaced[0].length));
+  open = Math.min(
+    open,
+    trailingRunStart(text, isEncodedChar, 64 * 1024),
+    trailingRunStart(text, isHexishChar, 64 * 1024),
+    trailingRunStart(text, isNotSpace, 64),
+  );
+  return originalOffset(norm, open);
 }
 
 /** The text's score and the original spans of the cues behind it. Never throws. */
@@ -144,11 +255,63 @@ const CUES_AT = new Map<string, readonly Cue[]>(
   triggers.map((t) => [t, TRIGGERED.filter((c) => c.triggers!.some((u) => t.startsWith(u)))]),
 );
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const latin = triggers.filter((t) => /^[a-z0-9]/.test(t)).map(escapeRe);
-const other = triggers.filter((t) => !/^[a-z0-9]/.test(t)).map(escapeRe);
+
+interface TrieNode {
+  end: boolean;
+  readonly next: Map<string, TrieNode>;
+}
+
+/**
+ * The literals as one prefix-factored pattern (`see|send|show` as `s(?:e(?:e|nd)|how)`): the
+ * engine reads a character and follows one branch instead of trying every literal in turn
+ * (about 3x faster on prose for the ~350 triggers). Each optional continuation is greedy, so
+ * the match at a position is the longest literal there, as with a longest-first alternation.
+ */
+export function literalTriePattern(literals: readonly string[]): string {
+  const root: TrieNode = { end: false, next: new Map() };
+  for (const lit of literals) {
+    let node = root;
+    for (const ch of lit) {
+      let child = node.next.get(ch);
+      if (child === undefined) {
+        child = { end: false, next: new Map() };
+        node.next.set(ch, child);
+      }
+      node = child;
+    }
+    node.end = true;
+  }
+  const source = (node: TrieNode): string => {
+    const branches = [...node.next].map(([ch, child]) => escapeRe(ch) + source(child));
+    if (branches.length === 0) return '';
+    const body = `(?:${branches.join('|')})`;
+    return node.end ? `${body}?` : body;
+  };
+  return source(root);
+}
+
+const LONGEST_TRIGGER = triggers.reduce((n, t) => Math.max(n, t.length), 0);
+/** Per cue, a pattern for the beginnings of its matches that reach the end of the text:
+ *  sticky for cues tried at their trigger words, searched for the others. Undefined when it
+ *  could not be built (the cue then holds from its trigger word, or the whole tail). */
+const BEGINNING = new Map<Cue, RegExp>();
+for (const cue of CUES) {
+  try {
+    const pre = patternFacts(cue.re.source).prefixPattern;
+    BEGINNING.set(cue, new RegExp(`(?:${pre})$`, cue.triggers === undefined ? 'g' : 'y'));
+  } catch {
+    // No beginnings pattern: held conservatively (see BEGINNING).
+  }
+}
+/** Beginnings of triggers that end after a separator (a beginning inside a word is the trailing token). */
+const TRIGGER_PREFIXES = new Set(
+  triggers.flatMap((t) => [...t].flatMap((_, i) => (i > 0 && /[^a-z0-9]/.test(t[i - 1]!) ? [t.slice(0, i)] : []))),
+);
+const latin = triggers.filter((t) => /^[a-z0-9]/.test(t));
+const other = triggers.filter((t) => !/^[a-z0-9]/.test(t));
 /** Latin triggers only at the start of a word, as every such cue begins with a word boundary;
- *  longest first, so the trigger found at a position begins with every other one there. */
-const TRIGGER_AT = new RegExp(`\\b(?:${latin.join('|')})|${other.join('|')}`, 'g');
+ *  the longest trigger at a position is the one found, so it begins with every other one there. */
+const TRIGGER_AT = new RegExp(`\\b${literalTriePattern(latin)}|${literalTriePattern(other)}`, 'g');
 
 function matchCues(folded: string, onHit: (cue: Cue, start: number, end: number) => void): void {
   TRIGGER_AT.lastIndex = 0;
@@ -163,8 +326,12 @@ function matchCues(folded: string, onHit: (cue: Cue, start: number, end: number)
     TRIGGER_AT.lastIndex = at + 1;
   }
   for (const cue of ALWAYS) {
+    if (cue.needles !== undefined && !cue.needles.some((n) => folded.includes(n))) continue;
     cue.re.lastIndex = 0;
-    for (const m of folded.matchAll(cue.re)) if (m[0].length > 0) onHit(cue, m.index, m.index + m[0].length);
+    for (let m = cue.re.exec(folded); m !== null; m = cue.re.exec(folded)) {
+      if (m[0].length > 0) onHit(cue, m.index, m.index + m[0].length);
+      else cue.re.lastIndex++;
+    }
   }
 }
 
@@ -173,7 +340,9 @@ function hiddenInsideWords(original: string): boolean {
   return (
     /[\p{L}\p{N}][\u200b-\u200f\u2060-\u2064\ufeff\u00ad]+[\p{L}\p{N}]/u.test(original) ||
     /[\u{e0020}-\u{e007e}]{4,}/u.test(original) ||
-    /(?:[a-zA-Z][\u0400-\u04ff\u0370-\u03ff]|[\u0400-\u04ff\u0370-\u03ff][a-zA-Z])/u.test(original)
+    /(?:[a-zA-Z][\u0400-\u04ff\u0370-\u03ff\u0131\u0261]|[\u0400-\u04ff\u0370-\u03ff\u0131\u0261][a-zA-Z])/u.test(
+      original,
+    )
   );
 }
 

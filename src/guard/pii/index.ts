@@ -7,8 +7,8 @@
  */
 import { isIPv6 } from 'node:net';
 import type { GuardFinding, TextDetector } from '../detector.ts';
-import { INVISIBLE_ALLOWANCE, overlapFree, validateTypes } from '../detector-support.ts';
-import { normalizeForScan, toOriginalSpan } from '../normalize.ts';
+import { allMatches, INVISIBLE_ALLOWANCE, overlapFree, validateTypes } from '../detector-support.ts';
+import { normalizeForScan, originalOffset, toOriginalSpan, trailingRunStart } from '../normalize.ts';
 import { IBAN_LENGTHS, ibanValid } from './checksums.ts';
 import { classifyNumber } from './numbers.ts';
 
@@ -28,7 +28,9 @@ const FILE_EXTENSIONS = new Set(['png', 'jpg', 'jpeg', 'gif', 'svg', 'webp', 'ic
 const NUMBER = /(?<![\w.+\-/@#$€£¥])\+?\(?\d[\d \-.()]{4,28}\d/g;
 const IBAN = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){10,31}/g;
 const IPV4 = /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w|\.\d)/g;
-const IPV6 = /(?<![\w:.])(?=[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:])[0-9A-Fa-f:]{3,39}(?:\d{1,3}(?:\.\d{1,3}){3})?(?![\w:])/g;
+/** Sticky: tried only at the start of a run of hex digits and colons that holds a colon. */
+const IPV6 =
+  /(?<![\w:.])(?=[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:])[0-9A-Fa-f:]{3,39}(?:\d{1,3}(?:\.\d{1,3}){3})?(?![\w:]|\.\d)/y;
 const VERSION_CUE = /(?:\bv|\bver\.?|\bversion|\brelease|\bbuild)\s*$/i;
 const NUMBER_TRAILER = /^(?:\w|[.\-/:,]\d)/;
 
@@ -59,19 +61,19 @@ export function createPiiDetector(opts: PiiDetectorOptions = {}): TextDetector {
       const text = norm.text;
       const raw: Array<{ type: PiiType; start: number; end: number }> = [];
       if (want('EMAIL') && text.includes('@')) {
-        for (const m of text.matchAll(EMAIL)) {
+        for (const m of allMatches(EMAIL, text)) {
           const tld = m[0].slice(m[0].lastIndexOf('.') + 1).toLowerCase();
           if (!FILE_EXTENSIONS.has(tld)) raw.push({ type: 'EMAIL', start: m.index, end: m.index + m[0].length });
         }
       }
       if (want('IBAN')) {
-        for (const m of text.matchAll(IBAN)) {
+        for (const m of allMatches(IBAN, text)) {
           const span = ibanSpan(m[0]);
           if (span !== undefined) raw.push({ type: 'IBAN', start: m.index, end: m.index + span });
         }
       }
       if (wantNumbers) {
-        for (const m of text.matchAll(NUMBER)) {
+        for (const m of allMatches(NUMBER, text)) {
           const end = m.index + m[0].length;
           if (NUMBER_TRAILER.test(text.slice(end, end + 2))) continue;
           const kind = classifyNumber(m[0], text.slice(Math.max(0, m.index - 40), m.index));
@@ -80,24 +82,88 @@ export function createPiiDetector(opts: PiiDetectorOptions = {}): TextDetector {
       }
       if (want('IP_ADDRESS')) {
         if (text.includes('.')) {
-          for (const m of text.matchAll(IPV4)) {
+          for (const m of allMatches(IPV4, text)) {
             if (!VERSION_CUE.test(text.slice(Math.max(0, m.index - 12), m.index)))
               raw.push({ type: 'IP_ADDRESS', start: m.index, end: m.index + m[0].length });
           }
         }
-        if (text.includes(':')) {
-          for (const m of text.matchAll(IPV6)) {
-            if (isIPv6(m[0]) && m[0].split(':').filter((g) => g !== '').length >= 2)
-              raw.push({ type: 'IP_ADDRESS', start: m.index, end: m.index + m[0].length });
-          }
-        }
+        for (const f of ipv6Spans(text)) raw.push({ type: 'IP_ADDRESS', ...f });
       }
       return overlapFree(raw).map((f): GuardFinding => {
         const span = toOriginalSpan(norm, f.start, f.end);
         return { detector: 'pii', type: f.type, start: span.start, end: span.end, score: 1 };
       });
     },
+    pendingFrom(original) {
+      const norm = normalizeForScan(original);
+      const text = norm.text;
+      let open = text.length;
+      // An address still being written: the run of address characters the text ends with.
+      if (want('EMAIL')) open = Math.min(open, trailingRunStart(text, isEmailChar, MAX_VISIBLE_SPAN.EMAIL));
+      // A number (card, phone, SSN, IPv4) more digits could complete or spoil: the trailing run
+      // of number characters from its first digit, `+` or `(`, and a separator a digit may follow.
+      if (wantNumbers || want('IP_ADDRESS')) {
+        let end = text.length;
+        if (end > 0 && TRAILER_SEPARATOR.includes(text[end - 1]!)) end--;
+        let at = trailingRunStart(text.slice(0, end), isNumberChar, NUMBER_SPAN);
+        while (at < end && !isNumberStart(text.charCodeAt(at))) at++;
+        if (at < end) open = Math.min(open, at);
+      }
+      // An IBAN: upper-case letters, digits and single spaces, from a letter starting a word.
+      if (want('IBAN')) {
+        let at = trailingRunStart(text, isIbanChar, MAX_VISIBLE_SPAN.IBAN);
+        while (at < text.length && !(isUpper(text.charCodeAt(at)) && (at === 0 || !isAlnum(text.charCodeAt(at - 1)))))
+          at++;
+        if (at < text.length) open = Math.min(open, at);
+      }
+      if (want('IP_ADDRESS')) open = Math.min(open, trailingRunStart(text, isIpv6Char, MAX_VISIBLE_SPAN.IP_ADDRESS));
+      return originalOffset(norm, open);
+    },
   };
+}
+
+/** A number run is at most 31 characters, and its trailer check reads two more. */
+const NUMBER_SPAN = 33;
+const TRAILER_SEPARATOR = '.-/:,';
+const isAlnum = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+const isUpper = (c: number) => c >= 65 && c <= 90;
+const isEmailChar = (c: number) => isAlnum(c) || c === 95 || c === 46 || c === 37 || c === 43 || c === 45 || c === 64;
+/** Digits, space, dash, dot, parentheses and plus. */
+const isNumberChar = (c: number) =>
+  (c >= 48 && c <= 57) || c === 32 || c === 45 || c === 46 || c === 40 || c === 41 || c === 43;
+const isNumberStart = (c: number) => (c >= 48 && c <= 57) || c === 43 || c === 40;
+const isIbanChar = (c: number) => (c >= 48 && c <= 57) || isUpper(c) || c === 32;
+const isIpv6Char = (c: number) => isHexOrColon(c) || c === 46 || c === 37;
+
+const isHexOrColon = (c: number) => c === 58 || (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+
+/**
+ * IPv6 addresses. The pattern is tried only at the start of each run of hex digits and colons
+ * that holds a colon (found from the colons), not at every position of the text: a text with
+ * times and ratios (`06:00`) no longer costs the pattern's look-arounds at every character.
+ */
+function ipv6Spans(text: string): Array<{ start: number; end: number }> {
+  const out: Array<{ start: number; end: number }> = [];
+  let done = -1;
+  for (let colon = text.indexOf(':'); colon !== -1; colon = text.indexOf(':', colon + 1)) {
+    if (colon < done) continue;
+    let start = colon;
+    while (start > 0 && colon - start < 4 && isHexOrColon(text.charCodeAt(start - 1))) start--;
+    // Inside a longer run: the address (if any) starts at the run's start, already tried.
+    if (start > 0 && isHexOrColon(text.charCodeAt(start - 1)) && colon - start >= 4) {
+      done = colon + 1;
+      continue;
+    }
+    IPV6.lastIndex = start;
+    const m = IPV6.exec(text);
+    if (m !== null && isIPv6(m[0]) && m[0].split(':').filter((g) => g !== '').length >= 2) {
+      out.push({ start, end: start + m[0].length });
+      done = start + m[0].length;
+    } else {
+      done = colon + 1;
+    }
+  }
+  return out;
 }
 
 /** The length of the valid IBAN at the start of `candidate` (spaces included), if any. */

@@ -67,3 +67,37 @@ test('pii maxMatchLength follows the configured types: emails need the longest w
   assert.equal(createPiiDetector({ types: ['CARD'] }).maxMatchLength, 80 * 2);
   assert.equal(createPiiDetector({ types: ['CARD', 'IBAN', 'IP_ADDRESS'] }).maxMatchLength, 80 * 2);
 });
+
+test('PII: IPv6 addresses tried from the colons are the ones the pattern finds at every position', () => {
+  const ipOnly = createPiiDetector({ types: ['IP_ADDRESS'] });
+  const cases: Array<[string, string[]]> = [
+    ['at 06:00 and 09:30 UTC, ratio 3:2', []],
+    ['::1 and ::ffff:192.0.2.1 and 2001:db8::1', ['::ffff:192.0.2.1', '2001:db8::1']],
+    ['dead:beef:cafe::1 ab:cd:ef::12', ['dead:beef:cafe::1', 'ab:cd:ef::12']],
+    ['abcdef2001:db8::1 is not one', []],
+    ['(fe80::1) [2001:db8:0:0:0:0:2:1]:443', ['fe80::1', '2001:db8:0:0:0:0:2:1']],
+    ['a:b:c std::map 12:34:56', []],
+    ['x 2001:0db8:85a3:0000:0000:8a2e:0370:7334', ['2001:0db8:85a3:0000:0000:8a2e:0370:7334']],
+  ];
+  for (const [text, want] of cases) {
+    const got = ipOnly.scan(text).map((f) => text.slice(f.start, f.end));
+    assert.deepEqual(got, want, text);
+  }
+});
+
+test('PII: the detectors of a policy share one normalized view per text, and a new text gets its own', () => {
+  const a = 'mail ｊａｎｅ@example.com';
+  const b = 'mail ｊｏｅ@example.com';
+  assert.deepEqual(
+    pii.scan(a).map((f) => a.slice(f.start, f.end)),
+    ['ｊａｎｅ@example.com'],
+  );
+  assert.deepEqual(
+    pii.scan(b).map((f) => b.slice(f.start, f.end)),
+    ['ｊｏｅ@example.com'],
+  );
+  assert.deepEqual(
+    pii.scan(a).map((f) => a.slice(f.start, f.end)),
+    ['ｊａｎｅ@example.com'],
+  );
+});

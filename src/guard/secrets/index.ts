@@ -9,10 +9,17 @@
 import { gatewayError } from '../../errors/gateway-error.ts';
 import { isWellFormedApiKey } from '../../identity/api-key-format.ts';
 import type { GuardFinding, TextDetector } from '../detector.ts';
-import { INVISIBLE_ALLOWANCE, overlapFree, validateTypes } from '../detector-support.ts';
+import { allMatches, INVISIBLE_ALLOWANCE, overlapFree, validateTypes } from '../detector-support.ts';
 import { createLiteralMatcher } from '../literal-matcher.ts';
-import { normalizeForScan, toOriginalSpan } from '../normalize.ts';
-import { AWS_SECRET_NEAR, awsSecretSpans, PRIVATE_KEY_MAX, privateKeySpan } from './blocks.ts';
+import { normalizeForScan, originalOffset, toOriginalSpan, trailingRunStart } from '../normalize.ts';
+import {
+  AWS_SECRET_NEAR,
+  awsSecretSpans,
+  openAwsSecretAt,
+  openPrivateKeyAt,
+  PRIVATE_KEY_MAX,
+  privateKeySpan,
+} from './blocks.ts';
 
 export const SECRET_TYPES = [
   'OPENAI_KEY',
@@ -79,7 +86,7 @@ export function createSecretsDetector(opts: SecretsDetectorOptions = {}): TextDe
       const text = norm.text;
       const raw: Array<{ type: SecretType; start: number; end: number }> = [];
       let awsKeyAt: number[] | undefined;
-      for (const m of text.matchAll(FORMATS)) {
+      for (const m of allMatches(FORMATS, text)) {
         const groups = m.groups!;
         const type = GROUPS.find((g) => groups[g] !== undefined) as SecretType;
         const value = m[0];
@@ -113,11 +120,55 @@ export function createSecretsDetector(opts: SecretsDetectorOptions = {}): TextDe
         for (const m of extraMatcher.findAll(original))
           spans.push({ type: 'CONFIGURED_SECRET', start: m.start, end: m.end });
       }
+      // A private key block is one from its header on, whatever follows: certain at once.
       return overlapFree(spans).map(
-        (f): GuardFinding => ({ detector: 'secrets', type: f.type, start: f.start, end: f.end, score: 1 }),
+        (f): GuardFinding =>
+          f.type === 'PRIVATE_KEY'
+            ? { detector: 'secrets', type: f.type, start: f.start, end: f.end, score: 1, certain: true }
+            : { detector: 'secrets', type: f.type, start: f.start, end: f.end, score: 1 },
       );
     },
+    pendingFrom(original) {
+      const norm = normalizeForScan(original);
+      const text = norm.text;
+      // A token still being written (keys, JWTs, webhook URLs): the run of token characters the
+      // text ends with. Longer than the longest token: only its last stretch can still grow.
+      let open = trailingRunStart(text, isTokenChar, MAX_TOKEN);
+      if (types.has('PRIVATE_KEY')) open = Math.min(open, openPrivateKeyAt(text) ?? text.length);
+      if (types.has('AWS_SECRET_KEY')) open = Math.min(open, openAwsSecretAt(text) ?? text.length);
+      let at = originalOffset(norm, open);
+      // A configured value may hold any character: the earliest place the text ends with its beginning.
+      if (extraMatcher !== undefined) {
+        for (const v of extras) at = Math.min(at, partialAt(original, v), partialAt(text, v, norm));
+      }
+      return at;
+    },
   };
+}
+
+/** The longest token the formats match (a JWT). */
+const MAX_TOKEN = 5300;
+/** Letters, digits and `_-.:/+=`, the characters of keys, JWTs and webhook URLs. */
+const isTokenChar = (c: number) =>
+  (c >= 48 && c <= 57) ||
+  (c >= 65 && c <= 90) ||
+  (c >= 97 && c <= 122) ||
+  c === 95 ||
+  c === 45 ||
+  c === 46 ||
+  c === 58 ||
+  c === 47 ||
+  c === 43 ||
+  c === 61;
+
+/** The earliest offset (in the original) from which `text` ends with a proper beginning of `value`. */
+function partialAt(text: string, value: string, norm?: ReturnType<typeof normalizeForScan>): number {
+  const first = value[0]!;
+  const from = Math.max(0, text.length - value.length + 1);
+  for (let i = text.indexOf(first, from); i !== -1; i = text.indexOf(first, i + 1)) {
+    if (value.startsWith(text.slice(i))) return norm === undefined ? i : originalOffset(norm, i);
+  }
+  return norm === undefined ? text.length : norm.originalLength;
 }
 
 /** A run of few distinct characters (`xxxx…`, `0000…`, `your_key_here` padding) is a placeholder. */

@@ -35,6 +35,11 @@ export interface GatewayMetricsOptions {
    * undefined when no webhook is configured.
    */
   readonly alertDeliveries?: () => Readonly<Record<AlertDeliveryResult, number>> | undefined;
+  /**
+   * The live policy version this instance runs and the newest one it failed to build (0: none),
+   * read at scrape time; undefined when the gateway runs without policy versions.
+   */
+  readonly policyVersions?: () => { readonly active: number | undefined; readonly failed: number | undefined };
   /** process_* and nodejs_* metrics (CPU, memory, GC, event-loop lag); default true. */
   readonly defaultMetrics?: boolean;
 }
@@ -65,6 +70,8 @@ export interface GatewayMetrics {
   observeThreatFiring(rule: string, action: string): void;
   /** A guardrail decision: detector kind, what it did (block/redact/flag, or allowed/blocked after an error), direction, public model. */
   observeGuardDecision(detector: string, action: string, direction: string, model: string | undefined): void;
+  /** A live policy version applied on this instance, or that failed to build here. */
+  observePolicyApply(result: 'applied' | 'failed'): void;
   /** The exposition text and its content type. */
   scrape(): Promise<{ contentType: string; body: string }>;
 }
@@ -237,6 +244,28 @@ export function createGatewayMetrics(opts: GatewayMetricsOptions): GatewayMetric
     },
   });
   new Gauge({
+    name: 'portcullis_policy_active_version',
+    help: 'The live policy version this instance runs (0 before the first version is loaded).',
+    registers,
+    collect() {
+      this.set(opts.policyVersions?.().active ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'portcullis_policy_failed_version',
+    help: 'The newest active policy version this instance could not build and so does not run (0: none).',
+    registers,
+    collect() {
+      this.set(opts.policyVersions?.().failed ?? 0);
+    },
+  });
+  const policyApplies = new Counter({
+    name: 'portcullis_policy_applies_total',
+    help: 'Live policy versions adopted by this instance, by result: applied (built and swapped) or failed (kept the previous version).',
+    labelNames: ['result'] as const,
+    registers,
+  });
+  new Gauge({
     name: 'portcullis_in_flight_requests',
     help: 'Model requests being served right now.',
     registers,
@@ -315,6 +344,9 @@ export function createGatewayMetrics(opts: GatewayMetricsOptions): GatewayMetric
         direction === 'input' || direction === 'output' ? direction : OTHER,
         labels.model(model),
       ).inc();
+    },
+    observePolicyApply(result) {
+      policyApplies.inc({ result });
     },
     async scrape() {
       return { contentType: registry.contentType, body: await registry.metrics() };

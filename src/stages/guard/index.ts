@@ -59,7 +59,7 @@ export function createGuardStage(opts: GuardStageOptions): Stage {
       state.set(ctx, g);
       if (policy.input.length === 0) return;
       const set = req.operation === 'chat' ? chatRequestFields(req.body) : embeddingsFields(req.body);
-      await guardFields(ctx, g, policy.input, set, 'input', { prompt: joinTexts(set.fields) });
+      await guardFields(ctx, g, policy.input, set, 'input', () => ({ prompt: joinTexts(set.fields) }));
     },
 
     async onResponse(ctx) {
@@ -69,7 +69,7 @@ export function createGuardStage(opts: GuardStageOptions): Stage {
       const prompt = ctx.request?.operation === 'chat' ? lastUserText(ctx.request.body) : '';
       if (res.kind === 'chat') {
         const set = chatResponseFields(res.body);
-        await guardFields(ctx, g, g.policy.output, set, 'output', { prompt, response: joinTexts(set.fields) });
+        await guardFields(ctx, g, g.policy.output, set, 'output', () => ({ prompt, response: joinTexts(set.fields) }));
       } else if (res.kind === 'chat-stream') {
         res.stream = guardStream(res.stream, {
           entries: g.policy.output,
@@ -89,13 +89,14 @@ export function createGuardStage(opts: GuardStageOptions): Stage {
     entries: readonly GuardEntry[],
     set: FieldSet,
     direction: 'input' | 'output',
-    judgeInput: { prompt: string; response?: string },
+    /** What a judge rates, built only when a judge is asked. */
+    judgeInput: () => { prompt: string; response?: string },
   ): Promise<void> {
     const outcomes: EntryOutcome[] = scanText(entries, set.fields, direction);
     try {
       let refusal = refusalFor(outcomes);
-      if (refusal === undefined && set.fields.length > 0) {
-        outcomes.push(...(await askJudges(entries, judgeInput, direction, ctx.signal)));
+      if (refusal === undefined && set.fields.length > 0 && entries.some((e) => e.judge !== undefined)) {
+        outcomes.push(...(await askJudges(entries, judgeInput(), direction, ctx.signal)));
         refusal = refusalFor(outcomes);
       }
       if (refusal !== undefined) throw refusal;

@@ -126,5 +126,6 @@ export function toRecord(ctx: RequestContext, metered?: MeteredUsage): RequestRe
     guardDetectors: o.guard === undefined || o.guard.length === 0 ? null : [...o.guard].sort().join(','),
     decisionInputs: ctx.decisionInputs ?? null,
     ...(ctx.promptApi?.resolved === undefined ? {} : { api: ctx.promptApi.resolved.api.name }),
+    policyVersion: ctx.policyVersion ?? null,
   };
 }

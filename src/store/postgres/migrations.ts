@@ -341,4 +341,8 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX prompt_api_paths_api ON prompt_api_paths (tenant_id, api_id);
   `,
+  // (live policy, src/policy/) the policy version each request ran under.
+  `
+  ALTER TABLE request_records ADD COLUMN policy_version BIGINT;
+  `,
 ];

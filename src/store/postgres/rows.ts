@@ -6,6 +6,7 @@ import {
   decisionInputsFromColumn,
   decisionInputsParam,
   guardParam,
+  policyVersionParam,
   REQUEST_COLUMNS,
   timeMs,
 } from '../row-columns.ts';
@@ -45,6 +46,7 @@ export function requestParams(r: RequestRecord): unknown[] {
     guardParam(r.guardDetectors),
     decisionInputsParam(r.decisionInputs),
     r.api ?? null,
+    policyVersionParam(r.policyVersion),
   ];
 }
 
@@ -82,6 +84,7 @@ export function requestFromRow(row: Row): RequestRecord {
     guardDetectors: (row.guard_detectors ?? null) as string | null,
     decisionInputs: decisionInputsFromColumn(row.decision_inputs),
     ...(row.api == null ? {} : { api: row.api as string }),
+    policyVersion: bigint(row.policy_version),
   };
 }
 
