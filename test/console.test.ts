@@ -117,7 +117,7 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     gw = await startGateway({
       serverYaml:
         'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\nadmin:\n  session: { idle_timeout_s: 600, absolute_timeout_s: 3600 }\n' +
-        'policy:\n  operator_tenant: acme\n' +
+        'policy:\n  operator_tenant: acme\n  heartbeat_interval_ms: 1000\n' +
         BUDGETS +
         limitsYaml(600) +
         GUARDRAILS,
@@ -480,6 +480,19 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
     await page.getByRole('button', { name: `Apply ${n}` }).click();
     await page.getByText(`Version ${n} is active (1 changes).`).waitFor();
     await page.getByRole('row', { name: new RegExp(`^${n} active .*reviewed by a colleague`) }).waitFor();
+    // The one gateway instance reports (by its heartbeat) that it runs the applied version.
+    for (let i = 0; ; i++) {
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      const sync = page.locator('[data-sync]');
+      await sync.waitFor();
+      if (((await sync.textContent()) ?? '') === `All 1 instances run version ${n}.`) break;
+      assert.ok(i < 40, `instances: ${await sync.textContent()}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await page
+      .getByRole('table', { name: 'Instances and the version each runs' })
+      .getByRole('row', { name: new RegExp(` ${n} yes – `) })
+      .waitFor();
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in to Portcullis' }).waitFor();
     await signIn(page, gw.url, 'owner@acme.example', owner.totp_secret);

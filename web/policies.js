@@ -61,6 +61,43 @@ function Active({ state }) {
   </section>`;
 }
 
+/** Which version each instance runs (from their heartbeats; an instance unseen for three periods is left out). */
+function Instances({ tick }) {
+  const state = useLoad(() => api('GET', '/policy/status'), [tick]);
+  const d = state.data;
+  return html`<section aria-labelledby="instances-title"><h2 id="instances-title">Instances</h2>
+    <div class="toolbar"><button type="button" class="secondary" onClick=${state.reload}>Refresh</button></div>
+    <${Loading} state=${state} />
+    ${
+      d
+        ? html`<p role="status" data-sync>${
+            d.instances.length === 0
+              ? 'No instance has reported yet.'
+              : d.all_in_sync
+                ? `All ${d.instances.length} instances run version ${d.active_version}.`
+                : `Not every instance runs the active version ${d.active_version ?? '(none)'} yet.`
+          }</p>
+        <${Table} caption="Instances and the version each runs" rowKey=${(i) => i.instance_id} rows=${d.instances} empty="No instance." columns=${[
+          { label: 'Instance', value: (i) => html`<code>${i.instance_id}</code>` },
+          { label: 'Host (pid)', value: (i) => `${i.host} (${i.pid})` },
+          { label: 'Runs version', value: (i) => i.active_version ?? 'the config file' },
+          {
+            label: 'In sync',
+            value: (i) =>
+              html`<span class=${`badge ${i.in_sync ? 'allowed' : 'warn'}`}>${i.in_sync ? 'yes' : 'no'}</span>`,
+          },
+          {
+            label: 'Failed to build',
+            value: (i) => (i.failed_version ? `version ${i.failed_version}: ${i.failure ?? ''}` : '–'),
+          },
+          { label: 'Started', value: (i) => when(i.started_at) },
+          { label: 'Last seen', value: (i) => when(i.seen_at) },
+        ]} />`
+        : null
+    }
+  </section>`;
+}
+
 function History({ versions, can, onChanged, onCompare }) {
   const [error, setError] = useState(null);
   const [done, setDone] = useState(null);
@@ -312,6 +349,7 @@ export function Policies({ can }) {
     requestAnimationFrame(() => document.getElementById('diff-title')?.scrollIntoView());
   };
   return html`<${Active} state=${active} />
+    <${Instances} tick=${history.data} />
     <${History} versions=${versions} can=${can} onChanged=${history.reload} onCompare=${compare} />
     <${Diff} versions=${versions} pair=${pair} setPair=${setPair} />
     ${can('policy.read') ? html`<${Candidate} can=${can} onChanged=${history.reload} />` : null}`;
