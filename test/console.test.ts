@@ -729,6 +729,15 @@ describe('the console in Chromium', { timeout: 300_000 }, () => {
       () => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }),
     );
     assert.equal(stored.includes('pcl_'), false, 'the key is not stored by the page');
+    // Revoked in the page: the next call with the same key is refused at once.
+    page.once('dialog', (d) => {
+      void d.accept('support inbox moved');
+    });
+    await subs.getByRole('button', { name: `Revoke summarise for ${readers}` }).click();
+    await subs.getByRole('row', { name: /summarise .* revoked .*support inbox moved/ }).waitFor();
+    assert.equal(await subs.getByRole('button').count(), 0, 'nothing left to decide');
+    await ownerCard.getByRole('button', { name: 'Call' }).click();
+    await ownerCard.getByText(/^HTTP 403 api\./).waitFor();
   });
 
   it("explains to an owner of another tenant that policy is the operator tenant's, and the server refuses them", async () => {
