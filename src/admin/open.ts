@@ -6,11 +6,11 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { openPgAuditReader } from '../audit/postgres/reader.ts';
-import type { SecurityEventSink } from '../audit/security-events.ts';
 import type { AdminConfig, GatewayConfig } from '../config/types.ts';
 import { createConsoleHandler } from '../console/serve.ts';
 import { openEnvelope } from '../crypto/open.ts';
 import { gatewayError } from '../errors/gateway-error.ts';
+import type { SecurityEventSink } from '../events/security-events.ts';
 import { type AdminIdentity, createAdminIdentity } from '../identity/admin/admin-identity.ts';
 import { keyedHash } from '../identity/admin/admin-secrets.ts';
 import { createLockout, type Lockout } from '../identity/lockout.ts';

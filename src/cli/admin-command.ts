@@ -5,7 +5,6 @@
  * prompted for without echo on a terminal. TOTP secret and recovery codes are printed once.
  */
 
-import { ADMIN_ROLES, type AdminRole } from '../admin/types.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { cliActor } from '../audit/key-events.ts';
 import { openConfiguredAuditLog } from '../audit/open.ts';
@@ -13,6 +12,7 @@ import { closeEnvelope, openEnvelope } from '../crypto/open.ts';
 import { isGatewayError } from '../errors/gateway-error.ts';
 import { createAdminAccounts, type MfaSetup, normaliseEmail } from '../identity/admin/admin-accounts.ts';
 import { passwordProblem } from '../identity/admin/password.ts';
+import { ADMIN_ROLES, type AdminRole } from '../identity/admin/roles.ts';
 import { resolveKeyHashSecret } from '../identity/key-secret.ts';
 import { silentLogger } from '../observability/logger.ts';
 import { openStore } from '../store/open.ts';

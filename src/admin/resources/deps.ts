@@ -5,10 +5,10 @@
  */
 import type { AuditLog } from '../../audit/audit-log.ts';
 import type { PgAuditReader } from '../../audit/postgres/reader.ts';
-import type { SecurityEventSink } from '../../audit/security-events.ts';
 import type { AuditActor, AuditEntry, AuditMetadata } from '../../audit/types.ts';
 import type { GatewayConfig } from '../../config/types.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
+import type { SecurityEventSink } from '../../events/security-events.ts';
 import type { BudgetBackend } from '../../limits/budgets/budget-backend.ts';
 import type { PolicyService } from '../../policy/service.ts';
 import type { Store } from '../../store/store.ts';

@@ -11,9 +11,9 @@
  *   POST /oauth/revoke                             RFC 7009
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SecurityEventSink } from '../../audit/security-events.ts';
 import type { OAuthServerConfig } from '../../config/types.ts';
 import { gatewayError, isGatewayError } from '../../errors/gateway-error.ts';
+import type { SecurityEventSink } from '../../events/security-events.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { CLIENT_ASSERTION_ALGORITHMS, type ClientAuthRequest } from './client-auth.ts';
 import type { OAuthEndpointDeps } from './endpoint-deps.ts';

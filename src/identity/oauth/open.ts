@@ -5,9 +5,10 @@
  * token request), and returns the HTTP endpoints plus the local issuer the resource-server
  * verifier trusts. A timer purges expired revocations and assertion jtis.
  */
-import type { SecurityEventSink } from '../../audit/security-events.ts';
+
 import type { GatewayConfig } from '../../config/types.ts';
 import { openEnvelope } from '../../crypto/open.ts';
+import type { SecurityEventSink } from '../../events/security-events.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Store } from '../../store/store.ts';
 import type { LocalIssuer } from '../jwt/verifier.ts';

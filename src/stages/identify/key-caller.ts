@@ -11,9 +11,9 @@
  * its owner out, while guessing the other ~190 bits is hopeless anyway.
  */
 
-import type { SecurityEvent, SecurityEventSink } from '../../audit/security-events.ts';
 import type { Caller, RequestContext } from '../../core/context.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
+import type { SecurityEvent, SecurityEventSink } from '../../events/security-events.ts';
 import { displayPrefix, isWellFormedApiKey } from '../../identity/api-key-format.ts';
 import type { ApiKeyVerdict } from '../../identity/api-keys.ts';
 import { createAllowlistMatcher, endpointAllowed, endpointOf } from '../../identity/key-policy.ts';
