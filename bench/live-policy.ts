@@ -16,7 +16,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AuditLog } from '../src/audit/audit-log.ts';
-import { createSecurityEventBus } from '../src/audit/security-events.ts';
+import { createSecurityEventBus } from '../src/events/security-events.ts';
 import { createKeyVerifier } from '../src/identity/key-verifier.ts';
 import { createTenantStatusGate } from '../src/identity/tenant-status.ts';
 import { silentLogger } from '../src/observability/logger.ts';

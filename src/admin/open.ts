@@ -6,11 +6,11 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { openPgAuditReader } from '../audit/postgres/reader.ts';
-import type { SecurityEventSink } from '../audit/security-events.ts';
 import type { AdminConfig, GatewayConfig } from '../config/types.ts';
 import { createConsoleHandler } from '../console/serve.ts';
-import { openEnvelope } from '../crypto/open.ts';
+import type { EnvelopeSource } from '../crypto/open.ts';
 import { gatewayError } from '../errors/gateway-error.ts';
+import type { SecurityEventSink } from '../events/security-events.ts';
 import { type AdminIdentity, createAdminIdentity } from '../identity/admin/admin-identity.ts';
 import { keyedHash } from '../identity/admin/admin-secrets.ts';
 import { createLockout, type Lockout } from '../identity/lockout.ts';
@@ -39,6 +39,8 @@ export interface AdminApi {
 
 export interface OpenAdminOptions {
   readonly store: Store;
+  /** The gateway's envelope (admin secrets are sealed with it). */
+  readonly envelopes: EnvelopeSource;
   readonly keyHashSecret: Buffer;
   readonly audit: AuditLog;
   readonly events: SecurityEventSink;
@@ -105,7 +107,7 @@ export async function openAdminApi(config: GatewayConfig, opts: OpenAdminOptions
   const cfg = config.admin;
   if (cfg === undefined || !cfg.enabled) return undefined;
   const { store, log } = opts;
-  const envelope = await openEnvelope(config.security, store, log);
+  const envelope = await opts.envelopes.get();
   const append = (entry: Parameters<AuditLog['append']>[0]) => opts.audit.append(entry);
   const baseIdentity = createAdminIdentity({
     store,

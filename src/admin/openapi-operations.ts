@@ -5,12 +5,12 @@
  * listed here.
  */
 
+import { ADMIN_ROLES } from '../identity/admin/roles.ts';
 import { USAGE_GROUPS } from '../store/usage-records.ts';
 import { ADMIN_ACTIONS } from './rbac.ts';
 import { COMPLIANCE_FORMATS } from './resources/compliance.ts';
 import { GUARD_DECISION_ACTIONS, GUARD_MAX_PAGE, GUARD_MAX_RECORDS } from './resources/guard-decisions.ts';
 import { MAX_BUCKETS, MAX_GROUPS, MAX_RECORDS, SERIES_BUCKETS_S, SERIES_GROUPS } from './resources/usage-series.ts';
-import { ADMIN_ROLES } from './types.ts';
 
 /** A JSON Schema fragment with a description. */
 export type FieldDoc = Readonly<Record<string, unknown>> & { readonly description?: string };

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { GatewayError } from '../errors/gateway-error.ts';
+import { ADMIN_ROLES, type AdminRole } from '../identity/admin/roles.ts';
 import {
   ACTION_INCLUDES,
   ADMIN_ACTIONS,
@@ -19,7 +20,7 @@ import {
   renderRoleTable,
   roleAllows,
 } from './rbac.ts';
-import { ADMIN_ROLES, type AdminPrincipal, type AdminRole } from './types.ts';
+import type { AdminPrincipal } from './types.ts';
 
 function principal(role: AdminRole, extra: Partial<AdminPrincipal> = {}): AdminPrincipal {
   return { userId: 'u1', tenantId: 't1', role, teamId: 'team1', via: 'session', ...extra };

@@ -12,7 +12,8 @@
  * The role table in docs/admin-api.md is checked against ROLE_ACTIONS by rbac.test.ts.
  */
 import { type GatewayError, gatewayError } from '../errors/gateway-error.ts';
-import { ADMIN_ROLES, type AdminPrincipal, type AdminRole } from './types.ts';
+import { ADMIN_ROLES, type AdminRole } from '../identity/admin/roles.ts';
+import type { AdminPrincipal } from './types.ts';
 
 /**
  * Every action an admin route can perform, with what it lets a principal do (docs/admin-api.md's action

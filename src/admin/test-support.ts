@@ -9,10 +9,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SecurityEvent } from '../audit/security-events.ts';
 import type { AuditEntry } from '../audit/types.ts';
 import { harness } from '../crypto/test-fixtures.ts';
+import type { SecurityEvent } from '../events/security-events.ts';
 import { type AdminIdentity, createAdminIdentity } from '../identity/admin/admin-identity.ts';
+import type { AdminRole } from '../identity/admin/roles.ts';
 import { base32Decode, totpCode, totpStepAt } from '../identity/admin/totp.ts';
 import { createLockout } from '../identity/lockout.ts';
 import { silentLogger } from '../observability/logger.ts';
@@ -20,7 +21,7 @@ import { createSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import { buildAdminRoutes } from './routes.ts';
 import { type AdminHandler, createAdminHandler } from './server.ts';
-import type { AdminRole, AdminRoute } from './types.ts';
+import type { AdminRoute } from './types.ts';
 
 /**
  * A parsed JSON response body. Shared test harness: callers read bodies of many shapes field by

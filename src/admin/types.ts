@@ -4,16 +4,7 @@
  * admin server authenticates, checks CSRF, parses the body strictly and dispatches).
  */
 
-/** Roles, from most to least powerful. What each may do is decided by src/admin/rbac.ts. */
-export const ADMIN_ROLES = [
-  'owner',
-  'admin',
-  'security_auditor',
-  'team_manager',
-  'developer',
-  'billing_viewer',
-] as const;
-export type AdminRole = (typeof ADMIN_ROLES)[number];
+import type { AdminRole } from '../identity/admin/roles.ts';
 
 export interface AdminPrincipal {
   /** The admin user acting (for admin API tokens: the user the token belongs to). */

@@ -6,8 +6,9 @@
  * dead-lettered. The queue is bounded: past `queue_size` new deliveries are dropped, counted
  * and logged. On close, deliveries still waiting are dead-lettered, not lost.
  */
-import type { SecurityEvent } from '../audit/security-events.ts';
+
 import type { AlertsConfig, WebhookConfig } from '../config/types.ts';
+import type { SecurityEvent } from '../events/security-events.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { DeadLetterSink } from './dead-letters.ts';
 import { toPayload, type WebhookPayload, wants } from './webhook-event.ts';

@@ -38,6 +38,13 @@ export interface PromptApiContext {
   resolved?: ResolvedApiCall;
 }
 
+declare module '../core/context.ts' {
+  interface RequestFeatureSlots {
+    /** Prompt-API requests (`/apis…`, `/x/…`): what was asked for, then what it resolved to. */
+    promptApi?: PromptApiContext;
+  }
+}
+
 export const versionLabel = (v: Pick<PromptApiVersionRecord, 'major' | 'minor'>): string => `${v.major}.${v.minor}`;
 
 export function isOwner(caller: Caller, api: PromptApiRecord): boolean {

@@ -6,9 +6,9 @@
  * Who may call which operation (roles, team scope) is the caller's business (admin routes, CLI).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { SecurityEventSink, SecuritySeverity } from '../audit/security-events.ts';
 import type { AuditMetadata } from '../audit/types.ts';
 import { gatewayError } from '../errors/gateway-error.ts';
+import type { SecurityEventSink, SecuritySeverity } from '../events/security-events.ts';
 import type {
   ApiPathRecord,
   ApiSubscriptionRecord,

@@ -11,10 +11,10 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import { generatedKeyWarning } from '../audit/key-warning.ts';
 import { openConfiguredAuditLog } from '../audit/open.ts';
 import { recordSecurityEvents } from '../audit/security-event-records.ts';
-import { createSecurityEventBus, type SecurityEventBus } from '../audit/security-events.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import type { Pipeline } from '../core/pipeline.ts';
-import { closeEnvelope } from '../crypto/open.ts';
+import { envelopeSource } from '../crypto/open.ts';
+import { createSecurityEventBus, type SecurityEventBus } from '../events/security-events.ts';
 import { resolveKeyHashSecret } from '../identity/key-secret.ts';
 import { openOAuthServer } from '../identity/oauth/open.ts';
 import { createSharedLockouts } from '../identity/shared-lockout.ts';
@@ -120,7 +120,8 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
   let started = false;
   // A store handed in by the caller is closed with the gateway, but not by a start that failed.
   opened.push('store', store, (s) => (deps.store === undefined || started ? s.close() : undefined));
-  opened.defer('envelope', () => closeEnvelope(store)); // wipes cached data keys, before the store closes
+  // The one envelope, opened on first use by whoever needs it and closed (cached data keys wiped) before the store.
+  const envelopes = opened.push('envelope', envelopeSource(config.security, store, log), (e) => e.close());
   // The version to start on: the store's active one (the file seeds the first). Throws when it cannot be built here.
   const livePolicy = deps.livePolicy ?? (deps.bootstrap !== undefined && !config.source.startsWith('<'));
   const startup = livePolicy
@@ -176,6 +177,7 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
   // The built-in authorization server (oauth_server): its tokens go through the same verifier, keys local.
   const oauthServer = await openOAuthServer(config, {
     store,
+    envelopes,
     serverSecret: keyHashSecret,
     log,
     events: securityEvents,
@@ -183,12 +185,12 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
   });
   if (oauthServer !== undefined) opened.push('oauth server', oauthServer, (o) => o.close());
   // Subscribes to key revocation broadcasts in the background when a shared Redis is configured.
-  const keys = opened.push('key verification', openKeyVerification(config, store, keyHashSecret, log), (k) =>
+  const keys = opened.push('key verification', openKeyVerification(config, store, keyHashSecret, log, envelopes), (k) =>
     k.close(),
   );
   keyVerification = keys;
   // Encryption at rest: a wrong master key stops the start here; the payload log when enabled.
-  const payloads = await openConfiguredPayloadLog(config, store, log);
+  const payloads = await openConfiguredPayloadLog(config, store, log, envelopes);
   if (payloads !== undefined) opened.push('payload log', payloads, (p) => p.stop());
   // Tenant suspension: one short-lived status cache for the request path and the admin API.
   const tenantStatus = createTenantStatusGate({ store });
@@ -282,6 +284,7 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
   // The admin API (admin section): on the main listener under /admin/v1, or on its own listener.
   const adminApi = await openAdminApi(config, {
     store,
+    envelopes,
     keyHashSecret,
     audit: auditLog,
     events: securityEvents,

@@ -6,7 +6,7 @@
  * The same subscription carries tenant shreds, which wipe the tenant's cached data keys.
  */
 import type { GatewayConfig } from '../config/types.ts';
-import { forgetTenantKeys } from '../crypto/open.ts';
+import type { EnvelopeSource } from '../crypto/open.ts';
 import { createKeyVerifier, type KeyVerifier } from '../identity/key-verifier.ts';
 import {
   createRevocationListener,
@@ -28,7 +28,13 @@ export interface KeyVerification {
   close(): Promise<void>;
 }
 
-export function openKeyVerification(config: GatewayConfig, store: Store, secret: Buffer, log: Logger): KeyVerification {
+export function openKeyVerification(
+  config: GatewayConfig,
+  store: Store,
+  secret: Buffer,
+  log: Logger,
+  envelopes: EnvelopeSource,
+): KeyVerification {
   let listener: RevocationListener | undefined;
   const verifier = createKeyVerifier({
     store,
@@ -43,7 +49,7 @@ export function openKeyVerification(config: GatewayConfig, store: Store, secret:
       onResubscribed: () => verifier.invalidate(),
       // A tenant shredded by another process: drop its cached data keys now, not after their TTL.
       onTenantShredded: (tenantId) => {
-        void forgetTenantKeys(store, tenantId).then((open) => {
+        void envelopes.forgetTenant(tenantId).then((open) => {
           if (open)
             log.info(
               { event: 'crypto.tenant_keys_forgotten', tenant: tenantId },

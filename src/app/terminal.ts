@@ -9,7 +9,7 @@ import type { Terminal } from '../core/stage.ts';
 import { gatewayError } from '../errors/gateway-error.ts';
 import { childTraceparent, formatTraceparent } from '../observability/trace/traceparent.ts';
 import type { Tracer } from '../observability/trace/tracer.ts';
-import { modelAllowed } from '../stages/authorize/model-patterns.ts';
+import { modelAllowed } from '../policy/model-patterns.ts';
 import { modelBody, modelsListBody } from '../surfaces/openai/render.ts';
 import type { AttemptReport, Upstream, UpstreamCall } from '../upstream/index.ts';
 

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { createSecurityEventBus } from '../events/security-events.ts';
 import { silentLogger } from '../observability/logger.ts';
 import { openAuditDatabaseForReading } from './database.ts';
 import { recordSecurityEvents } from './security-event-records.ts';
-import { createSecurityEventBus } from './security-events.ts';
 import { newKeyPem, openTestLog, tempDir } from './test-support.ts';
 
 test('lockouts on the bus become audit records; other events do not', async () => {

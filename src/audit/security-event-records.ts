@@ -4,9 +4,10 @@
  * them on the security event bus. This subscriber writes each one as an audit record. The
  * request that triggered it is already refused, so a failed append is logged, not fatal.
  */
+
+import type { SecurityEventBus } from '../events/security-events.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AuditLog } from './audit-log.ts';
-import type { SecurityEventBus } from './security-events.ts';
 import type { AuditEntry } from './types.ts';
 
 const RECORDED_TYPES: ReadonlySet<string> = new Set(['auth.lockout']);

@@ -5,14 +5,15 @@
  * prompted for without echo on a terminal. TOTP secret and recovery codes are printed once.
  */
 
-import { ADMIN_ROLES, type AdminRole } from '../admin/types.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { cliActor } from '../audit/key-events.ts';
 import { openConfiguredAuditLog } from '../audit/open.ts';
+import type { Envelope } from '../crypto/envelope.ts';
 import { closeEnvelope, openEnvelope } from '../crypto/open.ts';
 import { isGatewayError } from '../errors/gateway-error.ts';
 import { createAdminAccounts, type MfaSetup, normaliseEmail } from '../identity/admin/admin-accounts.ts';
 import { passwordProblem } from '../identity/admin/password.ts';
+import { ADMIN_ROLES, type AdminRole } from '../identity/admin/roles.ts';
 import { resolveKeyHashSecret } from '../identity/key-secret.ts';
 import { silentLogger } from '../observability/logger.ts';
 import { openStore } from '../store/open.ts';
@@ -82,10 +83,12 @@ export async function runAdmin(argv: string[]): Promise<number> {
   const { storeCfg, security, audit: auditCfg } = resolveState(values.config, values['data-dir']);
   const store = await openStore(storeCfg);
   let audit: AuditLog | undefined;
+  let opened: Envelope | undefined;
   try {
     // Opened first: a broken audit log stops the change before it happens.
     audit = await openConfiguredAuditLog(auditCfg, security.dataDir);
     const envelope = await openEnvelope(security, store, silentLogger());
+    opened = envelope;
     const accounts = createAdminAccounts({ store, secret: resolveKeyHashSecret(security), sealer: envelope });
     let userId: string;
     let tenantId: string;
@@ -148,7 +151,7 @@ export async function runAdmin(argv: string[]): Promise<number> {
     return 0;
   } finally {
     await audit?.close();
-    await closeEnvelope(store);
+    await closeEnvelope(opened);
     await store.close();
   }
 }

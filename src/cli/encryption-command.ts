@@ -99,11 +99,13 @@ function cliLogger(): Logger {
 
 export async function withEnvelope<T>(state: State, fn: (store: Store, envelope: Envelope) => Promise<T>): Promise<T> {
   const store = await openStore(state.store);
+  let opened: Envelope | undefined;
   try {
     const envelope = await openEnvelope(state.security, store, cliLogger());
+    opened = envelope;
     return await fn(store, envelope);
   } finally {
-    await closeEnvelope(store);
+    await closeEnvelope(opened);
     await store.close();
   }
 }

@@ -2,7 +2,7 @@
 import { cliActor } from '../audit/key-events.ts';
 import { DURATION_HINT, parseDurationS } from '../config/duration.ts';
 import { normaliseFingerprint } from '../identity/client-cert-directory.ts';
-import { normalizeEndpoints, normalizeIpAllowlist } from '../identity/key-policy.ts';
+import { normalizeEndpoints, normalizeIpAllowlist } from '../policy/key-policy.ts';
 import type { ApiKeyRecord, KeyEndpoint } from '../store/store.ts';
 import { UsageError } from './usage-error.ts';
 

@@ -10,6 +10,7 @@ import { openConfiguredAuditLog } from '../audit/open.ts';
 import type { AuditEntry } from '../audit/types.ts';
 import { loadConfig } from '../config/load.ts';
 import type { GatewayConfig } from '../config/types.ts';
+import type { Envelope } from '../crypto/envelope.ts';
 import { closeEnvelope, openEnvelope } from '../crypto/open.ts';
 import { resolveKeyHashSecret } from '../identity/key-secret.ts';
 import { createOAuthClient, OAuthClientInputError } from '../identity/oauth/clients.ts';
@@ -84,6 +85,7 @@ export async function runOAuth(argv: string[]): Promise<number> {
   if (config.oauthServer === undefined) throw new UsageError(`oauth_server is not enabled in ${configPath}`);
   const store = await openStore(config.store);
   let audit: AuditLog | undefined;
+  let opened: Envelope | undefined;
   try {
     if (action !== 'clients list' && action !== 'signing-keys')
       audit = await openConfiguredAuditLog(config.audit, config.security.dataDir);
@@ -127,6 +129,7 @@ export async function runOAuth(argv: string[]): Promise<number> {
           destination: process.stderr as unknown as Parameters<typeof createLogger>[0]['destination'],
         });
         const envelope = await openEnvelope(config.security, store, log);
+        opened = envelope;
         const r = await rotateSigningKey(store, envelope, cfg.signingAlgorithm, overlapMs(cfg));
         const ok = await appendAudit(
           audit!,
@@ -163,7 +166,7 @@ export async function runOAuth(argv: string[]): Promise<number> {
     }
   } finally {
     await audit?.close();
-    await closeEnvelope(store);
+    await closeEnvelope(opened);
     await store.close();
   }
 }

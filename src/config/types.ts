@@ -4,7 +4,7 @@
  * Everything here is frozen at startup.
  */
 
-import type { GuardrailsConfig } from '../guard/config.ts';
+import type { GuardrailsConfig } from '../guard/config-types.ts';
 import type { PolicyConfig } from '../policy/config.ts';
 import type { AdminConfig, AuthConfig, OAuthServerConfig } from './types/identity.ts';
 import type { AlertsConfig, MetricsConfig, ThreatDetectionConfig, TracingConfig } from './types/observability.ts';

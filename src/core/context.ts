@@ -3,13 +3,10 @@
  * A stage reads what earlier stages put here by name and writes only its own fields.
  */
 
-import type { PromptApiContext } from '../apis/call.ts';
 import type { ModelRouteConfig, TargetConfig } from '../config/types.ts';
-import type { MeteredUsage } from '../cost/meter-usage.ts';
 import type { ErrorCode } from '../errors/codes.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { RequestSpans } from '../observability/trace/spans.ts';
-import type { DecisionInputs } from '../policy/decision-inputs.ts';
 import type {
   ChatChunk,
   ChatRequest,
@@ -121,7 +118,15 @@ export interface Outcome {
   guard?: string[];
 }
 
-export interface RequestContext {
+/**
+ * Fields a feature adds to the context, declared by the feature itself (TypeScript declaration
+ * merging: `declare module '../core/context.ts' { interface RequestFeatureSlots { … } }`), so
+ * that core names no feature. Prompt APIs add `promptApi` this way (src/apis/call.ts).
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: features merge their fields into it
+export interface RequestFeatureSlots {}
+
+export interface RequestContext extends RequestFeatureSlots {
   readonly id: string;
   /**
    * W3C trace context (src/observability/trace/): the trace this request belongs to (the
@@ -168,8 +173,6 @@ export interface RequestContext {
    * Lower-case names; refusals carry their headers on the GatewayError instead.
    */
   responseHeaders?: Record<string, string>;
-  /** Prompt-API requests (`/apis…`, `/x/…`, src/apis/): what was asked for, then what it resolved to. */
-  promptApi?: PromptApiContext;
   readonly outcome: Outcome;
 }
 
@@ -184,4 +187,51 @@ export function newOutcome(): Outcome {
     firstByteMs: undefined,
     clientAborted: false,
   };
+}
+
+/** Tokens and cost as metered (src/cost/meter-usage.ts computes them; the budget stage may settle them first). */
+export interface MeteredUsage {
+  /** Reported or estimated tokens; undefined when no model work was done (or none is known). */
+  readonly usage: Usage | undefined;
+  readonly estimated: boolean;
+  /** Prompt tokens read from the provider's cache (part of prompt_tokens). */
+  readonly cachedTokens: number | null;
+  /** Prompt tokens written to the provider's cache (part of prompt_tokens, apart from cachedTokens). */
+  readonly cacheWriteTokens: number | null;
+  /** Integer µ$; null when tokens were used but the model has no price. 0 when nothing was used. */
+  readonly costMicros: number | null;
+  /** The price table version used; null when no price applied. */
+  readonly priceVersion: string | null;
+}
+
+/**
+ * What policy decisions read about a request (src/policy/decision-inputs.ts computes it); core
+ * owns the shape because the context and the request record carry it.
+ */
+export const NETWORK_CLASSES = ['loopback', 'private', 'public', 'unknown'] as const;
+export type NetworkClass = (typeof NETWORK_CLASSES)[number];
+
+export interface DecisionInputs {
+  /** How the caller authenticated (limits and budgets count users only for JWT callers). */
+  readonly callerKind: Caller['kind'];
+  /** JWT callers: the issuer (user-scoped counters are per issuer and subject). */
+  readonly issuer?: string;
+  /** Chat: messages; embeddings: inputs. */
+  readonly items: number;
+  readonly tools: number;
+  readonly images: number;
+  /** The largest inline image's decoded bytes (0: none inline). */
+  readonly largestImageBytes: number;
+  /** Prompt characters as the payload caps count them. */
+  readonly promptChars: number;
+  /** The prompt part of the token estimate limits reserve (src/limits/estimate.ts). */
+  readonly promptTokens: number;
+  /** The completion cap the client asked for, and in which field (absent: none asked). */
+  readonly maxTokensField?: 'max_tokens' | 'max_completion_tokens';
+  readonly maxTokens?: number;
+  /** Choices asked for (`n`); 1 when absent. */
+  readonly n: number;
+  /** The dearest prompt-cache write the request's hints can cause. */
+  readonly cacheHint: 'none' | '5m' | '1h';
+  readonly network: NetworkClass;
 }

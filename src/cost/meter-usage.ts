@@ -5,25 +5,13 @@
  * with the same estimate as reservations (≈ characters / 4) and the completion from the text it
  * actually relayed. Such a record is marked `usageEstimated`.
  */
-import type { CanonicalRequest } from '../core/context.ts';
+import type { CanonicalRequest, MeteredUsage } from '../core/context.ts';
 import { estimateTextTokens, estimateTokenParts } from '../limits/estimate.ts';
 import type { CacheControl, ChatChunk, ChatRequest, ChatResponse, Usage } from '../providers/canonical.ts';
 import { costMicros } from './money.ts';
 import type { ModelPrice } from './price-table.ts';
 
-export interface MeteredUsage {
-  /** Reported or estimated tokens; undefined when no model work was done (or none is known). */
-  readonly usage: Usage | undefined;
-  readonly estimated: boolean;
-  /** Prompt tokens read from the provider's cache (part of prompt_tokens). */
-  readonly cachedTokens: number | null;
-  /** Prompt tokens written to the provider's cache (part of prompt_tokens, apart from cachedTokens). */
-  readonly cacheWriteTokens: number | null;
-  /** Integer µ$; null when tokens were used but the model has no price. 0 when nothing was used. */
-  readonly costMicros: number | null;
-  /** The price table version used; null when no price applied. */
-  readonly priceVersion: string | null;
-}
+export type { MeteredUsage } from '../core/context.ts';
 
 /** Counts what a stream delivered, in case the provider never reports usage. */
 export interface StreamTally {

@@ -10,7 +10,10 @@ import { openStore } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
 import { isCryptoError } from './crypto-error.ts';
 import { masterKeyFromValue } from './kek/master-key.ts';
-import { closeEnvelope, MASTER_KEY_FILE, openEnvelope } from './open.ts';
+import { MASTER_KEY_FILE } from './open.ts';
+import { trackedEnvelopes } from './test-fixtures.ts';
+
+const { open: openEnvelope, close: closeEnvelope } = trackedEnvelopes();
 
 const root = mkdtempSync(join(tmpdir(), 'pcl-open-env-'));
 after(() => rmSync(root, { recursive: true, force: true }));

@@ -43,40 +43,64 @@ export interface OpenEnvelopeOptions {
   readonly vault?: TenantKeyVault | null;
 }
 
-// One envelope per store, so every user in a process shares one key cache and one set of reservations.
-const opened = new WeakMap<Store, Promise<Envelope>>();
+/**
+ * The gateway's one envelope, opened on first use and handed to everything that needs it (the
+ * admin API, the OAuth server, the payload log, shred notices), so every user in the process
+ * shares one key cache and one set of reservations. create-gateway makes it and closes it.
+ */
+export interface EnvelopeSource {
+  /** The envelope; opened by the first call (a failed open is tried again by the next one). */
+  get(): Promise<Envelope>;
+  /** Wipes the cached data keys of a tenant shredded elsewhere if the envelope is open; true when it was. */
+  forgetTenant(tenantId: string): Promise<boolean>;
+  /** Wipes the cached keys and closes the vault; later calls to get() open a fresh one. */
+  close(): Promise<void>;
+}
 
+export function envelopeSource(
+  security: SecurityConfig,
+  store: Store,
+  log: Logger,
+  opts: OpenEnvelopeOptions = {},
+): EnvelopeSource {
+  let opening: Promise<Envelope> | undefined;
+  return {
+    get() {
+      if (opening === undefined) {
+        const p = open(security, store, log, opts);
+        opening = p;
+        p.catch(() => {
+          if (opening === p) opening = undefined;
+        });
+      }
+      return opening;
+    },
+    async forgetTenant(tenantId) {
+      const env = await opening?.catch(() => undefined);
+      if (env === undefined) return false;
+      env.dataKeys.forgetTenant(tenantId);
+      return true;
+    },
+    async close() {
+      const p = opening;
+      opening = undefined;
+      await closeEnvelope(await p?.catch(() => undefined));
+    },
+  };
+}
+
+/** Opens an envelope for one use (CLI commands); the caller closes it with closeEnvelope. */
 export function openEnvelope(
   security: SecurityConfig,
   store: Store,
   log: Logger,
   opts: OpenEnvelopeOptions = {},
 ): Promise<Envelope> {
-  let p = opened.get(store);
-  if (p === undefined) {
-    p = open(security, store, log, opts);
-    opened.set(store, p);
-    p.catch(() => opened.delete(store));
-  }
-  return p;
+  return open(security, store, log, opts);
 }
 
-/**
- * Wipes this process's cached data keys (and encryption reservations) of a tenant shredded
- * elsewhere, if an envelope is open for the store; a no-op otherwise. True when one was open.
- */
-export async function forgetTenantKeys(store: Store, tenantId: string): Promise<boolean> {
-  const env = await opened.get(store)?.catch(() => undefined);
-  if (env === undefined) return false;
-  env.dataKeys.forgetTenant(tenantId);
-  return true;
-}
-
-/** Forgets the envelope of a store being closed, wiping its cached keys. */
-export async function closeEnvelope(store: Store): Promise<void> {
-  const p = opened.get(store);
-  opened.delete(store);
-  const env = await p?.catch(() => undefined);
+/** Wipes an envelope's cached keys and closes its vault (undefined: nothing was opened). */
+export async function closeEnvelope(env: Envelope | undefined): Promise<void> {
   env?.dataKeys.close();
   await env?.dataKeys.vault?.close();
 }

@@ -1,10 +1,14 @@
 /** Shared set-up for the crypto tests (not a test file itself). */
 import { randomBytes } from 'node:crypto';
+import type { SecurityConfig } from '../config/types.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Store } from '../store/store.ts';
 import { createDataKeys, type DataKeys, type DataKeysOptions } from './data-keys.ts';
 import { createEnvelope, type Envelope } from './envelope.ts';
 import type { Binding } from './envelope-format.ts';
 import { createLocalKek, type KekProvider, type LocalKek } from './kek/kek-provider.ts';
 import { createMemoryDataKeyRepository, type MemoryDataKeyRepository } from './memory-data-key-repository.ts';
+import { type EnvelopeSource, envelopeSource } from './open.ts';
 
 export function randomKek(label = 'test KEK'): LocalKek {
   const key = randomBytes(32);
@@ -62,5 +66,24 @@ export function recordingKek(kek: KekProvider, seen: Buffer[]): KekProvider {
       return kek.wrap(dek, aad);
     },
     unwrap: (wrapped, aad) => kek.unwrap(wrapped, aad),
+  };
+}
+
+/**
+ * For tests that open one envelope per store at a time and close it by naming the store:
+ * each open makes a fresh envelope source, and close closes the last one opened for that store.
+ */
+export function trackedEnvelopes() {
+  const sources = new Map<Store, EnvelopeSource>();
+  return {
+    open(security: SecurityConfig, store: Store, log: Logger): Promise<Envelope> {
+      const source = envelopeSource(security, store, log);
+      sources.set(store, source);
+      return source.get();
+    },
+    async close(store: Store): Promise<void> {
+      await sources.get(store)?.close();
+      sources.delete(store);
+    },
   };
 }

@@ -9,9 +9,22 @@
 
 import { keysOf } from '../config/keys.ts';
 import type { ConfigReader, Located } from '../config/reader.ts';
-import type { ModelRouteConfig } from '../config/types.ts';
+import type { ModelRouteConfig } from '../config/types/routing.ts';
 import { isGatewayError } from '../errors/gateway-error.ts';
 import { GUARD_DETECTOR_SPEC, GUARD_POLICY_SPEC, GUARDRAILS_SPEC } from './config.keys.ts';
+import {
+  GUARD_ACTIONS,
+  GUARD_DETECTOR_KINDS,
+  GUARD_DIRECTIONS,
+  type GuardDetectorConfig,
+  type GuardDetectorKind,
+  type GuardDirection,
+  type GuardPolicyConfig,
+  type GuardrailsConfig,
+  type GuardSelectors,
+  JUDGE_FORMATS,
+  type JudgeConfig,
+} from './config-types.ts';
 import {
   buildTextDetector,
   type DetectorFactories,
@@ -19,67 +32,22 @@ import {
   textDetectorAvailable,
 } from './registry.ts';
 
-export type GuardAction = 'block' | 'redact' | 'flag';
-export type GuardDirection = 'input' | 'output';
-export type GuardOnError = 'block' | 'allow';
-export type GuardDetectorKind = 'pii' | 'secrets' | 'injection' | 'deny_list' | 'judge';
-export type JudgeFormat = 'llama_guard' | 'openai_moderation';
-
-export const GUARD_ACTIONS: readonly GuardAction[] = ['block', 'redact', 'flag'];
-export const GUARD_DIRECTIONS: readonly GuardDirection[] = ['input', 'output'];
-export const GUARD_DETECTOR_KINDS: readonly GuardDetectorKind[] = ['pii', 'secrets', 'injection', 'deny_list', 'judge'];
-export const JUDGE_FORMATS: readonly JudgeFormat[] = ['llama_guard', 'openai_moderation'];
-
-export interface JudgeConfig {
-  /** A chat (llama_guard) or any (openai_moderation: its targets must be OpenAI-family) model route. */
-  readonly model: string;
-  readonly format: JudgeFormat;
-  /** The judge's whole answer must arrive within this; otherwise on_error decides. */
-  readonly timeoutMs: number;
-  /** Only these verdict categories count (Llama Guard `S1`…, moderation `violence`…); empty: all. */
-  readonly categories: readonly string[];
-}
-
-export interface GuardDetectorConfig {
-  readonly detector: GuardDetectorKind;
-  /** Where it runs; both by default. */
-  readonly on: readonly GuardDirection[];
-  readonly action: GuardAction;
-  /** What happens when the detector fails or times out: block (default, fail closed) or allow. */
-  readonly onError: GuardOnError;
-  /** pii / secrets: only these finding types (all when empty). */
-  readonly types: readonly string[];
-  /** secrets: also find the gateway's own configured provider credentials (default true). */
-  readonly providerKeys: boolean;
-  /** injection: the score from which a text is an injection (the detector's default when undefined). */
-  readonly threshold: number | undefined;
-  /** deny_list: the list's name (findings are DENY_<NAME>), its patterns and keywords. */
-  readonly name: string | undefined;
-  readonly patterns: readonly string[];
-  readonly keywords: readonly string[];
-  readonly caseSensitive: boolean;
-  readonly judge: JudgeConfig | undefined;
-}
-
-export interface GuardSelectors {
-  /** Public model name patterns (`*` wildcard); empty: any model. */
-  readonly models: readonly string[];
-  readonly tenants: readonly string[];
-  readonly teams: readonly string[];
-  /** Key ids (`keys list`), or JWT caller ids. */
-  readonly keys: readonly string[];
-}
-
-export interface GuardPolicyConfig {
-  readonly name: string;
-  readonly match: GuardSelectors;
-  readonly detectors: readonly GuardDetectorConfig[];
-}
-
-export interface GuardrailsConfig {
-  readonly enabled: boolean;
-  readonly policies: readonly GuardPolicyConfig[];
-}
+export {
+  GUARD_ACTIONS,
+  GUARD_DETECTOR_KINDS,
+  GUARD_DIRECTIONS,
+  type GuardAction,
+  type GuardDetectorConfig,
+  type GuardDetectorKind,
+  type GuardDirection,
+  type GuardOnError,
+  type GuardPolicyConfig,
+  type GuardrailsConfig,
+  type GuardSelectors,
+  JUDGE_FORMATS,
+  type JudgeConfig,
+  type JudgeFormat,
+} from './config-types.ts';
 
 export const GUARDRAILS_DEFAULTS: GuardrailsConfig = Object.freeze({ enabled: true, policies: Object.freeze([]) });
 

@@ -3,7 +3,7 @@
  * direction, and the selection of the one policy that applies to a request (the first whose
  * selectors all match: model pattern, tenant, team, key).
  */
-import { modelAllowed } from '../stages/authorize/model-patterns.ts';
+import { modelAllowed } from '../policy/model-patterns.ts';
 import type { GuardAction, GuardDetectorKind, GuardOnError, GuardrailsConfig, GuardSelectors } from './config.ts';
 import type { TextDetector } from './detector.ts';
 import { createJudge, type Judge, type JudgeTransport } from './judge/index.ts';

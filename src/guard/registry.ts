@@ -4,7 +4,7 @@
  * startup, with the entry's position), and so does the guard stage. The judge is not here: it
  * is asynchronous and needs the upstream module (src/guard/judge/).
  */
-import type { GuardDetectorConfig, GuardDetectorKind } from './config.ts';
+import type { GuardDetectorConfig, GuardDetectorKind } from './config-types.ts';
 import { createDenyListDetector } from './deny-list/index.ts';
 import type { TextDetector } from './detector.ts';
 import { createInjectionDetector } from './injection/index.ts';

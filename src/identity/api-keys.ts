@@ -4,10 +4,10 @@
  * typos cost nothing and never reach the database.
  */
 import { type KeyObject, randomUUID, timingSafeEqual } from 'node:crypto';
+import { normalizeEndpoints, normalizeIpAllowlist } from '../policy/key-policy.ts';
 import type { ApiKeyRecord, Store } from '../store/store.ts';
 import { displayPrefix, generateApiKey, hashApiKey, isWellFormedApiKey } from './api-key-format.ts';
 import { normaliseFingerprint } from './client-cert-directory.ts';
-import { normalizeEndpoints, normalizeIpAllowlist } from './key-policy.ts';
 
 export interface NewApiKey {
   readonly tenantId: string;

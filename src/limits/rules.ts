@@ -4,10 +4,9 @@
  * `team` rule does not apply to a caller without a team). Every applicable limit must pass, so
  * the tightest one decides.
  */
-import { createHash } from 'node:crypto';
 import type { LimitRuleConfig, LimitScope } from '../config/types.ts';
 import type { Caller } from '../core/context.ts';
-import { modelAllowed } from '../stages/authorize/model-patterns.ts';
+import { encodeSubject, selectRules } from '../policy/rule-selector.ts';
 
 export type Metric = 'rps' | 'rpm' | 'tpm' | 'concurrent';
 
@@ -56,10 +55,7 @@ export function defaultBurst(limit: number): number {
 
 export function applicableLimits(rules: readonly LimitRuleConfig[], caller: Caller, model: string): AppliedLimit[] {
   const out: AppliedLimit[] = [];
-  for (const rule of rules) {
-    if (rule.model !== undefined && !modelAllowed([rule.model], model)) continue;
-    const subject = SUBJECTS[rule.scope](caller, model);
-    if (subject === undefined || subject === '') continue;
+  for (const { rule, subject } of selectRules(rules, model, (r) => SUBJECTS[r.scope](caller, model))) {
     const base = (metric: Metric) => ({
       rule,
       metric,
@@ -95,10 +91,4 @@ function rate(
 function policyName(rule: LimitRuleConfig, metric: Metric): string {
   const name = rule.model === undefined ? `${rule.scope}-${metric}` : `${rule.scope}-${rule.model}-${metric}`;
   return name.replace(/[^\x20-\x7e]/g, '?');
-}
-
-/** Short subjects stay readable in Redis; long ones (JWT subjects) are hashed to bound key size. */
-function encodeSubject(subject: string): string {
-  if (subject.length <= 128) return encodeURIComponent(subject);
-  return `sha256-${createHash('sha256').update(subject).digest('base64url')}`;
 }

@@ -4,7 +4,7 @@
  * data keys and refuses to start on a mismatch), and the payload log with its purge job.
  */
 import type { GatewayConfig } from '../config/types.ts';
-import { openEnvelope } from '../crypto/open.ts';
+import type { EnvelopeSource } from '../crypto/open.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Store } from '../store/store.ts';
 import { createPayloadLog, type PayloadLog } from './payload-log.ts';
@@ -13,10 +13,11 @@ export async function openConfiguredPayloadLog(
   config: GatewayConfig,
   store: Store,
   log: Logger,
+  envelopes: EnvelopeSource,
 ): Promise<PayloadLog | undefined> {
   const enabled = config.payloadLog?.enabled === true;
   if (!enabled && config.security.masterKey === undefined) return undefined;
-  const envelope = await openEnvelope(config.security, store, log);
+  const envelope = await envelopes.get();
   if (!enabled || config.payloadLog === undefined) return undefined;
   const payloadLog = createPayloadLog({ config: config.payloadLog, envelope, repository: store.payloadLog, log });
   payloadLog.startPurging();

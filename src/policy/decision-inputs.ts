@@ -6,38 +6,18 @@
  * kind of network. Never a prompt, a name from the prompt, a credential or an address.
  */
 import { isIP } from 'node:net';
-import type { Caller, CanonicalRequest } from '../core/context.ts';
+import {
+  type Caller,
+  type CanonicalRequest,
+  type DecisionInputs,
+  NETWORK_CLASSES,
+  type NetworkClass,
+} from '../core/context.ts';
 import { cacheWriteHint } from '../cost/meter-usage.ts';
 import { estimateTokenParts } from '../limits/estimate.ts';
 import { chatImages, chatPromptChars, embeddingsSize } from '../stages/validate/payload-caps.ts';
 
-export const NETWORK_CLASSES = ['loopback', 'private', 'public', 'unknown'] as const;
-export type NetworkClass = (typeof NETWORK_CLASSES)[number];
-
-export interface DecisionInputs {
-  /** How the caller authenticated (limits and budgets count users only for JWT callers). */
-  readonly callerKind: Caller['kind'];
-  /** JWT callers: the issuer (user-scoped counters are per issuer and subject). */
-  readonly issuer?: string;
-  /** Chat: messages; embeddings: inputs. */
-  readonly items: number;
-  readonly tools: number;
-  readonly images: number;
-  /** The largest inline image's decoded bytes (0: none inline). */
-  readonly largestImageBytes: number;
-  /** Prompt characters as the payload caps count them. */
-  readonly promptChars: number;
-  /** The prompt part of the token estimate limits reserve (src/limits/estimate.ts). */
-  readonly promptTokens: number;
-  /** The completion cap the client asked for, and in which field (absent: none asked). */
-  readonly maxTokensField?: 'max_tokens' | 'max_completion_tokens';
-  readonly maxTokens?: number;
-  /** Choices asked for (`n`); 1 when absent. */
-  readonly n: number;
-  /** The dearest prompt-cache write the request's hints can cause. */
-  readonly cacheHint: 'none' | '5m' | '1h';
-  readonly network: NetworkClass;
-}
+export { type DecisionInputs, NETWORK_CLASSES, type NetworkClass } from '../core/context.ts';
 
 /** The inputs of a parsed request, or undefined for requests without a body (model listings). */
 export function decisionInputsOf(

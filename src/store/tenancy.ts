@@ -4,7 +4,7 @@
  * in the query itself, so an admin handler cannot read or change another tenant's objects even
  * when it forgets a check: the row simply is not found.
  */
-import type { ApiKeyRecord } from './store.ts';
+import type { ApiKeyRecord } from './api-key-records.ts';
 
 export const TENANT_STATUSES = ['active', 'suspended'] as const;
 export type TenantStatus = (typeof TENANT_STATUSES)[number];

@@ -11,9 +11,9 @@ import { type AlertDispatcher, createAlertDispatcher } from '../alerts/dispatche
 import { createWebhookSender } from '../alerts/webhook-sender.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { openPgAuditReader } from '../audit/postgres/reader.ts';
-import type { SecurityEventBus } from '../audit/security-events.ts';
 import type { AlertsConfig, AuditPostgresConfig, ThreatDetectionConfig } from '../config/types.ts';
 import type { Stage } from '../core/stage.ts';
+import type { SecurityEventBus } from '../events/security-events.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createDetectStage } from '../stages/detect/index.ts';
 import { createThreatEngine } from './engine.ts';

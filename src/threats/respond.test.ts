@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createSecurityEventBus, type SecurityEvent } from '../audit/security-events.ts';
 import type { AuditEntry } from '../audit/types.ts';
+import { createSecurityEventBus, type SecurityEvent } from '../events/security-events.ts';
 import { silentLogger } from '../observability/logger.ts';
 import { createPenaltyBox } from './penalty-box.ts';
 import { createThreatResponder } from './respond.ts';

@@ -5,8 +5,8 @@
  * request path and must not break it.
  */
 import type { AuditLog } from '../audit/audit-log.ts';
-import type { SecurityEventSink } from '../audit/security-events.ts';
 import type { AuditEntry } from '../audit/types.ts';
+import type { SecurityEventSink } from '../events/security-events.ts';
 import type { Logger } from '../observability/logger.ts';
 import { THREAT_EVENT_PREFIX } from './engine.ts';
 import type { PenaltyBox } from './penalty-box.ts';

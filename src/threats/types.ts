@@ -4,9 +4,10 @@
  * stage (who called from where; which requests were refused). A rule returns detections; the
  * engine turns them into firings with the rule's severity and action.
  */
-import type { SecurityEvent } from '../audit/security-events.ts';
+
 import type { AuditMetadata } from '../audit/types.ts';
 import type { ThreatAction, ThreatSeverity } from '../config/types.ts';
+import type { SecurityEvent } from '../events/security-events.ts';
 
 export type RuleName =
   | 'brute_force'

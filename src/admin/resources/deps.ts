@@ -5,14 +5,21 @@
  */
 import type { AuditLog } from '../../audit/audit-log.ts';
 import type { PgAuditReader } from '../../audit/postgres/reader.ts';
-import type { SecurityEventSink } from '../../audit/security-events.ts';
 import type { AuditActor, AuditEntry, AuditMetadata } from '../../audit/types.ts';
 import type { GatewayConfig } from '../../config/types.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
+import type { SecurityEventSink } from '../../events/security-events.ts';
 import type { BudgetBackend } from '../../limits/budgets/budget-backend.ts';
+import type { PolicyService } from '../../policy/service.ts';
 import type { Store } from '../../store/store.ts';
 import type { AdminPrincipal, AdminRequest } from '../types.ts';
-import type { AdminPolicyDeps } from './policy.ts';
+
+/** What the policy routes need besides the resource deps (absent: every policy route answers 403 operator_only). */
+export interface AdminPolicyDeps {
+  readonly service: PolicyService;
+  /** `policy.operator_tenant`; undefined: no admin may use the policy routes. */
+  readonly operatorTenant: string | undefined;
+}
 
 export interface AdminResourceDeps {
   readonly store: Store;

@@ -13,14 +13,10 @@ import type { ApplyResult, DocumentRef, PolicyActor, PolicyService } from '../..
 import { expectString, invalid, type Json } from '../../surfaces/validation.ts';
 import type { AdminPrincipal, AdminRequest, AdminRoute } from '../types.ts';
 import { type AdminResourceDeps, adminActor, principalOf } from './deps.ts';
-import { bodyObject, emptyBody, queryParams } from './input.ts';
 
-/** What the policy routes need besides the resource deps (absent: every policy route answers 403 operator_only). */
-export interface AdminPolicyDeps {
-  readonly service: PolicyService;
-  /** `policy.operator_tenant`; undefined: no admin may use the policy routes. */
-  readonly operatorTenant: string | undefined;
-}
+export type { AdminPolicyDeps } from './deps.ts';
+
+import { bodyObject, emptyBody, queryParams } from './input.ts';
 
 export function versionView(v: PolicyVersion, withDocument: boolean) {
   return {

@@ -11,10 +11,11 @@ import type { AuditLog } from '../../audit/audit-log.ts';
 import { newKeyPem, openTestLog } from '../../audit/test-support.ts';
 import type { AuditEntry } from '../../audit/types.ts';
 import { GatewayError } from '../../errors/gateway-error.ts';
+import type { AdminRole } from '../../identity/admin/roles.ts';
 import { createSqliteStore } from '../../store/sqlite/sqlite-store.ts';
 import type { Store } from '../../store/store.ts';
 import { principalAllows } from '../rbac.ts';
-import type { AdminMethod, AdminPrincipal, AdminResponse, AdminRole, AdminRoute } from '../types.ts';
+import type { AdminMethod, AdminPrincipal, AdminResponse, AdminRoute } from '../types.ts';
 import type { AdminResourceDeps } from './deps.ts';
 
 export interface ResourceFixture {

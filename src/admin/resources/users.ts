@@ -10,11 +10,12 @@
  */
 import { gatewayError } from '../../errors/gateway-error.ts';
 import { emailProblem, normaliseEmail } from '../../identity/admin/admin-accounts.ts';
+import { ADMIN_ROLES, type AdminRole } from '../../identity/admin/roles.ts';
 import type { AdminUserPatch, AdminUserRecord } from '../../store/admin-records.ts';
 import { StoreConflictError } from '../../store/store.ts';
 import { expectEnum, expectString, invalid } from '../../surfaces/validation.ts';
 import { assertRoleAssignable, assertUserScope, isTeamBound, notFound } from '../rbac.ts';
-import { ADMIN_ROLES, type AdminPrincipal, type AdminRole, type AdminRoute } from '../types.ts';
+import type { AdminPrincipal, AdminRoute } from '../types.ts';
 import { adminAuditEntry, assertAuditWritable, principalOf, recordChange } from './deps.ts';
 import { bodyObject, emptyBody, optionalId, queryParams } from './input.ts';
 import { type AdminIdentityDeps, adminUserView } from './session.ts';

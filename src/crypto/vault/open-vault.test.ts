@@ -9,10 +9,12 @@ import type { SecurityConfig } from '../../config/types.ts';
 import { type Logger, silentLogger } from '../../observability/logger.ts';
 import { openStore } from '../../store/open.ts';
 import { isCryptoError } from '../crypto-error.ts';
-import { closeEnvelope, openEnvelope } from '../open.ts';
 import { shredTenant } from '../shred.ts';
+import { trackedEnvelopes } from '../test-fixtures.ts';
 import { effectiveTenantKeys } from './open-vault.ts';
 import { isSealed } from './tenant-key-vault.ts';
+
+const { open: openEnvelope, close: closeEnvelope } = trackedEnvelopes();
 
 const root = mkdtempSync(join(tmpdir(), 'pcl-open-vault-'));
 after(() => rmSync(root, { recursive: true, force: true }));

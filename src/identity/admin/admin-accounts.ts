@@ -5,7 +5,6 @@
  * default password: one created without a password has a one-time enrolment token instead.
  */
 import { randomUUID } from 'node:crypto';
-import { ADMIN_ROLES, type AdminRole } from '../../admin/types.ts';
 import type { Binding } from '../../crypto/envelope-format.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
 import type { AdminUserRecord } from '../../store/admin-records.ts';
@@ -19,6 +18,7 @@ import {
   normaliseRecoveryCode,
 } from './admin-secrets.ts';
 import { DEFAULT_SCRYPT_COST, hashPassword, passwordProblem, type ScryptCost, verifyPassword } from './password.ts';
+import { ADMIN_ROLES, type AdminRole } from './roles.ts';
 import { base32Encode, generateTotpSecret, otpauthUri } from './totp.ts';
 
 /** Envelope encryption (src/crypto/envelope.ts) as this module needs it. */

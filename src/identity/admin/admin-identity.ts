@@ -2,8 +2,9 @@
  * Builds the admin identity services from config once at startup (gateway and tests): accounts,
  * login, the request authenticator and the cookie settings the session routes use.
  */
-import type { SecurityEventSink } from '../../audit/security-events.ts';
+
 import type { AuditEntry } from '../../audit/types.ts';
+import type { SecurityEventSink } from '../../events/security-events.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Store } from '../../store/store.ts';
 import { createLockout, type Lockout } from '../lockout.ts';

@@ -4,10 +4,11 @@
  * login, whichever comes first; an expired session is deleted when seen. Anything unknown,
  * malformed, expired, revoked or belonging to a disabled user is simply "not authenticated".
  */
-import type { AdminPrincipal, AdminRole } from '../../admin/types.ts';
+import type { AdminPrincipal } from '../../admin/types.ts';
 import type { AdminUserRecord } from '../../store/admin-records.ts';
 import type { Store } from '../../store/store.ts';
 import { ADMIN_TOKEN_PREFIX, isWellFormedSessionId, isWellFormedToken, keyedHash } from './admin-secrets.ts';
+import type { AdminRole } from './roles.ts';
 
 export interface SessionTimeouts {
   readonly idleTimeoutS: number;

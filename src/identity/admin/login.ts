@@ -11,9 +11,9 @@
  * there is no account), so accounts cannot be enumerated.
  */
 
-import type { SecurityEventSink } from '../../audit/security-events.ts';
 import type { AuditEntry } from '../../audit/types.ts';
 import { gatewayError, isGatewayError } from '../../errors/gateway-error.ts';
+import type { SecurityEventSink } from '../../events/security-events.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { AdminUserRecord } from '../../store/admin-records.ts';
 import type { Store } from '../../store/store.ts';

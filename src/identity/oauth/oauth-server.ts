@@ -11,27 +11,17 @@
  *   POST /oauth/revoke                             RFC 7009
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SecurityEventSink } from '../../audit/security-events.ts';
 import type { OAuthServerConfig } from '../../config/types.ts';
 import { gatewayError, isGatewayError } from '../../errors/gateway-error.ts';
+import type { SecurityEventSink } from '../../events/security-events.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { Store } from '../../store/store.ts';
-import type { Lockout } from '../lockout.ts';
 import { CLIENT_ASSERTION_ALGORITHMS, type ClientAuthRequest } from './client-auth.ts';
+import type { OAuthEndpointDeps } from './endpoint-deps.ts';
 import { readForm, sendOAuthError, sendOAuthJson } from './http.ts';
-import type { SigningKeyRing } from './signing-keys.ts';
 import { handleTokenRequest } from './token-endpoint.ts';
 import { handleIntrospection, handleRevocation } from './token-management.ts';
 
-export interface OAuthEndpointDeps {
-  readonly store: Store;
-  readonly ring: SigningKeyRing;
-  readonly config: OAuthServerConfig;
-  /** `security.key_hash_secret` (client secrets are keyed hashes under it). */
-  readonly serverSecret: Buffer;
-  readonly now: () => Date;
-  readonly lockout?: Lockout;
-}
+export type { OAuthEndpointDeps } from './endpoint-deps.ts';
 
 export interface OAuthServerOptions extends OAuthEndpointDeps {
   readonly log: Logger;

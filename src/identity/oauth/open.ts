@@ -5,9 +5,10 @@
  * token request), and returns the HTTP endpoints plus the local issuer the resource-server
  * verifier trusts. A timer purges expired revocations and assertion jtis.
  */
-import type { SecurityEventSink } from '../../audit/security-events.ts';
+
 import type { GatewayConfig } from '../../config/types.ts';
-import { openEnvelope } from '../../crypto/open.ts';
+import type { EnvelopeSource } from '../../crypto/open.ts';
+import type { SecurityEventSink } from '../../events/security-events.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Store } from '../../store/store.ts';
 import type { LocalIssuer } from '../jwt/verifier.ts';
@@ -27,6 +28,8 @@ export interface OAuthServerRuntime {
 
 export interface OpenOAuthServerDeps {
   readonly store: Store;
+  /** The gateway's envelope (signing keys are sealed with it). */
+  readonly envelopes: EnvelopeSource;
   readonly serverSecret: Buffer;
   readonly log: Logger;
   readonly events?: SecurityEventSink;
@@ -40,7 +43,7 @@ export async function openOAuthServer(
   const cfg = config.oauthServer;
   if (cfg === undefined) return undefined;
   const { store, log } = deps;
-  const envelope = await openEnvelope(config.security, store, log);
+  const envelope = await deps.envelopes.get();
   const created = await ensureSigningKey(store, envelope, cfg.signingAlgorithm);
   if (created !== undefined)
     log.info({ event: 'oauth.signing_key_created', kid: created }, 'created the first OAuth signing key');

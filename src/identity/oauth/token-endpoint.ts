@@ -8,8 +8,8 @@ import type { OAuthClientRecord } from '../../store/oauth-records.ts';
 import { issueAccessToken } from './access-tokens.ts';
 import { authenticateClient, type ClientAuthRequest } from './client-auth.ts';
 import { isScopeToken } from './clients.ts';
+import type { OAuthEndpointDeps } from './endpoint-deps.ts';
 import { invalidRequest } from './http.ts';
-import type { OAuthEndpointDeps } from './oauth-server.ts';
 
 export interface TokenResult {
   readonly body: Record<string, unknown>;

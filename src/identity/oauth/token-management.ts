@@ -10,8 +10,8 @@ import { errors, type JWSHeaderParameters, jwtVerify } from 'jose';
 import { parseCompact } from '../jwt/compact.ts';
 import { ACCESS_TOKEN_TYP, ownTokenRevocationReason } from './access-tokens.ts';
 import { authenticateClient, type ClientAuthRequest } from './client-auth.ts';
+import type { OAuthEndpointDeps } from './endpoint-deps.ts';
 import { invalidRequest } from './http.ts';
-import type { OAuthEndpointDeps } from './oauth-server.ts';
 
 export const INTROSPECT_SCOPE = 'oauth:introspect';
 const MAX_TOKEN_CHARS = 8 * 1024;

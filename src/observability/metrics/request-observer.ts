@@ -2,9 +2,10 @@
  * Turns what the handler, the terminal and identify report into metric observations. Only
  * names the config knows and fixed vocabularies reach labels (see labels.ts).
  */
-import type { SecurityEventListener } from '../../audit/security-events.ts';
+
 import type { RequestContext } from '../../core/context.ts';
 import type { MeteredUsage } from '../../cost/meter-usage.ts';
+import type { SecurityEventListener } from '../../events/security-events.ts';
 import type { AttemptReport } from '../../upstream/index.ts';
 import type { Logger } from '../logger.ts';
 import type { GatewayMetrics } from './gateway-metrics.ts';

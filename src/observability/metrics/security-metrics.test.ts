@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createSecurityEventBus } from '../../audit/security-events.ts';
 import { parseConfig } from '../../config/load.ts';
 import { newOutcome, type RequestContext } from '../../core/context.ts';
 import type { MeteredUsage } from '../../cost/meter-usage.ts';
+import { createSecurityEventBus } from '../../events/security-events.ts';
 import { silentLogger } from '../logger.ts';
 import { createGatewayMetrics } from './gateway-metrics.ts';
 import type { AlertDeliveryResult } from './labels.ts';

@@ -4,7 +4,7 @@
  */
 import type { Stage } from '../../core/stage.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
-import { modelAllowed } from './model-patterns.ts';
+import { modelAllowed } from '../../policy/model-patterns.ts';
 
 export function createAuthorizeStage(): Stage {
   return {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { SecurityEvent } from '../../audit/security-events.ts';
 import type { BudgetRuleConfig, BudgetsConfig, ModelRouteConfig, TargetConfig } from '../../config/types.ts';
 import { type Caller, newOutcome, type RequestContext } from '../../core/context.ts';
 import type { ModelPrice } from '../../cost/price-table.ts';
 import { type GatewayError, isGatewayError } from '../../errors/gateway-error.ts';
+import type { SecurityEvent } from '../../events/security-events.ts';
 import { type BudgetBackend, BudgetBackendError } from '../../limits/budgets/budget-backend.ts';
 import { createMemoryBudgetBackend } from '../../limits/budgets/memory-budget-backend.ts';
 import { promptTokenBound } from '../../limits/prompt-bound.ts';

@@ -24,7 +24,7 @@
  * Backend unreachable: 503 `budget.backend_unavailable` (fail closed) unless the backend was
  * opened with the local fallback.
  */
-import type { SecurityEventSink } from '../../audit/security-events.ts';
+
 import type { BudgetsConfig, ModelRouteConfig, TargetConfig } from '../../config/types.ts';
 import type { RequestContext } from '../../core/context.ts';
 import type { Stage } from '../../core/stage.ts';
@@ -41,6 +41,7 @@ import {
 import { formatMicros } from '../../cost/money.ts';
 import type { ModelPrice } from '../../cost/price-table.ts';
 import { type GatewayError, gatewayError } from '../../errors/gateway-error.ts';
+import type { SecurityEventSink } from '../../events/security-events.ts';
 import {
   type BudgetBackend,
   BudgetBackendError,

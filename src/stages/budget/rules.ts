@@ -4,12 +4,11 @@
  * budget does not apply to a caller without a team) and, when the rule names a subject, it is
  * this caller's. Each applicable rule is one counter per subject per period.
  */
-import { createHash } from 'node:crypto';
 import type { BudgetRuleConfig, BudgetScope } from '../../config/types.ts';
 import type { Caller } from '../../core/context.ts';
 import type { BudgetItem } from '../../limits/budgets/budget-backend.ts';
 import { type PeriodWindow, periodAt } from '../../limits/budgets/periods.ts';
-import { modelAllowed } from '../authorize/model-patterns.ts';
+import { encodeSubject, selectRules } from '../../policy/rule-selector.ts';
 
 /** Counters outlive their period by this much, so a late settle still finds them. */
 const COUNTER_MARGIN_MS = 86_400_000;
@@ -41,11 +40,7 @@ export function applicableBudgets(
   nowMs: number,
 ): AppliedBudget[] {
   const out: AppliedBudget[] = [];
-  for (const rule of rules) {
-    if (rule.model !== undefined && !modelAllowed([rule.model], model)) continue;
-    const subject = budgetSubject(rule.scope, caller);
-    if (subject === undefined || subject === '') continue;
-    if (rule.subject !== undefined && rule.subject !== subject) continue;
+  for (const { rule, subject } of selectRules(rules, model, (r) => budgetSubject(r.scope, caller))) {
     // Users are scoped by issuer: the same `sub` from two issuers is two people.
     const counted = rule.scope === 'user' ? `${caller.issuer ?? ''} ${subject}` : subject;
     out.push(budgetCounter(rule, counted, nowMs));
@@ -66,9 +61,4 @@ export function budgetCounter(rule: BudgetRuleConfig, counted: string, nowMs: nu
       thresholds: rule.alertAtPercent,
     },
   };
-}
-
-function encodeSubject(subject: string): string {
-  if (subject.length <= 128) return encodeURIComponent(subject);
-  return `sha256-${createHash('sha256').update(subject).digest('base64url')}`;
 }

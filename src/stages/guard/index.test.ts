@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { SecurityEvent } from '../../audit/security-events.ts';
 import { type Caller, type CanonicalRequest, newOutcome, type RequestContext } from '../../core/context.ts';
 import { type GatewayError, isGatewayError } from '../../errors/gateway-error.ts';
+import type { SecurityEvent } from '../../events/security-events.ts';
 import { type Judge, JudgeFailure } from '../../guard/judge/index.ts';
 import type { CompiledPolicy, GuardEntry } from '../../guard/policy.ts';
 import {

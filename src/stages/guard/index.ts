@@ -7,9 +7,10 @@
  * a stream is wrapped so text is released only once it is safe (stream.ts). A detector that
  * fails or times out refuses the request (503 `guard.unavailable`) unless its `on_error: allow`.
  */
-import type { SecurityEventSink } from '../../audit/security-events.ts';
+
 import type { RequestContext } from '../../core/context.ts';
 import type { Stage } from '../../core/stage.ts';
+import type { SecurityEventSink } from '../../events/security-events.ts';
 import { applyRedactions, askJudges, type EntryOutcome, refusalFor, scanText } from '../../guard/inspect.ts';
 import { type CompiledPolicy, type GuardEntry, selectPolicy } from '../../guard/policy.ts';
 import { createPlaceholders, type Placeholders } from '../../guard/redact.ts';

@@ -4,8 +4,9 @@
  * detection reads it — and the `detector:action` list the request record keeps. Events carry
  * finding types and positions, never the matched text.
  */
-import type { SecurityEventSink, SecuritySeverity } from '../../audit/security-events.ts';
+
 import type { RequestContext } from '../../core/context.ts';
+import type { SecurityEventSink, SecuritySeverity } from '../../events/security-events.ts';
 import { describeFindings, type EntryOutcome, outcomeAction, typesOf } from '../../guard/inspect.ts';
 import { GUARD_VIOLATION_EVENT } from '../../threats/rules/guard-violations.ts';
 

@@ -13,7 +13,7 @@
 import type { Caller, RequestContext } from '../../core/context.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
 import type { JwtVerdict, JwtVerifier } from '../../identity/jwt/verifier.ts';
-import { endpointOf } from '../../identity/key-policy.ts';
+import { endpointOf } from '../../policy/key-policy.ts';
 import { KEY_ENDPOINTS, type KeyEndpoint } from '../../store/store.ts';
 
 const MAX_LABEL_CHARS = 128;

@@ -11,14 +11,14 @@
  * its owner out, while guessing the other ~190 bits is hopeless anyway.
  */
 
-import type { SecurityEvent, SecurityEventSink } from '../../audit/security-events.ts';
 import type { Caller, RequestContext } from '../../core/context.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
+import type { SecurityEvent, SecurityEventSink } from '../../events/security-events.ts';
 import { displayPrefix, isWellFormedApiKey } from '../../identity/api-key-format.ts';
 import type { ApiKeyVerdict } from '../../identity/api-keys.ts';
-import { createAllowlistMatcher, endpointAllowed, endpointOf } from '../../identity/key-policy.ts';
 import type { KeyVerifier } from '../../identity/key-verifier.ts';
 import type { Lockout } from '../../identity/lockout.ts';
+import { createAllowlistMatcher, endpointAllowed, endpointOf } from '../../policy/key-policy.ts';
 import { canonicalIp } from '../../server/ip-address.ts';
 import type { ApiKeyRecord, Store } from '../../store/store.ts';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createSecurityEventBus } from '../../audit/security-events.ts';
 import { type Caller, newOutcome, type RequestContext } from '../../core/context.ts';
 import type { GatewayError } from '../../errors/gateway-error.ts';
+import { createSecurityEventBus } from '../../events/security-events.ts';
 import { createTenantStatusGate } from '../../identity/tenant-status.ts';
 import { silentLogger } from '../../observability/logger.ts';
 import type { TenantStatus } from '../../store/tenancy.ts';

@@ -4,9 +4,10 @@
  * token of the built-in OAuth server). The status comes from a short cache (identity/tenant-status.ts);
  * when the store cannot say, the request is refused (fail closed).
  */
-import { NULL_SECURITY_EVENTS, type SecurityEventSink } from '../../audit/security-events.ts';
+
 import type { Stage } from '../../core/stage.ts';
 import { gatewayError, isGatewayError } from '../../errors/gateway-error.ts';
+import { NULL_SECURITY_EVENTS, type SecurityEventSink } from '../../events/security-events.ts';
 import type { TenantStatusGate } from '../../identity/tenant-status.ts';
 
 export interface TenantStatusStageOptions {

@@ -5,7 +5,9 @@
  * webhooks) subscribe. An event holds metadata only: never a key, token, password or prompt.
  */
 import type { Logger } from '../observability/logger.ts';
-import type { AuditMetadata } from './types.ts';
+
+/** Flat detail fields (the audit log records them as an entry's metadata, so the shapes agree). */
+export type SecurityEventDetail = Readonly<Record<string, string | number | boolean | null>>;
 
 export type SecuritySeverity = 'info' | 'warning' | 'critical';
 
@@ -24,7 +26,7 @@ export interface SecurityEvent {
   readonly sourceIp?: string | null;
   readonly requestId?: string | null;
   /** Small flat map of non-secret facts. */
-  readonly detail?: AuditMetadata;
+  readonly detail?: SecurityEventDetail;
 }
 
 export type SecurityEventListener = (event: SecurityEvent & { readonly time: string }) => void;
