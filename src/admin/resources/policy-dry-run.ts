@@ -11,31 +11,16 @@ import { DEFAULT_MAX_RECORDS, dryRun, MAX_RECORDS } from '../../policy/dry-run.t
 import { explainRequest } from '../../policy/explain.ts';
 import { parseWindow } from '../../policy/policy-sources.ts';
 import type { PolicyService } from '../../policy/service.ts';
-import { expectString, invalid, type Json } from '../../surfaces/validation.ts';
+import { invalid } from '../../surfaces/validation.ts';
 import type { AdminPrincipal, AdminRoute } from '../types.ts';
 import { type AdminResourceDeps, principalOf } from './deps.ts';
 import { bodyObject, queryParams } from './input.ts';
-
-function documentText(v: Json | undefined, path: string): string {
-  if (typeof v === 'string') return v;
-  if (v !== null && typeof v === 'object' && !Array.isArray(v)) return JSON.stringify(v, null, 2);
-  throw invalid(path, 'expected the policy document as YAML or JSON text, or an object of policy sections');
-}
-
-function optionalString(v: Json | undefined, path: string): string | undefined {
-  return v === undefined ? undefined : expectString(v, path);
-}
+import { documentText, operatorPolicyService, optionalText } from './policy.ts';
 
 export function createPolicyDryRunRoutes(deps: AdminResourceDeps): AdminRoute[] {
   const policy = deps.policy;
 
-  function serviceFor(p: AdminPrincipal): PolicyService {
-    if (policy === undefined || policy.operatorTenant === undefined || p.tenantId !== policy.operatorTenant)
-      throw gatewayError('policy.operator_only', {
-        internal: { tenantId: p.tenantId, operatorTenant: policy?.operatorTenant ?? null },
-      });
-    return policy.service;
-  }
+  const serviceFor = (p: AdminPrincipal): PolicyService => operatorPolicyService(policy, p);
 
   /**
    * The active policy: the store's active version composed with this instance's bootstrap (what
@@ -66,8 +51,8 @@ export function createPolicyDryRunRoutes(deps: AdminResourceDeps): AdminRoute[] 
         queryParams(req.query, []);
         const body = bodyObject(req.body, ['document', 'since', 'until', 'max_records', 'tenant']);
         if (body.document === undefined) throw invalid('document', 'required: the candidate policy document');
-        const text = documentText(body.document, 'document');
-        const window = parseWindow(optionalString(body.since, 'since'), optionalString(body.until, 'until'));
+        const text = documentText(body.document);
+        const window = parseWindow(optionalText(body.since, 'since'), optionalText(body.until, 'until'));
         if (typeof window === 'string') throw invalid(window.startsWith('until') ? 'until' : 'since', window);
         const maxRecords = body.max_records ?? DEFAULT_MAX_RECORDS;
         if (
@@ -77,7 +62,7 @@ export function createPolicyDryRunRoutes(deps: AdminResourceDeps): AdminRoute[] 
           maxRecords > MAX_RECORDS
         )
           throw invalid('max_records', `expected an integer from 1 to ${MAX_RECORDS}`);
-        const tenant = optionalString(body.tenant, 'tenant');
+        const tenant = optionalText(body.tenant, 'tenant');
         if (tenant !== undefined && (tenant === '' || tenant.length > 256))
           throw invalid('tenant', 'expected 1..256 characters');
         const svc = serviceFor(principalOf(req));
@@ -108,16 +93,16 @@ export function createPolicyDryRunRoutes(deps: AdminResourceDeps): AdminRoute[] 
         const request = body.request;
         if (request === null || typeof request !== 'object' || Array.isArray(request))
           throw invalid('request', 'required: the request body as a JSON object');
-        const keyId = optionalString(body.key_id, 'key_id');
+        const keyId = optionalText(body.key_id, 'key_id');
         if (keyId === undefined || keyId === '' || keyId.length > 256)
           throw invalid('key_id', 'required: the id of the API key the request is sent with');
-        const surface = optionalString(body.surface, 'surface') ?? 'openai';
+        const surface = optionalText(body.surface, 'surface') ?? 'openai';
         if (surface !== 'openai' && surface !== 'anthropic') throw invalid('surface', 'expected openai or anthropic');
-        const endpoint = optionalString(body.endpoint, 'endpoint') ?? 'chat';
+        const endpoint = optionalText(body.endpoint, 'endpoint') ?? 'chat';
         if (endpoint !== 'chat' && endpoint !== 'embeddings') throw invalid('endpoint', 'expected chat or embeddings');
         if (surface === 'anthropic' && endpoint === 'embeddings')
           throw invalid('endpoint', 'the anthropic surface has no embeddings endpoint');
-        const text = body.document === undefined ? undefined : documentText(body.document, 'document');
+        const text = body.document === undefined ? undefined : documentText(body.document);
         const svc = serviceFor(principalOf(req));
         const key = await deps.store.getApiKey(keyId);
         if (key === undefined) throw gatewayError('resource.not_found', { params: { resource: 'key', id: keyId } });

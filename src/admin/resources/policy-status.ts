@@ -5,11 +5,11 @@
  * Gateway-wide, so (like the other policy routes) only admins of `policy.operator_tenant` may
  * read it; others get 403 `policy.operator_only`.
  */
-import { gatewayError } from '../../errors/gateway-error.ts';
 import { POLICY_CONFIG_DEFAULTS } from '../../policy/config.ts';
 import type { AdminRoute } from '../types.ts';
 import { type AdminResourceDeps, principalOf } from './deps.ts';
 import { emptyBody, queryParams } from './input.ts';
+import { operatorPolicyService } from './policy.ts';
 
 /** Heartbeats older than this many periods are of instances that stopped. */
 const LIVE_PERIODS = 3;
@@ -27,11 +27,7 @@ export function createPolicyStatusRoutes(deps: AdminResourceDeps): AdminRoute[] 
         emptyBody(req.body);
         // Gateway-wide, like every policy route: admins of the operator tenant only.
         const p = principalOf(req);
-        const operator = deps.policy?.operatorTenant;
-        if (operator === undefined || p.tenantId !== operator)
-          throw gatewayError('policy.operator_only', {
-            internal: { tenantId: p.tenantId, operatorTenant: operator ?? null },
-          });
+        operatorPolicyService(deps.policy, p);
         const now = (deps.now?.() ?? new Date()).getTime();
         const [active, beats] = await Promise.all([
           deps.store.activePolicyNumber(),

@@ -12,7 +12,7 @@ import { parseStoredDocument } from '../../policy/document.ts';
 import type { ApplyResult, DocumentRef, PolicyActor, PolicyService } from '../../policy/service.ts';
 import { expectString, invalid, type Json } from '../../surfaces/validation.ts';
 import type { AdminPrincipal, AdminRequest, AdminRoute } from '../types.ts';
-import { type AdminResourceDeps, adminActor, principalOf } from './deps.ts';
+import { type AdminPolicyDeps, type AdminResourceDeps, adminActor, principalOf } from './deps.ts';
 
 export type { AdminPolicyDeps } from './deps.ts';
 
@@ -82,28 +82,33 @@ function ref(v: string | undefined, path: string): DocumentRef {
 }
 
 /** `document`: YAML or JSON text (problems point into it), or a JSON object. */
-function documentText(v: Json | undefined): string {
+export function documentText(v: Json | undefined): string {
   if (v === undefined) throw invalid('document', 'required: the policy document (text or object)');
   if (typeof v === 'string') return v;
   if (v !== null && typeof v === 'object' && !Array.isArray(v)) return JSON.stringify(v, null, 2);
   throw invalid('document', 'expected YAML or JSON text, or an object of policy sections');
 }
 
-function optionalText(v: Json | undefined, path: string): string | undefined {
+export function optionalText(v: Json | undefined, path: string): string | undefined {
   return v === undefined ? undefined : expectString(v, path);
+}
+
+/**
+ * Policy is gateway-wide: only admins of `policy.operator_tenant` reach the service; everyone
+ * else (and every caller when live policy is off) gets 403 `policy.operator_only`.
+ */
+export function operatorPolicyService(policy: AdminPolicyDeps | undefined, p: AdminPrincipal): PolicyService {
+  if (policy === undefined || policy.operatorTenant === undefined || p.tenantId !== policy.operatorTenant)
+    throw gatewayError('policy.operator_only', {
+      internal: { tenantId: p.tenantId, operatorTenant: policy?.operatorTenant ?? null },
+    });
+  return policy.service;
 }
 
 export function createPolicyRoutes(deps: AdminResourceDeps): AdminRoute[] {
   const policy = deps.policy;
 
-  /** The operator tenant check, then the service. */
-  function serviceFor(p: AdminPrincipal): PolicyService {
-    if (policy === undefined || policy.operatorTenant === undefined || p.tenantId !== policy.operatorTenant)
-      throw gatewayError('policy.operator_only', {
-        internal: { tenantId: p.tenantId, operatorTenant: policy?.operatorTenant ?? null },
-      });
-    return policy.service;
-  }
+  const serviceFor = (p: AdminPrincipal): PolicyService => operatorPolicyService(policy, p);
 
   const route = (
     method: AdminRoute['method'],
