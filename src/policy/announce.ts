@@ -1,11 +1,11 @@
 /**
- * Tells every instance that a policy version became active: its number on POLICY_CHANNEL of the
+ * Tells every instance that a policy version became active: its number on the policy channel of the
  * shared Redis (instances subscribe and load it; without Redis they find it by polling the store).
  */
 import type { RedisLimitsConfig } from '../config/types.ts';
 import { publishMessage } from '../identity/revocation-broadcast.ts';
 import type { Logger } from '../observability/logger.ts';
-import { POLICY_CHANNEL } from './contract.ts';
+import { policyChannel } from './contract.ts';
 
 export async function publishPolicyActivation(
   redis: RedisLimitsConfig | undefined,
@@ -15,7 +15,7 @@ export async function publishPolicyActivation(
   if (redis === undefined) return undefined;
   return publishMessage(
     redis,
-    POLICY_CHANNEL,
+    policyChannel(redis.keyPrefix),
     String(number),
     log,
     'policy.publish_failed',

@@ -116,5 +116,11 @@ export interface PolicyTarget {
   activePolicy(): ActivePolicyRef | undefined;
 }
 
-/** Redis channel that announces a newly active version (payload: the number as text). */
-export const POLICY_CHANNEL = 'portcullis:policy:active';
+/**
+ * Redis channel that announces a newly active version (payload: the number as text):
+ * `<key_prefix>policy:active`, so deployments sharing one Redis under different prefixes do not
+ * hear each other's announcements (`portcullis:policy:active` with the default prefix).
+ */
+export function policyChannel(keyPrefix: string): string {
+  return `${keyPrefix}policy:active`;
+}

@@ -7,7 +7,7 @@
  *
  * Activation is `store.activatePolicyVersion` guarded by the active number read at the start
  * (optimistic concurrency: the loser of two concurrent applies gets 409), then the number is
- * announced on POLICY_CHANNEL (when Redis is configured) and handed to `onActivated`, which the
+ * announced on the policy channel (when Redis is configured) and handed to `onActivated`, which the
  * running gateway uses to swap to it at once.
  */
 import type { AuditActor, AuditEntry, AuditMetadata } from '../audit/types.ts';
@@ -45,7 +45,7 @@ export interface PolicyServiceOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Appends one audit record; rejects when it cannot (the operation is then refused). */
   readonly audit: (entry: AuditEntry) => Promise<void>;
-  /** Announces a newly active number to every instance (Redis POLICY_CHANNEL); never throws. */
+  /** Announces a newly active number to every instance (the Redis policy channel); never throws. */
   readonly publish?: (number: number) => Promise<unknown>;
   /** This process's running gateway: swap to the version now. A failure is reported, not thrown. */
   readonly onActivated?: (version: PolicyVersion, config: GatewayConfig) => void | Promise<void>;

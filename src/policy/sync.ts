@@ -1,6 +1,6 @@
 /**
  * Propagation: keeps this instance on the store's active policy version. A new active version
- * is noticed by a Redis message on POLICY_CHANNEL (when Redis is configured) or, whatever
+ * is noticed by a Redis message on the policy channel (`<key_prefix>policy:active`) (when Redis is configured) or, whatever
  * happens to Redis, by a cheap poll of the active number (`policy.poll_interval_ms`). The
  * version is composed with this instance's bootstrap and environment and built beside the
  * running snapshot; only a complete build is swapped in.
@@ -18,7 +18,7 @@ import type { SecurityEventSink } from '../events/security-events.ts';
 import { createWatchedSubscriber, type WatchedSubscriber } from '../limits/redis/watched-subscriber.ts';
 import type { Logger } from '../observability/logger.ts';
 import { composeOffThread } from './compose-off-thread.ts';
-import { POLICY_CHANNEL, type PolicyStore, type PolicyTarget } from './contract.ts';
+import { type PolicyStore, type PolicyTarget, policyChannel } from './contract.ts';
 import type { Bootstrap } from './document.ts';
 
 const MAX_FAILURE_CHARS = 2000;
@@ -183,7 +183,7 @@ export function startPolicySync(opts: PolicySyncOptions): PolicySync {
     let down = false;
     subscriber = createWatchedSubscriber({
       redis: opts.redis,
-      channels: [[POLICY_CHANNEL, () => void check()]],
+      channels: [[policyChannel(opts.redis.keyPrefix), () => void check()]],
       log,
       purpose: 'policy',
       onUp: () => {
