@@ -234,7 +234,12 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
   const policyTarget = createPolicyApplier({
     runtimes: switcher,
     log,
-    build: (next, version, previous) => buildGatewayRuntime(next, bootstrap, { policy: version, previous }),
+    build: async (next, version, previous) => {
+      const built = await buildGatewayRuntime(next, bootstrap, { policy: version, previous });
+      // Models and providers the new version adds are counted under their own names.
+      metrics?.labels.admit(next);
+      return built;
+    },
   });
   if (startup !== undefined) {
     warmComposer();

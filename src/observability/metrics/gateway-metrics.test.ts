@@ -101,6 +101,44 @@ test('a model, provider, code or route the config does not know never creates a 
   assert.doesNotMatch(body, /client-typed|evil|made\.up|prov-|reason-/);
 });
 
+test('a model and provider added by a live policy version count under their own names once admitted', async () => {
+  const m = make();
+  const obs = { ...ok, model: 'fresh', provider: 'mistral' };
+  m.observeRequest(obs);
+  m.labels.admit(
+    parseConfig(
+      `
+providers:
+  mistral: { kind: mistral, base_url: "https://api.mistral.ai/v1" }
+models:
+  fresh: { targets: [ { provider: mistral, model: mistral-small-latest } ] }
+`,
+      '<test>',
+      {},
+    ),
+  );
+  m.observeRequest(obs);
+  m.observeAttempt('mistral', 'mistral-small-latest', 'success', 0.01);
+  // Names of the earlier version stay admitted: a rollback does not fold them into "other".
+  m.observeRequest({ ...ok, model: 'gpt' });
+  const lines = await series(m, 'portcullis_http_requests_total');
+  assert.ok(
+    lines.some((l) => l.includes('model="other",provider="other"') && l.endsWith(' 1')),
+    lines.join('\n'),
+  );
+  assert.ok(
+    lines.some((l) => l.includes('model="fresh",provider="mistral"') && l.endsWith(' 1')),
+    lines.join('\n'),
+  );
+  assert.ok(
+    lines.some((l) => l.includes('model="gpt",provider="openai"')),
+    lines.join('\n'),
+  );
+  assert.deepEqual(await series(m, 'portcullis_upstream_attempts_total'), [
+    'portcullis_upstream_attempts_total{provider="mistral",model="mistral-small-latest",result="success"} 1',
+  ]);
+});
+
 test('missing model or provider is "none"; aborted requests have their own status class', async () => {
   const m = make();
   m.observeRequest({ ...ok, model: undefined, provider: undefined, status: 401, code: 'auth.invalid_key' });

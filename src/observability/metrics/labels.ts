@@ -134,6 +134,13 @@ export interface LabelBounds {
   threatAction(action: string | undefined): string;
   guardDetector(kind: string | undefined): string;
   guardAction(action: string | undefined): string;
+  /**
+   * Admits the model, provider and provider-model names a newly applied policy declares, so a
+   * model added live is counted under its own name, not "other". Names are only ever added: a
+   * series already exported keeps its name, and the label sets stay bounded by the names that
+   * some applied policy declared.
+   */
+  admit(config: Pick<GatewayConfig, 'models' | 'providers'>): void;
 }
 
 function bounded(allowed: ReadonlySet<string>): (v: string | undefined) => string {
@@ -143,10 +150,19 @@ function bounded(allowed: ReadonlySet<string>): (v: string | undefined) => strin
 const STATUS_CLASSES = ['unknown', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 
 export function createLabelBounds(config: Pick<GatewayConfig, 'models' | 'providers'>): LabelBounds {
+  const models = new Set<string>();
+  const providers = new Set<string>();
   const targetModels = new Set<string>();
-  for (const route of config.models.values()) for (const t of route.targets) targetModels.add(t.model);
-  const model = bounded(new Set(config.models.keys()));
-  const provider = bounded(new Set(config.providers.keys()));
+  const admit = (c: Pick<GatewayConfig, 'models' | 'providers'>): void => {
+    for (const [name, route] of c.models) {
+      models.add(name);
+      for (const t of route.targets) targetModels.add(t.model);
+    }
+    for (const name of c.providers.keys()) providers.add(name);
+  };
+  admit(config);
+  const model = bounded(models);
+  const provider = bounded(providers);
   const targetModel = bounded(targetModels);
   const code = bounded(new Set(Object.keys(ERROR_CODES)));
   const route = bounded(new Set<string>(ROUTE_LABELS));
@@ -174,6 +190,7 @@ export function createLabelBounds(config: Pick<GatewayConfig, 'models' | 'provid
     threatAction,
     guardDetector,
     guardAction,
+    admit,
     route: (r) => route(r),
     statusClass(status, aborted) {
       if (aborted) return 'aborted';
