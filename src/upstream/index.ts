@@ -11,6 +11,7 @@ import type {
   ChatChunk,
   ChatRequest,
   ChatResponse,
+  ClientChatBody,
   EmbeddingsRequest,
   EmbeddingsResponse,
 } from '../providers/canonical.ts';
@@ -60,6 +61,12 @@ export interface UpstreamCall {
    * (same trace id, a new parent id per attempt). Absent: no traceparent is sent.
    */
   traceparent?: (() => string) | undefined;
+  /**
+   * The client's own body for this chat request (the same-dialect fast path): adapters that
+   * speak its dialect forward it instead of building one. Used only while it is the body of
+   * the request passed to `chat` (`client.request === req`).
+   */
+  clientBody?: ClientChatBody | undefined;
 }
 
 export type ChatResult =
@@ -111,11 +118,11 @@ export function createUpstream(opts: UpstreamOptions): Upstream {
   return {
     async chat(call, req) {
       if (req.stream !== true) {
-        const r = await runAttempts(deps, call, chatAttempt(operationCall(call), req));
+        const r = await runAttempts(deps, call, chatAttempt(operationCall(call), req, call.clientBody));
         r.scope.dispose();
         return { kind: 'chat', body: r.value, target: r.target, attempts: r.attempts };
       }
-      const r = await runAttempts(deps, call, chatStreamAttempt(operationCall(call), req));
+      const r = await runAttempts(deps, call, chatStreamAttempt(operationCall(call), req, call.clientBody));
       const stream = canonicalChunkStream(r.value, {
         idleTimeoutMs: call.route.attemptTimeoutMs,
         clientSignal: call.signal,

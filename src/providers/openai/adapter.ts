@@ -3,12 +3,13 @@
  * format; they differ in credentials (optional for local servers), in a few request details
  * (see `OpenAiBodyOptions`) and in the capabilities the route stage may count on.
  */
-import type { ChatRequest, EmbeddingsRequest } from '../canonical.ts';
+import type { ChatRequest, ClientChatBody, EmbeddingsRequest } from '../canonical.ts';
 import type { AdapterCallContext, ProviderAdapter, UpstreamHttpRequest } from '../contract.ts';
 import { OPENAI_CAPABILITIES, OPENAI_COMPATIBLE_CAPABILITIES } from './capabilities.ts';
 import { createOpenAiDialect } from './chat-dialect.ts';
 import { buildOpenAiEmbeddingsBody, parseEmbeddingsResponse } from './embeddings.ts';
 import { classifyOpenAiError } from './errors.ts';
+import { forwardOpenAiChatBody } from './forward.ts';
 import { buildOpenAiChatBody } from './request.ts';
 import { parseChatCompletion } from './response.ts';
 import { createChunkStreamTranslator } from './stream.ts';
@@ -45,6 +46,18 @@ export function createOpenAiAdapter(kind: OpenAiAdapterKind): ProviderAdapter {
         path: '/chat/completions',
         headers: jsonHeaders(ctx.credential, stream),
         body: buildOpenAiChatBody(req, { upstreamModel: ctx.upstreamModel, compatible }),
+        stream,
+      };
+    },
+    forwardChatRequest(client: ClientChatBody, ctx: AdapterCallContext): UpstreamHttpRequest | undefined {
+      const bodyText = forwardOpenAiChatBody(client, { upstreamModel: ctx.upstreamModel, compatible });
+      if (bodyText === undefined) return undefined;
+      const stream = client.request.stream === true;
+      return {
+        method: 'POST',
+        path: '/chat/completions',
+        headers: jsonHeaders(ctx.credential, stream),
+        bodyText,
         stream,
       };
     },
