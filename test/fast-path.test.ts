@@ -4,7 +4,8 @@
  * the store the same records, as the same request through the normal path. Each case sends a
  * forwardable body and its twin with `"user": null` added (null means "not set", so the request
  * is the same, but a null keeps a body off the fast path). The fast path keeps the client's key
- * order and the normal path writes `model` first, which tells the emulator's recordings apart.
+ * order (`model` last here) and the normal path writes `model` first, which tells the emulator's
+ * recordings apart.
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -23,10 +24,11 @@ async function send(
   body: Record<string, unknown>,
   nullTwin: boolean,
 ): Promise<Answer> {
-  // `messages` first: the fast path keeps that order, the normal path puts `model` first.
-  const { messages, ...rest } = body;
-  const json = JSON.stringify({ messages, ...rest, ...(nullTwin ? { user: null } : {}) });
-  const r = await fetch(`${gw.url}/v1/chat/completions`, {
+  // `model` last: the fast path keeps the client's order, the normal path puts `model` first.
+  const { model, ...rest } = body;
+  const json = JSON.stringify({ ...rest, model, ...(nullTwin ? { user: null } : {}) });
+  const path = 'input' in body ? '/v1/embeddings' : '/v1/chat/completions';
+  const r = await fetch(`${gw.url}${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: json,
@@ -81,7 +83,7 @@ async function both(
   for (const [i, call] of fastCalls.entries()) {
     assert.deepEqual(call.body, normalCalls[i]!.body, 'the provider is asked the same thing');
     assert.equal(Object.keys(normalCalls[i]!.body)[0], 'model', 'the twin went the normal way');
-    assert.equal(Object.keys(call.body)[0], expectFast ? 'messages' : 'model', expectFast ? 'forwarded' : 'built');
+    assert.equal(Object.keys(call.body)[0] === 'model', !expectFast, expectFast ? 'forwarded' : 'built');
   }
   return { fast, normal, upstream };
 }
@@ -161,6 +163,12 @@ describe('same-dialect fast path', () => {
       await gw.mockControl('/__mock/faults', 'POST', { provider: 'openai', breakStreamAfterEvents: 2 });
     const broken = await both(gw, key, { model: 'gpt', messages: HELLO, stream: true }, true);
     assert.match(broken.fast.text, /"error"/);
+  });
+
+  test('embeddings: same vectors, usage and record', async () => {
+    const { fast, upstream } = await both(gw, key, { model: 'embed', input: ['one', 'two'], dimensions: 8 }, true);
+    assert.equal(fast.status, 200);
+    assert.equal(upstream[0]!.body.model, 'text-embedding-3-small');
   });
 
   test('an OpenAI-compatible target is forwarded to; Mistral is not (its own wire format)', async () => {

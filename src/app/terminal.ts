@@ -61,15 +61,16 @@ export function createTerminal(opts: TerminalOptions): Terminal {
       },
       traceparent: traceparentFor(ctx),
     };
+    const forward = opts.forwardClientBody === true && ctx.surface === 'openai';
     if (req.operation === 'embeddings') {
+      if (forward) call.clientEmbeddingsBody = clientBodyFor(ctx.openAiClientBody, req.body);
       const r = await opts.upstream.embeddings(call, req.body);
       ctx.outcome.target = r.target;
       ctx.outcome.attempts = r.attempts;
       ctx.response = { kind: 'embeddings', body: r.body };
       return;
     }
-    if (opts.forwardClientBody === true && ctx.surface === 'openai')
-      call.clientBody = clientBodyFor(ctx.openAiClientBody, req.body);
+    if (forward) call.clientBody = clientBodyFor(ctx.openAiClientBody, req.body);
     const r = await opts.upstream.chat(call, req.body);
     ctx.outcome.target = r.target;
     ctx.outcome.attempts = r.attempts;

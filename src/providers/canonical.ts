@@ -100,14 +100,14 @@ export interface ChatRequest {
 }
 
 /**
- * A chat request's body as the client sent it, for a provider that speaks the client's own
+ * A request's body as the client sent it, for a provider that speaks the client's own
  * dialect (the same-dialect fast path, src/providers/openai/forward.ts): the decoded text, where
  * the members the gateway must rewrite sit, and the canonical request validated from it. Built
  * by the validate stage only when re-serialising that request could not say anything these
  * bytes do not (no nulls, numbers written as JSON.stringify writes them); the terminal hands it
  * on only while no stage has changed the request (src/surfaces/openai/client-body.ts).
  */
-export interface ClientChatBody {
+export interface ClientBody<R extends ChatRequest | EmbeddingsRequest> {
   readonly text: string;
   /** Index of the root object's closing brace. */
   readonly closeBrace: number;
@@ -115,8 +115,11 @@ export interface ClientChatBody {
   readonly model: { readonly start: number; readonly end: number };
   readonly streamOptions: { readonly start: number; readonly end: number } | undefined;
   /** The canonical request validated from `text`. */
-  readonly request: ChatRequest;
+  readonly request: R;
 }
+
+export type ClientChatBody = ClientBody<ChatRequest>;
+export type ClientEmbeddingsBody = ClientBody<EmbeddingsRequest>;
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
 

@@ -11,6 +11,7 @@ import type {
   ChatRequest,
   ChatResponse,
   ClientChatBody,
+  ClientEmbeddingsBody,
   EmbeddingsRequest,
   EmbeddingsResponse,
 } from './canonical.ts';
@@ -144,6 +145,8 @@ export interface ProviderAdapter {
 
   /** Present when `capabilities.embeddings`. */
   embeddingsRequest?(req: EmbeddingsRequest, ctx: AdapterCallContext): UpstreamHttpRequest;
+  /** The same-dialect fast path for embeddings (see `forwardChatRequest`). */
+  forwardEmbeddingsRequest?(client: ClientEmbeddingsBody, ctx: AdapterCallContext): UpstreamHttpRequest | undefined;
   /** `req` is the canonical request this body answers (usage estimates, encoding choice). */
   embeddingsResponse?(body: unknown, ctx: AdapterCallContext, req: EmbeddingsRequest): EmbeddingsResponse;
 

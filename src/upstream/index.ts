@@ -12,6 +12,7 @@ import type {
   ChatRequest,
   ChatResponse,
   ClientChatBody,
+  ClientEmbeddingsBody,
   EmbeddingsRequest,
   EmbeddingsResponse,
 } from '../providers/canonical.ts';
@@ -67,6 +68,8 @@ export interface UpstreamCall {
    * the request passed to `chat` (`client.request === req`).
    */
   clientBody?: ClientChatBody | undefined;
+  /** The same for an embeddings request. */
+  clientEmbeddingsBody?: ClientEmbeddingsBody | undefined;
 }
 
 export type ChatResult =
@@ -134,7 +137,7 @@ export function createUpstream(opts: UpstreamOptions): Upstream {
       return { kind: 'chat-stream', stream, target: r.target, attempts: r.attempts };
     },
     async embeddings(call, req) {
-      const r = await runAttempts(deps, call, embeddingsAttempt(operationCall(call), req));
+      const r = await runAttempts(deps, call, embeddingsAttempt(operationCall(call), req, call.clientEmbeddingsBody));
       r.scope.dispose();
       return { body: r.value, target: r.target, attempts: r.attempts };
     },

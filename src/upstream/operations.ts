@@ -8,6 +8,7 @@ import type {
   ChatRequest,
   ChatResponse,
   ClientChatBody,
+  ClientEmbeddingsBody,
   EmbeddingsRequest,
   EmbeddingsResponse,
 } from '../providers/canonical.ts';
@@ -151,10 +152,13 @@ export function chatStreamAttempt(
 export function embeddingsAttempt(
   call: OperationCall,
   req: EmbeddingsRequest,
+  client?: ClientEmbeddingsBody,
 ): (a: AttemptInput) => Promise<AttemptOutcome<EmbeddingsResponse>> {
   const prepare = preparedCache(call, (a, ctx) => {
     if (a.adapter.embeddingsRequest === undefined) throw unsupported(call);
-    return a.adapter.embeddingsRequest(req, ctx);
+    const fast =
+      client !== undefined && client.request === req ? a.adapter.forwardEmbeddingsRequest?.(client, ctx) : undefined;
+    return fast ?? a.adapter.embeddingsRequest(req, ctx);
   });
   return (a) =>
     jsonAttempt(call, a, prepare(a), (body) => {

@@ -3,9 +3,11 @@ import { describe, test } from 'node:test';
 import { parseJsonBodySource } from '../../surfaces/json-body.ts';
 import { parseChatRequest } from '../../surfaces/openai/chat-request.ts';
 import { clientBodyFor, keepClientBody } from '../../surfaces/openai/client-body.ts';
+import { parseEmbeddingsRequest } from '../../surfaces/openai/embeddings-request.ts';
 import type { ChatRequest, ClientChatBody } from '../canonical.ts';
 import { createOpenAiAdapter } from './adapter.ts';
-import { forwardOpenAiChatBody } from './forward.ts';
+import { buildOpenAiEmbeddingsBody } from './embeddings.ts';
+import { forwardOpenAiChatBody, forwardOpenAiEmbeddingsBody } from './forward.ts';
 import { buildOpenAiChatBody } from './request.ts';
 
 const enc = new TextEncoder();
@@ -194,5 +196,41 @@ describe('same-dialect fast path: falls back when the bytes could say something 
     assert.ok(fast?.bodyText !== undefined);
     assert.deepEqual(fast.headers, createOpenAiAdapter('openai').chatRequest(body!.request, ctx).headers);
     assert.equal(fast.path, '/chat/completions');
+  });
+});
+
+describe('same-dialect fast path: embeddings', () => {
+  const bodies: Record<string, string> = {
+    'one string': '{"input":"hello","model":"embed"}',
+    'strings, every option': JSON.stringify({
+      model: 'embed',
+      input: ['a', 'b "model": "x"'],
+      encoding_format: 'base64',
+      dimensions: 256,
+      user: 'u',
+    }),
+    'token ids': '{"model":"embed","input":[1,2,3]}',
+    'arrays of token ids': '{"m\u006fdel":"embed","input":[[1,2],[3]]}',
+  };
+  for (const [name, text] of Object.entries(bodies)) {
+    test(name, () => {
+      const { value, source } = parseJsonBodySource(enc.encode(text), { maxDepth: 64 });
+      const request = parseEmbeddingsRequest(value);
+      const kept = keepClientBody(source, request);
+      assert.ok(kept !== undefined);
+      const forwarded = forwardOpenAiEmbeddingsBody(kept.body, 'up-model');
+      assert.ok(forwarded !== undefined);
+      assert.deepEqual(
+        JSON.parse(forwarded),
+        JSON.parse(JSON.stringify(buildOpenAiEmbeddingsBody(request, 'up-model'))),
+      );
+    });
+  }
+
+  test('falls back on a null, and the adapter then builds the body', () => {
+    const { value, source } = parseJsonBodySource(enc.encode('{"model":"embed","input":"x","user":null}'), {
+      maxDepth: 64,
+    });
+    assert.equal(keepClientBody(source, parseEmbeddingsRequest(value)), undefined);
   });
 });

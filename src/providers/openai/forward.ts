@@ -1,5 +1,5 @@
 /**
- * The same-dialect fast path's request body: the client's own OpenAI chat body with `model`
+ * The same-dialect fast path's request body: the client's own OpenAI chat (or embeddings) body with `model`
  * set to the target's model and, for a stream, `stream_options` set to `{"include_usage":true}`
  * (the gateway always meters streams). Only the value spans found by the validating scan
  * (src/surfaces/json-body.ts) are replaced, so no second parser reads the body and a key
@@ -8,7 +8,7 @@
  * Returns undefined whenever the result would not say exactly what `buildOpenAiChatBody`
  * says for the same request; the caller then builds the body the normal way.
  */
-import type { ClientChatBody } from '../canonical.ts';
+import type { ClientChatBody, ClientEmbeddingsBody } from '../canonical.ts';
 import type { OpenAiBodyOptions } from './request.ts';
 
 export function forwardOpenAiChatBody(client: ClientChatBody, opts: OpenAiBodyOptions): string | undefined {
@@ -45,4 +45,14 @@ export function forwardOpenAiChatBody(client: ClientChatBody, opts: OpenAiBodyOp
     second[1] +
     text.slice(second[0].end)
   );
+}
+
+/**
+ * An embeddings body: only `model` changes (buildOpenAiEmbeddingsBody copies every other field
+ * the validator lets through, for OpenAI and compatible servers alike).
+ */
+export function forwardOpenAiEmbeddingsBody(client: ClientEmbeddingsBody, upstreamModel: string): string | undefined {
+  const { text, model, streamOptions } = client;
+  if (streamOptions !== undefined) return undefined;
+  return text.slice(0, model.start) + JSON.stringify(upstreamModel) + text.slice(model.end);
 }

@@ -35,6 +35,7 @@ export function createValidateStage(opts: ValidateOptions): Stage {
       if (ctx.operation === 'embeddings') {
         const req = parseEmbeddingsRequest(body);
         ctx.request = { operation: 'embeddings', body: req };
+        ctx.openAiClientBody = keepClientBody(source, req);
         noteInputs(ctx);
         checkEmbeddingsPayload(req, opts.payload);
         return;
