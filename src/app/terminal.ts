@@ -10,6 +10,7 @@ import { gatewayError } from '../errors/gateway-error.ts';
 import { childTraceparent, formatTraceparent } from '../observability/trace/traceparent.ts';
 import type { Tracer } from '../observability/trace/tracer.ts';
 import { modelAllowed } from '../policy/model-patterns.ts';
+import { clientBodyFor } from '../surfaces/openai/client-body.ts';
 import { modelBody, modelsListBody } from '../surfaces/openai/render.ts';
 import type { AttemptReport, Upstream, UpstreamCall } from '../upstream/index.ts';
 
@@ -22,6 +23,12 @@ export interface TerminalOptions {
   readonly onAttempt?: (a: AttemptReport) => void;
   /** Records a span per upstream attempt for sampled requests. */
   readonly tracer?: Tracer | undefined;
+  /**
+   * The same-dialect fast path: an OpenAI-surface chat body may be forwarded as the client
+   * wrote it to OpenAI-wire targets (src/surfaces/openai/client-body.ts). The runtime turns it
+   * off when a stage may rewrite a request's messages in place (guardrail redaction).
+   */
+  readonly forwardClientBody?: boolean;
 }
 
 export function createTerminal(opts: TerminalOptions): Terminal {
@@ -54,13 +61,16 @@ export function createTerminal(opts: TerminalOptions): Terminal {
       },
       traceparent: traceparentFor(ctx),
     };
+    const forward = opts.forwardClientBody === true && ctx.surface === 'openai';
     if (req.operation === 'embeddings') {
+      if (forward) call.clientEmbeddingsBody = clientBodyFor(ctx.openAiClientBody, req.body);
       const r = await opts.upstream.embeddings(call, req.body);
       ctx.outcome.target = r.target;
       ctx.outcome.attempts = r.attempts;
       ctx.response = { kind: 'embeddings', body: r.body };
       return;
     }
+    if (forward) call.clientBody = clientBodyFor(ctx.openAiClientBody, req.body);
     const r = await opts.upstream.chat(call, req.body);
     ctx.outcome.target = r.target;
     ctx.outcome.attempts = r.attempts;

@@ -290,6 +290,8 @@ export async function buildGatewayRuntime(
         createdAt: boot.createdAt,
         onAttempt: observers?.attempt,
         tracer: boot.tracer,
+        // Guard redaction rewrites message text in place: the client's bytes would no longer say it.
+        forwardClientBody: guardPolicies.length === 0,
       }),
     });
     let disposed: Promise<void> | undefined;

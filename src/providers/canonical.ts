@@ -99,6 +99,28 @@ export interface ChatRequest {
   metadata?: Record<string, string>;
 }
 
+/**
+ * A request's body as the client sent it, for a provider that speaks the client's own
+ * dialect (the same-dialect fast path, src/providers/openai/forward.ts): the decoded text, where
+ * the members the gateway must rewrite sit, and the canonical request validated from it. Built
+ * by the validate stage only when re-serialising that request could not say anything these
+ * bytes do not (no nulls, numbers written as JSON.stringify writes them); the terminal hands it
+ * on only while no stage has changed the request (src/surfaces/openai/client-body.ts).
+ */
+export interface ClientBody<R extends ChatRequest | EmbeddingsRequest> {
+  readonly text: string;
+  /** Index of the root object's closing brace. */
+  readonly closeBrace: number;
+  /** Value spans (start inclusive, end exclusive) of the top-level `model` and `stream_options`. */
+  readonly model: { readonly start: number; readonly end: number };
+  readonly streamOptions: { readonly start: number; readonly end: number } | undefined;
+  /** The canonical request validated from `text`. */
+  readonly request: R;
+}
+
+export type ClientChatBody = ClientBody<ChatRequest>;
+export type ClientEmbeddingsBody = ClientBody<EmbeddingsRequest>;
+
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
 
 export interface Usage {

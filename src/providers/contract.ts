@@ -6,7 +6,15 @@
  * An adapter is pure translation: it never does I/O. `upstream/` sends what the adapter
  * builds and hands back what the provider answered.
  */
-import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse } from './canonical.ts';
+import type {
+  ChatChunk,
+  ChatRequest,
+  ChatResponse,
+  ClientChatBody,
+  ClientEmbeddingsBody,
+  EmbeddingsRequest,
+  EmbeddingsResponse,
+} from './canonical.ts';
 
 export type ProviderKind = 'openai' | 'openai-compatible' | 'anthropic' | 'gemini' | 'mistral';
 
@@ -58,6 +66,8 @@ export interface UpstreamHttpRequest {
   readonly headers: Readonly<Record<string, string>>;
   /** JSON body, serialised by `upstream/`. */
   readonly body?: unknown;
+  /** A body already serialised (the same-dialect fast path); sent as it is, instead of `body`. */
+  readonly bodyText?: string;
   /** True when the provider will answer with a server-sent-event stream. */
   readonly stream: boolean;
 }
@@ -123,12 +133,20 @@ export interface ProviderAdapter {
   authHeaders(credential: string | undefined): Record<string, string>;
 
   chatRequest(req: ChatRequest, ctx: AdapterCallContext): UpstreamHttpRequest;
+  /**
+   * The same-dialect fast path (adapters whose wire format is the client's): the request built
+   * from the client's own body, or undefined when that body cannot say exactly what
+   * `chatRequest(client.request, ctx)` would; the caller then uses `chatRequest`.
+   */
+  forwardChatRequest?(client: ClientChatBody, ctx: AdapterCallContext): UpstreamHttpRequest | undefined;
   /** Throws `UpstreamProtocolError` when the body is not a valid response of this provider. */
   chatResponse(body: unknown, ctx: AdapterCallContext): ChatResponse;
   chatStream(req: ChatRequest, ctx: AdapterCallContext): StreamTranslator;
 
   /** Present when `capabilities.embeddings`. */
   embeddingsRequest?(req: EmbeddingsRequest, ctx: AdapterCallContext): UpstreamHttpRequest;
+  /** The same-dialect fast path for embeddings (see `forwardChatRequest`). */
+  forwardEmbeddingsRequest?(client: ClientEmbeddingsBody, ctx: AdapterCallContext): UpstreamHttpRequest | undefined;
   /** `req` is the canonical request this body answers (usage estimates, encoding choice). */
   embeddingsResponse?(body: unknown, ctx: AdapterCallContext, req: EmbeddingsRequest): EmbeddingsResponse;
 

@@ -22,6 +22,39 @@ export interface JsonBodyOptions {
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 export function parseJsonBody(raw: Uint8Array, opts: JsonBodyOptions): unknown {
+  return parseJsonBodySource(raw, opts).value;
+}
+
+/**
+ * Where a top-level member's value sits in the decoded body text: `start` is its first
+ * character, `end` the index just past its last.
+ */
+export interface JsonSpan {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * The body's text as decoded (BOM dropped) and what the same scan that checked it learnt about
+ * its layout, so that a body can be forwarded with one member's value replaced without a
+ * second parser that could disagree with the first (src/providers/openai/forward.ts).
+ */
+export interface JsonSource {
+  readonly text: string;
+  /** The root is an object: the index of its closing brace. */
+  readonly closeBrace: number | undefined;
+  /** Top-level members' value spans, by unescaped key (only the root object's members). */
+  readonly members: ReadonlyMap<string, JsonSpan>;
+  /**
+   * False when re-serialising the parsed value could give an upstream a different value than
+   * these bytes do: a `null` anywhere (validation reads null as "not set" and leaves the member
+   * out), or a number whose text is not exactly what JSON.stringify writes for it (`1e2`, `1.50`,
+   * `-0`, or an integer beyond double precision that a parser with big integers reads apart).
+   */
+  readonly sameWhenReserialised: boolean;
+}
+
+export function parseJsonBodySource(raw: Uint8Array, opts: JsonBodyOptions): { value: unknown; source: JsonSource } {
   if (!Number.isInteger(opts.maxDepth) || opts.maxDepth < 1) throw new RangeError('maxDepth must be an integer >= 1');
   let text: string;
   try {
@@ -31,9 +64,9 @@ export function parseJsonBody(raw: Uint8Array, opts: JsonBodyOptions): unknown {
     throw badJson('the body is not valid UTF-8');
   }
   if (/^[ \t\r\n]*$/.test(text)) throw badJson('empty body');
-  scanJson(text, opts.maxDepth);
+  const source = scanJson(text, opts.maxDepth);
   try {
-    return JSON.parse(text);
+    return { value: JSON.parse(text), source };
   } catch {
     // The scan accepts exactly RFC 8259 JSON, so this is unreachable; still never echo V8's text.
     throw badJson('the body could not be parsed');
@@ -68,8 +101,11 @@ type Frame = ObjectFrame | ArrayFrame;
 const CH_QUOTE = 0x22;
 const CH_BACKSLASH = 0x5c;
 
-/** Validates `text` as one JSON value. Throws a GatewayError at the first problem. */
-function scanJson(text: string, maxDepth: number): void {
+/**
+ * Validates `text` as one JSON value and notes its layout (JsonSource). Throws a GatewayError
+ * at the first problem.
+ */
+function scanJson(text: string, maxDepth: number): JsonSource {
   const stack: Frame[] = [];
   let expect = VALUE;
   let i = 0;
@@ -77,18 +113,33 @@ function scanJson(text: string, maxDepth: number): void {
   const fail = (detail: string, at: number): never => {
     throw badJson(`${detail} at ${lineColumn(text, at)}`);
   };
-  const afterValue = (): number => (stack.length === 0 ? DONE : COMMA_OR_END);
+  const members = new Map<string, JsonSpan>();
+  let closeBrace: number | undefined;
+  let sameWhenReserialised = true;
+  /** Where the current top-level member's value began (-1: not inside one). */
+  let memberStart = -1;
+  // Called with `i` just past the value that ended.
+  const afterValue = (): number => {
+    if (stack.length === 0) return DONE;
+    if (stack.length === 1 && memberStart !== -1) {
+      const frame = stack[0] as Frame;
+      if (frame.kind === 'object') members.set(frame.key, { start: memberStart, end: i });
+      memberStart = -1;
+    }
+    return COMMA_OR_END;
+  };
 
   for (;;) {
     while (i < n && isWhitespace(text.charCodeAt(i))) i++;
     if (i >= n) {
-      if (expect === DONE) return;
+      if (expect === DONE) return { text, closeBrace, members, sameWhenReserialised };
       fail('unexpected end of input', i);
     }
     const c = text.charCodeAt(i);
     switch (expect) {
       case VALUE:
       case VALUE_OR_END_ARRAY: {
+        if (expect === VALUE && stack.length === 1 && stack[0]!.kind === 'object') memberStart = i;
         if (c === 0x5d /* ] */ && expect === VALUE_OR_END_ARRAY) {
           stack.pop();
           i++;
@@ -106,9 +157,15 @@ function scanJson(text: string, maxDepth: number): void {
           i = scanString(text, i, fail);
           expect = afterValue();
         } else if (c === 0x2d /* - */ || isDigit(c)) {
+          const start = i;
           i = scanNumber(text, i, fail);
+          if (sameWhenReserialised) {
+            const token = text.slice(start, i);
+            sameWhenReserialised = String(Number(token)) === token;
+          }
           expect = afterValue();
         } else if (text.startsWith('true', i) || text.startsWith('null', i)) {
+          if (c === 0x6e /* n */) sameWhenReserialised = false;
           i += 4;
           expect = afterValue();
         } else if (text.startsWith('false', i)) {
@@ -123,6 +180,7 @@ function scanJson(text: string, maxDepth: number): void {
       case KEY_OR_END_OBJECT: {
         const frame = stack[stack.length - 1] as ObjectFrame;
         if (c === 0x7d /* } */ && expect === KEY_OR_END_OBJECT) {
+          if (stack.length === 1) closeBrace = i;
           stack.pop();
           i++;
           expect = afterValue();
@@ -150,6 +208,7 @@ function scanJson(text: string, maxDepth: number): void {
           if (frame.kind === 'array') frame.index++;
           expect = frame.kind === 'object' ? KEY : VALUE;
         } else if (c === close) {
+          if (stack.length === 1 && frame.kind === 'object') closeBrace = i;
           stack.pop();
           i++;
           expect = afterValue();

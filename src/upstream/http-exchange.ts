@@ -50,7 +50,7 @@ export function prepareRequest(
     url: base + httpReq.path,
     method: httpReq.method,
     headers,
-    body: httpReq.body === undefined ? undefined : JSON.stringify(httpReq.body),
+    body: httpReq.bodyText ?? (httpReq.body === undefined ? undefined : JSON.stringify(httpReq.body)),
   };
 }
 

@@ -11,6 +11,8 @@ import type {
   ChatChunk,
   ChatRequest,
   ChatResponse,
+  ClientChatBody,
+  ClientEmbeddingsBody,
   EmbeddingsRequest,
   EmbeddingsResponse,
 } from '../providers/canonical.ts';
@@ -60,6 +62,14 @@ export interface UpstreamCall {
    * (same trace id, a new parent id per attempt). Absent: no traceparent is sent.
    */
   traceparent?: (() => string) | undefined;
+  /**
+   * The client's own body for this chat request (the same-dialect fast path): adapters that
+   * speak its dialect forward it instead of building one. Used only while it is the body of
+   * the request passed to `chat` (`client.request === req`).
+   */
+  clientBody?: ClientChatBody | undefined;
+  /** The same for an embeddings request. */
+  clientEmbeddingsBody?: ClientEmbeddingsBody | undefined;
 }
 
 export type ChatResult =
@@ -111,11 +121,11 @@ export function createUpstream(opts: UpstreamOptions): Upstream {
   return {
     async chat(call, req) {
       if (req.stream !== true) {
-        const r = await runAttempts(deps, call, chatAttempt(operationCall(call), req));
+        const r = await runAttempts(deps, call, chatAttempt(operationCall(call), req, call.clientBody));
         r.scope.dispose();
         return { kind: 'chat', body: r.value, target: r.target, attempts: r.attempts };
       }
-      const r = await runAttempts(deps, call, chatStreamAttempt(operationCall(call), req));
+      const r = await runAttempts(deps, call, chatStreamAttempt(operationCall(call), req, call.clientBody));
       const stream = canonicalChunkStream(r.value, {
         idleTimeoutMs: call.route.attemptTimeoutMs,
         clientSignal: call.signal,
@@ -127,7 +137,7 @@ export function createUpstream(opts: UpstreamOptions): Upstream {
       return { kind: 'chat-stream', stream, target: r.target, attempts: r.attempts };
     },
     async embeddings(call, req) {
-      const r = await runAttempts(deps, call, embeddingsAttempt(operationCall(call), req));
+      const r = await runAttempts(deps, call, embeddingsAttempt(operationCall(call), req, call.clientEmbeddingsBody));
       r.scope.dispose();
       return { body: r.value, target: r.target, attempts: r.attempts };
     },

@@ -4,7 +4,14 @@
  */
 import type { ProviderConfig, TargetConfig } from '../config/types.ts';
 import { gatewayError, isGatewayError } from '../errors/gateway-error.ts';
-import type { ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse } from '../providers/canonical.ts';
+import type {
+  ChatRequest,
+  ChatResponse,
+  ClientChatBody,
+  ClientEmbeddingsBody,
+  EmbeddingsRequest,
+  EmbeddingsResponse,
+} from '../providers/canonical.ts';
 import {
   type AdapterCallContext,
   type StreamTranslator,
@@ -96,11 +103,22 @@ async function jsonAttempt<T>(
   return { ok: true, value: translating(() => read(parsed.value)), status: res.statusCode };
 }
 
+/**
+ * The provider request for a chat call: the client's own body when the adapter speaks its
+ * dialect and can forward it (the same-dialect fast path), else built from the canonical request.
+ */
+function buildChat(req: ChatRequest, client: ClientChatBody | undefined) {
+  return (a: AttemptInput, ctx: AdapterCallContext): UpstreamHttpRequest =>
+    (client !== undefined && client.request === req ? a.adapter.forwardChatRequest?.(client, ctx) : undefined) ??
+    a.adapter.chatRequest(req, ctx);
+}
+
 export function chatAttempt(
   call: OperationCall,
   req: ChatRequest,
+  client?: ClientChatBody,
 ): (a: AttemptInput) => Promise<AttemptOutcome<ChatResponse>> {
-  const prepare = preparedCache(call, (a, ctx) => a.adapter.chatRequest(req, ctx));
+  const prepare = preparedCache(call, buildChat(req, client));
   return (a) =>
     jsonAttempt(call, a, prepare(a), (body) => a.adapter.chatResponse(body, callContext(call, a.target, a.provider)));
 }
@@ -108,8 +126,9 @@ export function chatAttempt(
 export function chatStreamAttempt(
   call: OperationCall,
   req: ChatRequest,
+  client?: ClientChatBody,
 ): (a: AttemptInput) => Promise<AttemptOutcome<StartedStream>> {
-  const prepare = preparedCache(call, (a, ctx) => a.adapter.chatRequest(req, ctx));
+  const prepare = preparedCache(call, buildChat(req, client));
   return async (a) => {
     const prepared = prepare(a);
     const ctx = callContext(call, a.target, a.provider);
@@ -133,10 +152,13 @@ export function chatStreamAttempt(
 export function embeddingsAttempt(
   call: OperationCall,
   req: EmbeddingsRequest,
+  client?: ClientEmbeddingsBody,
 ): (a: AttemptInput) => Promise<AttemptOutcome<EmbeddingsResponse>> {
   const prepare = preparedCache(call, (a, ctx) => {
     if (a.adapter.embeddingsRequest === undefined) throw unsupported(call);
-    return a.adapter.embeddingsRequest(req, ctx);
+    const fast =
+      client !== undefined && client.request === req ? a.adapter.forwardEmbeddingsRequest?.(client, ctx) : undefined;
+    return fast ?? a.adapter.embeddingsRequest(req, ctx);
   });
   return (a) =>
     jsonAttempt(call, a, prepare(a), (body) => {

@@ -3,12 +3,13 @@
  * format; they differ in credentials (optional for local servers), in a few request details
  * (see `OpenAiBodyOptions`) and in the capabilities the route stage may count on.
  */
-import type { ChatRequest, EmbeddingsRequest } from '../canonical.ts';
+import type { ChatRequest, ClientChatBody, ClientEmbeddingsBody, EmbeddingsRequest } from '../canonical.ts';
 import type { AdapterCallContext, ProviderAdapter, UpstreamHttpRequest } from '../contract.ts';
 import { OPENAI_CAPABILITIES, OPENAI_COMPATIBLE_CAPABILITIES } from './capabilities.ts';
 import { createOpenAiDialect } from './chat-dialect.ts';
 import { buildOpenAiEmbeddingsBody, parseEmbeddingsResponse } from './embeddings.ts';
 import { classifyOpenAiError } from './errors.ts';
+import { forwardOpenAiChatBody, forwardOpenAiEmbeddingsBody } from './forward.ts';
 import { buildOpenAiChatBody } from './request.ts';
 import { parseChatCompletion } from './response.ts';
 import { createChunkStreamTranslator } from './stream.ts';
@@ -48,6 +49,18 @@ export function createOpenAiAdapter(kind: OpenAiAdapterKind): ProviderAdapter {
         stream,
       };
     },
+    forwardChatRequest(client: ClientChatBody, ctx: AdapterCallContext): UpstreamHttpRequest | undefined {
+      const bodyText = forwardOpenAiChatBody(client, { upstreamModel: ctx.upstreamModel, compatible });
+      if (bodyText === undefined) return undefined;
+      const stream = client.request.stream === true;
+      return {
+        method: 'POST',
+        path: '/chat/completions',
+        headers: jsonHeaders(ctx.credential, stream),
+        bodyText,
+        stream,
+      };
+    },
     chatResponse: (body, ctx) => parseChatCompletion(body, ctx, dialectFor(ctx)),
     chatStream: (_req, ctx) => createChunkStreamTranslator(ctx, dialectFor(ctx)),
 
@@ -57,6 +70,17 @@ export function createOpenAiAdapter(kind: OpenAiAdapterKind): ProviderAdapter {
         path: '/embeddings',
         headers: jsonHeaders(ctx.credential, false),
         body: buildOpenAiEmbeddingsBody(req, ctx.upstreamModel),
+        stream: false,
+      };
+    },
+    forwardEmbeddingsRequest(client: ClientEmbeddingsBody, ctx: AdapterCallContext): UpstreamHttpRequest | undefined {
+      const bodyText = forwardOpenAiEmbeddingsBody(client, ctx.upstreamModel);
+      if (bodyText === undefined) return undefined;
+      return {
+        method: 'POST',
+        path: '/embeddings',
+        headers: jsonHeaders(ctx.credential, false),
+        bodyText,
         stream: false,
       };
     },

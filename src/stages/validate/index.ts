@@ -9,8 +9,9 @@ import type { Stage } from '../../core/stage.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
 import { decisionInputsOf } from '../../policy/decision-inputs.ts';
 import { parseMessagesRequest } from '../../surfaces/anthropic/index.ts';
-import { parseJsonBody } from '../../surfaces/json-body.ts';
+import { parseJsonBodySource } from '../../surfaces/json-body.ts';
 import { parseChatRequest } from '../../surfaces/openai/chat-request.ts';
+import { keepClientBody } from '../../surfaces/openai/client-body.ts';
 import { parseEmbeddingsRequest } from '../../surfaces/openai/embeddings-request.ts';
 import { checkChatPayload, checkEmbeddingsPayload } from './payload-caps.ts';
 
@@ -30,10 +31,11 @@ export function createValidateStage(opts: ValidateOptions): Stage {
       if (ctx.promptApi !== undefined) return;
       assertJsonContentType(ctx);
       const raw = await ctx.readBody();
-      const body = parseJsonBody(raw, { maxDepth: opts.maxJsonDepth });
+      const { value: body, source } = parseJsonBodySource(raw, { maxDepth: opts.maxJsonDepth });
       if (ctx.operation === 'embeddings') {
         const req = parseEmbeddingsRequest(body);
         ctx.request = { operation: 'embeddings', body: req };
+        ctx.openAiClientBody = keepClientBody(source, req);
         noteInputs(ctx);
         checkEmbeddingsPayload(req, opts.payload);
         return;
@@ -44,6 +46,7 @@ export function createValidateStage(opts: ValidateOptions): Stage {
         req = parseMessagesRequest(body);
       } else {
         req = parseChatRequest(body);
+        ctx.openAiClientBody = keepClientBody(source, req);
       }
       ctx.request = { operation: 'chat', body: req };
       noteInputs(ctx);
