@@ -6,8 +6,8 @@
  */
 
 import { keysOf } from './keys.ts';
+import { isLoopbackHost } from './network-checks.ts';
 import { ADMIN_LISTEN_SPEC, ADMIN_LOCKOUT_SPEC, ADMIN_SESSION_SPEC, ADMIN_SPEC } from './read-admin.keys.ts';
-import { isLoopbackHost } from './read-metrics.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import type { AdminConfig } from './types.ts';
 

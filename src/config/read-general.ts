@@ -2,17 +2,17 @@
 import { resolve } from 'node:path';
 import type { LogLevel } from '../observability/logger.ts';
 import { LOG_FORMATS } from '../observability/pretty-log.ts';
+import { MAX_TIMEOUT_MS } from './duration.ts';
 import { keysOf } from './keys.ts';
 import { isValidCidr } from './network-checks.ts';
 import { LOGGING_SPEC, SECURITY_SPEC, SERVER_SPEC } from './read-general.keys.ts';
 import { readMasterKeys } from './read-master-keys.ts';
 import { readTenantKeys } from './read-tenant-keys.ts';
 import { readServerTls } from './read-tls.ts';
-import type { ConfigReader, Located } from './reader.ts';
+import { type ConfigReader, type Located, readPath } from './reader.ts';
 import { resolveSecretReference, type SecretContext } from './secrets.ts';
 import type { LoggingConfig, SecurityConfig, ServerConfig, ServerTlsConfig } from './types.ts';
 
-export const MAX_TIMEOUT_MS = 3_600_000;
 const TIMEOUT = { min: 1, max: MAX_TIMEOUT_MS } as const;
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const MIN_KEY_HASH_SECRET_CHARS = 32;
@@ -85,16 +85,6 @@ export function readLogging(r: ConfigReader, at: Located): LoggingConfig {
     level: r.oneOf(r.field(m, at, 'level'), LOG_LEVELS, 'info') ?? 'info',
     format: r.oneOf(r.field(m, at, 'format'), LOG_FORMATS, 'json') ?? 'json',
   };
-}
-
-export function readPath(r: ConfigReader, at: Located, fallback: string): string {
-  const p = r.str(at, fallback);
-  if (p === undefined) return fallback;
-  if (p === '' || p.includes('\u0000')) {
-    r.report(at, 'expected a non-empty file path');
-    return fallback;
-  }
-  return p;
 }
 
 /** `tls` is left out (not set to undefined) on plain-HTTP listeners. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError } from './errors.ts';
 import { parseConfig } from './load.ts';
-import { isLoopbackHost } from './read-metrics.ts';
+import { isLoopbackHost } from './network-checks.ts';
 
 const TOKEN_ENV = { METRICS_TOKEN: 'm'.repeat(24), SHORT_TOKEN: 'short' };
 

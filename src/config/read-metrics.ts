@@ -4,8 +4,9 @@
  * a non-loopback address requires a bearer token (metrics describe traffic; they are not for
  * the whole network to read).
  */
-import { isIP } from 'node:net';
+
 import { keysOf } from './keys.ts';
+import { isLoopbackHost } from './network-checks.ts';
 import { METRICS_SPEC } from './read-metrics.keys.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import { resolveSecretReference, type SecretContext } from './secrets.ts';
@@ -14,13 +15,6 @@ import type { MetricsConfig } from './types.ts';
 const METRICS_KEYS = keysOf(METRICS_SPEC);
 export const DEFAULT_METRICS_PORT = 9464;
 const MIN_BEARER_TOKEN_CHARS = 16;
-
-export function isLoopbackHost(host: string): boolean {
-  const h = host.toLowerCase();
-  if (h === 'localhost' || h === '::1') return true;
-  const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
-  return isIP(v4) === 4 && v4.startsWith('127.');
-}
 
 export function readMetrics(
   r: ConfigReader,

@@ -1,7 +1,7 @@
 /** The `models` map: public model name → route (targets, deadlines, retries, breaker). */
 
+import { MAX_TIMEOUT_MS } from './duration.ts';
 import { keysOf } from './keys.ts';
-import { MAX_TIMEOUT_MS } from './read-general.ts';
 import { BREAKER_SPEC, MODEL_SPEC, RETRY_SPEC, TARGET_SPEC } from './read-models.keys.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import type { CircuitBreakerConfig, ModelRouteConfig, ProviderConfig, RetryConfig, TargetConfig } from './types.ts';

@@ -7,7 +7,7 @@
  */
 
 import { keysOf } from './keys.ts';
-import { isLoopbackHost } from './read-metrics.ts';
+import { isLoopbackHost } from './network-checks.ts';
 import { OAUTH_SPEC } from './read-oauth.keys.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import type { JwtIssuerConfig, OAuthServerConfig, OAuthSigningAlgorithm } from './types.ts';

@@ -1,41 +1,17 @@
 /** The `providers` map: provider id → how to reach it. */
 import { PROVIDER_KINDS } from '../providers/contract.ts';
+import { MAX_TIMEOUT_MS } from './duration.ts';
+import { readHeaders } from './headers.ts';
 import { keysOf } from './keys.ts';
 import { checkBaseUrl } from './network-checks.ts';
-import { MAX_TIMEOUT_MS } from './read-general.ts';
 import { PROVIDER_SPEC } from './read-providers.keys.ts';
 import { readUpstreamTls } from './read-tls.ts';
 import type { ConfigReader, Located } from './reader.ts';
-import {
-  containsReference,
-  interpolate,
-  literalSecretShape,
-  resolveSecretReference,
-  type SecretContext,
-} from './secrets.ts';
+import { resolveSecretReference, type SecretContext } from './secrets.ts';
 import type { ProviderConfig } from './types.ts';
 
 const PROVIDER_KEYS = keysOf(PROVIDER_SPEC);
 const PROVIDER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-// The gateway and the HTTP client own these; a static override would break framing or routing.
-const MANAGED_HEADERS = new Set([
-  'host',
-  'content-length',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'upgrade',
-  'te',
-  'trailer',
-  'proxy-connection',
-  'content-type',
-  'accept-encoding',
-]);
-// Headers that carry credentials must take them from a reference, like api_key.
-const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'x-api-key', 'api-key', 'x-goog-api-key']);
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
-
 export function readProviders(r: ConfigReader, at: Located, secrets: SecretContext): Map<string, ProviderConfig> {
   const out = new Map<string, ProviderConfig>();
   if (at.node === null) return out;
@@ -88,55 +64,4 @@ function readProvider(r: ConfigReader, id: string, at: Located, secrets: SecretC
     connectTimeoutMs: r.int(f('connect_timeout_ms'), { min: 1, max: MAX_TIMEOUT_MS, default: 5_000 }) ?? 0,
     ...(tls === undefined ? {} : { tls }),
   };
-}
-
-/**
- * Configured extra request headers; credential headers must come from references. The values
- * references resolved to are added to `resolvedSecrets` when given (they are credentials).
- */
-export function readHeaders(
-  r: ConfigReader,
-  at: Located,
-  secrets: SecretContext,
-  resolvedSecrets?: string[],
-): Record<string, string> {
-  // fromEntries defines own properties, so a header named __proto__ cannot touch the prototype.
-  const out: [string, string][] = [];
-  const seen = new Set<string>();
-  for (const [name, valueAt] of r.entries(at, null) ?? []) {
-    const lower = name.toLowerCase();
-    if (!HEADER_NAME.test(name)) r.report(valueAt.anchor, 'not a valid HTTP header name', valueAt.path);
-    else if (MANAGED_HEADERS.has(lower))
-      r.report(valueAt.anchor, `header ${name} is set by the gateway and cannot be configured`, valueAt.path);
-    else if (seen.has(lower))
-      r.report(valueAt.anchor, `header ${name} is configured twice (names are case-insensitive)`, valueAt.path);
-    seen.add(lower);
-    const text = r.rawStr(valueAt);
-    if (text === undefined) continue;
-    if (CREDENTIAL_HEADERS.has(lower) && !containsReference(text)) {
-      r.report(valueAt, 'credential headers must take their value from ${ENV_VAR} or ${file:/path} references');
-      continue;
-    }
-    const shape = literalSecretShape(text);
-    if (shape !== undefined) {
-      r.report(
-        valueAt,
-        `looks like ${shape} written literally; secrets must come from \${ENV_VAR} or \${file:/path} references`,
-      );
-      continue;
-    }
-    const res = interpolate(text, secrets);
-    if (!res.ok) r.report(valueAt, res.error);
-    else if (CONTROL_CHARS.test(res.value)) r.report(valueAt, 'header values must not contain control characters');
-    else {
-      out.push([name, res.value]);
-      if (resolvedSecrets !== undefined) {
-        for (const ref of text.match(/\$\{[^}]*\}/g) ?? []) {
-          const one = resolveSecretReference(ref, secrets);
-          if (one.ok) resolvedSecrets.push(one.value);
-        }
-      }
-    }
-  }
-  return Object.fromEntries(out);
 }

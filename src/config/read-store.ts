@@ -5,9 +5,8 @@
  */
 import { resolve } from 'node:path';
 import { keysOf } from './keys.ts';
-import { readPath } from './read-general.ts';
 import { STORE_SPEC } from './read-store.keys.ts';
-import type { ConfigReader, Located } from './reader.ts';
+import { type ConfigReader, type Located, readPath } from './reader.ts';
 import { resolveSecretReference, type SecretContext } from './secrets.ts';
 import type { StoreConfig } from './types.ts';
 

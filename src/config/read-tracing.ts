@@ -3,8 +3,8 @@
  * `enabled: true`; an enabled section must name its collector endpoint.
  */
 
+import { readHeaders } from './headers.ts';
 import { keysOf } from './keys.ts';
-import { readHeaders } from './read-providers.ts';
 import { TRACING_SPEC } from './read-tracing.keys.ts';
 import type { ConfigReader, Located } from './reader.ts';
 import type { SecretContext } from './secrets.ts';
