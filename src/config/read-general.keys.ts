@@ -1,8 +1,8 @@
 /** Declared keys of the `server`, `security` and `logging` sections (read by read-general.ts). */
+import { MASTER_KEY_SPEC } from '../crypto/kek/config.keys.ts';
+import { TENANT_KEYS_SPEC } from '../crypto/vault/config.keys.ts';
+import { SERVER_TLS_SPEC } from '../tls/config.keys.ts';
 import { bool, configSection, int, list, oneOf, secret, section, str } from './keys.ts';
-import { MASTER_KEY_SPEC } from './read-master-keys.keys.ts';
-import { TENANT_KEYS_SPEC } from './read-tenant-keys.keys.ts';
-import { SERVER_TLS_SPEC } from './read-tls.keys.ts';
 
 const MAX_TIMEOUT_MS = 3_600_000;
 const timeout = (value: number, doc: string, min = 1) => int(min, MAX_TIMEOUT_MS, value, doc);

@@ -1,17 +1,19 @@
-/** The `server`, `security` and `logging` sections (`store` is in read-store.ts). */
+/** The `server`, `security` and `logging` sections (`store` is in ../store/config.ts). */
 import { resolve } from 'node:path';
+import { readMasterKeys } from '../crypto/kek/config.ts';
+import { readTenantKeys } from '../crypto/vault/config.ts';
 import type { LogLevel } from '../observability/logger.ts';
 import { LOG_FORMATS } from '../observability/pretty-log.ts';
+import type { ServerConfig } from '../server/config-types.ts';
+import { readServerTls } from '../tls/config.ts';
+import type { ServerTlsConfig } from '../tls/config-types.ts';
 import { MAX_TIMEOUT_MS } from './duration.ts';
 import { keysOf } from './keys.ts';
 import { isValidCidr } from './network-checks.ts';
 import { LOGGING_SPEC, SECURITY_SPEC, SERVER_SPEC } from './read-general.keys.ts';
-import { readMasterKeys } from './read-master-keys.ts';
-import { readTenantKeys } from './read-tenant-keys.ts';
-import { readServerTls } from './read-tls.ts';
 import { type ConfigReader, type Located, readPath } from './reader.ts';
 import { resolveSecretReference, type SecretContext } from './secrets.ts';
-import type { LoggingConfig, SecurityConfig, ServerConfig, ServerTlsConfig } from './types.ts';
+import type { LoggingConfig, SecurityConfig } from './types/general.ts';
 
 const TIMEOUT = { min: 1, max: MAX_TIMEOUT_MS } as const;
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];

@@ -3,7 +3,6 @@
  * A stage reads what earlier stages put here by name and writes only its own fields.
  */
 
-import type { ModelRouteConfig, TargetConfig } from '../config/types.ts';
 import type { ErrorCode } from '../errors/codes.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { RequestSpans } from '../observability/trace/spans.ts';
@@ -16,6 +15,7 @@ import type {
   FinishReason,
   Usage,
 } from '../providers/canonical.ts';
+import type { ModelRouteConfig, TargetConfig } from '../providers/config-types.ts';
 
 /** The API dialect the client speaks; decides request parsing, response and error shapes. */
 export type Surface = 'openai' | 'anthropic';

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { SecurityConfig } from '../config/types.ts';
+import type { SecurityConfig } from '../config/types/general.ts';
 import { silentLogger } from '../observability/logger.ts';
 import { openStore } from '../store/open.ts';
 import type { Store } from '../store/store.ts';

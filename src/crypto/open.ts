@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { linkSync, lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SecurityConfig } from '../config/types.ts';
+import type { SecurityConfig } from '../config/types/general.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Store } from '../store/store.ts';
 import { CryptoError, isCryptoError } from './crypto-error.ts';

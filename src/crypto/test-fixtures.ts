@@ -1,6 +1,6 @@
 /** Shared set-up for the crypto tests (not a test file itself). */
 import { randomBytes } from 'node:crypto';
-import type { SecurityConfig } from '../config/types.ts';
+import type { SecurityConfig } from '../config/types/general.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Store } from '../store/store.ts';
 import { createDataKeys, type DataKeys, type DataKeysOptions } from './data-keys.ts';

@@ -2,8 +2,8 @@
  * Tells every instance that a policy version became active: its number on POLICY_CHANNEL of the
  * shared Redis (instances subscribe and load it; without Redis they find it by polling the store).
  */
-import type { RedisLimitsConfig } from '../config/types.ts';
 import { publishMessage } from '../identity/revocation-broadcast.ts';
+import type { RedisLimitsConfig } from '../limits/config-types.ts';
 import type { Logger } from '../observability/logger.ts';
 import { POLICY_CHANNEL } from './contract.ts';
 

@@ -16,7 +16,7 @@
  * default models, a certificate's mapped models), guardrails (they read text, which is not
  * kept) and threat detection (it reacts to live history). The upstream is not called.
  */
-import type { GatewayConfig, TargetConfig } from '../config/types.ts';
+import type { GatewayConfig } from '../config/types.ts';
 import { type Caller, type CanonicalRequest, newOutcome, type RequestContext } from '../core/context.ts';
 import { createPipeline } from '../core/pipeline.ts';
 import type { Stage, StageName } from '../core/stage.ts';
@@ -28,6 +28,7 @@ import { createMemoryBudgetBackend } from '../limits/budgets/memory-budget-backe
 import { createMemoryBackend } from '../limits/memory/memory-backend.ts';
 import { silentLogger } from '../observability/logger.ts';
 import type { ChatChunk, Usage } from '../providers/canonical.ts';
+import type { TargetConfig } from '../providers/config-types.ts';
 import { adapterFor } from '../providers/registry.ts';
 import { createAuthorizeStage } from '../stages/authorize/index.ts';
 import { createBudgetStage } from '../stages/budget/index.ts';

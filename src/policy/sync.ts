@@ -13,8 +13,9 @@
  * is on this host); the next version, or a restart, is the way forward.
  */
 import { hostname } from 'node:os';
-import type { GatewayConfig, RedisLimitsConfig } from '../config/types.ts';
+import type { GatewayConfig } from '../config/types.ts';
 import type { SecurityEventSink } from '../events/security-events.ts';
+import type { RedisLimitsConfig } from '../limits/config-types.ts';
 import { createWatchedSubscriber, type WatchedSubscriber } from '../limits/redis/watched-subscriber.ts';
 import type { Logger } from '../observability/logger.ts';
 import { composeOffThread } from './compose-off-thread.ts';

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { SecurityConfig } from '../../config/types.ts';
+import type { SecurityConfig } from '../../config/types/general.ts';
 import { type Logger, silentLogger } from '../../observability/logger.ts';
 import { openStore } from '../../store/open.ts';
 import { isCryptoError } from '../crypto-error.ts';

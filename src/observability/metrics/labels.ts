@@ -4,8 +4,9 @@
  * fixed endpoint templates. Anything else becomes "other"; a missing value is "none". Key ids,
  * tenants and anything a client typed never become labels.
  */
-import type { GatewayConfig, ThreatAction } from '../../config/types.ts';
+import type { GatewayConfig } from '../../config/types.ts';
 import { ERROR_CODES } from '../../errors/codes.ts';
+import type { ThreatAction } from '../../threats/config-types.ts';
 import type { RuleName } from '../../threats/types.ts';
 
 export const OTHER = 'other';

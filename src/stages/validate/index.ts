@@ -3,7 +3,6 @@
  * into the canonical request. Runs after identify so anonymous callers cost us no parsing.
  */
 
-import type { PayloadConfig } from '../../config/types.ts';
 import type { RequestContext } from '../../core/context.ts';
 import type { Stage } from '../../core/stage.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
@@ -12,6 +11,7 @@ import { parseMessagesRequest } from '../../surfaces/anthropic/index.ts';
 import { parseJsonBody } from '../../surfaces/json-body.ts';
 import { parseChatRequest } from '../../surfaces/openai/chat-request.ts';
 import { parseEmbeddingsRequest } from '../../surfaces/openai/embeddings-request.ts';
+import type { PayloadConfig } from './config-types.ts';
 import { checkChatPayload, checkEmbeddingsPayload } from './payload-caps.ts';
 
 export interface ValidateOptions {
