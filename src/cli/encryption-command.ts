@@ -12,7 +12,7 @@ import { cliActor } from '../audit/key-events.ts';
 import { openConfiguredAuditLog } from '../audit/open.ts';
 import type { AuditEntry } from '../audit/types.ts';
 import { loadConfig } from '../config/load.ts';
-import type { SecurityConfig } from '../config/types/general.ts';
+import type { SecurityConfig } from '../crypto/config-types.ts';
 import { isCryptoError } from '../crypto/crypto-error.ts';
 import type { Envelope } from '../crypto/envelope.ts';
 import { masterKeyFromValue } from '../crypto/kek/master-key.ts';

@@ -11,7 +11,7 @@ import { cliActor, keyCreatedEntry, keyRevokedEntry, keyRotatedEntry } from '../
 import { openConfiguredAuditLog } from '../audit/open.ts';
 import { parseDurationS } from '../config/duration.ts';
 import { loadConfig } from '../config/load.ts';
-import type { SecurityConfig } from '../config/types/general.ts';
+import type { SecurityConfig } from '../crypto/config-types.ts';
 import { createApiKey } from '../identity/api-keys.ts';
 import { KeyRotationError, MAX_GRACE_SECONDS, rotateApiKey } from '../identity/key-rotation.ts';
 import { resolveKeyHashSecret } from '../identity/key-secret.ts';

@@ -8,11 +8,13 @@ import type { AdminConfig } from '../admin/config-types.ts';
 import type { AlertsConfig } from '../alerts/config-types.ts';
 import type { AuditConfig } from '../audit/config-types.ts';
 import type { PricingConfig } from '../cost/config-types.ts';
+import type { SecurityConfig } from '../crypto/config-types.ts';
 import type { GuardrailsConfig } from '../guard/config-types.ts';
 import type { AuthConfig } from '../identity/config-types.ts';
 import type { OAuthServerConfig } from '../identity/oauth/config-types.ts';
 import type { BudgetsConfig } from '../limits/budgets/config-types.ts';
 import type { LimitsConfig, RedisLimitsConfig } from '../limits/config-types.ts';
+import type { LoggingConfig } from '../observability/logging-config.ts';
 import type { MetricsConfig } from '../observability/metrics/config-types.ts';
 import type { TracingConfig } from '../observability/trace/config-types.ts';
 import type { PayloadLogConfig } from '../payload-log/config-types.ts';
@@ -22,7 +24,6 @@ import type { ServerConfig } from '../server/config-types.ts';
 import type { PayloadConfig } from '../stages/validate/config-types.ts';
 import type { StoreConfig } from '../store/config-types.ts';
 import type { ThreatDetectionConfig } from '../threats/config-types.ts';
-import type { LoggingConfig, SecurityConfig } from './types/general.ts';
 
 export interface GatewayConfig {
   /** Where the config came from: a file path, or '<demo>'. */

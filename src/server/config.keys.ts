@@ -1,10 +1,8 @@
-/** Declared keys of the `server`, `security` and `logging` sections (read by read-general.ts). */
-import { MASTER_KEY_SPEC } from '../crypto/kek/config.keys.ts';
-import { TENANT_KEYS_SPEC } from '../crypto/vault/config.keys.ts';
+/** Declared keys of the `server` section (read by config.ts). */
+import { MAX_TIMEOUT_MS } from '../config/duration.ts';
+import { bool, configSection, int, list, section, str } from '../config/keys.ts';
 import { SERVER_TLS_SPEC } from '../tls/config.keys.ts';
-import { bool, configSection, int, list, oneOf, secret, section, str } from './keys.ts';
 
-const MAX_TIMEOUT_MS = 3_600_000;
 const timeout = (value: number, doc: string, min = 1) => int(min, MAX_TIMEOUT_MS, value, doc);
 
 export const SERVER_SPEC = configSection(
@@ -49,29 +47,4 @@ export const SERVER_SPEC = configSection(
     },
     { doc: 'the main listener' },
   ),
-);
-
-export const SECURITY_SPEC = configSection(
-  'security',
-  section({
-    key_hash_secret: secret(
-      'server secret for hashing API keys; default: a random secret in `<data_dir>/key-hash.secret` (0600); required with `store.driver: postgres` (all instances must share it)',
-      { default: 'generated', allowed: '`${…}` reference, ≥ 32 chars' },
-    ),
-    data_dir: str('folder for generated state', { value: './data', default: '`./data`', allowed: 'path' }),
-    ...MASTER_KEY_SPEC.keys,
-    tenant_keys: TENANT_KEYS_SPEC,
-  }),
-);
-
-export const LOGGING_SPEC = configSection(
-  'logging',
-  section({
-    level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info', 'log level'),
-    format: oneOf(
-      ['json', 'pretty'],
-      'json',
-      '`json`: one JSON object per line (production, log shippers); `pretty`: one readable line per event, the level coloured on a terminal (`NO_COLOR`/`FORCE_COLOR` honoured), for development; `portcullis start --log-format` overrides it',
-    ),
-  }),
 );

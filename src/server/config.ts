@@ -1,23 +1,14 @@
-/** The `server`, `security` and `logging` sections (`store` is in ../store/config.ts). */
-import { resolve } from 'node:path';
-import { readMasterKeys } from '../crypto/kek/config.ts';
-import { readTenantKeys } from '../crypto/vault/config.ts';
-import type { LogLevel } from '../observability/logger.ts';
-import { LOG_FORMATS } from '../observability/pretty-log.ts';
-import type { ServerConfig } from '../server/config-types.ts';
+/** The `server` section: the listener's address, limits and timeouts (its `tls` is read by ../tls/config.ts). */
+import { MAX_TIMEOUT_MS } from '../config/duration.ts';
+import { keysOf } from '../config/keys.ts';
+import { isValidCidr } from '../config/network-checks.ts';
+import type { ConfigReader, Located } from '../config/reader.ts';
 import { readServerTls } from '../tls/config.ts';
 import type { ServerTlsConfig } from '../tls/config-types.ts';
-import { MAX_TIMEOUT_MS } from './duration.ts';
-import { keysOf } from './keys.ts';
-import { isValidCidr } from './network-checks.ts';
-import { LOGGING_SPEC, SECURITY_SPEC, SERVER_SPEC } from './read-general.keys.ts';
-import { type ConfigReader, type Located, readPath } from './reader.ts';
-import { resolveSecretReference, type SecretContext } from './secrets.ts';
-import type { LoggingConfig, SecurityConfig } from './types/general.ts';
+import { SERVER_SPEC } from './config.keys.ts';
+import type { ServerConfig } from './config-types.ts';
 
 const TIMEOUT = { min: 1, max: MAX_TIMEOUT_MS } as const;
-const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-const MIN_KEY_HASH_SECRET_CHARS = 32;
 
 const SERVER_KEYS = keysOf(SERVER_SPEC);
 
@@ -55,37 +46,6 @@ export function readServer(r: ConfigReader, at: Located, baseDir: string = proce
     maxRequestsPerSocket: r.int(f('max_requests_per_socket'), { min: 0, max: 1_000_000, default: 10_000 }) ?? 0,
     ...(r.bool(f('hide_product_name'), false) === true ? { hideProductName: true } : {}),
     ...withTls(readServerTls(r, f('tls'), baseDir)),
-  };
-}
-
-export function readSecurity(r: ConfigReader, at: Located, baseDir: string, secrets: SecretContext): SecurityConfig {
-  const m = r.entries(at, keysOf(SECURITY_SPEC));
-  const secretAt = r.field(m, at, 'key_hash_secret');
-  let keyHashSecret: string | undefined;
-  if (secretAt.node !== null) {
-    const text = r.rawStr(secretAt);
-    if (text !== undefined) {
-      const res = resolveSecretReference(text, secrets);
-      if (!res.ok) r.report(secretAt, res.error);
-      else if (res.value.length < MIN_KEY_HASH_SECRET_CHARS) {
-        r.report(secretAt, `the referenced secret is shorter than ${MIN_KEY_HASH_SECRET_CHARS} characters`);
-      } else keyHashSecret = res.value;
-    }
-  }
-  const tenantKeys = readTenantKeys(r, r.field(m, at, 'tenant_keys'), baseDir, secrets);
-  return {
-    keyHashSecret,
-    dataDir: resolve(baseDir, readPath(r, r.field(m, at, 'data_dir'), './data')),
-    ...readMasterKeys(r, m, at, secrets),
-    ...(tenantKeys === undefined ? {} : { tenantKeys }),
-  };
-}
-
-export function readLogging(r: ConfigReader, at: Located): LoggingConfig {
-  const m = r.entries(at, keysOf(LOGGING_SPEC));
-  return {
-    level: r.oneOf(r.field(m, at, 'level'), LOG_LEVELS, 'info') ?? 'info',
-    format: r.oneOf(r.field(m, at, 'format'), LOG_FORMATS, 'json') ?? 'json',
   };
 }
 

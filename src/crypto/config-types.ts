@@ -1,7 +1,5 @@
-/** The gateway's own bootstrap sections `security` and `logging` (read by ../read-general.ts); part of the resolved config assembled in ../types.ts. */
-import type { TenantKeysConfig } from '../../crypto/vault/config-types.ts';
-import type { LogLevel } from '../../observability/logger.ts';
-import type { LogFormat } from '../../observability/pretty-log.ts';
+/** The `security` section (read by config.ts): generated state, the API-key hash secret, master keys, the tenant key vault. */
+import type { TenantKeysConfig } from './vault/config-types.ts';
 
 export interface SecurityConfig {
   /** Server secret for the keyed hash of API keys. From config (`${ENV}`/`${file:…}`) or generated under the data dir. */
@@ -21,10 +19,4 @@ export interface SecurityConfig {
    * `file` under `<data_dir>/tenant-keys` with SQLite, `none` (with a warning) with PostgreSQL.
    */
   readonly tenantKeys?: TenantKeysConfig;
-}
-
-export interface LoggingConfig {
-  readonly level: LogLevel;
-  /** `json` (one JSON object per line, the default) or `pretty` (readable, coloured on a terminal; for development). */
-  readonly format: LogFormat;
 }
