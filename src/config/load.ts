@@ -98,7 +98,7 @@ export function documentData(doc: Document): unknown {
 
 /**
  * Runs every section's reader over a parsed document: what parseConfig does after parsing, and
- * what the policy document code (src/policy/document.ts) calls on a document it composed from
+ * what the policy document code (src/live-policy/document.ts) calls on a document it composed from
  * the bootstrap part and a policy version. Problems carry positions from `lines`.
  */
 export function readConfigDocument(

@@ -27,6 +27,7 @@ import { type GatewayError, isGatewayError } from '../errors/gateway-error.ts';
 import { createMemoryBudgetBackend } from '../limits/budgets/memory-budget-backend.ts';
 import { createMemoryBackend } from '../limits/memory/memory-backend.ts';
 import { silentLogger } from '../observability/logger.ts';
+import type { DecisionInputs } from '../policy/decision-inputs.ts';
 import type { ChatChunk, Usage } from '../providers/canonical.ts';
 import type { TargetConfig } from '../providers/config-types.ts';
 import { adapterFor } from '../providers/registry.ts';
@@ -36,7 +37,6 @@ import { createLimitStage } from '../stages/limit/index.ts';
 import { createRouteStage } from '../stages/route/index.ts';
 import { checkChatPayload, checkEmbeddingsPayload } from '../stages/validate/payload-caps.ts';
 import type { ApiKeyRecord, RequestRecord } from '../store/store.ts';
-import type { DecisionInputs } from './decision-inputs.ts';
 import { syntheticRequest } from './synthetic-request.ts';
 
 export type Verdict = 'allowed' | 'refused' | 'throttled';

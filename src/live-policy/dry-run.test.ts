@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parseConfig } from '../config/load.ts';
+import type { DecisionInputs } from '../policy/decision-inputs.ts';
 import { sampleApiKeyRecord, sampleRequestRecord } from '../store/contract-fixtures.ts';
 import { createSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
-import type { DecisionInputs } from './decision-inputs.ts';
 import { dryRun } from './dry-run.ts';
 import { explainRequest } from './explain.ts';
 

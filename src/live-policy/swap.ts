@@ -7,7 +7,7 @@
  */
 import type { GatewayConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { ActivePolicyRef, PolicyTarget } from './contract.ts';
+import type { ActivePolicyRef, PolicyTarget } from '../policy/contract.ts';
 import type { GatewayRuntime } from './runtime.ts';
 
 export interface RuntimeLease {

@@ -6,9 +6,9 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { AuditEntry } from '../audit/types.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
+import type { PolicyAuthor, PolicyVersion } from '../policy/contract.ts';
 import { createSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
-import type { PolicyAuthor, PolicyVersion } from './contract.ts';
 import { canonicalJson, diffSha256, splitConfigText } from './document.ts';
 import { createPolicyService, type PolicyActor, type PolicyService, personOf } from './service.ts';
 

@@ -18,8 +18,8 @@ import type { SecurityEventSink } from '../events/security-events.ts';
 import type { RedisLimitsConfig } from '../limits/config-types.ts';
 import { createWatchedSubscriber, type WatchedSubscriber } from '../limits/redis/watched-subscriber.ts';
 import type { Logger } from '../observability/logger.ts';
+import { POLICY_CHANNEL, type PolicyStore, type PolicyTarget } from '../policy/contract.ts';
 import { composeOffThread } from './compose-off-thread.ts';
-import { POLICY_CHANNEL, type PolicyStore, type PolicyTarget } from './contract.ts';
 import type { Bootstrap } from './document.ts';
 
 const MAX_FAILURE_CHARS = 2000;

@@ -18,7 +18,7 @@ import { ConfigError, type ConfigProblem } from '../config/errors.ts';
 import { documentData, parseConfigText, readConfigDocument, readConfigText } from '../config/load.ts';
 import { childPath } from '../config/reader.ts';
 import type { GatewayConfig } from '../config/types.ts';
-import { POLICY_SECTIONS, type PolicySection } from './contract.ts';
+import { POLICY_SECTIONS, type PolicySection } from '../policy/contract.ts';
 
 /** Plain data: what YAML or JSON can hold. */
 export type PolicyData = null | boolean | number | string | PolicyData[] | { [key: string]: PolicyData };

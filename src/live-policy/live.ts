@@ -10,8 +10,8 @@
  */
 import type { GatewayConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { ActivePolicyRef, PolicyAuthor, PolicyStore, PolicyVersion } from '../policy/contract.ts';
 import { composeFileOffThread } from './compose-off-thread.ts';
-import type { ActivePolicyRef, PolicyAuthor, PolicyStore, PolicyVersion } from './contract.ts';
 import {
   type Bootstrap,
   canonicalJson,

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseConfig } from '../config/load.ts';
+import type { DecisionInputs } from '../policy/decision-inputs.ts';
 import { sampleApiKeyRecord, sampleRequestRecord } from '../store/contract-fixtures.ts';
 import type { RequestRecord } from '../store/store.ts';
-import type { DecisionInputs } from './decision-inputs.ts';
 import { replayRecords } from './replay.ts';
 
 const PROVIDERS = `providers:

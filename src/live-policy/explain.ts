@@ -1,7 +1,7 @@
 /**
  * `policy explain`: the decision trace of one request under a policy (the active one or a
  * candidate). The request body is read by the real validate stage (parsing, media type,
- * payload caps), then decided by the same stages a dry-run replays (src/policy/replay.ts):
+ * payload caps), then decided by the same stages a dry-run replays (src/live-policy/replay.ts):
  * authorize, limit, budget and route, with counters that start empty, so the trace shows
  * which stage passed or refused, by which rule, and every limit, budget and target that
  * applies to this caller and model.

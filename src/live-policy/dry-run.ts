@@ -1,7 +1,7 @@
 /**
  * `policy dry-run`: what a candidate policy would have done to the traffic of a window. The
  * window's most recent request records (a bounded sample, stated in the report) are replayed
- * twice through src/policy/replay.ts, once under the active policy and once under the
+ * twice through src/live-policy/replay.ts, once under the active policy and once under the
  * candidate, each with fresh counters, and the two sets of decisions are compared request by
  * request. Comparing two replays (rather than the candidate with what was recorded) keeps the
  * difference down to the policy: what the replay cannot see (identify, guardrails, threat

@@ -8,9 +8,9 @@
  * budget reservations for those models are approximate; settled spend is the recorded one).
  */
 import type { CanonicalRequest } from '../core/context.ts';
+import type { DecisionInputs } from '../policy/decision-inputs.ts';
 import type { ChatMessage, ChatRequest, ContentPart, ToolDefinition } from '../providers/canonical.ts';
 import type { RequestRecord } from '../store/store.ts';
-import type { DecisionInputs } from './decision-inputs.ts';
 
 /** Per-message framing tokens and image tokens of src/limits/estimate.ts. */
 const MESSAGE_OVERHEAD_TOKENS = 4;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Caller, CanonicalRequest } from '../core/context.ts';
+import { decisionInputsOf } from '../policy/decision-inputs.ts';
 import { sampleRequestRecord } from '../store/contract-fixtures.ts';
-import { decisionInputsOf } from './decision-inputs.ts';
 import { syntheticRequest } from './synthetic-request.ts';
 
 const caller: Caller = {

@@ -3,7 +3,7 @@
  * (upstream pools and breakers, JWT issuers, lockout, limit and budget rules and their
  * backends, prices, payload caps, threat rules and alert routing, guard policies, the stage
  * chain and the terminal). A snapshot is immutable; a new policy builds a new one beside it
- * (src/policy/swap.ts swaps them). Long-lived pieces (store, audit log, Redis subscriptions,
+ * (src/live-policy/swap.ts swaps them). Long-lived pieces (store, audit log, Redis subscriptions,
  * envelope, listeners) are opened once by create-gateway and handed in as the bootstrap.
  *
  * Parts whose config is unchanged are shared with the previous snapshot rather than rebuilt,
@@ -39,6 +39,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { MetricsObservers } from '../observability/metrics/request-observer.ts';
 import type { Tracer } from '../observability/trace/tracer.ts';
 import type { PayloadLog } from '../payload-log/payload-log.ts';
+import type { ActivePolicyRef } from '../policy/contract.ts';
 import { adapterFor } from '../providers/registry.ts';
 import { createAuditStage } from '../stages/audit/index.ts';
 import { createAuthorizeStage } from '../stages/authorize/index.ts';
@@ -54,7 +55,6 @@ import { createValidateStage } from '../stages/validate/index.ts';
 import type { Store } from '../store/store.ts';
 import { openThreatDetection, type ThreatDetection } from '../threats/open.ts';
 import { createUpstream, type Upstream } from '../upstream/index.ts';
-import type { ActivePolicyRef } from './contract.ts';
 import { fingerprint } from './fingerprint.ts';
 
 /** What a runtime is built against: opened once at start, shared by every snapshot. */

@@ -15,7 +15,7 @@ import { ConfigError } from '../config/errors.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { credentialShape } from '../core/secret-shapes.ts';
 import { GatewayError, gatewayError } from '../errors/gateway-error.ts';
-import type { PolicyAuthor, PolicyStore, PolicyVersion } from './contract.ts';
+import type { PolicyAuthor, PolicyStore, PolicyVersion } from '../policy/contract.ts';
 import {
   type Bootstrap,
   diffPolicy,

@@ -5,7 +5,7 @@
 import { publishMessage } from '../identity/revocation-broadcast.ts';
 import type { RedisLimitsConfig } from '../limits/config-types.ts';
 import type { Logger } from '../observability/logger.ts';
-import { POLICY_CHANNEL } from './contract.ts';
+import { POLICY_CHANNEL } from '../policy/contract.ts';
 
 export async function publishPolicyActivation(
   redis: RedisLimitsConfig | undefined,

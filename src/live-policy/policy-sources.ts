@@ -6,7 +6,7 @@
  */
 import { parseDurationS } from '../config/duration.ts';
 import type { GatewayConfig } from '../config/types.ts';
-import type { PolicyStore } from './contract.ts';
+import type { PolicyStore } from '../policy/contract.ts';
 import { type Bootstrap, composeConfig, readPolicyDocument } from './document.ts';
 
 export const MAX_WINDOW_MS = 31 * 86_400_000;
