@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { closeComposer, composeOffThread } from './compose-off-thread.ts';
 import { canonicalJson, policySha256, splitConfigText } from './document.ts';
@@ -44,5 +48,24 @@ describe('composing a policy on the worker thread', () => {
     );
     const again = await composeOffThread(bootstrap, canonicalJson(document), 'policy version 4', env);
     assert.equal(again.config.models.size, 1);
+  });
+
+  it('holds the process open while a job is pending, and not after (a CLI command exits when done)', () => {
+    const url = (name: string) => JSON.stringify(new URL(name, import.meta.url).href);
+    const script = `
+      import { composeOffThread } from ${url('./compose-off-thread.ts')};
+      import { canonicalJson, splitConfigText } from ${url('./document.ts')};
+      const { bootstrap, document } = splitConfigText(${JSON.stringify(FILE)}, '<child>');
+      const valid = await composeOffThread(bootstrap, canonicalJson(document), 'child', { OPENAI_KEY: 'sk-test-0123456789abcdef' });
+      console.log('composed', valid.config.limits.rules.length);`;
+    // A file, not --eval: the worker inherits the process's flags, and --input-type would stop it.
+    const dir = mkdtempSync(join(tmpdir(), 'pcl-compose-exit-'));
+    const file = join(dir, 'compose.mjs');
+    writeFileSync(file, script);
+    const child = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 30_000 });
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(child.signal, null, 'the process did not exit by itself once the policy was composed');
+    assert.equal(child.status, 0, child.stderr);
+    assert.equal(child.stdout.trim(), 'composed 1');
   });
 });

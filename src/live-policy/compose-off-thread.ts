@@ -3,10 +3,13 @@
  * second of CPU for 1,000 rules. On the thread that serves requests that would be half a second
  * of added latency for every request in flight, on every instance, at every apply. So it runs on
  * a worker thread; only the result (the composed config, cloned across) comes back, and is
- * frozen again here like any config.
+ * frozen again here like any config; an invalid document comes back as the same ConfigError.
+ * The admin API and CLI operations (service.ts), SIGHUP (live.ts) and sync (sync.ts) all read
+ * documents here.
  */
 import { Worker } from 'node:worker_threads';
 import { deepFreeze } from '../config/deep-freeze.ts';
+import { ConfigError, type ConfigProblem } from '../config/errors.ts';
 import type { Bootstrap, PolicyData, ValidPolicy } from './document.ts';
 
 export type ComposeJob =
@@ -60,12 +63,16 @@ interface Reply {
   readonly ok?: ValidPolicy;
   readonly bootstrapData?: ComposedFile['bootstrapData'];
   readonly error?: string;
+  /** Set when the document was invalid: the ConfigError's source and problems. */
+  readonly source?: string;
+  readonly problems?: readonly ConfigProblem[];
 }
 
 /**
  * One warm worker per process, started on first use (or by warmComposer at start): a fresh
- * thread per job would compile every config reader again each time. Unreferenced, so it never
- * keeps the process alive; a worker that dies is replaced on the next job.
+ * thread per job would compile every config reader again each time. It holds the process open
+ * only while a job is pending (a CLI command exits when its work is done; a job in flight is
+ * never dropped); a worker that dies is replaced on the next job.
  */
 let worker: Worker | undefined;
 let nextId = 1;
@@ -74,10 +81,10 @@ const pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error
 function composer(): Worker {
   if (worker !== undefined) return worker;
   const w = new Worker(new URL('./compose-worker.ts', import.meta.url));
-  w.unref();
   w.on('message', (r: Reply) => {
     const p = pending.get(r.id);
     pending.delete(r.id);
+    if (pending.size === 0) w.unref();
     p?.resolve(r);
   });
   const fail = (err: Error) => {
@@ -87,6 +94,8 @@ function composer(): Worker {
   };
   w.on('error', fail);
   w.on('exit', (code) => fail(new Error(`the policy reader stopped (exit ${code})`)));
+  // After the listeners: adding a 'message' listener references the worker again.
+  w.unref();
   worker = w;
   return w;
 }
@@ -108,9 +117,13 @@ async function run(job: ComposeJob): Promise<ValidPolicy | ComposedFile> {
   const id = nextId++;
   const reply = await new Promise<Reply>((resolve, reject) => {
     pending.set(id, { resolve, reject });
+    w.ref();
     w.postMessage({ id, job });
   });
-  if (reply.ok === undefined) throw new Error(reply.error ?? 'the policy could not be read');
+  if (reply.ok === undefined) {
+    if (reply.problems !== undefined) throw new ConfigError(reply.source ?? '<policy>', reply.problems);
+    throw new Error(reply.error ?? 'the policy could not be read');
+  }
   return {
     ...reply.ok,
     config: deepFreeze(reply.ok.config),

@@ -1,9 +1,11 @@
 /**
  * Worker side of compose-off-thread.ts: a long-lived thread that reads policy documents (or the
  * config file's policy sections) with every config reader, away from the thread that serves
- * requests, and posts each valid policy back (structured clone) or the error's message.
+ * requests, and posts each valid policy back (structured clone) or the error (a ConfigError's
+ * problems, else its message).
  */
 import { parentPort } from 'node:worker_threads';
+import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
 import type { ComposeJob } from './compose-off-thread.ts';
 import { canonicalJson, readPolicyDocument, splitConfigFile } from './document.ts';
@@ -28,7 +30,12 @@ parentPort?.on('message', (m: { id: number; job: ComposeJob }) => {
   try {
     reply = compose(m.job);
   } catch (err) {
-    reply = { error: err instanceof Error ? err.message : String(err) };
+    // A ConfigError travels as its problems, so the caller gets the same error back (the admin
+    // API lists every problem with its path and position); anything else as its message.
+    reply =
+      err instanceof ConfigError
+        ? { error: err.message, source: err.source, problems: err.problems }
+        : { error: err instanceof Error ? err.message : String(err) };
   }
   parentPort?.postMessage({ id: m.id, ...(reply as object) });
 });

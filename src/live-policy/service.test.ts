@@ -2,15 +2,17 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import type { AuditEntry } from '../audit/types.ts';
+import { ConfigError } from '../config/errors.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { PolicyAuthor, PolicyVersion } from '../policy/contract.ts';
 import { createSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
-import { canonicalJson, diffSha256, splitConfigText } from './document.ts';
-import { createPolicyService, type PolicyActor, type PolicyService, personOf } from './service.ts';
+import { closeComposer } from './compose-off-thread.ts';
+import { canonicalJson, diffSha256, readPolicyDocument, splitConfigText } from './document.ts';
+import { createPolicyService, invalidPolicy, type PolicyActor, type PolicyService, personOf } from './service.ts';
 
 const ENV = { K: 'sk-test-key-value' };
 const FILE = `
@@ -48,6 +50,7 @@ async function refusal(p: Promise<unknown>, code: string): Promise<GatewayError>
 }
 
 describe('policy service', () => {
+  after(() => closeComposer());
   let dir: string;
   let store: Store;
   let audit: AuditEntry[];
@@ -174,6 +177,54 @@ describe('policy service', () => {
     assert.equal(JSON.stringify(pasted.details).includes('sk-live-0123456789abcdefghij'), false);
     assert.equal(pasted.message.includes('sk-live-0123456789abcdefghij'), false);
     assert.equal((await store.listPolicyVersions({})).length, 1);
+  });
+
+  it('reads documents on the worker thread: the same refusal as the readers on this thread give', async () => {
+    const svc = make(false);
+    const bad =
+      'server: { port: 1 }\nlimits:\n  rules:\n    - { scope: planet, requests_per_minute: 0 }\nproviders:\n  p: { kind: openai, base_url: https://api.openai.com/v1, api_key: "${NOPE}" }\n';
+    let here: GatewayError | undefined;
+    try {
+      readPolicyDocument(bad, 'bad.yaml', bootstrap, ENV);
+    } catch (err) {
+      assert.ok(err instanceof ConfigError, String(err));
+      here = invalidPolicy(err);
+    }
+    assert.ok(here !== undefined, 'the document is invalid on this thread');
+    for (const op of [
+      () => svc.validate(bad, 'bad.yaml'),
+      () => svc.propose(bad, 'bad.yaml', 'x', alice),
+      () => svc.apply({ text: bad, source: 'bad.yaml' }, {}, alice),
+    ]) {
+      const there = await refusal(op(), 'policy.invalid');
+      assert.equal(there.message, here.message);
+      assert.deepEqual(there.details, here.details);
+    }
+    assert.equal((await store.listPolicyVersions({})).length, 0);
+  });
+
+  it('keeps serving the event loop while a 1,000-rule document is validated and applied', async () => {
+    const svc = make(false);
+    const rules = Array.from({ length: 1000 }, (_, i) => ({
+      scope: 'key',
+      model: `m${i}`,
+      requests_per_minute: 60 + i,
+    }));
+    const big = canonicalJson({ ...seed, limits: { rules } });
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    try {
+      // Read on this thread, the whole read would be one synchronous stretch in which no timer runs.
+      const v = await svc.validate(big, 'big.json');
+      assert.equal(v.valid.config.limits.rules.length, 1000);
+      const duringValidate = ticks;
+      const applied = await svc.apply({ text: big, source: 'big.json' }, {}, alice);
+      assert.equal(applied.version.number, 1);
+      assert.ok(duringValidate > 0, 'no timer ran while the document was validated');
+      assert.ok(ticks > duringValidate, 'no timer ran while the document was applied');
+    } finally {
+      clearInterval(timer);
+    }
   });
 
   it('two-person rule: apply needs an approved proposal, and nobody approves their own (token or session)', async () => {

@@ -16,6 +16,7 @@ import type { GatewayConfig } from '../config/types.ts';
 import { credentialShape } from '../core/secret-shapes.ts';
 import { GatewayError, gatewayError } from '../errors/gateway-error.ts';
 import type { PolicyAuthor, PolicyStore, PolicyVersion } from '../policy/contract.ts';
+import { composeOffThread } from './compose-off-thread.ts';
 import {
   type Bootstrap,
   diffPolicy,
@@ -23,7 +24,6 @@ import {
   type PolicyChange,
   type PolicyDocument,
   parseStoredDocument,
-  readPolicyDocument,
   type ValidPolicy,
 } from './document.ts';
 
@@ -50,6 +50,17 @@ export interface PolicyServiceOptions {
   /** This process's running gateway: swap to the version now. A failure is reported, not thrown. */
   readonly onActivated?: (version: PolicyVersion, config: GatewayConfig) => void | Promise<void>;
   readonly now?: () => Date;
+  /**
+   * Validates and composes a document (every config reader over bootstrap + document). Default:
+   * on the worker thread (compose-off-thread.ts), so a large document does not hold up the
+   * requests this instance is serving while an operator validates, proposes or applies.
+   */
+  readonly compose?: (
+    bootstrap: Bootstrap,
+    text: string,
+    source: string,
+    env: NodeJS.ProcessEnv,
+  ) => Promise<ValidPolicy>;
 }
 
 export interface ApplyResult {
@@ -119,9 +130,11 @@ export function createPolicyService(opts: PolicyServiceOptions): PolicyService {
   const env = opts.env ?? bootstrap.env ?? process.env;
   const now = () => (opts.now?.() ?? new Date()).toISOString();
 
-  function validateText(text: string, source: string): ValidPolicy {
+  const compose = opts.compose ?? composeOffThread;
+
+  async function validateText(text: string, source: string): Promise<ValidPolicy> {
     try {
-      return readPolicyDocument(text, source, bootstrap, env);
+      return await compose(bootstrap, text, source, env);
     } catch (err) {
       if (err instanceof ConfigError) throw invalidPolicy(err);
       throw err;
@@ -292,7 +305,7 @@ export function createPolicyService(opts: PolicyServiceOptions): PolicyService {
   }
 
   /** Re-reads a stored document against this bootstrap (an environment variable may be missing here). */
-  function revalidate(v: PolicyVersion): ValidPolicy {
+  function revalidate(v: PolicyVersion): Promise<ValidPolicy> {
     return validateText(v.document, `policy version ${v.number}`);
   }
 
@@ -308,14 +321,14 @@ export function createPolicyService(opts: PolicyServiceOptions): PolicyService {
         params: { version: target.number, state: target.state, detail: 'it was never active (apply it instead)' },
       });
     if (active !== undefined && active.sha256 === target.sha256) return noop(op, actor, active, { to: target.number });
-    const valid = revalidate(target);
+    const valid = await revalidate(target);
     const made = await newVersion(valid, active, comment || `rollback to version ${target.number}`, actor.author);
     return activate(op, actor, made, valid, active, true, { to: target.number });
   }
 
   return {
     async validate(text, source) {
-      const valid = validateText(text, source);
+      const valid = await validateText(text, source);
       const active = await store.activePolicyVersion();
       return {
         valid,
@@ -340,7 +353,7 @@ export function createPolicyService(opts: PolicyServiceOptions): PolicyService {
     async propose(text, source, comment, actor) {
       return audited('propose', actor, undefined, async () => {
         const c = checkComment(comment);
-        const valid = validateText(text, source);
+        const valid = await validateText(text, source);
         const active = await store.activePolicyVersion();
         const made = await newVersion(valid, active, c, actor.author);
         const changes = diffPolicy(docOf(active), valid.document);
@@ -410,7 +423,7 @@ export function createPolicyService(opts: PolicyServiceOptions): PolicyService {
         checkIfVersion(o.ifVersion, active);
         const facts: AuditMetadata = o.ifVersion === undefined ? {} : { if_version: o.ifVersion };
         if ('text' in what) {
-          const valid = validateText(what.text, what.source);
+          const valid = await validateText(what.text, what.source);
           if (active !== undefined && valid.sha256 === active.sha256) return noop('apply', actor, active, facts);
           if (opts.requireApproval)
             throw gatewayError('policy.approval_required', {
@@ -438,7 +451,7 @@ export function createPolicyService(opts: PolicyServiceOptions): PolicyService {
               detail: `version ${v.number} was proposed on top of version ${v.parent ?? 'none'}; propose it again on the active one`,
             },
           });
-        const valid = revalidate(v);
+        const valid = await revalidate(v);
         if (active !== undefined && valid.sha256 === active.sha256) return noop('apply', actor, active, facts);
         return activate('apply', actor, v, valid, active, false, facts);
       });
