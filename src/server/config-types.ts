@@ -1,4 +1,4 @@
-/** The listener (`server`); read by src/config/read-general.ts. */
+/** The listener (`server`); read by config.ts. */
 import type { ServerTlsConfig } from '../tls/config-types.ts';
 
 export interface ServerConfig {
