@@ -1,6 +1,4 @@
 /** The admin API (`admin`); read by src/admin/config.ts. */
-
-/** The admin API (`admin`, read by config.ts). */
 export interface AdminConfig {
   readonly enabled: boolean;
   /** undefined: served on the main listener under /admin/v1; set: only on this separate listener. */
