@@ -67,3 +67,9 @@ export interface ModelRouteConfig {
   /** Shown in /v1/models `owned_by`. */
   readonly ownedBy: string;
 }
+
+/** What a request is routed by: provider ids → providers, public model names → routes (a part of GatewayConfig). */
+export interface RoutingConfig {
+  readonly providers: ReadonlyMap<string, ProviderConfig>;
+  readonly models: ReadonlyMap<string, ModelRouteConfig>;
+}

@@ -4,8 +4,8 @@
  * fixed endpoint templates. Anything else becomes "other"; a missing value is "none". Key ids,
  * tenants and anything a client typed never become labels.
  */
-import type { GatewayConfig } from '../../config/types.ts';
 import { ERROR_CODES } from '../../errors/codes.ts';
+import type { RoutingConfig } from '../../providers/config-types.ts';
 import type { ThreatAction } from '../../threats/config-types.ts';
 import type { RuleName } from '../../threats/types.ts';
 
@@ -143,7 +143,7 @@ function bounded(allowed: ReadonlySet<string>): (v: string | undefined) => strin
 
 const STATUS_CLASSES = ['unknown', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 
-export function createLabelBounds(config: Pick<GatewayConfig, 'models' | 'providers'>): LabelBounds {
+export function createLabelBounds(config: RoutingConfig): LabelBounds {
   const targetModels = new Set<string>();
   for (const route of config.models.values()) for (const t of route.targets) targetModels.add(t.model);
   const model = bounded(new Set(config.models.keys()));
