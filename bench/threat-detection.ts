@@ -6,10 +6,10 @@
  * Run: node --expose-gc bench/threat-detection.ts [KEYS]
  */
 
-import { THREAT_DEFAULTS } from '../src/config/read-threats.ts';
 import { newOutcome, type RequestContext } from '../src/core/context.ts';
 import { silentLogger } from '../src/observability/logger.ts';
 import { createDetectStage } from '../src/stages/detect/index.ts';
+import { THREAT_DEFAULTS } from '../src/threats/config.ts';
 import { createThreatEngine } from '../src/threats/engine.ts';
 import { createPenaltyBox } from '../src/threats/penalty-box.ts';
 

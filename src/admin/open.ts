@@ -6,7 +6,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { openPgAuditReader } from '../audit/postgres/reader.ts';
-import type { AdminConfig, GatewayConfig } from '../config/types.ts';
+import type { GatewayConfig } from '../config/types.ts';
 import { createConsoleHandler } from '../console/serve.ts';
 import type { EnvelopeSource } from '../crypto/open.ts';
 import { gatewayError } from '../errors/gateway-error.ts';
@@ -20,6 +20,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { ClientIpResolver } from '../server/client-ip.ts';
 import { createListener, listen } from '../server/listener.ts';
 import type { Store } from '../store/store.ts';
+import type { AdminConfig } from './config-types.ts';
 import type { AdminResourceDeps } from './resources/deps.ts';
 import { buildAdminRoutes } from './routes.ts';
 import { type AdminHandler, createAdminHandler, sendAdminError } from './server.ts';

@@ -7,9 +7,9 @@
  * and logged. On close, deliveries still waiting are dead-lettered, not lost.
  */
 
-import type { AlertsConfig, WebhookConfig } from '../config/types.ts';
 import type { SecurityEvent } from '../events/security-events.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { AlertsConfig, WebhookConfig } from './config-types.ts';
 import type { DeadLetterSink } from './dead-letters.ts';
 import { toPayload, type WebhookPayload, wants } from './webhook-event.ts';
 import type { WebhookSender } from './webhook-sender.ts';

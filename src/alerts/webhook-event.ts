@@ -1,7 +1,7 @@
 /** The JSON body of a webhook delivery, and which webhooks want which events. */
 import { randomUUID } from 'node:crypto';
-import type { WebhookConfig } from '../config/types.ts';
 import type { SecurityEvent, SecuritySeverity } from '../events/security-events.ts';
+import type { WebhookConfig } from './config-types.ts';
 
 export interface WebhookPayload {
   /** Unique per event; the same on every retry and for every webhook (receiver-side dedup). */

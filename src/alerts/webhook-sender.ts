@@ -5,8 +5,8 @@
  * resolution, on every connection (DNS rebinding), and redirects are never followed.
  */
 import { Agent, request } from 'undici';
-import type { WebhookConfig } from '../config/types.ts';
 import { createGuardedConnector, isAddressRefusal } from '../upstream/address-guard.ts';
+import type { WebhookConfig } from './config-types.ts';
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.ts';
 
 export interface AttemptResult {

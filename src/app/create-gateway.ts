@@ -19,21 +19,21 @@ import { resolveKeyHashSecret } from '../identity/key-secret.ts';
 import { openOAuthServer } from '../identity/oauth/open.ts';
 import { createSharedLockouts } from '../identity/shared-lockout.ts';
 import { createTenantStatusGate } from '../identity/tenant-status.ts';
+import { publishPolicyActivation } from '../live-policy/announce.ts';
+import { closeComposer, warmComposer } from '../live-policy/compose-off-thread.ts';
+import type { Bootstrap } from '../live-policy/document.ts';
+import { type FileReload, reloadPolicyFile, resolveStartupPolicy } from '../live-policy/live.ts';
+import { buildGatewayRuntime, lockoutFromConfig, type RuntimeBootstrap } from '../live-policy/runtime.ts';
+import { createPolicyService, type PolicyService } from '../live-policy/service.ts';
+import { createPolicyApplier, createRuntimeSwitch, type RuntimeSwitch } from '../live-policy/swap.ts';
+import { type PolicySync, startPolicySync, thisInstance } from '../live-policy/sync.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createGatewayMetrics, type GatewayMetrics } from '../observability/metrics/gateway-metrics.ts';
 import { createMetricsServer, type MetricsServer } from '../observability/metrics/metrics-server.ts';
 import { createMetricsObservers } from '../observability/metrics/request-observer.ts';
 import { createTracer } from '../observability/trace/tracer.ts';
 import { openConfiguredPayloadLog } from '../payload-log/open.ts';
-import { publishPolicyActivation } from '../policy/announce.ts';
-import { closeComposer, warmComposer } from '../policy/compose-off-thread.ts';
 import type { PolicyTarget, PolicyVersion } from '../policy/contract.ts';
-import type { Bootstrap } from '../policy/document.ts';
-import { type FileReload, reloadPolicyFile, resolveStartupPolicy } from '../policy/live.ts';
-import { buildGatewayRuntime, lockoutFromConfig, type RuntimeBootstrap } from '../policy/runtime.ts';
-import { createPolicyService, type PolicyService } from '../policy/service.ts';
-import { createPolicyApplier, createRuntimeSwitch, type RuntimeSwitch } from '../policy/swap.ts';
-import { type PolicySync, startPolicySync, thisInstance } from '../policy/sync.ts';
 import { createClientIpResolver } from '../server/client-ip.ts';
 import { createRequestHandler, type Lifecycle } from '../server/handler.ts';
 import { createListener, drain, listen } from '../server/listener.ts';
@@ -60,7 +60,7 @@ export interface Gateway {
   readonly metrics: GatewayMetrics | undefined;
   /** Security events (auth failures, lockouts, threat alerts): producers emit, detection and webhooks subscribe. */
   readonly securityEvents: SecurityEventBus;
-  /** Live policy operations (src/policy/service.ts); undefined without a bootstrap. */
+  /** Live policy operations (src/live-policy/service.ts); undefined without a bootstrap. */
   readonly policy: PolicyService | undefined;
   /** Applies a policy version to this instance: builds a new runtime snapshot beside the running one, then swaps. */
   readonly policyTarget: PolicyTarget & { lastApplyMs(): number | undefined };
@@ -88,10 +88,10 @@ export interface GatewayDeps {
   readonly log: Logger;
   /** Use this store instead of opening the configured one (tests); it is closed with the gateway. */
   readonly store?: Store;
-  /** The config file without its policy sections (src/policy/document.ts); without it the policy routes answer 403. */
+  /** The config file without its policy sections (src/live-policy/document.ts); without it the policy routes answer 403. */
   readonly bootstrap?: Bootstrap;
   /**
-   * Live policy versions (src/policy/live.ts): start on the store's active version (seeded from
+   * Live policy versions (src/live-policy/live.ts): start on the store's active version (seeded from
    * the file) and follow new ones. Default: on when a bootstrap is given and the config came
    * from a file; off for the demo (its policy routes still apply versions to this process).
    */
@@ -205,7 +205,7 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
         (t) => t.close(), // after the drain, so the last requests' spans are sent
       )
     : undefined;
-  // Everything the policy sections decide is one snapshot (src/policy/runtime.ts), swapped whole.
+  // Everything the policy sections decide is one snapshot (src/live-policy/runtime.ts), swapped whole.
   const bootstrap: RuntimeBootstrap = {
     log,
     store,

@@ -5,7 +5,7 @@
  * key should come from a secret store (`audit.signing_key`). Said at start and by `config check`.
  */
 import { existsSync } from 'node:fs';
-import type { AuditConfig } from '../config/types.ts';
+import type { AuditConfig } from './config-types.ts';
 
 export function generatedKeyWarning(audit: AuditConfig): string | undefined {
   if (audit.signingKeyPem !== undefined) return undefined;

@@ -1,7 +1,7 @@
 /** Opens the audit log a config describes, resolving (or generating) its signing key. */
-import type { AuditConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import { type AuditLog, openAuditLog } from './audit-log.ts';
+import type { AuditConfig } from './config-types.ts';
 import { openPgAuditLog } from './postgres/pg-audit-log.ts';
 import { resolveSigningKeyPem } from './signing-key.ts';
 

@@ -3,8 +3,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { defaultAuditConfig } from '../config/read-audit.ts';
 import type { Logger } from '../observability/logger.ts';
+import { defaultAuditConfig } from './config.ts';
 import { AUDIT_SIGNING_KEY_FILE, parsePrivateKeyPem, publicKeyFromPem, resolveSigningKeyPem } from './signing-key.ts';
 import { newKeyPem, publicKeyOf, tempDir } from './test-support.ts';
 

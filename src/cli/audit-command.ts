@@ -6,6 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { createChainWriter } from '../audit/chain-writer.ts';
+import { defaultAuditConfig } from '../audit/config.ts';
+import type { AuditConfig } from '../audit/config-types.ts';
 import { openAuditDatabaseForReading, openAuditDatabaseForWriting } from '../audit/database.ts';
 import { EXPORT_FORMATS, type ExportFormat, exportAuditRecords, parseExportRange } from '../audit/export.ts';
 import { cliActor } from '../audit/key-events.ts';
@@ -22,8 +24,6 @@ import {
 import { type VerifyResult, verifyAuditDatabase } from '../audit/verify.ts';
 import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
-import { defaultAuditConfig } from '../config/read-audit.ts';
-import type { AuditConfig } from '../config/types.ts';
 import { parseCommandArgs } from './args.ts';
 import { exportPostgres, prunePostgres, verifyPostgres } from './audit-postgres.ts';
 import { createProgress } from './progress.ts';

@@ -4,6 +4,7 @@
  * reads all chains in one order, and prune works across them.
  */
 import pg from 'pg';
+import type { AuditConfig, AuditPostgresConfig } from '../audit/config-types.ts';
 import { CHAIN_CSV_HEADER, csvLine, type ExportFormat, type ExportRange, jsonView } from '../audit/export.ts';
 import { cliActor } from '../audit/key-events.ts';
 import { openConfiguredAuditLog } from '../audit/open.ts';
@@ -12,7 +13,6 @@ import { type ChainVerifyResult, openPgAuditReader } from '../audit/postgres/rea
 import { type PgPruneResult, prunePgAuditLog } from '../audit/postgres/retention.ts';
 import { migrateAuditSchema } from '../audit/postgres/schema.ts';
 import { type CheckpointSigner, fingerprintOf } from '../audit/signing-key.ts';
-import type { AuditConfig, AuditPostgresConfig } from '../config/types.ts';
 import { describeTarget, quoteIdent, reasonOf } from '../store/postgres/connection.ts';
 
 export async function verifyPostgres(

@@ -6,20 +6,24 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { defaultAuditConfig } from '../audit/config.ts';
+import type { AuditConfig } from '../audit/config-types.ts';
 import { cliActor } from '../audit/key-events.ts';
 import { openConfiguredAuditLog } from '../audit/open.ts';
 import type { AuditEntry } from '../audit/types.ts';
 import { loadConfig } from '../config/load.ts';
-import { defaultAuditConfig } from '../config/read-audit.ts';
-import { PAYLOAD_LOG_DEFAULTS } from '../config/read-payload-log.ts';
-import type { AuditConfig, PayloadLogConfig, RedisLimitsConfig, SecurityConfig, StoreConfig } from '../config/types.ts';
+import type { SecurityConfig } from '../crypto/config-types.ts';
 import { isCryptoError } from '../crypto/crypto-error.ts';
 import type { Envelope } from '../crypto/envelope.ts';
 import { masterKeyFromValue } from '../crypto/kek/master-key.ts';
 import { closeEnvelope, openEnvelope } from '../crypto/open.ts';
 import { type EncryptedItem, reencrypt, rotateMasterKey } from '../crypto/rotation.ts';
+import type { RedisLimitsConfig } from '../limits/config-types.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
+import { PAYLOAD_LOG_DEFAULTS } from '../payload-log/config.ts';
+import type { PayloadLogConfig } from '../payload-log/config-types.ts';
 import { createPayloadLog, payloadBinding } from '../payload-log/payload-log.ts';
+import type { StoreConfig } from '../store/config-types.ts';
 import { openStore } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
 import { parseCommandArgs } from './args.ts';

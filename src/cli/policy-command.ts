@@ -1,7 +1,7 @@
 /**
  * `portcullis policy`: live policy from the host (docs/policy.md). It reads the config file for
  * the bootstrap, the store and the audit log, and runs the same operations as the admin API
- * (src/policy/service.ts) as author `cli` with the OS user name. Exit codes: 0 done (a no-op
+ * (src/live-policy/service.ts) as author `cli` with the OS user name. Exit codes: 0 done (a no-op
  * apply included), 1 refused, 2 bad usage, 3 conflict.
  */
 import { existsSync } from 'node:fs';
@@ -15,10 +15,10 @@ import { ConfigError } from '../config/errors.ts';
 import { loadConfig, readConfigText } from '../config/load.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
-import { publishPolicyActivation } from '../policy/announce.ts';
+import { publishPolicyActivation } from '../live-policy/announce.ts';
+import { diffPolicy, type PolicyChange, parseStoredDocument, splitConfigFile } from '../live-policy/document.ts';
+import { type ApplyResult, createPolicyService, type PolicyActor, type PolicyService } from '../live-policy/service.ts';
 import type { PolicyVersion } from '../policy/contract.ts';
-import { diffPolicy, type PolicyChange, parseStoredDocument, splitConfigFile } from '../policy/document.ts';
-import { type ApplyResult, createPolicyService, type PolicyActor, type PolicyService } from '../policy/service.ts';
 import { openStore } from '../store/open.ts';
 import { parseCommandArgs } from './args.ts';
 import { runPolicyDryRun, runPolicyExplain } from './policy-dry-run-command.ts';

@@ -1,12 +1,15 @@
 /** `portcullis config check <file>`: validate without starting, print a summary or every problem. */
 
 import { generatedKeyWarning } from '../audit/key-warning.ts';
+import type { SecurityConfig } from '../crypto/config-types.ts';
 import { masterKeyFromValue } from '../crypto/kek/master-key.ts';
 import { describeTenantKeys, effectiveTenantKeys, NO_VAULT_WARNING } from '../crypto/vault/open-vault.ts';
+import type { StoreConfig } from '../store/config-types.ts';
 import { describeTarget } from '../store/postgres/connection.ts';
+import type { ThreatDetectionConfig } from '../threats/config-types.ts';
 import { ConfigError } from './errors.ts';
 import { loadConfig } from './load.ts';
-import type { GatewayConfig, SecurityConfig, StoreConfig, ThreatDetectionConfig } from './types.ts';
+import type { GatewayConfig } from './types.ts';
 
 export function checkConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): { ok: boolean; text: string } {
   try {

@@ -16,3 +16,6 @@ export function parseDurationS(text: string | number): number | undefined {
 }
 
 export const DURATION_HINT = 'a duration: whole seconds or a number with s, m, h or d (e.g. 30s, 15m, 24h, 7d)';
+
+/** The longest timeout or delay any section accepts (one hour). */
+export const MAX_TIMEOUT_MS = 3_600_000;

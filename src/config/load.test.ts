@@ -3,9 +3,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { PAYLOAD_DEFAULTS } from '../stages/validate/config.ts';
 import { ConfigError } from './errors.ts';
 import { loadConfig, parseConfig } from './load.ts';
-import { PAYLOAD_DEFAULTS } from './read-payload.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'portcullis-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

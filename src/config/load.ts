@@ -6,30 +6,32 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { type Document, isMap, isScalar, LineCounter, type Node, parseDocument, type YAMLError } from 'yaml';
+import { readAdmin } from '../admin/config.ts';
+import { readAlerts } from '../alerts/config.ts';
+import { readAudit } from '../audit/config.ts';
+import { readPricing } from '../cost/config.ts';
+import { readSecurity } from '../crypto/config.ts';
+import { tenantKeysStoreProblem } from '../crypto/vault/config.ts';
 import { readGuardrails } from '../guard/config.ts';
+import { readAuth } from '../identity/config.ts';
+import { readOAuthServer } from '../identity/oauth/config.ts';
+import { readBudgets } from '../limits/budgets/config.ts';
+import { readLimits } from '../limits/config.ts';
+import { readRedisSection } from '../limits/redis/config.ts';
+import { readLogging } from '../observability/logging-config.ts';
+import { readMetrics } from '../observability/metrics/config.ts';
+import { readTracing } from '../observability/trace/config.ts';
+import { readPayloadLog } from '../payload-log/config.ts';
 import { readPolicyConfig } from '../policy/config.ts';
+import { readProviders } from '../providers/config.ts';
+import { readModels } from '../providers/models-config.ts';
+import { readServer } from '../server/config.ts';
+import { readPayload } from '../stages/validate/config.ts';
+import { readStore } from '../store/config.ts';
+import { readThreatDetection } from '../threats/config.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
 import { configSections } from './keys.ts';
-import { readAdmin } from './read-admin.ts';
-import { readAlerts } from './read-alerts.ts';
-import { readAudit } from './read-audit.ts';
-import { readAuth } from './read-auth.ts';
-import { readBudgets } from './read-budgets.ts';
-import { readLogging, readSecurity, readServer } from './read-general.ts';
-import { readLimits } from './read-limits.ts';
-import { readMetrics } from './read-metrics.ts';
-import { readModels } from './read-models.ts';
-import { readOAuthServer } from './read-oauth.ts';
-import { readPayload } from './read-payload.ts';
-import { readPayloadLog } from './read-payload-log.ts';
-import { readPricing } from './read-pricing.ts';
-import { readProviders } from './read-providers.ts';
-import { readRedisSection } from './read-redis.ts';
-import { readStore } from './read-store.ts';
-import { tenantKeysStoreProblem } from './read-tenant-keys.ts';
-import { readThreatDetection } from './read-threats.ts';
-import { readTracing } from './read-tracing.ts';
 import { ConfigReader, type Located } from './reader.ts';
 import type { GatewayConfig } from './types.ts';
 
@@ -96,7 +98,7 @@ export function documentData(doc: Document): unknown {
 
 /**
  * Runs every section's reader over a parsed document: what parseConfig does after parsing, and
- * what the policy document code (src/policy/document.ts) calls on a document it composed from
+ * what the policy document code (src/live-policy/document.ts) calls on a document it composed from
  * the bootstrap part and a policy version. Problems carry positions from `lines`.
  */
 export function readConfigDocument(

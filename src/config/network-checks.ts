@@ -92,3 +92,11 @@ export function outboundUrlProblems(
   }
   return problems;
 }
+
+/** localhost, ::1 or 127.0.0.0/8 (also as an IPv4-mapped IPv6 address). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase();
+  if (h === 'localhost' || h === '::1') return true;
+  const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
+  return isIP(v4) === 4 && v4.startsWith('127.');
+}

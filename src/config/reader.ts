@@ -257,3 +257,14 @@ function describe(node: Node | null): string {
   }
   return 'an unsupported value';
 }
+
+/** A file path (a non-empty string without NUL); the fallback when absent. */
+export function readPath(r: ConfigReader, at: Located, fallback: string): string {
+  const p = r.str(at, fallback);
+  if (p === undefined) return fallback;
+  if (p === '' || p.includes('\u0000')) {
+    r.report(at, 'expected a non-empty file path');
+    return fallback;
+  }
+  return p;
+}

@@ -4,21 +4,26 @@
  * Everything here is frozen at startup.
  */
 
+import type { AdminConfig } from '../admin/config-types.ts';
+import type { AlertsConfig } from '../alerts/config-types.ts';
+import type { AuditConfig } from '../audit/config-types.ts';
+import type { PricingConfig } from '../cost/config-types.ts';
+import type { SecurityConfig } from '../crypto/config-types.ts';
 import type { GuardrailsConfig } from '../guard/config-types.ts';
+import type { AuthConfig } from '../identity/config-types.ts';
+import type { OAuthServerConfig } from '../identity/oauth/config-types.ts';
+import type { BudgetsConfig } from '../limits/budgets/config-types.ts';
+import type { LimitsConfig, RedisLimitsConfig } from '../limits/config-types.ts';
+import type { LoggingConfig } from '../observability/logging-config.ts';
+import type { MetricsConfig } from '../observability/metrics/config-types.ts';
+import type { TracingConfig } from '../observability/trace/config-types.ts';
+import type { PayloadLogConfig } from '../payload-log/config-types.ts';
 import type { PolicyConfig } from '../policy/config.ts';
-import type { AdminConfig, AuthConfig, OAuthServerConfig } from './types/identity.ts';
-import type { AlertsConfig, MetricsConfig, ThreatDetectionConfig, TracingConfig } from './types/observability.ts';
-import type { ModelRouteConfig, ProviderConfig } from './types/routing.ts';
-import type { PayloadConfig, ServerConfig } from './types/server.ts';
-import type { AuditConfig, LoggingConfig, PayloadLogConfig, SecurityConfig, StoreConfig } from './types/state.ts';
-import type { BudgetsConfig, LimitsConfig, PricingConfig, RedisLimitsConfig } from './types/traffic.ts';
-
-export type * from './types/identity.ts';
-export type * from './types/observability.ts';
-export type * from './types/routing.ts';
-export type * from './types/server.ts';
-export type * from './types/state.ts';
-export type * from './types/traffic.ts';
+import type { ModelRouteConfig, ProviderConfig } from '../providers/config-types.ts';
+import type { ServerConfig } from '../server/config-types.ts';
+import type { PayloadConfig } from '../stages/validate/config-types.ts';
+import type { StoreConfig } from '../store/config-types.ts';
+import type { ThreatDetectionConfig } from '../threats/config-types.ts';
 
 export interface GatewayConfig {
   /** Where the config came from: a file path, or '<demo>'. */

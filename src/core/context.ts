@@ -3,7 +3,6 @@
  * A stage reads what earlier stages put here by name and writes only its own fields.
  */
 
-import type { ModelRouteConfig, TargetConfig } from '../config/types.ts';
 import type { ErrorCode } from '../errors/codes.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { RequestSpans } from '../observability/trace/spans.ts';
@@ -16,6 +15,7 @@ import type {
   FinishReason,
   Usage,
 } from '../providers/canonical.ts';
+import type { ModelRouteConfig, TargetConfig } from '../providers/config-types.ts';
 
 /** The API dialect the client speaks; decides request parsing, response and error shapes. */
 export type Surface = 'openai' | 'anthropic';
@@ -141,7 +141,7 @@ export interface RequestContext extends RequestFeatureSlots {
   readonly spans?: RequestSpans;
   /**
    * The live policy version the request runs under (the runtime snapshot it started with,
-   * src/policy/runtime.ts); undefined when the gateway runs its config file without versions.
+   * src/live-policy/runtime.ts); undefined when the gateway runs its config file without versions.
    */
   readonly policyVersion?: number;
   /** performance.now() at arrival. */
@@ -163,7 +163,7 @@ export interface RequestContext extends RequestFeatureSlots {
   /**
    * Set by the validate stage: what policy decisions read about the request (counts, sizes,
    * the token estimate; never text), as the client sent it. The request record keeps it so the
-   * request can be replayed against another policy (src/policy/replay.ts).
+   * request can be replayed against another policy (src/live-policy/replay.ts).
    */
   decisionInputs?: DecisionInputs;
   route: ResolvedRoute | undefined;

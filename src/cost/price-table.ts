@@ -4,9 +4,9 @@
  * price for the provider kind. Dated snapshots (`gpt-4o-2024-08-06`, `claude-sonnet-4-5-20250929`)
  * fall back to their base model. No price: undefined, and the cost is recorded as unknown.
  */
-import type { PricingConfig } from '../config/types.ts';
 import type { ProviderKind } from '../providers/contract.ts';
 import { BUILTIN_EFFECTIVE_DATE, BUILTIN_PRICE_VERSION, BUILTIN_PRICES } from './builtin-prices.ts';
+import type { PricingConfig } from './config-types.ts';
 import { usdToMicros } from './money.ts';
 
 export interface ModelPrice {

@@ -16,9 +16,9 @@
 import { randomBytes } from 'node:crypto';
 import { linkSync, lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SecurityConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Store } from '../store/store.ts';
+import type { SecurityConfig } from './config-types.ts';
 import { CryptoError, isCryptoError } from './crypto-error.ts';
 import { createDataKeys, type DataKeysOptions, sealLegacyKeys } from './data-keys.ts';
 import { createEnvelope, type Envelope } from './envelope.ts';

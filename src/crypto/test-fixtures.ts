@@ -1,8 +1,8 @@
 /** Shared set-up for the crypto tests (not a test file itself). */
 import { randomBytes } from 'node:crypto';
-import type { SecurityConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Store } from '../store/store.ts';
+import type { SecurityConfig } from './config-types.ts';
 import { createDataKeys, type DataKeys, type DataKeysOptions } from './data-keys.ts';
 import { createEnvelope, type Envelope } from './envelope.ts';
 import type { Binding } from './envelope-format.ts';

@@ -432,7 +432,7 @@ export const ERROR_CODES = {
     message: 'Conflict on {resource}: {detail}.',
     doc: 'The change clashes with what is stored (a name already taken, a team that still has keys, a key already revoked). Nothing was changed.',
   },
-  // --- live policy operations (src/policy/service.ts, docs/policy.md) ---------------------
+  // --- live policy operations (src/live-policy/service.ts, docs/policy.md) ---------------------
   'policy.invalid': {
     status: 400,
     openaiType: 'invalid_request_error',

@@ -9,8 +9,8 @@
 
 import { keysOf } from '../config/keys.ts';
 import type { ConfigReader, Located } from '../config/reader.ts';
-import type { ModelRouteConfig } from '../config/types/routing.ts';
 import { isGatewayError } from '../errors/gateway-error.ts';
+import type { ModelRouteConfig } from '../providers/config-types.ts';
 import { GUARD_DETECTOR_SPEC, GUARD_POLICY_SPEC, GUARDRAILS_SPEC } from './config.keys.ts';
 import {
   GUARD_ACTIONS,

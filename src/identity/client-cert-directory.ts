@@ -6,8 +6,8 @@
  * forwarded `X-Client-Cert` can never stand in for a handshake.
  */
 
-import type { ClientCertMappingConfig } from '../config/types.ts';
 import type { ClientCertInfo } from '../core/context.ts';
+import type { ClientCertMappingConfig } from './config-types.ts';
 
 export interface ClientCertDirectory {
   /** True when at least one entry exists (otherwise the identify stage skips every check). */

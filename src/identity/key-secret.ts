@@ -17,7 +17,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import type { SecurityConfig } from '../config/types.ts';
+import type { SecurityConfig } from '../crypto/config-types.ts';
 
 export const KEY_HASH_SECRET_FILE = 'key-hash.secret';
 const SECRET_BYTES = 32;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { startTcpProxy } from '../../test/helpers/tcp-proxy.ts';
-import type { RedisLimitsConfig } from '../config/types.ts';
+import type { RedisLimitsConfig } from '../limits/config-types.ts';
 import { silentLogger } from '../observability/logger.ts';
 import type { ApiKeyRecord, Store } from '../store/store.ts';
 import { createApiKey } from './api-keys.ts';

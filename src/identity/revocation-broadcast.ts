@@ -18,7 +18,7 @@
  * after the data-key cache TTL (60 s). A missed one is bounded by that TTL; a forged one only
  * costs a data-key reload.
  */
-import type { RedisLimitsConfig } from '../config/types.ts';
+import type { RedisLimitsConfig } from '../limits/config-types.ts';
 import { withDeadline } from '../limits/redis/command-guard.ts';
 import { redisModule } from '../limits/redis/redis-module.ts';
 import { createWatchedSubscriber } from '../limits/redis/watched-subscriber.ts';

@@ -20,7 +20,7 @@
  * a subject out for at most `max_lockout`; it can never unlock one.
  */
 import { randomBytes } from 'node:crypto';
-import type { RedisLimitsConfig } from '../config/types.ts';
+import type { RedisLimitsConfig } from '../limits/config-types.ts';
 import { describeRedisError, guardedScriptedClient, keyedScript } from '../limits/redis/scripted-client.ts';
 import { createWatchedSubscriber } from '../limits/redis/watched-subscriber.ts';
 import type { Logger } from '../observability/logger.ts';

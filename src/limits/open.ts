@@ -1,6 +1,6 @@
 /** Opens the configured limit backend: the one place that picks memory or Redis. */
-import type { LimitsConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { LimitsConfig } from './config-types.ts';
 import { withLocalFallback } from './fallback.ts';
 import type { LimitBackend } from './limit-backend.ts';
 import { createMemoryBackend } from './memory/memory-backend.ts';

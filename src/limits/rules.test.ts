@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { LimitRuleConfig } from '../config/types.ts';
 import type { Caller } from '../core/context.ts';
+import type { LimitRuleConfig } from './config-types.ts';
 import { applicableLimits, defaultBurst } from './rules.ts';
 
 const rule = (r: Partial<LimitRuleConfig> & Pick<LimitRuleConfig, 'scope'>): LimitRuleConfig => ({

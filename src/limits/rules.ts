@@ -4,9 +4,9 @@
  * `team` rule does not apply to a caller without a team). Every applicable limit must pass, so
  * the tightest one decides.
  */
-import type { LimitRuleConfig, LimitScope } from '../config/types.ts';
 import type { Caller } from '../core/context.ts';
 import { encodeSubject, selectRules } from '../policy/rule-selector.ts';
+import type { LimitRuleConfig, LimitScope } from './config-types.ts';
 
 export type Metric = 'rps' | 'rpm' | 'tpm' | 'concurrent';
 

@@ -4,11 +4,11 @@
  * (a ciphertext copied onto another row or tenant does not decrypt). Rows past
  * `retention_days` are purged on startup and every hour.
  */
-import type { PayloadLogConfig } from '../config/types.ts';
 import type { Envelope } from '../crypto/envelope.ts';
 import type { Binding } from '../crypto/envelope-format.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { PayloadLogRepository } from '../store/encryption-records.ts';
+import type { PayloadLogConfig } from './config-types.ts';
 import { createRedactor, type Redactor } from './redact.ts';
 
 export const PAYLOAD_TABLE = 'payload_log';

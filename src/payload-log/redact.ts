@@ -4,7 +4,7 @@
  * personal data: email addresses, payment card numbers); configured patterns
  * (`payload_log.redact`) run after them. Every match becomes `[REDACTED:<rule>]`.
  */
-import { patternProblem } from '../config/read-payload-log.ts';
+import { patternProblem } from './config.ts';
 
 interface Rule {
   readonly name: string;

@@ -106,7 +106,7 @@ export interface PolicyStore {
 }
 
 /**
- * The running gateway's side of a swap (src/policy/swap.ts builds it): give it a complete
+ * The running gateway's side of a swap (src/live-policy/swap.ts builds it): give it a complete
  * config (bootstrap + the version's policy, secrets resolved on this instance) and it builds
  * the new runtime off the hot path, then swaps atomically. Rejects (and keeps the old runtime)
  * when the new one cannot be built.

@@ -42,7 +42,7 @@ export interface RequestRuntime {
 }
 
 export interface HandlerDeps {
-  /** The current runtime snapshot (src/policy/swap.ts): read once per request. */
+  /** The current runtime snapshot (src/live-policy/swap.ts): read once per request. */
   readonly runtime: () => RequestRuntime;
   readonly log: Logger;
   readonly maxBodyBytes: number;

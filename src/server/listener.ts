@@ -6,9 +6,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
-import type { ServerConfig } from '../config/types.ts';
 import { type Logger, silentLogger } from '../observability/logger.ts';
 import { createHttpsListener } from '../tls/https-listener.ts';
+import type { ServerConfig } from './config-types.ts';
 import type { Lifecycle } from './handler.ts';
 import { NeutralServerResponse } from './neutral-response.ts';
 import { watchWriteStalls } from './write-stall.ts';

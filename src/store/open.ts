@@ -1,6 +1,6 @@
 /** Opens the configured store, migrated and ready to serve. The one place that picks a backend. */
-import type { StoreConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { StoreConfig } from './config-types.ts';
 import { createPostgresStore } from './postgres/postgres-store.ts';
 import { createSqliteStore } from './sqlite/sqlite-store.ts';
 import type { Store } from './store.ts';

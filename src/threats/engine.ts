@@ -5,8 +5,8 @@
  * alert per window, not one per request. Everything is in memory and bounded; each instance
  * detects on what it sees.
  */
-import type { ThreatDetectionConfig, ThreatRuleBase } from '../config/types.ts';
 import { BoundedMap } from './bounded-map.ts';
+import type { ThreatDetectionConfig, ThreatRuleBase } from './config-types.ts';
 import { createBruteForceRule } from './rules/brute-force.ts';
 import { createCredentialStuffingRule } from './rules/credential-stuffing.ts';
 import { createGuardViolationsRule } from './rules/guard-violations.ts';

@@ -5,17 +5,19 @@
  * delivers what each webhook asked for.
  */
 
+import type { AlertsConfig } from '../alerts/config-types.ts';
 import { withDeadLetterRecords } from '../alerts/dead-letter-records.ts';
 import { createDeadLetterFile } from '../alerts/dead-letters.ts';
 import { type AlertDispatcher, createAlertDispatcher } from '../alerts/dispatcher.ts';
 import { createWebhookSender } from '../alerts/webhook-sender.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
+import type { AuditPostgresConfig } from '../audit/config-types.ts';
 import { openPgAuditReader } from '../audit/postgres/reader.ts';
-import type { AlertsConfig, AuditPostgresConfig, ThreatDetectionConfig } from '../config/types.ts';
 import type { Stage } from '../core/stage.ts';
 import type { SecurityEventBus } from '../events/security-events.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createDetectStage } from '../stages/detect/index.ts';
+import type { ThreatDetectionConfig } from './config-types.ts';
 import { createThreatEngine } from './engine.ts';
 import { createPenaltyBox } from './penalty-box.ts';
 import { createThreatResponder } from './respond.ts';

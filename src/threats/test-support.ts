@@ -1,7 +1,7 @@
 /** Builders for threat-detection tests: configs with one rule switched on, events, observations. */
 
-import { THREAT_DEFAULTS } from '../config/read-threats.ts';
-import type { ThreatDetectionConfig } from '../config/types.ts';
+import { THREAT_DEFAULTS } from './config.ts';
+import type { ThreatDetectionConfig } from './config-types.ts';
 import type { ObservedEvent, RequestObservation } from './types.ts';
 
 type Rules = ThreatDetectionConfig['rules'];

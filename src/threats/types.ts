@@ -6,8 +6,8 @@
  */
 
 import type { AuditMetadata } from '../audit/types.ts';
-import type { ThreatAction, ThreatSeverity } from '../config/types.ts';
 import type { SecurityEvent } from '../events/security-events.ts';
+import type { ThreatAction, ThreatSeverity } from './config-types.ts';
 
 export type RuleName =
   | 'brute_force'

@@ -11,8 +11,8 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Server as TlsServer } from 'node:tls';
-import type { ServerTlsConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { ServerTlsConfig } from './config-types.ts';
 import { loadSecureContextOptions } from './server-options.ts';
 
 export interface CertReloader {

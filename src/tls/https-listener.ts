@@ -7,10 +7,10 @@
 import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import type { ServerTlsConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import { type CertReloader, createCertReloader } from './cert-reloader.ts';
 import { hasPeerCertificate } from './client-cert.ts';
+import type { ServerTlsConfig } from './config-types.ts';
 import { hstsHeaderValue, loadSecureContextOptions, serverTlsOptions } from './server-options.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;

@@ -5,7 +5,7 @@
  */
 import { constants } from 'node:crypto';
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
-import type { ServerTlsConfig } from '../config/types.ts';
+import type { ServerTlsConfig } from './config-types.ts';
 import { loadServerPair, readCaBundle, type ServerPair } from './pem-files.ts';
 
 /** TLS 1.3 suites are all AEAD with ephemeral key exchange. */

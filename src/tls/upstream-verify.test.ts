@@ -5,9 +5,9 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ProviderConfig, UpstreamTlsConfig } from '../config/types.ts';
 import { isGatewayError } from '../errors/gateway-error.ts';
 import { silentLogger } from '../observability/logger.ts';
+import type { ProviderConfig } from '../providers/config-types.ts';
 import { type AttemptReport, createUpstream } from '../upstream/index.ts';
 import {
   chatRequest,
@@ -19,6 +19,7 @@ import {
   target,
 } from '../upstream/testing/fake-provider.ts';
 import { createSelfSigned, issueCertificate } from './certificates.ts';
+import type { UpstreamTlsConfig } from './config-types.ts';
 import { captureLogger, createTestPki, startTlsProxy, type TestPki, type TlsProxy } from './test-support.ts';
 import { upstreamTlsOptions } from './upstream-verify.ts';
 

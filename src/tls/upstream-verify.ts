@@ -6,7 +6,7 @@
  * SHA-256 must be one of the pins, on every new connection.
  */
 import { type ConnectionOptions, checkServerIdentity, getCACertificates, type PeerCertificate } from 'node:tls';
-import type { ProviderConfig } from '../config/types.ts';
+import type { ProviderConfig } from '../providers/config-types.ts';
 import { readCaBundle } from './pem-files.ts';
 import { spkiSha256 } from './spki-pin.ts';
 

@@ -9,7 +9,7 @@ import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'nod
 import { BlockList, isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { buildConnector } from 'undici';
-import type { ProviderConfig } from '../config/types.ts';
+import type { ProviderConfig } from '../providers/config-types.ts';
 
 const blocked = new BlockList();
 for (const [net, prefix] of [

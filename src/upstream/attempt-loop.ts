@@ -5,10 +5,10 @@
  * a value or one GatewayError.
  */
 import type { Agent } from 'undici';
-import type { ModelRouteConfig, ProviderConfig, TargetConfig } from '../config/types.ts';
 import type { Scrubber } from '../core/credential-scrubber.ts';
 import { gatewayError, isGatewayError } from '../errors/gateway-error.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { ModelRouteConfig, ProviderConfig, TargetConfig } from '../providers/config-types.ts';
 import type { ProviderAdapter, ProviderKind } from '../providers/contract.ts';
 import { UpstreamProtocolError } from '../providers/contract.ts';
 import { findTlsVerificationError } from '../tls/upstream-verify.ts';

@@ -3,7 +3,7 @@
  * (higher numbers are fallbacks), each group in a weighted random order so traffic spreads
  * by weight, and a target with weight 0 never picked.
  */
-import type { TargetConfig } from '../config/types.ts';
+import type { TargetConfig } from '../providers/config-types.ts';
 
 export function planAttemptOrder(targets: readonly TargetConfig[], random: () => number): TargetConfig[] {
   const groups = new Map<number, TargetConfig[]>();

@@ -3,7 +3,7 @@
  * exponential cap) spreads retries from many gateway requests so they do not hit a
  * recovering provider in lockstep. A provider's Retry-After hint replaces the backoff.
  */
-import type { RetryConfig } from '../config/types.ts';
+import type { RetryConfig } from '../providers/config-types.ts';
 
 /** `retryIndex` is 0 for the first retry of a target within one request. */
 export function backoffDelayMs(retryIndex: number, retry: RetryConfig, random: () => number): number {

@@ -4,7 +4,7 @@
  * its success closes the breaker, its failure opens it again. Client errors (4xx other than
  * 429) prove the target is reachable and never count.
  */
-import type { CircuitBreakerConfig, TargetConfig } from '../config/types.ts';
+import type { CircuitBreakerConfig, TargetConfig } from '../providers/config-types.ts';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 

@@ -3,9 +3,9 @@
  * error the request ends with. Provider text (`providerMessage`) only ever lands in
  * `GatewayError.internal`, which goes to the log, never to the client.
  */
-import type { TargetConfig } from '../config/types.ts';
 import type { ErrorCode } from '../errors/codes.ts';
 import { type GatewayError, gatewayError } from '../errors/gateway-error.ts';
+import type { TargetConfig } from '../providers/config-types.ts';
 import type { UpstreamErrorInfo, UpstreamErrorKind } from '../providers/contract.ts';
 import type { BreakerOutcome } from './circuit-breaker.ts';
 

@@ -4,7 +4,7 @@
  * and the provider config (never from the client), and bodies are read under a size cap.
  */
 import { type Agent, type Dispatcher, request } from 'undici';
-import type { ProviderConfig, TargetConfig } from '../config/types.ts';
+import type { ProviderConfig, TargetConfig } from '../providers/config-types.ts';
 import type { ProviderAdapter, UpstreamHttpRequest } from '../providers/contract.ts';
 import { type AttemptFailure, httpFailure, localFailure } from './failure.ts';
 

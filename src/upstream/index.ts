@@ -5,7 +5,6 @@
  * code, or rethrows the client's abort reason when the client went away.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import type { ModelRouteConfig, ProviderConfig, TargetConfig } from '../config/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type {
   ChatChunk,
@@ -16,6 +15,7 @@ import type {
   EmbeddingsRequest,
   EmbeddingsResponse,
 } from '../providers/canonical.ts';
+import type { ModelRouteConfig, ProviderConfig, TargetConfig } from '../providers/config-types.ts';
 import type { ProviderAdapter, ProviderKind } from '../providers/contract.ts';
 import { assertProviderAddressPolicy } from './address-guard.ts';
 import { type AttemptReport, type LoopDeps, runAttempts } from './attempt-loop.ts';

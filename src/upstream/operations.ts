@@ -2,7 +2,6 @@
  * One attempt of each operation at one target: build the provider request with the adapter
  * (once per target per request), send it, and read or start reading the answer.
  */
-import type { ProviderConfig, TargetConfig } from '../config/types.ts';
 import { gatewayError, isGatewayError } from '../errors/gateway-error.ts';
 import type {
   ChatRequest,
@@ -12,6 +11,7 @@ import type {
   EmbeddingsRequest,
   EmbeddingsResponse,
 } from '../providers/canonical.ts';
+import type { ProviderConfig, TargetConfig } from '../providers/config-types.ts';
 import {
   type AdapterCallContext,
   type StreamTranslator,

@@ -3,7 +3,7 @@
  * provider reuses warm connections and the per-provider `maxConnections` bounds its fan-out.
  */
 import { Agent, type buildConnector } from 'undici';
-import type { ProviderConfig } from '../config/types.ts';
+import type { ProviderConfig } from '../providers/config-types.ts';
 import { upstreamTlsOptions } from '../tls/upstream-verify.ts';
 import { createGuardedConnector } from './address-guard.ts';
 

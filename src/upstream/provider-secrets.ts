@@ -4,8 +4,8 @@
  * bodies, anything read while parsing its answer) is scrubbed of these and of every credential
  * shape before it is logged, stored or traced; the logger also removes them from every line.
  */
-import type { ProviderConfig } from '../config/types.ts';
 import { createCredentialScrubber, type Scrubber } from '../core/credential-scrubber.ts';
+import type { ProviderConfig } from '../providers/config-types.ts';
 import type { AttemptFailure } from './failure.ts';
 
 export function providerSecretValues(providers: Iterable<ProviderConfig>): string[] {

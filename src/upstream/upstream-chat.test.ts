@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { type TestContext, test } from 'node:test';
-import type { ModelRouteConfig, ProviderConfig } from '../config/types.ts';
 import { type GatewayError, isGatewayError } from '../errors/gateway-error.ts';
 import { createLogger, silentLogger } from '../observability/logger.ts';
+import type { ModelRouteConfig, ProviderConfig } from '../providers/config-types.ts';
 import { type AttemptReport, createUpstream, type UpstreamOptions } from './index.ts';
 import {
   chatBody,

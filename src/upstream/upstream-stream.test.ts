@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { ModelRouteConfig } from '../config/types.ts';
 import { isGatewayError } from '../errors/gateway-error.ts';
 import { silentLogger } from '../observability/logger.ts';
 import type { ChatChunk } from '../providers/canonical.ts';
+import type { ModelRouteConfig } from '../providers/config-types.ts';
 import { type AttemptReport, type ChatResult, createUpstream } from './index.ts';
 import {
   chatBody,

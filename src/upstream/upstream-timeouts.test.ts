@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
-import type { ModelRouteConfig } from '../config/types.ts';
 import { isGatewayError } from '../errors/gateway-error.ts';
 import { silentLogger } from '../observability/logger.ts';
+import type { ModelRouteConfig } from '../providers/config-types.ts';
 import { type AttemptReport, createUpstream, type UpstreamOptions } from './index.ts';
 import {
   chatRequest,

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { BudgetRuleConfig, LimitRuleConfig } from '../../config/types.ts';
+import type { BudgetRuleConfig } from '../../limits/budgets/config-types.ts';
 import { createMemoryBudgetBackend } from '../../limits/budgets/memory-budget-backend.ts';
+import type { LimitRuleConfig } from '../../limits/config-types.ts';
 import { budgetCounter } from '../../stages/budget/rules.ts';
 import { sampleApiKeyRecord } from '../../store/contract-fixtures.ts';
 import { createBudgetRoutes } from './budgets.ts';

@@ -8,10 +8,11 @@
  * their team and its keys). `user` budgets count JWT subjects, which the gateway cannot list:
  * they are shown without counters. Other tenants' counters are never read.
  */
-import type { BudgetRuleConfig, LimitRuleConfig } from '../../config/types.ts';
 import { formatMicros } from '../../cost/money.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
 import type { BudgetBackend } from '../../limits/budgets/budget-backend.ts';
+import type { BudgetRuleConfig } from '../../limits/budgets/config-types.ts';
+import type { LimitRuleConfig } from '../../limits/config-types.ts';
 import { type AppliedBudget, budgetCounter } from '../../stages/budget/rules.ts';
 import type { AdminPrincipal, AdminRoute } from '../types.ts';
 import { type AdminResourceDeps, nowOf, principalOf } from './deps.ts';

@@ -10,7 +10,7 @@ import type { GatewayConfig } from '../../config/types.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
 import type { SecurityEventSink } from '../../events/security-events.ts';
 import type { BudgetBackend } from '../../limits/budgets/budget-backend.ts';
-import type { PolicyService } from '../../policy/service.ts';
+import type { PolicyService } from '../../live-policy/service.ts';
 import type { Store } from '../../store/store.ts';
 import type { AdminPrincipal, AdminRequest } from '../types.ts';
 
@@ -44,7 +44,7 @@ export interface AdminResourceDeps {
   readonly policyHeartbeatMs?: number;
   /** The budget counters (undefined: no budget rules), read by GET /admin/v1/budgets. */
   readonly budgetBackend?: Pick<BudgetBackend, 'peek'>;
-  /** Live policy operations (src/policy/service.ts); undefined: the policy routes answer 403 `policy.operator_only`. */
+  /** Live policy operations (src/live-policy/service.ts); undefined: the policy routes answer 403 `policy.operator_only`. */
   readonly policy?: AdminPolicyDeps;
   /** The full config this instance started with: the active policy for dry-run and explain before any version is stored. */
   readonly runningConfig?: () => GatewayConfig;

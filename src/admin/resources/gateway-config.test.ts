@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ModelRouteConfig, ProviderConfig } from '../../config/types.ts';
+import type { ModelRouteConfig, ProviderConfig } from '../../providers/config-types.ts';
 import type { AdminResourceDeps } from './deps.ts';
 import { createGatewayConfigRoutes, safeBaseUrl } from './gateway-config.ts';
 import { call, outcome, principal, route } from './resource-fixture.ts';

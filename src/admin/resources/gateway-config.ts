@@ -4,7 +4,7 @@
  * is shown: no API keys, no header values (only header names), no userinfo, query or fragment of
  * a base URL. Providers and routes are gateway-wide, the same for every tenant.
  */
-import type { ModelRouteConfig, ProviderConfig } from '../../config/types.ts';
+import type { ModelRouteConfig, ProviderConfig } from '../../providers/config-types.ts';
 import type { AdminRoute } from '../types.ts';
 import type { AdminResourceDeps } from './deps.ts';
 import { emptyBody, queryParams } from './input.ts';

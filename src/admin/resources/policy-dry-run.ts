@@ -7,10 +7,10 @@
  */
 import type { GatewayConfig } from '../../config/types.ts';
 import { gatewayError, isGatewayError } from '../../errors/gateway-error.ts';
-import { DEFAULT_MAX_RECORDS, dryRun, MAX_RECORDS } from '../../policy/dry-run.ts';
-import { explainRequest } from '../../policy/explain.ts';
-import { parseWindow } from '../../policy/policy-sources.ts';
-import type { PolicyService } from '../../policy/service.ts';
+import { DEFAULT_MAX_RECORDS, dryRun, MAX_RECORDS } from '../../live-policy/dry-run.ts';
+import { explainRequest } from '../../live-policy/explain.ts';
+import { parseWindow } from '../../live-policy/policy-sources.ts';
+import type { PolicyService } from '../../live-policy/service.ts';
 import { invalid } from '../../surfaces/validation.ts';
 import type { AdminPrincipal, AdminRoute } from '../types.ts';
 import { type AdminResourceDeps, principalOf } from './deps.ts';

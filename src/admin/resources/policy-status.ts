@@ -1,6 +1,6 @@
 /**
  * GET /admin/v1/policy/status: which live policy version each instance runs. Every instance
- * writes a heartbeat into the store (src/policy/sync.ts) with its active version and the newest
+ * writes a heartbeat into the store (src/live-policy/sync.ts) with its active version and the newest
  * version it could not build; an instance unseen for three heartbeat periods is not listed.
  * Gateway-wide, so (like the other policy routes) only admins of `policy.operator_tenant` may
  * read it; others get 403 `policy.operator_only`.

@@ -1,15 +1,15 @@
 /**
  * Live policy through the admin API (docs/policy.md): show, history, validate, diff, propose,
- * approve, reject, apply and rollback, each a thin shell over src/policy/service.ts, which
+ * approve, reject, apply and rollback, each a thin shell over src/live-policy/service.ts, which
  * validates, records the audit record (`policy.<op>`, actor and diff hash) and changes the
  * store. Policy is gateway-wide, so only admins of the operator tenant (`policy.operator_tenant`)
  * may use these routes; everyone else gets 403 `policy.operator_only` after the role check.
  */
 
 import { gatewayError } from '../../errors/gateway-error.ts';
+import { parseStoredDocument } from '../../live-policy/document.ts';
+import type { ApplyResult, DocumentRef, PolicyActor, PolicyService } from '../../live-policy/service.ts';
 import type { PolicyAuthor, PolicyVersion } from '../../policy/contract.ts';
-import { parseStoredDocument } from '../../policy/document.ts';
-import type { ApplyResult, DocumentRef, PolicyActor, PolicyService } from '../../policy/service.ts';
 import { expectString, invalid, type Json } from '../../surfaces/validation.ts';
 import type { AdminPrincipal, AdminRequest, AdminRoute } from '../types.ts';
 import { type AdminPolicyDeps, type AdminResourceDeps, adminActor, principalOf } from './deps.ts';

@@ -5,9 +5,9 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { SecurityConfig } from '../../config/types.ts';
 import { type Logger, silentLogger } from '../../observability/logger.ts';
 import { openStore } from '../../store/open.ts';
+import type { SecurityConfig } from '../config-types.ts';
 import { isCryptoError } from '../crypto-error.ts';
 import { shredTenant } from '../shred.ts';
 import { trackedEnvelopes } from '../test-fixtures.ts';

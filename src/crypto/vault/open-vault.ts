@@ -5,8 +5,9 @@
  * because shredding is then not final for backups of the store.
  */
 import { join } from 'node:path';
-import type { SecurityConfig, TenantKeysConfig } from '../../config/types.ts';
 import type { Logger } from '../../observability/logger.ts';
+import type { SecurityConfig } from '../config-types.ts';
+import type { TenantKeysConfig } from './config-types.ts';
 import { createFileVault, TENANT_KEYS_DIR } from './file-vault.ts';
 import { createPostgresVault } from './postgres-vault.ts';
 import type { TenantKeyVault } from './tenant-key-vault.ts';

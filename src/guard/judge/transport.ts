@@ -4,8 +4,8 @@
  * stage chain: the judge's own call is not guarded, limited or metered as a client request.
  */
 import { randomUUID } from 'node:crypto';
-import type { ModelRouteConfig } from '../../config/types.ts';
 import type { Logger } from '../../observability/logger.ts';
+import type { ModelRouteConfig } from '../../providers/config-types.ts';
 import type { Upstream, UpstreamCall } from '../../upstream/index.ts';
 import type { JudgeTransport } from './index.ts';
 

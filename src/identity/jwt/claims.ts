@@ -5,7 +5,7 @@
  * the gateway hold arbitrarily large scopes.
  */
 import { createHash } from 'node:crypto';
-import type { JwtIssuerConfig } from '../../config/types.ts';
+import type { JwtIssuerConfig } from '../config-types.ts';
 
 export interface JwtIdentity {
   readonly issuer: string;

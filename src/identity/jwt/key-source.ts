@@ -14,7 +14,7 @@ import {
   type JWK,
   type JWSHeaderParameters,
 } from 'jose';
-import type { JwtIssuerConfig } from '../../config/types.ts';
+import type { JwtIssuerConfig } from '../config-types.ts';
 import type { JsonFetcher } from './fetch-json.ts';
 
 /** Keys fetched before an IdP outage stay usable this long past their TTL. */

@@ -3,7 +3,7 @@
  * fetcher that serves its JWKS and counts fetches, and an issuer config builder.
  */
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
-import type { JwtIssuerConfig } from '../../config/types.ts';
+import type { JwtIssuerConfig } from '../config-types.ts';
 import { FetchFailed, type JsonFetcher } from './fetch-json.ts';
 
 export interface TestKey {

@@ -18,7 +18,7 @@
  * more than "invalid token".
  */
 import { errors, type JWSHeaderParameters, jwtVerify } from 'jose';
-import type { JwtIssuerConfig } from '../../config/types.ts';
+import type { JwtIssuerConfig } from '../config-types.ts';
 import { identityFromClaims, type JwtIdentity } from './claims.ts';
 import { MAX_TOKEN_BYTES, parseCompact } from './compact.ts';
 import { createJsonFetcher, type JsonFetcher } from './fetch-json.ts';

@@ -6,10 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { JwtIssuerConfig, OAuthServerConfig } from '../../config/types.ts';
 import type { OAuthClientRecord } from '../../store/oauth-records.ts';
 import type { Store } from '../../store/store.ts';
+import type { JwtIssuerConfig } from '../config-types.ts';
 import type { LocalIssuer } from '../jwt/verifier.ts';
+import type { OAuthServerConfig } from './config-types.ts';
 import type { SigningKeyRing } from './signing-keys.ts';
 
 export const ACCESS_TOKEN_TYP = 'at+jwt';

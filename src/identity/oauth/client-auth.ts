@@ -20,13 +20,13 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { createLocalJWKSet, errors, type JSONWebKeySet, jwtVerify } from 'jose';
-import type { OAuthServerConfig } from '../../config/types.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
 import type { OAuthClientAuthMethod, OAuthClientRecord } from '../../store/oauth-records.ts';
 import type { Store } from '../../store/store.ts';
 import { parseCompact } from '../jwt/compact.ts';
 import type { Lockout } from '../lockout.ts';
 import { clientSecretMatches, isWellFormedClientId } from './client-secret.ts';
+import type { OAuthServerConfig } from './config-types.ts';
 import { type Form, invalidRequest } from './http.ts';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';

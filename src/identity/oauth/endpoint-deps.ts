@@ -1,7 +1,7 @@
 /** What the OAuth endpoints (token, introspection, revocation) share; apart so they need not import the server that routes to them. */
-import type { OAuthServerConfig } from '../../config/types.ts';
 import type { Store } from '../../store/store.ts';
 import type { Lockout } from '../lockout.ts';
+import type { OAuthServerConfig } from './config-types.ts';
 import type { SigningKeyRing } from './signing-keys.ts';
 
 export interface OAuthEndpointDeps {

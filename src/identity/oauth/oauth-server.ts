@@ -11,11 +11,11 @@
  *   POST /oauth/revoke                             RFC 7009
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { OAuthServerConfig } from '../../config/types.ts';
 import { gatewayError, isGatewayError } from '../../errors/gateway-error.ts';
 import type { SecurityEventSink } from '../../events/security-events.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { CLIENT_ASSERTION_ALGORITHMS, type ClientAuthRequest } from './client-auth.ts';
+import type { OAuthServerConfig } from './config-types.ts';
 import type { OAuthEndpointDeps } from './endpoint-deps.ts';
 import { readForm, sendOAuthError, sendOAuthJson } from './http.ts';
 import { handleTokenRequest } from './token-endpoint.ts';

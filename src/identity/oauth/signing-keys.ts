@@ -12,12 +12,12 @@
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, createLocalJWKSet, errors, type JSONWebKeySet, type JWK } from 'jose';
-import type { OAuthSigningAlgorithm } from '../../config/types.ts';
 import type { Envelope } from '../../crypto/envelope.ts';
 import type { Binding } from '../../crypto/envelope-format.ts';
 import type { OAuthSigningKeyRecord } from '../../store/oauth-records.ts';
 import type { Store } from '../../store/store.ts';
 import { type KeySource, KeysUnavailable, NoMatchingKey } from '../jwt/key-source.ts';
+import type { OAuthSigningAlgorithm } from './config-types.ts';
 
 /** Signing keys belong to no tenant; their data key is the system one. */
 export const SYSTEM_TENANT = '_system';

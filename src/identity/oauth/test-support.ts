@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { OAuthServerConfig } from '../../config/types.ts';
 import type { Envelope } from '../../crypto/envelope.ts';
 import { harness } from '../../crypto/test-fixtures.ts';
 import { createLogger } from '../../observability/logger.ts';
@@ -14,6 +13,7 @@ import { createJwtVerifier, type JwtVerifier } from '../jwt/verifier.ts';
 import type { Lockout } from '../lockout.ts';
 import { ownLocalIssuer } from './access-tokens.ts';
 import { createOAuthClient, type NewOAuthClient } from './clients.ts';
+import type { OAuthServerConfig } from './config-types.ts';
 import { createOAuthEndpoints } from './oauth-server.ts';
 import { createSigningKeyRing, ensureSigningKey, type SigningKeyRing } from './signing-keys.ts';
 

@@ -4,9 +4,10 @@
  * in this instance's memory (budgets then hold per instance, not across the fleet; the switch is
  * logged). The default, fail_closed, refuses requests with 503 `budget.backend_unavailable`.
  */
-import type { BudgetsConfig, RedisLimitsConfig } from '../../config/types.ts';
 import type { Logger } from '../../observability/logger.ts';
+import type { RedisLimitsConfig } from '../config-types.ts';
 import { type BudgetBackend, BudgetBackendError } from './budget-backend.ts';
+import type { BudgetsConfig } from './config-types.ts';
 import { createMemoryBudgetBackend } from './memory-budget-backend.ts';
 import { createRedisBudgetBackend } from './redis-budget-backend.ts';
 

@@ -3,7 +3,7 @@
  * month, or a custom period (a start time and a length, repeating). Every instance computes
  * the same period from its clock, so counters of one period share one key.
  */
-import type { BudgetPeriod } from '../../config/types.ts';
+import type { BudgetPeriod } from './config-types.ts';
 
 const DAY_MS = 86_400_000;
 

@@ -7,8 +7,8 @@
  * new one, which subscribes again as soon as Redis answers. Used by the key revocation feed and
  * the shared lockout (their own logs say what being down means for them).
  */
-import type { RedisLimitsConfig } from '../../config/types.ts';
 import type { Logger } from '../../observability/logger.ts';
+import type { RedisLimitsConfig } from '../config-types.ts';
 import { RedisUnavailableError, withDeadline } from './command-guard.ts';
 import { redisModule } from './redis-module.ts';
 import { describeRedisError } from './scripted-client.ts';

@@ -8,7 +8,7 @@
  * per request.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { GatewayConfig } from '../../config/types.ts';
+import type { RoutingConfig } from '../../providers/config-types.ts';
 import {
   ALERT_DELIVERY_RESULTS,
   type AlertDeliveryResult,
@@ -20,7 +20,7 @@ import {
 export type BreakerStateName = 'closed' | 'half-open' | 'open';
 
 export interface GatewayMetricsOptions {
-  readonly config: Pick<GatewayConfig, 'models' | 'providers'>;
+  readonly config: RoutingConfig;
   /** Read at scrape time. */
   readonly breakerStates: () => ReadonlyArray<{ provider: string; model: string; state: BreakerStateName }>;
   /** Model requests in flight, read at scrape time. */

@@ -4,8 +4,9 @@
  * fixed endpoint templates. Anything else becomes "other"; a missing value is "none". Key ids,
  * tenants and anything a client typed never become labels.
  */
-import type { GatewayConfig, ThreatAction } from '../../config/types.ts';
 import { ERROR_CODES } from '../../errors/codes.ts';
+import type { RoutingConfig } from '../../providers/config-types.ts';
+import type { ThreatAction } from '../../threats/config-types.ts';
 import type { RuleName } from '../../threats/types.ts';
 
 export const OTHER = 'other';
@@ -140,7 +141,7 @@ export interface LabelBounds {
    * series already exported keeps its name, and the label sets stay bounded by the names that
    * some applied policy declared.
    */
-  admit(config: Pick<GatewayConfig, 'models' | 'providers'>): void;
+  admit(config: RoutingConfig): void;
 }
 
 function bounded(allowed: ReadonlySet<string>): (v: string | undefined) => string {
@@ -149,11 +150,11 @@ function bounded(allowed: ReadonlySet<string>): (v: string | undefined) => strin
 
 const STATUS_CLASSES = ['unknown', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 
-export function createLabelBounds(config: Pick<GatewayConfig, 'models' | 'providers'>): LabelBounds {
+export function createLabelBounds(config: RoutingConfig): LabelBounds {
   const models = new Set<string>();
   const providers = new Set<string>();
   const targetModels = new Set<string>();
-  const admit = (c: Pick<GatewayConfig, 'models' | 'providers'>): void => {
+  const admit = (c: RoutingConfig): void => {
     for (const [name, route] of c.models) {
       models.add(name);
       for (const t of route.targets) targetModels.add(t.model);

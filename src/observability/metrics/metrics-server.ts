@@ -4,10 +4,10 @@
  * bearer token when one is set.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { MetricsConfig } from '../../config/types.ts';
 import { listen } from '../../server/listener.ts';
 import type { Logger } from '../logger.ts';
 import { createBearerCheck } from './bearer.ts';
+import type { MetricsConfig } from './config-types.ts';
 import type { GatewayMetrics } from './gateway-metrics.ts';
 
 export interface MetricsServer {

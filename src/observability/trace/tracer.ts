@@ -10,11 +10,11 @@
  * header value.
  */
 import { randomUUID } from 'node:crypto';
-import type { TracingConfig } from '../../config/types.ts';
 import type { RequestContext } from '../../core/context.ts';
 import type { ProviderKind } from '../../providers/contract.ts';
 import type { AttemptReport } from '../../upstream/index.ts';
 import type { Logger } from '../logger.ts';
+import type { TracingConfig } from './config-types.ts';
 import { createOtlpExporter, type OtlpExporter } from './otlp-exporter.ts';
 import { type Attributes, type RequestSpans, startRequestSpans } from './spans.ts';
 import { type RequestTrace, SAMPLED_FLAG } from './traceparent.ts';

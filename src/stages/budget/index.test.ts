@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { BudgetRuleConfig, BudgetsConfig, ModelRouteConfig, TargetConfig } from '../../config/types.ts';
 import { type Caller, newOutcome, type RequestContext } from '../../core/context.ts';
 import type { ModelPrice } from '../../cost/price-table.ts';
 import { type GatewayError, isGatewayError } from '../../errors/gateway-error.ts';
 import type { SecurityEvent } from '../../events/security-events.ts';
 import { type BudgetBackend, BudgetBackendError } from '../../limits/budgets/budget-backend.ts';
+import type { BudgetRuleConfig, BudgetsConfig } from '../../limits/budgets/config-types.ts';
 import { createMemoryBudgetBackend } from '../../limits/budgets/memory-budget-backend.ts';
 import { promptTokenBound } from '../../limits/prompt-bound.ts';
 import { silentLogger } from '../../observability/logger.ts';
 import type { ChatChunk } from '../../providers/canonical.ts';
+import type { ModelRouteConfig, TargetConfig } from '../../providers/config-types.ts';
 import { messagesStreamErrorEvent } from '../../surfaces/anthropic/index.ts';
 import { createBudgetStage } from './index.ts';
 

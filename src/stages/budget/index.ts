@@ -25,7 +25,6 @@
  * opened with the local fallback.
  */
 
-import type { BudgetsConfig, ModelRouteConfig, TargetConfig } from '../../config/types.ts';
 import type { RequestContext } from '../../core/context.ts';
 import type { Stage } from '../../core/stage.ts';
 import {
@@ -48,9 +47,11 @@ import {
   type BudgetItem,
   type BudgetTakeResult,
 } from '../../limits/budgets/budget-backend.ts';
+import type { BudgetsConfig } from '../../limits/budgets/config-types.ts';
 import { estimateTextTokens, estimateTokenParts } from '../../limits/estimate.ts';
 import { type BoundMode, promptTokenBound, type TokenizedTarget } from '../../limits/prompt-bound.ts';
 import type { ChatChunk, Usage } from '../../providers/canonical.ts';
+import type { ModelRouteConfig, TargetConfig } from '../../providers/config-types.ts';
 import type { ProviderKind } from '../../providers/contract.ts';
 import { type AppliedBudget, applicableBudgets, budgetSubject } from './rules.ts';
 

@@ -4,9 +4,9 @@
  * budget does not apply to a caller without a team) and, when the rule names a subject, it is
  * this caller's. Each applicable rule is one counter per subject per period.
  */
-import type { BudgetRuleConfig, BudgetScope } from '../../config/types.ts';
 import type { Caller } from '../../core/context.ts';
 import type { BudgetItem } from '../../limits/budgets/budget-backend.ts';
+import type { BudgetRuleConfig, BudgetScope } from '../../limits/budgets/config-types.ts';
 import { type PeriodWindow, periodAt } from '../../limits/budgets/periods.ts';
 import { encodeSubject, selectRules } from '../../policy/rule-selector.ts';
 

@@ -6,11 +6,11 @@
  * certificate. Only `ctx.http.clientCert` counts: the listener sets it for certificates it verified.
  */
 import { createHash } from 'node:crypto';
-import type { ClientCertMappingConfig } from '../../config/types.ts';
 import type { Caller, ClientCertInfo, RequestContext } from '../../core/context.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
 import type { SecurityEventSink } from '../../events/security-events.ts';
 import { type ClientCertDirectory, matchesCertificate } from '../../identity/client-cert-directory.ts';
+import type { ClientCertMappingConfig } from '../../identity/config-types.ts';
 import type { Lockout } from '../../identity/lockout.ts';
 import { clientIpOf } from './key-caller.ts';
 

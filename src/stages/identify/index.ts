@@ -9,12 +9,12 @@
  * (cert-caller.ts).
  */
 
-import type { ClientCertMappingConfig } from '../../config/types.ts';
 import type { Caller, RequestContext } from '../../core/context.ts';
 import type { Stage } from '../../core/stage.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
 import { NULL_SECURITY_EVENTS, type SecurityEventSink } from '../../events/security-events.ts';
 import { createClientCertDirectory } from '../../identity/client-cert-directory.ts';
+import type { ClientCertMappingConfig } from '../../identity/config-types.ts';
 import { looksLikeJwt } from '../../identity/jwt/compact.ts';
 import type { JwtVerifier } from '../../identity/jwt/verifier.ts';
 import type { KeyVerifier } from '../../identity/key-verifier.ts';

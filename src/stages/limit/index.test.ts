@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { LimitRuleConfig, LimitsConfig } from '../../config/types.ts';
 import { type Caller, newOutcome, type RequestContext } from '../../core/context.ts';
 import { type GatewayError, isGatewayError } from '../../errors/gateway-error.ts';
+import type { LimitRuleConfig, LimitsConfig } from '../../limits/config-types.ts';
 import { type LimitBackend, LimitBackendError } from '../../limits/limit-backend.ts';
 import { createMemoryBackend } from '../../limits/memory/memory-backend.ts';
 import { silentLogger } from '../../observability/logger.ts';

@@ -12,14 +12,15 @@
  * Backend unreachable: 503 `limit.backend_unavailable` (fail closed), unless the backend was
  * opened with the local fallback.
  */
-import type { LimitsConfig, ModelRouteConfig } from '../../config/types.ts';
 import type { RequestContext } from '../../core/context.ts';
 import type { Stage } from '../../core/stage.ts';
 import { type GatewayError, gatewayError } from '../../errors/gateway-error.ts';
+import type { LimitsConfig } from '../../limits/config-types.ts';
 import { estimateTokens } from '../../limits/estimate.ts';
 import { type LimitBackend, LimitBackendError, type RateState, type SettleItem } from '../../limits/limit-backend.ts';
 import { applicableLimits, type ConcurrencyLimit, type RateLimit } from '../../limits/rules.ts';
 import type { ChatChunk, Usage } from '../../providers/canonical.ts';
+import type { ModelRouteConfig } from '../../providers/config-types.ts';
 import { rateLimitHeaders, tightest } from './headers.ts';
 
 export interface LimitStageOptions {

@@ -9,7 +9,6 @@
  * the record shows exactly what the budget was charged.
  */
 
-import type { TargetConfig } from '../../config/types.ts';
 import type { RequestContext } from '../../core/context.ts';
 import { recordableName } from '../../core/secret-shapes.ts';
 import type { Stage } from '../../core/stage.ts';
@@ -23,6 +22,7 @@ import {
 } from '../../cost/meter-usage.ts';
 import type { ModelPrice } from '../../cost/price-table.ts';
 import type { ChatChunk } from '../../providers/canonical.ts';
+import type { TargetConfig } from '../../providers/config-types.ts';
 import type { RequestRecord, Store } from '../../store/store.ts';
 
 export interface MeterOptions {

@@ -4,14 +4,14 @@
  * with 400 naming it, or dropped when the route says `unsupported_params: drop`.
  */
 
-import type { GatewayConfig, ModelRouteConfig } from '../../config/types.ts';
 import type { Stage } from '../../core/stage.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
+import type { ModelRouteConfig, RoutingConfig } from '../../providers/config-types.ts';
 import type { ProviderAdapter, ProviderCapabilities, ProviderKind } from '../../providers/contract.ts';
 import { dropFields, unsupportedFields } from './unsupported-params.ts';
 
 export interface RouteOptions {
-  readonly config: GatewayConfig;
+  readonly config: RoutingConfig;
   readonly adapterFor: (kind: ProviderKind) => ProviderAdapter;
 }
 

@@ -3,7 +3,6 @@
  * into the canonical request. Runs after identify so anonymous callers cost us no parsing.
  */
 
-import type { PayloadConfig } from '../../config/types.ts';
 import type { RequestContext } from '../../core/context.ts';
 import type { Stage } from '../../core/stage.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
@@ -13,6 +12,7 @@ import { parseJsonBodySource } from '../../surfaces/json-body.ts';
 import { parseChatRequest } from '../../surfaces/openai/chat-request.ts';
 import { keepClientBody } from '../../surfaces/openai/client-body.ts';
 import { parseEmbeddingsRequest } from '../../surfaces/openai/embeddings-request.ts';
+import type { PayloadConfig } from './config-types.ts';
 import { checkChatPayload, checkEmbeddingsPayload } from './payload-caps.ts';
 
 export interface ValidateOptions {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PAYLOAD_DEFAULTS } from '../../config/read-payload.ts';
 import type { ChatRequest } from '../../providers/canonical.ts';
+import { PAYLOAD_DEFAULTS } from './config.ts';
 import { checkChatPayload, checkEmbeddingsPayload } from './payload-caps.ts';
 
 const caps = {

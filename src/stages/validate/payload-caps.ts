@@ -3,9 +3,9 @@
  * single caller from sending work the gateway (or the provider bill) should not carry:
  * thousands of messages, megabytes of prompt, huge inline images, absurd output ceilings.
  */
-import type { PayloadConfig } from '../../config/types.ts';
 import { type GatewayError, gatewayError } from '../../errors/gateway-error.ts';
 import type { ChatRequest, EmbeddingsRequest } from '../../providers/canonical.ts';
+import type { PayloadConfig } from './config-types.ts';
 
 function tooMuch(what: string, path: string, actual: number, limit: number): GatewayError {
   return gatewayError('request.payload_limit', { params: { what, actual, limit }, param: path });

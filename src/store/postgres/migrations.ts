@@ -266,7 +266,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX policy_heartbeats_seen ON policy_heartbeats (seen_ms);
   `,
-  // (policy dry-run, src/policy/replay.ts) what the policy decision read about the request, as
+  // (policy dry-run, src/live-policy/replay.ts) what the policy decision read about the request, as
   // JSON (counts, sizes, token estimate, caller kind, network class; never text), for replays.
   `
   ALTER TABLE request_records ADD COLUMN decision_inputs TEXT;

@@ -2,7 +2,7 @@
  * Brute force: many failed authentications from one address, against one key prefix, or
  * against one admin account, within a window. Reads `auth.failure` and `admin.login_failed`.
  */
-import type { WindowedThresholdRule } from '../../config/types.ts';
+import type { WindowedThresholdRule } from '../config-types.ts';
 import { type Detection, NO_DETECTIONS, type ObservedEvent, type ThreatRule } from '../types.ts';
 import { WindowCounts } from '../window-count.ts';
 

@@ -5,8 +5,8 @@
  * through shows up here before one succeeds. Reads `guard.violation` events (one per detector
  * that found something on a request); a request counts once whatever number of detectors fired.
  */
-import type { WindowedThresholdRule } from '../../config/types.ts';
 import { BoundedMap } from '../bounded-map.ts';
+import type { WindowedThresholdRule } from '../config-types.ts';
 import { NO_DETECTIONS, type ObservedEvent, type ThreatRule } from '../types.ts';
 import { WindowCounts } from '../window-count.ts';
 

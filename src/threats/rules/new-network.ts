@@ -3,8 +3,8 @@
  * not used within `history_s` — often a leaked key used from somewhere else. A key's first
  * `min_history_requests` requests only build its history.
  */
-import type { NewNetworkRule } from '../../config/types.ts';
 import { BoundedMap } from '../bounded-map.ts';
+import type { NewNetworkRule } from '../config-types.ts';
 import { networkOf } from '../network-of.ts';
 import { NO_DETECTIONS, type RequestObservation, type ThreatRule } from '../types.ts';
 

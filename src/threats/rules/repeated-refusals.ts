@@ -3,7 +3,7 @@
  * (malformed or oversized payloads, prompts a guardrail blocks, probing for models it may not
  * use) — a caller fuzzing the gateway or trying to get around a guardrail.
  */
-import type { WindowedThresholdRule } from '../../config/types.ts';
+import type { WindowedThresholdRule } from '../config-types.ts';
 import { NO_DETECTIONS, type RefusalObservation, type ThreatRule } from '../types.ts';
 import { WindowCounts } from '../window-count.ts';
 

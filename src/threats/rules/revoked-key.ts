@@ -3,8 +3,8 @@
  * was never updated. Reads `key.revoked_used`, and `auth.failure` with reason `revoked` (the
  * same request reported both ways counts once).
  */
-import type { WindowedThresholdRule } from '../../config/types.ts';
 import { BoundedMap } from '../bounded-map.ts';
+import type { WindowedThresholdRule } from '../config-types.ts';
 import { NO_DETECTIONS, type ObservedEvent, type ThreatRule } from '../types.ts';
 import { WindowCounts } from '../window-count.ts';
 

@@ -3,8 +3,8 @@
  * (an EWMA of its past windows, idle windows included) and at least `min_requests`. A key's
  * baseline is trusted only after `warmup_windows` windows; fires at most once per window.
  */
-import type { UsageSpikeRule } from '../../config/types.ts';
 import { BoundedMap } from '../bounded-map.ts';
+import type { UsageSpikeRule } from '../config-types.ts';
 import { NO_DETECTIONS, type RequestObservation, type ThreatRule } from '../types.ts';
 
 interface Usage {

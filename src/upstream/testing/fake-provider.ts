@@ -5,8 +5,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { ModelRouteConfig, ProviderConfig, TargetConfig } from '../../config/types.ts';
 import type { ChatChunk, ChatRequest, ChatResponse, EmbeddingsResponse } from '../../providers/canonical.ts';
+import type { ModelRouteConfig, ProviderConfig, TargetConfig } from '../../providers/config-types.ts';
 import {
   type ProviderAdapter,
   parseRetryAfter,

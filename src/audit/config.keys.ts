@@ -1,0 +1,41 @@
+/** Declared keys of the `audit` section (read by config.ts). */
+import { configSection, int, secret, section, str } from '../config/keys.ts';
+
+export const AUDIT_SPEC = configSection(
+  'audit',
+  section({
+    path: str(
+      "the audit log's own SQLite file (created 0600, folder 0700; WAL, `synchronous = FULL`), separate from the store. With `store.driver: postgres` the log lives in the database (one hash chain per instance; see operations) and setting `audit.path` is a config error",
+      { default: '`<data_dir>/audit.db`', allowed: 'path' },
+    ),
+    signing_key: secret(
+      'signs audit checkpoints. **Configure it in production** (the same key on every instance), from a secret store, off the machines that hold the data. Default: generated once as `<audit.key_dir>/audit-signing.key` (0600; a key file readable by others is refused), with a warning at every start and in `config check`',
+      {
+        default: 'generated',
+        allowed: '`${file:/path}` or `${ENV}` reference to an Ed25519 PKCS#8 PEM private key',
+      },
+    ),
+    key_dir: str(
+      "where a generated signing key is kept; refused when it is the audit log's folder or inside it, so a copy of the log's folder never carries the key that vouches for it. A key an older version generated as `<data_dir>/audit-signing.key` is moved here on the first start (logged as `audit.signing_key_moved`)",
+      {
+        default:
+          '`<data_dir>-keys` (a folder beside the data folder); with `store.driver: postgres` (no log in the data folder) `<data_dir>/keys`',
+        allowed: 'path',
+      },
+    ),
+    checkpoint_every: int(1, 100_000, 1000, 'sign a checkpoint after this many records…'),
+    checkpoint_interval_ms: int(
+      1000,
+      86_400_000,
+      5_000,
+      '…or this long after the last one, when records were added (also at shutdown, and at start for records a crashed run left unsigned). `audit verify` fails on records after the last checkpoint (they may be forged), so this is how long a live log can show an unsigned tail',
+    ),
+    retention_days: int(
+      30,
+      36_500,
+      undefined,
+      'prune records older than this, hourly and at startup, in whole signed ranges behind a signed retention anchor (see `audit prune`); the prune is itself an audit record',
+      { default: 'none (keep everything)' },
+    ),
+  }),
+);
