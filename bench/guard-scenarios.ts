@@ -7,16 +7,23 @@
  * route (from /proc), the added time to first token on streams, and the detectors' scan
  * throughput measured in process (MB/s of text).
  *
- * Env: BENCH_GUARD_ROUNDS (default 3).
+ * Env: BENCH_GUARD_ROUNDS (default 3), BENCH_GUARD_PARTS=cpu (only the CPU rounds),
+ * BENCH_GUARD_BASELINE (another checkout of the project: its gateway is loaded with the same
+ * routes in the same rounds, for a before/after comparison on a shared machine),
+ * BENCH_GUARD_CPU_PROF (a directory: each gateway writes a V8 CPU profile there when stopped).
+ *
+ * Alone: `node bench/guard-scenarios.ts` (starts its own emulator; BENCH_SECONDS per round, default 5).
  */
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Pool } from 'undici';
 import { parseConfig } from '../src/config/load.ts';
 import { compilePolicies } from '../src/guard/policy.ts';
 import { TEXT_DETECTOR_FACTORIES } from '../src/guard/registry.ts';
+import { DEFAULT_MOCK_KEYS } from '../src/mock-upstream/index.ts';
 import { closedLoop, type LoadTarget, percentile } from './load.ts';
 import { freePort, waitHealthy } from './process-helpers.ts';
 
@@ -26,6 +33,8 @@ export interface GuardBenchOptions {
   readonly mockUrl: string;
   readonly env: NodeJS.ProcessEnv;
   readonly seconds: number;
+  /** A second gateway's CLI (BENCH_GUARD_BASELINE), loaded in the same rounds. */
+  readonly baselineCli?: string | undefined;
 }
 
 const ROUNDS = Number(process.env.BENCH_GUARD_ROUNDS ?? 3);
@@ -147,9 +156,24 @@ export async function runGuardStageBench(o: GuardBenchOptions): Promise<string[]
   }
 }
 
-async function runWith(o: GuardBenchOptions, kinds: readonly string[], pacedUrl: string): Promise<string[]> {
+interface BenchGateway {
+  readonly label: string;
+  readonly proc: ChildProcess;
+  readonly origin: string;
+  readonly key: string;
+}
+
+async function startGateway(
+  o: GuardBenchOptions,
+  cli: string,
+  label: string,
+  kinds: readonly string[],
+  pacedUrl: string,
+): Promise<BenchGateway> {
   const port = await freePort();
-  const configPath = join(o.dir, 'guard-bench.yaml');
+  const dir = join(o.dir, `guard-${label.replace(/[^a-z0-9]+/gi, '-')}`);
+  mkdirSync(dir, { recursive: true });
+  const configPath = join(dir, 'guard-bench.yaml');
   const yaml = [
     `server: { host: 127.0.0.1, port: ${port} }`,
     'store: { path: ./guard-state/portcullis.db }',
@@ -172,49 +196,116 @@ async function runWith(o: GuardBenchOptions, kinds: readonly string[], pacedUrl:
   writeFileSync(configPath, yaml);
   const key = (
     JSON.parse(
-      execFileSync(process.execPath, [o.cli, 'keys', 'create', '--config', configPath, '--label', 'bench', '--json'], {
+      execFileSync(process.execPath, [cli, 'keys', 'create', '--config', configPath, '--label', 'bench', '--json'], {
         env: o.env,
         encoding: 'utf8',
-        cwd: o.dir,
+        cwd: dir,
       }),
     ) as { key: string }
   ).key;
-  const gateway = spawn(process.execPath, [o.cli, 'start', '--config', configPath], {
+  // BENCH_GUARD_CPU_PROF=<dir>: each gateway writes a V8 CPU profile there when it stops.
+  const prof = process.env.BENCH_GUARD_CPU_PROF;
+  const flags =
+    prof === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(resolve(prof), label.replace(/[^a-z0-9]+/gi, '-'))];
+  const proc = spawn(process.execPath, [...flags, cli, 'start', '--config', configPath], {
     env: o.env,
     stdio: 'ignore',
-    cwd: o.dir,
+    cwd: dir,
   });
-  try {
-    const origin = `http://127.0.0.1:${port}`;
-    await waitHealthy(`${origin}/readyz`);
-    const target = (model: string, stream = false): LoadTarget => ({
-      origin,
-      path: '/v1/chat/completions',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        model,
-        messages: [{ role: 'user', content: PROMPT_2KB }],
-        ...(stream ? { stream: true } : {}),
-      }),
-    });
-    await closedLoop(target('plain'), 4, 1);
-    await closedLoop(target('guarded'), 4, 1);
-    await closedLoop(target('guarded-input'), 4, 1);
-    type Route = 'plain' | 'guarded-input' | 'guarded';
-    const cpu: Record<Route, number[]> = { plain: [], 'guarded-input': [], guarded: [] };
-    const errors: Record<Route, number> = { plain: 0, 'guarded-input': 0, guarded: 0 };
-    for (let i = 0; i < ROUNDS; i++) {
-      for (const route of ['plain', 'guarded-input', 'guarded'] as const) {
-        const before = cpuSeconds(gateway);
-        const r = await closedLoop(target(route), CONNECTIONS, o.seconds);
-        cpu[route].push(((cpuSeconds(gateway) - before) * 1e6) / Math.max(1, r.requests));
-        errors[route] += r.errors;
+  const origin = `http://127.0.0.1:${port}`;
+  await waitHealthy(`${origin}/readyz`);
+  return { label, proc, origin, key };
+}
+
+function stopGateway(g: BenchGateway): Promise<void> {
+  if (g.proc.exitCode !== null) return Promise.resolve();
+  // SIGINT: a gateway started with --cpu-prof writes its profile on a clean exit.
+  const exited = new Promise<void>((res) => g.proc.once('exit', () => res()));
+  g.proc.kill('SIGINT');
+  return exited;
+}
+
+type Route = 'plain' | 'guarded-input' | 'guarded';
+const ROUTES: readonly Route[] = ['plain', 'guarded-input', 'guarded'];
+
+function targetOf(g: BenchGateway, model: string, stream = false): LoadTarget {
+  return {
+    origin: g.origin,
+    path: '/v1/chat/completions',
+    headers: { authorization: `Bearer ${g.key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      model,
+      messages: [{ role: 'user', content: PROMPT_2KB }],
+      ...(stream ? { stream: true } : {}),
+    }),
+  };
+}
+
+const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)]!;
+const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+
+/** Gateway CPU per request on each route, every gateway and route in turn within each round. */
+async function cpuRounds(o: GuardBenchOptions, gateways: readonly BenchGateway[]) {
+  const cpu = gateways.map(() => ({ plain: [] as number[], 'guarded-input': [] as number[], guarded: [] as number[] }));
+  const errors = gateways.map(() => ({ plain: 0, 'guarded-input': 0, guarded: 0 }));
+  for (const g of gateways) for (const route of ROUTES) await closedLoop(targetOf(g, route), 4, 1);
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const [gi, g] of gateways.entries()) {
+      for (const route of ROUTES) {
+        const before = cpuSeconds(g.proc);
+        const r = await closedLoop(targetOf(g, route), CONNECTIONS, o.seconds);
+        cpu[gi]![route].push(((cpuSeconds(g.proc) - before) * 1e6) / Math.max(1, r.requests));
+        errors[gi]![route] += r.errors;
       }
     }
-    const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)]!;
-    const plainCpu = med(cpu.plain);
-    const guardedCpu = med(cpu.guarded);
-    const inputCpu = med(cpu['guarded-input']);
+  }
+  return gateways.map((g, gi) => {
+    const c = cpu[gi]!;
+    const plain = med(c.plain);
+    const input = med(c['guarded-input']);
+    const both = med(c.guarded);
+    const lines = [
+      '| route | gateway CPU µs/request (median of rounds) | rounds |',
+      '| --- | --- | --- |',
+      `| no guardrails | ${fmt(plain, 0)} | ${c.plain.map((v) => fmt(v, 0)).join(' / ')} |`,
+      `| all built-in detectors on the input | ${fmt(input, 0)} | ${c['guarded-input'].map((v) => fmt(v, 0)).join(' / ')} |`,
+      `| all built-in detectors on input and output | ${fmt(both, 0)} | ${c.guarded.map((v) => fmt(v, 0)).join(' / ')} |`,
+      '',
+      // Each round's own ratio too: the rounds of one gateway ran back to back, so a ratio within
+      // a round is less exposed to the machine's load changing between rounds than the medians.
+      `Added CPU per request for the 2 KB prompt (input guards): ${fmt(input - plain, 0)} µs, ${fmt(((input - plain) / plain) * 100)} % of the gateway's own CPU per request (target under 15 %; per round ${c.plain.map((p, i) => fmt(((c['guarded-input'][i]! - p) / p) * 100)).join(' / ')} %); with the 2 KB answer guarded too: ${fmt(both - plain, 0)} µs, ${fmt(((both - plain) / plain) * 100)} % (per round ${c.plain.map((p, i) => fmt(((c.guarded[i]! - p) / p) * 100)).join(' / ')} %).`,
+    ];
+    return { label: g.label, lines, errors: errors[gi]! };
+  });
+}
+
+async function runWith(o: GuardBenchOptions, kinds: readonly string[], pacedUrl: string): Promise<string[]> {
+  const gateways: BenchGateway[] = [];
+  try {
+    const gateway = await startGateway(o, o.cli, 'this build', kinds, pacedUrl);
+    gateways.push(gateway);
+    // BENCH_GUARD_BASELINE=<checkout>: that checkout's gateway too, in the same rounds.
+    if (o.baselineCli !== undefined) gateways.push(await startGateway(o, o.baselineCli, 'baseline', kinds, pacedUrl));
+    const cpu = await cpuRounds(o, gateways);
+    const errors = cpu[0]!.errors;
+    const head = [
+      '',
+      '## Guardrails',
+      '',
+      `Detectors on (action flag, nothing refused): ${kinds.join(', ')}. Prompt: ${PROMPT_2KB.length} characters, echoed back by the emulator (so with output guards ${PROMPT_2KB.length * 2} characters are scanned per request). ${CONNECTIONS} connections, ${o.seconds} s × ${ROUNDS} interleaved rounds; errors: plain ${errors.plain}, input ${errors['guarded-input']}, input and output ${errors.guarded}.`,
+      '',
+      ...cpu[0]!.lines,
+      ...cpu
+        .slice(1)
+        .flatMap((b) => [
+          '',
+          `The same routes on the ${b.label} (${o.baselineCli}), in the same rounds (errors: plain ${b.errors.plain}, input ${b.errors['guarded-input']}, input and output ${b.errors.guarded}):`,
+          '',
+          ...b.lines,
+        ]),
+    ];
+    if (process.env.BENCH_GUARD_PARTS === 'cpu') return head;
+    const target = (model: string, stream = false) => targetOf(gateway, model, stream);
     const sPlain = await contentTimings(target('plain', true), STREAMS);
     const sGuarded = await contentTimings(target('guarded-stream', true), STREAMS);
     const pacedRoutes = ['plain', ...kinds, 'all'];
@@ -223,20 +314,8 @@ async function runWith(o: GuardBenchOptions, kinds: readonly string[], pacedUrl:
     const windows = holdBacks(kinds);
     const scan = scanThroughput(kinds);
     const ttft = (s: Float64Array, p: number) => percentile(s, p);
-    const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
     return [
-      '',
-      '## Guardrails',
-      '',
-      `Detectors on (action flag, nothing refused): ${kinds.join(', ')}. Prompt: ${PROMPT_2KB.length} characters, echoed back by the emulator (so with output guards ${PROMPT_2KB.length * 2} characters are scanned per request). ${CONNECTIONS} connections, ${o.seconds} s × ${ROUNDS} interleaved rounds; errors: plain ${errors.plain}, input ${errors['guarded-input']}, input and output ${errors.guarded}.`,
-      '',
-      '| route | gateway CPU µs/request (median of rounds) | rounds |',
-      '| --- | --- | --- |',
-      `| no guardrails | ${fmt(plainCpu, 0)} | ${cpu.plain.map((v) => fmt(v, 0)).join(' / ')} |`,
-      `| all built-in detectors on the input | ${fmt(inputCpu, 0)} | ${cpu['guarded-input'].map((v) => fmt(v, 0)).join(' / ')} |`,
-      `| all built-in detectors on input and output | ${fmt(guardedCpu, 0)} | ${cpu.guarded.map((v) => fmt(v, 0)).join(' / ')} |`,
-      '',
-      `Added CPU per request for the 2 KB prompt (input guards): ${fmt(inputCpu - plainCpu, 0)} µs, ${fmt(((inputCpu - plainCpu) / plainCpu) * 100)} % of the gateway's own CPU per request (target under 15 %); with the 2 KB answer guarded too: ${fmt(guardedCpu - plainCpu, 0)} µs, ${fmt(((guardedCpu - plainCpu) / plainCpu) * 100)} %.`,
+      ...head,
       '',
       `Time to the first answer text on streams (${STREAMS} sequential each; the emulator sends the whole answer at once, so this is the guard's processing; every built-in detector blocking on the output, each holding back only what it leaves open):`,
       '',
@@ -265,7 +344,7 @@ async function runWith(o: GuardBenchOptions, kinds: readonly string[], pacedUrl:
       ...scan.rows.map((r) => `| ${r.name} | ${fmt(r.mbps)} | ${fmt(r.usPer2k)} |`),
     ];
   } finally {
-    gateway.kill('SIGTERM');
+    for (const g of gateways) await stopGateway(g);
   }
 }
 
@@ -320,4 +399,33 @@ function scanThroughput(kinds: readonly string[]): {
     ? Number.POSITIVE_INFINITY
     : Math.max(1, ...finite);
   return { rows, holdBack };
+}
+
+/** The baseline checkout's CLI named by BENCH_GUARD_BASELINE, if any. */
+export function guardBaselineCli(): string | undefined {
+  const b = process.env.BENCH_GUARD_BASELINE;
+  return b === undefined || b === '' ? undefined : join(resolve(b), 'src', 'cli', 'main.ts');
+}
+
+if (import.meta.main) {
+  const cli = join(import.meta.dirname, '..', 'src', 'cli', 'main.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-guard-bench-'));
+  const mockPort = await freePort();
+  const mock = spawn(process.execPath, [cli, 'mock-upstream', '--port', String(mockPort)], { stdio: 'ignore' });
+  try {
+    const mockUrl = `http://127.0.0.1:${mockPort}`;
+    await waitHealthy(`${mockUrl}/__mock/health`);
+    const lines = await runGuardStageBench({
+      cli,
+      dir,
+      mockUrl,
+      env: { ...process.env, BENCH_OPENAI_KEY: DEFAULT_MOCK_KEYS.openai },
+      seconds: Number(process.env.BENCH_SECONDS ?? 5),
+      baselineCli: guardBaselineCli(),
+    });
+    console.log(lines.join('\n'));
+  } finally {
+    mock.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

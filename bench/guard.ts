@@ -356,7 +356,7 @@ function streamSection(all: readonly TextDetector[], text: string): string[] {
     '| --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
-    'Each detector holds only what it leaves open (a candidate touching the end, an open key block; injection: from its first cue, and from a trigger word when the text from there may still become one of its cues); the trailing word is always held. Deny-list patterns hold from the earliest beginning of a match the text ends with.',
+    'Each detector holds only what it leaves open (a candidate touching the end, an open key block; injection: from its first cue, and from a trigger word when the text from there may still become one of its cues); the trailing word is always held while a blocking or redacting detector is on (a flag-only window holds nothing). Deny-list patterns hold from the earliest beginning of a match the text ends with.',
   ];
 }
 

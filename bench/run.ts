@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_MOCK_KEYS } from '../src/mock-upstream/index.ts';
 import { runCpuRatios } from './cpu-ratios.ts';
 import { runGuardBench } from './guard.ts';
-import { runGuardStageBench } from './guard-scenarios.ts';
+import { guardBaselineCli, runGuardStageBench } from './guard-scenarios.ts';
 import { limitScenarioLines, runLimitScenarios } from './limit-scenarios.ts';
 import { runLivePolicyBench } from './live-policy.ts';
 import { closedLoop, type LoadResult, type LoadTarget, openLoop, percentile, streamTimings } from './load.ts';
@@ -226,7 +226,14 @@ async function main(): Promise<void> {
       rate: RATE,
       body: viaGateway.body,
     });
-    const guardStageLines = await runGuardStageBench({ cli: CLI, dir, mockUrl, env, seconds: SECONDS });
+    const guardStageLines = await runGuardStageBench({
+      cli: CLI,
+      dir,
+      mockUrl,
+      env,
+      seconds: SECONDS,
+      baselineCli: guardBaselineCli(),
+    });
     // The issue-14 ratios: gateway CPU per request against the emulator's own, plain and full chain, JSON and streams.
     const cpuRatioLines = await runCpuRatios({
       cli: CLI,

@@ -68,7 +68,7 @@ test('every split point of the card is caught, one character at a time included'
   assert.ok(!sent.includes('4111 1'));
 });
 
-test('a detector without pendingFrom holds its last maxMatchLength - 1 characters; a flag detector holds nothing', () => {
+test('a detector without pendingFrom holds its last maxMatchLength - 1 characters; a flag detector holds nothing, not even the trailing word', () => {
   const text = 'x '.repeat(100);
   const w = window('block');
   const hold = fakeCardDetector().maxMatchLength - 1;
@@ -78,8 +78,9 @@ test('a detector without pendingFrom holds its last maxMatchLength - 1 character
   assert.equal(out1 + w.end(), text);
   const f = window('flag');
   assert.equal(f.push(text), text, 'flag never holds text back');
-  assert.equal(f.push('4111 1111 1111 1111 and more'), '4111 1111 1111 1111 and ', 'only the trailing word waits');
-  assert.equal(f.end(), 'more');
+  assert.equal(f.push('4111 1111 1111 1111 and mo'), '4111 1111 1111 1111 and mo', 'nothing waits');
+  assert.equal(f.push('re'), 're');
+  assert.equal(f.end(), '');
   assert.deepEqual(
     f.outcomes()[0]!.findings.map((x) => [x.finding.type, x.finding.start]),
     [['CARD', 200]],

@@ -12,8 +12,9 @@
  * private key's header, as soon as it is seen); a `redact` finding is replaced by its
  * placeholder in the released text, and release stops short of a redacted span until the span
  * is complete. `flag` detectors hold nothing back: they read what passes and record what they
- * find. Whatever the detectors say, the trailing word is held (a combining mark or the rest of
- * the word in the next piece may change what it reads as).
+ * find. Whatever the `block` and `redact` detectors say, the trailing word is held (a combining
+ * mark or the rest of the word in the next piece may change what it reads as); a window of
+ * `flag` detectors only holds nothing.
  *
  * Each detector keeps its own buffer: the text it still has to judge plus CONTEXT_CHARS of
  * text it has judged, so detectors that look at a match's left neighbour (word and digit
@@ -89,6 +90,7 @@ export function createStreamWindow(opts: StreamWindowOptions): StreamWindow {
       coveredTo: 0,
       scannedLength: 0,
     }));
+  const anyHolds = states.some((s) => s.holds);
   /** Text not yet released, from absolute offset releasedTo. */
   let held = '';
   let releasedTo = 0;
@@ -149,7 +151,9 @@ export function createStreamWindow(opts: StreamWindowOptions): StreamWindow {
     if (!final) {
       if (opts.holdAll === true) return '';
       for (const s of states) if (s.holds && s.failure === undefined) to = Math.min(to, s.doneTo);
-      to = Math.min(to, trailingWordStart(held) + releasedTo);
+      // The trailing word waits only for detectors that hold text back: `flag` detectors read
+      // their own buffers whatever has been released, so a flag-only window adds no delay.
+      if (anyHolds) to = Math.min(to, trailingWordStart(held) + releasedTo);
       // A redacted span goes out whole, as its placeholder: never cut one at the release point.
       for (let moved = true; moved; ) {
         moved = false;
