@@ -26,7 +26,7 @@ import { createMetricsObservers } from '../observability/metrics/request-observe
 import { createTracer } from '../observability/trace/tracer.ts';
 import { openConfiguredPayloadLog } from '../payload-log/open.ts';
 import { publishPolicyActivation } from '../policy/announce.ts';
-import { closeComposer, warmComposer } from '../policy/compose-off-thread.ts';
+import { closeComposer } from '../policy/compose-off-thread.ts';
 import type { PolicyTarget, PolicyVersion } from '../policy/contract.ts';
 import type { Bootstrap } from '../policy/document.ts';
 import { type FileReload, reloadPolicyFile, resolveStartupPolicy } from '../policy/live.ts';
@@ -237,7 +237,6 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
     build: (next, version, previous) => buildGatewayRuntime(next, bootstrap, { policy: version, previous }),
   });
   if (startup !== undefined) {
-    warmComposer();
     opened.defer('policy reader', () => closeComposer());
     sync = opened.push(
       'policy sync',
