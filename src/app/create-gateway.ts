@@ -20,7 +20,7 @@ import { openOAuthServer } from '../identity/oauth/open.ts';
 import { createSharedLockouts } from '../identity/shared-lockout.ts';
 import { createTenantStatusGate } from '../identity/tenant-status.ts';
 import type { Logger } from '../observability/logger.ts';
-import { createGatewayMetrics, type GatewayMetrics } from '../observability/metrics/gateway-metrics.ts';
+import type { GatewayMetrics } from '../observability/metrics/gateway-metrics.ts';
 import { createMetricsServer, type MetricsServer } from '../observability/metrics/metrics-server.ts';
 import { createMetricsObservers } from '../observability/metrics/request-observer.ts';
 import { createTracer } from '../observability/trace/tracer.ts';
@@ -146,8 +146,9 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
     log.warn({ event: 'audit.generated_signing_key', path: config.audit.generatedKeyPath }, keyWarning);
   recordSecurityEvents(securityEvents, auditLog, log);
   const lifecycle: Lifecycle = { draining: false, inFlight: new Set() };
+  // prom-client (and the @opentelemetry/api it loads) only in a gateway that serves metrics.
   const metrics = config.metrics.enabled
-    ? createGatewayMetrics({
+    ? (await import('../observability/metrics/gateway-metrics.ts')).createGatewayMetrics({
         config: startup?.config ?? config,
         ...(startup === undefined
           ? {}
