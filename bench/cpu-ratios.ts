@@ -18,7 +18,8 @@
  * Env: BENCH_CPU_SECONDS (per load, default 5), BENCH_CPU_ROUNDS (default 3),
  * BENCH_CPU_CONNECTIONS (default 32), BENCH_CPU_BASELINE (another checkout of the project, an
  * earlier commit say: its gateways are started too and loaded in the same rounds, so a change
- * is compared with what it changed under the same load on the machine).
+ * is compared with what it changed under the same load on the machine), BENCH_SOAK_SECONDS
+ * (instead of the rounds: the full chain under load for that long, its RSS every 30 s; runSoak).
  */
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -293,6 +294,61 @@ export async function runCpuRatios(o: CpuRatioOptions): Promise<string[]> {
   }
 }
 
+/**
+ * BENCH_SOAK_SECONDS: instead of the rounds, one full-chain gateway under a closed-loop load
+ * (JSON and streamed chat in turn, 15 s each) for that long, its RSS read every 30 s. Flat
+ * memory means every sample within ±10 % of the samples' median (the first sample is taken
+ * after 30 s of load, so the growth from start to warm is not counted).
+ */
+export async function runSoak(o: CpuRatioOptions, seconds: number): Promise<string[]> {
+  const env = { ...process.env, BENCH_OPENAI_KEY: DEFAULT_MOCK_KEYS.openai };
+  const gw = await startGateway(o, 'soak full chain', true, env);
+  try {
+    const target = (stream: boolean) => chatTarget(gw.url, '/v1/chat/completions', gw.key, 'gpt', stream);
+    const idle = procRssMiB(gw.proc.pid!);
+    const lines = [
+      '',
+      `## Memory over a ${seconds} s closed-loop run of the full chain (${o.connections} connections)`,
+      '',
+      `RSS right after start: ${f(idle)} MiB. Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; Node ${process.version}.`,
+      '',
+      '| time s | RSS MiB | requests in the last 30 s | errors |',
+      '| --- | --- | --- | --- |',
+    ];
+    const samples: number[] = [];
+    const t0 = performance.now();
+    let stream = false;
+    while ((performance.now() - t0) / 1000 < seconds - 1) {
+      let requests = 0;
+      let errors = 0;
+      const sliceEnd = Math.min(seconds, (Math.floor((performance.now() - t0) / 30_000) + 1) * 30);
+      while ((performance.now() - t0) / 1000 < sliceEnd - 0.5) {
+        const left = sliceEnd - (performance.now() - t0) / 1000;
+        const r = await closedLoop(target(stream), o.connections, Math.min(15, left));
+        requests += r.requests;
+        errors += r.errors;
+        stream = !stream;
+      }
+      const rss = procRssMiB(gw.proc.pid!);
+      samples.push(rss);
+      lines.push(`| ${f((performance.now() - t0) / 1000, 0)} | ${f(rss)} | ${requests} | ${errors} |`);
+      process.stderr.write(`${lines.at(-1)}\n`);
+    }
+    const lo = Math.min(...samples);
+    const hi = Math.max(...samples);
+    const mid = median(samples);
+    const dev = Math.max(hi / mid - 1, 1 - lo / mid) * 100;
+    lines.push(
+      '',
+      `Samples ${samples.length}; smallest ${f(lo)} MiB, largest ${f(hi)} MiB, median ${f(mid)} MiB: every sample within ±${f(dev)} % of the median (flat within ±10 %: ${dev <= 10 ? 'yes' : 'no'}); largest / smallest ${f(hi / lo, 3)}; last / first ${f(samples.at(-1)! / samples[0]!, 3)}.`,
+      '',
+    );
+    return lines;
+  } finally {
+    gw.proc.kill('SIGTERM');
+  }
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-cpu-'));
   const mockPort = await freePort();
@@ -300,7 +356,10 @@ async function main(): Promise<void> {
   try {
     const mockUrl = `http://127.0.0.1:${mockPort}`;
     await waitHealthy(`${mockUrl}/__mock/health`);
-    const lines = await runCpuRatios({
+    const soak = Number(process.env.BENCH_SOAK_SECONDS ?? 0);
+    if (!Number.isFinite(soak) || soak < 0) throw new Error('BENCH_SOAK_SECONDS must be a number of seconds ≥ 0');
+    const run = soak > 0 ? (opts: CpuRatioOptions) => runSoak(opts, soak) : runCpuRatios;
+    const lines = await run({
       cli: CLI,
       dir,
       mockUrl,

@@ -20,7 +20,7 @@ import { openOAuthServer } from '../identity/oauth/open.ts';
 import { createSharedLockouts } from '../identity/shared-lockout.ts';
 import { createTenantStatusGate } from '../identity/tenant-status.ts';
 import { publishPolicyActivation } from '../live-policy/announce.ts';
-import { closeComposer, warmComposer } from '../live-policy/compose-off-thread.ts';
+import { closeComposer } from '../live-policy/compose-off-thread.ts';
 import type { Bootstrap } from '../live-policy/document.ts';
 import { type FileReload, reloadPolicyFile, resolveStartupPolicy } from '../live-policy/live.ts';
 import { buildGatewayRuntime, lockoutFromConfig, type RuntimeBootstrap } from '../live-policy/runtime.ts';
@@ -28,7 +28,7 @@ import { createPolicyService, type PolicyService } from '../live-policy/service.
 import { createPolicyApplier, createRuntimeSwitch, type RuntimeSwitch } from '../live-policy/swap.ts';
 import { type PolicySync, startPolicySync, thisInstance } from '../live-policy/sync.ts';
 import type { Logger } from '../observability/logger.ts';
-import { createGatewayMetrics, type GatewayMetrics } from '../observability/metrics/gateway-metrics.ts';
+import type { GatewayMetrics } from '../observability/metrics/gateway-metrics.ts';
 import { createMetricsServer, type MetricsServer } from '../observability/metrics/metrics-server.ts';
 import { createMetricsObservers } from '../observability/metrics/request-observer.ts';
 import { createTracer } from '../observability/trace/tracer.ts';
@@ -146,8 +146,9 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
     log.warn({ event: 'audit.generated_signing_key', path: config.audit.generatedKeyPath }, keyWarning);
   recordSecurityEvents(securityEvents, auditLog, log);
   const lifecycle: Lifecycle = { draining: false, inFlight: new Set() };
+  // prom-client (and the @opentelemetry/api it loads) only in a gateway that serves metrics.
   const metrics = config.metrics.enabled
-    ? createGatewayMetrics({
+    ? (await import('../observability/metrics/gateway-metrics.ts')).createGatewayMetrics({
         config: startup?.config ?? config,
         ...(startup === undefined
           ? {}
@@ -242,7 +243,6 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
     },
   });
   if (startup !== undefined) {
-    warmComposer();
     opened.defer('policy reader', () => closeComposer());
     sync = opened.push(
       'policy sync',

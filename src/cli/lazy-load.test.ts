@@ -10,7 +10,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
  * modules behind `start` (and every Redis- or PostgreSQL-backed module, which load their
  * driver on first use) are imported in a child process that records every module loaded.
  */
-test('start and the Redis/PostgreSQL-backed modules load neither redis, pg nor the provider emulator', () => {
+test('start and the Redis/PostgreSQL-backed modules load neither redis, pg, prom-client nor the provider emulator', () => {
   const probe = `
     import { registerHooks } from 'node:module';
     const loaded = [];
@@ -37,7 +37,7 @@ test('start and the Redis/PostgreSQL-backed modules load neither redis, pg nor t
   );
   const unwanted = loaded.filter(
     (u) =>
-      /\/node_modules\/(?:redis|@redis\/[^/]+|pg|pg-pool|pg-protocol)\//.test(u) ||
+      /\/node_modules\/(?:redis|@redis\/[^/]+|pg|pg-pool|pg-protocol|prom-client|@opentelemetry\/api)\//.test(u) ||
       u.includes('/src/mock-upstream/server.ts') ||
       u.includes('/src/cli/keys-command.ts'),
   );

@@ -7,6 +7,7 @@ import { realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from './usage-error.ts';
+import { capYoungGeneration } from './young-generation.ts';
 
 const HELP = `portcullis — a security-first AI gateway
 
@@ -94,6 +95,7 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Runs the CLI and sets the exit code; the launchers (bin/portcullis.js, `node src/cli/main.ts`) call this. */
 export function runCli(argv: readonly string[]): void {
+  if (argv[0] === 'start') capYoungGeneration();
   main([...argv]).then(
     (code) => {
       process.exitCode = code;

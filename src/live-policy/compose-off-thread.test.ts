@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { closeComposer, composeOffThread } from './compose-off-thread.ts';
+import { closeComposer, composeOffThread, composerRunning, setComposerIdleStopMs } from './compose-off-thread.ts';
 import { canonicalJson, policySha256, splitConfigText } from './document.ts';
 
 const FILE = `server: { host: 127.0.0.1, port: 0 }
@@ -67,5 +67,28 @@ describe('composing a policy on the worker thread', () => {
     assert.equal(child.signal, null, 'the process did not exit by itself once the policy was composed');
     assert.equal(child.status, 0, child.stderr);
     assert.equal(child.stdout.trim(), 'composed 1');
+  });
+
+  it('starts the worker on the first job and stops it once idle, then starts it again for the next job', async () => {
+    await closeComposer();
+    assert.equal(composerRunning(), false);
+    setComposerIdleStopMs(200);
+    try {
+      const first = composeOffThread(bootstrap, canonicalJson(document), 'policy version 5', env);
+      assert.equal(composerRunning(), true);
+      await first;
+      // Idle: the isolate and its compiled readers are given back.
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal(composerRunning(), false);
+      const next = await composeOffThread(bootstrap, canonicalJson(document), 'policy version 6', env);
+      assert.equal(next.config.models.size, 1);
+      // Jobs that keep coming keep it: a second job before the idle time runs out resets it.
+      await new Promise((r) => setTimeout(r, 100));
+      await composeOffThread(bootstrap, canonicalJson(document), 'policy version 7', env);
+      await new Promise((r) => setTimeout(r, 150));
+      assert.equal(composerRunning(), true);
+    } finally {
+      setComposerIdleStopMs(60_000);
+    }
   });
 });

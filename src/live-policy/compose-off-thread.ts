@@ -69,14 +69,33 @@ interface Reply {
 }
 
 /**
- * One warm worker per process, started on first use (or by warmComposer at start): a fresh
- * thread per job would compile every config reader again each time. It holds the process open
- * only while a job is pending (a CLI command exits when its work is done; a job in flight is
- * never dropped); a worker that dies is replaced on the next job.
+ * One worker per process, started on first use and kept while jobs keep coming: a fresh thread
+ * per job would compile every config reader again each time, and an apply reads the document
+ * more than once. It is stopped once it has been idle for IDLE_STOP_MS: its V8 isolate and the
+ * config readers it compiled hold about 30 MiB, and most gateways apply a policy rarely or
+ * never, so the next apply after a quiet spell pays the start-up (a few hundred ms, off the
+ * request path) instead of every gateway paying the memory. It holds the process open only
+ * while a job is pending (a CLI command exits when its work is done; a job in flight is never
+ * dropped); a worker that dies is replaced on the next job.
  */
+let IDLE_STOP_MS = 60_000;
 let worker: Worker | undefined;
+let idleTimer: NodeJS.Timeout | undefined;
 let nextId = 1;
 const pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+
+function stopWhenIdle(w: Worker): void {
+  clearTimeout(idleTimer);
+  idleTimer = undefined;
+  if (pending.size > 0 || worker !== w) return;
+  idleTimer = setTimeout(() => {
+    idleTimer = undefined;
+    if (worker !== w || pending.size > 0) return;
+    worker = undefined;
+    void w.terminate();
+  }, IDLE_STOP_MS);
+  idleTimer.unref();
+}
 
 function composer(): Worker {
   if (worker !== undefined) return worker;
@@ -86,6 +105,7 @@ function composer(): Worker {
     pending.delete(r.id);
     if (pending.size === 0) w.unref();
     p?.resolve(r);
+    stopWhenIdle(w);
   });
   const fail = (err: Error) => {
     if (worker === w) worker = undefined;
@@ -100,20 +120,27 @@ function composer(): Worker {
   return w;
 }
 
-/** Starts the worker now, so the first apply does not pay for it. */
-export function warmComposer(): void {
-  composer();
-}
-
 /** Stops the worker (the gateway's close). */
 export async function closeComposer(): Promise<void> {
+  clearTimeout(idleTimer);
+  idleTimer = undefined;
   const w = worker;
   worker = undefined;
   await w?.terminate();
 }
 
+/** Whether the worker is running, and the idle time after which it stops (for tests). */
+export function composerRunning(): boolean {
+  return worker !== undefined;
+}
+export function setComposerIdleStopMs(ms: number): void {
+  IDLE_STOP_MS = ms;
+}
+
 async function run(job: ComposeJob): Promise<ValidPolicy | ComposedFile> {
   const w = composer();
+  clearTimeout(idleTimer);
+  idleTimer = undefined;
   const id = nextId++;
   const reply = await new Promise<Reply>((resolve, reject) => {
     pending.set(id, { resolve, reject });
