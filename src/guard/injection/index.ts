@@ -28,7 +28,7 @@ import {
 } from '../normalize.ts';
 import { CUES, type Cue } from './cues.ts';
 import { encodedCandidates, looksRot13 } from './decode.ts';
-import { foldForCues, rot13 } from './fold.ts';
+import { type FoldedText, foldForCues, rot13 } from './fold.ts';
 
 export interface InjectionDetectorOptions {
   /** Findings are reported when the text's score is at least this (0 < threshold ≤ 1). */
@@ -70,7 +70,9 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): Te
     name: 'injection',
     maxMatchLength: Infinity,
     scan(original) {
-      const { score, spans } = scoreInjection(original);
+      const a = analyse(original);
+      last = original.length <= MEMO_MAX_CHARS ? a : undefined;
+      const { score, spans } = scoreOf(a);
       if (score < threshold) return [];
       return spans.map(
         // More text only adds cues: once over the threshold, the text is an injection.
@@ -84,8 +86,40 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): Te
         }),
       );
     },
-    pendingFrom: injectionPendingFrom,
+    pendingFrom(original) {
+      const a = last !== undefined && last.original === original ? last : analyse(original);
+      last = undefined;
+      return pendingOf(a);
+    },
   };
+}
+
+/** What scan() and pendingFrom() both start from: the normalized text, the cues found in it and
+ *  its folded view. */
+interface Analysis {
+  readonly original: string;
+  readonly norm: NormalizedText;
+  readonly evidence: Evidence;
+  readonly folded: FoldedText;
+}
+
+/**
+ * The analysis of the text scanned last, kept for the pendingFrom() call that follows. A stream
+ * window scans a detector's buffer and then asks where its open text begins, with the same
+ * string; both answers come from one analysis, which used to be computed twice. scan() and
+ * pendingFrom() are synchronous, so nothing runs between the two calls of one window step; a
+ * pendingFrom() of another text computes its own. pendingFrom() takes the entry (a scan() of
+ * the same text again computes afresh, as a benchmark looping over one text expects), and only
+ * a short text is kept (a stream buffer on ordinary text is a hundred characters or so).
+ */
+let last: Analysis | undefined;
+const MEMO_MAX_CHARS = 4096;
+
+function analyse(original: string): Analysis {
+  const norm = normalizeForScan(original);
+  const evidence: Evidence = { hits: [], obfuscated: false, decodeBudget: DECODE_BUDGET };
+  const folded = collect(norm.text, evidence, 0, undefined);
+  return { original, norm, evidence, folded };
 }
 
 /** The longest stretch a cue is taken to cover after its trigger word, in folded characters. */
@@ -113,6 +147,7 @@ const isHexishChar = (c: number) =>
   c === 120 ||
   c === 37 ||
   c === 92;
+const isLowerAlnum = (c: number) => (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
 const isNotSpace = (c: number) => c !== 32 && c !== 10 && c !== 9 && c !== 13;
 
 /**
@@ -123,14 +158,11 @@ const isNotSpace = (c: number) => c !== 32 && c !== 10 && c !== 9 && c !== 13;
  * token or markdown header for the cues without trigger words), from letters being spaced
  * out, a trailing base64 or hex run, the trailing token.
  */
-function injectionPendingFrom(original: string): number {
-  const norm = normalizeForScan(original);
+function pendingOf({ norm, evidence, folded }: Analysis): number {
   const text = norm.text;
-  const evidence: Evidence = { hits: [], obfuscated: false, decodeBudget: DECODE_BUDGET };
-  collect(text, evidence, 0, undefined);
   let open = text.length;
   for (const h of evidence.hits) open = Math.min(open, h.start);
-  const folded = foldForCues(text);
+  // The top-level folded view collect() searched: foldForCues(text).
   const f = folded.text;
   const at = (i: number) => (i >= f.length ? text.length : folded.from[i]!);
   const tail = Math.max(0, f.length - MAX_CUE_SPAN);
@@ -164,7 +196,7 @@ function injectionPendingFrom(original: string): number {
   }
   // A trigger of several words whose first words end the text (`you ` of `you are`).
   for (let w = Math.max(0, f.length - LONGEST_TRIGGER); w < f.length; w++) {
-    if (w > 0 && /[a-z0-9]/.test(f[w - 1]!)) continue;
+    if (w > 0 && isLowerAlnum(f.charCodeAt(w - 1))) continue;
     if (TRIGGER_PREFIXES.has(f.slice(w))) {
       open = Math.min(open, at(w));
       break;
@@ -181,11 +213,23 @@ function injectionPendingFrom(original: string): number {
   return originalOffset(norm, open);
 }
 
+/** Where the open text of a stream that has reached `original` begins (the detector's
+ *  pendingFrom), computed afresh: the reference a test compares the detector with. */
+export function injectionPendingFrom(original: string): number {
+  return pendingOf(analyse(original));
+}
+
 /** The text's score and the original spans of the cues behind it. Never throws. */
 export function scoreInjection(original: string): { score: number; spans: Array<{ start: number; end: number }> } {
-  const norm = normalizeForScan(original);
-  const evidence: Evidence = { hits: [], obfuscated: false, decodeBudget: DECODE_BUDGET };
-  collect(norm.text, evidence, 0, undefined);
+  return scoreOf(analyse(original));
+}
+
+function scoreOf({ original, norm, evidence: found }: Analysis): {
+  score: number;
+  spans: Array<{ start: number; end: number }>;
+} {
+  // The analysis may be shared (see `last`): the obfuscation found here is this call's own.
+  const evidence = { ...found };
   if (evidence.hits.length === 0) return { score: 0, spans: [] };
   const spans = mergedSpans(norm, evidence.hits);
   if (norm.text !== original && spans.some((s) => hiddenInsideWords(original.slice(s.start, s.end))))
@@ -210,7 +254,7 @@ function collect(
   evidence: Evidence,
   depth: number,
   at: { start: number; end: number } | undefined,
-): void {
+): FoldedText {
   const folded = foldForCues(text);
   const place = (start: number, end: number) => at ?? { start: folded.from[start]!, end: folded.from[end - 1]! + 1 };
   const before = evidence.hits.length;
@@ -231,7 +275,7 @@ function collect(
     matchCues(rot13(folded.text), (cue, s, e) => evidence.hits.push({ cue, ...place(s, e) }));
     if (evidence.hits.length > n) evidence.obfuscated = true;
   }
-  if (depth >= MAX_DECODE_DEPTH) return;
+  if (depth >= MAX_DECODE_DEPTH) return folded;
   for (const c of encodedCandidates(text)) {
     if (c.decoded.length > evidence.decodeBudget) break;
     evidence.decodeBudget -= c.decoded.length;
@@ -240,6 +284,7 @@ function collect(
     collect(normalizeForScan(c.decoded).text, evidence, depth + 1, span);
     if (evidence.hits.length > n) evidence.obfuscated = true;
   }
+  return folded;
 }
 
 /** Cues are tried only where one of their leading literals occurs: one pass finds those

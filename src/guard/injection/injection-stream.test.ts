@@ -1,0 +1,135 @@
+/**
+ * The injection detector on streams: its pendingFrom() reuses the analysis of the scan() just
+ * made of the same text (./index.ts, `last`). Every labelled item is streamed in pieces of many
+ * sizes through a window with the detector and through one with a reference whose pendingFrom
+ * computes from scratch: the released pieces, the held text after each piece, the refusal and
+ * the findings must be identical, the verdict must be the one-shot scan's, and a refusal's score
+ * the one-shot score of the text received when it came. The shared entry is attacked by
+ * interleaving streams and calls on other texts.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import type { TextDetector } from '../detector.ts';
+import { createPlaceholders } from '../redact.ts';
+import { createStreamWindow, type StreamWindow } from '../stream-window.ts';
+import { entry } from '../testing/fake-detectors.ts';
+import { createInjectionDetector, injectionPendingFrom, scoreInjection } from './index.ts';
+
+const TEXTS: readonly string[] = readFileSync(new URL('./injection-items.jsonl', import.meta.url), 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => (JSON.parse(l) as { text: string }).text);
+
+const detector = createInjectionDetector();
+/** The same verdicts, with pendingFrom computed afresh on every call. */
+const reference: TextDetector = {
+  name: 'injection',
+  maxMatchLength: Infinity,
+  scan: (text) => createInjectionDetector().scan(text),
+  pendingFrom: injectionPendingFrom,
+};
+
+function open(det: TextDetector): StreamWindow {
+  return createStreamWindow({
+    entries: [entry('injection', 'block', det)],
+    path: 'choices[0].delta.content',
+    placeholders: createPlaceholders(),
+  });
+}
+
+function cut(text: string, size: number | 'random', seed: number): string[] {
+  const out: string[] = [];
+  let x = seed;
+  for (let i = 0; i < text.length; ) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    const n = size === 'random' ? 1 + (x % 40) : size;
+    out.push(text.slice(i, i + n));
+    i += n;
+  }
+  return out;
+}
+
+interface Trace {
+  released: string[];
+  held: number[];
+  refusedAfter: number | undefined;
+  findings: unknown[];
+}
+
+/** Pushes piece by piece (`between` runs after each piece, to interleave other work). */
+function run(w: StreamWindow, pieces: readonly string[], between?: () => void): Trace {
+  const t: Trace = { released: [], held: [], refusedAfter: undefined, findings: [] };
+  let received = 0;
+  try {
+    for (const p of pieces) {
+      received += p.length;
+      t.released.push(w.push(p));
+      t.held.push(w.held());
+      between?.();
+    }
+    t.released.push(w.end());
+  } catch {
+    t.refusedAfter = received;
+  }
+  t.findings = w.outcomes()[0]!.findings.map((f) => f.finding);
+  return t;
+}
+
+const SIZES = [1, 3, 4, 7, 24, 'random', 'random'] as const;
+
+test('injection stream: every item in pieces of 1, 3, 4, 7, 24 and random sizes is judged as at once', () => {
+  let refusals = 0;
+  for (const [i, text] of TEXTS.entries()) {
+    const oneShot = detector.scan(text);
+    for (const [k, size] of SIZES.entries()) {
+      const pieces = cut(text, size, 31 * i + k);
+      const got = run(open(detector), pieces);
+      const want = run(open(reference), pieces);
+      const what = `item ${i} in pieces of ${size}`;
+      assert.deepEqual(got, want, what);
+      assert.equal(got.refusedAfter !== undefined, oneShot.length > 0, `${what}: verdict`);
+      if (got.refusedAfter === undefined) {
+        assert.equal(got.released.join(''), text, `${what}: all of it released`);
+      } else {
+        refusals++;
+        // Refused as soon as the text received reached the threshold, with that text's score.
+        const score = (got.findings[0] as { score: number }).score;
+        assert.equal(score, scoreInjection(text.slice(0, got.refusedAfter)).score, `${what}: score`);
+      }
+    }
+  }
+  assert.ok(refusals >= 30 * SIZES.length, `only ${refusals} refusals: the items should hold 36 attacks`);
+});
+
+test('injection stream: interleaved streams and scans of other texts change nothing', () => {
+  const attack = TEXTS.find((t) => detector.scan(t).length > 0 && t.length > 60)!;
+  const benign = TEXTS.find((t) => detector.scan(t).length === 0 && t.length > 60)!;
+  for (const size of [1, 4, 7]) {
+    const aloneA = run(open(detector), cut(attack, size, 1));
+    const aloneB = run(open(detector), cut(benign, size, 1));
+    // Another stream steps between each piece (its scan then pendingFrom replaces the kept analysis).
+    const other = open(detector);
+    const otherPieces = cut(benign, 1, 2);
+    let j = 0;
+    const mixed = run(open(detector), cut(attack, size, 1), () => {
+      if (j < otherPieces.length) other.push(otherPieces[j++]!);
+    });
+    assert.deepEqual(mixed, aloneA, `attack in pieces of ${size}, interleaved`);
+    // A scan of another text between every piece (it leaves its analysis kept).
+    const scanned = run(open(detector), cut(benign, size, 1), () => detector.scan(attack));
+    assert.deepEqual(scanned, aloneB, `benign in pieces of ${size}, with scans of an attack between`);
+  }
+});
+
+test('injection stream: pendingFrom after a scan of another text is that text’s own', () => {
+  for (const a of TEXTS.slice(0, 20))
+    for (const b of TEXTS.slice(40, 50)) {
+      detector.scan(a);
+      assert.equal(detector.pendingFrom!(b), injectionPendingFrom(b));
+      detector.scan(b);
+      assert.equal(detector.pendingFrom!(b), injectionPendingFrom(b));
+      // Taken: a second call computes afresh, with the same answer.
+      assert.equal(detector.pendingFrom!(b), injectionPendingFrom(b));
+    }
+});
