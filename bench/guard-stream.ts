@@ -4,7 +4,7 @@
  * `injection` with `block`), and, with BENCH_GUARD_STREAM_BASELINE=<another checkout>, the same
  * with that checkout's window and detector, alternated stream batch by stream batch in the same
  * process (median and range of the rounds, and of the per-round ratio). Then an equivalence
- * check on the shared development corpus (read from ../shared/guard-corpus/, never copied) and
+ * check on the shared development corpus (found as bench/guard.ts does, or GUARD_CORPUS; read, never copied) and
  * the project's labelled items: every text streamed in pieces of 1, 3, 4, 7, 24 and random
  * sizes must reach the one-shot verdict, and with a baseline release the same text at the same
  * pieces and end with the same findings. A report, not a test: `node bench/guard-stream.ts`.
@@ -16,7 +16,7 @@ import type { TextDetector } from '../src/guard/detector.ts';
 import { createInjectionDetector } from '../src/guard/injection/index.ts';
 import { createPlaceholders } from '../src/guard/redact.ts';
 import { createStreamWindow } from '../src/guard/stream-window.ts';
-import { typicalPrompt } from './guard.ts';
+import { defaultCorpus, typicalPrompt } from './guard.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 type WindowFactory = typeof createStreamWindow;
@@ -78,36 +78,47 @@ async function main(): Promise<void> {
   }
 
   const prompt = typicalPrompt();
-  const tokens = cut(prompt, 4, 1);
-  for (const impl of impls) for (let i = 0; i < 100; i++) stream(impl, tokens);
-  const us: number[][] = impls.map(() => []);
-  for (let r = 0; r < ROUNDS; r++) {
-    // Alternate the order each round so neither always runs first.
-    const order = r % 2 === 0 ? impls.map((_, i) => i) : impls.map((_, i) => impls.length - 1 - i);
-    for (const k of order) {
-      const before = process.cpuUsage();
-      for (let i = 0; i < PER_BATCH; i++) stream(impls[k]!, tokens);
-      const d = process.cpuUsage(before);
-      us[k]!.push((d.user + d.system) / PER_BATCH);
+  // A weak cue (score 0.3, under the threshold) in the first sentence keeps all that follows
+  // open: the answer is held and its open text rescanned as it grows (by quarters, see
+  // stream-window.ts), the case where the detector reads the most text.
+  const weak = `How do I override the default instructions in a Dockerfile? ${prompt}`.slice(0, prompt.length);
+  const lines: string[] = [];
+  for (const [label, text] of [
+    ['typical 2 KB answer', prompt],
+    ['the same after a weak cue', weak],
+  ] as const) {
+    const tokens = cut(text, 4, 1);
+    for (const impl of impls) for (let i = 0; i < 100; i++) stream(impl, tokens);
+    const us: number[][] = impls.map(() => []);
+    for (let r = 0; r < ROUNDS; r++) {
+      // Alternate the order each round so neither always runs first.
+      const order = r % 2 === 0 ? impls.map((_, i) => i) : impls.map((_, i) => impls.length - 1 - i);
+      for (const k of order) {
+        const before = process.cpuUsage();
+        for (let i = 0; i < PER_BATCH; i++) stream(impls[k]!, tokens);
+        const d = process.cpuUsage(before);
+        us[k]!.push((d.user + d.system) / PER_BATCH);
+      }
     }
-  }
-  const lines = [
-    `### Injection on a stream: CPU µs per ${prompt.length}-character answer in ${tokens.length} 4-character tokens (${ROUNDS} rounds × ${PER_BATCH} streams, alternated)`,
-    '',
-    '| implementation | CPU µs per stream, median (min–max) |',
-    '| --- | --- |',
-    ...impls.map((impl, k) => `| ${impl.name} | ${range(us[k]!, 0)} |`),
-  ];
-  if (impls.length > 1) {
-    const ratios = us[0]!.map((u, r) => u / us[1]![r]!);
-    lines.push('', `This checkout / baseline, per round: ${range(ratios, 2)}`);
+    lines.push(
+      `### Injection on a stream, ${label}: CPU µs per ${text.length}-character answer in ${tokens.length} 4-character tokens (${ROUNDS} rounds × ${PER_BATCH} streams, alternated)`,
+      '',
+      '| implementation | CPU µs per stream, median (min–max) |',
+      '| --- | --- |',
+      ...impls.map((impl, k) => `| ${impl.name} | ${range(us[k]!, 0)} |`),
+    );
+    if (impls.length > 1) {
+      const ratios = us[0]!.map((u, r) => u / us[1]![r]!);
+      lines.push('', `This checkout / baseline, per round: ${range(ratios, 2)}`);
+    }
+    lines.push('');
   }
 
   const texts: string[] = readFileSync(join(ROOT, 'src/guard/injection/injection-items.jsonl'), 'utf8')
     .trim()
     .split('\n')
     .map((l) => (JSON.parse(l) as { text: string }).text);
-  const corpus = process.env.GUARD_CORPUS ?? join(ROOT, '../shared/guard-corpus/injection-dev.jsonl');
+  const corpus = process.env.GUARD_CORPUS ?? defaultCorpus();
   const fromCorpus = existsSync(corpus);
   if (fromCorpus)
     for (const l of readFileSync(corpus, 'utf8').trim().split('\n'))
@@ -130,7 +141,6 @@ async function main(): Promise<void> {
     }
   }
   lines.push(
-    '',
     `Equivalence: ${texts.length} texts (${fromCorpus ? 'project items and the development corpus' : 'project items only: the corpus was not found'}), ${runs} streams: ${verdictDiffs.length} verdicts differ from the one-shot scan${impls.length > 1 ? `, ${releaseDiffs.length} differ from the baseline in released pieces, refusal or findings` : ''}.`,
     ...[...verdictDiffs, ...releaseDiffs].slice(0, 10).map((d) => `- differs: ${d}`),
   );

@@ -22,7 +22,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 const CORPUS_FILE = join('shared', 'guard-corpus', 'injection-dev.jsonl');
 
 /** `../shared/…` from the repository root; in a git worktree, from the main checkout's root too. */
-function defaultCorpus(): string {
+export function defaultCorpus(): string {
   const candidates = [join(ROOT, '..', CORPUS_FILE)];
   try {
     const gitFile = readFileSync(join(ROOT, '.git'), 'utf8');
