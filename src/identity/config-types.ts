@@ -1,18 +1,8 @@
 /** Who may call (`auth`: JWT issuers, client certificates, lockout); read by src/identity/config.ts. */
+import type { JWT_ALGORITHM_NAMES } from './config.keys.ts';
 
 /** JWS algorithms accepted from an issuer: asymmetric only (RFC 8725 §3.1, no HMAC, never `none`). */
-export type JwtAlgorithm =
-  | 'RS256'
-  | 'RS384'
-  | 'RS512'
-  | 'PS256'
-  | 'PS384'
-  | 'PS512'
-  | 'ES256'
-  | 'ES384'
-  | 'ES512'
-  | 'EdDSA'
-  | 'Ed25519';
+export type JwtAlgorithm = (typeof JWT_ALGORITHM_NAMES)[number];
 
 /** Which token claims carry the caller's identity and scope. */
 export interface JwtClaimNames {

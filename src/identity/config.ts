@@ -11,7 +11,7 @@ import { outboundUrlProblems } from '../config/network-checks.ts';
 import type { ConfigReader, Located } from '../config/reader.ts';
 import type { ClientAuthMode } from '../tls/config-types.ts';
 import { readClientCertificates } from './client-certs-config.ts';
-import { API_KEYS_SPEC, AUTH_SPEC, CLAIMS_SPEC, ISSUER_SPEC, JWT_SPEC } from './config.keys.ts';
+import { API_KEYS_SPEC, AUTH_SPEC, CLAIMS_SPEC, ISSUER_SPEC, JWT_ALGORITHM_NAMES, JWT_SPEC } from './config.keys.ts';
 import type { AuthConfig, JwtAlgorithm, JwtClaimNames, JwtIssuerConfig } from './config-types.ts';
 import { readLockout } from './lockout-config.ts';
 
@@ -21,19 +21,8 @@ const ISSUER_KEYS = keysOf(ISSUER_SPEC);
 const CLAIM_KEYS = keysOf(CLAIMS_SPEC);
 const DEFAULT_CLAIMS: JwtClaimNames = { tenant: 'tenant', team: 'team', user: 'sub', models: 'models', scope: 'scope' };
 
-export const JWT_ALGORITHMS: readonly JwtAlgorithm[] = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-];
+/** The keys table's list: one source for the reader, the config reference and the type. */
+export const JWT_ALGORITHMS: readonly JwtAlgorithm[] = JWT_ALGORITHM_NAMES;
 export const MAX_ISSUERS = 32;
 const MAX_TEXT = 512;
 const MAX_MODEL_PATTERNS = 256;
