@@ -127,7 +127,13 @@ export async function runStart(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  if (mock) process.stdout.write(await demoKeyBanner(gateway, config, url));
+  if (mock) {
+    const banner = await demoKeyBanner(gateway, config, url);
+    // Log lines are written in batches: let those logged so far go out first, so the banner
+    // stays after them (bounded: a stdout that does not drain must not hold start-up).
+    await flushLog(log, 500);
+    process.stdout.write(banner);
+  }
   log.info(
     { url, config: config.source, stages: gateway.pipeline.stageNames, models: [...config.models.keys()] },
     'listening',
@@ -210,5 +216,22 @@ function waitForSignal(log: Logger): Promise<void> {
     };
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
+  });
+}
+
+/** Writes the log lines waiting in the batch; resolves after at most `ms` whatever happens. */
+function flushLog(log: Logger, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    try {
+      log.flush(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    } catch {
+      clearTimeout(timer);
+      resolve();
+    }
   });
 }
