@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { createLogger } from './logger.ts';
+import { pino } from 'pino';
+import { createLogger, isAccessLine, LOG_BUFFER_BYTES, urgentLinesUnbatched } from './logger.ts';
 
 function capture() {
   const lines: string[] = [];
@@ -57,4 +62,77 @@ test('configured secret values are removed from every line, in any field, also f
   }
   assert.match(lines[0]!, /Invalid request made with API key \[redacted\]/);
   assert.match(lines[2]!, /a tiny word stays/);
+});
+
+/** A batched file destination like bufferedStdout's, to watch what reaches the system. */
+async function batchedFile() {
+  const dir = await mkdtemp(join(tmpdir(), 'portcullis-log-'));
+  const path = join(dir, 'out.log');
+  const boom = pino.destination({ dest: path, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: 60_000 });
+  await once(boom, 'ready');
+  const read = () => readFile(path, 'utf8');
+  const until = async (what: string, ok: (text: string) => boolean) => {
+    for (let i = 0; i < 200; i++) {
+      if (ok(await read())) return;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.fail(`${what}: ${JSON.stringify(await read())}`);
+  };
+  return {
+    boom,
+    read,
+    until,
+    done: async () => {
+      boom.end();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+test('access-log lines wait in the batch; any other line goes out at once and takes them along, in order', async () => {
+  const f = await batchedFile();
+  try {
+    const log = createLogger({ level: 'info', destination: urgentLinesUnbatched(f.boom) });
+    log.info({ requestId: 'r1', status: 200 }, 'request');
+    log.info({ requestId: 'r2', status: 200 }, 'request');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await f.read(), '', 'two short access lines stay in the batch');
+    log.warn({ event: 'security.auth_failed', reason: 'expired' }, 'refused');
+    await f.until('the warning and the waiting lines', (t) => t.split('\n').length === 4);
+    const lines = (await f.read()).trim().split('\n').map((l) => JSON.parse(l) as { msg: string; requestId?: string });
+    assert.deepEqual(
+      lines.map((l) => l.requestId ?? l.msg),
+      ['r1', 'r2', 'refused'],
+    );
+  } finally {
+    await f.done();
+  }
+});
+
+test('an urgent line logged while a batch write is in flight still goes out without waiting for the timer', async () => {
+  const f = await batchedFile();
+  try {
+    const log = createLogger({ level: 'info', destination: urgentLinesUnbatched(f.boom) });
+    // One access line longer than the batch starts a write; the lines after it, in the same
+    // tick, find that write in flight and are shorter than a batch together.
+    log.info({ requestId: 'big', pad: 'x'.repeat(LOG_BUFFER_BYTES) }, 'request');
+    log.error({ event: 'policy.apply_failed' }, 'first');
+    log.info({ requestId: 'late' }, 'request');
+    log.warn({ event: 'security.upstream_tls_verification_failed' }, 'second');
+    await f.until('every line', (t) => t.includes('"msg":"second"'));
+    const ids = (await f.read())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string; requestId?: string })
+      .map((l) => l.requestId ?? l.msg);
+    assert.deepEqual(ids, ['big', 'first', 'late', 'second']);
+  } finally {
+    await f.done();
+  }
+});
+
+test('isAccessLine recognises only the access line', () => {
+  assert.equal(isAccessLine('{"level":"info","status":200,"msg":"request"}\n'), true);
+  assert.equal(isAccessLine('{"level":"warn","msg":"request refused"}\n'), false);
+  assert.equal(isAccessLine('{"level":"info","msg":"listening"}\n'), false);
 });

@@ -71,20 +71,73 @@ export function secretValueFilter(values: Iterable<string>): ((line: string) => 
 }
 
 /**
- * Standard output is written in batches: lines gather in memory until LOG_BUFFER_BYTES are
- * waiting or LOG_FLUSH_MS have passed, then go out in one write. One write per line cost
+ * Access-log lines on standard output are written in batches: they gather in memory until
+ * LOG_BUFFER_BYTES are waiting or LOG_FLUSH_MS have passed, then go out in one write; any
+ * other line goes out at once and takes the waiting ones with it. One write per line cost
  * 10–17 µs of thread-pool hand-off on every request's access log. A clean stop (SIGTERM,
  * SIGINT, a second signal, an error exit) writes what is waiting before the process ends; a
- * hard crash (SIGKILL, out of memory) loses at most the last LOG_FLUSH_MS of lines, up to
+ * hard crash (SIGKILL, out of memory) loses at most the last LOG_FLUSH_MS of access lines, up to
  * LOG_BUFFER_BYTES. The audit log does not go through here and is unaffected.
  */
 export const LOG_BUFFER_BYTES = 4096;
 export const LOG_FLUSH_MS = 100;
 
-/** The default destination: file descriptor 1, batched (see LOG_BUFFER_BYTES). */
+/** How every access-log line ends (server/handler.ts logs it with the message `request`). */
+const ACCESS_LINE_END = '"msg":"request"}\n';
+
+/** True for a request's access-log line: the only line batched (see bufferedStdout). */
+export function isAccessLine(line: string): boolean {
+  return line.endsWith(ACCESS_LINE_END);
+}
+
+interface BatchingStream {
+  write(chunk: string): boolean;
+  flush(cb?: (err?: Error) => void): void;
+  flushSync(): void;
+  end(): void;
+  destroyed?: boolean;
+}
+
+/**
+ * Batches `boom`'s access-log lines; every other line (security events, warnings, policy
+ * changes, errors: rare, and the lines an operator or alerting pipeline waits for) is handed to
+ * the system at once, with whatever access lines are waiting before it, so line order holds.
+ * When a write is already in flight the flush is chased: issued again as soon as it drains.
+ */
+export function urgentLinesUnbatched(boom: BatchingStream): DestinationStream & {
+  flush(cb?: (err?: Error) => void): void;
+  flushSync(): void;
+  end(): void;
+} {
+  let chasing = false;
+  const chase = (): void => {
+    chasing = false;
+    if (boom.destroyed !== true) boom.flush();
+  };
+  return {
+    write(line: string): void {
+      boom.write(line);
+      if (chasing || isAccessLine(line)) return;
+      chasing = true;
+      // The callback runs once the write in flight (or this flush) has drained; the second
+      // flush writes what the first left waiting (sonic-boom keeps a partial batch on drain).
+      boom.flush(chase);
+    },
+    flush: (cb) => boom.flush(cb),
+    flushSync: () => boom.flushSync(),
+    end: () => boom.end(),
+  };
+}
+
+/**
+ * The default destination: file descriptor 1, access-log lines batched (see
+ * LOG_BUFFER_BYTES), every other line written at once (urgentLinesUnbatched).
+ */
 export function bufferedStdout(): DestinationStream {
-  // pino flushes this synchronously on process exit (its on-exit hook for async destinations).
-  return pino.destination({ fd: 1, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS });
+  // pino flushes this synchronously on process exit (its on-exit hook for async destinations,
+  // registered on the sonic-boom itself, so the wrapper does not hide it).
+  const boom = pino.destination({ fd: 1, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS });
+  return urgentLinesUnbatched(boom);
 }
 
 export function createLogger(opts: LoggerOptions): Logger {
