@@ -99,7 +99,10 @@ test('access-log lines wait in the batch; any other line goes out at once and ta
     assert.equal(await f.read(), '', 'two short access lines stay in the batch');
     log.warn({ event: 'security.auth_failed', reason: 'expired' }, 'refused');
     await f.until('the warning and the waiting lines', (t) => t.split('\n').length === 4);
-    const lines = (await f.read()).trim().split('\n').map((l) => JSON.parse(l) as { msg: string; requestId?: string });
+    const lines = (await f.read())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string; requestId?: string });
     assert.deepEqual(
       lines.map((l) => l.requestId ?? l.msg),
       ['r1', 'r2', 'refused'],
