@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { START_SEMI_SPACE_MIB, youngGenerationReexec } from './young-generation.ts';
+import { compileCacheDir, START_SEMI_SPACE_MIB, youngGenerationReexec } from './young-generation.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FLAG = `--max-semi-space-size=${START_SEMI_SPACE_MIB}`;
@@ -61,9 +63,11 @@ test('no execve, or no script to re-run: nothing to do', () => {
 test('`node src/cli/main.ts start` replaces itself (same pid) with the flag once, and runs the command', () => {
   // The preload prints the pid and the node flags each time a process image starts.
   const probe =
-    'data:text/javascript,process.stderr.write(JSON.stringify([process.pid,process.execArgv,process.env.MALLOC_ARENA_MAX??null])+"\\n")';
+    'data:text/javascript,process.stderr.write(JSON.stringify([process.pid,process.execArgv,process.env.MALLOC_ARENA_MAX??null,process.env.NODE_COMPILE_CACHE??null])+"\\n")';
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
   delete env.MALLOC_ARENA_MAX;
+  delete env.NODE_COMPILE_CACHE;
+  delete env.NODE_DISABLE_COMPILE_CACHE;
   const r = spawnSync(process.execPath, ['--import', probe, 'src/cli/main.ts', 'start', '--help'], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -74,12 +78,16 @@ test('`node src/cli/main.ts start` replaces itself (same pid) with the flag once
   const images = r.stderr
     .trim()
     .split('\n')
-    .map((l) => JSON.parse(l) as [number, string[], string | null]);
+    .map((l) => JSON.parse(l) as [number, string[], string | null, string | null]);
   assert.equal(images.length, 2, r.stderr);
   assert.equal(images[0]![0], images[1]![0], 'execve keeps the pid');
   assert.ok(!images[0]![1].includes(FLAG));
   assert.deepEqual(images[1]![1], ['--import', probe, FLAG]);
   assert.deepEqual([images[0]![2], images[1]![2]], [null, '2']);
+  // The compile cache: the project's own folder when it passes the checks (a worktree whose
+  // node_modules is a link has none, and runs without it).
+  assert.equal(images[0]![3], null);
+  assert.equal(images[1]![3], compileCacheDir(env, ROOT) ?? null);
 
   // Other commands are not re-run.
   const other = spawnSync(process.execPath, ['--import', probe, 'src/cli/main.ts', '--version'], {
@@ -89,4 +97,74 @@ test('`node src/cli/main.ts start` replaces itself (same pid) with the flag once
   });
   assert.equal(other.status, 0, other.stderr);
   assert.equal(other.stderr.trim().split('\n').length, 1);
+});
+
+/** A project folder with a node_modules folder, for compileCacheDir. */
+function project(): { root: string; cache: string; done(): void } {
+  const root = mkdtempSync(join(tmpdir(), 'portcullis-cc-'));
+  mkdirSync(join(root, 'node_modules'));
+  return {
+    root,
+    cache: join(root, 'node_modules', '.cache', 'portcullis-compile'),
+    done: () => rmSync(root, { recursive: true, force: true }),
+  };
+}
+
+test('the compile cache folder is created in node_modules, private to this user', () => {
+  const p = project();
+  try {
+    assert.equal(compileCacheDir({}, p.root), p.cache);
+    assert.equal(statSync(p.cache).mode & 0o777, 0o700);
+    // Found again as it is.
+    assert.equal(compileCacheDir({}, p.root), p.cache);
+    // The re-run adds it, also when the other two settings are already in place.
+    assert.deepEqual(
+      youngGenerationReexec({
+        execArgv: [],
+        argv: ['node', 'main.ts', 'start'],
+        nodeOptions: '--max-semi-space-size=8',
+        mallocArenaMax: '2',
+        compileCache: p.cache,
+        hasExecve: true,
+      }),
+      { args: ['main.ts', 'start'], env: { NODE_COMPILE_CACHE: p.cache } },
+    );
+  } finally {
+    p.done();
+  }
+});
+
+test("the compile cache is left to the operator's choice, and refused where another user could plant code", () => {
+  const p = project();
+  try {
+    assert.equal(compileCacheDir({ NODE_COMPILE_CACHE: '/elsewhere' }, p.root), undefined, 'operator folder kept');
+    assert.equal(compileCacheDir({ NODE_DISABLE_COMPILE_CACHE: '1' }, p.root), undefined, 'operator turned it off');
+    const bare = mkdtempSync(join(tmpdir(), 'portcullis-cc-bare-'));
+    try {
+      assert.equal(compileCacheDir({}, bare), undefined, 'no node_modules: no cache');
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
+    }
+    mkdirSync(p.cache, { recursive: true });
+    chmodSync(p.cache, 0o777);
+    assert.equal(compileCacheDir({}, p.root), undefined, 'writable by others');
+    chmodSync(p.cache, 0o770);
+    assert.equal(compileCacheDir({}, p.root), undefined, 'writable by the group');
+    chmodSync(p.cache, 0o755);
+    assert.equal(compileCacheDir({}, p.root), p.cache, 'read-only for others is fine');
+    const uid = statSync(p.cache).uid;
+    assert.equal(compileCacheDir({}, p.root, uid + 1), uid === 0 ? p.cache : undefined, "another user's folder");
+    // A link in its place (to a folder someone else controls) is refused.
+    rmSync(p.cache, { recursive: true });
+    const elsewhere = mkdtempSync(join(tmpdir(), 'portcullis-cc-elsewhere-'));
+    try {
+      chmodSync(elsewhere, 0o700);
+      symlinkSync(elsewhere, p.cache);
+      assert.equal(compileCacheDir({}, p.root), undefined, 'a link');
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  } finally {
+    p.done();
+  }
 });
