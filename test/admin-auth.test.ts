@@ -191,7 +191,7 @@ describe('admin API through the gateway process', { timeout: 120_000 }, () => {
     const raw = base32Decode(created.totp_secret);
     for (const planted of [PASSWORD, created.totp_secret, created.recovery_codes[0]!, token.token]) {
       for (const f of files) assert.equal(f.includes(planted), false, `store file holds ${planted.slice(0, 6)}…`);
-      assert.equal(gw.output().includes(planted), false, 'gateway log holds a secret');
+      assert.equal((await gw.settledOutput()).includes(planted), false, 'gateway log holds a secret');
     }
     for (const f of files) assert.equal(f.includes(raw), false, 'store file holds the raw TOTP secret');
   });

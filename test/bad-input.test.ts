@@ -209,5 +209,5 @@ test('after all of that, a normal request is served', async () => {
   const res = await rawRequest(chat(), { headers: auth, body: JSON.stringify(good) });
   assert.equal(res.status, 200);
   assert.equal(res.json.choices[0].message.content, 'hi');
-  assert.doesNotMatch(gw.output(), /"level":"(error|fatal)"/);
+  assert.doesNotMatch(await gw.settledOutput(), /"level":"(error|fatal)"/);
 });

@@ -338,7 +338,7 @@ describe('redaction before the provider sees the request', () => {
     assert.equal(r.json.choices[0].message.content, 'Thanks! Reply to [EMAIL_2]');
     const row = await recordOf<{ guard_detectors: string }>(gw, r.headers.get('x-request-id')!);
     assert.equal(row.guard_detectors, 'pii:redact,secrets:redact');
-    assert.doesNotMatch(gw.output(), /bob@example\.com|4111 1111/, 'matched text is never logged');
+    assert.doesNotMatch(await gw.settledOutput(), /bob@example\.com|4111 1111/, 'matched text is never logged');
   });
 });
 

@@ -153,7 +153,7 @@ describe('JWT access tokens through the real gateway', () => {
       .find((l) => l.includes('"reason":"bad_signature"'))!;
     assert.match(line, /"kid":"idp-2025"/);
     assert.ok(line.includes(`"issuer":"${issuer}"`));
-    assert.ok(!gw.output().includes(forged.split('.')[2]!), 'the token never reaches the log');
+    assert.ok(!(await gw.settledOutput()).includes(forged.split('.')[2]!), 'the token never reaches the log');
   });
 
   test('alg none, expired, wrong audience and a jku header are all the same 401', async () => {

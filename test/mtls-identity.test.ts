@@ -175,7 +175,7 @@ describe('mode bind: a key of a bound tenant also needs its certificate', () => 
     assert.ok(event, 'an auth.failure security event with reason cert_mismatch');
     assert.equal(event.tenantId, 'bound');
     assert.equal((event.detail as Record<string, unknown>).certPresented, false);
-    assert.ok(!gw.output().includes(boundKey), 'the key is never logged');
+    assert.ok(!(await gw.settledOutput()).includes(boundKey), 'the key is never logged');
   });
 
   test('the key with another valid certificate (even one mapped as an identity) is refused', async () => {

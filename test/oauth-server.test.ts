@@ -207,7 +207,7 @@ describe('built-in OAuth authorization server through the real gateway', { timeo
     const client = await createClient();
     await accessToken(client);
     await tokenRequest({ ...client, client_secret: `${client.client_secret.slice(0, -2)}xx` });
-    assert.ok(!gw.output().includes(client.client_secret));
+    assert.ok(!(await gw.settledOutput()).includes(client.client_secret));
     const stateDir = join(gw.dir, 'state');
     const files = readdirSync(stateDir).filter((f) => f.startsWith('portcullis.db'));
     assert.ok(files.length > 0);

@@ -200,7 +200,7 @@ describe('readiness follows the database', () => {
     );
     const r = await client.chat.completions.create({ model: 'gpt', messages: [{ role: 'user', content: 'back' }] });
     assert.equal(r.choices[0]!.message.content, 'back');
-    assertNoPassword(gw.output(), 'the gateway log');
+    assertNoPassword(await gw.settledOutput(), 'the gateway log');
   });
 
   test('start and the keys CLI refuse a database they cannot reach, saying where (without the password)', async () => {

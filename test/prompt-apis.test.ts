@@ -613,7 +613,7 @@ function suite(backend: 'sqlite' | 'postgres'): void {
       assert.deepEqual(normal(expired, first.json.path), expect, 'expired path: the same 404 as any unknown path');
       assert.deepEqual(normal(unknown, `/x/${'A'.repeat(24)}`), expect, 'unknown path: the same 404');
       assert.deepEqual(normal(anonymous, first.json.path), expect, 'without credentials too');
-      assert.ok(!gw.output().includes(first.json.path.slice(3)), 'opaque paths are never logged');
+      assert.ok(!(await gw.settledOutput()).includes(first.json.path.slice(3)), 'opaque paths are never logged');
       // The admin view lists both paths with their expiry.
       const view = await ok(await admin('u_owner_mgr', 'GET', `/apis/${id}`));
       assert.equal(view.json.paths.length, 2);

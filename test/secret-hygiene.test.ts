@@ -229,7 +229,7 @@ test('secret hygiene: SQLite-backed gateway', { timeout: 240_000 }, async () => 
       ...forms('TOTP seed bytes', base32Decode(totpSecret)),
     ];
     assertNoLeak('responses', Buffer.concat([responses, Buffer.from(ok), Buffer.from(bad)]), needles);
-    assertNoLeak('gateway stdout/stderr', Buffer.from(gw.output()), needles);
+    assertNoLeak('gateway stdout/stderr', Buffer.from(await gw.settledOutput()), needles);
     const files = filesUnder(gw.dir).filter((f) => !f.endsWith('portcullis.yaml'));
     assert.ok(
       files.some((f) => f.endsWith('portcullis.db')) && files.some((f) => f.endsWith('audit.db')),
@@ -278,7 +278,7 @@ test('secret hygiene: PostgreSQL-backed gateway, searched with pg_dump', { timeo
     const needles = [...BASE_NEEDLES(), ...forms('virtual key', key), ...forms('revoked virtual key', revoked)];
     assertNoLeak('pg_dump', dump, needles);
     assertNoLeak('responses', responses, needles);
-    assertNoLeak('gateway stdout/stderr', Buffer.from(gw.output()), needles);
+    assertNoLeak('gateway stdout/stderr', Buffer.from(await gw.settledOutput()), needles);
     for (const f of filesUnder(gw.dir).filter((p) => !p.endsWith('portcullis.yaml')))
       assertNoLeak(f, readFileSync(f), needles);
   } finally {

@@ -14,6 +14,7 @@ import {
   type MockUpstreamOptions,
   startMockUpstream,
 } from '../../src/mock-upstream/index.ts';
+import { LOG_FLUSH_MS } from '../../src/observability/logger.ts';
 
 const execFileP = promisify(execFile);
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -71,6 +72,12 @@ export interface RunningGateway {
   readonly proc: ChildProcess;
   /** Everything the gateway wrote to stdout/stderr so far. */
   output(): string;
+  /**
+   * The output once the gateway's batched access-log lines have been written (it waits a few
+   * flush intervals): for checks that something is *absent* from the log, which would pass
+   * vacuously on lines still waiting in the batch.
+   */
+  settledOutput(): Promise<string>;
   /** Creates a virtual key through the CLI and returns it. */
   createKey(opts?: { models?: string; label?: string }): Promise<string>;
   cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
@@ -169,6 +176,10 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     mock,
     proc,
     output: () => out,
+    settledOutput: async () => {
+      await new Promise((r) => setTimeout(r, LOG_FLUSH_MS * 3));
+      return out;
+    },
     cli,
     async createKey(o = {}) {
       const r = await cli([
