@@ -24,7 +24,7 @@ import { parseConfig } from '../src/config/load.ts';
 import { compilePolicies } from '../src/guard/policy.ts';
 import { TEXT_DETECTOR_FACTORIES } from '../src/guard/registry.ts';
 import { DEFAULT_MOCK_KEYS } from '../src/mock-upstream/index.ts';
-import { closedLoop, type LoadTarget, percentile } from './load.ts';
+import { bodyOf, closedLoop, type LoadTarget, percentile } from './load.ts';
 import { freePort, waitHealthy } from './process-helpers.ts';
 
 export interface GuardBenchOptions {
@@ -116,7 +116,7 @@ async function contentTimings(t: LoadTarget, n: number): Promise<Float64Array> {
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const start = performance.now();
-    const res = await pool.request({ method: 'POST', path: t.path, headers: t.headers, body: t.body });
+    const res = await pool.request({ method: 'POST', path: t.path, headers: t.headers, body: bodyOf(t) });
     let first = 0;
     let buffered = '';
     for await (const chunk of res.body) {
@@ -228,17 +228,100 @@ function stopGateway(g: BenchGateway): Promise<void> {
 type Route = 'plain' | 'guarded-input' | 'guarded';
 const ROUTES: readonly Route[] = ['plain', 'guarded-input', 'guarded'];
 
+/** The 2 KB prompt made unique to request i (its opening words changed, its length kept): the
+ *  gateway remembers what its input detectors found in a text it has read before (a
+ *  conversation's earlier turns, src/guard/scan-memo.ts), so a prompt repeated on every request
+ *  would measure that memory instead of the detectors. */
+const uniquePrompt = (i: number) => `Ticket ${i}: ${PROMPT_2KB}`.slice(0, PROMPT_2KB.length);
+
 function targetOf(g: BenchGateway, model: string, stream = false): LoadTarget {
+  const bodyAt = (i: number) =>
+    JSON.stringify({
+      model,
+      messages: [{ role: 'user', content: uniquePrompt(i) }],
+      ...(stream ? { stream: true } : {}),
+    });
   return {
     origin: g.origin,
     path: '/v1/chat/completions',
     headers: { authorization: `Bearer ${g.key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      model,
-      messages: [{ role: 'user', content: PROMPT_2KB }],
-      ...(stream ? { stream: true } : {}),
-    }),
+    body: bodyAt(0),
+    bodyAt,
   };
+}
+
+/** Earlier turns of a support conversation: four exchanges of about 500 characters each. */
+const EARLIER_TURNS = Array.from(
+  { length: 8 },
+  (_, k) => `${k % 2 === 0 ? 'Customer' : 'Agent'} message ${k + 1}: ${PROMPT_2KB.slice(k * 200, k * 200 + 480)}`,
+);
+
+/**
+ * A conversation request: the 2 KB system prompt, eight earlier messages and a new question
+ * (about 6.5 KB of text in ten fields). With `history: 'resent'` only the question differs
+ * between requests, as in a chat application; with `'new'` every text does (a worst case, and
+ * what every request cost before the gateway remembered texts it had read).
+ */
+function conversationTarget(g: BenchGateway, model: string, history: 'resent' | 'new'): LoadTarget {
+  const bodyAt = (i: number) => {
+    const mark = history === 'new' ? `(${i}) ` : '';
+    return JSON.stringify({
+      model,
+      messages: [
+        { role: 'system', content: mark + PROMPT_2KB },
+        ...EARLIER_TURNS.map((text, k) => ({ role: k % 2 === 0 ? 'user' : 'assistant', content: mark + text })),
+        {
+          role: 'user',
+          content: `Question ${i}: and can the parcel locker near the station be used for the exchange?`,
+        },
+      ],
+    });
+  };
+  return {
+    origin: g.origin,
+    path: '/v1/chat/completions',
+    headers: { authorization: `Bearer ${g.key}`, 'content-type': 'application/json' },
+    body: bodyAt(0),
+    bodyAt,
+  };
+}
+
+/** Gateway CPU per conversation request, without guards and with input guards, with the
+ *  history resent and with every text new, in interleaved rounds on one gateway. */
+async function conversationRounds(o: GuardBenchOptions, g: BenchGateway): Promise<string[]> {
+  const cases = [
+    { name: 'no guardrails', model: 'plain', history: 'resent' as const },
+    {
+      name: 'input guards, history resent (only the question is new)',
+      model: 'guarded-input',
+      history: 'resent' as const,
+    },
+    { name: 'input guards, every text new', model: 'guarded-input', history: 'new' as const },
+  ];
+  const targets = cases.map((c) => conversationTarget(g, c.model, c.history));
+  const cpu: number[][] = cases.map(() => []);
+  let errors = 0;
+  for (const t of targets) await closedLoop(t, 4, 1);
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const [k, t] of targets.entries()) {
+      const before = cpuSeconds(g.proc);
+      const r = await closedLoop(t, CONNECTIONS, o.seconds);
+      cpu[k]!.push(((cpuSeconds(g.proc) - before) * 1e6) / Math.max(1, r.requests));
+      errors += r.errors;
+    }
+  }
+  const plain = med(cpu[0]!);
+  return [
+    '',
+    `A conversation (2 KB system prompt, eight earlier messages of about 500 characters and a new question: about 6.5 KB of text in ten fields), ${CONNECTIONS} connections, ${o.seconds} s × ${ROUNDS} interleaved rounds, errors ${errors}:`,
+    '',
+    '| conversation request | gateway CPU µs/request (median of rounds) | added by the guards | rounds |',
+    '| --- | --- | --- | --- |',
+    ...cases.map(
+      (c, k) =>
+        `| ${c.name} | ${fmt(med(cpu[k]!), 0)} | ${k === 0 ? '-' : `${fmt(med(cpu[k]!) - plain, 0)} µs (${fmt(((med(cpu[k]!) - plain) / plain) * 100)} %)`} | ${cpu[k]!.map((v) => fmt(v, 0)).join(' / ')} |`,
+    ),
+  ];
 }
 
 const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)]!;
@@ -303,6 +386,7 @@ async function runWith(o: GuardBenchOptions, kinds: readonly string[], pacedUrl:
           '',
           ...b.lines,
         ]),
+      ...(await conversationRounds(o, gateway)),
     ];
     if (process.env.BENCH_GUARD_PARTS === 'cpu') return head;
     const target = (model: string, stream = false) => targetOf(gateway, model, stream);

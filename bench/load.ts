@@ -10,6 +10,18 @@ export interface LoadTarget {
   readonly path: string;
   readonly headers: Record<string, string>;
   readonly body: string;
+  /** When set, the body of the i-th request sent to this target (counted per target object),
+   *  instead of `body`: requests that differ, so that nothing the gateway remembers between
+   *  requests (src/guard/scan-memo.ts) answers for the work being measured. */
+  readonly bodyAt?: (i: number) => string;
+}
+
+const sent = new WeakMap<LoadTarget, number>();
+export function bodyOf(t: LoadTarget): string {
+  if (t.bodyAt === undefined) return t.body;
+  const i = sent.get(t) ?? 0;
+  sent.set(t, i + 1);
+  return t.bodyAt(i);
 }
 
 export interface LoadResult {
@@ -45,7 +57,7 @@ function summarise(latencies: number[], errors: number, seconds: number): LoadRe
 }
 
 async function once(pool: Pool, t: LoadTarget): Promise<boolean> {
-  const res = await pool.request({ method: 'POST', path: t.path, headers: t.headers, body: t.body });
+  const res = await pool.request({ method: 'POST', path: t.path, headers: t.headers, body: bodyOf(t) });
   await res.body.dump();
   return res.statusCode === 200;
 }
@@ -113,7 +125,7 @@ export async function streamTimings(t: LoadTarget, n: number): Promise<{ ttft: F
   const total = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const start = performance.now();
-    const res = await pool.request({ method: 'POST', path: t.path, headers: t.headers, body: t.body });
+    const res = await pool.request({ method: 'POST', path: t.path, headers: t.headers, body: bodyOf(t) });
     let first = 0;
     for await (const chunk of res.body) {
       if (first === 0 && (chunk as Buffer).includes('data:')) first = performance.now() - start;

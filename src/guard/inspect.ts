@@ -13,6 +13,7 @@ import type { GuardFinding } from './detector.ts';
 import { JudgeFailure, type JudgeInput } from './judge/index.ts';
 import type { GuardEntry } from './policy.ts';
 import { type Placeholders, redactText } from './redact.ts';
+import type { ScanMemo } from './scan-memo.ts';
 import type { TextField } from './text-fields.ts';
 
 export interface LocatedFinding {
@@ -40,11 +41,21 @@ export const BLOCK_CODES: Readonly<Record<GuardDetectorKind, ErrorCode>> = {
 
 const MAX_TYPES_SHOWN = 5;
 
-/** Runs the text detectors of `entries` on every field; never throws (a throwing detector is a failure). */
+/** Where scanText may find and keep what its detectors found in texts read before. */
+export interface ScanMemoUse {
+  /** Belongs to `entries` (the same detectors in the same order). */
+  readonly memo: ScanMemo;
+  /** The caller's tenant: a text is remembered per tenant. */
+  readonly tenant: string;
+}
+
+/** Runs the text detectors of `entries` on every field; never throws (a throwing detector is a
+ *  failure). With `memo`, a long field read before (for the same tenant) is not read again. */
 export function scanText(
   entries: readonly GuardEntry[],
   fields: readonly TextField[],
   direction: GuardDirection,
+  memo?: ScanMemoUse,
 ): EntryOutcome[] {
   const detectors = entries.filter((e) => e.text !== undefined);
   const findings: LocatedFinding[][] = detectors.map(() => []);
@@ -54,15 +65,28 @@ export function scanText(
   // every field of a request with several.
   for (const field of fields) {
     if (field.text.length === 0) continue;
+    const key = memo?.memo.keyOf(memo.tenant, field.text);
+    const remembered = key === undefined ? undefined : memo!.memo.get(key);
+    if (remembered !== undefined) {
+      for (const [i, found] of remembered.entries())
+        if (failures[i] === undefined) for (const finding of found) findings[i]!.push({ path: field.path, finding });
+      continue;
+    }
+    // What each detector found in this field, kept when every one of them read it.
+    const inField: GuardFinding[][] | undefined = key === undefined ? undefined : detectors.map(() => []);
     for (const [i, entry] of detectors.entries()) {
       if (failures[i] !== undefined) continue;
       try {
-        for (const finding of entry.text!.scan(field.text)) findings[i]!.push({ path: field.path, finding });
+        for (const finding of entry.text!.scan(field.text)) {
+          findings[i]!.push({ path: field.path, finding });
+          inField?.[i]!.push(finding);
+        }
       } catch (err) {
         // The contract says scan never throws; if one does, the text is unchecked: a failure.
         failures[i] = `detector threw: ${err instanceof Error ? err.name : 'error'}`;
       }
     }
+    if (inField !== undefined && failures.every((f) => f === undefined)) memo!.memo.set(key!, inField);
   }
   return detectors.map((entry, i) =>
     failures[i] === undefined

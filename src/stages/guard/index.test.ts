@@ -357,3 +357,85 @@ describe('guard stage: output', () => {
     assert.equal(r.chunks.filter((ch) => ch.choices[0]?.finish_reason !== null).length, 1);
   });
 });
+
+describe('guard stage: texts read before', () => {
+  function counting() {
+    const inner = fakeCardDetector();
+    const d = { name: inner.name, maxMatchLength: inner.maxMatchLength, reads: 0, scan: (t: string) => [] as never[] };
+    d.scan = (t: string) => {
+      d.reads++;
+      return inner.scan(t) as never[];
+    };
+    return d;
+  }
+  const system = `You are the support assistant of Acme. ${'Answer briefly and politely. '.repeat(12)}`;
+
+  it('reads an earlier turn once per tenant; redaction and refusal still apply to every request', async () => {
+    const input = counting();
+    const { stage, events } = setup([policy([entry('pii', 'redact', input)])]);
+    const turn1 = [
+      { role: 'system' as const, content: system },
+      { role: 'user' as const, content: `My card is ${CARD}, ${'please check the order status. '.repeat(10)}` },
+    ];
+    const c1 = ctx(chat({ messages: structuredClone(turn1) }));
+    await stage.onRequest!(c1);
+    assert.equal(input.reads, 2);
+    // The next turn resends both: only the new message is read, and the remembered card is
+    // redacted again in this request's copy.
+    const c2 = ctx(
+      chat({
+        messages: [
+          ...structuredClone(turn1),
+          { role: 'assistant', content: 'Let me look.' },
+          { role: 'user', content: 'Thanks' },
+        ],
+      }),
+    );
+    await stage.onRequest!(c2);
+    assert.equal(input.reads, 4, 'the two short new messages are read, the long earlier ones are not');
+    const body = (c2.request as { body: ChatRequest }).body;
+    assert.match(body.messages[1]!.content as string, /^My card is \[CARD_1\],/);
+    assert.deepEqual(c2.outcome.guard, ['pii:redact']);
+    assert.equal(events.length, 2, 'each request reports its own decision');
+    // Another tenant's identical request is read afresh.
+    await stage.onRequest!(ctx(chat({ messages: structuredClone(turn1) }), { ...caller, tenantId: 'globex' }));
+    assert.equal(input.reads, 6);
+  });
+
+  it('a new policy (a new list of detectors) starts with nothing remembered; answers are always read', async () => {
+    const first = counting();
+    const second = counting();
+    const output = counting();
+    const messages = [{ role: 'user' as const, content: system }];
+    const a = setup([policy([entry('pii', 'flag', first)], [entry('pii', 'flag', output)])]);
+    await a.stage.onRequest!(ctx(chat({ messages: structuredClone(messages) })));
+    await a.stage.onRequest!(ctx(chat({ messages: structuredClone(messages) })));
+    assert.equal(first.reads, 1);
+    const b = setup([policy([entry('pii', 'flag', second)])]);
+    await b.stage.onRequest!(ctx(chat({ messages: structuredClone(messages) })));
+    assert.equal(second.reads, 1);
+    for (let i = 0; i < 2; i++) {
+      const c = ctx(chat({ messages: [{ role: 'user', content: 'hi' }] }));
+      await a.stage.onRequest!(c);
+      c.response = {
+        kind: 'chat',
+        body: {
+          id: 'x',
+          object: 'chat.completion',
+          created: 0,
+          model: 'gpt',
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant', content: system, refusal: null },
+              finish_reason: 'stop',
+              logprobs: null,
+            },
+          ],
+        },
+      };
+      await a.stage.onResponse!(c);
+    }
+    assert.equal(output.reads, 2);
+  });
+});

@@ -14,6 +14,7 @@ import type { SecurityEventSink } from '../../events/security-events.ts';
 import { applyRedactions, askJudges, type EntryOutcome, refusalFor, scanText } from '../../guard/inspect.ts';
 import { type CompiledPolicy, type GuardEntry, selectPolicy } from '../../guard/policy.ts';
 import { createPlaceholders, type Placeholders } from '../../guard/redact.ts';
+import { createScanMemo, type ScanMemo } from '../../guard/scan-memo.ts';
 import {
   chatRequestFields,
   chatResponseFields,
@@ -42,6 +43,18 @@ export function createGuardStage(opts: GuardStageOptions): Stage {
   if (opts.events === undefined) throw new TypeError('guard stage: events are required');
   const { policies, events } = opts;
   const state = new WeakMap<RequestContext, RequestGuard>();
+  // Per policy, what its input detectors found in texts read before (src/guard/scan-memo.ts):
+  // conversations resend their earlier turns and system prompt with every request. Answers are
+  // new text each time and are not remembered.
+  const memos = new WeakMap<readonly GuardEntry[], ScanMemo>();
+  const memoFor = (entries: readonly GuardEntry[]) => {
+    let memo = memos.get(entries);
+    if (memo === undefined) {
+      memo = createScanMemo();
+      memos.set(entries, memo);
+    }
+    return memo;
+  };
 
   return {
     name: 'guard',
@@ -93,7 +106,8 @@ export function createGuardStage(opts: GuardStageOptions): Stage {
     /** What a judge rates, built only when a judge is asked. */
     judgeInput: () => { prompt: string; response?: string },
   ): Promise<void> {
-    const outcomes: EntryOutcome[] = scanText(entries, set.fields, direction);
+    const memo = direction === 'input' ? { memo: memoFor(entries), tenant: ctx.caller?.tenantId ?? '' } : undefined;
+    const outcomes: EntryOutcome[] = scanText(entries, set.fields, direction, memo);
     try {
       let refusal = refusalFor(outcomes);
       if (refusal === undefined && set.fields.length > 0 && entries.some((e) => e.judge !== undefined)) {
