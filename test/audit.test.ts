@@ -224,51 +224,53 @@ describe('audit log', () => {
   });
 });
 
-test('kill -9 under load: verify passes and every 200 has its durable allowed record', async () => {
-  const gw = await startGateway({ serverYaml: SERVER, mockOptions: { latencyMs: 20 } });
-  try {
-    const key = await gw.createKey();
-    const ok: string[] = [];
-    let killed = false;
-    const kill = () => {
-      if (!killed) {
-        killed = true;
-        gw.proc.kill('SIGKILL');
-      }
-    };
-    const requests = Array.from({ length: 200 }, async () => {
-      try {
-        const res = await chat(gw, key);
-        const id = res.headers.get('x-request-id');
-        await res.text();
-        if (res.status === 200 && id) ok.push(id);
-        if (ok.length >= 60) kill();
-      } catch {
-        // Cut off by the kill.
-      }
-    });
-    await Promise.all(requests);
-    kill();
-    if (gw.proc.exitCode === null && gw.proc.signalCode === null) await once(gw.proc, 'exit');
-    assert.equal(gw.proc.signalCode, 'SIGKILL');
-    assert.ok(ok.length >= 60, `at least 60 requests succeeded before the kill (got ${ok.length})`);
+// audit.writer inline (the writer on the main thread, no worker isolate) keeps the same promise.
+for (const writer of ['thread', 'inline'] as const)
+  test(`kill -9 under load (audit.writer ${writer}): verify passes and every 200 has its durable allowed record`, async () => {
+    const gw = await startGateway({ serverYaml: `${SERVER}  writer: ${writer}\n`, mockOptions: { latencyMs: 20 } });
+    try {
+      const key = await gw.createKey();
+      const ok: string[] = [];
+      let killed = false;
+      const kill = () => {
+        if (!killed) {
+          killed = true;
+          gw.proc.kill('SIGKILL');
+        }
+      };
+      const requests = Array.from({ length: 200 }, async () => {
+        try {
+          const res = await chat(gw, key);
+          const id = res.headers.get('x-request-id');
+          await res.text();
+          if (res.status === 200 && id) ok.push(id);
+          if (ok.length >= 60) kill();
+        } catch {
+          // Cut off by the kill.
+        }
+      });
+      await Promise.all(requests);
+      kill();
+      if (gw.proc.exitCode === null && gw.proc.signalCode === null) await once(gw.proc, 'exit');
+      assert.equal(gw.proc.signalCode, 'SIGKILL');
+      assert.ok(ok.length >= 60, `at least 60 requests succeeded before the kill (got ${ok.length})`);
 
-    // What the killed process had not signed yet is reported as such (never as valid) …
-    const verify = await gw.cli(['audit', 'verify', '--config', gw.configPath, '--allow-unsigned-tail']);
-    assert.equal(verify.code, 0, `${verify.stdout}${verify.stderr}`);
-    // … and the next process that opens the log signs it.
-    await gw.createKey();
-    const strict = await gw.cli(['audit', 'verify', '--config', gw.configPath, '--json']);
-    assert.equal(strict.code, 0, `${strict.stdout}${strict.stderr}`);
-    assert.equal((JSON.parse(strict.stdout) as { unsignedRecords: number }).unsignedRecords, 0);
-    const allowed = new Set(
-      auditRows(gw)
-        .filter((r) => r.decision === 'allowed' && r.action === 'model.call')
-        .map((r) => r.request_id),
-    );
-    const missing = ok.filter((id) => !allowed.has(id));
-    assert.deepEqual(missing, [], 'every request answered 200 has its allowed record');
-  } finally {
-    await gw.stop();
-  }
-});
+      // What the killed process had not signed yet is reported as such (never as valid) …
+      const verify = await gw.cli(['audit', 'verify', '--config', gw.configPath, '--allow-unsigned-tail']);
+      assert.equal(verify.code, 0, `${verify.stdout}${verify.stderr}`);
+      // … and the next process that opens the log signs it.
+      await gw.createKey();
+      const strict = await gw.cli(['audit', 'verify', '--config', gw.configPath, '--json']);
+      assert.equal(strict.code, 0, `${strict.stdout}${strict.stderr}`);
+      assert.equal((JSON.parse(strict.stdout) as { unsignedRecords: number }).unsignedRecords, 0);
+      const allowed = new Set(
+        auditRows(gw)
+          .filter((r) => r.decision === 'allowed' && r.action === 'model.call')
+          .map((r) => r.request_id),
+      );
+      const missing = ok.filter((id) => !allowed.has(id));
+      assert.deepEqual(missing, [], 'every request answered 200 has its allowed record');
+    } finally {
+      await gw.stop();
+    }
+  });

@@ -173,3 +173,40 @@ test('opening fails at startup for a file that is not an audit log or a bad key'
   await assert.rejects(openTestLog(path, pem), /audit schema version 7/);
   await assert.rejects(openTestLog(join(dir, 'x', 'audit.db'), 'not a key'), /not a PEM private key/);
 });
+
+test('audit.writer inline: the same chain on the main thread, committed before append resolves', async () => {
+  const path = join(dir, 'inline', 'audit.db');
+  const log = await openTestLog(path, pem, { checkpointEvery: 10, writer: 'inline' });
+  await Promise.all(Array.from({ length: 25 }, (_, i) => log.append(entry(i + 1))));
+  await log.append(entry(26));
+  // Committed (not merely queued) once append resolves: another connection reads it at once.
+  const reader = openAuditDatabaseForReading(path);
+  assert.equal((reader.prepare('SELECT count(*) AS n FROM audit_records').get() as { n: number }).n, 26);
+  reader.close();
+  assert.equal(verifyFile(path, [publicKeyOf(pem)], { allowUnsignedTail: true }).lastCheckpointSeq, 20);
+  await log.close();
+  assert.equal(log.healthy(), false);
+  await assert.rejects(log.append(entry(27)), { name: 'AuditUnavailableError' });
+  const result = verifyFile(path, [publicKeyOf(pem)]);
+  assert.equal(result.ok, true, result.finding?.message);
+  assert.equal(result.records, 26);
+  assert.equal(result.unsignedRecords, 0, 'close signs the final head');
+});
+
+test('audit.writer inline: a failed commit rejects the append; a bad file fails the open', async () => {
+  const path = join(dir, 'inline-locked', 'audit.db');
+  const log = await openTestLog(path, pem, { writer: 'inline' });
+  await log.append(entry(1));
+  const holder = new DatabaseSync(path);
+  holder.exec('BEGIN EXCLUSIVE');
+  try {
+    await assert.rejects(log.append(entry(2)), { name: 'AuditUnavailableError', message: /audit write failed/ });
+  } finally {
+    holder.exec('ROLLBACK');
+    holder.close();
+  }
+  await log.append(entry(3));
+  await log.close();
+  assert.equal(verifyFile(path, [publicKeyOf(pem)]).records, 2);
+  await assert.rejects(openTestLog(join(dir, 'foreign.db'), pem, { writer: 'inline' }), /audit schema version 7/);
+});

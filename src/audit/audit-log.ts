@@ -2,14 +2,25 @@
  * The audit log as the rest of the gateway sees it. `append` resolves only once the record is
  * committed with `synchronous = FULL`; if it cannot be written, `append` rejects, and callers on
  * the request path refuse the request. Appends from the same turn of the event loop go to the
- * writer thread in one message, and the writer commits whatever has queued in one transaction.
+ * writer in one message, and the writer commits whatever has queued in one transaction.
+ *
+ * Where the writer runs (`audit.writer`):
+ * - `thread` (the default): a worker thread, so the fsync of each commit never stalls the
+ *   event loop. The thread is a second V8 isolate with its own Node runtime: about 20 MiB of
+ *   resident memory.
+ * - `inline`: the same writer on the main thread, behind an in-process message channel. Every
+ *   record is still committed with `synchronous = FULL` before `append` resolves (so before the
+ *   request goes upstream); what changes is that the event loop waits for each group commit's
+ *   fsync, which adds that wait to the latency of every request in flight (and up to the 2 s
+ *   busy timeout while another process, an `audit` CLI command, holds the write lock). For
+ *   small deployments on fast disks: memory traded for tail latency, not for durability.
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import type { Logger } from '../observability/logger.ts';
 import { prepareEntry } from './prepare-entry.ts';
 import { createSigner, parsePrivateKeyPem, publicKeyFromPem } from './signing-key.ts';
 import type { AuditEntry, PreparedEntry } from './types.ts';
-import type { WriterInit, WriterReply, WriterRequest } from './writer-worker.ts';
+import type { WriterInit, WriterReply, WriterRequest } from './writer.ts';
 
 export interface AuditLogOptions {
   readonly path: string;
@@ -21,7 +32,60 @@ export interface AuditLogOptions {
   readonly checkpointIntervalMs: number;
   /** Prune records older than this many days (hourly, and at open); undefined keeps everything. */
   readonly retentionDays?: number | undefined;
+  /** Where the writer runs: its own thread (default) or the main thread (see the top of this file). */
+  readonly writer?: AuditWriterMode | undefined;
   readonly log?: Logger;
+}
+
+export const AUDIT_WRITER_MODES = ['thread', 'inline'] as const;
+export type AuditWriterMode = (typeof AUDIT_WRITER_MODES)[number];
+
+/** What openAuditLog needs of the writer: a Worker, or the main-thread stand-in below. */
+interface WriterHandle {
+  on(event: 'message', listener: (msg: WriterReply) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  on(event: 'exit', listener: (code: number) => void): unknown;
+  once(event: 'exit', listener: () => void): unknown;
+  postMessage(msg: WriterRequest): void;
+  ref(): void;
+  unref(): void;
+  terminate(): Promise<unknown>;
+}
+
+/**
+ * The writer on the main thread: runWriter serves one end of a MessageChannel, the log talks to
+ * the other, exactly as with the worker. The writer end never holds the process open; the log's
+ * end is ref'd only while something waits, like the worker. Closing either end is the exit.
+ */
+async function inlineWriter(init: WriterInit): Promise<WriterHandle> {
+  const { runWriter } = await import('./writer.ts');
+  const { port1, port2 } = new MessageChannel();
+  const exits: Array<(code: number) => void> = [];
+  let exited = false;
+  port1.on('close', () => {
+    if (exited) return;
+    exited = true;
+    for (const f of exits.splice(0)) f(0);
+  });
+  const handle: WriterHandle = {
+    on(event: string, listener: (arg: never) => void) {
+      if (event === 'exit') exits.push(listener as (code: number) => void);
+      else if (event === 'message') port1.on('message', listener as (msg: WriterReply) => void);
+      // 'error': the writer catches its own failures and reports them as replies.
+      return handle;
+    },
+    once(_event: 'exit', listener: () => void) {
+      exits.push(listener);
+      return handle;
+    },
+    postMessage: (msg) => port1.postMessage(msg),
+    ref: () => port1.ref(),
+    unref: () => port1.unref(),
+    terminate: async () => port1.close(),
+  };
+  runWriter(port2, init);
+  port2.unref();
+  return handle;
 }
 
 export interface AuditLog {
@@ -67,7 +131,10 @@ export async function openAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
     checkpointIntervalMs: opts.checkpointIntervalMs,
     retentionDays: opts.retentionDays,
   };
-  const worker = new Worker(new URL('./writer-worker.ts', import.meta.url), { workerData: init });
+  const worker: WriterHandle =
+    opts.writer === 'inline'
+      ? await inlineWriter(init)
+      : new Worker(new URL('./writer-worker.ts', import.meta.url), { workerData: init });
 
   let nextId = 1;
   let dead: string | undefined;

@@ -19,6 +19,8 @@ export interface AuditConfig {
   readonly checkpointEvery: number;
   /** …or this long after the last one, if records were added. */
   readonly checkpointIntervalMs: number;
+  /** Where the SQLite log's writer runs (`audit.writer`): its own thread (default) or the main thread. */
+  readonly writer?: 'thread' | 'inline';
   /** Records older than this many days are pruned in whole signed ranges; undefined keeps everything. */
   readonly retentionDays: number | undefined;
 }

@@ -1,5 +1,5 @@
 /** Declared keys of the `audit` section (read by config.ts). */
-import { configSection, int, secret, section, str } from '../config/keys.ts';
+import { configSection, int, oneOf, secret, section, str } from '../config/keys.ts';
 
 export const AUDIT_SPEC = configSection(
   'audit',
@@ -29,6 +29,11 @@ export const AUDIT_SPEC = configSection(
       86_400_000,
       5_000,
       '…or this long after the last one, when records were added (also at shutdown, and at start for records a crashed run left unsigned). `audit verify` fails on records after the last checkpoint (they may be forged), so this is how long a live log can show an unsigned tail',
+    ),
+    writer: oneOf(
+      ['thread', 'inline'],
+      'thread',
+      "where the SQLite audit log's writer runs. `thread`: its own worker thread, so the fsync of each commit never stalls request handling. `inline`: the main thread, which saves the thread's memory (about 20 MiB resident) and makes every request in flight wait for each group commit's fsync (about 1–10 ms on an SSD), and for up to 2 s while another process (an `audit` CLI command) holds the file's write lock. Either way a record is committed (`synchronous = FULL`) before the request it records goes upstream. Ignored with `store.driver: postgres`",
     ),
     retention_days: int(
       30,

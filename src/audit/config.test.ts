@@ -13,7 +13,7 @@ const MODELS =
   'providers:\n  p: { kind: openai, base_url: "https://api.openai.com/v1", api_key: "${K}" }\nmodels:\n  m: { targets: [ { provider: p, model: x } ] }\n';
 const env = { K: 'sk-test' };
 
-test('defaults: audit.db in the data folder, generated key in a folder beside it, 1000 records / 5 s', () => {
+test('defaults: audit.db in the data folder, generated key in a folder beside it, 1000 records / 5 s, writer thread', () => {
   const cfg = parseConfig(`security: { data_dir: state }\n${MODELS}`, join(dir, 'a.yaml'), env);
   assert.deepEqual(cfg.audit, {
     path: join(dir, 'state', 'audit.db'),
@@ -22,8 +22,18 @@ test('defaults: audit.db in the data folder, generated key in a folder beside it
     legacyKeyPath: join(dir, 'state', 'audit-signing.key'),
     checkpointEvery: 1000,
     checkpointIntervalMs: 5_000,
+    writer: 'thread',
     retentionDays: undefined,
   });
+});
+
+test('audit.writer: inline is the only other choice', () => {
+  const cfg = parseConfig(`audit: { writer: inline }\n${MODELS}`, join(dir, 'w.yaml'), env);
+  assert.equal(cfg.audit.writer, 'inline');
+  assert.match(
+    configError(() => parseConfig(`audit: { writer: async }\n${MODELS}`, join(dir, 'w2.yaml'), env)),
+    /audit\.writer/,
+  );
 });
 
 test("audit.key_dir moves the generated key; it may not be the audit log's folder or inside it", () => {

@@ -123,6 +123,7 @@ export function readAudit(
         max: 86_400_000,
         default: AUDIT_DEFAULTS.checkpointIntervalMs,
       }) ?? 0,
+    writer: r.oneOf(f('writer'), ['thread', 'inline'] as const, 'thread') ?? 'thread',
     // At least 30 days: an audit trail shorter than a month serves no investigation or audit.
     retentionDays: f('retention_days').node === null ? undefined : r.int(f('retention_days'), { min: 30, max: 36_500 }),
   };

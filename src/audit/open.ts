@@ -30,6 +30,7 @@ export async function openConfiguredAuditLog(cfg: AuditConfig, _dataDir: string,
     checkpointEvery: cfg.checkpointEvery,
     checkpointIntervalMs: cfg.checkpointIntervalMs,
     retentionDays: cfg.retentionDays,
+    writer: cfg.writer,
     ...(log ? { log } : {}),
   });
 }

@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { type AuditLog, openAuditLog } from './audit-log.ts';
+import { type AuditLog, type AuditWriterMode, openAuditLog } from './audit-log.ts';
 import { openAuditDatabaseForReading } from './database.ts';
 import { createSigner, parsePrivateKeyPem } from './signing-key.ts';
 import type { AuditEntry } from './types.ts';
@@ -46,12 +46,17 @@ export async function writeLog(
   await log.close();
 }
 
-export function openTestLog(path: string, pem: string, opts: { checkpointEvery?: number } = {}): Promise<AuditLog> {
+export function openTestLog(
+  path: string,
+  pem: string,
+  opts: { checkpointEvery?: number; writer?: AuditWriterMode } = {},
+): Promise<AuditLog> {
   return openAuditLog({
     path,
     signingKeyPem: pem,
     checkpointEvery: opts.checkpointEvery ?? 1000,
     checkpointIntervalMs: 3_600_000,
+    writer: opts.writer,
   });
 }
 
