@@ -79,7 +79,7 @@ export function scanText(
       try {
         for (const finding of entry.text!.scan(field.text)) {
           findings[i]!.push({ path: field.path, finding });
-          inField?.[i]!.push(finding);
+          if (inField !== undefined) inField[i]!.push(finding);
         }
       } catch (err) {
         // The contract says scan never throws; if one does, the text is unchecked: a failure.

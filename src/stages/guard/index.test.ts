@@ -361,7 +361,7 @@ describe('guard stage: output', () => {
 describe('guard stage: texts read before', () => {
   function counting() {
     const inner = fakeCardDetector();
-    const d = { name: inner.name, maxMatchLength: inner.maxMatchLength, reads: 0, scan: (t: string) => [] as never[] };
+    const d = { name: inner.name, maxMatchLength: inner.maxMatchLength, reads: 0, scan: (_t: string) => [] as never[] };
     d.scan = (t: string) => {
       d.reads++;
       return inner.scan(t) as never[];
