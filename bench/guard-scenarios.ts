@@ -234,13 +234,8 @@ const ROUTES: readonly Route[] = ['plain', 'guarded-input', 'guarded'];
  *  would measure that memory instead of the detectors. */
 const uniquePrompt = (i: number) => `Ticket ${i}: ${PROMPT_2KB}`.slice(0, PROMPT_2KB.length);
 
-function targetOf(g: BenchGateway, model: string, stream = false): LoadTarget {
-  const bodyAt = (i: number) =>
-    JSON.stringify({
-      model,
-      messages: [{ role: 'user', content: uniquePrompt(i) }],
-      ...(stream ? { stream: true } : {}),
-    });
+/** Chat completions on `g` with the key made for the bench, the i-th request's body from `bodyAt`. */
+function chatTarget(g: BenchGateway, bodyAt: (i: number) => string): LoadTarget {
   return {
     origin: g.origin,
     path: '/v1/chat/completions',
@@ -248,6 +243,16 @@ function targetOf(g: BenchGateway, model: string, stream = false): LoadTarget {
     body: bodyAt(0),
     bodyAt,
   };
+}
+
+function targetOf(g: BenchGateway, model: string, stream = false): LoadTarget {
+  return chatTarget(g, (i) =>
+    JSON.stringify({
+      model,
+      messages: [{ role: 'user', content: uniquePrompt(i) }],
+      ...(stream ? { stream: true } : {}),
+    }),
+  );
 }
 
 /** Earlier turns of a support conversation: four exchanges of about 500 characters each. */
@@ -263,7 +268,7 @@ const EARLIER_TURNS = Array.from(
  * what every request cost before the gateway remembered texts it had read).
  */
 function conversationTarget(g: BenchGateway, model: string, history: 'resent' | 'new'): LoadTarget {
-  const bodyAt = (i: number) => {
+  return chatTarget(g, (i) => {
     const mark = history === 'new' ? `(${i}) ` : '';
     return JSON.stringify({
       model,
@@ -276,14 +281,7 @@ function conversationTarget(g: BenchGateway, model: string, history: 'resent' | 
         },
       ],
     });
-  };
-  return {
-    origin: g.origin,
-    path: '/v1/chat/completions',
-    headers: { authorization: `Bearer ${g.key}`, 'content-type': 'application/json' },
-    body: bodyAt(0),
-    bodyAt,
-  };
+  });
 }
 
 /** Gateway CPU per conversation request, without guards and with input guards, with the

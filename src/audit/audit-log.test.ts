@@ -136,9 +136,10 @@ test('SQLite itself refuses UPDATE and DELETE on records', async () => {
   db.close();
 });
 
-test('append rejects when the record cannot be committed, and recovers after', async () => {
-  const path = join(dir, 'locked', 'audit.db');
-  const log = await openTestLog(path, pem);
+/** Appends record 1, record 2 while another connection holds the write lock (it must reject),
+ *  then record 3, and closes the log. */
+async function appendAroundALock(path: string, opts: Parameters<typeof openTestLog>[2] = {}): Promise<void> {
+  const log = await openTestLog(path, pem, opts);
   await log.append(entry(1));
   const holder = new DatabaseSync(path);
   holder.exec('BEGIN EXCLUSIVE');
@@ -150,6 +151,11 @@ test('append rejects when the record cannot be committed, and recovers after', a
   }
   await log.append(entry(3));
   await log.close();
+}
+
+test('append rejects when the record cannot be committed, and recovers after', async () => {
+  const path = join(dir, 'locked', 'audit.db');
+  await appendAroundALock(path);
   const result = verifyFile(path, [publicKeyOf(pem)]);
   assert.equal(result.ok, true);
   assert.equal(result.records, 2, 'the failed record left no gap');
@@ -195,18 +201,7 @@ test('audit.writer inline: the same chain on the main thread, committed before a
 
 test('audit.writer inline: a failed commit rejects the append; a bad file fails the open', async () => {
   const path = join(dir, 'inline-locked', 'audit.db');
-  const log = await openTestLog(path, pem, { writer: 'inline' });
-  await log.append(entry(1));
-  const holder = new DatabaseSync(path);
-  holder.exec('BEGIN EXCLUSIVE');
-  try {
-    await assert.rejects(log.append(entry(2)), { name: 'AuditUnavailableError', message: /audit write failed/ });
-  } finally {
-    holder.exec('ROLLBACK');
-    holder.close();
-  }
-  await log.append(entry(3));
-  await log.close();
+  await appendAroundALock(path, { writer: 'inline' });
   assert.equal(verifyFile(path, [publicKeyOf(pem)]).records, 2);
   await assert.rejects(openTestLog(join(dir, 'foreign.db'), pem, { writer: 'inline' }), /audit schema version 7/);
 });

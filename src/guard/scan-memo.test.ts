@@ -1,29 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { GuardFinding, TextDetector } from './detector.ts';
+import type { GuardFinding } from './detector.ts';
 import { scanText } from './inspect.ts';
 import { createScanMemo, SCAN_MEMO_MIN_CHARS } from './scan-memo.ts';
-import { entry, fakeCardDetector, throwingDetector } from './testing/fake-detectors.ts';
+import { countingDetector, entry, fakeCardDetector, throwingDetector } from './testing/fake-detectors.ts';
 import type { TextField } from './text-fields.ts';
 
 const field = (path: string, text: string): TextField => ({ path, role: 'user', text, set: () => {} });
 
 const CARD = '4111 1111 1111 1111';
 const long = (s: string) => `${s} ${'filler text of a long system prompt. '.repeat(10)}`;
-
-/** A detector that counts the texts it reads. */
-function counting(inner: TextDetector): TextDetector & { reads: number } {
-  const d = {
-    name: inner.name,
-    maxMatchLength: inner.maxMatchLength,
-    reads: 0,
-    scan(text: string): GuardFinding[] {
-      d.reads++;
-      return inner.scan(text);
-    },
-  };
-  return d;
-}
 
 test('scan memo: keys are per tenant and text, none for a short text', () => {
   const memo = createScanMemo();
@@ -66,7 +52,7 @@ test('scan memo: bounded, least recently used out first; what it keeps cannot be
 });
 
 test('scanText with a memo: a long field read before is not read again and gives the same findings at its new path', () => {
-  const card = counting(fakeCardDetector());
+  const card = countingDetector(fakeCardDetector());
   const entries = [entry('pii', 'block', card)];
   const memo = createScanMemo();
   const text = long(`pay with ${CARD}`);
@@ -93,7 +79,7 @@ test('scanText with a memo: a long field read before is not read again and gives
 });
 
 test('scanText with a memo: a field on which a detector failed is not remembered, and the failure still refuses', () => {
-  const card = counting(fakeCardDetector());
+  const card = countingDetector(fakeCardDetector());
   const entries = [entry('pii', 'block', card), entry('secrets', 'block', throwingDetector())];
   const memo = createScanMemo();
   const text = long(CARD);

@@ -489,14 +489,9 @@ const NEEDLE_CUES_WITH_PREFIXES = new Map(
  *  the others with one search, longest first. Together they replaced an `includes` per needle
  *  (15 passes over the text, about twice the time on prose). */
 const UNIT_NEEDLES = [...NEEDLE_CUES].filter(([n]) => n.length === 1);
-const NEEDLE = new RegExp(
-  [...NEEDLE_CUES.keys()]
-    .filter((n) => n.length > 1)
-    .sort((a, b) => b.length - a.length)
-    .map(escapeRe)
-    .join('|'),
-  'g',
-);
+const LONG_NEEDLES = [...NEEDLE_CUES.keys()].filter((n) => n.length > 1).sort((a, b) => b.length - a.length);
+/** Undefined when every needle is one unit long (an empty pattern would match everywhere). */
+const NEEDLE = LONG_NEEDLES.length === 0 ? undefined : new RegExp(LONG_NEEDLES.map(escapeRe).join('|'), 'g');
 
 /** The cues without trigger words worth running on `folded` (bits by index in ALWAYS): those
  *  with a needle in it. Each search goes on one unit after the last match's start, so a needle
@@ -504,6 +499,7 @@ const NEEDLE = new RegExp(
 function alwaysCuesToRun(folded: string): number {
   let run = NEEDLELESS;
   for (const [needle, cues] of UNIT_NEEDLES) if ((run & cues) !== cues && folded.includes(needle)) run |= cues;
+  if (NEEDLE === undefined) return run;
   NEEDLE.lastIndex = 0;
   for (let m = NEEDLE.exec(folded); m !== null && run !== ALL_ALWAYS; m = NEEDLE.exec(folded)) {
     run |= NEEDLE_CUES_WITH_PREFIXES.get(m[0])!;

@@ -78,6 +78,20 @@ export function fakeInjectionDetector(): TextDetector {
   };
 }
 
+/** `inner`, counting the texts it reads (in `reads`). */
+export function countingDetector(inner: TextDetector): TextDetector & { reads: number } {
+  const d = {
+    name: inner.name,
+    maxMatchLength: inner.maxMatchLength,
+    reads: 0,
+    scan(text: string): GuardFinding[] {
+      d.reads++;
+      return inner.scan(text);
+    },
+  };
+  return d;
+}
+
 export function throwingDetector(): TextDetector {
   return {
     name: 'secrets',

@@ -6,6 +6,7 @@ import type { SecurityEvent } from '../../events/security-events.ts';
 import { type Judge, JudgeFailure } from '../../guard/judge/index.ts';
 import type { CompiledPolicy, GuardEntry } from '../../guard/policy.ts';
 import {
+  countingDetector,
   entry,
   fakeCardDetector,
   fakeEmailDetector,
@@ -80,6 +81,16 @@ async function refused(p: unknown): Promise<GatewayError> {
 }
 
 const CARD = '4111 1111 1111 1111';
+
+const answer = (content: string): ChatResponse => ({
+  id: 'x',
+  object: 'chat.completion',
+  created: 0,
+  model: 'gpt',
+  choices: [
+    { index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: 'stop', logprobs: null },
+  ],
+});
 
 describe('guard stage: input', () => {
   it('blocks an injection with a catalogue error naming the detector, never the text', async () => {
@@ -207,16 +218,6 @@ describe('guard stage: input', () => {
 });
 
 describe('guard stage: output', () => {
-  const answer = (content: string): ChatResponse => ({
-    id: 'x',
-    object: 'chat.completion',
-    created: 0,
-    model: 'gpt',
-    choices: [
-      { index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: 'stop', logprobs: null },
-    ],
-  });
-
   it('blocks or redacts a whole answer before it is written', async () => {
     const blocking = setup([policy([], [entry('pii', 'block', fakeCardDetector())])]);
     const c1 = ctx(chat({ messages: [{ role: 'user', content: 'hi' }] }));
@@ -359,15 +360,7 @@ describe('guard stage: output', () => {
 });
 
 describe('guard stage: texts read before', () => {
-  function counting() {
-    const inner = fakeCardDetector();
-    const d = { name: inner.name, maxMatchLength: inner.maxMatchLength, reads: 0, scan: (_t: string) => [] as never[] };
-    d.scan = (t: string) => {
-      d.reads++;
-      return inner.scan(t) as never[];
-    };
-    return d;
-  }
+  const counting = () => countingDetector(fakeCardDetector());
   const system = `You are the support assistant of Acme. ${'Answer briefly and politely. '.repeat(12)}`;
 
   it('reads an earlier turn once per tenant; redaction and refusal still apply to every request', async () => {
@@ -417,23 +410,7 @@ describe('guard stage: texts read before', () => {
     for (let i = 0; i < 2; i++) {
       const c = ctx(chat({ messages: [{ role: 'user', content: 'hi' }] }));
       await a.stage.onRequest!(c);
-      c.response = {
-        kind: 'chat',
-        body: {
-          id: 'x',
-          object: 'chat.completion',
-          created: 0,
-          model: 'gpt',
-          choices: [
-            {
-              index: 0,
-              message: { role: 'assistant', content: system, refusal: null },
-              finish_reason: 'stop',
-              logprobs: null,
-            },
-          ],
-        },
-      };
+      c.response = { kind: 'chat', body: answer(system) };
       await a.stage.onResponse!(c);
     }
     assert.equal(output.reads, 2);
