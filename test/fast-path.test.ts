@@ -179,7 +179,7 @@ describe('same-dialect fast path', () => {
   });
 });
 
-describe('same-dialect fast path: off under a guardrail policy', () => {
+describe('same-dialect fast path under guardrail policies: only a request the guard rewrote goes the normal way', () => {
   let gw: RunningGateway;
   let key: string;
   before(async () => {
@@ -187,9 +187,13 @@ describe('same-dialect fast path: off under a guardrail policy', () => {
       extraYaml: `guardrails:
   policies:
     - name: redacting
-      match: { models: [gpt] }
+      match: { models: [gpt, embed] }
       detectors:
         - { detector: pii, action: redact }
+    - name: flagging
+      match: { models: [llama] }
+      detectors:
+        - { detector: pii, action: flag }
 `,
     });
     key = await gw.createKey();
@@ -198,7 +202,7 @@ describe('same-dialect fast path: off under a guardrail policy', () => {
     await gw.stop();
   });
 
-  test('a redacted prompt reaches the provider redacted', async () => {
+  test('a redacted prompt reaches the provider redacted, through the normal path', async () => {
     const { upstream } = await both(
       gw,
       key,
@@ -206,5 +210,30 @@ describe('same-dialect fast path: off under a guardrail policy', () => {
       false,
     );
     assert.doesNotMatch(JSON.stringify(upstream[0]!.body), /jane\.doe@example\.com/);
+    assert.match(JSON.stringify(upstream[0]!.body), /\[EMAIL_1\]/);
+  });
+
+  test('a prompt the redacting policy read and left alone keeps the fast path', async () => {
+    await both(gw, key, { model: 'gpt', messages: HELLO }, true);
+  });
+
+  test('a flagged prompt keeps the fast path and reaches the provider as written', async () => {
+    const { upstream } = await both(
+      gw,
+      key,
+      { model: 'llama', messages: [{ role: 'user', content: 'mail me at jane.doe@example.com' }] },
+      true,
+    );
+    assert.match(JSON.stringify(upstream[0]!.body), /jane\.doe@example\.com/);
+  });
+
+  test('a redacted embeddings input reaches the provider redacted, through the normal path', async () => {
+    const { upstream } = await both(
+      gw,
+      key,
+      { model: 'embed', input: ['write to jane.doe@example.com'], dimensions: 8 },
+      false,
+    );
+    assert.doesNotMatch(JSON.stringify(upstream.at(-1)!.body), /jane\.doe@example\.com/);
   });
 });

@@ -25,8 +25,8 @@ export interface TerminalOptions {
   readonly tracer?: Tracer | undefined;
   /**
    * The same-dialect fast path: an OpenAI-surface chat body may be forwarded as the client
-   * wrote it to OpenAI-wire targets (src/surfaces/openai/client-body.ts). The runtime turns it
-   * off when a stage may rewrite a request's messages in place (guardrail redaction).
+   * wrote it to OpenAI-wire targets (src/surfaces/openai/client-body.ts), unless a stage
+   * dropped the kept body because it rewrote the request in place (guardrail redaction).
    */
   readonly forwardClientBody?: boolean;
 }

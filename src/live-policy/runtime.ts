@@ -292,8 +292,8 @@ export async function buildGatewayRuntime(
         createdAt: boot.createdAt,
         onAttempt: observers?.attempt,
         tracer: boot.tracer,
-        // Guard redaction rewrites message text in place: the client's bytes would no longer say it.
-        forwardClientBody: guardPolicies.length === 0,
+        // Guard redaction drops the kept client body of a request it rewrites (stages/guard).
+        forwardClientBody: true,
       }),
     });
     let disposed: Promise<void> | undefined;

@@ -115,7 +115,12 @@ export function createGuardStage(opts: GuardStageOptions): Stage {
         refusal = refusalFor(outcomes);
       }
       if (refusal !== undefined) throw refusal;
-      if (applyRedactions(outcomes, set.fields, g.placeholders) > 0) set.commit();
+      if (applyRedactions(outcomes, set.fields, g.placeholders) > 0) {
+        set.commit();
+        // The text now differs from what the client wrote: its bytes may no longer be forwarded
+        // as they are (the same-dialect fast path, src/surfaces/openai/client-body.ts).
+        if (direction === 'input') ctx.openAiClientBody = undefined;
+      }
     } finally {
       reportOutcomes(ctx, g.policy.name, outcomes, events);
     }

@@ -9,10 +9,10 @@
  * says. Stages that change a request either replace it (route's dropped parameters, prompt
  * APIs: a new object) or set top-level members on it (budget's default `max_completion_tokens`);
  * both are caught by `clientBodyFor`, which compares the request with a shallow copy taken when
- * it was validated. The one stage that rewrites text inside messages, guard (redaction), is
- * excluded by the runtime: with a guardrail policy configured the fast path is off (terminal
- * option `forwardClientBody`). A new stage that changes a request in place below its top level
- * must be excluded the same way.
+ * it was validated. The one stage that rewrites text inside messages, guard (redaction), drops
+ * the kept body (`ctx.openAiClientBody`) when it redacts a request, so a request it only read
+ * (nothing found, or `flag` and `block` findings) keeps the fast path. A new stage that changes a
+ * request in place below its top level must drop the kept body the same way.
  */
 import type { ChatRequest, ClientBody, EmbeddingsRequest } from '../../providers/canonical.ts';
 import type { JsonSource } from '../json-body.ts';
