@@ -6,15 +6,9 @@
  * cannot be reached, keys fetched earlier keep working for a bounded time; with no matching
  * key the token is refused (fail closed).
  */
-import {
-  type CryptoKey,
-  createLocalJWKSet,
-  errors,
-  type JSONWebKeySet,
-  type JWK,
-  type JWSHeaderParameters,
-} from 'jose';
+import type { CryptoKey, JSONWebKeySet, JWK, JWSHeaderParameters } from 'jose';
 import type { JwtIssuerConfig } from '../config-types.ts';
+import { type Jose, loadJose } from '../jose-loader.ts';
 import type { JsonFetcher } from './fetch-json.ts';
 
 /** Keys fetched before an IdP outage stay usable this long past their TTL. */
@@ -52,7 +46,7 @@ export interface KeySourceOptions {
   readonly onFetchError?: (err: unknown) => void;
 }
 
-type KeySet = ReturnType<typeof createLocalJWKSet>;
+type KeySet = ReturnType<Jose['createLocalJWKSet']>;
 
 export function createKeySource(opts: KeySourceOptions): KeySource {
   const { issuer, fetcher, now } = opts;
@@ -72,6 +66,7 @@ export function createKeySource(opts: KeySourceOptions): KeySource {
     lastAttemptAt = now();
     inFlight = (async () => {
       try {
+        const { createLocalJWKSet } = await loadJose();
         const jwks = await loadJwks(issuer, fetcher);
         keys = createLocalJWKSet(jwks);
         fetchedAt = now();
@@ -98,14 +93,17 @@ export function createKeySource(opts: KeySourceOptions): KeySource {
       try {
         return await keys(header);
       } catch (err) {
-        if (!isNoMatch(err)) throw new NoMatchingKey(describeKeyError(err));
+        // jose is loaded already (it built `keys`); its error classes tell the failures apart.
+        const { errors } = await loadJose();
+        if (!(err instanceof errors.JWKSNoMatchingKey)) throw new NoMatchingKey(describeKeyError(err, errors));
       }
       // An unknown key: the IdP may have rotated. Refetch, unless we just did or did recently.
       if (!refreshed && mayFetch(now()) && (await refresh())) {
         try {
           return await keys(header);
         } catch (err) {
-          throw new NoMatchingKey(describeKeyError(err));
+          const { errors } = await loadJose();
+          throw new NoMatchingKey(describeKeyError(err, errors));
         }
       }
       throw new NoMatchingKey("no key in the issuer's JWKS matches the token header");
@@ -113,11 +111,7 @@ export function createKeySource(opts: KeySourceOptions): KeySource {
   };
 }
 
-function isNoMatch(err: unknown): boolean {
-  return err instanceof errors.JWKSNoMatchingKey;
-}
-
-function describeKeyError(err: unknown): string {
+function describeKeyError(err: unknown, errors: Jose['errors']): string {
   if (err instanceof errors.JWKSMultipleMatchingKeys) return 'several keys match and the token names no kid';
   if (err instanceof errors.JWKSNoMatchingKey) return "no key in the issuer's JWKS matches the token header";
   return `key selection failed: ${(err as Error).message}`;

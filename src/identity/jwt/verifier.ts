@@ -17,8 +17,9 @@
  * Every refusal is a verdict with a reason for the security log; the client learns nothing
  * more than "invalid token".
  */
-import { errors, type JWSHeaderParameters, jwtVerify } from 'jose';
+import type { JWSHeaderParameters } from 'jose';
 import type { JwtIssuerConfig } from '../config-types.ts';
+import { type Jose, loadJose } from '../jose-loader.ts';
 import { identityFromClaims, type JwtIdentity } from './claims.ts';
 import { MAX_TOKEN_BYTES, parseCompact } from './compact.ts';
 import { createJsonFetcher, type JsonFetcher } from './fetch-json.ts';
@@ -133,6 +134,7 @@ export function createJwtVerifier(issuers: readonly JwtIssuerConfig[], opts: Jwt
         return refuse('key_error');
       }
 
+      const { jwtVerify, errors } = await loadJose();
       const at = now();
       let verified: Readonly<Record<string, unknown>>;
       try {
@@ -148,7 +150,7 @@ export function createJwtVerifier(issuers: readonly JwtIssuerConfig[], opts: Jwt
         });
         verified = result.payload as Readonly<Record<string, unknown>>;
       } catch (err) {
-        return refuse(joseReason(err));
+        return refuse(joseReason(err, errors));
       }
       const iat = verified['iat'];
       if (iat !== undefined && (typeof iat !== 'number' || iat > at.getTime() / 1000 + cfg.clockSkewS))
@@ -191,7 +193,7 @@ function validateIssuer(c: JwtIssuerConfig, local = false): void {
     throw new Error(`${name}: JWKS cache TTL must be >= the refresh interval`);
 }
 
-function joseReason(err: unknown): string {
+function joseReason(err: unknown, errors: Jose['errors']): string {
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'bad_signature';
   if (err instanceof errors.JWTExpired) return 'expired';
   if (err instanceof errors.JWTClaimValidationFailed) {

@@ -5,10 +5,10 @@
  * the resource-server verifier with a local key source, plus a revocation check.
  */
 import { randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
 import type { OAuthClientRecord } from '../../store/oauth-records.ts';
 import type { Store } from '../../store/store.ts';
 import type { JwtIssuerConfig } from '../config-types.ts';
+import { loadJose } from '../jose-loader.ts';
 import type { LocalIssuer } from '../jwt/verifier.ts';
 import type { OAuthServerConfig } from './config-types.ts';
 import type { SigningKeyRing } from './signing-keys.ts';
@@ -29,6 +29,7 @@ export async function issueAccessToken(
   scopes: readonly string[],
   at: Date,
 ): Promise<IssuedToken> {
+  const { SignJWT } = await loadJose();
   const key = await ring.current();
   const iat = Math.floor(at.getTime() / 1000);
   const jti = randomUUID();

@@ -19,10 +19,11 @@
  * let anyone lock a client out of its own credentials by guessing from elsewhere.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { createLocalJWKSet, errors, type JSONWebKeySet, jwtVerify } from 'jose';
+import type { JSONWebKeySet } from 'jose';
 import { gatewayError } from '../../errors/gateway-error.ts';
 import type { OAuthClientAuthMethod, OAuthClientRecord } from '../../store/oauth-records.ts';
 import type { Store } from '../../store/store.ts';
+import { type Jose, loadJose } from '../jose-loader.ts';
 import { parseCompact } from '../jwt/compact.ts';
 import type { Lockout } from '../lockout.ts';
 import { clientSecretMatches, isWellFormedClientId } from './client-secret.ts';
@@ -224,6 +225,7 @@ async function verifyAssertion(
   if (typeof header['alg'] !== 'string' || !CLIENT_ASSERTION_ALGORITHMS.includes(header['alg']))
     throw new Refusal('assertion_alg_not_allowed');
   if (client.jwks === null) throw new Refusal('client_has_no_jwks');
+  const { createLocalJWKSet, jwtVerify, errors } = await loadJose();
   const keys = createLocalJWKSet(JSON.parse(client.jwks) as JSONWebKeySet);
   let payload: Record<string, unknown>;
   try {
@@ -239,7 +241,7 @@ async function verifyAssertion(
     });
     payload = result.payload as Record<string, unknown>;
   } catch (err) {
-    throw new Refusal(`assertion_${assertionReason(err)}`);
+    throw new Refusal(`assertion_${assertionReason(err, errors)}`);
   }
   const nowS = now.getTime() / 1000;
   const exp = payload['exp'] as number;
@@ -263,7 +265,7 @@ async function verifyAssertion(
   if (!fresh) throw new Refusal('assertion_replayed');
 }
 
-function assertionReason(err: unknown): string {
+function assertionReason(err: unknown, errors: Jose['errors']): string {
   if (err instanceof errors.JWTExpired) return 'expired';
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'bad_signature';
   if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) return 'unknown_key';

@@ -2,13 +2,14 @@
  * Registering OAuth clients (machine clients of the client credentials grant). Everything is
  * validated before anything is stored; the secret is returned once and only its keyed hash is kept.
  */
-import { importJWK, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import {
   OAUTH_CLIENT_AUTH_METHODS,
   type OAuthClientAuthMethod,
   type OAuthClientRecord,
 } from '../../store/oauth-records.ts';
 import type { Store } from '../../store/store.ts';
+import { loadJose } from '../jose-loader.ts';
 import { generateClientId, generateClientSecret, hashClientSecret } from './client-secret.ts';
 
 export interface NewOAuthClient {
@@ -111,6 +112,7 @@ export async function validateClientJwks(text: string): Promise<{ keys: JWK[] }>
   if (!Array.isArray(list) || list.length === 0)
     throw new OAuthClientInputError('the JWKS must be an object with a non-empty "keys" list');
   if (list.length > MAX_CLIENT_KEYS) throw new OAuthClientInputError(`at most ${MAX_CLIENT_KEYS} keys`);
+  const { importJWK } = await loadJose();
   const keys: JWK[] = [];
   for (const [i, k] of list.entries()) {
     if (k === null || typeof k !== 'object' || Array.isArray(k))

@@ -11,11 +11,12 @@
  * picked up without a restart.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint, createLocalJWKSet, errors, type JSONWebKeySet, type JWK } from 'jose';
+import type { JSONWebKeySet, JWK } from 'jose';
 import type { Envelope } from '../../crypto/envelope.ts';
 import type { Binding } from '../../crypto/envelope-format.ts';
 import type { OAuthSigningKeyRecord } from '../../store/oauth-records.ts';
 import type { Store } from '../../store/store.ts';
+import { type Jose, loadJose } from '../jose-loader.ts';
 import { type KeySource, KeysUnavailable, NoMatchingKey } from '../jwt/key-source.ts';
 import type { OAuthSigningAlgorithm } from './config-types.ts';
 
@@ -59,11 +60,13 @@ export function createSigningKeyRing(opts: SigningKeyRingOptions): SigningKeyRin
   let lastAttempt = 0;
   let signer: SigningKey | undefined;
   let published: JSONWebKeySet = { keys: [] };
-  let verifyKeys: ReturnType<typeof createLocalJWKSet> | undefined;
+  let verifyKeys: ReturnType<Jose['createLocalJWKSet']> | undefined;
   let inFlight: Promise<void> | undefined;
 
   async function load(): Promise<void> {
     lastAttempt = now();
+    // Loaded before the store is read, so the signer and the keys that verify it change together.
+    const { createLocalJWKSet } = await loadJose();
     await store.retireOAuthSigningKeys(new Date(now()).toISOString());
     const records = await store.listOAuthSigningKeys();
     const active = records.filter((r) => r.supersededAt === null);
@@ -110,6 +113,8 @@ export function createSigningKeyRing(opts: SigningKeyRingOptions): SigningKeyRin
         try {
           return await verifyKeys!(header);
         } catch (err) {
+          // jose is loaded already (it built `verifyKeys`); its error class marks an unknown kid.
+          const { errors } = await loadJose();
           if (!(err instanceof errors.JWKSNoMatchingKey))
             throw new NoMatchingKey('no single own signing key matches the token header');
         }
@@ -148,6 +153,7 @@ export async function generateSigningKey(
 ): Promise<OAuthSigningKeyRecord> {
   const pair = alg === 'EdDSA' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const publicJwk = createPublicKey(pair.privateKey).export({ format: 'jwk' }) as JWK;
+  const { calculateJwkThumbprint } = await loadJose();
   const kid = await calculateJwkThumbprint(publicJwk, 'sha256');
   const der = pair.privateKey.export({ format: 'der', type: 'pkcs8' });
   let ciphertext: Buffer;

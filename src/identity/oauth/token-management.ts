@@ -6,7 +6,8 @@
  * other clients of its own tenant (a resource server). Revocation is always 200 (RFC 7009
  * §2.2) and only ever revokes the caller's own tokens.
  */
-import { errors, type JWSHeaderParameters, jwtVerify } from 'jose';
+import type { JWSHeaderParameters } from 'jose';
+import { loadJose } from '../jose-loader.ts';
 import { parseCompact } from '../jwt/compact.ts';
 import { ACCESS_TOKEN_TYP, ownTokenRevocationReason } from './access-tokens.ts';
 import { authenticateClient, type ClientAuthRequest } from './client-auth.ts';
@@ -35,6 +36,7 @@ export async function checkOwnToken(
   const { header } = parsed.parts;
   if (['jku', 'x5u', 'jwk', 'x5c', 'crit'].some((h) => h in header)) return { ok: false, reason: 'header_refused' };
   if (header['alg'] !== 'ES256' && header['alg'] !== 'EdDSA') return { ok: false, reason: 'alg_not_allowed' };
+  const { jwtVerify, errors } = await loadJose();
   let claims: Readonly<Record<string, unknown>>;
   try {
     const key = await deps.ring.keySource.resolve(header as JWSHeaderParameters);
