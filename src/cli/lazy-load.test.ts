@@ -4,17 +4,34 @@ import { resolve } from 'node:path';
 import { test } from 'node:test';
 
 const ROOT = resolve(import.meta.dirname, '../..');
+const JOSE = /\/node_modules\/jose\//;
 
 /**
- * What `portcullis start` loads with a config that uses neither Redis nor PostgreSQL: the
- * modules behind `start` (and every Redis- or PostgreSQL-backed module, which load their
- * driver on first use) are imported in a child process that records every module loaded.
+ * Runs `body` (ES module code; paths relative to the repository root) in a child process that
+ * records every module loaded; `body` hands back a result with `report(value)`.
  */
-test('start and the Redis/PostgreSQL-backed modules load neither redis, pg, prom-client nor the provider emulator', () => {
-  const probe = `
+function probe<T>(body: string): { loaded: string[]; result: T } {
+  const code = `
     import { registerHooks } from 'node:module';
     const loaded = [];
     registerHooks({ load(url, context, next) { loaded.push(url); return next(url, context); } });
+    let result;
+    const report = (value) => { result = value; };
+    ${body}
+    process.stdout.write(JSON.stringify({ loaded, result }));
+  `;
+  return JSON.parse(
+    execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8' }),
+  ) as { loaded: string[]; result: T };
+}
+
+/**
+ * What `portcullis start` loads with a config that uses neither Redis, PostgreSQL, JWT issuers
+ * nor OAuth: the modules behind `start` (and every Redis- or PostgreSQL-backed module, which
+ * load their driver on first use) are imported in a child process that records every module loaded.
+ */
+test('start and the Redis/PostgreSQL-backed modules load neither redis, pg, jose, prom-client nor the provider emulator', () => {
+  const { loaded } = probe(`
     await import('./src/cli/main.ts');
     await import('./src/cli/start.ts');
     await import('./src/app/create-gateway.ts');
@@ -26,20 +43,64 @@ test('start and the Redis/PostgreSQL-backed modules load neither redis, pg, prom
     await import('./src/audit/postgres/reader.ts');
     await import('./src/audit/postgres/chain-writer.ts');
     await import('./src/crypto/vault/postgres-vault.ts');
-    process.stdout.write(JSON.stringify(loaded));
-  `;
-  const loaded = JSON.parse(
-    execFileSync(process.execPath, ['--input-type=module', '-e', probe], { cwd: ROOT, encoding: 'utf8' }),
-  ) as string[];
+  `);
   assert.ok(
     loaded.some((u) => u.includes('/src/app/create-gateway.ts')),
     'the probe saw the modules it loaded',
   );
   const unwanted = loaded.filter(
     (u) =>
-      /\/node_modules\/(?:redis|@redis\/[^/]+|pg|pg-pool|pg-protocol|prom-client|@opentelemetry\/api)\//.test(u) ||
+      /\/node_modules\/(?:redis|@redis\/[^/]+|pg|pg-pool|pg-protocol|jose|prom-client|@opentelemetry\/api)\//.test(u) ||
       u.includes('/src/mock-upstream/server.ts') ||
       u.includes('/src/cli/keys-command.ts'),
   );
   assert.deepEqual(unwanted, []);
+});
+
+/**
+ * The other side: jose arrives with the first token a JWT issuer verifies (an issuer live policy
+ * adds at run time included), and works. The token is signed with node:crypto so that nothing
+ * but the verifier loads jose; a forged signature shows jose's error classes still tell failures apart.
+ */
+test('jose is loaded on the first JWT verification, not before, and verifies', () => {
+  const { loaded, result } = probe<{
+    joseBefore: number;
+    good: { ok: boolean; identity?: { tenantId: string } };
+    forged: { reason?: string };
+  }>(`
+    import { generateKeyPairSync, sign } from 'node:crypto';
+    await import('./src/cli/start.ts');
+    await import('./src/app/create-gateway.ts');
+    const { createJwtVerifier } = await import('./src/identity/jwt/verifier.ts');
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'EdDSA', use: 'sig' };
+    const issuer = 'https://idp.example/';
+    const verifier = createJwtVerifier(
+      [{
+        issuer, jwksUrl: issuer + 'jwks.json', discoveryUrl: undefined, audiences: ['portcullis'],
+        algorithms: ['EdDSA'], clockSkewS: 30, allowPrivateNetwork: false,
+        claims: { tenant: 'tenant', team: 'team', user: 'sub', models: 'models', scope: 'scope' },
+        defaultModels: [], jwksRefreshMinIntervalS: 30, jwksCacheTtlS: 600,
+      }],
+      { createFetcher: () => ({ get: async () => ({ keys: [jwk] }), close: async () => {} }) },
+    );
+    const joseBefore = loaded.filter((u) => u.includes('/node_modules/jose/')).length;
+    const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    const input = b64({ alg: 'EdDSA', kid: 'k1' }) + '.' +
+      b64({ iss: issuer, aud: 'portcullis', sub: 'u1', tenant: 'acme', iat: now, exp: now + 300 });
+    const signature = sign(null, Buffer.from(input), privateKey);
+    const good = await verifier.verify(input + '.' + signature.toString('base64url'));
+    signature[0] ^= 1;
+    const forged = await verifier.verify(input + '.' + signature.toString('base64url'));
+    report({ joseBefore, good, forged });
+  `);
+  assert.equal(result.joseBefore, 0, 'a configured issuer does not load jose before a token arrives');
+  assert.ok(
+    loaded.some((u) => JOSE.test(u)),
+    'the first verification loaded jose',
+  );
+  assert.equal(result.good.ok, true);
+  assert.equal(result.good.identity?.tenantId, 'acme');
+  assert.equal(result.forged.reason, 'bad_signature');
 });
