@@ -56,9 +56,8 @@ const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 const SPACERS = new Set([' ', '.', '-', '_', '*', '|', '/', '\u00a0', '+', '~', ','].map((c) => c.charCodeAt(0)));
 const UTF16 = { decode: (c: Uint16Array) => Buffer.from(c.buffer, c.byteOffset, c.byteLength).toString('utf16le') };
 
-/** Letters next to digits or leet symbols, or four letters spaced out alike: the two tricks
- *  the slow path undoes. Most texts have neither and take the native fast path. */
-const MAYBE_LEET = /[a-z\u00c0-\u024f][0-9@$!|][a-z\u00c0-\u024f0-9]/;
+/** Four letters spaced out alike: the trick only the slow path undoes. Most texts have none
+ *  (and no units beyond ASCII) and take the fast path. */
 const MAYBE_SPACED = /(?:^|[^a-z])[a-z]([ ._*|/+~,\u00a0-])[a-z]\1[a-z]\1[a-z](?![a-z])/;
 const NON_ASCII = /[\u0080-\uffff]/;
 /** A digit or leet symbol next to a letter: the seam of a possibly leet word. Written with
@@ -68,53 +67,83 @@ const LEET_SEAM = /(?<=[a-z])[0-9@$!|]|[0-9@$!|](?=[a-z])/g;
 const isLeetWordCode = (c: number) =>
   (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x40 || c === 0x24 || c === 0x21 || c === 0x7c;
 
-/** The same rule as the slow path: two letters at least, and not more leet than letters + 2. */
-function unleet(word: string): string {
-  let letters = 0;
-  let leet = 0;
-  for (let i = 0; i < word.length; i++) {
-    const c = word.charCodeAt(i);
-    if (c >= 0x61 && c <= 0x7a) letters++;
-    else if (leetOf(c) !== 0) leet++;
-  }
-  if (letters < 2 || leet === 0 || leet > letters + 2) return word;
+const isLower = (c: number) => c >= 0x61 && c <= 0x7a;
+
+/**
+ * Leetspeak undone in a stretch of ASCII letters, digits and leet symbols (lower case), by the
+ * slow path's rule: the stretch splits into runs that begin with a letter or a leet digit and
+ * hold letters, digits, and leet symbols with a letter on each side; a run of two letters at
+ * least, one leet character at least and not more leet than letters + 2 is read as letters.
+ * A symbol at a run's edge is punctuation, not leet: `prompt!!!` stays, and `<|im_start|>`
+ * keeps its bars (read as `l`, they hid the chat-template token from its cue whenever another
+ * word of the text looked leet). `changed` marks the runs rewritten, offset by `at`.
+ */
+function unleetStretch(stretch: string, changed: { marks?: Uint8Array; n: number; at: number }): string {
   let out = '';
-  for (let i = 0; i < word.length; i++) {
-    const c = word.charCodeAt(i);
-    const l = leetOf(c);
-    out += l !== 0 ? String.fromCharCode(l) : word[i];
+  let copied = 0;
+  const n = stretch.length;
+  for (let i = 0; i < n; ) {
+    const c = stretch.charCodeAt(i);
+    if (!isLower(c) && !(isDigit(c) && LEET[c] !== 0)) {
+      i++;
+      continue;
+    }
+    let j = i;
+    let letters = 0;
+    let leet = 0;
+    for (; j < n; j++) {
+      const d = stretch.charCodeAt(j);
+      if (isLower(d)) letters++;
+      else if (isDigit(d)) {
+        if (LEET[d] !== 0) leet++;
+      } else if (LEET[d] !== 0 && j > i && j + 1 < n && isLower(stretch.charCodeAt(j + 1))) leet++;
+      else break;
+    }
+    if (letters >= 2 && leet >= 1 && j - i >= 3 && leet <= letters + 2) {
+      let run = '';
+      for (let k = i; k < j; k++) {
+        const l = LEET[stretch.charCodeAt(k)]!;
+        run += l !== 0 ? String.fromCharCode(l) : stretch[k];
+      }
+      out += stretch.slice(copied, i) + run;
+      copied = j;
+      changed.marks ??= new Uint8Array(changed.n);
+      changed.marks.fill(1, changed.at + i, changed.at + j);
+    }
+    i = j;
   }
-  return out;
+  return copied === 0 ? stretch : out + stretch.slice(copied);
 }
 
 export function foldForCues(normalized: string): FoldedText {
   const n = normalized.length;
   const lower = normalized.toLowerCase();
   if (lower.length === n && !NON_ASCII.test(lower) && !MAYBE_SPACED.test(lower)) {
-    // The common case: ASCII, nothing spaced out; leetspeak is undone in place (same length).
-    if (!MAYBE_LEET.test(lower)) return { text: lower, from: identity(n), changed: undefined };
+    // The common case: ASCII, nothing spaced out; leetspeak is undone in place (same length),
+    // in the stretches around each seam (a text without one is returned as it is).
     let text = '';
-    let changed: Uint8Array | undefined;
+    const changed: { marks?: Uint8Array; n: number; at: number } = { n, at: 0 };
     let copied = 0;
     LEET_SEAM.lastIndex = 0;
     // `test` builds no match object; the match is one unit, so it ends at lastIndex.
     while (LEET_SEAM.test(lower)) {
       let start = LEET_SEAM.lastIndex - 1;
       let end = start + 1;
+      // The stretch of letters, digits and leet symbols around the seam: the slow path's runs
+      // never cross its ends (every unit outside it ends a run).
       while (start > 0 && isLeetWordCode(lower.charCodeAt(start - 1))) start--;
       while (end < n && isLeetWordCode(lower.charCodeAt(end))) end++;
       const word = lower.slice(start, end);
-      const folded = unleet(word);
+      changed.at = start;
+      const folded = unleetStretch(word, changed);
       if (folded !== word) {
         text += lower.slice(copied, start) + folded;
         copied = end;
-        changed ??= new Uint8Array(n);
-        changed.fill(1, start, end);
       }
       LEET_SEAM.lastIndex = end;
     }
     if (copied === 0) return { text: lower, from: identity(n), changed: undefined };
-    return { text: text + lower.slice(copied), from: identity(n), changed };
+    return { text: text + lower.slice(copied), from: identity(n), changed: changed.marks };
   }
   const codes = new Uint16Array(n);
   for (let i = 0; i < n; i++) codes[i] = baseLetter(normalized.charCodeAt(i));
