@@ -7,7 +7,7 @@
  * route (from /proc), the added time to first token on streams, and the detectors' scan
  * throughput measured in process (MB/s of text).
  *
- * Env: BENCH_GUARD_ROUNDS (default 3), BENCH_GUARD_PARTS=cpu (only the CPU rounds),
+ * Env: BENCH_GUARD_ROUNDS (default 5), BENCH_GUARD_PARTS=cpu (only the CPU rounds),
  * BENCH_GUARD_BASELINE (another checkout of the project: its gateway is loaded with the same
  * routes in the same rounds, for a before/after comparison on a shared machine),
  * BENCH_GUARD_CPU_PROF (a directory: each gateway writes a V8 CPU profile there when stopped).
@@ -37,7 +37,7 @@ export interface GuardBenchOptions {
   readonly baselineCli?: string | undefined;
 }
 
-const ROUNDS = Number(process.env.BENCH_GUARD_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_GUARD_ROUNDS ?? 5);
 const CONNECTIONS = 16;
 const STREAMS = 100;
 const PACED_STREAMS = 15;
@@ -296,55 +296,81 @@ async function conversationRounds(o: GuardBenchOptions, g: BenchGateway): Promis
     },
     { name: 'input guards, every text new', model: 'guarded-input', history: 'new' as const },
   ];
-  const targets = cases.map((c) => conversationTarget(g, c.model, c.history));
-  const cpu: number[][] = cases.map(() => []);
-  let errors = 0;
-  for (const t of targets) await closedLoop(t, 4, 1);
-  for (let i = 0; i < ROUNDS; i++) {
-    for (const [k, t] of targets.entries()) {
-      const before = cpuSeconds(g.proc);
-      const r = await closedLoop(t, CONNECTIONS, o.seconds);
-      cpu[k]!.push(((cpuSeconds(g.proc) - before) * 1e6) / Math.max(1, r.requests));
-      errors += r.errors;
-    }
-  }
+  const { cpu, errors } = await interleavedRounds(
+    o,
+    cases.map((c) => ({ proc: g.proc, target: conversationTarget(g, c.model, c.history) })),
+  );
   const plain = med(cpu[0]!);
   return [
     '',
-    `A conversation (2 KB system prompt, eight earlier messages of about 500 characters and a new question: about 6.5 KB of text in ten fields), ${CONNECTIONS} connections, ${o.seconds} s × ${ROUNDS} interleaved rounds, errors ${errors}:`,
+    `A conversation (2 KB system prompt, eight earlier messages of about 500 characters and a new question: about 6.5 KB of text in ten fields), ${CONNECTIONS} connections, ${o.seconds} s × ${ROUNDS} interleaved rounds, errors ${errors.reduce((a, b) => a + b, 0)}; the share added is the median of the rounds' own shares:`,
     '',
     '| conversation request | gateway CPU µs/request (median of rounds) | added by the guards | rounds |',
     '| --- | --- | --- | --- |',
     ...cases.map(
       (c, k) =>
-        `| ${c.name} | ${fmt(med(cpu[k]!), 0)} | ${k === 0 ? '-' : `${fmt(med(cpu[k]!) - plain, 0)} µs (${fmt(((med(cpu[k]!) - plain) / plain) * 100)} %)`} | ${cpu[k]!.map((v) => fmt(v, 0)).join(' / ')} |`,
+        `| ${c.name} | ${fmt(med(cpu[k]!), 0)} | ${k === 0 ? '-' : `${fmt(med(cpu[k]!) - plain, 0)} µs (${fmt(med(shares(cpu[0]!, cpu[k]!)))} %)`} | ${cpu[k]!.map((v) => fmt(v, 0)).join(' / ')} |`,
     ),
   ];
 }
+
+/**
+ * Gateway CPU per request (µs, from /proc) for each of `loads`, in ROUNDS rounds. Each load is
+ * first run for a warm-up (at full concurrency, so the JIT and the heap settle before anything
+ * is counted: the first round used to read up to 1.5 times the others), and the order of the
+ * loads alternates from round to round, so a machine getting busier or quieter during a round
+ * does not always favour the same route.
+ */
+async function interleavedRounds(
+  o: GuardBenchOptions,
+  loads: ReadonlyArray<{ readonly proc: ChildProcess; readonly target: LoadTarget }>,
+): Promise<{ cpu: number[][]; errors: number[] }> {
+  const cpu: number[][] = loads.map(() => []);
+  const errors = loads.map(() => 0);
+  for (const l of loads) await closedLoop(l.target, CONNECTIONS, Math.max(2, o.seconds / 2));
+  for (let i = 0; i < ROUNDS; i++) {
+    const order = loads.map((_, k) => k);
+    if (i % 2 === 1) order.reverse();
+    for (const k of order) {
+      const l = loads[k]!;
+      const before = cpuSeconds(l.proc);
+      const r = await closedLoop(l.target, CONNECTIONS, o.seconds);
+      cpu[k]!.push(((cpuSeconds(l.proc) - before) * 1e6) / Math.max(1, r.requests));
+      errors[k]! += r.errors;
+    }
+  }
+  return { cpu, errors };
+}
+
+/** Per round, what `withGuards` adds to `base` as a percentage of `base`. */
+const shares = (base: readonly number[], withGuards: readonly number[]) =>
+  base.map((b, i) => ((withGuards[i]! - b) / b) * 100);
 
 const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)]!;
 const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
 
 /** Gateway CPU per request on each route, every gateway and route in turn within each round. */
 async function cpuRounds(o: GuardBenchOptions, gateways: readonly BenchGateway[]) {
-  const cpu = gateways.map(() => ({ plain: [] as number[], 'guarded-input': [] as number[], guarded: [] as number[] }));
-  const errors = gateways.map(() => ({ plain: 0, 'guarded-input': 0, guarded: 0 }));
-  for (const g of gateways) for (const route of ROUTES) await closedLoop(targetOf(g, route), 4, 1);
-  for (let i = 0; i < ROUNDS; i++) {
-    for (const [gi, g] of gateways.entries()) {
-      for (const route of ROUTES) {
-        const before = cpuSeconds(g.proc);
-        const r = await closedLoop(targetOf(g, route), CONNECTIONS, o.seconds);
-        cpu[gi]![route].push(((cpuSeconds(g.proc) - before) * 1e6) / Math.max(1, r.requests));
-        errors[gi]![route] += r.errors;
-      }
-    }
-  }
+  const loads = gateways.flatMap((g) => ROUTES.map((route) => ({ proc: g.proc, target: targetOf(g, route) })));
+  const measured = await interleavedRounds(o, loads);
+  const at = (gi: number, route: Route) => gi * ROUTES.length + ROUTES.indexOf(route);
+  const cpu = gateways.map((_, gi) => ({
+    plain: measured.cpu[at(gi, 'plain')]!,
+    'guarded-input': measured.cpu[at(gi, 'guarded-input')]!,
+    guarded: measured.cpu[at(gi, 'guarded')]!,
+  }));
+  const errors = gateways.map((_, gi) => ({
+    plain: measured.errors[at(gi, 'plain')]!,
+    'guarded-input': measured.errors[at(gi, 'guarded-input')]!,
+    guarded: measured.errors[at(gi, 'guarded')]!,
+  }));
   return gateways.map((g, gi) => {
     const c = cpu[gi]!;
     const plain = med(c.plain);
     const input = med(c['guarded-input']);
     const both = med(c.guarded);
+    const inputShares = shares(c.plain, c['guarded-input']);
+    const bothShares = shares(c.plain, c.guarded);
     const lines = [
       '| route | gateway CPU µs/request (median of rounds) | rounds |',
       '| --- | --- | --- |',
@@ -352,9 +378,10 @@ async function cpuRounds(o: GuardBenchOptions, gateways: readonly BenchGateway[]
       `| all built-in detectors on the input | ${fmt(input, 0)} | ${c['guarded-input'].map((v) => fmt(v, 0)).join(' / ')} |`,
       `| all built-in detectors on input and output | ${fmt(both, 0)} | ${c.guarded.map((v) => fmt(v, 0)).join(' / ')} |`,
       '',
-      // Each round's own ratio too: the rounds of one gateway ran back to back, so a ratio within
-      // a round is less exposed to the machine's load changing between rounds than the medians.
-      `Added CPU per request for the 2 KB prompt (input guards): ${fmt(input - plain, 0)} µs, ${fmt(((input - plain) / plain) * 100)} % of the gateway's own CPU per request (target under 15 %; per round ${c.plain.map((p, i) => fmt(((c['guarded-input'][i]! - p) / p) * 100)).join(' / ')} %); with the 2 KB answer guarded too: ${fmt(both - plain, 0)} µs, ${fmt(((both - plain) / plain) * 100)} % (per round ${c.plain.map((p, i) => fmt(((c.guarded[i]! - p) / p) * 100)).join(' / ')} %).`,
+      // The share is the median of each round's own share: the routes of a round ran back to
+      // back, so a share within a round is less exposed to the machine's load changing between
+      // rounds than a ratio of medians taken from different rounds.
+      `Added CPU per request for the 2 KB prompt (input guards): ${fmt(input - plain, 0)} µs, ${fmt(med(inputShares))} % of the gateway's own CPU per request (median of the rounds' shares; target under 15 %; per round ${inputShares.map((v) => fmt(v)).join(' / ')} %); with the 2 KB answer guarded too: ${fmt(both - plain, 0)} µs, ${fmt(med(bothShares))} % (per round ${bothShares.map((v) => fmt(v)).join(' / ')} %).`,
     ];
     return { label: g.label, lines, errors: errors[gi]! };
   });
