@@ -155,6 +155,28 @@ describe('Dockerfile', () => {
       'no dev dependencies in the image',
     );
   });
+  it('fills the compile cache at build time as the gateway user, then leaves it read-only to that user', () => {
+    const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+    const warm = at(/^RUN node bin\/portcullis\.js warm-cache$/);
+    assert.ok(warm > 0, 'warm-cache runs at build time');
+    assert.match(
+      lines
+        .slice(0, warm)
+        .filter((l) => /^USER /.test(l))
+        .at(-1) ?? '',
+      /^USER 10001:10001$/,
+      'as the gateway user',
+    );
+    assert.ok(at(/^COPY src /) < warm, 'after the sources are in place');
+    const back = lines
+      .slice(warm + 1)
+      .findIndex((l) => /chown -R root:root node_modules\/\.cache\/portcullis-compile/.test(l));
+    assert.ok(back >= 0 && /go=rX/.test(lines[warm + 1 + back]!), 'root-owned and read-only to the gateway afterwards');
+    assert.ok(
+      !lines.some((l) => /NODE_COMPILE_CACHE/.test(l)),
+      'start uses the warmed folder, not one on the data volume',
+    );
+  });
   it('bakes in no secret and copies no state', () => {
     for (const l of lines.filter((x) => /^(ENV|ARG)\b/.test(x)))
       assert.doesNotMatch(l, /(KEY|SECRET|TOKEN|PASSWORD|DATABASE_URL)\s*=/i, l);

@@ -29,6 +29,7 @@ Commands:
   oauth            OAuth clients (create, list, revoke) and signing-key rotation of the built-in authorization server
   apis             Prompt APIs: create, add versions, publish, deprecate, retire, rotate opaque paths
   subscriptions    Subscriptions to prompt APIs: request, approve, reject, suspend, resume, revoke
+  warm-cache       Compile every module into Node's compile cache (container images: at build time)
 
 Run "portcullis <command> --help" for a command's options.
 `;
@@ -81,6 +82,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./apis-command.ts')).runApisCommand('subscriptions', rest);
       case 'tls':
         return await (await import('./tls-command.ts')).runTls(rest);
+      case 'warm-cache':
+        return await (await import('./warm-cache.ts')).runWarmCache(rest);
       default:
         throw new UsageError(`unknown command "${command}"\n\n${HELP}`);
     }
@@ -95,7 +98,8 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Runs the CLI and sets the exit code; the launchers (bin/portcullis.js, `node src/cli/main.ts`) call this. */
 export function runCli(argv: readonly string[]): void {
-  if (argv[0] === 'start') capYoungGeneration();
+  // warm-cache runs with start's settings: V8's flags are part of the compile cache's key.
+  if (argv[0] === 'start' || argv[0] === 'warm-cache') capYoungGeneration();
   main([...argv]).then(
     (code) => {
       process.exitCode = code;
