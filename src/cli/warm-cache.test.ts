@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
@@ -45,6 +45,28 @@ test('the modules to warm: every runtime module, worker entries included, no tes
     modules.filter((m) => m.endsWith('.test.ts') || m.includes('/testing/') || m.endsWith('test-support.ts')),
     [],
   );
+});
+
+test('no runtime module imports a development dependency (the image has none: warm-cache would fail its build)', () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    devDependencies: Record<string, string>;
+  };
+  const dev = Object.keys(pkg.devDependencies);
+  const offenders: string[] = [];
+  for (const m of runtimeModules()) {
+    const text = readFileSync(join(ROOT, 'src', m), 'utf8');
+    // Import and export statements, side-effect imports and dynamic imports (not text in strings).
+    const specs = [
+      ...text.matchAll(/^\s*(?:import|export)\s[^'";]*?from\s*['"]([^'"]+)['"]/gm),
+      ...text.matchAll(/^\s*import\s*['"]([^'"]+)['"]/gm),
+      ...text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g),
+    ].map((m) => m[1]!);
+    for (const spec of specs) {
+      const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
+      if (dev.includes(name)) offenders.push(`${m} imports ${spec}`);
+    }
+  }
+  assert.deepEqual(offenders, []);
 });
 
 test('after warm-cache, modules loaded at start and on first use are never type-stripped again', () => {

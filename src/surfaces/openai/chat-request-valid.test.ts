@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { parseJsonBody } from '../json-body.ts';
 import { parseChatRequest } from './chat-request.ts';
-import { jsonResponse, sdkClient } from './sdk-harness.ts';
+import { jsonResponse, sdkClient } from './testing/sdk-harness.ts';
 
 const fixture = (name: string): unknown =>
   JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));

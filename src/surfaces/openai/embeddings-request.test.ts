@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { GatewayError } from '../../errors/gateway-error.ts';
 import { parseJsonBody } from '../json-body.ts';
 import { parseEmbeddingsRequest } from './embeddings-request.ts';
-import { jsonResponse, sdkClient } from './sdk-harness.ts';
+import { jsonResponse, sdkClient } from './testing/sdk-harness.ts';
 
 test('the OpenAI reference example parses unchanged', () => {
   const body = JSON.parse(readFileSync(new URL('./fixtures/embeddings-default.json', import.meta.url), 'utf8'));

@@ -16,7 +16,7 @@ import {
   SSE_DONE,
   streamErrorEvent,
 } from './render.ts';
-import { jsonResponse, sdkClient, sseResponse } from './sdk-harness.ts';
+import { jsonResponse, sdkClient, sseResponse } from './testing/sdk-harness.ts';
 
 const chunks = JSON.parse(
   readFileSync(new URL('./fixtures/chat-stream-chunks.json', import.meta.url), 'utf8'),
