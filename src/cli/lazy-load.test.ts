@@ -5,6 +5,9 @@ import { test } from 'node:test';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const JOSE = /\/node_modules\/jose\//;
+/** Packages `start` must not load unless configured (each is loaded on first use). */
+const LAZY_PACKAGES =
+  /\/node_modules\/(?:redis|@redis\/[^/]+|pg|pg-pool|pg-protocol|jose|prom-client|@opentelemetry\/api|re2js)\//;
 /** The built-in guardrail detectors (src/guard/registry.ts loads them when one is built). */
 const DETECTORS = /\/src\/guard\/(?:injection|pii|secrets|deny-list)\//;
 
@@ -32,7 +35,7 @@ function probe<T>(body: string): { loaded: string[]; result: T } {
  * nor OAuth: the modules behind `start` (and every Redis- or PostgreSQL-backed module, which
  * load their driver on first use) are imported in a child process that records every module loaded.
  */
-test('start and the Redis/PostgreSQL-backed modules load neither redis, pg, jose, prom-client, the guardrail detectors nor the provider emulator', () => {
+test('start and the Redis/PostgreSQL-backed modules load neither redis, pg, jose, prom-client, re2js, the guardrail detectors nor the provider emulator', () => {
   const { loaded } = probe(`
     await import('./src/cli/main.ts');
     await import('./src/cli/start.ts');
@@ -52,7 +55,7 @@ test('start and the Redis/PostgreSQL-backed modules load neither redis, pg, jose
   );
   const unwanted = loaded.filter(
     (u) =>
-      /\/node_modules\/(?:redis|@redis\/[^/]+|pg|pg-pool|pg-protocol|jose|prom-client|@opentelemetry\/api)\//.test(u) ||
+      LAZY_PACKAGES.test(u) ||
       u.includes('/src/mock-upstream/server.ts') ||
       u.includes('/src/cli/keys-command.ts') ||
       DETECTORS.test(u),

@@ -10,13 +10,19 @@
  * re2js is a plain-JavaScript RE2 and costs about 0.1 ms per KB per pattern; a pattern run is
  * skipped when the text holds none of the literals every match of that pattern contains.
  */
-import { RE2JS } from 're2js';
+import { createRequire } from 'node:module';
+import type { RE2JS as RE2JSClass } from 're2js';
 import { gatewayError } from '../../errors/gateway-error.ts';
 import type { GuardFinding, TextDetector } from '../detector.ts';
 import { INVISIBLE_ALLOWANCE, overlapFree } from '../detector-support.ts';
 import { createLiteralMatcher, type LiteralMatcher } from '../literal-matcher.ts';
 import { normalizeForScan, originalOffset, toOriginalSpan } from '../normalize.ts';
 import { patternFacts } from './pattern-facts.ts';
+
+/** re2js by `require`, as src/apis/json-schema.ts loads it: one copy of the library (its
+ *  CommonJS build) whichever of the two is used first. */
+const { RE2JS } = createRequire(import.meta.url)('re2js') as typeof import('re2js');
+type RE2JS = RE2JSClass;
 
 export interface DenyListDetectorOptions {
   /** Names the finding type: DENY_<NAME>. Letters, digits and underscores. */
