@@ -3,7 +3,7 @@
  * caller, so it throws (the append rejects) rather than being trimmed into something else.
  */
 import { canonicalJson } from './canonical.ts';
-import type { AuditEntry, PreparedEntry } from './types.ts';
+import type { AuditEntry, AuditMetadata, PreparedEntry } from './types.ts';
 
 const ACTION = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 const ACTOR_KIND = /^[a-z][a-z0-9_]{0,31}$/;
@@ -16,6 +16,20 @@ export class AuditEntryError extends TypeError {
     super(`audit entry: ${message}`);
     this.name = 'AuditEntryError';
   }
+}
+
+/** The record a retention prune leaves in the chain it pruned (SQLite and PostgreSQL alike):
+ *  what went, up to where, and under which setting. */
+export function pruneEntry(metadata: AuditMetadata): PreparedEntry {
+  return prepareEntry({
+    actor: { kind: 'system', id: 'retention', tenant: null },
+    action: 'audit.prune',
+    target: null,
+    decision: 'allowed',
+    reason: null,
+    requestId: null,
+    metadata,
+  });
 }
 
 export function prepareEntry(e: AuditEntry, now: Date = new Date()): PreparedEntry {

@@ -9,7 +9,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { type ChainWriter, createChainWriter } from './chain-writer.ts';
 import { openAuditDatabaseForWriting } from './database.ts';
-import { prepareEntry } from './prepare-entry.ts';
+import { pruneEntry } from './prepare-entry.ts';
 import { pruneAuditLog } from './retention.ts';
 import { type CheckpointSigner, createSigner, parsePrivateKeyPem } from './signing-key.ts';
 import type { PreparedEntry } from './types.ts';
@@ -81,19 +81,11 @@ export function runWriter(port: WriterPort, init: WriterInit): void {
       const result = pruneAuditLog(db!, signer!, cutoff);
       if (result.records === 0) return;
       writer!.append([
-        prepareEntry({
-          actor: { kind: 'system', id: 'retention', tenant: null },
-          action: 'audit.prune',
-          target: null,
-          decision: 'allowed',
-          reason: null,
-          requestId: null,
-          metadata: {
-            records: result.records,
-            through_seq: result.throughSeq,
-            cutoff: cutoff.toISOString(),
-            retention_days: init.retentionDays!,
-          },
+        pruneEntry({
+          records: result.records,
+          through_seq: result.throughSeq,
+          cutoff: cutoff.toISOString(),
+          retention_days: init.retentionDays!,
         }),
       ]);
       reply({ type: 'pruned', records: result.records, throughSeq: result.throughSeq });

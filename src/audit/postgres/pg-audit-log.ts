@@ -10,7 +10,7 @@
 import type { Logger } from '../../observability/logger.ts';
 import { describeTarget } from '../../store/postgres/connection.ts';
 import { type AuditLog, AuditUnavailableError } from '../audit-log.ts';
-import { prepareEntry } from '../prepare-entry.ts';
+import { prepareEntry, pruneEntry } from '../prepare-entry.ts';
 import { createSigner, parsePrivateKeyPem } from '../signing-key.ts';
 import type { AuditEntry, PreparedEntry } from '../types.ts';
 import { openPgChainWriter, type PgChainWriter } from './chain-writer.ts';
@@ -128,19 +128,11 @@ export async function openPgAuditLog(opts: PgAuditLogOptions): Promise<AuditLog>
         const result = await prunePgAuditLog(w.client, w.tables, signer, cutoff);
         if (result.records > 0) {
           queue.push({
-            entry: prepareEntry({
-              actor: { kind: 'system', id: 'retention', tenant: null },
-              action: 'audit.prune',
-              target: null,
-              decision: 'allowed',
-              reason: null,
-              requestId: null,
-              metadata: {
-                records: result.records,
-                chains: result.chains,
-                cutoff: cutoff.toISOString(),
-                retention_days: opts.retentionDays,
-              },
+            entry: pruneEntry({
+              records: result.records,
+              chains: result.chains,
+              cutoff: cutoff.toISOString(),
+              retention_days: opts.retentionDays,
             }),
             waiter: { resolve() {}, reject() {} },
           });
