@@ -6,13 +6,8 @@
  * `pattern` runs on re2js (RE2: time linear in the text, no backreferences or look-arounds), so
  * an API owner's pattern cannot be turned into a denial of service by a caller's input.
  */
-import { createRequire } from 'node:module';
 import type { RE2JS } from 're2js';
-
-/** re2js (260 KB of code), loaded with the first schema that has a `pattern`: most gateways
- *  publish no prompt API with one. Synchronous, as validation is. */
-const load = createRequire(import.meta.url);
-let re2: typeof import('re2js') | undefined;
+import { re2jsModule } from '../core/re2js-module.ts';
 
 export type JsonSchema = Readonly<Record<string, unknown>>;
 
@@ -131,8 +126,7 @@ const MAX_CACHED_PATTERNS = 1000;
 function compiledPattern(p: string): RE2JS {
   let re = PATTERNS.get(p);
   if (re === undefined) {
-    re2 ??= load('re2js') as typeof import('re2js');
-    re = re2.RE2JS.compile(p);
+    re = re2jsModule().RE2JS.compile(p);
     if (PATTERNS.size >= MAX_CACHED_PATTERNS) PATTERNS.clear();
     PATTERNS.set(p, re);
   }

@@ -10,19 +10,14 @@
  * re2js is a plain-JavaScript RE2 and costs about 0.1 ms per KB per pattern; a pattern run is
  * skipped when the text holds none of the literals every match of that pattern contains.
  */
-import { createRequire } from 'node:module';
-import type { RE2JS as RE2JSClass } from 're2js';
+import type { RE2JS } from 're2js';
+import { re2jsModule } from '../../core/re2js-module.ts';
 import { gatewayError } from '../../errors/gateway-error.ts';
 import type { GuardFinding, TextDetector } from '../detector.ts';
 import { INVISIBLE_ALLOWANCE, overlapFree } from '../detector-support.ts';
 import { createLiteralMatcher, type LiteralMatcher } from '../literal-matcher.ts';
 import { normalizeForScan, originalOffset, toOriginalSpan } from '../normalize.ts';
 import { patternFacts } from './pattern-facts.ts';
-
-/** re2js by `require`, as src/apis/json-schema.ts loads it: one copy of the library (its
- *  CommonJS build) whichever of the two is used first. */
-const { RE2JS } = createRequire(import.meta.url)('re2js') as typeof import('re2js');
-type RE2JS = RE2JSClass;
 
 export interface DenyListDetectorOptions {
   /** Names the finding type: DENY_<NAME>. Letters, digits and underscores. */
@@ -72,6 +67,8 @@ export function createDenyListDetector(opts: DenyListDetectorOptions): TextDetec
     invalid(base, 'a deny list needs at least one pattern or keyword');
   const caseSensitive = opts.caseSensitive === true;
   const type = `DENY_${name.toUpperCase()}`;
+  const { RE2JS: Re2 } = re2jsModule();
+  const flags = caseSensitive ? 0 : Re2.CASE_INSENSITIVE;
 
   const literals: string[] = [];
   let maxLength = keywords.reduce((n, k) => Math.max(n, k.length), 0);
@@ -80,7 +77,7 @@ export function createDenyListDetector(opts: DenyListDetectorOptions): TextDetec
     const at = `${base}.patterns[${i}]`;
     let regex: RE2JS;
     try {
-      regex = RE2JS.compile(p, caseSensitive ? 0 : RE2JS.CASE_INSENSITIVE);
+      regex = Re2.compile(p, flags);
     } catch (e) {
       const why = e instanceof Error ? e.message.replace(/^error parsing regexp: /, '') : 'invalid';
       invalid(
@@ -96,7 +93,7 @@ export function createDenyListDetector(opts: DenyListDetectorOptions): TextDetec
     const literalIds = facts.requiredLiterals?.map((l) => literals.push(l) - 1);
     let beginning: RE2JS | undefined;
     try {
-      beginning = RE2JS.compile(`(?:${facts.prefixPattern})\\z`, caseSensitive ? 0 : RE2JS.CASE_INSENSITIVE);
+      beginning = Re2.compile(`(?:${facts.prefixPattern})\\z`, flags);
     } catch {
       beginning = undefined;
     }
