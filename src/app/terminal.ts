@@ -23,12 +23,6 @@ export interface TerminalOptions {
   readonly onAttempt?: (a: AttemptReport) => void;
   /** Records a span per upstream attempt for sampled requests. */
   readonly tracer?: Tracer | undefined;
-  /**
-   * The same-dialect fast path: an OpenAI-surface chat body may be forwarded as the client
-   * wrote it to OpenAI-wire targets (src/surfaces/openai/client-body.ts), unless a stage
-   * dropped the kept body because it rewrote the request in place (guardrail redaction).
-   */
-  readonly forwardClientBody?: boolean;
 }
 
 export function createTerminal(opts: TerminalOptions): Terminal {
@@ -61,7 +55,10 @@ export function createTerminal(opts: TerminalOptions): Terminal {
       },
       traceparent: traceparentFor(ctx),
     };
-    const forward = opts.forwardClientBody === true && ctx.surface === 'openai';
+    // The same-dialect fast path: an OpenAI-surface body may be forwarded as the client wrote it
+    // to OpenAI-wire targets (src/surfaces/openai/client-body.ts), unless a stage dropped the
+    // kept body because it rewrote the request in place (guardrail redaction).
+    const forward = ctx.surface === 'openai';
     if (req.operation === 'embeddings') {
       if (forward) call.clientEmbeddingsBody = clientBodyFor(ctx.openAiClientBody, req.body);
       const r = await opts.upstream.embeddings(call, req.body);

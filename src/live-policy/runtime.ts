@@ -292,8 +292,6 @@ export async function buildGatewayRuntime(
         createdAt: boot.createdAt,
         onAttempt: observers?.attempt,
         tracer: boot.tracer,
-        // Guard redaction drops the kept client body of a request it rewrites (stages/guard).
-        forwardClientBody: true,
       }),
     });
     let disposed: Promise<void> | undefined;
