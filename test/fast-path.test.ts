@@ -179,6 +179,11 @@ describe('same-dialect fast path', () => {
   });
 });
 
+const MAILED = [{ role: 'user', content: 'mail me at jane.doe@example.com' }];
+const ADDRESS = /jane\.doe@example\.com/;
+/** What the provider was sent, as JSON text. */
+const sent = (call: Recorded) => JSON.stringify(call.body);
+
 describe('same-dialect fast path under guardrail policies: only a request the guard rewrote goes the normal way', () => {
   let gw: RunningGateway;
   let key: string;
@@ -203,14 +208,9 @@ describe('same-dialect fast path under guardrail policies: only a request the gu
   });
 
   test('a redacted prompt reaches the provider redacted, through the normal path', async () => {
-    const { upstream } = await both(
-      gw,
-      key,
-      { model: 'gpt', messages: [{ role: 'user', content: 'mail me at jane.doe@example.com' }] },
-      false,
-    );
-    assert.doesNotMatch(JSON.stringify(upstream[0]!.body), /jane\.doe@example\.com/);
-    assert.match(JSON.stringify(upstream[0]!.body), /\[EMAIL_1\]/);
+    const { upstream } = await both(gw, key, { model: 'gpt', messages: MAILED }, false);
+    assert.doesNotMatch(sent(upstream[0]!), ADDRESS);
+    assert.match(sent(upstream[0]!), /\[EMAIL_1\]/);
   });
 
   test('a prompt the redacting policy read and left alone keeps the fast path', async () => {
@@ -218,13 +218,8 @@ describe('same-dialect fast path under guardrail policies: only a request the gu
   });
 
   test('a flagged prompt keeps the fast path and reaches the provider as written', async () => {
-    const { upstream } = await both(
-      gw,
-      key,
-      { model: 'llama', messages: [{ role: 'user', content: 'mail me at jane.doe@example.com' }] },
-      true,
-    );
-    assert.match(JSON.stringify(upstream[0]!.body), /jane\.doe@example\.com/);
+    const { upstream } = await both(gw, key, { model: 'llama', messages: MAILED }, true);
+    assert.match(sent(upstream[0]!), ADDRESS);
   });
 
   test('a redacted embeddings input reaches the provider redacted, through the normal path', async () => {
@@ -234,6 +229,6 @@ describe('same-dialect fast path under guardrail policies: only a request the gu
       { model: 'embed', input: ['write to jane.doe@example.com'], dimensions: 8 },
       false,
     );
-    assert.doesNotMatch(JSON.stringify(upstream.at(-1)!.body), /jane\.doe@example\.com/);
+    assert.doesNotMatch(sent(upstream.at(-1)!), ADDRESS);
   });
 });
