@@ -1,7 +1,9 @@
 /**
  * The audit log as the rest of the gateway sees it. `append` resolves only once the record is
- * committed with `synchronous = FULL`; if it cannot be written, `append` rejects, and callers on
- * the request path refuse the request. Appends from the same turn of the event loop go to the
+ * committed: with `synchronous = FULL` by default, so on disk; with `durability: relaxed`
+ * (`audit.durability`, an explicit choice) with `synchronous = NORMAL`, so in the operating
+ * system's hands, the writer fsyncing the log within `flushIntervalMs`. If it cannot be written,
+ * `append` rejects, and callers on the request path refuse the request. Appends from the same turn of the event loop go to the
  * writer in one message, and the writer commits whatever has queued in one transaction.
  *
  * Where the writer runs (`audit.writer`):
@@ -17,6 +19,7 @@
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { Logger } from '../observability/logger.ts';
+import type { AuditDurability } from './config-types.ts';
 import { prepareEntry } from './prepare-entry.ts';
 import { createSigner, parsePrivateKeyPem, publicKeyFromPem } from './signing-key.ts';
 import type { AuditEntry, PreparedEntry } from './types.ts';
@@ -34,8 +37,16 @@ export interface AuditLogOptions {
   readonly retentionDays?: number | undefined;
   /** Where the writer runs: its own thread (default) or the main thread (see the top of this file). */
   readonly writer?: AuditWriterMode | undefined;
+  /** `fsync` (default): committed with `synchronous = FULL`; `relaxed`: `synchronous = NORMAL`, the
+   *  writer fsyncing the log within `flushIntervalMs` of a commit (audit.durability). */
+  readonly durability?: AuditDurability | undefined;
+  /** With `relaxed`: the longest time from a commit to the fsync that puts it on disk (default 1000 ms). */
+  readonly flushIntervalMs?: number | undefined;
   readonly log?: Logger;
 }
+
+/** With `durability: relaxed`, the default longest time from a commit to its fsync. */
+const DEFAULT_FLUSH_INTERVAL_MS = 1_000;
 
 export const AUDIT_WRITER_MODES = ['thread', 'inline'] as const;
 export type AuditWriterMode = (typeof AUDIT_WRITER_MODES)[number];
@@ -123,6 +134,8 @@ export async function openAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
     throw new RangeError('checkpointEvery must be an integer ≥ 1');
   if (!Number.isSafeInteger(opts.checkpointIntervalMs) || opts.checkpointIntervalMs < 1)
     throw new RangeError('checkpointIntervalMs must be an integer ≥ 1');
+  if (opts.flushIntervalMs !== undefined && (!Number.isSafeInteger(opts.flushIntervalMs) || opts.flushIntervalMs < 1))
+    throw new RangeError('flushIntervalMs must be an integer ≥ 1');
   const fingerprint = createSigner(parsePrivateKeyPem(opts.signingKeyPem, 'audit.signing_key')).fingerprint;
   const init: WriterInit = {
     path: opts.path,
@@ -130,6 +143,9 @@ export async function openAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
     checkpointEvery: opts.checkpointEvery,
     checkpointIntervalMs: opts.checkpointIntervalMs,
     retentionDays: opts.retentionDays,
+    ...(opts.durability === 'relaxed'
+      ? { durability: 'relaxed', flushIntervalMs: opts.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS }
+      : {}),
   };
   const worker: WriterHandle =
     opts.writer === 'inline'

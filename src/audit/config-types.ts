@@ -21,9 +21,16 @@ export interface AuditConfig {
   readonly checkpointIntervalMs: number;
   /** Where the SQLite log's writer runs (`audit.writer`): its own thread (default) or the main thread. */
   readonly writer?: 'thread' | 'inline';
+  /** When a record counts as written (`audit.durability`): on disk (default) or handed to the OS / database server. */
+  readonly durability?: AuditDurability;
+  /** With `relaxed` and the SQLite log: the longest time from a commit to its fsync, in ms. */
+  readonly flushIntervalMs?: number;
   /** Records older than this many days are pruned in whole signed ranges; undefined keeps everything. */
   readonly retentionDays: number | undefined;
 }
+
+/** `fsync`: a record is on stable storage before its request goes upstream; `relaxed`: committed to the OS (SQLite) or the database server (PostgreSQL), flushed shortly after. */
+export type AuditDurability = 'fsync' | 'relaxed';
 
 export interface AuditPostgresConfig {
   /** The store's URL (may hold a password: never logged or printed). */

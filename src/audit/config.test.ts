@@ -23,8 +23,43 @@ test('defaults: audit.db in the data folder, generated key in a folder beside it
     checkpointEvery: 1000,
     checkpointIntervalMs: 5_000,
     writer: 'thread',
+    durability: 'fsync',
     retentionDays: undefined,
   });
+});
+
+test('audit.durability: fsync by default; relaxed is an explicit choice with a flush interval (SQLite only)', () => {
+  const relaxed = parseConfig(`audit: { durability: relaxed }\n${MODELS}`, join(dir, 'd1.yaml'), env);
+  assert.equal(relaxed.audit.durability, 'relaxed');
+  assert.equal(relaxed.audit.flushIntervalMs, 1000);
+  const tuned = parseConfig(
+    `audit: { durability: relaxed, flush_interval_ms: 200 }\n${MODELS}`,
+    join(dir, 'd2.yaml'),
+    env,
+  );
+  assert.equal(tuned.audit.flushIntervalMs, 200);
+  const bad = (yaml: string, e: Record<string, string> = env) =>
+    configError(() => parseConfig(`${yaml}\n${MODELS}`, join(dir, 'd3.yaml'), e));
+  assert.match(bad('audit: { durability: none }'), /audit\.durability: expected one of: fsync, relaxed/);
+  assert.match(
+    bad('audit: { durability: relaxed, flush_interval_ms: 5 }'),
+    /audit\.flush_interval_ms: expected an integer from 10 to 60000/,
+  );
+  assert.match(bad('audit: { durability: relaxed, flush_interval_ms: 120000 }'), /flush_interval_ms/);
+  // A flush interval means nothing when every commit is already on disk: a mistake, not a no-op.
+  assert.match(
+    bad('audit: { flush_interval_ms: 500 }'),
+    /audit\.flush_interval_ms: applies only with audit\.durability: relaxed/,
+  );
+  const pg = 'store: { driver: postgres, url: "${DB}" }\nsecurity: { key_hash_secret: "${S}" }\n';
+  const penv = { ...env, DB: 'postgres://u@h/db', S: 'x'.repeat(43) };
+  const onPg = parseConfig(`${pg}audit: { durability: relaxed }\n${MODELS}`, join(dir, 'd4.yaml'), penv);
+  assert.equal(onPg.audit.durability, 'relaxed');
+  assert.equal(onPg.audit.flushIntervalMs, undefined, 'the server flushes its own WAL');
+  assert.match(
+    bad(`${pg}audit: { durability: relaxed, flush_interval_ms: 500 }`, penv),
+    /audit\.flush_interval_ms: applies to the SQLite audit log only/,
+  );
 });
 
 test('audit.writer: inline is the only other choice', () => {

@@ -22,7 +22,12 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_PEM_BYTES = 16 * 1024;
 
 /** Records between signatures are at most this old: a forged record at the end fails verify within this window. */
-export const AUDIT_DEFAULTS = { file: 'audit.db', checkpointEvery: 1000, checkpointIntervalMs: 5_000 } as const;
+export const AUDIT_DEFAULTS = {
+  file: 'audit.db',
+  checkpointEvery: 1000,
+  checkpointIntervalMs: 5_000,
+  flushIntervalMs: 1_000,
+} as const;
 
 /**
  * The generated key's default folder. With the SQLite log (in the data folder): a sibling of the
@@ -109,6 +114,22 @@ export function readAudit(
       }
     }
   }
+  const durability = r.oneOf(f('durability'), ['fsync', 'relaxed'] as const, 'fsync') ?? 'fsync';
+  const flushAt = f('flush_interval_ms');
+  let flushIntervalMs: number | undefined;
+  if (flushAt.node !== null) {
+    if (durability !== 'relaxed')
+      r.report(
+        flushAt,
+        'applies only with audit.durability: relaxed (with fsync every commit is on disk before it is acknowledged)',
+      );
+    else if (store?.driver === 'postgres')
+      r.report(
+        flushAt,
+        'applies to the SQLite audit log only: with store.driver postgres the database server flushes its own log (within 3 × its wal_writer_delay)',
+      );
+    else flushIntervalMs = r.int(flushAt, { min: 10, max: 60_000 });
+  }
   return {
     path,
     ...(store?.driver === 'postgres' ? { postgres: { url: store.url, schema: store.schema ?? 'public' } } : {}),
@@ -124,6 +145,10 @@ export function readAudit(
         default: AUDIT_DEFAULTS.checkpointIntervalMs,
       }) ?? 0,
     writer: r.oneOf(f('writer'), ['thread', 'inline'] as const, 'thread') ?? 'thread',
+    durability,
+    ...(durability === 'relaxed' && store?.driver !== 'postgres'
+      ? { flushIntervalMs: flushIntervalMs ?? AUDIT_DEFAULTS.flushIntervalMs }
+      : {}),
     // At least 30 days: an audit trail shorter than a month serves no investigation or audit.
     retentionDays: f('retention_days').node === null ? undefined : r.int(f('retention_days'), { min: 30, max: 36_500 }),
   };

@@ -21,6 +21,7 @@ export async function openConfiguredAuditLog(cfg: AuditConfig, _dataDir: string,
       checkpointEvery: cfg.checkpointEvery,
       checkpointIntervalMs: cfg.checkpointIntervalMs,
       retentionDays: cfg.retentionDays,
+      durability: cfg.durability,
       ...(log ? { log } : {}),
     });
   }
@@ -31,6 +32,8 @@ export async function openConfiguredAuditLog(cfg: AuditConfig, _dataDir: string,
     checkpointIntervalMs: cfg.checkpointIntervalMs,
     retentionDays: cfg.retentionDays,
     writer: cfg.writer,
+    durability: cfg.durability,
+    flushIntervalMs: cfg.flushIntervalMs,
     ...(log ? { log } : {}),
   });
 }

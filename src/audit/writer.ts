@@ -6,8 +6,10 @@
  * or on the main thread with `audit.writer: inline` (audit-log.ts says what that trades).
  */
 
+import { closeSync, fsyncSync, openSync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
 import { type ChainWriter, createChainWriter } from './chain-writer.ts';
+import type { AuditDurability } from './config-types.ts';
 import { openAuditDatabaseForWriting } from './database.ts';
 import { pruneEntry } from './prepare-entry.ts';
 import { pruneAuditLog } from './retention.ts';
@@ -21,6 +23,32 @@ export interface WriterInit {
   readonly checkpointIntervalMs: number;
   /** Prune records older than this many days (whole signed ranges; retention.ts); undefined keeps all. */
   readonly retentionDays?: number | undefined;
+  /** `relaxed` (audit.durability): commits with `synchronous = NORMAL`, and the WAL is fsynced
+   *  `flushIntervalMs` after the first commit not yet flushed. Default `fsync` (`synchronous = FULL`). */
+  readonly durability?: AuditDurability | undefined;
+  readonly flushIntervalMs?: number | undefined;
+}
+
+/** For tests: how the writer puts a file on disk (default: open, fsync, close). */
+export interface WriterHooks {
+  readonly fsyncFile?: (path: string) => void;
+}
+
+/** Puts what the OS holds of `path` on disk; a file that does not exist has nothing to flush. */
+function fsyncFile(path: string): void {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    // fsync flushes the file's dirty pages whichever descriptor wrote them (SQLite's own).
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export type WriterRequest =
@@ -44,21 +72,29 @@ export interface WriterPort {
 }
 
 /** Opens the database, reports `ready` (or `failed`) on the port, then serves it until `close`. */
-export function runWriter(port: WriterPort, init: WriterInit): void {
+export function runWriter(port: WriterPort, init: WriterInit, hooks: WriterHooks = {}): void {
   const TIMER_CHECKPOINT = -1;
+  const relaxed = init.durability === 'relaxed';
+  const flushEveryMs = init.flushIntervalMs ?? 1_000;
+  const syncFile = hooks.fsyncFile ?? fsyncFile;
+  /** Set while commits wait for the fsync that puts them on disk (relaxed durability only). */
+  let flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   let db: DatabaseSync | undefined;
   let writer: ChainWriter | undefined;
   let signer: CheckpointSigner | undefined;
   try {
     signer = createSigner(parsePrivateKeyPem(init.signingKeyPem, 'audit.signing_key'));
-    db = openAuditDatabaseForWriting(init.path);
+    db = openAuditDatabaseForWriting(init.path, relaxed ? 'relaxed' : 'fsync');
     writer = createChainWriter(db, signer, init.checkpointEvery);
     // Records left unsigned by a process that did not shut down cleanly (kill -9, power loss):
     // sign them now rather than at the next interval, so verify passes without waiting for traffic.
     // A signature covers the stored hashes, so a tail that does not chain on is still named by verify.
     const signed = writer.checkpoint();
-    if (signed > 0) port.postMessage({ type: 'tail_signed', records: signed } satisfies WriterReply);
+    if (signed > 0) {
+      port.postMessage({ type: 'tail_signed', records: signed } satisfies WriterReply);
+      committed();
+    }
     port.postMessage({ type: 'ready', fingerprint: signer.fingerprint } satisfies WriterReply);
   } catch (err) {
     port.postMessage({ type: 'failed', error: (err as Error).message } satisfies WriterReply);
@@ -89,6 +125,7 @@ export function runWriter(port: WriterPort, init: WriterInit): void {
         }),
       ]);
       reply({ type: 'pruned', records: result.records, throughSeq: result.throughSeq });
+      committed();
     });
     if (error) reply({ type: 'warning', error: `audit retention prune failed: ${error}` });
   }
@@ -116,17 +153,21 @@ export function runWriter(port: WriterPort, init: WriterInit): void {
           appends.push(batch[i++] as Extract<WriterRequest, { op: 'append' }>);
         const error = attempt(() => writer!.append(appends.flatMap((a) => a.entries)));
         for (const a of appends) reply({ type: 'done', id: a.id, ...(error ? { error } : {}) });
+        if (!error) committed();
         continue;
       }
       i++;
       if (msg.op === 'checkpoint') {
         const error = attempt(() => writer!.checkpoint());
+        if (!error) committed();
         if (msg.id === TIMER_CHECKPOINT) {
           if (error) reply({ type: 'warning', error: `periodic audit checkpoint failed: ${error}` });
         } else reply({ type: 'done', id: msg.id, ...(error ? { error } : {}) });
       } else {
         // close: sign the final head so a clean shutdown leaves nothing unsigned.
         const error = attempt(() => writer!.checkpoint());
+        // Relaxed: what is committed goes to disk before the writer says it has closed.
+        if (flushTimer !== undefined || (relaxed && !error)) flush();
         clearInterval(timer);
         if (retentionTimer !== undefined) clearInterval(retentionTimer);
         try {
@@ -140,6 +181,29 @@ export function runWriter(port: WriterPort, init: WriterInit): void {
         port.close();
         return;
       }
+    }
+  }
+
+  /** Relaxed durability: a commit is on disk at most `flushEveryMs` after it was made. */
+  function committed(): void {
+    if (!relaxed || flushTimer !== undefined) return;
+    flushTimer = setTimeout(flush, flushEveryMs);
+    // A process that exits without closing leaves the commits with the OS, which still writes them.
+    flushTimer.unref();
+  }
+
+  function flush(): void {
+    if (flushTimer !== undefined) clearTimeout(flushTimer);
+    flushTimer = undefined;
+    try {
+      // The WAL holds every commit since the last checkpoint, and SQLite syncs the database
+      // file itself when it checkpoints, so the WAL is what a commit needs on disk.
+      syncFile(`${init.path}-wal`);
+    } catch (err) {
+      reply({
+        type: 'warning',
+        error: `audit log fsync failed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): records committed since the last flush may not be on disk; retrying with the next commit`,
+      });
     }
   }
 

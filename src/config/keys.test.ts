@@ -58,7 +58,7 @@ security:
 logging: { level: info, format: json }
 payload: { max_messages: 10, max_prompt_chars: 10, max_output_tokens: 10, max_images: 1, max_image_bytes: 10, max_tools: 1, max_embedding_inputs: 1 }
 payload_log: { enabled: true, retention_days: 30, redact: ["x+"] }
-audit: { path: ./audit.db, checkpoint_every: 1000, checkpoint_interval_ms: 60000, retention_days: 90, writer: thread }
+audit: { path: ./audit.db, checkpoint_every: 1000, checkpoint_interval_ms: 60000, retention_days: 90, writer: thread, durability: relaxed, flush_interval_ms: 1000 }
 metrics: { enabled: true, host: 127.0.0.1, port: 9464 }
 tracing:
   enabled: true

@@ -3,7 +3,7 @@
  * its connection lives: a session advisory lock on the chain's id, taken with
  * `pg_try_advisory_lock`, so a chain has one writer at a time and the head can be kept in
  * memory. That makes an append one statement (one round trip, committed before it returns, with
- * `synchronous_commit = on`): no read of the head, no lock shared with the other instances. The
+ * `synchronous_commit = on`, or `off` with `audit.durability: relaxed`): no read of the head, no lock shared with the other instances. The
  * `(chain_id, seq)` primary key is the backstop: a writer whose idea of the head is stale
  * (a statement that timed out on the client but committed on the server) fails instead of
  * forking the chain, and the log reopens from what is stored.
@@ -19,6 +19,7 @@ import type pg from 'pg';
 import { quoteIdent, reasonOf } from '../../store/postgres/connection.ts';
 import { pgModule } from '../../store/postgres/pg-module.ts';
 import { GENESIS_HASH, recordHash } from '../canonical.ts';
+import type { AuditDurability } from '../config-types.ts';
 import type { CheckpointSigner } from '../signing-key.ts';
 import type { PreparedEntry } from '../types.ts';
 import { type AuditTables, auditTables, chainCheckpointMessage } from './framing.ts';
@@ -35,6 +36,8 @@ export interface PgChainWriterOptions {
   readonly preferChain?: string;
   /** Client-side bound on connecting and on each statement. */
   readonly timeoutMs?: number;
+  /** `relaxed`: the session commits with `synchronous_commit = off` (audit.durability). Default `fsync`. */
+  readonly durability?: AuditDurability;
 }
 
 export interface PgChainWriter {
@@ -72,7 +75,9 @@ export async function openPgChainWriter(o: PgChainWriterOptions): Promise<PgChai
   });
   try {
     await client.connect();
-    await client.query('SET synchronous_commit = on');
+    // audit.durability: `on` waits for the server's WAL flush; `off` (relaxed) returns once the
+    // server has the commit, which it flushes within 3 × wal_writer_delay.
+    await client.query(`SET synchronous_commit = ${o.durability === 'relaxed' ? 'off' : 'on'}`);
     await migrateAuditSchema(client, o.schema, o.where);
   } catch (err) {
     await client.end().catch(() => undefined);

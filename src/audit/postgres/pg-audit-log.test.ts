@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../../store/postgres/test-database.ts';
 import type { AuditLog } from '../audit-log.ts';
 import { recordHash } from '../canonical.ts';
+import { prepareEntry } from '../prepare-entry.ts';
 import { toRecord } from '../rows.ts';
 import { createSigner, parsePrivateKeyPem } from '../signing-key.ts';
 import { entry, newKeyPem, publicKeyOf } from '../test-support.ts';
@@ -193,6 +194,31 @@ test('tampering is named per chain: a record altered in one, a correctly chained
   await db.query('ALTER TABLE audit_checkpoints ENABLE TRIGGER audit_checkpoints_append_only');
   const copied = (await verify()).find((c) => c.chain === 'ch_copied');
   assert.equal(copied?.finding?.kind, 'checkpoint_bad_signature');
+});
+
+test('audit.durability: the writer commits with synchronous_commit on by default, off when relaxed', async () => {
+  const signer = createSigner(parsePrivateKeyPem(pem, 'test'));
+  const setting = async (durability?: 'fsync' | 'relaxed') => {
+    const w = await openPgChainWriter({
+      url: db.url,
+      schema: 'public',
+      where: 'test',
+      signer,
+      checkpointEvery: 1000,
+      ...(durability === undefined ? {} : { durability }),
+    });
+    try {
+      await w.append([prepareEntry(entry(1))]);
+      return (await w.client.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]!
+        .synchronous_commit;
+    } finally {
+      await w.checkpoint();
+      await w.close();
+    }
+  };
+  assert.equal(await setting(), 'on');
+  assert.equal(await setting('fsync'), 'on');
+  assert.equal(await setting('relaxed'), 'off');
 });
 
 test('the append-only triggers refuse updates and deletes outside a prune', async () => {

@@ -10,6 +10,7 @@
 import type { Logger } from '../../observability/logger.ts';
 import { describeTarget } from '../../store/postgres/connection.ts';
 import { type AuditLog, AuditUnavailableError } from '../audit-log.ts';
+import type { AuditDurability } from '../config-types.ts';
 import { prepareEntry, pruneEntry } from '../prepare-entry.ts';
 import { createSigner, parsePrivateKeyPem } from '../signing-key.ts';
 import type { AuditEntry, PreparedEntry } from '../types.ts';
@@ -23,6 +24,8 @@ export interface PgAuditLogOptions {
   readonly checkpointEvery: number;
   readonly checkpointIntervalMs: number;
   readonly retentionDays?: number | undefined;
+  /** `relaxed`: commits return before the server's WAL flush (audit.durability). Default `fsync`. */
+  readonly durability?: AuditDurability | undefined;
   readonly log?: Logger;
 }
 
@@ -49,6 +52,7 @@ export async function openPgAuditLog(opts: PgAuditLogOptions): Promise<AuditLog>
       where,
       signer,
       checkpointEvery: opts.checkpointEvery,
+      ...(opts.durability === undefined ? {} : { durability: opts.durability }),
       ...(preferChain ? { preferChain } : {}),
     });
     opts.log?.info(
