@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
-import { openAdminApi } from '../admin/open.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { generatedKeyWarning } from '../audit/key-warning.ts';
 import { openConfiguredAuditLog } from '../audit/open.ts';
@@ -287,30 +286,37 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
   const liveConfig = liveGatewayConfig(() => switcher.current().config);
   const clientIp = createClientIpResolver(config.server.trustedProxies);
   // The admin API (admin section): on the main listener under /admin/v1, or on its own listener.
-  const adminApi = await openAdminApi(config, {
-    store,
-    envelopes,
-    keyHashSecret,
-    audit: auditLog,
-    events: securityEvents,
-    log,
-    clientIp,
-    tenantStatus,
-    liveConfig,
-    runningConfig: () => switcher.current().config,
-    ...(startup === undefined ? {} : { policyHeartbeatMs: config.policy.heartbeatIntervalMs }),
-    ...(policy === undefined ? {} : { policy: { service: policy, operatorTenant: config.policy.operatorTenant } }),
-    ...(sharedLockouts === undefined ? {} : { sharedLockouts }),
-    onKeyRevoked: (keyId) => keys.announceRevocation(keyId),
-    breakerStates: () => switcher.current().upstream.breakerStates(),
-    budgetBackend: {
-      peek: (items) => {
-        const backend = switcher.current().budgetBackend;
-        if (backend === undefined) return Promise.reject(new Error('no budget rules in the active policy'));
-        return backend.peek(items);
-      },
-    },
-  });
+  // Its modules (routes, admin identity, console, compliance report) load only when it is
+  // enabled: a data-plane instance without it never holds them.
+  const adminApi =
+    config.admin?.enabled !== true
+      ? undefined
+      : await (await import('../admin/open.ts')).openAdminApi(config, {
+          store,
+          envelopes,
+          keyHashSecret,
+          audit: auditLog,
+          events: securityEvents,
+          log,
+          clientIp,
+          tenantStatus,
+          liveConfig,
+          runningConfig: () => switcher.current().config,
+          ...(startup === undefined ? {} : { policyHeartbeatMs: config.policy.heartbeatIntervalMs }),
+          ...(policy === undefined
+            ? {}
+            : { policy: { service: policy, operatorTenant: config.policy.operatorTenant } }),
+          ...(sharedLockouts === undefined ? {} : { sharedLockouts }),
+          onKeyRevoked: (keyId) => keys.announceRevocation(keyId),
+          breakerStates: () => switcher.current().upstream.breakerStates(),
+          budgetBackend: {
+            peek: (items) => {
+              const backend = switcher.current().budgetBackend;
+              if (backend === undefined) return Promise.reject(new Error('no budget rules in the active policy'));
+              return backend.peek(items);
+            },
+          },
+        });
   if (adminApi !== undefined) opened.push('admin API', adminApi, (a) => a.close());
   const handler = createRequestHandler({
     runtime: () => {
