@@ -19,6 +19,7 @@
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { Logger } from '../observability/logger.ts';
+import { AUDIT_DEFAULTS } from './config.ts';
 import type { AuditDurability } from './config-types.ts';
 import { prepareEntry } from './prepare-entry.ts';
 import { createSigner, parsePrivateKeyPem, publicKeyFromPem } from './signing-key.ts';
@@ -44,9 +45,6 @@ export interface AuditLogOptions {
   readonly flushIntervalMs?: number | undefined;
   readonly log?: Logger;
 }
-
-/** With `durability: relaxed`, the default longest time from a commit to its fsync. */
-const DEFAULT_FLUSH_INTERVAL_MS = 1_000;
 
 export const AUDIT_WRITER_MODES = ['thread', 'inline'] as const;
 export type AuditWriterMode = (typeof AUDIT_WRITER_MODES)[number];
@@ -144,7 +142,7 @@ export async function openAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
     checkpointIntervalMs: opts.checkpointIntervalMs,
     retentionDays: opts.retentionDays,
     ...(opts.durability === 'relaxed'
-      ? { durability: 'relaxed', flushIntervalMs: opts.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS }
+      ? { relaxedFlushMs: opts.flushIntervalMs ?? AUDIT_DEFAULTS.flushIntervalMs }
       : {}),
   };
   const worker: WriterHandle =

@@ -1,7 +1,7 @@
 /**
  * audit.durability on the SQLite writer: `fsync` commits with `synchronous = FULL` and never
  * needs a flush of its own; `relaxed` commits with `synchronous = NORMAL` and fsyncs the WAL once
- * per `flushIntervalMs` after the first commit not yet flushed, and at close. The fsync is
+ * per `relaxedFlushMs` after the first commit not yet flushed, and at close. The fsync is
  * observed through the writer's test hook; what the pragma is, through a connection opened the
  * way the writer opens its own.
  */
@@ -70,7 +70,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 test('relaxed: one fsync of the WAL per interval after commits, none while idle, and one at close', async () => {
   const path = join(dir, 'relaxed', 'audit.db');
   const synced: string[] = [];
-  const w = startWriter({ path, durability: 'relaxed', flushIntervalMs: 150 }, (p) => synced.push(p));
+  const w = startWriter({ path, relaxedFlushMs: 150 }, (p) => synced.push(p));
   for (let i = 1; i <= 5; i++) assert.equal((await w.append(i)).type, 'done');
   // Acknowledged before any fsync: the commit is with the OS, the flush comes within the interval.
   assert.deepEqual(synced, []);
@@ -89,7 +89,7 @@ test('relaxed: one fsync of the WAL per interval after commits, none while idle,
 test('fsync durability never needs a flush of its own: every commit was already synced', async () => {
   const path = join(dir, 'fsync', 'audit.db');
   const synced: string[] = [];
-  const w = startWriter({ path, flushIntervalMs: 10 }, (p) => synced.push(p));
+  const w = startWriter({ path }, (p) => synced.push(p));
   for (let i = 1; i <= 3; i++) await w.append(i);
   await sleep(100);
   await w.close();
@@ -100,7 +100,7 @@ test('fsync durability never needs a flush of its own: every commit was already 
 test('relaxed: a failed fsync is reported (never silently dropped) and retried after the next commit', async () => {
   const path = join(dir, 'relaxed-eio', 'audit.db');
   let calls = 0;
-  const w = startWriter({ path, durability: 'relaxed', flushIntervalMs: 20 }, () => {
+  const w = startWriter({ path, relaxedFlushMs: 20 }, () => {
     calls++;
     if (calls === 1) throw Object.assign(new Error('I/O error'), { code: 'EIO' });
   });
@@ -118,7 +118,7 @@ test('relaxed: a failed fsync is reported (never silently dropped) and retried a
 
 test('relaxed with the real fsync: the WAL is flushed without a warning, and the log verifies', async () => {
   const path = join(dir, 'relaxed-real', 'audit.db');
-  const w = startWriter({ path, durability: 'relaxed', flushIntervalMs: 10 });
+  const w = startWriter({ path, relaxedFlushMs: 10 });
   for (let i = 1; i <= 4; i++) await w.append(i);
   await sleep(100);
   await w.append(5);

@@ -9,7 +9,6 @@
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
 import { type ChainWriter, createChainWriter } from './chain-writer.ts';
-import type { AuditDurability } from './config-types.ts';
 import { openAuditDatabaseForWriting } from './database.ts';
 import { pruneEntry } from './prepare-entry.ts';
 import { pruneAuditLog } from './retention.ts';
@@ -23,10 +22,9 @@ export interface WriterInit {
   readonly checkpointIntervalMs: number;
   /** Prune records older than this many days (whole signed ranges; retention.ts); undefined keeps all. */
   readonly retentionDays?: number | undefined;
-  /** `relaxed` (audit.durability): commits with `synchronous = NORMAL`, and the WAL is fsynced
-   *  `flushIntervalMs` after the first commit not yet flushed. Default `fsync` (`synchronous = FULL`). */
-  readonly durability?: AuditDurability | undefined;
-  readonly flushIntervalMs?: number | undefined;
+  /** Set with `audit.durability: relaxed`: commits use `synchronous = NORMAL`, and the WAL is
+   *  fsynced this many ms after the first commit not yet flushed. Unset: `synchronous = FULL`. */
+  readonly relaxedFlushMs?: number | undefined;
 }
 
 /** For tests: how the writer puts a file on disk (default: open, fsync, close). */
@@ -74,8 +72,7 @@ export interface WriterPort {
 /** Opens the database, reports `ready` (or `failed`) on the port, then serves it until `close`. */
 export function runWriter(port: WriterPort, init: WriterInit, hooks: WriterHooks = {}): void {
   const TIMER_CHECKPOINT = -1;
-  const relaxed = init.durability === 'relaxed';
-  const flushEveryMs = init.flushIntervalMs ?? 1_000;
+  const relaxed = init.relaxedFlushMs !== undefined;
   const syncFile = hooks.fsyncFile ?? fsyncFile;
   /** Set while commits wait for the fsync that puts them on disk (relaxed durability only). */
   let flushTimer: ReturnType<typeof setTimeout> | undefined;
@@ -167,7 +164,7 @@ export function runWriter(port: WriterPort, init: WriterInit, hooks: WriterHooks
         // close: sign the final head so a clean shutdown leaves nothing unsigned.
         const error = attempt(() => writer!.checkpoint());
         // Relaxed: what is committed goes to disk before the writer says it has closed.
-        if (flushTimer !== undefined || (relaxed && !error)) flush();
+        if (relaxed) flush();
         clearInterval(timer);
         if (retentionTimer !== undefined) clearInterval(retentionTimer);
         try {
@@ -184,10 +181,10 @@ export function runWriter(port: WriterPort, init: WriterInit, hooks: WriterHooks
     }
   }
 
-  /** Relaxed durability: a commit is on disk at most `flushEveryMs` after it was made. */
+  /** Relaxed durability: a commit is on disk at most `relaxedFlushMs` after it was made. */
   function committed(): void {
     if (!relaxed || flushTimer !== undefined) return;
-    flushTimer = setTimeout(flush, flushEveryMs);
+    flushTimer = setTimeout(flush, init.relaxedFlushMs);
     // A process that exits without closing leaves the commits with the OS, which still writes them.
     flushTimer.unref();
   }
