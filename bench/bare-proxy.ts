@@ -3,7 +3,7 @@
  * proxy that does nothing a gateway must do (no auth, no JSON parsing, no translation, no
  * records, no logs, no metrics). It reads the client's body, sends it to the emulator over a
  * keep-alive undici pool (the same client the gateway uses), reads the answer and writes it
- * back. Whatever share of direct throughput this reaches on the machine is an upper bound for
+ * back (a stream event by event, as it arrives). Whatever share of direct throughput this reaches on the machine is an upper bound for
  * the real gateway measured in the same run, since the gateway does all of this and more.
  *
  * Run as its own process: `node bench/bare-proxy.ts PORT UPSTREAM_ORIGIN UPSTREAM_PATH BEARER`.
@@ -31,10 +31,16 @@ const server = createServer((req, res) => {
     pool
       .request({ method: 'POST', path: upstreamPath, headers: upstreamHeaders, body: Buffer.concat(chunks) })
       .then(async (up) => {
+        const type = String(up.headers['content-type'] ?? 'application/json');
+        if (type.startsWith('text/event-stream')) {
+          // A stream: each event is written as it arrives, as a gateway must.
+          res.writeHead(up.statusCode, { 'content-type': type, 'cache-control': 'no-cache' });
+          for await (const chunk of up.body) res.write(chunk);
+          res.end();
+          return;
+        }
         const body = Buffer.from(await up.body.arrayBuffer());
-        res
-          .writeHead(up.statusCode, { 'content-type': 'application/json', 'content-length': String(body.length) })
-          .end(body);
+        res.writeHead(up.statusCode, { 'content-type': type, 'content-length': String(body.length) }).end(body);
       })
       .catch(() => {
         if (!res.headersSent) res.writeHead(502, { 'content-length': '0' });

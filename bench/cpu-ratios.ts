@@ -9,10 +9,15 @@
  *   detection, access log), no limits, budgets or metrics sections;
  * - full chain: the same plus a JWT issuer, rate limits, budgets (memory backend, far above
  *   what the run spends) and Prometheus metrics;
- * - streams through the full chain.
+ * - streams through the full chain;
+ * - the floor: bench/bare-proxy.ts, a pass-through Node proxy on the same HTTP stack and upstream
+ *   client that does none of a gateway's work (no auth, parsing, records, logs), JSON and streams.
+ *   Its ratio is what any gateway written this way pays before doing anything.
  *
- * Also the gateways' RSS idle (after start and a short warm-up) and loaded (the largest seen
- * after a load). Every round's ratio is printed; the reported figure is the median, with the
+ * Also the gateways' RSS idle (after start and a short warm-up), loaded (the largest seen
+ * after a load) and idle again once the load is over and the gateways have given back the heap
+ * it left behind (`server.release_memory_when_idle_ms`, default 10 s: read 22 s after the last
+ * load). Every round's ratio is printed; the reported figure is the median, with the
  * spread (min–max) beside it.
  *
  * Env: BENCH_CPU_SECONDS (per load, default 5), BENCH_CPU_ROUNDS (default 3),
@@ -76,6 +81,7 @@ interface Gateway {
   readonly key: string;
   rssIdle: number;
   rssLoaded: number;
+  rssAfter: number;
 }
 
 const MESSAGES = [{ role: 'user', content: 'Summarise the benefits of an AI gateway in one sentence.' }];
@@ -142,7 +148,7 @@ async function startGateway(
   const proc = spawn(process.execPath, [cli, 'start', '--config', configPath], { env, stdio: 'ignore', cwd: dir });
   const url = `http://127.0.0.1:${port}`;
   await waitHealthy(`${url}/readyz`);
-  return { name, proc, url, key, rssIdle: Number.NaN, rssLoaded: 0 };
+  return { name, proc, url, key, rssIdle: Number.NaN, rssLoaded: 0, rssAfter: Number.NaN };
 }
 
 function chatTarget(origin: string, path: string, auth: string, model: string, stream: boolean): LoadTarget {
@@ -157,6 +163,36 @@ function chatTarget(origin: string, path: string, auth: string, model: string, s
     ),
   };
 }
+
+/** bench/bare-proxy.ts in front of the emulator's OpenAI chat endpoint. */
+async function startBareProxy(o: CpuRatioOptions): Promise<Gateway> {
+  const port = await freePort();
+  const proc = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'bench', 'bare-proxy.ts'),
+      String(port),
+      o.mockUrl,
+      '/openai/v1/chat/completions',
+      DEFAULT_MOCK_KEYS.openai,
+    ],
+    { stdio: 'ignore' },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitHealthy(`${url}/healthz`);
+  return {
+    name: 'bare Node proxy (floor)',
+    proc,
+    url,
+    key: 'unused',
+    rssIdle: Number.NaN,
+    rssLoaded: 0,
+    rssAfter: Number.NaN,
+  };
+}
+
+/** How long after the last load the idle RSS is read again: two of the default idle periods and a margin. */
+const AFTER_LOAD_MS = 22_000;
 
 async function measure(o: CpuRatioOptions, target: LoadTarget, gateway: ChildProcess | undefined): Promise<Measured> {
   const mockPid = o.mock.pid!;
@@ -188,6 +224,8 @@ export async function runCpuRatios(o: CpuRatioOptions): Promise<string[]> {
   const env = { ...process.env, BENCH_OPENAI_KEY: DEFAULT_MOCK_KEYS.openai };
   const gateways: Gateway[] = [];
   try {
+    const bare = await startBareProxy(o);
+    gateways.push(bare);
     const plain = await startGateway(o, 'plain pass-through', false, env);
     gateways.push(plain);
     const full = await startGateway(o, 'full chain', true, env);
@@ -202,7 +240,8 @@ export async function runCpuRatios(o: CpuRatioOptions): Promise<string[]> {
     if (base !== undefined) gateways.push(base.plain, base.full);
     const emu = (stream: boolean) =>
       chatTarget(o.mockUrl, '/openai/v1/chat/completions', DEFAULT_MOCK_KEYS.openai, 'gpt-4o-mini', stream);
-    const via = (g: Gateway, stream: boolean) => chatTarget(g.url, '/v1/chat/completions', g.key, 'gpt', stream);
+    const via = (g: Gateway, stream: boolean) =>
+      chatTarget(g.url, '/v1/chat/completions', g.key, g === bare ? 'gpt-4o-mini' : 'gpt', stream);
 
     // Warm-up (JIT, pools, the store's first writes), then the idle RSS.
     for (const t of [emu(false), emu(true), ...gateways.flatMap((g) => [via(g, false), via(g, true)])])
@@ -219,11 +258,13 @@ export async function runCpuRatios(o: CpuRatioOptions): Promise<string[]> {
     });
     const scenarios: Scenario[] = [
       { name: 'emulator direct, JSON', target: emu(false), base: 'json' },
+      of(bare, false),
       of(plain, false),
       ...(base === undefined ? [] : [of(base.plain, false)]),
       of(full, false),
       ...(base === undefined ? [] : [of(base.full, false)]),
       { name: 'emulator direct, stream', target: emu(true), base: 'stream' },
+      of(bare, true),
       of(plain, true),
       ...(base === undefined ? [] : [of(base.plain, true)]),
       of(full, true),
@@ -243,6 +284,10 @@ export async function runCpuRatios(o: CpuRatioOptions): Promise<string[]> {
         }
       }
     }
+
+    // Idle again: the gateways give back what the load left in their heaps (release_memory_when_idle_ms).
+    await new Promise((r) => setTimeout(r, AFTER_LOAD_MS));
+    for (const g of gateways) g.rssAfter = procRssMiB(g.proc.pid!);
 
     const lines = [
       '',
@@ -283,9 +328,9 @@ export async function runCpuRatios(o: CpuRatioOptions): Promise<string[]> {
           .join('; ') +
         '.',
       '',
-      '| gateway | RSS idle MiB | RSS loaded MiB (largest after a load) |',
-      '| --- | --- | --- |',
-      ...gateways.map((g) => `| ${g.name} | ${f(g.rssIdle)} | ${f(g.rssLoaded)} |`),
+      `| gateway | RSS idle MiB (1 s after the warm-up) | RSS loaded MiB (largest after a load) | RSS idle MiB (${AFTER_LOAD_MS / 1000} s after the last load) |`,
+      '| --- | --- | --- | --- |',
+      ...gateways.map((g) => `| ${g.name} | ${f(g.rssIdle)} | ${f(g.rssLoaded)} | ${f(g.rssAfter)} |`),
       '',
     );
     return lines;

@@ -148,3 +148,43 @@ test('--help works for every command', async () => {
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /frobnicate/);
 });
+
+test('an idle gateway gives back the heap a burst of load left behind, once, and serves on', async () => {
+  const gw = await startGateway({
+    serverYaml:
+      'server:\n  host: 127.0.0.1\n  port: 0\n  shutdown_grace_ms: 3000\n  release_memory_when_idle_ms: 1000\n',
+  });
+  try {
+    const key = await gw.createKey();
+    const chat = () =>
+      fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt', messages: [{ role: 'user', content: `hello ${'x'.repeat(2000)}` }] }),
+      }).then(async (r) => {
+        assert.equal(r.status, 200);
+        await r.arrayBuffer();
+      });
+    const releases = () => gw.output().match(/"event":"memory\.released"/g)?.length ?? 0;
+    // Bursts until the heap has grown past the release threshold (usually the first one does).
+    for (let burst = 0; burst < 6 && releases() === 0; burst++) {
+      for (let i = 0; i < 40; i++) await Promise.all(Array.from({ length: 10 }, chat));
+      const deadline = Date.now() + 3500; // between one and two idle periods, plus margin
+      while (releases() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(releases(), 1, gw.output().slice(-2000));
+    const line = gw
+      .output()
+      .split('\n')
+      .find((l) => l.includes('"memory.released"'))!;
+    const event = JSON.parse(line) as { heapMiB: [number, number]; rssMiB: [number, number]; pauseMs: number };
+    assert.ok(event.heapMiB[1] < event.heapMiB[0], `heap ${event.heapMiB.join(' → ')} MiB`);
+    assert.ok(event.pauseMs >= 0);
+    // Still idle: not collected again; traffic afterwards is served as before.
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(releases(), 1);
+    await chat();
+  } finally {
+    await gw.stop();
+  }
+});

@@ -77,6 +77,8 @@ export interface Gateway {
    * this instance's key cache and broadcasts the revocation to every instance over Redis.
    */
   announceKeyRevocation(keyId: string): Promise<void>;
+  /** Model requests accepted since start, and in flight now (the idle memory release reads them). */
+  readonly activity: { arrivals(): number; inFlight(): number };
   /** Starts listening (and the metrics listener, when enabled); resolves with the base URL. */
   listen(): Promise<string>;
   /** Drains in-flight requests (up to the configured grace) and releases everything. */
@@ -144,7 +146,7 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
   if (keyWarning !== undefined)
     log.warn({ event: 'audit.generated_signing_key', path: config.audit.generatedKeyPath }, keyWarning);
   recordSecurityEvents(securityEvents, auditLog, log);
-  const lifecycle: Lifecycle = { draining: false, inFlight: new Set() };
+  const lifecycle: Lifecycle = { draining: false, inFlight: new Set(), arrivals: 0 };
   // prom-client (and the @opentelemetry/api it loads) only in a gateway that serves metrics.
   const metrics = config.metrics.enabled
     ? (await import('../observability/metrics/gateway-metrics.ts')).createGatewayMetrics({
@@ -392,6 +394,7 @@ async function openGateway(config: GatewayConfig, deps: GatewayDeps, opened: Res
       return run;
     },
     announceKeyRevocation: (keyId) => keys.announceRevocation(keyId),
+    activity: { arrivals: () => lifecycle.arrivals, inFlight: () => lifecycle.inFlight.size },
     listen: async () => {
       const url = await listen(server, config.server.host, config.server.port);
       try {

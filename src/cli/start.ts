@@ -13,6 +13,7 @@ import { LOG_FORMATS, type LogFormat } from '../observability/pretty-log.ts';
 import { providerSecretValues } from '../upstream/provider-secrets.ts';
 import { parseCommandArgs, parsePort } from './args.ts';
 import { DEMO_KEY_LABEL, demoBanner, demoConfigSource } from './demo.ts';
+import { type IdleMemoryRelease, startIdleMemoryRelease } from './idle-memory.ts';
 import { UsageError } from './usage-error.ts';
 
 export const START_HELP = `Usage: portcullis start [--config FILE] [--demo] [--host H] [--port N] [--data-dir DIR]
@@ -139,15 +140,42 @@ export async function runStart(argv: string[]): Promise<number> {
     'listening',
   );
 
+  const idle = releaseMemoryWhenIdle(gateway, config.server.releaseMemoryWhenIdleMs, log);
   const onHangup = () => void reloadOnHangup(gateway, log);
   process.on('SIGHUP', onHangup);
   await waitForSignal(log);
   process.off('SIGHUP', onHangup);
+  idle?.stop();
   await gateway.close();
   await mock?.close();
   log.info('stopped');
   log.flush();
   return 0;
+}
+
+/** `server.release_memory_when_idle_ms` (0: off); logged at info each time it runs. */
+function releaseMemoryWhenIdle(gateway: Gateway, idleMs: number, log: Logger): IdleMemoryRelease | undefined {
+  if (idleMs === 0) return undefined;
+  const idle = startIdleMemoryRelease({
+    idleMs,
+    activity: gateway.activity,
+    onRelease: (r) =>
+      log.info(
+        {
+          event: 'memory.released',
+          heapMiB: [r.heapBeforeMiB, r.heapAfterMiB],
+          rssMiB: [r.rssBeforeMiB, r.rssAfterMiB],
+          pauseMs: r.pauseMs,
+        },
+        'idle: unused heap returned to the operating system',
+      ),
+  });
+  if (idle === undefined)
+    log.warn(
+      { event: 'memory.release_unavailable' },
+      'server.release_memory_when_idle_ms: this runtime offers no full garbage collection; idle memory is not released',
+    );
+  return idle;
 }
 
 async function demoKeyBanner(gateway: Gateway, config: GatewayConfig, url: string): Promise<string> {

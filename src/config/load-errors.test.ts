@@ -73,6 +73,13 @@ const CASES: readonly BadCase[] = [
     says: /request_timeout_ms \(1000\)/,
   },
   {
+    name: 'idle memory release period too short',
+    yaml: 'server:\n  release_memory_when_idle_ms: 500',
+    path: 'server.release_memory_when_idle_ms',
+    line: 2,
+    says: /0 \(off\) or at least 1000/,
+  },
+  {
     name: 'bad trusted proxy',
     yaml: 'server:\n  trusted_proxies:\n    - 10.0.0.0/33',
     path: 'server.trusted_proxies[0]',

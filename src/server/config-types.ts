@@ -24,6 +24,8 @@ export interface ServerConfig {
   readonly maxInFlight: number;
   /** Requests served on one keep-alive connection before it is closed (0: no limit). */
   readonly maxRequestsPerSocket: number;
+  /** `start` collects the heap once the gateway has been idle this long after serving traffic (0: off; src/cli/idle-memory.ts). */
+  readonly releaseMemoryWhenIdleMs: number;
   /**
    * `server.hide_product_name`: responses do not name the product (`x-portcullis-*` headers
    * renamed `x-*`, neutral auth realms, a neutral admin cookie name). Absent: false.

@@ -39,6 +39,13 @@ export const SERVER_SPEC = configSection(
         10_000,
         'requests on one keep-alive connection before it is closed (0: no limit)',
       ),
+      release_memory_when_idle_ms: int(
+        0,
+        MAX_TIMEOUT_MS,
+        10_000,
+        'after serving traffic, once no model request has arrived or been in flight for this long, `start` runs one full garbage collection that returns the heap a burst of load left behind to the operating system (about 30 MiB on a small gateway; a pause of tens of ms while idle, at most once per period and only when the heap has grown by 4 MiB since the last). 0: off. Read at start',
+        { allowed: '0 (off) or 1000–3600000' },
+      ),
       hide_product_name: bool(
         false,
         'responses do not name the product, for operators who do not want the gateway fingerprinted: `x-portcullis-*` headers are sent as `x-*` (`x-error-code`, `x-provider`, `x-model`, `x-attempts`), auth challenges say `realm="api"` / `realm="admin"`, and the admin session cookie is `admin_session`. Applies to the main and the admin listener. No `Server`, `X-Powered-By` or version header is sent either way',

@@ -30,6 +30,16 @@ export function readServer(r: ConfigReader, at: Located, baseDir: string = proce
     if (isValidCidr(cidr)) trustedProxies.push(cidr);
     else r.report(item, 'expected an IP address or CIDR, e.g. 10.0.0.0/8');
   }
+  const releaseMemoryWhenIdleMs = r.int(f('release_memory_when_idle_ms'), {
+    min: 0,
+    max: MAX_TIMEOUT_MS,
+    default: 10_000,
+  });
+  if (releaseMemoryWhenIdleMs !== undefined && releaseMemoryWhenIdleMs > 0 && releaseMemoryWhenIdleMs < 1000)
+    r.report(
+      f('release_memory_when_idle_ms'),
+      'expected 0 (off) or at least 1000: a shorter idle period would collect between requests of ordinary traffic',
+    );
   return {
     host: host ?? '',
     port: r.int(f('port'), { min: 0, max: 65_535, default: 8080 }) ?? 0,
@@ -44,6 +54,7 @@ export function readServer(r: ConfigReader, at: Located, baseDir: string = proce
     maxConnections: r.int(f('max_connections'), { min: 1, max: 1_000_000, default: 4096 }) ?? 0,
     maxInFlight: r.int(f('max_in_flight'), { min: 1, max: 1_000_000, default: 1024 }) ?? 0,
     maxRequestsPerSocket: r.int(f('max_requests_per_socket'), { min: 0, max: 1_000_000, default: 10_000 }) ?? 0,
+    releaseMemoryWhenIdleMs: releaseMemoryWhenIdleMs ?? 0,
     ...(r.bool(f('hide_product_name'), false) === true ? { hideProductName: true } : {}),
     ...withTls(readServerTls(r, f('tls'), baseDir)),
   };

@@ -29,6 +29,8 @@ export interface Lifecycle {
   draining: boolean;
   /** One controller per in-flight model request; aborted when the drain deadline passes. */
   readonly inFlight: Set<AbortController>;
+  /** Model requests accepted since start (read by the idle memory release, src/cli/idle-memory.ts). */
+  arrivals: number;
 }
 
 /** The chain a request runs under, taken once when it arrives and released when it has finished. */
@@ -226,6 +228,7 @@ async function handleModelRequest(
 ): Promise<void> {
   const controller = new AbortController();
   deps.lifecycle.inFlight.add(controller);
+  deps.lifecycle.arrivals++;
   // One snapshot for the whole request: a policy applied meanwhile does not change its rules.
   const runtime = deps.runtime();
   let bodyRead: Promise<Buffer> | undefined;
