@@ -69,10 +69,19 @@ export function expectInteger(v: Json, path: string, opts: { min?: number; max?:
   });
 }
 
-/** Deletes keys whose value is undefined (in place), so canonical objects hold only fields that were set. */
+/**
+ * The object without its keys whose value is undefined, so canonical objects hold only fields
+ * that were set: a copy when there are any (deleting them in place would turn the object into a
+ * slow dictionary-mode one, which every later stage then reads), else the object itself.
+ */
 export function compact<T extends object>(obj: T): T {
-  for (const k of Object.keys(obj) as Array<keyof T>) if (obj[k] === undefined) delete obj[k];
-  return obj;
+  const keys = Object.keys(obj) as Array<keyof T>;
+  let set = 0;
+  for (const k of keys) if (obj[k] !== undefined) set++;
+  if (set === keys.length) return obj;
+  const out = {} as T;
+  for (const k of keys) if (obj[k] !== undefined) out[k] = obj[k];
+  return out;
 }
 
 /** Attacker-chosen keys end up in `param` and logs: show at most 64 characters of them. */
