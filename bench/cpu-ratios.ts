@@ -15,9 +15,10 @@
  *   Its ratio is what any gateway written this way pays before doing anything.
  *
  * Also the gateways' RSS idle (after start and a short warm-up), loaded (the largest seen
- * after a load) and idle again once the load is over and the gateways have given back the heap
- * it left behind (`server.release_memory_when_idle_ms`, default 10 s: read 22 s after the last
- * load). Every round's ratio is printed; the reported figure is the median, with the
+ * after a load). Then, apart from the rounds, the memory a gateway gives back when idle: a fresh
+ * plain and full-chain gateway with `server.release_memory_when_idle_ms: 3000` (the default
+ * waits 5 minutes, longer than any gap between the rounds' loads, so the round gateways never
+ * collect mid-run), loaded for one round's length, then read again 8 s after the load. Every round's ratio is printed; the reported figure is the median, with the
  * spread (min–max) beside it.
  *
  * Env: BENCH_CPU_SECONDS (per load, default 5), BENCH_CPU_ROUNDS (default 3),
@@ -81,14 +82,13 @@ interface Gateway {
   readonly key: string;
   rssIdle: number;
   rssLoaded: number;
-  rssAfter: number;
 }
 
 const MESSAGES = [{ role: 'user', content: 'Summarise the benefits of an AI gateway in one sentence.' }];
 
-function gatewayYaml(port: number, mockUrl: string, full: boolean): string {
+function gatewayYaml(port: number, mockUrl: string, full: boolean, idleReleaseMs?: number): string {
   const lines = [
-    `server: { host: 127.0.0.1, port: ${port} }`,
+    `server: { host: 127.0.0.1, port: ${port}${idleReleaseMs === undefined ? '' : `, release_memory_when_idle_ms: ${idleReleaseMs}`} }`,
     'store: { path: ./state/portcullis.db }',
     'security: { data_dir: ./state }',
     'logging: { level: info }',
@@ -130,12 +130,13 @@ async function startGateway(
   full: boolean,
   env: NodeJS.ProcessEnv,
   cli = o.cli,
+  idleReleaseMs?: number,
 ): Promise<Gateway> {
   const dir = join(o.dir, name.replace(/\W+/g, '-'));
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const configPath = join(dir, 'portcullis.yaml');
-  writeFileSync(configPath, gatewayYaml(port, o.mockUrl, full));
+  writeFileSync(configPath, gatewayYaml(port, o.mockUrl, full, idleReleaseMs));
   const key = (
     JSON.parse(
       execFileSync(process.execPath, [cli, 'keys', 'create', '--config', configPath, '--label', 'bench', '--json'], {
@@ -148,7 +149,7 @@ async function startGateway(
   const proc = spawn(process.execPath, [cli, 'start', '--config', configPath], { env, stdio: 'ignore', cwd: dir });
   const url = `http://127.0.0.1:${port}`;
   await waitHealthy(`${url}/readyz`);
-  return { name, proc, url, key, rssIdle: Number.NaN, rssLoaded: 0, rssAfter: Number.NaN };
+  return { name, proc, url, key, rssIdle: Number.NaN, rssLoaded: 0 };
 }
 
 function chatTarget(origin: string, path: string, auth: string, model: string, stream: boolean): LoadTarget {
@@ -187,12 +188,40 @@ async function startBareProxy(o: CpuRatioOptions): Promise<Gateway> {
     key: 'unused',
     rssIdle: Number.NaN,
     rssLoaded: 0,
-    rssAfter: Number.NaN,
   };
 }
 
-/** How long after the last load the idle RSS is read again: two of the default idle periods and a margin. */
-const AFTER_LOAD_MS = 22_000;
+/** The idle period of the gateways that show the memory given back, and when their RSS is read
+ *  again after the load: two periods (the check runs once a period) and a margin. */
+const IDLE_RELEASE_MS = 3_000;
+const AFTER_LOAD_MS = 8_000;
+
+interface Released {
+  readonly name: string;
+  readonly loaded: number;
+  readonly after: number;
+}
+
+/** Fresh gateways with a short idle period: loaded (JSON, then streams), then left idle. */
+async function memoryGivenBack(o: CpuRatioOptions, env: NodeJS.ProcessEnv): Promise<Released[]> {
+  const gws: Gateway[] = [];
+  try {
+    for (const [name, full] of [
+      ['plain pass-through', false],
+      ['full chain', true],
+    ] as const)
+      gws.push(await startGateway(o, `${name}, idle release`, full, env, o.cli, IDLE_RELEASE_MS));
+    for (const g of gws)
+      for (const stream of [false, true]) {
+        await closedLoop(chatTarget(g.url, '/v1/chat/completions', g.key, 'gpt', stream), o.connections, o.seconds / 2);
+        g.rssLoaded = Math.max(g.rssLoaded, procRssMiB(g.proc.pid!));
+      }
+    await new Promise((r) => setTimeout(r, AFTER_LOAD_MS));
+    return gws.map((g) => ({ name: g.name, loaded: g.rssLoaded, after: procRssMiB(g.proc.pid!) }));
+  } finally {
+    for (const g of gws) g.proc.kill('SIGTERM');
+  }
+}
 
 async function measure(o: CpuRatioOptions, target: LoadTarget, gateway: ChildProcess | undefined): Promise<Measured> {
   const mockPid = o.mock.pid!;
@@ -285,9 +314,7 @@ export async function runCpuRatios(o: CpuRatioOptions): Promise<string[]> {
       }
     }
 
-    // Idle again: the gateways give back what the load left in their heaps (release_memory_when_idle_ms).
-    await new Promise((r) => setTimeout(r, AFTER_LOAD_MS));
-    for (const g of gateways) g.rssAfter = procRssMiB(g.proc.pid!);
+    const released = await memoryGivenBack(o, env);
 
     const lines = [
       '',
@@ -328,9 +355,15 @@ export async function runCpuRatios(o: CpuRatioOptions): Promise<string[]> {
           .join('; ') +
         '.',
       '',
-      `| gateway | RSS idle MiB (1 s after the warm-up) | RSS loaded MiB (largest after a load) | RSS idle MiB (${AFTER_LOAD_MS / 1000} s after the last load) |`,
-      '| --- | --- | --- | --- |',
-      ...gateways.map((g) => `| ${g.name} | ${f(g.rssIdle)} | ${f(g.rssLoaded)} | ${f(g.rssAfter)} |`),
+      '| gateway | RSS idle MiB (1 s after the warm-up) | RSS loaded MiB (largest after a load) |',
+      '| --- | --- | --- |',
+      ...gateways.map((g) => `| ${g.name} | ${f(g.rssIdle)} | ${f(g.rssLoaded)} |`),
+      '',
+      `Memory given back when idle (\`server.release_memory_when_idle_ms: ${IDLE_RELEASE_MS}\`; the default is 300000): a fresh gateway loaded at ${o.connections} connections for ${o.seconds / 2} s of JSON and ${o.seconds / 2} s of streams, then idle.`,
+      '',
+      `| gateway | RSS loaded MiB | RSS idle MiB, ${AFTER_LOAD_MS / 1000} s after the load |`,
+      '| --- | --- | --- |',
+      ...released.map((r) => `| ${r.name} | ${f(r.loaded)} | ${f(r.after)} |`),
       '',
     );
     return lines;

@@ -49,7 +49,7 @@ server:
   max_connections: 4096
   max_in_flight: 1024
   max_requests_per_socket: 10000
-  release_memory_when_idle_ms: 10000
+  release_memory_when_idle_ms: 300000
   tls: { cert_file: server.crt, key_file: server.key, min_version: TLSv1.3, hsts_max_age_s: 0, hsts_include_subdomains: false, client_auth: optional, client_ca_file: ca.crt, reload: true }
 store: { driver: sqlite, path: ./data/p.db }
 security:

@@ -58,7 +58,7 @@ describe('parseConfig (valid files)', () => {
       maxConnections: 4096,
       maxInFlight: 1024,
       maxRequestsPerSocket: 10_000,
-      releaseMemoryWhenIdleMs: 10_000,
+      releaseMemoryWhenIdleMs: 300_000,
     });
     assert.deepEqual(cfg.store, { driver: 'sqlite', path: join(dir, 'data', 'portcullis.db') });
     assert.deepEqual(cfg.security, { keyHashSecret: undefined, dataDir: join(dir, 'data') });

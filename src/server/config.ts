@@ -33,7 +33,7 @@ export function readServer(r: ConfigReader, at: Located, baseDir: string = proce
   const releaseMemoryWhenIdleMs = r.int(f('release_memory_when_idle_ms'), {
     min: 0,
     max: MAX_TIMEOUT_MS,
-    default: 10_000,
+    default: 300_000,
   });
   if (releaseMemoryWhenIdleMs !== undefined && releaseMemoryWhenIdleMs > 0 && releaseMemoryWhenIdleMs < 1000)
     r.report(
