@@ -6,11 +6,13 @@
  * Why: V8 sizes its heap for the load it last saw and gives memory back only after a full
  * collection has armed its memory reducer; under steady request traffic the young generation
  * absorbs nearly everything, no full collection happens, and a gateway that has served one burst
- * keeps that heap for the rest of its life (about 30–40 MiB above its started size on the bench's
+ * keeps that heap for the rest of its life (this gives back about 30 MiB of it on the bench's
  * configurations; docs/benchmarks.md has the figures). The collection pauses the event loop for
  * tens of milliseconds, so it runs only when no model request is in flight and none has arrived
  * for the whole idle period, at most once per period, and only when the committed heap has grown
- * since the last release (an idle gateway is not collected over and over).
+ * since the last release (an idle gateway is not collected over and over). It also ages out
+ * compiled code, so the first seconds of traffic after it run slower while the code warms up
+ * again: the default period (5 minutes) keeps it for real idle spells, not gaps between bursts.
  *
  * The collector: `gc()` exists only with `--expose-gc`. Setting that flag at run time and reading
  * `gc` from a fresh `vm` context gives this module the function without putting `gc` on the
