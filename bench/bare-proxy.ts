@@ -3,8 +3,9 @@
  * proxy that does nothing a gateway must do (no auth, no JSON parsing, no translation, no
  * records, no logs, no metrics). It reads the client's body, sends it to the emulator over a
  * keep-alive undici pool (the same client the gateway uses), reads the answer and writes it
- * back (a stream event by event, as it arrives). Whatever share of direct throughput this reaches on the machine is an upper bound for
- * the real gateway measured in the same run, since the gateway does all of this and more.
+ * back (a stream event by event, as it arrives). Whatever share of direct throughput this
+ * reaches on the machine is an upper bound for the real gateway measured in the same run, since
+ * the gateway does all of this and more. Started by startBareProxy (process-helpers.ts).
  *
  * Run as its own process: `node bench/bare-proxy.ts PORT UPSTREAM_ORIGIN UPSTREAM_PATH BEARER`.
  */

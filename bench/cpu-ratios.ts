@@ -14,11 +14,12 @@
  *   client that does none of a gateway's work (no auth, parsing, records, logs), JSON and streams.
  *   Its ratio is what any gateway written this way pays before doing anything.
  *
- * Also the gateways' RSS idle (after start and a short warm-up), loaded (the largest seen
+ * Also the gateways' RSS idle (after start and a short warm-up) and loaded (the largest seen
  * after a load). Then, apart from the rounds, the memory a gateway gives back when idle: a fresh
  * plain and full-chain gateway with `server.release_memory_when_idle_ms: 3000` (the default
  * waits 5 minutes, longer than any gap between the rounds' loads, so the round gateways never
- * collect mid-run), loaded for one round's length, then read again 8 s after the load. Every round's ratio is printed; the reported figure is the median, with the
+ * collect mid-run), loaded for one round's length, then read again 8 s after the load.
+ * Every round's ratio is printed; the reported figure is the median, with the
  * spread (min–max) beside it.
  *
  * Env: BENCH_CPU_SECONDS (per load, default 5), BENCH_CPU_ROUNDS (default 3),
@@ -35,7 +36,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_MOCK_KEYS } from '../src/mock-upstream/index.ts';
 import { closedLoop, type LoadResult, type LoadTarget } from './load.ts';
-import { freePort, waitHealthy } from './process-helpers.ts';
+import { freePort, startBareProxy, waitHealthy } from './process-helpers.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'src', 'cli', 'main.ts');
@@ -165,30 +166,10 @@ function chatTarget(origin: string, path: string, auth: string, model: string, s
   };
 }
 
-/** bench/bare-proxy.ts in front of the emulator's OpenAI chat endpoint. */
-async function startBareProxy(o: CpuRatioOptions): Promise<Gateway> {
-  const port = await freePort();
-  const proc = spawn(
-    process.execPath,
-    [
-      join(ROOT, 'bench', 'bare-proxy.ts'),
-      String(port),
-      o.mockUrl,
-      '/openai/v1/chat/completions',
-      DEFAULT_MOCK_KEYS.openai,
-    ],
-    { stdio: 'ignore' },
-  );
-  const url = `http://127.0.0.1:${port}`;
-  await waitHealthy(`${url}/healthz`);
-  return {
-    name: 'bare Node proxy (floor)',
-    proc,
-    url,
-    key: 'unused',
-    rssIdle: Number.NaN,
-    rssLoaded: 0,
-  };
+/** The floor as one of the measured processes (its key is not checked). */
+async function startFloor(o: CpuRatioOptions): Promise<Gateway> {
+  const { proc, url } = await startBareProxy(o.mockUrl, DEFAULT_MOCK_KEYS.openai);
+  return { name: 'bare Node proxy (floor)', proc, url, key: 'unused', rssIdle: Number.NaN, rssLoaded: 0 };
 }
 
 /** The idle period of the gateways that show the memory given back, and when their RSS is read
@@ -253,7 +234,7 @@ export async function runCpuRatios(o: CpuRatioOptions): Promise<string[]> {
   const env = { ...process.env, BENCH_OPENAI_KEY: DEFAULT_MOCK_KEYS.openai };
   const gateways: Gateway[] = [];
   try {
-    const bare = await startBareProxy(o);
+    const bare = await startFloor(o);
     gateways.push(bare);
     const plain = await startGateway(o, 'plain pass-through', false, env);
     gateways.push(plain);

@@ -21,7 +21,7 @@ import { guardBaselineCli, runGuardStageBench } from './guard-scenarios.ts';
 import { limitScenarioLines, runLimitScenarios } from './limit-scenarios.ts';
 import { runLivePolicyBench } from './live-policy.ts';
 import { closedLoop, type LoadResult, type LoadTarget, openLoop, percentile, streamTimings } from './load.ts';
-import { freePort, waitHealthy } from './process-helpers.ts';
+import { freePort, startBareProxy, waitHealthy } from './process-helpers.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'src', 'cli', 'main.ts');
@@ -162,20 +162,9 @@ async function main(): Promise<void> {
     };
 
     // The floor: a pass-through Node proxy doing none of a gateway's work (bench/bare-proxy.ts).
-    const barePort = await freePort();
-    const bare = spawn(
-      process.execPath,
-      [
-        join(ROOT, 'bench', 'bare-proxy.ts'),
-        String(barePort),
-        mockUrl,
-        '/openai/v1/chat/completions',
-        DEFAULT_MOCK_KEYS.openai,
-      ],
-      { stdio: 'ignore' },
-    );
-    procs.push(bare);
-    const bareTarget: LoadTarget = { ...viaGateway, origin: `http://127.0.0.1:${barePort}` };
+    const bare = await startBareProxy(mockUrl, DEFAULT_MOCK_KEYS.openai);
+    procs.push(bare.proc);
+    const bareTarget: LoadTarget = { ...viaGateway, origin: bare.url };
     // The same gateway with the explicit cheaper audit mode (audit.durability: relaxed: each
     // record committed to the OS before the upstream call, fsynced within a second), for the
     // fixed-rate latency and the time to first token only: what the durable default costs there.
@@ -185,7 +174,6 @@ async function main(): Promise<void> {
       origin: relaxed.url,
       headers: { ...viaGateway.headers, authorization: `Bearer ${relaxed.key}` },
     };
-    await waitHealthy(`${bareTarget.origin}/healthz`);
 
     // Warm every path (JIT, connection pools).
     await closedLoop(direct, 8, 1);
@@ -204,7 +192,7 @@ async function main(): Promise<void> {
       maxRounds.push({
         d: await withCpu({ emulator: mock }, () => closedLoop(direct, CONNECTIONS, SECONDS)),
         g: await withCpu({ emulator: mock, gateway }, () => closedLoop(viaGateway, CONNECTIONS, SECONDS)),
-        b: await withCpu({ emulator: mock, proxy: bare }, () => closedLoop(bareTarget, CONNECTIONS, SECONDS)),
+        b: await withCpu({ emulator: mock, proxy: bare.proc }, () => closedLoop(bareTarget, CONNECTIONS, SECONDS)),
       });
     }
     const rssLoaded = rssMiB(gateway);
@@ -225,7 +213,7 @@ async function main(): Promise<void> {
         b: await openLoop(bareTarget, RATE, SECONDS),
       });
     }
-    bare.kill('SIGTERM');
+    bare.proc.kill('SIGTERM');
     const dRate = medianResult(rateRounds.map((r) => r.d));
     const gRate = medianResult(rateRounds.map((r) => r.g));
     const rRate = medianResult(rateRounds.map((r) => r.r));
