@@ -29,12 +29,19 @@ export interface Cue {
 }
 
 /** Up to `n` whole words in between (line breaks too: instructions split over lines). Words are delimited by at least one
- *  separator, so a run of letters can be split only one way (no backtracking blow-up). */
-const gap = (n: number) => `(?:[^a-z0-9]{1,4}[a-z0-9'’]{1,20}){0,${n}}[^a-z0-9]{1,4}`;
+ *  separator, so a run of letters can be split only one way (no backtracking blow-up).
+ *
+ *  A run of separators is up to 8 long, here and inside phrases (`any`): padding words with
+ *  runs of spaces or blank lines is an evasion, and a bound of 5 or more is compiled by
+ *  irregexp as a loop, while one of 4 or less is unrolled into copies that each duplicate the
+ *  code after them. With {1,4} here and {1,3} in phrases the cues took about 3 MB of machine
+ *  code, and 16 MB with their joined patterns on varied text; now under 1 MB
+ *  and 5 MB. */
+const gap = (n: number) => `(?:[^a-z0-9]{1,8}[a-z0-9'’]{1,20}){0,${n}}[^a-z0-9]{1,8}`;
 /** Up to `n` characters in between, for scripts written without spaces. */
 const cjkGap = (n: number) => `[^\\n]{0,${n}}`;
-/** Alternatives; a space inside a phrase stands for any short run of separators. */
-const any = (...words: string[]) => `(?:${words.map((w) => w.replaceAll(' ', '[^a-z0-9]{1,3}')).join('|')})`;
+/** Alternatives; a space inside a phrase stands for a run of up to 8 separators (see `gap`). */
+const any = (...words: string[]) => `(?:${words.map((w) => w.replaceAll(' ', '[^a-z0-9]{1,8}')).join('|')})`;
 
 // Vocabulary (stems; the folded text has no diacritics).
 const OVERRIDE_VERB_EN = any(

@@ -82,6 +82,8 @@ const OBFUSCATIONS: Record<string, (s: string) => string> = {
   'Unicode tag characters': (s) =>
     `What is the capital of France? ${[...s].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('')}`,
   'split over lines': (s) => s.split(' ').join('\n'),
+  'words padded with runs of spaces': (s) => s.split(' ').join('        '),
+  'words padded with blank lines': (s) => s.split(' ').join(' \n\n\n\n '),
   'upper case': (s) => s.toUpperCase(),
 };
 
@@ -97,6 +99,17 @@ for (const [name, obfuscate] of Object.entries(OBFUSCATIONS)) {
     }
   });
 }
+
+test('injection: the separators between words are repetitions of at least 5, which irregexp compiles as loops', () => {
+  // A bounded repetition of at most 4 is unrolled into copies, each duplicating the pattern
+  // code after it: with {1,3} inside phrases and {1,4} in gaps the cues compiled to about 3 MB
+  // of machine code (16 MB with their joined patterns on varied text); with loops, under 1 MB (5 MB).
+  for (const cue of CUES) {
+    for (const m of cue.re.source.matchAll(/\[\^a-z0-9\]\{1,(\d+)\}/g)) {
+      assert.ok(Number(m[1]) >= 5, `${cue.id}: ${m[0]}`);
+    }
+  }
+});
 
 test('injection: obfuscation alone is not an attack', () => {
   for (const text of [
