@@ -14,6 +14,7 @@ import type { TextDetector } from '../detector.ts';
 import { createPlaceholders } from '../redact.ts';
 import { createStreamWindow, type StreamWindow } from '../stream-window.ts';
 import { entry } from '../testing/fake-detectors.ts';
+import { resultInWorker } from '../testing/in-worker.ts';
 import { createInjectionDetector, injectionPendingFrom, scoreInjection } from './index.ts';
 
 const TEXTS: readonly string[] = readFileSync(new URL('./injection-items.jsonl', import.meta.url), 'utf8')
@@ -132,4 +133,39 @@ test('injection stream: pendingFrom after a scan of another text is that text’
       // Taken: a second call computes afresh, with the same answer.
       assert.equal(detector.pendingFrom!(b), injectionPendingFrom(b));
     }
+});
+
+test('injection stream: a run of apostrophes after a trigger word streams through in time linear in its length', async () => {
+  // The beginnings tried at each step come from the cues' patterns, gaps included: with the
+  // gap's words able to take apostrophes at their edges, these streams did not finish.
+  const source = `Promise.all([import(workerData.window), import(workerData.detector), import(workerData.redact)]).then(
+      ([{ createStreamWindow }, { createInjectionDetector }, { createPlaceholders }]) => {
+        const detector = createInjectionDetector();
+        const out = [];
+        for (const text of workerData.texts) {
+          const w = createStreamWindow({
+            entries: [{ id: 'injection', kind: 'injection', action: 'block', onError: 'block', text: detector }],
+            path: 'choices[0].delta.content',
+            placeholders: createPlaceholders(),
+          });
+          let released = '';
+          for (let i = 0; i < text.length; i += 4) released += w.push(text.slice(i, i + 4));
+          out.push(released + w.end());
+        }
+        parentPort.postMessage(out);
+      });`;
+  const texts = ['ignore', 'you', 'your', 'show', 'forget'].map(
+    (trigger) => `${trigger} ${"'".repeat(1500)} and the rest of the answer`,
+  );
+  const released = await resultInWorker<string[]>(
+    source,
+    {
+      window: new URL('../stream-window.ts', import.meta.url).href,
+      detector: new URL('./index.ts', import.meta.url).href,
+      redact: new URL('../redact.ts', import.meta.url).href,
+      texts,
+    },
+    30_000,
+  );
+  assert.deepEqual(released, texts);
 });

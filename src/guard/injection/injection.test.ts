@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { isGatewayError } from '../../errors/gateway-error.ts';
+import { resultInWorker } from '../testing/in-worker.ts';
 import { CUES, leadingLiterals } from './cues.ts';
 import { foldForCues } from './fold.ts';
 import {
@@ -180,6 +181,37 @@ test('injection: hostile input never throws and is not quadratic-catastrophic', 
     '<|im_start|>'.repeat(10_000),
   ];
   for (const text of inputs) assert.ok(Array.isArray(detector.scan(text)));
+});
+
+/** The slowest of fresh-detector scans of `texts`, in ms, taken in a worker (see resultInWorker). */
+function slowestScanInWorker(texts: readonly string[], limitMs: number): Promise<number> {
+  const source = `import(workerData.module).then(({ createInjectionDetector }) => {
+      const d = createInjectionDetector();
+      let slowest = 0;
+      for (const text of workerData.texts) {
+        const started = performance.now();
+        d.scan(text);
+        slowest = Math.max(slowest, performance.now() - started);
+      }
+      parentPort.postMessage(slowest);
+    });`;
+  return resultInWorker(source, { module: new URL('./index.ts', import.meta.url).href, texts }, limitMs);
+}
+
+test('injection: runs of apostrophes after a trigger word cannot be split many ways (regular-expression denial of service)', async () => {
+  // A gap's words used to take apostrophes at their edges, which separators take too: after
+  // `ignore`, 4,000 apostrophes held the event loop for 30-50 s as the gap tried every split.
+  // Here every trigger word is followed by such runs; each text takes a few milliseconds.
+  const triggers = [...new Set(CUES.flatMap((c) => c.triggers ?? []))];
+  const texts = [`ignore ${"'".repeat(4000)}`];
+  for (const trigger of triggers) {
+    for (const unit of ["'", '\u2019', "a'", "' ", "a's ", "a'b", "ab'c"]) {
+      texts.push(`${trigger} ${unit.repeat(Math.ceil(2000 / unit.length))}`);
+    }
+  }
+  const slowest = await slowestScanInWorker(texts, 30_000);
+  assert.ok(slowest < 1000, `slowest text took ${slowest.toFixed(0)} ms`);
+  assert.equal(flagged(texts[0]!), false);
 });
 
 test('injection: the prefix-factored trigger pattern finds the longest literal at every position, like a longest-first alternation', () => {
