@@ -36,15 +36,14 @@ export interface Cue {
  *  words in millions of ways, each tried before the cue failed: 30-50 s of one scan of one
  *  4 KB text, with the event loop held. */
 const WORD = `[a-z0-9]{1,20}(?:['’][a-z]{1,2})?`;
-/** Up to `n` whole words in between (line breaks too: instructions split over lines). Words are delimited by at least one
- *  separator, so a run of letters can be split only one way (no backtracking blow-up).
+/** Up to `n` whole words in between (line breaks too: instructions split over lines), each
+ *  delimited by separators (see WORD for why the split is unique).
  *
  *  A run of separators is up to 8 long, here and inside phrases (`any`): padding words with
- *  runs of spaces or blank lines is an evasion, and a bound of 5 or more is compiled by
- *  irregexp as a loop, while one of 4 or less is unrolled into copies that each duplicate the
- *  code after them. With {1,4} here and {1,3} in phrases the cues took about 3 MB of machine
- *  code, and 16 MB with their joined patterns on varied text; now under 1 MB
- *  and 5 MB. */
+ *  runs of spaces or blank lines is an evasion, and irregexp compiles a bound of 5 or more as
+ *  a loop but unrolls one of 4 or less into copies, each duplicating the code after it. With
+ *  {1,4} here and {1,3} in phrases the cues took about 3 MB of machine code (16 MB with their
+ *  joined patterns on varied text); with loops, about 0.3 MB (5 MB). */
 const gap = (n: number) => `(?:[^a-z0-9]{1,8}${WORD}){0,${n}}[^a-z0-9]{1,8}`;
 /** Up to `n` characters in between, for scripts written without spaces. */
 const cjkGap = (n: number) => `[^\\n]{0,${n}}`;
