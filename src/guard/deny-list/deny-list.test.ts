@@ -96,6 +96,29 @@ test('pattern facts: longest match and required literals', () => {
   }
 });
 
+test('pattern facts: literal sets, one per part of a sequence, per top-level alternative', () => {
+  const cases: ReadonlyArray<readonly [string, ReadonlyArray<ReadonlyArray<readonly string[]>>]> = [
+    ['abc', [[['abc']]]],
+    [
+      '\\bshow\\w*[^a-z]{1,8}(?:system|hidden)[^a-z]{1,8}(?:prompt|rules)',
+      [[['show'], ['system', 'hidden'], ['prompt', 'rules']]],
+    ],
+    // Top-level alternatives (inside one group too) are kept apart.
+    [
+      '(?:ignore[ ]+rules|forget[ ]+(?:everything|all))',
+      [
+        [['ignore'], ['rules']],
+        [['forget'], ['everything', 'all']],
+      ],
+    ],
+    ['ignore (?:rules|it)', [[['ignore ']]]], // `it` is too short to be looked for: no set for that part
+    ['x?yz{2}q', [[]]],
+    ['(?:abc)?def', [[['def']]]], // an optional part requires nothing
+    ['(?:abc){2,3}', [[['abc']]]],
+  ];
+  for (const [p, sets] of cases) assert.deepEqual(patternFacts(p).literalSets, sets, p);
+});
+
 test('deny list: a pattern whose literal is absent is skipped, one whose literal is present still runs', () => {
   const d = createDenyListDetector({ name: 'p', patterns: ['code ?name:? ?[A-Z]{4,8}', '\\d{3}-\\d{4}'] });
   assert.deepEqual(spans(d, 'The codename: BRAVO and 555-1234'), ['codename: BRAVO', '555-1234']);

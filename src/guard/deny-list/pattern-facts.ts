@@ -10,6 +10,11 @@ export interface PatternFacts {
   readonly maxLength: number;
   /** Every match contains one of these (lower case); undefined when no useful literal exists. */
   readonly requiredLiterals: readonly string[] | undefined;
+  /** Finer: the pattern's top-level alternatives (one when it has none), each as the literal
+   *  sets (lower case) of which a match of it contains one literal each. A text that, for
+   *  every alternative, holds no literal of one of its sets has no match. An alternative with
+   *  no set can match any text. */
+  readonly literalSets: ReadonlyArray<ReadonlyArray<readonly string[]>>;
   /** An RE2 pattern matching every beginning of a match (the empty one and whole matches
    *  included; anchors and word boundaries left out, so it may match a little more): a stream
    *  holds a text's end only when the end could still grow into a match. */
@@ -36,12 +41,16 @@ interface Node {
   /** A single literal character (merged into runs by concatenation). */
   readonly char?: string;
   readonly literals: readonly string[] | undefined;
+  /** Literal sets of which every match contains one literal each (see literalSets). */
+  readonly sets: ReadonlyArray<readonly string[]>;
+  /** An alternation's branches (kept through a group around it and a sequence of one part). */
+  readonly alternatives?: readonly Node[];
 }
 
 const MIN_USEFUL_LITERAL = 3;
 const oneChar = (src: string): Node => {
   atoms?.push(src);
-  return { max: 2, min: 1, literals: undefined, src, pre: `(?:${src})?` };
+  return { max: 2, min: 1, literals: undefined, sets: [], src, pre: `(?:${src})?` };
 };
 /** Anchors and word boundaries: no text; left out of the beginnings pattern altogether (it
  *  then matches more, never less). Flag groups are kept. */
@@ -49,12 +58,21 @@ const empty = (src: string, keep = false): Node => ({
   max: 0,
   min: 0,
   literals: undefined,
+  sets: [],
   src: keep ? src : '',
   pre: keep ? src : '',
 });
 const charNode = (ch: string, src: string): Node => {
   atoms?.push(src);
-  return { max: ch.length, min: ch.length, char: ch.toLowerCase(), literals: undefined, src, pre: `(?:${src})?` };
+  return {
+    max: ch.length,
+    min: ch.length,
+    char: ch.toLowerCase(),
+    literals: undefined,
+    sets: [],
+    src,
+    pre: `(?:${src})?`,
+  };
 };
 const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', r: '\r', f: '\f', v: '\v', a: '\x07' };
 
@@ -74,6 +92,9 @@ export function patternFacts(pattern: string): PatternFacts {
       max: Math.max(...branches.map((b) => b.max)),
       min: Math.min(...branches.map((b) => b.min)),
       literals,
+      // Inside a sequence, what an alternation requires is one set: every branch's own best.
+      sets: literals === undefined ? [] : [literals],
+      alternatives: branches,
       src: `(?:${branches.map((b) => b.src).join('|')})`,
       pre: `(?:${branches.map((b) => b.pre).join('|')})`,
     };
@@ -85,11 +106,20 @@ export function patternFacts(pattern: string): PatternFacts {
     let max = 0;
     let min = 0;
     let best: readonly string[] | undefined;
+    const sets: Array<readonly string[]> = [];
     let run = '';
+    const useful = (lits: readonly string[]) => lits.every((l) => l.length >= MIN_USEFUL_LITERAL);
     const consider = (lits: readonly string[] | undefined) => {
-      if (lits === undefined || lits.some((l) => l.length < MIN_USEFUL_LITERAL)) return;
+      if (lits === undefined || !useful(lits)) return;
       const shortest = Math.min(...lits.map((l) => l.length));
       if (best === undefined || shortest > Math.min(...best.map((l) => l.length))) best = lits;
+    };
+    const endRun = () => {
+      if (run.length >= MIN_USEFUL_LITERAL) {
+        consider([run]);
+        sets.push([run]);
+      }
+      run = '';
     };
     for (const p of parts) {
       max += p.max;
@@ -99,11 +129,11 @@ export function patternFacts(pattern: string): PatternFacts {
         continue;
       }
       if (p.max === 0) continue; // anchors and flags do not break a literal run
-      consider(run === '' ? undefined : [run]);
-      run = '';
+      endRun();
       consider(p.literals);
+      for (const set of p.sets) if (useful(set)) sets.push(set);
     }
-    consider(run === '' ? undefined : [run]);
+    endRun();
     // Beginnings of a sequence: a beginning of its first part, or the first part whole and a
     // beginning of the rest.
     let pre = '';
@@ -111,7 +141,8 @@ export function patternFacts(pattern: string): PatternFacts {
       const part = parts[k]!;
       pre = k === parts.length - 1 ? part.pre : `(?:${part.pre}|${part.src}${pre})`;
     }
-    return { max, min, literals: best, src: parts.map((p) => p.src).join(''), pre };
+    const alternatives = parts.length === 1 ? parts[0]!.alternatives : undefined;
+    return { max, min, literals: best, sets, src: parts.map((p) => p.src).join(''), pre, alternatives };
   }
 
   function quantified(node: Node): Node {
@@ -140,12 +171,14 @@ export function patternFacts(pattern: string): PatternFacts {
     } else return node;
     if (peek() === '?') i++; // lazy: same lengths
     const literals = lo >= 1 ? (node.char !== undefined ? [node.char] : node.literals) : undefined;
+    const sets = lo >= 1 ? node.sets : [];
     // Beginnings of up to `hi` repetitions: fewer than `hi` whole ones, then a beginning of one.
     const whole = hi === Infinity ? `(?:${node.src})*` : hi <= 1 ? '' : `(?:${node.src}){0,${hi - 1}}`;
     return quantified({
       max: node.max === 0 ? 0 : node.max * hi,
       min: node.min * lo,
       literals,
+      sets,
       src: `(?:${node.src})${pattern.slice(from, i)}`,
       pre: hi === 0 ? '' : `${whole}${node.pre}`,
     });
@@ -211,6 +244,7 @@ export function patternFacts(pattern: string): PatternFacts {
         max: text.length,
         min: text.length,
         literals: text.length >= MIN_USEFUL_LITERAL ? [text.toLowerCase()] : undefined,
+        sets: text.length >= MIN_USEFUL_LITERAL ? [[text.toLowerCase()]] : [],
         src: quoteMeta(text),
         pre: `(?:${prefixes.join('|')})?`,
       };
@@ -258,7 +292,13 @@ export function patternFacts(pattern: string): PatternFacts {
       matchChar = undefined;
     }
   }
-  return { maxLength: root.max, requiredLiterals: root.literals, prefixPattern: root.pre, matchChar };
+  return {
+    maxLength: root.max,
+    requiredLiterals: root.literals,
+    literalSets: (root.alternatives ?? [root]).map((b) => b.sets),
+    prefixPattern: root.pre,
+    matchChar,
+  };
 }
 
 const quoteMeta = (text: string) => text.replace(/[\\^$.|?*+()[\]{}-]/g, '\\$&');

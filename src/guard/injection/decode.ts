@@ -133,7 +133,24 @@ function readable(bytes: Buffer): string | undefined {
 
 /** Common English words as they read after ROT13 (the, and, you, your, ignore, all, this, with,
  *  for, previous, instructions, print, system, prompt), none of them an English word itself. */
-const ROT13_WORDS = /\b(?:gur|naq|lbh|lbhe|vtaber|nyy|guvf|jvgu|sbe|cerivbhf|vafgehpgvbaf|cevag|flfgrz|cebzcg)\b/g;
+/** Common English words and words of attacks, ROT13-encoded (`the`, `and`, `you`, `ignore`…). */
+export const ROT13_WORD_LIST: readonly string[] = [
+  'gur',
+  'naq',
+  'lbh',
+  'lbhe',
+  'vtaber',
+  'nyy',
+  'guvf',
+  'jvgu',
+  'sbe',
+  'cerivbhf',
+  'vafgehpgvbaf',
+  'cevag',
+  'flfgrz',
+  'cebzcg',
+];
+const ROT13_WORDS = new RegExp(`\\b(?:${ROT13_WORD_LIST.join('|')})\\b`, 'g');
 
 /** Whether the folded text reads like ROT13-encoded English (two different common words). */
 export function looksRot13(folded: string): boolean {

@@ -27,8 +27,9 @@ import {
   trailingRunStart,
 } from '../normalize.ts';
 import { CUES, type Cue } from './cues.ts';
-import { encodedCandidates, looksRot13 } from './decode.ts';
+import { encodedCandidates, looksRot13, ROT13_WORD_LIST } from './decode.ts';
 import { type FoldedText, foldForCues, rot13 } from './fold.ts';
+import { fillTrigrams, mayContain, newTrigramSet, trigramsOf } from './trigrams.ts';
 
 export interface InjectionDetectorOptions {
   /** Findings are reported when the text's score is at least this (0 < threshold ≤ 1). */
@@ -270,7 +271,8 @@ function collect(
     }
   });
   if (evidence.hits.length > before && at !== undefined) evidence.obfuscated = true;
-  if (looksRot13(folded.text)) {
+  // matchCues has just filled TEXT_TRIGRAMS from folded.text.
+  if (mayBeRot13() && looksRot13(folded.text)) {
     const n = evidence.hits.length;
     matchCues(rot13(folded.text), (cue, s, e) => evidence.hits.push({ cue, ...place(s, e) }));
     if (evidence.hits.length > n) evidence.obfuscated = true;
@@ -287,6 +289,15 @@ function collect(
   return folded;
 }
 
+/** The ROT13 words (decode.ts) as trigrams: a text that cannot hold two of them is not
+ *  searched for them (about 4 % of the detector's time on prose). */
+const ROT13_TRIGRAMS = ROT13_WORD_LIST.map(trigramsOf);
+function mayBeRot13(): boolean {
+  let found = 0;
+  for (const t of ROT13_TRIGRAMS) if (mayContain(TEXT_TRIGRAMS, t) && ++found === 2) return true;
+  return false;
+}
+
 /** Cues are tried only where one of their leading literals occurs: one pass finds those
  *  places for every cue, instead of every cue's pattern walking the whole text. */
 const TRIGGERED = CUES.filter((c) => c.triggers !== undefined);
@@ -297,42 +308,6 @@ const triggers = [...new Set(TRIGGERED.flatMap((c) => c.triggers!))].sort((a, b)
 const CUES_AT = new Map<string, readonly Cue[]>(
   triggers.map((t) => [t, TRIGGERED.filter((c) => c.triggers!.some((u) => t.startsWith(u)))]),
 );
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-interface TrieNode {
-  end: boolean;
-  readonly next: Map<string, TrieNode>;
-}
-
-/**
- * The literals as one prefix-factored pattern (`see|send|show` as `s(?:e(?:e|nd)|how)`): the
- * engine reads a character and follows one branch instead of trying every literal in turn
- * (about 3x faster on prose for the ~350 triggers). Each optional continuation is greedy, so
- * the match at a position is the longest literal there, as with a longest-first alternation.
- */
-export function literalTriePattern(literals: readonly string[]): string {
-  const root: TrieNode = { end: false, next: new Map() };
-  for (const lit of literals) {
-    let node = root;
-    for (const ch of lit) {
-      let child = node.next.get(ch);
-      if (child === undefined) {
-        child = { end: false, next: new Map() };
-        node.next.set(ch, child);
-      }
-      node = child;
-    }
-    node.end = true;
-  }
-  const source = (node: TrieNode): string => {
-    const branches = [...node.next].map(([ch, child]) => escapeRe(ch) + source(child));
-    if (branches.length === 0) return '';
-    const body = `(?:${branches.join('|')})`;
-    return node.end ? `${body}?` : body;
-  };
-  return source(root);
-}
-
 const LONGEST_TRIGGER = triggers.reduce((n, t) => Math.max(n, t.length), 0);
 /** Per cue, a pattern for the beginnings of its matches that reach the end of the text:
  *  sticky for cues tried at their trigger words, searched for the others. Undefined when it
@@ -350,40 +325,92 @@ for (const cue of CUES) {
 const TRIGGER_PREFIXES = new Set(
   triggers.flatMap((t) => [...t].flatMap((_, i) => (i > 0 && /[^a-z0-9]/.test(t[i - 1]!) ? [t.slice(0, i)] : []))),
 );
-const latin = triggers.filter((t) => /^[a-z0-9]/.test(t));
-const other = triggers.filter((t) => !/^[a-z0-9]/.test(t));
-/** Where a trigger starts: latin triggers only at the start of a word, as every such cue
- *  begins with a word boundary. A lookahead, so the search (`test`, which builds no match
- *  object) stops at the trigger's start; on 2 KB of prose it stops about 120 times, and a match
- *  object each time was most of what the detector allocated. */
-const TRIGGER_START = new RegExp(`\\b(?=${literalTriePattern(latin)})|(?=${literalTriePattern(other)})`, 'g');
+/** What an ASCII unit is to the trigger search: a unit of `\\w` (a word boundary is between
+ *  such a unit and any other), and whether a trigger can start with it. A latin trigger (one
+ *  beginning with a letter or digit) starts only at the start of a word, as every such cue
+ *  begins with a word boundary; one beginning with any other unit (CJK, `<`) anywhere. */
+const WORD_UNIT = 1;
+const STARTS_LATIN = 2;
+const STARTS_ANYWHERE = 4;
+const UNIT_KIND = new Uint8Array(128);
+for (let c = 0; c < 128; c++) if (/\w/.test(String.fromCharCode(c))) UNIT_KIND[c]! |= WORD_UNIT;
+const WIDE_FIRST = new Set<number>();
+for (const t of triggers) {
+  const c = t.charCodeAt(0);
+  if (c >= 128) WIDE_FIRST.add(c);
+  else UNIT_KIND[c]! |= /^[a-z0-9]/.test(t) ? STARTS_LATIN : STARTS_ANYWHERE;
+}
 
-/** The next position from `from` where a trigger starts, or -1. */
+/**
+ * The next position from `from` where a trigger may start (the start of a word with a
+ * trigger's first letter, or a unit that begins a trigger of the other kind), or -1;
+ * triggerNodeAt says whether one does. A loop over the units: it replaced a search with one
+ * lookahead pattern of every trigger (at each word boundary the engine ran the trigger trie),
+ * about 55 KB of machine code that the rest of a request's work evicts from the caches.
+ */
 function nextTrigger(text: string, from: number): number {
-  TRIGGER_START.lastIndex = from;
-  // The match is empty: lastIndex is left at its start.
-  return from <= text.length && TRIGGER_START.test(text) ? TRIGGER_START.lastIndex : -1;
+  const before = from > 0 && from <= text.length ? text.charCodeAt(from - 1) : 128;
+  let prevWord = before < 128 && (UNIT_KIND[before]! & WORD_UNIT) !== 0;
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128) {
+      prevWord = false;
+      if (WIDE_FIRST.has(c)) return i;
+      continue;
+    }
+    const kind = UNIT_KIND[c]!;
+    if ((kind & STARTS_ANYWHERE) !== 0 || ((kind & STARTS_LATIN) !== 0 && !prevWord)) return i;
+    prevWord = (kind & WORD_UNIT) !== 0;
+  }
+  return -1;
+}
+
+/**
+ * Per triggered cue (by index in TRIGGERED), the words its matches must hold (pattern-facts.ts,
+ * literalSets: per alternative of the pattern, sets of which a match holds one word each), as
+ * trigrams. Most trigger words are common (`you`, `the`, `can`, `show`) and most texts hold
+ * none of the words that would have to follow them in an attack (`instructions`, `prompt`,
+ * `restricted`): a cue is run at its trigger words only when the text may hold them.
+ */
+const NEEDS = TRIGGERED.map((cue) =>
+  patternFacts(cue.re.source).literalSets.map((sets) => sets.map((set) => set.map(trigramsOf))),
+);
+/** The text matchCues is reading: its trigrams, and per triggered cue whether it may match
+ *  there (0 not decided yet, 1 may, 2 cannot). matchCues is never re-entered. */
+const TEXT_TRIGRAMS = newTrigramSet();
+const MAY_MATCH = new Uint8Array(TRIGGERED.length);
+
+function mayMatch(id: number): boolean {
+  let known = MAY_MATCH[id]!;
+  if (known === 0) {
+    known = NEEDS[id]!.some((sets) => sets.every((set) => set.some((t) => mayContain(TEXT_TRIGRAMS, t)))) ? 1 : 2;
+    MAY_MATCH[id] = known;
+  }
+  return known === 1;
 }
 
 interface TriggerNode {
   readonly next: Map<number, TriggerNode>;
-  /** Set where a trigger ends: its cues, and for several the joined pattern (see below). */
+  /** Set where a trigger ends: its cues (and their indexes in TRIGGERED), and for several the
+   *  joined pattern (see below). */
   cues: readonly Cue[] | undefined;
+  ids: Int32Array | undefined;
   any: RegExp | undefined;
 }
-const TRIGGER_TRIE: TriggerNode = { next: new Map(), cues: undefined, any: undefined };
+const TRIGGER_TRIE: TriggerNode = { next: new Map(), cues: undefined, ids: undefined, any: undefined };
 for (const [trigger, cues] of CUES_AT) {
   let node = TRIGGER_TRIE;
   for (let k = 0; k < trigger.length; k++) {
     const c = trigger.charCodeAt(k);
     let child = node.next.get(c);
     if (child === undefined) {
-      child = { next: new Map(), cues: undefined, any: undefined };
+      child = { next: new Map(), cues: undefined, ids: undefined, any: undefined };
       node.next.set(c, child);
     }
     node = child;
   }
   node.cues = cues;
+  node.ids = Int32Array.from(cues, (c) => TRIGGERED.indexOf(c));
   node.any = joinedCues(cues);
 }
 
@@ -443,15 +470,25 @@ function joinedCues(cues: readonly Cue[]): RegExp | undefined {
 }
 
 function matchCues(folded: string, onHit: (cue: Cue, start: number, end: number) => void): void {
+  fillTrigrams(TEXT_TRIGRAMS, folded);
+  MAY_MATCH.fill(0);
   for (let at = nextTrigger(folded, 0); at !== -1; at = nextTrigger(folded, at + 1)) {
     // Triggers may start inside this one (CJK has no word boundaries): the search goes on at at + 1.
     const node = triggerNodeAt(folded, at);
     if (node === undefined) continue;
-    if (node.any !== undefined) {
+    const cues = node.cues!;
+    const ids = node.ids!;
+    let possible = 0;
+    for (let k = 0; k < ids.length; k++) if (mayMatch(ids[k]!)) possible++;
+    if (possible === 0) continue;
+    // The joined pattern answers for all of the node's cues; for some, they are tried alone.
+    if (possible === cues.length && node.any !== undefined) {
       node.any.lastIndex = at;
       if (!node.any.test(folded)) continue;
     }
-    for (const cue of node.cues!) {
+    for (let k = 0; k < cues.length; k++) {
+      if (!mayMatch(ids[k]!)) continue;
+      const cue = cues[k]!;
       cue.re.lastIndex = at;
       const hit = cue.re.exec(folded);
       if (hit !== null && hit[0].length > 0) onHit(cue, at, at + hit[0].length);
@@ -475,42 +512,52 @@ ALWAYS.forEach((cue, k) => {
   for (const n of cue.needles ?? []) NEEDLE_CUES.set(n, (NEEDLE_CUES.get(n) ?? 0) | (1 << k));
 });
 const NEEDLELESS = ALWAYS.reduce((mask, cue, k) => (cue.needles === undefined ? mask | (1 << k) : mask), 0);
-const ALL_ALWAYS = (1 << ALWAYS.length) - 1;
 if (ALWAYS.length > 30) throw new Error('injection: too many cues without trigger words for a bit mask');
-/** For each needle, the cues of the needles that begin it too (itself included): where the
- *  search below matches a needle it reports only that one, the longest at its place. */
-const NEEDLE_CUES_WITH_PREFIXES = new Map(
-  [...NEEDLE_CUES.keys()].map((n) => [
-    n,
-    [...NEEDLE_CUES].reduce((mask, [other, cues]) => (n.startsWith(other) ? mask | cues : mask), 0),
-  ]),
-);
-/** Needles of one unit (`<`, `#`) are looked for with `includes` (a plain scan for one unit);
- *  the others with one search, longest first. Together they replaced an `includes` per needle
- *  (15 passes over the text, about twice the time on prose). */
-const UNIT_NEEDLES = [...NEEDLE_CUES].filter(([n]) => n.length === 1);
-const LONG_NEEDLES = [...NEEDLE_CUES.keys()].filter((n) => n.length > 1).sort((a, b) => b.length - a.length);
-/** Undefined when every needle is one unit long (an empty pattern would match everywhere). */
-const NEEDLE = LONG_NEEDLES.length === 0 ? undefined : new RegExp(LONG_NEEDLES.map(escapeRe).join('|'), 'g');
+/** Each needle, its cues, and for a needle of three units or more its trigrams: a needle the
+ *  text cannot hold (most, on ordinary text) is not looked for. The others are looked for with
+ *  `includes`. This replaced one search for all the needles (about 6 % of the detector's time
+ *  on prose), which had replaced an `includes` per needle. */
+const NEEDLES = [...NEEDLE_CUES].map(([needle, cues]) => ({
+  needle,
+  cues,
+  trigrams: needle.length >= 3 ? trigramsOf(needle) : undefined,
+}));
 
 /** The cues without trigger words worth running on `folded` (bits by index in ALWAYS): those
- *  with a needle in it. Each search goes on one unit after the last match's start, so a needle
- *  overlapping another is found too. */
+ *  with a needle in it. TEXT_TRIGRAMS must hold `folded`'s trigrams. */
 function alwaysCuesToRun(folded: string): number {
   let run = NEEDLELESS;
-  for (const [needle, cues] of UNIT_NEEDLES) if ((run & cues) !== cues && folded.includes(needle)) run |= cues;
-  if (NEEDLE === undefined) return run;
-  NEEDLE.lastIndex = 0;
-  for (let m = NEEDLE.exec(folded); m !== null && run !== ALL_ALWAYS; m = NEEDLE.exec(folded)) {
-    run |= NEEDLE_CUES_WITH_PREFIXES.get(m[0])!;
-    NEEDLE.lastIndex = m.index + 1;
+  for (const n of NEEDLES) {
+    if ((run & n.cues) === n.cues) continue;
+    if (n.trigrams !== undefined && !mayContain(TEXT_TRIGRAMS, n.trigrams)) continue;
+    if (folded.includes(n.needle)) run |= n.cues;
   }
   return run;
 }
 
+/** Where, in `folded`, the cues with trigger words are tried (a trigger starts there): for tests. */
+export function triggerPlaces(folded: string): number[] {
+  const out: number[] = [];
+  for (let at = nextTrigger(folded, 0); at !== -1; at = nextTrigger(folded, at + 1))
+    if (triggerNodeAt(folded, at) !== undefined) out.push(at);
+  return out;
+}
+
+/** The ids of the cues with trigger words that the words `folded` holds leave possible (the
+ *  others are not tried anywhere in it): for tests. */
+export function cuesThatMayMatch(folded: string): string[] {
+  fillTrigrams(TEXT_TRIGRAMS, folded);
+  MAY_MATCH.fill(0);
+  return TRIGGERED.filter((_, id) => mayMatch(id)).map((c) => c.id);
+}
+
+/** Every trigger word of the cues (the literal beginnings their matches start with): for tests. */
+export const TRIGGER_WORDS: readonly string[] = triggers;
+
 /** The ids of the cues without trigger words that a text's needles (or their absence of
  *  needles) say to run on `folded`: for tests. */
 export function needleCueIds(folded: string): string[] {
+  fillTrigrams(TEXT_TRIGRAMS, folded);
   const run = alwaysCuesToRun(folded);
   return ALWAYS.filter((_, k) => (run & (1 << k)) !== 0).map((c) => c.id);
 }

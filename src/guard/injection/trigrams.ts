@@ -1,0 +1,52 @@
+/**
+ * Which three-unit sequences a text holds, as a bit set of their hashes: one pass over the
+ * text, after which "may this text contain literal L?" costs a few bit reads. A literal whose
+ * every trigram is in the set may be in the text; one with a trigram missing is certainly not
+ * (hash collisions only ever answer "may", never a wrong "no"). The injection detector asks it
+ * for the words a cue needs after its trigger word (`prompt` after `show me your`), so that a
+ * cue none of whose later words the text holds is not run at each of its trigger words.
+ */
+
+/** 2^14 bits: a 2 KB text sets about one in ten, so a literal of two or more trigrams that is
+ *  not there is almost never taken to be. */
+const BITS_LOG2 = 14;
+const WORDS = 1 << (BITS_LOG2 - 5);
+
+export type TrigramSet = Uint32Array;
+
+export const newTrigramSet = (): TrigramSet => new Uint32Array(WORDS);
+
+const hash3 = (a: number, b: number, c: number) =>
+  (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77) ^ Math.imul(c, 0xc2b2ae3d)) >>> (32 - BITS_LOG2);
+
+/** Clears `set` and puts in it every trigram of `text` (UTF-16 units). */
+export function fillTrigrams(set: TrigramSet, text: string): void {
+  set.fill(0);
+  let a = text.charCodeAt(0);
+  let b = text.charCodeAt(1);
+  for (let i = 2; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const h = hash3(a, b, c);
+    set[h >>> 5]! |= 1 << (h & 31);
+    a = b;
+    b = c;
+  }
+}
+
+/** The hashes of a literal's trigrams; a literal shorter than three units has none (and is
+ *  then always taken to be present). */
+export function trigramsOf(literal: string): Int32Array {
+  const out = new Int32Array(Math.max(0, literal.length - 2));
+  for (let i = 2; i < literal.length; i++)
+    out[i - 2] = hash3(literal.charCodeAt(i - 2), literal.charCodeAt(i - 1), literal.charCodeAt(i));
+  return out;
+}
+
+/** False only when the text `set` was filled from certainly does not contain the literal. */
+export function mayContain(set: TrigramSet, trigrams: Int32Array): boolean {
+  for (let i = 0; i < trigrams.length; i++) {
+    const h = trigrams[i]!;
+    if ((set[h >>> 5]! & (1 << (h & 31))) === 0) return false;
+  }
+  return true;
+}
