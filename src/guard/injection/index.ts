@@ -29,7 +29,7 @@ import {
 import { CUES, type Cue } from './cues.ts';
 import { encodedCandidates, looksRot13, ROT13_WORD_LIST } from './decode.ts';
 import { type FoldedText, foldForCues, rot13 } from './fold.ts';
-import { fillTrigrams, mayContain, newTrigramSet, trigramsOf } from './trigrams.ts';
+import { addTrigram, fillTrigrams, mayContain, newTrigramSet, trigramsOf } from './trigrams.ts';
 
 export interface InjectionDetectorOptions {
   /** Findings are reported when the text's score is at least this (0 < threshold ≤ 1). */
@@ -170,7 +170,9 @@ function pendingOf({ norm, evidence, folded }: Analysis): number {
   // A cue still being written: the text from one of its trigger words (or, for a cue without
   // one, from anywhere in the tail) to the end is a beginning of a match of it. Each cue has a
   // pattern for its beginnings (built like a deny-list pattern's, pattern-facts.ts).
-  search: for (let i = nextTrigger(f, tail); i !== -1 && i < open; i = nextTrigger(f, i + 1)) {
+  const count = readUnits(f, tail, false);
+  search: for (let k = 0; k < count && places[k]! < open; k++) {
+    const i = places[k]!;
     for (const cue of triggerNodeAt(f, i)?.cues ?? []) {
       const begins = BEGINNING.get(cue);
       if (begins === undefined) {
@@ -341,28 +343,48 @@ for (const t of triggers) {
   else UNIT_KIND[c]! |= /^[a-z0-9]/.test(t) ? STARTS_LATIN : STARTS_ANYWHERE;
 }
 
+/** Where a trigger may start, as found by the last readUnits(): reused from text to text
+ *  while it stays under PLACES_KEPT entries. */
+let PLACES = new Int32Array(4096);
+let places = PLACES;
+const PLACES_KEPT = 1 << 16;
+
 /**
- * The next position from `from` where a trigger may start (the start of a word with a
- * trigger's first letter, or a unit that begins a trigger of the other kind), or -1;
- * triggerNodeAt says whether one does. A loop over the units: it replaced a search with one
- * lookahead pattern of every trigger (at each word boundary the engine ran the trigger trie),
- * about 55 KB of machine code that the rest of a request's work evicts from the caches.
+ * One pass over `text` from `from`: into `places`, the positions where a trigger may start (the
+ * start of a word with a trigger's first letter, or a unit that begins a trigger of the other
+ * kind; triggerNodeAt says whether one does), and with `trigrams` the text's trigrams into
+ * TEXT_TRIGRAMS (cleared first). Returns how many positions. One loop over the units replaced
+ * a search with a lookahead pattern of every trigger (at each word boundary the engine ran the
+ * trigger trie: about 55 KB of machine code that a request's other work evicts from the
+ * caches) and a second pass for the trigrams.
  */
-function nextTrigger(text: string, from: number): number {
-  const before = from > 0 && from <= text.length ? text.charCodeAt(from - 1) : 128;
+function readUnits(text: string, from: number, trigrams: boolean): number {
+  const n = text.length;
+  if (n - from > PLACES.length) {
+    places = new Int32Array(n - from);
+    if (places.length <= PLACES_KEPT) PLACES = places;
+  } else places = PLACES;
+  if (trigrams) TEXT_TRIGRAMS.fill(0);
+  let count = 0;
+  const before = from > 0 && from <= n ? text.charCodeAt(from - 1) : 128;
   let prevWord = before < 128 && (UNIT_KIND[before]! & WORD_UNIT) !== 0;
-  for (let i = from; i < text.length; i++) {
+  let a = from >= 2 ? text.charCodeAt(from - 2) : 0;
+  let b = before === 128 ? 0 : before;
+  for (let i = from; i < n; i++) {
     const c = text.charCodeAt(i);
+    if (trigrams && i >= 2) addTrigram(TEXT_TRIGRAMS, a, b, c);
+    a = b;
+    b = c;
     if (c >= 128) {
       prevWord = false;
-      if (WIDE_FIRST.has(c)) return i;
+      if (WIDE_FIRST.has(c)) places[count++] = i;
       continue;
     }
     const kind = UNIT_KIND[c]!;
-    if ((kind & STARTS_ANYWHERE) !== 0 || ((kind & STARTS_LATIN) !== 0 && !prevWord)) return i;
+    if ((kind & STARTS_ANYWHERE) !== 0 || ((kind & STARTS_LATIN) !== 0 && !prevWord)) places[count++] = i;
     prevWord = (kind & WORD_UNIT) !== 0;
   }
-  return -1;
+  return count;
 }
 
 /**
@@ -428,6 +450,8 @@ for (const stack = [TRIGGER_TRIE]; stack.length > 0; ) {
   NODES.push(node);
   stack.push(...node.next.values());
 }
+/** Per node, 1 where a trigger ends (NODES[i].cues is set): read at every step of a walk. */
+const HAS_CUES = Uint8Array.from(NODES, (node) => (node.cues === undefined ? 0 : 1));
 const COLUMN = new Uint8Array(128);
 let columnCount = 1;
 for (const node of NODES) for (const c of node.next.keys()) if (c < 128 && COLUMN[c] === 0) COLUMN[c] = columnCount++;
@@ -441,7 +465,7 @@ for (const [i, node] of NODES.entries()) {
   }
 }
 
-/** The trie node of the longest trigger at `at` (where nextTrigger stopped). */
+/** The trie node of the longest trigger at `at` (a place readUnits found), if any. */
 function triggerNodeAt(text: string, at: number): TriggerNode | undefined {
   let node = 0;
   let found = 0;
@@ -452,7 +476,7 @@ function triggerNodeAt(text: string, at: number): TriggerNode | undefined {
       node = column === 0 ? 0 : ASCII_NEXT[node * COLUMNS + column]!;
     } else node = WIDE_NEXT.get(node * 0x10000 + c) ?? 0;
     if (node === 0) break;
-    if (NODES[node]!.cues !== undefined) found = node;
+    if (HAS_CUES[node] === 1) found = node;
   }
   return found === 0 ? undefined : NODES[found];
 }
@@ -470,10 +494,10 @@ function joinedCues(cues: readonly Cue[]): RegExp | undefined {
 }
 
 function matchCues(folded: string, onHit: (cue: Cue, start: number, end: number) => void): void {
-  fillTrigrams(TEXT_TRIGRAMS, folded);
+  const count = readUnits(folded, 0, true);
   MAY_MATCH.fill(0);
-  for (let at = nextTrigger(folded, 0); at !== -1; at = nextTrigger(folded, at + 1)) {
-    // Triggers may start inside this one (CJK has no word boundaries): the search goes on at at + 1.
+  for (let p = 0; p < count; p++) {
+    const at = places[p]!;
     const node = triggerNodeAt(folded, at);
     if (node === undefined) continue;
     const cues = node.cues!;
@@ -538,8 +562,8 @@ function alwaysCuesToRun(folded: string): number {
 /** Where, in `folded`, the cues with trigger words are tried (a trigger starts there): for tests. */
 export function triggerPlaces(folded: string): number[] {
   const out: number[] = [];
-  for (let at = nextTrigger(folded, 0); at !== -1; at = nextTrigger(folded, at + 1))
-    if (triggerNodeAt(folded, at) !== undefined) out.push(at);
+  const count = readUnits(folded, 0, false);
+  for (let k = 0; k < count; k++) if (triggerNodeAt(folded, places[k]!) !== undefined) out.push(places[k]!);
   return out;
 }
 

@@ -19,6 +19,12 @@ export const newTrigramSet = (): TrigramSet => new Uint32Array(WORDS);
 const hash3 = (a: number, b: number, c: number) =>
   (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77) ^ Math.imul(c, 0xc2b2ae3d)) >>> (32 - BITS_LOG2);
 
+/** Puts the trigram of units a, b, c in `set`: for a pass over a text that does more at once. */
+export function addTrigram(set: TrigramSet, a: number, b: number, c: number): void {
+  const h = hash3(a, b, c);
+  set[h >>> 5]! |= 1 << (h & 31);
+}
+
 /** Clears `set` and puts in it every trigram of `text` (UTF-16 units). */
 export function fillTrigrams(set: TrigramSet, text: string): void {
   set.fill(0);
@@ -26,8 +32,7 @@ export function fillTrigrams(set: TrigramSet, text: string): void {
   let b = text.charCodeAt(1);
   for (let i = 2; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    const h = hash3(a, b, c);
-    set[h >>> 5]! |= 1 << (h & 31);
+    addTrigram(set, a, b, c);
     a = b;
     b = c;
   }
