@@ -10,11 +10,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { resultInWorker } from '../../core/testing/in-worker.ts';
 import type { TextDetector } from '../detector.ts';
 import { createPlaceholders } from '../redact.ts';
 import { createStreamWindow, type StreamWindow } from '../stream-window.ts';
 import { entry } from '../testing/fake-detectors.ts';
-import { resultInWorker } from '../testing/in-worker.ts';
 import { createInjectionDetector, injectionPendingFrom, scoreInjection } from './index.ts';
 
 const TEXTS: readonly string[] = readFileSync(new URL('./injection-items.jsonl', import.meta.url), 'utf8')

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { resultInWorker } from '../../core/testing/in-worker.ts';
 import { isGatewayError } from '../../errors/gateway-error.ts';
 import { patternFacts } from '../deny-list/pattern-facts.ts';
-import { resultInWorker } from '../testing/in-worker.ts';
 import { CUES, leadingLiterals } from './cues.ts';
 import { foldForCues } from './fold.ts';
 import {
