@@ -56,3 +56,17 @@ test('normalize: lone surrogates and every code point class never throw', () => 
   assert.ok(n.text.length > 0);
   for (let i = 0; i < n.text.length; i += 97) toOriginalSpan(n, i, Math.min(n.text.length, i + 5));
 });
+
+test('normalize: a text that ends inside a surrogate pair is read to its own end, also as a slice of a longer text', () => {
+  // A stream's buffer can be a slice of a longer string that ends between the two halves of a
+  // tag character: the normalizer must not decode the half that is not in the text (V8's
+  // optimized codePointAt read it from the longer string, src/core/code-point.ts).
+  const parent = `What is the capital of France? ${'\u{E0049}\u{E006E}'.repeat(500)}`;
+  let wrong = 0;
+  for (let round = 0; round < 20_000; round++) {
+    const slice = parent.slice(0, 32 + 2 * (round % 500));
+    const view = normalizeForScan(slice);
+    if (!view.text.endsWith('\udb40') || view.originalLength !== slice.length) wrong++;
+  }
+  assert.equal(wrong, 0);
+});

@@ -11,6 +11,8 @@
  * the normalized text is reported at its place in the ORIGINAL text.
  */
 
+import { codePointAt } from '../core/code-point.ts';
+
 export interface NormalizedText {
   /** The text to scan. */
   readonly text: string;
@@ -174,7 +176,7 @@ function computeView(text: string): NormalizedText {
   };
   let i = 0;
   while (i < text.length) {
-    const cp = text.codePointAt(i)!;
+    const cp = codePointAt(text, i);
     const width = cp > 0xffff ? 2 : 1;
     if (cp < 0x80 && !(text.charCodeAt(i + 1) >= 0x300)) {
       out.push(cp);
@@ -195,7 +197,7 @@ function computeView(text: string): NormalizedText {
     // A base character with its combining marks is normalized as one cluster (é = e + U+0301).
     let j = i + width;
     while (j < text.length) {
-      const next = text.codePointAt(j)!;
+      const next = codePointAt(text, j);
       if (next < 0x300) break;
       const w = next > 0xffff ? 2 : 1;
       if (isInvisible(next)) {

@@ -11,6 +11,7 @@
  *   sent upstream as another. Keys are compared after unescaping (`"\u006dodel"` is `model`).
  *   Only the open objects' key sets are held, so the cost is one Set insert per key.
  */
+import { codePointAt } from '../core/code-point.ts';
 import { type GatewayError, gatewayError } from '../errors/gateway-error.ts';
 import { invalid, joinPath } from './validation.ts';
 
@@ -329,7 +330,7 @@ function isDigit(c: number): boolean {
 
 /** One character, shown safely: printable ASCII quoted, anything else as its code point. */
 function describeChar(text: string, i: number): string {
-  const cp = text.codePointAt(i) ?? 0;
+  const cp = i < text.length ? codePointAt(text, i) : 0;
   if (cp > 0x20 && cp < 0x7f && cp !== 0x27) return `character '${String.fromCodePoint(cp)}'`;
   return `character U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
 }
