@@ -5,6 +5,8 @@
  * that contains none of them: one literal pass replaces a regex run per pattern on most texts.
  */
 
+import { codePointAt } from '../../core/code-point.ts';
+
 export interface PatternFacts {
   /** In UTF-16 units; Infinity when the pattern has an unbounded repetition. */
   readonly maxLength: number;
@@ -216,7 +218,7 @@ export function patternFacts(pattern: string): PatternFacts {
       return empty(c);
     }
     if (c === '\\') return escapeSequence();
-    const cp = pattern.codePointAt(i)!;
+    const cp = codePointAt(pattern, i);
     const ch = String.fromCodePoint(cp);
     i += ch.length;
     return charNode(ch, ch);
