@@ -29,7 +29,7 @@ import {
 import { CUES, type Cue } from './cues.ts';
 import { encodedCandidates, looksRot13, ROT13_WORD_LIST } from './decode.ts';
 import { type FoldedText, foldForCues, rot13 } from './fold.ts';
-import { addTrigram, fillTrigrams, mayContain, newTrigramSet, trigramsOf } from './trigrams.ts';
+import { addTrigram, fillTrigrams, mayContain, mayContainRange, newTrigramSet, trigramsOf } from './trigrams.ts';
 
 export interface InjectionDetectorOptions {
   /** Findings are reported when the text's score is at least this (0 < threshold ≤ 1). */
@@ -394,9 +394,49 @@ function readUnits(text: string, from: number, trigrams: boolean): number {
  * none of the words that would have to follow them in an attack (`instructions`, `prompt`,
  * `restricted`): a cue is run at its trigger words only when the text may hold them.
  */
-const NEEDS = TRIGGERED.map((cue) =>
-  patternFacts(cue.re.source).literalSets.map((sets) => sets.map((set) => set.map(trigramsOf))),
-);
+const NEEDS = TRIGGERED.map((cue) => patternFacts(cue.re.source).literalSets);
+/** Every literal of NEEDS once, as trigram hashes in one array (LITERAL_AT[i] to
+ *  LITERAL_AT[i + 1]): the check reads one compact table, not hundreds of small arrays
+ *  scattered over the heap (cold in a gateway between two requests). */
+const LITERAL_IDS = new Map<string, number>();
+for (const branches of NEEDS)
+  for (const sets of branches)
+    for (const set of sets) for (const l of set) if (!LITERAL_IDS.has(l)) LITERAL_IDS.set(l, LITERAL_IDS.size);
+const LITERAL_AT = new Int32Array(LITERAL_IDS.size + 1);
+const LITERAL_TRIGRAMS = new Int32Array([...LITERAL_IDS.keys()].reduce((n, l) => n + Math.max(0, l.length - 2), 0));
+{
+  let at = 0;
+  for (const [l, id] of LITERAL_IDS) {
+    LITERAL_AT[id] = at;
+    LITERAL_TRIGRAMS.set(trigramsOf(l), at);
+    at += Math.max(0, l.length - 2);
+  }
+  LITERAL_AT[LITERAL_IDS.size] = at;
+}
+/** Per triggered cue, from NEED_AT[id] in NEED_CODE: its alternatives' count, then per
+ *  alternative its sets' count, then per set its literals' count and their ids. */
+const NEED_CODE: number[] = [];
+const NEED_AT = Int32Array.from(NEEDS, (branches) => {
+  const at = NEED_CODE.length;
+  NEED_CODE.push(branches.length);
+  for (const sets of branches) {
+    NEED_CODE.push(sets.length);
+    for (const set of sets) NEED_CODE.push(set.length, ...set.map((l) => LITERAL_IDS.get(l)!));
+  }
+  return at;
+});
+const NEED = Int32Array.from(NEED_CODE);
+/** Per literal, for the text being read: 0 not checked yet, 1 may be there, 2 is not. */
+const LITERAL_SEEN = new Uint8Array(LITERAL_IDS.size);
+
+function literalMayBeThere(id: number): boolean {
+  let seen = LITERAL_SEEN[id]!;
+  if (seen === 0) {
+    seen = mayContainRange(TEXT_TRIGRAMS, LITERAL_TRIGRAMS, LITERAL_AT[id]!, LITERAL_AT[id + 1]!) ? 1 : 2;
+    LITERAL_SEEN[id] = seen;
+  }
+  return seen === 1;
+}
 /** The text matchCues is reading: its trigrams, and per triggered cue whether it may match
  *  there (0 not decided yet, 1 may, 2 cannot). matchCues is never re-entered. */
 const TEXT_TRIGRAMS = newTrigramSet();
@@ -405,7 +445,22 @@ const MAY_MATCH = new Uint8Array(TRIGGERED.length);
 function mayMatch(id: number): boolean {
   let known = MAY_MATCH[id]!;
   if (known === 0) {
-    known = NEEDS[id]!.some((sets) => sets.every((set) => set.some((t) => mayContain(TEXT_TRIGRAMS, t)))) ? 1 : 2;
+    known = 2;
+    let p = NEED_AT[id]!;
+    // Some alternative whose every set has a literal that may be in the text.
+    for (let b = NEED[p++]!; b > 0 && known === 2; b--) {
+      let all = true;
+      for (let sets = NEED[p++]!; sets > 0; sets--) {
+        const n = NEED[p++]!;
+        if (all) {
+          let some = false;
+          for (let k = 0; k < n && !some; k++) some = literalMayBeThere(NEED[p + k]!);
+          all = some;
+        }
+        p += n;
+      }
+      if (all) known = 1;
+    }
     MAY_MATCH[id] = known;
   }
   return known === 1;
@@ -501,6 +556,7 @@ function joinedCues(cues: readonly Cue[]): RegExp | undefined {
 function matchCues(folded: string, onHit: (cue: Cue, start: number, end: number) => void): void {
   const count = readUnits(folded, 0, true);
   MAY_MATCH.fill(0);
+  LITERAL_SEEN.fill(0);
   for (let p = 0; p < count; p++) {
     const at = places[p]!;
     const node = triggerNodeAt(folded, at);
@@ -577,6 +633,7 @@ export function triggerPlaces(folded: string): number[] {
 export function cuesThatMayMatch(folded: string): string[] {
   fillTrigrams(TEXT_TRIGRAMS, folded);
   MAY_MATCH.fill(0);
+  LITERAL_SEEN.fill(0);
   return TRIGGERED.filter((_, id) => mayMatch(id)).map((c) => c.id);
 }
 

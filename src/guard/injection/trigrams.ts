@@ -49,8 +49,13 @@ export function trigramsOf(literal: string): Int32Array {
 
 /** False only when the text `set` was filled from certainly does not contain the literal. */
 export function mayContain(set: TrigramSet, trigrams: Int32Array): boolean {
-  for (let i = 0; i < trigrams.length; i++) {
-    const h = trigrams[i]!;
+  return mayContainRange(set, trigrams, 0, trigrams.length);
+}
+
+/** mayContain for the literal whose trigrams are `hashes[from..to)` (many literals in one array). */
+export function mayContainRange(set: TrigramSet, hashes: Int32Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const h = hashes[i]!;
     if ((set[h >>> 5]! & (1 << (h & 31))) === 0) return false;
   }
   return true;
