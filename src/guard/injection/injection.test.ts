@@ -6,15 +6,8 @@ import { isGatewayError } from '../../errors/gateway-error.ts';
 import { patternFacts } from '../deny-list/pattern-facts.ts';
 import { CUES, leadingLiterals } from './cues.ts';
 import { foldForCues } from './fold.ts';
-import {
-  createInjectionDetector,
-  cuesThatMayMatch,
-  DEFAULT_INJECTION_THRESHOLD,
-  needleCueIds,
-  scoreInjection,
-  TRIGGER_WORDS,
-  triggerPlaces,
-} from './index.ts';
+import { createInjectionDetector, DEFAULT_INJECTION_THRESHOLD, scoreInjection } from './index.ts';
+import { cuesThatMayMatch, needleCueIds, TRIGGER_WORDS, triggerPlaces } from './match.ts';
 
 interface Item {
   readonly label: 'attack' | 'benign';

@@ -1,0 +1,360 @@
+/**
+ * Where the injection cues are tried, and which: the cues with trigger words at the places one
+ * of their trigger words starts (found in one pass over the folded text, then a walk of a trie
+ * of the words), and only when the text may hold the other words each cue needs (a trigram set
+ * of the text, checked against the literal sets of its pattern); the cues without trigger
+ * words over the whole text, when one of their needles is in it. index.ts scores what is found.
+ */
+import { patternFacts } from '../deny-list/pattern-facts.ts';
+import { CUES, type Cue } from './cues.ts';
+import { ROT13_WORD_LIST } from './decode.ts';
+import { addTrigram, fillTrigrams, mayContain, mayContainRange, newTrigramSet, trigramsOf } from './trigrams.ts';
+
+/** The ROT13 words (decode.ts) as trigrams: a text that cannot hold two of them is not
+ *  searched for them (about 4 % of the detector's time on prose). mayBeRot13 answers for the
+ *  text matchCues read last. */
+const ROT13_TRIGRAMS = ROT13_WORD_LIST.map(trigramsOf);
+export function mayBeRot13(): boolean {
+  let found = 0;
+  for (const t of ROT13_TRIGRAMS) if (mayContain(TEXT_TRIGRAMS, t) && ++found === 2) return true;
+  return false;
+}
+
+/** Cues are tried only where one of their leading literals occurs: one pass finds those
+ *  places for every cue, instead of every cue's pattern walking the whole text. */
+const TRIGGERED = CUES.filter((c) => c.triggers !== undefined);
+const ALWAYS = CUES.filter((c) => c.triggers === undefined);
+/** The cues without trigger words, searched over the whole text (when their needles are there). */
+export const CUES_WITHOUT_TRIGGERS: readonly Cue[] = ALWAYS;
+const triggers = [...new Set(TRIGGERED.flatMap((c) => c.triggers!))].sort((a, b) => b.length - a.length);
+/** For each trigger, the cues to try where it matches: those with a trigger that is a prefix
+ *  of it (a shorter trigger matches wherever a longer one it begins does). */
+const CUES_AT = new Map<string, readonly Cue[]>(
+  triggers.map((t) => [t, TRIGGERED.filter((c) => c.triggers!.some((u) => t.startsWith(u)))]),
+);
+/** What an ASCII unit is to the trigger search: a unit of `\\w` (a word boundary is between
+ *  such a unit and any other), and whether a trigger can start with it. A latin trigger (one
+ *  beginning with a letter or digit) starts only at the start of a word, as every such cue
+ *  begins with a word boundary; one beginning with any other unit (CJK, `<`) anywhere. */
+const WORD_UNIT = 1;
+const STARTS_LATIN = 2;
+const STARTS_ANYWHERE = 4;
+const UNIT_KIND = new Uint8Array(128);
+for (let c = 0; c < 128; c++) if (/\w/.test(String.fromCharCode(c))) UNIT_KIND[c]! |= WORD_UNIT;
+const WIDE_FIRST = new Set<number>();
+for (const t of triggers) {
+  const c = t.charCodeAt(0);
+  if (c >= 128) WIDE_FIRST.add(c);
+  else UNIT_KIND[c]! |= /^[a-z0-9]/.test(t) ? STARTS_LATIN : STARTS_ANYWHERE;
+}
+
+/** Where a trigger may start, as found by the last readUnits(): reused from text to text
+ *  while it stays under PLACES_KEPT entries. */
+let PLACES = new Int32Array(4096);
+let places = PLACES;
+const PLACES_KEPT = 1 << 16;
+
+/**
+ * One pass over `text` from `from`: into `places`, the positions where a trigger may start (the
+ * start of a word with a trigger's first letter, or a unit that begins a trigger of the other
+ * kind; triggerNodeAt says whether one does), and with `trigrams` the text's trigrams into
+ * TEXT_TRIGRAMS (cleared first). Returns how many positions. One loop over the units replaced
+ * a search with a lookahead pattern of every trigger (at each word boundary the engine ran the
+ * trigger trie: about 55 KB of machine code that a request's other work evicts from the
+ * caches) and a second pass for the trigrams.
+ */
+function readUnits(text: string, from: number, trigrams: boolean): number {
+  const n = text.length;
+  if (n - from > PLACES.length) {
+    places = new Int32Array(n - from);
+    if (places.length <= PLACES_KEPT) PLACES = places;
+  } else places = PLACES;
+  if (trigrams) TEXT_TRIGRAMS.fill(0);
+  let count = 0;
+  const before = from > 0 && from <= n ? text.charCodeAt(from - 1) : 128;
+  let prevWord = before < 128 && (UNIT_KIND[before]! & WORD_UNIT) !== 0;
+  let a = from >= 2 ? text.charCodeAt(from - 2) : 0;
+  let b = before === 128 ? 0 : before;
+  for (let i = from; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (trigrams && i >= 2) addTrigram(TEXT_TRIGRAMS, a, b, c);
+    a = b;
+    b = c;
+    if (c >= 128) {
+      prevWord = false;
+      if (WIDE_FIRST.has(c)) places[count++] = i;
+      continue;
+    }
+    const kind = UNIT_KIND[c]!;
+    if ((kind & STARTS_ANYWHERE) !== 0 || ((kind & STARTS_LATIN) !== 0 && !prevWord)) places[count++] = i;
+    prevWord = (kind & WORD_UNIT) !== 0;
+  }
+  return count;
+}
+
+/** The places from `from` where a trigger may start (see readUnits); valid until the next call. */
+export function triggerStartsFrom(text: string, from: number): Int32Array {
+  const count = readUnits(text, from, false);
+  return places.subarray(0, count);
+}
+
+/**
+ * Per triggered cue (by index in TRIGGERED), the words its matches must hold (pattern-facts.ts,
+ * literalSets: per alternative of the pattern, sets of which a match holds one word each), as
+ * trigrams. Most trigger words are common (`you`, `the`, `can`, `show`) and most texts hold
+ * none of the words that would have to follow them in an attack (`instructions`, `prompt`,
+ * `restricted`): a cue is run at its trigger words only when the text may hold them.
+ */
+const NEEDS = TRIGGERED.map((cue) => patternFacts(cue.re.source).literalSets);
+/** Every literal of NEEDS once, as trigram hashes in one array (LITERAL_AT[i] to
+ *  LITERAL_AT[i + 1]): the check reads one compact table, not hundreds of small arrays
+ *  scattered over the heap (cold in a gateway between two requests). */
+const LITERAL_IDS = new Map<string, number>();
+for (const branches of NEEDS)
+  for (const sets of branches)
+    for (const set of sets) for (const l of set) if (!LITERAL_IDS.has(l)) LITERAL_IDS.set(l, LITERAL_IDS.size);
+const LITERAL_AT = new Int32Array(LITERAL_IDS.size + 1);
+const LITERAL_TRIGRAMS = new Int32Array([...LITERAL_IDS.keys()].reduce((n, l) => n + Math.max(0, l.length - 2), 0));
+{
+  let at = 0;
+  for (const [l, id] of LITERAL_IDS) {
+    LITERAL_AT[id] = at;
+    LITERAL_TRIGRAMS.set(trigramsOf(l), at);
+    at += Math.max(0, l.length - 2);
+  }
+  LITERAL_AT[LITERAL_IDS.size] = at;
+}
+/** Per triggered cue, from NEED_AT[id] in NEED_CODE: its alternatives' count, then per
+ *  alternative its sets' count, then per set its literals' count and their ids. */
+const NEED_CODE: number[] = [];
+const NEED_AT = Int32Array.from(NEEDS, (branches) => {
+  const at = NEED_CODE.length;
+  NEED_CODE.push(branches.length);
+  for (const sets of branches) {
+    NEED_CODE.push(sets.length);
+    for (const set of sets) NEED_CODE.push(set.length, ...set.map((l) => LITERAL_IDS.get(l)!));
+  }
+  return at;
+});
+const NEED = Int32Array.from(NEED_CODE);
+/** Per literal, for the text being read: 0 not checked yet, 1 may be there, 2 is not. */
+const LITERAL_SEEN = new Uint8Array(LITERAL_IDS.size);
+
+function literalMayBeThere(id: number): boolean {
+  let seen = LITERAL_SEEN[id]!;
+  if (seen === 0) {
+    seen = mayContainRange(TEXT_TRIGRAMS, LITERAL_TRIGRAMS, LITERAL_AT[id]!, LITERAL_AT[id + 1]!) ? 1 : 2;
+    LITERAL_SEEN[id] = seen;
+  }
+  return seen === 1;
+}
+/** The text matchCues is reading: its trigrams, and per triggered cue whether it may match
+ *  there (0 not decided yet, 1 may, 2 cannot). matchCues is never re-entered. */
+const TEXT_TRIGRAMS = newTrigramSet();
+const MAY_MATCH = new Uint8Array(TRIGGERED.length);
+
+function mayMatch(id: number): boolean {
+  let known = MAY_MATCH[id]!;
+  if (known === 0) {
+    known = 2;
+    let p = NEED_AT[id]!;
+    // Some alternative whose every set has a literal that may be in the text.
+    for (let b = NEED[p++]!; b > 0 && known === 2; b--) {
+      let all = true;
+      for (let sets = NEED[p++]!; sets > 0; sets--) {
+        const n = NEED[p++]!;
+        if (all) {
+          let some = false;
+          for (let k = 0; k < n && !some; k++) some = literalMayBeThere(NEED[p + k]!);
+          all = some;
+        }
+        p += n;
+      }
+      if (all) known = 1;
+    }
+    MAY_MATCH[id] = known;
+  }
+  return known === 1;
+}
+
+interface TriggerNode {
+  readonly next: Map<number, TriggerNode>;
+  /** Set where a trigger ends: its cues (and their indexes in TRIGGERED), and for several the
+   *  joined pattern (see below). */
+  cues: readonly Cue[] | undefined;
+  ids: Int32Array | undefined;
+  any: RegExp | undefined;
+}
+const TRIGGER_TRIE: TriggerNode = { next: new Map(), cues: undefined, ids: undefined, any: undefined };
+for (const [trigger, cues] of CUES_AT) {
+  let node = TRIGGER_TRIE;
+  for (let k = 0; k < trigger.length; k++) {
+    const c = trigger.charCodeAt(k);
+    let child = node.next.get(c);
+    if (child === undefined) {
+      child = { next: new Map(), cues: undefined, ids: undefined, any: undefined };
+      node.next.set(c, child);
+    }
+    node = child;
+  }
+  node.cues = cues;
+  node.ids = Int32Array.from(cues, (c) => TRIGGERED.indexOf(c));
+  node.any = joinedCues(cues);
+}
+
+/**
+ * The trie as a flat table, walked one text unit at a time: node i's child for an ASCII unit c
+ * is ASCII_NEXT[i * COLUMNS + COLUMN[c]] (0: none, since the root is nobody's child), for any
+ * other unit WIDE_NEXT.get(i * 0x10000 + c). The walk at each place the trigger search stops
+ * used to follow Map-linked nodes, one lookup per unit (about a tenth of the detector's time).
+ * Nodes are numbered breadth first and the table holds 16-bit entries, so that the first two or
+ * three letters of every walk (where most walks on prose end) read the first few KB of it: in a
+ * gateway the table is cold between two requests, and walks through a depth-first table of
+ * 32-bit entries (142 KB) missed the caches at almost every step.
+ */
+const NODES: TriggerNode[] = [TRIGGER_TRIE];
+const NODE_INDEX = new Map<TriggerNode, number>([[TRIGGER_TRIE, 0]]);
+for (let k = 0; k < NODES.length; k++) {
+  for (const child of NODES[k]!.next.values()) {
+    NODE_INDEX.set(child, NODES.length);
+    NODES.push(child);
+  }
+}
+if (NODES.length > 0xffff) throw new Error('injection: too many trigger trie nodes for a 16-bit table');
+/** Per node, 1 where a trigger ends (NODES[i].cues is set): read at every step of a walk. */
+const HAS_CUES = Uint8Array.from(NODES, (node) => (node.cues === undefined ? 0 : 1));
+const COLUMN = new Uint8Array(128);
+let columnCount = 1;
+for (const node of NODES) for (const c of node.next.keys()) if (c < 128 && COLUMN[c] === 0) COLUMN[c] = columnCount++;
+const COLUMNS = columnCount;
+const ASCII_NEXT = new Uint16Array(NODES.length * COLUMNS);
+const WIDE_NEXT = new Map<number, number>();
+for (const [i, node] of NODES.entries()) {
+  for (const [c, child] of node.next) {
+    if (c < 128) ASCII_NEXT[i * COLUMNS + COLUMN[c]!] = NODE_INDEX.get(child)!;
+    else WIDE_NEXT.set(i * 0x10000 + c, NODE_INDEX.get(child)!);
+  }
+}
+
+/** The trie node of the longest trigger at `at` (a place readUnits found), if any. */
+export function triggerNodeAt(text: string, at: number): TriggerNode | undefined {
+  let node = 0;
+  let found = 0;
+  for (let j = at; j < text.length; j++) {
+    const c = text.charCodeAt(j);
+    if (c < 128) {
+      const column = COLUMN[c]!;
+      node = column === 0 ? 0 : ASCII_NEXT[node * COLUMNS + column]!;
+    } else node = WIDE_NEXT.get(node * 0x10000 + c) ?? 0;
+    if (node === 0) break;
+    if (HAS_CUES[node] === 1) found = node;
+  }
+  return found === 0 ? undefined : NODES[found];
+}
+
+/**
+ * For a trigger shared by several cues, one sticky pattern that matches where any of them
+ * does. Short triggers (`you`, `the`, `can`) occur every few words of ordinary prose, and each
+ * used to run every one of its cues' patterns there (about 300 runs per 2 KB, most failing
+ * after a word or two); now one run says whether any can match, and only then are they run
+ * one by one (each finds its own span). Cue patterns have no capturing groups or
+ * back-references (a test checks), so joining them changes no branch's meaning.
+ */
+function joinedCues(cues: readonly Cue[]): RegExp | undefined {
+  return cues.length > 1 ? new RegExp(`(?:${cues.map((c) => c.re.source).join('|')})`, 'y') : undefined;
+}
+
+export function matchCues(folded: string, onHit: (cue: Cue, start: number, end: number) => void): void {
+  const count = readUnits(folded, 0, true);
+  MAY_MATCH.fill(0);
+  LITERAL_SEEN.fill(0);
+  for (let p = 0; p < count; p++) {
+    const at = places[p]!;
+    const node = triggerNodeAt(folded, at);
+    if (node === undefined) continue;
+    const cues = node.cues!;
+    const ids = node.ids!;
+    let possible = 0;
+    for (let k = 0; k < ids.length; k++) if (mayMatch(ids[k]!)) possible++;
+    if (possible === 0) continue;
+    // The joined pattern answers for all of the node's cues; for some, they are tried alone.
+    if (possible === cues.length && node.any !== undefined) {
+      node.any.lastIndex = at;
+      if (!node.any.test(folded)) continue;
+    }
+    for (let k = 0; k < cues.length; k++) {
+      if (!mayMatch(ids[k]!)) continue;
+      const cue = cues[k]!;
+      cue.re.lastIndex = at;
+      const hit = cue.re.exec(folded);
+      if (hit !== null && hit[0].length > 0) onHit(cue, at, at + hit[0].length);
+    }
+  }
+  const run = alwaysCuesToRun(folded);
+  for (let k = 0; k < ALWAYS.length; k++) {
+    if ((run & (1 << k)) === 0) continue;
+    const cue = ALWAYS[k]!;
+    cue.re.lastIndex = 0;
+    for (let m = cue.re.exec(folded); m !== null; m = cue.re.exec(folded)) {
+      if (m[0].length > 0) onHit(cue, m.index, m.index + m[0].length);
+      else cue.re.lastIndex++;
+    }
+  }
+}
+
+/** For each needle of the cues without trigger words, the bits (by index in ALWAYS) of the cues it belongs to. */
+const NEEDLE_CUES = new Map<string, number>();
+ALWAYS.forEach((cue, k) => {
+  for (const n of cue.needles ?? []) NEEDLE_CUES.set(n, (NEEDLE_CUES.get(n) ?? 0) | (1 << k));
+});
+const NEEDLELESS = ALWAYS.reduce((mask, cue, k) => (cue.needles === undefined ? mask | (1 << k) : mask), 0);
+if (ALWAYS.length > 30) throw new Error('injection: too many cues without trigger words for a bit mask');
+/** Each needle, its cues, and for a needle of three units or more its trigrams: a needle the
+ *  text cannot hold (most, on ordinary text) is not looked for. The others are looked for with
+ *  `includes`. This replaced one search for all the needles (about 6 % of the detector's time
+ *  on prose), which had replaced an `includes` per needle. */
+const NEEDLES = [...NEEDLE_CUES].map(([needle, cues]) => ({
+  needle,
+  cues,
+  trigrams: needle.length >= 3 ? trigramsOf(needle) : undefined,
+}));
+
+/** The cues without trigger words worth running on `folded` (bits by index in ALWAYS): those
+ *  with a needle in it. TEXT_TRIGRAMS must hold `folded`'s trigrams. */
+function alwaysCuesToRun(folded: string): number {
+  let run = NEEDLELESS;
+  for (const n of NEEDLES) {
+    if ((run & n.cues) === n.cues) continue;
+    if (n.trigrams !== undefined && !mayContain(TEXT_TRIGRAMS, n.trigrams)) continue;
+    if (folded.includes(n.needle)) run |= n.cues;
+  }
+  return run;
+}
+
+/** Where, in `folded`, the cues with trigger words are tried (a trigger starts there): for tests. */
+export function triggerPlaces(folded: string): number[] {
+  const out: number[] = [];
+  const count = readUnits(folded, 0, false);
+  for (let k = 0; k < count; k++) if (triggerNodeAt(folded, places[k]!) !== undefined) out.push(places[k]!);
+  return out;
+}
+
+/** The ids of the cues with trigger words that the words `folded` holds leave possible (the
+ *  others are not tried anywhere in it): for tests. */
+export function cuesThatMayMatch(folded: string): string[] {
+  fillTrigrams(TEXT_TRIGRAMS, folded);
+  MAY_MATCH.fill(0);
+  LITERAL_SEEN.fill(0);
+  return TRIGGERED.filter((_, id) => mayMatch(id)).map((c) => c.id);
+}
+
+/** Every trigger word of the cues (the literal beginnings their matches start with), longest first. */
+export const TRIGGER_WORDS: readonly string[] = triggers;
+
+/** The ids of the cues without trigger words that a text's needles (or their absence of
+ *  needles) say to run on `folded`: for tests. */
+export function needleCueIds(folded: string): string[] {
+  fillTrigrams(TEXT_TRIGRAMS, folded);
+  const run = alwaysCuesToRun(folded);
+  return ALWAYS.filter((_, k) => (run & (1 << k)) !== 0).map((c) => c.id);
+}
