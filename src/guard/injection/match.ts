@@ -32,7 +32,7 @@ const triggers = [...new Set(TRIGGERED.flatMap((c) => c.triggers!))].sort((a, b)
 const CUES_AT = new Map<string, readonly Cue[]>(
   triggers.map((t) => [t, TRIGGERED.filter((c) => c.triggers!.some((u) => t.startsWith(u)))]),
 );
-/** What an ASCII unit is to the trigger search: a unit of `\\w` (a word boundary is between
+/** What an ASCII unit is to the trigger search: a unit of `\w` (a word boundary is between
  *  such a unit and any other), and whether a trigger can start with it. A latin trigger (one
  *  beginning with a letter or digit) starts only at the start of a word, as every such cue
  *  begins with a word boundary; one beginning with any other unit (CJK, `<`) anywhere. */
