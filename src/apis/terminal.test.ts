@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { resultInWorker } from '../core/testing/in-worker.ts';
+import { timeCallsInWorker } from '../core/testing/in-worker.ts';
 import { parseJsonAnswer } from './terminal.ts';
 
 test('prompt APIs: a JSON answer is read with or without a code fence around it', () => {
@@ -13,16 +13,12 @@ test('prompt APIs: a JSON answer is read with or without a code fence around it'
 test('prompt APIs: an answer with long runs of white space is read in linear time (regular-expression denial of service)', async () => {
   // A caller can ask the model for an answer padded with white space; a trailing-fence pattern
   // tried at every space of a run took time quadratic in it. The worker is stopped at 30 s.
-  const source = `import(workerData.module).then(({ parseJsonAnswer }) => {
-      const started = performance.now();
-      for (const text of workerData.texts) parseJsonAnswer(text);
-      parentPort.postMessage(performance.now() - started);
-    });`;
   const run = ' '.repeat(400 * 1024);
   const texts = [`{${run}"a":1}`, `x${run}x`, `\`\`\`json${run}{}${run}\`\`\``, `{"a":"${'\n\t'.repeat(100 * 1024)}"`];
-  const took = await resultInWorker<number>(
-    source,
-    { module: new URL('./terminal.ts', import.meta.url).href, texts },
+  const { total: took } = await timeCallsInWorker(
+    new URL('./terminal.ts', import.meta.url).href,
+    'm.parseJsonAnswer(text)',
+    texts,
     30_000,
   );
   assert.ok(took < 2000, `took ${took.toFixed(0)} ms`);

@@ -28,3 +28,32 @@ export function resultInWorker<T>(source: string, workerData: unknown, limitMs: 
     });
   });
 }
+
+/**
+ * Times `call` (a JavaScript expression of `m`, the module at `moduleUrl`, and `text`) on each
+ * of `texts` in a worker stopped after `limitMs` (see resultInWorker), after `setup`
+ * (statements with `m` in scope) has run once. Resolves with the slowest call and the total,
+ * in ms: for tests that hostile input takes linear time.
+ */
+export function timeCallsInWorker(
+  moduleUrl: string,
+  call: string,
+  texts: readonly string[],
+  limitMs: number,
+  setup = '',
+): Promise<{ slowest: number; total: number }> {
+  const source = `import(workerData.module).then((m) => {
+      ${setup}
+      let slowest = 0;
+      let total = 0;
+      for (const text of workerData.texts) {
+        const started = performance.now();
+        ${call};
+        const took = performance.now() - started;
+        slowest = Math.max(slowest, took);
+        total += took;
+      }
+      parentPort.postMessage({ slowest, total });
+    });`;
+  return resultInWorker(source, { module: moduleUrl, texts }, limitMs);
+}

@@ -107,20 +107,10 @@ export function patternFacts(pattern: string): PatternFacts {
     while (i < pattern.length && peek() !== '|' && peek() !== ')') parts.push(quantified(atom()));
     let max = 0;
     let min = 0;
-    let best: readonly string[] | undefined;
     const sets: Array<readonly string[]> = [];
     let run = '';
-    const useful = (lits: readonly string[]) => lits.every((l) => l.length >= MIN_USEFUL_LITERAL);
-    const consider = (lits: readonly string[] | undefined) => {
-      if (lits === undefined || !useful(lits)) return;
-      const shortest = Math.min(...lits.map((l) => l.length));
-      if (best === undefined || shortest > Math.min(...best.map((l) => l.length))) best = lits;
-    };
     const endRun = () => {
-      if (run.length >= MIN_USEFUL_LITERAL) {
-        consider([run]);
-        sets.push([run]);
-      }
+      if (run.length >= MIN_USEFUL_LITERAL) sets.push([run]);
       run = '';
     };
     for (const p of parts) {
@@ -132,10 +122,17 @@ export function patternFacts(pattern: string): PatternFacts {
       }
       if (p.max === 0) continue; // anchors and flags do not break a literal run
       endRun();
-      consider(p.literals);
-      for (const set of p.sets) if (useful(set)) sets.push(set);
+      for (const set of p.sets) if (set.every((l) => l.length >= MIN_USEFUL_LITERAL)) sets.push(set);
     }
     endRun();
+    // The required literals: the first set whose shortest literal is longest (a part's own
+    // choice is among its sets, so this is the best of the parts' choices too).
+    let best: readonly string[] | undefined;
+    let bestShortest = 0;
+    for (const set of sets) {
+      const shortest = Math.min(...set.map((l) => l.length));
+      if (shortest > bestShortest) [best, bestShortest] = [set, shortest];
+    }
     // Beginnings of a sequence: a beginning of its first part, or the first part whole and a
     // beginning of the rest.
     let pre = '';

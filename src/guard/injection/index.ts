@@ -280,7 +280,7 @@ function collect(
     }
   });
   if (evidence.hits.length > before && at !== undefined) evidence.obfuscated = true;
-  // matchCues has just filled TEXT_TRIGRAMS from folded.text.
+  // mayBeRot13 answers for the text matchCues has just read: folded.text.
   if (mayBeRot13() && looksRot13(folded.text)) {
     const n = evidence.hits.length;
     matchCues(rot13(folded.text), (cue, s, e) => evidence.hits.push({ cue, ...place(s, e) }));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { resultInWorker } from '../../core/testing/in-worker.ts';
+import { timeCallsInWorker } from '../../core/testing/in-worker.ts';
 import { isGatewayError } from '../../errors/gateway-error.ts';
 import { patternFacts } from '../deny-list/pattern-facts.ts';
 import { CUES, leadingLiterals } from './cues.ts';
@@ -188,18 +188,16 @@ test('injection: hostile input never throws and is not quadratic-catastrophic', 
 });
 
 /** The slowest of fresh-detector scans of `texts`, in ms, taken in a worker (see resultInWorker). */
-function slowestScanInWorker(texts: readonly string[], limitMs: number): Promise<number> {
-  const source = `import(workerData.module).then(({ createInjectionDetector }) => {
-      const d = createInjectionDetector();
-      let slowest = 0;
-      for (const text of workerData.texts) {
-        const started = performance.now();
-        d.scan(text);
-        slowest = Math.max(slowest, performance.now() - started);
-      }
-      parentPort.postMessage(slowest);
-    });`;
-  return resultInWorker(source, { module: new URL('./index.ts', import.meta.url).href, texts }, limitMs);
+async function slowestScanInWorker(texts: readonly string[], limitMs: number): Promise<number> {
+  const url = new URL('./index.ts', import.meta.url).href;
+  const { slowest } = await timeCallsInWorker(
+    url,
+    'd.scan(text)',
+    texts,
+    limitMs,
+    'const d = m.createInjectionDetector();',
+  );
+  return slowest;
 }
 
 test('injection: runs of apostrophes after a trigger word cannot be split many ways (regular-expression denial of service)', async () => {

@@ -8,7 +8,7 @@
 import { patternFacts } from '../deny-list/pattern-facts.ts';
 import { CUES, type Cue } from './cues.ts';
 import { ROT13_WORD_LIST } from './decode.ts';
-import { addTrigram, fillTrigrams, mayContain, mayContainRange, newTrigramSet, trigramsOf } from './trigrams.ts';
+import { addTrigram, mayContain, mayContainRange, newTrigramSet, trigramsOf } from './trigrams.ts';
 
 /** The ROT13 words (decode.ts) as trigrams: a text that cannot hold two of them is not
  *  searched for them (about 4 % of the detector's time on prose). mayBeRot13 answers for the
@@ -264,10 +264,17 @@ function joinedCues(cues: readonly Cue[]): RegExp | undefined {
   return cues.length > 1 ? new RegExp(`(?:${cues.map((c) => c.re.source).join('|')})`, 'y') : undefined;
 }
 
-export function matchCues(folded: string, onHit: (cue: Cue, start: number, end: number) => void): void {
+/** Starts reading `folded`: its trigger places and trigrams, and nothing the gate decided
+ *  for the text before. Returns how many places. */
+function startText(folded: string): number {
   const count = readUnits(folded, 0, true);
   MAY_MATCH.fill(0);
   LITERAL_SEEN.fill(0);
+  return count;
+}
+
+export function matchCues(folded: string, onHit: (cue: Cue, start: number, end: number) => void): void {
+  const count = startText(folded);
   for (let p = 0; p < count; p++) {
     const at = places[p]!;
     const node = triggerNodeAt(folded, at);
@@ -342,9 +349,7 @@ export function triggerPlaces(folded: string): number[] {
 /** The ids of the cues with trigger words that the words `folded` holds leave possible (the
  *  others are not tried anywhere in it): for tests. */
 export function cuesThatMayMatch(folded: string): string[] {
-  fillTrigrams(TEXT_TRIGRAMS, folded);
-  MAY_MATCH.fill(0);
-  LITERAL_SEEN.fill(0);
+  startText(folded);
   return TRIGGERED.filter((_, id) => mayMatch(id)).map((c) => c.id);
 }
 
@@ -354,7 +359,7 @@ export const TRIGGER_WORDS: readonly string[] = triggers;
 /** The ids of the cues without trigger words that a text's needles (or their absence of
  *  needles) say to run on `folded`: for tests. */
 export function needleCueIds(folded: string): string[] {
-  fillTrigrams(TEXT_TRIGRAMS, folded);
+  startText(folded);
   const run = alwaysCuesToRun(folded);
   return ALWAYS.filter((_, k) => (run & (1 << k)) !== 0).map((c) => c.id);
 }

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fillTrigrams, mayContain, newTrigramSet, trigramsOf } from './trigrams.ts';
+import { addTrigram, mayContain, newTrigramSet, type TrigramSet, trigramsOf } from './trigrams.ts';
+
+/** A text's trigrams into `set`, as the trigger pass (match.ts, readUnits) puts them. */
+function fillTrigrams(set: TrigramSet, text: string): void {
+  set.fill(0);
+  for (let i = 2; i < text.length; i++)
+    addTrigram(set, text.charCodeAt(i - 2), text.charCodeAt(i - 1), text.charCodeAt(i));
+}
 
 test('trigrams: every piece of a text is taken to be in it, across scripts and lone surrogates', () => {
   const set = newTrigramSet();

@@ -19,23 +19,11 @@ export const newTrigramSet = (): TrigramSet => new Uint32Array(WORDS);
 const hash3 = (a: number, b: number, c: number) =>
   (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77) ^ Math.imul(c, 0xc2b2ae3d)) >>> (32 - BITS_LOG2);
 
-/** Puts the trigram of units a, b, c in `set`: for a pass over a text that does more at once. */
+/** Puts the trigram of units a, b, c in `set`. A text's set is cleared (`fill(0)`) and filled
+ *  by the pass over it that finds the trigger places (match.ts, readUnits). */
 export function addTrigram(set: TrigramSet, a: number, b: number, c: number): void {
   const h = hash3(a, b, c);
   set[h >>> 5]! |= 1 << (h & 31);
-}
-
-/** Clears `set` and puts in it every trigram of `text` (UTF-16 units). */
-export function fillTrigrams(set: TrigramSet, text: string): void {
-  set.fill(0);
-  let a = text.charCodeAt(0);
-  let b = text.charCodeAt(1);
-  for (let i = 2; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    addTrigram(set, a, b, c);
-    a = b;
-    b = c;
-  }
 }
 
 /** The hashes of a literal's trigrams; a literal shorter than three units has none (and is
