@@ -26,6 +26,7 @@ interface Row {
 
 test('request records: one per authenticated request, metadata only', async () => {
   const gw = await startGateway({ mockOptions: { interTokenMs: 30 } });
+  const began = Date.now();
   try {
     const key = await gw.createKey();
     const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0 });
@@ -67,6 +68,22 @@ test('request records: one per authenticated request, metadata only', async () =
       missing: missing.headers.get('x-request-id')!,
       aborted: aborted.headers.get('x-request-id')!,
     };
+    // Request ids are time-ordered (RFC 9562 version 7): the first 48 bits are the millisecond
+    // the request arrived, so the records' unique index and the audit log's request index grow
+    // at their end instead of at a random page.
+    const ended = Date.now();
+    const order = [ids.plain, ids.stream, ids.missing, ids.aborted];
+    const times = order.map((id) => {
+      assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, id);
+      const ms = Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+      assert.ok(ms >= began && ms <= ended, `${id}: its time ${ms} within ${began}..${ended}`);
+      return ms;
+    });
+    assert.deepEqual(
+      [...times].sort((a, b) => a - b),
+      times,
+      'sequential requests: ids in arrival order',
+    );
     const dbPath = join(gw.dir, 'state', 'portcullis.db');
     let rows: Row[] = [];
     for (let i = 0; i < 60 && rows.length < 4; i++) {

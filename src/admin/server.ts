@@ -5,7 +5,7 @@
  *   → strict JSON body (415/413/400) → audit record (503 if it cannot be written) → handler.
  * Errors are `{"error":{"code","message"}}` from the catalogue; nothing internal leaks.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUIDv7 } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuditEntry } from '../audit/types.ts';
 import { type GatewayError, gatewayError, isGatewayError } from '../errors/gateway-error.ts';
@@ -291,7 +291,7 @@ export function createAdminHandler(opts: AdminHandlerOptions): AdminHandler {
       return path === ADMIN_PREFIX || path.startsWith(`${ADMIN_PREFIX}/`);
     },
     async handle(req, res) {
-      const requestId = randomUUID();
+      const requestId = randomUUIDv7(); // time-ordered, as the model API's (src/server/handler.ts)
       try {
         await dispatch(req, res, requestId);
       } catch (err) {
