@@ -22,7 +22,8 @@
  * Every round's ratio is printed; the reported figure is the median, with the
  * spread (min–max) beside it.
  *
- * Env: BENCH_CPU_SECONDS (per load, default 5), BENCH_CPU_ROUNDS (default 3),
+ * Env: BENCH_CPU_SECONDS (per load, default 5), BENCH_CPU_WARMUP_SECONDS (each target's load
+ * at full concurrency before the rounds, default 5; 0 skips it), BENCH_CPU_ROUNDS (default 3),
  * BENCH_CPU_CONNECTIONS (default 32), BENCH_CPU_BASELINE (another checkout of the project, an
  * earlier commit say: its gateways are started too and loaded in the same rounds, so a change
  * is compared with what it changed under the same load on the machine), BENCH_SOAK_SECONDS
@@ -41,6 +42,7 @@ import { freePort, startBareProxy, waitHealthy } from './process-helpers.ts';
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'src', 'cli', 'main.ts');
 const SECONDS = Number(process.env.BENCH_CPU_SECONDS ?? 5);
+const WARMUP_SECONDS = Number(process.env.BENCH_CPU_WARMUP_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_CPU_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CPU_CONNECTIONS ?? 32);
 
@@ -63,6 +65,8 @@ export interface CpuRatioOptions {
   /** The emulator process, whose CPU is the denominator. */
   readonly mock: ChildProcess;
   readonly seconds: number;
+  /** Each target's load at full concurrency before the rounds (JIT warm-up); 0 skips it. */
+  readonly warmupSeconds: number;
   readonly rounds: number;
   readonly connections: number;
   /** The CLI of another checkout whose gateways are measured in the same rounds. */
@@ -253,11 +257,15 @@ export async function runCpuRatios(o: CpuRatioOptions): Promise<string[]> {
     const via = (g: Gateway, stream: boolean) =>
       chatTarget(g.url, '/v1/chat/completions', g.key, g === bare ? 'gpt-4o-mini' : 'gpt', stream);
 
-    // Warm-up (JIT, pools, the store's first writes), then the idle RSS.
-    for (const t of [emu(false), emu(true), ...gateways.flatMap((g) => [via(g, false), via(g, true)])])
-      await closedLoop(t, 4, 1);
+    // A short warm-up (pools, the store's first writes), then the idle RSS; then each target
+    // under the rounds' own load until V8 has compiled its request path, so that the rounds
+    // measure a gateway that has been running, not one still compiling (its first 5 s under
+    // load cost up to twice the later rounds' CPU per request, most of it on V8's threads).
+    const targets = [emu(false), emu(true), ...gateways.flatMap((g) => [via(g, false), via(g, true)])];
+    for (const t of targets) await closedLoop(t, 4, 1);
     await new Promise((r) => setTimeout(r, 1000));
     for (const g of gateways) g.rssIdle = procRssMiB(g.proc.pid!);
+    for (const t of targets) if (o.warmupSeconds > 0) await closedLoop(t, o.connections, o.warmupSeconds);
 
     type Scenario = { name: string; target: LoadTarget; gw?: Gateway; base: 'json' | 'stream' };
     const of = (g: Gateway, stream: boolean): Scenario => ({
@@ -299,7 +307,7 @@ export async function runCpuRatios(o: CpuRatioOptions): Promise<string[]> {
 
     const lines = [
       '',
-      `## Gateway CPU per request as a ratio to the emulator's (${o.connections} connections, ${o.seconds} s × ${o.rounds} rounds)`,
+      `## Gateway CPU per request as a ratio to the emulator's (${o.connections} connections, ${o.seconds} s × ${o.rounds} rounds, after ${o.warmupSeconds} s of the same load per target)`,
       '',
       `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average at the end ${loadavg()
         .map((l) => l.toFixed(2))
@@ -336,7 +344,7 @@ export async function runCpuRatios(o: CpuRatioOptions): Promise<string[]> {
           .join('; ') +
         '.',
       '',
-      '| gateway | RSS idle MiB (1 s after the warm-up) | RSS loaded MiB (largest after a load) |',
+      '| gateway | RSS idle MiB (1 s after a light warm-up: 1 s per target at 4 connections) | RSS loaded MiB (largest after a load) |',
       '| --- | --- | --- |',
       ...gateways.map((g) => `| ${g.name} | ${f(g.rssIdle)} | ${f(g.rssLoaded)} |`),
       '',
@@ -415,6 +423,8 @@ async function main(): Promise<void> {
   try {
     const mockUrl = `http://127.0.0.1:${mockPort}`;
     await waitHealthy(`${mockUrl}/__mock/health`);
+    if (!Number.isFinite(WARMUP_SECONDS) || WARMUP_SECONDS < 0)
+      throw new Error('BENCH_CPU_WARMUP_SECONDS must be a number of seconds ≥ 0');
     const soak = Number(process.env.BENCH_SOAK_SECONDS ?? 0);
     if (!Number.isFinite(soak) || soak < 0) throw new Error('BENCH_SOAK_SECONDS must be a number of seconds ≥ 0');
     const run = soak > 0 ? (opts: CpuRatioOptions) => runSoak(opts, soak) : runCpuRatios;
@@ -424,6 +434,7 @@ async function main(): Promise<void> {
       mockUrl,
       mock,
       seconds: SECONDS,
+      warmupSeconds: WARMUP_SECONDS,
       rounds: ROUNDS,
       connections: CONNECTIONS,
       baselineCli:

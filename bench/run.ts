@@ -253,6 +253,7 @@ async function main(): Promise<void> {
       mockUrl,
       mock,
       seconds: Number(process.env.BENCH_CPU_SECONDS ?? SECONDS),
+      warmupSeconds: Number(process.env.BENCH_CPU_WARMUP_SECONDS ?? 5),
       rounds: Number(process.env.BENCH_CPU_ROUNDS ?? ROUNDS),
       connections: Number(process.env.BENCH_CPU_CONNECTIONS ?? 32),
     });
