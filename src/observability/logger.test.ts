@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { createLogger, isAccessLine, LOG_BUFFER_BYTES, urgentLinesUnbatched } from './logger.ts';
+import { createLogger, isAccessLine, LOG_BUFFER_BYTES, REDACT_PATHS, urgentLinesUnbatched } from './logger.ts';
 
 function capture() {
   const lines: string[] = [];
@@ -38,6 +38,52 @@ test('credentials are redacted wherever they are likely to be logged', () => {
   assert.equal(j.headers.accept, 'ok');
   assert.equal(j.provider.id, 'openai');
   assert.equal(j.headers['x-api-key'], '[redacted]');
+});
+
+test('a provider object has its secret fields censored, in a line and in a child logger; a provider id is left alone', () => {
+  const { lines, log } = capture();
+  const secret = 'sk-planted-provider-secret-0123';
+  const fields = ['authorization', 'apiKey', 'api_key', 'credential', 'secret', 'password', 'token', 'key', 'cookie'];
+  const provider = Object.fromEntries([...fields.map((f) => [f, secret]), ['id', 'openai'], ['kind', 'openai']]);
+  const logged = { provider, requestId: 'r1' };
+  log.info(logged, 'provider object');
+  log.child({ provider: { ...provider } }).info({ n: 1 }, 'provider binding');
+  log
+    .child({ requestId: 'r2' })
+    .child({ provider: { ...provider } })
+    .info({ n: 2 }, 'grandchild binding');
+  log.info({ provider: 'openai', model: 'gpt' }, 'request');
+  log.info({ provider: ['a', 'b'] }, 'a list');
+  assert.equal(lines.length, 5);
+  for (const line of lines.slice(0, 3)) {
+    assert.doesNotMatch(line, /planted/);
+    const j = JSON.parse(line);
+    for (const f of fields) assert.equal(j.provider[f], '[redacted]', f);
+    assert.equal(j.provider.id, 'openai');
+  }
+  assert.equal(JSON.parse(lines[3]!).provider, 'openai');
+  assert.deepEqual(JSON.parse(lines[4]!).provider, ['a', 'b']);
+  assert.equal(logged.provider.apiKey, secret, "the caller's object is not changed");
+});
+
+test('every redaction path censors a planted secret', () => {
+  const secret = 'sk-planted-path-secret-0123456';
+  const paths = [...REDACT_PATHS, ...['apiKey', 'api_key', 'token', 'key'].map((f) => `provider.${f}`)];
+  for (const path of paths) {
+    const { lines, log } = capture();
+    const parts = path.split(/\.|\["|"\]/).filter((x) => x !== '');
+    const obj: Record<string, unknown> = {};
+    let at = obj;
+    for (const [i, part] of parts.entries()) {
+      if (i === parts.length - 1) at[part] = secret;
+      else {
+        at[part] ??= {};
+        at = at[part] as Record<string, unknown>;
+      }
+    }
+    log.info(obj, 'planted');
+    assert.doesNotMatch(lines[0]!, /planted-path/, path);
+  }
 });
 
 test('configured secret values are removed from every line, in any field, also from child loggers and errors', () => {
