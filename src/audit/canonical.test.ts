@@ -42,6 +42,47 @@ test('framing is injective: shifted boundaries and null vs empty differ', () => 
   assert.notEqual(recordHash(1, moved, GENESIS_HASH), recordHash(1, E, GENESIS_HASH));
 });
 
+/** The framing as first written (a buffer per part, then concat): the reference frame() must equal. */
+function referenceFrame(fields: readonly (string | number | null)[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const field of fields) {
+    if (field === null) {
+      parts.push(Buffer.of(0));
+      continue;
+    }
+    const bytes = Buffer.from(typeof field === 'number' ? String(field) : field, 'utf8');
+    const head = Buffer.alloc(5);
+    head[0] = 1;
+    head.writeUInt32BE(bytes.length, 1);
+    parts.push(head, bytes);
+  }
+  return Buffer.concat(parts);
+}
+
+test('frame() writes exactly the reference bytes, for any text (multi-byte, lone surrogates, NUL) and numbers', () => {
+  const units = ['a', 'Z', '0', ' ', '\0', '"', 'é', '€', '中', '😀', '\ud800', '\udfff', '\n', '\u2028'];
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  for (let i = 0; i < 2000; i++) {
+    const fields: (string | number | null)[] = [];
+    for (let f = rand(14); f >= 0; f--) {
+      const kind = rand(5);
+      if (kind === 0) fields.push(null);
+      else if (kind === 1) fields.push(rand(2) === 0 ? rand(1_000_000) : -rand(100) / 7);
+      else {
+        let text = '';
+        for (let n = rand(kind === 4 ? 600 : 12); n > 0; n--) text += units[rand(units.length)];
+        fields.push(text);
+      }
+    }
+    assert.deepEqual(frame(fields), referenceFrame(fields), JSON.stringify(fields));
+  }
+  assert.deepEqual(frame([]), Buffer.alloc(0));
+});
+
 test('metadata is canonical JSON: key order does not change the hash', () => {
   assert.equal(canonicalJson({ b: 1, a: { d: [1, 'x'], c: null } }), '{"a":{"c":null,"d":[1,"x"]},"b":1}');
   const at = new Date('2025-01-31T12:00:00.000Z');
