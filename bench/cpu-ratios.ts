@@ -265,7 +265,7 @@ export async function runCpuRatios(o: CpuRatioOptions): Promise<string[]> {
     for (const t of targets) await closedLoop(t, 4, 1);
     await new Promise((r) => setTimeout(r, 1000));
     for (const g of gateways) g.rssIdle = procRssMiB(g.proc.pid!);
-    for (const t of targets) if (o.warmupSeconds > 0) await closedLoop(t, o.connections, o.warmupSeconds);
+    if (o.warmupSeconds > 0) for (const t of targets) await closedLoop(t, o.connections, o.warmupSeconds);
 
     type Scenario = { name: string; target: LoadTarget; gw?: Gateway; base: 'json' | 'stream' };
     const of = (g: Gateway, stream: boolean): Scenario => ({

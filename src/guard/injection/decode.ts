@@ -133,7 +133,6 @@ function readable(bytes: Buffer): string | undefined {
 
 /** Common English words as they read after ROT13 (the, and, you, your, ignore, all, this, with,
  *  for, previous, instructions, print, system, prompt), none of them an English word itself. */
-/** Common English words and words of attacks, ROT13-encoded (`the`, `and`, `you`, `ignore`…). */
 export const ROT13_WORD_LIST: readonly string[] = [
   'gur',
   'naq',
