@@ -8,7 +8,7 @@
 import { patternFacts } from '../deny-list/pattern-facts.ts';
 import { CUES, type Cue } from './cues.ts';
 import { ROT13_WORD_LIST } from './decode.ts';
-import { addTrigram, mayContain, mayContainRange, newTrigramSet, trigramsOf } from './trigrams.ts';
+import { addTrigram, mayContain, newTrigramSet, trigramsOf } from './trigrams.ts';
 
 /** The ROT13 words (decode.ts) as trigrams: a text that cannot hold two of them is not
  *  searched for them (about 4 % of the detector's time on prose). mayBeRot13 answers for the
@@ -106,76 +106,93 @@ export function triggerStartsFrom(text: string, from: number): Int32Array {
  * `restricted`): a cue is run at its trigger words only when the text may hold them.
  */
 const NEEDS = TRIGGERED.map((cue) => patternFacts(cue.re.source).literalSets);
-/** Every literal of NEEDS once, as trigram hashes in one array (LITERAL_AT[i] to
- *  LITERAL_AT[i + 1]): the check reads one compact table, not hundreds of small arrays
- *  scattered over the heap (cold in a gateway between two requests). */
-const LITERAL_IDS = new Map<string, number>();
-for (const branches of NEEDS)
-  for (const sets of branches)
-    for (const set of sets) for (const l of set) if (!LITERAL_IDS.has(l)) LITERAL_IDS.set(l, LITERAL_IDS.size);
-const LITERAL_AT = new Int32Array(LITERAL_IDS.size + 1);
-const LITERAL_TRIGRAMS = new Int32Array([...LITERAL_IDS.keys()].reduce((n, l) => n + Math.max(0, l.length - 2), 0));
-{
-  let at = 0;
-  for (const [l, id] of LITERAL_IDS) {
-    LITERAL_AT[id] = at;
-    LITERAL_TRIGRAMS.set(trigramsOf(l), at);
-    at += Math.max(0, l.length - 2);
-  }
-  LITERAL_AT[LITERAL_IDS.size] = at;
-}
-/** Per triggered cue, from NEED_AT[id] in NEED_CODE: its alternatives' count, then per
- *  alternative its sets' count, then per set its literals' count and their ids. */
-const NEED_CODE: number[] = [];
-const NEED_AT = Int32Array.from(NEEDS, (branches) => {
-  const at = NEED_CODE.length;
-  NEED_CODE.push(branches.length);
+/**
+ * NEEDS as one array, read front to back: per triggered cue in TRIGGERED order, its
+ * alternatives' count, then per alternative its sets' count, then per set its literals' count,
+ * then per literal its trigram count and the trigram hashes themselves (GATE_AT[id] is where
+ * cue id begins). The literals shared by several cues are written once per cue.
+ *
+ * Why this layout: between two requests of a gateway the gate's tables are out of the caches.
+ * The gate used to reach a literal's trigrams through two tables of ids (cue → literal id →
+ * offset → hashes), so each literal cost a chain of dependent loads, each a likely cache miss:
+ * about 40 µs per 2 KB text with the caches cold, against 2 µs warm. Read in one forward
+ * pass (gateAll), the same 25 KB stream in; the hardware prefetcher keeps ahead of it.
+ */
+const GATE_CODE: number[] = [];
+const GATE_AT = new Int32Array(TRIGGERED.length + 1);
+NEEDS.forEach((branches, id) => {
+  GATE_AT[id] = GATE_CODE.length;
+  GATE_CODE.push(branches.length);
   for (const sets of branches) {
-    NEED_CODE.push(sets.length);
-    for (const set of sets) NEED_CODE.push(set.length, ...set.map((l) => LITERAL_IDS.get(l)!));
+    GATE_CODE.push(sets.length);
+    for (const set of sets) {
+      GATE_CODE.push(set.length);
+      for (const literal of set) {
+        const hashes = trigramsOf(literal);
+        GATE_CODE.push(hashes.length);
+        for (const h of hashes) GATE_CODE.push(h);
+      }
+    }
   }
-  return at;
 });
-const NEED = Int32Array.from(NEED_CODE);
-/** Per literal, for the text being read: 0 not checked yet, 1 may be there, 2 is not. */
-const LITERAL_SEEN = new Uint8Array(LITERAL_IDS.size);
+GATE_AT[TRIGGERED.length] = GATE_CODE.length;
+const GATE = Int32Array.from(GATE_CODE);
 
-function literalMayBeThere(id: number): boolean {
-  let seen = LITERAL_SEEN[id]!;
-  if (seen === 0) {
-    seen = mayContainRange(TEXT_TRIGRAMS, LITERAL_TRIGRAMS, LITERAL_AT[id]!, LITERAL_AT[id + 1]!) ? 1 : 2;
-    LITERAL_SEEN[id] = seen;
-  }
-  return seen === 1;
-}
 /** The text matchCues is reading: its trigrams, and per triggered cue whether it may match
- *  there (0 not decided yet, 1 may, 2 cannot). matchCues is never re-entered. */
+ *  there (1 may, 2 cannot), decided for every cue when the text is started. matchCues is never
+ *  re-entered. */
 const TEXT_TRIGRAMS = newTrigramSet();
 const MAY_MATCH = new Uint8Array(TRIGGERED.length);
 
-function mayMatch(id: number): boolean {
-  let known = MAY_MATCH[id]!;
-  if (known === 0) {
-    known = 2;
-    let p = NEED_AT[id]!;
-    // Some alternative whose every set has a literal that may be in the text.
-    for (let b = NEED[p++]!; b > 0 && known === 2; b--) {
-      let all = true;
-      for (let sets = NEED[p++]!; sets > 0; sets--) {
-        const n = NEED[p++]!;
-        if (all) {
-          let some = false;
-          for (let k = 0; k < n && !some; k++) some = literalMayBeThere(NEED[p + k]!);
-          all = some;
+/** Whether the cue whose gate code begins at GATE[p] may match in the text of TEXT_TRIGRAMS:
+ *  some alternative whose every set has a literal all of whose trigrams are in the text. A
+ *  literal shorter than three units has no trigram, and so may always be there. */
+function cueMayMatch(p: number): boolean {
+  for (let branches = GATE[p++]!; branches > 0; branches--) {
+    let all = true;
+    for (let sets = GATE[p++]!; sets > 0; sets--) {
+      let some = false;
+      for (let literals = GATE[p++]!; literals > 0; literals--) {
+        const n = GATE[p++]!;
+        if (all && !some) {
+          some = true;
+          for (let k = p; k < p + n; k++) {
+            const h = GATE[k]!;
+            if ((TEXT_TRIGRAMS[h >>> 5]! & (1 << (h & 31))) === 0) {
+              some = false;
+              break;
+            }
+          }
         }
         p += n;
       }
-      if (all) known = 1;
+      if (!some) all = false;
     }
+    if (all) return true;
+  }
+  return false;
+}
+
+/** Decides MAY_MATCH for every triggered cue, in one forward pass over GATE. */
+function gateAll(): void {
+  for (let id = 0; id < MAY_MATCH.length; id++) MAY_MATCH[id] = cueMayMatch(GATE_AT[id]!) ? 1 : 2;
+}
+
+/** Whether triggered cue `id` may match in the text being read: decided on first use when
+ *  the text was started with few trigger places (a stream window's short buffer meets a few
+ *  cues, and deciding all of them would cost more than the scan). */
+function mayMatch(id: number): boolean {
+  let known = MAY_MATCH[id]!;
+  if (known === 0) {
+    known = cueMayMatch(GATE_AT[id]!) ? 1 : 2;
     MAY_MATCH[id] = known;
   }
   return known === 1;
 }
+
+/** From this many trigger places on, a text's cues are all decided at once (gateAll): a
+ *  2 KB prompt has about a hundred, and meets most cues anyway. */
+const GATE_ALL_FROM_PLACES = 32;
 
 interface TriggerNode {
   readonly next: Map<number, TriggerNode>;
@@ -236,8 +253,20 @@ for (const [i, node] of NODES.entries()) {
   }
 }
 
-/** The trie node of the longest trigger at `at` (a place readUnits found), if any. */
-export function triggerNodeAt(text: string, at: number): TriggerNode | undefined {
+/** The cue ids of every node in one array (node i's from NODE_IDS_AT[i] to NODE_IDS_AT[i + 1]):
+ *  the check at each place whether any of the node's cues may match reads these two arrays,
+ *  not the node objects (scattered over the heap, and cold between requests). */
+const NODE_IDS_AT = new Int32Array(NODES.length + 1);
+const NODE_IDS = new Int32Array(NODES.reduce((n, node) => n + (node.ids?.length ?? 0), 0));
+for (const [i, node] of NODES.entries()) {
+  const at = NODE_IDS_AT[i]!;
+  if (node.ids !== undefined) NODE_IDS.set(node.ids, at);
+  NODE_IDS_AT[i + 1] = at + (node.ids?.length ?? 0);
+}
+
+/** The index in NODES of the node of the longest trigger at `at` (a place readUnits found),
+ *  or 0 (the root) when no trigger starts there. */
+function triggerIndexAt(text: string, at: number): number {
   let node = 0;
   let found = 0;
   for (let j = at; j < text.length; j++) {
@@ -249,6 +278,12 @@ export function triggerNodeAt(text: string, at: number): TriggerNode | undefined
     if (node === 0) break;
     if (HAS_CUES[node] === 1) found = node;
   }
+  return found;
+}
+
+/** The trie node of the longest trigger at `at` (a place readUnits found), if any. */
+export function triggerNodeAt(text: string, at: number): TriggerNode | undefined {
+  const found = triggerIndexAt(text, at);
   return found === 0 ? undefined : NODES[found];
 }
 
@@ -268,8 +303,8 @@ function joinedCues(cues: readonly Cue[]): RegExp | undefined {
  *  for the text before. Returns how many places. */
 function startText(folded: string): number {
   const count = readUnits(folded, 0, true);
-  MAY_MATCH.fill(0);
-  LITERAL_SEEN.fill(0);
+  if (count >= GATE_ALL_FROM_PLACES) gateAll();
+  else MAY_MATCH.fill(0);
   return count;
 }
 
@@ -277,13 +312,14 @@ export function matchCues(folded: string, onHit: (cue: Cue, start: number, end: 
   const count = startText(folded);
   for (let p = 0; p < count; p++) {
     const at = places[p]!;
-    const node = triggerNodeAt(folded, at);
-    if (node === undefined) continue;
+    const index = triggerIndexAt(folded, at);
+    if (index === 0) continue;
+    let possible = 0;
+    for (let k = NODE_IDS_AT[index]!, end = NODE_IDS_AT[index + 1]!; k < end; k++) if (mayMatch(NODE_IDS[k]!)) possible++;
+    if (possible === 0) continue;
+    const node = NODES[index]!;
     const cues = node.cues!;
     const ids = node.ids!;
-    let possible = 0;
-    for (let k = 0; k < ids.length; k++) if (mayMatch(ids[k]!)) possible++;
-    if (possible === 0) continue;
     // The joined pattern answers for all of the node's cues; for some, they are tried alone.
     if (possible === cues.length && node.any !== undefined) {
       node.any.lastIndex = at;
