@@ -16,7 +16,8 @@ export type TrigramSet = Uint32Array;
 
 export const newTrigramSet = (): TrigramSet => new Uint32Array(WORDS);
 
-const hash3 = (a: number, b: number, c: number) =>
+/** The hash of the trigram a, b, c, as the sets hold it. */
+export const hash3 = (a: number, b: number, c: number) =>
   (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77) ^ Math.imul(c, 0xc2b2ae3d)) >>> (32 - BITS_LOG2);
 
 /** Puts the trigram of units a, b, c in `set`. A text's set is cleared (`fill(0)`) and filled
