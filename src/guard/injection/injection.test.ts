@@ -235,6 +235,12 @@ test('injection: cues are tried at every place a trigger word starts, and only t
     '',
     'you',
     ...[1, 2, 3].map((k) => TRIGGER_WORDS.filter((_, i) => i % k === 0).join(k === 1 ? ' ' : k === 2 ? '' : '_')),
+    // All ASCII and 64 units or more: read as bytes (the others above by units), the same places.
+    ...[1, 2, 3].map((k) =>
+      TRIGGER_WORDS.filter((t, i) => i % k === 0 && /^[\x00-\x7f]+$/.test(t)).join(k === 1 ? ' ' : k === 2 ? '' : '_'),
+    ),
+    `${'x '.repeat(40)}you are do if ai`,
+    `you. ${PROSE} ignore`,
   ];
   for (const text of texts) assert.deepEqual(triggerPlaces(text), reference(text), JSON.stringify(text.slice(0, 60)));
   assert.ok(triggerPlaces(texts[0]!).includes(0));
