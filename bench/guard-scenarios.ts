@@ -24,7 +24,7 @@ import { parseConfig } from '../src/config/load.ts';
 import { compilePolicies } from '../src/guard/policy.ts';
 import { TEXT_DETECTOR_FACTORIES } from '../src/guard/registry.ts';
 import { DEFAULT_MOCK_KEYS } from '../src/mock-upstream/index.ts';
-import { bodyOf, closedLoop, type LoadTarget, percentile } from './load.ts';
+import { bodyOf, closedLoop, type LoadTarget, openLoop, percentile } from './load.ts';
 import { freePort, waitHealthy } from './process-helpers.ts';
 
 export interface GuardBenchOptions {
@@ -324,22 +324,61 @@ async function conversationRounds(o: GuardBenchOptions, g: BenchGateway): Promis
 async function interleavedRounds(
   o: GuardBenchOptions,
   loads: ReadonlyArray<{ readonly proc: ChildProcess; readonly target: LoadTarget }>,
-): Promise<{ cpu: number[][]; errors: number[] }> {
+  /** Requests per second for every load (open loop); closed loop at CONNECTIONS when absent. */
+  rate?: number,
+): Promise<{ cpu: number[][]; errors: number[]; rps: number[][] }> {
   const cpu: number[][] = loads.map(() => []);
+  const rps: number[][] = loads.map(() => []);
   const errors = loads.map(() => 0);
-  for (const l of loads) await closedLoop(l.target, CONNECTIONS, Math.max(2, o.seconds / 2));
+  const run = (t: LoadTarget, seconds: number) =>
+    rate === undefined ? closedLoop(t, CONNECTIONS, seconds) : openLoop(t, rate, seconds);
+  for (const l of loads) await run(l.target, Math.max(2, o.seconds / 2));
   for (let i = 0; i < ROUNDS; i++) {
     const order = loads.map((_, k) => k);
     if (i % 2 === 1) order.reverse();
     for (const k of order) {
       const l = loads[k]!;
       const before = cpuSeconds(l.proc);
-      const r = await closedLoop(l.target, CONNECTIONS, o.seconds);
+      const r = await run(l.target, o.seconds);
       cpu[k]!.push(((cpuSeconds(l.proc) - before) * 1e6) / Math.max(1, r.requests));
+      rps[k]!.push(r.rps);
       errors[k]! += r.errors;
     }
   }
-  return { cpu, errors };
+  return { cpu, errors, rps };
+}
+
+/** Below the guarded route's own throughput, so that neither route runs saturated. */
+const FIXED_RATE_SHARE = 0.8;
+
+/**
+ * The same two routes at one fixed request rate (open loop), FIXED_RATE_SHARE of what the
+ * guarded route served in the closed-loop rounds. Closed loop, each route runs as fast as it
+ * can, and the guarded one, being slower, serves fewer requests per second: the work a gateway
+ * does per event-loop turn, per audit group commit (its fsync) and per timer is then shared by
+ * fewer requests, and the difference counts that as the guards' cost as well. At one rate both
+ * routes share those alike, and the difference is what the guards add to a request at that load.
+ */
+async function fixedRateRounds(o: GuardBenchOptions, g: BenchGateway, guardedRps: number): Promise<string[]> {
+  const rate = Math.max(50, Math.round((guardedRps * FIXED_RATE_SHARE) / 50) * 50);
+  const routes: readonly Route[] = ['plain', 'guarded-input'];
+  const { cpu, errors, rps } = await interleavedRounds(
+    o,
+    routes.map((route) => ({ proc: g.proc, target: targetOf(g, route) })),
+    rate,
+  );
+  const added = shares(cpu[0]!, cpu[1]!);
+  return [
+    '',
+    `The same two routes at one fixed rate, ${rate} requests/s (${FIXED_RATE_SHARE * 100} % of the guarded route's closed-loop throughput; open loop, ${o.seconds} s × ${ROUNDS} interleaved rounds; served ${fmt(med(rps[0]!), 0)} and ${fmt(med(rps[1]!), 0)} requests/s; errors ${errors[0]} and ${errors[1]}). Closed loop, the slower guarded route serves fewer requests per second, so the work the gateway does per event-loop turn, per audit group commit and per timer falls on fewer requests and counts in the difference too; at one rate both routes share it alike:`,
+    '',
+    '| route | gateway CPU µs/request (median of rounds) | rounds |',
+    '| --- | --- | --- |',
+    `| no guardrails | ${fmt(med(cpu[0]!), 0)} | ${cpu[0]!.map((v) => fmt(v, 0)).join(' / ')} |`,
+    `| all built-in detectors on the input | ${fmt(med(cpu[1]!), 0)} | ${cpu[1]!.map((v) => fmt(v, 0)).join(' / ')} |`,
+    '',
+    `Added CPU per request for the 2 KB prompt at ${rate} requests/s: ${fmt(med(cpu[1]!) - med(cpu[0]!), 0)} µs, ${fmt(med(added))} % of the gateway's own CPU per request at that rate (median of the rounds' shares; target under 15 %; per round ${added.map((v) => fmt(v)).join(' / ')} %).`,
+  ];
 }
 
 /** Per round, what `withGuards` adds to `base` as a percentage of `base`. */
@@ -354,6 +393,7 @@ async function cpuRounds(o: GuardBenchOptions, gateways: readonly BenchGateway[]
   const loads = gateways.flatMap((g) => ROUTES.map((route) => ({ proc: g.proc, target: targetOf(g, route) })));
   const measured = await interleavedRounds(o, loads);
   const at = (gi: number, route: Route) => gi * ROUTES.length + ROUTES.indexOf(route);
+  const guardedRps = med(measured.rps[at(0, 'guarded-input')]!);
   const cpu = gateways.map((_, gi) => ({
     plain: measured.cpu[at(gi, 'plain')]!,
     'guarded-input': measured.cpu[at(gi, 'guarded-input')]!,
@@ -364,7 +404,7 @@ async function cpuRounds(o: GuardBenchOptions, gateways: readonly BenchGateway[]
     'guarded-input': measured.errors[at(gi, 'guarded-input')]!,
     guarded: measured.errors[at(gi, 'guarded')]!,
   }));
-  return gateways.map((g, gi) => {
+  const byGateway = gateways.map((g, gi) => {
     const c = cpu[gi]!;
     const plain = med(c.plain);
     const input = med(c['guarded-input']);
@@ -385,6 +425,7 @@ async function cpuRounds(o: GuardBenchOptions, gateways: readonly BenchGateway[]
     ];
     return { label: g.label, lines, errors: errors[gi]! };
   });
+  return { gateways: byGateway, guardedRps };
 }
 
 async function runWith(o: GuardBenchOptions, kinds: readonly string[], pacedUrl: string): Promise<string[]> {
@@ -394,7 +435,7 @@ async function runWith(o: GuardBenchOptions, kinds: readonly string[], pacedUrl:
     gateways.push(gateway);
     // BENCH_GUARD_BASELINE=<checkout>: that checkout's gateway too, in the same rounds.
     if (o.baselineCli !== undefined) gateways.push(await startGateway(o, o.baselineCli, 'baseline', kinds, pacedUrl));
-    const cpu = await cpuRounds(o, gateways);
+    const { gateways: cpu, guardedRps } = await cpuRounds(o, gateways);
     const errors = cpu[0]!.errors;
     const head = [
       '',
@@ -411,6 +452,7 @@ async function runWith(o: GuardBenchOptions, kinds: readonly string[], pacedUrl:
           '',
           ...b.lines,
         ]),
+      ...(await fixedRateRounds(o, gateway, guardedRps)),
       ...(await conversationRounds(o, gateway)),
     ];
     if (process.env.BENCH_GUARD_PARTS === 'cpu') return head;
