@@ -12,6 +12,7 @@
  */
 
 import { codePointAt } from '../core/code-point.ts';
+import { asciiBytes } from './ascii.ts';
 
 export interface NormalizedText {
   /** The text to scan. */
@@ -136,8 +137,6 @@ const HOMOGLYPHS: ReadonlyMap<number, string> = new Map(
   }).map(([k, v]) => [k.codePointAt(0)!, v]),
 );
 
-/** Any UTF-16 unit outside ASCII. */
-const NON_ASCII = /[\u0080-\uffff]/;
 const COMBINING = /\p{M}/u;
 const LETTER = /\p{L}/u;
 /** Anything the slow path would change besides NFKC: invisibles, tags, combining marks, look-alikes. */
@@ -160,7 +159,8 @@ export function normalizeForScan(text: string): NormalizedText {
 }
 
 function computeView(text: string): NormalizedText {
-  if (!NON_ASCII.test(text)) return { text, sourceStart: undefined, sourceEnd: undefined, originalLength: text.length };
+  if (asciiBytes(text) !== undefined)
+    return { text, sourceStart: undefined, sourceEnd: undefined, originalLength: text.length };
   const needsNfkc = text.normalize('NFKC') !== text;
   if (!needsNfkc && !SPECIAL.test(text))
     return { text, sourceStart: undefined, sourceEnd: undefined, originalLength: text.length };

@@ -6,6 +6,8 @@
  * normalized unit it came from, so a cue found here is placed in the original text.
  */
 
+import { asciiBytes } from '../ascii.ts';
+
 export interface FoldedText {
   readonly text: string;
   /** Index in the normalized text of each unit of `text`. */
@@ -118,7 +120,12 @@ function unleetStretch(stretch: string, changed: { marks?: Uint8Array; n: number
 export function foldForCues(normalized: string): FoldedText {
   const n = normalized.length;
   const lower = normalized.toLowerCase();
-  if (lower.length === n && !NON_ASCII.test(lower) && !MAYBE_SPACED.test(lower)) {
+  // An ASCII text (asciiBytes, known already from normalization) lower-cases to ASCII of the
+  // same length, without a search for other units.
+  if (
+    (asciiBytes(normalized) !== undefined || (lower.length === n && !NON_ASCII.test(lower))) &&
+    !MAYBE_SPACED.test(lower)
+  ) {
     // The common case: ASCII, nothing spaced out; leetspeak is undone in place (same length),
     // in the stretches around each seam (a text without one is returned as it is).
     let text = '';

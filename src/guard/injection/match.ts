@@ -5,6 +5,7 @@
  * of the text, checked against the literal sets of its pattern); the cues without trigger
  * words over the whole text, when one of their needles is in it. index.ts scores what is found.
  */
+import { asciiBytes } from '../ascii.ts';
 import { patternFacts } from '../deny-list/pattern-facts.ts';
 import { CUES, type Cue } from './cues.ts';
 import { ROT13_WORD_LIST } from './decode.ts';
@@ -140,31 +141,12 @@ function readUnits(text: string, from: number, trigrams: boolean): number {
 
 /** From this many units on, readUnits reads the text as bytes when it is all ASCII. */
 const BYTES_FROM = 64;
-const ENCODER = new TextEncoder();
-let BYTES = new Uint8Array(4096);
-
-/** The text's units as bytes (followed by two zeros) when every one is ASCII, else undefined.
- *  UTF-8 writes each ASCII unit as one byte and every other unit as more, so the text is
- *  ASCII exactly when as many bytes as units were written. */
-function asciiBytes(text: string): Uint8Array | undefined {
-  const n = text.length;
-  let bytes = BYTES;
-  if (bytes.length < n + 2) {
-    bytes = new Uint8Array(n + 2);
-    if (bytes.length <= PLACES_KEPT) BYTES = bytes;
-  }
-  const { read, written } = ENCODER.encodeInto(text, bytes.subarray(0, n));
-  if (read !== n || written !== n) return undefined;
-  bytes[n] = 0;
-  bytes[n + 1] = 0;
-  return bytes;
-}
 
 /**
  * readUnits on an ASCII text, as bytes, without a branch per unit that depends on the text:
  * the loop over units was most of the detector's own time on prose (each word boundary a
  * mispredicted branch, each unit a string read through its representation), about 2.5 times
- * slower than this one. Every position's trigram is the one it starts (the two zeros after
+ * slower than this one. Every position's trigram is the one it starts (the zeros after
  * the text end the last ones, and are not put in the set); a word start is a place when that
  * trigram heads a trigger (headsTrigger), a unit that begins a non-latin trigger always is.
  */

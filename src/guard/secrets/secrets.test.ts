@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isGatewayError } from '../../errors/gateway-error.ts';
-import { createSecretsDetector } from './index.ts';
+import { asciiBytes } from '../ascii.ts';
+import { createSecretsDetector, mayHoldSecretFormat } from './index.ts';
 import { body, jwt, NOT_SECRETS, pem, SECRETS } from './secrets-corpus.ts';
 
 test('secrets: each format is found at its original offsets', () => {
@@ -70,4 +71,23 @@ test('secrets: hostile input never throws', () => {
   ]) {
     assert.ok(Array.isArray(detector.scan(text)));
   }
+});
+
+test('secrets: the heads check lets every text with a format through, and stops prose', () => {
+  const check = (text: string) => {
+    const bytes = asciiBytes(text);
+    return bytes === undefined || mayHoldSecretFormat(bytes, text.length);
+  };
+  const prose =
+    'Please summarise the return policy for the customer: items can be returned within thirty days, ' +
+    'unused, and the refund goes to the original payment method. Ask the agent team (skills: billing, ' +
+    'shipping) about the risk of delays; the ghost town tour and the exact eye test are not ours.';
+  for (const [type, text, value] of SECRETS) {
+    if (type === 'AWS_SECRET_KEY' || type === 'CONFIGURED_SECRET') continue;
+    for (const t of [text, value, `${prose} ${value}`, `${value}, ${prose}`, `${prose}\n${text}\n${prose}`])
+      assert.ok(check(t), `${type}: ${JSON.stringify(t.slice(0, 60))}`);
+  }
+  assert.equal(check(prose), false);
+  // A head inside a token is not a token start (the pattern's look-behind): still no format.
+  assert.equal(check(`${prose} task-sk-thing ask_sk_x risk-`), false);
 });
