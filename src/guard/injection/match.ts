@@ -79,12 +79,12 @@ const PLACES_KEPT = 1 << 16;
 
 /**
  * One pass over `text` from `from`: into `places`, the positions where a trigger may start (the
- * start of a word with a trigger's first letter, or a unit that begins a trigger of the other
- * kind; triggerNodeAt says whether one does), and with `trigrams` the text's trigrams into
- * TEXT_TRIGRAMS (cleared first). Returns how many positions. One loop over the units replaced
- * a search with a lookahead pattern of every trigger (at each word boundary the engine ran the
- * trigger trie: about 55 KB of machine code that a request's other work evicts from the
- * caches) and a second pass for the trigrams.
+ * start of a word whose first units head a latin trigger, LATIN_HEADS, or a unit that begins a
+ * trigger of the other kind; triggerNodeAt says whether one does), and with `trigrams` the
+ * text's trigrams into TEXT_TRIGRAMS (cleared first). Returns how many positions. One loop over
+ * the units replaced a search with a lookahead pattern of every trigger (at each word boundary
+ * the engine ran the trigger trie: about 55 KB of machine code that a request's other work
+ * evicts from the caches) and a second pass for the trigrams.
  */
 function readUnits(text: string, from: number, trigrams: boolean): number {
   const n = text.length;
@@ -214,8 +214,8 @@ GATE_AT[TRIGGERED.length] = GATE_CODE.length;
 const GATE = Int32Array.from(GATE_CODE);
 
 /** The text matchCues is reading: its trigrams, and per triggered cue whether it may match
- *  there (1 may, 2 cannot), decided for every cue when the text is started. matchCues is never
- *  re-entered. */
+ *  there (0 not decided yet, 1 may, 2 cannot; every cue is decided when the text is started
+ *  if it has GATE_ALL_FROM_PLACES places or more). matchCues is never re-entered. */
 const TEXT_TRIGRAMS = newTrigramSet();
 const MAY_MATCH = new Uint8Array(TRIGGERED.length);
 
@@ -266,7 +266,8 @@ function mayMatch(id: number): boolean {
 }
 
 /** From this many trigger places on, a text's cues are all decided at once (gateAll): a
- *  2 KB prompt has about a hundred, and meets most cues anyway. */
+ *  2 KB prompt has about 150, and meets most cues anyway. (A stream's weak-cue answer,
+ *  rescanned as it grows, pays for it: 1.06 of the lazy gate's CPU in bench/guard-stream.ts.) */
 const GATE_ALL_FROM_PLACES = 32;
 
 interface TriggerNode {
