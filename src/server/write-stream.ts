@@ -24,6 +24,30 @@ function markFirstByte(ctx: RequestContext): void {
   if (ctx.outcome.firstByteMs === undefined) ctx.outcome.firstByteMs = performance.now() - ctx.startedAt;
 }
 
+/**
+ * Writes one event; with `now`, sends what the socket holds at once. Node corks a response's
+ * socket on each write until the next tick, and events that arrive together (several provider
+ * chunks in one read) are rendered and guarded in one run of microtasks: the first answer text
+ * used to leave only when all of them had been, so the time to first token grew with the
+ * batch. The writers uncork once, after the first event that carries answer text (OpenAI: a
+ * chunk with content, a refusal or tool calls; Anthropic: the first content delta), with the
+ * events before it in the same write; later writes are corked by Node again and leave together, as before, and the tick's
+ * own uncork finds nothing to do.
+ */
+function writeEvent(res: ServerResponse, ctx: RequestContext, data: string, now: boolean): Promise<boolean> | boolean {
+  markFirstByte(ctx);
+  const open = writeWithBackpressure(res, data);
+  if (now && open !== false) res.socket?.uncork();
+  return open;
+}
+
+/** Whether a chunk carries answer text (not only the role, a finish reason or usage). */
+function carriesAnswer(chunk: ChatChunk): boolean {
+  return chunk.choices.some(
+    (c) => (c.delta.content ?? '') !== '' || (c.delta.refusal ?? '') !== '' || (c.delta.tool_calls?.length ?? 0) > 0,
+  );
+}
+
 export async function writeOpenAiStream(
   res: ServerResponse,
   ctx: RequestContext,
@@ -32,12 +56,14 @@ export async function writeOpenAiStream(
 ): Promise<void> {
   res.writeHead(200, { ...ctx.responseHeaders, ...sseHeaders(ctx.id) });
   ctx.outcome.status = 200;
+  let waiting = true;
   try {
     for await (const chunk of chunks) {
       const out = prepareChunkForClient(chunk, includeUsage);
       if (out === undefined) continue;
-      markFirstByte(ctx);
-      const open = await writeWithBackpressure(res, chatChunkToSse(out));
+      const now = waiting && carriesAnswer(out);
+      if (now) waiting = false;
+      const open = await writeEvent(res, ctx, chatChunkToSse(out), now);
       if (!open) return abandon(ctx);
     }
     res.end(SSE_DONE);
@@ -55,9 +81,11 @@ export async function writeAnthropicStream(
   res.writeHead(200, { ...ctx.responseHeaders, ...sseHeaders(ctx.id) });
   ctx.outcome.status = 200;
   try {
+    let waiting = true;
     for await (const ev of toMessagesEvents(chunks, model, `msg_${ctx.id.replaceAll('-', '')}`)) {
-      markFirstByte(ctx);
-      const open = await writeWithBackpressure(res, `event: ${ev.event}\ndata: ${JSON.stringify(ev.data)}\n\n`);
+      const now = waiting && ev.event === 'content_block_delta';
+      if (now) waiting = false;
+      const open = await writeEvent(res, ctx, `event: ${ev.event}\ndata: ${JSON.stringify(ev.data)}\n\n`, now);
       if (!open) return abandon(ctx);
     }
     res.end();
