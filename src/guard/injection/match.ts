@@ -9,7 +9,7 @@ import { asciiBytes } from '../ascii.ts';
 import { patternFacts } from '../deny-list/pattern-facts.ts';
 import { CUES, type Cue } from './cues.ts';
 import { ROT13_WORD_LIST } from './decode.ts';
-import { hash3, mayContain, newTrigramSet, trigramsOf } from './trigrams.ts';
+import { addHash, addTrigram, hasHash, hash3, mayContain, newTrigramSet, trigramsOf } from './trigrams.ts';
 
 /** The ROT13 words (decode.ts) as trigrams: a text that cannot hold two of them is not
  *  searched for them (about 4 % of the detector's time on prose). mayBeRot13 answers for the
@@ -62,14 +62,13 @@ const SHORT_HEADS = new Uint8Array(128 * 128);
 for (const t of triggers) {
   const first = t.charCodeAt(0);
   if (first >= 128 || !/^[a-z0-9]/.test(t)) continue;
-  if (t.length >= 3) {
-    const h = hash3(first, t.charCodeAt(1), t.charCodeAt(2));
-    LATIN_HEADS[h >>> 5]! |= 1 << (h & 31);
-  } else if (t.length === 2) SHORT_HEADS[first * 128 + Math.min(127, t.charCodeAt(1))] = 1;
+  if (t.length >= 3) addTrigram(LATIN_HEADS, first, t.charCodeAt(1), t.charCodeAt(2));
+  else if (t.length === 2) SHORT_HEADS[first * 128 + Math.min(127, t.charCodeAt(1))] = 1;
   else SHORT_HEADS.fill(1, first * 128, first * 128 + 128);
 }
+/** 1 when units a, b (and the trigram hash h of a, b and the next) head a latin trigger, else 0. */
 const headsTrigger = (a: number, b: number, h: number) =>
-  (LATIN_HEADS[h >>> 5]! & (1 << (h & 31))) !== 0 || SHORT_HEADS[a * 128 + Math.min(127, b)] === 1;
+  hasHash(LATIN_HEADS, h) | SHORT_HEADS[a * 128 + Math.min(127, b)]!;
 
 /** Where a trigger may start, as found by the last readUnits(): reused from text to text
  *  while it stays under PLACES_KEPT entries. */
@@ -109,9 +108,9 @@ function readUnits(text: string, from: number, trigrams: boolean): number {
     const c = text.charCodeAt(i);
     if (i >= 2) {
       const h = hash3(a, b, c);
-      if (trigrams) TEXT_TRIGRAMS[h >>> 5]! |= 1 << (h & 31);
+      if (trigrams) addHash(TEXT_TRIGRAMS, h);
       if (pending === i - 2) {
-        if (headsTrigger(a, b, h)) places[count++] = pending;
+        if (headsTrigger(a, b, h) === 1) places[count++] = pending;
         pending = -1;
       }
     }
@@ -157,9 +156,9 @@ function readBytes(bytes: Uint8Array, m: number, offset: number, trigrams: boole
     const c = bytes[i]!;
     const c1 = bytes[i + 1]!;
     const h = hash3(c, c1, bytes[i + 2]!);
-    if (trigrams && i + 2 < m) TEXT_TRIGRAMS[h >>> 5]! |= 1 << (h & 31);
+    if (trigrams && i + 2 < m) addHash(TEXT_TRIGRAMS, h);
     const kind = UNIT_KIND[c]!;
-    const head = ((LATIN_HEADS[h >>> 5]! >>> (h & 31)) & 1) | SHORT_HEADS[c * 128 + c1]!;
+    const head = hasHash(LATIN_HEADS, h) | SHORT_HEADS[c * 128 + c1]!;
     places[count] = i + offset;
     count += ((kind & STARTS_ANYWHERE) >>> 2) | (((kind & STARTS_LATIN) >>> 1) & (prev ^ 1) & head);
     prev = kind & WORD_UNIT;
@@ -232,8 +231,7 @@ function cueMayMatch(p: number): boolean {
         if (all && !some) {
           some = true;
           for (let k = p; k < p + n; k++) {
-            const h = GATE[k]!;
-            if ((TEXT_TRIGRAMS[h >>> 5]! & (1 << (h & 31))) === 0) {
+            if (hasHash(TEXT_TRIGRAMS, GATE[k]!) === 0) {
               some = false;
               break;
             }

@@ -23,8 +23,18 @@ export const hash3 = (a: number, b: number, c: number) =>
 /** Puts the trigram of units a, b, c in `set`. A text's set is cleared (`fill(0)`) and filled
  *  by the pass over it that finds the trigger places (match.ts, readUnits). */
 export function addTrigram(set: TrigramSet, a: number, b: number, c: number): void {
-  const h = hash3(a, b, c);
+  addHash(set, hash3(a, b, c));
+}
+
+/** Puts a trigram already hashed (hash3) in `set`. */
+export function addHash(set: TrigramSet, h: number): void {
   set[h >>> 5]! |= 1 << (h & 31);
+}
+
+/** 1 when the hashed trigram `h` is in `set`, else 0 (a number, so a reader can combine it
+ *  without a branch). */
+export function hasHash(set: TrigramSet, h: number): number {
+  return (set[h >>> 5]! >>> (h & 31)) & 1;
 }
 
 /** The hashes of a literal's trigrams; a literal shorter than three units has none (and is
@@ -45,7 +55,7 @@ export function mayContain(set: TrigramSet, trigrams: Int32Array): boolean {
 export function mayContainRange(set: TrigramSet, hashes: Int32Array, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
     const h = hashes[i]!;
-    if ((set[h >>> 5]! & (1 << (h & 31))) === 0) return false;
+    if (hasHash(set, h) === 0) return false;
   }
   return true;
 }
