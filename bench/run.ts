@@ -6,7 +6,8 @@
  * under load (bench/live-policy.ts). A report, not a test.
  *
  * Env: BENCH_SECONDS (per scenario, default 5), BENCH_CONNECTIONS (default 64),
- * BENCH_RATE (open-loop req/s, default 1000), BENCH_ROUNDS (rounds of the
+ * BENCH_RATE (open-loop req/s; default a quarter of the gateway's closed-loop req/s measured
+ * in the same run, where issue 14 sets its latency targets), BENCH_ROUNDS (rounds of the
  * direct / gateway / bare-proxy comparison, run in turn; default 3).
  */
 
@@ -27,7 +28,18 @@ const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'src', 'cli', 'main.ts');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
-const RATE = Number(process.env.BENCH_RATE ?? 1000);
+/** The fixed rate, when BENCH_RATE sets one (otherwise fixedRate() below decides it). */
+const RATE_SET =
+  process.env.BENCH_RATE === undefined || process.env.BENCH_RATE === '' ? undefined : Number(process.env.BENCH_RATE);
+if (RATE_SET !== undefined && !(Number.isFinite(RATE_SET) && RATE_SET > 0))
+  throw new RangeError(`BENCH_RATE must be a positive number of requests per second, not ${process.env.BENCH_RATE}`);
+
+/** The open-loop rate of the latency sections: BENCH_RATE, or a quarter of the gateway's
+ *  closed-loop throughput in this run (rounded to 50 req/s), the load at which the latency
+ *  targets are set; a fixed number would sit at a different share of the peak on every machine. */
+function fixedRate(gatewayPeakRps: number): number {
+  return RATE_SET ?? Math.max(50, Math.round(gatewayPeakRps / 4 / 50) * 50);
+}
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 /** CPU seconds (user + system) a child process has used so far. */
@@ -204,6 +216,7 @@ async function main(): Promise<void> {
     const bRun = { cpuUs: medianCpu(maxRounds.map((r) => r.b.cpuUs)) };
 
     // Fixed rate: the same rounds in turn; each percentile is the median over the rounds.
+    const RATE = fixedRate(gMax.rps);
     const rateRounds: Array<{ d: LoadResult; g: LoadResult; r: LoadResult; b: LoadResult }> = [];
     for (let i = 0; i < ROUNDS; i++) {
       rateRounds.push({
@@ -313,6 +326,10 @@ async function main(): Promise<void> {
       `(emulator + generator) / (emulator + generator + gateway) of direct: ${fmt((100 * (dRun.cpuUs.emulator! + dRun.cpuUs['load generator']!)) / (dRun.cpuUs.emulator! + dRun.cpuUs['load generator']! + gRun.cpuUs.gateway!), 1)} %.`,
       '',
       `## Fixed rate ${RATE} req/s, ${SECONDS} s × ${ROUNDS} rounds (open loop, latency from the scheduled send time)`,
+      '',
+      RATE_SET === undefined
+        ? `The rate is a quarter of the gateway's closed-loop throughput above (${fmt(gMax.rps, 0)} req/s), rounded to 50: the load at which the latency targets are set (BENCH_RATE sets another).`
+        : `The rate is BENCH_RATE's; the gateway's closed-loop throughput above was ${fmt(gMax.rps, 0)} req/s (${fmt((RATE / gMax.rps) * 100, 0)} % of it).`,
       '',
       `Each figure is the median over ${ROUNDS} rounds run in turn across the paths; requests and errors are totals.`,
       '',
