@@ -115,8 +115,27 @@ test('pattern facts: literal sets, one per part of a sequence, per top-level alt
     ['x?yz{2}q', [[]]],
     ['(?:abc)?def', [[['def']]]], // an optional part requires nothing
     ['(?:abc){2,3}', [[['abc']]]],
+    // A look-around (the injection cues' JavaScript patterns) holds no text: the literal runs
+    // on either side of it stay apart, and its own literals are not required.
+    ['you(?![a-z])(?=xyz)[ ]+are', [[['you'], ['are']]]],
+    ['(?<!qqq)word(?<=ord)s', [[['words']]]],
   ];
   for (const [p, sets] of cases) assert.deepEqual(patternFacts(p).literalSets, sets, p);
+});
+
+test('pattern facts: a look-around adds no length and is left out of the beginnings pattern', () => {
+  const facts = patternFacts('ab(?![a-z])c{1,2}');
+  assert.equal(facts.maxLength, 4);
+  const begins = new RegExp(`^(?:${facts.prefixPattern})$`);
+  for (const t of ['', 'a', 'ab', 'abc', 'abcc']) assert.ok(begins.test(t), t);
+  assert.ok(!begins.test('abd'));
+  // The word of a cue's gap: the same lengths and beginnings with or without its look-aheads.
+  const plain = patternFacts("[a-z0-9]{1,20}(?:['’][a-z]{1,2})?");
+  const guarded = patternFacts("[a-z0-9]{1,20}(?![a-z0-9])(?:['’][a-z]{1,2}(?![a-z0-9]))?");
+  assert.equal(guarded.maxLength, plain.maxLength);
+  const [a, b] = [plain, guarded].map((f) => new RegExp(`^(?:${f.prefixPattern})$`));
+  for (const t of ['', 'a', 'don', "don'", "don't", 'x'.repeat(20), 'x'.repeat(21), "it's", "it'sx", 'a b', "a''"])
+    assert.equal(b!.test(t), a!.test(t), t);
 });
 
 test('deny list: a pattern whose literal is absent is skipped, one whose literal is present still runs', () => {

@@ -186,6 +186,15 @@ export function patternFacts(pattern: string): PatternFacts {
   function atom(): Node {
     const c = pattern[i]!;
     const from = i;
+    if (c === '(' && /^\(\?<?[=!]/.test(pattern.slice(i, i + 4))) {
+      // A look-around (JavaScript only: the injection cues; RE2 has none): no text of its
+      // own, so no length or literal, and left out of the beginnings pattern (which then
+      // matches more, never less).
+      i += pattern[i + 2] === '<' ? 4 : 3;
+      alternation();
+      i++; // ')'
+      return empty('');
+    }
     if (c === '(') {
       i++;
       let open = '(?:';

@@ -34,8 +34,13 @@ export interface Cue {
  *  could be its own word). When a word could take apostrophes anywhere, as separators can, a
  *  run of them after a trigger word (`ignore` and 4,000 `'`) could be split across the gap's
  *  words in millions of ways, each tried before the cue failed: 30-50 s of one scan of one
- *  4 KB text, with the event loop held. */
-const WORD = `[a-z0-9]{1,20}(?:['’][a-z]{1,2})?`;
+ *  4 KB text, with the event loop held.
+ *
+ *  The look-aheads change no match (a gap's word is always followed by a separator, or by its
+ *  ending and then one): they stop the engine from retrying each shorter run of a word when
+ *  what follows the word fails, one check instead of three or four per unit given back
+ *  (injection alone on the bench's 2 KB prompt, warm: 26.1 → 25.1 µs). */
+const WORD = `[a-z0-9]{1,20}(?![a-z0-9])(?:['’][a-z]{1,2}(?![a-z0-9]))?`;
 /** Up to `n` whole words in between (line breaks too: instructions split over lines), each
  *  delimited by separators (see WORD for why the split is unique).
  *
