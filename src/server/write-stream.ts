@@ -31,8 +31,8 @@ function markFirstByte(ctx: RequestContext): void {
  * used to leave only when all of them had been, so the time to first token grew with the
  * batch. The writers uncork once, after the first event that carries answer text (OpenAI: a
  * chunk with content, a refusal or tool calls; Anthropic: the first content delta), with the
- * events before it in the same write; later writes are corked by Node again and leave together, as before, and the tick's
- * own uncork finds nothing to do.
+ * events before it in the same write; later writes are corked by Node again and leave
+ * together, as before, and the tick's own uncork finds nothing to do.
  */
 function writeEvent(res: ServerResponse, ctx: RequestContext, data: string, now: boolean): Promise<boolean> | boolean {
   markFirstByte(ctx);

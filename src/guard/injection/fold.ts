@@ -121,7 +121,8 @@ export function foldForCues(normalized: string): FoldedText {
   const n = normalized.length;
   const lower = normalized.toLowerCase();
   // An ASCII text (asciiBytes, known already from normalization) lower-cases to ASCII of the
-  // same length, without a search for other units.
+  // same length, without a search for other units. A few other units lower-case to ASCII (the
+  // Kelvin sign to `k`), hence the search on the lower-cased text when the bytes say no.
   if (
     (asciiBytes(normalized) !== undefined || (lower.length === n && !NON_ASCII.test(lower))) &&
     !MAYBE_SPACED.test(lower)

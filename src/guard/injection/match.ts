@@ -86,9 +86,12 @@ for (const t of triggers) {
   if (t.length === 2) SHORT_NEXT[row + Math.min(127, t.charCodeAt(1))] = 1;
   else SHORT_NEXT.fill(1, row, row + 128);
 }
+/** 1 when a unit of kind `kind` (UNIT_KIND) followed by the ASCII unit `second` heads a
+ *  short latin trigger, else 0. */
+const headsShort = (kind: number, second: number) => SHORT_NEXT[(kind >>> SHORT_ROW_SHIFT) * 128 + second]!;
 /** 1 when units a (ASCII), b (and the trigram hash h of a, b and the next) head a latin trigger, else 0. */
 const headsTrigger = (a: number, b: number, h: number) =>
-  hasHash(LATIN_HEADS, h) | SHORT_NEXT[(UNIT_KIND[a]! >>> SHORT_ROW_SHIFT) * 128 + Math.min(127, b)]!;
+  hasHash(LATIN_HEADS, h) | headsShort(UNIT_KIND[a]!, Math.min(127, b));
 
 /** Where a trigger may start, as found by the last readUnits(): reused from text to text
  *  while it stays under PLACES_KEPT entries. */
@@ -175,7 +178,6 @@ function readBytes(bytes: Uint8Array, m: number, offset: number, trigrams: boole
   const out = places;
   const textTrigrams = TEXT_TRIGRAMS;
   const kinds = UNIT_KIND;
-  const shortNext = SHORT_NEXT;
   const lastTrigram = trigrams ? m - 2 : 0;
   let count = 0;
   let prev = prevWord ? 1 : 0;
@@ -186,7 +188,7 @@ function readBytes(bytes: Uint8Array, m: number, offset: number, trigrams: boole
     const h = hash3(c, c1, c2);
     if (i < lastTrigram) addHash(textTrigrams, h);
     const kind = kinds[c]!;
-    const head = hasHash(LATIN_HEADS, h) | shortNext[(kind >>> SHORT_ROW_SHIFT) * 128 + c1]!;
+    const head = hasHash(LATIN_HEADS, h) | headsShort(kind, c1);
     out[count] = i + offset;
     count += ((kind & STARTS_ANYWHERE) >>> 2) | (((kind & STARTS_LATIN) >>> 1) & (prev ^ 1) & head);
     prev = kind & WORD_UNIT;
