@@ -13,7 +13,7 @@ import type { GuardFinding } from './detector.ts';
 import { JudgeFailure, type JudgeInput } from './judge/index.ts';
 import type { GuardEntry } from './policy.ts';
 import { type Placeholders, redactText } from './redact.ts';
-import type { ScanMemo } from './scan-memo.ts';
+import { SCAN_MEMO_MIN_FIELDS, type ScanMemo } from './scan-memo.ts';
 import type { TextField } from './text-fields.ts';
 
 export interface LocatedFinding {
@@ -50,7 +50,8 @@ export interface ScanMemoUse {
 }
 
 /** Runs the text detectors of `entries` on every field; never throws (a throwing detector is a
- *  failure). With `memo`, a long field read before (for the same tenant) is not read again. */
+ *  failure). With `memo`, a long field read before (for the same tenant) is not read again, in
+ *  a request of SCAN_MEMO_MIN_FIELDS fields or more. */
 export function scanText(
   entries: readonly GuardEntry[],
   fields: readonly TextField[],
@@ -60,13 +61,15 @@ export function scanText(
   const detectors = entries.filter((e) => e.text !== undefined);
   const findings: LocatedFinding[][] = detectors.map(() => []);
   const failures: Array<string | undefined> = detectors.map(() => undefined);
+  // A request of one text has no history in it: nothing is remembered for it (see SCAN_MEMO_MIN_FIELDS).
+  const remember = memo !== undefined && fields.length >= SCAN_MEMO_MIN_FIELDS ? memo : undefined;
   // Field by field, every detector in turn: they share the field's normalized view (computed
   // once per text, src/guard/normalize.ts), where detector by detector would recompute it for
   // every field of a request with several.
   for (const field of fields) {
     if (field.text.length === 0) continue;
-    const key = memo?.memo.keyOf(memo.tenant, field.text);
-    const remembered = key === undefined ? undefined : memo!.memo.get(key);
+    const key = remember?.memo.keyOf(remember.tenant, field.text);
+    const remembered = key === undefined ? undefined : remember!.memo.get(key);
     if (remembered !== undefined) {
       for (const [i, found] of remembered.entries())
         if (failures[i] === undefined) for (const finding of found) findings[i]!.push({ path: field.path, finding });
@@ -86,7 +89,7 @@ export function scanText(
         failures[i] = `detector threw: ${err instanceof Error ? err.name : 'error'}`;
       }
     }
-    if (inField !== undefined && failures.every((f) => f === undefined)) memo!.memo.set(key!, inField);
+    if (inField !== undefined && failures.every((f) => f === undefined)) remember!.memo.set(key!, inField);
   }
   return detectors.map((entry, i) =>
     failures[i] === undefined

@@ -56,26 +56,52 @@ test('scanText with a memo: a long field read before is not read again and gives
   const entries = [entry('pii', 'block', card)];
   const memo = createScanMemo();
   const text = long(`pay with ${CARD}`);
-  const first = scanText(entries, [field('messages[0].content', text)], 'input', { memo, tenant: 'acme' });
-  assert.equal(card.reads, 1);
+  const first = scanText(entries, [field('messages[0].content', text), field('messages[1].content', 'hi')], 'input', {
+    memo,
+    tenant: 'acme',
+  });
+  assert.equal(card.reads, 2);
   const again = scanText(
     entries,
     [field('messages[2].content', text), field('messages[3].content', long('no card here'))],
     'input',
     { memo, tenant: 'acme' },
   );
-  assert.equal(card.reads, 2, 'only the new field was read');
+  assert.equal(card.reads, 3, 'only the new field was read');
   assert.deepEqual(first[0]!.findings[0]!.finding, again[0]!.findings[0]!.finding);
   assert.equal(again[0]!.findings[0]!.path, 'messages[2].content');
   assert.equal(again[0]!.findings.length, 1);
   // Another tenant's request reads it afresh; so does a short text, every time.
-  scanText(entries, [field('m', text)], 'input', { memo, tenant: 'globex' });
-  assert.equal(card.reads, 3);
-  for (let i = 0; i < 2; i++) scanText(entries, [field('m', `card ${CARD}`)], 'input', { memo, tenant: 'acme' });
+  const other = long('another text');
+  scanText(entries, [field('m', text), field('n', other)], 'input', { memo, tenant: 'globex' });
   assert.equal(card.reads, 5);
+  for (let i = 0; i < 2; i++)
+    scanText(entries, [field('m', `card ${CARD}`), field('n', other)], 'input', { memo, tenant: 'acme' });
+  assert.equal(card.reads, 8, 'the short text is read each time; the long one only for its first tenant');
   // Without a memo every field is read.
   scanText(entries, [field('m', text)], 'input');
-  assert.equal(card.reads, 6);
+  assert.equal(card.reads, 9);
+});
+
+test('scanText with a memo: a request of one text neither finds it remembered nor remembers it', () => {
+  const card = countingDetector(fakeCardDetector());
+  const entries = [entry('pii', 'block', card)];
+  const memo = createScanMemo();
+  const text = long(`pay with ${CARD}`);
+  for (let i = 1; i <= 2; i++) {
+    const out = scanText(entries, [field('messages[0].content', text)], 'input', { memo, tenant: 'acme' });
+    assert.equal(card.reads, i, 'read every time');
+    assert.equal(out[0]!.findings.length, 1);
+  }
+  assert.equal(memo.size, 0);
+  // The same text with another one (the conversation's second turn) is read once more, then remembered.
+  const turn2 = () => [field('messages[0].content', text), field('messages[1].content', 'thanks')];
+  scanText(entries, turn2(), 'input', { memo, tenant: 'acme' });
+  assert.equal(card.reads, 4);
+  assert.equal(memo.size, 1);
+  const out = scanText(entries, turn2(), 'input', { memo, tenant: 'acme' });
+  assert.equal(card.reads, 5, 'only the short text is read');
+  assert.equal(out[0]!.findings.length, 1);
 });
 
 test('scanText with a memo: a field on which a detector failed is not remembered, and the failure still refuses', () => {
@@ -84,9 +110,9 @@ test('scanText with a memo: a field on which a detector failed is not remembered
   const memo = createScanMemo();
   const text = long(CARD);
   for (let i = 1; i <= 2; i++) {
-    const out = scanText(entries, [field('m', text)], 'input', { memo, tenant: 'acme' });
+    const out = scanText(entries, [field('m', text), field('n', 'hi')], 'input', { memo, tenant: 'acme' });
     assert.equal(out[1]!.failure, 'detector threw: Error');
-    assert.equal(card.reads, i);
+    assert.equal(card.reads, 2 * i);
   }
   assert.equal(memo.size, 0);
 });

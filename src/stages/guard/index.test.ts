@@ -399,14 +399,17 @@ describe('guard stage: texts read before', () => {
     const first = counting();
     const second = counting();
     const output = counting();
-    const messages = [{ role: 'user' as const, content: system }];
+    const messages = [
+      { role: 'system' as const, content: system },
+      { role: 'user' as const, content: 'hi' },
+    ];
     const a = setup([policy([entry('pii', 'flag', first)], [entry('pii', 'flag', output)])]);
     await a.stage.onRequest!(ctx(chat({ messages: structuredClone(messages) })));
     await a.stage.onRequest!(ctx(chat({ messages: structuredClone(messages) })));
-    assert.equal(first.reads, 1);
+    assert.equal(first.reads, 3, 'the system prompt once, the short message each time');
     const b = setup([policy([entry('pii', 'flag', second)])]);
     await b.stage.onRequest!(ctx(chat({ messages: structuredClone(messages) })));
-    assert.equal(second.reads, 1);
+    assert.equal(second.reads, 2);
     for (let i = 0; i < 2; i++) {
       const c = ctx(chat({ messages: [{ role: 'user', content: 'hi' }] }));
       await a.stage.onRequest!(c);
