@@ -7,7 +7,7 @@ import { patternFacts } from '../deny-list/pattern-facts.ts';
 import { CUES, leadingLiterals } from './cues.ts';
 import { foldForCues } from './fold.ts';
 import { createInjectionDetector, DEFAULT_INJECTION_THRESHOLD, scoreInjection } from './index.ts';
-import { cuesThatMayMatch, needleCueIds, TRIGGER_WORDS, triggerPlaces } from './match.ts';
+import { cuesThatMayMatch, needleCueIds, TRIGGER_WORDS, triggerNodeAt, triggerPlaces } from './match.ts';
 
 interface Item {
   readonly label: 'attack' | 'benign';
@@ -244,6 +244,21 @@ test('injection: cues are tried at every place a trigger word starts, and only t
   ];
   for (const text of texts) assert.deepEqual(triggerPlaces(text), reference(text), JSON.stringify(text.slice(0, 60)));
   assert.ok(triggerPlaces(texts[0]!).includes(0));
+  // At each place, the walk of the trie ends at the longest trigger there: its cues are those
+  // with a trigger word that begins it.
+  for (const text of texts) {
+    for (const at of triggerPlaces(text)) {
+      const longest = TRIGGER_WORDS.filter((t) => text.startsWith(t, at)).reduce((a, b) =>
+        b.length > a.length ? b : a,
+      );
+      const expected = CUES.filter((c) => c.triggers?.some((t) => longest.startsWith(t))).map((c) => c.id);
+      assert.deepEqual(
+        triggerNodeAt(text, at)?.cues?.map((c) => c.id),
+        expected,
+        `${JSON.stringify(text.slice(at, at + 20))} (${longest})`,
+      );
+    }
+  }
 });
 
 test('injection: every match of a cue holds the words its literal sets name (the gate never drops one)', () => {

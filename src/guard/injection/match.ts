@@ -332,14 +332,18 @@ for (const [trigger, cues] of CUES_AT) {
 }
 
 /**
- * The trie as a flat table, walked one text unit at a time: node i's child for an ASCII unit c
- * is ASCII_NEXT[i * COLUMNS + COLUMN[c]] (0: none, since the root is nobody's child), for any
- * other unit WIDE_NEXT.get(i * 0x10000 + c). The walk at each place the trigger search stops
- * used to follow Map-linked nodes, one lookup per unit (about a tenth of the detector's time).
- * Nodes are numbered breadth first and the table holds 16-bit entries, so that the first two or
- * three letters of every walk (where most walks on prose end) read the first few KB of it: in a
- * gateway the table is cold between two requests, and walks through a depth-first table of
- * 32-bit entries (142 KB) missed the caches at almost every step.
+ * The trie as flat arrays, walked one text unit at a time. Of its 1,314 nodes 860 have one
+ * child and 318 none; 136 branch. Node i's entry in NODE_STEP is three 16-bit values: its row
+ * in BRANCH_NEXT plus one (0 when it does not branch), then for a node of one child that
+ * child's unit and index. A branching node's child for an ASCII unit c is
+ * BRANCH_NEXT[row * COLUMNS + COLUMN[c]], for any other unit WIDE_NEXT.get(i * 0x10000 + c)
+ * (0: none, since the root is nobody's child). Nodes are numbered breadth first, so the first
+ * two or three letters of every walk (where most walks on prose end) read the first few KB.
+ *
+ * Why: in a gateway these arrays are cold between two requests, and a walk's every step is a
+ * likely cache miss. The walk first followed Map-linked nodes (a lookup per unit), then a
+ * depth-first table of 32-bit entries (142 KB), then a breadth-first table of 16-bit entries
+ * with a row for every node (71 KB, nearly all zeros); these two arrays hold 15 KB.
  */
 const NODES: TriggerNode[] = [TRIGGER_TRIE];
 const NODE_INDEX = new Map<TriggerNode, number>([[TRIGGER_TRIE, 0]]);
@@ -356,12 +360,23 @@ const COLUMN = new Uint8Array(128);
 let columnCount = 1;
 for (const node of NODES) for (const c of node.next.keys()) if (c < 128 && COLUMN[c] === 0) COLUMN[c] = columnCount++;
 const COLUMNS = columnCount;
-const ASCII_NEXT = new Uint16Array(NODES.length * COLUMNS);
+const BRANCHING = NODES.filter((node) => node.next.size >= 2);
+if (BRANCHING.length >= 0xffff) throw new Error('injection: too many branching trie nodes for a 16-bit row');
+const NODE_STEP = new Uint16Array(NODES.length * 3);
+const BRANCH_NEXT = new Uint16Array(BRANCHING.length * COLUMNS);
 const WIDE_NEXT = new Map<number, number>();
 for (const [i, node] of NODES.entries()) {
-  for (const [c, child] of node.next) {
-    if (c < 128) ASCII_NEXT[i * COLUMNS + COLUMN[c]!] = NODE_INDEX.get(child)!;
-    else WIDE_NEXT.set(i * 0x10000 + c, NODE_INDEX.get(child)!);
+  if (node.next.size === 1) {
+    const [c, child] = [...node.next][0]!;
+    NODE_STEP[i * 3 + 1] = c;
+    NODE_STEP[i * 3 + 2] = NODE_INDEX.get(child)!;
+  } else if (node.next.size >= 2) {
+    const row = BRANCHING.indexOf(node);
+    NODE_STEP[i * 3] = row + 1;
+    for (const [c, child] of node.next) {
+      if (c < 128) BRANCH_NEXT[row * COLUMNS + COLUMN[c]!] = NODE_INDEX.get(child)!;
+      else WIDE_NEXT.set(i * 0x10000 + c, NODE_INDEX.get(child)!);
+    }
   }
 }
 
@@ -376,6 +391,12 @@ for (const [i, node] of NODES.entries()) {
   NODE_IDS_AT[i + 1] = at + (node.ids?.length ?? 0);
 }
 
+/** By node index, the node's joined pattern (if it has one); by cue index in TRIGGERED, its
+ *  pattern. The loop over places reads these arrays rather than the node and cue objects,
+ *  scattered over the heap and cold between two requests. */
+const NODE_ANY: ReadonlyArray<RegExp | undefined> = NODES.map((node) => node.any);
+const CUE_PATTERNS: readonly RegExp[] = TRIGGERED.map((cue) => cue.re);
+
 /** The index in NODES of the node of the longest trigger at `at` (a place readUnits found),
  *  or 0 (the root) when no trigger starts there. */
 function triggerIndexAt(text: string, at: number): number {
@@ -383,10 +404,14 @@ function triggerIndexAt(text: string, at: number): number {
   let found = 0;
   for (let j = at; j < text.length; j++) {
     const c = text.charCodeAt(j);
-    if (c < 128) {
-      const column = COLUMN[c]!;
-      node = column === 0 ? 0 : ASCII_NEXT[node * COLUMNS + column]!;
-    } else node = WIDE_NEXT.get(node * 0x10000 + c) ?? 0;
+    const step = node * 3;
+    const row = NODE_STEP[step]!;
+    if (row !== 0) {
+      if (c < 128) {
+        const column = COLUMN[c]!;
+        node = column === 0 ? 0 : BRANCH_NEXT[(row - 1) * COLUMNS + column]!;
+      } else node = WIDE_NEXT.get(node * 0x10000 + c) ?? 0;
+    } else node = NODE_STEP[step + 1] === c ? NODE_STEP[step + 2]! : 0;
     if (node === 0) break;
     if (HAS_CUES[node] === 1) found = node;
   }
@@ -426,25 +451,25 @@ export function matchCues(folded: string, onHit: (cue: Cue, start: number, end: 
     const at = places[p]!;
     const index = triggerIndexAt(folded, at);
     if (index === 0) continue;
+    const first = NODE_IDS_AT[index]!;
+    const end = NODE_IDS_AT[index + 1]!;
     let possible = 0;
-    for (let k = NODE_IDS_AT[index]!, end = NODE_IDS_AT[index + 1]!; k < end; k++)
-      if (mayMatch(NODE_IDS[k]!)) possible++;
+    for (let k = first; k < end; k++) if (mayMatch(NODE_IDS[k]!)) possible++;
     if (possible === 0) continue;
-    const node = NODES[index]!;
-    const cues = node.cues!;
-    const ids = node.ids!;
     // The joined pattern answers for all of the node's cues; for some, they are tried alone.
-    if (possible === cues.length && node.any !== undefined) {
-      node.any.lastIndex = at;
-      if (!node.any.test(folded)) continue;
+    const any = NODE_ANY[index];
+    if (possible === end - first && any !== undefined) {
+      any.lastIndex = at;
+      if (!any.test(folded)) continue;
     }
-    for (let k = 0; k < cues.length; k++) {
-      if (!mayMatch(ids[k]!)) continue;
-      const cue = cues[k]!;
+    for (let k = first; k < end; k++) {
+      const id = NODE_IDS[k]!;
+      if (!mayMatch(id)) continue;
       // test, not exec: a sticky pattern's lastIndex is where its match ends, and test builds
       // no match array and no matched substring (most runs fail; the rest need only the end).
-      cue.re.lastIndex = at;
-      if (cue.re.test(folded) && cue.re.lastIndex > at) onHit(cue, at, cue.re.lastIndex);
+      const re = CUE_PATTERNS[id]!;
+      re.lastIndex = at;
+      if (re.test(folded) && re.lastIndex > at) onHit(TRIGGERED[id]!, at, re.lastIndex);
     }
   }
   const run = alwaysCuesToRun(folded);
