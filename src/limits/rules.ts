@@ -56,25 +56,44 @@ export function defaultBurst(limit: number): number {
 export function applicableLimits(rules: readonly LimitRuleConfig[], caller: Caller, model: string): AppliedLimit[] {
   const out: AppliedLimit[] = [];
   for (const { rule, subject } of selectRules(rules, model, (r) => SUBJECTS[r.scope](caller, model))) {
-    const base = (metric: Metric) => ({
-      rule,
-      metric,
-      policy: policyName(rule, metric),
-      key: `${encodeURIComponent(rule.id)}/${metric}:${encodeSubject(subject)}`,
-    });
-    if (rule.requestsPerSecond !== undefined)
-      out.push(
-        rate(base('rps'), 'requests', rule.requestsPerSecond, 1, rule.burst ?? defaultBurst(rule.requestsPerSecond)),
-      );
-    if (rule.requestsPerMinute !== undefined)
-      out.push(
-        rate(base('rpm'), 'requests', rule.requestsPerMinute, 60, rule.burst ?? defaultBurst(rule.requestsPerMinute)),
-      );
-    // A single request may need a large share of a token budget, so tokens burst to the full minute.
-    if (rule.tokensPerMinute !== undefined)
-      out.push(rate(base('tpm'), 'tokens', rule.tokensPerMinute, 60, rule.tokensPerMinute));
-    if (rule.concurrent !== undefined) out.push({ ...base('concurrent'), kind: 'concurrency', max: rule.concurrent });
+    const counted = encodeSubject(subject);
+    for (const t of templatesOf(rule)) out.push({ ...t, key: t.key + counted });
   }
+  return out;
+}
+
+/** A rule's limits with everything but the subject worked out: `key` holds the counter key's prefix. */
+const templates = new WeakMap<LimitRuleConfig, readonly AppliedLimit[]>();
+
+function templatesOf(rule: LimitRuleConfig): readonly AppliedLimit[] {
+  let known = templates.get(rule);
+  if (known === undefined) {
+    known = ruleTemplates(rule);
+    templates.set(rule, known);
+  }
+  return known;
+}
+
+function ruleTemplates(rule: LimitRuleConfig): AppliedLimit[] {
+  const out: AppliedLimit[] = [];
+  const base = (metric: Metric) => ({
+    rule,
+    metric,
+    policy: policyName(rule, metric),
+    key: `${encodeURIComponent(rule.id)}/${metric}:`,
+  });
+  if (rule.requestsPerSecond !== undefined)
+    out.push(
+      rate(base('rps'), 'requests', rule.requestsPerSecond, 1, rule.burst ?? defaultBurst(rule.requestsPerSecond)),
+    );
+  if (rule.requestsPerMinute !== undefined)
+    out.push(
+      rate(base('rpm'), 'requests', rule.requestsPerMinute, 60, rule.burst ?? defaultBurst(rule.requestsPerMinute)),
+    );
+  // A single request may need a large share of a token budget, so tokens burst to the full minute.
+  if (rule.tokensPerMinute !== undefined)
+    out.push(rate(base('tpm'), 'tokens', rule.tokensPerMinute, 60, rule.tokensPerMinute));
+  if (rule.concurrent !== undefined) out.push({ ...base('concurrent'), kind: 'concurrency', max: rule.concurrent });
   return out;
 }
 

@@ -33,4 +33,24 @@ describe('memory budget backend specifics', () => {
     await b.close();
     await assert.rejects(b.peek([item('b')]), BudgetBackendError);
   });
+
+  it('charges an expired hold at its amount, whatever the order the holds were taken or extended in', async () => {
+    const clock = fakeClock();
+    const b = createMemoryBudgetBackend({ now: clock.now });
+    const item = { key: 'k', limitMicros: 1_000, ttlMs: 3_600_000, thresholds: [] };
+    await b.reserve('long', [item], 100, 10_000);
+    await b.reserve('short', [item], 20, 100);
+    await b.reserve('extended', [item], 5, 100);
+    await b.extend('extended', [item], 5, 5_000);
+    let [s] = await b.peek([item]);
+    assert.deepEqual([s!.spentMicros, s!.heldMicros], [0, 130]);
+    clock.advance(100);
+    [s] = await b.peek([item]);
+    assert.deepEqual([s!.spentMicros, s!.heldMicros], [20, 110], 'only the earliest hold, taken last but one, expired');
+    assert.equal((await b.settle('long', [item], 100, 40)).outcome, 'settled');
+    clock.advance(5_000);
+    [s] = await b.peek([item]);
+    assert.deepEqual([s!.spentMicros, s!.heldMicros], [70, 0], 'the extended hold expired at its later time');
+    await b.close();
+  });
 });

@@ -21,6 +21,12 @@ interface Counter {
   expiresAt: number;
   /** Reservation id → amount and expiry. */
   readonly holds: Map<string, { amount: number; expiresAt: number }>;
+  /**
+   * No hold expires before this (a lower bound: a hold extended or settled since leaves it
+   * early). Holds are only scanned for expiry once it has passed, so a request does not pay
+   * for every other request in flight on the same counter.
+   */
+  holdsScanAt: number;
 }
 
 export interface MemoryBudgetOptions {
@@ -49,18 +55,27 @@ export function createMemoryBudgetBackend(opts: MemoryBudgetOptions = {}): Memor
       if (!create) return undefined;
       if (counters.size >= maxCounters) sweepCounters(t);
       if (counters.size >= maxCounters) throw new BudgetBackendError('memory budget backend is full');
-      c = { spent: 0, held: 0, alerted: 0, expiresAt: t + it.ttlMs, holds: new Map() };
+      c = { spent: 0, held: 0, alerted: 0, expiresAt: t + it.ttlMs, holds: new Map(), holdsScanAt: Infinity };
       counters.set(it.key, c);
     }
     c.expiresAt = Math.max(c.expiresAt, t + it.ttlMs);
-    // An expired reservation is charged at its amount: its request may have spent it.
+    if (t >= c.holdsScanAt) chargeExpiredHolds(c, t);
+    return c;
+  }
+
+  /** An expired reservation is charged at its amount: its request may have spent it. */
+  function chargeExpiredHolds(c: Counter, t: number): void {
+    let next = Infinity;
     for (const [id, h] of c.holds) {
-      if (h.expiresAt > t) continue;
+      if (h.expiresAt > t) {
+        if (h.expiresAt < next) next = h.expiresAt;
+        continue;
+      }
       c.holds.delete(id);
       c.held -= h.amount;
       c.spent += h.amount;
     }
-    return c;
+    c.holdsScanAt = next;
   }
 
   function sweepCounters(t: number): void {
@@ -96,6 +111,7 @@ export function createMemoryBudgetBackend(opts: MemoryBudgetOptions = {}): Memor
           h.expiresAt = Math.max(h.expiresAt, t + ttlMs);
         } else if (h === undefined) {
           c.holds.set(id, { amount, expiresAt: t + ttlMs });
+          if (t + ttlMs < c.holdsScanAt) c.holdsScanAt = t + ttlMs;
         } else {
           continue; // reserving an id twice holds it once
         }

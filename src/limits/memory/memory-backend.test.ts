@@ -50,6 +50,29 @@ describe('memory backend specifics', () => {
     await b.close();
   });
 
+  it('frees a lease when it expires, whatever the order the leases were taken, renewed or released in', async () => {
+    const clock = fakeClock();
+    const b = createMemoryBackend({ now: clock.now, sweepIntervalMs: 0 });
+    const slot = [{ key: 's', max: 3 }];
+    assert.equal((await b.acquire(slot, 'long', 10_000)).allowed, true);
+    assert.equal((await b.acquire(slot, 'short', 100)).allowed, true);
+    assert.equal((await b.acquire(slot, 'renewed', 100)).allowed, true);
+    assert.equal(await b.renew(['s'], 'renewed', 5_000), true);
+    assert.equal((await b.acquire(slot, 'x', 100)).allowed, false, 'three leases are live');
+    clock.advance(100);
+    // Only `short` has expired: the earliest expiry, taken after a longer one.
+    assert.deepEqual(await b.acquire(slot, 'x', 1_000), { allowed: true, items: [{ allowed: true, inUse: 3 }] });
+    await b.release(['s'], 'long');
+    assert.equal((await b.acquire(slot, 'y', 1_000)).allowed, true, 'a released lease frees its slot at once');
+    assert.equal((await b.acquire(slot, 'z', 1_000)).allowed, false);
+    clock.advance(1_000);
+    // `x` and `y` expire together; `renewed` (5 s) is still held.
+    assert.deepEqual(await b.acquire(slot, 'z', 1_000), { allowed: true, items: [{ allowed: true, inUse: 2 }] });
+    clock.advance(5_000);
+    assert.deepEqual(await b.acquire(slot, 'w', 1_000), { allowed: true, items: [{ allowed: true, inUse: 1 }] });
+    await b.close();
+  });
+
   it('a closed backend fails every call', async () => {
     const b = createMemoryBackend({ sweepIntervalMs: 0 });
     await b.close();

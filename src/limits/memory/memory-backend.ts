@@ -39,6 +39,29 @@ export interface MemoryBackend extends LimitBackend {
   size(): number;
 }
 
+/**
+ * The leases held on one concurrency slot key: lease id → expiry. `scanAt` is a lower bound on
+ * the earliest expiry (a lease renewed or released since leaves it early), so expired leases are
+ * looked for only once it has passed, not on every acquire: with many requests in flight on one
+ * key (a global or team concurrency limit) each acquire would otherwise walk all of them.
+ */
+interface LeaseSet {
+  readonly held: Map<string, number>;
+  scanAt: number;
+}
+
+/** Drops expired leases when the earliest may have expired; returns how many are left. */
+function dropExpiredLeases(set: LeaseSet, t: number): number {
+  if (t < set.scanAt) return set.held.size;
+  let next = Infinity;
+  for (const [lease, exp] of set.held) {
+    if (exp <= t) set.held.delete(lease);
+    else if (exp < next) next = exp;
+  }
+  set.scanAt = next;
+  return set.held.size;
+}
+
 export function createMemoryBackend(opts: MemoryBackendOptions = {}): MemoryBackend {
   const now = opts.now ?? Date.now;
   const maxEntries = opts.maxEntries ?? 1_000_000;
@@ -50,7 +73,7 @@ export function createMemoryBackend(opts: MemoryBackendOptions = {}): MemoryBack
 
   const tats = new Map<string, GcraCounter>();
   const reservations = new Map<string, { readonly reserved: number; readonly expiresAt: number }>();
-  const leases = new Map<string, Map<string, number>>();
+  const leases = new Map<string, LeaseSet>();
   let closed = false;
 
   const size = (): number => tats.size + reservations.size + leases.size;
@@ -59,10 +82,7 @@ export function createMemoryBackend(opts: MemoryBackendOptions = {}): MemoryBack
     const t = now();
     for (const [k, c] of tats) if (c.tat <= t) tats.delete(k);
     for (const [id, r] of reservations) if (r.expiresAt <= t) reservations.delete(id);
-    for (const [k, set] of leases) {
-      for (const [lease, exp] of set) if (exp <= t) set.delete(lease);
-      if (set.size === 0) leases.delete(k);
-    }
+    for (const [k, set] of leases) if (dropExpiredLeases(set, t) === 0) leases.delete(k);
     return size();
   }
 
@@ -83,12 +103,11 @@ export function createMemoryBackend(opts: MemoryBackendOptions = {}): MemoryBack
   function liveLeases(key: string, t: number): Map<string, number> | undefined {
     const set = leases.get(key);
     if (!set) return undefined;
-    for (const [lease, exp] of set) if (exp <= t) set.delete(lease);
-    if (set.size === 0) {
+    if (dropExpiredLeases(set, t) === 0) {
       leases.delete(key);
       return undefined;
     }
-    return set;
+    return set.held;
   }
 
   const backend: MemoryBackend = {
@@ -156,10 +175,11 @@ export function createMemoryBackend(opts: MemoryBackendOptions = {}): MemoryBack
         for (const it of items) {
           let set = leases.get(it.key);
           if (!set) {
-            set = new Map();
+            set = { held: new Map(), scanAt: Infinity };
             leases.set(it.key, set);
           }
-          set.set(leaseId, t + ttlMs);
+          set.held.set(leaseId, t + ttlMs);
+          if (t + ttlMs < set.scanAt) set.scanAt = t + ttlMs;
         }
       }
       return {
@@ -185,8 +205,8 @@ export function createMemoryBackend(opts: MemoryBackendOptions = {}): MemoryBack
       for (const key of keys) {
         const set = leases.get(key);
         if (!set) continue;
-        set.delete(leaseId);
-        if (set.size === 0) leases.delete(key);
+        set.held.delete(leaseId);
+        if (set.held.size === 0) leases.delete(key);
       }
     },
 

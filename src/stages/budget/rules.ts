@@ -48,14 +48,32 @@ export function applicableBudgets(
   return out;
 }
 
+interface RulePeriod {
+  readonly period: PeriodWindow;
+  /** The counter keys' common start: the rule's name and the period's id. */
+  readonly prefix: string;
+}
+
+/** Each rule's current period, worked out again only once `nowMs` leaves it (or goes back before it). */
+const periods = new WeakMap<BudgetRuleConfig, RulePeriod>();
+
+function currentPeriod(rule: BudgetRuleConfig, nowMs: number): RulePeriod {
+  const known = periods.get(rule);
+  if (known !== undefined && nowMs >= known.period.startMs && nowMs < known.period.endMs) return known;
+  const period = periodAt(rule.period, nowMs);
+  const fresh = { period, prefix: `${encodeURIComponent(rule.name)}/${period.id}/` };
+  periods.set(rule, fresh);
+  return fresh;
+}
+
 /** The counter of one rule for one subject in the period holding `nowMs` (the admin API peeks at these too). */
 export function budgetCounter(rule: BudgetRuleConfig, counted: string, nowMs: number): AppliedBudget {
-  const period = periodAt(rule.period, nowMs);
+  const { period, prefix } = currentPeriod(rule, nowMs);
   return {
     rule,
     period,
     item: {
-      key: `${encodeURIComponent(rule.name)}/${period.id}/${encodeSubject(counted)}`,
+      key: `${prefix}${encodeSubject(counted)}`,
       limitMicros: rule.amountMicros,
       ttlMs: Math.max(1, period.endMs - nowMs + COUNTER_MARGIN_MS),
       thresholds: rule.alertAtPercent,
