@@ -70,24 +70,68 @@ export function send(
   });
 }
 
-/** Reads the whole body; over `limit` the body is destroyed and BodyTooLargeError thrown. */
-export async function readBodyCapped(res: UpstreamResponse, limit: number): Promise<Buffer> {
+/**
+ * Abandons the rest of an upstream body. undici's body raises an `AbortError` when it is
+ * destroyed before its end was read, even when every byte has arrived (the byte that passes a
+ * cap can come with the end); with no listener left for it (a reader that has given up on the
+ * body removed its own) that error is uncaught, and an uncaught error ends the gateway's
+ * process. The abort is expected here, so it is swallowed. test/upstream-oversized.test.ts
+ * attacks each place that abandons a body.
+ */
+export function discardBody(body: UpstreamResponse['body']): void {
+  body.on('error', ignoreAbandonedBodyError);
+  body.destroy();
+}
+
+function ignoreAbandonedBodyError(): void {
+  // The abort that destroying an unfinished body raises: expected, not a failure.
+}
+
+/**
+ * Reads the whole body; over `limit` the body is destroyed and BodyTooLargeError thrown.
+ * Read by its events rather than `for await`: the async iterator cost about 3 µs of CPU per
+ * answer (measured against the emulator, a one-line chat answer), on every JSON request.
+ */
+export function readBodyCapped(res: UpstreamResponse, limit: number): Promise<Buffer> {
+  const body = res.body;
   const declared = Number(res.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
-    res.body.destroy();
-    throw new BodyTooLargeError(limit);
+    discardBody(body);
+    return Promise.reject(new BodyTooLargeError(limit));
   }
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res.body as AsyncIterable<Buffer>) {
-    size += chunk.byteLength;
-    if (size > limit) {
-      res.body.destroy();
-      throw new BodyTooLargeError(limit);
-    }
-    parts.push(chunk);
-  }
-  return Buffer.concat(parts, size);
+  return new Promise<Buffer>((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (err: Error | undefined): void => {
+      if (settled) return;
+      settled = true;
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+      body.off('close', onClose);
+      if (err !== undefined) reject(err);
+      else resolve(parts.length === 1 ? parts[0]! : Buffer.concat(parts, size));
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.byteLength;
+      if (size > limit) {
+        settle(new BodyTooLargeError(limit));
+        discardBody(body);
+        return;
+      }
+      parts.push(chunk);
+    };
+    const onEnd = (): void => settle(undefined);
+    const onError = (err: Error): void => settle(err);
+    // Destroyed without an error (and so without an end): the body is incomplete.
+    const onClose = (): void =>
+      settle(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    body.on('data', onData);
+    body.on('end', onEnd);
+    body.on('error', onError);
+    body.on('close', onClose);
+  });
 }
 
 export function isSuccess(status: number): boolean {
@@ -116,7 +160,7 @@ export async function failureFromResponse(
     parts.push(chunk.byteLength > room ? chunk.subarray(0, room) : chunk);
     size += Math.min(chunk.byteLength, room);
     if (size >= MAX_ERROR_BODY_BYTES) {
-      res.body.destroy();
+      discardBody(res.body);
       break;
     }
   }

@@ -20,6 +20,7 @@ import {
 } from '../providers/contract.ts';
 import type { AttemptInput, AttemptOutcome } from './attempt-loop.ts';
 import {
+  discardBody,
   failureFromResponse,
   isSuccess,
   MAX_RESPONSE_BYTES,
@@ -143,7 +144,7 @@ export function chatStreamAttempt(
         status: res.statusCode,
       };
     } catch (e) {
-      res.body.destroy();
+      discardBody(res.body);
       throw e;
     }
   };
