@@ -67,6 +67,26 @@ test('requests are counted by route, model, provider, status class and code', as
   );
 });
 
+test('counts kept between scrapes: each scrape shows every increment before it, none twice', async () => {
+  const m = make();
+  const line = (n: number) =>
+    `portcullis_http_requests_total{route="/v1/chat/completions",model="gpt",provider="openai",status_class="2xx",code="none"} ${n}`;
+  const tokens = (n: number) => `portcullis_tokens_total{model="gpt",provider="openai",direction="prompt"} ${n}`;
+  m.observeRequest({ ...ok, model: 'gpt' });
+  m.observeTokens('gpt', 'openai', 7, 0);
+  assert.ok((await series(m, 'portcullis_http_requests_total')).includes(line(1)));
+  assert.ok((await series(m, 'portcullis_http_requests_total')).includes(line(1)), 'a second scrape adds nothing');
+  m.observeRequest({ ...ok, model: 'gpt' });
+  m.observeRequest({ ...ok, model: 'gpt' });
+  m.observeTokens('gpt', 'openai', 5, 0);
+  assert.ok((await series(m, 'portcullis_http_requests_total')).includes(line(3)));
+  assert.ok((await series(m, 'portcullis_tokens_total')).includes(tokens(12)));
+  // Counts the observers guard against are refused here too, and poison nothing.
+  m.observeTokens('gpt', 'openai', Number.NaN, -3);
+  m.observeTokens('gpt', 'openai', Number.POSITIVE_INFINITY, 0);
+  assert.ok((await series(m, 'portcullis_tokens_total')).includes(tokens(12)));
+});
+
 test('a model, provider, code or route the config does not know never creates a series of its own', async () => {
   const m = make();
   for (let i = 0; i < 50; i++) {
