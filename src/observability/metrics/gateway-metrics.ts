@@ -5,7 +5,7 @@
  * The observe* methods sit on the request path, so they stay cheap: label values are bounded
  * lookups, and each label combination's child is created once and reused; the hottest
  * counters sum their increments here and hand them to prom-client at scrape time
- * (deferredCounts). Gauges that mirror
+ * (deferredCounter). Gauges that mirror
  * state (in-flight requests, circuit breakers) are read at scrape time, not kept up to date
  * per request.
  */
@@ -98,52 +98,40 @@ function childCache<C>(make: (values: string[]) => C): (...values: string[]) => 
 }
 
 /**
- * Increments of a hot counter, summed per label combination here and handed to prom-client
- * when the registry is read (the counter's `collect`). prom-client builds a key from the whole
- * label set and checks every label on each `inc`, even through a kept child; the request path
- * made four such increments per request. A scrape sees every increment made before it.
+ * A hot counter whose increments are summed per label combination here and handed to
+ * prom-client when the registry is read (the counter's `collect`). prom-client builds a key from
+ * the whole label set and checks every label on each `inc`, even through a kept child; the
+ * request path made four such increments per request. A scrape sees every increment made
+ * before it. Returns the children, one per label combination (childCache).
  */
-function deferredCounts(labelNames: readonly string[]): {
-  child: (...values: string[]) => { inc(value?: number): void };
-  flush(counter: Counter<string>): void;
-} {
-  interface Series {
-    readonly labels: Record<string, string>;
-    pending: number;
-    inc(value?: number): void;
-  }
-  const series = new Map<string, Series>();
-  return {
-    child(...values) {
-      const key = values.join('\u0000');
-      let s = series.get(key);
-      if (s === undefined) {
-        const labels: Record<string, string> = {};
-        labelNames.forEach((name, i) => {
-          labels[name] = values[i] ?? '';
-        });
-        const made: Series = {
-          labels,
-          pending: 0,
-          inc(value = 1) {
-            // What prom-client refuses, refused here too (the observers catch and report it).
-            if (!Number.isFinite(value) || value < 0) throw new TypeError(`not a counter increment: ${value}`);
-            made.pending += value;
-          },
-        };
-        s = made;
-        series.set(key, s);
-      }
-      return s;
-    },
-    flush(counter) {
-      for (const s of series.values()) {
+function deferredCounter(config: {
+  readonly name: string;
+  readonly help: string;
+  readonly labelNames: readonly string[];
+  readonly registers: Registry[];
+}): (...values: string[]) => { inc(value?: number): void } {
+  const series: Array<{ readonly labels: Record<string, string>; pending: number }> = [];
+  new Counter({
+    ...config,
+    collect() {
+      for (const s of series) {
         if (s.pending === 0) continue;
-        counter.inc(s.labels, s.pending);
+        this.inc(s.labels, s.pending);
         s.pending = 0;
       }
     },
-  };
+  });
+  return childCache((values) => {
+    const s = { labels: Object.fromEntries(config.labelNames.map((n, i) => [n, values[i] ?? ''])), pending: 0 };
+    series.push(s);
+    return {
+      inc(value = 1) {
+        // What prom-client refuses, refused here too (the observers catch and report it).
+        if (!Number.isFinite(value) || value < 0) throw new TypeError(`not a counter increment: ${value}`);
+        s.pending += value;
+      },
+    };
+  });
 }
 
 export function createGatewayMetrics(opts: GatewayMetricsOptions): GatewayMetrics {
@@ -151,15 +139,11 @@ export function createGatewayMetrics(opts: GatewayMetricsOptions): GatewayMetric
   const labels = createLabelBounds(opts.config);
   const registers = [registry];
 
-  const requestsCounts = deferredCounts(['route', 'model', 'provider', 'status_class', 'code']);
-  new Counter({
+  const requestChild = deferredCounter({
     name: 'portcullis_http_requests_total',
     help: 'Requests answered, by endpoint, public model, provider that served it, status class and error code.',
     labelNames: ['route', 'model', 'provider', 'status_class', 'code'] as const,
     registers,
-    collect() {
-      requestsCounts.flush(this);
-    },
   });
   const requestDuration = new Histogram({
     name: 'portcullis_http_request_duration_seconds',
@@ -168,15 +152,11 @@ export function createGatewayMetrics(opts: GatewayMetricsOptions): GatewayMetric
     buckets: REQUEST_BUCKETS,
     registers,
   });
-  const attemptsCounts = deferredCounts(['provider', 'model', 'result']);
-  new Counter({
+  const attemptChild = deferredCounter({
     name: 'portcullis_upstream_attempts_total',
     help: 'Upstream attempts, by provider, provider model id and result (success or failure kind).',
     labelNames: ['provider', 'model', 'result'] as const,
     registers,
-    collect() {
-      attemptsCounts.flush(this);
-    },
   });
   const attemptDuration = new Histogram({
     name: 'portcullis_upstream_attempt_duration_seconds',
@@ -185,15 +165,11 @@ export function createGatewayMetrics(opts: GatewayMetricsOptions): GatewayMetric
     buckets: REQUEST_BUCKETS,
     registers,
   });
-  const tokensCounts = deferredCounts(['model', 'provider', 'direction']);
-  new Counter({
+  const tokenChild = deferredCounter({
     name: 'portcullis_tokens_total',
     help: 'Tokens reported by providers, by public model, provider and direction (prompt or completion).',
     labelNames: ['model', 'provider', 'direction'] as const,
     registers,
-    collect() {
-      tokensCounts.flush(this);
-    },
   });
   const authFailures = new Counter({
     name: 'portcullis_auth_failures_total',
@@ -338,11 +314,8 @@ export function createGatewayMetrics(opts: GatewayMetricsOptions): GatewayMetric
   });
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
 
-  const requestChild = requestsCounts.child;
   const durationChild = childCache((v) => requestDuration.labels(...v));
-  const attemptChild = attemptsCounts.child;
   const attemptDurationChild = childCache((v) => attemptDuration.labels(...v));
-  const tokenChild = tokensCounts.child;
   const authChild = childCache((v) => authFailures.labels(...v));
   const firstByteChild = childCache((v) => firstByte.labels(...v));
   const rateLimitChild = childCache((v) => rateLimitRefusals.labels(...v));
