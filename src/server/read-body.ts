@@ -4,47 +4,18 @@
  * the moment it passes the cap.
  */
 import type { IncomingMessage } from 'node:http';
+import { collectCapped } from '../core/collect-capped.ts';
 import { gatewayError } from '../errors/gateway-error.ts';
 
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const tooLarge = () =>
+    gatewayError('request.too_large', { params: { limit: maxBytes }, headers: { connection: 'close' } });
   const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > maxBytes) {
-    return Promise.reject(
-      gatewayError('request.too_large', { params: { limit: maxBytes }, headers: { connection: 'close' } }),
-    );
-  }
-  return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const finish = (err: Error | undefined, value?: Buffer) => {
-      if (settled) return;
-      settled = true;
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('close', onClose);
-      if (err) reject(err);
-      else resolve(value!);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        // Stop buffering; the response carries `Connection: close` so the rest is not read.
-        req.pause();
-        finish(gatewayError('request.too_large', { params: { limit: maxBytes }, headers: { connection: 'close' } }));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => finish(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    const onError = (err: Error) => finish(err);
-    const onClose = () => {
-      if (!req.complete) finish(new Error('client closed the connection while sending the body'));
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('close', onClose);
+  if (declared !== undefined && Number(declared) > maxBytes) return Promise.reject(tooLarge());
+  return collectCapped(req, maxBytes, {
+    tooLarge,
+    // Stop buffering; the response carries `Connection: close` so the rest is not read.
+    abandon: () => req.pause(),
+    closedEarly: () => (req.complete ? undefined : new Error('client closed the connection while sending the body')),
   });
 }

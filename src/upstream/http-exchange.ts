@@ -4,6 +4,7 @@
  * and the provider config (never from the client), and bodies are read under a size cap.
  */
 import { type Agent, type Dispatcher, request } from 'undici';
+import { collectCapped } from '../core/collect-capped.ts';
 import type { ProviderConfig, TargetConfig } from '../providers/config-types.ts';
 import type { ProviderAdapter, UpstreamHttpRequest } from '../providers/contract.ts';
 import { type AttemptFailure, httpFailure, localFailure } from './failure.ts';
@@ -87,11 +88,7 @@ function ignoreAbandonedBodyError(): void {
   // The abort that destroying an unfinished body raises: expected, not a failure.
 }
 
-/**
- * Reads the whole body; over `limit` the body is destroyed and BodyTooLargeError thrown.
- * Read by its events rather than `for await`: the async iterator cost about 3 µs of CPU per
- * answer (measured against the emulator, a one-line chat answer), on every JSON request.
- */
+/** Reads the whole body; over `limit` the body is destroyed and BodyTooLargeError thrown. */
 export function readBodyCapped(res: UpstreamResponse, limit: number): Promise<Buffer> {
   const body = res.body;
   const declared = Number(res.headers['content-length']);
@@ -99,38 +96,11 @@ export function readBodyCapped(res: UpstreamResponse, limit: number): Promise<Bu
     discardBody(body);
     return Promise.reject(new BodyTooLargeError(limit));
   }
-  return new Promise<Buffer>((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const settle = (err: Error | undefined): void => {
-      if (settled) return;
-      settled = true;
-      body.off('data', onData);
-      body.off('end', onEnd);
-      body.off('error', onError);
-      body.off('close', onClose);
-      if (err !== undefined) reject(err);
-      else resolve(parts.length === 1 ? parts[0]! : Buffer.concat(parts, size));
-    };
-    const onData = (chunk: Buffer): void => {
-      size += chunk.byteLength;
-      if (size > limit) {
-        settle(new BodyTooLargeError(limit));
-        discardBody(body);
-        return;
-      }
-      parts.push(chunk);
-    };
-    const onEnd = (): void => settle(undefined);
-    const onError = (err: Error): void => settle(err);
+  return collectCapped(body, limit, {
+    tooLarge: () => new BodyTooLargeError(limit),
+    abandon: () => discardBody(body),
     // Destroyed without an error (and so without an end): the body is incomplete.
-    const onClose = (): void =>
-      settle(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
-    body.on('data', onData);
-    body.on('end', onEnd);
-    body.on('error', onError);
-    body.on('close', onClose);
+    closedEarly: () => Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }),
   });
 }
 
