@@ -84,6 +84,23 @@ test('does not collect when the heap has not grown since the last release', (t) 
   assert.equal(state.collections, 2, 'past the threshold: collected again');
 });
 
+test('the first release after traffic needs no growth: the heap at start is no baseline', (t) => {
+  const { state, idle } = harness();
+  t.after(() => idle.stop());
+  // Start-up's garbage was collected during the burst without giving its pages back: the committed
+  // heap ends the burst below where it started.
+  state.heap -= 2 * MiB;
+  state.arrivals++;
+  idle.tick();
+  idle.tick();
+  assert.equal(state.collections, 1, 'the first idle period after traffic: collected');
+  state.arrivals++;
+  state.heap += 1 * MiB;
+  idle.tick();
+  idle.tick();
+  assert.equal(state.collections, 1, 'then only past the growth threshold');
+});
+
 test('the real collector gives back a heap that held garbage', () => {
   const collect = fullCollector();
   assert.ok(collect !== undefined, 'Node offers a full collection');

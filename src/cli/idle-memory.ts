@@ -9,8 +9,11 @@
  * keeps that heap for the rest of its life (this gives back about 30 MiB of it on the bench's
  * configurations; docs/benchmarks.md has the figures). The collection pauses the event loop for
  * tens of milliseconds, so it runs only when no model request is in flight and none has arrived
- * for the whole idle period, at most once per period, and only when the committed heap has grown
- * since the last release (an idle gateway is not collected over and over). It also ages out
+ * for the whole idle period, at most once per period. The first time traffic is followed by such a
+ * period it always runs: the heap committed at start still holds start-up's own garbage, so it is
+ * no baseline (a burst can leave the committed heap barely above it with tens of MiB free inside).
+ * After that it runs only when the committed heap has grown by RELEASE_MIN_GROWTH_BYTES since the
+ * last release (an idle gateway is not collected over and over). It also ages out
  * compiled code, so the first seconds of traffic after it run slower while the code warms up
  * again: the default period (5 minutes) keeps it for real idle spells, not gaps between bursts.
  *
@@ -56,15 +59,15 @@ export interface IdleMemoryRelease {
   stop(): void;
 }
 
-/** The committed heap must have grown by this much since the last release for another one. */
+/** After the first release, the committed heap must have grown by this much for another one. */
 export const RELEASE_MIN_GROWTH_BYTES = 4 * 1024 * 1024;
 
 const MiB = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
 
 /**
  * Starts the idle check: every `idleMs`, if a model request arrived since the last check the
- * gateway is busy; if none arrived, none is in flight, the gateway was busy before and the heap
- * has grown since the last release, the collection runs. So it runs between one and two idle
+ * gateway is busy; if none arrived, none is in flight, the gateway was busy before and this is
+ * the first release or the heap has grown since the last, the collection runs. So it runs between one and two idle
  * periods after the last request ended. Undefined when no collector can be had (the gateway
  * then runs as before).
  */
@@ -75,7 +78,8 @@ export function startIdleMemoryRelease(o: IdleMemoryReleaseOptions): IdleMemoryR
   const rssBytes = o.rssBytes ?? (() => process.memoryUsage.rss());
   let seen = o.activity.arrivals();
   let busy = false;
-  let heapAfterLast = heapBytes();
+  /** The committed heap after the last release; undefined until the first. */
+  let heapAfterLast: number | undefined;
   const tick = () => {
     const arrivals = o.activity.arrivals();
     if (arrivals !== seen) {
@@ -85,7 +89,7 @@ export function startIdleMemoryRelease(o: IdleMemoryReleaseOptions): IdleMemoryR
     }
     if (!busy || o.activity.inFlight() > 0) return;
     const heapBefore = heapBytes();
-    if (heapBefore - heapAfterLast < RELEASE_MIN_GROWTH_BYTES) {
+    if (heapAfterLast !== undefined && heapBefore - heapAfterLast < RELEASE_MIN_GROWTH_BYTES) {
       busy = false;
       return;
     }
