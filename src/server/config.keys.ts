@@ -43,7 +43,7 @@ export const SERVER_SPEC = configSection(
         0,
         MAX_TIMEOUT_MS,
         300_000,
-        'after serving traffic, once no model request has arrived or been in flight for this long, `start` runs one full garbage collection that returns the heap a burst of load left behind to the operating system (about 30 MiB on a small gateway). It pauses the idle process for tens of ms, and the first seconds of traffic afterwards run slower while the code warms up again (measured: p99 of the next 5 s at 1,000 req/s 40–150 ms instead of 20–30), so it is meant for real idle spells, not gaps between bursts. At most once per period, and only when the heap has grown by 4 MiB since the last. 0: off. Read at start',
+        'after serving traffic, once no model request has arrived or been in flight for this long, `start` runs one full garbage collection that returns the heap a burst of load left behind to the operating system (about 30 MiB on a small gateway). It pauses the idle process for tens of ms, and the first seconds of traffic afterwards run slower while the code warms up again (measured: p99 of the next 5 s at 1,000 req/s 40–150 ms instead of 20–30), so it is meant for real idle spells, not gaps between bursts. At most once per period; the first time after start always, later only when the heap has grown by 4 MiB since the last. 0: off. Read at start',
         { allowed: '0 (off) or 1000–3600000' },
       ),
       hide_product_name: bool(
