@@ -270,9 +270,11 @@ function cue(id: string, family: CueFamily, weight: number, source: string, need
   return needles === undefined ? { id, family, weight, re, triggers } : { id, family, weight, re, triggers, needles };
 }
 
-/** Whether `source` has an alternation outside any group (then its matches can start anywhere). */
-function hasTopLevelBar(source: string): boolean {
+/** The alternatives of `source` outside any group (one when it has no such alternation). */
+function topLevelBranches(source: string): string[] {
+  const out: string[] = [];
   let depth = 0;
+  let from = 0;
   for (let i = 0; i < source.length; i++) {
     const c = source[i];
     if (c === '\\') {
@@ -285,9 +287,13 @@ function hasTopLevelBar(source: string): boolean {
     }
     if (c === '(') depth++;
     else if (c === ')') depth--;
-    else if (c === '|' && depth === 0) return true;
+    else if (c === '|' && depth === 0) {
+      out.push(source.slice(from, i));
+      from = i + 1;
+    }
   }
-  return false;
+  out.push(source.slice(from));
+  return out;
 }
 
 /**
@@ -296,6 +302,13 @@ function hasTopLevelBar(source: string): boolean {
  * characters.
  */
 export function leadingLiterals(source: string): string[] | undefined {
+  // Alternatives outside any group (`\\badmin…|\\boverride…`): a match starts with one of the
+  // literals of one of them.
+  const branches = topLevelBranches(source);
+  if (branches.length > 1) {
+    const all = branches.map(leadingLiterals);
+    return all.every((l) => l !== undefined) ? [...new Set(all.flat() as string[])] : undefined;
+  }
   const rest = source.startsWith('\\b') ? source.slice(2) : source;
   let alternatives: string[];
   if (rest.startsWith('(?:')) {
@@ -325,11 +338,10 @@ export function leadingLiterals(source: string): string[] | undefined {
         from = i + 1;
       }
     }
-    if (end === -1 || /^[?*+{]/.test(rest.slice(end + 1)) || hasTopLevelBar(rest.slice(end + 1))) return undefined;
+    if (end === -1 || /^[?*+{]/.test(rest.slice(end + 1))) return undefined;
     parts.push(rest.slice(from, end));
     alternatives = parts;
   } else {
-    if (hasTopLevelBar(rest)) return undefined;
     alternatives = [rest];
   }
   const out: string[] = [];
