@@ -224,11 +224,21 @@ function openFrom(det: { maxMatchLength: number; pendingFrom?(text: string): num
 }
 
 const WORD_UNIT = /[\p{L}\p{N}\p{M}_\u200b-\u200f\u2060-\u2064\ufeff\u00ad\ud800-\udfff]/u;
+/** WORD_UNIT for the ASCII units (letters, digits, `_`), read from a table: the trailing word is
+ *  found at every piece of a stream, and a Unicode pattern run per unit was about 7 % of a
+ *  guarded stream's CPU. */
+const ASCII_WORD_UNIT = Uint8Array.from({ length: 128 }, (_, c) => (WORD_UNIT.test(String.fromCharCode(c)) ? 1 : 0));
+
+/** Whether the unit at `i` is a WORD_UNIT. */
+function isWordUnitAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return c < 128 ? ASCII_WORD_UNIT[c] === 1 : WORD_UNIT.test(text[i]!);
+}
 
 /** The start of the word (letters, digits, marks, invisibles) the text ends with, at most MAX_TRAILING_WORD back. */
 function trailingWordStart(text: string): number {
   let i = text.length;
   const stop = Math.max(0, text.length - MAX_TRAILING_WORD);
-  while (i > stop && WORD_UNIT.test(text[i - 1]!)) i--;
+  while (i > stop && isWordUnitAt(text, i - 1)) i--;
   return i;
 }

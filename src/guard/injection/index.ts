@@ -204,8 +204,11 @@ function pendingOf({ norm, evidence, folded }: Analysis): number {
     const m = begins.exec(tailText);
     if (m !== null && m.index < tailText.length) open = Math.min(open, at(tail + m.index));
   }
-  // A trigger of several words whose first words end the text (`you ` of `you are`).
-  for (let w = Math.max(0, f.length - LONGEST_TRIGGER); w < f.length; w++) {
+  // A trigger of several words whose first words end the text (`you ` of `you are`). Each such
+  // beginning ends with the separator after a word, so a text ending in a letter or digit (most
+  // steps of a stream) has none.
+  const ends = f.length > 0 && !isLowerAlnum(f.charCodeAt(f.length - 1));
+  for (let w = ends ? Math.max(0, f.length - LONGEST_TRIGGER) : f.length; w < f.length; w++) {
     if (w > 0 && isLowerAlnum(f.charCodeAt(w - 1))) continue;
     if (TRIGGER_PREFIXES.has(f.slice(w))) {
       open = Math.min(open, at(w));
@@ -312,6 +315,8 @@ for (const cue of CUES) {
   }
 }
 /** Beginnings of triggers that end after a separator (a beginning inside a word is the trailing token). */
+/** Beginnings of triggers of several words, each up to and including a separator after a word
+ *  (so never ending in a letter or digit: pendingOf relies on it). */
 const TRIGGER_PREFIXES = new Set(
   TRIGGER_WORDS.flatMap((t) => [...t].flatMap((_, i) => (i > 0 && /[^a-z0-9]/.test(t[i - 1]!) ? [t.slice(0, i)] : []))),
 );
