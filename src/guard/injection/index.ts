@@ -31,6 +31,7 @@ import { encodedCandidates, looksRot13 } from './decode.ts';
 import { type FoldedText, foldForCues, rot13 } from './fold.ts';
 import {
   CUES_WITHOUT_TRIGGERS,
+  LINE_START_CUES,
   matchCues,
   mayBeRot13,
   TRIGGER_WORDS,
@@ -200,6 +201,20 @@ function pendingOf({ norm, evidence, folded }: Analysis): number {
       open = Math.min(open, at(tail));
       continue;
     }
+    const sticky = LINE_START_BEGINNING.get(cue);
+    if (sticky !== undefined) {
+      // A match begins at the text's start or at a line feed, and so does a beginning of one:
+      // tried there (and where the tail begins, which may be a line's middle), not searched for
+      // at every place, as the beginnings pattern (anchors left out) would allow.
+      for (let i = tail; i !== -1 && i < f.length; i = f.indexOf('\n', i + 1)) {
+        sticky.lastIndex = i;
+        if (sticky.test(f)) {
+          open = Math.min(open, at(i));
+          break;
+        }
+      }
+      continue;
+    }
     begins.lastIndex = 0;
     const m = begins.exec(tailText);
     if (m !== null && m.index < tailText.length) open = Math.min(open, at(tail + m.index));
@@ -315,6 +330,13 @@ for (const cue of CUES) {
   }
 }
 /** Beginnings of triggers that end after a separator (a beginning inside a word is the trailing token). */
+/** For the cues whose matches begin only at the text's start or a line feed (LINE_START_CUES),
+ *  their beginnings pattern, sticky. */
+const LINE_START_BEGINNING = new Map<Cue, RegExp>();
+for (const cue of LINE_START_CUES) {
+  const begins = BEGINNING.get(cue);
+  if (begins !== undefined) LINE_START_BEGINNING.set(cue, new RegExp(begins.source, 'y'));
+}
 /** Beginnings of triggers of several words, each up to and including a separator after a word
  *  (so never ending in a letter or digit: pendingOf relies on it). */
 const TRIGGER_PREFIXES = new Set(

@@ -197,6 +197,17 @@ test('injection: a cue with alternatives outside any group is tried at the words
   );
 });
 
+test('injection: a stream holds a role line or Markdown role header being written only from a line start', () => {
+  // At a line start (or the text's start) the beginning is held, from the line feed.
+  assert.equal(injectionPendingFrom('Plan.\n## New instr'), 'Plan.'.length);
+  assert.equal(injectionPendingFrom('All good.\nSystem'), 'All good.'.length);
+  assert.equal(injectionPendingFrom('## New instr'), 0);
+  // Mid-line, `##` or a role word is no such beginning (these cues' matches start at a line
+  // feed); what is held is the trigger words' own cues (`new instructions`, `system`).
+  assert.equal(injectionPendingFrom('x ## new instructions'), 'x ## '.length);
+  assert.equal(injectionPendingFrom('All good.  System'), 'All good.  '.length);
+});
+
 test('injection: hostile input never throws and is not quadratic-catastrophic', () => {
   const inputs = [
     'ignore '.repeat(20_000),

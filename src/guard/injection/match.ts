@@ -515,6 +515,8 @@ export function matchCues(folded: string, onHit: (cue: Cue, start: number, end: 
 const LINE_START_PATTERNS: ReadonlyArray<RegExp | undefined> = ALWAYS.map((cue) =>
   cue.re.source.startsWith('(?:^|\\n)') ? new RegExp(cue.re.source, `${cue.re.flags.replace('g', '')}y`) : undefined,
 );
+/** Those cues (every match of each begins at the text's start or at a line feed). */
+export const LINE_START_CUES: ReadonlySet<Cue> = new Set(ALWAYS.filter((_, k) => LINE_START_PATTERNS[k] !== undefined));
 
 /** The matches of `cue` where `sticky` (its pattern, sticky) matches at the text's start or a
  *  line feed: the same matches, in the same order, as its global search over the whole text
