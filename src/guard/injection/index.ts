@@ -133,8 +133,15 @@ function analyse(original: string): Analysis {
 
 /** The longest stretch a cue is taken to cover after its trigger word, in folded characters. */
 export const MAX_CUE_SPAN = 300;
-/** Single letters spaced out (`i g n o r`), which the folded view joins into a word. */
-const SPACED_TAIL = /(?:(?<![a-z])[a-z][ ._*|/+~,\u00a0-]){2,}[a-z]?$/;
+/**
+ * Single letters spaced out at the end (`i g n o r`), from the first one (`i ` may begin them),
+ * which the folded view joins into a word once four of them are there. Read on the normalized
+ * text, in any case: once the folded view has joined them (`r e p e ` → `repe`) nothing there
+ * says that more may come. A stream window skips a finding that starts in text it has judged, so
+ * a letter released here took the cue's first letter with it (`R e p e a t   t h e …` in pieces of
+ * one to three units streamed through, `epeat` being no cue).
+ */
+const SPACED_TAIL = /(?:(?<![a-z])[a-z][ ._*|/+~,\u00a0-])+[a-z]?$/i;
 const isEncodedChar = (c: number) =>
   (c >= 48 && c <= 57) ||
   (c >= 65 && c <= 90) ||
@@ -230,8 +237,8 @@ function pendingOf({ norm, evidence, folded }: Analysis): number {
       break;
     }
   }
-  const spaced = SPACED_TAIL.exec(f.slice(-64));
-  if (spaced !== null) open = Math.min(open, at(f.length - spaced[0].length));
+  const spaced = SPACED_TAIL.exec(text.slice(-64));
+  if (spaced !== null) open = Math.min(open, text.length - spaced[0].length);
   open = Math.min(
     open,
     trailingRunStart(text, isEncodedChar, 64 * 1024),
