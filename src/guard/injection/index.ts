@@ -134,14 +134,51 @@ function analyse(original: string): Analysis {
 /** The longest stretch a cue is taken to cover after its trigger word, in folded characters. */
 export const MAX_CUE_SPAN = 300;
 /**
- * Single letters spaced out at the end (`i g n o r`), from the first one (`i ` may begin them),
- * which the folded view joins into a word once four of them are there. Read on the normalized
- * text, in any case: once the folded view has joined them (`r e p e ` → `repe`) nothing there
- * says that more may come. A stream window skips a finding that starts in text it has judged, so
- * a letter released here took the cue's first letter with it (`R e p e a t   t h e …` in pieces of
- * one to three units streamed through, `epeat` being no cue).
+ * Where the run of single letters spaced out that the text ends with begins (`… y o u   a r e   n
+ * o `), or text.length when it does not end in one: letters standing alone (no letter on either
+ * side), each followed by spacers or whitespace, up to the end, looked for at most `maxBack`
+ * units back. A stream holds such a run whole. The folded view joins spaced letters into words
+ * once one run of four letters or more is in the text, so `y o u   a r e   n o` may still become
+ * `you are no` when `l o n g e r` comes; released before, its first letters would be text the
+ * window has judged, and the window skips a finding that starts there (spelled out like this,
+ * the project's attack items streamed through in pieces of a few units). A single letter and a
+ * spacer at the end (`I `) is held too, until the next word shows it is no such run.
  */
-const SPACED_TAIL = /(?:(?<![a-z])[a-z][ ._*|/+~,\u00a0-])+[a-z]?$/i;
+function spacedRunStart(text: string, maxBack: number): number {
+  const n = text.length;
+  const stop = Math.max(0, n - maxBack);
+  let start = n;
+  let i = n;
+  while (i > stop) {
+    let k = i;
+    while (k > stop && isSpacerOrSpace(text.charCodeAt(k - 1))) k--;
+    // A letter standing alone must end here: followed by spacers, or the text's last unit.
+    if (k === i && i !== n) break;
+    if (k === stop || !isAsciiLetter(text.charCodeAt(k - 1))) break;
+    if (k >= 2 && isAsciiLetter(text.charCodeAt(k - 2))) break;
+    start = k - 1;
+    i = k - 1;
+  }
+  // Held only once a spacer follows a letter (a text ending in a letter is its trailing token).
+  return (start < n && isSpacerOrSpace(text.charCodeAt(n - 1))) || start < n - 1 ? start : n;
+}
+const isAsciiLetter = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+/** The folded view's spacers (fold.ts) and whitespace, which separates spaced-out words. */
+const isSpacerOrSpace = (c: number) =>
+  c === 32 ||
+  c === 46 ||
+  c === 45 ||
+  c === 95 ||
+  c === 42 ||
+  c === 124 ||
+  c === 47 ||
+  c === 0xa0 ||
+  c === 43 ||
+  c === 126 ||
+  c === 44 ||
+  c === 10 ||
+  c === 13 ||
+  c === 9;
 const isEncodedChar = (c: number) =>
   (c >= 48 && c <= 57) ||
   (c >= 65 && c <= 90) ||
@@ -237,8 +274,7 @@ function pendingOf({ norm, evidence, folded }: Analysis): number {
       break;
     }
   }
-  const spaced = SPACED_TAIL.exec(text.slice(-64));
-  if (spaced !== null) open = Math.min(open, text.length - spaced[0].length);
+  open = Math.min(open, spacedRunStart(text, MAX_CUE_SPAN));
   open = Math.min(
     open,
     trailingRunStart(text, isEncodedChar, 64 * 1024),
