@@ -254,12 +254,36 @@ function identity(n: number): Int32Array {
   return IDENTITY.subarray(0, n);
 }
 
-/** ROT13 of the letters a–z, length-preserving (so `from` still applies). */
+/** ROT13 of each unit up to 0xff (the letters a–z move, every other unit stays). */
+const ROT13_UNIT = Uint8Array.from({ length: 256 }, (_, c) => (c >= 97 && c <= 122 ? ((c - 84) % 26) + 97 : c));
+/** Kept from text to text while this small; a longer text gets its own. */
+let ROT13_SCRATCH = Buffer.allocUnsafe(4096);
+
+/** ROT13 of the letters a–z, length-preserving (so `from` still applies). A text of units up to
+ *  0xff (nearly every folded text) goes through a byte buffer: a stream window's injection
+ *  detector reads each step's tail in ROT13 (0.4 against 1.4 µs for 140 units with an array of
+ *  units, 1.4 with a string built unit by unit). */
 export function rot13(text: string): string {
-  let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    out += c >= 97 && c <= 122 ? String.fromCharCode(((c - 97 + 13) % 26) + 97) : text[i];
+  const n = text.length;
+  let bytes = ROT13_SCRATCH;
+  if (bytes.length < n) {
+    bytes = Buffer.allocUnsafe(n);
+    if (n <= 65536) ROT13_SCRATCH = bytes;
   }
-  return out;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0xff) return rot13Wide(text);
+    bytes[i] = ROT13_UNIT[c]!;
+  }
+  return bytes.toString('latin1', 0, n);
+}
+
+function rot13Wide(text: string): string {
+  const n = text.length;
+  const codes = new Uint16Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    codes[i] = c <= 0xff ? ROT13_UNIT[c]! : c;
+  }
+  return UTF16.decode(codes);
 }

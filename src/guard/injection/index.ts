@@ -222,22 +222,8 @@ function pendingOf({ norm, evidence, folded }: Analysis): number {
   // A cue still being written: the text from one of its trigger words (or, for a cue without
   // one, from anywhere in the tail) to the end is a beginning of a match of it. Each cue has a
   // pattern for its beginnings (built like a deny-list pattern's, pattern-facts.ts).
-  const places = triggerStartsFrom(f, tail);
-  search: for (let k = 0; k < places.length && places[k]! < open; k++) {
-    const i = places[k]!;
-    for (const cue of triggerNodeAt(f, i)?.cues ?? []) {
-      const begins = BEGINNING.get(cue);
-      if (begins === undefined) {
-        open = Math.min(open, at(i));
-        break search;
-      }
-      begins.lastIndex = i;
-      if (begins.test(f)) {
-        open = Math.min(open, at(i));
-        break search;
-      }
-    }
-  }
+  const found = triggerBeginning(f, tail, open);
+  if (found !== -1) open = Math.min(open, at(found));
   const tailText = f.slice(tail);
   for (const cue of CUES_WITHOUT_TRIGGERS) {
     const begins = BEGINNING.get(cue);
@@ -263,16 +249,27 @@ function pendingOf({ norm, evidence, folded }: Analysis): number {
     const m = begins.exec(tailText);
     if (m !== null && m.index < tailText.length) open = Math.min(open, at(tail + m.index));
   }
-  // A trigger of several words whose first words end the text (`you ` of `you are`). Each such
-  // beginning ends with the separator after a word, so a text ending in a letter or digit (most
-  // steps of a stream) has none.
-  const ends = f.length > 0 && !isLowerAlnum(f.charCodeAt(f.length - 1));
-  for (let w = ends ? Math.max(0, f.length - LONGEST_TRIGGER) : f.length; w < f.length; w++) {
-    if (w > 0 && isLowerAlnum(f.charCodeAt(w - 1))) continue;
-    if (TRIGGER_PREFIXES.has(f.slice(w))) {
-      open = Math.min(open, at(w));
-      break;
-    }
+  // A trigger of several words whose first words end the text (`you ` of `you are`).
+  const prefix = triggerPrefixAtEnd(f);
+  if (prefix !== -1) open = Math.min(open, at(prefix));
+  // Cues spelled in ROT13 are read once the text looks like ROT13 (two of its common words,
+  // collect()); a beginning of one is held as a plain one is, or its first words went out
+  // before the text was recognised and the window skipped the cue as text already judged
+  // (`Vtaber nyy cerivbhf vafgehpgvbaf.` streamed through). ROT13 keeps positions.
+  // Only from the first word of the tail that begins as a trigger word does in ROT13
+  // (ROT13_HEADS), and only when there is one.
+  ROT13_HEADS.lastIndex = 0;
+  const head = ROT13_HEADS.exec(tailText);
+  if (head !== null) {
+    // From the first such word on (ROT13 reads each unit alone, so the places after it are the same).
+    const from = tail + head.index;
+    const rotFound = triggerBeginning(rot13(f.slice(from)), 0, Number.POSITIVE_INFINITY);
+    if (rotFound !== -1) open = Math.min(open, at(from + rotFound));
+  }
+  if (!isLowerAlnum(f.charCodeAt(f.length - 1))) {
+    const end = Math.max(0, f.length - LONGEST_TRIGGER);
+    const rotPrefix = triggerPrefixAtEnd(rot13(f.slice(end)));
+    if (rotPrefix !== -1) open = Math.min(open, at(end + rotPrefix));
   }
   open = Math.min(open, spacedRunStart(text, MAX_CUE_SPAN));
   open = Math.min(
@@ -282,6 +279,48 @@ function pendingOf({ norm, evidence, folded }: Analysis): number {
     trailingRunStart(text, isNotSpace, 64),
   );
   return originalOffset(norm, open);
+}
+
+/** The first three units (or all, when shorter) of every trigger word that begins with a letter
+ *  or digit, in ROT13, at a word start: a text where none occurs holds no beginning of a cue
+ *  spelled in ROT13 (such a beginning starts with a trigger word, in ROT13, at a word start).
+ *  Trigger words beginning otherwise (`<`, CJK) read the same in ROT13. */
+const ROT13_HEADS = new RegExp(
+  `\\b(?:${[
+    ...new Set(
+      TRIGGER_WORDS.filter((t) => /^[a-z0-9]/.test(t)).map((t) =>
+        rot13(t.slice(0, 3)).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+      ),
+    ),
+  ].join('|')})`,
+  'g',
+);
+
+/** The first place in `s`, from `from` and before `before`, where a trigger word starts a
+ *  beginning of one of its cues that reaches the end of `s` (BEGINNING), or -1. */
+function triggerBeginning(s: string, from: number, before: number): number {
+  const places = triggerStartsFrom(s, from);
+  for (let k = 0; k < places.length && places[k]! < before; k++) {
+    const i = places[k]!;
+    for (const cue of triggerNodeAt(s, i)?.cues ?? []) {
+      const begins = BEGINNING.get(cue);
+      if (begins === undefined) return i;
+      begins.lastIndex = i;
+      if (begins.test(s)) return i;
+    }
+  }
+  return -1;
+}
+
+/** Where the first words of a trigger of several words end `s` (`you ` of `you are`), or -1.
+ *  Each such beginning ends in a separator, so a text ending in a letter or digit has none. */
+function triggerPrefixAtEnd(s: string): number {
+  if (s.length === 0 || isLowerAlnum(s.charCodeAt(s.length - 1))) return -1;
+  for (let w = Math.max(0, s.length - LONGEST_TRIGGER); w < s.length; w++) {
+    if (w > 0 && isLowerAlnum(s.charCodeAt(w - 1))) continue;
+    if (TRIGGER_PREFIXES.has(s.slice(w))) return w;
+  }
+  return -1;
 }
 
 /** Where the open text of a stream that has reached `original` begins (the detector's

@@ -5,7 +5,7 @@ import { timeCallsInWorker } from '../../core/testing/in-worker.ts';
 import { isGatewayError } from '../../errors/gateway-error.ts';
 import { patternFacts } from '../deny-list/pattern-facts.ts';
 import { CUES, leadingLiterals } from './cues.ts';
-import { foldForCues } from './fold.ts';
+import { foldForCues, rot13 } from './fold.ts';
 import { createInjectionDetector, DEFAULT_INJECTION_THRESHOLD, injectionPendingFrom, scoreInjection } from './index.ts';
 import { cuesThatMayMatch, matchCues, needleCueIds, TRIGGER_WORDS, triggerNodeAt, triggerPlaces } from './match.ts';
 
@@ -491,4 +491,10 @@ test('injection: a leet-looking word elsewhere in the text does not hide a chat-
       assert.ok(scoreInjection(text).score >= 0.5, JSON.stringify(text));
     }
   }
+});
+
+test('injection: ROT13 moves the letters a-z only, and twice gives the text back, beyond Latin-1 too', () => {
+  assert.equal(rot13('hello, world! xyz abc'), 'uryyb, jbeyq! klm nop');
+  for (const text of ['Plain Text 123', '£ café ×', 'wide: 中文 😀 é z', '', 'a'.repeat(70_000)])
+    assert.equal(rot13(rot13(text)), text, JSON.stringify(text.slice(0, 20)));
 });
