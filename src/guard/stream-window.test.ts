@@ -132,3 +132,45 @@ test('a card number that only starts inside the hold-back margin is not refused 
   sent += w.end();
   assert.equal(sent, 'Order 4111 1111 1111 1111 2 was shipped yesterday, thank you for your patience today.');
 });
+
+test('a block finding that starts in text already released and reaches held text refuses the rest', () => {
+  // A detector whose hold falls short: it finds `x y z` but never says any text is open.
+  const shortHold = {
+    name: 'deny_list',
+    maxMatchLength: 5,
+    scan: (text: string) =>
+      [...text.matchAll(/x y z/g)].map((m) => ({
+        detector: 'deny_list',
+        type: 'DENIED',
+        start: m.index,
+        end: m.index + 5,
+        score: 1,
+      })),
+    pendingFrom: (text: string) => text.length,
+  };
+  for (const [action, refused] of [
+    ['block', true],
+    ['redact', false],
+  ] as const) {
+    const w = createStreamWindow({
+      entries: [entry('deny_list', action, shortHold)],
+      path: 'choices[0].content',
+      placeholders: createPlaceholders(),
+    });
+    let sent = w.push('Say x ');
+    assert.equal(sent, 'Say x ', 'released: the detector held nothing');
+    const rest = () => {
+      sent += w.push('y');
+      sent += w.push(' z and more');
+      sent += w.end();
+    };
+    if (refused) {
+      assert.throws(rest, (e: unknown) => isGatewayError(e) && e.code === 'guard.deny_list');
+      assert.equal(sent, 'Say x ', 'nothing after the released start went out');
+    } else {
+      // What went out cannot be redacted; the rest goes as before.
+      rest();
+      assert.equal(sent, 'Say x y z and more');
+    }
+  }
+});

@@ -123,8 +123,13 @@ export function createStreamWindow(opts: StreamWindowOptions): StreamWindow {
     for (const f of found) {
       const start = s.bufStart + f.start;
       const end = s.bufStart + f.end;
-      // Judged before, or a piece of a recorded finding seen without its beginning.
-      if (start < s.doneTo || start < s.coveredTo) continue;
+      // A piece of a recorded finding seen without its beginning.
+      if (start < s.coveredTo) continue;
+      // Judged before: the detector let that text go. A finding that starts there and reaches
+      // text not judged yet means its hold fell short (a reading that later text changed: letters
+      // spaced out, ROT13); `block` refuses rather than let the rest through. Other actions cannot
+      // take back what went out, and skip it.
+      if (start < s.doneTo && (end <= s.doneTo || s.entry.action !== 'block')) continue;
       const complete = start < openAbs;
       if (!complete && !(f.certain === true && s.entry.action === 'block')) continue;
       const located = { ...f, start, end };
