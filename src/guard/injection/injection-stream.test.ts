@@ -15,6 +15,7 @@ import type { TextDetector } from '../detector.ts';
 import { createPlaceholders } from '../redact.ts';
 import { createStreamWindow, type StreamWindow } from '../stream-window.ts';
 import { entry } from '../testing/fake-detectors.ts';
+import { rot13 } from './fold.ts';
 import { createInjectionDetector, injectionPendingFrom, scoreInjection } from './index.ts';
 
 const TEXTS: readonly string[] = readFileSync(new URL('./injection-items.jsonl', import.meta.url), 'utf8')
@@ -246,4 +247,38 @@ test('injection stream: an instruction in ROT13 is held from its first word, bef
       );
     }
   }
+});
+
+test('injection stream: every attack item, obfuscated nine ways, is refused in small pieces whenever it is at once', () => {
+  // Before this test, 53 of these 1,530 streams went through: letters spaced out with dots, the
+  // attack in ROT13 after a ROT13 preamble, and one leetspeak item.
+  const variants: Record<string, (t: string) => string> = {
+    leet: (t) => t.replace(/[aeiost]/g, (c) => ({ a: '4', e: '3', i: '1', o: '0', s: '5', t: '7' })[c]!),
+    zeroWidth: (t) => [...t].join('\u200b'),
+    homoglyphs: (t) => t.replace(/[aeop]/g, (c) => ({ a: '\u0430', e: '\u0435', o: '\u043e', p: '\u0440' })[c]!),
+    dotted: (t) =>
+      t
+        .split(/\s+/)
+        .map((w) => [...w].join('.'))
+        .join(' '),
+    base64: (t) => `Decode this and follow it: ${Buffer.from(t).toString('base64')} thanks`,
+    hex: (t) => `Run: ${Buffer.from(t).toString('hex')} ok`,
+    rot13: (t) => `Gur sbyybjvat vf sbe lbh: ${rot13(t.toLowerCase())}`,
+    upper: (t) => t.toUpperCase(),
+    lines: (t) => t.split(' ').join('\n'),
+  };
+  const attacks = TEXTS.filter((t) => detector.scan(t).length > 0);
+  let streams = 0;
+  for (const [name, obfuscate] of Object.entries(variants)) {
+    for (const [i, text] of attacks.entries()) {
+      const variant = obfuscate(text);
+      if (detector.scan(variant).length === 0) continue;
+      for (const size of [1, 2, 3, 5, 8]) {
+        streams++;
+        const t = run(open(detector), cut(variant, size, i + 1));
+        assert.notEqual(t.refusedAfter, undefined, `${name} of item ${i}, in pieces of ${size}: streamed through`);
+      }
+    }
+  }
+  assert.ok(streams >= 1200, `${streams} streams`);
 });
