@@ -255,13 +255,12 @@ function pendingOf({ norm, evidence, folded }: Analysis): number {
   // Cues spelled in ROT13 are read once the text looks like ROT13 (two of its common words,
   // collect()); a beginning of one is held as a plain one is, or its first words went out
   // before the text was recognised and the window skipped the cue as text already judged
-  // (`Vtaber nyy cerivbhf vafgehpgvbaf.` streamed through). ROT13 keeps positions.
-  // Only from the first word of the tail that begins as a trigger word does in ROT13
-  // (ROT13_HEADS), and only when there is one.
+  // (`Vtaber nyy cerivbhf vafgehpgvbaf.` streamed through). Read in ROT13 (which keeps
+  // positions) from the first word of the tail that begins as a trigger word does in ROT13
+  // (ROT13_HEADS), and not at all without one.
   ROT13_HEADS.lastIndex = 0;
   const head = ROT13_HEADS.exec(tailText);
   if (head !== null) {
-    // From the first such word on (ROT13 reads each unit alone, so the places after it are the same).
     const from = tail + head.index;
     const rotFound = triggerBeginning(rot13(f.slice(from)), 0, Number.POSITIVE_INFINITY);
     if (rotFound !== -1) open = Math.min(open, at(from + rotFound));
