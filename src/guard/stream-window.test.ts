@@ -133,7 +133,7 @@ test('a card number that only starts inside the hold-back margin is not refused 
   assert.equal(sent, 'Order 4111 1111 1111 1111 2 was shipped yesterday, thank you for your patience today.');
 });
 
-test('a block finding that starts in text already released and reaches held text refuses the rest', () => {
+test('a finding that starts in text already released and reaches held text: block refuses the rest, redact replaces it', () => {
   // A detector whose hold falls short: it finds `x y z` but never says any text is open.
   const shortHold = {
     name: 'deny_list',
@@ -148,10 +148,7 @@ test('a block finding that starts in text already released and reaches held text
       })),
     pendingFrom: (text: string) => text.length,
   };
-  for (const [action, refused] of [
-    ['block', true],
-    ['redact', false],
-  ] as const) {
+  for (const action of ['block', 'redact', 'flag'] as const) {
     const w = createStreamWindow({
       entries: [entry('deny_list', action, shortHold)],
       path: 'choices[0].content',
@@ -164,13 +161,15 @@ test('a block finding that starts in text already released and reaches held text
       sent += w.push(' z and more');
       sent += w.end();
     };
-    if (refused) {
+    if (action === 'block') {
       assert.throws(rest, (e: unknown) => isGatewayError(e) && e.code === 'guard.deny_list');
       assert.equal(sent, 'Say x ', 'nothing after the released start went out');
     } else {
-      // What went out cannot be redacted; the rest goes as before.
       rest();
-      assert.equal(sent, 'Say x y z and more');
+      // What went out cannot be taken back; redact replaces the rest of the span.
+      assert.equal(sent, action === 'redact' ? 'Say x [DENIED_1] and more' : 'Say x y z and more');
     }
+    const found = w.outcomes()[0]!.findings.map((f) => [f.finding.start, f.finding.end]);
+    assert.deepEqual(found, [[4, 9]], `${action}: the finding is recorded where it is`);
   }
 });

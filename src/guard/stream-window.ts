@@ -127,17 +127,20 @@ export function createStreamWindow(opts: StreamWindowOptions): StreamWindow {
       if (start < s.coveredTo) continue;
       // Judged before: the detector let that text go. A finding that starts there and reaches
       // text not judged yet means its hold fell short (a reading that later text changed: letters
-      // spaced out, ROT13); `block` refuses rather than let the rest through. Other actions cannot
-      // take back what went out, and skip it.
-      if (start < s.doneTo && (end <= s.doneTo || s.entry.action !== 'block')) continue;
-      const complete = start < openAbs;
+      // spaced out, ROT13). It is taken as complete, since what it covers can no longer be held:
+      // `block` refuses rather than let the rest through, `redact` replaces the part not yet
+      // released. Neither can take back what went out.
+      const late = start < s.doneTo;
+      if (late && end <= s.doneTo) continue;
+      const complete = late || start < openAbs;
       if (!complete && !(f.certain === true && s.entry.action === 'block')) continue;
       const located = { ...f, start, end };
       s.findings.push({ path: opts.path, finding: located });
       s.coveredTo = Math.max(s.coveredTo, end);
       if (s.entry.action === 'block')
         refusal ??= refusalFor([{ entry: s.entry, direction: 'output', findings: s.findings }]);
-      else if (s.entry.action === 'redact') redactions.push(located);
+      else if (s.entry.action === 'redact')
+        redactions.push(start < releasedTo ? { ...located, start: releasedTo } : located);
     }
     s.doneTo = Math.max(s.doneTo, openAbs);
     const cut = Math.max(0, s.doneTo - CONTEXT_CHARS - s.bufStart);
