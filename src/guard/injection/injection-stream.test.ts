@@ -139,6 +139,7 @@ test('injection stream: pendingFrom after a scan of another text is that text’
 test('injection stream: a run of apostrophes after a trigger word streams through in time linear in its length', async () => {
   // The beginnings tried at each step come from the cues' patterns, gaps included: with the
   // gap's words able to take apostrophes at their edges, these streams did not finish.
+  // The same trigger words in ROT13 (`vtaber`, `lbh`, `fubj`) go through the ROT13 reading.
   const source = `Promise.all([import(workerData.window), import(workerData.detector), import(workerData.redact)]).then(
       ([{ createStreamWindow }, { createInjectionDetector }, { createPlaceholders }]) => {
         const detector = createInjectionDetector();
@@ -155,7 +156,7 @@ test('injection stream: a run of apostrophes after a trigger word streams throug
         }
         parentPort.postMessage(out);
       });`;
-  const texts = ['ignore', 'you', 'your', 'show', 'forget'].map(
+  const texts = ['ignore', 'you', 'your', 'show', 'forget', 'vtaber', 'lbh', 'fubj'].map(
     (trigger) => `${trigger} ${"'".repeat(1500)} and the rest of the answer`,
   );
   const released = await resultInWorker<string[]>(
