@@ -56,6 +56,8 @@ const isAlpha = (c: number) =>
   (c >= 0x61 && c <= 0x7a) || (c > 0xbf && c !== 0xd7 && c !== 0xf7 && c < 0x2000) || (c >= 0x3040 && c <= 0x9fff);
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 const SPACERS = new Set([' ', '.', '-', '_', '*', '|', '/', '\u00a0', '+', '~', ','].map((c) => c.charCodeAt(0)));
+/** Whether unit `c` is one that letters spaced out to dodge word matching are separated by. */
+export const isSpacer = (c: number): boolean => SPACERS.has(c);
 const UTF16 = { decode: (c: Uint16Array) => Buffer.from(c.buffer, c.byteOffset, c.byteLength).toString('utf16le') };
 
 /** Four letters spaced out alike: the trick only the slow path undoes. Most texts have none

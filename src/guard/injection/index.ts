@@ -28,7 +28,7 @@ import {
 } from '../normalize.ts';
 import { CUES, type Cue } from './cues.ts';
 import { encodedCandidates, looksRot13 } from './decode.ts';
-import { type FoldedText, foldForCues, rot13 } from './fold.ts';
+import { type FoldedText, foldForCues, isSpacer, rot13 } from './fold.ts';
 import {
   CUES_WITHOUT_TRIGGERS,
   LINE_START_CUES,
@@ -164,21 +164,7 @@ function spacedRunStart(text: string, maxBack: number): number {
 }
 const isAsciiLetter = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
 /** The folded view's spacers (fold.ts) and whitespace, which separates spaced-out words. */
-const isSpacerOrSpace = (c: number) =>
-  c === 32 ||
-  c === 46 ||
-  c === 45 ||
-  c === 95 ||
-  c === 42 ||
-  c === 124 ||
-  c === 47 ||
-  c === 0xa0 ||
-  c === 43 ||
-  c === 126 ||
-  c === 44 ||
-  c === 10 ||
-  c === 13 ||
-  c === 9;
+const isSpacerOrSpace = (c: number) => isSpacer(c) || c === 10 || c === 13 || c === 9;
 const isEncodedChar = (c: number) =>
   (c >= 48 && c <= 57) ||
   (c >= 65 && c <= 90) ||
