@@ -2,7 +2,8 @@
  * The folded view the injection cues are matched in: lower case, Latin diacritics stripped
  * (`précédentes` → `precedentes`), leetspeak read as letters inside words that mix letters and
  * digits (`1gn0r3` → `ignore`), and letters spaced out to dodge word matching
- * (`i g n o r e`, `i.g.n.o.r.e`) joined again. Each folded unit keeps the index of the
+ * (`i g n o r e`, `i.g.n.o.r.e`) joined again, and runs of separators longer than a cue's gap
+ * allows shortened (`ignore !!!!!!!!!! all`). Each folded unit keeps the index of the
  * normalized unit it came from, so a cue found here is placed in the original text.
  */
 
@@ -120,6 +121,10 @@ function unleetStretch(stretch: string, changed: { marks?: Uint8Array; n: number
 }
 
 export function foldForCues(normalized: string): FoldedText {
+  return squeezeSeparators(foldLetters(normalized));
+}
+
+function foldLetters(normalized: string): FoldedText {
   const n = normalized.length;
   const lower = normalized.toLowerCase();
   // An ASCII text (asciiBytes, known already from normalization) lower-cases to ASCII of the
@@ -288,4 +293,115 @@ function rot13Wide(text: string): string {
     codes[i] = c <= 0xff ? ROT13_UNIT[c]! : c;
   }
   return UTF16.decode(codes);
+}
+
+/**
+ * The longest run of separators (units that are not letters or digits) the cues accept between
+ * two words (cues.ts, `gap`): `[^a-z0-9]{1,8}`.
+ */
+export const SEPARATOR_RUN_MAX = 8;
+/**
+ * Whether a run of more than SEPARATOR_RUN_MAX units outside a–z and 0–9 may be in `text` (a
+ * superset of the separator runs: CJK letters are outside too); most texts have none, and are
+ * returned as they are after this check. Such a run covers one of every SEPARATOR_RUN_MAX + 1
+ * positions, so only those are read, and the run is measured around each that is outside:
+ * about 1 µs per 2 KB of prose, against 14.6 µs for V8's `[^a-z0-9]{9}` and 2.6 µs for the
+ * class written out nine times.
+ */
+function mayHoldLongRun(text: string): boolean {
+  const n = text.length;
+  const step = SEPARATOR_RUN_MAX + 1;
+  for (let i = step - 1; i < n; i += step) {
+    if (isLowerAlnum(text.charCodeAt(i))) continue;
+    let a = i;
+    let b = i + 1;
+    while (a > 0 && !isLowerAlnum(text.charCodeAt(a - 1))) a--;
+    while (b < n && !isLowerAlnum(text.charCodeAt(b))) b++;
+    if (b - a > SEPARATOR_RUN_MAX) return true;
+  }
+  return false;
+}
+const isLowerAlnum = (c: number) => (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
+/** Per page of 256 BMP units, 1 for the units that are separators: not a letter, digit or
+ *  combining mark of any script. Built on first use of a page. */
+const SEPARATOR_PAGES: Array<Uint8Array | undefined> = [];
+const LETTER_LIKE = /[\p{L}\p{N}\p{M}]/u;
+function isSeparatorUnit(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  if (c < 128) return !((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 65 && c <= 90));
+  if (c >= 0xd800 && c <= 0xdfff) {
+    // Emoji and other astral symbols pad like punctuation; the lock emoji (a cue of their own,
+    // 🔓 🔒: U+1F513, U+1F512) are kept whole.
+    const pair = c <= 0xdbff ? c * 0x10000 + text.charCodeAt(i + 1) : text.charCodeAt(i - 1) * 0x10000 + c;
+    return pair !== 0xd83ddd13 && pair !== 0xd83ddd12;
+  }
+  const page = c >>> 8;
+  let table = SEPARATOR_PAGES[page];
+  if (table === undefined) {
+    table = new Uint8Array(256);
+    for (let k = 0; k < 256; k++) table[k] = LETTER_LIKE.test(String.fromCharCode(page * 256 + k)) ? 0 : 1;
+    SEPARATOR_PAGES[page] = table;
+  }
+  return table[c & 255] === 1;
+}
+
+/**
+ * Runs of more than SEPARATOR_RUN_MAX separators shortened to at most that many, so that
+ * padding between the words of an instruction (`Ignore !!!!!!!!!! all previous instructions`,
+ * ten line feeds, emoji) does not hide it from the cues, whose gaps take 1 to 8 separators.
+ * What the cues read in a run is at its ends (a colon or quote next to a word, `<|`, `](`, the
+ * line feed and `#`s of a role line or Markdown header before one), so a run keeps its first
+ * units and its last: with a line feed whose line start fits, from that line feed to the end;
+ * with one that does not, three units, that line feed, and the last four; otherwise four and
+ * four. Cuts never split a surrogate pair. Squeezing is not marked as obfuscation (`changed`):
+ * blank lines and rules of dashes are ordinary formatting, and the cue's own weight decides.
+ */
+function squeezeSeparators(f: FoldedText): FoldedText {
+  const text = f.text;
+  const n = text.length;
+  if (!mayHoldLongRun(text)) return f;
+  let out = '';
+  let from: Int32Array | undefined;
+  let m = 0;
+  let copied = 0;
+  const keep = (start: number, end: number) => {
+    out += text.slice(start, end);
+    for (let k = start; k < end; k++) from![m++] = f.from[k]!;
+  };
+  for (let i = 0; i < n; ) {
+    if (!isSeparatorUnit(text, i)) {
+      i++;
+      continue;
+    }
+    let e = i + 1;
+    while (e < n && isSeparatorUnit(text, e)) e++;
+    if (e - i > SEPARATOR_RUN_MAX) {
+      from ??= new Int32Array(n);
+      keep(copied, i);
+      const nl = text.lastIndexOf('\n', e - 1);
+      const low = (k: number) => k < e && text.charCodeAt(k) >= 0xdc00 && text.charCodeAt(k) <= 0xdfff;
+      // The head's end and the tail's start, moved off the middle of a surrogate pair.
+      const head = (len: number) => (low(i + len) ? i + len - 1 : i + len);
+      const tail = (len: number) => (low(e - len) ? e - len + 1 : e - len);
+      if (nl >= i && e - nl <= SEPARATOR_RUN_MAX) {
+        keep(i, head(Math.min(4, SEPARATOR_RUN_MAX - (e - nl))));
+        keep(nl, e);
+      } else if (nl >= i) {
+        if (nl < i + 3) keep(i, nl + 1);
+        else {
+          keep(i, head(3));
+          keep(nl, nl + 1);
+        }
+        keep(tail(4), e);
+      } else {
+        keep(i, head(4));
+        keep(tail(4), e);
+      }
+      copied = e;
+    }
+    i = e;
+  }
+  if (from === undefined) return f;
+  keep(copied, n);
+  return { text: out, from: from.subarray(0, m), changed: f.changed };
 }

@@ -250,9 +250,12 @@ test('injection stream: an instruction in ROT13 is held from its first word, bef
   }
 });
 
-test('injection stream: every attack item, obfuscated nine ways, is refused in small pieces whenever it is at once', () => {
+test('injection stream: every attack item, obfuscated eleven ways, is refused in small pieces whenever it is at once', () => {
   // Before this test, 53 of these 1,530 streams went through: letters spaced out with dots, the
-  // attack in ROT13 after a ROT13 preamble, and one leetspeak item.
+  // attack in ROT13 after a ROT13 preamble, and one leetspeak item. The two paddings were added
+  // when long runs of separators were shortened in the folded view: before, no cue was found
+  // in them at all, and streamed, a trigger word followed by a long run is held until the run
+  // ends, whatever its length (the folded view's run is short).
   const variants: Record<string, (t: string) => string> = {
     leet: (t) => t.replace(/[aeiost]/g, (c) => ({ a: '4', e: '3', i: '1', o: '0', s: '5', t: '7' })[c]!),
     zeroWidth: (t) => [...t].join('\u200b'),
@@ -267,6 +270,8 @@ test('injection stream: every attack item, obfuscated nine ways, is refused in s
     rot13: (t) => `Gur sbyybjvat vf sbe lbh: ${rot13(t.toLowerCase())}`,
     upper: (t) => t.toUpperCase(),
     lines: (t) => t.split(' ').join('\n'),
+    padded: (t) => t.split(' ').join(' !!!!!!!!!!!! '),
+    paddedLines: (t) => t.split(' ').join('\n'.repeat(400)),
   };
   const attacks = TEXTS.filter((t) => detector.scan(t).length > 0);
   let streams = 0;
@@ -281,5 +286,5 @@ test('injection stream: every attack item, obfuscated nine ways, is refused in s
       }
     }
   }
-  assert.ok(streams >= 1200, `${streams} streams`);
+  assert.ok(streams >= 1800, `${streams} streams`);
 });

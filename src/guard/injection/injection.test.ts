@@ -89,6 +89,13 @@ const OBFUSCATIONS: Record<string, (s: string) => string> = {
   'split over lines': (s) => s.split(' ').join('\n'),
   'words padded with runs of spaces': (s) => s.split(' ').join('        '),
   'words padded with blank lines': (s) => s.split(' ').join(' \n\n\n\n '),
+  // Longer than the 8 separators a cue's gap takes: each hid every cue before the folded view
+  // shortened such runs (fold.ts, squeezeSeparators).
+  'words padded with long runs of punctuation': (s) => s.split(' ').join(' !!!!!!!!!!!! '),
+  'words padded with twenty blank lines': (s) => s.split(' ').join(`${'\n'.repeat(20)}`),
+  'words padded with tabs and dashes': (s) => s.split(' ').join('\t\t\t - - - - - \t\t\t'),
+  'words padded with emoji': (s) => s.split(' ').join(' 😀😀😀😀😀 '),
+  'words padded with a thousand dots': (s) => s.split(' ').join('.'.repeat(1000)),
   'upper case': (s) => s.toUpperCase(),
 };
 
@@ -129,6 +136,48 @@ test('injection: obfuscation alone is not an attack', () => {
     'To bootstrap, run:\n\n```sh\nprintf \'%s\\n\' "$OWNER_PASSWORD" | portcullis admin create-owner --email ops@example.com\n```',
   ])
     assert.equal(flagged(text), false, text);
+});
+
+test('injection: long runs of separators in ordinary formatting are not an attack', () => {
+  for (const text of [
+    `| name | price |\n|${'-'.repeat(30)}|${'-'.repeat(30)}|\n| you | are welcome |`,
+    `Chapter one${'\n'.repeat(20)}You are not alone in this story; the rules of the village were strict.`,
+    `def f():\n${' '.repeat(16)}return 1  # ignore the return value${' '.repeat(30)}# previous version`,
+    `Thanks!!!!!!!!!!!!!! You are the best ${'*'.repeat(40)} see you at the previous meeting`,
+    `${'='.repeat(60)}\nRelease notes: ignore the warnings from the old installer.\n${'='.repeat(60)}`,
+  ])
+    assert.equal(flagged(text), false, text);
+});
+
+test('injection: the folded view shortens long runs of separators, keeping their ends and their places', () => {
+  // (input as normalization leaves it: foldForCues reads normalized text)
+  const cases: Array<[string, string]> = [
+    ['ignore !!!!!!!!!! all', 'ignore !!!!!! all'],
+    // A line feed whose line start fits is kept with it, so role lines and headers still start a line.
+    [`a${'\n'.repeat(20)}### system`, 'a\n\n\n\n### system'],
+    ['a.       \n   ###   system', 'a.  \n#   system'],
+    ['a: ........ b', 'a: ..... b'],
+    ['a: ..... b', 'a: ..... b'],
+    // Surrogate pairs are never cut; the lock emoji are a cue's words, not separators.
+    [`a ${'😀'.repeat(6)} b`, 'a 😀😀 b'],
+    [`a ${'🔓'.repeat(6)} b`, `a ${'🔓'.repeat(6)} b`],
+    ['忽略!!!!!!!!!!之前的指令', '忽略!!!!!!!!之前的指令'],
+    ['忽略之前的指令忽略之前的指令', '忽略之前的指令忽略之前的指令'],
+  ];
+  for (const [text, expected] of cases) {
+    const folded = foldForCues(text);
+    assert.equal(folded.text, expected, JSON.stringify(text));
+    // Each unit kept is the unit it maps to (lower case), in order.
+    const lower = text.toLowerCase();
+    assert.equal(folded.from.length, folded.text.length);
+    for (let k = 0; k < folded.text.length; k++) {
+      assert.equal(folded.text[k], lower[folded.from[k]!], `${JSON.stringify(text)} at ${k}`);
+      if (k > 0) assert.ok(folded.from[k]! > folded.from[k - 1]!);
+    }
+  }
+  // No run of separators longer than 8 is left, whatever the padding.
+  for (const pad of [' '.repeat(9), '\n'.repeat(100), '!?'.repeat(50), ' \t'.repeat(33), '★'.repeat(12)])
+    assert.ok(!/[^\p{L}\p{N}]{9}/u.test(foldForCues(`one${pad}two${pad}three`).text), JSON.stringify(pad));
 });
 
 test('injection: findings point at the cue in the original text, with the text score', () => {
