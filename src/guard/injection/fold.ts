@@ -7,6 +7,7 @@
  * normalized unit it came from, so a cue found here is placed in the original text.
  */
 
+import { codePointAt } from '../../core/code-point.ts';
 import { asciiBytes } from '../ascii.ts';
 
 export interface FoldedText {
@@ -46,7 +47,9 @@ function baseLetter(code: number): number {
     if (lower.length !== 1) cached = code;
     else {
       const l = lower.charCodeAt(0);
-      cached = l >= 0xc0 && l <= 0x24f ? lower.normalize('NFD').charCodeAt(0) : l;
+      // Latin-1 Supplement to Latin Extended-B, and Latin Extended Additional (`ḿ`, `ẃ`, `ṕ`:
+      // precomposed forms a text with an accent on every letter is also made of).
+      cached = (l >= 0xc0 && l <= 0x24f) || (l >= 0x1e00 && l <= 0x1eff) ? lower.normalize('NFD').charCodeAt(0) : l;
     }
     if (diacriticCache.size < 4096) diacriticCache.set(code, cached);
   }
@@ -56,14 +59,17 @@ function baseLetter(code: number): number {
 const isAlpha = (c: number) =>
   (c >= 0x61 && c <= 0x7a) || (c > 0xbf && c !== 0xd7 && c !== 0xf7 && c < 0x2000) || (c >= 0x3040 && c <= 0x9fff);
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
-const SPACERS = new Set([' ', '.', '-', '_', '*', '|', '/', '\u00a0', '+', '~', ','].map((c) => c.charCodeAt(0)));
+/** Whether unit `c` is a letter as the folded view joins spaced letters (Latin, other
+ *  alphabets, CJK): a stream holds a run of such letters spaced out. */
+export const isFoldedLetter = (c: number): boolean => isAlpha(baseLetter(c));
+const SPACERS = new Set([' ', '.', '-', '_', '*', '|', '/', '\u00a0', '+', '~', ',', '\n'].map((c) => c.charCodeAt(0)));
 /** Whether unit `c` is one that letters spaced out to dodge word matching are separated by. */
 export const isSpacer = (c: number): boolean => SPACERS.has(c);
 const UTF16 = { decode: (c: Uint16Array) => Buffer.from(c.buffer, c.byteOffset, c.byteLength).toString('utf16le') };
 
 /** Four letters spaced out alike: the trick only the slow path undoes. Most texts have none
  *  (and no units beyond ASCII) and take the fast path. */
-const MAYBE_SPACED = /(?:^|[^a-z])[a-z]([ ._*|/+~,\u00a0-])[a-z]\1[a-z]\1[a-z](?![a-z])/;
+const MAYBE_SPACED = /(?:^|[^a-z])[a-z]([ ._*|/+~,\u00a0\n-])[a-z]\1[a-z]\1[a-z](?![a-z])/;
 const NON_ASCII = /[\u0080-\uffff]/;
 /** A digit or leet symbol next to a letter: the seam of a possibly leet word. Written with
  *  look-arounds so that the search scans for the rarer class (about 5x faster on prose with
@@ -121,7 +127,49 @@ function unleetStretch(stretch: string, changed: { marks?: Uint8Array; n: number
 }
 
 export function foldForCues(normalized: string): FoldedText {
-  return squeezeSeparators(foldLetters(normalized));
+  const spaces = decodeSpaces(normalized);
+  const letters =
+    spaces === undefined ? foldLetters(normalized) : mapBack(foldLetters(spaces.text), spaces.kept, normalized.length);
+  return squeezeSeparators(letters);
+}
+
+/** `f`, folded from a text whose unit k was unit kept[k] of a text of n units, mapped back to that text. */
+function mapBack(f: FoldedText, kept: ArrayLike<number>, n: number): FoldedText {
+  let changed: Uint8Array | undefined;
+  if (f.changed !== undefined) {
+    changed = new Uint8Array(n);
+    for (let k = 0; k < f.changed.length; k++) if (f.changed[k] === 1) changed[kept[k]!] = 1;
+  }
+  return { text: f.text, from: Int32Array.from(f.from, (k) => kept[k]!), changed };
+}
+
+/** Whitespace written as a URL escape or an HTML character reference (`%20`, `%0A`, `&nbsp;`,
+ *  `&#32;`, `&#x20;`): between words it reads as a space, and read as letters and digits it
+ *  made a word of its own between every two of a cue's words (`You&nbsp;are&nbsp;no&nbsp;longer`
+ *  hid 15 of the project's 35 attacks, `%20` 31). */
+const ENCODED_SPACE = /%(?:20|09|0a|0d|c2%a0)|&(?:nbsp|#0*(?:32|160|9|10|13)|#x0*(?:20|a0|9|a|d));/gi;
+
+/** `text` with each encoded space read as one space, and where each unit came from; undefined
+ *  when it has none (most texts: two `includes` decide). Runs before the letters are folded,
+ *  which would read the `0` of `%20y` as the `o` of a leet word. */
+function decodeSpaces(text: string): { text: string; kept: Int32Array } | undefined {
+  if (!text.includes('%') && !text.includes('&')) return undefined;
+  ENCODED_SPACE.lastIndex = 0;
+  let m = ENCODED_SPACE.exec(text);
+  if (m === null) return undefined;
+  const kept = new Int32Array(text.length);
+  let out = '';
+  let n = 0;
+  let copied = 0;
+  for (; m !== null; m = ENCODED_SPACE.exec(text)) {
+    out += `${text.slice(copied, m.index)} `;
+    for (let k = copied; k < m.index; k++) kept[n++] = k;
+    kept[n++] = m.index;
+    copied = m.index + m[0].length;
+  }
+  out += text.slice(copied);
+  for (let k = copied; k < text.length; k++) kept[n++] = k;
+  return { text: out, kept: kept.subarray(0, n) };
 }
 
 function foldLetters(normalized: string): FoldedText {
@@ -160,6 +208,47 @@ function foldLetters(normalized: string): FoldedText {
     if (copied === 0) return { text: lower, from: identity(n), changed: undefined };
     return { text: text + lower.slice(copied), from: identity(n), changed: changed.marks };
   }
+  return HAS_MARK.test(normalized) ? foldWithoutMarks(normalized) : foldGeneral(normalized);
+}
+
+const HAS_MARK = /\p{M}/u;
+const MARK = /^\p{M}$/u;
+
+/**
+ * Combining marks that normalization could not compose into a letter (`d́`, the stacks of
+ * "zalgo" text: `Í̵g̷n̸o̶r̴e̵`) split the words they sit on, and hid every cue (28 of the
+ * project's 35 attacks with an acute accent on every letter went through). They are dropped
+ * from the folded view; a Latin letter that carried one is marked changed (a sign of deliberate
+ * obfuscation, as leetspeak is). Marks of other scripts are dropped too: no cue holds one.
+ */
+function foldWithoutMarks(normalized: string): FoldedText {
+  const n = normalized.length;
+  const kept: number[] = [];
+  const codes: number[] = [];
+  const marked: number[] = [];
+  for (let i = 0; i < n; ) {
+    const cp = codePointAt(normalized, i);
+    const width = cp > 0xffff ? 2 : 1;
+    if (cp >= 0x300 && MARK.test(String.fromCodePoint(cp))) {
+      const letter = kept.length > 0 ? kept[kept.length - 1]! : -1;
+      if (letter >= 0 && isLower(baseLetter(normalized.charCodeAt(letter)))) marked.push(letter);
+    } else
+      for (let k = i; k < i + width; k++) {
+        kept.push(k);
+        codes.push(normalized.charCodeAt(k));
+      }
+    i += width;
+  }
+  const folded = mapBack(foldGeneral(UTF16.decode(Uint16Array.from(codes))), kept, n);
+  if (marked.length === 0) return folded;
+  const changed = folded.changed ?? new Uint8Array(n);
+  for (const letter of marked) changed[letter] = 1;
+  return { ...folded, changed };
+}
+
+/** The general path: any text, unit by unit (combining marks already dropped). */
+function foldGeneral(normalized: string): FoldedText {
+  const n = normalized.length;
   const codes = new Uint16Array(n);
   for (let i = 0; i < n; i++) codes[i] = baseLetter(normalized.charCodeAt(i));
   let changed: Uint8Array | undefined;
@@ -346,15 +435,16 @@ function isSeparatorUnit(text: string, i: number): boolean {
 }
 
 /**
- * Runs of more than SEPARATOR_RUN_MAX separators shortened to at most that many, so that
- * padding between the words of an instruction (`Ignore !!!!!!!!!! all previous instructions`,
- * ten line feeds, emoji) does not hide it from the cues, whose gaps take 1 to 8 separators.
- * What the cues read in a run is at its ends (a colon or quote next to a word, `<|`, `](`, the
- * line feed and `#`s of a role line or Markdown header before one), so a run keeps its first
- * units and its last: with a line feed whose line start fits, from that line feed to the end;
- * with one that does not, three units, that line feed, and the last four; otherwise four and
- * four. Cuts never split a surrogate pair. Squeezing is not marked as obfuscation (`changed`):
- * blank lines and rules of dashes are ordinary formatting, and the cue's own weight decides.
+ * Runs of separators as the cues read them: a run longer than SEPARATOR_RUN_MAX is shortened to
+ * that many, so that padding between the words of an
+ * instruction (`Ignore !!!!!!!!!! all previous instructions`, ten line feeds, emoji) does not
+ * hide it from the cues, whose gaps take 1 to 8 separators. What the cues read in a run is at
+ * its ends (a colon or quote next to a word, `<|`, `](`, the line feed and `#`s of a role line
+ * or Markdown header before one), so a run keeps its first units and its last: with a line feed
+ * whose line start fits, from that line feed to the end; with one that does not, three units,
+ * that line feed, and the last four; otherwise four and four. Cuts never split a surrogate
+ * pair. Neither this nor decodeSpaces marks obfuscation (`changed`): blank lines, rules of
+ * dashes and escaped spaces are ordinary formatting, and the cue's own weight decides.
  */
 function squeezeSeparators(f: FoldedText): FoldedText {
   const text = f.text;

@@ -84,7 +84,7 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): Te
     pendingFrom(original) {
       const a = last !== undefined && last.original === original ? last : analyse(original);
       last = undefined;
-      return pendingOf(a.norm, a.evidence.hits, a.folded);
+      return pendingWithEscapes(a);
     },
   };
 }
@@ -120,8 +120,26 @@ function analyse(original: string): Analysis {
 /** Where the open text of a stream that has reached `original` begins (the detector's
  *  pendingFrom), computed afresh: the reference a test compares the detector with. */
 export function injectionPendingFrom(original: string): number {
-  const a = analyse(original);
-  return pendingOf(a.norm, a.evidence.hits, a.folded);
+  return pendingWithEscapes(analyse(original));
+}
+
+/**
+ * An escaped space cut short at the end of the text (`%2`, `&nbs`, `&#3`): the folded view
+ * reads an escaped space as a space (fold.ts, decodeSpaces), so when the rest of it comes, the
+ * text before it may read as the beginning of a cue where it did not. Case-insensitive.
+ */
+const PARTIAL_ESCAPE =
+  /(?:%(?:2|0|c|c2|c2%|c2%a)?|&(?:n|nb|nbs|nbsp|#0*(?:3|32|1|16|160|9|10|13)?|#x0*(?:2|20|a|a0|9|d)?)?)$/i;
+
+/** pendingOf for the analysed text; when it ends in an escaped space cut short, also for the
+ *  text with a space there instead, and the earlier of the two. */
+function pendingWithEscapes(a: Analysis): number {
+  const open = pendingOf(a.norm, a.evidence.hits, a.folded);
+  const tail = a.original.length > 8 ? a.original.slice(-8) : a.original;
+  const m = PARTIAL_ESCAPE.exec(tail);
+  if (m === null) return open;
+  const b = analyse(`${a.original.slice(0, a.original.length - tail.length + m.index)} `);
+  return Math.min(open, pendingOf(b.norm, b.evidence.hits, b.folded));
 }
 
 /** The text's score and the original spans of the cues behind it. Never throws. */

@@ -96,6 +96,13 @@ const OBFUSCATIONS: Record<string, (s: string) => string> = {
   'words padded with tabs and dashes': (s) => s.split(' ').join('\t\t\t - - - - - \t\t\t'),
   'words padded with emoji': (s) => s.split(' ').join(' 😀😀😀😀😀 '),
   'words padded with a thousand dots': (s) => s.split(' ').join('.'.repeat(1000)),
+  // Each of these hid most attacks before the folded view read them (fold.ts).
+  'an acute accent on every letter (combining)': (s) => s.replace(/[a-z]/gi, (c) => `${c}\u0301`),
+  'a stack of combining marks on every letter (zalgo)': (s) => s.replace(/[a-z]/gi, (c) => `${c}\u0336\u0301\u0317`),
+  'spaces written &nbsp;': (s) => s.replace(/ /g, '&nbsp;'),
+  'spaces written &#32; and &#x20;': (s) => s.replace(/ /g, (_, i: number) => (i % 2 ? '&#32;' : '&#x20;')),
+  'spaces written %20': (s) => s.replace(/ /g, '%20'),
+  'one character per line': (s) => [...s].join('\n'),
   'upper case': (s) => s.toUpperCase(),
 };
 
@@ -145,6 +152,11 @@ test('injection: long runs of separators in ordinary formatting are not an attac
     `def f():\n${' '.repeat(16)}return 1  # ignore the return value${' '.repeat(30)}# previous version`,
     `Thanks!!!!!!!!!!!!!! You are the best ${'*'.repeat(40)} see you at the previous meeting`,
     `${'='.repeat(60)}\nRelease notes: ignore the warnings from the old installer.\n${'='.repeat(60)}`,
+    // Escaped spaces, marks and single letters on lines in ordinary use.
+    'See https://example.com/docs/Release%20Notes%20for%20you.pdf and the&nbsp;previous&nbsp;page.',
+    'Tiếng Việt: bạn có thể giúp tôi viết một bức thư không? Cảm ơn bạn rất nhiều.',
+    'नमस्ते, क्या आप मेरी मदद कर सकते हैं? You are welcome to reply in Hindi.',
+    'Pick one:\na\nb\nc\nd\nThen explain the previous answer in your own words.',
   ])
     assert.equal(flagged(text), false, text);
 });
@@ -513,7 +525,7 @@ test('injection: the folded view of an ASCII text (fast path) is the one the gen
     '@dmin $ecret p@$$w0rd h@ck3r 1337 b4by',
   ];
   // The fast path takes ASCII texts without letters spaced out (fold.ts, MAYBE_SPACED).
-  const spaced = /(?:^|[^a-z])[a-z]([ ._*|/+~,\u00a0-])[a-z]\1[a-z]\1[a-z](?![a-z])/;
+  const spaced = /(?:^|[^a-z])[a-z]([ ._*|/+~,\u00a0\n-])[a-z]\1[a-z]\1[a-z](?![a-z])/;
   let compared = 0;
   for (const text of texts) {
     if (spaced.test(text.toLowerCase())) continue;

@@ -9,7 +9,7 @@
 import { patternFacts } from '../deny-list/pattern-facts.ts';
 import { type NormalizedText, originalOffset, trailingRunStart } from '../normalize.ts';
 import { CUES, type Cue } from './cues.ts';
-import { type FoldedText, isSpacer, rot13 } from './fold.ts';
+import { type FoldedText, isFoldedLetter, isSpacer, rot13 } from './fold.ts';
 import { CUES_WITHOUT_TRIGGERS, LINE_START_CUES, TRIGGER_WORDS, triggerNodeAt, triggerStartsFrom } from './match.ts';
 
 /** The longest stretch a cue is taken to cover after its trigger word, in folded characters. */
@@ -35,15 +35,14 @@ function spacedRunStart(text: string, maxBack: number): number {
     while (k > stop && isSpacerOrSpace(text.charCodeAt(k - 1))) k--;
     // A letter standing alone must end here: followed by spacers, or the text's last unit.
     if (k === i && i !== n) break;
-    if (k === stop || !isAsciiLetter(text.charCodeAt(k - 1))) break;
-    if (k >= 2 && isAsciiLetter(text.charCodeAt(k - 2))) break;
+    if (k === stop || !isFoldedLetter(text.charCodeAt(k - 1))) break;
+    if (k >= 2 && isFoldedLetter(text.charCodeAt(k - 2))) break;
     start = k - 1;
     i = k - 1;
   }
   // Held only once a spacer follows a letter (a text ending in a letter is its trailing token).
   return (start < n && isSpacerOrSpace(text.charCodeAt(n - 1))) || start < n - 1 ? start : n;
 }
-const isAsciiLetter = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
 /** The folded view's spacers (fold.ts) and whitespace, which separates spaced-out words. */
 const isSpacerOrSpace = (c: number) => isSpacer(c) || c === 10 || c === 13 || c === 9;
 const isEncodedChar = (c: number) =>
