@@ -127,10 +127,13 @@ function unleetStretch(stretch: string, changed: { marks?: Uint8Array; n: number
 }
 
 export function foldForCues(normalized: string): FoldedText {
-  const spaces = decodeSpaces(normalized);
-  const letters =
-    spaces === undefined ? foldLetters(normalized) : mapBack(foldLetters(spaces.text), spaces.kept, normalized.length);
-  return squeezeSeparators(letters);
+  const markup = readMarkup(normalized);
+  if (markup === undefined) return squeezeSeparators(foldLetters(normalized));
+  const letters = mapBack(foldLetters(markup.text), markup.kept, normalized.length);
+  if (markup.hidden.length === 0) return squeezeSeparators(letters);
+  const changed = letters.changed ?? new Uint8Array(normalized.length);
+  for (const at of markup.hidden) changed[at] = 1;
+  return squeezeSeparators({ ...letters, changed });
 }
 
 /** `f`, folded from a text whose unit k was unit kept[k] of a text of n units, mapped back to that text. */
@@ -143,33 +146,54 @@ function mapBack(f: FoldedText, kept: ArrayLike<number>, n: number): FoldedText 
   return { text: f.text, from: Int32Array.from(f.from, (k) => kept[k]!), changed };
 }
 
-/** Whitespace written as a URL escape or an HTML character reference (`%20`, `%0A`, `&nbsp;`,
- *  `&#32;`, `&#x20;`): between words it reads as a space, and read as letters and digits it
- *  made a word of its own between every two of a cue's words (`You&nbsp;are&nbsp;no&nbsp;longer`
- *  hid 15 of the project's 35 attacks, `%20` 31). */
-const ENCODED_SPACE = /%(?:20|09|0a|0d|c2%a0)|&(?:nbsp|#0*(?:32|160|9|10|13)|#x0*(?:20|a0|9|a|d));/gi;
+/**
+ * Markup a model reads through, as the folded view reads it:
+ * - whitespace written as a URL escape or an HTML character reference (`%20`, `%0A`, `&nbsp;`,
+ *   `&#32;`, `&#x20;`) is a space: read as letters and digits it made a word of its own between
+ *   every two of a cue's words (`You&nbsp;are&nbsp;no&nbsp;longer` hid 15 of the project's 35
+ *   attacks, `%20` 31);
+ * - HTML inline formatting tags (`<b>`, `</em>`, `<span class="x">`) are nothing, and block tags
+ *   (`<br>`, `<p>`, `<li>`) a space: `<b>Disregard</b> <b>your</b> …` hid 29 of the 35. Tags a
+ *   cue reads (`<system>`, `<instructions>`, `<|im_start|>`, Llama's `<s>`) are not among them.
+ */
+const MARKUP_SOURCES = {
+  space: '%(?:20|09|0a|0d|c2%a0)|&(?:nbsp|#0*(?:32|160|9|10|13)|#x0*(?:20|a0|9|a|d));',
+  inline:
+    '</?(?:b|i|u|em|strong|mark|span|font|small|big|sup|sub|tt|code|kbd|del|ins|strike|a|abbr|cite|q|var|samp|bdi|bdo)(?:\\s[^<>]{0,200})?/?>',
+  block:
+    '</?(?:br|p|div|li|ul|ol|dl|dt|dd|tr|td|th|table|thead|tbody|tfoot|h[1-6]|blockquote|pre|hr|section|article|header|footer|nav|aside|main|figure|figcaption|details|summary)(?:\\s[^<>]{0,200})?/?>',
+};
+const MARKUP = new RegExp(`(${MARKUP_SOURCES.space})|(${MARKUP_SOURCES.inline})|(${MARKUP_SOURCES.block})`, 'gi');
+const isAsciiLetterCode = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a);
 
-/** `text` with each encoded space read as one space, and where each unit came from; undefined
- *  when it has none (most texts: two `includes` decide). Runs before the letters are folded,
- *  which would read the `0` of `%20y` as the `o` of a leet word. */
-function decodeSpaces(text: string): { text: string; kept: Int32Array } | undefined {
-  if (!text.includes('%') && !text.includes('&')) return undefined;
-  ENCODED_SPACE.lastIndex = 0;
-  let m = ENCODED_SPACE.exec(text);
+/** `text` with its markup read (MARKUP), where each unit came from, and the places where an
+ *  inline tag split a word (`Dis<b>regard`: obfuscation, as leetspeak is); undefined when it has
+ *  none (most texts: three `includes` decide). Runs before the letters are folded, which would
+ *  read the `0` of `%20y` as the `o` of a leet word. */
+function readMarkup(text: string): { text: string; kept: Int32Array; hidden: number[] } | undefined {
+  if (!text.includes('%') && !text.includes('&') && !text.includes('<')) return undefined;
+  MARKUP.lastIndex = 0;
+  let m = MARKUP.exec(text);
   if (m === null) return undefined;
   const kept = new Int32Array(text.length);
+  const hidden: number[] = [];
   let out = '';
   let n = 0;
   let copied = 0;
-  for (; m !== null; m = ENCODED_SPACE.exec(text)) {
-    out += `${text.slice(copied, m.index)} `;
+  for (; m !== null; m = MARKUP.exec(text)) {
+    out += text.slice(copied, m.index);
     for (let k = copied; k < m.index; k++) kept[n++] = k;
-    kept[n++] = m.index;
-    copied = m.index + m[0].length;
+    const end = m.index + m[0].length;
+    if (m[2] === undefined) {
+      out += ' ';
+      kept[n++] = m.index;
+    } else if (isAsciiLetterCode(text.charCodeAt(m.index - 1)) && isAsciiLetterCode(text.charCodeAt(end)))
+      hidden.push(end);
+    copied = end;
   }
   out += text.slice(copied);
   for (let k = copied; k < text.length; k++) kept[n++] = k;
-  return { text: out, kept: kept.subarray(0, n) };
+  return { text: out, kept: kept.subarray(0, n), hidden };
 }
 
 function foldLetters(normalized: string): FoldedText {
@@ -443,7 +467,7 @@ function isSeparatorUnit(text: string, i: number): boolean {
  * or Markdown header before one), so a run keeps its first units and its last: with a line feed
  * whose line start fits, from that line feed to the end; with one that does not, three units,
  * that line feed, and the last four; otherwise four and four. Cuts never split a surrogate
- * pair. Neither this nor decodeSpaces marks obfuscation (`changed`): blank lines, rules of
+ * pair. Neither this nor readMarkup's spaces mark obfuscation (`changed`): blank lines, rules of
  * dashes and escaped spaces are ordinary formatting, and the cue's own weight decides.
  */
 function squeezeSeparators(f: FoldedText): FoldedText {

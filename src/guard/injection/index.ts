@@ -84,7 +84,7 @@ export function createInjectionDetector(opts: InjectionDetectorOptions = {}): Te
     pendingFrom(original) {
       const a = last !== undefined && last.original === original ? last : analyse(original);
       last = undefined;
-      return pendingWithEscapes(a);
+      return pendingWithMarkup(a);
     },
   };
 }
@@ -120,25 +120,33 @@ function analyse(original: string): Analysis {
 /** Where the open text of a stream that has reached `original` begins (the detector's
  *  pendingFrom), computed afresh: the reference a test compares the detector with. */
 export function injectionPendingFrom(original: string): number {
-  return pendingWithEscapes(analyse(original));
+  return pendingWithMarkup(analyse(original));
 }
 
 /**
- * An escaped space cut short at the end of the text (`%2`, `&nbs`, `&#3`): the folded view
- * reads an escaped space as a space (fold.ts, decodeSpaces), so when the rest of it comes, the
- * text before it may read as the beginning of a cue where it did not. Case-insensitive.
+ * Markup cut short at the end of the text: an escaped space (`%2`, `&nbs`, `&#3`) or an HTML tag
+ * (`<b`, `</stro`, `<span class="x`). The folded view reads an escaped space as a space and a
+ * formatting tag as nothing (fold.ts, readMarkup), so when the rest of it comes, the text before
+ * it may read as the beginning of a cue where it did not. Case-insensitive.
  */
 const PARTIAL_ESCAPE =
   /(?:%(?:2|0|c|c2|c2%|c2%a)?|&(?:n|nb|nbs|nbsp|#0*(?:3|32|1|16|160|9|10|13)?|#x0*(?:2|20|a|a0|9|d)?)?)$/i;
+const PARTIAL_TAG = /^<\/?(?:[a-z][a-z0-9]{0,11}(?:\s[^<>]{0,200})?\/?)?$/i;
 
-/** pendingOf for the analysed text; when it ends in an escaped space cut short, also for the
- *  text with a space there instead, and the earlier of the two. */
-function pendingWithEscapes(a: Analysis): number {
+/** pendingOf for the analysed text; when it ends in markup cut short, also for the text with
+ *  that markup read as it may end up (a space for an escape, nothing for a tag), and the
+ *  earlier of the two. */
+function pendingWithMarkup(a: Analysis): number {
   const open = pendingOf(a.norm, a.evidence.hits, a.folded);
-  const tail = a.original.length > 8 ? a.original.slice(-8) : a.original;
-  const m = PARTIAL_ESCAPE.exec(tail);
-  if (m === null) return open;
-  const b = analyse(`${a.original.slice(0, a.original.length - tail.length + m.index)} `);
+  const text = a.original;
+  const tail = text.length > 8 ? text.slice(-8) : text;
+  const partial = PARTIAL_ESCAPE.exec(tail);
+  const cut = text.lastIndexOf('<');
+  let before: string | undefined;
+  if (partial !== null) before = `${text.slice(0, text.length - tail.length + partial.index)} `;
+  else if (cut !== -1 && text.length - cut <= 220 && PARTIAL_TAG.test(text.slice(cut))) before = text.slice(0, cut);
+  if (before === undefined) return open;
+  const b = analyse(before);
   return Math.min(open, pendingOf(b.norm, b.evidence.hits, b.folded));
 }
 
