@@ -5,7 +5,8 @@
  * (`ig\u200Bnore`); Unicode tag characters, which some models read as ASCII while humans see
  * nothing, are decoded to that ASCII; Cyrillic, Greek and Armenian letters that look like Latin
  * ones are folded to Latin inside words that are written in Latin or only in look-alikes
- * (`іgnоrе` with Cyrillic і, о, е), so real Cyrillic or Greek text is left alone.
+ * (`іgnоrе` with Cyrillic і, о, е), so real Cyrillic or Greek text is left alone; decimal
+ * digits of other scripts (`٤١١١`) are read as ASCII digits.
  *
  * Every character of the result keeps the span of the original it came from, so a finding in
  * the normalized text is reported at its place in the ORIGINAL text.
@@ -142,7 +143,7 @@ const LETTER = /\p{L}/u;
 /** Anything the slow path would change besides NFKC: invisibles, tags, combining marks, look-alikes. */
 // (Combining marks, U+034F and the variation selectors included, are \p{M}.)
 const SPECIAL =
-  /[\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb\u0131\u0261\u0370-\u03ff\u0400-\u04ff\u0500-\u052f\u0530-\u058f]|\p{M}|[\u{e0000}-\u{e007f}]|[\u{e0100}-\u{e01ef}]/u;
+  /(?![0-9])\p{Nd}|[\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb\u0131\u0261\u0370-\u03ff\u0400-\u04ff\u0500-\u052f\u0530-\u058f]|\p{M}|[\u{e0000}-\u{e007f}]|[\u{e0100}-\u{e01ef}]/u;
 
 /** The last text normalized and its view: every detector of a policy scans the same text in
  *  turn, so the view is computed once per text, not once per detector. The view is read-only. */
@@ -221,6 +222,7 @@ function computeView(text: string): NormalizedText {
     i = j;
   }
   foldHomoglyphWords(out);
+  foldDigits(out);
   let result = '';
   for (let k = 0; k < out.length; k += 4096) result += String.fromCharCode(...out.slice(k, k + 4096));
   return {
@@ -229,6 +231,33 @@ function computeView(text: string): NormalizedText {
     sourceEnd: Int32Array.from(ends),
     originalLength: text.length,
   };
+}
+
+const DECIMAL_DIGIT = /^\p{Nd}$/u;
+const digitValues = new Map<number, number>();
+/**
+ * Decimal digits of other scripts (Arabic-Indic `٤١١١`, Devanagari, Bengali, Thai…), which
+ * NFKC leaves alone, as ASCII digits: a card number or phone number written in them is the
+ * same number (a model asked to write one so that a filter misses it can). In place; a digit's
+ * value is its distance from the first digit of its run of ten (Unicode keeps each script's
+ * digits 0–9 contiguous).
+ */
+function foldDigits(codes: number[]): void {
+  for (let k = 0; k < codes.length; k++) {
+    const code = codes[k]!;
+    if (code < 0x660 || (code >= 0xd800 && code <= 0xdfff)) continue;
+    let value = digitValues.get(code);
+    if (value === undefined) {
+      value = -1;
+      if (DECIMAL_DIGIT.test(String.fromCharCode(code))) {
+        let zero = code;
+        while (zero > code - 9 && DECIMAL_DIGIT.test(String.fromCharCode(zero - 1))) zero--;
+        value = code - zero;
+      }
+      if (digitValues.size < 4096) digitValues.set(code, value);
+    }
+    if (value >= 0) codes[k] = 0x30 + value;
+  }
 }
 
 /** Folds look-alikes in words written in Latin letters or only in look-alikes. In place. */

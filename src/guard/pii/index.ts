@@ -25,7 +25,7 @@ export interface PiiDetectorOptions {
 const EMAIL =
   /(?<![\w.%+-])[\w.%+-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,4}[A-Za-z]{2,24}(?![\w-]|\.[A-Za-z0-9])/g;
 const FILE_EXTENSIONS = new Set(['png', 'jpg', 'jpeg', 'gif', 'svg', 'webp', 'ico', 'bmp', 'avif', 'tiff']);
-const NUMBER = /(?<![\w.+\-/@#$€£¥])\+?\(?\d[\d \-.()]{4,28}\d/g;
+const NUMBER = /(?<![\w.+\-/@#$€£¥])\+?\(?\d[\d \-.()]{4,36}\d/g;
 const IBAN = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){10,31}/g;
 const IPV4 = /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w|\.\d)/g;
 /** Sticky: tried only at the start of a run of hex digits and colons that holds a colon. */
@@ -37,7 +37,8 @@ const NUMBER_TRAILER = /^(?:\w|[.\-/:,]\d)/;
 /**
  * The longest span a finding of each type covers, in visible characters, including the cue a
  * bare number needs in front of it (so a window keeps the cue with the digits): an email is
- * 64 + @ + 4 × 64 + 24; a number run 31 plus a cue of up to 15 characters and 20 between;
+ * 64 + @ + 4 × 64 + 24; a number run 40 (a card spelled digit by digit: 19 digits, 18
+ * separators) plus a cue of up to 15 characters and 20 between;
  * an IBAN 4 + 31 × 2; an IPv6 address 39 + an embedded IPv4 16.
  */
 const MAX_VISIBLE_SPAN: Readonly<Record<PiiType, number>> = {
@@ -122,8 +123,8 @@ export function createPiiDetector(opts: PiiDetectorOptions = {}): TextDetector {
   };
 }
 
-/** A number run is at most 31 characters, and its trailer check reads two more. */
-const NUMBER_SPAN = 33;
+/** A number run is at most 40 characters, and its trailer check reads two more. */
+const NUMBER_SPAN = 42;
 const TRAILER_SEPARATOR = '.-/:,';
 const isAlnum = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 const isUpper = (c: number) => c >= 65 && c <= 90;

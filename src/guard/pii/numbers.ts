@@ -9,6 +9,7 @@ import { cardNetwork, luhnValid, ssnValid } from './checksums.ts';
 export type NumberKind = 'CARD' | 'US_SSN' | 'PHONE';
 
 const SSN_SHAPE = /^(\d{3})-(\d{2})-(\d{4})$/;
+const SSN_SPACED = /^(\d{3})([ .])(\d{2})\2(\d{4})$/;
 // Whole words only ('tel' is not in 'hotel', 'call' not in 'recall'); words for 'number' alone
 // are left out, as they name order and invoice numbers as often as phone numbers.
 const PHONE_CONTEXT =
@@ -25,6 +26,10 @@ export function classifyNumber(candidate: string, before: string): NumberKind | 
   const n = digits.length;
   const ssn = SSN_SHAPE.exec(candidate);
   if (ssn !== null) return ssnValid(ssn[1]!, ssn[2]!, ssn[3]!) ? 'US_SSN' : undefined;
+  // Spaces or dots instead of dashes (`123 45 6789`): an SSN only with the word before it.
+  const spelled = SSN_SPACED.exec(candidate);
+  if (spelled !== null && SSN_CONTEXT.test(before))
+    return ssnValid(spelled[1]!, spelled[3]!, spelled[4]!) ? 'US_SSN' : undefined;
   if (n === 9 && /^\d{9}$/.test(candidate) && SSN_CONTEXT.test(before)) {
     return ssnValid(digits.slice(0, 3), digits.slice(3, 5), digits.slice(5)) ? 'US_SSN' : undefined;
   }
@@ -44,12 +49,17 @@ export function classifyNumber(candidate: string, before: string): NumberKind | 
   return undefined;
 }
 
-/** Card numbers are written unbroken or in groups of 4 (Amex 4-6-5) with one kind of separator. */
+/**
+ * Card numbers are written unbroken, in groups of 4 (Amex 4-6-5) with one kind of separator
+ * (space, dash or dot), or spelled out digit by digit with one separator between every two
+ * (`4 1 1 1 …`, how a model asked to dodge a filter writes one).
+ */
 function isCardFormatted(candidate: string): boolean {
   if (/^\d+$/.test(candidate)) return true;
-  const groups = candidate.split(/[ -]/);
+  if (/^\d([ .-])\d(?:\1\d)+$/.test(candidate)) return true;
+  const groups = candidate.split(/[ .-]/);
   const seps = candidate.replace(/\d/g, '');
-  if (!/^(?: +|-+)$/.test(seps) || new Set(seps).size !== 1) return false;
+  if (!/^(?: +|-+|\.+)$/.test(seps) || new Set(seps).size !== 1) return false;
   if (groups.some((g) => !/^\d+$/.test(g))) return false;
   const lens = groups.map((g) => g.length).join(',');
   if (lens === '4,6,5' || lens === '4,6,4') return true;

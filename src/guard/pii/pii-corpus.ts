@@ -32,6 +32,14 @@ export const TRUE_POSITIVES: ReadonlyArray<readonly [string, string, string]> = 
   ['card ４１１１ １１１１ １１１１ １１１１', 'CARD', '４１１１ １１１１ １１１１ １１１１'],
   ['card 4111\u200b1111\u200b1111\u200b1111', 'CARD', '4111\u200b1111\u200b1111\u200b1111'],
   ['mail jane\u200d@example.com', 'EMAIL', 'jane\u200d@example.com'],
+  // Written to dodge a filter: dotted groups, one digit at a time, digits of another script,
+  // an SSN with spaces or dots after the word that names it.
+  ['card 4111.1111.1111.1111 exp 12/29', 'CARD', '4111.1111.1111.1111'],
+  ['the number is 4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1, ok', 'CARD', '4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1'],
+  ['digits 5-5-5-5-5-5-5-5-5-5-5-5-4-4-4-4 end', 'CARD', '5-5-5-5-5-5-5-5-5-5-5-5-4-4-4-4'],
+  ['البطاقة ٤١١١١١١١١١١١١١١١ شكرا', 'CARD', '٤١١١١١١١١١١١١١١١'],
+  ['SSN 536 22 1234', 'US_SSN', '536 22 1234'],
+  ['social security: 536.22.1234', 'US_SSN', '536.22.1234'],
 ];
 
 export const FALSE_POSITIVES: readonly string[] = [
@@ -62,4 +70,11 @@ export const FALSE_POSITIVES: readonly string[] = [
   'hotel room 4512873 is booked, recall item 7781234',
   'número de pedido 12345678 y numéro de commande 87654321',
   'the string 5551234567 is a fixture id',
+  // Digits one at a time and dotted groups that are not cards (no Luhn, no network), and a
+  // spaced 3-2-4 number without the word for an SSN.
+  'scores 1 2 3 4 5 6 7 8 9 1 2 3 4 5 6 7 in order',
+  'counter 4.1.1.1.1.1.1.1.1.1.1.1.1.1.1.2 reached',
+  'code 4111.1111.1111.1112 and 1234.5678.9012.3456',
+  'reference 536 22 1234 for the parcel',
+  'العدد ١٢٣ و ٤٥٦ فقط',
 ];
