@@ -33,6 +33,35 @@ test('normalize: NFKC, invisibles, tags and homoglyphs, each mapped back to the 
   }
 });
 
+test("normalize: character references, %40 and other scripts' digits are read as what they stand for", () => {
+  const cases: ReadonlyArray<readonly [string, string]> = [
+    ['jane.doe&#64;example.com', 'jane.doe@example.com'],
+    ['jane.doe&#x40;example.com', 'jane.doe@example.com'],
+    ['jane.doe&commat;example.com', 'jane.doe@example.com'],
+    ['?email=jane.doe%40example.com', '?email=jane.doe@example.com'],
+    ['&#105;&#103;&#110;&#111;&#114;&#101;', 'ignore'],
+    ['&lt;|im_start|&gt;', '<|im_start|>'],
+    // Read once, as a browser does: `&amp;lt;` shows `&lt;`.
+    ['a &amp;lt; b', 'a &lt; b'],
+    // A zero-width space written as a reference is as invisible; a control character or a
+    // surrogate named by one is not a character anyone sees, and stays as written.
+    ['ig&#8203;nore', 'ignore'],
+    ['a&#0;b &#xD800; c', 'a&#0;b &#xD800; c'],
+    // Other URL escapes are left alone; so are unknown names and unterminated references.
+    ['path%2Fto%20x and &foo; and &#64 and &#x;', 'path%2Fto%20x and &foo; and &#64 and &#x;'],
+    ['٤١١١ ४२ ๓', '4111 42 3'],
+  ];
+  for (const [original, expected] of cases) {
+    const n = normalizeForScan(original);
+    assert.equal(n.text, expected, JSON.stringify(original));
+  }
+  const original = 'write to jane.doe&#64;example.com now';
+  const n = normalizeForScan(original);
+  const start = n.text.indexOf('jane');
+  const span = toOriginalSpan(n, start, start + 'jane.doe@example.com'.length);
+  assert.equal(original.slice(span.start, span.end), 'jane.doe&#64;example.com');
+});
+
 test('normalize: real Cyrillic and Greek words are left alone; mixed-script words are folded', () => {
   assert.equal(normalizeForScan('Привет, мир').text, 'Привет, мир');
   assert.equal(normalizeForScan('καλημέρα').text, 'καλημέρα');

@@ -6,7 +6,8 @@
  * nothing, are decoded to that ASCII; Cyrillic, Greek and Armenian letters that look like Latin
  * ones are folded to Latin inside words that are written in Latin or only in look-alikes
  * (`іgnоrе` with Cyrillic і, о, е), so real Cyrillic or Greek text is left alone; decimal
- * digits of other scripts (`٤١١١`) are read as ASCII digits.
+ * digits of other scripts (`٤١١١`) are read as ASCII digits, and HTML character references
+ * (`&#64;`, `&lt;`) and `%40` as the characters they stand for.
  *
  * Every character of the result keeps the span of the original it came from, so a finding in
  * the normalized text is reported at its place in the ORIGINAL text.
@@ -140,10 +141,11 @@ const HOMOGLYPHS: ReadonlyMap<number, string> = new Map(
 
 const COMBINING = /\p{M}/u;
 const LETTER = /\p{L}/u;
-/** Anything the slow path would change besides NFKC: invisibles, tags, combining marks, look-alikes. */
+/** Anything the slow path would change besides NFKC: invisibles, tags, combining marks,
+ *  look-alikes, decimal digits of other scripts (all at U+0660 or later). */
 // (Combining marks, U+034F and the variation selectors included, are \p{M}.)
 const SPECIAL =
-  /(?![0-9])\p{Nd}|[\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb\u0131\u0261\u0370-\u03ff\u0400-\u04ff\u0500-\u052f\u0530-\u058f]|\p{M}|[\u{e0000}-\u{e007f}]|[\u{e0100}-\u{e01ef}]/u;
+  /[\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb\u0131\u0261\u0370-\u03ff\u0400-\u04ff\u0500-\u052f\u0530-\u058f]|\p{M}|[\u{e0000}-\u{e007f}]|[\u{e0100}-\u{e01ef}]|(?=[^\0-\u065f])\p{Nd}/u;
 
 /** The last text normalized and its view: every detector of a policy scans the same text in
  *  turn, so the view is computed once per text, not once per detector. The view is read-only. */
@@ -159,7 +161,101 @@ export function normalizeForScan(text: string): NormalizedText {
   return view;
 }
 
+/**
+ * Characters written as HTML character references (`&#64;`, `&#x40;`, `&commat;`, `&lt;`) and
+ * `@` written as a URL escape (`%40`, how an address sits in a query string): read as the
+ * characters they stand for, as a browser or a model reads them. An address written
+ * `jane&#64;example.com` or `jane%40example.com`, and an instruction spelled in numeric
+ * references (`&#105;&#103;&#110;…`), were read as other text. Other URL escapes are left alone
+ * (`%2F` in a URL is not a slash to anyone reading it). Read once: `&amp;lt;` is `&lt;`.
+ */
+const ESCAPE_SOURCE =
+  '&#(?:[0-9]{1,7}|[xX][0-9a-fA-F]{1,6});|&(?:amp|lt|gt|quot|apos|nbsp|commat|period|colon|sol|lowbar|hyphen|num|excl|quest);|%40';
+const ESCAPE_ALL = new RegExp(ESCAPE_SOURCE, 'g');
+const HAS_ESCAPE = new RegExp(ESCAPE_SOURCE);
+const NAMED_REFERENCES: Readonly<Record<string, string>> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: '\u00a0',
+  commat: '@',
+  period: '.',
+  colon: ':',
+  sol: '/',
+  lowbar: '_',
+  hyphen: '-',
+  num: '#',
+  excl: '!',
+  quest: '?',
+};
+const mayHoldEscape = (text: string): boolean => (text.includes('&') && HAS_ESCAPE.test(text)) || text.includes('%40');
+
+/** What `reference` (a match of ESCAPE_SOURCE) stands for, or undefined when it names no
+ *  character a reader would see (a control character, a surrogate, beyond Unicode). */
+function characterOf(reference: string): string | undefined {
+  if (reference === '%40') return '@';
+  if (reference[1] !== '#') return NAMED_REFERENCES[reference.slice(1, -1)];
+  const hex = reference[2] === 'x' || reference[2] === 'X';
+  const cp = hex ? parseInt(reference.slice(3, -1), 16) : parseInt(reference.slice(2, -1), 10);
+  if (!(cp >= 0x20 || cp === 9 || cp === 10 || cp === 13) || cp > 0x10ffff) return undefined;
+  if ((cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x7f && cp < 0xa0)) return undefined;
+  return String.fromCodePoint(cp);
+}
+
 function computeView(text: string): NormalizedText {
+  if (!mayHoldEscape(text)) return plainView(text);
+  const read = readReferences(text);
+  if (read === undefined) return plainView(text);
+  // The view of the text the references were read in, mapped back through them.
+  const view = plainView(read.text);
+  if (view.sourceStart === undefined || view.sourceEnd === undefined)
+    return { text: view.text, sourceStart: read.starts, sourceEnd: read.ends, originalLength: text.length };
+  return {
+    text: view.text,
+    sourceStart: view.sourceStart.map((k) => read.starts[k]!),
+    sourceEnd: view.sourceEnd.map((k) => read.ends[k - 1]!),
+    originalLength: text.length,
+  };
+}
+
+/** `text` with its references read (ESCAPE_SOURCE), and where each unit came from; undefined
+ *  when none stands for a character. A pass of its own, so that a text whose only change is a
+ *  reference (`&amp;` in HTML, most of them ASCII) is not read unit by unit: 2 KB with one
+ *  `&amp;` took 127 µs that way, 8–12 µs like this, against about 1 µs without it. */
+function readReferences(text: string): { text: string; starts: Int32Array; ends: Int32Array } | undefined {
+  // Every reference is longer than the one or two units it stands for: the view is never longer.
+  const starts = new Int32Array(text.length);
+  const ends = new Int32Array(text.length);
+  let n = 0;
+  let out = '';
+  let copied = 0;
+  ESCAPE_ALL.lastIndex = 0;
+  for (let m = ESCAPE_ALL.exec(text); m !== null; m = ESCAPE_ALL.exec(text)) {
+    const decoded = characterOf(m[0]);
+    if (decoded === undefined) continue;
+    out += text.slice(copied, m.index) + decoded;
+    for (let k = copied; k < m.index; k++) {
+      starts[n] = k;
+      ends[n++] = k + 1;
+    }
+    for (let k = 0; k < decoded.length; k++) {
+      starts[n] = m.index;
+      ends[n++] = m.index + m[0].length;
+    }
+    copied = m.index + m[0].length;
+  }
+  if (copied === 0) return undefined;
+  out += text.slice(copied);
+  for (let k = copied; k < text.length; k++) {
+    starts[n] = k;
+    ends[n++] = k + 1;
+  }
+  return { text: out, starts: starts.subarray(0, n), ends: ends.subarray(0, n) };
+}
+
+function plainView(text: string): NormalizedText {
   if (asciiBytes(text) !== undefined)
     return { text, sourceStart: undefined, sourceEnd: undefined, originalLength: text.length };
   const needsNfkc = text.normalize('NFKC') !== text;

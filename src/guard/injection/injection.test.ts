@@ -110,6 +110,7 @@ const OBFUSCATIONS: Record<string, (s: string) => string> = {
       .join(' '),
   'an HTML tag inside every long word': (s) => s.replace(/\b(\w{3})(\w{3,})/g, '$1<em>$2</em>'),
   'words separated by <br/>': (s) => s.split(' ').join('<br/>'),
+  'every character an HTML numeric reference': (s) => [...s].map((c) => `&#${c.charCodeAt(0)};`).join(''),
   'upper case': (s) => s.toUpperCase(),
 };
 

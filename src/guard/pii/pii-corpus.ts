@@ -40,6 +40,8 @@ export const TRUE_POSITIVES: ReadonlyArray<readonly [string, string, string]> = 
   ['البطاقة ٤١١١١١١١١١١١١١١١ شكرا', 'CARD', '٤١١١١١١١١١١١١١١١'],
   ['SSN 536 22 1234', 'US_SSN', '536 22 1234'],
   ['social security: 536.22.1234', 'US_SSN', '536.22.1234'],
+  ['mail jane.doe&#64;example.com now', 'EMAIL', 'jane.doe&#64;example.com'],
+  ['GET /find?email=jane.doe%40example.com HTTP/1.1', 'EMAIL', 'jane.doe%40example.com'],
 ];
 
 export const FALSE_POSITIVES: readonly string[] = [
