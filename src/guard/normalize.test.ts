@@ -50,6 +50,9 @@ test("normalize: character references, %40 and other scripts' digits are read as
     // Other URL escapes are left alone; so are unknown names and unterminated references.
     ['path%2Fto%20x and &foo; and &#64 and &#x;', 'path%2Fto%20x and &foo; and &#64 and &#x;'],
     ['٤١١١ ४२ ๓', '4111 42 3'],
+    ['D\\u0069sregard \\x41 caf\\u00E9', 'Disregard A café'],
+    // Not escapes of a character: a path, a null, half a surrogate pair.
+    ['C:\\users\\xampp \\u0000 \\ud83d', 'C:\\users\\xampp \\u0000 \\ud83d'],
   ];
   for (const [original, expected] of cases) {
     const n = normalizeForScan(original);

@@ -163,14 +163,15 @@ export function normalizeForScan(text: string): NormalizedText {
 
 /**
  * Characters written as HTML character references (`&#64;`, `&#x40;`, `&commat;`, `&lt;`) and
- * `@` written as a URL escape (`%40`, how an address sits in a query string): read as the
+ * `@` written as a URL escape (`%40`, how an address sits in a query string), and the escapes
+ * of JSON and JavaScript strings (`\u0069`, `\x69`: text pasted from a tool's JSON): read as the
  * characters they stand for, as a browser or a model reads them. An address written
  * `jane&#64;example.com` or `jane%40example.com`, and an instruction spelled in numeric
  * references (`&#105;&#103;&#110;…`), were read as other text. Other URL escapes are left alone
  * (`%2F` in a URL is not a slash to anyone reading it). Read once: `&amp;lt;` is `&lt;`.
  */
 const ESCAPE_SOURCE =
-  '&#(?:[0-9]{1,7}|[xX][0-9a-fA-F]{1,6});|&(?:amp|lt|gt|quot|apos|nbsp|commat|period|colon|sol|lowbar|hyphen|num|excl|quest);|%40';
+  '&#(?:[0-9]{1,7}|[xX][0-9a-fA-F]{1,6});|&(?:amp|lt|gt|quot|apos|nbsp|commat|period|colon|sol|lowbar|hyphen|num|excl|quest);|%40|\\\\u[0-9a-fA-F]{4}|\\\\x[0-9a-fA-F]{2}';
 const ESCAPE_ALL = new RegExp(ESCAPE_SOURCE, 'g');
 const HAS_ESCAPE = new RegExp(ESCAPE_SOURCE);
 const NAMED_REFERENCES: Readonly<Record<string, string>> = {
@@ -190,15 +191,20 @@ const NAMED_REFERENCES: Readonly<Record<string, string>> = {
   excl: '!',
   quest: '?',
 };
-const mayHoldEscape = (text: string): boolean => (text.includes('&') && HAS_ESCAPE.test(text)) || text.includes('%40');
+const mayHoldEscape = (text: string): boolean =>
+  ((text.includes('&') || text.includes('\\')) && HAS_ESCAPE.test(text)) || text.includes('%40');
 
 /** What `reference` (a match of ESCAPE_SOURCE) stands for, or undefined when it names no
  *  character a reader would see (a control character, a surrogate, beyond Unicode). */
 function characterOf(reference: string): string | undefined {
   if (reference === '%40') return '@';
-  if (reference[1] !== '#') return NAMED_REFERENCES[reference.slice(1, -1)];
-  const hex = reference[2] === 'x' || reference[2] === 'X';
-  const cp = hex ? parseInt(reference.slice(3, -1), 16) : parseInt(reference.slice(2, -1), 10);
+  let cp: number;
+  if (reference[0] === '\\') cp = parseInt(reference.slice(2), 16);
+  else if (reference[1] !== '#') return NAMED_REFERENCES[reference.slice(1, -1)];
+  else {
+    const hex = reference[2] === 'x' || reference[2] === 'X';
+    cp = hex ? parseInt(reference.slice(3, -1), 16) : parseInt(reference.slice(2, -1), 10);
+  }
   if (!(cp >= 0x20 || cp === 9 || cp === 10 || cp === 13) || cp > 0x10ffff) return undefined;
   if ((cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x7f && cp < 0xa0)) return undefined;
   return String.fromCodePoint(cp);

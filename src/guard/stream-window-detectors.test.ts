@@ -67,6 +67,14 @@ const CASES: ReadonlyArray<{
     code: 'guard.pii',
   },
   {
+    name: 'email with its @ as a JSON escape',
+    det: pii,
+    kind: 'pii',
+    text: 'Write to jane.doe\\u0040example.com today, she answers fast.',
+    span: 'jane.doe\\u0040example.com',
+    code: 'guard.pii',
+  },
+  {
     name: 'email in a query string',
     det: pii,
     kind: 'pii',

@@ -128,12 +128,28 @@ function unleetStretch(stretch: string, changed: { marks?: Uint8Array; n: number
 
 export function foldForCues(normalized: string): FoldedText {
   const markup = readMarkup(normalized);
-  if (markup === undefined) return squeezeSeparators(foldLetters(normalized));
-  const letters = mapBack(foldLetters(markup.text), markup.kept, normalized.length);
+  if (markup === undefined) return squeezeSeparators(foldLetters(spaceUnderscores(normalized)));
+  const letters = mapBack(foldLetters(spaceUnderscores(markup.text)), markup.kept, normalized.length);
   if (markup.hidden.length === 0) return squeezeSeparators(letters);
   const changed = letters.changed ?? new Uint8Array(normalized.length);
   for (const at of markup.hidden) changed[at] = 1;
   return squeezeSeparators({ ...letters, changed });
+}
+
+/** Four words or more joined by underscores (`Please_ignore_all_prior_directions`), with the
+ *  underscores before and after them. */
+const UNDERSCORED_WORDS = /_*[A-Za-z0-9]+(?:_+[A-Za-z0-9]+){3,}_*/g;
+
+/**
+ * Words joined by underscores read as words: in `Please_ignore_all_prior_directions` no cue's
+ * first word began a word (an underscore is a word character, so `ignore` had no word
+ * boundary before it), which hid 16 of the project's 35 attacks written that way. Only runs of
+ * four words or more: the identifiers cues read (`im_start`, `start_header_id`,
+ * `new_instructions`) and most snake_case names are shorter. Same length, so positions hold.
+ */
+function spaceUnderscores(text: string): string {
+  if (!text.includes('_')) return text;
+  return text.replace(UNDERSCORED_WORDS, (run) => run.replaceAll('_', ' '));
 }
 
 /** `f`, folded from a text whose unit k was unit kept[k] of a text of n units, mapped back to that text. */

@@ -124,30 +124,36 @@ export function injectionPendingFrom(original: string): number {
 }
 
 /**
- * Markup cut short at the end of the text: an escaped space (`%2`, `&nbs`, `&#3`) or an HTML tag
- * (`<b`, `</stro`, `<span class="x`). The folded view reads an escaped space as a space and a
- * formatting tag as nothing (fold.ts, readMarkup), so when the rest of it comes, the text before
- * it may read as the beginning of a cue where it did not. Case-insensitive.
+ * Markup cut short at the end of the text: a character reference or escape (`&#10`, `&nbs`,
+ * `%2`, `\u00`) or an HTML tag (`<b`, `</stro`, `<span class="x`). Normalization
+ * reads references and escapes as the characters they stand for (normalize.ts) and the folded
+ * view reads escaped spaces as spaces and formatting tags as nothing (fold.ts, readMarkup), so
+ * when the rest of it comes, the text before it may read as the beginning of a cue where it did
+ * not. Case-insensitive.
  */
 const PARTIAL_ESCAPE =
-  /(?:%(?:2|0|c|c2|c2%|c2%a)?|&(?:n|nb|nbs|nbsp|#0*(?:3|32|1|16|160|9|10|13)?|#x0*(?:2|20|a|a0|9|d)?)?)$/i;
+  /(?:&(?:#(?:x[0-9a-f]{0,6}|[0-9]{0,7})|[a-z]{0,7})|%(?:4|2|0|c|c2|c2%|c2%a)?|\\(?:u[0-9a-f]{0,3}|x[0-9a-f]?)?)$/i;
 const PARTIAL_TAG = /^<\/?(?:[a-z][a-z0-9]{0,11}(?:\s[^<>]{0,200})?\/?)?$/i;
 
-/** pendingOf for the analysed text; when it ends in markup cut short, also for the text with
- *  that markup read as it may end up (a space for an escape, nothing for a tag), and the
- *  earlier of the two. */
+/** pendingOf for the analysed text; when it ends in markup cut short, also for the text before
+ *  that markup followed by a space and by nothing (what it may turn out to be: a separator, a
+ *  letter of the word before, or a tag), and the earliest of them. */
 function pendingWithMarkup(a: Analysis): number {
   const open = pendingOf(a.norm, a.evidence.hits, a.folded);
   const text = a.original;
-  const tail = text.length > 8 ? text.slice(-8) : text;
+  const tail = text.length > 12 ? text.slice(-12) : text;
   const partial = PARTIAL_ESCAPE.exec(tail);
   const cut = text.lastIndexOf('<');
   let before: string | undefined;
-  if (partial !== null) before = `${text.slice(0, text.length - tail.length + partial.index)} `;
+  if (partial !== null) before = text.slice(0, text.length - tail.length + partial.index);
   else if (cut !== -1 && text.length - cut <= 220 && PARTIAL_TAG.test(text.slice(cut))) before = text.slice(0, cut);
   if (before === undefined) return open;
-  const b = analyse(before);
-  return Math.min(open, pendingOf(b.norm, b.evidence.hits, b.folded));
+  let earliest = open;
+  for (const reading of [before, `${before} `]) {
+    const b = analyse(reading);
+    earliest = Math.min(earliest, pendingOf(b.norm, b.evidence.hits, b.folded));
+  }
+  return earliest;
 }
 
 /** The text's score and the original spans of the cues behind it. Never throws. */

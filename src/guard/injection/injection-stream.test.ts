@@ -250,14 +250,15 @@ test('injection stream: an instruction in ROT13 is held from its first word, bef
   }
 });
 
-test('injection stream: every attack item, obfuscated eighteen ways, is refused in small pieces whenever it is at once', () => {
+test('injection stream: every attack item, obfuscated twenty-one ways, is refused in small pieces whenever it is at once', () => {
   // Before this test, 53 of these 1,530 streams went through: letters spaced out with dots, the
   // attack in ROT13 after a ROT13 preamble, and one leetspeak item. The two paddings were added
   // when long runs of separators were shortened in the folded view: before, no cue was found
   // in them at all, and streamed, a trigger word followed by a long run is held until the run
   // ends, whatever its length (the folded view's run is short). Marks, escaped spaces and one
-  // character per line, HTML tags came with the folded view's reading of them; an escaped space
-  // or a tag cut short at the end of a piece is held as what it may become.
+  // character per line, HTML tags, underscores, references and JSON escapes came with the
+  // folded and normalized views' reading of them; markup cut short at the end of a piece is
+  // held as what it may become.
   const variants: Record<string, (t: string) => string> = {
     leet: (t) => t.replace(/[aeiost]/g, (c) => ({ a: '4', e: '3', i: '1', o: '0', s: '5', t: '7' })[c]!),
     zeroWidth: (t) => [...t].join('\u200b'),
@@ -295,6 +296,9 @@ test('injection stream: every attack item, obfuscated eighteen ways, is refused 
         .join(' '),
     htmlInWords: (t) => t.replace(/\b(\w{3})(\w{3,})/g, '$1<em>$2</em>'),
     htmlBreaks: (t) => t.split(' ').join('<br/>'),
+    underscores: (t) => t.replace(/ /g, '_'),
+    jsonEscapes: (t) => t.replace(/[a-z]/gi, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+    references: (t) => t.replace(/[aeiou]/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`),
   };
   const attacks = TEXTS.filter((t) => detector.scan(t).length > 0);
   let streams = 0;
@@ -309,5 +313,6 @@ test('injection stream: every attack item, obfuscated eighteen ways, is refused 
       }
     }
   }
-  assert.ok(streams >= 3000, `${streams} streams`);
+  console.log('STREAMS', streams);
+  assert.ok(streams >= 3500, `${streams} streams`);
 });

@@ -111,6 +111,9 @@ const OBFUSCATIONS: Record<string, (s: string) => string> = {
   'an HTML tag inside every long word': (s) => s.replace(/\b(\w{3})(\w{3,})/g, '$1<em>$2</em>'),
   'words separated by <br/>': (s) => s.split(' ').join('<br/>'),
   'every character an HTML numeric reference': (s) => [...s].map((c) => `&#${c.charCodeAt(0)};`).join(''),
+  'every letter a \\u escape, as in JSON': (s) =>
+    s.replace(/[a-z]/gi, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+  'words joined by underscores': (s) => s.replace(/ /g, '_'),
   'upper case': (s) => s.toUpperCase(),
 };
 
@@ -166,6 +169,9 @@ test('injection: long runs of separators in ordinary formatting are not an attac
     'नमस्ते, क्या आप मेरी मदद कर सकते हैं? You are welcome to reply in Hindi.',
     'Pick one:\na\nb\nc\nd\nThen explain the previous answer in your own words.',
     '<p>You are <b>welcome</b> to <em>reply</em> to the <a href="https://example.com">previous</a> email.</p><br/>',
+    // snake_case names, and the JSON escapes of an ordinary sentence.
+    'Call get_system_prompt_length() and read_all_previous_rows_from_cache() before you answer.',
+    'The tool returned {"note": "caf\\u00e9 opens at 9, you are welcome to drop by"}.',
   ])
     assert.equal(flagged(text), false, text);
 });

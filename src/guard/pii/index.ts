@@ -128,10 +128,19 @@ const NUMBER_SPAN = 42;
 const TRAILER_SEPARATOR = '.-/:,';
 const isAlnum = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 const isUpper = (c: number) => c >= 65 && c <= 90;
-/** An address's characters, and `&` and `#`, which begin an escape still being written
- *  (`jane&#6`, read as `@` once it ends: normalize.ts). */
+/** An address's characters, and `&`, `#` and `\\`, which begin a reference or escape still
+ *  being written (`jane&#6`, `jane\\u00`: read as `@` once it ends, normalize.ts). */
 const isEmailChar = (c: number) =>
-  isAlnum(c) || c === 95 || c === 46 || c === 37 || c === 43 || c === 45 || c === 64 || c === 38 || c === 35;
+  isAlnum(c) ||
+  c === 95 ||
+  c === 46 ||
+  c === 37 ||
+  c === 43 ||
+  c === 45 ||
+  c === 64 ||
+  c === 38 ||
+  c === 35 ||
+  c === 92;
 /** Digits, space, dash, dot, parentheses and plus. */
 const isNumberChar = (c: number) =>
   (c >= 48 && c <= 57) || c === 32 || c === 45 || c === 46 || c === 40 || c === 41 || c === 43;
