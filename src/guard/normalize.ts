@@ -218,12 +218,13 @@ function computeView(text: string): NormalizedText {
   const view = plainView(read.text);
   if (view.sourceStart === undefined || view.sourceEnd === undefined)
     return { text: view.text, sourceStart: read.starts, sourceEnd: read.ends, originalLength: text.length };
-  return {
-    text: view.text,
-    sourceStart: view.sourceStart.map((k) => read.starts[k]!),
-    sourceEnd: view.sourceEnd.map((k) => read.ends[k - 1]!),
-    originalLength: text.length,
-  };
+  const sourceStart = new Int32Array(view.sourceStart.length);
+  const sourceEnd = new Int32Array(view.sourceEnd.length);
+  for (let k = 0; k < sourceStart.length; k++) {
+    sourceStart[k] = read.starts[view.sourceStart[k]!]!;
+    sourceEnd[k] = read.ends[view.sourceEnd[k]! - 1]!;
+  }
+  return { text: view.text, sourceStart, sourceEnd, originalLength: text.length };
 }
 
 /** `text` with its references read (ESCAPE_SOURCE), and where each unit came from; undefined
@@ -238,14 +239,14 @@ function readReferences(text: string): { text: string; starts: Int32Array; ends:
   let out = '';
   let copied = 0;
   ESCAPE_ALL.lastIndex = 0;
+  const positions = counting(text.length + 1);
   for (let m = ESCAPE_ALL.exec(text); m !== null; m = ESCAPE_ALL.exec(text)) {
     const decoded = characterOf(m[0]);
     if (decoded === undefined) continue;
     out += text.slice(copied, m.index) + decoded;
-    for (let k = copied; k < m.index; k++) {
-      starts[n] = k;
-      ends[n++] = k + 1;
-    }
+    starts.set(positions.subarray(copied, m.index), n);
+    ends.set(positions.subarray(copied + 1, m.index + 1), n);
+    n += m.index - copied;
     for (let k = 0; k < decoded.length; k++) {
       starts[n] = m.index;
       ends[n++] = m.index + m[0].length;
@@ -254,11 +255,20 @@ function readReferences(text: string): { text: string; starts: Int32Array; ends:
   }
   if (copied === 0) return undefined;
   out += text.slice(copied);
-  for (let k = copied; k < text.length; k++) {
-    starts[n] = k;
-    ends[n++] = k + 1;
-  }
+  starts.set(positions.subarray(copied, text.length), n);
+  ends.set(positions.subarray(copied + 1, text.length + 1), n);
+  n += text.length - copied;
   return { text: out, starts: starts.subarray(0, n), ends: ends.subarray(0, n) };
+}
+
+/** 0, 1, 2, … up to at least n - 1, shared (read only): copied from in runs, not written unit by unit. */
+let COUNTING = new Int32Array(0);
+function counting(n: number): Int32Array {
+  if (COUNTING.length < n) {
+    COUNTING = new Int32Array(Math.max(n, 2 * COUNTING.length, 4096));
+    for (let i = 0; i < COUNTING.length; i++) COUNTING[i] = i;
+  }
+  return COUNTING;
 }
 
 function plainView(text: string): NormalizedText {

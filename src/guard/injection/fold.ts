@@ -159,7 +159,9 @@ function mapBack(f: FoldedText, kept: ArrayLike<number>, n: number): FoldedText 
     changed = new Uint8Array(n);
     for (let k = 0; k < f.changed.length; k++) if (f.changed[k] === 1) changed[kept[k]!] = 1;
   }
-  return { text: f.text, from: Int32Array.from(f.from, (k) => kept[k]!), changed };
+  const from = new Int32Array(f.from.length);
+  for (let k = 0; k < from.length; k++) from[k] = kept[f.from[k]!]!;
+  return { text: f.text, from, changed };
 }
 
 /**
@@ -198,7 +200,8 @@ function readMarkup(text: string): { text: string; kept: Int32Array; hidden: num
   let copied = 0;
   for (; m !== null; m = MARKUP.exec(text)) {
     out += text.slice(copied, m.index);
-    for (let k = copied; k < m.index; k++) kept[n++] = k;
+    kept.set(identity(m.index).subarray(copied), n);
+    n += m.index - copied;
     const end = m.index + m[0].length;
     if (m[2] === undefined) {
       out += ' ';
@@ -208,7 +211,8 @@ function readMarkup(text: string): { text: string; kept: Int32Array; hidden: num
     copied = end;
   }
   out += text.slice(copied);
-  for (let k = copied; k < text.length; k++) kept[n++] = k;
+  kept.set(identity(text.length).subarray(copied), n);
+  n += text.length - copied;
   return { text: out, kept: kept.subarray(0, n), hidden };
 }
 

@@ -135,9 +135,20 @@ const PARTIAL_ESCAPE =
   /(?:&(?:#(?:x[0-9a-f]{0,6}|[0-9]{0,7})|[a-z]{0,7})|%(?:4|2|0|c|c2|c2%|c2%a)?|\\(?:u[0-9a-f]{0,3}|x[0-9a-f]?)?)$/i;
 const PARTIAL_TAG = /^<\/?(?:[a-z][a-z0-9]{0,11}(?:\s[^<>]{0,200})?\/?)?$/i;
 
-/** pendingOf for the analysed text; when it ends in markup cut short, also for the text before
- *  that markup followed by a space and by nothing (what it may turn out to be: a separator, a
- *  letter of the word before, or a tag), and the earliest of them. */
+/** The text before the markup cut short that a stream's text ended with last, and its
+ *  pendingOf: a tag or reference longer than a stream's piece ends several texts in a row, all
+ *  with the same text before it. */
+let lastBefore: { readonly text: string; readonly open: number } | undefined;
+
+/**
+ * pendingOf for the analysed text; when it ends in markup cut short, also for the text before
+ * that markup, and the earlier of the two. Whatever the markup turns out to be (a separator, a
+ * letter of the word before, a tag read as nothing), the text before it is a beginning of
+ * every cue that text plus it begins (beginnings are closed under cutting the end off), so
+ * that one reading holds all of theirs. A stream of HTML or JSON ends a piece in markup often
+ * (bench: 2 KB of HTML in 4-unit pieces, 3.4 times the CPU of the build without the readings
+ * with a space and with nothing read apart, against 2.4 with this one and the memo).
+ */
 function pendingWithMarkup(a: Analysis): number {
   const open = pendingOf(a.norm, a.evidence.hits, a.folded);
   const text = a.original;
@@ -148,12 +159,11 @@ function pendingWithMarkup(a: Analysis): number {
   if (partial !== null) before = text.slice(0, text.length - tail.length + partial.index);
   else if (cut !== -1 && text.length - cut <= 220 && PARTIAL_TAG.test(text.slice(cut))) before = text.slice(0, cut);
   if (before === undefined) return open;
-  let earliest = open;
-  for (const reading of [before, `${before} `]) {
-    const b = analyse(reading);
-    earliest = Math.min(earliest, pendingOf(b.norm, b.evidence.hits, b.folded));
+  if (lastBefore === undefined || lastBefore.text !== before) {
+    const b = analyse(before);
+    lastBefore = { text: before, open: pendingOf(b.norm, b.evidence.hits, b.folded) };
   }
-  return earliest;
+  return Math.min(open, lastBefore.open);
 }
 
 /** The text's score and the original spans of the cues behind it. Never throws. */
