@@ -239,7 +239,7 @@ function readReferences(text: string): { text: string; starts: Int32Array; ends:
   let out = '';
   let copied = 0;
   ESCAPE_ALL.lastIndex = 0;
-  const positions = counting(text.length + 1);
+  const positions = identity(text.length + 1);
   for (let m = ESCAPE_ALL.exec(text); m !== null; m = ESCAPE_ALL.exec(text)) {
     const decoded = characterOf(m[0]);
     if (decoded === undefined) continue;
@@ -261,14 +261,15 @@ function readReferences(text: string): { text: string; starts: Int32Array; ends:
   return { text: out, starts: starts.subarray(0, n), ends: ends.subarray(0, n) };
 }
 
-/** 0, 1, 2, … up to at least n - 1, shared (read only): copied from in runs, not written unit by unit. */
-let COUNTING = new Int32Array(0);
-function counting(n: number): Int32Array {
-  if (COUNTING.length < n) {
-    COUNTING = new Int32Array(Math.max(n, 2 * COUNTING.length, 4096));
-    for (let i = 0; i < COUNTING.length; i++) COUNTING[i] = i;
+/** 0, 1, 2, …, n - 1, shared and read only: offset maps of unchanged stretches are copied from
+ *  it in runs (`set`), and an unchanged text's map is a view of it, allocating nothing. */
+let IDENTITY = new Int32Array(0);
+export function identity(n: number): Int32Array {
+  if (IDENTITY.length < n) {
+    IDENTITY = new Int32Array(Math.max(n, 2 * IDENTITY.length, 4096));
+    for (let i = 0; i < IDENTITY.length; i++) IDENTITY[i] = i;
   }
-  return COUNTING;
+  return IDENTITY.subarray(0, n);
 }
 
 function plainView(text: string): NormalizedText {

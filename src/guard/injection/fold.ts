@@ -9,6 +9,7 @@
 
 import { codePointAt } from '../../core/code-point.ts';
 import { asciiBytes } from '../ascii.ts';
+import { identity } from '../normalize.ts';
 
 export interface FoldedText {
   readonly text: string;
@@ -382,16 +383,6 @@ function foldGeneral(normalized: string): FoldedText {
     from = from.subarray(0, m);
   }
   return { text, from, changed };
-}
-
-/** 0, 1, 2, …: shared (read-only) so that unchanged texts allocate no map. */
-let IDENTITY = new Int32Array(0);
-function identity(n: number): Int32Array {
-  if (IDENTITY.length < n) {
-    IDENTITY = new Int32Array(Math.max(n, 2 * IDENTITY.length, 4096));
-    for (let i = 0; i < IDENTITY.length; i++) IDENTITY[i] = i;
-  }
-  return IDENTITY.subarray(0, n);
 }
 
 /** ROT13 of each unit up to 0xff (the letters a–z move, every other unit stays). */
