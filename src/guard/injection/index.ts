@@ -154,10 +154,13 @@ function pendingWithMarkup(a: Analysis): number {
   const text = a.original;
   const tail = text.length > 12 ? text.slice(-12) : text;
   const partial = PARTIAL_ESCAPE.exec(tail);
-  const cut = text.lastIndexOf('<');
+  // A tag cut short starts at most 220 units back (PARTIAL_TAG): the search for its `<` reads
+  // only that far, not the whole buffer at every stream step.
+  const from = Math.max(0, text.length - 220);
+  const cut = text.slice(from).lastIndexOf('<');
   let before: string | undefined;
   if (partial !== null) before = text.slice(0, text.length - tail.length + partial.index);
-  else if (cut !== -1 && text.length - cut <= 220 && PARTIAL_TAG.test(text.slice(cut))) before = text.slice(0, cut);
+  else if (cut !== -1 && PARTIAL_TAG.test(text.slice(from + cut))) before = text.slice(0, from + cut);
   if (before === undefined) return open;
   if (lastBefore === undefined || lastBefore.text !== before) {
     const b = analyse(before);
