@@ -127,7 +127,7 @@ export function injectionPendingFrom(original: string): number {
  * Markup cut short at the end of the text: a character reference or escape (`&#10`, `&nbs`,
  * `%2`, `\u00`) or an HTML tag (`<b`, `</stro`, `<span class="x`). Normalization
  * reads references and escapes as the characters they stand for (normalize.ts) and the folded
- * view reads escaped spaces as spaces and formatting tags as nothing (fold.ts, readMarkup), so
+ * view reads escaped spaces as spaces and formatting tags as nothing (between-words.ts, readMarkup), so
  * when the rest of it comes, the text before it may read as the beginning of a cue where it did
  * not. Case-insensitive.
  */

@@ -90,7 +90,7 @@ const OBFUSCATIONS: Record<string, (s: string) => string> = {
   'words padded with runs of spaces': (s) => s.split(' ').join('        '),
   'words padded with blank lines': (s) => s.split(' ').join(' \n\n\n\n '),
   // Longer than the 8 separators a cue's gap takes: each hid every cue before the folded view
-  // shortened such runs (fold.ts, squeezeSeparators).
+  // shortened such runs (between-words.ts, squeezeSeparators).
   'words padded with long runs of punctuation': (s) => s.split(' ').join(' !!!!!!!!!!!! '),
   'words padded with twenty blank lines': (s) => s.split(' ').join(`${'\n'.repeat(20)}`),
   'words padded with tabs and dashes': (s) => s.split(' ').join('\t\t\t - - - - - \t\t\t'),
