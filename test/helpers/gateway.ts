@@ -159,6 +159,14 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     throw err;
   });
 
+  // A gateway that dies on its own during a test shows up there as `fetch failed`; its last
+  // words say why, so they go to the test's stderr (a stop() or a test's own kill is not this).
+  let stopping = false;
+  proc.once('exit', (code) => {
+    if (stopping || code === null || code === 0) return;
+    process.stderr.write(`gateway ${url} exited with ${code} during the test; its last output:\n${out.slice(-6000)}\n`);
+  });
+
   const cli = async (args: string[]) => {
     try {
       const r = await execFileP(process.execPath, [CLI, ...args], { env, cwd: dir });
@@ -207,6 +215,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     },
     async stop(signal = 'SIGTERM') {
       let code: number | null = proc.exitCode;
+      stopping = true;
       if (code === null && proc.signalCode === null) {
         proc.kill(signal);
         [code] = (await once(proc, 'exit')) as [number | null];

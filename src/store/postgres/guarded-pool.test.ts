@@ -1,6 +1,7 @@
 /**
  * The guarded pool's edges against a real PostgreSQL behind a freezable TCP proxy: a
- * transaction cut by an outage never goes back to the pool with its transaction open, and
+ * transaction cut by an outage never goes back to the pool with its transaction open, a
+ * connection cut while in use fails as unavailable instead of crashing the process, and
  * closing the pool during a freeze does not wait for the freeze.
  */
 import assert from 'node:assert/strict';
@@ -89,6 +90,47 @@ describe('guarded PostgreSQL pool', () => {
         );
         for (const r of rows) assert.equal(r?.in_old_tx, false, 'a query ran inside the transaction the outage cut');
       }
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('a connection cut while checked out (between queries, or under one) fails as unavailable and never takes the process down', async () => {
+    // `pg` emits 'error' on a checked-out connection that is cut; with nobody listening that is
+    // an uncaught exception, which node:test reports as a failure of this test.
+    const pool = guardedPool(2);
+    try {
+      const idle = await pool.connect();
+      await idle.query('BEGIN');
+      const busy = await pool.connect();
+      const inFlight = busy.query('SELECT pg_sleep(5)');
+      await new Promise((r) => setTimeout(r, 100));
+      await proxy.close();
+      try {
+        await assert.rejects(inFlight, (err: unknown) => {
+          assert.ok(err instanceof StoreUnavailableError, String(err));
+          assert.match(err.message, /connection was cut/);
+          return true;
+        });
+        await new Promise((r) => setTimeout(r, 100));
+        await assert.rejects(idle.query('SELECT 1'), StoreUnavailableError);
+        idle.release();
+        busy.release();
+        await assert.rejects(pool.query('SELECT 1'), StoreUnavailableError);
+      } finally {
+        await proxy.reopen();
+      }
+      await until(
+        'the pool answers again',
+        async () =>
+          await pool.query('SELECT 1').then(
+            () => true,
+            () => false,
+          ),
+      );
+      const tx = await pool.connect();
+      assert.equal((await tx.query<{ n: number }>('SELECT 7 AS n')).rows[0]?.n, 7);
+      tx.release();
     } finally {
       await pool.end();
     }

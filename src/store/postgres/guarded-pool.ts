@@ -224,12 +224,26 @@ export function createGuardedPool(opts: GuardedPoolOptions): StorePool {
 
   function wrap(client: pg.PoolClient, timeoutMs: number): StoreClient {
     let released = false;
+    // While a connection is checked out the pool takes its own 'error' listener off (it puts it
+    // back on release), and `pg` emits 'error' when the connection is cut: with no listener that
+    // is an uncaught exception, so an outage that cut a connection in use (a transaction between
+    // two queries, a query in flight) would take the whole process down. The query in flight
+    // fails with the same error on its own; this one only remembers the cut.
+    let cut: Error | undefined;
+    const onError = (err: Error): void => {
+      cut ??= err;
+      suspect();
+    };
+    client.on('error', onError);
+    const broken = (): StoreUnavailableError =>
+      new StoreUnavailableError(`the PostgreSQL connection was cut (${reasonOf(cut)})`, { cause: cut });
     const drop = (err: Error | boolean | undefined): void => {
       if (released) return;
       released = true;
+      client.removeListener('error', onError);
       // With an error the pool ends the connection, destroying its socket when a query is still
       // waiting (a graceful end would wait on a frozen link); ended by us, it emits no 'error'.
-      client.release(err);
+      client.release(err === undefined || err === false ? cut : err);
     };
     return {
       query(sql, params) {
@@ -237,6 +251,11 @@ export function createGuardedPool(opts: GuardedPoolOptions): StorePool {
           return Promise.reject(
             new StoreUnavailableError('this PostgreSQL connection was dropped after a missed deadline'),
           );
+        if (cut !== undefined) {
+          const err = broken();
+          drop(err);
+          return Promise.reject(err);
+        }
         return guarded(
           timeoutMs,
           'a query',
@@ -244,10 +263,12 @@ export function createGuardedPool(opts: GuardedPoolOptions): StorePool {
           () => drop(new Error('no answer within the deadline')),
           () => undefined,
         ).catch((err: unknown) => {
+          // The connection was cut under this query: the database is unavailable, not the query wrong.
+          const failure = cut !== undefined && !(err instanceof StoreUnavailableError) ? broken() : err;
           // Refused at once during an outage: the connection may hold an open transaction
           // whose ROLLBACK will be refused too, so it must not go back to the pool.
-          if (err instanceof StoreUnavailableError) drop(err);
-          throw err;
+          if (failure instanceof StoreUnavailableError) drop(failure);
+          throw failure;
         });
       },
       release: drop,
