@@ -59,6 +59,38 @@ const CASES: ReadonlyArray<{
   // Written to slip past a filter (normalize.ts reads escapes and other scripts' digits; the
   // PII detector takes dotted and spelled-out cards and spaced SSNs).
   {
+    name: 'email written out with bracketed at and dots',
+    det: pii,
+    kind: 'pii',
+    text: 'Write to jane.doe [at] example [dot] com today, she answers fast.',
+    span: 'jane.doe [at] example [dot] com',
+    code: 'guard.pii',
+  },
+  {
+    name: 'email with a spaced at sign',
+    det: pii,
+    kind: 'pii',
+    text: 'Write to jane.doe @ example.com today, she answers fast.',
+    span: 'jane.doe @ example.com',
+    code: 'guard.pii',
+  },
+  {
+    name: 'email spelled out in capitals',
+    det: pii,
+    kind: 'pii',
+    text: 'Write to jane AT example DOT co DOT uk today, she answers fast.',
+    span: 'jane AT example DOT co DOT uk',
+    code: 'guard.pii',
+  },
+  {
+    name: 'IBAN in lower case, grouped',
+    det: pii,
+    kind: 'pii',
+    text: 'Pay to de89 3704 0044 0532 0130 00 by Friday, thanks.',
+    span: 'de89 3704 0044 0532 0130 00',
+    code: 'guard.pii',
+  },
+  {
     name: 'email with its @ as an HTML reference',
     det: pii,
     kind: 'pii',

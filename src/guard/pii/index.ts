@@ -11,6 +11,7 @@ import { allMatches, INVISIBLE_ALLOWANCE, overlapFree, validateTypes } from '../
 import { normalizeForScan, originalOffset, toOriginalSpan, trailingRunStart } from '../normalize.ts';
 import { IBAN_LENGTHS, ibanValid } from './checksums.ts';
 import { classifyNumber } from './numbers.ts';
+import { writtenEmailSpans, writtenEmailStart } from './written-email.ts';
 
 export const PII_TYPES = ['EMAIL', 'PHONE', 'CARD', 'IBAN', 'US_SSN', 'IP_ADDRESS'] as const;
 export type PiiType = (typeof PII_TYPES)[number];
@@ -26,7 +27,10 @@ const EMAIL =
   /(?<![\w.%+-])[\w.%+-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,4}[A-Za-z]{2,24}(?![\w-]|\.[A-Za-z0-9])/g;
 const FILE_EXTENSIONS = new Set(['png', 'jpg', 'jpeg', 'gif', 'svg', 'webp', 'ico', 'bmp', 'avif', 'tiff']);
 const NUMBER = /(?<![\w.+\-/@#$€£¥])\+?\(?\d[\d \-.()]{4,36}\d/g;
-const IBAN = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){10,31}/g;
+const IBAN = /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){10,31}/g;
+/** A lower- or mixed-case IBAN counts when written in groups of four, or after the word. */
+const IBAN_GROUPED = /^[A-Za-z0-9]{4}(?: [A-Za-z0-9]{4}){2,}(?: [A-Za-z0-9]{1,4})?$/;
+const IBAN_CONTEXT = /\biban\b[^\n]{0,20}$/i;
 const IPV4 = /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w|\.\d)/g;
 /** Sticky: tried only at the start of a run of hex digits and colons that holds a colon. */
 const IPV6 =
@@ -37,12 +41,13 @@ const NUMBER_TRAILER = /^(?:\w|[.\-/:,]\d)/;
 /**
  * The longest span a finding of each type covers, in visible characters, including the cue a
  * bare number needs in front of it (so a window keeps the cue with the digits): an email is
- * 64 + @ + 4 × 64 + 24; a number run 40 (a card spelled digit by digit: 19 digits, 18
+ * 64 + @ + 4 × 64 + 24, or written out (written-email.ts) 64 + 17 + 4 × (63 + 17) + 24 with
+ * each at or dot form up to 17 (`   [   at   ]   `); a number run 40 (a card spelled digit by digit: 19 digits, 18
  * separators) plus a cue of up to 15 characters and 20 between;
  * an IBAN 4 + 31 × 2; an IPv6 address 39 + an embedded IPv4 16.
  */
 const MAX_VISIBLE_SPAN: Readonly<Record<PiiType, number>> = {
-  EMAIL: 345,
+  EMAIL: 425,
   PHONE: 80,
   CARD: 80,
   US_SSN: 80,
@@ -61,16 +66,30 @@ export function createPiiDetector(opts: PiiDetectorOptions = {}): TextDetector {
       const norm = normalizeForScan(original);
       const text = norm.text;
       const raw: Array<{ type: PiiType; start: number; end: number }> = [];
-      if (want('EMAIL') && text.includes('@')) {
-        for (const m of allMatches(EMAIL, text)) {
-          const tld = m[0].slice(m[0].lastIndexOf('.') + 1).toLowerCase();
-          if (!FILE_EXTENSIONS.has(tld)) raw.push({ type: 'EMAIL', start: m.index, end: m.index + m[0].length });
+      if (want('EMAIL')) {
+        if (text.includes('@')) {
+          for (const m of allMatches(EMAIL, text)) {
+            const tld = m[0].slice(m[0].lastIndexOf('.') + 1).toLowerCase();
+            if (!FILE_EXTENSIONS.has(tld)) raw.push({ type: 'EMAIL', start: m.index, end: m.index + m[0].length });
+          }
         }
+        for (const f of writtenEmailSpans(text)) raw.push({ type: 'EMAIL', ...f });
       }
       if (want('IBAN')) {
         for (const m of allMatches(IBAN, text)) {
-          const span = ibanSpan(m[0]);
-          if (span !== undefined) raw.push({ type: 'IBAN', start: m.index, end: m.index + span });
+          const upper = m[0].toUpperCase();
+          const span = ibanSpan(upper);
+          if (span === undefined) continue;
+          // Written in lower case (how a model asked to slip one past a filter may write it), an
+          // IBAN-shaped code is more often an identifier: it needs the usual groups or the word.
+          const written = m[0].slice(0, span);
+          if (
+            written !== upper.slice(0, span) &&
+            !IBAN_GROUPED.test(written) &&
+            !IBAN_CONTEXT.test(text.slice(Math.max(0, m.index - 30), m.index))
+          )
+            continue;
+          raw.push({ type: 'IBAN', start: m.index, end: m.index + span });
         }
       }
       if (wantNumbers) {
@@ -100,7 +119,11 @@ export function createPiiDetector(opts: PiiDetectorOptions = {}): TextDetector {
       const text = norm.text;
       let open = text.length;
       // An address still being written: the run of address characters the text ends with.
-      if (want('EMAIL')) open = Math.min(open, trailingRunStart(text, isEmailChar, MAX_VISIBLE_SPAN.EMAIL));
+      // Or written out (`jane [at] example [dot] com`): back over each at or dot form and the run before it.
+      if (want('EMAIL')) {
+        const run = trailingRunStart(text, isEmailChar, MAX_VISIBLE_SPAN.EMAIL);
+        open = Math.min(open, writtenEmailStart(text, run, isEmailChar, MAX_VISIBLE_SPAN.EMAIL));
+      }
       // A number (card, phone, SSN, IPv4) more digits could complete or spoil: the trailing run
       // of number characters from its first digit, `+` or `(`, and a separator a digit may follow.
       if (wantNumbers || want('IP_ADDRESS')) {
@@ -110,11 +133,11 @@ export function createPiiDetector(opts: PiiDetectorOptions = {}): TextDetector {
         while (at < end && !isNumberStart(text.charCodeAt(at))) at++;
         if (at < end) open = Math.min(open, at);
       }
-      // An IBAN: upper-case letters, digits and single spaces, from a letter starting a word.
+      // An IBAN: letters, digits and single spaces, from a word that starts with two letters and
+      // two digits (or as much of that as the text has so far).
       if (want('IBAN')) {
         let at = trailingRunStart(text, isIbanChar, MAX_VISIBLE_SPAN.IBAN);
-        while (at < text.length && !(isUpper(text.charCodeAt(at)) && (at === 0 || !isAlnum(text.charCodeAt(at - 1)))))
-          at++;
+        while (at < text.length && !isIbanStart(text, at)) at++;
         if (at < text.length) open = Math.min(open, at);
       }
       if (want('IP_ADDRESS')) open = Math.min(open, trailingRunStart(text, isIpv6Char, MAX_VISIBLE_SPAN.IP_ADDRESS));
@@ -127,7 +150,8 @@ export function createPiiDetector(opts: PiiDetectorOptions = {}): TextDetector {
 const NUMBER_SPAN = 42;
 const TRAILER_SEPARATOR = '.-/:,';
 const isAlnum = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-const isUpper = (c: number) => c >= 65 && c <= 90;
+const isLetter = (c: number) => (c | 32) >= 97 && (c | 32) <= 122;
+const isDigit = (c: number) => c >= 48 && c <= 57;
 /** An address's characters, and `&`, `#` and `\\`, which begin a reference or escape still
  *  being written (`jane&#6`, `jane\\u00`: read as `@` once it ends, normalize.ts). */
 const isEmailChar = (c: number) =>
@@ -145,7 +169,18 @@ const isEmailChar = (c: number) =>
 const isNumberChar = (c: number) =>
   (c >= 48 && c <= 57) || c === 32 || c === 45 || c === 46 || c === 40 || c === 41 || c === 43;
 const isNumberStart = (c: number) => (c >= 48 && c <= 57) || c === 43 || c === 40;
-const isIbanChar = (c: number) => (c >= 48 && c <= 57) || isUpper(c) || c === 32;
+const isIbanChar = (c: number) => isAlnum(c) || c === 32;
+/** Where an IBAN could start: a word's first letter, then a letter and two digits as far as the text goes. */
+function isIbanStart(text: string, at: number): boolean {
+  const n = text.length;
+  return (
+    isLetter(text.charCodeAt(at)) &&
+    (at === 0 || !isAlnum(text.charCodeAt(at - 1))) &&
+    (at + 1 >= n || isLetter(text.charCodeAt(at + 1))) &&
+    (at + 2 >= n || isDigit(text.charCodeAt(at + 2))) &&
+    (at + 3 >= n || isDigit(text.charCodeAt(at + 3)))
+  );
+}
 const isIpv6Char = (c: number) => isHexOrColon(c) || c === 46 || c === 37;
 
 const isHexOrColon = (c: number) => c === 58 || (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);

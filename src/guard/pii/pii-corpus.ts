@@ -42,6 +42,20 @@ export const TRUE_POSITIVES: ReadonlyArray<readonly [string, string, string]> = 
   ['social security: 536.22.1234', 'US_SSN', '536.22.1234'],
   ['mail jane.doe&#64;example.com now', 'EMAIL', 'jane.doe&#64;example.com'],
   ['GET /find?email=jane.doe%40example.com HTTP/1.1', 'EMAIL', 'jane.doe%40example.com'],
+  // Addresses written out: bracketed at signs and dots, spelled or as symbols, spaced at signs,
+  // the words in capitals.
+  ['write to jane.doe [at] example [dot] com please', 'EMAIL', 'jane.doe [at] example [dot] com'],
+  ['contact: ops(at)corp.example.de', 'EMAIL', 'ops(at)corp.example.de'],
+  ['mail jane{@}example{.}org.', 'EMAIL', 'jane{@}example{.}org'],
+  ['reach me: jane @ example.com', 'EMAIL', 'jane @ example.com'],
+  ['or bob@ mail . example . fr tomorrow', 'EMAIL', 'bob@ mail . example . fr'],
+  ['jane AT example DOT co DOT uk', 'EMAIL', 'jane AT example DOT co DOT uk'],
+  ['Jane [AT] Example [DOT] Com [dot] and more', 'EMAIL', 'Jane [AT] Example [DOT] Com'],
+  ['<jane < at > example < dot > io>', 'EMAIL', 'jane < at > example < dot > io'],
+  // IBANs in lower or mixed case: in groups of four, or unbroken after the word.
+  ['konto de89 3704 0044 0532 0130 00 bitte', 'IBAN', 'de89 3704 0044 0532 0130 00'],
+  ['my iban: gb82west12345698765432', 'IBAN', 'gb82west12345698765432'],
+  ['Fr14 2004 1010 0505 0001 3m02 606', 'IBAN', 'Fr14 2004 1010 0505 0001 3m02 606'],
 ];
 
 export const FALSE_POSITIVES: readonly string[] = [
@@ -79,4 +93,17 @@ export const FALSE_POSITIVES: readonly string[] = [
   'code 4111.1111.1111.1112 and 1234.5678.9012.3456',
   'reference 536 22 1234 for the parcel',
   'العدد ١٢٣ و ٤٥٦ فقط',
+  // Look-alikes of written-out addresses: prose with plain `at` and `dot`, shouted prose,
+  // matrix products in code, decorators, a bracketed word before a name.
+  'look at example dot com for the details',
+  'VISIT US AT WWW.EXAMPLE.COM TODAY',
+  'MEET AT NOON. THEN LUNCH',
+  'y = x @ self.weight + h @ np.linalg.inv(w)',
+  'out = a @ b.T @ c.transpose',
+  '@ app.route("/") and @dataclass',
+  'see (at) least the docs at example.weight',
+  'meet me @ the station . then home',
+  // IBAN-shaped lower-case identifiers, unbroken and without the word.
+  'session gb82west12345698765432 expired',
+  'commit de89370400440532013000 merged',
 ];

@@ -63,7 +63,7 @@ test('PII: hostile input never throws and stays fast', () => {
 });
 
 test('pii maxMatchLength follows the configured types: emails need the longest window', () => {
-  assert.equal(createPiiDetector().maxMatchLength, 345 * 2);
+  assert.equal(createPiiDetector().maxMatchLength, 425 * 2);
   assert.equal(createPiiDetector({ types: ['CARD'] }).maxMatchLength, 80 * 2);
   assert.equal(createPiiDetector({ types: ['CARD', 'IBAN', 'IP_ADDRESS'] }).maxMatchLength, 80 * 2);
 });
