@@ -187,6 +187,22 @@ const CASES: ReadonlyArray<{
     code: 'guard.secret',
   },
   {
+    name: 'AWS key id cut by a line break',
+    det: secrets,
+    kind: 'secrets',
+    text: 'The id is AKIAZ7QW2E\nRT5YUI3OPA and that is all.',
+    span: 'AKIAZ7QW2E\nRT5YUI3OPA',
+    code: 'guard.secret',
+  },
+  {
+    name: 'GitHub token wrapped over indented lines',
+    det: secrets,
+    kind: 'secrets',
+    text: 'token ghp_aB3dE5fG7hJ9\n    kL2mN4pQ6rS8\n    tU0vW1xY2cZa\nbye now',
+    span: 'ghp_aB3dE5fG7hJ9\n    kL2mN4pQ6rS8\n    tU0vW1xY2cZa',
+    code: 'guard.secret',
+  },
+  {
     name: 'JWT',
     det: secrets,
     kind: 'secrets',

@@ -21,6 +21,7 @@ import {
   PRIVATE_KEY_MAX,
   privateKeySpan,
 } from './blocks.ts';
+import { openWrappedAt, wrappedPieces } from './wrapped.ts';
 
 export const SECRET_TYPES = [
   'OPENAI_KEY',
@@ -66,6 +67,8 @@ const FORMATS = new RegExp(
   ].join(''),
   'g',
 );
+/** FORMATS tried at one place (a wrapped token read as one, from its start). */
+const FORMAT_AT = new RegExp(FORMATS.source, 'y');
 const GROUPS = SECRET_TYPES.filter((t) => t !== 'AWS_SECRET_KEY' && t !== 'CONFIGURED_SECRET');
 
 /**
@@ -83,6 +86,16 @@ const FORMAT_HEADS = [
   'pcl_',
   '----',
 ];
+/** A head of a format that a wrapped key can start with (not a webhook URL or a PEM block, which wrap otherwise). */
+const WRAPPED_HEAD = new RegExp(
+  `(?<![A-Za-z0-9_-])(?:${FORMAT_HEADS.filter((h) => h !== 'http' && h !== '----').join('|')})`,
+  'g',
+);
+const WRAPPED_HEAD_AT = new RegExp(WRAPPED_HEAD.source, 'y');
+const isWrappedHeadAt = (text: string, at: number): boolean => {
+  WRAPPED_HEAD_AT.lastIndex = at;
+  return WRAPPED_HEAD_AT.test(text);
+};
 const headKey = (h: string) => [...h].reduce((k, c) => k * 128 + c.charCodeAt(0), 0);
 const HEADS_3 = new Set(FORMAT_HEADS.filter((h) => h.length === 3).map(headKey));
 const HEADS_4 = new Set(FORMAT_HEADS.filter((h) => h.length === 4).map(headKey));
@@ -121,6 +134,54 @@ export function createSecretsDetector(opts: SecretsDetectorOptions = {}): TextDe
       ? createLiteralMatcher(extras, { caseSensitive: true })
       : undefined;
   const longestExtra = extras.reduce((n, v) => Math.max(n, v.length), 0);
+  /** The type of a FORMATS match when it is a secret this detector reports (or an AWS key id
+   *  an AWS secret needs nearby); undefined for placeholders, malformed JWTs and `pcl_` keys. */
+  const acceptedType = (m: RegExpExecArray): SecretType | undefined => {
+    const groups = m.groups!;
+    const type = GROUPS.find((g) => groups[g] !== undefined) as SecretType;
+    const value = m[0];
+    if (!types.has(type) && !(type === 'AWS_ACCESS_KEY' && types.has('AWS_SECRET_KEY'))) return undefined;
+    if (type === 'PRIVATE_KEY') return type;
+    if (type === 'JWT') return jwtHeaderValid(value) ? type : undefined;
+    if (type === 'PORTCULLIS_KEY') return isWellFormedApiKey(value) ? type : undefined;
+    if (type !== 'AWS_ACCESS_KEY' && isPlaceholder(value.replace(PREFIX, ''))) return undefined;
+    return type;
+  };
+  /**
+   * Tokens cut by line breaks or spaces: from each head at a token start, the pieces read as
+   * one (wrappedPieces); a match of the formats that ends where a piece ends, past the first
+   * piece, is found over all of them. A key found whole in its first piece is extended this
+   * way too, so a redacted key leaves none of its wrapped rest behind.
+   */
+  const wrappedFindings = (
+    text: string,
+    found: ReadonlyArray<{ type: SecretType; start: number; end: number }>,
+  ): Array<{ type: SecretType; start: number; end: number }> => {
+    const out: Array<{ type: SecretType; start: number; end: number }> = [];
+    for (const head of allMatches(WRAPPED_HEAD, text)) {
+      const pieces = wrappedPieces(text, head.index);
+      if (pieces.length < 2) continue;
+      let joined = '';
+      const ends: number[] = [];
+      for (const p of pieces) {
+        joined += text.slice(p.start, p.end);
+        ends.push(joined.length);
+      }
+      // The most pieces that read as one key (a match of the formats must end where the text
+      // it is given ends, since a token character never follows a key).
+      for (let k = pieces.length - 1; k >= 1; k--) {
+        FORMAT_AT.lastIndex = 0;
+        const m = FORMAT_AT.exec(joined.slice(0, ends[k]));
+        if (m === null || m[0].length !== ends[k]) continue;
+        const type = acceptedType(m);
+        if (type === undefined || type === 'PRIVATE_KEY') continue;
+        const end = pieces[k]!.end;
+        if (!found.some((f) => f.start === head.index && f.end >= end)) out.push({ type, start: head.index, end });
+        break;
+      }
+    }
+    return out;
+  };
   return {
     name: 'secrets',
     maxMatchLength: Math.max(PRIVATE_KEY_MAX, 5300, longestExtra) * INVISIBLE_ALLOWANCE,
@@ -131,28 +192,28 @@ export function createSecretsDetector(opts: SecretsDetectorOptions = {}): TextDe
       let awsKeyAt: number[] | undefined;
       // An ASCII text (most are) is first checked for the formats' heads; others always run it.
       const bytes = asciiBytes(text);
-      const formats = bytes === undefined || mayHoldSecretFormat(bytes, text.length) ? allMatches(FORMATS, text) : [];
+      const mayHold = bytes === undefined || mayHoldSecretFormat(bytes, text.length);
+      const formats = mayHold ? allMatches(FORMATS, text) : [];
       for (const m of formats) {
-        const groups = m.groups!;
-        const type = GROUPS.find((g) => groups[g] !== undefined) as SecretType;
-        const value = m[0];
-        if (!types.has(type) && !(type === 'AWS_ACCESS_KEY' && types.has('AWS_SECRET_KEY'))) continue;
-        let end = m.index + value.length;
+        const type = acceptedType(m);
+        if (type === undefined) continue;
+        let end = m.index + m[0].length;
         if (type === 'PRIVATE_KEY') end = privateKeySpan(text, m.index, end);
-        else if (type === 'JWT' && !jwtHeaderValid(value)) continue;
-        else if (type === 'PORTCULLIS_KEY' && !isWellFormedApiKey(value)) continue;
-        else if (
-          type !== 'AWS_ACCESS_KEY' &&
-          type !== 'JWT' &&
-          type !== 'PORTCULLIS_KEY' &&
-          isPlaceholder(value.replace(PREFIX, ''))
-        )
-          continue;
         if (type === 'AWS_ACCESS_KEY') {
           awsKeyAt ??= [];
           awsKeyAt.push(m.index);
         }
         if (types.has(type)) raw.push({ type, start: m.index, end });
+      }
+      // Keys cut by line breaks or spaces (wrapped.ts): read from each head as one token.
+      if (mayHold) {
+        for (const f of wrappedFindings(text, raw)) {
+          if (f.type === 'AWS_ACCESS_KEY') {
+            awsKeyAt ??= [];
+            awsKeyAt.push(f.start);
+          }
+          if (types.has(f.type)) raw.push(f);
+        }
       }
       if (types.has('AWS_SECRET_KEY') && (awsKeyAt !== undefined || AWS_SECRET_NEAR.test(text))) {
         for (const s of awsSecretSpans(text, awsKeyAt ?? []))
@@ -180,6 +241,8 @@ export function createSecretsDetector(opts: SecretsDetectorOptions = {}): TextDe
       // A token still being written (keys, JWTs, webhook URLs): the run of token characters the
       // text ends with. Longer than the longest token: only its last stretch can still grow.
       let open = trailingRunStart(text, isTokenChar, MAX_TOKEN);
+      // Or a piece of a key cut by a line break or a space: held from the key's head.
+      open = Math.min(open, openWrappedAt(text, open, isWrappedHeadAt) ?? text.length);
       if (types.has('PRIVATE_KEY')) open = Math.min(open, openPrivateKeyAt(text) ?? text.length);
       if (types.has('AWS_SECRET_KEY')) open = Math.min(open, openAwsSecretAt(text) ?? text.length);
       let at = originalOffset(norm, open);

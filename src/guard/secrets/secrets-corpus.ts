@@ -55,6 +55,21 @@ export const SECRETS: ReadonlyArray<readonly [string, string, string]> = [
   // Obfuscated: zero-width characters inside a key, a full-width prefix.
   ['GITHUB_TOKEN', `t=ghp_${body(10)}\u200b${body(26)}`, `ghp_${body(10)}\u200b${body(26)}`],
   ['OPENAI_KEY', `ｓｋ-proj-${body(40)}`, `ｓｋ-proj-${body(40)}`],
+  // Cut by line breaks (wrapped at a column, indented) or single spaces: read as one token.
+  ['AWS_ACCESS_KEY', `id: ${awsId.slice(0, 10)}\n${awsId.slice(10)} ok`, `${awsId.slice(0, 10)}\n${awsId.slice(10)}`],
+  ['GCP_KEY', `key AIza${body(15)} ${body(20)} please`, `AIza${body(15)} ${body(20)}`],
+  [
+    'GITHUB_TOKEN',
+    `token ghp_${body(12)}\r\n    ${body(12)}\r\n    ${body(12)}\nbye`,
+    `ghp_${body(12)}\r\n    ${body(12)}\r\n    ${body(12)}`,
+  ],
+  ['PORTCULLIS_KEY', `key ${pcl.slice(0, 20)}\n${pcl.slice(20)}\nThanks`, `${pcl.slice(0, 20)}\n${pcl.slice(20)}`],
+  // A long key wrapped after its first line matched alone: the rest is part of it too.
+  [
+    'OPENAI_KEY',
+    `sk-proj-${body(56)}\n${body(64)}\n${body(44)}\nThanks!`,
+    `sk-proj-${body(56)}\n${body(64)}\n${body(44)}`,
+  ],
 ];
 
 export const NOT_SECRETS: readonly string[] = [
@@ -70,4 +85,7 @@ export const NOT_SECRETS: readonly string[] = [
   'git sha 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b and AKIA alone',
   `a 40 char run without an aws context ${body(40)}`,
   'ghp_short',
+  // Words after a head are not pieces of a key: no digit and no capital past their first letter.
+  'the ghp_ prefix\nmarks personal tokens and sk-\nmarks secret keys',
+  `done: sk-proj-${body(12)} and then some words follow here`,
 ];
