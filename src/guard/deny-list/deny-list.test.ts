@@ -123,6 +123,14 @@ test('pattern facts: literal sets, one per part of a sequence, per top-level alt
   for (const [p, sets] of cases) assert.deepEqual(patternFacts(p).literalSets, sets, p);
 });
 
+test('pattern facts: the text after a match that may still become what a look-ahead of two or more units looks for is a beginning', () => {
+  const facts = patternFacts('ab(?!xyz)[a-z]{2}');
+  const begins = new RegExp(`^(?:${facts.prefixPattern})$`);
+  // Undecided: `abxy` may become `abxyz` (refused) or `abxyq` (not).
+  for (const t of ['ab', 'abx', 'abxy', 'abxyz', 'abq', 'abqr']) assert.ok(begins.test(t), t);
+  assert.ok(!begins.test('abqrs'));
+});
+
 test('pattern facts: a look-around adds no length and is left out of the beginnings pattern', () => {
   const facts = patternFacts('ab(?![a-z])c{1,2}');
   assert.equal(facts.maxLength, 4);

@@ -188,12 +188,17 @@ export function patternFacts(pattern: string): PatternFacts {
     const from = i;
     if (c === '(' && /^\(\?<?[=!]/.test(pattern.slice(i, i + 4))) {
       // A look-around (JavaScript only: the injection cues; RE2 has none): no text of its
-      // own, so no length or literal, and left out of the beginnings pattern (which then
-      // matches more, never less).
-      i += pattern[i + 2] === '<' ? 4 : 3;
-      alternation();
+      // own, so no length or literal, and left out of the pattern's own source (which then
+      // matches more, never less). A look-ahead is not decided while the text after the match
+      // is a beginning of what it looks for (`ignore the previous m…`, with `(?! message)`
+      // after `previous`): its beginnings are beginnings of the match too. One of a single
+      // character (a word's end, `(?![a-z0-9])`) is decided by the next character, which
+      // either continues the match or ends it: left out.
+      const behind = pattern[i + 2] === '<';
+      i += behind ? 4 : 3;
+      const inner = alternation();
       i++; // ')'
-      return empty('');
+      return behind || inner.min < 2 ? empty('') : { ...empty(''), pre: `(?:${inner.pre})` };
     }
     if (c === '(') {
       i++;

@@ -356,6 +356,62 @@ export function leadingLiterals(source: string): string[] | undefined {
   return out;
 }
 
+/**
+ * What a user asks to be ignored when it is their own earlier text, not instructions: "please
+ * ignore the previous email", "disregard my previous message", "forget the above draft" are
+ * everyday chat, and scored as an override (0.6) they were refused. After `previous` / `prior`
+ * / `above` the cue reads one more whole word (or the end of a sentence), and not one of these
+ * ("the previous messages from the system" still counts). More text never takes a cue back (a
+ * stream refuses as soon as the score is reached), so the word must be complete, with the
+ * character after it, before the cue can match.
+ */
+const OWN_EARLIER_EN = any(
+  'email',
+  'mail',
+  'message',
+  'version',
+  'draft',
+  'question',
+  'repl',
+  'post',
+  'comment',
+  'attempt',
+  'typo',
+  'one',
+  'link',
+  'file',
+  'image',
+  'photo',
+  'screenshot',
+  'upload',
+  'paragraph',
+  'sentence',
+  'line',
+  'answer',
+  'response',
+  'result',
+  'translation',
+  'summar',
+  'invoice',
+  'order',
+  'chapter',
+  'section',
+  'page',
+  'slide',
+  'table',
+  'chart',
+  'list',
+  'item',
+  'entr',
+  'meeting',
+  'call',
+  'appointment',
+  'date',
+  'address',
+  'number',
+);
+const AFTER_EARLIER_EN = `(?:[^a-z0-9]{1,8}(?!${OWN_EARLIER_EN}\\w*(?![a-z0-9])(?![^a-z0-9]{1,8}${any('from', 'by', 'of')}${gap(1)}${any('system', 'developer', 'admin', 'operator', 'assistant', 'openai', 'anthropic')}))[a-z0-9]{1,20}(?=[^a-z0-9])|[^a-z0-9]{0,8}[.!?;:\\n])`;
+
 export const CUES: readonly Cue[] = [
   // --- instruction override ---------------------------------------------------------------
   cue('override-en', 'override', 0.85, `\\b${OVERRIDE_VERB_EN}\\w*${gap(4)}${PRIOR_EN}\\w*${gap(3)}${RULES_EN}\\w*`),
@@ -363,7 +419,7 @@ export const CUES: readonly Cue[] = [
     'override-everything-en',
     'override',
     0.6,
-    `\\b${any('ignor', 'disregard', 'forget')}\\w*${gap(1)}${any('everything', 'all of that', 'all that', 'what (?:you were|i) (?:told|said)', 'the above', 'all the above', 'above', 'all previous', 'the previous', 'previous', 'prior')}`,
+    `\\b${any('ignor', 'disregard', 'forget')}\\w*${gap(1)}(?:${any('everything', 'all of that', 'all that', 'what (?:you were|i) (?:told|said)')}|${any('the above', 'all the above', 'above', 'all previous', 'the previous', 'previous', 'prior')}${AFTER_EARLIER_EN})`,
   ),
   cue(
     'override-bare-en',
