@@ -50,6 +50,18 @@ async function until(what: string, ok: () => Promise<boolean>, ms = 20_000): Pro
   }
 }
 
+/** Waits until the pool serves a query again (after an outage ended). */
+async function answersAgain(pool: StorePool): Promise<void> {
+  await until(
+    'the pool answers again',
+    async () =>
+      await pool.query('SELECT 1').then(
+        () => true,
+        () => false,
+      ),
+  );
+}
+
 describe('guarded PostgreSQL pool', () => {
   it('a transaction cut by an outage is destroyed, never handed to the next caller with its transaction open', async () => {
     const pool = guardedPool(2);
@@ -68,14 +80,7 @@ describe('guarded PostgreSQL pool', () => {
       } finally {
         proxy.release();
       }
-      await until(
-        'the pool answers again',
-        async () =>
-          await pool.query('SELECT 1').then(
-            () => true,
-            () => false,
-          ),
-      );
+      await answersAgain(pool);
       // As many at once as the pool has connections, so every pooled connection is used.
       for (let i = 0; i < 3; i++) {
         const rows = await Promise.all(
@@ -120,14 +125,7 @@ describe('guarded PostgreSQL pool', () => {
       } finally {
         await proxy.reopen();
       }
-      await until(
-        'the pool answers again',
-        async () =>
-          await pool.query('SELECT 1').then(
-            () => true,
-            () => false,
-          ),
-      );
+      await answersAgain(pool);
       const tx = await pool.connect();
       assert.equal((await tx.query<{ n: number }>('SELECT 7 AS n')).rows[0]?.n, 7);
       tx.release();
