@@ -48,27 +48,43 @@ const isOpen = (c: number): boolean => c === 91 || c === 40 || c === 123 || c ==
 const isClose = (c: number): boolean => c === 93 || c === 41 || c === 125 || c === 62;
 
 /**
- * Where the local part before each possible at form starts, in order: before every `@`, every
- * capital `AT` after a space, and every `at` before a closing bracket. Six searches for one
- * or two characters (about 0.2 µs over a 2 KB prompt); the pattern runs only from these places (run from every word of a text
- * that held an `@` anywhere, it tried each word's run again at each shorter length).
+ * Where each possible at form begins from `from` on: every `@`, every capital `AT` after a
+ * space, and every `at` before a closing bracket (only the first found when `first`). Six
+ * searches for one or two characters, about 0.2 µs over a 2 KB prompt.
  */
-function localStarts(text: string): number[] {
+function atForms(text: string, from: number, first: boolean): number[] {
   const at: number[] = [];
-  for (let i = text.indexOf('@'); i !== -1; i = text.indexOf('@', i + 1)) at.push(i);
+  for (let i = text.indexOf('@', from); i !== -1; i = text.indexOf('@', i + 1)) {
+    at.push(i);
+    if (first) return at;
+  }
   // `AT`, not ` AT`: a search for a pattern that starts with a space stops at every word (ten
   // times as long over a 2 KB prompt as all the other searches here together).
-  for (let i = text.indexOf('AT'); i !== -1; i = text.indexOf('AT', i + 1))
-    if (i > 0 && isSpace(text.charCodeAt(i - 1))) at.push(i);
+  for (let i = text.indexOf('AT', from); i !== -1; i = text.indexOf('AT', i + 1)) {
+    if (i === 0 || !isSpace(text.charCodeAt(i - 1))) continue;
+    at.push(i);
+    if (first) return at;
+  }
   for (const close of CLOSERS) {
-    for (let i = text.indexOf(close); i !== -1; i = text.indexOf(close, i + 1)) {
+    for (let i = text.indexOf(close, from); i !== -1; i = text.indexOf(close, i + 1)) {
       let j = i - 1;
       while (j > 0 && i - j <= 3 && isSpace(text.charCodeAt(j))) j--;
-      if (j >= 1 && (text.charCodeAt(j) | 32) === 116 && (text.charCodeAt(j - 1) | 32) === 97) at.push(j - 1);
+      if (j < 1 || (text.charCodeAt(j) | 32) !== 116 || (text.charCodeAt(j - 1) | 32) !== 97) continue;
+      at.push(j - 1);
+      if (first) return at;
     }
   }
+  return at;
+}
+
+/**
+ * Where the local part before each possible at form starts, in order: the pattern runs only
+ * from these places (run from every word of a text that held an `@` anywhere, it tried each
+ * word's run again at each shorter length).
+ */
+function localStarts(text: string): number[] {
   const starts: number[] = [];
-  for (const p of at) {
+  for (const p of atForms(text, 0, false)) {
     // Back over the form's spaces and bracket, then over the local part (at most 64 characters).
     let j = p;
     while (j > 0 && p - j < 8 && (isSpace(text.charCodeAt(j - 1)) || isOpen(text.charCodeAt(j - 1)))) j--;
@@ -77,21 +93,6 @@ function localStarts(text: string): number[] {
     if (j < end) starts.push(j);
   }
   return starts.sort((x, y) => x - y);
-}
-
-/** Whether `text` holds an at form (`@`, a capital `AT` after a space, `at` before a closing bracket) from `from` on. */
-function hasAtForm(text: string, from: number): boolean {
-  if (text.indexOf('@', from) !== -1) return true;
-  for (let i = text.indexOf('AT', from); i !== -1; i = text.indexOf('AT', i + 1))
-    if (i > 0 && isSpace(text.charCodeAt(i - 1))) return true;
-  for (const close of CLOSERS) {
-    for (let i = text.indexOf(close, from); i !== -1; i = text.indexOf(close, i + 1)) {
-      let j = i - 1;
-      while (j > 0 && i - j <= 3 && isSpace(text.charCodeAt(j))) j--;
-      if (j >= 1 && (text.charCodeAt(j) | 32) === 116 && (text.charCodeAt(j - 1) | 32) === 97) return true;
-    }
-  }
-  return false;
 }
 
 /**
@@ -193,11 +194,12 @@ export function writtenEmailStart(
   const stop = Math.max(0, text.length - maxBack);
   // Without an at form in reach, or the beginning of one at the end, nothing here can become a
   // written-out address: a few searches instead of reading back word by word at every step.
-  if (!endsInPartialForm(text) && !hasAtForm(text, stop)) return runStart;
+  const partial = endsInPartialForm(text);
+  if (!partial && atForms(text, stop, true).length === 0) return runStart;
   // The text may end inside a form (`jane [a`, `jane AT`, `jane @`), whose letters the run of
   // address characters would otherwise take for a label: tried first, then the run.
   return Math.min(
-    endsInPartialForm(text) ? chainStart(text, text.length, true, isAddressChar, stop) : runStart,
+    partial ? chainStart(text, text.length, true, isAddressChar, stop) : runStart,
     chainStart(text, runStart, false, isAddressChar, stop),
   );
 }
