@@ -194,27 +194,22 @@ export function createSecretsDetector(opts: SecretsDetectorOptions = {}): TextDe
       const bytes = asciiBytes(text);
       const mayHold = bytes === undefined || mayHoldSecretFormat(bytes, text.length);
       const formats = mayHold ? allMatches(FORMATS, text) : [];
+      // An AWS key id is also where an AWS secret is looked for; it is reported only when asked for.
+      const add = (f: { type: SecretType; start: number; end: number }): void => {
+        if (f.type === 'AWS_ACCESS_KEY') {
+          awsKeyAt ??= [];
+          awsKeyAt.push(f.start);
+        }
+        if (types.has(f.type)) raw.push(f);
+      };
       for (const m of formats) {
         const type = acceptedType(m);
         if (type === undefined) continue;
-        let end = m.index + m[0].length;
-        if (type === 'PRIVATE_KEY') end = privateKeySpan(text, m.index, end);
-        if (type === 'AWS_ACCESS_KEY') {
-          awsKeyAt ??= [];
-          awsKeyAt.push(m.index);
-        }
-        if (types.has(type)) raw.push({ type, start: m.index, end });
+        const end = m.index + m[0].length;
+        add({ type, start: m.index, end: type === 'PRIVATE_KEY' ? privateKeySpan(text, m.index, end) : end });
       }
       // Keys cut by line breaks or spaces (wrapped.ts): read from each head as one token.
-      if (mayHold) {
-        for (const f of wrappedFindings(text, raw)) {
-          if (f.type === 'AWS_ACCESS_KEY') {
-            awsKeyAt ??= [];
-            awsKeyAt.push(f.start);
-          }
-          if (types.has(f.type)) raw.push(f);
-        }
-      }
+      if (mayHold) for (const f of wrappedFindings(text, raw)) add(f);
       if (types.has('AWS_SECRET_KEY') && (awsKeyAt !== undefined || AWS_SECRET_NEAR.test(text))) {
         for (const s of awsSecretSpans(text, awsKeyAt ?? []))
           if (!isPlaceholder(text.slice(s.start, s.end))) raw.push({ type: 'AWS_SECRET_KEY', ...s });
