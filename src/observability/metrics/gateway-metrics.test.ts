@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseConfig } from '../../config/load.ts';
-import { type BreakerStateName, createGatewayMetrics } from './gateway-metrics.ts';
+import { type BreakerStateName, createGatewayMetrics, HISTOGRAM_BATCH } from './gateway-metrics.ts';
 
 const config = parseConfig(
   `
@@ -85,6 +85,52 @@ test('counts kept between scrapes: each scrape shows every increment before it, 
   m.observeTokens('gpt', 'openai', Number.NaN, -3);
   m.observeTokens('gpt', 'openai', Number.POSITIVE_INFINITY, 0);
   assert.ok((await series(m, 'portcullis_tokens_total')).includes(tokens(12)));
+});
+
+test('durations handed over in batches: each scrape shows every observation before it, exactly, none twice', async () => {
+  const m = make();
+  const labels = '{route="/v1/chat/completions",model="gpt",status_class="2xx"}';
+  const read = async () => {
+    const body = (await m.scrape()).body.split('\n');
+    const value = (name: string) => Number(body.find((l) => l.startsWith(`${name}${labels}`))?.split(' ')[1]);
+    const le = (bound: string) =>
+      Number(
+        body
+          .find((l) =>
+            l.startsWith(
+              `portcullis_http_request_duration_seconds_bucket{le="${bound}",route="/v1/chat/completions",model="gpt",status_class="2xx"}`,
+            ),
+          )
+          ?.split(' ')[1],
+      );
+    return {
+      count: value('portcullis_http_request_duration_seconds_count'),
+      sum: value('portcullis_http_request_duration_seconds_sum'),
+      le005: le('0.005'),
+      le1: le('1'),
+    };
+  };
+  // Across a batch boundary (HISTOGRAM_BATCH), then a partial batch, then one more after a scrape.
+  const n = HISTOGRAM_BATCH + 7;
+  for (let i = 0; i < n; i++) m.observeRequest({ ...ok, model: 'gpt', durationS: i % 2 === 0 ? 0.004 : 0.75 });
+  const first = await read();
+  assert.equal(first.count, n);
+  assert.equal(first.le005, Math.ceil(n / 2));
+  assert.equal(first.le1, n);
+  assert.ok(Math.abs(first.sum - (Math.ceil(n / 2) * 0.004 + Math.floor(n / 2) * 0.75)) < 1e-9, String(first.sum));
+  assert.deepEqual(await read(), first, 'a second scrape adds nothing');
+  m.observeRequest({ ...ok, model: 'gpt', durationS: 2 });
+  const second = await read();
+  assert.equal(second.count, n + 1);
+  assert.equal(second.le1, n);
+  // A value prom-client would refuse is refused before it is kept, and poisons nothing.
+  assert.throws(() => m.observeAttempt('openai', 'gpt-4o-mini', 'ok', Number.NaN), /not a histogram observation/);
+  m.observeAttempt('openai', 'gpt-4o-mini', 'ok', 0.02);
+  const attempts = await series(m, 'portcullis_upstream_attempt_duration_seconds_count');
+  assert.ok(
+    attempts.includes('portcullis_upstream_attempt_duration_seconds_count{provider="openai",model="gpt-4o-mini"} 1'),
+    attempts.join('\n'),
+  );
 });
 
 test('a model, provider, code or route the config does not know never creates a series of its own', async () => {

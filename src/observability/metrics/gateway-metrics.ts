@@ -5,7 +5,8 @@
  * The observe* methods sit on the request path, so they stay cheap: label values are bounded
  * lookups, and each label combination's child is created once and reused; the hottest
  * counters sum their increments here and hand them to prom-client at scrape time
- * (deferredCounter). Gauges that mirror
+ * (deferredCounter), and the two per-request histograms hand their observations over in
+ * batches (deferredHistogram). Gauges that mirror
  * state (in-flight requests, circuit breakers) are read at scrape time, not kept up to date
  * per request.
  */
@@ -83,18 +84,78 @@ const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 const FIRST_BYTE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const BREAKER_VALUE: Readonly<Record<BreakerStateName, number>> = { closed: 0, 'half-open': 1, open: 2 };
 
-/** A child per label combination, created on first use and kept. */
+/**
+ * A child per label combination, created on first use and kept. Looked up through one map per
+ * label, by the label values themselves (bounded strings the label bounds hand out), so a lookup
+ * builds no key string.
+ */
 function childCache<C>(make: (values: string[]) => C): (...values: string[]) => C {
-  const cache = new Map<string, C>();
+  const root = new Map<string, unknown>();
   return (...values) => {
-    const key = values.join('\u0000');
-    let child = cache.get(key);
+    let level = root;
+    const last = values.length - 1;
+    for (let i = 0; i < last; i++) {
+      let next = level.get(values[i]!) as Map<string, unknown> | undefined;
+      if (next === undefined) {
+        next = new Map();
+        level.set(values[i]!, next);
+      }
+      level = next;
+    }
+    const leaf = values[last] ?? '';
+    let child = level.get(leaf) as C | undefined;
     if (child === undefined) {
       child = make(values);
-      cache.set(key, child);
+      level.set(leaf, child);
     }
     return child;
   };
+}
+
+/** Observations a deferred histogram series holds before it hands them to prom-client. */
+export const HISTOGRAM_BATCH = 256;
+
+/**
+ * A hot histogram whose observations are kept per label combination and handed to prom-client
+ * in batches: when HISTOGRAM_BATCH have gathered, and when the registry is read (the
+ * histogram's `collect`), so a scrape sees every observation made before it. prom-client's
+ * `observe` checks the labels, hashes the label set, looks the bucket up by a number-keyed
+ * property and allocates on each call; in a gateway between two requests its code and data are
+ * cold, and one tight loop over a batch pays that once.
+ */
+function deferredHistogram(config: {
+  readonly name: string;
+  readonly help: string;
+  readonly labelNames: readonly string[];
+  readonly buckets: readonly number[];
+  readonly registers: Registry[];
+}): (...values: string[]) => { observe(value: number): void } {
+  const series: Array<{ readonly child: { observe(value: number): void }; readonly pending: Float64Array; n: number }> =
+    [];
+  const handOver = (s: (typeof series)[number]) => {
+    const n = s.n;
+    s.n = 0;
+    for (let i = 0; i < n; i++) s.child.observe(s.pending[i]!);
+  };
+  const histogram = new Histogram({
+    ...config,
+    buckets: [...config.buckets],
+    collect() {
+      for (const s of series) if (s.n > 0) handOver(s);
+    },
+  });
+  return childCache((values) => {
+    const s = { child: histogram.labels(...values), pending: new Float64Array(HISTOGRAM_BATCH), n: 0 };
+    series.push(s);
+    return {
+      observe(value) {
+        // What prom-client refuses, refused here too (the observers catch and report it).
+        if (!Number.isFinite(value)) throw new TypeError(`not a histogram observation: ${value}`);
+        s.pending[s.n++] = value;
+        if (s.n === HISTOGRAM_BATCH) handOver(s);
+      },
+    };
+  });
 }
 
 /**
@@ -145,7 +206,7 @@ export function createGatewayMetrics(opts: GatewayMetricsOptions): GatewayMetric
     labelNames: ['route', 'model', 'provider', 'status_class', 'code'] as const,
     registers,
   });
-  const requestDuration = new Histogram({
+  const durationChild = deferredHistogram({
     name: 'portcullis_http_request_duration_seconds',
     help: 'Time from arrival to the end of the response (for streams: the last event).',
     labelNames: ['route', 'model', 'status_class'] as const,
@@ -158,7 +219,7 @@ export function createGatewayMetrics(opts: GatewayMetricsOptions): GatewayMetric
     labelNames: ['provider', 'model', 'result'] as const,
     registers,
   });
-  const attemptDuration = new Histogram({
+  const attemptDurationChild = deferredHistogram({
     name: 'portcullis_upstream_attempt_duration_seconds',
     help: 'Time of one upstream attempt until its answer (for streams: until the first event).',
     labelNames: ['provider', 'model'] as const,
@@ -314,8 +375,6 @@ export function createGatewayMetrics(opts: GatewayMetricsOptions): GatewayMetric
   });
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
 
-  const durationChild = childCache((v) => requestDuration.labels(...v));
-  const attemptDurationChild = childCache((v) => attemptDuration.labels(...v));
   const authChild = childCache((v) => authFailures.labels(...v));
   const firstByteChild = childCache((v) => firstByte.labels(...v));
   const rateLimitChild = childCache((v) => rateLimitRefusals.labels(...v));
