@@ -47,4 +47,13 @@ describe('encodeSubject', () => {
     assert.match(long, /^sha256-[A-Za-z0-9_-]{43}$/);
     assert.notEqual(long, encodeSubject(`${'s'.repeat(499)}t`));
   });
+
+  it('answers the same when asked again, also after more distinct subjects than it keeps', () => {
+    const subjects = Array.from({ length: 10_000 }, (_, i) => (i % 3 === 0 ? `${'u'.repeat(130)}${i}` : `key ${i}/x`));
+    const first = subjects.map(encodeSubject);
+    assert.equal(first[1], 'key%201%2Fx');
+    assert.equal(new Set(first).size, subjects.length);
+    assert.deepEqual(subjects.map(encodeSubject), first);
+    assert.deepEqual([...subjects].reverse().map(encodeSubject), [...first].reverse());
+  });
 });

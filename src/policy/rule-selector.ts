@@ -38,8 +38,21 @@ export function selectRules<R extends SelectableRule>(
   return out;
 }
 
+/** Subjects encoded lately: every limited or budgeted request encodes its caller's subjects again. */
+const encoded = new Map<string, string>();
+const ENCODED_MAX = 4096;
+
 /** A subject as a counter key part: short ones stay readable in Redis; long ones (JWT subjects) are hashed to bound key size. */
 export function encodeSubject(subject: string): string {
-  if (subject.length <= 128) return encodeURIComponent(subject);
-  return `sha256-${createHash('sha256').update(subject).digest('base64url')}`;
+  let e = encoded.get(subject);
+  if (e === undefined) {
+    e =
+      subject.length <= 128
+        ? encodeURIComponent(subject)
+        : `sha256-${createHash('sha256').update(subject).digest('base64url')}`;
+    // Bounded: a flood of distinct subjects (JWT callers) starts it over rather than growing it.
+    if (encoded.size >= ENCODED_MAX) encoded.clear();
+    encoded.set(subject, e);
+  }
+  return e;
 }

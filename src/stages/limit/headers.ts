@@ -40,6 +40,16 @@ export function tightest<T extends { state: RateState }>(entries: readonly T[]):
   return best;
 }
 
+/** Policy names come from the configured rules, so their quoted forms are kept (bounded all the same). */
+const quoted = new Map<string, string>();
+const QUOTED_MAX = 4096;
+
 function sfString(s: string): string {
-  return `"${s.replace(/[\\"]/g, '\\$&')}"`;
+  let q = quoted.get(s);
+  if (q === undefined) {
+    q = `"${s.replace(/[\\"]/g, '\\$&')}"`;
+    if (quoted.size >= QUOTED_MAX) quoted.clear();
+    quoted.set(s, q);
+  }
+  return q;
 }
