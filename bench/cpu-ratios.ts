@@ -20,10 +20,12 @@
  * waits 5 minutes, longer than any gap between the rounds' loads, so the round gateways never
  * collect mid-run), loaded for one round's length, then read again 8 s after the load.
  * Every round's ratio is printed; the reported figure is the median, with the
- * spread (min–max) beside it.
+ * spread (min–max) beside it. Each gateway slot's ratio divides by the mean of the emulator
+ * slots just before and just after it (half as long each), so that the machine's speed
+ * drifting between slots cancels.
  *
  * Env: BENCH_CPU_SECONDS (per load, default 5), BENCH_CPU_WARMUP_SECONDS (each target's load
- * at full concurrency before the rounds, default 5; 0 skips it), BENCH_CPU_ROUNDS (default 3),
+ * at full concurrency before the rounds, default 20; 0 skips it), BENCH_CPU_ROUNDS (default 5),
  * BENCH_CPU_CONNECTIONS (default 32), BENCH_CPU_BASELINE (another checkout of the project, an
  * earlier commit say: its gateways are started too and loaded in the same rounds, so a change
  * is compared with what it changed under the same load on the machine), BENCH_SOAK_SECONDS
@@ -42,8 +44,11 @@ import { freePort, startBareProxy, waitHealthy } from './process-helpers.ts';
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'src', 'cli', 'main.ts');
 const SECONDS = Number(process.env.BENCH_CPU_SECONDS ?? 5);
-const WARMUP_SECONDS = Number(process.env.BENCH_CPU_WARMUP_SECONDS ?? 5);
-const ROUNDS = Number(process.env.BENCH_CPU_ROUNDS ?? 3);
+/** Defaults, also for `npm run bench`'s section (bench/run.ts). */
+export const CPU_WARMUP_SECONDS = 20;
+export const CPU_ROUNDS = 5;
+const WARMUP_SECONDS = Number(process.env.BENCH_CPU_WARMUP_SECONDS ?? CPU_WARMUP_SECONDS);
+const ROUNDS = Number(process.env.BENCH_CPU_ROUNDS ?? CPU_ROUNDS);
 const CONNECTIONS = Number(process.env.BENCH_CPU_CONNECTIONS ?? 32);
 
 /** CPU seconds (user + system) a process has used so far, from /proc (100 Hz ticks). */
@@ -290,16 +295,45 @@ export async function runCpuRatios(o: CpuRatioOptions): Promise<string[]> {
     ];
     const results = scenarios.map(() => [] as Measured[]);
     const ratios = scenarios.map(() => [] as number[]);
+    // Each gateway slot is bracketed by two slots of the emulator called directly (half as long)
+    // with the same body, and its ratio divides by their mean: this VM's speed drifts on a scale
+    // of tens of seconds, and an emulator slot taken a whole block earlier read the drift as a
+    // change of the gateway. The slot after one gateway is the slot before the next.
     for (let round = 0; round < o.rounds; round++) {
-      const base: Record<'json' | 'stream', number> = { json: Number.NaN, stream: Number.NaN };
+      const emuIndex = {
+        json: scenarios.findIndex((sc) => sc.gw === undefined && sc.base === 'json'),
+        stream: scenarios.findIndex((sc) => sc.gw === undefined && sc.base === 'stream'),
+      };
+      let before: Measured | undefined;
+      let pending: { i: number; m: Measured } | undefined;
+      const emulatorSlot = async (kind: 'json' | 'stream'): Promise<Measured> => {
+        const m = await measure({ ...o, seconds: o.seconds / 2 }, scenarios[emuIndex[kind]]!.target, undefined);
+        results[emuIndex[kind]]!.push(m);
+        return m;
+      };
       for (const [i, sc] of scenarios.entries()) {
-        const m = await measure(o, sc.target, sc.gw?.proc);
-        results[i]!.push(m);
-        if (sc.gw === undefined) base[sc.base] = m.emulatorUs;
-        else {
-          ratios[i]!.push(m.gatewayUs / base[sc.base]);
-          sc.gw.rssLoaded = Math.max(sc.gw.rssLoaded, procRssMiB(sc.gw.proc.pid!));
+        if (sc.gw === undefined) {
+          if (pending !== undefined) {
+            const after = await emulatorSlot(scenarios[pending.i]!.base);
+            ratios[pending.i]!.push(pending.m.gatewayUs / ((before!.emulatorUs + after.emulatorUs) / 2));
+            pending = undefined;
+          }
+          before = await emulatorSlot(sc.base);
+          continue;
         }
+        if (pending !== undefined) {
+          const after = await emulatorSlot(sc.base);
+          ratios[pending.i]!.push(pending.m.gatewayUs / ((before!.emulatorUs + after.emulatorUs) / 2));
+          before = after;
+        }
+        const m = await measure(o, sc.target, sc.gw.proc);
+        results[i]!.push(m);
+        sc.gw.rssLoaded = Math.max(sc.gw.rssLoaded, procRssMiB(sc.gw.proc.pid!));
+        pending = { i, m };
+      }
+      if (pending !== undefined) {
+        const after = await emulatorSlot(scenarios[pending.i]!.base);
+        ratios[pending.i]!.push(pending.m.gatewayUs / ((before!.emulatorUs + after.emulatorUs) / 2));
       }
     }
 
@@ -312,7 +346,7 @@ export async function runCpuRatios(o: CpuRatioOptions): Promise<string[]> {
       `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load average at the end ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' / ')}; Node ${process.version}. Emulator, gateways and load generator share it.`,
-      'CPU from /proc (user + system) over each load; the ratio divides the gateway’s CPU per request by the emulator’s own, called directly in the same round. Median (min–max) over the rounds.',
+      'CPU from /proc (user + system) over each load; the ratio divides the gateway’s CPU per request by the emulator’s own, called directly with the same body in the slots just before and just after the gateway’s (half as long each; their mean), so that a drift of the machine’s speed between slots cancels. Median (min–max) over the rounds.',
       '',
       '| scenario | req/s | emulator µs/req | gateway µs/req | × emulator CPU | errors |',
       '| --- | --- | --- | --- | --- | --- |',

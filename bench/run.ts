@@ -16,7 +16,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_MOCK_KEYS } from '../src/mock-upstream/index.ts';
-import { runCpuRatios } from './cpu-ratios.ts';
+import { CPU_ROUNDS, CPU_WARMUP_SECONDS, runCpuRatios } from './cpu-ratios.ts';
 import { runGuardBench } from './guard.ts';
 import { guardBaselineCli, runGuardStageBench } from './guard-scenarios.ts';
 import { limitScenarioLines, runLimitScenarios } from './limit-scenarios.ts';
@@ -266,8 +266,8 @@ async function main(): Promise<void> {
       mockUrl,
       mock,
       seconds: Number(process.env.BENCH_CPU_SECONDS ?? SECONDS),
-      warmupSeconds: Number(process.env.BENCH_CPU_WARMUP_SECONDS ?? 5),
-      rounds: Number(process.env.BENCH_CPU_ROUNDS ?? ROUNDS),
+      warmupSeconds: Number(process.env.BENCH_CPU_WARMUP_SECONDS ?? CPU_WARMUP_SECONDS),
+      rounds: Number(process.env.BENCH_CPU_ROUNDS ?? CPU_ROUNDS),
       connections: Number(process.env.BENCH_CPU_CONNECTIONS ?? 32),
     });
     const livePolicyLines = await runLivePolicyBench({
