@@ -112,8 +112,20 @@ test('durations handed over in batches: each scrape shows every observation befo
   };
   // Across a batch boundary (HISTOGRAM_BATCH), then a partial batch, then one more after a scrape.
   const n = HISTOGRAM_BATCH + 7;
-  for (let i = 0; i < n; i++) m.observeRequest({ ...ok, model: 'gpt', durationS: i % 2 === 0 ? 0.004 : 0.75 });
+  // A second series interleaved: the batch is shared by every label combination.
+  let failed = 0;
+  for (let i = 0; i < n; i++) {
+    m.observeRequest({ ...ok, model: 'gpt', durationS: i % 2 === 0 ? 0.004 : 0.75 });
+    if (i % 3 === 0) {
+      m.observeRequest({ ...ok, model: 'gpt', status: 502, code: 'upstream.unavailable', durationS: 0.02 });
+      failed++;
+    }
+  }
   const first = await read();
+  const failedCount = (await series(m, 'portcullis_http_request_duration_seconds_count')).find((l) =>
+    l.includes('status_class="5xx"'),
+  );
+  assert.equal(Number(failedCount?.split(' ')[1]), failed);
   assert.equal(first.count, n);
   assert.equal(first.le005, Math.ceil(n / 2));
   assert.equal(first.le1, n);

@@ -112,16 +112,17 @@ function childCache<C>(make: (values: string[]) => C): (...values: string[]) => 
   };
 }
 
-/** Observations a deferred histogram series holds before it hands them to prom-client. */
+/** Observations a deferred histogram holds (all its series together) before it hands them to prom-client. */
 export const HISTOGRAM_BATCH = 256;
 
 /**
- * A hot histogram whose observations are kept per label combination and handed to prom-client
- * in batches: when HISTOGRAM_BATCH have gathered, and when the registry is read (the
- * histogram's `collect`), so a scrape sees every observation made before it. prom-client's
- * `observe` checks the labels, hashes the label set, looks the bucket up by a number-keyed
- * property and allocates on each call; in a gateway between two requests its code and data are
- * cold, and one tight loop over a batch pays that once.
+ * A hot histogram whose observations are kept and handed to prom-client in batches: when
+ * HISTOGRAM_BATCH have gathered (across all its label combinations: one buffer, so the memory
+ * does not grow with the number of series), and when the registry is read (the histogram's
+ * `collect`), so a scrape sees every observation made before it. prom-client's `observe`
+ * checks the labels, hashes the label set, looks the bucket up by a number-keyed property and
+ * allocates on each call; in a gateway between two requests its code and data are cold, and one
+ * tight loop over a batch pays that once.
  */
 function deferredHistogram(config: {
   readonly name: string;
@@ -130,29 +131,31 @@ function deferredHistogram(config: {
   readonly buckets: readonly number[];
   readonly registers: Registry[];
 }): (...values: string[]) => { observe(value: number): void } {
-  const series: Array<{ readonly child: { observe(value: number): void }; readonly pending: Float64Array; n: number }> =
-    [];
-  const handOver = (s: (typeof series)[number]) => {
-    const n = s.n;
-    s.n = 0;
-    for (let i = 0; i < n; i++) s.child.observe(s.pending[i]!);
+  type Child = { observe(value: number): void };
+  const pending = new Float64Array(HISTOGRAM_BATCH);
+  const owners: Child[] = [];
+  let n = 0;
+  const handOver = () => {
+    const count = n;
+    n = 0;
+    for (let i = 0; i < count; i++) owners[i]!.observe(pending[i]!);
   };
   const histogram = new Histogram({
     ...config,
     buckets: [...config.buckets],
     collect() {
-      for (const s of series) if (s.n > 0) handOver(s);
+      if (n > 0) handOver();
     },
   });
   return childCache((values) => {
-    const s = { child: histogram.labels(...values), pending: new Float64Array(HISTOGRAM_BATCH), n: 0 };
-    series.push(s);
+    const child: Child = histogram.labels(...values);
     return {
       observe(value) {
         // What prom-client refuses, refused here too (the observers catch and report it).
         if (!Number.isFinite(value)) throw new TypeError(`not a histogram observation: ${value}`);
-        s.pending[s.n++] = value;
-        if (s.n === HISTOGRAM_BATCH) handOver(s);
+        pending[n] = value;
+        owners[n++] = child;
+        if (n === HISTOGRAM_BATCH) handOver();
       },
     };
   });
