@@ -6,6 +6,7 @@
  * it is this caller's. Each feature says what subject a scope counts; this decides the rest.
  */
 import { createHash } from 'node:crypto';
+import { BoundedMap } from '../core/bounded-map.ts';
 import { modelAllowed } from './model-patterns.ts';
 
 export interface SelectableRule {
@@ -38,21 +39,14 @@ export function selectRules<R extends SelectableRule>(
   return out;
 }
 
-/** Subjects encoded lately: every limited or budgeted request encodes its caller's subjects again. */
-const encoded = new Map<string, string>();
-const ENCODED_MAX = 4096;
+/** Subjects encoded lately (every limited or budgeted request encodes its caller's again), bounded: distinct JWT subjects cannot grow it. */
+const encoded = new BoundedMap<string, string>(4096);
 
 /** A subject as a counter key part: short ones stay readable in Redis; long ones (JWT subjects) are hashed to bound key size. */
 export function encodeSubject(subject: string): string {
-  let e = encoded.get(subject);
-  if (e === undefined) {
-    e =
-      subject.length <= 128
-        ? encodeURIComponent(subject)
-        : `sha256-${createHash('sha256').update(subject).digest('base64url')}`;
-    // Bounded: a flood of distinct subjects (JWT callers) starts it over rather than growing it.
-    if (encoded.size >= ENCODED_MAX) encoded.clear();
-    encoded.set(subject, e);
-  }
-  return e;
+  return encoded.upsert(subject, () =>
+    subject.length <= 128
+      ? encodeURIComponent(subject)
+      : `sha256-${createHash('sha256').update(subject).digest('base64url')}`,
+  );
 }

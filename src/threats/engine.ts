@@ -5,7 +5,7 @@
  * alert per window, not one per request. Everything is in memory and bounded; each instance
  * detects on what it sees.
  */
-import { BoundedMap } from './bounded-map.ts';
+import { BoundedMap } from '../core/bounded-map.ts';
 import type { ThreatDetectionConfig, ThreatRuleBase } from './config-types.ts';
 import { createBruteForceRule } from './rules/brute-force.ts';
 import { createCredentialStuffingRule } from './rules/credential-stuffing.ts';

@@ -4,8 +4,9 @@
  * after it began; a suspension refuses everything. Both end at `until`. Checked on every
  * authenticated request, so a check is a few Map lookups.
  */
+
+import { BoundedMap } from '../core/bounded-map.ts';
 import type { ErrorCode } from '../errors/codes.ts';
-import { BoundedMap } from './bounded-map.ts';
 
 interface Penalty {
   kind: 'throttle' | 'suspend';

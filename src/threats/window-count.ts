@@ -1,5 +1,5 @@
 /** Per-subject counts over a fixed window that starts at the subject's first event. */
-import { BoundedMap } from './bounded-map.ts';
+import { BoundedMap } from '../core/bounded-map.ts';
 
 interface Window {
   start: number;

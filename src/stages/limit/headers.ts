@@ -4,6 +4,7 @@
  * (`"name";r=<remaining>;t=<seconds until reset>`). Both are Structured Field lists whose
  * members are strings with parameters.
  */
+import { BoundedMap } from '../../core/bounded-map.ts';
 import type { RateState } from '../../limits/limit-backend.ts';
 import type { AppliedLimit } from '../../limits/rules.ts';
 
@@ -41,15 +42,8 @@ export function tightest<T extends { state: RateState }>(entries: readonly T[]):
 }
 
 /** Policy names come from the configured rules, so their quoted forms are kept (bounded all the same). */
-const quoted = new Map<string, string>();
-const QUOTED_MAX = 4096;
+const quoted = new BoundedMap<string, string>(4096);
 
 function sfString(s: string): string {
-  let q = quoted.get(s);
-  if (q === undefined) {
-    q = `"${s.replace(/[\\"]/g, '\\$&')}"`;
-    if (quoted.size >= QUOTED_MAX) quoted.clear();
-    quoted.set(s, q);
-  }
-  return q;
+  return quoted.upsert(s, () => `"${s.replace(/[\\"]/g, '\\$&')}"`);
 }

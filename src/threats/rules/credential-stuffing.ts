@@ -2,7 +2,7 @@
  * Credential stuffing: failed authentications for many distinct keys (by prefix) or admin
  * accounts from one address within a window — a list of stolen credentials being tried.
  */
-import { BoundedMap } from '../bounded-map.ts';
+import { BoundedMap } from '../../core/bounded-map.ts';
 import type { CredentialStuffingRule } from '../config-types.ts';
 import { NO_DETECTIONS, type ObservedEvent, type ThreatRule } from '../types.ts';
 import { AUTH_FAILURE_EVENTS, JWT_PREFIX } from './brute-force.ts';

@@ -5,7 +5,7 @@
  * through shows up here before one succeeds. Reads `guard.violation` events (one per detector
  * that found something on a request); a request counts once whatever number of detectors fired.
  */
-import { BoundedMap } from '../bounded-map.ts';
+import { BoundedMap } from '../../core/bounded-map.ts';
 import type { WindowedThresholdRule } from '../config-types.ts';
 import { NO_DETECTIONS, type ObservedEvent, type ThreatRule } from '../types.ts';
 import { WindowCounts } from '../window-count.ts';

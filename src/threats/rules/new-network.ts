@@ -3,7 +3,7 @@
  * not used within `history_s` — often a leaked key used from somewhere else. A key's first
  * `min_history_requests` requests only build its history.
  */
-import { BoundedMap } from '../bounded-map.ts';
+import { BoundedMap } from '../../core/bounded-map.ts';
 import type { NewNetworkRule } from '../config-types.ts';
 import { networkOf } from '../network-of.ts';
 import { NO_DETECTIONS, type RequestObservation, type ThreatRule } from '../types.ts';

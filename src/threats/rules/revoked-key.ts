@@ -3,7 +3,7 @@
  * was never updated. Reads `key.revoked_used`, and `auth.failure` with reason `revoked` (the
  * same request reported both ways counts once).
  */
-import { BoundedMap } from '../bounded-map.ts';
+import { BoundedMap } from '../../core/bounded-map.ts';
 import type { WindowedThresholdRule } from '../config-types.ts';
 import { NO_DETECTIONS, type ObservedEvent, type ThreatRule } from '../types.ts';
 import { WindowCounts } from '../window-count.ts';

@@ -3,7 +3,7 @@
  * (an EWMA of its past windows, idle windows included) and at least `min_requests`. A key's
  * baseline is trusted only after `warmup_windows` windows; fires at most once per window.
  */
-import { BoundedMap } from '../bounded-map.ts';
+import { BoundedMap } from '../../core/bounded-map.ts';
 import type { UsageSpikeRule } from '../config-types.ts';
 import { NO_DETECTIONS, type RequestObservation, type ThreatRule } from '../types.ts';
 

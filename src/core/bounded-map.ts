@@ -1,6 +1,7 @@
 /**
- * A Map that forgets its least recently used entries past a size limit, so detection state
- * stays bounded however many keys, addresses or prefixes an attacker makes up.
+ * A Map that forgets its least recently used entries past a size limit, so state keyed by what
+ * callers send (threat detection's keys, addresses and prefixes; the limit stage's memos) stays
+ * bounded however many of them an attacker makes up.
  *
  * Approximate LRU with two generations instead of a delete-and-reinsert on every read (which
  * costs several times a lookup on the request path): reads hit `young`, or move the entry up
