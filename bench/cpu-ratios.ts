@@ -299,42 +299,39 @@ export async function runCpuRatios(o: CpuRatioOptions): Promise<string[]> {
     // with the same body, and its ratio divides by their mean: this VM's speed drifts on a scale
     // of tens of seconds, and an emulator slot taken a whole block earlier read the drift as a
     // change of the gateway. The slot after one gateway is the slot before the next.
+    const emuIndex = {
+      json: scenarios.findIndex((sc) => sc.gw === undefined && sc.base === 'json'),
+      stream: scenarios.findIndex((sc) => sc.gw === undefined && sc.base === 'stream'),
+    };
+    const emulatorSlot = async (kind: 'json' | 'stream'): Promise<Measured> => {
+      const m = await measure({ ...o, seconds: o.seconds / 2 }, scenarios[emuIndex[kind]]!.target, undefined);
+      results[emuIndex[kind]]!.push(m);
+      return m;
+    };
     for (let round = 0; round < o.rounds; round++) {
-      const emuIndex = {
-        json: scenarios.findIndex((sc) => sc.gw === undefined && sc.base === 'json'),
-        stream: scenarios.findIndex((sc) => sc.gw === undefined && sc.base === 'stream'),
-      };
       let before: Measured | undefined;
       let pending: { i: number; m: Measured } | undefined;
-      const emulatorSlot = async (kind: 'json' | 'stream'): Promise<Measured> => {
-        const m = await measure({ ...o, seconds: o.seconds / 2 }, scenarios[emuIndex[kind]]!.target, undefined);
-        results[emuIndex[kind]]!.push(m);
-        return m;
+      /** The emulator slot after the pending gateway slot, which closes its ratio; undefined when none is pending. */
+      const closePending = async (): Promise<Measured | undefined> => {
+        if (pending === undefined) return undefined;
+        const after = await emulatorSlot(scenarios[pending.i]!.base);
+        ratios[pending.i]!.push(pending.m.gatewayUs / ((before!.emulatorUs + after.emulatorUs) / 2));
+        pending = undefined;
+        return after;
       };
       for (const [i, sc] of scenarios.entries()) {
         if (sc.gw === undefined) {
-          if (pending !== undefined) {
-            const after = await emulatorSlot(scenarios[pending.i]!.base);
-            ratios[pending.i]!.push(pending.m.gatewayUs / ((before!.emulatorUs + after.emulatorUs) / 2));
-            pending = undefined;
-          }
+          await closePending();
           before = await emulatorSlot(sc.base);
           continue;
         }
-        if (pending !== undefined) {
-          const after = await emulatorSlot(sc.base);
-          ratios[pending.i]!.push(pending.m.gatewayUs / ((before!.emulatorUs + after.emulatorUs) / 2));
-          before = after;
-        }
+        before = (await closePending()) ?? before;
         const m = await measure(o, sc.target, sc.gw.proc);
         results[i]!.push(m);
         sc.gw.rssLoaded = Math.max(sc.gw.rssLoaded, procRssMiB(sc.gw.proc.pid!));
         pending = { i, m };
       }
-      if (pending !== undefined) {
-        const after = await emulatorSlot(scenarios[pending.i]!.base);
-        ratios[pending.i]!.push(pending.m.gatewayUs / ((before!.emulatorUs + after.emulatorUs) / 2));
-      }
+      await closePending();
     }
 
     const released = await memoryGivenBack(o, env);
