@@ -16,6 +16,7 @@ import { after, describe, it } from 'node:test';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { parse } from 'yaml';
 import { renderChart, renderTemplate, TemplateError } from '../deploy/helm/render.ts';
+import { JEMALLOC_PATHS } from '../src/cli/young-generation.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { ROOT } from './helpers/gateway.ts';
 
@@ -154,6 +155,15 @@ describe('Dockerfile', () => {
       lines.some((l) => /--omit=dev/.test(l)),
       'no dev dependencies in the image',
     );
+  });
+  it('installs jemalloc in the runtime stage where `start` looks for it, leaving no package lists behind', () => {
+    const runtime = lines.slice(lines.findLastIndex((l) => /^FROM /.test(l)));
+    const install = runtime.find((l) => /apt-get install .*\blibjemalloc2\b/.test(l)) ?? '';
+    assert.match(install, /--no-install-recommends/);
+    assert.match(install, /rm -rf \/var\/lib\/apt\/lists\/\*/);
+    // Debian's package puts the library here on amd64 and arm64.
+    for (const arch of ['x86_64', 'aarch64'])
+      assert.ok(JEMALLOC_PATHS.includes(`/usr/lib/${arch}-linux-gnu/libjemalloc.so.2`), arch);
   });
   it('fills the compile cache at build time as the gateway user, then leaves it read-only to that user', () => {
     const at = (re: RegExp) => lines.findIndex((l) => re.test(l));

@@ -15,6 +15,7 @@ import { parseCommandArgs, parsePort } from './args.ts';
 import { DEMO_KEY_LABEL, demoBanner, demoConfigSource } from './demo.ts';
 import { type IdleMemoryRelease, startIdleMemoryRelease } from './idle-memory.ts';
 import { UsageError } from './usage-error.ts';
+import { runningAllocator } from './young-generation.ts';
 
 export const START_HELP = `Usage: portcullis start [--config FILE] [--demo] [--host H] [--port N] [--data-dir DIR]
 
@@ -136,7 +137,13 @@ export async function runStart(argv: string[]): Promise<number> {
     process.stdout.write(banner);
   }
   log.info(
-    { url, config: config.source, stages: gateway.pipeline.stageNames, models: [...config.models.keys()] },
+    {
+      url,
+      config: config.source,
+      stages: gateway.pipeline.stageNames,
+      models: [...config.models.keys()],
+      allocator: runningAllocator(),
+    },
     'listening',
   );
 

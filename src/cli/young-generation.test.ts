@@ -1,10 +1,17 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { compileCacheDir, START_SEMI_SPACE_MIB, youngGenerationReexec } from './young-generation.ts';
+import {
+  allocatorPreload,
+  compileCacheDir,
+  JEMALLOC_CONF,
+  runningAllocator,
+  START_SEMI_SPACE_MIB,
+  youngGenerationReexec,
+} from './young-generation.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FLAG = `--max-semi-space-size=${START_SEMI_SPACE_MIB}`;
@@ -63,11 +70,17 @@ test('no execve, or no script to re-run: nothing to do', () => {
 test('`node src/cli/main.ts start` replaces itself (same pid) with the flag once, and runs the command', () => {
   // The preload prints the pid and the node flags each time a process image starts.
   const probe =
-    'data:text/javascript,process.stderr.write(JSON.stringify([process.pid,process.execArgv,process.env.MALLOC_ARENA_MAX??null,process.env.NODE_COMPILE_CACHE??null])+"\\n")';
+    'data:text/javascript,process.stderr.write(JSON.stringify([process.pid,process.execArgv,process.env.MALLOC_ARENA_MAX??null,process.env.NODE_COMPILE_CACHE??null,process.env.LD_PRELOAD??null,process.env.MALLOC_CONF??null])+"\\n")';
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
-  delete env.MALLOC_ARENA_MAX;
-  delete env.NODE_COMPILE_CACHE;
-  delete env.NODE_DISABLE_COMPILE_CACHE;
+  for (const name of [
+    'MALLOC_ARENA_MAX',
+    'NODE_COMPILE_CACHE',
+    'NODE_DISABLE_COMPILE_CACHE',
+    'LD_PRELOAD',
+    'MALLOC_CONF',
+    'PORTCULLIS_MALLOC',
+  ])
+    delete env[name];
   const r = spawnSync(process.execPath, ['--import', probe, 'src/cli/main.ts', 'start', '--help'], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -78,7 +91,7 @@ test('`node src/cli/main.ts start` replaces itself (same pid) with the flag once
   const images = r.stderr
     .trim()
     .split('\n')
-    .map((l) => JSON.parse(l) as [number, string[], string | null, string | null]);
+    .map((l) => JSON.parse(l) as [number, string[], string | null, string | null, string | null, string | null]);
   assert.equal(images.length, 2, r.stderr);
   assert.equal(images[0]![0], images[1]![0], 'execve keeps the pid');
   assert.ok(!images[0]![1].includes(FLAG));
@@ -88,6 +101,10 @@ test('`node src/cli/main.ts start` replaces itself (same pid) with the flag once
   // node_modules is a link has none, and runs without it).
   assert.equal(images[0]![3], null);
   assert.equal(images[1]![3], compileCacheDir(env, ROOT) ?? null);
+  // jemalloc, when this machine has it installed where start looks (Debian's libjemalloc2).
+  const jemalloc = allocatorPreload(env);
+  assert.deepEqual(images[0]!.slice(4), [null, null]);
+  assert.deepEqual(images[1]!.slice(4), jemalloc === undefined ? [null, null] : [jemalloc, JEMALLOC_CONF]);
 
   // Other commands are not re-run.
   const other = spawnSync(process.execPath, ['--import', probe, 'src/cli/main.ts', '--version'], {
@@ -166,5 +183,74 @@ test("the compile cache is left to the operator's choice, and refused where anot
     }
   } finally {
     p.done();
+  }
+});
+
+test("start preloads jemalloc with its settings, keeps the operator's MALLOC_CONF, and stops once it is preloaded", () => {
+  const base = {
+    execArgv: [],
+    argv: ['node', 'main.ts', 'start'],
+    nodeOptions: '--max-semi-space-size=8',
+    mallocArenaMax: '2',
+    hasExecve: true,
+  };
+  assert.deepEqual(youngGenerationReexec({ ...base, preload: '/usr/lib/libjemalloc.so.2' }), {
+    args: ['main.ts', 'start'],
+    env: { LD_PRELOAD: '/usr/lib/libjemalloc.so.2', MALLOC_CONF: JEMALLOC_CONF },
+  });
+  assert.deepEqual(youngGenerationReexec({ ...base, preload: '/usr/lib/libjemalloc.so.2', mallocConf: 'narenas:1' }), {
+    args: ['main.ts', 'start'],
+    env: { LD_PRELOAD: '/usr/lib/libjemalloc.so.2' },
+  });
+  // The re-run finds LD_PRELOAD set, so allocatorPreload gives nothing, and nothing is left to do.
+  assert.equal(youngGenerationReexec({ ...base, preload: undefined }), undefined);
+  assert.equal(
+    allocatorPreload(
+      { LD_PRELOAD: '/usr/lib/libjemalloc.so.2' },
+      [process.execPath],
+      'linux',
+      statSync(process.execPath).uid,
+    ),
+    undefined,
+  );
+});
+
+test('the allocator is preloaded only from a file that only its owner (root) can change, unless the operator chose', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-alloc-'));
+  try {
+    const uid = process.getuid?.() ?? 0;
+    const lib = join(dir, 'libjemalloc.so.2');
+    writeFileSync(lib, 'not really a library');
+    chmodSync(lib, 0o644);
+    const missing = join(dir, 'missing.so');
+    assert.equal(allocatorPreload({}, [missing, lib], 'linux', uid), lib, 'the first installed one');
+    assert.equal(allocatorPreload({ LD_PRELOAD: '  ' }, [lib], 'linux', uid), lib, 'an empty LD_PRELOAD is none');
+    // The operator's choice.
+    assert.equal(allocatorPreload({ PORTCULLIS_MALLOC: 'system' }, [lib], 'linux', uid), undefined);
+    assert.equal(allocatorPreload({ LD_PRELOAD: '/opt/other.so' }, [lib], 'linux', uid), undefined);
+    // Not Linux, not the expected owner, writable by others, or not a file: not used.
+    assert.equal(allocatorPreload({}, [lib], 'darwin', uid), undefined);
+    assert.equal(allocatorPreload({}, [lib], 'linux', uid + 1), undefined);
+    chmodSync(lib, 0o664);
+    assert.equal(allocatorPreload({}, [lib], 'linux', uid), undefined, 'group-writable');
+    chmodSync(lib, 0o646);
+    assert.equal(allocatorPreload({}, [lib], 'linux', uid), undefined, 'world-writable');
+    assert.equal(allocatorPreload({}, [dir, missing], 'linux', uid), undefined, 'a folder, then nothing');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the start-up log names the allocator the process runs with', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-maps-'));
+  try {
+    const maps = join(dir, 'maps');
+    writeFileSync(maps, '7f00-7f10 r-xp 00000000 fe:00 1 /usr/lib/x86_64-linux-gnu/libjemalloc.so.2\n');
+    assert.equal(runningAllocator(maps), 'jemalloc');
+    writeFileSync(maps, '7f00-7f10 r-xp 00000000 fe:00 1 /usr/lib/x86_64-linux-gnu/libc.so.6\n');
+    assert.equal(runningAllocator(maps), 'system');
+    assert.equal(runningAllocator(join(dir, 'none')), 'system');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
