@@ -1,21 +1,20 @@
 /**
  * The audit log as the rest of the gateway sees it. `append` resolves only once the record is
- * committed: with `synchronous = FULL` by default, so on disk; with `durability: relaxed`
+ * committed and on disk by default (the WAL fsynced: see the writers below); with `durability: relaxed`
  * (`audit.durability`, an explicit choice) with `synchronous = NORMAL`, so in the operating
  * system's hands, the writer fsyncing the log within `flushIntervalMs`. If it cannot be written,
  * `append` rejects, and callers on the request path refuse the request. Appends from the same turn of the event loop go to the
  * writer in one message, and the writer commits whatever has queued in one transaction.
  *
  * Where the writer runs (`audit.writer`):
- * - `thread` (the default): a worker thread, so the fsync of each commit never stalls the
- *   event loop. The thread is a second V8 isolate with its own Node runtime: about 20 MiB of
- *   resident memory.
- * - `inline`: the same writer on the main thread, behind an in-process message channel. Every
- *   record is still committed with `synchronous = FULL` before `append` resolves (so before the
- *   request goes upstream); what changes is that the event loop waits for each group commit's
- *   fsync, which adds that wait to the latency of every request in flight (and up to the 2 s
- *   busy timeout while another process, an `audit` CLI command, holds the write lock). For
- *   small deployments on fast disks: memory traded for tail latency, not for durability.
+ * - `thread`: a worker thread, committing with `synchronous = FULL`, so SQLite's work and each
+ *   commit's fsync never hold the event loop. The thread is a second V8 isolate with its own
+ *   Node runtime: 15–35 MiB of resident memory.
+ * - `inline`: the same writer on the main thread, behind an in-process message channel. It
+ *   never waits for the disk there: commits go to the WAL and the WAL is fsynced on libuv's
+ *   thread pool, and `append` resolves only after that fsync returns (writer.ts), so a record
+ *   is on disk before its request goes upstream, as with the thread. What the event loop does
+ *   carry is SQLite's CPU work and its periodic WAL checkpoints.
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { Logger } from '../observability/logger.ts';
@@ -38,7 +37,7 @@ export interface AuditLogOptions {
   readonly retentionDays?: number | undefined;
   /** Where the writer runs: its own thread (default) or the main thread (see the top of this file). */
   readonly writer?: AuditWriterMode | undefined;
-  /** `fsync` (default): committed with `synchronous = FULL`; `relaxed`: `synchronous = NORMAL`, the
+  /** `fsync` (default): acknowledged once on disk; `relaxed`: once committed (`synchronous = NORMAL`), the
    *  writer fsyncing the log within `flushIntervalMs` of a commit (audit.durability). */
   readonly durability?: AuditDurability | undefined;
   /** With `relaxed`: the longest time from a commit to the fsync that puts it on disk (default 1000 ms). */
@@ -144,6 +143,7 @@ export async function openAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
     ...(opts.durability === 'relaxed'
       ? { relaxedFlushMs: opts.flushIntervalMs ?? AUDIT_DEFAULTS.flushIntervalMs }
       : {}),
+    onEventLoop: opts.writer === 'inline',
   };
   const worker: WriterHandle =
     opts.writer === 'inline'

@@ -1,14 +1,13 @@
 /**
  * The audit log's own SQLite file: owner-only (folder 0700, file 0600), WAL with
- * `synchronous = FULL` so a commit is on disk before it is acknowledged (or `NORMAL` with
- * `audit.durability: relaxed`: committed to the OS, the writer fsyncing the WAL shortly after), and triggers that
+ * `synchronous = FULL` so a commit is on disk before it is acknowledged (or `NORMAL`, the writer
+ * fsyncing the WAL itself: see writer.ts), and triggers that
  * refuse UPDATE and DELETE through SQLite. The triggers stop mistakes, not an attacker with the
  * file; the hash chain and signed checkpoints are what make tampering visible.
  */
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import type { AuditDurability } from './config-types.ts';
 
 const SCHEMA_VERSION = 2;
 /** Readers accept files an older gateway wrote; the writer migrates them on open. */
@@ -80,14 +79,17 @@ ${PRUNES_SCHEMA}
 PRAGMA user_version = ${SCHEMA_VERSION};
 `;
 
-/** Opens (creating if needed) the audit file for appending; `relaxed` commits with `synchronous = NORMAL`. */
-export function openAuditDatabaseForWriting(path: string, durability: AuditDurability = 'fsync'): DatabaseSync {
+/**
+ * Opens (creating if needed) the audit file for appending. `FULL` (the default) syncs the WAL at
+ * every commit; `NORMAL` leaves that to the caller (the writer: see writer.ts).
+ */
+export function openAuditDatabaseForWriting(path: string, synchronous: 'FULL' | 'NORMAL' = 'FULL'): DatabaseSync {
   prepareFile(path);
   let db: DatabaseSync | undefined;
   try {
     db = new DatabaseSync(path, { timeout: AUDIT_BUSY_TIMEOUT_MS });
     db.exec('PRAGMA journal_mode = WAL');
-    db.exec(durability === 'relaxed' ? 'PRAGMA synchronous = NORMAL' : 'PRAGMA synchronous = FULL');
+    db.exec(`PRAGMA synchronous = ${synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
     db.exec('BEGIN IMMEDIATE');
     try {
       const version = userVersion(db);

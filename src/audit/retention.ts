@@ -92,8 +92,28 @@ export function pruneAuditLog(
     removed += step;
     anchors++;
   }
+  return { records: removed, throughSeq: prunedThrough(db), anchors };
+}
+
+/**
+ * One transaction of pruneAuditLog: removes the oldest eligible signed ranges (at most `max`
+ * records) behind one anchor; undefined when nothing more may go. For a caller that must not
+ * hold its thread for the whole prune (the writer on the gateway's event loop) and so takes a
+ * turn of the loop between steps.
+ */
+export function pruneAuditLogStep(
+  db: DatabaseSync,
+  signer: CheckpointSigner,
+  cutoff: Date,
+  max = DEFAULT_MAX_PER_TRANSACTION,
+): number | undefined {
+  return pruneStep(db, signer, cutoff.toISOString(), max, () => new Date());
+}
+
+/** The seq the chain now starts after (0: nothing was ever pruned). */
+export function prunedThrough(db: DatabaseSync): number {
   const last = db.prepare('SELECT through_seq FROM audit_prunes ORDER BY id DESC LIMIT 1').get();
-  return { records: removed, throughSeq: last === undefined ? 0 : Number(last.through_seq), anchors };
+  return last === undefined ? 0 : Number(last.through_seq);
 }
 
 /** One transaction: prune through the furthest eligible checkpoint within `max` records. */

@@ -4,14 +4,22 @@
  * queued and committed together in the next transaction (group commit), so many concurrent
  * requests share one fsync. It runs on its own worker thread by default (writer-worker.ts),
  * or on the main thread with `audit.writer: inline` (audit-log.ts says what that trades).
+ *
+ * On the main thread nothing here may wait for the disk or for another process: commits use
+ * `synchronous = NORMAL` (written to the WAL, not synced), and the WAL is fsynced through
+ * libuv's thread pool; with `durability: fsync` an append is acknowledged only once an fsync
+ * that started after its commit has returned, and every commit made while one fsync runs
+ * shares the next. A write lock held by another process (an `audit` CLI command) is waited for
+ * with timers, up to the same 2 s the thread's busy timeout allows.
  */
 
 import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import type { DatabaseSync } from 'node:sqlite';
 import { type ChainWriter, createChainWriter } from './chain-writer.ts';
-import { openAuditDatabaseForWriting } from './database.ts';
+import { AUDIT_BUSY_TIMEOUT_MS, openAuditDatabaseForWriting } from './database.ts';
 import { pruneEntry } from './prepare-entry.ts';
-import { pruneAuditLog } from './retention.ts';
+import { pruneAuditLogStep, prunedThrough } from './retention.ts';
 import { type CheckpointSigner, createSigner, parsePrivateKeyPem } from './signing-key.ts';
 import type { PreparedEntry } from './types.ts';
 
@@ -22,14 +30,17 @@ export interface WriterInit {
   readonly checkpointIntervalMs: number;
   /** Prune records older than this many days (whole signed ranges; retention.ts); undefined keeps all. */
   readonly retentionDays?: number | undefined;
-  /** Set with `audit.durability: relaxed`: commits use `synchronous = NORMAL`, and the WAL is
-   *  fsynced this many ms after the first commit not yet flushed. Unset: `synchronous = FULL`. */
+  /** Set with `audit.durability: relaxed`: commits are acknowledged once made, and the WAL is
+   *  fsynced this many ms after the first commit not yet flushed. Unset: acknowledged once on disk. */
   readonly relaxedFlushMs?: number | undefined;
+  /** True with `audit.writer: inline`: the writer shares the gateway's event loop (see the top of this file). */
+  readonly onEventLoop?: boolean | undefined;
 }
 
-/** For tests: how the writer puts a file on disk (default: open, fsync, close). */
+/** For tests: how the writer puts a file on disk (default: open, fsync, close; off the loop when inline). */
 export interface WriterHooks {
   readonly fsyncFile?: (path: string) => void;
+  readonly fsyncFileAsync?: (path: string) => Promise<void>;
 }
 
 /** Puts what the OS holds of `path` on disk; a file that does not exist has nothing to flush. */
@@ -47,6 +58,30 @@ function fsyncFile(path: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * fsync of one file on libuv's thread pool, so the event loop goes on while the disk works,
+ * through a descriptor kept open between calls (one trip to the pool per fsync). The writer's
+ * own connection keeps the WAL from being deleted (SQLite removes it when the last connection
+ * closes), so the descriptor stays the file's; a file not there yet has nothing to flush.
+ */
+function backgroundFsync(path: string): { sync(): Promise<void>; close(): void } {
+  let file: Promise<FileHandle | undefined> | undefined;
+  return {
+    async sync() {
+      file ??= open(path, 'r').catch((err: NodeJS.ErrnoException) => {
+        file = undefined;
+        if (err.code === 'ENOENT') return undefined;
+        throw err;
+      });
+      await (await file)?.datasync();
+    },
+    close() {
+      file?.then((f) => f?.close()).catch(() => {});
+      file = undefined;
+    },
+  };
 }
 
 export type WriterRequest =
@@ -69,20 +104,44 @@ export interface WriterPort {
   close(): void;
 }
 
+/** What `attempt` returns when another process holds the write lock and the writer should try again soon. */
+const BUSY = Symbol('busy');
+/** SQLite's primary result code for a lock another connection holds (extended codes keep it in the low byte). */
+const SQLITE_BUSY = 5;
+const isBusy = (err: unknown) => ((err as { errcode?: number }).errcode ?? 0) % 256 === SQLITE_BUSY;
+
 /** Opens the database, reports `ready` (or `failed`) on the port, then serves it until `close`. */
 export function runWriter(port: WriterPort, init: WriterInit, hooks: WriterHooks = {}): void {
-  const TIMER_CHECKPOINT = -1;
+  /** The id of requests the writer makes of itself (periodic checkpoints, retention records): never answered. */
+  const INTERNAL = -1;
   const relaxed = init.relaxedFlushMs !== undefined;
+  const onLoop = init.onEventLoop === true;
+  /** On the event loop with durability fsync: a commit is acknowledged after the fsync that follows it. */
+  const ackAfterFsync = onLoop && !relaxed;
   const syncFile = hooks.fsyncFile ?? fsyncFile;
+  // The WAL holds every commit since the last checkpoint, and SQLite syncs the database file
+  // itself when it checkpoints (with NORMAL as with FULL), so the WAL is what a commit needs on disk.
+  const walPath = `${init.path}-wal`;
+  const walInBackground = backgroundFsync(walPath);
+  const syncFileAsync = hooks.fsyncFileAsync ?? (() => walInBackground.sync());
   /** Set while commits wait for the fsync that puts them on disk (relaxed durability only). */
   let flushTimer: ReturnType<typeof setTimeout> | undefined;
+  /** ackAfterFsync: commits made since the last fsync began (ids to acknowledge; `dirty` also counts unacknowledged ones). */
+  let unsynced: number[] = [];
+  let dirty = false;
+  /** ackAfterFsync: the ids the fsync under way will acknowledge; undefined when none runs. */
+  let syncing: number[] | undefined;
+  /** When the write lock was first found held by another process, for the current wait. */
+  let busySince: number | undefined;
+  let busyRetries = 0;
+  let stopped = false;
 
   let db: DatabaseSync | undefined;
   let writer: ChainWriter | undefined;
   let signer: CheckpointSigner | undefined;
   try {
     signer = createSigner(parsePrivateKeyPem(init.signingKeyPem, 'audit.signing_key'));
-    db = openAuditDatabaseForWriting(init.path, relaxed ? 'relaxed' : 'fsync');
+    db = openAuditDatabaseForWriting(init.path, relaxed || onLoop ? 'NORMAL' : 'FULL');
     writer = createChainWriter(db, signer, init.checkpointEvery);
     // Records left unsigned by a process that did not shut down cleanly (kill -9, power loss):
     // sign them now rather than at the next interval, so verify passes without waiting for traffic.
@@ -90,8 +149,10 @@ export function runWriter(port: WriterPort, init: WriterInit, hooks: WriterHooks
     const signed = writer.checkpoint();
     if (signed > 0) {
       port.postMessage({ type: 'tail_signed', records: signed } satisfies WriterReply);
-      committed();
+      committed([]);
     }
+    // From here on the event loop never sleeps in SQLite's busy handler: drain retries on a timer.
+    if (onLoop) db.exec('PRAGMA busy_timeout = 0');
     port.postMessage({ type: 'ready', fingerprint: signer.fingerprint } satisfies WriterReply);
   } catch (err) {
     port.postMessage({ type: 'failed', error: (err as Error).message } satisfies WriterReply);
@@ -99,32 +160,49 @@ export function runWriter(port: WriterPort, init: WriterInit, hooks: WriterHooks
 
   const queue: WriterRequest[] = [];
   let scheduled = false;
-  const timer = setInterval(() => enqueue({ op: 'checkpoint', id: TIMER_CHECKPOINT }), init.checkpointIntervalMs);
+  const timer = setInterval(() => enqueue({ op: 'checkpoint', id: INTERNAL }), init.checkpointIntervalMs);
   timer.unref();
   const RETENTION_EVERY_MS = 3_600_000;
   const retentionTimer = init.retentionDays === undefined ? undefined : setInterval(applyRetention, RETENTION_EVERY_MS);
   retentionTimer?.unref();
   if (init.retentionDays !== undefined && writer !== undefined) setImmediate(applyRetention);
 
-  /** Prunes what retention allows, and records that it did, in the chain itself. */
+  /**
+   * Prunes what retention allows, one bounded transaction per turn of the event loop (appends
+   * go on between them), and then records that it did, in the chain itself.
+   */
   function applyRetention(): void {
-    if (db === undefined || writer === undefined || signer === undefined || init.retentionDays === undefined) return;
-    const cutoff = new Date(Date.now() - init.retentionDays * 86_400_000);
-    const error = attempt(() => {
-      const result = pruneAuditLog(db!, signer!, cutoff);
-      if (result.records === 0) return;
-      writer!.append([
-        pruneEntry({
-          records: result.records,
-          through_seq: result.throughSeq,
-          cutoff: cutoff.toISOString(),
-          retention_days: init.retentionDays!,
-        }),
-      ]);
-      reply({ type: 'pruned', records: result.records, throughSeq: result.throughSeq });
-      committed();
+    if (init.retentionDays === undefined) return;
+    pruneSteps(new Date(Date.now() - init.retentionDays * 86_400_000), init.retentionDays, 0);
+  }
+
+  function pruneSteps(cutoff: Date, retentionDays: number, removed: number): void {
+    if (stopped || db === undefined || signer === undefined) return;
+    let step: number | undefined;
+    try {
+      step = pruneAuditLogStep(db, signer, cutoff);
+    } catch (err) {
+      // On the loop, another process holding the write lock defers the next step by a second.
+      if (onLoop && isBusy(err)) setTimeout(() => pruneSteps(cutoff, retentionDays, removed), 1_000).unref();
+      else reply({ type: 'warning', error: `audit retention prune failed: ${(err as Error).message}` });
+      return;
+    }
+    if (step !== undefined) {
+      committed([]);
+      setImmediate(() => pruneSteps(cutoff, retentionDays, removed + step));
+      return;
+    }
+    if (removed === 0) return;
+    const throughSeq = prunedThrough(db);
+    reply({ type: 'pruned', records: removed, throughSeq });
+    // The prune's own record joins the queue, so a held write lock is waited for like any append's.
+    const record = pruneEntry({
+      records: removed,
+      through_seq: throughSeq,
+      cutoff: cutoff.toISOString(),
+      retention_days: retentionDays,
     });
-    if (error) reply({ type: 'warning', error: `audit retention prune failed: ${error}` });
+    enqueue({ op: 'append', id: INTERNAL, entries: [record] });
   }
 
   port.on('message', (msg: WriterRequest) => enqueue(msg));
@@ -139,41 +217,43 @@ export function runWriter(port: WriterPort, init: WriterInit, hooks: WriterHooks
 
   function drain(): void {
     scheduled = false;
-    const batch = queue.splice(0);
-    let i = 0;
-    while (i < batch.length) {
-      const msg = batch[i]!;
+    // While an fsync runs, what arrives waits for it and then goes in one commit (one fsync),
+    // as the thread's appends wait for its synchronous commit: one transaction per fsync.
+    if (stopped || syncing !== undefined) return;
+    while (queue.length > 0) {
+      const msg = queue[0]!;
       if (msg.op === 'append') {
         // Every append waiting now goes into one transaction, one fsync.
-        const appends: Array<Extract<WriterRequest, { op: 'append' }>> = [];
-        while (i < batch.length && batch[i]!.op === 'append')
-          appends.push(batch[i++] as Extract<WriterRequest, { op: 'append' }>);
+        let n = 1;
+        while (n < queue.length && queue[n]!.op === 'append') n++;
+        const appends = queue.slice(0, n) as Array<Extract<WriterRequest, { op: 'append' }>>;
         const error = attempt(() => writer!.append(appends.flatMap((a) => a.entries)));
-        for (const a of appends) reply({ type: 'done', id: a.id, ...(error ? { error } : {}) });
-        if (!error) committed();
+        if (error === BUSY) return retryLater();
+        queue.splice(0, n);
+        if (error)
+          for (const a of appends)
+            reply(
+              a.id === INTERNAL
+                ? { type: 'warning', error: `audit write failed: ${error}` }
+                : { type: 'done', id: a.id, error },
+            );
+        else committed(appends.map((a) => a.id).filter((id) => id !== INTERNAL));
         continue;
       }
-      i++;
+      const error = attempt(() => writer!.checkpoint());
+      if (error === BUSY) return retryLater();
+      queue.shift();
       if (msg.op === 'checkpoint') {
-        const error = attempt(() => writer!.checkpoint());
-        if (!error) committed();
-        if (msg.id === TIMER_CHECKPOINT) {
+        if (msg.id === INTERNAL) {
           if (error) reply({ type: 'warning', error: `periodic audit checkpoint failed: ${error}` });
-        } else reply({ type: 'done', id: msg.id, ...(error ? { error } : {}) });
+          else committed([]);
+        } else if (error) reply({ type: 'done', id: msg.id, error });
+        else committed([msg.id]);
       } else {
-        // close: sign the final head so a clean shutdown leaves nothing unsigned.
-        const error = attempt(() => writer!.checkpoint());
-        // Relaxed: what is committed goes to disk before the writer says it has closed.
-        if (relaxed) flush();
-        clearInterval(timer);
-        if (retentionTimer !== undefined) clearInterval(retentionTimer);
-        try {
-          db?.close();
-        } catch {
-          /* closing is best effort once the checkpoint is written */
-        }
-        db = undefined;
-        writer = undefined;
+        // close: the final head was signed above, so a clean shutdown leaves nothing unsigned.
+        // What is committed goes to disk before the writer says it has closed.
+        if (relaxed || onLoop) flushBeforeClose();
+        stop();
         reply({ type: 'done', id: msg.id, ...(error ? { error } : {}) });
         port.close();
         return;
@@ -181,35 +261,122 @@ export function runWriter(port: WriterPort, init: WriterInit, hooks: WriterHooks
     }
   }
 
-  /** Relaxed durability: a commit is on disk at most `relaxedFlushMs` after it was made. */
-  function committed(): void {
+  /** Another process holds the write lock: try the head of the queue again shortly (on the loop only). */
+  function retryLater(): void {
+    scheduled = true;
+    setTimeout(drain, Math.min(2 ** busyRetries++, 50));
+  }
+
+  /** A commit (of the given request ids) was made: acknowledge it now, or once it is on disk. */
+  function committed(ids: readonly number[]): void {
+    if (ackAfterFsync) {
+      for (const id of ids) unsynced.push(id);
+      dirty = true;
+      syncInBackground();
+      return;
+    }
+    for (const id of ids) reply({ type: 'done', id });
+    // Relaxed durability: a commit is on disk at most `relaxedFlushMs` after it was made.
     if (!relaxed || flushTimer !== undefined) return;
-    flushTimer = setTimeout(flush, init.relaxedFlushMs);
+    flushTimer = setTimeout(relaxedFlush, init.relaxedFlushMs);
     // A process that exits without closing leaves the commits with the OS, which still writes them.
     flushTimer.unref();
   }
 
-  function flush(): void {
-    if (flushTimer !== undefined) clearTimeout(flushTimer);
-    flushTimer = undefined;
-    try {
-      // The WAL holds every commit since the last checkpoint, and SQLite syncs the database
-      // file itself when it checkpoints, so the WAL is what a commit needs on disk.
-      syncFile(`${init.path}-wal`);
-    } catch (err) {
-      reply({
-        type: 'warning',
-        error: `audit log fsync failed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): records committed since the last flush may not be on disk; retrying with the next commit`,
-      });
-    }
+  /** ackAfterFsync: one fsync at a time; when it returns, its commits are acknowledged and the next starts. */
+  function syncInBackground(): void {
+    if (syncing !== undefined || !dirty || stopped) return;
+    const ids = unsynced;
+    syncing = ids;
+    unsynced = [];
+    dirty = false;
+    syncFileAsync(walPath).then(
+      () => {
+        if (stopped) return;
+        syncing = undefined;
+        for (const id of ids) reply({ type: 'done', id });
+        if (queue.length > 0) drain();
+        syncInBackground();
+      },
+      (err: unknown) => {
+        if (stopped) return;
+        // The kernel may have dropped the pages it failed to write, so a later fsync that succeeds
+        // proves nothing about these commits: refuse them and stop, as a database does.
+        const error = fsyncFailure(err, 'the writer has stopped; model calls are refused until the gateway restarts');
+        const waiting = queue.filter((m) => m.id !== INTERNAL).map((m) => m.id);
+        for (const id of [...ids, ...unsynced, ...waiting]) reply({ type: 'done', id, error });
+        reply({ type: 'warning', error });
+        stop();
+        port.close();
+      },
+    );
   }
 
-  function attempt(fn: () => unknown): string | undefined {
+  function relaxedFlush(): void {
+    if (flushTimer !== undefined) clearTimeout(flushTimer);
+    flushTimer = undefined;
+    const warn = (err: unknown) =>
+      reply({ type: 'warning', error: fsyncFailure(err, 'retrying with the next commit') });
+    if (onLoop) syncFileAsync(walPath).catch(warn);
+    else
+      try {
+        syncFile(walPath);
+      } catch (err) {
+        warn(err);
+      }
+  }
+
+  /** At close the loop is winding down: one synchronous fsync covers every commit, then they are answered. */
+  function flushBeforeClose(): void {
+    if (flushTimer !== undefined) clearTimeout(flushTimer);
+    flushTimer = undefined;
+    let error: string | undefined;
+    try {
+      syncFile(walPath);
+    } catch (err) {
+      error = fsyncFailure(err, ackAfterFsync ? 'these records are refused' : 'at close');
+      reply({ type: 'warning', error });
+    }
+    if (!ackAfterFsync) return;
+    for (const id of [...(syncing ?? []), ...unsynced]) reply({ type: 'done', id, ...(error ? { error } : {}) });
+    syncing = undefined;
+    unsynced = [];
+  }
+
+  function fsyncFailure(err: unknown, then: string): string {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    return `audit log fsync failed (${code}): records committed since the last flush may not be on disk; ${then}`;
+  }
+
+  function stop(): void {
+    stopped = true;
+    walInBackground.close();
+    queue.length = 0;
+    clearInterval(timer);
+    if (retentionTimer !== undefined) clearInterval(retentionTimer);
+    try {
+      db?.close();
+    } catch {
+      /* closing is best effort once the checkpoint is written */
+    }
+    db = undefined;
+    writer = undefined;
+  }
+
+  function attempt(fn: () => unknown): string | typeof BUSY | undefined {
     if (writer === undefined) return 'the audit log is not open';
     try {
       fn();
+      busySince = undefined;
+      busyRetries = 0;
       return undefined;
     } catch (err) {
+      if (onLoop && isBusy(err)) {
+        busySince ??= Date.now();
+        if (Date.now() - busySince < AUDIT_BUSY_TIMEOUT_MS) return BUSY;
+      }
+      busySince = undefined;
+      busyRetries = 0;
       return (err as Error).message;
     }
   }
