@@ -10,7 +10,7 @@
  * - `thread`: a worker thread, committing with `synchronous = FULL`, so SQLite's work and each
  *   commit's fsync never hold the event loop. The thread is a second V8 isolate with its own
  *   Node runtime: 15–35 MiB of resident memory.
- * - `inline`: the same writer on the main thread, behind an in-process message channel. It
+ * - `inline` (the default): the same writer on the main thread, behind an in-process message channel. It
  *   never waits for the disk there: commits go to the WAL and the WAL is fsynced on libuv's
  *   thread pool, and `append` resolves only after that fsync returns (writer.ts), so a record
  *   is on disk before its request goes upstream, as with the thread. What the event loop does
@@ -35,7 +35,7 @@ export interface AuditLogOptions {
   readonly checkpointIntervalMs: number;
   /** Prune records older than this many days (hourly, and at open); undefined keeps everything. */
   readonly retentionDays?: number | undefined;
-  /** Where the writer runs: its own thread (default) or the main thread (see the top of this file). */
+  /** Where the writer runs: the main thread (default) or its own thread (see the top of this file). */
   readonly writer?: AuditWriterMode | undefined;
   /** `fsync` (default): acknowledged once on disk; `relaxed`: once committed (`synchronous = NORMAL`), the
    *  writer fsyncing the log within `flushIntervalMs` of a commit (audit.durability). */
@@ -45,7 +45,7 @@ export interface AuditLogOptions {
   readonly log?: Logger;
 }
 
-export const AUDIT_WRITER_MODES = ['thread', 'inline'] as const;
+export const AUDIT_WRITER_MODES = ['inline', 'thread'] as const;
 export type AuditWriterMode = (typeof AUDIT_WRITER_MODES)[number];
 
 /** What openAuditLog needs of the writer: a Worker, or the main-thread stand-in below. */
@@ -143,10 +143,10 @@ export async function openAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
     ...(opts.durability === 'relaxed'
       ? { relaxedFlushMs: opts.flushIntervalMs ?? AUDIT_DEFAULTS.flushIntervalMs }
       : {}),
-    onEventLoop: opts.writer === 'inline',
+    onEventLoop: opts.writer !== 'thread',
   };
   const worker: WriterHandle =
-    opts.writer === 'inline'
+    opts.writer !== 'thread'
       ? await inlineWriter(init)
       : new Worker(new URL('./writer-worker.ts', import.meta.url), { workerData: init });
 

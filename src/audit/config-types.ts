@@ -19,7 +19,7 @@ export interface AuditConfig {
   readonly checkpointEvery: number;
   /** …or this long after the last one, if records were added. */
   readonly checkpointIntervalMs: number;
-  /** Where the SQLite log's writer runs (`audit.writer`): its own thread (default) or the main thread. */
+  /** Where the SQLite log's writer runs (`audit.writer`): the main thread (default) or its own thread. */
   readonly writer?: 'thread' | 'inline';
   /** When a record counts as written (`audit.durability`): on disk (default) or handed to the OS / database server. */
   readonly durability?: AuditDurability;

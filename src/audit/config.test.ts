@@ -22,7 +22,7 @@ test('defaults: audit.db in the data folder, generated key in a folder beside it
     legacyKeyPath: join(dir, 'state', 'audit-signing.key'),
     checkpointEvery: 1000,
     checkpointIntervalMs: 5_000,
-    writer: 'thread',
+    writer: 'inline',
     durability: 'fsync',
     retentionDays: undefined,
   });

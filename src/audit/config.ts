@@ -144,7 +144,7 @@ export function readAudit(
         max: 86_400_000,
         default: AUDIT_DEFAULTS.checkpointIntervalMs,
       }) ?? 0,
-    writer: r.oneOf(f('writer'), ['thread', 'inline'] as const, 'thread') ?? 'thread',
+    writer: r.oneOf(f('writer'), ['thread', 'inline'] as const, 'inline') ?? 'inline',
     durability,
     ...(durability === 'relaxed' && store?.driver !== 'postgres'
       ? { flushIntervalMs: flushIntervalMs ?? AUDIT_DEFAULTS.flushIntervalMs }
