@@ -228,7 +228,10 @@ export function runWriter(port: WriterPort, init: WriterInit, hooks: WriterHooks
         while (n < queue.length && queue[n]!.op === 'append') n++;
         const appends = queue.slice(0, n) as Array<Extract<WriterRequest, { op: 'append' }>>;
         const error = attempt(() => writer!.append(appends.flatMap((a) => a.entries)));
-        if (error === BUSY) return retryLater();
+        if (error === BUSY) {
+          retryLater();
+          return;
+        }
         queue.splice(0, n);
         if (error)
           for (const a of appends)
@@ -241,7 +244,10 @@ export function runWriter(port: WriterPort, init: WriterInit, hooks: WriterHooks
         continue;
       }
       const error = attempt(() => writer!.checkpoint());
-      if (error === BUSY) return retryLater();
+      if (error === BUSY) {
+        retryLater();
+        return;
+      }
       queue.shift();
       if (msg.op === 'checkpoint') {
         if (msg.id === INTERNAL) {
