@@ -10,20 +10,20 @@
  * - `thread`: a worker thread, committing with `synchronous = FULL`, so SQLite's work and each
  *   commit's fsync never hold the event loop. The thread is a second V8 isolate with its own
  *   Node runtime: 15–35 MiB of resident memory.
- * - `inline` (the default): the same writer on the main thread, behind an in-process message channel. It
+ * - `inline` (the default): the same writer on the main thread, called directly. It
  *   never waits for the disk there: commits go to the WAL and the WAL is fsynced on libuv's
  *   thread pool, and `append` resolves only after that fsync returns (writer.ts), so a record
  *   is on disk before its request goes upstream, as with the thread. What the event loop does
  *   carry is SQLite's CPU work and its periodic WAL checkpoints.
  */
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import type { Logger } from '../observability/logger.ts';
 import { AUDIT_DEFAULTS } from './config.ts';
 import type { AuditDurability } from './config-types.ts';
 import { prepareEntry } from './prepare-entry.ts';
 import { createSigner, parsePrivateKeyPem, publicKeyFromPem } from './signing-key.ts';
 import type { AuditEntry, PreparedEntry } from './types.ts';
-import type { WriterInit, WriterReply, WriterRequest } from './writer.ts';
+import type { WriterInit, WriterPort, WriterReply, WriterRequest } from './writer.ts';
 
 export interface AuditLogOptions {
   readonly path: string;
@@ -61,24 +61,47 @@ interface WriterHandle {
 }
 
 /**
- * The writer on the main thread: runWriter serves one end of a MessageChannel, the log talks to
- * the other, exactly as with the worker. The writer end never holds the process open; the log's
- * end is ref'd only while something waits, like the worker. Closing either end is the exit.
+ * The writer on the main thread, called directly: requests go to its queue and its replies to
+ * the log's listener as plain calls, without the structured clone and the two hops a
+ * MessageChannel would add to every batch. Replies made before the log listens (`ready`, or
+ * `failed`, at open) are held and delivered once it does. Nothing here needs to hold the
+ * process open: while a request waits, the writer has an immediate, a timer or an fsync
+ * pending. Closing either side is the exit, announced on the next turn of the loop (as a
+ * port's `close` event follows the messages before it).
  */
 async function inlineWriter(init: WriterInit): Promise<WriterHandle> {
   const { runWriter } = await import('./writer.ts');
-  const { port1, port2 } = new MessageChannel();
+  let toLog: ((msg: WriterReply) => void) | undefined;
+  let toWriter: ((msg: WriterRequest) => void) | undefined;
+  const early: WriterReply[] = [];
   const exits: Array<(code: number) => void> = [];
-  let exited = false;
-  port1.on('close', () => {
-    if (exited) return;
-    exited = true;
-    for (const f of exits.splice(0)) f(0);
-  });
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    setImmediate(() => {
+      for (const f of exits.splice(0)) f(0);
+    });
+  };
+  const writerSide: WriterPort = {
+    on(_event, listener) {
+      toWriter = listener;
+    },
+    postMessage(msg) {
+      if (closed) return;
+      if (toLog === undefined) early.push(msg);
+      else toLog(msg);
+    },
+    close,
+  };
   const handle: WriterHandle = {
     on(event: string, listener: (arg: never) => void) {
       if (event === 'exit') exits.push(listener as (code: number) => void);
-      else if (event === 'message') port1.on('message', listener as (msg: WriterReply) => void);
+      else if (event === 'message') {
+        const deliver = listener as (msg: WriterReply) => void;
+        toLog = deliver;
+        for (const msg of early.splice(0)) queueMicrotask(() => deliver(msg));
+      }
       // 'error': the writer catches its own failures and reports them as replies.
       return handle;
     },
@@ -86,13 +109,14 @@ async function inlineWriter(init: WriterInit): Promise<WriterHandle> {
       exits.push(listener);
       return handle;
     },
-    postMessage: (msg) => port1.postMessage(msg),
-    ref: () => port1.ref(),
-    unref: () => port1.unref(),
-    terminate: async () => port1.close(),
+    postMessage(msg) {
+      if (!closed) toWriter?.(msg);
+    },
+    ref() {},
+    unref() {},
+    terminate: async () => close(),
   };
-  runWriter(port2, init);
-  port2.unref();
+  runWriter(writerSide, init);
   return handle;
 }
 

@@ -6,8 +6,8 @@
  *   one burst holds them for the rest of its life. A request allocates little that survives it,
  *   so small semi-spaces cost a few more scavenges and save most of that memory.
  * - glibc's malloc gives each thread that allocates its own arena (up to 8 per core), and an
- *   arena's freed memory is rarely returned: the main thread, the audit writer, libuv's pool and
- *   SQLite each grow their own. Two arenas serve a process with one busy thread.
+ *   arena's freed memory is rarely returned: the main thread, the audit writer's thread (with
+ *   `audit.writer: thread`), libuv's pool and SQLite each grow their own. Two arenas serve a process with one busy thread.
  *
  * - Node strips the types of each TypeScript source as it loads it, and the stripper (a
  *   WebAssembly module) stays in memory for the life of the process: about 22 MiB. Node's
