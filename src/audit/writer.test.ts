@@ -78,6 +78,13 @@ function startWriter(init: Partial<WriterInit> & { path: string }, hooks: Writer
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The log at `path` verifies against the test key and holds `records` records. */
+function assertVerifies(path: string, records: number): void {
+  const result = verifyFile(path, [publicKeyOf(pem)]);
+  assert.equal(result.ok, true, result.finding?.message);
+  assert.equal(result.records, records);
+}
+
 test('relaxed: one fsync of the WAL per interval after commits, none while idle, and one at close', async () => {
   const path = join(dir, 'relaxed', 'audit.db');
   const synced: string[] = [];
@@ -92,9 +99,7 @@ test('relaxed: one fsync of the WAL per interval after commits, none while idle,
   await w.append(6);
   await w.close();
   assert.equal(synced.length, 2, 'close flushes what was committed since');
-  const result = verifyFile(path, [publicKeyOf(pem)]);
-  assert.equal(result.ok, true, result.finding?.message);
-  assert.equal(result.records, 6);
+  assertVerifies(path, 6);
 });
 
 test('fsync durability never needs a flush of its own: every commit was already synced', async () => {
@@ -138,9 +143,7 @@ test('relaxed with the real fsync: the WAL is flushed without a warning, and the
     w.replies.filter((r) => r.type === 'warning'),
     [],
   );
-  const result = verifyFile(path, [publicKeyOf(pem)]);
-  assert.equal(result.ok, true, result.finding?.message);
-  assert.equal(result.records, 5);
+  assertVerifies(path, 5);
 });
 
 /** An fsync the test finishes by hand: each call waits until the test resolves or fails it. */
@@ -177,9 +180,7 @@ test('inline: an append is answered only once an fsync started after its commit 
   fsync.calls[1]!.done();
   for (const r of await Promise.all(more)) assert.deepEqual(r.type === 'done' && r.error, undefined);
   await w.close();
-  const result = verifyFile(path, [publicKeyOf(pem)]);
-  assert.equal(result.ok, true, result.finding?.message);
-  assert.equal(result.records, 4);
+  assertVerifies(path, 4);
 });
 
 test('inline: a failed fsync refuses the records it covered and stops the writer (a later fsync would prove nothing)', async () => {
@@ -224,9 +225,7 @@ test('inline: what arrives while an fsync runs is committed after it in one tran
   await closing;
   assert.equal(fsync.calls.length, 3, 'the first fsync, the one for 2 and 3, and the close');
   assert.equal(fsync.calls.at(-1)!.path, `${path}-wal`);
-  const result = verifyFile(path, [publicKeyOf(pem)]);
-  assert.equal(result.ok, true, result.finding?.message);
-  assert.equal(result.records, 3);
+  assertVerifies(path, 3);
 });
 
 test('inline: a write lock held by another process is waited for on timers, not by blocking the event loop', async () => {
@@ -253,9 +252,7 @@ test('inline: a write lock held by another process is waited for on timers, not 
   other.close();
   assert.match((refused as { error?: string }).error ?? '', /database is locked/);
   await w.close();
-  const result = verifyFile(path, [publicKeyOf(pem)]);
-  assert.equal(result.ok, true, result.finding?.message);
-  assert.equal(result.records, 2);
+  assertVerifies(path, 2);
 });
 
 test('inline and relaxed: appends are answered at commit and the timed flush runs off the loop', async () => {
@@ -281,9 +278,7 @@ test('inline with the real fsync: the log verifies and no warning is raised', as
     w.replies.filter((r) => r.type === 'warning'),
     [],
   );
-  const result = verifyFile(path, [publicKeyOf(pem)]);
-  assert.equal(result.ok, true, result.finding?.message);
-  assert.equal(result.records, 6);
+  assertVerifies(path, 6);
 });
 
 test('inline: retention prunes one bounded transaction per turn of the loop, then records the prune in the chain', async () => {
@@ -310,8 +305,6 @@ test('inline: retention prunes one bounded transaction per turn of the loop, the
   } finally {
     check.close();
   }
-  const result = verifyFile(path, [publicKeyOf(pem)]);
-  assert.equal(result.ok, true, result.finding?.message);
   // What is left: the prune's own record and the append after it.
-  assert.equal(result.records, 2);
+  assertVerifies(path, 2);
 });
