@@ -108,7 +108,7 @@ export interface WriterPort {
 const BUSY = Symbol('busy');
 /** SQLite's primary result code for a lock another connection holds (extended codes keep it in the low byte). */
 const SQLITE_BUSY = 5;
-const isBusy = (err: unknown) => ((err as { errcode?: number }).errcode ?? 0) % 256 === SQLITE_BUSY;
+const isBusy = (err: unknown) => (((err as { errcode?: number }).errcode ?? 0) & 0xff) === SQLITE_BUSY;
 
 /** Opens the database, reports `ready` (or `failed`) on the port, then serves it until `close`. */
 export function runWriter(port: WriterPort, init: WriterInit, hooks: WriterHooks = {}): void {
@@ -209,7 +209,11 @@ export function runWriter(port: WriterPort, init: WriterInit, hooks: WriterHooks
 
   function enqueue(msg: WriterRequest): void {
     queue.push(msg);
-    if (!scheduled) {
+    if (scheduled) return;
+    // On the loop the log already hands over one batch per turn: committing it now saves the
+    // whole loop iteration a second setImmediate would add before the record's commit.
+    if (onLoop) drain();
+    else {
       scheduled = true;
       setImmediate(drain);
     }
